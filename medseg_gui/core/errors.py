@@ -1,0 +1,29 @@
+"""One exception family for everything a user can cause; messages are written for a clinician."""
+
+
+class MedsegError(Exception):
+    """Base class: the GUI shows str(err) in a dialog/status bar, the CLI prints it and exits 1."""
+
+
+class ImageReadError(MedsegError):
+    """An image (or mask) file is missing, empty, corrupt or in an unsupported format."""
+
+
+class ProjectError(MedsegError):
+    """A project folder or project.json is missing, unreadable or inconsistent."""
+
+
+class LabelSizeError(MedsegError):
+    """A label or ROI mask does not have the same width and height as its image."""
+
+
+class NoLabelsError(MedsegError):
+    """Training was asked for a class that has no labelled images."""
+
+
+class ModelError(MedsegError):
+    """No trained model exists, or a model file is corrupt/incompatible."""
+
+
+class CancelledError(MedsegError):
+    """A long operation was cancelled by the user."""
