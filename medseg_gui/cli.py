@@ -1,0 +1,291 @@
+"""`medseg` command line: demo, import, train, predict, evaluate, export. Never imports Qt.
+
+Every user-caused error is a MedsegError: printed as one clear line on stderr, exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from medseg_gui.core import overlays
+from medseg_gui.core.errors import MedsegError, ProjectError
+from medseg_gui.core.images import read_image, write_png
+from medseg_gui.core.project import Project
+
+METRIC_KEYS = ("auc", "dice", "sensitivity", "specificity")
+
+
+class TerminalProgress:
+    """A one-line progress bar on stderr for training (TrainProgress) and prediction (done, total, stem)."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.last = 0.0
+
+    def _line(self, text: str, final: bool = False) -> None:
+        now = time.monotonic()
+        if final or now - self.last > 0.2:
+            self.last = now
+            self.stream.write("\r" + text[:110].ljust(110) + ("\n" if final else ""))
+            self.stream.flush()
+
+    def train(self, p) -> None:
+        frac = p.step / p.total_steps if p.total_steps else 0.0
+        bar = "#" * int(30 * frac)
+        val = f" val AUC {p.val_auc:.4f}" if p.val_auc is not None else ""
+        self._line(
+            f"[{bar:<30}] step {p.step}/{p.total_steps} epoch {p.epoch} loss {p.loss:.4f}{val} "
+            f"ETA {p.eta_s:.0f}s"
+        )
+
+    def predict(self, done: int, total: int, stem: str) -> None:
+        self._line(f"predicting {done}/{total} {stem}", final=done == total)
+
+    def done(self) -> None:
+        self.stream.write("\n")
+
+
+def _train_config(args: argparse.Namespace):
+    from medseg_gui.ml.config import TrainConfig
+
+    minutes = None if args.epochs is not None else args.minutes
+    kwargs = {"preset": args.preset, "minutes": minutes, "seed": args.seed}
+    if args.epochs is not None:
+        kwargs["epochs"] = args.epochs
+    if args.max_steps is not None:
+        kwargs["max_steps"] = args.max_steps
+    for name in ("steps_per_epoch", "patch_size", "batch_size", "base_filters"):
+        if getattr(args, name, None) is not None:
+            kwargs[name] = getattr(args, name)
+    return TrainConfig(**kwargs)
+
+
+def _open(path: Path, cls: str | None = None) -> Project:
+    project = Project.open(path)
+    if cls is not None and cls not in project.class_names:
+        raise ProjectError(f"Class '{cls}' is not in {path}; classes: {', '.join(project.class_names)}.")
+    return project
+
+
+def _format_table(rows: list[dict], columns: list[str]) -> str:
+    def cell(v) -> str:
+        return f"{v:.4f}" if isinstance(v, float) else str(v)
+
+    widths = [max(len(c), *(len(cell(r.get(c, ""))) for r in rows)) for c in columns]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(cell(r.get(c, "")).ljust(w) for c, w in zip(columns, widths)) for r in rows]
+    return "\n".join(lines)
+
+
+def _do_train(project: Project, cls: str, config) -> None:
+    from medseg_gui import pipeline
+
+    bar = TerminalProgress()
+    outcome = pipeline.train_class(project, cls, config, progress=bar.train)
+    bar.done()
+    res = outcome.result
+    print(f"Trained {res.steps} steps in {res.seconds:.0f} s on {len(outcome.stems)} labelled images.")
+    print(outcome.summary())
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    project = _open(args.project, args.cls)
+    _do_train(project, args.cls, _train_config(args))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from medseg_gui import pipeline
+    from medseg_gui.ml import store
+
+    project = _open(args.project, args.cls)
+    if not args.images:
+        metrics = pipeline.predict_class(project, args.cls, progress=TerminalProgress().predict)
+        out = Path(args.out) if args.out else None
+        if out is not None:
+            from medseg_gui.core.export import export_masks
+
+            paths = export_masks(project, args.cls, out, source="predictions", threshold=args.threshold)
+            print(f"Wrote {len(paths)} masks to {out}")
+        print(f"Predicted {len(project.stems)} images; metrics for {len(metrics)} labelled images.")
+        return 0
+    segmenter = store.load_segmenter(project.model_dir(args.cls))
+    out = Path(args.out) if args.out else Path.cwd()
+    for path in map(Path, args.images):
+        prob = segmenter.predict(read_image(path))
+        write_png(out / f"{path.stem}_prob.png", np.round(prob * 65535).astype(np.uint16))
+        write_png(out / f"{path.stem}_mask.png", ((prob >= args.threshold) * 255).astype(np.uint8))
+        print(f"{path.name}: wrote {path.stem}_prob.png and {path.stem}_mask.png to {out}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from medseg_gui import pipeline
+
+    report = pipeline.evaluate_class(_open(args.project, args.cls), args.cls, threshold=args.threshold)
+    if args.json:
+        print(json.dumps({"class": report.cls, "images": report.per_image, "pooled": report.pooled}, indent=2))
+        return 0
+    rows = [{"image": s, **m} for s, m in report.per_image.items()] + [{"image": "POOLED", **report.pooled}]
+    print(_format_table(rows, ["image", *METRIC_KEYS]))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from medseg_gui.core.export import export_hdf5, export_masks
+
+    project = _open(args.project, args.cls)
+    paths = export_masks(project, args.cls, Path(args.out), source=args.source, threshold=args.threshold)
+    print(f"Wrote {len(paths)} masks (0/255 PNG) to {args.out}")
+    if args.hdf5:
+        export_hdf5(project, args.cls, Path(args.hdf5))
+        print(f"Wrote {args.hdf5}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from medseg_gui.core.importers import import_dataset
+
+    project = import_dataset(Path(args.src), Path(args.project), args.layout, cls=args.cls, masks=args.masks)
+    labelled = len(project.labelled_stems(args.cls))
+    print(f"Imported {len(project.stems)} images ({labelled} with '{args.cls}' labels) into {project.root}")
+    return 0
+
+
+def write_demo_outputs(project: Project, cls: str, out: Path, threshold: float = 0.5) -> list[dict]:
+    """Masks, overlays and report.csv for every image of `cls`; returns the report rows."""
+    from medseg_gui.core.export import export_masks
+    from medseg_gui.core.metrics import image_metrics
+
+    export_masks(project, cls, out / "masks" / cls, source="predictions", threshold=threshold)
+    color = next(c.color for c in project.classes if c.name == cls)
+    rows = []
+    for stem in project.stems:
+        prob = project.load_prediction(cls, stem)
+        if prob is None:
+            continue
+        pred = prob >= threshold
+        truth, roi = project.load_label(cls, stem), project.load_roi(stem)
+        layers = [overlays.contour_layer(pred, color)]
+        row: dict = {"image": stem, "class": cls, "labelled": truth is not None}
+        if truth is not None:
+            layers.insert(0, overlays.fp_fn_layer(pred, truth, roi))
+            row.update(image_metrics(prob, truth, roi, threshold=threshold))
+        write_png(out / "overlays" / f"{stem}.png", overlays.composite(project.load_image(stem), *layers))
+        rows.append(row)
+    with open(out / "report.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["image", "class", "labelled", *METRIC_KEYS])
+        writer.writeheader()
+        writer.writerows(rows)
+    return rows
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from medseg_gui import pipeline
+    from medseg_gui.core.demo import demo_source
+
+    out = Path(args.out)
+    proj_dir = out / "project"
+    if proj_dir.exists():
+        shutil.rmtree(proj_dir)
+    shutil.copytree(demo_source(), proj_dir)
+    project = Project.open(proj_dir)
+    cls = "vessel"
+    print(f"Demo project copied to {proj_dir}; training '{cls}' for {args.minutes:g} min ({args.preset} preset).")
+    started = time.monotonic()
+    _do_train(project, cls, _train_config(args))
+    pipeline.predict_class(project, cls, progress=TerminalProgress().predict)
+    rows = write_demo_outputs(project, cls, out)
+    print(_format_table(rows, ["image", "labelled", *METRIC_KEYS]))
+    print(f"Done in {time.monotonic() - started:.0f} s. Masks: {out / 'masks' / cls}  overlays: {out / 'overlays'}  "
+          f"report: {out / 'report.csv'}")
+    print("Note: AUC on labelled images includes images the model was trained on; unlabelled ones have none.")
+    return 0
+
+
+def _add_train_args(p: argparse.ArgumentParser, minutes: float) -> None:
+    from medseg_gui.ml.config import preset_names
+
+    p.add_argument("--preset", default="default", choices=preset_names())
+    p.add_argument("--minutes", type=float, default=minutes, help="wall-clock training budget (default %(default)s)")
+    p.add_argument("--epochs", type=int, default=None, help="train for N epochs instead of a time budget")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-steps", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--steps-per-epoch", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--patch-size", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--batch-size", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--base-filters", type=int, default=None, help=argparse.SUPPRESS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from medseg_gui.core.importers import LAYOUTS
+
+    parser = argparse.ArgumentParser(prog="medseg", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="train on the bundled demo, predict, write masks, overlays and report.csv")
+    p.add_argument("--out", required=True, type=Path)
+    _add_train_args(p, minutes=1.0)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("import", help="create a project from a DRIVE / CHASE_DB1 / STARE folder or plain folder")
+    p.add_argument("src", type=Path)
+    p.add_argument("project", type=Path)
+    p.add_argument("--layout", required=True, choices=LAYOUTS)
+    p.add_argument("--class", dest="cls", default="vessel")
+    p.add_argument("--masks", type=Path, default=None, help="folder of masks for --layout folder")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("train", help="train the class's model on all labelled images")
+    p.add_argument("project", type=Path)
+    p.add_argument("--class", dest="cls", required=True)
+    _add_train_args(p, minutes=3.0)
+    p.set_defaults(func=cmd_train)
+
+    for name, func, text in (
+        ("predict", cmd_predict, "predict project images (default) or external IMAGE files"),
+        ("evaluate", cmd_evaluate, "per-image and pooled AUC, Dice, Se, Sp inside the ROI"),
+        ("export", cmd_export, "export masks as 0/255 PNG (and optionally HDF5)"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("project", type=Path)
+        p.add_argument("--class", dest="cls", required=True)
+        p.add_argument("--threshold", type=float, default=0.5)
+        p.set_defaults(func=func)
+        if name == "predict":
+            p.add_argument("images", nargs="*", type=Path)
+            p.add_argument("--out", type=Path, default=None)
+        elif name == "evaluate":
+            p.add_argument("--json", action="store_true")
+        else:
+            p.add_argument("--out", type=Path, required=True)
+            p.add_argument("--source", choices=("auto", "labels", "predictions"), default="auto")
+            p.add_argument("--hdf5", type=Path, default=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return args.func(args)
+    except MedsegError as err:
+        print(f"medseg: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nmedseg: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,142 @@
+"""`medseg` CLI: the import → train → predict → evaluate → export round trip, the headless demo, bad input."""
+
+import csv
+import json
+import sys
+
+import cv2
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from medseg_gui import cli
+from medseg_gui.core.images import read_image
+from medseg_gui.core.project import Project
+
+TINY = ["--max-steps", "3", "--steps-per-epoch", "3", "--patch-size", "32", "--batch-size", "4", "--base-filters", "8"]
+
+
+def synthetic_pair(rng, h=56, w=60):
+    """An RGB image with dark random lines (vessels) on a bright disc; returns (image, vessel mask, fov mask)."""
+    yy, xx = np.mgrid[:h, :w]
+    fov = (yy - h / 2) ** 2 + (xx - w / 2) ** 2 < (min(h, w) / 2 - 2) ** 2
+    mask = np.zeros((h, w), np.uint8)
+    for _ in range(4):
+        p1 = tuple(int(v) for v in rng.integers(0, [w, h]))
+        p2 = tuple(int(v) for v in rng.integers(0, [w, h]))
+        cv2.line(mask, p1, p2, 1, 2)
+    image = np.full((h, w, 3), 40, np.uint8)
+    image[fov] = (200, 120, 60)
+    image[(mask > 0) & fov] = (90, 40, 20)
+    image = np.clip(image + rng.normal(0, 6, image.shape), 0, 255).astype(np.uint8)
+    return image, (mask > 0) & fov, fov
+
+
+@pytest.fixture
+def drive_folder(tmp_path):
+    rng = np.random.default_rng(3)
+    root = tmp_path / "DRIVE"
+    for split, numbers in (("training", (21, 22, 23)), ("test", (1,))):
+        for sub in ("images", "1st_manual", "mask"):
+            (root / split / sub).mkdir(parents=True)
+        for n in numbers:
+            image, mask, fov = synthetic_pair(rng)
+            stem = f"{n:02d}_{split}"
+            iio.imwrite(root / split / "images" / f"{stem}.tif", image)
+            iio.imwrite(root / split / "1st_manual" / f"{n:02d}_manual1.gif", mask.astype(np.uint8) * 255)
+            iio.imwrite(root / split / "mask" / f"{stem}_mask.gif", fov.astype(np.uint8) * 255)
+    return root
+
+
+@pytest.mark.slow
+def test_cli_round_trip_on_drive_layout(drive_folder, tmp_path, capsys):
+    proj = tmp_path / "proj"
+    assert cli.main(["import", str(drive_folder), str(proj), "--layout", "drive"]) == 0
+    project = Project.open(proj)
+    assert sorted(project.stems) == ["01_test", "21_training", "22_training", "23_training"]
+    assert len(project.labelled_stems("vessel")) == 4
+    assert project.load_roi("21_training") is not None
+
+    assert cli.main(["train", str(proj), "--class", "vessel", "--epochs", "1", *TINY]) == 0
+    assert (proj / "models" / "vessel" / "current.keras").is_file()
+
+    assert cli.main(["predict", str(proj), "--class", "vessel"]) == 0
+    prob = Project.open(proj).load_prediction("vessel", "01_test")
+    assert prob.shape == (56, 60) and prob.dtype == np.float32
+
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(proj), "--class", "vessel", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["images"]) == set(project.stems)
+    for metrics in [*report["images"].values(), report["pooled"]]:
+        assert 0.0 <= metrics["auc"] <= 1.0
+
+    ext = drive_folder / "test" / "images" / "01_test.tif"
+    out = tmp_path / "ext"
+    assert cli.main(["predict", str(proj), "--class", "vessel", str(ext), "--out", str(out)]) == 0
+    prob16 = cv2.imread(str(out / "01_test_prob.png"), cv2.IMREAD_UNCHANGED)
+    mask = cv2.imread(str(out / "01_test_mask.png"), cv2.IMREAD_UNCHANGED)
+    assert prob16.dtype == np.uint16 and prob16.shape == (56, 60)
+    assert mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}
+    np.testing.assert_array_equal(mask == 255, prob16 / 65535.0 >= 0.5)
+
+    assert cli.main(["export", str(proj), "--class", "vessel", "--out", str(tmp_path / "masks")]) == 0
+    exported = sorted(p.name for p in (tmp_path / "masks").glob("*.png"))
+    assert exported == [f"{s}.png" for s in sorted(project.stems)]
+
+
+@pytest.mark.slow
+def test_demo_writes_masks_overlays_and_report(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert cli.main(["demo", "--out", str(out), *TINY]) == 0
+    project = Project.open(out / "project")
+    masks = sorted((out / "masks" / "vessel").glob("*.png"))
+    assert [p.stem for p in masks] == sorted(project.stems)
+    image = read_image(project.image_path(project.stems[0]))
+    mask = cv2.imread(str(masks[0]), cv2.IMREAD_UNCHANGED)
+    assert mask.shape == image.shape[:2] and set(np.unique(mask)) <= {0, 255}
+    assert len(list((out / "overlays").glob("*.png"))) == len(project.stems)
+    with open(out / "report.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    labelled = {r["image"] for r in rows if r["labelled"] == "True"}
+    assert labelled == set(project.labelled_stems("vessel"))
+    for row in rows:
+        if row["image"] in labelled:
+            assert 0.0 <= float(row["auc"]) <= 1.0
+    assert "POOLED" not in capsys.readouterr().out
+
+
+def test_missing_project_is_a_clear_error(tmp_path, capsys):
+    assert cli.main(["evaluate", str(tmp_path / "nope"), "--class", "vessel"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("medseg: error:") and "nope" in err
+
+
+def test_unknown_class_is_a_clear_error(tmp_path, capsys):
+    Project.create(tmp_path / "p")
+    assert cli.main(["train", str(tmp_path / "p"), "--class", "tumour"]) == 1
+    assert "tumour" in capsys.readouterr().err
+
+
+def test_train_without_labels_is_a_clear_error(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    src = tmp_path / "plain"
+    src.mkdir()
+    cv2.imwrite(str(src / "a.png"), synthetic_pair(rng)[0])
+    assert cli.main(["import", str(src), str(tmp_path / "p"), "--layout", "folder"]) == 0
+    assert cli.main(["train", str(tmp_path / "p"), "--class", "vessel", *TINY]) == 1
+    assert "No labelled images" in capsys.readouterr().err
+
+
+def test_import_of_empty_folder_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["import", str(tmp_path / "empty"), str(tmp_path / "p"), "--layout", "chase"]) == 1
+    assert "No images found" in capsys.readouterr().err
+
+
+def test_cli_does_not_import_qt():
+    import subprocess
+
+    code = "import sys, medseg_gui.cli as c; c.build_parser(); print(any(m.startswith('PySide6') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
