@@ -1,0 +1,59 @@
+"""Crash-safe file writes: a reader sees either the old file or the complete new one, never a half-written file."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Persist the rename itself (POSIX only; Windows cannot open a directory and does not need it)."""
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        log.debug("fsync of folder %s not supported", folder)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write `data` to `path` via a temp file in the same folder + flush + fsync + os.replace; returns the path.
+
+    Parent folders are created. On any failure the temp file is removed and the previous file is left untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            log.warning("could not remove temporary file %s", tmp)
+        raise
+    _fsync_dir(target.parent)
+    return target
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
+    """Serialise `obj` as indented UTF-8 JSON and write it atomically (see atomic_write_bytes)."""
+    text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=True) + "\n"
+    return atomic_write_bytes(path, text.encode("utf-8"))

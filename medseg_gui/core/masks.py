@@ -1,0 +1,225 @@
+"""Pure-numpy mask tools behind the canvas: brush discs/segments, polygons, flood fill, magic wand, FP/FN codes.
+
+Coordinates are continuous image coordinates ``(x, y)``: pixel ``(col, row)`` covers ``[col, col+1) x [row, row+1)``
+and its centre is ``(col + 0.5, row + 0.5)``. Masks are HxW ``uint8`` {0, 1} (or bool for read-only inputs).
+Functions that edit return the touched bounding box ``(y0, x0, y1, x1)`` (half-open) or ``None``; functions that
+select return a :class:`Region` so that callers (the canvas, undo) can capture the "before" pixels first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+BBox = tuple[int, int, int, int]
+"""(y0, x0, y1, x1), half-open, in pixel rows/columns."""
+
+FP_CODE = 1
+FN_CODE = 2
+
+
+@dataclass(frozen=True)
+class Region:
+    """A selection: ``mask`` (bool, cropped) placed with its top-left corner at ``(y0, x0)``."""
+
+    y0: int
+    x0: int
+    mask: np.ndarray
+
+    @property
+    def bbox(self) -> BBox:
+        h, w = self.mask.shape
+        return (self.y0, self.x0, self.y0 + h, self.x0 + w)
+
+    @property
+    def area(self) -> int:
+        return int(np.count_nonzero(self.mask))
+
+
+def bbox_slices(bbox: BBox) -> tuple[slice, slice]:
+    y0, x0, y1, x1 = bbox
+    return slice(y0, y1), slice(x0, x1)
+
+
+def bbox_union(a: BBox | None, b: BBox | None) -> BBox | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def clip_bbox(bbox: BBox, shape: tuple[int, ...]) -> BBox | None:
+    """Intersect ``bbox`` with an array of ``shape`` (H, W, ...); ``None`` when empty."""
+    y0, x0 = max(bbox[0], 0), max(bbox[1], 0)
+    y1, x1 = min(bbox[2], shape[0]), min(bbox[3], shape[1])
+    return (y0, x0, y1, x1) if y1 > y0 and x1 > x0 else None
+
+
+def brush_center(x: float, y: float, size: int) -> tuple[float, float]:
+    """Snap a brush position so that a ``size``-px brush covers whole pixels: odd sizes centre on the pixel that
+    contains the point, even sizes on the nearest pixel corner. A 1-px brush therefore paints exactly that pixel."""
+    half = size / 2.0
+    return float(np.floor(x - half + 0.5) + half), float(np.floor(y - half + 0.5) + half)
+
+
+def capsule_region(shape: tuple[int, ...], p0: tuple[float, float], p1: tuple[float, float], size: int) -> Region | None:
+    """Pixels whose centres lie within ``size/2`` of the segment between the snapped brush centres of ``p0`` and
+    ``p1`` (a stroke segment with round caps); ``p0 == p1`` gives the brush disc. A 1-px segment is the thin
+    8-connected digital line between the two pixels (one pixel per step along its major axis)."""
+    size = max(1, int(size))
+    if size == 1:
+        return _thin_line(shape, p0, p1)
+    r = size / 2.0
+    ax, ay = brush_center(*p0, size)
+    bx, by = brush_center(*p1, size)
+    bbox = clip_bbox(
+        (int(np.floor(min(ay, by) - r)), int(np.floor(min(ax, bx) - r)),
+         int(np.ceil(max(ay, by) + r)), int(np.ceil(max(ax, bx) + r))),
+        shape,
+    )
+    if bbox is None:
+        return None
+    y0, x0, y1, x1 = bbox
+    py = (np.arange(y0, y1, dtype=np.float64) + 0.5)[:, None]
+    px = (np.arange(x0, x1, dtype=np.float64) + 0.5)[None, :]
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy
+    if length2 > 0:
+        t = np.clip(((px - ax) * dx + (py - ay) * dy) / length2, 0.0, 1.0)
+        qx, qy = px - (ax + t * dx), py - (ay + t * dy)
+    else:
+        qx, qy = px - ax, py - ay
+    inside = qx * qx + qy * qy <= r * r + 1e-9
+    return Region(y0, x0, inside)
+
+
+def _thin_line(shape: tuple[int, ...], p0: tuple[float, float], p1: tuple[float, float]) -> Region | None:
+    (ax, ay), (bx, by) = brush_center(*p0, 1), brush_center(*p1, 1)
+    n = int(max(abs(bx - ax), abs(by - ay)))
+    t = np.linspace(0.0, 1.0, n + 1)
+    cols = np.floor(ax + t * (bx - ax)).astype(np.int64)
+    rows = np.floor(ay + t * (by - ay)).astype(np.int64)
+    keep = (rows >= 0) & (rows < shape[0]) & (cols >= 0) & (cols < shape[1])
+    rows, cols = rows[keep], cols[keep]
+    if not len(rows):
+        return None
+    y0, x0 = int(rows.min()), int(cols.min())
+    sel = np.zeros((int(rows.max()) - y0 + 1, int(cols.max()) - x0 + 1), dtype=bool)
+    sel[rows - y0, cols - x0] = True
+    return Region(y0, x0, sel)
+
+
+def apply_region(mask: np.ndarray, region: Region, value: int) -> BBox:
+    """Set the selected pixels of ``mask`` to ``value`` in place; returns the region's bbox."""
+    mask[bbox_slices(region.bbox)][region.mask] = value
+    return region.bbox
+
+
+def paint_line(mask: np.ndarray, p0: tuple[float, float], p1: tuple[float, float], size: int, value: int = 1
+               ) -> BBox | None:
+    """Paint one brush segment (round caps) of diameter ``size`` px with ``value`` (0 erases)."""
+    region = capsule_region(mask.shape, p0, p1, size)
+    return None if region is None else apply_region(mask, region, value)
+
+
+def paint_disc(mask: np.ndarray, center: tuple[float, float], size: int, value: int = 1) -> BBox | None:
+    """Paint a single brush dab of diameter ``size`` px at ``center``."""
+    return paint_line(mask, center, center, size, value)
+
+
+def polygon_region(shape: tuple[int, ...], points: np.ndarray | list[tuple[float, float]]) -> Region | None:
+    """Pixels whose centres lie inside the closed polygon ``points`` (N x 2, ``(x, y)``), even-odd rule."""
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    if len(pts) < 3:
+        return None
+    bbox = clip_bbox(
+        (int(np.floor(pts[:, 1].min())), int(np.floor(pts[:, 0].min())),
+         int(np.ceil(pts[:, 1].max())), int(np.ceil(pts[:, 0].max()))),
+        shape,
+    )
+    if bbox is None:
+        return None
+    y0, x0, y1, x1 = bbox
+    a, b = pts, np.roll(pts, -1, axis=0)
+    ylo, yhi = np.minimum(a[:, 1], b[:, 1]), np.maximum(a[:, 1], b[:, 1])
+    # Rows whose centre y = row + 0.5 satisfies ylo <= y < yhi cross the edge (half-open: no double counting).
+    r0 = np.clip(np.ceil(ylo - 0.5).astype(np.int64), y0, y1)
+    r1 = np.clip(np.ceil(yhi - 0.5).astype(np.int64), y0, y1)
+    counts = np.maximum(r1 - r0, 0)
+    total = int(counts.sum())
+    toggles = np.zeros((y1 - y0, x1 - x0 + 1), dtype=np.uint8)
+    if total:
+        edge = np.repeat(np.arange(len(a)), counts)
+        rows = r0[edge] + (np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts))
+        yc = rows + 0.5
+        ax, ay, bx, by = a[edge, 0], a[edge, 1], b[edge, 0], b[edge, 1]
+        xc = ax + (yc - ay) * (bx - ax) / (by - ay)
+        # Pixel centres at or right of the crossing flip parity: first such column is ceil(x - 0.5).
+        cols = np.clip(np.ceil(xc - 0.5).astype(np.int64), x0, x1) - x0
+        np.add.at(toggles, (rows - y0, cols), 1)
+    inside = (np.cumsum(toggles, axis=1, dtype=np.uint8)[:, :-1] & 1).astype(bool)
+    return Region(y0, x0, inside)
+
+
+def fill_polygon(mask: np.ndarray, points: np.ndarray | list[tuple[float, float]], value: int = 1) -> BBox | None:
+    """Fill the inside of a polygon/lasso with ``value`` (0 subtracts) in place."""
+    region = polygon_region(mask.shape, points)
+    return None if region is None else apply_region(mask, region, value)
+
+
+def _flood(image: np.ndarray, seed: tuple[float, float], tolerance: int) -> Region | None:
+    h, w = image.shape[:2]
+    col, row = int(np.floor(seed[0])), int(np.floor(seed[1]))
+    if not (0 <= col < w and 0 <= row < h):
+        return None
+    sel = np.zeros((h + 2, w + 2), dtype=np.uint8)
+    diff = (tolerance,) * 3 if image.ndim == 3 else tolerance
+    flags = 4 | cv2.FLOODFILL_MASK_ONLY | cv2.FLOODFILL_FIXED_RANGE | (1 << 8)
+    _, _, _, (rx, ry, rw, rh) = cv2.floodFill(np.ascontiguousarray(image), sel, (col, row), 0, diff, diff, flags)
+    if rw <= 0 or rh <= 0:
+        return None
+    return Region(ry, rx, sel[ry + 1:ry + 1 + rh, rx + 1:rx + 1 + rw].astype(bool))
+
+
+def flood_region(mask: np.ndarray, seed: tuple[float, float]) -> Region | None:
+    """The 4-connected region of pixels with the same label value as the pixel under ``seed``."""
+    return _flood(np.ascontiguousarray(mask, dtype=np.uint8), seed, 0)
+
+
+def flood_fill(mask: np.ndarray, seed: tuple[float, float], value: int = 1) -> BBox | None:
+    """Fill the closed region of the label under ``seed`` with ``value`` in place (no-op when it already has it)."""
+    col, row = int(np.floor(seed[0])), int(np.floor(seed[1]))
+    if not (0 <= row < mask.shape[0] and 0 <= col < mask.shape[1]) or mask[row, col] == value:
+        return None
+    region = flood_region(mask, seed)
+    return None if region is None else apply_region(mask, region, value)
+
+
+def magic_wand(image: np.ndarray, seed: tuple[float, float], tolerance: int) -> Region | None:
+    """The 4-connected region of ``image`` (uint8 HxW or HxWx3) whose every channel is within ``tolerance``
+    (0–255) of the seed pixel's colour. A lower tolerance never selects more pixels."""
+    return _flood(image, seed, int(np.clip(tolerance, 0, 255)))
+
+
+def fp_fn_codes(pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None) -> np.ndarray:
+    """uint8 map: ``FP_CODE`` where predicted but not labelled, ``FN_CODE`` where labelled but missed, 0 elsewhere and
+    outside ``roi``. Same definition as ``core.metrics.fp_fn_maps``, packed into one byte per pixel so the canvas can
+    show it as an 8-bit indexed layer (red/blue like ``core.overlays.fp_fn_layer``)."""
+    p, t = pred.astype(bool, copy=False), truth.astype(bool, copy=False)
+    codes = (p & ~t).view(np.uint8) * np.uint8(FP_CODE) + (t & ~p).view(np.uint8) * np.uint8(FN_CODE)
+    if roi is not None:
+        codes[~roi.astype(bool, copy=False)] = 0
+    return codes
+
+
+def contour_polylines(mask: np.ndarray, min_points: int = 2) -> list[np.ndarray]:
+    """Outer and hole boundaries of a binary mask as closed float32 (N x 2) ``(x, y)`` polylines through the centres
+    of the boundary pixels, for vector drawing (a 1-px outline that stays visible at any zoom)."""
+    m = np.ascontiguousarray(mask, dtype=np.uint8)
+    if not m.any():
+        return []
+    contours, _ = cv2.findContours(m, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    return [c.reshape(-1, 2).astype(np.float32) + 0.5 for c in contours if len(c) >= min_points or len(c) == 1]

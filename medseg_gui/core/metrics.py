@@ -1,0 +1,143 @@
+"""Per-image segmentation metrics inside an optional ROI: ROC AUC (rank-based), Dice, sensitivity, specificity, FP/FN.
+
+Inputs: `prob` float HxW in [0, 1]; `pred`, `truth`, `roi` bool (or {0,1}) HxW; `roi=None` means the whole image.
+Empty denominators: Dice of two empty masks is 1.0; sensitivity without positives and specificity without
+negatives are NaN; AUC is NaN unless both classes occur inside the ROI.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from medseg_gui.core.errors import LabelSizeError
+
+
+@dataclass(frozen=True)
+class Confusion:
+    """Pixel counts inside the ROI; add two to pool images."""
+
+    tp: int
+    fp: int
+    tn: int
+    fn: int
+
+    def __add__(self, other: Confusion) -> Confusion:
+        return Confusion(self.tp + other.tp, self.fp + other.fp, self.tn + other.tn, self.fn + other.fn)
+
+    @property
+    def dice(self) -> float:
+        """2TP / (2TP + FP + FN); 1.0 when prediction and truth are both empty."""
+        denom = 2 * self.tp + self.fp + self.fn
+        return 1.0 if denom == 0 else 2.0 * self.tp / denom
+
+    @property
+    def sensitivity(self) -> float:
+        """TP / (TP + FN); NaN when the truth has no positive pixel."""
+        denom = self.tp + self.fn
+        return math.nan if denom == 0 else self.tp / denom
+
+    @property
+    def specificity(self) -> float:
+        """TN / (TN + FP); NaN when the truth has no negative pixel."""
+        denom = self.tn + self.fp
+        return math.nan if denom == 0 else self.tn / denom
+
+
+def _check_shapes(**arrays: np.ndarray | None) -> None:
+    shapes = {name: np.shape(a) for name, a in arrays.items() if a is not None}
+    first = next(iter(shapes.values()))
+    if len(first) != 2 or any(s != first for s in shapes.values()):
+        detail = ", ".join(f"{name} {s[1]}×{s[0]}" if len(s) == 2 else f"{name} {s}" for name, s in shapes.items())
+        raise LabelSizeError(f"Cannot compare masks of different sizes ({detail}, width×height).")
+
+
+def _as_bool(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a)
+    return a if a.dtype == np.bool_ else a != 0
+
+
+def roc_auc(prob: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None) -> float:
+    """ROC AUC over the pixels inside `roi` = Mann–Whitney U / (n_pos · n_neg), ties counted ½; NaN if one class.
+
+    Sorts only the negatives and binary-searches the positives: O(n log n), about 0.1 s for a 1 M pixel image.
+    """
+    _check_shapes(prob=prob, truth=truth, roi=roi)
+    scores = np.asarray(prob)
+    if not np.issubdtype(scores.dtype, np.floating):
+        scores = scores.astype(np.float64)
+    labels = _as_bool(truth)
+    if roi is not None:
+        inside = _as_bool(roi)
+        scores, labels = scores[inside], labels[inside]
+    else:
+        scores, labels = scores.ravel(), labels.ravel()
+    pos, neg = scores[labels], scores[~labels]
+    if pos.size == 0 or neg.size == 0:
+        return math.nan
+    if np.isnan(pos).any() or np.isnan(neg).any():
+        pos, neg = np.nan_to_num(pos, nan=0.0), np.nan_to_num(neg, nan=0.0)
+    neg_sorted = np.sort(neg)
+    below = np.searchsorted(neg_sorted, pos, side="left").sum(dtype=np.int64)
+    below_or_equal = np.searchsorted(neg_sorted, pos, side="right").sum(dtype=np.int64)
+    u = (int(below) + int(below_or_equal)) / 2.0  # each tie contributes ½
+    return u / (float(pos.size) * float(neg.size))
+
+
+def confusion(pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None) -> Confusion:
+    """TP/FP/TN/FN pixel counts inside `roi`."""
+    _check_shapes(pred=pred, truth=truth, roi=roi)
+    p, t = _as_bool(pred), _as_bool(truth)
+    if roi is None:
+        n = p.size
+        tp, n_pred, n_true = np.count_nonzero(p & t), np.count_nonzero(p), np.count_nonzero(t)
+    else:
+        r = _as_bool(roi)
+        n = np.count_nonzero(r)
+        tp, n_pred, n_true = np.count_nonzero(p & t & r), np.count_nonzero(p & r), np.count_nonzero(t & r)
+    fp, fn = n_pred - tp, n_true - tp
+    return Confusion(int(tp), int(fp), int(n - tp - fp - fn), int(fn))
+
+
+def dice(pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None) -> float:
+    """Dice overlap inside `roi`; 1.0 when both are empty there."""
+    return confusion(pred, truth, roi).dice
+
+
+def sensitivity(pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None) -> float:
+    """True-positive rate inside `roi`; NaN when the truth has no positives there."""
+    return confusion(pred, truth, roi).sensitivity
+
+
+def specificity(pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None) -> float:
+    """True-negative rate inside `roi`; NaN when the truth has no negatives there."""
+    return confusion(pred, truth, roi).specificity
+
+
+def fp_fn_maps(
+    pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(false positives, false negatives) as bool HxW maps, False outside `roi`."""
+    _check_shapes(pred=pred, truth=truth, roi=roi)
+    p, t = _as_bool(pred), _as_bool(truth)
+    fp, fn = p & ~t, ~p & t
+    if roi is not None:
+        r = _as_bool(roi)
+        fp &= r
+        fn &= r
+    return fp, fn
+
+
+def image_metrics(
+    prob: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None, threshold: float = 0.5
+) -> dict[str, float]:
+    """{"auc", "dice", "sensitivity", "specificity"} inside `roi`, the binary prediction being prob ≥ threshold."""
+    c = confusion(np.asarray(prob) >= threshold, truth, roi)
+    return {
+        "auc": roc_auc(prob, truth, roi),
+        "dice": c.dice,
+        "sensitivity": c.sensitivity,
+        "specificity": c.specificity,
+    }

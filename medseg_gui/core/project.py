@@ -1,0 +1,336 @@
+"""The project folder (format version 1, see docs/ARCHITECTURE.md): image list, labels, ROIs, predictions, metrics.
+
+All writes are atomic. A Project may be used from a worker thread: entry/class lists are replaced (never mutated)
+under a lock, project.json writes and the image-size cache are locked, and distinct files can be written in parallel.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import numpy as np
+
+from medseg_gui.core.atomic import atomic_write_bytes, atomic_write_json
+from medseg_gui.core.errors import ImageReadError, LabelSizeError, ProjectError
+from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image, read_mask, write_png
+from medseg_gui.core.project_format import (
+    DEFAULT_CLASSES,
+    FORMAT,
+    PROJECT_FILE,
+    VERSION,
+    ClassSpec,
+    ImageEntry,
+    ProjectData,
+    check_class_name,
+    check_color,
+    decode_probability,
+    encode_probability,
+    metrics_to_json,
+    project_to_json,
+    read_metrics_file,
+    read_project_file,
+    unique_stem,
+)
+
+__all__ = ["DEFAULT_CLASSES", "FORMAT", "PROJECT_FILE", "VERSION", "ClassSpec", "ImageEntry", "Project"]
+
+log = logging.getLogger(__name__)
+
+
+def _is_image_file(path: Path) -> bool:
+    return not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
+
+
+class Project:
+    """A project folder; build it with `create`, `open` or `open_or_create_for_folder`, not the constructor."""
+
+    def __init__(self, root: Path, classes: tuple[ClassSpec, ...], images: tuple[ImageEntry, ...], layout: str):
+        self._root = Path(root).resolve()
+        self._classes = classes
+        self._images = images
+        self._index = {e.stem: e for e in images}
+        self._layout = layout  # "managed": images live in images/; "folder": images live in the root itself
+        self._lock = threading.RLock()
+        self._sizes: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {}
+
+    @classmethod
+    def create(cls, root: str | os.PathLike[str], classes: tuple[ClassSpec, ...] = DEFAULT_CLASSES) -> Project:
+        """Make a new empty project in `root` (created if needed); ProjectError if it already holds one."""
+        root_path = Path(root)
+        if (root_path / PROJECT_FILE).exists():
+            raise ProjectError(f"The folder {root_path} already contains a project; open it instead.")
+        for spec in classes:
+            check_class_name(spec.name)
+        if len({c.name.casefold() for c in classes}) != len(classes):
+            names = ", ".join(c.name for c in classes)
+            raise ProjectError(f"Two of the classes {names} have the same name (upper/lower case does not count).")
+        project = cls(root_path, tuple(classes), (), "managed")
+        project.save()
+        return project
+
+    @classmethod
+    def open(cls, root: str | os.PathLike[str]) -> Project:
+        """Read `root`/project.json (or a path to project.json); ProjectError if missing, damaged or not ours."""
+        root_path = Path(root)
+        if root_path.name == PROJECT_FILE and root_path.is_file():
+            root_path = root_path.parent
+        data = read_project_file(root_path / PROJECT_FILE)
+        return cls(root_path, data.classes, data.images, data.layout)
+
+    @classmethod
+    def open_or_create_for_folder(cls, folder: str | os.PathLike[str]) -> Project:
+        """Open `folder`/project.json (picking up images added since), or create one listing the folder's images.
+
+        Images stay in place; every non-hidden file with an image suffix is listed, sorted, non-recursively.
+        """
+        folder_path = Path(folder)
+        if not folder_path.is_dir():
+            raise ProjectError(f"The folder {folder_path} does not exist.")
+        if (folder_path / PROJECT_FILE).exists():
+            project = cls.open(folder_path)
+        else:
+            project = cls(folder_path, DEFAULT_CLASSES, (), "folder")
+        added = project.refresh_images()
+        if not added and not (folder_path / PROJECT_FILE).exists():
+            project.save()
+        return project
+
+    def to_json(self) -> dict[str, Any]:
+        """The project.json content (format version 1, plus `layout`)."""
+        with self._lock:
+            return project_to_json(ProjectData(self._classes, self._images, self._layout))
+
+    def save(self) -> None:
+        """Write project.json atomically (mutating methods call this themselves)."""
+        with self._lock:
+            self._write(self._root / PROJECT_FILE, lambda p: atomic_write_json(p, self.to_json()))
+
+    def _write(self, path: Path, writer: Any) -> None:
+        try:
+            writer(path)
+        except OSError as exc:
+            raise ProjectError(f"Could not save {path}: {exc.strerror or exc}.") from None
+
+    def _set_images(self, images: tuple[ImageEntry, ...]) -> None:
+        """Replace (never mutate) the entry list so readers on other threads always see a consistent snapshot."""
+        self._index = {e.stem: e for e in images}
+        self._images = images
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    @property
+    def classes(self) -> tuple[ClassSpec, ...]:
+        return self._classes
+
+    @property
+    def images(self) -> tuple[ImageEntry, ...]:
+        return self._images
+
+    @property
+    def stems(self) -> list[str]:
+        return [e.stem for e in self._images]
+
+    @property
+    def class_names(self) -> list[str]:
+        return [c.name for c in self._classes]
+
+    def entry(self, stem: str) -> ImageEntry:
+        """The ImageEntry for `stem`; ProjectError if the project has no such image."""
+        found = self._index.get(stem)
+        if found is None:
+            raise ProjectError(f"There is no image called '{stem}' in this project.")
+        return found
+
+    def class_spec(self, cls: str) -> ClassSpec:
+        """The ClassSpec called `cls`; ProjectError for an unknown class."""
+        for c in self._classes:
+            if c.name == cls:
+                return c
+        raise ProjectError(f"Unknown class '{cls}'; this project has: {', '.join(self.class_names) or 'none'}.")
+
+    def add_image(self, src: str | os.PathLike[str], copy: bool = True) -> ImageEntry:
+        """Add an image file (copied into images/ unless `copy` is False or it is already inside the project)."""
+        src_path = Path(src).absolute().parent.resolve() / Path(src).name  # resolve folders, not file symlinks
+        if not src_path.is_file():
+            raise ImageReadError(f"Image file '{src_path.name}' was not found (looked in {src_path.parent}).")
+        if src_path.suffix.lower() not in IMAGE_SUFFIXES:
+            raise ImageReadError(f"'{src_path.name}' is not a supported image type.")
+        with self._lock:
+            if not src_path.is_relative_to(self._root) and copy:
+                dest = self._root / "images" / src_path.name
+                n = 2
+                while dest.exists():
+                    dest = dest.with_name(f"{src_path.stem}_{n}{src_path.suffix}")
+                    n += 1
+                self._write(dest, lambda p: atomic_write_bytes(p, src_path.read_bytes()))
+                src_path = dest
+            entry = self._add_entries([src_path])[0]
+            self.save()
+        return entry
+
+    def _add_entries(self, paths: list[Path]) -> list[ImageEntry]:
+        """Append entries for `paths` (skipping ones already listed), with unique stems; caller saves."""
+        known = {e.path: e for e in self._images}
+        taken = {e.stem.casefold() for e in self._images}
+        result, new = [], []
+        for path in paths:
+            rel = path.relative_to(self._root).as_posix() if path.is_relative_to(self._root) else path.as_posix()
+            if rel in known:
+                result.append(known[rel])
+                continue
+            entry = ImageEntry(unique_stem(path.name, taken), rel, {"reviewed": False})
+            known[rel] = entry
+            new.append(entry)
+            result.append(entry)
+        self._set_images(self._images + tuple(new))
+        return result
+
+    def refresh_images(self) -> list[str]:
+        """List image files added to the image folder since (root for folder projects, images/ otherwise); new stems."""
+        folder = self._root if self._layout == "folder" else self._root / "images"
+        if not folder.is_dir():
+            return []
+        files = sorted((p for p in folder.iterdir() if _is_image_file(p)), key=lambda p: p.name)
+        with self._lock:
+            before = len(self._images)
+            self._add_entries(files)  # `folder` derives from the resolved root, so these need no resolving
+            new = [e.stem for e in self._images[before:]]
+            if new:
+                log.info("found %d new image(s) in %s", len(new), folder)
+                self.save()
+        return new
+
+    def add_class(self, name: str, color: tuple[int, int, int]) -> ClassSpec:
+        """Add a class (its name doubles as a folder name); ProjectError if invalid or already present."""
+        check_class_name(name)
+        rgb = check_color(name, color)
+        with self._lock:
+            if name.casefold() in {c.name.casefold() for c in self._classes}:
+                raise ProjectError(f"The project already has a class called '{name}'.")
+            spec = ClassSpec(name, rgb)
+            self._classes = self._classes + (spec,)
+            self.save()
+        return spec
+
+    def set_state(self, stem: str, key: str, value: Any) -> None:
+        """Set a JSON-serialisable per-image state value (e.g. 'reviewed') and save project.json."""
+        with self._lock:
+            old = self.entry(stem)
+            new = replace(old, state={**old.state, key: value})
+            self._set_images(tuple(new if e.stem == stem else e for e in self._images))
+            self.save()
+
+    def image_path(self, stem: str) -> Path:
+        return self._root / PurePosixPath(self.entry(stem).path)
+
+    def label_path(self, cls: str, stem: str) -> Path:
+        return self._root / "labels" / self.class_spec(cls).name / f"{self.entry(stem).stem}.png"
+
+    def roi_path(self, stem: str) -> Path:
+        return self._root / "roi" / f"{self.entry(stem).stem}.png"
+
+    def prediction_path(self, cls: str, stem: str) -> Path:
+        return self._root / "predictions" / self.class_spec(cls).name / f"{self.entry(stem).stem}.png"
+
+    def metrics_path(self, cls: str) -> Path:
+        return self._root / "predictions" / self.class_spec(cls).name / "metrics.json"
+
+    def model_dir(self, cls: str) -> Path:
+        return self._root / "models" / self.class_spec(cls).name
+
+    def image_size(self, stem: str) -> tuple[int, int]:
+        """(H, W) of the image, cached per stem (re-probed when the file changes); raises ImageReadError."""
+        path = self.image_path(stem)
+        try:
+            st = path.stat()
+            sig = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            sig = (-1, -1)
+        with self._lock:
+            cached = self._sizes.get(stem)
+            if cached is not None and cached[0] == sig:
+                return cached[1]
+        size = probe_image(path)
+        with self._lock:
+            self._sizes[stem] = (sig, size)
+        return size
+
+    def load_image(self, stem: str) -> np.ndarray:
+        """uint8 HxWx3 RGB; raises ImageReadError."""
+        return read_image(self.image_path(stem))
+
+    def _check_size(self, what: str, stem: str, shape: tuple[int, ...]) -> None:
+        h, w = self.image_size(stem)
+        if tuple(shape[:2]) != (h, w) or len(shape) != 2:
+            size = f"{shape[1]}×{shape[0]}" if len(shape) >= 2 else f"shape {shape}"
+            raise LabelSizeError(f"The {what} for {stem} is {size} pixels but the image is {w}×{h} (width×height).")
+
+    def _load_mask(self, what: str, path: Path, stem: str) -> np.ndarray | None:
+        if not path.exists():
+            return None
+        mask = read_mask(path)
+        self._check_size(what, stem, mask.shape)
+        return mask
+
+    def _save_mask(self, what: str, path: Path, stem: str, mask: np.ndarray) -> None:
+        arr = np.asarray(mask)
+        self._check_size(what, stem, arr.shape)
+        self._write(path, lambda p: write_png(p, (arr != 0).astype(np.uint8) * 255))
+
+    def load_label(self, cls: str, stem: str) -> np.ndarray | None:
+        """bool HxW, or None when not labelled; LabelSizeError if the file's size differs from the image."""
+        return self._load_mask(f"{cls} label", self.label_path(cls, stem), stem)
+
+    def save_label(self, cls: str, stem: str, mask: np.ndarray) -> None:
+        """Store a bool/{0,1} HxW mask as a 0/255 PNG (an empty mask is a label too); LabelSizeError if mis-sized."""
+        self._save_mask(f"{cls} label", self.label_path(cls, stem), stem, mask)
+
+    def delete_label(self, cls: str, stem: str) -> None:
+        """Mark the image as not labelled for `cls` (no error if it was not)."""
+        self.label_path(cls, stem).unlink(missing_ok=True)
+
+    def has_label(self, cls: str, stem: str) -> bool:
+        return self.label_path(cls, stem).is_file()
+
+    def labelled_stems(self, cls: str) -> list[str]:
+        """Stems (project order) that have a `cls` label."""
+        folder = self._root / "labels" / self.class_spec(cls).name
+        present = {p.stem for p in folder.glob("*.png")} if folder.is_dir() else set()
+        return [e.stem for e in self._images if e.stem in present]
+
+    def load_roi(self, stem: str) -> np.ndarray | None:
+        """bool HxW region of interest, or None (= whole image)."""
+        return self._load_mask("region of interest", self.roi_path(stem), stem)
+
+    def save_roi(self, stem: str, mask: np.ndarray) -> None:
+        self._save_mask("region of interest", self.roi_path(stem), stem, mask)
+
+    def save_prediction(self, cls: str, stem: str, prob: np.ndarray) -> None:
+        """Store float HxW probabilities (clipped to [0, 1], NaN → 0) as a 16-bit PNG round(p * 65535)."""
+        q = encode_probability(prob)
+        self._check_size(f"{cls} prediction", stem, q.shape)
+        self._write(self.prediction_path(cls, stem), lambda p: write_png(p, q))
+
+    def load_prediction(self, cls: str, stem: str) -> np.ndarray | None:
+        """float32 HxW in [0, 1], or None when there is no prediction."""
+        path = self.prediction_path(cls, stem)
+        if not path.exists():
+            return None
+        prob = decode_probability(path, f"The {cls} prediction file for {stem}")
+        self._check_size(f"{cls} prediction", stem, prob.shape)
+        return prob
+
+    def load_metrics(self, cls: str) -> dict[str, dict]:
+        """{stem: {"auc", "dice", ...}}; {} when absent or damaged (it is recomputed by the next prediction)."""
+        return read_metrics_file(self.metrics_path(cls))
+
+    def save_metrics(self, cls: str, metrics: dict[str, dict]) -> None:
+        """Write metrics.json atomically (NaN stored as null so the file is standard JSON)."""
+        self._write(self.metrics_path(cls), lambda p: atomic_write_json(p, metrics_to_json(dict(metrics))))

@@ -1,0 +1,180 @@
+"""On-disk formats of a project folder (version 1): project.json records and validation, unique image stems,
+metrics.json (NaN as null) and the 16-bit prediction PNG encoding.
+
+No folder logic: `core/project.py` owns the paths, the atomic writes and the locking.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import cv2
+import numpy as np
+
+from medseg_gui.core.errors import ImageReadError, ProjectError
+
+log = logging.getLogger(__name__)
+
+FORMAT = "medseg-project"
+VERSION = 1
+PROJECT_FILE = "project.json"
+LAYOUTS = ("managed", "folder")
+_BAD_NAME_CHARS = set('/\\:*?"<>|')
+
+
+@dataclass(frozen=True)
+class ClassSpec:
+    """A segmentation class: `name` is also a folder name; `color` is RGB 0–255 for drawing."""
+
+    name: str
+    color: tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class ImageEntry:
+    """One image: unique `stem`, `path` relative to the project root (POSIX; absolute if outside it), free `state`."""
+
+    stem: str
+    path: str
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+DEFAULT_CLASSES: tuple[ClassSpec, ...] = (ClassSpec("lesion", (255, 170, 0)), ClassSpec("vessel", (0, 200, 255)))
+
+
+@dataclass(frozen=True)
+class ProjectData:
+    """The validated content of a project.json."""
+
+    classes: tuple[ClassSpec, ...]
+    images: tuple[ImageEntry, ...]
+    layout: str = "managed"
+
+
+def check_class_name(name: str) -> None:
+    """ProjectError unless `name` can be a class name and a folder name on every platform."""
+    if not name or name.strip() != name or name.startswith(".") or set(name) & _BAD_NAME_CHARS:
+        raise ProjectError(f"'{name}' cannot be used as a class name (it must also be a valid folder name).")
+
+
+def check_color(name: str, color: Any) -> tuple[int, int, int]:
+    """`color` as an RGB int triple; ProjectError unless it is three values from 0 to 255."""
+    try:
+        rgb = tuple(int(v) for v in color)
+    except (TypeError, ValueError):
+        rgb = ()
+    if len(rgb) != 3 or not all(0 <= v <= 255 for v in rgb):
+        raise ProjectError(f"The colour for class '{name}' must be three values from 0 to 255.")
+    return rgb  # type: ignore[return-value]
+
+
+def unique_stem(name: str, taken: set[str]) -> str:
+    """`a.jpg` → 'a'; if 'a' is taken (case-insensitively, for Windows/macOS) → 'a.jpg', then 'a.jpg~2', ...
+
+    `taken` holds casefolded stems and gains the returned one.
+    """
+    candidates = [PurePosixPath(name).stem, name]
+    candidates += [f"{name}~{i}" for i in range(2, 10_000)]
+    for stem in candidates:
+        if stem.casefold() not in taken:
+            taken.add(stem.casefold())
+            return stem
+    raise ProjectError(f"Too many images named '{name}'.")
+
+
+def read_project_file(file: Path) -> ProjectData:
+    """Read and validate project.json; ProjectError (for a clinician) if missing, damaged or not ours."""
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProjectError(f"No project found in {file.parent} (project.json is missing).") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProjectError(f"The project file {file} is damaged or unreadable ({exc}).") from None
+    return project_from_json(data, file)
+
+
+def project_from_json(data: Any, file: Path) -> ProjectData:
+    """Validate parsed project.json content; `file` only names the file in error messages."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ProjectError(f"{file} is not a medseg project file.")
+    if data.get("version") != VERSION:
+        raise ProjectError(f"{file} has format version {data.get('version')!r}; this program reads version 1.")
+    try:
+        classes = tuple(ClassSpec(str(c["name"]), tuple(int(v) for v in c["color"])) for c in data["classes"])
+        images = tuple(ImageEntry(str(i["stem"]), str(i["path"]), dict(i.get("state") or {})) for i in data["images"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProjectError(f"{file} is damaged: an image or class entry is incomplete ({exc}).") from None
+    if any(not i.stem or i.stem in (".", "..") or set(i.stem) & {"/", "\\"} for i in images):
+        raise ProjectError(f"{file} is damaged: an image name is empty or contains a folder separator.")
+    for spec in classes:
+        check_class_name(spec.name)
+    if any(len(c.color) != 3 for c in classes):
+        raise ProjectError(f"{file} is damaged: a class colour is not an RGB triple.")
+    for names, what in (([c.name for c in classes], "class"), ([i.stem for i in images], "image")):
+        if len({n.casefold() for n in names}) != len(names):
+            raise ProjectError(f"{file} is damaged: two {what}s have the same name.")
+    layout = data.get("layout", "managed")
+    return ProjectData(classes, images, layout if layout in LAYOUTS else "managed")
+
+
+def project_to_json(project: ProjectData) -> dict[str, Any]:
+    """The project.json content (format version 1, plus `layout`)."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "layout": project.layout,
+        "classes": [{"name": c.name, "color": list(c.color)} for c in project.classes],
+        "images": [{"stem": e.stem, "path": e.path, "state": dict(e.state)} for e in project.images],
+    }
+
+
+def metrics_to_json(obj: Any) -> Any:
+    """JSON-ready copy of a metrics dict: numpy scalars → Python numbers, NaN → None (null)."""
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and math.isnan(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: metrics_to_json(v) for k, v in obj.items()}
+    return obj
+
+
+def read_metrics_file(path: Path) -> dict[str, dict]:
+    """{stem: {"auc", "dice", ...}} with null → NaN; {} when absent or damaged (the next prediction rewrites it)."""
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        log.warning("ignoring damaged %s: %s", path, exc)
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        str(k): {m: (math.nan if v is None else v) for m, v in d.items()}
+        for k, d in data.items()
+        if isinstance(d, dict)
+    }
+
+
+def encode_probability(prob: np.ndarray) -> np.ndarray:
+    """float HxW → uint16 round(p * 65535), clipped to [0, 1] with NaN → 0 (how predictions are stored)."""
+    arr = np.nan_to_num(np.asarray(prob, dtype=np.float32), nan=0.0)
+    return np.round(np.clip(arr, 0.0, 1.0) * 65535.0).astype(np.uint16)
+
+
+def decode_probability(path: Path, what: str) -> np.ndarray:
+    """float32 HxW in [0, 1] from a 16-bit (or 8-bit) gray PNG; ImageReadError "`what` is damaged" otherwise."""
+    try:
+        raw = cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_UNCHANGED)
+    except (OSError, cv2.error):
+        raw = None
+    if raw is None or raw.ndim != 2:
+        raise ImageReadError(f"{what} is damaged; predict again.")
+    scale = 65535.0 if raw.dtype == np.uint16 else 255.0
+    return (raw.astype(np.float32) / np.float32(scale)).astype(np.float32)

@@ -1,0 +1,93 @@
+"""Export: PNG masks at original size with 0/255 values from the right source; HDF5 contents."""
+
+import cv2
+import h5py
+import numpy as np
+import pytest
+
+from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.export import export_hdf5, export_masks
+from medseg_gui.core.project import Project
+
+H, W = 9, 13
+
+
+@pytest.fixture
+def project(tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        cv2.imwrite(str(folder / f"{name}.png"), np.full((H, W, 3), 80, np.uint8))
+    p = Project.open_or_create_for_folder(folder)
+    label = np.zeros((H, W), bool)
+    label[2:5, 3:9] = True
+    p.save_label("vessel", "a", label)
+    prob_a = np.zeros((H, W), np.float32)  # "a" has both: the label wins in auto mode
+    p.save_prediction("vessel", "a", prob_a)
+    prob_b = np.zeros((H, W), np.float32)
+    prob_b[:, :5] = 0.7
+    prob_b[:, 5] = 0.5
+    prob_b[0, 0] = 0.9
+    p.save_prediction("vessel", "b", prob_b)
+    roi = np.ones((H, W), bool)
+    roi[0, 0] = False
+    p.save_roi("b", roi)
+    return p, label
+
+
+def _read(path):
+    return cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+
+
+def test_export_auto(project, tmp_path):
+    p, label = project
+    out = tmp_path / "out"
+    paths = export_masks(p, "vessel", out)
+    assert [x.name for x in paths] == ["a.png", "b.png"]  # "c" has neither label nor prediction
+    a, b = _read(out / "a.png"), _read(out / "b.png")
+    assert a.dtype == np.uint8 and a.shape == (H, W) and b.shape == (H, W)
+    np.testing.assert_array_equal(a, label * 255)
+    expected = np.zeros((H, W), np.uint8)
+    expected[:, :6] = 255
+    expected[0, 0] = 0  # outside the ROI
+    np.testing.assert_array_equal(b, expected)
+
+
+def test_export_sources_and_threshold(project, tmp_path):
+    p, label = project
+    assert [x.name for x in export_masks(p, "vessel", tmp_path / "l", source="labels")] == ["a.png"]
+    paths = export_masks(p, "vessel", tmp_path / "p", source="predictions", threshold=0.6)
+    assert [x.name for x in paths] == ["a.png", "b.png"]
+    assert not _read(tmp_path / "p" / "a.png").any()
+    assert (_read(tmp_path / "p" / "b.png") > 0).sum() == H * 5 - 1
+    assert export_masks(p, "lesion", tmp_path / "none") == []
+    with pytest.raises(ProjectError):
+        export_masks(p, "tumour", tmp_path / "x")
+    with pytest.raises(ValueError):
+        export_masks(p, "vessel", tmp_path / "x", source="both")
+
+
+def test_export_hdf5(project, tmp_path):
+    p, label = project
+    path = export_hdf5(p, "vessel", tmp_path / "out" / "vessel.h5")
+    assert path.is_file() and [x.name for x in path.parent.iterdir()] == ["vessel.h5"]
+    with h5py.File(path, "r") as f:
+        assert sorted(f["images"]) == ["a", "b", "c"] and sorted(f["labels"]) == ["a"]
+        assert sorted(f["predictions"]) == ["a", "b"] and sorted(f["roi"]) == ["b"]
+        assert f["images/a"].shape == (H, W, 3) and f["images/a"].dtype == np.uint8
+        assert f["images/a"].compression == "gzip"
+        np.testing.assert_array_equal(f["labels/a"][()], label.astype(np.uint8))
+        assert f["predictions/b"].dtype == np.float32 and abs(f["predictions/b"][0, 0] - 0.9) < 1e-4
+        assert f.attrs["class"] == "vessel"
+
+
+def test_export_hdf5_failure_leaves_no_file(project, tmp_path, monkeypatch):
+    p, _ = project
+
+    def boom(stem):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(p, "load_image", boom)
+    with pytest.raises(OSError):
+        export_hdf5(p, "vessel", tmp_path / "out" / "vessel.h5")
+    assert list((tmp_path / "out").iterdir()) == []

@@ -1,0 +1,182 @@
+"""Dataset importers: DRIVE, CHASE_DB1, STARE and plain-folder layouts built as tiny synthetic folders."""
+
+import logging
+
+import cv2
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.importers import LAYOUTS, import_dataset
+from medseg_gui.core.project import Project
+
+H, W = 20, 24
+
+
+def _rgb(seed):
+    return np.random.default_rng(seed).integers(0, 256, (H, W, 3), dtype=np.uint8)
+
+
+def _mask(seed):
+    return np.random.default_rng(100 + seed).random((H, W)) > 0.6
+
+
+def _write(path, arr):
+    """Write `arr` (uint8 RGB image or bool mask as 0/255) in the format of `path`'s suffix."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = arr.astype(np.uint8) * 255 if arr.dtype == bool else arr
+    if path.suffix == ".ppm" and data.ndim == 2:  # STARE labels are 3-channel PPMs
+        data = np.repeat(data[:, :, None], 3, axis=2)
+    iio.imwrite(path, data)
+    return arr
+
+
+def _check(project, stem, image=None, label=None, roi=None, cls="vessel"):
+    """The stored image/label/ROI of `stem` equal the source arrays (None: absent; image=None: size only)."""
+    loaded = project.load_image(stem)
+    assert loaded.shape == (H, W, 3) and project.image_size(stem) == (H, W)
+    if image is not None:
+        np.testing.assert_array_equal(loaded, image)
+    if label is None:
+        assert not project.has_label(cls, stem)
+    else:
+        raw = cv2.imread(str(project.label_path(cls, stem)), cv2.IMREAD_UNCHANGED)
+        assert raw.shape == (H, W) and set(np.unique(raw)) <= {0, 255}
+        np.testing.assert_array_equal(project.load_label(cls, stem), label)
+    if roi is None:
+        assert project.load_roi(stem) is None
+    else:
+        np.testing.assert_array_equal(project.load_roi(stem), roi)
+
+
+@pytest.fixture
+def drive(tmp_path):
+    src = tmp_path / "DRIVE"
+    arrays = {}
+    for i, (split, stem) in enumerate([("training", "21_training"), ("test", "01_test"), ("test", "02_test")]):
+        base = src / split
+        arrays[stem] = {"image": _write(base / "images" / f"{stem}.tif", _rgb(i))}
+        if stem != "02_test":  # 02_test has neither label nor FOV mask
+            number = stem.split("_")[0]
+            arrays[stem]["label"] = _write(base / "1st_manual" / f"{number}_manual1.gif", _mask(i))
+            arrays[stem]["roi"] = _write(base / "mask" / f"{stem}_mask.gif", _mask(i + 10))
+    return src, arrays
+
+
+def test_drive(tmp_path, drive):
+    src, arrays = drive
+    p = import_dataset(src, tmp_path / "proj", "drive")
+    assert p.stems == ["21_training", "01_test", "02_test"]
+    assert [p.entry(s).state["split"] for s in p.stems] == ["training", "test", "test"]
+    assert p.labelled_stems("vessel") == ["21_training", "01_test"] and p.labelled_stems("lesion") == []
+    for stem, a in arrays.items():
+        _check(p, stem, a["image"], a.get("label"), a.get("roi"))
+    assert (tmp_path / "proj" / "images" / "21_training.tif").is_file()
+    q = Project.open(tmp_path / "proj")  # everything was saved
+    assert q.stems == p.stems and q.entry("01_test").state == {"reviewed": False, "split": "test"}
+
+
+def test_chase_ignores_label_and_mask_files_as_images(tmp_path):
+    src = tmp_path / "CHASEDB1"
+    img1 = _write(src / "Image_01L.jpg", _rgb(1))
+    label = _write(src / "Image_01L_1stHO.png", _mask(1))
+    _write(src / "Image_01L_2ndHO.png", _mask(2))
+    roi = _write(src / "Image_01L_mask.png", _mask(3))
+    _write(src / "Image_02R.jpg", _rgb(2))  # no label, no mask
+    _write(src / "notes_1stHO.png", _mask(4))
+    p = import_dataset(src, tmp_path / "proj", "chase")
+    assert p.stems == ["Image_01L", "Image_02R"]
+    assert img1.shape == (H, W, 3)  # JPEG is lossy: sizes only
+    _check(p, "Image_01L", label=label, roi=roi)
+    _check(p, "Image_02R")
+    assert sorted(x.name for x in (tmp_path / "proj" / "images").iterdir()) == ["Image_01L.jpg", "Image_02R.jpg"]
+
+
+def test_stare_with_optional_masks(tmp_path):
+    src = tmp_path / "STARE"
+    img1 = _write(src / "images" / "im0001.ppm", _rgb(1))
+    img2 = _write(src / "images" / "im0002.ppm", _rgb(2))
+    label = _write(src / "1st_manual" / "im0001.ah.ppm", _mask(1))
+    _write(src / "1st_manual" / "im0001.vk.ppm", _mask(9))  # the second observer is not used
+    roi = _write(src / "mask" / "im0002.png", _mask(2))
+    p = import_dataset(src, tmp_path / "proj", "stare", cls="retina")
+    assert p.stems == ["im0001", "im0002"] and p.class_names == ["lesion", "vessel", "retina"]
+    _check(p, "im0001", img1, label, None, cls="retina")
+    _check(p, "im0002", img2, None, roi, cls="retina")
+
+
+def test_plain_folder_with_masks(tmp_path):
+    src, masks = tmp_path / "imgs", tmp_path / "masks"
+    a = _write(src / "a.png", _rgb(1))
+    b = _write(src / "b.bmp", _rgb(2))
+    c = _write(src / "c[1].png", _rgb(3))  # glob metacharacters in a name
+    _write(src / "d.tif", _rgb(4))
+    (src / "readme.txt").write_text("not an image")
+    la = _write(masks / "a.png", _mask(1))
+    lb = _write(masks / "b_mask.png", _mask(2))
+    lc = _write(masks / "c[1]_seg.png", _mask(3))
+    (masks / "d.txt").write_text("not a mask")
+    p = import_dataset(src, tmp_path / "proj", "folder", cls="lesion", masks=masks)
+    assert p.stems == ["a", "b", "c[1]", "d"]
+    _check(p, "a", a, la, cls="lesion")
+    _check(p, "b", b, lb, cls="lesion")
+    _check(p, "c[1]", c, lc, cls="lesion")
+    _check(p, "d", label=None, cls="lesion")
+    assert p.labelled_stems("vessel") == []
+
+
+def test_plain_folder_without_masks(tmp_path):
+    src = tmp_path / "imgs"
+    _write(src / "x.png", _rgb(1))
+    p = import_dataset(str(src), str(tmp_path / "proj"), "folder")
+    assert p.stems == ["x"] and p.labelled_stems("vessel") == []
+
+
+def test_unreadable_files_are_warned_about_not_fatal(tmp_path, drive, caplog):
+    src, arrays = drive
+    (src / "training" / "1st_manual" / "21_manual1.gif").write_bytes(b"GIF89a broken")
+    _write(src / "test" / "1st_manual" / "01_manual1.gif", np.zeros((H + 1, W), bool))  # wrong size
+    (src / "test" / "images" / "03_test.tif").write_bytes(b"")  # unreadable image: skipped
+    with caplog.at_level(logging.WARNING, logger="medseg_gui.core.importers"):
+        p = import_dataset(src, tmp_path / "proj", "drive")
+    assert p.stems == ["21_training", "01_test", "02_test"]
+    assert p.labelled_stems("vessel") == []
+    _check(p, "21_training", arrays["21_training"]["image"], None, arrays["21_training"]["roi"])  # ROI still there
+    _check(p, "01_test", arrays["01_test"]["image"], None, arrays["01_test"]["roi"])
+    text = caplog.text
+    assert "21_manual1.gif" in text and "01_test.tif imported without its label" in text
+    assert "03_test.tif" in text and "empty" in text
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_empty_source_is_a_clear_error(tmp_path, layout):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ProjectError, match=f"No images found .* '{layout}' layout"):
+        import_dataset(tmp_path / "empty", tmp_path / "proj", layout)
+    assert not (tmp_path / "proj").exists()
+
+
+def test_bad_arguments_are_clear_errors(tmp_path, drive):
+    src, _ = drive
+    with pytest.raises(ProjectError, match="is not a folder"):
+        import_dataset(tmp_path / "nowhere", tmp_path / "proj", "drive")
+    with pytest.raises(ProjectError, match="Unknown layout 'hrf'.*drive, chase, stare, folder"):
+        import_dataset(src, tmp_path / "proj", "hrf")
+    with pytest.raises(ProjectError, match="masks folder"):
+        import_dataset(src / "training" / "images", tmp_path / "proj", "folder", masks=tmp_path / "nowhere")
+    with pytest.raises(ProjectError, match="same name"):
+        import_dataset(src, tmp_path / "proj", "drive", cls="Vessel")
+    with pytest.raises(ProjectError, match="class name"):
+        import_dataset(src, tmp_path / "proj", "drive", cls="a/b")
+    assert not (tmp_path / "proj" / "project.json").exists()  # nothing was half-created
+
+
+def test_existing_project_is_not_overwritten(tmp_path, drive):
+    src, _ = drive
+    Project.create(tmp_path / "proj")
+    before = (tmp_path / "proj" / "project.json").read_text()
+    with pytest.raises(ProjectError, match="already holds a project"):
+        import_dataset(src, tmp_path / "proj", "drive")
+    assert (tmp_path / "proj" / "project.json").read_text() == before
+    assert not (tmp_path / "proj" / "images").exists()
