@@ -49,7 +49,7 @@ class Confusion:
 def _check_shapes(**arrays: np.ndarray | None) -> None:
     shapes = {name: np.shape(a) for name, a in arrays.items() if a is not None}
     first = next(iter(shapes.values()))
-    if len(first) != 2 or any(s != first for s in shapes.values()):
+    if any(s != first for s in shapes.values()):
         detail = ", ".join(f"{name} {s[1]}×{s[0]}" if len(s) == 2 else f"{name} {s}" for name, s in shapes.items())
         raise LabelSizeError(f"Cannot compare masks of different sizes ({detail}, width×height).")
 
