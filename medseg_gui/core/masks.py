@@ -65,7 +65,8 @@ def brush_center(x: float, y: float, size: int) -> tuple[float, float]:
     return float(np.floor(x - half + 0.5) + half), float(np.floor(y - half + 0.5) + half)
 
 
-def capsule_region(shape: tuple[int, ...], p0: tuple[float, float], p1: tuple[float, float], size: int) -> Region | None:
+def capsule_region(shape: tuple[int, ...], p0: tuple[float, float], p1: tuple[float, float], size: int
+                   ) -> Region | None:
     """Pixels whose centres lie within ``size/2`` of the segment between the snapped brush centres of ``p0`` and
     ``p1`` (a stroke segment with round caps); ``p0 == p1`` gives the brush disc. A 1-px segment is the thin
     8-connected digital line between the two pixels (one pixel per step along its major axis)."""
@@ -83,17 +84,40 @@ def capsule_region(shape: tuple[int, ...], p0: tuple[float, float], p1: tuple[fl
     if bbox is None:
         return None
     y0, x0, y1, x1 = bbox
-    py = (np.arange(y0, y1, dtype=np.float64) + 0.5)[:, None]
-    px = (np.arange(x0, x1, dtype=np.float64) + 0.5)[None, :]
-    dx, dy = bx - ax, by - ay
-    length2 = dx * dx + dy * dy
-    if length2 > 0:
-        t = np.clip(((px - ax) * dx + (py - ay) * dy) / length2, 0.0, 1.0)
-        qx, qy = px - (ax + t * dx), py - (ay + t * dy)
-    else:
-        qx, qy = px - ax, py - ay
-    inside = qx * qx + qy * qy <= r * r + 1e-9
+    lo, hi = _capsule_rows(np.arange(y0, y1, dtype=np.float64) + 0.5, (ax, ay), (bx, by), r + 1e-9)
+    # Pixel centres col + 0.5 inside [lo, hi]: the capsule is convex, so each row is one interval.
+    cols = np.arange(x0, x1, dtype=np.float64)[None, :] + 0.5
+    inside = (cols >= lo[:, None]) & (cols <= hi[:, None])
     return Region(y0, x0, inside)
+
+
+def _capsule_rows(yc: np.ndarray, a: tuple[float, float], b: tuple[float, float], r: float
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Per row centre ``yc``, the x-interval covered by the capsule (disc a ∪ disc b ∪ the band between them);
+    empty rows get lo > hi."""
+    lo, hi = np.full(yc.shape, np.inf), np.full(yc.shape, -np.inf)
+    for cx, cy in (a, b):
+        h2 = r * r - (yc - cy) ** 2
+        ok = h2 >= 0
+        h = np.sqrt(np.where(ok, h2, 0.0))
+        lo = np.where(ok, np.minimum(lo, cx - h), lo)
+        hi = np.where(ok, np.maximum(hi, cx + h), hi)
+    dx, dy = b[0] - a[0], b[1] - a[1]
+    length = float(np.hypot(dx, dy))
+    if length > 0:
+        ux, uy = dx / length, dy / length
+        blo, bhi = np.full(yc.shape, -np.inf), np.full(yc.shape, np.inf)
+        # 0 <= (p - a)·u <= length  and  -r <= (p - a)·n <= r, with n = (-uy, ux); solve each for x on the row.
+        for coef, offset, lower, upper in ((ux, (yc - a[1]) * uy, 0.0, length), (-uy, (yc - a[1]) * ux, -r, r)):
+            if abs(coef) < 1e-12:
+                ok = (offset >= lower) & (offset <= upper)
+                blo, bhi = np.where(ok, blo, np.inf), np.where(ok, bhi, -np.inf)
+                continue
+            e0, e1 = a[0] + (lower - offset) / coef, a[0] + (upper - offset) / coef
+            blo, bhi = np.maximum(blo, np.minimum(e0, e1)), np.minimum(bhi, np.maximum(e0, e1))
+        band = blo <= bhi
+        lo, hi = np.where(band, np.minimum(lo, blo), lo), np.where(band, np.maximum(hi, bhi), hi)
+    return lo, hi
 
 
 def _thin_line(shape: tuple[int, ...], p0: tuple[float, float], p1: tuple[float, float]) -> Region | None:
@@ -204,15 +228,21 @@ def magic_wand(image: np.ndarray, seed: tuple[float, float], tolerance: int) -> 
     return _flood(image, seed, int(np.clip(tolerance, 0, 255)))
 
 
-def fp_fn_codes(pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None) -> np.ndarray:
+def fp_fn_codes(pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None, rows: int = 512) -> np.ndarray:
     """uint8 map: ``FP_CODE`` where predicted but not labelled, ``FN_CODE`` where labelled but missed, 0 elsewhere and
     outside ``roi``. Same definition as ``core.metrics.fp_fn_maps``, packed into one byte per pixel so the canvas can
-    show it as an 8-bit indexed layer (red/blue like ``core.overlays.fp_fn_layer``)."""
-    p, t = pred.astype(bool, copy=False), truth.astype(bool, copy=False)
-    codes = (p & ~t).view(np.uint8) * np.uint8(FP_CODE) + (t & ~p).view(np.uint8) * np.uint8(FN_CODE)
-    if roi is not None:
-        codes[~roi.astype(bool, copy=False)] = 0
-    return codes
+    show it as an 8-bit indexed layer (red/blue like ``core.overlays.fp_fn_layer``). Works in blocks of ``rows`` rows
+    so large images need no full-size temporaries."""
+    out = np.empty(pred.shape[:2], dtype=np.uint8)
+    for r0 in range(0, pred.shape[0], rows):
+        s = slice(r0, r0 + rows)
+        p, t = pred[s].astype(bool, copy=False), truth[s].astype(bool, copy=False)
+        block = out[s]
+        np.multiply((p & ~t).view(np.uint8), FP_CODE, out=block)
+        block += (t & ~p).view(np.uint8) * np.uint8(FN_CODE)
+        if roi is not None:
+            block[~roi[s].astype(bool, copy=False)] = 0
+    return out
 
 
 def contour_polylines(mask: np.ndarray, min_points: int = 2) -> list[np.ndarray]:

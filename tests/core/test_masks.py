@@ -131,3 +131,20 @@ def test_bbox_helpers():
     assert masks.bbox_union((0, 5, 2, 6), (1, 2, 3, 4)) == (0, 2, 3, 6)
     assert masks.clip_bbox((-2, -2, 3, 30), (10, 20)) == (0, 0, 3, 20)
     assert masks.clip_bbox((12, 0, 14, 3), (10, 20)) is None
+
+
+def test_capsule_matches_the_distance_definition():
+    """Pixels whose centre is within size/2 of the segment between the snapped brush centres."""
+    rng = np.random.default_rng(7)
+    yy, xx = np.mgrid[:40, :50] + 0.5
+    for _ in range(200):
+        size = int(rng.integers(2, 12))
+        p0, p1 = tuple(rng.uniform(-5, 55, 2)), tuple(rng.uniform(-5, 45, 2))
+        if rng.random() < 0.2:
+            p1 = (p0[0], p1[1])  # vertical
+        (ax, ay), (bx, by) = masks.brush_center(*p0, size), masks.brush_center(*p1, size)
+        d2 = (bx - ax) ** 2 + (by - ay) ** 2
+        t = np.clip(((xx - ax) * (bx - ax) + (yy - ay) * (by - ay)) / d2, 0, 1) if d2 else 0.0
+        ref = (xx - ax - t * (bx - ax)) ** 2 + (yy - ay - t * (by - ay)) ** 2 <= (size / 2) ** 2 + 1e-9
+        got = as_full((40, 50), masks.capsule_region((40, 50), p0, p1, size))
+        assert np.array_equal(got, ref), (size, p0, p1)

@@ -1,0 +1,5 @@
+"""The drawing canvas: image, label, prediction, FP/FN and ROI layers with zoom/pan and per-class tools."""
+
+from medseg_gui.qt.canvas.canvas import LAYERS, TOOLS, Canvas
+
+__all__ = ["LAYERS", "TOOLS", "Canvas"]

@@ -1,0 +1,370 @@
+"""Canvas widget: draws the layers back to front in ``paintEvent`` and repaints only dirty rectangles.
+
+Layers (each with visibility and opacity): image, roi (darkens outside), others (other classes' labels), label
+(current class), fpfn (FP red / FN blue of the current class' thresholded prediction vs. its label, inside the ROI,
+only once the class has a label), contours (predicted outlines of every class with a prediction, class colour).
+Holding H hides every overlay. Undo history is kept per image key under one byte budget (see ``core.undo``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Signal
+from PySide6.QtGui import (QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QResizeEvent, QTransform,
+                           QWheelEvent)
+from PySide6.QtWidgets import QWidget
+
+from medseg_gui.core.masks import BBox, Region
+from medseg_gui.core.undo import DEFAULT_BUDGET_BYTES, UndoHistory
+from medseg_gui.qt.canvas import layers as L
+from medseg_gui.qt.canvas.document import LabelDocument
+from medseg_gui.qt.canvas.input import CanvasInput
+from medseg_gui.qt.canvas.tools import BrushTool, FillTool, PanTool, PolygonTool, Tool, WandTool
+from medseg_gui.qt.canvas.view import View, fitted_view, image_span, min_zoom
+
+LAYERS = L.LAYERS
+TOOLS = ("brush", "eraser", "polygon", "fill", "wand", "pan")
+BACKGROUND = QColor(40, 40, 40)
+DEFAULT_COLOR = (255, 255, 0)
+
+
+class Canvas(CanvasInput, QWidget):
+    """Image annotation canvas; see the module docstring and docs/ARCHITECTURE.md for the public API."""
+
+    stroke_finished = Signal(str)
+    cursor_info = Signal(str)
+    history_changed = Signal()
+    tool_changed = Signal(str)
+    brush_size_changed = Signal(int)
+    zoom_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None, undo_budget_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
+        super().__init__(parent)
+        self.history = UndoHistory(undo_budget_bytes)
+        self.doc = LabelDocument(self.history)
+        self.view = View()
+        self._views: dict[str, View] = {}
+        self._colors: dict[str, tuple[int, int, int]] = {}
+        self._class = ""
+        self._visible = {name: True for name in LAYERS}
+        self._opacity = dict(L.DEFAULT_OPACITY)
+        self._hide_overlays = False
+        self._brush = 5
+        self._tolerance = 20
+        self._tools: dict[str, Tool] = {
+            "brush": BrushTool(self, "brush", 1), "eraser": BrushTool(self, "eraser", 0),
+            "polygon": PolygonTool(self), "fill": FillTool(self), "wand": WandTool(self), "pan": PanTool(self)}
+        self._tool = "brush"
+        self._image_layer: L.ImagePyramid | None = None
+        self._mask_layers: dict[str, L.ArrayImage] = {}
+        self._contours: dict[str, L.ContourSet] = {}
+        self._fpfn_layer: L.ArrayImage | None = None
+        self._roi_layer: L.ArrayImage | None = None
+        self._init_input()
+
+    # -- content -------------------------------------------------------------------------------------------------
+    def set_image(self, key: str, rgb: np.ndarray) -> None:
+        """Show ``rgb`` (uint8 HxWx3) under ``key``; clears labels, prediction and ROI until they are set again."""
+        self._finish_interaction()
+        if self.doc.image is not None:
+            self._views[self.doc.key] = self.view
+        self.doc.set_image(key, rgb)
+        self._image_layer = L.ImagePyramid(self.doc.image)
+        self._mask_layers, self._contours, self._fpfn_layer, self._roi_layer = {}, {}, None, None
+        saved = self._views.get(key)
+        self.view = saved if saved is not None and not saved.fitted else self._fitted()
+        self.update()
+        self.zoom_changed.emit(self.view.zoom)
+        self.history_changed.emit()
+
+    def set_labels(self, labels: dict[str, np.ndarray | None], colors: dict[str, tuple[int, int, int]]) -> None:
+        """Per-class masks (bool or uint8, HxW; ``None`` = not labelled yet) and their RGB colours."""
+        self._finish_interaction()
+        self.doc.set_labels(labels)
+        self._colors.update({k: tuple(int(c) for c in v) for k, v in colors.items()})
+        self._mask_layers, self._fpfn_layer = {}, None
+        self._contours = {name: c.recolored(self._color(name)) for name, c in self._contours.items()}
+        if self._class not in self.doc.labels and self.doc.labels:
+            self._class = next(iter(self.doc.labels))
+        self.update()
+
+    def set_current_class(self, name: str) -> None:
+        self._finish_interaction()
+        self._class = name
+        self.doc.drop_fpfn_except(name)
+        self._fpfn_layer = None
+        self.update()
+        self._emit_cursor_info()
+
+    def current_class(self) -> str:
+        return self._class
+
+    def label(self, name: str) -> np.ndarray:
+        """A bool HxW copy of the class label (all false if the class was never labelled)."""
+        return self.doc.labels[name].astype(bool)
+
+    def has_edits(self, name: str) -> bool:
+        """True once the class label was changed on this image since ``set_labels``."""
+        return name in self.doc.edited
+
+    def set_prediction(self, name: str, prob: np.ndarray | None, threshold: float = 0.5) -> None:
+        """Probability map (float32 HxW in [0, 1]) of ``name``; ``None`` removes it."""
+        self.doc.set_prediction(name, prob, threshold)
+        self._contours.pop(name, None)
+        if prob is not None:
+            self._contours[name] = L.ContourSet(self.doc.preds[name], self._color(name))
+        self._fpfn_layer = None
+        self.update()
+
+    def set_roi(self, roi: np.ndarray | None) -> None:
+        self.doc.set_roi(roi)
+        self._roi_layer, self._fpfn_layer = None, None
+        self.update()
+
+    def accept_prediction(self, region: np.ndarray | None = None) -> None:
+        """Copy the thresholded prediction of the current class into its label (whole image or inside ``region``)."""
+        self.accept_in(region)
+
+    # -- layers --------------------------------------------------------------------------------------------------
+    def set_layer_visible(self, layer: str, visible: bool) -> None:
+        self._visible[self._layer_name(layer)] = bool(visible)
+        self.update()
+
+    def layer_visible(self, layer: str) -> bool:
+        return self._visible[self._layer_name(layer)]
+
+    def set_layer_opacity(self, layer: str, opacity: float) -> None:
+        self._opacity[self._layer_name(layer)] = min(max(float(opacity), 0.0), 1.0)
+        self.update()
+
+    def layer_opacity(self, layer: str) -> float:
+        return self._opacity[self._layer_name(layer)]
+
+    @staticmethod
+    def _layer_name(layer: str) -> str:
+        if layer not in LAYERS:
+            raise ValueError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}")
+        return layer
+
+    # -- tools ---------------------------------------------------------------------------------------------------
+    def set_tool(self, tool: str) -> None:
+        if tool not in self._tools:
+            raise ValueError(f"unknown tool {tool!r}; expected one of {', '.join(TOOLS)}")
+        if tool != self._tool:
+            self._finish_interaction()
+            self._tool = tool
+            self._update_cursor_shape()
+            self.update()
+            self.tool_changed.emit(tool)
+
+    def tool(self) -> str:
+        return self._tool
+
+    def set_brush_size(self, px: int) -> None:
+        px = min(max(int(px), 1), 1000)
+        if px != self._brush:
+            self._update_preview()
+            self._brush = px
+            self._update_preview()
+            self.brush_size_changed.emit(px)
+
+    def brush_size(self) -> int:
+        return self._brush
+
+    def set_wand_tolerance(self, t: int) -> None:
+        self._tolerance = min(max(int(t), 0), 255)
+
+    def wand_tolerance(self) -> int:
+        return self._tolerance
+
+    # -- view ----------------------------------------------------------------------------------------------------
+    def _image_size(self) -> tuple[int, int]:
+        h, w = self.doc.shape
+        return (w, h)
+
+    def _fitted(self) -> View:
+        return fitted_view(self._image_size(), (self.width(), self.height()))
+
+    def fit(self) -> None:
+        self._set_view(self._fitted())
+
+    def set_zoom(self, factor: float, anchor: QPointF | None = None) -> None:
+        """Absolute zoom (1.0 = 100 %, up to 32) around ``anchor`` (widget coordinates; default: the centre)."""
+        a = (self.width() / 2, self.height() / 2) if anchor is None else (anchor.x(), anchor.y())
+        self._set_view(self.view.zoomed(factor, a, min_zoom(self._image_size(), (self.width(), self.height()))))
+
+    def zoom(self) -> float:
+        return self.view.zoom
+
+    def _set_view(self, view: View) -> None:
+        changed = view.zoom != self.view.zoom
+        self.view = view
+        self.update()
+        if changed:
+            self.zoom_changed.emit(view.zoom)
+            self._emit_cursor_info()
+
+    def image_to_widget(self, x: float, y: float) -> QPointF:
+        return QPointF(*self.view.to_widget(x, y))
+
+    def widget_to_image(self, p: QPointF) -> tuple[float, float]:
+        return self.view.to_image(p.x(), p.y())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        if self.view.fitted and self.doc.image is not None:
+            self.view = self._fitted()
+        super().resizeEvent(event)
+
+    # -- undo ----------------------------------------------------------------------------------------------------
+    def undo(self) -> None:
+        self._finish_interaction()
+        self._after_restore(self.doc.undo())
+
+    def redo(self) -> None:
+        self._finish_interaction()
+        self._after_restore(self.doc.redo())
+
+    def _after_restore(self, step) -> None:
+        if step is not None:
+            self.label_changed(step.bbox)
+            self.stroke_finished.emit(step.cls)
+            self._emit_cursor_info()
+        self.history_changed.emit()
+
+    def can_undo(self) -> bool:
+        return self.history.can_undo(self.doc.key)
+
+    def can_redo(self) -> bool:
+        return self.history.can_redo(self.doc.key)
+
+    def undo_memory_bytes(self) -> int:
+        return self.history.memory_bytes
+
+    # -- callbacks used by the tools (ToolContext) ----------------------------------------------------------------
+    def label_changed(self, bbox: BBox | None) -> None:
+        """Repaint the widget area showing image ``bbox`` (slightly grown for smoothing and rounding)."""
+        if bbox is None:
+            return
+        y0, x0, y1, x1 = bbox
+        wx0, wy0 = self.view.to_widget(x0, y0)
+        wx1, wy1 = self.view.to_widget(x1, y1)
+        self.update(QRect(math.floor(wx0) - 2, math.floor(wy0) - 2,
+                          math.ceil(wx1 - wx0) + 5, math.ceil(wy1 - wy0) + 5))
+
+    def edit_finished(self, name: str) -> None:
+        self.stroke_finished.emit(name)
+        self.history_changed.emit()
+        self._emit_cursor_info()
+
+    def accept_in(self, region: np.ndarray | Region | None) -> None:
+        name = self._class
+        bbox = self.doc.accept_prediction(name, region)
+        if bbox is not None:
+            self.label_changed(bbox)
+            self.edit_finished(name)
+
+    # -- painting ------------------------------------------------------------------------------------------------
+    def _color(self, name: str) -> tuple[int, int, int]:
+        return self._colors.get(name, DEFAULT_COLOR)
+
+    def _mask_layer(self, name: str) -> L.ArrayImage:
+        arr = self.doc.labels[name]
+        layer = self._mask_layers.get(name)
+        if layer is None or layer.array is not arr:
+            layer = self._mask_layers[name] = L.mask_layer(arr, self._color(name))
+        return layer
+
+    def _fpfn(self) -> L.ArrayImage | None:
+        codes = self.doc.fpfn(self._class)
+        if codes is None:
+            return None
+        if self._fpfn_layer is None or self._fpfn_layer.array is not codes:
+            self._fpfn_layer = L.fpfn_layer(codes)
+        return self._fpfn_layer
+
+    def _roi(self) -> L.ArrayImage | None:
+        if self.doc.roi is None:
+            return None
+        if self._roi_layer is None or self._roi_layer.array is not self.doc.roi:
+            self._roi_layer = L.roi_layer(self.doc.roi)
+        return self._roi_layer
+
+    def _shown(self, layer: str) -> bool:
+        return self._visible[layer] and self._opacity[layer] > 0 and (layer == "image" or not self._hide_overlays)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
+        painter = QPainter(self)
+        rect = event.rect()
+        painter.fillRect(rect, BACKGROUND)
+        span = None
+        if self.doc.image is not None:
+            span = image_span(self.view, rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1,
+                              self.doc.shape, pad=2)
+        if span is not None:
+            self._paint_layers(painter, QRectF(span[1], span[0], span[3] - span[1], span[2] - span[0]))
+        self._tools[self._tool].preview(painter, self._cursor if self._paint_preview() else None)
+        painter.end()
+
+    def _paint_layers(self, painter: QPainter, src: QRectF) -> None:
+        v = self.view
+        painter.setTransform(QTransform(v.zoom, 0, 0, v.zoom, v.ox, v.oy))
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, v.zoom < 1)
+        if self._image_layer is not None and self._shown("image"):
+            painter.setOpacity(self._opacity["image"])
+            self._image_layer.draw(painter, src, v.zoom)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)  # masks: crisp and 4x cheaper
+        stack: list[tuple[str, L.ArrayImage | None]] = []
+        if self._shown("roi"):
+            stack.append(("roi", self._roi()))
+        if self._shown("others"):
+            stack += [("others", self._mask_layer(n)) for n in self.doc.labels if n != self._class and self.doc.area(n)]
+        if self._shown("label") and self._class in self.doc.labels and self.doc.area(self._class):
+            stack.append(("label", self._mask_layer(self._class)))
+        if self._shown("fpfn"):
+            stack.append(("fpfn", self._fpfn()))
+        for layer, item in stack:
+            if item is not None and self._shown(layer):
+                painter.setOpacity(self._opacity[layer])
+                item.draw(painter, src)
+        if self._shown("contours"):
+            painter.setOpacity(self._opacity["contours"])
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            for contours in self._contours.values():
+                contours.draw(painter, src)
+        painter.resetTransform()
+        painter.setOpacity(1.0)
+
+    def _finish_interaction(self) -> None:
+        for tool in self._tools.values():
+            tool.finish()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and self._handles_key(event):  # type: ignore[arg-type]
+            event.accept()
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        if not self._key_press(event):
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
+        if not self._key_release(event):
+            super().keyReleaseEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        self._mouse_press(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        self._mouse_move(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        self._mouse_release(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        self._mouse_double_click(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
+        self._wheel(event)

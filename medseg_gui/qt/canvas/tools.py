@@ -1,0 +1,260 @@
+"""Editing tools of the canvas. A tool turns left-button events (already in image coordinates) into document edits.
+
+Modifiers (documented in the user guide): **Shift** makes polygon/lasso, fill and wand *erase/subtract* instead of
+add; **Ctrl** on closing a polygon/lasso accepts the prediction inside it. The eraser is the brush with value 0.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
+
+from medseg_gui.core import masks
+from medseg_gui.core.masks import BBox, Region
+from medseg_gui.qt.canvas.document import LabelDocument
+from medseg_gui.qt.canvas.view import View
+
+Point = tuple[float, float]
+CLOSE_DISTANCE_PX = 6.0  # clicking this close to the first vertex closes the polygon
+LASSO_START_PX = 4.0  # dragging further than this from the press turns a polygon click into a lasso
+
+
+class ToolContext(Protocol):
+    """What a tool needs from the canvas."""
+
+    doc: LabelDocument
+    view: View
+
+    def current_class(self) -> str: ...
+    def brush_size(self) -> int: ...
+    def wand_tolerance(self) -> int: ...
+    def label_changed(self, bbox: BBox | None) -> None: ...
+    def edit_finished(self, name: str) -> None: ...
+    def accept_in(self, region: Region | None) -> None: ...
+    def update(self, rect: QRect | None = None) -> None: ...
+
+
+class Tool:
+    """Base: does nothing. ``pos`` are image coordinates, ``wpos`` widget coordinates."""
+
+    name = ""
+
+    def __init__(self, ctx: ToolContext) -> None:
+        self.ctx = ctx
+
+    def press(self, pos: Point, wpos: QPointF, mods: Qt.KeyboardModifier) -> None: ...
+    def move(self, pos: Point, wpos: QPointF, mods: Qt.KeyboardModifier) -> None: ...
+    def release(self, pos: Point, wpos: QPointF, mods: Qt.KeyboardModifier) -> None: ...
+    def double_click(self, pos: Point, wpos: QPointF, mods: Qt.KeyboardModifier) -> None: ...
+
+    def key(self, key: int, mods: Qt.KeyboardModifier) -> bool:
+        return False
+
+    def finish(self) -> None:
+        """End whatever is in progress (class/image switch, undo)."""
+
+    def preview(self, painter: QPainter, cursor: QPointF | None) -> None: ...
+
+    def preview_rect(self, cursor: QPointF | None) -> QRectF:
+        return QRectF()
+
+    def _target(self) -> str | None:
+        name = self.ctx.current_class()
+        return name if name in self.ctx.doc.labels else None
+
+    def _commit(self, name: str, region: Region | None, value: int) -> None:
+        bbox = self.ctx.doc.apply_region(name, region, value)
+        if bbox is not None:
+            self.ctx.label_changed(bbox)
+            self.ctx.edit_finished(name)
+
+
+class BrushTool(Tool):
+    """Round brush (``value`` 1) or eraser (``value`` 0) of ``brush_size`` px; one undo step per stroke."""
+
+    def __init__(self, ctx: ToolContext, name: str, value: int) -> None:
+        super().__init__(ctx)
+        self.name, self.value = name, value
+        self._last: Point | None = None
+
+    def press(self, pos, wpos, mods) -> None:
+        name = self._target()
+        if name is None:
+            return
+        self.ctx.doc.begin_stroke(name)
+        self._last = pos
+        self.ctx.label_changed(self.ctx.doc.stroke_segment(pos, pos, self.ctx.brush_size(), self.value))
+
+    def move(self, pos, wpos, mods) -> None:
+        if self._last is None:
+            return
+        bbox = self.ctx.doc.stroke_segment(self._last, pos, self.ctx.brush_size(), self.value)
+        self._last = pos
+        self.ctx.label_changed(bbox)
+
+    def release(self, pos, wpos, mods) -> None:
+        self.finish()
+
+    def finish(self) -> None:
+        if self._last is None:
+            return
+        self._last = None
+        name = self.ctx.doc.end_stroke()
+        if name is not None:
+            self.ctx.edit_finished(name)
+
+    def _circle(self, cursor: QPointF) -> tuple[QPointF, float]:
+        size, view = self.ctx.brush_size(), self.ctx.view
+        cx, cy = masks.brush_center(*view.to_image(cursor.x(), cursor.y()), size)
+        return QPointF(*view.to_widget(cx, cy)), max(size * view.zoom / 2, 1.5)
+
+    def preview(self, painter: QPainter, cursor: QPointF | None) -> None:
+        if cursor is None or self.ctx.doc.image is None:
+            return
+        centre, r = self._circle(cursor)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(QColor(255, 255, 255), 1))
+        painter.drawEllipse(centre, r, r)
+        dashed = QPen(QColor(0, 0, 0), 1, Qt.PenStyle.DashLine)
+        painter.setPen(dashed)
+        painter.drawEllipse(centre, r, r)
+
+    def preview_rect(self, cursor: QPointF | None) -> QRectF:
+        if cursor is None or self.ctx.doc.image is None:
+            return QRectF()
+        centre, r = self._circle(cursor)
+        return QRectF(centre.x() - r - 3, centre.y() - r - 3, 2 * r + 6, 2 * r + 6)
+
+
+class PolygonTool(Tool):
+    """Click vertices, close with a double-click, Enter or a click on the first vertex; or press-drag a freehand
+    lasso that closes on release. Fills the inside (Shift: erases it; Ctrl: accepts the prediction inside).
+    Backspace removes the last vertex, Escape cancels."""
+
+    name = "polygon"
+
+    def __init__(self, ctx: ToolContext) -> None:
+        super().__init__(ctx)
+        self.points: list[Point] = []
+        self._press_w: QPointF | None = None
+        self._lasso = False
+        self._started_here = False
+
+    def press(self, pos, wpos, mods) -> None:
+        if len(self.points) >= 3 and self._near_first(wpos):
+            self.close(mods)
+            return
+        self._started_here = not self.points
+        self.points.append(pos)
+        self._press_w, self._lasso = QPointF(wpos), False
+        self.ctx.update()
+
+    def move(self, pos, wpos, mods) -> None:
+        if self._press_w is not None:
+            d = wpos - self._press_w
+            self._lasso = self._lasso or math.hypot(d.x(), d.y()) > LASSO_START_PX
+            if self._lasso and pos != self.points[-1]:
+                self.ctx.update(self._span(self.points[-1], pos))
+                self.points.append(pos)
+
+    def _span(self, a: Point, b: Point) -> QRect:
+        """Widget rectangle covering the edge between image points ``a`` and ``b`` (plus the pen)."""
+        (ax, ay), (bx, by) = self.ctx.view.to_widget(*a), self.ctx.view.to_widget(*b)
+        return QRectF(QPointF(ax, ay), QPointF(bx, by)).normalized().adjusted(-3, -3, 3, 3).toAlignedRect()
+
+    def release(self, pos, wpos, mods) -> None:
+        lasso, self._press_w, self._lasso = self._lasso and self._started_here, None, False
+        if lasso:
+            self.close(mods)
+
+    def double_click(self, pos, wpos, mods) -> None:
+        self.close(mods)
+
+    def key(self, key: int, mods) -> bool:
+        if not self.points:
+            return False
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.close(mods)
+        elif key == Qt.Key.Key_Escape:
+            self.finish()
+        elif key == Qt.Key.Key_Backspace:
+            self.points.pop()
+        else:
+            return False
+        self.ctx.update()
+        return True
+
+    def finish(self) -> None:
+        self.points, self._press_w, self._lasso = [], None, False
+        self.ctx.update()
+
+    def close(self, mods: Qt.KeyboardModifier) -> None:
+        points, name = self.points, self._target()
+        self.finish()
+        if len(points) < 3 or name is None:
+            return
+        region = masks.polygon_region(self.ctx.doc.shape, points)
+        if mods & Qt.KeyboardModifier.ControlModifier:
+            self.ctx.accept_in(region)
+        else:
+            self._commit(name, region, 0 if mods & Qt.KeyboardModifier.ShiftModifier else 1)
+
+    def _near_first(self, wpos: QPointF) -> bool:
+        fx, fy = self.ctx.view.to_widget(*self.points[0])
+        return math.hypot(wpos.x() - fx, wpos.y() - fy) <= CLOSE_DISTANCE_PX
+
+    def preview_rect(self, cursor: QPointF | None) -> QRectF:
+        """The rubber band from the last vertex to the cursor (the canvas repaints it as the cursor moves)."""
+        if not self.points or cursor is None:
+            return QRectF()
+        return QRectF(self._span(self.points[-1], self.ctx.view.to_image(cursor.x(), cursor.y())))
+
+    def preview(self, painter: QPainter, cursor: QPointF | None) -> None:
+        if not self.points:
+            return
+        poly = QPolygonF([QPointF(*self.ctx.view.to_widget(x, y)) for x, y in self.points])
+        if cursor is not None and self._press_w is None:
+            poly.append(cursor)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(QColor(255, 255, 255), 1))
+        painter.drawPolyline(poly)
+        painter.setPen(QPen(QColor(0, 0, 0), 1, Qt.PenStyle.DashLine))
+        painter.drawPolyline(poly)
+
+
+class FillTool(Tool):
+    """Flood-fills the closed region of the current label under the click (4-connected); Shift empties it."""
+
+    name = "fill"
+
+    def press(self, pos, wpos, mods) -> None:
+        name = self._target()
+        if name is None:
+            return
+        label = self.ctx.doc.labels[name]
+        value = 0 if mods & Qt.KeyboardModifier.ShiftModifier else 1
+        col, row = int(math.floor(pos[0])), int(math.floor(pos[1]))
+        if 0 <= row < label.shape[0] and 0 <= col < label.shape[1] and label[row, col] != value:
+            self._commit(name, masks.flood_region(label, pos), value)
+
+
+class WandTool(Tool):
+    """Adds the connected region of similar image colour (within the wand tolerance) to the label; Shift removes."""
+
+    name = "wand"
+
+    def press(self, pos, wpos, mods) -> None:
+        name, image = self._target(), self.ctx.doc.image
+        if name is None or image is None:
+            return
+        value = 0 if mods & Qt.KeyboardModifier.ShiftModifier else 1
+        self._commit(name, masks.magic_wand(image, pos, self.ctx.wand_tolerance()), value)
+
+
+class PanTool(Tool):
+    """Left-drag pans (handled by the canvas, which pans for every tool with space or the middle button)."""
+
+    name = "pan"
