@@ -1,1 +1,23 @@
-"""QObject workers run on QThreads; they emit typed signals and never touch widgets."""
+"""QObject workers run on QThreads; they emit typed signals and never touch widgets.
+
+Keras is imported only inside `TrainWorker`/`PredictWorker`/`KerasWarmUp.work()`, on the worker thread.
+"""
+
+from medseg_gui.workers.base import Worker, WorkerHost
+from medseg_gui.workers.export import ExportWorker
+from medseg_gui.workers.label_saver import LabelSaver
+from medseg_gui.workers.scan import ScanWorker
+from medseg_gui.workers.training import KerasWarmUp, PredictProgress, PredictWorker, TrainRun, TrainWorker
+
+__all__ = [
+    "ExportWorker",
+    "KerasWarmUp",
+    "LabelSaver",
+    "PredictProgress",
+    "PredictWorker",
+    "ScanWorker",
+    "TrainRun",
+    "TrainWorker",
+    "Worker",
+    "WorkerHost",
+]

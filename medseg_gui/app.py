@@ -1,0 +1,102 @@
+"""`medseg-gui [PROJECT_OR_FOLDER]`: create the QApplication and the main window, nothing else.
+
+Keras/TensorFlow are not imported here (the window shows in ~1–2 s); training imports them on a worker thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+from medseg_gui import __version__
+
+log = logging.getLogger(__name__)
+
+ORG_NAME = "medseg_gui"
+APP_NAME = "medseg-gui"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="medseg-gui", description="Annotate, retrain and review segmentations.")
+    parser.add_argument("path", nargs="?", type=Path, help="project folder or plain folder of images (default: demo)")
+    parser.add_argument("--demo", action="store_true", help="open the bundled demo project (the default)")
+    parser.add_argument("--no-warmup", action="store_true", help="do not preload Keras in the background")
+    parser.add_argument("--screenshot", type=Path, metavar="PNG", help="grab the window to this PNG and quit")
+    parser.add_argument("--quit-after", type=float, metavar="SECONDS", help="quit after this many seconds")
+    parser.add_argument("--version", action="version", version=f"medseg-gui {__version__}")
+    return parser.parse_args(argv)
+
+
+def install_excepthook() -> None:
+    """Show unexpected errors in a dialog (and the log) instead of letting Qt abort the program."""
+    from PySide6.QtWidgets import QApplication
+
+    from medseg_gui.qt.dialogs import show_message
+
+    shown: list[object] = []  # keeps a parentless box alive until the next one replaces it
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, value, tb)
+            return
+        details = "".join(traceback.format_exception(kind, value, tb))
+        log.error("Unexpected error:\n%s", details)
+        windows = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w.isWindow()]
+        parent = QApplication.activeWindow() or (windows[0] if windows else None)
+        box = show_message(parent, "Unexpected error", f"Something went wrong: {kind.__name__}: {value}\n\n"
+                           "Your labels are saved after every stroke. Details are below and in the log.",
+                           error=True, details=details)
+        shown[:] = [box]
+
+    sys.excepthook = hook
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from medseg_gui.config import AppConfig
+    from medseg_gui.qt.main_window import MainWindow
+    from medseg_gui.qt.theme import apply_theme
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    apply_theme(app)
+    install_excepthook()
+
+    window = MainWindow(None, AppConfig(warm_up_keras=not args.no_warmup and args.screenshot is None))
+    window.show()
+    if args.path is not None and not args.demo:
+        window.open_folder(args.path)
+    else:
+        window.open_demo()
+
+    if args.screenshot is not None or args.quit_after is not None:
+        delay_ms = int(1000 * (args.quit_after if args.quit_after is not None else 3.0))
+        QTimer.singleShot(delay_ms, lambda: _finish(window, args.screenshot))
+    return app.exec()
+
+
+def _finish(window: object, screenshot: Path | None) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    if screenshot is not None:
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(screenshot)):  # type: ignore[attr-defined]
+            log.error("Could not write the screenshot %s", screenshot)
+        else:
+            log.info("Screenshot written to %s", screenshot)
+    window.close()  # type: ignore[attr-defined]
+    QApplication.quit()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

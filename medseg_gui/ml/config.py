@@ -1,0 +1,185 @@
+"""Model and training configuration: frozen dataclasses and the named presets (no Keras import).
+
+A `Preset` fixes the network and the recipe (input channels, normalisation, patches, loss, optimiser, augmentation);
+a `TrainConfig` is what the user chooses per run (preset name, time box, caps, optional overrides).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+InputMode = Literal["rgb", "gray", "green"]
+Contrast = Literal["none", "clahe"]
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    """U-Net shape: `filters[i]` convolution filters at level i (the last entry is the bottleneck).
+
+    Depth (number of 2x poolings) is `len(filters) - 1`, so input sides must be multiples of `2 ** depth`.
+    `dropout_at`: "block" puts Dropout between the two convolutions of every block, "pool" after every MaxPool and
+    after every decoder concatenation, "bottleneck" only in the bottleneck block.
+    """
+
+    filters: tuple[int, ...] = (16, 32, 64, 128, 256)
+    batchnorm: bool = True
+    dropout: float = 0.0
+    dropout_at: Literal["block", "pool", "bottleneck"] = "block"
+    activation: str = "relu"
+    kernel_initializer: str = "he_normal"
+    upsampling: Literal["transpose", "bilinear"] = "transpose"
+    in_channels: int = 3
+    out_channels: int = 1
+
+    @property
+    def depth(self) -> int:
+        return len(self.filters) - 1
+
+    @property
+    def multiple(self) -> int:
+        """Input height and width must be multiples of this."""
+        return 2**self.depth
+
+    def with_base(self, base: int) -> UNetConfig:
+        """Same shape with every level's filters scaled so that level 0 has `base` filters."""
+        scale = base / self.filters[0]
+        return replace(self, filters=tuple(max(1, round(f * scale)) for f in self.filters))
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Random patch augmentation (numpy/OpenCV, on the CPU)."""
+
+    flips: bool = True
+    rot90: bool = True
+    affine: bool = False  # shear/shift/zoom via cv2.warpAffine
+    shear: float = 0.1  # radians
+    shift: float = 0.1  # fraction of the patch side
+    zoom: float = 0.1  # +- relative scale
+    intensity: float = 0.0  # +- relative contrast/brightness jitter on the normalised input
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A complete training recipe; `tile_size`/`tile_overlap` are for tiled inference."""
+
+    name: str
+    description: str
+    unet: UNetConfig
+    patch_size: int = 64
+    batch_size: int = 32
+    crops_per_image: int = 1  # patches taken from one image in a batch (cvxtz: 4 crops x 4 images)
+    learning_rate: float = 1e-3
+    loss: Literal["bce", "bce_dice"] = "bce"
+    optimizer: Literal["adam", "adamw"] = "adam"
+    weight_decay: float = 1e-4  # adamw only
+    schedule: Literal["constant", "cosine"] = "constant"  # cosine: warm-up then cosine decay over the run
+    input_mode: InputMode = "rgb"
+    contrast: Contrast = "none"
+    normalise_in_roi: bool = True  # per-image zero-mean/unit-variance using the pixels inside the ROI
+    augment: Augment = field(default_factory=Augment)
+    positive_fraction: float = 0.0  # share of patch centres drawn on labelled pixels (class-balanced sampling)
+    steps_per_epoch: int = 50
+    tile_size: int = 256
+    tile_overlap: int = 64
+
+
+PRESETS: dict[str, Preset] = {
+    "default": Preset(
+        name="default",
+        description="Fast U-Net 16-24-32-48-64 with batch-norm; green+CLAHE input normalised in the ROI; "
+        "BCE+Dice, AdamW with cosine decay; 96 px patches, half centred on labelled pixels.",
+        unet=UNetConfig(filters=(16, 24, 32, 48, 64), batchnorm=True, dropout=0.0, upsampling="transpose",
+                        in_channels=1),
+        patch_size=96,
+        batch_size=16,
+        learning_rate=3e-3,
+        loss="bce_dice",
+        optimizer="adamw",
+        schedule="cosine",
+        input_mode="green",
+        contrast="clahe",
+        augment=Augment(flips=True, rot90=True, intensity=0.1),
+        positive_fraction=0.5,
+        tile_size=320,
+        tile_overlap=64,
+    ),
+    "cvxtz": Preset(
+        name="cvxtz",
+        description="Reference U-Net 32-64-128-256-512, ReLU, Dropout 0.1, no batch-norm, BCE, Adam 1e-3, "
+        "random 64x64 crops (4 crops x 4 images), flips/shear/shift/zoom.",
+        unet=UNetConfig(filters=(32, 64, 128, 256, 512), batchnorm=False, dropout=0.1, dropout_at="block",
+                        kernel_initializer="glorot_uniform", upsampling="bilinear", in_channels=3),
+        patch_size=64,
+        batch_size=16,
+        crops_per_image=4,
+        learning_rate=1e-3,
+        loss="bce",
+        optimizer="adam",
+        input_mode="rgb",
+        augment=Augment(flips=True, rot90=False, affine=True, shear=0.1, shift=0.1, zoom=0.1),
+        tile_size=256,
+        tile_overlap=64,
+    ),
+    "fxfviolet": Preset(
+        name="fxfviolet",
+        description="Reference U-Net 16-32-64-128-256, he_normal, batch-norm, MaxPool+Dropout, Conv2DTranspose, "
+        "gray input; large 256 px patches instead of the original 512x512 resized whole images.",
+        unet=UNetConfig(filters=(16, 32, 64, 128, 256), batchnorm=True, dropout=0.05, dropout_at="pool",
+                        kernel_initializer="he_normal", upsampling="transpose", in_channels=1),
+        patch_size=256,
+        batch_size=2,
+        learning_rate=1e-3,
+        loss="bce",
+        optimizer="adam",
+        input_mode="gray",
+        augment=Augment(flips=True, rot90=False),
+        tile_size=512,
+        tile_overlap=64,
+    ),
+}
+
+
+def preset_names() -> list[str]:
+    """Preset names in display order (default first)."""
+    return list(PRESETS)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run. `None` for batch_size/patch_size/learning_rate/base_filters/steps_per_epoch means the
+    preset's value. Training stops at the first of: `minutes` elapsed, `max_steps` steps, `epochs` epochs,
+    early stopping (`patience` epochs without validation-AUC gain), or cancel."""
+
+    preset: str = "default"
+    minutes: float | None = 3.0
+    epochs: int = 100
+    steps_per_epoch: int | None = None
+    max_steps: int | None = None
+    batch_size: int | None = None
+    patch_size: int | None = None
+    learning_rate: float | None = None
+    base_filters: int | None = None
+    seed: int = 0
+    val_fraction: float = 0.2
+    patience: int = 8
+    tta: bool = False  # flip test-time augmentation for validation and the saved model's default
+
+    def resolved(self) -> Preset:
+        """The preset with this run's overrides applied; raises KeyError for an unknown preset name."""
+        if self.preset not in PRESETS:
+            raise KeyError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
+        p = PRESETS[self.preset]
+        unet = p.unet.with_base(self.base_filters) if self.base_filters else p.unet
+        patch = self.patch_size or p.patch_size
+        patch = max(unet.multiple, -(-patch // unet.multiple) * unet.multiple)
+        return replace(
+            p,
+            unet=unet,
+            patch_size=patch,
+            batch_size=self.batch_size or p.batch_size,
+            learning_rate=self.learning_rate or p.learning_rate,
+            steps_per_epoch=self.steps_per_epoch or p.steps_per_epoch,
+            crops_per_image=min(p.crops_per_image, self.batch_size or p.batch_size),
+        )

@@ -1,0 +1,148 @@
+"""The Keras callback that drives a training run: progress, cancel, time box, step cap, LR schedule,
+per-epoch validation AUC, early stopping and best-weight tracking."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+
+from medseg_gui.core.errors import CancelledError
+from medseg_gui.ml.progress import TrainProgress
+
+
+@dataclass
+class RunLimits:
+    """When to stop: `deadline` (time.monotonic, None = no time box), `total_steps`, early-stopping `patience`."""
+
+    total_steps: int
+    deadline: float | None
+    patience: int
+    base_lr: float
+    schedule: str
+    started: float = field(default_factory=time.monotonic)
+
+
+class RunControl(keras.callbacks.Callback):
+    """Polled on every batch from the training thread. `validate()` returns the validation AUC (may be nan)."""
+
+    def __init__(self, limits: RunLimits, validate: Callable[[], float], validation_note: str,
+                 progress: Callable[[TrainProgress], None] | None, should_stop: Callable[[], bool] | None,
+                 val_seconds: float):
+        super().__init__()
+        self.limits = limits
+        self.validate = validate
+        self.note = validation_note
+        self.progress = progress
+        self.should_stop = should_stop
+        self.val_seconds = val_seconds  # estimated cost of one validation, reserved inside the time box
+        self.step = 0
+        self.epoch = 0
+        self.loss = float("nan")
+        self.cancelled = False
+        self.stop_reason = "epochs"
+        self.best_auc = -math.inf
+        self.best_weights: list[np.ndarray] | None = None
+        self.best_step = 0
+        self.last_auc: float | None = None
+        self.bad_epochs = 0
+        self.history: list[dict] = []
+        self._fit_start = time.monotonic()
+        self._steps_since_val = 0
+
+    # --- helpers -------------------------------------------------------------------------------------------
+    def _fraction(self) -> float:
+        lim = self.limits
+        f = self.step / max(1, lim.total_steps)
+        if lim.deadline is not None:
+            span = max(1e-3, lim.deadline - self.val_seconds - self._fit_start)
+            f = max(f, (time.monotonic() - self._fit_start) / span)
+        return min(1.0, f)
+
+    def _learning_rate(self) -> float:
+        lim = self.limits
+        if lim.schedule != "cosine":
+            return lim.base_lr
+        f, warm = self._fraction(), 0.05
+        if f < warm:
+            return lim.base_lr * (0.1 + 0.9 * f / warm)
+        return lim.base_lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * (f - warm) / (1 - warm))))
+
+    def _eta(self, now: float) -> float:
+        lim = self.limits
+        per_step = (now - self._fit_start) / max(1, self.step)
+        eta = (lim.total_steps - self.step) * per_step + self.val_seconds
+        if lim.deadline is not None:
+            eta = min(eta, max(0.0, lim.deadline - now))
+        return max(0.0, eta)
+
+    def report(self, message: str) -> None:
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        self.progress(TrainProgress(step=self.step, total_steps=self.limits.total_steps, epoch=self.epoch,
+                                    loss=self.loss, elapsed_s=now - self.limits.started, eta_s=self._eta(now),
+                                    val_auc=self.last_auc, message=message))
+
+    def _stop(self, reason: str) -> None:
+        self.model.stop_training = True
+        self.stop_reason = reason
+
+    # --- Keras hooks ----------------------------------------------------------------------------------------
+    def on_train_begin(self, logs=None):
+        self._fit_start = time.monotonic()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.limits.schedule != "constant":
+            self.model.optimizer.learning_rate = self._learning_rate()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        self._steps_since_val += 1
+        if logs and "loss" in logs:
+            self.loss = float(logs["loss"])
+        lim = self.limits
+        if self.should_stop is not None and self.should_stop():
+            self.cancelled = True
+            self._stop("cancelled")
+        elif self.step >= lim.total_steps:
+            self._stop("max_steps")
+        elif lim.deadline is not None and time.monotonic() >= lim.deadline - self.val_seconds:
+            self._stop("time")
+        self.report(f"epoch {self.epoch + 1}, step {self.step}/{lim.total_steps}, loss {self.loss:.4f}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch = epoch + 1
+        if self.cancelled or self._steps_since_val == 0:
+            return
+        self.report("validating")
+        t0 = time.monotonic()
+        try:
+            auc = self.validate()
+        except CancelledError:
+            self.cancelled = True
+            self._stop("cancelled")
+            return
+        self.val_seconds = 0.5 * self.val_seconds + 0.5 * (time.monotonic() - t0)
+        self._steps_since_val = 0
+        self.last_auc = None if math.isnan(auc) else auc
+        improved = math.isnan(auc) or auc > self.best_auc + 1e-4
+        if improved or self.best_weights is None:
+            self.best_auc = auc if not math.isnan(auc) else self.best_auc
+            self.best_weights = [np.array(w) for w in self.model.get_weights()]
+            self.best_step = self.step
+            self.bad_epochs = 0
+        else:
+            self.bad_epochs += 1
+            if self.bad_epochs >= self.limits.patience:
+                self._stop("early_stopping")
+        self.history.append({"epoch": self.epoch, "step": self.step, "loss": self.loss,
+                             "val_auc": None if math.isnan(auc) else auc,
+                             "lr": self._learning_rate(), "elapsed_s": time.monotonic() - self.limits.started,
+                             "validation": self.note})
+        self.report(f"epoch {self.epoch}: loss {self.loss:.4f}, validation AUC "
+                    f"{'n/a' if math.isnan(auc) else f'{auc:.4f}'}")

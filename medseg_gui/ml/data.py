@@ -1,0 +1,171 @@
+"""Preprocessing shared by training and inference, and the ROI-aware random patch sampler (numpy/OpenCV only).
+
+Images are kept as uint8 "enhanced" arrays (channel selection + optional CLAHE) plus per-image normalisation
+statistics, so training on many large photos costs about as much memory as the photos themselves; patches and
+tiles are normalised to float32 on the fly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from medseg_gui.ml.config import Augment, Preset
+
+_MAX_CENTRES = 200_000  # candidate patch centres kept per image (bounded memory on huge images)
+
+
+def enhance(image: np.ndarray, input_mode: str, contrast: str = "none") -> np.ndarray:
+    """uint8 HxWx3 RGB -> uint8 HxWxC (C=3 for "rgb", 1 for "gray"/"green"), optional CLAHE per channel."""
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    if input_mode == "rgb":
+        out = np.ascontiguousarray(image[..., :3])
+    elif input_mode == "green":
+        out = np.ascontiguousarray(image[..., 1:2])
+    elif input_mode == "gray":
+        out = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)[..., None]
+    else:
+        raise ValueError(f"unknown input_mode {input_mode!r}")
+    if contrast == "clahe":
+        tile = max(2, min(16, max(out.shape[:2]) // 64))
+        clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(tile, tile))
+        out = np.stack([clahe.apply(np.ascontiguousarray(out[..., c])) for c in range(out.shape[2])], axis=2)
+    return out
+
+
+def roi_stats(enhanced: np.ndarray, roi: np.ndarray | None, use_roi: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel (mean, std) float32 over the ROI pixels (the whole image when roi is None or not use_roi)."""
+    pixels = enhanced[roi] if (use_roi and roi is not None and roi.any()) else enhanced.reshape(-1, enhanced.shape[2])
+    if pixels.shape[0] > 2_000_000:  # subsample huge images; statistics converge long before
+        pixels = pixels[:: pixels.shape[0] // 1_000_000]
+    pixels = pixels.astype(np.float32)
+    return pixels.mean(axis=0), np.maximum(pixels.std(axis=0), 1.0)
+
+
+def normalise(x: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """uint8 (..., C) -> float32 zero-mean unit-variance with the given statistics."""
+    return (x.astype(np.float32) - mean) / std
+
+
+def preprocess(image: np.ndarray, roi: np.ndarray | None, input_mode: str, contrast: str = "none",
+               normalise_in_roi: bool = True) -> np.ndarray:
+    """uint8 HxWx3 -> float32 HxWxC network input; the same function (piecewise) is used for tiles at inference."""
+    enh = enhance(image, input_mode, contrast)
+    mean, std = roi_stats(enh, roi, normalise_in_roi)
+    return normalise(enh, mean, std)
+
+
+def reflect_index(idx: np.ndarray, n: int) -> np.ndarray:
+    """Mirror indices into [0, n) like numpy's 'reflect' padding, for any distance outside."""
+    if n == 1:
+        return np.zeros_like(idx)
+    period = 2 * n - 2
+    idx = np.abs(idx) % period
+    return np.where(idx >= n, period - idx, idx)
+
+
+def crop_reflect(array: np.ndarray, y0: int, x0: int, h: int, w: int) -> np.ndarray:
+    """array[y0:y0+h, x0:x0+w] with mirror padding wherever the window leaves the array."""
+    H, W = array.shape[:2]
+    if y0 >= 0 and x0 >= 0 and y0 + h <= H and x0 + w <= W:
+        return array[y0:y0 + h, x0:x0 + w]
+    return array[np.ix_(reflect_index(np.arange(y0, y0 + h), H), reflect_index(np.arange(x0, x0 + w), W))]
+
+
+def crop_zero(array: np.ndarray, y0: int, x0: int, h: int, w: int) -> np.ndarray:
+    """array[y0:y0+h, x0:x0+w] with zeros outside the array (for labels and loss weights)."""
+    H, W = array.shape[:2]
+    out = np.zeros((h, w) + array.shape[2:], array.dtype)
+    ys, xs = max(0, y0), max(0, x0)
+    ye, xe = min(H, y0 + h), min(W, x0 + w)
+    if ye > ys and xe > xs:
+        out[ys - y0:ye - y0, xs - x0:xe - x0] = array[ys:ye, xs:xe]
+    return out
+
+
+@dataclass
+class PreparedImage:
+    """One labelled training image: enhanced uint8 pixels, label, ROI and patch-centre candidates."""
+
+    enhanced: np.ndarray  # uint8 HxWxC
+    mean: np.ndarray
+    std: np.ndarray
+    mask: np.ndarray  # bool HxW
+    roi: np.ndarray  # bool HxW (all True when no ROI was given)
+    roi_centres: np.ndarray  # flat indices inside the ROI
+    positive_centres: np.ndarray  # flat indices of labelled pixels inside the ROI (may be empty)
+
+
+def prepare(image: np.ndarray, mask: np.ndarray, roi: np.ndarray | None, preset: Preset,
+            rng: np.random.Generator) -> PreparedImage:
+    """Enhance once, compute ROI statistics and a bounded set of candidate patch centres."""
+    enh = enhance(image, preset.input_mode, preset.contrast)
+    mean, std = roi_stats(enh, roi, preset.normalise_in_roi)
+    roi_b = np.ones(mask.shape, bool) if roi is None or not roi.any() else roi.astype(bool)
+
+    def centres(m: np.ndarray) -> np.ndarray:
+        idx = np.flatnonzero(m)
+        return rng.choice(idx, _MAX_CENTRES, replace=False) if idx.size > _MAX_CENTRES else idx
+
+    return PreparedImage(enh, mean, std, mask.astype(bool), roi_b, centres(roi_b), centres(mask & roi_b))
+
+
+def _affine_matrix(rng: np.random.Generator, aug: Augment, size: int, window: int) -> np.ndarray:
+    """2x3 matrix mapping output patch pixels to source-window pixels (for cv2.WARP_INVERSE_MAP)."""
+    zoom = 1.0 + rng.uniform(-aug.zoom, aug.zoom)
+    shear = rng.uniform(-aug.shear, aug.shear)
+    shift = rng.uniform(-aug.shift, aug.shift, size=2) * size
+    m = np.array([[zoom, zoom * np.tan(shear)], [0.0, zoom]])
+    c_out = np.full(2, size // 2, np.float64)
+    c_src = np.full(2, window // 2, np.float64)
+    return np.hstack([m, (c_src - m @ c_out + shift)[:, None]])
+
+
+def sample_patch(img: PreparedImage, preset: Preset, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One augmented patch: x float32 PxPxC, y float32 PxPx2 (label, loss weight = inside ROI and image)."""
+    P, aug = preset.patch_size, preset.augment
+    pool = img.positive_centres if (img.positive_centres.size and rng.random() < preset.positive_fraction) \
+        else img.roi_centres
+    cy, cx = np.unravel_index(pool[rng.integers(pool.size)], img.mask.shape)
+    if aug.affine:
+        S = 2 * P  # a larger source window so shear/zoom/shift never sample outside it
+        y0, x0 = cy - S // 2, cx - S // 2
+        x = normalise(crop_reflect(img.enhanced, y0, x0, S, S), img.mean, img.std)
+        lab = np.stack([crop_zero(img.mask, y0, x0, S, S), crop_zero(img.roi, y0, x0, S, S)], -1).astype(np.float32)
+        mat = _affine_matrix(rng, aug, P, S)
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        x = cv2.warpAffine(x, mat, (P, P), flags=flags, borderMode=cv2.BORDER_REFLECT)
+        lab = cv2.warpAffine(lab, mat, (P, P), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
+        x = x.reshape(P, P, -1)
+    else:
+        y0, x0 = cy - P // 2, cx - P // 2
+        x = normalise(crop_reflect(img.enhanced, y0, x0, P, P), img.mean, img.std)
+        lab = np.stack([crop_zero(img.mask, y0, x0, P, P), crop_zero(img.roi, y0, x0, P, P)], -1).astype(np.float32)
+    if aug.flips:
+        if rng.random() < 0.5:
+            x, lab = x[::-1], lab[::-1]
+        if rng.random() < 0.5:
+            x, lab = x[:, ::-1], lab[:, ::-1]
+    if aug.rot90:
+        k = int(rng.integers(4))
+        x, lab = np.rot90(x, k), np.rot90(lab, k)
+    if aug.intensity > 0:
+        x = x * (1.0 + rng.uniform(-aug.intensity, aug.intensity)) + rng.uniform(-aug.intensity, aug.intensity)
+    return x, lab
+
+
+def sample_batch(images: list[PreparedImage], preset: Preset, rng: np.random.Generator
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """A batch (x: B,P,P,C float32; y: B,P,P,2 float32) with `crops_per_image` patches from each drawn image."""
+    B, k = preset.batch_size, max(1, preset.crops_per_image)
+    xs, ys = [], []
+    while len(xs) < B:
+        img = images[int(rng.integers(len(images)))]
+        for _ in range(min(k, B - len(xs))):
+            x, y = sample_patch(img, preset, rng)
+            xs.append(x)
+            ys.append(y)
+    return np.stack(xs).astype(np.float32), np.stack(ys).astype(np.float32)

@@ -1,0 +1,147 @@
+"""Tiled inference: `Segmenter` wraps a trained U-Net and the preprocessing recipe it was trained with.
+
+Any image size, no resizing: the image is covered by overlapping tiles (multiples of 2**depth), blended with a
+separable raised-cosine window (a partition of unity across each overlap), mirror-padded only where a tile leaves the
+image. Memory stays bounded: the enhanced uint8 image, the float32 output and one chunk of tiles.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from medseg_gui.core.errors import CancelledError, LabelSizeError
+from medseg_gui.ml.config import Preset
+from medseg_gui.ml.data import crop_reflect, enhance, normalise, roi_stats
+
+_CHUNK_PIXELS = 1 << 20  # pixels per forward pass (about four 512x512 tiles)
+
+
+def preset_metadata(preset: Preset) -> dict[str, Any]:
+    """The preprocessing/tiling recipe a Segmenter needs; stored next to the model as JSON."""
+    return {
+        "preset": preset.name,
+        "input_mode": preset.input_mode,
+        "contrast": preset.contrast,
+        "normalise_in_roi": preset.normalise_in_roi,
+        "patch_size": preset.patch_size,
+        "tile_size": preset.tile_size,
+        "tile_overlap": preset.tile_overlap,
+        "filters": list(preset.unet.filters),
+        "multiple": preset.unet.multiple,
+        "in_channels": preset.unet.in_channels,
+    }
+
+
+def axis_layout(n: int, tile_max: int, overlap: int, multiple: int) -> tuple[int, list[int]]:
+    """(tile length, tile starts) covering [0, n) with tiles <= tile_max overlapping by >= overlap.
+
+    Starts and lengths are multiples of `multiple` so every tile's pooling grid is aligned with the whole image's
+    (otherwise a U-Net is not shift-equivariant and tiles would disagree); the last tile may end past n (mirror).
+    """
+    padded = -(-n // multiple)
+    t_max = max(1, tile_max // multiple)
+    ov = min(-(-overlap // multiple), t_max // 2)
+    if padded <= t_max:
+        return padded * multiple, [0]
+    k = math.ceil((padded - ov) / (t_max - ov))
+    t = math.ceil((padded + (k - 1) * ov) / k)
+    return t * multiple, [int(round(s)) * multiple for s in np.linspace(0, padded - t, k)]
+
+
+def axis_windows(n: int, t: int, starts: list[int]) -> list[np.ndarray]:
+    """Per-tile 1-D weights: 1 inside, raised-cosine ramps across each overlap with a neighbour, 1 at image edges."""
+    windows = []
+    for i, s in enumerate(starts):
+        w = np.ones(t, np.float32)
+        if i > 0:
+            ov = starts[i - 1] + t - s
+            w[:ov] = 0.5 - 0.5 * np.cos(np.pi * (np.arange(ov) + 0.5) / ov)
+        if i < len(starts) - 1:
+            ov = s + t - starts[i + 1]
+            w[t - ov:] = np.minimum(w[t - ov:], 0.5 + 0.5 * np.cos(np.pi * (np.arange(ov) + 0.5) / ov))
+        windows.append(w[: max(0, min(t, n - s))])
+    return windows
+
+
+class Segmenter:
+    """A trained model plus its metadata (preset, input mode, normalisation, tiling, filters, val AUC, date)."""
+
+    def __init__(self, model: Any, metadata: dict[str, Any]):
+        self.model = model
+        self.metadata = dict(metadata)
+
+    def _prepare(self, image: np.ndarray, roi: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if roi is not None and roi.shape != image.shape[:2]:
+            raise LabelSizeError(f"The region of interest is {roi.shape[1]}x{roi.shape[0]} pixels but the image is "
+                                 f"{image.shape[1]}x{image.shape[0]}.")
+        md = self.metadata
+        enh = enhance(image, md.get("input_mode", "rgb"), md.get("contrast", "none"))
+        mean, std = roi_stats(enh, roi, md.get("normalise_in_roi", True))
+        return enh, mean, std
+
+    def _forward(self, batch: np.ndarray, tta: bool) -> np.ndarray:
+        """(B,h,w,C) float32 -> (B,h,w) probabilities; flip TTA averages the 4 flips."""
+        variants = [(False, False), (True, False), (False, True), (True, True)] if tta else [(False, False)]
+        acc = None
+        for fy, fx in variants:
+            x = batch[:, ::-1] if fy else batch
+            x = x[:, :, ::-1] if fx else x
+            p = np.asarray(self.model.predict_on_batch(np.ascontiguousarray(x)))[..., 0]
+            p = p[:, ::-1] if fy else p
+            p = p[:, :, ::-1] if fx else p
+            acc = p if acc is None else acc + p
+        return acc / len(variants)
+
+    def predict(self, image: np.ndarray, roi: np.ndarray | None = None, *, tta: bool = False,
+                should_stop: Callable[[], bool] | None = None, tile_size: int | None = None) -> np.ndarray:
+        """uint8 HxWx3 -> float32 HxW probabilities in [0, 1]; 0 outside roi. Raises CancelledError on stop."""
+        enh, mean, std = self._prepare(image, roi)
+        H, W = enh.shape[:2]
+        md = self.metadata
+        m = int(md.get("multiple", 16))
+        tile = tile_size or int(md.get("tile_size", 256))
+        overlap = int(md.get("tile_overlap", 64))
+        th, ys = axis_layout(H, tile, overlap, m)
+        tw, xs = axis_layout(W, tile, overlap, m)
+        wy, wx = axis_windows(H, th, ys), axis_windows(W, tw, xs)
+        out = np.zeros((H, W), np.float32)
+        jobs = [(i, j) for i in range(len(ys)) for j in range(len(xs))]
+        n_chunks = math.ceil(len(jobs) / max(1, _CHUNK_PIXELS // (th * tw)))
+        per_chunk = math.ceil(len(jobs) / n_chunks)  # equal chunks: one traced shape per image size
+        for c in range(0, len(jobs), per_chunk):
+            if should_stop is not None and should_stop():
+                raise CancelledError("Prediction was cancelled.")
+            chunk = jobs[c:c + per_chunk]
+            batch = np.stack([normalise(crop_reflect(enh, ys[i], xs[j], th, tw), mean, std) for i, j in chunk])
+            probs = self._forward(batch, tta)
+            for (i, j), p in zip(chunk, probs):
+                h, w = wy[i].size, wx[j].size
+                out[ys[i]:ys[i] + h, xs[j]:xs[j] + w] += p[:h, :w] * wy[i][:, None] * wx[j][None, :]
+        out /= _axis_sum(H, ys, wy)[:, None]
+        out /= _axis_sum(W, xs, wx)[None, :]
+        np.clip(out, 0.0, 1.0, out=out)
+        if roi is not None:
+            out[~roi.astype(bool)] = 0.0
+        return out
+
+    def predict_whole(self, image: np.ndarray, roi: np.ndarray | None = None) -> np.ndarray:
+        """One forward pass over the whole (mirror-padded) image: the reference tiled inference must match."""
+        enh, mean, std = self._prepare(image, roi)
+        H, W = enh.shape[:2]
+        m = int(self.metadata.get("multiple", 16))
+        x = normalise(crop_reflect(enh, 0, 0, -(-H // m) * m, -(-W // m) * m), mean, std)
+        out = np.clip(self._forward(x[None], False)[0, :H, :W], 0.0, 1.0).astype(np.float32)
+        if roi is not None:
+            out[~roi.astype(bool)] = 0.0
+        return out
+
+
+def _axis_sum(n: int, starts: list[int], windows: list[np.ndarray]) -> np.ndarray:
+    total = np.zeros(n, np.float32)
+    for s, w in zip(starts, windows):
+        total[s:s + w.size] += w
+    return np.maximum(total, 1e-6)

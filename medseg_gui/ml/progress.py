@@ -1,0 +1,31 @@
+"""Training progress record handed from the training thread to the GUI/CLI (no Keras import)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    """One progress report; `step` counts optimiser steps done, `total_steps` is the planned maximum.
+
+    `eta_s` is the estimated seconds left (time box or step cap, whichever comes first); `val_auc` is the latest
+    validation AUC (None before the first validation); `message` is a short human-readable status line.
+    """
+
+    step: int
+    total_steps: int
+    epoch: int
+    loss: float
+    elapsed_s: float
+    eta_s: float
+    val_auc: float | None
+    message: str
+
+    @property
+    def fraction(self) -> float:
+        """Fraction done in [0, 1], for a progress bar."""
+        done = self.elapsed_s + self.eta_s
+        by_time = self.elapsed_s / done if done > 0 else 0.0
+        by_step = self.step / self.total_steps if self.total_steps > 0 else 0.0
+        return min(1.0, max(by_time, by_step))

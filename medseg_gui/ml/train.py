@@ -1,0 +1,205 @@
+"""`train(samples, config)`: fit a U-Net on labelled images with model.fit, a time box and cooperative cancel.
+
+Patches come from a `keras.utils.PyDataset` over the training images; whole validation images (held out from
+training) are predicted with the same tiled inference used later, so the validation AUC is the number the user will
+see. The returned `Segmenter` holds an inference copy of the best weights (batch-norm folded, no dropout).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+
+from medseg_gui.core.errors import LabelSizeError, NoLabelsError
+from medseg_gui.ml.auc import fast_auc
+from medseg_gui.ml.config import Preset, TrainConfig
+from medseg_gui.ml.control import RunControl, RunLimits
+from medseg_gui.ml.data import PreparedImage, prepare, sample_batch
+from medseg_gui.ml.losses import MaskedSegLoss
+from medseg_gui.ml.predict import Segmenter, preset_metadata
+from medseg_gui.ml.progress import TrainProgress
+from medseg_gui.ml.unet import build_unet, inference_model
+
+log = logging.getLogger(__name__)
+
+_VAL_MAX_SIDE = 1024  # validation views are cropped to at most this side (around the labelled pixels)
+_VAL_MAX_PIXELS = 4_200_000  # total validation pixels per epoch
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One labelled image: uint8 HxWx3 RGB, bool HxW label, optional bool HxW region of interest."""
+
+    image: np.ndarray
+    mask: np.ndarray
+    roi: np.ndarray | None = None
+
+
+@dataclass
+class TrainResult:
+    """What a run produced. `val_auc`/`previous_val_auc` are measured on the same validation images (nan when the
+    validation images have only one class). `history` has one dict per validated epoch."""
+
+    segmenter: Segmenter
+    val_auc: float
+    previous_val_auc: float | None
+    history: list[dict] = field(default_factory=list)
+    steps: int = 0
+    seconds: float = 0.0
+    cancelled: bool = False
+    stop_reason: str = ""
+    message: str = ""
+
+
+class PatchSequence(keras.utils.PyDataset):
+    """Endless random patches; batch k of the run depends only on (seed, k), so runs are reproducible."""
+
+    def __init__(self, images: list[PreparedImage], preset: Preset, seed: int, length: int):
+        super().__init__(workers=1, use_multiprocessing=False)
+        self.images, self.preset, self.seed, self.length = images, preset, seed, length
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, idx: int):
+        rng = np.random.default_rng((self.seed, self._count))
+        self._count += 1
+        return sample_batch(self.images, self.preset, rng)
+
+
+def _check(samples: list[Sample]) -> None:
+    if not samples:
+        raise NoLabelsError("There are no labelled images for this class yet: draw a label on at least one image.")
+    for i, s in enumerate(samples):
+        if s.mask.shape != s.image.shape[:2] or (s.roi is not None and s.roi.shape != s.image.shape[:2]):
+            raise LabelSizeError(f"Labelled image {i + 1}: the label or region of interest is not the same size as "
+                                 f"the image ({s.image.shape[1]}x{s.image.shape[0]} pixels).")
+
+
+def split_samples(samples: list[Sample], val_fraction: float, seed: int) -> tuple[list[int], list[int], str]:
+    """(train indices, validation indices, note). Validation images preferably contain labelled pixels, at least
+    one image with labels stays in training; one sample is validated on itself."""
+    n = len(samples)
+    if n == 1:
+        return [0], [0], "training image (only one labelled image)"
+    perm = np.random.default_rng(seed).permutation(n)
+    has_pos = [bool(samples[i].mask.any()) for i in perm]
+    pos = [int(i) for i, p in zip(perm, has_pos) if p]
+    neg = [int(i) for i, p in zip(perm, has_pos) if not p]
+    n_val = min(n - 1, max(1, round(val_fraction * n)))
+    val = pos[: min(n_val, max(0, len(pos) - 1))]
+    val += neg[: n_val - len(val)]
+    budget, kept = _VAL_MAX_PIXELS, []
+    for i in val:  # bound per-epoch validation cost; at least one image
+        px = min(samples[i].mask.size, _VAL_MAX_SIDE**2)
+        if kept and px > budget:
+            break
+        kept.append(i)
+        budget -= px
+    train = [i for i in range(n) if i not in set(kept)]
+    return train, kept, "held-out images"
+
+
+def _val_view(s: Sample) -> Sample:
+    """Crop a huge validation image to a window of <= _VAL_MAX_SIDE around its labelled pixels."""
+    H, W = s.mask.shape
+    if H <= _VAL_MAX_SIDE and W <= _VAL_MAX_SIDE:
+        return s
+    ys, xs = np.nonzero(s.mask) if s.mask.any() else (np.array([H // 2]), np.array([W // 2]))
+    h, w = min(H, _VAL_MAX_SIDE), min(W, _VAL_MAX_SIDE)
+    y0 = int(np.clip(np.median(ys) - h // 2, 0, H - h))
+    x0 = int(np.clip(np.median(xs) - w // 2, 0, W - w))
+    sl = (slice(y0, y0 + h), slice(x0, x0 + w))
+    return Sample(s.image[sl], s.mask[sl], None if s.roi is None else s.roi[sl])
+
+
+def evaluate_auc(segmenter: Segmenter, views: list[Sample], tta: bool = False,
+                 should_stop: Callable[[], bool] | None = None) -> float:
+    """Mean per-image AUC inside the ROI over views (images with one class are skipped; nan if all are)."""
+    aucs = []
+    for v in views:
+        prob = segmenter.predict(v.image, v.roi, tta=tta, should_stop=should_stop)
+        aucs.append(fast_auc(prob, v.mask, v.roi))
+    aucs = [a for a in aucs if not math.isnan(a)]
+    return float(np.mean(aucs)) if aucs else float("nan")
+
+
+def _optimizer(preset: Preset) -> keras.optimizers.Optimizer:
+    if preset.optimizer == "adamw":
+        return keras.optimizers.AdamW(learning_rate=preset.learning_rate, weight_decay=preset.weight_decay)
+    return keras.optimizers.Adam(learning_rate=preset.learning_rate)
+
+
+def _dtype_policy() -> str | None:
+    """mixed_bfloat16 (no loss scaling needed) only when a GPU is visible; CPU training stays float32."""
+    try:
+        devices = keras.distribution.list_devices()
+    except Exception:  # noqa: BLE001 - device listing is best effort on every backend
+        return None
+    return "mixed_bfloat16" if any("gpu" in str(d).lower() or "cuda" in str(d).lower() for d in devices) else None
+
+
+def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[TrainProgress], None] | None = None,
+          should_stop: Callable[[], bool] | None = None, previous: Segmenter | None = None) -> TrainResult:
+    """Train on labelled samples; stops at the time box, step cap, epochs, early stopping or cancel."""
+    started = time.monotonic()
+    _check(samples)
+    preset = config.resolved()
+    keras.utils.set_random_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    train_idx, val_idx, note = split_samples(samples, config.val_fraction, config.seed)
+    images = [prepare(samples[i].image, samples[i].mask, samples[i].roi, preset, rng) for i in train_idx]
+    views = [_val_view(samples[i]) for i in val_idx]
+    total = config.epochs * preset.steps_per_epoch
+    total = min(total, config.max_steps) if config.max_steps is not None else total
+    deadline = started + 60.0 * config.minutes if config.minutes is not None else None
+
+    if progress is not None:
+        progress(TrainProgress(0, total, 0, float("nan"), time.monotonic() - started,
+                               60.0 * config.minutes if config.minutes is not None else 0.0, None,
+                               "evaluating the current model" if previous is not None else "starting"))
+    t0 = time.monotonic()
+    previous_auc = evaluate_auc(previous, views, config.tta, should_stop) if previous is not None else None
+    val_seconds = time.monotonic() - t0 if previous is not None else 0.3 * len(views)
+
+    policy = _dtype_policy()
+    model = build_unet(preset.unet, dtype_policy=policy)
+    model.compile(optimizer=_optimizer(preset),
+                  loss=MaskedSegLoss(dice_weight=1.0 if preset.loss == "bce_dice" else 0.0))
+    metadata = preset_metadata(preset)
+    live = Segmenter(model, metadata)
+    control = RunControl(RunLimits(total, deadline, config.patience, preset.learning_rate, preset.schedule, started),
+                         lambda: evaluate_auc(live, views, config.tta, should_stop), note, progress, should_stop,
+                         val_seconds)
+    log.info("training %s on %d images (%d validation: %s), up to %d steps, %s", preset.name, len(train_idx),
+             len(val_idx), note, total, f"{config.minutes} min" if config.minutes is not None else "no time box")
+    if should_stop is not None and should_stop():
+        control.cancelled, control.stop_reason = True, "cancelled"
+    else:
+        data = PatchSequence(images, preset, config.seed, length=preset.steps_per_epoch)
+        epochs = math.ceil(total / preset.steps_per_epoch)
+        model.fit(data, epochs=epochs, verbose=0, callbacks=[control])
+
+    if control.best_weights is not None and not control.cancelled:
+        model.set_weights(control.best_weights)
+    val_auc = control.best_auc if control.best_auc > -math.inf else float("nan")
+    metadata.update(val_auc=None if math.isnan(val_auc) else val_auc, steps=control.step,
+                    trained_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+                    train_images=len(train_idx), val_images=len(val_idx), validation=note,
+                    backend=keras.backend.backend(), keras_version=keras.__version__)
+    segmenter = Segmenter(inference_model(model, preset.unet), metadata)
+    seconds = time.monotonic() - started
+    message = (f"{'cancelled' if control.cancelled else 'stopped'} ({control.stop_reason}) after {control.step} "
+               f"steps, {seconds:.0f} s; validation AUC {val_auc:.4f} on {note}")
+    log.info(message)
+    return TrainResult(segmenter=segmenter, val_auc=val_auc, previous_val_auc=previous_auc, history=control.history,
+                       steps=control.step, seconds=seconds, cancelled=control.cancelled,
+                       stop_reason=control.stop_reason, message=message)

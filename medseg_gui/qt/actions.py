@@ -1,0 +1,124 @@
+"""All menu and keyboard actions of the main window, created in one place; the window connects them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QWidget
+
+from medseg_gui.qt.canvas.input import brush_step
+
+if TYPE_CHECKING:
+    from medseg_gui.qt.canvas import Canvas
+    from medseg_gui.qt.panels.image_list import ImageListPanel
+    from medseg_gui.qt.panels.layers_panel import LayersPanel
+    from medseg_gui.qt.panels.tools_panel import ToolsPanel
+
+TOOL_KEYS = {"brush": "B", "eraser": "E", "polygon": "P", "fill": "F", "wand": "W"}  # H is "hold to hide overlays"
+LAYER_KEYS = {"label": "L", "contours": "C", "fpfn": "D", "roi": "O"}
+
+
+def _action(parent: QWidget, text: str, *shortcuts: QKeySequence | str, tip: str = "") -> QAction:
+    action = QAction(text, parent)
+    if shortcuts:
+        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+    if tip:
+        action.setStatusTip(tip)
+        action.setToolTip(tip)
+    parent.addAction(action)  # active even when the menu bar is hidden
+    return action
+
+
+@dataclass
+class WindowActions:
+    open_folder: QAction
+    open_demo: QAction
+    export_masks: QAction
+    quit: QAction
+    undo: QAction
+    redo: QAction
+    fit: QAction
+    retrain: QAction
+    cancel: QAction
+    next_image: QAction
+    prev_image: QAction
+    bigger_brush: QAction
+    smaller_brush: QAction
+    shortcuts: QAction
+    about: QAction
+    classes: list[QAction] = field(default_factory=list)
+    tools: dict[str, QAction] = field(default_factory=dict)
+    layers: dict[str, QAction] = field(default_factory=dict)
+
+
+def create_actions(parent: QWidget) -> WindowActions:
+    actions = WindowActions(
+        open_folder=_action(parent, "&Open folder of images…", QKeySequence.StandardKey.Open,
+                            tip="Open a project or any folder of images"),
+        open_demo=_action(parent, "Open &demo project", tip="Six retinal images with vessel labels (CHASE_DB1)"),
+        export_masks=_action(parent, "&Export masks as PNG…", "Ctrl+E",
+                             tip="Write one 0/255 PNG per image and class, at the original size"),
+        quit=_action(parent, "&Quit", QKeySequence.StandardKey.Quit),
+        undo=_action(parent, "&Undo stroke", QKeySequence.StandardKey.Undo),
+        redo=_action(parent, "&Redo stroke", "Ctrl+Shift+Z", "Ctrl+Y"),
+        fit=_action(parent, "&Fit image", "Ctrl+0"),
+        retrain=_action(parent, "&Retrain current class", "Ctrl+R"),
+        cancel=_action(parent, "&Cancel training", "Esc"),
+        next_image=_action(parent, "&Next image", "PgDown", "Tab"),
+        prev_image=_action(parent, "&Previous image", "PgUp", "Shift+Tab", "Backtab"),
+        bigger_brush=_action(parent, "Larger brush", "]"),
+        smaller_brush=_action(parent, "Smaller brush", "["),
+        shortcuts=_action(parent, "&Keyboard shortcuts", "F1"),
+        about=_action(parent, "&About medseg_gui"),
+    )
+    actions.cancel.setEnabled(False)
+    actions.classes = [_action(parent, f"Class {i}", str(i)) for i in range(1, 10)]
+    for i, action in enumerate(actions.classes):
+        action.setData(i)
+    for tool, key in TOOL_KEYS.items():
+        actions.tools[tool] = _action(parent, tool.capitalize(), key)
+        actions.tools[tool].setData(tool)
+    for layer, key in LAYER_KEYS.items():
+        actions.layers[layer] = _action(parent, f"Toggle {layer}", key)
+        actions.layers[layer].setData(layer)
+    return actions
+
+
+def install_menus(window: QMainWindow, a: WindowActions) -> None:
+    menu = window.menuBar()
+    file_menu = menu.addMenu("&File")
+    for item in (a.open_folder, a.open_demo, None, a.export_masks, None, a.quit):
+        file_menu.addSeparator() if item is None else file_menu.addAction(item)
+    edit_menu = menu.addMenu("&Edit")
+    for item in (a.undo, a.redo, None, a.smaller_brush, a.bigger_brush):
+        edit_menu.addSeparator() if item is None else edit_menu.addAction(item)
+    view_menu = menu.addMenu("&View")
+    for item in (a.fit, a.next_image, a.prev_image):
+        view_menu.addAction(item)
+    train_menu = menu.addMenu("&Train")
+    train_menu.addAction(a.retrain)
+    train_menu.addAction(a.cancel)
+    help_menu = menu.addMenu("&Help")
+    help_menu.addAction(a.shortcuts)
+    help_menu.addAction(a.about)
+
+
+def connect_view_actions(a: WindowActions, canvas: Canvas, tools: ToolsPanel, layers: LayersPanel,
+                         images: ImageListPanel) -> None:
+    """Wire the actions that only drive panels and the canvas (navigation, class keys, tools, layers, undo)."""
+    a.undo.triggered.connect(canvas.undo)
+    a.redo.triggered.connect(canvas.redo)
+    a.fit.triggered.connect(canvas.fit)
+    a.next_image.triggered.connect(lambda: images.step(1))
+    a.prev_image.triggered.connect(lambda: images.step(-1))
+    a.bigger_brush.triggered.connect(lambda: canvas.set_brush_size(brush_step(canvas.brush_size(), 1)))
+    a.smaller_brush.triggered.connect(lambda: canvas.set_brush_size(brush_step(canvas.brush_size(), -1)))
+    for i, action in enumerate(a.classes):
+        action.triggered.connect(lambda _=False, i=i: tools.select_class_index(i))
+    for tool, action in a.tools.items():
+        action.triggered.connect(lambda _=False, t=tool: canvas.set_tool(t))
+    for layer, action in a.layers.items():
+        action.triggered.connect(lambda _=False, name=layer: layers.toggle(name))

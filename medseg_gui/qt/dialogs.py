@@ -1,0 +1,80 @@
+"""Small dialog helpers. Anything blocking lives here so tests can monkeypatch it; messages are shown non-blocking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from medseg_gui import __version__
+
+SHORTCUTS = [
+    ("1 – 9", "Choose class"),
+    ("PgDn / Tab", "Next image"),
+    ("PgUp / Shift+Tab", "Previous image"),
+    ("B / E / P / F / W", "Brush / eraser / polygon / fill / magic wand"),
+    ("H (hold)", "Hide all overlays while held"),
+    ("[ / ]", "Smaller / larger brush"),
+    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo the last stroke"),
+    ("Ctrl+R", "Retrain the current class"),
+    ("Esc", "Cancel training"),
+    ("Ctrl+0", "Fit the image to the window"),
+    ("Mouse wheel", "Zoom at the cursor"),
+    ("Space + drag, middle button", "Pan"),
+    ("L / C / D / O", "Toggle label / predicted contours / FP-FN overlay / ROI"),
+    ("Ctrl+O", "Open a folder of images"),
+    ("Ctrl+E", "Export masks as PNG"),
+]
+
+
+def choose_directory(parent: QWidget | None, title: str, start: Path | None = None) -> Path | None:
+    """Blocking folder chooser; returns None when the user cancels."""
+    path = QFileDialog.getExistingDirectory(parent, title, str(start or Path.home()))
+    return Path(path) if path else None
+
+
+def show_message(parent: QWidget | None, title: str, text: str, *, error: bool = False,
+                 details: str = "") -> QMessageBox:
+    """Window-modal but non-blocking (`open()`), so a test or a running training never waits on it."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning if error else QMessageBox.Icon.Information)
+    box.setWindowTitle(title)
+    box.setText(text)
+    box.setTextFormat(Qt.TextFormat.AutoText)
+    if details:
+        box.setDetailedText(details)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def shortcuts_html() -> str:
+    rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
+    return f"<table>{rows}</table>"
+
+
+def demo_credits() -> str | None:
+    """The demo data's attribution text, or None when the demo is not installed."""
+    from medseg_gui.core.demo import demo_source
+    from medseg_gui.core.errors import MedsegError
+
+    try:
+        return (demo_source() / "ATTRIBUTION.md").read_text(encoding="utf-8")
+    except (OSError, MedsegError):
+        return None
+
+
+def about_html(credits_markdown: str | None) -> str:
+    credits = ""
+    if credits_markdown:
+        paragraphs = [p.strip().replace("\n", " ") for p in credits_markdown.split("\n\n") if p.strip()]
+        body = "".join(f"<p>{p.lstrip('# ')}</p>" for p in paragraphs)
+        credits = f"<h4>Demo data</h4>{body}"
+    return (
+        f"<h3>medseg_gui {__version__}</h3>"
+        "<p>Draw lesion and vessel masks, retrain a U-Net on your own labels with one click, review predicted "
+        "contours, false positives (red) / false negatives (blue) and per-image ROC AUC, and export masks as PNG.</p>"
+        "<p>Not a medical device: for research and annotation only.</p>"
+        f"{credits}"
+    )

@@ -1,0 +1,55 @@
+"""Right panel: show/hide and fade the canvas layers (label, other classes, contours, FP/FN, ROI)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QGroupBox, QSlider, QWidget
+
+LAYER_ROWS: dict[str, tuple[str, str, float]] = {  # layer → (text, tooltip, default opacity)
+    "label": ("Label", "Your label of the current class", 0.45),
+    "others": ("Other classes", "Labels of the other classes, faint", 0.25),
+    "contours": ("Predicted contours", "Outline of the model's prediction (threshold 0.5)", 1.0),
+    "fpfn": ("FP / FN", "Red: predicted but not labelled (false positive); blue: labelled but missed (false negative)",
+             0.65),
+    "roi": ("ROI", "Field of view: metrics are computed inside it only", 0.35),
+}
+
+
+class LayersPanel(QGroupBox):
+    visibility_changed = Signal(str, bool)
+    opacity_changed = Signal(str, float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Layers", parent)
+        grid = QGridLayout(self)
+        self.checks: dict[str, QCheckBox] = {}
+        self.sliders: dict[str, QSlider] = {}
+        for row, (layer, (text, tip, opacity)) in enumerate(LAYER_ROWS.items()):
+            check = QCheckBox(text, self)
+            check.setChecked(True)
+            check.setToolTip(tip)
+            check.setObjectName(f"layer_{layer}")
+            check.toggled.connect(self._emit_visibility)
+            slider = QSlider(Qt.Orientation.Horizontal, self)
+            slider.setRange(0, 100)
+            slider.setValue(round(opacity * 100))
+            slider.setToolTip(f"Opacity of {text.lower()}")
+            slider.valueChanged.connect(self._emit_opacity)
+            slider.setProperty("layer", layer)
+            check.setProperty("layer", layer)
+            grid.addWidget(check, row, 0)
+            grid.addWidget(slider, row, 1)
+            self.checks[layer], self.sliders[layer] = check, slider
+
+    def states(self) -> dict[str, tuple[bool, float]]:
+        """layer → (visible, opacity in [0, 1]); the window applies these to a fresh canvas."""
+        return {k: (self.checks[k].isChecked(), self.sliders[k].value() / 100) for k in self.checks}
+
+    def toggle(self, layer: str) -> None:
+        self.checks[layer].toggle()
+
+    def _emit_visibility(self, checked: bool) -> None:
+        self.visibility_changed.emit(self.sender().property("layer"), checked)
+
+    def _emit_opacity(self, value: int) -> None:
+        self.opacity_changed.emit(self.sender().property("layer"), value / 100)

@@ -1,0 +1,137 @@
+"""Right panel: which class to draw, which tool, brush size and magic-wand tolerance."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+from superqt import QLabeledSlider
+
+TOOL_LABELS: dict[str, tuple[str, str]] = {  # tool → (button text, tooltip with shortcut)
+    "brush": ("Brush", "Paint the current class (B)"),
+    "eraser": ("Eraser", "Erase the current class (E)"),
+    "polygon": ("Polygon", "Click corners, double-click or Enter to fill (P)"),
+    "fill": ("Fill", "Fill the enclosed region under the click (F)"),
+    "wand": ("Wand", "Select similar colours around the click (W)"),
+    "pan": ("Pan", "Drag to move the view (or hold Space, or drag with the middle button)"),
+}
+
+
+def color_icon(rgb: tuple[int, int, int], size: int = 14) -> QIcon:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(*rgb))
+    return QIcon(pixmap)
+
+
+class ToolsPanel(QGroupBox):
+    """Signals carry the new value; setters do not re-emit (blocked) so the window can sync from the canvas."""
+
+    class_changed = Signal(str)
+    tool_changed = Signal(str)
+    brush_size_changed = Signal(int)
+    wand_tolerance_changed = Signal(int)
+    accept_prediction_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Draw", parent)
+        self.class_combo = QComboBox(self)
+        self.class_combo.setObjectName("classCombo")
+        self.class_combo.setToolTip("Class to draw (keys 1–9)")
+        self.class_combo.currentIndexChanged.connect(self._on_class_index)
+
+        self.tool_group = QButtonGroup(self)
+        self.tool_group.setExclusive(True)
+        self.tool_buttons: dict[str, QToolButton] = {}
+        grid = QGridLayout()
+        for i, (tool, (text, tip)) in enumerate(TOOL_LABELS.items()):
+            button = QToolButton(self)
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setCheckable(True)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            button.setObjectName(f"tool_{tool}")
+            self.tool_group.addButton(button, i)
+            self.tool_buttons[tool] = button
+            grid.addWidget(button, i // 3, i % 3)
+        self.tool_buttons["brush"].setChecked(True)
+        self.tool_group.idClicked.connect(self._on_tool_id)
+
+        self.brush_slider = QLabeledSlider(Qt.Orientation.Horizontal, self)
+        self.brush_slider.setRange(1, 200)
+        self.brush_slider.setValue(12)
+        self.brush_slider.setToolTip("Brush and eraser diameter in image pixels ([ and ])")
+        self.brush_slider.valueChanged.connect(self.brush_size_changed)
+
+        self.wand_slider = QLabeledSlider(Qt.Orientation.Horizontal, self)
+        self.wand_slider.setRange(0, 100)
+        self.wand_slider.setValue(20)
+        self.wand_slider.setToolTip("How different a colour may be and still be selected by the wand")
+        self.wand_slider.valueChanged.connect(self.wand_tolerance_changed)
+
+        self.accept_button = QPushButton("Accept prediction", self)
+        self.accept_button.setToolTip("Copy the predicted mask into the label of the current class (undoable)")
+        self.accept_button.clicked.connect(self.accept_prediction_requested)
+
+        form = QFormLayout()
+        form.addRow("Class", self.class_combo)
+        form.addRow("Brush size", self.brush_slider)
+        form.addRow("Wand tolerance", self.wand_slider)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(grid)
+        layout.addWidget(self.accept_button)
+
+    def set_classes(self, classes: list[tuple[str, tuple[int, int, int]]]) -> None:
+        """[(name, rgb)] in project order; keeps the current class when it still exists."""
+        current = self.current_class()
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        for i, (name, rgb) in enumerate(classes):
+            self.class_combo.addItem(color_icon(rgb), f"{i + 1}  {name}", name)
+        index = self.class_combo.findData(current)
+        self.class_combo.setCurrentIndex(max(index, 0))
+        self.class_combo.blockSignals(False)
+
+    def current_class(self) -> str | None:
+        return self.class_combo.currentData()
+
+    def class_names(self) -> list[str]:
+        return [self.class_combo.itemData(i) for i in range(self.class_combo.count())]
+
+    def select_class(self, name: str) -> None:
+        """Make `name` current and emit class_changed (used by the 1–9 keys)."""
+        index = self.class_combo.findData(name)
+        if index >= 0:
+            self.class_combo.setCurrentIndex(index)
+
+    def select_class_index(self, index: int) -> None:
+        if 0 <= index < self.class_combo.count():
+            self.class_combo.setCurrentIndex(index)
+
+    def set_tool(self, tool: str) -> None:
+        if tool in self.tool_buttons:
+            self.tool_buttons[tool].setChecked(True)
+
+    def set_brush_size(self, px: int) -> None:
+        self.brush_slider.blockSignals(True)
+        self.brush_slider.setValue(px)
+        self.brush_slider.blockSignals(False)
+
+    def _on_class_index(self, index: int) -> None:
+        if index >= 0:
+            self.class_changed.emit(self.class_combo.itemData(index))
+
+    def _on_tool_id(self, button_id: int) -> None:
+        self.tool_changed.emit(list(TOOL_LABELS)[button_id])

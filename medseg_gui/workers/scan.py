@@ -1,0 +1,83 @@
+"""Open a project or a plain folder of images off the GUI thread, and check every image can be read."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from medseg_gui.core.errors import CancelledError, ImageReadError, MedsegError
+from medseg_gui.workers.base import Worker
+
+log = logging.getLogger(__name__)
+
+PROJECT_FILE = "project.json"
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """The opened `Project`, per-image read errors (stem → message) and image sizes (stem → (H, W))."""
+
+    project: Any
+    errors: dict[str, str] = field(default_factory=dict)
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScanProgress:
+    done: int
+    total: int
+    stem: str
+
+
+def open_project_or_folder(folder: Path) -> Any:
+    """Open a project folder (picking up newly added images) or turn a plain folder of images into one in place.
+
+    A folder with neither project.json nor image files is refused before anything is written into it.
+    """
+    from medseg_gui.core.images import IMAGE_SUFFIXES
+    from medseg_gui.core.project import Project
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise MedsegError(f"Cannot open '{folder}': it is not a folder.")
+    has_images = any(p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES for p in folder.iterdir())
+    if not (folder / PROJECT_FILE).is_file() and not has_images:
+        raise MedsegError(
+            f"No images found in '{folder}'. Choose a folder with PNG, JPEG, TIFF, GIF, BMP or PPM/PGM images."
+        )
+    return Project.open_or_create_for_folder(folder)
+
+
+class ScanWorker(Worker):
+    """Open `folder` (or, with `prepare`, the folder that callable returns, e.g. the demo copy) and probe each image."""
+
+    def __init__(self, folder: Path | None = None, *, prepare: Callable[[], Path] | None = None) -> None:
+        super().__init__()
+        if folder is None and prepare is None:
+            raise ValueError("ScanWorker needs a folder or a prepare callable")
+        self.folder = folder
+        self.prepare = prepare
+
+    def work(self) -> ScanResult:
+        from medseg_gui.core.images import probe_image
+
+        folder = self.prepare() if self.prepare is not None else Path(self.folder)
+        project = open_project_or_folder(folder)
+        errors: dict[str, str] = {}
+        sizes: dict[str, tuple[int, int]] = {}
+        stems = list(project.stems)
+        for i, stem in enumerate(stems):
+            if self.is_cancelled():
+                raise CancelledError("Opening the folder was cancelled.")
+            try:
+                sizes[stem] = tuple(probe_image(project.image_path(stem)))
+            except ImageReadError as err:
+                errors[stem] = str(err)
+            except OSError as err:
+                errors[stem] = f"cannot read: {err.strerror or err}"
+            self.progress.emit(ScanProgress(i + 1, len(stems), stem))
+        if errors:
+            log.warning("%d of %d images in %s cannot be read", len(errors), len(stems), project.root)
+        return ScanResult(project, errors, sizes)

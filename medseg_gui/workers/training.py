@@ -1,0 +1,124 @@
+"""Train and predict workers: Retrain = train one class, then predict every image with the kept model.
+
+Keras/TensorFlow are imported only here, inside `work()`, which runs on the worker's QThread (via `pipeline`, which
+imports `ml` lazily), so the window never pays for that import.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from medseg_gui.core.errors import CancelledError
+from medseg_gui.workers.base import Worker
+
+if TYPE_CHECKING:
+    from medseg_gui.ml.config import TrainConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PredictProgress:
+    """Progress of the predict phase: `done` of `total` images, the last one being `stem`."""
+
+    done: int
+    total: int
+    stem: str
+
+
+@dataclass(frozen=True)
+class TrainRun:
+    """What a finished Retrain hands the GUI: the pipeline's TrainOutcome and per-image metrics of the class.
+
+    `predictions_complete` is False when the user cancelled during the predict phase (the model decision stands).
+    """
+
+    project_root: Path
+    cls: str
+    outcome: Any
+    metrics: dict[str, dict]
+    predictions_complete: bool = True
+
+
+@dataclass(frozen=True)
+class PredictRun:
+    cls: str
+    metrics: dict[str, dict]
+
+
+def _open_project(root: Path) -> Any:
+    from medseg_gui.core.project import Project
+
+    return Project.open(root)
+
+
+class TrainWorker(Worker):
+    """Train `cls` of the project at `project_root` with `config`, then predict all images; emits a `TrainRun`."""
+
+    def __init__(self, project_root: Path, cls: str, config: TrainConfig, *, predict: bool = True) -> None:
+        super().__init__()
+        self.project_root = Path(project_root)
+        self.cls = cls
+        self.config = config
+        self.predict = predict
+
+    def work(self) -> TrainRun:
+        from medseg_gui import pipeline
+
+        project = _open_project(self.project_root)
+        outcome = pipeline.train_class(
+            project, self.cls, self.config, progress=self.progress.emit, should_stop=self.is_cancelled
+        )
+        if outcome.result.cancelled:  # stopped before the keep-unless-better decision: nothing was stored
+            raise CancelledError("Training cancelled — previous model kept.")
+        if not self.predict:
+            return TrainRun(self.project_root, self.cls, outcome, {})
+        try:
+            metrics = pipeline.predict_class(
+                project, self.cls, progress=self._predict_progress, should_stop=self.is_cancelled
+            )
+        except CancelledError:  # the model decision stands; keep the metrics of what was predicted before
+            metrics, complete = project.load_metrics(self.cls), False
+        else:
+            complete = not self.is_cancelled()
+        return TrainRun(self.project_root, self.cls, outcome, metrics, predictions_complete=complete)
+
+    def _predict_progress(self, done: int, total: int, stem: str) -> None:
+        self.progress.emit(PredictProgress(done, total, stem))
+
+
+class PredictWorker(Worker):
+    """Predict `stems` (default: all images) of `cls` with the current model; emits a `PredictRun`."""
+
+    def __init__(self, project_root: Path, cls: str, stems: list[str] | None = None) -> None:
+        super().__init__()
+        self.project_root = Path(project_root)
+        self.cls = cls
+        self.stems = stems
+
+    def work(self) -> PredictRun:
+        from medseg_gui import pipeline
+
+        project = _open_project(self.project_root)
+        metrics = pipeline.predict_class(
+            project, self.cls, self.stems, progress=self._predict_progress, should_stop=self.is_cancelled
+        )
+        if self.is_cancelled():
+            raise CancelledError("Prediction cancelled.")
+        return PredictRun(self.cls, metrics)
+
+    def _predict_progress(self, done: int, total: int, stem: str) -> None:
+        self.progress.emit(PredictProgress(done, total, stem))
+
+
+class KerasWarmUp(Worker):
+    """Import Keras in the background after the window shows, so the first Retrain starts sooner."""
+
+    def work(self) -> str:
+        import keras  # noqa: F401 - the import itself is the point
+
+        log.info("Keras warmed up (backend %s)", keras.backend.backend())
+        return keras.backend.backend()

@@ -1,0 +1,98 @@
+import dataclasses
+
+import numpy as np
+
+from medseg_gui.ml.config import PRESETS, Augment
+from medseg_gui.ml.data import crop_reflect, crop_zero, enhance, prepare, preprocess, reflect_index, sample_batch
+
+
+def _image(h=40, w=30):
+    return np.random.default_rng(1).integers(0, 256, (h, w, 3)).astype(np.uint8)
+
+
+def test_preprocess_modes_and_roi_normalisation():
+    img = _image()
+    roi = np.zeros(img.shape[:2], bool)
+    roi[5:30, 5:20] = True
+    for mode, c in [("rgb", 3), ("gray", 1), ("green", 1)]:
+        x = preprocess(img, roi, mode, "clahe" if mode == "green" else "none")
+        assert x.shape == (40, 30, c) and x.dtype == np.float32
+        assert np.allclose(x[roi].mean(axis=0), 0, atol=1e-3) and np.allclose(x[roi].std(axis=0), 1, atol=1e-2)
+    assert enhance(img[..., 0], "rgb").shape == (40, 30, 3)  # gray 2-D input is accepted
+
+
+def test_reflect_and_zero_crops():
+    a = np.arange(5)
+    assert list(reflect_index(np.arange(-3, 9), 5)) == [3, 2, 1, 0, 1, 2, 3, 4, 3, 2, 1, 0]
+    img = np.arange(12).reshape(3, 4)
+    assert np.array_equal(crop_reflect(img, -1, -1, 5, 6), np.pad(img, ((1, 1), (1, 1)), mode="reflect"))
+    z = crop_zero(img, -1, 2, 3, 4)
+    assert z.shape == (3, 4) and z[0].sum() == 0 and np.array_equal(z[1:, :2], img[:2, 2:])
+    assert crop_reflect(a[None], 0, -7, 1, 20).shape == (1, 20)  # far outside a tiny image
+
+
+def _tagged_sample(h=50, w=60):
+    """Image whose green channel equals the label, so image/label alignment survives any augmentation."""
+    rng = np.random.default_rng(3)
+    mask = np.zeros((h, w), bool)
+    mask[10:14, :] = True
+    mask[30:45, 20:25] = True
+    img = np.zeros((h, w, 3), np.uint8)
+    img[..., 1] = np.where(mask, 200, 20)
+    roi = np.zeros((h, w), bool)
+    roi[5:45, 10:50] = True
+    return img, mask, roi, rng
+
+
+def _check_alignment(preset):
+    img, mask, roi, rng = _tagged_sample()
+    prepared = [prepare(img, mask, roi, preset, rng)]
+    x, y = sample_batch(prepared, preset, np.random.default_rng(0))
+    P = preset.patch_size
+    assert x.shape == (preset.batch_size, P, P, 1) and y.shape == (preset.batch_size, P, P, 2)
+    assert x.dtype == np.float32 and y.dtype == np.float32
+    inside = y[..., 1] > 0.5
+    assert inside.any()
+    bright = x[..., 0] > x[..., 0].min() + 0.5 * (x[..., 0].max() - x[..., 0].min())
+    agree = (bright == (y[..., 0] > 0.5))[inside].mean()
+    assert agree > 0.97
+    return x, y
+
+
+def test_patches_are_aligned_and_weighted_by_roi():
+    preset = dataclasses.replace(PRESETS["default"], input_mode="green", contrast="none", batch_size=8,
+                                 patch_size=32, augment=Augment(flips=True, rot90=True))
+    x, y = _check_alignment(preset)
+    assert set(np.unique(y[..., 1])) <= {0.0, 1.0} and (y[..., 1] == 0).any()  # outside ROI is weight 0
+    # centres are inside the ROI: the central pixel always has weight 1 (flips/rotations keep the centre region)
+    c = preset.patch_size // 2
+    assert (y[:, c - 1:c + 1, c - 1:c + 1, 1].max(axis=(1, 2)) == 1).all()
+
+
+def test_affine_augmentation_keeps_alignment():
+    preset = dataclasses.replace(PRESETS["cvxtz"], input_mode="green", batch_size=8, patch_size=32,
+                                 augment=Augment(flips=True, affine=True, shear=0.2, shift=0.1, zoom=0.2))
+    _check_alignment(preset)
+
+
+def test_class_balanced_sampling_finds_small_lesions():
+    h = w = 200
+    img = np.full((h, w, 3), 30, np.uint8)
+    mask = np.zeros((h, w), bool)
+    mask[100:103, 50:53] = True  # 9 labelled pixels out of 40,000
+    for frac, expect in [(0.0, False), (0.5, True)]:
+        preset = dataclasses.replace(PRESETS["default"], batch_size=32, patch_size=16, positive_fraction=frac)
+        prepared = [prepare(img, mask, None, preset, np.random.default_rng(0))]
+        _, y = sample_batch(prepared, preset, np.random.default_rng(0))
+        hits = (y[..., 0].reshape(32, -1).max(axis=1) > 0).mean()
+        assert (hits > 0.3) == expect
+
+
+def test_sampling_is_deterministic_with_a_seed():
+    img, mask, roi, _ = _tagged_sample()
+    preset = dataclasses.replace(PRESETS["cvxtz"], batch_size=4, patch_size=32)
+    runs = []
+    for _ in range(2):
+        prepared = [prepare(img, mask, roi, preset, np.random.default_rng(5))]
+        runs.append(sample_batch(prepared, preset, np.random.default_rng(7)))
+    assert np.array_equal(runs[0][0], runs[1][0]) and np.array_equal(runs[0][1], runs[1][1])

@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+
+from medseg_gui.core.errors import CancelledError, LabelSizeError
+from medseg_gui.ml.predict import Segmenter, axis_layout, axis_windows
+
+from .conftest import blob_sample
+
+pytestmark = pytest.mark.slow
+
+
+def test_axis_layout_covers_with_overlap():
+    for n in [1, 15, 16, 53, 100, 333, 999, 8000]:
+        t, starts = axis_layout(n, 256, 64, 16)
+        assert t % 16 == 0 and t <= max(256, -(-n // 16) * 16)
+        assert starts[0] == 0 and starts[-1] + t >= n
+        for a, b in zip(starts, starts[1:]):
+            assert a + t - b >= 64  # consecutive tiles overlap by at least the requested amount
+        total = np.zeros(n)
+        for s, w in zip(starts, axis_windows(n, t, starts)):
+            total[s:s + w.size] += w
+        assert np.allclose(total, 1.0, atol=1e-5)  # the raised-cosine windows are a partition of unity
+
+
+def test_predict_odd_size_shape_dtype_range(trained):
+    result, _ = trained
+    img = blob_sample(np.random.default_rng(9), 70, 53).image
+    prob = result.segmenter.predict(img)
+    assert prob.shape == (70, 53) and prob.dtype == np.float32
+    assert 0.0 <= prob.min() and prob.max() <= 1.0
+    roi = np.zeros((70, 53), bool)
+    roi[10:60, 5:40] = True
+    prob = result.segmenter.predict(img, roi, tta=True)
+    assert prob.shape == (70, 53) and (prob[~roi] == 0).all()
+    with pytest.raises(LabelSizeError):
+        result.segmenter.predict(img, roi[:, :50])
+
+
+def test_tiled_inference_matches_whole_image_without_seams():
+    """A random depth-2 U-Net (receptive field well inside the 32 px overlap): several 64 px tiles blended with the
+    raised-cosine window must reproduce a single whole-image pass, with no step along tile borders."""
+    from medseg_gui.ml.config import UNetConfig
+    from medseg_gui.ml.unet import build_unet
+
+    model = build_unet(UNetConfig(filters=(4, 8, 16), batchnorm=False, in_channels=1))
+    md = {"input_mode": "green", "contrast": "none", "multiple": 4, "tile_size": 64, "tile_overlap": 32}
+    seg = Segmenter(model, md)
+    image = blob_sample(np.random.default_rng(4), 150, 130, n=8).image
+    tiled, whole = seg.predict(image), seg.predict_whole(image)
+    th, ys = axis_layout(150, 64, 32, 4)
+    tw, xs = axis_layout(130, 64, 32, 4)
+    assert len(ys) >= 3 and len(xs) >= 3
+    diff = np.abs(tiled - whole)
+    assert diff.mean() < 2e-3 and diff.max() < 0.05
+    rows = sorted({s for s in ys[1:]} | {s + th - 1 for s in ys[:-1]})
+    cols = sorted({s for s in xs[1:]} | {s + tw - 1 for s in xs[:-1]})
+    # no seams: tile edges carry ~zero weight, so the error there is no larger than anywhere else
+    assert diff[rows].mean() < 2 * diff.mean() + 1e-4 and diff[:, cols].mean() < 2 * diff.mean() + 1e-4
+    big = Segmenter(model, {**md, "tile_size": 256})
+    assert np.allclose(big.predict(image), whole, atol=1e-6)  # one tile == whole image
+
+
+def test_predict_cancel(trained):
+    result, _ = trained
+    img = blob_sample(np.random.default_rng(9), 64, 64).image
+    with pytest.raises(CancelledError):
+        result.segmenter.predict(img, should_stop=lambda: True)
+
+
+def test_trained_model_finds_the_blobs(trained):
+    from medseg_gui.ml.auc import fast_auc
+
+    result, _ = trained
+    s = blob_sample(np.random.default_rng(11), 96, 80, n=5)
+    assert fast_auc(result.segmenter.predict(s.image), s.mask) > 0.9

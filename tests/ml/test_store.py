@@ -1,0 +1,59 @@
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from medseg_gui.core.errors import ModelError
+from medseg_gui.ml.store import has_model, load_segmenter, save_if_better
+
+pytestmark = pytest.mark.slow
+
+
+def test_save_load_roundtrip_and_keep_unless_better(trained, tmp_path):
+    result, _ = trained
+    img = np.random.default_rng(0).integers(0, 255, (40, 36, 3)).astype(np.uint8)
+    assert not has_model(tmp_path)
+    with pytest.raises(ModelError):
+        load_segmenter(tmp_path)
+
+    first = save_if_better(tmp_path, result)
+    assert first.kept_new and has_model(tmp_path)
+    loaded = load_segmenter(tmp_path)
+    assert np.allclose(loaded.predict(img), result.segmenter.predict(img), atol=1e-5)
+    assert loaded.metadata["preset"] == "default"
+    assert not list(tmp_path.glob(".candidate-*"))
+
+    worse = dataclasses.replace(result, val_auc=0.5, previous_val_auc=0.9)
+    decision = save_if_better(tmp_path, worse)
+    assert not decision.kept_new and "kept" in decision.reason
+    assert json.loads((tmp_path / "current.json").read_text())["val_auc"] == pytest.approx(result.val_auc)
+    assert (tmp_path / "rejected.keras").is_file() and not (tmp_path / "previous.keras").exists()
+
+    better = dataclasses.replace(result, val_auc=0.95, previous_val_auc=0.9)
+    assert save_if_better(tmp_path, better).kept_new
+    assert (tmp_path / "previous.keras").is_file() and (tmp_path / "previous.json").is_file()
+    assert json.loads((tmp_path / "current.json").read_text())["val_auc"] == 0.95
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert [h["kept"] for h in history] == [True, False, True]
+
+
+def test_cancelled_result_leaves_the_folder_untouched(trained, tmp_path):
+    result, _ = trained
+    save_if_better(tmp_path, result)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    decision = save_if_better(tmp_path, dataclasses.replace(result, cancelled=True, val_auc=0.99))
+    assert not decision.kept_new and "cancelled" in decision.reason
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_corrupt_model_or_metadata_raises_model_error(trained, tmp_path):
+    result, _ = trained
+    save_if_better(tmp_path, result)
+    (tmp_path / "current.keras").write_bytes(b"not a zip file")
+    with pytest.raises(ModelError, match="damaged"):
+        load_segmenter(tmp_path)
+    save_if_better(tmp_path, result)
+    (tmp_path / "current.json").write_text("{broken")
+    with pytest.raises(ModelError):
+        load_segmenter(tmp_path)

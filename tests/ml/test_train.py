@@ -1,0 +1,89 @@
+import math
+import time
+
+import numpy as np
+import pytest
+
+from medseg_gui.core.errors import LabelSizeError, NoLabelsError
+from medseg_gui.ml.progress import TrainProgress
+from medseg_gui.ml.train import Sample, split_samples, train
+
+from .conftest import blob_sample, tiny_config
+
+pytestmark = pytest.mark.slow
+
+
+def test_errors_before_any_training():
+    with pytest.raises(NoLabelsError):
+        train([], tiny_config("default"))
+    img = np.zeros((20, 20, 3), np.uint8)
+    with pytest.raises(LabelSizeError):
+        train([Sample(img, np.zeros((20, 21), bool))], tiny_config("default"))
+    with pytest.raises(LabelSizeError):
+        train([Sample(img, np.zeros((20, 20), bool), np.zeros((19, 20), bool))], tiny_config("default"))
+
+
+def test_split_holds_out_labelled_images():
+    rng = np.random.default_rng(0)
+    many = [blob_sample(rng, 16, 16) for _ in range(10)]
+    tr, va, note = split_samples(many, 0.2, 0)
+    assert len(va) == 2 and not set(tr) & set(va) and len(tr) == 8 and note == "held-out images"
+    assert split_samples(many[:1], 0.2, 0) == ([0], [0], "training image (only one labelled image)")
+    tr, va, _ = split_samples(many[:2], 0.2, 0)
+    assert len(tr) == 1 and len(va) == 1
+
+
+def test_default_preset_trains_reports_and_caps_steps(trained):
+    result, reports = trained
+    assert result.steps == 12 and result.stop_reason == "max_steps" and not result.cancelled
+    assert result.val_auc > 0.8 and result.previous_val_auc is None
+    assert [h["epoch"] for h in result.history] == [1, 2]
+    assert all(h["validation"] == "held-out images" for h in result.history)
+    steps = [r.step for r in reports if isinstance(r, TrainProgress)]
+    assert steps[-1] == 12 and set(range(1, 13)) <= set(steps)
+    assert all(math.isfinite(r.loss) for r in reports if r.step > 0)
+    md = result.segmenter.metadata
+    assert md["preset"] == "default" and md["filters"][0] == 8 and md["val_auc"] == pytest.approx(result.val_auc)
+    assert md["input_mode"] == "green" and "trained_at" in md
+
+
+def test_previous_model_is_evaluated_on_the_same_validation_images(trained, samples, tiny_preset):
+    previous, _ = trained
+    result = train(samples, tiny_config(tiny_preset, max_steps=3), previous=previous.segmenter)
+    assert result.previous_val_auc == pytest.approx(previous.val_auc, abs=1e-6)
+
+
+def test_time_box_is_honoured(samples, tiny_preset):
+    t0 = time.monotonic()
+    result = train(samples, tiny_config(tiny_preset, minutes=0.02, max_steps=100_000))
+    assert result.stop_reason == "time" and result.steps < 100_000
+    assert time.monotonic() - t0 < 1.2 + 15  # the box plus one (first, graph-tracing) batch and wrap-up
+
+
+def test_cancel_stops_within_a_couple_of_batches(samples, tiny_preset):
+    seen: list[int] = []
+    stop_at: list[float] = []
+
+    def should_stop():
+        if seen and seen[-1] >= 2:
+            stop_at.append(time.monotonic())
+            return True
+        return False
+
+    result = train(samples, tiny_config(tiny_preset, max_steps=10_000), progress=lambda p: seen.append(p.step),
+                   should_stop=should_stop)
+    assert result.cancelled and result.stop_reason == "cancelled"
+    assert result.steps <= 4
+    assert time.monotonic() - stop_at[0] < 3.0
+
+
+def test_single_image_validates_on_itself(samples, tiny_preset):
+    result = train(samples[:1], tiny_config(tiny_preset, max_steps=5))
+    assert result.history and result.history[-1]["validation"].startswith("training image")
+
+
+def test_same_seed_same_weights(samples, tiny_preset):
+    runs = [train(samples, tiny_config(tiny_preset, max_steps=6, seed=3)) for _ in range(2)]
+    w0, w1 = (r.segmenter.model.get_weights() for r in runs)
+    assert all(np.array_equal(a, b) for a, b in zip(w0, w1))
+    assert runs[0].history[-1]["loss"] == runs[1].history[-1]["loss"]

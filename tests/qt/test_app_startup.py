@@ -1,0 +1,124 @@
+"""Start-up: the window appears without importing Keras/TensorFlow; the CLI entry takes screenshots and quits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests.workers.helpers import make_project
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(code: str, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=ROOT)
+
+
+def test_window_shows_without_importing_keras(tmp_path):
+    make_project(tmp_path / "p", n=2, labelled=1)
+    result = _run(
+        """
+        import sys, time
+        t0 = time.perf_counter()
+        from PySide6.QtWidgets import QApplication
+        from medseg_gui.config import AppConfig
+        from medseg_gui.core.project import Project
+        from medseg_gui.qt.main_window import MainWindow
+        app = QApplication([])
+        window = MainWindow(Project.open(sys.argv[1]), AppConfig(warm_up_keras=False))
+        window.show()
+        for _ in range(20):
+            app.processEvents()
+        print("SHOWN", round(time.perf_counter() - t0, 2))
+        bad = sorted(m for m in ("keras", "tensorflow", "jax", "torch") if m in sys.modules)
+        print("HEAVY", bad)
+        window.close()
+        """,
+        str(tmp_path / "p"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "HEAVY []" in result.stdout, result.stdout
+
+
+def test_main_screenshot_and_quit(tmp_path):
+    make_project(tmp_path / "p", n=2, labelled=1)
+    shot = tmp_path / "shot.png"
+    result = _run(
+        """
+        import sys
+        from medseg_gui.app import main
+        code = main(sys.argv[1:])
+        print("HEAVY", sorted(m for m in ("keras", "tensorflow") if m in sys.modules))
+        sys.exit(code)
+        """,
+        str(tmp_path / "p"), "--screenshot", str(shot), "--quit-after", "1.5",
+    )
+    assert result.returncode == 0, result.stderr
+    assert shot.is_file() and shot.stat().st_size > 1000
+    assert "HEAVY []" in result.stdout  # --screenshot implies no warm-up
+
+
+def test_bad_path_argument_shows_message_not_crash(tmp_path):
+    result = _run(
+        """
+        import sys
+        from medseg_gui.app import main
+        sys.exit(main([sys.argv[1], "--quit-after", "1.5", "--no-warmup"]))
+        """,
+        str(tmp_path / "missing"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "WARNING medseg_gui.qt.main_window: Cannot open" in result.stderr and "not a folder" in result.stderr
+    assert "different thread" not in result.stderr
+
+
+def test_warm_up_imports_keras_in_the_background(tmp_path):
+    make_project(tmp_path / "p", n=1)
+    result = _run(
+        """
+        import sys, threading, time
+        from PySide6.QtWidgets import QApplication
+        from medseg_gui.config import AppConfig
+        from medseg_gui.core.project import Project
+        from medseg_gui.qt.main_window import MainWindow
+        app = QApplication([])
+        window = MainWindow(Project.open(sys.argv[1]), AppConfig(warm_up_keras=True))
+        window.show()
+        app.processEvents()
+        deadline = time.monotonic() + 90
+        while "keras" not in sys.modules or window.workers.running():
+            app.processEvents()
+            time.sleep(0.05)
+            assert time.monotonic() < deadline
+        print("WARM", "keras" in sys.modules)
+        window.close()
+        """,
+        str(tmp_path / "p"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "WARM True" in result.stdout
+
+
+def test_excepthook_shows_a_dialog_instead_of_dying(qtbot, monkeypatch):
+    import sys
+
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from medseg_gui.app import install_excepthook
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    install_excepthook()
+    try:
+        raise ValueError("something odd")
+    except ValueError as err:
+        sys.excepthook(type(err), err, err.__traceback__)
+    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+    assert any("something odd" in b.text() for b in boxes)
+    assert any("ValueError" in b.detailedText() for b in boxes)
+    for box in boxes:
+        box.close()

@@ -1,0 +1,161 @@
+"""Main window without training: open, draw (real mouse events) → label on disk, messages for bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from medseg_gui.core.images import read_mask, write_png
+from medseg_gui.qt import dialogs
+from medseg_gui.qt.main_window import no_labels_text
+from tests.workers.helpers import H, W, drag, make_images, make_project, open_window
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    """Record message boxes instead of showing them (they are non-blocking anyway)."""
+    shown: list[str] = []
+    monkeypatch.setattr(dialogs, "show_message", lambda parent, title, text, **kw: shown.append(text))
+    return shown
+
+
+def test_opens_project_and_lists_images(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=3, labelled=1)
+    window = open_window(qtbot, project)
+    assert window.image_list.stems() == project.stems
+    assert window.image_list.current_stem() == project.stems[0]
+    table = window.image_list.table
+    assert [table.horizontalHeaderItem(i).text() for i in range(table.columnCount())] == [
+        "Name", "Labelled", "AUC lesion", "AUC vessel"]
+    assert table.item(0, 1).text() == "✓" and table.item(1, 1).text() == ""
+    assert "p" in window.windowTitle()
+    assert not window.train_panel.cancel_button.isEnabled()
+    assert messages == []
+
+
+def test_stroke_is_saved_to_disk(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=2)
+    window = open_window(qtbot, project)
+    stem = project.stems[0]
+    window.canvas.set_brush_size(5)
+    pending: list[bool] = []
+    window.saver.pending_changed.connect(pending.append)
+    drag(qtbot, window.canvas, [(10, 10), (20, 12), (30, 14), (40, 16)])
+    assert pending[:1] == [True]  # the title shows "*" while the save is pending
+    assert "[*]" in window.windowTitle()
+    assert window.saver.flush(10)
+    path = project.label_path("lesion", stem)
+    qtbot.waitUntil(path.exists, timeout=10_000)
+    mask = read_mask(path)
+    assert mask.shape == (H, W)
+    assert mask[10, 10] and mask[12, 20] and mask[16, 40]
+    assert not mask[40, 5]
+    assert window.image_list.table.item(0, 1).text() == "✓"
+    qtbot.waitUntil(lambda: not window.isWindowModified(), timeout=10_000)
+    assert not project.has_label("vessel", stem)  # untouched classes stay unlabelled
+
+
+def test_undo_of_first_stroke_removes_the_new_label(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    window = open_window(qtbot, project)
+    window.tools.select_class("vessel")
+    drag(qtbot, window.canvas, [(10, 10), (30, 10)])
+    assert window.saver.flush(10) and project.has_label("vessel", project.stems[0])
+    window.actions.undo.trigger()
+    assert window.saver.flush(10)
+    assert not project.has_label("vessel", project.stems[0])  # back to "not labelled", not "all background"
+    window.actions.redo.trigger()
+    assert window.saver.flush(10) and project.has_label("vessel", project.stems[0])
+    # the lesion label that was on disk stays a label even when erased completely
+    window.tools.select_class("lesion")
+    window.canvas.set_tool("eraser")
+    window.canvas.set_brush_size(200)
+    drag(qtbot, window.canvas, [(30, 24), (32, 24)])
+    assert window.saver.flush(10)
+    assert project.has_label("lesion", project.stems[0])
+    assert not read_mask(project.label_path("lesion", project.stems[0])).any()
+
+
+def test_keys_switch_class_and_image(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=3)
+    window = open_window(qtbot, project)
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_2)
+    assert window.current_class() == "vessel"
+    assert window.canvas.current_class() == "vessel"
+    qtbot.keyClick(window.canvas, Qt.Key.Key_1)
+    assert window.current_class() == "lesion"
+    qtbot.keyClick(window.canvas, Qt.Key.Key_PageDown)
+    assert window.image_list.current_stem() == project.stems[1]
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Tab)
+    assert window.image_list.current_stem() == project.stems[2]
+    qtbot.keyClick(window.canvas, Qt.Key.Key_PageUp)
+    assert window.image_list.current_stem() == project.stems[1]
+
+
+def test_retrain_without_labels_says_what_to_do(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=2)
+    window = open_window(qtbot, project)
+    qtbot.mouseClick(window.train_panel.retrain_button, Qt.MouseButton.LeftButton)
+    expected = no_labels_text("lesion")
+    assert expected == ("No labelled images for class 'lesion' yet — draw a label on at least one image, "
+                        "then press Retrain.")
+    assert window.last_error == expected and messages == [expected]
+    assert window.train_worker is None and not window.workers.running()
+    assert window.train_panel.retrain_button.isEnabled()
+
+
+def test_label_of_wrong_size_gives_message_not_crash(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=2)
+    write_png(project.label_path("lesion", project.stems[1]), np.full((20, 30), 255, np.uint8))
+    window = open_window(qtbot, project)
+    window.image_list.select(project.stems[1])
+    assert "30×20" in window.last_error and "64×48" in window.last_error
+    assert window.canvas.isEnabled()
+    # drawing replaces the bad file with an image-sized label
+    drag(qtbot, window.canvas, [(5, 5), (15, 5)])
+    assert window.saver.flush(10)
+    assert read_mask(project.label_path("lesion", project.stems[1])).shape == (H, W)
+
+
+def test_folder_with_empty_image_lists_error_and_loads_the_rest(tmp_path, qtbot, messages):
+    folder = tmp_path / "photos"
+    make_images(folder, 2)
+    (folder / "a_empty.png").write_bytes(b"")
+    window = open_window(qtbot)
+    with qtbot.waitSignal(window.project_loaded, timeout=20_000):
+        window.open_folder(folder)
+    stems = window.image_list.stems()
+    assert stems == ["a_empty", "img0", "img1"]
+    table = window.image_list.table
+    assert "cannot read: file is empty" in table.item(0, 0).text()
+    assert "empty" in table.item(0, 0).toolTip()
+    assert table.item(0, 0).foreground().color().red() > 150
+    assert window.image_list.current_stem() == "img0"  # first readable image is shown
+    window.image_list.select("a_empty")
+    assert "empty" in window.last_error
+    assert not window.canvas.isEnabled()
+    window.image_list.select("img1")
+    assert window.canvas.isEnabled()
+
+
+def test_unreadable_folder_path_is_a_message(tmp_path, qtbot, messages):
+    window = open_window(qtbot)
+    window.open_folder(tmp_path / "nope")
+    qtbot.waitUntil(lambda: "not a folder" in window.last_error, timeout=10_000)
+    assert messages and "not a folder" in messages[-1]
+    qtbot.waitUntil(lambda: not window.workers.running(), timeout=5_000)
+
+
+def test_help_dialogs_open_non_blocking(tmp_path, qtbot):
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
+    window.actions.shortcuts.trigger()
+    window.actions.about.trigger()
+    from PySide6.QtWidgets import QMessageBox
+
+    boxes = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
+    assert any("CHASE_DB1" in b.text() for b in boxes)
+    assert any("Next image" in b.text() for b in boxes)
+    for box in boxes:
+        box.close()

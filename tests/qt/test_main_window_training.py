@@ -1,0 +1,89 @@
+"""The whole loop in the GUI: draw → Retrain (one click, tiny config) → AUC column → predictions → export."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from medseg_gui.core.images import read_image
+from medseg_gui.ml.progress import TrainProgress
+from medseg_gui.qt import dialogs
+from medseg_gui.qt.main_window import CANCELLED_TEXT
+from tests.workers.helpers import TINY_TRAIN, H, W, disc, drag, make_project, open_window
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    shown: list[str] = []
+    monkeypatch.setattr(dialogs, "show_message", lambda parent, title, text, **kw: shown.append(text))
+    return shown
+
+
+def test_draw_retrain_review_export(tmp_path, qtbot, messages, monkeypatch):
+    project = make_project(tmp_path / "p", n=3, labelled=1)
+    window = open_window(qtbot, project)
+    # label the second image by drawing on it with the mouse
+    window.image_list.select(project.stems[1])
+    window.canvas.set_brush_size(9)
+    drag(qtbot, window.canvas, [(22, 24), (30, 24), (38, 24)])
+
+    panel = window.train_panel
+    with qtbot.waitSignal(window.training_ended, timeout=180_000) as ended:
+        qtbot.mouseClick(panel.retrain_button, Qt.MouseButton.LeftButton)
+        assert not panel.retrain_button.isEnabled() and panel.cancel_button.isEnabled()
+        assert window.train_worker is not None
+    assert ended.args == ["finished"], window.last_error
+    assert project.has_label("lesion", project.stems[1])  # the stroke was flushed before training
+    assert panel.retrain_button.isEnabled() and not panel.cancel_button.isEnabled()
+    assert panel.result_label.text().startswith("New model kept: val AUC")
+    for stem in project.stems[:2]:  # labelled images get a number in the AUC column
+        text = window.image_list.auc_text(stem, "lesion")
+        assert text == "–" or 0.0 <= float(text) <= 1.0
+    assert window.image_list.auc_text(project.stems[2], "lesion") == ""
+    assert window.image_list.auc_text(project.stems[0], "vessel") == ""
+    assert all(project.load_prediction("lesion", s) is not None for s in project.stems)
+
+    out_dir = tmp_path / "export"
+    monkeypatch.setattr(dialogs, "choose_directory", lambda *a, **k: out_dir)
+    with qtbot.waitSignal(window.export_ended, timeout=60_000) as ended:
+        window.actions.export_masks.trigger()
+    assert ended.args == ["finished"], window.last_error
+    files = sorted((out_dir / "lesion").glob("*.png"))
+    assert [f.stem for f in files] == project.stems  # labels where drawn, thresholded predictions elsewhere
+    for f in files:
+        arr = read_image(f)[:, :, 0]
+        assert arr.shape == (H, W)
+        assert set(np.unique(arr)) <= {0, 255}
+    exported = read_image(out_dir / "lesion" / f"{project.stems[0]}.png")[:, :, 0] > 0
+    np.testing.assert_array_equal(exported, disc(cx=20))
+
+
+def test_cancel_keeps_previous_model(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=2, labelled=2)
+    window = open_window(qtbot, project)
+    with qtbot.waitSignal(window.training_ended, timeout=180_000) as ended:
+        window.retrain()
+    assert ended.args == ["finished"], window.last_error
+    model = project.model_dir("lesion") / "current.keras"
+    before = (model.read_bytes(), model.stat().st_mtime_ns)
+
+    window.config = replace(window.config, train=replace(TINY_TRAIN, epochs=1000, steps_per_epoch=50, max_steps=None))
+    first_step = []
+    worker = window.retrain()
+    assert worker is not None
+    worker.progress.connect(lambda p: first_step.append(p) if isinstance(p, TrainProgress) else None)
+    qtbot.waitUntil(lambda: bool(first_step), timeout=120_000)
+    t0 = time.monotonic()
+    with qtbot.waitSignal(window.training_ended, timeout=10_000) as ended:
+        qtbot.mouseClick(window.train_panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert ended.args == ["cancelled"]
+    assert time.monotonic() - t0 < 5.0  # ~2 s target; generous for a loaded 2-core CI machine
+    assert window.train_panel.result_label.text() == CANCELLED_TEXT == "Training cancelled — previous model kept."
+    assert (model.read_bytes(), model.stat().st_mtime_ns) == before
+    assert window.train_panel.retrain_button.isEnabled()

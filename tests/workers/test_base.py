@@ -1,0 +1,93 @@
+"""Worker base + WorkerHost: exactly one terminal signal, errors cross threads as messages, threads are cleaned up."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from medseg_gui.core.errors import CancelledError, NoLabelsError
+from medseg_gui.workers.base import Worker, WorkerHost
+
+
+class FnWorker(Worker):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+        self.thread_name = ""
+
+    def work(self):
+        self.thread_name = threading.current_thread().name
+        return self.fn(self)
+
+
+def _run(qtbot, worker, signal_name):
+    host = WorkerHost()
+    seen: list[str] = []
+    for name in ("finished", "errored", "cancelled"):
+        getattr(worker, name).connect(lambda *a, n=name: seen.append(n))
+    with qtbot.waitSignal(getattr(worker, signal_name), timeout=10_000) as blocker:
+        host.start(worker)
+    qtbot.waitUntil(lambda: not host.running(), timeout=5_000)
+    qtbot.waitUntil(lambda: not host._running, timeout=5_000)  # reaped
+    return blocker.args, seen
+
+
+def test_finished_carries_result_from_another_thread(qtbot):
+    worker = FnWorker(lambda w: (w.progress.emit(0.5), 42)[1])
+    args, seen = _run(qtbot, worker, "finished")
+    assert args == [42]
+    assert seen == ["finished"]
+    assert worker.thread_name != threading.main_thread().name
+
+
+def test_medseg_error_message_is_passed_through(qtbot):
+    def fail(_w):
+        raise NoLabelsError("No labelled images for class 'lesion' yet.")
+
+    args, seen = _run(qtbot, FnWorker(fail), "errored")
+    assert args == ["No labelled images for class 'lesion' yet."]
+    assert seen == ["errored"]
+
+
+def test_unexpected_error_is_short_and_logged(qtbot, caplog):
+    def boom(_w):
+        raise ZeroDivisionError("division by zero")
+
+    args, _ = _run(qtbot, FnWorker(boom), "errored")
+    assert "Unexpected error" in args[0] and "ZeroDivisionError" in args[0]
+    assert any("Traceback" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+
+
+@pytest.mark.parametrize("how", ["raise", "flag"])
+def test_cancel(qtbot, how):
+    started = threading.Event()
+
+    def loop(w):
+        started.set()
+        while not w.is_cancelled():
+            threading.Event().wait(0.01)
+        raise CancelledError("stopped")
+
+    worker = FnWorker(loop)
+    host = WorkerHost()
+    with qtbot.waitSignal(worker.cancelled, timeout=10_000):
+        host.start(worker)
+        assert started.wait(5)
+        worker.cancel()
+    qtbot.waitUntil(lambda: not host._running, timeout=5_000)
+
+
+def test_shutdown_cancels_and_waits(qtbot):
+    def loop(w):
+        while not w.is_cancelled():
+            threading.Event().wait(0.01)
+        raise CancelledError("stopped")
+
+    host = WorkerHost()
+    workers = [FnWorker(loop) for _ in range(3)]
+    for w in workers:
+        host.start(w)
+    assert host.is_busy()
+    assert host.shutdown(5_000)
+    assert not host.running()

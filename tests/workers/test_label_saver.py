@@ -1,0 +1,90 @@
+"""LabelSaver: background atomic saves, coalescing, flush, delete, and errors as signals."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from medseg_gui.core.images import read_mask
+from medseg_gui.workers.label_saver import LabelSaver
+from tests.workers.helpers import H, W, make_project
+
+
+def test_save_and_flush_writes_png(tmp_path, qtbot):
+    project = make_project(tmp_path / "p")
+    saver = LabelSaver(project)
+    mask = np.zeros((H, W), bool)
+    mask[5:10, 7:20] = True
+    with qtbot.waitSignal(saver.saved, timeout=10_000):
+        saver.save("lesion", project.stems[0], mask)
+    assert saver.flush(5.0)
+    assert not saver.has_pending()
+    np.testing.assert_array_equal(read_mask(project.label_path("lesion", project.stems[0])), mask)
+    saver.close()
+
+
+def test_repeated_saves_coalesce_to_latest(tmp_path, qtbot, monkeypatch):
+    project = make_project(tmp_path / "p")
+    stem = project.stems[0]
+    writes = []
+    real_save = project.save_label
+    monkeypatch.setattr(project, "save_label", lambda c, s, m: (writes.append(m.sum()), real_save(c, s, m)))
+    saver = LabelSaver()
+    saver.set_project(project)
+    masks = []
+    for i in range(1, 30):
+        m = np.zeros((H, W), bool)
+        m[:i] = True
+        masks.append(m)
+        saver.save("lesion", stem, m)
+    assert saver.flush(10.0)
+    assert len(writes) < 29  # coalesced
+    assert writes[-1] == masks[-1].sum()
+    np.testing.assert_array_equal(read_mask(project.label_path("lesion", stem)), masks[-1])
+    saver.close()
+
+
+def test_mask_is_copied_at_save_time(tmp_path):
+    project = make_project(tmp_path / "p")
+    saver = LabelSaver(project)
+    mask = np.zeros((H, W), bool)
+    mask[0:3] = True
+    saver.save("lesion", project.stems[1], mask)
+    mask[:] = False  # the canvas keeps drawing into its own array
+    saver.close()
+    assert read_mask(project.label_path("lesion", project.stems[1])).sum() == 3 * W
+
+
+def test_none_deletes_label(tmp_path):
+    project = make_project(tmp_path / "p", labelled=1)
+    stem = project.stems[0]
+    assert project.has_label("lesion", stem)
+    saver = LabelSaver(project)
+    saver.save("lesion", stem, None)
+    assert saver.flush(5.0)
+    assert not project.has_label("lesion", stem)
+    saver.close()
+
+
+def test_wrong_size_is_an_error_signal_not_a_crash(tmp_path, qtbot):
+    project = make_project(tmp_path / "p")
+    saver = LabelSaver(project)
+    with qtbot.waitSignal(saver.errored, timeout=10_000) as blocker:
+        saver.save("lesion", project.stems[0], np.zeros((10, 10), bool))
+    assert "10×10" in blocker.args[0] and "64×48" in blocker.args[0]
+    assert saver.flush(5.0)
+    # the thread survives an error and keeps saving
+    saver.save("lesion", project.stems[0], np.ones((H, W), bool))
+    assert saver.flush(5.0)
+    assert project.has_label("lesion", project.stems[0])
+    saver.close()
+
+
+def test_pending_changed_reports_busy_then_idle(tmp_path, qtbot):
+    project = make_project(tmp_path / "p")
+    saver = LabelSaver(project)
+    seen = []
+    saver.pending_changed.connect(seen.append)
+    saver.save("lesion", project.stems[0], np.ones((H, W), bool))
+    qtbot.waitUntil(lambda: seen[-1:] == [False], timeout=10_000)
+    assert seen[0] is True
+    saver.close()

@@ -1,0 +1,69 @@
+"""TrainWorker / PredictWorker on a tiny project with a tiny config: real Keras, a few steps, on a QThread."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from medseg_gui.ml.progress import TrainProgress
+from medseg_gui.workers.base import WorkerHost
+from medseg_gui.workers.training import PredictProgress, PredictRun, PredictWorker, TrainRun, TrainWorker
+from tests.workers.helpers import TINY_TRAIN, make_project
+
+pytestmark = pytest.mark.slow
+
+
+def _run(qtbot, worker, signal: str, timeout: int = 180_000):
+    host = WorkerHost()
+    progress = []
+    worker.progress.connect(progress.append)
+    ends = []
+    for name in ("finished", "errored", "cancelled"):
+        getattr(worker, name).connect(lambda *a, n=name: ends.append(n))
+    with qtbot.waitSignal(getattr(worker, signal), timeout=timeout) as blocker:
+        host.start(worker)
+    assert host.shutdown(10_000)
+    assert ends == [signal]
+    return (blocker.args[0] if blocker.args else None), progress
+
+
+def test_train_then_predict_all_images(tmp_path, qtbot):
+    project = make_project(tmp_path / "p", n=3, labelled=2)
+    run, progress = _run(qtbot, TrainWorker(project.root, "lesion", TINY_TRAIN), "finished")
+    assert isinstance(run, TrainRun) and run.cls == "lesion" and run.predictions_complete
+    assert run.outcome.decision.kept_new  # first model is always kept
+    assert any(isinstance(p, TrainProgress) for p in progress)
+    predict = [p for p in progress if isinstance(p, PredictProgress)]
+    assert [p.done for p in predict] == [1, 2, 3] and predict[-1].total == 3
+    assert set(run.metrics) == set(project.stems[:2])  # metrics only for labelled images
+    assert all(0.0 <= run.metrics[s]["auc"] <= 1.0 or math.isnan(run.metrics[s]["auc"]) for s in run.metrics)
+    assert all(project.load_prediction("lesion", s) is not None for s in project.stems)
+    assert (project.model_dir("lesion") / "current.keras").is_file()
+
+    # PredictWorker re-predicts with the stored model
+    result, progress = _run(qtbot, PredictWorker(project.root, "lesion", [project.stems[2]]), "finished")
+    assert isinstance(result, PredictRun) and result.cls == "lesion"
+    assert [p.stem for p in progress] == [project.stems[2]]
+
+
+def test_no_labels_is_a_readable_error(tmp_path, qtbot):
+    project = make_project(tmp_path / "p", n=2, labelled=0)
+    message, _ = _run(qtbot, TrainWorker(project.root, "lesion", TINY_TRAIN), "errored")
+    assert "No labelled images for class 'lesion'" in message
+    assert not (project.model_dir("lesion") / "current.keras").exists()
+
+
+def test_cancel_emits_cancelled_and_leaves_no_model(tmp_path, qtbot):
+    project = make_project(tmp_path / "p", n=2, labelled=2)
+    worker = TrainWorker(project.root, "lesion", TINY_TRAIN)
+    worker.cancel()  # cancelled before the first batch: must still end cleanly, and write no model
+    _run(qtbot, worker, "cancelled")
+    assert not (project.model_dir("lesion") / "current.keras").exists()
+    assert not any(project.prediction_path("lesion", s).exists() for s in project.stems)
+
+
+def test_predict_without_model_is_a_readable_error(tmp_path, qtbot):
+    project = make_project(tmp_path / "p", n=1)
+    message, _ = _run(qtbot, PredictWorker(project.root, "lesion"), "errored")
+    assert "Unexpected" not in message and message
