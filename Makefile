@@ -16,8 +16,8 @@ run: $(STAMP)
 	@if [ "$$(uname)" = Linux ] && [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
 	  echo "make run: no display found (DISPLAY and WAYLAND_DISPLAY are unset), so the window cannot open here."; \
 	  echo "Run the headless demo instead (trains on the demo, writes masks, overlays and a report):"; \
-	  echo "    $(BIN)/medseg demo --out demo_out"; \
-	  exit 1; \
+	  echo "    $(BIN)/medseg demo --out demo_out      (or: make demo)"; \
+	  exit 0; \
 	fi
 	$(BIN)/medseg-gui --demo
 

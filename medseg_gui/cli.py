@@ -1,6 +1,6 @@
-"""`medseg` command line: demo, import, train, predict, evaluate, export. Never imports Qt.
+"""medseg: train, predict, evaluate and export segmentation projects from the command line (no window needed).
 
-Every user-caused error is a MedsegError: printed as one clear line on stderr, exit status 1.
+Never imports Qt. Every user-caused error is a MedsegError: printed as one clear line on stderr, exit status 1.
 """
 
 from __future__ import annotations
@@ -39,13 +39,14 @@ class TerminalProgress:
             self.stream.flush()
 
     def train(self, p) -> None:
-        frac = p.step / p.total_steps if p.total_steps else 0.0
+        frac = p.fraction
         bar = "#" * int(30 * frac)
         val = f" val AUC {p.val_auc:.4f}" if p.val_auc is not None else ""
-        self._line(
-            f"[{bar:<30}] step {p.step}/{p.total_steps} epoch {p.epoch} loss {p.loss:.4f}{val} "
-            f"ETA {p.eta_s:.0f}s"
-        )
+        loss = f"{p.loss:.4f}" if np.isfinite(p.loss) else "–"
+        if p.step == 0:
+            self._line(p.message or "Preparing data and building the network…")
+            return
+        self._line(f"[{bar:<30}] step {p.step}/{p.total_steps} epoch {p.epoch} loss {loss}{val} ETA {p.eta_s:.0f}s")
 
     def predict(self, done: int, total: int, stem: str) -> None:
         self._line(f"predicting {done}/{total} {stem}", final=done == total)
@@ -215,7 +216,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _add_train_args(p: argparse.ArgumentParser, minutes: float) -> None:
     from medseg_gui.ml.config import preset_names
 
-    p.add_argument("--preset", default="default", choices=preset_names())
+    p.add_argument("--preset", default="default", choices=preset_names(),
+                   help="network recipe: default (fast, recommended), or the reference U-Nets cvxtz / fxfviolet")
     p.add_argument("--minutes", type=float, default=minutes, help="wall-clock training budget (default %(default)s)")
     p.add_argument("--epochs", type=int, default=None, help="train for N epochs instead of a time budget")
     p.add_argument("--seed", type=int, default=0)
@@ -234,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="train on the bundled demo, predict, write masks, overlays and report.csv")
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--out", required=True, type=Path, help="folder for the project copy, masks, overlays, report.csv")
     _add_train_args(p, minutes=1.0)
     p.set_defaults(func=cmd_demo)
 

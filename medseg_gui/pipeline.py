@@ -54,15 +54,21 @@ class EvalReport:
     pooled: dict[str, float] = field(default_factory=dict)
 
 
-def load_samples(project: Project, cls: str) -> tuple[list[Sample], list[str]]:
-    """All labelled images of `cls` as training samples; raises NoLabelsError / LabelSizeError / ImageReadError."""
-    from medseg_gui.ml.train import Sample
-
+def require_labels(project: Project, cls: str) -> list[str]:
+    """The labelled stems of `cls`; NoLabelsError (before any slow import) when there are none."""
     stems = project.labelled_stems(cls)
     if not stems:
         raise NoLabelsError(
             f"No labelled images for class '{cls}' yet — draw a label on at least one image, then retrain."
         )
+    return stems
+
+
+def load_samples(project: Project, cls: str) -> tuple[list[Sample], list[str]]:
+    """All labelled images of `cls` as training samples; raises NoLabelsError / LabelSizeError / ImageReadError."""
+    stems = require_labels(project, cls)
+    from medseg_gui.ml.train import Sample
+
     samples = []
     for stem in stems:
         image = project.load_image(stem)
@@ -87,6 +93,7 @@ def train_class(
     should_stop: Callable[[], bool] | None = None,
 ) -> TrainOutcome:
     """Train on every labelled image of `cls`; the new model replaces the current one only if it is not worse."""
+    require_labels(project, cls)
     from medseg_gui.ml import store
     from medseg_gui.ml.train import train
 

@@ -12,6 +12,16 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
+def _process_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# Read once at import (changing the umask is process-wide, so it is not done per write from worker threads).
+_NEW_FILE_MODE = 0o666 & ~_process_umask()
+
+
 def _fsync_dir(folder: Path) -> None:
     """Persist the rename itself (POSIX only; Windows cannot open a directory and does not need it)."""
     if os.name != "posix":
@@ -38,6 +48,10 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     tmp = Path(tmp_name)
     try:
+        # mkstemp makes 0600 files; give the result the mode a plain open() would (or the replaced file's mode).
+        mode = target.stat().st_mode & 0o777 if target.exists() else _NEW_FILE_MODE
+        if os.name == "posix":
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -44,7 +44,7 @@ class ImageEntry:
     state: dict[str, Any] = field(default_factory=dict)
 
 
-DEFAULT_CLASSES: tuple[ClassSpec, ...] = (ClassSpec("lesion", (255, 170, 0)), ClassSpec("vessel", (0, 200, 255)))
+DEFAULT_CLASSES: tuple[ClassSpec, ...] = (ClassSpec("lesion", (255, 215, 0)), ClassSpec("vessel", (0, 220, 110)))
 
 
 @dataclass(frozen=True)

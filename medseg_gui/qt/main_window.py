@@ -209,7 +209,6 @@ class MainWindow(QMainWindow):
         for cls, prob in view.predictions.items():
             self.canvas.set_prediction(cls, prob, self.config.threshold)
         self.canvas.set_roi(view.roi)
-        self.canvas.fit()
         self._stem, self._on_disk = stem, {c for c, m in view.labels.items() if m is not None}
         if view.warnings:
             self.show_error("\n".join(view.warnings))

@@ -56,3 +56,16 @@ def test_unserialisable_json_leaves_nothing(tmp_path):
     with pytest.raises(TypeError):
         atomic_write_json(target, {"x": object()})
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_new_files_get_the_umask_mode_and_replaced_files_keep_theirs(tmp_path):
+    import stat
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    new = atomic_write_bytes(tmp_path / "new.bin", b"x")
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~mask
+    new.chmod(0o640)
+    atomic_write_bytes(new, b"y")
+    assert stat.S_IMODE(new.stat().st_mode) == 0o640

@@ -32,7 +32,7 @@ def src(tmp_path):
 
 
 def test_defaults():
-    assert DEFAULT_CLASSES == (ClassSpec("lesion", (255, 170, 0)), ClassSpec("vessel", (0, 200, 255)))
+    assert DEFAULT_CLASSES == (ClassSpec("lesion", (255, 215, 0)), ClassSpec("vessel", (0, 220, 110)))
 
 
 def test_round_trip(tmp_path, src):
