@@ -1,9 +1,11 @@
-"""Canvas benchmark (a script, not a test): brush-stroke latency per mouse-move event and memory for large images.
+"""Canvas benchmark (a script, not a test): brush-stroke latency per mouse-move event, memory for large images, and
+the cost of a worst-case noisy prediction (smoothed uniform noise thresholded at 0.5: thousands of small blobs).
 
 Each image size runs in its own subprocess so its RSS is its own. A "move" is timed from sending the QMouseEvent to
-the end of processing the resulting repaint (``processEvents``), offscreen. Usage::
+the end of processing the resulting repaint (``processEvents``), offscreen. A paint is one synchronous ``repaint()``
+of the whole widget. Usage::
 
-    QT_QPA_PLATFORM=offscreen python bench/canvas.py [--sizes 1000 4000 8000] [--moves 200] [--brush 40]
+    QT_QPA_PLATFORM=offscreen python bench/canvas.py [--sizes 1000 4000 8000] [--moves 200] [--brush 40] [--no-strokes]
 """
 
 from __future__ import annotations
@@ -64,6 +66,53 @@ def make_inputs(n: int):
     return rgb, {"lesion": lesion, "vessel": vessel}, prob, roi
 
 
+def noisy_prob(n: int, seed: int = 1):
+    """float32 n x n: uniform noise blurred with sigma 1 px, so ``>= 0.5`` gives ~n²/300 blobs and holes."""
+    import cv2
+    import numpy as np
+
+    return cv2.GaussianBlur(np.random.default_rng(seed).random((n, n), dtype=np.float32), (0, 0), 1.0)
+
+
+def ms_since(t: float) -> float:
+    return round((time.perf_counter() - t) * 1000, 1)
+
+
+def timed_repaint(canvas, times: int = 5) -> dict:
+    ms = []
+    for _ in range(times):
+        t = time.perf_counter()
+        canvas.repaint()
+        ms.append(ms_since(t))
+    return {"first": ms[0], "max": max(ms), "median": sorted(ms)[len(ms) // 2]}
+
+
+def run_noisy(app, canvas, rgb, labels, colors, n: int) -> dict:
+    """set_prediction / first paint / steady paints at three zooms / a full image switch, with a noisy prediction."""
+    probs = {"lesion": noisy_prob(n, 1), "vessel": noisy_prob(n, 2)}
+    canvas.fit()
+    canvas.repaint()
+    t = time.perf_counter()
+    canvas.set_prediction("lesion", probs["lesion"], 0.5)
+    out: dict = {"set_prediction_ms": ms_since(t)}
+    t = time.perf_counter()
+    canvas.repaint()
+    out["first_paint_ms"] = ms_since(t)
+    for zoom_name, zoom in (("fit", None), ("100%", 1.0), ("800%", 8.0)):
+        canvas.fit() if zoom is None else canvas.set_zoom(zoom)
+        app.processEvents()
+        out[f"paint_{zoom_name}"] = timed_repaint(canvas)
+    canvas.fit()
+    t = time.perf_counter()
+    canvas.set_image(f"switch{n}", rgb)
+    canvas.set_labels(labels, colors)
+    for name, prob in probs.items():
+        canvas.set_prediction(name, prob, 0.5)
+    canvas.repaint()
+    out["switch_2_classes_ms"] = ms_since(t)
+    return out
+
+
 def stroke_points(n_moves: int, step: float):
     """A serpentine stroke over the middle of the widget: rows 600 px wide, 40 px apart, ``step`` px per move."""
     from PySide6.QtCore import QPointF
@@ -77,7 +126,7 @@ def stroke_points(n_moves: int, step: float):
     return pts
 
 
-def run_one(n: int, moves: int, brush: int) -> dict:
+def run_one(n: int, moves: int, brush: int, strokes: bool = True) -> dict:
     import numpy as np
     import PySide6
     from PySide6.QtCore import QEvent, QPointF, Qt
@@ -97,7 +146,8 @@ def run_one(n: int, moves: int, brush: int) -> dict:
     app.processEvents()
     t0 = time.perf_counter()
     canvas.set_image(f"bench{n}", rgb)
-    canvas.set_labels(labels, {"lesion": (255, 170, 0), "vessel": (0, 200, 255)})
+    colors = {"lesion": (255, 170, 0), "vessel": (0, 200, 255)}
+    canvas.set_labels(labels, colors)
     canvas.set_prediction("lesion", prob, 0.5)
     canvas.set_roi(roi)
     canvas.repaint()
@@ -107,7 +157,7 @@ def run_one(n: int, moves: int, brush: int) -> dict:
               "rss_after_open_mb": round(rss_mb()),
               "peak_open_mb": round(peak_rss_mb())}
     left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
-    for zoom_name, zoom in (("fit", None), ("100%", 1.0)):
+    for zoom_name, zoom in (("fit", None), ("100%", 1.0)) if strokes else ():
         canvas.fit() if zoom is None else canvas.set_zoom(zoom)
         canvas.set_brush_size(max(1, int(brush / canvas.zoom())) if zoom is None else brush)
         app.processEvents()
@@ -139,6 +189,7 @@ def run_one(n: int, moves: int, brush: int) -> dict:
     canvas.repaint()
     result["full_repaint_fit_ms"] = round((time.perf_counter() - t) * 1000, 1)
     result["undo_bytes"] = canvas.undo_memory_bytes()
+    result["noisy"] = run_noisy(app, canvas, rgb, labels, colors, n)
     result["rss_end_mb"] = round(rss_mb())
     result["peak_rss_mb"] = round(peak_rss_mb())
     return result
@@ -149,16 +200,18 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 8000])
     parser.add_argument("--moves", type=int, default=200)
     parser.add_argument("--brush", type=int, default=40, help="brush diameter in screen px")
+    parser.add_argument("--no-strokes", action="store_true", help="only the open / noisy-prediction figures")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if args.one:
-        print(json.dumps(run_one(args.one, args.moves, args.brush)), flush=True)
+        print(json.dumps(run_one(args.one, args.moves, args.brush, not args.no_strokes)), flush=True)
         os._exit(0)  # skip interpreter teardown (PySide6 6.12.0 on CPython 3.11 corrupts None's refcount)
     print(f"canvas bench: widget {WIDGET[0]}x{WIDGET[1]}, {args.moves} mouse moves per zoom, "
           f"brush {args.brush} screen px, {os.cpu_count()} CPUs, platform {os.environ['QT_QPA_PLATFORM']}")
     for n in args.sizes:
         cmd = [sys.executable, __file__, "--one", str(n), "--moves", str(args.moves), "--brush", str(args.brush)]
+        cmd += ["--no-strokes"] if args.no_strokes else []
         out = subprocess.run(cmd, capture_output=True, text=True)
         lines = out.stdout.strip().splitlines()
         if out.returncode or not lines:
@@ -169,11 +222,15 @@ def main() -> None:
               f"(inputs {r['rss_inputs_mb']} MB), peak while opening {r['peak_open_mb']} MB, "
               f"peak overall {r['peak_rss_mb']} MB, full repaint at fit "
               f"{r['full_repaint_fit_ms']} ms, undo {r['undo_bytes'] / 1e6:.2f} MB")
-        for zoom_name in ("fit", "100%"):
+        for zoom_name in [z for z in ("fit", "100%") if z in r]:
             z = r[zoom_name]
             print(f"  {zoom_name:>4} (zoom {z['zoom']}, brush {z['brush_px']} px): "
                   f"move median {z['move_median_ms']} ms, "
                   f"p95 {z['move_p95_ms']} ms, max {z['move_max_ms']} ms, release {z['release_ms']} ms")
+        q = r["noisy"]
+        paints = ", ".join(f"{k[6:]} {v['median']}/{v['max']}" for k, v in q.items() if k.startswith("paint_"))
+        print(f"  noisy prediction: set_prediction {q['set_prediction_ms']} ms, first paint {q['first_paint_ms']} ms, "
+              f"paint median/max ms: {paints}; image switch with 2 noisy classes {q['switch_2_classes_ms']} ms")
 
 
 if __name__ == "__main__":

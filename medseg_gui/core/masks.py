@@ -243,13 +243,3 @@ def fp_fn_codes(pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = No
         if roi is not None:
             block[~roi[s].astype(bool, copy=False)] = 0
     return out
-
-
-def contour_polylines(mask: np.ndarray, min_points: int = 2) -> list[np.ndarray]:
-    """Outer and hole boundaries of a binary mask as closed float32 (N x 2) ``(x, y)`` polylines through the centres
-    of the boundary pixels, for vector drawing (a 1-px outline that stays visible at any zoom)."""
-    m = np.ascontiguousarray(mask, dtype=np.uint8)
-    if not m.any():
-        return []
-    contours, _ = cv2.findContours(m, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-    return [c.reshape(-1, 2).astype(np.float32) + 0.5 for c in contours if len(c) >= min_points or len(c) == 1]

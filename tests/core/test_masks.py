@@ -115,17 +115,6 @@ def test_fp_fn_codes_inside_roi():
     assert masks.fp_fn_codes(pred, truth, roi).tolist() == [[0, 0, masks.FN_CODE, 0]]
 
 
-def test_contour_polylines_of_a_square_and_a_hole():
-    m = np.zeros((10, 10), np.uint8)
-    m[2:8, 2:8] = 1
-    m[4:6, 4:6] = 0
-    lines = masks.contour_polylines(m)
-    assert len(lines) == 2
-    outer = max(lines, key=lambda p: np.ptp(p[:, 0]))
-    assert outer[:, 0].min() == 2.5 and outer[:, 0].max() == 7.5
-    assert masks.contour_polylines(np.zeros((3, 3), np.uint8)) == []
-
-
 def test_bbox_helpers():
     assert masks.bbox_union(None, (1, 2, 3, 4)) == (1, 2, 3, 4)
     assert masks.bbox_union((0, 5, 2, 6), (1, 2, 3, 4)) == (0, 2, 3, 6)

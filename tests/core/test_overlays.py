@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from medseg_gui.core.overlays import composite, contour_layer, fp_fn_layer, label_layer
+from medseg_gui.core.overlays import (any_pool2, boundary, boundary_u8, composite, contour_layer, fp_fn_layer,
+                                     label_layer)
 
 
 def test_fp_fn_colours_land_on_the_right_pixels():
@@ -39,6 +40,35 @@ def test_contour_closes_at_image_border_and_empty_mask():
     on = contour_layer(mask, (9, 9, 9))[:, :, 3] > 0
     assert on[0].all() and on[:, 0].all() and not on[1:3, 1:3].any()
     assert not contour_layer(np.zeros((4, 4), np.uint8), (9, 9, 9)).any()
+
+
+def test_boundary_u8_matches_boundary_for_bool_and_0_255_masks():
+    rng = np.random.default_rng(3)
+    mask = rng.random((23, 31)) > 0.5  # many small blobs and holes, touching the border
+    expected = mask & ~ndimage.binary_erosion(mask, border_value=0)
+    for m in (mask, mask.astype(np.uint8) * 255, mask.astype(np.uint8)):
+        b = boundary_u8(m)
+        assert b.dtype == np.uint8 and set(np.unique(b)) <= {0, 1}
+        np.testing.assert_array_equal(b.astype(bool), expected)
+        np.testing.assert_array_equal(boundary(m), expected)
+    with pytest.raises(ValueError):
+        boundary_u8(mask, thickness=0)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 1), (3, 5), (4, 4), (7, 2), (10, 11)])
+def test_any_pool2_keeps_every_set_pixel(shape):
+    rng = np.random.default_rng(shape[0] * 100 + shape[1])
+    mask = rng.random(shape) > 0.8
+    expected = np.zeros(((shape[0] + 1) // 2, (shape[1] + 1) // 2), bool)
+    for y, x in zip(*np.nonzero(mask)):
+        expected[y // 2, x // 2] = True
+    for m in (mask, mask.astype(np.uint8)):
+        pooled = any_pool2(m)
+        assert pooled.dtype == np.uint8 and pooled.flags.c_contiguous
+        np.testing.assert_array_equal(pooled.astype(bool), expected)
+    line = np.zeros((6, 6), np.uint8)
+    line[:, 3] = 1  # a 1-px line on an odd column survives halving (subsampling [::2] would drop it)
+    assert any_pool2(line)[:, 1].all() and not line[::2, ::2].any()
 
 
 def test_label_layer():

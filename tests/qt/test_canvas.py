@@ -122,7 +122,7 @@ def test_prediction_contour_and_fpfn_layers(canvas):
     assert grab_rgb(canvas, px(canvas, 12, 8)) == (GRAY,) * 3  # TP
     canvas.set_layer_visible("fpfn", False)
     canvas.set_layer_visible("contours", True)
-    # 1-px cosmetic contour through the centres of the boundary pixels of the predicted square
+    # the contour is the predicted square's inner boundary pixels, drawn opaque in the class colour
     assert grab_rgb(canvas, px(canvas, 10, 8)) == LESION
     assert grab_rgb(canvas, px(canvas, 14, 8)) == (GRAY,) * 3
 
