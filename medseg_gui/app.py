@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     from medseg_gui.config import AppConfig
     from medseg_gui.qt.main_window import MainWindow
     from medseg_gui.qt.theme import apply_theme
+    from medseg_gui.qt.window_state import default_settings_file
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORG_NAME)
@@ -72,8 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     apply_theme(app)
     install_excepthook()
 
-    window = MainWindow(None, AppConfig(warm_up_keras=not args.no_warmup and args.screenshot is None))
+    scripted = args.screenshot is not None  # reproducible screenshots: no warm-up, no remembered geometry
+    settings = None if scripted else default_settings_file(ORG_NAME, APP_NAME)
+    window = MainWindow(None, AppConfig(warm_up_keras=not args.no_warmup and not scripted, settings_file=settings))
     window.show()
+    window.activateWindow()  # keyboard shortcuts need an active window, also without a window manager (Xvfb)
     if args.path is not None and not args.demo:
         window.open_folder(args.path)
     else:
@@ -82,7 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot is not None or args.quit_after is not None:
         delay_ms = int(1000 * (args.quit_after if args.quit_after is not None else 3.0))
         QTimer.singleShot(delay_ms, lambda: _finish(window, args.screenshot))
-    return app.exec()
+    code = app.exec()
+    if window.left_running:  # e.g. a Keras import or first batch that cannot be interrupted: labels are saved and
+        log.info("Exiting without waiting for %d background task(s)", window.left_running)  # every write is atomic
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _finish(window: object, screenshot: Path | None) -> None:

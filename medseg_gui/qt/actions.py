@@ -1,4 +1,9 @@
-"""All menu and keyboard actions of the main window, created in one place; the window connects them."""
+"""All menu and keyboard actions of the main window, created in one place, and the wiring that only joins the
+canvas, the panels and the actions (no project logic); the window connects the rest.
+
+Every action is a window-wide shortcut (Qt.WindowShortcut on the window), so 1–9, PgDn/PgUp, B/E/… work whichever
+widget has the focus (a spin box being typed in keeps its digits). Plain Tab is left to focus navigation.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QWidget
 
+from medseg_gui.qt import dialogs
 from medseg_gui.qt.canvas.input import brush_step
 
 if TYPE_CHECKING:
@@ -25,6 +32,7 @@ def _action(parent: QWidget, text: str, *shortcuts: QKeySequence | str, tip: str
     action = QAction(text, parent)
     if shortcuts:
         action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
     if tip:
         action.setStatusTip(tip)
         action.setToolTip(tip)
@@ -67,8 +75,8 @@ def create_actions(parent: QWidget) -> WindowActions:
         fit=_action(parent, "&Fit image", "Ctrl+0"),
         retrain=_action(parent, "&Retrain current class", "Ctrl+R"),
         cancel=_action(parent, "&Cancel training", "Esc"),
-        next_image=_action(parent, "&Next image", "PgDown", "Tab"),
-        prev_image=_action(parent, "&Previous image", "PgUp", "Shift+Tab", "Backtab"),
+        next_image=_action(parent, "&Next image", "PgDown", "Ctrl+Tab"),
+        prev_image=_action(parent, "&Previous image", "PgUp", "Ctrl+Shift+Tab", "Ctrl+Shift+Backtab"),
         bigger_brush=_action(parent, "Larger brush", "]"),
         smaller_brush=_action(parent, "Smaller brush", "["),
         shortcuts=_action(parent, "&Keyboard shortcuts", "F1"),
@@ -108,7 +116,19 @@ def install_menus(window: QMainWindow, a: WindowActions) -> None:
 
 def connect_view_actions(a: WindowActions, canvas: Canvas, tools: ToolsPanel, layers: LayersPanel,
                          images: ImageListPanel) -> None:
-    """Wire the actions that only drive panels and the canvas (navigation, class keys, tools, layers, undo)."""
+    """Wire the actions that only drive panels and the canvas (navigation, class keys, tools, layers, undo), and
+    the panels to the canvas in both directions (tool, brush size, wand tolerance, layer visibility/opacity)."""
+    for layer, (visible, opacity) in layers.states().items():
+        canvas.set_layer_visible(layer, visible)
+        canvas.set_layer_opacity(layer, opacity)
+    canvas.set_brush_size(tools.brush_slider.value())
+    canvas.tool_changed.connect(tools.set_tool)
+    canvas.brush_size_changed.connect(tools.set_brush_size)
+    tools.tool_changed.connect(canvas.set_tool)
+    tools.brush_size_changed.connect(canvas.set_brush_size)
+    tools.wand_tolerance_changed.connect(canvas.set_wand_tolerance)
+    layers.visibility_changed.connect(canvas.set_layer_visible)
+    layers.opacity_changed.connect(canvas.set_layer_opacity)
     a.undo.triggered.connect(canvas.undo)
     a.redo.triggered.connect(canvas.redo)
     a.fit.triggered.connect(canvas.fit)
@@ -122,3 +142,10 @@ def connect_view_actions(a: WindowActions, canvas: Canvas, tools: ToolsPanel, la
         action.triggered.connect(lambda _=False, t=tool: canvas.set_tool(t))
     for layer, action in a.layers.items():
         action.triggered.connect(lambda _=False, name=layer: layers.toggle(name))
+
+
+def connect_help_actions(a: WindowActions, parent: QWidget) -> None:
+    """F1 and About open non-blocking message boxes over `parent`."""
+    a.shortcuts.triggered.connect(lambda: dialogs.show_message(parent, "Keyboard shortcuts", dialogs.shortcuts_html()))
+    a.about.triggered.connect(
+        lambda: dialogs.show_message(parent, "About medseg_gui", dialogs.about_html(dialogs.demo_credits())))

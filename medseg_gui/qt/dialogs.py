@@ -11,8 +11,9 @@ from medseg_gui import __version__
 
 SHORTCUTS = [
     ("1 – 9", "Choose class"),
-    ("PgDn / Tab", "Next image"),
-    ("PgUp / Shift+Tab", "Previous image"),
+    ("PgDn / Ctrl+Tab", "Next image (in the order of the list)"),
+    ("PgUp / Ctrl+Shift+Tab", "Previous image"),
+    ("Tab / Shift+Tab", "Move the keyboard focus between controls"),
     ("B / E / P / F / W", "Brush / eraser / polygon / fill / magic wand"),
     ("H (hold)", "Hide all overlays while held"),
     ("[ / ]", "Smaller / larger brush"),
@@ -25,6 +26,7 @@ SHORTCUTS = [
     ("L / C / D / O", "Toggle label / predicted contours / FP-FN overlay / ROI"),
     ("Ctrl+O", "Open a folder of images"),
     ("Ctrl+E", "Export masks as PNG"),
+    ("Ctrl+Q", "Quit (asks first while training runs)"),
 ]
 
 
@@ -45,8 +47,17 @@ def show_message(parent: QWidget | None, title: str, text: str, *, error: bool =
     if details:
         box.setDetailedText(details)
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    if parent is not None:  # give the keyboard back to the window (shortcuts need an active window)
+        box.finished.connect(parent.window().activateWindow)
     box.open()
     return box
+
+
+def ask_yes_no(parent: QWidget | None, title: str, text: str) -> bool:
+    """Blocking yes/no question (default: No); tests monkeypatch it."""
+    answer = QMessageBox.question(parent, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
 
 
 def shortcuts_html() -> str:

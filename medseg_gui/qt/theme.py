@@ -1,16 +1,24 @@
-"""Application look: Fusion style with a neutral dark palette that keeps red/blue overlays readable."""
+"""Application look: Fusion style with a neutral dark palette that keeps red/blue overlays readable; the active
+tool is an accent-coloured, bold button so it is obvious at a glance."""
 
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-STYLESHEET = """
-QPushButton#retrainButton { font-weight: bold; padding: 6px 14px; }
-QPushButton#retrainButton:enabled { background-color: #2e7d32; color: white; }
-QGroupBox { font-weight: bold; margin-top: 10px; }
-QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 3px; }
-QLabel#trainResult { font-weight: bold; }
+ACCENT = "#2f7fd8"
+
+STYLESHEET = f"""
+QToolButton {{ padding: 4px 6px; background-color: #3a3d44; border: 1px solid #5a5d66; border-radius: 3px; }}
+QToolButton:hover {{ border-color: #8a8f9a; }}
+QToolButton:checked {{ background-color: {ACCENT}; color: white; font-weight: bold; border: 1px solid #a9cbff; }}
+QLabel#canvasMessage {{ font-size: 15px; color: #f0b0a8; }}
+QLabel#currentModel {{ color: #9fc6ff; }}
+QPushButton#retrainButton {{ font-weight: bold; padding: 6px 14px; }}
+QPushButton#retrainButton:enabled {{ background-color: #2e7d32; color: white; }}
+QGroupBox {{ font-weight: bold; margin-top: 10px; }}
+QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 3px; }}
+QLabel#trainResult {{ font-weight: bold; }}
 """
 
 

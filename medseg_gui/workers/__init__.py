@@ -7,12 +7,20 @@ from medseg_gui.workers.base import Worker, WorkerHost
 from medseg_gui.workers.export import ExportWorker
 from medseg_gui.workers.label_saver import LabelSaver
 from medseg_gui.workers.scan import ScanWorker
-from medseg_gui.workers.training import KerasWarmUp, PredictProgress, PredictWorker, TrainRun, TrainWorker
+from medseg_gui.workers.training import (
+    KerasWarmUp,
+    MetricsWorker,
+    PredictProgress,
+    PredictWorker,
+    TrainRun,
+    TrainWorker,
+)
 
 __all__ = [
     "ExportWorker",
     "KerasWarmUp",
     "LabelSaver",
+    "MetricsWorker",
     "PredictProgress",
     "PredictWorker",
     "ScanWorker",

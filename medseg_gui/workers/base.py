@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from medseg_gui.core.errors import CancelledError, MedsegError
 
@@ -104,6 +104,18 @@ class WorkerHost(QObject):
             thread.wait()
             del self._running[thread]
             thread.deleteLater()
+
+    def abandon(self) -> int:
+        """Stop tracking threads that are still running (after `shutdown` timed out): they are handed to the
+        application so they are never destroyed while running, and delete themselves when they end. Returns how
+        many were left running; the caller may then exit the process (every write is atomic)."""
+        app = QCoreApplication.instance()
+        left = [t for t in self._running if not t.isFinished()]
+        for thread in left:
+            thread.setParent(app)
+            thread.finished.connect(thread.deleteLater)
+            del self._running[thread]
+        return len(left)
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         """Cancel every worker and wait up to `timeout_ms` in total; True when all threads ended."""

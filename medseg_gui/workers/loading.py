@@ -6,6 +6,7 @@ of crashing the canvas; an unreadable image raises ImageReadError.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,3 +70,17 @@ def load_view(project: Any, stem: str) -> ImageView:
     for message in warnings:
         log.warning(message)
     return ImageView(stem, rgb, labels, predictions, roi, warnings)
+
+
+def current_model_info(project: Any, cls: str) -> dict | None:
+    """The metadata of the current model of `cls` (models/<cls>/current.json: val_auc, trained_at, preset, …), or
+    None when there is no model or its description cannot be read."""
+    path = project.model_dir(cls) / "current.json"
+    try:
+        info = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:
+        log.warning("Cannot read %s: %s", path, err)
+        return None
+    return info if isinstance(info, dict) else None

@@ -56,14 +56,18 @@ def _open_project(root: Path) -> Any:
 
 
 class TrainWorker(Worker):
-    """Train `cls` of the project at `project_root` with `config`, then predict all images; emits a `TrainRun`."""
+    """Train `cls` of the project at `project_root` with `config`, then predict all images; emits a `TrainRun`.
 
-    def __init__(self, project_root: Path, cls: str, config: TrainConfig, *, predict: bool = True) -> None:
+    `threshold` turns probabilities into masks for the Dice/Se/Sp in metrics.json."""
+
+    def __init__(self, project_root: Path, cls: str, config: TrainConfig, *, predict: bool = True,
+                 threshold: float = 0.5) -> None:
         super().__init__()
         self.project_root = Path(project_root)
         self.cls = cls
         self.config = config
         self.predict = predict
+        self.threshold = threshold
 
     def work(self) -> TrainRun:
         from medseg_gui import pipeline
@@ -77,9 +81,8 @@ class TrainWorker(Worker):
         if not self.predict:
             return TrainRun(self.project_root, self.cls, outcome, {})
         try:
-            metrics = pipeline.predict_class(
-                project, self.cls, progress=self._predict_progress, should_stop=self.is_cancelled
-            )
+            metrics = pipeline.predict_class(project, self.cls, progress=self._predict_progress,
+                                             should_stop=self.is_cancelled, threshold=self.threshold)
         except CancelledError:  # the model decision stands; keep the metrics of what was predicted before
             metrics, complete = project.load_metrics(self.cls), False
         else:
@@ -112,6 +115,28 @@ class PredictWorker(Worker):
 
     def _predict_progress(self, done: int, total: int, stem: str) -> None:
         self.progress.emit(PredictProgress(done, total, stem))
+
+
+class MetricsWorker(Worker):
+    """Recompute the metrics of `cls` from the saved predictions at another `threshold` (no Keras; AUC does not
+    change, Dice/Se/Sp do) and save them to metrics.json; emits a `PredictRun`."""
+
+    def __init__(self, project_root: Path, cls: str, threshold: float) -> None:
+        super().__init__()
+        self.project_root = Path(project_root)
+        self.cls = cls
+        self.threshold = threshold
+
+    def work(self) -> PredictRun:
+        from medseg_gui import pipeline
+
+        project = _open_project(self.project_root)
+        metrics = project.load_metrics(self.cls)
+        metrics.update(pipeline.evaluate_class(project, self.cls, threshold=self.threshold).per_image)
+        if self.is_cancelled():
+            raise CancelledError("Metrics update cancelled.")
+        project.save_metrics(self.cls, metrics)
+        return PredictRun(self.cls, metrics)
 
 
 class KerasWarmUp(Worker):

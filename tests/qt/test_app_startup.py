@@ -1,10 +1,13 @@
-"""Start-up: the window appears without importing Keras/TensorFlow; the CLI entry takes screenshots and quits."""
+"""Start-up: the window appears without importing Keras/TensorFlow; the CLI entry takes screenshots and quits, and
+exits promptly even when background work cannot stop. Every run gets its own XDG_CONFIG_HOME, so the user's
+settings are never read or written."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -14,9 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(code: str, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=ROOT)
+    with tempfile.TemporaryDirectory(prefix="medseg-test-config-") as config_home:
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT), "XDG_CONFIG_HOME": config_home}
+        return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], capture_output=True, text=True,
+                              timeout=timeout, env=env, cwd=ROOT)
 
 
 def test_window_shows_without_importing_keras(tmp_path):
@@ -122,3 +126,43 @@ def test_excepthook_shows_a_dialog_instead_of_dying(qtbot, monkeypatch):
     assert any("ValueError" in b.detailedText() for b in boxes)
     for box in boxes:
         box.close()
+
+
+def test_quit_while_work_cannot_stop_exits_promptly(tmp_path):
+    """Ctrl+Q during a 'training' that ignores cancel (like a Keras import): asked, closed, process gone."""
+    make_project(tmp_path / "p", n=1)
+    result = _run(
+        """
+        import sys, threading
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        from medseg_gui import app
+        from medseg_gui.qt import dialogs
+        from medseg_gui.qt.main_window import MainWindow
+        from medseg_gui.workers.base import Worker
+
+        class Stubborn(Worker):
+            def work(self):
+                threading.Event().wait(600)
+
+        dialogs.ask_yes_no = lambda parent, title, text: print("ASKED", text, flush=True) or True
+
+        def start_then_quit():
+            window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+            window.train_worker = Stubborn()
+            window.workers.start(window.train_worker)
+            QTimer.singleShot(100, window.actions.quit.trigger)
+
+        qapp = QApplication([])
+        QTimer.singleShot(500, start_then_quit)
+        code = app.main([sys.argv[1], "--no-warmup"])
+        print("NOT REACHED", code)
+        """,
+        str(tmp_path / "p"),
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ASKED Training is running — cancel it and quit?" in result.stdout
+    assert "NOT REACHED" not in result.stdout  # the exit did not wait for the thread
+    assert "Exiting without waiting for 1 background task(s)" in result.stderr
+    assert "Destroyed while thread is still running" not in result.stderr

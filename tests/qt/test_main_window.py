@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QMessageBox, QWidget
 
 from medseg_gui.core.images import read_mask, write_png
 from medseg_gui.qt import dialogs
@@ -26,8 +27,7 @@ def test_opens_project_and_lists_images(tmp_path, qtbot, messages):
     assert window.image_list.stems() == project.stems
     assert window.image_list.current_stem() == project.stems[0]
     table = window.image_list.table
-    assert [table.horizontalHeaderItem(i).text() for i in range(table.columnCount())] == [
-        "Name", "Labelled", "AUC lesion", "AUC vessel"]
+    assert window.image_list.headers() == ["Name", "Labelled (lesion)", "AUC", "Dice"]
     assert table.item(0, 1).text() == "✓" and table.item(1, 1).text() == ""
     assert "p" in window.windowTitle()
     assert not window.train_panel.cancel_button.isEnabled()
@@ -84,14 +84,62 @@ def test_keys_switch_class_and_image(tmp_path, qtbot, messages):
     qtbot.keyClick(window.canvas, Qt.Key.Key_2)
     assert window.current_class() == "vessel"
     assert window.canvas.current_class() == "vessel"
+    assert window.image_list.headers()[1] == "Labelled (vessel)"
     qtbot.keyClick(window.canvas, Qt.Key.Key_1)
     assert window.current_class() == "lesion"
     qtbot.keyClick(window.canvas, Qt.Key.Key_PageDown)
     assert window.image_list.current_stem() == project.stems[1]
-    qtbot.keyClick(window.canvas, Qt.Key.Key_Tab)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
     assert window.image_list.current_stem() == project.stems[2]
     qtbot.keyClick(window.canvas, Qt.Key.Key_PageUp)
     assert window.image_list.current_stem() == project.stems[1]
+
+
+def test_tab_moves_focus_not_the_image(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=3)
+    window = open_window(qtbot, project)
+    spin = window.train_panel.minutes_spin
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus, timeout=2_000)
+    qtbot.keyClick(spin, Qt.Key.Key_Tab)
+    assert window.image_list.current_stem() == project.stems[0]
+    assert not spin.hasFocus()
+    focus = QApplication.focusWidget()
+    qtbot.keyClick(focus, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    assert window.image_list.current_stem() == project.stems[0]
+    assert all(seq.toString() not in ("Tab", "Shift+Tab", "Backtab")
+               for action in (window.actions.next_image, window.actions.prev_image) for seq in action.shortcuts())
+
+
+def test_class_and_image_keys_work_whatever_has_focus(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=3)
+    window = open_window(qtbot, project)
+    focusable = [w for w in window.findChildren(QWidget)
+                 if w.isVisibleTo(window) and w.isEnabled() and w.focusPolicy() & Qt.FocusPolicy.TabFocus
+                 and not isinstance(w, (QAbstractSpinBox, QLineEdit))]
+    assert window.image_list.table in focusable and window.train_panel.retrain_button in focusable
+    for i, widget in enumerate(focusable):
+        widget.setFocus()
+        key, cls = (Qt.Key.Key_2, "vessel") if i % 2 == 0 else (Qt.Key.Key_1, "lesion")
+        qtbot.keyClick(widget, key)
+        assert window.current_class() == cls, type(widget).__name__
+    window.image_list.select(project.stems[0])
+    window.train_panel.preset_combo.setFocus()
+    qtbot.keyClick(window.train_panel.preset_combo, Qt.Key.Key_PageDown)
+    assert window.image_list.current_stem() == project.stems[1]
+
+
+def test_keys_work_again_after_a_message_box(tmp_path, qtbot):
+    project = make_project(tmp_path / "p", n=2)
+    window = open_window(qtbot, project)
+    window.show_error("Something to read")  # a real (non-blocking) message box
+    box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+    qtbot.waitUntil(box.isActiveWindow, timeout=5_000)
+    box.accept()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    target = QApplication.focusWidget() or window
+    qtbot.keyClick(target, Qt.Key.Key_2)
+    assert window.current_class() == "vessel"
 
 
 def test_retrain_without_labels_says_what_to_do(tmp_path, qtbot, messages):
@@ -129,15 +177,20 @@ def test_folder_with_empty_image_lists_error_and_loads_the_rest(tmp_path, qtbot,
     stems = window.image_list.stems()
     assert stems == ["a_empty", "img0", "img1"]
     table = window.image_list.table
-    assert "cannot read: file is empty" in table.item(0, 0).text()
-    assert "empty" in table.item(0, 0).toolTip()
+    assert table.item(0, 0).text() == "a_empty" and table.item(0, 1).text() == "⚠ unreadable"
+    assert "empty" in table.item(0, 0).toolTip() and "empty" in table.item(0, 1).toolTip()
     assert table.item(0, 0).foreground().color().red() > 150
     assert window.image_list.current_stem() == "img0"  # first readable image is shown
+    assert window.canvas_area.message_shown() is None
     window.image_list.select("a_empty")
-    assert "empty" in window.last_error
+    assert "empty" in window.last_error and "empty" in window.statusBar().currentMessage()
     assert not window.canvas.isEnabled()
+    shown = window.canvas_area.message_shown()  # the full reason where the image would be
+    assert shown is not None and "a_empty" in shown and "empty" in shown
+    assert window.canvas_area.message.isVisible() and not window.canvas.isVisible()
     window.image_list.select("img1")
-    assert window.canvas.isEnabled()
+    assert window.canvas.isEnabled() and window.canvas.isVisible()
+    assert window.canvas_area.message_shown() is None
 
 
 def test_unreadable_folder_path_is_a_message(tmp_path, qtbot, messages):

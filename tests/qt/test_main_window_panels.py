@@ -1,20 +1,36 @@
-"""Panels on their own: texts the clinician reads, config from the train panel, list formatting."""
+"""Panels on their own: texts the clinician reads, config from the train panel, list formatting and sorting."""
 
 from __future__ import annotations
 
 import math
 from types import SimpleNamespace
 
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor
+
 from medseg_gui.ml.config import TrainConfig, preset_names
 from medseg_gui.ml.progress import TrainProgress
-from medseg_gui.qt.panels.image_list import ImageListPanel, format_auc, short_reason
+from medseg_gui.qt.panels.image_list import AUC_COL, DICE_COL, UNREADABLE, ImageListPanel, format_auc, short_reason
 from medseg_gui.qt.panels.layers_panel import LayersPanel
-from medseg_gui.qt.panels.train_panel import TrainPanel, decision_text, fmt_duration
+from medseg_gui.qt.panels.tools_panel import ToolsPanel
+from medseg_gui.qt.panels.train_panel import TrainPanel
+from medseg_gui.qt.panels.train_text import (
+    PREPARING_TEXT,
+    decision_text,
+    fmt_duration,
+    model_text,
+    progress_text,
+)
+from medseg_gui.qt.theme import STYLESHEET
 from medseg_gui.workers.training import PredictProgress
 from tests.workers.helpers import TINY_TRAIN
 
 
-def test_decision_texts():
+def _progress(step, epoch, loss=0.41, elapsed=72.0, val_auc=None, message="", total=1000):
+    return TrainProgress(step, total, epoch, loss, elapsed, 100.0, val_auc, message)
+
+
+def test_decision_and_model_texts():
     kept = SimpleNamespace(kept_new=True, new_auc=0.9621, old_auc=0.955, reason="")
     assert decision_text(kept) == "New model kept: val AUC 0.962 (previous 0.955)"
     first = SimpleNamespace(kept_new=True, new_auc=0.8, old_auc=None, reason="")
@@ -22,60 +38,174 @@ def test_decision_texts():
     not_kept = SimpleNamespace(kept_new=False, new_auc=0.90, old_auc=0.93, reason="")
     assert decision_text(not_kept) == "Previous model kept (new 0.900 < 0.930)"
     assert fmt_duration(125.4) == "2:05"
+    info = {"val_auc": 0.9771, "trained_at": "2026-11-25T19:40:00", "preset": "default"}  # naive: shown as is
+    assert model_text(info) == "Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default"
+    assert model_text(None).startswith("Current model: none yet")
 
 
-def test_train_panel_config_and_progress(qtbot):
+def test_progress_text_follows_the_time_budget_with_1_based_epochs():
+    budget = 180.0
+    assert progress_text(_progress(0, 0, math.nan, 1.0, message="starting"), budget) == PREPARING_TEXT
+    # third epoch running (two finished), AUC of the second
+    text = progress_text(_progress(120, 2, val_auc=0.95), budget)
+    assert text == "1:12 of 3:00 · step 120 · epoch 3 · loss 0.410 · val AUC 0.950 (epoch 2)"
+    assert "validating epoch 2" in progress_text(_progress(120, 2, val_auc=0.9, message="validating"), budget)
+    done = progress_text(_progress(200, 2, val_auc=0.96, message="epoch 2: loss 0.4100, validation AUC 0.96"), budget)
+    assert "· epoch 2 done ·" in done and done.endswith("val AUC 0.960 (epoch 2)")
+    assert progress_text(_progress(5, 0, total=20), None).startswith("step 5/20 · ETA 1:40 · epoch 1")
+
+
+def test_train_panel_time_box_is_a_real_budget(qtbot):
     panel = TrainPanel(preset_names(), TINY_TRAIN, loss_curve=True)
     qtbot.addWidget(panel)
+    spin = panel.minutes_spin
     assert panel.preset_combo.currentText() == "default"
-    assert panel.minutes_spin.text() == "no time limit"  # TINY_TRAIN has minutes=None
-    assert panel.training_config(TINY_TRAIN) == TINY_TRAIN
-    panel.minutes_spin.setValue(3)
+    assert spin.minimum() == 0.5 and spin.singleStep() == 0.5 and spin.maximum() == 120
+    assert spin.specialValueText() == "" and spin.value() == 3.0  # TINY_TRAIN has no time box: GUI default
+    spin.setValue(0.5)
+    spin.setFocus()
+    qtbot.keyClick(spin, Qt.Key.Key_Down)  # no "no time limit" below the minimum
+    assert spin.value() == 0.5 and spin.text() == "0.5 min"
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, "0")
+    spin.interpretText()
+    assert panel.training_config(TINY_TRAIN).minutes >= 0.5
+    spin.setValue(3)
     panel.preset_combo.setCurrentText(preset_names()[-1])
     config = panel.training_config(TINY_TRAIN)
     assert config.minutes == 3.0 and config.preset == preset_names()[-1] and config.patch_size == 32
-
     default_panel = TrainPanel(preset_names(), TrainConfig(), loss_curve=False)
     qtbot.addWidget(default_panel)
     assert default_panel.minutes_spin.value() == 3.0
 
-    panel.set_running(True)
+
+def test_train_panel_progress_bar_and_validation_points(qtbot):
+    panel = TrainPanel(preset_names(), TINY_TRAIN, loss_curve=True)
+    qtbot.addWidget(panel)
+    worker = SimpleNamespace(config=TrainConfig(minutes=3.0), progress=_Sig(), finished=_Sig(), errored=_Sig(),
+                             cancelled=_Sig())
+    panel.attach(worker)
     assert not panel.retrain_button.isEnabled() and panel.cancel_button.isEnabled()
-    panel.show_progress(TrainProgress(5, 20, 1, 0.4, 10.0, 30.0, 0.91, ""))
-    assert "Step 5/20" in panel.progress_label.text() and "ETA 0:30" in panel.progress_label.text()
-    assert panel.auc_label.text() == "Validation AUC: 0.910"
-    assert panel.progress_bar.value() == 250
+    assert panel.progress_bar.maximum() == 0  # busy before the first batch
+    assert panel.progress_label.text() == PREPARING_TEXT
+    panel.show_progress(_progress(0, 0, math.nan, 2.0, message="starting"))
+    assert panel.progress_bar.maximum() == 0
+    panel.show_progress(_progress(60, 0, elapsed=45.0))
+    assert panel.progress_bar.maximum() == 1000 and panel.progress_bar.value() == 250  # 45 s of 180 s
+    panel.show_progress(_progress(100, 1, elapsed=60.0, val_auc=0.9, message="epoch 1: loss 0.4"))
+    panel.show_progress(_progress(101, 1, elapsed=61.0, val_auc=0.9))
+    panel.show_progress(_progress(200, 2, elapsed=90.0, val_auc=0.9, message="validating"))
+    panel.show_progress(_progress(200, 2, elapsed=91.0, val_auc=0.93, message="epoch 2: loss 0.3"))
+    assert panel.validation_aucs() == {1: 0.9, 2: 0.93}
+    assert "val AUC 0.930 (epoch 2)" in panel.progress_label.text()
     panel.show_progress(PredictProgress(2, 4, "img1"))
     assert panel.progress_label.text() == "Predicting 2/4: img1" and panel.progress_bar.value() == 500
-    panel.set_running(False)
-    assert panel.retrain_button.isEnabled() and not panel.cancel_button.isEnabled()
+    ended = []
+    panel.ended.connect(lambda how, text: ended.append(how))
+    panel._on_cancelled()
+    assert ended == ["cancelled"] and panel.retrain_button.isEnabled() and not panel.cancel_button.isEnabled()
 
 
-def test_image_list_formatting(qtbot):
+class _Sig:
+    def connect(self, _slot):
+        pass
+
+
+def test_image_list_formatting_and_unreadable(qtbot):
     assert format_auc(None) == "" and format_auc(math.nan) == "–" and format_auc(0.98765) == "0.988"
     assert short_reason("Image file 'x.png' is empty (0 bytes).") == "cannot read: file is empty (0 bytes)"
     panel = ImageListPanel()
     qtbot.addWidget(panel)
     panel.set_images(["a", "b", "c"], ["lesion", "vessel"], {"b": "Image file 'b.png' is empty (0 bytes)."})
-    panel.set_metrics("vessel", {"a": {"auc": 0.5}, "c": {"auc": math.nan}})
+    panel.set_current_class("vessel")
+    panel.set_metrics("vessel", {"a": {"auc": 0.5, "dice": 0.25}, "c": {"auc": math.nan}})
     assert panel.auc_text("a", "vessel") == "0.500" and panel.auc_text("c", "vessel") == "–"
-    assert panel.auc_text("a", "lesion") == ""
+    assert panel.dice_text("a", "vessel") == "0.250" and panel.auc_text("a", "lesion") == ""
+    table = panel.table
+    assert panel.headers() == ["Name", "Labelled (vessel)", "AUC", "Dice"]
+    assert table.item(1, 0).text() == "b" and table.item(1, 1).text() == UNREADABLE == "⚠ unreadable"
+    assert "empty (0 bytes)" in table.item(1, 0).toolTip()
+    panel.set_current_class("lesion")
+    assert panel.headers()[1] == "Labelled (lesion)" and table.item(0, AUC_COL).text() == ""
     selected = []
     panel.stem_selected.connect(selected.append)
-    panel.step(1)
-    panel.step(1)
-    panel.step(-1)
-    panel.step(-1)
-    panel.step(-1)
+    for delta in (1, 1, -1, -1, -1):
+        panel.step(delta)
     assert selected == ["a", "b", "a", "c", "b"]  # first step selects the first row; wraps around
 
 
-def test_layers_panel_signals(qtbot):
-    panel = LayersPanel()
+def _click_header(qtbot, table, col):
+    header = table.horizontalHeader()
+    x = header.sectionViewportPosition(col) + header.sectionSize(col) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+
+
+def test_image_list_sorts_by_clicking_headers_and_keeps_the_selection(qtbot):
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    stems = ["a", "b", "c", "d", "e"]
+    panel.set_images(stems, ["vessel"], {"e": "Image file 'e.png' is empty."})
+    panel.set_current_class("vessel")
+    panel.set_metrics("vessel", {"a": {"auc": 0.9, "dice": 0.2}, "b": {"auc": 0.41, "dice": 0.7},
+                                 "c": {"auc": math.nan, "dice": 0.0}, "d": {"auc": 0.95, "dice": 0.5}})
+    panel.set_labelled({"a", "b", "c", "d"})
+    assert panel.stems() == stems  # project order until a header is clicked
+    panel.select("b")
+    selected = []
+    panel.stem_selected.connect(selected.append)
+    _click_header(qtbot, panel.table, AUC_COL)
+    assert panel.table.horizontalHeader().sortIndicatorSection() == AUC_COL
+    assert panel.stems() == ["b", "a", "d", "c", "e"]  # worst first, "–" and no value last
+    assert panel.current_stem() == "b" and selected == []  # same image, nothing reloaded
+    _click_header(qtbot, panel.table, AUC_COL)
+    assert panel.stems() == ["d", "a", "b", "c", "e"]  # descending: empty ones still last
+    _click_header(qtbot, panel.table, DICE_COL)
+    assert panel.stems()[:4] == ["c", "a", "d", "b"]
+    # the list's APIs work on the sorted rows
+    panel.select("d")
+    assert selected == ["d"] and panel.current_stem() == "d"
+    assert panel.auc_text("d", "vessel") == "0.950"
+    panel.set_error("a", "Image file 'a.png' is damaged.")
+    row_a = panel.stems().index("a")
+    assert panel.table.item(row_a, 1).text() == UNREADABLE
+    panel.set_metrics("vessel", {"a": {"auc": 0.9, "dice": 0.99}})  # re-sorted, selection kept
+    assert panel.current_stem() == "d"
+    panel.step(1)
+    assert panel.current_stem() == panel.stems()[panel.stems().index("d") + 1]
+
+
+def test_layers_panel_signals_and_threshold(qtbot):
+    panel = LayersPanel(threshold=0.5)
     qtbot.addWidget(panel)
     seen = []
     panel.visibility_changed.connect(lambda layer, on: seen.append((layer, on)))
     panel.opacity_changed.connect(lambda layer, value: seen.append((layer, value)))
+    panel.threshold_changed.connect(lambda value: seen.append(("threshold", round(value, 2))))
     panel.toggle("fpfn")
     panel.sliders["roi"].setValue(50)
-    assert seen == [("fpfn", False), ("roi", 0.5)]
+    panel.threshold_spin.setFocus()
+    qtbot.keyClick(panel.threshold_spin, Qt.Key.Key_Up)
+    assert seen == [("fpfn", False), ("roi", 0.5), ("threshold", 0.55)]
+    panel.set_threshold(0.3)  # programmatic: no signal
+    assert panel.threshold() == 0.3 and seen[-1] == ("threshold", 0.55)
+
+
+def test_checked_tool_button_is_highlighted(qtbot):
+    panel = ToolsPanel()
+    qtbot.addWidget(panel)
+    panel.setStyleSheet(STYLESHEET)
+    panel.show()
+    qtbot.waitExposed(panel)
+    qtbot.mouseClick(panel.tool_buttons["eraser"], Qt.MouseButton.LeftButton)
+    checked, other = panel.tool_buttons["eraser"], panel.tool_buttons["brush"]
+    assert checked.isChecked() and not other.isChecked()
+
+    def background(button):
+        image = button.grab().toImage()
+        return QColor(image.pixel(4, image.height() // 2))
+
+    accent, plain = background(checked), background(other)
+    assert accent.blue() > 150 and accent.blue() > accent.red() + 60  # the accent blue
+    assert abs(plain.blue() - plain.red()) < 30  # a neutral grey
+    assert "QToolButton:checked" in STYLESHEET and "font-weight: bold" in STYLESHEET.split("QToolButton:checked")[1]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from medseg_gui.core.images import read_image
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.main_window import CANCELLED_TEXT
+from medseg_gui.qt.panels.train_text import PREPARING_TEXT
 from tests.workers.helpers import TINY_TRAIN, H, W, disc, drag, make_project, open_window
 
 pytestmark = pytest.mark.slow
@@ -34,11 +37,22 @@ def test_draw_retrain_review_export(tmp_path, qtbot, messages, monkeypatch):
     drag(qtbot, window.canvas, [(22, 24), (30, 24), (38, 24)])
 
     panel = window.train_panel
+    texts: list[str] = []
     with qtbot.waitSignal(window.training_ended, timeout=180_000) as ended:
         qtbot.mouseClick(panel.retrain_button, Qt.MouseButton.LeftButton)
         assert not panel.retrain_button.isEnabled() and panel.cancel_button.isEnabled()
+        assert panel.progress_bar.maximum() == 0 and panel.progress_label.text() == PREPARING_TEXT  # busy
         assert window.train_worker is not None
+        window.train_worker.progress.connect(lambda p: texts.append(panel.progress_label.text()))
     assert ended.args == ["finished"], window.last_error
+    assert any(re.match(r"\d:\d\d of 3:00 · step \d+ · epoch 1( done)? · loss \d\.\d+", t) for t in texts), texts
+    assert not any("epoch 2" in t for t in texts), texts  # one epoch: never called "epoch 2"
+    assert panel.model_label.text().startswith("Current model: val AUC")
+    focus = QApplication.focusWidget()
+    assert focus is not None and focus.isEnabled()
+    qtbot.keyClick(focus, Qt.Key.Key_2)  # class keys still work after Retrain
+    assert window.current_class() == "vessel"
+    window.tools.select_class("lesion")
     assert project.has_label("lesion", project.stems[1])  # the stroke was flushed before training
     assert panel.retrain_button.isEnabled() and not panel.cancel_button.isEnabled()
     assert panel.result_label.text().startswith("New model kept: val AUC")
@@ -86,3 +100,20 @@ def test_cancel_keeps_previous_model(tmp_path, qtbot, messages):
     assert window.train_panel.result_label.text() == CANCELLED_TEXT == "Training cancelled — previous model kept."
     assert (model.read_bytes(), model.stat().st_mtime_ns) == before
     assert window.train_panel.retrain_button.isEnabled()
+
+
+def test_quit_during_training_cancels_and_closes(tmp_path, qtbot, messages, monkeypatch):
+    asked = []
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(text) or True)
+    project = make_project(tmp_path / "p", n=2, labelled=2)
+    long_run = replace(TINY_TRAIN, epochs=1000, steps_per_epoch=50, max_steps=None)
+    window = open_window(qtbot, project, train=long_run, close_timeout_s=60.0)
+    steps = []
+    worker = window.retrain()
+    worker.progress.connect(lambda p: steps.append(p) if isinstance(p, TrainProgress) and p.step > 0 else None)
+    qtbot.waitUntil(lambda: bool(steps), timeout=120_000)
+    window.actions.quit.trigger()  # Ctrl+Q
+    assert asked == ["Training is running — cancel it and quit?"]
+    assert not window.isVisible() and worker.is_cancelled()
+    assert window.left_running == 0  # the run stopped at its next batch; nothing left behind
+    assert not (project.model_dir("lesion") / "current.keras").exists()  # a cancelled run stores nothing

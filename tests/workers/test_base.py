@@ -91,3 +91,21 @@ def test_shutdown_cancels_and_waits(qtbot):
     assert host.is_busy()
     assert host.shutdown(5_000)
     assert not host.running()
+
+
+def test_abandon_hands_stuck_threads_to_the_application(qtbot):
+    release, ended = threading.Event(), threading.Event()
+
+    def stuck(worker):
+        try:
+            release.wait(30)  # ignores cancel, like an import that cannot be interrupted
+        finally:
+            ended.set()
+
+    host = WorkerHost()
+    thread = host.start(FnWorker(stuck))
+    assert not host.shutdown(50)
+    assert host.abandon() == 1 and not host.running() and host.abandon() == 0
+    release.set()
+    assert thread.wait(10_000)  # still a valid object: no events were processed since it was abandoned
+    assert ended.is_set()

@@ -1,133 +1,234 @@
-"""Left panel: the project's images with "Labelled" (current class) and one AUC column per class.
+"""Left panel: the project's images with "Labelled (<class>)", AUC and Dice of the current class; sortable by a click
+on a column header (AUC and Dice numerically, images without a value last in either direction).
 
-Unreadable images stay in the list, in red, with the reason as tooltip; they can be selected (the window shows the
-message) but never crash anything.
+Rows are always found by stem, never by position, so sorting never breaks `select`, `auc_text` or `set_error`, and
+the selected image stays selected. Unreadable images stay in the list in red, marked "⚠ unreadable" with the full
+reason as tooltip; they can be selected (the window shows the reason) but never crash anything.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-ERROR_COLOR = QColor(200, 30, 30)
-NAME_COL, LABELLED_COL, FIRST_AUC_COL = 0, 1, 2
+ERROR_COLOR = QColor(220, 60, 60)
+NAME_COL, LABELLED_COL, AUC_COL, DICE_COL = range(4)
+STEM_ROLE = Qt.ItemDataRole.UserRole
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+UNREADABLE = "⚠ unreadable"
+METRIC_COLS = {AUC_COL: "auc", DICE_COL: "dice"}
+
+
+class SortItem(QTableWidgetItem):
+    """Sorts by its SORT_ROLE value; a missing value (blank, "–", NaN) sorts last whichever the direction."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        a, b = self.data(SORT_ROLE), other.data(SORT_ROLE)
+        if a is None or b is None:
+            table = self.tableWidget()
+            descending = table is not None and (
+                table.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.DescendingOrder)
+            return b is None and a is not None if not descending else a is None and b is not None
+        return a < b
 
 
 class ImageListPanel(QWidget):
-    """Emits `stem_selected(stem)` when the user (or `select`) changes the current row."""
+    """Emits `stem_selected(stem)` when the user (or `select`/`step`) makes another image current."""
 
     stem_selected = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.table = QTableWidget(0, 2, self)
+        self.table = QTableWidget(0, 4, self)
         self.table.setObjectName("imageTable")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setTabKeyNavigation(False)
         self.table.verticalHeader().setVisible(False)
-        self.table.setSortingEnabled(False)
+        header = self.table.horizontalHeader()
+        header.setSortIndicatorClearable(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # project order until a header is clicked
+        header.setSectionResizeMode(NAME_COL, QHeaderView.ResizeMode.Stretch)
+        for col in (LABELLED_COL, AUC_COL, DICE_COL):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setSortingEnabled(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table)
-        self._stems: list[str] = []
+        self._items: dict[str, QTableWidgetItem] = {}  # stem → its name item (the row follows sorting)
         self._classes: list[str] = []
+        self._cls = ""
         self._errors: dict[str, str] = {}
+        self._metrics: dict[str, dict[str, dict]] = {}  # class → stem → {"auc":…, "dice":…}
+        self._labelled: set[str] = set()
+        self._current: str | None = None
+        self._set_headers()
         self.table.currentCellChanged.connect(self._on_current_changed)
 
     # -- filling -------------------------------------------------------------------------------------------------
     def set_images(self, stems: list[str], classes: list[str], errors: dict[str, str] | None = None) -> None:
-        self._stems, self._classes, self._errors = list(stems), list(classes), dict(errors or {})
+        self._classes, self._errors = list(classes), dict(errors or {})
+        self._cls = self._cls if self._cls in self._classes else (self._classes[0] if self._classes else "")
+        self._metrics, self._labelled, self._current, self._items = {}, set(), None, {}
         self.table.blockSignals(True)
-        self.table.clear()
-        self.table.setRowCount(len(stems))
-        self.table.setColumnCount(FIRST_AUC_COL + len(classes))
-        self.table.setHorizontalHeaderLabels(["Name", "Labelled"] + [f"AUC {c}" for c in classes])
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(NAME_COL, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, self.table.columnCount()):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        for row, stem in enumerate(stems):
-            name = QTableWidgetItem(stem)
-            name.setData(Qt.ItemDataRole.UserRole, stem)
-            self.table.setItem(row, NAME_COL, name)
-            for col in range(1, self.table.columnCount()):
-                self.table.setItem(row, col, self._cell(""))
-            if stem in self._errors:
-                self._mark_error(row, self._errors[stem])
+        with self._unsorted():
+            self.table.setRowCount(0)  # also forgets the current cell, so `select` below always emits
+            self.table.setRowCount(len(stems))
+            for row, stem in enumerate(stems):
+                name = SortItem(stem)
+                name.setData(STEM_ROLE, stem)
+                name.setData(SORT_ROLE, stem.lower())
+                self.table.setItem(row, NAME_COL, name)
+                self._items[stem] = name
+                for col in (LABELLED_COL, AUC_COL, DICE_COL):
+                    self.table.setItem(row, col, _cell())
+                if stem in self._errors:
+                    self._mark_error(stem)
         self.table.blockSignals(False)
+        self._set_headers()
+
+    def set_current_class(self, cls: str) -> None:
+        """Show the Labelled/AUC/Dice columns of `cls` (call `set_labelled` next)."""
+        self._cls = cls
+        self._set_headers()
+        with self._unsorted():
+            self._fill_metrics()
 
     def set_error(self, stem: str, message: str) -> None:
         self._errors[stem] = message
-        if stem in self._stems:
-            self._mark_error(self._stems.index(stem), message)
+        if stem in self._items:
+            with self._unsorted():
+                self._mark_error(stem)
 
     def set_labelled(self, labelled: set[str]) -> None:
         """Tick the images that have a label for the current class."""
-        for row, stem in enumerate(self._stems):
-            self.table.item(row, LABELLED_COL).setText("✓" if stem in labelled else "")
+        self._labelled = set(labelled)
+        with self._unsorted():
+            for stem in self._items:
+                if stem not in self._errors:
+                    item = self._item(stem, LABELLED_COL)
+                    item.setText("✓" if stem in labelled else "")
+                    item.setData(SORT_ROLE, int(stem in labelled))
 
     def set_metrics(self, cls: str, metrics: dict[str, dict]) -> None:
-        """Fill the AUC column of `cls` from {stem: {"auc": ...}}; missing or NaN AUC shows as blank/"–"."""
-        if cls not in self._classes:
-            return
-        col = FIRST_AUC_COL + self._classes.index(cls)
-        for row, stem in enumerate(self._stems):
-            self.table.item(row, col).setText(format_auc(metrics.get(stem, {}).get("auc")))
+        """Per-image metrics of `cls` ({stem: {"auc":…, "dice":…}}); shown when `cls` is the current class."""
+        self._metrics[cls] = {stem: dict(values) for stem, values in metrics.items()}
+        if cls == self._cls:
+            with self._unsorted():
+                self._fill_metrics()
 
     # -- queries and navigation --------------------------------------------------------------------------------
     def stems(self) -> list[str]:
-        return list(self._stems)
+        """All stems in the order shown (sorting included)."""
+        return [self.table.item(row, NAME_COL).data(STEM_ROLE) for row in range(self.table.rowCount())]
 
     def error(self, stem: str) -> str | None:
         return self._errors.get(stem)
 
     def current_stem(self) -> str | None:
-        row = self.table.currentRow()
-        return self._stems[row] if 0 <= row < len(self._stems) else None
+        item = self.table.item(self.table.currentRow(), NAME_COL)
+        return item.data(STEM_ROLE) if item is not None else None
 
     def auc_text(self, stem: str, cls: str) -> str:
-        return self.table.item(self._stems.index(stem), FIRST_AUC_COL + self._classes.index(cls)).text()
+        return format_auc(self._metrics.get(cls, {}).get(stem, {}).get("auc"))
+
+    def dice_text(self, stem: str, cls: str) -> str:
+        return format_auc(self._metrics.get(cls, {}).get(stem, {}).get("dice"))
+
+    def headers(self) -> list[str]:
+        """The column titles as read ("Labelled (vessel)"; shown on two lines)."""
+        return [self.table.horizontalHeaderItem(c).text().replace("\n", " ") for c in range(self.table.columnCount())]
+
+    def has_metrics(self, cls: str) -> bool:
+        return bool(self._metrics.get(cls))
 
     def select(self, stem: str) -> None:
-        if stem in self._stems:
-            self.table.setCurrentCell(self._stems.index(stem), NAME_COL)
+        if stem in self._items:
+            self.table.setCurrentCell(self._items[stem].row(), NAME_COL)
 
     def step(self, delta: int) -> None:
-        """Move the selection by `delta` rows, wrapping around."""
-        if not self._stems:
-            return
-        row = self.table.currentRow()
-        row = 0 if row < 0 else (row + delta) % len(self._stems)
-        self.table.setCurrentCell(row, NAME_COL)
+        """Move the selection by `delta` rows in the order shown, wrapping around."""
+        rows = self.table.rowCount()
+        if rows:
+            row = self.table.currentRow()
+            self.table.setCurrentCell(0 if row < 0 else (row + delta) % rows, NAME_COL)
+
+    def sort_by(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.table.sortByColumn(column, order)
 
     # -- internals -----------------------------------------------------------------------------------------------
-    def _on_current_changed(self, row: int, _col: int, prev_row: int, _prev_col: int) -> None:
-        if row != prev_row and 0 <= row < len(self._stems):
-            self.stem_selected.emit(self._stems[row])
+    @contextmanager
+    def _unsorted(self) -> Iterator[None]:
+        """Edit cells without rows jumping around; the table re-sorts once at the end."""
+        self.table.setSortingEnabled(False)
+        try:
+            yield
+        finally:
+            self.table.setSortingEnabled(True)
 
-    @staticmethod
-    def _cell(text: str) -> QTableWidgetItem:
-        item = QTableWidgetItem(text)
-        item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-        return item
+    def _item(self, stem: str, col: int) -> QTableWidgetItem:
+        return self.table.item(self._items[stem].row(), col)
 
-    def _mark_error(self, row: int, message: str) -> None:
+    def _set_headers(self) -> None:
+        labelled = f"Labelled\n({self._cls})" if self._cls else "Labelled"  # two lines: room for the names
+        tips = ["Image name", f"✓: you drew a {self._cls or 'class'} label on this image",
+                f"ROC AUC of the {self._cls} prediction against your label (click to sort; worst first)",
+                f"Dice overlap of the thresholded {self._cls} prediction with your label"]
+        for col, (text, tip) in enumerate(zip(("Name", labelled, "AUC", "Dice"), tips)):
+            item = QTableWidgetItem(text)
+            item.setToolTip(tip)
+            self.table.setHorizontalHeaderItem(col, item)
+
+    def _fill_metrics(self) -> None:
+        metrics = self._metrics.get(self._cls, {})
+        for stem in self._items:
+            for col, key in METRIC_COLS.items():
+                value = metrics.get(stem, {}).get(key)
+                item = self._item(stem, col)
+                item.setText(format_auc(value))
+                item.setData(SORT_ROLE, _number(value))
+
+    def _mark_error(self, stem: str) -> None:
+        message = self._errors[stem]
+        status = self._item(stem, LABELLED_COL)
+        status.setText(UNREADABLE)
+        status.setData(SORT_ROLE, None)
         for col in range(self.table.columnCount()):
-            item = self.table.item(row, col)
+            item = self._item(stem, col)
             item.setForeground(QBrush(ERROR_COLOR))
-            item.setToolTip(message)
-        name = self.table.item(row, NAME_COL)
-        name.setText(f"{self._stems[row]} — {short_reason(message)}")
+            item.setToolTip(f"{stem} cannot be used: {message}")
+
+    def _on_current_changed(self, row: int, _col: int, _prev_row: int, _prev_col: int) -> None:
+        item = self.table.item(row, NAME_COL)
+        stem = item.data(STEM_ROLE) if item is not None else None
+        if stem is not None and stem != self._current:  # sorting moves the row, not the image: no reload
+            self._current = stem
+            self.stem_selected.emit(stem)
+
+
+def _cell() -> QTableWidgetItem:
+    item = SortItem("")
+    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+    return item
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
 
 
 def short_reason(message: str) -> str:
-    """'cannot read: file is empty' style text for the list cell (the full message is the tooltip)."""
+    """'cannot read: file is empty' style text for the status bar (the list shows "⚠ unreadable")."""
     lowered = message.lower()
     if "cannot read" in lowered:
         return message[lowered.index("cannot read"):]
@@ -137,10 +238,11 @@ def short_reason(message: str) -> str:
 
 
 def format_auc(value: object) -> str:
+    """'0.962'; '' when there is no value (not labelled / not predicted); '–' when it is undefined (NaN)."""
     if value is None:
         return ""
     try:
-        auc = float(value)
+        number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return ""
-    return "–" if math.isnan(auc) else f"{auc:.3f}"
+    return "–" if math.isnan(number) else f"{number:.3f}"

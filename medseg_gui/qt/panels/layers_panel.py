@@ -1,14 +1,15 @@
-"""Right panel: show/hide and fade the canvas layers (label, other classes, contours, FP/FN, ROI)."""
+"""Right panel: show/hide and fade the canvas layers (label, other classes, contours, FP/FN, ROI), and the
+probability threshold that turns a prediction into contours, FP/FN, exported masks and Dice."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QGroupBox, QSlider, QWidget
+from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QGroupBox, QLabel, QSlider, QWidget
 
 LAYER_ROWS: dict[str, tuple[str, str, float]] = {  # layer → (text, tooltip, default opacity)
     "label": ("Label", "Your label of the current class", 0.45),
     "others": ("Other classes", "Labels of the other classes, faint", 0.25),
-    "contours": ("Predicted contours", "Outline of the model's prediction (threshold 0.5)", 1.0),
+    "contours": ("Predicted contours", "Outline of the model's prediction (at the threshold below)", 1.0),
     "fpfn": ("FP / FN", "Red: predicted but not labelled (false positive); blue: labelled but missed (false negative)",
              0.65),
     "roi": ("ROI", "Field of view: metrics are computed inside it only", 0.35),
@@ -18,13 +19,14 @@ LAYER_ROWS: dict[str, tuple[str, str, float]] = {  # layer → (text, tooltip, d
 class LayersPanel(QGroupBox):
     visibility_changed = Signal(str, bool)
     opacity_changed = Signal(str, float)
+    threshold_changed = Signal(float)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, threshold: float = 0.5) -> None:
         super().__init__("Layers", parent)
         grid = QGridLayout(self)
         self.checks: dict[str, QCheckBox] = {}
         self.sliders: dict[str, QSlider] = {}
-        for row, (layer, (text, tip, opacity)) in enumerate(LAYER_ROWS.items()):
+        for row, (layer, (text, tip, opacity)) in enumerate(LAYER_ROWS.items(), start=1):  # row 0: threshold
             check = QCheckBox(text, self)
             check.setChecked(True)
             check.setToolTip(tip)
@@ -40,10 +42,30 @@ class LayersPanel(QGroupBox):
             grid.addWidget(check, row, 0)
             grid.addWidget(slider, row, 1)
             self.checks[layer], self.sliders[layer] = check, slider
+        self.threshold_spin = QDoubleSpinBox(self)
+        self.threshold_spin.setObjectName("thresholdBox")
+        self.threshold_spin.setRange(0.05, 0.95)
+        self.threshold_spin.setSingleStep(0.05)
+        self.threshold_spin.setDecimals(2)
+        self.threshold_spin.setValue(threshold)
+        self.threshold_spin.setToolTip("A pixel counts as predicted when its probability is at least this; used by "
+                                       "the contours, FP/FN, Accept prediction, Dice and the exported masks")
+        self.threshold_spin.valueChanged.connect(self.threshold_changed)
+        grid.addWidget(QLabel("Threshold", self), 0, 0)
+        grid.addWidget(self.threshold_spin, 0, 1)
 
     def states(self) -> dict[str, tuple[bool, float]]:
         """layer → (visible, opacity in [0, 1]); the window applies these to a fresh canvas."""
         return {k: (self.checks[k].isChecked(), self.sliders[k].value() / 100) for k in self.checks}
+
+    def threshold(self) -> float:
+        return round(float(self.threshold_spin.value()), 2)
+
+    def set_threshold(self, value: float) -> None:
+        """Set the box without emitting `threshold_changed` (the window applies it itself)."""
+        self.threshold_spin.blockSignals(True)
+        self.threshold_spin.setValue(value)
+        self.threshold_spin.blockSignals(False)
 
     def toggle(self, layer: str) -> None:
         self.checks[layer].toggle()

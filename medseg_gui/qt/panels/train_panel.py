@@ -1,12 +1,14 @@
-"""Right panel: preset, time box, ONE Retrain button, Cancel, progress with ETA, validation AUC, model decision."""
+"""Right panel: preset, time box, ONE Retrain button, Cancel, progress, validation AUC per epoch, the current model.
+
+The texts themselves live in `train_text` (plain functions, tested without widgets).
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
-from typing import Any
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -22,29 +24,21 @@ from PySide6.QtWidgets import (
 
 from medseg_gui.ml.config import TrainConfig
 from medseg_gui.ml.progress import TrainProgress
+from medseg_gui.qt.panels.train_text import (
+    CANCELLED_TEXT,
+    PREPARING_TEXT,
+    decision_text,
+    model_text,
+    progress_fraction,
+    progress_text,
+    started,
+    validation_point,
+)
 from medseg_gui.workers.training import PredictProgress, TrainRun, TrainWorker
 
+__all__ = ["CANCELLED_TEXT", "DEFAULT_MINUTES", "MAX_MINUTES", "MIN_MINUTES", "TrainPanel", "decision_text"]
 
-def fmt_auc(value: float | None) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
-
-
-def fmt_duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-def decision_text(decision: Any) -> str:
-    """'New model kept: val AUC 0.962 (previous 0.955)' or 'Previous model kept (new 0.900 < 0.930)'."""
-    new, old = getattr(decision, "new_auc", None), getattr(decision, "old_auc", None)
-    if decision.kept_new:
-        first = old is None or (isinstance(old, float) and math.isnan(old))
-        previous = "first model" if first else f"previous {fmt_auc(old)}"
-        return f"New model kept: val AUC {fmt_auc(new)} ({previous})"
-    return f"Previous model kept (new {fmt_auc(new)} < {fmt_auc(old)})"
-
-
-CANCELLED_TEXT = "Training cancelled — previous model kept."
+MIN_MINUTES, MAX_MINUTES, DEFAULT_MINUTES = 0.5, 120.0, 3.0
 
 
 class TrainPanel(QGroupBox):
@@ -52,6 +46,7 @@ class TrainPanel(QGroupBox):
 
     retrain_requested = Signal()
     running_changed = Signal(bool)
+    ended = Signal(str, str)  # ("finished" | "errored" | "cancelled", the sentence shown)
 
     def __init__(self, presets: list[str], config: TrainConfig, *, loss_curve: bool = True,
                  parent: QWidget | None = None) -> None:
@@ -61,13 +56,13 @@ class TrainPanel(QGroupBox):
         self.preset_combo.setCurrentText(config.preset)
         self.preset_combo.setToolTip("Network and training recipe")
         self.minutes_spin = QDoubleSpinBox(self)
-        self.minutes_spin.setRange(0.0, 240.0)
+        self.minutes_spin.setObjectName("timeBox")
+        self.minutes_spin.setRange(MIN_MINUTES, MAX_MINUTES)
         self.minutes_spin.setDecimals(1)
         self.minutes_spin.setSingleStep(0.5)
         self.minutes_spin.setSuffix(" min")
-        self.minutes_spin.setSpecialValueText("no time limit")
-        self.minutes_spin.setValue(config.minutes or 0.0)
-        self.minutes_spin.setToolTip("Training stops after this time (or earlier when it stops improving)")
+        self.set_minutes(config.minutes or DEFAULT_MINUTES)
+        self.minutes_spin.setToolTip("Training budget: it stops after this time, or earlier when it stops improving")
 
         self.retrain_button = QPushButton("Retrain", self)
         self.retrain_button.setObjectName("retrainButton")
@@ -82,13 +77,15 @@ class TrainPanel(QGroupBox):
 
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setValue(0)
         self.progress_bar.setTextVisible(False)
         self.progress_label = QLabel("", self)
-        self.auc_label = QLabel("Validation AUC: –", self)
+        self.progress_label.setWordWrap(True)
         self.result_label = QLabel("", self)
         self.result_label.setWordWrap(True)
         self.result_label.setObjectName("trainResult")
+        self.model_label = QLabel(model_text(None), self)
+        self.model_label.setWordWrap(True)
+        self.model_label.setObjectName("currentModel")
 
         form = QFormLayout()
         form.addRow("Preset", self.preset_combo)
@@ -97,26 +94,43 @@ class TrainPanel(QGroupBox):
         buttons.addWidget(self.retrain_button, 2)
         buttons.addWidget(self.cancel_button, 1)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.model_label)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.progress_label)
-        layout.addWidget(self.auc_label)
         layout.addWidget(self.result_label)
         self.loss_plot = self._make_loss_plot() if loss_curve else None
         if self.loss_plot is not None:
             layout.addWidget(self.loss_plot)
         self._losses: list[tuple[int, float]] = []
+        self._val_points: dict[int, tuple[int, float]] = {}  # epoch → (step, val AUC)
+        self._budget_s: float | None = None
         self._worker: TrainWorker | None = None
+        self._fit_labels()
 
+    # -- settings ------------------------------------------------------------------------------------------------
     def training_config(self, base: TrainConfig) -> TrainConfig:
-        """`base` with the preset and time box chosen here (0 minutes = no time limit)."""
-        minutes = self.minutes_spin.value()
-        return replace(base, preset=self.preset_combo.currentText(), minutes=minutes if minutes > 0 else None)
+        """`base` with the preset and time box chosen here (the GUI always trains against a time budget)."""
+        return replace(base, preset=self.preset_combo.currentText(), minutes=self.minutes())
 
+    def minutes(self) -> float:
+        return float(self.minutes_spin.value())
+
+    def set_minutes(self, minutes: float) -> None:
+        self.minutes_spin.setValue(min(MAX_MINUTES, max(MIN_MINUTES, float(minutes))))
+
+    def show_model(self, info: dict | None) -> None:
+        """The current model of the class (metadata of models/<class>/current.json, None when there is none)."""
+        self.model_label.setText(model_text(info))
+
+    # -- one run -------------------------------------------------------------------------------------------------
     def attach(self, worker: TrainWorker) -> None:
-        """Follow `worker` (connect before starting it): progress, then the decision, error or cancellation."""
+        """Follow `worker` (connect before starting it): progress, then the decision, error or cancellation, then
+        `ended` (slots connected to `worker.finished` before `attach` run before it)."""
         self._worker = worker
+        minutes = getattr(getattr(worker, "config", None), "minutes", None)
+        self._budget_s = 60.0 * minutes if minutes else None
         worker.progress.connect(self.show_progress)
         worker.finished.connect(self._on_finished)
         worker.errored.connect(self._on_errored)
@@ -131,26 +145,29 @@ class TrainPanel(QGroupBox):
         if self._worker is not None:
             self._worker.cancel()
             self.progress_label.setText("Cancelling…")
+            self.progress_label.setVisible(True)
 
     @Slot(object)
     def _on_finished(self, run: TrainRun) -> None:
         self.set_running(False)
-        self.set_val_auc(getattr(run.outcome.result, "val_auc", None))
         text = decision_text(run.outcome.decision)
         if not run.predictions_complete:
             text += " — prediction was cancelled; some images keep their old prediction."
         self.show_result(text)
         self.result_label.setToolTip(str(getattr(run.outcome.decision, "reason", "")))
+        self.ended.emit("finished", text)
 
     @Slot(str)
     def _on_errored(self, message: str) -> None:
         self.set_running(False)
         self.show_result(message, error=True)
+        self.ended.emit("errored", message)
 
     @Slot()
     def _on_cancelled(self) -> None:
         self.set_running(False)
         self.show_result(CANCELLED_TEXT)
+        self.ended.emit("cancelled", CANCELLED_TEXT)
 
     def set_running(self, running: bool) -> None:
         self.retrain_button.setEnabled(not running)
@@ -158,13 +175,16 @@ class TrainPanel(QGroupBox):
         self.preset_combo.setEnabled(not running)
         self.minutes_spin.setEnabled(not running)
         if running:
-            self.progress_bar.setValue(0)
-            self.progress_label.setText("Starting… (loading the network library)")
+            self.progress_bar.setRange(0, 0)  # busy until the first step: data preparation, network building
+            self.progress_label.setText(PREPARING_TEXT)
             self.result_label.setText("")
+            self._fit_labels()
             self._losses.clear()
+            self._val_points.clear()
             self._update_curve()
         else:
             self._worker = None
+            self.progress_bar.setRange(0, 1000)
             self.progress_bar.setValue(0)
         self.running_changed.emit(running)
 
@@ -174,43 +194,62 @@ class TrainPanel(QGroupBox):
             self._show_train_progress(progress)
         elif isinstance(progress, PredictProgress):
             frac = progress.done / progress.total if progress.total else 1.0
-            self.progress_bar.setValue(round(1000 * frac))
+            self._set_fraction(frac)
             self.progress_label.setText(f"Predicting {progress.done}/{progress.total}: {progress.stem}")
+            self.progress_label.setVisible(True)
 
     def show_result(self, text: str, *, error: bool = False) -> None:
         self.result_label.setStyleSheet("color: #c0392b;" if error else "")
         self.result_label.setText(text)
         self.progress_label.setText("")
+        self._fit_labels()
 
-    def set_val_auc(self, value: float | None) -> None:
-        self.auc_label.setText(f"Validation AUC: {fmt_auc(value)}")
+    def _fit_labels(self) -> None:
+        """Empty lines take no room (the panel must fit a 720-pixel-high screen)."""
+        for label in (self.progress_label, self.result_label):
+            label.setVisible(bool(label.text()))
+
+    def validation_aucs(self) -> dict[int, float]:
+        """epoch (1-based) → validation AUC of the run shown (also the dots on the curve)."""
+        return {epoch: auc for epoch, (_, auc) in sorted(self._val_points.items())}
+
+    def _set_fraction(self, fraction: float | None) -> None:
+        if fraction is None:
+            self.progress_bar.setRange(0, 0)
+        else:
+            self.progress_bar.setRange(0, 1000)
+            self.progress_bar.setValue(round(1000 * fraction))
 
     def _show_train_progress(self, p: TrainProgress) -> None:
-        self.progress_bar.setValue(round(1000 * p.fraction))
-        self.progress_label.setText(
-            f"Step {p.step}/{p.total_steps} · epoch {p.epoch} · loss {p.loss:.3f} · ETA {fmt_duration(p.eta_s)}"
-        )
-        if p.val_auc is not None:
-            self.set_val_auc(p.val_auc)
-        if math.isfinite(p.loss):
+        self._set_fraction(progress_fraction(p, self._budget_s) if started(p) else None)
+        self.progress_label.setText(progress_text(p, self._budget_s))
+        self.progress_label.setVisible(True)
+        point = validation_point(p)
+        if point is not None and point[0] not in self._val_points:
+            self._val_points[point[0]] = (p.step, point[1])
+        if started(p) and math.isfinite(p.loss):
             self._losses.append((p.step, p.loss))
-            self._update_curve()
+        self._update_curve()
 
     def _make_loss_plot(self) -> QWidget | None:
         import pyqtgraph as pg
 
         plot = pg.PlotWidget(self)
+        plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # nothing to type into; keep the keys for the window
         plot.setMinimumHeight(110)
         plot.setMaximumHeight(160)
-        plot.setLabel("left", "loss")
+        plot.setLabel("left", "loss / AUC")
+        plot.getAxis("left").enableAutoSIPrefix(False)
         plot.setLabel("bottom", "step")
         plot.showGrid(x=True, y=True, alpha=0.3)
+        plot.setToolTip("Training loss per step; the dots are the validation AUC after each epoch")
         self._curve = plot.plot([], [], pen=pg.mkPen(width=2))
+        self._auc_dots = plot.plot([], [], pen=None, symbol="o", symbolSize=7, symbolBrush=(255, 200, 60))
         return plot
 
     def _update_curve(self) -> None:
         if self.loss_plot is None:
             return
-        steps = [s for s, _ in self._losses]
-        losses = [v for _, v in self._losses]
-        self._curve.setData(steps, losses)
+        self._curve.setData([s for s, _ in self._losses], [v for _, v in self._losses])
+        points = sorted(self._val_points.values())
+        self._auc_dots.setData([s for s, _ in points], [a for _, a in points])

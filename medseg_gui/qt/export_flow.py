@@ -1,0 +1,62 @@
+"""File → Export masks: ask for a folder (starting in the project), write the PNGs in the background, then confirm
+with the folder and the count per class in a non-blocking message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QWidget
+
+from medseg_gui.qt import dialogs
+from medseg_gui.workers.base import WorkerHost
+from medseg_gui.workers.export import ExportResult, ExportWorker
+
+
+def export_title(threshold: float) -> str:
+    """The folder dialog's title says what is exported."""
+    return f"Export masks as PNG — your label where drawn, otherwise the prediction at threshold {threshold:.2f}"
+
+
+def export_summary(result: ExportResult) -> str:
+    counts = ", ".join(f"{cls}: {len(files)}" for cls, files in result.files.items())
+    return f"Exported {result.count} masks to {result.out_dir} ({counts})"
+
+
+class ExportFlow(QObject):
+    """`start(project, threshold)`; reports `status(text)`, `errored(message)` and `ended("finished"|"errored")`."""
+
+    status = Signal(str)
+    errored = Signal(str)
+    ended = Signal(str)
+
+    def __init__(self, host: WorkerHost, dialog_parent: QWidget) -> None:
+        super().__init__(dialog_parent)
+        self._host, self._dialog_parent = host, dialog_parent
+
+    def start(self, project: Any, threshold: float, flush: Callable[[], object]) -> ExportWorker | None:
+        """Ask for the folder; None when the user cancels. `flush` writes pending labels first."""
+        out_dir = dialogs.choose_directory(self._dialog_parent, export_title(threshold), project.root)
+        if out_dir is None:
+            return None
+        flush()
+        worker = ExportWorker(project.root, project.class_names, out_dir, threshold=threshold)
+        worker.finished.connect(self._on_finished)
+        worker.errored.connect(self._on_errored)
+        self.status.emit(f"Exporting masks to {out_dir}…")
+        self._host.start(worker)
+        return worker
+
+    @Slot(object)
+    def _on_finished(self, result: ExportResult) -> None:
+        text = export_summary(result)
+        self.status.emit(text)
+        dialogs.show_message(self._dialog_parent, "Export finished",
+                             f"{text}.\n\nOne sub-folder per class, one 0/255 PNG per image at its original size.")
+        self.ended.emit("finished")
+
+    @Slot(str)
+    def _on_errored(self, message: str) -> None:
+        self.errored.emit(message)
+        self.ended.emit("errored")

@@ -1,0 +1,57 @@
+"""File → Open folder / Open demo: check the images on a worker thread (progress in the status bar), then hand the
+opened project and its unreadable images (stem → reason) to the window."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QWidget
+
+from medseg_gui.qt import dialogs
+from medseg_gui.workers.base import WorkerHost
+from medseg_gui.workers.scan import ScanProgress, ScanResult, ScanWorker
+
+
+class OpenFlow(QObject):
+    """`ask(start)`, `open_folder(folder)` or `open_demo()`; reports `status`, `errored` and `opened(ScanResult)`.
+
+    `before_open` runs first (the window flushes pending label saves)."""
+
+    opened = Signal(object)
+    status = Signal(str)
+    errored = Signal(str)
+
+    def __init__(self, host: WorkerHost, dialog_parent: QWidget, before_open: Callable[[], object]) -> None:
+        super().__init__(dialog_parent)
+        self._host, self._dialog_parent, self._before_open = host, dialog_parent, before_open
+
+    def ask(self, start: Path | None = None) -> ScanWorker | None:
+        folder = dialogs.choose_directory(self._dialog_parent, "Open a folder of images or a project", start)
+        return self.open_folder(folder) if folder is not None else None
+
+    def open_folder(self, folder: Path) -> ScanWorker:
+        return self._start(ScanWorker(Path(folder)))
+
+    def open_demo(self) -> ScanWorker:
+        from medseg_gui.core.demo import ensure_demo_copy
+
+        return self._start(ScanWorker(prepare=ensure_demo_copy))
+
+    def _start(self, worker: ScanWorker) -> ScanWorker:
+        self._before_open()
+        self.status.emit("Opening images…")
+        worker.progress.connect(self._on_progress)
+        worker.finished.connect(self._on_finished)
+        worker.errored.connect(self.errored)
+        self._host.start(worker)
+        return worker
+
+    @Slot(object)
+    def _on_progress(self, p: ScanProgress) -> None:
+        self.status.emit(f"Checking images {p.done}/{p.total}: {p.stem}")
+
+    @Slot(object)
+    def _on_finished(self, result: ScanResult) -> None:
+        self.opened.emit(result)

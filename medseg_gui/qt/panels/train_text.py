@@ -1,0 +1,100 @@
+"""The sentences the train panel shows: progress of a run, the model decision, the current model (no widgets here).
+
+Epochs are 1-based everywhere in these texts: "epoch 3" is the third epoch, the one being trained right now.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from medseg_gui.ml.progress import TrainProgress
+
+CANCELLED_TEXT = "Training cancelled — previous model kept."
+PREPARING_TEXT = "Preparing data and building the network…"
+EVALUATING_TEXT = "Evaluating the current model on the validation images…"
+
+
+def fmt_auc(value: float | None) -> str:
+    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+
+
+def fmt_duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def fmt_when(iso: object) -> str:
+    """'2026-11-25 19:40' in local time from an ISO timestamp; the raw text when it does not parse."""
+    try:
+        stamp = dt.datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    return (stamp.astimezone() if stamp.tzinfo else stamp).strftime("%Y-%m-%d %H:%M")
+
+
+def decision_text(decision: Any) -> str:
+    """'New model kept: val AUC 0.962 (previous 0.955)' or 'Previous model kept (new 0.900 < 0.930)'."""
+    new, old = getattr(decision, "new_auc", None), getattr(decision, "old_auc", None)
+    if decision.kept_new:
+        first = old is None or (isinstance(old, float) and math.isnan(old))
+        previous = "first model" if first else f"previous {fmt_auc(old)}"
+        return f"New model kept: val AUC {fmt_auc(new)} ({previous})"
+    return f"Previous model kept (new {fmt_auc(new)} < {fmt_auc(old)})"
+
+
+def model_text(info: dict | None) -> str:
+    """'Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default' from models/<class>/current.json."""
+    if not info:
+        return "Current model: none yet — draw labels, then press Retrain."
+    parts = [f"val AUC {fmt_auc(info.get('val_auc'))}"]
+    if info.get("trained_at"):
+        parts.append(f"trained {fmt_when(info['trained_at'])}")
+    if info.get("preset"):
+        parts.append(f"preset {info['preset']}")
+    return "Current model: " + ", ".join(parts)
+
+
+def started(p: TrainProgress) -> bool:
+    """True once the first optimiser step is done (before that the bar is busy, with no fraction to show)."""
+    return p.step > 0
+
+
+def progress_fraction(p: TrainProgress, budget_s: float | None) -> float:
+    """The bar follows the time budget of a time-boxed run (steps are only a cap then), else the step count."""
+    if budget_s:
+        return min(1.0, max(0.0, p.elapsed_s / budget_s))
+    return p.fraction
+
+
+def progress_text(p: TrainProgress, budget_s: float | None) -> str:
+    """'1:12 of 3:00 · step 120 · epoch 3 · loss 0.410 · val AUC 0.950 (epoch 2)'.
+
+    `p.epoch` counts finished epochs, so the epoch being trained is `p.epoch + 1` and `p.val_auc` is that of epoch
+    `p.epoch`; at the end of an epoch ml.control sends "validating" (AUC not known yet), then "epoch N: …"."""
+    if not started(p):
+        return EVALUATING_TEXT if p.message.startswith("evaluating") else PREPARING_TEXT
+    if budget_s:
+        head = [f"{fmt_duration(p.elapsed_s)} of {fmt_duration(budget_s)}", f"step {p.step}"]
+    else:
+        head = [f"step {p.step}/{p.total_steps}", f"ETA {fmt_duration(p.eta_s)}"]
+    validating = p.message == "validating"
+    if validating:
+        head.append(f"validating epoch {p.epoch}…")
+    elif p.message.startswith(f"epoch {p.epoch}:"):  # the summary sent when epoch p.epoch has ended
+        head.append(f"epoch {p.epoch} done")
+    else:
+        head.append(f"epoch {p.epoch + 1}")
+    if math.isfinite(p.loss):
+        head.append(f"loss {p.loss:.3f}")
+    if p.val_auc is not None and not validating:
+        head.append(f"val AUC {fmt_auc(p.val_auc)} (epoch {p.epoch})")
+    return " · ".join(head)
+
+
+def validation_point(p: TrainProgress) -> tuple[int, float] | None:
+    """(epoch, val AUC) when `p` reports a finished validation (the AUC of epoch `p.epoch`), else None."""
+    if p.val_auc is None or p.message == "validating" or p.epoch < 1:
+        return None
+    return p.epoch, p.val_auc

@@ -1,0 +1,42 @@
+"""Dice/Se/Sp follow the threshold box: once it has settled, recompute the class's metrics from the saved
+predictions on a worker thread (AUC does not depend on the threshold)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from medseg_gui.workers.base import WorkerHost
+from medseg_gui.workers.training import MetricsWorker
+
+
+class MetricsRefresher(QObject):
+    """`schedule(root, cls, threshold)` (re)starts a short timer, then a MetricsWorker runs; `updated` carries its
+    PredictRun (class + metrics)."""
+
+    updated = Signal(object)
+    errored = Signal(str)
+
+    def __init__(self, host: WorkerHost, delay_ms: int = 400, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._host = host
+        self._job: tuple[Path, str, float] | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(delay_ms)
+        self._timer.timeout.connect(self._run)
+
+    def schedule(self, root: Path, cls: str, threshold: float) -> None:
+        self._job = (Path(root), cls, threshold)
+        self._timer.start()
+
+    @Slot()
+    def _run(self) -> None:
+        if self._job is None:
+            return
+        worker = MetricsWorker(*self._job)
+        self._job = None
+        worker.finished.connect(self.updated)
+        worker.errored.connect(self.errored)
+        self._host.start(worker)

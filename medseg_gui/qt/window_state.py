@@ -1,0 +1,84 @@
+"""What the window remembers between sessions (an INI file via QSettings): its geometry, and per project the last
+class, time box and threshold. Without a settings file nothing is remembered (tests, screenshots).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QRect, QSettings, QSize
+from PySide6.QtWidgets import QWidget
+
+log = logging.getLogger(__name__)
+
+PREFERRED_SIZE = QSize(1400, 860)
+
+
+def fitted_size(available: QRect, preferred: QSize = PREFERRED_SIZE, fraction: float = 0.9) -> QSize:
+    """The preferred window size, shrunk to `fraction` of the available screen area when that is smaller."""
+    return QSize(min(preferred.width(), int(available.width() * fraction)),
+                 min(preferred.height(), int(available.height() * fraction)))
+
+
+def default_settings_file(organization: str, application: str) -> Path:
+    """The per-user INI file (Linux: ~/.config/<organization>/<application>.ini, honouring XDG_CONFIG_HOME)."""
+    settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, organization, application)
+    return Path(settings.fileName())
+
+
+class WindowMemory:
+    """Reads and writes the remembered values; every method is a no-op without a settings file."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._settings = QSettings(str(path), QSettings.Format.IniFormat) if path is not None else None
+
+    def restore_geometry(self, window: QWidget) -> bool:
+        """Restore the saved geometry if it still fits the screen; False when there is none (caller sizes)."""
+        if self._settings is None:
+            return False
+        saved = self._settings.value("window/geometry")
+        if saved is None or not window.restoreGeometry(saved):
+            return False
+        screen = window.screen().availableGeometry()
+        if window.width() > screen.width() or window.height() > screen.height():
+            window.resize(fitted_size(screen))
+        return True
+
+    def save_geometry(self, window: QWidget) -> None:
+        if self._settings is not None:
+            self._settings.setValue("window/geometry", window.saveGeometry())
+            self._settings.sync()
+
+    def project(self, root: Path) -> dict[str, Any]:
+        """{"class": str, "minutes": float, "threshold": float} as far as remembered for the project at `root`."""
+        if self._settings is None:
+            return {}
+        self._settings.beginGroup(_project_key(root))
+        try:
+            values = {key: self._settings.value(key) for key in self._settings.childKeys()}
+        finally:
+            self._settings.endGroup()
+        for key in ("minutes", "threshold"):
+            try:
+                values[key] = float(values[key])
+            except (KeyError, TypeError, ValueError):
+                values.pop(key, None)
+        return values
+
+    def remember_project(self, root: Path, **values: Any) -> None:
+        if self._settings is None:
+            return
+        self._settings.beginGroup(_project_key(root))
+        self._settings.setValue("path", str(root))
+        for key, value in values.items():
+            if value is not None:
+                self._settings.setValue(key, value)
+        self._settings.endGroup()
+        self._settings.sync()
+
+
+def _project_key(root: Path) -> str:
+    return "project-" + hashlib.sha1(str(Path(root).resolve()).encode("utf-8")).hexdigest()[:16]

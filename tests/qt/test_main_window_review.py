@@ -1,0 +1,105 @@
+"""Reviewing without training: threshold box → contours/accept/Dice, Accept prediction message, current-model line,
+export dialog (start folder, title, confirmation). Predictions and model metadata are written directly."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from medseg_gui.core.images import read_mask
+from medseg_gui.core.metrics import image_metrics
+from medseg_gui.qt import dialogs
+from tests.workers.helpers import H, W, disc, make_project, open_window
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    shown: list[tuple[str, str]] = []
+    monkeypatch.setattr(dialogs, "show_message", lambda parent, title, text, **kw: shown.append((title, text)))
+    return shown
+
+
+def _ramp() -> np.ndarray:
+    """Probability rising from 0 (left) to 1 (right)."""
+    return np.tile(np.linspace(0.0, 1.0, W, dtype=np.float32), (H, 1))
+
+
+def _project_with_predictions(root):
+    project = make_project(root, n=2, labelled=1)
+    for stem in project.stems:
+        project.save_prediction("lesion", stem, _ramp())
+    stem = project.stems[0]
+    prob = project.load_prediction("lesion", stem)
+    project.save_metrics("lesion", {stem: image_metrics(prob, project.load_label("lesion", stem), None, 0.5)})
+    return project, stem, prob
+
+
+def test_threshold_box_rethresholds_contours_accept_and_dice(tmp_path, qtbot, messages):
+    project, stem, prob = _project_with_predictions(tmp_path / "p")
+    truth = project.load_label("lesion", stem)
+    window = open_window(qtbot, project)
+    assert window.image_list.current_stem() == stem
+    assert float(window.image_list.dice_text(stem, "lesion")) == pytest.approx(
+        image_metrics(prob, truth, None, 0.5)["dice"], abs=1e-3)
+
+    spin = window.layers.threshold_spin
+    spin.setFocus()
+    with qtbot.waitSignal(window.metrics_updated, timeout=20_000):
+        for _ in range(6):  # 0.50 → 0.80 with the arrow key, as a user would
+            qtbot.keyClick(spin, Qt.Key.Key_Up)
+    assert window.layers.threshold() == pytest.approx(0.8)
+    expected = image_metrics(prob, truth, None, 0.8)["dice"]
+    assert float(window.image_list.dice_text(stem, "lesion")) == pytest.approx(expected, abs=1e-3)
+    assert project.load_metrics("lesion")[stem]["dice"] == pytest.approx(expected, abs=1e-6)  # metrics.json too
+
+    qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)
+    np.testing.assert_array_equal(window.canvas.label("lesion"), prob >= 0.8)  # accepted at the box's threshold
+    assert window.statusBar().currentMessage() == "Prediction accepted as the lesion label — Ctrl+Z to undo"
+    window.actions.undo.trigger()
+    np.testing.assert_array_equal(window.canvas.label("lesion"), truth)
+
+
+def test_accept_without_prediction_says_so(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=1)
+    window = open_window(qtbot, project)
+    qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)
+    assert "no lesion prediction" in window.last_error and "Retrain" in window.last_error
+    assert not window.canvas.label("lesion").any()
+
+
+def test_current_model_is_shown_on_open_and_class_switch(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    model_dir = project.model_dir("lesion")
+    model_dir.mkdir(parents=True)
+    (model_dir / "current.json").write_text(json.dumps(
+        {"val_auc": 0.9771, "trained_at": "2026-11-25T19:40:00", "preset": "default", "steps": 10}))
+    window = open_window(qtbot, project)
+    label = window.train_panel.model_label
+    assert label.text() == "Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default"
+    window.tools.select_class("vessel")
+    assert label.text().startswith("Current model: none yet")
+    window.tools.select_class("lesion")
+    assert "0.977" in label.text()
+
+
+def test_export_starts_in_the_project_and_confirms_counts(tmp_path, qtbot, messages, monkeypatch):
+    project, stem, prob = _project_with_predictions(tmp_path / "p")
+    out_dir = tmp_path / "export"
+    asked = []
+    monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None: asked.append(
+        (title, start)) or out_dir)
+    window = open_window(qtbot, project)
+    window.layers.threshold_spin.setValue(0.8)
+    with qtbot.waitSignal(window.export_ended, timeout=30_000) as ended:
+        window.actions.export_masks.trigger()
+    assert ended.args == ["finished"], window.last_error
+    title, start = asked[0]
+    assert start == project.root
+    assert "your label where drawn, otherwise the prediction at threshold 0.80" in title
+    np.testing.assert_array_equal(read_mask(out_dir / "lesion" / f"{stem}.png"), disc(cx=20))  # the label
+    np.testing.assert_array_equal(read_mask(out_dir / "lesion" / f"{project.stems[1]}.png"), prob >= 0.8)
+    assert messages[-1][0] == "Export finished"
+    assert str(out_dir) in messages[-1][1] and "lesion: 2" in messages[-1][1] and "vessel: 0" in messages[-1][1]

@@ -1,0 +1,94 @@
+"""Window size on small screens, what is remembered between sessions (temporary settings file, never the user's),
+and closing while work runs (asks first, never hangs on a thread that cannot stop)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import QPoint, QRect, QSize
+
+from medseg_gui.core.project import Project
+from medseg_gui.qt import dialogs
+from medseg_gui.qt.main_window import QUIT_QUESTION
+from medseg_gui.qt.window_state import fitted_size
+from medseg_gui.workers.base import Worker
+from tests.workers.helpers import make_project, open_window
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    shown: list[str] = []
+    monkeypatch.setattr(dialogs, "show_message", lambda parent, title, text, **kw: shown.append(text))
+    return shown
+
+
+def test_window_fits_small_screens_and_cancel_stays_reachable(tmp_path, qtbot, messages):
+    assert fitted_size(QRect(0, 0, 1920, 1040)) == QSize(1400, 860)
+    small = fitted_size(QRect(0, 0, 1280, 720))
+    assert small == QSize(1152, 648)
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
+    screen = window.screen().availableGeometry()
+    assert window.width() <= screen.width() and window.height() <= screen.height()
+    assert window.minimumSizeHint().width() <= small.width() and window.minimumSizeHint().height() <= small.height()
+    window.resize(small)
+    qtbot.waitUntil(lambda: window.size() == small, timeout=5_000)
+    viewport = window.side_scroll.viewport()
+    for button in (window.train_panel.retrain_button, window.train_panel.cancel_button):
+        top = button.mapTo(viewport, QPoint(0, 0)).y()
+        assert 0 <= top and top + button.height() <= viewport.height()  # visible without scrolling
+
+
+def test_geometry_and_project_choices_are_remembered(tmp_path, qtbot, messages):
+    settings = tmp_path / "settings.ini"
+    project = make_project(tmp_path / "p", n=2)
+    first = open_window(qtbot, project, settings_file=settings)
+    first.resize(700, 500)
+    qtbot.waitUntil(lambda: first.size() == QSize(700, 500), timeout=5_000)
+    first.tools.select_class("vessel")
+    first.train_panel.minutes_spin.setValue(5.5)
+    first.layers.threshold_spin.setValue(0.35)
+    first.close()
+    assert settings.is_file()
+
+    second = open_window(qtbot, Project.open(project.root), settings_file=settings)
+    assert second.size() == QSize(700, 500)
+    assert second.current_class() == "vessel"
+    assert second.train_panel.minutes() == 5.5 and second.layers.threshold() == pytest.approx(0.35)
+    assert second.image_list.headers()[1] == "Labelled (vessel)"
+
+
+class Stubborn(Worker):
+    """Ignores cancel, like a Keras import or a first batch being traced."""
+
+    def __init__(self, release: threading.Event, ended: threading.Event) -> None:
+        super().__init__()
+        self.release, self.ended = release, ended
+
+    def work(self) -> None:
+        try:
+            self.release.wait(60)
+        finally:
+            self.ended.set()
+
+
+def test_close_during_training_asks_and_does_not_hang(tmp_path, qtbot, messages, monkeypatch):
+    answers = [False, True]
+    asked = []
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(text) or answers.pop(0))
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1), close_timeout_s=0.2)
+    release, ended = threading.Event(), threading.Event()
+    worker = Stubborn(release, ended)
+    thread = window.workers.start(worker)
+    window.train_worker = worker  # stands in for a TrainWorker that is still importing Keras
+    try:
+        assert not window.close()  # "No": keep training
+        assert window.isVisible() and not worker.is_cancelled()
+        assert asked == [QUIT_QUESTION] == ["Training is running — cancel it and quit?"]
+        assert window.close()  # "Yes": cancel, wait briefly, close anyway
+        assert not window.isVisible() and worker.is_cancelled()
+        assert window.left_running == 1 and not window.workers.running()
+    finally:
+        release.set()
+        assert thread.wait(10_000)  # no event processing in between, so it is not deleted yet
+    assert ended.is_set()

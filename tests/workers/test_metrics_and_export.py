@@ -1,0 +1,64 @@
+"""MetricsWorker (Dice at another threshold from the saved predictions), ExportWorker's threshold, and the current
+model's metadata as the train panel reads it. No Keras: predictions and model JSON are written directly."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from medseg_gui.core.images import read_mask
+from medseg_gui.core.metrics import image_metrics
+from medseg_gui.workers.base import WorkerHost
+from medseg_gui.workers.export import ExportWorker
+from medseg_gui.workers.loading import current_model_info
+from medseg_gui.workers.training import MetricsWorker, PredictRun
+from tests.workers.helpers import H, W, make_project
+
+
+def _ramp() -> np.ndarray:
+    return np.tile(np.linspace(0.0, 1.0, W, dtype=np.float32), (H, 1))
+
+
+def _finish(qtbot, worker):
+    host = WorkerHost()
+    with qtbot.waitSignal(worker.finished, timeout=20_000) as blocker:
+        host.start(worker)
+    assert host.shutdown(5_000)
+    return blocker.args[0]
+
+
+def test_metrics_worker_recomputes_dice_at_the_threshold_and_saves(tmp_path, qtbot):
+    project = make_project(tmp_path / "p", n=3, labelled=2)
+    for stem in project.stems:
+        project.save_prediction("lesion", stem, _ramp())
+    project.save_metrics("lesion", {"old": {"auc": 0.5, "dice": 0.5}})
+    run = _finish(qtbot, MetricsWorker(project.root, "lesion", 0.7))
+    assert isinstance(run, PredictRun) and run.cls == "lesion"
+    assert set(run.metrics) == {"old", *project.stems[:2]}  # labelled images only; other entries kept
+    stem = project.stems[0]
+    expected = image_metrics(project.load_prediction("lesion", stem), project.load_label("lesion", stem), None, 0.7)
+    assert run.metrics[stem]["dice"] == pytest.approx(expected["dice"])
+    assert project.load_metrics("lesion")[stem]["dice"] == pytest.approx(expected["dice"])
+
+
+def test_export_worker_uses_the_threshold(tmp_path, qtbot):
+    project = make_project(tmp_path / "p", n=1)
+    stem = project.stems[0]
+    project.save_prediction("lesion", stem, _ramp())
+    result = _finish(qtbot, ExportWorker(project.root, ["lesion"], tmp_path / "out", threshold=0.75))
+    assert result.count == 1
+    np.testing.assert_array_equal(read_mask(tmp_path / "out" / "lesion" / f"{stem}.png"),
+                                  project.load_prediction("lesion", stem) >= 0.75)
+
+
+def test_current_model_info_reads_current_json(tmp_path):
+    project = make_project(tmp_path / "p", n=1)
+    assert current_model_info(project, "lesion") is None
+    folder = project.model_dir("lesion")
+    folder.mkdir(parents=True)
+    (folder / "current.json").write_text(json.dumps({"val_auc": 0.97, "preset": "default"}))
+    assert current_model_info(project, "lesion") == {"val_auc": 0.97, "preset": "default"}
+    (folder / "current.json").write_text("{broken")
+    assert current_model_info(project, "lesion") is None
