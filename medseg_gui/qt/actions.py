@@ -49,6 +49,7 @@ class WindowActions:
     undo: QAction
     redo: QAction
     fit: QAction
+    reviewed: QAction
     retrain: QAction
     cancel: QAction
     next_image: QAction
@@ -73,6 +74,7 @@ def create_actions(parent: QWidget) -> WindowActions:
         undo=_action(parent, "&Undo stroke", QKeySequence.StandardKey.Undo),
         redo=_action(parent, "&Redo stroke", "Ctrl+Shift+Z", "Ctrl+Y"),
         fit=_action(parent, "&Fit image", "Ctrl+0"),
+        reviewed=_action(parent, "Mark image &reviewed", "R", tip="Toggle the reviewed mark of the current image"),
         retrain=_action(parent, "&Retrain current class", "Ctrl+R"),
         cancel=_action(parent, "&Cancel training", "Esc"),
         next_image=_action(parent, "&Next image", "PgDown", "Ctrl+Tab"),
@@ -104,7 +106,7 @@ def install_menus(window: QMainWindow, a: WindowActions) -> None:
     for item in (a.undo, a.redo, None, a.smaller_brush, a.bigger_brush):
         edit_menu.addSeparator() if item is None else edit_menu.addAction(item)
     view_menu = menu.addMenu("&View")
-    for item in (a.fit, a.next_image, a.prev_image):
+    for item in (a.fit, a.next_image, a.prev_image, a.reviewed):
         view_menu.addAction(item)
     train_menu = menu.addMenu("&Train")
     train_menu.addAction(a.retrain)

@@ -21,6 +21,7 @@ SHORTCUTS = [
     ("Ctrl+R", "Retrain the current class"),
     ("Esc", "Cancel training"),
     ("Ctrl+0", "Fit the image to the window"),
+    ("R", "Mark the current image reviewed (again: not reviewed)"),
     ("Mouse wheel", "Zoom at the cursor"),
     ("Space + drag, middle button", "Pan"),
     ("L / C / D / O", "Toggle label / predicted contours / FP-FN overlay / ROI"),

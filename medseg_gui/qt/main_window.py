@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         a.export_masks.triggered.connect(self.export_masks)
         a.quit.triggered.connect(self.close)
         a.retrain.triggered.connect(self.retrain)
+        a.reviewed.triggered.connect(self.toggle_reviewed)
         a.cancel.triggered.connect(self.train_panel.cancel)
         connect_view_actions(a, c, self.tools, self.layers, self.image_list)
         connect_help_actions(a, self)
@@ -148,6 +149,7 @@ class MainWindow(QMainWindow):
         elif labelled and self.current_class() not in labelled:
             self.tools.select_class(labelled[0])  # e.g. the demo opens on 'vessel', the class it has labels for
         self.image_list.set_images(project.stems, project.class_names, errors)
+        self.image_list.set_reviewed(self._reviewed())
         for cls in project.class_names:
             self.image_list.set_metrics(cls, project.load_metrics(cls))
         self._show_class_state()
@@ -172,6 +174,19 @@ class MainWindow(QMainWindow):
         self.set_project(result.project, result.errors)
         if not result.errors:
             self.statusBar().showMessage(f"Opened {result.project.root} — {len(result.project.stems)} images", 8000)
+
+    def _reviewed(self) -> set[str]:
+        return {e.stem for e in self.project.images if e.state.get("reviewed")} if self.project is not None else set()
+
+    def toggle_reviewed(self) -> None:
+        """Flip the current image's "reviewed" state (saved in project.json) and show it in the list."""
+        stem = self.image_list.current_stem()
+        if self.project is None or stem is None:
+            return
+        reviewed = stem not in self._reviewed()
+        self.project.set_state(stem, "reviewed", reviewed)
+        self.image_list.set_reviewed(self._reviewed())
+        self.statusBar().showMessage(f"{stem} marked {'reviewed' if reviewed else 'not reviewed'}", 5000)
 
     def current_class(self) -> str | None:
         return self.tools.current_class()

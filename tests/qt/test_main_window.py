@@ -212,3 +212,18 @@ def test_help_dialogs_open_non_blocking(tmp_path, qtbot):
     assert any("Next image" in b.text() for b in boxes)
     for box in boxes:
         box.close()
+
+
+def test_r_marks_the_current_image_reviewed_and_it_persists(tmp_path, qtbot, messages):
+    from medseg_gui.core.project import Project
+
+    project = make_project(tmp_path / "p", n=2)
+    window = open_window(qtbot, project)
+    stem = project.stems[0]
+    qtbot.keyClick(window.canvas, Qt.Key.Key_R)
+    assert Project.open(project.root).entry(stem).state["reviewed"] is True
+    assert window.image_list.table.item(0, 0).toolTip() == "Reviewed"
+    assert window.image_list.table.item(1, 0).toolTip() == ""
+    qtbot.keyClick(window.canvas, Qt.Key.Key_R)
+    assert Project.open(project.root).entry(stem).state["reviewed"] is False
+    assert window.image_list.table.item(0, 0).text() == stem

@@ -22,6 +22,7 @@ NAME_COL, LABELLED_COL, AUC_COL, DICE_COL = range(4)
 STEM_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 UNREADABLE = "⚠ unreadable"
+REVIEWED_MARK = "☑"
 METRIC_COLS = {AUC_COL: "auc", DICE_COL: "dice"}
 
 
@@ -116,6 +117,13 @@ class ImageListPanel(QWidget):
                     item = self._item(stem, LABELLED_COL)
                     item.setText("✓" if stem in labelled else "")
                     item.setData(SORT_ROLE, int(stem in labelled))
+
+    def set_reviewed(self, reviewed: set[str]) -> None:
+        """Mark the images the clinician has marked as reviewed (a tick after the name, tooltip "Reviewed")."""
+        for stem, item in self._items.items():
+            if stem not in self._errors:
+                item.setText(f"{stem}  {REVIEWED_MARK}" if stem in reviewed else stem)
+                item.setToolTip("Reviewed" if stem in reviewed else "")
 
     def set_metrics(self, cls: str, metrics: dict[str, dict]) -> None:
         """Per-image metrics of `cls` ({stem: {"auc":…, "dice":…}}); shown when `cls` is the current class."""
