@@ -14,6 +14,8 @@ import numpy as np
 from medseg_gui.core.errors import CancelledError
 from medseg_gui.ml.progress import TrainProgress
 
+_VAL_SHARE = 0.05  # validate at an epoch end only if that keeps validation under ~5% of the training time
+
 
 @dataclass
 class RunLimits:
@@ -28,7 +30,10 @@ class RunLimits:
 
 
 class RunControl(keras.callbacks.Callback):
-    """Polled on every batch from the training thread. `validate()` returns the validation AUC (may be nan)."""
+    """Polled on every batch from the training thread. `validate()` returns the validation AUC (may be nan).
+
+    Validation runs at epoch ends, skipped while it would take more than `_VAL_SHARE` of the time since the last
+    one, and always once when training stops (so the best-weights choice sees the final weights)."""
 
     def __init__(self, limits: RunLimits, validate: Callable[[], float], validation_note: str,
                  progress: Callable[[TrainProgress], None] | None, should_stop: Callable[[], bool] | None,
@@ -52,6 +57,7 @@ class RunControl(keras.callbacks.Callback):
         self.bad_epochs = 0
         self.history: list[dict] = []
         self._fit_start = time.monotonic()
+        self._last_val = self._fit_start
         self._steps_since_val = 0
 
     # --- helpers -------------------------------------------------------------------------------------------
@@ -94,7 +100,7 @@ class RunControl(keras.callbacks.Callback):
 
     # --- Keras hooks ----------------------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
-        self._fit_start = time.monotonic()
+        self._fit_start = self._last_val = time.monotonic()
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.limits.schedule != "constant":
@@ -109,6 +115,8 @@ class RunControl(keras.callbacks.Callback):
         if self.should_stop is not None and self.should_stop():
             self.cancelled = True
             self._stop("cancelled")
+        elif not math.isfinite(self.loss):
+            self._stop("diverged")
         elif self.step >= lim.total_steps:
             self._stop("max_steps")
         elif lim.deadline is not None and time.monotonic() >= lim.deadline - self.val_seconds:
@@ -117,8 +125,11 @@ class RunControl(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch = epoch + 1
-        if self.cancelled or self._steps_since_val == 0:
+        if self.cancelled or self.stop_reason == "diverged" or self._steps_since_val == 0:
             return
+        final = self.model.stop_training or self.step >= self.limits.total_steps
+        if not final and time.monotonic() - self._last_val < self.val_seconds / _VAL_SHARE:
+            return  # validation would cost more than its share of the run; the final one always happens
         self.report("validating")
         t0 = time.monotonic()
         try:
@@ -128,6 +139,7 @@ class RunControl(keras.callbacks.Callback):
             self._stop("cancelled")
             return
         self.val_seconds = 0.5 * self.val_seconds + 0.5 * (time.monotonic() - t0)
+        self._last_val = time.monotonic()
         self._steps_since_val = 0
         self.last_auc = None if math.isnan(auc) else auc
         improved = math.isnan(auc) or auc > self.best_auc + 1e-4

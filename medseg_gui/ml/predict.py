@@ -123,6 +123,7 @@ class Segmenter:
                 out[ys[i]:ys[i] + h, xs[j]:xs[j] + w] += p[:h, :w] * wy[i][:, None] * wx[j][None, :]
         out /= _axis_sum(H, ys, wy)[:, None]
         out /= _axis_sum(W, xs, wx)[None, :]
+        np.nan_to_num(out, copy=False, nan=0.0)
         np.clip(out, 0.0, 1.0, out=out)
         if roi is not None:
             out[~roi.astype(bool)] = 0.0

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-from medseg_gui.core.errors import LabelSizeError, NoLabelsError
+from medseg_gui.core.errors import CancelledError, LabelSizeError, MedsegError, NoLabelsError
 from medseg_gui.ml.auc import fast_auc
 from medseg_gui.ml.config import Preset, TrainConfig
 from medseg_gui.ml.control import RunControl, RunLimits
@@ -33,7 +33,7 @@ _VAL_MAX_SIDE = 1024  # validation views are cropped to at most this side (aroun
 _VAL_MAX_PIXELS = 4_200_000  # total validation pixels per epoch
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Sample:
     """One labelled image: uint8 HxWx3 RGB, bool HxW label, optional bool HxW region of interest."""
 
@@ -167,8 +167,15 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                                60.0 * config.minutes if config.minutes is not None else 0.0, None,
                                "evaluating the current model" if previous is not None else "starting"))
     t0 = time.monotonic()
-    previous_auc = evaluate_auc(previous, views, config.tta, should_stop) if previous is not None else None
-    val_seconds = time.monotonic() - t0 if previous is not None else 0.3 * len(views)
+    previous_auc, cancelled_early = None, False
+    if previous is not None:
+        try:
+            previous_auc = evaluate_auc(previous, views, config.tta, should_stop)
+        except CancelledError:
+            cancelled_early = True
+        except Exception as exc:  # noqa: BLE001 - an unusable old model must not prevent training a new one
+            log.warning("the current model could not be evaluated (%s); it will be replaced", exc)
+    val_seconds = time.monotonic() - t0 if previous_auc is not None else 0.3 * len(views)
 
     policy = _dtype_policy()
     model = build_unet(preset.unet, dtype_policy=policy)
@@ -181,13 +188,16 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                          val_seconds)
     log.info("training %s on %d images (%d validation: %s), up to %d steps, %s", preset.name, len(train_idx),
              len(val_idx), note, total, f"{config.minutes} min" if config.minutes is not None else "no time box")
-    if should_stop is not None and should_stop():
+    if cancelled_early or (should_stop is not None and should_stop()):
         control.cancelled, control.stop_reason = True, "cancelled"
     else:
         data = PatchSequence(images, preset, config.seed, length=preset.steps_per_epoch)
         epochs = math.ceil(total / preset.steps_per_epoch)
         model.fit(data, epochs=epochs, verbose=0, callbacks=[control])
 
+    if control.stop_reason == "diverged" and control.best_weights is None:
+        raise MedsegError("Training became numerically unstable (the loss is not a number); "
+                          "try a lower learning rate or another preset.")
     if control.best_weights is not None and not control.cancelled:
         model.set_weights(control.best_weights)
     val_auc = control.best_auc if control.best_auc > -math.inf else float("nan")

@@ -18,7 +18,7 @@ def _conv_block(x, filters: int, cfg: UNetConfig, name: str, dropout: bool, dt: 
         x = layers.Conv2D(filters, 3, padding="same", use_bias=not cfg.batchnorm,
                           kernel_initializer=cfg.kernel_initializer, name=f"{name}_conv{i}", **dt)(x)
         if cfg.batchnorm:
-            x = layers.BatchNormalization(name=f"{name}_bn{i}", **dt)(x)
+            x = layers.BatchNormalization(momentum=cfg.bn_momentum, name=f"{name}_bn{i}", **dt)(x)
         x = layers.Activation(cfg.activation, name=f"{name}_act{i}", **dt)(x)
         if i == 1 and dropout and cfg.dropout > 0:
             x = layers.Dropout(cfg.dropout, name=f"{name}_drop", **dt)(x)

@@ -50,7 +50,8 @@ def trained(samples):
     from medseg_gui.ml.train import train
 
     reports = []
-    cfg = TrainConfig(minutes=None, max_steps=12, steps_per_epoch=6, batch_size=4, patch_size=32, base_filters=8)
+    cfg = TrainConfig(minutes=None, max_steps=12, steps_per_epoch=6, batch_size=4, patch_size=32, base_filters=8,
+                      learning_rate=3e-3)
     result = train(samples, cfg, progress=reports.append)
     return result, reports
 

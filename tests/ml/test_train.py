@@ -37,20 +37,20 @@ def test_default_preset_trains_reports_and_caps_steps(trained):
     result, reports = trained
     assert result.steps == 12 and result.stop_reason == "max_steps" and not result.cancelled
     assert result.val_auc > 0.8 and result.previous_val_auc is None
-    assert [h["epoch"] for h in result.history] == [1, 2]
+    assert result.history and result.history[-1]["epoch"] == 2 and result.history[-1]["step"] == 12
     assert all(h["validation"] == "held-out images" for h in result.history)
     steps = [r.step for r in reports if isinstance(r, TrainProgress)]
     assert steps[-1] == 12 and set(range(1, 13)) <= set(steps)
     assert all(math.isfinite(r.loss) for r in reports if r.step > 0)
     md = result.segmenter.metadata
     assert md["preset"] == "default" and md["filters"][0] == 8 and md["val_auc"] == pytest.approx(result.val_auc)
-    assert md["input_mode"] == "green" and "trained_at" in md
+    assert md["input_mode"] == "rgb" and "trained_at" in md
 
 
 def test_previous_model_is_evaluated_on_the_same_validation_images(trained, samples, tiny_preset):
     previous, _ = trained
     result = train(samples, tiny_config(tiny_preset, max_steps=3), previous=previous.segmenter)
-    assert result.previous_val_auc == pytest.approx(previous.val_auc, abs=1e-6)
+    assert result.previous_val_auc == pytest.approx(previous.val_auc, abs=1e-4)  # folded BN: float noise
 
 
 def test_time_box_is_honoured(samples, tiny_preset):
@@ -87,3 +87,8 @@ def test_same_seed_same_weights(samples, tiny_preset):
     w0, w1 = (r.segmenter.model.get_weights() for r in runs)
     assert all(np.array_equal(a, b) for a, b in zip(w0, w1))
     assert runs[0].history[-1]["loss"] == runs[1].history[-1]["loss"]
+
+
+def test_cancel_while_evaluating_the_current_model(trained, samples, tiny_preset):
+    result = train(samples, tiny_config(tiny_preset), should_stop=lambda: True, previous=trained[0].segmenter)
+    assert result.cancelled and result.steps == 0 and result.stop_reason == "cancelled"
