@@ -24,6 +24,11 @@ from medseg_gui.core.project import Project
 METRIC_KEYS = ("auc", "dice", "sensitivity", "specificity")
 
 
+def _mmss(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
 class TerminalProgress:
     """A one-line progress bar on stderr for training (TrainProgress) and prediction (done, total, stem)."""
 
@@ -41,12 +46,13 @@ class TerminalProgress:
     def train(self, p) -> None:
         frac = p.fraction
         bar = "#" * int(30 * frac)
-        val = f" val AUC {p.val_auc:.4f}" if p.val_auc is not None else ""
+        val = f" · val AUC {p.val_auc:.4f}" if p.val_auc is not None else ""
         loss = f"{p.loss:.4f}" if np.isfinite(p.loss) else "–"
         if p.step == 0:
             self._line(p.message or "Preparing data and building the network…")
             return
-        self._line(f"[{bar:<30}] step {p.step}/{p.total_steps} epoch {p.epoch} loss {loss}{val} ETA {p.eta_s:.0f}s")
+        clock = f"{_mmss(p.elapsed_s)} of {_mmss(p.elapsed_s + p.eta_s)}"
+        self._line(f"[{bar:<30}] {clock} · step {p.step} · epoch {p.epoch + 1} · loss {loss}{val}")
 
     def predict(self, done: int, total: int, stem: str) -> None:
         self._line(f"predicting {done}/{total} {stem}", final=done == total)

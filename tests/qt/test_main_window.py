@@ -8,17 +8,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QMessageBox, QWidget
 
 from medseg_gui.core.images import read_mask, write_png
-from medseg_gui.qt import dialogs
 from medseg_gui.qt.main_window import no_labels_text
 from tests.workers.helpers import H, W, drag, make_images, make_project, open_window
 
-
-@pytest.fixture
-def messages(monkeypatch):
-    """Record message boxes instead of showing them (they are non-blocking anyway)."""
-    shown: list[str] = []
-    monkeypatch.setattr(dialogs, "show_message", lambda parent, title, text, **kw: shown.append(text))
-    return shown
 
 
 def test_opens_project_and_lists_images(tmp_path, qtbot, messages):

@@ -16,12 +16,6 @@ from medseg_gui.workers.base import Worker
 from tests.workers.helpers import make_project, open_window
 
 
-@pytest.fixture
-def messages(monkeypatch):
-    shown: list[str] = []
-    monkeypatch.setattr(dialogs, "show_message", lambda parent, title, text, **kw: shown.append(text))
-    return shown
-
 
 def test_window_fits_small_screens_and_cancel_stays_reachable(tmp_path, qtbot, messages):
     assert fitted_size(QRect(0, 0, 1920, 1040)) == QSize(1400, 860)

@@ -21,12 +21,6 @@ from tests.workers.helpers import TINY_TRAIN, H, W, disc, drag, make_project, op
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def messages(monkeypatch):
-    shown: list[str] = []
-    monkeypatch.setattr(dialogs, "show_message", lambda parent, title, text, **kw: shown.append(text))
-    return shown
-
 
 def test_draw_retrain_review_export(tmp_path, qtbot, messages, monkeypatch):
     project = make_project(tmp_path / "p", n=3, labelled=1)
