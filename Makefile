@@ -17,9 +17,9 @@ run: $(STAMP)
 	  echo "make run: no display found (DISPLAY and WAYLAND_DISPLAY are unset), so the window cannot open here."; \
 	  echo "Run the headless demo instead (trains on the demo, writes masks, overlays and a report):"; \
 	  echo "    $(BIN)/medseg demo --out demo_out      (or: make demo)"; \
-	  exit 0; \
+	else \
+	  $(BIN)/medseg-gui --demo; \
 	fi
-	$(BIN)/medseg-gui --demo
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
