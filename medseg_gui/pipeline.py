@@ -123,7 +123,7 @@ def predict_class(
 ) -> dict[str, dict[str, float]]:
     """Predict `stems` (default: all images) with the current model, save probabilities and metrics.json.
 
-    Probabilities outside the ROI are set to 0. Metrics are computed for labelled images only; unreadable images are
+    Probabilities outside the ROI are 0 (Segmenter.predict). Metrics are computed for labelled images only; unreadable images are
     skipped with a warning. Returns the metrics of the whole class (old entries for images not predicted are kept).
     """
     from medseg_gui.ml import store
@@ -140,9 +140,7 @@ def predict_class(
             log.warning("Skipping %s: %s", stem, err)
             continue
         roi = project.load_roi(stem)
-        prob = segmenter.predict(image, roi)
-        if roi is not None:
-            prob = np.where(roi, prob, np.float32(0.0)).astype(np.float32)
+        prob = segmenter.predict(image, roi)  # already 0 outside the ROI
         project.save_prediction(cls, stem, prob)
         truth = project.load_label(cls, stem)
         if truth is not None:
