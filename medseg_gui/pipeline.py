@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from medseg_gui.core.errors import CancelledError, ImageReadError, LabelSizeError, ModelError, NoLabelsError
+from medseg_gui.core.errors import CancelledError, ImageReadError, ModelError, NoLabelsError
 from medseg_gui.core.metrics import image_metrics
 from medseg_gui.core.project import Project
 
@@ -71,16 +71,9 @@ def load_samples(project: Project, cls: str) -> tuple[list[Sample], list[str]]:
 
     samples = []
     for stem in stems:
-        image = project.load_image(stem)
-        mask = project.load_label(cls, stem)
-        roi = project.load_roi(stem)
-        for what, arr in (("label", mask), ("region of interest", roi)):
-            if arr is not None and arr.shape != image.shape[:2]:
-                raise LabelSizeError(
-                    f"The {what} of {stem} is {arr.shape[1]}×{arr.shape[0]} but the image is "
-                    f"{image.shape[1]}×{image.shape[0]}; redraw or remove it."
-                )
-        samples.append(Sample(image=image, mask=mask, roi=roi))
+        # Project.load_label / load_roi raise LabelSizeError when a mask's size differs from its image.
+        samples.append(Sample(image=project.load_image(stem), mask=project.load_label(cls, stem),
+                              roi=project.load_roi(stem)))
     return samples, stems
 
 
