@@ -1,17 +1,18 @@
-"""`train(samples, config)`: fit a U-Net on labelled images with model.fit, a time box and cooperative cancel.
+"""`train(samples, config)`: fit a U-Net on labelled images with a time box and cooperative cancel.
 
-Patches come from a `keras.utils.PyDataset` over the training images; whole validation images (held out from
-training) are predicted with the same tiled inference used later, so the validation AUC is the number the user will
+Patches are sampled on the fly from the training images and fed to `train_on_batch` under Keras callbacks; whole
+validation images (held out from training) are predicted with the same tiled inference used later, so the validation AUC is the number the user will
 see. The returned `Segmenter` holds an inference copy of the best weights (batch-norm folded, no dropout).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import keras
@@ -58,21 +59,35 @@ class TrainResult:
     message: str = ""
 
 
-class PatchSequence(keras.utils.PyDataset):
-    """Endless random patches; batch k of the run depends only on (seed, k), so runs are reproducible."""
+def patch_batches(images: list[PreparedImage], preset: Preset, seed: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Endless random patch batches; batch k of a run depends only on (seed, k), so runs are reproducible."""
+    for k in itertools.count():
+        yield sample_batch(images, preset, np.random.default_rng((seed, k)))
 
-    def __init__(self, images: list[PreparedImage], preset: Preset, seed: int, length: int):
-        super().__init__(workers=1, use_multiprocessing=False)
-        self.images, self.preset, self.seed, self.length = images, preset, seed, length
-        self._count = 0
 
-    def __len__(self) -> int:
-        return self.length
+def run_steps(model: keras.Model, batches: Iterator[tuple[np.ndarray, np.ndarray]], epochs: int,
+              steps_per_epoch: int, callback: keras.callbacks.Callback) -> None:
+    """`model.fit`'s epoch/batch loop with its callback hooks, on `train_on_batch`.
 
-    def __getitem__(self, idx: int):
-        rng = np.random.default_rng((self.seed, self._count))
-        self._count += 1
-        return sample_batch(self.images, self.preset, rng)
+    Why not `fit`: on a 2-core CPU the TensorFlow backend's tf.data pipeline around a Python generator competed with
+    the training step for the cores and made each step about 1.5x slower (bench/train_speed.py prints both).
+    """
+    callback.set_model(model)
+    model.stop_training = False
+    callback.on_train_begin()
+    for epoch in range(epochs):
+        callback.on_epoch_begin(epoch)
+        for b in range(steps_per_epoch):
+            callback.on_train_batch_begin(b)
+            x, y = next(batches)
+            logs = model.train_on_batch(x, y, return_dict=True)
+            callback.on_train_batch_end(b, logs)
+            if model.stop_training:
+                break
+        callback.on_epoch_end(epoch)
+        if model.stop_training:
+            break
+    callback.on_train_end()
 
 
 def _check(samples: list[Sample]) -> None:
@@ -182,18 +197,21 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     model.compile(optimizer=_optimizer(preset),
                   loss=MaskedSegLoss(dice_weight=1.0 if preset.loss == "bce_dice" else 0.0))
     metadata = preset_metadata(preset)
-    live = Segmenter(model, metadata)
+    live = Segmenter(inference_model(model, preset.unet), metadata)  # refilled before each validation
+
+    def validate() -> float:
+        inference_model(model, preset.unet, into=live.model)
+        return evaluate_auc(live, views, config.tta, should_stop)
+
     control = RunControl(RunLimits(total, deadline, config.patience, preset.learning_rate, preset.schedule, started),
-                         lambda: evaluate_auc(live, views, config.tta, should_stop), note, progress, should_stop,
-                         val_seconds)
+                         validate, note, progress, should_stop, val_seconds)
     log.info("training %s on %d images (%d validation: %s), up to %d steps, %s", preset.name, len(train_idx),
              len(val_idx), note, total, f"{config.minutes} min" if config.minutes is not None else "no time box")
     if cancelled_early or (should_stop is not None and should_stop()):
         control.cancelled, control.stop_reason = True, "cancelled"
     else:
-        data = PatchSequence(images, preset, config.seed, length=preset.steps_per_epoch)
         epochs = math.ceil(total / preset.steps_per_epoch)
-        model.fit(data, epochs=epochs, verbose=0, callbacks=[control])
+        run_steps(model, patch_batches(images, preset, config.seed), epochs, preset.steps_per_epoch, control)
 
     if control.stop_reason == "diverged" and control.best_weights is None:
         raise MedsegError("Training became numerically unstable (the loss is not a number); "
@@ -205,7 +223,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                     trained_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                     train_images=len(train_idx), val_images=len(val_idx), validation=note,
                     backend=keras.backend.backend(), keras_version=keras.__version__)
-    segmenter = Segmenter(inference_model(model, preset.unet), metadata)
+    segmenter = Segmenter(inference_model(model, preset.unet, into=live.model), metadata)
     seconds = time.monotonic() - started
     message = (f"{'cancelled' if control.cancelled else 'stopped'} ({control.stop_reason}) after {control.step} "
                f"steps, {seconds:.0f} s; validation AUC {val_auc:.4f} on {note}")

@@ -59,17 +59,21 @@ def build_unet(cfg: UNetConfig, dtype_policy: str | None = None) -> keras.Model:
     return keras.Model(inputs, outputs, name="unet")
 
 
-def inference_model(model: keras.Model, cfg: UNetConfig) -> keras.Model:
+def inference_model(model: keras.Model, cfg: UNetConfig, into: keras.Model | None = None) -> keras.Model:
     """A copy of a trained `build_unet(cfg)` model for inference: no Dropout, and BatchNormalization folded into
-    the preceding convolution (same outputs, about half the CPU time at full resolution)."""
-    plain = build_unet(replace(cfg, batchnorm=False, dropout=0.0))
+    the preceding convolution (same outputs, about half the CPU time at full resolution).
+
+    `into` (an earlier result for the same cfg) is refilled in place, so its traced predict function is reused:
+    validating during training then costs no new tracing."""
+    plain = into if into is not None else build_unet(replace(cfg, batchnorm=False, dropout=0.0))
+    names = {l.name for l in model.layers}
     for layer in plain.layers:
         if not layer.weights:
             continue
         src = model.get_layer(layer.name)
         weights = [np.asarray(w) for w in src.get_weights()]
         bn_name = layer.name.replace("_conv", "_bn")
-        if cfg.batchnorm and bn_name != layer.name and bn_name in {l.name for l in model.layers}:
+        if cfg.batchnorm and bn_name != layer.name and bn_name in names:
             bn = model.get_layer(bn_name)
             gamma, beta, mean, var = (np.asarray(w) for w in bn.get_weights())
             scale = gamma / np.sqrt(var + bn.epsilon)
