@@ -1,8 +1,9 @@
 """`train(samples, config)`: fit a U-Net on labelled images with a time box and cooperative cancel.
 
 Patches are sampled on the fly from the training images and fed to `train_on_batch` under Keras callbacks; whole
-validation images (held out from training) are predicted with the same tiled inference used later, so the validation AUC is the number the user will
-see. The returned `Segmenter` holds an inference copy of the best weights (batch-norm folded, no dropout).
+validation images (held out from training) are predicted with the same tiled inference used later, so the validation
+AUC is the number the user will see. The returned `Segmenter` holds an inference copy of the best weights (batch-norm
+folded, no dropout).
 """
 
 from __future__ import annotations
@@ -69,8 +70,9 @@ def run_steps(model: keras.Model, batches: Iterator[tuple[np.ndarray, np.ndarray
               steps_per_epoch: int, callback: keras.callbacks.Callback) -> None:
     """`model.fit`'s epoch/batch loop with its callback hooks, on `train_on_batch`.
 
-    Why not `fit`: on a 2-core CPU the TensorFlow backend's tf.data pipeline around a Python generator competed with
-    the training step for the cores and made each step about 1.5x slower (bench/train_speed.py prints both).
+    Why not `fit`: on the 2-core CPU VM, the TensorFlow backend's tf.data pipeline around the Python patch sampler
+    competed with the training step for the cores: 1.2 s against 0.7 s median per step of the same run
+    (bench/train_speed.py prints both on synthetic batches, where the gap is smaller).
     """
     callback.set_model(model)
     model.stop_training = False

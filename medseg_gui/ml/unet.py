@@ -51,7 +51,10 @@ def build_unet(cfg: UNetConfig, dtype_policy: str | None = None) -> keras.Model:
                                        name=f"up{level}", **dt)(x)
         else:
             x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{level}", **dt)(x)
-        x = layers.Concatenate(name=f"cat{level}", **dt)([x, skips[level]])
+        if cfg.skip == "add" and cfg.upsampling == "transpose":
+            x = layers.Add(name=f"cat{level}", **dt)([x, skips[level]])
+        else:
+            x = layers.Concatenate(name=f"cat{level}", **dt)([x, skips[level]])
         if at_pool:
             x = layers.Dropout(cfg.dropout, name=f"cat{level}_drop", **dt)(x)
         x = _conv_block(x, f, cfg, f"dec{level}", in_block, dt)

@@ -46,11 +46,11 @@ def tiny_preset():
 
 @pytest.fixture(scope="session")
 def trained(samples):
-    """The default preset (base 8, 32 px patches) trained for 12 steps: shared by predict/store tests."""
+    """The default preset (base 8, 32 px patches) trained for 24 steps: shared by predict/store tests."""
     from medseg_gui.ml.train import train
 
     reports = []
-    cfg = TrainConfig(minutes=None, max_steps=12, steps_per_epoch=6, batch_size=4, patch_size=32, base_filters=8,
+    cfg = TrainConfig(minutes=None, max_steps=24, steps_per_epoch=8, batch_size=4, patch_size=32, base_filters=8,
                       learning_rate=3e-3)
     result = train(samples, cfg, progress=reports.append)
     return result, reports

@@ -35,12 +35,12 @@ def test_split_holds_out_labelled_images():
 
 def test_default_preset_trains_reports_and_caps_steps(trained):
     result, reports = trained
-    assert result.steps == 12 and result.stop_reason == "max_steps" and not result.cancelled
+    assert result.steps == 24 and result.stop_reason == "max_steps" and not result.cancelled
     assert result.val_auc > 0.8 and result.previous_val_auc is None
-    assert result.history and result.history[-1]["epoch"] == 2 and result.history[-1]["step"] == 12
+    assert result.history and result.history[-1]["epoch"] == 3 and result.history[-1]["step"] == 24
     assert all(h["validation"] == "held-out images" for h in result.history)
     steps = [r.step for r in reports if isinstance(r, TrainProgress)]
-    assert steps[-1] == 12 and set(range(1, 13)) <= set(steps)
+    assert steps[-1] == 24 and set(range(1, 25)) <= set(steps)
     assert all(math.isfinite(r.loss) for r in reports if r.step > 0)
     md = result.segmenter.metadata
     assert md["preset"] == "default" and md["filters"][0] == 8 and md["val_auc"] == pytest.approx(result.val_auc)
