@@ -34,6 +34,11 @@ class UNetConfig:
     in_channels: int = 3
     out_channels: int = 1
 
+    def __post_init__(self) -> None:
+        if self.skip == "add" and self.upsampling != "transpose":
+            raise ValueError("skip='add' needs upsampling='transpose' (bilinear up-sampling keeps the deeper level's "
+                             "channel count, so the skip cannot be added)")
+
     @property
     def depth(self) -> int:
         return len(self.filters) - 1

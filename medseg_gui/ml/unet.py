@@ -51,8 +51,8 @@ def build_unet(cfg: UNetConfig, dtype_policy: str | None = None) -> keras.Model:
                                        name=f"up{level}", **dt)(x)
         else:
             x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{level}", **dt)(x)
-        if cfg.skip == "add" and cfg.upsampling == "transpose":
-            x = layers.Add(name=f"cat{level}", **dt)([x, skips[level]])
+        if cfg.skip == "add":
+            x = layers.Add(name=f"add{level}", **dt)([x, skips[level]])
         else:
             x = layers.Concatenate(name=f"cat{level}", **dt)([x, skips[level]])
         if at_pool:

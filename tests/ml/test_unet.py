@@ -28,8 +28,16 @@ def test_presets_build_with_documented_filters(name):
     assert {d.rate for d in drops} == ({cfg.dropout} if cfg.dropout else set())
     transposes = [l for l in model.layers if isinstance(l, layers.Conv2DTranspose)]
     assert len(transposes) == (cfg.depth if cfg.upsampling == "transpose" else 0)
+    merges = [l for l in model.layers if isinstance(l, (layers.Add, layers.Concatenate))]
+    expected = layers.Add if cfg.skip == "add" else layers.Concatenate
+    assert len(merges) == cfg.depth and all(type(m) is expected for m in merges)
     assert model.layers[-1].activation.__name__ == "sigmoid"
     assert model.input_shape == (None, None, None, cfg.in_channels)
+
+
+def test_additive_skip_needs_transposed_upsampling():
+    with pytest.raises(ValueError, match="transpose"):
+        UNetConfig(skip="add", upsampling="bilinear")
 
 
 def test_reference_layer_details():
