@@ -88,13 +88,12 @@ def main(argv: list[str] | None = None) -> None:
                               val_fraction=args.val_fraction, base_filters=args.base_filters,
                               batch_size=args.batch_size, patch_size=args.patch_size,
                               learning_rate=args.learning_rate)
-            p = cfg.resolved()
             load0 = load_avg()
             result = train(train_set, cfg)
             metrics = evaluate(result.segmenter, test_set, args.tta)
             row = {"preset": preset, "minutes": minutes, "steps": result.steps, "seconds": round(result.seconds, 1),
-                   "patches_per_s": round(result.steps * p.batch_size / result.seconds, 1),
-                   "px_per_s": round(result.steps * p.batch_size * p.patch_size**2 / result.seconds),
+                   "patches_per_s": round(result.patches / result.seconds, 1),
+                   "px_per_s": round(result.pixels / result.seconds),
                    "val_auc": round(result.val_auc, 4), "stop": result.stop_reason, "load_before": load0,
                    "load_after": load_avg(), "tta": args.tta, **{k: round(v, 4) for k, v in metrics.items()}}
             rows.append(row)

@@ -14,6 +14,7 @@ import numpy as np
 from medseg_gui.core.errors import CancelledError
 from medseg_gui.ml.progress import TrainProgress
 
+_EMA_EVERY = 4  # steps between weight-average updates (get_weights costs a few ms)
 _VAL_SHARE = 0.05  # validate at an epoch end only if that keeps validation under ~5% of the training time
 
 
@@ -27,6 +28,7 @@ class RunLimits:
     base_lr: float
     schedule: str
     started: float = field(default_factory=time.monotonic)
+    weight_ema: float = 0.0  # > 0: validate and keep an exponential moving average of the weights (per step)
 
 
 class RunControl(keras.callbacks.Callback):
@@ -59,9 +61,11 @@ class RunControl(keras.callbacks.Callback):
         self._fit_start = time.monotonic()
         self._last_val = self._fit_start
         self._steps_since_val = 0
+        self.ema: list[np.ndarray] | None = None
 
     # --- helpers -------------------------------------------------------------------------------------------
-    def _fraction(self) -> float:
+    def fraction(self) -> float:
+        """Share of the run done: steps over the step cap, or time over the time box, whichever is further."""
         lim = self.limits
         f = self.step / max(1, lim.total_steps)
         if lim.deadline is not None:
@@ -73,7 +77,7 @@ class RunControl(keras.callbacks.Callback):
         lim = self.limits
         if lim.schedule != "cosine":
             return lim.base_lr
-        f, warm = self._fraction(), 0.05
+        f, warm = self.fraction(), 0.05
         if f < warm:
             return lim.base_lr * (0.1 + 0.9 * f / warm)
         return lim.base_lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * (f - warm) / (1 - warm))))
@@ -94,6 +98,31 @@ class RunControl(keras.callbacks.Callback):
                                     loss=self.loss, elapsed_s=now - self.limits.started, eta_s=self._eta(now),
                                     val_auc=self.last_auc, message=message))
 
+    def _update_ema(self) -> None:
+        """ema <- m * ema + (1 - m) * weights every _EMA_EVERY steps, with m the per-step momentum capped at
+        (1 + step) / (10 + step) (so short runs are not dominated by early weights), raised to _EMA_EVERY."""
+        if self.limits.weight_ema <= 0 or self.step % _EMA_EVERY:
+            return
+        weights = self.model.get_weights()
+        if self.ema is None:
+            self.ema = [np.array(w, dtype=np.float32) for w in weights]
+            return
+        m = min(self.limits.weight_ema, (1 + self.step) / (10 + self.step)) ** _EMA_EVERY
+        for e, w in zip(self.ema, weights):
+            e *= m
+            e += (1.0 - m) * w
+
+    def _validate_weights(self) -> float:
+        """validate() on the averaged weights when EMA is on (the raw weights are restored afterwards)."""
+        if self.ema is None:
+            return self.validate()
+        raw = self.model.get_weights()
+        self.model.set_weights(self.ema)
+        try:
+            return self.validate()
+        finally:
+            self.model.set_weights(raw)
+
     def _stop(self, reason: str) -> None:
         self.model.stop_training = True
         self.stop_reason = reason
@@ -109,6 +138,7 @@ class RunControl(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
         self._steps_since_val += 1
+        self._update_ema()
         if logs and "loss" in logs:
             self.loss = float(logs["loss"])
         lim = self.limits
@@ -133,7 +163,7 @@ class RunControl(keras.callbacks.Callback):
         self.report("validating")
         t0 = time.monotonic()
         try:
-            auc = self.validate()
+            auc = self._validate_weights()
         except CancelledError:
             self.cancelled = True
             self._stop("cancelled")
@@ -145,7 +175,7 @@ class RunControl(keras.callbacks.Callback):
         improved = math.isnan(auc) or auc > self.best_auc + 1e-4
         if improved or self.best_weights is None:
             self.best_auc = auc if not math.isnan(auc) else self.best_auc
-            self.best_weights = [np.array(w) for w in self.model.get_weights()]
+            self.best_weights = [np.array(w) for w in (self.ema or self.model.get_weights())]
             self.best_step = self.step
             self.bad_epochs = 0
         else:

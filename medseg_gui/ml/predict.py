@@ -18,6 +18,7 @@ from medseg_gui.ml.config import Preset
 from medseg_gui.ml.data import crop_reflect, enhance, normalise, roi_stats
 
 _CHUNK_PIXELS = 1 << 20  # pixels per forward pass (about four 512x512 tiles)
+_ROI_MARGIN = 32  # pixels of real image kept around the ROI's bounding box (beyond it, mirrored)
 
 
 def preset_metadata(preset: Preset) -> dict[str, Any]:
@@ -28,6 +29,7 @@ def preset_metadata(preset: Preset) -> dict[str, Any]:
         "contrast": preset.contrast,
         "normalise_in_roi": preset.normalise_in_roi,
         "patch_size": preset.patch_size,
+        "late_patch_size": preset.late_patch_size,
         "tile_size": preset.tile_size,
         "tile_overlap": preset.tile_overlap,
         "filters": list(preset.unet.filters),
@@ -100,6 +102,18 @@ class Segmenter:
                 should_stop: Callable[[], bool] | None = None, tile_size: int | None = None) -> np.ndarray:
         """uint8 HxWx3 -> float32 HxW probabilities in [0, 1]; 0 outside roi. Raises CancelledError on stop."""
         enh, mean, std = self._prepare(image, roi)
+        out = np.zeros(enh.shape[:2], np.float32)
+        if roi is not None:  # only the ROI's bounding box (plus a margin of real context) is computed
+            if not roi.any():
+                return out
+            (y0, y1), (x0, x1) = (_span(roi.any(axis=a), _ROI_MARGIN) for a in (1, 0))
+            out[y0:y1, x0:x1] = self._predict_tiles(enh[y0:y1, x0:x1], mean, std, tta, should_stop, tile_size)
+            out[~roi.astype(bool)] = 0.0
+            return out
+        return self._predict_tiles(enh, mean, std, tta, should_stop, tile_size)
+
+    def _predict_tiles(self, enh: np.ndarray, mean: np.ndarray, std: np.ndarray, tta: bool,
+                       should_stop: Callable[[], bool] | None, tile_size: int | None) -> np.ndarray:
         H, W = enh.shape[:2]
         md = self.metadata
         m = int(md.get("multiple", 16))
@@ -125,8 +139,6 @@ class Segmenter:
         out /= _axis_sum(W, xs, wx)[None, :]
         np.nan_to_num(out, copy=False, nan=0.0)
         np.clip(out, 0.0, 1.0, out=out)
-        if roi is not None:
-            out[~roi.astype(bool)] = 0.0
         return out
 
     def predict_whole(self, image: np.ndarray, roi: np.ndarray | None = None) -> np.ndarray:
@@ -139,6 +151,12 @@ class Segmenter:
         if roi is not None:
             out[~roi.astype(bool)] = 0.0
         return out
+
+
+def _span(present: np.ndarray, margin: int) -> tuple[int, int]:
+    """[first, last + 1) of the True entries, widened by margin and clipped to the axis."""
+    idx = np.flatnonzero(present)
+    return max(0, int(idx[0]) - margin), min(present.size, int(idx[-1]) + 1 + margin)
 
 
 def _axis_sum(n: int, starts: list[int], windows: list[np.ndarray]) -> np.ndarray:

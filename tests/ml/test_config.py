@@ -1,3 +1,4 @@
+import dataclasses
 import subprocess
 import sys
 
@@ -42,3 +43,17 @@ def test_resolved_overrides_and_rounding():
 def test_progress_fraction():
     p = TrainProgress(step=5, total_steps=10, epoch=0, loss=0.5, elapsed_s=10, eta_s=30, val_auc=None, message="")
     assert p.fraction == 0.5
+
+
+def test_late_phase_and_explicit_sizes_turn_it_off():
+    p = dataclasses.replace(PRESETS["default"], patch_size=48, batch_size=48, late_patch_size=96, late_batch_size=12)
+    late = p.late_phase()
+    assert (late.patch_size, late.batch_size, late.late_phase()) == (96, 12, None)
+    assert dataclasses.replace(p, late_patch_size=0).late_phase() is None
+    PRESETS["_late_test"] = dataclasses.replace(p, name="_late_test")
+    try:
+        assert TrainConfig(preset="_late_test").resolved().late_phase() is not None
+        assert TrainConfig(preset="_late_test", patch_size=32).resolved().late_phase() is None
+        assert TrainConfig(preset="_late_test", batch_size=8).resolved().late_phase() is None
+    finally:
+        PRESETS.pop("_late_test")

@@ -96,3 +96,22 @@ def test_sampling_is_deterministic_with_a_seed():
         prepared = [prepare(img, mask, roi, preset, np.random.default_rng(5))]
         runs.append(sample_batch(prepared, preset, np.random.default_rng(7)))
     assert np.array_equal(runs[0][0], runs[1][0]) and np.array_equal(runs[0][1], runs[1][1])
+
+
+def test_patch_batches_switch_to_the_late_phase_by_run_fraction():
+    from medseg_gui.ml.train import patch_batches
+
+    img, mask, roi, _ = _tagged_sample()
+    preset = dataclasses.replace(PRESETS["default"], input_mode="green", contrast="none", batch_size=6, patch_size=16,
+                                 late_patch_size=32, late_batch_size=2, late_start=0.5)
+    prepared = [prepare(img, mask, roi, preset, np.random.default_rng(0))]
+    done = [0.0]
+    batches = patch_batches(prepared, preset, seed=3, fraction=lambda: done[0])
+    shapes = []
+    for f in (0.0, 0.49, 0.5, 0.9):
+        done[0] = f
+        x, y = next(batches)
+        shapes.append((x.shape[:3], y.shape[:3]))
+    assert shapes == [((6, 16, 16), (6, 16, 16))] * 2 + [((2, 32, 32), (2, 32, 32))] * 2
+    # without a fraction (or without a late phase) the size never changes
+    assert next(patch_batches(prepared, preset, seed=3))[0].shape[:3] == (6, 16, 16)

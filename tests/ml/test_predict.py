@@ -62,6 +62,35 @@ def test_tiled_inference_matches_whole_image_without_seams():
     assert np.allclose(big.predict(image), whole, atol=1e-6)  # one tile == whole image
 
 
+def test_only_the_roi_bounding_box_is_computed():
+    """A small ROI in a large image: the network sees only the ROI's box plus a margin, the result inside the ROI
+    matches a whole-image pass (this depth-2 net's receptive field, 41 px, fits in the margin), and everything
+    outside the ROI is 0."""
+    from medseg_gui.ml.config import UNetConfig
+    from medseg_gui.ml.unet import build_unet
+
+    keras.utils.set_random_seed(2)
+    model = build_unet(UNetConfig(filters=(4, 8, 16), batchnorm=False, in_channels=1))
+    seen = []
+
+    class Recording:
+        def predict_on_batch(self, x):
+            seen.append(x.shape)
+            return model.predict_on_batch(x)
+
+    md = {"input_mode": "green", "contrast": "none", "multiple": 4, "tile_size": 512, "tile_overlap": 32}
+    seg = Segmenter(Recording(), md)
+    image = blob_sample(np.random.default_rng(5), 300, 260, n=8).image
+    roi = np.zeros((300, 260), bool)
+    roi[100:160, 40:90] = True
+    prob = seg.predict(image, roi)
+    assert seen == [(1, 124, 116, 1)]  # (60 + 2 * 32) x (50 + 2 * 32) rounded up to multiples of 4
+    assert (prob[~roi] == 0).all()
+    whole = seg.predict_whole(image, roi)
+    assert np.abs(prob - whole)[roi].max() < 1e-4  # the 32 px margin covers this net's receptive field
+    assert (seg.predict(image, np.zeros_like(roi)) == 0).all()
+
+
 def test_predict_cancel(trained):
     result, _ = trained
     img = blob_sample(np.random.default_rng(9), 64, 64).image

@@ -92,3 +92,29 @@ def test_same_seed_same_weights(samples, tiny_preset):
 def test_cancel_while_evaluating_the_current_model(trained, samples, tiny_preset):
     result = train(samples, tiny_config(tiny_preset), should_stop=lambda: True, previous=trained[0].segmenter)
     assert result.cancelled and result.steps == 0 and result.stop_reason == "cancelled"
+
+
+def test_late_phase_switches_patch_size_during_a_run(samples, tiny_preset, monkeypatch):
+    """A preset with a late phase trains on its small patches first, then on the large ones, and the weight average
+    is what gets validated and kept (the run completes with both traced shapes)."""
+    import dataclasses
+
+    import medseg_gui.ml.train as train_module
+    from medseg_gui.ml.config import PRESETS
+
+    sizes: list[tuple[int, int]] = []
+    real = train_module.sample_batch
+
+    def recording(images, preset, rng):
+        sizes.append((preset.batch_size, preset.patch_size))
+        return real(images, preset, rng)
+
+    monkeypatch.setattr(train_module, "sample_batch", recording)
+    name = tiny_preset + "_late"
+    monkeypatch.setitem(PRESETS, name, dataclasses.replace(PRESETS[tiny_preset], name=name, late_patch_size=64,
+                                                           late_batch_size=2, late_start=0.5, weight_ema=0.99))
+    result = train(samples, tiny_config(name, max_steps=8))
+    assert result.steps == 8 and result.stop_reason == "max_steps"
+    assert sizes[:4] == [(4, 32)] * 4 and sizes[4:8] == [(2, 64)] * 4
+    assert (result.patches, result.pixels) == (4 * 4 + 4 * 2, 4 * 4 * 32**2 + 4 * 2 * 64**2)
+    assert math.isfinite(result.val_auc)
