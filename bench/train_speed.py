@@ -1,6 +1,7 @@
 """Training and inference speed per preset on synthetic data: patches/s (train_on_batch, as ml.train runs it, after
 warm-up; and the same batches through model.fit for comparison) and seconds per 999x960 image (tiled inference, BN
-folded). Not a test; prints a table. The CPU may be shared: load is shown.
+folded). A preset with a late phase gets a second row, `<name>+`, for its late-run patches. Not a test; prints a
+table. The CPU may be shared: load is shown.
 
 Usage: python bench/train_speed.py [--presets default cvxtz fxfviolet] [--steps 10]
 """
@@ -51,8 +52,13 @@ def main() -> None:
     print(f"cpu={os.cpu_count()} load={os.getloadavg()[0]:.2f}")
     print(f"{'preset':<10} {'params':>9} {'batch':>9} {'data ms':>8} {'step s':>7} {'fit step s':>10} {'patch/s':>8} "
           f"{'Mpx/s':>6} {'infer s':>8}")
+    phases = []
     for name in args.presets:
         p = TrainConfig(preset=name).resolved()
+        phases.append((name, p))
+        if p.late_phase() is not None:  # the preset's larger late-run patches, timed on their own
+            phases.append((f"{name}+", p.late_phase()))
+    for name, p in phases:
         model = build_unet(p.unet)
         model.compile(optimizer=_optimizer(p), loss=MaskedSegLoss(1.0 if p.loss == "bce_dice" else 0.0))
         prepared = [prepare(image, mask, None, p, rng)]
