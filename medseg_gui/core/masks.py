@@ -51,6 +51,14 @@ def bbox_union(a: BBox | None, b: BBox | None) -> BBox | None:
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
+def mask_bbox(mask: np.ndarray) -> BBox | None:
+    """Tight bounding box of the nonzero pixels of a 2-D mask; ``None`` when there are none."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not len(rows):
+        return None
+    return (int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
+
+
 def clip_bbox(bbox: BBox, shape: tuple[int, ...]) -> BBox | None:
     """Intersect ``bbox`` with an array of ``shape`` (H, W, ...); ``None`` when empty."""
     y0, x0 = max(bbox[0], 0), max(bbox[1], 0)

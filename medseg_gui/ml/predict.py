@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from medseg_gui.core.errors import CancelledError, LabelSizeError
+from medseg_gui.core.masks import bbox_slices, clip_bbox, mask_bbox
 from medseg_gui.ml.config import Preset
 from medseg_gui.ml.data import crop_reflect, enhance, normalise, roi_stats
 
@@ -102,15 +103,18 @@ class Segmenter:
                 should_stop: Callable[[], bool] | None = None, tile_size: int | None = None) -> np.ndarray:
         """uint8 HxWx3 -> float32 HxW probabilities in [0, 1]; 0 outside roi. Raises CancelledError on stop."""
         enh, mean, std = self._prepare(image, roi)
+        if roi is None:
+            return self._predict_tiles(enh, mean, std, tta, should_stop, tile_size)
         out = np.zeros(enh.shape[:2], np.float32)
-        if roi is not None:  # only the ROI's bounding box (plus a margin of real context) is computed
-            if not roi.any():
-                return out
-            (y0, y1), (x0, x1) = (_span(roi.any(axis=a), _ROI_MARGIN) for a in (1, 0))
-            out[y0:y1, x0:x1] = self._predict_tiles(enh[y0:y1, x0:x1], mean, std, tta, should_stop, tile_size)
-            out[~roi.astype(bool)] = 0.0
+        box = mask_bbox(roi)
+        if box is None:
             return out
-        return self._predict_tiles(enh, mean, std, tta, should_stop, tile_size)
+        # only the ROI's bounding box plus a margin of real context is computed
+        y0, x0, y1, x1 = box
+        s = bbox_slices(clip_bbox((y0 - _ROI_MARGIN, x0 - _ROI_MARGIN, y1 + _ROI_MARGIN, x1 + _ROI_MARGIN), out.shape))
+        out[s] = self._predict_tiles(enh[s], mean, std, tta, should_stop, tile_size)
+        out[~roi.astype(bool)] = 0.0
+        return out
 
     def _predict_tiles(self, enh: np.ndarray, mean: np.ndarray, std: np.ndarray, tta: bool,
                        should_stop: Callable[[], bool] | None, tile_size: int | None) -> np.ndarray:
@@ -151,12 +155,6 @@ class Segmenter:
         if roi is not None:
             out[~roi.astype(bool)] = 0.0
         return out
-
-
-def _span(present: np.ndarray, margin: int) -> tuple[int, int]:
-    """[first, last + 1) of the True entries, widened by margin and clipped to the axis."""
-    idx = np.flatnonzero(present)
-    return max(0, int(idx[0]) - margin), min(present.size, int(idx[-1]) + 1 + margin)
 
 
 def _axis_sum(n: int, starts: list[int], windows: list[np.ndarray]) -> np.ndarray:

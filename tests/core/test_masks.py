@@ -137,3 +137,12 @@ def test_capsule_matches_the_distance_definition():
         ref = (xx - ax - t * (bx - ax)) ** 2 + (yy - ay - t * (by - ay)) ** 2 <= (size / 2) ** 2 + 1e-9
         got = as_full((40, 50), masks.capsule_region((40, 50), p0, p1, size))
         assert np.array_equal(got, ref), (size, p0, p1)
+
+
+def test_mask_bbox_is_tight_and_none_when_empty():
+    m = np.zeros((20, 30), bool)
+    assert masks.mask_bbox(m) is None
+    m[3, 7] = m[11, 25] = True
+    assert masks.mask_bbox(m) == (3, 7, 12, 26)
+    m[:] = True
+    assert masks.mask_bbox(m) == (0, 0, 20, 30)

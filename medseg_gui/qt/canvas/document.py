@@ -13,7 +13,7 @@ import numpy as np
 
 from medseg_gui.core import masks
 from medseg_gui.core.errors import LabelSizeError
-from medseg_gui.core.masks import BBox, Region, bbox_slices
+from medseg_gui.core.masks import BBox, Region, bbox_slices, mask_bbox
 from medseg_gui.core.undo import StrokeRecorder, UndoHistory, UndoStep
 
 log = logging.getLogger(__name__)
@@ -181,13 +181,12 @@ class LabelDocument:
         change = label[s] != pred[s]
         if sel is not None:
             change &= sel
-        rows, cols = np.flatnonzero(change.any(axis=1)), np.flatnonzero(change.any(axis=0))
-        if not len(rows):
+        local = mask_bbox(change)
+        if local is None:
             return None
-        y0, x0 = bbox[0] + int(rows[0]), bbox[1] + int(cols[0])
-        tight = (y0, x0, bbox[0] + int(rows[-1]) + 1, bbox[1] + int(cols[-1]) + 1)
+        tight = (bbox[0] + local[0], bbox[1] + local[1], bbox[0] + local[2], bbox[1] + local[3])
         t = bbox_slices(tight)
-        change = change[y0 - bbox[0]:tight[2] - bbox[0], x0 - bbox[1]:tight[3] - bbox[1]]
+        change = change[bbox_slices(local)]
         before = label[t].copy()
         label[t] = np.where(change, pred[t], before)
         self._edited(name, tight, int(np.count_nonzero(label[t])) - int(np.count_nonzero(before)))
