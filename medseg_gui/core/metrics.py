@@ -34,6 +34,12 @@ class Confusion:
         return 1.0 if denom == 0 else 2.0 * self.tp / denom
 
     @property
+    def iou(self) -> float:
+        """TP / (TP + FP + FN) (Jaccard); 1.0 when prediction and truth are both empty."""
+        denom = self.tp + self.fp + self.fn
+        return 1.0 if denom == 0 else self.tp / denom
+
+    @property
     def sensitivity(self) -> float:
         """TP / (TP + FN); NaN when the truth has no positive pixel."""
         denom = self.tp + self.fn

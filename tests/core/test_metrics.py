@@ -87,6 +87,7 @@ def test_confusion_dice_se_sp_hand_computed():
     c2 = confusion(pred2, TRUTH)
     assert c2 == Confusion(tp=3, fp=1, tn=3, fn=1)
     assert dice(pred2, TRUTH) == pytest.approx(6 / 8)
+    assert c2.iou == pytest.approx(3 / 5) and c.iou == 0.0
     assert sensitivity(pred2, TRUTH) == pytest.approx(3 / 4)
     assert specificity(pred2, TRUTH) == pytest.approx(3 / 4)
     roi = np.array([[1, 1, 1, 0], [1, 1, 1, 1]], bool)  # drops the FN at (0, 3)
@@ -100,6 +101,7 @@ def test_empty_denominators():
     full = np.ones((3, 3), bool)
     assert dice(empty, empty) == 1.0
     assert dice(full, empty) == 0.0
+    assert confusion(empty, empty).iou == 1.0 and confusion(full, empty).iou == 0.0
     assert math.isnan(sensitivity(full, empty))
     assert math.isnan(specificity(empty, full))
     assert specificity(empty, empty) == 1.0
