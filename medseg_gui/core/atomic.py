@@ -1,15 +1,27 @@
-"""Crash-safe file writes: a reader sees either the old file or the complete new one, never a half-written file."""
+"""Crash-safe file writes: a reader sees either the old file or the complete new one, never a half-written file.
+
+Temp files are hidden, live next to their target and carry the writer's host and pid in their name
+(`.<name>.medseg-<host>-<pid>-XXXXXXXX.tmp`), so `sweep_temp_files` can remove those a killed process left behind
+without touching a file another live writer (or a colleague's machine on a shared folder) is still writing.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import re
+import socket
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+STALE_AFTER_S = 600.0  # a temp file untouched this long is stale whoever owns it
+_OWNED = re.compile(r"^\..+\.medseg-(?P<host>[A-Za-z0-9]*)-(?P<pid>\d+)-[a-z0-9_]{8}\.(?:tmp|keras)$")
+_LEGACY = re.compile(r"^(?:\..+\.(?:png|json|h5|hdf5)\.[a-z0-9_]{8}\.tmp|\.candidate-[a-z0-9_]{8}\.keras)$")
 
 
 def _process_umask() -> int:
@@ -20,6 +32,72 @@ def _process_umask() -> int:
 
 # Read once at import (changing the umask is process-wide, so it is not done per write from worker threads).
 _NEW_FILE_MODE = 0o666 & ~_process_umask()
+
+
+def new_file_mode() -> int:
+    """The permission bits a plain open() would give a new file (0o666 minus the umask)."""
+    return _NEW_FILE_MODE
+
+
+def _host_tag() -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:16]
+
+
+def make_temp(folder: Path, name: str, suffix: str = ".tmp") -> tuple[int, Path]:
+    """(fd, path) of a new hidden temp file in `folder` for `name`, owner-tagged and with the umask's mode."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.medseg-{_host_tag()}-{os.getpid()}-", suffix=suffix,
+                                    dir=folder)
+    if os.name == "posix":
+        try:
+            os.fchmod(fd, _NEW_FILE_MODE)  # mkstemp makes 0600 files
+        except OSError:
+            log.debug("file system of %s does not keep permission bits", folder)
+    return fd, Path(tmp_name)
+
+
+def _owner_is_dead(host: str, pid: int) -> bool:
+    """True only when the owner ran on this host and no such process exists (never guessed for other hosts)."""
+    if os.name != "posix" or host != _host_tag() or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # exists but belongs to another user
+    return False
+
+
+def is_temp_name(name: str) -> bool:
+    """Whether `name` is a temp file this program writes (owner-tagged or the older untagged form)."""
+    return bool(_OWNED.match(name) or _LEGACY.match(name))
+
+
+def sweep_temp_files(folder: str | os.PathLike[str], max_age_s: float = STALE_AFTER_S) -> list[Path]:
+    """Remove this program's temp files in `folder` (not recursive) whose owner process is dead or that are older
+    than `max_age_s`; returns the removed paths. Any other file is left alone; errors are logged, never raised."""
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        owned, legacy = _OWNED.match(entry.name), _LEGACY.match(entry.name)
+        if not (owned or legacy):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            stale = now - entry.stat(follow_symlinks=False).st_mtime > max_age_s
+            if stale or (owned and _owner_is_dead(owned["host"], int(owned["pid"]))):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError as exc:
+            log.debug("could not sweep temp file %s: %s", entry.path, exc)
+    if removed:
+        log.info("removed %d stale temporary file(s) in %s", len(removed), folder)
+    return removed
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -45,13 +123,11 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    tmp = Path(tmp_name)
+    fd, tmp = make_temp(target.parent, target.name)
     try:
-        # mkstemp makes 0600 files; give the result the mode a plain open() would (or the replaced file's mode).
-        mode = target.stat().st_mode & 0o777 if target.exists() else _NEW_FILE_MODE
-        if os.name == "posix":
-            os.fchmod(fd, mode)
+        # give the result the mode a plain open() would (or the replaced file's mode)
+        if os.name == "posix" and target.exists():
+            os.fchmod(fd, target.stat().st_mode & 0o777)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from medseg_gui.core.atomic import atomic_write_bytes, atomic_write_json
+from medseg_gui.core.atomic import atomic_write_bytes, atomic_write_json, sweep_temp_files
 from medseg_gui.core.errors import ImageReadError, LabelSizeError, ProjectError
 from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image, read_mask, write_png
 from medseg_gui.core.project_format import (
@@ -80,7 +80,9 @@ class Project:
         if root_path.name == PROJECT_FILE and root_path.is_file():
             root_path = root_path.parent
         data = read_project_file(root_path / PROJECT_FILE)
-        return cls(root_path, data.classes, data.images, data.layout)
+        project = cls(root_path, data.classes, data.images, data.layout)
+        project.sweep_temp_files()
+        return project
 
     @classmethod
     def open_or_create_for_folder(cls, folder: str | os.PathLike[str]) -> Project:
@@ -99,6 +101,13 @@ class Project:
         if not added and not (folder_path / PROJECT_FILE).exists():
             project.save()
         return project
+
+    def sweep_temp_files(self) -> int:
+        """Remove temp files a killed writer left in the project's folders (core.atomic rules); how many."""
+        folders = [self._root, self._root / "images", self._root / "roi"]
+        for sub in ("labels", "predictions", "models"):
+            folders += [self._root / sub / c.name for c in self._classes]
+        return sum(len(sweep_temp_files(folder)) for folder in folders)
 
     def to_json(self) -> dict[str, Any]:
         """The project.json content (format version 1, plus `layout`)."""

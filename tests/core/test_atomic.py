@@ -1,11 +1,12 @@
-"""atomic_write_*: complete new file or untouched old file, never a temp file left behind."""
+"""atomic_write_*: complete new file or untouched old file, never a temp file left behind; sweeping strays."""
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
-from medseg_gui.core.atomic import atomic_write_bytes, atomic_write_json
+from medseg_gui.core.atomic import _host_tag, atomic_write_bytes, atomic_write_json, is_temp_name, sweep_temp_files
 
 
 def test_writes_bytes_and_creates_parents(tmp_path):
@@ -69,3 +70,61 @@ def test_new_files_get_the_umask_mode_and_replaced_files_keep_theirs(tmp_path):
     new.chmod(0o640)
     atomic_write_bytes(new, b"y")
     assert stat.S_IMODE(new.stat().st_mode) == 0o640
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)  # reaped by run(): no such process any more
+
+
+def test_temp_files_are_hidden_owner_tagged_and_recognised(tmp_path, monkeypatch):
+    seen = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda src, dst: seen.append(Path(src).name) or real_replace(src, dst))
+    atomic_write_bytes(tmp_path / "a.png", b"x")
+    (name,) = seen
+    assert name.startswith(".a.png.medseg-") and f"-{os.getpid()}-" in name and name.endswith(".tmp")
+    assert is_temp_name(name)
+
+
+def test_sweep_removes_dead_owners_and_stale_files_only(tmp_path):
+    import time
+
+    host = _host_tag()
+    dead = tmp_path / f".x.png.medseg-{host}-{_dead_pid()}-abcd1234.tmp"
+    alive = tmp_path / f".y.png.medseg-{host}-{os.getpid()}-abcd1234.tmp"
+    other_host = tmp_path / f".z.png.medseg-{host}x-{_dead_pid()}-abcd1234.tmp"  # cannot know: keep while young
+    candidate = tmp_path / f".candidate.medseg-{host}-{_dead_pid()}-abcd1234.keras"
+    legacy_young = tmp_path / ".project.json.k2j4h5g6.tmp"
+    legacy_old = tmp_path / ".l.png.q1w2e3r4.tmp"
+    old_alive = tmp_path / f".o.png.medseg-{host}-{os.getpid()}-zzzz1234.tmp"
+    user_files = [tmp_path / n for n in (".DS_Store", "notes.tmp", ".hidden.png", "a.png", ".a.png.tmp")]
+    for p in [dead, alive, other_host, candidate, legacy_young, legacy_old, old_alive, *user_files]:
+        p.write_bytes(b"x")
+    old = time.time() - 3600
+    for p in [legacy_old, old_alive, user_files[0], user_files[1]]:
+        os.utime(p, (old, old))
+    removed = sweep_temp_files(tmp_path)
+    assert sorted(removed) == sorted([dead, candidate, legacy_old, old_alive])
+    assert sorted(tmp_path.iterdir()) == sorted([alive, other_host, legacy_young, *user_files])
+
+
+def test_sweep_of_a_missing_folder_is_a_no_op(tmp_path):
+    assert sweep_temp_files(tmp_path / "nope") == []
+
+
+def test_project_open_sweeps_stray_temp_files(tmp_path):
+    from medseg_gui.core.project import Project
+
+    project = Project.create(tmp_path / "p")
+    cls = project.class_names[0]
+    stray = [tmp_path / "p" / f".project.json.medseg-{_host_tag()}-{_dead_pid()}-abcd1234.tmp",
+             tmp_path / "p" / "labels" / cls / f".a.png.medseg-{_host_tag()}-{_dead_pid()}-abcd1234.tmp"]
+    for p in stray:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"half")
+    Project.open(tmp_path / "p")
+    assert not any(p.exists() for p in stray)
