@@ -1,0 +1,208 @@
+"""One writer per project folder: a lock file `<project>/.medseg.lock` holding the owner's host, pid and start time.
+
+`acquire(root)` creates it with O_CREAT | O_EXCL, so of two processes only one succeeds. A lock left behind by a
+process that died (same host, pid gone or reused by another program) is taken over; a lock of a live process, or of
+another host, raises `ProjectLockedError` naming the owner. A folder where the file cannot be created at all (read-only
+media, no permission, disk full) raises `ProjectReadOnlyError`. Callers that only read need no lock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+from medseg_gui.core.errors import ProjectError
+
+log = logging.getLogger(__name__)
+
+LOCK_FILE = ".medseg.lock"
+EMPTY_LOCK_GRACE_S = 30.0  # a lock file without content younger than this is being written by its owner
+
+
+class ProjectLockedError(ProjectError):
+    """The project is open for editing in another process; `owner` says which."""
+
+    def __init__(self, message: str, owner: LockOwner | None) -> None:
+        super().__init__(message)
+        self.owner = owner
+
+
+class ProjectReadOnlyError(ProjectError):
+    """The project folder cannot be written (read-only media, permissions, disk full)."""
+
+
+@dataclass(frozen=True)
+class LockOwner:
+    """Who holds a lock: `started` is an ISO time, `proc_start` the kernel's start tick of the pid (Linux; 0 unknown)."""
+
+    host: str
+    pid: int
+    started: str
+    app: str = "medseg"
+    proc_start: int = 0
+
+    def describe(self) -> str:
+        return f"{self.app} (process {self.pid} on {self.host}, since {self.started.replace('T', ' ')[:19]})"
+
+
+def _proc_start(pid: int) -> int:
+    """The start time of `pid` in clock ticks since boot (Linux /proc), 0 when unknown; tells a reused pid apart."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat.rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    except OSError:
+        return True
+    return True
+
+
+def is_stale(owner: LockOwner) -> bool:
+    """True when the owner is certainly gone: same host and its pid is dead or now belongs to another process."""
+    if owner.host != socket.gethostname():
+        return False
+    if not _pid_alive(owner.pid):
+        return True
+    now = _proc_start(owner.pid)
+    return bool(owner.proc_start and now and now != owner.proc_start)
+
+
+def read_owner(root: str | os.PathLike[str]) -> LockOwner | None:
+    """The owner recorded in `root`'s lock file; None when there is no lock file or it cannot be parsed."""
+    try:
+        data = json.loads((Path(root) / LOCK_FILE).read_text("utf-8"))
+        return LockOwner(str(data["host"]), int(data["pid"]), str(data["started"]), str(data.get("app", "medseg")),
+                         int(data.get("proc_start", 0)))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _locked_message(root: Path, owner: LockOwner | None) -> str:
+    who = owner.describe() if owner is not None else "another program"
+    return (f"The project {root} is already open for editing by {who}. Close it there first. If that program is "
+            f"no longer running on that computer, delete the file {root / LOCK_FILE}.")
+
+
+class ProjectLock:
+    """A held lock; `release()` removes the file if it is still ours (safe to call twice)."""
+
+    def __init__(self, root: Path, owner: LockOwner) -> None:
+        self.root, self.owner, self.path = root, owner, root / LOCK_FILE
+
+    def release(self) -> None:
+        if read_owner(self.root) == self.owner:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+        self.owner = LockOwner("", 0, "")  # released: never removes a lock taken over later
+
+    def __enter__(self) -> ProjectLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def _create(path: Path, owner: LockOwner) -> bool:
+    """Create the lock file exclusively with the owner's JSON; False if it already exists."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    try:
+        os.write(fd, json.dumps(asdict(owner)).encode("utf-8"))
+    except OSError:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    return True
+
+
+def _take_over(path: Path, stale_text: str) -> None:
+    """Remove a stale lock unless another process replaced it meanwhile (then it is put back)."""
+    aside = path.with_name(f"{LOCK_FILE}.stale.{os.getpid()}")
+    try:
+        os.replace(path, aside)
+    except FileNotFoundError:
+        return
+    if aside.read_text("utf-8", errors="replace") != stale_text:  # someone else's fresh lock: give it back
+        with contextlib.suppress(FileExistsError):
+            os.link(aside, path)
+    aside.unlink(missing_ok=True)
+
+
+def _stale_text(path: Path) -> str | None:
+    """The lock file's text if its owner is gone (or it stayed empty/damaged past the grace time), else None."""
+    try:
+        text = path.read_text("utf-8", errors="replace")
+        age = time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return ""
+    owner = read_owner(path.parent)
+    if owner is None:
+        return text if age > EMPTY_LOCK_GRACE_S else None
+    return text if is_stale(owner) else None
+
+
+def acquire(root: str | os.PathLike[str], app: str = "medseg") -> ProjectLock:
+    """Lock the project at `root` for this process; ProjectLockedError / ProjectReadOnlyError as described above."""
+    folder = Path(root)
+    path = folder / LOCK_FILE
+    owner = LockOwner(socket.gethostname(), os.getpid(), datetime.now().isoformat(timespec="seconds"), app,
+                      _proc_start(os.getpid()))
+    for _attempt in range(3):
+        try:
+            if _create(path, owner):
+                return ProjectLock(folder, owner)
+        except OSError as err:
+            if err.errno in (errno.EEXIST,):
+                continue
+            raise ProjectReadOnlyError(
+                f"The project folder {folder} cannot be written ({err.strerror or err}).") from None
+        stale = _stale_text(path)
+        if stale is None:
+            raise ProjectLockedError(_locked_message(folder, read_owner(folder)), read_owner(folder))
+        log.warning("Taking over the stale lock %s (%s)", path, stale.strip() or "empty")
+        _take_over(path, stale)
+    raise ProjectLockedError(_locked_message(folder, read_owner(folder)), read_owner(folder))
+
+
+@contextlib.contextmanager
+def project_lock(root: str | os.PathLike[str], app: str = "medseg") -> Iterator[ProjectLock]:
+    """`with project_lock(root):` for commands that write into a project (CLI train/predict/import)."""
+    lock = acquire(root, app)
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
+def lock_or_reason(root: str | os.PathLike[str], app: str = "medseg") -> tuple[ProjectLock | None, str | None]:
+    """For a window: (lock, None) when it may edit, else (None, why it must open the project read-only)."""
+    try:
+        return acquire(root, app), None
+    except ProjectLockedError as err:
+        owner = err.owner.describe() if err.owner is not None else "another program"
+        return None, f"it is open for editing in {owner}"
+    except ProjectReadOnlyError as err:
+        return None, str(err).rstrip(".").replace("The project folder", "the folder", 1)
