@@ -19,9 +19,18 @@ import numpy as np
 from medseg_gui.core import overlays
 from medseg_gui.core.errors import MedsegError, ProjectError
 from medseg_gui.core.images import read_image, write_png
+from medseg_gui.core.lesions import METRIC_KEYS
 from medseg_gui.core.project import Project
+from medseg_gui.core.project_format import metrics_to_json
 
-METRIC_KEYS = ("auc", "dice", "sensitivity", "specificity")
+CELL_FORMATS = {"lesions": "{:.4g}", "found": "{:.4g}", "false_lesions": "{:.4g}", "hd95": "{:.2f}", "assd": "{:.2f}"}
+"""How a float column prints when it is not a 0–1 score (counts, distances in pixels); others get 4 decimals."""
+EVALUATE_NOTE = (
+    "MEAN: mean over images, undefined values (nan) skipped. POOLED: pixel metrics over all ROI pixels together.\n"
+    "lesions: 8-connected truth components; found: matched one-to-one by a predicted component with IoU >= 0.5;\n"
+    "recall = found / lesions; false_lesions: predicted components touching no truth pixel;\n"
+    "hd95, assd: 95th percentile and mean of the boundary distances, in pixels. Lesion metrics are per image only."
+)
 
 
 def _mmss(seconds: float) -> str:
@@ -84,12 +93,12 @@ def _open(path: Path, cls: str | None = None) -> Project:
 
 
 def _format_table(rows: list[dict], columns: list[str]) -> str:
-    def cell(v) -> str:
-        return f"{v:.4f}" if isinstance(v, float) else str(v)
+    def cell(c: str, v) -> str:
+        return CELL_FORMATS.get(c, "{:.4f}").format(v) if isinstance(v, float) else str(v)
 
-    widths = [max(len(c), *(len(cell(r.get(c, ""))) for r in rows)) for c in columns]
+    widths = [max(len(c), *(len(cell(c, r.get(c, ""))) for r in rows)) for c in columns]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
-    lines += ["  ".join(cell(r.get(c, "")).ljust(w) for c, w in zip(columns, widths)) for r in rows]
+    lines += ["  ".join(cell(c, r.get(c, "")).ljust(w) for c, w in zip(columns, widths)) for r in rows]
     return "\n".join(lines)
 
 
@@ -140,10 +149,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     report = pipeline.evaluate_class(_open(args.project, args.cls), args.cls, threshold=args.threshold)
     if args.json:
-        print(json.dumps({"class": report.cls, "images": report.per_image, "pooled": report.pooled}, indent=2))
+        data = {"class": report.cls, "images": report.per_image, "mean": report.mean, "pooled": report.pooled}
+        print(json.dumps(metrics_to_json(data), indent=2))  # NaN (undefined) → null
         return 0
-    rows = [{"image": s, **m} for s, m in report.per_image.items()] + [{"image": "POOLED", **report.pooled}]
+    rows = [{"image": s, **m} for s, m in report.per_image.items()]
+    rows += [{"image": "MEAN", **report.mean}, {"image": "POOLED", **report.pooled}]
     print(_format_table(rows, ["image", *METRIC_KEYS]))
+    print(EVALUATE_NOTE)
     return 0
 
 
@@ -171,7 +183,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def write_demo_outputs(project: Project, cls: str, out: Path, threshold: float = 0.5) -> list[dict]:
     """Masks, overlays and report.csv for every image of `cls`; returns the report rows."""
     from medseg_gui.core.export import export_masks
-    from medseg_gui.core.metrics import image_metrics
+    from medseg_gui.core.lesions import per_image_metrics
 
     export_masks(project, cls, out / "masks" / cls, source="predictions", threshold=threshold)
     color = next(c.color for c in project.classes if c.name == cls)
@@ -186,7 +198,7 @@ def write_demo_outputs(project: Project, cls: str, out: Path, threshold: float =
         row: dict = {"image": stem, "class": cls, "labelled": truth is not None}
         if truth is not None:
             layers.insert(0, overlays.fp_fn_layer(pred, truth, roi))
-            row.update(image_metrics(prob, truth, roi, threshold=threshold))
+            row.update(per_image_metrics(prob, truth, roi, threshold=threshold))
         write_png(out / "overlays" / f"{stem}.png", overlays.composite(project.load_image(stem), *layers))
         rows.append(row)
     with open(out / "report.csv", "w", newline="") as fh:
@@ -262,7 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, func, text in (
         ("predict", cmd_predict, "predict project images (default) or external IMAGE files"),
-        ("evaluate", cmd_evaluate, "per-image and pooled AUC, Dice, Se, Sp inside the ROI"),
+        ("evaluate", cmd_evaluate, "per-image, mean and pooled AUC, Dice, IoU, Se, Sp, lesion recall, false lesions, "
+                                   "HD95 and ASSD inside the ROI"),
         ("export", cmd_export, "export masks as 0/255 PNG (and optionally HDF5)"),
     ):
         p = sub.add_parser(name, help=text)

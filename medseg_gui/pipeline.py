@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from medseg_gui.core.errors import CancelledError, ImageReadError, ModelError, NoLabelsError
-from medseg_gui.core.metrics import image_metrics
+from medseg_gui.core.lesions import per_image_metrics
+from medseg_gui.core.metrics import image_metrics, mean_metrics
 from medseg_gui.core.project import Project
 
 if TYPE_CHECKING:
@@ -47,11 +48,17 @@ class TrainOutcome:
 
 @dataclass(frozen=True)
 class EvalReport:
-    """Per-image and pooled metrics (inside the ROI) of the saved predictions against the labels."""
+    """Per-image metrics (core.lesions.METRIC_KEYS) and pooled pixel metrics (inside the ROI) of the saved
+    predictions against the labels."""
 
     cls: str
     per_image: dict[str, dict[str, float]]
     pooled: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def mean(self) -> dict[str, float]:
+        """Mean over images of every metric (NaN skipped); the lesion metrics are reported this way only."""
+        return mean_metrics(self.per_image)
 
 
 def require_labels(project: Project, cls: str) -> list[str]:
@@ -137,7 +144,7 @@ def predict_class(
         project.save_prediction(cls, stem, prob)
         truth = project.load_label(cls, stem)
         if truth is not None:
-            metrics[stem] = image_metrics(prob, truth, roi, threshold=threshold)
+            metrics[stem] = per_image_metrics(prob, truth, roi, threshold=threshold)
         else:
             metrics.pop(stem, None)
         if progress is not None:
@@ -147,7 +154,8 @@ def predict_class(
 
 
 def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalReport:
-    """Metrics of the saved predictions of every labelled image, per image and pooled over all ROI pixels."""
+    """Metrics of the saved predictions of every labelled image, per image and (pixel metrics) pooled over all ROI
+    pixels."""
     per_image: dict[str, dict[str, float]] = {}
     probs, truths = [], []
     for stem in project.labelled_stems(cls):
@@ -156,7 +164,7 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
             continue
         truth = project.load_label(cls, stem)
         roi = project.load_roi(stem)
-        per_image[stem] = image_metrics(prob, truth, roi, threshold=threshold)
+        per_image[stem] = per_image_metrics(prob, truth, roi, threshold=threshold)
         inside = roi if roi is not None else np.ones_like(truth, dtype=bool)
         probs.append(prob[inside])
         truths.append(truth[inside])

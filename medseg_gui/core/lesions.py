@@ -25,9 +25,21 @@ import cv2
 import numpy as np
 
 from medseg_gui.core.masks import clip_bbox, mask_bbox
-from medseg_gui.core.metrics import _as_bool, _check_shapes, confusion
+from medseg_gui.core.metrics import _as_bool, _check_shapes, confusion, image_metrics
 
 CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
+LESION_KEYS = ("lesions", "found", "recall", "false_lesions", "hd95", "assd")
+METRIC_KEYS = ("auc", "dice", "iou", "sensitivity", "specificity", *LESION_KEYS)
+"""The keys of :func:`per_image_metrics`, in the order tables show them."""
+
+
+def per_image_metrics(
+    prob: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None, threshold: float = 0.5
+) -> dict[str, float]:
+    """What is saved per labelled image (METRIC_KEYS): the pixel metrics of `prob` (float HxW) and the lesion
+    metrics of prob ≥ threshold, inside `roi`."""
+    pixels = image_metrics(prob, truth, roi, threshold)
+    return {**pixels, **lesion_metrics(np.asarray(prob) >= threshold, truth, roi)}
 
 
 def lesion_metrics(

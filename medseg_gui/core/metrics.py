@@ -1,7 +1,8 @@
-"""Per-image segmentation metrics inside an optional ROI: ROC AUC (rank-based), Dice, sensitivity, specificity, FP/FN.
+"""Per-image segmentation metrics inside an optional ROI: ROC AUC (rank-based), Dice, IoU, sensitivity, specificity,
+FP/FN (lesion-level metrics and boundary distances: core/lesions.py).
 
 Inputs: `prob` float HxW in [0, 1]; `pred`, `truth`, `roi` bool (or {0,1}) HxW; `roi=None` means the whole image.
-Empty denominators: Dice of two empty masks is 1.0; sensitivity without positives and specificity without
+Empty denominators: Dice and IoU of two empty masks are 1.0; sensitivity without positives and specificity without
 negatives are NaN; AUC is NaN unless both classes occur inside the ROI.
 """
 
@@ -139,11 +140,28 @@ def fp_fn_maps(
 def image_metrics(
     prob: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None, threshold: float = 0.5
 ) -> dict[str, float]:
-    """{"auc", "dice", "sensitivity", "specificity"} inside `roi`, the binary prediction being prob ≥ threshold."""
+    """{"auc", "dice", "iou", "sensitivity", "specificity"} inside `roi`, the binary prediction being prob ≥ threshold.
+
+    Pixel metrics only, so that pooling works on flattened pixels; core.lesions.per_image_metrics adds the lesion
+    metrics of one HxW image.
+    """
     c = confusion(np.asarray(prob) >= threshold, truth, roi)
     return {
         "auc": roc_auc(prob, truth, roi),
         "dice": c.dice,
+        "iou": c.iou,
         "sensitivity": c.sensitivity,
         "specificity": c.specificity,
     }
+
+
+def mean_metrics(per_image: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Mean over images of each metric, skipping NaN (e.g. lesion recall of an image without a lesion); NaN when
+    no image has a value."""
+    keys = dict.fromkeys(k for m in per_image.values() for k in m)
+    means = {}
+    for key in keys:
+        values = np.array([m[key] for m in per_image.values() if key in m], dtype=np.float64)
+        values = values[~np.isnan(values)]
+        means[key] = float(values.mean()) if values.size else math.nan
+    return means

@@ -121,7 +121,8 @@ def test_image_metrics():
     prob = np.array([[0.1, 0.6, 0.5, 0.4]], np.float32)
     truth = np.array([[0, 0, 1, 1]], bool)
     m = image_metrics(prob, truth)
-    assert set(m) == {"auc", "dice", "sensitivity", "specificity"}
+    assert set(m) == {"auc", "dice", "iou", "sensitivity", "specificity"}
+    assert m["iou"] == pytest.approx(1 / 3)
     assert m["auc"] == pytest.approx(0.5)
     assert m["dice"] == pytest.approx(2 / 4) and m["sensitivity"] == 0.5 and m["specificity"] == 0.5
     assert image_metrics(prob, truth, threshold=0.45)["sensitivity"] == 0.5

@@ -1,0 +1,56 @@
+"""Lesion metrics through the pipeline and `medseg evaluate`: per-image values saved by predict/evaluate, the mean
+over images (NaN skipped) beside the pooled pixel metrics, the table and the JSON. No Keras: predictions are written
+directly."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from medseg_gui import cli, pipeline
+from medseg_gui.core.lesions import METRIC_KEYS, lesion_metrics
+from tests.workers.helpers import H, W, disc, make_project
+
+
+@pytest.fixture
+def project(tmp_path):
+    """img0: disc label, prediction shifted 2 px plus a false blob; img1: empty label (no lesion), one blob predicted."""
+    project = make_project(tmp_path / "p", n=3, labelled=1)
+    img0, img1, _ = project.stems
+    pred0 = disc(cx=22) | disc(cx=55, cy=8, r=3)
+    project.save_prediction("lesion", img0, pred0.astype(np.float32) * 0.9)
+    project.save_label("lesion", img1, np.zeros((H, W), bool))
+    project.save_prediction("lesion", img1, disc(cx=40).astype(np.float32) * 0.9)
+    return project
+
+
+def test_evaluate_class_reports_lesion_metrics_per_image_and_mean(project):
+    img0, img1, _ = project.stems
+    report = pipeline.evaluate_class(project, "lesion")
+    assert set(report.per_image) == {img0, img1}
+    m0, m1 = report.per_image[img0], report.per_image[img1]
+    assert tuple(m0) == METRIC_KEYS
+    expected = lesion_metrics(project.load_prediction("lesion", img0) >= 0.5, project.load_label("lesion", img0))
+    assert {k: m0[k] for k in expected} == pytest.approx(expected, nan_ok=True)
+    assert (m0["lesions"], m0["found"], m0["recall"], m0["false_lesions"]) == (1, 1, 1.0, 1)
+    assert (m1["dice"], m1["iou"], m1["false_lesions"]) == (0.0, 0.0, 1)  # empty frame, something predicted
+    assert math.isnan(m1["recall"]) and math.isnan(m1["hd95"])
+    mean = report.mean
+    assert mean["dice"] == pytest.approx(m0["dice"] / 2)
+    assert mean["recall"] == 1.0 and mean["hd95"] == m0["hd95"]  # img1 has none: skipped, not counted as 0
+    assert mean["false_lesions"] == 1.0
+    assert set(report.pooled) == {"auc", "dice", "iou", "sensitivity", "specificity"}  # pixels only
+
+
+def test_cli_evaluate_prints_lesion_columns_mean_and_valid_json(project, capsys):
+    assert cli.main(["evaluate", str(project.root), "--class", "lesion"]) == 0
+    out = capsys.readouterr().out
+    header, *rows = out.splitlines()
+    assert header.split() == ["image", *METRIC_KEYS]
+    assert [r.split()[0] for r in rows[:4]] == [*project.stems[:2], "MEAN", "POOLED"]
+    assert "mean over images" in out
+    assert cli.main(["evaluate", str(project.root), "--class", "lesion", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["images"][project.stems[1]]["recall"] is None  # NaN → null
+    assert data["mean"]["recall"] == 1.0 and data["mean"]["false_lesions"] == 1.0
