@@ -33,7 +33,6 @@ class ImageSession(QObject):
         self.threshold = threshold
         self.project: Any = None
         self.stem: str | None = None
-        self._on_disk: set[str] = set()  # classes with a label file when the image was loaded
         self._probs: dict[str, np.ndarray] = {}  # class → probability map of this image
         self.canvas.stroke_finished.connect(self._on_stroke_finished)
 
@@ -60,7 +59,7 @@ class ImageSession(QObject):
         for name, prob in view.predictions.items():
             self._set_prediction(name, prob)
         self.canvas.set_roi(view.roi)
-        self.stem, self._on_disk = stem, {c for c, m in view.labels.items() if m is not None}
+        self.stem = stem
         if view.warnings:
             self.problem.emit("\n".join(view.warnings), True)
         else:
@@ -107,10 +106,9 @@ class ImageSession(QObject):
     @Slot(str)
     def _on_stroke_finished(self, cls: str) -> None:
         """Queue the class's mask for saving (strokes, fills, undo/redo); a class that had no label file and is
-        empty again is not a 'background' label, so its file is removed instead."""
+        empty again (even after switching images and back) is not a 'background' label: its file is removed."""
         if self.stem is None:
             return
-        mask = self.canvas.label(cls)
-        unlabelled = cls not in self._on_disk and not mask.any()
-        self.saver.save(cls, self.stem, None if unlabelled else mask)
-        self.label_presence.emit(cls, self.stem, not unlabelled)
+        labelled = self.canvas.is_labelled(cls)
+        self.saver.save(cls, self.stem, self.canvas.label(cls) if labelled else None)
+        self.label_presence.emit(cls, self.stem, labelled)

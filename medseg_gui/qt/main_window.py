@@ -105,6 +105,8 @@ class MainWindow(QMainWindow):
         s.unreadable.connect(self.image_list.set_error)
         s.label_presence.connect(self._on_label_presence)
         c.cursor_info.connect(self.statusBar().showMessage)
+        c.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        c.set_confirm(lambda question: dialogs.ask_yes_no(self, "Fill", question))
         self.tools.class_changed.connect(self.set_current_class)
         self.tools.accept_prediction_requested.connect(self.accept_prediction)
         self.layers.threshold_changed.connect(self.set_threshold)

@@ -9,6 +9,7 @@ Holding H hides every overlay. Undo history is kept per image key under one byte
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Signal
@@ -35,6 +36,7 @@ class Canvas(CanvasInput, QWidget):
 
     stroke_finished = Signal(str)
     cursor_info = Signal(str)
+    notice = Signal(str)  # a tool refused or undid something and says why (status bar)
     history_changed = Signal()
     tool_changed = Signal(str)
     brush_size_changed = Signal(int)
@@ -57,6 +59,7 @@ class Canvas(CanvasInput, QWidget):
             "brush": BrushTool(self, "brush", 1), "eraser": BrushTool(self, "eraser", 0),
             "polygon": PolygonTool(self), "fill": FillTool(self), "wand": WandTool(self), "pan": PanTool(self)}
         self._tool = "brush"
+        self._confirm: Callable[[str], bool] | None = None
         self._image_layer: L.ImagePyramid | None = None
         self._mask_layers: dict[str, L.ArrayImage] = {}
         self._contours: dict[str, L.ContourLayer] = {}
@@ -108,6 +111,11 @@ class Canvas(CanvasInput, QWidget):
     def has_edits(self, name: str) -> bool:
         """True once the class label was changed on this image since ``set_labels``."""
         return name in self.doc.edited
+
+    def is_labelled(self, name: str) -> bool:
+        """Whether the class has a label on this image (one that should be on disk), even an empty one the user
+        erased; False for a class that was unlabelled and is empty again (e.g. after undo)."""
+        return name in self.doc.labelled
 
     def set_prediction(self, name: str, prob: np.ndarray | None, threshold: float = 0.5) -> None:
         """Probability map (float32 HxW in [0, 1]) of ``name``; ``None`` removes it."""
@@ -178,6 +186,17 @@ class Canvas(CanvasInput, QWidget):
 
     def wand_tolerance(self) -> int:
         return self._tolerance
+
+    def set_confirm(self, ask: Callable[[str], bool] | None) -> None:
+        """``ask(question) -> yes`` asks the user before a sweeping edit (a fill over most of the image); without
+        it such edits are refused (with a ``notice``)."""
+        self._confirm = ask
+
+    def confirm(self, question: str) -> bool:
+        return self._confirm is not None and bool(self._confirm(question))
+
+    def notify(self, text: str) -> None:
+        self.notice.emit(text)
 
     # -- view ----------------------------------------------------------------------------------------------------
     def _image_size(self) -> tuple[int, int]:
@@ -346,10 +365,6 @@ class Canvas(CanvasInput, QWidget):
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
         if not self._key_press(event):
             super().keyPressEvent(event)
-
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
-        if not self._key_release(event):
-            super().keyReleaseEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
         self._mouse_press(event)

@@ -3,6 +3,10 @@
 Labels are owned copies (HxW uint8 {0, 1}); the image, probabilities and ROI are referenced, not copied. Every
 edit goes through here so that the label area, the FP/FN codes (recomputed only inside the edit's bbox) and the
 undo history stay consistent.
+
+``labelled`` is the one answer to "does this class have a label on this image": a class that had no label when the
+image's undo history began and is empty again (erased, or undone after switching images and back) is *not*
+labelled, so nobody saves it as an all-background training label.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class LabelDocument:
         self._fpfn: dict[str, np.ndarray] = {}
         self._stroke: StrokeRecorder | None = None
         self._stroke_cls = ""
+        self._unlabelled_at_start: dict[str, set[str]] = {}  # image key -> classes without a label before its history
 
     # -- content -------------------------------------------------------------------------------------------------
     @property
@@ -72,6 +77,11 @@ class LabelDocument:
                        for name, m in labels.items()}
         self.labelled = {name for name, m in labels.items() if m is not None}
         self.edited, self._areas, self._fpfn, self._stroke = set(), {}, {}, None
+        if self.history.can_undo(self.key) or self.history.can_redo(self.key):
+            start = self._unlabelled_at_start.get(self.key, set())
+        else:  # no history to go back through: what is on disk now is the start
+            start = set()
+        self._unlabelled_at_start[self.key] = start | (set(labels) - self.labelled)
 
     def set_prediction(self, name: str, prob: np.ndarray | None, threshold: float = 0.5) -> None:
         self._fpfn.pop(name, None)
@@ -110,9 +120,12 @@ class LabelDocument:
     # -- edits ---------------------------------------------------------------------------------------------------
     def _edited(self, name: str, bbox: BBox, area_delta: int) -> None:
         self.edited.add(name)
-        self.labelled.add(name)
         if name in self._areas:  # a cold cache is counted afresh, after the edit
             self._areas[name] += area_delta
+        if self.area(name) == 0 and name in self._unlabelled_at_start.get(self.key, ()):
+            self.labelled.discard(name)
+        else:
+            self.labelled.add(name)
         codes = self._fpfn.get(name)
         if codes is not None:
             s = bbox_slices(bbox)

@@ -1,9 +1,9 @@
 """Mouse, wheel and keyboard handling of the canvas (mixed into ``Canvas``).
 
-Keys while the canvas has focus: B brush, E eraser, P polygon, F fill, W wand, [ / ] brush size, H held hides all
-overlays, Space held + drag pans, Ctrl+Z undo, Ctrl+Shift+Z (or Ctrl+Y) redo; Enter/Escape/Backspace finish,
-cancel or shorten a polygon. Everything else (1–9, PgUp/PgDn, ...) is left to the parent window. The middle button
-always pans; the wheel zooms around the cursor.
+Keys while the canvas has focus: B brush, E eraser, P polygon, F fill, W wand, [ / ] brush size, Ctrl+Z undo,
+Ctrl+Shift+Z (or Ctrl+Y) redo; Enter/Escape/Backspace finish, cancel or shorten a polygon. Everything else (1–9,
+PgUp/PgDn, ...) is left to the parent window. The hold keys (H held hides all overlays, Space held + drag pans) work
+wherever the focus is in the window (``hold_keys``). The middle button always pans; the wheel zooms at the cursor.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent, QWheelEvent
 
+from medseg_gui.qt.canvas.hold_keys import HoldKeys
 from medseg_gui.qt.canvas.view import WHEEL_STEP
 
 _TOOL_KEYS = {Qt.Key.Key_B: "brush", Qt.Key.Key_E: "eraser", Qt.Key.Key_P: "polygon", Qt.Key.Key_F: "fill",
@@ -40,6 +41,7 @@ class CanvasInput:
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self._update_cursor_shape()
+        self._hold_keys = HoldKeys(self, {Qt.Key.Key_Space: self._set_space, Qt.Key.Key_H: self._set_hide_overlays})
 
     # -- keyboard ------------------------------------------------------------------------------------------------
     def _key_action(self, event: QKeyEvent) -> Callable[[], None] | None:
@@ -50,10 +52,6 @@ class CanvasInput:
         if plain and key in (Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight):
             direction = 1 if key == Qt.Key.Key_BracketRight else -1
             return lambda: self.set_brush_size(brush_step(self._brush, direction))
-        if plain and key == Qt.Key.Key_H:
-            return lambda: self._set_hide_overlays(True)
-        if plain and key == Qt.Key.Key_Space:
-            return lambda: self._set_space(True)
         if key == Qt.Key.Key_Z and mods & _CTRL:
             return self.redo if mods & _SHIFT else self.undo
         if key == Qt.Key.Key_Y and mods & _CTRL:
@@ -77,30 +75,16 @@ class CanvasInput:
         event.accept()
         return True
 
-    def _key_release(self, event: QKeyEvent) -> bool:
-        if event.isAutoRepeat() or event.key() not in (Qt.Key.Key_H, Qt.Key.Key_Space):
-            return False
-        if event.key() == Qt.Key.Key_H:
-            self._set_hide_overlays(False)
-        else:
-            self._set_space(False)
-        event.accept()
-        return True
-
     def _set_hide_overlays(self, hide: bool) -> None:
         if hide != self._hide_overlays:
             self._hide_overlays = hide
             self.update()
 
     def _set_space(self, held: bool) -> None:
-        self._space = held
-        self._update_cursor_shape()
-        self._update_preview()
-
-    def focusOutEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        self._set_hide_overlays(False)
-        self._set_space(False)
-        super().focusOutEvent(event)
+        if held != self._space:
+            self._space = held
+            self._update_cursor_shape()
+            self._update_preview()
 
     # -- mouse ---------------------------------------------------------------------------------------------------
     def _pans(self, event: QMouseEvent) -> bool:

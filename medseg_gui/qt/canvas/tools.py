@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
+import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 
@@ -35,6 +36,8 @@ class ToolContext(Protocol):
     def edit_finished(self, name: str) -> None: ...
     def accept_in(self, region: Region | None) -> None: ...
     def update(self, rect: QRect | None = None) -> None: ...
+    def confirm(self, question: str) -> bool: ...
+    def notify(self, text: str) -> None: ...
 
 
 class Tool:
@@ -226,19 +229,46 @@ class PolygonTool(Tool):
 
 
 class FillTool(Tool):
-    """Flood-fills the closed region of the current label under the click (4-connected); Shift empties it."""
+    """Flood-fills the closed region of the current label under the click (4-connected); Shift empties it.
+
+    The fill stops at the edge of the region of interest (a click outside it does nothing), and a fill covering more
+    than ``LARGE_FILL`` of the image (of the ROI when there is one), usually a click beside a gap in an outline,
+    happens only if the user confirms it."""
 
     name = "fill"
+    LARGE_FILL = 0.5
 
     def press(self, pos, wpos, mods) -> None:
-        name = self._target()
+        name, roi = self._target(), self.ctx.doc.roi
         if name is None:
             return
         label = self.ctx.doc.labels[name]
         value = 0 if mods & Qt.KeyboardModifier.ShiftModifier else 1
         col, row = int(math.floor(pos[0])), int(math.floor(pos[1]))
-        if 0 <= row < label.shape[0] and 0 <= col < label.shape[1] and label[row, col] != value:
-            self._commit(name, masks.flood_region(label, pos), value)
+        if not (0 <= row < label.shape[0] and 0 <= col < label.shape[1]) or label[row, col] == value:
+            return
+        if roi is not None and not roi[row, col]:
+            self.ctx.notify("Fill works inside the region of interest; that point is outside it.")
+            return
+        walled = label if roi is None else np.where(roi, label, np.uint8(2))  # 2: a wall at the ROI's edge
+        region = masks.flood_region(walled, pos)
+        if roi is None:
+            total, where = label.size, "the image"
+        else:
+            total, where = int(np.count_nonzero(roi)), "the region of interest"
+        if region is not None and not self._confirmed(region.area, total, where, value):
+            return
+        self._commit(name, region, value)
+
+    def _confirmed(self, area: int, total: int, where: str, value: int) -> bool:
+        if area <= self.LARGE_FILL * total:
+            return True
+        share = f"{100 * area / max(total, 1):.0f} % of {where} ({area:,} pixels)"
+        hint = " (the outline around the click probably has a gap)" if value else ""
+        if self.ctx.confirm(f"This fill would {'erase' if not value else 'cover'} {share}{hint}.\n\nFill anyway?"):
+            return True
+        self.ctx.notify(f"Fill not done: it would have changed {share}.")
+        return False
 
 
 class WandTool(Tool):
