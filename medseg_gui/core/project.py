@@ -57,6 +57,7 @@ class Project:
         self._layout = layout  # "managed": images live in images/; "folder": images live in the root itself
         self._lock = threading.RLock()
         self._sizes: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {}
+        self._read_only: str | None = None  # why nothing may be written (another window edits it, read-only media)
 
     @classmethod
     def create(cls, root: str | os.PathLike[str], classes: tuple[ClassSpec, ...] = DEFAULT_CLASSES) -> Project:
@@ -85,10 +86,11 @@ class Project:
         return project
 
     @classmethod
-    def open_or_create_for_folder(cls, folder: str | os.PathLike[str]) -> Project:
+    def open_or_create_for_folder(cls, folder: str | os.PathLike[str], read_only: str | None = None) -> Project:
         """Open `folder`/project.json (picking up images added since), or create one listing the folder's images.
 
         Images stay in place; every non-hidden file with an image suffix is listed, sorted, non-recursively.
+        With `read_only` (the reason) nothing is written: a plain folder is listed in memory only.
         """
         folder_path = Path(folder)
         if not folder_path.is_dir():
@@ -97,8 +99,9 @@ class Project:
             project = cls.open(folder_path)
         else:
             project = cls(folder_path, DEFAULT_CLASSES, (), "folder")
+        project.set_read_only(read_only)
         added = project.refresh_images()
-        if not added and not (folder_path / PROJECT_FILE).exists():
+        if not added and not (folder_path / PROJECT_FILE).exists() and read_only is None:
             project.save()
         return project
 
@@ -119,7 +122,20 @@ class Project:
         with self._lock:
             self._write(self._root / PROJECT_FILE, lambda p: atomic_write_json(p, self.to_json()))
 
+    @property
+    def read_only(self) -> str | None:
+        """Why this project must not be written (every write then raises ProjectError), or None."""
+        return self._read_only
+
+    def set_read_only(self, reason: str | None) -> None:
+        self._read_only = reason
+
+    def _check_writable(self, path: Path) -> None:
+        if self._read_only is not None:
+            raise ProjectError(f"{path.name} was not saved: this project is open read-only ({self._read_only}).")
+
     def _write(self, path: Path, writer: Any) -> None:
+        self._check_writable(path)
         try:
             writer(path)
         except OSError as exc:
@@ -213,7 +229,8 @@ class Project:
             new = [e.stem for e in self._images[before:]]
             if new:
                 log.info("found %d new image(s) in %s", len(new), folder)
-                self.save()
+                if self._read_only is None:
+                    self.save()
         return new
 
     def add_class(self, name: str, color: tuple[int, int, int]) -> ClassSpec:
@@ -303,7 +320,25 @@ class Project:
 
     def delete_label(self, cls: str, stem: str) -> None:
         """Mark the image as not labelled for `cls` (no error if it was not)."""
-        self.label_path(cls, stem).unlink(missing_ok=True)
+        path = self.label_path(cls, stem)
+        self._write(path, lambda p: p.unlink(missing_ok=True))
+
+    def move_label_aside(self, cls: str, stem: str) -> Path:
+        """Move a label file that cannot be read to labels/<cls>/.unreadable/ (never deleted); returns its new path."""
+        src = self.label_path(cls, stem)
+        dest = src.parent / ".unreadable" / src.name
+        n = 2
+        while dest.exists():
+            dest = dest.with_name(f"{src.stem}_{n}{src.suffix}")
+            n += 1
+
+        def move(target: Path) -> None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(src, target)
+
+        self._write(dest, move)
+        log.warning("moved the unreadable label %s to %s", src, dest)
+        return dest
 
     def has_label(self, cls: str, stem: str) -> bool:
         return self.label_path(cls, stem).is_file()
