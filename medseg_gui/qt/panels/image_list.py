@@ -1,5 +1,6 @@
-"""Left panel: the project's images with "Labelled (<class>)", AUC and Dice of the current class; sortable by a click
-on a column header (AUC and Dice numerically, images without a value last in either direction).
+"""Left panel: the project's images with "Labelled (<class>)", AUC, Dice, IoU and lesion recall of the current class;
+sortable by a click on a column header (metrics numerically, images without a value last in either direction).
+For a lesion class (its name contains "lesion") Dice leads the metric columns; otherwise AUC does.
 
 Rows are always found by stem, never by position, so sorting never breaks `select`, `auc_text` or `set_error`, and
 the selected image stays selected. Unreadable images stay in the list in red, marked "⚠ unreadable" with the full
@@ -18,12 +19,14 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 ERROR_COLOR = QColor(220, 60, 60)
-NAME_COL, LABELLED_COL, AUC_COL, DICE_COL = range(4)
+NAME_COL, LABELLED_COL, AUC_COL, DICE_COL, IOU_COL, RECALL_COL = range(6)
 STEM_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 UNREADABLE = "⚠ unreadable"
 REVIEWED_MARK = "☑"
-METRIC_COLS = {AUC_COL: "auc", DICE_COL: "dice"}
+METRIC_COLS = {AUC_COL: "auc", DICE_COL: "dice", IOU_COL: "iou", RECALL_COL: "recall"}
+LESION_ORDER = (DICE_COL, IOU_COL, RECALL_COL, AUC_COL)
+"""Visual order of the metric columns for a lesion class (otherwise the logical order, AUC first)."""
 
 
 class SortItem(QTableWidgetItem):
@@ -46,7 +49,7 @@ class ImageListPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.table = QTableWidget(0, 4, self)
+        self.table = QTableWidget(0, 2 + len(METRIC_COLS), self)
         self.table.setObjectName("imageTable")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -57,7 +60,7 @@ class ImageListPanel(QWidget):
         header.setSortIndicatorClearable(True)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # project order until a header is clicked
         header.setSectionResizeMode(NAME_COL, QHeaderView.ResizeMode.Stretch)
-        for col in (LABELLED_COL, AUC_COL, DICE_COL):
+        for col in (LABELLED_COL, *METRIC_COLS):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setSortingEnabled(True)
         layout = QVBoxLayout(self)
@@ -88,7 +91,7 @@ class ImageListPanel(QWidget):
                 name.setData(SORT_ROLE, stem.lower())
                 self.table.setItem(row, NAME_COL, name)
                 self._items[stem] = name
-                for col in (LABELLED_COL, AUC_COL, DICE_COL):
+                for col in (LABELLED_COL, *METRIC_COLS):
                     self.table.setItem(row, col, _cell())
                 if stem in self._errors:
                     self._mark_error(stem)
@@ -96,7 +99,7 @@ class ImageListPanel(QWidget):
         self._set_headers()
 
     def set_current_class(self, cls: str) -> None:
-        """Show the Labelled/AUC/Dice columns of `cls` (call `set_labelled` next)."""
+        """Show the Labelled and metric columns of `cls` (call `set_labelled` next)."""
         self._cls = cls
         self._set_headers()
         with self._unsorted():
@@ -151,8 +154,10 @@ class ImageListPanel(QWidget):
         return format_auc(self._metrics.get(cls, {}).get(stem, {}).get("dice"))
 
     def headers(self) -> list[str]:
-        """The column titles as read ("Labelled (vessel)"; shown on two lines)."""
-        return [self.table.horizontalHeaderItem(c).text().replace("\n", " ") for c in range(self.table.columnCount())]
+        """The column titles as read, left to right ("Labelled (vessel)"; shown on two lines)."""
+        header = self.table.horizontalHeader()
+        return [self.table.horizontalHeaderItem(header.logicalIndex(v)).text().replace("\n", " ")
+                for v in range(self.table.columnCount())]
 
     def has_metrics(self, cls: str) -> bool:
         return bool(self._metrics.get(cls))
@@ -188,11 +193,18 @@ class ImageListPanel(QWidget):
         labelled = f"Labelled\n({self._cls})" if self._cls else "Labelled"  # two lines: room for the names
         tips = ["Image name", f"✓: you drew a {self._cls or 'class'} label on this image",
                 f"ROC AUC of the {self._cls} prediction against your label (click to sort; worst first)",
-                f"Dice overlap of the thresholded {self._cls} prediction with your label"]
-        for col, (text, tip) in enumerate(zip(("Name", labelled, "AUC", "Dice"), tips)):
+                f"Dice overlap of the thresholded {self._cls} prediction with your label",
+                f"IoU (Jaccard) of the thresholded {self._cls} prediction with your label",
+                "Lesion recall: share of your labelled regions that a predicted region overlaps with IoU ≥ 0.5 "
+                "(– when the label has none)"]
+        for col, (text, tip) in enumerate(zip(("Name", labelled, "AUC", "Dice", "IoU", "Lesion\nrecall"), tips)):
             item = QTableWidgetItem(text)
             item.setToolTip(tip)
             self.table.setHorizontalHeaderItem(col, item)
+        order = LESION_ORDER if "lesion" in self._cls.lower() else tuple(METRIC_COLS)
+        header = self.table.horizontalHeader()
+        for visual, col in enumerate(order, start=AUC_COL):
+            header.moveSection(header.visualIndex(col), visual)
 
     def _fill_metrics(self) -> None:
         metrics = self._metrics.get(self._cls, {})

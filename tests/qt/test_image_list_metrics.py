@@ -1,0 +1,66 @@
+"""The image list's Dice, IoU and lesion-recall columns beside AUC: values from saved metrics, Dice leading for a
+lesion class, numeric sorting by a header click."""
+
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from medseg_gui.core.lesions import per_image_metrics
+from medseg_gui.qt.panels.image_list import DICE_COL, RECALL_COL, ImageListPanel
+from tests.workers.helpers import H, W, disc, make_project, open_window
+
+
+def cell_texts(panel: ImageListPanel, stem: str) -> dict[str, str]:
+    """{header as read: cell text} of `stem`'s row."""
+    table, header = panel.table, panel.table.horizontalHeader()
+    row = panel.stems().index(stem)
+    return {title: table.item(row, header.logicalIndex(v)).text() for v, title in enumerate(panel.headers())}
+
+
+def click_header(qtbot, table, col):
+    header = table.horizontalHeader()
+    x = header.sectionViewportPosition(col) + header.sectionSize(col) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+
+
+def test_metric_columns_order_values_and_sorting(qtbot):
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_images(["a", "b", "c"], ["lesion", "vessel"])
+    panel.set_current_class("lesion")
+    assert panel.headers() == ["Name", "Labelled (lesion)", "Dice", "IoU", "Lesion recall", "AUC"]
+    panel.set_metrics("lesion", {"a": {"auc": 0.9, "dice": 0.6, "iou": 0.42857, "recall": 0.5},
+                                 "b": {"auc": 0.8, "dice": 0.2, "iou": 0.1111, "recall": math.nan},
+                                 "c": {"auc": 0.7, "dice": 0.9, "iou": 0.8181, "recall": 1.0}})
+    assert cell_texts(panel, "a") == {"Name": "a", "Labelled (lesion)": "", "Dice": "0.600", "IoU": "0.429",
+                                      "Lesion recall": "0.500", "AUC": "0.900"}
+    assert cell_texts(panel, "b")["Lesion recall"] == "–"  # no lesion in the label: undefined, not 0
+    click_header(qtbot, panel.table, DICE_COL)
+    assert panel.stems() == ["b", "a", "c"]
+    click_header(qtbot, panel.table, RECALL_COL)
+    assert panel.stems() == ["a", "c", "b"]  # undefined last
+    panel.set_current_class("vessel")  # AUC leads for vessels; the same columns, this class's values (none yet)
+    assert panel.headers() == ["Name", "Labelled (vessel)", "AUC", "Dice", "IoU", "Lesion recall"]
+    assert set(cell_texts(panel, "a").values()) == {"a", ""}
+
+
+def test_window_shows_saved_lesion_metrics(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=3, labelled=2)
+    saved = {}
+    for i, stem in enumerate(project.stems[:2]):
+        prob = (disc(cx=22 + 10 * i) | disc(cx=58, cy=6, r=3 * i)).astype(np.float32) * 0.8
+        project.save_prediction("lesion", stem, prob)
+        saved[stem] = per_image_metrics(prob, project.load_label("lesion", stem))
+    project.save_metrics("lesion", saved)
+    window = open_window(qtbot, project)
+    panel = window.image_list
+    for stem, m in saved.items():
+        texts = cell_texts(panel, stem)
+        for title, key in (("Dice", "dice"), ("IoU", "iou"), ("Lesion recall", "recall"), ("AUC", "auc")):
+            assert float(texts[title]) == pytest.approx(m[key], abs=5e-4)
+    assert saved[project.stems[0]]["recall"] == 1.0 and 0 < saved[project.stems[1]]["iou"] < 1
+    assert cell_texts(panel, project.stems[2])["Dice"] == ""  # unlabelled: no metrics
+    assert (H, W) == project.load_label("lesion", project.stems[0]).shape
