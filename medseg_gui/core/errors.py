@@ -9,6 +9,15 @@ class ImageReadError(MedsegError):
     """An image (or mask) file is missing, empty, corrupt or in an unsupported format."""
 
 
+class LabelReadError(ImageReadError):
+    """A label, region-of-interest or other mask file is missing, empty, corrupt or unsupported."""
+
+
+class MaskFormatError(LabelReadError):
+    """A mask file decodes but its pixel values cannot be read as one class without guessing (a label map with
+    several classes, a partial 0/128/255 label where a complete one is needed, two colours of equal brightness)."""
+
+
 class ProjectError(MedsegError):
     """A project folder or project.json is missing, unreadable or inconsistent."""
 

@@ -1,20 +1,26 @@
 """Read any common 2-D image into canonical arrays (uint8 HxWx3 RGB, bool HxW masks) and write PNGs atomically.
 
 OpenCV decodes from bytes (so non-ASCII paths work); imageio is the fallback for what OpenCV cannot read.
-EXIF orientation is ignored on purpose so that image, label and prediction pixels always line up.
+EXIF orientation is applied (JPEG here, TIFF by OpenCV itself), so a camera photo, its size probe and a label drawn
+on it are upright the way photo viewers show them; labels are stored in that upright orientation.
+How mask pixel values are read (two-valued, soft, partial 0/128/255, label maps) is `core/label_encoding.py`.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
+import stat
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_bytes
-from medseg_gui.core.errors import ImageReadError
+from medseg_gui.core.errors import ImageReadError, LabelReadError, MaskFormatError
+from medseg_gui.core.label_encoding import LabelPixels, decode_pixels
+from medseg_gui.core.names import shown_name
 
 log = logging.getLogger(__name__)
 
@@ -24,31 +30,49 @@ IMAGE_SUFFIXES: frozenset[str] = frozenset(
 
 PathLike = str | os.PathLike[str]
 
+_BIT_DEPTHS = (8, 10, 12, 14, 16)
 
-def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, or ImageReadError saying (for a clinician) why there are none."""
+
+class _Kind:
+    """What a file is for, in messages and in the error type: "Image file" (ImageReadError) or a mask's name."""
+
+    def __init__(self, path: Path, title: str = "Image file", error: type[ImageReadError] = ImageReadError):
+        self.path, self.title, self.error = path, title, error
+
+    @property
+    def name(self) -> str:
+        return f"{self.title} '{shown_name(self.path.name)}'"
+
+    def fail(self, what: str) -> ImageReadError:
+        return self.error(f"{self.name} {what}")
+
+
+def _read_bytes(kind: _Kind) -> bytes:
+    """The file's bytes, or the kind's error saying (for a clinician) why there are none; only regular files."""
+    path = kind.path
     try:
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise kind.fail("is a folder, not a file.")
+        if not stat.S_ISREG(st.st_mode):
+            raise kind.fail("is not a regular file (a pipe or device); it was not read.")
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ImageReadError(f"Image file '{path.name}' was not found (looked in {path.parent}).") from None
-    except IsADirectoryError:
-        raise ImageReadError(f"'{path.name}' is a folder, not an image file.") from None
+        raise kind.fail(f"was not found (looked in {shown_name(path.parent)}).") from None
     except PermissionError:
-        raise ImageReadError(f"Image file '{path.name}' could not be opened: permission denied.") from None
+        raise kind.fail("could not be opened: permission denied.") from None
     except OSError as exc:
-        raise ImageReadError(f"Image file '{path.name}' could not be read: {exc.strerror or exc}.") from None
+        raise kind.fail(f"could not be read: {exc.strerror or exc}.") from None
     if not data:
-        raise ImageReadError(f"Image file '{path.name}' is empty (0 bytes).")
+        raise kind.fail("is empty (0 bytes).")
     return data
 
 
-def _not_2d(path: Path, what: str) -> ImageReadError:
-    return ImageReadError(
-        f"Image file '{path.name}' {what}; only single 2-D images are supported (no stacks, volumes or animations)."
-    )
+def _not_2d(kind: _Kind, what: str) -> ImageReadError:
+    return kind.fail(f"{what}; only single 2-D images are supported (no stacks, volumes or animations).")
 
 
-def _decode_cv2(path: Path, data: bytes) -> np.ndarray | None:
+def _decode_cv2(kind: _Kind, data: bytes) -> np.ndarray | None:
     """Decode with OpenCV; RGB(A) channel order; None when OpenCV cannot decode it."""
     buf = np.frombuffer(data, dtype=np.uint8)
     try:
@@ -64,7 +88,7 @@ def _decode_cv2(path: Path, data: bytes) -> np.ndarray | None:
             return None
         pages = [single]
     if len(pages) > 1:
-        raise _not_2d(path, f"has {len(pages)} pages/frames")
+        raise _not_2d(kind, f"has {len(pages)} pages/frames")
     arr = pages[0]
     if arr.ndim == 3 and arr.shape[2] == 3:
         arr = cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)
@@ -73,7 +97,7 @@ def _decode_cv2(path: Path, data: bytes) -> np.ndarray | None:
     return arr
 
 
-def _decode_imageio(path: Path, data: bytes) -> np.ndarray | None:
+def _decode_imageio(kind: _Kind, data: bytes) -> np.ndarray | None:
     """Decode with imageio (GIF and anything OpenCV lacks); RGB(A) order; None when it cannot decode it either."""
     import imageio.v3 as iio  # lazy: only needed for the rare formats OpenCV cannot read
 
@@ -81,43 +105,82 @@ def _decode_imageio(path: Path, data: bytes) -> np.ndarray | None:
         props = iio.improps(data, index=None)
         arr = np.asarray(iio.imread(data, index=None))
     except Exception as exc:  # noqa: BLE001 - third-party decoders raise anything; we report "not readable"
-        log.debug("imageio could not decode %s: %s", path, exc)
+        log.debug("imageio could not decode %s: %s", shown_name(kind.path), exc)
         return None
     if props.is_batch:
         if arr.shape[0] != 1:
-            raise _not_2d(path, f"has {arr.shape[0]} pages/frames")
+            raise _not_2d(kind, f"has {arr.shape[0]} pages/frames")
         arr = arr[0]
     return arr
 
 
-def _decode(path: PathLike) -> np.ndarray:
-    """Raw decoded pixels: HxW or HxWxC (C in 1, 3, 4, RGB(A) order), native dtype; ImageReadError otherwise."""
-    p = Path(path)
-    data = _read_bytes(p)
-    arr = _decode_cv2(p, data)
+def exif_orientation(data: bytes) -> int:
+    """The EXIF orientation (1-8) of JPEG bytes; 1 (upright) when absent, unreadable or not a JPEG.
+
+    Only JPEG needs it: OpenCV's IMREAD_UNCHANGED ignores it there but applies a TIFF's orientation tag itself.
+    """
+    if not data.startswith(b"\xff\xd8"):
+        return 1
+    from PIL import Image  # lazy; Pillow comes with imageio
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            value = img.getexif().get(0x0112, 1)
+    except Exception as exc:  # noqa: BLE001 - a damaged EXIF block must not make the photo unreadable
+        log.debug("ignoring unreadable EXIF data: %s", exc)
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def apply_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
+    """`arr` (HxW or HxWxC, stored pixel order) turned upright for EXIF `orientation` 1-8, as photo viewers show it."""
+    if orientation in (5, 6, 7, 8):
+        arr = np.swapaxes(arr, 0, 1)  # 5: transpose; 6/7/8 add a flip to it
+    if orientation in (2, 3, 6, 7):
+        arr = arr[:, ::-1]
+    if orientation in (3, 4, 7, 8):
+        arr = arr[::-1]
+    return np.ascontiguousarray(arr)
+
+
+def _decode(kind: _Kind) -> np.ndarray:
+    """Upright decoded pixels: HxW or HxWxC (C in 3, 4, RGB(A) order), native dtype; the kind's error otherwise."""
+    data = _read_bytes(kind)
+    arr = _decode_cv2(kind, data)
     if arr is None:
-        arr = _decode_imageio(p, data)
+        arr = _decode_imageio(kind, data)
     if arr is None:
-        raise ImageReadError(f"Image file '{p.name}' is not a readable image (corrupt or unsupported format).")
+        raise kind.fail("is not a readable image (corrupt or unsupported format).")
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
     if arr.ndim == 3 and arr.shape[2] == 2:  # gray + alpha
         arr = arr[:, :, 0]
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
-        raise _not_2d(p, f"has shape {tuple(arr.shape)}")
+        raise _not_2d(kind, f"has shape {tuple(arr.shape)}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ImageReadError(f"Image file '{p.name}' contains no pixels.")
-    return arr
+        raise kind.fail("contains no pixels.")
+    return apply_orientation(arr, exif_orientation(data))
+
+
+def bit_depth(arr: np.ndarray) -> int:
+    """The bits a 16-bit image really uses: the smallest of 8, 10, 12, 14, 16 that holds its largest value.
+
+    Cameras and scanners store 10-, 12- or 14-bit data in 16-bit files; scaling those by 65535 shows them nearly
+    black. Decided per file from its pixels (TIFF's BitsPerSample says 16 either way).
+    """
+    top = int(arr.max()) if arr.size else 0
+    return next(bits for bits in _BIT_DEPTHS if top < 1 << bits)
 
 
 def _to_uint8(arr: np.ndarray) -> np.ndarray:
-    """Scale any numeric array to uint8: 16-bit by /257 (full range), floats in [0, 1] by 255, others min–max."""
+    """Scale any numeric array to uint8: 16-bit by its bit depth, floats in [0, 1] by 255, others min–max."""
     if arr.dtype == np.uint8:
         return arr
     if arr.dtype == np.bool_:
         return arr.astype(np.uint8) * 255
     if arr.dtype == np.uint16:
-        return ((arr.astype(np.uint32) + 128) // 257).astype(np.uint8)
+        top = (1 << bit_depth(arr)) - 1
+        return ((arr.astype(np.uint32) * 510 + top) // (2 * top)).astype(np.uint8)  # round(v * 255 / top)
     work = arr.astype(np.float64)
     lo, hi = float(np.nanmin(work)), float(np.nanmax(work))
     if np.issubdtype(arr.dtype, np.floating) and lo >= 0.0 and hi <= 1.0:
@@ -128,8 +191,8 @@ def _to_uint8(arr: np.ndarray) -> np.ndarray:
 
 
 def read_image(path: PathLike) -> np.ndarray:
-    """Canonical uint8 HxWx3 RGB (gray replicated, alpha dropped, 16-bit scaled); raises ImageReadError."""
-    arr = _to_uint8(_decode(path))
+    """Canonical uint8 HxWx3 RGB (upright, gray replicated, alpha dropped, 16-bit scaled); raises ImageReadError."""
+    arr = _to_uint8(_decode(_Kind(Path(path))))
     if arr.ndim == 2:
         arr = np.repeat(arr[:, :, None], 3, axis=2)
     elif arr.shape[2] == 4:
@@ -137,39 +200,39 @@ def read_image(path: PathLike) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def _threshold(arr: np.ndarray) -> np.ndarray:
-    """0/1 data → nonzero; else ≥ half range (≥128 for 8-bit, ≥32768 for 16-bit, ≥0.5 for floats in [0, 1])."""
-    if arr.dtype == np.bool_:
-        return arr.copy()
-    hi = float(arr.max()) if arr.size else 0.0
-    if hi <= 1.0 and not np.issubdtype(arr.dtype, np.floating):
-        return arr > 0
-    if np.issubdtype(arr.dtype, np.floating):
-        return arr >= (0.5 if hi <= 1.0 else 128.0)
-    if arr.dtype == np.uint16:
-        return arr >= 32768
-    return arr >= 128
+def _mask_kind(path: PathLike, what: str) -> _Kind:
+    return _Kind(Path(path), f"{what[:1].upper()}{what[1:]} file", LabelReadError)
 
 
-def read_mask(path: PathLike) -> np.ndarray:
-    """bool HxW: 0/1, 0/255, 1-bit and soft masks (≥128) alike; RGB → any channel; a pure-alpha mask uses alpha."""
-    arr = _decode(path)
-    alpha = None
-    if arr.ndim == 3:
-        if arr.shape[2] == 4:
-            alpha = arr[:, :, 3]
-            arr = arr[:, :, :3]
-        mask = _threshold(arr).any(axis=2)
-    else:
-        mask = _threshold(arr)
-    if alpha is not None and not mask.any() and alpha.min() != alpha.max():
-        mask = _threshold(alpha)
+def read_label(path: PathLike, what: str = "label") -> LabelPixels:
+    """(mask, annotated) of a label file by the rules of `core/label_encoding.py`: `mask` bool HxW object pixels;
+    `annotated` bool HxW for a partial 0/128/255 label (128 = not annotated), None for a complete one.
+
+    `what` names the file in messages ("lesion label" → "Lesion label file 'a.png' …"). Raises LabelReadError
+    (unreadable) or MaskFormatError (a label map or colours that cannot be read as one class).
+    """
+    kind = _mask_kind(path, what)
+    return decode_pixels(_decode(kind), kind.name)
+
+
+def read_mask(path: PathLike, what: str = "label") -> np.ndarray:
+    """bool HxW of a complete mask (0/1, 0/255, 0/100, 16-bit, palette, soft …; see `read_label`).
+
+    A partial 0/128/255 label raises MaskFormatError instead of being read as complete: its unannotated pixels
+    would silently become background (or, by the half-range rule, object).
+    """
+    mask, annotated = read_label(path, what)
+    if annotated is not None:
+        raise MaskFormatError(
+            f"{_mask_kind(path, what).name} is a partial label (values 0/128/255: "
+            f"128 = not annotated); this program needs a complete label here (0 = background, 255 = the class)."
+        )
     return mask
 
 
 def probe_image(path: PathLike) -> tuple[int, int]:
-    """(H, W) of the image as read_image sees it; decodes the file (callers cache it); raises ImageReadError."""
-    arr = _decode(path)
+    """(H, W) of the image as read_image sees it (upright); decodes the file (callers cache it); ImageReadError."""
+    arr = _decode(_Kind(Path(path)))
     return int(arr.shape[0]), int(arr.shape[1])
 
 

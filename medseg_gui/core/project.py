@@ -301,7 +301,7 @@ class Project:
     def _load_mask(self, what: str, path: Path, stem: str) -> np.ndarray | None:
         if not path.exists():
             return None
-        mask = read_mask(path)
+        mask = read_mask(path, what)
         self._check_size(what, stem, mask.shape)
         return mask
 

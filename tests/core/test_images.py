@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from medseg_gui.core.errors import ImageReadError
+from medseg_gui.core.errors import ImageReadError, MaskFormatError
 from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image, read_mask, write_png
 
 H, W = 12, 10
@@ -147,11 +147,14 @@ def test_soft_and_rgb_masks(tmp_path):
     cv2.imwrite(str(tmp_path / "soft.png"), soft)
     np.testing.assert_array_equal(read_mask(tmp_path / "soft.png")[0], [0, 0, 0, 1, 1, 1])
     rgb = np.zeros((1, 4, 3), np.uint8)
-    rgb[0, 1] = (255, 0, 0)
-    rgb[0, 2] = (0, 0, 200)
-    rgb[0, 3] = (50, 50, 50)
+    rgb[0, 1:3] = (255, 0, 0)
     write_png(tmp_path / "rgb.png", rgb)
     np.testing.assert_array_equal(read_mask(tmp_path / "rgb.png")[0], [0, 1, 1, 0])
+    rgb[0, 2] = (0, 0, 200)
+    rgb[0, 3] = (50, 50, 50)
+    write_png(tmp_path / "rgb4.png", rgb)  # four colours: a label map, not one class
+    with pytest.raises(MaskFormatError, match="rgb4.png.*4 colours"):
+        read_mask(tmp_path / "rgb4.png")
 
 
 def test_alpha_only_mask(tmp_path):

@@ -1,0 +1,119 @@
+"""How the pixel values of a label or mask file are read as one class: every rule in one place.
+
+- **Two values** (0/1, 0/100, 0/127, 0/255, 16-bit 0/255 or 0/65535, 1-bit, two palette or RGB colours however dark):
+  the brighter value is the object, the darker the background. A third party's mask keeps its foreground whatever
+  number encodes it.
+- **Partial label**: 8-bit values all in {0, 128, 255} with 128 present: 255 = object, 0 = background,
+  128 = not annotated. Never read as "128 = object".
+- **Label map**: 3 to 32 distinct values that are small integers (all below 64, e.g. 0/1/2/3) or evenly spaced from
+  0 (e.g. 0/85/170/255 or 0/127/255), or 3 to 32 distinct colours: refused with MaskFormatError. Reading "nonzero = object" would
+  merge the classes into one and train the wrong thing without a word; the message asks for one class per file.
+- **Soft masks** (anything else: JPEG-compressed or anti-aliased, like PolypGen's): object where the value is at least
+  half-way between the darkest and brightest value. For a mask spanning 0..255 this is the usual >= 128 rule; a dark
+  JPEG mask (0/100 compressed) keeps its object. Floats in [0, 1] use >= 0.5. Colour soft masks use the brightest
+  channel. One value only: 0 (or black) is an empty mask, anything else a full one.
+- A colour image whose colours are all the same but whose alpha varies is an alpha mask: alpha is read as above.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from medseg_gui.core.errors import MaskFormatError
+
+MAX_MAP_VALUES = 32  # more distinct values than this is a soft (compressed, anti-aliased) mask, not a label map
+UNANNOTATED = 128  # the value of "not annotated" in a partial label
+
+
+class LabelPixels(NamedTuple):
+    """`mask`: bool HxW object pixels; `annotated`: bool HxW pixels with a known answer, None for a complete label."""
+
+    mask: np.ndarray
+    annotated: np.ndarray | None
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of an integer or float array (bincount for 8/16-bit, which is much faster)."""
+    if values.dtype in (np.uint8, np.uint16):
+        return np.flatnonzero(np.bincount(values.ravel(), minlength=1))
+    return np.unique(values)
+
+
+def _shown(values: np.ndarray) -> str:
+    items = [f"{v:g}" if isinstance(v, float) else str(v) for v in values.tolist()]
+    return ",".join(items) if len(items) <= 8 else ",".join(items[:6]) + ",…," + items[-1]
+
+
+def _looks_like_label_map(values: np.ndarray, floating: bool) -> bool:
+    if floating or not 3 <= len(values) <= MAX_MAP_VALUES:
+        return False
+    ints = values.astype(np.float64)
+    evenly_from_zero = ints[0] == 0 and np.abs(ints - np.arange(len(ints)) * ints[-1] / (len(ints) - 1)).max() <= 1
+    return bool(ints[-1] < 64 or evenly_from_zero)
+
+
+def _label_map_error(name: str, what: str) -> MaskFormatError:
+    return MaskFormatError(
+        f"{name} looks like a label map with {what}: export one class per file (0 = background, 255 = the class); "
+        f"reading every nonzero value as the class would merge the classes."
+    )
+
+
+def decode_gray(gray: np.ndarray, name: str) -> LabelPixels:
+    """Read a 2-D array of values by the rules above; `name` (e.g. "Label file 'a.png'") starts error messages."""
+    if gray.dtype == np.bool_:
+        return LabelPixels(gray.copy(), None)
+    floating = bool(np.issubdtype(gray.dtype, np.floating))
+    if floating:
+        gray = np.nan_to_num(gray, nan=0.0)
+    values = _distinct(gray)
+    if gray.dtype == np.uint8 and UNANNOTATED in values and set(values.tolist()) <= {0, UNANNOTATED, 255}:
+        return LabelPixels(gray == 255, gray != UNANNOTATED)
+    if len(values) == 1:
+        return LabelPixels(np.full(gray.shape, bool(values[0] > 0)), None)
+    if len(values) == 2:
+        return LabelPixels(gray == values[1], None)
+    if _looks_like_label_map(values, floating):
+        raise _label_map_error(name, f"values {_shown(values)}")
+    lo, hi = float(values[0]), float(values[-1])
+    cut = 0.5 if floating and lo >= 0.0 and hi <= 1.0 else (lo + hi) / 2.0
+    return LabelPixels(gray >= cut, None)
+
+
+def decode_color(rgb: np.ndarray, name: str) -> LabelPixels:
+    """Read an HxWx3 colour array by the rules above (equal channels are gray); `name` starts error messages."""
+    if np.array_equal(rgb[:, :, 0], rgb[:, :, 1]) and np.array_equal(rgb[:, :, 1], rgb[:, :, 2]):
+        return decode_gray(rgb[:, :, 0], name)
+    if np.issubdtype(rgb.dtype, np.floating):
+        return decode_gray(rgb.max(axis=2), name)
+    wide = rgb.astype(np.uint64)
+    packed = (wide[:, :, 0] << np.uint64(32)) | (wide[:, :, 1] << np.uint64(16)) | wide[:, :, 2]
+    colours, inverse = np.unique(packed, return_inverse=True)
+    if len(colours) > MAX_MAP_VALUES:
+        return decode_gray(rgb.max(axis=2), name)
+    triples = [tuple(int(c >> np.uint64(s)) & 0xFFFF for s in (32, 16, 0)) for c in colours]
+    if len(triples) > 2:
+        listed = " ".join(str(t) for t in triples[:4]) + (" …" if len(triples) > 4 else "")
+        raise _label_map_error(name, f"{len(triples)} colours {listed}")
+    brightness = [sum(t) for t in triples]
+    if brightness[0] == brightness[1]:
+        raise MaskFormatError(
+            f"{name} has two colours of equal brightness {triples[0]} and {triples[1]}, so it is unclear which "
+            f"is the background; save it with a black background."
+        )
+    foreground = int(np.argmax(brightness))
+    return LabelPixels(inverse.reshape(rgb.shape[:2]) == foreground, None)
+
+
+def decode_pixels(arr: np.ndarray, name: str) -> LabelPixels:
+    """Read HxW, HxWx3 or HxWx4 (alpha) decoded pixels by the rules above; MaskFormatError when they do not fit."""
+    if arr.ndim == 2:
+        return decode_gray(arr, name)
+    rgb = arr[:, :, :3]
+    if arr.shape[2] == 4:
+        alpha = arr[:, :, 3]
+        if (rgb == rgb[0, 0]).all() and alpha.min() != alpha.max():
+            return decode_gray(alpha, name)
+    return decode_color(rgb, name)

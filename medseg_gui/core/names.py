@@ -1,0 +1,31 @@
+"""File names as users have them: which ones a project can list, and how to name any of them in a message.
+
+On Linux a file name is bytes; Python hands over names that are not valid UTF-8 (e.g. from a zip made on Windows)
+as strings with lone surrogates, which cannot be written to project.json, shown by Qt or logged to a UTF-8 stream.
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+
+
+def shown_name(name: str | os.PathLike[str]) -> str:
+    """`name` (a name or path) as printable text: undecodable bytes become '�', control characters '\\xNN'."""
+    text = os.fspath(name)
+    try:
+        text = os.fsencode(text).decode("utf-8", "replace")
+    except UnicodeError:  # a surrogate the file-system codec cannot turn back into bytes (not on Linux)
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return "".join(c if unicodedata.category(c) != "Cc" else repr(c)[1:-1] for c in text)
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` (a file name, stem or path) cannot be listed in a project, or None when it can."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid UTF-8 text (rename the file)"
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        return "contains a control character (rename the file)"
+    return None

@@ -1,0 +1,169 @@
+"""Issue 13 #1/#12: masks not stored as 0/255 were read as empty (and then imported as labelled, shown empty and
+overwritten); label maps and partial 0/128/255 labels must never be read as one complete class."""
+
+import io
+import logging
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from medseg_gui.core.errors import ImageReadError, LabelReadError, MaskFormatError
+from medseg_gui.core.images import read_label, read_mask
+from medseg_gui.core.importers import import_dataset
+from medseg_gui.core.project import Project
+
+H, W = 24, 32
+
+
+def _truth():
+    m = np.zeros((H, W), bool)
+    m[5:15, 8:20] = True
+    m[18, 2:6] = True
+    return m
+
+
+def _png(path, arr):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert cv2.imwrite(str(path), arr)
+    return path
+
+
+@pytest.mark.parametrize(
+    "name, encode",
+    [
+        ("0_100.png", lambda m: m.astype(np.uint8) * 100),
+        ("0_127.png", lambda m: m.astype(np.uint8) * 127),
+        ("0_1.png", lambda m: m.astype(np.uint8)),
+        ("16bit_0_255.png", lambda m: m.astype(np.uint16) * 255),
+        ("16bit_0_1.png", lambda m: m.astype(np.uint16)),
+        ("bgr_dark.png", lambda m: np.where(m[:, :, None], np.uint8([40, 0, 0]), np.uint8([0, 0, 0]))),
+        ("inverse_grey.png", lambda m: np.where(m, 90, 30).astype(np.uint8)),  # two values, neither 0
+    ],
+)
+def test_two_valued_masks_keep_their_foreground(tmp_path, name, encode):
+    truth = _truth()
+    path = _png(tmp_path / name, encode(truth))
+    raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    assert raw.max() < (128 if raw.dtype == np.uint8 else 32768)  # the old half-range rule read each as empty
+    np.testing.assert_array_equal(read_mask(path), truth)
+    assert read_label(path).annotated is None
+
+
+def test_dark_palette_png(tmp_path):
+    truth = _truth()
+    pal = Image.fromarray(truth.astype(np.uint8), mode="P")
+    pal.putpalette([0, 0, 0, 70, 0, 20] + [0] * 762)
+    pal.save(tmp_path / "pal.png")
+    np.testing.assert_array_equal(read_mask(tmp_path / "pal.png"), truth)
+
+
+def test_jpeg_soft_masks_use_the_half_way_rule(tmp_path):
+    truth = np.zeros((64, 64), bool)
+    truth[10:40, 20:50] = True
+    for level in (255, 100):  # a PolypGen-like 0/255 JPEG, and a dark 0/100 one
+        path = tmp_path / f"soft{level}.jpg"
+        ok, buf = cv2.imencode(".jpg", truth.astype(np.uint8) * level, [cv2.IMWRITE_JPEG_QUALITY, 75])
+        path.write_bytes(buf.tobytes())
+        raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        assert len(np.unique(raw)) > 3  # compression spread the values
+        got = read_mask(path)
+        assert (got != truth).sum() <= 0.01 * truth.size, level
+    soft = np.array([[0, 1, 127, 128, 200, 255]], np.uint8)  # an anti-aliased edge: the usual >= 128
+    np.testing.assert_array_equal(read_mask(_png(tmp_path / "aa.png", soft))[0], [0, 0, 0, 1, 1, 1])
+
+
+@pytest.mark.parametrize(
+    "values, shown",
+    [((0, 1, 2, 3), "values 0,1,2,3"), ((0, 85, 170, 255), "values 0,85,170,255"), ((0, 1, 5), "values 0,1,5")],
+)
+def test_label_maps_are_refused_naming_the_file(tmp_path, values, shown):
+    arr = np.array(values, np.uint8)[np.arange(H * W).reshape(H, W) % len(values)]
+    path = _png(tmp_path / "classes.png", arr)
+    with pytest.raises(MaskFormatError, match=f"Label file 'classes.png' looks like a label map with {shown}"):
+        read_mask(path)
+
+
+def test_colour_label_map_is_refused(tmp_path):
+    idx = (np.arange(H * W).reshape(H, W) % 3).astype(np.uint8)
+    pal = Image.fromarray(idx, mode="P")
+    pal.putpalette([0, 0, 0, 128, 0, 0, 0, 128, 0] + [0] * 759)  # PASCAL-VOC style
+    pal.save(tmp_path / "voc.png")
+    with pytest.raises(MaskFormatError, match="voc.png.*3 colours"):
+        read_mask(tmp_path / "voc.png")
+
+
+@pytest.mark.parametrize("present", [(0, 128, 255), (0, 128), (128, 255)])
+def test_partial_labels_are_three_state_never_128_as_object(tmp_path, present):
+    arr = np.array(present, np.uint8)[np.arange(H * W).reshape(H, W) % len(present)]
+    path = _png(tmp_path / "partial.png", arr)
+    mask, annotated = read_label(path)
+    np.testing.assert_array_equal(mask, arr == 255)
+    np.testing.assert_array_equal(annotated, arr != 128)
+    with pytest.raises(MaskFormatError, match="'partial.png' is a partial label"):
+        read_mask(path)  # callers that need a complete label are told, not given a guess
+
+
+def test_bad_label_is_reported_as_a_label_not_an_image(tmp_path):
+    (tmp_path / "lab.png").write_bytes(b"not a png")
+    with pytest.raises(LabelReadError, match="^Lesion label file 'lab.png' is not a readable image"):
+        read_mask(tmp_path / "lab.png", what="lesion label")
+    with pytest.raises(LabelReadError, match="^Label file 'none.png' was not found"):
+        read_label(tmp_path / "none.png")
+    assert issubclass(LabelReadError, ImageReadError)  # callers catching ImageReadError keep working
+
+
+def _source(tmp_path, mask_files):
+    src, masks = tmp_path / "src", tmp_path / "masks"
+    src.mkdir()
+    masks.mkdir()
+    for name, arr in mask_files.items():
+        _png(src / name, np.full((H, W, 3), 60, np.uint8))
+        _png(masks / name, arr)
+    return src, masks
+
+
+def test_import_keeps_odd_encodings_and_skips_what_it_cannot_read(tmp_path, caplog):
+    truth = _truth()
+    src, masks = _source(tmp_path, {
+        "a.png": truth.astype(np.uint8) * 100,
+        "b.png": truth.astype(np.uint16) * 255,
+        "c.png": (np.arange(H * W).reshape(H, W) % 4).astype(np.uint8),  # label map
+        "d.png": np.where(truth, 255, 128).astype(np.uint8),  # partial label
+    })
+    with caplog.at_level(logging.WARNING):
+        p = import_dataset(src, tmp_path / "proj", "folder", cls="lesion", masks=masks)
+    assert p.labelled_stems("lesion") == ["a", "b"]  # c and d are not claimed as labelled
+    for stem in ("a", "b"):
+        np.testing.assert_array_equal(p.load_label("lesion", stem), truth)
+        raw = cv2.imread(str(p.label_path("lesion", stem)), cv2.IMREAD_UNCHANGED)
+        assert raw.dtype == np.uint8 and set(np.unique(raw)) == {0, 255}
+    assert "c.png" in caplog.text and "label map" in caplog.text
+    assert "d.png" in caplog.text and "partial label" in caplog.text
+
+
+def test_project_label_in_odd_encoding_loads_faithfully(tmp_path):
+    """A 0/1 or 0/100 label copied into labels/ by hand used to show empty and be overwritten by the next stroke."""
+    truth = _truth()
+    src, _ = _source(tmp_path, {"x.png": truth.astype(np.uint8)})
+    p = import_dataset(src, tmp_path / "proj", "folder", cls="lesion")
+    _png(p.label_path("lesion", "x"), truth.astype(np.uint8) * 100)
+    np.testing.assert_array_equal(Project.open(p.root).load_label("lesion", "x"), truth)
+    _png(p.label_path("lesion", "x"), np.where(truth, 255, 128).astype(np.uint8))
+    with pytest.raises(MaskFormatError, match="Lesion label file 'x.png' is a partial label"):
+        p.load_label("lesion", "x")
+
+
+def test_uniform_and_alpha_masks(tmp_path):
+    _png(tmp_path / "zero.png", np.zeros((H, W), np.uint8))
+    _png(tmp_path / "full.png", np.full((H, W), 255, np.uint8))
+    assert not read_mask(tmp_path / "zero.png").any() and read_mask(tmp_path / "full.png").all()
+    truth = _truth()
+    rgba = np.zeros((H, W, 4), np.uint8)
+    rgba[:, :, :3] = 255  # white everywhere, the shape is only in alpha
+    rgba[:, :, 3] = truth * 200
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, "PNG")
+    (tmp_path / "alpha.png").write_bytes(buf.getvalue())
+    np.testing.assert_array_equal(read_mask(tmp_path / "alpha.png"), truth)
