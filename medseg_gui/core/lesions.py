@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from medseg_gui.core.masks import clip_bbox, mask_bbox
-from medseg_gui.core.metrics import _as_bool, _check_shapes, confusion, image_metrics
+from medseg_gui.core.metrics import as_bool, check_shapes, confusion, image_metrics
 
 CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 LESION_KEYS = ("lesions", "found", "recall", "false_lesions", "hd95", "assd")
@@ -49,10 +49,10 @@ def lesion_metrics(
 
     Counts are returned as floats so that per-image dicts can be averaged alike.
     """
-    _check_shapes(pred=pred, truth=truth, roi=roi)
-    p, t = _as_bool(pred), _as_bool(truth)
+    check_shapes(pred=pred, truth=truth, roi=roi)
+    p, t = as_bool(pred), as_bool(truth)
     if roi is not None:
-        r = _as_bool(roi)
+        r = as_bool(roi)
         p, t = p & r, t & r
     c = confusion(p, t)
     lesions, found, false_lesions = lesion_counts(p, t, iou_match)

@@ -53,7 +53,8 @@ class Confusion:
         return math.nan if denom == 0 else self.tn / denom
 
 
-def _check_shapes(**arrays: np.ndarray | None) -> None:
+def check_shapes(**arrays: np.ndarray | None) -> None:
+    """LabelSizeError naming every size (width×height) unless all given arrays have one shape; None is skipped."""
     shapes = {name: np.shape(a) for name, a in arrays.items() if a is not None}
     first = next(iter(shapes.values()))
     if any(s != first for s in shapes.values()):
@@ -61,7 +62,8 @@ def _check_shapes(**arrays: np.ndarray | None) -> None:
         raise LabelSizeError(f"Cannot compare masks of different sizes ({detail}, width×height).")
 
 
-def _as_bool(a: np.ndarray) -> np.ndarray:
+def as_bool(a: np.ndarray) -> np.ndarray:
+    """A bool view of a bool or {0,1} mask (no copy when it is bool already)."""
     a = np.asarray(a)
     return a if a.dtype == np.bool_ else a != 0
 
@@ -71,13 +73,13 @@ def roc_auc(prob: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None) 
 
     Sorts only the negatives and binary-searches the positives: O(n log n), about 0.1 s for a 1 M pixel image.
     """
-    _check_shapes(prob=prob, truth=truth, roi=roi)
+    check_shapes(prob=prob, truth=truth, roi=roi)
     scores = np.asarray(prob)
     if not np.issubdtype(scores.dtype, np.floating):
         scores = scores.astype(np.float64)
-    labels = _as_bool(truth)
+    labels = as_bool(truth)
     if roi is not None:
-        inside = _as_bool(roi)
+        inside = as_bool(roi)
         scores, labels = scores[inside], labels[inside]
     else:
         scores, labels = scores.ravel(), labels.ravel()
@@ -95,13 +97,13 @@ def roc_auc(prob: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None) 
 
 def confusion(pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None) -> Confusion:
     """TP/FP/TN/FN pixel counts inside `roi`."""
-    _check_shapes(pred=pred, truth=truth, roi=roi)
-    p, t = _as_bool(pred), _as_bool(truth)
+    check_shapes(pred=pred, truth=truth, roi=roi)
+    p, t = as_bool(pred), as_bool(truth)
     if roi is None:
         n = p.size
         tp, n_pred, n_true = np.count_nonzero(p & t), np.count_nonzero(p), np.count_nonzero(t)
     else:
-        r = _as_bool(roi)
+        r = as_bool(roi)
         n = np.count_nonzero(r)
         tp, n_pred, n_true = np.count_nonzero(p & t & r), np.count_nonzero(p & r), np.count_nonzero(t & r)
     fp, fn = n_pred - tp, n_true - tp
@@ -127,11 +129,11 @@ def fp_fn_maps(
     pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(false positives, false negatives) as bool HxW maps, False outside `roi`."""
-    _check_shapes(pred=pred, truth=truth, roi=roi)
-    p, t = _as_bool(pred), _as_bool(truth)
+    check_shapes(pred=pred, truth=truth, roi=roi)
+    p, t = as_bool(pred), as_bool(truth)
     fp, fn = p & ~t, ~p & t
     if roi is not None:
-        r = _as_bool(roi)
+        r = as_bool(roi)
         fp &= r
         fn &= r
     return fp, fn

@@ -13,6 +13,7 @@ from medseg_gui.core.metrics import (
     dice,
     fp_fn_maps,
     image_metrics,
+    mean_metrics,
     roc_auc,
     sensitivity,
     specificity,
@@ -126,6 +127,13 @@ def test_image_metrics():
     assert m["auc"] == pytest.approx(0.5)
     assert m["dice"] == pytest.approx(2 / 4) and m["sensitivity"] == 0.5 and m["specificity"] == 0.5
     assert image_metrics(prob, truth, threshold=0.45)["sensitivity"] == 0.5
+
+
+def test_mean_metrics_skips_undefined_values():
+    means = mean_metrics({"a": {"dice": 0.2, "recall": math.nan}, "b": {"dice": 0.6, "recall": 0.5},
+                          "c": {"dice": 1.0, "recall": 1.0, "hd95": math.nan}})
+    assert means["dice"] == pytest.approx(0.6) and means["recall"] == pytest.approx(0.75)
+    assert math.isnan(means["hd95"]) and mean_metrics({}) == {}
 
 
 def test_shape_mismatch_is_label_size_error():
