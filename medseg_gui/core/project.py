@@ -65,6 +65,8 @@ class Project:
         root_path = Path(root)
         if (root_path / PROJECT_FILE).exists():
             raise ProjectError(f"The folder {root_path} already contains a project; open it instead.")
+        if not classes:
+            raise ProjectError("A project needs at least one class.")
         for spec in classes:
             check_class_name(spec.name)
         if len({c.name.casefold() for c in classes}) != len(classes):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -17,6 +18,7 @@ import cv2
 import numpy as np
 
 from medseg_gui.core.errors import ImageReadError, ProjectError
+from medseg_gui.core.names import name_problem, shown_name
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,7 @@ VERSION = 1
 PROJECT_FILE = "project.json"
 LAYOUTS = ("managed", "folder")
 _BAD_NAME_CHARS = set('/\\:*?"<>|')
+MAX_PROJECT_FILE_BYTES = 64 * 2**20  # ~100 bytes per image: 64 MB is far beyond any real project
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,11 @@ class ProjectData:
 
 def check_class_name(name: str) -> None:
     """ProjectError unless `name` can be a class name and a folder name on every platform."""
-    if not name or name.strip() != name or name.startswith(".") or set(name) & _BAD_NAME_CHARS:
-        raise ProjectError(f"'{name}' cannot be used as a class name (it must also be a valid folder name).")
+    bad = not name or name.strip() != name or name.startswith(".") or bool(set(name) & _BAD_NAME_CHARS)
+    if bad or name_problem(name) is not None:
+        raise ProjectError(
+            f"'{shown_name(name)}' cannot be used as a class name (it must also be a valid folder name)."
+        )
 
 
 def check_color(name: str, color: Any) -> tuple[int, int, int]:
@@ -88,36 +94,65 @@ def unique_stem(name: str, taken: set[str]) -> str:
 
 
 def read_project_file(file: Path) -> ProjectData:
-    """Read and validate project.json; ProjectError (for a clinician) if missing, damaged or not ours."""
+    """Read and validate project.json; ProjectError (for a clinician, naming the file) if missing, damaged, not ours,
+    not a regular file (a FIFO would hang the reader) or larger than MAX_PROJECT_FILE_BYTES. A UTF-8 BOM is fine."""
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
+        st = file.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise ProjectError(f"The project file {shown_name(file)} is not a regular file; it was not read.")
+        if st.st_size > MAX_PROJECT_FILE_BYTES:
+            raise ProjectError(
+                f"The project file {shown_name(file)} is {st.st_size // 2**20} MB; a project file is never that "
+                f"large, so it was not read."
+            )
+        data = json.loads(file.read_bytes().decode("utf-8-sig"))
     except FileNotFoundError:
-        raise ProjectError(f"No project found in {file.parent} (project.json is missing).") from None
+        raise ProjectError(f"No project found in {shown_name(file.parent)} (project.json is missing).") from None
+    except RecursionError:
+        raise ProjectError(f"The project file {shown_name(file)} is damaged (nested too deeply).") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProjectError(f"The project file {file} is damaged or unreadable ({exc}).") from None
+        raise ProjectError(f"The project file {shown_name(file)} is damaged or unreadable ({exc}).") from None
     return project_from_json(data, file)
+
+
+def _check_entry_names(images: tuple[ImageEntry, ...], file: str) -> None:
+    for n, entry in enumerate(images, start=1):
+        if not entry.stem or entry.stem in (".", "..") or set(entry.stem) & {"/", "\\"}:
+            raise ProjectError(f"{file} is damaged: image {n}'s name is empty or contains a folder separator.")
+        for text, what in ((entry.stem, "name"), (entry.path, "path")):
+            problem = name_problem(text)
+            if problem is not None:
+                raise ProjectError(f"{file} is damaged: image {n}'s {what} '{shown_name(text)}' {problem}.")
 
 
 def project_from_json(data: Any, file: Path) -> ProjectData:
     """Validate parsed project.json content; `file` only names the file in error messages."""
+    where = shown_name(file)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ProjectError(f"{file} is not a medseg project file.")
+        raise ProjectError(f"{where} is not a medseg project file.")
     if data.get("version") != VERSION:
-        raise ProjectError(f"{file} has format version {data.get('version')!r}; this program reads version 1.")
+        raise ProjectError(f"{where} has format version {data.get('version')!r}; this program reads version 1.")
     try:
         classes = tuple(ClassSpec(str(c["name"]), tuple(int(v) for v in c["color"])) for c in data["classes"])
         images = tuple(ImageEntry(str(i["stem"]), str(i["path"]), dict(i.get("state") or {})) for i in data["images"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise ProjectError(f"{file} is damaged: an image or class entry is incomplete ({exc}).") from None
-    if any(not i.stem or i.stem in (".", "..") or set(i.stem) & {"/", "\\"} for i in images):
-        raise ProjectError(f"{file} is damaged: an image name is empty or contains a folder separator.")
+        raise ProjectError(f"{where} is damaged: an image or class entry is incomplete ({exc}).") from None
+    if not classes:
+        raise ProjectError(
+            f"{where} lists no classes; a project needs at least one, e.g. "
+            f'"classes": [{{"name": "lesion", "color": [255, 215, 0]}}].'
+        )
+    _check_entry_names(images, where)
     for spec in classes:
-        check_class_name(spec.name)
+        try:
+            check_class_name(spec.name)
+        except ProjectError as err:
+            raise ProjectError(f"{where} is damaged: {err}") from None
     if any(len(c.color) != 3 for c in classes):
-        raise ProjectError(f"{file} is damaged: a class colour is not an RGB triple.")
+        raise ProjectError(f"{where} is damaged: a class colour is not an RGB triple.")
     for names, what in (([c.name for c in classes], "class"), ([i.stem for i in images], "image")):
         if len({n.casefold() for n in names}) != len(names):
-            raise ProjectError(f"{file} is damaged: two {what}s have the same name.")
+            raise ProjectError(f"{where} is damaged: two {what}s have the same name.")
     layout = data.get("layout", "managed")
     return ProjectData(classes, images, layout if layout in LAYOUTS else "managed")
 
