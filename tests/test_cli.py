@@ -12,6 +12,7 @@ import pytest
 from medseg_gui import cli
 from medseg_gui.core.images import read_image
 from medseg_gui.core.project import Project
+from medseg_gui.ml import store
 
 TINY = ["--max-steps", "3", "--steps-per-epoch", "3", "--patch-size", "32", "--batch-size", "4", "--base-filters", "8"]
 
@@ -58,7 +59,7 @@ def test_cli_round_trip_on_drive_layout(drive_folder, tmp_path, capsys):
     assert project.load_roi("21_training") is not None
 
     assert cli.main(["train", str(proj), "--class", "vessel", "--epochs", "1", *TINY]) == 0
-    assert (proj / "models" / "vessel" / "current.keras").is_file()
+    assert store.current_model_path(proj / "models" / "vessel") is not None
 
     assert cli.main(["predict", str(proj), "--class", "vessel"]) == 0
     prob = Project.open(proj).load_prediction("vessel", "01_test")

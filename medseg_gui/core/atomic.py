@@ -100,7 +100,7 @@ def sweep_temp_files(folder: str | os.PathLike[str], max_age_s: float = STALE_AF
     return removed
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     """Persist the rename itself (POSIX only; Windows cannot open a directory and does not need it)."""
     if os.name != "posix":
         return
@@ -139,7 +139,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
         except OSError:
             log.warning("could not remove temporary file %s", tmp)
         raise
-    _fsync_dir(target.parent)
+    fsync_dir(target.parent)
     return target
 
 

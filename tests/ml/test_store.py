@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from medseg_gui.core.errors import ModelError
-from medseg_gui.ml.store import has_model, load_segmenter, save_if_better
+from medseg_gui.ml.store import FALLBACK_KEY, current_model_path, has_model, load_segmenter, save_if_better
 
 pytestmark = pytest.mark.slow
 
@@ -27,13 +27,17 @@ def test_save_load_roundtrip_and_keep_unless_better(trained, tmp_path):
     worse = dataclasses.replace(result, val_auc=0.5, previous_val_auc=0.9)
     decision = save_if_better(tmp_path, worse)
     assert not decision.kept_new and "kept" in decision.reason
-    assert json.loads((tmp_path / "current.json").read_text())["val_auc"] == pytest.approx(result.val_auc)
-    assert (tmp_path / "rejected.keras").is_file() and not (tmp_path / "previous.keras").exists()
+    pointer = json.loads((tmp_path / "current.json").read_text())
+    assert pointer["val_auc"] == pytest.approx(result.val_auc) and pointer["id"] == first.model_id
+    assert pointer["previous"] is None
+    assert (tmp_path / f"{decision.model_id}.keras").is_file()  # the rejected model is kept for inspection
 
     better = dataclasses.replace(result, val_auc=0.95, previous_val_auc=0.9)
-    assert save_if_better(tmp_path, better).kept_new
-    assert (tmp_path / "previous.keras").is_file() and (tmp_path / "previous.json").is_file()
-    assert json.loads((tmp_path / "current.json").read_text())["val_auc"] == 0.95
+    third = save_if_better(tmp_path, better)
+    assert third.kept_new
+    pointer = json.loads((tmp_path / "current.json").read_text())
+    assert pointer["val_auc"] == 0.95 and pointer["id"] == third.model_id and pointer["previous"] == first.model_id
+    assert current_model_path(tmp_path) == tmp_path / f"{third.model_id}.keras"
     history = json.loads((tmp_path / "history.json").read_text())
     assert [h["kept"] for h in history] == [True, False, True]
 
@@ -50,10 +54,12 @@ def test_cancelled_result_leaves_the_folder_untouched(trained, tmp_path):
 def test_corrupt_model_or_metadata_raises_model_error(trained, tmp_path):
     result, _ = trained
     save_if_better(tmp_path, result)
-    (tmp_path / "current.keras").write_bytes(b"not a zip file")
+    current_model_path(tmp_path).write_bytes(b"not a zip file")
     with pytest.raises(ModelError, match="damaged"):
         load_segmenter(tmp_path)
-    save_if_better(tmp_path, result)
-    (tmp_path / "current.json").write_text("{broken")
-    with pytest.raises(ModelError):
-        load_segmenter(tmp_path)
+    save_if_better(tmp_path / "b", result)
+    (tmp_path / "b" / "current.json").write_text("{broken")
+    assert load_segmenter(tmp_path / "b").metadata[FALLBACK_KEY]  # the newest kept model from history.json
+    (tmp_path / "b" / "history.json").unlink()
+    with pytest.raises(ModelError, match="damaged"):
+        load_segmenter(tmp_path / "b")

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from medseg_gui.core.images import read_image
+from medseg_gui.ml import store
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.main_window import CANCELLED_TEXT
@@ -77,7 +78,7 @@ def test_cancel_keeps_previous_model(tmp_path, qtbot, messages):
     with qtbot.waitSignal(window.training_ended, timeout=180_000) as ended:
         window.retrain()
     assert ended.args == ["finished"], window.last_error
-    model = project.model_dir("lesion") / "current.keras"
+    model = store.current_model_path(project.model_dir("lesion"))
     before = (model.read_bytes(), model.stat().st_mtime_ns)
 
     window.config = replace(window.config, train=replace(TINY_TRAIN, epochs=1000, steps_per_epoch=50, max_steps=None))
@@ -110,4 +111,4 @@ def test_quit_during_training_cancels_and_closes(tmp_path, qtbot, messages, monk
     assert asked == ["Training is running — cancel it and quit?"]
     assert not window.isVisible() and worker.is_cancelled()
     assert window.left_running == 0  # the run stopped at its next batch; nothing left behind
-    assert not (project.model_dir("lesion") / "current.keras").exists()  # a cancelled run stores nothing
+    assert not store.has_model(project.model_dir("lesion"))  # a cancelled run stores nothing

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from medseg_gui.ml import store
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.workers.base import WorkerHost
 from medseg_gui.workers.training import PredictProgress, PredictRun, PredictWorker, TrainRun, TrainWorker
@@ -39,7 +40,7 @@ def test_train_then_predict_all_images(tmp_path, qtbot):
     assert set(run.metrics) == set(project.stems[:2])  # metrics only for labelled images
     assert all(0.0 <= run.metrics[s]["auc"] <= 1.0 or math.isnan(run.metrics[s]["auc"]) for s in run.metrics)
     assert all(project.load_prediction("lesion", s) is not None for s in project.stems)
-    assert (project.model_dir("lesion") / "current.keras").is_file()
+    assert store.current_model_path(project.model_dir("lesion")) is not None
 
     # PredictWorker re-predicts with the stored model
     result, progress = _run(qtbot, PredictWorker(project.root, "lesion", [project.stems[2]]), "finished")
@@ -51,7 +52,7 @@ def test_no_labels_is_a_readable_error(tmp_path, qtbot):
     project = make_project(tmp_path / "p", n=2, labelled=0)
     message, _ = _run(qtbot, TrainWorker(project.root, "lesion", TINY_TRAIN), "errored")
     assert "No labelled images for class 'lesion'" in message
-    assert not (project.model_dir("lesion") / "current.keras").exists()
+    assert not store.has_model(project.model_dir("lesion"))
 
 
 def test_cancel_emits_cancelled_and_leaves_no_model(tmp_path, qtbot):
@@ -59,7 +60,7 @@ def test_cancel_emits_cancelled_and_leaves_no_model(tmp_path, qtbot):
     worker = TrainWorker(project.root, "lesion", TINY_TRAIN)
     worker.cancel()  # cancelled before the first batch: must still end cleanly, and write no model
     _run(qtbot, worker, "cancelled")
-    assert not (project.model_dir("lesion") / "current.keras").exists()
+    assert not store.has_model(project.model_dir("lesion"))
     assert not any(project.prediction_path("lesion", s).exists() for s in project.stems)
 
 

@@ -1,0 +1,54 @@
+"""Check a stored model's description (<id>.json / current.json) before it is used: types and value ranges.
+
+A hand-edited or damaged file must give one clear ModelError, not a ZeroDivisionError deep inside tiling. Only what
+inference uses (and the AUCs and texts shown) is checked; absent keys keep the defaults Segmenter uses.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from medseg_gui.core.errors import ModelError
+
+_CHOICES = {"input_mode": ("rgb", "green", "gray"), "contrast": ("none", "clahe")}
+# key: (smallest, largest) for the integers inference uses; training details (patch sizes, ...) are only shown
+_INT_RANGES = {"multiple": (1, 1024), "tile_size": (1, 16384), "tile_overlap": (0, 16383), "in_channels": (1, 4)}
+_AUCS = ("val_auc", "previous_val_auc")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check(md: dict[str, Any]) -> str | None:
+    """The first problem found in `md`, or None."""
+    for key, (low, high) in _INT_RANGES.items():
+        if key in md and (not _is_int(md[key]) or not low <= md[key] <= high):
+            return f"'{key}' must be a whole number from {low} to {high}, not {md[key]!r}"
+    if _is_int(md.get("tile_size")) and _is_int(md.get("tile_overlap")) and md["tile_overlap"] >= md["tile_size"]:
+        return f"'tile_overlap' ({md['tile_overlap']}) must be smaller than 'tile_size' ({md['tile_size']})"
+    for key, allowed in _CHOICES.items():
+        if key in md and md[key] not in allowed:
+            return f"'{key}' must be one of {', '.join(allowed)}, not {md[key]!r}"
+    if "normalise_in_roi" in md and not isinstance(md["normalise_in_roi"], bool):
+        return f"'normalise_in_roi' must be true or false, not {md['normalise_in_roi']!r}"
+    for key in _AUCS:
+        value = md.get(key)
+        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                                  or not (math.isfinite(value) and 0.0 <= value <= 1.0)):
+            return f"'{key}' must be empty or a number from 0 to 1, not {value!r}"
+    for key in ("preset", "trained_at", "stop_reason"):
+        if md.get(key) is not None and not isinstance(md[key], str):
+            return f"'{key}' must be text, not {md[key]!r}"
+    return None
+
+
+def validate_metadata(md: Any, where: str) -> dict[str, Any]:
+    """`md` as a dict when every known key has a usable type and value; ModelError naming `where` otherwise."""
+    if not isinstance(md, dict):
+        raise ModelError(f"The model description {where} is not a JSON object; train the model again.")
+    problem = _check(md)
+    if problem is not None:
+        raise ModelError(f"The model description {where} is invalid: {problem}. Train the model again.")
+    return md
