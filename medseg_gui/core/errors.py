@@ -34,5 +34,9 @@ class ModelError(MedsegError):
     """No trained model exists, or a model file is corrupt/incompatible."""
 
 
+class WriteError(MedsegError):
+    """A file could not be written (disk full, read-only folder, no permission); the message names the file."""
+
+
 class CancelledError(MedsegError):
     """A long operation was cancelled by the user."""
