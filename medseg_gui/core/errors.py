@@ -40,3 +40,10 @@ class WriteError(MedsegError):
 
 class CancelledError(MedsegError):
     """A long operation was cancelled by the user."""
+
+
+def write_error(what: str, err: OSError, path: object = None) -> WriteError:
+    """WriteError "<what> (<path>): <reason>" for an OSError; `path` defaults to the one the OSError names."""
+    where = path if path is not None else err.filename
+    reason = err.strerror or str(err)
+    return WriteError(f"{what} ({where}): {reason}" if where else f"{what}: {reason}")
