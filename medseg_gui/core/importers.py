@@ -1,13 +1,18 @@
 """Import public dataset layouts (DRIVE, CHASE_DB1, STARE) or a plain folder into a new project.
 
 Each layout is a function that yields `Found(image, label, roi, split)` paths; `import_dataset` copies them in.
+An import is all-or-nothing: the project is built in a hidden folder next to the destination and moved into place
+only when complete, so a failure or Ctrl+C never leaves a half-made project.
 """
 
 from __future__ import annotations
 
 import glob
 import logging
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +21,8 @@ import numpy as np
 
 from medseg_gui.core.errors import ImageReadError, LabelSizeError, ProjectError
 from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_mask
-from medseg_gui.core.project import DEFAULT_CLASSES, ClassSpec, Project
+from medseg_gui.core.names import listable, shown_name
+from medseg_gui.core.project import DEFAULT_CLASSES, PROJECT_FILE, ClassSpec, Project
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +53,40 @@ def _first(folder: Path, prefix: str, pattern: str) -> Path | None:
     return hits[0] if hits else None
 
 
+_SEPARATORS = frozenset("_.-")
+
+
+def _owner(mask_stem: str, stems: set[str]) -> str | None:
+    """The image stem a mask named `mask_stem` belongs to: itself, else the longest stem followed by _ . or -."""
+    if mask_stem in stems:
+        return mask_stem
+    for i in range(len(mask_stem) - 1, 0, -1):
+        if mask_stem[i] in _SEPARATORS and mask_stem[:i] in stems:
+            return mask_stem[:i]
+    return None
+
+
+def match_masks(images: list[Path], folder: Path | None) -> dict[str, Path]:
+    """{image stem: its mask in `folder`}: `<stem>.*` first, else the first (by name) `<stem>_<anything>.*` (or `.`,
+    `-`) that no longer image stem claims, so `scan_2.png` is the mask of `scan_2`, never of `scan`."""
+    if folder is None:
+        return {}
+    stems = {image.stem for image in images}
+    claims: dict[str, list[Path]] = {}
+    for mask in _images_in(folder):
+        owner = _owner(mask.stem, stems)
+        if owner is not None:
+            claims.setdefault(owner, []).append(mask)
+    matched = {}
+    for stem, masks in claims.items():
+        masks.sort(key=lambda m: (m.stem != stem, m.name))
+        matched[stem] = masks[0]
+        if len(masks) > 1:
+            ignored = ", ".join(shown_name(m.name) for m in masks[1:])
+            log.warning("%s: using mask %s, not %s", shown_name(stem), shown_name(masks[0].name), ignored)
+    return matched
+
+
 def find_drive(src: Path) -> Iterator[Found]:
     """DRIVE: `training|test/images/NN_split.tif`, `1st_manual/NN_manual1.gif`, `mask/NN_split_mask.gif`."""
     for split in ("training", "test"):
@@ -71,26 +111,29 @@ def find_chase(src: Path) -> Iterator[Found]:
 
 def find_stare(src: Path) -> Iterator[Found]:
     """STARE: `images/imNNNN.ppm`, `1st_manual/imNNNN.ah.ppm` (Hoover's labels), optional `mask/imNNNN*`."""
-    for image in _images_in(src / "images"):
+    images = _images_in(src / "images")
+    rois = match_masks(images, src / "mask")
+    for image in images:
         label = _first(src / "1st_manual", image.stem, ".ah.*")
-        yield Found(image=image, label=label, roi=_first(src / "mask", image.stem, "*"))
+        yield Found(image=image, label=label, roi=rois.get(image.stem))
 
 
 def find_folder(src: Path, masks: Path | None = None) -> Iterator[Found]:
     """A plain folder of images; labels from `masks/` named `<stem>.*` or `<stem>_<anything>.*` when given."""
-    for image in _images_in(src):
-        label = None
-        if masks is not None:
-            label = _first(masks, image.stem, ".*") or _first(masks, image.stem, "_*")
-        yield Found(image=image, label=label)
+    images = _images_in(src)
+    labels = match_masks(images, masks)
+    for image in images:
+        yield Found(image=image, label=labels.get(image.stem))
 
 
 def import_dataset(
     src: Path, dest: Path, layout: str, cls: str = "vessel", masks: Path | None = None
 ) -> Project:
-    """Create a project at `dest` from the dataset at `src`; labels go to class `cls`, FOV masks to roi/.
+    """Create a project at `dest` (new, empty, or without images/, labels/, roi/) from the dataset at `src`; labels
+    go to class `cls`, FOV masks to roi/. All-or-nothing: on any error nothing is left at `dest`.
 
-    Unreadable images are skipped and unreadable or mis-sized label/ROI files left out, each with a logged warning.
+    Unreadable images, and images whose names a project cannot list (not valid UTF-8), are skipped; unreadable,
+    mis-sized or ambiguous (label map, partial) label/ROI files are left out; each with a warning naming the file.
     """
     src, dest = Path(src), Path(dest)
     masks = Path(masks) if masks is not None else None
@@ -105,17 +148,73 @@ def import_dataset(
         found = list(finders[layout](src))
     else:
         raise ProjectError(f"Unknown layout '{layout}'; choose one of: {', '.join(LAYOUTS)}.")
+    usable = set(listable([item.image for item in found]))
+    found = [item for item in found if item.image in usable]
     if not found:
         raise ProjectError(f"No images found in {src} for the '{layout}' layout — check the folder and --layout.")
-    if (dest / "project.json").exists():
-        raise ProjectError(f"{dest} already holds a project; choose a new folder.")
+    _check_destination(dest)
     classes = DEFAULT_CLASSES
     if cls not in {c.name for c in classes}:
         classes += (ClassSpec(cls, (255, 255, 0)),)
-    project = Project.create(dest, classes)  # checks the class names before it writes anything
-    for item in found:
-        _import_one(project, item, cls)
-    return project
+    stage = _staging_folder(dest)
+    try:
+        project = Project.create(stage, classes)  # checks the class names before it writes anything
+        for item in found:
+            _import_one(project, item, cls)
+        _publish(stage, dest)
+    except OSError as exc:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise ProjectError(f"Cannot create the project {dest}: {exc.strerror or exc}.") from None
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return Project.open(dest)
+
+
+_CREATED = ("images", "labels", "roi", PROJECT_FILE)
+
+
+def _check_destination(dest: Path) -> None:
+    if (dest / PROJECT_FILE).exists():
+        raise ProjectError(f"{dest} already holds a project; choose a new folder.")
+    if dest.exists() and not dest.is_dir():
+        raise ProjectError(f"Cannot import into {dest}: it is a file, not a folder.")
+    clash = [name for name in _CREATED if (dest / name).exists()]
+    if clash:
+        raise ProjectError(f"{dest} already has {', '.join(clash)}; choose a new or empty folder.")
+
+
+def _staging_folder(dest: Path) -> Path:
+    """A new hidden folder beside `dest` (same file system, so moving it into place is a rename)."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix=f".{dest.name}.medseg-import-", dir=dest.parent))
+    except OSError as exc:
+        raise ProjectError(f"Cannot create the project {dest}: {exc.strerror or exc}.") from None
+
+
+def _publish(stage: Path, dest: Path) -> None:
+    """Move the finished project from `stage` to `dest`: one rename, or (into a non-empty folder) one per top-level
+    entry with project.json last, undone if one fails."""
+    if not dest.exists() or (dest.is_dir() and not any(dest.iterdir())):
+        try:
+            os.replace(stage, dest)  # POSIX: replaces an empty folder; elsewhere it must not exist
+        except OSError:
+            if not dest.exists():
+                raise
+            dest.rmdir()
+            os.rename(stage, dest)
+        return
+    moved: list[str] = []
+    try:
+        for child in sorted(stage.iterdir(), key=lambda p: p.name == PROJECT_FILE):
+            os.rename(child, dest / child.name)
+            moved.append(child.name)
+    except OSError:
+        for name in moved:
+            os.rename(dest / name, stage / name)
+        raise
+    stage.rmdir()
 
 
 def _import_one(project: Project, item: Found, cls: str) -> None:
@@ -123,7 +222,7 @@ def _import_one(project: Project, item: Found, cls: str) -> None:
     try:
         probe_image(item.image)
     except ImageReadError as err:
-        log.warning("skipped %s: %s", item.image, err)
+        log.warning("skipped %s: %s", shown_name(item.image), err)
         return
     entry = project.add_image(item.image, copy=True)
     if item.split:
@@ -136,6 +235,6 @@ def _import_one(project: Project, item: Found, cls: str) -> None:
 
 def _add_mask(item: Found, what: str, path: Path, save: Callable[[np.ndarray], None]) -> None:
     try:
-        save(read_mask(path))
-    except (ImageReadError, LabelSizeError) as err:
-        log.warning("%s imported without its %s: %s", item.image.name, what, err)
+        save(read_mask(path, what))
+    except (ImageReadError, LabelSizeError) as err:  # LabelReadError and MaskFormatError are ImageReadErrors
+        log.warning("%s imported without its %s: %s", shown_name(item.image.name), what, err)

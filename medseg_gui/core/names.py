@@ -6,8 +6,13 @@ as strings with lone surrogates, which cannot be written to project.json, shown 
 
 from __future__ import annotations
 
+import logging
 import os
 import unicodedata
+from collections.abc import Iterable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 def shown_name(name: str | os.PathLike[str]) -> str:
@@ -29,3 +34,15 @@ def name_problem(name: str) -> str | None:
     if any(unicodedata.category(c) == "Cc" for c in name):
         return "contains a control character (rename the file)"
     return None
+
+
+def listable(paths: Iterable[Path]) -> list[Path]:
+    """The `paths` whose names a project can list; each other one is skipped with a warning that names it."""
+    kept = []
+    for path in paths:
+        problem = name_problem(path.name)
+        if problem is None:
+            kept.append(path)
+        else:
+            log.warning("skipped '%s' in %s: its name %s.", shown_name(path.name), shown_name(path.parent), problem)
+    return kept

@@ -18,6 +18,7 @@ import numpy as np
 from medseg_gui.core.atomic import atomic_write_bytes, atomic_write_json, sweep_temp_files
 from medseg_gui.core.errors import ImageReadError, LabelSizeError, ProjectError
 from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image, read_mask, write_png
+from medseg_gui.core.names import listable, name_problem, shown_name
 from medseg_gui.core.project_format import (
     DEFAULT_CLASSES,
     FORMAT,
@@ -189,6 +190,9 @@ class Project:
             raise ImageReadError(f"Image file '{src_path.name}' was not found (looked in {src_path.parent}).")
         if src_path.suffix.lower() not in IMAGE_SUFFIXES:
             raise ImageReadError(f"'{src_path.name}' is not a supported image type.")
+        problem = name_problem(src_path.name if copy else str(src_path))
+        if problem is not None:
+            raise ImageReadError(f"Image file '{shown_name(src_path)}' was not added: its name {problem}.")
         with self._lock:
             if not src_path.is_relative_to(self._root) and copy:
                 dest = self._root / "images" / src_path.name
@@ -224,7 +228,7 @@ class Project:
         folder = self._root if self._layout == "folder" else self._root / "images"
         if not folder.is_dir():
             return []
-        files = sorted((p for p in folder.iterdir() if _is_image_file(p)), key=lambda p: p.name)
+        files = listable(sorted((p for p in folder.iterdir() if _is_image_file(p)), key=lambda p: p.name))
         with self._lock:
             before = len(self._images)
             self._add_entries(files)  # `folder` derives from the resolved root, so these need no resolving
