@@ -1,15 +1,20 @@
-"""Export a class's masks as 0/255 PNGs (original image size) or the whole project as one HDF5 file."""
+"""Export a class's masks as 0/255 PNGs (original image size) or the whole project as one HDF5 file.
+
+An image whose files cannot be read is skipped and reported (to the `skipped` list when given, else the log); a file
+that cannot be written stops the export with a WriteError that says how far it got.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from medseg_gui.core.atomic import make_temp
+from medseg_gui.core.errors import MedsegError, write_error
 from medseg_gui.core.images import write_png
 from medseg_gui.core.project import Project
 
@@ -40,57 +45,95 @@ def export_mask(
     return None
 
 
+def _skip(skipped: list[str] | None, message: str) -> None:
+    if skipped is None:
+        log.warning(message)
+    else:
+        skipped.append(message)
+
+
 def export_masks(
-    project: Project, cls: str, out_dir: str | os.PathLike[str], source: str = "auto", threshold: float = 0.5
+    project: Project, cls: str, out_dir: str | os.PathLike[str], source: str = "auto", threshold: float = 0.5,
+    skipped: list[str] | None = None,
 ) -> list[Path]:
-    """Write out_dir/<stem>.png (uint8 0/255, original size) for every image that has a mask; the written paths."""
+    """Write out_dir/<stem>.png (uint8 0/255, original size) for every image that has a mask; the written paths.
+
+    Images whose label/prediction/ROI cannot be read are skipped with a message; WriteError when a file cannot be
+    written (the files written before it stay, and the message says the export is incomplete).
+    """
     project.class_spec(cls)  # ProjectError for an unknown class before anything is written
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     out = Path(out_dir)
     written: list[Path] = []
-    for stem in project.stems:
-        mask = export_mask(project, cls, stem, source, threshold)
+    stems = project.stems
+    for n, stem in enumerate(stems, start=1):
+        try:
+            mask = export_mask(project, cls, stem, source, threshold)
+        except MedsegError as err:
+            _skip(skipped, f"{stem} not exported: {err}")
+            continue
         if mask is None:
             log.debug("export: %s has no %s %s, skipped", stem, cls, source)
             continue
-        written.append(write_png(out / f"{stem}.png", mask.astype(np.uint8) * 255))
+        path = out / f"{stem}.png"
+        try:
+            written.append(write_png(path, mask.astype(np.uint8) * 255))
+        except OSError as err:
+            raise write_error(f"Export incomplete: could not write mask {n} of {len(stems)}", err, path) from err
     log.info("exported %d %s mask(s) to %s", len(written), cls, out)
     return written
 
 
-def _write_hdf5(project: Project, cls: str, file: h5py.File) -> None:
+def _write_hdf5(project: Project, cls: str, file: h5py.File, skipped: list[str] | None) -> None:
     spec = project.class_spec(cls)
     file.attrs.update({"format": "medseg-export", "version": 1, "class": spec.name, "color": list(spec.color)})
     file.attrs["description"] = "images uint8 HxWx3 RGB; labels/roi uint8 {0,1}; predictions float32 [0,1]"
     opts = {"compression": "gzip", "compression_opts": 4}
     for stem in project.stems:
-        file.create_dataset(f"images/{stem}", data=project.load_image(stem), **opts)
-        label = project.load_label(cls, stem)
-        if label is not None:
-            file.create_dataset(f"labels/{stem}", data=label.astype(np.uint8), **opts)
-        roi = project.load_roi(stem)
-        if roi is not None:
-            file.create_dataset(f"roi/{stem}", data=roi.astype(np.uint8), **opts)
-        prob = project.load_prediction(cls, stem)
-        if prob is not None:
-            file.create_dataset(f"predictions/{stem}", data=prob.astype(np.float32), **opts)
+        try:
+            image = project.load_image(stem)
+        except MedsegError as err:
+            _skip(skipped, f"{stem} not exported: {err}")
+            continue
+        file.create_dataset(f"images/{stem}", data=image, **opts)
+        parts = (("labels", lambda s: project.load_label(cls, s), np.uint8),
+                 ("roi", project.load_roi, np.uint8),
+                 ("predictions", lambda s: project.load_prediction(cls, s), np.float32))
+        for group, load, dtype in parts:
+            try:
+                data = load(stem)
+            except MedsegError as err:
+                _skip(skipped, f"{stem}: {group} not exported: {err}")
+                continue
+            if data is not None:
+                file.create_dataset(f"{group}/{stem}", data=data.astype(dtype), **opts)
 
 
-def export_hdf5(project: Project, cls: str, path: str | os.PathLike[str]) -> Path:
-    """One HDF5 with images/<stem>, labels/<stem>, roi/<stem>, predictions/<stem> (gzip); written atomically."""
+def export_hdf5(
+    project: Project, cls: str, path: str | os.PathLike[str], skipped: list[str] | None = None
+) -> Path:
+    """One HDF5 with images/<stem>, labels/<stem>, roi/<stem>, predictions/<stem> (gzip); written atomically.
+
+    Unreadable files are skipped with a message; WriteError (and no file) when the HDF5 cannot be written.
+    """
     target = Path(path)
     project.class_spec(cls)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = make_temp(target.parent, target.name)
+    except OSError as err:
+        raise write_error("Could not write the HDF5 export", err, target) from err
     os.close(fd)
-    tmp = Path(tmp_name)
     try:
         with h5py.File(tmp, "w") as file:
-            _write_hdf5(project, cls, file)
+            _write_hdf5(project, cls, file, skipped)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
+    except OSError as err:  # h5py reports a full disk as OSError too
+        tmp.unlink(missing_ok=True)
+        raise write_error("Could not write the HDF5 export", err, target) from err
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

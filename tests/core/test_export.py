@@ -5,7 +5,7 @@ import h5py
 import numpy as np
 import pytest
 
-from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.errors import ProjectError, WriteError
 from medseg_gui.core.export import export_hdf5, export_masks
 from medseg_gui.core.project import Project
 
@@ -88,6 +88,40 @@ def test_export_hdf5_failure_leaves_no_file(project, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(p, "load_image", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(WriteError, match=r"HDF5 export \(.*vessel.h5\): disk full"):
         export_hdf5(p, "vessel", tmp_path / "out" / "vessel.h5")
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_unreadable_label_is_skipped_and_listed_not_fatal(project, tmp_path):
+    p, _ = project
+    p.label_path("vessel", "a").write_bytes(b"not a png")
+    skipped = []
+    paths = export_masks(p, "vessel", tmp_path / "m", skipped=skipped)
+    assert [x.name for x in paths] == ["b.png"]
+    assert len(skipped) == 1 and skipped[0].startswith("a not exported:") and "label" in skipped[0].lower()
+
+    skipped = []
+    path = export_hdf5(p, "vessel", tmp_path / "x.h5", skipped=skipped)
+    with h5py.File(path) as f:
+        assert sorted(f["images"]) == ["a", "b", "c"] and "labels" not in f
+    assert len(skipped) == 1 and skipped[0].startswith("a: labels not exported:")
+
+
+def test_write_failure_stops_with_a_write_error_saying_how_far(project, tmp_path, monkeypatch):
+    import errno
+    import os
+
+    p, _ = project
+    real_replace = os.replace
+    calls = []
+
+    def full_after_one(src, dst):
+        calls.append(dst)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", full_after_one)
+    with pytest.raises(WriteError, match=r"Export incomplete: could not write mask 2 of 3 \(.*b.png\): No space"):
+        export_masks(p, "vessel", tmp_path / "m")
