@@ -5,12 +5,14 @@ accepts a prediction as the label. It reports through signals; the window decide
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QKeyEvent, QMouseEvent
 
-from medseg_gui.core.errors import ImageReadError
+from medseg_gui.core.errors import ImageReadError, MedsegError
 from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.workers.label_saver import LabelSaver
 from medseg_gui.workers.loading import load_view
@@ -34,14 +36,24 @@ class ImageSession(QObject):
         self.project: Any = None
         self.stem: str | None = None
         self._probs: dict[str, np.ndarray] = {}  # class → probability map of this image
+        self._unreadable: dict[str, Path] = {}  # class → its label file that exists but could not be read
+        self.read_only: str | None = None  # why edits are refused (another window edits the project, …)
         self.canvas.stroke_finished.connect(self._on_stroke_finished)
+        self.canvas.installEventFilter(self)
 
     def set_project(self, project: Any) -> None:
         self.project, self.stem, self._probs = project, None, {}
 
+    def set_read_only(self, reason: str | None) -> None:
+        """Refuse every edit on the canvas (viewing, zoom and pan keep working) while `reason` is not None."""
+        self.read_only = reason
+        if reason is not None:
+            self.canvas.set_tool("pan")
+
     def show(self, stem: str, error: str | None, cls: str | None) -> None:
-        """Load `stem` (flushing pending saves first); `error` is a reason already known to make it unreadable."""
-        self.saver.flush()
+        """Load `stem` (labels not saved yet come from the saver, not the disk); `error` is a reason already known
+        to make it unreadable."""
+        unsaved = self._unsaved_masks(stem)  # before reading the disk: a save finishing meanwhile is not missed
         self.stem, self._probs, view = None, {}, None
         try:
             view = None if error else load_view(self.project, stem)
@@ -54,7 +66,7 @@ class ImageSession(QObject):
         self.area.show_canvas()
         self.canvas.setEnabled(True)
         self.canvas.set_image(stem, view.rgb)
-        self.canvas.set_labels(view.labels, self._colors())
+        self.canvas.set_labels(self._labels_to_show(stem, view.labels, unsaved), self._colors())
         self.canvas.set_current_class(cls or self.project.class_names[0])
         for name, prob in view.predictions.items():
             self._set_prediction(name, prob)
@@ -81,6 +93,9 @@ class ImageSession(QObject):
         """Replace the label of `cls` by its thresholded prediction (one undo step) and say so."""
         if self.stem is None:
             return
+        if self.read_only is not None:
+            self.problem.emit(f"This project is open read-only ({self.read_only}); labels cannot be changed.", False)
+            return
         if cls not in self._probs:
             self.problem.emit(f"There is no {cls} prediction for {self.stem} yet — press Retrain first.", False)
             return
@@ -100,6 +115,58 @@ class ImageSession(QObject):
         self.area.show_message(f"{stem} cannot be shown.\n\n{reason}")
         self.problem.emit(reason, False)
 
+    def _unsaved_masks(self, stem: str) -> dict[str, np.ndarray | None]:
+        """Class → the newest mask of `stem` that is not on disk yet (queued, being written, or failed)."""
+        found = {cls: self.saver.latest(cls, stem) for cls in self.project.class_names}
+        return {cls: mask for cls, (pending, mask) in found.items() if pending}
+
+    def _labels_to_show(self, stem: str, on_disk: dict[str, np.ndarray | None],
+                        unsaved: dict[str, np.ndarray | None]) -> dict[str, np.ndarray | None]:
+        """The disk's labels with unsaved masks on top; remembers label files that exist but could not be read."""
+        labels = {**on_disk, **unsaved}
+        self._unreadable = {cls: self.project.label_path(cls, stem) for cls, mask in on_disk.items()
+                            if mask is None and cls not in unsaved and self.project.has_label(cls, stem)}
+        return labels
+
+    def _move_unreadable_aside(self, cls: str) -> bool:
+        """Before the first save over a label file that could not be read, move that file aside (never deleted)
+        and say where; False (and the edit is reverted) when it cannot be moved."""
+        path = self._unreadable[cls]
+        try:
+            moved = self.project.move_label_aside(cls, self.stem)
+        except MedsegError as err:
+            self.problem.emit(f"The '{cls}' label file {path} could not be read, and it could not be moved aside "
+                              f"either ({err}); your new stroke was not saved and is undone.", True)
+            self._reload()
+            return False
+        del self._unreadable[cls]
+        self.problem.emit(f"The '{cls}' label file {path.name} of {self.stem} could not be read, so it was moved to "
+                          f"{moved} (not deleted). Your new label is saved in its place.", True)
+        return True
+
+    def _reload(self) -> None:
+        """Show the current image again from disk (drops an edit that must not be kept), after the current event."""
+        stem, cls = self.stem, self.canvas.current_class()
+        if stem is not None:
+            QTimer.singleShot(0, lambda: self.show(stem, None, cls) if self.stem == stem else None)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        """In read-only mode swallow left-button edits (except with the pan tool) and undo/redo keys."""
+        if self.read_only is None or watched is not self.canvas:
+            return False
+        kind = event.type()
+        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick, QEvent.Type.MouseMove,
+                    QEvent.Type.MouseButtonRelease) and isinstance(event, QMouseEvent):
+            left = event.button() == Qt.MouseButton.LeftButton or event.buttons() & Qt.MouseButton.LeftButton
+            if left and self.canvas.tool() != "pan":
+                if kind == QEvent.Type.MouseButtonPress:
+                    self.status.emit(f"Read-only: {self.read_only}. Drawing is off (drag with the pan tool to move).")
+                return True
+        if kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) and isinstance(event, QKeyEvent):
+            ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+            return bool(ctrl) and event.key() in (Qt.Key.Key_Z, Qt.Key.Key_Y)
+        return False
+
     def _colors(self) -> dict[str, tuple[int, int, int]]:
         return {spec.name: tuple(spec.color) for spec in self.project.classes}
 
@@ -108,6 +175,12 @@ class ImageSession(QObject):
         """Queue the class's mask for saving (strokes, fills, undo/redo); a class that had no label file and is
         empty again (even after switching images and back) is not a 'background' label: its file is removed."""
         if self.stem is None:
+            return
+        if self.read_only is not None:
+            self.problem.emit(f"Not saved: this project is open read-only ({self.read_only}).", False)
+            self._reload()
+            return
+        if cls in self._unreadable and not self._move_unreadable_aside(cls):
             return
         labelled = self.canvas.is_labelled(cls)
         self.saver.save(cls, self.stem, self.canvas.label(cls) if labelled else None)

@@ -13,9 +13,11 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QShowEvent
-from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter
+from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from medseg_gui.config import AppConfig
+from medseg_gui.core.errors import MedsegError
+from medseg_gui.core.lock import lock_or_reason
 from medseg_gui.ml.config import preset_names
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.actions import connect_help_actions, connect_view_actions, create_actions, install_menus
@@ -29,6 +31,8 @@ from medseg_gui.qt.panels.image_list import ImageListPanel
 from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.tools_panel import ToolsPanel
 from medseg_gui.qt.panels.train_panel import CANCELLED_TEXT, TrainPanel
+from medseg_gui.qt.read_only import ReadOnlyBanner, set_editing_enabled
+from medseg_gui.qt.save_guard import SaveGuard
 from medseg_gui.qt.threshold_metrics import MetricsRefresher
 from medseg_gui.qt.window_state import WindowMemory, fitted_size
 from medseg_gui.workers.base import WorkerHost
@@ -67,6 +71,8 @@ class MainWindow(QMainWindow):
         self._warmed = False
         self.workers = WorkerHost(self)
         self.saver = LabelSaver(parent=self)
+        self.guard = SaveGuard(self.saver, self)
+        self.project_lock: Any = None  # the ProjectLock held while this window may edit its project
         self.memory = WindowMemory(self.config.settings_file)
         self._build_widgets()
         self.actions = create_actions(self)
@@ -88,14 +94,21 @@ class MainWindow(QMainWindow):
         self.train_panel = TrainPanel(preset_names(), self.config.train, loss_curve=self.config.show_loss_curve)
         self.side_scroll = scroll_column([self.tools, self.train_panel, self.layers], self)  # Retrain high up
         self.exporter = ExportFlow(self.workers, self)
-        self.opener = OpenFlow(self.workers, self, before_open=self.saver.flush)
+        self.opener = OpenFlow(self.workers, self, before_open=self._leave_project)
         self.metrics_refresher = MetricsRefresher(self.workers, parent=self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         for widget, stretch in ((self.image_list, 0), (self.canvas_area, 1), (self.side_scroll, 0)):
             splitter.addWidget(widget)
             splitter.setStretchFactor(splitter.count() - 1, stretch)
         splitter.setSizes([320, 800, 340])
-        self.setCentralWidget(splitter)
+        self.banner = ReadOnlyBanner(self)
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(splitter, 1)
+        self.setCentralWidget(central)
 
     def _connect(self) -> None:
         a, c, s = self.actions, self.canvas, self.session
@@ -114,7 +127,7 @@ class MainWindow(QMainWindow):
         self.metrics_refresher.errored.connect(self.show_error)
         self.exporter.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.opener.status.connect(self.statusBar().showMessage)
-        self.opener.errored.connect(self.show_error)
+        self.opener.errored.connect(self._on_open_failed)
         self.opener.opened.connect(self._on_opened)
         self.exporter.errored.connect(self.show_error)
         self.exporter.ended.connect(self.export_ended)
@@ -122,7 +135,8 @@ class MainWindow(QMainWindow):
         self.train_panel.running_changed.connect(self._on_training_running)
         self.train_panel.ended.connect(self._train_ended)
         self.saver.pending_changed.connect(self.setWindowModified)
-        self.saver.errored.connect(self.show_error)
+        self.guard.problem.connect(lambda text, dialog: self.show_error(text, dialog=dialog))
+        self.guard.unsaved_changed.connect(self._show_unsaved)
         a.open_folder.triggered.connect(
             lambda: self.opener.ask(self.project.root.parent if self.project is not None else None))
         a.open_demo.triggered.connect(self.open_demo)
@@ -155,7 +169,7 @@ class MainWindow(QMainWindow):
         for cls in project.class_names:
             self.image_list.set_metrics(cls, project.load_metrics(cls))
         self._show_class_state()
-        self._update_title()
+        self._apply_read_only()
         readable = [s for s in project.stems if s not in (errors or {})]
         if readable:
             self.image_list.select(readable[0])
@@ -164,15 +178,51 @@ class MainWindow(QMainWindow):
                             "“⚠ unreadable” in the list.", dialog=False)
         self.project_loaded.emit()
 
-    def open_folder(self, folder: Path) -> ScanWorker:
+    def open_folder(self, folder: Path) -> ScanWorker | None:
         """Open a project or plain folder of images in the background; `project_loaded` fires when it is shown."""
         return self.opener.open_folder(folder)
 
-    def open_demo(self) -> ScanWorker:
+    def open_demo(self) -> ScanWorker | None:
         return self.opener.open_demo()
+
+    @property
+    def read_only(self) -> str | None:
+        """Why this window must not change its project (None: it may)."""
+        return self.project.read_only if self.project is not None else None
+
+    def _apply_read_only(self) -> None:
+        reason = self.read_only
+        self.banner.show_reason(reason)
+        self.session.set_read_only(reason)
+        set_editing_enabled(reason is None, self.actions, self.tools, self.train_panel)
+        self._update_title()
+
+    def _leave_project(self) -> bool:
+        """Before opening another project: every label saved (or discarded by the user), then unlock."""
+        if not self.guard.confirm_leave():
+            return False
+        self._release_lock()
+        return True
+
+    def _release_lock(self) -> None:
+        if self.project_lock is not None:
+            self.project_lock.release()
+            self.project_lock = None
+
+    @Slot(str)
+    def _on_open_failed(self, message: str) -> None:
+        """The old project stays open: lock it again (read-only if someone else took it meanwhile)."""
+        self.show_error(message)
+        if self.project is not None and self.project_lock is None and self.read_only is None:
+            self.project_lock, reason = lock_or_reason(self.project.root, "medseg-gui")
+            if reason is not None:
+                self.project.set_read_only(reason)
+                self._apply_read_only()
 
     @Slot(object)
     def _on_opened(self, result: ScanResult) -> None:
+        self._release_lock()
+        self.project_lock = result.lock
         self.set_project(result.project, result.errors)
         if not result.errors:
             self.statusBar().showMessage(f"Opened {result.project.root} — {len(result.project.stems)} images", 8000)
@@ -186,7 +236,11 @@ class MainWindow(QMainWindow):
         if self.project is None or stem is None:
             return
         reviewed = stem not in self._reviewed()
-        self.project.set_state(stem, "reviewed", reviewed)
+        try:
+            self.project.set_state(stem, "reviewed", reviewed)
+        except MedsegError as err:
+            self.show_error(f"{stem} was not marked reviewed: {err}")
+            return
         self.image_list.set_reviewed(self._reviewed())
         self.statusBar().showMessage(f"{stem} marked {'reviewed' if reviewed else 'not reviewed'}", 5000)
 
@@ -209,6 +263,7 @@ class MainWindow(QMainWindow):
         if self.project is not None and cls:
             self.image_list.set_current_class(cls)
             self.image_list.set_labelled(set(self.project.labelled_stems(cls)))
+            self._show_unsaved()
             self.train_panel.show_model(current_model_info(self.project, cls))
 
     def _remember(self) -> None:
@@ -218,6 +273,12 @@ class MainWindow(QMainWindow):
                 "threshold": self.layers.threshold()})
 
     # -- editing and review --------------------------------------------------------------------------------------
+    @Slot()
+    def _show_unsaved(self) -> None:
+        """Mark the images whose current-class label is not on disk because saving it failed."""
+        cls = self.current_class()
+        self.image_list.set_unsaved({stem: why for (c, stem), why in self.saver.unsaved().items() if c == cls})
+
     @Slot(str, str, bool)
     def _on_label_presence(self, cls: str, stem: str, present: bool) -> None:
         if cls == self.current_class():
@@ -248,8 +309,14 @@ class MainWindow(QMainWindow):
         cls = self.current_class()
         if self.project is None or cls is None or self.train_worker is not None:
             return None
+        if self.read_only is not None:
+            self.show_error(f"This project is open read-only ({self.read_only}); Retrain would write into it.")
+            return None
         if not self.saver.flush():
-            self.show_error("Labels are still being saved; try Retrain again in a moment.")
+            unsaved = len(self.saver.unsaved())
+            self.show_error(f"{unsaved} label(s) could not be saved, so Retrain would not see them; free some disk "
+                            "space or fix the folder's permissions first." if unsaved else
+                            "Labels are still being saved; try Retrain again in a moment.")
             return None
         if not self.project.labelled_stems(cls):
             self.show_error(no_labels_text(cls))
@@ -307,7 +374,7 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         name = self.project.root.name if self.project is not None else "no project"
-        self.setWindowTitle(f"{name}[*] — medseg_gui")
+        self.setWindowTitle(f"{name}[*]{' (read-only)' if self.read_only else ''} — medseg_gui")
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -321,6 +388,9 @@ class MainWindow(QMainWindow):
         if self.train_worker is not None and not dialogs.ask_yes_no(self, "Quit medseg_gui", QUIT_QUESTION):
             event.ignore()
             return
+        if not self.guard.confirm_leave():  # waits for queued saves without freezing; asks about failed ones
+            event.ignore()
+            return
         self.train_panel.cancel()
         self.train_worker = None  # cancelled: not asked about again
         self._remember()
@@ -330,4 +400,5 @@ class MainWindow(QMainWindow):
             log.warning("%d background task(s) still running at close; not waiting for them", self.left_running)
         if not self.saver.close(self.config.close_timeout_s):
             log.error("Some labels could not be saved before closing")
+        self._release_lock()
         super().closeEvent(event)

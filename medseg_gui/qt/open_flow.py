@@ -17,13 +17,14 @@ from medseg_gui.workers.scan import ScanProgress, ScanResult, ScanWorker
 class OpenFlow(QObject):
     """`ask(start)`, `open_folder(folder)` or `open_demo()`; reports `status`, `errored` and `opened(ScanResult)`.
 
-    `before_open` runs first (the window flushes pending label saves)."""
+    `before_open` runs first (the window makes sure every label is saved and unlocks its project); when it returns
+    False nothing is opened and the open methods return None."""
 
     opened = Signal(object)
     status = Signal(str)
     errored = Signal(str)
 
-    def __init__(self, host: WorkerHost, dialog_parent: QWidget, before_open: Callable[[], object]) -> None:
+    def __init__(self, host: WorkerHost, dialog_parent: QWidget, before_open: Callable[[], bool]) -> None:
         super().__init__(dialog_parent)
         self._host, self._dialog_parent, self._before_open = host, dialog_parent, before_open
 
@@ -31,16 +32,18 @@ class OpenFlow(QObject):
         folder = dialogs.choose_directory(self._dialog_parent, "Open a folder of images or a project", start)
         return self.open_folder(folder) if folder is not None else None
 
-    def open_folder(self, folder: Path) -> ScanWorker:
+    def open_folder(self, folder: Path) -> ScanWorker | None:
         return self._start(ScanWorker(Path(folder)))
 
-    def open_demo(self) -> ScanWorker:
+    def open_demo(self) -> ScanWorker | None:
         from medseg_gui.core.demo import ensure_demo_copy
 
         return self._start(ScanWorker(prepare=ensure_demo_copy))
 
-    def _start(self, worker: ScanWorker) -> ScanWorker:
-        self._before_open()
+    def _start(self, worker: ScanWorker) -> ScanWorker | None:
+        if not self._before_open():
+            self.status.emit("Not opened: some labels are not saved yet.")
+            return None
         self.status.emit("Opening images…")
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_finished)

@@ -1,8 +1,9 @@
-"""Background, coalescing label saver: a stroke never blocks the GUI and is never lost.
+"""Background, coalescing label saver: a stroke never blocks the GUI and is never dropped.
 
 One daemon thread writes labels with `Project.save_label` (atomic). Repeated saves of the same (class, stem) before
-the thread gets to them collapse to the latest mask. `flush()` blocks until everything queued is on disk; the GUI
-calls it on image switch, before Retrain and on close.
+the thread gets to them collapse to the latest mask. A save that fails (disk full, read-only, no permission) keeps
+its mask in memory and is retried every `retry_s` seconds, on the next `save` and on `flush`, until it succeeds or
+the user discards it; `latest(cls, stem)` hands the unsaved mask to whoever shows that image again.
 """
 
 from __future__ import annotations
@@ -20,27 +21,35 @@ from medseg_gui.workers.base import unexpected_message
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # (class, stem)
+Entry = tuple[Any, "np.ndarray | None"]  # (project, mask; None = delete the label file)
+RETRY_S = 5.0
 
 
 class LabelSaver(QObject):
-    """`save(cls, stem, mask)` queues a write; `mask=None` deletes the label. Signals come from the saver thread."""
+    """`save(cls, stem, mask)` queues a write; `mask=None` deletes the label. Signals come from the saver thread.
+
+    `pending_changed(True)` when something is not on disk yet, `(False)` once everything is (failed saves count as
+    not on disk); `failed(cls, stem, message)` after each failed attempt; `drained()` whenever the queue ran empty."""
 
     saved = Signal(str, str)
-    errored = Signal(str)
+    failed = Signal(str, str, str)
     pending_changed = Signal(bool)
+    drained = Signal()
 
-    def __init__(self, project: Any = None, parent: QObject | None = None) -> None:
+    def __init__(self, project: Any = None, parent: QObject | None = None, retry_s: float = RETRY_S) -> None:
         super().__init__(parent)
         self._project = project
+        self.retry_s = retry_s
         self._cond = threading.Condition()
-        self._pending: dict[Key, tuple[Any, np.ndarray | None]] = {}
-        self._busy = False
+        self._pending: dict[Key, Entry] = {}
+        self._inflight: tuple[Key, Entry] | None = None
+        self._failed: dict[Key, tuple[Entry, str]] = {}
         self._stopping = False
         self._thread = threading.Thread(target=self._loop, name="label-saver", daemon=True)
         self._thread.start()
 
     def set_project(self, project: Any) -> None:
-        """Switch projects after writing everything queued for the old one."""
+        """Switch projects after writing everything queued for the old one (unsaved ones stay retried)."""
         self.flush()
         with self._cond:
             self._project = project
@@ -51,24 +60,70 @@ class LabelSaver(QObject):
                 raise RuntimeError("LabelSaver is closed")
             if self._project is None:
                 raise RuntimeError("LabelSaver has no project")
-            was_idle = not self._pending and not self._busy
+            was_clean = self._clean()
             copy = None if mask is None else np.array(mask, dtype=bool, copy=True)
+            self._failed.pop((cls, stem), None)  # superseded by the newer mask
+            self._requeue_failed()  # a new stroke is a good moment to try the failed ones again
             self._pending[(cls, stem)] = (self._project, copy)
             self._cond.notify_all()
-        if was_idle:
+        if was_clean:
             self.pending_changed.emit(True)
 
-    def has_pending(self) -> bool:
+    def latest(self, cls: str, stem: str) -> tuple[bool, np.ndarray | None]:
+        """(True, mask) when the newest mask of (cls, stem) in the current project is not on disk yet (mask None:
+        the label file is to be deleted); (False, None) when the file on disk is the newest."""
+        key = (cls, stem)
         with self._cond:
-            return bool(self._pending) or self._busy
+            candidates = [self._pending.get(key), self._inflight[1] if self._inflight and self._inflight[0] == key
+                          else None, self._failed[key][0] if key in self._failed else None]
+            for entry in candidates:
+                if entry is not None and entry[0] is self._project:
+                    return True, entry[1]
+        return False, None
+
+    def unsaved(self) -> dict[Key, str]:
+        """(class, stem) → reason for every label of the current project whose last save attempt failed."""
+        with self._cond:
+            return {key: msg for key, ((project, _m), msg) in self._failed.items() if project is self._project}
+
+    def has_pending(self) -> bool:
+        """True while anything is not on disk: queued, being written, or failed and kept for a retry."""
+        with self._cond:
+            return not self._clean()
+
+    def is_writing(self) -> bool:
+        """True while saves are queued or being written (an attempt is still to come)."""
+        with self._cond:
+            return bool(self._pending) or self._inflight is not None
+
+    def retry(self) -> None:
+        """Try every failed save again now."""
+        with self._cond:
+            self._requeue_failed()
+            self._cond.notify_all()
+
+    def discard(self) -> list[Key]:
+        """Forget the failed saves (the user chose to); returns what was dropped."""
+        with self._cond:
+            dropped = list(self._failed)
+            self._failed.clear()
+            clean = self._clean()
+        for cls, stem in dropped:
+            log.warning("Unsaved '%s' label of %s discarded by the user", cls, stem)
+        if dropped and clean:
+            self.pending_changed.emit(False)
+        return dropped
 
     def flush(self, timeout: float | None = 30.0) -> bool:
-        """Block until all queued saves are written; False if `timeout` seconds passed first."""
+        """Try every queued and failed save now and block until done; True only when everything is on disk."""
         with self._cond:
-            return self._cond.wait_for(lambda: not self._pending and not self._busy, timeout)
+            self._requeue_failed()
+            self._cond.notify_all()
+            done = self._cond.wait_for(lambda: not self._pending and self._inflight is None, timeout)
+            return done and not self._failed
 
     def close(self, timeout: float = 30.0) -> bool:
-        """Flush, then stop the thread. Safe to call twice."""
+        """Flush, then stop the thread; False if anything is still not on disk. Safe to call twice."""
         ok = self.flush(timeout)
         with self._cond:
             self._stopping = True
@@ -76,24 +131,52 @@ class LabelSaver(QObject):
         self._thread.join(timeout=5.0)
         return ok
 
+    # -- saver thread ---------------------------------------------------------------------------------------------
+    def _clean(self) -> bool:
+        return not self._pending and self._inflight is None and not self._failed
+
+    def _requeue_failed(self) -> None:
+        for key, (entry, _msg) in self._failed.items():
+            self._pending.setdefault(key, entry)
+
+    def _next(self) -> tuple[Key, Entry] | None:
+        with self._cond:
+            while not self._pending and not self._stopping:
+                if self._failed:
+                    if not self._cond.wait(self.retry_s):
+                        self._requeue_failed()
+                else:
+                    self._cond.wait()
+            if not self._pending:
+                return None
+            key = next(iter(self._pending))
+            self._inflight = (key, self._pending.pop(key))
+            return self._inflight
+
     def _loop(self) -> None:
-        while True:
+        while (job := self._next()) is not None:
+            key, entry = job
+            error = self._write(entry[0], key, entry[1])
             with self._cond:
-                self._cond.wait_for(lambda: self._pending or self._stopping)
-                if not self._pending:
-                    return
-                key = next(iter(self._pending))
-                project, mask = self._pending.pop(key)
-                self._busy = True
-            self._write(project, key, mask)
-            with self._cond:
-                self._busy = False
-                idle = not self._pending
+                self._inflight = None
+                if error is None:
+                    if key in self._failed and self._failed[key][0] is entry:
+                        del self._failed[key]
+                elif key not in self._pending:  # else a newer mask is queued and supersedes this one
+                    self._failed[key] = (entry, error)
+                drained, clean = not self._pending, self._clean()
                 self._cond.notify_all()
-            if idle:
+            if error is None:
+                self.saved.emit(*key)
+            else:
+                self.failed.emit(key[0], key[1], error)
+            if drained:
+                self.drained.emit()
+            if clean:
                 self.pending_changed.emit(False)
 
-    def _write(self, project: Any, key: Key, mask: np.ndarray | None) -> None:
+    def _write(self, project: Any, key: Key, mask: np.ndarray | None) -> str | None:
+        """Write one label; the reason when it failed, None when it is on disk."""
         cls, stem = key
         try:
             if mask is None:
@@ -101,10 +184,9 @@ class LabelSaver(QObject):
             else:
                 project.save_label(cls, stem, mask)
         except MedsegError as err:
-            log.warning("Saving label %s/%s failed: %s", cls, stem, err)
-            self.errored.emit(str(err))
+            log.warning("Saving label %s/%s failed (kept for a retry): %s", cls, stem, err)
+            return str(err)
         except Exception as err:  # noqa: BLE001 - the GUI must hear about a failed save
-            log.exception("Saving label %s/%s failed", cls, stem)
-            self.errored.emit(f"Could not save the '{cls}' label of {stem}: {unexpected_message(err)}")
-        else:
-            self.saved.emit(cls, stem)
+            log.exception("Saving label %s/%s failed (kept for a retry)", cls, stem)
+            return f"Could not save the '{cls}' label of {stem}: {unexpected_message(err)}"
+        return None

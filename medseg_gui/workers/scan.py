@@ -22,6 +22,7 @@ class ScanResult:
     project: Any
     errors: dict[str, str] = field(default_factory=dict)
     sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
+    lock: Any = None  # the ProjectLock this window now holds (None: the project is read-only, see project.read_only)
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,11 @@ class ScanProgress:
     stem: str
 
 
-def open_project_or_folder(folder: Path) -> Any:
+def open_project_or_folder(folder: Path, read_only: str | None = None) -> Any:
     """Open a project folder (picking up newly added images) or turn a plain folder of images into one in place.
 
-    A folder with neither project.json nor image files is refused before anything is written into it.
+    A folder with neither project.json nor image files is refused before anything is written into it; with
+    `read_only` (the reason) nothing is written at all.
     """
     from medseg_gui.core.images import IMAGE_SUFFIXES
     from medseg_gui.core.project import Project
@@ -47,7 +49,7 @@ def open_project_or_folder(folder: Path) -> Any:
         raise MedsegError(
             f"No images found in '{folder}'. Choose a folder with PNG, JPEG, TIFF, GIF, BMP or PPM/PGM images."
         )
-    return Project.open_or_create_for_folder(folder)
+    return Project.open_or_create_for_folder(folder, read_only)
 
 
 class ScanWorker(Worker):
@@ -61,10 +63,20 @@ class ScanWorker(Worker):
         self.prepare = prepare
 
     def work(self) -> ScanResult:
-        from medseg_gui.core.images import probe_image
+        from medseg_gui.core.lock import lock_or_reason
 
         folder = self.prepare() if self.prepare is not None else Path(self.folder)
-        project = open_project_or_folder(folder)
+        lock, read_only = lock_or_reason(folder, "medseg-gui") if folder.is_dir() else (None, None)
+        try:
+            return self._scan(open_project_or_folder(folder, read_only), lock)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
+
+    def _scan(self, project: Any, lock: Any) -> ScanResult:
+        from medseg_gui.core.images import probe_image
+
         errors: dict[str, str] = {}
         sizes: dict[str, tuple[int, int]] = {}
         stems = list(project.stems)
@@ -80,4 +92,4 @@ class ScanWorker(Worker):
             self.progress.emit(ScanProgress(i + 1, len(stems), stem))
         if errors:
             log.warning("%d of %d images in %s cannot be read", len(errors), len(stems), project.root)
-        return ScanResult(project, errors, sizes)
+        return ScanResult(project, errors, sizes, lock)

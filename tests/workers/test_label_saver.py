@@ -65,17 +65,19 @@ def test_none_deletes_label(tmp_path):
     saver.close()
 
 
-def test_wrong_size_is_an_error_signal_not_a_crash(tmp_path, qtbot):
+def test_wrong_size_is_a_failed_signal_not_a_crash(tmp_path, qtbot):
     project = make_project(tmp_path / "p")
     saver = LabelSaver(project)
-    with qtbot.waitSignal(saver.errored, timeout=10_000) as blocker:
+    with qtbot.waitSignal(saver.failed, timeout=10_000) as blocker:
         saver.save("lesion", project.stems[0], np.zeros((10, 10), bool))
-    assert "10×10" in blocker.args[0] and "64×48" in blocker.args[0]
-    assert saver.flush(5.0)
-    # the thread survives an error and keeps saving
+    assert blocker.args[:2] == ["lesion", project.stems[0]]
+    assert "10×10" in blocker.args[2] and "64×48" in blocker.args[2]
+    assert not saver.flush(5.0)  # still not on disk: kept, not dropped
+    assert saver.has_pending() and list(saver.unsaved()) == [("lesion", project.stems[0])]
+    # the thread survives an error and keeps saving; the newer mask supersedes the failed one
     saver.save("lesion", project.stems[0], np.ones((H, W), bool))
     assert saver.flush(5.0)
-    assert project.has_label("lesion", project.stems[0])
+    assert project.has_label("lesion", project.stems[0]) and not saver.unsaved()
     saver.close()
 
 

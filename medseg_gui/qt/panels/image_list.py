@@ -23,6 +23,8 @@ NAME_COL, LABELLED_COL, AUC_COL, DICE_COL, IOU_COL, RECALL_COL = range(6)
 STEM_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 UNREADABLE = "⚠ unreadable"
+UNSAVED = "⚠ not saved"
+UNSAVED_COLOR = QColor(230, 140, 30)
 REVIEWED_MARK = "☑"
 METRIC_COLS = {AUC_COL: "auc", DICE_COL: "dice", IOU_COL: "iou", RECALL_COL: "recall"}
 LESION_ORDER = (DICE_COL, IOU_COL, RECALL_COL, AUC_COL)
@@ -72,6 +74,7 @@ class ImageListPanel(QWidget):
         self._errors: dict[str, str] = {}
         self._metrics: dict[str, dict[str, dict]] = {}  # class → stem → {"auc":…, "dice":…}
         self._labelled: set[str] = set()
+        self._unsaved: dict[str, str] = {}  # stem → why its current-class label is not on disk
         self._current: str | None = None
         self._set_headers()
         self.table.currentCellChanged.connect(self._on_current_changed)
@@ -81,6 +84,7 @@ class ImageListPanel(QWidget):
         self._classes, self._errors = list(classes), dict(errors or {})
         self._cls = self._cls if self._cls in self._classes else (self._classes[0] if self._classes else "")
         self._metrics, self._labelled, self._current, self._items = {}, set(), None, {}
+        self._unsaved = {}
         self.table.blockSignals(True)
         with self._unsorted():
             self.table.setRowCount(0)  # also forgets the current cell, so `select` below always emits
@@ -116,10 +120,34 @@ class ImageListPanel(QWidget):
         self._labelled = set(labelled)
         with self._unsorted():
             for stem in self._items:
-                if stem not in self._errors:
-                    item = self._item(stem, LABELLED_COL)
-                    item.setText("✓" if stem in labelled else "")
-                    item.setData(SORT_ROLE, int(stem in labelled))
+                self._show_labelled(stem)
+
+    def set_unsaved(self, unsaved: dict[str, str]) -> None:
+        """Mark images whose current-class label could not be saved (stem → reason, shown as tooltip)."""
+        changed = set(unsaved) ^ set(self._unsaved)
+        self._unsaved = dict(unsaved)
+        with self._unsorted():
+            for stem in changed | set(unsaved):
+                if stem in self._items:
+                    self._show_labelled(stem)
+
+    def unsaved(self) -> set[str]:
+        return set(self._unsaved)
+
+    def _show_labelled(self, stem: str) -> None:
+        if stem in self._errors:
+            return
+        item = self._item(stem, LABELLED_COL)
+        if stem in self._unsaved:
+            item.setText(UNSAVED)
+            item.setForeground(QBrush(UNSAVED_COLOR))
+            item.setToolTip(f"This label is NOT saved yet (kept in memory, retried): {self._unsaved[stem]}")
+            item.setData(SORT_ROLE, -1)
+        else:
+            item.setText("✓" if stem in self._labelled else "")
+            item.setData(Qt.ItemDataRole.ForegroundRole, None)
+            item.setToolTip("")
+            item.setData(SORT_ROLE, int(stem in self._labelled))
 
     def set_reviewed(self, reviewed: set[str]) -> None:
         """Mark the images the clinician has marked as reviewed (a tick after the name, tooltip "Reviewed")."""

@@ -1,0 +1,45 @@
+"""Read-only projects (open for editing in another window, read-only media, no permission): a banner that says why,
+and the controls that would change the project switched off. Viewing, zoom, pan, class choice and export stay on."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QLabel, QWidget
+
+if TYPE_CHECKING:
+    from medseg_gui.qt.actions import WindowActions
+    from medseg_gui.qt.panels.tools_panel import ToolsPanel
+    from medseg_gui.qt.panels.train_panel import TrainPanel
+
+BANNER_STYLE = "QLabel { background: #6b5200; color: #fff4c2; padding: 6px 10px; font-weight: bold; }"
+
+
+def read_only_text(reason: str) -> str:
+    return (f"Read-only: {reason}. You can look at images, labels and predictions; drawing, Retrain and "
+            "“reviewed” are off and nothing is written into the project.")
+
+
+class ReadOnlyBanner(QLabel):
+    """A coloured strip above the canvas, hidden while the project can be edited."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("readOnlyBanner")
+        self.setWordWrap(True)
+        self.setStyleSheet(BANNER_STYLE)
+        self.hide()
+
+    def show_reason(self, reason: str | None) -> None:
+        self.setText(read_only_text(reason) if reason is not None else "")
+        self.setVisible(reason is not None)
+
+
+def set_editing_enabled(enabled: bool, actions: WindowActions, tools: ToolsPanel, train: TrainPanel) -> None:
+    """Switch every control that writes into the project on or off (the pan tool stays usable)."""
+    for action in (actions.undo, actions.redo, actions.reviewed, actions.retrain, *actions.tools.values()):
+        action.setEnabled(enabled)
+    for name, button in tools.tool_buttons.items():
+        button.setEnabled(enabled or name == "pan")
+    tools.accept_button.setEnabled(enabled)
+    train.retrain_button.setEnabled(enabled)

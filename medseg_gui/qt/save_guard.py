@@ -1,0 +1,115 @@
+"""Labels that are not on disk yet: tell the user once when a save fails, and never leave (quit, open another
+project) before every label is written, discarded by the user, or the user cancels. Waiting shows a modal progress
+dialog while the event loop keeps running, so slow storage never freezes the window.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QEventLoop, QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
+
+from medseg_gui.workers.label_saver import Key, LabelSaver
+
+log = logging.getLogger(__name__)
+
+RETRY, DISCARD, CANCEL = "retry", "discard", "cancel"
+
+
+def unsaved_text(unsaved: dict[Key, str], retry_s: float) -> str:
+    """The question asked before leaving with unsaved labels (one line per label, at most 8)."""
+    lines = [f"• the '{cls}' label of {stem}: {reason}" for (cls, stem), reason in list(unsaved.items())[:8]]
+    if len(unsaved) > 8:
+        lines.append(f"• … and {len(unsaved) - 8} more")
+    return (f"{len(unsaved)} label(s) could not be saved:\n" + "\n".join(lines) +
+            f"\n\nThey are kept in memory and retried every {retry_s:g} s. Free some disk space or fix the folder's "
+            "permissions, then choose Save again. Discard throws these strokes away.")
+
+
+def failed_text(cls: str, stem: str, reason: str, retry_s: float) -> str:
+    return (f"The '{cls}' label of {stem} is NOT saved: {reason}\nYour strokes are kept in memory and saving is "
+            f"retried every {retry_s:g} s and after your next stroke; the title shows * and the list marks the image "
+            "until it is saved. Free some disk space or fix the folder's permissions.")
+
+
+def ask_unsaved(parent: QWidget | None, text: str) -> str:
+    """Blocking three-way question: RETRY, DISCARD or CANCEL (the default); tests monkeypatch it."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Labels not saved", text, QMessageBox.StandardButton.NoButton, parent)
+    retry = box.addButton("Save again", QMessageBox.ButtonRole.AcceptRole)
+    discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.exec()
+    clicked = box.clickedButton()
+    return RETRY if clicked is retry else DISCARD if clicked is discard else CANCEL
+
+
+class SaveGuard(QObject):
+    """Watches a LabelSaver: `problem(message, dialog)` when a save fails (a dialog only for the first failure
+    after everything was saved), `unsaved_changed()` whenever the set of failed labels may have changed."""
+
+    problem = Signal(str, bool)
+    unsaved_changed = Signal()
+
+    def __init__(self, saver: LabelSaver, dialog_parent: QWidget) -> None:
+        super().__init__(dialog_parent)
+        self.saver, self._parent = saver, dialog_parent
+        self._told = False  # the user was shown a dialog for the current run of failures
+        saver.failed.connect(self._on_failed)
+        saver.saved.connect(self._on_saved)
+        saver.pending_changed.connect(self._on_pending)
+
+    @Slot(str, str, str)
+    def _on_failed(self, cls: str, stem: str, reason: str) -> None:
+        self.problem.emit(failed_text(cls, stem, reason, self.saver.retry_s), not self._told)
+        self._told = True
+        self.unsaved_changed.emit()
+
+    @Slot(str, str)
+    def _on_saved(self, _cls: str, _stem: str) -> None:
+        self.unsaved_changed.emit()
+
+    @Slot(bool)
+    def _on_pending(self, pending: bool) -> None:
+        if not pending:
+            self._told = False
+            self.unsaved_changed.emit()
+
+    def wait_for_saver(self, text: str = "Saving labels…") -> bool:
+        """Let queued saves finish with the event loop running (modal progress dialog); False if the user
+        cancelled the wait while saves were still being written."""
+        if not self.saver.is_writing():
+            return True
+        dialog = QProgressDialog(text, "Cancel", 0, 0, self._parent)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(300)
+        loop = QEventLoop()
+        self.saver.drained.connect(loop.quit)
+        dialog.canceled.connect(loop.quit)
+        try:
+            if self.saver.is_writing():  # checked after connecting: a drain in between is not missed
+                loop.exec()
+        finally:
+            self.saver.drained.disconnect(loop.quit)
+            dialog.canceled.disconnect(loop.quit)
+            dialog.reset()
+            dialog.deleteLater()
+        return not self.saver.is_writing()
+
+    def confirm_leave(self) -> bool:
+        """True when every label is on disk or the user discarded the unsaved ones; False to stay."""
+        while True:
+            if not self.wait_for_saver():
+                return False
+            unsaved = self.saver.unsaved()
+            if not unsaved:
+                return True
+            answer = ask_unsaved(self._parent, unsaved_text(unsaved, self.saver.retry_s))
+            if answer == DISCARD:
+                self.saver.discard()
+                self.unsaved_changed.emit()
+                return True
+            if answer != RETRY:
+                return False
+            self.saver.retry()

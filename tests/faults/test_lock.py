@@ -1,0 +1,113 @@
+"""Defect 4 of issue 13: two instances on one project overwrote each other's strokes. The project lock detects a
+second writer (also within one process), recovers a lock left by a killed process, and the second window opens
+read-only."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from medseg_gui.core import lock as project_lock
+from medseg_gui.core.lock import LOCK_FILE, ProjectLockedError, ProjectReadOnlyError, acquire, lock_or_reason
+from tests.qt.conftest import messages  # noqa: F401 (fixture)
+from tests.workers.helpers import drag, make_project, open_window
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_second_acquire_is_refused_and_names_the_owner(tmp_path):
+    first = acquire(tmp_path, app="medseg-gui")
+    with pytest.raises(ProjectLockedError) as info:
+        acquire(tmp_path)
+    assert str(os.getpid()) in str(info.value) and socket.gethostname() in str(info.value)
+    assert info.value.owner == first.owner
+    first.release()
+    second = acquire(tmp_path)  # free again after release
+    second.release()
+    assert not (tmp_path / LOCK_FILE).exists()
+
+
+def test_lock_of_a_dead_process_is_taken_over(tmp_path):
+    stale = {"host": socket.gethostname(), "pid": _dead_pid(), "started": "2020-01-01T00:00:00", "app": "medseg-gui"}
+    (tmp_path / LOCK_FILE).write_text(json.dumps(stale))
+    lock = acquire(tmp_path)
+    assert json.loads((tmp_path / LOCK_FILE).read_text())["pid"] == os.getpid()
+    lock.release()
+    assert not list(tmp_path.iterdir())  # no stale copy left behind
+
+
+def test_lock_of_a_reused_pid_is_taken_over(tmp_path):
+    owner = {"host": socket.gethostname(), "pid": os.getpid(), "started": "2020-01-01T00:00:00",
+             "proc_start": project_lock._proc_start(os.getpid()) + 1}  # our pid, but another process's start time
+    if not project_lock._proc_start(os.getpid()):
+        pytest.skip("no /proc start times on this system")
+    (tmp_path / LOCK_FILE).write_text(json.dumps(owner))
+    acquire(tmp_path).release()
+
+
+def test_lock_of_another_host_or_live_process_is_respected(tmp_path):
+    other = {"host": "some-other-host", "pid": _dead_pid(), "started": "2020-01-01T00:00:00"}
+    (tmp_path / LOCK_FILE).write_text(json.dumps(other))
+    with pytest.raises(ProjectLockedError, match="some-other-host"):
+        acquire(tmp_path)
+    assert json.loads((tmp_path / LOCK_FILE).read_text()) == other  # never removed
+
+
+def test_unwritable_folder_is_read_only_not_a_crash(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError(30, "Read-only file system")  # EROFS
+
+    monkeypatch.setattr(project_lock.os, "open", refuse)
+    with pytest.raises(ProjectReadOnlyError, match="Read-only file system"):
+        acquire(tmp_path)
+    lock, reason = lock_or_reason(tmp_path)
+    assert lock is None and "Read-only file system" in reason
+
+
+def test_a_lock_held_by_another_process_is_seen(tmp_path):
+    code = ("import sys, time; from medseg_gui.core.lock import acquire; acquire(sys.argv[1]); "
+            "print('locked', flush=True); time.sleep(60)")
+    child = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "locked"
+        lock, reason = lock_or_reason(tmp_path)
+        assert lock is None and f"process {child.pid}" in reason
+        child.kill()  # kill -9: the lock file stays behind ...
+        child.wait()
+        assert (tmp_path / LOCK_FILE).exists()
+        acquire(tmp_path).release()  # ... and is recovered
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_second_window_opens_read_only_and_cannot_overwrite(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=2)
+    first = open_window(qtbot)
+    first.open_folder(project.root)
+    qtbot.waitUntil(lambda: first.project is not None, timeout=10_000)
+    assert not first.read_only
+    second = open_window(qtbot)
+    second.open_folder(project.root)
+    qtbot.waitUntil(lambda: second.project is not None, timeout=10_000)
+    assert second.read_only and "read-only" in second.windowTitle()
+    assert "read-only" in second.banner.text().lower() and "open for editing" in second.banner.text()
+    assert not second.actions.retrain.isEnabled()
+    drag(qtbot, second.canvas, [(10, 10), (40, 30)])  # a stroke in the read-only window ...
+    assert second.saver.flush(5)
+    assert not project.has_label("lesion", project.stems[0])  # ... never reaches the disk
+    assert not second.canvas.label("lesion").any()  # nor stays on screen as if it were saved
+    drag(qtbot, first.canvas, [(10, 10), (40, 30)])  # the editing window still saves
+    assert first.saver.flush(5) and project.has_label("lesion", project.stems[0])
+    first.close()
+    assert not (project.root / LOCK_FILE).exists()
+    second.close()
