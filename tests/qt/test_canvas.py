@@ -269,3 +269,15 @@ def test_contours_survive_relabelling_and_follow_class_colour(canvas):
     assert grab_rgb(canvas, px(canvas, 10, 8)) == (10, 250, 10)
     canvas.set_prediction("lesion", None)
     assert grab_rgb(canvas, px(canvas, 10, 8)) == (GRAY,) * 3
+
+
+def test_an_image_prepared_beforehand_shows_like_one_prepared_at_paint(qtbot, canvas):
+    rgb = np.random.default_rng(3).integers(0, 255, (600, 800, 3), dtype=np.uint8)
+    prepared = Canvas.prepare_image(rgb)
+    assert len(prepared.levels) > 2  # zoomed-out levels exist before any paint
+    canvas.set_image("lazy", rgb)
+    canvas.set_labels({"lesion": None, "vessel": None}, COLORS)
+    lazy = canvas.grab().toImage()
+    canvas.set_image("prepared", rgb, prepared)
+    canvas.set_labels({"lesion": None, "vessel": None}, COLORS)
+    assert canvas.grab().toImage() == lazy

@@ -63,3 +63,56 @@ def test_load_view_skips_mismatched_label_with_warning(tmp_path):
     assert len(view.warnings) == 1 and "12×10" in view.warnings[0] and "64×48" in view.warnings[0]
     ok = load_view(project, project.stems[0])
     assert ok.labels["lesion"] is not None and ok.labels["lesion"].shape == (H, W) and not ok.warnings
+
+
+def test_large_images_are_loaded_in_the_background_judged_by_their_header(tmp_path):
+    from medseg_gui.workers.loading import FOREGROUND_MAX_PIXELS, loads_in_background
+
+    big = write_png(tmp_path / "big.png", np.zeros((1500, FOREGROUND_MAX_PIXELS // 1500 + 1), np.uint8))
+    small = write_png(tmp_path / "small.png", np.zeros((1500, FOREGROUND_MAX_PIXELS // 1500 - 1), np.uint8))
+    assert loads_in_background(big) and not loads_in_background(small)
+    assert big.stat().st_size < 100_000  # the header, not the file size, decided
+    (tmp_path / "junk.png").write_bytes(b"not an image")
+    assert not loads_in_background(tmp_path / "junk.png")  # tiny and unreadable: load at once, error at once
+    assert not loads_in_background(tmp_path / "missing.png")
+
+
+def test_view_loader_loads_and_prepares_off_the_gui_thread(tmp_path, qtbot):
+    import threading
+
+    from medseg_gui.workers.loading import LoadedView, ViewLoader
+
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    threads = []
+
+    def prepare(view):
+        threads.append(threading.current_thread())
+        return view.rgb.mean()
+
+    result = _scan(qtbot, ViewLoader(project, project.stems[0], prepare=prepare))
+    assert isinstance(result, LoadedView)
+    assert result.view.rgb.shape == (H, W, 3) and result.view.labels["lesion"] is not None
+    assert result.prepared == result.view.rgb.mean()
+    assert threads and threads[0] is not threading.main_thread()
+
+
+def test_view_loader_reports_an_unreadable_image(tmp_path, qtbot):
+    from medseg_gui.workers.loading import ViewLoader
+
+    project = make_project(tmp_path / "p", n=1)
+    project.image_path(project.stems[0]).write_bytes(b"")
+    message = _scan(qtbot, ViewLoader(project, project.stems[0]), "errored")
+    assert "empty" in message
+
+
+def test_load_overlays_checks_sizes(tmp_path):
+    from medseg_gui.workers.loading import load_overlays
+
+    project = make_project(tmp_path / "p", n=1)
+    stem = project.stems[0]
+    project.save_roi(stem, np.ones((H, W), bool))
+    prob, roi, warnings = load_overlays(project, stem, "lesion", (H, W))
+    assert prob is None and roi is not None and roi.all() and warnings == []
+    write_png(project.roi_path(stem), np.full((10, 12), 255, np.uint8))
+    _prob, roi, warnings = load_overlays(project, stem, "lesion", (H, W))
+    assert roi is None and len(warnings) == 1

@@ -68,19 +68,25 @@ class Canvas(CanvasInput, QWidget):
         self._init_input()
 
     # -- content -------------------------------------------------------------------------------------------------
-    def set_image(self, key: str, rgb: np.ndarray) -> None:
-        """Show ``rgb`` (uint8 HxWx3) under ``key``; clears labels, prediction and ROI until they are set again."""
+    def set_image(self, key: str, rgb: np.ndarray, prepared: L.ImagePyramid | None = None) -> None:
+        """Show ``rgb`` (uint8 HxWx3) under ``key``; clears labels, prediction and ROI until they are set again.
+        ``prepared``: ``prepare_image(rgb)``, made beforehand on a loading thread for a large image."""
         self._finish_interaction()
         if self.doc.image is not None:
             self._views[self.doc.key] = self.view
         self.doc.set_image(key, rgb)
-        self._image_layer = L.ImagePyramid(self.doc.image)
+        self._image_layer = prepared if prepared is not None else L.ImagePyramid(self.doc.image)
         self._mask_layers, self._contours, self._fpfn_layer, self._roi_layer = {}, {}, None, None
         saved = self._views.get(key)
         self.view = saved if saved is not None and not saved.fitted else self._fitted()
         self.update()
         self.zoom_changed.emit(self.view.zoom)
         self.history_changed.emit()
+
+    @staticmethod
+    def prepare_image(rgb: np.ndarray) -> L.ImagePyramid:
+        """The display pyramid of ``rgb`` with every zoomed-out level built (thread-safe: no widget involved)."""
+        return L.ImagePyramid(np.ascontiguousarray(rgb)).build_levels()
 
     def set_labels(self, labels: dict[str, np.ndarray | None], colors: dict[str, tuple[int, int, int]]) -> None:
         """Per-class masks (bool or uint8, HxW; ``None`` = not labelled yet) and their RGB colours."""

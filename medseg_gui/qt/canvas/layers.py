@@ -101,6 +101,11 @@ class ImagePyramid:
         self._rgb = rgb
         self._shape = rgb.shape[:2]
 
+    def build_levels(self) -> ImagePyramid:
+        """Make every level now (e.g. on a loading thread) instead of at the first zoomed-out paint."""
+        self._level(0.0)
+        return self
+
     def _level(self, zoom: float) -> ArrayImage:
         k = 0
         while zoom <= 0.5 ** (k + 1) and min(self.levels[k].array.shape[:2]) >= 64:
