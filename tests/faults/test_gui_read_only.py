@@ -1,0 +1,61 @@
+"""Defect 15 of issue 13: a read-only folder of images could not even be viewed, and on a read-only project `R`
+ended in a dialog claiming the labels were saved. Now such a folder opens read-only (viewing works, editing is off,
+a banner says why) and no message claims a save that failed."""
+
+from __future__ import annotations
+
+import errno
+
+from PySide6.QtCore import Qt
+
+from medseg_gui.core import atomic, lock
+from medseg_gui.core.project import PROJECT_FILE
+from tests.qt.conftest import messages  # noqa: F401 (fixture)
+from tests.workers.helpers import drag, make_images, make_project, open_window
+
+
+def _read_only_media(monkeypatch) -> None:
+    """Every file creation fails as on a read-only mount (we run as root, so chmod would not stop us)."""
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(lock.os, "open", refuse)
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", refuse)
+
+
+def test_read_only_folder_of_images_can_be_viewed(tmp_path, qtbot, messages, monkeypatch):
+    folder = tmp_path / "scans"
+    make_images(folder, n=2)
+    _read_only_media(monkeypatch)
+    window = open_window(qtbot)
+    window.open_folder(folder)
+    qtbot.waitUntil(lambda: window.project is not None, timeout=10_000)
+    assert window.image_list.stems() == ["img0", "img1"]
+    assert window.read_only and "Read-only file system" in window.read_only
+    assert window.banner.isVisible() and "Read-only file system" in window.banner.text()
+    assert "(read-only)" in window.windowTitle()
+    assert window.canvas_area.message_shown() is None and window.canvas.isEnabled()  # the image is shown
+    assert not (folder / PROJECT_FILE).exists()
+    assert not window.tools.tool_buttons["brush"].isEnabled() and window.tools.tool_buttons["pan"].isEnabled()
+    assert window.canvas.tool() == "pan"
+    window.canvas.set_tool("brush")  # even with a drawing tool forced on, a stroke changes nothing
+    drag(qtbot, window.canvas, [(10, 10), (40, 30)])
+    assert not window.canvas.label("lesion").any() and not window.saver.has_pending()
+    qtbot.keyClick(window, Qt.Key.Key_R)  # the action is off: nothing happens, nothing is claimed
+    window.toggle_reviewed()  # called directly: refused with a clear message
+    assert "not marked reviewed" in window.last_error and "read-only" in window.last_error
+    assert not any("saved" in m and "not" not in m.lower() for m in messages)
+
+
+def test_reviewed_on_a_folder_that_became_read_only_says_so(tmp_path, qtbot, messages, monkeypatch):
+    project = make_project(tmp_path / "p", n=1)
+    window = open_window(qtbot, project)
+
+    def refuse(path, obj):
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr("medseg_gui.core.project.atomic_write_json", refuse)
+    window.toggle_reviewed()
+    assert "not marked reviewed" in window.last_error and "Read-only file system" in window.last_error
+    assert window.image_list.table.item(0, 0).text() == project.stems[0]  # no ☑ for a state that is not saved
+    assert messages and "Your labels are saved" not in messages[-1]

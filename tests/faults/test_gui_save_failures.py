@@ -1,0 +1,166 @@
+"""Defects 2 and 9 of issue 13: a failed label save (disk full, read-only, permission denied) used to lose the stroke
+while the window said it was saved, and quitting with a slow save pending froze the window and then dropped it.
+
+The fault is injected where the label PNG is written (`OSError` with a real errno), so everything above it — the
+saver thread, the window's title, the image list, image switching and closing — runs for real."""
+
+from __future__ import annotations
+
+import errno
+import threading
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QTimer
+
+from medseg_gui.core import project as project_module
+from medseg_gui.core.images import read_mask
+from medseg_gui.qt import save_guard
+from medseg_gui.qt.panels.image_list import UNSAVED
+from tests.qt.conftest import messages  # noqa: F401 (fixture)
+from tests.workers.helpers import drag, make_project, open_window
+
+FAULTS = [(errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system"),
+          (errno.EACCES, "Permission denied")]
+
+
+class Fault:
+    """Makes label writes fail with `OSError(code)` while `on`, optionally slowing every write down."""
+
+    def __init__(self, monkeypatch, code: int, message: str, delay_s: float = 0.0) -> None:
+        self.on, self.code, self.message, self.delay_s, self.attempts = True, code, message, delay_s, 0
+        real = project_module.write_png
+
+        def write(path, array):
+            self.attempts += 1
+            time.sleep(self.delay_s)
+            if self.on:
+                raise OSError(self.code, self.message, str(path))
+            return real(path, array)
+
+        monkeypatch.setattr(project_module, "write_png", write)
+
+
+def _labelled_cell(window, stem: str) -> str:
+    return window.image_list._item(stem, 1).text()
+
+
+def _draw_and_fail(qtbot, window) -> np.ndarray:
+    with qtbot.waitSignal(window.saver.failed, timeout=10_000):
+        drag(qtbot, window.canvas, [(10, 10), (30, 12), (50, 14)])
+    return window.canvas.label("lesion")
+
+
+@pytest.mark.parametrize(("code", "message"), FAULTS)
+def test_failed_save_keeps_the_stroke_marks_it_and_retries(tmp_path, qtbot, messages, monkeypatch, code, message):
+    project = make_project(tmp_path / "p", n=2)
+    stem, other = project.stems
+    fault = Fault(monkeypatch, code, message)
+    window = open_window(qtbot, project)
+    window.saver.retry_s = 0.3
+    drawn = _draw_and_fail(qtbot, window)
+    assert drawn[10, 10] and drawn[14, 50] and drawn.sum() > 50
+    label = project.label_path("lesion", stem)
+    assert not label.exists()
+    # the window says so: title '*', the list marks the image, one dialog naming the reason
+    assert window.isWindowModified()
+    assert _labelled_cell(window, stem) == UNSAVED and window.image_list.unsaved() == {stem}
+    assert len(messages) == 1 and "NOT saved" in messages[0] and message in messages[0]
+    qtbot.waitUntil(lambda: fault.attempts >= 3, timeout=10_000)  # retried periodically ...
+    assert len(messages) == 1  # ... without a dialog each time
+    assert window.isWindowModified() and _labelled_cell(window, stem) == UNSAVED
+    # switching images and back shows the unsaved stroke, not the (empty) disk
+    window.image_list.select(other)
+    qtbot.waitUntil(lambda: window.session.stem == other, timeout=5_000)
+    assert not window.canvas.label("lesion").any()
+    window.image_list.select(stem)
+    qtbot.waitUntil(lambda: window.session.stem == stem, timeout=5_000)
+    np.testing.assert_array_equal(window.canvas.label("lesion"), drawn)
+    # once the fault clears, the periodic retry writes exactly the drawn pixels and every mark goes away
+    fault.on = False
+    qtbot.waitUntil(label.exists, timeout=10_000)
+    np.testing.assert_array_equal(read_mask(label), drawn)
+    qtbot.waitUntil(lambda: not window.isWindowModified(), timeout=5_000)
+    qtbot.waitUntil(lambda: _labelled_cell(window, stem) == "✓", timeout=5_000)
+    assert window.close()
+
+
+def test_next_stroke_retries_and_the_newest_mask_wins(tmp_path, qtbot, messages, monkeypatch):
+    project = make_project(tmp_path / "p", n=1)
+    fault = Fault(monkeypatch, errno.ENOSPC, "No space left on device")
+    window = open_window(qtbot, project)
+    window.saver.retry_s = 3600  # only the next stroke retries here
+    _draw_and_fail(qtbot, window)
+    fault.on = False
+    with qtbot.waitSignal(window.saver.saved, timeout=10_000):
+        drag(qtbot, window.canvas, [(10, 40), (50, 40)])
+    assert window.saver.flush(10)
+    np.testing.assert_array_equal(read_mask(project.label_path("lesion", project.stems[0])),
+                                  window.canvas.label("lesion"))
+    assert window.canvas.label("lesion")[10, 10] and window.canvas.label("lesion")[40, 50]  # both strokes
+    qtbot.waitUntil(lambda: not window.isWindowModified(), timeout=5_000)
+
+
+def test_close_asks_and_cancel_keeps_the_window(tmp_path, qtbot, messages, monkeypatch):
+    project = make_project(tmp_path / "p", n=1)
+    fault = Fault(monkeypatch, errno.EROFS, "Read-only file system")
+    window = open_window(qtbot, project)
+    _draw_and_fail(qtbot, window)
+    asked: list[str] = []
+    answers = [save_guard.CANCEL, save_guard.RETRY, save_guard.RETRY]
+
+    def ask(parent, text):
+        asked.append(text)
+        answer = answers.pop(0)
+        if not answers:
+            fault.on = False  # the user fixed the disk before the last "Save again"
+        return answer
+
+    monkeypatch.setattr(save_guard, "ask_unsaved", ask)
+    assert not window.close() and window.isVisible()  # Cancel
+    assert "Read-only file system" in asked[0] and project.stems[0] in asked[0]
+    assert window.close()  # Save again (fails, asked again), Save again (works), then closes
+    assert len(asked) == 3 and not window.isVisible()
+    assert read_mask(project.label_path("lesion", project.stems[0])).sum() > 50
+
+
+def test_close_discard_is_an_explicit_choice(tmp_path, qtbot, messages, monkeypatch):
+    project = make_project(tmp_path / "p", n=1)
+    Fault(monkeypatch, errno.EACCES, "Permission denied")
+    window = open_window(qtbot, project)
+    _draw_and_fail(qtbot, window)
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text: save_guard.DISCARD)
+    assert window.close()
+    assert not project.has_label("lesion", project.stems[0])
+
+
+def test_retrain_refuses_while_a_label_is_unsaved(tmp_path, qtbot, messages, monkeypatch):
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    Fault(monkeypatch, errno.ENOSPC, "No space left on device")
+    window = open_window(qtbot, project)
+    _draw_and_fail(qtbot, window)
+    assert window.retrain() is None
+    assert "could not be saved" in window.last_error
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text: save_guard.DISCARD)  # for the teardown close
+
+
+def test_close_with_a_slow_save_waits_without_freezing_and_keeps_the_stroke(tmp_path, qtbot, messages, monkeypatch):
+    project = make_project(tmp_path / "p", n=1)
+    fault = Fault(monkeypatch, 0, "", delay_s=1.5)
+    fault.on = False  # slow, but working storage
+    window = open_window(qtbot, project, close_timeout_s=0.1)  # far shorter than the write: it must not matter
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    started = threading.Event()
+    window.saver.pending_changed.connect(lambda pending: started.set() if pending else None)
+    drag(qtbot, window.canvas, [(10, 10), (50, 30)])
+    drawn = window.canvas.label("lesion")
+    assert started.is_set()
+    before = len(ticks)
+    assert window.close()  # waits for the write ...
+    timer.stop()
+    assert len(ticks) - before >= 10  # ... while the event loop keeps running (no frozen window)
+    np.testing.assert_array_equal(read_mask(project.label_path("lesion", project.stems[0])), drawn)

@@ -1,0 +1,77 @@
+"""Defect 5 of issue 13: a label that failed to load (wrong size, damaged) was overwritten by the next stroke and
+deleted by stroke + undo. Now the unreadable file is moved aside (never deleted) with a message naming it before the
+new label is saved; if it cannot be moved, the stroke is not saved."""
+
+from __future__ import annotations
+
+import errno
+
+import numpy as np
+import pytest
+
+from medseg_gui.core import project as project_module
+from medseg_gui.core.images import read_mask, write_png
+from tests.qt.conftest import messages  # noqa: F401 (fixture)
+from tests.workers.helpers import drag, make_project, open_window
+
+
+def _wrong_size(path):
+    write_png(path, np.full((10, 12), 255, np.uint8))
+
+
+def _damaged(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n this is not a PNG any more")
+
+
+@pytest.mark.parametrize("spoil", [_wrong_size, _damaged])
+def test_unreadable_label_is_moved_aside_not_overwritten(tmp_path, qtbot, messages, spoil):
+    project = make_project(tmp_path / "p", n=1)
+    stem = project.stems[0]
+    path = project.label_path("lesion", stem)
+    spoil(path)
+    original = path.read_bytes()
+    window = open_window(qtbot, project)
+    assert any(stem in m for m in messages)  # told when the image was shown
+    assert not window.canvas.label("lesion").any()
+    messages.clear()
+    drag(qtbot, window.canvas, [(10, 10), (40, 20)])
+    assert window.saver.flush(10)
+    aside = path.parent / ".unreadable" / path.name
+    assert aside.read_bytes() == original  # kept byte for byte
+    assert len(messages) == 1 and path.name in messages[0] and str(aside) in messages[0]
+    np.testing.assert_array_equal(read_mask(path), window.canvas.label("lesion"))
+    window.actions.undo.trigger()  # stroke + undo: the new label goes, the old file stays
+    assert window.saver.flush(10)
+    assert not path.exists() and aside.read_bytes() == original
+    assert project.labelled_stems("lesion") == []
+
+
+def test_a_second_unreadable_file_does_not_replace_the_first(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=1)
+    path = project.label_path("lesion", project.stems[0])
+    _damaged(path)
+    first = project.move_label_aside("lesion", project.stems[0])
+    _wrong_size(path)
+    second = project.move_label_aside("lesion", project.stems[0])
+    assert first != second and first.exists() and second.exists() and not path.exists()
+
+
+def test_label_that_cannot_be_moved_aside_is_left_alone(tmp_path, qtbot, messages, monkeypatch):
+    project = make_project(tmp_path / "p", n=1)
+    stem = project.stems[0]
+    path = project.label_path("lesion", stem)
+    _damaged(path)
+    original = path.read_bytes()
+    window = open_window(qtbot, project)
+    messages.clear()
+
+    def refuse(src, dst):
+        raise OSError(errno.EACCES, "Permission denied", str(dst))
+
+    monkeypatch.setattr(project_module.os, "replace", refuse)
+    drag(qtbot, window.canvas, [(10, 10), (40, 20)])
+    assert window.saver.flush(10)
+    assert path.read_bytes() == original
+    assert messages and "Permission denied" in messages[0] and "not saved" in messages[0]
+    qtbot.waitUntil(lambda: not window.canvas.label("lesion").any(), timeout=5_000)  # the stroke is undone
