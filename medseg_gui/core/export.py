@@ -14,13 +14,26 @@ import h5py
 import numpy as np
 
 from medseg_gui.core.atomic import make_temp
-from medseg_gui.core.errors import MedsegError, write_error
+from medseg_gui.core.errors import MedsegError, ProjectError, write_error
 from medseg_gui.core.images import write_png
 from medseg_gui.core.project import Project
 
 log = logging.getLogger(__name__)
 
 SOURCES = ("auto", "labels", "predictions")
+PROJECT_DATA_DIRS = ("labels", "predictions", "roi", "models", "images")
+
+
+def check_export_target(project: Project, out_dir: str | os.PathLike[str]) -> None:
+    """ProjectError when `out_dir` is one of the project's own data folders or inside one: exported masks there
+    would become labels (or replace predictions, ROIs or images)."""
+    out = Path(out_dir).absolute().resolve()
+    for name in PROJECT_DATA_DIRS:
+        folder = project.root / name
+        if out == folder or out.is_relative_to(folder):
+            raise ProjectError(f"Masks cannot be exported into {out}: it is inside the project's own '{name}' "
+                               "folder, where they would replace what is stored there (exported predictions would "
+                               "become labels). Choose a folder outside the project.")
 
 
 def export_mask(
@@ -64,6 +77,7 @@ def export_masks(
     project.class_spec(cls)  # ProjectError for an unknown class before anything is written
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+    check_export_target(project, out_dir)
     out = Path(out_dir)
     written: list[Path] = []
     stems = project.stems
