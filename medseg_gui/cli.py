@@ -1,23 +1,27 @@
 """medseg: train, predict, evaluate and export segmentation projects from the command line (no window needed).
 
-Never imports Qt. Every user-caused error is a MedsegError: printed as one clear line on stderr, exit status 1.
+Never imports Qt. Every user-caused error (a MedsegError, or an OSError such as a full disk) is printed as one line
+`medseg: error: ...` on stderr, exit status 1; bad arguments exit 2. Images that cannot be read are skipped and
+listed as `medseg: warning: ...` lines.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import logging
-import shutil
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from medseg_gui.cli_args import Parser, positive_int, positive_number, probability
 from medseg_gui.core import overlays
-from medseg_gui.core.errors import MedsegError, ProjectError
+from medseg_gui.core.atomic import atomic_write_bytes
+from medseg_gui.core.errors import ImageReadError, MedsegError, ProjectError
 from medseg_gui.core.images import read_image, write_png
 from medseg_gui.core.lesions import METRIC_KEYS
 from medseg_gui.core.project import Project
@@ -102,14 +106,36 @@ def _format_table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
+COMMAND_WHAT = {"demo": "The demo", "import": "Import", "train": "Training", "predict": "Prediction",
+                "evaluate": "Evaluation", "export": "Export"}
+
+
+def _warn(messages) -> None:
+    """One `medseg: warning:` line per skipped image (stderr, so --json output stays clean)."""
+    for message in messages:
+        print(f"medseg: warning: {message}", file=sys.stderr)
+
+
+def _left_out(n: int) -> str:
+    return f" ({n} left out, listed above)" if n else ""
+
+
+def _os_error_line(command: str, err: OSError) -> str:
+    """'<what failed> (<path>): <reason>' for an OSError nobody turned into a clearer MedsegError."""
+    where = f" ({err.filename})" if err.filename else ""
+    return f"{COMMAND_WHAT.get(command, command)} failed{where}: {err.strerror or err}"
+
+
 def _do_train(project: Project, cls: str, config) -> None:
     from medseg_gui import pipeline
 
     bar = TerminalProgress()
     outcome = pipeline.train_class(project, cls, config, progress=bar.train)
     bar.done()
+    _warn(outcome.skipped)
     res = outcome.result
-    print(f"Trained {res.steps} steps in {res.seconds:.0f} s on {len(outcome.stems)} labelled images.")
+    print(f"Trained {res.steps} steps in {res.seconds:.0f} s on {len(outcome.stems)} labelled images"
+          f"{_left_out(len(outcome.skipped))}.")
     print(outcome.summary())
 
 
@@ -125,22 +151,34 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     project = _open(args.project, args.cls)
     if not args.images:
-        metrics = pipeline.predict_class(project, args.cls, progress=TerminalProgress().predict)
-        out = Path(args.out) if args.out else None
-        if out is not None:
+        skipped: list[str] = []
+        metrics = pipeline.predict_class(project, args.cls, progress=TerminalProgress().predict, skipped=skipped)
+        _warn(skipped)
+        not_predicted = sum(" not predicted: " in m for m in skipped)
+        if args.out is not None:
             from medseg_gui.core.export import export_masks
 
-            paths = export_masks(project, args.cls, out, source="predictions", threshold=args.threshold)
-            print(f"Wrote {len(paths)} masks to {out}")
-        print(f"Predicted {len(project.stems)} images; metrics for {len(metrics)} labelled images.")
+            paths = export_masks(project, args.cls, args.out, source="predictions", threshold=args.threshold)
+            print(f"Wrote {len(paths)} masks to {args.out}")
+        print(f"Predicted {len(project.stems) - not_predicted} of {len(project.stems)} images"
+              f"{_left_out(not_predicted)}; metrics for {len(metrics)} labelled images.")
         return 0
     segmenter = store.load_segmenter(project.model_dir(args.cls))
     out = Path(args.out) if args.out else Path.cwd()
+    failed = []
     for path in map(Path, args.images):
-        prob = segmenter.predict(read_image(path))
+        try:
+            image = read_image(path)
+        except MedsegError as err:
+            failed.append(str(err))
+            _warn([f"{path.name} not predicted: {err}"])
+            continue
+        prob = segmenter.predict(image)
         write_png(out / f"{path.stem}_prob.png", np.round(prob * 65535).astype(np.uint16))
         write_png(out / f"{path.stem}_mask.png", ((prob >= args.threshold) * 255).astype(np.uint8))
         print(f"{path.name}: wrote {path.stem}_prob.png and {path.stem}_mask.png to {out}")
+    if len(failed) == len(args.images):
+        raise ImageReadError(failed[0] if len(failed) == 1 else f"None of the {len(failed)} images could be read.")
     return 0
 
 
@@ -148,6 +186,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from medseg_gui import pipeline
 
     report = pipeline.evaluate_class(_open(args.project, args.cls), args.cls, threshold=args.threshold)
+    _warn(report.skipped)
     if args.json:
         data = {"class": report.cls, "images": report.per_image, "mean": report.mean, "pooled": report.pooled}
         print(json.dumps(metrics_to_json(data), indent=2))  # NaN (undefined) → null
@@ -163,11 +202,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     from medseg_gui.core.export import export_hdf5, export_masks
 
     project = _open(args.project, args.cls)
-    paths = export_masks(project, args.cls, Path(args.out), source=args.source, threshold=args.threshold)
-    print(f"Wrote {len(paths)} masks (0/255 PNG) to {args.out}")
+    skipped: list[str] = []
+    paths = export_masks(project, args.cls, Path(args.out), source=args.source, threshold=args.threshold,
+                         skipped=skipped)
+    _warn(skipped)
+    print(f"Wrote {len(paths)} masks (0/255 PNG) to {args.out}{_left_out(len(skipped))}")
     if args.hdf5:
-        export_hdf5(project, args.cls, Path(args.hdf5))
-        print(f"Wrote {args.hdf5}")
+        skipped = []
+        export_hdf5(project, args.cls, Path(args.hdf5), skipped=skipped)
+        _warn(skipped)
+        print(f"Wrote {args.hdf5}{_left_out(len(skipped))}")
     return 0
 
 
@@ -185,7 +229,7 @@ def write_demo_outputs(project: Project, cls: str, out: Path, threshold: float =
     from medseg_gui.core.export import export_masks
     from medseg_gui.core.lesions import per_image_metrics
 
-    export_masks(project, cls, out / "masks" / cls, source="predictions", threshold=threshold)
+    export_masks(project, cls, out / "masks" / cls, source="predictions", threshold=threshold, skipped=[])
     color = next(c.color for c in project.classes if c.name == cls)
     rows = []
     for stem in project.stems:
@@ -201,22 +245,20 @@ def write_demo_outputs(project: Project, cls: str, out: Path, threshold: float =
             row.update(per_image_metrics(prob, truth, roi, threshold=threshold))
         write_png(out / "overlays" / f"{stem}.png", overlays.composite(project.load_image(stem), *layers))
         rows.append(row)
-    with open(out / "report.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=["image", "class", "labelled", *METRIC_KEYS])
-        writer.writeheader()
-        writer.writerows(rows)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=["image", "class", "labelled", *METRIC_KEYS])
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_bytes(out / "report.csv", text.getvalue().encode("utf-8"))
     return rows
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from medseg_gui import pipeline
-    from medseg_gui.core.demo import demo_source
+    from medseg_gui.core.demo import prepare_demo_output
 
     out = Path(args.out)
-    proj_dir = out / "project"
-    if proj_dir.exists():
-        shutil.rmtree(proj_dir)
-    shutil.copytree(demo_source(), proj_dir)
+    proj_dir = prepare_demo_output(out)  # refuses a folder the demo did not make
     project = Project.open(proj_dir)
     cls = "vessel"
     print(f"Demo project copied to {proj_dir}; training '{cls}' for {args.minutes:g} min ({args.preset} preset).")
@@ -236,20 +278,18 @@ def _add_train_args(p: argparse.ArgumentParser, minutes: float) -> None:
 
     p.add_argument("--preset", default="default", choices=preset_names(),
                    help="network recipe: default (fast, recommended), or the reference U-Nets cvxtz / fxfviolet")
-    p.add_argument("--minutes", type=float, default=minutes, help="wall-clock training budget (default %(default)s)")
-    p.add_argument("--epochs", type=int, default=None, help="train for N epochs instead of a time budget")
+    p.add_argument("--minutes", type=positive_number, default=minutes,
+                   help="wall-clock training budget (default %(default)s)")
+    p.add_argument("--epochs", type=positive_int, default=None, help="train for N epochs instead of a time budget")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-steps", type=int, default=None, help=argparse.SUPPRESS)
-    p.add_argument("--steps-per-epoch", type=int, default=None, help=argparse.SUPPRESS)
-    p.add_argument("--patch-size", type=int, default=None, help=argparse.SUPPRESS)
-    p.add_argument("--batch-size", type=int, default=None, help=argparse.SUPPRESS)
-    p.add_argument("--base-filters", type=int, default=None, help=argparse.SUPPRESS)
+    for name in ("--max-steps", "--steps-per-epoch", "--patch-size", "--batch-size", "--base-filters"):
+        p.add_argument(name, type=positive_int, default=None, help=argparse.SUPPRESS)
 
 
 def build_parser() -> argparse.ArgumentParser:
     from medseg_gui.core.importers import LAYOUTS
 
-    parser = argparse.ArgumentParser(prog="medseg", description=__doc__.splitlines()[0])
+    parser = Parser(prog="medseg", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -281,7 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("project", type=Path)
         p.add_argument("--class", dest="cls", required=True)
-        p.add_argument("--threshold", type=float, default=0.5)
+        p.add_argument("--threshold", type=probability, default=0.5, help="mask threshold, 0 to 1 (default 0.5)")
         p.set_defaults(func=func)
         if name == "predict":
             p.add_argument("images", nargs="*", type=Path)
@@ -307,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except MedsegError as err:
         print(f"medseg: error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # disk full, read-only folder, no permission … where no clearer message was made
+        print(f"medseg: error: {_os_error_line(args.command, err)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("\nmedseg: interrupted", file=sys.stderr)

@@ -6,13 +6,16 @@ Keras is imported lazily inside the functions, so importing this module stays ch
 from __future__ import annotations
 
 import logging
+import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from medseg_gui.core.errors import CancelledError, ImageReadError, ModelError, NoLabelsError
+from medseg_gui.core.errors import CancelledError, MedsegError, ModelError, NoLabelsError
 from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.core.metrics import image_metrics, mean_metrics
 from medseg_gui.core.project import Project
@@ -34,6 +37,7 @@ class TrainOutcome:
     result: Any  # ml.train.TrainResult
     decision: Any | None  # ml.store.StoreDecision; None when cancelled
     stems: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()  # one message per labelled image left out because a file could not be read
 
     @property
     def cancelled(self) -> bool:
@@ -54,6 +58,7 @@ class EvalReport:
     cls: str
     per_image: dict[str, dict[str, float]]
     pooled: dict[str, float] = field(default_factory=dict)
+    skipped: tuple[str, ...] = ()  # one message per image left out because a file could not be read
 
     @property
     def mean(self) -> dict[str, float]:
@@ -71,17 +76,68 @@ def require_labels(project: Project, cls: str) -> list[str]:
     return stems
 
 
-def load_samples(project: Project, cls: str) -> tuple[list[Sample], list[str]]:
-    """All labelled images of `cls` as training samples; raises NoLabelsError / LabelSizeError / ImageReadError."""
+def _skip(skipped: list[str] | None, message: str) -> None:
+    """Collect a skipped-image message for the caller to list, or log it when nobody collects."""
+    if skipped is None:
+        log.warning(message)
+    else:
+        skipped.append(message)
+
+
+def load_samples(
+    project: Project, cls: str, skipped: list[str] | None = None
+) -> tuple[list[Sample], list[str]]:
+    """The labelled images of `cls` as training samples, and their stems.
+
+    An image whose image, label or ROI cannot be read (or has the wrong size) is left out with a message; NoLabelsError
+    when there are no labels, or when none of them can be read.
+    """
     stems = require_labels(project, cls)
     from medseg_gui.ml.train import Sample
 
-    samples = []
+    samples, used, problems = [], [], []
     for stem in stems:
-        # Project.load_label / load_roi raise LabelSizeError when a mask's size differs from its image.
-        samples.append(Sample(image=project.load_image(stem), mask=project.load_label(cls, stem),
-                              roi=project.load_roi(stem)))
-    return samples, stems
+        try:
+            samples.append(Sample(image=project.load_image(stem), mask=project.load_label(cls, stem),
+                                  roi=project.load_roi(stem)))
+        except MedsegError as err:
+            problems.append(f"{stem} left out of training: {err}")
+            continue
+        used.append(stem)
+    if not samples:
+        raise NoLabelsError(f"None of the {len(stems)} labelled images of class '{cls}' could be read; "
+                            f"first problem: {problems[0]}")
+    for message in problems:
+        _skip(skipped, message)
+    return samples, used
+
+
+def _fallback_dir(project: Project, cls: str) -> Path:
+    from medseg_gui.core.demo import user_data_dir
+
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", project.root.name)[:40] or "project"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return user_data_dir() / "unsaved-models" / f"{name}-{cls}-{stamp}"
+
+
+def store_result(project: Project, cls: str, result: Any) -> Any:
+    """store.save_if_better into the class's model folder; when that folder cannot be written, the finished model is
+    saved to a folder in the user data directory instead and a ModelError says where (it is never dropped silently)."""
+    from medseg_gui.ml import store
+
+    model_dir = project.model_dir(cls)
+    try:
+        return store.save_if_better(model_dir, result)
+    except OSError as err:
+        reason = f"{err.strerror or err}" + (f" ({err.filename})" if err.filename else "")
+        fallback = _fallback_dir(project, cls)
+        try:
+            store.save_if_better(fallback, result)  # a new folder: the model is kept there whatever its AUC
+        except OSError as err2:
+            raise ModelError(f"The trained model could not be saved in {model_dir}: {reason}; saving a copy to "
+                             f"{fallback} failed too ({err2.strerror or err2}). The training result is lost.") from err
+        raise ModelError(f"The trained model could not be saved in {model_dir}: {reason}. It was saved to {fallback} "
+                         f"instead; copy the files from there into {model_dir} once that folder is writable.") from err
 
 
 def train_class(
@@ -92,12 +148,15 @@ def train_class(
     progress: Callable[[TrainProgress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> TrainOutcome:
-    """Train on every labelled image of `cls`; the new model replaces the current one only if it is not worse."""
+    """Train on every readable labelled image of `cls`; the new model replaces the current one only if it is not
+    worse. Images left out are listed in `TrainOutcome.skipped`; a model that cannot be saved raises ModelError
+    naming where it was saved instead (see store_result)."""
     require_labels(project, cls)
     from medseg_gui.ml import store
     from medseg_gui.ml.train import train
 
-    samples, stems = load_samples(project, cls)
+    skipped: list[str] = []
+    samples, stems = load_samples(project, cls, skipped)
     model_dir = project.model_dir(cls)
     previous = None
     if store.has_model(model_dir):
@@ -107,9 +166,9 @@ def train_class(
             log.warning("Current %s model cannot be loaded (%s); training from scratch.", cls, err)
     result = train(samples, config, progress=progress, should_stop=should_stop, previous=previous)
     if result.cancelled:
-        return TrainOutcome(result=result, decision=None, stems=tuple(stems))
-    decision = store.save_if_better(model_dir, result)
-    return TrainOutcome(result=result, decision=decision, stems=tuple(stems))
+        return TrainOutcome(result=result, decision=None, stems=tuple(stems), skipped=tuple(skipped))
+    decision = store_result(project, cls, result)
+    return TrainOutcome(result=result, decision=decision, stems=tuple(stems), skipped=tuple(skipped))
 
 
 def predict_class(
@@ -120,11 +179,14 @@ def predict_class(
     progress: PredictProgress | None = None,
     should_stop: Callable[[], bool] | None = None,
     threshold: float = 0.5,
+    skipped: list[str] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Predict `stems` (default: all images) with the current model, save probabilities and metrics.json.
 
-    Probabilities outside the ROI are 0 (Segmenter.predict). Metrics are computed for labelled images only; unreadable images are
-    skipped with a warning. Returns the metrics of the whole class (old entries for images not predicted are kept).
+    Probabilities outside the ROI are 0 (Segmenter.predict). Metrics are computed for labelled images only. An image
+    or ROI that cannot be read is skipped and an unreadable label gets no metrics, one message each in `skipped` (or
+    the log); `progress` counts skipped images too. Returns the metrics of the whole class (old entries for images not
+    predicted are kept).
     """
     from medseg_gui.ml import store
 
@@ -135,18 +197,21 @@ def predict_class(
         if should_stop is not None and should_stop():
             raise CancelledError("Prediction cancelled.")
         try:
-            image = project.load_image(stem)
-        except ImageReadError as err:
-            log.warning("Skipping %s: %s", stem, err)
-            continue
-        roi = project.load_roi(stem)
-        prob = segmenter.predict(image, roi)  # already 0 outside the ROI
-        project.save_prediction(cls, stem, prob)
-        truth = project.load_label(cls, stem)
-        if truth is not None:
-            metrics[stem] = per_image_metrics(prob, truth, roi, threshold=threshold)
+            image, roi = project.load_image(stem), project.load_roi(stem)
+        except MedsegError as err:
+            _skip(skipped, f"{stem} not predicted: {err}")
         else:
-            metrics.pop(stem, None)
+            prob = segmenter.predict(image, roi)  # already 0 outside the ROI
+            project.save_prediction(cls, stem, prob)
+            try:
+                truth = project.load_label(cls, stem)
+            except MedsegError as err:
+                _skip(skipped, f"{stem}: predicted, but no metrics: {err}")
+                truth = None
+            if truth is not None:
+                metrics[stem] = per_image_metrics(prob, truth, roi, threshold=threshold)
+            else:
+                metrics.pop(stem, None)
         if progress is not None:
             progress(done, len(todo), stem)
     project.save_metrics(cls, metrics)
@@ -157,17 +222,22 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
     """Metrics of the saved predictions of every labelled image, per image and (pixel metrics) pooled over all ROI
     pixels."""
     per_image: dict[str, dict[str, float]] = {}
-    probs, truths = [], []
+    probs, truths, skipped = [], [], []
     for stem in project.labelled_stems(cls):
-        prob = project.load_prediction(cls, stem)
-        if prob is None:
+        try:
+            prob = project.load_prediction(cls, stem)
+            if prob is None:
+                continue
+            truth, roi = project.load_label(cls, stem), project.load_roi(stem)
+        except MedsegError as err:
+            skipped.append(f"{stem} not evaluated: {err}")
             continue
-        truth = project.load_label(cls, stem)
-        roi = project.load_roi(stem)
         per_image[stem] = per_image_metrics(prob, truth, roi, threshold=threshold)
         inside = roi if roi is not None else np.ones_like(truth, dtype=bool)
         probs.append(prob[inside])
         truths.append(truth[inside])
+    if not per_image and skipped:
+        raise ModelError(f"None of the labelled images of class '{cls}' could be evaluated; {skipped[0]}")
     if not per_image:
         raise ModelError(
             f"No predictions to evaluate for class '{cls}': train a model and predict first "
@@ -175,4 +245,4 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
         )
     prob_all, truth_all = np.concatenate(probs), np.concatenate(truths)
     pooled = image_metrics(prob_all, truth_all, None, threshold=threshold)
-    return EvalReport(cls=cls, per_image=per_image, pooled=pooled)
+    return EvalReport(cls=cls, per_image=per_image, pooled=pooled, skipped=tuple(skipped))
