@@ -1,4 +1,4 @@
-"""File → Export masks: ask for a folder (starting in the project), write the PNGs in the background, then confirm
+"""File → Export masks: ask for a folder (starting beside the project; its data folders are refused), write the PNGs in the background, then confirm
 with the folder and the count per class in a non-blocking message."""
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
+from medseg_gui.core.errors import MedsegError
+from medseg_gui.core.export import check_export_target
 from medseg_gui.qt import dialogs
 from medseg_gui.workers.base import WorkerHost
 from medseg_gui.workers.export import ExportResult, ExportWorker
@@ -35,12 +37,21 @@ class ExportFlow(QObject):
         super().__init__(dialog_parent)
         self._host, self._dialog_parent = host, dialog_parent
 
-    def start(self, project: Any, threshold: float, flush: Callable[[], object]) -> ExportWorker | None:
-        """Ask for the folder; None when the user cancels. `flush` writes pending labels first."""
-        out_dir = dialogs.choose_directory(self._dialog_parent, export_title(threshold), project.root)
+    def start(self, project: Any, threshold: float, flush: Callable[[], bool]) -> ExportWorker | None:
+        """Ask for the folder (starting beside the project, never inside it); None when the user cancels, the
+        folder is inside the project's data folders, or `flush` (write pending labels) says some are not saved."""
+        out_dir = dialogs.choose_directory(self._dialog_parent, export_title(threshold), project.root.parent)
         if out_dir is None:
             return None
-        flush()
+        try:
+            check_export_target(project, out_dir)
+        except MedsegError as err:
+            self.errored.emit(str(err))
+            return None
+        if not flush():
+            self.errored.emit("Some labels are not saved yet, so the export would miss them; free some disk space "
+                              "or fix the folder's permissions, then export again.")
+            return None
         worker = ExportWorker(project.root, project.class_names, out_dir, threshold=threshold)
         worker.finished.connect(self._on_finished)
         worker.errored.connect(self._on_errored)

@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         self.image_list = ImageListPanel(self)
         self.canvas = Canvas(self)
         self.canvas_area = CanvasArea(self.canvas, self)
-        self.session = ImageSession(self.canvas_area, self.saver, self.config.threshold, self)
+        self.session = ImageSession(self.canvas_area, self.saver, self.workers, self.config.threshold, self)
         self.tools = ToolsPanel(self)
         self.layers = LayersPanel(self, threshold=self.config.threshold)
         self.train_panel = TrainPanel(preset_names(), self.config.train, loss_curve=self.config.show_loss_curve)
@@ -312,7 +312,7 @@ class MainWindow(QMainWindow):
         if self.read_only is not None:
             self.show_error(f"This project is open read-only ({self.read_only}); Retrain would write into it.")
             return None
-        if not self.saver.flush():
+        if not self.guard.all_saved():
             unsaved = len(self.saver.unsaved())
             self.show_error(f"{unsaved} label(s) could not be saved, so Retrain would not see them; free some disk "
                             "space or fix the folder's permissions first." if unsaved else
@@ -361,7 +361,7 @@ class MainWindow(QMainWindow):
         """Ask for a folder, then write <folder>/<class>/<stem>.png (0/255, original size) for every class."""
         if self.project is None:
             return None
-        return self.exporter.start(self.project, self.layers.threshold(), self.saver.flush)
+        return self.exporter.start(self.project, self.layers.threshold(), self.guard.all_saved)
 
     @Slot(str)
     def show_error(self, message: str, *, dialog: bool = True) -> None:

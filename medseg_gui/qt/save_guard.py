@@ -97,6 +97,11 @@ class SaveGuard(QObject):
             dialog.deleteLater()
         return not self.saver.is_writing()
 
+    def all_saved(self) -> bool:
+        """Try every failed save again and wait (without freezing) for the queue; True when all is on disk."""
+        self.saver.retry()
+        return self.wait_for_saver() and not self.saver.unsaved()
+
     def confirm_leave(self) -> bool:
         """True when every label is on disk or the user discarded the unsaved ones; False to stay."""
         while True:

@@ -85,7 +85,7 @@ def test_current_model_is_shown_on_open_and_class_switch(tmp_path, qtbot, messag
     assert "0.977" in label.text()
 
 
-def test_export_starts_in_the_project_and_confirms_counts(tmp_path, qtbot, messages, monkeypatch):
+def test_export_starts_beside_the_project_and_confirms_counts(tmp_path, qtbot, messages, monkeypatch):
     project, stem, prob = _project_with_predictions(tmp_path / "p")
     out_dir = tmp_path / "export"
     asked = []
@@ -97,7 +97,7 @@ def test_export_starts_in_the_project_and_confirms_counts(tmp_path, qtbot, messa
         window.actions.export_masks.trigger()
     assert ended.args == ["finished"], window.last_error
     title, start = asked[0]
-    assert start == project.root
+    assert start == project.root.parent  # not inside the project (issue 13, defect 8)
     assert "your label where drawn, otherwise the prediction at threshold 0.80" in title
     np.testing.assert_array_equal(read_mask(out_dir / "lesion" / f"{stem}.png"), disc(cx=20))  # the label
     np.testing.assert_array_equal(read_mask(out_dir / "lesion" / f"{project.stems[1]}.png"), prob >= 0.8)

@@ -1,0 +1,63 @@
+"""Defect 8 of issue 13: exporting into <project>/labels/… turned predictions into labels, and the export dialog
+started in the project root. Now exports into the project's data folders are refused (CLI and GUI go through
+core.export), and the dialog starts beside the project."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.export import export_masks
+from medseg_gui.qt import dialogs
+from tests.qt.conftest import messages  # noqa: F401 (fixture)
+from tests.workers.helpers import H, W, make_project, open_window
+
+
+def _with_prediction(tmp_path):
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    for stem in project.stems:
+        project.save_prediction("lesion", stem, np.full((H, W), 0.9, np.float32))
+    return project
+
+
+def _snapshot(root):
+    return {p: p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("inside", ["labels", "labels/lesion", "predictions/lesion", "roi", "models", "images"])
+def test_export_into_project_data_folders_is_refused(tmp_path, inside):
+    project = _with_prediction(tmp_path)
+    before = _snapshot(project.root)
+    with pytest.raises(ProjectError, match="Choose a folder outside the project"):
+        export_masks(project, "lesion", project.root / inside)
+    assert _snapshot(project.root) == before
+    assert project.labelled_stems("lesion") == project.stems[:1]  # the prediction did not become a label
+
+
+def test_export_through_a_link_to_the_labels_folder_is_refused(tmp_path):
+    project = _with_prediction(tmp_path)
+    (project.root / "labels").mkdir(exist_ok=True)
+    alias = tmp_path / "looks_harmless"
+    alias.symlink_to(project.root / "labels" / "lesion")
+    with pytest.raises(ProjectError):
+        export_masks(project, "lesion", alias)
+
+
+def test_export_beside_the_project_still_works(tmp_path):
+    project = _with_prediction(tmp_path)
+    written = export_masks(project, "lesion", tmp_path / "masks")
+    assert [p.name for p in written] == [f"{s}.png" for s in project.stems]
+
+
+def test_gui_export_starts_beside_the_project_and_refuses_its_labels_folder(tmp_path, qtbot, messages, monkeypatch):
+    project = _with_prediction(tmp_path)
+    window = open_window(qtbot, project)
+    starts = []
+    monkeypatch.setattr(dialogs, "choose_directory",
+                        lambda parent, title, start=None: starts.append(start) or project.root / "labels")
+    before = _snapshot(project.root)
+    assert window.export_masks() is None
+    assert starts == [project.root.parent]
+    assert "Choose a folder outside the project" in window.last_error and messages
+    assert _snapshot(project.root) == before
