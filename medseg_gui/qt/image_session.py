@@ -1,10 +1,14 @@
 """The image being edited: loads one image with its labels, predictions and ROI into the canvas (or shows, in the
 canvas' place, why it cannot be read), queues a label save after every edit, re-thresholds the predictions and
 accepts a prediction as the label. It reports through signals; the window decides where messages go.
+
+A large image (see `workers.loading`) is decoded and prepared by a `ViewLoader` while the canvas' place says
+"Loading…"; nothing can be edited until it is shown, and a result nobody waits for any more is dropped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +18,10 @@ from PySide6.QtGui import QKeyEvent, QMouseEvent
 
 from medseg_gui.core.errors import ImageReadError, MedsegError
 from medseg_gui.qt.panels.canvas_area import CanvasArea
+from medseg_gui.workers.base import WorkerHost
 from medseg_gui.workers.label_saver import LabelSaver
-from medseg_gui.workers.loading import load_view
+from medseg_gui.workers.loading import (ImageView, LoadedView, ViewLoader, load_overlays, load_view,
+                                        loads_in_background)
 
 PLACEHOLDER = np.full((64, 64, 3), 40, np.uint8)
 
@@ -28,21 +34,23 @@ class ImageSession(QObject):
     unreadable = Signal(str, str)  # (stem, reason) for an image found unreadable while loading it
     label_presence = Signal(str, str, bool)  # (class, stem, has a label now) after an edit
 
-    def __init__(self, area: CanvasArea, saver: LabelSaver, threshold: float = 0.5,
+    def __init__(self, area: CanvasArea, saver: LabelSaver, host: WorkerHost, threshold: float = 0.5,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.area, self.canvas, self.saver = area, area.canvas, saver
+        self.area, self.canvas, self.saver, self.host = area, area.canvas, saver, host
         self.threshold = threshold
         self.project: Any = None
         self.stem: str | None = None
         self._probs: dict[str, np.ndarray] = {}  # class → probability map of this image
         self._unreadable: dict[str, Path] = {}  # class → its label file that exists but could not be read
         self.read_only: str | None = None  # why edits are refused (another window edits the project, …)
+        self._loader: ViewLoader | None = None  # the background load whose result is still wanted
+        self._on_loaded: Callable[[LoadedView], None] = lambda loaded: None
         self.canvas.stroke_finished.connect(self._on_stroke_finished)
         self.canvas.installEventFilter(self)
 
     def set_project(self, project: Any) -> None:
-        self.project, self.stem, self._probs = project, None, {}
+        self.project, self.stem, self._probs, self._loader = project, None, {}, None
 
     def set_read_only(self, reason: str | None) -> None:
         """Refuse every edit on the canvas (viewing, zoom and pan keep working) while `reason` is not None."""
@@ -54,7 +62,10 @@ class ImageSession(QObject):
         """Load `stem` (labels not saved yet come from the saver, not the disk); `error` is a reason already known
         to make it unreadable."""
         unsaved = self._unsaved_masks(stem)  # before reading the disk: a save finishing meanwhile is not missed
-        self.stem, self._probs, view = None, {}, None
+        self.stem, self._probs, self._loader, view = None, {}, None, None
+        if error is None and loads_in_background(self.project.image_path(stem)):
+            self._load_in_background(stem, cls, unsaved)
+            return
         try:
             view = None if error else load_view(self.project, stem)
         except ImageReadError as err:
@@ -63,9 +74,27 @@ class ImageSession(QObject):
         if view is None:
             self._show_unreadable(stem, error or f"{stem} cannot be read.")
             return
+        self._show_view(view, cls, unsaved)
+
+    def _load_in_background(self, stem: str, cls: str | None, unsaved: dict[str, np.ndarray | None]) -> None:
+        focused = self.canvas.hasFocus()
+        self._show_instead(stem, f"Loading {stem}…", cls)
+        self.status.emit(f"Loading {stem}…")
+
+        def show(loaded: LoadedView) -> None:
+            self._show_view(loaded.view, self.canvas.current_class() or cls, unsaved, loaded.prepared)
+            if focused:
+                self.canvas.setFocus()
+
+        prepare = self.canvas.prepare_image
+        self._start(ViewLoader(self.project, stem, prepare=lambda view: prepare(view.rgb)), show)
+
+    def _show_view(self, view: ImageView, cls: str | None, unsaved: dict[str, np.ndarray | None],
+                   prepared: Any = None) -> None:
+        stem = view.stem
         self.area.show_canvas()
         self.canvas.setEnabled(True)
-        self.canvas.set_image(stem, view.rgb)
+        self.canvas.set_image(stem, view.rgb, prepared)
         self.canvas.set_labels(self._labels_to_show(stem, view.labels, unsaved), self._colors())
         self.canvas.set_current_class(cls or self.project.class_names[0])
         for name, prob in view.predictions.items():
@@ -78,11 +107,46 @@ class ImageSession(QObject):
             self.status.emit(f"{stem} — {view.shape[1]}×{view.shape[0]}")
 
     def reload_prediction(self, cls: str) -> None:
-        """Show the freshly saved prediction of `cls` (after a Retrain)."""
-        if self.stem is not None:
-            view = load_view(self.project, self.stem)
-            self._set_prediction(cls, view.predictions.get(cls))
-            self.canvas.set_roi(view.roi)
+        """Show the freshly saved prediction of `cls` (after a Retrain); read in the background for a large image."""
+        stem, shape = self.stem, self.canvas.doc.shape
+        if stem is None or self._loader is not None:
+            return
+
+        def show(loaded: LoadedView) -> None:
+            prob, roi, warnings = loaded.view
+            if self.stem == stem:
+                self._set_prediction(cls, prob)
+                self.canvas.set_roi(roi)
+                if warnings:
+                    self.problem.emit("\n".join(warnings), False)
+
+        load = lambda project, s: load_overlays(project, s, cls, shape)  # noqa: E731
+        if loads_in_background(self.project.image_path(stem)):
+            self._start(ViewLoader(self.project, stem, load=load), show)
+        else:
+            show(LoadedView(load(self.project, stem)))
+
+    def _start(self, loader: ViewLoader, on_loaded: Callable[[LoadedView], None]) -> None:
+        self._loader, self._on_loaded = loader, on_loaded
+        loader.finished.connect(self._loader_finished)
+        loader.errored.connect(self._loader_errored)
+        self.host.start(loader)
+
+    @Slot(object)
+    def _loader_finished(self, loaded: LoadedView) -> None:
+        if self.sender() is self._loader:
+            self._loader = None
+            self._on_loaded(loaded)
+
+    @Slot(str)
+    def _loader_errored(self, message: str) -> None:
+        if self.sender() is self._loader:
+            stem, self._loader = self._loader.stem, None
+            if self.stem is None:  # the image itself could not be read
+                self.unreadable.emit(stem, message)
+                self._show_unreadable(stem, message)
+            else:
+                self.problem.emit(message, False)
 
     def set_threshold(self, threshold: float) -> None:
         self.threshold = threshold
@@ -109,11 +173,17 @@ class ImageSession(QObject):
         self.canvas.set_prediction(cls, prob, self.threshold)
 
     def _show_unreadable(self, stem: str, reason: str) -> None:
-        self.canvas.set_image(f"unreadable:{stem}", PLACEHOLDER)
-        self.canvas.set_labels({cls: None for cls in self.project.class_names}, self._colors())
-        self.canvas.setEnabled(False)
-        self.area.show_message(f"{stem} cannot be shown.\n\n{reason}")
+        self._show_instead(stem, f"{stem} cannot be shown.\n\n{reason}")
         self.problem.emit(reason, False)
+
+    def _show_instead(self, stem: str, text: str, cls: str | None = None) -> None:
+        """`text` in the canvas' place; the canvas holds an empty placeholder, so nothing real can be edited."""
+        self.canvas.set_image(f"placeholder:{stem}", PLACEHOLDER)
+        self.canvas.set_labels({name: None for name in self.project.class_names}, self._colors())
+        if cls:
+            self.canvas.set_current_class(cls)
+        self.canvas.setEnabled(False)
+        self.area.show_message(text)
 
     def _unsaved_masks(self, stem: str) -> dict[str, np.ndarray | None]:
         """Class → the newest mask of `stem` that is not on disk yet (queued, being written, or failed)."""

@@ -1,0 +1,87 @@
+"""Large images load on a worker thread: the window stays responsive, shows "Loading…", allows no edit meanwhile,
+drops results nobody waits for, and strokes are saved as before. Every image counts as large here
+(``FOREGROUND_MAX_PIXELS = 0``) so the small test images take the background path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from medseg_gui.core.images import read_mask
+from medseg_gui.workers import loading
+from tests.workers.helpers import H, W, drag, make_project, open_window
+
+
+@pytest.fixture(autouse=True)
+def everything_loads_in_background(monkeypatch):
+    monkeypatch.setattr(loading, "FOREGROUND_MAX_PIXELS", 0)
+
+
+def _shown(window, stem: str) -> bool:
+    return window.session.stem == stem and window.canvas_area.message_shown() is None
+
+
+def test_a_large_image_loads_in_the_background_then_takes_strokes(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    window = open_window(qtbot, project)
+    first, second = project.stems
+    qtbot.waitUntil(lambda: _shown(window, first), timeout=10_000)
+    assert window.canvas.label("lesion").sum() > 0 and window.canvas.doc.shape == (H, W)
+    window.actions.next_image.trigger()
+    assert window.session.stem is None  # nothing to edit until it is shown
+    assert window.canvas_area.message_shown() == f"Loading {second}…" and not window.canvas.isEnabled()
+    qtbot.waitUntil(lambda: _shown(window, second), timeout=10_000)
+    drag(qtbot, window.canvas, [(10, 10), (30, 10)])
+    assert window.saver.flush(10)
+    assert read_mask(project.label_path("lesion", second))[10, 20]
+    assert messages == []
+
+
+def test_a_result_nobody_waits_for_is_dropped(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=3)
+    window = open_window(qtbot, project)
+    window.image_list.select(project.stems[1])
+    window.image_list.select(project.stems[2])  # before the load of stems[1] could finish
+    qtbot.waitUntil(lambda: _shown(window, project.stems[2]), timeout=10_000)
+    qtbot.wait(200)  # the earlier loads end too, and must not replace what is shown
+    assert _shown(window, project.stems[2])
+    assert np.array_equal(window.canvas.doc.image, project.load_image(project.stems[2]))
+
+
+def test_an_unreadable_large_image_says_why(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=2)
+    project.image_path(project.stems[1]).write_bytes(b"\x89PNG broken")
+    window = open_window(qtbot, project)
+    qtbot.waitUntil(lambda: _shown(window, project.stems[0]), timeout=10_000)
+    window.actions.next_image.trigger()
+    qtbot.waitUntil(lambda: (window.canvas_area.message_shown() or "").startswith(f"{project.stems[1]} cannot"),
+                    timeout=10_000)
+    assert window.session.stem is None and not window.canvas.isEnabled()
+    assert window.image_list.error(project.stems[1])
+
+
+def test_a_stroke_not_yet_saved_shows_again_after_a_background_load(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=2)
+    window = open_window(qtbot, project)
+    first = project.stems[0]
+    qtbot.waitUntil(lambda: _shown(window, first), timeout=10_000)
+    drag(qtbot, window.canvas, [(10, 10), (30, 10)])
+    window.actions.next_image.trigger()
+    window.actions.prev_image.trigger()
+    qtbot.waitUntil(lambda: _shown(window, first), timeout=10_000)
+    assert window.canvas.label("lesion")[10, 20]
+    window.actions.undo.trigger()  # the history survives the background load too
+    assert window.saver.flush(10) and not project.has_label("lesion", first)
+
+
+def test_prediction_reload_after_retrain_runs_in_the_background(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=1)
+    window = open_window(qtbot, project)
+    stem = project.stems[0]
+    qtbot.waitUntil(lambda: _shown(window, stem), timeout=10_000)
+    prob = np.zeros((H, W), np.float32)
+    prob[5:20, 5:25] = 0.9
+    project.save_prediction("lesion", stem, prob)
+    window.session.reload_prediction("lesion")
+    qtbot.waitUntil(lambda: "lesion" in window.canvas.doc.preds, timeout=10_000)
+    assert window.canvas.doc.preds["lesion"][10, 10] and not window.canvas.doc.preds["lesion"][30, W - 5]
