@@ -65,6 +65,8 @@ class Augment:
     shift: float = 0.1  # fraction of the patch side
     zoom: float = 0.1  # +- relative scale
     intensity: float = 0.0  # +- relative contrast/brightness jitter on the normalised input
+    colour: float = 0.0  # +- per-channel shift of the normalised input (another camera's colour balance)
+    gamma: float = 0.0  # gamma drawn log-uniformly in [exp(-gamma), exp(gamma)], applied to the uint8 pixels
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,13 @@ class Preset:
     late_patch_size: int = 0
     late_batch_size: int = 0
     late_start: float = 0.6
+    # Working scale: images (and labels) are resized by `scale` before training and inference, and probabilities
+    # resized back. `auto_scale` sets it from the labels' object size (ml/regime.py); `adapt` replaces the whole
+    # recipe by the `vessels` or `lesions` preset chosen from the labels' shape. `regime` names what was chosen.
+    scale: float = 1.0
+    auto_scale: bool = False
+    adapt: bool = False
+    regime: str = ""
 
     def late_phase(self) -> Preset | None:
         """The recipe for the late part of a run, or None when this preset has no late phase."""
@@ -109,7 +118,8 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "default": Preset(
         name="default",
-        description="Fast U-Net 16-24-32-48-64 with batch-norm (folded away for inference) and additive skips; RGB "
+        description="Chooses the recipe from the labels (ml/regime.py): blobs (lesions) get the `lesions` recipe, "
+        "thin structures (vessels) this one: fast U-Net 16-24-32-48-64 with batch-norm (folded away for inference) and additive skips; RGB "
         "with CLAHE, normalised inside the ROI; BCE, AdamW 1e-2 with warm-up + cosine decay over the run; 48 patches "
         "of 48 px per step, then 5 patches of 160 px per step from 30 % of the run on (more context); half of the "
         "patches centred on labelled pixels; flips, 90-degree rotations, intensity jitter.",
@@ -130,6 +140,57 @@ PRESETS: dict[str, Preset] = {
         late_patch_size=160,  # chosen by 10-min CHASE runs: 48 px throughout 0.982; 96 px from 60 % 0.984;
         late_batch_size=5,  # 128 px from 40 % 0.985; 160 px from 30 % 0.985; 192 px from 20 % 0.985
         late_start=0.3,
+        adapt=True,
+        regime="vessels",
+    ),
+    "vessels": Preset(
+        name="vessels",
+        description="Thin structures (vessels) at full resolution. Fast U-Net 16-24-32-48-64 with batch-norm (folded away for inference) and additive skips; RGB "
+        "with CLAHE, normalised inside the ROI; BCE, AdamW 1e-2 with warm-up + cosine decay over the run; 48 patches "
+        "of 48 px per step, then 5 patches of 160 px per step from 30 % of the run on (more context); half of the "
+        "patches centred on labelled pixels; flips, 90-degree rotations, intensity jitter.",
+        unet=UNetConfig(filters=(16, 24, 32, 48, 64), batchnorm=True, bn_momentum=0.9, dropout=0.0,
+                        upsampling="transpose", skip="add", in_channels=3),
+        patch_size=48,
+        batch_size=48,
+        learning_rate=1e-2,
+        loss="bce",
+        optimizer="adamw",
+        schedule="cosine",
+        input_mode="rgb",
+        contrast="clahe",
+        augment=Augment(flips=True, rot90=True, intensity=0.1),
+        positive_fraction=0.5,
+        tile_size=1024,  # images up to ~1 Mpx in one pass: fewer pixels computed than overlapping tiles
+        tile_overlap=64,
+        late_patch_size=160,  # chosen by 10-min CHASE runs: 48 px throughout 0.982; 96 px from 60 % 0.984;
+        late_batch_size=5,  # 128 px from 40 % 0.985; 160 px from 30 % 0.985; 192 px from 20 % 0.985
+        late_start=0.3,
+        regime="vessels",
+    ),
+    "lesions": Preset(
+        name="lesions",
+        description="Blobs (lesions): images resized so that a typical lesion is about 32 px across (never below "
+        "a 320 px long side), U-Net 16-32-64-128-256 with batch-norm and additive skips, BCE + soft Dice, AdamW "
+        "3e-3 with warm-up + cosine decay; 8 patches of 192 px per step, half centred on the lesion; flips, "
+        "90-degree rotations, +-25 % zoom, colour, gamma and contrast jitter (other cameras and light).",
+        unet=UNetConfig(filters=(16, 32, 64, 128, 256), batchnorm=True, bn_momentum=0.9, dropout=0.0,
+                        upsampling="transpose", skip="add", in_channels=3),
+        patch_size=192,
+        batch_size=8,
+        learning_rate=3e-3,
+        loss="bce_dice",
+        optimizer="adamw",
+        schedule="cosine",
+        input_mode="rgb",
+        contrast="none",
+        augment=Augment(flips=True, rot90=True, affine=True, shear=0.05, shift=0.0, zoom=0.25, intensity=0.15,
+                        colour=0.15, gamma=0.3),
+        positive_fraction=0.5,
+        tile_size=1024,
+        tile_overlap=64,
+        auto_scale=True,
+        regime="lesions",
     ),
     "cvxtz": Preset(
         name="cvxtz",
@@ -173,10 +234,22 @@ def preset_names() -> list[str]:
 
 
 @dataclass(frozen=True)
+class Recipe:
+    """What the labels say about the objects: `regime` "vessels" (thin lines) or "lesions" (blobs), the typical
+    object `width` in pixels and the working `scale` the lesion recipe would use (ml/regime.py measures it)."""
+
+    regime: Literal["vessels", "lesions"]
+    width: float
+    elongation: float
+    scale: float
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """One training run. `None` for batch_size/patch_size/learning_rate/base_filters/steps_per_epoch means the
     preset's value. Training stops at the first of: `minutes` elapsed, `max_steps` steps, `epochs` epochs,
-    early stopping (`patience` epochs without validation-AUC gain), or cancel."""
+    early stopping (`patience` epochs without validation-AUC gain; only for runs without a time box: a time box is
+    used whole, keeping the best validated weights), or cancel."""
 
     preset: str = "default"
     minutes: float | None = 3.0
@@ -191,12 +264,21 @@ class TrainConfig:
     val_fraction: float = 0.2
     patience: int = 8
     tta: bool = False  # flip test-time augmentation for validation and the saved model's default
+    precision: str = "auto"  # "auto" (bfloat16 where the CPU/GPU computes it natively), "float32" or "bfloat16"
 
-    def resolved(self) -> Preset:
-        """The preset with this run's overrides applied; raises KeyError for an unknown preset name."""
+    def resolved(self, recipe: Recipe | None = None) -> Preset:
+        """The preset with this run's overrides applied; raises KeyError for an unknown preset name.
+
+        `recipe` (what ml/regime.py read from the labels) picks the `vessels`/`lesions` recipe for an adaptive
+        preset and the working scale for an auto-scaled one; without it the preset is used as written."""
         if self.preset not in PRESETS:
             raise KeyError(f"unknown preset {self.preset!r}; choose one of {', '.join(PRESETS)}")
         p = PRESETS[self.preset]
+        if recipe is not None:
+            if p.adapt:
+                p = replace(PRESETS[recipe.regime], name=p.name)
+            if p.auto_scale:
+                p = replace(p, scale=recipe.scale)
         unet = p.unet.with_base(self.base_filters) if self.base_filters else p.unet
         patch = self.patch_size or p.patch_size
         patch = max(unet.multiple, -(-patch // unet.multiple) * unet.multiple)

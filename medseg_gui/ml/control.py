@@ -180,7 +180,9 @@ class RunControl(keras.callbacks.Callback):
             self.bad_epochs = 0
         else:
             self.bad_epochs += 1
-            if self.bad_epochs >= self.limits.patience:
+            # a time box is used whole (a noisy one- or two-image validation must not end a run that still learns);
+            # the best validated weights are kept either way
+            if self.bad_epochs >= self.limits.patience and self.limits.deadline is None:
                 self._stop("early_stopping")
         self.history.append({"epoch": self.epoch, "step": self.step, "loss": self.loss,
                              "val_auc": None if math.isnan(auc) else auc,

@@ -99,9 +99,29 @@ class PreparedImage:
     positive_centres: np.ndarray  # flat indices of labelled pixels inside the ROI (may be empty)
 
 
+def resize_to_scale(image: np.ndarray, mask: np.ndarray | None, roi: np.ndarray | None, scale: float
+                    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Image (area-averaged), label (area share >= 0.5) and ROI (any overlap) at the working `scale` (<= 1)."""
+    if scale >= 1.0:
+        return image, mask, roi
+    H, W = image.shape[:2]
+    size = (max(1, round(W * scale)), max(1, round(H * scale)))
+    small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    if image.ndim == 3 and small.ndim == 2:
+        small = small[..., None]
+
+    def shrink(m: np.ndarray | None, cut: float) -> np.ndarray | None:
+        if m is None:
+            return None
+        return cv2.resize(m.astype(np.float32), size, interpolation=cv2.INTER_AREA) > cut
+
+    return small, shrink(mask, 0.4999), shrink(roi, 0.0)
+
+
 def prepare(image: np.ndarray, mask: np.ndarray, roi: np.ndarray | None, preset: Preset,
             rng: np.random.Generator) -> PreparedImage:
-    """Enhance once, compute ROI statistics and a bounded set of candidate patch centres."""
+    """Resize to the working scale, enhance once, compute ROI statistics and a bounded set of patch centres."""
+    image, mask, roi = resize_to_scale(image, mask, roi, preset.scale)
     enh = enhance(image, preset.input_mode, preset.contrast)
     mean, std = roi_stats(enh, roi, preset.normalise_in_roi)
     roi_b = np.ones(mask.shape, bool) if roi is None or not roi.any() else roi.astype(bool)
@@ -124,6 +144,15 @@ def _affine_matrix(rng: np.random.Generator, aug: Augment, size: int, window: in
     return np.hstack([m, (c_src - m @ c_out + shift)[:, None]])
 
 
+def _pixels(img: PreparedImage, aug: Augment, rng: np.random.Generator, y0: int, x0: int, S: int) -> np.ndarray:
+    """The normalised float32 SxSxC window at (y0, x0), mirrored outside the image, with random gamma."""
+    window = crop_reflect(img.enhanced, y0, x0, S, S)
+    if aug.gamma > 0:
+        g = float(np.exp(rng.uniform(-aug.gamma, aug.gamma)))
+        window = np.take((255.0 * (np.arange(256) / 255.0) ** g).astype(np.float32), window)
+    return normalise(window, img.mean, img.std)
+
+
 def sample_patch(img: PreparedImage, preset: Preset, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """One augmented patch: x float32 PxPxC, y float32 PxPx2 (label, loss weight = inside ROI and image)."""
     P, aug = preset.patch_size, preset.augment
@@ -133,7 +162,7 @@ def sample_patch(img: PreparedImage, preset: Preset, rng: np.random.Generator) -
     if aug.affine:
         S = 2 * P  # a larger source window so shear/zoom/shift never sample outside it
         y0, x0 = cy - S // 2, cx - S // 2
-        x = normalise(crop_reflect(img.enhanced, y0, x0, S, S), img.mean, img.std)
+        x = _pixels(img, aug, rng, y0, x0, S)
         lab = np.stack([crop_zero(img.mask, y0, x0, S, S), crop_zero(img.roi, y0, x0, S, S)], -1).astype(np.float32)
         mat = _affine_matrix(rng, aug, P, S)
         flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
@@ -142,7 +171,7 @@ def sample_patch(img: PreparedImage, preset: Preset, rng: np.random.Generator) -
         x = x.reshape(P, P, -1)
     else:
         y0, x0 = cy - P // 2, cx - P // 2
-        x = normalise(crop_reflect(img.enhanced, y0, x0, P, P), img.mean, img.std)
+        x = _pixels(img, aug, rng, y0, x0, P)
         lab = np.stack([crop_zero(img.mask, y0, x0, P, P), crop_zero(img.roi, y0, x0, P, P)], -1).astype(np.float32)
     if aug.flips:
         if rng.random() < 0.5:
@@ -154,6 +183,8 @@ def sample_patch(img: PreparedImage, preset: Preset, rng: np.random.Generator) -
         x, lab = np.rot90(x, k), np.rot90(lab, k)
     if aug.intensity > 0:
         x = x * (1.0 + rng.uniform(-aug.intensity, aug.intensity)) + rng.uniform(-aug.intensity, aug.intensity)
+    if aug.colour > 0:
+        x = x + rng.uniform(-aug.colour, aug.colour, size=x.shape[-1]).astype(np.float32)
     return x, lab
 
 

@@ -11,12 +11,13 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import cv2
 import numpy as np
 
 from medseg_gui.core.errors import CancelledError, LabelSizeError
 from medseg_gui.core.masks import bbox_slices, clip_bbox, mask_bbox
 from medseg_gui.ml.config import Preset
-from medseg_gui.ml.data import crop_reflect, enhance, normalise, roi_stats
+from medseg_gui.ml.data import crop_reflect, enhance, normalise, resize_to_scale, roi_stats
 
 _CHUNK_PIXELS = 1 << 20  # pixels per forward pass (about four 512x512 tiles)
 _ROI_MARGIN = 32  # pixels of real image kept around the ROI's bounding box (beyond it, mirrored)
@@ -36,6 +37,8 @@ def preset_metadata(preset: Preset) -> dict[str, Any]:
         "filters": list(preset.unet.filters),
         "multiple": preset.unet.multiple,
         "in_channels": preset.unet.in_channels,
+        "scale": preset.scale,
+        "regime": preset.regime,
     }
 
 
@@ -99,9 +102,30 @@ class Segmenter:
             acc = p if acc is None else acc + p
         return acc / len(variants)
 
+    @property
+    def scale(self) -> float:
+        """The working scale the model was trained at (images are resized by it, probabilities resized back)."""
+        s = float(self.metadata.get("scale", 1.0) or 1.0)
+        return s if 0.0 < s < 1.0 else 1.0
+
     def predict(self, image: np.ndarray, roi: np.ndarray | None = None, *, tta: bool = False,
                 should_stop: Callable[[], bool] | None = None, tile_size: int | None = None) -> np.ndarray:
         """uint8 HxWx3 -> float32 HxW probabilities in [0, 1]; 0 outside roi. Raises CancelledError on stop."""
+        if roi is not None and roi.shape != image.shape[:2]:
+            raise LabelSizeError(f"The region of interest is {roi.shape[1]}x{roi.shape[0]} pixels but the image is "
+                                 f"{image.shape[1]}x{image.shape[0]}.")
+        if self.scale < 1.0:
+            H, W = image.shape[:2]
+            small, _, small_roi = resize_to_scale(image, None, roi, self.scale)
+            prob = self._predict_native(small, small_roi, tta, should_stop, tile_size)
+            out = cv2.resize(prob, (W, H), interpolation=cv2.INTER_LINEAR)
+            if roi is not None:
+                out[~roi.astype(bool)] = 0.0
+            return np.clip(out, 0.0, 1.0, out=out)
+        return self._predict_native(image, roi, tta, should_stop, tile_size)
+
+    def _predict_native(self, image: np.ndarray, roi: np.ndarray | None, tta: bool,
+                        should_stop: Callable[[], bool] | None, tile_size: int | None) -> np.ndarray:
         enh, mean, std = self._prepare(image, roi)
         if roi is None:
             return self._predict_tiles(enh, mean, std, tta, should_stop, tile_size)

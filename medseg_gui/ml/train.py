@@ -21,11 +21,13 @@ import numpy as np
 
 from medseg_gui.core.errors import CancelledError, LabelSizeError, MedsegError, NoLabelsError
 from medseg_gui.ml.auc import fast_auc
-from medseg_gui.ml.config import Preset, TrainConfig
+from medseg_gui.ml.config import Preset, Recipe, TrainConfig
 from medseg_gui.ml.control import RunControl, RunLimits
 from medseg_gui.ml.data import PreparedImage, prepare, sample_batch
 from medseg_gui.ml.losses import MaskedSegLoss
+from medseg_gui.ml.precision import choose_precision
 from medseg_gui.ml.predict import Segmenter, preset_metadata
+from medseg_gui.ml.regime import read_recipe
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.ml.unet import build_unet, inference_model
 
@@ -112,9 +114,11 @@ def _check(samples: list[Sample]) -> None:
                                  f"the image ({s.image.shape[1]}x{s.image.shape[0]} pixels).")
 
 
-def split_samples(samples: list[Sample], val_fraction: float, seed: int) -> tuple[list[int], list[int], str]:
+def split_samples(samples: list[Sample], val_fraction: float, seed: int, scale: float = 1.0
+                  ) -> tuple[list[int], list[int], str]:
     """(train indices, validation indices, note). Validation images preferably contain labelled pixels, at least
-    one image with labels stays in training; one sample is validated on itself."""
+    one image with labels stays in training; one sample is validated on itself. The per-epoch validation budget
+    counts pixels at the working `scale`."""
     n = len(samples)
     if n == 1:
         return [0], [0], "training image (only one labelled image)"
@@ -127,7 +131,7 @@ def split_samples(samples: list[Sample], val_fraction: float, seed: int) -> tupl
     val += neg[: n_val - len(val)]
     budget, kept = _VAL_MAX_PIXELS, []
     for i in val:  # bound per-epoch validation cost; at least one image
-        px = min(samples[i].mask.size, _VAL_MAX_SIDE**2)
+        px = min(samples[i].mask.size, _VAL_MAX_SIDE**2) * scale * scale
         if kept and px > budget:
             break
         kept.append(i)
@@ -149,15 +153,47 @@ def _val_view(s: Sample) -> Sample:
     return Sample(s.image[sl], s.mask[sl], None if s.roi is None else s.roi[sl])
 
 
-def evaluate_auc(segmenter: Segmenter, views: list[Sample], tta: bool = False,
-                 should_stop: Callable[[], bool] | None = None) -> float:
-    """Mean per-image AUC inside the ROI over views (images with one class are skipped; nan if all are)."""
-    aucs = []
+@dataclass(frozen=True)
+class ValScore:
+    """Validation of one set of weights: mean per-image AUC (nan when no view has both classes), and the
+    threshold in `THRESHOLDS` with the best mean per-image Dice (with that Dice)."""
+
+    auc: float
+    threshold: float = 0.5
+    dice: float = float("nan")
+
+
+THRESHOLDS = np.round(np.arange(0.2, 0.81, 0.05), 2)
+
+
+def _dices(prob: np.ndarray, truth: np.ndarray, roi: np.ndarray | None) -> np.ndarray:
+    """Dice at every threshold in THRESHOLDS (1 when truth and prediction are both empty)."""
+    p, t = (prob, truth) if roi is None else (prob[roi], truth[roi])
+    p, t = p.ravel(), t.ravel().astype(bool)
+    hist_pos = np.histogram(p[t], bins=np.r_[THRESHOLDS, np.inf])[0][::-1].cumsum()[::-1]
+    hist_all = np.histogram(p, bins=np.r_[THRESHOLDS, np.inf])[0][::-1].cumsum()[::-1]
+    denom = hist_all + t.sum()
+    return np.where(denom > 0, 2.0 * hist_pos / np.maximum(denom, 1), 1.0)
+
+
+def evaluate_views(segmenter: Segmenter, views: list[Sample], tta: bool = False,
+                   should_stop: Callable[[], bool] | None = None) -> ValScore:
+    """AUC inside the ROI and the best-Dice threshold over the validation views."""
+    aucs, dices = [], []
     for v in views:
         prob = segmenter.predict(v.image, v.roi, tta=tta, should_stop=should_stop)
         aucs.append(fast_auc(prob, v.mask, v.roi))
+        dices.append(_dices(prob, v.mask, v.roi))
     aucs = [a for a in aucs if not math.isnan(a)]
-    return float(np.mean(aucs)) if aucs else float("nan")
+    mean_dice = np.mean(dices, axis=0)
+    best = int(np.argmax(mean_dice))
+    return ValScore(float(np.mean(aucs)) if aucs else float("nan"), float(THRESHOLDS[best]), float(mean_dice[best]))
+
+
+def evaluate_auc(segmenter: Segmenter, views: list[Sample], tta: bool = False,
+                 should_stop: Callable[[], bool] | None = None) -> float:
+    """Mean per-image AUC inside the ROI over views (images with one class are skipped; nan if all are)."""
+    return evaluate_views(segmenter, views, tta, should_stop).auc
 
 
 def _optimizer(preset: Preset) -> keras.optimizers.Optimizer:
@@ -166,13 +202,22 @@ def _optimizer(preset: Preset) -> keras.optimizers.Optimizer:
     return keras.optimizers.Adam(learning_rate=preset.learning_rate)
 
 
-def _dtype_policy() -> str | None:
-    """mixed_bfloat16 (no loss scaling needed) only when a GPU is visible; CPU training stays float32."""
-    try:
-        devices = keras.distribution.list_devices()
-    except Exception:  # noqa: BLE001 - device listing is best effort on every backend
+def _dtype_policy(precision: str) -> str | None:
+    """The Keras dtype policy for `precision` ("auto", "float32" or "bfloat16"): auto = mixed_bfloat16 (no loss
+    scaling needed) on a GPU or a CPU with bf16 instructions (ml/precision.py), float32 elsewhere."""
+    return "mixed_bfloat16" if choose_precision(precision) == "bfloat16" else None
+
+
+def _read_recipe(samples: list[Sample], config: TrainConfig) -> Recipe | None:
+    """What the labels say (regime, object width, working scale), for presets that adapt to it."""
+    preset = config.resolved()
+    if not (preset.adapt or preset.auto_scale):
         return None
-    return "mixed_bfloat16" if any("gpu" in str(d).lower() or "cuda" in str(d).lower() for d in devices) else None
+    recipe = read_recipe([s.mask for s in samples], [max(s.image.shape[:2]) for s in samples])
+    if recipe is not None:
+        log.info("labels read as %s: typical width %.0f px, elongation %.1f, working scale %.3g", recipe.regime,
+                 recipe.width, recipe.elongation, recipe.scale)
+    return recipe
 
 
 def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[TrainProgress], None] | None = None,
@@ -180,10 +225,10 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     """Train on labelled samples; stops at the time box, step cap, epochs, early stopping or cancel."""
     started = time.monotonic()
     _check(samples)
-    preset = config.resolved()
+    preset = config.resolved(recipe := _read_recipe(samples, config))
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    train_idx, val_idx, note = split_samples(samples, config.val_fraction, config.seed)
+    train_idx, val_idx, note = split_samples(samples, config.val_fraction, config.seed, preset.scale)
     images = [prepare(samples[i].image, samples[i].mask, samples[i].roi, preset, rng) for i in train_idx]
     views = [_val_view(samples[i]) for i in val_idx]
     total = config.epochs * preset.steps_per_epoch
@@ -198,23 +243,25 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     previous_auc, cancelled_early = None, False
     if previous is not None:
         try:
-            previous_auc = evaluate_auc(previous, views, config.tta, should_stop)
+            previous_auc = evaluate_views(previous, views, config.tta, should_stop).auc
         except CancelledError:
             cancelled_early = True
         except Exception as exc:  # noqa: BLE001 - an unusable old model must not prevent training a new one
             log.warning("the current model could not be evaluated (%s); it will be replaced", exc)
     val_seconds = time.monotonic() - t0 if previous_auc is not None else 0.3 * len(views)
 
-    policy = _dtype_policy()
+    policy = _dtype_policy(config.precision)
     model = build_unet(preset.unet, dtype_policy=policy)
     model.compile(optimizer=_optimizer(preset),
                   loss=MaskedSegLoss(dice_weight=1.0 if preset.loss == "bce_dice" else 0.0))
     metadata = preset_metadata(preset)
     live = Segmenter(inference_model(model, preset.unet), metadata)  # refilled before each validation
+    scores: dict[int, ValScore] = {}  # per validated step
 
     def validate() -> float:
         inference_model(model, preset.unet, into=live.model)
-        return evaluate_auc(live, views, config.tta, should_stop)
+        scores[control.step] = evaluate_views(live, views, config.tta, should_stop)
+        return scores[control.step].auc
 
     control = RunControl(RunLimits(total, deadline, config.patience, preset.learning_rate, preset.schedule, started,
                                    preset.weight_ema),
@@ -235,7 +282,11 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     if control.best_weights is not None and not control.cancelled:
         model.set_weights(control.best_weights)
     val_auc = control.best_auc if control.best_auc > -math.inf else float("nan")
+    best = scores.get(control.best_step, ValScore(val_auc))
     metadata.update(val_auc=None if math.isnan(val_auc) else val_auc, steps=control.step,
+                    threshold=best.threshold, val_dice=None if math.isnan(best.dice) else round(best.dice, 4),
+                    precision="bfloat16" if policy else "float32",
+                    object_width=None if recipe is None else round(recipe.width, 1),
                     trained_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                     train_images=len(train_idx), val_images=len(val_idx), validation=note,
                     backend=keras.backend.backend(), keras_version=keras.__version__)

@@ -1,0 +1,220 @@
+"""The recipe suite: fixed protocols on every openly licensed dataset in ../shared/data, one table.
+
+Protocols (a recipe is judged by the mean over all of them, never by one):
+- chase   CHASE_DB1: images sorted by name, first 20 train / last 8 test, 1st observer, metrics inside the FOV.
+- hrf     HRF: the 15/30 split of its splits.csv (Orlando et al. 2017), full resolution, inside the FOV.
+- c1      PolypGen centre C1: train on its train + validation splits (the trainer holds out its own validation
+          images), test on its test split.
+- c1c6    The same C1 model tested on all 88 photos of centre C6 (another hospital and endoscope).
+- c1-20   The clinician's regime: 20 C1 training photos (a seeded draw), 3 minutes, tested on the C1 test split.
+Per run: mean per-image AUC (images whose truth has one class are skipped), mean Dice and IoU at the model's
+threshold (chosen on the validation images; 0.5 for models without one), lesion recall (a lesion is found when a
+predicted component has IoU >= 0.5 with it) and HD95 (core/lesions.py), inference s/image and s/Mpx, training px/s,
+the run's peak RSS, the precision, CPU model and date. Empty truth masks (5 PolypGen frames without a polyp): Dice
+and IoU are 1 when the prediction is empty too and 0 otherwise; recall and HD95 skip them; AUC skips them.
+Each run is a subprocess (clean peak-RSS figure). Not a test: prints JSON lines and a table.
+
+Usage: python bench/suite.py --protocols chase hrf c1 c1-20 --presets default --budgets 3 10 [--json runs.jsonl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import logging
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA = ROOT.parent / "shared" / "data"
+PROTOCOLS = ("chase", "hrf", "c1", "c1c6", "c1-20")
+FEW_LABELS, FEW_MINUTES = 20, 3.0
+
+
+def _rgb(path: Path) -> np.ndarray:
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None:
+        raise SystemExit(f"cannot read {path}")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def _mask(path: Path, cut: int = 128) -> np.ndarray:
+    m = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if m is None:
+        raise SystemExit(f"cannot read {path}")
+    return m >= cut
+
+
+def load(protocol: str, data: Path):
+    """(train samples, test samples) of a protocol."""
+    from medseg_gui.ml.train import Sample
+
+    if protocol == "chase":
+        folder = data / "chase_db1"
+        stems = sorted(p.stem for p in folder.glob("Image_*.jpg"))
+        s = [Sample(_rgb(folder / f"{t}.jpg"), _mask(folder / f"{t}_1stHO.png"), _mask(folder / f"{t}_mask.png"))
+             for t in stems]
+        return s[:20], s[20:]
+    if protocol == "hrf":
+        folder = data / "hrf"
+        rows = list(csv.DictReader(open(folder / "splits.csv")))
+
+        def sample(stem: str):
+            return Sample(_rgb(folder / "images" / f"{stem}.jpg"), _mask(folder / "manual" / f"{stem}.png"),
+                          _mask(folder / "mask" / f"{stem}.png"))
+        return ([sample(r["stem"]) for r in rows if r["split_orlando2017"] == "train"],
+                [sample(r["stem"]) for r in rows if r["split_orlando2017"] == "test"])
+    folder = data / "polypgen"
+    rows = list(csv.DictReader(open(folder / "splits.csv")))
+
+    def polyp(r):
+        return Sample(_rgb(folder / "images" / f"{r['stem']}.jpg"), _mask(folder / "masks" / f"{r['stem']}.jpg"))
+    c1_train = [r for r in rows if r["centre"] == "C1" and r["split"] in ("train", "validation")]
+    if protocol == "c1-20":
+        pick = np.random.default_rng(0).permutation(len(c1_train))[:FEW_LABELS]
+        c1_train = [c1_train[i] for i in sorted(pick)]
+    test = [r for r in rows if r["centre"] == "C1" and r["split"] == "test"]
+    return [polyp(r) for r in c1_train], [polyp(r) for r in test]
+
+
+def load_c6(data: Path):
+    from medseg_gui.ml.train import Sample
+
+    folder = data / "polypgen"
+    rows = [r for r in csv.DictReader(open(folder / "splits.csv")) if r["centre"] == "C6"]
+    return [Sample(_rgb(folder / "images" / f"{r['stem']}.jpg"), _mask(folder / "masks" / f"{r['stem']}.jpg"))
+            for r in rows]
+
+
+def score(segmenter, test, threshold: float) -> dict:
+    """Mean per-image metrics (see the module doc) and inference speed."""
+    from medseg_gui.core.lesions import lesion_metrics
+    from medseg_gui.core.metrics import roc_auc
+
+    per, secs, mpx = [], [], []
+    for s in test:
+        t0 = time.perf_counter()
+        prob = segmenter.predict(s.image, s.roi)
+        secs.append(time.perf_counter() - t0)
+        mpx.append(s.image.shape[0] * s.image.shape[1] / 1e6)
+        m = lesion_metrics(prob >= threshold, s.mask, s.roi)
+        m["auc"] = roc_auc(prob, s.mask, s.roi)
+        per.append(m)
+
+    def mean(key: str) -> float:
+        v = [p[key] for p in per if not np.isnan(p[key])]
+        return float(np.mean(v)) if v else float("nan")
+    steady = secs[1:] or secs
+    return {"n_test": len(test), "auc": mean("auc"), "dice": mean("dice"), "iou": mean("iou"),
+            "recall": mean("recall"), "hd95": mean("hd95"), "infer_s": float(np.median(steady)),
+            "infer_s_per_mpx": float(np.median(np.array(steady) / np.array(mpx[1:] or mpx)))}
+
+
+def cpu_model() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, precision: str) -> list[dict]:
+    """Train once and score; c1 also scores the same model on C6 (row `c1c6`)."""
+    from medseg_gui.ml.config import TrainConfig
+    from medseg_gui.ml.train import train
+
+    train_set, test_set = load(protocol, data)
+    cfg = TrainConfig(preset=preset, minutes=minutes, epochs=100_000, seed=seed, precision=precision)
+    result = train(train_set, cfg)
+    md = result.segmenter.metadata
+    threshold = float(md.get("threshold", 0.5))
+    base = {"preset": preset, "minutes": minutes, "seed": seed, "steps": result.steps,
+            "train_s": round(result.seconds, 1), "train_px_s": round(result.pixels / max(result.seconds, 1e-9)),
+            "val_auc": result.val_auc, "stop": result.stop_reason, "threshold": threshold,
+            "regime": md.get("regime"), "scale": md.get("scale"), "precision": md.get("precision"),
+            "n_train": len(train_set), "cpu": cpu_model(), "cores": os.cpu_count(),
+            "date": dt.date.today().isoformat()}
+    rows = [{"protocol": protocol, **base, **score(result.segmenter, test_set, threshold)}]
+    if protocol == "c1":
+        del train_set, test_set
+        rows.append({"protocol": "c1c6", **base, **score(result.segmenter, load_c6(data), threshold)})
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    for r in rows:
+        r["peak_rss_mb"] = round(rss)
+    return rows
+
+
+def jobs_for(protocols: list[str], presets: list[str], budgets: list[float]) -> list[tuple[str, str, float]]:
+    jobs = []
+    for preset in presets:
+        for proto in protocols:
+            if proto == "c1c6" and "c1" in protocols:
+                continue  # scored by the c1 run
+            proto_run = "c1" if proto == "c1c6" else proto
+            for minutes in ([FEW_MINUTES] if proto == "c1-20" else budgets):
+                jobs.append((proto_run, preset, minutes))
+    return jobs
+
+
+def print_table(rows: list[dict]) -> None:
+    print(f"\n{'protocol':<8} {'preset':<10} {'min':>4} {'steps':>6} {'AUC':>7} {'Dice':>6} {'IoU':>6} "
+          f"{'recall':>6} {'HD95':>7} {'s/img':>6} {'s/Mpx':>6} {'kpx/s':>6} {'RSS MB':>7} {'prec':>8}  scale")
+    for r in rows:
+        print(f"{r['protocol']:<8} {r['preset']:<10} {r['minutes']:>4g} {r['steps']:>6} {r['auc']:>7.4f} "
+              f"{r['dice']:>6.3f} {r['iou']:>6.3f} {r['recall']:>6.3f} {r['hd95']:>7.1f} {r['infer_s']:>6.2f} "
+              f"{r['infer_s_per_mpx']:>6.2f} {r['train_px_s'] / 1000:>6.0f} {r['peak_rss_mb']:>7} "
+              f"{r['precision']:>8}  {r['scale']}")
+    if rows:
+        print(f"machine: {rows[0]['cpu']}, {rows[0]['cores']} cores; {rows[0]['date']}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--protocols", nargs="+", default=list(PROTOCOLS), choices=PROTOCOLS)
+    ap.add_argument("--presets", nargs="+", default=["default"])
+    ap.add_argument("--budgets", nargs="+", type=float, default=[3, 10], help="minutes per run (c1-20: always 3)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"])
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--json", type=Path, default=None, help="append one JSON line per row to this file")
+    ap.add_argument("--job", nargs=3, metavar=("PROTOCOL", "PRESET", "MINUTES"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(level=logging.WARNING)
+    if args.job:
+        proto, preset, minutes = args.job
+        for row in run_job(proto, preset, float(minutes), args.seed, args.data, args.precision):
+            print("ROW " + json.dumps(row), flush=True)
+        return
+    rows = []
+    for proto, preset, minutes in jobs_for(args.protocols, args.presets, args.budgets):
+        cmd = [sys.executable, __file__, "--job", proto, preset, str(minutes), "--seed", str(args.seed),
+               "--precision", args.precision, "--data", str(args.data)]
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        got = [json.loads(line[4:]) for line in out.stdout.splitlines() if line.startswith("ROW ")]
+        if out.returncode != 0 or not got:
+            print(f"{proto} {preset} {minutes:g} min FAILED:\n{out.stderr[-2000:]}", flush=True)
+            continue
+        for row in got:
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            if args.json:
+                with open(args.json, "a") as fh:
+                    fh.write(json.dumps(row) + "\n")
+    print_table(rows)
+
+
+if __name__ == "__main__":
+    main()
