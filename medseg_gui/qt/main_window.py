@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout,
 
 from medseg_gui.config import AppConfig
 from medseg_gui.core.errors import MedsegError
-from medseg_gui.core.lock import lock_or_reason
 from medseg_gui.ml.config import preset_names
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.actions import connect_help_actions, connect_view_actions, create_actions, install_menus
@@ -72,7 +71,6 @@ class MainWindow(QMainWindow):
         self.workers = WorkerHost(self)
         self.saver = LabelSaver(parent=self)
         self.guard = SaveGuard(self.saver, self)
-        self.project_lock: Any = None  # the ProjectLock held while this window may edit its project
         self.memory = WindowMemory(self.config.settings_file)
         self._build_widgets()
         self.actions = create_actions(self)
@@ -94,7 +92,7 @@ class MainWindow(QMainWindow):
         self.train_panel = TrainPanel(preset_names(), self.config.train, loss_curve=self.config.show_loss_curve)
         self.side_scroll = scroll_column([self.tools, self.train_panel, self.layers], self)  # Retrain high up
         self.exporter = ExportFlow(self.workers, self)
-        self.opener = OpenFlow(self.workers, self, before_open=self._leave_project)
+        self.opener = OpenFlow(self.workers, self, before_open=self.guard.confirm_leave)
         self.metrics_refresher = MetricsRefresher(self.workers, parent=self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         for widget, stretch in ((self.image_list, 0), (self.canvas_area, 1), (self.side_scroll, 0)):
@@ -127,7 +125,8 @@ class MainWindow(QMainWindow):
         self.metrics_refresher.errored.connect(self.show_error)
         self.exporter.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.opener.status.connect(self.statusBar().showMessage)
-        self.opener.errored.connect(self._on_open_failed)
+        self.opener.errored.connect(self.show_error)
+        self.opener.read_only_changed.connect(self._apply_read_only)
         self.opener.opened.connect(self._on_opened)
         self.exporter.errored.connect(self.show_error)
         self.exporter.ended.connect(self.export_ended)
@@ -197,32 +196,8 @@ class MainWindow(QMainWindow):
         set_editing_enabled(reason is None, self.actions, self.tools, self.train_panel)
         self._update_title()
 
-    def _leave_project(self) -> bool:
-        """Before opening another project: every label saved (or discarded by the user), then unlock."""
-        if not self.guard.confirm_leave():
-            return False
-        self._release_lock()
-        return True
-
-    def _release_lock(self) -> None:
-        if self.project_lock is not None:
-            self.project_lock.release()
-            self.project_lock = None
-
-    @Slot(str)
-    def _on_open_failed(self, message: str) -> None:
-        """The old project stays open: lock it again (read-only if someone else took it meanwhile)."""
-        self.show_error(message)
-        if self.project is not None and self.project_lock is None and self.read_only is None:
-            self.project_lock, reason = lock_or_reason(self.project.root, "medseg-gui")
-            if reason is not None:
-                self.project.set_read_only(reason)
-                self._apply_read_only()
-
     @Slot(object)
     def _on_opened(self, result: ScanResult) -> None:
-        self._release_lock()
-        self.project_lock = result.lock
         self.set_project(result.project, result.errors)
         if not result.errors:
             self.statusBar().showMessage(f"Opened {result.project.root} — {len(result.project.stems)} images", 8000)
@@ -400,5 +375,5 @@ class MainWindow(QMainWindow):
             log.warning("%d background task(s) still running at close; not waiting for them", self.left_running)
         if not self.saver.close(self.config.close_timeout_s):
             log.error("Some labels could not be saved before closing")
-        self._release_lock()
+        self.opener.release()
         super().closeEvent(event)

@@ -1,14 +1,17 @@
 """File → Open folder / Open demo: check the images on a worker thread (progress in the status bar), then hand the
-opened project and its unreadable images (stem → reason) to the window."""
+opened project and its unreadable images (stem → reason) to the window. The flow holds the lock of the project it
+opened (see core.lock) until another one is opened or `release()` is called."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
+from medseg_gui.core.lock import ProjectLock, lock_or_reason
 from medseg_gui.qt import dialogs
 from medseg_gui.workers.base import WorkerHost
 from medseg_gui.workers.scan import ScanProgress, ScanResult, ScanWorker
@@ -17,16 +20,25 @@ from medseg_gui.workers.scan import ScanProgress, ScanResult, ScanWorker
 class OpenFlow(QObject):
     """`ask(start)`, `open_folder(folder)` or `open_demo()`; reports `status`, `errored` and `opened(ScanResult)`.
 
-    `before_open` runs first (the window makes sure every label is saved and unlocks its project); when it returns
-    False nothing is opened and the open methods return None."""
+    `before_open` runs first (the window makes sure every label is saved); when it returns False nothing is opened
+    and the open methods return None. `read_only_changed` fires when the project still shown after a failed open
+    could not be locked again."""
 
     opened = Signal(object)
     status = Signal(str)
     errored = Signal(str)
+    read_only_changed = Signal()
 
     def __init__(self, host: WorkerHost, dialog_parent: QWidget, before_open: Callable[[], bool]) -> None:
         super().__init__(dialog_parent)
         self._host, self._dialog_parent, self._before_open = host, dialog_parent, before_open
+        self.lock: ProjectLock | None = None
+        self._project: Any = None  # the project this flow opened last (locked unless it is read-only)
+
+    def release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     def ask(self, start: Path | None = None) -> ScanWorker | None:
         folder = dialogs.choose_directory(self._dialog_parent, "Open a folder of images or a project", start)
@@ -44,10 +56,11 @@ class OpenFlow(QObject):
         if not self._before_open():
             self.status.emit("Not opened: some labels are not saved yet.")
             return None
+        self.release()  # the scan locks the folder it opens; reopening the same project must not see our lock
         self.status.emit("Opening images…")
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_finished)
-        worker.errored.connect(self.errored)
+        worker.errored.connect(self._on_errored)
         self._host.start(worker)
         return worker
 
@@ -57,4 +70,17 @@ class OpenFlow(QObject):
 
     @Slot(object)
     def _on_finished(self, result: ScanResult) -> None:
+        self.release()
+        self.lock, self._project = result.lock, result.project
         self.opened.emit(result)
+
+    @Slot(str)
+    def _on_errored(self, message: str) -> None:
+        """The previous project stays shown: lock it again (read-only if another window took it meanwhile)."""
+        project = self._project
+        if project is not None and self.lock is None and project.read_only is None:
+            self.lock, reason = lock_or_reason(project.root, "medseg-gui")
+            if reason is not None:
+                project.set_read_only(reason)
+                self.read_only_changed.emit()
+        self.errored.emit(message)

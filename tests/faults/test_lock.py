@@ -111,3 +111,18 @@ def test_second_window_opens_read_only_and_cannot_overwrite(tmp_path, qtbot, mes
     first.close()
     assert not (project.root / LOCK_FILE).exists()
     second.close()
+
+
+def test_reopening_the_same_project_in_one_window_keeps_it_editable(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=1)
+    window = open_window(qtbot)
+    for _ in range(2):
+        with qtbot.waitSignal(window.project_loaded, timeout=10_000):
+            window.open_folder(project.root)
+        assert window.read_only is None and window.opener.lock is not None
+    window.open_folder(tmp_path / "missing")  # a failed open keeps (and re-locks) the project shown
+    qtbot.waitUntil(lambda: bool(window.last_error), timeout=10_000)
+    assert window.read_only is None and window.opener.lock is not None
+    assert (project.root / LOCK_FILE).exists()
+    window.close()
+    assert not (project.root / LOCK_FILE).exists()
