@@ -253,5 +253,5 @@ class ImageSession(QObject):
         if cls in self._unreadable and not self._move_unreadable_aside(cls):
             return
         labelled = self.canvas.is_labelled(cls)
-        self.saver.save(cls, self.stem, self.canvas.label(cls) if labelled else None)
+        self.saver.save(cls, self.stem, self.canvas.label_view(cls) if labelled else None)  # the saver copies it
         self.label_presence.emit(cls, self.stem, labelled)

@@ -114,6 +114,13 @@ class Canvas(CanvasInput, QWidget):
         """A bool HxW copy of the class label (all false if the class was never labelled)."""
         return self.doc.labels[name].astype(bool)
 
+    def label_view(self, name: str) -> np.ndarray:
+        """A read-only bool HxW view of the live class label, without a copy (it changes with the next edit: copy
+        it at once if it must be kept)."""
+        view = self.doc.labels[name].view(bool)
+        view.flags.writeable = False
+        return view
+
     def has_edits(self, name: str) -> bool:
         """True once the class label was changed on this image since ``set_labels``."""
         return name in self.doc.edited
