@@ -90,3 +90,56 @@ def test_pending_changed_reports_busy_then_idle(tmp_path, qtbot):
     qtbot.waitUntil(lambda: seen[-1:] == [False], timeout=10_000)
     assert seen[0] is True
     saver.close()
+
+
+class FlakyProject:
+    """Wraps a project; `save_label` raises OSError-based ProjectErrors while `failing` is set."""
+
+    def __init__(self, project):
+        self.project, self.failing, self.calls = project, True, 0
+
+    def save_label(self, cls, stem, mask):
+        from medseg_gui.core.errors import ProjectError
+
+        self.calls += 1
+        if self.failing:
+            raise ProjectError(f"Could not save labels/{cls}/{stem}.png: No space left on device.")
+        self.project.save_label(cls, stem, mask)
+
+    def delete_label(self, cls, stem):
+        self.project.delete_label(cls, stem)
+
+
+def test_failed_save_is_kept_offered_to_readers_and_retried_periodically(tmp_path, qtbot):
+    project = make_project(tmp_path / "p")
+    flaky = FlakyProject(project)
+    saver = LabelSaver(flaky, retry_s=0.2)
+    mask = np.zeros((H, W), bool)
+    mask[3:9, 4:30] = True
+    idle: list[bool] = []
+    saver.pending_changed.connect(idle.append)
+    with qtbot.waitSignal(saver.failed, timeout=10_000):
+        saver.save("lesion", project.stems[0], mask)
+    found, kept = saver.latest("lesion", project.stems[0])
+    assert found and np.array_equal(kept, mask)
+    assert saver.latest("vessel", project.stems[0]) == (False, None)
+    assert saver.has_pending() and not saver.is_writing() and idle == [True]  # '*' stays
+    qtbot.waitUntil(lambda: flaky.calls >= 3, timeout=10_000)  # retried without being asked
+    flaky.failing = False
+    qtbot.waitUntil(lambda: idle == [True, False], timeout=5_000)
+    np.testing.assert_array_equal(read_mask(project.label_path("lesion", project.stems[0])), mask)
+    assert saver.latest("lesion", project.stems[0]) == (False, None) and not saver.unsaved()
+    saver.close()
+
+
+def test_discard_forgets_failed_saves(tmp_path, qtbot):
+    project = make_project(tmp_path / "p")
+    saver = LabelSaver(FlakyProject(project), retry_s=3600)
+    with qtbot.waitSignal(saver.failed, timeout=10_000):
+        saver.save("lesion", project.stems[0], np.ones((H, W), bool))
+    assert not saver.flush(5.0)
+    with qtbot.waitSignal(saver.pending_changed, timeout=5_000) as idle:
+        assert saver.discard() == [("lesion", project.stems[0])]
+    assert idle.args == [False] and not saver.has_pending() and saver.flush(5.0)
+    assert not project.has_label("lesion", project.stems[0])
+    saver.close()
