@@ -49,7 +49,8 @@ def install_excepthook() -> None:
         windows = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w.isWindow()]
         parent = QApplication.activeWindow() or (windows[0] if windows else None)
         box = show_message(parent, "Unexpected error", f"Something went wrong: {kind.__name__}: {value}\n\n"
-                           "Your labels are saved after every stroke. Details are below and in the log.",
+                           "Labels are saved after every stroke; the title shows * while one is not saved yet. "
+                           "Details are below and in the log.",
                            error=True, details=details)
         shown[:] = [box]
 
