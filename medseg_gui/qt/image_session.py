@@ -101,8 +101,11 @@ class ImageSession(QObject):
             self._set_prediction(name, prob)
         self.canvas.set_roi(view.roi)
         self.stem = stem
-        if view.warnings:
-            self.problem.emit("\n".join(view.warnings), True)
+        warnings = view.warnings + [f"If you draw a new '{c}' label on {stem}, the unreadable file {p.name} is first "
+                                    f"moved to {p.parent / '.unreadable'} (it is never deleted or overwritten)."
+                                    for c, p in self._unreadable.items()]
+        if warnings:
+            self.problem.emit("\n".join(warnings), True)
         else:
             self.status.emit(f"{stem} — {view.shape[1]}×{view.shape[0]}")
 

@@ -32,7 +32,7 @@ def test_unreadable_label_is_moved_aside_not_overwritten(tmp_path, qtbot, messag
     spoil(path)
     original = path.read_bytes()
     window = open_window(qtbot, project)
-    assert any(stem in m for m in messages)  # told when the image was shown
+    assert any(stem in m and ".unreadable" in m for m in messages)  # told before drawing what will happen
     assert not window.canvas.label("lesion").any()
     messages.clear()
     drag(qtbot, window.canvas, [(10, 10), (40, 20)])
