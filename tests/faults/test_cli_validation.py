@@ -1,0 +1,123 @@
+"""CLI input faults: arguments that would run but give useless results, the demo never deleting a user's folder, and
+one bad file skipping (and listing) one image instead of aborting a whole export / evaluate / train / predict."""
+
+from __future__ import annotations
+
+import pytest
+
+from medseg_gui.core.demo import DEMO_MARKER, prepare_demo_output
+from medseg_gui.core.project import Project
+from tests.faults.cli_fakes import CLS, FakeResult, make_project, run_cli, tiny_segmenter
+
+
+@pytest.mark.parametrize("value", ["1.5", "-0.1", "nan", "inf", "half"])
+@pytest.mark.parametrize("command", ["export", "evaluate", "predict"])
+def test_threshold_outside_0_1_is_refused_before_anything_runs(tmp_path, capsys, command, value):
+    project = make_project(tmp_path / "p")
+    extra = ["--out", tmp_path / "out"] if command == "export" else []
+    rc, out, err = run_cli(capsys, command, project.root, "--class", CLS, f"--threshold={value}", *extra)
+    assert rc == 2 and out == ""
+    assert len(err) == 1 and err[0].startswith("medseg: error: argument --threshold:")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("option", "value"), [("--minutes", "0"), ("--minutes", "-2"), ("--minutes", "nan"),
+                                               ("--epochs", "0"), ("--max-steps", "-1"), ("--batch-size", "x")])
+def test_training_budget_must_be_positive(tmp_path, capsys, monkeypatch, option, value):
+    project = make_project(tmp_path / "p")
+    monkeypatch.setattr("medseg_gui.pipeline.train_class", lambda *a, **k: pytest.fail("training started"))
+    rc, _, err = run_cli(capsys, "train", project.root, "--class", CLS, f"{option}={value}")
+    assert rc == 2 and len(err) == 1 and err[0].startswith(f"medseg: error: argument {option}:")
+    assert not project.model_dir(CLS).exists()
+
+
+def test_demo_refuses_to_replace_a_users_project(tmp_path, capsys):
+    out = tmp_path / "out"
+    project = make_project(out / "project")
+    label = project.label_path(CLS, project.stems[0])
+    before = label.read_bytes()
+    rc, _, err = run_cli(capsys, "demo", "--out", out, "--max-steps", "1")
+    assert rc == 1 and len(err) == 1 and err[0].startswith("medseg: error:") and str(out) in err[0]
+    assert label.read_bytes() == before and Project.open(out / "project").stems == project.stems
+
+
+def test_demo_refuses_a_folder_with_other_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(Exception, match="did not make"):
+        prepare_demo_output(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_demo_replaces_only_its_own_copy(tmp_path):
+    out = tmp_path / "out"
+    first = prepare_demo_output(out)
+    assert (first / DEMO_MARKER).is_file() and (out / DEMO_MARKER).is_file()
+    (first / "stroke.txt").write_text("demo edit")
+    second = prepare_demo_output(out)  # an earlier demo run: replaced by a fresh copy
+    assert second == first and not (second / "stroke.txt").exists()
+    assert Project.open(second).stems
+
+    (second / DEMO_MARKER).unlink()  # now out/project is not known to be the demo's
+    with pytest.raises(Exception, match="not a demo project"):
+        prepare_demo_output(out)
+    assert (second / "project.json").is_file()
+
+
+def _break_label(project, stem):
+    path = project.label_path(CLS, stem)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    return path
+
+
+def test_export_skips_a_bad_label_lists_it_and_writes_the_rest(tmp_path, capsys):
+    project = make_project(tmp_path / "p")
+    bad = project.stems[1]
+    _break_label(project, bad)
+    rc, out, err = run_cli(capsys, "export", project.root, "--class", CLS, "--out", tmp_path / "m",
+                           "--source", "labels")
+    assert rc == 0
+    assert len(err) == 1 and err[0].startswith(f"medseg: warning: {bad} not exported:") and "label" in err[0].lower()
+    assert "Image file" not in err[0]
+    assert sorted(p.stem for p in (tmp_path / "m").iterdir()) == sorted(set(project.stems) - {bad})
+    assert "Wrote 2 masks" in out and "1 left out" in out
+
+
+def test_evaluate_skips_a_bad_label(tmp_path, capsys):
+    project = make_project(tmp_path / "p")
+    bad = project.stems[0]
+    _break_label(project, bad)
+    rc, out, err = run_cli(capsys, "evaluate", project.root, "--class", CLS, "--json")
+    assert rc == 0 and len(err) == 1 and err[0].startswith(f"medseg: warning: {bad} not evaluated:")
+    import json
+
+    assert set(json.loads(out)["images"]) == set(project.stems) - {bad}
+
+
+def test_train_leaves_out_a_missing_image_and_says_so(tmp_path, capsys, monkeypatch):
+    project = make_project(tmp_path / "p")
+    bad = project.stems[2]
+    project.image_path(bad).unlink()
+    seen = []
+
+    def fake_train(samples, config, **kwargs):
+        seen.append(len(samples))
+        return FakeResult(tiny_segmenter())
+
+    monkeypatch.setattr("medseg_gui.ml.train.train", fake_train)
+    rc, out, err = run_cli(capsys, "train", project.root, "--class", CLS, "--max-steps", "1")
+    assert rc == 0 and seen == [2]
+    assert len(err) == 1 and err[0].startswith(f"medseg: warning: {bad} left out of training:")
+    assert "on 2 labelled images (1 left out" in out
+
+
+def test_predict_counts_skipped_images(tmp_path, capsys):
+    from medseg_gui.ml import store
+
+    project = make_project(tmp_path / "p")
+    store.save_if_better(project.model_dir(CLS), FakeResult(tiny_segmenter()))
+    bad = project.stems[0]
+    project.image_path(bad).write_bytes(b"not an image")
+    rc, out, err = run_cli(capsys, "predict", project.root, "--class", CLS)
+    assert rc == 0
+    assert [line for line in err if "medseg: warning" in line][0].startswith(f"medseg: warning: {bad} not predicted")
+    assert "Predicted 2 of 3 images (1 left out" in out
