@@ -146,10 +146,9 @@ def project_from_json(data: Any, file: Path) -> ProjectData:
     for spec in classes:
         try:
             check_class_name(spec.name)
+            check_color(spec.name, spec.color)
         except ProjectError as err:
             raise ProjectError(f"{where} is damaged: {err}") from None
-    if any(len(c.color) != 3 for c in classes):
-        raise ProjectError(f"{where} is damaged: a class colour is not an RGB triple.")
     for names, what in (([c.name for c in classes], "class"), ([i.stem for i in images], "image")):
         if len({n.casefold() for n in names}) != len(names):
             raise ProjectError(f"{where} is damaged: two {what}s have the same name.")

@@ -66,9 +66,14 @@ def test_unusable_names_are_not_silently_dropped(tmp_path, images, shown):
     assert f"image 1's {shown}" in _open_error(tmp_path)
 
 
-def test_bad_class_name_names_the_file(tmp_path):
+def test_bad_class_names_and_colours_name_the_file(tmp_path):
     _write(tmp_path, _doc(classes=[{"name": "a/b", "color": [1, 2, 3]}]))
     assert "'a/b' cannot be used as a class name" in _open_error(tmp_path)
+    _write(tmp_path, _doc(classes=[{"name": "a\u0000", "color": [1, 2, 3]}]))
+    assert "cannot be used as a class name" in _open_error(tmp_path)
+    for colour in ([1, 2], [0, 300, 0]):
+        _write(tmp_path, _doc(classes=[{"name": "ok", "color": colour}]))
+        assert "colour for class 'ok' must be three values" in _open_error(tmp_path)
 
 
 def test_oversized_project_file_is_not_read(tmp_path, monkeypatch):
