@@ -129,7 +129,7 @@ def store_result(project: Project, cls: str, result: Any) -> Any:
     try:
         return store.save_if_better(model_dir, result)
     except OSError as err:
-        reason = f"{err.strerror or err}" + (f" ({err.filename})" if err.filename else "")
+        reason = err.strerror or str(err)  # err.filename would be a temp file's name; model_dir says where
         fallback = _fallback_dir(project, cls)
         try:
             store.save_if_better(fallback, result)  # a new folder: the model is kept there whatever its AUC

@@ -1,0 +1,157 @@
+"""Disk full / read-only / permission denied during CLI export and the save after training: one `medseg: error:`
+line, non-zero exit, no traceback, nothing claimed as written that was not, and a finished model never dropped.
+
+Errors are injected into os.replace (every file this program writes goes through it) because tests often run as
+root, where a chmod 0o555 folder does not stop writes; one test uses a real read-only folder when it can.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.faults.cli_fakes import CLS, FakeResult, make_project, run_cli, tiny_segmenter
+
+ERRNOS = [errno.ENOSPC, errno.EROFS, errno.EACCES]
+
+
+def fail_replace_under(monkeypatch, folder: Path, code: int, after: int = 0) -> list[str]:
+    """os.replace raises OSError(code) for targets inside `folder` once `after` of them have succeeded."""
+    real_replace = os.replace
+    done: list[str] = []
+
+    def replace(src, dst):
+        if Path(dst).resolve().is_relative_to(folder.resolve()):
+            if len(done) >= after:
+                raise OSError(code, os.strerror(code), str(src))
+            done.append(str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    return done
+
+
+def temp_files(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob(".*") if p.is_file()] if folder.exists() else []
+
+
+@pytest.mark.parametrize("code", ERRNOS)
+def test_export_write_error_is_one_line_and_claims_nothing(tmp_path, capsys, monkeypatch, code):
+    project = make_project(tmp_path / "p")
+    out = tmp_path / "out"
+    fail_replace_under(monkeypatch, out, code, after=1)
+    rc, stdout, err = run_cli(capsys, "export", project.root, "--class", CLS, "--out", out)
+    assert rc == 1 and "Wrote" not in stdout
+    assert len(err) == 1 and err[0].startswith("medseg: error: Export incomplete: could not write mask 2 of 3")
+    assert str(out / f"{project.stems[1]}.png") in err[0] and err[0].endswith(os.strerror(code))
+    assert temp_files(out) == []
+
+
+def test_hdf5_write_error_leaves_no_file(tmp_path, capsys, monkeypatch):
+    project = make_project(tmp_path / "p")
+    h5 = tmp_path / "h5" / "all.h5"
+    fail_replace_under(monkeypatch, h5.parent, errno.ENOSPC)
+    rc, stdout, err = run_cli(capsys, "export", project.root, "--class", CLS, "--out", tmp_path / "m",
+                              "--hdf5", h5)
+    assert rc == 1 and "Wrote 3 masks" in stdout and str(h5) not in stdout  # the masks were written; the HDF5 not
+    assert err == [f"medseg: error: Could not write the HDF5 export ({h5}): No space left on device"]
+    assert list(h5.parent.iterdir()) == []
+
+
+def test_predict_external_image_write_error(tmp_path, capsys, monkeypatch):
+    from medseg_gui.ml import store
+
+    project = make_project(tmp_path / "p")
+    store.save_if_better(project.model_dir(CLS), FakeResult(tiny_segmenter()))
+    out = tmp_path / "out"
+    fail_replace_under(monkeypatch, out, errno.EROFS)
+    rc, stdout, err = run_cli(capsys, "predict", project.root, "--class", CLS, project.image_path(project.stems[0]),
+                              "--out", out)
+    assert rc == 1 and "wrote" not in stdout
+    assert len(err) == 1 and err[0].startswith("medseg: error: Prediction failed (")
+    assert err[0].endswith("Read-only file system")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_export_into_a_real_read_only_folder(tmp_path, capsys):
+    out = tmp_path / "ro"
+    out.mkdir()
+    out.chmod(0o555)
+    try:
+        if os.access(out, os.W_OK):  # root ignores the mode: the injected cases above cover it
+            pytest.skip("running as root: a read-only folder is still writable")
+        project = make_project(tmp_path / "p")
+        rc, stdout, err = run_cli(capsys, "export", project.root, "--class", CLS, "--out", out)
+        assert rc == 1 and "Wrote" not in stdout
+        assert len(err) == 1 and err[0].startswith("medseg: error: Export incomplete") and "Permission" in err[0]
+        assert list(out.iterdir()) == []
+    finally:
+        out.chmod(0o755)
+
+
+def test_no_traceback_reaches_the_terminal(tmp_path):
+    """The real process: stderr is the one line, exit status 1."""
+    project = make_project(tmp_path / "p")
+    code = (
+        "import errno, os, sys\n"
+        "def full(src, dst):\n"
+        "    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst))\n"
+        "os.replace = full\n"
+        "from medseg_gui.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, "export", str(project.root), "--class", CLS, "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("medseg: error:") and "No space left on device" in lines[0]
+
+
+@pytest.fixture
+def fake_training(monkeypatch, tmp_path):
+    """Training returns a finished tiny model at once; the user data folder is a temp folder."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "userdata"))
+    monkeypatch.setattr("medseg_gui.ml.train.train", lambda samples, config, **kw: FakeResult(tiny_segmenter(1.0)))
+    return tmp_path / "userdata"
+
+
+@pytest.mark.parametrize("code", ERRNOS)
+def test_finished_training_whose_save_fails_is_kept_elsewhere(tmp_path, capsys, monkeypatch, fake_training, code):
+    from medseg_gui.ml import store
+
+    project = make_project(tmp_path / "p")
+    fail_replace_under(monkeypatch, project.model_dir(CLS), code)
+    rc, stdout, err = run_cli(capsys, "train", project.root, "--class", CLS, "--max-steps", "1")
+    assert rc == 1 and not store.has_model(project.model_dir(CLS))
+    assert len(err) == 1 and err[0].startswith("medseg: error: The trained model could not be saved in")
+    assert os.strerror(code) in err[0]
+    (fallback,) = (fake_training / "medseg_gui" / "unsaved-models").iterdir()
+    assert str(fallback) in err[0]
+    monkeypatch.undo()
+    prob = store.load_segmenter(fallback).predict(project.load_image(project.stems[0]))
+    assert prob.shape == (24, 32)
+    assert temp_files(project.model_dir(CLS)) == []
+
+
+def test_save_failing_everywhere_says_the_result_is_lost(tmp_path, capsys, monkeypatch, fake_training):
+    project = make_project(tmp_path / "p")
+    fail_replace_under(monkeypatch, tmp_path, errno.ENOSPC)
+    rc, _, err = run_cli(capsys, "train", project.root, "--class", CLS, "--max-steps", "1")
+    assert rc == 1 and len(err) == 1 and err[0].startswith("medseg: error:")
+    assert "failed too" in err[0] and "lost" in err[0]
+
+
+def test_save_after_training_survives_a_read_only_model_folder_in_the_gui_path(tmp_path, monkeypatch, fake_training):
+    """The GUI's TrainWorker calls the same pipeline: it gets a ModelError (shown in a dialog), not an OSError."""
+    from medseg_gui import pipeline
+    from medseg_gui.core.errors import ModelError
+
+    project = make_project(tmp_path / "p")
+    fail_replace_under(monkeypatch, project.model_dir(CLS), errno.EROFS)
+    with pytest.raises(ModelError, match="It was saved to"):
+        pipeline.train_class(project, CLS, config=None)
