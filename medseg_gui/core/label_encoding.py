@@ -1,13 +1,14 @@
 """How the pixel values of a label or mask file are read as one class: every rule in one place.
 
 - **Two values** (0/1, 0/100, 0/127, 0/255, 16-bit 0/255 or 0/65535, 1-bit, two palette or RGB colours however dark):
-  the brighter value is the object, the darker the background. A third party's mask keeps its foreground whatever
-  number encodes it.
+  the brighter value is the object, the darker the background, so a third party's mask keeps its foreground whatever
+  number encodes it. Two colours of equal brightness are refused (no way to tell the background).
 - **Partial label**: 8-bit values all in {0, 128, 255} with 128 present: 255 = object, 0 = background,
   128 = not annotated. Never read as "128 = object".
 - **Label map**: 3 to 32 distinct values that are small integers (all below 64, e.g. 0/1/2/3) or evenly spaced from
-  0 (e.g. 0/85/170/255 or 0/127/255), or 3 to 32 distinct colours: refused with MaskFormatError. Reading "nonzero = object" would
-  merge the classes into one and train the wrong thing without a word; the message asks for one class per file.
+  0 (e.g. 0/85/170/255 or 0/127/255), or 3 to 32 distinct colours: refused with MaskFormatError. Reading
+  "nonzero = object" would merge the classes and train the wrong thing without a word, and guessing one class is
+  worse; the message names the file and asks for one class per file.
 - **Soft masks** (anything else: JPEG-compressed or anti-aliased, like PolypGen's): object where the value is at least
   half-way between the darkest and brightest value. For a mask spanning 0..255 this is the usual >= 128 rule; a dark
   JPEG mask (0/100 compressed) keeps its object. Floats in [0, 1] use >= 0.5. Colour soft masks use the brightest
