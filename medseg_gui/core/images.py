@@ -12,6 +12,7 @@ import io
 import logging
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -33,11 +34,13 @@ PathLike = str | os.PathLike[str]
 _BIT_DEPTHS = (8, 10, 12, 14, 16)
 
 
+@dataclass(frozen=True)
 class _Kind:
-    """What a file is for, in messages and in the error type: "Image file" (ImageReadError) or a mask's name."""
+    """A file and what it is for, in messages and in the error type: "Image file" (ImageReadError) or a mask's."""
 
-    def __init__(self, path: Path, title: str = "Image file", error: type[ImageReadError] = ImageReadError):
-        self.path, self.title, self.error = path, title, error
+    path: Path
+    title: str = "Image file"
+    error: type[ImageReadError] = ImageReadError
 
     @property
     def name(self) -> str:
