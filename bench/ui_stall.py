@@ -1,0 +1,264 @@
+"""UI-stall benchmark (a script, not a test): the longest gap of the GUI event loop while the real MainWindow works.
+
+A 5 ms precise QTimer stamps every turn of the event loop; a gap is the time between two stamps (5 ms when the loop
+is idle, longer whenever something runs on the GUI thread). Scenarios, each measured from the action until it is
+done plus a short settle:
+
+- ``keras warm-up``: the background Keras import a shown window starts (``AppConfig.warm_up_keras``);
+- ``train``: Retrain on a tiny synthetic project (12 images 192², 8 labelled), a short real run, until prediction
+  starts; ``predict``: from there until the window shows the new prediction;
+- ``open 8000²``: selecting an 8000×8000 JPEG in the image list until the canvas has painted it;
+- ``save 8000² label``: a brush stroke on it until the label PNG is on disk;
+- ``switch after stroke``: a stroke on it, then PgDn at once (the pending save must not freeze the switch);
+- ``reopen 8000² labelled``: PgUp back to it, now with a label file, until the canvas has painted it.
+
+Usage::
+
+    QT_QPA_PLATFORM=offscreen python bench/ui_stall.py [--train-seconds 15] [--size 8000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime
+import functools
+import os
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QEvent, QEventLoop, QObject, QPointF, Qt, QTimer  # noqa: E402
+from PySide6.QtGui import QMouseEvent  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+TICK_MS = 5
+
+
+class StallSampler:
+    """With ``--why``: a thread that, while the GUI thread has not stamped for over 40 ms, samples its Python stack
+    (where the time goes); ``report()`` prints the most frequent stacks."""
+
+    def __init__(self, meter: GapMeter) -> None:
+        self._meter, self._main = meter, threading.get_ident()
+        self.samples: collections.Counter[str] = collections.Counter()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.01)
+            if self._meter.stamps and time.perf_counter() - self._meter.stamps[-1] > 0.04:
+                frame = sys._current_frames().get(self._main)
+                if frame is not None:
+                    stack = traceback.extract_stack(frame)[-7:]
+                    self.samples["\n".join(f"    {Path(f.filename).name}:{f.lineno} {f.name}" for f in stack)] += 1
+
+    def report(self, top: int = 8) -> None:
+        for stack, n in self.samples.most_common(top):
+            print(f"  {n * 10} ms of stalls in:\n{stack}")
+        self.samples.clear()
+
+
+class GapMeter:
+    """Stamps each turn of the event loop with a 5 ms precise timer; ``gaps_ms()`` since the last ``reset()``."""
+
+    def __init__(self) -> None:
+        self.stamps: list[float] = []
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(lambda: self.stamps.append(time.perf_counter()))
+        self._timer.start()
+
+    def reset(self) -> None:
+        self.stamps = [time.perf_counter()]
+
+    def gaps_ms(self) -> np.ndarray:
+        return np.diff(np.asarray(self.stamps + [time.perf_counter()])) * 1000
+
+
+def run_until(done: Callable[[], bool], timeout_s: float) -> bool:
+    """Run the event loop until ``done()`` (polled every 10 ms) or the timeout."""
+    loop = QEventLoop()
+    deadline = time.perf_counter() + timeout_s
+    poll = QTimer()
+    poll.timeout.connect(lambda: loop.quit() if done() or time.perf_counter() > deadline else None)
+    poll.start(10)
+    loop.exec()
+    poll.stop()
+    return done()
+
+
+def measure(meter: GapMeter, name: str, start: Callable[[], None], done: Callable[[], bool],
+            timeout_s: float = 120.0, settle_s: float = 0.3, why: StallSampler | None = None) -> np.ndarray:
+    meter.reset()
+    t0 = time.perf_counter()
+    QTimer.singleShot(0, start)
+    ok = run_until(done, timeout_s)
+    took = time.perf_counter() - t0
+    run_until(lambda: False, settle_s)
+    gaps = meter.gaps_ms()
+    worst = float(np.sum(gaps[:int(np.argmax(gaps))])) / 1000
+    note = "" if ok else "  (TIMED OUT)"
+    print(f"{name:<22} max gap {gaps.max():7.1f} ms   p99 {np.percentile(gaps, 99):6.1f} ms   "
+          f"({len(gaps)} turns, {took:5.1f} s, worst at +{worst:.1f} s){note}", flush=True)
+    if why is not None:
+        why.report()
+    return gaps
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
+def tiny_project(root: Path):
+    from medseg_gui.core.images import write_png
+    from medseg_gui.core.project import Project
+
+    rng = np.random.default_rng(0)
+    src = root.parent / "tiny_src"
+    src.mkdir(parents=True)
+    yy, xx = np.mgrid[:192, :192]
+    project = Project.create(root)
+    for i in range(12):
+        mask = (yy - 60 - 6 * i) ** 2 + (xx - 90) ** 2 <= 30 ** 2
+        rgb = rng.integers(20, 80, (192, 192, 3), dtype=np.uint8)
+        rgb[mask] = (200, 170, 60)
+        project.add_image(write_png(src / f"img{i:02d}.png", rgb))
+        if i < 8:
+            project.save_label("lesion", project.stems[-1], mask)
+    return project
+
+
+def big_project(root: Path, size: int):
+    import cv2
+
+    from medseg_gui.core.images import write_png
+    from medseg_gui.core.project import Project
+
+    src = root.parent / "big_src"
+    src.mkdir(parents=True)
+    ramp = np.linspace(30, 220, size, dtype=np.float32)
+    rgb = np.empty((size, size, 3), np.uint8)
+    rgb[..., 0] = ramp[None, :]
+    rgb[..., 1] = ramp[:, None]
+    rgb[..., 2] = 90
+    rgb += np.random.default_rng(1).integers(0, 25, (size, size, 1), dtype=np.uint8)
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok
+    (src / "big.jpg").write_bytes(buf.tobytes())
+    project = Project.create(root)
+    project.add_image(write_png(src / "a_small.png", rgb[:256, :256].copy()))
+    project.add_image(src / "big.jpg")
+    return project
+
+
+class PaintSeen(QObject):
+    """``seen`` turns true at the first paint event of ``widget`` once ``when()`` holds (the paint itself follows
+    at once, inside the measured settle time)."""
+
+    def __init__(self, widget, when: Callable[[], bool]) -> None:
+        super().__init__(widget)
+        self.seen, self._when = False, when
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Paint and self._when():
+            self.seen = True
+        return False
+
+
+def stroke(canvas, points: list[tuple[float, float]]) -> None:
+    """A left-button drag through image points (real mouse events, sent on the GUI thread)."""
+    wps = [canvas.image_to_widget(x, y) for x, y in points]
+    kinds = [QEvent.Type.MouseButtonPress] + [QEvent.Type.MouseMove] * (len(wps) - 2) + [QEvent.Type.MouseButtonRelease]
+    for kind, p in zip(kinds, wps):
+        button = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseMove else Qt.MouseButton.LeftButton
+        held = Qt.MouseButton.NoButton if kind == QEvent.Type.MouseButtonRelease else Qt.MouseButton.LeftButton
+        event = QMouseEvent(kind, QPointF(p), QPointF(canvas.mapToGlobal(p.toPoint())), button, held,
+                            Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(canvas, event)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--train-seconds", type=float, default=15.0)
+    parser.add_argument("--size", type=int, default=8000)
+    parser.add_argument("--skip-train", action="store_true", help="only the big-image scenarios")
+    parser.add_argument("--why", action="store_true", help="print the GUI thread's stacks during stalls")
+    args = parser.parse_args()
+
+    from medseg_gui.config import AppConfig
+    from medseg_gui.core.project import Project
+    from medseg_gui.ml.config import TrainConfig
+    from medseg_gui.qt.main_window import MainWindow
+    from medseg_gui.workers.training import PredictProgress
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    tmp = Path(tempfile.mkdtemp(prefix="ui_stall_"))
+    tiny = tiny_project(tmp / "tiny")
+    t0 = time.perf_counter()
+    big = big_project(tmp / "big", args.size)
+    print(f"ui_stall — {cpu_model()}, {os.cpu_count()} CPUs, {datetime.date.today()}, "
+          f"{args.size}² JPEG made in {time.perf_counter() - t0:.1f} s", flush=True)
+
+    train = TrainConfig(minutes=args.train_seconds / 60, patch_size=64, batch_size=8, base_filters=8)
+    window = MainWindow(tiny, AppConfig(train=train, warm_up_keras=not args.skip_train))
+    window.resize(1400, 900)
+    meter = GapMeter()
+    run = functools.partial(measure, meter, why=StallSampler(meter) if args.why else None)
+    run("keras warm-up", window.show, lambda: not window.workers.is_busy(), settle_s=0.5)
+    if not args.skip_train:
+        phase = {"predicting": False, "ended": False}
+        window.training_ended.connect(lambda how: phase.update(ended=True))
+
+        def on_progress(p: object) -> None:
+            if isinstance(p, PredictProgress):
+                phase["predicting"] = True
+
+        def start_training() -> None:
+            worker = window.retrain()
+            assert worker is not None, window.last_error
+            worker.progress.connect(on_progress)
+
+        run("train", start_training, lambda: phase["predicting"] or phase["ended"])
+        run("predict", lambda: None, lambda: phase["ended"])
+
+    window.set_project(Project.open(big.root))
+    run_until(lambda: window.session.stem is not None, 10)
+    stem = big.stems[1]
+    canvas = window.canvas
+    painted = PaintSeen(canvas, lambda: window.session.stem == stem)
+    run(f"open {args.size}²", lambda: window.image_list.select(stem), lambda: painted.seen, settle_s=0.5)
+    path = big.label_path("lesion", stem)
+    c = args.size / 2
+    run(f"save {args.size}² label", lambda: stroke(canvas, [(c, c), (c + 40, c + 10), (c + 80, c + 20)]),
+        lambda: path.exists() and not window.saver.has_pending(), settle_s=0.5)
+
+    def stroke_then_switch() -> None:
+        stroke(canvas, [(c, c + 200), (c + 40, c + 210), (c + 80, c + 220)])
+        window.actions.next_image.trigger()
+
+    run("switch after stroke", stroke_then_switch,
+        lambda: window.session.stem == big.stems[0] and not window.saver.has_pending(), settle_s=0.5)
+    painted.seen = False
+    run(f"reopen {args.size}² labelled", window.actions.prev_image.trigger, lambda: painted.seen, settle_s=0.5)
+    window.close()
+
+
+if __name__ == "__main__":
+    main()
