@@ -6,6 +6,7 @@ No folder logic: `core/project.py` owns the paths, the atomic writes and the loc
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import math
@@ -27,7 +28,7 @@ VERSION = 1
 PROJECT_FILE = "project.json"
 LAYOUTS = ("managed", "folder")
 _BAD_NAME_CHARS = set('/\\:*?"<>|')
-MAX_PROJECT_FILE_BYTES = 64 * 2**20  # ~100 bytes per image: 64 MB is far beyond any real project
+MAX_PROJECT_FILE_BYTES = 64 * 2**20  # ~100 bytes per image: 64 MB is far beyond any real project.json/metrics.json
 
 
 @dataclass(frozen=True)
@@ -93,24 +94,29 @@ def unique_stem(name: str, taken: set[str]) -> str:
     raise ProjectError(f"Too many images named '{name}'.")
 
 
+def read_regular_file(file: Path, limit: int) -> bytes:
+    """The bytes of `file`; OSError when it is not a regular file (reading a FIFO would block forever) or is larger
+    than `limit` bytes (no file of ours is; reading it would only exhaust memory)."""
+    st = file.stat()
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(errno.EINVAL, "it is not a regular file (a folder, pipe or device)")
+    if st.st_size > limit:
+        raise OSError(errno.EFBIG, f"it is {st.st_size // 2**20} MB, more than such a file can be")
+    return file.read_bytes()
+
+
 def read_project_file(file: Path) -> ProjectData:
     """Read and validate project.json; ProjectError (for a clinician, naming the file) if missing, damaged, not ours,
-    not a regular file (a FIFO would hang the reader) or larger than MAX_PROJECT_FILE_BYTES. A UTF-8 BOM is fine."""
+    not a regular file or larger than MAX_PROJECT_FILE_BYTES. A UTF-8 BOM (Windows Notepad) is fine."""
     try:
-        st = file.stat()
-        if not stat.S_ISREG(st.st_mode):
-            raise ProjectError(f"The project file {shown_name(file)} is not a regular file; it was not read.")
-        if st.st_size > MAX_PROJECT_FILE_BYTES:
-            raise ProjectError(
-                f"The project file {shown_name(file)} is {st.st_size // 2**20} MB; a project file is never that "
-                f"large, so it was not read."
-            )
-        data = json.loads(file.read_bytes().decode("utf-8-sig"))
+        data = json.loads(read_regular_file(file, MAX_PROJECT_FILE_BYTES).decode("utf-8-sig"))
     except FileNotFoundError:
         raise ProjectError(f"No project found in {shown_name(file.parent)} (project.json is missing).") from None
     except RecursionError:
         raise ProjectError(f"The project file {shown_name(file)} is damaged (nested too deeply).") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:
+        raise ProjectError(f"The project file {shown_name(file)} was not read: {exc.strerror or exc}.") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProjectError(f"The project file {shown_name(file)} is damaged or unreadable ({exc}).") from None
     return project_from_json(data, file)
 
@@ -183,8 +189,8 @@ def read_metrics_file(path: Path) -> dict[str, dict]:
     if not path.exists():
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(read_regular_file(path, MAX_PROJECT_FILE_BYTES).decode("utf-8-sig"))
+    except (OSError, RecursionError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         log.warning("ignoring damaged %s: %s", path, exc)
         return {}
     if not isinstance(data, dict):
@@ -205,7 +211,7 @@ def encode_probability(prob: np.ndarray) -> np.ndarray:
 def decode_probability(path: Path, what: str) -> np.ndarray:
     """float32 HxW in [0, 1] from a 16-bit (or 8-bit) gray PNG; ImageReadError "`what` is damaged" otherwise."""
     try:
-        raw = cv2.imdecode(np.frombuffer(path.read_bytes(), np.uint8), cv2.IMREAD_UNCHANGED)
+        raw = cv2.imdecode(np.frombuffer(read_regular_file(path, 2**31), np.uint8), cv2.IMREAD_UNCHANGED)
     except (OSError, cv2.error):
         raw = None
     if raw is None or raw.ndim != 2:

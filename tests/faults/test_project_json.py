@@ -79,30 +79,45 @@ def test_bad_class_names_and_colours_name_the_file(tmp_path):
 def test_oversized_project_file_is_not_read(tmp_path, monkeypatch):
     _write(tmp_path, _doc())
     monkeypatch.setattr(project_format, "MAX_PROJECT_FILE_BYTES", 100)
-    assert "was not read" in _open_error(tmp_path)
+    assert "was not read: it is 0 MB, more than such a file can be" in _open_error(tmp_path)
 
 
 def test_directory_named_project_json(tmp_path):
     (tmp_path / "project.json").mkdir()
-    assert "not a regular file" in _open_error(tmp_path)
+    assert "was not read: it is not a regular file" in _open_error(tmp_path)
+
+
+def _without_hanging(fn, fifo):
+    """fn()'s result or exception text; fails (after unblocking it) if fn hangs on the FIFO `fifo`."""
+    result = {}
+
+    def run():
+        try:
+            result["value"] = fn()
+        except ProjectError as err:
+            result["err"] = str(err)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():
+        with open(fifo, "wb"):  # unblock the hung reader
+            pass
+        pytest.fail(f"reading the FIFO {fifo.name} hung")
+    return result
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
 def test_fifo_project_json_does_not_hang(tmp_path):
     os.mkfifo(tmp_path / "project.json")
-    result = {}
+    err = _without_hanging(lambda: Project.open(tmp_path), tmp_path / "project.json")["err"]
+    assert "was not read: it is not a regular file" in err and str(tmp_path / "project.json") in err
 
-    def open_it():
-        try:
-            Project.open(tmp_path)
-        except ProjectError as err:
-            result["err"] = str(err)
 
-    opener = threading.Thread(target=open_it, daemon=True)
-    opener.start()
-    opener.join(10)
-    if opener.is_alive():
-        with open(tmp_path / "project.json", "wb"):  # unblock the hung reader
-            pass
-        pytest.fail("opening a project whose project.json is a FIFO hung")
-    assert "is not a regular file" in result["err"] and str(tmp_path / "project.json") in result["err"]
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
+def test_fifo_metrics_json_does_not_hang(tmp_path):
+    _write(tmp_path, _doc())
+    p = Project.open(tmp_path)
+    p.metrics_path("lesion").parent.mkdir(parents=True)
+    os.mkfifo(p.metrics_path("lesion"))
+    assert _without_hanging(lambda: p.load_metrics("lesion"), p.metrics_path("lesion"))["value"] == {}
