@@ -66,6 +66,8 @@ def _proc_start(pid: int) -> int:
 def _pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
+    if os.name != "posix":  # os.kill(pid, 0) would signal the process on Windows: never guess there
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
