@@ -103,7 +103,9 @@ class SaveGuard(QObject):
         return self.wait_for_saver() and not self.saver.unsaved()
 
     def confirm_leave(self) -> bool:
-        """True when every label is on disk or the user discarded the unsaved ones; False to stay."""
+        """True when every label is on disk or the user discarded the unsaved ones; False to stay. Failed saves
+        are tried once more first (the disk may be back)."""
+        self.saver.retry()
         while True:
             if not self.wait_for_saver():
                 return False
