@@ -164,3 +164,16 @@ def test_close_with_a_slow_save_waits_without_freezing_and_keeps_the_stroke(tmp_
     timer.stop()
     assert len(ticks) - before >= 10  # ... while the event loop keeps running (no frozen window)
     np.testing.assert_array_equal(read_mask(project.label_path("lesion", project.stems[0])), drawn)
+
+
+def test_export_refuses_while_a_label_is_unsaved(tmp_path, qtbot, messages, monkeypatch):
+    from medseg_gui.qt import dialogs
+
+    project = make_project(tmp_path / "p", n=1)
+    Fault(monkeypatch, errno.ENOSPC, "No space left on device")
+    window = open_window(qtbot, project)
+    _draw_and_fail(qtbot, window)
+    monkeypatch.setattr(dialogs, "choose_directory", lambda *a, **k: tmp_path / "out")
+    assert window.export_masks() is None
+    assert "not saved yet" in window.last_error and not (tmp_path / "out").exists()
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text: save_guard.DISCARD)  # for the teardown close
