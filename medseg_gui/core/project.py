@@ -247,17 +247,26 @@ class Project:
             if name.casefold() in {c.name.casefold() for c in self._classes}:
                 raise ProjectError(f"The project already has a class called '{name}'.")
             spec = ClassSpec(name, rgb)
+            before = self._classes
             self._classes = self._classes + (spec,)
-            self.save()
+            try:
+                self.save()
+            except ProjectError:
+                self._classes = before  # not saved: not added
+                raise
         return spec
 
     def set_state(self, stem: str, key: str, value: Any) -> None:
         """Set a JSON-serialisable per-image state value (e.g. 'reviewed') and save project.json."""
         with self._lock:
-            old = self.entry(stem)
+            old, before = self.entry(stem), self._images
             new = replace(old, state={**old.state, key: value})
             self._set_images(tuple(new if e.stem == stem else e for e in self._images))
-            self.save()
+            try:
+                self.save()
+            except ProjectError:
+                self._set_images(before)  # not saved: the project keeps saying what is on disk
+                raise
 
     def image_path(self, stem: str) -> Path:
         return self._root / PurePosixPath(self.entry(stem).path)
