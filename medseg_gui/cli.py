@@ -158,8 +158,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if args.out is not None:
             from medseg_gui.core.export import export_masks
 
-            paths = export_masks(project, args.cls, args.out, source="predictions", threshold=args.threshold)
-            print(f"Wrote {len(paths)} masks to {args.out}")
+            not_written: list[str] = []
+            paths = export_masks(project, args.cls, args.out, source="predictions", threshold=args.threshold,
+                                 skipped=not_written)
+            _warn(not_written)
+            print(f"Wrote {len(paths)} masks to {args.out}{_left_out(len(not_written))}")
         print(f"Predicted {len(project.stems) - not_predicted} of {len(project.stems)} images"
               f"{_left_out(not_predicted)}; metrics for {len(metrics)} labelled images.")
         return 0
