@@ -204,3 +204,18 @@ def test_loading_sweeps_a_dead_writers_candidate(tmp_path, old_new):
     stray.write_bytes(b"half")
     store.load_segmenter(tmp_path)
     assert not stray.exists()
+
+
+def test_keras_floor_excludes_releases_with_safe_mode_bypasses():
+    """pyproject asks for keras >= 3.14 (older releases have published safe_mode bypasses) and the installed one
+    satisfies it."""
+    import tomllib
+    from pathlib import Path
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    deps = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]["dependencies"]
+    (req,) = [Requirement(d) for d in deps if Requirement(d).name == "keras"]
+    assert not req.specifier.contains("3.13.2") and req.specifier.contains("3.14.0")
+    assert req.specifier.contains(Version(keras.__version__))
