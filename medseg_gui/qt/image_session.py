@@ -95,7 +95,8 @@ class ImageSession(QObject):
         self.area.show_canvas()
         self.canvas.setEnabled(True)
         self.canvas.set_image(stem, view.rgb, prepared)
-        self.canvas.set_labels(self._labels_to_show(stem, view.labels, unsaved), self._colors())
+        fresh = frozenset(view.labels) - set(unsaved)  # read for this view only: the canvas keeps them uncopied
+        self.canvas.set_labels(self._labels_to_show(stem, view.labels, unsaved), self._colors(), fresh)
         self.canvas.set_current_class(cls or self.project.class_names[0])
         for name, prob in view.predictions.items():
             self._set_prediction(name, prob)

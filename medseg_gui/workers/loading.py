@@ -28,6 +28,8 @@ FOREGROUND_MAX_PIXELS = 2_000_000  # DRIVE, STARE and CHASE_DB1 images load on t
 
 @dataclass(frozen=True)
 class ImageView:
+    """One image's arrays, freshly read for this view (nobody else holds them)."""
+
     stem: str
     rgb: np.ndarray
     labels: dict[str, np.ndarray | None]

@@ -281,3 +281,14 @@ def test_an_image_prepared_beforehand_shows_like_one_prepared_at_paint(qtbot, ca
     canvas.set_image("prepared", rgb, prepared)
     canvas.set_labels({"lesion": None, "vessel": None}, COLORS)
     assert canvas.grab().toImage() == lazy
+
+
+def test_owned_labels_are_kept_without_a_copy_others_are_copied(canvas):
+    mine, shared = np.zeros((H, W), bool), np.zeros((H, W), bool)
+    canvas.set_labels({"lesion": mine, "vessel": shared}, COLORS, owned=frozenset({"lesion"}))
+    assert np.shares_memory(canvas.doc.labels["lesion"], mine)
+    assert not np.shares_memory(canvas.doc.labels["vessel"], shared)
+    frozen = np.zeros((H, W), bool)
+    frozen.flags.writeable = False
+    canvas.set_labels({"lesion": frozen, "vessel": None}, COLORS, owned=frozenset({"lesion"}))
+    assert not np.shares_memory(canvas.doc.labels["lesion"], frozen)  # read-only: copied to be editable

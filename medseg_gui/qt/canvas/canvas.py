@@ -88,10 +88,12 @@ class Canvas(CanvasInput, QWidget):
         """The display pyramid of ``rgb`` with every zoomed-out level built (thread-safe: no widget involved)."""
         return L.ImagePyramid(np.ascontiguousarray(rgb)).build_levels()
 
-    def set_labels(self, labels: dict[str, np.ndarray | None], colors: dict[str, tuple[int, int, int]]) -> None:
-        """Per-class masks (bool or uint8, HxW; ``None`` = not labelled yet) and their RGB colours."""
+    def set_labels(self, labels: dict[str, np.ndarray | None], colors: dict[str, tuple[int, int, int]],
+                   owned: frozenset[str] = frozenset()) -> None:
+        """Per-class masks (bool or uint8, HxW; ``None`` = not labelled yet) and their RGB colours. The canvas
+        copies them, except the ``owned`` classes' bool arrays (ones that nobody else keeps)."""
         self._finish_interaction()
-        self.doc.set_labels(labels)
+        self.doc.set_labels(labels, owned)
         self._colors.update({k: tuple(int(c) for c in v) for k, v in colors.items()})
         self._mask_layers, self._fpfn_layer = {}, None
         self._contours = {name: c.recolored(self._color(name)) for name, c in self._contours.items()}

@@ -69,11 +69,13 @@ class LabelDocument:
             raise LabelSizeError(f"The {what} is {arr.shape[1]}×{arr.shape[0]} px but the image is "
                                  f"{self.shape[1]}×{self.shape[0]} px.")
 
-    def set_labels(self, labels: dict[str, np.ndarray | None]) -> None:
+    def set_labels(self, labels: dict[str, np.ndarray | None], owned: frozenset[str] = frozenset()) -> None:
+        """``owned``: classes whose arrays nobody else keeps (freshly read): a bool one is kept without a copy."""
         for name, mask in labels.items():
             if mask is not None:
                 self._check(f"label '{name}'", mask)
-        self.labels = {name: (np.zeros(self.shape, np.uint8) if m is None else _as_u8_mask(m, copy=True))
+        self.labels = {name: (np.zeros(self.shape, np.uint8) if m is None else
+                              _as_u8_mask(m, copy=name not in owned or not m.flags.writeable))
                        for name, m in labels.items()}
         self.labelled = {name for name, m in labels.items() if m is not None}
         self.edited, self._areas, self._fpfn, self._stroke = set(), {}, {}, None
