@@ -173,15 +173,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
         try:
             image = read_image(path)
         except MedsegError as err:
-            failed.append(str(err))
-            _warn([f"{path.name} not predicted: {err}"])
+            failed.append(f"{path.name} not predicted: {err}")
             continue
         prob = segmenter.predict(image)
         write_png(out / f"{path.stem}_prob.png", np.round(prob * 65535).astype(np.uint16))
         write_png(out / f"{path.stem}_mask.png", ((prob >= args.threshold) * 255).astype(np.uint8))
         print(f"{path.name}: wrote {path.stem}_prob.png and {path.stem}_mask.png to {out}")
     if len(failed) == len(args.images):
-        raise ImageReadError(failed[0] if len(failed) == 1 else f"None of the {len(failed)} images could be read.")
+        raise ImageReadError(failed[0] if len(failed) == 1 else f"None of the {len(failed)} images could be read; "
+                             f"first: {failed[0]}")
+    _warn(failed)
     return 0
 
 

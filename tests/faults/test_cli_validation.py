@@ -121,3 +121,19 @@ def test_predict_counts_skipped_images(tmp_path, capsys):
     assert rc == 0
     assert [line for line in err if "medseg: warning" in line][0].startswith(f"medseg: warning: {bad} not predicted")
     assert "Predicted 2 of 3 images (1 left out" in out
+
+
+def test_predict_external_images_skips_an_unreadable_one(tmp_path, capsys):
+    from medseg_gui.ml import store
+
+    project = make_project(tmp_path / "p")
+    store.save_if_better(project.model_dir(CLS), FakeResult(tiny_segmenter()))
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image")
+    good = project.image_path(project.stems[0])
+    out = tmp_path / "out"
+    rc, stdout, err = run_cli(capsys, "predict", project.root, "--class", CLS, bad, good, "--out", out)
+    assert rc == 0 and err[0].startswith("medseg: warning: bad.png not predicted:")
+    assert sorted(p.name for p in out.iterdir()) == [f"{good.stem}_mask.png", f"{good.stem}_prob.png"]
+    rc, _, err = run_cli(capsys, "predict", project.root, "--class", CLS, bad, "--out", out)
+    assert rc == 1 and len(err) == 1 and err[0].startswith("medseg: error: bad.png not predicted:")
