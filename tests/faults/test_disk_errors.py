@@ -2,13 +2,15 @@
 line, non-zero exit, no traceback, nothing claimed as written that was not, and a finished model never dropped.
 
 Errors are injected into os.replace (every file this program writes goes through it) because tests often run as
-root, where a chmod 0o555 folder does not stop writes; one test uses a real read-only folder when it can.
+root, where a chmod 0o555 folder does not stop writes; one test uses a real read-only folder when it can, and where
+the tests may mount (root with mount rights) a real 256 KiB tmpfs is filled up or remounted read-only.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +157,59 @@ def test_save_after_training_survives_a_read_only_model_folder_in_the_gui_path(t
     fail_replace_under(monkeypatch, project.model_dir(CLS), errno.EROFS)
     with pytest.raises(ModelError, match="It was saved to"):
         pipeline.train_class(project, CLS, config=None)
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """A real 256 KiB tmpfs (skipped where mounting is not allowed); unmounted afterwards."""
+    mnt = tmp_path / "fs"
+    mnt.mkdir()
+    if os.name != "posix" or os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small file system needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def fill(folder: Path) -> None:
+    """Write a filler file until the file system is full."""
+    with open(folder / "filler.bin", "wb", buffering=0) as fh:
+        try:
+            while True:
+                fh.write(b"\0" * 4096)
+        except OSError as err:
+            assert err.errno == errno.ENOSPC
+
+
+def test_export_onto_a_really_full_file_system(tmp_path, capsys, small_fs):
+    project = make_project(tmp_path / "p")
+    fill(small_fs)
+    out = small_fs / "masks"
+    rc, stdout, err = run_cli(capsys, "export", project.root, "--class", CLS, "--out", out)
+    assert rc == 1 and "Wrote" not in stdout
+    assert len(err) == 1 and err[0].startswith("medseg: error: Export incomplete: could not write mask 1 of 3")
+    assert err[0].endswith("No space left on device") and temp_files(small_fs) == []
+
+
+def test_export_onto_a_really_read_only_file_system(tmp_path, capsys, small_fs):
+    project = make_project(tmp_path / "p")
+    subprocess.run(["mount", "-o", "remount,ro", str(small_fs)], check=True)
+    rc, stdout, err = run_cli(capsys, "export", project.root, "--class", CLS, "--out", small_fs / "masks")
+    assert rc == 1 and "Wrote" not in stdout
+    assert len(err) == 1 and err[0].startswith("medseg: error:") and err[0].endswith("Read-only file system")
+
+
+def test_training_into_a_really_full_project_keeps_the_model(tmp_path, capsys, small_fs, fake_training):
+    from medseg_gui.ml import store
+
+    project = make_project(small_fs / "p")
+    fill(small_fs)
+    rc, _, err = run_cli(capsys, "train", project.root, "--class", CLS, "--max-steps", "1")
+    assert rc == 1 and len(err) == 1 and "No space left on device" in err[0]
+    (fallback,) = (fake_training / "medseg_gui" / "unsaved-models").iterdir()
+    assert str(fallback) in err[0] and store.has_model(fallback)
+    assert temp_files(project.root) == []
