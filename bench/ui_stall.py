@@ -47,8 +47,8 @@ TICK_MS = 5
 
 
 class StallSampler:
-    """With ``--why``: a thread that, while the GUI thread has not stamped for over 40 ms, samples its Python stack
-    (where the time goes); ``report()`` prints the most frequent stacks."""
+    """With ``--why``: a thread that, while the GUI thread has not stamped for over 40 ms, samples the Python stacks
+    of every thread (the GUI's own work, or another thread holding the GIL); ``report()`` prints the most frequent."""
 
     def __init__(self, meter: GapMeter) -> None:
         self._meter, self._main = meter, threading.get_ident()
@@ -59,12 +59,15 @@ class StallSampler:
         while True:
             time.sleep(0.01)
             if self._meter.stamps and time.perf_counter() - self._meter.stamps[-1] > 0.04:
-                frame = sys._current_frames().get(self._main)
-                if frame is not None:
-                    stack = traceback.extract_stack(frame)[-7:]
-                    self.samples["\n".join(f"    {Path(f.filename).name}:{f.lineno} {f.name}" for f in stack)] += 1
+                for ident, frame in sys._current_frames().items():  # the other threads: who holds the GIL
+                    if ident == threading.get_ident():
+                        continue
+                    stack = traceback.extract_stack(frame)[-5 if ident != self._main else -7:]
+                    name = "GUI thread" if ident == self._main else "other thread"
+                    lines = "\n".join(f"    {Path(f.filename).name}:{f.lineno} {f.name}" for f in stack)
+                    self.samples[f"  [{name}]\n{lines}"] += 1
 
-    def report(self, top: int = 8) -> None:
+    def report(self, top: int = 10) -> None:
         for stack, n in self.samples.most_common(top):
             print(f"  {n * 10} ms of stalls in:\n{stack}")
         self.samples.clear()
