@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,11 +185,20 @@ def _check_destination(dest: Path) -> None:
         raise ProjectError(f"{dest} already has {', '.join(clash)}; choose a new or empty folder.")
 
 
+_STAGE_TAG = ".medseg-import-"
+STALE_STAGE_S = 3600.0  # a running import rewrites project.json in its folder after every image
+
+
 def _staging_folder(dest: Path) -> Path:
-    """A new hidden folder beside `dest` (same file system, so moving it into place is a rename)."""
+    """A new hidden folder beside `dest` (same file system, so moving it into place is a rename); first removes
+    the folders of imports killed an hour or more ago."""
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{dest.name}.medseg-import-", dir=dest.parent))
+        for old in dest.parent.glob(f".{glob.escape(dest.name)}{_STAGE_TAG}*"):
+            if old.is_dir() and not old.is_symlink() and time.time() - old.stat().st_mtime > STALE_STAGE_S:
+                log.info("removing %s, left by an import that did not finish", shown_name(old))
+                shutil.rmtree(old, ignore_errors=True)
+        return Path(tempfile.mkdtemp(prefix=f".{dest.name}{_STAGE_TAG}", dir=dest.parent))
     except OSError as exc:
         raise ProjectError(f"Cannot create the project {dest}: {exc.strerror or exc}.") from None
 

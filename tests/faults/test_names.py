@@ -108,6 +108,17 @@ def test_failed_import_leaves_nothing_behind(tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path)) == ["empty", "src"] and not os.listdir(tmp_path / "empty")
 
 
+def test_killed_import_leftovers_are_swept_only_when_stale(tmp_path):
+    src = tmp_path / "src"
+    _png(src / "a.png", _image(1))
+    old, recent = tmp_path / ".proj.medseg-import-old", tmp_path / ".proj.medseg-import-new"
+    for folder in (old, recent):
+        (folder / "images").mkdir(parents=True)
+    os.utime(old, (0, 0))
+    import_dataset(src, tmp_path / "proj", "folder")
+    assert not old.exists() and recent.is_dir()  # a recent one may be an import still running
+
+
 def test_import_into_empty_or_unrelated_folder(tmp_path):
     src = tmp_path / "src"
     _png(src / "a.png", _image(1))
