@@ -15,6 +15,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import keras
 import numpy as np
@@ -24,6 +25,7 @@ from medseg_gui.ml.auc import fast_auc
 from medseg_gui.ml.config import Preset, Recipe, TrainConfig
 from medseg_gui.ml.control import RunControl, RunLimits
 from medseg_gui.ml.data import PreparedImage, prepare, sample_batch
+from medseg_gui.ml.init import InitWeights, fits, shipped_init
 from medseg_gui.ml.losses import MaskedSegLoss
 from medseg_gui.ml.precision import choose_precision
 from medseg_gui.ml.predict import Segmenter, preset_metadata
@@ -62,6 +64,8 @@ class TrainResult:
     cancelled: bool = False
     stop_reason: str = ""
     message: str = ""
+    model: Any = None  # the training-form keras.Model with the kept weights (to save a start for later runs)
+    preset: Preset | None = None  # the recipe as resolved for these labels
 
 
 def patch_batches(images: list[PreparedImage], preset: Preset, seed: int,
@@ -220,9 +224,30 @@ def _read_recipe(samples: list[Sample], config: TrainConfig) -> Recipe | None:
     return recipe
 
 
+def _start_weights(model: keras.Model, preset: Preset, config: TrainConfig, init: InitWeights | None) -> str:
+    """Load the run's starting weights into `model` (config.init: given `init`, else the shipped start, when they
+    fit); returns what the run started from."""
+    if config.init == "scratch":
+        return "scratch"
+    candidates = ([init] if init is not None and config.init == "auto" else []) + [shipped_init(preset.regime)]
+    reasons = []
+    for cand in (c for c in candidates if c is not None):
+        why = fits(cand, preset)
+        if not why:
+            model.load_weights(cand.path)
+            log.info("training starts from %s", cand.source)
+            return cand.source
+        reasons.append(f"{cand.source}: {why}")
+    if reasons:
+        log.info("training starts from scratch (%s)", "; ".join(reasons))
+    return "scratch"
+
+
 def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[TrainProgress], None] | None = None,
-          should_stop: Callable[[], bool] | None = None, previous: Segmenter | None = None) -> TrainResult:
-    """Train on labelled samples; stops at the time box, step cap, epochs, early stopping or cancel."""
+          should_stop: Callable[[], bool] | None = None, previous: Segmenter | None = None,
+          init: InitWeights | None = None) -> TrainResult:
+    """Train on labelled samples; stops at the time box, step cap, epochs, early stopping or cancel. `init`:
+    training-form weights to start from when they fit the resolved recipe (see ml/init.py and config.init)."""
     started = time.monotonic()
     _check(samples)
     preset = config.resolved(recipe := _read_recipe(samples, config))
@@ -254,6 +279,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     model = build_unet(preset.unet, dtype_policy=policy)
     model.compile(optimizer=_optimizer(preset),
                   loss=MaskedSegLoss(dice_weight=1.0 if preset.loss == "bce_dice" else 0.0))
+    started_from = _start_weights(model, preset, config, init)
     metadata = preset_metadata(preset)
     live = Segmenter(inference_model(model, preset.unet), metadata)  # refilled before each validation
     scores: dict[int, ValScore] = {}  # per validated step
@@ -285,7 +311,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     best = scores.get(control.best_step, ValScore(val_auc))
     metadata.update(val_auc=None if math.isnan(val_auc) else val_auc, steps=control.step,
                     threshold=best.threshold, val_dice=None if math.isnan(best.dice) else round(best.dice, 4),
-                    precision="bfloat16" if policy else "float32",
+                    precision="bfloat16" if policy else "float32", init=started_from,
                     object_width=None if recipe is None else round(recipe.width, 1),
                     trained_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                     train_images=len(train_idx), val_images=len(val_idx), validation=note,
@@ -297,4 +323,4 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     log.info(message)
     return TrainResult(segmenter=segmenter, val_auc=val_auc, previous_val_auc=previous_auc, history=control.history,
                        steps=control.step, seconds=seconds, patches=patches, pixels=pixels, cancelled=control.cancelled,
-                       stop_reason=control.stop_reason, message=message)
+                       stop_reason=control.stop_reason, message=message, model=model, preset=preset)

@@ -1,5 +1,7 @@
 """RunControl on a stub model (no training): weight averaging, what validation sees, what is kept."""
 
+import time
+
 import numpy as np
 
 from medseg_gui.ml.control import RunControl, RunLimits
@@ -57,3 +59,31 @@ def test_averaging_validates_and_keeps_the_average_and_restores_the_raw_weights(
 def test_short_runs_are_not_dominated_by_the_initial_weights():
     _, _, seen = _run(0.999, 40)  # a 1000-step average would still be mostly step 4 after 40 steps
     assert seen[0] > 25
+
+
+def _declining_run(deadline: float | None, epochs: int = 12) -> RunControl:
+    """Validation AUC only falls after the first epoch; patience 3; every epoch is validated."""
+    model = _StubModel()
+    aucs = iter(np.linspace(0.9, 0.5, epochs))
+    control = RunControl(RunLimits(10_000, deadline, 3, 1e-3, "constant"), lambda: float(next(aucs)), "held-out",
+                         None, None, val_seconds=0.0)
+    control.set_model(model)
+    control.on_train_begin()
+    for epoch in range(epochs):
+        control.on_train_batch_end(0, {"loss": 0.1})
+        control.val_seconds = 0.0  # validation counts as free: it is never skipped as too frequent
+        control.on_epoch_end(epoch)
+        if model.stop_training:
+            break
+    return control
+
+
+def test_early_stopping_ends_runs_without_a_time_box():
+    control = _declining_run(None)
+    assert control.stop_reason == "early_stopping" and control.epoch == 4
+
+
+def test_a_time_box_is_used_whole_and_keeps_the_best_weights():
+    control = _declining_run(time.monotonic() + 3600)
+    assert control.stop_reason != "early_stopping" and control.epoch == 12
+    assert control.best_auc == 0.9 and control.best_step == 1

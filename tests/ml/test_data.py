@@ -115,3 +115,38 @@ def test_patch_batches_switch_to_the_late_phase_by_run_fraction():
     assert shapes == [((6, 16, 16), (6, 16, 16))] * 2 + [((2, 32, 32), (2, 32, 32))] * 2
     # without a fraction (or without a late phase) the size never changes
     assert next(patch_batches(prepared, preset, seed=3))[0].shape[:3] == (6, 16, 16)
+
+
+def test_resize_to_scale_shrinks_image_label_and_roi():
+    from medseg_gui.ml.data import resize_to_scale
+
+    img = np.zeros((100, 80, 3), np.uint8)
+    mask = np.zeros((100, 80), bool)
+    mask[20:60, 20:60] = True
+    roi = np.zeros((100, 80), bool)
+    roi[0:3, 0:3] = True  # a ROI smaller than one output pixel still covers it
+    small, m, r = resize_to_scale(img, mask, roi, 0.25)
+    assert small.shape == (25, 20, 3) and m.shape == r.shape == (25, 20)
+    assert m.sum() == 100 and m[5:15, 5:15].all()  # the 40 px square -> 10 px
+    assert r[0, 0] and r.sum() == 1
+    assert resize_to_scale(img, mask, roi, 1.0)[1] is mask
+
+
+def test_colour_and_gamma_change_pixels_not_labels():
+    from medseg_gui.ml.data import prepare, sample_patch
+
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (64, 64, 3)).astype(np.uint8)
+    mask = np.zeros((64, 64), bool)
+    mask[10:30, 10:30] = True
+    plain = dataclasses.replace(PRESETS["lesions"], patch_size=32, scale=1.0,
+                                augment=Augment(flips=False, rot90=False))
+    jitter = dataclasses.replace(plain, augment=Augment(flips=False, rot90=False, colour=0.3, gamma=0.4))
+    prep = prepare(img, mask, None, plain, rng)
+    x0, y0 = sample_patch(prep, plain, np.random.default_rng(5))
+    x1, y1 = sample_patch(prep, jitter, np.random.default_rng(5))
+    np.testing.assert_array_equal(y0, y1)
+    assert not np.allclose(x0, x1)
+    # the per-channel colour shift moves channel means differently
+    d = (x1 - x0).reshape(-1, 3).mean(axis=0)
+    assert np.ptp(d) > 0.01

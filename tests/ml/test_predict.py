@@ -104,3 +104,24 @@ def test_trained_model_finds_the_blobs(trained):
     result, _ = trained
     s = blob_sample(np.random.default_rng(11), 96, 80, n=5)
     assert fast_auc(result.segmenter.predict(s.image), s.mask) > 0.9
+
+
+def test_a_model_trained_at_a_working_scale_predicts_full_size(trained):
+    result, _ = trained
+    seg = Segmenter(result.segmenter.model, {**result.segmenter.metadata, "scale": 0.5})
+    assert seg.scale == 0.5
+    img = blob_sample(np.random.default_rng(3), 96, 80).image
+    roi = np.zeros((96, 80), bool)
+    roi[8:90, 4:70] = True
+    prob = seg.predict(img, roi)
+    assert prob.shape == (96, 80) and prob.dtype == np.float32 and (prob[~roi] == 0).all()
+    assert 0.0 <= prob.min() and prob.max() <= 1.0
+    # the same as predicting the half-size image and ROI at scale 1 and resizing back (away from the ROI's edge)
+    import cv2
+
+    from medseg_gui.ml.data import resize_to_scale
+
+    small, _, small_roi = resize_to_scale(img, None, roi, 0.5)
+    back = cv2.resize(result.segmenter.predict(small, small_roi), (80, 96), interpolation=cv2.INTER_LINEAR)
+    inner = cv2.erode(roi.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    np.testing.assert_allclose(prob[inner], back[inner], atol=1e-4)

@@ -1,0 +1,89 @@
+"""Where a training run's weights start: from scratch, from the shipped pretrained lesion model, or from given
+weights (e.g. the project's current model), whichever fits the network the recipe builds.
+
+A start is used only when it was trained for the same network (`UNetConfig`) and the same input (channels,
+normalisation, contrast); otherwise training starts from scratch and says why.
+The shipped starts live in the package's resources (`medseg_gui._resources/models/<regime>-init.*`): Keras
+`.weights.h5` of the training-form network plus a JSON with the recipe they fit and the data they were trained on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from medseg_gui.ml.config import Preset, UNetConfig
+
+log = logging.getLogger(__name__)
+
+INITS = ("auto", "scratch", "pretrained")
+
+
+@dataclass(frozen=True)
+class InitWeights:
+    """Training-form weights (`path`, a Keras .weights.h5) for the network `unet` fed as `inputs` describes."""
+
+    unet: UNetConfig
+    inputs: dict[str, Any]
+    path: Path
+    source: str  # shown to the user: what the weights are
+
+
+def input_recipe(preset: Preset) -> dict[str, Any]:
+    """The preprocessing a network's weights depend on."""
+    return {"input_mode": preset.input_mode, "contrast": preset.contrast, "normalise_in_roi": preset.normalise_in_roi}
+
+
+def describe(preset: Preset, source: str, **extra: Any) -> dict[str, Any]:
+    """The JSON written next to a .weights.h5 so that `read_init` can check what it fits."""
+    return {"unet": asdict(preset.unet), "inputs": input_recipe(preset), "source": source, **extra}
+
+
+def save_start(model: Any, preset: Preset, weights: Path, source: str, **extra: Any) -> None:
+    """Write a trained training-form `model` as a start for later runs: `<name>.weights.h5` (weights only, no
+    optimiser state) and `<name>.json` (see `describe`)."""
+    from medseg_gui.ml.unet import build_unet
+
+    plain = build_unet(preset.unet)
+    plain.set_weights(model.get_weights())
+    plain.save_weights(weights)
+    meta = weights.with_name(weights.name.removesuffix(".weights.h5") + ".json")
+    meta.write_text(json.dumps(describe(preset, source, **extra), indent=1) + "\n", "utf-8")
+
+
+def read_init(weights: Path) -> InitWeights | None:
+    """The InitWeights of `<name>.weights.h5` described by `<name>.json`; None when either is missing or damaged."""
+    meta = weights.with_name(weights.name.removesuffix(".weights.h5") + ".json")
+    try:
+        info = json.loads(meta.read_text("utf-8"))
+        unet = UNetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in info["unet"].items()})
+        if not weights.is_file():
+            return None
+        return InitWeights(unet, dict(info["inputs"]), weights, str(info.get("source", weights.name)))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("ignoring the starting weights %s (%s)", weights, exc)
+        return None
+
+
+def shipped_init(regime: str) -> InitWeights | None:
+    """The pretrained start shipped for a regime ("lesions"), or None."""
+    if not regime:
+        return None
+    try:
+        folder = Path(str(resources.files("medseg_gui._resources") / "models"))
+    except (ModuleNotFoundError, TypeError):
+        return None
+    return read_init(folder / f"{regime}-init.weights.h5")
+
+
+def fits(init: InitWeights, preset: Preset) -> str:
+    """"" when `init` can start `preset`'s network, else why not (for the log and the model's metadata)."""
+    if init.unet != preset.unet:
+        return "it was trained for another network shape"
+    if init.inputs != input_recipe(preset):
+        return "it was trained on differently prepared images"
+    return ""

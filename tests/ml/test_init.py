@@ -1,0 +1,55 @@
+"""Starting weights: a start is used only when it fits the network and input; train() loads it."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from medseg_gui.ml.config import PRESETS, Recipe, TrainConfig
+from medseg_gui.ml.init import describe, fits, read_init, save_start, shipped_init
+
+from .conftest import tiny_config
+
+pytestmark = pytest.mark.slow
+
+
+def test_fits_checks_network_and_input(tmp_path, tiny_preset):
+    p = PRESETS[tiny_preset]
+    w = tmp_path / "a.weights.h5"
+    w.write_bytes(b"x")
+    (tmp_path / "a.json").write_text(json.dumps(describe(p, "test start")))
+    init = read_init(w)
+    assert init is not None and init.source == "test start" and fits(init, p) == ""
+    assert "network" in fits(init, dataclasses.replace(p, unet=p.unet.with_base(8)))
+    assert "prepared" in fits(init, dataclasses.replace(p, contrast="clahe"))
+    (tmp_path / "a.json").write_text("{broken")
+    assert read_init(w) is None
+    assert read_init(tmp_path / "missing.weights.h5") is None
+
+
+def test_shipped_lesion_start_fits_the_lesion_recipe_when_present():
+    init = shipped_init("lesions")
+    if init is None:
+        pytest.skip("no shipped lesion start in this checkout")
+    lesion = TrainConfig(preset="default").resolved(Recipe("lesions", 300.0, 1.0, 0.25))
+    assert fits(init, lesion) == ""
+    assert shipped_init("vessels") is None and shipped_init("") is None
+
+
+def test_training_starts_from_given_weights(samples, tiny_preset, tmp_path):
+    from medseg_gui.ml.train import train
+
+    first = train(samples, tiny_config(tiny_preset, max_steps=6))
+    path = tmp_path / "start.weights.h5"
+    save_start(first.model, first.preset, path, "earlier run")
+    init = read_init(path)
+    start = [np.array(w) for w in first.model.get_weights()]
+    # a vanishing learning rate: the kept weights are the start's (conv kernels; BN statistics still move)
+    again = train(samples, tiny_config(tiny_preset, max_steps=2, learning_rate=1e-12), init=init)
+    assert again.segmenter.metadata["init"] == "earlier run"
+    kernel = next(i for i, w in enumerate(start) if w.ndim == 4)
+    np.testing.assert_allclose(np.array(again.model.get_weights()[kernel]), start[kernel], atol=1e-6)
+    fresh = train(samples, tiny_config(tiny_preset, max_steps=2, learning_rate=1e-12, init="scratch"), init=init)
+    assert fresh.segmenter.metadata["init"] == "scratch"
+    assert not np.allclose(np.array(fresh.model.get_weights()[kernel]), start[kernel])

@@ -1,0 +1,30 @@
+"""Precision choice: bfloat16 only where the hardware computes it, float32 elsewhere."""
+
+import pytest
+
+from medseg_gui.ml.precision import choose_precision, cpu_flags
+
+
+def test_auto_falls_back_to_float32_without_bf16_instructions():
+    assert choose_precision("auto", flags={"avx2", "fma", "avx512f"}, gpu=False) == "float32"
+    assert choose_precision("auto", flags=set(), gpu=False) == "float32"
+
+
+def test_auto_uses_bfloat16_on_bf16_cpus_and_gpus():
+    assert choose_precision("auto", flags={"avx2", "avx512_bf16"}, gpu=False) == "bfloat16"
+    assert choose_precision("auto", flags={"amx_bf16", "amx_tile"}, gpu=False) == "bfloat16"
+    assert choose_precision("auto", flags=set(), gpu=True) == "bfloat16"
+
+
+def test_explicit_choice_wins_and_nonsense_is_refused():
+    assert choose_precision("float32", flags={"avx512_bf16"}, gpu=True) == "float32"
+    assert choose_precision("bfloat16", flags=set(), gpu=False) == "bfloat16"
+    with pytest.raises(ValueError):
+        choose_precision("fp8")
+
+
+def test_cpu_flags_reads_a_cpuinfo_file(tmp_path):
+    f = tmp_path / "cpuinfo"
+    f.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512_bf16\n")
+    assert cpu_flags(f) == {"fpu", "sse2", "avx512_bf16"}
+    assert cpu_flags(tmp_path / "missing") == set()

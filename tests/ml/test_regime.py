@@ -1,0 +1,74 @@
+"""The recipe read from the labels: thin lines vs blobs, the working scale, and the presets it picks."""
+
+import numpy as np
+import pytest
+
+from medseg_gui.ml.config import PRESETS, Recipe, TrainConfig
+from medseg_gui.ml.regime import MIN_LONG_SIDE, TARGET_WIDTH, read_recipe
+
+
+def lines(h=400, w=400, seed=0):
+    """A vessel-like tree: random 2-4 px wide polylines."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    m = np.zeros((h, w), np.uint8)
+    for _ in range(12):
+        pts = np.cumsum(rng.integers(-40, 41, (8, 2)), axis=0) + rng.integers(50, 350, 2)
+        cv2.polylines(m, [pts.astype(np.int32)], False, 255, int(rng.integers(2, 5)))
+    return m > 0
+
+
+def blobs(h=1000, w=1200, radius=150, n=2, seed=0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:h, :w]
+    m = np.zeros((h, w), bool)
+    for _ in range(n):
+        cy, cx = rng.integers(radius, h - radius), rng.integers(radius, w - radius)
+        m |= (yy - cy) ** 2 + ((xx - cx) / 1.5) ** 2 < radius**2
+    return m
+
+
+def test_lines_read_as_vessels_at_full_resolution():
+    r = read_recipe([lines(seed=s) for s in range(3)])
+    assert r.regime == "vessels" and r.scale == 1.0
+    assert r.width < 12
+
+
+def test_blobs_read_as_lesions_and_are_shrunk():
+    r = read_recipe([blobs(seed=s) for s in range(3)])
+    assert r.regime == "lesions" and r.elongation < 3
+    assert 250 < r.width < 320  # inscribed diameter of the 300 px discs (stretched 1.5x sideways)
+    # the long side floor (1200 px -> MIN_LONG_SIDE) wins over TARGET_WIDTH / width
+    assert r.scale == pytest.approx(max(TARGET_WIDTH / r.width, MIN_LONG_SIDE / 1200), rel=1e-3)
+
+
+def test_small_blobs_are_not_enlarged_and_specks_do_not_make_lines_blobs():
+    assert read_recipe([blobs(200, 200, radius=10, n=3)]).scale == 1.0
+    vessels = lines()
+    vessels[::37, ::41] = True  # isolated single-pixel specks
+    assert read_recipe([vessels]).regime == "vessels"
+
+
+def test_empty_labels_give_no_recipe():
+    assert read_recipe([np.zeros((50, 50), bool)]) is None
+
+
+def test_adaptive_preset_picks_the_recipe_and_overrides_still_apply():
+    lesion = Recipe("lesions", 300.0, 1.1, 0.25)
+    p = TrainConfig(preset="default").resolved(lesion)
+    assert p.name == "default" and p.regime == "lesions" and p.scale == 0.25
+    assert p.unet == PRESETS["lesions"].unet and p.loss == "bce_dice"
+    v = TrainConfig(preset="default").resolved(Recipe("vessels", 5.0, 80.0, 1.0))
+    assert v.regime == "vessels" and v.scale == 1.0 and v.unet == PRESETS["vessels"].unet
+    assert TrainConfig(preset="default", base_filters=8).resolved(lesion).unet.filters[0] == 8
+    # references stay exactly as written whatever the labels say
+    assert TrainConfig(preset="cvxtz").resolved(lesion) == PRESETS["cvxtz"]
+    assert TrainConfig(preset="fxfviolet").resolved(lesion) == PRESETS["fxfviolet"]
+
+
+def test_default_vessel_recipe_is_the_vessels_preset():
+    d, v = PRESETS["default"], PRESETS["vessels"]
+    assert d.adapt and not v.adapt
+    assert (d.unet, d.patch_size, d.batch_size, d.late_patch_size, d.learning_rate) == \
+        (v.unet, v.patch_size, v.batch_size, v.late_patch_size, v.learning_rate)
