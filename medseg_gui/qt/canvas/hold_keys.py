@@ -58,9 +58,9 @@ class HoldKeys(QObject):
         if kind == QEvent.Type.FocusOut and event.reason() == Qt.FocusReason.ActiveWindowFocusReason:
             self.release_all()  # the window lost the keyboard: a release would never arrive
             return False
-        if kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) or _types_text(obj):
+        if not isinstance(event, QKeyEvent) or kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) \
+                or _types_text(obj):
             return False
-        assert isinstance(event, QKeyEvent)
         setter = self._setters.get(event.key())
         press = kind == QEvent.Type.KeyPress
         if setter is None or (press and (event.modifiers() & ~_PLAIN) != Qt.KeyboardModifier.NoModifier):
