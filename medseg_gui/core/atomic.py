@@ -19,7 +19,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-STALE_AFTER_S = 600.0  # a temp file untouched this long is stale whoever owns it
+STALE_AFTER_S = 600.0  # a temp file of a live process on this host untouched this long is stale (pid reused)
+FOREIGN_STALE_AFTER_S = 3600.0  # files of other hosts or older versions: age only, with room for clock skew
 _OWNED = re.compile(r"^\..+\.medseg-(?P<host>[A-Za-z0-9]*)-(?P<pid>\d+)-[a-z0-9_]{8}\.(?:tmp|keras)$")
 _LEGACY = re.compile(r"^(?:\..+\.(?:png|json|h5|hdf5)\.[a-z0-9_]{8}\.tmp|\.candidate-[a-z0-9_]{8}\.keras)$")
 
@@ -73,9 +74,16 @@ def is_temp_name(name: str) -> bool:
     return bool(_OWNED.match(name) or _LEGACY.match(name))
 
 
-def sweep_temp_files(folder: str | os.PathLike[str], max_age_s: float = STALE_AFTER_S) -> list[Path]:
-    """Remove this program's temp files in `folder` (not recursive) whose owner process is dead or that are older
-    than `max_age_s`; returns the removed paths. Any other file is left alone; errors are logged, never raised."""
+def _is_stale(owned: re.Match | None, age_s: float) -> bool:
+    if owned is not None and owned["host"] == _host_tag():
+        return age_s > STALE_AFTER_S or _owner_is_dead(owned["host"], int(owned["pid"]))
+    return age_s > FOREIGN_STALE_AFTER_S  # another machine on a shared folder, or an untagged older name
+
+
+def sweep_temp_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove this program's temp files in `folder` (not recursive) that no live writer can still be using: written
+    on this host by a process that no longer exists, or untouched for long (STALE_AFTER_S on this host,
+    FOREIGN_STALE_AFTER_S otherwise). Returns the removed paths; any other file is left alone; never raises."""
     removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
@@ -89,8 +97,7 @@ def sweep_temp_files(folder: str | os.PathLike[str], max_age_s: float = STALE_AF
         try:
             if not entry.is_file(follow_symlinks=False):
                 continue
-            stale = now - entry.stat(follow_symlinks=False).st_mtime > max_age_s
-            if stale or (owned and _owner_is_dead(owned["host"], int(owned["pid"]))):
+            if _is_stale(owned, now - entry.stat(follow_symlinks=False).st_mtime):
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
         except OSError as exc:

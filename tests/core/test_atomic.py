@@ -104,12 +104,16 @@ def test_sweep_removes_dead_owners_and_stale_files_only(tmp_path):
     user_files = [tmp_path / n for n in (".DS_Store", "notes.tmp", ".hidden.png", "a.png", ".a.png.tmp")]
     for p in [dead, alive, other_host, candidate, legacy_young, legacy_old, old_alive, *user_files]:
         p.write_bytes(b"x")
-    old = time.time() - 3600
-    for p in [legacy_old, old_alive, user_files[0], user_files[1]]:
-        os.utime(p, (old, old))
+    other_host_old = tmp_path / f".w.png.medseg-{host}x-{os.getpid()}-abcd1234.tmp"
+    other_host_skewed = tmp_path / f".v.png.medseg-{host}x-{os.getpid()}-abcd1234.tmp"  # 30 min: maybe clock skew
+    for p in (other_host_old, other_host_skewed):
+        p.write_bytes(b"x")
+    for p, age in [(legacy_old, 7200), (old_alive, 1200), (other_host_old, 7200), (other_host_skewed, 1800),
+                   (user_files[0], 7200), (user_files[1], 7200)]:
+        os.utime(p, (time.time() - age, time.time() - age))
     removed = sweep_temp_files(tmp_path)
-    assert sorted(removed) == sorted([dead, candidate, legacy_old, old_alive])
-    assert sorted(tmp_path.iterdir()) == sorted([alive, other_host, legacy_young, *user_files])
+    assert sorted(removed) == sorted([dead, candidate, legacy_old, old_alive, other_host_old])
+    assert sorted(tmp_path.iterdir()) == sorted([alive, other_host, other_host_skewed, legacy_young, *user_files])
 
 
 def test_sweep_of_a_missing_folder_is_a_no_op(tmp_path):
