@@ -24,6 +24,7 @@ import collections
 import datetime
 import functools
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -261,6 +262,7 @@ def main() -> None:
     painted.seen = False
     run(f"reopen {args.size}² labelled", window.actions.prev_image.trigger, lambda: painted.seen, settle_s=0.5)
     window.close()
+    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
