@@ -99,6 +99,14 @@ class PreparedImage:
     positive_centres: np.ndarray  # flat indices of labelled pixels inside the ROI (may be empty)
 
 
+def _shrink_annotated(annotated: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The annotated pixels at the working resolution: only output pixels wholly inside annotated input pixels."""
+    if annotated.shape == shape[:2]:
+        return annotated.astype(bool)
+    small = cv2.resize(annotated.astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+    return small > 0.999
+
+
 def resize_to_scale(image: np.ndarray, mask: np.ndarray | None, roi: np.ndarray | None, scale: float
                     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Image (area-averaged), label (area share >= 0.5) and ROI (any overlap) at the working `scale` (<= 1)."""
@@ -119,18 +127,26 @@ def resize_to_scale(image: np.ndarray, mask: np.ndarray | None, roi: np.ndarray 
 
 
 def prepare(image: np.ndarray, mask: np.ndarray, roi: np.ndarray | None, preset: Preset,
-            rng: np.random.Generator) -> PreparedImage:
-    """Resize to the working scale, enhance once, compute ROI statistics and a bounded set of patch centres."""
+            rng: np.random.Generator, annotated: np.ndarray | None = None) -> PreparedImage:
+    """Resize to the working scale, enhance once, compute ROI statistics and a bounded set of patch centres.
+
+    `annotated` (bool HxW, None = every pixel) marks the pixels a sparse label says something about: only they
+    teach the network (loss weight 0 elsewhere) and only they are patch centres. Normalisation still uses the ROI."""
     image, mask, roi = resize_to_scale(image, mask, roi, preset.scale)
+    if annotated is not None:
+        annotated = _shrink_annotated(annotated, mask.shape)
     enh = enhance(image, preset.input_mode, preset.contrast)
     mean, std = roi_stats(enh, roi, preset.normalise_in_roi)
     roi_b = np.ones(mask.shape, bool) if roi is None or not roi.any() else roi.astype(bool)
+    if annotated is not None:
+        roi_b = roi_b & annotated
+    where = roi_b if roi_b.any() else np.ones(mask.shape, bool)  # nothing annotated: weight 0 everywhere
 
     def centres(m: np.ndarray) -> np.ndarray:
         idx = np.flatnonzero(m)
         return rng.choice(idx, _MAX_CENTRES, replace=False) if idx.size > _MAX_CENTRES else idx
 
-    return PreparedImage(enh, mean, std, mask.astype(bool), roi_b, centres(roi_b), centres(mask & roi_b))
+    return PreparedImage(enh, mean, std, mask.astype(bool), roi_b, centres(where), centres(mask & roi_b))
 
 
 def _affine_matrix(rng: np.random.Generator, aug: Augment, size: int, window: int) -> np.ndarray:

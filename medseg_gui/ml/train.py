@@ -41,11 +41,20 @@ _VAL_MAX_PIXELS = 4_200_000  # total validation pixels per epoch
 
 @dataclass(frozen=True, eq=False)
 class Sample:
-    """One labelled image: uint8 HxWx3 RGB, bool HxW label, optional bool HxW region of interest."""
+    """One labelled image: uint8 HxWx3 RGB, bool HxW label, optional bool HxW region of interest, optional bool
+    HxW `annotated` pixels of a sparse label (None = a complete label: every pixel inside the ROI is taught)."""
 
     image: np.ndarray
     mask: np.ndarray
     roi: np.ndarray | None = None
+    annotated: np.ndarray | None = None
+
+    @property
+    def scored(self) -> np.ndarray | None:
+        """The pixels validation metrics count: inside the ROI and annotated (None = all)."""
+        if self.annotated is None:
+            return self.roi
+        return self.annotated if self.roi is None else self.roi & self.annotated
 
 
 @dataclass
@@ -113,7 +122,8 @@ def _check(samples: list[Sample]) -> None:
     if not samples:
         raise NoLabelsError("There are no labelled images for this class yet: draw a label on at least one image.")
     for i, s in enumerate(samples):
-        if s.mask.shape != s.image.shape[:2] or (s.roi is not None and s.roi.shape != s.image.shape[:2]):
+        if s.mask.shape != s.image.shape[:2] or any(m is not None and m.shape != s.image.shape[:2]
+                                                    for m in (s.roi, s.annotated)):
             raise LabelSizeError(f"Labelled image {i + 1}: the label or region of interest is not the same size as "
                                  f"the image ({s.image.shape[1]}x{s.image.shape[0]} pixels).")
 
@@ -154,7 +164,8 @@ def _val_view(s: Sample) -> Sample:
     y0 = int(np.clip(np.median(ys) - h // 2, 0, H - h))
     x0 = int(np.clip(np.median(xs) - w // 2, 0, W - w))
     sl = (slice(y0, y0 + h), slice(x0, x0 + w))
-    return Sample(s.image[sl], s.mask[sl], None if s.roi is None else s.roi[sl])
+    return Sample(s.image[sl], s.mask[sl], None if s.roi is None else s.roi[sl],
+                  None if s.annotated is None else s.annotated[sl])
 
 
 @dataclass(frozen=True)
@@ -186,8 +197,8 @@ def evaluate_views(segmenter: Segmenter, views: list[Sample], tta: bool = False,
     aucs, dices = [], []
     for v in views:
         prob = segmenter.predict(v.image, v.roi, tta=tta, should_stop=should_stop)
-        aucs.append(fast_auc(prob, v.mask, v.roi))
-        dices.append(_dices(prob, v.mask, v.roi))
+        aucs.append(fast_auc(prob, v.mask, v.scored))
+        dices.append(_dices(prob, v.mask, v.scored))
     aucs = [a for a in aucs if not math.isnan(a)]
     mean_dice = np.mean(dices, axis=0)
     best = int(np.argmax(mean_dice))
@@ -254,7 +265,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     train_idx, val_idx, note = split_samples(samples, config.val_fraction, config.seed, preset.scale)
-    images = [prepare(samples[i].image, samples[i].mask, samples[i].roi, preset, rng) for i in train_idx]
+    images = [prepare(samples[i].image, samples[i].mask, samples[i].roi, preset, rng, samples[i].annotated)
+              for i in train_idx]
     views = [_val_view(samples[i]) for i in val_idx]
     total = config.epochs * preset.steps_per_epoch
     total = min(total, config.max_steps) if config.max_steps is not None else total
