@@ -38,6 +38,15 @@ class WriteError(MedsegError):
     """A file could not be written (disk full, read-only folder, no permission); the message names the file."""
 
 
+class RegionUnknownError(MedsegError):
+    """A class is restricted to another class's region (`roi_class`), and that class has neither a label nor a
+    prediction on this image yet; `roi_class` names it."""
+
+    def __init__(self, message: str, roi_class: str) -> None:
+        super().__init__(message)
+        self.roi_class = roi_class
+
+
 class CancelledError(MedsegError):
     """A long operation was cancelled by the user."""
 

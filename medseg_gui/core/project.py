@@ -29,6 +29,7 @@ from medseg_gui.core.project_format import (
     ProjectData,
     check_class_name,
     check_color,
+    check_roi_classes,
     decode_probability,
     encode_probability,
     metrics_to_json,
@@ -37,6 +38,7 @@ from medseg_gui.core.project_format import (
     read_project_file,
     unique_stem,
 )
+from medseg_gui.core.regions import class_region
 
 __all__ = ["DEFAULT_CLASSES", "FORMAT", "PROJECT_FILE", "VERSION", "ClassSpec", "ImageEntry", "Project"]
 
@@ -73,6 +75,7 @@ class Project:
         if len({c.name.casefold() for c in classes}) != len(classes):
             names = ", ".join(c.name for c in classes)
             raise ProjectError(f"Two of the classes {names} have the same name (upper/lower case does not count).")
+        check_roi_classes(tuple(classes))
         project = cls(root_path, tuple(classes), (), "managed")
         project.save()
         return project
@@ -255,6 +258,32 @@ class Project:
                 self._classes = before  # not saved: not added
                 raise
         return spec
+
+    def set_roi_class(self, cls: str, roi_class: str | None) -> ClassSpec:
+        """Restrict `cls` to the region of `roi_class` (None: no restriction) and save project.json; ProjectError for
+        an unknown class, the class itself or a circle (lesion → cervix → lesion)."""
+        with self._lock:
+            spec = self.class_spec(cls)
+            if roi_class is not None:
+                self.class_spec(roi_class)
+            new = replace(spec, roi_class=roi_class)
+            before = self._classes
+            classes = tuple(new if c.name == cls else c for c in before)
+            check_roi_classes(classes)
+            self._classes = classes
+            try:
+                self.save()
+            except ProjectError:
+                self._classes = before  # not saved: not changed
+                raise
+        return new
+
+    def class_roi(self, cls: str, stem: str, threshold: float = 0.5) -> np.ndarray | None:
+        """bool HxW region where `cls` is trained, predicted and scored on `stem`, or None (= whole image): the image's
+        ROI, and for a class with a `roi_class` also inside that class's label, else its prediction >= threshold
+        (rule: core.regions). RegionUnknownError when the roi_class has neither on this image."""
+        return class_region(cls, lambda c: self.class_spec(c).roi_class, self.load_roi(stem),
+                            lambda c: self.load_label(c, stem), lambda c: self.load_prediction(c, stem), threshold)
 
     def set_state(self, stem: str, key: str, value: Any) -> None:
         """Set a JSON-serialisable per-image state value (e.g. 'reviewed') and save project.json."""

@@ -33,10 +33,12 @@ MAX_PROJECT_FILE_BYTES = 64 * 2**20  # ~100 bytes per image: 64 MB is far beyond
 
 @dataclass(frozen=True)
 class ClassSpec:
-    """A segmentation class: `name` is also a folder name; `color` is RGB 0–255 for drawing."""
+    """A segmentation class: `name` is also a folder name; `color` is RGB 0–255 for drawing; `roi_class` names the
+    class whose region restricts this one (two-stage segmentation, e.g. a lesion inside the cervix), or None."""
 
     name: str
     color: tuple[int, int, int]
+    roi_class: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,8 @@ def project_from_json(data: Any, file: Path) -> ProjectData:
     if data.get("version") != VERSION:
         raise ProjectError(f"{where} has format version {data.get('version')!r}; this program reads version 1.")
     try:
-        classes = tuple(ClassSpec(str(c["name"]), tuple(int(v) for v in c["color"])) for c in data["classes"])
+        classes = tuple(ClassSpec(str(c["name"]), tuple(int(v) for v in c["color"]), _roi_class_field(c))
+                        for c in data["classes"])
         images = tuple(ImageEntry(str(i["stem"]), str(i["path"]), dict(i.get("state") or {})) for i in data["images"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ProjectError(f"{where} is damaged: an image or class entry is incomplete ({exc}).") from None
@@ -158,8 +161,39 @@ def project_from_json(data: Any, file: Path) -> ProjectData:
     for names, what in (([c.name for c in classes], "class"), ([i.stem for i in images], "image")):
         if len({n.casefold() for n in names}) != len(names):
             raise ProjectError(f"{where} is damaged: two {what}s have the same name.")
+    try:
+        check_roi_classes(classes)
+    except ProjectError as err:
+        raise ProjectError(f"{where} is damaged: {err}") from None
     layout = data.get("layout", "managed")
     return ProjectData(classes, images, layout if layout in LAYOUTS else "managed")
+
+
+def _roi_class_field(entry: Any) -> str | None:
+    """The optional `roi_class` of a class entry (None when absent or null); checked by check_roi_classes."""
+    value = entry.get("roi_class") if isinstance(entry, dict) else None
+    return None if value is None else str(value)
+
+
+def check_roi_classes(classes: tuple[ClassSpec, ...]) -> None:
+    """ProjectError unless every `roi_class` names another class of `classes` and no class ends up inside itself
+    (lesion → cervix → lesion)."""
+    by_name = {c.name: c for c in classes}
+    for spec in classes:
+        if spec.roi_class is None:
+            continue
+        if spec.roi_class == spec.name:
+            raise ProjectError(f"class '{spec.name}' cannot be restricted to its own region (roi_class).")
+        if spec.roi_class not in by_name:
+            raise ProjectError(f"class '{spec.name}' is restricted to '{shown_name(spec.roi_class)}' (roi_class), "
+                               f"which is not a class of this project ({', '.join(by_name)}).")
+        chain, step = [spec.name], spec
+        while step.roi_class is not None:
+            if step.roi_class in chain:
+                circle = chain[chain.index(step.roi_class):] + [step.roi_class]
+                raise ProjectError(f"the classes restrict each other in a circle ({' → '.join(circle)}; roi_class).")
+            chain.append(step.roi_class)
+            step = by_name[step.roi_class]
 
 
 def project_to_json(project: ProjectData) -> dict[str, Any]:
@@ -168,9 +202,17 @@ def project_to_json(project: ProjectData) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "layout": project.layout,
-        "classes": [{"name": c.name, "color": list(c.color)} for c in project.classes],
+        "classes": [_class_to_json(c) for c in project.classes],
         "images": [{"stem": e.stem, "path": e.path, "state": dict(e.state)} for e in project.images],
     }
+
+
+def _class_to_json(spec: ClassSpec) -> dict[str, Any]:
+    """A class entry; `roi_class` only when set, so projects without two-stage classes are written as before."""
+    entry: dict[str, Any] = {"name": spec.name, "color": list(spec.color)}
+    if spec.roi_class is not None:
+        entry["roi_class"] = spec.roi_class
+    return entry
 
 
 def metrics_to_json(obj: Any) -> Any:

@@ -1,0 +1,49 @@
+"""Two-stage segmentation: the region a class is trained, predicted and scored in when it names another class as
+its region of interest (`roi_class` in project.json, e.g. a lesion inside the cervix).
+
+The rule, in this one place (the pipeline uses it through `Project.class_roi`, the canvas with its live labels):
+    region(c) = the image's ROI (None = whole image)                  for a class without roi_class
+    region(c) = region(r) ∩ outline(r), r = roi_class of c            otherwise
+    outline(r) = r's label on this image (a clinician's outline wins), else r's prediction >= threshold
+With neither a label nor a prediction of r on the image, RegionUnknownError: the caller decides what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from medseg_gui.core.errors import RegionUnknownError
+
+MaskLookup = Callable[[str], "np.ndarray | None"]
+
+
+def class_region(
+    cls: str,
+    roi_class_of: Callable[[str], str | None],
+    image_roi: np.ndarray | None,
+    label: MaskLookup,
+    prediction: MaskLookup,
+    threshold: float = 0.5,
+) -> np.ndarray | None:
+    """bool HxW region of `cls` on one image, or None (= the whole image).
+
+    `roi_class_of(c)` is c's roi_class or None; `label(c)` / `prediction(c)` are c's bool label / float32
+    probabilities on this image or None. roi_class chains (lesion → cervix → FOV ROI) are followed; project.json
+    validation guarantees they have no circles.
+    """
+    parent = roi_class_of(cls)
+    if parent is None:
+        return image_roi
+    outer = class_region(parent, roi_class_of, image_roi, label, prediction, threshold)
+    outline = label(parent)
+    if outline is None:
+        prob = prediction(parent)
+        if prob is None:
+            raise RegionUnknownError(
+                f"'{cls}' is restricted to the '{parent}' region, but '{parent}' has no label or prediction on this "
+                f"image yet", parent)
+        outline = prob >= threshold
+    outline = np.asarray(outline, dtype=bool)
+    return outline if outer is None else outline & outer
