@@ -5,7 +5,8 @@ Protocols (a recipe is judged by the mean over all of them, never by one):
 - hrf     HRF: the 15/30 split of its splits.csv (Orlando et al. 2017), full resolution, inside the FOV.
 - c1      PolypGen centre C1: train on its train + validation splits (the trainer holds out its own validation
           images), test on its test split.
-- c1c6    The same C1 model tested on all 88 photos of centre C6 (another hospital and endoscope).
+- c1c6    A C1 model tested on all 88 photos of centre C6 (another hospital and endoscope). The shipped lesion start
+          was pretrained on C6 (bench/pretrain.py), so this row always trains from scratch (`init` column).
 - c1-20   The clinician's regime: 20 C1 training photos (a seeded draw), 3 minutes, tested on the C1 test split.
 Per run: mean per-image AUC (images whose truth has one class are skipped), mean Dice and IoU at the model's
 threshold (chosen on the validation images; 0.5 for models without one), lesion recall (a lesion is found when a
@@ -130,13 +131,17 @@ def cpu_model() -> str:
     return "unknown CPU"
 
 
-def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, precision: str) -> list[dict]:
-    """Train once and score; c1 also scores the same model on C6 (row `c1c6`)."""
+def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, precision: str, init: str
+            ) -> list[dict]:
+    """Train once and score; c1 from scratch also scores the same model on C6 (row `c1c6`); the c1c6 job trains
+    on C1 from scratch and scores only C6."""
     from medseg_gui.ml.config import TrainConfig
     from medseg_gui.ml.train import train
 
-    train_set, test_set = load(protocol, data)
-    cfg = TrainConfig(preset=preset, minutes=minutes, epochs=100_000, seed=seed, precision=precision)
+    c6_only = protocol == "c1c6"
+    init = "scratch" if c6_only else init
+    train_set, test_set = load("c1" if c6_only else protocol, data)
+    cfg = TrainConfig(preset=preset, minutes=minutes, epochs=100_000, seed=seed, precision=precision, init=init)
     result = train(train_set, cfg)
     md = result.segmenter.metadata
     threshold = float(md.get("threshold", 0.5))
@@ -144,10 +149,11 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
             "train_s": round(result.seconds, 1), "train_px_s": round(result.pixels / max(result.seconds, 1e-9)),
             "val_auc": result.val_auc, "stop": result.stop_reason, "threshold": threshold,
             "regime": md.get("regime"), "scale": md.get("scale"), "precision": md.get("precision"),
+            "init": "pretrained" if "pretrained" in str(md.get("init")) else str(md.get("init")).split(" ")[0],
             "n_train": len(train_set), "cpu": cpu_model(), "cores": os.cpu_count(),
             "date": dt.date.today().isoformat()}
-    rows = [{"protocol": protocol, **base, **score(result.segmenter, test_set, threshold)}]
-    if protocol == "c1":
+    rows = [] if c6_only else [{"protocol": protocol, **base, **score(result.segmenter, test_set, threshold)}]
+    if c6_only or (protocol == "c1" and base["init"] == "scratch"):
         del train_set, test_set
         rows.append({"protocol": "c1c6", **base, **score(result.segmenter, load_c6(data), threshold)})
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
@@ -156,26 +162,27 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
     return rows
 
 
-def jobs_for(protocols: list[str], presets: list[str], budgets: list[float]) -> list[tuple[str, str, float]]:
+def jobs_for(protocols: list[str], presets: list[str], budgets: list[float], init: str
+             ) -> list[tuple[str, str, float]]:
     jobs = []
     for preset in presets:
         for proto in protocols:
-            if proto == "c1c6" and "c1" in protocols:
+            if proto == "c1c6" and "c1" in protocols and init == "scratch":
                 continue  # scored by the c1 run
-            proto_run = "c1" if proto == "c1c6" else proto
             for minutes in ([FEW_MINUTES] if proto == "c1-20" else budgets):
-                jobs.append((proto_run, preset, minutes))
+                jobs.append((proto, preset, minutes))
     return jobs
 
 
 def print_table(rows: list[dict]) -> None:
     print(f"\n{'protocol':<8} {'preset':<10} {'min':>4} {'steps':>6} {'AUC':>7} {'Dice':>6} {'IoU':>6} "
-          f"{'recall':>6} {'HD95':>7} {'s/img':>6} {'s/Mpx':>6} {'kpx/s':>6} {'RSS MB':>7} {'prec':>8}  scale")
+          f"{'recall':>6} {'HD95':>7} {'s/img':>6} {'s/Mpx':>6} {'kpx/s':>6} {'RSS MB':>7} {'prec':>8} "
+          f"{'init':>10}  scale")
     for r in rows:
         print(f"{r['protocol']:<8} {r['preset']:<10} {r['minutes']:>4g} {r['steps']:>6} {r['auc']:>7.4f} "
               f"{r['dice']:>6.3f} {r['iou']:>6.3f} {r['recall']:>6.3f} {r['hd95']:>7.1f} {r['infer_s']:>6.2f} "
               f"{r['infer_s_per_mpx']:>6.2f} {r['train_px_s'] / 1000:>6.0f} {r['peak_rss_mb']:>7} "
-              f"{r['precision']:>8}  {r['scale']}")
+              f"{r['precision']:>8} {r['init']:>10}  {r['scale']}")
     if rows:
         print(f"machine: {rows[0]['cpu']}, {rows[0]['cores']} cores; {rows[0]['date']}")
 
@@ -187,6 +194,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--budgets", nargs="+", type=float, default=[3, 10], help="minutes per run (c1-20: always 3)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"])
+    ap.add_argument("--init", default="auto", choices=["auto", "scratch", "pretrained"],
+                    help="start of each run (c1c6 always from scratch: the shipped start saw C6)")
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--json", type=Path, default=None, help="append one JSON line per row to this file")
     ap.add_argument("--job", nargs=3, metavar=("PROTOCOL", "PRESET", "MINUTES"), help=argparse.SUPPRESS)
@@ -195,13 +204,13 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
     if args.job:
         proto, preset, minutes = args.job
-        for row in run_job(proto, preset, float(minutes), args.seed, args.data, args.precision):
+        for row in run_job(proto, preset, float(minutes), args.seed, args.data, args.precision, args.init):
             print("ROW " + json.dumps(row), flush=True)
         return
     rows = []
-    for proto, preset, minutes in jobs_for(args.protocols, args.presets, args.budgets):
+    for proto, preset, minutes in jobs_for(args.protocols, args.presets, args.budgets, args.init):
         cmd = [sys.executable, __file__, "--job", proto, preset, str(minutes), "--seed", str(args.seed),
-               "--precision", args.precision, "--data", str(args.data)]
+               "--precision", args.precision, "--init", args.init, "--data", str(args.data)]
         out = subprocess.run(cmd, capture_output=True, text=True)
         got = [json.loads(line[4:]) for line in out.stdout.splitlines() if line.startswith("ROW ")]
         if out.returncode != 0 or not got:

@@ -265,8 +265,8 @@ class TrainConfig:
     patience: int = 8
     tta: bool = False  # flip test-time augmentation for validation and the saved model's default
     precision: str = "auto"  # "auto" (bfloat16 where the CPU/GPU computes it natively), "float32" or "bfloat16"
-    init: str = "auto"  # start: "auto" (given weights, else the shipped pretrained start, when they fit), "scratch",
-    #                     "pretrained" (the shipped start only)
+    init: str = "auto"  # start: "auto" (the given weights - e.g. the current model - else the shipped pretrained
+    #                     start, whichever fits first), "current" (given weights only), "pretrained", "scratch"
 
     def resolved(self, recipe: Recipe | None = None) -> Preset:
         """The preset with this run's overrides applied; raises KeyError for an unknown preset name.

@@ -20,7 +20,7 @@ from medseg_gui.ml.config import Preset, UNetConfig
 
 log = logging.getLogger(__name__)
 
-INITS = ("auto", "scratch", "pretrained")
+INITS = ("auto", "current", "scratch", "pretrained")  # see TrainConfig.init
 
 
 @dataclass(frozen=True)

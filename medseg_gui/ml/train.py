@@ -25,7 +25,7 @@ from medseg_gui.ml.auc import fast_auc
 from medseg_gui.ml.config import Preset, Recipe, TrainConfig
 from medseg_gui.ml.control import RunControl, RunLimits
 from medseg_gui.ml.data import PreparedImage, prepare, sample_batch
-from medseg_gui.ml.init import InitWeights, fits, shipped_init
+from medseg_gui.ml.init import INITS, InitWeights, fits, shipped_init
 from medseg_gui.ml.losses import MaskedSegLoss
 from medseg_gui.ml.precision import choose_precision
 from medseg_gui.ml.predict import Segmenter, preset_metadata
@@ -238,9 +238,13 @@ def _read_recipe(samples: list[Sample], config: TrainConfig) -> Recipe | None:
 def _start_weights(model: keras.Model, preset: Preset, config: TrainConfig, init: InitWeights | None) -> str:
     """Load the run's starting weights into `model` (config.init: given `init`, else the shipped start, when they
     fit); returns what the run started from."""
-    if config.init == "scratch":
-        return "scratch"
-    candidates = ([init] if init is not None and config.init == "auto" else []) + [shipped_init(preset.regime)]
+    if config.init not in INITS:
+        raise ValueError(f"unknown init {config.init!r}; choose one of {', '.join(INITS)}")
+    candidates = []
+    if config.init in ("auto", "current") and init is not None:
+        candidates.append(init)
+    if config.init in ("auto", "pretrained"):
+        candidates.append(shipped_init(preset.regime))
     reasons = []
     for cand in (c for c in candidates if c is not None):
         why = fits(cand, preset)
@@ -251,6 +255,7 @@ def _start_weights(model: keras.Model, preset: Preset, config: TrainConfig, init
         reasons.append(f"{cand.source}: {why}")
     if reasons:
         log.info("training starts from scratch (%s)", "; ".join(reasons))
+        return f"scratch (not {'; not '.join(reasons)})"
     return "scratch"
 
 

@@ -53,3 +53,5 @@ def test_training_starts_from_given_weights(samples, tiny_preset, tmp_path):
     fresh = train(samples, tiny_config(tiny_preset, max_steps=2, learning_rate=1e-12, init="scratch"), init=init)
     assert fresh.segmenter.metadata["init"] == "scratch"
     assert not np.allclose(np.array(fresh.model.get_weights()[kernel]), start[kernel])
+    other = train(samples, tiny_config(tiny_preset, max_steps=1, base_filters=8, init="current"), init=init)
+    assert other.segmenter.metadata["init"].startswith("scratch (not earlier run: it was trained for another")
