@@ -43,18 +43,33 @@ def _mmss(seconds: float) -> str:
 
 
 class TerminalProgress:
-    """A one-line progress bar on stderr for training (TrainProgress) and prediction (done, total, stem)."""
+    """Progress on stderr for training (TrainProgress) and prediction (done, total, stem).
 
-    def __init__(self, stream=sys.stderr) -> None:
-        self.stream = stream
-        self.last = 0.0
+    On a terminal: one line redrawn in place (carriage return). Elsewhere (a log file, a pipe): a plain line every
+    `log_every_s` seconds and the final one, so logs hold readable lines instead of one long line of updates.
+    """
+
+    def __init__(self, stream=None, log_every_s: float = 5.0) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        isatty = getattr(self.stream, "isatty", None)
+        self.tty = bool(isatty and isatty())
+        self.every_s = 0.2 if self.tty else log_every_s
+        self.last: float | None = None
+        self.open_line = False  # terminal: a redrawn line is showing without its newline
+        self.unwritten = ""  # log: the latest report, when it fell between two written lines
 
     def _line(self, text: str, final: bool = False) -> None:
         now = time.monotonic()
-        if final or now - self.last > 0.2:
-            self.last = now
+        if not (final or self.last is None or now - self.last >= self.every_s):
+            self.unwritten = text
+            return
+        self.last, self.unwritten = now, ""
+        if self.tty:
             self.stream.write("\r" + text[:110].ljust(110) + ("\n" if final else ""))
-            self.stream.flush()
+            self.open_line = not final
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
 
     def train(self, p) -> None:
         frac = p.fraction
@@ -71,7 +86,13 @@ class TerminalProgress:
         self._line(f"predicting {done}/{total} {stem}", final=done == total)
 
     def done(self) -> None:
-        self.stream.write("\n")
+        """End the progress output: close the terminal line, or write the last report a log has not seen."""
+        if self.open_line:
+            self.stream.write("\n")
+        elif self.unwritten:
+            self.stream.write(self.unwritten + "\n")
+        self.open_line, self.unwritten = False, ""
+        self.stream.flush()
 
 
 def _train_config(args: argparse.Namespace):

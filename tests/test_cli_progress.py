@@ -1,0 +1,53 @@
+"""The CLI progress bar redraws one line on a terminal and writes plain, spaced-out lines anywhere else."""
+
+import io
+
+from medseg_gui import cli
+from medseg_gui.ml.progress import TrainProgress
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _report(step: int) -> TrainProgress:
+    return TrainProgress(step=step, total_steps=10, epoch=0, loss=0.5, elapsed_s=step, eta_s=10 - step,
+                         val_auc=None, message="")
+
+
+def _run(stream, clock: list[float], monkeypatch) -> None:
+    monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
+    bar = cli.TerminalProgress(stream)
+    for step in range(1, 11):
+        clock[0] = step * 1.0  # one report per second
+        bar.train(_report(step))
+    bar.done()
+
+
+def test_log_output_has_no_carriage_returns_and_one_line_per_interval(monkeypatch):
+    out = io.StringIO()
+    _run(out, [0.0], monkeypatch)
+    text = out.getvalue()
+    assert "\r" not in text
+    lines = text.splitlines()
+    # the first report, one 5 s later, and the last (written by done())
+    assert [line.split(" · ")[1] for line in lines] == ["step 1", "step 6", "step 10"]
+    assert text.endswith("\n") and "" not in lines
+
+
+def test_terminal_output_redraws_in_place_and_ends_the_line(monkeypatch):
+    out = FakeTerminal()
+    _run(out, [0.0], monkeypatch)
+    text = out.getvalue()
+    assert text.count("\r") == 10 and text.count("\n") == 1 and text.endswith("\n")
+
+
+def test_prediction_progress_in_a_log_ends_with_the_final_count(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
+    out = io.StringIO()
+    bar = cli.TerminalProgress(out)
+    for done in range(1, 4):
+        bar.predict(done, 3, f"img{done}")
+    assert out.getvalue().splitlines() == ["predicting 1/3 img1", "predicting 3/3 img3"]
