@@ -1,5 +1,8 @@
 """Export a class's masks as 0/255 PNGs (original image size) or the whole project as one HDF5 file.
 
+A sparse label (0/128/255 on disk) exports as 0/255 with its not-annotated pixels as background (0), like every
+pixel the user did not paint as the class; the HDF5 export also stores which pixels were annotated.
+
 An image whose files cannot be read is skipped and reported (to the `skipped` list when given, else the log); a file
 that cannot be written stops the export with a WriteError that says how far it got.
 """
@@ -42,13 +45,14 @@ def export_mask(
     """bool HxW mask to export for one image, or None when it has nothing for `source`.
 
     auto: the label if one exists, else the thresholded prediction; predictions are cleared outside the ROI.
+    A sparse label's not-annotated pixels are background (False).
     """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     if source in ("auto", "labels"):
-        label = project.load_label(cls, stem)
+        label = project.load_label_pixels(cls, stem)
         if label is not None:
-            return label
+            return label.mask
     if source in ("auto", "predictions"):
         prob = project.load_prediction(cls, stem)
         if prob is not None:
@@ -102,7 +106,8 @@ def export_masks(
 def _write_hdf5(project: Project, cls: str, file: h5py.File, skipped: list[str] | None) -> None:
     spec = project.class_spec(cls)
     file.attrs.update({"format": "medseg-export", "version": 1, "class": spec.name, "color": list(spec.color)})
-    file.attrs["description"] = "images uint8 HxWx3 RGB; labels/roi uint8 {0,1}; predictions float32 [0,1]"
+    file.attrs["description"] = ("images uint8 HxWx3 RGB; labels/roi uint8 {0,1}; predictions float32 [0,1]; "
+                                 "annotated uint8 {0,1} for sparse labels only (labels are 0 where not annotated)")
     opts = {"compression": "gzip", "compression_opts": 4}
     for stem in project.stems:
         try:
@@ -111,7 +116,7 @@ def _write_hdf5(project: Project, cls: str, file: h5py.File, skipped: list[str] 
             _skip(skipped, f"{stem} not exported: {err}")
             continue
         file.create_dataset(f"images/{stem}", data=image, **opts)
-        parts = (("labels", lambda s: project.load_label(cls, s), np.uint8),
+        parts = (("labels", lambda s: _label_parts(project, cls, s, file), np.uint8),
                  ("roi", project.load_roi, np.uint8),
                  ("predictions", lambda s: project.load_prediction(cls, s), np.float32))
         for group, load, dtype in parts:
@@ -122,6 +127,16 @@ def _write_hdf5(project: Project, cls: str, file: h5py.File, skipped: list[str] 
                 continue
             if data is not None:
                 file.create_dataset(f"{group}/{stem}", data=data.astype(dtype), **opts)
+
+
+def _label_parts(project: Project, cls: str, stem: str, file: h5py.File) -> np.ndarray | None:
+    """The label mask of `stem`; for a sparse label also writes annotated/<stem>."""
+    pixels = project.load_label_pixels(cls, stem)
+    if pixels is None:
+        return None
+    if pixels.annotated is not None:
+        file.create_dataset(f"annotated/{stem}", data=pixels.annotated.astype(np.uint8), compression="gzip")
+    return pixels.mask
 
 
 def export_hdf5(

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 
 from medseg_gui.core.errors import ImageReadError, LabelSizeError, ProjectError
-from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_mask
+from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_label, read_mask
+from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.names import listable, shown_name
 from medseg_gui.core.project import DEFAULT_CLASSES, PROJECT_FILE, ClassSpec, Project
 
@@ -238,13 +238,14 @@ def _import_one(project: Project, item: Found, cls: str) -> None:
     if item.split:
         project.set_state(entry.stem, "split", item.split)
     if item.label is not None:
-        _add_mask(item, "label", item.label, lambda mask: project.save_label(cls, entry.stem, mask))
+        _add_mask(item, "label", item.label, lambda pixels: project.save_label(cls, entry.stem, *pixels), sparse=True)
     if item.roi is not None:
-        _add_mask(item, "region of interest", item.roi, lambda mask: project.save_roi(entry.stem, mask))
+        _add_mask(item, "region of interest", item.roi, lambda pixels: project.save_roi(entry.stem, pixels.mask))
 
 
-def _add_mask(item: Found, what: str, path: Path, save: Callable[[np.ndarray], None]) -> None:
+def _add_mask(item: Found, what: str, path: Path, save: Callable[[LabelPixels], None], sparse: bool = False) -> None:
+    """Read and save one mask; a partial 0/128/255 file is imported as a sparse label where `sparse`, else refused."""
     try:
-        save(read_mask(path, what))
+        save(read_label(path, what) if sparse else LabelPixels(read_mask(path, what), None))
     except (ImageReadError, LabelSizeError) as err:  # LabelReadError and MaskFormatError are ImageReadErrors
         log.warning("%s imported without its %s: %s", shown_name(item.image.name), what, err)

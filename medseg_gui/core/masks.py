@@ -1,7 +1,8 @@
 """Pure-numpy mask tools behind the canvas: brush discs/segments, polygons, flood fill, magic wand, FP/FN codes.
 
 Coordinates are continuous image coordinates ``(x, y)``: pixel ``(col, row)`` covers ``[col, col+1) x [row, row+1)``
-and its centre is ``(col + 0.5, row + 0.5)``. Masks are HxW ``uint8`` {0, 1} (or bool for read-only inputs).
+and its centre is ``(col + 0.5, row + 0.5)``. Masks are HxW ``uint8`` {0, 1} (or bool for read-only inputs); an
+editable label is HxW ``uint8`` *codes*: ``BACKGROUND`` 0, ``OBJECT`` 1, ``UNANNOTATED`` 2 (a sparse label).
 Functions that edit return the touched bounding box ``(y0, x0, y1, x1)`` (half-open) or ``None``; functions that
 select return a :class:`Region` so that callers (the canvas, undo) can capture the "before" pixels first.
 """
@@ -13,11 +14,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from medseg_gui.core.label_encoding import LabelPixels
+
 BBox = tuple[int, int, int, int]
 """(y0, x0, y1, x1), half-open, in pixel rows/columns."""
 
 FP_CODE = 1
 FN_CODE = 2
+BACKGROUND, OBJECT, UNANNOTATED = 0, 1, 2  # label codes (the canvas' editable label; UNANNOTATED: sparse labels)
 
 
 @dataclass(frozen=True)
@@ -239,15 +243,42 @@ def magic_wand(image: np.ndarray, seed: tuple[float, float], tolerance: int) -> 
 def fp_fn_codes(pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None, rows: int = 512) -> np.ndarray:
     """uint8 map: ``FP_CODE`` where predicted but not labelled, ``FN_CODE`` where labelled but missed, 0 elsewhere and
     outside ``roi``. Same definition as ``core.metrics.fp_fn_maps``, packed into one byte per pixel so the canvas can
-    show it as an 8-bit indexed layer (red/blue like ``core.overlays.fp_fn_layer``). Works in blocks of ``rows`` rows
-    so large images need no full-size temporaries."""
+    show it as an 8-bit indexed layer (red/blue like ``core.overlays.fp_fn_layer``). ``truth`` may be label codes:
+    ``UNANNOTATED`` pixels are neither FP nor FN. Works in blocks of ``rows`` rows so large images need no full-size
+    temporaries."""
     out = np.empty(pred.shape[:2], dtype=np.uint8)
     for r0 in range(0, pred.shape[0], rows):
         s = slice(r0, r0 + rows)
-        p, t = pred[s].astype(bool, copy=False), truth[s].astype(bool, copy=False)
+        p, tb = pred[s].astype(bool, copy=False), truth[s]
+        t = tb.astype(bool, copy=False) if tb.dtype == np.bool_ else tb == OBJECT
         block = out[s]
         np.multiply((p & ~t).view(np.uint8), FP_CODE, out=block)
         block += (t & ~p).view(np.uint8) * np.uint8(FN_CODE)
+        if tb.dtype != np.bool_:
+            block[tb == UNANNOTATED] = 0
         if roi is not None:
             block[~roi[s].astype(bool, copy=False)] = 0
     return out
+
+
+def label_codes(mask: np.ndarray, annotated: np.ndarray | None = None) -> np.ndarray:
+    """uint8 HxW codes of a label: ``OBJECT`` where ``mask`` (bool or nonzero), ``UNANNOTATED`` where ``annotated``
+    is false, ``BACKGROUND`` elsewhere; ``annotated`` None = a complete (dense) label."""
+    codes = (np.asarray(mask) != 0).view(np.uint8)
+    if annotated is None:
+        return np.ascontiguousarray(codes)
+    return np.where(np.asarray(annotated, dtype=bool), codes, np.uint8(UNANNOTATED)).astype(np.uint8)
+
+
+def label_pixels(codes: np.ndarray) -> LabelPixels:
+    """(mask, annotated) of label codes; ``annotated`` is None when no pixel is ``UNANNOTATED`` (a dense label)."""
+    unannotated = codes == UNANNOTATED
+    return LabelPixels(codes == OBJECT, ~unannotated if unannotated.any() else None)
+
+
+def scored_region(roi: np.ndarray | None, annotated: np.ndarray | None) -> np.ndarray | None:
+    """Where a label is scored: inside ``roi`` and annotated (None = everywhere). Metrics and FP/FN count only
+    annotated pixels of a sparse label."""
+    if annotated is None:
+        return roi
+    return annotated if roi is None else np.logical_and(roi, annotated)

@@ -17,7 +17,8 @@ import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_bytes, atomic_write_json, sweep_temp_files
 from medseg_gui.core.errors import ImageReadError, LabelSizeError, ProjectError
-from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image, read_mask, write_png
+from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image, read_label, read_mask, write_png
+from medseg_gui.core.label_encoding import UNANNOTATED, LabelPixels
 from medseg_gui.core.names import listable, name_problem, shown_name
 from medseg_gui.core.project_format import (
     DEFAULT_CLASSES,
@@ -355,12 +356,31 @@ class Project:
         self._write(path, lambda p: write_png(p, (arr != 0).astype(np.uint8) * 255))
 
     def load_label(self, cls: str, stem: str) -> np.ndarray | None:
-        """bool HxW, or None when not labelled; LabelSizeError if the file's size differs from the image."""
+        """bool HxW of a complete label, or None when not labelled; LabelSizeError if the file's size differs from
+        the image; MaskFormatError for a sparse (0/128/255) label: use `load_label_pixels` where those are allowed."""
         return self._load_mask(f"{cls} label", self.label_path(cls, stem), stem)
 
-    def save_label(self, cls: str, stem: str, mask: np.ndarray) -> None:
-        """Store a bool/{0,1} HxW mask as a 0/255 PNG (an empty mask is a label too); LabelSizeError if mis-sized."""
-        self._save_mask(f"{cls} label", self.label_path(cls, stem), stem, mask)
+    def load_label_pixels(self, cls: str, stem: str) -> LabelPixels | None:
+        """(mask, annotated) of the label, complete or sparse (`annotated` None = complete), or None when not
+        labelled; LabelSizeError if the file's size differs from the image."""
+        path = self.label_path(cls, stem)
+        if not path.exists():
+            return None
+        pixels = read_label(path, f"{cls} label")
+        self._check_size(f"{cls} label", stem, pixels.mask.shape)
+        return pixels
+
+    def save_label(self, cls: str, stem: str, mask: np.ndarray, annotated: np.ndarray | None = None) -> None:
+        """Store a bool/{0,1} HxW mask as a 0/255 PNG (an empty mask is a label too), or with `annotated` (bool HxW)
+        a sparse label: 255 class, 0 background, 128 not annotated; LabelSizeError if mis-sized."""
+        if annotated is None:
+            self._save_mask(f"{cls} label", self.label_path(cls, stem), stem, mask)
+            return
+        arr, known = np.asarray(mask), np.asarray(annotated, dtype=bool)
+        self._check_size(f"{cls} label", stem, arr.shape)
+        self._check_size(f"{cls} label", stem, known.shape)
+        png = np.where(known, (arr != 0).astype(np.uint8) * 255, np.uint8(UNANNOTATED)).astype(np.uint8)
+        self._write(self.label_path(cls, stem), lambda p: write_png(p, png))
 
     def delete_label(self, cls: str, stem: str) -> None:
         """Mark the image as not labelled for `cls` (no error if it was not)."""

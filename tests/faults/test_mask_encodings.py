@@ -130,17 +130,20 @@ def test_import_keeps_odd_encodings_and_skips_what_it_cannot_read(tmp_path, capl
         "a.png": truth.astype(np.uint8) * 100,
         "b.png": truth.astype(np.uint16) * 255,
         "c.png": (np.arange(H * W).reshape(H, W) % 4).astype(np.uint8),  # label map
-        "d.png": np.where(truth, 255, 128).astype(np.uint8),  # partial label
+        "d.png": np.where(truth, 255, 128).astype(np.uint8),  # partial label: imported as a sparse label
     })
     with caplog.at_level(logging.WARNING):
         p = import_dataset(src, tmp_path / "proj", "folder", cls="lesion", masks=masks)
-    assert p.labelled_stems("lesion") == ["a", "b"]  # c and d are not claimed as labelled
+    assert p.labelled_stems("lesion") == ["a", "b", "d"]  # c is not claimed as labelled
     for stem in ("a", "b"):
         np.testing.assert_array_equal(p.load_label("lesion", stem), truth)
         raw = cv2.imread(str(p.label_path("lesion", stem)), cv2.IMREAD_UNCHANGED)
         assert raw.dtype == np.uint8 and set(np.unique(raw)) == {0, 255}
+    sparse = p.load_label_pixels("lesion", "d")
+    np.testing.assert_array_equal(sparse.mask, truth)
+    np.testing.assert_array_equal(sparse.annotated, truth)  # only the 255 pixels were annotated (no 0 in the file)
     assert "c.png" in caplog.text and "label map" in caplog.text
-    assert "d.png" in caplog.text and "partial label" in caplog.text
+    assert "d.png" not in caplog.text
 
 
 def test_project_label_in_odd_encoding_loads_faithfully(tmp_path):
