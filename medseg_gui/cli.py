@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from medseg_gui import __version__
 from medseg_gui.cli_args import Parser, positive_int, positive_number, probability
 from medseg_gui.core import overlays
 from medseg_gui.core.atomic import atomic_write_bytes
@@ -316,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = Parser(prog="medseg", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--version", action="version", version=f"medseg {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="train on the bundled demo, predict, write masks, overlays and report.csv")
