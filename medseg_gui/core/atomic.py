@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 STALE_AFTER_S = 600.0  # a temp file of a live process on this host untouched this long is stale (pid reused)
 FOREIGN_STALE_AFTER_S = 3600.0  # files of other hosts or older versions: age only, with room for clock skew
-_OWNED = re.compile(r"^\..+\.medseg-(?P<host>[A-Za-z0-9]*)-(?P<pid>\d+)-[a-z0-9_]{8}\.(?:tmp|keras)$")
+_OWNED = re.compile(r"^\..+\.medseg-(?P<host>[A-Za-z0-9]*)-(?P<pid>\d+)-[a-z0-9_]{8}\.(?:tmp|keras|json|weights\.h5)$")
 _LEGACY = re.compile(r"^(?:\..+\.(?:png|json|h5|hdf5)\.[a-z0-9_]{8}\.tmp|\.candidate-[a-z0-9_]{8}\.keras)$")
 
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_json, fsync_dir, make_temp, new_file_mode, sweep_temp_files
 from medseg_gui.core.errors import ModelError
+from medseg_gui.ml.init import InitWeights, read_init
 from medseg_gui.ml.metadata import validate_metadata
 from medseg_gui.ml.predict import Segmenter
 
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 POINTER = "current.json"
 HISTORY = "history.json"
+START = ".start.weights.h5"  # <id>.start.weights.h5 + <id>.start.json: training-form weights for warm starts
 KEEP_MODELS = 5  # newest stored models kept besides the current and previous one
 FALLBACK_KEY = "loaded_instead_of_current"  # metadata note when the previous model had to be used
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -188,9 +190,38 @@ def _store_pair(model_dir: Path, model_id: str, segmenter: Segmenter, info: dict
         raise
 
 
+def _store_start(model_dir: Path, model_id: str, result: Any) -> None:
+    """<id>.start.weights.h5 + <id>.start.json: the training-form weights a later run can start from (warm start).
+    Best effort: without them the next run starts from the shipped start or from scratch."""
+    if getattr(result, "model", None) is None or getattr(result, "preset", None) is None:
+        return
+    from medseg_gui.ml.init import save_start
+
+    fd, tmp = make_temp(model_dir, f"{model_id}.start", ".weights.h5")
+    os.close(fd)
+    try:
+        trained = result.segmenter.metadata.get("trained_at", "")
+        save_start(result.model, result.preset, tmp, f"the model of {trained[:16].replace('T', ' ')}".strip(),
+                   model_id=model_id)
+        os.replace(tmp, model_dir / f"{model_id}{START}")
+        os.replace(tmp.with_name(tmp.name.removesuffix(".weights.h5") + ".json"), model_dir / f"{model_id}.start.json")
+    except (OSError, ValueError) as exc:
+        log.warning("Could not store the warm-start weights of model %s in %s (%s).", model_id, model_dir, exc)
+    finally:
+        tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name.removesuffix(".weights.h5") + ".json").unlink(missing_ok=True)
+
+
+def current_start(model_dir: str | os.PathLike[str]) -> InitWeights | None:
+    """The warm-start weights of the current model, if stored (models saved before warm start have none)."""
+    pointer = _read_pointer(Path(model_dir))
+    model_id = _valid_id(pointer.get("id")) if isinstance(pointer, dict) else None
+    return read_init(Path(model_dir) / f"{model_id}{START}") if model_id else None
+
+
 def _discard(model_dir: Path, model_id: str) -> None:
-    """Remove a stored pair (best effort: the folder may have just become unwritable)."""
-    for suffix in (".keras", ".json"):
+    """Remove a stored model (best effort: the folder may have just become unwritable)."""
+    for suffix in (".keras", ".json", START, ".start.json"):
         try:
             (model_dir / f"{model_id}{suffix}").unlink(missing_ok=True)
         except OSError as exc:
@@ -263,6 +294,7 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
     info = {k: v for k, v in info.items() if k != FALLBACK_KEY}
     model_id = new_model_id()
     _store_pair(model_dir, model_id, result.segmenter, info)
+    _store_start(model_dir, model_id, result)
     if worse:
         reason = (f"The new model (validation AUC {new_auc if new_auc is None else f'{new_auc:.4f}'}) is not better "
                   f"than the current one ({old_auc:.4f}); the current model was kept.")
