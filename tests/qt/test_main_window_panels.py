@@ -74,6 +74,9 @@ def test_train_panel_time_box_is_a_real_budget(qtbot):
     panel.preset_combo.setCurrentText(preset_names()[-1])
     config = panel.training_config(TINY_TRAIN)
     assert config.minutes == 3.0 and config.preset == preset_names()[-1] and config.patch_size == 32
+    assert config.init == "auto"  # Retrain continues from the current model by default
+    panel.scratch_check.setChecked(True)
+    assert panel.training_config(TINY_TRAIN).init == "scratch"
     default_panel = TrainPanel(preset_names(), TrainConfig(), loss_curve=False)
     qtbot.addWidget(default_panel)
     assert default_panel.minutes_spin.value() == 3.0

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -62,7 +63,11 @@ class TrainPanel(QGroupBox):
         self.minutes_spin.setSingleStep(0.5)
         self.minutes_spin.setSuffix(" min")
         self.set_minutes(config.minutes or DEFAULT_MINUTES)
-        self.minutes_spin.setToolTip("Training budget: it stops after this time, or earlier when it stops improving")
+        self.minutes_spin.setToolTip("Training budget: the whole time is used; the best validated weights are kept")
+        self.scratch_check = QCheckBox("Start from scratch", self)
+        self.scratch_check.setObjectName("fromScratch")
+        self.scratch_check.setToolTip("Retrain normally continues from the current model (or, for lesions, from the "
+                                      "shipped pretrained start) when it fits; tick to start from random weights")
 
         self.retrain_button = QPushButton("Retrain", self)
         self.retrain_button.setObjectName("retrainButton")
@@ -90,6 +95,7 @@ class TrainPanel(QGroupBox):
         form = QFormLayout()
         form.addRow("Preset", self.preset_combo)
         form.addRow("Time box", self.minutes_spin)
+        form.addRow("", self.scratch_check)
         buttons = QHBoxLayout()
         buttons.addWidget(self.retrain_button, 2)
         buttons.addWidget(self.cancel_button, 1)
@@ -111,8 +117,9 @@ class TrainPanel(QGroupBox):
 
     # -- settings ------------------------------------------------------------------------------------------------
     def training_config(self, base: TrainConfig) -> TrainConfig:
-        """`base` with the preset and time box chosen here (the GUI always trains against a time budget)."""
-        return replace(base, preset=self.preset_combo.currentText(), minutes=self.minutes())
+        """`base` with the preset, time box and start chosen here (the GUI always trains against a time budget)."""
+        return replace(base, preset=self.preset_combo.currentText(), minutes=self.minutes(),
+                       init="scratch" if self.scratch_check.isChecked() else "auto")
 
     def minutes(self) -> float:
         return float(self.minutes_spin.value())
@@ -174,6 +181,7 @@ class TrainPanel(QGroupBox):
         self.cancel_button.setEnabled(running)
         self.preset_combo.setEnabled(not running)
         self.minutes_spin.setEnabled(not running)
+        self.scratch_check.setEnabled(not running)
         if running:
             self.progress_bar.setRange(0, 0)  # busy until the first step: data preparation, network building
             self.progress_label.setText(PREPARING_TEXT)
