@@ -23,17 +23,26 @@ _OVERHEAD_BYTES = 200
 
 
 def _pack(patch: np.ndarray) -> bytes:
-    return zlib.compress(np.packbits(patch.astype(bool, copy=False)).tobytes(), 1)
+    """Label codes 0–3 (``core.masks``: 2 = not annotated) as one bit plane, or two when any code is above 1."""
+    low = np.packbits(patch & 1 if patch.dtype != np.bool_ else patch).tobytes()
+    if patch.dtype == np.bool_ or not (patch > 1).any():
+        return b"\x01" + zlib.compress(low, 1)
+    return b"\x02" + zlib.compress(low + np.packbits(patch >> 1 & 1).tobytes(), 1)
 
 
 def _unpack(data: bytes, shape: tuple[int, int]) -> np.ndarray:
-    bits = np.frombuffer(zlib.decompress(data), dtype=np.uint8)
-    return np.unpackbits(bits, count=shape[0] * shape[1]).reshape(shape)
+    n = shape[0] * shape[1]
+    bits = np.frombuffer(zlib.decompress(data[1:]), dtype=np.uint8)
+    low = np.unpackbits(bits, count=n).reshape(shape)
+    if data[0] == 1:
+        return low
+    high = np.unpackbits(bits[(n + 7) // 8:], count=n).reshape(shape)
+    return low | (high << 1)
 
 
 @dataclass(frozen=True)
 class UndoStep:
-    """One edit of one class label: the bbox patch before and after, stored compressed (values 0/1)."""
+    """One edit of one class label: the bbox patch before and after, stored compressed (label codes 0/1/2)."""
 
     key: str
     cls: str
@@ -58,11 +67,11 @@ class UndoStep:
         return len(self._before) + len(self._after) + _OVERHEAD_BYTES
 
     def before(self) -> np.ndarray:
-        """uint8 {0,1} patch of the bbox as it was before the edit."""
+        """uint8 label-code patch (0/1, 2 = not annotated) of the bbox as it was before the edit."""
         return _unpack(self._before, self.shape)
 
     def after(self) -> np.ndarray:
-        """uint8 {0,1} patch of the bbox as it was after the edit."""
+        """uint8 label-code patch of the bbox as it was after the edit."""
         return _unpack(self._after, self.shape)
 
 

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from medseg_gui.qt.panels.layers_panel import LayersPanel
     from medseg_gui.qt.panels.tools_panel import ToolsPanel
 
-TOOL_KEYS = {"brush": "B", "eraser": "E", "polygon": "P", "fill": "F", "wand": "W"}  # H is "hold to hide overlays"
+TOOL_KEYS = {"brush": "B", "eraser": "E", "background": "G", "unannotate": "U", "polygon": "P", "fill": "F",
+             "wand": "W"}  # H is "hold to hide overlays"
 LAYER_KEYS = {"label": "L", "contours": "C", "fpfn": "D", "roi": "O"}
 
 
@@ -127,6 +128,8 @@ def connect_view_actions(a: WindowActions, canvas: Canvas, tools: ToolsPanel, la
     canvas.tool_changed.connect(tools.set_tool)
     canvas.brush_size_changed.connect(tools.set_brush_size)
     tools.tool_changed.connect(canvas.set_tool)
+    canvas.set_label_mode(tools.label_mode())
+    tools.label_mode_changed.connect(canvas.set_label_mode)
     tools.brush_size_changed.connect(canvas.set_brush_size)
     tools.wand_tolerance_changed.connect(canvas.set_wand_tolerance)
     layers.visibility_changed.connect(canvas.set_layer_visible)

@@ -15,6 +15,7 @@ SHORTCUTS = [
     ("PgUp / Ctrl+Shift+Tab", "Previous image"),
     ("Tab / Shift+Tab", "Move the keyboard focus between controls"),
     ("B / E / P / F / W", "Brush / eraser / polygon / fill / magic wand"),
+    ("G / U", "Background brush / unannotate eraser (sparse labels: unpainted = not annotated)"),
     ("H (hold)", "Hide all overlays while held (wherever the focus is, except in a text field)"),
     ("[ / ]", "Smaller / larger brush"),
     ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo the last stroke"),

@@ -33,6 +33,7 @@ class ImageSession(QObject):
     problem = Signal(str, bool)  # (message, also show a dialog)
     unreadable = Signal(str, str)  # (stem, reason) for an image found unreadable while loading it
     label_presence = Signal(str, str, bool)  # (class, stem, has a label now) after an edit
+    annotated_share = Signal(str, str, object)  # (class, stem, annotated share of a sparse label or None) shown/edited
 
     def __init__(self, area: CanvasArea, saver: LabelSaver, host: WorkerHost, threshold: float = 0.5,
                  parent: QObject | None = None) -> None:
@@ -102,6 +103,8 @@ class ImageSession(QObject):
             self._set_prediction(name, prob)
         self.canvas.set_roi(view.roi)
         self.stem = stem
+        for name in self.project.class_names:
+            self._emit_share(name)
         warnings = view.warnings + [f"If you draw a new '{c}' label on {stem}, the unreadable file {p.name} is first "
                                     f"moved to {p.parent / '.unreadable'} (it is never deleted or overwritten)."
                                     for c, p in self._unreadable.items()]
@@ -257,5 +260,10 @@ class ImageSession(QObject):
         if cls in self._unreadable and not self._move_unreadable_aside(cls):
             return
         labelled = self.canvas.is_labelled(cls)
-        self.saver.save(cls, self.stem, self.canvas.label_view(cls) if labelled else None)  # the saver copies it
+        self.saver.save(cls, self.stem, self.canvas.label_data(cls) if labelled else None)  # the saver copies it
         self.label_presence.emit(cls, self.stem, labelled)
+        self._emit_share(cls)
+
+    def _emit_share(self, cls: str) -> None:
+        sparse = self.canvas.is_labelled(cls) and self.canvas.is_sparse(cls)
+        self.annotated_share.emit(cls, self.stem, self.canvas.annotated_fraction(cls) if sparse else None)

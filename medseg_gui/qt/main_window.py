@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         s.problem.connect(lambda text, dialog: self.show_error(text, dialog=dialog))
         s.unreadable.connect(self.image_list.set_error)
         s.label_presence.connect(self._on_label_presence)
+        s.annotated_share.connect(self.image_list.set_annotated)
         c.cursor_info.connect(self.statusBar().showMessage)
         c.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         c.set_confirm(lambda question: dialogs.ask_yes_no(self, "Fill", question))

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from medseg_gui.core.errors import ImageReadError, MedsegError
+from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.workers.base import Worker
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ class ImageView:
 
     stem: str
     rgb: np.ndarray
-    labels: dict[str, np.ndarray | None]
+    labels: dict[str, np.ndarray | LabelPixels | None]  # LabelPixels: a sparse label
     predictions: dict[str, np.ndarray | None]
     roi: np.ndarray | None
     warnings: list[str] = field(default_factory=list)
@@ -58,8 +59,9 @@ def _checked(load: Any, what: str, stem: str, image_shape: tuple[int, int], warn
     except MedsegError as err:  # e.g. LabelSizeError raised by the loader itself
         warnings.append(str(err))
         return None
-    if array is not None and tuple(array.shape[:2]) != image_shape:
-        warnings.append(_size_warning(what, stem, array.shape, image_shape))
+    shape = array.mask.shape if isinstance(array, LabelPixels) else getattr(array, "shape", image_shape)
+    if array is not None and tuple(shape[:2]) != image_shape:
+        warnings.append(_size_warning(what, stem, shape, image_shape))
         return None
     return array
 
@@ -69,10 +71,11 @@ def load_view(project: Any, stem: str) -> ImageView:
     rgb = project.load_image(stem)
     shape = (int(rgb.shape[0]), int(rgb.shape[1]))
     warnings: list[str] = []
-    labels: dict[str, np.ndarray | None] = {}
+    labels: dict[str, np.ndarray | LabelPixels | None] = {}
     predictions: dict[str, np.ndarray | None] = {}
     for cls in project.class_names:
-        labels[cls] = _checked(lambda c=cls: project.load_label(c, stem), f"'{cls}' label", stem, shape, warnings)
+        label = _checked(lambda c=cls: project.load_label_pixels(c, stem), f"'{cls}' label", stem, shape, warnings)
+        labels[cls] = label.mask if label is not None and label.annotated is None else label  # complete: the mask
         predictions[cls] = _checked(
             lambda c=cls: project.load_prediction(c, stem), f"'{cls}' prediction", stem, shape, warnings
         )

@@ -1,8 +1,11 @@
 """Canvas widget: draws the layers back to front in ``paintEvent`` and repaints only dirty rectangles.
 
 Layers (each with visibility and opacity): image, roi (darkens outside), others (other classes' labels), label
-(current class), fpfn (FP red / FN blue of the current class' thresholded prediction vs. its label, inside the ROI,
-only once the class has a label), contours (predicted outlines of every class with a prediction, class colour).
+(current class; a sparse label also shows its annotated background in grey, its not-annotated pixels clear; in the
+corrective mode the thresholded prediction shows faintly beneath it), fpfn (FP red / FN blue of the current class'
+thresholded prediction vs. its label, inside the ROI and on annotated pixels only, once the class has a label),
+contours (predicted outlines of every class with a prediction, class colour).
+Label modes (``LABEL_MODES``) decide what the first edit of an unlabelled class starts (``LabelDocument``).
 Holding H hides every overlay. Undo history is kept per image key under one byte budget (see ``core.undo``).
 """
 
@@ -17,7 +20,8 @@ from PySide6.QtGui import (QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
                            QWheelEvent)
 from PySide6.QtWidgets import QWidget
 
-from medseg_gui.core.masks import BBox, Region
+from medseg_gui.core.label_encoding import LabelPixels
+from medseg_gui.core.masks import OBJECT, UNANNOTATED, BBox, Region
 from medseg_gui.core.undo import DEFAULT_BUDGET_BYTES, UndoHistory
 from medseg_gui.qt.canvas import layers as L
 from medseg_gui.qt.canvas.document import LabelDocument
@@ -26,7 +30,8 @@ from medseg_gui.qt.canvas.tools import BrushTool, FillTool, PanTool, PolygonTool
 from medseg_gui.qt.canvas.view import View, fitted_view, image_span, min_zoom
 
 LAYERS = L.LAYERS
-TOOLS = ("brush", "eraser", "polygon", "fill", "wand", "pan")
+TOOLS = ("brush", "eraser", "background", "unannotate", "polygon", "fill", "wand", "pan")
+LABEL_MODES = ("complete", "sparse", "correct")  # what a new label is: unpainted = background / not annotated
 BACKGROUND = QColor(40, 40, 40)
 DEFAULT_COLOR = (255, 255, 0)
 
@@ -56,9 +61,13 @@ class Canvas(CanvasInput, QWidget):
         self._brush = 5
         self._tolerance = 20
         self._tools: dict[str, Tool] = {
-            "brush": BrushTool(self, "brush", 1), "eraser": BrushTool(self, "eraser", 0),
+            "brush": BrushTool(self, "brush", OBJECT), "eraser": BrushTool(self, "eraser", None),
+            "background": BrushTool(self, "background", 0, background=True),
+            "unannotate": BrushTool(self, "unannotate", UNANNOTATED),
             "polygon": PolygonTool(self), "fill": FillTool(self), "wand": WandTool(self), "pan": PanTool(self)}
         self._tool = "brush"
+        self._label_mode = "complete"
+        self._pred_fill: L.ArrayImage | None = None
         self._confirm: Callable[[str], bool] | None = None
         self._image_layer: L.ImagePyramid | None = None
         self._mask_layers: dict[str, L.ArrayImage] = {}
@@ -88,10 +97,11 @@ class Canvas(CanvasInput, QWidget):
         """The display pyramid of ``rgb`` with every zoomed-out level built (thread-safe: no widget involved)."""
         return L.ImagePyramid(np.ascontiguousarray(rgb)).build_levels()
 
-    def set_labels(self, labels: dict[str, np.ndarray | None], colors: dict[str, tuple[int, int, int]],
+    def set_labels(self, labels: dict[str, np.ndarray | LabelPixels | None], colors: dict[str, tuple[int, int, int]],
                    owned: frozenset[str] = frozenset()) -> None:
-        """Per-class masks (bool or uint8, HxW; ``None`` = not labelled yet) and their RGB colours. The canvas
-        copies them, except the ``owned`` classes' bool arrays (ones that nobody else keeps)."""
+        """Per-class masks (bool or uint8, HxW: complete labels; ``LabelPixels``: sparse when ``annotated`` is set;
+        ``None`` = not labelled yet) and their RGB colours. The canvas copies them, except the ``owned`` classes'
+        bool arrays (ones that nobody else keeps)."""
         self._finish_interaction()
         self.doc.set_labels(labels, owned)
         self._colors.update({k: tuple(int(c) for c in v) for k, v in colors.items()})
@@ -113,15 +123,46 @@ class Canvas(CanvasInput, QWidget):
         return self._class
 
     def label(self, name: str) -> np.ndarray:
-        """A bool HxW copy of the class label (all false if the class was never labelled)."""
-        return self.doc.labels[name].astype(bool)
+        """A bool HxW copy of the class pixels of the label (all false if the class was never labelled)."""
+        return self.doc.labels[name] == OBJECT
 
     def label_view(self, name: str) -> np.ndarray:
-        """A read-only bool HxW view of the live class label, without a copy (it changes with the next edit: copy
-        it at once if it must be kept)."""
-        view = self.doc.labels[name].view(bool)
+        """A read-only bool HxW view of the class pixels of the live label, without a copy for a complete label (it
+        changes with the next edit: copy it at once if it must be kept)."""
+        codes = self.doc.labels[name]
+        view = codes == OBJECT if self.doc.is_sparse(name) else codes.view(bool)
         view.flags.writeable = False
         return view
+
+    def annotated(self, name: str) -> np.ndarray | None:
+        """bool HxW copy of the annotated pixels of a sparse label; None for a complete one."""
+        return self.doc.labels[name] != UNANNOTATED if self.doc.is_sparse(name) else None
+
+    def label_data(self, name: str) -> np.ndarray | LabelPixels:
+        """What to save: ``label_view`` of a complete label, fresh ``LabelPixels`` of a sparse one."""
+        if self.doc.is_sparse(name):
+            return LabelPixels(self.label(name), self.annotated(name))
+        return self.label_view(name)
+
+    def is_sparse(self, name: str) -> bool:
+        """True while some pixel of the label is not annotated (it is saved 0/128/255)."""
+        return self.doc.is_sparse(name)
+
+    def annotated_fraction(self, name: str) -> float:
+        """Share of the image annotated for ``name`` (1.0 complete, 0.0 not labelled)."""
+        return self.doc.annotated_fraction(name)
+
+    def set_label_mode(self, mode: str) -> None:
+        """``LABEL_MODES``: "complete" (a new label's unpainted pixels are background), "sparse" (not annotated),
+        "correct" (sparse, and the thresholded prediction shows beneath the label: paint only what is wrong)."""
+        if mode not in LABEL_MODES:
+            raise ValueError(f"unknown label mode {mode!r}; expected one of {', '.join(LABEL_MODES)}")
+        self._label_mode = mode
+        self.doc.sparse_new = mode != "complete"
+        self.update()
+
+    def label_mode(self) -> str:
+        return self._label_mode
 
     def has_edits(self, name: str) -> bool:
         """True once the class label was changed on this image since ``set_labels``."""
@@ -304,11 +345,22 @@ class Canvas(CanvasInput, QWidget):
         return self._colors.get(name, DEFAULT_COLOR)
 
     def _mask_layer(self, name: str) -> L.ArrayImage:
-        arr = self.doc.labels[name]
+        arr, sparse = self.doc.labels[name], self.doc.is_sparse(name)
         layer = self._mask_layers.get(name)
-        if layer is None or layer.array is not arr:
-            layer = self._mask_layers[name] = L.mask_layer(arr, self._color(name))
+        if layer is None or layer.array is not arr or layer.sparse != sparse:
+            layer = self._mask_layers[name] = L.mask_layer(arr, self._color(name), sparse)
         return layer
+
+    def _prediction_fill(self) -> L.ArrayImage | None:
+        """The corrective mode's starting point: the current class' thresholded prediction, under a label that is
+        not complete."""
+        name = self._class
+        pred = self.doc.preds.get(name)
+        if self._label_mode != "correct" or pred is None or (name in self.doc.labelled and not self.is_sparse(name)):
+            return None
+        if self._pred_fill is None or self._pred_fill.array is not pred:
+            self._pred_fill = L.mask_layer(pred, self._color(name))
+        return self._pred_fill
 
     def _fpfn(self) -> L.ArrayImage | None:
         codes = self.doc.fpfn(self._class)
@@ -354,12 +406,17 @@ class Canvas(CanvasInput, QWidget):
         if self._shown("roi"):
             stack.append(("roi", self._roi()))
         if self._shown("others"):
-            stack += [("others", self._mask_layer(n)) for n in self.doc.labels if n != self._class and self.doc.area(n)]
-        if self._shown("label") and self._class in self.doc.labels and self.doc.area(self._class):
+            stack += [("others", self._mask_layer(n)) for n in self.doc.labels
+                      if n != self._class and (self.doc.area(n) or self.doc.is_sparse(n))]
+        if self._shown("label") and (fill := self._prediction_fill()) is not None:
+            stack.append(("prediction", fill))
+        if self._shown("label") and self._class in self.doc.labels and (
+                self.doc.area(self._class) or self.doc.is_sparse(self._class)):
             stack.append(("label", self._mask_layer(self._class)))
         if self._shown("fpfn"):
             stack.append(("fpfn", self._fpfn()))
-        masks = [(item, self._opacity[layer]) for layer, item in stack if item is not None]
+        opacity = {**self._opacity, "prediction": self._opacity["label"] * L.PREDICTION_FILL_OPACITY}
+        masks = [(item, opacity[layer]) for layer, item in stack if item is not None]
         L.draw_masks(painter, src, masks, v.zoom)
         if self._shown("contours"):
             for contours in self._contours.values():

@@ -1,12 +1,18 @@
 """The canvas' editable state for one image, without Qt: labels, areas, thresholded predictions, FP/FN, undo.
 
-Labels are owned copies (HxW uint8 {0, 1}); the image, probabilities and ROI are referenced, not copied. Every
-edit goes through here so that the label area, the FP/FN codes (recomputed only inside the edit's bbox) and the
-undo history stay consistent.
+Labels are owned copies of label codes (HxW uint8: 0 background, 1 class, 2 not annotated, see ``core.masks``);
+the image, probabilities and ROI are referenced, not copied. Every edit goes through here so that the label area,
+the count of unannotated pixels, the FP/FN codes (recomputed only inside the edit's bbox) and the undo history stay
+consistent.
 
 ``labelled`` is the one answer to "does this class have a label on this image": a class that had no label when the
 image's undo history began and is empty again (erased, or undone after switching images and back) is *not*
-labelled, so nobody saves it as an all-background training label.
+labelled, so nobody saves it as an all-background training label; neither is a label with no annotated pixel.
+
+A label is *sparse* while any pixel is not annotated (saved 0/128/255), else complete (0/255). The rule for a class
+without a label on this image: its first edit starts a sparse label (every other pixel not annotated) when it is a
+background-brush stroke or when ``sparse_new`` is set (the sparse and corrective modes); otherwise a complete one
+(every unpainted pixel background), as before sparse labels existed.
 """
 
 from __future__ import annotations
@@ -17,10 +23,23 @@ import numpy as np
 
 from medseg_gui.core import masks
 from medseg_gui.core.errors import LabelSizeError
-from medseg_gui.core.masks import BBox, Region, bbox_slices, mask_bbox
+from medseg_gui.core.label_encoding import LabelPixels
+from medseg_gui.core.masks import OBJECT, UNANNOTATED, BBox, Region, bbox_slices, mask_bbox
 from medseg_gui.core.undo import StrokeRecorder, UndoHistory, UndoStep
 
 log = logging.getLogger(__name__)
+
+
+def _counts(codes: np.ndarray) -> tuple[int, int]:
+    """(class pixels, not-annotated pixels) of label codes."""
+    return int(np.count_nonzero(codes == OBJECT)), int(np.count_nonzero(codes == UNANNOTATED))
+
+
+def _as_codes(label: np.ndarray | LabelPixels, copy: bool) -> np.ndarray:
+    """Label codes of a mask (complete label) or of ``LabelPixels`` (sparse when ``annotated`` is set)."""
+    if isinstance(label, LabelPixels):
+        return masks.label_codes(label.mask, label.annotated)
+    return _as_u8_mask(label, copy)
 
 
 def _as_u8_mask(mask: np.ndarray, copy: bool) -> np.ndarray:
@@ -46,6 +65,8 @@ class LabelDocument:
         self.thresholds: dict[str, float] = {}
         self.roi: np.ndarray | None = None
         self._areas: dict[str, int] = {}
+        self._unannotated: dict[str, int] = {}
+        self.sparse_new = False  # a class without a label starts a sparse one at its first edit (see module doc)
         self._fpfn: dict[str, np.ndarray] = {}
         self._stroke: StrokeRecorder | None = None
         self._stroke_cls = ""
@@ -62,23 +83,26 @@ class LabelDocument:
         self.key, self.image = key, np.ascontiguousarray(rgb)
         self.labels, self.labelled, self.edited = {}, set(), set()
         self.probs, self.preds, self.thresholds = {}, {}, {}
-        self.roi, self._areas, self._fpfn, self._stroke = None, {}, {}, None
+        self.roi, self._areas, self._unannotated, self._fpfn, self._stroke = None, {}, {}, {}, None
 
     def _check(self, what: str, arr: np.ndarray) -> None:
         if arr.shape[:2] != self.shape:
             raise LabelSizeError(f"The {what} is {arr.shape[1]}×{arr.shape[0]} px but the image is "
                                  f"{self.shape[1]}×{self.shape[0]} px.")
 
-    def set_labels(self, labels: dict[str, np.ndarray | None], owned: frozenset[str] = frozenset()) -> None:
-        """``owned``: classes whose arrays nobody else keeps (freshly read): a bool one is kept without a copy."""
+    def set_labels(self, labels: dict[str, np.ndarray | LabelPixels | None],
+                   owned: frozenset[str] = frozenset()) -> None:
+        """A mask (bool/{0,1}/{0,255}: a complete label) or ``LabelPixels`` (sparse when ``annotated`` is set) per
+        class. ``owned``: classes whose arrays nobody else keeps (freshly read): a bool one is kept without a copy."""
         for name, mask in labels.items():
             if mask is not None:
-                self._check(f"label '{name}'", mask)
+                self._check(f"label '{name}'", mask.mask if isinstance(mask, LabelPixels) else mask)
         self.labels = {name: (np.zeros(self.shape, np.uint8) if m is None else
-                              _as_u8_mask(m, copy=name not in owned or not m.flags.writeable))
+                              _as_codes(m, copy=name not in owned or not getattr(m, "flags", None) or
+                                        not m.flags.writeable))
                        for name, m in labels.items()}
         self.labelled = {name for name, m in labels.items() if m is not None}
-        self.edited, self._areas, self._fpfn, self._stroke = set(), {}, {}, None
+        self.edited, self._areas, self._unannotated, self._fpfn, self._stroke = set(), {}, {}, {}, None
         if self.history.can_undo(self.key) or self.history.can_redo(self.key):
             start = self._unlabelled_at_start.get(self.key, set())
         else:  # no history to go back through: what is on disk now is the start
@@ -102,9 +126,30 @@ class LabelDocument:
         self._fpfn = {}
 
     def area(self, name: str) -> int:
+        """Class pixels of the label of ``name``."""
         if name not in self._areas:
-            self._areas[name] = int(np.count_nonzero(self.labels[name])) if name in self.labels else 0
+            self._count(name)
         return self._areas[name]
+
+    def unannotated(self, name: str) -> int:
+        """Not-annotated pixels of the label of ``name`` (0: a complete label)."""
+        if name not in self._unannotated:
+            self._count(name)
+        return self._unannotated[name]
+
+    def _count(self, name: str) -> None:
+        label = self.labels.get(name)
+        self._areas[name], self._unannotated[name] = (0, 0) if label is None else _counts(label)
+
+    def is_sparse(self, name: str) -> bool:
+        return name in self.labels and self.unannotated(name) > 0
+
+    def annotated_fraction(self, name: str) -> float:
+        """Share of the image's pixels that are annotated (1.0 for a complete label, 0.0 without a label)."""
+        if name not in self.labelled:
+            return 0.0
+        total = self.shape[0] * self.shape[1]
+        return 1.0 - self.unannotated(name) / total if total else 0.0
 
     def fpfn(self, name: str) -> np.ndarray | None:
         """FP/FN codes of the thresholded prediction vs. the label of ``name`` (inside the ROI); ``None`` without a
@@ -120,11 +165,15 @@ class LabelDocument:
         self._fpfn = {k: v for k, v in self._fpfn.items() if k == name}
 
     # -- edits ---------------------------------------------------------------------------------------------------
-    def _edited(self, name: str, bbox: BBox, area_delta: int) -> None:
+    def _edited(self, name: str, bbox: BBox, before: tuple[int, int], after: tuple[int, int]) -> None:
+        """``before``/``after``: (class, not-annotated) pixel counts of the changed pixels."""
         self.edited.add(name)
         if name in self._areas:  # a cold cache is counted afresh, after the edit
-            self._areas[name] += area_delta
-        if self.area(name) == 0 and name in self._unlabelled_at_start.get(self.key, ()):
+            self._areas[name] += after[0] - before[0]
+            self._unannotated[name] += after[1] - before[1]
+        nothing_annotated = self.unannotated(name) == self.shape[0] * self.shape[1]
+        erased = self.area(name) == 0 and self.unannotated(name) == 0
+        if nothing_annotated or (erased and name in self._unlabelled_at_start.get(self.key, ())):
             self.labelled.discard(name)
         else:
             self.labelled.add(name)
@@ -134,8 +183,24 @@ class LabelDocument:
             roi = None if self.roi is None else self.roi[s]
             codes[s] = masks.fp_fn_codes(self.preds[name][s], self.labels[name][s], roi)
 
-    def begin_stroke(self, name: str) -> None:
+    def starts_sparse(self, name: str, value: int, background_brush: bool = False) -> bool:
+        """Whether an edit setting ``value`` on ``name`` starts a sparse label first (the rule in the module doc)."""
+        return (name in self.labels and name not in self.labelled and value != UNANNOTATED
+                and (self.sparse_new or background_brush) and not self.is_sparse(name))
+
+    def _make_sparse(self, name: str) -> None:
+        """Every pixel of the (unlabelled) class not annotated; the caller has captured the "before" pixels."""
+        label = self.labels[name]
+        before = _counts(label)
+        label[...] = UNANNOTATED
+        self._edited(name, (0, 0, *self.shape), before, (0, label.size))
+
+    def begin_stroke(self, name: str, sparse: bool = False) -> None:
+        """Start a brush stroke; ``sparse``: start a sparse label first (``starts_sparse``), in the same undo step."""
         self._stroke, self._stroke_cls = StrokeRecorder(self.labels[name]), name
+        if sparse:
+            self._stroke.touch((0, 0, *self.shape))
+            self._make_sparse(name)
 
     def stroke_segment(self, p0: tuple[float, float], p1: tuple[float, float], size: int, value: int) -> BBox | None:
         if self._stroke is None:
@@ -161,16 +226,23 @@ class LabelDocument:
 
     def _apply(self, name: str, region: Region, value: int) -> BBox | None:
         sub = self.labels[name][bbox_slices(region.bbox)]
-        old = int(np.count_nonzero(sub[region.mask]))
+        old = _counts(sub[region.mask])
         sub[region.mask] = value
-        new = region.area if value else 0
-        self._edited(name, region.bbox, new - old)
+        new = (region.area if value == OBJECT else 0, region.area if value == UNANNOTATED else 0)
+        self._edited(name, region.bbox, old, new)
         return region.bbox
 
-    def apply_region(self, name: str, region: Region | None, value: int) -> BBox | None:
-        """Set a selection to ``value`` as one undoable step; returns the bbox when something changed."""
+    def apply_region(self, name: str, region: Region | None, value: int, sparse: bool = False) -> BBox | None:
+        """Set a selection to ``value`` as one undoable step; returns the bbox when something changed. ``sparse``:
+        start a sparse label first (``starts_sparse``), in the same step."""
         if region is None or name not in self.labels:
             return None
+        if sparse:
+            before = self.labels[name].copy()
+            self._make_sparse(name)
+            self._apply(name, region, value)
+            self.history.push(self.key, name, (0, 0, *self.shape), self.shape, before, self.labels[name])
+            return (0, 0, *self.shape)
         before = self.labels[name][bbox_slices(region.bbox)].copy()
         if np.all(before[region.mask] == value):
             return None
@@ -204,7 +276,7 @@ class LabelDocument:
         change = change[bbox_slices(local)]
         before = label[t].copy()
         label[t] = np.where(change, pred[t], before)
-        self._edited(name, tight, int(np.count_nonzero(label[t])) - int(np.count_nonzero(before)))
+        self._edited(name, tight, _counts(before), _counts(label[t]))
         self.history.push(self.key, name, tight, self.shape, before, label[t])
         return tight
 
@@ -224,7 +296,7 @@ class LabelDocument:
             log.warning("Undo history of %s no longer matches its labels (reloaded?); history cleared.", self.key)
             self.history.clear(self.key)
             return None
-        old = int(np.count_nonzero(label[s]))
+        old = _counts(label[s])
         label[s] = target
-        self._edited(step.cls, step.bbox, int(np.count_nonzero(target)) - old)
+        self._edited(step.cls, step.bbox, old, _counts(target))
         return step

@@ -1,6 +1,7 @@
 """Mouse, wheel and keyboard handling of the canvas (mixed into ``Canvas``).
 
-Keys while the canvas has focus: B brush, E eraser, P polygon, F fill, W wand, [ / ] brush size, Ctrl+Z undo,
+Keys while the canvas has focus: B brush, E eraser, G background brush, U unannotate eraser, P polygon, F fill,
+W wand, [ / ] brush size, Ctrl+Z undo,
 Ctrl+Shift+Z (or Ctrl+Y) redo; Enter/Escape/Backspace finish, cancel or shorten a polygon. Everything else (1–9,
 PgUp/PgDn, ...) is left to the parent window. The hold keys (H held hides all overlays, Space held + drag pans) work
 wherever the focus is in the window (``hold_keys``). The middle button always pans; the wheel zooms at the cursor.
@@ -17,8 +18,8 @@ from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent, QWheelEvent
 from medseg_gui.qt.canvas.hold_keys import HoldKeys
 from medseg_gui.qt.canvas.view import WHEEL_STEP
 
-_TOOL_KEYS = {Qt.Key.Key_B: "brush", Qt.Key.Key_E: "eraser", Qt.Key.Key_P: "polygon", Qt.Key.Key_F: "fill",
-              Qt.Key.Key_W: "wand"}
+_TOOL_KEYS = {Qt.Key.Key_B: "brush", Qt.Key.Key_E: "eraser", Qt.Key.Key_G: "background", Qt.Key.Key_U: "unannotate",
+              Qt.Key.Key_P: "polygon", Qt.Key.Key_F: "fill", Qt.Key.Key_W: "wand"}
 _NO_MODS = Qt.KeyboardModifier.NoModifier | Qt.KeyboardModifier.KeypadModifier
 _CTRL = Qt.KeyboardModifier.ControlModifier
 _SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -184,6 +185,8 @@ class CanvasInput:
         if self._class:
             area = self.doc.area(self._class) if self._class in self.doc.labels else 0
             parts += [self._class, f"area {area} px"]
+            if self._class in self.doc.labels and self.doc.is_sparse(self._class):
+                parts.append(f"sparse, {100 * self.doc.annotated_fraction(self._class):.0f} % annotated")
         return "  |  ".join(parts)
 
     def _emit_cursor_info(self) -> None:

@@ -30,6 +30,8 @@ LAYERS = ("image", "label", "others", "contours", "fpfn", "roi")
 OVERLAYS = LAYERS[1:]
 DEFAULT_OPACITY = {"image": 1.0, "label": 0.5, "others": 0.35, "contours": 1.0, "fpfn": 170 / 255, "roi": 0.45}
 FP_RGB, FN_RGB = (255, 0, 0), (0, 0, 255)
+BACKGROUND_RGB = (200, 200, 200)  # annotated background of a sparse label (not-annotated pixels stay clear)
+PREDICTION_FILL_OPACITY = 0.4  # the corrective mode's prediction beneath the label, relative to the label opacity
 TRANSPARENT = qRgba(0, 0, 0, 0)
 ARGB32_PM = QImage.Format.Format_ARGB32_Premultiplied
 
@@ -42,6 +44,7 @@ class ArrayImage:
         h, w = self.array.shape[:2]
         self.image = QImage(self.array.data, w, h, self.array.strides[0], fmt)
         self.colors = colors or []
+        self.sparse = False
         if colors is not None:
             self.image.setColorTable(colors)
 
@@ -123,9 +126,13 @@ class ImagePyramid:
         painter.drawImage(src, level.image, QRectF(src.x() * sx, src.y() * sy, src.width() * sx, src.height() * sy))
 
 
-def mask_layer(mask: np.ndarray, rgb: tuple[int, int, int]) -> ArrayImage:
-    """Value 1 drawn opaque in ``rgb``, 0 transparent (opacity is applied when drawing)."""
-    return ArrayImage(mask, QImage.Format.Format_Indexed8, [TRANSPARENT, qRgba(*rgb, 255)])
+def mask_layer(mask: np.ndarray, rgb: tuple[int, int, int], sparse: bool = False) -> ArrayImage:
+    """Value 1 drawn opaque in ``rgb``, 0 transparent (opacity is applied when drawing). ``sparse`` (label codes of a
+    sparse label): 0 = annotated background in ``BACKGROUND_RGB``, 2 = not annotated transparent."""
+    background = qRgba(*BACKGROUND_RGB, 255) if sparse else TRANSPARENT
+    layer = ArrayImage(mask, QImage.Format.Format_Indexed8, [background, qRgba(*rgb, 255), TRANSPARENT])
+    layer.sparse = sparse
+    return layer
 
 
 def fpfn_layer(codes: np.ndarray) -> ArrayImage:

@@ -1,7 +1,9 @@
 """Editing tools of the canvas. A tool turns left-button events (already in image coordinates) into document edits.
 
-Modifiers (documented in the user guide): **Shift** makes polygon/lasso, fill and wand *erase/subtract* instead of
-add; **Ctrl** on closing a polygon/lasso accepts the prediction inside it. The eraser is the brush with value 0.
+Modifiers (documented in the user guide): **Shift** makes polygon/lasso, fill and wand mark *background* instead of
+the class; **Ctrl** on closing a polygon/lasso accepts the prediction inside it. Brushes paint label codes
+(``core.masks``): the brush the class, the background brush background, the unannotate eraser "not annotated"; the
+eraser returns pixels to "unpainted": background on a complete label, not annotated on a sparse one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 
 from medseg_gui.core import masks
-from medseg_gui.core.masks import BBox, Region
+from medseg_gui.core.masks import BACKGROUND, UNANNOTATED, BBox, Region
 from medseg_gui.qt.canvas.document import LabelDocument
 from medseg_gui.qt.canvas.view import View
 
@@ -69,32 +71,40 @@ class Tool:
         return name if name in self.ctx.doc.labels else None
 
     def _commit(self, name: str, region: Region | None, value: int) -> None:
-        bbox = self.ctx.doc.apply_region(name, region, value)
+        doc = self.ctx.doc
+        bbox = doc.apply_region(name, region, value, sparse=region is not None and doc.starts_sparse(name, value))
         if bbox is not None:
             self.ctx.label_changed(bbox)
             self.ctx.edit_finished(name)
 
 
 class BrushTool(Tool):
-    """Round brush (``value`` 1) or eraser (``value`` 0) of ``brush_size`` px; one undo step per stroke."""
+    """Round brush of ``brush_size`` px painting label code ``value`` (None: the eraser, "unpainted"); one undo step
+    per stroke. ``background``: the background brush, whose first stroke on an unlabelled class starts a sparse
+    label."""
 
-    def __init__(self, ctx: ToolContext, name: str, value: int) -> None:
+    def __init__(self, ctx: ToolContext, name: str, value: int | None, background: bool = False) -> None:
         super().__init__(ctx)
-        self.name, self.value = name, value
+        self.name, self.value, self.background = name, value, background
         self._last: Point | None = None
+        self._value = BACKGROUND
 
     def press(self, pos, wpos, mods) -> None:
-        name = self._target()
+        name, doc = self._target(), self.ctx.doc
         if name is None:
             return
-        self.ctx.doc.begin_stroke(name)
+        self._value = self.value if self.value is not None else UNANNOTATED if doc.is_sparse(name) else BACKGROUND
+        sparse = doc.starts_sparse(name, self._value, self.background)
+        doc.begin_stroke(name, sparse)
+        if sparse:
+            self.ctx.update()  # the whole label changed its look
         self._last = pos
-        self.ctx.label_changed(self.ctx.doc.stroke_segment(pos, pos, self.ctx.brush_size(), self.value))
+        self.ctx.label_changed(doc.stroke_segment(pos, pos, self.ctx.brush_size(), self._value))
 
     def move(self, pos, wpos, mods) -> None:
         if self._last is None:
             return
-        bbox = self.ctx.doc.stroke_segment(self._last, pos, self.ctx.brush_size(), self.value)
+        bbox = self.ctx.doc.stroke_segment(self._last, pos, self.ctx.brush_size(), self._value)
         self._last = pos
         self.ctx.label_changed(bbox)
 
@@ -250,7 +260,7 @@ class FillTool(Tool):
         if roi is not None and not roi[row, col]:
             self.ctx.notify("Fill works inside the region of interest; that point is outside it.")
             return
-        walled = label if roi is None else np.where(roi, label, np.uint8(2))  # 2: a wall at the ROI's edge
+        walled = label if roi is None else np.where(roi, label, np.uint8(3))  # 3 (no label code): the ROI's edge
         region = masks.flood_region(walled, pos)
         if roi is None:
             total, where = label.size, "the image"

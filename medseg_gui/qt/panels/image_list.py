@@ -74,6 +74,7 @@ class ImageListPanel(QWidget):
         self._errors: dict[str, str] = {}
         self._metrics: dict[str, dict[str, dict]] = {}  # class → stem → {"auc":…, "dice":…}
         self._labelled: set[str] = set()
+        self._annotated: dict[str, dict[str, float]] = {}  # class → stem → annotated share of a sparse label
         self._unsaved: dict[str, str] = {}  # stem → why its current-class label is not on disk
         self._current: str | None = None
         self._set_headers()
@@ -122,6 +123,21 @@ class ImageListPanel(QWidget):
             for stem in self._items:
                 self._show_labelled(stem)
 
+    def set_annotated(self, cls: str, stem: str, share: float | None) -> None:
+        """The annotated share (0–1) of a sparse `cls` label of `stem`, shown beside its tick; None: complete."""
+        shares = self._annotated.setdefault(cls, {})
+        if share is None:
+            shares.pop(stem, None)
+        else:
+            shares[stem] = float(share)
+        if cls == self._cls and stem in self._items:
+            with self._unsorted():
+                self._show_labelled(stem)
+
+    def annotated_text(self, stem: str) -> str:
+        """The Labelled cell of `stem` for the current class ("✓", "✓ 12 %" for a sparse label, "")."""
+        return self._item(stem, LABELLED_COL).text()
+
     def set_unsaved(self, unsaved: dict[str, str]) -> None:
         """Mark images whose current-class label could not be saved (stem → reason, shown as tooltip)."""
         changed = set(unsaved) ^ set(self._unsaved)
@@ -144,10 +160,12 @@ class ImageListPanel(QWidget):
             item.setToolTip(f"This label is NOT saved yet (kept in memory, retried): {self._unsaved[stem]}")
             item.setData(SORT_ROLE, -1)
         else:
-            item.setText("✓" if stem in self._labelled else "")
+            share = self._annotated.get(self._cls, {}).get(stem) if stem in self._labelled else None
+            item.setText("" if stem not in self._labelled else "✓" if share is None else f"✓ {100 * share:.0f} %")
             item.setData(Qt.ItemDataRole.ForegroundRole, None)
-            item.setToolTip("")
-            item.setData(SORT_ROLE, int(stem in self._labelled))
+            item.setToolTip("" if share is None else f"Sparse label: {100 * share:.1f} % of the image is annotated "
+                                                     "(the rest is ignored by training and scores)")
+            item.setData(SORT_ROLE, int(stem in self._labelled) if share is None else share)
 
     def set_reviewed(self, reviewed: set[str]) -> None:
         """Mark the images the clinician has marked as reviewed (a tick after the name, tooltip "Reviewed")."""

@@ -1,4 +1,5 @@
-"""Right panel: which class to draw, which tool, brush size and magic-wand tolerance."""
+"""Right panel: which class to draw, which tool, what a new label is (complete / sparse / correct the prediction),
+brush size and magic-wand tolerance."""
 
 from __future__ import annotations
 
@@ -20,11 +21,22 @@ from superqt import QLabeledSlider
 
 TOOL_LABELS: dict[str, tuple[str, str]] = {  # tool → (button text, tooltip with shortcut)
     "brush": ("Brush", "Paint the current class (B)"),
-    "eraser": ("Eraser", "Erase the current class (E)"),
+    "eraser": ("Eraser", "Back to unpainted: background on a complete label, not annotated on a sparse one (E)"),
+    "background": ("Background", "Mark background; on an image without this label it starts a sparse label (G)"),
+    "unannotate": ("Unannotate", "Mark pixels as not annotated: training and scores ignore them (U)"),
     "polygon": ("Polygon", "Click corners, double-click or Enter to fill (P)"),
     "fill": ("Fill", "Fill the enclosed region under the click (F)"),
     "wand": ("Wand", "Select similar colours around the click (W)"),
     "pan": ("Pan", "Drag to move the view (or hold Space, or drag with the middle button)"),
+}
+
+
+LABEL_MODE_LABELS: dict[str, tuple[str, str]] = {  # canvas.LABEL_MODES → (combo text, tooltip)
+    "complete": ("Complete", "A new label is complete: every pixel you do not paint is background"),
+    "sparse": ("Sparse", "A new label is sparse: only what you paint (class or background) is annotated; "
+                         "training and scores ignore the rest"),
+    "correct": ("Correct prediction", "Sparse, starting from the prediction (shown faintly): paint the class where "
+                                      "it was missed (B) and background where it is wrong (G); the rest is ignored"),
 }
 
 
@@ -42,6 +54,7 @@ class ToolsPanel(QGroupBox):
     brush_size_changed = Signal(int)
     wand_tolerance_changed = Signal(int)
     accept_prediction_requested = Signal()
+    label_mode_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Draw", parent)
@@ -80,12 +93,23 @@ class ToolsPanel(QGroupBox):
         self.wand_slider.setToolTip("How different a colour may be and still be selected by the wand")
         self.wand_slider.valueChanged.connect(self.wand_tolerance_changed)
 
+        self.mode_combo = QComboBox(self)
+        self.mode_combo.setObjectName("labelModeCombo")
+        for mode, (text, tip) in LABEL_MODE_LABELS.items():
+            self.mode_combo.addItem(text, mode)
+            self.mode_combo.setItemData(self.mode_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.mode_combo.setToolTip("What a new label is: complete (unpainted = background) or sparse "
+                                   "(unpainted = not annotated); a label with unannotated pixels stays sparse")
+        self.mode_combo.currentIndexChanged.connect(
+            lambda i: self.label_mode_changed.emit(self.mode_combo.itemData(i)))
+
         self.accept_button = QPushButton("Accept prediction", self)
         self.accept_button.setToolTip("Copy the predicted mask into the label of the current class (undoable)")
         self.accept_button.clicked.connect(self.accept_prediction_requested)
 
         form = QFormLayout()
         form.addRow("Class", self.class_combo)
+        form.addRow("New label", self.mode_combo)
         form.addRow("Brush size", self.brush_slider)
         form.addRow("Wand tolerance", self.wand_slider)
         layout = QVBoxLayout(self)
@@ -123,6 +147,9 @@ class ToolsPanel(QGroupBox):
     def set_tool(self, tool: str) -> None:
         if tool in self.tool_buttons:
             self.tool_buttons[tool].setChecked(True)
+
+    def label_mode(self) -> str:
+        return self.mode_combo.currentData()
 
     def set_brush_size(self, px: int) -> None:
         self.brush_slider.blockSignals(True)

@@ -1,0 +1,130 @@
+"""Issue 12 #2: background brush, unannotate eraser and the sparse/corrective modes on the real canvas; undo/redo;
+autosave writes 0/128/255; FP/FN only on annotated pixels; the list says how much is annotated."""
+
+import cv2
+import numpy as np
+from PySide6.QtCore import Qt
+
+from medseg_gui.core.label_encoding import LabelPixels
+from medseg_gui.core.masks import FN_CODE, FP_CODE
+from tests.qt.test_canvas import COLORS, H, W, canvas, drag, grab_rgb, key, pt, px  # noqa: F401
+from tests.workers import helpers
+
+
+def _raw(project, stem, cls="lesion"):
+    return cv2.imread(str(project.label_path(cls, stem)), cv2.IMREAD_UNCHANGED)
+
+
+def test_background_brush_on_an_unlabelled_class_starts_a_sparse_label(qtbot, canvas):
+    key(canvas, Qt.Key.Key_G)
+    assert canvas.tool() == "background"
+    canvas.set_brush_size(3)
+    drag(qtbot, canvas, [px(canvas, 5, 10), px(canvas, 12, 10)])
+    assert canvas.is_labelled("lesion") and canvas.is_sparse("lesion")
+    annotated = canvas.annotated("lesion")
+    assert annotated[10, 5] and annotated[10, 12] and not annotated[20, 20]
+    assert annotated.sum() == 3 * 10 and not canvas.label("lesion").any()
+    assert abs(canvas.annotated_fraction("lesion") - 30 / (H * W)) < 1e-9
+    canvas.undo()  # one step: back to "not labelled", not a sparse label with nothing annotated
+    assert not canvas.is_labelled("lesion") and not canvas.is_sparse("lesion") and not canvas.can_undo()
+    canvas.redo()
+    assert canvas.is_sparse("lesion") and canvas.annotated("lesion").sum() == 30
+
+
+def test_brush_in_complete_mode_stays_dense_and_in_sparse_mode_is_sparse(qtbot, canvas):
+    canvas.set_brush_size(3)
+    drag(qtbot, canvas, [px(canvas, 5, 10), px(canvas, 12, 10)])
+    assert canvas.is_labelled("lesion") and not canvas.is_sparse("lesion")  # unpainted = background, as before
+    canvas.set_current_class("vessel")
+    canvas.set_label_mode("sparse")
+    drag(qtbot, canvas, [px(canvas, 5, 20), px(canvas, 12, 20)])
+    assert canvas.is_sparse("vessel")
+    np.testing.assert_array_equal(canvas.annotated("vessel"), canvas.label("vessel"))  # only the stroke is known
+
+
+def test_unannotate_eraser_makes_a_dense_label_sparse_and_eraser_unpaints(qtbot, canvas):
+    full = np.zeros((H, W), bool)
+    full[5:15, 5:25] = True
+    canvas.set_labels({"lesion": full, "vessel": None}, COLORS)
+    canvas.set_brush_size(2)
+    key(canvas, Qt.Key.Key_U)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=pt(canvas, 10.1, 10.1))  # even size: pixels 9-10
+    assert canvas.is_sparse("lesion")
+    assert not canvas.annotated("lesion")[9:11, 9:11].any() and canvas.annotated("lesion").sum() == H * W - 4
+    key(canvas, Qt.Key.Key_B)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=pt(canvas, 10.1, 10.1))  # painting annotates again
+    assert not canvas.is_sparse("lesion")  # every pixel annotated: a complete label again
+    key(canvas, Qt.Key.Key_U)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=px(canvas, 30, 25))
+    key(canvas, Qt.Key.Key_E)  # on a sparse label the eraser returns pixels to "not annotated"
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=px(canvas, 20, 10))
+    assert not canvas.annotated("lesion")[10, 20] and not canvas.label("lesion")[10, 20]
+    for _ in range(4):
+        canvas.undo()
+    np.testing.assert_array_equal(canvas.label("lesion"), full)
+    assert not canvas.is_sparse("lesion")
+
+
+def test_fp_fn_count_annotated_pixels_only(qtbot, canvas):
+    prob = np.zeros((H, W), np.float32)
+    prob[:, :20] = 0.9  # predicts the class on the left half
+    canvas.set_prediction("lesion", prob)
+    canvas.set_label_mode("sparse")
+    canvas.set_brush_size(2)
+    key(canvas, Qt.Key.Key_G)  # background on the predicted side: a false positive there only
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=px(canvas, 10, 10))
+    codes = canvas.doc.fpfn("lesion")
+    assert (codes == FP_CODE).sum() == 4 and (codes == FN_CODE).sum() == 0
+    key(canvas, Qt.Key.Key_B)  # the class on the unpredicted side: a false negative there only
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=px(canvas, 30, 10))
+    codes = canvas.doc.fpfn("lesion")
+    assert (codes == FP_CODE).sum() == 4 and (codes == FN_CODE).sum() == 4
+
+
+def test_sparse_label_draws_background_grey_and_leaves_unannotated_clear(qtbot, canvas):
+    before = grab_rgb(canvas, px(canvas, 20, 20))
+    canvas.set_brush_size(4)
+    key(canvas, Qt.Key.Key_G)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=px(canvas, 10, 10))
+    assert grab_rgb(canvas, px(canvas, 20, 20)) == before  # not annotated: the image as it was
+    assert grab_rgb(canvas, px(canvas, 10, 10)) != before  # annotated background: tinted
+
+
+def test_corrective_mode_shows_the_prediction_and_saves_only_corrections(qtbot, canvas):
+    prob = np.zeros((H, W), np.float32)
+    prob[:, :20] = 0.9
+    canvas.set_prediction("lesion", prob)
+    plain = grab_rgb(canvas, px(canvas, 10, 25))
+    canvas.set_label_mode("correct")
+    assert grab_rgb(canvas, px(canvas, 10, 25)) != plain  # the prediction is the starting point on screen
+    canvas.set_brush_size(2)
+    key(canvas, Qt.Key.Key_G)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=px(canvas, 10, 10))
+    pixels = canvas.label_data("lesion")
+    assert isinstance(pixels, LabelPixels) and pixels.annotated.sum() == 4 and not pixels.mask.any()
+
+
+def test_autosave_writes_0_128_255_and_reloads_sparse(tmp_path, qtbot, messages):
+    project = helpers.make_project(tmp_path / "p", n=2)
+    window = helpers.open_window(qtbot, project)
+    stem = project.stems[0]
+    window.canvas.set_brush_size(5)
+    window.canvas.set_tool("background")
+    helpers.drag(qtbot, window.canvas, [(5, 40), (30, 40)])
+    window.canvas.set_tool("brush")
+    helpers.drag(qtbot, window.canvas, [(20, 24), (25, 24)])
+    assert window.saver.flush(10)
+    raw = _raw(project, stem)
+    assert set(np.unique(raw).tolist()) == {0, 128, 255}
+    pixels = project.load_label_pixels("lesion", stem)
+    np.testing.assert_array_equal(pixels.annotated, window.canvas.annotated("lesion"))
+    np.testing.assert_array_equal(pixels.mask, window.canvas.label("lesion"))
+    share = window.canvas.annotated_fraction("lesion")
+    assert 0 < share < 0.5 and window.image_list.annotated_text(stem) == f"✓ {100 * share:.0f} %"
+    window.actions.next_image.trigger()
+    window.actions.prev_image.trigger()
+    assert window.canvas.is_sparse("lesion")  # read back from disk as a sparse label
+    np.testing.assert_array_equal(window.canvas.annotated("lesion"), pixels.annotated)
+    window.actions.undo.trigger()
+    window.actions.undo.trigger()  # both strokes undone: not labelled, the file is removed
+    assert window.saver.flush(10) and not project.has_label("lesion", stem)
