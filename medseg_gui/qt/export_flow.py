@@ -64,7 +64,8 @@ class ExportFlow(QObject):
         text = export_summary(result)
         self.status.emit(text)
         dialogs.show_message(self._dialog_parent, "Export finished",
-                             f"{text}.\n\nOne sub-folder per class, one 0/255 PNG per image at its original size.")
+                             f"{text}.\n\nOne sub-folder per class, one 0/255 PNG per image at its original size; "
+                             "in a sparse label, pixels that were not annotated are exported as background (0).")
         self.ended.emit("finished")
 
     @Slot(str)
