@@ -17,6 +17,7 @@ import numpy as np
 
 from medseg_gui.core.errors import CancelledError, MedsegError, ModelError, NoLabelsError
 from medseg_gui.core.lesions import per_image_metrics
+from medseg_gui.core.masks import scored_region
 from medseg_gui.core.metrics import image_metrics, mean_metrics
 from medseg_gui.core.project import Project
 
@@ -98,11 +99,14 @@ def load_samples(
     samples, used, problems = [], [], []
     for stem in stems:
         try:
-            samples.append(Sample(image=project.load_image(stem), mask=project.load_label(cls, stem),
-                                  roi=project.load_roi(stem)))
+            image, label = project.load_image(stem), project.load_label_pixels(cls, stem)
+            roi = project.load_roi(stem)
+            if label is None:
+                raise MedsegError("its label file was removed meanwhile")
         except MedsegError as err:
             problems.append(f"{stem} left out of training: {err}")
             continue
+        samples.append(Sample(image=image, mask=label.mask, roi=roi, annotated=label.annotated))  # sparse: annotated
         used.append(stem)
     if not samples:
         raise NoLabelsError(f"None of the {len(stems)} labelled images of class '{cls}' could be read; "
@@ -204,12 +208,13 @@ def predict_class(
             prob = segmenter.predict(image, roi)  # already 0 outside the ROI
             project.save_prediction(cls, stem, prob)
             try:
-                truth = project.load_label(cls, stem)
+                truth = project.load_label_pixels(cls, stem)
             except MedsegError as err:
                 _skip(skipped, f"{stem}: predicted, but no metrics: {err}")
                 truth = None
-            if truth is not None:
-                metrics[stem] = per_image_metrics(prob, truth, roi, threshold=threshold)
+            if truth is not None:  # a sparse label is scored on its annotated pixels only
+                metrics[stem] = per_image_metrics(prob, truth.mask, scored_region(roi, truth.annotated),
+                                                  threshold=threshold)
             else:
                 metrics.pop(stem, None)
         if progress is not None:
@@ -228,10 +233,13 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
             prob = project.load_prediction(cls, stem)
             if prob is None:
                 continue
-            truth, roi = project.load_label(cls, stem), project.load_roi(stem)
+            label, roi = project.load_label_pixels(cls, stem), project.load_roi(stem)
         except MedsegError as err:
             skipped.append(f"{stem} not evaluated: {err}")
             continue
+        if label is None:
+            continue
+        truth, roi = label.mask, scored_region(roi, label.annotated)  # sparse: annotated pixels only
         per_image[stem] = per_image_metrics(prob, truth, roi, threshold=threshold)
         inside = roi if roi is not None else np.ones_like(truth, dtype=bool)
         probs.append(prob[inside])

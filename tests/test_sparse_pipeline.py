@@ -1,0 +1,45 @@
+"""Issue 12 #2: the pipeline hands a sparse label's annotated pixels to training and scores only those."""
+
+import numpy as np
+
+from medseg_gui import pipeline
+from medseg_gui.core.importers import import_dataset
+from medseg_gui.core.images import write_png
+
+H, W = 16, 20
+
+
+def _project(tmp_path):
+    for i in range(2):
+        write_png(tmp_path / "src" / f"img{i}.png", np.full((H, W, 3), 50 + i, np.uint8))
+    return import_dataset(tmp_path / "src", tmp_path / "proj", "folder", cls="lesion")
+
+
+def test_load_samples_passes_annotated_of_sparse_labels_only(tmp_path):
+    p = _project(tmp_path)
+    mask = np.zeros((H, W), bool)
+    mask[2:6, 3:9] = True
+    annotated = mask.copy()
+    annotated[10:, :] = True
+    p.save_label("lesion", "img0", mask, annotated)
+    p.save_label("lesion", "img1", mask)
+    samples, stems = pipeline.load_samples(p, "lesion")
+    assert stems == ["img0", "img1"]
+    np.testing.assert_array_equal(samples[0].mask, mask)
+    np.testing.assert_array_equal(samples[0].annotated, annotated)
+    assert samples[1].annotated is None
+
+
+def test_evaluate_counts_annotated_pixels_only(tmp_path):
+    p = _project(tmp_path)
+    mask = np.zeros((H, W), bool)
+    mask[2:6, 3:9] = True
+    annotated = mask.copy()
+    annotated[10:, :] = True  # background strokes
+    p.save_label("lesion", "img0", mask, annotated)
+    prob = np.where(mask, 0.9, 0.1).astype(np.float32)
+    prob[7:9, :] = 0.95  # a false positive where nothing is annotated: not counted
+    p.save_prediction("lesion", "img0", prob)
+    report = pipeline.evaluate_class(p, "lesion")
+    assert report.per_image["img0"]["dice"] == 1.0 and report.per_image["img0"]["auc"] == 1.0
+    assert report.pooled["specificity"] == 1.0
