@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from medseg_gui.core.errors import CancelledError, MedsegError, ModelError, NoLabelsError
+from medseg_gui.core.errors import CancelledError, MedsegError, ModelError, NoLabelsError, RegionUnknownError
 from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.core.masks import scored_region
 from medseg_gui.core.metrics import image_metrics, mean_metrics
@@ -85,13 +85,50 @@ def _skip(skipped: list[str] | None, message: str) -> None:
         skipped.append(message)
 
 
-def load_samples(
-    project: Project, cls: str, skipped: list[str] | None = None
-) -> tuple[list[Sample], list[str]]:
-    """The labelled images of `cls` as training samples, and their stems.
+def class_region(project: Project, cls: str, stem: str, threshold: float = 0.5,
+                 notes: list[str] | None = None) -> np.ndarray | None:
+    """Where `cls` is trained, predicted and scored on `stem` (Project.class_roi; None = whole image). Where its
+    roi_class has no label or prediction on that image, the image's own ROI, with a note (in `notes` or the log)."""
+    try:
+        return project.class_roi(cls, stem, threshold)
+    except RegionUnknownError as err:
+        _skip(notes, f"{stem}: {err}; {cls} is not restricted there (label or predict '{err.roi_class}' first)")
+        return project.load_roi(stem)
 
-    An image whose image, label or ROI cannot be read (or has the wrong size) is left out with a message; NoLabelsError
-    when there are no labels, or when none of them can be read.
+
+def region_note(project: Project, cls: str) -> str | None:
+    """'lesion is restricted to cervix' for a class with a roi_class, else None (one line for the CLI / GUI)."""
+    roi_class = project.class_spec(cls).roi_class
+    return None if roi_class is None else f"{cls} is restricted to {roi_class}"
+
+
+def predict_missing_regions(
+    project: Project, cls: str, stems: Sequence[str], *, should_stop: Callable[[], bool] | None = None,
+    threshold: float = 0.5, skipped: list[str] | None = None,
+) -> list[str]:
+    """Two-stage: predict the roi_class of `cls` on those `stems` where it has neither a label nor a prediction, when
+    it has a model, so the region of `cls` is known there; the stems predicted."""
+    roi_class = project.class_spec(cls).roi_class
+    if roi_class is None:
+        return []
+    from medseg_gui.ml import store
+
+    missing = [s for s in stems if not project.has_label(roi_class, s) and not project.prediction_path(roi_class, s)
+               .is_file()]
+    if not missing or not store.has_model(project.model_dir(roi_class)):
+        return []
+    log.info("predicting %s on %d image(s) first: %s is restricted to it", roi_class, len(missing), cls)
+    predict_class(project, roi_class, missing, should_stop=should_stop, threshold=threshold, skipped=skipped)
+    return missing
+
+
+def load_samples(
+    project: Project, cls: str, skipped: list[str] | None = None, threshold: float = 0.5
+) -> tuple[list[Sample], list[str]]:
+    """The labelled images of `cls` as training samples (their roi: `class_region`), and their stems.
+
+    An image whose image, label or ROI cannot be read (or has the wrong size), or whose roi_class region is empty, is
+    left out with a message; NoLabelsError when there are no labels, or when none of them can be read.
     """
     stems = require_labels(project, cls)
     from medseg_gui.ml.train import Sample
@@ -100,11 +137,15 @@ def load_samples(
     for stem in stems:
         try:
             image, label = project.load_image(stem), project.load_label_pixels(cls, stem)
-            roi = project.load_roi(stem)
+            roi = class_region(project, cls, stem, threshold)
             if label is None:
                 raise MedsegError("its label file was removed meanwhile")
         except MedsegError as err:
             problems.append(f"{stem} left out of training: {err}")
+            continue
+        if roi is not None and not roi.any():
+            problems.append(f"{stem} left out of training: its '{project.class_spec(cls).roi_class}' region, "
+                            f"which '{cls}' is restricted to, is empty")
             continue
         samples.append(Sample(image=image, mask=label.mask, roi=roi, annotated=label.annotated))  # sparse: annotated
         used.append(stem)
@@ -151,16 +192,19 @@ def train_class(
     *,
     progress: Callable[[TrainProgress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    threshold: float = 0.5,
 ) -> TrainOutcome:
-    """Train on every readable labelled image of `cls`; the new model replaces the current one only if it is not
-    worse. Images left out are listed in `TrainOutcome.skipped`; a model that cannot be saved raises ModelError
-    naming where it was saved instead (see store_result)."""
-    require_labels(project, cls)
+    """Train on every readable labelled image of `cls` (inside its region: `class_region`; `threshold` turns a
+    roi_class prediction into that region); the new model replaces the current one only if it is not worse. Images
+    left out are listed in `TrainOutcome.skipped`; a model that cannot be saved raises ModelError naming where it was
+    saved instead (see store_result)."""
+    labelled = require_labels(project, cls)
     from medseg_gui.ml import store
     from medseg_gui.ml.train import train
 
     skipped: list[str] = []
-    samples, stems = load_samples(project, cls, skipped)
+    predict_missing_regions(project, cls, labelled, should_stop=should_stop, threshold=threshold)  # notes: the log
+    samples, stems = load_samples(project, cls, skipped, threshold)
     model_dir = project.model_dir(cls)
     previous = None
     if store.has_model(model_dir):
@@ -168,7 +212,10 @@ def train_class(
             previous = store.load_segmenter(model_dir)
         except ModelError as err:
             log.warning("Current %s model cannot be loaded (%s); training from scratch.", cls, err)
-    result = train(samples, config, progress=progress, should_stop=should_stop, previous=previous)
+    init = store.current_start(model_dir) if config.init in ("auto", "current") else None
+    if config.init == "current" and init is None:
+        log.info("No stored start for the current %s model; training starts from scratch.", cls)
+    result = train(samples, config, progress=progress, should_stop=should_stop, previous=previous, init=init)
     if result.cancelled:
         return TrainOutcome(result=result, decision=None, stems=tuple(stems), skipped=tuple(skipped))
     decision = store_result(project, cls, result)
@@ -187,7 +234,8 @@ def predict_class(
 ) -> dict[str, dict[str, float]]:
     """Predict `stems` (default: all images) with the current model, save probabilities and metrics.json.
 
-    Probabilities outside the ROI are 0 (Segmenter.predict). Metrics are computed for labelled images only. An image
+    Probabilities outside the class's region (`class_region`: the ROI, and for a two-stage class also its roi_class,
+    predicted first where needed) are 0 (Segmenter.predict). Metrics are computed for labelled images only. An image
     or ROI that cannot be read is skipped and an unreadable label gets no metrics, one message each in `skipped` (or
     the log); `progress` counts skipped images too. Returns the metrics of the whole class (old entries for images not
     predicted are kept).
@@ -196,12 +244,13 @@ def predict_class(
 
     segmenter = store.load_segmenter(project.model_dir(cls))
     todo = list(project.stems if stems is None else stems)
+    predict_missing_regions(project, cls, todo, should_stop=should_stop, threshold=threshold, skipped=skipped)
     metrics = project.load_metrics(cls)
     for done, stem in enumerate(todo, start=1):
         if should_stop is not None and should_stop():
             raise CancelledError("Prediction cancelled.")
         try:
-            image, roi = project.load_image(stem), project.load_roi(stem)
+            image, roi = project.load_image(stem), class_region(project, cls, stem, threshold, skipped)
         except MedsegError as err:
             _skip(skipped, f"{stem} not predicted: {err}")
         else:
@@ -223,9 +272,39 @@ def predict_class(
     return metrics
 
 
+def load_segmenters(project: Project, cls: str) -> list[tuple[str, Any]]:
+    """[(class, Segmenter)] from the outermost roi_class down to `cls`: what predicts `cls` on an image outside the
+    project (two-stage); ModelError naming the class whose model is missing."""
+    from medseg_gui.ml import store
+
+    chain = [cls]
+    while (roi_class := project.class_spec(chain[-1]).roi_class) is not None:
+        chain.append(roi_class)
+    segmenters = []
+    for name in reversed(chain):
+        try:
+            segmenters.append((name, store.load_segmenter(project.model_dir(name))))
+        except ModelError as err:
+            if name == cls:
+                raise
+            raise ModelError(f"{region_note(project, chain[chain.index(name) - 1])}, which has no usable model: "
+                             f"{err}") from None
+    return segmenters
+
+
+def predict_external(segmenters: list[tuple[str, Any]], image: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """float32 HxW probabilities of the last class of `segmenters` (load_segmenters) on `image`: each class is
+    predicted inside the previous one's thresholded prediction (0 outside it)."""
+    region, prob = None, None
+    for _, segmenter in segmenters:
+        prob = segmenter.predict(image, region)
+        region = prob >= threshold
+    return prob
+
+
 def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalReport:
-    """Metrics of the saved predictions of every labelled image, per image and (pixel metrics) pooled over all ROI
-    pixels."""
+    """Metrics of the saved predictions of every labelled image, per image and (pixel metrics) pooled over all pixels
+    of the class's region (`class_region`)."""
     per_image: dict[str, dict[str, float]] = {}
     probs, truths, skipped = [], [], []
     for stem in project.labelled_stems(cls):
@@ -233,7 +312,7 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
             prob = project.load_prediction(cls, stem)
             if prob is None:
                 continue
-            label, roi = project.load_label_pixels(cls, stem), project.load_roi(stem)
+            label, roi = project.load_label_pixels(cls, stem), class_region(project, cls, stem, threshold)
         except MedsegError as err:
             skipped.append(f"{stem} not evaluated: {err}")
             continue
