@@ -10,6 +10,7 @@ select return a :class:`Region` so that callers (the canvas, undo) can capture t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -259,6 +260,16 @@ def fp_fn_codes(pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = No
         if roi is not None:
             block[~roi[s].astype(bool, copy=False)] = 0
     return out
+
+
+class LabelCodes(NamedTuple):
+    """A label as codes (uint8 HxW, see ``label_codes``): what the canvas hands the saver for a sparse label, so the
+    split into (mask, annotated) happens on the saver's thread, not the GUI's."""
+
+    codes: np.ndarray
+
+    def pixels(self) -> LabelPixels:
+        return label_pixels(self.codes)
 
 
 def label_codes(mask: np.ndarray, annotated: np.ndarray | None = None) -> np.ndarray:

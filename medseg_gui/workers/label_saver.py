@@ -17,12 +17,13 @@ from PySide6.QtCore import QObject, Signal
 
 from medseg_gui.core.errors import MedsegError
 from medseg_gui.core.label_encoding import LabelPixels
+from medseg_gui.core.masks import LabelCodes
 from medseg_gui.workers.base import unexpected_message
 
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # (class, stem)
-Entry = tuple[Any, "np.ndarray | LabelPixels | None"]  # (project, mask or sparse label; None = delete the file)
+Entry = tuple[Any, "np.ndarray | LabelPixels | LabelCodes | None"]  # (project, label; None = delete the file)
 RETRY_S = 5.0
 
 
@@ -55,16 +56,16 @@ class LabelSaver(QObject):
         with self._cond:
             self._project = project
 
-    def save(self, cls: str, stem: str, mask: np.ndarray | LabelPixels | None) -> None:
-        """A bool mask (complete label, copied), `LabelPixels` (a sparse label, saved 0/128/255: taken over, the
-        caller must not change its arrays) or None (delete the label file)."""
+    def save(self, cls: str, stem: str, mask: np.ndarray | LabelPixels | LabelCodes | None) -> None:
+        """A bool mask (complete label, copied), `LabelPixels` or `LabelCodes` (a sparse label, saved 0/128/255: taken
+        over, the caller must not change its arrays) or None (delete the label file)."""
         with self._cond:
             if self._stopping:
                 raise RuntimeError("LabelSaver is closed")
             if self._project is None:
                 raise RuntimeError("LabelSaver has no project")
             was_clean = self._clean()
-            copy = mask if mask is None or isinstance(mask, LabelPixels) else np.array(mask, dtype=bool, copy=True)
+            copy = mask if mask is None or isinstance(mask, tuple) else np.array(mask, dtype=bool, copy=True)
             self._failed.pop((cls, stem), None)  # superseded by the newer mask
             self._requeue_failed()  # a new stroke is a good moment to try the failed ones again
             self._pending[(cls, stem)] = (self._project, copy)
@@ -72,7 +73,7 @@ class LabelSaver(QObject):
         if was_clean:
             self.pending_changed.emit(True)
 
-    def latest(self, cls: str, stem: str) -> tuple[bool, np.ndarray | LabelPixels | None]:
+    def latest(self, cls: str, stem: str) -> tuple[bool, np.ndarray | LabelPixels | LabelCodes | None]:
         """(True, mask) when the newest mask of (cls, stem) in the current project is not on disk yet (mask None:
         the label file is to be deleted); (False, None) when the file on disk is the newest."""
         key = (cls, stem)
@@ -178,14 +179,15 @@ class LabelSaver(QObject):
             if clean:
                 self.pending_changed.emit(False)
 
-    def _write(self, project: Any, key: Key, mask: np.ndarray | LabelPixels | None) -> str | None:
+    def _write(self, project: Any, key: Key, mask: np.ndarray | LabelPixels | LabelCodes | None) -> str | None:
         """Write one label; the reason when it failed, None when it is on disk."""
         cls, stem = key
         try:
             if mask is None:
                 project.delete_label(cls, stem)
-            elif isinstance(mask, LabelPixels):
-                project.save_label(cls, stem, mask.mask, mask.annotated)
+            elif isinstance(mask, tuple):  # a sparse label
+                pixels = mask.pixels() if isinstance(mask, LabelCodes) else mask
+                project.save_label(cls, stem, pixels.mask, pixels.annotated)
             else:
                 project.save_label(cls, stem, mask)
         except MedsegError as err:

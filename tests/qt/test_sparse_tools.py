@@ -5,8 +5,7 @@ import cv2
 import numpy as np
 from PySide6.QtCore import Qt
 
-from medseg_gui.core.label_encoding import LabelPixels
-from medseg_gui.core.masks import FN_CODE, FP_CODE
+from medseg_gui.core.masks import FN_CODE, FP_CODE, LabelCodes
 from tests.qt.test_canvas import COLORS, H, W, canvas, drag, grab_rgb, key, pt, px  # noqa: F401
 from tests.workers import helpers
 
@@ -100,8 +99,10 @@ def test_corrective_mode_shows_the_prediction_and_saves_only_corrections(qtbot, 
     canvas.set_brush_size(2)
     key(canvas, Qt.Key.Key_G)
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=px(canvas, 10, 10))
-    pixels = canvas.label_data("lesion")
-    assert isinstance(pixels, LabelPixels) and pixels.annotated.sum() == 4 and not pixels.mask.any()
+    data = canvas.label_data("lesion")
+    assert isinstance(data, LabelCodes)
+    pixels = data.pixels()
+    assert pixels.annotated.sum() == 4 and not pixels.mask.any()
 
 
 def test_autosave_writes_0_128_255_and_reloads_sparse(tmp_path, qtbot, messages):
@@ -124,7 +125,19 @@ def test_autosave_writes_0_128_255_and_reloads_sparse(tmp_path, qtbot, messages)
     window.actions.next_image.trigger()
     window.actions.prev_image.trigger()
     assert window.canvas.is_sparse("lesion")  # read back from disk as a sparse label
+    assert window.saver.latest("lesion", stem) == (False, None)
     np.testing.assert_array_equal(window.canvas.annotated("lesion"), pixels.annotated)
     window.actions.undo.trigger()
     window.actions.undo.trigger()  # both strokes undone: not labelled, the file is removed
     assert window.saver.flush(10) and not project.has_label("lesion", stem)
+
+
+def test_an_unsaved_sparse_label_comes_back_from_the_saver(tmp_path, qtbot, messages, monkeypatch):
+    project = helpers.make_project(tmp_path / "p", n=2)
+    window = helpers.open_window(qtbot, project)
+    monkeypatch.setattr(window.saver, "latest", lambda cls, stem: (
+        (True, LabelCodes(np.where(np.arange(helpers.W) < 10, 0, 2).astype(np.uint8)[None].repeat(helpers.H, 0)))
+        if cls == "lesion" and stem == project.stems[1] else (False, None)))
+    window.actions.next_image.trigger()
+    assert window.canvas.is_sparse("lesion") and window.canvas.annotated("lesion")[:, :10].all()
+    assert not window.canvas.annotated("lesion")[:, 10:].any()

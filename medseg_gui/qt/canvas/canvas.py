@@ -21,7 +21,7 @@ from PySide6.QtGui import (QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from medseg_gui.core.label_encoding import LabelPixels
-from medseg_gui.core.masks import OBJECT, UNANNOTATED, BBox, Region
+from medseg_gui.core.masks import OBJECT, UNANNOTATED, BBox, LabelCodes, Region
 from medseg_gui.core.undo import DEFAULT_BUDGET_BYTES, UndoHistory
 from medseg_gui.qt.canvas import layers as L
 from medseg_gui.qt.canvas.document import LabelDocument
@@ -97,7 +97,8 @@ class Canvas(CanvasInput, QWidget):
         """The display pyramid of ``rgb`` with every zoomed-out level built (thread-safe: no widget involved)."""
         return L.ImagePyramid(np.ascontiguousarray(rgb)).build_levels()
 
-    def set_labels(self, labels: dict[str, np.ndarray | LabelPixels | None], colors: dict[str, tuple[int, int, int]],
+    def set_labels(self, labels: dict[str, np.ndarray | LabelPixels | LabelCodes | None],
+                   colors: dict[str, tuple[int, int, int]],
                    owned: frozenset[str] = frozenset()) -> None:
         """Per-class masks (bool or uint8, HxW: complete labels; ``LabelPixels``: sparse when ``annotated`` is set;
         ``None`` = not labelled yet) and their RGB colours. The canvas copies them, except the ``owned`` classes'
@@ -138,10 +139,10 @@ class Canvas(CanvasInput, QWidget):
         """bool HxW copy of the annotated pixels of a sparse label; None for a complete one."""
         return self.doc.labels[name] != UNANNOTATED if self.doc.is_sparse(name) else None
 
-    def label_data(self, name: str) -> np.ndarray | LabelPixels:
-        """What to save: ``label_view`` of a complete label, fresh ``LabelPixels`` of a sparse one."""
+    def label_data(self, name: str) -> np.ndarray | LabelCodes:
+        """What to save: ``label_view`` of a complete label, a copy of a sparse one's codes (split by the saver)."""
         if self.doc.is_sparse(name):
-            return LabelPixels(self.label(name), self.annotated(name))
+            return LabelCodes(self.doc.labels[name].copy())
         return self.label_view(name)
 
     def is_sparse(self, name: str) -> bool:

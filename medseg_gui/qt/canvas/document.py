@@ -24,7 +24,7 @@ import numpy as np
 from medseg_gui.core import masks
 from medseg_gui.core.errors import LabelSizeError
 from medseg_gui.core.label_encoding import LabelPixels
-from medseg_gui.core.masks import OBJECT, UNANNOTATED, BBox, Region, bbox_slices, mask_bbox
+from medseg_gui.core.masks import OBJECT, UNANNOTATED, BBox, LabelCodes, Region, bbox_slices, mask_bbox
 from medseg_gui.core.undo import StrokeRecorder, UndoHistory, UndoStep
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,10 @@ def _counts(codes: np.ndarray) -> tuple[int, int]:
     return int(np.count_nonzero(codes == OBJECT)), int(np.count_nonzero(codes == UNANNOTATED))
 
 
-def _as_codes(label: np.ndarray | LabelPixels, copy: bool) -> np.ndarray:
-    """Label codes of a mask (complete label) or of ``LabelPixels`` (sparse when ``annotated`` is set)."""
+def _as_codes(label: np.ndarray | LabelPixels | LabelCodes, copy: bool) -> np.ndarray:
+    """Label codes of a mask (complete label), ``LabelPixels`` (sparse when ``annotated`` is set) or ``LabelCodes``."""
+    if isinstance(label, LabelCodes):
+        return np.array(label.codes, dtype=np.uint8, order="C", copy=copy)
     if isinstance(label, LabelPixels):
         return masks.label_codes(label.mask, label.annotated)
     return _as_u8_mask(label, copy)
@@ -90,13 +92,14 @@ class LabelDocument:
             raise LabelSizeError(f"The {what} is {arr.shape[1]}×{arr.shape[0]} px but the image is "
                                  f"{self.shape[1]}×{self.shape[0]} px.")
 
-    def set_labels(self, labels: dict[str, np.ndarray | LabelPixels | None],
+    def set_labels(self, labels: dict[str, np.ndarray | LabelPixels | LabelCodes | None],
                    owned: frozenset[str] = frozenset()) -> None:
-        """A mask (bool/{0,1}/{0,255}: a complete label) or ``LabelPixels`` (sparse when ``annotated`` is set) per
-        class. ``owned``: classes whose arrays nobody else keeps (freshly read): a bool one is kept without a copy."""
+        """A mask (bool/{0,1}/{0,255}: a complete label), ``LabelPixels`` (sparse when ``annotated`` is set) or
+        ``LabelCodes`` per class. ``owned``: classes whose arrays nobody else keeps (freshly read): a bool one is kept
+        without a copy."""
         for name, mask in labels.items():
             if mask is not None:
-                self._check(f"label '{name}'", mask.mask if isinstance(mask, LabelPixels) else mask)
+                self._check(f"label '{name}'", mask[0] if isinstance(mask, tuple) else mask)
         self.labels = {name: (np.zeros(self.shape, np.uint8) if m is None else
                               _as_codes(m, copy=name not in owned or not getattr(m, "flags", None) or
                                         not m.flags.writeable))
