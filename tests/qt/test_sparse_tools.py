@@ -141,3 +141,20 @@ def test_an_unsaved_sparse_label_comes_back_from_the_saver(tmp_path, qtbot, mess
     window.actions.next_image.trigger()
     assert window.canvas.is_sparse("lesion") and window.canvas.annotated("lesion")[:, :10].all()
     assert not window.canvas.annotated("lesion")[:, 10:].any()
+
+
+def test_accepting_the_prediction_inside_a_region_annotates_it(qtbot, canvas):
+    prob = np.zeros((H, W), np.float32)
+    prob[:, :20] = 0.9
+    canvas.set_prediction("lesion", prob)
+    canvas.set_label_mode("correct")
+    key(canvas, Qt.Key.Key_G)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=px(canvas, 35, 25))
+    region = np.zeros((H, W), bool)
+    region[5:10, 15:25] = True  # straddles the predicted edge
+    canvas.accept_prediction(region)
+    annotated, label = canvas.annotated("lesion"), canvas.label("lesion")
+    assert annotated[region].all() and canvas.is_sparse("lesion")
+    np.testing.assert_array_equal(label[region], prob[region] >= 0.5)
+    canvas.undo()
+    assert not canvas.annotated("lesion")[region].any()
