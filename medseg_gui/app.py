@@ -14,11 +14,12 @@ from pathlib import Path
 from types import TracebackType
 
 from medseg_gui import __version__
+from medseg_gui.logs import setup_logging
+from medseg_gui.paths import SETTINGS_APP, SETTINGS_ORG, settings_file
 
 log = logging.getLogger(__name__)
 
-ORG_NAME = "medseg_gui"
-APP_NAME = "medseg-gui"
+ORG_NAME, APP_NAME = SETTINGS_ORG, SETTINGS_APP
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -32,8 +33,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def install_excepthook() -> None:
-    """Show unexpected errors in a dialog (and the log) instead of letting Qt abort the program."""
+def install_excepthook(log_file: Path | None = None) -> None:
+    """Show unexpected errors in a dialog (and the log file) instead of letting Qt abort the program."""
     from PySide6.QtWidgets import QApplication
 
     from medseg_gui.qt.dialogs import show_message
@@ -45,12 +46,14 @@ def install_excepthook() -> None:
             sys.__excepthook__(kind, value, tb)
             return
         details = "".join(traceback.format_exception(kind, value, tb))
+        where = (f"in the log file {log_file} (Help → Open log folder)" if log_file is not None
+                 else "in the terminal's output")
         log.error("Unexpected error:\n%s", details)
         windows = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w.isWindow()]
         parent = QApplication.activeWindow() or (windows[0] if windows else None)
         box = show_message(parent, "Unexpected error", f"Something went wrong: {kind.__name__}: {value}\n\n"
                            "Labels are saved after every stroke; the title shows * while one is not saved yet. "
-                           "Details are below and in the log.",
+                           f"Details are below and {where}.",
                            error=True, details=details)
         shown[:] = [box]
 
@@ -59,24 +62,24 @@ def install_excepthook() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_file = setup_logging(APP_NAME, logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log.info("medseg-gui %s starting; log file %s", __version__, log_file)
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from medseg_gui.config import AppConfig
     from medseg_gui.qt.main_window import MainWindow
     from medseg_gui.qt.theme import apply_theme
-    from medseg_gui.qt.window_state import default_settings_file
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORG_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
     apply_theme(app)
-    install_excepthook()
+    install_excepthook(log_file)
 
     scripted = args.screenshot is not None  # reproducible screenshots: no warm-up, no remembered geometry
-    settings = None if scripted else default_settings_file(ORG_NAME, APP_NAME)
+    settings = None if scripted else settings_file()
     window = MainWindow(None, AppConfig(warm_up_keras=not args.no_warmup and not scripted, settings_file=settings))
     window.show()
     window.activateWindow()  # keyboard shortcuts need an active window, also without a window manager (Xvfb)

@@ -27,7 +27,9 @@ from medseg_gui.core.images import read_image, write_png
 from medseg_gui.core.lesions import METRIC_KEYS
 from medseg_gui.core.project import Project
 from medseg_gui.core.project_format import metrics_to_json
+from medseg_gui.logs import setup_logging
 
+log = logging.getLogger(__name__)
 CELL_FORMATS = {"lesions": "{:.4g}", "found": "{:.4g}", "false_lesions": "{:.4g}", "hd95": "{:.2f}", "assd": "{:.2f}"}
 """How a float column prints when it is not a 0–1 score (counts, distances in pixels); others get 4 decimals."""
 EVALUATE_NOTE = (
@@ -279,6 +281,13 @@ def write_demo_outputs(project: Project, cls: str, out: Path, threshold: float =
     return rows
 
 
+def cmd_info(args: argparse.Namespace) -> int:
+    from medseg_gui import info
+
+    print(info.format_rows(info.cheap_rows() + info.keras_rows(args.precision)))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from medseg_gui import pipeline
     from medseg_gui.core.demo import prepare_demo_output
@@ -359,6 +368,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--out", type=Path, required=True)
             p.add_argument("--source", choices=("auto", "labels", "predictions"), default="auto")
             p.add_argument("--hdf5", type=Path, default=None)
+
+    p = sub.add_parser("info", help="versions, compute device, precision, and the settings, data and log paths")
+    p.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
+                   help="report what this --precision of train/demo would use (default %(default)s)")
+    p.set_defaults(func=cmd_info)
     return parser
 
 
@@ -369,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
         args.images += [Path(e) for e in extra]  # IMAGEs given after --class (argparse stops at the option)
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    setup_logging("medseg", logging.INFO if args.verbose else logging.WARNING, "%(levelname)s %(message)s")
+    log.info("medseg %s: %s", __version__, " ".join(sys.argv[1:] if argv is None else argv))
     try:
         return args.func(args)
     except MedsegError as err:

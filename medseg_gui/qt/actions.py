@@ -15,7 +15,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QWidget
 
+from medseg_gui.paths import log_dir
 from medseg_gui.qt import dialogs
+from medseg_gui.qt.about import SystemInfo, show_about
 from medseg_gui.qt.canvas.input import brush_step
 
 if TYPE_CHECKING:
@@ -59,6 +61,7 @@ class WindowActions:
     smaller_brush: QAction
     shortcuts: QAction
     about: QAction
+    open_log_folder: QAction
     classes: list[QAction] = field(default_factory=list)
     tools: dict[str, QAction] = field(default_factory=dict)
     layers: dict[str, QAction] = field(default_factory=dict)
@@ -83,7 +86,9 @@ def create_actions(parent: QWidget) -> WindowActions:
         bigger_brush=_action(parent, "Larger brush", "]"),
         smaller_brush=_action(parent, "Smaller brush", "["),
         shortcuts=_action(parent, "&Keyboard shortcuts", "F1"),
-        about=_action(parent, "&About medseg_gui"),
+        about=_action(parent, "&About medseg_gui", tip="Versions, the compute device, precision and folders"),
+        open_log_folder=_action(parent, "Open &log folder",
+                                tip="Show the folder of medseg_gui's log files (attach them to a problem report)"),
     )
     actions.cancel.setEnabled(False)
     actions.classes = [_action(parent, f"Class {i}", str(i)) for i in range(1, 10)]
@@ -114,6 +119,7 @@ def install_menus(window: QMainWindow, a: WindowActions) -> None:
     train_menu.addAction(a.cancel)
     help_menu = menu.addMenu("&Help")
     help_menu.addAction(a.shortcuts)
+    help_menu.addAction(a.open_log_folder)
     help_menu.addAction(a.about)
 
 
@@ -149,8 +155,21 @@ def connect_view_actions(a: WindowActions, canvas: Canvas, tools: ToolsPanel, la
         action.triggered.connect(lambda _=False, name=layer: layers.toggle(name))
 
 
-def connect_help_actions(a: WindowActions, parent: QWidget) -> None:
-    """F1 and About open non-blocking message boxes over `parent`."""
+def connect_help_actions(a: WindowActions, parent: QWidget, system: SystemInfo) -> None:
+    """F1 and About open non-blocking message boxes over `parent` (About reads `system`); the log folder opens in
+    the file manager (or its path is shown when none starts)."""
     a.shortcuts.triggered.connect(lambda: dialogs.show_message(parent, "Keyboard shortcuts", dialogs.shortcuts_html()))
-    a.about.triggered.connect(
-        lambda: dialogs.show_message(parent, "About medseg_gui", dialogs.about_html(dialogs.demo_credits())))
+    a.about.triggered.connect(lambda: show_about(parent, system))
+    a.open_log_folder.triggered.connect(lambda: _open_log_folder(parent))
+
+
+def _open_log_folder(parent: QWidget) -> None:
+    folder = log_dir()
+    try:
+        opened = dialogs.open_in_file_manager(folder)
+    except OSError as err:
+        dialogs.show_message(parent, "Log folder", f"The log folder {folder} cannot be created: {err.strerror or err}",
+                             error=True)
+        return
+    if not opened:
+        dialogs.show_message(parent, "Log folder", f"The log files are in {folder}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from medseg_gui import __version__
@@ -53,6 +54,12 @@ def show_message(parent: QWidget | None, title: str, text: str, *, error: bool =
         box.finished.connect(parent.window().activateWindow)
     box.open()
     return box
+
+
+def open_in_file_manager(folder: Path) -> bool:
+    """Show `folder` (created if missing) in the system's file manager; False when none could be started."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
 
 def ask_yes_no(parent: QWidget | None, title: str, text: str) -> bool:

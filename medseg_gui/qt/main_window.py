@@ -19,6 +19,7 @@ from medseg_gui.config import AppConfig
 from medseg_gui.core.errors import MedsegError
 from medseg_gui.ml.config import preset_names
 from medseg_gui.qt import dialogs
+from medseg_gui.qt.about import DeviceLabel, SystemInfo
 from medseg_gui.qt.actions import connect_help_actions, connect_view_actions, create_actions, install_menus
 from medseg_gui.qt.canvas import Canvas
 from medseg_gui.qt.export_flow import ExportFlow
@@ -107,6 +108,9 @@ class MainWindow(QMainWindow):
         column.addWidget(self.banner)
         column.addWidget(splitter, 1)
         self.setCentralWidget(central)
+        self.system = SystemInfo(self.workers, self.config.train.precision, self)
+        self.device_label = DeviceLabel(self.system, self)  # "Training on <device> · <precision>" while training
+        self.statusBar().addPermanentWidget(self.device_label)
 
     def _connect(self) -> None:
         a, c, s = self.actions, self.canvas, self.session
@@ -133,6 +137,7 @@ class MainWindow(QMainWindow):
         self.exporter.ended.connect(self.export_ended)
         self.train_panel.retrain_requested.connect(self.retrain)
         self.train_panel.running_changed.connect(self._on_training_running)
+        self.train_panel.running_changed.connect(self.device_label.set_training)
         self.train_panel.ended.connect(self._train_ended)
         self.saver.pending_changed.connect(self.setWindowModified)
         self.guard.problem.connect(lambda text, dialog: self.show_error(text, dialog=dialog))
@@ -146,7 +151,7 @@ class MainWindow(QMainWindow):
         a.reviewed.triggered.connect(self.toggle_reviewed)
         a.cancel.triggered.connect(self.train_panel.cancel)
         connect_view_actions(a, c, self.tools, self.layers, self.image_list)
-        connect_help_actions(a, self)
+        connect_help_actions(a, self, self.system)
 
     # -- project and images --------------------------------------------------------------------------------------
     def set_project(self, project: Any, errors: dict[str, str] | None = None) -> None:

@@ -1,0 +1,38 @@
+"""The per-user folders and files of medseg_gui: data (the demo copy), logs, and the window's settings file.
+
+Qt-free, so the CLI (`medseg info`) reports the same paths the GUI uses.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from medseg_gui.core.demo import APP_NAME, user_data_dir
+
+SETTINGS_ORG, SETTINGS_APP = APP_NAME, "medseg-gui"
+"""QSettings organisation and application names (app.py sets them on the QApplication)."""
+
+
+def data_dir() -> Path:
+    """Per-user writable data folder (the demo copies live here)."""
+    return user_data_dir()
+
+
+def log_dir() -> Path:
+    """Per-user log folder (Linux: ~/.local/state/medseg_gui/log; macOS: ~/Library/Logs/medseg_gui)."""
+    from platformdirs import user_log_path
+
+    return Path(user_log_path(APP_NAME, appauthor=False))
+
+
+def settings_file() -> Path:
+    """The INI file where the window remembers its state: Qt's rule for QSettings(IniFormat, UserScope, org, app),
+    i.e. %APPDATA%\\<org>\\<app>.ini on Windows, $XDG_CONFIG_HOME (default ~/.config)/<org>/<app>.ini elsewhere."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    else:
+        xdg = os.environ.get("XDG_CONFIG_HOME", "")
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".config"
+    return base / SETTINGS_ORG / f"{SETTINGS_APP}.ini"

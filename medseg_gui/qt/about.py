@@ -1,0 +1,112 @@
+"""Help → About and the device shown in the status bar while training.
+
+`SystemInfo` owns what `medseg_gui.info` reports. The Keras part (versions, device, precision) is read once, on a
+worker thread, so neither the About box nor Retrain ever waits for a Keras import on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+from shiboken6 import isValid
+
+from medseg_gui import info
+from medseg_gui.qt import dialogs
+from medseg_gui.workers.base import WorkerHost
+from medseg_gui.workers.system_info import SystemInfoWorker
+
+log = logging.getLogger(__name__)
+
+PENDING = "looking up…"
+KERAS_LABELS = ("Keras", "Backend", "Device", "Precision")
+
+
+class SystemInfo(QObject):
+    """The system rows; `keras_rows` stays None until the worker has read them (`changed` then fires)."""
+
+    changed = Signal()
+
+    def __init__(self, workers: WorkerHost, precision: str = "auto", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._workers = workers
+        self._precision = precision
+        self._worker: SystemInfoWorker | None = None
+        self.keras_rows: list[tuple[str, str]] | None = None
+
+    def request(self) -> None:
+        """Start reading the Keras rows once (no-op when known or already being read)."""
+        if self.keras_rows is not None or self._worker is not None:
+            return
+        self._worker = SystemInfoWorker(self._precision)
+        self._worker.finished.connect(self._known)
+        self._worker.errored.connect(self._failed)
+        self._workers.start(self._worker)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """Every row; the Keras ones say PENDING until known."""
+        return info.cheap_rows() + (self.keras_rows or [(label, PENDING) for label in KERAS_LABELS])
+
+    def value(self, label: str) -> str | None:
+        return dict(self.keras_rows or []).get(label)
+
+    @Slot(object)
+    def _known(self, rows: list[tuple[str, str]]) -> None:
+        self.keras_rows = rows
+        self._worker = None
+        self.changed.emit()
+
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        self.keras_rows = [(label, f"could not be read ({message})") for label in KERAS_LABELS]
+        self._worker = None
+        self.changed.emit()
+
+
+def rows_html(rows: list[tuple[str, str]]) -> str:
+    cells = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>&nbsp;&nbsp;{html.escape(v)}</td></tr>"
+                    for k, v in rows)
+    return f"<h4>This installation</h4><table>{cells}</table>"
+
+
+def show_about(parent: QWidget, system: SystemInfo) -> QMessageBox:
+    """The About box (non-blocking): app, demo credits, system rows; the Keras rows fill in when known."""
+    credits = dialogs.about_html(dialogs.demo_credits())
+    box = dialogs.show_message(parent, "About medseg_gui", credits + rows_html(system.rows()))
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)  # paths can be copied
+
+    def refresh() -> None:
+        if isValid(box):
+            box.setText(credits + rows_html(system.rows()))
+
+    system.changed.connect(refresh)
+    box.destroyed.connect(lambda *_: system.changed.disconnect(refresh))
+    system.request()
+    return box
+
+
+class DeviceLabel(QLabel):
+    """Permanent status-bar label "Training on CPU: … · float32 (…)", visible only while training runs."""
+
+    def __init__(self, system: SystemInfo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._system = system
+        self._training = False
+        system.changed.connect(self._refresh)
+        self.setVisible(False)
+
+    @Slot(bool)
+    def set_training(self, running: bool) -> None:
+        self._training = running
+        if running:
+            self._system.request()
+        self._refresh()
+
+    def _refresh(self) -> None:
+        device = self._system.value("Device")
+        precision = (self._system.value("Precision") or "").split(" (")[0]
+        self.setText(f"Training on {device}" + (f" · {precision}" if precision else "") if device
+                     else "Training on … (reading the device)")
+        self.setVisible(self._training)

@@ -1,0 +1,53 @@
+"""Help → About shows the system rows at once and fills in Keras, device and precision from a worker; the status
+bar names the device while training; Help → Open log folder opens the user log folder."""
+
+from __future__ import annotations
+
+import keras
+from PySide6.QtWidgets import QMessageBox
+
+from medseg_gui import paths
+from medseg_gui.info import device_text
+from medseg_gui.qt import dialogs
+from medseg_gui.qt.about import PENDING
+from medseg_gui.qt.window_state import default_settings_file
+from tests.workers.helpers import make_project, open_window
+
+
+def _visible_boxes(window) -> list[QMessageBox]:
+    return [w for w in window.findChildren(QMessageBox) if w.isVisible()]
+
+
+def test_about_shows_paths_at_once_and_keras_rows_when_known(tmp_path, qtbot):
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
+    window.actions.about.trigger()
+    (box,) = _visible_boxes(window)
+    assert str(paths.log_dir()) in box.text() and "CHASE_DB1" in box.text()
+    qtbot.waitUntil(lambda: PENDING not in box.text(), timeout=120_000)
+    assert f"Keras</b></td><td>&nbsp;&nbsp;{keras.__version__}" in box.text()
+    assert "CPU: " in box.text()
+    box.close()
+
+
+def test_status_bar_names_the_device_only_while_training(tmp_path, qtbot):
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
+    label = window.device_label
+    assert not label.isVisible()
+    window.train_panel.running_changed.emit(True)
+    assert label.isVisible()
+    qtbot.waitUntil(lambda: label.text().startswith(f"Training on {device_text()}"), timeout=120_000)
+    window.train_panel.running_changed.emit(False)
+    assert not label.isVisible()
+
+
+def test_open_log_folder_opens_the_user_log_folder(tmp_path, qtbot, monkeypatch):
+    opened = []
+    monkeypatch.setattr(dialogs, "open_in_file_manager", lambda folder: opened.append(folder) or True)
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
+    assert window.actions.open_log_folder in window.menuBar().actions()[-1].menu().actions()
+    window.actions.open_log_folder.trigger()
+    assert opened == [paths.log_dir()]
+
+
+def test_settings_path_reported_is_the_one_qt_uses():
+    assert paths.settings_file() == default_settings_file(paths.SETTINGS_ORG, paths.SETTINGS_APP)
