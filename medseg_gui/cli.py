@@ -131,7 +131,7 @@ def _format_table(rows: list[dict], columns: list[str]) -> str:
 
 
 COMMAND_WHAT = {"demo": "The demo", "import": "Import", "train": "Training", "predict": "Prediction",
-                "evaluate": "Evaluation", "export": "Export"}
+                "evaluate": "Evaluation", "export": "Export", "classes": "Changing the classes"}
 
 
 def _warn(messages) -> None:
@@ -150,9 +150,19 @@ def _os_error_line(command: str, err: OSError) -> str:
     return f"{COMMAND_WHAT.get(command, command)} failed{where}: {err.strerror or err}"
 
 
+def _say_region(project: Project, cls: str) -> None:
+    """One line 'lesion is restricted to cervix' for a two-stage class (nothing otherwise)."""
+    from medseg_gui import pipeline
+
+    note = pipeline.region_note(project, cls)
+    if note is not None:
+        print(f"{note} (trained, predicted and scored only inside it).")
+
+
 def _do_train(project: Project, cls: str, config) -> None:
     from medseg_gui import pipeline
 
+    _say_region(project, cls)
     bar = TerminalProgress()
     outcome = pipeline.train_class(project, cls, config, progress=bar.train)
     bar.done()
@@ -171,9 +181,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from medseg_gui import pipeline
-    from medseg_gui.ml import store
 
     project = _open(args.project, args.cls)
+    _say_region(project, args.cls)
     if not args.images:
         skipped: list[str] = []
         metrics = pipeline.predict_class(project, args.cls, progress=TerminalProgress().predict, skipped=skipped)
@@ -190,7 +200,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(f"Predicted {len(project.stems) - not_predicted} of {len(project.stems)} images"
               f"{_left_out(not_predicted)}; metrics for {len(metrics)} labelled images.")
         return 0
-    segmenter = store.load_segmenter(project.model_dir(args.cls))
+    segmenters = pipeline.load_segmenters(project, args.cls)  # two-stage: the roi_class's model(s) first
     out = Path(args.out) if args.out else Path.cwd()
     failed = []
     for path in map(Path, args.images):
@@ -199,7 +209,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         except MedsegError as err:
             failed.append(f"{path.name} not predicted: {err}")
             continue
-        prob = segmenter.predict(image)
+        prob = pipeline.predict_external(segmenters, image, args.threshold)
         write_png(out / f"{path.stem}_prob.png", np.round(prob * 65535).astype(np.uint16))
         write_png(out / f"{path.stem}_mask.png", ((prob >= args.threshold) * 255).astype(np.uint8))
         print(f"{path.name}: wrote {path.stem}_prob.png and {path.stem}_mask.png to {out}")
@@ -250,6 +260,29 @@ def cmd_import(args: argparse.Namespace) -> int:
     labelled = len(project.labelled_stems(args.cls))
     print(f"Imported {len(project.stems)} images ({labelled} with '{args.cls}' labels) into {project.root}")
     return 0
+
+
+def cmd_classes(args: argparse.Namespace) -> int:
+    from medseg_gui.core.lock import project_lock
+
+    project = _open(args.project)
+    changes = [(cls, roi) for cls, roi in args.set_roi] + [(cls, None) for cls in args.clear_roi]
+    if changes:
+        with project_lock(project.root):
+            for cls, roi_class in changes:
+                project.set_roi_class(cls, roi_class)
+    rows = [{"class": c.name, "colour": "{},{},{}".format(*c.color), "inside": c.roi_class or "(whole image)"}
+            for c in project.classes]
+    print(_format_table(rows, ["class", "colour", "inside"]))
+    return 0
+
+
+def _class_pair(text: str) -> tuple[str, str]:
+    """'lesion=cervix' → ('lesion', 'cervix')."""
+    cls, sep, roi_class = text.partition("=")
+    if not sep or not cls or not roi_class:
+        raise argparse.ArgumentTypeError(f"expected CLASS=ROI_CLASS (e.g. lesion=cervix), got '{text}'")
+    return cls, roi_class
 
 
 def write_demo_outputs(project: Project, cls: str, out: Path, threshold: float = 0.5) -> list[dict]:
@@ -341,6 +374,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--class", dest="cls", default="vessel")
     p.add_argument("--masks", type=Path, default=None, help="folder of masks for --layout folder")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("classes", help="list the classes; --set-roi lesion=cervix makes a class two-stage")
+    p.add_argument("project", type=Path)
+    p.add_argument("--set-roi", action="append", default=[], type=_class_pair, metavar="CLASS=ROI_CLASS",
+                   help="train, predict and score CLASS only inside ROI_CLASS (its label, else its prediction)")
+    p.add_argument("--clear-roi", action="append", default=[], metavar="CLASS",
+                   help="CLASS again covers the whole image (its region of interest only)")
+    p.set_defaults(func=cmd_classes)
 
     p = sub.add_parser("train", help="train the class's model on all labelled images")
     p.add_argument("project", type=Path)

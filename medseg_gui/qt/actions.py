@@ -55,6 +55,7 @@ class WindowActions:
     reviewed: QAction
     retrain: QAction
     cancel: QAction
+    restrict_class: QAction
     next_image: QAction
     prev_image: QAction
     bigger_brush: QAction
@@ -81,6 +82,9 @@ def create_actions(parent: QWidget) -> WindowActions:
         reviewed=_action(parent, "Mark image &reviewed", "R", tip="Toggle the reviewed mark of the current image"),
         retrain=_action(parent, "&Retrain current class", "Ctrl+R"),
         cancel=_action(parent, "&Cancel training", "Esc"),
+        restrict_class=_action(parent, "Restrict current class to a &region…",
+                               tip="Two-stage: train, predict and score this class only inside another class "
+                               "(e.g. the lesion inside the cervix)"),
         next_image=_action(parent, "&Next image", "PgDown", "Ctrl+Tab"),
         prev_image=_action(parent, "&Previous image", "PgUp", "Ctrl+Shift+Tab", "Ctrl+Shift+Backtab"),
         bigger_brush=_action(parent, "Larger brush", "]"),
@@ -117,6 +121,8 @@ def install_menus(window: QMainWindow, a: WindowActions) -> None:
     train_menu = menu.addMenu("&Train")
     train_menu.addAction(a.retrain)
     train_menu.addAction(a.cancel)
+    train_menu.addSeparator()
+    train_menu.addAction(a.restrict_class)
     help_menu = menu.addMenu("&Help")
     help_menu.addAction(a.shortcuts)
     help_menu.addAction(a.open_log_folder)

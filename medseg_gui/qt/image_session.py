@@ -16,7 +16,8 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 
-from medseg_gui.core.errors import ImageReadError, MedsegError
+from medseg_gui.core.errors import ImageReadError, MedsegError, RegionUnknownError
+from medseg_gui.core.regions import class_region
 from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.workers.base import WorkerHost
 from medseg_gui.workers.label_saver import LabelSaver
@@ -43,6 +44,7 @@ class ImageSession(QObject):
         self.project: Any = None
         self.stem: str | None = None
         self._probs: dict[str, np.ndarray] = {}  # class → probability map of this image
+        self._image_roi: np.ndarray | None = None  # the image's own ROI (roi/<stem>.png); see show_region
         self._unreadable: dict[str, Path] = {}  # class → its label file that exists but could not be read
         self.read_only: str | None = None  # why edits are refused (another window edits the project, …)
         self._loader: ViewLoader | None = None  # the background load whose result is still wanted
@@ -101,8 +103,8 @@ class ImageSession(QObject):
         self.canvas.set_current_class(cls or self.project.class_names[0])
         for name, prob in view.predictions.items():
             self._set_prediction(name, prob)
-        self.canvas.set_roi(view.roi)
-        self.stem = stem
+        self._image_roi, self.stem = view.roi, stem
+        self.show_region(self.canvas.current_class())
         for name in self.project.class_names:
             self._emit_share(name)
         warnings = view.warnings + [f"If you draw a new '{c}' label on {stem}, the unreadable file {p.name} is first "
@@ -123,7 +125,8 @@ class ImageSession(QObject):
             prob, roi, warnings = loaded.view
             if self.stem == stem:
                 self._set_prediction(cls, prob)
-                self.canvas.set_roi(roi)
+                self._image_roi = roi
+                self.show_region(self.canvas.current_class())
                 if warnings:
                     self.problem.emit("\n".join(warnings), False)
 
@@ -159,6 +162,22 @@ class ImageSession(QObject):
         self.threshold = threshold
         for name, prob in list(self._probs.items()):
             self.canvas.set_prediction(name, prob, threshold)
+        self.show_region(self.canvas.current_class())  # a region from a roi_class's prediction moves with it
+
+    def show_region(self, cls: str | None) -> None:
+        """Give the canvas the region `cls` is trained and scored in (outline, FP/FN and fill stop there): the image
+        ROI, or for a two-stage class its roi_class's label as drawn now, else that class's prediction >= the
+        threshold (core.regions); the image ROI with a note where the roi_class has neither yet."""
+        if self.project is None or self.stem is None or not cls:
+            return
+        try:
+            region = class_region(cls, lambda c: self.project.class_spec(c).roi_class, self._image_roi,
+                                  lambda c: self.canvas.label(c) if self.canvas.is_labelled(c) else None,
+                                  self._probs.get, self.threshold)
+        except RegionUnknownError as err:
+            region = self._image_roi
+            self.status.emit(f"{err}: '{cls}' is not restricted on {self.stem}.")
+        self.canvas.set_roi(region)
 
     def accept_prediction(self, cls: str) -> None:
         """Replace the label of `cls` by its thresholded prediction (one undo step) and say so."""

@@ -32,6 +32,7 @@ from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.tools_panel import ToolsPanel
 from medseg_gui.qt.panels.train_panel import CANCELLED_TEXT, TrainPanel
 from medseg_gui.qt.read_only import ReadOnlyBanner, set_editing_enabled
+from medseg_gui.qt.region_flow import RegionFlow, region_text
 from medseg_gui.qt.save_guard import SaveGuard
 from medseg_gui.qt.threshold_metrics import MetricsRefresher
 from medseg_gui.qt.window_state import WindowMemory, fitted_size
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self.exporter = ExportFlow(self.workers, self)
         self.opener = OpenFlow(self.workers, self, before_open=self.guard.confirm_leave)
         self.metrics_refresher = MetricsRefresher(self.workers, parent=self)
+        self.regions = RegionFlow(self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         for widget, stretch in ((self.image_list, 0), (self.canvas_area, 1), (self.side_scroll, 0)):
             splitter.addWidget(widget)
@@ -150,6 +152,9 @@ class MainWindow(QMainWindow):
         a.retrain.triggered.connect(self.retrain)
         a.reviewed.triggered.connect(self.toggle_reviewed)
         a.cancel.triggered.connect(self.train_panel.cancel)
+        a.restrict_class.triggered.connect(lambda: self.regions.ask(self.project, self.current_class()))
+        self.regions.changed.connect(self._on_region_changed)
+        self.regions.errored.connect(self.show_error)
         connect_view_actions(a, c, self.tools, self.layers, self.image_list)
         connect_help_actions(a, self, self.system)
 
@@ -235,6 +240,7 @@ class MainWindow(QMainWindow):
 
     def set_current_class(self, cls: str) -> None:
         self.canvas.set_current_class(cls)
+        self.session.show_region(cls)
         self._show_class_state()
         self._remember()
 
@@ -246,6 +252,14 @@ class MainWindow(QMainWindow):
             self.image_list.set_labelled(set(self.project.labelled_stems(cls)))
             self._show_unsaved()
             self.train_panel.show_model(current_model_info(self.project, cls))
+            self.train_panel.show_region(region_text(self.project.class_spec(cls).roi_class))
+
+    @Slot(str, str)
+    def _on_region_changed(self, cls: str, message: str) -> None:
+        """A class was made two-stage (or not): the panel says so and the canvas outlines its region."""
+        self._show_class_state()
+        self.session.show_region(self.current_class())
+        self.statusBar().showMessage(message, 10000)
 
     def _remember(self) -> None:
         if self.project is not None:
@@ -326,6 +340,9 @@ class MainWindow(QMainWindow):
         if self.project is not None and self.project.root == run.project_root:  # else: another project is open
             self.image_list.set_metrics(run.cls, run.metrics or self.project.load_metrics(run.cls))
             self.session.reload_prediction(run.cls)
+            roi_class = self.project.class_spec(run.cls).roi_class
+            if roi_class is not None:  # two-stage: its prediction may have been made first, where it was missing
+                self.session.reload_prediction(roi_class)
             self._show_class_state()
 
     @Slot(str, str)

@@ -74,7 +74,8 @@ class TrainWorker(Worker):
 
         project = _open_project(self.project_root)
         outcome = pipeline.train_class(
-            project, self.cls, self.config, progress=self.progress.emit, should_stop=self.is_cancelled
+            project, self.cls, self.config, progress=self.progress.emit, should_stop=self.is_cancelled,
+            threshold=self.threshold,
         )
         if outcome.result.cancelled:  # stopped before the keep-unless-better decision: nothing was stored
             raise CancelledError("Training cancelled — previous model kept.")

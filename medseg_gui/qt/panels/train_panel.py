@@ -91,6 +91,10 @@ class TrainPanel(QGroupBox):
         self.model_label = QLabel(model_text(None), self)
         self.model_label.setWordWrap(True)
         self.model_label.setObjectName("currentModel")
+        self.region_label = QLabel("", self)
+        self.region_label.setWordWrap(True)
+        self.region_label.setObjectName("classRegion")
+        self.region_label.setVisible(False)
 
         form = QFormLayout()
         form.addRow("Preset", self.preset_combo)
@@ -101,6 +105,7 @@ class TrainPanel(QGroupBox):
         buttons.addWidget(self.cancel_button, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.model_label)
+        layout.addWidget(self.region_label)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.progress_bar)
@@ -130,6 +135,11 @@ class TrainPanel(QGroupBox):
     def show_model(self, info: dict | None) -> None:
         """The current model of the class (metadata of models/<class>/current.json, None when there is none)."""
         self.model_label.setText(model_text(info))
+
+    def show_region(self, text: str) -> None:
+        """Where the current class is trained (two-stage: "Inside cervix: …"); '' hides the line."""
+        self.region_label.setText(text)
+        self.region_label.setVisible(bool(text))
 
     # -- one run -------------------------------------------------------------------------------------------------
     def attach(self, worker: TrainWorker) -> None:

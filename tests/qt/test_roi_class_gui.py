@@ -1,0 +1,85 @@
+"""Two-stage classes in the window: Train → "Restrict current class to a region…" saves roi_class, the train panel
+says "Inside cervix", and the canvas' ROI (outline, FP/FN, fill stop) is the cervix region while the lesion is the
+current class — from the cervix label as drawn, else its thresholded prediction."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from medseg_gui.core.project import ClassSpec, Project
+from medseg_gui.qt import region_flow
+from tests.workers.helpers import H, W, disc, drag, make_images, open_window
+
+
+def _project(tmp_path) -> Project:
+    project = Project.create(tmp_path / "p", (ClassSpec("cervix", (0, 200, 255)), ClassSpec("lesion", (255, 215, 0))))
+    for path in make_images(tmp_path / "src", 3):
+        project.add_image(path)
+    project.save_label("cervix", project.stems[0], disc(r=15))
+    return project
+
+
+def _roi(window) -> np.ndarray | None:
+    roi = window.canvas.doc.roi
+    return None if roi is None else roi.astype(bool)
+
+
+def test_restrict_lesion_to_cervix_from_the_menu(tmp_path, qtbot, monkeypatch, messages):
+    project = _project(tmp_path)
+    window = open_window(qtbot, project)
+    window.tools.select_class("lesion")
+    assert _roi(window) is None and not window.train_panel.region_label.isVisible()
+
+    asked = []
+    monkeypatch.setattr(region_flow, "ask_roi_class",
+                        lambda parent, cls, choices, current: asked.append((cls, choices, current)) or "cervix")
+    window.actions.restrict_class.trigger()
+    assert asked == [("lesion", ["cervix"], None)]
+    assert Project.open(project.root).class_spec("lesion").roi_class == "cervix"
+    assert window.train_panel.region_label.isVisible()
+    assert window.train_panel.region_label.text().startswith("Inside cervix")
+    np.testing.assert_array_equal(_roi(window), disc(r=15))  # the cervix label of the first image
+
+    window.tools.select_class("cervix")  # the cervix itself covers the whole image
+    assert _roi(window) is None and not window.train_panel.region_label.isVisible()
+
+    # the second image has no cervix label or prediction yet: not restricted, and the status bar says why
+    window.image_list.select(project.stems[1])
+    window.tools.select_class("lesion")
+    assert _roi(window) is None
+    assert "not restricted" in window.statusBar().currentMessage()
+    # a cervix prediction gives the region, thresholded at the window's threshold
+    prob = np.zeros((H, W), np.float32)
+    prob[:, : W // 2] = 0.9
+    project.save_prediction("cervix", project.stems[1], prob)
+    window.session.reload_prediction("cervix")
+    np.testing.assert_array_equal(_roi(window), prob >= 0.5)
+    # … and a cervix label drawn now wins over it (live, before it is saved)
+    window.tools.select_class("cervix")
+    window.canvas.set_brush_size(5)
+    drag(qtbot, window.canvas, [(50, 10), (55, 10)])
+    window.tools.select_class("lesion")
+    np.testing.assert_array_equal(_roi(window), window.canvas.label("cervix"))
+    assert _roi(window)[10, 52] and not _roi(window)[30, 10]
+    assert window.saver.flush(10)
+    assert messages == []
+
+
+def test_whole_image_again_and_a_circle_is_refused(tmp_path, qtbot, monkeypatch, messages):
+    project = _project(tmp_path)
+    project.set_roi_class("lesion", "cervix")
+    window = open_window(qtbot, project)
+    window.tools.select_class("cervix")
+    monkeypatch.setattr(region_flow, "ask_roi_class", lambda parent, cls, choices, current: "lesion")
+    window.actions.restrict_class.trigger()
+    assert len(messages) == 1 and "circle" in messages[0] and "'cervix' was not restricted" in messages[0]
+    assert Project.open(project.root).class_spec("cervix").roi_class is None
+
+    window.tools.select_class("lesion")
+    monkeypatch.setattr(region_flow, "ask_roi_class", lambda parent, cls, choices, current: region_flow.WHOLE_IMAGE)
+    window.actions.restrict_class.trigger()
+    assert Project.open(project.root).class_spec("lesion").roi_class is None
+    assert _roi(window) is None and not window.train_panel.region_label.isVisible()
+    monkeypatch.setattr(region_flow, "ask_roi_class", lambda parent, cls, choices, current: None)  # cancelled
+    window.actions.restrict_class.trigger()
+    assert Project.open(project.root).class_spec("lesion").roi_class is None
