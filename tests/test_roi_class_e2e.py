@@ -144,3 +144,31 @@ def test_two_stage_train_and_predict_end_to_end(project, capsys, tmp_path):
     prob = pipeline.predict_external(segmenters, rgb)
     assert np.all(prob[~region] == 0.0)
     assert (out_dir / "new_prob.png").is_file()
+
+
+def test_classes_command_sets_lists_and_refuses_with_one_error_line(project, capsys):
+    root = str(project.root)
+    assert cli.main(["classes", root]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["class", "colour", "inside"]
+    assert out[1].split() == ["cervix", "0,200,255", "(whole", "image)"] and out[2].split()[-1] == "cervix"
+    assert cli.main(["classes", root, "--set-roi", "cervix=lesion"]) == 1  # a circle
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("medseg: error:") and "circle" in err[0]
+    assert Project.open(root).class_spec("cervix").roi_class is None
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["classes", root, "--set-roi", "lesion"])
+    assert exit_info.value.code == 2 and "CLASS=ROI_CLASS" in capsys.readouterr().err
+    assert cli.main(["classes", root, "--clear-roi", "lesion"]) == 0
+    assert Project.open(root).class_spec("lesion").roi_class is None
+    assert cli.main(["classes", root, "--set-roi", "lesion=cervix"]) == 0
+    assert Project.open(root).class_spec("lesion").roi_class == "cervix"
+
+
+def test_predicting_an_outside_image_needs_the_roi_class_model(project, capsys, tmp_path):
+    photo = tmp_path / "new.png"
+    write_png(photo, _photo(np.random.default_rng(1))[0])
+    assert cli.main(["predict", str(project.root), "--class", "lesion", str(photo)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("medseg: error: lesion is restricted to cervix, which has no usable "
+                                               "model")

@@ -168,7 +168,7 @@ class MainWindow(QMainWindow):
         self.train_panel.set_minutes(remembered.get("minutes", self.train_panel.minutes()))
         self.layers.set_threshold(remembered.get("threshold", self.layers.threshold()))
         self.session.set_threshold(self.layers.threshold())
-        self.tools.set_classes([(spec.name, tuple(spec.color)) for spec in project.classes])
+        self._show_class_list()
         labelled = [cls for cls in project.class_names if project.labelled_stems(cls)]
         if remembered.get("class") in project.class_names:
             self.tools.select_class(remembered["class"])
@@ -254,9 +254,15 @@ class MainWindow(QMainWindow):
             self.train_panel.show_model(current_model_info(self.project, cls))
             self.train_panel.show_region(region_text(self.project.class_spec(cls).roi_class))
 
+    def _show_class_list(self) -> None:
+        classes = self.project.classes
+        self.tools.set_classes([(spec.name, tuple(spec.color)) for spec in classes],
+                               {spec.name: spec.roi_class for spec in classes if spec.roi_class})
+
     @Slot(str, str)
     def _on_region_changed(self, cls: str, message: str) -> None:
-        """A class was made two-stage (or not): the panel says so and the canvas outlines its region."""
+        """A class was made two-stage (or not): the panels say so and the canvas outlines its region."""
+        self._show_class_list()
         self._show_class_state()
         self.session.show_region(self.current_class())
         self.statusBar().showMessage(message, 10000)

@@ -38,6 +38,8 @@ def test_restrict_lesion_to_cervix_from_the_menu(tmp_path, qtbot, monkeypatch, m
     assert Project.open(project.root).class_spec("lesion").roi_class == "cervix"
     assert window.train_panel.region_label.isVisible()
     assert window.train_panel.region_label.text().startswith("Inside cervix")
+    assert window.tools.class_combo.currentText() == "2  lesion  (inside cervix)"
+    assert window.tools.class_combo.itemText(0) == "1  cervix"
     np.testing.assert_array_equal(_roi(window), disc(r=15))  # the cervix label of the first image
 
     window.tools.select_class("cervix")  # the cervix itself covers the whole image
@@ -69,6 +71,7 @@ def test_whole_image_again_and_a_circle_is_refused(tmp_path, qtbot, monkeypatch,
     project = _project(tmp_path)
     project.set_roi_class("lesion", "cervix")
     window = open_window(qtbot, project)
+    assert window.tools.class_combo.itemText(1) == "2  lesion  (inside cervix)"  # read from project.json
     window.tools.select_class("cervix")
     monkeypatch.setattr(region_flow, "ask_roi_class", lambda parent, cls, choices, current: "lesion")
     window.actions.restrict_class.trigger()
@@ -80,6 +83,7 @@ def test_whole_image_again_and_a_circle_is_refused(tmp_path, qtbot, monkeypatch,
     window.actions.restrict_class.trigger()
     assert Project.open(project.root).class_spec("lesion").roi_class is None
     assert _roi(window) is None and not window.train_panel.region_label.isVisible()
+    assert window.tools.class_combo.currentText() == "2  lesion"
     monkeypatch.setattr(region_flow, "ask_roi_class", lambda parent, cls, choices, current: None)  # cancelled
     window.actions.restrict_class.trigger()
     assert Project.open(project.root).class_spec("lesion").roi_class is None

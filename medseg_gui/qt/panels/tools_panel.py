@@ -117,13 +117,16 @@ class ToolsPanel(QGroupBox):
         layout.addLayout(grid)
         layout.addWidget(self.accept_button)
 
-    def set_classes(self, classes: list[tuple[str, tuple[int, int, int]]]) -> None:
-        """[(name, rgb)] in project order; keeps the current class when it still exists."""
+    def set_classes(self, classes: list[tuple[str, tuple[int, int, int]]], inside: dict[str, str] | None = None
+                    ) -> None:
+        """[(name, rgb)] in project order; keeps the current class when it still exists. `inside` maps a two-stage
+        class to the class whose region it is restricted to ("2  lesion (inside cervix)")."""
         current = self.current_class()
         self.class_combo.blockSignals(True)
         self.class_combo.clear()
         for i, (name, rgb) in enumerate(classes):
-            self.class_combo.addItem(color_icon(rgb), f"{i + 1}  {name}", name)
+            where = f"  (inside {inside[name]})" if inside and name in inside else ""
+            self.class_combo.addItem(color_icon(rgb), f"{i + 1}  {name}{where}", name)
         index = self.class_combo.findData(current)
         self.class_combo.setCurrentIndex(max(index, 0))
         self.class_combo.blockSignals(False)
