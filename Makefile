@@ -19,7 +19,7 @@ run: $(STAMP)
 	  echo "Run the headless demo instead (trains on the demo, writes masks, overlays and a report):"; \
 	  echo "    $(BIN)/medseg demo --out demo_out      (or: make demo)"; \
 	else \
-	  $(BIN)/medseg-gui --demo; \
+	  $(BIN)/medseg-gui; \
 	fi
 
 test: $(STAMP)

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 
 from medseg_gui import __version__
+from medseg_gui.core.demo import DEMOS
 from medseg_gui.logs import setup_logging
 from medseg_gui.paths import SETTINGS_APP, SETTINGS_ORG, settings_file
 
@@ -25,7 +26,9 @@ ORG_NAME, APP_NAME = SETTINGS_ORG, SETTINGS_APP
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="medseg-gui", description="Annotate, retrain and review segmentations.")
     parser.add_argument("path", nargs="?", type=Path, help="project folder or plain folder of images (default: demo)")
-    parser.add_argument("--demo", action="store_true", help="open the bundled demo project (the default)")
+    parser.add_argument("--demo", nargs="?", const="vessel", choices=tuple(DEMOS),
+                        help="open a bundled demo project: vessel (the default) or lesion; on the very first start "
+                        "without a PATH or --demo the window asks which")
     parser.add_argument("--no-warmup", action="store_true", help="do not preload Keras in the background")
     parser.add_argument("--screenshot", type=Path, metavar="PNG", help="grab the window to this PNG and quit")
     parser.add_argument("--quit-after", type=float, metavar="SECONDS", help="quit after this many seconds")
@@ -80,13 +83,18 @@ def main(argv: list[str] | None = None) -> int:
 
     scripted = args.screenshot is not None  # reproducible screenshots: no warm-up, no remembered geometry
     settings = None if scripted else settings_file()
+    first_start = settings is not None and not settings.exists()
     window = MainWindow(None, AppConfig(warm_up_keras=not args.no_warmup and not scripted, settings_file=settings))
     window.show()
     window.activateWindow()  # keyboard shortcuts need an active window, also without a window manager (Xvfb)
-    if args.path is not None and not args.demo:
+    if args.path is not None and args.demo is None:
         window.open_folder(args.path)
+    elif args.demo is None and first_start:
+        from medseg_gui.qt.demo_choice import ask_which_demo
+
+        ask_which_demo(window, window.open_demo)
     else:
-        window.open_demo()
+        window.open_demo(args.demo or "vessel")
 
     if args.screenshot is not None or args.quit_after is not None:
         delay_ms = int(1000 * (args.quit_after if args.quit_after is not None else 3.0))

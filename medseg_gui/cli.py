@@ -323,12 +323,12 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from medseg_gui import pipeline
-    from medseg_gui.core.demo import prepare_demo_output
+    from medseg_gui.core.demo import DEMOS, prepare_demo_output
 
     out = Path(args.out)
-    proj_dir = prepare_demo_output(out)  # refuses a folder the demo did not make
+    proj_dir = prepare_demo_output(out, args.which)  # refuses a folder the demo did not make
     project = Project.open(proj_dir)
-    cls = "vessel"
+    cls = DEMOS[args.which].cls
     print(f"Demo project copied to {proj_dir}; training '{cls}' for {args.minutes:g} min ({args.preset} preset).")
     started = time.monotonic()
     _do_train(project, cls, _train_config(args))
@@ -355,6 +355,7 @@ def _add_train_args(p: argparse.ArgumentParser, minutes: float) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from medseg_gui.core.demo import DEMOS
     from medseg_gui.core.importers import LAYOUTS
 
     parser = Parser(prog="medseg", description=__doc__.splitlines()[0])
@@ -364,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="train on the bundled demo, predict, write masks, overlays and report.csv")
     p.add_argument("--out", required=True, type=Path, help="folder for the project copy, masks, overlays, report.csv")
+    p.add_argument("--which", choices=tuple(DEMOS), default="vessel",
+                   help="vessel: retinal photographs (CHASE_DB1); lesion: colonoscopy polyps (PolypGen)")
+    p.add_argument("--lesion", dest="which", action="store_const", const="lesion", help="same as --which lesion")
     _add_train_args(p, minutes=1.0)
     p.set_defaults(func=cmd_demo)
 

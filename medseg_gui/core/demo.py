@@ -1,4 +1,5 @@
-"""The bundled demo project (six CHASE_DB1 fundus images): locate it and copy it somewhere writable.
+"""The bundled demo projects (vessel: six CHASE_DB1 fundus images; lesion: ten PolypGen colonoscopy photographs):
+locate one and copy it somewhere writable.
 
 Folders the demo makes carry a marker file, so the demo replaces only its own copies, never a user's project.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -19,18 +21,40 @@ APP_NAME = "medseg_gui"
 DEMO_MARKER = ".medseg-demo"  # written by `medseg demo` into its --out folder and its project copy
 
 
-def demo_source() -> Path:
-    """Path of the read-only demo project shipped with the program (installed wheel or source checkout)."""
+@dataclass(frozen=True)
+class Demo:
+    """A bundled demo: its folder under resources/ (also the name of its user copy) and the class it trains."""
+
+    folder: str
+    cls: str
+    title: str
+
+
+DEMOS = {
+    "vessel": Demo("demo", "vessel", "Vessel demo: six retinal photographs (CHASE_DB1)"),
+    "lesion": Demo("demo_lesion", "lesion", "Lesion demo: ten colonoscopy photographs with polyps (PolypGen)"),
+}
+
+
+def _demo(which: str) -> Demo:
+    if which not in DEMOS:
+        raise ProjectError(f"There is no '{which}' demo; choose one of {', '.join(DEMOS)}.")
+    return DEMOS[which]
+
+
+def demo_source(which: str = "vessel") -> Path:
+    """Path of a read-only demo project shipped with the program (installed wheel or source checkout)."""
+    folder = _demo(which).folder
     candidates = []
     try:
-        candidates.append(Path(str(resources.files("medseg_gui._resources") / "demo")))
+        candidates.append(Path(str(resources.files("medseg_gui._resources") / folder)))
     except ModuleNotFoundError:
         pass
-    candidates.append(Path(__file__).resolve().parents[2] / "resources" / "demo")
+    candidates.append(Path(__file__).resolve().parents[2] / "resources" / folder)
     for path in candidates:
         if (path / "project.json").is_file():
             return path
-    raise ProjectError("The bundled demo project is missing from this installation (resources/demo).")
+    raise ProjectError(f"The bundled {which} demo project is missing from this installation (resources/{folder}).")
 
 
 def user_data_dir() -> Path:
@@ -40,15 +64,15 @@ def user_data_dir() -> Path:
     return Path(user_data_path(APP_NAME, appauthor=False))
 
 
-def ensure_demo_copy(dest: Path | None = None) -> Path:
-    """Copy the demo project to `dest` (default: <user data>/demo) once and return its path.
+def ensure_demo_copy(dest: Path | None = None, which: str = "vessel") -> Path:
+    """Copy a demo project to `dest` (default: <user data>/demo, or demo_lesion) once and return its path.
 
     An existing copy is reused as it is, so the user's edits survive restarts; the installed package is never written.
     """
-    dest = Path(dest) if dest is not None else user_data_dir() / "demo"
+    dest = Path(dest) if dest is not None else user_data_dir() / _demo(which).folder
     if (dest / "project.json").is_file():
         return dest
-    src = demo_source()
+    src = demo_source(which)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".copying")
     if tmp.exists():
@@ -68,14 +92,15 @@ def _mark(folder: Path) -> None:
     atomic_write_bytes(folder / DEMO_MARKER, b"made by medseg demo; the demo may replace this folder\n")
 
 
-def prepare_demo_output(out: Path) -> Path:
-    """Make `out` ready for `medseg demo` and put a fresh copy of the demo project in out/project (returned).
+def prepare_demo_output(out: Path, which: str = "vessel") -> Path:
+    """Make `out` ready for `medseg demo` and put a fresh copy of a demo project in out/project (returned).
 
     `out` must be new, empty, or made by an earlier demo run (its marker file); out/project is replaced only when it
     is the demo's own copy. Anything else is refused with a ProjectError before a file is touched, so a user's
     project or files are never deleted or overwritten.
     """
     out = Path(out)
+    src = demo_source(which)  # an unknown or missing demo is refused before anything is touched
     project = out / "project"
     if out.exists() and not out.is_dir():
         raise ProjectError(f"{out} is a file, not a folder; choose a new or empty folder for --out.")
@@ -90,7 +115,7 @@ def prepare_demo_output(out: Path) -> Path:
     tmp = out / ".project.copying"
     if tmp.exists():
         shutil.rmtree(tmp)  # left by an interrupted demo run in a folder the demo made
-    shutil.copytree(demo_source(), tmp)
+    shutil.copytree(demo_source(which), tmp)
     for path in tmp.rglob("*"):
         if path.is_file():
             path.chmod(new_file_mode())  # the installed copy may be read-only

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QWidget
 
+from medseg_gui.core.demo import DEMOS
 from medseg_gui.paths import log_dir
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.about import SystemInfo, show_about
@@ -47,6 +48,7 @@ def _action(parent: QWidget, text: str, *shortcuts: QKeySequence | str, tip: str
 class WindowActions:
     open_folder: QAction
     open_demo: QAction
+    open_lesion_demo: QAction
     export_masks: QAction
     quit: QAction
     undo: QAction
@@ -72,7 +74,8 @@ def create_actions(parent: QWidget) -> WindowActions:
     actions = WindowActions(
         open_folder=_action(parent, "&Open folder of images…", QKeySequence.StandardKey.Open,
                             tip="Open a project or any folder of images"),
-        open_demo=_action(parent, "Open &demo project", tip="Six retinal images with vessel labels (CHASE_DB1)"),
+        open_demo=_action(parent, "&Vessel demo", tip=DEMOS["vessel"].title),
+        open_lesion_demo=_action(parent, "&Lesion demo", tip=DEMOS["lesion"].title),
         export_masks=_action(parent, "&Export masks as PNG…", "Ctrl+E",
                              tip="Write one 0/255 PNG per image and class, at the original size"),
         quit=_action(parent, "&Quit", QKeySequence.StandardKey.Quit),
@@ -110,7 +113,11 @@ def create_actions(parent: QWidget) -> WindowActions:
 def install_menus(window: QMainWindow, a: WindowActions) -> None:
     menu = window.menuBar()
     file_menu = menu.addMenu("&File")
-    for item in (a.open_folder, a.open_demo, None, a.export_masks, None, a.quit):
+    file_menu.addAction(a.open_folder)
+    demo_menu = file_menu.addMenu("Open &demo")
+    demo_menu.addAction(a.open_demo)
+    demo_menu.addAction(a.open_lesion_demo)
+    for item in (None, a.export_masks, None, a.quit):
         file_menu.addSeparator() if item is None else file_menu.addAction(item)
     edit_menu = menu.addMenu("&Edit")
     for item in (a.undo, a.redo, None, a.smaller_brush, a.bigger_brush):

@@ -75,14 +75,17 @@ def shortcuts_html() -> str:
 
 
 def demo_credits() -> str | None:
-    """The demo data's attribution text, or None when the demo is not installed."""
-    from medseg_gui.core.demo import demo_source
+    """The attribution texts of the installed demos, or None when none is installed."""
+    from medseg_gui.core.demo import DEMOS, demo_source
     from medseg_gui.core.errors import MedsegError
 
-    try:
-        return (demo_source() / "ATTRIBUTION.md").read_text(encoding="utf-8")
-    except (OSError, MedsegError):
-        return None
+    texts = []
+    for which in DEMOS:
+        try:
+            texts.append((demo_source(which) / "ATTRIBUTION.md").read_text(encoding="utf-8"))
+        except (OSError, MedsegError):
+            continue
+    return "\n\n".join(texts) or None
 
 
 def about_html(credits_markdown: str | None) -> str:

@@ -146,7 +146,8 @@ class MainWindow(QMainWindow):
         self.guard.unsaved_changed.connect(self._show_unsaved)
         a.open_folder.triggered.connect(
             lambda: self.opener.ask(self.project.root.parent if self.project is not None else None))
-        a.open_demo.triggered.connect(self.open_demo)
+        a.open_demo.triggered.connect(lambda: self.open_demo("vessel"))
+        a.open_lesion_demo.triggered.connect(lambda: self.open_demo("lesion"))
         a.export_masks.triggered.connect(self.export_masks)
         a.quit.triggered.connect(self.close)
         a.retrain.triggered.connect(self.retrain)
@@ -192,8 +193,8 @@ class MainWindow(QMainWindow):
         """Open a project or plain folder of images in the background; `project_loaded` fires when it is shown."""
         return self.opener.open_folder(folder)
 
-    def open_demo(self) -> ScanWorker | None:
-        return self.opener.open_demo()
+    def open_demo(self, which: str = "vessel") -> ScanWorker | None:
+        return self.opener.open_demo(which)
 
     @property
     def read_only(self) -> str | None:

@@ -5,6 +5,7 @@ opened (see core.lock) until another one is opened or `release()` is called."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +48,11 @@ class OpenFlow(QObject):
     def open_folder(self, folder: Path) -> ScanWorker | None:
         return self._start(ScanWorker(Path(folder)))
 
-    def open_demo(self) -> ScanWorker | None:
+    def open_demo(self, which: str = "vessel") -> ScanWorker | None:
+        """Open the user's copy of a bundled demo ("vessel" or "lesion"), made on first use."""
         from medseg_gui.core.demo import ensure_demo_copy
 
-        return self._start(ScanWorker(prepare=ensure_demo_copy))
+        return self._start(ScanWorker(prepare=partial(ensure_demo_copy, which=which)))
 
     def _start(self, worker: ScanWorker) -> ScanWorker | None:
         if not self._before_open():

@@ -1,0 +1,63 @@
+"""File → Open demo offers the vessel and the lesion demo; the first start asks which one to open."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from medseg_gui.core.demo import DEMOS
+from medseg_gui.qt.demo_choice import ask_which_demo
+from tests.workers.helpers import open_window
+
+
+def test_file_menu_opens_the_lesion_demo_copy(tmp_path, qtbot, monkeypatch):
+    monkeypatch.setattr("medseg_gui.core.demo.user_data_dir", lambda: tmp_path)
+    window = open_window(qtbot)
+    file_menu = window.menuBar().actions()[0].menu()
+    demo_menu = next(a.menu() for a in file_menu.actions() if a.menu() is not None)
+    assert demo_menu.actions() == [window.actions.open_demo, window.actions.open_lesion_demo]
+    with qtbot.waitSignal(window.project_loaded, timeout=30_000):
+        window.actions.open_lesion_demo.trigger()
+    assert window.project.root == (tmp_path / DEMOS["lesion"].folder).resolve()
+    assert window.project.class_names == ["lesion"]
+    assert len(window.image_list.stems()) == len(window.project.stems) == 10
+
+
+def test_first_start_question_opens_the_chosen_demo_once(qtbot):
+    chosen: list[str] = []
+    box = ask_which_demo(None, chosen.append)
+    qtbot.addWidget(box)
+    lesion = next(b for b in box.buttons() if b.text() == DEMOS["lesion"].title)
+    qtbot.mouseClick(lesion, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: chosen == ["lesion"], timeout=5_000)
+
+
+def test_first_start_question_dismissed_opens_the_vessel_demo(qtbot):
+    chosen: list[str] = []
+    box = ask_which_demo(None, chosen.append)
+    qtbot.addWidget(box)
+    qtbot.keyClick(box, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: chosen == ["vessel"], timeout=5_000)
+
+
+def test_app_asks_on_the_very_first_start_only(tmp_path):
+    """A fresh settings folder: the question is asked; `--demo lesion` opens that demo without asking."""
+    from tests.qt.test_app_startup import _run
+
+    code = """
+        import sys
+        import medseg_gui.qt.demo_choice as choice
+        from medseg_gui import app
+        from medseg_gui.qt.main_window import MainWindow
+        asked = []
+        choice.ask_which_demo = lambda window, open_demo: asked.append(open_demo)
+        opened = []
+        MainWindow.open_demo = lambda self, which="vessel": opened.append(which)
+        code = app.main(sys.argv[1:] + ["--quit-after", "0.5", "--no-warmup"])
+        print("ASKED", len(asked), "OPENED", opened)
+        sys.exit(code)
+        """
+    first = _run(code)
+    assert first.returncode == 0, first.stderr
+    assert "ASKED 1 OPENED []" in first.stdout
+    chosen = _run(code, "--demo", "lesion")
+    assert "ASKED 0 OPENED ['lesion']" in chosen.stdout, chosen.stderr
