@@ -7,7 +7,6 @@ worker thread, so neither the About box nor Retrain ever waits for a Keras impor
 from __future__ import annotations
 
 import html
-import logging
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
@@ -17,8 +16,6 @@ from medseg_gui import info
 from medseg_gui.qt import dialogs
 from medseg_gui.workers.base import WorkerHost
 from medseg_gui.workers.system_info import SystemInfoWorker
-
-log = logging.getLogger(__name__)
 
 PENDING = "looking up…"
 KERAS_LABELS = ("Keras", "Backend", "Device", "Precision")
