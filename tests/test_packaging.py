@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -26,16 +27,29 @@ def _source_files(folder: Path) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def built_wheel(tmp_path_factory) -> tuple[Path, str]:
-    """Build the wheel offline from a copy of the sources (pip builds in the source folder); returns (wheel, log)."""
+    """Build offline as `python -m build` does: an sdist from a copy of the sources, then the wheel from the unpacked
+    sdist (so a file missing from the sdist is missing from the wheel too); returns (wheel, build log)."""
     src = tmp_path_factory.mktemp("src")
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, src / name)
     for name in ("medseg_gui", "resources"):
         shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     dist = tmp_path_factory.mktemp("dist")
+    sdist = subprocess.run([sys.executable, "-c", "import sys; from setuptools import build_meta as b; "
+                            "print(b.build_sdist(sys.argv[1]))", str(dist)], cwd=src, capture_output=True, text=True,
+                           timeout=600)
+    assert sdist.returncode == 0, sdist.stderr[-3000:]
+    unpacked = tmp_path_factory.mktemp("sdist")
+    with tarfile.open(dist / sdist.stdout.split()[-1]) as archive:
+        if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12 / 3.11.4
+            archive.extractall(unpacked, filter="data")
+        else:
+            archive.extractall(unpacked)
+    (root,) = unpacked.iterdir()
     done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation",
-                           "--no-index", "-w", str(dist), str(src)], capture_output=True, text=True, timeout=600)
+                           "--no-index", "-w", str(dist), str(root)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    done.stdout = sdist.stdout + sdist.stderr + done.stdout
     wheels = list(dist.glob("medseg_gui-*.whl"))
     assert len(wheels) == 1
     return wheels[0], done.stdout + done.stderr
