@@ -116,37 +116,10 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "default": Preset(
-        name="default",
-        description="Chooses the recipe from the labels (ml/regime.py): blobs (lesions) get the `lesions` recipe, "
-        "thin structures (vessels) this one: fast U-Net 16-24-32-48-64 with batch-norm (folded away for inference) and additive skips; RGB "
-        "with CLAHE, normalised inside the ROI; BCE, AdamW 1e-2 with warm-up + cosine decay over the run; 48 patches "
-        "of 48 px per step, then 5 patches of 160 px per step from 30 % of the run on (more context); half of the "
-        "patches centred on labelled pixels; flips, 90-degree rotations, intensity jitter.",
-        unet=UNetConfig(filters=(16, 24, 32, 48, 64), batchnorm=True, bn_momentum=0.9, dropout=0.0,
-                        upsampling="transpose", skip="add", in_channels=3),
-        patch_size=48,
-        batch_size=48,
-        learning_rate=1e-2,
-        loss="bce",
-        optimizer="adamw",
-        schedule="cosine",
-        input_mode="rgb",
-        contrast="clahe",
-        augment=Augment(flips=True, rot90=True, intensity=0.1),
-        positive_fraction=0.5,
-        tile_size=1024,  # images up to ~1 Mpx in one pass: fewer pixels computed than overlapping tiles
-        tile_overlap=64,
-        late_patch_size=160,  # chosen by 10-min CHASE runs: 48 px throughout 0.982; 96 px from 60 % 0.984;
-        late_batch_size=5,  # 128 px from 40 % 0.985; 160 px from 30 % 0.985; 192 px from 20 % 0.985
-        late_start=0.3,
-        adapt=True,
-        regime="vessels",
-    ),
     "vessels": Preset(
         name="vessels",
-        description="Thin structures (vessels) at full resolution. Fast U-Net 16-24-32-48-64 with batch-norm (folded away for inference) and additive skips; RGB "
-        "with CLAHE, normalised inside the ROI; BCE, AdamW 1e-2 with warm-up + cosine decay over the run; 48 patches "
+        description="Thin structures (vessels) at full resolution. Fast U-Net 16-24-32-48-64 with batch-norm (folded "
+        "away for inference) and additive skips; RGB with CLAHE, normalised inside the ROI; BCE, AdamW 1e-2 with warm-up + cosine decay over the run; 48 patches "
         "of 48 px per step, then 5 patches of 160 px per step from 30 % of the run on (more context); half of the "
         "patches centred on labelled pixels; flips, 90-degree rotations, intensity jitter.",
         unet=UNetConfig(filters=(16, 24, 32, 48, 64), batchnorm=True, bn_momentum=0.9, dropout=0.0,
@@ -225,6 +198,15 @@ PRESETS: dict[str, Preset] = {
         tile_size=512,
         tile_overlap=64,
     ),
+}
+
+# `default` is the vessel recipe that reads the labels first: blobs switch it to `lesions` (TrainConfig.resolved).
+PRESETS = {
+    "default": replace(PRESETS["vessels"], name="default", adapt=True,
+                       description="Reads the labels (ml/regime.py): thin structures (vessels) get the `vessels` "
+                       "recipe, blobs (lesions) the `lesions` recipe at a working scale where a lesion is ~32 px "
+                       "across."),
+    **PRESETS,
 }
 
 
