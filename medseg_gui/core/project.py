@@ -282,9 +282,16 @@ class Project:
     def class_roi(self, cls: str, stem: str, threshold: float = 0.5) -> np.ndarray | None:
         """bool HxW region where `cls` is trained, predicted and scored on `stem`, or None (= whole image): the image's
         ROI, and for a class with a `roi_class` also inside that class's label, else its prediction >= threshold
-        (rule: core.regions). RegionUnknownError when the roi_class has neither on this image."""
+        (rule: core.regions; a sparse label is no outline, so its prediction is used). RegionUnknownError when the
+        roi_class has neither on this image."""
         return class_region(cls, lambda c: self.class_spec(c).roi_class, self.load_roi(stem),
-                            lambda c: self.load_label(c, stem), lambda c: self.load_prediction(c, stem), threshold)
+                            lambda c: self._complete_label(c, stem), lambda c: self.load_prediction(c, stem),
+                            threshold)
+
+    def _complete_label(self, cls: str, stem: str) -> np.ndarray | None:
+        """The mask of a complete label of `cls`, or None (none, or a sparse one)."""
+        pixels = self.load_label_pixels(cls, stem)
+        return None if pixels is None or pixels.annotated is not None else pixels.mask
 
     def set_state(self, stem: str, key: str, value: Any) -> None:
         """Set a JSON-serialisable per-image state value (e.g. 'reviewed') and save project.json."""

@@ -172,7 +172,8 @@ class ImageSession(QObject):
             return
         try:
             region = class_region(cls, lambda c: self.project.class_spec(c).roi_class, self._image_roi,
-                                  lambda c: self.canvas.label(c) if self.canvas.is_labelled(c) else None,
+                                  lambda c: self.canvas.label(c) if self.canvas.is_labelled(c)
+                                  and not self.canvas.is_sparse(c) else None,  # a sparse label is no outline
                                   self._probs.get, self.threshold)
         except RegionUnknownError as err:
             region = self._image_roi

@@ -112,3 +112,19 @@ def test_codes_and_scored_region_count_annotated_pixels_only():
     codes_fpfn = masks.fp_fn_codes(pred, codes)
     assert (codes_fpfn == masks.FP_CODE).sum() == annotated.sum() - mask.sum()
     assert not codes_fpfn[~annotated].any()
+
+
+def test_a_sparse_label_of_a_region_class_is_no_outline_its_prediction_is_used(tmp_path):
+    from medseg_gui.core.project import ClassSpec
+
+    p = Project.create(tmp_path / "two", (ClassSpec("cervix", (0, 200, 0)), ClassSpec("lesion", (255, 0, 0), "cervix")))
+    _png(tmp_path / "img.png", np.full((H, W, 3), 90, np.uint8))
+    stem = p.add_image(tmp_path / "img.png").stem
+    mask, annotated = _sparse()
+    p.save_label("cervix", stem, mask, annotated)
+    prob = np.zeros((H, W), np.float32)
+    prob[5:15, 5:20] = 0.8
+    p.save_prediction("cervix", stem, prob)
+    np.testing.assert_array_equal(p.class_roi("lesion", stem), prob >= 0.5)
+    p.save_label("cervix", stem, mask)  # a complete label is the outline
+    np.testing.assert_array_equal(p.class_roi("lesion", stem), mask)
