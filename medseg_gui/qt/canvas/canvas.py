@@ -26,6 +26,7 @@ from medseg_gui.core.undo import DEFAULT_BUDGET_BYTES, UndoHistory
 from medseg_gui.qt.canvas import layers as L
 from medseg_gui.qt.canvas.document import LabelDocument
 from medseg_gui.qt.canvas.input import CanvasInput
+from medseg_gui.qt.canvas.layer_stack import LayerStack
 from medseg_gui.qt.canvas.tools import BrushTool, FillTool, PanTool, PolygonTool, Tool, WandTool
 from medseg_gui.qt.canvas.view import View, fitted_view, image_span, min_zoom
 
@@ -33,7 +34,6 @@ LAYERS = L.LAYERS
 TOOLS = ("brush", "eraser", "background", "unannotate", "polygon", "fill", "wand", "pan")
 LABEL_MODES = ("complete", "sparse", "correct")  # what a new label is: unpainted = background / not annotated
 BACKGROUND = QColor(40, 40, 40)
-DEFAULT_COLOR = (255, 255, 0)
 
 
 class Canvas(CanvasInput, QWidget):
@@ -53,7 +53,7 @@ class Canvas(CanvasInput, QWidget):
         self.doc = LabelDocument(self.history)
         self.view = View()
         self._views: dict[str, View] = {}
-        self._colors: dict[str, tuple[int, int, int]] = {}
+        self._layers = LayerStack(self.doc)
         self._class = ""
         self._visible = {name: True for name in LAYERS}
         self._opacity = dict(L.DEFAULT_OPACITY)
@@ -67,13 +67,7 @@ class Canvas(CanvasInput, QWidget):
             "polygon": PolygonTool(self), "fill": FillTool(self), "wand": WandTool(self), "pan": PanTool(self)}
         self._tool = "brush"
         self._label_mode = "complete"
-        self._pred_fill: L.ArrayImage | None = None
         self._confirm: Callable[[str], bool] | None = None
-        self._image_layer: L.ImagePyramid | None = None
-        self._mask_layers: dict[str, L.ArrayImage] = {}
-        self._contours: dict[str, L.ContourLayer] = {}
-        self._fpfn_layer: L.ArrayImage | None = None
-        self._roi_layer: L.ArrayImage | None = None
         self._init_input()
 
     # -- content -------------------------------------------------------------------------------------------------
@@ -84,8 +78,7 @@ class Canvas(CanvasInput, QWidget):
         if self.doc.image is not None:
             self._views[self.doc.key] = self.view
         self.doc.set_image(key, rgb)
-        self._image_layer = prepared if prepared is not None else L.ImagePyramid(self.doc.image)
-        self._mask_layers, self._contours, self._fpfn_layer, self._roi_layer = {}, {}, None, None
+        self._layers.image_changed(prepared if prepared is not None else L.ImagePyramid(self.doc.image))
         saved = self._views.get(key)
         self.view = saved if saved is not None and not saved.fitted else self._fitted()
         self.update()
@@ -105,9 +98,7 @@ class Canvas(CanvasInput, QWidget):
         bool arrays (ones that nobody else keeps)."""
         self._finish_interaction()
         self.doc.set_labels(labels, owned)
-        self._colors.update({k: tuple(int(c) for c in v) for k, v in colors.items()})
-        self._mask_layers, self._fpfn_layer = {}, None
-        self._contours = {name: c.recolored(self._color(name)) for name, c in self._contours.items()}
+        self._layers.labels_changed(colors)
         if self._class not in self.doc.labels and self.doc.labels:
             self._class = next(iter(self.doc.labels))
         self.update()
@@ -116,7 +107,7 @@ class Canvas(CanvasInput, QWidget):
         self._finish_interaction()
         self._class = name
         self.doc.drop_fpfn_except(name)
-        self._fpfn_layer = None
+        self._layers.class_changed()
         self.update()
         self._emit_cursor_info()
 
@@ -177,15 +168,12 @@ class Canvas(CanvasInput, QWidget):
     def set_prediction(self, name: str, prob: np.ndarray | None, threshold: float = 0.5) -> None:
         """Probability map (float32 HxW in [0, 1]) of ``name``; ``None`` removes it."""
         self.doc.set_prediction(name, prob, threshold)
-        self._contours.pop(name, None)
-        if prob is not None:
-            self._contours[name] = L.ContourLayer(self.doc.preds[name].view(bool), self._color(name))
-        self._fpfn_layer = None
+        self._layers.prediction_changed(name)
         self.update()
 
     def set_roi(self, roi: np.ndarray | None) -> None:
         self.doc.set_roi(roi)
-        self._roi_layer, self._fpfn_layer = None, None
+        self._layers.roi_changed()
         self.update()
 
     def accept_prediction(self, region: np.ndarray | None = None) -> None:
@@ -342,42 +330,6 @@ class Canvas(CanvasInput, QWidget):
             self.edit_finished(name)
 
     # -- painting ------------------------------------------------------------------------------------------------
-    def _color(self, name: str) -> tuple[int, int, int]:
-        return self._colors.get(name, DEFAULT_COLOR)
-
-    def _mask_layer(self, name: str) -> L.ArrayImage:
-        arr, sparse = self.doc.labels[name], self.doc.is_sparse(name)
-        layer = self._mask_layers.get(name)
-        if layer is None or layer.array is not arr or layer.sparse != sparse:
-            layer = self._mask_layers[name] = L.mask_layer(arr, self._color(name), sparse)
-        return layer
-
-    def _prediction_fill(self) -> L.ArrayImage | None:
-        """The corrective mode's starting point: the current class' thresholded prediction, under a label that is
-        not complete."""
-        name = self._class
-        pred = self.doc.preds.get(name)
-        if self._label_mode != "correct" or pred is None or (name in self.doc.labelled and not self.is_sparse(name)):
-            return None
-        if self._pred_fill is None or self._pred_fill.array is not pred:
-            self._pred_fill = L.mask_layer(pred, self._color(name))
-        return self._pred_fill
-
-    def _fpfn(self) -> L.ArrayImage | None:
-        codes = self.doc.fpfn(self._class)
-        if codes is None:
-            return None
-        if self._fpfn_layer is None or self._fpfn_layer.array is not codes:
-            self._fpfn_layer = L.fpfn_layer(codes)
-        return self._fpfn_layer
-
-    def _roi(self) -> L.ArrayImage | None:
-        if self.doc.roi is None:
-            return None
-        if self._roi_layer is None or self._roi_layer.array is not self.doc.roi:
-            self._roi_layer = L.roi_layer(self.doc.roi)
-        return self._roi_layer
-
     def _shown(self, layer: str) -> bool:
         return self._visible[layer] and self._opacity[layer] > 0 and (layer == "image" or not self._hide_overlays)
 
@@ -397,31 +349,8 @@ class Canvas(CanvasInput, QWidget):
     def _paint_layers(self, painter: QPainter, src: QRectF) -> None:
         v = self.view
         painter.setTransform(QTransform(v.zoom, 0, 0, v.zoom, v.ox, v.oy))
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, v.zoom < 1)
-        if self._image_layer is not None and self._shown("image"):
-            painter.setOpacity(self._opacity["image"])
-            self._image_layer.draw(painter, src, v.zoom)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)  # masks: crisp and 4x cheaper
-        painter.setOpacity(1.0)
-        stack: list[tuple[str, L.ArrayImage | None]] = []
-        if self._shown("roi"):
-            stack.append(("roi", self._roi()))
-        if self._shown("others"):
-            stack += [("others", self._mask_layer(n)) for n in self.doc.labels
-                      if n != self._class and (self.doc.area(n) or self.doc.is_sparse(n))]
-        if self._shown("label") and (fill := self._prediction_fill()) is not None:
-            stack.append(("prediction", fill))
-        if self._shown("label") and self._class in self.doc.labels and (
-                self.doc.area(self._class) or self.doc.is_sparse(self._class)):
-            stack.append(("label", self._mask_layer(self._class)))
-        if self._shown("fpfn"):
-            stack.append(("fpfn", self._fpfn()))
-        opacity = {**self._opacity, "prediction": self._opacity["label"] * L.PREDICTION_FILL_OPACITY}
-        masks = [(item, opacity[layer]) for layer, item in stack if item is not None]
-        L.draw_masks(painter, src, masks, v.zoom)
-        if self._shown("contours"):
-            for contours in self._contours.values():
-                contours.draw(painter, src, v.zoom, self._opacity["contours"])
+        shown = {layer for layer in LAYERS if self._shown(layer)}
+        self._layers.draw(painter, src, v.zoom, self._class, shown, self._opacity, self._label_mode == "correct")
         painter.resetTransform()
         painter.setOpacity(1.0)
 
