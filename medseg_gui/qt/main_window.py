@@ -24,6 +24,7 @@ from medseg_gui.qt.actions import connect_help_actions, connect_view_actions, cr
 from medseg_gui.qt.canvas import Canvas
 from medseg_gui.qt.export_flow import ExportFlow
 from medseg_gui.qt.image_session import ImageSession
+from medseg_gui.qt.label_shares import LabelShareFlow
 from medseg_gui.qt.open_flow import OpenFlow
 from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.qt.panels.column import scroll_column
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.canvas = Canvas(self)
         self.canvas_area = CanvasArea(self.canvas, self)
         self.session = ImageSession(self.canvas_area, self.saver, self.workers, self.config.threshold, self)
+        self.label_shares = LabelShareFlow(self.workers, self.image_list, self.session, self)
         self.tools = ToolsPanel(self)
         self.layers = LayersPanel(self, threshold=self.config.threshold)
         self.train_panel = TrainPanel(preset_names(), self.config.train, loss_curve=self.config.show_loss_curve)
@@ -251,6 +253,7 @@ class MainWindow(QMainWindow):
         if self.project is not None and cls:
             self.image_list.set_current_class(cls)
             self.image_list.set_labelled(set(self.project.labelled_stems(cls)))
+            self.label_shares.refresh(self.project, cls)  # "✓ 12 %" of sparse labels, read in the background
             self._show_unsaved()
             self.train_panel.show_model(current_model_info(self.project, cls))
             self.train_panel.show_region(region_text(self.project.class_spec(cls).roi_class))

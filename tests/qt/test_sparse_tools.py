@@ -158,3 +158,15 @@ def test_accepting_the_prediction_inside_a_region_annotates_it(qtbot, canvas):
     np.testing.assert_array_equal(label[region], prob[region] >= 0.5)
     canvas.undo()
     assert not canvas.annotated("lesion")[region].any()
+
+
+def test_the_list_shows_the_annotated_share_of_sparse_labels_not_opened_yet(tmp_path, qtbot, messages):
+    project = helpers.make_project(tmp_path / "p", n=3)
+    annotated = np.zeros((helpers.H, helpers.W), bool)
+    annotated[:12, :] = True  # a quarter of the image
+    project.save_label("lesion", project.stems[2], np.zeros_like(annotated), annotated)
+    project.save_label("lesion", project.stems[1], helpers.disc())
+    window = helpers.open_window(qtbot, project)
+    qtbot.waitUntil(lambda: window.image_list.annotated_text(project.stems[2]) == "✓ 25 %", timeout=10_000)
+    assert window.image_list.annotated_text(project.stems[1]) == "✓"  # complete
+    assert window.image_list.annotated_text(project.stems[0]) == ""  # not labelled

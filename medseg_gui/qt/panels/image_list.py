@@ -85,6 +85,7 @@ class ImageListPanel(QWidget):
         self._classes, self._errors = list(classes), dict(errors or {})
         self._cls = self._cls if self._cls in self._classes else (self._classes[0] if self._classes else "")
         self._metrics, self._labelled, self._current, self._items = {}, set(), None, {}
+        self._annotated = {}
         self._unsaved = {}
         self.table.blockSignals(True)
         with self._unsorted():
