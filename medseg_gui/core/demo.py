@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 import shutil
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from medseg_gui.core.atomic import atomic_write_bytes, new_file_mode
 from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.resources import resource_path
 
 log = logging.getLogger(__name__)
 
@@ -45,15 +45,9 @@ def _demo(which: str) -> Demo:
 def demo_source(which: str = "vessel") -> Path:
     """Path of a read-only demo project shipped with the program (installed wheel or source checkout)."""
     folder = _demo(which).folder
-    candidates = []
-    try:
-        candidates.append(Path(str(resources.files("medseg_gui._resources") / folder)))
-    except ModuleNotFoundError:
-        pass
-    candidates.append(Path(__file__).resolve().parents[2] / "resources" / folder)
-    for path in candidates:
-        if (path / "project.json").is_file():
-            return path
+    path = resource_path(folder, "project.json")
+    if path is not None:
+        return path.parent
     raise ProjectError(f"The bundled {which} demo project is missing from this installation (resources/{folder}).")
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict, dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from medseg_gui.core.resources import resource_path
 from medseg_gui.ml.config import Preset, UNetConfig
 
 log = logging.getLogger(__name__)
@@ -71,13 +71,8 @@ def read_init(weights: Path) -> InitWeights | None:
 
 def shipped_init(regime: str) -> InitWeights | None:
     """The pretrained start shipped for a regime ("lesions"), or None."""
-    if not regime:
-        return None
-    try:
-        folder = Path(str(resources.files("medseg_gui._resources") / "models"))
-    except (ModuleNotFoundError, TypeError):
-        return None
-    return read_init(folder / f"{regime}-init.weights.h5")
+    path = resource_path("models", f"{regime}-init.weights.h5") if regime else None
+    return read_init(path) if path is not None else None
 
 
 def fits(init: InitWeights, preset: Preset) -> str:
