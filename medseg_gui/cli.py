@@ -289,6 +289,7 @@ def write_demo_outputs(project: Project, cls: str, out: Path, threshold: float =
     """Masks, overlays and report.csv for every image of `cls`; returns the report rows."""
     from medseg_gui.core.export import export_masks
     from medseg_gui.core.lesions import per_image_metrics
+    from medseg_gui.core.masks import scored_region
 
     export_masks(project, cls, out / "masks" / cls, source="predictions", threshold=threshold, skipped=[])
     color = next(c.color for c in project.classes if c.name == cls)
@@ -298,12 +299,13 @@ def write_demo_outputs(project: Project, cls: str, out: Path, threshold: float =
         if prob is None:
             continue
         pred = prob >= threshold
-        truth, roi = project.load_label(cls, stem), project.load_roi(stem)
+        label, roi = project.load_label_pixels(cls, stem), project.load_roi(stem)
         layers = [overlays.contour_layer(pred, color)]
-        row: dict = {"image": stem, "class": cls, "labelled": truth is not None}
-        if truth is not None:
-            layers.insert(0, overlays.fp_fn_layer(pred, truth, roi))
-            row.update(per_image_metrics(prob, truth, roi, threshold=threshold))
+        row: dict = {"image": stem, "class": cls, "labelled": label is not None}
+        if label is not None:  # a sparse label counts its annotated pixels only
+            scored = scored_region(roi, label.annotated)
+            layers.insert(0, overlays.fp_fn_layer(pred, label.mask, scored))
+            row.update(per_image_metrics(prob, label.mask, scored, threshold=threshold))
         write_png(out / "overlays" / f"{stem}.png", overlays.composite(project.load_image(stem), *layers))
         rows.append(row)
     text = io.StringIO(newline="")
