@@ -170,3 +170,10 @@ def test_the_list_shows_the_annotated_share_of_sparse_labels_not_opened_yet(tmp_
     qtbot.waitUntil(lambda: window.image_list.annotated_text(project.stems[2]) == "✓ 25 %", timeout=10_000)
     assert window.image_list.annotated_text(project.stems[1]) == "✓"  # complete
     assert window.image_list.annotated_text(project.stems[0]) == ""  # not labelled
+
+
+def test_corrective_mode_without_a_prediction_says_so(qtbot, canvas):
+    notices = []
+    canvas.notice.connect(notices.append)
+    canvas.set_label_mode("correct")
+    assert notices and "No 'lesion' prediction" in notices[0]

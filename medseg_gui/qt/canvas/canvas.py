@@ -152,6 +152,9 @@ class Canvas(CanvasInput, QWidget):
         self._label_mode = mode
         self.doc.sparse_new = mode != "complete"
         self.update()
+        if mode == "correct" and self.doc.image is not None and self._class not in self.doc.preds:
+            self.notify(f"No '{self._class}' prediction on this image yet: new labels are sparse, with nothing to "
+                        "correct until you retrain.")
 
     def label_mode(self) -> str:
         return self._label_mode
