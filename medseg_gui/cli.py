@@ -102,7 +102,8 @@ def _train_config(args: argparse.Namespace):
     from medseg_gui.ml.config import TrainConfig
 
     minutes = None if args.epochs is not None else args.minutes
-    kwargs = {"preset": args.preset, "minutes": minutes, "seed": args.seed}
+    kwargs = {"preset": args.preset, "minutes": minutes, "seed": args.seed, "init": args.init,
+              "precision": args.precision}
     if args.epochs is not None:
         kwargs["epochs"] = args.epochs
     if args.max_steps is not None:
@@ -347,7 +348,14 @@ def _add_train_args(p: argparse.ArgumentParser, minutes: float) -> None:
     from medseg_gui.ml.config import preset_names
 
     p.add_argument("--preset", default="default", choices=preset_names(),
-                   help="network recipe: default (fast, recommended), or the reference U-Nets cvxtz / fxfviolet")
+                   help="network recipe: default (recommended: reads from the labels whether they are thin vessels or "
+                   "lesions and picks the vessels or lesions recipe and working scale), or the reference U-Nets "
+                   "cvxtz / fxfviolet")
+    p.add_argument("--init", default="auto", choices=["auto", "current", "scratch", "pretrained"],
+                   help="where training starts: auto (the current model when it fits, else the shipped pretrained "
+                   "lesion start when it fits, else scratch), current, scratch, or pretrained (default %(default)s)")
+    p.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
+                   help="auto: bfloat16 on CPUs/GPUs that compute it natively, float32 elsewhere")
     p.add_argument("--minutes", type=positive_number, default=minutes,
                    help="wall-clock training budget (default %(default)s)")
     p.add_argument("--epochs", type=positive_int, default=None, help="train for N epochs instead of a time budget")

@@ -212,8 +212,9 @@ def train_class(
             previous = store.load_segmenter(model_dir)
         except ModelError as err:
             log.warning("Current %s model cannot be loaded (%s); training from scratch.", cls, err)
-    init = store.current_start(model_dir) if config.init in ("auto", "current") else None
-    if config.init == "current" and init is None:
+    start = getattr(config, "init", "auto")  # warm start: the current model's weights when they fit (ml/init.py)
+    init = store.current_start(model_dir) if start in ("auto", "current") else None
+    if start == "current" and init is None:
         log.info("No stored start for the current %s model; training starts from scratch.", cls)
     result = train(samples, config, progress=progress, should_stop=should_stop, previous=previous, init=init)
     if result.cancelled:

@@ -11,7 +11,10 @@ def resource_path(*parts: str) -> Path | None:
     """The first existing `resources/<parts...>` (installed wheel first, then the source checkout), or None."""
     candidates = []
     try:
-        candidates.append(Path(str(resources.files("medseg_gui._resources"))).joinpath(*parts))
+        node = resources.files("medseg_gui._resources")  # a namespace package: join before str()
+        for part in parts:
+            node = node / part
+        candidates.append(Path(str(node)))
     except (ModuleNotFoundError, TypeError):
         pass
     candidates.append(Path(__file__).resolve().parents[2].joinpath("resources", *parts))
