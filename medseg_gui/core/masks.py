@@ -1,4 +1,4 @@
-"""Pure-numpy mask tools behind the canvas: brush discs/segments, polygons, flood fill, magic wand, FP/FN codes.
+"""Pure-numpy mask tools behind the canvas: brush discs/segments, polygons, flood fill, magic wand, label codes.
 
 Coordinates are continuous image coordinates ``(x, y)``: pixel ``(col, row)`` covers ``[col, col+1) x [row, row+1)``
 and its centre is ``(col + 0.5, row + 0.5)``. Masks are HxW ``uint8`` {0, 1} (or bool for read-only inputs); an
@@ -20,8 +20,6 @@ from medseg_gui.core.label_encoding import LabelPixels
 BBox = tuple[int, int, int, int]
 """(y0, x0, y1, x1), half-open, in pixel rows/columns."""
 
-FP_CODE = 1
-FN_CODE = 2
 BACKGROUND, OBJECT, UNANNOTATED = 0, 1, 2  # label codes (the canvas' editable label; UNANNOTATED: sparse labels)
 
 
@@ -239,27 +237,6 @@ def magic_wand(image: np.ndarray, seed: tuple[float, float], tolerance: int) -> 
     """The 4-connected region of ``image`` (uint8 HxW or HxWx3) whose every channel is within ``tolerance``
     (0–255) of the seed pixel's colour. A lower tolerance never selects more pixels."""
     return _flood(image, seed, int(np.clip(tolerance, 0, 255)))
-
-
-def fp_fn_codes(pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None, rows: int = 512) -> np.ndarray:
-    """uint8 map: ``FP_CODE`` where predicted but not labelled, ``FN_CODE`` where labelled but missed, 0 elsewhere and
-    outside ``roi``. Same definition as ``core.metrics.fp_fn_maps``, packed into one byte per pixel so the canvas can
-    show it as an 8-bit indexed layer (red/blue like ``core.overlays.fp_fn_layer``). ``truth`` may be label codes:
-    ``UNANNOTATED`` pixels are neither FP nor FN. Works in blocks of ``rows`` rows so large images need no full-size
-    temporaries."""
-    out = np.empty(pred.shape[:2], dtype=np.uint8)
-    for r0 in range(0, pred.shape[0], rows):
-        s = slice(r0, r0 + rows)
-        p, tb = pred[s].astype(bool, copy=False), truth[s]
-        t = tb.astype(bool, copy=False) if tb.dtype == np.bool_ else tb == OBJECT
-        block = out[s]
-        np.multiply((p & ~t).view(np.uint8), FP_CODE, out=block)
-        block += (t & ~p).view(np.uint8) * np.uint8(FN_CODE)
-        if tb.dtype != np.bool_:
-            block[tb == UNANNOTATED] = 0
-        if roi is not None:
-            block[~roi[s].astype(bool, copy=False)] = 0
-    return out
 
 
 class LabelCodes(NamedTuple):

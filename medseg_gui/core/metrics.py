@@ -14,6 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from medseg_gui.core.errors import LabelSizeError
+from medseg_gui.core.masks import OBJECT, UNANNOTATED
+
+FP_CODE = 1
+FN_CODE = 2
 
 
 @dataclass(frozen=True)
@@ -125,18 +129,33 @@ def specificity(pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = No
     return confusion(pred, truth, roi).specificity
 
 
+def fp_fn_codes(pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None, rows: int = 512) -> np.ndarray:
+    """uint8 map: ``FP_CODE`` where predicted but not labelled, ``FN_CODE`` where labelled but missed, 0 elsewhere and
+    outside ``roi``. The one definition of FP/FN: ``fp_fn_maps``, ``core.overlays.fp_fn_layer`` and the canvas' 8-bit
+    indexed layer all read it. ``truth`` is bool, or label codes (``core.masks``) whose ``UNANNOTATED`` pixels are
+    neither FP nor FN. Works in blocks of ``rows`` rows so large images need no full-size temporaries."""
+    out = np.empty(pred.shape[:2], dtype=np.uint8)
+    for r0 in range(0, pred.shape[0], rows):
+        s = slice(r0, r0 + rows)
+        p, tb = pred[s].astype(bool, copy=False), truth[s]
+        t = tb.astype(bool, copy=False) if tb.dtype == np.bool_ else tb == OBJECT
+        block = out[s]
+        np.multiply((p & ~t).view(np.uint8), FP_CODE, out=block)
+        block += (t & ~p).view(np.uint8) * np.uint8(FN_CODE)
+        if tb.dtype != np.bool_:
+            block[tb == UNANNOTATED] = 0
+        if roi is not None:
+            block[~roi[s].astype(bool, copy=False)] = 0
+    return out
+
+
 def fp_fn_maps(
     pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(false positives, false negatives) as bool HxW maps, False outside `roi`."""
+    """(false positives, false negatives) as bool HxW maps, False outside `roi` (``fp_fn_codes`` unpacked)."""
     check_shapes(pred=pred, truth=truth, roi=roi)
-    p, t = as_bool(pred), as_bool(truth)
-    fp, fn = p & ~t, ~p & t
-    if roi is not None:
-        r = as_bool(roi)
-        fp &= r
-        fn &= r
-    return fp, fn
+    codes = fp_fn_codes(as_bool(pred), as_bool(truth), None if roi is None else as_bool(roi))
+    return codes == FP_CODE, codes == FN_CODE
 
 
 def image_metrics(

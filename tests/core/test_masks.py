@@ -107,14 +107,6 @@ def test_magic_wand_tolerance_is_monotone_and_exact():
     assert masks.magic_wand(img, (50, 1), 10) is None
 
 
-def test_fp_fn_codes_inside_roi():
-    pred = np.array([[1, 1, 0, 0]], bool)
-    truth = np.array([[1, 0, 1, 0]], bool)
-    assert masks.fp_fn_codes(pred, truth).tolist() == [[0, masks.FP_CODE, masks.FN_CODE, 0]]
-    roi = np.array([[1, 0, 1, 1]], bool)
-    assert masks.fp_fn_codes(pred, truth, roi).tolist() == [[0, 0, masks.FN_CODE, 0]]
-
-
 def test_bbox_helpers():
     assert masks.bbox_union(None, (1, 2, 3, 4)) == (1, 2, 3, 4)
     assert masks.bbox_union((0, 5, 2, 6), (1, 2, 3, 4)) == (0, 2, 3, 6)

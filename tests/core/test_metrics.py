@@ -8,9 +8,12 @@ import pytest
 
 from medseg_gui.core.errors import LabelSizeError
 from medseg_gui.core.metrics import (
+    FN_CODE,
+    FP_CODE,
     Confusion,
     confusion,
     dice,
+    fp_fn_codes,
     fp_fn_maps,
     image_metrics,
     mean_metrics,
@@ -141,3 +144,17 @@ def test_shape_mismatch_is_label_size_error():
         roc_auc(np.zeros((1, 4)), np.zeros((2, 4), bool))
     with pytest.raises(LabelSizeError):
         confusion(np.zeros((2, 4), bool), np.zeros((2, 4), bool), roi=np.ones((4, 2), bool))
+
+
+def test_fp_fn_codes_inside_roi():
+    pred = np.array([[1, 1, 0, 0]], bool)
+    truth = np.array([[1, 0, 1, 0]], bool)
+    assert fp_fn_codes(pred, truth).tolist() == [[0, FP_CODE, FN_CODE, 0]]
+    roi = np.array([[1, 0, 1, 1]], bool)
+    assert fp_fn_codes(pred, truth, roi).tolist() == [[0, 0, FN_CODE, 0]]
+
+
+def test_fp_fn_codes_skip_unannotated_label_codes():
+    pred = np.array([[1, 0, 1, 0]], bool)
+    codes = np.array([[0, 1, 2, 2]], np.uint8)  # background, object, not annotated x2
+    assert fp_fn_codes(pred, codes).tolist() == [[FP_CODE, FN_CODE, 0, 0]]

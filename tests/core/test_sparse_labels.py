@@ -9,7 +9,7 @@ from medseg_gui.core import masks
 from medseg_gui.core.errors import MaskFormatError
 from medseg_gui.core.export import export_mask
 from medseg_gui.core.importers import import_dataset
-from medseg_gui.core.metrics import confusion
+from medseg_gui.core.metrics import FP_CODE, confusion, fp_fn_codes
 from medseg_gui.core.project import Project
 
 H, W = 20, 24
@@ -109,8 +109,8 @@ def test_codes_and_scored_region_count_annotated_pixels_only():
     pred = np.ones((H, W), bool)  # predicts the class everywhere
     c = confusion(pred, mask, masks.scored_region(None, annotated))
     assert (c.tp, c.fp, c.fn, c.tn) == (mask.sum(), annotated.sum() - mask.sum(), 0, 0)  # FP only on bg strokes
-    codes_fpfn = masks.fp_fn_codes(pred, codes)
-    assert (codes_fpfn == masks.FP_CODE).sum() == annotated.sum() - mask.sum()
+    codes_fpfn = fp_fn_codes(pred, codes)
+    assert (codes_fpfn == FP_CODE).sum() == annotated.sum() - mask.sum()
     assert not codes_fpfn[~annotated].any()
 
 

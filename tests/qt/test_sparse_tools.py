@@ -5,7 +5,8 @@ import cv2
 import numpy as np
 from PySide6.QtCore import Qt
 
-from medseg_gui.core.masks import FN_CODE, FP_CODE, LabelCodes
+from medseg_gui.core.masks import LabelCodes
+from medseg_gui.core.metrics import FN_CODE, FP_CODE
 from tests.qt.test_canvas import COLORS, H, W, canvas, drag, grab_rgb, key, pt, px  # noqa: F401
 from tests.workers import helpers
 

@@ -25,6 +25,7 @@ from medseg_gui.core import masks
 from medseg_gui.core.errors import LabelSizeError
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.masks import OBJECT, UNANNOTATED, BBox, LabelCodes, Region, bbox_slices, mask_bbox
+from medseg_gui.core.metrics import fp_fn_codes
 from medseg_gui.core.undo import StrokeRecorder, UndoHistory, UndoStep
 
 log = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ class LabelDocument:
         if name not in self.preds or name not in self.labelled or name not in self.labels:
             return None
         if name not in self._fpfn:
-            self._fpfn[name] = masks.fp_fn_codes(self.preds[name], self.labels[name], self.roi)
+            self._fpfn[name] = fp_fn_codes(self.preds[name], self.labels[name], self.roi)
         return self._fpfn[name]
 
     def drop_fpfn_except(self, name: str) -> None:
@@ -184,7 +185,7 @@ class LabelDocument:
         if codes is not None:
             s = bbox_slices(bbox)
             roi = None if self.roi is None else self.roi[s]
-            codes[s] = masks.fp_fn_codes(self.preds[name][s], self.labels[name][s], roi)
+            codes[s] = fp_fn_codes(self.preds[name][s], self.labels[name][s], roi)
 
     def starts_sparse(self, name: str, value: int, background_brush: bool = False) -> bool:
         """Whether an edit setting ``value`` on ``name`` starts a sparse label first (the rule in the module doc)."""

@@ -24,12 +24,11 @@ import numpy as np
 from PySide6.QtCore import QRect, QRectF
 from PySide6.QtGui import QImage, QPainter, qAlpha, qBlue, qGreen, qRed, qRgba
 
-from medseg_gui.core.overlays import any_pool2, boundary_u8
+from medseg_gui.core.overlays import FN_COLOR, FP_COLOR, any_pool2, boundary_u8
 
 LAYERS = ("image", "label", "others", "contours", "fpfn", "roi")
 OVERLAYS = LAYERS[1:]
 DEFAULT_OPACITY = {"image": 1.0, "label": 0.5, "others": 0.35, "contours": 1.0, "fpfn": 170 / 255, "roi": 0.45}
-FP_RGB, FN_RGB = (255, 0, 0), (0, 0, 255)
 BACKGROUND_RGB = (200, 200, 200)  # annotated background of a sparse label (not-annotated pixels stay clear)
 PREDICTION_FILL_OPACITY = 0.4  # the corrective mode's prediction beneath the label, relative to the label opacity
 TRANSPARENT = qRgba(0, 0, 0, 0)
@@ -136,8 +135,8 @@ def mask_layer(mask: np.ndarray, rgb: tuple[int, int, int], sparse: bool = False
 
 
 def fpfn_layer(codes: np.ndarray) -> ArrayImage:
-    """Codes from ``core.masks.fp_fn_codes``: 1 = FP red, 2 = FN blue."""
-    return ArrayImage(codes, QImage.Format.Format_Indexed8, [TRANSPARENT, qRgba(*FP_RGB, 255), qRgba(*FN_RGB, 255)])
+    """Codes from ``core.metrics.fp_fn_codes``: 1 = FP red, 2 = FN blue."""
+    return ArrayImage(codes, QImage.Format.Format_Indexed8, [TRANSPARENT, qRgba(*FP_COLOR, 255), qRgba(*FN_COLOR, 255)])
 
 
 def roi_layer(roi: np.ndarray) -> ArrayImage:
