@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QWidget
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.masks import OBJECT, UNANNOTATED, BBox, LabelCodes, Region
 from medseg_gui.core.undo import DEFAULT_BUDGET_BYTES, UndoHistory
+from medseg_gui.qt import defaults
 from medseg_gui.qt.canvas import layers as L
 from medseg_gui.qt.canvas.document import LabelDocument
 from medseg_gui.qt.canvas.input import CanvasInput
@@ -56,10 +57,10 @@ class Canvas(CanvasInput, QWidget):
         self._layers = LayerStack(self.doc)
         self._class = ""
         self._visible = {name: True for name in LAYERS}
-        self._opacity = dict(L.DEFAULT_OPACITY)
+        self._opacity = dict(defaults.LAYER_OPACITY)
         self._hide_overlays = False
-        self._brush = 5
-        self._tolerance = 20
+        self._brush = defaults.BRUSH_SIZE
+        self._tolerance = defaults.WAND_TOLERANCE
         self._tools: dict[str, Tool] = {
             "brush": BrushTool(self, "brush", OBJECT), "eraser": BrushTool(self, "eraser", None),
             "background": BrushTool(self, "background", 0, background=True),
@@ -219,7 +220,7 @@ class Canvas(CanvasInput, QWidget):
         return self._tool
 
     def set_brush_size(self, px: int) -> None:
-        px = min(max(int(px), 1), 1000)
+        px = min(max(int(px), defaults.BRUSH_RANGE[0]), defaults.BRUSH_RANGE[1])
         if px != self._brush:
             self._update_preview()
             self._brush = px
@@ -230,7 +231,7 @@ class Canvas(CanvasInput, QWidget):
         return self._brush
 
     def set_wand_tolerance(self, t: int) -> None:
-        self._tolerance = min(max(int(t), 0), 255)
+        self._tolerance = min(max(int(t), defaults.WAND_RANGE[0]), defaults.WAND_RANGE[1])
 
     def wand_tolerance(self) -> int:
         return self._tolerance

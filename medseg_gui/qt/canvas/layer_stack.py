@@ -12,6 +12,7 @@ from PySide6.QtGui import QPainter
 
 from medseg_gui.qt.canvas import layers as L
 from medseg_gui.qt.canvas.document import LabelDocument
+from medseg_gui.qt.defaults import PREDICTION_FILL_OPACITY
 
 DEFAULT_COLOR = (255, 255, 0)
 
@@ -106,7 +107,7 @@ class LayerStack:
         if "others" in shown:
             stack += [(self.mask(n), opacity["others"]) for n in self.doc.labels if n != current and self._has_label(n)]
         if "label" in shown and correcting:
-            stack.append((self.prediction_fill(current), opacity["label"] * L.PREDICTION_FILL_OPACITY))
+            stack.append((self.prediction_fill(current), opacity["label"] * PREDICTION_FILL_OPACITY))
         if "label" in shown and self._has_label(current):
             stack.append((self.mask(current), opacity["label"]))
         if "fpfn" in shown:

@@ -24,13 +24,11 @@ import numpy as np
 from PySide6.QtCore import QRect, QRectF
 from PySide6.QtGui import QImage, QPainter, qAlpha, qBlue, qGreen, qRed, qRgba
 
-from medseg_gui.core.overlays import FN_COLOR, FP_COLOR, any_pool2, boundary_u8
+from medseg_gui.core.overlays import any_pool2, boundary_u8
+from medseg_gui.qt.defaults import BACKGROUND_RGB, FN_COLOR, FP_COLOR
 
 LAYERS = ("image", "label", "others", "contours", "fpfn", "roi")
 OVERLAYS = LAYERS[1:]
-DEFAULT_OPACITY = {"image": 1.0, "label": 0.5, "others": 0.35, "contours": 1.0, "fpfn": 170 / 255, "roi": 0.45}
-BACKGROUND_RGB = (200, 200, 200)  # annotated background of a sparse label (not-annotated pixels stay clear)
-PREDICTION_FILL_OPACITY = 0.4  # the corrective mode's prediction beneath the label, relative to the label opacity
 TRANSPARENT = qRgba(0, 0, 0, 0)
 ARGB32_PM = QImage.Format.Format_ARGB32_Premultiplied
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QGroupBox, QLabel, QSlider, QWidget
 
-LAYER_ROWS: dict[str, tuple[str, str, float]] = {  # layer → (text, tooltip, default opacity)
-    "label": ("Label", "Your label of the current class", 0.45),
-    "others": ("Other classes", "Labels of the other classes, faint", 0.25),
-    "contours": ("Predicted contours", "Outline of the model's prediction (at the threshold below)", 1.0),
-    "fpfn": ("FP / FN", "Red: predicted but not labelled (false positive); blue: labelled but missed (false negative)",
-             0.65),
-    "roi": ("ROI", "Field of view: metrics are computed inside it only", 0.35),
+from medseg_gui.qt.defaults import LAYER_OPACITY
+
+LAYER_ROWS: dict[str, tuple[str, str]] = {  # layer → (text, tooltip); opacities: qt.defaults.LAYER_OPACITY
+    "label": ("Label", "Your label of the current class"),
+    "others": ("Other classes", "Labels of the other classes, faint"),
+    "contours": ("Predicted contours", "Outline of the model's prediction (at the threshold below)"),
+    "fpfn": ("FP / FN", "Red: predicted but not labelled (false positive); blue: labelled but missed (false negative)"),
+    "roi": ("ROI", "Field of view: metrics are computed inside it only"),
 }
 
 
@@ -26,7 +27,7 @@ class LayersPanel(QGroupBox):
         grid = QGridLayout(self)
         self.checks: dict[str, QCheckBox] = {}
         self.sliders: dict[str, QSlider] = {}
-        for row, (layer, (text, tip, opacity)) in enumerate(LAYER_ROWS.items(), start=1):  # row 0: threshold
+        for row, (layer, (text, tip)) in enumerate(LAYER_ROWS.items(), start=1):  # row 0: threshold
             check = QCheckBox(text, self)
             check.setChecked(True)
             check.setToolTip(tip)
@@ -34,7 +35,7 @@ class LayersPanel(QGroupBox):
             check.toggled.connect(self._emit_visibility)
             slider = QSlider(Qt.Orientation.Horizontal, self)
             slider.setRange(0, 100)
-            slider.setValue(round(opacity * 100))
+            slider.setValue(round(LAYER_OPACITY[layer] * 100))
             slider.setToolTip(f"Opacity of {text.lower()}")
             slider.valueChanged.connect(self._emit_opacity)
             slider.setProperty("layer", layer)

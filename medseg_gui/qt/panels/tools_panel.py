@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
 )
 from superqt import QLabeledSlider
 
+from medseg_gui.qt import defaults
+
 TOOL_LABELS: dict[str, tuple[str, str]] = {  # tool → (button text, tooltip with shortcut)
     "brush": ("Brush", "Paint the current class (B)"),
     "eraser": ("Eraser", "Back to unpainted: background on a complete label, not annotated on a sparse one (E)"),
@@ -82,14 +84,14 @@ class ToolsPanel(QGroupBox):
         self.tool_group.idClicked.connect(self._on_tool_id)
 
         self.brush_slider = QLabeledSlider(Qt.Orientation.Horizontal, self)
-        self.brush_slider.setRange(1, 200)
-        self.brush_slider.setValue(12)
+        self.brush_slider.setRange(*defaults.BRUSH_RANGE)
+        self.brush_slider.setValue(defaults.BRUSH_SIZE)
         self.brush_slider.setToolTip("Brush and eraser diameter in image pixels ([ and ])")
         self.brush_slider.valueChanged.connect(self.brush_size_changed)
 
         self.wand_slider = QLabeledSlider(Qt.Orientation.Horizontal, self)
-        self.wand_slider.setRange(0, 100)
-        self.wand_slider.setValue(20)
+        self.wand_slider.setRange(*defaults.WAND_RANGE)
+        self.wand_slider.setValue(defaults.WAND_TOLERANCE)
         self.wand_slider.setToolTip("How different a colour may be and still be selected by the wand")
         self.wand_slider.valueChanged.connect(self.wand_tolerance_changed)
 

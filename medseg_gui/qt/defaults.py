@@ -1,0 +1,21 @@
+"""UI defaults in one place: layer opacities, brush and wand ranges, overlay colours. The canvas and the panels both
+read them, so a canvas on its own (tests, bench) looks and clamps like the one in the window."""
+
+from __future__ import annotations
+
+from medseg_gui.core.overlays import FN_COLOR, FP_COLOR
+
+LAYER_OPACITY: dict[str, float] = {"image": 1.0, "label": 0.45, "others": 0.25, "contours": 1.0, "fpfn": 0.65,
+                                   "roi": 0.35}
+"""Opacity in [0, 1] of each canvas layer (the Layers panel's sliders start here)."""
+
+BRUSH_RANGE = (1, 1000)  # brush/eraser diameter in image pixels ([ and ] step beyond what a slider drag reaches)
+BRUSH_SIZE = 12
+WAND_RANGE = (0, 100)  # magic-wand tolerance, per colour channel (0-255 scale)
+WAND_TOLERANCE = 20
+
+BACKGROUND_RGB = (200, 200, 200)  # annotated background of a sparse label (not-annotated pixels stay clear)
+PREDICTION_FILL_OPACITY = 0.4  # the corrective mode's prediction beneath the label, relative to the label opacity
+
+__all__ = ["BACKGROUND_RGB", "BRUSH_RANGE", "BRUSH_SIZE", "FN_COLOR", "FP_COLOR", "LAYER_OPACITY",
+           "PREDICTION_FILL_OPACITY", "WAND_RANGE", "WAND_TOLERANCE"]
