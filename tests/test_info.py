@@ -106,3 +106,17 @@ def test_cli_run_is_logged_in_the_user_log_folder(tmp_path, monkeypatch, capsys,
     for handler in logging.getLogger().handlers:
         handler.flush()
     assert f"medseg {__version__}: import" in log_file.read_text()
+
+
+def test_no_tensorflow_banner_reaches_the_terminal(tmp_path):
+    """`medseg info` imports Keras/TensorFlow; with the user's plain environment (no TF_CPP_MIN_LOG_LEVEL) stderr
+    stays empty and stdout holds only the report."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["XDG_STATE_HOME"] = str(tmp_path)
+    done = subprocess.run([sys.executable, "-m", "medseg_gui.cli", "info"], capture_output=True, text=True,
+                          timeout=300, env=env, cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert [line.split(":", 1)[0] for line in done.stdout.splitlines()][-4:] == ["Keras", "Backend", "Device",
+                                                                                 "Precision"]
