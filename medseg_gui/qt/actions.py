@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 
 from medseg_gui.core.demo import DEMOS
 from medseg_gui.paths import log_dir
-from medseg_gui.qt import dialogs
+from medseg_gui.qt import dialogs, keymap
 from medseg_gui.qt.about import SystemInfo, show_about
 from medseg_gui.qt.canvas.input import brush_step
 
@@ -27,9 +27,7 @@ if TYPE_CHECKING:
     from medseg_gui.qt.panels.layers_panel import LayersPanel
     from medseg_gui.qt.panels.tools_panel import ToolsPanel
 
-TOOL_KEYS = {"brush": "B", "eraser": "E", "background": "G", "unannotate": "U", "polygon": "P", "fill": "F",
-             "wand": "W"}  # H is "hold to hide overlays"
-LAYER_KEYS = {"label": "L", "contours": "C", "fpfn": "D", "roi": "O"}
+K = {name: shortcut.keys for name, shortcut in keymap.ACTIONS.items()}  # the keys of each action (qt.keymap)
 
 
 def _action(parent: QWidget, text: str, *shortcuts: QKeySequence | str, tip: str = "") -> QAction:
@@ -72,40 +70,43 @@ class WindowActions:
 
 def create_actions(parent: QWidget) -> WindowActions:
     actions = WindowActions(
-        open_folder=_action(parent, "&Open folder of images…", QKeySequence.StandardKey.Open,
+        open_folder=_action(parent, "&Open folder of images…", *K["open_folder"],
                             tip="Open a project or any folder of images"),
         open_demo=_action(parent, "&Vessel demo", tip=DEMOS["vessel"].title),
         open_lesion_demo=_action(parent, "&Lesion demo", tip=DEMOS["lesion"].title),
-        export_masks=_action(parent, "&Export masks as PNG…", "Ctrl+E",
+        export_masks=_action(parent, "&Export masks as PNG…", *K["export_masks"],
                              tip="Write one 0/255 PNG per image and class, at the original size"),
-        quit=_action(parent, "&Quit", QKeySequence.StandardKey.Quit),
-        undo=_action(parent, "&Undo stroke", QKeySequence.StandardKey.Undo),
-        redo=_action(parent, "&Redo stroke", "Ctrl+Shift+Z", "Ctrl+Y"),
-        fit=_action(parent, "&Fit image", "Ctrl+0"),
-        reviewed=_action(parent, "Mark image &reviewed", "R", tip="Toggle the reviewed mark of the current image"),
-        retrain=_action(parent, "&Retrain current class", "Ctrl+R"),
-        cancel=_action(parent, "&Cancel training", "Esc"),
+        quit=_action(parent, "&Quit", *K["quit"]),
+        undo=_action(parent, "&Undo stroke", *K["undo"]),
+        redo=_action(parent, "&Redo stroke", *K["redo"]),
+        fit=_action(parent, "&Fit image", *K["fit"]),
+        reviewed=_action(parent, "Mark image &reviewed", *K["reviewed"],
+                         tip="Toggle the reviewed mark of the current image"),
+        retrain=_action(parent, "&Retrain current class", *K["retrain"]),
+        cancel=_action(parent, "&Cancel training", *K["cancel"]),
         restrict_class=_action(parent, "Restrict current class to a &region…",
                                tip="Two-stage: train, predict and score this class only inside another class "
                                "(e.g. the lesion inside the cervix)"),
-        next_image=_action(parent, "&Next image", "PgDown", "Ctrl+Tab"),
-        prev_image=_action(parent, "&Previous image", "PgUp", "Ctrl+Shift+Tab", "Ctrl+Shift+Backtab"),
-        bigger_brush=_action(parent, "Larger brush", "]"),
-        smaller_brush=_action(parent, "Smaller brush", "["),
-        shortcuts=_action(parent, "&Keyboard shortcuts", "F1"),
+        next_image=_action(parent, "&Next image", *K["next_image"]),
+        prev_image=_action(parent, "&Previous image", *K["prev_image"]),
+        bigger_brush=_action(parent, "Larger brush", *K["bigger_brush"]),
+        smaller_brush=_action(parent, "Smaller brush", *K["smaller_brush"]),
+        shortcuts=_action(parent, "&Keyboard shortcuts", *K["shortcuts"]),
         about=_action(parent, "&About medseg_gui", tip="Versions, the compute device, precision and folders"),
         open_log_folder=_action(parent, "Open &log folder",
                                 tip="Show the folder of medseg_gui's log files (attach them to a problem report)"),
     )
     actions.cancel.setEnabled(False)
-    actions.classes = [_action(parent, f"Class {i}", str(i)) for i in range(1, 10)]
+    actions.classes = [_action(parent, f"Class {key}", key) for key in keymap.CLASS_KEYS]
     for i, action in enumerate(actions.classes):
         action.setData(i)
-    for tool, key in TOOL_KEYS.items():
-        actions.tools[tool] = _action(parent, tool.capitalize(), key)
+    for tool, (key, text, _) in keymap.TOOLS.items():
+        if not key:
+            continue
+        actions.tools[tool] = _action(parent, text, key)
         actions.tools[tool].setData(tool)
-    for layer, key in LAYER_KEYS.items():
-        actions.layers[layer] = _action(parent, f"Toggle {layer}", key)
+    for layer, (key, what) in keymap.LAYERS.items():
+        actions.layers[layer] = _action(parent, f"Toggle {what}", key)
         actions.layers[layer].setData(layer)
     return actions
 

@@ -9,28 +9,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from medseg_gui import __version__
-
-SHORTCUTS = [
-    ("1 – 9", "Choose class"),
-    ("PgDn / Ctrl+Tab", "Next image (in the order of the list)"),
-    ("PgUp / Ctrl+Shift+Tab", "Previous image"),
-    ("Tab / Shift+Tab", "Move the keyboard focus between controls"),
-    ("B / E / P / F / W", "Brush / eraser / polygon / fill / magic wand"),
-    ("G / U", "Background brush / unannotate eraser (sparse labels: unpainted = not annotated)"),
-    ("H (hold)", "Hide all overlays while held (wherever the focus is, except in a text field)"),
-    ("[ / ]", "Smaller / larger brush"),
-    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo the last stroke"),
-    ("Ctrl+R", "Retrain the current class"),
-    ("Esc", "Cancel training"),
-    ("Ctrl+0", "Fit the image to the window"),
-    ("R", "Mark the current image reviewed (again: not reviewed)"),
-    ("Mouse wheel", "Zoom at the cursor"),
-    ("Space + drag, middle button", "Pan (Space works wherever the focus is, except in a text field)"),
-    ("L / C / D / O", "Toggle label / predicted contours / FP-FN overlay / ROI"),
-    ("Ctrl+O", "Open a folder of images"),
-    ("Ctrl+E", "Export masks as PNG"),
-    ("Ctrl+Q", "Quit (asks first while training runs)"),
-]
+from medseg_gui.qt.keymap import f1_rows
 
 
 def choose_directory(parent: QWidget | None, title: str, start: Path | None = None) -> Path | None:
@@ -70,7 +49,8 @@ def ask_yes_no(parent: QWidget | None, title: str, text: str) -> bool:
 
 
 def shortcuts_html() -> str:
-    rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS)
+    """The F1 list, read from the one shortcut table (qt.keymap)."""
+    rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in f1_rows())
     return f"<table>{rows}</table>"
 
 

@@ -18,6 +18,7 @@ from PySide6.QtGui import QKeyEvent, QMouseEvent
 
 from medseg_gui.core.errors import ImageReadError, MedsegError, RegionUnknownError
 from medseg_gui.core.regions import class_region
+from medseg_gui.qt.keymap import ACTIONS
 from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.workers.base import WorkerHost
 from medseg_gui.workers.label_saver import LabelSaver
@@ -191,7 +192,7 @@ class ImageSession(QObject):
             self.problem.emit(f"There is no {cls} prediction for {self.stem} yet — press Retrain first.", False)
             return
         self.canvas.accept_prediction()
-        self.status.emit(f"Prediction accepted as the {cls} label — Ctrl+Z to undo")
+        self.status.emit(f"Prediction accepted as the {cls} label — {ACTIONS['undo'].keys[0]} to undo")
 
     def _set_prediction(self, cls: str, prob: np.ndarray | None) -> None:
         self._probs.pop(cls, None)

@@ -1,10 +1,9 @@
 """Mouse, wheel and keyboard handling of the canvas (mixed into ``Canvas``).
 
-Keys while the canvas has focus: B brush, E eraser, G background brush, U unannotate eraser, P polygon, F fill,
-W wand, [ / ] brush size, Ctrl+Z undo,
-Ctrl+Shift+Z (or Ctrl+Y) redo; Enter/Escape/Backspace finish, cancel or shorten a polygon. Everything else (1–9,
-PgUp/PgDn, ...) is left to the parent window. The hold keys (H held hides all overlays, Space held + drag pans) work
-wherever the focus is in the window (``hold_keys``). The middle button always pans; the wheel zooms at the cursor.
+Keys while the canvas has focus (from ``qt.keymap``): the tool keys, smaller/larger brush, undo, redo; Enter/Escape/
+Backspace finish, cancel or shorten a polygon. Everything else (1–9, PgUp/PgDn, ...) is left to the parent window.
+The hold keys (``keymap.HOLD``: Space held + drag pans, H held hides all overlays) work wherever the focus is in the
+window (``hold_keys``). The middle button always pans; the wheel zooms at the cursor.
 """
 
 from __future__ import annotations
@@ -15,14 +14,11 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent, QWheelEvent
 
+from medseg_gui.qt import keymap
 from medseg_gui.qt.canvas.hold_keys import HoldKeys
 from medseg_gui.qt.canvas.view import WHEEL_STEP
 
-_TOOL_KEYS = {Qt.Key.Key_B: "brush", Qt.Key.Key_E: "eraser", Qt.Key.Key_G: "background", Qt.Key.Key_U: "unannotate",
-              Qt.Key.Key_P: "polygon", Qt.Key.Key_F: "fill", Qt.Key.Key_W: "wand"}
-_NO_MODS = Qt.KeyboardModifier.NoModifier | Qt.KeyboardModifier.KeypadModifier
-_CTRL = Qt.KeyboardModifier.ControlModifier
-_SHIFT = Qt.KeyboardModifier.ShiftModifier
+_REPEATING = ("smaller_brush", "bigger_brush")  # commands that act on auto-repeated presses too
 
 
 def brush_step(size: int, direction: int) -> int:
@@ -42,21 +38,20 @@ class CanvasInput:
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self._update_cursor_shape()
-        self._hold_keys = HoldKeys(self, {Qt.Key.Key_Space: self._set_space, Qt.Key.Key_H: self._set_hide_overlays})
+        self._hold_keys = HoldKeys(self, {keymap.qt_key(keymap.HOLD["pan"][0]): self._set_space,
+                                          keymap.qt_key(keymap.HOLD["hide_overlays"][0]): self._set_hide_overlays})
 
     # -- keyboard ------------------------------------------------------------------------------------------------
     def _key_action(self, event: QKeyEvent) -> Callable[[], None] | None:
         key, mods = event.key(), event.modifiers()
-        plain = (mods & ~_NO_MODS) == Qt.KeyboardModifier.NoModifier
-        if plain and key in _TOOL_KEYS:
-            return lambda: self.set_tool(_TOOL_KEYS[key])
-        if plain and key in (Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight):
-            direction = 1 if key == Qt.Key.Key_BracketRight else -1
+        command = keymap.canvas_command(event)
+        if command is not None and command.startswith("tool:"):
+            return lambda: self.set_tool(command.removeprefix("tool:"))
+        if command in _REPEATING:
+            direction = 1 if command == "bigger_brush" else -1
             return lambda: self.set_brush_size(brush_step(self._brush, direction))
-        if key == Qt.Key.Key_Z and mods & _CTRL:
-            return self.redo if mods & _SHIFT else self.undo
-        if key == Qt.Key.Key_Y and mods & _CTRL:
-            return self.redo
+        if command in ("undo", "redo"):
+            return self.undo if command == "undo" else self.redo
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape, Qt.Key.Key_Backspace):
             tool = self._tools[self._tool]
             if getattr(tool, "points", None):
@@ -71,7 +66,7 @@ class CanvasInput:
         if action is None:
             event.ignore()
             return False
-        if not event.isAutoRepeat() or event.key() in (Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight):
+        if not event.isAutoRepeat() or keymap.canvas_command(event) in _REPEATING:
             action()
         event.accept()
         return True

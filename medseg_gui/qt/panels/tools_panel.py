@@ -19,26 +19,15 @@ from PySide6.QtWidgets import (
 )
 from superqt import QLabeledSlider
 
-from medseg_gui.qt import defaults
-
-TOOL_LABELS: dict[str, tuple[str, str]] = {  # tool → (button text, tooltip with shortcut)
-    "brush": ("Brush", "Paint the current class (B)"),
-    "eraser": ("Eraser", "Back to unpainted: background on a complete label, not annotated on a sparse one (E)"),
-    "background": ("Background", "Mark background; on an image without this label it starts a sparse label (G)"),
-    "unannotate": ("Unannotate", "Mark pixels as not annotated: training and scores ignore them (U)"),
-    "polygon": ("Polygon", "Click corners, double-click or Enter to fill (P)"),
-    "fill": ("Fill", "Fill the enclosed region under the click (F)"),
-    "wand": ("Wand", "Select similar colours around the click (W)"),
-    "pan": ("Pan", "Drag to move the view (or hold Space, or drag with the middle button)"),
-}
-
+from medseg_gui.qt import defaults, keymap
 
 LABEL_MODE_LABELS: dict[str, tuple[str, str]] = {  # canvas.LABEL_MODES → (combo text, tooltip)
     "complete": ("Complete", "A new label is complete: every pixel you do not paint is background"),
     "sparse": ("Sparse", "A new label is sparse: only what you paint (class or background) is annotated; "
                          "training and scores ignore the rest"),
     "correct": ("Correct prediction", "Sparse, starting from the prediction (shown faintly): paint the class where "
-                                      "it was missed (B) and background where it is wrong (G); the rest is ignored"),
+                                      f"it was missed ({keymap.TOOLS['brush'][0]}) and background where it is wrong "
+                                      f"({keymap.TOOLS['background'][0]}); the rest is ignored"),
 }
 
 
@@ -62,17 +51,17 @@ class ToolsPanel(QGroupBox):
         super().__init__("Draw", parent)
         self.class_combo = QComboBox(self)
         self.class_combo.setObjectName("classCombo")
-        self.class_combo.setToolTip("Class to draw (keys 1–9)")
+        self.class_combo.setToolTip(f"Class to draw (keys {keymap.CLASS_KEYS[0]}–{keymap.CLASS_KEYS[-1]})")
         self.class_combo.currentIndexChanged.connect(self._on_class_index)
 
         self.tool_group = QButtonGroup(self)
         self.tool_group.setExclusive(True)
         self.tool_buttons: dict[str, QToolButton] = {}
         grid = QGridLayout()
-        for i, (tool, (text, tip)) in enumerate(TOOL_LABELS.items()):
+        for i, (tool, (_, text, _)) in enumerate(keymap.TOOLS.items()):
             button = QToolButton(self)
             button.setText(text)
-            button.setToolTip(tip)
+            button.setToolTip(keymap.tool_tip(tool))
             button.setCheckable(True)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
@@ -86,7 +75,9 @@ class ToolsPanel(QGroupBox):
         self.brush_slider = QLabeledSlider(Qt.Orientation.Horizontal, self)
         self.brush_slider.setRange(*defaults.BRUSH_RANGE)
         self.brush_slider.setValue(defaults.BRUSH_SIZE)
-        self.brush_slider.setToolTip("Brush and eraser diameter in image pixels ([ and ])")
+        self.brush_slider.setToolTip("Brush and eraser diameter in image pixels "
+                                     f"({keymap.ACTIONS['smaller_brush'].keys[0]} and "
+                                     f"{keymap.ACTIONS['bigger_brush'].keys[0]})")
         self.brush_slider.valueChanged.connect(self.brush_size_changed)
 
         self.wand_slider = QLabeledSlider(Qt.Orientation.Horizontal, self)
@@ -166,4 +157,4 @@ class ToolsPanel(QGroupBox):
             self.class_changed.emit(self.class_combo.itemData(index))
 
     def _on_tool_id(self, button_id: int) -> None:
-        self.tool_changed.emit(list(TOOL_LABELS)[button_id])
+        self.tool_changed.emit(list(keymap.TOOLS)[button_id])
