@@ -3,8 +3,8 @@
 Coordinates are continuous image coordinates ``(x, y)``: pixel ``(col, row)`` covers ``[col, col+1) x [row, row+1)``
 and its centre is ``(col + 0.5, row + 0.5)``. Masks are HxW ``uint8`` {0, 1} (or bool for read-only inputs); an
 editable label is HxW ``uint8`` *codes*: ``BACKGROUND`` 0, ``OBJECT`` 1, ``UNANNOTATED`` 2 (a sparse label).
-Functions that edit return the touched bounding box ``(y0, x0, y1, x1)`` (half-open) or ``None``; functions that
-select return a :class:`Region` so that callers (the canvas, undo) can capture the "before" pixels first.
+The tools select: they return a :class:`Region` (or ``None``) and the canvas' label document applies it, having
+captured the "before" pixels for undo first. Bounding boxes are ``(y0, x0, y1, x1)``, half-open.
 """
 
 from __future__ import annotations
@@ -147,24 +147,6 @@ def _thin_line(shape: tuple[int, ...], p0: tuple[float, float], p1: tuple[float,
     return Region(y0, x0, sel)
 
 
-def apply_region(mask: np.ndarray, region: Region, value: int) -> BBox:
-    """Set the selected pixels of ``mask`` to ``value`` in place; returns the region's bbox."""
-    mask[bbox_slices(region.bbox)][region.mask] = value
-    return region.bbox
-
-
-def paint_line(mask: np.ndarray, p0: tuple[float, float], p1: tuple[float, float], size: int, value: int = 1
-               ) -> BBox | None:
-    """Paint one brush segment (round caps) of diameter ``size`` px with ``value`` (0 erases)."""
-    region = capsule_region(mask.shape, p0, p1, size)
-    return None if region is None else apply_region(mask, region, value)
-
-
-def paint_disc(mask: np.ndarray, center: tuple[float, float], size: int, value: int = 1) -> BBox | None:
-    """Paint a single brush dab of diameter ``size`` px at ``center``."""
-    return paint_line(mask, center, center, size, value)
-
-
 def polygon_region(shape: tuple[int, ...], points: np.ndarray | list[tuple[float, float]]) -> Region | None:
     """Pixels whose centres lie inside the closed polygon ``points`` (N x 2, ``(x, y)``), even-odd rule."""
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
@@ -199,12 +181,6 @@ def polygon_region(shape: tuple[int, ...], points: np.ndarray | list[tuple[float
     return Region(y0, x0, inside)
 
 
-def fill_polygon(mask: np.ndarray, points: np.ndarray | list[tuple[float, float]], value: int = 1) -> BBox | None:
-    """Fill the inside of a polygon/lasso with ``value`` (0 subtracts) in place."""
-    region = polygon_region(mask.shape, points)
-    return None if region is None else apply_region(mask, region, value)
-
-
 def _flood(image: np.ndarray, seed: tuple[float, float], tolerance: int) -> Region | None:
     h, w = image.shape[:2]
     col, row = int(np.floor(seed[0])), int(np.floor(seed[1]))
@@ -222,15 +198,6 @@ def _flood(image: np.ndarray, seed: tuple[float, float], tolerance: int) -> Regi
 def flood_region(mask: np.ndarray, seed: tuple[float, float]) -> Region | None:
     """The 4-connected region of pixels with the same label value as the pixel under ``seed``."""
     return _flood(np.ascontiguousarray(mask, dtype=np.uint8), seed, 0)
-
-
-def flood_fill(mask: np.ndarray, seed: tuple[float, float], value: int = 1) -> BBox | None:
-    """Fill the closed region of the label under ``seed`` with ``value`` in place (no-op when it already has it)."""
-    col, row = int(np.floor(seed[0])), int(np.floor(seed[1]))
-    if not (0 <= row < mask.shape[0] and 0 <= col < mask.shape[1]) or mask[row, col] == value:
-        return None
-    region = flood_region(mask, seed)
-    return None if region is None else apply_region(mask, region, value)
 
 
 def magic_wand(image: np.ndarray, seed: tuple[float, float], tolerance: int) -> Region | None:

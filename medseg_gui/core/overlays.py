@@ -1,4 +1,4 @@
-"""RGBA layers for review (contours, FP red / FN blue, filled labels) and alpha compositing onto an RGB image.
+"""RGBA layers for review (contours, FP red / FN blue) and alpha compositing onto an RGB image.
 
 Every layer is uint8 HxWx4 RGBA; pixels a layer does not cover have alpha 0.
 """
@@ -80,11 +80,6 @@ def fp_fn_layer(
     layer = _paint(fp, FP_COLOR, alpha)
     layer[fn] = _rgba(FN_COLOR, alpha)
     return layer
-
-
-def label_layer(mask: np.ndarray, color: Sequence[int], alpha: int = 110) -> np.ndarray:
-    """`color` at `alpha` on every mask pixel, alpha 0 elsewhere; uint8 HxWx4."""
-    return _paint(_as_mask(mask), color, alpha)
 
 
 def composite(image_rgb: np.ndarray, *layers_rgba: np.ndarray) -> np.ndarray:

@@ -17,11 +17,10 @@ PROJECT_FILE = "project.json"
 
 @dataclass(frozen=True)
 class ScanResult:
-    """The opened `Project`, per-image read errors (stem → message) and image sizes (stem → (H, W))."""
+    """The opened `Project` and its per-image read errors (stem → message)."""
 
     project: Any
     errors: dict[str, str] = field(default_factory=dict)
-    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
     lock: Any = None  # the ProjectLock this window now holds (None: the project is read-only, see project.read_only)
 
 
@@ -78,13 +77,12 @@ class ScanWorker(Worker):
         from medseg_gui.core.images import probe_image
 
         errors: dict[str, str] = {}
-        sizes: dict[str, tuple[int, int]] = {}
         stems = list(project.stems)
         for i, stem in enumerate(stems):
             if self.is_cancelled():
                 raise CancelledError("Opening the folder was cancelled.")
             try:
-                sizes[stem] = tuple(probe_image(project.image_path(stem)))
+                probe_image(project.image_path(stem))  # decodes: a damaged file is found now, not when shown
             except ImageReadError as err:
                 errors[stem] = str(err)
             except OSError as err:
@@ -92,4 +90,4 @@ class ScanWorker(Worker):
             self.progress.emit(ScanProgress(i + 1, len(stems), stem))
         if errors:
             log.warning("%d of %d images in %s cannot be read", len(errors), len(stems), project.root)
-        return ScanResult(project, errors, sizes, lock)
+        return ScanResult(project, errors, lock)

@@ -14,28 +14,44 @@ def as_full(shape, region):
     return out
 
 
+def apply(mask, region, value=1):
+    """Set a region's pixels in place as the canvas' document does; the region's bbox, or None without one."""
+    if region is None:
+        return None
+    mask[masks.bbox_slices(region.bbox)][region.mask] = value
+    return region.bbox
+
+
+def paint_line(mask, p0, p1, size, value=1):
+    return apply(mask, masks.capsule_region(mask.shape, p0, p1, size), value)
+
+
+def paint_disc(mask, center, size, value=1):
+    return paint_line(mask, center, center, size, value)
+
+
 @pytest.mark.parametrize(("size", "expected"), [(1, 1), (2, 4), (3, 9), (4, 12), (5, 21)])
 def test_disc_areas(size, expected):
     m = np.zeros((20, 20), np.uint8)
-    masks.paint_disc(m, (10.3, 10.7), size)
+    paint_disc(m, (10.3, 10.7), size)
     assert m.sum() == expected
 
 
 def test_one_px_brush_paints_the_pixel_under_the_point():
     m = np.zeros((10, 10), np.uint8)
-    assert masks.paint_disc(m, (3.99, 7.01), 1) == (7, 3, 8, 4)
+    assert paint_disc(m, (3.99, 7.01), 1) == (7, 3, 8, 4)
     assert m.sum() == 1 and m[7, 3] == 1
 
 
 def test_odd_brush_is_centred_on_the_pixel():
     m = np.zeros((10, 10), np.uint8)
-    masks.paint_disc(m, (4.2, 5.9), 3)
+    paint_disc(m, (4.2, 5.9), 3)
     assert np.array_equal(np.argwhere(m), [[r, c] for r in range(4, 7) for c in range(3, 6)])
 
 
 def test_one_px_line_is_eight_connected_one_pixel_per_column():
     m = np.zeros((20, 30), np.uint8)
-    masks.paint_line(m, (1.5, 2.5), (25.5, 11.5), 1)
+    paint_line(m, (1.5, 2.5), (25.5, 11.5), 1)
     cols = np.argwhere(m)[:, 1]
     assert np.array_equal(np.unique(cols), np.arange(1, 26))
     assert len(cols) == 25  # shallow slope: exactly one pixel per column
@@ -44,7 +60,7 @@ def test_one_px_line_is_eight_connected_one_pixel_per_column():
 
 def test_horizontal_line_round_caps():
     m = np.zeros((10, 20), np.uint8)
-    masks.paint_line(m, (3.5, 5.5), (12.5, 5.5), 3)
+    paint_line(m, (3.5, 5.5), (12.5, 5.5), 3)
     expected = np.zeros_like(m)
     expected[4:7, 2:14] = 1
     assert np.array_equal(m, expected)
@@ -52,8 +68,8 @@ def test_horizontal_line_round_caps():
 
 def test_erase_value_and_clipping_outside_the_image():
     m = np.ones((5, 5), np.uint8)
-    assert masks.paint_line(m, (-10, -10), (-5, -5), 3, 0) is None
-    assert masks.paint_disc(m, (0.5, 0.5), 3, 0) == (0, 0, 2, 2)
+    assert paint_line(m, (-10, -10), (-5, -5), 3, 0) is None
+    assert paint_disc(m, (0.5, 0.5), 3, 0) == (0, 0, 2, 2)
     assert m.sum() == 25 - 4
 
 
@@ -69,24 +85,23 @@ def test_polygon_matches_point_in_polygon_reference():
 
 def test_fill_polygon_rectangle_on_pixel_edges():
     m = np.zeros((12, 12), np.uint8)
-    assert masks.fill_polygon(m, [(2, 2), (10, 2), (10, 8), (2, 8)]) is not None
+    assert apply(m, masks.polygon_region(m.shape, [(2, 2), (10, 2), (10, 8), (2, 8)])) is not None
     expected = np.zeros_like(m)
     expected[2:8, 2:10] = 1
     assert np.array_equal(m, expected)
-    masks.fill_polygon(m, [(4, 4), (6, 4), (6, 6), (4, 6)], 0)
+    apply(m, masks.polygon_region(m.shape, [(4, 4), (6, 4), (6, 6), (4, 6)]), 0)
     expected[4:6, 4:6] = 0
     assert np.array_equal(m, expected)
 
 
-def test_flood_fill_fills_a_closed_region_only():
+def test_flood_region_fills_a_closed_region_only():
     m = np.zeros((10, 10), np.uint8)
     m[2:8, 2] = m[2:8, 7] = m[2, 2:8] = m[7, 2:8] = 1
-    assert masks.flood_fill(m, (4.5, 4.5)) == (3, 3, 7, 7)
+    assert apply(m, masks.flood_region(m, (4.5, 4.5))) == (3, 3, 7, 7)
     expected = np.zeros_like(m)
     expected[2:8, 2:8] = 1
     assert np.array_equal(m, expected)
-    assert masks.flood_fill(m, (4.5, 4.5)) is None  # already filled: no-op
-    masks.flood_fill(m, (2.5, 2.5), 0)
+    apply(m, masks.flood_region(m, (2.5, 2.5)), 0)
     assert m.sum() == 0
 
 

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from medseg_gui.core.overlays import (any_pool2, boundary, boundary_u8, composite, contour_layer, fp_fn_layer,
-                                     label_layer)
+from medseg_gui.core.overlays import any_pool2, boundary, boundary_u8, composite, contour_layer, fp_fn_layer
 
 
 def test_fp_fn_colours_land_on_the_right_pixels():
@@ -71,12 +70,12 @@ def test_any_pool2_keeps_every_set_pixel(shape):
     assert any_pool2(line)[:, 1].all() and not line[::2, ::2].any()
 
 
-def test_label_layer():
+def test_layer_colours_are_checked():
     mask = np.array([[0, 1]], np.uint8)
-    layer = label_layer(mask, (255, 170, 0))
-    assert tuple(layer[0, 1]) == (255, 170, 0, 110) and tuple(layer[0, 0]) == (0, 0, 0, 0)
     with pytest.raises(ValueError):
-        label_layer(mask, (300, 0, 0))
+        contour_layer(mask, (300, 0, 0))
+    with pytest.raises(ValueError):
+        fp_fn_layer(mask, mask, alpha=256)
 
 
 def test_composite_opaque_replaces_transparent_keeps():

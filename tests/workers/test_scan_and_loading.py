@@ -28,7 +28,6 @@ def test_scan_plain_folder_lists_empty_file_with_error(tmp_path, qtbot):
     assert (folder / "project.json").is_file()
     assert set(result.errors) == {"broken"}
     assert "empty" in result.errors["broken"]
-    assert result.sizes["img0"] == (H, W)
 
 
 def test_scan_existing_project(tmp_path, qtbot):

@@ -160,10 +160,6 @@ class Canvas(CanvasInput, QWidget):
     def label_mode(self) -> str:
         return self._label_mode
 
-    def has_edits(self, name: str) -> bool:
-        """True once the class label was changed on this image since ``set_labels``."""
-        return name in self.doc.edited
-
     def is_labelled(self, name: str) -> bool:
         """Whether the class has a label on this image (one that should be on disk), even an empty one the user
         erased; False for a class that was unlabelled and is empty again (e.g. after undo)."""

@@ -62,10 +62,8 @@ class LabelDocument:
         self.image: np.ndarray | None = None
         self.labels: dict[str, np.ndarray] = {}
         self.labelled: set[str] = set()
-        self.edited: set[str] = set()
         self.probs: dict[str, np.ndarray] = {}
         self.preds: dict[str, np.ndarray] = {}
-        self.thresholds: dict[str, float] = {}
         self.roi: np.ndarray | None = None
         self._areas: dict[str, int] = {}
         self._unannotated: dict[str, int] = {}
@@ -84,8 +82,8 @@ class LabelDocument:
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected uint8 HxWx3 RGB, got {rgb.dtype} {rgb.shape}")
         self.key, self.image = key, np.ascontiguousarray(rgb)
-        self.labels, self.labelled, self.edited = {}, set(), set()
-        self.probs, self.preds, self.thresholds = {}, {}, {}
+        self.labels, self.labelled = {}, set()
+        self.probs, self.preds = {}, {}
         self.roi, self._areas, self._unannotated, self._fpfn, self._stroke = None, {}, {}, {}, None
 
     def _check(self, what: str, arr: np.ndarray) -> None:
@@ -106,7 +104,7 @@ class LabelDocument:
                                         not m.flags.writeable))
                        for name, m in labels.items()}
         self.labelled = {name for name, m in labels.items() if m is not None}
-        self.edited, self._areas, self._unannotated, self._fpfn, self._stroke = set(), {}, {}, {}, None
+        self._areas, self._unannotated, self._fpfn, self._stroke = {}, {}, {}, None
         if self.history.can_undo(self.key) or self.history.can_redo(self.key):
             start = self._unlabelled_at_start.get(self.key, set())
         else:  # no history to go back through: what is on disk now is the start
@@ -116,11 +114,11 @@ class LabelDocument:
     def set_prediction(self, name: str, prob: np.ndarray | None, threshold: float = 0.5) -> None:
         self._fpfn.pop(name, None)
         if prob is None:
-            for store in (self.probs, self.preds, self.thresholds):
+            for store in (self.probs, self.preds):
                 store.pop(name, None)
             return
         self._check(f"prediction for '{name}'", prob)
-        self.probs[name], self.thresholds[name] = prob, float(threshold)
+        self.probs[name] = prob
         self.preds[name] = np.ascontiguousarray((prob >= threshold).view(np.uint8))
 
     def set_roi(self, roi: np.ndarray | None) -> None:
@@ -171,7 +169,6 @@ class LabelDocument:
     # -- edits ---------------------------------------------------------------------------------------------------
     def _edited(self, name: str, bbox: BBox, before: tuple[int, int], after: tuple[int, int]) -> None:
         """``before``/``after``: (class, not-annotated) pixel counts of the changed pixels."""
-        self.edited.add(name)
         if name in self._areas:  # a cold cache is counted afresh, after the edit
             self._areas[name] += after[0] - before[0]
             self._unannotated[name] += after[1] - before[1]

@@ -10,7 +10,6 @@ reason as tooltip; they can be selected (the window shows the reason) but never 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -220,9 +219,6 @@ class ImageListPanel(QWidget):
             row = self.table.currentRow()
             self.table.setCurrentCell(0 if row < 0 else (row + delta) % rows, NAME_COL)
 
-    def sort_by(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        self.table.sortByColumn(column, order)
-
     # -- internals -----------------------------------------------------------------------------------------------
     @contextmanager
     def _unsorted(self) -> Iterator[None]:
@@ -292,16 +288,6 @@ def _number(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if math.isnan(number) else number
-
-
-def short_reason(message: str) -> str:
-    """'cannot read: file is empty' style text for the status bar (the list shows "⚠ unreadable")."""
-    lowered = message.lower()
-    if "cannot read" in lowered:
-        return message[lowered.index("cannot read"):]
-    match = re.match(r"image file '[^']*' (.*?)\.?$", message, flags=re.IGNORECASE | re.DOTALL)
-    reason = f"file {match.group(1)}" if match else message.rstrip(".")
-    return f"cannot read: {reason}"
 
 
 def format_auc(value: object) -> str:
