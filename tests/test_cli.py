@@ -13,6 +13,7 @@ from medseg_gui import cli
 from medseg_gui.core.images import read_image
 from medseg_gui.core.project import Project
 from medseg_gui.ml import store
+from tests.workers.helpers import saved_scores
 
 TINY = ["--max-steps", "3", "--steps-per-epoch", "3", "--patch-size", "32", "--batch-size", "4", "--base-filters", "8"]
 
@@ -69,8 +70,9 @@ def test_cli_round_trip_on_drive_layout(drive_folder, tmp_path, capsys):
     assert cli.main(["evaluate", str(proj), "--class", "vessel", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report["images"]) == set(project.stems)
-    for metrics in [*report["images"].values(), report["pooled"]]:
-        assert 0.0 <= metrics["auc"] <= 1.0
+    per_image, pooled = saved_scores(Project.open(proj), "vessel", project.stems)  # the saved maps, scored here
+    assert {s: m["auc"] for s, m in report["images"].items()} == pytest.approx(per_image, abs=1e-9)
+    assert report["pooled"]["auc"] == pytest.approx(pooled, abs=1e-9)
 
     ext = drive_folder / "test" / "images" / "01_test.tif"
     out = tmp_path / "ext"
@@ -101,9 +103,8 @@ def test_demo_writes_masks_overlays_and_report(tmp_path, capsys):
         rows = list(csv.DictReader(fh))
     labelled = {r["image"] for r in rows if r["labelled"] == "True"}
     assert labelled == set(project.labelled_stems("vessel"))
-    for row in rows:
-        if row["image"] in labelled:
-            assert 0.0 <= float(row["auc"]) <= 1.0
+    per_image, _ = saved_scores(project, "vessel", sorted(labelled))  # what the report says = the saved maps
+    assert {r["image"]: float(r["auc"]) for r in rows if r["image"] in labelled} == pytest.approx(per_image, abs=1e-3)
     assert "POOLED" not in capsys.readouterr().out
 
 

@@ -22,7 +22,7 @@ from medseg_gui.qt.panels.train_text import (
     progress_text,
 )
 from medseg_gui.qt.theme import STYLESHEET
-from medseg_gui.workers.training import PredictProgress
+from medseg_gui.workers.training import PredictProgress, TrainWorker
 from tests.workers.helpers import TINY_TRAIN
 
 
@@ -82,12 +82,10 @@ def test_train_panel_time_box_is_a_real_budget(qtbot):
     assert default_panel.minutes_spin.value() == 3.0
 
 
-def test_train_panel_progress_bar_and_validation_points(qtbot):
+def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
     panel = TrainPanel(preset_names(), TINY_TRAIN, loss_curve=True)
     qtbot.addWidget(panel)
-    worker = SimpleNamespace(config=TrainConfig(minutes=3.0), progress=_Sig(), finished=_Sig(), errored=_Sig(),
-                             cancelled=_Sig())
-    panel.attach(worker)
+    panel.attach(TrainWorker(tmp_path, "lesion", TrainConfig(minutes=3.0)))  # a real worker, never started
     assert not panel.retrain_button.isEnabled() and panel.cancel_button.isEnabled()
     assert panel.progress_bar.maximum() == 0  # busy before the first batch
     assert panel.progress_label.text() == PREPARING_TEXT
@@ -107,11 +105,6 @@ def test_train_panel_progress_bar_and_validation_points(qtbot):
     panel.ended.connect(lambda how, text: ended.append(how))
     panel._on_cancelled()
     assert ended == ["cancelled"] and panel.retrain_button.isEnabled() and not panel.cancel_button.isEnabled()
-
-
-class _Sig:
-    def connect(self, _slot):
-        pass
 
 
 def test_image_list_formatting_and_unreadable(qtbot):

@@ -17,6 +17,23 @@ TINY_TRAIN = TrainConfig(
 )
 
 
+def saved_scores(project: Project, cls: str, stems: list[str]) -> tuple[dict[str, float], float]:
+    """(per-image AUC, pooled AUC) recomputed here from the saved predictions and labels, inside each image's scored
+    region, so tests can check the numbers a command or the GUI shows instead of a bare 0 <= auc <= 1."""
+    from medseg_gui.core.masks import scored_region
+    from medseg_gui.core.metrics import roc_auc
+
+    per_image, probs, truths = {}, [], []
+    for stem in stems:
+        prob, label = project.load_prediction(cls, stem), project.load_label_pixels(cls, stem)
+        roi = scored_region(project.class_roi(cls, stem), label.annotated)
+        inside = np.ones(label.mask.shape, bool) if roi is None else roi
+        per_image[stem] = roc_auc(prob, label.mask, roi)
+        probs.append(prob[inside])
+        truths.append(label.mask[inside])
+    return per_image, roc_auc(np.concatenate(probs), np.concatenate(truths))
+
+
 def disc(h: int = H, w: int = W, cy: int = 24, cx: int = 30, r: int = 9) -> np.ndarray:
     yy, xx = np.mgrid[:h, :w]
     return (yy - cy) ** 2 + (xx - cx) ** 2 <= r * r

@@ -146,7 +146,7 @@ class TrainPanel(QGroupBox):
         """Follow `worker` (connect before starting it): progress, then the decision, error or cancellation, then
         `ended` (slots connected to `worker.finished` before `attach` run before it)."""
         self._worker = worker
-        minutes = getattr(getattr(worker, "config", None), "minutes", None)
+        minutes = worker.config.minutes
         self._budget_s = 60.0 * minutes if minutes else None
         worker.progress.connect(self.show_progress)
         worker.finished.connect(self._on_finished)
@@ -171,7 +171,7 @@ class TrainPanel(QGroupBox):
         if not run.predictions_complete:
             text += " — prediction was cancelled; some images keep their old prediction."
         self.show_result(text)
-        self.result_label.setToolTip(str(getattr(run.outcome.decision, "reason", "")))
+        self.result_label.setToolTip(run.outcome.decision.reason)
         self.ended.emit("finished", text)
 
     @Slot(str)
