@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
@@ -98,6 +98,8 @@ class MainWindow(QMainWindow):
         self.exporter = ExportFlow(self.workers, self)
         self.opener = OpenFlow(self.workers, self, before_open=self.guard.confirm_leave)
         self.metrics_refresher = MetricsRefresher(self.workers, parent=self)
+        self._remember_later = QTimer(self, singleShot=True, interval=1000)  # the threshold, once it has settled
+        self._remember_later.timeout.connect(self._remember)
         self.regions = RegionFlow(self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         for widget, stretch in ((self.image_list, 0), (self.canvas_area, 1), (self.side_scroll, 0)):
@@ -164,6 +166,9 @@ class MainWindow(QMainWindow):
     # -- project and images --------------------------------------------------------------------------------------
     def set_project(self, project: Any, errors: dict[str, str] | None = None) -> None:
         """Show `project`; images in `errors` (stem → message) are listed as unreadable and cannot be edited."""
+        if self._remember_later.isActive():  # a threshold change of the previous project not remembered yet
+            self._remember_later.stop()
+            self._remember()
         self.saver.set_project(project)
         self.project = project
         self.session.set_project(project)
@@ -298,7 +303,7 @@ class MainWindow(QMainWindow):
     def set_threshold(self, threshold: float) -> None:
         """Re-threshold the shown predictions now; recompute Dice/Se/Sp of the class once the value settles."""
         self.session.set_threshold(threshold)
-        self._remember()
+        self._remember_later.start()  # not a settings write per spin step; closing remembers it too
         cls = self.current_class()
         if self.project is not None and cls and self.image_list.has_metrics(cls) and self.train_worker is None:
             self.metrics_refresher.schedule(self.project.root, cls, self.layers.threshold())

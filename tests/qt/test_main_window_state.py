@@ -52,6 +52,20 @@ def test_geometry_and_project_choices_are_remembered(tmp_path, qtbot, messages):
     assert second.image_list.headers()[1] == "Labelled (vessel)"
 
 
+def test_threshold_is_remembered_once_settled_not_per_step(tmp_path, qtbot, messages):
+    settings = tmp_path / "settings.ini"
+    project = make_project(tmp_path / "p", n=1)
+    window = open_window(qtbot, project, settings_file=settings)
+    window.layers.threshold_spin.setValue(0.8)  # settle the opening writes first
+    qtbot.waitUntil(lambda: window.memory.project(project.root).get("threshold") == pytest.approx(0.8), timeout=5_000)
+    before = settings.stat().st_mtime_ns
+    for value in (0.75, 0.7, 0.65):
+        window.layers.threshold_spin.setValue(value)
+    assert settings.stat().st_mtime_ns == before  # no settings write per spin step
+    assert window.memory.project(project.root)["threshold"] == pytest.approx(0.8)
+    qtbot.waitUntil(lambda: window.memory.project(project.root).get("threshold") == pytest.approx(0.65), timeout=5_000)
+
+
 class Stubborn(Worker):
     """Ignores cancel, like a Keras import or a first batch being traced."""
 
