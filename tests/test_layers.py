@@ -1,7 +1,10 @@
 """The layer contract (docs/ARCHITECTURE.md): core/ and ml/ never import Qt, core/ never imports Keras,
-ml/ never uses TensorFlow directly, and the CLI/pipeline never import Qt."""
+ml/ never uses TensorFlow directly, and the CLI/pipeline never import Qt; qt/ reaches ml only through workers (apart
+from the Keras-free config/progress/precision/regime/init) and workers/ never import widgets."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,8 +47,59 @@ def test_layer_contract(files, forbidden):
     assert offending(files, forbidden) == []
 
 
+KERAS_FREE_ML = ("config", "progress", "precision", "regime", "init")  # importable by qt/ without loading Keras
+WIDGETS = ("PySide6.QtWidgets", "PySide6.QtGui", "superqt", "pyqtgraph", "medseg_gui.qt")
+
+
+def imported_names(path: Path) -> set[str]:
+    """Like imported_modules, plus ``module.name`` for every ``from module import name`` (``from medseg_gui import
+    ml`` imports medseg_gui.ml)."""
+    names = imported_modules(path)
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def qt_reaching_past_workers(paths) -> list[str]:
+    allowed = {f"medseg_gui.ml.{m}" for m in KERAS_FREE_ML}
+    bad = []
+    for path in paths:
+        for name in imported_names(path):
+            if name == "medseg_gui.pipeline" or name.split(".")[0] in ("keras", "tensorflow", "jax", "torch"):
+                bad.append(f"{path.name} imports {name}")
+            elif name.startswith("medseg_gui.ml.") and not any(name == a or name.startswith(a + ".") for a in allowed):
+                bad.append(f"{path.name} imports {name}")
+    return bad
+
+
+def test_qt_reaches_ml_only_through_workers():
+    files = sorted((PKG / "qt").rglob("*.py"))
+    assert files
+    assert qt_reaching_past_workers(files) == []
+
+
+def test_workers_never_import_widgets():
+    files = sorted((PKG / "workers").rglob("*.py"))
+    assert files
+    assert offending(files, WIDGETS) == []
+
+
+def test_the_ml_modules_qt_may_import_do_not_load_keras():
+    modules = ", ".join(f"medseg_gui.ml.{m}" for m in KERAS_FREE_ML)
+    code = (f"import sys, {modules}; "
+            "print(sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]"
+
+
 def test_checker_catches_a_violation(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("from PySide6.QtCore import QObject\nimport keras.ops as K\n")
     assert imported_modules(bad) == {"PySide6.QtCore", "keras.ops"}
     assert sorted(offending([bad], QT + KERAS)) == ["bad.py imports PySide6.QtCore", "bad.py imports keras.ops"]
+    qt_file = tmp_path / "panel.py"
+    qt_file.write_text("from medseg_gui.ml.config import TrainConfig\nfrom medseg_gui.ml import store\n"
+                       "from medseg_gui import pipeline\n")
+    assert sorted(qt_reaching_past_workers([qt_file])) == ["panel.py imports medseg_gui.ml.store",
+                                                           "panel.py imports medseg_gui.pipeline"]
