@@ -147,6 +147,12 @@ def _thin_line(shape: tuple[int, ...], p0: tuple[float, float], p1: tuple[float,
     return Region(y0, x0, sel)
 
 
+def apply_region(mask: np.ndarray, region: Region, value: int) -> BBox:
+    """Set the selected pixels of ``mask`` to ``value`` in place; returns the region's bbox."""
+    mask[bbox_slices(region.bbox)][region.mask] = value
+    return region.bbox
+
+
 def polygon_region(shape: tuple[int, ...], points: np.ndarray | list[tuple[float, float]]) -> Region | None:
     """Pixels whose centres lie inside the closed polygon ``points`` (N x 2, ``(x, y)``), even-odd rule."""
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)

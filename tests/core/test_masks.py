@@ -15,11 +15,8 @@ def as_full(shape, region):
 
 
 def apply(mask, region, value=1):
-    """Set a region's pixels in place as the canvas' document does; the region's bbox, or None without one."""
-    if region is None:
-        return None
-    mask[masks.bbox_slices(region.bbox)][region.mask] = value
-    return region.bbox
+    """The region's pixels set in place; its bbox, or None without a region."""
+    return None if region is None else masks.apply_region(mask, region, value)
 
 
 def paint_line(mask, p0, p1, size, value=1):
