@@ -145,12 +145,12 @@ PRESETS: dict[str, Preset] = {
         name="lesions",
         description="Blobs (lesions): images resized so that a typical lesion is about 32 px across (never below "
         "a 320 px long side), U-Net 16-32-64-128-256 with batch-norm and additive skips, BCE + soft Dice, AdamW "
-        "3e-3 with warm-up + cosine decay; 8 patches of 192 px per step, half centred on the lesion; flips, "
+        "3e-3 with warm-up + cosine decay; 4 patches of 160 px per step, half centred on the lesion; flips, "
         "90-degree rotations, +-25 % zoom, colour, gamma and contrast jitter (other cameras and light).",
         unet=UNetConfig(filters=(16, 32, 64, 128, 256), batchnorm=True, bn_momentum=0.9, dropout=0.0,
                         upsampling="transpose", skip="add", in_channels=3),
-        patch_size=192,
-        batch_size=8,
+        patch_size=160,  # 4 x 160 px beat 8 x 192 px in equal 10-min C1 runs (Dice 0.351 vs 0.341, 2.7x the steps)
+        batch_size=4,
         learning_rate=3e-3,
         loss="bce_dice",
         optimizer="adamw",
