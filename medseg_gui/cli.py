@@ -175,32 +175,50 @@ def _do_train(project: Project, cls: str, config) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from medseg_gui.core.lock import project_lock
+
     project = _open(args.project, args.cls)
-    _do_train(project, args.cls, _train_config(args))
+    with project_lock(project.root):  # a window editing the project (or another command) refuses us clearly
+        _do_train(project, args.cls, _train_config(args))
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from medseg_gui import pipeline
-
     project = _open(args.project, args.cls)
     _say_region(project, args.cls)
     if not args.images:
-        skipped: list[str] = []
-        metrics = pipeline.predict_class(project, args.cls, progress=TerminalProgress().predict, skipped=skipped)
-        _warn(skipped)
-        not_predicted = sum(" not predicted: " in m for m in skipped)
-        if args.out is not None:
-            from medseg_gui.core.export import export_masks
+        from medseg_gui.core.lock import project_lock
 
-            not_written: list[str] = []
-            paths = export_masks(project, args.cls, args.out, source="predictions", threshold=args.threshold,
-                                 skipped=not_written)
-            _warn(not_written)
-            print(f"Wrote {len(paths)} masks to {args.out}{_left_out(len(not_written))}")
-        print(f"Predicted {len(project.stems) - not_predicted} of {len(project.stems)} images"
-              f"{_left_out(not_predicted)}; metrics for {len(metrics)} labelled images.")
-        return 0
+        with project_lock(project.root):
+            return _predict_project(project, args)
+    return _predict_files(project, args)
+
+
+def _predict_project(project: Project, args: argparse.Namespace) -> int:
+    """`medseg predict PROJECT`: every image of the project, predictions and metrics saved into it."""
+    from medseg_gui import pipeline
+
+    skipped: list[str] = []
+    metrics = pipeline.predict_class(project, args.cls, progress=TerminalProgress().predict, skipped=skipped)
+    _warn(skipped)
+    not_predicted = sum(" not predicted: " in m for m in skipped)
+    if args.out is not None:
+        from medseg_gui.core.export import export_masks
+
+        not_written: list[str] = []
+        paths = export_masks(project, args.cls, args.out, source="predictions", threshold=args.threshold,
+                             skipped=not_written)
+        _warn(not_written)
+        print(f"Wrote {len(paths)} masks to {args.out}{_left_out(len(not_written))}")
+    print(f"Predicted {len(project.stems) - not_predicted} of {len(project.stems)} images"
+          f"{_left_out(not_predicted)}; metrics for {len(metrics)} labelled images.")
+    return 0
+
+
+def _predict_files(project: Project, args: argparse.Namespace) -> int:
+    """`medseg predict PROJECT IMAGE...`: images outside the project, masks written to --out (nothing saved in it)."""
+    from medseg_gui import pipeline
+
     segmenters = pipeline.load_segmenters(project, args.cls)  # two-stage: the roi_class's model(s) first
     out = Path(args.out) if args.out else Path.cwd()
     failed = []

@@ -142,3 +142,22 @@ def test_cli_does_not_import_qt():
     code = "import sys, medseg_gui.cli as c; c.build_parser(); print(any(m.startswith('PySide6') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_train_and_predict_refuse_a_project_another_program_is_editing(tmp_path, capsys):
+    import subprocess
+
+    Project.create(tmp_path / "p")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from medseg_gui.core.lock import acquire; "
+         f"lock = acquire({str(tmp_path / 'p')!r}, 'medseg-gui'); print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        for command in (["train"], ["predict"]):
+            assert cli.main([*command, str(tmp_path / "p"), "--class", "vessel"]) == 1
+            err = capsys.readouterr().err
+            assert err.startswith("medseg: error:") and "medseg-gui" in err and err.count("\n") == 1
+    finally:
+        holder.kill()
+        holder.wait()

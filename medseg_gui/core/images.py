@@ -146,9 +146,28 @@ def apply_orientation(arr: np.ndarray, orientation: int) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+MAX_PIXELS = 1 << 28  # 268 Mpx (16384 x 16384): a larger image would need gigabytes; refused before decoding
+
+
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from the file's header without decoding the pixels; None when the header is not understood."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = None  # we apply our own limit, with a clearer message
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            return int(im.size[0]), int(im.size[1])
+    except Exception:  # noqa: BLE001 - any unreadable header: the decoders below give the error
+        return None
+
+
 def _decode(kind: _Kind) -> np.ndarray:
     """Upright decoded pixels: HxW or HxWxC (C in 3, 4, RGB(A) order), native dtype; the kind's error otherwise."""
     data = _read_bytes(kind)
+    size = header_size(data)
+    if size is not None and size[0] * size[1] > MAX_PIXELS:
+        raise kind.fail(f"is too large to open ({size[0]} x {size[1]} pixels; the limit is "
+                        f"{MAX_PIXELS // 1_000_000} megapixels).")
     arr = _decode_cv2(kind, data)
     if arr is None:
         arr = _decode_imageio(kind, data)

@@ -100,3 +100,27 @@ def test_fifo_is_refused_not_read(tmp_path):
             pass
         pytest.fail("reading a FIFO hung")
     assert "'pipe.png' is not a regular file" in result["err"]
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height 8-bit gray pixels (the data is a few zero rows): a bomb's header."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * (width + 1) * 4)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def test_a_decompression_bomb_is_refused_as_too_large_not_corrupt(tmp_path):
+    from medseg_gui.core.errors import ImageReadError
+    from medseg_gui.core.images import MAX_PIXELS, header_size, read_image
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(_png_claiming(30000, 30000))
+    assert header_size(bomb.read_bytes()) == (30000, 30000) and 30000 * 30000 > MAX_PIXELS
+    with pytest.raises(ImageReadError, match=r"bomb\.png.*too large to open \(30000 x 30000 pixels"):
+        read_image(bomb)
