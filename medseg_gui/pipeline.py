@@ -20,6 +20,7 @@ from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.core.masks import scored_region
 from medseg_gui.core.metrics import image_metrics, mean_metrics
 from medseg_gui.core.project import Project
+from medseg_gui.core.uncertainty import image_uncertainty
 
 if TYPE_CHECKING:
     from medseg_gui.ml.config import TrainConfig
@@ -236,7 +237,8 @@ def predict_class(
     """Predict `stems` (default: all images) with the current model, save probabilities and metrics.json.
 
     Probabilities outside the class's region (`class_region`: the ROI, and for a two-stage class also its roi_class,
-    predicted first where needed) are 0 (Segmenter.predict). Metrics are computed for labelled images only. An image
+    predicted first where needed) are 0 (Segmenter.predict). Metrics are computed for labelled images only; the
+    uncertainty score (core.uncertainty, at `threshold`) of every predicted image goes to uncertainty.json. An image
     or ROI that cannot be read is skipped and an unreadable label gets no metrics, one message each in `skipped` (or
     the log); `progress` counts skipped images too. Returns the metrics of the whole class (old entries for images not
     predicted are kept).
@@ -246,7 +248,7 @@ def predict_class(
     segmenter = store.load_segmenter(project.model_dir(cls))
     todo = list(project.stems if stems is None else stems)
     predict_missing_regions(project, cls, todo, should_stop=should_stop, threshold=threshold, skipped=skipped)
-    metrics = project.load_metrics(cls)
+    metrics, uncertainty = project.load_metrics(cls), project.load_uncertainty(cls)
     for done, stem in enumerate(todo, start=1):
         if should_stop is not None and should_stop():
             raise CancelledError("Prediction cancelled.")
@@ -257,6 +259,7 @@ def predict_class(
         else:
             prob = segmenter.predict(image, roi)  # already 0 outside the ROI
             project.save_prediction(cls, stem, prob)
+            uncertainty[stem] = image_uncertainty(prob, roi, threshold)  # labelled or not: what to label next
             try:
                 truth = project.load_label_pixels(cls, stem)
             except MedsegError as err:
@@ -270,6 +273,8 @@ def predict_class(
         if progress is not None:
             progress(done, len(todo), stem)
     project.save_metrics(cls, metrics)
+    known = set(project.stems)  # an image removed from the project drops out
+    project.save_uncertainty(cls, {s: v for s, v in uncertainty.items() if s in known})
     return metrics
 
 

@@ -40,6 +40,7 @@ from medseg_gui.core.project_format import (
     unique_stem,
 )
 from medseg_gui.core.regions import class_region
+from medseg_gui.core.uncertainty import read_scores, scores_to_json
 
 __all__ = ["DEFAULT_CLASSES", "FORMAT", "PROJECT_FILE", "VERSION", "ClassSpec", "ImageEntry", "Project"]
 
@@ -320,6 +321,9 @@ class Project:
     def metrics_path(self, cls: str) -> Path:
         return self._root / "predictions" / self.class_spec(cls).name / "metrics.json"
 
+    def uncertainty_path(self, cls: str) -> Path:
+        return self._root / "predictions" / self.class_spec(cls).name / "uncertainty.json"
+
     def model_dir(self, cls: str) -> Path:
         return self._root / "models" / self.class_spec(cls).name
 
@@ -449,3 +453,11 @@ class Project:
     def save_metrics(self, cls: str, metrics: dict[str, dict]) -> None:
         """Write metrics.json atomically (NaN stored as null so the file is standard JSON)."""
         self._write(self.metrics_path(cls), lambda p: atomic_write_json(p, metrics_to_json(dict(metrics))))
+
+    def load_uncertainty(self, cls: str) -> dict[str, float]:
+        """{stem: uncertainty score of its saved prediction} (core.uncertainty); {} when absent or damaged."""
+        return read_scores(self.uncertainty_path(cls))
+
+    def save_uncertainty(self, cls: str, scores: dict[str, float]) -> None:
+        """Write uncertainty.json atomically (NaN stored as null)."""
+        self._write(self.uncertainty_path(cls), lambda p: atomic_write_json(p, scores_to_json(scores)))

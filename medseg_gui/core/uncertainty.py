@@ -1,0 +1,117 @@
+"""What to label next: how unsure a prediction is, per pixel and per image, and the order to label images in.
+
+Per pixel, uncertainty is closeness to the decision threshold ``t``: ``u = p / t`` below it, ``(1 - p) / (1 - t)``
+from it on, so ``u`` is 1 where ``p == t`` and 0 at ``p`` = 0 or 1 (for ``t = 0.5``: ``1 - |2p - 1|``). It needs
+only the saved probability map, no extra network pass.
+
+Per image, the score is the mean ``u`` of the most uncertain ``TOP_SHARE`` (5 %) of the pixels inside the class's
+region, not the mean of all of them: a large, confidently empty background would otherwise dilute a lesion the model
+is unsure about into a low score, and a small image-wide mean would rank images by their size of background.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medseg_gui.core.project_format import MAX_PROJECT_FILE_BYTES, read_regular_file
+
+log = logging.getLogger(__name__)
+
+TOP_SHARE = 0.05
+"""Share of the region's pixels, the most uncertain ones, whose mean uncertainty is the image's score."""
+
+
+def uncertainty_map(prob: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """float32 HxW in [0, 1]: 1 where ``prob == threshold``, falling linearly to 0 at ``prob`` 0 and 1.
+    ``prob``: float HxW in [0, 1]; ``threshold`` in (0, 1)."""
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
+    p = np.clip(np.asarray(prob, dtype=np.float32), 0.0, 1.0)
+    below = p < threshold
+    u = np.empty_like(p)
+    np.divide(p, np.float32(threshold), out=u, where=below)
+    np.divide(1.0 - p, np.float32(1.0 - threshold), out=u, where=~below)
+    return u
+
+
+def uncertainty_u8(prob: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """uint8 HxW ``round(255 * u)`` of :func:`uncertainty_map` (what the canvas layer shows as alpha)."""
+    return np.round(uncertainty_map(prob, threshold) * 255.0).astype(np.uint8)
+
+
+def image_uncertainty(prob: np.ndarray, roi: np.ndarray | None = None, threshold: float = 0.5,
+                      top: float = TOP_SHARE) -> float:
+    """Mean uncertainty of the ``top`` share (at least one pixel) of the most uncertain pixels inside ``roi`` (bool
+    HxW; None = the whole image); NaN when ``roi`` is empty."""
+    u = uncertainty_map(prob, threshold)
+    values = u[roi] if roi is not None else u.ravel()
+    if values.size == 0:
+        return math.nan
+    k = max(1, math.ceil(top * values.size))
+    return float(np.partition(values, values.size - k)[values.size - k:].mean(dtype=np.float64))
+
+
+def rank_next(stems: Sequence[str], scores: Mapping[str, float], labelled: Mapping[str, float]) -> list[str]:
+    """The images worth labelling, most informative first: unlabelled images by uncertainty (highest first), then
+    unlabelled ones without a score (not predicted yet) in the given order, then sparse labels by annotated share
+    (least annotated first). ``labelled``: stem → annotated share of its label (1.0 complete: never suggested);
+    stems absent from it are unlabelled. Ties keep the order of ``stems``."""
+    order = {stem: i for i, stem in enumerate(stems)}
+
+    def key(stem: str) -> tuple[int, float, int]:
+        if stem in labelled:
+            return (2, labelled[stem], order[stem])
+        score = _score(scores.get(stem))
+        return (0, -score, order[stem]) if score is not None else (1, 0.0, order[stem])
+
+    return sorted((s for s in stems if labelled.get(s, 0.0) < 1.0), key=key)
+
+
+def next_reason(stem: str, scores: Mapping[str, float], labelled: Mapping[str, float]) -> str:
+    """Why :func:`rank_next` put ``stem`` first, in words for the status bar."""
+    if stem in labelled:
+        return f"its sparse label is the least annotated ({100 * labelled[stem]:.0f} % of the image)"
+    score = _score(scores.get(stem))
+    if score is None:
+        return "it is not labelled and has no prediction yet"
+    return f"the model is least sure about it among the unlabelled images (uncertainty {score:.2f})"
+
+
+def read_scores(path: Path) -> dict[str, float]:
+    """{stem: score} from an uncertainty.json; {} when absent or damaged (the next prediction rewrites it)."""
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(read_regular_file(path, MAX_PROJECT_FILE_BYTES).decode("utf-8-sig"))
+    except (OSError, RecursionError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        log.warning("ignoring damaged %s: %s", path, exc)
+        return {}
+    return scores_from_json(data)
+
+
+def scores_from_json(data: Any) -> dict[str, float]:
+    """{stem: score} from a parsed uncertainty.json (null → NaN); entries that are not numbers are dropped."""
+    if not isinstance(data, dict):
+        return {}
+    return {str(stem): math.nan if value is None else float(value) for stem, value in data.items()
+            if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))}
+
+
+def scores_to_json(scores: Mapping[str, float]) -> dict[str, float | None]:
+    """JSON-ready {stem: score rounded to 4 decimals}, NaN → null."""
+    return {stem: None if math.isnan(v) else round(float(v), 4) for stem, v in scores.items()}
+
+
+def _score(value: object) -> float | None:
+    """A usable score, or None (absent or NaN)."""
+    if value is None:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number

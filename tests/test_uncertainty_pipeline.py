@@ -1,0 +1,59 @@
+"""pipeline.predict_class scores every predicted image's uncertainty, unlabelled ones included (uncertainty.json),
+with a fake segmenter (the red channel is the probability), so no network is trained."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from medseg_gui import pipeline
+from medseg_gui.core.images import write_png
+from medseg_gui.core.project import Project
+from medseg_gui.core.uncertainty import image_uncertainty, rank_next
+
+
+class RedIsProbability:
+    """Stands in for ml.predict.Segmenter: probability = red / 255, 0 outside the ROI."""
+
+    def predict(self, image: np.ndarray, roi: np.ndarray | None = None, **_: object) -> np.ndarray:
+        prob = image[..., 0].astype(np.float32) / 255
+        return prob if roi is None else np.where(roi, prob, 0).astype(np.float32)
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    from medseg_gui.ml import store
+
+    monkeypatch.setattr(store, "load_segmenter", lambda model_dir: RedIsProbability())
+    monkeypatch.setattr(store, "has_model", lambda model_dir: True)
+    project = Project.create(tmp_path / "p")
+    rng = np.random.default_rng(1)
+    reds = {"certain": np.where(rng.random((32, 32)) < 0.5, 250, 5),
+            "unsure": np.full((32, 32), 128), "labelled": np.where(rng.random((32, 32)) < 0.5, 230, 40)}
+    for stem, red in reds.items():
+        rgb = np.zeros((32, 32, 3), np.uint8)
+        rgb[..., 0] = red
+        write_png(tmp_path / f"{stem}.png", rgb)
+        project.add_image(tmp_path / f"{stem}.png")
+    project.save_label(project.class_names[0], "labelled", reds["labelled"] > 128)
+    return project
+
+
+def test_predict_class_writes_uncertainty_for_unlabelled_images_too(project):
+    cls = project.class_names[0]
+    metrics = pipeline.predict_class(project, cls)
+    assert set(metrics) == {"labelled"}  # metrics: labelled images only
+    scores = project.load_uncertainty(cls)
+    assert set(scores) == {"certain", "unsure", "labelled"}
+    for stem, score in scores.items():  # the stored score is the one of the saved map
+        assert score == pytest.approx(image_uncertainty(project.load_prediction(cls, stem)), abs=1e-3)
+    assert scores["unsure"] == pytest.approx(1 - abs(2 * 128 / 255 - 1), abs=1e-3)
+    assert rank_next(project.stems, scores, {"labelled": 1.0}) == ["unsure", "certain"]
+
+
+def test_a_partial_prediction_keeps_the_other_scores(project):
+    cls = project.class_names[0]
+    pipeline.predict_class(project, cls)
+    before = project.load_uncertainty(cls)
+    pipeline.predict_class(project, cls, ["certain"])
+    assert project.load_uncertainty(cls) == before
