@@ -2,7 +2,8 @@
 
     <id>.keras + <id>.json   every stored model (kept or rejected); ids are unique (UTC time + random)
     current.json             {"id", "model", "previous"} plus a copy of the current model's metadata
-    history.json             one entry per stored attempt (id, kept, reason, AUCs, ...), oldest first
+    history.json             one entry per stored attempt (id, kept, reason, AUCs, ...), oldest first, and one
+                             {"rollback_to", "replaced", "at"} per rollback (list_models / rollback)
 
 A model file is written under a temp name, reloaded with safe_mode=True and checked to predict the same, then
 `os.replace`d to <id>.keras; promotion is the single atomic replace of current.json. A crash therefore leaves the old
@@ -268,7 +269,7 @@ def _tidy(model_dir: Path, entry: dict) -> None:
         atomic_write_json(model_dir / HISTORY, history)
         pointer = _read_pointer(model_dir)
         keep = {_valid_id(pointer.get(k)) for k in ("id", "previous")} if isinstance(pointer, dict) else set()
-        ids = [_valid_id(e.get("id")) for e in history if isinstance(e, dict)]
+        ids = [i for i in (_valid_id(e.get("id")) for e in history if isinstance(e, dict)) if i]
         keep |= set(ids[-KEEP_MODELS:])
         for old in {i for i in ids if i} - keep:
             _discard(model_dir, old)
@@ -310,6 +311,101 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
     _tidy(model_dir, {**info, "id": model_id, "kept": not worse, "reason": reason})
     log.info(reason)
     return StoreDecision(not worse, new_auc, old_auc, reason, model_id)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One stored model of a class as `medseg models` and the Models dialog list it (from history.json + files).
+
+    kept: whether training made it current (None: not in history.json, e.g. an older version's model);
+    present: its .keras file is still stored (older ones are pruned, so only present ones can be used again)."""
+
+    id: str
+    trained_at: str
+    preset: str
+    regime: str
+    train_images: int | None
+    val_images: int | None
+    val_auc: float | None
+    val_dice: float | None
+    kept: bool | None
+    current: bool
+    present: bool
+    reason: str = ""
+
+
+def _entry(model_dir: Path, info: dict, current_id: str | None) -> ModelEntry:
+    model_id = str(info["id"])
+
+    def count(key: str) -> int | None:
+        value = info.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def score(key: str) -> float | None:
+        value = info.get(key)
+        return _num(float(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    kept = info.get("kept")
+    return ModelEntry(model_id, str(info.get("trained_at") or ""), str(info.get("preset") or ""),
+                      str(info.get("regime") or ""), count("train_images"), count("val_images"), score("val_auc"),
+                      score("val_dice"), kept if isinstance(kept, bool) else None, model_id == current_id,
+                      (model_dir / f"{model_id}.keras").is_file(), str(info.get("reason") or ""))
+
+
+def list_models(model_dir: str | os.PathLike[str]) -> list[ModelEntry]:
+    """Every model of history.json (rollbacks are not models) plus stored <id>.json files it lacks, oldest first."""
+    model_dir = Path(model_dir)
+    pointer = _read_pointer(model_dir)
+    current_id = _valid_id(pointer.get("id")) if isinstance(pointer, dict) else None
+    infos: dict[str, dict] = {}
+    for e in _history(model_dir):
+        if isinstance(e, dict) and _valid_id(e.get("id")):
+            infos[e["id"]] = e
+    for path in sorted(model_dir.glob("*.json")) if model_dir.is_dir() else []:
+        model_id = path.name.removesuffix(".json")
+        if model_id in infos or not _valid_id(model_id) or not (model_dir / f"{model_id}.keras").is_file():
+            continue
+        try:
+            info = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            info = {}
+        infos[model_id] = {**(info if isinstance(info, dict) else {}), "id": model_id}
+    entries = [_entry(model_dir, info, current_id) for info in infos.values()]
+    return sorted(entries, key=lambda e: (e.trained_at, e.id))
+
+
+def load_model(model_dir: str | os.PathLike[str], model_id: str) -> Segmenter:
+    """A stored model by id (safe_mode, metadata validated); ModelError when it is missing or damaged."""
+    model_dir = Path(model_dir)
+    if _valid_id(model_id) is None:
+        raise ModelError(f"'{model_id}' is not a model id; `medseg models` lists them.")
+    if not (model_dir / f"{model_id}.keras").is_file():
+        raise ModelError(f"Model {model_id} is not stored in {model_dir} (never saved, or removed as one of the "
+                         f"oldest); `medseg models` lists the stored ones.")
+    return _load_one(_Candidate("stored", model_dir / f"{model_id}.keras", model_dir / f"{model_id}.json"))
+
+
+def rollback(model_dir: str | os.PathLike[str], model_id: str) -> Segmenter:
+    """Make the stored model `model_id` current again (validated by loading it first; the old current becomes
+    previous) with the one atomic replace of current.json, and note it in history.json; returns the loaded model.
+    ModelError when it is missing or damaged (nothing changes then)."""
+    model_dir = Path(model_dir)
+    sweep_temp_files(model_dir)
+    segmenter = load_model(model_dir, model_id)
+    pointer = _read_pointer(model_dir)
+    old = _valid_id(pointer.get("id")) if isinstance(pointer, dict) else None
+    if old == model_id:
+        return segmenter
+    info = {k: v for k, v in json.loads((model_dir / f"{model_id}.json").read_text("utf-8")).items()
+            if k not in ("kept", "reason", FALLBACK_KEY)}
+    _promote(model_dir, model_id, info)
+    try:
+        atomic_write_json(model_dir / HISTORY, _history(model_dir) + [
+            {"rollback_to": model_id, "replaced": old, "at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}])
+    except OSError as exc:
+        log.warning("Could not note the rollback in %s in %s (%s); the model is current.", HISTORY, model_dir, exc)
+    log.info("Model %s of %s is current again (was %s).", model_id, model_dir, old)
+    return segmenter
 
 
 def _load_one(candidate: _Candidate) -> Segmenter:

@@ -1,0 +1,80 @@
+"""Model history: every stored model is listed; rolling back makes an earlier model current again, so its
+predictions come back byte-for-byte; a missing or damaged model is refused without touching the folder."""
+
+import json
+
+import numpy as np
+import pytest
+
+from medseg_gui.core.errors import ModelError
+from medseg_gui.ml.store import list_models, load_segmenter, rollback, save_if_better
+from tests.ml.conftest import tiny_config
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def two_models(samples, tiny_preset, tmp_path_factory):
+    """A model folder with two kept models of the tiny preset (different seeds), the second current."""
+    from medseg_gui.ml.train import train
+
+    folder = tmp_path_factory.mktemp("models")
+    first = save_if_better(folder, train(samples, tiny_config(tiny_preset, max_steps=4, seed=0)))
+    second = save_if_better(folder, train(samples, tiny_config(tiny_preset, max_steps=4, seed=1)))
+    assert first.kept_new and second.kept_new
+    return folder, first.model_id, second.model_id
+
+
+def _image() -> np.ndarray:
+    return np.random.default_rng(3).integers(0, 255, (48, 40, 3)).astype(np.uint8)
+
+
+def test_list_models_names_every_model_and_marks_the_current_one(two_models):
+    folder, first, second = two_models
+    entries = list_models(folder)
+    assert [e.id for e in entries] == [first, second]
+    assert [e.current for e in entries] == [False, True]
+    assert all(e.kept and e.present and e.preset == "tiny-test" for e in entries)
+    assert all(e.train_images is not None and e.train_images + (e.val_images or 0) == 3 for e in entries)
+    assert list_models(folder / "nothing-here") == []
+
+
+def test_rollback_restores_the_earlier_models_predictions_byte_for_byte(two_models, tmp_path):
+    folder, first, second = two_models
+    image = _image()
+    now = load_segmenter(folder).predict(image)
+    assert load_segmenter(folder).metadata["id"] == second
+    rollback(folder, first)
+    assert json.loads((folder / "current.json").read_text())["previous"] == second
+    back = load_segmenter(folder)
+    assert back.metadata["id"] == first
+    earlier = back.predict(image)
+    assert not np.array_equal(earlier, now)  # the two models really differ, so the check below can fail
+    rollback(folder, second)
+    assert np.array_equal(load_segmenter(folder).predict(image), now)
+    rollback(folder, first)
+    assert np.array_equal(load_segmenter(folder).predict(image), earlier)
+    assert np.array_equal(earlier.view(np.uint32), back.predict(image).view(np.uint32))
+    history = json.loads((folder / "history.json").read_text())
+    assert [h.get("rollback_to") for h in history if "rollback_to" in h] == [first, second, first]
+    assert [e.id for e in list_models(folder)] == [first, second]  # rollbacks are not models
+    assert [e.current for e in list_models(folder)] == [True, False]
+
+
+def test_rollback_to_a_missing_or_damaged_model_is_refused_and_changes_nothing(two_models):
+    folder, first, second = two_models
+    pointer = (folder / "current.json").read_bytes()
+    with pytest.raises(ModelError, match="not stored"):
+        rollback(folder, "20990101-000000-abcdef")
+    with pytest.raises(ModelError, match="not a model id"):
+        rollback(folder, "../current")
+    damaged = folder / "20990101-000000-bad000.keras"
+    damaged.write_bytes(b"not a zip file")
+    (folder / "20990101-000000-bad000.json").write_text(json.dumps({"preset": "tiny-test"}))
+    try:
+        with pytest.raises(ModelError):
+            rollback(folder, "20990101-000000-bad000")
+        assert (folder / "current.json").read_bytes() == pointer
+    finally:
+        damaged.unlink()
+        (folder / "20990101-000000-bad000.json").unlink()
