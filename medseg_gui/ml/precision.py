@@ -43,12 +43,24 @@ def gpu_visible() -> bool:
     return any("gpu" in str(d).lower() or "cuda" in str(d).lower() for d in devices)
 
 
-def choose_precision(requested: str = "auto", *, flags: set[str] | None = None, gpu: bool | None = None) -> str:
-    """"float32" or "bfloat16" for a requested "auto" / "float32" / "bfloat16" (ValueError for anything else)."""
+def backend() -> str:
+    import keras
+
+    return keras.backend.backend()
+
+
+def choose_precision(requested: str = "auto", *, flags: set[str] | None = None, gpu: bool | None = None,
+                     backend_name: str | None = None) -> str:
+    """"float32" or "bfloat16" for a requested "auto" / "float32" / "bfloat16" (ValueError for anything else).
+
+    On a CPU, auto picks bfloat16 only with the TensorFlow backend (oneDNN runs bf16 natively there; XLA's CPU
+    backend, used by JAX, was not measured)."""
     if requested not in PRECISIONS:
         raise ValueError(f"unknown precision {requested!r}; choose one of {', '.join(PRECISIONS)}")
     if requested != "auto":
         return requested
     if gpu if gpu is not None else gpu_visible():
         return "bfloat16"
-    return "bfloat16" if cpu_has_bf16(flags) else "float32"
+    if not cpu_has_bf16(flags):
+        return "float32"
+    return "bfloat16" if (backend_name or backend()) == "tensorflow" else "float32"
