@@ -58,6 +58,7 @@ class WindowActions:
     restrict_class: QAction
     next_image: QAction
     prev_image: QAction
+    next_to_label: QAction
     bigger_brush: QAction
     smaller_brush: QAction
     shortcuts: QAction
@@ -89,6 +90,8 @@ def create_actions(parent: QWidget) -> WindowActions:
                                "(e.g. the lesion inside the cervix)"),
         next_image=_action(parent, "&Next image", *K["next_image"]),
         prev_image=_action(parent, "&Previous image", *K["prev_image"]),
+        next_to_label=_action(parent, "Next image to &label", *K["next_to_label"],
+                              tip=keymap.ACTIONS["next_to_label"].text),
         bigger_brush=_action(parent, "Larger brush", *K["bigger_brush"]),
         smaller_brush=_action(parent, "Smaller brush", *K["smaller_brush"]),
         shortcuts=_action(parent, "&Keyboard shortcuts", *K["shortcuts"]),
@@ -124,7 +127,7 @@ def install_menus(window: QMainWindow, a: WindowActions) -> None:
     for item in (a.undo, a.redo, None, a.smaller_brush, a.bigger_brush):
         edit_menu.addSeparator() if item is None else edit_menu.addAction(item)
     view_menu = menu.addMenu("&View")
-    for item in (a.fit, a.next_image, a.prev_image, a.reviewed):
+    for item in (a.fit, a.next_image, a.prev_image, a.next_to_label, a.reviewed):
         view_menu.addAction(item)
     train_menu = menu.addMenu("&Train")
     train_menu.addAction(a.retrain)

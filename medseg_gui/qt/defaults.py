@@ -6,8 +6,10 @@ from __future__ import annotations
 from medseg_gui.core.overlays import FN_COLOR, FP_COLOR
 
 LAYER_OPACITY: dict[str, float] = {"image": 1.0, "label": 0.45, "others": 0.25, "contours": 1.0, "fpfn": 0.65,
-                                   "roi": 0.35}
+                                   "roi": 0.35, "uncertainty": 0.7}
 """Opacity in [0, 1] of each canvas layer (the Layers panel's sliders start here)."""
+LAYER_HIDDEN = frozenset({"uncertainty"})  # layers that start switched off (the others start shown)
+UNCERTAINTY_RGB = (255, 0, 255)  # the uncertainty layer: magenta, its alpha the pixel's uncertainty
 
 BRUSH_RANGE = (1, 1000)  # brush/eraser diameter in image pixels ([ and ] step beyond what a slider drag reaches)
 BRUSH_SIZE = 12
@@ -17,5 +19,5 @@ WAND_TOLERANCE = 20
 BACKGROUND_RGB = (200, 200, 200)  # annotated background of a sparse label (not-annotated pixels stay clear)
 PREDICTION_FILL_OPACITY = 0.4  # the corrective mode's prediction beneath the label, relative to the label opacity
 
-__all__ = ["BACKGROUND_RGB", "BRUSH_RANGE", "BRUSH_SIZE", "FN_COLOR", "FP_COLOR", "LAYER_OPACITY",
-           "PREDICTION_FILL_OPACITY", "WAND_RANGE", "WAND_TOLERANCE"]
+__all__ = ["BACKGROUND_RGB", "BRUSH_RANGE", "BRUSH_SIZE", "FN_COLOR", "FP_COLOR", "LAYER_HIDDEN", "LAYER_OPACITY",
+           "PREDICTION_FILL_OPACITY", "UNCERTAINTY_RGB", "WAND_RANGE", "WAND_TOLERANCE"]

@@ -24,6 +24,8 @@ class Shortcut:
 ACTIONS: dict[str, Shortcut] = {  # WindowActions field → keys; in the order the F1 list shows them
     "next_image": Shortcut(("PgDown", "Ctrl+Tab"), "Next image (in the order of the list)"),
     "prev_image": Shortcut(("PgUp", "Ctrl+Shift+Tab", "Ctrl+Shift+Backtab"), "Previous image", shown=2),
+    "next_to_label": Shortcut(("N",), "Next image to label: the most uncertain unlabelled one, else the least "
+                                      "annotated sparse label"),
     "smaller_brush": Shortcut(("[",), "Smaller brush"),
     "bigger_brush": Shortcut(("]",), "Larger brush"),
     "undo": Shortcut(("Ctrl+Z",), "Undo the last stroke"),
@@ -51,7 +53,7 @@ TOOLS: dict[str, tuple[str, str, str]] = {  # canvas tool → (key, button text,
 
 LAYERS: dict[str, tuple[str, str]] = {  # layer → (key, what it toggles)
     "label": ("L", "label"), "contours": ("C", "predicted contours"), "fpfn": ("D", "FP-FN overlay"),
-    "roi": ("O", "ROI"),
+    "roi": ("O", "ROI"), "uncertainty": ("Y", "uncertainty layer"),
 }
 
 CLASS_KEYS = tuple(str(i) for i in range(1, 10))  # choose the 1st … 9th class

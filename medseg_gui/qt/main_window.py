@@ -25,6 +25,7 @@ from medseg_gui.qt.canvas import Canvas
 from medseg_gui.qt.export_flow import ExportFlow
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.label_shares import LabelShareFlow
+from medseg_gui.qt.next_image import open_next_to_label
 from medseg_gui.qt.open_flow import OpenFlow
 from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.qt.panels.column import scroll_column
@@ -161,6 +162,9 @@ class MainWindow(QMainWindow):
         self.regions.changed.connect(self._on_region_changed)
         self.regions.errored.connect(self.show_error)
         connect_view_actions(a, c, self.tools, self.layers, self.image_list)
+        a.next_to_label.triggered.connect(lambda: self.statusBar().showMessage(
+            open_next_to_label(self.image_list, self.current_class()), 15000))
+        self.image_list.next_to_label_requested.connect(a.next_to_label.trigger)
         connect_help_actions(a, self, self.system)
 
     # -- project and images --------------------------------------------------------------------------------------
@@ -186,6 +190,7 @@ class MainWindow(QMainWindow):
         self.image_list.set_reviewed(self._reviewed())
         for cls in project.class_names:
             self.image_list.set_metrics(cls, project.load_metrics(cls))
+            self.image_list.set_uncertainty(cls, project.load_uncertainty(cls))
         self._show_class_state()
         self._apply_read_only()
         readable = [s for s in project.stems if s not in (errors or {})]
@@ -354,6 +359,7 @@ class MainWindow(QMainWindow):
     def _on_train_finished(self, run: TrainRun) -> None:
         if self.project is not None and self.project.root == run.project_root:  # else: another project is open
             self.image_list.set_metrics(run.cls, run.metrics or self.project.load_metrics(run.cls))
+            self.image_list.set_uncertainty(run.cls, self.project.load_uncertainty(run.cls))  # a small json file
             self.session.reload_prediction(run.cls)
             roi_class = self.project.class_spec(run.cls).roi_class
             if roi_class is not None:  # two-stage: its prediction may have been made first, where it was missing

@@ -16,7 +16,8 @@ def test_canvas_and_panels_share_the_defaults(qtbot):
     for widget in (canvas, layers, tools):
         qtbot.addWidget(widget)
     for layer, (visible, opacity) in layers.states().items():
-        assert visible and opacity == pytest.approx(canvas.layer_opacity(layer), abs=0.005)
+        assert visible == canvas.layer_visible(layer) == (layer not in defaults.LAYER_HIDDEN)
+        assert opacity == pytest.approx(canvas.layer_opacity(layer), abs=0.005)
     assert canvas.brush_size() == tools.brush_slider.value() == defaults.BRUSH_SIZE
     assert canvas.wand_tolerance() == tools.wand_slider.value() == defaults.WAND_TOLERANCE
     canvas.set_brush_size(10**6)

@@ -31,19 +31,19 @@ def test_metric_columns_order_values_and_sorting(qtbot):
     panel.show()
     panel.set_images(["a", "b", "c"], ["lesion", "vessel"])
     panel.set_current_class("lesion")
-    assert panel.headers() == ["Name", "Labelled (lesion)", "Dice", "IoU", "Lesion recall", "AUC"]
+    assert panel.headers() == ["Name", "Labelled (lesion)", "Dice", "IoU", "Lesion recall", "AUC", "Uncertainty"]
     panel.set_metrics("lesion", {"a": {"auc": 0.9, "dice": 0.6, "iou": 0.42857, "recall": 0.5},
                                  "b": {"auc": 0.8, "dice": 0.2, "iou": 0.1111, "recall": math.nan},
                                  "c": {"auc": 0.7, "dice": 0.9, "iou": 0.8181, "recall": 1.0}})
     assert cell_texts(panel, "a") == {"Name": "a", "Labelled (lesion)": "", "Dice": "0.600", "IoU": "0.429",
-                                      "Lesion recall": "0.500", "AUC": "0.900"}
+                                      "Lesion recall": "0.500", "AUC": "0.900", "Uncertainty": ""}
     assert cell_texts(panel, "b")["Lesion recall"] == "–"  # no lesion in the label: undefined, not 0
     click_header(qtbot, panel.table, DICE_COL)
     assert panel.stems() == ["b", "a", "c"]
     click_header(qtbot, panel.table, RECALL_COL)
     assert panel.stems() == ["a", "c", "b"]  # undefined last
     panel.set_current_class("vessel")  # AUC leads for vessels; the same columns, this class's values (none yet)
-    assert panel.headers() == ["Name", "Labelled (vessel)", "AUC", "Dice", "IoU", "Lesion recall"]
+    assert panel.headers() == ["Name", "Labelled (vessel)", "AUC", "Dice", "IoU", "Lesion recall", "Uncertainty"]
     assert set(cell_texts(panel, "a").values()) == {"a", ""}
 
 

@@ -4,7 +4,8 @@ Layers (each with visibility and opacity): image, roi (darkens outside), others 
 (current class; a sparse label also shows its annotated background in grey, its not-annotated pixels clear; in the
 corrective mode the thresholded prediction shows faintly beneath it), fpfn (FP red / FN blue of the current class'
 thresholded prediction vs. its label, inside the ROI and on annotated pixels only, once the class has a label),
-contours (predicted outlines of every class with a prediction, class colour).
+contours (predicted outlines of every class with a prediction, class colour), uncertainty (off at first: magenta
+where the current class' prediction is close to its threshold, ``core.uncertainty``).
 Label modes (``LABEL_MODES``) decide what the first edit of an unlabelled class starts (``LabelDocument``).
 Holding H hides every overlay. Undo history is kept per image key under one byte budget (see ``core.undo``).
 """
@@ -56,7 +57,7 @@ class Canvas(CanvasInput, QWidget):
         self._views: dict[str, View] = {}
         self._layers = LayerStack(self.doc)
         self._class = ""
-        self._visible = {name: True for name in LAYERS}
+        self._visible = {name: name not in defaults.LAYER_HIDDEN for name in LAYERS}
         self._opacity = dict(defaults.LAYER_OPACITY)
         self._hide_overlays = False
         self._brush = defaults.BRUSH_SIZE
@@ -168,7 +169,7 @@ class Canvas(CanvasInput, QWidget):
     def set_prediction(self, name: str, prob: np.ndarray | None, threshold: float = 0.5) -> None:
         """Probability map (float32 HxW in [0, 1]) of ``name``; ``None`` removes it."""
         self.doc.set_prediction(name, prob, threshold)
-        self._layers.prediction_changed(name)
+        self._layers.prediction_changed(name, threshold)
         self.update()
 
     def set_roi(self, roi: np.ndarray | None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QPainter
 
+from medseg_gui.core.uncertainty import uncertainty_u8
 from medseg_gui.qt.canvas import layers as L
 from medseg_gui.qt.canvas.document import LabelDocument
 from medseg_gui.qt.defaults import PREDICTION_FILL_OPACITY
@@ -29,6 +30,8 @@ class LayerStack:
         self._fpfn: L.ArrayImage | None = None
         self._roi: L.ArrayImage | None = None
         self._pred_fill: L.ArrayImage | None = None
+        self._thresholds: dict[str, float] = {}  # class → the threshold its prediction was set with
+        self._uncertainty: tuple[object, float, L.ArrayImage] | None = None  # (probabilities, threshold, layer)
 
     def color(self, name: str) -> tuple[int, int, int]:
         return self.colors.get(name, DEFAULT_COLOR)
@@ -36,14 +39,16 @@ class LayerStack:
     # -- what changed ------------------------------------------------------------------------------------------
     def image_changed(self, pyramid: L.ImagePyramid) -> None:
         self.image, self._masks, self.contours, self._fpfn, self._roi = pyramid, {}, {}, None, None
+        self._uncertainty = None
 
     def labels_changed(self, colors: dict[str, tuple[int, int, int]]) -> None:
         self.colors.update({k: tuple(int(c) for c in v) for k, v in colors.items()})
         self._masks, self._fpfn = {}, None
         self.contours = {name: c.recolored(self.color(name)) for name, c in self.contours.items()}
 
-    def prediction_changed(self, name: str) -> None:
+    def prediction_changed(self, name: str, threshold: float = 0.5) -> None:
         self.contours.pop(name, None)
+        self._thresholds[name] = threshold
         if name in self.doc.preds:
             self.contours[name] = L.ContourLayer(self.doc.preds[name].view(bool), self.color(name))
         self._fpfn = None
@@ -80,6 +85,17 @@ class LayerStack:
             self._fpfn = L.fpfn_layer(codes)
         return self._fpfn
 
+    def uncertainty(self, name: str) -> L.ArrayImage | None:
+        """How unsure the prediction of ``name`` is (core.uncertainty, at its threshold); built when first drawn."""
+        prob = self.doc.probs.get(name)
+        if prob is None:
+            return None
+        threshold = self._thresholds.get(name, 0.5)
+        cached = self._uncertainty
+        if cached is None or cached[0] is not prob or cached[1] != threshold:
+            cached = self._uncertainty = (prob, threshold, L.uncertainty_layer(uncertainty_u8(prob, threshold)))
+        return cached[2]
+
     def roi(self) -> L.ArrayImage | None:
         if self.doc.roi is None:
             return None
@@ -94,7 +110,8 @@ class LayerStack:
     def draw(self, painter: QPainter, src: QRectF, zoom: float, current: str, shown: set[str],
              opacity: dict[str, float], correcting: bool) -> None:
         """Paint the ``shown`` layers over ``src`` (image coordinates; the painter carries the view transform):
-        image, ROI, other classes, (corrective mode: the prediction), the current class, FP/FN, contours."""
+        image, ROI, the current class' uncertainty, other classes, (corrective mode: the prediction), the current
+        class, FP/FN, contours."""
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, zoom < 1)
         if self.image is not None and "image" in shown:
             painter.setOpacity(opacity["image"])
@@ -104,6 +121,8 @@ class LayerStack:
         stack: list[tuple[L.ArrayImage | None, float]] = []
         if "roi" in shown:
             stack.append((self.roi(), opacity["roi"]))
+        if "uncertainty" in shown:
+            stack.append((self.uncertainty(current), opacity["uncertainty"]))
         if "others" in shown:
             stack += [(self.mask(n), opacity["others"]) for n in self.doc.labels if n != current and self._has_label(n)]
         if "label" in shown and correcting:

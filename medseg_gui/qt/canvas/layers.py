@@ -25,9 +25,9 @@ from PySide6.QtCore import QRect, QRectF
 from PySide6.QtGui import QImage, QPainter, qAlpha, qBlue, qGreen, qRed, qRgba
 
 from medseg_gui.core.overlays import any_pool2, boundary_u8
-from medseg_gui.qt.defaults import BACKGROUND_RGB, FN_COLOR, FP_COLOR
+from medseg_gui.qt.defaults import BACKGROUND_RGB, FN_COLOR, FP_COLOR, UNCERTAINTY_RGB
 
-LAYERS = ("image", "label", "others", "contours", "fpfn", "roi")
+LAYERS = ("image", "label", "others", "contours", "fpfn", "roi", "uncertainty")
 OVERLAYS = LAYERS[1:]
 TRANSPARENT = qRgba(0, 0, 0, 0)
 ARGB32_PM = QImage.Format.Format_ARGB32_Premultiplied
@@ -135,6 +135,11 @@ def mask_layer(mask: np.ndarray, rgb: tuple[int, int, int], sparse: bool = False
 def fpfn_layer(codes: np.ndarray) -> ArrayImage:
     """Codes from ``core.metrics.fp_fn_codes``: 1 = FP red, 2 = FN blue."""
     return ArrayImage(codes, QImage.Format.Format_Indexed8, [TRANSPARENT, qRgba(*FP_COLOR, 255), qRgba(*FN_COLOR, 255)])
+
+
+def uncertainty_layer(u8: np.ndarray) -> ArrayImage:
+    """``core.uncertainty.uncertainty_u8`` (0–255) drawn in ``UNCERTAINTY_RGB`` with that value as alpha."""
+    return ArrayImage(u8, QImage.Format.Format_Indexed8, [qRgba(*UNCERTAINTY_RGB, a) for a in range(256)])
 
 
 def roi_layer(roi: np.ndarray) -> ArrayImage:

@@ -1,5 +1,7 @@
-"""Left panel: the project's images with "Labelled (<class>)", AUC, Dice, IoU and lesion recall of the current class;
-sortable by a click on a column header (metrics numerically, images without a value last in either direction).
+"""Left panel: the project's images with "Labelled (<class>)", AUC, Dice, IoU, lesion recall and the uncertainty of
+the current class' prediction (every predicted image, labelled or not: `core.uncertainty`), and a "Next image to
+label" button; sortable by a click on a column header (numbers numerically, images without a value last in either
+direction).
 For a lesion class (its name contains "lesion") Dice leads the metric columns; otherwise AUC does.
 
 Rows are always found by stem, never by position, so sorting never breaks `select`, `auc_text` or `set_error`, and
@@ -15,10 +17,11 @@ from contextlib import contextmanager
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QPushButton, QTableWidget, QTableWidgetItem,
+                               QVBoxLayout, QWidget)
 
 ERROR_COLOR = QColor(220, 60, 60)
-NAME_COL, LABELLED_COL, AUC_COL, DICE_COL, IOU_COL, RECALL_COL = range(6)
+NAME_COL, LABELLED_COL, AUC_COL, DICE_COL, IOU_COL, RECALL_COL, UNCERTAINTY_COL = range(7)
 STEM_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 UNREADABLE = "⚠ unreadable"
@@ -47,10 +50,11 @@ class ImageListPanel(QWidget):
     """Emits `stem_selected(stem)` when the user (or `select`/`step`) makes another image current."""
 
     stem_selected = Signal(str)
+    next_to_label_requested = Signal()  # the "Next image to label" button
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.table = QTableWidget(0, 2 + len(METRIC_COLS), self)
+        self.table = QTableWidget(0, 3 + len(METRIC_COLS), self)
         self.table.setObjectName("imageTable")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -61,12 +65,18 @@ class ImageListPanel(QWidget):
         header.setSortIndicatorClearable(True)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # project order until a header is clicked
         header.setSectionResizeMode(NAME_COL, QHeaderView.ResizeMode.Stretch)
-        for col in (LABELLED_COL, *METRIC_COLS):
+        for col in (LABELLED_COL, *METRIC_COLS, UNCERTAINTY_COL):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setSortingEnabled(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table)
+        self.next_button = QPushButton("Next image to label", self)
+        self.next_button.setObjectName("nextToLabel")
+        self.next_button.setToolTip("Open the unlabelled image the model is least sure about, else the least "
+                                    "annotated sparse label (N)")
+        self.next_button.clicked.connect(self.next_to_label_requested)
+        layout.addWidget(self.next_button)
         self._items: dict[str, QTableWidgetItem] = {}  # stem → its name item (the row follows sorting)
         self._classes: list[str] = []
         self._cls = ""
@@ -74,6 +84,7 @@ class ImageListPanel(QWidget):
         self._metrics: dict[str, dict[str, dict]] = {}  # class → stem → {"auc":…, "dice":…}
         self._labelled: set[str] = set()
         self._annotated: dict[str, dict[str, float]] = {}  # class → stem → annotated share of a sparse label
+        self._uncertainty: dict[str, dict[str, float]] = {}  # class → stem → uncertainty of its prediction
         self._unsaved: dict[str, str] = {}  # stem → why its current-class label is not on disk
         self._current: str | None = None
         self._set_headers()
@@ -84,7 +95,7 @@ class ImageListPanel(QWidget):
         self._classes, self._errors = list(classes), dict(errors or {})
         self._cls = self._cls if self._cls in self._classes else (self._classes[0] if self._classes else "")
         self._metrics, self._labelled, self._current, self._items = {}, set(), None, {}
-        self._annotated = {}
+        self._annotated, self._uncertainty = {}, {}
         self._unsaved = {}
         self.table.blockSignals(True)
         with self._unsorted():
@@ -96,7 +107,7 @@ class ImageListPanel(QWidget):
                 name.setData(SORT_ROLE, stem.lower())
                 self.table.setItem(row, NAME_COL, name)
                 self._items[stem] = name
-                for col in (LABELLED_COL, *METRIC_COLS):
+                for col in (LABELLED_COL, *METRIC_COLS, UNCERTAINTY_COL):
                     self.table.setItem(row, col, _cell())
                 if stem in self._errors:
                     self._mark_error(stem)
@@ -109,6 +120,7 @@ class ImageListPanel(QWidget):
         self._set_headers()
         with self._unsorted():
             self._fill_metrics()
+            self._fill_uncertainty()
 
     def set_error(self, stem: str, message: str) -> None:
         self._errors[stem] = message
@@ -181,6 +193,26 @@ class ImageListPanel(QWidget):
             with self._unsorted():
                 self._fill_metrics()
 
+    def set_uncertainty(self, cls: str, scores: dict[str, float]) -> None:
+        """Uncertainty of the `cls` prediction of each image ({stem: score}, core.uncertainty); shown when `cls` is the
+        current class, blank for an image without a prediction."""
+        self._uncertainty[cls] = dict(scores)
+        if cls == self._cls:
+            with self._unsorted():
+                self._fill_uncertainty()
+
+    def uncertainty_text(self, stem: str) -> str:
+        return self._item(stem, UNCERTAINTY_COL).text()
+
+    def uncertainty(self) -> dict[str, float]:
+        """{stem: uncertainty} of the current class."""
+        return dict(self._uncertainty.get(self._cls, {}))
+
+    def labelled_shares(self) -> dict[str, float]:
+        """{stem: annotated share} of the images labelled for the current class (1.0: a complete label)."""
+        shares = self._annotated.get(self._cls, {})
+        return {stem: shares.get(stem, 1.0) for stem in self._labelled}
+
     # -- queries and navigation --------------------------------------------------------------------------------
     def stems(self) -> list[str]:
         """All stems in the order shown (sorting included)."""
@@ -239,8 +271,11 @@ class ImageListPanel(QWidget):
                 f"Dice overlap of the thresholded {self._cls} prediction with your label",
                 f"IoU (Jaccard) of the thresholded {self._cls} prediction with your label",
                 "Lesion recall: share of your labelled regions that a predicted region overlaps with IoU ≥ 0.5 "
-                "(– when the label has none)"]
-        for col, (text, tip) in enumerate(zip(("Name", labelled, "AUC", "Dice", "IoU", "Lesion\nrecall"), tips)):
+                "(– when the label has none)",
+                f"How unsure the {self._cls} prediction is (0–1; mean of its 5 % least certain pixels): labelling "
+                "the most uncertain images teaches the model most"]
+        texts = ("Name", labelled, "AUC", "Dice", "IoU", "Lesion\nrecall", "Uncertainty")
+        for col, (text, tip) in enumerate(zip(texts, tips)):
             item = QTableWidgetItem(text)
             item.setToolTip(tip)
             self.table.setHorizontalHeaderItem(col, item)
@@ -257,6 +292,13 @@ class ImageListPanel(QWidget):
                 item = self._item(stem, col)
                 item.setText(format_auc(value))
                 item.setData(SORT_ROLE, _number(value))
+
+    def _fill_uncertainty(self) -> None:
+        scores = self._uncertainty.get(self._cls, {})
+        for stem in self._items:
+            item = self._item(stem, UNCERTAINTY_COL)
+            item.setText(format_auc(scores.get(stem)))
+            item.setData(SORT_ROLE, _number(scores.get(stem)))
 
     def _mark_error(self, stem: str) -> None:
         message = self._errors[stem]

@@ -1,12 +1,12 @@
-"""Right panel: show/hide and fade the canvas layers (label, other classes, contours, FP/FN, ROI), and the
-probability threshold that turns a prediction into contours, FP/FN, exported masks and Dice."""
+"""Right panel: show/hide and fade the canvas layers (label, other classes, contours, FP/FN, ROI, uncertainty), and
+the probability threshold that turns a prediction into contours, FP/FN, exported masks and Dice."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QGroupBox, QLabel, QSlider, QWidget
 
-from medseg_gui.qt.defaults import LAYER_OPACITY
+from medseg_gui.qt.defaults import LAYER_HIDDEN, LAYER_OPACITY
 
 LAYER_ROWS: dict[str, tuple[str, str]] = {  # layer → (text, tooltip); opacities: qt.defaults.LAYER_OPACITY
     "label": ("Label", "Your label of the current class"),
@@ -14,6 +14,8 @@ LAYER_ROWS: dict[str, tuple[str, str]] = {  # layer → (text, tooltip); opaciti
     "contours": ("Predicted contours", "Outline of the model's prediction (at the threshold below)"),
     "fpfn": ("FP / FN", "Red: predicted but not labelled (false positive); blue: labelled but missed (false negative)"),
     "roi": ("ROI", "Field of view: metrics are computed inside it only"),
+    "uncertainty": ("Uncertainty", "Magenta where the model is unsure (probability near the threshold): "
+                                   "labelling there teaches it most"),
 }
 
 
@@ -29,7 +31,7 @@ class LayersPanel(QGroupBox):
         self.sliders: dict[str, QSlider] = {}
         for row, (layer, (text, tip)) in enumerate(LAYER_ROWS.items(), start=1):  # row 0: threshold
             check = QCheckBox(text, self)
-            check.setChecked(True)
+            check.setChecked(layer not in LAYER_HIDDEN)
             check.setToolTip(tip)
             check.setObjectName(f"layer_{layer}")
             check.toggled.connect(self._emit_visibility)
