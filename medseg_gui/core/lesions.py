@@ -29,7 +29,7 @@ from medseg_gui.core.metrics import as_bool, check_shapes, confusion, image_metr
 
 CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 LESION_KEYS = ("lesions", "found", "recall", "false_lesions", "hd95", "assd")
-METRIC_KEYS = ("auc", "dice", "iou", "sensitivity", "specificity", *LESION_KEYS)
+METRIC_KEYS = ("auc", "dice", "iou", "sensitivity", "specificity", *LESION_KEYS, "threshold")
 """The keys of :func:`per_image_metrics`, in the order tables show them."""
 
 
@@ -37,9 +37,9 @@ def per_image_metrics(
     prob: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None, threshold: float = 0.5
 ) -> dict[str, float]:
     """What is saved per labelled image (METRIC_KEYS): the pixel metrics of `prob` (float HxW) and the lesion
-    metrics of prob ≥ threshold, inside `roi`."""
+    metrics of prob ≥ threshold, inside `roi`, and the `threshold` they were computed at."""
     pixels = image_metrics(prob, truth, roi, threshold)
-    return {**pixels, **lesion_metrics(np.asarray(prob) >= threshold, truth, roi)}
+    return {**pixels, **lesion_metrics(np.asarray(prob) >= threshold, truth, roi), "threshold": float(threshold)}
 
 
 def lesion_metrics(

@@ -136,3 +136,14 @@ def test_surface_distances_match_brute_force(seed):
     assert m["hd95"] == pytest.approx(hd95, abs=1e-5)
     assert m["assd"] == pytest.approx(assd, abs=1e-5)
     assert m["lesions"] == label(t, connectivity=2).max()
+
+
+def test_saved_metrics_record_their_threshold():
+    from medseg_gui.core.lesions import per_image_metrics
+
+    prob = np.zeros((20, 20), np.float32)
+    prob[5:10, 5:10] = 0.6
+    truth = prob > 0
+    assert per_image_metrics(prob, truth, threshold=0.5)["threshold"] == 0.5
+    m = per_image_metrics(prob, truth, threshold=0.7)
+    assert m["threshold"] == 0.7 and m["dice"] == 0.0
