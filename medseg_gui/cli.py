@@ -132,7 +132,8 @@ def _format_table(rows: list[dict], columns: list[str]) -> str:
 
 
 COMMAND_WHAT = {"demo": "The demo", "import": "Import", "train": "Training", "predict": "Prediction",
-                "evaluate": "Evaluation", "export": "Export", "classes": "Changing the classes"}
+                "evaluate": "Evaluation", "export": "Export", "classes": "Changing the classes",
+                "models": "Changing the current model"}
 
 
 def _warn(messages) -> None:
@@ -296,6 +297,51 @@ def cmd_classes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_rows(entries) -> list[dict]:
+    """`medseg models` table rows, newest first; '*' marks the current model."""
+    def score(x: float | None) -> str:
+        return "–" if x is None else f"{x:.4f}"
+
+    return [{"": "*" if e.current else "", "model": e.id, "trained (UTC)": e.trained_at[:16].replace("T", " "),
+             "preset": f"{e.preset} ({e.regime})" if e.regime and e.regime != e.preset else e.preset,
+             "images": "–" if e.train_images is None else f"{e.train_images}+{e.val_images or 0}",
+             "val AUC": score(e.val_auc), "val Dice": score(e.val_dice),
+             "kept": {True: "kept", False: "rejected", None: "?"}[e.kept], "stored": "yes" if e.present else "removed"}
+            for e in reversed(entries)]
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """List the stored models of a class; --use ID makes one current again (predictions are re-made only with
+    --predict: predicting every image can take minutes, so it is a choice, and the reminder is printed)."""
+    from medseg_gui.ml import store
+
+    project = _open(args.project, args.cls)
+    model_dir = project.model_dir(args.cls)
+    if args.use is not None:
+        from medseg_gui import pipeline
+        from medseg_gui.core.lock import project_lock
+
+        with project_lock(project.root):
+            store.rollback(model_dir, args.use)
+            print(f"Model {args.use} is the current '{args.cls}' model again.")
+            if args.predict:
+                skipped: list[str] = []
+                pipeline.predict_class(project, args.cls, progress=TerminalProgress().predict, skipped=skipped)
+                _warn(skipped)
+                print(f"Predicted {len(project.stems)} images with it{_left_out(len(skipped))}.")
+            else:
+                print(f"The saved predictions still come from the model used before; re-make them with "
+                      f"`medseg predict {args.project} --class {args.cls}`.")
+    entries = store.list_models(model_dir)
+    if not entries:
+        print(f"No trained models for class '{args.cls}' yet.")
+        return 0
+    print(_format_table(_model_rows(entries), ["", "model", "trained (UTC)", "preset", "images", "val AUC",
+                                               "val Dice", "kept", "stored"]))
+    print("images: training + validation. * = current. Only stored models can be used again (--use MODEL).")
+    return 0
+
+
 def _class_pair(text: str) -> tuple[str, str]:
     """'lesion=cervix' → ('lesion', 'cervix')."""
     cls, sep, roi_class = text.partition("=")
@@ -441,6 +487,13 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--out", type=Path, required=True)
             p.add_argument("--source", choices=("auto", "labels", "predictions"), default="auto")
             p.add_argument("--hdf5", type=Path, default=None)
+
+    p = sub.add_parser("models", help="list the class's trained models (kept and rejected); --use MODEL rolls back")
+    p.add_argument("project", type=Path)
+    p.add_argument("--class", dest="cls", required=True)
+    p.add_argument("--use", metavar="MODEL", default=None, help="make this stored model current again")
+    p.add_argument("--predict", action="store_true", help="with --use: re-predict every image with it now")
+    p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("info", help="versions, compute device, precision, and the settings, data and log paths")
     p.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],

@@ -1,0 +1,65 @@
+"""`medseg models`: the table of a class's models, and `--use` rolling back to an earlier one whose predictions then
+come back byte-for-byte (`--predict`)."""
+
+import numpy as np
+import pytest
+
+from medseg_gui import cli
+from medseg_gui.core.images import write_png
+from medseg_gui.core.project import Project
+from medseg_gui.ml import store
+from tests.test_cli import TINY, synthetic_pair
+
+
+def _prediction_bytes(root) -> dict[str, bytes]:
+    project = Project.open(root)
+    return {s: project.prediction_path("vessel", s).read_bytes() for s in project.stems}
+
+
+@pytest.fixture
+def project_root(tmp_path):
+    rng = np.random.default_rng(5)
+    project = Project.create(tmp_path / "p")
+    for i in range(3):
+        image, mask, _ = synthetic_pair(rng)
+        write_png(tmp_path / f"img{i}.png", image)
+        entry = project.add_image(tmp_path / f"img{i}.png")
+        project.save_label("vessel", entry.stem, mask)
+    return project.root
+
+
+@pytest.mark.slow
+def test_models_lists_both_and_use_restores_the_first_models_predictions(project_root, capsys):
+    root = str(project_root)
+    assert cli.main(["train", root, "--class", "vessel", "--epochs", "1", "--seed", "0", *TINY]) == 0
+    assert cli.main(["predict", root, "--class", "vessel"]) == 0
+    first_predictions = _prediction_bytes(project_root)
+    assert cli.main(["train", root, "--class", "vessel", "--epochs", "1", "--seed", "1", *TINY]) == 0
+    first, second = (e.id for e in store.list_models(project_root / "models" / "vessel"))
+
+    capsys.readouterr()
+    assert cli.main(["models", root, "--class", "vessel"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = [line for line in out if first in line or second in line]
+    assert len(rows) == 2 and second in rows[0]  # newest first
+    current = store.list_models(project_root / "models" / "vessel")[-1].current
+    assert rows[0].startswith("*") == current and rows[1].startswith("*") != current
+
+    assert cli.main(["models", root, "--class", "vessel", "--use", second, "--predict"]) == 0
+    assert _prediction_bytes(project_root) != first_predictions  # the second model predicts differently
+    capsys.readouterr()
+    assert cli.main(["models", root, "--class", "vessel", "--use", first]) == 0
+    out = capsys.readouterr().out
+    assert "medseg predict" in out  # without --predict it says the predictions must be re-made
+    assert [line for line in out.splitlines() if line.startswith("*")][0].split()[1] == first
+    assert cli.main(["predict", root, "--class", "vessel"]) == 0
+    assert _prediction_bytes(project_root) == first_predictions
+
+
+def test_use_of_an_unknown_model_is_one_error_line(project_root, capsys):
+    assert cli.main(["models", str(project_root), "--class", "vessel"]) == 0
+    assert "No trained models" in capsys.readouterr().out
+    assert cli.main(["models", str(project_root), "--class", "vessel", "--use", "20990101-000000-abcdef"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("medseg: error:") and "20990101-000000-abcdef" in err and err.count("\n") == 1
+    assert not (project_root / "models" / "vessel" / "current.json").exists()
