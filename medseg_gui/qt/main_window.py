@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
         self.train_panel.running_changed.connect(self.device_label.set_training)
         self.train_panel.ended.connect(self._train_ended)
         self.saver.pending_changed.connect(self.setWindowModified)
+        self.saver.saved.connect(self._label_saved)
         self.guard.problem.connect(lambda text, dialog: self.show_error(text, dialog=dialog))
         self.guard.unsaved_changed.connect(self._show_unsaved)
         a.open_folder.triggered.connect(
@@ -311,6 +312,12 @@ class MainWindow(QMainWindow):
         self._remember_later.start()  # not a settings write per spin step; closing remembers it too
         cls = self.current_class()
         if self.project is not None and cls and self.image_list.has_metrics(cls) and self.train_worker is None:
+            self.metrics_refresher.schedule(self.project.root, cls, self.layers.threshold())
+
+    @Slot(str, str)
+    def _label_saved(self, cls: str, stem: str) -> None:
+        """A changed label changes its image's scores: re-score the class once the edits settle (worker thread)."""
+        if self.project is not None and self.train_worker is None and self.project.prediction_path(cls, stem).is_file():
             self.metrics_refresher.schedule(self.project.root, cls, self.layers.threshold())
 
     @Slot(object)

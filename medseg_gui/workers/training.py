@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from medseg_gui.core.errors import CancelledError
+from medseg_gui.core.errors import CancelledError, ModelError
 from medseg_gui.workers.base import Worker
 
 if TYPE_CHECKING:
@@ -132,8 +132,10 @@ class MetricsWorker(Worker):
         from medseg_gui import pipeline
 
         project = _open_project(self.project_root)
-        metrics = project.load_metrics(self.cls)
-        metrics.update(pipeline.evaluate_class(project, self.cls, threshold=self.threshold).per_image)
+        try:  # every labelled image with a prediction; an image whose label was removed has no scores any more
+            metrics = dict(pipeline.evaluate_class(project, self.cls, threshold=self.threshold).per_image)
+        except ModelError:  # no labelled image has a prediction (e.g. its last label was just undone)
+            metrics = {}
         if self.is_cancelled():
             raise CancelledError("Metrics update cancelled.")
         project.save_metrics(self.cls, metrics)

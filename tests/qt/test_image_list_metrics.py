@@ -64,3 +64,25 @@ def test_window_shows_saved_lesion_metrics(tmp_path, qtbot, messages):
     assert saved[project.stems[0]]["recall"] == 1.0 and 0 < saved[project.stems[1]]["iou"] < 1
     assert cell_texts(panel, project.stems[2])["Dice"] == ""  # unlabelled: no metrics
     assert (H, W) == project.load_label("lesion", project.stems[0]).shape
+
+
+def test_a_saved_label_re_scores_its_image_and_a_removed_one_drops_its_scores(tmp_path, qtbot, messages):
+    """The list never shows scores of a label that no longer exists (new-user trial: Dice kept after undo)."""
+    project = make_project(tmp_path / "p", n=2, labelled=2)
+    for stem in project.stems:
+        prob = disc(cx=22).astype(np.float32) * 0.8
+        project.save_prediction("lesion", stem, prob)
+    first, second = project.stems
+    project.save_metrics("lesion", {s: per_image_metrics(project.load_prediction("lesion", s),
+                                                        project.load_label("lesion", s)) for s in project.stems})
+    window = open_window(qtbot, project)
+    panel = window.image_list
+    before = float(cell_texts(panel, first)["Dice"])
+    project.save_label("lesion", first, disc(cx=22))  # now the label equals the thresholded prediction
+    with qtbot.waitSignal(window.metrics_refresher.updated, timeout=20_000):
+        window.saver.saved.emit("lesion", first)
+    assert float(cell_texts(panel, first)["Dice"]) == pytest.approx(1.0) != pytest.approx(before)
+    project.label_path("lesion", second).unlink()  # e.g. its only stroke was undone
+    with qtbot.waitSignal(window.metrics_refresher.updated, timeout=20_000):
+        window.saver.saved.emit("lesion", second)
+    assert cell_texts(panel, second)["Dice"] == ""

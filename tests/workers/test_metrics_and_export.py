@@ -36,7 +36,7 @@ def test_metrics_worker_recomputes_dice_at_the_threshold_and_saves(tmp_path, qtb
     project.save_metrics("lesion", {"old": {"auc": 0.5, "dice": 0.5}})
     run = _finish(qtbot, MetricsWorker(project.root, "lesion", 0.7))
     assert isinstance(run, PredictRun) and run.cls == "lesion"
-    assert set(run.metrics) == {"old", *project.stems[:2]}  # labelled images only; other entries kept
+    assert set(run.metrics) == set(project.stems[:2])  # labelled images with a prediction; stale entries dropped
     stem = project.stems[0]
     expected = image_metrics(project.load_prediction("lesion", stem), project.load_label("lesion", stem), None, 0.7)
     assert run.metrics[stem]["dice"] == pytest.approx(expected["dice"])
