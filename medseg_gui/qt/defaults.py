@@ -16,8 +16,18 @@ BRUSH_SIZE = 12
 WAND_RANGE = (0, 100)  # magic-wand tolerance, per colour channel (0-255 scale)
 WAND_TOLERANCE = 20
 
+CONTOUR_CHOICES = ((0, 255, 0), (0, 255, 255), (255, 255, 255), (255, 140, 0))  # never FP red, FN blue, magenta
+
+
+def contour_rgb(class_rgb: tuple[int, int, int]) -> tuple[int, int, int]:
+    """The predicted outline's colour for a class: the one of CONTOUR_CHOICES farthest from the class colour, so
+    the outline stands out from the class's label fill beneath it (new-user trial: a yellow outline on a yellow
+    label) and is never mistaken for FP red, FN blue or the magenta uncertainty."""
+    return max(CONTOUR_CHOICES, key=lambda c: sum((a - b) ** 2 for a, b in zip(c, class_rgb)))
+
+
 BACKGROUND_RGB = (200, 200, 200)  # annotated background of a sparse label (not-annotated pixels stay clear)
 PREDICTION_FILL_OPACITY = 0.4  # the corrective mode's prediction beneath the label, relative to the label opacity
 
-__all__ = ["BACKGROUND_RGB", "BRUSH_RANGE", "BRUSH_SIZE", "FN_COLOR", "FP_COLOR", "LAYER_HIDDEN", "LAYER_OPACITY",
+__all__ = ["BACKGROUND_RGB", "CONTOUR_CHOICES", "contour_rgb", "BRUSH_RANGE", "BRUSH_SIZE", "FN_COLOR", "FP_COLOR", "LAYER_HIDDEN", "LAYER_OPACITY",
            "PREDICTION_FILL_OPACITY", "UNCERTAINTY_RGB", "WAND_RANGE", "WAND_TOLERANCE"]

@@ -10,6 +10,7 @@ from PySide6.QtGui import QFocusEvent, QKeyEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from medseg_gui.qt.canvas import Canvas
+from medseg_gui.qt.defaults import contour_rgb
 
 H, W = 30, 40
 LESION, VESSEL = (255, 170, 0), (0, 200, 255)
@@ -122,8 +123,8 @@ def test_prediction_contour_and_fpfn_layers(canvas):
     assert grab_rgb(canvas, px(canvas, 12, 8)) == (GRAY,) * 3  # TP
     canvas.set_layer_visible("fpfn", False)
     canvas.set_layer_visible("contours", True)
-    # the contour is the predicted square's inner boundary pixels, drawn opaque in the class colour
-    assert grab_rgb(canvas, px(canvas, 10, 8)) == LESION
+    # the contour is the predicted square's inner boundary pixels, drawn opaque in the class's contour colour
+    assert grab_rgb(canvas, px(canvas, 10, 8)) == contour_rgb(LESION) != LESION
     assert grab_rgb(canvas, px(canvas, 14, 8)) == (GRAY,) * 3
 
 
@@ -266,7 +267,7 @@ def test_contours_survive_relabelling_and_follow_class_colour(canvas):
     canvas.set_prediction("lesion", prob)
     canvas.set_layer_visible("fpfn", False)
     canvas.set_labels({"lesion": None, "vessel": None}, {"lesion": (10, 250, 10), "vessel": VESSEL})
-    assert grab_rgb(canvas, px(canvas, 10, 8)) == (10, 250, 10)
+    assert grab_rgb(canvas, px(canvas, 10, 8)) == contour_rgb((10, 250, 10)) != contour_rgb(LESION)
     canvas.set_prediction("lesion", None)
     assert grab_rgb(canvas, px(canvas, 10, 8)) == (GRAY,) * 3
 

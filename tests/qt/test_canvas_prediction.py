@@ -11,10 +11,12 @@ from PySide6.QtGui import QImage
 
 from medseg_gui.core.overlays import any_pool2, boundary
 from medseg_gui.qt.canvas import Canvas
+from medseg_gui.qt.defaults import contour_rgb
 
 H, W = 960, 999  # the bundled fundus demo's size
 GRAY = 80
 VESSEL = (0, 200, 255)
+OUTLINE = contour_rgb(VESSEL)  # predicted contours are drawn in the class's outline colour
 
 
 def noisy_prob(seed: int = 0) -> np.ndarray:
@@ -61,7 +63,7 @@ def test_noisy_prediction_shows_each_boundary_pixel_at_high_zoom(canvas):
     on = boundary(pred)[y[inside], x[inside]]
     colors = shown[inside]
     assert on.sum() > 100 and (~on).sum() > 100
-    np.testing.assert_array_equal(colors[on], np.broadcast_to(VESSEL, colors[on].shape))
+    np.testing.assert_array_equal(colors[on], np.broadcast_to(OUTLINE, colors[on].shape))
     np.testing.assert_array_equal(colors[~on], np.full_like(colors[~on], GRAY))  # blob interiors and background
     canvas.set_layer_visible("contours", False)
     assert (screen(canvas)[inside] == GRAY).all()
@@ -78,10 +80,10 @@ def test_noisy_prediction_contours_visible_when_zoomed_out(canvas):
     while canvas.zoom() * 2 ** k < 1:
         level, k = any_pool2(level), k + 1
     expected = level[y[inside] >> k, x[inside] >> k].astype(bool)
-    got = (shown[inside] == VESSEL).all(axis=1)
+    got = (shown[inside] == OUTLINE).all(axis=1)
     assert got.mean() > 0.2
     assert (got == expected).mean() > 0.99  # cells split across screen pixels may round either way
-    assert ((shown[inside] == VESSEL).all(axis=1) | (shown[inside] == GRAY).all(axis=1)).all()
+    assert ((shown[inside] == OUTLINE).all(axis=1) | (shown[inside] == GRAY).all(axis=1)).all()
 
 
 def test_one_pixel_wide_prediction_stays_visible_zoomed_out(canvas):
@@ -93,7 +95,7 @@ def test_one_pixel_wide_prediction_stays_visible_zoomed_out(canvas):
         shown = screen(canvas)
         rows = [canvas.image_to_widget(501.5, r + 0.5).toPoint().y() for r in (200, 500, 800)]
         for wy in rows:
-            assert (shown[wy] == VESSEL).all(axis=1).any(), (canvas.zoom(), wy)
+            assert (shown[wy] == OUTLINE).all(axis=1).any(), (canvas.zoom(), wy)
 
 
 def test_mask_layers_match_whether_stacked_or_drawn_one_by_one(canvas):

@@ -13,7 +13,7 @@ from PySide6.QtGui import QPainter
 from medseg_gui.core.uncertainty import uncertainty_u8
 from medseg_gui.qt.canvas import layers as L
 from medseg_gui.qt.canvas.document import LabelDocument
-from medseg_gui.qt.defaults import PREDICTION_FILL_OPACITY
+from medseg_gui.qt.defaults import PREDICTION_FILL_OPACITY, contour_rgb
 
 DEFAULT_COLOR = (255, 255, 0)
 
@@ -44,13 +44,13 @@ class LayerStack:
     def labels_changed(self, colors: dict[str, tuple[int, int, int]]) -> None:
         self.colors.update({k: tuple(int(c) for c in v) for k, v in colors.items()})
         self._masks, self._fpfn = {}, None
-        self.contours = {name: c.recolored(self.color(name)) for name, c in self.contours.items()}
+        self.contours = {name: c.recolored(contour_rgb(self.color(name))) for name, c in self.contours.items()}
 
     def prediction_changed(self, name: str, threshold: float = 0.5) -> None:
         self.contours.pop(name, None)
         self._thresholds[name] = threshold
         if name in self.doc.preds:
-            self.contours[name] = L.ContourLayer(self.doc.preds[name].view(bool), self.color(name))
+            self.contours[name] = L.ContourLayer(self.doc.preds[name].view(bool), contour_rgb(self.color(name)))
         self._fpfn = None
 
     def roi_changed(self) -> None:
