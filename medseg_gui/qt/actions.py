@@ -56,6 +56,7 @@ class WindowActions:
     retrain: QAction
     cancel: QAction
     restrict_class: QAction
+    models: QAction
     next_image: QAction
     prev_image: QAction
     next_to_label: QAction
@@ -85,6 +86,8 @@ def create_actions(parent: QWidget) -> WindowActions:
                          tip="Toggle the reviewed mark of the current image"),
         retrain=_action(parent, "&Retrain current class", *K["retrain"]),
         cancel=_action(parent, "&Cancel training", *K["cancel"]),
+        models=_action(parent, "&Models of current class…",
+                       tip="Every trained model with its scores: use an earlier one again, or compare two"),
         restrict_class=_action(parent, "Restrict current class to a &region…",
                                tip="Two-stage: train, predict and score this class only inside another class "
                                "(e.g. the lesion inside the cervix)"),
@@ -132,6 +135,7 @@ def install_menus(window: QMainWindow, a: WindowActions) -> None:
     train_menu = menu.addMenu("&Train")
     train_menu.addAction(a.retrain)
     train_menu.addAction(a.cancel)
+    train_menu.addAction(a.models)
     train_menu.addSeparator()
     train_menu.addAction(a.restrict_class)
     help_menu = menu.addMenu("&Help")

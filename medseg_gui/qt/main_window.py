@@ -25,6 +25,7 @@ from medseg_gui.qt.canvas import Canvas
 from medseg_gui.qt.export_flow import ExportFlow
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.label_shares import LabelShareFlow
+from medseg_gui.qt.models_dialog import ModelsFlow
 from medseg_gui.qt.next_image import open_next_to_label
 from medseg_gui.qt.open_flow import OpenFlow
 from medseg_gui.qt.panels.canvas_area import CanvasArea
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self._remember_later = QTimer(self, singleShot=True, interval=1000)  # the threshold, once it has settled
         self._remember_later.timeout.connect(self._remember)
         self.regions = RegionFlow(self)
+        self.models = ModelsFlow(self.workers, self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         for widget, stretch in ((self.image_list, 0), (self.canvas_area, 1), (self.side_scroll, 0)):
             splitter.addWidget(widget)
@@ -162,6 +164,10 @@ class MainWindow(QMainWindow):
         a.restrict_class.triggered.connect(lambda: self.regions.ask(self.project, self.current_class()))
         self.regions.changed.connect(self._on_region_changed)
         self.regions.errored.connect(self.show_error)
+        a.models.triggered.connect(self.show_models)
+        self.train_panel.models_requested.connect(self.show_models)
+        self.models.rolled_back.connect(self._on_train_finished)  # the same refresh as after a Retrain
+        self.models.errored.connect(self.show_error)
         connect_view_actions(a, c, self.tools, self.layers, self.image_list)
         a.next_to_label.triggered.connect(lambda: self.statusBar().showMessage(
             open_next_to_label(self.image_list, self.current_class()), 15000))
@@ -266,7 +272,9 @@ class MainWindow(QMainWindow):
             self.image_list.set_labelled(set(self.project.labelled_stems(cls)))
             self.label_shares.refresh(self.project, cls)  # "✓ 12 %" of sparse labels, read in the background
             self._show_unsaved()
-            self.train_panel.show_model(current_model_info(self.project, cls))
+            model = current_model_info(self.project, cls)
+            self.train_panel.show_model(model)
+            self.layers.show_suggestion(model)  # best-validation-Dice threshold beside the box
             self.train_panel.show_region(region_text(self.project.class_spec(cls).roi_class))
 
     def _show_class_list(self) -> None:
@@ -334,6 +342,9 @@ class MainWindow(QMainWindow):
         if self.read_only is not None:
             self.show_error(f"This project is open read-only ({self.read_only}); Retrain would write into it.")
             return None
+        if self.models.busy():
+            self.show_error("An earlier model is being put back and its predictions made; Retrain when it is done.")
+            return None
         if not self.guard.all_saved():
             unsaved = len(self.saver.unsaved())
             self.show_error(f"{unsaved} label(s) could not be saved, so Retrain would not see them; free some disk "
@@ -362,8 +373,16 @@ class MainWindow(QMainWindow):
         if focus is None or not focus.isEnabled() or focus.window() is not self:
             self.canvas.setFocus()  # keys 1–9, B, E… keep working after the Retrain button is disabled
 
+    def show_models(self) -> Any:
+        """Train → Models…: the current class's models; "Use this model" is refused while training runs."""
+        busy = (lambda: f"This project is open read-only ({self.read_only})." if self.read_only is not None else
+                "Training is running; use another model when it has finished." if self.train_worker else None)
+        return self.models.open(self.project, self.current_class(), self.image_list.current_stem(),
+                                self.layers.threshold(), refuse_use=busy)
+
     @Slot(object)
     def _on_train_finished(self, run: TrainRun) -> None:
+        """A Retrain (TrainRun) or a rollback (RollbackRun, same fields) predicted every image: show the results."""
         if self.project is not None and self.project.root == run.project_root:  # else: another project is open
             self.image_list.set_metrics(run.cls, run.metrics or self.project.load_metrics(run.cls))
             self.image_list.set_uncertainty(run.cls, self.project.load_uncertainty(run.cls))  # a small json file

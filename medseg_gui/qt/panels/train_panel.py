@@ -46,6 +46,7 @@ class TrainPanel(QGroupBox):
     """Shows one training run: `attach(worker)` follows a TrainWorker's signals until it ends; Cancel cancels it."""
 
     retrain_requested = Signal()
+    models_requested = Signal()  # the "Models…" button: model history, rollback, compare
     running_changed = Signal(bool)
     ended = Signal(str, str)  # ("finished" | "errored" | "cancelled", the sentence shown)
 
@@ -79,6 +80,11 @@ class TrainPanel(QGroupBox):
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
+        self.models_button = QPushButton("Models…", self)
+        self.models_button.setObjectName("modelsButton")
+        self.models_button.setToolTip("Every trained model of this class: use an earlier one again, or compare two "
+                                      "on the image shown")
+        self.models_button.clicked.connect(self.models_requested)
 
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setRange(0, 1000)
@@ -103,6 +109,7 @@ class TrainPanel(QGroupBox):
         buttons = QHBoxLayout()
         buttons.addWidget(self.retrain_button, 2)
         buttons.addWidget(self.cancel_button, 1)
+        buttons.addWidget(self.models_button, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.model_label)
         layout.addWidget(self.region_label)

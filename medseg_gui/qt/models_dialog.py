@@ -1,0 +1,274 @@
+"""Train → Models…: every stored model of the current class (date, preset, images used, validation AUC/Dice, kept or
+rejected), "Use this model" (roll back, then predict every image with it, as a finished Retrain does) and
+"Compare on this image" (two models' metrics on the image shown, side by side; nothing is saved).
+
+The dialog only shows and asks; `ModelsFlow` runs the workers (workers/model_history.py) and hands a finished rollback
+to the window (`rolled_back`), which refreshes the list, the canvas and the train panel like after a Retrain.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from medseg_gui.workers.base import WorkerHost
+from medseg_gui.workers.model_history import (
+    CompareWorker,
+    ModelListWorker,
+    ModelScores,
+    RollbackRun,
+    RollbackWorker,
+)
+from medseg_gui.workers.training import PredictProgress
+
+COLUMNS = ("", "Trained (UTC)", "Preset", "Images", "Val AUC", "Val Dice", "Decision")
+COMPARED = (("auc", "AUC"), ("dice", "Dice"), ("iou", "IoU"), ("sensitivity", "Sensitivity"),
+            ("specificity", "Specificity"))
+HINT = "Select one model to use it again, or two to compare them on the image shown."
+
+
+def _score(value: Any) -> str:
+    return "–" if not isinstance(value, (int, float)) or math.isnan(value) else f"{value:.4f}"
+
+
+def model_cells(entry: Any) -> list[str]:
+    """One table row of an ml.store.ModelEntry, in COLUMNS order."""
+    preset = f"{entry.preset} ({entry.regime})" if entry.regime and entry.regime != entry.preset else entry.preset
+    images = "–" if entry.train_images is None else f"{entry.train_images} + {entry.val_images or 0} val"
+    decision = {True: "kept", False: "rejected", None: "?"}[entry.kept] + ("" if entry.present else " · removed")
+    return ["● current" if entry.current else "", entry.trained_at[:16].replace("T", " "), preset, images,
+            _score(entry.val_auc), _score(entry.val_dice), decision]
+
+
+class ModelsDialog(QDialog):
+    """The model table (newest first), two buttons and the comparison table; emits what the user asked for."""
+
+    use_requested = Signal(str)
+    compare_requested = Signal(str, str)
+
+    def __init__(self, cls: str, stem: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Models of '{cls}'")
+        self.stem = stem
+        self.entries: list[Any] = []  # newest first, as shown
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setObjectName("modelTable")
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self.use_button = QPushButton("Use this model", self)
+        self.use_button.setToolTip("Make the selected model current again and predict every image with it")
+        self.use_button.clicked.connect(lambda: self.use_requested.emit(self.selected_ids()[0]))
+        self.compare_button = QPushButton("Compare on this image", self)
+        self.compare_button.setToolTip("Predict the image shown with both selected models and score them against its "
+                                       "label (nothing is saved)")
+        self.compare_button.clicked.connect(lambda: self.compare_requested.emit(*self.selected_ids()))
+        self.status_label = QLabel("Reading the models…", self)
+        self.status_label.setWordWrap(True)
+        self.status_label.setObjectName("modelsStatus")
+        self.compare_table = QTableWidget(0, 2, self)
+        self.compare_table.setObjectName("compareTable")
+        self.compare_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.compare_table.setVisible(False)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        close.rejected.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.use_button)
+        buttons.addWidget(self.compare_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.compare_table)
+        layout.addWidget(close)
+        self.resize(760, 420)
+        self._busy = False
+        self._update_buttons()
+
+    def set_models(self, entries: list[Any]) -> None:
+        """`entries`: ml.store.ModelEntry, oldest first (list_models); shown newest first."""
+        self.entries = list(reversed(entries))
+        self.table.setRowCount(len(self.entries))
+        for row, entry in enumerate(self.entries):
+            for col, text in enumerate(model_cells(entry)):
+                item = QTableWidgetItem(text)
+                if col == 0:
+                    item.setToolTip(f"Model {entry.id}" + (f"\n{entry.reason}" if entry.reason else ""))
+                self.table.setItem(row, col, item)
+        self.table.resizeColumnsToContents()
+        self.set_status(HINT if entries else "No trained models for this class yet.")
+
+    def selected_ids(self) -> list[str]:
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        return [self.entries[r].id for r in rows if r < len(self.entries)]
+
+    def select_ids(self, ids: list[str]) -> None:
+        self.table.clearSelection()
+        flag = self.table.selectionModel().SelectionFlag
+        for row, entry in enumerate(self.entries):
+            if entry.id in ids:
+                self.table.selectionModel().select(self.table.model().index(row, 0), flag.Select | flag.Rows)
+
+    def set_status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    def set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self._update_buttons()
+
+    def show_scores(self, result: ModelScores, labels: dict[str, str]) -> None:
+        """Metrics of each model on the image side by side (`labels`: model id → column title)."""
+        ids = list(result.scores)
+        self.compare_table.setColumnCount(len(ids))
+        self.compare_table.setHorizontalHeaderLabels([labels.get(i, i) for i in ids])
+        self.compare_table.setRowCount(len(COMPARED))
+        self.compare_table.setVerticalHeaderLabels([title for _, title in COMPARED])
+        for col, model_id in enumerate(ids):
+            for row, (key, _) in enumerate(COMPARED):
+                self.compare_table.setItem(row, col, QTableWidgetItem(_score(result.scores[model_id].get(key))))
+        self.compare_table.resizeColumnsToContents()
+        self.compare_table.setVisible(True)
+        self.set_status(f"On {result.stem}: predicted by each model inside the class's region, scored against its label."
+                        if result.labelled else f"{result.stem} has no label for this class, so there is nothing to "
+                        "score the two models against; label it first.")
+
+    def _update_buttons(self) -> None:
+        chosen = [e for e in self.entries if e.id in self.selected_ids()]
+        usable = all(e.present for e in chosen)
+        self.use_button.setEnabled(not self._busy and len(chosen) == 1 and usable and not chosen[0].current)
+        self.compare_button.setEnabled(not self._busy and len(chosen) == 2 and usable and self.stem is not None)
+
+
+class ModelsFlow(QObject):
+    """Opens the dialog for a project's class and runs its workers; `rolled_back(RollbackRun)` when a model was put
+    back and the images predicted with it, `errored(message)` when that failed (the dialog says so too)."""
+
+    rolled_back = Signal(object)
+    errored = Signal(str)
+
+    def __init__(self, workers: WorkerHost, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._workers, self._parent = workers, parent
+        self.dialog: ModelsDialog | None = None
+        self._rollback: RollbackWorker | None = None
+        self._where: tuple[Any, str, str | None, float] | None = None  # project, class, stem, threshold
+
+    def busy(self) -> bool:
+        """A rollback (and its predictions) is running: Retrain waits for it."""
+        return self._rollback is not None
+
+    def open(self, project: Any, cls: str | None, stem: str | None, threshold: float,
+             refuse_use: Callable[[], str | None] = lambda: None) -> ModelsDialog | None:
+        """Show the models of `cls` (window-modal, not blocking); `refuse_use()` says why a rollback may not start
+        now (a training running, a read-only project) or None."""
+        if project is None or not cls:
+            return None
+        if self.dialog is not None:
+            self.dialog.close()
+            self.dialog.deleteLater()
+        self._where = (project, cls, stem, threshold)
+        self._refuse_use = refuse_use
+        dialog = self.dialog = ModelsDialog(cls, stem, self._parent)
+        dialog.use_requested.connect(self.use)
+        dialog.compare_requested.connect(self.compare)
+        dialog.set_busy(self.busy())
+        self._list()
+        dialog.open()
+        return dialog
+
+    def _list(self) -> None:
+        project, cls, _, _ = self._where
+        worker = ModelListWorker(project.root, cls)
+        worker.finished.connect(self._on_listed)
+        worker.errored.connect(self._say)
+        self._workers.start(worker)
+
+    @Slot(object)
+    def _on_listed(self, entries: list) -> None:
+        if self.dialog is not None:
+            self.dialog.set_models(entries)
+
+    @Slot(str)
+    def _say(self, text: str) -> None:
+        if self.dialog is not None:
+            self.dialog.set_status(text)
+
+    @Slot(str)
+    def use(self, model_id: str) -> RollbackWorker | None:
+        reason = self._refuse_use()
+        if reason or self._rollback is not None or self._where is None:
+            self._say(reason or "A model is already being put back; wait for it to finish.")
+            return None
+        project, cls, _, threshold = self._where
+        worker = self._rollback = RollbackWorker(project.root, cls, model_id, threshold)
+        worker.progress.connect(self._on_progress)
+        worker.finished.connect(self._on_rolled_back)
+        worker.errored.connect(self._on_rollback_failed)
+        worker.done.connect(self._rollback_done)
+        self._say(f"Putting model {model_id} back…")
+        if self.dialog is not None:
+            self.dialog.set_busy(True)
+        self._workers.start(worker)
+        return worker
+
+    @Slot(object)
+    def _on_progress(self, progress: object) -> None:
+        if isinstance(progress, PredictProgress):
+            self._say(f"Model is current again; predicting {progress.done}/{progress.total}: {progress.stem}")
+
+    @Slot(object)
+    def _on_rolled_back(self, run: RollbackRun) -> None:
+        self._say(f"Model {run.model_id} is current again; every image was predicted with it." if
+                  run.predictions_complete else f"Model {run.model_id} is current again; prediction was cancelled, "
+                  "so some images keep the older prediction.")
+        self.rolled_back.emit(run)
+        if self.dialog is not None and self._where is not None and self._where[0].root == run.project_root:
+            self._list()
+
+    @Slot(str)
+    def _on_rollback_failed(self, message: str) -> None:
+        self._say(message)
+        self.errored.emit(f"The model was not put back: {message}")
+
+    @Slot()
+    def _rollback_done(self) -> None:
+        self._rollback = None
+        if self.dialog is not None:
+            self.dialog.set_busy(False)
+
+    @Slot(str, str)
+    def compare(self, first: str, second: str) -> CompareWorker | None:
+        if self._where is None or self._where[2] is None:
+            return None
+        project, cls, stem, threshold = self._where
+        worker = CompareWorker(project.root, cls, stem, [first, second], threshold)
+        worker.finished.connect(self._on_compared)
+        worker.errored.connect(self._say)
+        self._say(f"Predicting {stem} with both models…")
+        self._workers.start(worker)
+        return worker
+
+    @Slot(object)
+    def _on_compared(self, result: ModelScores) -> None:
+        if self.dialog is not None:
+            titles = {e.id: f"{model_cells(e)[1]} · {e.id[-6:]}" for e in self.dialog.entries}
+            self.dialog.show_scores(result, titles)

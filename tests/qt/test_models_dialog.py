@@ -1,0 +1,61 @@
+"""Train → Models…: the dialog lists every model, "Use this model" puts an earlier one back and the window shows its
+predictions, "Compare on this image" scores two models on the shown image (offscreen, tiny models)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from medseg_gui import pipeline
+from medseg_gui.core.lesions import per_image_metrics
+from medseg_gui.ml import store
+from tests.workers.helpers import TINY_TRAIN, make_project, open_window
+
+pytestmark = pytest.mark.slow
+
+
+def test_models_dialog_lists_uses_and_compares(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=2, labelled=2)
+    for seed in (0, 1):
+        pipeline.train_class(project, "lesion", replace(TINY_TRAIN, seed=seed))
+    pipeline.predict_class(project, "lesion")
+    model_dir = project.model_dir("lesion")
+    entries = store.list_models(model_dir)
+    assert len(entries) == 2
+    other = next(e.id for e in entries if not e.current)
+
+    window = open_window(qtbot, project)
+    window.image_list.select(project.stems[0])
+    dialog = window.show_models()
+    qtbot.waitUntil(lambda: len(dialog.entries) == 2, timeout=60_000)
+    assert [e.id for e in dialog.entries] == [e.id for e in reversed(entries)]  # newest first
+    assert dialog.table.item([e.id for e in dialog.entries].index(other), 0).text() == ""
+    assert not dialog.use_button.isEnabled()
+
+    dialog.select_ids([e.id for e in entries])
+    assert dialog.compare_button.isEnabled() and not dialog.use_button.isEnabled()
+    qtbot.mouseClick(dialog.compare_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.compare_table.isVisible, timeout=60_000)
+    stem = project.stems[0]
+    image, label = project.load_image(stem), project.load_label("lesion", stem)
+    for col, entry in enumerate(dialog.entries):  # known answer: each model's own prediction, scored here
+        expected = per_image_metrics(store.load_model(model_dir, entry.id).predict(image), label)
+        assert float(dialog.compare_table.item(0, col).text()) == pytest.approx(expected["auc"], abs=6e-5)
+        assert float(dialog.compare_table.item(1, col).text()) == pytest.approx(expected["dice"], abs=6e-5)
+
+    dialog.select_ids([other])
+    assert dialog.use_button.isEnabled()
+    with qtbot.waitSignal(window.models.rolled_back, timeout=120_000):
+        qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
+    assert json.loads((model_dir / "current.json").read_text())["id"] == other
+    expected = store.load_model(model_dir, other).predict(image)
+    np.testing.assert_allclose(project.load_prediction("lesion", stem), expected, atol=1 / 65535)
+    saved = project.load_metrics("lesion")[stem]["auc"]
+    assert float(window.image_list.auc_text(stem, "lesion")) == pytest.approx(saved, abs=5e-4)
+    qtbot.waitUntil(lambda: any(e.current and e.id == other for e in dialog.entries), timeout=60_000)
+    assert dialog.table.item([e.id for e in dialog.entries].index(other), 0).text() == "● current"
+    assert window.last_error == ""
