@@ -315,6 +315,9 @@ def cmd_models(args: argparse.Namespace) -> int:
     --predict: predicting every image can take minutes, so it is a choice, and the reminder is printed)."""
     from medseg_gui.ml import store
 
+    if args.predict and args.use is None:
+        raise MedsegError("--predict re-predicts with the model chosen by --use MODEL; give both (or run "
+                          "`medseg predict`).")
     project = _open(args.project, args.cls)
     model_dir = project.model_dir(args.cls)
     if args.use is not None:
