@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QGroupBox, QLabel, QSlider, QWidget
 
 from medseg_gui.qt.defaults import LAYER_HIDDEN, LAYER_OPACITY
+from medseg_gui.qt.panels.train_text import threshold_suggestion
 
 LAYER_ROWS: dict[str, tuple[str, str]] = {  # layer → (text, tooltip); opacities: qt.defaults.LAYER_OPACITY
     "label": ("Label", "Your label of the current class"),
@@ -56,6 +57,15 @@ class LayersPanel(QGroupBox):
         self.threshold_spin.valueChanged.connect(self.threshold_changed)
         grid.addWidget(QLabel("Threshold", self), 0, 0)
         grid.addWidget(self.threshold_spin, 0, 1)
+        self.suggestion = QLabel(self)  # "suggested 0.35 (validation Dice 0.62) · use it", from the current model
+        self.suggestion.setObjectName("thresholdSuggestion")
+        self.suggestion.setWordWrap(True)
+        self.suggestion.setTextFormat(Qt.TextFormat.RichText)
+        self.suggestion.setToolTip("The threshold with the best mean Dice on the current model's validation images")
+        self.suggestion.linkActivated.connect(lambda _link: self.use_suggestion())
+        self.suggestion.hide()
+        self._suggested: float | None = None
+        grid.addWidget(self.suggestion, len(LAYER_ROWS) + 1, 0, 1, 2)
 
     def states(self) -> dict[str, tuple[bool, float]]:
         """layer → (visible, opacity in [0, 1]); the window applies these to a fresh canvas."""
@@ -69,6 +79,22 @@ class LayersPanel(QGroupBox):
         self.threshold_spin.blockSignals(True)
         self.threshold_spin.setValue(value)
         self.threshold_spin.blockSignals(False)
+
+    def show_suggestion(self, model_info: dict | None) -> None:
+        """Offer the current model's best-validation-Dice threshold (models/<class>/current.json); hidden without."""
+        found = threshold_suggestion(model_info)
+        self._suggested = None if found is None else found[0]
+        if found is not None:
+            self.suggestion.setText(f'{found[1]} · <a href="use">use it</a>')
+        self.suggestion.setVisible(found is not None)
+
+    def suggested_threshold(self) -> float | None:
+        return self._suggested
+
+    def use_suggestion(self) -> None:
+        """Put the suggested threshold in the box; its change reaches the window like a typed value."""
+        if self._suggested is not None and self.threshold_spin.isEnabled():
+            self.threshold_spin.setValue(self._suggested)
 
     def toggle(self, layer: str) -> None:
         self.checks[layer].toggle()

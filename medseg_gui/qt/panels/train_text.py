@@ -56,6 +56,19 @@ def model_text(info: dict | None) -> str:
     return "Current model: " + ", ".join(parts)
 
 
+def threshold_suggestion(info: dict | None) -> tuple[float, str] | None:
+    """(threshold, 'suggested 0.35 (validation Dice 0.62)') from a model's metadata: the threshold with the best mean
+    validation Dice (ml.train); None when the model has none (older models, or no validation Dice)."""
+    try:
+        threshold, dice = float(info["threshold"]), float(info["val_dice"])  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):
+        return None
+    if not (math.isfinite(threshold) and math.isfinite(dice)) or not 0.0 < threshold < 1.0:
+        return None
+    threshold = round(threshold, 2)
+    return threshold, f"suggested {threshold:.2f} (validation Dice {dice:.2f})"
+
+
 def started(p: TrainProgress) -> bool:
     """True once the first optimiser step is done (before that the bar is busy, with no fraction to show)."""
     return p.step > 0

@@ -1,0 +1,48 @@
+"""Honest review for a clinician (issue 12 item 6): suggested threshold, too-few-labels notice, canvas legend,
+training / validation marks in the list."""
+
+from __future__ import annotations
+
+import json
+
+from medseg_gui.qt.panels.layers_panel import LayersPanel
+from medseg_gui.qt.panels.train_text import threshold_suggestion
+from tests.workers.helpers import make_project, open_window
+
+
+def test_threshold_suggestion_text_from_the_model_metadata():
+    assert threshold_suggestion({"threshold": 0.35, "val_dice": 0.6234}) == (
+        0.35, "suggested 0.35 (validation Dice 0.62)")
+    assert threshold_suggestion({"threshold": 0.35, "val_dice": None}) is None  # no validation Dice
+    assert threshold_suggestion({"val_auc": 0.9}) is None  # an older model
+    assert threshold_suggestion(None) is None
+
+
+def test_use_it_sets_the_threshold_through_the_panel_signal(qtbot):
+    panel = LayersPanel(threshold=0.5)
+    qtbot.addWidget(panel)
+    panel.show_suggestion(None)
+    assert panel.suggestion.isHidden() and panel.suggested_threshold() is None
+    panel.show_suggestion({"threshold": 0.35, "val_dice": 0.62})
+    assert not panel.suggestion.isHidden()
+    assert "suggested 0.35 (validation Dice 0.62)" in panel.suggestion.text()
+    with qtbot.waitSignal(panel.threshold_changed) as blocker:
+        panel.suggestion.linkActivated.emit("use")  # what a click on "use it" does
+    assert blocker.args == [0.35] and panel.threshold() == 0.35
+    panel.threshold_spin.setEnabled(False)  # while training the threshold is fixed
+    panel.set_threshold(0.5)
+    panel.use_suggestion()
+    assert panel.threshold() == 0.5
+
+
+def test_window_offers_the_current_models_threshold_and_applies_it(tmp_path, qtbot):
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    model_dir = project.model_dir("lesion")
+    model_dir.mkdir(parents=True)
+    (model_dir / "current.json").write_text(json.dumps({"val_auc": 0.9, "threshold": 0.3, "val_dice": 0.71}))
+    window = open_window(qtbot, project)
+    window.tools.select_class("lesion")
+    assert "suggested 0.30 (validation Dice 0.71)" in window.layers.suggestion.text()
+    window.layers.use_suggestion()
+    assert window.layers.threshold() == 0.3
+    assert window.session.threshold == 0.3  # the window applied it like a typed value
