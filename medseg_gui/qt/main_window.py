@@ -319,7 +319,8 @@ class MainWindow(QMainWindow):
         self.session.set_threshold(threshold)
         self._remember_later.start()  # not a settings write per spin step; closing remembers it too
         cls = self.current_class()
-        if self.project is not None and cls and self.image_list.has_metrics(cls) and self.train_worker is None:
+        if self.project is not None and cls and self.image_list.has_metrics(cls) and self.train_worker is None \
+                and not self.models.busy():  # a rollback is writing metrics.json at the old threshold
             self.metrics_refresher.schedule(self.project.root, cls, self.layers.threshold())
 
     @Slot(str, str)

@@ -147,9 +147,12 @@ class ModelsDialog(QDialog):
                 self.compare_table.setItem(row, col, QTableWidgetItem(_score(result.scores[model_id].get(key))))
         self.compare_table.resizeColumnsToContents()
         self.compare_table.setVisible(True)
-        self.set_status(f"On {result.stem}: predicted by each model inside the class's region, scored against its label."
-                        if result.labelled else f"{result.stem} has no label for this class, so there is nothing to "
-                        "score the two models against; label it first.")
+        if result.labelled:
+            self.set_status(f"On {result.stem}: each model's prediction inside the class's region, scored against "
+                            "the label.")
+        else:
+            self.set_status(f"{result.stem} has no label for this class, so there is nothing to score the two models "
+                            "against; label it first.")
 
     def _update_buttons(self) -> None:
         chosen = [e for e in self.entries if e.id in self.selected_ids()]

@@ -49,8 +49,8 @@ def compare_on_image(project: Any, cls: str, stem: str, model_ids: list[str], th
     scores = {}
     for model_id in model_ids:
         prob = store.load_model(project.model_dir(cls), model_id).predict(image, roi)
-        scores[model_id] = ({} if label is None else
-                            per_image_metrics(prob, label.mask, scored_region(roi, label.annotated), threshold=threshold))
+        scored = None if label is None else scored_region(roi, label.annotated)  # sparse: annotated pixels only
+        scores[model_id] = {} if label is None else per_image_metrics(prob, label.mask, scored, threshold=threshold)
     return ModelScores(stem, label is not None, scores)
 
 

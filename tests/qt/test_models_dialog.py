@@ -15,9 +15,40 @@ from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.ml import store
 from tests.workers.helpers import TINY_TRAIN, make_project, open_window
 
-pytestmark = pytest.mark.slow
+
+def _entry(model_id: str, *, current=False, present=True, kept=True, val_auc=0.9):
+    from medseg_gui.ml.store import ModelEntry
+
+    return ModelEntry(model_id, "2026-12-01T10:00:00+00:00", "default", "lesions", 4, 1, val_auc, 0.5, kept, current,
+                      present, "")
 
 
+def test_buttons_follow_the_selection(qtbot):
+    from medseg_gui.qt.models_dialog import ModelsDialog
+
+    dialog = ModelsDialog("lesion", "img0")
+    qtbot.addWidget(dialog)
+    dialog.set_models([_entry("a-1", present=False, kept=False), _entry("b-2", current=True),
+                       _entry("c-3", kept=None, val_auc=None)])
+    assert [dialog.table.item(r, 0).text() for r in range(3)] == ["", "● current", ""]  # newest first
+    assert dialog.table.item(0, 4).text() == "–" and dialog.table.item(2, 6).text() == "rejected · removed"
+    assert dialog.table.item(1, 2).text() == "default (lesions)" and dialog.table.item(1, 3).text() == "4 + 1 val"
+    cases = [(["c-3"], True, False), (["b-2"], False, False), (["a-1"], False, False), (["b-2", "c-3"], False, True),
+             (["a-1", "c-3"], False, False)]  # the current one is in use; a removed one can be neither used nor run
+    for ids, use, compare in cases:
+        dialog.select_ids(ids)
+        assert sorted(dialog.selected_ids()) == ids
+        assert (dialog.use_button.isEnabled(), dialog.compare_button.isEnabled()) == (use, compare), ids
+    used = []
+    dialog.use_requested.connect(used.append)
+    dialog.select_ids(["c-3"])
+    qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
+    assert used == ["c-3"]
+    dialog.set_busy(True)
+    assert not dialog.use_button.isEnabled()
+
+
+@pytest.mark.slow
 def test_models_dialog_lists_uses_and_compares(tmp_path, qtbot, messages):
     project = make_project(tmp_path / "p", n=2, labelled=2)
     for seed in (0, 1):
