@@ -172,6 +172,7 @@ class MainWindow(QMainWindow):
         a.next_to_label.triggered.connect(lambda: self.statusBar().showMessage(
             open_next_to_label(self.image_list, self.current_class()), 15000))
         self.image_list.next_to_label_requested.connect(a.next_to_label.trigger)
+        self.image_list.labels_changed.connect(self.train_panel.show_labels)  # "too few labels" notice
         connect_help_actions(a, self, self.system)
 
     # -- project and images --------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ QToolButton:hover {{ border-color: #8a8f9a; }}
 QToolButton:checked {{ background-color: {ACCENT}; color: white; font-weight: bold; border: 1px solid #a9cbff; }}
 QLabel#canvasMessage {{ font-size: 15px; color: #f0b0a8; }}
 QLabel#currentModel {{ color: #9fc6ff; }}
+QLabel#labelNotice {{ color: #f0c070; }}
 QPushButton#retrainButton {{ font-weight: bold; padding: 6px 14px; }}
 QPushButton#retrainButton:enabled {{ background-color: #2e7d32; color: white; }}
 QGroupBox {{ font-weight: bold; margin-top: 10px; }}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from medseg_gui.qt.panels.layers_panel import LayersPanel
-from medseg_gui.qt.panels.train_text import threshold_suggestion
+from medseg_gui.qt.panels.train_text import ENOUGH_IMAGES, label_notice, threshold_suggestion
 from tests.workers.helpers import make_project, open_window
 
 
@@ -46,3 +46,25 @@ def test_window_offers_the_current_models_threshold_and_applies_it(tmp_path, qtb
     window.layers.use_suggestion()
     assert window.layers.threshold() == 0.3
     assert window.session.threshold == 0.3  # the window applied it like a typed value
+
+
+def test_label_notice_says_how_many_more_labels_would_help():
+    assert ENOUGH_IMAGES == 8
+    assert label_notice("lesion", {f"i{k}": 1.0 for k in range(3)}) == (
+        "3 labelled images: models from fewer than 8 are usually poor — label 5 more.")
+    one = label_notice("lesion", {"a": 1.0})
+    assert one.startswith("1 labelled image: ") and "label 7 more" in one and "validated on the image it learnt" in one
+    assert label_notice("vessel", {f"i{k}": 1.0 for k in range(8)}) == ""  # enough: no notice
+    sparse = label_notice("vessel", {f"i{k}": 0.01 for k in range(10)})  # strokes on 1 % of each image
+    assert sparse.startswith("Only 1.0 % of the labelled images' pixels are annotated")
+    assert label_notice("lesion", {}).startswith("No lesion labels yet")
+
+
+def test_window_train_panel_warns_until_there_are_enough_labels(tmp_path, qtbot):
+    project = make_project(tmp_path / "p", n=3, labelled=2)
+    window = open_window(qtbot, project)
+    window.tools.select_class("lesion")
+    notice = window.train_panel.label_notice
+    assert notice.isVisibleTo(window) and "2 labelled images" in notice.text() and "label 6 more" in notice.text()
+    window.image_list.set_labelled({f"s{k}" for k in range(9)})  # what a class with 9 labels shows
+    assert not notice.isVisibleTo(window)

@@ -51,6 +51,7 @@ class ImageListPanel(QWidget):
 
     stem_selected = Signal(str)
     next_to_label_requested = Signal()  # the "Next image to label" button
+    labels_changed = Signal(str, object)  # (current class, labelled_shares()) after the ticks or shares changed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -134,6 +135,7 @@ class ImageListPanel(QWidget):
         with self._unsorted():
             for stem in self._items:
                 self._show_labelled(stem)
+        self.labels_changed.emit(self._cls, self.labelled_shares())
 
     def set_annotated(self, cls: str, stem: str, share: float | None) -> None:
         """The annotated share (0–1) of a sparse `cls` label of `stem`, shown beside its tick; None: complete."""
@@ -145,6 +147,7 @@ class ImageListPanel(QWidget):
         if cls == self._cls and stem in self._items:
             with self._unsorted():
                 self._show_labelled(stem)
+            self.labels_changed.emit(self._cls, self.labelled_shares())
 
     def annotated_text(self, stem: str) -> str:
         """The Labelled cell of `stem` for the current class ("✓", "✓ 12 %" for a sparse label, "")."""

@@ -29,6 +29,7 @@ from medseg_gui.qt.panels.train_text import (
     CANCELLED_TEXT,
     PREPARING_TEXT,
     decision_text,
+    label_notice,
     model_text,
     progress_fraction,
     progress_text,
@@ -101,6 +102,10 @@ class TrainPanel(QGroupBox):
         self.region_label.setWordWrap(True)
         self.region_label.setObjectName("classRegion")
         self.region_label.setVisible(False)
+        self.label_notice = QLabel("", self)  # too few labels for a useful model (train_text.label_notice)
+        self.label_notice.setWordWrap(True)
+        self.label_notice.setObjectName("labelNotice")
+        self.label_notice.setVisible(False)
 
         form = QFormLayout()
         form.addRow("Preset", self.preset_combo)
@@ -113,6 +118,7 @@ class TrainPanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addWidget(self.model_label)
         layout.addWidget(self.region_label)
+        layout.addWidget(self.label_notice)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.progress_bar)
@@ -142,6 +148,12 @@ class TrainPanel(QGroupBox):
     def show_model(self, info: dict | None) -> None:
         """The current model of the class (metadata of models/<class>/current.json, None when there is none)."""
         self.model_label.setText(model_text(info))
+
+    def show_labels(self, cls: str, shares: dict[str, float]) -> None:
+        """Warn when `cls` has too few labels for a useful model (stem → annotated share; 1.0 = complete)."""
+        text = label_notice(cls, shares) if cls else ""
+        self.label_notice.setText(text)
+        self.label_notice.setVisible(bool(text))
 
     def show_region(self, text: str) -> None:
         """Where the current class is trained (two-stage: "Inside cervix: …"); '' hides the line."""

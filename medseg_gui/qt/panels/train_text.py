@@ -69,6 +69,33 @@ def threshold_suggestion(info: dict | None) -> tuple[float, str] | None:
     return threshold, f"suggested {threshold:.2f} (validation Dice {dice:.2f})"
 
 
+ENOUGH_IMAGES = 8  # rule of thumb: models from fewer labelled images are usually poor
+ENOUGH_ANNOTATED = 0.02  # rule of thumb: sparse labels covering less than 2 % of their images teach little
+
+
+def label_notice(cls: str, shares: dict[str, float]) -> str:
+    """A plain warning when the labels of `cls` are too few for a useful model, with how many more would help; ''
+    when there are enough. `shares`: labelled stem → annotated share of its image (1.0 for a complete label).
+    The limits are rules of thumb (README), not measurements for this data."""
+    n = len(shares)
+    if n == 0:
+        return (f"No {cls} labels yet: label at least {ENOUGH_IMAGES} images (complete, or sparse strokes on both "
+                "the class and the background) before trusting a model.")
+    lines = []
+    if n < ENOUGH_IMAGES:
+        image_s = "image" if n == 1 else "images"
+        lines.append(f"{n} labelled {image_s}: models from fewer than {ENOUGH_IMAGES} are usually poor — label "
+                     f"{ENOUGH_IMAGES - n} more.")
+    if n == 1:
+        lines.append("With one labelled image the model is validated on the image it learnt from, so its validation "
+                     "scores flatter it.")
+    annotated = sum(shares.values()) / n
+    if annotated < ENOUGH_ANNOTATED:
+        lines.append(f"Only {100 * annotated:.1f} % of the labelled images' pixels are annotated: add strokes on the "
+                     f"{cls} and on the background around it, or label whole images.")
+    return " ".join(lines)
+
+
 def started(p: TrainProgress) -> bool:
     """True once the first optimiser step is done (before that the bar is busy, with no fraction to show)."""
     return p.step > 0
