@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
+from medseg_gui.qt.canvas import Canvas
+from medseg_gui.qt.defaults import contour_rgb
+from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.train_text import ENOUGH_IMAGES, label_notice, threshold_suggestion
 from tests.workers.helpers import make_project, open_window
@@ -68,3 +73,53 @@ def test_window_train_panel_warns_until_there_are_enough_labels(tmp_path, qtbot)
     assert notice.isVisibleTo(window) and "2 labelled images" in notice.text() and "label 6 more" in notice.text()
     window.image_list.set_labelled({f"s{k}" for k in range(9)})  # what a class with 9 labels shows
     assert not notice.isVisibleTo(window)
+
+
+def test_canvas_legend_lists_exactly_the_colours_shown(qtbot):
+    canvas = Canvas()
+    area = CanvasArea(canvas)
+    qtbot.addWidget(area)
+    area.resize(400, 300)
+    area.show()
+    qtbot.waitExposed(area)
+    canvas.set_image("img", np.full((40, 60, 3), 90, np.uint8))
+    label = np.zeros((40, 60), bool)
+    label[10:20, 10:30] = True
+    canvas.set_labels({"lesion": label, "vessel": None}, {"lesion": (255, 215, 0), "vessel": (0, 220, 110)})
+    canvas.set_current_class("lesion")
+
+    def meanings():
+        area.legend.refresh()
+        return [text for _rgb, text in area.legend.entries()]
+
+    assert meanings() == ["lesion label"]  # no prediction, ROI or other label yet: nothing else listed
+    assert area.legend.isVisibleTo(area)
+    prob = np.zeros((40, 60), np.float32)
+    prob[12:22, 14:34] = 0.9
+    canvas.set_prediction("lesion", prob, 0.5)
+    roi = np.ones((40, 60), bool)
+    roi[:, :5] = False
+    canvas.set_roi(roi)
+    assert meanings() == ["outside the ROI (darkened)", "lesion label", "false positive: predicted, not labelled",
+                          "false negative: labelled, not predicted", "lesion predicted outline"]
+    colours = dict((text, rgb) for rgb, text in area.legend.entries())
+    assert colours["false positive: predicted, not labelled"] == (255, 0, 0)
+    assert colours["false negative: labelled, not predicted"] == (0, 0, 255)
+    assert colours["lesion predicted outline"] == contour_rgb((255, 215, 0)) != colours["lesion label"]
+    canvas.set_layer_visible("fpfn", False)
+    canvas.set_layer_visible("roi", False)
+    canvas.set_layer_visible("uncertainty", True)
+    assert meanings() == ["lesion: model unsure (near the threshold)", "lesion label", "lesion predicted outline"]
+    for layer in ("label", "contours", "uncertainty"):
+        canvas.set_layer_visible(layer, False)
+    assert meanings() == [] and not area.legend.isVisibleTo(area)
+
+
+def test_legend_follows_the_layers_panel_in_the_window(tmp_path, qtbot):
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    window = open_window(qtbot, project)
+    window.tools.select_class("lesion")
+    legend = window.canvas_area.legend
+    qtbot.waitUntil(lambda: "lesion label" in [t for _c, t in legend.entries()], timeout=5_000)
+    window.layers.toggle("label")  # the panel's checkbox, as a click would
+    qtbot.waitUntil(lambda: "lesion label" not in [t for _c, t in legend.entries()], timeout=5_000)

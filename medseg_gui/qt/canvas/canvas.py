@@ -189,6 +189,14 @@ class Canvas(CanvasInput, QWidget):
     def layer_visible(self, layer: str) -> bool:
         return self._visible[self._layer_name(layer)]
 
+    def layer_shown(self, layer: str) -> bool:
+        """Whether ``layer`` is drawn now: ticked, opacity above 0 and overlays not held hidden (H)."""
+        return self._shown(self._layer_name(layer))
+
+    def class_color(self, name: str) -> tuple[int, int, int]:
+        """The RGB colour the label of ``name`` is drawn in (from ``set_labels``)."""
+        return self._layers.color(name)
+
     def set_layer_opacity(self, layer: str, opacity: float) -> None:
         self._opacity[self._layer_name(layer)] = min(max(float(opacity), 0.0), 1.0)
         self.update()

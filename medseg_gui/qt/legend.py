@@ -1,0 +1,89 @@
+"""The canvas legend: one coloured square and a few words for every colour drawn on the canvas now (labels,
+predicted outlines, FP, FN, ROI, uncertainty), overlaid in the canvas' bottom-left corner. It lists only what is
+shown (ticked in the Layers panel and present on this image) and follows every repaint of the canvas."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtWidgets import QLabel
+
+from medseg_gui.qt.canvas import Canvas
+from medseg_gui.qt.defaults import BACKGROUND_RGB, FN_COLOR, FP_COLOR, UNCERTAINTY_RGB, contour_rgb
+
+RGB = tuple[int, int, int]
+ROI_RGB: RGB = (0, 0, 0)  # the ROI layer darkens what lies outside the region
+MARGIN = 8
+
+
+def legend_entries(canvas: Canvas) -> list[tuple[RGB, str]]:
+    """(colour, meaning) of each colour the canvas draws now, back to front."""
+    doc, current, entries = canvas.doc, canvas.current_class(), []
+
+    def has_label(name: str) -> bool:
+        return name in doc.labels and bool(doc.area(name) or doc.is_sparse(name))
+
+    if canvas.layer_shown("roi") and doc.roi is not None:
+        entries.append((ROI_RGB, "outside the ROI (darkened)"))
+    if canvas.layer_shown("uncertainty") and current in doc.probs:
+        entries.append((UNCERTAINTY_RGB, f"{current}: model unsure (near the threshold)"))
+    if canvas.layer_shown("others"):
+        entries += [(canvas.class_color(n), f"{n} label") for n in doc.labels if n != current and has_label(n)]
+    if canvas.layer_shown("label") and has_label(current):
+        entries.append((canvas.class_color(current), f"{current} label"))
+        if doc.is_sparse(current):
+            entries.append((BACKGROUND_RGB, f"{current}: annotated background"))
+    if canvas.layer_shown("fpfn") and current in doc.preds and canvas.is_labelled(current):
+        entries += [(tuple(FP_COLOR), "false positive: predicted, not labelled"),
+                    (tuple(FN_COLOR), "false negative: labelled, not predicted")]
+    if canvas.layer_shown("contours"):
+        entries += [(contour_rgb(canvas.class_color(n)), f"{n} predicted outline") for n in doc.preds]
+    return entries
+
+
+def legend_html(entries: list[tuple[RGB, str]]) -> str:
+    rows = [f'<span style="color: rgb{tuple(int(c) for c in rgb)}">■</span>&nbsp;{escape(text)}'
+            for rgb, text in entries]
+    return "<br>".join(rows)
+
+
+class CanvasLegend(QLabel):
+    """A small translucent label over the canvas; mouse events pass through to the canvas beneath."""
+
+    def __init__(self, canvas: Canvas) -> None:
+        super().__init__(canvas)
+        self.canvas = canvas
+        self.setObjectName("canvasLegend")
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setStyleSheet("QLabel#canvasLegend { background-color: rgba(20, 22, 26, 190); color: #e0e2e6; "
+                           "padding: 4px 6px; border-radius: 4px; font-size: 11px; }")
+        self._entries: list[tuple[RGB, str]] = []
+        self.hide()
+        canvas.installEventFilter(self)
+
+    def entries(self) -> list[tuple[RGB, str]]:
+        """What the legend lists now (colour, meaning)."""
+        return list(self._entries)
+
+    def refresh(self) -> None:
+        entries = legend_entries(self.canvas)
+        if entries != self._entries:
+            self._entries = entries
+            self.setText(legend_html(entries))
+            self.adjustSize()
+            self._place()
+        self.setVisible(bool(entries))
+
+    def _place(self) -> None:
+        self.move(MARGIN, max(0, self.canvas.height() - self.height() - MARGIN))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        """Every canvas change ends in a repaint: refresh then (cheap: cached counts); follow its size."""
+        if watched is self.canvas:
+            if event.type() == QEvent.Type.Paint:
+                self.refresh()
+            elif event.type() == QEvent.Type.Resize:
+                self._place()
+        return False
