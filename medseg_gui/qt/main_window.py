@@ -34,6 +34,7 @@ from medseg_gui.qt.panels.image_list import ImageListPanel
 from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.tools_panel import ToolsPanel
 from medseg_gui.qt.panels.train_panel import CANCELLED_TEXT, TrainPanel
+from medseg_gui.qt.panels.train_text import model_split
 from medseg_gui.qt.read_only import ReadOnlyBanner, set_editing_enabled
 from medseg_gui.qt.region_flow import RegionFlow, region_text
 from medseg_gui.qt.save_guard import SaveGuard
@@ -276,6 +277,7 @@ class MainWindow(QMainWindow):
             model = current_model_info(self.project, cls)
             self.train_panel.show_model(model)
             self.layers.show_suggestion(model)  # best-validation-Dice threshold beside the box
+            self.image_list.set_split(*model_split(model))  # "· train" / "· val" beside the ticks
             self.train_panel.show_region(region_text(self.project.class_spec(cls).roi_class))
 
     def _show_class_list(self) -> None:

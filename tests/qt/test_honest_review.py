@@ -10,6 +10,7 @@ import numpy as np
 from medseg_gui.qt.canvas import Canvas
 from medseg_gui.qt.defaults import contour_rgb
 from medseg_gui.qt.panels.canvas_area import CanvasArea
+from medseg_gui.qt.panels.image_list import LABELLED_COL
 from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.train_text import ENOUGH_IMAGES, label_notice, threshold_suggestion
 from tests.workers.helpers import make_project, open_window
@@ -123,3 +124,18 @@ def test_legend_follows_the_layers_panel_in_the_window(tmp_path, qtbot):
     qtbot.waitUntil(lambda: "lesion label" in [t for _c, t in legend.entries()], timeout=5_000)
     window.layers.toggle("label")  # the panel's checkbox, as a click would
     qtbot.waitUntil(lambda: "lesion label" not in [t for _c, t in legend.entries()], timeout=5_000)
+
+
+def test_list_marks_training_and_validation_images_of_the_current_model(tmp_path, qtbot):
+    project = make_project(tmp_path / "p", n=4, labelled=3)
+    a, b, c, d = project.stems
+    model_dir = project.model_dir("lesion")
+    model_dir.mkdir(parents=True)
+    (model_dir / "current.json").write_text(json.dumps({"val_auc": 0.9, "train_stems": [a], "val_stems": [b]}))
+    window = open_window(qtbot, project)
+    window.tools.select_class("lesion")
+    images = window.image_list
+    assert [images.annotated_text(s) for s in (a, b, c, d)] == ["✓ · train", "✓ · val", "✓ · new", ""]
+    assert "Held out for validation" in images._item(b, LABELLED_COL).toolTip()
+    images.set_split(None, None)  # an older model that did not record its split: plain ticks
+    assert [images.annotated_text(s) for s in (a, b, c, d)] == ["✓", "✓", "✓", ""]

@@ -28,6 +28,11 @@ UNREADABLE = "⚠ unreadable"
 UNSAVED = "⚠ not saved"
 UNSAVED_COLOR = QColor(230, 140, 30)
 REVIEWED_MARK = "☑"
+SPLIT_MARKS = {"train": ("train", "Used to train the current model"),
+               "val": ("val", "Held out for validation: the current model did not learn from this image, so its "
+                              "scores here are an honest check"),
+               "new": ("new", "Not used by the current model (labelled since it was trained, or left out): "
+                              "Retrain to use it")}
 METRIC_COLS = {AUC_COL: "auc", DICE_COL: "dice", IOU_COL: "iou", RECALL_COL: "recall"}
 LESION_ORDER = (DICE_COL, IOU_COL, RECALL_COL, AUC_COL)
 """Visual order of the metric columns for a lesion class (otherwise the logical order, AUC first)."""
@@ -87,6 +92,7 @@ class ImageListPanel(QWidget):
         self._annotated: dict[str, dict[str, float]] = {}  # class → stem → annotated share of a sparse label
         self._uncertainty: dict[str, dict[str, float]] = {}  # class → stem → uncertainty of its prediction
         self._unsaved: dict[str, str] = {}  # stem → why its current-class label is not on disk
+        self._split: dict[str, str] | None = None  # stem → "train" | "val" for the current model; None: not known
         self._current: str | None = None
         self._set_headers()
         self.table.currentCellChanged.connect(self._on_current_changed)
@@ -97,7 +103,7 @@ class ImageListPanel(QWidget):
         self._cls = self._cls if self._cls in self._classes else (self._classes[0] if self._classes else "")
         self._metrics, self._labelled, self._current, self._items = {}, set(), None, {}
         self._annotated, self._uncertainty = {}, {}
-        self._unsaved = {}
+        self._unsaved, self._split = {}, None
         self.table.blockSignals(True)
         with self._unsorted():
             self.table.setRowCount(0)  # also forgets the current cell, so `select` below always emits
@@ -165,6 +171,15 @@ class ImageListPanel(QWidget):
     def unsaved(self) -> set[str]:
         return set(self._unsaved)
 
+    def set_split(self, train: list[str] | None, val: list[str] | None) -> None:
+        """Mark which labelled images the current class's model was trained on and which were held out for
+        validation (model metadata `train_stems` / `val_stems`); None: not recorded (older models), no marks."""
+        self._split = None if train is None or val is None else {**dict.fromkeys(train, "train"),
+                                                                 **dict.fromkeys(val, "val")}
+        with self._unsorted():
+            for stem in self._items:
+                self._show_labelled(stem)
+
     def _show_labelled(self, stem: str) -> None:
         if stem in self._errors:
             return
@@ -176,10 +191,15 @@ class ImageListPanel(QWidget):
             item.setData(SORT_ROLE, -1)
         else:
             share = self._annotated.get(self._cls, {}).get(stem) if stem in self._labelled else None
-            item.setText("" if stem not in self._labelled else "✓" if share is None else f"✓ {100 * share:.0f} %")
+            text = "" if stem not in self._labelled else "✓" if share is None else f"✓ {100 * share:.0f} %"
+            tips = [] if share is None else [f"Sparse label: {100 * share:.1f} % of the image is annotated "
+                                             "(the rest is ignored by training and scores)"]
+            if self._split is not None and stem in self._labelled:
+                mark, tip = SPLIT_MARKS[self._split.get(stem, "new")]
+                text, tips = f"{text} · {mark}", [tip, *tips]
+            item.setText(text)
             item.setData(Qt.ItemDataRole.ForegroundRole, None)
-            item.setToolTip("" if share is None else f"Sparse label: {100 * share:.1f} % of the image is annotated "
-                                                     "(the rest is ignored by training and scores)")
+            item.setToolTip("\n".join(tips))
             item.setData(SORT_ROLE, int(stem in self._labelled) if share is None else share)
 
     def set_reviewed(self, reviewed: set[str]) -> None:
@@ -269,7 +289,8 @@ class ImageListPanel(QWidget):
 
     def _set_headers(self) -> None:
         labelled = f"Labelled\n({self._cls})" if self._cls else "Labelled"  # two lines: room for the names
-        tips = ["Image name", f"✓: you drew a {self._cls or 'class'} label on this image",
+        tips = ["Image name", f"✓: you drew a {self._cls or 'class'} label on this image; train / val: the "
+                "current model learnt from it / held it out for validation; new: labelled since",
                 f"ROC AUC of the {self._cls} prediction against your label (click to sort; worst first)",
                 f"Dice overlap of the thresholded {self._cls} prediction with your label",
                 f"IoU (Jaccard) of the thresholded {self._cls} prediction with your label",

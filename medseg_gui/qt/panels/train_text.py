@@ -69,6 +69,14 @@ def threshold_suggestion(info: dict | None) -> tuple[float, str] | None:
     return threshold, f"suggested {threshold:.2f} (validation Dice {dice:.2f})"
 
 
+def model_split(info: dict | None) -> tuple[list[str] | None, list[str] | None]:
+    """(train stems, validation stems) a model's metadata records (pipeline.record_split); (None, None) when not."""
+    train, val = (info or {}).get("train_stems"), (info or {}).get("val_stems")
+    if not isinstance(train, list) or not isinstance(val, list):
+        return None, None
+    return [str(s) for s in train], [str(s) for s in val]
+
+
 ENOUGH_IMAGES = 8  # rule of thumb: models from fewer labelled images are usually poor
 ENOUGH_ANNOTATED = 0.02  # rule of thumb: sparse labels covering less than 2 % of their images teach little
 
