@@ -53,6 +53,7 @@ class WindowActions:
     redo: QAction
     fit: QAction
     reviewed: QAction
+    no_object: QAction
     retrain: QAction
     cancel: QAction
     restrict_class: QAction
@@ -84,6 +85,8 @@ def create_actions(parent: QWidget) -> WindowActions:
         fit=_action(parent, "&Fit image", *K["fit"]),
         reviewed=_action(parent, "Mark image &reviewed", *K["reviewed"],
                          tip="Toggle the reviewed mark of the current image"),
+        no_object=_action(parent, "&No object of this class here", *K["no_object"],
+                          tip=keymap.ACTIONS["no_object"].text),
         retrain=_action(parent, "&Retrain current class", *K["retrain"]),
         cancel=_action(parent, "&Cancel training", *K["cancel"]),
         models=_action(parent, "&Models of current class…",
@@ -127,7 +130,7 @@ def install_menus(window: QMainWindow, a: WindowActions) -> None:
     for item in (None, a.export_masks, None, a.quit):
         file_menu.addSeparator() if item is None else file_menu.addAction(item)
     edit_menu = menu.addMenu("&Edit")
-    for item in (a.undo, a.redo, None, a.smaller_brush, a.bigger_brush):
+    for item in (a.undo, a.redo, None, a.no_object, None, a.smaller_brush, a.bigger_brush):
         edit_menu.addSeparator() if item is None else edit_menu.addAction(item)
     view_menu = menu.addMenu("&View")
     for item in (a.fit, a.next_image, a.prev_image, a.next_to_label, a.reviewed):

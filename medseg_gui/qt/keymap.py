@@ -34,6 +34,8 @@ ACTIONS: dict[str, Shortcut] = {  # WindowActions field → keys; in the order t
     "cancel": Shortcut(("Esc",), "Cancel training"),
     "fit": Shortcut(("Ctrl+0",), "Fit the image to the window"),
     "reviewed": Shortcut(("R",), "Mark the current image reviewed (again: not reviewed)"),
+    "no_object": Shortcut(("X",), "No object of the current class on this image: an explicit negative, saved as an "
+                                  "all-background label (again: take it back)"),
     "open_folder": Shortcut(("Ctrl+O",), "Open a folder of images"),
     "export_masks": Shortcut(("Ctrl+E",), "Export masks as PNG"),
     "quit": Shortcut(("Ctrl+Q",), "Quit (asks first while training runs)"),

@@ -26,6 +26,7 @@ from medseg_gui.qt.export_flow import ExportFlow
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.label_shares import LabelShareFlow
 from medseg_gui.qt.models_dialog import ModelsFlow
+from medseg_gui.qt.negative_flow import NegativeFlow, negatives
 from medseg_gui.qt.next_image import open_next_to_label
 from medseg_gui.qt.open_flow import OpenFlow
 from medseg_gui.qt.panels.canvas_area import CanvasArea
@@ -105,6 +106,7 @@ class MainWindow(QMainWindow):
         self._remember_later.timeout.connect(self._remember)
         self.regions = RegionFlow(self)
         self.models = ModelsFlow(self.workers, self)
+        self.negatives = NegativeFlow(self.session, self.saver, self)  # X: "no <class> here"
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         for widget, stretch in ((self.image_list, 0), (self.canvas_area, 1), (self.side_scroll, 0)):
             splitter.addWidget(widget)
@@ -174,6 +176,9 @@ class MainWindow(QMainWindow):
             open_next_to_label(self.image_list, self.current_class()), 15000))
         self.image_list.next_to_label_requested.connect(a.next_to_label.trigger)
         self.image_list.labels_changed.connect(self.train_panel.show_labels)  # "too few labels" notice
+        a.no_object.triggered.connect(lambda: self.statusBar().showMessage(
+            self.negatives.toggle(self.current_class()), 10000))
+        self.negatives.changed.connect(lambda _cls: self._show_negatives())
         connect_help_actions(a, self, self.system)
 
     # -- project and images --------------------------------------------------------------------------------------
@@ -278,7 +283,12 @@ class MainWindow(QMainWindow):
             self.train_panel.show_model(model)
             self.layers.show_suggestion(model)  # best-validation-Dice threshold beside the box
             self.image_list.set_split(*model_split(model))  # "· train" / "· val" beside the ticks
+            self._show_negatives()
             self.train_panel.show_region(region_text(self.project.class_spec(cls).roi_class))
+
+    def _show_negatives(self) -> None:
+        if self.project is not None and self.current_class():
+            self.image_list.set_negatives(negatives(self.project, self.current_class()))
 
     def _show_class_list(self) -> None:
         classes = self.project.classes

@@ -7,13 +7,16 @@ import json
 
 import numpy as np
 
+from medseg_gui import pipeline
+from medseg_gui.core.project import Project
 from medseg_gui.qt.canvas import Canvas
 from medseg_gui.qt.defaults import contour_rgb
+from medseg_gui.qt.negative_flow import negatives
 from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.qt.panels.image_list import LABELLED_COL
 from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.train_text import ENOUGH_IMAGES, label_notice, threshold_suggestion
-from tests.workers.helpers import make_project, open_window
+from tests.workers.helpers import drag, make_project, open_window
 
 
 def test_threshold_suggestion_text_from_the_model_metadata():
@@ -139,3 +142,48 @@ def test_list_marks_training_and_validation_images_of_the_current_model(tmp_path
     assert "Held out for validation" in images._item(b, LABELLED_COL).toolTip()
     images.set_split(None, None)  # an older model that did not record its split: plain ticks
     assert [images.annotated_text(s) for s in (a, b, c, d)] == ["✓", "✓", "✓", ""]
+
+
+def test_no_object_here_saves_an_explicit_negative_used_by_training(tmp_path, qtbot):
+    project = make_project(tmp_path / "p", n=3, labelled=1)
+    a, b, _c = project.stems
+    window = open_window(qtbot, project)
+    window.tools.select_class("lesion")
+    images, canvas = window.image_list, window.canvas
+
+    images.select(a)  # a lesion is labelled there: refused, nothing changes
+    qtbot.waitUntil(lambda: window.session.stem == a)
+    assert "erase them" in window.negatives.toggle("lesion") and negatives(project, "lesion") == set()
+
+    images.select(b)
+    qtbot.waitUntil(lambda: window.session.stem == b)
+    window.actions.no_object.trigger()  # X
+    assert window.saver.flush()
+    assert project.entry(b).state["none"] == ["lesion"]
+    assert Project.open(project.root).entry(b).state["none"] == ["lesion"]  # in project.json on disk
+    assert not project.load_label("lesion", b).any() and project.load_label_pixels("lesion", b).annotated is None
+    assert images.annotated_text(b) == "none" and images.annotated_text(a) == "✓"
+    samples, stems = pipeline.load_samples(project, "lesion")
+    assert b in stems and not samples[stems.index(b)].mask.any()  # a negative for training
+    qtbot.waitUntil(lambda: canvas.is_labelled("lesion"))  # the canvas shows the empty, complete label
+
+    drag(qtbot, canvas, [(20.0, 20.0), (26.0, 22.0)])  # painting a lesion there drops the mark, keeps the label
+    assert window.saver.flush()
+    assert negatives(project, "lesion") == set() and project.load_label("lesion", b).any()
+    assert images.annotated_text(b) == "✓"
+
+
+def test_no_object_here_again_takes_it_back(tmp_path, qtbot):
+    project = make_project(tmp_path / "p", n=2, labelled=0)
+    b = project.stems[1]
+    window = open_window(qtbot, project)
+    window.tools.select_class("lesion")
+    window.image_list.select(b)
+    qtbot.waitUntil(lambda: window.session.stem == b)
+    window.actions.no_object.trigger()
+    assert window.saver.flush() and project.has_label("lesion", b)
+    qtbot.waitUntil(lambda: window.canvas.is_labelled("lesion"))
+    assert "taken back" in window.negatives.toggle("lesion")
+    assert window.saver.flush()
+    assert not project.has_label("lesion", b) and negatives(project, "lesion") == set()
+    assert window.image_list.annotated_text(b) == ""

@@ -93,6 +93,7 @@ class ImageListPanel(QWidget):
         self._uncertainty: dict[str, dict[str, float]] = {}  # class → stem → uncertainty of its prediction
         self._unsaved: dict[str, str] = {}  # stem → why its current-class label is not on disk
         self._split: dict[str, str] | None = None  # stem → "train" | "val" for the current model; None: not known
+        self._negatives: set[str] = set()  # stems marked "no <current class> here" (qt.negative_flow)
         self._current: str | None = None
         self._set_headers()
         self.table.currentCellChanged.connect(self._on_current_changed)
@@ -103,7 +104,7 @@ class ImageListPanel(QWidget):
         self._cls = self._cls if self._cls in self._classes else (self._classes[0] if self._classes else "")
         self._metrics, self._labelled, self._current, self._items = {}, set(), None, {}
         self._annotated, self._uncertainty = {}, {}
-        self._unsaved, self._split = {}, None
+        self._unsaved, self._split, self._negatives = {}, None, set()
         self.table.blockSignals(True)
         with self._unsorted():
             self.table.setRowCount(0)  # also forgets the current cell, so `select` below always emits
@@ -171,6 +172,13 @@ class ImageListPanel(QWidget):
     def unsaved(self) -> set[str]:
         return set(self._unsaved)
 
+    def set_negatives(self, stems: set[str]) -> None:
+        """Show "none" instead of the tick for images marked "no <current class> here" (an explicit negative)."""
+        self._negatives = set(stems)
+        with self._unsorted():
+            for stem in self._items:
+                self._show_labelled(stem)
+
     def set_split(self, train: list[str] | None, val: list[str] | None) -> None:
         """Mark which labelled images the current class's model was trained on and which were held out for
         validation (model metadata `train_stems` / `val_stems`); None: not recorded (older models), no marks."""
@@ -194,6 +202,10 @@ class ImageListPanel(QWidget):
             text = "" if stem not in self._labelled else "✓" if share is None else f"✓ {100 * share:.0f} %"
             tips = [] if share is None else [f"Sparse label: {100 * share:.1f} % of the image is annotated "
                                              "(the rest is ignored by training and scores)"]
+            if stem in self._labelled and stem in self._negatives and share is None:
+                text = "none"
+                tips.append(f"You marked: no {self._cls} on this image (an all-background label; Retrain learns "
+                            "from it as a negative; X again takes it back)")
             if self._split is not None and stem in self._labelled:
                 mark, tip = SPLIT_MARKS[self._split.get(stem, "new")]
                 text, tips = f"{text} · {mark}", [tip, *tips]
