@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from medseg_gui.core.errors import ModelError
-from medseg_gui.ml.store import list_models, load_segmenter, rollback, save_if_better
+from medseg_gui.ml.store import KEEP_MODELS, list_models, load_segmenter, rollback, save_if_better
 from tests.ml.conftest import tiny_config
 
 pytestmark = pytest.mark.slow
@@ -19,10 +19,10 @@ def two_models(samples, tiny_preset, tmp_path_factory):
     from medseg_gui.ml.train import train
 
     folder = tmp_path_factory.mktemp("models")
-    first = save_if_better(folder, train(samples, tiny_config(tiny_preset, max_steps=4, seed=0)))
-    second = save_if_better(folder, train(samples, tiny_config(tiny_preset, max_steps=4, seed=1)))
+    results = [train(samples, tiny_config(tiny_preset, max_steps=4, seed=seed)) for seed in (0, 1)]
+    first, second = (save_if_better(folder, r) for r in results)
     assert first.kept_new and second.kept_new
-    return folder, first.model_id, second.model_id
+    return folder, first.model_id, second.model_id, results
 
 
 def _image() -> np.ndarray:
@@ -30,7 +30,7 @@ def _image() -> np.ndarray:
 
 
 def test_list_models_names_every_model_and_marks_the_current_one(two_models):
-    folder, first, second = two_models
+    folder, first, second, _ = two_models
     entries = list_models(folder)
     assert [e.id for e in entries] == [first, second]
     assert [e.current for e in entries] == [False, True]
@@ -40,7 +40,7 @@ def test_list_models_names_every_model_and_marks_the_current_one(two_models):
 
 
 def test_rollback_restores_the_earlier_models_predictions_byte_for_byte(two_models, tmp_path):
-    folder, first, second = two_models
+    folder, first, second, _ = two_models
     image = _image()
     now = load_segmenter(folder).predict(image)
     assert load_segmenter(folder).metadata["id"] == second
@@ -62,7 +62,7 @@ def test_rollback_restores_the_earlier_models_predictions_byte_for_byte(two_mode
 
 
 def test_rollback_to_a_missing_or_damaged_model_is_refused_and_changes_nothing(two_models):
-    folder, first, second = two_models
+    folder, first, second, _ = two_models
     pointer = (folder / "current.json").read_bytes()
     with pytest.raises(ModelError, match="not stored"):
         rollback(folder, "20990101-000000-abcdef")
@@ -78,3 +78,19 @@ def test_rollback_to_a_missing_or_damaged_model_is_refused_and_changes_nothing(t
     finally:
         damaged.unlink()
         (folder / "20990101-000000-bad000.json").unlink()
+
+
+def test_pruning_never_removes_a_rolled_back_current_model_or_the_one_it_replaced(two_models, tmp_path):
+    import dataclasses
+
+    _, _, _, (r1, r2) = two_models
+    old, replaced = save_if_better(tmp_path, r1).model_id, save_if_better(tmp_path, r2).model_id
+    rollback(tmp_path, old)
+    worse = dataclasses.replace(r2, val_auc=0.1, previous_val_auc=0.9)
+    rejected = [save_if_better(tmp_path, worse) for _ in range(KEEP_MODELS + 1)]
+    assert not any(d.kept_new for d in rejected)
+    stored = {p.stem for p in tmp_path.glob("*.keras")}
+    assert {old, replaced} <= stored and rejected[0].model_id not in stored  # the oldest rejected one was pruned
+    entries = {e.id: e for e in list_models(tmp_path)}
+    assert entries[old].current and entries[old].present and not entries[rejected[0].model_id].present
+    assert [d.model_id in stored for d in rejected] == [False] + [True] * KEEP_MODELS
