@@ -15,9 +15,10 @@ def open_next_to_label(images: ImageListPanel, cls: str | None) -> str:
     stems = [s for s in images.stems() if s != current and images.error(s) is None]
     scores, labelled = images.uncertainty(), images.labelled_shares()
     order = rank_next(stems, scores, labelled)
+    if not stems or not cls:
+        return "There is no other image to open."
     if not order:
-        return (f"Every other image already has a complete '{cls}' label — nothing left to label."
-                if cls else "Open a project first.")
+        return f"Every other image already has a complete '{cls}' label — nothing left to label."
     stem = order[0]
     images.select(stem)
     return f"Next to label: {stem} — {next_reason(stem, scores, labelled)}."
