@@ -185,6 +185,16 @@ def fill(folder: Path) -> None:
             assert err.errno == errno.ENOSPC
 
 
+def test_training_on_an_already_full_disk_stops_before_training(tmp_path, capsys, small_fs, monkeypatch):
+    """Nothing is trained that could not be saved: the project lock cannot be written, one error line says why."""
+    project = make_project(small_fs / "p")
+    fill(small_fs)
+    monkeypatch.setattr("medseg_gui.ml.train.train", lambda *a, **k: pytest.fail("training ran on a full disk"))
+    rc, _, err = run_cli(capsys, "train", project.root, "--class", CLS, "--max-steps", "1")
+    assert rc == 1 and len(err) == 1 and "No space left on device" in err[0]
+    assert temp_files(project.root) == []
+
+
 def test_export_onto_a_really_full_file_system(tmp_path, capsys, small_fs):
     project = make_project(tmp_path / "p")
     fill(small_fs)
@@ -203,11 +213,18 @@ def test_export_onto_a_really_read_only_file_system(tmp_path, capsys, small_fs):
     assert len(err) == 1 and err[0].startswith("medseg: error:") and err[0].endswith("Read-only file system")
 
 
-def test_training_into_a_really_full_project_keeps_the_model(tmp_path, capsys, small_fs, fake_training):
+def test_training_into_a_really_full_project_keeps_the_model(tmp_path, capsys, small_fs, fake_training,
+                                                              monkeypatch):
+    """The disk fills up while training runs (the project lock was taken): the finished model is kept elsewhere."""
     from medseg_gui.ml import store
 
     project = make_project(small_fs / "p")
-    fill(small_fs)
+
+    def train_then_fill(samples, config, **kw):
+        fill(small_fs)
+        return FakeResult(tiny_segmenter(1.0))
+
+    monkeypatch.setattr("medseg_gui.ml.train.train", train_then_fill)
     rc, _, err = run_cli(capsys, "train", project.root, "--class", CLS, "--max-steps", "1")
     assert rc == 1 and len(err) == 1 and "No space left on device" in err[0]
     (fallback,) = (fake_training / "medseg_gui" / "unsaved-models").iterdir()
