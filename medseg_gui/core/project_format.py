@@ -226,15 +226,20 @@ def metrics_to_json(obj: Any) -> Any:
     return obj
 
 
-def read_metrics_file(path: Path) -> dict[str, dict]:
-    """{stem: {"auc", "dice", ...}} with null → NaN; {} when absent or damaged (the next prediction rewrites it)."""
+def read_rewritable_json(path: Path) -> object | None:
+    """The JSON of a file the next prediction rewrites anyway (metrics, uncertainty); None when absent or damaged."""
     if not path.exists():
-        return {}
+        return None
     try:
-        data = json.loads(read_regular_file(path, MAX_PROJECT_FILE_BYTES).decode("utf-8-sig"))
+        return json.loads(read_regular_file(path, MAX_PROJECT_FILE_BYTES).decode("utf-8-sig"))
     except (OSError, RecursionError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         log.warning("ignoring damaged %s: %s", path, exc)
-        return {}
+        return None
+
+
+def read_metrics_file(path: Path) -> dict[str, dict]:
+    """{stem: {"auc", "dice", ...}} with null → NaN; {} when absent or damaged (the next prediction rewrites it)."""
+    data = read_rewritable_json(path)
     if not isinstance(data, dict):
         return {}
     return {

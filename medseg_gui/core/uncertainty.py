@@ -11,8 +11,6 @@ is unsure about into a low score, and a small image-wide mean would rank images 
 
 from __future__ import annotations
 
-import json
-import logging
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,9 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from medseg_gui.core.project_format import MAX_PROJECT_FILE_BYTES, read_regular_file
-
-log = logging.getLogger(__name__)
+from medseg_gui.core.project_format import read_rewritable_json
 
 TOP_SHARE = 0.05
 """Share of the region's pixels, the most uncertain ones, whose mean uncertainty is the image's score."""
@@ -86,14 +82,8 @@ def next_reason(stem: str, scores: Mapping[str, float], labelled: Mapping[str, f
 
 def read_scores(path: Path) -> dict[str, float]:
     """{stem: score} from an uncertainty.json; {} when absent or damaged (the next prediction rewrites it)."""
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(read_regular_file(path, MAX_PROJECT_FILE_BYTES).decode("utf-8-sig"))
-    except (OSError, RecursionError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        log.warning("ignoring damaged %s: %s", path, exc)
-        return {}
-    return scores_from_json(data)
+    data = read_rewritable_json(path)
+    return {} if data is None else scores_from_json(data)
 
 
 def scores_from_json(data: Any) -> dict[str, float]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from medseg_gui.core.errors import ModelError
 from medseg_gui.ml import store
 from medseg_gui.ml.predict import Segmenter
+from tests.faults.cli_fakes import FakeResult as Result
 
 keras = pytest.importorskip("keras")
 
@@ -22,17 +22,6 @@ META = {"preset": "test", "input_mode": "green", "contrast": "none", "normalise_
 IMAGE = np.random.default_rng(0).integers(0, 255, (20, 24, 3)).astype(np.uint8)
 
 
-@dataclass(frozen=True)
-class Result:
-    """The TrainResult fields the store reads."""
-
-    segmenter: Segmenter
-    val_auc: float | None = 0.8
-    previous_val_auc: float | None = None
-    steps: int = 1
-    seconds: float = 0.1
-    cancelled: bool = False
-    stop_reason: str = "test"
 
 
 def segmenter(bias: float) -> Segmenter:
