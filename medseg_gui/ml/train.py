@@ -294,9 +294,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
 
     policy = _dtype_policy(config.precision)
     model = build_unet(preset.unet, dtype_policy=policy)
+    started_from = _start_weights(model, preset, config, init)  # before compile: a start has no optimiser state
     model.compile(optimizer=_optimizer(preset),
                   loss=MaskedSegLoss(dice_weight=1.0 if preset.loss == "bce_dice" else 0.0))
-    started_from = _start_weights(model, preset, config, init)
     metadata = preset_metadata(preset)
     live = Segmenter(inference_model(model, preset.unet), metadata)  # refilled before each validation
     scores: dict[int, ValScore] = {}  # per validated step
