@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         self.tools.class_changed.connect(self.set_current_class)
         self.tools.accept_prediction_requested.connect(self.accept_prediction)
         self.layers.threshold_changed.connect(self.set_threshold)
+        self.layers.threshold_spin.editingFinished.connect(self._threshold_entered)
         self.metrics_refresher.updated.connect(self._on_metrics)
         self.metrics_refresher.errored.connect(self.show_error)
         self.exporter.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
@@ -341,6 +342,13 @@ class MainWindow(QMainWindow):
         """A changed label changes its image's scores: re-score the class once the edits settle (worker thread)."""
         if self.project is not None and self.train_worker is None and self.project.prediction_path(cls, stem).is_file():
             self.metrics_refresher.schedule(self.project.root, cls, self.layers.threshold())
+
+    @Slot()
+    def _threshold_entered(self) -> None:
+        """Enter in the threshold box hands the keys back to the canvas, so B, G, E… pick tools again (new-user
+        trial: a typed threshold kept the keyboard and the next stroke used the wrong tool)."""
+        if self.layers.threshold_spin.hasFocus():
+            self.canvas.setFocus()
 
     @Slot(object)
     def _on_metrics(self, run: PredictRun) -> None:

@@ -220,3 +220,20 @@ def test_r_marks_the_current_image_reviewed_and_it_persists(tmp_path, qtbot, mes
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)
     assert Project.open(project.root).entry(stem).state["reviewed"] is False
     assert window.image_list.table.item(0, 0).text() == stem
+
+
+def test_enter_in_the_threshold_box_gives_the_tool_keys_back(tmp_path, qtbot, messages):
+    """New-user trial: after typing a threshold and Enter, B must pick the brush, not vanish into the box."""
+    project = make_project(tmp_path / "p", n=2)
+    window = open_window(qtbot, project)
+    window.canvas.set_tool("eraser")
+    spin = window.layers.threshold_spin
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus, timeout=2_000)
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, "0.45")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert spin.value() == 0.45
+    qtbot.waitUntil(window.canvas.hasFocus, timeout=2_000)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_B)
+    assert window.canvas.tool() == "brush"
