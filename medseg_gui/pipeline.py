@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from medseg_gui.core.errors import CancelledError, MedsegError, ModelError, NoLabelsError, RegionUnknownError
+from medseg_gui.core.interchange.manifest import record_predictions
 from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.core.masks import scored_region
 from medseg_gui.core.metrics import image_metrics, mean_metrics
@@ -244,6 +245,16 @@ def train_class(
     return TrainOutcome(result=result, decision=decision, stems=tuple(stems), skipped=tuple(skipped))
 
 
+def model_provenance(metadata: dict[str, Any]) -> dict[str, Any]:
+    """What an export's manifest says about the model that made a prediction (from its stored metadata)."""
+    from medseg_gui.ml.store import FALLBACK_KEY
+
+    info = {key: metadata.get(key) for key in ("id", "trained_at", "preset", "val_auc")}
+    if metadata.get(FALLBACK_KEY):
+        info["note"] = metadata[FALLBACK_KEY]
+    return info
+
+
 def predict_class(
     project: Project,
     cls: str,
@@ -269,6 +280,7 @@ def predict_class(
     todo = list(project.stems if stems is None else stems)
     predict_missing_regions(project, cls, todo, should_stop=should_stop, threshold=threshold, skipped=skipped)
     metrics, uncertainty = project.load_metrics(cls), project.load_uncertainty(cls)
+    predicted: list[str] = []
     for done, stem in enumerate(todo, start=1):
         if should_stop is not None and should_stop():
             raise CancelledError("Prediction cancelled.")
@@ -279,6 +291,7 @@ def predict_class(
         else:
             prob = segmenter.predict(image, roi)  # already 0 outside the ROI
             project.save_prediction(cls, stem, prob)
+            predicted.append(stem)
             uncertainty[stem] = image_uncertainty(prob, roi, threshold)  # labelled or not: what to label next
             try:
                 truth = project.load_label_pixels(cls, stem)
@@ -293,6 +306,10 @@ def predict_class(
         if progress is not None:
             progress(done, len(todo), stem)
     project.save_metrics(cls, metrics)
+    try:
+        record_predictions(project, cls, predicted, model_provenance(segmenter.metadata))
+    except OSError as err:  # the predictions are saved; only exports will not name their model
+        log.warning("could not note which model made the %s predictions: %s", cls, err)
     known = set(project.stems)  # an image removed from the project drops out
     project.save_uncertainty(cls, {s: v for s, v in uncertainty.items() if s in known})
     return metrics

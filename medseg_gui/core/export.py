@@ -1,7 +1,9 @@
 """Export a class's masks as 0/255 PNGs (original image size) or the whole project as one HDF5 file.
 
 A sparse label (0/128/255 on disk) exports as 0/255 with its not-annotated pixels as background (0), like every
-pixel the user did not paint as the class; the HDF5 export also stores which pixels were annotated.
+pixel the user did not paint as the class; the HDF5 export also stores which pixels were annotated. Every export
+writes a manifest (core.interchange.manifest) saying which mask is a human label and which a model prediction; in
+`auto` mode, where both share a folder, a prediction's file is also named `<stem>_prediction.png`.
 
 An image whose files cannot be read is skipped and reported (to the `skipped` list when given, else the log); a file
 that cannot be written stops the export with a WriteError that says how far it got.
@@ -9,8 +11,10 @@ that cannot be written stops the export with a WriteError that says how far it g
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
@@ -19,6 +23,7 @@ import numpy as np
 from medseg_gui.core.atomic import make_temp
 from medseg_gui.core.errors import MedsegError, ProjectError, write_error
 from medseg_gui.core.images import write_png
+from medseg_gui.core.interchange.manifest import Manifest
 from medseg_gui.core.project import Project
 
 log = logging.getLogger(__name__)
@@ -39,10 +44,19 @@ def check_export_target(project: Project, out_dir: str | os.PathLike[str]) -> No
                                "become labels). Choose a folder outside the project.")
 
 
-def export_mask(
+@dataclass(frozen=True)
+class MaskToExport:
+    """One image's exported mask of a class and where it came from."""
+
+    mask: np.ndarray  # bool HxW
+    source: str  # "label" or "prediction"
+    annotated: np.ndarray | None = None  # bool HxW for a sparse label (its other pixels are background in `mask`)
+
+
+def mask_to_export(
     project: Project, cls: str, stem: str, source: str = "auto", threshold: float = 0.5
-) -> np.ndarray | None:
-    """bool HxW mask to export for one image, or None when it has nothing for `source`.
+) -> MaskToExport | None:
+    """The mask to export for one image, or None when it has nothing for `source`.
 
     auto: the label if one exists, else the thresholded prediction; predictions are cleared outside the ROI.
     A sparse label's not-annotated pixels are background (False).
@@ -52,14 +66,44 @@ def export_mask(
     if source in ("auto", "labels"):
         label = project.load_label_pixels(cls, stem)
         if label is not None:
-            return label.mask
+            return MaskToExport(label.mask, "label", label.annotated)
     if source in ("auto", "predictions"):
         prob = project.load_prediction(cls, stem)
         if prob is not None:
             mask = prob >= threshold
             roi = project.load_roi(stem)
-            return mask if roi is None else mask & roi
+            return MaskToExport(mask if roi is None else mask & roi, "prediction")
     return None
+
+
+def export_mask(
+    project: Project, cls: str, stem: str, source: str = "auto", threshold: float = 0.5
+) -> np.ndarray | None:
+    """bool HxW mask to export for one image (see mask_to_export), or None."""
+    found = mask_to_export(project, cls, stem, source, threshold)
+    return None if found is None else found.mask
+
+
+def has_source(project: Project, cls: str, stem: str, source: str) -> bool:
+    """Whether `stem` has a file for `source` (cheap: no file is read)."""
+    return ((source != "predictions" and project.has_label(cls, stem))
+            or (source != "labels" and project.prediction_path(cls, stem).is_file()))
+
+
+def masks_of_image(
+    project: Project, classes: list[str], stem: str, source: str, threshold: float, skipped: list[str] | None
+) -> dict[str, MaskToExport]:
+    """{class: its mask} of one image for the classes that have one; unreadable files skipped with a message."""
+    found: dict[str, MaskToExport] = {}
+    for cls in classes:
+        try:
+            mask = mask_to_export(project, cls, stem, source, threshold)
+        except MedsegError as err:
+            _skip(skipped, f"{stem}: {cls} not exported: {err}")
+            continue
+        if mask is not None:
+            found[cls] = mask
+    return found
 
 
 def _skip(skipped: list[str] | None, message: str) -> None:
@@ -83,28 +127,38 @@ def export_masks(
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     check_export_target(project, out_dir)
     out = Path(out_dir)
+    manifest = Manifest(project, "png", source, threshold)
     written: list[Path] = []
     stems = project.stems
     for n, stem in enumerate(stems, start=1):
         try:
-            mask = export_mask(project, cls, stem, source, threshold)
+            found = mask_to_export(project, cls, stem, source, threshold)
         except MedsegError as err:
             _skip(skipped, f"{stem} not exported: {err}")
             continue
-        if mask is None:
+        if found is None:
             log.debug("export: %s has no %s %s, skipped", stem, cls, source)
             continue
-        path = out / f"{stem}.png"
+        marked = source == "auto" and found.source == "prediction"  # labels and predictions share this folder
+        path = out / f"{stem}{'_prediction' if marked else ''}.png"
         try:
-            written.append(write_png(path, mask.astype(np.uint8) * 255))
+            written.append(write_png(path, found.mask.astype(np.uint8) * 255))
         except OSError as err:
             raise write_error(f"Export incomplete: could not write mask {n} of {len(stems)}", err, path) from err
+        manifest.add(stem, cls, found.source, sparse=found.annotated is not None, file=path.name)
+    if written:
+        try:
+            manifest.write(out)
+        except OSError as err:
+            raise write_error("Export incomplete: could not write the manifest", err, out / "manifest.json") from err
     log.info("exported %d %s mask(s) to %s", len(written), cls, out)
     return written
 
 
 def _write_hdf5(project: Project, cls: str, file: h5py.File, skipped: list[str] | None) -> None:
     spec = project.class_spec(cls)
+    manifest = Manifest(project, "hdf5", "labels and predictions", None)
+    manifest.notes.append("A sparse label's annotated pixels are in annotated/<stem>.")
     file.attrs.update({"format": "medseg-export", "version": 1, "class": spec.name, "color": list(spec.color)})
     file.attrs["description"] = ("images uint8 HxWx3 RGB; labels/roi uint8 {0,1}; predictions float32 [0,1]; "
                                  "annotated uint8 {0,1} for sparse labels only (labels are 0 where not annotated)")
@@ -127,6 +181,9 @@ def _write_hdf5(project: Project, cls: str, file: h5py.File, skipped: list[str] 
                 continue
             if data is not None:
                 file.create_dataset(f"{group}/{stem}", data=data.astype(dtype), **opts)
+                if group != "roi":
+                    manifest.add(stem, cls, group[:-1], sparse=f"annotated/{stem}" in file, dataset=f"{group}/{stem}")
+    file.attrs["manifest"] = json.dumps(manifest.to_json(), ensure_ascii=False)
 
 
 def _label_parts(project: Project, cls: str, stem: str, file: h5py.File) -> np.ndarray | None:
@@ -142,7 +199,8 @@ def _label_parts(project: Project, cls: str, stem: str, file: h5py.File) -> np.n
 def export_hdf5(
     project: Project, cls: str, path: str | os.PathLike[str], skipped: list[str] | None = None
 ) -> Path:
-    """One HDF5 with images/<stem>, labels/<stem>, roi/<stem>, predictions/<stem> (gzip); written atomically.
+    """One HDF5 with images/<stem>, labels/<stem>, roi/<stem>, predictions/<stem> (gzip) and the manifest as JSON
+    text in the file attribute `manifest`; written atomically.
 
     Unreadable files are skipped with a message; WriteError (and no file) when the HDF5 cannot be written.
     """

@@ -1,5 +1,7 @@
 """Export: PNG masks at original size with 0/255 values from the right source; HDF5 contents."""
 
+import json
+
 import cv2
 import h5py
 import numpy as np
@@ -7,6 +9,7 @@ import pytest
 
 from medseg_gui.core.errors import ProjectError, WriteError
 from medseg_gui.core.export import export_hdf5, export_masks
+from medseg_gui.core.interchange.manifest import record_predictions
 from medseg_gui.core.project import Project
 
 H, W = 9, 13
@@ -43,8 +46,14 @@ def test_export_auto(project, tmp_path):
     p, label = project
     out = tmp_path / "out"
     paths = export_masks(p, "vessel", out)
-    assert [x.name for x in paths] == ["a.png", "b.png"]  # "c" has neither label nor prediction
-    a, b = _read(out / "a.png"), _read(out / "b.png")
+    # "c" has neither label nor prediction; in one folder a prediction's name says so, and so does the manifest
+    assert [x.name for x in paths] == ["a.png", "b_prediction.png"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [(m["file"], m["source"]) for m in manifest["masks"]] == [("a.png", "label"), ("b_prediction.png",
+                                                                                         "prediction")]
+    assert manifest["masks"][1]["threshold"] == 0.5 and manifest["masks"][1]["model"] is None
+    assert manifest["unannotated_pixels"] == 0
+    a, b = _read(out / "a.png"), _read(out / "b_prediction.png")
     assert a.dtype == np.uint8 and a.shape == (H, W) and b.shape == (H, W)
     np.testing.assert_array_equal(a, label * 255)
     expected = np.zeros((H, W), np.uint8)
@@ -69,6 +78,7 @@ def test_export_sources_and_threshold(project, tmp_path):
 
 def test_export_hdf5(project, tmp_path):
     p, label = project
+    record_predictions(p, "vessel", ["b"], {"id": "m1", "trained_at": "2026-01-02T03:04:05+00:00"})
     path = export_hdf5(p, "vessel", tmp_path / "out" / "vessel.h5")
     assert path.is_file() and [x.name for x in path.parent.iterdir()] == ["vessel.h5"]
     with h5py.File(path, "r") as f:
@@ -79,6 +89,11 @@ def test_export_hdf5(project, tmp_path):
         np.testing.assert_array_equal(f["labels/a"][()], label.astype(np.uint8))
         assert f["predictions/b"].dtype == np.float32 and abs(f["predictions/b"][0, 0] - 0.9) < 1e-4
         assert f.attrs["class"] == "vessel"
+        masks = {(m["dataset"], m["source"]): m for m in json.loads(f.attrs["manifest"])["masks"]}
+    assert set(masks) == {("labels/a", "label"), ("predictions/a", "prediction"), ("predictions/b", "prediction")}
+    assert masks["predictions/b", "prediction"]["model"]["id"] == "m1"  # recorded when predicted
+    assert masks["predictions/a", "prediction"]["model"] is None and "model_note" in masks["predictions/a",
+                                                                                          "prediction"]
 
 
 def test_export_hdf5_failure_leaves_no_file(project, tmp_path, monkeypatch):
@@ -98,7 +113,7 @@ def test_unreadable_label_is_skipped_and_listed_not_fatal(project, tmp_path):
     p.label_path("vessel", "a").write_bytes(b"not a png")
     skipped = []
     paths = export_masks(p, "vessel", tmp_path / "m", skipped=skipped)
-    assert [x.name for x in paths] == ["b.png"]
+    assert [x.name for x in paths] == ["b_prediction.png"]
     assert len(skipped) == 1 and skipped[0].startswith("a not exported:") and "label" in skipped[0].lower()
 
     skipped = []
@@ -123,5 +138,6 @@ def test_write_failure_stops_with_a_write_error_saying_how_far(project, tmp_path
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", full_after_one)
-    with pytest.raises(WriteError, match=r"Export incomplete: could not write mask 2 of 3 \(.*b.png\): No space"):
+    with pytest.raises(WriteError, match=r"Export incomplete: could not write mask 2 of 3 \(.*b_prediction.png\): "
+                                         r"No space"):
         export_masks(p, "vessel", tmp_path / "m")

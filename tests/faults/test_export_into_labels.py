@@ -47,7 +47,8 @@ def test_export_through_a_link_to_the_labels_folder_is_refused(tmp_path):
 def test_export_beside_the_project_still_works(tmp_path):
     project = _with_prediction(tmp_path)
     written = export_masks(project, "lesion", tmp_path / "masks")
-    assert [p.name for p in written] == [f"{s}.png" for s in project.stems]
+    first, second = project.stems  # the first is labelled; the second only predicted, and named so
+    assert [p.name for p in written] == [f"{first}.png", f"{second}_prediction.png"]
 
 
 def test_gui_export_starts_beside_the_project_and_refuses_its_labels_folder(tmp_path, qtbot, messages, monkeypatch):

@@ -100,6 +100,6 @@ def test_export_starts_beside_the_project_and_confirms_counts(tmp_path, qtbot, m
     assert start == project.root.parent  # not inside the project (issue 13, defect 8)
     assert "your label where drawn, otherwise the prediction at threshold 0.80" in title
     np.testing.assert_array_equal(read_mask(out_dir / "lesion" / f"{stem}.png"), disc(cx=20))  # the label
-    np.testing.assert_array_equal(read_mask(out_dir / "lesion" / f"{project.stems[1]}.png"), prob >= 0.8)
+    np.testing.assert_array_equal(read_mask(out_dir / "lesion" / f"{project.stems[1]}_prediction.png"), prob >= 0.8)
     assert messages[-1][0] == "Export finished"
     assert str(out_dir) in messages[-1][1] and "lesion: 2" in messages[-1][1] and "vessel: 0" in messages[-1][1]

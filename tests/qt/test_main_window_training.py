@@ -64,7 +64,8 @@ def test_draw_retrain_review_export(tmp_path, qtbot, messages, monkeypatch):
         window.actions.export_masks.trigger()
     assert ended.args == ["finished"], window.last_error
     files = sorted((out_dir / "lesion").glob("*.png"))
-    assert [f.stem for f in files] == project.stems  # labels where drawn, thresholded predictions elsewhere
+    # labels where drawn, thresholded predictions elsewhere (named <stem>_prediction, and listed in the manifest)
+    assert sorted(f.stem.removesuffix("_prediction") for f in files) == sorted(project.stems)
     for f in files:
         arr = read_image(f)[:, :, 0]
         assert arr.shape == (H, W)

@@ -1,0 +1,107 @@
+"""manifest.json: what each exported mask is. A human label (complete, or sparse with its not-annotated pixels as
+background 0) or a model prediction (which model, thresholded at what, cleared outside the region of interest).
+
+Which model made a prediction is recorded when it is made (predictions/<class>/provenance.json, written by
+pipeline.predict_class); predictions made before that record existed say "model": null with a note.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from medseg_gui.core.atomic import atomic_write_json
+from medseg_gui.core.project import Project
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+PROVENANCE = "provenance.json"
+UNANNOTATED_NOTE = ("Sparse labels: pixels that were not annotated are exported as background (0), like every pixel "
+                    "not painted as the class.")
+SOURCE_RULES = {"auto": "the human label where one exists, otherwise the model prediction at the threshold",
+                "labels": "human labels only", "predictions": "model predictions only, at the threshold"}
+PREDICTIONS_NOTE = "Predictions are the model's probability >= threshold, set to 0 outside the region of interest."
+UNKNOWN_MODEL = "not recorded (predicted by an older version of medseg); see the project's models folder"
+
+
+def provenance_path(project: Project, cls: str) -> Path:
+    """predictions/<class>/provenance.json, beside the class's metrics.json."""
+    return project.metrics_path(cls).with_name(PROVENANCE)
+
+
+def record_predictions(project: Project, cls: str, stems: list[str], model: dict[str, Any]) -> None:
+    """Note that `model` ({"id", "trained_at", ...}) made the saved predictions of `stems` (now, UTC)."""
+    if not stems:
+        return
+    path = provenance_path(project, cls)
+    record = read_provenance(project, cls)
+    when = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    for stem in stems:
+        record[stem] = {**model, "predicted_at": when}
+    known = set(project.stems)
+    atomic_write_json(path, {s: v for s, v in record.items() if s in known})
+
+
+def read_provenance(project: Project, cls: str) -> dict[str, dict[str, Any]]:
+    """{stem: {"id", "trained_at", "predicted_at", ...}} of the class's predictions; {} when absent or damaged."""
+    path = provenance_path(project, cls)
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as err:
+        log.warning("cannot read %s (%s); exported predictions will not name their model", path, err)
+        return {}
+    return {str(k): v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
+
+
+class Manifest:
+    """Collects one entry per exported mask, then writes manifest.json (or the JSON text for an HDF5 attribute)."""
+
+    def __init__(self, project: Project, export: str, source: str, threshold: float | None) -> None:
+        self.project, self.export, self.source, self.threshold = project, export, source, threshold
+        self.entries: list[dict[str, Any]] = []
+        self.notes: list[str] = [UNANNOTATED_NOTE]
+        self._provenance: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def add(self, stem: str, cls: str, source: str, *, sparse: bool = False, **where: Any) -> dict[str, Any]:
+        """Record one mask: `source` "label" or "prediction"; `where` says where it is (file=..., value=...)."""
+        entry: dict[str, Any] = {"image": stem, "class": cls, **where, "source": source}
+        if source == "label":
+            entry["label"] = "sparse" if sparse else "complete"
+        else:
+            if cls not in self._provenance:
+                self._provenance[cls] = read_provenance(self.project, cls)
+            model = self._provenance[cls].get(stem)
+            entry["model"] = model
+            if model is None:
+                entry["model_note"] = UNKNOWN_MODEL
+            entry["threshold"] = self.threshold
+        self.entries.append(entry)
+        return entry
+
+    def counts(self) -> tuple[int, int]:
+        """(human labels, model predictions) recorded so far."""
+        labels = sum(e["source"] == "label" for e in self.entries)
+        return labels, len(self.entries) - labels
+
+    def to_json(self) -> dict[str, Any]:
+        labels, predictions = self.counts()
+        return {
+            "format": "medseg-export-manifest", "version": 1, "export": self.export,
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "project": str(self.project.root), "source": self.source,
+            "source_rule": SOURCE_RULES.get(self.source, self.source), "threshold": self.threshold,
+            "predictions_note": PREDICTIONS_NOTE if self.threshold is not None else
+            "Predictions are the model's probabilities (0 to 1), not thresholded.",
+            "unannotated_pixels": 0, "notes": self.notes,
+            "human_labels": labels, "model_predictions": predictions, "masks": self.entries,
+        }
+
+    def write(self, out_dir: str | os.PathLike[str]) -> Path:
+        return atomic_write_json(Path(out_dir) / MANIFEST, self.to_json())
