@@ -8,12 +8,15 @@ import pytest
 
 from medseg_gui import pipeline
 from medseg_gui.core.images import write_png
+from medseg_gui.core.interchange.manifest import read_provenance
 from medseg_gui.core.project import Project
 from medseg_gui.core.uncertainty import image_uncertainty, rank_next
 
 
 class RedIsProbability:
     """Stands in for ml.predict.Segmenter: probability = red / 255, 0 outside the ROI."""
+
+    metadata = {"id": "20260101-000000-red", "trained_at": "2026-01-01T00:00:00+00:00", "preset": "fake"}
 
     def predict(self, image: np.ndarray, roi: np.ndarray | None = None, **_: object) -> np.ndarray:
         prob = image[..., 0].astype(np.float32) / 255
@@ -57,3 +60,6 @@ def test_a_partial_prediction_keeps_the_other_scores(project):
     before = project.load_uncertainty(cls)
     pipeline.predict_class(project, cls, ["certain"])
     assert project.load_uncertainty(cls) == before
+    made_by = read_provenance(project, cls)  # which model made each saved map, for export manifests
+    assert set(made_by) == {"certain", "unsure", "labelled"}
+    assert made_by["certain"]["id"] == RedIsProbability.metadata["id"] and made_by["certain"]["predicted_at"]
