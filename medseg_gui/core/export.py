@@ -99,14 +99,15 @@ def masks_of_image(
         try:
             mask = mask_to_export(project, cls, stem, source, threshold)
         except MedsegError as err:
-            _skip(skipped, f"{stem}: {cls} not exported: {err}")
+            skip(skipped, f"{stem}: {cls} not exported: {err}")
             continue
         if mask is not None:
             found[cls] = mask
     return found
 
 
-def _skip(skipped: list[str] | None, message: str) -> None:
+def skip(skipped: list[str] | None, message: str) -> None:
+    """Note an image left out: in `skipped` when given, else in the log."""
     if skipped is None:
         log.warning(message)
     else:
@@ -134,7 +135,7 @@ def export_masks(
         try:
             found = mask_to_export(project, cls, stem, source, threshold)
         except MedsegError as err:
-            _skip(skipped, f"{stem} not exported: {err}")
+            skip(skipped, f"{stem} not exported: {err}")
             continue
         if found is None:
             log.debug("export: %s has no %s %s, skipped", stem, cls, source)
@@ -167,7 +168,7 @@ def _write_hdf5(project: Project, cls: str, file: h5py.File, skipped: list[str] 
         try:
             image = project.load_image(stem)
         except MedsegError as err:
-            _skip(skipped, f"{stem} not exported: {err}")
+            skip(skipped, f"{stem} not exported: {err}")
             continue
         file.create_dataset(f"images/{stem}", data=image, **opts)
         parts = (("labels", lambda s: _label_parts(project, cls, s, file), np.uint8),
@@ -177,7 +178,7 @@ def _write_hdf5(project: Project, cls: str, file: h5py.File, skipped: list[str] 
             try:
                 data = load(stem)
             except MedsegError as err:
-                _skip(skipped, f"{stem}: {group} not exported: {err}")
+                skip(skipped, f"{stem}: {group} not exported: {err}")
                 continue
             if data is not None:
                 file.create_dataset(f"{group}/{stem}", data=data.astype(dtype), **opts)

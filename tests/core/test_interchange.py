@@ -1,0 +1,137 @@
+"""nnU-Net and COCO exports read back with each format's own conventions; every export's manifest says label or
+prediction."""
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.images import read_image
+from medseg_gui.core.interchange.coco import components, export_coco
+from medseg_gui.core.interchange.manifest import record_predictions
+from medseg_gui.core.interchange.nnunet import case_ids, export_nnunet
+from medseg_gui.core.project import Project
+
+H, W = 24, 32
+
+
+def disc(cx, cy, r):
+    yy, xx = np.mgrid[:H, :W]
+    return (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
+
+
+@pytest.fixture
+def project(tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a", "b", "c"):
+        cv2.imwrite(str(folder / f"{name}.png"), rng.integers(0, 255, (H, W, 3), np.uint8))
+    p = Project.open_or_create_for_folder(folder)  # classes: lesion, vessel
+    p.save_label("lesion", "a", disc(8, 8, 4) | disc(24, 16, 5))  # two lesions
+    vessel = np.zeros((H, W), bool)
+    vessel[10:14, :] = True
+    p.save_label("vessel", "a", vessel)
+    annotated = np.zeros((H, W), bool)
+    annotated[:, :16] = True  # sparse: only the left half annotated
+    p.save_label("lesion", "b", disc(6, 12, 3), annotated)
+    prob = np.where(disc(20, 12, 4), 0.9, 0.1).astype(np.float32)
+    p.save_prediction("vessel", "b", prob)
+    record_predictions(p, "vessel", ["b"], {"id": "m7", "trained_at": "2026-02-03T04:05:06+00:00"})
+    p.save_prediction("lesion", "c", prob)
+    return p
+
+
+def test_nnunet_dataset_reads_back(project, tmp_path):
+    out = tmp_path / "Dataset001_Test"
+    result = export_nnunet(project, ["lesion", "vessel"], out, source="auto")
+    meta = json.loads((out / "dataset.json").read_text())
+    assert set(meta) >= {"channel_names", "labels", "numTraining", "file_ending"}
+    assert meta["labels"] == {"background": 0, "lesion": 1, "vessel": 2, "ignore": 3}  # b has a sparse label
+    assert meta["file_ending"] == ".png" and len(meta["channel_names"]) == 3
+    cases = sorted(p.name for p in (out / "labelsTr").iterdir())
+    assert meta["numTraining"] == result.training == len(cases) == 2  # c lacks a vessel mask
+    assert sorted(p.name for p in (out / "imagesTr").iterdir()) == ["a_0000.png", "b_0000.png"]
+    assert [p.name for p in (out / "imagesTs").iterdir()] == ["c_0000.png"]
+    np.testing.assert_array_equal(read_image(out / "imagesTr" / "a_0000.png"), project.load_image("a"))
+    a = cv2.imread(str(out / "labelsTr" / "a.png"), cv2.IMREAD_UNCHANGED)
+    assert a.dtype == np.uint8 and a.shape == (H, W) and set(np.unique(a)) <= set(meta["labels"].values())
+    lesion, vessel = project.load_label("lesion", "a"), project.load_label("vessel", "a")
+    np.testing.assert_array_equal(a == 2, vessel)  # the later class wins where they overlap
+    np.testing.assert_array_equal(a == 1, lesion & ~vessel)
+    b = cv2.imread(str(out / "labelsTr" / "b.png"), cv2.IMREAD_UNCHANGED)
+    np.testing.assert_array_equal(b == 1, disc(6, 12, 3) & ~disc(20, 12, 4))
+    np.testing.assert_array_equal(b == 2, disc(20, 12, 4))  # the vessel prediction >= 0.5
+    np.testing.assert_array_equal(b == 3, ~disc(20, 12, 4) & (np.arange(W) >= 16)[None, :])  # not annotated
+    manifest = json.loads((out / "manifest.json").read_text())
+    sources = {(m["image"], m["class"]): m for m in manifest["masks"]}
+    assert sources["a", "lesion"]["source"] == "label" and sources["b", "lesion"]["label"] == "sparse"
+    assert sources["b", "vessel"]["source"] == "prediction" and sources["b", "vessel"]["model"]["id"] == "m7"
+    assert sources["b", "vessel"]["threshold"] == 0.5 and manifest["unannotated_pixels"] == 3
+    with pytest.raises(ProjectError, match="already holds an nnU-Net dataset"):
+        export_nnunet(project, ["lesion"], out)
+
+
+def test_nnunet_labels_only_and_case_ids(project, tmp_path):
+    result = export_nnunet(project, ["lesion", "vessel"], tmp_path / "d", source="labels")
+    assert result.training == 1 and result.test == 2  # only "a" has labels of both classes
+    manifest = json.loads((tmp_path / "d" / "manifest.json").read_text())
+    assert {m["source"] for m in manifest["masks"]} == {"label"} and manifest["human_labels"] == 2
+    assert case_ids(["x y", "x_y", "ok-1"]) == {"x y": "x_y", "x_y": "x_y_2", "ok-1": "ok-1"}
+    with pytest.raises(ProjectError, match="outside the project"):
+        export_nnunet(project, ["lesion"], project.root / "labels")
+
+
+def test_components_decode_back_with_fillpoly():
+    mask = disc(8, 8, 4) | disc(24, 16, 5)
+    mask[0, 31] = True  # a single pixel
+    mask[20, 2:6] = True  # a one-pixel-wide line
+    parts = components(mask)
+    assert len(parts) == 4
+    decoded = np.zeros((H, W), np.uint8)
+    for part in parts:
+        assert all(len(poly) >= 6 and len(poly) % 2 == 0 for poly in part.polygons)
+        x, y, w, h = part.bbox
+        drawn = np.zeros((H, W), np.uint8)
+        cv2.fillPoly(drawn, [np.array(p).reshape(-1, 2).astype(np.int32) for p in part.polygons], 1)
+        ys, xs = np.nonzero(drawn)
+        assert (xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1) == (x, y, w, h)
+        assert part.area == drawn.sum()
+        decoded |= drawn
+    np.testing.assert_array_equal(decoded.astype(bool), mask)
+
+
+def _decode(annotations, height, width):
+    out = np.zeros((height, width), np.uint8)
+    for ann in annotations:
+        polys = [np.array(p).reshape(-1, 2).astype(np.int32) for p in ann["segmentation"]]
+        cv2.fillPoly(out, polys, 1)
+    return out.astype(bool)
+
+
+def test_coco_reads_back(project, tmp_path):
+    out = tmp_path / "coco"
+    result = export_coco(project, ["lesion", "vessel"], out)
+    data = json.loads((out / "annotations.json").read_text())
+    assert [c["name"] for c in data["categories"]] == ["lesion", "vessel"]
+    by_name = {im["file_name"]: im for im in data["images"]}
+    assert set(by_name) == {"images/a.png", "images/b.png", "images/c.png"} and result.images == 3
+    for im in data["images"]:
+        assert read_image(out / im["file_name"]).shape == (im["height"], im["width"], 3) == (H, W, 3)
+    ids = [a["id"] for a in data["annotations"]]
+    assert len(set(ids)) == len(ids) == result.annotations
+    for ann in data["annotations"]:
+        assert ann["iscrowd"] == 0 and len(ann["bbox"]) == 4 and ann["area"] > 0
+    a, lesion = by_name["images/a.png"]["id"], 1
+    mine = [x for x in data["annotations"] if x["image_id"] == a and x["category_id"] == lesion]
+    truth = project.load_label("lesion", "a")
+    assert len(mine) == cv2.connectedComponents(truth.astype(np.uint8), connectivity=8)[0] - 1 == 2
+    decoded = _decode(mine, H, W)
+    assert (decoded & truth).sum() / (decoded | truth).sum() >= 0.9
+    manifest = json.loads((out / "manifest.json").read_text())
+    entries = {(m["image"], m["class"]): m for m in manifest["masks"]}
+    assert entries["a", "lesion"]["source"] == "label" and len(entries["a", "lesion"]["annotation_ids"]) == 2
+    assert entries["c", "lesion"]["source"] == "prediction" and entries["c", "lesion"]["model"] is None
+    assert ("c", "vessel") not in entries  # not annotated there, and the manifest says so by leaving it out
