@@ -261,6 +261,21 @@ class Project:
                 raise
         return spec
 
+    def replace_classes(self, classes: tuple[ClassSpec, ...], images: tuple[ImageEntry, ...] | None = None) -> None:
+        """Replace the class list (and the image entries, when given) in one project.json save; on a failed save
+        nothing changes. Renaming or deleting a class, with its folders, is core.classes."""
+        check_roi_classes(classes)
+        with self._lock:
+            before = self._classes, self._images
+            self._classes = tuple(classes)
+            self._set_images(self._images if images is None else tuple(images))
+            try:
+                self.save()
+            except ProjectError:
+                self._classes = before[0]
+                self._set_images(before[1])
+                raise
+
     def set_roi_class(self, cls: str, roi_class: str | None) -> ClassSpec:
         """Restrict `cls` to the region of `roi_class` (None: no restriction) and save project.json; ProjectError for
         an unknown class, the class itself or a circle (lesion → cervix → lesion)."""
