@@ -1,4 +1,4 @@
-"""Import public dataset layouts (DRIVE, CHASE_DB1, STARE) or a plain folder into a new project.
+"""Import public dataset layouts (DRIVE, CHASE_DB1, STARE), a plain folder or a labelme folder into a new project.
 
 Each layout is a function that yields `Found(image, label, roi, split)` paths; `import_dataset` copies them in.
 An import is all-or-nothing: the project is built in a hidden folder next to the destination and moved into place
@@ -27,7 +27,7 @@ from medseg_gui.core.project import DEFAULT_CLASSES, PROJECT_FILE, ClassSpec, Pr
 
 log = logging.getLogger(__name__)
 
-LAYOUTS = ("drive", "chase", "stare", "folder")
+LAYOUTS = ("drive", "chase", "stare", "folder", "labelme")
 
 
 @dataclass(frozen=True)
@@ -131,12 +131,17 @@ def import_dataset(
     src: Path, dest: Path, layout: str, cls: str = "vessel", masks: Path | None = None
 ) -> Project:
     """Create a project at `dest` (new, empty, or without images/, labels/, roi/) from the dataset at `src`; labels
-    go to class `cls`, FOV masks to roi/. All-or-nothing: on any error nothing is left at `dest`.
+    go to class `cls`, FOV masks to roi/ (layout "labelme": labels go to the classes their names say, see
+    core.interchange.labelme). All-or-nothing: on any error nothing is left at `dest`.
 
     Unreadable images, and images whose names a project cannot list (not valid UTF-8), are skipped; unreadable,
     mis-sized or ambiguous (label map, partial) label/ROI files are left out; each with a warning naming the file.
     """
     src, dest = Path(src), Path(dest)
+    if layout == "labelme":  # a JSON per image; labels become classes (core.interchange.labelme)
+        from medseg_gui.core.interchange.labelme import import_labelme
+
+        return import_labelme(src, dest)
     masks = Path(masks) if masks is not None else None
     if not src.is_dir():
         raise ProjectError(f"Cannot import: {src} is not a folder.")
@@ -153,15 +158,25 @@ def import_dataset(
     found = [item for item in found if item.image in usable]
     if not found:
         raise ProjectError(f"No images found in {src} for the '{layout}' layout — check the folder and --layout.")
-    _check_destination(dest)
     classes = DEFAULT_CLASSES
     if cls not in {c.name for c in classes}:
         classes += (ClassSpec(cls, (255, 255, 0)),)
+
+    def fill(project: Project) -> None:
+        for item in found:
+            _import_one(project, item, cls)
+
+    return build_project(dest, classes, fill)
+
+
+def build_project(dest: Path, classes: tuple[ClassSpec, ...], fill: Callable[[Project], None]) -> Project:
+    """A new project at `dest` with `classes`, filled by `fill(project)`; all-or-nothing (built in a hidden folder
+    beside `dest` and moved into place when `fill` returns; on any error nothing is left at `dest`)."""
+    _check_destination(dest)
     stage = _staging_folder(dest)
     try:
         project = Project.create(stage, classes)  # checks the class names before it writes anything
-        for item in found:
-            _import_one(project, item, cls)
+        fill(project)
         _publish(stage, dest)
     except OSError as exc:
         shutil.rmtree(stage, ignore_errors=True)
