@@ -71,6 +71,6 @@ def test_labelme_size_mismatch_and_empty_folder(tmp_path, caplog):
     p = import_dataset(folder, tmp_path / "proj", "labelme")
     assert p.stems == ["a"] and not p.has_label("lesion", "a") and "imported without its labels" in caplog.text
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ProjectError, match="No labelme files or images"):
+    with pytest.raises(ProjectError, match="No images found"):
         import_dataset(tmp_path / "empty", tmp_path / "proj2", "labelme")
     assert not (tmp_path / "proj2").exists()

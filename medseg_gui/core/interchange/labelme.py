@@ -168,7 +168,7 @@ def import_labelme(src: str | Path, dest: str | Path) -> Project:
     annotated = {item.image: item for item in items}
     images = sorted({*annotated, *(found.image.resolve() for found in find_folder(src))}, key=lambda p: p.name)
     if not images:
-        raise ProjectError(f"No labelme files or images found in {src}.")
+        raise ProjectError(f"No images found in {src} for the 'labelme' layout — check the folder and --layout.")
     classes, mapping = _classes(items)
 
     def fill(project: Project) -> None:
