@@ -256,18 +256,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    from medseg_gui.core.export import export_hdf5, export_masks
+def _export_classes(project: Project, text: str) -> list[str]:
+    """`--class` of export: one class, several separated by commas, or `all`."""
+    if text == "all":
+        return project.class_names
+    classes = [text] if text in project.class_names else [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [c for c in classes if c not in project.class_names]
+    if unknown or not classes:
+        raise ProjectError(f"Class '{', '.join(unknown) or text}' is not in {project.root}; classes: "
+                           f"{', '.join(project.class_names)}.")
+    return classes
 
-    project = _open(args.project, args.cls)
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from medseg_gui.core.export import export_hdf5
+    from medseg_gui.core.interchange.formats import export_as
+
+    project = _open(args.project)
+    classes = _export_classes(project, args.cls)
     skipped: list[str] = []
-    paths = export_masks(project, args.cls, Path(args.out), source=args.source, threshold=args.threshold,
-                         skipped=skipped)
+    done = export_as(args.format, project, classes, Path(args.out), source=args.source, threshold=args.threshold,
+                     skipped=skipped)
     _warn(skipped)
-    print(f"Wrote {len(paths)} masks (0/255 PNG) to {args.out}{_left_out(len(skipped))}")
+    print(f"{done.summary}{_left_out(len(skipped))}")
     if args.hdf5:
         skipped = []
-        export_hdf5(project, args.cls, Path(args.hdf5), skipped=skipped)
+        export_hdf5(project, classes[0], Path(args.hdf5), skipped=skipped)
         _warn(skipped)
         print(f"Wrote {args.hdf5}{_left_out(len(skipped))}")
     return 0
@@ -277,8 +291,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     from medseg_gui.core.importers import import_dataset
 
     project = import_dataset(Path(args.src), Path(args.project), args.layout, cls=args.cls, masks=args.masks)
-    labelled = len(project.labelled_stems(args.cls))
-    print(f"Imported {len(project.stems)} images ({labelled} with '{args.cls}' labels) into {project.root}")
+    shown = [args.cls] if args.layout != "labelme" else [c for c in project.class_names if project.labelled_stems(c)]
+    labelled = ", ".join(f"{len(project.labelled_stems(c))} with '{c}' labels" for c in shown) or "no labels"
+    print(f"Imported {len(project.stems)} images ({labelled}) into {project.root}")
     return 0
 
 
@@ -448,7 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_args(p, minutes=1.0)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("import", help="create a project from a DRIVE / CHASE_DB1 / STARE folder or plain folder")
+    p = sub.add_parser("import", help="create a project from a DRIVE / CHASE_DB1 / STARE folder, a plain folder or "
+                       "a labelme folder (one JSON per image; its labels become classes)")
     p.add_argument("src", type=Path)
     p.add_argument("project", type=Path)
     p.add_argument("--layout", required=True, choices=LAYOUTS)
@@ -474,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("predict", cmd_predict, "predict project images (default) or external IMAGE files"),
         ("evaluate", cmd_evaluate, "per-image, mean and pooled AUC, Dice, IoU, Se, Sp, lesion recall, false lesions, "
                                    "HD95 and ASSD inside the ROI"),
-        ("export", cmd_export, "export masks as 0/255 PNG (and optionally HDF5)"),
+        ("export", cmd_export, "export masks as 0/255 PNG, an nnU-Net dataset, COCO JSON or HDF5, with a manifest"),
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("project", type=Path)
@@ -487,9 +503,16 @@ def build_parser() -> argparse.ArgumentParser:
         elif name == "evaluate":
             p.add_argument("--json", action="store_true")
         else:
-            p.add_argument("--out", type=Path, required=True)
-            p.add_argument("--source", choices=("auto", "labels", "predictions"), default="auto")
-            p.add_argument("--hdf5", type=Path, default=None)
+            from medseg_gui.core.interchange.formats import FORMATS
+
+            p.add_argument("--out", type=Path, required=True, help="folder to write into (outside the project)")
+            p.add_argument("--source", choices=("auto", "labels", "predictions"), default="auto",
+                           help="auto: your label where drawn, else the prediction (default); the manifest.json "
+                           "written with every export says which each mask is")
+            p.add_argument("--format", choices=tuple(FORMATS), default="png",
+                           help="; ".join(f"{k}: {v}" for k, v in FORMATS.items()) + " (default png). --class may "
+                           "name several classes (lesion,vessel) or all")
+            p.add_argument("--hdf5", type=Path, default=None, help="also write this HDF5 file (first class)")
 
     p = sub.add_parser("models", help="list the class's trained models (kept and rejected); --use MODEL rolls back")
     p.add_argument("project", type=Path)

@@ -1,0 +1,60 @@
+"""One entry point for every export format, shared by `medseg export --format` and the window's export worker."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from medseg_gui.core.errors import CancelledError
+from medseg_gui.core.export import check_export_target, export_hdf5, export_masks
+from medseg_gui.core.interchange.coco import export_coco
+from medseg_gui.core.interchange.nnunet import export_nnunet
+from medseg_gui.core.project import Project
+
+FORMATS = {
+    "png": "PNG masks (0/255, one per image and class)",
+    "nnunet": "nnU-Net v2 dataset (imagesTr, labelsTr, dataset.json)",
+    "coco": "COCO instance segmentation (annotations.json, one polygon per lesion)",
+    "hdf5": "HDF5 (one file per class: images, labels, ROIs, predictions)",
+}
+
+
+@dataclass(frozen=True)
+class ExportDone:
+    """What an export wrote: where, how many files or cases, and one line for the user."""
+
+    out_dir: Path
+    count: int
+    summary: str
+
+
+def export_as(
+    fmt: str, project: Project, classes: list[str], out_dir: str | os.PathLike[str], source: str = "auto",
+    threshold: float = 0.5, skipped: list[str] | None = None, should_stop: Callable[[], bool] = lambda: False,
+) -> ExportDone:
+    """Export `classes` of `project` into the folder `out_dir` as `fmt` (a key of FORMATS), with manifest.json.
+    PNG: <out>/<class>/ per class, or <out>/ itself for one class; HDF5: <out>/<class>.h5 (manifest inside)."""
+    out = Path(out_dir)
+    if fmt == "nnunet":
+        done = export_nnunet(project, classes, out, source, threshold, skipped)
+        return ExportDone(out, done.training, done.summary())
+    if fmt == "coco":
+        done = export_coco(project, classes, out, source, threshold, skipped)
+        return ExportDone(out, done.annotations, done.summary())
+    if fmt not in ("png", "hdf5"):
+        raise ValueError(f"format must be one of {tuple(FORMATS)}, got {fmt!r}")
+    check_export_target(project, out)
+    count = 0
+    for cls in classes:
+        if should_stop():
+            raise CancelledError("Export cancelled.")
+        if fmt == "hdf5":
+            export_hdf5(project, cls, out / f"{cls}.h5", skipped=skipped)
+            count += 1
+        else:
+            count += len(export_masks(project, cls, out / cls if len(classes) > 1 else out, source, threshold,
+                                      skipped))
+    what = "HDF5 files" if fmt == "hdf5" else "masks (0/255 PNG)"
+    return ExportDone(out, count, f"Wrote {count} {what} to {out}")

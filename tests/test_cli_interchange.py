@@ -1,0 +1,64 @@
+"""`medseg import --layout labelme` and `medseg export --format nnunet|coco|hdf5`: labelme polygons in, the nnU-Net
+dataset and COCO JSON out, each read back; the manifest tells labels from predictions."""
+
+import json
+
+import cv2
+import h5py
+import numpy as np
+
+from medseg_gui import cli
+from medseg_gui.core.project import Project
+
+H, W = 16, 20
+
+
+def _labelme_folder(tmp_path):
+    src = tmp_path / "lm"
+    src.mkdir()
+    for name in ("a", "b"):
+        cv2.imwrite(str(src / f"{name}.png"), np.full((H, W, 3), 60, np.uint8))
+    shapes = {"a": [{"label": "polyp", "shape_type": "polygon", "points": [[2, 2], [8, 2], [8, 8], [2, 8]]},
+                    {"label": "polyp", "shape_type": "rectangle", "points": [[12, 4], [16, 10]]}],
+              "b": []}
+    for name, found in shapes.items():
+        (src / f"{name}.json").write_text(json.dumps({"shapes": found, "imagePath": f"{name}.png", "imageData": None,
+                                                      "imageHeight": H, "imageWidth": W}))
+    return src
+
+
+def test_labelme_in_nnunet_coco_hdf5_out(tmp_path, capsys):
+    proj = tmp_path / "proj"
+    assert cli.main(["import", str(_labelme_folder(tmp_path)), str(proj), "--layout", "labelme"]) == 0
+    assert "2 with 'polyp' labels" in capsys.readouterr().out
+    project = Project.open(proj)
+    project.save_prediction("lesion", "a", np.full((H, W), 0.8, np.float32))
+
+    nn = tmp_path / "Dataset001_Polyp"
+    assert cli.main(["export", str(proj), "--class", "polyp", "--format", "nnunet", "--source", "labels",
+                     "--out", str(nn)]) == 0
+    meta = json.loads((nn / "dataset.json").read_text())
+    assert meta["labels"] == {"background": 0, "polyp": 1} and meta["numTraining"] == 2
+    label_a = cv2.imread(str(nn / "labelsTr" / "a.png"), cv2.IMREAD_UNCHANGED)
+    np.testing.assert_array_equal(label_a == 1, project.load_label("polyp", "a"))
+    assert (nn / "imagesTr" / "a_0000.png").is_file() and "2 training cases" in capsys.readouterr().out
+
+    coco = tmp_path / "coco"
+    assert cli.main(["export", str(proj), "--class", "polyp,lesion", "--format", "coco", "--out", str(coco)]) == 0
+    data = json.loads((coco / "annotations.json").read_text())
+    assert [c["name"] for c in data["categories"]] == ["polyp", "lesion"]
+    polyps = [x for x in data["annotations"] if x["category_id"] == 1]
+    assert len(polyps) == 2  # the polygon and the rectangle do not touch: two lesions
+    manifest = json.loads((coco / "manifest.json").read_text())
+    assert {(m["image"], m["class"], m["source"]) for m in manifest["masks"]} == {
+        ("a", "polyp", "label"), ("b", "polyp", "label"), ("a", "lesion", "prediction")}
+
+    out = tmp_path / "h5"
+    assert cli.main(["export", str(proj), "--class", "all", "--format", "hdf5", "--out", str(out)]) == 0
+    with h5py.File(out / "polyp.h5") as f:
+        assert sorted(f["labels"]) == ["a", "b"] and json.loads(f.attrs["manifest"])["human_labels"] == 2
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{c}.h5" for c in project.class_names)
+
+    assert cli.main(["export", str(proj), "--class", "polyp,tumour", "--format", "coco", "--out",
+                     str(tmp_path / "x")]) == 1
+    assert capsys.readouterr().err.startswith("medseg: error: Class 'tumour' is not in")
