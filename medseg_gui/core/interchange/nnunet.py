@@ -70,6 +70,11 @@ def label_map(masks: list[MaskToExport]) -> tuple[np.ndarray, np.ndarray | None]
     return values, None if unknown is None else unknown & (values == 0)
 
 
+def _label_name(cls: str) -> str:
+    """The class's name in dataset.json; a class called background or ignore is renamed (nnU-Net reserves both)."""
+    return f"{cls}_class" if cls.casefold() in ("background", IGNORE) else cls
+
+
 def _classes_with_masks(project: Project, classes: list[str], source: str) -> list[str]:
     return [c for c in classes if any(has_source(project, c, s, source) for s in project.stems)]
 
@@ -120,7 +125,7 @@ def export_nnunet(
                 manifest.add(stem, cls, found[cls].source, sparse=found[cls].annotated is not None,
                              file=f"labelsTr/{cases[stem]}{FILE_ENDING}", value=value,
                              image_file=f"imagesTr/{cases[stem]}_0000{FILE_ENDING}")
-        names = {"background": 0, **{cls: i for i, cls in enumerate(kept, start=1)}}
+        names = {"background": 0, **{_label_name(cls): i for i, cls in enumerate(kept, start=1)}}
         if sparse:
             names[IGNORE] = manifest.unannotated = ignore_value
             manifest.notes[0] = (f"Sparse labels: pixels that were not annotated and that no class claims have the "
