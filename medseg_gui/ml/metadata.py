@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 from medseg_gui.core.errors import ModelError
+from medseg_gui.core.postprocess import PostProcess
 
 _CHOICES = {"input_mode": ("rgb", "green", "gray"), "contrast": ("none", "clahe")}
 # key: (smallest, largest) for the integers inference uses; training details (patch sizes, ...) are only shown
@@ -43,6 +44,11 @@ def _check(md: dict[str, Any]) -> str | None:
         if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
                                   or not (math.isfinite(value) and 0.0 <= value <= 1.0)):
             return f"'{key}' must be empty or a number from 0 to 1, not {value!r}"
+    if md.get("postprocess") is not None:
+        try:
+            PostProcess.from_json(md["postprocess"])
+        except ValueError as exc:
+            return f"'postprocess' is invalid ({exc})"
     for key in ("preset", "trained_at", "stop_reason"):
         if md.get(key) is not None and not isinstance(md[key], str):
             return f"'{key}' must be text, not {md[key]!r}"

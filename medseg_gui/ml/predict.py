@@ -14,8 +14,10 @@ from typing import Any
 import cv2
 import numpy as np
 
+from medseg_gui.core import postprocess
 from medseg_gui.core.errors import CancelledError, LabelSizeError
 from medseg_gui.core.masks import bbox_slices, clip_bbox, mask_bbox
+from medseg_gui.core.postprocess import PostProcess
 from medseg_gui.ml.config import Preset
 from medseg_gui.ml.data import crop_reflect, enhance, normalise, resize_to_scale, roi_stats
 
@@ -121,8 +123,17 @@ class Segmenter:
             out = cv2.resize(prob, (W, H), interpolation=cv2.INTER_LINEAR)
             if roi is not None:
                 out[~roi.astype(bool)] = 0.0
-            return np.clip(out, 0.0, 1.0, out=out)
-        return self._predict_native(image, roi, tta, should_stop, tile_size)
+            out = np.clip(out, 0.0, 1.0, out=out)
+        else:
+            out = self._predict_native(image, roi, tta, should_stop, tile_size)
+        return self._clean(out)
+
+    def _clean(self, prob: np.ndarray) -> np.ndarray:
+        """The model's chosen clean-up (core/postprocess.py), applied at its threshold."""
+        spec = self.metadata.get("postprocess")
+        if not spec:
+            return prob
+        return postprocess.apply(prob, float(self.metadata.get("threshold") or 0.5), PostProcess.from_json(spec))
 
     def _predict_native(self, image: np.ndarray, roi: np.ndarray | None, tta: bool,
                         should_stop: Callable[[], bool] | None, tile_size: int | None) -> np.ndarray:

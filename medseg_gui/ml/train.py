@@ -20,6 +20,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from medseg_gui.core import postprocess
 from medseg_gui.core.errors import CancelledError, LabelSizeError, MedsegError, NoLabelsError
 from medseg_gui.ml.auc import fast_auc
 from medseg_gui.ml.config import Preset, Recipe, TrainConfig
@@ -211,6 +212,21 @@ def evaluate_auc(segmenter: Segmenter, views: list[Sample], tta: bool = False,
     return evaluate_views(segmenter, views, tta, should_stop).auc
 
 
+def _choose_postprocess(segmenter: Segmenter, views: list[Sample], tta: bool,
+                        should_stop: Callable[[], bool] | None) -> None:
+    """Pick the clean-up (core/postprocess.py) with the best validation Dice at the model's threshold and record it
+    in the segmenter's metadata; a cancel here keeps the model without one."""
+    threshold = float(segmenter.metadata.get("threshold") or 0.5)
+    try:
+        probs = [segmenter.predict(v.image, v.roi, tta=tta, should_stop=should_stop) for v in views]
+    except CancelledError:
+        return
+    pp, dice, plain = postprocess.choose(probs, [v.mask for v in views], [v.scored for v in views], threshold)
+    log.info("post-processing on the validation images: %s (Dice %.4f, without %.4f)", pp.describe(), dice, plain)
+    if pp.active:
+        segmenter.metadata.update(postprocess=pp.to_json(), val_dice=round(dice, 4), val_dice_plain=round(plain, 4))
+
+
 def _optimizer(preset: Preset) -> keras.optimizers.Optimizer:
     if preset.optimizer == "adamw":
         return keras.optimizers.AdamW(learning_rate=preset.learning_rate, weight_decay=preset.weight_decay)
@@ -334,6 +350,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                     train_images=len(train_idx), val_images=len(val_idx), validation=note,
                     backend=keras.backend.backend(), keras_version=keras.__version__)
     segmenter = Segmenter(inference_model(model, preset.unet, into=live.model), metadata)
+    if preset.regime == "lesions" and views and not control.cancelled:
+        _choose_postprocess(segmenter, views, config.tta, should_stop)
     seconds = time.monotonic() - started
     message = (f"{'cancelled' if control.cancelled else 'stopped'} ({control.stop_reason}) after {control.step} "
                f"steps, {seconds:.0f} s; validation AUC {val_auc:.4f} on {note}")

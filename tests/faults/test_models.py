@@ -129,6 +129,7 @@ def test_only_model_missing_is_a_clear_error(tmp_path, old_new):
     ("scale", 0, "'scale' must be a number above 0"),
     ("scale", 2.5, "'scale'"),
     ("threshold", 1.5, "'threshold'"),
+    ("postprocess", {"min_area": 2}, "'postprocess' is invalid"),
     ("in_channels", 3, "takes 1 channels but its description says 3"),
 ])
 def test_invalid_metadata_is_a_model_error_naming_the_file(tmp_path, old_new, key, value, message):

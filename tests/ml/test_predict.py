@@ -108,7 +108,8 @@ def test_trained_model_finds_the_blobs(trained):
 
 def test_a_model_trained_at_a_working_scale_predicts_full_size(trained):
     result, _ = trained
-    seg = Segmenter(result.segmenter.model, {**result.segmenter.metadata, "scale": 0.5})
+    plain = {k: v for k, v in result.segmenter.metadata.items() if k != "postprocess"}  # compare raw maps
+    seg = Segmenter(result.segmenter.model, {**plain, "scale": 0.5})
     assert seg.scale == 0.5
     img = blob_sample(np.random.default_rng(3), 96, 80).image
     roi = np.zeros((96, 80), bool)
@@ -122,6 +123,19 @@ def test_a_model_trained_at_a_working_scale_predicts_full_size(trained):
     from medseg_gui.ml.data import resize_to_scale
 
     small, _, small_roi = resize_to_scale(img, None, roi, 0.5)
-    back = cv2.resize(result.segmenter.predict(small, small_roi), (80, 96), interpolation=cv2.INTER_LINEAR)
+    back = cv2.resize(Segmenter(result.segmenter.model, plain).predict(small, small_roi), (80, 96),
+                      interpolation=cv2.INTER_LINEAR)
     inner = cv2.erode(roi.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     np.testing.assert_allclose(prob[inner], back[inner], atol=1e-4)
+
+
+def test_a_models_chosen_clean_up_is_applied_at_its_threshold(trained):
+    from medseg_gui.core.postprocess import PostProcess, clean_mask
+
+    result, _ = trained
+    img = blob_sample(np.random.default_rng(5), 96, 80, n=4).image
+    raw = result.segmenter.predict(img)
+    pp = PostProcess(fill_holes=True, min_area=0.05)
+    seg = Segmenter(result.segmenter.model, {**result.segmenter.metadata, "threshold": 0.5,
+                                             "postprocess": pp.to_json()})
+    assert ((seg.predict(img) >= 0.5) == clean_mask(raw >= 0.5, pp)).all()

@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+
+from medseg_gui.core import postprocess
+from medseg_gui.core.postprocess import PostProcess, apply, choose, clean_mask
+
+
+def _ring_and_speck() -> np.ndarray:
+    m = np.zeros((100, 100), bool)
+    m[20:60, 20:60] = True
+    m[35:45, 35:45] = False  # a 100 px hole
+    m[80, 80] = True  # a 1 px speck
+    return m
+
+
+def test_clean_mask_fills_holes_and_drops_specks():
+    m = _ring_and_speck()
+    filled = clean_mask(m, PostProcess(fill_holes=True))
+    assert filled[40, 40] and filled[80, 80] and filled.sum() == m.sum() + 100
+    no_specks = clean_mask(m, PostProcess(min_area=1e-3))  # components under 10 px of 10,000 go
+    assert not no_specks[80, 80] and no_specks.sum() == m.sum() - 1
+    assert (clean_mask(m, PostProcess()) == m).all()
+
+
+def test_apply_changes_probabilities_so_that_thresholding_gives_the_clean_mask():
+    rng = np.random.default_rng(0)
+    prob = np.where(_ring_and_speck(), rng.uniform(0.5, 1.0, (100, 100)), rng.uniform(0.0, 0.3, (100, 100)))
+    pp = PostProcess(fill_holes=True, min_area=1e-3)
+    out = apply(prob.astype(np.float32), 0.4, pp)
+    assert ((out >= 0.4) == clean_mask(prob >= 0.4, pp)).all()
+    untouched = (prob >= 0.4) == clean_mask(prob >= 0.4, pp)
+    assert np.allclose(out[untouched], prob[untouched])
+
+
+def test_choose_prefers_the_clean_up_that_raises_validation_dice_and_none_otherwise():
+    truth = _ring_and_speck()
+    truth[35:45, 35:45] = True
+    truth[80, 80] = False
+    holey = _ring_and_speck().astype(np.float32)
+    pp, dice, plain = choose([holey], [truth], [None], 0.5)
+    assert pp.fill_holes and pp.min_area > 0 and dice == 1.0 and plain < 1.0
+    pp, dice, plain = choose([truth.astype(np.float32)], [truth], [None], 0.5)
+    assert pp == PostProcess() and dice == plain == 1.0
+
+
+def test_json_round_trip_and_rejects_bad_values():
+    pp = PostProcess(True, 1e-3)
+    assert PostProcess.from_json(pp.to_json()) == pp
+    for bad in ([1], {"fill_holes": "yes"}, {"min_area": 1.5}, {"min_area": True}):
+        with pytest.raises(ValueError):
+            PostProcess.from_json(bad)
+    assert postprocess.CANDIDATES[0] == PostProcess()
