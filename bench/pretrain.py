@@ -1,8 +1,13 @@
-"""Make the shipped pretrained lesion start (resources/models/lesions-init.*): the `default` recipe's lesion
-network trained from scratch on PolypGen centre C6 (88 colonoscopy photos, CC BY 4.0).
+"""Make a shipped pretrained start (resources/models/<regime>-init.*) from openly licensed data in ../shared/data.
 
-Only C6 is used, so the suite's C1 protocols (c1, c1-20) stay unseen by the start; the suite scores its c1c6 row
-with a model trained from scratch. Usage: python bench/pretrain.py --minutes 30 [--out resources/models]
+- lesions: the `default` recipe's lesion network trained from scratch on PolypGen centre C6 (88 colonoscopy photos).
+  Only C6 is used, so the suite's C1 protocols (c1, c1-20) stay unseen by the start; the suite scores its c1c6 row
+  with a model trained from scratch.
+- vessels: the `default` recipe's vessel network trained from scratch on the 15 HRF training images (the suite's
+  split), each at full resolution and at 0.3x (about CHASE_DB1 / DRIVE size: vessels of other widths). The HRF test
+  images and all of CHASE_DB1 stay unseen, so the suite's chase row measures the start on another dataset.
+
+Usage: python bench/pretrain.py --regime lesions --minutes 40 [--out resources/models]
 """
 
 from __future__ import annotations
@@ -18,14 +23,39 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from suite import DATA, cpu_model, load_c6  # noqa: E402
+from suite import DATA, cpu_model, load, load_c6  # noqa: E402
 
-CREDIT = ("PolypGen centre C6 (88 photos), CC BY 4.0: Ali S. et al., Scientific Data 10:75 (2023), "
-          "doi:10.1038/s41597-023-01981-y")
+CREDITS = {
+    "lesions": ("PolypGen centre C6 (88 photos), CC BY 4.0: Ali S. et al., Scientific Data 10:75 (2023), "
+                "doi:10.1038/s41597-023-01981-y", ["polypgen-C6"]),
+    "vessels": ("HRF training split (15 fundus photos, full and 0.3x size), CC BY 4.0: Budai A. et al., Int J "
+                "Biomed Imaging 2013:154860, doi:10.1155/2013/154860", ["hrf-train"]),
+}
+SMALL = 0.3  # the vessel start also sees HRF at about CHASE_DB1 / DRIVE size
+
+
+def samples_for(regime: str, data: Path):
+    if regime == "lesions":
+        return load_c6(data)
+    import cv2
+
+    from medseg_gui.ml.train import Sample
+
+    train, _ = load("hrf", data)
+    small = []
+    for s in train:
+        h, w = s.mask.shape
+        size = (round(w * SMALL), round(h * SMALL))
+        image = cv2.resize(s.image, size, interpolation=cv2.INTER_AREA)
+        mask = cv2.resize(s.mask.astype("uint8") * 255, size, interpolation=cv2.INTER_AREA) >= 128
+        roi = cv2.resize(s.roi.astype("uint8") * 255, size, interpolation=cv2.INTER_AREA) >= 128
+        small.append(Sample(image, mask, roi))
+    return train + small
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--regime", choices=sorted(CREDITS), default="lesions")
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", type=Path, default=DATA)
@@ -38,17 +68,18 @@ def main(argv: list[str] | None = None) -> None:
     from medseg_gui.ml.init import save_start
     from medseg_gui.ml.train import train
 
-    samples = load_c6(args.data)
+    credit, trained_on = CREDITS[args.regime]
+    samples = samples_for(args.regime, args.data)
     cfg = TrainConfig(preset="default", minutes=args.minutes, epochs=100_000, seed=args.seed, init="scratch",
                       val_fraction=0.15)
     result = train(samples, cfg, progress=lambda p: print(p.message, flush=True) if "validation" in p.message
                    else None)
-    if result.preset.regime != "lesions":
-        raise SystemExit(f"expected the lesion recipe, got {result.preset.regime}")
+    if result.preset.regime != args.regime:
+        raise SystemExit(f"expected the {args.regime} recipe, got {result.preset.regime}")
     args.out.mkdir(parents=True, exist_ok=True)
-    weights = args.out / "lesions-init.weights.h5"
-    save_start(result.model, result.preset, weights, f"the pretrained lesion start ({CREDIT})",
-               trained_on=["polypgen-C6"], steps=result.steps, minutes=args.minutes, val_auc=result.val_auc,
+    weights = args.out / f"{args.regime}-init.weights.h5"
+    save_start(result.model, result.preset, weights, f"the pretrained {args.regime} start ({credit})",
+               trained_on=trained_on, steps=result.steps, minutes=args.minutes, val_auc=result.val_auc,
                val_dice=result.segmenter.metadata.get("val_dice"), scale=result.preset.scale,
                made=f"bench/pretrain.py on {cpu_model()}, {dt.date.today().isoformat()}")
     print(f"wrote {weights} ({weights.stat().st_size / 1e6:.1f} MB): {result.message}")
