@@ -2,6 +2,10 @@
 canvas' place, why it cannot be read), queues a label save after every edit, re-thresholds the predictions and
 accepts a prediction as the label. It reports through signals; the window decides where messages go.
 
+The threshold, the probability maps and which classes are labelled live in the canvas' review state
+(``self.review``, core.review); the session fills it and re-emits its label events as the Qt signals
+``label_presence`` / ``annotated_share`` for the image list and the flows.
+
 A large image (see `workers.loading`) is decoded and prepared by a `ViewLoader` while the canvas' place says
 "Loading…"; nothing can be edited until it is shown, and a result nobody waits for any more is dropped.
 """
@@ -34,17 +38,20 @@ class ImageSession(QObject):
     status = Signal(str)  # a short note for the status bar
     problem = Signal(str, bool)  # (message, also show a dialog)
     unreadable = Signal(str, str)  # (stem, reason) for an image found unreadable while loading it
-    label_presence = Signal(str, str, bool)  # (class, stem, has a label now) after an edit
-    annotated_share = Signal(str, str, object)  # (class, stem, annotated share of a sparse label or None) shown/edited
+    label_presence = Signal(str, str, bool)  # (class, stem, has a label now) after an edit: review.events.label
+    annotated_share = Signal(str, str, object)  # (class, stem, share of a sparse label or None): review.events.annotated
 
     def __init__(self, area: CanvasArea, saver: LabelSaver, host: WorkerHost, threshold: float = 0.5,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.area, self.canvas, self.saver, self.host = area, area.canvas, saver, host
-        self.threshold = threshold
+        self.review = self.canvas.review
+        self.review.set_threshold(threshold)
+        self.review.events.threshold.connect(lambda _t: self.show_region(self.canvas.current_class()))
+        self.review.events.label.connect(self.label_presence.emit)
+        self.review.events.annotated.connect(self.annotated_share.emit)
         self.project: Any = None
         self.stem: str | None = None
-        self._probs: dict[str, np.ndarray] = {}  # class → probability map of this image
         self._image_roi: np.ndarray | None = None  # the image's own ROI (roi/<stem>.png); see show_region
         self._unreadable: dict[str, Path] = {}  # class → its label file that exists but could not be read
         self.read_only: str | None = None  # why edits are refused (another window edits the project, …)
@@ -53,8 +60,12 @@ class ImageSession(QObject):
         self.canvas.stroke_finished.connect(self._on_stroke_finished)
         self.canvas.installEventFilter(self)
 
+    @property
+    def threshold(self) -> float:
+        return self.review.threshold
+
     def set_project(self, project: Any) -> None:
-        self.project, self.stem, self._probs, self._loader = project, None, {}, None
+        self.project, self.stem, self._loader = project, None, None
 
     def set_read_only(self, reason: str | None) -> None:
         """Refuse every edit on the canvas (viewing, zoom and pan keep working) while `reason` is not None."""
@@ -66,7 +77,7 @@ class ImageSession(QObject):
         """Load `stem` (labels not saved yet come from the saver, not the disk); `error` is a reason already known
         to make it unreadable."""
         unsaved = self._unsaved_masks(stem)  # before reading the disk: a save finishing meanwhile is not missed
-        self.stem, self._probs, self._loader, view = None, {}, None, None
+        self.stem, self._loader, view = None, None, None
         if error is None and loads_in_background(self.project.image_path(stem)):
             self._load_in_background(stem, cls, unsaved)
             return
@@ -103,11 +114,11 @@ class ImageSession(QObject):
         self.canvas.set_labels(self._labels_to_show(stem, view.labels, unsaved), self._colors(), fresh)
         self.canvas.set_current_class(cls or self.project.class_names[0])
         for name, prob in view.predictions.items():
-            self._set_prediction(name, prob)
+            self.review.set_prediction(name, prob)
         self._image_roi, self.stem = view.roi, stem
         self.show_region(self.canvas.current_class())
         for name in self.project.class_names:
-            self._emit_share(name)
+            self.review.set_share(name, self._share(name))
         warnings = view.warnings + [f"If you draw a new '{c}' label on {stem}, the unreadable file {p.name} is first "
                                     f"moved to {p.parent / '.unreadable'} (it is never deleted or overwritten)."
                                     for c, p in self._unreadable.items()]
@@ -125,7 +136,7 @@ class ImageSession(QObject):
         def show(loaded: LoadedView) -> None:
             prob, roi, warnings = loaded.view
             if self.stem == stem:
-                self._set_prediction(cls, prob)
+                self.review.set_prediction(cls, prob)
                 self._image_roi = roi
                 self.show_region(self.canvas.current_class())
                 if warnings:
@@ -160,10 +171,9 @@ class ImageSession(QObject):
                 self.problem.emit(message, False)
 
     def set_threshold(self, threshold: float) -> None:
-        self.threshold = threshold
-        for name, prob in list(self._probs.items()):
-            self.canvas.set_prediction(name, prob, threshold)
-        self.show_region(self.canvas.current_class())  # a region from a roi_class's prediction moves with it
+        """Re-threshold the shown predictions (the canvas observes the review state); a region from a roi_class's
+        prediction moves with it (``show_region`` observes it too)."""
+        self.review.set_threshold(threshold)
 
     def show_region(self, cls: str | None) -> None:
         """Give the canvas the region `cls` is trained and scored in (outline, FP/FN and fill stop there): the image
@@ -175,7 +185,7 @@ class ImageSession(QObject):
             region = class_region(cls, lambda c: self.project.class_spec(c).roi_class, self._image_roi,
                                   lambda c: self.canvas.label(c) if self.canvas.is_labelled(c)
                                   and not self.canvas.is_sparse(c) else None,  # a sparse label is no outline
-                                  self._probs.get, self.threshold)
+                                  self.review.probs.get, self.review.threshold)
         except RegionUnknownError as err:
             region = self._image_roi
             self.status.emit(f"{err}: '{cls}' is not restricted on {self.stem}.")
@@ -188,17 +198,11 @@ class ImageSession(QObject):
         if self.read_only is not None:
             self.problem.emit(f"This project is open read-only ({self.read_only}); labels cannot be changed.", False)
             return
-        if cls not in self._probs:
+        if cls not in self.review.probs:
             self.problem.emit(f"There is no {cls} prediction for {self.stem} yet — press Retrain first.", False)
             return
         self.canvas.accept_prediction()
         self.status.emit(f"Prediction accepted as the {cls} label — {ACTIONS['undo'].keys[0]} to undo")
-
-    def _set_prediction(self, cls: str, prob: np.ndarray | None) -> None:
-        self._probs.pop(cls, None)
-        if prob is not None:
-            self._probs[cls] = prob
-        self.canvas.set_prediction(cls, prob, self.threshold)
 
     def _show_unreadable(self, stem: str, reason: str) -> None:
         self._show_instead(stem, f"{stem} cannot be shown.\n\n{reason}")
@@ -282,9 +286,9 @@ class ImageSession(QObject):
             return
         labelled = self.canvas.is_labelled(cls)
         self.saver.save(cls, self.stem, self.canvas.label_data(cls) if labelled else None)  # the saver copies it
-        self.label_presence.emit(cls, self.stem, labelled)
-        self._emit_share(cls)
+        self.review.label_edited(cls, self._share(cls))
 
-    def _emit_share(self, cls: str) -> None:
+    def _share(self, cls: str) -> float | None:
+        """Annotated share of a sparse label of `cls` on the canvas; None for a complete one or none."""
         sparse = self.canvas.is_labelled(cls) and self.canvas.is_sparse(cls)
-        self.annotated_share.emit(cls, self.stem, self.canvas.annotated_fraction(cls) if sparse else None)
+        return self.canvas.annotated_fraction(cls) if sparse else None

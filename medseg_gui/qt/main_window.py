@@ -320,8 +320,7 @@ class MainWindow(QMainWindow):
     @Slot(str, str, bool)
     def _on_label_presence(self, cls: str, stem: str, present: bool) -> None:
         if cls == self.current_class():
-            labelled = set(self.project.labelled_stems(cls))
-            self.image_list.set_labelled(labelled | {stem} if present else labelled - {stem})
+            self.image_list.set_present(stem, present)
 
     def accept_prediction(self) -> None:
         if self.current_class():
@@ -337,8 +336,8 @@ class MainWindow(QMainWindow):
                 and not self.models.busy():  # a rollback is writing metrics.json at the old threshold
             self.metrics_refresher.schedule(self.project.root, cls, self.layers.threshold())
 
-    @Slot(str, str)
-    def _label_saved(self, cls: str, stem: str) -> None:
+    @Slot(str, str, bool)
+    def _label_saved(self, cls: str, stem: str, _present: bool) -> None:
         """A changed label changes its image's scores: re-score the class once the edits settle (worker thread)."""
         if self.project is not None and self.train_worker is None and self.project.prediction_path(cls, stem).is_file():
             self.metrics_refresher.schedule(self.project.root, cls, self.layers.threshold())

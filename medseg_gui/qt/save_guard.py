@@ -66,8 +66,8 @@ class SaveGuard(QObject):
         self._told = True
         self.unsaved_changed.emit()
 
-    @Slot(str, str)
-    def _on_saved(self, _cls: str, _stem: str) -> None:
+    @Slot(str, str, bool)
+    def _on_saved(self, _cls: str, _stem: str, _present: bool) -> None:
         self.unsaved_changed.emit()
 
     @Slot(bool)

@@ -31,9 +31,11 @@ class LabelSaver(QObject):
     """`save(cls, stem, mask)` queues a write; `mask=None` deletes the label. Signals come from the saver thread.
 
     `pending_changed(True)` when something is not on disk yet, `(False)` once everything is (failed saves count as
-    not on disk); `failed(cls, stem, message)` after each failed attempt; `drained()` whenever the queue ran empty."""
+    not on disk); `saved(cls, stem, present)` after each write (`present`: a label file is there now, False after a
+    delete), so nobody has to look at the disk; `failed(cls, stem, message)` after each failed attempt; `drained()`
+    whenever the queue ran empty."""
 
-    saved = Signal(str, str)
+    saved = Signal(str, str, bool)
     failed = Signal(str, str, str)
     pending_changed = Signal(bool)
     drained = Signal()
@@ -171,7 +173,7 @@ class LabelSaver(QObject):
                 drained, clean = not self._pending, self._clean()
                 self._cond.notify_all()
             if error is None:
-                self.saved.emit(*key)
+                self.saved.emit(key[0], key[1], entry[1] is not None)
             else:
                 self.failed.emit(key[0], key[1], error)
             if drained:

@@ -293,3 +293,29 @@ def test_owned_labels_are_kept_without_a_copy_others_are_copied(canvas):
     frozen.flags.writeable = False
     canvas.set_labels({"lesion": frozen, "vessel": None}, COLORS, owned=frozenset({"lesion"}))
     assert not np.shares_memory(canvas.doc.labels["lesion"], frozen)  # read-only: copied to be editable
+
+
+def test_canvas_observes_the_review_state_and_the_document_reports_edits(qtbot, canvas):
+    """The threshold and the maps live in ``canvas.review``: changing them there re-thresholds what the canvas shows;
+    every change of label pixels is reported as ``doc.events.edited(cls, bbox)``."""
+    prob = np.tile(np.linspace(0, 1, W, dtype=np.float32), (H, 1))
+    canvas.review.set_prediction("lesion", prob)
+    np.testing.assert_array_equal(canvas.doc.preds["lesion"].view(bool), prob >= 0.5)
+    canvas.review.set_threshold(0.8)
+    np.testing.assert_array_equal(canvas.doc.preds["lesion"].view(bool), prob >= 0.8)
+    edits = []
+    canvas.doc.events.edited.connect(lambda cls, bbox: edits.append((cls, bbox)))
+    canvas.set_brush_size(3)
+    drag(qtbot, canvas, [px(canvas, 5, 5), px(canvas, 12, 5)])
+    assert edits and {cls for cls, _ in edits} == {"lesion"}
+    ys, xs = np.nonzero(canvas.label("lesion"))
+    covered = np.zeros((H, W), bool)
+    for _cls, (y0, x0, y1, x1) in edits:
+        covered[y0:y1, x0:x1] = True
+    assert covered[ys, xs].all()  # every painted pixel lies in a reported bbox
+    assert canvas.is_labelled("lesion") and "lesion" in canvas.review.labelled
+    edits.clear()
+    canvas.undo()
+    assert len(edits) == 1 and not canvas.label("lesion").any() and "lesion" not in canvas.review.labelled
+    canvas.set_image("other", make_image())
+    assert canvas.review.stem == "other" and canvas.review.probs == {} and "lesion" not in canvas.doc.preds

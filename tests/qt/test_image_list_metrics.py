@@ -80,9 +80,9 @@ def test_a_saved_label_re_scores_its_image_and_a_removed_one_drops_its_scores(tm
     before = float(cell_texts(panel, first)["Dice"])
     project.save_label("lesion", first, disc(cx=22))  # now the label equals the thresholded prediction
     with qtbot.waitSignal(window.metrics_refresher.updated, timeout=20_000):
-        window.saver.saved.emit("lesion", first)
+        window.saver.saved.emit("lesion", first, True)
     assert float(cell_texts(panel, first)["Dice"]) == pytest.approx(1.0) != pytest.approx(before)
     project.label_path("lesion", second).unlink()  # e.g. its only stroke was undone
     with qtbot.waitSignal(window.metrics_refresher.updated, timeout=20_000):
-        window.saver.saved.emit("lesion", second)
+        window.saver.saved.emit("lesion", second, True)
     assert cell_texts(panel, second)["Dice"] == ""

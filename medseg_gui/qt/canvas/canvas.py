@@ -8,11 +8,14 @@ contours (predicted outlines of every class with a prediction, class colour), un
 where the current class' prediction is close to its threshold, ``core.uncertainty``).
 Label modes (``LABEL_MODES``) decide what the first edit of an unlabelled class starts (``LabelDocument``).
 Holding H hides every overlay. Undo history is kept per image key under one byte budget (see ``core.undo``).
+
+The canvas is a view: the probability maps, the threshold and which classes are labelled live in ``review``
+(``core.review.ReviewState``, observed through its events); label pixels and undo in ``doc`` (``LabelDocument``,
+whose ``edited(cls, bbox)`` event repaints the changed rectangle); mouse and keys in ``input`` (``CanvasInput``).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import QWidget
 
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.masks import OBJECT, UNANNOTATED, BBox, LabelCodes, Region
+from medseg_gui.core.review import ReviewState
 from medseg_gui.core.undo import DEFAULT_BUDGET_BYTES, UndoHistory
 from medseg_gui.qt import defaults
 from medseg_gui.qt.canvas import layers as L
@@ -38,7 +42,7 @@ LABEL_MODES = ("complete", "sparse", "correct")  # what a new label is: unpainte
 BACKGROUND = QColor(40, 40, 40)
 
 
-class Canvas(CanvasInput, QWidget):
+class Canvas(QWidget):
     """Image annotation canvas; see the module docstring and docs/ARCHITECTURE.md for the public API."""
 
     stroke_finished = Signal(str)
@@ -49,17 +53,19 @@ class Canvas(CanvasInput, QWidget):
     brush_size_changed = Signal(int)
     zoom_changed = Signal(float)
 
-    def __init__(self, parent: QWidget | None = None, undo_budget_bytes: int = DEFAULT_BUDGET_BYTES) -> None:
+    def __init__(self, parent: QWidget | None = None, undo_budget_bytes: int = DEFAULT_BUDGET_BYTES,
+                 review: ReviewState | None = None) -> None:
         super().__init__(parent)
         self.history = UndoHistory(undo_budget_bytes)
-        self.doc = LabelDocument(self.history)
+        self.review = review if review is not None else ReviewState()
+        self.doc = LabelDocument(self.history, self.review)
+        self.doc.events.edited.connect(self._on_edited)
+        self.review.events.prediction.connect(self._on_prediction)
+        self.review.events.threshold.connect(self._on_threshold)
         self.view = View()
         self._views: dict[str, View] = {}
         self._layers = LayerStack(self.doc)
         self._class = ""
-        self._visible = {name: name not in defaults.LAYER_HIDDEN for name in LAYERS}
-        self._opacity = dict(defaults.LAYER_OPACITY)
-        self._hide_overlays = False
         self._brush = defaults.BRUSH_SIZE
         self._tolerance = defaults.WAND_TOLERANCE
         self._tools: dict[str, Tool] = {
@@ -70,7 +76,7 @@ class Canvas(CanvasInput, QWidget):
         self._tool = "brush"
         self._label_mode = "complete"
         self._confirm: Callable[[str], bool] | None = None
-        self._init_input()
+        self.input = CanvasInput(self)
 
     # -- content -------------------------------------------------------------------------------------------------
     def set_image(self, key: str, rgb: np.ndarray, prepared: L.ImagePyramid | None = None) -> None:
@@ -111,7 +117,7 @@ class Canvas(CanvasInput, QWidget):
         self.doc.drop_fpfn_except(name)
         self._layers.class_changed()
         self.update()
-        self._emit_cursor_info()
+        self.input.emit_cursor_info()
 
     def current_class(self) -> str:
         return self._class
@@ -121,22 +127,16 @@ class Canvas(CanvasInput, QWidget):
         return self.doc.labels[name] == OBJECT
 
     def label_view(self, name: str) -> np.ndarray:
-        """A read-only bool HxW view of the class pixels of the live label, without a copy for a complete label (it
-        changes with the next edit: copy it at once if it must be kept)."""
-        codes = self.doc.labels[name]
-        view = codes == OBJECT if self.doc.is_sparse(name) else codes.view(bool)
-        view.flags.writeable = False
-        return view
+        """Read-only bool HxW view of the live label's class pixels (``LabelDocument.label_view``)."""
+        return self.doc.label_view(name)
 
     def annotated(self, name: str) -> np.ndarray | None:
         """bool HxW copy of the annotated pixels of a sparse label; None for a complete one."""
         return self.doc.labels[name] != UNANNOTATED if self.doc.is_sparse(name) else None
 
     def label_data(self, name: str) -> np.ndarray | LabelCodes:
-        """What to save: ``label_view`` of a complete label, a copy of a sparse one's codes (split by the saver)."""
-        if self.doc.is_sparse(name):
-            return LabelCodes(self.doc.labels[name].copy())
-        return self.label_view(name)
+        """What to save (``LabelDocument.label_data``)."""
+        return self.doc.label_data(name)
 
     def is_sparse(self, name: str) -> bool:
         """True while some pixel of the label is not annotated (it is saved 0/128/255)."""
@@ -166,11 +166,25 @@ class Canvas(CanvasInput, QWidget):
         erased; False for a class that was unlabelled and is empty again (e.g. after undo)."""
         return name in self.doc.labelled
 
-    def set_prediction(self, name: str, prob: np.ndarray | None, threshold: float = 0.5) -> None:
-        """Probability map (float32 HxW in [0, 1]) of ``name``; ``None`` removes it."""
-        self.doc.set_prediction(name, prob, threshold)
-        self._layers.prediction_changed(name, threshold)
+    def set_prediction(self, name: str, prob: np.ndarray | None, threshold: float | None = None) -> None:
+        """Probability map (float32 HxW in [0, 1]) of ``name``; ``None`` removes it. ``threshold``: set the review
+        threshold too (it applies to every class). Shorthand for ``review.set_threshold`` + ``review.set_prediction``."""
+        if prob is not None:
+            self.doc.check_prediction(name, prob)
+        if threshold is not None:
+            self.review.set_threshold(threshold)
+        self.review.set_prediction(name, prob)
+
+    def _on_prediction(self, name: str) -> None:
+        """The review state's map of ``name`` changed (or, from ``_on_threshold``, the threshold): threshold it,
+        rebuild its outline, repaint."""
+        self.doc.threshold_prediction(name)
+        self._layers.prediction_changed(name)
         self.update()
+
+    def _on_threshold(self, _threshold: float) -> None:
+        for name in list(self.review.probs):
+            self._on_prediction(name)
 
     def set_roi(self, roi: np.ndarray | None) -> None:
         self.doc.set_roi(roi)
@@ -183,32 +197,26 @@ class Canvas(CanvasInput, QWidget):
 
     # -- layers --------------------------------------------------------------------------------------------------
     def set_layer_visible(self, layer: str, visible: bool) -> None:
-        self._visible[self._layer_name(layer)] = bool(visible)
+        self._layers.visible[L.layer_name(layer)] = bool(visible)
         self.update()
 
     def layer_visible(self, layer: str) -> bool:
-        return self._visible[self._layer_name(layer)]
+        return self._layers.visible[L.layer_name(layer)]
 
     def layer_shown(self, layer: str) -> bool:
         """Whether ``layer`` is drawn now: ticked, opacity above 0 and overlays not held hidden (H)."""
-        return self._shown(self._layer_name(layer))
+        return self._layers.shown(L.layer_name(layer), self.input.hide_overlays)
 
     def class_color(self, name: str) -> tuple[int, int, int]:
         """The RGB colour the label of ``name`` is drawn in (from ``set_labels``)."""
         return self._layers.color(name)
 
     def set_layer_opacity(self, layer: str, opacity: float) -> None:
-        self._opacity[self._layer_name(layer)] = min(max(float(opacity), 0.0), 1.0)
+        self._layers.opacity[L.layer_name(layer)] = min(max(float(opacity), 0.0), 1.0)
         self.update()
 
     def layer_opacity(self, layer: str) -> float:
-        return self._opacity[self._layer_name(layer)]
-
-    @staticmethod
-    def _layer_name(layer: str) -> str:
-        if layer not in LAYERS:
-            raise ValueError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}")
-        return layer
+        return self._layers.opacity[L.layer_name(layer)]
 
     # -- tools ---------------------------------------------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
@@ -217,19 +225,22 @@ class Canvas(CanvasInput, QWidget):
         if tool != self._tool:
             self._finish_interaction()
             self._tool = tool
-            self._update_cursor_shape()
+            self.input.update_cursor_shape()
             self.update()
             self.tool_changed.emit(tool)
 
     def tool(self) -> str:
         return self._tool
 
+    def active_tool(self) -> Tool:
+        return self._tools[self._tool]
+
     def set_brush_size(self, px: int) -> None:
         px = min(max(int(px), defaults.BRUSH_RANGE[0]), defaults.BRUSH_RANGE[1])
         if px != self._brush:
-            self._update_preview()
+            self.input.update_preview()
             self._brush = px
-            self._update_preview()
+            self.input.update_preview()
             self.brush_size_changed.emit(px)
 
     def brush_size(self) -> int:
@@ -261,23 +272,23 @@ class Canvas(CanvasInput, QWidget):
         return fitted_view(self._image_size(), (self.width(), self.height()))
 
     def fit(self) -> None:
-        self._set_view(self._fitted())
+        self.set_view(self._fitted())
 
     def set_zoom(self, factor: float, anchor: QPointF | None = None) -> None:
         """Absolute zoom (1.0 = 100 %, up to 32) around ``anchor`` (widget coordinates; default: the centre)."""
         a = (self.width() / 2, self.height() / 2) if anchor is None else (anchor.x(), anchor.y())
-        self._set_view(self.view.zoomed(factor, a, min_zoom(self._image_size(), (self.width(), self.height()))))
+        self.set_view(self.view.zoomed(factor, a, min_zoom(self._image_size(), (self.width(), self.height()))))
 
     def zoom(self) -> float:
         return self.view.zoom
 
-    def _set_view(self, view: View) -> None:
+    def set_view(self, view: View) -> None:
         changed = view.zoom != self.view.zoom
         self.view = view
         self.update()
         if changed:
             self.zoom_changed.emit(view.zoom)
-            self._emit_cursor_info()
+            self.input.emit_cursor_info()
 
     def image_to_widget(self, x: float, y: float) -> QPointF:
         return QPointF(*self.view.to_widget(x, y))
@@ -301,9 +312,8 @@ class Canvas(CanvasInput, QWidget):
 
     def _after_restore(self, step) -> None:
         if step is not None:
-            self.label_changed(step.bbox)
             self.stroke_finished.emit(step.cls)
-            self._emit_cursor_info()
+            self.input.emit_cursor_info()
         self.history_changed.emit()
 
     def can_undo(self) -> bool:
@@ -315,33 +325,22 @@ class Canvas(CanvasInput, QWidget):
     def undo_memory_bytes(self) -> int:
         return self.history.memory_bytes
 
-    # -- callbacks used by the tools (ToolContext) ----------------------------------------------------------------
-    def label_changed(self, bbox: BBox | None) -> None:
-        """Repaint the widget area showing image ``bbox`` (slightly grown for smoothing and rounding)."""
-        if bbox is None:
-            return
-        y0, x0, y1, x1 = bbox
-        wx0, wy0 = self.view.to_widget(x0, y0)
-        wx1, wy1 = self.view.to_widget(x1, y1)
-        self.update(QRect(math.floor(wx0) - 2, math.floor(wy0) - 2,
-                          math.ceil(wx1 - wx0) + 5, math.ceil(wy1 - wy0) + 5))
+    def _on_edited(self, _name: str, bbox: BBox) -> None:
+        """Label pixels changed (``doc.events.edited``): repaint only the widget area showing ``bbox``."""
+        self.update(QRect(*self.view.widget_box(bbox)))
 
+    # -- callbacks used by the tools (ToolContext) ----------------------------------------------------------------
     def edit_finished(self, name: str) -> None:
         self.stroke_finished.emit(name)
         self.history_changed.emit()
-        self._emit_cursor_info()
+        self.input.emit_cursor_info()
 
     def accept_in(self, region: np.ndarray | Region | None) -> None:
         name = self._class
-        bbox = self.doc.accept_prediction(name, region)
-        if bbox is not None:
-            self.label_changed(bbox)
+        if self.doc.accept_prediction(name, region) is not None:
             self.edit_finished(name)
 
     # -- painting ------------------------------------------------------------------------------------------------
-    def _shown(self, layer: str) -> bool:
-        return self._visible[layer] and self._opacity[layer] > 0 and (layer == "image" or not self._hide_overlays)
-
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         painter = QPainter(self)
         rect = event.rect()
@@ -352,14 +351,13 @@ class Canvas(CanvasInput, QWidget):
                               self.doc.shape, pad=2)
         if span is not None:
             self._paint_layers(painter, QRectF(span[1], span[0], span[3] - span[1], span[2] - span[0]))
-        self._tools[self._tool].preview(painter, self._cursor if self._paint_preview() else None)
+        self.active_tool().preview(painter, self.input.preview_cursor())
         painter.end()
 
     def _paint_layers(self, painter: QPainter, src: QRectF) -> None:
         v = self.view
         painter.setTransform(QTransform(v.zoom, 0, 0, v.zoom, v.ox, v.oy))
-        shown = {layer for layer in LAYERS if self._shown(layer)}
-        self._layers.draw(painter, src, v.zoom, self._class, shown, self._opacity, self._label_mode == "correct")
+        self._layers.draw(painter, src, v.zoom, self._class, self.input.hide_overlays, self._label_mode == "correct")
         painter.resetTransform()
         painter.setOpacity(1.0)
 
@@ -367,27 +365,32 @@ class Canvas(CanvasInput, QWidget):
         for tool in self._tools.values():
             tool.finish()
 
+    # -- Qt events: handled by the input controller -------------------------------------------------------------
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ShortcutOverride and self._handles_key(event):  # type: ignore[arg-type]
+        if event.type() == QEvent.Type.ShortcutOverride and self.input.handles_key(event):  # type: ignore[arg-type]
             event.accept()
             return True
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
-        if not self._key_press(event):
+        if not self.input.key_press(event):
             super().keyPressEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
-        self._mouse_press(event)
+        self.input.mouse_press(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
-        self._mouse_move(event)
+        self.input.mouse_move(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
-        self._mouse_release(event)
+        self.input.mouse_release(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
-        self._mouse_double_click(event)
+        self.input.mouse_double_click(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
-        self._wheel(event)
+        self.input.wheel(event)
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        self.input.leave()
+        super().leaveEvent(event)

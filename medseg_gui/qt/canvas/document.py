@@ -26,6 +26,7 @@ from medseg_gui.core.errors import LabelSizeError
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.masks import OBJECT, UNANNOTATED, BBox, LabelCodes, Region, bbox_slices, mask_bbox
 from medseg_gui.core.metrics import fp_fn_codes
+from medseg_gui.core.review import Events, ReviewState
 from medseg_gui.core.undo import StrokeRecorder, UndoHistory, UndoStep
 
 log = logging.getLogger(__name__)
@@ -54,16 +55,20 @@ def _as_u8_mask(mask: np.ndarray, copy: bool) -> np.ndarray:
 
 
 class LabelDocument:
-    """Labels and overlays of the image shown under ``key``; the undo history is shared across images."""
+    """Labels and overlays of the image shown under ``key``; the undo history is shared across images.
 
-    def __init__(self, history: UndoHistory) -> None:
+    The probability maps, the threshold and which classes are labelled live in ``review`` (core.review); the
+    document keeps what it derives from them (thresholded predictions, FP/FN codes) and marks a class labelled or not
+    as edits run. ``events.edited(cls, bbox)`` after every change of label pixels (bbox: y0, x0, y1, x1)."""
+
+    def __init__(self, history: UndoHistory, review: ReviewState | None = None) -> None:
         self.history = history
+        self.review = review if review is not None else ReviewState()
+        self.events = Events(("edited",))
         self.key = ""
         self.image: np.ndarray | None = None
         self.labels: dict[str, np.ndarray] = {}
-        self.labelled: set[str] = set()
-        self.probs: dict[str, np.ndarray] = {}
-        self.preds: dict[str, np.ndarray] = {}
+        self.preds: dict[str, np.ndarray] = {}  # class → prediction >= the review threshold (uint8 {0, 1})
         self.roi: np.ndarray | None = None
         self._areas: dict[str, int] = {}
         self._unannotated: dict[str, int] = {}
@@ -75,6 +80,15 @@ class LabelDocument:
 
     # -- content -------------------------------------------------------------------------------------------------
     @property
+    def labelled(self) -> set[str]:
+        """Classes labelled on this image (the review state's set; read-only here, see ``_edited``)."""
+        return self.review.labelled
+
+    @property
+    def probs(self) -> dict[str, np.ndarray]:
+        return self.review.probs
+
+    @property
     def shape(self) -> tuple[int, int]:
         return (0, 0) if self.image is None else self.image.shape[:2]
 
@@ -82,8 +96,8 @@ class LabelDocument:
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
             raise ValueError(f"expected uint8 HxWx3 RGB, got {rgb.dtype} {rgb.shape}")
         self.key, self.image = key, np.ascontiguousarray(rgb)
-        self.labels, self.labelled = {}, set()
-        self.probs, self.preds = {}, {}
+        self.labels, self.preds = {}, {}
+        self.review.open(key)
         self.roi, self._areas, self._unannotated, self._fpfn, self._stroke = None, {}, {}, {}, None
 
     def _check(self, what: str, arr: np.ndarray) -> None:
@@ -103,7 +117,7 @@ class LabelDocument:
                               _as_codes(m, copy=name not in owned or not getattr(m, "flags", None) or
                                         not m.flags.writeable))
                        for name, m in labels.items()}
-        self.labelled = {name for name, m in labels.items() if m is not None}
+        self.review.reset_labelled({name for name, m in labels.items() if m is not None})
         self._areas, self._unannotated, self._fpfn, self._stroke = {}, {}, {}, None
         if self.history.can_undo(self.key) or self.history.can_redo(self.key):
             start = self._unlabelled_at_start.get(self.key, set())
@@ -111,15 +125,20 @@ class LabelDocument:
             start = set()
         self._unlabelled_at_start[self.key] = start | (set(labels) - self.labelled)
 
-    def set_prediction(self, name: str, prob: np.ndarray | None, threshold: float = 0.5) -> None:
-        self._fpfn.pop(name, None)
-        if prob is None:
-            for store in (self.probs, self.preds):
-                store.pop(name, None)
-            return
+    def check_prediction(self, name: str, prob: np.ndarray) -> None:
+        """LabelSizeError unless ``prob`` has the image's size."""
         self._check(f"prediction for '{name}'", prob)
-        self.probs[name] = prob
-        self.preds[name] = np.ascontiguousarray((prob >= threshold).view(np.uint8))
+
+    def threshold_prediction(self, name: str) -> None:
+        """Derive the thresholded prediction of ``name`` from the review state (after its map or the threshold
+        changed)."""
+        self._fpfn.pop(name, None)
+        prob = self.review.probs.get(name)
+        if prob is None:
+            self.preds.pop(name, None)
+            return
+        self.check_prediction(name, prob)
+        self.preds[name] = np.ascontiguousarray((prob >= self.review.threshold).view(np.uint8))
 
     def set_roi(self, roi: np.ndarray | None) -> None:
         if roi is not None:
@@ -142,6 +161,18 @@ class LabelDocument:
     def _count(self, name: str) -> None:
         label = self.labels.get(name)
         self._areas[name], self._unannotated[name] = (0, 0) if label is None else _counts(label)
+
+    def label_view(self, name: str) -> np.ndarray:
+        """A read-only bool HxW view of the class pixels of the live label, without a copy for a complete label (it
+        changes with the next edit: copy it at once if it must be kept)."""
+        codes = self.labels[name]
+        view = codes == OBJECT if self.is_sparse(name) else codes.view(bool)
+        view.flags.writeable = False
+        return view
+
+    def label_data(self, name: str) -> np.ndarray | LabelCodes:
+        """What to save: ``label_view`` of a complete label, a copy of a sparse one's codes (split by the saver)."""
+        return LabelCodes(self.labels[name].copy()) if self.is_sparse(name) else self.label_view(name)
 
     def is_sparse(self, name: str) -> bool:
         return name in self.labels and self.unannotated(name) > 0
@@ -174,15 +205,14 @@ class LabelDocument:
             self._unannotated[name] += after[1] - before[1]
         nothing_annotated = self.unannotated(name) == self.shape[0] * self.shape[1]
         erased = self.area(name) == 0 and self.unannotated(name) == 0
-        if nothing_annotated or (erased and name in self._unlabelled_at_start.get(self.key, ())):
-            self.labelled.discard(name)
-        else:
-            self.labelled.add(name)
+        self.review.set_labelled(name, not (nothing_annotated or
+                                            (erased and name in self._unlabelled_at_start.get(self.key, ()))))
         codes = self._fpfn.get(name)
         if codes is not None:
             s = bbox_slices(bbox)
             roi = None if self.roi is None else self.roi[s]
             codes[s] = fp_fn_codes(self.preds[name][s], self.labels[name][s], roi)
+        self.events.edited.emit(name, bbox)
 
     def starts_sparse(self, name: str, value: int, background_brush: bool = False) -> bool:
         """Whether an edit setting ``value`` on ``name`` starts a sparse label first (the rule in the module doc)."""
@@ -257,7 +287,7 @@ class LabelDocument:
         pred, label = self.preds.get(name), self.labels.get(name)
         if pred is None or label is None:
             return None
-        self.labelled.add(name)
+        self.review.set_labelled(name, True)
         if region is None:
             bbox, sel = (0, 0, *self.shape), None
         elif isinstance(region, Region):

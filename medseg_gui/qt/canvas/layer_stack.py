@@ -10,10 +10,9 @@ from __future__ import annotations
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QPainter
 
-from medseg_gui.core.uncertainty import uncertainty_u8
 from medseg_gui.qt.canvas import layers as L
 from medseg_gui.qt.canvas.document import LabelDocument
-from medseg_gui.qt.defaults import PREDICTION_FILL_OPACITY, contour_rgb
+from medseg_gui.qt.defaults import LAYER_HIDDEN, LAYER_OPACITY, PREDICTION_FILL_OPACITY, contour_rgb
 
 DEFAULT_COLOR = (255, 255, 0)
 
@@ -30,8 +29,9 @@ class LayerStack:
         self._fpfn: L.ArrayImage | None = None
         self._roi: L.ArrayImage | None = None
         self._pred_fill: L.ArrayImage | None = None
-        self._thresholds: dict[str, float] = {}  # class → the threshold its prediction was set with
-        self._uncertainty: tuple[object, float, L.ArrayImage] | None = None  # (probabilities, threshold, layer)
+        self._uncertainty: L.ArrayImage | None = None
+        self.visible = {name: name not in LAYER_HIDDEN for name in L.LAYERS}  # the layer toggles
+        self.opacity = dict(LAYER_OPACITY)
 
     def color(self, name: str) -> tuple[int, int, int]:
         return self.colors.get(name, DEFAULT_COLOR)
@@ -46,9 +46,9 @@ class LayerStack:
         self._masks, self._fpfn = {}, None
         self.contours = {name: c.recolored(contour_rgb(self.color(name))) for name, c in self.contours.items()}
 
-    def prediction_changed(self, name: str, threshold: float = 0.5) -> None:
+    def prediction_changed(self, name: str) -> None:
+        """The thresholded prediction of ``name`` was replaced (new map or new threshold)."""
         self.contours.pop(name, None)
-        self._thresholds[name] = threshold
         if name in self.doc.preds:
             self.contours[name] = L.ContourLayer(self.doc.preds[name].view(bool), contour_rgb(self.color(name)))
         self._fpfn = None
@@ -86,15 +86,13 @@ class LayerStack:
         return self._fpfn
 
     def uncertainty(self, name: str) -> L.ArrayImage | None:
-        """How unsure the prediction of ``name`` is (core.uncertainty, at its threshold); built when first drawn."""
-        prob = self.doc.probs.get(name)
-        if prob is None:
+        """How unsure the prediction of ``name`` is (the review state's uncertainty map); built when first drawn."""
+        closeness = self.doc.review.uncertainty(name)
+        if closeness is None:
             return None
-        threshold = self._thresholds.get(name, 0.5)
-        cached = self._uncertainty
-        if cached is None or cached[0] is not prob or cached[1] != threshold:
-            cached = self._uncertainty = (prob, threshold, L.uncertainty_layer(uncertainty_u8(prob, threshold)))
-        return cached[2]
+        if self._uncertainty is None or self._uncertainty.array is not closeness:
+            self._uncertainty = L.uncertainty_layer(closeness)
+        return self._uncertainty
 
     def roi(self) -> L.ArrayImage | None:
         if self.doc.roi is None:
@@ -103,15 +101,20 @@ class LayerStack:
             self._roi = L.roi_layer(self.doc.roi)
         return self._roi
 
+    def shown(self, layer: str, hide_overlays: bool) -> bool:
+        """Whether ``layer`` is drawn: ticked, opacity above 0 and, but for the image, overlays not held hidden."""
+        return self.visible[layer] and self.opacity[layer] > 0 and (layer == "image" or not hide_overlays)
+
     def _has_label(self, name: str) -> bool:
         return name in self.doc.labels and bool(self.doc.area(name) or self.doc.is_sparse(name))
 
     # -- drawing -----------------------------------------------------------------------------------------------
-    def draw(self, painter: QPainter, src: QRectF, zoom: float, current: str, shown: set[str],
-             opacity: dict[str, float], correcting: bool) -> None:
+    def draw(self, painter: QPainter, src: QRectF, zoom: float, current: str, hide_overlays: bool,
+             correcting: bool) -> None:
         """Paint the ``shown`` layers over ``src`` (image coordinates; the painter carries the view transform):
         image, ROI, the current class' uncertainty, other classes, (corrective mode: the prediction), the current
         class, FP/FN, contours."""
+        shown, opacity = {layer for layer in L.LAYERS if self.shown(layer, hide_overlays)}, self.opacity
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, zoom < 1)
         if self.image is not None and "image" in shown:
             painter.setOpacity(opacity["image"])

@@ -33,6 +33,13 @@ TRANSPARENT = qRgba(0, 0, 0, 0)
 ARGB32_PM = QImage.Format.Format_ARGB32_Premultiplied
 
 
+def layer_name(layer: str) -> str:
+    """``layer`` when it is one of ``LAYERS``, else ValueError."""
+    if layer not in LAYERS:
+        raise ValueError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}")
+    return layer
+
+
 class ArrayImage:
     """A QImage over a C-contiguous numpy array that it keeps alive (the QImage does not own the memory)."""
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 
 from medseg_gui.core import masks
-from medseg_gui.core.masks import BACKGROUND, UNANNOTATED, BBox, Region
+from medseg_gui.core.masks import BACKGROUND, UNANNOTATED, Region
 from medseg_gui.qt.canvas.document import LabelDocument
 from medseg_gui.qt.canvas.view import View
 
@@ -26,7 +26,7 @@ LASSO_START_PX = 4.0  # dragging further than this from the press turns a polygo
 
 
 class ToolContext(Protocol):
-    """What a tool needs from the canvas."""
+    """What a tool needs from the canvas. Edits go to ``doc``, whose ``edited`` event repaints what changed."""
 
     doc: LabelDocument
     view: View
@@ -34,7 +34,6 @@ class ToolContext(Protocol):
     def current_class(self) -> str: ...
     def brush_size(self) -> int: ...
     def wand_tolerance(self) -> int: ...
-    def label_changed(self, bbox: BBox | None) -> None: ...
     def edit_finished(self, name: str) -> None: ...
     def accept_in(self, region: Region | None) -> None: ...
     def update(self, rect: QRect | None = None) -> None: ...
@@ -72,9 +71,8 @@ class Tool:
 
     def _commit(self, name: str, region: Region | None, value: int) -> None:
         doc = self.ctx.doc
-        bbox = doc.apply_region(name, region, value, sparse=region is not None and doc.starts_sparse(name, value))
-        if bbox is not None:
-            self.ctx.label_changed(bbox)
+        sparse = region is not None and doc.starts_sparse(name, value)
+        if doc.apply_region(name, region, value, sparse=sparse) is not None:
             self.ctx.edit_finished(name)
 
 
@@ -99,14 +97,13 @@ class BrushTool(Tool):
         if sparse:
             self.ctx.update()  # the whole label changed its look
         self._last = pos
-        self.ctx.label_changed(doc.stroke_segment(pos, pos, self.ctx.brush_size(), self._value))
+        doc.stroke_segment(pos, pos, self.ctx.brush_size(), self._value)
 
     def move(self, pos, wpos, mods) -> None:
         if self._last is None:
             return
-        bbox = self.ctx.doc.stroke_segment(self._last, pos, self.ctx.brush_size(), self._value)
+        self.ctx.doc.stroke_segment(self._last, pos, self.ctx.brush_size(), self._value)
         self._last = pos
-        self.ctx.label_changed(bbox)
 
     def release(self, pos, wpos, mods) -> None:
         self.finish()

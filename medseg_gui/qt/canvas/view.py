@@ -25,6 +25,15 @@ class View:
     def to_image(self, wx: float, wy: float) -> tuple[float, float]:
         return (wx - self.ox) / self.zoom, (wy - self.oy) / self.zoom
 
+    def widget_box(self, bbox: tuple[int, int, int, int], grow: int = 2) -> tuple[int, int, int, int]:
+        """(x, y, width, height) of the widget pixels showing image ``bbox`` (y0, x0, y1, x1), grown by ``grow`` px
+        on each side for smoothing and rounding."""
+        y0, x0, y1, x1 = bbox
+        wx0, wy0 = self.to_widget(x0, y0)
+        wx1, wy1 = self.to_widget(x1, y1)
+        return (math.floor(wx0) - grow, math.floor(wy0) - grow,
+                math.ceil(wx1 - wx0) + 2 * grow + 1, math.ceil(wy1 - wy0) + 2 * grow + 1)
+
     def zoomed(self, factor: float, anchor: tuple[float, float], min_zoom: float) -> View:
         """Absolute zoom ``factor`` (1.0 = 100 %), keeping the image point under ``anchor`` (widget) in place."""
         z = min(max(float(factor), min_zoom), MAX_ZOOM)

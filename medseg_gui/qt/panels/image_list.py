@@ -144,6 +144,10 @@ class ImageListPanel(QWidget):
                 self._show_labelled(stem)
         self.labels_changed.emit(self._cls, self.labelled_shares())
 
+    def set_present(self, stem: str, present: bool) -> None:
+        """Tick (or untick) one image after an edit of its current-class label, without looking at the disk."""
+        self.set_labelled(self._labelled | {stem} if present else self._labelled - {stem})
+
     def set_annotated(self, cls: str, stem: str, share: float | None) -> None:
         """The annotated share (0–1) of a sparse `cls` label of `stem`, shown beside its tick; None: complete."""
         shares = self._annotated.setdefault(cls, {})
