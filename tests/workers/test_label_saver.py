@@ -14,8 +14,9 @@ def test_save_and_flush_writes_png(tmp_path, qtbot):
     saver = LabelSaver(project)
     mask = np.zeros((H, W), bool)
     mask[5:10, 7:20] = True
-    with qtbot.waitSignal(saver.saved, timeout=10_000):
+    with qtbot.waitSignal(saver.saved, timeout=10_000) as blocker:
         saver.save("lesion", project.stems[0], mask)
+    assert blocker.args == ["lesion", project.stems[0], True]  # a label file is there now
     assert saver.flush(5.0)
     assert not saver.has_pending()
     np.testing.assert_array_equal(read_mask(project.label_path("lesion", project.stems[0])), mask)
@@ -54,12 +55,14 @@ def test_mask_is_copied_at_save_time(tmp_path):
     assert read_mask(project.label_path("lesion", project.stems[1])).sum() == 3 * W
 
 
-def test_none_deletes_label(tmp_path):
+def test_none_deletes_label(tmp_path, qtbot):
     project = make_project(tmp_path / "p", labelled=1)
     stem = project.stems[0]
     assert project.has_label("lesion", stem)
     saver = LabelSaver(project)
-    saver.save("lesion", stem, None)
+    with qtbot.waitSignal(saver.saved, timeout=10_000) as blocker:
+        saver.save("lesion", stem, None)
+    assert blocker.args == ["lesion", stem, False]  # reported as gone: nobody needs to look at the disk
     assert saver.flush(5.0)
     assert not project.has_label("lesion", stem)
     saver.close()
