@@ -1,0 +1,279 @@
+"""A simulated clinician: sparse strokes, corrections and "next image" suggestions, each followed by a short retrain,
+against dense labelling of the same images in the same CPU time. Not a test: prints a table, writes JSON lines and a
+plot.
+
+Protocol (datasets and splits from bench/suite.py: `c1` = PolypGen centre C1, `chase` = CHASE_DB1):
+- Round 0: `--k` training images drawn at random (seeded) get first strokes (bench/annotator_strokes.py): a few discs
+  inside each lesion and a band of background around it (C1), or short lines along the widest vessels and lines of
+  background beside them (CHASE), plus a few background discs. Every stroke is cut to the truth it claims.
+- Each later round: the current model predicts the labelled images and the clinician paints one stroke on each of
+  the `--fixes` largest wrong regions per image that are not yet annotated (missed object: an object stroke; false
+  object: a background stroke); then the app's "next image to label" (core/uncertainty.py: `image_uncertainty` of
+  the current model's prediction, `rank_next`) over `--pool` unlabelled images drawn at random gets first strokes.
+- After the labels of a round, three arms train for `--seconds` each (ml.train, the `default` preset, which reads
+  the recipe from the labels as the app does):
+  warm    the sparse labels (`Sample.annotated`), starting from the previous round's weights (TrainConfig(init=
+          "current") with `init=` the previous run's start weights, as pipeline.train_class passes them); round 0
+          starts as the app does (`init="auto"`: the shipped pretrained start where one fits);
+  scratch the same sparse labels from random weights, the same time box (warm must beat it at every round);
+  dense   the complete labels of the same images, warm-started like `warm`: dense labelling in the same CPU time.
+  The bench always takes the new model (the app's keep-unless-better guard is not simulated). Each arm is scored on
+  the held-out test split: mean per-image Dice at the model's threshold and AUC (bench/suite.py `score`).
+- Printed per round: images, strokes and annotated pixels so far (as % of the pixels a dense label of the same
+  images has; `obj%`: painted object pixels as % of the object pixels), training seconds so far, and per arm the
+  working scale the recipe chose, test Dice and AUC.
+
+Targets (issue 12): C1: warm Dice >= 95 % of dense Dice with <= 20 % of the pixels annotated; CHASE_DB1: warm test
+AUC >= 0.97 with <= 10 % of the vessel pixels annotated (`obj%`); warm beats scratch at every retrain (Dice on C1,
+AUC on CHASE_DB1; round 0 has nothing to continue from, so it is not judged). The CPU may be shared: seconds are
+wall-clock time boxes, so a busier CPU trains fewer steps.
+
+Usage: python bench/annotator.py --dataset c1 --rounds 4 --k 3 --seconds 45 [--out bench/out] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from annotator_strokes import Annotation, annotated_share, corrections, first_strokes  # noqa: E402
+from suite import DATA, cpu_model, load, score  # noqa: E402
+
+REGIME = {"c1": "lesions", "chase": "vessels"}
+HEADLINE = {"c1": "dice", "chase": "auc"}  # the metric "warm beats scratch" is judged on
+ARMS = ("warm", "scratch", "dense")
+COLOURS = {"warm": (200, 90, 0), "scratch": (40, 40, 220), "dense": (60, 160, 60)}  # BGR
+
+
+@dataclass
+class Arm:
+    """One training arm: its labels ("sparse"/"dense"), whether it continues from its last run, its start weights
+    for the next run, the seconds trained so far and its current model."""
+
+    name: str
+    labels: str
+    warm: bool
+    start: Any = None
+    seconds: float = 0.0
+    segmenter: Any = None
+
+
+def train_arm(arm: Arm, samples: list, seconds: float, seed: int, folder: Path, rnd: int) -> dict:
+    """One time-boxed run of `arm`; keeps its start weights for the next round; returns its test-free figures."""
+    from medseg_gui.ml.config import TrainConfig
+    from medseg_gui.ml.init import read_init, save_start
+    from medseg_gui.ml.train import train
+
+    init = ("current" if arm.start is not None else "auto") if arm.warm else "scratch"
+    cfg = TrainConfig(preset="default", minutes=seconds / 60.0, epochs=100_000, seed=seed + rnd, init=init)
+    result = train(samples, cfg, init=arm.start if arm.warm else None)
+    arm.seconds += result.seconds
+    arm.segmenter = result.segmenter
+    if arm.warm:
+        path = folder / f"{arm.name}-{rnd}.weights.h5"
+        save_start(result.model, result.preset, path, f"{arm.name} round {rnd}")
+        arm.start = read_init(path)
+    md = result.segmenter.metadata
+    return {"steps": result.steps, "scale": round(float(md.get("scale", 1.0)), 3),
+            "init": str(md.get("init", "")).split(" (")[0], "threshold": float(md.get("threshold") or 0.5)}
+
+
+def threshold_of(segmenter) -> float:
+    return float(segmenter.metadata.get("threshold") or 0.5)
+
+
+def suggest_next(segmenter, train_set: list, unlabelled: list[int], pool: int, rng: np.random.Generator) -> int:
+    """The unlabelled image the app would suggest (most uncertain first) among `pool` drawn at random."""
+    from medseg_gui.core.uncertainty import image_uncertainty, rank_next
+
+    drawn = [int(i) for i in rng.choice(unlabelled, size=min(pool, len(unlabelled)), replace=False)]
+    t = threshold_of(segmenter)
+    scores = {str(i): image_uncertainty(segmenter.predict(train_set[i].image, train_set[i].roi), train_set[i].roi, t)
+              for i in drawn}
+    return int(rank_next([str(i) for i in drawn], scores, {})[0])
+
+
+def correct(segmenter, train_set: list, labels: dict[int, Annotation], regime: str, fixes: int) -> int:
+    """Corrective strokes on every labelled image from the current prediction; returns the strokes painted."""
+    t, painted = threshold_of(segmenter), 0
+    for i, ann in labels.items():
+        s = train_set[i]
+        pred = segmenter.predict(s.image, s.roi) >= t
+        painted += corrections(ann, pred, s.mask, s.roi, regime, fixes)
+    return painted
+
+
+def label_figures(train_set: list, labels: dict[int, Annotation]) -> dict:
+    """Images, strokes, annotated pixels and shares of the labels so far."""
+    anns = list(labels.values())
+    rois = [train_set[i].roi for i in labels]
+    painted = sum(int(a.annotated.sum()) for a in anns)
+    obj = sum(int((train_set[i].mask if train_set[i].roi is None else train_set[i].mask & train_set[i].roi).sum())
+              for i in labels)
+    return {"images": len(anns), "strokes": sum(a.strokes for a in anns), "ann_px": painted,
+            "ann_pct": round(100 * annotated_share(anns, rois), 2),
+            "obj_pct": round(100 * sum(int(a.fg.sum()) for a in anns) / max(obj, 1), 2)}
+
+
+def samples_for(arm: Arm, train_set: list, labels: dict[int, Annotation]) -> list:
+    from medseg_gui.ml.train import Sample
+
+    if arm.labels == "dense":
+        return [train_set[i] for i in labels]
+    return [Sample(train_set[i].image, a.fg, train_set[i].roi, a.annotated) for i, a in labels.items()]
+
+
+def print_row(row: dict) -> None:
+    arms = "  ".join(f"{a}: {row[a + '_train_s']:>5.0f}s x{row[a + '_scale']:<5g} Dice {row[a + '_dice']:.3f} "
+                     f"AUC {row[a + '_auc']:.4f}" for a in ARMS)
+    print(f"round {row['round']:>2} | {row['images']:>2} img {row['strokes']:>4} strokes {row['ann_px']:>8} px "
+          f"({row['ann_pct']:>5.2f} %, obj {row['obj_pct']:>5.2f} %) | {arms}", flush=True)
+
+
+def verdict(rows: list[dict], dataset: str) -> list[str]:
+    """The issue's targets, met or missed, in words."""
+    last, key = rows[-1], HEADLINE[dataset]
+    beats = [r["round"] for r in rows[1:] if not r["warm_" + key] > r["scratch_" + key]]
+    lines = [f"warm beats scratch ({key}) at every retrain (rounds 1+): "
+             f"{'yes' if not beats else 'NO (rounds ' + str(beats) + ')'}" if len(rows) > 1 else ""]
+    if dataset == "c1":
+        share = last["warm_dice"] / max(last["dense_dice"], 1e-9)
+        ok = share >= 0.95 and last["ann_pct"] <= 20
+        lines.append(f"C1 target (>= 95 % of dense Dice with <= 20 % annotated): {'MET' if ok else 'MISSED'} "
+                     f"({100 * share:.0f} % of dense Dice with {last['ann_pct']:.1f} % annotated)")
+    else:
+        ok = last["warm_auc"] >= 0.97 and last["obj_pct"] <= 10
+        lines.append(f"CHASE target (AUC >= 0.97 with <= 10 % of vessel pixels annotated): {'MET' if ok else 'MISSED'}"
+                     f" (AUC {last['warm_auc']:.4f} with {last['obj_pct']:.1f} % of vessel pixels)")
+    return lines
+
+
+def _panel(img: np.ndarray, x0: int, rows: list[dict], key: str, title: str) -> None:
+    """One curve panel (test `key` per round for every arm) drawn with OpenCV into `img` at column `x0`."""
+    w, h, left, top, bottom = 420, 300, 50, 40, 60
+    vals = [r[f"{a}_{key}"] for r in rows for a in ARMS if np.isfinite(r[f"{a}_{key}"])]
+    lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
+    pad = max(0.02, 0.1 * (hi - lo))
+    lo, hi = max(0.0, lo - pad), min(1.0, hi + pad)
+    n = max(1, len(rows) - 1)
+
+    def xy(i: int, v: float) -> tuple[int, int]:
+        return x0 + left + int(i * (w - left - 10) / n), top + int((hi - v) / max(hi - lo, 1e-9) * (h - top - bottom))
+
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    cv2.putText(img, title, (x0 + left, 25), font, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.rectangle(img, (x0 + left, top), (x0 + w - 10, h - bottom), (160, 160, 160), 1)
+    for v in np.linspace(lo, hi, 5):
+        cv2.putText(img, f"{v:.2f}", (x0 + 5, xy(0, v)[1] + 4), font, 0.4, (80, 80, 80), 1, cv2.LINE_AA)
+    for i, r in enumerate(rows):
+        x = xy(i, lo)[0]
+        cv2.putText(img, f"r{r['round']}", (x - 8, h - bottom + 16), font, 0.4, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(img, f"{r['ann_pct']:.1f}%", (x - 16, h - bottom + 32), font, 0.35, (80, 80, 80), 1, cv2.LINE_AA)
+    cv2.putText(img, "round / annotated % of pixels", (x0 + left, h - 8), font, 0.4, (80, 80, 80), 1, cv2.LINE_AA)
+    for a in ARMS:
+        pts = [xy(i, r[f"{a}_{key}"]) for i, r in enumerate(rows) if np.isfinite(r[f"{a}_{key}"])]
+        for p, q in zip(pts, pts[1:]):
+            cv2.line(img, p, q, COLOURS[a], 2, cv2.LINE_AA)
+        for p in pts:
+            cv2.circle(img, p, 4, COLOURS[a], -1, cv2.LINE_AA)
+
+
+def plot(rows: list[dict], path: Path, title: str) -> None:
+    """Test Dice and AUC per round for the three arms, as a PNG (OpenCV: the venv has no matplotlib)."""
+    img = np.full((330, 860, 3), 255, np.uint8)
+    _panel(img, 0, rows, "dice", f"{title}: test Dice")
+    _panel(img, 430, rows, "auc", f"{title}: test AUC")
+    for j, a in enumerate(ARMS):
+        label = {"warm": "sparse, warm start", "scratch": "sparse, from scratch", "dense": "dense, same time"}[a]
+        x = 60 + 280 * j
+        cv2.line(img, (x, 318), (x + 24, 318), COLOURS[a], 3, cv2.LINE_AA)
+        cv2.putText(img, label, (x + 30, 322), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+    if not cv2.imwrite(str(path), img):
+        raise SystemExit(f"cannot write {path}")
+
+
+def run(args: argparse.Namespace) -> list[dict]:
+    train_set, test_set = load(args.dataset, args.data)
+    regime, rng = REGIME[args.dataset], np.random.default_rng(args.seed)
+    labels = {int(i): first_strokes(train_set[i].mask, train_set[i].roi, regime, rng)
+              for i in rng.choice(len(train_set), size=args.k, replace=False)}
+    arms = {"warm": Arm("warm", "sparse", True), "scratch": Arm("scratch", "sparse", False),
+            "dense": Arm("dense", "dense", True)}
+    args.out.mkdir(parents=True, exist_ok=True)
+    jsonl = args.out / f"annotator_{args.dataset}.jsonl"
+    jsonl.write_text("")
+    print(f"{args.dataset}: {len(train_set)} training images (pool), {len(test_set)} test; k={args.k}, "
+          f"{args.rounds} rounds x {args.seconds:g} s x {len(ARMS)} arms; {cpu_model()}, {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.2f}", flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="annotator-") as tmp:
+        for rnd in range(args.rounds):
+            t0 = time.monotonic()
+            if rnd > 0:
+                warm = arms["warm"].segmenter
+                correct(warm, train_set, labels, regime, args.fixes)
+                unlabelled = [i for i in range(len(train_set)) if i not in labels]
+                for _ in range(args.next if unlabelled else 0):
+                    nxt = suggest_next(warm, train_set, unlabelled, args.pool, rng)
+                    labels[nxt] = first_strokes(train_set[nxt].mask, train_set[nxt].roi, regime, rng)
+                    unlabelled.remove(nxt)
+            row: dict[str, Any] = {"dataset": args.dataset, "round": rnd, **label_figures(train_set, labels)}
+            for name, arm in arms.items():
+                info = train_arm(arm, samples_for(arm, train_set, labels), args.seconds, args.seed, Path(tmp), rnd)
+                metrics = score(arm.segmenter, test_set, info["threshold"])
+                row.update({f"{name}_train_s": round(arm.seconds, 1), **{f"{name}_{k}": v for k, v in info.items()},
+                            f"{name}_dice": metrics["dice"], f"{name}_auc": metrics["auc"]})
+            row.update(round_s=round(time.monotonic() - t0, 1), cpu=cpu_model(), cores=os.cpu_count(),
+                       load=round(os.getloadavg()[0], 2), date=dt.date.today().isoformat(), seconds=args.seconds,
+                       k=args.k, seed=args.seed)
+            rows.append(row)
+            print_row(row)
+            with open(jsonl, "a") as fh:
+                fh.write(json.dumps(row) + "\n")
+    png = args.out / f"annotator_{args.dataset}.png"
+    plot(rows, png, {"c1": "PolypGen C1", "chase": "CHASE_DB1"}[args.dataset])
+    for line in verdict(rows, args.dataset):
+        print(line)
+    print(f"wrote {jsonl} and {png}")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dataset", choices=sorted(REGIME), default="c1")
+    ap.add_argument("--rounds", type=int, default=4, help="training rounds, round 0 included")
+    ap.add_argument("--k", type=int, default=3, help="images with first strokes in round 0")
+    ap.add_argument("--seconds", type=float, default=45.0, help="time box of every retrain (<= 60 for the issue)")
+    ap.add_argument("--fixes", type=int, default=3, help="corrective strokes per labelled image per round")
+    ap.add_argument("--next", type=int, default=1, help="suggested images labelled per round")
+    ap.add_argument("--pool", type=int, default=16, help="unlabelled images the suggestion is chosen from")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 2 rounds of 10 s, 2 images, pool 4")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.rounds, args.seconds, args.k, args.pool = 2, 10.0, 2, 4
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    logging.basicConfig(level=logging.WARNING)
+    run(args)
+
+
+if __name__ == "__main__":
+    main()
