@@ -14,8 +14,7 @@ from shiboken6 import isValid
 
 from medseg_gui import info
 from medseg_gui.qt import dialogs
-from medseg_gui.workers.base import WorkerHost
-from medseg_gui.workers.system_info import SystemInfoWorker
+from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 
 PENDING = "looking up…"
 KERAS_LABELS = ("Keras", "Backend", "Device", "Precision")
@@ -30,17 +29,15 @@ class SystemInfo(QObject):
         super().__init__(parent)
         self._workers = workers
         self._precision = precision
-        self._worker: SystemInfoWorker | None = None
+        self._worker: FunctionWorker | None = None
         self.keras_rows: list[tuple[str, str]] | None = None
 
     def request(self) -> None:
         """Start reading the Keras rows once (no-op when known or already being read)."""
         if self.keras_rows is not None or self._worker is not None:
             return
-        self._worker = SystemInfoWorker(self._precision)
-        self._worker.finished.connect(self._known)
-        self._worker.errored.connect(self._failed)
-        self._workers.start(self._worker)
+        self._worker = FunctionWorker(info.keras_rows, self._precision)  # imports Keras on its thread
+        self._workers.start(self._worker, on_done=self._known, on_error=self._failed)
 
     def rows(self) -> list[tuple[str, str]]:
         """Every row; the Keras ones say PENDING until known."""
@@ -55,9 +52,8 @@ class SystemInfo(QObject):
         self._worker = None
         self.changed.emit()
 
-    @Slot(str)
-    def _failed(self, message: str) -> None:
-        self.keras_rows = [(label, f"could not be read ({message})") for label in KERAS_LABELS]
+    def _failed(self, err: BaseException) -> None:
+        self.keras_rows = [(label, f"could not be read ({error_message(err)})") for label in KERAS_LABELS]
         self._worker = None
         self.changed.emit()
 

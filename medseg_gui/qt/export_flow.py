@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QWidget
 from medseg_gui.core.errors import MedsegError
 from medseg_gui.core.export import check_export_target
 from medseg_gui.qt import dialogs
-from medseg_gui.workers.base import WorkerHost
-from medseg_gui.workers.export import ExportResult, ExportWorker
+from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
+from medseg_gui.workers.export import ExportResult, export_classes
 
 
 def export_title(threshold: float) -> str:
@@ -37,7 +37,7 @@ class ExportFlow(QObject):
         super().__init__(dialog_parent)
         self._host, self._dialog_parent = host, dialog_parent
 
-    def start(self, project: Any, threshold: float, flush: Callable[[], bool]) -> ExportWorker | None:
+    def start(self, project: Any, threshold: float, flush: Callable[[], bool]) -> FunctionWorker | None:
         """Ask for the folder (starting beside the project, never inside it); None when the user cancels, the
         folder is inside the project's data folders, or `flush` (write pending labels) says some are not saved."""
         out_dir = dialogs.choose_directory(self._dialog_parent, export_title(threshold), project.root.parent)
@@ -52,11 +52,9 @@ class ExportFlow(QObject):
             self.errored.emit("Some labels are not saved yet, so the export would miss them; free some disk space "
                               "or fix the folder's permissions, then export again.")
             return None
-        worker = ExportWorker(project.root, project.class_names, out_dir, threshold=threshold)
-        worker.finished.connect(self._on_finished)
-        worker.errored.connect(self._on_errored)
+        worker = FunctionWorker(export_classes, project.root, project.class_names, out_dir, threshold=threshold)
         self.status.emit(f"Exporting masks to {out_dir}…")
-        self._host.start(worker)
+        self._host.start(worker, on_done=self._on_finished, on_error=self._on_errored)
         return worker
 
     @Slot(object)
@@ -68,7 +66,6 @@ class ExportFlow(QObject):
                              "in a sparse label, pixels that were not annotated are exported as background (0).")
         self.ended.emit("finished")
 
-    @Slot(str)
-    def _on_errored(self, message: str) -> None:
-        self.errored.emit(message)
+    def _on_errored(self, err: BaseException) -> None:
+        self.errored.emit(error_message(err))
         self.ended.emit("errored")

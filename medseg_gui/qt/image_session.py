@@ -13,6 +13,7 @@ A large image (see `workers.loading`) is decoded and prepared by a `ViewLoader` 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from medseg_gui.core.errors import ImageReadError, MedsegError, RegionUnknownErr
 from medseg_gui.core.regions import class_region
 from medseg_gui.qt.keymap import ACTIONS
 from medseg_gui.qt.panels.canvas_area import CanvasArea
-from medseg_gui.workers.base import WorkerHost
+from medseg_gui.workers.base import WorkerHost, error_message
 from medseg_gui.workers.label_saver import LabelSaver
 from medseg_gui.workers.loading import (ImageView, LoadedView, ViewLoader, load_overlays, load_view,
                                         loads_in_background)
@@ -150,20 +151,17 @@ class ImageSession(QObject):
 
     def _start(self, loader: ViewLoader, on_loaded: Callable[[LoadedView], None]) -> None:
         self._loader, self._on_loaded = loader, on_loaded
-        loader.finished.connect(self._loader_finished)
-        loader.errored.connect(self._loader_errored)
-        self.host.start(loader)
+        self.host.start(loader, on_done=partial(self._loader_finished, loader),
+                        on_error=partial(self._loader_errored, loader))
 
-    @Slot(object)
-    def _loader_finished(self, loaded: LoadedView) -> None:
-        if self.sender() is self._loader:
+    def _loader_finished(self, loader: ViewLoader, loaded: LoadedView) -> None:
+        if loader is self._loader:
             self._loader = None
             self._on_loaded(loaded)
 
-    @Slot(str)
-    def _loader_errored(self, message: str) -> None:
-        if self.sender() is self._loader:
-            stem, self._loader = self._loader.stem, None
+    def _loader_errored(self, loader: ViewLoader, err: BaseException) -> None:
+        if loader is self._loader:
+            stem, self._loader, message = loader.stem, None, error_message(err)
             if self.stem is None:  # the image itself could not be read
                 self.unreadable.emit(stem, message)
                 self._show_unreadable(stem, message)

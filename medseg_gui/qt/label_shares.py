@@ -9,8 +9,8 @@ from PySide6.QtCore import QObject, Slot
 
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.panels.image_list import ImageListPanel
-from medseg_gui.workers.base import WorkerHost
-from medseg_gui.workers.label_shares import LabelShares, LabelShareWorker
+from medseg_gui.workers.base import FunctionWorker, WorkerHost
+from medseg_gui.workers.label_shares import LabelShares, read_label_shares
 
 
 class LabelShareFlow(QObject):
@@ -20,15 +20,14 @@ class LabelShareFlow(QObject):
         self.host, self.images, self.session = host, images, session
         self._done: set[tuple[int, str]] = set()  # (id of the project, class) already read
 
-    def refresh(self, project: Any, cls: str) -> LabelShareWorker | None:
+    def refresh(self, project: Any, cls: str) -> FunctionWorker | None:
         """Read the shares of `cls` in `project` unless that was done already; the worker, or None."""
         key = (id(project), cls)
         if project is None or not cls or key in self._done:
             return None
         self._done.add(key)
-        worker = LabelShareWorker(project, cls, project.labelled_stems(cls))
-        worker.finished.connect(self._on_finished)
-        self.host.start(worker)
+        worker = FunctionWorker(read_label_shares, project, cls, project.labelled_stems(cls))
+        self.host.start(worker, on_done=self._on_finished)
         return worker
 
     @Slot(object)

@@ -41,8 +41,7 @@ from medseg_gui.qt.region_flow import RegionFlow, region_text
 from medseg_gui.qt.save_guard import SaveGuard
 from medseg_gui.qt.threshold_metrics import MetricsRefresher
 from medseg_gui.qt.window_state import WindowMemory, fitted_size
-from medseg_gui.workers.base import WorkerHost
-from medseg_gui.workers.export import ExportWorker
+from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.label_saver import LabelSaver
 from medseg_gui.workers.loading import current_model_info
 from medseg_gui.workers.scan import ScanResult, ScanWorker
@@ -140,7 +139,7 @@ class MainWindow(QMainWindow):
         self.layers.threshold_changed.connect(self.set_threshold)
         self.layers.threshold_spin.editingFinished.connect(self._threshold_entered)
         self.metrics_refresher.updated.connect(self._on_metrics)
-        self.metrics_refresher.errored.connect(self.show_error)
+        self.workers.errored.connect(lambda err: self.show_error(error_message(err)))  # a job without on_error
         self.exporter.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
         self.opener.status.connect(self.statusBar().showMessage)
         self.opener.errored.connect(self.show_error)
@@ -378,11 +377,9 @@ class MainWindow(QMainWindow):
         self._remember()
         worker = TrainWorker(self.project.root, cls, self.train_panel.training_config(self.config.train),
                              threshold=self.layers.threshold())
-        worker.finished.connect(self._on_train_finished)  # before the panel's `ended`
-        self.train_panel.attach(worker)
         self.train_worker = worker
         self.statusBar().showMessage(f"Training '{cls}'…")
-        self.workers.start(worker)
+        self.train_panel.run(worker, self.workers, on_done=self._on_train_finished)  # results, then `ended`
         return worker
 
     @Slot(bool)
@@ -423,7 +420,7 @@ class MainWindow(QMainWindow):
         self.training_ended.emit(how)
 
     # -- export, messages, close ---------------------------------------------------------------------------------
-    def export_masks(self) -> ExportWorker | None:
+    def export_masks(self) -> FunctionWorker | None:
         """Ask for a folder, then write <folder>/<class>/<stem>.png (0/255, original size) for every class."""
         if self.project is None:
             return None
@@ -446,7 +443,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if self.config.warm_up_keras and not self._warmed:
             self._warmed = True
-            self.workers.start(KerasWarmUp())
+            self.workers.start(KerasWarmUp(), on_error=lambda _err: None)  # logged; a Retrain reports it itself
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         """Ask before cancelling a running training; then stop the workers briefly and leave any that cannot stop

@@ -26,13 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from medseg_gui.workers.base import WorkerHost
+from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.model_history import (
-    CompareWorker,
-    ModelListWorker,
     ModelScores,
     RollbackRun,
-    RollbackWorker,
+    compare_models,
+    list_models,
+    rollback_and_predict,
 )
 from medseg_gui.workers.training import PredictProgress
 
@@ -172,7 +172,7 @@ class ModelsFlow(QObject):
         super().__init__(parent)
         self._workers, self._parent = workers, parent
         self.dialog: ModelsDialog | None = None
-        self._rollback: RollbackWorker | None = None
+        self._rollback: FunctionWorker | None = None
         self._where: tuple[Any, str, str | None, float] | None = None  # project, class, stem, threshold
 
     def busy(self) -> bool:
@@ -200,10 +200,8 @@ class ModelsFlow(QObject):
 
     def _list(self) -> None:
         project, cls, _, _ = self._where
-        worker = ModelListWorker(project.root, cls)
-        worker.finished.connect(self._on_listed)
-        worker.errored.connect(self._say)
-        self._workers.start(worker)
+        self._workers.start(FunctionWorker(list_models, project.root, cls), on_done=self._on_listed,
+                            on_error=self._say_error)
 
     @Slot(object)
     def _on_listed(self, entries: list) -> None:
@@ -215,22 +213,22 @@ class ModelsFlow(QObject):
         if self.dialog is not None:
             self.dialog.set_status(text)
 
+    def _say_error(self, err: BaseException) -> None:
+        self._say(error_message(err))
+
     @Slot(str)
-    def use(self, model_id: str) -> RollbackWorker | None:
+    def use(self, model_id: str) -> FunctionWorker | None:
         reason = self._refuse_use()
         if reason or self._rollback is not None or self._where is None:
             self._say(reason or "A model is already being put back; wait for it to finish.")
             return None
         project, cls, _, threshold = self._where
-        worker = self._rollback = RollbackWorker(project.root, cls, model_id, threshold)
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(self._on_rolled_back)
-        worker.errored.connect(self._on_rollback_failed)
-        worker.done.connect(self._rollback_done)
+        worker = self._rollback = FunctionWorker(rollback_and_predict, project.root, cls, model_id, threshold)
         self._say(f"Putting model {model_id} back…")
         if self.dialog is not None:
             self.dialog.set_busy(True)
-        self._workers.start(worker)
+        self._workers.start(worker, on_progress=self._on_progress, on_done=self._on_rolled_back,
+                            on_error=self._on_rollback_failed, on_ended=self._rollback_done)
         return worker
 
     @Slot(object)
@@ -247,8 +245,8 @@ class ModelsFlow(QObject):
         if self.dialog is not None and self._where is not None and self._where[0].root == run.project_root:
             self._list()
 
-    @Slot(str)
-    def _on_rollback_failed(self, message: str) -> None:
+    def _on_rollback_failed(self, err: BaseException) -> None:
+        message = error_message(err)
         self._say(message)
         self.errored.emit(f"The model was not put back: {message}")
 
@@ -259,15 +257,13 @@ class ModelsFlow(QObject):
             self.dialog.set_busy(False)
 
     @Slot(str, str)
-    def compare(self, first: str, second: str) -> CompareWorker | None:
+    def compare(self, first: str, second: str) -> FunctionWorker | None:
         if self._where is None or self._where[2] is None:
             return None
         project, cls, stem, threshold = self._where
-        worker = CompareWorker(project.root, cls, stem, [first, second], threshold)
-        worker.finished.connect(self._on_compared)
-        worker.errored.connect(self._say)
+        worker = FunctionWorker(compare_models, project.root, cls, stem, [first, second], threshold)
         self._say(f"Predicting {stem} with both models…")
-        self._workers.start(worker)
+        self._workers.start(worker, on_done=self._on_compared, on_error=self._say_error)
         return worker
 
     @Slot(object)

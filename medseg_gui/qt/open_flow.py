@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QWidget
 
 from medseg_gui.core.lock import ProjectLock, lock_or_reason
 from medseg_gui.qt import dialogs
-from medseg_gui.workers.base import WorkerHost
+from medseg_gui.workers.base import WorkerHost, error_message
 from medseg_gui.workers.scan import ScanProgress, ScanResult, ScanWorker
 
 
@@ -60,10 +60,7 @@ class OpenFlow(QObject):
             return None
         self.release()  # the scan locks the folder it opens; reopening the same project must not see our lock
         self.status.emit("Opening images…")
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(self._on_finished)
-        worker.errored.connect(self._on_errored)
-        self._host.start(worker)
+        self._host.start(worker, on_progress=self._on_progress, on_done=self._on_finished, on_error=self._on_errored)
         return worker
 
     @Slot(object)
@@ -76,8 +73,7 @@ class OpenFlow(QObject):
         self.lock, self._project = result.lock, result.project
         self.opened.emit(result)
 
-    @Slot(str)
-    def _on_errored(self, message: str) -> None:
+    def _on_errored(self, err: BaseException) -> None:
         """The previous project stays shown: lock it again (read-only if another window took it meanwhile)."""
         project = self._project
         if project is not None and self.lock is None and project.read_only is None:
@@ -85,4 +81,4 @@ class OpenFlow(QObject):
             if reason is not None:
                 project.set_read_only(reason)
                 self.read_only_changed.emit()
-        self.errored.emit(message)
+        self.errored.emit(error_message(err))

@@ -13,10 +13,9 @@ from medseg_gui.workers.training import MetricsWorker
 
 class MetricsRefresher(QObject):
     """`schedule(root, cls, threshold)` (re)starts a short timer, then a MetricsWorker runs; `updated` carries its
-    PredictRun (class + metrics)."""
+    PredictRun (class + metrics). An error goes to the host's `errored`, like every job's without its own handler."""
 
     updated = Signal(object)
-    errored = Signal(str)
 
     def __init__(self, host: WorkerHost, delay_ms: int = 400, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -37,6 +36,4 @@ class MetricsRefresher(QObject):
             return
         worker = MetricsWorker(*self._job)
         self._job = None
-        worker.finished.connect(self.updated)
-        worker.errored.connect(self.errored)
-        self._host.start(worker)
+        self._host.start(worker, on_done=self.updated.emit)

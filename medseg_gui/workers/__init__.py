@@ -3,8 +3,7 @@
 Keras is imported only inside `TrainWorker`/`PredictWorker`/`KerasWarmUp.work()`, on the worker thread.
 """
 
-from medseg_gui.workers.base import Worker, WorkerHost
-from medseg_gui.workers.export import ExportWorker
+from medseg_gui.workers.base import FunctionWorker, Worker, WorkerHost, error_message
 from medseg_gui.workers.label_saver import LabelSaver
 from medseg_gui.workers.scan import ScanWorker
 from medseg_gui.workers.training import (
@@ -17,7 +16,7 @@ from medseg_gui.workers.training import (
 )
 
 __all__ = [
-    "ExportWorker",
+    "FunctionWorker",
     "KerasWarmUp",
     "LabelSaver",
     "MetricsWorker",
@@ -28,4 +27,5 @@ __all__ = [
     "TrainWorker",
     "Worker",
     "WorkerHost",
+    "error_message",
 ]

@@ -1,21 +1,29 @@
-"""Worker base class and the host that runs workers on their own QThreads.
+"""Worker base class, a generic worker for plain functions, and the host that runs workers on their own QThreads.
 
 A worker is a QObject whose `run()` executes on a QThread. It reports through signals only (never touches widgets):
-`started()`, `progress(object)`, then exactly one of `finished(object)`, `errored(str)` or `cancelled()`, then `done()`.
-Exceptions cross the thread boundary as `errored(message)`; a `MedsegError` message is shown as-is (written for a
-clinician), anything else becomes a short message and the traceback goes to the log.
+`started()`, `progress(object)`, then exactly one of `finished(object)`, `errored(Exception)` or `cancelled()`, then
+`done()`. Exceptions cross the thread boundary as the exception object (as superqt's / napari's thread workers do);
+`error_message(err)` is the text for the user: a `MedsegError` message as-is (written for a clinician), anything else
+a short message (the traceback goes to the log when it is raised). `WorkerHost.start(worker, on_done=…, on_error=…)`
+connects a job's callbacks and starts it in one call; an error without its own `on_error` goes to the host's single
+`errored` signal, so no error vanishes.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from medseg_gui.core.errors import CancelledError, MedsegError
 
 log = logging.getLogger(__name__)
+
+HOOKS = ("progress", "should_stop")  # keyword parameters a FunctionWorker fills in
 
 
 class Worker(QObject):
@@ -26,7 +34,7 @@ class Worker(QObject):
     started = Signal()
     progress = Signal(object)
     finished = Signal(object)
-    errored = Signal(str)
+    errored = Signal(object)  # the exception `work()` raised
     cancelled = Signal()
     done = Signal()
 
@@ -52,15 +60,37 @@ class Worker(QObject):
         except CancelledError:
             self.cancelled.emit()
         except MedsegError as err:
-            log.info("%s failed: %s", type(self).__name__, err)
-            self.errored.emit(str(err))
+            log.info("%s failed: %s", self.objectName() or type(self).__name__, err)
+            self.errored.emit(err)
         except Exception as err:  # noqa: BLE001 - anything unexpected must still reach the GUI, never vanish
-            log.exception("Unexpected error in %s", type(self).__name__)
-            self.errored.emit(unexpected_message(err))
+            log.exception("Unexpected error in %s", self.objectName() or type(self).__name__)
+            self.errored.emit(err)
         else:
             self.finished.emit(result)
         finally:
             self.done.emit()
+
+
+class FunctionWorker(Worker):
+    """Runs `fn(*args, **kwargs)` on the worker thread and emits its return value (napari's `thread_worker` for a
+    plain function). A `progress` or `should_stop` keyword parameter of `fn` that the caller did not pass receives
+    the worker's `progress.emit` (one value per call) or `is_cancelled`; `fn` raises `CancelledError` to stop."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.setObjectName(getattr(fn, "__name__", type(self).__name__))
+
+    def work(self) -> object:
+        params = inspect.signature(self.fn).parameters
+        hooks = {"progress": self.progress.emit, "should_stop": self.is_cancelled}
+        kwargs = {name: hook for name, hook in hooks.items() if name in params and name not in self.kwargs}
+        return self.fn(*self.args, **kwargs, **self.kwargs)
+
+
+def error_message(err: BaseException) -> str:
+    """The text the user sees for an error a worker reported: a `MedsegError` as written, anything else short."""
+    return str(err) if isinstance(err, MedsegError) else unexpected_message(err)
 
 
 def unexpected_message(err: BaseException) -> str:
@@ -72,17 +102,73 @@ def unexpected_message(err: BaseException) -> str:
     return f"Unexpected error ({detail}). Details were written to the log."
 
 
+class _Job(QObject):
+    """Relays one worker's signals to its callbacks on the host's (GUI) thread, in a fixed order: progress…, then
+    one of done/error/cancelled, then ended — whatever order anything else connected in."""
+
+    def __init__(self, host: WorkerHost, worker: Worker, callbacks: dict[str, Callable[..., Any] | None]) -> None:
+        super().__init__()  # lives on the host's thread; the host keeps it until `done`
+        self._host, self._callbacks = host, callbacks
+        worker.progress.connect(self._progress)
+        worker.finished.connect(self._finished)
+        worker.errored.connect(self._errored)
+        worker.cancelled.connect(self._cancelled)
+        worker.done.connect(self._done)
+
+    def _call(self, name: str, *args: Any) -> None:
+        callback = self._callbacks.get(name)
+        if callback is not None:
+            callback(*args)
+
+    @Slot(object)
+    def _progress(self, value: object) -> None:
+        self._call("on_progress", value)
+
+    @Slot(object)
+    def _finished(self, result: object) -> None:
+        self._call("on_done", result)
+
+    @Slot(object)
+    def _errored(self, err: BaseException) -> None:
+        if self._callbacks.get("on_error") is not None:
+            self._call("on_error", err)
+        else:
+            self._host.errored.emit(err)
+
+    @Slot()
+    def _cancelled(self) -> None:
+        self._call("on_cancelled")
+
+    @Slot()
+    def _done(self) -> None:
+        try:
+            self._call("on_ended")
+        finally:
+            self._host._jobs.discard(self)
+
+
 class WorkerHost(QObject):
-    """Owns running workers and their threads so nothing is garbage-collected mid-run; cleans up when they end."""
+    """Owns running workers and their threads so nothing is garbage-collected mid-run; cleans up when they end.
+    `errored(exception)` reports every error of a job started without its own `on_error` (the window shows it)."""
+
+    errored = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._running: dict[QThread, Worker] = {}
+        self._jobs: set[_Job] = set()  # relays whose worker has not reported `done` yet
 
-    def start(self, worker: Worker) -> QThread:
-        """Run `worker.run()` on a new QThread; the thread quits when the worker reports `done`."""
+    def start(self, worker: Worker, *, on_done: Callable[[Any], None] | None = None,
+              on_error: Callable[[BaseException], None] | None = None,
+              on_progress: Callable[[Any], None] | None = None, on_cancelled: Callable[[], None] | None = None,
+              on_ended: Callable[[], None] | None = None) -> QThread:
+        """Run `worker.run()` on a new QThread (it quits when the worker reports `done`). The callbacks run on this
+        host's thread: `on_progress` per value, then one of `on_done(result)`, `on_error(exception)` (default: this
+        host's `errored` signal) or `on_cancelled()`, then `on_ended()`."""
+        self._jobs.add(_Job(self, worker, {"on_done": on_done, "on_error": on_error, "on_progress": on_progress,
+                                           "on_cancelled": on_cancelled, "on_ended": on_ended}))
         thread = QThread()
-        thread.setObjectName(type(worker).__name__)
+        thread.setObjectName(worker.objectName() or type(worker).__name__)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.done.connect(thread.quit)

@@ -1,12 +1,12 @@
-"""Export masks as PNG (0/255, original size) for one or more classes, off the GUI thread."""
+"""Export masks as PNG (0/255, original size) for one or more classes, off the GUI thread (in a FunctionWorker)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from medseg_gui.core.errors import CancelledError
-from medseg_gui.workers.base import Worker
 
 
 @dataclass(frozen=True)
@@ -19,29 +19,20 @@ class ExportResult:
         return sum(len(v) for v in self.files.values())
 
 
-class ExportWorker(Worker):
+def export_classes(project_root: Path, classes: list[str], out_dir: Path, source: str = "auto",
+                   threshold: float = 0.5, *, progress: Callable[[tuple[int, int, str]], None] = lambda _p: None,
+                   should_stop: Callable[[], bool] = lambda: False) -> ExportResult:
     """Write `out_dir/<class>/<stem>.png` for every class in `classes` via core.export.export_masks (`auto`: the
-    label where one was drawn, otherwise the prediction at `threshold`)."""
+    label where one was drawn, otherwise the prediction at `threshold`); run by a FunctionWorker. Reports
+    `(done, total, class)` after each class."""
+    from medseg_gui.core.export import export_masks
+    from medseg_gui.core.project import Project
 
-    def __init__(self, project_root: Path, classes: list[str], out_dir: Path, source: str = "auto",
-                 threshold: float = 0.5) -> None:
-        super().__init__()
-        self.project_root = Path(project_root)
-        self.classes = list(classes)
-        self.out_dir = Path(out_dir)
-        self.source = source
-        self.threshold = threshold
-
-    def work(self) -> ExportResult:
-        from medseg_gui.core.export import export_masks
-        from medseg_gui.core.project import Project
-
-        project = Project.open(self.project_root)
-        files: dict[str, list[Path]] = {}
-        for i, cls in enumerate(self.classes):
-            if self.is_cancelled():
-                raise CancelledError("Export cancelled.")
-            files[cls] = list(export_masks(project, cls, self.out_dir / cls, source=self.source,
-                                           threshold=self.threshold))
-            self.progress.emit((i + 1, len(self.classes), cls))
-        return ExportResult(self.out_dir, files)
+    project, out_dir = Project.open(project_root), Path(out_dir)
+    files: dict[str, list[Path]] = {}
+    for i, cls in enumerate(classes):
+        if should_stop():
+            raise CancelledError("Export cancelled.")
+        files[cls] = list(export_masks(project, cls, out_dir / cls, source=source, threshold=threshold))
+        progress((i + 1, len(classes), cls))
+    return ExportResult(out_dir, files)

@@ -123,7 +123,7 @@ class LoadedView:
 
 class ViewLoader(Worker):
     """Loads `stem` with `load` (default `load_view`) on its thread, then runs `prepare(view)` there too, so only
-    cheap work is left to the GUI; emits `finished(LoadedView)`, or `errored(message)` for an unreadable image."""
+    cheap work is left to the GUI; emits `finished(LoadedView)`, or `errored(err)` for an unreadable image."""
 
     def __init__(self, project: Any, stem: str, *, prepare: Callable[[ImageView], Any] | None = None,
                  load: Callable[[Any, str], ImageView] = load_view) -> None:

@@ -1,18 +1,18 @@
-"""Model history workers: list a class's stored models, put an earlier one back (then predict every image with it,
-as a finished Retrain does), and score two models on one image side by side.
+"""Model history jobs, each run by a `FunctionWorker`: list a class's stored models, put an earlier one back (then
+predict every image with it, as a finished Retrain does), and score two models on one image side by side.
 
-Keras loads only inside `work()` (ml.store, via lazy imports), on the worker's thread.
+Keras loads only inside these functions (ml.store, via lazy imports), on the worker's thread.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from medseg_gui.core.errors import CancelledError
 from medseg_gui.core.project import Project
-from medseg_gui.workers.base import Worker
 from medseg_gui.workers.training import PredictProgress
 
 
@@ -54,52 +54,32 @@ def compare_on_image(project: Any, cls: str, stem: str, model_ids: list[str], th
     return ModelScores(stem, label is not None, scores)
 
 
-class ModelListWorker(Worker):
-    """Emits the class's `list[ml.store.ModelEntry]`, oldest first."""
+def list_models(project_root: Path, cls: str) -> list:
+    """The class's `list[ml.store.ModelEntry]`, oldest first (run by a FunctionWorker)."""
+    from medseg_gui.ml import store
 
-    def __init__(self, project_root: Path, cls: str) -> None:
-        super().__init__()
-        self.project_root, self.cls = Path(project_root), cls
-
-    def work(self) -> list:
-        from medseg_gui.ml import store
-
-        return store.list_models(Project.open(self.project_root).model_dir(self.cls))
+    return store.list_models(Project.open(project_root).model_dir(cls))
 
 
-class RollbackWorker(Worker):
+def rollback_and_predict(project_root: Path, cls: str, model_id: str, threshold: float = 0.5, *,
+                         progress: Callable[[PredictProgress], None] = lambda _p: None,
+                         should_stop: Callable[[], bool] = lambda: False) -> RollbackRun:
     """Make stored model `model_id` current again (ml.store.rollback), then predict every image with it (the
-    prediction path of Retrain, metrics at `threshold`); emits a `RollbackRun`. The window holds the project lock."""
+    prediction path of Retrain, metrics at `threshold`). The window holds the project lock."""
+    from medseg_gui import pipeline
+    from medseg_gui.ml import store
 
-    def __init__(self, project_root: Path, cls: str, model_id: str, threshold: float = 0.5) -> None:
-        super().__init__()
-        self.project_root, self.cls, self.model_id, self.threshold = Path(project_root), cls, model_id, threshold
-
-    def work(self) -> RollbackRun:
-        from medseg_gui import pipeline
-        from medseg_gui.ml import store
-
-        project = Project.open(self.project_root)
-        store.rollback(project.model_dir(self.cls), self.model_id)
-        try:
-            metrics = pipeline.predict_class(project, self.cls, progress=self._predict_progress,
-                                             should_stop=self.is_cancelled, threshold=self.threshold)
-        except CancelledError:  # the rollback stands; the images not predicted yet keep the older prediction
-            return RollbackRun(self.project_root, self.cls, self.model_id, project.load_metrics(self.cls), False)
-        return RollbackRun(self.project_root, self.cls, self.model_id, metrics)
-
-    def _predict_progress(self, done: int, total: int, stem: str) -> None:
-        self.progress.emit(PredictProgress(done, total, stem))
+    project_root = Path(project_root)
+    project = Project.open(project_root)
+    store.rollback(project.model_dir(cls), model_id)
+    try:
+        metrics = pipeline.predict_class(project, cls, progress=lambda d, t, s: progress(PredictProgress(d, t, s)),
+                                         should_stop=should_stop, threshold=threshold)
+    except CancelledError:  # the rollback stands; the images not predicted yet keep the older prediction
+        return RollbackRun(project_root, cls, model_id, project.load_metrics(cls), False)
+    return RollbackRun(project_root, cls, model_id, metrics)
 
 
-class CompareWorker(Worker):
-    """`compare_on_image` off the GUI thread; emits `ModelScores`."""
-
-    def __init__(self, project_root: Path, cls: str, stem: str, model_ids: list[str], threshold: float) -> None:
-        super().__init__()
-        self.project_root, self.cls, self.stem = Path(project_root), cls, stem
-        self.model_ids, self.threshold = list(model_ids), threshold
-
-    def work(self) -> ModelScores:
-        project = Project.open(self.project_root)
-        return compare_on_image(project, self.cls, self.stem, self.model_ids, self.threshold)
+def compare_models(project_root: Path, cls: str, stem: str, model_ids: list[str], threshold: float) -> ModelScores:
+    """`compare_on_image` on the project at `project_root` (run by a FunctionWorker)."""
+    return compare_on_image(Project.open(project_root), cls, stem, list(model_ids), threshold)

@@ -1,4 +1,5 @@
-"""Worker base + WorkerHost: exactly one terminal signal, errors cross threads as messages, threads are cleaned up."""
+"""Worker base + FunctionWorker + WorkerHost: exactly one terminal signal, errors cross threads as exceptions, the
+start helper calls a job's callbacks in a fixed order, threads are cleaned up."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import threading
 import pytest
 
 from medseg_gui.core.errors import CancelledError, NoLabelsError
-from medseg_gui.workers.base import Worker, WorkerHost
+from medseg_gui.workers.base import FunctionWorker, Worker, WorkerHost, error_message
 
 
 class FnWorker(Worker):
@@ -46,7 +47,8 @@ def test_medseg_error_message_is_passed_through(qtbot):
         raise NoLabelsError("No labelled images for class 'lesion' yet.")
 
     args, seen = _run(qtbot, FnWorker(fail), "errored")
-    assert args == ["No labelled images for class 'lesion' yet."]
+    assert isinstance(args[0], NoLabelsError)
+    assert error_message(args[0]) == "No labelled images for class 'lesion' yet."
     assert seen == ["errored"]
 
 
@@ -55,7 +57,9 @@ def test_unexpected_error_is_short_and_logged(qtbot, caplog):
         raise ZeroDivisionError("division by zero")
 
     args, _ = _run(qtbot, FnWorker(boom), "errored")
-    assert "Unexpected error" in args[0] and "ZeroDivisionError" in args[0]
+    assert isinstance(args[0], ZeroDivisionError)
+    assert error_message(args[0]) == ("Unexpected error (ZeroDivisionError: division by zero). Details were written "
+                                      "to the log.")
     assert any("Traceback" in (r.exc_text or "") or r.exc_info for r in caplog.records)
 
 
@@ -109,3 +113,62 @@ def test_abandon_hands_stuck_threads_to_the_application(qtbot):
     release.set()
     assert thread.wait(10_000)  # still a valid object: no events were processed since it was abandoned
     assert ended.is_set()
+
+
+def test_start_calls_back_in_order_on_the_gui_thread(qtbot):
+    """progress…, then the terminal callback, then on_ended — all on the host's thread."""
+    host, calls = WorkerHost(), []
+
+    def job(n, *, progress, should_stop):
+        for i in range(n):
+            progress(i)
+        return threading.current_thread().name, should_stop()
+
+    def record(name):
+        return lambda *args: calls.append((name, args, threading.current_thread() is threading.main_thread()))
+
+    worker = FunctionWorker(job, 2)
+    host.start(worker, on_progress=record("progress"), on_done=record("done"), on_error=record("error"),
+               on_cancelled=record("cancelled"), on_ended=record("ended"))
+    qtbot.waitUntil(lambda: bool(calls) and calls[-1][0] == "ended", timeout=10_000)
+    assert [c[0] for c in calls] == ["progress", "progress", "done", "ended"]
+    assert [c[1] for c in calls[:2]] == [(0,), (1,)]
+    thread_name, stopped = calls[2][1][0]
+    assert thread_name != threading.main_thread().name and stopped is False
+    assert all(on_gui for _n, _a, on_gui in calls)
+    qtbot.waitUntil(lambda: not host._running, timeout=5_000)
+
+
+def test_an_error_without_on_error_reaches_the_host(qtbot):
+    host, done = WorkerHost(), []
+
+    def fail():
+        raise NoLabelsError("No labelled images for class 'lesion' yet.")
+
+    with qtbot.waitSignal(host.errored, timeout=10_000) as blocker:
+        host.start(FunctionWorker(fail), on_done=done.append)
+    assert isinstance(blocker.args[0], NoLabelsError) and done == []
+    own = []
+    with qtbot.waitSignal(host.errored, timeout=2_000, raising=False) as blocker:
+        host.start(FunctionWorker(fail), on_error=own.append)
+        qtbot.waitUntil(lambda: bool(own), timeout=10_000)
+    assert not blocker.signal_triggered  # a job's own handler takes it: each error reaches exactly one handler
+    host.shutdown()
+
+
+def test_function_worker_cancel_reaches_the_function(qtbot):
+    started = threading.Event()
+
+    def loop(*, should_stop):
+        started.set()
+        while not should_stop():
+            threading.Event().wait(0.01)
+        raise CancelledError("stopped")
+
+    host, ended = WorkerHost(), []
+    worker = FunctionWorker(loop)
+    host.start(worker, on_cancelled=lambda: ended.append("cancelled"), on_done=ended.append)
+    assert started.wait(5)
+    worker.cancel()
+    qtbot.waitUntil(lambda: ended == ["cancelled"], timeout=10_000)
+    host.shutdown()

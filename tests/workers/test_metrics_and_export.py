@@ -1,4 +1,4 @@
-"""MetricsWorker (Dice at another threshold from the saved predictions), ExportWorker's threshold, and the current
+"""MetricsWorker (Dice at another threshold from the saved predictions), the export job's threshold, and the current
 model's metadata as the train panel reads it. No Keras: predictions and model JSON are written directly."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 
 from medseg_gui.core.images import read_mask
 from medseg_gui.core.metrics import image_metrics
-from medseg_gui.workers.base import WorkerHost
-from medseg_gui.workers.export import ExportWorker
+from medseg_gui.workers.base import FunctionWorker, WorkerHost
+from medseg_gui.workers.export import export_classes
 from medseg_gui.workers.loading import current_model_info
 from medseg_gui.workers.training import MetricsWorker, PredictRun
 from tests.workers.helpers import H, W, make_project
@@ -43,13 +43,13 @@ def test_metrics_worker_recomputes_dice_at_the_threshold_and_saves(tmp_path, qtb
     assert project.load_metrics("lesion")[stem]["dice"] == pytest.approx(expected["dice"])
 
 
-def test_export_worker_uses_the_threshold(tmp_path, qtbot):
+def test_export_uses_the_threshold(tmp_path, qtbot):
     project = make_project(tmp_path / "p", n=1)
     stem = project.stems[0]
     project.save_prediction("lesion", stem, _ramp())
-    result = _finish(qtbot, ExportWorker(project.root, ["lesion"], tmp_path / "out", threshold=0.75))
+    result = _finish(qtbot, FunctionWorker(export_classes, project.root, ["lesion"], tmp_path / "out", threshold=0.75))
     assert result.count == 1
-    np.testing.assert_array_equal(read_mask(tmp_path / "out" / "lesion" / f"{stem}.png"),
+    np.testing.assert_array_equal(read_mask(tmp_path / "out" / "lesion" / f"{stem}_prediction.png"),
                                   project.load_prediction("lesion", stem) >= 0.75)
 
 

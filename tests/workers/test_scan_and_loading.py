@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from medseg_gui.core.errors import ImageReadError, MedsegError
 from medseg_gui.core.images import write_png
-from medseg_gui.workers.base import WorkerHost
+from medseg_gui.workers.base import WorkerHost, error_message
 from medseg_gui.workers.loading import load_view
 from medseg_gui.workers.scan import ScanWorker
 from tests.workers.helpers import H, W, make_images, make_project
@@ -41,8 +42,8 @@ def test_scan_folder_without_images_is_refused_untouched(tmp_path, qtbot):
     folder = tmp_path / "empty"
     folder.mkdir()
     (folder / "notes.txt").write_text("hello")
-    message = _scan(qtbot, ScanWorker(folder), "errored")
-    assert "No images found" in message
+    err = _scan(qtbot, ScanWorker(folder), "errored")
+    assert isinstance(err, MedsegError) and "No images found" in error_message(err)
     assert not (folder / "project.json").exists()
 
 
@@ -100,8 +101,8 @@ def test_view_loader_reports_an_unreadable_image(tmp_path, qtbot):
 
     project = make_project(tmp_path / "p", n=1)
     project.image_path(project.stems[0]).write_bytes(b"")
-    message = _scan(qtbot, ViewLoader(project, project.stems[0]), "errored")
-    assert "empty" in message
+    err = _scan(qtbot, ViewLoader(project, project.stems[0]), "errored")
+    assert isinstance(err, ImageReadError) and "empty" in error_message(err)
 
 
 def test_load_overlays_checks_sizes(tmp_path):

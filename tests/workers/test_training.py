@@ -8,7 +8,7 @@ import pytest
 
 from medseg_gui.ml import store
 from medseg_gui.ml.progress import TrainProgress
-from medseg_gui.workers.base import WorkerHost
+from medseg_gui.workers.base import WorkerHost, error_message
 from medseg_gui.workers.training import PredictProgress, PredictRun, PredictWorker, TrainRun, TrainWorker
 from tests.workers.helpers import TINY_TRAIN, make_project
 
@@ -50,7 +50,8 @@ def test_train_then_predict_all_images(tmp_path, qtbot):
 
 def test_no_labels_is_a_readable_error(tmp_path, qtbot):
     project = make_project(tmp_path / "p", n=2, labelled=0)
-    message, _ = _run(qtbot, TrainWorker(project.root, "lesion", TINY_TRAIN), "errored")
+    err, _ = _run(qtbot, TrainWorker(project.root, "lesion", TINY_TRAIN), "errored")
+    message = error_message(err)
     assert "No labelled images for class 'lesion'" in message
     assert not store.has_model(project.model_dir("lesion"))
 
@@ -66,5 +67,6 @@ def test_cancel_emits_cancelled_and_leaves_no_model(tmp_path, qtbot):
 
 def test_predict_without_model_is_a_readable_error(tmp_path, qtbot):
     project = make_project(tmp_path / "p", n=1)
-    message, _ = _run(qtbot, PredictWorker(project.root, "lesion"), "errored")
+    err, _ = _run(qtbot, PredictWorker(project.root, "lesion"), "errored")
+    message = error_message(err)
     assert "Unexpected" not in message and message

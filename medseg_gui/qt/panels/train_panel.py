@@ -6,6 +6,7 @@ The texts themselves live in `train_text` (plain functions, tested without widge
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -36,6 +37,7 @@ from medseg_gui.qt.panels.train_text import (
     started,
     validation_point,
 )
+from medseg_gui.workers.base import WorkerHost, error_message
 from medseg_gui.workers.training import PredictProgress, TrainRun, TrainWorker
 
 __all__ = ["CANCELLED_TEXT", "DEFAULT_MINUTES", "MAX_MINUTES", "MIN_MINUTES", "TrainPanel", "decision_text"]
@@ -44,7 +46,8 @@ MIN_MINUTES, MAX_MINUTES, DEFAULT_MINUTES = 0.5, 120.0, 3.0
 
 
 class TrainPanel(QGroupBox):
-    """Shows one training run: `attach(worker)` follows a TrainWorker's signals until it ends; Cancel cancels it."""
+    """Shows one training run: `run(worker, host, on_done)` starts a TrainWorker and follows it until it ends;
+    Cancel cancels it."""
 
     retrain_requested = Signal()
     models_requested = Signal()  # the "Models…" button: model history, rollback, compare
@@ -161,16 +164,22 @@ class TrainPanel(QGroupBox):
         self.region_label.setVisible(bool(text))
 
     # -- one run -------------------------------------------------------------------------------------------------
+    def run(self, worker: TrainWorker, host: WorkerHost, on_done: Callable[[TrainRun], None]) -> None:
+        """Start `worker` on `host` and follow it: progress, then `on_done(run)` (the window shows the results)
+        followed by the decision, or the error or cancellation; then `ended`."""
+        def finished(run: TrainRun) -> None:
+            on_done(run)
+            self._on_finished(run)
+
+        self.attach(worker)
+        host.start(worker, on_progress=self.show_progress, on_done=finished, on_error=self._on_errored,
+                   on_cancelled=self._on_cancelled)
+
     def attach(self, worker: TrainWorker) -> None:
-        """Follow `worker` (connect before starting it): progress, then the decision, error or cancellation, then
-        `ended` (slots connected to `worker.finished` before `attach` run before it)."""
+        """Show `worker` as the running training (Cancel cancels it) until its end is reported."""
         self._worker = worker
         minutes = worker.config.minutes
         self._budget_s = 60.0 * minutes if minutes else None
-        worker.progress.connect(self.show_progress)
-        worker.finished.connect(self._on_finished)
-        worker.errored.connect(self._on_errored)
-        worker.cancelled.connect(self._on_cancelled)
         self.set_running(True)
 
     def is_running(self) -> bool:
@@ -193,8 +202,8 @@ class TrainPanel(QGroupBox):
         self.result_label.setToolTip(run.outcome.decision.reason)
         self.ended.emit("finished", text)
 
-    @Slot(str)
-    def _on_errored(self, message: str) -> None:
+    def _on_errored(self, err: BaseException) -> None:
+        message = error_message(err)
         self.set_running(False)
         self.show_result(message, error=True)
         self.ended.emit("errored", message)
