@@ -25,10 +25,11 @@ ORG_NAME, APP_NAME = SETTINGS_ORG, SETTINGS_APP
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="medseg-gui", description="Annotate, retrain and review segmentations.")
-    parser.add_argument("path", nargs="?", type=Path, help="project folder or plain folder of images (default: demo)")
+    parser.add_argument("path", nargs="?", type=Path,
+                        help="project folder or plain folder of images (default: the project open last time)")
     parser.add_argument("--demo", nargs="?", const="vessel", choices=tuple(DEMOS),
                         help="open a bundled demo project: vessel (the default) or lesion; on the very first start "
-                        "without a PATH or --demo the window asks which")
+                        "without a PATH or --demo (or when the last project is gone) the window asks which")
     parser.add_argument("--no-warmup", action="store_true", help="do not preload Keras in the background")
     parser.add_argument("--screenshot", type=Path, metavar="PNG", help="grab the window to this PNG and quit")
     parser.add_argument("--quit-after", type=float, metavar="SECONDS", help="quit after this many seconds")
@@ -72,27 +73,29 @@ def main(argv: list[str] | None = None) -> int:
 
     from medseg_gui.config import AppConfig
     from medseg_gui.qt.main_window import MainWindow
-    from medseg_gui.qt.theme import apply_theme
+    from medseg_gui.qt.theme import DEFAULT_THEME, THEME_KEY, app_icon, apply_theme
+    from medseg_gui.qt.window_state import WindowMemory
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORG_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)
-    apply_theme(app)
-    install_excepthook(log_file)
-
+    app.setDesktopFileName("medseg-gui")  # packaging/medseg-gui.desktop (the Wayland app id)
+    app.setWindowIcon(app_icon())
     scripted = args.screenshot is not None  # reproducible screenshots: no warm-up, no remembered geometry
     settings = None if scripted else settings_file()
-    first_start = settings is not None and not settings.exists()
+    apply_theme(app, WindowMemory(settings).value(THEME_KEY, DEFAULT_THEME))
+    install_excepthook(log_file)
+
     window = MainWindow(None, AppConfig(warm_up_keras=not args.no_warmup and not scripted, settings_file=settings))
     window.show()
     window.activateWindow()  # keyboard shortcuts need an active window, also without a window manager (Xvfb)
     if args.path is not None and args.demo is None:
         window.open_folder(args.path)
-    elif args.demo is None and first_start:
+    elif args.demo is None and settings is not None:  # the last project; the first time, ask which demo
         from medseg_gui.qt.demo_choice import ask_which_demo
 
-        ask_which_demo(window, window.open_demo)
+        window.files.reopen_last(lambda: ask_which_demo(window, window.open_demo))
     else:
         window.open_demo(args.demo or "vessel")
 

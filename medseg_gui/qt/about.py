@@ -66,8 +66,10 @@ def rows_html(rows: list[tuple[str, str]]) -> str:
 
 def show_about(parent: QWidget, system: SystemInfo) -> QMessageBox:
     """The About box (non-blocking): app, demo credits, system rows; the Keras rows fill in when known."""
-    credits = dialogs.about_html(dialogs.demo_credits())
-    box = dialogs.show_message(parent, "About medseg_gui", credits + rows_html(system.rows()))
+    full_credits = dialogs.demo_credits()
+    credits = dialogs.about_html(full_credits)
+    box = dialogs.show_message(parent, "About medseg_gui", credits + rows_html(system.rows()),
+                               details=dialogs.plain_text(full_credits or ""))
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)  # paths can be copied
 
     def refresh() -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QWidget
 
 from medseg_gui.core.demo import DEMOS
 from medseg_gui.paths import log_dir
@@ -54,6 +54,7 @@ class WindowActions:
     fit: QAction
     reviewed: QAction
     no_object: QAction
+    edit_classes: QAction
     retrain: QAction
     cancel: QAction
     restrict_class: QAction
@@ -87,6 +88,7 @@ def create_actions(parent: QWidget) -> WindowActions:
                          tip="Toggle the reviewed mark of the current image"),
         no_object=_action(parent, "&No object of this class here", *K["no_object"],
                           tip=keymap.ACTIONS["no_object"].text),
+        edit_classes=_action(parent, "&Classes…", tip="Add, rename, recolour or delete a class (labels are kept)"),
         retrain=_action(parent, "&Retrain current class", *K["retrain"]),
         cancel=_action(parent, "&Cancel training", *K["cancel"]),
         models=_action(parent, "&Models of current class…",
@@ -120,21 +122,28 @@ def create_actions(parent: QWidget) -> WindowActions:
     return actions
 
 
-def install_menus(window: QMainWindow, a: WindowActions) -> None:
+def install_menus(window: QMainWindow, a: WindowActions, *, recent: QMenu | None = None,
+                  theme: QMenu | None = None) -> None:
+    """The menu bar; `recent` (File → Open recent) follows Open folder, `theme` ends the View menu."""
     menu = window.menuBar()
     file_menu = menu.addMenu("&File")
     file_menu.addAction(a.open_folder)
+    if recent is not None:
+        file_menu.addMenu(recent)
     demo_menu = file_menu.addMenu("Open &demo")
     demo_menu.addAction(a.open_demo)
     demo_menu.addAction(a.open_lesion_demo)
     for item in (None, a.export_masks, None, a.quit):
         file_menu.addSeparator() if item is None else file_menu.addAction(item)
     edit_menu = menu.addMenu("&Edit")
-    for item in (a.undo, a.redo, None, a.no_object, None, a.smaller_brush, a.bigger_brush):
+    for item in (a.undo, a.redo, None, a.no_object, None, a.smaller_brush, a.bigger_brush, None, a.edit_classes):
         edit_menu.addSeparator() if item is None else edit_menu.addAction(item)
     view_menu = menu.addMenu("&View")
     for item in (a.fit, a.next_image, a.prev_image, a.next_to_label, a.reviewed):
         view_menu.addAction(item)
+    if theme is not None:
+        view_menu.addSeparator()
+        view_menu.addMenu(theme)
     train_menu = menu.addMenu("&Train")
     train_menu.addAction(a.retrain)
     train_menu.addAction(a.cancel)

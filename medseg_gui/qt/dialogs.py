@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
@@ -68,12 +70,18 @@ def demo_credits() -> str | None:
     return "\n\n".join(texts) or None
 
 
+def plain_text(markdown: str) -> str:
+    """Markdown as plain text for a message box: no `code` or *emphasis* marks, no # before headings."""
+    return "\n".join(re.sub(r"[`*]", "", line).lstrip("# ") for line in markdown.splitlines())
+
+
 def about_html(credits_markdown: str | None) -> str:
+    """The About text: what the program is and one line per demo (the full credits go in its Show Details…)."""
     credits = ""
     if credits_markdown:
-        paragraphs = [p.strip().replace("\n", " ") for p in credits_markdown.split("\n\n") if p.strip()]
-        body = "".join(f"<p>{p.lstrip('# ')}</p>" for p in paragraphs)
-        credits = f"<h4>Demo data</h4>{body}"
+        titles = [html.escape(plain_text(line)) for line in credits_markdown.splitlines() if line.startswith("# ")]
+        credits = ("<h4>Demo data</h4>" + "<br>".join(titles)
+                   + "<p>Sources, changes and what to cite: <i>Show Details…</i></p>")
     return (
         f"<h3>medseg_gui {__version__}</h3>"
         "<p>Draw lesion and vessel masks, retrain a U-Net on your own labels with one click, review predicted "

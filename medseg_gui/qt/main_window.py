@@ -22,6 +22,7 @@ from medseg_gui.qt import dialogs
 from medseg_gui.qt.about import DeviceLabel, SystemInfo
 from medseg_gui.qt.actions import connect_help_actions, connect_view_actions, create_actions, install_menus
 from medseg_gui.qt.canvas import Canvas
+from medseg_gui.qt.class_dialog import ClassesDialog
 from medseg_gui.qt.export_flow import ExportFlow
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.label_shares import LabelShareFlow
@@ -29,6 +30,7 @@ from medseg_gui.qt.models_dialog import ModelsFlow
 from medseg_gui.qt.negative_flow import NegativeFlow, negatives
 from medseg_gui.qt.next_image import open_next_to_label
 from medseg_gui.qt.open_flow import OpenFlow
+from medseg_gui.qt.project_files import ProjectFiles
 from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.qt.panels.column import scroll_column
 from medseg_gui.qt.panels.image_list import ImageListPanel
@@ -39,6 +41,7 @@ from medseg_gui.qt.panels.train_text import model_split
 from medseg_gui.qt.read_only import ReadOnlyBanner, set_editing_enabled
 from medseg_gui.qt.region_flow import RegionFlow, region_text
 from medseg_gui.qt.save_guard import SaveGuard
+from medseg_gui.qt.theme import DEFAULT_THEME, THEME_KEY, ThemeMenu, app_icon
 from medseg_gui.qt.threshold_metrics import MetricsRefresher
 from medseg_gui.qt.window_state import WindowMemory, fitted_size
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
@@ -80,11 +83,12 @@ class MainWindow(QMainWindow):
         self.memory = WindowMemory(self.config.settings_file)
         self._build_widgets()
         self.actions = create_actions(self)
-        install_menus(self, self.actions)
+        install_menus(self, self.actions, recent=self.files.recent_menu, theme=self.theme_menu)
         self._connect()
         if not self.memory.restore_geometry(self):
             self.resize(fitted_size(self.screen().availableGeometry()))
         self._update_title()
+        self.setWindowIcon(app_icon())
         if project is not None:
             self.set_project(project)
 
@@ -100,17 +104,19 @@ class MainWindow(QMainWindow):
         self.side_scroll = scroll_column([self.tools, self.train_panel, self.layers], self)  # Retrain high up
         self.exporter = ExportFlow(self.workers, self)
         self.opener = OpenFlow(self.workers, self, before_open=self.guard.confirm_leave)
+        self.files = ProjectFiles(self, self.opener, self.workers, self.memory, lambda: self.project)
         self.metrics_refresher = MetricsRefresher(self.workers, parent=self)
         self._remember_later = QTimer(self, singleShot=True, interval=1000)  # the threshold, once it has settled
         self._remember_later.timeout.connect(self._remember)
         self.regions = RegionFlow(self)
         self.models = ModelsFlow(self.workers, self)
         self.negatives = NegativeFlow(self.session, self.saver, self)  # X: "no <class> here"
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal, self)
         for widget, stretch in ((self.image_list, 0), (self.canvas_area, 1), (self.side_scroll, 0)):
             splitter.addWidget(widget)
             splitter.setStretchFactor(splitter.count() - 1, stretch)
         splitter.setSizes([320, 800, 340])
+        self.memory.restore_layout(self._layout_widgets())
         self.banner = ReadOnlyBanner(self)
         central = QWidget(self)
         column = QVBoxLayout(central)
@@ -122,6 +128,8 @@ class MainWindow(QMainWindow):
         self.system = SystemInfo(self.workers, self.config.train.precision, self)
         self.device_label = DeviceLabel(self.system, self)  # "Training on <device> · <precision>" while training
         self.statusBar().addPermanentWidget(self.device_label)
+        self.theme_menu = ThemeMenu(self.memory.value(THEME_KEY, DEFAULT_THEME), self)  # app.py applied it
+        self.theme_menu.chosen.connect(lambda theme: self.memory.set_value(THEME_KEY, theme))
 
     def _connect(self) -> None:
         a, c, s = self.actions, self.canvas, self.session
@@ -155,14 +163,16 @@ class MainWindow(QMainWindow):
         self.saver.saved.connect(self._label_saved)
         self.guard.problem.connect(lambda text, dialog: self.show_error(text, dialog=dialog))
         self.guard.unsaved_changed.connect(self._show_unsaved)
-        a.open_folder.triggered.connect(
-            lambda: self.opener.ask(self.project.root.parent if self.project is not None else None))
+        self.files.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
+        self.files.errored.connect(self.show_error)
+        a.open_folder.triggered.connect(self.files.ask_open)
         a.open_demo.triggered.connect(lambda: self.open_demo("vessel"))
         a.open_lesion_demo.triggered.connect(lambda: self.open_demo("lesion"))
         a.export_masks.triggered.connect(self.export_masks)
         a.quit.triggered.connect(self.close)
         a.retrain.triggered.connect(self.retrain)
         a.reviewed.triggered.connect(self.toggle_reviewed)
+        a.edit_classes.triggered.connect(self.edit_classes)
         a.cancel.triggered.connect(self.train_panel.cancel)
         a.restrict_class.triggered.connect(lambda: self.regions.ask(self.project, self.current_class()))
         self.regions.changed.connect(self._on_region_changed)
@@ -187,6 +197,8 @@ class MainWindow(QMainWindow):
         if self._remember_later.isActive():  # a threshold change of the previous project not remembered yet
             self._remember_later.stop()
             self._remember()
+        if self.train_worker is None and (self.project is None or self.project.root != project.root):
+            self.train_panel.clear_run()  # the result and curve shown belong to the previous project
         self.saver.set_project(project)
         self.project = project
         self.session.set_project(project)
@@ -301,6 +313,34 @@ class MainWindow(QMainWindow):
         self._show_class_list()
         self._show_class_state()
         self.session.show_region(self.current_class())
+        self.statusBar().showMessage(message, 10000)
+
+    def edit_classes(self) -> ClassesDialog | None:
+        """Edit → Classes…: add, rename, recolour or delete a class; the window shows each change at once."""
+        if self.project is None:
+            return None
+        box = ClassesDialog(self.project, self._classes_locked, self)
+        box.changed.connect(self._on_classes_changed)
+        box.errored.connect(self.show_error)
+        box.open()
+        return box
+
+    def _classes_locked(self) -> str | None:
+        """Why the classes may not change now (None: they may)."""
+        if self.read_only is not None:
+            return f"this project is open read-only ({self.read_only})."
+        if self.train_worker is not None or self.models.busy():
+            return "a training (or a change of model) is running; try again when it has finished."
+        return None if self.guard.all_saved() else "some labels are not saved yet; try again in a moment."
+
+    @Slot(str, str)
+    def _on_classes_changed(self, message: str, show: str) -> None:
+        stem = self.image_list.current_stem()
+        self.set_project(self.project, {s: e for s in self.project.stems if (e := self.image_list.error(s))})
+        if show:
+            self.tools.select_class(show)
+        if stem is not None:
+            self.image_list.select(stem)
         self.statusBar().showMessage(message, 10000)
 
     def _remember(self) -> None:
@@ -439,6 +479,9 @@ class MainWindow(QMainWindow):
         name = self.project.root.name if self.project is not None else "no project"
         self.setWindowTitle(f"{name}[*]{' (read-only)' if self.read_only else ''} — medseg_gui")
 
+    def _layout_widgets(self) -> dict[str, Any]:
+        return {"splitter": self.splitter, "image_columns": self.image_list.table.horizontalHeader()}
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
         if self.config.warm_up_keras and not self._warmed:
@@ -458,6 +501,7 @@ class MainWindow(QMainWindow):
         self.train_worker = None  # cancelled: not asked about again
         self._remember()
         self.memory.save_geometry(self)
+        self.memory.save_layout(self._layout_widgets())
         if not self.workers.shutdown(int(self.config.close_timeout_s * 1000)):
             self.left_running = self.workers.abandon()
             log.warning("%d background task(s) still running at close; not waiting for them", self.left_running)

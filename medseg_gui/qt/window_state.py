@@ -1,5 +1,6 @@
-"""What the window remembers between sessions (an INI file via QSettings): its geometry, and per project the last
-class, time box and threshold. Without a settings file nothing is remembered (tests, screenshots).
+"""What the window remembers between sessions (an INI file via QSettings): its geometry, splitter and column
+layout, and per project the last class, time box and threshold; other modules keep small values here too (recent
+projects, last folders, theme). Without a settings file nothing is remembered (tests, screenshots).
 """
 
 from __future__ import annotations
@@ -50,6 +51,34 @@ class WindowMemory:
     def save_geometry(self, window: QWidget) -> None:
         if self._settings is not None:
             self._settings.setValue("window/geometry", window.saveGeometry())
+            self._settings.sync()
+
+    def save_layout(self, widgets: dict[str, Any]) -> None:
+        """Remember the state of widgets with `saveState()` (a QSplitter's sizes, a QHeaderView's column widths)."""
+        for name, widget in widgets.items():
+            self.set_value(f"layout/{name}", widget.saveState(), sync=False)
+        if self._settings is not None:
+            self._settings.sync()
+
+    def restore_layout(self, widgets: dict[str, Any]) -> None:
+        """Put back what `save_layout` remembered; a missing or unusable state leaves the widget as it is."""
+        for name, widget in widgets.items():
+            saved = self.value(f"layout/{name}")
+            if saved is not None and not widget.restoreState(saved):
+                log.info("the remembered %s layout does not fit any more; using the default", name)
+
+    def value(self, key: str, default: Any = None) -> Any:
+        return self._settings.value(key, default) if self._settings is not None else default
+
+    def set_value(self, key: str, value: Any, *, sync: bool = True) -> None:
+        """Remember `value` under `key` (None forgets it)."""
+        if self._settings is None:
+            return
+        if value is None:
+            self._settings.remove(key)
+        else:
+            self._settings.setValue(key, value)
+        if sync:
             self._settings.sync()
 
     def project(self, root: Path) -> dict[str, Any]:

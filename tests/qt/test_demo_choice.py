@@ -13,7 +13,7 @@ def test_file_menu_opens_the_lesion_demo_copy(tmp_path, qtbot, monkeypatch):
     monkeypatch.setattr("medseg_gui.core.demo.user_data_dir", lambda: tmp_path)
     window = open_window(qtbot)
     file_menu = window.menuBar().actions()[0].menu()
-    demo_menu = next(a.menu() for a in file_menu.actions() if a.menu() is not None)
+    demo_menu = next(a.menu() for a in file_menu.actions() if a.menu() is not None and "demo" in a.text())
     assert demo_menu.actions() == [window.actions.open_demo, window.actions.open_lesion_demo]
     with qtbot.waitSignal(window.project_loaded, timeout=30_000):
         window.actions.open_lesion_demo.trigger()

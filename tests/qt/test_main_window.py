@@ -202,6 +202,9 @@ def test_help_dialogs_open_non_blocking(tmp_path, qtbot):
 
     boxes = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
     assert any("CHASE_DB1" in b.text() for b in boxes)
+    about = next(b for b in boxes if "Demo data" in b.text())
+    assert "`" not in about.text() + about.detailedText() and "Please cite" in about.detailedText()
+    assert about.sizeHint().height() < 700  # fits a laptop screen (the full credits are behind Show Details…)
     assert any("Next image" in b.text() for b in boxes)
     for box in boxes:
         box.close()

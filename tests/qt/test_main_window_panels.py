@@ -21,7 +21,7 @@ from medseg_gui.qt.panels.train_text import (
     model_text,
     progress_text,
 )
-from medseg_gui.qt.theme import STYLESHEET
+from medseg_gui.qt.theme import stylesheet
 from medseg_gui.workers.training import PredictProgress, TrainWorker
 from tests.workers.helpers import TINY_TRAIN
 
@@ -105,6 +105,10 @@ def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
     panel.ended.connect(lambda how, text: ended.append(how))
     panel._on_cancelled()
     assert ended == ["cancelled"] and panel.retrain_button.isEnabled() and not panel.cancel_button.isEnabled()
+    legend = panel.loss_plot.getPlotItem().legend
+    assert [label.text for _, label in legend.items] == ["training loss", "validation AUC"]
+    panel.clear_run()  # another project was opened
+    assert panel.validation_aucs() == {} and panel.result_label.text() == "" and not panel._losses
 
 
 def test_image_list_formatting_and_unreadable(qtbot):
@@ -189,7 +193,7 @@ def test_layers_panel_signals_and_threshold(qtbot):
 def test_checked_tool_button_is_highlighted(qtbot):
     panel = ToolsPanel()
     qtbot.addWidget(panel)
-    panel.setStyleSheet(STYLESHEET)
+    panel.setStyleSheet(stylesheet("dark"))
     panel.show()
     qtbot.waitExposed(panel)
     qtbot.mouseClick(panel.tool_buttons["eraser"], Qt.MouseButton.LeftButton)
@@ -203,4 +207,5 @@ def test_checked_tool_button_is_highlighted(qtbot):
     accent, plain = background(checked), background(other)
     assert accent.blue() > 150 and accent.blue() > accent.red() + 60  # the accent blue
     assert abs(plain.blue() - plain.red()) < 30  # a neutral grey
-    assert "QToolButton:checked" in STYLESHEET and "font-weight: bold" in STYLESHEET.split("QToolButton:checked")[1]
+    for look in ("dark", "light"):
+        assert "font-weight: bold" in stylesheet(look).split("QToolButton:checked")[1]

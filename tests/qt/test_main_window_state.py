@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from PySide6.QtCore import QPoint, QRect, QSize
+from PySide6.QtCore import QPoint, QRect, QSize, Qt
 
 from medseg_gui.core.project import Project
 from medseg_gui.qt import dialogs
@@ -42,6 +42,9 @@ def test_geometry_and_project_choices_are_remembered(tmp_path, qtbot, messages):
     first.tools.select_class("vessel")
     first.train_panel.minutes_spin.setValue(5.5)
     first.layers.threshold_spin.setValue(0.35)
+    first.splitter.setSizes([150, 400, 150])
+    sizes = first.splitter.sizes()
+    first.image_list.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
     first.close()
     assert settings.is_file()
 
@@ -50,6 +53,9 @@ def test_geometry_and_project_choices_are_remembered(tmp_path, qtbot, messages):
     assert second.current_class() == "vessel"
     assert second.train_panel.minutes() == 5.5 and second.layers.threshold() == pytest.approx(0.35)
     assert second.image_list.headers()[1] == "Labelled (vessel)"
+    assert second.splitter.sizes() == sizes  # the panel widths and the list's columns and sort order too
+    header = second.image_list.table.horizontalHeader()
+    assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (0, Qt.SortOrder.DescendingOrder)
 
 
 def test_threshold_is_remembered_once_settled_not_per_step(tmp_path, qtbot, messages):

@@ -221,13 +221,10 @@ class TrainPanel(QGroupBox):
         self.minutes_spin.setEnabled(not running)
         self.scratch_check.setEnabled(not running)
         if running:
+            self.clear_run()
             self.progress_bar.setRange(0, 0)  # busy until the first step: data preparation, network building
             self.progress_label.setText(PREPARING_TEXT)
-            self.result_label.setText("")
             self._fit_labels()
-            self._losses.clear()
-            self._val_points.clear()
-            self._update_curve()
         else:
             self._worker = None
             self.progress_bar.setRange(0, 1000)
@@ -248,6 +245,16 @@ class TrainPanel(QGroupBox):
         self.result_label.setStyleSheet("color: #c0392b;" if error else "")
         self.result_label.setText(text)
         self.progress_label.setText("")
+        self._fit_labels()
+
+    def clear_run(self) -> None:
+        """Forget the last run shown (its result, progress and curve), e.g. when another project is opened."""
+        self.result_label.setText("")
+        self.result_label.setToolTip("")
+        self.progress_label.setText("")
+        self._losses.clear()
+        self._val_points.clear()
+        self._update_curve()
         self._fit_labels()
 
     def _fit_labels(self) -> None:
@@ -289,8 +296,11 @@ class TrainPanel(QGroupBox):
         plot.setLabel("bottom", "step")
         plot.showGrid(x=True, y=True, alpha=0.3)
         plot.setToolTip("Training loss per step; the dots are the validation AUC after each epoch")
-        self._curve = plot.plot([], [], pen=pg.mkPen(width=2))
-        self._auc_dots = plot.plot([], [], pen=None, symbol="o", symbolSize=7, symbolBrush=(255, 200, 60))
+        legend = plot.addLegend(offset=(-4, 4), labelTextSize="8pt", verSpacing=-6)
+        legend.setBrush(pg.mkBrush(0, 0, 0, 90))
+        self._curve = plot.plot([], [], pen=pg.mkPen(width=2), name="training loss")
+        self._auc_dots = plot.plot([], [], pen=None, symbol="o", symbolSize=7, symbolBrush=(255, 200, 60),
+                                   name="validation AUC")
         return plot
 
     def _update_curve(self) -> None:

@@ -1,0 +1,159 @@
+"""How projects and images get into the window: File → Open (starting in the folder used last), Open Recent, Open
+demo, reopening the last project at start, Export's start folder, and drag-and-drop of a folder or image files.
+
+A dropped folder is opened like File → Open; dropped image files are copied into the open project on a worker thread
+(core `Project.add_image`, the project stays locked), then the project is opened again so they are checked and listed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Signal, Slot
+from PySide6.QtGui import QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QMainWindow
+
+from medseg_gui.core.errors import MedsegError
+from medseg_gui.core.images import IMAGE_SUFFIXES
+from medseg_gui.paths import data_dir
+from medseg_gui.qt.open_flow import OpenFlow
+from medseg_gui.qt.recent import LastProjectOpening, RecentMenu, RecentProjects
+from medseg_gui.qt.window_state import WindowMemory
+from medseg_gui.workers.base import Worker, WorkerHost
+
+log = logging.getLogger(__name__)
+
+DROP_HELP = ("Drop one folder to open it (a project or a folder of images), or image files (PNG, JPEG, TIFF, BMP, GIF, "
+             "PPM/PGM) to add them to the open project.")
+
+
+def sort_drop(paths: list[Path]) -> tuple[str, list[Path]]:
+    """What a drop means: ("open", [folder]), ("add", image files) or ("refuse", the paths that are neither)."""
+    folders = [p for p in paths if p.is_dir()]
+    if len(folders) == 1 and len(paths) == 1:
+        return "open", folders
+    if folders:
+        return "refuse", folders
+    bad = [p for p in paths if not (p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)]
+    return ("refuse", bad) if bad or not paths else ("add", list(paths))
+
+
+@dataclass(frozen=True)
+class AddedImages:
+    """What an AddImagesWorker did: `tried` files for `project`, one message per file `refused`."""
+
+    project: Any
+    tried: int
+    refused: list[str]
+
+
+class AddImagesWorker(Worker):
+    """Copies image files into a project (core `Project.add_image`), then finishes with AddedImages."""
+
+    def __init__(self, project: Any, files: list[Path]) -> None:
+        super().__init__()
+        self.project, self.files = project, list(files)
+
+    def work(self) -> AddedImages:
+        refused = []
+        for path in self.files:
+            try:
+                self.project.add_image(path)
+            except MedsegError as err:
+                refused.append(str(err))
+        return AddedImages(self.project, len(self.files), refused)
+
+
+class ProjectFiles(QObject):
+    """Owns the recent-projects list and the Open Recent menu; reports `status(text)` and `errored(text)`."""
+
+    status = Signal(str)
+    errored = Signal(str)
+
+    def __init__(self, window: QMainWindow, opener: OpenFlow, workers: WorkerHost, memory: WindowMemory,
+                 project: Callable[[], Any]) -> None:
+        super().__init__(window)
+        self._opener, self._workers, self._project = opener, workers, project
+        self.recent = RecentProjects(memory, data_dir())
+        self.recent_menu = RecentMenu(self.recent, window)
+        self.recent_menu.chosen.connect(self.open_folder)
+        opener.opened.connect(lambda result: self.recent.add(result.project.root))
+        window.setAcceptDrops(True)
+        window.installEventFilter(self)
+        self._last: LastProjectOpening | None = None
+
+    def ask_open(self) -> Any:
+        return self._opener.ask(self.recent.start_folder("open"))
+
+    @Slot(Path)
+    def open_folder(self, folder: Path) -> Any:
+        return self._opener.open_folder(folder)
+
+    def reopen_last(self, fallback: Callable[[], object]) -> LastProjectOpening:
+        """At start: open the last project, else (none, gone, unreadable) say why and call `fallback`."""
+        self._last = LastProjectOpening(self.recent, self.open_folder, self.status.emit, fallback, self)
+        return self._last
+
+    def export_start(self, project: Any) -> Path:
+        return self.recent.start_folder("export") or project.root.parent
+
+    # -- drag and drop -------------------------------------------------------------------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove) and isinstance(event, QDragMoveEvent):
+            if _local_paths(event):
+                event.acceptProposedAction()
+                return True
+        elif event.type() == QEvent.Type.Drop and isinstance(event, QDropEvent):
+            paths = _local_paths(event)
+            if paths:
+                event.acceptProposedAction()
+                self.drop(paths)
+                return True
+        return super().eventFilter(watched, event)
+
+    def drop(self, paths: list[Path]) -> Any:
+        """Open a dropped folder or add dropped images; anything else is refused with a message. Returns the
+        worker started (None when nothing was started)."""
+        what, items = sort_drop(paths)
+        if what == "open":
+            return self.open_folder(items[0])
+        if what == "refuse":
+            names = ", ".join(p.name for p in items[:3]) + (" …" if len(items) > 3 else "")
+            self.errored.emit(f"Not opened: {names}. {DROP_HELP}")
+            return None
+        project = self._project()
+        if project is None:
+            self.errored.emit("No project is open to add these images to: open one first (File → Open folder), or "
+                              "drop the folder that holds the images.")
+            return None
+        if project.read_only is not None:
+            self.errored.emit(f"This project is open read-only ({project.read_only}); images cannot be added.")
+            return None
+        self.status.emit(f"Adding {len(items)} image(s) to {project.root.name}…")
+        worker = AddImagesWorker(project, items)
+        worker.finished.connect(self._added)
+        worker.errored.connect(self._add_failed)
+        self._workers.start(worker)
+        return worker
+
+    @Slot(object)
+    def _added(self, added: AddedImages) -> None:
+        if added.refused:
+            self.errored.emit(f"{len(added.refused)} of {added.tried} image(s) were not added:\n"
+                              + "\n".join(added.refused))
+        if len(added.refused) < added.tried and self._project() is added.project:
+            self.open_folder(added.project.root)  # checks and lists the new images like any opened folder
+
+    @Slot(object)
+    def _add_failed(self, err: object) -> None:
+        self.errored.emit(f"The images were not added: {err}")
+
+
+def _local_paths(event: QDropEvent) -> list[Path]:
+    mime = event.mimeData()
+    urls = mime.urls() if mime is not None and mime.hasUrls() else []
+    return [Path(u.toLocalFile()) for u in urls] if urls and all(u.isLocalFile() for u in urls) else []

@@ -1,0 +1,124 @@
+"""Conventions for getting projects into the window: the last project reopens at start (or the first-start choice
+when it is gone or unreadable), File → Open Recent, the dialogs' start folders, and drag-and-drop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from medseg_gui.qt import dialogs
+from medseg_gui.qt.project_files import sort_drop
+from medseg_gui.qt.recent import MAX_RECENT, RecentMenu, RecentProjects
+from medseg_gui.qt.window_state import WindowMemory
+from tests.workers.helpers import make_images, make_project, open_window
+
+
+def _drop_on(widget, paths: list[Path]) -> bool:
+    """Drag `paths` over `widget` and drop them there (through the window, like a real drag); True if accepted."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    point = widget.mapTo(widget.window(), widget.rect().center())
+    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    handle = widget.window().windowHandle()
+    QApplication.sendEvent(handle, QDragEnterEvent(point, *args))
+    drop = QDropEvent(QPointF(point), *args)
+    QApplication.sendEvent(handle, drop)
+    return drop.isAccepted()
+
+
+def test_recent_list_is_newest_first_bounded_and_shows_missing_projects_disabled(tmp_path, qtbot):
+    recent = RecentProjects(WindowMemory(tmp_path / "settings.ini"), data_dir=tmp_path / "data")
+    folders = [tmp_path / f"p{i}" for i in range(MAX_RECENT + 2)]
+    for folder in folders:
+        folder.mkdir()
+        recent.add(folder)
+    recent.add(folders[3])  # opened again: moves to the top, not listed twice
+    assert recent.paths() == [folders[3]] + [f for f in reversed(folders) if f != folders[3]][:MAX_RECENT - 1]
+    assert RecentProjects(WindowMemory(tmp_path / "settings.ini")).paths() == recent.paths()  # kept on disk
+    assert recent.start_folder("open") == tmp_path  # the folder holding the last project, not a data folder
+    (tmp_path / "data" / "demo").mkdir(parents=True)
+    recent.add(tmp_path / "data" / "demo")
+    assert recent.start_folder("open") == tmp_path
+
+    folders[3].rmdir()
+    menu = RecentMenu(recent)
+    qtbot.addWidget(menu)
+    entries = {a.text(): a.isEnabled() for a in menu.actions() if a.text()}
+    assert entries[f"&2  {folders[3].name}  (missing)"] is False
+    assert entries[f"&1  demo"] is True and entries["&Clear list"] is True
+    next(a for a in menu.actions() if a.text() == "&Clear list").trigger()
+    menu.rebuild()
+    assert recent.paths() == [] and not next(a for a in menu.actions() if a.text() == "No recent projects").isEnabled()
+
+
+def test_last_project_reopens_and_a_missing_or_unreadable_one_falls_back(tmp_path, qtbot, messages):
+    settings = tmp_path / "settings.ini"
+    project = make_project(tmp_path / "p", n=2)
+    first = open_window(qtbot, settings_file=settings)
+    with qtbot.waitSignal(first.project_loaded, timeout=30_000):
+        first.open_folder(project.root)
+    first.close()
+
+    fallbacks: list[str] = []
+    second = open_window(qtbot, settings_file=settings)
+    with qtbot.waitSignal(second.project_loaded, timeout=30_000):
+        second.files.reopen_last(lambda: fallbacks.append("demo"))
+    assert second.project.root == project.root and fallbacks == []
+    recent_menu = second.files.recent_menu
+    recent_menu.rebuild()
+    assert recent_menu.actions()[0].toolTip() == str(project.root)
+    second.close()
+
+    (project.root / "project.json").write_text("{ not json", encoding="utf-8")
+    third = open_window(qtbot, settings_file=settings)
+    third.files.reopen_last(lambda: fallbacks.append("demo"))
+    qtbot.waitUntil(lambda: fallbacks == ["demo"], timeout=30_000)
+    assert third.project is None and "could not be opened" in third.statusBar().currentMessage()
+    third.close()
+
+    (project.root / "project.json").unlink()
+    project.root.rename(tmp_path / "moved")
+    fourth = open_window(qtbot, settings_file=settings)
+    fourth.files.reopen_last(lambda: fallbacks.append("demo"))
+    assert fallbacks == ["demo", "demo"] and "no longer there" in fourth.statusBar().currentMessage()
+
+
+def test_open_dialog_starts_in_the_last_folder(tmp_path, qtbot, messages, monkeypatch):
+    starts: list[Path | None] = []
+    monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None: starts.append(start))
+    project = make_project(tmp_path / "projects" / "p", n=1)
+    window = open_window(qtbot, settings_file=tmp_path / "settings.ini")
+    window.actions.open_folder.trigger()
+    with qtbot.waitSignal(window.project_loaded, timeout=30_000):
+        window.open_folder(project.root)
+    window.actions.open_folder.trigger()
+    assert starts == [None, tmp_path / "projects"]
+
+
+def test_drops_open_a_folder_add_images_and_refuse_anything_else(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=2)
+    extra = make_images(tmp_path / "more", n=2)
+    note = tmp_path / "notes.txt"
+    note.write_text("x")
+    assert sort_drop([project.root]) == ("open", [project.root])
+    assert sort_drop(extra) == ("add", extra)
+    assert sort_drop([note, extra[0]]) == ("refuse", [note])
+    assert sort_drop([project.root, tmp_path / "more"])[0] == "refuse"
+
+    window = open_window(qtbot)
+    window.files.drop(extra)
+    assert "No project is open" in window.last_error
+    window.train_panel.show_result("Kept the new model")  # as if a run had ended in another project
+    with qtbot.waitSignal(window.project_loaded, timeout=30_000):
+        assert _drop_on(window.canvas, [project.root])  # as the window system delivers it, onto the canvas
+    assert window.project.root == project.root and window.train_panel.result_label.text() == ""
+
+    with qtbot.waitSignal(window.project_loaded, timeout=30_000):
+        window.files.drop(extra)  # copied in on a worker, then the project is opened again
+    assert len(window.image_list.stems()) == 4
+    assert len(list((project.root / "images").glob("*.png"))) == 4 and all(p.is_file() for p in extra)
+    window.files.drop([note])
+    assert "notes.txt" in window.last_error and "Drop one folder" in window.last_error
