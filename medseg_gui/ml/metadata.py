@@ -44,6 +44,8 @@ def _check(md: dict[str, Any]) -> str | None:
         if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
                                   or not (math.isfinite(value) and 0.0 <= value <= 1.0)):
             return f"'{key}' must be empty or a number from 0 to 1, not {value!r}"
+    if "tta" in md and (not _is_int(md["tta"]) or not 1 <= md["tta"] <= 4):
+        return f"'tta' must be a whole number from 1 to 4, not {md['tta']!r}"
     if md.get("postprocess") is not None:
         try:
             PostProcess.from_json(md["postprocess"])

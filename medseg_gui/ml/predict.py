@@ -91,9 +91,9 @@ class Segmenter:
         mean, std = roi_stats(enh, roi, md.get("normalise_in_roi", True))
         return enh, mean, std
 
-    def _forward(self, batch: np.ndarray, tta: bool) -> np.ndarray:
-        """(B,h,w,C) float32 -> (B,h,w) probabilities; flip TTA averages the 4 flips."""
-        variants = [(False, False), (True, False), (False, True), (True, True)] if tta else [(False, False)]
+    def _forward(self, batch: np.ndarray, tta: int) -> np.ndarray:
+        """(B,h,w,C) float32 -> (B,h,w) probabilities; flip TTA averages `tta` flips (2: left-right, 4: all)."""
+        variants = [(False, False), (False, True), (True, False), (True, True)][:max(1, min(4, int(tta)))]
         acc = None
         for fy, fx in variants:
             x = batch[:, ::-1] if fy else batch
@@ -110,9 +110,18 @@ class Segmenter:
         s = float(self.metadata.get("scale", 1.0) or 1.0)
         return s if 0.0 < s < 1.0 else 1.0
 
-    def predict(self, image: np.ndarray, roi: np.ndarray | None = None, *, tta: bool = False,
+    @property
+    def tta(self) -> int:
+        """The flips a prediction averages unless told otherwise: the model's choice on its validation images
+        (metadata "tta": 2 = the image and its mirror), else 1 (no flips)."""
+        value = self.metadata.get("tta", 1)
+        return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 4 else 1
+
+    def predict(self, image: np.ndarray, roi: np.ndarray | None = None, *, tta: bool | int | None = None,
                 should_stop: Callable[[], bool] | None = None, tile_size: int | None = None) -> np.ndarray:
-        """uint8 HxWx3 -> float32 HxW probabilities in [0, 1]; 0 outside roi. Raises CancelledError on stop."""
+        """uint8 HxWx3 -> float32 HxW probabilities in [0, 1]; 0 outside roi. Raises CancelledError on stop.
+        `tta`: True averages all 4 flips, an int that many, None the model's own choice (`self.tta`)."""
+        tta = self.tta if tta is None else (4 if tta is True else int(tta))
         if roi is not None and roi.shape != image.shape[:2]:
             raise LabelSizeError(f"The region of interest is {roi.shape[1]}x{roi.shape[0]} pixels but the image is "
                                  f"{image.shape[1]}x{image.shape[0]}.")
@@ -135,7 +144,7 @@ class Segmenter:
             return prob
         return postprocess.apply(prob, float(self.metadata.get("threshold") or 0.5), PostProcess.from_json(spec))
 
-    def _predict_native(self, image: np.ndarray, roi: np.ndarray | None, tta: bool,
+    def _predict_native(self, image: np.ndarray, roi: np.ndarray | None, tta: int,
                         should_stop: Callable[[], bool] | None, tile_size: int | None) -> np.ndarray:
         enh, mean, std = self._prepare(image, roi)
         if roi is None:
@@ -151,7 +160,7 @@ class Segmenter:
         out[~roi.astype(bool)] = 0.0
         return out
 
-    def _predict_tiles(self, enh: np.ndarray, mean: np.ndarray, std: np.ndarray, tta: bool,
+    def _predict_tiles(self, enh: np.ndarray, mean: np.ndarray, std: np.ndarray, tta: int,
                        should_stop: Callable[[], bool] | None, tile_size: int | None) -> np.ndarray:
         H, W = enh.shape[:2]
         md = self.metadata

@@ -214,17 +214,29 @@ def evaluate_auc(segmenter: Segmenter, views: list[Sample], tta: bool = False,
 
 def _choose_postprocess(segmenter: Segmenter, views: list[Sample], tta: bool,
                         should_stop: Callable[[], bool] | None) -> None:
-    """Pick the clean-up (core/postprocess.py) with the best validation Dice at the model's threshold and record it
-    in the segmenter's metadata; a cancel here keeps the model without one."""
+    """Pick how the model predicts from now on by its validation Dice at its threshold: with or without averaging
+    the mirrored image (metadata "tta" 2; kept only when it adds postprocess.MIN_GAIN), and the clean-up
+    (core/postprocess.py). A cancel here keeps the model as it is."""
     threshold = float(segmenter.metadata.get("threshold") or 0.5)
+    truths, scored = [v.mask for v in views], [v.scored for v in views]
+    choices = []
     try:
-        probs = [segmenter.predict(v.image, v.roi, tta=tta, should_stop=should_stop) for v in views]
+        for flips in ((4,) if tta else (1, 2)):
+            probs = [segmenter.predict(v.image, v.roi, tta=flips, should_stop=should_stop) for v in views]
+            choices.append((flips, *postprocess.choose(probs, truths, scored, threshold)))
     except CancelledError:
         return
-    pp, dice, plain = postprocess.choose(probs, [v.mask for v in views], [v.scored for v in views], threshold)
-    log.info("post-processing on the validation images: %s (Dice %.4f, without %.4f)", pp.describe(), dice, plain)
+    flips, pp, dice, plain = choices[0]
+    if len(choices) > 1 and choices[1][2] >= dice + postprocess.MIN_GAIN:
+        flips, pp, dice, _ = choices[1]
+    log.info("prediction on the validation images: %d flip(s), clean-up %s: Dice %.4f (plain %.4f)", flips,
+             pp.describe(), dice, plain)
+    if flips > 1:
+        segmenter.metadata["tta"] = flips
     if pp.active:
-        segmenter.metadata.update(postprocess=pp.to_json(), val_dice=round(dice, 4), val_dice_plain=round(plain, 4))
+        segmenter.metadata["postprocess"] = pp.to_json()
+    if flips > 1 or pp.active:
+        segmenter.metadata.update(val_dice=round(dice, 4), val_dice_plain=round(plain, 4))
 
 
 def _optimizer(preset: Preset) -> keras.optimizers.Optimizer:

@@ -130,6 +130,7 @@ def test_only_model_missing_is_a_clear_error(tmp_path, old_new):
     ("scale", 2.5, "'scale'"),
     ("threshold", 1.5, "'threshold'"),
     ("postprocess", {"min_area": 2}, "'postprocess' is invalid"),
+    ("tta", True, "'tta' must be a whole number"),
     ("in_channels", 3, "takes 1 channels but its description says 3"),
 ])
 def test_invalid_metadata_is_a_model_error_naming_the_file(tmp_path, old_new, key, value, message):

@@ -139,3 +139,15 @@ def test_a_models_chosen_clean_up_is_applied_at_its_threshold(trained):
     seg = Segmenter(result.segmenter.model, {**result.segmenter.metadata, "threshold": 0.5,
                                              "postprocess": pp.to_json()})
     assert ((seg.predict(img) >= 0.5) == clean_mask(raw >= 0.5, pp)).all()
+
+
+def test_a_models_chosen_flips_are_its_default_prediction(trained):
+    result, _ = trained
+    plain = {k: v for k, v in result.segmenter.metadata.items() if k not in ("postprocess", "tta")}
+    img = blob_sample(np.random.default_rng(6), 96, 80, n=4).image  # sides are multiples of 16: no padding
+    seg = Segmenter(result.segmenter.model, plain)
+    assert seg.tta == 1
+    mirrored = seg.predict(np.ascontiguousarray(img[:, ::-1]))[:, ::-1]
+    two = Segmenter(result.segmenter.model, {**plain, "tta": 2})
+    np.testing.assert_allclose(two.predict(img), (seg.predict(img) + mirrored) / 2, atol=1e-5)
+    np.testing.assert_allclose(two.predict(img, tta=1), seg.predict(img), atol=1e-6)
