@@ -40,7 +40,7 @@ class ImageSession(QObject):
     problem = Signal(str, bool)  # (message, also show a dialog)
     unreadable = Signal(str, str)  # (stem, reason) for an image found unreadable while loading it
     label_presence = Signal(str, str, bool)  # (class, stem, has a label now) after an edit: review.events.label
-    annotated_share = Signal(str, str, object)  # (class, stem, share of a sparse label or None): review.events.annotated
+    annotated_share = Signal(str, str, object)  # (class, stem, sparse label's share or None): review.events.annotated
 
     def __init__(self, area: CanvasArea, saver: LabelSaver, host: WorkerHost, threshold: float = 0.5,
                  parent: QObject | None = None) -> None:

@@ -168,7 +168,7 @@ class Canvas(QWidget):
 
     def set_prediction(self, name: str, prob: np.ndarray | None, threshold: float | None = None) -> None:
         """Probability map (float32 HxW in [0, 1]) of ``name``; ``None`` removes it. ``threshold``: set the review
-        threshold too (it applies to every class). Shorthand for ``review.set_threshold`` + ``review.set_prediction``."""
+        threshold too (it applies to every class). Short for ``review.set_threshold`` + ``review.set_prediction``."""
         if prob is not None:
             self.doc.check_prediction(name, prob)
         if threshold is not None:

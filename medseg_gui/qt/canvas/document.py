@@ -5,7 +5,8 @@ the image, probabilities and ROI are referenced, not copied. Every edit goes thr
 the count of unannotated pixels, the FP/FN codes (recomputed only inside the edit's bbox) and the undo history stay
 consistent.
 
-``labelled`` is the one answer to "does this class have a label on this image": a class that had no label when the
+The document decides, as edits run, the one answer to "does this class have a label on this image" and writes it
+into the review state (``review.labelled``, core.review; ``labelled`` here reads it): a class that had no label when the
 image's undo history began and is empty again (erased, or undone after switching images and back) is *not*
 labelled, so nobody saves it as an all-background training label; neither is a label with no annotated pixel.
 
