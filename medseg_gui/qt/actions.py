@@ -48,6 +48,7 @@ class WindowActions:
     open_demo: QAction
     open_lesion_demo: QAction
     export_masks: QAction
+    export_other: QAction
     quit: QAction
     undo: QAction
     redo: QAction
@@ -80,6 +81,8 @@ def create_actions(parent: QWidget) -> WindowActions:
         open_lesion_demo=_action(parent, "&Lesion demo", tip=DEMOS["lesion"].title),
         export_masks=_action(parent, "&Export masks as PNG…", *K["export_masks"],
                              tip="Write one 0/255 PNG per image and class, at the original size"),
+        export_other=_action(parent, "Export for &other tools…",
+                             tip="An nnU-Net dataset, COCO JSON or HDF5, with a manifest of labels and predictions"),
         quit=_action(parent, "&Quit", *K["quit"]),
         undo=_action(parent, "&Undo stroke", *K["undo"]),
         redo=_action(parent, "&Redo stroke", *K["redo"]),
@@ -133,7 +136,7 @@ def install_menus(window: QMainWindow, a: WindowActions, *, recent: QMenu | None
     demo_menu = file_menu.addMenu("Open &demo")
     demo_menu.addAction(a.open_demo)
     demo_menu.addAction(a.open_lesion_demo)
-    for item in (None, a.export_masks, None, a.quit):
+    for item in (None, a.export_masks, a.export_other, None, a.quit):
         file_menu.addSeparator() if item is None else file_menu.addAction(item)
     edit_menu = menu.addMenu("&Edit")
     for item in (a.undo, a.redo, None, a.no_object, None, a.smaller_brush, a.bigger_brush, None, a.edit_classes):

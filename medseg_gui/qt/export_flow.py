@@ -1,5 +1,6 @@
 """File → Export masks: ask for a folder (starting beside the project; its data folders are refused), write the PNGs in the background, then confirm
-with the folder and the count per class in a non-blocking message."""
+with the folder and the count per class in a non-blocking message. File → Export for other tools first asks for the
+format (nnU-Net dataset, COCO JSON, HDF5: core.interchange.formats), then does the same."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QInputDialog, QWidget
 
 from medseg_gui.core.errors import MedsegError
 from medseg_gui.core.export import check_export_target
+from medseg_gui.core.interchange.formats import FORMATS, ExportDone, export_as
 from medseg_gui.qt import dialogs
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.export import ExportResult, export_classes
@@ -19,6 +21,17 @@ from medseg_gui.workers.export import ExportResult, export_classes
 def export_title(threshold: float) -> str:
     """The folder dialog's title says what is exported."""
     return f"Export masks as PNG — your label where drawn, otherwise the prediction at threshold {threshold:.2f}"
+
+
+OTHER_FORMATS = ("nnunet", "coco", "hdf5")
+MANIFEST_NOTE = "manifest.json says which masks are your labels and which are model predictions (and which model)."
+
+
+def ask_export_format(parent: QWidget | None) -> str | None:
+    """Blocking chooser (monkeypatched in tests): a key of OTHER_FORMATS, or None when cancelled."""
+    items = [FORMATS[key] for key in OTHER_FORMATS]
+    text, ok = QInputDialog.getItem(parent, "Export for other tools", "Format:", items, 0, False)
+    return OTHER_FORMATS[items.index(text)] if ok and text in items else None
 
 
 def export_summary(result: ExportResult) -> str:
@@ -37,10 +50,19 @@ class ExportFlow(QObject):
         super().__init__(dialog_parent)
         self._host, self._dialog_parent = host, dialog_parent
 
-    def start(self, project: Any, threshold: float, flush: Callable[[], bool]) -> FunctionWorker | None:
+    def start_other(self, project: Any, threshold: float, flush: Callable[[], bool]) -> FunctionWorker | None:
+        """Ask for the format, then as `start`; None when the user cancels."""
+        fmt = ask_export_format(self._dialog_parent)
+        return None if fmt is None else self.start(project, threshold, flush, fmt)
+
+    def start(self, project: Any, threshold: float, flush: Callable[[], bool],
+              fmt: str = "png") -> FunctionWorker | None:
         """Ask for the folder (starting beside the project, never inside it); None when the user cancels, the
         folder is inside the project's data folders, or `flush` (write pending labels) says some are not saved."""
-        out_dir = dialogs.choose_directory(self._dialog_parent, export_title(threshold), project.root.parent)
+        title = export_title(threshold)
+        if fmt != "png":
+            title = title.replace("masks as PNG", f"as {FORMATS[fmt]}")
+        out_dir = dialogs.choose_directory(self._dialog_parent, title, project.root.parent)
         if out_dir is None:
             return None
         try:
@@ -52,9 +74,13 @@ class ExportFlow(QObject):
             self.errored.emit("Some labels are not saved yet, so the export would miss them; free some disk space "
                               "or fix the folder's permissions, then export again.")
             return None
-        worker = FunctionWorker(export_classes, project.root, project.class_names, out_dir, threshold=threshold)
+        if fmt == "png":
+            worker = FunctionWorker(export_classes, project.root, project.class_names, out_dir, threshold=threshold)
+        else:  # big I/O: the whole export runs in the worker
+            worker = FunctionWorker(export_as, fmt, project, project.class_names, out_dir, threshold=threshold)
         self.status.emit(f"Exporting masks to {out_dir}…")
-        self._host.start(worker, on_done=self._on_finished, on_error=self._on_errored)
+        on_done = self._on_finished if fmt == "png" else self._on_other_finished
+        self._host.start(worker, on_done=on_done, on_error=self._on_errored)
         return worker
 
     @Slot(object)
@@ -63,7 +89,13 @@ class ExportFlow(QObject):
         self.status.emit(text)
         dialogs.show_message(self._dialog_parent, "Export finished",
                              f"{text}.\n\nOne sub-folder per class, one 0/255 PNG per image at its original size; "
-                             "in a sparse label, pixels that were not annotated are exported as background (0).")
+                             "in a sparse label, pixels that were not annotated are exported as background (0). "
+                             f"A prediction's file ends in _prediction; {MANIFEST_NOTE}")
+        self.ended.emit("finished")
+
+    def _on_other_finished(self, done: ExportDone) -> None:
+        self.status.emit(done.summary)
+        dialogs.show_message(self._dialog_parent, "Export finished", f"{done.summary}.\n\n{MANIFEST_NOTE}")
         self.ended.emit("finished")
 
     def _on_errored(self, err: BaseException) -> None:

@@ -169,6 +169,7 @@ class MainWindow(QMainWindow):
         a.open_demo.triggered.connect(lambda: self.open_demo("vessel"))
         a.open_lesion_demo.triggered.connect(lambda: self.open_demo("lesion"))
         a.export_masks.triggered.connect(self.export_masks)
+        a.export_other.triggered.connect(self.export_other)
         a.quit.triggered.connect(self.close)
         a.retrain.triggered.connect(self.retrain)
         a.reviewed.triggered.connect(self.toggle_reviewed)
@@ -465,6 +466,12 @@ class MainWindow(QMainWindow):
         if self.project is None:
             return None
         return self.exporter.start(self.project, self.layers.threshold(), self.guard.all_saved)
+
+    def export_other(self) -> FunctionWorker | None:
+        """Ask for a format (nnU-Net dataset, COCO JSON, HDF5) and a folder, then export every class."""
+        if self.project is None:
+            return None
+        return self.exporter.start_other(self.project, self.layers.threshold(), self.guard.all_saved)
 
     @Slot(str)
     def show_error(self, message: str, *, dialog: bool = True) -> None:

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 
 from medseg_gui.core.images import read_mask
 from medseg_gui.core.metrics import image_metrics
-from medseg_gui.qt import dialogs
+from medseg_gui.qt import dialogs, export_flow
 from tests.workers.helpers import H, W, disc, make_project, open_window
 
 
@@ -103,3 +103,18 @@ def test_export_starts_beside_the_project_and_confirms_counts(tmp_path, qtbot, m
     np.testing.assert_array_equal(read_mask(out_dir / "lesion" / f"{project.stems[1]}_prediction.png"), prob >= 0.8)
     assert messages[-1][0] == "Export finished"
     assert str(out_dir) in messages[-1][1] and "lesion: 2" in messages[-1][1] and "vessel: 0" in messages[-1][1]
+    manifest = json.loads((out_dir / "lesion" / "manifest.json").read_text())
+    assert [m["source"] for m in manifest["masks"]] == ["label", "prediction"]
+
+    out_dir = tmp_path / "coco"  # File → Export for other tools: the format first, then the folder
+    monkeypatch.setattr(export_flow, "ask_export_format", lambda parent: "coco")
+    with qtbot.waitSignal(window.export_ended, timeout=30_000) as ended:
+        window.actions.export_other.trigger()
+    assert ended.args == ["finished"], window.last_error
+    assert "COCO" in asked[-1][0] and "threshold 0.80" in asked[-1][0]
+    coco = json.loads((out_dir / "annotations.json").read_text())
+    assert [c["name"] for c in coco["categories"]] == project.class_names and len(coco["images"]) == 2
+    manifest = json.loads((out_dir / "manifest.json").read_text())
+    assert {(m["image"], m["source"]) for m in manifest["masks"]} == {(stem, "label"),
+                                                                       (project.stems[1], "prediction")}
+    assert "manifest.json" in messages[-1][1]
