@@ -2,7 +2,7 @@
 
 import io
 
-from medseg_gui import cli
+from medseg_gui import cli_progress
 from medseg_gui.ml.progress import TrainProgress
 
 
@@ -17,8 +17,8 @@ def _report(step: int) -> TrainProgress:
 
 
 def _run(stream, clock: list[float], monkeypatch) -> None:
-    monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
-    bar = cli.TerminalProgress(stream)
+    monkeypatch.setattr(cli_progress.time, "monotonic", lambda: clock[0])
+    bar = cli_progress.TerminalProgress(stream)
     for step in range(1, 11):
         clock[0] = step * 1.0  # one report per second
         bar.train(_report(step))
@@ -45,9 +45,9 @@ def test_terminal_output_redraws_in_place_and_ends_the_line(monkeypatch):
 
 def test_prediction_progress_in_a_log_ends_with_the_final_count(monkeypatch):
     clock = [0.0]
-    monkeypatch.setattr(cli.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(cli_progress.time, "monotonic", lambda: clock[0])
     out = io.StringIO()
-    bar = cli.TerminalProgress(out)
+    bar = cli_progress.TerminalProgress(out)
     for done in range(1, 4):
         bar.predict(done, 3, f"img{done}")
     assert out.getvalue().splitlines() == ["predicting 1/3 img1", "predicting 3/3 img3"]

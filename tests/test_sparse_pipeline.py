@@ -46,7 +46,7 @@ def test_evaluate_counts_annotated_pixels_only(tmp_path):
 
 
 def test_demo_outputs_score_and_overlay_annotated_pixels_only(tmp_path):
-    from medseg_gui.cli import write_demo_outputs
+    from medseg_gui.cli_project import write_demo_outputs
     from medseg_gui.core.images import read_image
 
     p = _project(tmp_path)

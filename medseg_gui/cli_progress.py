@@ -1,0 +1,67 @@
+"""`medseg`'s progress on stderr: one line redrawn in place on a terminal, plain spaced-out lines in a log or pipe."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+
+def _mmss(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class TerminalProgress:
+    """Progress on stderr for training (TrainProgress) and prediction (done, total, stem).
+
+    On a terminal: one line redrawn in place (carriage return). Elsewhere (a log file, a pipe): a plain line every
+    `log_every_s` seconds and the final one, so logs hold readable lines instead of one long line of updates.
+    """
+
+    def __init__(self, stream=None, log_every_s: float = 5.0) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        isatty = getattr(self.stream, "isatty", None)
+        self.tty = bool(isatty and isatty())
+        self.every_s = 0.2 if self.tty else log_every_s
+        self.last: float | None = None
+        self.open_line = False  # terminal: a redrawn line is showing without its newline
+        self.unwritten = ""  # log: the latest report, when it fell between two written lines
+
+    def _line(self, text: str, final: bool = False) -> None:
+        now = time.monotonic()
+        if not (final or self.last is None or now - self.last >= self.every_s):
+            self.unwritten = text
+            return
+        self.last, self.unwritten = now, ""
+        if self.tty:
+            self.stream.write("\r" + text[:110].ljust(110) + ("\n" if final else ""))
+            self.open_line = not final
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def train(self, p) -> None:
+        frac = p.fraction
+        bar = "#" * int(30 * frac)
+        val = f" · val AUC {p.val_auc:.4f}" if p.val_auc is not None else ""
+        loss = f"{p.loss:.4f}" if np.isfinite(p.loss) else "–"
+        if p.step == 0:
+            self._line(p.message or "Preparing data and building the network…")
+            return
+        clock = f"{_mmss(p.elapsed_s)} of {_mmss(p.elapsed_s + p.eta_s)}"
+        self._line(f"[{bar:<30}] {clock} · step {p.step} · epoch {p.epoch + 1} · loss {loss}{val}")
+
+    def predict(self, done: int, total: int, stem: str) -> None:
+        self._line(f"predicting {done}/{total} {stem}", final=done == total)
+
+    def done(self) -> None:
+        """End the progress output: close the terminal line, or write the last report a log has not seen."""
+        if self.open_line:
+            self.stream.write("\n")
+        elif self.unwritten:
+            self.stream.write(self.unwritten + "\n")
+        self.open_line, self.unwritten = False, ""
+        self.stream.flush()
+

@@ -1,0 +1,134 @@
+"""`medseg import`, `export`, `classes`, `info` and `demo`: the commands that make, describe and export projects."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import time
+from pathlib import Path
+
+from medseg_gui.cli_common import format_table, left_out, open_project, warn
+from medseg_gui.cli_progress import TerminalProgress
+from medseg_gui.cli_train import do_train, train_config
+from medseg_gui.core import overlays
+from medseg_gui.core.atomic import atomic_write_bytes
+from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.images import write_png
+from medseg_gui.core.lesions import METRIC_KEYS
+from medseg_gui.core.project import Project
+
+
+def _export_classes(project: Project, text: str) -> list[str]:
+    """`--class` of export: one class, several separated by commas, or `all`."""
+    if text == "all":
+        return project.class_names
+    classes = [text] if text in project.class_names else [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [c for c in classes if c not in project.class_names]
+    if unknown or not classes:
+        raise ProjectError(f"Class '{', '.join(unknown) or text}' is not in {project.root}; classes: "
+                           f"{', '.join(project.class_names)}.")
+    return classes
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from medseg_gui.core.export import export_hdf5
+    from medseg_gui.core.interchange.formats import export_as
+
+    project = open_project(args.project)
+    classes = _export_classes(project, args.cls)
+    skipped: list[str] = []
+    done = export_as(args.format, project, classes, Path(args.out), source=args.source, threshold=args.threshold,
+                     skipped=skipped)
+    warn(skipped)
+    print(f"{done.summary}{left_out(len(skipped))}")
+    if args.hdf5:
+        skipped = []
+        export_hdf5(project, classes[0], Path(args.hdf5), skipped=skipped)
+        warn(skipped)
+        print(f"Wrote {args.hdf5}{left_out(len(skipped))}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from medseg_gui.core.importers import import_dataset
+
+    project = import_dataset(Path(args.src), Path(args.project), args.layout, cls=args.cls, masks=args.masks)
+    shown = [args.cls] if args.layout != "labelme" else [c for c in project.class_names if project.labelled_stems(c)]
+    labelled = ", ".join(f"{len(project.labelled_stems(c))} with '{c}' labels" for c in shown) or "no labels"
+    print(f"Imported {len(project.stems)} images ({labelled}) into {project.root}")
+    return 0
+
+
+def cmd_classes(args: argparse.Namespace) -> int:
+    from medseg_gui.core.lock import project_lock
+
+    project = open_project(args.project)
+    changes = [(cls, roi) for cls, roi in args.set_roi] + [(cls, None) for cls in args.clear_roi]
+    if changes:
+        with project_lock(project.root):
+            for cls, roi_class in changes:
+                project.set_roi_class(cls, roi_class)
+    rows = [{"class": c.name, "colour": "{},{},{}".format(*c.color), "inside": c.roi_class or "(whole image)"}
+            for c in project.classes]
+    print(format_table(rows, ["class", "colour", "inside"]))
+    return 0
+
+
+def write_demo_outputs(project: Project, cls: str, out: Path, threshold: float = 0.5) -> list[dict]:
+    """Masks, overlays and report.csv for every image of `cls`; returns the report rows."""
+    from medseg_gui.core.export import export_masks
+    from medseg_gui.core.lesions import per_image_metrics
+    from medseg_gui.core.masks import scored_region
+
+    export_masks(project, cls, out / "masks" / cls, source="predictions", threshold=threshold, skipped=[])
+    color = next(c.color for c in project.classes if c.name == cls)
+    rows = []
+    for stem in project.stems:
+        prob = project.load_prediction(cls, stem)
+        if prob is None:
+            continue
+        pred = prob >= threshold
+        label, roi = project.load_label_pixels(cls, stem), project.load_roi(stem)
+        layers = [overlays.contour_layer(pred, color)]
+        row: dict = {"image": stem, "class": cls, "labelled": label is not None}
+        if label is not None:  # a sparse label counts its annotated pixels only
+            scored = scored_region(roi, label.annotated)
+            layers.insert(0, overlays.fp_fn_layer(pred, label.mask, scored))
+            row.update(per_image_metrics(prob, label.mask, scored, threshold=threshold))
+        write_png(out / "overlays" / f"{stem}.png", overlays.composite(project.load_image(stem), *layers))
+        rows.append(row)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=["image", "class", "labelled", *METRIC_KEYS])
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_bytes(out / "report.csv", text.getvalue().encode("utf-8"))
+    return rows
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from medseg_gui import info
+
+    print(info.format_rows(info.cheap_rows() + info.keras_rows(args.precision)))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from medseg_gui import pipeline
+    from medseg_gui.core.demo import DEMOS, prepare_demo_output
+
+    out = Path(args.out)
+    proj_dir = prepare_demo_output(out, args.which)  # refuses a folder the demo did not make
+    project = Project.open(proj_dir)
+    cls = DEMOS[args.which].cls
+    print(f"Demo project copied to {proj_dir}; training '{cls}' for {args.minutes:g} min ({args.preset} preset).")
+    started = time.monotonic()
+    do_train(project, cls, train_config(args))
+    pipeline.predict_class(project, cls, progress=TerminalProgress().predict)
+    rows = write_demo_outputs(project, cls, out)
+    print(format_table(rows, ["image", "labelled", *METRIC_KEYS]))
+    print(f"Done in {time.monotonic() - started:.0f} s. Masks: {out / 'masks' / cls}  overlays: {out / 'overlays'}  "
+          f"report: {out / 'report.csv'}")
+    print("Note: AUC on labelled images includes images the model was trained on; unlabelled ones have none.")
+    return 0
+

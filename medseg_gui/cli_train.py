@@ -1,0 +1,194 @@
+"""`medseg train`, `predict`, `evaluate` and `models`: the commands that make, use, score and choose a class's model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from medseg_gui.cli_common import format_table, left_out, open_project, warn
+from medseg_gui.cli_progress import TerminalProgress
+from medseg_gui.core.errors import ImageReadError, MedsegError
+from medseg_gui.core.images import read_image, write_png
+from medseg_gui.core.lesions import METRIC_KEYS
+from medseg_gui.core.project import Project
+from medseg_gui.core.project_format import metrics_to_json
+
+EVALUATE_NOTE = (
+    "MEAN: mean over images, undefined values (nan) skipped. POOLED: pixel metrics over all ROI pixels together.\n"
+    "lesions: 8-connected truth components; found: matched one-to-one by a predicted component with IoU >= 0.5;\n"
+    "recall = found / lesions; false_lesions: predicted components touching no truth pixel;\n"
+    "hd95, assd: 95th percentile and mean of the boundary distances, in pixels. Lesion metrics are per image only."
+)
+
+
+
+def train_config(args: argparse.Namespace):
+    from medseg_gui.ml.config import TrainConfig
+
+    minutes = None if args.epochs is not None else args.minutes
+    kwargs = {"preset": args.preset, "minutes": minutes, "seed": args.seed, "init": args.init,
+              "precision": args.precision}
+    if args.epochs is not None:
+        kwargs["epochs"] = args.epochs
+    if args.max_steps is not None:
+        kwargs["max_steps"] = args.max_steps
+    for name in ("steps_per_epoch", "patch_size", "batch_size", "base_filters"):
+        if getattr(args, name, None) is not None:
+            kwargs[name] = getattr(args, name)
+    return TrainConfig(**kwargs)
+
+
+def say_region(project: Project, cls: str) -> None:
+    """One line 'lesion is restricted to cervix' for a two-stage class (nothing otherwise)."""
+    from medseg_gui import pipeline
+
+    note = pipeline.region_note(project, cls)
+    if note is not None:
+        print(f"{note} (trained, predicted and scored only inside it).")
+
+
+def do_train(project: Project, cls: str, config) -> None:
+    from medseg_gui import pipeline
+
+    say_region(project, cls)
+    bar = TerminalProgress()
+    outcome = pipeline.train_class(project, cls, config, progress=bar.train)
+    bar.done()
+    warn(outcome.skipped)
+    res = outcome.result
+    print(f"Trained {res.steps} steps in {res.seconds:.0f} s on {len(outcome.stems)} labelled images"
+          f"{left_out(len(outcome.skipped))}.")
+    print(outcome.summary())
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from medseg_gui.core.lock import project_lock
+
+    project = open_project(args.project, args.cls)
+    with project_lock(project.root):  # a window editing the project (or another command) refuses us clearly
+        do_train(project, args.cls, train_config(args))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    project = open_project(args.project, args.cls)
+    say_region(project, args.cls)
+    if not args.images:
+        from medseg_gui.core.lock import project_lock
+
+        with project_lock(project.root):
+            return _predict_project(project, args)
+    return _predict_files(project, args)
+
+
+def _predict_project(project: Project, args: argparse.Namespace) -> int:
+    """`medseg predict PROJECT`: every image of the project, predictions and metrics saved into it."""
+    from medseg_gui import pipeline
+
+    skipped: list[str] = []
+    metrics = pipeline.predict_class(project, args.cls, progress=TerminalProgress().predict, skipped=skipped)
+    warn(skipped)
+    not_predicted = sum(" not predicted: " in m for m in skipped)
+    if args.out is not None:
+        from medseg_gui.core.export import export_masks
+
+        not_written: list[str] = []
+        paths = export_masks(project, args.cls, args.out, source="predictions", threshold=args.threshold,
+                             skipped=not_written)
+        warn(not_written)
+        print(f"Wrote {len(paths)} masks to {args.out}{left_out(len(not_written))}")
+    print(f"Predicted {len(project.stems) - not_predicted} of {len(project.stems)} images"
+          f"{left_out(not_predicted)}; metrics for {len(metrics)} labelled images.")
+    return 0
+
+
+def _predict_files(project: Project, args: argparse.Namespace) -> int:
+    """`medseg predict PROJECT IMAGE...`: images outside the project, masks written to --out (nothing saved in it)."""
+    from medseg_gui import pipeline
+
+    segmenters = pipeline.load_segmenters(project, args.cls)  # two-stage: the roi_class's model(s) first
+    out = Path(args.out) if args.out else Path.cwd()
+    failed = []
+    for path in map(Path, args.images):
+        try:
+            image = read_image(path)
+        except MedsegError as err:
+            failed.append(f"{path.name} not predicted: {err}")
+            continue
+        prob = pipeline.predict_external(segmenters, image, args.threshold)
+        write_png(out / f"{path.stem}_prob.png", np.round(prob * 65535).astype(np.uint16))
+        write_png(out / f"{path.stem}_mask.png", ((prob >= args.threshold) * 255).astype(np.uint8))
+        print(f"{path.name}: wrote {path.stem}_prob.png and {path.stem}_mask.png to {out}")
+    if len(failed) == len(args.images):
+        raise ImageReadError(failed[0] if len(failed) == 1 else f"None of the {len(failed)} images could be read; "
+                             f"first: {failed[0]}")
+    warn(failed)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from medseg_gui import pipeline
+
+    report = pipeline.evaluate_class(open_project(args.project, args.cls), args.cls, threshold=args.threshold)
+    warn(report.skipped)
+    if args.json:
+        data = {"class": report.cls, "images": report.per_image, "mean": report.mean, "pooled": report.pooled}
+        print(json.dumps(metrics_to_json(data), indent=2))  # NaN (undefined) → null
+        return 0
+    rows = [{"image": s, **m} for s, m in report.per_image.items()]
+    rows += [{"image": "MEAN", **report.mean}, {"image": "POOLED", **report.pooled}]
+    print(format_table(rows, ["image", *METRIC_KEYS]))
+    print(EVALUATE_NOTE)
+    return 0
+
+
+def _model_rows(entries) -> list[dict]:
+    """`medseg models` table rows, newest first; '*' marks the current model."""
+    def score(x: float | None) -> str:
+        return "–" if x is None else f"{x:.4f}"
+
+    return [{"": "*" if e.current else "", "model": e.id, "trained (UTC)": e.trained_at[:16].replace("T", " "),
+             "preset": f"{e.preset} ({e.regime})" if e.regime and e.regime != e.preset else e.preset,
+             "images": "–" if e.train_images is None else f"{e.train_images}+{e.val_images or 0}",
+             "val AUC": score(e.val_auc), "val Dice": score(e.val_dice),
+             "kept": {True: "kept", False: "rejected", None: "?"}[e.kept], "stored": "yes" if e.present else "removed"}
+            for e in reversed(entries)]
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """List the stored models of a class; --use ID makes one current again (predictions are re-made only with
+    --predict: predicting every image can take minutes, so it is a choice, and the reminder is printed)."""
+    from medseg_gui.ml import store
+
+    if args.predict and args.use is None:
+        raise MedsegError("--predict re-predicts with the model chosen by --use MODEL; give both (or run "
+                          "`medseg predict`).")
+    project = open_project(args.project, args.cls)
+    model_dir = project.model_dir(args.cls)
+    if args.use is not None:
+        from medseg_gui import pipeline
+        from medseg_gui.core.lock import project_lock
+
+        with project_lock(project.root):
+            store.rollback(model_dir, args.use)
+            print(f"Model {args.use} is the current '{args.cls}' model again.")
+            if args.predict:
+                skipped: list[str] = []
+                pipeline.predict_class(project, args.cls, progress=TerminalProgress().predict, skipped=skipped)
+                warn(skipped)
+                print(f"Predicted {len(project.stems)} images with it{left_out(len(skipped))}.")
+            else:
+                print(f"The saved predictions still come from the model used before; re-make them with "
+                      f"`medseg predict {args.project} --class {args.cls}`.")
+    entries = store.list_models(model_dir)
+    if not entries:
+        print(f"No trained models for class '{args.cls}' yet.")
+        return 0
+    print(format_table(_model_rows(entries), ["", "model", "trained (UTC)", "preset", "images", "val AUC",
+                                               "val Dice", "kept", "stored"]))
+    print("images: training + validation. * = current. Only stored models can be used again (--use MODEL).")
+    return 0
+
