@@ -1,0 +1,213 @@
+"""A class's model folder as it is on disk, and how to read and load it (ml.store writes it).
+
+    <id>.keras + <id>.json   every stored model (kept or rejected); ids are unique (UTC time + random)
+    current.json             {"id", "model", "previous"} plus a copy of the current model's metadata
+    history.json             one entry per stored attempt (id, kept, reason, AUCs, ...), oldest first, and one
+                             {"rollback_to", "replaced", "at"} per rollback (list_models / rollback)
+
+Loading falls back to the previous model when the current one is missing or damaged (and says so in the metadata).
+Folders of older versions (current.keras + current.json without "id", previous.*) still load.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medseg_gui.core.atomic import sweep_temp_files
+from medseg_gui.core.errors import ModelError
+from medseg_gui.ml.init import InitWeights, read_init
+from medseg_gui.ml.metadata import validate_metadata
+from medseg_gui.ml.predict import Segmenter
+
+log = logging.getLogger(__name__)
+
+POINTER = "current.json"
+HISTORY = "history.json"
+START = ".start.weights.h5"  # <id>.start.weights.h5 + <id>.start.json: training-form weights for warm starts
+FALLBACK_KEY = "loaded_instead_of_current"  # metadata note when the previous model had to be used
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+LEGACY_CURRENT, LEGACY_PREVIOUS = "current", "previous"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A model file to try, with its metadata (a dict, a JSON file to read, or the error reading it gave)."""
+
+    role: str
+    path: Path
+    metadata: dict | Path | ModelError
+
+
+def new_model_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+
+
+def num(x: float | None) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        return num(float(obj))
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+def read_pointer(model_dir: Path) -> dict | ModelError | None:
+    """current.json as a dict; None when absent; the ModelError to report when it is damaged."""
+    path = model_dir / POINTER
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        return ModelError(f"The model description {POINTER} in {model_dir} is damaged ({exc}); train the model again.")
+    if not isinstance(data, dict):
+        return ModelError(f"The model description {POINTER} in {model_dir} is not a JSON object; train again.")
+    return data
+
+
+def valid_id(value: Any) -> str | None:
+    return value if isinstance(value, str) and _ID.match(value) else None
+
+
+def read_history(model_dir: Path) -> list:
+    try:
+        data = json.loads((model_dir / HISTORY).read_text("utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError):
+        log.warning("%s in %s is unreadable; starting a new one", HISTORY, model_dir)
+        return []
+    return data if isinstance(data, list) else []
+
+
+def _candidates(model_dir: Path) -> list[Candidate]:
+    """Models to try, best first: current, previous, then (if current.json is unusable) the newest kept ones."""
+    pointer = read_pointer(model_dir)
+    found: list[Candidate] = []
+    if isinstance(pointer, dict) and "id" in pointer:
+        model_id, previous = valid_id(pointer.get("id")), valid_id(pointer.get("previous"))
+        if model_id is None:
+            bad = ModelError(f"{POINTER} in {model_dir} names no valid model id ({pointer.get('id')!r}).")
+            found.append(Candidate("current", model_dir / POINTER, bad))
+        else:
+            found.append(Candidate("current", model_dir / f"{model_id}.keras", pointer))
+        if previous is not None:
+            found.append(Candidate("previous", model_dir / f"{previous}.keras", model_dir / f"{previous}.json"))
+    elif isinstance(pointer, dict):  # an older version's current.keras + current.json
+        found.append(Candidate("current", model_dir / f"{LEGACY_CURRENT}.keras", pointer))
+    else:
+        if pointer is not None or (model_dir / f"{LEGACY_CURRENT}.keras").is_file():
+            missing = ModelError(f"The model description {POINTER} in {model_dir} is missing; train the model again.")
+            found.append(Candidate("current", model_dir / f"{LEGACY_CURRENT}.keras", pointer or missing))
+        kept = [valid_id(e.get("id")) for e in reversed(read_history(model_dir)) if isinstance(e, dict) and e.get("kept")]
+        found += [Candidate("previous", model_dir / f"{i}.keras", model_dir / f"{i}.json") for i in kept[:3] if i]
+    legacy_prev = model_dir / f"{LEGACY_PREVIOUS}.keras"
+    if legacy_prev.is_file():
+        found.append(Candidate("previous", legacy_prev, model_dir / f"{LEGACY_PREVIOUS}.json"))
+    return found
+
+
+def has_model(model_dir: str | os.PathLike[str]) -> bool:
+    """Whether a current (or fallback) model file exists; it may still turn out damaged when loaded."""
+    return any(c.path.suffix == ".keras" and c.path.is_file() for c in _candidates(Path(model_dir)))
+
+
+def current_model_path(model_dir: str | os.PathLike[str]) -> Path | None:
+    """The .keras file current.json names (or an older version's current.keras), if it exists."""
+    found = _candidates(Path(model_dir))
+    if found and found[0].role == "current" and found[0].path.suffix == ".keras" and found[0].path.is_file():
+        return found[0].path
+    return None
+
+
+def current_start(model_dir: str | os.PathLike[str]) -> InitWeights | None:
+    """The warm-start weights of the current model, if stored (models saved before warm start have none)."""
+    pointer = read_pointer(Path(model_dir))
+    model_id = valid_id(pointer.get("id")) if isinstance(pointer, dict) else None
+    return read_init(Path(model_dir) / f"{model_id}{START}") if model_id else None
+
+
+def load_model(model_dir: str | os.PathLike[str], model_id: str) -> Segmenter:
+    """A stored model by id (safe_mode, metadata validated); ModelError when it is missing or damaged."""
+    model_dir = Path(model_dir)
+    if valid_id(model_id) is None:
+        raise ModelError(f"'{model_id}' is not a model id; `medseg models` lists them.")
+    if not (model_dir / f"{model_id}.keras").is_file():
+        raise ModelError(f"Model {model_id} is not stored in {model_dir} (never saved, or removed as one of the "
+                         f"oldest); `medseg models` lists the stored ones.")
+    return load_candidate(Candidate("stored", model_dir / f"{model_id}.keras", model_dir / f"{model_id}.json"))
+
+
+def load_candidate(candidate: Candidate) -> Segmenter:
+    import keras
+
+    path, meta = candidate.path, candidate.metadata
+    if isinstance(meta, ModelError):
+        raise meta
+    if not path.is_file():
+        raise ModelError(f"The model file {path.name} in {path.parent} is missing; train the model again.")
+    where = POINTER if isinstance(meta, dict) else meta.name
+    if isinstance(meta, Path):
+        try:
+            meta = json.loads(meta.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"The model description {where} in {path.parent} is missing or damaged ({exc}); "
+                             "train the model again.") from exc
+    metadata = validate_metadata(meta, f"{where} in {path.parent}")
+    try:
+        model = keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as exc:  # noqa: BLE001 - any loader failure means an unusable file
+        raise ModelError(f"The model file {path.name} in {path.parent} is damaged or was written by an incompatible "
+                         f"version ({type(exc).__name__}: {exc}); train the model again.") from exc
+    channels = metadata.get("in_channels")
+    if channels is not None and model.input_shape[-1] != channels:
+        raise ModelError(f"The model file {path.name} in {path.parent} takes {model.input_shape[-1]} channels but "
+                         f"its description says {channels}; train the model again.")
+    return Segmenter(model, metadata)
+
+
+def load_segmenter(model_dir: str | os.PathLike[str]) -> Segmenter:
+    """The current model of a class, or the previous one when the current is missing/damaged (noted under
+    metadata[FALLBACK_KEY]); ModelError if there is none or none can be read."""
+    model_dir = Path(model_dir)
+    sweep_temp_files(model_dir)
+    candidates = _candidates(model_dir)
+    if not any(c.path.is_file() for c in candidates):
+        if candidates and isinstance(candidates[0].metadata, ModelError):
+            raise candidates[0].metadata
+        if candidates:
+            raise ModelError(f"The model file {candidates[0].path.name} in {model_dir} is missing; train the model "
+                             "again.")
+        raise ModelError("No trained model exists for this class yet; train one first.")
+    errors: list[ModelError] = []
+    for candidate in candidates:
+        try:
+            segmenter = load_candidate(candidate)
+        except ModelError as err:
+            errors.append(err)
+            continue
+        if errors:
+            note = f"The current model could not be used ({errors[0]}); the previous model was used instead."
+            log.warning(note)
+            segmenter.metadata[FALLBACK_KEY] = note
+        return segmenter
+    raise errors[0]
+

@@ -1,0 +1,72 @@
+"""The stored models of a class as `medseg models` and the Models dialog list them (history.json + files)."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from medseg_gui.ml.model_folder import num, read_history, read_pointer, valid_id
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One stored model of a class as `medseg models` and the Models dialog list it (from history.json + files).
+
+    kept: whether training made it current (None: not in history.json, e.g. an older version's model);
+    present: its .keras file is still stored (older ones are pruned, so only present ones can be used again)."""
+
+    id: str
+    trained_at: str
+    preset: str
+    regime: str
+    train_images: int | None
+    val_images: int | None
+    val_auc: float | None
+    val_dice: float | None
+    kept: bool | None
+    current: bool
+    present: bool
+    reason: str = ""
+
+
+def _entry(model_dir: Path, info: dict, current_id: str | None) -> ModelEntry:
+    model_id = str(info["id"])
+
+    def count(key: str) -> int | None:
+        value = info.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def score(key: str) -> float | None:
+        value = info.get(key)
+        return num(float(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    kept = info.get("kept")
+    return ModelEntry(model_id, str(info.get("trained_at") or ""), str(info.get("preset") or ""),
+                      str(info.get("regime") or ""), count("train_images"), count("val_images"), score("val_auc"),
+                      score("val_dice"), kept if isinstance(kept, bool) else None, model_id == current_id,
+                      (model_dir / f"{model_id}.keras").is_file(), str(info.get("reason") or ""))
+
+
+def list_models(model_dir: str | os.PathLike[str]) -> list[ModelEntry]:
+    """Every model of history.json (rollbacks are not models) plus stored <id>.json files it lacks, oldest first."""
+    model_dir = Path(model_dir)
+    pointer = read_pointer(model_dir)
+    current_id = valid_id(pointer.get("id")) if isinstance(pointer, dict) else None
+    infos: dict[str, dict] = {}
+    for e in read_history(model_dir):
+        if isinstance(e, dict) and valid_id(e.get("id")):
+            infos[e["id"]] = e
+    for path in sorted(model_dir.glob("*.json")) if model_dir.is_dir() else []:
+        model_id = path.name.removesuffix(".json")
+        if model_id in infos or not valid_id(model_id) or not (model_dir / f"{model_id}.keras").is_file():
+            continue
+        try:
+            info = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            info = {}
+        infos[model_id] = {**(info if isinstance(info, dict) else {}), "id": model_id}
+    entries = [_entry(model_dir, info, current_id) for info in infos.values()]
+    return sorted(entries, key=lambda e: (e.trained_at, e.id))
+
