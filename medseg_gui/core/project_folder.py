@@ -1,0 +1,342 @@
+"""The project folder and its index (format version 1, see docs/ARCHITECTURE.md): project.json's image list,
+classes and per-image state, where every file of an image lives, and safe writing. `core.project.Project` adds the
+labels, ROIs, predictions and metrics stored in those files.
+
+All writes are atomic. A project may be used from a worker thread: entry/class lists are replaced (never mutated)
+under a lock, project.json writes and the image-size cache are locked, and distinct files can be written in parallel.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import replace
+from pathlib import Path, PurePosixPath
+from typing import Any, Self
+
+import numpy as np
+
+from medseg_gui.core.atomic import atomic_write_bytes, atomic_write_json, sweep_temp_files
+from medseg_gui.core.errors import ImageReadError, ProjectError
+from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image
+from medseg_gui.core.names import listable, name_problem, shown_name
+from medseg_gui.core.project_format import (
+    DEFAULT_CLASSES,
+    PROJECT_FILE,
+    ClassSpec,
+    ImageEntry,
+    ProjectData,
+    check_class_name,
+    check_color,
+    check_roi_classes,
+    project_to_json,
+    read_project_file,
+    unique_stem,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _is_image_file(path: Path) -> bool:
+    return not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
+
+
+class ProjectFolder:
+    """A project folder's index and paths; use `Project` (built with `create`, `open` or
+    `open_or_create_for_folder`), which adds the data files."""
+
+    def __init__(self, root: Path, classes: tuple[ClassSpec, ...], images: tuple[ImageEntry, ...], layout: str):
+        self._root = Path(root).resolve()
+        self._classes = classes
+        self._images = images
+        self._index = {e.stem: e for e in images}
+        self._layout = layout  # "managed": images live in images/; "folder": images live in the root itself
+        self._lock = threading.RLock()
+        self._sizes: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {}
+        self._read_only: str | None = None  # why nothing may be written (another window edits it, read-only media)
+
+    @classmethod
+    def create(cls, root: str | os.PathLike[str], classes: tuple[ClassSpec, ...] = DEFAULT_CLASSES) -> Self:
+        """Make a new empty project in `root` (created if needed); ProjectError if it already holds one."""
+        root_path = Path(root)
+        if (root_path / PROJECT_FILE).exists():
+            raise ProjectError(f"The folder {root_path} already contains a project; open it instead.")
+        if not classes:
+            raise ProjectError("A project needs at least one class.")
+        for spec in classes:
+            check_class_name(spec.name)
+        if len({c.name.casefold() for c in classes}) != len(classes):
+            names = ", ".join(c.name for c in classes)
+            raise ProjectError(f"Two of the classes {names} have the same name (upper/lower case does not count).")
+        check_roi_classes(tuple(classes))
+        project = cls(root_path, tuple(classes), (), "managed")
+        project.save()
+        return project
+
+    @classmethod
+    def open(cls, root: str | os.PathLike[str]) -> Self:
+        """Read `root`/project.json (or a path to project.json); ProjectError if missing, damaged or not ours."""
+        root_path = Path(root)
+        if root_path.name == PROJECT_FILE and root_path.is_file():
+            root_path = root_path.parent
+        data = read_project_file(root_path / PROJECT_FILE)
+        project = cls(root_path, data.classes, data.images, data.layout)
+        project.sweep_temp_files()
+        return project
+
+    @classmethod
+    def open_or_create_for_folder(cls, folder: str | os.PathLike[str], read_only: str | None = None) -> Self:
+        """Open `folder`/project.json (picking up images added since), or create one listing the folder's images.
+
+        Images stay in place; every non-hidden file with an image suffix is listed, sorted, non-recursively.
+        With `read_only` (the reason) nothing is written: a plain folder is listed in memory only.
+        """
+        folder_path = Path(folder)
+        if not folder_path.is_dir():
+            raise ProjectError(f"The folder {folder_path} does not exist.")
+        if (folder_path / PROJECT_FILE).exists():
+            project = cls.open(folder_path)
+        else:
+            project = cls(folder_path, DEFAULT_CLASSES, (), "folder")
+        project.set_read_only(read_only)
+        added = project.refresh_images()
+        if not added and not (folder_path / PROJECT_FILE).exists() and read_only is None:
+            project.save()
+        return project
+
+    def sweep_temp_files(self) -> int:
+        """Remove temp files a killed writer left in the project's folders (core.atomic rules); how many."""
+        folders = [self._root, self._root / "images", self._root / "roi"]
+        for sub in ("labels", "predictions", "models"):
+            folders += [self._root / sub / c.name for c in self._classes]
+        return sum(len(sweep_temp_files(folder)) for folder in folders)
+
+    def to_json(self) -> dict[str, Any]:
+        """The project.json content (format version 1, plus `layout`)."""
+        with self._lock:
+            return project_to_json(ProjectData(self._classes, self._images, self._layout))
+
+    def save(self) -> None:
+        """Write project.json atomically (mutating methods call this themselves)."""
+        with self._lock:
+            self._write(self._root / PROJECT_FILE, lambda p: atomic_write_json(p, self.to_json()))
+
+    @property
+    def read_only(self) -> str | None:
+        """Why this project must not be written (every write then raises ProjectError), or None."""
+        return self._read_only
+
+    def set_read_only(self, reason: str | None) -> None:
+        self._read_only = reason
+
+    def _check_writable(self, path: Path) -> None:
+        if self._read_only is not None:
+            raise ProjectError(f"{path.name} was not saved: this project is open read-only ({self._read_only}).")
+
+    def _write(self, path: Path, writer: Any) -> None:
+        self._check_writable(path)
+        try:
+            writer(path)
+        except OSError as exc:
+            raise ProjectError(f"Could not save {path}: {exc.strerror or exc}.") from None
+
+    def _set_images(self, images: tuple[ImageEntry, ...]) -> None:
+        """Replace (never mutate) the entry list so readers on other threads always see a consistent snapshot."""
+        self._index = {e.stem: e for e in images}
+        self._images = images
+
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    @property
+    def classes(self) -> tuple[ClassSpec, ...]:
+        return self._classes
+
+    @property
+    def images(self) -> tuple[ImageEntry, ...]:
+        return self._images
+
+    @property
+    def stems(self) -> list[str]:
+        return [e.stem for e in self._images]
+
+    @property
+    def class_names(self) -> list[str]:
+        return [c.name for c in self._classes]
+
+    def entry(self, stem: str) -> ImageEntry:
+        """The ImageEntry for `stem`; ProjectError if the project has no such image."""
+        found = self._index.get(stem)
+        if found is None:
+            raise ProjectError(f"There is no image called '{stem}' in this project.")
+        return found
+
+    def class_spec(self, cls: str) -> ClassSpec:
+        """The ClassSpec called `cls`; ProjectError for an unknown class."""
+        for c in self._classes:
+            if c.name == cls:
+                return c
+        raise ProjectError(f"Unknown class '{cls}'; this project has: {', '.join(self.class_names) or 'none'}.")
+
+    def add_image(self, src: str | os.PathLike[str], copy: bool = True) -> ImageEntry:
+        """Add an image file (copied into images/ unless `copy` is False or it is already inside the project)."""
+        src_path = Path(src).absolute().parent.resolve() / Path(src).name  # resolve folders, not file symlinks
+        if not src_path.is_file():
+            raise ImageReadError(f"Image file '{src_path.name}' was not found (looked in {src_path.parent}).")
+        if src_path.suffix.lower() not in IMAGE_SUFFIXES:
+            raise ImageReadError(f"'{src_path.name}' is not a supported image type.")
+        problem = name_problem(src_path.name if copy else str(src_path))
+        if problem is not None:
+            raise ImageReadError(f"Image file '{shown_name(src_path)}' was not added: its name {problem}.")
+        with self._lock:
+            if not src_path.is_relative_to(self._root) and copy:
+                dest = self._root / "images" / src_path.name
+                n = 2
+                while dest.exists():
+                    dest = dest.with_name(f"{src_path.stem}_{n}{src_path.suffix}")
+                    n += 1
+                self._write(dest, lambda p: atomic_write_bytes(p, src_path.read_bytes()))
+                src_path = dest
+            entry = self._add_entries([src_path])[0]
+            self.save()
+        return entry
+
+    def _add_entries(self, paths: list[Path]) -> list[ImageEntry]:
+        """Append entries for `paths` (skipping ones already listed), with unique stems; caller saves."""
+        known = {e.path: e for e in self._images}
+        taken = {e.stem.casefold() for e in self._images}
+        result, new = [], []
+        for path in paths:
+            rel = path.relative_to(self._root).as_posix() if path.is_relative_to(self._root) else path.as_posix()
+            if rel in known:
+                result.append(known[rel])
+                continue
+            entry = ImageEntry(unique_stem(path.name, taken), rel, {"reviewed": False})
+            known[rel] = entry
+            new.append(entry)
+            result.append(entry)
+        self._set_images(self._images + tuple(new))
+        return result
+
+    def refresh_images(self) -> list[str]:
+        """List image files added to the image folder since (root for folder projects, images/ otherwise); new stems."""
+        folder = self._root if self._layout == "folder" else self._root / "images"
+        if not folder.is_dir():
+            return []
+        files = listable(sorted((p for p in folder.iterdir() if _is_image_file(p)), key=lambda p: p.name))
+        with self._lock:
+            before = len(self._images)
+            self._add_entries(files)  # `folder` derives from the resolved root, so these need no resolving
+            new = [e.stem for e in self._images[before:]]
+            if new:
+                log.info("found %d new image(s) in %s", len(new), folder)
+                if self._read_only is None:
+                    self.save()
+        return new
+
+    def add_class(self, name: str, color: tuple[int, int, int]) -> ClassSpec:
+        """Add a class (its name doubles as a folder name); ProjectError if invalid or already present."""
+        check_class_name(name)
+        rgb = check_color(name, color)
+        with self._lock:
+            if name.casefold() in {c.name.casefold() for c in self._classes}:
+                raise ProjectError(f"The project already has a class called '{name}'.")
+            spec = ClassSpec(name, rgb)
+            before = self._classes
+            self._classes = self._classes + (spec,)
+            try:
+                self.save()
+            except ProjectError:
+                self._classes = before  # not saved: not added
+                raise
+        return spec
+
+    def replace_classes(self, classes: tuple[ClassSpec, ...], images: tuple[ImageEntry, ...] | None = None) -> None:
+        """Replace the class list (and the image entries, when given) in one project.json save; on a failed save
+        nothing changes. Renaming or deleting a class, with its folders, is core.classes."""
+        check_roi_classes(classes)
+        with self._lock:
+            before = self._classes, self._images
+            self._classes = tuple(classes)
+            self._set_images(self._images if images is None else tuple(images))
+            try:
+                self.save()
+            except ProjectError:
+                self._classes = before[0]
+                self._set_images(before[1])
+                raise
+
+    def set_roi_class(self, cls: str, roi_class: str | None) -> ClassSpec:
+        """Restrict `cls` to the region of `roi_class` (None: no restriction) and save project.json; ProjectError for
+        an unknown class, the class itself or a circle (lesion → cervix → lesion)."""
+        with self._lock:
+            spec = self.class_spec(cls)
+            if roi_class is not None:
+                self.class_spec(roi_class)
+            new = replace(spec, roi_class=roi_class)
+            before = self._classes
+            classes = tuple(new if c.name == cls else c for c in before)
+            check_roi_classes(classes)
+            self._classes = classes
+            try:
+                self.save()
+            except ProjectError:
+                self._classes = before  # not saved: not changed
+                raise
+        return new
+
+    def set_state(self, stem: str, key: str, value: Any) -> None:
+        """Set a JSON-serialisable per-image state value (e.g. 'reviewed') and save project.json."""
+        with self._lock:
+            old, before = self.entry(stem), self._images
+            new = replace(old, state={**old.state, key: value})
+            self._set_images(tuple(new if e.stem == stem else e for e in self._images))
+            try:
+                self.save()
+            except ProjectError:
+                self._set_images(before)  # not saved: the project keeps saying what is on disk
+                raise
+
+    def image_path(self, stem: str) -> Path:
+        return self._root / PurePosixPath(self.entry(stem).path)
+
+    def label_path(self, cls: str, stem: str) -> Path:
+        return self._root / "labels" / self.class_spec(cls).name / f"{self.entry(stem).stem}.png"
+
+    def roi_path(self, stem: str) -> Path:
+        return self._root / "roi" / f"{self.entry(stem).stem}.png"
+
+    def prediction_path(self, cls: str, stem: str) -> Path:
+        return self._root / "predictions" / self.class_spec(cls).name / f"{self.entry(stem).stem}.png"
+
+    def metrics_path(self, cls: str) -> Path:
+        return self._root / "predictions" / self.class_spec(cls).name / "metrics.json"
+
+    def uncertainty_path(self, cls: str) -> Path:
+        return self._root / "predictions" / self.class_spec(cls).name / "uncertainty.json"
+
+    def model_dir(self, cls: str) -> Path:
+        return self._root / "models" / self.class_spec(cls).name
+
+    def image_size(self, stem: str) -> tuple[int, int]:
+        """(H, W) of the image, cached per stem (re-probed when the file changes); raises ImageReadError."""
+        path = self.image_path(stem)
+        try:
+            st = path.stat()
+            sig = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            sig = (-1, -1)
+        with self._lock:
+            cached = self._sizes.get(stem)
+            if cached is not None and cached[0] == sig:
+                return cached[1]
+        size = probe_image(path)
+        with self._lock:
+            self._sizes[stem] = (sig, size)
+        return size
+
+    def load_image(self, stem: str) -> np.ndarray:
+        """uint8 HxWx3 RGB; raises ImageReadError."""
+        return read_image(self.image_path(stem))
