@@ -67,6 +67,7 @@ class Manifest:
         self.project, self.export, self.source, self.threshold = project, export, source, threshold
         self.entries: list[dict[str, Any]] = []
         self.notes: list[str] = [UNANNOTATED_NOTE]
+        self.unannotated: int | str = 0  # what a sparse label's not-annotated pixel becomes in the export
         self._provenance: dict[str, dict[str, dict[str, Any]]] = {}
 
     def add(self, stem: str, cls: str, source: str, *, sparse: bool = False, **where: Any) -> dict[str, Any]:
@@ -99,7 +100,7 @@ class Manifest:
             "source_rule": SOURCE_RULES.get(self.source, self.source), "threshold": self.threshold,
             "predictions_note": PREDICTIONS_NOTE if self.threshold is not None else
             "Predictions are the model's probabilities (0 to 1), not thresholded.",
-            "unannotated_pixels": 0, "notes": self.notes,
+            "unannotated_pixels": self.unannotated, "notes": self.notes,
             "human_labels": labels, "model_predictions": predictions, "masks": self.entries,
         }
 
