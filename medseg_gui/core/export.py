@@ -118,7 +118,8 @@ def export_masks(
     project: Project, cls: str, out_dir: str | os.PathLike[str], source: str = "auto", threshold: float = 0.5,
     skipped: list[str] | None = None,
 ) -> list[Path]:
-    """Write out_dir/<stem>.png (uint8 0/255, original size) for every image that has a mask; the written paths.
+    """Write out_dir/<stem>.png (uint8 0/255, original size) for every image that has a mask, and manifest.json; the
+    written masks. In `auto` mode a prediction's file is <stem>_prediction.png (labels and predictions share out_dir).
 
     Images whose label/prediction/ROI cannot be read are skipped with a message; WriteError when a file cannot be
     written (the files written before it stay, and the message says the export is incomplete).
