@@ -15,16 +15,15 @@ from types import TracebackType
 
 from medseg_gui import __version__
 from medseg_gui.core.demo import DEMOS
+from medseg_gui.core.identity import APP_NAME, GUI_NAME
 from medseg_gui.logs import setup_logging
-from medseg_gui.paths import SETTINGS_APP, SETTINGS_ORG, settings_file
+from medseg_gui.paths import settings_file
 
 log = logging.getLogger(__name__)
 
-ORG_NAME, APP_NAME = SETTINGS_ORG, SETTINGS_APP
-
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="medseg-gui", description="Annotate, retrain and review segmentations.")
+    parser = argparse.ArgumentParser(prog=GUI_NAME, description="Annotate, retrain and review segmentations.")
     parser.add_argument("path", nargs="?", type=Path,
                         help="project folder or plain folder of images (default: the project open last time)")
     parser.add_argument("--demo", nargs="?", const="vessel", choices=tuple(DEMOS),
@@ -33,7 +32,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-warmup", action="store_true", help="do not preload Keras in the background")
     parser.add_argument("--screenshot", type=Path, metavar="PNG", help="grab the window to this PNG and quit")
     parser.add_argument("--quit-after", type=float, metavar="SECONDS", help="quit after this many seconds")
-    parser.add_argument("--version", action="version", version=f"medseg-gui {__version__}")
+    parser.add_argument("--version", action="version", version=f"{GUI_NAME} {__version__}")
     return parser.parse_args(argv)
 
 
@@ -66,8 +65,8 @@ def install_excepthook(log_file: Path | None = None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    log_file = setup_logging(APP_NAME, logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s")
-    log.info("medseg-gui %s starting; log file %s", __version__, log_file)
+    log_file = setup_logging(GUI_NAME, logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log.info("%s %s starting; log file %s", GUI_NAME, __version__, log_file)
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -77,10 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     from medseg_gui.qt.window_state import WindowMemory
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setOrganizationName(ORG_NAME)
-    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationName(GUI_NAME)
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName("medseg-gui")  # packaging/medseg-gui.desktop (the Wayland app id)
+    app.setDesktopFileName(GUI_NAME)  # packaging/medseg-gui.desktop (the Wayland app id)
     app.setWindowIcon(app_icon())
     scripted = args.screenshot is not None  # reproducible screenshots: no warm-up, no remembered geometry
     settings = None if scripted else settings_file()

@@ -9,10 +9,8 @@ import os
 import sys
 from pathlib import Path
 
-from medseg_gui.core.demo import APP_NAME, user_data_dir
-
-SETTINGS_ORG, SETTINGS_APP = APP_NAME, "medseg-gui"
-"""QSettings organisation and application names (app.py sets them on the QApplication)."""
+from medseg_gui.core.demo import user_data_dir
+from medseg_gui.core.identity import APP_NAME, GUI_NAME
 
 
 def data_dir() -> Path:
@@ -28,11 +26,11 @@ def log_dir() -> Path:
 
 
 def settings_file() -> Path:
-    """The INI file where the window remembers its state: Qt's rule for QSettings(IniFormat, UserScope, org, app),
-    i.e. %APPDATA%\\<org>\\<app>.ini on Windows, $XDG_CONFIG_HOME (default ~/.config)/<org>/<app>.ini elsewhere."""
+    """The INI file where the window remembers its state: Qt's rule for QSettings(IniFormat, UserScope, org, app)
+    with org = APP_NAME and app = GUI_NAME (app.py sets them on the QApplication), i.e. %APPDATA%\\<org>\\<app>.ini on Windows, $XDG_CONFIG_HOME (default ~/.config)/<org>/<app>.ini elsewhere."""
     if sys.platform == "win32":
         base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
     else:
         xdg = os.environ.get("XDG_CONFIG_HOME", "")
         base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".config"
-    return base / SETTINGS_ORG / f"{SETTINGS_APP}.ini"
+    return base / APP_NAME / f"{GUI_NAME}.ini"

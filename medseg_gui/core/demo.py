@@ -13,11 +13,11 @@ from pathlib import Path
 
 from medseg_gui.core.atomic import atomic_write_bytes, new_file_mode
 from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.identity import APP_NAME
 from medseg_gui.core.resources import resource_path
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "medseg_gui"
 DEMO_MARKER = ".medseg-demo"  # written by `medseg demo` into its --out folder and its project copy
 
 

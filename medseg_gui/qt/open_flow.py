@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
+from medseg_gui.core.identity import GUI_NAME
 from medseg_gui.core.lock import ProjectLock, lock_or_reason
 from medseg_gui.qt import dialogs
 from medseg_gui.workers.base import WorkerHost, error_message
@@ -77,7 +78,7 @@ class OpenFlow(QObject):
         """The previous project stays shown: lock it again (read-only if another window took it meanwhile)."""
         project = self._project
         if project is not None and self.lock is None and project.read_only is None:
-            self.lock, reason = lock_or_reason(project.root, "medseg-gui")
+            self.lock, reason = lock_or_reason(project.root, GUI_NAME)
             if reason is not None:
                 project.set_read_only(reason)
                 self.read_only_changed.emit()

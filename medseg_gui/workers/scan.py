@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from medseg_gui.core.errors import CancelledError, ImageReadError, MedsegError
+from medseg_gui.core.identity import GUI_NAME
 from medseg_gui.workers.base import Worker
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class ScanWorker(Worker):
         from medseg_gui.core.lock import lock_or_reason
 
         folder = self.prepare() if self.prepare is not None else Path(self.folder)
-        lock, read_only = lock_or_reason(folder, "medseg-gui") if folder.is_dir() else (None, None)
+        lock, read_only = lock_or_reason(folder, GUI_NAME) if folder.is_dir() else (None, None)
         try:
             return self._scan(open_project_or_folder(folder, read_only), lock)
         except BaseException:

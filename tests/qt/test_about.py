@@ -7,6 +7,7 @@ import keras
 from PySide6.QtWidgets import QMessageBox
 
 from medseg_gui import paths
+from medseg_gui.core.identity import APP_NAME, GUI_NAME
 from medseg_gui.info import device_text
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.about import PENDING
@@ -50,4 +51,4 @@ def test_open_log_folder_opens_the_user_log_folder(tmp_path, qtbot, monkeypatch)
 
 
 def test_settings_path_reported_is_the_one_qt_uses():
-    assert paths.settings_file() == default_settings_file(paths.SETTINGS_ORG, paths.SETTINGS_APP)
+    assert paths.settings_file() == default_settings_file(APP_NAME, GUI_NAME)
