@@ -1,7 +1,8 @@
 """Train and predict workers: Retrain = train one class, then predict every image with the kept model.
 
-Keras/TensorFlow are imported only here, inside `work()`, which runs on the worker's QThread (via `pipeline`, which
-imports `ml` lazily), so the window never pays for that import.
+A Retrain runs in a child process (medseg_gui.train_process: TensorFlow holding the GIL on a QThread froze the
+window); `TrainWorker` owns that process from its QThread and re-emits its progress. Prediction and metrics workers
+run here; they import Keras inside `work()`, on the worker thread (via `pipeline`, which imports `ml` lazily).
 """
 
 from __future__ import annotations
@@ -9,38 +10,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from medseg_gui.core.errors import CancelledError, ModelError
+from medseg_gui.train_process import TRAIN_CANCELLED, PredictProgress, TrainJob, TrainRun, train_in_child
 from medseg_gui.workers.base import Worker
 
 if TYPE_CHECKING:
+    from medseg_gui.core.project import Project
     from medseg_gui.ml.config import TrainConfig
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class PredictProgress:
-    """Progress of the predict phase: `done` of `total` images, the last one being `stem`."""
-
-    done: int
-    total: int
-    stem: str
-
-
-@dataclass(frozen=True)
-class TrainRun:
-    """What a finished Retrain hands the GUI: the pipeline's TrainOutcome and per-image metrics of the class.
-
-    `predictions_complete` is False when the user cancelled during the predict phase (the model decision stands).
-    """
-
-    project_root: Path
-    cls: str
-    outcome: Any
-    metrics: dict[str, dict]
-    predictions_complete: bool = True
+__all__ = ["KerasWarmUp", "MetricsWorker", "PredictProgress", "PredictRun", "PredictWorker", "TrainRun", "TrainWorker"]
 
 
 @dataclass(frozen=True)
@@ -49,14 +31,15 @@ class PredictRun:
     metrics: dict[str, dict]
 
 
-def _open_project(root: Path) -> Any:
+def _open_project(root: Path) -> Project:
     from medseg_gui.core.project import Project
 
     return Project.open(root)
 
 
 class TrainWorker(Worker):
-    """Train `cls` of the project at `project_root` with `config`, then predict all images; emits a `TrainRun`.
+    """Train `cls` of the project at `project_root` with `config`, then predict all images, in a child process
+    (train_process); emits its progress (TrainProgress, PredictProgress) and a `TrainRun`. Cancel stops the child.
 
     `threshold` turns probabilities into masks for the Dice/Se/Sp in metrics.json."""
 
@@ -68,30 +51,17 @@ class TrainWorker(Worker):
         self.config = config
         self.predict = predict
         self.threshold = threshold
+        self.child_pid: int | None = None  # the training process, once started
 
     def work(self) -> TrainRun:
-        from medseg_gui import pipeline
+        if self.is_cancelled():  # before the child costs a Python start and a Keras import
+            raise CancelledError(TRAIN_CANCELLED)
+        job = TrainJob(self.project_root, self.cls, self.config, self.predict, self.threshold,
+                       logging.getLogger().getEffectiveLevel())
+        return train_in_child(job, self.progress.emit, self.is_cancelled, started=self._started)
 
-        project = _open_project(self.project_root)
-        outcome = pipeline.train_class(
-            project, self.cls, self.config, progress=self.progress.emit, should_stop=self.is_cancelled,
-            threshold=self.threshold,
-        )
-        if outcome.result.cancelled:  # stopped before the keep-unless-better decision: nothing was stored
-            raise CancelledError("Training cancelled — previous model kept.")
-        if not self.predict:
-            return TrainRun(self.project_root, self.cls, outcome, {})
-        try:
-            metrics = pipeline.predict_class(project, self.cls, progress=self._predict_progress,
-                                             should_stop=self.is_cancelled, threshold=self.threshold)
-        except CancelledError:  # the model decision stands; keep the metrics of what was predicted before
-            metrics, complete = project.load_metrics(self.cls), False
-        else:
-            complete = not self.is_cancelled()
-        return TrainRun(self.project_root, self.cls, outcome, metrics, predictions_complete=complete)
-
-    def _predict_progress(self, done: int, total: int, stem: str) -> None:
-        self.progress.emit(PredictProgress(done, total, stem))
+    def _started(self, pid: int) -> None:
+        self.child_pid = pid
 
 
 class PredictWorker(Worker):
@@ -143,7 +113,8 @@ class MetricsWorker(Worker):
 
 
 class KerasWarmUp(Worker):
-    """Import Keras in the background after the window shows, so the first Retrain starts sooner."""
+    """Import Keras in the background after the window shows, so the first prediction in this process (Models…:
+    use or compare a model) starts sooner; Retrain imports it in its own process."""
 
     def work(self) -> str:
         import keras  # noqa: F401 - the import itself is the point

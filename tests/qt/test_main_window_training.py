@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import time
 from dataclasses import replace
@@ -113,4 +114,5 @@ def test_quit_during_training_cancels_and_closes(tmp_path, qtbot, messages, monk
     assert asked == ["Training is running — cancel it and quit?"]
     assert not window.isVisible() and worker.is_cancelled()
     assert window.left_running == 0  # the run stopped at its next batch; nothing left behind
+    assert not multiprocessing.active_children()  # the training process ended with the window
     assert not store.has_model(project.model_dir("lesion"))  # a cancelled run stores nothing

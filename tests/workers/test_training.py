@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
+import signal
+from dataclasses import replace
 
 import pytest
 
@@ -63,6 +67,26 @@ def test_cancel_emits_cancelled_and_leaves_no_model(tmp_path, qtbot):
     _run(qtbot, worker, "cancelled")
     assert not store.has_model(project.model_dir("lesion"))
     assert not any(project.prediction_path("lesion", s).exists() for s in project.stems)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="kills the training process with SIGKILL")
+def test_a_training_process_that_dies_is_a_readable_error(tmp_path, qtbot):
+    """Killed (as by the out-of-memory killer) before it finished: an error saying so, no model, no process left."""
+    project = make_project(tmp_path / "p", n=2, labelled=2)
+    worker = TrainWorker(project.root, "lesion", replace(TINY_TRAIN, epochs=1000, steps_per_epoch=50, max_steps=None))
+    host, ends = WorkerHost(), []
+    worker.errored.connect(ends.append)
+    worker.finished.connect(ends.append)
+    with qtbot.waitSignal(worker.done, timeout=60_000):
+        host.start(worker)
+        qtbot.waitUntil(lambda: worker.child_pid is not None, timeout=30_000)
+        os.kill(worker.child_pid, signal.SIGKILL)
+    assert host.shutdown(10_000)
+    assert [str(e) for e in ends] == ["Training stopped unexpectedly: it was stopped by the system (SIGKILL), often "
+                                      "because the computer ran out of memory. The previous model is kept. Details "
+                                      "may be in the log (Help → Open log folder)."]
+    assert not store.has_model(project.model_dir("lesion"))
+    assert not multiprocessing.active_children()
 
 
 def test_predict_without_model_is_a_readable_error(tmp_path, qtbot):

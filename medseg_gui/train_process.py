@@ -1,0 +1,286 @@
+"""Retrain in a child process: the GUI's train + predict phase runs in a fresh Python interpreter, so TensorFlow never
+holds the window's GIL (on a QThread it froze the event loop for 0.6–0.7 s at a time). No Qt here.
+
+Why `multiprocessing` with the "spawn" context: "fork" would copy a process running Qt threads (and perhaps an imported
+TensorFlow holding its own locks), which can deadlock the copy; spawn starts a clean interpreter on every platform.
+Unlike a `python -m` subprocess, multiprocessing pickles the job and every message (TrainConfig, TrainProgress, the
+finished TrainRun) for us, so there is no wire format of our own to keep in step with the dataclasses. The price is
+a new interpreter per Retrain (a few seconds, mostly the Keras import), shown as "preparing".
+
+Protocol: two one-way pipes (no multiprocessing Queue/Event: those need a helper process and semaphores). The child
+sends ("log", LogRecord), ("progress", TrainProgress | PredictProgress), ("trained", TrainOutcome) once the model
+decision is made, then ("done", TrainRun) or ("error", exception); the parent sends "stop" to cancel. End of file on
+a pipe means the other side has gone: a child that ends without its last message becomes a ModelError in the GUI,
+and the child exits at once when the window's process is gone, so no training outlives it.
+
+The child takes no project lock: the window that starts it holds it (core.lock). It writes only through the
+pipeline's atomic writes and the store's keep-unless-better promotion, so stopping it at any moment leaves the
+previous model or the new one and whole files, never a mix. `pipeline.train_class` stays usable in-process (CLI).
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import multiprocessing
+import os
+import pickle
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from medseg_gui.core.errors import CancelledError, MedsegError, ModelError
+
+if TYPE_CHECKING:
+    from medseg_gui.ml.config import TrainConfig
+
+log = logging.getLogger(__name__)
+
+TRAIN_CANCELLED = "Training cancelled — previous model kept."
+STOP = "stop"
+POLL_S = 0.1  # how often the parent looks at the cancel flag while waiting for messages
+CANCEL_GRACE_S = 1.5  # after "stop", how long the child may take to end by itself before it is terminated
+
+
+@dataclass(frozen=True)
+class PredictProgress:
+    """Progress of the predict phase: `done` of `total` images, the last one being `stem`."""
+
+    done: int
+    total: int
+    stem: str
+
+
+@dataclass(frozen=True)
+class TrainSummary:
+    """The picklable part of an ml.train.TrainResult (everything but the Keras models), for TrainOutcome.result."""
+
+    val_auc: float
+    previous_val_auc: float | None
+    steps: int = 0
+    seconds: float = 0.0
+    cancelled: bool = False
+    stop_reason: str = ""
+    message: str = ""
+    history: list[dict] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)  # the trained model's (Segmenter.metadata)
+
+    @classmethod
+    def of(cls, result: Any) -> TrainSummary:
+        return cls(result.val_auc, result.previous_val_auc, result.steps, result.seconds, result.cancelled,
+                   result.stop_reason, result.message, list(result.history), dict(result.segmenter.metadata))
+
+
+@dataclass(frozen=True)
+class TrainRun:
+    """What a finished Retrain hands the GUI: the pipeline's TrainOutcome (its `result` a TrainSummary) and per-image
+    metrics of the class. `predictions_complete` is False when the predict phase was cancelled (the model decision
+    stands)."""
+
+    project_root: Path
+    cls: str
+    outcome: Any
+    metrics: dict[str, dict]
+    predictions_complete: bool = True
+
+
+@dataclass(frozen=True)
+class TrainJob:
+    """One Retrain: train `cls` of the project at `project_root` with `config`, then (with `predict`) predict every
+    image; `threshold` turns probabilities into masks for metrics.json; `log_level` is the window's."""
+
+    project_root: Path
+    cls: str
+    config: TrainConfig
+    predict: bool = True
+    threshold: float = 0.5
+    log_level: int = logging.INFO
+
+
+def run_job(job: TrainJob, progress: Callable[[object], None], should_stop: Callable[[], bool],
+            trained: Callable[[Any], None] | None = None) -> TrainRun:
+    """Run `job` in this process (the child's body): train, hand the outcome to `trained`, predict all images."""
+    from medseg_gui import pipeline
+    from medseg_gui.core.project import Project
+
+    project = Project.open(job.project_root)
+    outcome = pipeline.train_class(project, job.cls, job.config, progress=progress, should_stop=should_stop,
+                                   threshold=job.threshold)
+    if outcome.cancelled:  # stopped before the keep-unless-better decision: nothing was stored
+        raise CancelledError(TRAIN_CANCELLED)
+    outcome = replace(outcome, result=TrainSummary.of(outcome.result))
+    if trained is not None:
+        trained(outcome)
+    if not job.predict:
+        return TrainRun(job.project_root, job.cls, outcome, {})
+    try:
+        metrics = pipeline.predict_class(project, job.cls, threshold=job.threshold, should_stop=should_stop,
+                                         progress=lambda done, total, stem: progress(PredictProgress(done, total, stem)))
+    except CancelledError:  # the model decision stands; keep the metrics of what was predicted before
+        metrics, complete = project.load_metrics(job.cls), False
+    else:
+        complete = not should_stop()
+    return TrainRun(job.project_root, job.cls, outcome, metrics, predictions_complete=complete)
+
+
+# -- parent side ---------------------------------------------------------------------------------------------------
+def train_in_child(job: TrainJob, progress: Callable[[object], None], should_stop: Callable[[], bool],
+                   grace_s: float = CANCEL_GRACE_S, started: Callable[[int], None] | None = None) -> TrainRun:
+    """Run `job` in a spawned child and wait for it (call from a worker thread). Progress objects go to `progress`,
+    the child's log records to this process's logging, its pid to `started`; `should_stop()` turning true stops the
+    child (terminated when it has not ended within `grace_s`). Raises what the child raised (CancelledError when
+    cancelled), or ModelError when it died without a result."""
+    ctx = multiprocessing.get_context("spawn")
+    results, child_results = ctx.Pipe(duplex=False)
+    child_control, control = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child_main, args=(job, child_results, child_control), daemon=True,
+                       name=f"medseg-train-{job.cls}")
+    try:
+        proc.start()
+        child_results.close()  # our copies: the pipes report end of file once the child has gone
+        child_control.close()
+        log.info("training %s in process %s", job.cls, proc.pid)
+        if started is not None:
+            started(proc.pid)
+        return _follow(job, proc, results, control, progress, should_stop, grace_s)
+    finally:
+        _end(proc)
+        results.close()
+        control.close()
+
+
+def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection,
+            progress: Callable[[object], None], should_stop: Callable[[], bool], grace_s: float) -> TrainRun:
+    outcome, stop_at = None, None
+    while True:
+        if stop_at is None and should_stop():
+            stop_at = time.monotonic()
+            _send(control, STOP)
+        if stop_at is not None and time.monotonic() - stop_at > grace_s:
+            log.info("training process did not stop within %.1f s; terminating it", grace_s)
+            _end(proc)
+            break
+        if not results.poll(POLL_S):
+            continue
+        try:
+            kind, payload = results.recv()
+        except (EOFError, OSError):  # the child has gone
+            break
+        if kind == "log":
+            logging.getLogger(payload.name).handle(payload)
+        elif kind == "progress":
+            progress(payload)
+        elif kind == "trained":
+            outcome = payload
+        elif kind == "done":
+            return payload
+        elif kind == "error":
+            raise payload
+    proc.join(5.0)
+    if stop_at is not None:  # cancelled, and the child ended (or was ended) without its last word
+        if outcome is None:
+            raise CancelledError(TRAIN_CANCELLED)
+        from medseg_gui.core.project import Project
+
+        metrics = Project.open(job.project_root).load_metrics(job.cls)
+        return TrainRun(job.project_root, job.cls, outcome, metrics, predictions_complete=False)
+    raise ModelError(died_message(proc.exitcode, outcome))
+
+
+def died_message(exitcode: int | None, outcome: Any) -> str:
+    """What the user reads when the training process ended without a result (killed, crashed, out of memory)."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"it was stopped by the system ({signal.Signals(-exitcode).name})"
+        except ValueError:
+            how = f"it was stopped by signal {-exitcode}"
+        how += ", often because the computer ran out of memory"
+    else:
+        how = f"it ended with exit code {exitcode}"
+    if outcome is None:
+        return (f"Training stopped unexpectedly: {how}. The previous model is kept. Details may be in the log "
+                "(Help → Open log folder).")
+    return (f"Prediction stopped unexpectedly: {how}. {outcome.summary()} Some images keep their old prediction.")
+
+
+def _send(conn: Connection, message: object) -> None:
+    try:
+        conn.send(message)
+    except OSError:  # the child has already gone; the result pipe says so
+        pass
+
+
+def _end(proc: Any) -> None:
+    """Make sure the child is gone (terminate, then kill) and reaped."""
+    if proc.pid is None:  # never started
+        return
+    if proc.is_alive():
+        proc.terminate()
+        proc.join(2.0)
+    if proc.is_alive():
+        proc.kill()
+        proc.join(2.0)
+
+
+# -- child side ----------------------------------------------------------------------------------------------------
+class _Sender:
+    """The child's end of the result pipe; thread-safe, and a queue for logging.handlers.QueueHandler."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn, self._lock = conn, threading.Lock()
+
+    def send(self, kind: str, payload: object) -> None:
+        with self._lock:
+            self._conn.send((kind, payload))
+
+    def put_nowait(self, record: logging.LogRecord) -> None:
+        self.send("log", record)
+
+
+def _child_main(job: TrainJob, results: Connection, control: Connection) -> None:
+    sender = _Sender(results)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(logging.handlers.QueueHandler(sender))  # type: ignore[arg-type]
+    root.setLevel(job.log_level)
+    stop = threading.Event()
+    threading.Thread(target=_watch_parent, args=(control, stop), name="parent-watch", daemon=True).start()
+    try:
+        run = run_job(job, lambda p: sender.send("progress", p), stop.is_set,
+                      trained=lambda outcome: sender.send("trained", outcome))
+    except MedsegError as err:
+        sender.send("error", _picklable(err))
+    except Exception as err:  # noqa: BLE001 - the window must hear about it, with the traceback in its log
+        log.exception("Unexpected error in the training process")
+        sender.send("error", _picklable(err))
+    else:
+        sender.send("done", run)
+
+
+def _watch_parent(control: Connection, stop: threading.Event) -> None:
+    """Set `stop` on "stop"; exit at once when the parent has gone (every write is atomic)."""
+    try:
+        while True:
+            if control.recv() == STOP:
+                stop.set()
+    except (EOFError, OSError):
+        os._exit(3)
+
+
+def _picklable(err: BaseException) -> BaseException:
+    """`err` itself when it survives pickling, else a plain exception of the same family with its text."""
+    try:
+        pickle.loads(pickle.dumps(err))
+    except Exception:  # noqa: BLE001 - e.g. an exception whose __init__ takes extra arguments
+        if isinstance(err, CancelledError):
+            return CancelledError(str(err))
+        if isinstance(err, MedsegError):
+            return MedsegError(str(err))
+        return RuntimeError(f"{type(err).__name__}: {err}")
+    return err
