@@ -164,9 +164,12 @@ class WorkerHost(QObject):
               on_ended: Callable[[], None] | None = None) -> QThread:
         """Run `worker.run()` on a new QThread (it quits when the worker reports `done`). The callbacks run on this
         host's thread: `on_progress` per value, then one of `on_done(result)`, `on_error(exception)` (default: this
-        host's `errored` signal) or `on_cancelled()`, then `on_ended()`."""
-        self._jobs.add(_Job(self, worker, {"on_done": on_done, "on_error": on_error, "on_progress": on_progress,
-                                           "on_cancelled": on_cancelled, "on_ended": on_ended}))
+        host's `errored` signal) or `on_cancelled()`, then `on_ended()`. Without any callback the caller has
+        connected the worker's signals itself (tests), and the host reports nothing."""
+        callbacks = {"on_done": on_done, "on_error": on_error, "on_progress": on_progress,
+                     "on_cancelled": on_cancelled, "on_ended": on_ended}
+        if any(callback is not None for callback in callbacks.values()):
+            self._jobs.add(_Job(self, worker, callbacks))
         thread = QThread()
         thread.setObjectName(worker.objectName() or type(worker).__name__)
         worker.moveToThread(thread)

@@ -153,6 +153,12 @@ def test_an_error_without_on_error_reaches_the_host(qtbot):
         host.start(FunctionWorker(fail), on_error=own.append)
         qtbot.waitUntil(lambda: bool(own), timeout=10_000)
     assert not blocker.signal_triggered  # a job's own handler takes it: each error reaches exactly one handler
+    raw, own = FunctionWorker(fail), []
+    raw.errored.connect(own.append)
+    with qtbot.waitSignal(host.errored, timeout=2_000, raising=False) as blocker:
+        host.start(raw)  # no callbacks: the caller connected the signals itself
+        qtbot.waitUntil(lambda: len(own) == 1, timeout=10_000)
+    assert not blocker.signal_triggered
     host.shutdown()
 
 
