@@ -46,9 +46,10 @@ class ExportFlow(QObject):
     errored = Signal(str)
     ended = Signal(str)
 
-    def __init__(self, host: WorkerHost, dialog_parent: QWidget) -> None:
+    def __init__(self, host: WorkerHost, dialog_parent: QWidget, folders: Any = None) -> None:
+        """`folders` (qt.recent.RecentProjects) remembers the folder exported to last, where the dialog starts."""
         super().__init__(dialog_parent)
-        self._host, self._dialog_parent = host, dialog_parent
+        self._host, self._dialog_parent, self._folders = host, dialog_parent, folders
 
     def start_other(self, project: Any, threshold: float, flush: Callable[[], bool]) -> FunctionWorker | None:
         """Ask for the format, then as `start`; None when the user cancels."""
@@ -62,9 +63,12 @@ class ExportFlow(QObject):
         title = export_title(threshold)
         if fmt != "png":
             title = title.replace("masks as PNG", f"as {FORMATS[fmt]}")
-        out_dir = dialogs.choose_directory(self._dialog_parent, title, project.root.parent)
+        start = self._folders.start_folder("export") if self._folders is not None else None
+        out_dir = dialogs.choose_directory(self._dialog_parent, title, start or project.root.parent)
         if out_dir is None:
             return None
+        if self._folders is not None:
+            self._folders.remember_folder("export", out_dir)
         try:
             check_export_target(project, out_dir)
         except MedsegError as err:

@@ -23,7 +23,7 @@ from medseg_gui.paths import data_dir
 from medseg_gui.qt.open_flow import OpenFlow
 from medseg_gui.qt.recent import LastProjectOpening, RecentMenu, RecentProjects
 from medseg_gui.qt.window_state import WindowMemory
-from medseg_gui.workers.base import Worker, WorkerHost
+from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 
 log = logging.getLogger(__name__)
 
@@ -51,21 +51,15 @@ class AddedImages:
     refused: list[str]
 
 
-class AddImagesWorker(Worker):
-    """Copies image files into a project (core `Project.add_image`), then finishes with AddedImages."""
-
-    def __init__(self, project: Any, files: list[Path]) -> None:
-        super().__init__()
-        self.project, self.files = project, list(files)
-
-    def work(self) -> AddedImages:
-        refused = []
-        for path in self.files:
-            try:
-                self.project.add_image(path)
-            except MedsegError as err:
-                refused.append(str(err))
-        return AddedImages(self.project, len(self.files), refused)
+def add_images(project: Any, files: list[Path]) -> AddedImages:
+    """Copy image files into `project` (core `Project.add_image`; run on a worker thread)."""
+    refused = []
+    for path in files:
+        try:
+            project.add_image(path)
+        except MedsegError as err:
+            refused.append(str(err))
+    return AddedImages(project, len(files), refused)
 
 
 class ProjectFiles(QObject):
@@ -97,9 +91,6 @@ class ProjectFiles(QObject):
         """At start: open the last project, else (none, gone, unreadable) say why and call `fallback`."""
         self._last = LastProjectOpening(self.recent, self.open_folder, self.status.emit, fallback, self)
         return self._last
-
-    def export_start(self, project: Any) -> Path:
-        return self.recent.start_folder("export") or project.root.parent
 
     # -- drag and drop -------------------------------------------------------------------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
@@ -134,13 +125,10 @@ class ProjectFiles(QObject):
             self.errored.emit(f"This project is open read-only ({project.read_only}); images cannot be added.")
             return None
         self.status.emit(f"Adding {len(items)} image(s) to {project.root.name}…")
-        worker = AddImagesWorker(project, items)
-        worker.finished.connect(self._added)
-        worker.errored.connect(self._add_failed)
-        self._workers.start(worker)
+        worker = FunctionWorker(add_images, project, items)
+        self._workers.start(worker, on_done=self._added, on_error=self._add_failed)
         return worker
 
-    @Slot(object)
     def _added(self, added: AddedImages) -> None:
         if added.refused:
             self.errored.emit(f"{len(added.refused)} of {added.tried} image(s) were not added:\n"
@@ -148,9 +136,8 @@ class ProjectFiles(QObject):
         if len(added.refused) < added.tried and self._project() is added.project:
             self.open_folder(added.project.root)  # checks and lists the new images like any opened folder
 
-    @Slot(object)
-    def _add_failed(self, err: object) -> None:
-        self.errored.emit(f"The images were not added: {err}")
+    def _add_failed(self, err: BaseException) -> None:
+        self.errored.emit(f"The images were not added: {error_message(err)}")
 
 
 def _local_paths(event: QDropEvent) -> list[Path]:

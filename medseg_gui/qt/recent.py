@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QMenu, QWidget
 
 from medseg_gui.qt.window_state import WindowMemory
+from medseg_gui.workers.base import error_message
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +127,8 @@ class LastProjectOpening(QObject):
                 worker.errored.connect(self._failed)
 
     @Slot(object)
-    def _failed(self, error: object) -> None:
-        self._give_up(f"The last project {self.path} could not be opened: {str(error).splitlines()[0]}")
+    def _failed(self, error: BaseException) -> None:
+        self._give_up(f"The last project {self.path} could not be opened: {error_message(error).splitlines()[0]}")
 
     def _give_up(self, text: str) -> None:
         log.warning("%s", text)

@@ -12,7 +12,8 @@ def test_classes_are_added_renamed_recoloured_and_deleted_from_the_gui(tmp_path,
     project = make_project(tmp_path / "p", n=2, labelled=2, cls="lesion")
     window = open_window(qtbot, project)
     window.tools.select_class("lesion")
-    box = window.edit_classes()
+    window.actions.edit_classes.trigger()
+    box = window.findChild(class_dialog.ClassesDialog)
     assert [box.list.item(i).text() for i in range(box.list.count())] == ["lesion", "vessel"]
 
     monkeypatch.setattr(class_dialog, "ask_name", lambda parent, title, text, name="": "polyp")

@@ -86,16 +86,22 @@ def test_last_project_reopens_and_a_missing_or_unreadable_one_falls_back(tmp_pat
     assert fallbacks == ["demo", "demo"] and "no longer there" in fourth.statusBar().currentMessage()
 
 
-def test_open_dialog_starts_in_the_last_folder(tmp_path, qtbot, messages, monkeypatch):
+def test_open_and_export_dialogs_start_in_the_last_folder(tmp_path, qtbot, messages, monkeypatch):
     starts: list[Path | None] = []
-    monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None: starts.append(start))
+    chosen = [None, None, tmp_path / "exports", None]
+    monkeypatch.setattr(dialogs, "choose_directory",
+                        lambda parent, title, start=None: starts.append(start) or chosen[len(starts) - 1])
+    (tmp_path / "exports").mkdir()
     project = make_project(tmp_path / "projects" / "p", n=1)
     window = open_window(qtbot, settings_file=tmp_path / "settings.ini")
     window.actions.open_folder.trigger()
     with qtbot.waitSignal(window.project_loaded, timeout=30_000):
         window.open_folder(project.root)
     window.actions.open_folder.trigger()
-    assert starts == [None, tmp_path / "projects"]
+    with qtbot.waitSignal(window.export_ended, timeout=30_000):
+        window.actions.export_masks.trigger()  # first export: beside the project
+    window.actions.export_masks.trigger()  # then where the last export went (cancelled here)
+    assert starts == [None, tmp_path / "projects", tmp_path / "projects", tmp_path / "exports"]
 
 
 def test_drops_open_a_folder_add_images_and_refuse_anything_else(tmp_path, qtbot, messages):

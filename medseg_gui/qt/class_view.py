@@ -1,0 +1,121 @@
+"""The current class and what every panel says about it: the class list, the labelled ticks, scores, current model,
+region, "none" marks and unsaved labels of the class in the image list, and Edit → Classes… (class_dialog).
+
+The window hands over its panels; the project is read through `project()`, so this object never keeps a copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QWidget
+
+from medseg_gui.qt.class_dialog import ClassesDialog
+from medseg_gui.qt.negative_flow import negatives
+from medseg_gui.qt.panels.train_text import model_split
+from medseg_gui.qt.region_flow import region_text
+from medseg_gui.workers.loading import current_model_info
+
+
+class ClassView(QObject):
+    """Keeps the panels on the current class. `status(text)` and `errored(text)` report; `classes_changed(show)`
+    asks the window to show the project again after Edit → Classes… changed it (`show`: the class to select)."""
+
+    status = Signal(str)
+    errored = Signal(str)
+    classes_changed = Signal(str)
+
+    def __init__(self, project: Callable[[], Any], panels: dict[str, Any], saver: Any, label_shares: Any,
+                 remember: Callable[[], None], parent: QWidget) -> None:
+        super().__init__(parent)
+        self._project, self._saver, self._shares, self._remember = project, saver, label_shares, remember
+        self._tools, self._canvas, self._session = panels["tools"], panels["canvas"], panels["session"]
+        self._images, self._train, self._layers = panels["image_list"], panels["train_panel"], panels["layers"]
+        self._tools.class_changed.connect(self.set_current)
+
+    def current(self) -> str | None:
+        return self._tools.current_class()
+
+    @Slot(str)
+    def set_current(self, cls: str) -> None:
+        self._canvas.set_current_class(cls)
+        self._session.show_region(cls)
+        self.show_state()
+        self._remember()
+
+    def show_project(self, remembered: str | None) -> None:
+        """The class list of a newly shown project; select `remembered`, else keep the current class when it has
+        labels, else the first class that has (e.g. the demo opens on 'vessel', the class it has labels for)."""
+        project = self._project()
+        self.show_list()
+        labelled = [cls for cls in project.class_names if project.labelled_stems(cls)]
+        if remembered in project.class_names:
+            self._tools.select_class(remembered)
+        elif labelled and self.current() not in labelled:
+            self._tools.select_class(labelled[0])
+
+    def show_list(self) -> None:
+        classes = self._project().classes
+        self._tools.set_classes([(spec.name, tuple(spec.color)) for spec in classes],
+                                {spec.name: spec.roi_class for spec in classes if spec.roi_class})
+
+    def show_state(self) -> None:
+        """Labelled ticks, AUC/Dice columns and the current model of the current class."""
+        project, cls = self._project(), self.current()
+        if project is None or not cls:
+            return
+        self._images.set_current_class(cls)
+        self._images.set_labelled(set(project.labelled_stems(cls)))
+        self._shares.refresh(project, cls)  # "✓ 12 %" of sparse labels, read in the background
+        self.show_unsaved()
+        model = current_model_info(project, cls)
+        self._train.show_model(model)
+        self._layers.show_suggestion(model)  # best-validation-Dice threshold beside the box
+        self._images.set_split(*model_split(model))  # "· train" / "· val" beside the ticks
+        self.show_negatives()
+        self._train.show_region(region_text(project.class_spec(cls).roi_class))
+
+    def show_negatives(self) -> None:
+        if self._project() is not None and self.current():
+            self._images.set_negatives(negatives(self._project(), self.current()))
+
+    @Slot()
+    def show_unsaved(self) -> None:
+        """Mark the images whose current-class label is not on disk because saving it failed."""
+        cls = self.current()
+        self._images.set_unsaved({stem: why for (c, stem), why in self._saver.unsaved().items() if c == cls})
+
+    @Slot(str, str, bool)
+    def on_label_presence(self, cls: str, stem: str, present: bool) -> None:
+        if cls == self.current():
+            self._images.set_present(stem, present)
+
+    @Slot(str, str)
+    def on_region_changed(self, cls: str, message: str) -> None:
+        """A class was made two-stage (or not): the panels say so and the canvas outlines its region."""
+        self.show_list()
+        self.show_state()
+        self._session.show_region(self.current())
+        self.status.emit(message)
+
+    def edit(self, locked: Callable[[], str | None]) -> ClassesDialog | None:
+        """Edit → Classes…: add, rename, recolour or delete a class; `locked()` says why not now (None: go)."""
+        if self._project() is None:
+            return None
+        box = ClassesDialog(self._project(), locked, self.parent())
+        box.changed.connect(self._on_changed)
+        box.errored.connect(self.errored)
+        box.open()
+        return box
+
+    @Slot(str, str)
+    def _on_changed(self, message: str, show: str) -> None:
+        stem = self._images.current_stem()
+        self.classes_changed.emit(show)
+        if show:
+            self._tools.select_class(show)
+        if stem is not None:
+            self._images.select(stem)
+        self.status.emit(message)

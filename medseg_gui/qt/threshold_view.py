@@ -1,0 +1,68 @@
+"""The probability threshold: re-threshold the shown predictions at once, re-score the class (Dice, Se, Sp… on a
+worker) once the value settles or a label changed, remember it a second after the last change, and hand the
+keyboard back to the canvas after Enter in the threshold box."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtWidgets import QWidget
+
+from medseg_gui.qt.threshold_metrics import MetricsRefresher
+from medseg_gui.workers.training import PredictRun
+
+
+class ThresholdView(QObject):
+    """`metrics_updated(cls)` after the class's scores were recomputed; `idle()` says whether scores may be
+    rewritten now (no training or model change is writing metrics.json)."""
+
+    metrics_updated = Signal(str)
+
+    def __init__(self, project: Callable[[], Any], panels: dict[str, Any], refresher: MetricsRefresher,
+                 saver: Any, idle: Callable[[], bool], remember: Callable[[], None], parent: QWidget) -> None:
+        super().__init__(parent)
+        self._project, self._refresher, self._idle, self._remember = project, refresher, idle, remember
+        self._layers, self._session = panels["layers"], panels["session"]
+        self._images, self._canvas, self._tools = panels["image_list"], panels["canvas"], panels["tools"]
+        self._remember_later = QTimer(self, singleShot=True, interval=1000)  # the threshold, once it has settled
+        self._remember_later.timeout.connect(remember)
+        self._layers.threshold_changed.connect(self.set_threshold)
+        self._layers.threshold_spin.editingFinished.connect(self._entered)
+        refresher.updated.connect(self._on_metrics)
+        saver.saved.connect(self._label_saved)
+
+    def flush(self) -> None:
+        """Remember a threshold change that has not been remembered yet (before another project is shown)."""
+        if self._remember_later.isActive():
+            self._remember_later.stop()
+            self._remember()
+
+    @Slot(float)
+    def set_threshold(self, threshold: float) -> None:
+        """Re-threshold the shown predictions now; recompute Dice/Se/Sp of the class once the value settles."""
+        self._session.set_threshold(threshold)
+        self._remember_later.start()  # not a settings write per spin step; closing remembers it too
+        cls, project = self._tools.current_class(), self._project()
+        if project is not None and cls and self._images.has_metrics(cls) and self._idle():
+            self._refresher.schedule(project.root, cls, self._layers.threshold())
+
+    @Slot(str, str, bool)
+    def _label_saved(self, cls: str, stem: str, _present: bool) -> None:
+        """A changed label changes its image's scores: re-score the class once the edits settle (worker thread)."""
+        project = self._project()
+        if project is not None and self._idle() and project.prediction_path(cls, stem).is_file():
+            self._refresher.schedule(project.root, cls, self._layers.threshold())
+
+    @Slot()
+    def _entered(self) -> None:
+        """Enter in the threshold box hands the keys back to the canvas, so B, G, E… pick tools again (new-user
+        trial: a typed threshold kept the keyboard and the next stroke used the wrong tool)."""
+        if self._layers.threshold_spin.hasFocus():
+            self._canvas.setFocus()
+
+    @Slot(object)
+    def _on_metrics(self, run: PredictRun) -> None:
+        self._images.set_metrics(run.cls, run.metrics)
+        self.metrics_updated.emit(run.cls)

@@ -1,0 +1,112 @@
+"""Retrain and its results: check there is something to learn from, run a TrainWorker through the Train panel, keep
+the window's actions in step while it runs, and show what it (or a model rollback, Train → Models…) predicted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QApplication, QWidget
+
+from medseg_gui.ml.config import TrainConfig
+from medseg_gui.workers.training import TrainRun, TrainWorker
+
+
+def no_labels_text(cls: str) -> str:
+    return f"No labelled images for class '{cls}' yet — draw a label on at least one image, then press Retrain."
+
+
+class TrainingView(QObject):
+    """`retrain()` starts one run (`worker` while it runs); `ended(how)` with "finished", "errored" or "cancelled";
+    `status(text)` and `errored(text)` report."""
+
+    ended = Signal(str)
+    status = Signal(str)
+    errored = Signal(str)
+
+    def __init__(self, project: Callable[[], Any], panels: dict[str, Any], parts: dict[str, Any],
+                 config: TrainConfig, remember: Callable[[], None], parent: QWidget) -> None:
+        super().__init__(parent)
+        self._project, self._config, self._remember = project, config, remember
+        self._panel, self._layers = panels["train_panel"], panels["layers"]
+        self._images, self._session, self._canvas = panels["image_list"], panels["session"], panels["canvas"]
+        self._workers, self._guard, self._saver = parts["workers"], parts["guard"], parts["saver"]
+        self._models, self._classes, self._actions = parts["models"], parts["classes"], parts["actions"]
+        self.worker: TrainWorker | None = None
+        self._panel.retrain_requested.connect(self.retrain)
+        self._panel.running_changed.connect(self._on_running)
+        self._panel.ended.connect(self._on_ended)
+        self._panel.models_requested.connect(self.show_models)
+        self._models.rolled_back.connect(self.show_results)  # the same refresh as after a Retrain
+
+    def _read_only(self) -> str | None:
+        project = self._project()
+        return project.read_only if project is not None else None
+
+    def refusal(self, cls: str) -> str | None:
+        """Why Retrain of `cls` cannot start now (None: it can)."""
+        if self._read_only() is not None:
+            return f"This project is open read-only ({self._read_only()}); Retrain would write into it."
+        if self._models.busy():
+            return "An earlier model is being put back and its predictions made; Retrain when it is done."
+        if not self._guard.all_saved():
+            unsaved = len(self._saver.unsaved())
+            return (f"{unsaved} label(s) could not be saved, so Retrain would not see them; free some disk space or "
+                    "fix the folder's permissions first." if unsaved else
+                    "Labels are still being saved; try Retrain again in a moment.")
+        return None if self._project().labelled_stems(cls) else no_labels_text(cls)
+
+    @Slot()
+    def retrain(self) -> TrainWorker | None:
+        """Flush labels, check there is something to learn from, then train + predict the current class."""
+        cls = self._classes.current()
+        if self._project() is None or cls is None or self.worker is not None:
+            return None
+        refusal = self.refusal(cls)
+        if refusal is not None:
+            self.errored.emit(refusal)
+            return None
+        self._remember()
+        worker = TrainWorker(self._project().root, cls, self._panel.training_config(self._config),
+                             threshold=self._layers.threshold())
+        self.worker = worker
+        self.status.emit(f"Training '{cls}'…")
+        self._panel.run(worker, self._workers, on_done=self.show_results)  # results, then `ended`
+        return worker
+
+    @Slot(bool)
+    def _on_running(self, running: bool) -> None:
+        self._actions.retrain.setEnabled(not running)
+        self._actions.cancel.setEnabled(running)
+        self._layers.threshold_spin.setEnabled(not running)  # metrics.json is being written at the current one
+        focus = QApplication.focusWidget()
+        if focus is None or not focus.isEnabled() or focus.window() is not self.parent():
+            self._canvas.setFocus()  # keys 1–9, B, E… keep working after the Retrain button is disabled
+
+    @Slot()
+    def show_models(self) -> Any:
+        """Train → Models…: the current class's models; "Use this model" is refused while training runs."""
+        busy = (lambda: f"This project is open read-only ({self._read_only()})." if self._read_only() is not None
+                else "Training is running; use another model when it has finished." if self.worker else None)
+        return self._models.open(self._project(), self._classes.current(), self._images.current_stem(),
+                                 self._layers.threshold(), refuse_use=busy)
+
+    @Slot(object)
+    def show_results(self, run: TrainRun) -> None:
+        """A Retrain (TrainRun) or a rollback (RollbackRun, same fields) predicted every image: show the results."""
+        project = self._project()
+        if project is not None and project.root == run.project_root:  # else: another project is open
+            self._images.set_metrics(run.cls, run.metrics or project.load_metrics(run.cls))
+            self._images.set_uncertainty(run.cls, project.load_uncertainty(run.cls))  # a small json file
+            self._session.reload_prediction(run.cls)
+            roi_class = project.class_spec(run.cls).roi_class
+            if roi_class is not None:  # two-stage: its prediction may have been made first, where it was missing
+                self._session.reload_prediction(roi_class)
+            self._classes.show_state()
+
+    @Slot(str, str)
+    def _on_ended(self, how: str, message: str) -> None:
+        self.worker = None
+        (self.errored if how == "errored" else self.status).emit(message)
+        self.ended.emit(how)
