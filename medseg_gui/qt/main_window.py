@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
         c.cursor_info.connect(self.statusBar().showMessage)
         c.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         c.set_confirm(lambda question: dialogs.ask_yes_no(self, "Fill", question))
-        self.tools.accept_prediction_requested.connect(self.accept_prediction)
+        self.tools.accept_prediction_requested.connect(lambda: self.session.accept_prediction(self.current_class()))
         self.threshold.metrics_updated.connect(self.metrics_updated)
         self.workers.errored.connect(lambda err: self.show_error(error_message(err)))  # a job without on_error
         for part in (self.exporter, self.training, self.classes, self.files):  # messages that stay a while
@@ -283,11 +283,6 @@ class MainWindow(QMainWindow):
             self.memory.remember_project(self.project.root, **{
                 "class": self.current_class(), "minutes": self.train_panel.minutes(),
                 "threshold": self.layers.threshold()})
-
-    # -- editing and review --------------------------------------------------------------------------------------
-    def accept_prediction(self) -> None:
-        if self.current_class():
-            self.session.accept_prediction(self.current_class())
 
     # -- training (qt.training_view) -----------------------------------------------------------------------------
     @property
