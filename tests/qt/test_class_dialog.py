@@ -38,8 +38,11 @@ def test_classes_are_added_renamed_recoloured_and_deleted_from_the_gui(tmp_path,
     box.buttons["delete"].click()
     assert "2 label(s)" in questions[0] and "polyp" in window.project.class_names  # "No" keeps it
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)
+    window.tools.select_class("polyp")  # deleting the class being drawn
+    box.list.setCurrentRow(0)
     box.buttons["delete"].click()
     assert window.tools.class_names() == ["vessel", "cervix"]
+    assert window.canvas.current_class() == window.current_class() == "vessel"  # strokes go to a class that exists
     trash = list((project.root / TRASH_FOLDER).iterdir())
     assert len(trash) == 1 and len(list((trash[0] / "labels").glob("*.png"))) == 2
 
