@@ -54,7 +54,7 @@ def test_reviewed_on_a_folder_that_became_read_only_says_so(tmp_path, qtbot, mes
     def refuse(path, obj):
         raise OSError(errno.EROFS, "Read-only file system", str(path))
 
-    monkeypatch.setattr("medseg_gui.core.project.atomic_write_json", refuse)
+    monkeypatch.setattr("medseg_gui.core.project_folder.atomic_write_json", refuse)
     window.toggle_reviewed()
     assert "not marked reviewed" in window.last_error and "Read-only file system" in window.last_error
     assert window.image_list.table.item(0, 0).text() == project.stems[0]  # no ☑ for a state that is not saved
