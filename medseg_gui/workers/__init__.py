@@ -1,6 +1,7 @@
 """QObject workers run on QThreads; they emit typed signals and never touch widgets.
 
-Keras is imported only inside `TrainWorker`/`PredictWorker`/`KerasWarmUp.work()`, on the worker thread.
+Keras is never imported on the GUI thread: only in a worker's `work()`, the function a `FunctionWorker` runs, or
+the training child process.
 """
 
 from medseg_gui.workers.base import FunctionWorker, Worker, WorkerHost, error_message
