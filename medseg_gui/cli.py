@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from medseg_gui import __version__
-from medseg_gui.cli_args import Parser, positive_int, positive_number, probability
+from medseg_gui.cli_args import ColourOf, Parser, colour, positive_int, positive_number, probability
 from medseg_gui.cli_common import os_error_line
 from medseg_gui.cli_project import cmd_classes, cmd_demo, cmd_export, cmd_import, cmd_info
 from medseg_gui.cli_train import cmd_evaluate, cmd_models, cmd_predict, cmd_train
@@ -78,8 +78,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--masks", type=Path, default=None, help="folder of masks for --layout folder")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("classes", help="list the classes; --set-roi lesion=cervix makes a class two-stage")
+    p = sub.add_parser("classes", help="list, add, rename, recolour or delete classes; --set-roi lesion=cervix makes "
+                       "a class two-stage")
     p.add_argument("project", type=Path)
+    change = p.add_mutually_exclusive_group()
+    change.add_argument("--add", metavar="NAME", help="add a class (its colour: --colour, else a free one)")
+    change.add_argument("--rename", nargs=2, metavar=("OLD", "NEW"), help="rename a class; its labels, predictions "
+                        "and models move with it")
+    change.add_argument("--recolour", nargs=2, action=ColourOf, metavar=("NAME", "COLOUR"),
+                        help="give a class a new colour (#rrggbb)")
+    change.add_argument("--delete", metavar="NAME", help="remove a class; its files are moved to 'deleted classes/' "
+                        "inside the project, never removed")
+    p.add_argument("--colour", type=colour, default=None, metavar="#rrggbb", help="with --add: the new class's colour")
     p.add_argument("--set-roi", action="append", default=[], type=_class_pair, metavar="CLASS=ROI_CLASS",
                    help="train, predict and score CLASS only inside ROI_CLASS (its label, else its prediction)")
     p.add_argument("--clear-roi", action="append", default=[], metavar="CLASS",

@@ -52,3 +52,28 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {text}")
     return value
+
+
+def colour(text: str) -> tuple[int, int, int]:
+    """'#ff8000', 'ff8000' or '255,128,0' (as `medseg classes` lists it) → (255, 128, 0)."""
+    hex_text = text.removeprefix("#")
+    try:
+        if len(hex_text) == 6 and "," not in text:
+            return tuple(int(hex_text[i:i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
+        rgb = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        rgb = ()
+    if len(rgb) != 3 or not all(0 <= v <= 255 for v in rgb):
+        raise argparse.ArgumentTypeError(f"expected a colour such as #ff8000 or 255,128,0, got '{text}'")
+    return rgb  # type: ignore[return-value]
+
+
+class ColourOf(argparse.Action):
+    """`--recolour NAME COLOUR` → (NAME, (r, g, b)); a bad colour is a usage error like any other."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        name, text = values
+        try:
+            setattr(namespace, self.dest, (name, colour(text)))
+        except argparse.ArgumentTypeError as err:
+            raise argparse.ArgumentError(self, str(err)) from None

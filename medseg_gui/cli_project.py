@@ -63,16 +63,46 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_classes(args: argparse.Namespace) -> int:
     from medseg_gui.core.lock import project_lock
 
+    if args.colour is not None and args.add is None:
+        raise ProjectError("--colour goes with --add (to change an existing class's colour: --recolour NAME COLOUR).")
     project = open_project(args.project)
-    changes = [(cls, roi) for cls, roi in args.set_roi] + [(cls, None) for cls in args.clear_roi]
-    if changes:
+    roi_changes = [(cls, roi) for cls, roi in args.set_roi] + [(cls, None) for cls in args.clear_roi]
+    if roi_changes or args.add or args.rename or args.recolour or args.delete:
         with project_lock(project.root):
-            for cls, roi_class in changes:
-                project.set_roi_class(cls, roi_class)
+            project = open_project(args.project)  # what the previous writer left, now that nobody else writes
+            try:
+                _change_classes(project, args, roi_changes)
+            except ProjectError as err:
+                if str(project.root) in str(err):
+                    raise
+                raise ProjectError(f"{project.root}: {err}") from None
     rows = [{"class": c.name, "colour": "{},{},{}".format(*c.color), "inside": c.roi_class or "(whole image)"}
             for c in project.classes]
     print(format_table(rows, ["class", "colour", "inside"]))
     return 0
+
+
+def _change_classes(project: Project, args: argparse.Namespace, roi_changes: list[tuple[str, str | None]]) -> None:
+    """The changes `medseg classes` asks for: add, rename, recolour, then the regions, then delete (so that
+    `--add cervix --set-roi lesion=cervix` and `--delete cervix --clear-roi lesion` work in one call)."""
+    from medseg_gui.core.classes import delete_class, free_color, recolour_class, rename_class
+
+    if args.add:
+        project.add_class(args.add, args.colour or free_color(project))
+        print(f"Added the class '{args.add}'.")
+    if args.rename:
+        rename_class(project, *args.rename)
+        print("Renamed '{}' to '{}' (its labels, predictions and models moved with it).".format(*args.rename))
+    if args.recolour:
+        recolour_class(project, *args.recolour)
+        print("New colour for '{}': {},{},{}.".format(args.recolour[0], *args.recolour[1]))
+    for cls, roi_class in roi_changes:
+        project.set_roi_class(cls, roi_class)
+    if args.delete:
+        backup = delete_class(project, args.delete)
+        kept = ", ".join(p.name for p in sorted(backup.iterdir()))
+        print(f"Deleted the class '{args.delete}'. " + (f"Its files ({kept}) were moved to {backup}; to restore it, add "
+              "the class again and move them back." if kept else "It had no labels, predictions or models."))
 
 
 def write_demo_outputs(project: Project, cls: str, out: Path, threshold: float = 0.5) -> list[dict]:

@@ -1,0 +1,63 @@
+"""`medseg classes`: add, rename, recolour and delete a class from the command line, its labels following it, under
+the project lock, and every refusal one `medseg: error:` line naming the project and the class."""
+
+import numpy as np
+import pytest
+
+from medseg_gui import cli
+from medseg_gui.core.images import write_png
+from medseg_gui.core.lock import project_lock
+from medseg_gui.core.project import Project
+
+
+@pytest.fixture
+def root(tmp_path):
+    project = Project.create(tmp_path / "p")  # classes lesion and vessel
+    write_png(tmp_path / "a.png", np.zeros((8, 8, 3), np.uint8))
+    stem = project.add_image(tmp_path / "a.png").stem
+    project.save_label("lesion", stem, np.eye(8, dtype=bool))
+    return project.root
+
+
+def _error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("medseg: error:")
+    return err[0]
+
+
+def test_add_rename_recolour_delete_keep_the_labels(root, capsys):
+    assert cli.main(["classes", str(root), "--add", "cervix", "--colour", "#00c8ff", "--set-roi", "lesion=cervix"]) == 0
+    assert Project.open(root).class_spec("cervix").color == (0, 200, 255)
+    assert Project.open(root).class_spec("lesion").roi_class == "cervix"
+    assert cli.main(["classes", str(root), "--rename", "lesion", "polyp"]) == 0
+    project = Project.open(root)
+    assert "lesion" not in project.class_names and project.class_spec("polyp").roi_class == "cervix"
+    assert np.array_equal(project.load_label("polyp", "a"), np.eye(8, dtype=bool))
+    assert cli.main(["classes", str(root), "--recolour", "polyp", "10,20,30"]) == 0
+    assert Project.open(root).class_spec("polyp").color == (10, 20, 30)
+    capsys.readouterr()
+
+    assert cli.main(["classes", str(root), "--delete", "polyp"]) == 0
+    out = capsys.readouterr().out
+    moved_to = next(p for p in (root / "deleted classes").iterdir() if p.name.startswith("polyp "))
+    assert str(moved_to) in out and (moved_to / "labels" / "a.png").is_file()
+    assert "polyp" not in Project.open(root).class_names and not (root / "labels" / "polyp").exists()
+
+
+def test_refusals_are_one_error_line_naming_project_and_class(root, capsys):
+    assert cli.main(["classes", str(root), "--delete", "nope"]) == 1
+    line = _error_line(capsys)
+    assert "'nope'" in line and str(root) in line
+    assert cli.main(["classes", str(root), "--add", "Vessel"]) == 1  # names differ only in case: one folder on Windows
+    line = _error_line(capsys)
+    assert "'Vessel'" in line and str(root) in line
+    with project_lock(root, app="medseg-gui"):
+        assert cli.main(["classes", str(root), "--rename", "vessel", "vessels"]) == 1
+    line = _error_line(capsys)
+    assert "medseg-gui" in line and str(root) in line
+    assert cli.main(["classes", str(root), "--colour", "#ffffff"]) == 1
+    assert "--add" in _error_line(capsys)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["classes", str(root), "--recolour", "vessel", "#12345"])
+    assert exit_info.value.code == 2 and "#12345" in _error_line(capsys)
+    assert Project.open(root).class_names == ["lesion", "vessel"]
