@@ -35,7 +35,8 @@ bench: $(STAMP)
 # so not part of `make test`. PyInstaller's output goes to build/pyinstaller.log.
 PACKAGED   := dist/medseg/medseg
 PKG_STAMP  := $(VENV)/.medseg-package-installed
-PKG_INPUTS := $(shell find medseg_gui resources packaging -type f -not -path '*/__pycache__/*' 2>/dev/null) pyproject.toml
+PKG_INPUTS := pyproject.toml \
+  $(shell find medseg_gui resources packaging -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
 $(PKG_STAMP): $(STAMP)
 	@echo "Installing PyInstaller into $(VENV) (log: $(VENV)/install.log)"
