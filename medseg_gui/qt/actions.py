@@ -53,6 +53,7 @@ class WindowActions:
     undo: QAction
     redo: QAction
     fit: QAction
+    actual_size: QAction
     reviewed: QAction
     no_object: QAction
     edit_classes: QAction
@@ -87,6 +88,7 @@ def create_actions(parent: QWidget) -> WindowActions:
         undo=_action(parent, "&Undo stroke", *K["undo"]),
         redo=_action(parent, "&Redo stroke", *K["redo"]),
         fit=_action(parent, "&Fit image", *K["fit"]),
+        actual_size=_action(parent, "&Actual size (100 %)", *K["actual_size"], tip=keymap.ACTIONS["actual_size"].text),
         reviewed=_action(parent, "Mark image &reviewed", *K["reviewed"],
                          tip="Toggle the reviewed mark of the current image"),
         no_object=_action(parent, "&No object of this class here", *K["no_object"],
@@ -142,7 +144,7 @@ def install_menus(window: QMainWindow, a: WindowActions, *, recent: QMenu | None
     for item in (a.undo, a.redo, None, a.no_object, None, a.smaller_brush, a.bigger_brush, None, a.edit_classes):
         edit_menu.addSeparator() if item is None else edit_menu.addAction(item)
     view_menu = menu.addMenu("&View")
-    for item in (a.fit, a.next_image, a.prev_image, a.next_to_label, a.reviewed):
+    for item in (a.fit, a.actual_size, a.next_image, a.prev_image, a.next_to_label, a.reviewed):
         view_menu.addAction(item)
     if theme is not None:
         view_menu.addSeparator()
@@ -179,6 +181,7 @@ def connect_view_actions(a: WindowActions, canvas: Canvas, tools: ToolsPanel, la
     a.undo.triggered.connect(canvas.undo)
     a.redo.triggered.connect(canvas.redo)
     a.fit.triggered.connect(canvas.fit)
+    a.actual_size.triggered.connect(canvas.actual_size)
     a.next_image.triggered.connect(lambda: images.step(1))
     a.prev_image.triggered.connect(lambda: images.step(-1))
     a.bigger_brush.triggered.connect(lambda: canvas.set_brush_size(brush_step(canvas.brush_size(), 1)))

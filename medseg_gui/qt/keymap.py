@@ -33,6 +33,7 @@ ACTIONS: dict[str, Shortcut] = {  # WindowActions field → keys; in the order t
     "retrain": Shortcut(("Ctrl+R",), "Retrain the current class"),
     "cancel": Shortcut(("Esc",), "Cancel training"),
     "fit": Shortcut(("Ctrl+0",), "Fit the image to the window"),
+    "actual_size": Shortcut(("Ctrl+1",), "Zoom to 100 %: one image pixel per screen pixel"),
     "reviewed": Shortcut(("R",), "Mark the current image reviewed (again: not reviewed)"),
     "no_object": Shortcut(("X",), "No object of the current class on this image: an explicit negative, saved as an "
                                   "all-background label (again: take it back)"),

@@ -6,7 +6,7 @@ Also holds the small event helpers used by test_canvas_tools.py.
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QFocusEvent, QKeyEvent, QMouseEvent, QWheelEvent
+from PySide6.QtGui import QFocusEvent, QImage, QKeyEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from medseg_gui.qt.canvas import Canvas
@@ -180,6 +180,23 @@ def test_nearest_neighbour_pixels_when_zoomed_in(canvas):
     corner = canvas.image_to_widget(4, 4)
     block = {img.pixelColor(int(corner.x()) + dx, int(corner.y()) + dy).getRgb() for dx in range(8) for dy in range(8)}
     assert block == {(255, 255, 255, 255)}
+
+
+@pytest.mark.parametrize("ratio", [2.0, 3.0])
+def test_actual_size_is_one_image_pixel_per_device_pixel_on_a_high_dpi_screen(canvas, monkeypatch, ratio):
+    rgb = np.zeros((128, 128, 3), np.uint8)  # big enough for the half-size level a zoom of 1 / ratio could pick
+    rgb[::2, ::2] = rgb[1::2, 1::2] = 255
+    canvas.set_image("checker", rgb)
+    monkeypatch.setattr(canvas, "devicePixelRatioF", lambda: ratio)
+    canvas.actual_size()
+    assert canvas.zoom() == pytest.approx(1 / ratio)
+    img = QImage(round(400 * ratio), round(300 * ratio), QImage.Format.Format_RGB32)
+    img.setDevicePixelRatio(ratio)
+    canvas.render(img)
+    x0, y0 = (round(v * ratio) for v in canvas.view.to_widget(0, 0))
+    shown = np.array([[img.pixelColor(x0 + x, y0 + y).red() for x in range(128)] for y in range(128)])
+    assert np.array_equal(shown, rgb[..., 0])  # every image pixel on its own device pixel, none blended
+    assert "zoom 100 %" in canvas.input.cursor_text()
 
 
 def test_zoom_limits_fit_and_anchor(canvas):

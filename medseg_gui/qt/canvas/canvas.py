@@ -34,7 +34,7 @@ from medseg_gui.qt.canvas.document import LabelDocument
 from medseg_gui.qt.canvas.input import CanvasInput
 from medseg_gui.qt.canvas.layer_stack import LayerStack
 from medseg_gui.qt.canvas.tools import BrushTool, FillTool, PanTool, PolygonTool, Tool, WandTool
-from medseg_gui.qt.canvas.view import View, fitted_view, image_span, min_zoom
+from medseg_gui.qt.canvas.view import View, actual_size_zoom, fitted_view, image_span, min_zoom
 
 LAYERS = L.LAYERS
 TOOLS = ("brush", "eraser", "background", "unannotate", "polygon", "fill", "wand", "pan")
@@ -274,10 +274,15 @@ class Canvas(QWidget):
     def fit(self) -> None:
         self.set_view(self._fitted())
 
+    def actual_size(self) -> None:
+        """100 %: one image pixel per device pixel, also on a high-DPI screen (Ctrl+1)."""
+        self.set_zoom(actual_size_zoom(self.devicePixelRatioF()))
+
     def set_zoom(self, factor: float, anchor: QPointF | None = None) -> None:
-        """Absolute zoom (1.0 = 100 %, up to 32) around ``anchor`` (widget coordinates; default: the centre)."""
+        """Absolute zoom (widget pixels per image pixel) around ``anchor`` (widget coordinates; default: centre)."""
         a = (self.width() / 2, self.height() / 2) if anchor is None else (anchor.x(), anchor.y())
-        self.set_view(self.view.zoomed(factor, a, min_zoom(self._image_size(), (self.width(), self.height()))))
+        floor = min_zoom(self._image_size(), (self.width(), self.height()), self.devicePixelRatioF())
+        self.set_view(self.view.zoomed(factor, a, floor))
 
     def zoom(self) -> float:
         return self.view.zoom
@@ -357,7 +362,8 @@ class Canvas(QWidget):
     def _paint_layers(self, painter: QPainter, src: QRectF) -> None:
         v = self.view
         painter.setTransform(QTransform(v.zoom, 0, 0, v.zoom, v.ox, v.oy))
-        self._layers.draw(painter, src, v.zoom, self._class, self.input.hide_overlays, self._label_mode == "correct")
+        self._layers.draw(painter, src, v.zoom * self.devicePixelRatioF(), self._class, self.input.hide_overlays,
+                          self._label_mode == "correct")  # levels and smoothing follow device pixels
         painter.resetTransform()
         painter.setOpacity(1.0)
 

@@ -192,7 +192,7 @@ class CanvasInput:
                 prob = doc.probs.get(cls)
                 if prob is not None:
                     parts.append(f"p {float(prob[row, col]):.2f}")
-        parts.append(f"zoom {c.view.zoom * 100:.0f} %")
+        parts.append(f"zoom {c.view.zoom * c.devicePixelRatioF() * 100:.0f} %")  # 100 %: 1 image px per device px
         if cls:
             area = doc.area(cls) if cls in doc.labels else 0
             parts += [cls, f"area {area} px"]

@@ -11,8 +11,9 @@ WHEEL_STEP = 1.25  # zoom factor per wheel notch (120 units of angle delta)
 
 @dataclass(frozen=True)
 class View:
-    """``zoom`` = screen pixels per image pixel; ``ox, oy`` = widget position of the image's top-left corner.
-    ``fitted`` stays true until the user zooms or pans, so a resize re-fits."""
+    """``zoom`` = widget pixels per image pixel; ``ox, oy`` = widget position of the image's top-left corner.
+    ``fitted`` stays true until the user zooms or pans, so a resize re-fits. A high-DPI screen shows each widget
+    pixel as ``ratio`` (devicePixelRatioF) device pixels: "100 %" is ``zoom = 1 / ratio`` (``actual_size_zoom``)."""
 
     zoom: float = 1.0
     ox: float = 0.0
@@ -61,9 +62,14 @@ def fitted_view(image_size: tuple[int, int], widget_size: tuple[int, int]) -> Vi
     return View(z, ox, oy, fitted=True)
 
 
-def min_zoom(image_size: tuple[int, int], widget_size: tuple[int, int]) -> float:
+def actual_size_zoom(ratio: float) -> float:
+    """The zoom of "100 %": one image pixel per device pixel of a screen with ``ratio`` device pixels per widget pixel."""
+    return 1.0 / ratio if ratio > 0 else 1.0
+
+
+def min_zoom(image_size: tuple[int, int], widget_size: tuple[int, int], ratio: float = 1.0) -> float:
     """Zooming out stops at half of the fit (or of 100 % for images smaller than the widget)."""
-    return max(min(fit_zoom(image_size, widget_size), 1.0) / 2, 1 / 256)
+    return max(min(fit_zoom(image_size, widget_size), actual_size_zoom(ratio)) / 2, 1 / 256)
 
 
 def image_span(view: View, wx0: float, wy0: float, wx1: float, wy1: float, shape: tuple[int, int], pad: int = 0
