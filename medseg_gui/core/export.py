@@ -1,7 +1,9 @@
 """Export a class's masks as 0/255 PNGs (original image size) or the whole project as one HDF5 file.
 
-A sparse label (0/128/255 on disk) exports as 0/255 with its not-annotated pixels as background (0), like every
-pixel the user did not paint as the class; the HDF5 export also stores which pixels were annotated. Every export
+A sparse label (0/128/255 on disk, e.g. a corrected prediction) exports as 0/255: in `auto` mode its not-annotated
+pixels are the thresholded prediction where the image has one ("label+prediction": what the window showed), otherwise
+background (0), like every pixel the user did not paint as the class; the HDF5 export also stores which pixels were
+annotated. Every export
 writes a manifest (core.interchange.manifest) saying which mask is a human label and which a model prediction; in
 `auto` mode, where both share a folder, a prediction's file is also named `<stem>_prediction.png`.
 
@@ -23,7 +25,7 @@ import numpy as np
 from medseg_gui.core.atomic import make_temp
 from medseg_gui.core.errors import MedsegError, ProjectError, write_error
 from medseg_gui.core.images import write_png
-from medseg_gui.core.interchange.manifest import Manifest
+from medseg_gui.core.interchange.manifest import LABEL_AND_PREDICTION, Manifest
 from medseg_gui.core.project import Project
 
 log = logging.getLogger(__name__)
@@ -49,8 +51,8 @@ class MaskToExport:
     """One image's exported mask of a class and where it came from."""
 
     mask: np.ndarray  # bool HxW
-    source: str  # "label" or "prediction"
-    annotated: np.ndarray | None = None  # bool HxW for a sparse label (its other pixels are background in `mask`)
+    source: str  # "label", "prediction" or LABEL_AND_PREDICTION
+    annotated: np.ndarray | None = None  # bool HxW for a sparse label whose other pixels are background in `mask`
 
 
 def mask_to_export(
@@ -58,22 +60,35 @@ def mask_to_export(
 ) -> MaskToExport | None:
     """The mask to export for one image, or None when it has nothing for `source`.
 
-    auto: the label if one exists, else the thresholded prediction; predictions are cleared outside the ROI.
-    A sparse label's not-annotated pixels are background (False).
+    auto: the label where one was drawn, else the thresholded prediction, pixel by pixel: a sparse label's
+    not-annotated pixels take the prediction when there is one. Otherwise they are background (False). Predictions
+    are cleared outside the ROI.
     """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     if source in ("auto", "labels"):
         label = project.load_label_pixels(cls, stem)
         if label is not None:
+            predicted = None
+            if label.annotated is not None and source == "auto":
+                predicted = _predicted(project, cls, stem, threshold)
+            if predicted is not None:
+                return MaskToExport(np.where(label.annotated, label.mask, predicted), LABEL_AND_PREDICTION)
             return MaskToExport(label.mask, "label", label.annotated)
     if source in ("auto", "predictions"):
-        prob = project.load_prediction(cls, stem)
-        if prob is not None:
-            mask = prob >= threshold
-            roi = project.load_roi(stem)
-            return MaskToExport(mask if roi is None else mask & roi, "prediction")
+        predicted = _predicted(project, cls, stem, threshold)
+        if predicted is not None:
+            return MaskToExport(predicted, "prediction")
     return None
+
+
+def _predicted(project: Project, cls: str, stem: str, threshold: float) -> np.ndarray | None:
+    """The saved prediction >= threshold, False outside the ROI; None when the image has no prediction."""
+    prob = project.load_prediction(cls, stem)
+    if prob is None:
+        return None
+    roi = project.load_roi(stem)
+    return prob >= threshold if roi is None else (prob >= threshold) & roi
 
 
 def export_mask(

@@ -93,7 +93,8 @@ class ExportFlow(QObject):
         self.status.emit(text)
         dialogs.show_message(self._dialog_parent, "Export finished",
                              f"{text}.\n\nOne sub-folder per class, one 0/255 PNG per image at its original size; "
-                             "in a sparse label, pixels that were not annotated are exported as background (0). "
+                             "in a sparse label (e.g. a corrected prediction), the pixels you did not annotate are the "
+                             "prediction where there is one, else background (0). "
                              f"A prediction's file ends in _prediction; {MANIFEST_NOTE}")
         self.ended.emit("finished")
 

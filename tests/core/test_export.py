@@ -62,6 +62,29 @@ def test_export_auto(project, tmp_path):
     np.testing.assert_array_equal(b, expected)
 
 
+def test_corrected_prediction_exports_the_prediction_outside_the_strokes(project, tmp_path):
+    """A sparse label over a prediction (Correct prediction mode): `auto` writes what the window showed, the strokes
+    where annotated and the prediction elsewhere; `labels` writes the strokes alone."""
+    p, _ = project
+    strokes, annotated = np.zeros((H, W), bool), np.zeros((H, W), bool)
+    annotated[4:6, :] = True  # one band corrected: background on the left (predicted there), the class on the right
+    strokes[4:6, 8:] = True
+    p.save_label("vessel", "b", strokes, annotated)
+    export_masks(p, "vessel", tmp_path / "auto")
+    assert not (tmp_path / "auto" / "b_prediction.png").exists()  # a label, named as one
+    expected = np.zeros((H, W), bool)
+    expected[:, :6] = True  # the prediction >= 0.5 ...
+    expected[0, 0] = False  # ... inside the ROI
+    expected[annotated] = strokes[annotated]
+    np.testing.assert_array_equal(_read(tmp_path / "auto" / "b.png"), expected * 255)
+    manifest = json.loads((tmp_path / "auto" / "manifest.json").read_text())
+    entry = next(m for m in manifest["masks"] if m["image"] == "b")
+    assert entry["source"] == "label+prediction" and entry["label"] == "sparse" and entry["threshold"] == 0.5
+    assert any("label+prediction" in note for note in manifest["notes"]) and manifest["human_labels"] == 2
+    export_masks(p, "vessel", tmp_path / "labels", source="labels")
+    np.testing.assert_array_equal(_read(tmp_path / "labels" / "b.png"), strokes * 255)
+
+
 def test_export_sources_and_threshold(project, tmp_path):
     p, label = project
     assert [x.name for x in export_masks(p, "vessel", tmp_path / "l", source="labels")] == ["a.png"]

@@ -1,5 +1,6 @@
 """manifest.json: what each exported mask is. A human label (complete, or sparse with its not-annotated pixels as
-background 0) or a model prediction (which model, thresholded at what, cleared outside the region of interest).
+background 0), a model prediction (which model, thresholded at what, cleared outside the region of interest), or in
+`auto` mode a sparse label whose not-annotated pixels are the prediction ("label+prediction").
 
 Which model made a prediction is recorded when it is made (predictions/<class>/provenance.json, written by
 pipeline.predict_class); predictions made before that record existed say "model": null with a note.
@@ -21,11 +22,16 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 PROVENANCE = "provenance.json"
-UNANNOTATED_NOTE = ("Sparse labels: pixels that were not annotated are exported as background (0), like every pixel "
-                    "not painted as the class.")
-SOURCE_RULES = {"auto": "the human label where one exists, otherwise the model prediction at the threshold",
+LABEL_AND_PREDICTION = "label+prediction"  # source of a sparse label whose not-annotated pixels are the prediction
+UNANNOTATED_NOTE = ("Sparse labels with source 'label': pixels that were not annotated are exported as background "
+                    "(0), like every pixel not painted as the class.")
+SOURCE_RULES = {"auto": "the human label where one exists (a sparse label: where it was annotated), otherwise the "
+                        "model prediction at the threshold",
                 "labels": "human labels only", "predictions": "model predictions only, at the threshold"}
 PREDICTIONS_NOTE = "Predictions are the model's probability >= threshold, set to 0 outside the region of interest."
+FILLED_NOTE = ("'label+prediction': a sparse label (e.g. a corrected prediction) whose annotated pixels are the human "
+               "label and whose not-annotated pixels are the model prediction at the threshold, as the window showed "
+               "it. Export with source 'labels' for the annotated pixels alone.")
 UNKNOWN_MODEL = "not recorded (predicted by an older version of medseg); see the project's models folder"
 
 
@@ -71,11 +77,15 @@ class Manifest:
         self._provenance: dict[str, dict[str, dict[str, Any]]] = {}
 
     def add(self, stem: str, cls: str, source: str, *, sparse: bool = False, **where: Any) -> dict[str, Any]:
-        """Record one mask: `source` "label" or "prediction"; `where` says where it is (file=..., value=...)."""
+        """Record one mask: `source` "label", "prediction" or "label+prediction" (a sparse label filled from the
+        prediction); `where` says where it is (file=..., value=...)."""
         entry: dict[str, Any] = {"image": stem, "class": cls, **where, "source": source}
-        if source == "label":
-            entry["label"] = "sparse" if sparse else "complete"
-        else:
+        filled = source == LABEL_AND_PREDICTION
+        if source != "prediction":
+            entry["label"] = "sparse" if sparse or filled else "complete"
+        if filled and FILLED_NOTE not in self.notes:
+            self.notes.append(FILLED_NOTE)
+        if source != "label":
             if cls not in self._provenance:
                 self._provenance[cls] = read_provenance(self.project, cls)
             model = self._provenance[cls].get(stem)
@@ -87,8 +97,8 @@ class Manifest:
         return entry
 
     def counts(self) -> tuple[int, int]:
-        """(human labels, model predictions) recorded so far."""
-        labels = sum(e["source"] == "label" for e in self.entries)
+        """(human labels, model predictions) recorded so far; a label filled from the prediction counts as a label."""
+        labels = sum(e["source"] != "prediction" for e in self.entries)
         return labels, len(self.entries) - labels
 
     def to_json(self) -> dict[str, Any]:
