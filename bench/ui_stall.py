@@ -1,12 +1,14 @@
 """UI-stall benchmark (a script, not a test): the longest gap of the GUI event loop while the real MainWindow works.
 
 A 5 ms precise QTimer stamps every turn of the event loop; a gap is the time between two stamps (5 ms when the loop
-is idle, longer whenever something runs on the GUI thread). Scenarios, each measured from the action until it is
+is idle, longer whenever something runs on the GUI thread, or the thread waits for a CPU: each row also prints how
+long it was runnable but not running, from Linux's schedstat). Scenarios, each measured from the action until it is
 done plus a short settle:
 
 - ``keras warm-up``: the background Keras import a shown window starts (``AppConfig.warm_up_keras``);
-- ``train``: Retrain on a tiny synthetic project (12 images 192², 8 labelled), a short real run, until prediction
-  starts; ``predict``: from there until the window shows the new prediction;
+- ``train``: Retrain on a tiny synthetic project (12 images 192², 8 labelled), a short real run (in its own process,
+  started and imported afresh), until prediction starts; ``predict``: from there until the window shows the new
+  prediction;
 - ``open 8000²``: selecting an 8000×8000 JPEG in the image list until the canvas has painted it;
 - ``save 8000² label``: a brush stroke on it until the label PNG is on disk;
 - ``switch after stroke``: a stroke on it, then PgDn at once (the pending save must not freeze the switch);
@@ -104,9 +106,18 @@ def run_until(done: Callable[[], bool], timeout_s: float) -> bool:
     return done()
 
 
+def cpu_wait_s() -> float:
+    """Seconds this thread has spent runnable but waiting for a CPU (Linux schedstat; 0 elsewhere)."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def measure(meter: GapMeter, name: str, start: Callable[[], None], done: Callable[[], bool],
             timeout_s: float = 120.0, settle_s: float = 0.3, why: StallSampler | None = None) -> np.ndarray:
     meter.reset()
+    waited = cpu_wait_s()
     t0 = time.perf_counter()
     QTimer.singleShot(0, start)
     ok = run_until(done, timeout_s)
@@ -115,8 +126,10 @@ def measure(meter: GapMeter, name: str, start: Callable[[], None], done: Callabl
     gaps = meter.gaps_ms()
     worst = float(np.sum(gaps[:int(np.argmax(gaps))])) / 1000
     note = "" if ok else "  (TIMED OUT)"
+    waited = cpu_wait_s() - waited
     print(f"{name:<22} max gap {gaps.max():7.1f} ms   p99 {np.percentile(gaps, 99):6.1f} ms   "
-          f"({len(gaps)} turns, {took:5.1f} s, worst at +{worst:.1f} s){note}", flush=True)
+          f"({len(gaps)} turns, {took:5.1f} s, worst at +{worst:.1f} s, GUI thread waited {waited:4.1f} s for a CPU)"
+          f"{note}", flush=True)
     if why is not None:
         why.report()
     return gaps
