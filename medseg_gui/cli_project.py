@@ -101,8 +101,8 @@ def _change_classes(project: Project, args: argparse.Namespace, roi_changes: lis
     if args.delete:
         backup = delete_class(project, args.delete)
         kept = ", ".join(p.name for p in sorted(backup.iterdir()))
-        print(f"Deleted the class '{args.delete}'. " + (f"Its files ({kept}) were moved to {backup}; to restore it, add "
-              "the class again and move them back." if kept else "It had no labels, predictions or models."))
+        print(f"Deleted the class '{args.delete}'. " + (f"Its files ({kept}) were moved to {backup}; to restore it, "
+              "add the class again and move them back." if kept else "It had no labels, predictions or models."))
 
 
 def write_demo_outputs(project: Project, cls: str, out: Path, threshold: float = 0.5) -> list[dict]:

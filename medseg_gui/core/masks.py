@@ -243,3 +243,10 @@ def scored_region(roi: np.ndarray | None, annotated: np.ndarray | None) -> np.nd
     if annotated is None:
         return roi
     return annotated if roi is None else np.logical_and(roi, annotated)
+
+
+def share_text(share: float, decimals: int = 0) -> str:
+    """'12 %' for a share from 0 to 1; '<1 %' ('<0.1 %' with one decimal) for a share above 0 that would round to 0,
+    so a few strokes on a sparse label never read as nothing."""
+    text = f"{100 * share:.{decimals}f}"
+    return f"<{10 ** -decimals:g} %" if share > 0 and float(text) == 0 else f"{text} %"

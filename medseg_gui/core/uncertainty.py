@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from medseg_gui.core.project_format import read_rewritable_json
+from medseg_gui.core.masks import share_text
 
 TOP_SHARE = 0.05
 """Share of the region's pixels, the most uncertain ones, whose mean uncertainty is the image's score."""
@@ -73,7 +74,7 @@ def rank_next(stems: Sequence[str], scores: Mapping[str, float], labelled: Mappi
 def next_reason(stem: str, scores: Mapping[str, float], labelled: Mapping[str, float]) -> str:
     """Why :func:`rank_next` put ``stem`` first, in words for the status bar."""
     if stem in labelled:
-        return f"its sparse label is the least annotated ({100 * labelled[stem]:.0f} % of the image)"
+        return f"its sparse label is the least annotated ({share_text(labelled[stem])} of the image)"
     score = _score(scores.get(stem))
     if score is None:
         return "it is not labelled and has no prediction yet"

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from medseg_gui.core.lesions import per_image_metrics
-from medseg_gui.qt.panels.image_list import DICE_COL, RECALL_COL, ImageListPanel
+from medseg_gui.qt.panels.image_list import DICE_COL, LABELLED_COL, RECALL_COL, ImageListPanel
 from tests.workers.helpers import H, W, disc, make_project, open_window
 
 
@@ -45,6 +45,28 @@ def test_metric_columns_order_values_and_sorting(qtbot):
     panel.set_current_class("vessel")  # AUC leads for vessels; the same columns, this class's values (none yet)
     assert panel.headers() == ["Name", "Labelled (vessel)", "AUC", "Dice", "IoU", "Lesion recall", "Uncertainty"]
     assert set(cell_texts(panel, "a").values()) == {"a", ""}
+
+
+def test_recall_tooltip_counts_lesions_and_a_few_strokes_are_not_zero_percent(qtbot):
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    panel.set_images(["a", "b", "c"], ["lesion"])
+    panel.set_current_class("lesion")
+    truth = disc(cx=12, r=5) | disc(cx=50, r=5)  # two lesions
+    missed = per_image_metrics(np.zeros((H, W), np.float32), truth)
+    one_and_a_false = per_image_metrics((disc(cx=12, r=5) | disc(cy=5, cx=30, r=3)).astype(np.float32), truth)
+    panel.set_metrics("lesion", {"a": missed, "b": one_and_a_false, "c": {"auc": 0.9}})
+    row = panel.stems().index
+    tip = {s: panel.table.item(row(s), RECALL_COL).toolTip() for s in "abc"}
+    assert cell_texts(panel, "a")["Lesion recall"] == "0.000"
+    assert tip["a"].startswith("0 of 2 lesion(s) found") and "nothing is predicted" in tip["a"]
+    assert tip["b"].startswith("1 of 2 lesion(s) found") and "1 predicted region(s) touch no lesion" in tip["b"]
+    assert tip["c"] == ""  # counts not known
+    panel.set_labelled({"a", "b"})
+    panel.set_annotated("lesion", "a", 0.0004)  # a few strokes: rounds to 0 %, but is not nothing
+    panel.set_annotated("lesion", "b", 0.25)
+    assert panel.annotated_text("a") == "✓ <1 %" and panel.annotated_text("b") == "✓ 25 %"
+    assert "<0.1 % of the image" in panel.table.item(row("a"), LABELLED_COL).toolTip()
 
 
 def test_window_shows_saved_lesion_metrics(tmp_path, qtbot, messages):

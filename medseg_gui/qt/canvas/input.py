@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent, QWheelEvent
 
+from medseg_gui.core.masks import share_text
 from medseg_gui.qt import keymap
 from medseg_gui.qt.canvas.hold_keys import HoldKeys
 from medseg_gui.qt.canvas.view import WHEEL_STEP
@@ -197,7 +198,7 @@ class CanvasInput:
             area = doc.area(cls) if cls in doc.labels else 0
             parts += [cls, f"area {area} px"]
             if cls in doc.labels and doc.is_sparse(cls):
-                parts.append(f"sparse, {100 * doc.annotated_fraction(cls):.0f} % annotated")
+                parts.append(f"sparse, {share_text(doc.annotated_fraction(cls))} annotated")
         return "  |  ".join(parts)
 
     def emit_cursor_info(self) -> None:

@@ -63,7 +63,8 @@ def fitted_view(image_size: tuple[int, int], widget_size: tuple[int, int]) -> Vi
 
 
 def actual_size_zoom(ratio: float) -> float:
-    """The zoom of "100 %": one image pixel per device pixel of a screen with ``ratio`` device pixels per widget pixel."""
+    """The zoom of "100 %": one image pixel per device pixel, ``ratio`` (devicePixelRatioF) being device pixels per
+    widget pixel."""
     return 1.0 / ratio if ratio > 0 else 1.0
 
 

@@ -20,6 +20,8 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QPushButton, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from medseg_gui.core.masks import share_text
+
 ERROR_COLOR = QColor(220, 60, 60)
 NAME_COL, LABELLED_COL, AUC_COL, DICE_COL, IOU_COL, RECALL_COL, UNCERTAINTY_COL = range(7)
 STEM_ROLE = Qt.ItemDataRole.UserRole
@@ -203,8 +205,8 @@ class ImageListPanel(QWidget):
             item.setData(SORT_ROLE, -1)
         else:
             share = self._annotated.get(self._cls, {}).get(stem) if stem in self._labelled else None
-            text = "" if stem not in self._labelled else "✓" if share is None else f"✓ {100 * share:.0f} %"
-            tips = [] if share is None else [f"Sparse label: {100 * share:.1f} % of the image is annotated "
+            text = "" if stem not in self._labelled else "✓" if share is None else f"✓ {share_text(share)}"
+            tips = [] if share is None else [f"Sparse label: {share_text(share, 1)} of the image is annotated "
                                              "(the rest is ignored by training and scores)"]
             if stem in self._labelled and stem in self._negatives and share is None:
                 text = "none"
@@ -332,6 +334,8 @@ class ImageListPanel(QWidget):
                 item = self._item(stem, col)
                 item.setText(format_auc(value))
                 item.setData(SORT_ROLE, _number(value))
+            if stem not in self._errors:
+                self._item(stem, RECALL_COL).setToolTip(recall_tip(metrics.get(stem, {})))
 
     def _fill_uncertainty(self) -> None:
         scores = self._uncertainty.get(self._cls, {})
@@ -370,6 +374,18 @@ def _number(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if math.isnan(number) else number
+
+
+def recall_tip(values: dict) -> str:
+    """The lesion-recall cell's tooltip in counts ("0 of 2 lesion(s) found; nothing is predicted …"); '' unknown."""
+    lesions, found, false, dice = (_number(values.get(k)) for k in ("lesions", "found", "false_lesions", "dice"))
+    if lesions is None or found is None:
+        return ""
+    if lesions == 0:
+        return "Your label has no lesion here, so lesion recall is undefined (–)"
+    why = ("nothing is predicted here at this threshold" if found == 0 and not false and dice == 0 else
+           f"{false:.0f} predicted region(s) touch no lesion" if false else "")
+    return f"{found:.0f} of {lesions:.0f} lesion(s) found (overlapped with IoU ≥ 0.5){'; ' + why if why else ''}"
 
 
 def format_auc(value: object) -> str:

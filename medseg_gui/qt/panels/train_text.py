@@ -9,6 +9,7 @@ import datetime as dt
 import math
 from typing import Any
 
+from medseg_gui.core.masks import share_text
 from medseg_gui.ml.progress import TrainProgress
 
 CANCELLED_TEXT = "Training cancelled — previous model kept."
@@ -99,8 +100,8 @@ def label_notice(cls: str, shares: dict[str, float]) -> str:
                      "scores flatter it.")
     annotated = sum(shares.values()) / n
     if annotated < ENOUGH_ANNOTATED:
-        lines.append(f"Only {100 * annotated:.1f} % of the labelled images' pixels are annotated: add strokes on the "
-                     f"{cls} and on the background around it, or label whole images.")
+        lines.append(f"Only {share_text(annotated, 1)} of the labelled images' pixels are annotated: add strokes on "
+                     f"the {cls} and on the background around it, or label whole images.")
     return " ".join(lines)
 
 
