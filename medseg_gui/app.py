@@ -1,12 +1,13 @@
 """`medseg-gui [PROJECT_OR_FOLDER]`: create the QApplication and the main window, nothing else.
 
-Keras/TensorFlow are not imported here (the window shows in ~1–2 s); training imports them on a worker thread.
+Keras/TensorFlow are not imported here (the window shows in ~1–2 s); Retrain imports them in its own process.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import os
 import sys
 import traceback
@@ -64,6 +65,7 @@ def install_excepthook(log_file: Path | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()  # a packaged program runs its Retrain process (train_process) through here
     args = parse_args(sys.argv[1:] if argv is None else argv)
     log_file = setup_logging(GUI_NAME, logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     log.info("%s %s starting; log file %s", GUI_NAME, __version__, log_file)
