@@ -172,7 +172,9 @@ def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection,
         except (EOFError, OSError):  # the child has gone
             break
         if kind == "log":
-            logging.getLogger(payload.name).handle(payload)
+            logger = logging.getLogger(payload.name)
+            if logger.isEnabledFor(payload.levelno):  # this process's levels (logs.py quiets absl, PIL…)
+                logger.handle(payload)
         elif kind == "progress":
             progress(payload)
         elif kind == "trained":

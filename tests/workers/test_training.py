@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import multiprocessing
 import os
@@ -33,7 +34,8 @@ def _run(qtbot, worker, signal: str, timeout: int = 180_000):
     return (blocker.args[0] if blocker.args else None), progress
 
 
-def test_train_then_predict_all_images(tmp_path, qtbot):
+def test_train_then_predict_all_images(tmp_path, qtbot, caplog):
+    caplog.set_level(logging.INFO)
     project = make_project(tmp_path / "p", n=3, labelled=2)
     run, progress = _run(qtbot, TrainWorker(project.root, "lesion", TINY_TRAIN), "finished")
     assert isinstance(run, TrainRun) and run.cls == "lesion" and run.predictions_complete
@@ -45,6 +47,8 @@ def test_train_then_predict_all_images(tmp_path, qtbot):
     assert all(0.0 <= run.metrics[s]["auc"] <= 1.0 or math.isnan(run.metrics[s]["auc"]) for s in run.metrics)
     assert all(project.load_prediction("lesion", s) is not None for s in project.stems)
     assert store.current_model_path(project.model_dir("lesion")) is not None
+    trained_in = {r.process for r in caplog.records if r.name == "medseg_gui.ml.train"}
+    assert trained_in and os.getpid() not in trained_in  # trained in the child, whose log reached ours
 
     # PredictWorker re-predicts with the stored model
     result, progress = _run(qtbot, PredictWorker(project.root, "lesion", [project.stems[2]]), "finished")
