@@ -15,7 +15,9 @@ and the child exits at once when the window's process is gone, so no training ou
 
 The child takes no project lock: the window that starts it holds it (core.lock). It writes only through the
 pipeline's atomic writes and the store's keep-unless-better promotion, so stopping it at any moment leaves the
-previous model or the new one and whole files, never a mix. `pipeline.train_class` stays usable in-process (CLI).
+previous model or the new one and whole files, never a mix. One race is left: a Cancel whose grace time runs out
+while the finished model is being stored may end the child just after the promotion, so the window says "cancelled"
+while the new model is current. `pipeline.train_class` stays usable in-process (CLI).
 """
 
 from __future__ import annotations
@@ -201,7 +203,8 @@ def died_message(exitcode: int | None, outcome: Any) -> str:
             how = f"it was stopped by the system ({signal.Signals(-exitcode).name})"
         except ValueError:
             how = f"it was stopped by signal {-exitcode}"
-        how += ", often because the computer ran out of memory"
+        if exitcode == -getattr(signal, "SIGKILL", 9):  # what the out-of-memory killer sends
+            how += ", often because the computer ran out of memory"
     else:
         how = f"it ended with exit code {exitcode}"
     if outcome is None:
