@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Smoke test of the one-folder build (`make package-test`): the packaged CLI reports its version and runs the
-# headless demo (short training), then the packaged GUI opens the bundled demo under Xvfb, a screenshot of the X
-# screen is taken, and the window must have drawn (a large, non-uniform image). Prints one line per check.
+# Smoke test of the one-folder build (`make package-test`): the packaged CLI reports its version (and runs with every
+# Python of the machine hidden), runs the headless demo (short training); then the packaged GUI opens the bundled
+# demo under Xvfb, starts a Retrain (a child process), a screenshot of the X screen is taken, and the window must
+# have drawn (a large, non-uniform image); no training process may outlive the window. One line per check.
 #
 #   packaging/package_test.sh [DIST_FOLDER]      (default dist/medseg)
 #
-# Needs: xvfb-run, and ImageMagick (import, convert) for the screenshot checks. On Debian/Ubuntu:
-#   apt-get install xvfb imagemagick libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1
+# Needs: xvfb-run, xdotool (the Ctrl+R key press) and ImageMagick (import, convert). On Debian/Ubuntu:
+#   apt-get install xvfb xdotool imagemagick libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1
 # (the libxcb/xkbcommon libraries are what Qt's xcb platform plugin needs on a bare machine).
 set -euo pipefail
 
@@ -19,8 +20,8 @@ fail() { echo "package-test: FAILED: $*" >&2; exit 1; }
 pass() { echo "package-test: ok: $*"; }
 
 [ -x "$DIST/medseg" ] && [ -x "$DIST/medseg-gui" ] || fail "no build in $DIST (run: make package)"
-for tool in xvfb-run import convert; do
-    command -v "$tool" > /dev/null || fail "$tool not found; install: apt-get install xvfb imagemagick" \
+for tool in xvfb-run xdotool import convert; do
+    command -v "$tool" > /dev/null || fail "$tool not found; install: apt-get install xvfb xdotool imagemagick" \
         "libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1"
 done
 
@@ -73,27 +74,48 @@ no_banner "$WORK/demo.err"
 pass "medseg demo trained, predicted and wrote report.csv in $(( $(date +%s) - start ))s, no TensorFlow banner"
 
 # The window: opened on the bundled vessel demo under Xvfb. It preloads Keras in the background as it always does
-# (so TensorFlow must load inside the packaged GUI too); once the log says so, the X screen is grabbed from outside
-# with ImageMagick's `import` and the app is closed.
+# (so TensorFlow must load inside the packaged GUI too); then Ctrl+R starts a Retrain, which runs in a spawned child
+# process (the packaged executable started again); once the child's training log line arrives, the X screen is
+# grabbed from outside with ImageMagick's `import` and the app is closed.
 SHOT="$WORK/screen.png"
 cat > "$WORK/gui.sh" << EOF
-"$DIST/medseg-gui" --demo vessel --quit-after 300 > "$WORK/gui.out" 2>&1 &
+wait_for() {  # PATTERN SECONDS: until gui.out matches; fails when the app has gone or the time is up
+    for _ in \$(seq \$2); do
+        grep -qE "\$1" "$WORK/gui.out" && return 0
+        kill -0 \$app 2> /dev/null || { echo "medseg-gui ended before: \$1"; exit 1; }
+        sleep 1
+    done
+    echo "timed out waiting for: \$1"; exit 1
+}
+"$DIST/medseg-gui" --demo vessel --quit-after 600 > "$WORK/gui.out" 2>&1 &
 app=\$!
-for _ in \$(seq 180); do
-    grep -q "Keras warmed up" "$WORK/gui.out" && break
-    kill -0 \$app 2> /dev/null || exit 1
-    sleep 1
-done
-sleep 2
+wait_for "Keras warmed up" 180
+xdotool mousemove 600 400 key ctrl+r  # Xvfb without a window manager: the keyboard goes to the window under the pointer
+wait_for "training .* on [0-9]+ images" 240
+sleep 3
 import -window root "$SHOT"
 kill \$app
 EOF
 start=$(date +%s)
-xvfb-run --auto-servernum --server-args "-screen 0 1600x1000x24" bash "$WORK/gui.sh" \
-    || { tail -n 20 "$WORK/gui.out" >&2; fail "medseg-gui under Xvfb exited early or could not be grabbed"; }
-grep -q "Keras warmed up" "$WORK/gui.out" || { tail -n 20 "$WORK/gui.out" >&2; fail "the GUI did not load Keras"; }
+xvfb-run --auto-servernum --server-args "-screen 0 1600x1000x24" bash "$WORK/gui.sh" > "$WORK/gui.sh.out" 2>&1 \
+    || { tail -n 20 "$WORK/gui.out" >&2; fail "medseg-gui under Xvfb: $(tail -n 1 "$WORK/gui.sh.out")"; }
 no_banner "$WORK/gui.out"
-pass "medseg-gui opened the demo and loaded Keras in $(( $(date +%s) - start ))s, no TensorFlow banner"
+gui_processes() {  # pids of processes running this build's medseg-gui (the window and its training children)
+    local exe proc
+    exe=$(readlink -f "$DIST/medseg-gui")
+    for proc in /proc/[0-9]*; do
+        [ "$(readlink "$proc/exe" 2> /dev/null)" = "$exe" ] && echo "${proc#/proc/}"
+    done
+    return 0
+}
+for _ in $(seq 20); do [ -z "$(gui_processes)" ] && break; sleep 1; done
+left=$(gui_processes)
+if [ -n "$left" ]; then
+    kill $left 2> /dev/null || true
+    fail "process(es) $left of medseg-gui were still running 20 s after the window was closed"
+fi
+pass "medseg-gui opened the demo, loaded Keras and trained in a child process within $(( $(date +%s) - start ))s," \
+    "no TensorFlow banner"
 
 # A drawn window: the screen (and its top-left corner, where the window sits without a window manager) has many
 # colours; a window that never painted is one flat colour on Xvfb's plain background.
