@@ -47,6 +47,22 @@ def test_metric_columns_order_values_and_sorting(qtbot):
     assert set(cell_texts(panel, "a").values()) == {"a", ""}
 
 
+def test_name_column_keeps_its_text_on_a_narrow_panel(qtbot):
+    """Once the metric columns fill in, a panel narrower than all columns scrolls sideways; the name stays readable
+    (a stretched Name column used to shrink to "I…")."""
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    panel.resize(260, 300)
+    panel.show()
+    panel.set_images(["Image_01L_left_eye"], ["vessel"])
+    panel.set_current_class("vessel")
+    panel.set_metrics("vessel", {"Image_01L_left_eye": {"auc": 0.9, "dice": 0.6, "iou": 0.4, "recall": 0.0}})
+    panel.set_uncertainty("vessel", {"Image_01L_left_eye": 0.8})
+    qtbot.wait(10)
+    name_width = panel.table.horizontalHeader().sectionSize(0)
+    assert name_width >= panel.table.fontMetrics().horizontalAdvance("Image_01L_left_eye")
+
+
 def test_recall_tooltip_counts_lesions_and_a_few_strokes_are_not_zero_percent(qtbot):
     panel = ImageListPanel()
     qtbot.addWidget(panel)

@@ -72,9 +72,11 @@ class ImageListPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSortIndicatorClearable(True)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # project order until a header is clicked
-        header.setSectionResizeMode(NAME_COL, QHeaderView.ResizeMode.Stretch)
-        for col in (LABELLED_COL, *METRIC_COLS, UNCERTAINTY_COL):
+        # Every column fits its text (a stretched Name column shrank to "I…" once the metric columns filled in, on a
+        # panel narrower than all columns: the table scrolls sideways instead); the last one takes any spare width.
+        for col in (NAME_COL, LABELLED_COL, *METRIC_COLS, UNCERTAINTY_COL):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.table.setSortingEnabled(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
