@@ -153,6 +153,12 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
             "n_train": len(train_set), "cpu": cpu_model(), "cores": os.cpu_count(),
             "date": dt.date.today().isoformat()}
     rows = [] if c6_only else [{"protocol": protocol, **base, **score(result.segmenter, test_set, threshold)}]
+    if rows and ("tta" in md or "postprocess" in md):  # what the model's own choices (ml/train.py) changed
+        from medseg_gui.ml.predict import Segmenter
+
+        plain = Segmenter(result.segmenter.model, {k: v for k, v in md.items() if k not in ("tta", "postprocess")})
+        rows[0].update(dice_plain=score(plain, test_set, threshold)["dice"], tta=md.get("tta", 1),
+                       postprocess=md.get("postprocess"))
     if c6_only or (protocol == "c1" and base["init"] == "scratch"):
         del train_set, test_set
         rows.append({"protocol": "c1c6", **base, **score(result.segmenter, load_c6(data), threshold)})

@@ -28,13 +28,17 @@ def test_fits_checks_network_and_input(tmp_path, tiny_preset):
     assert read_init(tmp_path / "missing.weights.h5") is None
 
 
-def test_shipped_lesion_start_fits_the_lesion_recipe_when_present():
-    init = shipped_init("lesions")
+@pytest.mark.parametrize("regime", ["lesions", "vessels"])
+def test_a_shipped_start_fits_its_recipe_when_present(regime):
+    init = shipped_init(regime)
     if init is None:
-        pytest.skip("no shipped lesion start in this checkout")
-    lesion = TrainConfig(preset="default").resolved(Recipe("lesions", 300.0, 1.0, 0.25))
-    assert fits(init, lesion) == ""
-    assert shipped_init("vessels") is None and shipped_init("") is None
+        pytest.skip(f"no shipped {regime} start in this checkout")
+    preset = TrainConfig(preset="default").resolved(Recipe(regime, 300.0, 1.0, 0.25))
+    assert fits(init, preset) == ""
+    other = TrainConfig(preset="default").resolved(Recipe("vessels" if regime == "lesions" else "lesions",
+                                                          300.0, 1.0, 0.25))
+    assert fits(init, other) != ""  # the two starts are for different networks
+    assert shipped_init("") is None and shipped_init("other") is None
 
 
 def test_training_starts_from_given_weights(samples, tiny_preset, tmp_path):
