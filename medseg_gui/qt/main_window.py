@@ -121,6 +121,7 @@ class MainWindow(QMainWindow):
             splitter.setStretchFactor(splitter.count() - 1, stretch)
         splitter.setSizes([320, 800, 340])
         self.memory.restore_layout(self._layout_widgets())
+        self.image_list.fit_columns()  # the column modes are this version's, whichever version saved the layout
         self.banner = ReadOnlyBanner(self)
         central = QWidget(self)
         column = QVBoxLayout(central)

@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
+from PySide6.QtWidgets import QHeaderView
 
 from medseg_gui.core.project import Project
 from medseg_gui.qt import dialogs
@@ -45,7 +46,8 @@ def test_geometry_and_project_choices_are_remembered(tmp_path, qtbot, messages):
     first.splitter.setSizes([150, 400, 150])
     sizes = first.splitter.sizes()
     first.image_list.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
-    first.close()
+    first.image_list.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # as saved
+    first.close()  # by an older version, whose stretched Name column shrank to "I…" on a narrow panel
     assert settings.is_file()
 
     second = open_window(qtbot, Project.open(project.root), settings_file=settings)
@@ -56,6 +58,7 @@ def test_geometry_and_project_choices_are_remembered(tmp_path, qtbot, messages):
     assert second.splitter.sizes() == sizes  # the panel widths and the list's columns and sort order too
     header = second.image_list.table.horizontalHeader()
     assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (0, Qt.SortOrder.DescendingOrder)
+    assert header.sectionResizeMode(0) == QHeaderView.ResizeMode.ResizeToContents  # this version's column modes
 
 
 def test_threshold_is_remembered_once_settled_not_per_step(tmp_path, qtbot, messages):

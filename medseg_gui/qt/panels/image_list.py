@@ -72,11 +72,7 @@ class ImageListPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSortIndicatorClearable(True)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # project order until a header is clicked
-        # Every column fits its text (a stretched Name column shrank to "I…" once the metric columns filled in, on a
-        # panel narrower than all columns: the table scrolls sideways instead); the last one takes any spare width.
-        for col in (NAME_COL, LABELLED_COL, *METRIC_COLS, UNCERTAINTY_COL):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.fit_columns()
         self.table.setSortingEnabled(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -255,6 +251,15 @@ class ImageListPanel(QWidget):
         """{stem: annotated share} of the images labelled for the current class (1.0: a complete label)."""
         shares = self._annotated.get(self._cls, {})
         return {stem: shares.get(stem, 1.0) for stem in self._labelled}
+
+    def fit_columns(self) -> None:
+        """Every column fits its text and the last one takes any spare width; on a panel narrower than all columns
+        the table scrolls sideways. Called again after a remembered header layout is put back, since that also puts
+        back the column modes of the version that saved it (a stretched Name column shrank to "I…")."""
+        header = self.table.horizontalHeader()
+        for col in (NAME_COL, LABELLED_COL, *METRIC_COLS, UNCERTAINTY_COL):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
 
     # -- queries and navigation --------------------------------------------------------------------------------
     def stems(self) -> list[str]:
