@@ -195,9 +195,9 @@ def connect_view_actions(a: WindowActions, canvas: Canvas, tools: ToolsPanel, la
 
 
 def connect_help_actions(a: WindowActions, parent: QWidget, system: SystemInfo) -> None:
-    """F1 and About open non-blocking message boxes over `parent` (About reads `system`); the log folder opens in
+    """F1 and About open non-blocking windows over `parent` (About reads `system`); the log folder opens in
     the file manager (or its path is shown when none starts)."""
-    a.shortcuts.triggered.connect(lambda: dialogs.show_message(parent, "Keyboard shortcuts", dialogs.shortcuts_html()))
+    a.shortcuts.triggered.connect(lambda: dialogs.show_shortcuts(parent))
     a.about.triggered.connect(lambda: show_about(parent, system))
     a.open_log_folder.triggered.connect(lambda: _open_log_folder(parent))
 

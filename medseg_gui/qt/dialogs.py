@@ -7,8 +7,9 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QMessageBox, QTextBrowser, QVBoxLayout,
+                               QWidget)
 
 from medseg_gui import __version__
 from medseg_gui.qt.keymap import f1_rows
@@ -54,6 +55,31 @@ def shortcuts_html() -> str:
     """The F1 list, read from the one shortcut table (qt.keymap)."""
     rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in f1_rows())
     return f"<table>{rows}</table>"
+
+
+def show_shortcuts(parent: QWidget | None) -> QDialog:
+    """The F1 list in a non-blocking window that fits the screen and scrolls (in a message box the list was taller
+    than a 1000-pixel screen, its OK button off the bottom)."""
+    dialog = QDialog(parent)
+    dialog.setWindowTitle("Keyboard shortcuts")
+    browser = QTextBrowser(dialog)
+    browser.setHtml(shortcuts_html())
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(browser)
+    layout.addWidget(buttons)
+    screen = (parent.screen() if parent is not None else QGuiApplication.primaryScreen()).availableGeometry()
+    width = min(720, int(screen.width() * 0.9))
+    text = browser.document().clone(dialog)  # measured apart: the browser lays its own out once shown
+    text.setTextWidth(width - 60)
+    height = int(text.size().height()) + buttons.sizeHint().height() + 60
+    dialog.resize(width, min(height, int(screen.height() * 0.85)))
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    if parent is not None:
+        dialog.finished.connect(parent.window().activateWindow)
+    dialog.open()
+    return dialog
 
 
 def demo_credits() -> str | None:

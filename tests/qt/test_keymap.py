@@ -7,12 +7,12 @@ from collections import Counter
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from medseg_gui.qt import keymap
 from medseg_gui.qt.actions import create_actions
 from medseg_gui.qt.canvas import Canvas
-from medseg_gui.qt.dialogs import shortcuts_html
+from medseg_gui.qt.dialogs import shortcuts_html, show_shortcuts
 from medseg_gui.qt.panels.tools_panel import ToolsPanel
 
 
@@ -58,3 +58,16 @@ def test_tooltips_and_f1_list_name_every_key(qtbot):
     for key in ("G", "U", "Space", "H", "Shift + polygon", "Ctrl + closing a polygon", "Ctrl+Shift+Z", "F1"):
         assert f"<b>{key}" in html, key
     assert "Mark background" in html and "Accept (copy) the prediction" in html
+
+
+def test_f1_window_fits_the_screen_and_scrolls(qtbot):
+    """The list is taller than many screens: its window stays on the screen and the list scrolls."""
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    dialog = show_shortcuts(parent)
+    qtbot.waitExposed(dialog)
+    screen = parent.screen().availableGeometry()
+    assert dialog.frameGeometry().height() <= 0.9 * screen.height() and dialog.width() <= screen.width()  # + taskbar
+    browser = dialog.findChild(QTextBrowser)
+    assert "<b>F1" in shortcuts_html() and "This list" in browser.toPlainText()
+    dialog.close()
