@@ -13,6 +13,14 @@ decision is made, then ("done", TrainRun) or ("error", exception); the parent se
 a pipe means the other side has gone: a child that ends without its last message becomes a ModelError in the GUI,
 and the child exits at once when the window's process is gone, so no training outlives it.
 
+Continuous training (TrainJob.continuous, `run_rounds`): the child trains round after round until "stop". Each round
+reads the labels again (so labels saved meanwhile join it), continues from the current model (init "auto") and lets
+keep-unless-better decide; a kept model predicts the image shown in the window (the parent sends ("show", stem) when
+it changes) and a ("progress", RoundReport) follows, so the window refreshes that image. Other images are predicted
+only by a Retrain: rounds stay short, so a new label is learnt from within about a round. "stop" ends the round under
+way (nothing of it is stored) and the child answers with a TrainRun counting the rounds; a child still busy after
+STOP_GRACE_S (building the network, evaluating the current model) is terminated, which the atomic writes allow.
+
 The child takes no project lock: the window that starts it holds it (core.lock). It writes only through the
 pipeline's atomic writes and the store's keep-unless-better promotion, so stopping it at any moment leaves the
 previous model or the new one and whole files, never a mix. One race is left: a Cancel whose grace time runs out
@@ -45,8 +53,10 @@ log = logging.getLogger(__name__)
 
 TRAIN_CANCELLED = "Training cancelled — previous model kept."
 STOP = "stop"
+SHOW = "show"  # ("show", stem): the image shown in the window (continuous training predicts it)
 POLL_S = 0.1  # how often the parent looks at the cancel flag while waiting for messages
 CANCEL_GRACE_S = 1.5  # after "stop", how long the child may take to end by itself before it is terminated
+STOP_GRACE_S = 0.5  # the same for continuous training, which must stop within a second (a round's files are whole)
 
 
 @dataclass(frozen=True)
@@ -82,13 +92,15 @@ class TrainSummary:
 class TrainRun:
     """What a finished Retrain hands the GUI: the pipeline's TrainOutcome (its `result` a TrainSummary) and per-image
     metrics of the class. `predictions_complete` is False when the predict phase was cancelled (the model decision
-    stands)."""
+    stands; always for continuous training, which predicts only the image shown)."""
 
     project_root: Path
     cls: str
     outcome: Any
     metrics: dict[str, dict]
     predictions_complete: bool = True
+    rounds: int = 0  # continuous training: the rounds finished, and how many of their models were kept
+    kept: int = 0
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,26 @@ class TrainJob:
     predict: bool = True
     threshold: float = 0.5
     log_level: int = logging.INFO
+    continuous: bool = False  # rounds until "stop" (run_rounds)
+    shown: str | None = None  # continuous: the image shown in the window when it started
+
+
+@dataclass(frozen=True)
+class RoundReport:
+    """One finished round of continuous training: its TrainOutcome (result a TrainSummary) and the metrics of the
+    class; `shown` is the image predicted with the kept model (None when the round's model was rejected). Has the
+    fields of a TrainRun that the window's result display reads (project_root, cls, metrics)."""
+
+    number: int
+    project_root: Path
+    cls: str
+    outcome: Any
+    metrics: dict[str, dict]
+    shown: str | None = None
+
+    @property
+    def kept(self) -> bool:
+        return bool(self.outcome.decision.kept_new)
 
 
 def run_job(job: TrainJob, progress: Callable[[object], None], should_stop: Callable[[], bool],
@@ -130,13 +162,58 @@ def run_job(job: TrainJob, progress: Callable[[object], None], should_stop: Call
     return TrainRun(job.project_root, job.cls, outcome, metrics, predictions_complete=complete)
 
 
+def run_rounds(job: TrainJob, progress: Callable[[object], None], should_stop: Callable[[], bool],
+               shown: Callable[[], str | None] | None = None) -> TrainRun:
+    """Continuous training (the child's body for a continuous `job`): rounds of `job.config` until `should_stop()`,
+    each on the labels saved so far, warm-started from the current model after the first; a RoundReport goes to
+    `progress` after each. `shown()` names the image to predict when a round's model is kept (default: job.shown).
+    CancelledError when stopped before the first round ended."""
+    from medseg_gui import pipeline
+    from medseg_gui.core.project import Project
+
+    shown = shown or (lambda: job.shown)
+    config, reports = job.config, []
+    while not should_stop():
+        project = Project.open(job.project_root)  # images and labels as they are now
+        outcome = pipeline.train_class(project, job.cls, config, progress=progress, should_stop=should_stop,
+                                       threshold=job.threshold)
+        if outcome.cancelled:
+            break
+        outcome = replace(outcome, result=TrainSummary.of(outcome.result))
+        stem = shown() if outcome.decision.kept_new else None
+        if stem is not None and stem in project.stems:
+            try:
+                pipeline.predict_class(project, job.cls, [stem], threshold=job.threshold, should_stop=should_stop)
+            except CancelledError:
+                stem = None
+        report = RoundReport(len(reports) + 1, job.project_root, job.cls, outcome, project.load_metrics(job.cls),
+                             stem if stem in project.stems else None)
+        reports.append(report)
+        progress(report)
+        config = replace(config, init="auto")  # later rounds continue from the current model
+    return rounds_run(job, reports)
+
+
+def rounds_run(job: TrainJob, reports: list[RoundReport]) -> TrainRun:
+    """The TrainRun of a stopped continuous `job` whose finished rounds are `reports` (CancelledError: none)."""
+    if not reports:
+        raise CancelledError(TRAIN_CANCELLED)
+    from medseg_gui.core.project import Project
+
+    metrics = Project.open(job.project_root).load_metrics(job.cls)
+    return TrainRun(job.project_root, job.cls, reports[-1].outcome, metrics, predictions_complete=False,
+                    rounds=len(reports), kept=sum(r.kept for r in reports))
+
+
 # -- parent side ---------------------------------------------------------------------------------------------------
 def train_in_child(job: TrainJob, progress: Callable[[object], None], should_stop: Callable[[], bool],
-                   grace_s: float = CANCEL_GRACE_S, started: Callable[[int], None] | None = None) -> TrainRun:
+                   grace_s: float = CANCEL_GRACE_S, started: Callable[[int], None] | None = None,
+                   shown: Callable[[], str | None] | None = None) -> TrainRun:
     """Run `job` in a spawned child and wait for it (call from a worker thread). Progress objects go to `progress`,
     the child's log records to this process's logging, its pid to `started`; `should_stop()` turning true stops the
-    child (terminated when it has not ended within `grace_s`). Raises what the child raised (CancelledError when
-    cancelled), or ModelError when it died without a result."""
+    child (terminated when it has not ended within `grace_s`). Continuous: `shown()` (read every POLL_S) names the
+    image shown in the window. Raises what the child raised (CancelledError when cancelled), or ModelError when it
+    died without a result."""
     ctx = multiprocessing.get_context("spawn")
     results, child_results = ctx.Pipe(duplex=False)
     child_control, control = ctx.Pipe(duplex=False)
@@ -149,20 +226,25 @@ def train_in_child(job: TrainJob, progress: Callable[[object], None], should_sto
         log.info("training %s in process %s", job.cls, proc.pid)
         if started is not None:
             started(proc.pid)
-        return _follow(job, proc, results, control, progress, should_stop, grace_s)
+        return _follow(job, proc, results, control, progress, should_stop, grace_s, shown or (lambda: job.shown))
     finally:
         _end(proc)
         results.close()
         control.close()
 
 
-def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection,
-            progress: Callable[[object], None], should_stop: Callable[[], bool], grace_s: float) -> TrainRun:
-    outcome, stop_at = None, None
+def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection, progress: Callable[[object], None],
+            should_stop: Callable[[], bool], grace_s: float, shown: Callable[[], str | None]) -> TrainRun:
+    outcome, stop_at, reports, last_shown = None, None, [], job.shown
+    if job.continuous:
+        grace_s = min(grace_s, STOP_GRACE_S)
     while True:
         if stop_at is None and should_stop():
             stop_at = time.monotonic()
             _send(control, STOP)
+        if job.continuous and stop_at is None and (stem := shown()) != last_shown:
+            last_shown = stem
+            _send(control, (SHOW, stem))
         if stop_at is not None and time.monotonic() - stop_at > grace_s:
             log.info("training process did not stop within %.1f s; terminating it", grace_s)
             _end(proc)
@@ -178,6 +260,8 @@ def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection,
             if logger.isEnabledFor(payload.levelno):  # this process's levels (logs.py quiets absl, PIL…)
                 logger.handle(payload)
         elif kind == "progress":
+            if isinstance(payload, RoundReport):
+                reports.append(payload)
             progress(payload)
         elif kind == "trained":
             outcome = payload
@@ -187,6 +271,8 @@ def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection,
             raise payload
     proc.join(5.0)
     if stop_at is not None:  # cancelled, and the child ended (or was ended) without its last word
+        if job.continuous:
+            return rounds_run(job, reports)
         if outcome is None:
             raise CancelledError(TRAIN_CANCELLED)
         from medseg_gui.core.project import Project
@@ -254,11 +340,12 @@ def _child_main(job: TrainJob, results: Connection, control: Connection) -> None
         root.removeHandler(handler)
     root.addHandler(logging.handlers.QueueHandler(sender))  # type: ignore[arg-type]
     root.setLevel(job.log_level)
-    stop = threading.Event()
-    threading.Thread(target=_watch_parent, args=(control, stop), name="parent-watch", daemon=True).start()
+    stop, shown = threading.Event(), [job.shown]
+    threading.Thread(target=_watch_parent, args=(control, stop, shown), name="parent-watch", daemon=True).start()
     try:
-        run = run_job(job, lambda p: sender.send("progress", p), stop.is_set,
-                      trained=lambda outcome: sender.send("trained", outcome))
+        send = lambda p: sender.send("progress", p)  # noqa: E731
+        run = (run_rounds(job, send, stop.is_set, shown=lambda: shown[0]) if job.continuous else
+               run_job(job, send, stop.is_set, trained=lambda outcome: sender.send("trained", outcome)))
     except MedsegError as err:
         sender.send("error", _picklable(err))
     except Exception as err:  # noqa: BLE001 - the window must hear about it, with the traceback in its log
@@ -268,12 +355,16 @@ def _child_main(job: TrainJob, results: Connection, control: Connection) -> None
         sender.send("done", run)
 
 
-def _watch_parent(control: Connection, stop: threading.Event) -> None:
-    """Set `stop` on "stop"; exit at once when the parent has gone (every write is atomic)."""
+def _watch_parent(control: Connection, stop: threading.Event, shown: list[str | None]) -> None:
+    """Set `stop` on "stop", `shown[0]` on ("show", stem); exit at once when the parent has gone (every write is
+    atomic)."""
     try:
         while True:
-            if control.recv() == STOP:
+            message = control.recv()
+            if message == STOP:
                 stop.set()
+            elif isinstance(message, tuple) and message[0] == SHOW:
+                shown[0] = message[1]
     except (EOFError, OSError):
         os._exit(3)
 

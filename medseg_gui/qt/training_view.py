@@ -35,6 +35,8 @@ class TrainingView(QObject):
         self._models, self._classes, self._actions = parts["models"], parts["classes"], parts["actions"]
         self.worker: TrainWorker | None = None
         self._panel.retrain_requested.connect(self.retrain)
+        self._panel.continuous_requested.connect(self.train_continuously)
+        self._panel.round_finished.connect(self.show_results)  # a kept round predicted the image shown
         self._panel.running_changed.connect(self._on_running)
         self._panel.ended.connect(self._on_ended)
         self._panel.models_requested.connect(self.show_models)
@@ -58,8 +60,14 @@ class TrainingView(QObject):
         return None if self._project().labelled_stems(cls) else no_labels_text(cls)
 
     @Slot()
-    def retrain(self) -> TrainWorker | None:
-        """Flush labels, check there is something to learn from, then train + predict the current class."""
+    def train_continuously(self) -> TrainWorker | None:
+        """Continuous training of the current class (the panel's toggle): rounds until stopped (train_process)."""
+        return self.retrain(continuous=True)
+
+    @Slot()
+    def retrain(self, continuous: bool = False) -> TrainWorker | None:
+        """Flush labels, check there is something to learn from, then train + predict the current class
+        (`continuous`: train in rounds until stopped, predicting the image shown after each kept round)."""
         cls = self._classes.current()
         if self._project() is None or cls is None or self.worker is not None:
             return None
@@ -68,10 +76,12 @@ class TrainingView(QObject):
             self.errored.emit(refusal)
             return None
         self._remember()
-        worker = TrainWorker(self._project().root, cls, self._panel.training_config(self._config),
-                             threshold=self._layers.threshold())
+        worker = TrainWorker(self._project().root, cls,
+                             self._panel.training_config(self._config, continuous=continuous),
+                             threshold=self._layers.threshold(), continuous=continuous,
+                             shown=lambda: self._session.stem)  # read on the worker's thread: a plain attribute
         self.worker = worker
-        self.status.emit(f"Training '{cls}'…")
+        self.status.emit(f"Training '{cls}' continuously…" if continuous else f"Training '{cls}'…")
         self._panel.run(worker, self._workers, on_done=self.show_results)  # results, then `ended`
         return worker
 

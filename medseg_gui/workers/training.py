@@ -8,12 +8,20 @@ run here; they import Keras inside `work()`, on the worker thread (via `pipeline
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from medseg_gui.core.errors import CancelledError, ModelError
-from medseg_gui.train_process import TRAIN_CANCELLED, PredictProgress, TrainJob, TrainRun, train_in_child
+from medseg_gui.train_process import (
+    TRAIN_CANCELLED,
+    PredictProgress,
+    RoundReport,
+    TrainJob,
+    TrainRun,
+    train_in_child,
+)
 from medseg_gui.workers.base import Worker
 
 if TYPE_CHECKING:
@@ -22,7 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["KerasWarmUp", "MetricsWorker", "PredictProgress", "PredictRun", "PredictWorker", "TrainRun", "TrainWorker"]
+__all__ = ["KerasWarmUp", "MetricsWorker", "PredictProgress", "PredictRun", "PredictWorker", "RoundReport", "TrainRun",
+           "TrainWorker"]
 
 
 @dataclass(frozen=True)
@@ -41,24 +50,29 @@ class TrainWorker(Worker):
     """Train `cls` of the project at `project_root` with `config`, then predict all images, in a child process
     (train_process); emits its progress (TrainProgress, PredictProgress) and a `TrainRun`. Cancel stops the child.
 
-    `threshold` turns probabilities into masks for the Dice/Se/Sp in metrics.json."""
+    `threshold` turns probabilities into masks for the Dice/Se/Sp in metrics.json. `continuous`: rounds until
+    cancelled (train_process.run_rounds), each followed by a RoundReport progress; `shown()` (called on this worker's
+    thread, so it must only read a plain attribute) names the image shown, which a kept round predicts."""
 
     def __init__(self, project_root: Path, cls: str, config: TrainConfig, *, predict: bool = True,
-                 threshold: float = 0.5) -> None:
+                 threshold: float = 0.5, continuous: bool = False,
+                 shown: Callable[[], str | None] | None = None) -> None:
         super().__init__()
         self.project_root = Path(project_root)
         self.cls = cls
         self.config = config
         self.predict = predict
         self.threshold = threshold
+        self.continuous = continuous
+        self._shown = shown or (lambda: None)
         self.child_pid: int | None = None  # the training process, once started
 
     def work(self) -> TrainRun:
         if self.is_cancelled():  # before the child costs a Python start and a Keras import
             raise CancelledError(TRAIN_CANCELLED)
         job = TrainJob(self.project_root, self.cls, self.config, self.predict, self.threshold,
-                       logging.getLogger().getEffectiveLevel())
-        return train_in_child(job, self.progress.emit, self.is_cancelled, started=self._started)
+                       logging.getLogger().getEffectiveLevel(), continuous=self.continuous, shown=self._shown())
+        return train_in_child(job, self.progress.emit, self.is_cancelled, started=self._started, shown=self._shown)
 
     def _started(self, pid: int) -> None:
         self.child_pid = pid

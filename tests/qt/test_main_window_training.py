@@ -100,6 +100,31 @@ def test_cancel_keeps_previous_model(tmp_path, qtbot, messages):
     assert window.train_panel.retrain_button.isEnabled()
 
 
+def test_continuous_training_refreshes_the_image_shown_until_stopped(tmp_path, qtbot, messages):
+    """The Continuous toggle trains in rounds in the child process; a kept round re-predicts the image on screen
+    and the panel says so; switching the toggle off stops it, leaving no process behind."""
+    project = make_project(tmp_path / "p", n=3, labelled=1)
+    window = open_window(qtbot, project)
+    window.image_list.select(project.stems[2])
+    panel, rounds = window.train_panel, []
+    panel.round_finished.connect(rounds.append)
+    qtbot.mouseClick(panel.continuous_button, Qt.MouseButton.LeftButton)
+    assert window.train_worker is not None and window.train_worker.continuous
+    assert panel.continuous_button.isChecked() and panel.continuous_button.isEnabled()
+    assert not panel.retrain_button.isEnabled()
+    qtbot.waitUntil(lambda: bool(rounds), timeout=180_000)
+    assert rounds[0].kept and rounds[0].shown == project.stems[2]  # the first model is always kept
+    assert panel.result_label.text().startswith("Round 1 (1 labelled image): New model kept: val AUC")
+    qtbot.waitUntil(lambda: window.canvas.review.probs.get("lesion") is not None, timeout=10_000)
+    assert project.load_prediction("lesion", project.stems[1]) is None  # only the image shown is predicted
+    with qtbot.waitSignal(window.training_ended, timeout=10_000) as ended:
+        qtbot.mouseClick(panel.continuous_button, Qt.MouseButton.LeftButton)  # off: stop
+    assert ended.args == ["finished"], window.last_error
+    assert panel.result_label.text().startswith(f"Continuous training stopped after {len(rounds)} round")
+    assert not panel.continuous_button.isChecked() and panel.retrain_button.isEnabled()
+    assert not multiprocessing.active_children()
+
+
 def test_quit_during_training_cancels_and_closes(tmp_path, qtbot, messages, monkeypatch):
     asked = []
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(text) or True)

@@ -11,11 +11,13 @@ from dataclasses import replace
 
 import pytest
 
+from medseg_gui.core.errors import CancelledError
 from medseg_gui.ml import store
 from medseg_gui.ml.progress import TrainProgress
+from medseg_gui.train_process import RoundReport, TrainJob, run_rounds
 from medseg_gui.workers.base import WorkerHost, error_message
 from medseg_gui.workers.training import PredictProgress, PredictRun, PredictWorker, TrainRun, TrainWorker
-from tests.workers.helpers import TINY_TRAIN, make_project
+from tests.workers.helpers import TINY_TRAIN, disc, make_project
 
 pytestmark = pytest.mark.slow
 
@@ -54,6 +56,31 @@ def test_train_then_predict_all_images(tmp_path, qtbot, caplog):
     result, progress = _run(qtbot, PredictWorker(project.root, "lesion", [project.stems[2]]), "finished")
     assert isinstance(result, PredictRun) and result.cls == "lesion"
     assert [p.stem for p in progress] == [project.stems[2]]
+
+
+def test_continuous_rounds_learn_labels_saved_meanwhile_and_stop(tmp_path):
+    """Continuous training (the child's body, run here): a label saved after round 1 is in round 2's training set,
+    round 2 continues from the kept model, a kept model predicts the image shown, and stopping ends the rounds."""
+    project = make_project(tmp_path / "p", n=3, labelled=1)
+    shown, reports = project.stems[2], []
+
+    def progress(p):
+        if isinstance(p, RoundReport):
+            reports.append(p)
+            if p.number == 1:  # as a user saving a label while the training runs
+                project.save_label("lesion", project.stems[1], disc(cx=30))
+
+    job = TrainJob(project.root, "lesion", replace(TINY_TRAIN, init="scratch"), continuous=True, shown=shown)
+    run = run_rounds(job, progress, should_stop=lambda: len(reports) >= 2)
+    assert [r.number for r in reports] == [1, 2]
+    assert [r.outcome.stems for r in reports] == [tuple(project.stems[:1]), tuple(project.stems[:2])]
+    assert reports[0].kept and reports[0].shown == shown  # the first model is always kept
+    assert project.load_prediction("lesion", shown) is not None
+    assert reports[1].outcome.result.metadata["init"] != "scratch"  # warm start from round 1's model
+    assert (run.rounds, run.kept) == (2, sum(r.kept for r in reports))
+    assert run.outcome is reports[-1].outcome
+    with pytest.raises(CancelledError):  # stopped before a round ended: nothing to report
+        run_rounds(job, progress, should_stop=lambda: True)
 
 
 def test_no_labels_is_a_readable_error(tmp_path, qtbot):

@@ -29,20 +29,23 @@ from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.qt.panels.train_text import (
     CANCELLED_TEXT,
     PREPARING_TEXT,
+    continuous_text,
     decision_text,
     label_notice,
     model_text,
     progress_fraction,
     progress_text,
+    round_text,
     started,
     validation_point,
 )
 from medseg_gui.workers.base import WorkerHost, error_message
-from medseg_gui.workers.training import PredictProgress, TrainRun, TrainWorker
+from medseg_gui.workers.training import PredictProgress, RoundReport, TrainRun, TrainWorker
 
 __all__ = ["CANCELLED_TEXT", "DEFAULT_MINUTES", "MAX_MINUTES", "MIN_MINUTES", "TrainPanel", "decision_text"]
 
 MIN_MINUTES, MAX_MINUTES, DEFAULT_MINUTES = 0.5, 120.0, 3.0
+ROUND_MINUTES = 1.0  # continuous training: the longest round (the time box when it is shorter)
 
 
 class TrainPanel(QGroupBox):
@@ -50,6 +53,8 @@ class TrainPanel(QGroupBox):
     Cancel cancels it."""
 
     retrain_requested = Signal()
+    continuous_requested = Signal()  # the "Continuous" toggle was switched on
+    round_finished = Signal(object)  # continuous training: a train_process.RoundReport
     models_requested = Signal()  # the "Models…" button: model history, rollback, compare
     running_changed = Signal(bool)
     ended = Signal(str, str)  # ("finished" | "errored" | "cancelled", the sentence shown)
@@ -80,6 +85,14 @@ class TrainPanel(QGroupBox):
             "Save labels, train on every labelled image of this class, then predict all images (Ctrl+R)")
         self.retrain_button.setDefault(True)
         self.retrain_button.clicked.connect(self.retrain_requested)
+        self.continuous_button = QPushButton("Continuous", self)
+        self.continuous_button.setObjectName("continuousButton")
+        self.continuous_button.setCheckable(True)
+        self.continuous_button.setToolTip(
+            f"Keep training in the background in rounds of up to {ROUND_MINUTES:g} minute (the time box if shorter), "
+            "each continuing from the current model; labels you save meanwhile join the next round. A better model "
+            "replaces the current one and re-predicts the image on screen. Click again (or Cancel) to stop.")
+        self.continuous_button.toggled.connect(self._on_continuous_toggled)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.setEnabled(False)
@@ -116,6 +129,7 @@ class TrainPanel(QGroupBox):
         form.addRow("", self.scratch_check)
         buttons = QHBoxLayout()
         buttons.addWidget(self.retrain_button, 2)
+        buttons.addWidget(self.continuous_button, 2)
         buttons.addWidget(self.cancel_button, 1)
         buttons.addWidget(self.models_button, 1)
         layout = QVBoxLayout(self)
@@ -137,9 +151,11 @@ class TrainPanel(QGroupBox):
         self._fit_labels()
 
     # -- settings ------------------------------------------------------------------------------------------------
-    def training_config(self, base: TrainConfig) -> TrainConfig:
-        """`base` with the preset, time box and start chosen here (the GUI always trains against a time budget)."""
-        return replace(base, preset=self.preset_combo.currentText(), minutes=self.minutes(),
+    def training_config(self, base: TrainConfig, *, continuous: bool = False) -> TrainConfig:
+        """`base` with the preset, time box and start chosen here (the GUI always trains against a time budget;
+        `continuous`: a round's, at most ROUND_MINUTES)."""
+        minutes = min(self.minutes(), ROUND_MINUTES) if continuous else self.minutes()
+        return replace(base, preset=self.preset_combo.currentText(), minutes=minutes,
                        init="scratch" if self.scratch_check.isChecked() else "auto")
 
     def minutes(self) -> float:
@@ -189,12 +205,30 @@ class TrainPanel(QGroupBox):
     def cancel(self) -> None:
         if self._worker is not None:
             self._worker.cancel()
-            self.progress_label.setText("Cancelling…")
+            self.progress_label.setText("Stopping…" if self._worker.continuous else "Cancelling…")
             self.progress_label.setVisible(True)
+
+    @Slot(bool)
+    def _on_continuous_toggled(self, on: bool) -> None:
+        if on and self._worker is None:
+            self.continuous_requested.emit()
+            if self._worker is None:  # refused (the window says why)
+                self._set_continuous(False)
+        elif not on:
+            self.cancel()
+
+    def _set_continuous(self, on: bool) -> None:
+        self.continuous_button.blockSignals(True)
+        self.continuous_button.setChecked(on)
+        self.continuous_button.blockSignals(False)
 
     @Slot(object)
     def _on_finished(self, run: TrainRun) -> None:
         self.set_running(False)
+        if run.rounds:
+            self.show_result(continuous_text(run))
+            self.ended.emit("finished", continuous_text(run))
+            return
         text = decision_text(run.outcome.decision)
         if not run.predictions_complete:
             text += " — prediction was cancelled; some images keep their old prediction."
@@ -215,6 +249,9 @@ class TrainPanel(QGroupBox):
         self.ended.emit("cancelled", CANCELLED_TEXT)
 
     def set_running(self, running: bool) -> None:
+        continuous = running and self._worker is not None and self._worker.continuous
+        self._set_continuous(continuous)
+        self.continuous_button.setEnabled(not running or continuous)  # while on: the way to stop it
         self.retrain_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.preset_combo.setEnabled(not running)
@@ -235,6 +272,12 @@ class TrainPanel(QGroupBox):
     def show_progress(self, progress: object) -> None:
         if isinstance(progress, TrainProgress):
             self._show_train_progress(progress)
+        elif isinstance(progress, RoundReport):
+            self._losses.clear()  # the next round's curve starts again at step 0
+            self._val_points.clear()
+            self._update_curve()
+            self.show_result(round_text(progress))
+            self.round_finished.emit(progress)
         elif isinstance(progress, PredictProgress):
             frac = progress.done / progress.total if progress.total else 1.0
             self._set_fraction(frac)

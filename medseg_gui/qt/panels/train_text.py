@@ -45,6 +45,25 @@ def decision_text(decision: Any) -> str:
     return f"Previous model kept (new {fmt_auc(new)} < {fmt_auc(old)})"
 
 
+def round_text(report: Any) -> str:
+    """'Round 3 (5 labelled images): new model kept: val AUC 0.962 (previous 0.955), val Dice 0.71' for a
+    train_process.RoundReport of continuous training."""
+    n = len(report.outcome.stems)
+    images = f"{n} labelled image{'' if n == 1 else 's'}"
+    text = f"Round {report.number} ({images}): {decision_text(report.outcome.decision)}"
+    dice = report.outcome.result.metadata.get("val_dice")
+    if report.kept and isinstance(dice, float) and math.isfinite(dice):
+        text += f", val Dice {dice:.2f}"
+    return text
+
+
+def continuous_text(run: Any) -> str:
+    """What the panel says when continuous training (a TrainRun with `rounds`) has been stopped."""
+    kept = "no new model was kept" if not run.kept else f"{run.kept} new model{'' if run.kept == 1 else 's'} kept"
+    return (f"Continuous training stopped after {run.rounds} round{'' if run.rounds == 1 else 's'}: {kept}. Only the "
+            "image on screen was predicted after each kept round; Retrain predicts all images.")
+
+
 def model_text(info: dict | None) -> str:
     """'Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default' from models/<class>/current.json."""
     if not info:
