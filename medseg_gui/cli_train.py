@@ -59,7 +59,7 @@ def do_train(project: Project, cls: str, config) -> None:
     bar.done()
     warn(outcome.skipped)
     res = outcome.result
-    print(f"Trained {res.steps} steps in {res.seconds:.0f} s on {len(outcome.stems)} labelled images"
+    print(f"Trained {res.steps} step{'' if res.steps == 1 else 's'} in {res.seconds:.0f} s on {len(outcome.stems)} labelled images"
           f"{left_out(len(outcome.skipped))}.")
     print(outcome.summary())
 
