@@ -7,6 +7,7 @@ import math
 import multiprocessing
 import os
 import signal
+import threading
 from dataclasses import replace
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from medseg_gui.core.errors import CancelledError
 from medseg_gui.ml import store
 from medseg_gui.ml.progress import TrainProgress
-from medseg_gui.train_process import RoundReport, TrainJob, run_rounds
+from medseg_gui.train_process import SHOW, RoundReport, TrainJob, _follow, run_rounds
 from medseg_gui.workers.base import WorkerHost, error_message
 from medseg_gui.workers.training import PredictProgress, PredictRun, PredictWorker, TrainRun, TrainWorker
 from tests.workers.helpers import TINY_TRAIN, disc, make_project
@@ -81,6 +82,26 @@ def test_continuous_rounds_learn_labels_saved_meanwhile_and_stop(tmp_path):
     assert run.outcome is reports[-1].outcome
     with pytest.raises(CancelledError):  # stopped before a round ended: nothing to report
         run_rounds(job, progress, should_stop=lambda: True)
+
+
+def test_the_child_hears_which_image_is_shown(tmp_path):
+    """Continuous: when the window shows another image, the parent side tells the child (which predicts that image
+    after the next kept round); a fake child on real pipes, no process."""
+    results, child_results = multiprocessing.Pipe(duplex=False)
+    child_control, control = multiprocessing.Pipe(duplex=False)
+    job = TrainJob(tmp_path, "lesion", TINY_TRAIN, continuous=True, shown="img0")
+    shown, heard, run = ["img1"], [], TrainRun(tmp_path, "lesion", None, {}, rounds=1)
+
+    def child():
+        if child_control.poll(10):
+            heard.append(child_control.recv())
+        child_results.send(("done", run))
+
+    thread = threading.Thread(target=child)
+    thread.start()
+    assert _follow(job, None, results, control, lambda p: None, lambda: False, 1.0, lambda: shown[0]) == run
+    thread.join(5)
+    assert heard == [(SHOW, "img1")]
 
 
 def test_no_labels_is_a_readable_error(tmp_path, qtbot):

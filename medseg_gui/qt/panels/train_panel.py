@@ -1,4 +1,5 @@
-"""Right panel: preset, time box, ONE Retrain button, Cancel, progress, validation AUC per epoch, the current model.
+"""Right panel: preset, time box, ONE Retrain button, the Continuous toggle, Cancel, progress, validation AUC per
+epoch, the current model.
 
 The texts themselves live in `train_text` (plain functions, tested without widgets).
 """
