@@ -105,10 +105,16 @@ def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
     panel.ended.connect(lambda how, text: ended.append(how))
     panel._on_cancelled()
     assert ended == ["cancelled"] and panel.retrain_button.isEnabled() and not panel.cancel_button.isEnabled()
+    assert panel.result_label.text() == "Training cancelled — no model was stored."  # no current model shown
+    panel.show_model({"preset": "default", "val_auc": 0.9})
+    panel._on_cancelled()
+    assert panel.result_label.text() == "Training cancelled — previous model kept."
+    panel.loss_plot.getPlotItem().getViewBox().setYRange(1.0, 2.0)  # the last run's axes
     legend = panel.loss_plot.getPlotItem().legend
     assert [label.text for _, label in legend.items] == ["training loss", "validation AUC"]
     panel.clear_run()  # another project was opened
     assert panel.validation_aucs() == {} and panel.result_label.text() == "" and not panel._losses
+    assert all(panel.loss_plot.getPlotItem().getViewBox().autoRangeEnabled())  # not stuck at the last run's axes
 
 
 def test_image_list_formatting_and_unreadable(qtbot):

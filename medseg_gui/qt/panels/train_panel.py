@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from medseg_gui.ml.config import TrainConfig
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.qt.panels.train_text import (
+    CANCELLED_NO_MODEL_TEXT,
     CANCELLED_TEXT,
     PREPARING_TEXT,
     continuous_text,
@@ -113,6 +114,7 @@ class TrainPanel(QGroupBox):
         self.result_label.setWordWrap(True)
         self.result_label.setObjectName("trainResult")
         self.model_label = QLabel(model_text(None), self)
+        self._has_model = False  # decides what a cancel says (show_model)
         self.model_label.setWordWrap(True)
         self.model_label.setObjectName("currentModel")
         self.region_label = QLabel("", self)
@@ -168,6 +170,7 @@ class TrainPanel(QGroupBox):
     def show_model(self, info: dict | None) -> None:
         """The current model of the class (metadata of models/<class>/current.json, None when there is none)."""
         self.model_label.setText(model_text(info))
+        self._has_model = info is not None
 
     def show_labels(self, cls: str, shares: dict[str, float]) -> None:
         """Warn when `cls` has too few labels for a useful model (stem → annotated share; 1.0 = complete)."""
@@ -246,8 +249,9 @@ class TrainPanel(QGroupBox):
     @Slot()
     def _on_cancelled(self) -> None:
         self.set_running(False)
-        self.show_result(CANCELLED_TEXT)
-        self.ended.emit("cancelled", CANCELLED_TEXT)
+        text = CANCELLED_TEXT if self._has_model else CANCELLED_NO_MODEL_TEXT
+        self.show_result(text)
+        self.ended.emit("cancelled", text)
 
     def set_running(self, running: bool) -> None:
         continuous = running and self._worker is not None and self._worker.continuous
@@ -299,6 +303,8 @@ class TrainPanel(QGroupBox):
         self._losses.clear()
         self._val_points.clear()
         self._update_curve()
+        if self.loss_plot is not None:  # the next run's axes start from its own data, not the last run's range
+            self.loss_plot.enableAutoRange()
         self._fit_labels()
 
     def _fit_labels(self) -> None:

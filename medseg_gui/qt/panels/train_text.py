@@ -13,6 +13,7 @@ from medseg_gui.core.masks import share_text
 from medseg_gui.ml.progress import TrainProgress
 
 CANCELLED_TEXT = "Training cancelled — previous model kept."
+CANCELLED_NO_MODEL_TEXT = "Training cancelled — no model was stored."
 PREPARING_TEXT = "Preparing data and building the network…"
 EVALUATING_TEXT = "Evaluating the current model on the validation images…"
 
