@@ -118,9 +118,11 @@ class Segmenter:
         return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 4 else 1
 
     def predict(self, image: np.ndarray, roi: np.ndarray | None = None, *, tta: bool | int | None = None,
+                clean: bool = True,
                 should_stop: Callable[[], bool] | None = None, tile_size: int | None = None) -> np.ndarray:
         """uint8 HxWx3 -> float32 HxW probabilities in [0, 1]; 0 outside roi. Raises CancelledError on stop.
-        `tta`: True averages all 4 flips, an int that many, None the model's own choice (`self.tta`)."""
+        `tta`: True averages all 4 flips, an int that many, None the model's own choice (`self.tta`); `clean`: apply
+        the model's chosen clean-up (False: the network's raw map, e.g. to compare models on equal terms)."""
         tta = self.tta if tta is None else (4 if tta is True else int(tta))
         if roi is not None and roi.shape != image.shape[:2]:
             raise LabelSizeError(f"The region of interest is {roi.shape[1]}x{roi.shape[0]} pixels but the image is "
@@ -135,7 +137,7 @@ class Segmenter:
             out = np.clip(out, 0.0, 1.0, out=out)
         else:
             out = self._predict_native(image, roi, tta, should_stop, tile_size)
-        return self._clean(out)
+        return self._clean(out) if clean else out
 
     def _clean(self, prob: np.ndarray) -> np.ndarray:
         """The model's chosen clean-up (core/postprocess.py), applied at its threshold."""

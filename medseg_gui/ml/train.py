@@ -197,7 +197,7 @@ def evaluate_views(segmenter: Segmenter, views: list[Sample], tta: bool = False,
     """AUC inside the ROI and the best-Dice threshold over the validation views."""
     aucs, dices = [], []
     for v in views:
-        prob = segmenter.predict(v.image, v.roi, tta=tta, should_stop=should_stop)
+        prob = segmenter.predict(v.image, v.roi, tta=tta, clean=False, should_stop=should_stop)
         aucs.append(fast_auc(prob, v.mask, v.scored))
         dices.append(_dices(prob, v.mask, v.scored))
     aucs = [a for a in aucs if not math.isnan(a)]
@@ -222,7 +222,8 @@ def _choose_postprocess(segmenter: Segmenter, views: list[Sample], tta: bool,
     choices = []
     try:
         for flips in ((4,) if tta else (1, 2)):
-            probs = [segmenter.predict(v.image, v.roi, tta=flips, should_stop=should_stop) for v in views]
+            probs = [segmenter.predict(v.image, v.roi, tta=flips, clean=False, should_stop=should_stop)
+                     for v in views]
             choices.append((flips, *postprocess.choose(probs, truths, scored, threshold)))
     except CancelledError:
         return
