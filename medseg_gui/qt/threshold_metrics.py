@@ -7,13 +7,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from medseg_gui.workers.base import WorkerHost
-from medseg_gui.workers.training import MetricsWorker
+from medseg_gui.workers.base import FunctionWorker, WorkerHost
+from medseg_gui.workers.training import rescore_class
 
 
 class MetricsRefresher(QObject):
-    """`schedule(root, cls, threshold)` (re)starts a short timer, then a MetricsWorker runs; `updated` carries its
-    PredictRun (class + metrics). An error goes to the host's `errored`, like every job's without its own handler."""
+    """`schedule(root, cls, threshold)` (re)starts a short timer, then `rescore_class` runs on a worker; `updated`
+    carries its ClassMetrics (class + metrics). An error goes to the host's `errored`, like every job's without its own handler."""
 
     updated = Signal(object)
 
@@ -34,6 +34,6 @@ class MetricsRefresher(QObject):
     def _run(self) -> None:
         if self._job is None:
             return
-        worker = MetricsWorker(*self._job)
+        worker = FunctionWorker(rescore_class, *self._job)
         self._job = None
         self._host.start(worker, on_done=self.updated.emit)

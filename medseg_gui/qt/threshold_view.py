@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 from medseg_gui.qt.threshold_metrics import MetricsRefresher
-from medseg_gui.workers.training import PredictRun
+from medseg_gui.workers.training import ClassMetrics
 
 
 class ThresholdView(QObject):
@@ -63,6 +63,6 @@ class ThresholdView(QObject):
             self._canvas.setFocus()
 
     @Slot(object)
-    def _on_metrics(self, run: PredictRun) -> None:
+    def _on_metrics(self, run: ClassMetrics) -> None:
         self._images.set_metrics(run.cls, run.metrics)
         self.metrics_updated.emit(run.cls)

@@ -9,9 +9,7 @@ from medseg_gui.workers.label_saver import LabelSaver
 from medseg_gui.workers.scan import ScanWorker
 from medseg_gui.workers.training import (
     KerasWarmUp,
-    MetricsWorker,
     PredictProgress,
-    PredictWorker,
     TrainRun,
     TrainWorker,
 )
@@ -20,9 +18,7 @@ __all__ = [
     "FunctionWorker",
     "KerasWarmUp",
     "LabelSaver",
-    "MetricsWorker",
     "PredictProgress",
-    "PredictWorker",
     "ScanWorker",
     "TrainRun",
     "TrainWorker",

@@ -30,12 +30,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["KerasWarmUp", "MetricsWorker", "PredictProgress", "PredictRun", "PredictWorker", "RoundReport", "TrainRun",
-           "TrainWorker"]
+__all__ = ["ClassMetrics", "KerasWarmUp", "PredictProgress", "RoundReport", "TrainRun", "TrainWorker",
+           "rescore_class"]
 
 
 @dataclass(frozen=True)
-class PredictRun:
+class ClassMetrics:
+    """What `rescore_class` hands the GUI: the class and its per-image metrics (stem → metric → value)."""
+
     cls: str
     metrics: dict[str, dict]
 
@@ -78,52 +80,21 @@ class TrainWorker(Worker):
         self.child_pid = pid
 
 
-class PredictWorker(Worker):
-    """Predict `stems` (default: all images) of `cls` with the current model; emits a `PredictRun`."""
-
-    def __init__(self, project_root: Path, cls: str, stems: list[str] | None = None) -> None:
-        super().__init__()
-        self.project_root = Path(project_root)
-        self.cls = cls
-        self.stems = stems
-
-    def work(self) -> PredictRun:
-        from medseg_gui import pipeline
-
-        project = _open_project(self.project_root)
-        metrics = pipeline.predict_class(
-            project, self.cls, self.stems, progress=self._predict_progress, should_stop=self.is_cancelled
-        )
-        if self.is_cancelled():
-            raise CancelledError("Prediction cancelled.")
-        return PredictRun(self.cls, metrics)
-
-    def _predict_progress(self, done: int, total: int, stem: str) -> None:
-        self.progress.emit(PredictProgress(done, total, stem))
-
-
-class MetricsWorker(Worker):
+def rescore_class(project_root: Path, cls: str, threshold: float,
+                  should_stop: Callable[[], bool] | None = None) -> ClassMetrics:
     """Recompute the metrics of `cls` from the saved predictions at another `threshold` (no Keras; AUC does not
-    change, Dice/Se/Sp do) and save them to metrics.json; emits a `PredictRun`."""
+    change, Dice/Se/Sp do) and save them to metrics.json. Run by a FunctionWorker (qt/threshold_metrics.py)."""
+    from medseg_gui import pipeline
 
-    def __init__(self, project_root: Path, cls: str, threshold: float) -> None:
-        super().__init__()
-        self.project_root = Path(project_root)
-        self.cls = cls
-        self.threshold = threshold
-
-    def work(self) -> PredictRun:
-        from medseg_gui import pipeline
-
-        project = _open_project(self.project_root)
-        try:  # every labelled image with a prediction; an image whose label was removed has no scores any more
-            metrics = dict(pipeline.evaluate_class(project, self.cls, threshold=self.threshold).per_image)
-        except ModelError:  # no labelled image has a prediction (e.g. its last label was just undone)
-            metrics = {}
-        if self.is_cancelled():
-            raise CancelledError("Metrics update cancelled.")
-        project.save_metrics(self.cls, metrics)
-        return PredictRun(self.cls, metrics)
+    project = _open_project(project_root)
+    try:  # every labelled image with a prediction; an image whose label was removed has no scores any more
+        metrics = dict(pipeline.evaluate_class(project, cls, threshold=threshold).per_image)
+    except ModelError:  # no labelled image has a prediction (e.g. its last label was just undone)
+        metrics = {}
+    if should_stop is not None and should_stop():
+        raise CancelledError("Metrics update cancelled.")
+    project.save_metrics(cls, metrics)
+    return ClassMetrics(cls, metrics)
 
 
 class KerasWarmUp(Worker):

@@ -1,4 +1,4 @@
-"""MetricsWorker (Dice at another threshold from the saved predictions), the export job's threshold, and the current
+"""rescore_class (Dice at another threshold from the saved predictions), the export job's threshold, and the current
 model's metadata as the train panel reads it. No Keras: predictions and model JSON are written directly."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from medseg_gui.core.metrics import image_metrics
 from medseg_gui.workers.base import FunctionWorker, WorkerHost
 from medseg_gui.workers.export import export_classes
 from medseg_gui.workers.loading import current_model_info
-from medseg_gui.workers.training import MetricsWorker, PredictRun
+from medseg_gui.workers.training import ClassMetrics, rescore_class
 from tests.workers.helpers import H, W, make_project
 
 
@@ -34,8 +34,8 @@ def test_metrics_worker_recomputes_dice_at_the_threshold_and_saves(tmp_path, qtb
     for stem in project.stems:
         project.save_prediction("lesion", stem, _ramp())
     project.save_metrics("lesion", {"old": {"auc": 0.5, "dice": 0.5}})
-    run = _finish(qtbot, MetricsWorker(project.root, "lesion", 0.7))
-    assert isinstance(run, PredictRun) and run.cls == "lesion"
+    run = _finish(qtbot, FunctionWorker(rescore_class, project.root, "lesion", 0.7))
+    assert isinstance(run, ClassMetrics) and run.cls == "lesion"
     assert set(run.metrics) == set(project.stems[:2])  # labelled images with a prediction; stale entries dropped
     stem = project.stems[0]
     expected = image_metrics(project.load_prediction("lesion", stem), project.load_label("lesion", stem), None, 0.7)

@@ -1,4 +1,4 @@
-"""TrainWorker / PredictWorker on a tiny project with a tiny config: real Keras, a few steps, on a QThread."""
+"""TrainWorker on a tiny project with a tiny config: real Keras, a few steps, on a QThread."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from medseg_gui.ml import store
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.train_process import SHOW, RoundReport, TrainJob, _follow, run_rounds
 from medseg_gui.workers.base import WorkerHost, error_message
-from medseg_gui.workers.training import PredictProgress, PredictRun, PredictWorker, TrainRun, TrainWorker
+from medseg_gui.workers.training import PredictProgress, TrainRun, TrainWorker
 from tests.workers.helpers import TINY_TRAIN, disc, make_project
 
 pytestmark = pytest.mark.slow
@@ -53,10 +53,6 @@ def test_train_then_predict_all_images(tmp_path, qtbot, caplog):
     trained_in = {r.process for r in caplog.records if r.name == "medseg_gui.ml.train"}
     assert trained_in and os.getpid() not in trained_in  # trained in the child, whose log reached ours
 
-    # PredictWorker re-predicts with the stored model
-    result, progress = _run(qtbot, PredictWorker(project.root, "lesion", [project.stems[2]]), "finished")
-    assert isinstance(result, PredictRun) and result.cls == "lesion"
-    assert [p.stem for p in progress] == [project.stems[2]]
 
 
 def test_continuous_rounds_learn_labels_saved_meanwhile_and_stop(tmp_path):
@@ -141,8 +137,3 @@ def test_a_training_process_that_dies_is_a_readable_error(tmp_path, qtbot):
     assert not multiprocessing.active_children()
 
 
-def test_predict_without_model_is_a_readable_error(tmp_path, qtbot):
-    project = make_project(tmp_path / "p", n=1)
-    err, _ = _run(qtbot, PredictWorker(project.root, "lesion"), "errored")
-    message = error_message(err)
-    assert "Unexpected" not in message and message
