@@ -100,7 +100,7 @@ def _change_classes(project: Project, args: argparse.Namespace, roi_changes: lis
         project.set_roi_class(cls, roi_class)
     if args.delete:
         backup = delete_class(project, args.delete)
-        kept = ", ".join(p.name for p in sorted(backup.iterdir()))
+        kept = ", ".join(p.name for p in sorted(backup.iterdir())) if backup is not None else ""
         print(f"Deleted the class '{args.delete}'. " + (f"Its files ({kept}) were moved to {backup}; to restore it, "
               "add the class again and move them back." if kept else "It had no labels, predictions or models."))
 

@@ -64,10 +64,10 @@ def recolour_class(project: Any, name: str, color: tuple[int, int, int]) -> Clas
     return new
 
 
-def delete_class(project: Any, name: str) -> Path:
+def delete_class(project: Any, name: str) -> Path | None:
     """Remove class `name` from the project; its folders go to "deleted classes/<name> <time>/" (returned), with the
-    images marked "no <name> here" listed in no-object-marks.json there. Refused for the last class and for a class
-    another class is restricted to."""
+    images marked "no <name> here" listed in no-object-marks.json there; None (and no such folder) when the class had
+    no file to keep. Refused for the last class and for a class another class is restricted to."""
     project.class_spec(name)
     if len(project.classes) == 1:
         raise ProjectError(f"'{name}' is the only class; add another class before deleting it.")
@@ -95,11 +95,24 @@ def delete_class(project: Any, name: str) -> Path:
     except ProjectError:
         if not any((backup / sub).exists() for sub in CLASS_FOLDERS):  # everything went back: no empty backup
             shutil.rmtree(backup, ignore_errors=True)
-            with contextlib.suppress(OSError):
-                backup.parent.rmdir()  # only when empty
+            _remove_if_empty(backup.parent)
         raise
+    if not any(p.is_file() for p in backup.rglob("*")):  # nothing to keep: no empty "deleted classes" folders
+        _remove_if_empty(backup)
+        _remove_if_empty(backup.parent)
+        log.info("deleted class %s of %s; it had no files", name, project.root)
+        return None
     log.info("deleted class %s of %s; its files are in %s", name, project.root, backup)
     return backup
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """Remove `folder` and its empty subfolders, bottom up; a folder holding any file stays."""
+    for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        with contextlib.suppress(OSError):
+            sub.rmdir()
+    with contextlib.suppress(OSError):
+        folder.rmdir()
 
 
 def _move_then_save(project: Any, moves: list[tuple[Path, Path]], classes: tuple[ClassSpec, ...],

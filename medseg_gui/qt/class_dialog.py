@@ -123,18 +123,19 @@ class ClassesDialog(QDialog):
         name = self.selected()
         if name is None or not dialogs.ask_yes_no(self, "Delete class", delete_question(self.project, name)):
             return
-        self._apply(lambda: delete_class(self.project, name), f"Deleted the class '{name}'; its files are in "
-                    f"“{TRASH_FOLDER}” inside the project.", "")
+        self._apply(lambda: delete_class(self.project, name), lambda backup: f"Deleted the class '{name}'" + (
+            f"; its files are in “{TRASH_FOLDER}” inside the project." if backup else " (it had no files)."), "")
 
-    def _apply(self, change: Callable[[], object], message: str, show: str) -> None:
+    def _apply(self, change: Callable[[], object], message: str | Callable[[Any], str], show: str) -> None:
+        """Run `change`; `message` (or `message(result)`) goes to the status bar when it worked."""
         reason = self._busy()
         if reason is not None:
             self.errored.emit(f"The classes were not changed: {reason}")
             return
         try:
-            change()
+            result = change()
         except MedsegError as err:
             self.errored.emit(str(err))
             return
         self.refresh(show or None)
-        self.changed.emit(message, show)
+        self.changed.emit(message(result) if callable(message) else message, show)

@@ -82,6 +82,12 @@ def test_delete_keeps_the_files_in_the_projects_deleted_classes_folder(tmp_path)
     assert (backup / "models" / "model.keras").is_file() and (backup / "predictions").is_dir()
     marks = json.loads((backup / "no-object-marks.json").read_text(encoding="utf-8"))
     assert marks["no_object_here"] == [reopened.stems[2]] and not reopened.entry(reopened.stems[2]).state[NONE_KEY]
+    empty = reopened.add_class("polyp", free_color(reopened)).name  # no files: no empty backup folder left behind
+    (reopened.root / "labels" / empty).mkdir(parents=True, exist_ok=True)
+    before = sorted((reopened.root / TRASH_FOLDER).iterdir())
+    assert delete_class(reopened, empty) is None and empty not in reopened.class_names
+    assert sorted((reopened.root / TRASH_FOLDER).iterdir()) == before
+    assert not (reopened.root / "labels" / empty).exists()
     for cls in reopened.class_names[:-1]:
         delete_class(reopened, cls)
     with pytest.raises(ProjectError, match="only class"):
