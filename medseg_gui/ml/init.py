@@ -31,6 +31,7 @@ class InitWeights:
     inputs: dict[str, Any]
     path: Path
     source: str  # shown to the user: what the weights are
+    scale: float | None = None  # the working scale the weights were trained at (None: not recorded)
 
 
 def input_recipe(preset: Preset) -> dict[str, Any]:
@@ -40,7 +41,8 @@ def input_recipe(preset: Preset) -> dict[str, Any]:
 
 def describe(preset: Preset, source: str, **extra: Any) -> dict[str, Any]:
     """The JSON written next to a .weights.h5 so that `read_init` can check what it fits."""
-    return {"unet": asdict(preset.unet), "inputs": input_recipe(preset), "source": source, **extra}
+    return {"unet": asdict(preset.unet), "inputs": input_recipe(preset), "source": source, "scale": preset.scale,
+            **extra}
 
 
 def save_start(model: Any, preset: Preset, weights: Path, source: str, **extra: Any) -> None:
@@ -63,7 +65,10 @@ def read_init(weights: Path) -> InitWeights | None:
         unet = UNetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in info["unet"].items()})
         if not weights.is_file():
             return None
-        return InitWeights(unet, dict(info["inputs"]), weights, str(info.get("source", weights.name)))
+        scale = info.get("scale")
+        scale = float(scale) if isinstance(scale, (int, float)) and not isinstance(scale, bool) and 0 < scale <= 1 \
+            else None
+        return InitWeights(unet, dict(info["inputs"]), weights, str(info.get("source", weights.name)), scale)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("ignoring the starting weights %s (%s)", weights, exc)
         return None

@@ -14,7 +14,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import keras
@@ -252,12 +252,21 @@ def _dtype_policy(precision: str) -> str | None:
     return "mixed_bfloat16" if choose_precision(precision) == "bfloat16" else None
 
 
-def _read_recipe(samples: list[Sample], config: TrainConfig) -> Recipe | None:
-    """What the labels say (regime, object width, working scale), for presets that adapt to it."""
+def _read_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights | None = None) -> Recipe | None:
+    """What the labels say (regime, object width, working scale), for presets that adapt to it.
+
+    Complete labels are measured when there are any: strokes of a sparse label are narrower than the object they
+    lie in, so they would read lesions as smaller (a larger scale, slower steps). With sparse labels only, a lesion
+    run that continues from given weights (`init`, the current model) keeps the scale those were trained at."""
     preset = config.resolved()
     if not (preset.adapt or preset.auto_scale):
         return None
-    recipe = read_recipe([s.mask for s in samples], [max(s.image.shape[:2]) for s in samples])
+    complete = [s for s in samples if s.annotated is None]
+    measured = complete or samples
+    recipe = read_recipe([s.mask for s in measured], [max(s.image.shape[:2]) for s in measured])
+    if (recipe is not None and not complete and recipe.regime == "lesions" and init is not None
+            and init.scale is not None and config.init in ("auto", "current")):
+        recipe = replace(recipe, scale=init.scale)
     if recipe is not None:
         log.info("labels read as %s: typical width %.0f px, elongation %.1f, working scale %.3g", recipe.regime,
                  recipe.width, recipe.elongation, recipe.scale)
@@ -295,7 +304,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     training-form weights to start from when they fit the resolved recipe (see ml/init.py and config.init)."""
     started = time.monotonic()
     _check(samples)
-    preset = config.resolved(recipe := _read_recipe(samples, config))
+    preset = config.resolved(recipe := _read_recipe(samples, config, init))
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     train_idx, val_idx, note = split_samples(samples, config.val_fraction, config.seed, preset.scale)

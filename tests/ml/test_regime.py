@@ -72,3 +72,26 @@ def test_default_vessel_recipe_is_the_vessels_preset():
     assert d.adapt and not v.adapt
     assert (d.unet, d.patch_size, d.batch_size, d.late_patch_size, d.learning_rate) == \
         (v.unet, v.patch_size, v.batch_size, v.late_patch_size, v.learning_rate)
+
+
+def test_sparse_strokes_do_not_shrink_the_lesions_read():
+    """Strokes inside a lesion are narrower than it: complete labels are measured when there are any, and a sparse-only
+    run that continues from given weights keeps their working scale."""
+    import cv2
+
+    from medseg_gui.ml.init import InitWeights
+    from medseg_gui.ml.train import Sample, _read_recipe
+
+    image = np.zeros((1000, 1200, 3), np.uint8)
+    full = blobs(radius=60, seed=1)  # lesions ~100-180 px wide: scale ~0.2-0.3, above the long-side floor
+    strokes = cv2.erode(full.astype(np.uint8), np.ones((61, 61), np.uint8)) > 0  # discs inside each lesion
+    annotated = cv2.dilate(full.astype(np.uint8), np.ones((41, 41), np.uint8)) > 0
+    dense, sparse = Sample(image, full), Sample(image, strokes, annotated=annotated)
+    cfg = TrainConfig(preset="default")
+    from_dense = _read_recipe([dense], cfg)
+    from_strokes = _read_recipe([sparse], cfg)
+    assert from_dense.regime == from_strokes.regime == "lesions" and from_strokes.scale > from_dense.scale
+    assert _read_recipe([sparse, dense], cfg).scale == from_dense.scale  # complete labels are what is measured
+    start = InitWeights(PRESETS["lesions"].unet, {}, None, "the current model", scale=0.2)
+    assert _read_recipe([sparse], cfg, start).scale == 0.2
+    assert _read_recipe([sparse], TrainConfig(preset="default", init="scratch"), start).scale == from_strokes.scale
