@@ -111,6 +111,25 @@ class ProjectLock:
     def __init__(self, root: Path, owner: LockOwner) -> None:
         self.root, self.owner, self.path = root, owner, root / LOCK_FILE
 
+    def held(self) -> bool:
+        """True while the lock file still names this owner (False once it was deleted, taken over or released)."""
+        return self.owner.pid != 0 and read_owner(self.root) == self.owner
+
+    def check(self) -> str | None:
+        """Before a write: None when the lock is still ours; a lock file someone deleted is silently created again
+        (same owner). Else why this process must not write (another program took the lock over)."""
+        if self.held():
+            return None
+        if self.owner.pid != 0:
+            with contextlib.suppress(OSError):
+                if _create(self.path, self.owner):
+                    log.warning("The lock file %s was gone; created it again", self.path)
+                    return None
+        owner = read_owner(self.root)
+        who = owner.describe() if owner is not None else "another program"
+        return (f"{who} took over this project's lock, so nothing more is written into {self.root}. Your strokes "
+                "are kept in memory: close the other program or reopen the project")
+
     def release(self) -> None:
         if read_owner(self.root) == self.owner:
             with contextlib.suppress(FileNotFoundError):

@@ -126,3 +126,35 @@ def test_reopening_the_same_project_in_one_window_keeps_it_editable(tmp_path, qt
     assert (project.root / LOCK_FILE).exists()
     window.close()
     assert not (project.root / LOCK_FILE).exists()
+
+
+def test_held_lock_notices_a_deleted_or_taken_over_lock_file(tmp_path):
+    lock = acquire(tmp_path)
+    assert lock.held() and lock.check() is None
+    (tmp_path / LOCK_FILE).unlink()  # a user deleted it: created again, still ours
+    assert not lock.held() and lock.check() is None and lock.held()
+    other = {"host": "some-other-host", "pid": 1, "started": "2020-01-01T00:00:00"}
+    (tmp_path / LOCK_FILE).write_text(json.dumps(other))  # another program took it over
+    assert not lock.held() and "some-other-host" in lock.check()
+    lock.release()
+    assert json.loads((tmp_path / LOCK_FILE).read_text()) == other  # never removes someone else's lock
+
+
+def test_window_stops_saving_when_its_lock_is_taken_over(tmp_path, qtbot, messages):
+    project = make_project(tmp_path / "p", n=1)
+    window = open_window(qtbot)
+    with qtbot.waitSignal(window.project_loaded, timeout=10_000):
+        window.open_folder(project.root)
+    other = {"host": "some-other-host", "pid": 1, "started": "2020-01-01T00:00:00"}
+    (project.root / LOCK_FILE).write_text(json.dumps(other))  # e.g. another instance took it over as stale
+    drag(qtbot, window.canvas, [(10, 10), (40, 30)])
+    assert not window.saver.flush(5)  # refused and kept ...
+    assert not project.has_label("lesion", project.stems[0])
+    qtbot.waitUntil(lambda: "took over this project's lock" in window.last_error, timeout=5_000)  # ... and reported
+    assert "some-other-host" in window.last_error
+    assert json.loads((project.root / LOCK_FILE).read_text()) == other
+    (project.root / LOCK_FILE).unlink()  # the other program is gone: the lock is taken back and the stroke saved
+    assert window.saver.flush(5) and project.has_label("lesion", project.stems[0])
+    assert window.opener.lock.held()
+    window.close()
+    assert not (project.root / LOCK_FILE).exists()
