@@ -66,10 +66,12 @@ def test_train_panel_time_box_is_a_real_budget(qtbot):
     spin.setFocus()
     qtbot.keyClick(spin, Qt.Key.Key_Down)  # no "no time limit" below the minimum
     assert spin.value() == 0.5 and spin.text() == "0.5 min"
+    assert "0.5 to 120 minutes" in spin.toolTip()
+    spin.setValue(3)
     spin.lineEdit().selectAll()
-    qtbot.keyClicks(spin, "0")
-    spin.interpretText()
-    assert panel.training_config(TINY_TRAIN).minutes >= 0.5
+    qtbot.keyClicks(spin, "0.2")  # typed below the minimum: the nearest allowed time, not the previous value
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert panel.training_config(TINY_TRAIN).minutes == 0.5 and spin.text() == "0.5 min"
     spin.setValue(3)
     panel.preset_combo.setCurrentText(preset_names()[-1])
     config = panel.training_config(TINY_TRAIN)

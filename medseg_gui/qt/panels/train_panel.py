@@ -74,8 +74,10 @@ class TrainPanel(QGroupBox):
         self.minutes_spin.setDecimals(1)
         self.minutes_spin.setSingleStep(0.5)
         self.minutes_spin.setSuffix(" min")
+        self.minutes_spin.setCorrectionMode(QDoubleSpinBox.CorrectionMode.CorrectToNearestValue)  # 0.2 → 0.5, kept
         self.set_minutes(config.minutes or DEFAULT_MINUTES)
-        self.minutes_spin.setToolTip("Training budget: the whole time is used; the best validated weights are kept")
+        self.minutes_spin.setToolTip(f"Training budget, {MIN_MINUTES:g} to {MAX_MINUTES:g} minutes: the whole time is "
+                                     "used; the best validated weights are kept")
         self.scratch_check = QCheckBox("Start from scratch", self)
         self.scratch_check.setObjectName("fromScratch")
         self.scratch_check.setToolTip("Retrain normally continues from the current model (or, for lesions, from the "
