@@ -93,10 +93,11 @@ def main(argv: list[str] | None = None) -> int:
     window.activateWindow()  # keyboard shortcuts need an active window, also without a window manager (Xvfb)
     if args.path is not None and args.demo is None:
         window.open_folder(args.path)
-    elif args.demo is None and settings is not None:  # the last project; the first time, ask which demo
+    elif args.demo is None and settings is not None:  # the last project; else ask: a demo or a folder?
         from medseg_gui.qt.demo_choice import ask_which_demo
 
-        window.files.reopen_last(lambda: ask_which_demo(window, window.open_demo))
+        window.files.reopen_last(lambda: ask_which_demo(window, window.open_demo, window.files.ask_open,
+                                                        window.statusBar().showMessage))
     else:
         window.open_demo(args.demo or "vessel")
 

@@ -1,4 +1,5 @@
-"""First start: ask which bundled demo to open (non-blocking; Esc or closing the box opens the vessel demo)."""
+"""First start: ask which bundled demo to open, or to open a folder of one's own images (non-blocking; Esc or
+closing the box opens nothing and leaves a hint in the status bar)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,37 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from medseg_gui.core.demo import DEMOS
 
-QUESTION = ("Welcome to medseg_gui. Which demo project would you like to start with? Both are copied to your data "
-            "folder, so your edits stay; the other one is in File → Open demo.")
+QUESTION = ("Welcome to medseg_gui. Open a folder of your own images, or start with a demo project? A demo is copied "
+            "to your data folder, so your edits stay; both demos are also in File → Open demo.")
+OPEN_FOLDER = "Open a folder…"
+NOT_NOW = "Not now"
+NOTHING_OPEN_HINT = ("No project is open: open a folder of images with File → Open folder (Ctrl+O), or a demo with "
+                     "File → Open demo.")
 
 
-def ask_which_demo(parent: QWidget, open_demo: Callable[[str], object]) -> QMessageBox:
-    """Show one button per demo; the chosen one is passed to `open_demo` once (Esc / close: "vessel")."""
+def ask_which_demo(parent: QWidget, open_demo: Callable[[str], object], open_folder: Callable[[], object],
+                   say: Callable[[str], object] = lambda _text: None) -> QMessageBox:
+    """One button per demo (the chosen one is passed to `open_demo`) and "Open a folder…" (calls `open_folder`),
+    once; Esc, "Not now" or closing the box opens nothing and passes :data:`NOTHING_OPEN_HINT` to `say`."""
     box = QMessageBox(parent)
-    box.setWindowTitle("Choose a demo")
+    box.setWindowTitle("Welcome")
     box.setIcon(QMessageBox.Icon.Question)
     box.setText(QUESTION)
     buttons = {box.addButton(demo.title, QMessageBox.ButtonRole.AcceptRole): which for which, demo in DEMOS.items()}
-    default = next(b for b, which in buttons.items() if which == "vessel")
-    box.setDefaultButton(default)
-    box.setEscapeButton(default)
+    folder = box.addButton(OPEN_FOLDER, QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(next(b for b, which in buttons.items() if which == "vessel"))
+    box.setEscapeButton(box.addButton(NOT_NOW, QMessageBox.ButtonRole.RejectRole))
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.finished.connect(lambda _result: open_demo(buttons.get(box.clickedButton(), "vessel")))
+
+    def chosen(_result: int) -> None:
+        clicked = box.clickedButton()
+        if clicked in buttons:
+            open_demo(buttons[clicked])
+        elif clicked is folder:
+            open_folder()
+        else:
+            say(NOTHING_OPEN_HINT)
+
+    box.finished.connect(chosen)
     box.open()
     return box

@@ -1,11 +1,12 @@
-"""File → Open demo offers the vessel and the lesion demo; the first start asks which one to open."""
+"""File → Open demo offers the vessel and the lesion demo; the first start asks which one to open, or a folder
+(Esc: nothing)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
 from medseg_gui.core.demo import DEMOS
-from medseg_gui.qt.demo_choice import ask_which_demo
+from medseg_gui.qt.demo_choice import NOTHING_OPEN_HINT, OPEN_FOLDER, ask_which_demo
 from tests.workers.helpers import open_window
 
 
@@ -22,21 +23,28 @@ def test_file_menu_opens_the_lesion_demo_copy(tmp_path, qtbot, monkeypatch):
     assert len(window.image_list.stems()) == len(window.project.stems) == 10
 
 
-def test_first_start_question_opens_the_chosen_demo_once(qtbot):
-    chosen: list[str] = []
-    box = ask_which_demo(None, chosen.append)
+def _ask(qtbot):
+    opened: list[str] = []
+    said: list[str] = []
+    box = ask_which_demo(None, opened.append, lambda: opened.append("folder"), said.append)
     qtbot.addWidget(box)
-    lesion = next(b for b in box.buttons() if b.text() == DEMOS["lesion"].title)
-    qtbot.mouseClick(lesion, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: chosen == ["lesion"], timeout=5_000)
+    return box, opened, said
 
 
-def test_first_start_question_dismissed_opens_the_vessel_demo(qtbot):
-    chosen: list[str] = []
-    box = ask_which_demo(None, chosen.append)
-    qtbot.addWidget(box)
+def test_first_start_question_opens_the_chosen_demo_or_a_folder_once(qtbot):
+    for title, expected in ((DEMOS["lesion"].title, "lesion"), (OPEN_FOLDER, "folder")):
+        box, opened, said = _ask(qtbot)
+        button = next(b for b in box.buttons() if b.text() == title)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda expected=expected, opened=opened: opened == [expected], timeout=5_000)
+        assert said == []
+
+
+def test_first_start_question_dismissed_opens_nothing_and_leaves_a_hint(qtbot):
+    box, opened, said = _ask(qtbot)
     qtbot.keyClick(box, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: chosen == ["vessel"], timeout=5_000)
+    qtbot.waitUntil(lambda: said == [NOTHING_OPEN_HINT], timeout=5_000)
+    assert opened == [] and "Open folder" in said[0]
 
 
 def test_app_asks_on_the_very_first_start_only(tmp_path):
@@ -49,7 +57,7 @@ def test_app_asks_on_the_very_first_start_only(tmp_path):
         from medseg_gui import app
         from medseg_gui.qt.main_window import MainWindow
         asked = []
-        choice.ask_which_demo = lambda window, open_demo: asked.append(open_demo)
+        choice.ask_which_demo = lambda window, open_demo, *rest: asked.append(open_demo)
         opened = []
         MainWindow.open_demo = lambda self, which="vessel": opened.append(which)
         code = app.main(sys.argv[1:] + ["--quit-after", "0.5", "--no-warmup"])
