@@ -157,6 +157,7 @@ class MainWindow(QMainWindow):
             part.errored.connect(self.show_error)
         self.opener.status.connect(self.statusBar().showMessage)
         self.opener.read_only_changed.connect(self._apply_read_only)
+        self.banner.retry_requested.connect(self.try_editing_again)
         self.opener.opened.connect(self._on_opened)
         self.exporter.ended.connect(self.export_ended)
         self.train_panel.running_changed.connect(self.device_label.set_training)
@@ -235,6 +236,12 @@ class MainWindow(QMainWindow):
         self.session.set_read_only(reason)
         set_editing_enabled(reason is None, self.actions, self.tools, self.train_panel)
         self._update_title()
+
+    def try_editing_again(self) -> None:
+        """The banner's "Try editing again": reopen the project for editing if nobody else holds it now."""
+        reason = self.opener.try_editing()
+        if reason is not None:
+            self.statusBar().showMessage(f"Still read-only: {reason}.", 15000)
 
     @Slot(object)
     def _on_opened(self, result: ScanResult) -> None:

@@ -42,6 +42,19 @@ class OpenFlow(QObject):
             self.lock.release()
             self.lock = None
 
+    def try_editing(self) -> str | None:
+        """The project shown is read-only: lock it again. Got it: the project is opened again (labels another program
+        wrote meanwhile are read) and None returned; else why it stays read-only."""
+        project = self._project
+        if project is None or self.lock is not None:
+            return None
+        lock, reason = lock_or_reason(project.root, GUI_NAME)
+        if lock is None:
+            return reason
+        lock.release()  # the reopening scan locks the folder itself
+        self.open_folder(project.root)
+        return None
+
     def ask(self, start: Path | None = None) -> ScanWorker | None:
         folder = dialogs.choose_directory(self._dialog_parent, "Open a folder of images or a project", start)
         return self.open_folder(folder) if folder is not None else None

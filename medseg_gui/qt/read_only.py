@@ -1,10 +1,13 @@
 """Read-only projects (open for editing in another window, read-only media, no permission): a banner that says why,
-and the controls that would change the project switched off. Viewing, zoom, pan, class choice and export stay on."""
+and the controls that would change the project switched off. Viewing, zoom, pan, class choice and export stay on.
+The banner's "Try editing again" link asks the window to lock the project once more (`retry_requested`)."""
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 if TYPE_CHECKING:
@@ -23,15 +26,22 @@ def read_only_text(reason: str) -> str:
 class ReadOnlyBanner(QLabel):
     """A coloured strip above the canvas, hidden while the project can be edited."""
 
+    retry_requested = Signal()
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("readOnlyBanner")
         self.setWordWrap(True)
         self.setStyleSheet(BANNER_STYLE)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                     | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
+        self.linkActivated.connect(lambda _link: self.retry_requested.emit())
         self.hide()
 
     def show_reason(self, reason: str | None) -> None:
-        self.setText(read_only_text(reason) if reason is not None else "")
+        link = '<a href="retry" style="color: #ffffff;">Try editing again</a>'
+        self.setText(f"{html.escape(read_only_text(reason))} {link}" if reason is not None else "")
         self.setVisible(reason is not None)
 
 

@@ -108,9 +108,17 @@ def test_second_window_opens_read_only_and_cannot_overwrite(tmp_path, qtbot, mes
     assert not second.canvas.label("lesion").any()  # nor stays on screen as if it were saved
     drag(qtbot, first.canvas, [(10, 10), (40, 30)])  # the editing window still saves
     assert first.saver.flush(5) and project.has_label("lesion", project.stems[0])
+    assert "Try editing again" in second.banner.text()
+    second.banner.linkActivated.emit("retry")  # the first window still edits: stays read-only and says why
+    assert second.read_only and first.opener.lock.held()
     first.close()
     assert not (project.root / LOCK_FILE).exists()
+    with qtbot.waitSignal(second.project_loaded, timeout=10_000):
+        second.banner.linkActivated.emit("retry")  # now free: the second window becomes the editor
+    assert second.read_only is None and not second.banner.isVisible() and second.opener.lock.held()
+    assert "read-only" not in second.windowTitle()
     second.close()
+    assert not (project.root / LOCK_FILE).exists()
 
 
 def test_reopening_the_same_project_in_one_window_keeps_it_editable(tmp_path, qtbot, messages):
