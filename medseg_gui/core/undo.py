@@ -3,7 +3,7 @@
 Each step keeps the before/after pixels of the edit's bounding box, bit-packed and zlib-compressed, plus the
 image key and class name. History is kept **per image key** and survives image switches; one global byte budget
 (default 256 MB) and a per-image step cap evict the globally oldest steps first. Undo works across class switches
-(a step remembers its class).
+(a step remembers its class). ``events.changed(key)`` after every change of the stacks (for Edit → Undo / Redo).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from medseg_gui.core.masks import BBox, bbox_slices, bbox_union
+from medseg_gui.core.review import Events
 
 DEFAULT_BUDGET_BYTES = 256 * 1024 * 1024
 DEFAULT_MAX_STEPS = 1000
@@ -76,9 +77,11 @@ class UndoStep:
 
 
 class UndoHistory:
-    """Per-image undo/redo stacks under one byte budget. ``push`` clears that image's redo stack."""
+    """Per-image undo/redo stacks under one byte budget. ``push`` clears that image's redo stack; every change
+    emits ``events.changed(key)`` (key None: all images)."""
 
     def __init__(self, budget_bytes: int = DEFAULT_BUDGET_BYTES, max_steps: int = DEFAULT_MAX_STEPS) -> None:
+        self.events = Events(("changed",))
         self.budget_bytes = int(budget_bytes)
         self.max_steps = int(max_steps)
         self._undo: dict[str, deque[UndoStep]] = {}
@@ -96,6 +99,7 @@ class UndoHistory:
         while len(stack) > self.max_steps:
             self._drop([stack.popleft()])
         self._evict()
+        self.events.changed.emit(key)
         return step
 
     def undo(self, key: str) -> UndoStep | None:
@@ -105,6 +109,7 @@ class UndoHistory:
             return None
         step = stack.pop()
         self._redo.setdefault(key, []).append(step)
+        self.events.changed.emit(key)
         return step
 
     def redo(self, key: str) -> UndoStep | None:
@@ -114,6 +119,7 @@ class UndoHistory:
             return None
         step = stack.pop()
         self._undo.setdefault(key, deque()).append(step)
+        self.events.changed.emit(key)
         return step
 
     def can_undo(self, key: str) -> bool:
@@ -135,6 +141,7 @@ class UndoHistory:
         for k in keys:
             self._drop(self._undo.pop(k, deque()))
             self._drop(self._redo.pop(k, []))
+        self.events.changed.emit(key)
 
     def _drop(self, steps) -> None:
         for step in steps:

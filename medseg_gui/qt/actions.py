@@ -180,6 +180,13 @@ def connect_view_actions(a: WindowActions, canvas: Canvas, tools: ToolsPanel, la
     layers.opacity_changed.connect(canvas.set_layer_opacity)
     a.undo.triggered.connect(canvas.undo)
     a.redo.triggered.connect(canvas.redo)
+
+    def undo_state() -> None:  # enabled only when this image has a step to undo / redo
+        a.undo.setEnabled(canvas.can_undo())
+        a.redo.setEnabled(canvas.can_redo())
+
+    canvas.history_changed.connect(undo_state)
+    undo_state()
     a.fit.triggered.connect(canvas.fit)
     a.actual_size.triggered.connect(canvas.actual_size)
     a.next_image.triggered.connect(lambda: images.step(1))

@@ -36,11 +36,16 @@ def test_undo_redo_restore_exact_bytes():
 def test_push_clears_redo_of_that_image_only():
     label = np.zeros((20, 20), np.uint8)
     hist = UndoHistory()
+    changed: list[str | None] = []
+    hist.events.changed.connect(changed.append)  # Edit → Undo / Redo follow these
     stroke(label, hist, "a", "c", (3, 3), (9, 9))
     stroke(label, hist, "b", "c", (3, 3), (9, 9))
     hist.undo("a"), hist.undo("b")
+    assert hist.undo("a") is None and changed == ["a", "b", "a", "b"]  # nothing left to undo: no event
     stroke(label, hist, "a", "c", (1, 1), (2, 2))
     assert not hist.can_redo("a") and hist.can_redo("b")
+    hist.clear("b")
+    assert changed[-2:] == ["a", "b"] and not hist.can_redo("b")
 
 
 def test_history_is_kept_per_image_key_and_remembers_the_class():

@@ -53,12 +53,17 @@ def test_undo_of_first_stroke_removes_the_new_label(tmp_path, qtbot, messages):
     project = make_project(tmp_path / "p", n=2, labelled=1)
     window = open_window(qtbot, project)
     window.tools.select_class("vessel")
+    undo, redo = window.actions.undo, window.actions.redo
+    assert not undo.isEnabled() and not redo.isEnabled()  # nothing to undo or redo yet
     drag(qtbot, window.canvas, [(10, 10), (30, 10)])
+    assert undo.isEnabled() and not redo.isEnabled()
     assert window.saver.flush(10) and project.has_label("vessel", project.stems[0])
-    window.actions.undo.trigger()
+    undo.trigger()
+    assert not undo.isEnabled() and redo.isEnabled()
     assert window.saver.flush(10)
     assert not project.has_label("vessel", project.stems[0])  # back to "not labelled", not "all background"
-    window.actions.redo.trigger()
+    redo.trigger()
+    assert undo.isEnabled() and not redo.isEnabled()
     assert window.saver.flush(10) and project.has_label("vessel", project.stems[0])
     # the lesion label that was on disk stays a label even when erased completely
     window.tools.select_class("lesion")

@@ -48,7 +48,7 @@ class Canvas(QWidget):
     stroke_finished = Signal(str)
     cursor_info = Signal(str)
     notice = Signal(str)  # a tool refused or undid something and says why (status bar)
-    history_changed = Signal()
+    history_changed = Signal()  # an undo step was added, undone, redone or dropped, or another image shown
     tool_changed = Signal(str)
     brush_size_changed = Signal(int)
     zoom_changed = Signal(float)
@@ -60,6 +60,7 @@ class Canvas(QWidget):
         self.review = review if review is not None else ReviewState()
         self.doc = LabelDocument(self.history, self.review)
         self.doc.events.edited.connect(self._on_edited)
+        self.history.events.changed.connect(lambda _key: self.history_changed.emit())
         self.review.events.prediction.connect(self._on_prediction)
         self.review.events.threshold.connect(self._on_threshold)
         self.view = View()
@@ -319,7 +320,6 @@ class Canvas(QWidget):
         if step is not None:
             self.stroke_finished.emit(step.cls)
             self.input.emit_cursor_info()
-        self.history_changed.emit()
 
     def can_undo(self) -> bool:
         return self.history.can_undo(self.doc.key)
@@ -337,7 +337,6 @@ class Canvas(QWidget):
     # -- callbacks used by the tools (ToolContext) ----------------------------------------------------------------
     def edit_finished(self, name: str) -> None:
         self.stroke_finished.emit(name)
-        self.history_changed.emit()
         self.input.emit_cursor_info()
 
     def accept_in(self, region: np.ndarray | Region | None) -> None:
