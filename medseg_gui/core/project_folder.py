@@ -244,13 +244,7 @@ class ProjectFolder:
             if name.casefold() in {c.name.casefold() for c in self._classes}:
                 raise ProjectError(f"The project already has a class called '{name}'.")
             spec = ClassSpec(name, rgb)
-            before = self._classes
-            self._classes = self._classes + (spec,)
-            try:
-                self.save()
-            except ProjectError:
-                self._classes = before  # not saved: not added
-                raise
+            self.replace_classes(self._classes + (spec,))  # not saved: not added
         return spec
 
     def replace_classes(self, classes: tuple[ClassSpec, ...], images: tuple[ImageEntry, ...] | None = None) -> None:
@@ -276,15 +270,7 @@ class ProjectFolder:
             if roi_class is not None:
                 self.class_spec(roi_class)
             new = replace(spec, roi_class=roi_class)
-            before = self._classes
-            classes = tuple(new if c.name == cls else c for c in before)
-            check_roi_classes(classes)
-            self._classes = classes
-            try:
-                self.save()
-            except ProjectError:
-                self._classes = before  # not saved: not changed
-                raise
+            self.replace_classes(tuple(new if c.name == cls else c for c in self._classes))  # not saved: unchanged
         return new
 
     def set_state(self, stem: str, key: str, value: Any) -> None:
