@@ -14,6 +14,8 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
+from medseg_gui.core.metrics import dice
+
 
 @dataclass(frozen=True)
 class PostProcess:
@@ -78,19 +80,12 @@ def apply(prob: np.ndarray, threshold: float, pp: PostProcess) -> np.ndarray:
     return out
 
 
-def _dice(pred: np.ndarray, truth: np.ndarray, scored: np.ndarray | None) -> float:
-    p, t = (pred, truth) if scored is None else (pred[scored], truth[scored])
-    denom = int(p.sum()) + int(t.sum())
-    return 1.0 if denom == 0 else 2.0 * int((p & t).sum()) / denom
-
-
 def choose(probs: list[np.ndarray], truths: list[np.ndarray], scored: list[np.ndarray | None], threshold: float
            ) -> tuple[PostProcess, float, float]:
     """(the candidate with the best mean Dice at `threshold` on these validation images, that Dice, the Dice
     without clean-up). A clean-up is chosen only when it adds at least MIN_GAIN."""
     masks = [p >= threshold for p in probs]
-    truths = [np.asarray(t, bool) for t in truths]
-    means = [float(np.mean([_dice(clean_mask(m, pp), t, s) for m, t, s in zip(masks, truths, scored)]))
+    means = [float(np.mean([dice(clean_mask(m, pp), t, s) for m, t, s in zip(masks, truths, scored)]))
              for pp in CANDIDATES]
     best = int(np.argmax(means))
     if means[best] < means[0] + MIN_GAIN:
