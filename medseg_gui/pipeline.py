@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+TRAIN_CANCELLED = "Training cancelled — previous model kept."  # the one text for a cancelled training
+
 PredictProgress = Callable[[int, int, str], None]
 
 
@@ -49,7 +51,7 @@ class TrainOutcome:
     def summary(self) -> str:
         """One line for a status bar or terminal."""
         if self.cancelled or self.decision is None:
-            return "Training cancelled — previous model kept."
+            return TRAIN_CANCELLED
         return str(self.decision.reason)
 
 

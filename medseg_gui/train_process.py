@@ -45,13 +45,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from medseg_gui.core.errors import CancelledError, MedsegError, ModelError
+from medseg_gui.pipeline import TRAIN_CANCELLED
 
 if TYPE_CHECKING:
     from medseg_gui.ml.config import TrainConfig
 
 log = logging.getLogger(__name__)
 
-TRAIN_CANCELLED = "Training cancelled — previous model kept."
 STOP = "stop"
 SHOW = "show"  # ("show", stem): the image shown in the window (continuous training predicts it)
 POLL_S = 0.1  # how often the parent looks at the cancel flag while waiting for messages

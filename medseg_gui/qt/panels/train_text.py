@@ -11,8 +11,9 @@ from typing import Any
 
 from medseg_gui.core.masks import share_text
 from medseg_gui.ml.progress import TrainProgress
+from medseg_gui.workers.training import TRAIN_CANCELLED
 
-CANCELLED_TEXT = "Training cancelled — previous model kept."
+CANCELLED_TEXT = TRAIN_CANCELLED
 CANCELLED_NO_MODEL_TEXT = "Training cancelled — no model was stored."
 PREPARING_TEXT = "Preparing data and building the network…"
 EVALUATING_TEXT = "Evaluating the current model on the validation images…"
