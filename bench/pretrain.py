@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
 import os
 import sys
@@ -60,18 +61,25 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--out", type=Path, default=ROOT / "resources" / "models")
+    ap.add_argument("--resume", action="store_true",
+                    help="continue from the shipped start of this regime (its steps and minutes are added up)")
     args = ap.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
     from medseg_gui.ml.config import TrainConfig
-    from medseg_gui.ml.init import save_start
+    from medseg_gui.ml.init import save_start, shipped_init
     from medseg_gui.ml.train import train
 
     credit, trained_on = CREDITS[args.regime]
     samples = samples_for(args.regime, args.data)
-    cfg = TrainConfig(preset="default", minutes=args.minutes, epochs=100_000, seed=args.seed, init="scratch",
-                      val_fraction=0.15)
+    before = shipped_init(args.regime) if args.resume else None
+    if args.resume and before is None:
+        raise SystemExit(f"--resume: no shipped {args.regime} start to continue from")
+    meta = json.loads(before.path.with_name(f"{args.regime}-init.json").read_text()) if before else {}
+    done = (meta.get("steps", 0), meta.get("minutes", 0.0))
+    cfg = TrainConfig(preset="default", minutes=args.minutes, epochs=100_000, seed=args.seed,
+                      init="pretrained" if args.resume else "scratch", val_fraction=0.15)
     result = train(samples, cfg, progress=lambda p: print(p.message, flush=True) if "validation" in p.message
                    else None)
     if result.preset.regime != args.regime:
@@ -79,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     weights = args.out / f"{args.regime}-init.weights.h5"
     save_start(result.model, result.preset, weights, f"the pretrained {args.regime} start ({credit})",
-               trained_on=trained_on, steps=result.steps, minutes=args.minutes, val_auc=result.val_auc,
+               trained_on=trained_on, steps=done[0] + result.steps, minutes=done[1] + args.minutes, val_auc=result.val_auc,
                val_dice=result.segmenter.metadata.get("val_dice"), scale=result.preset.scale,
                made=f"bench/pretrain.py on {cpu_model()}, {dt.date.today().isoformat()}")
     print(f"wrote {weights} ({weights.stat().st_size / 1e6:.1f} MB): {result.message}")
