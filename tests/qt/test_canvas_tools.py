@@ -229,3 +229,43 @@ def test_brush_preview_circle_is_drawn_at_the_cursor(canvas, size):
     ring = {img.pixelColor(round(centre.x() + r) + d, round(centre.y())).getRgb()[:3] for d in (-1, 0, 1)}
     assert ring - {(80, 80, 80)}  # outline (white under a black dash) on the gray image
     assert canvas.label("lesion").sum() == 0
+
+
+def test_cached_pixel_counts_equal_a_full_recount_through_edits_undo_and_redo(qtbot, canvas):
+    doc = canvas.doc
+
+    def assert_counts_exact() -> None:
+        for name, codes in doc.labels.items():
+            assert (doc.area(name), doc.unannotated(name)) == (np.count_nonzero(codes == 1),
+                                                              np.count_nonzero(codes == 2)), name
+
+    ring = np.zeros((H, W), bool)
+    ring[5:15, 5] = ring[5:15, 14] = ring[5, 5:15] = ring[14, 5:15] = True
+    canvas.set_labels({"lesion": ring, "vessel": None}, COLORS)
+    canvas.set_brush_size(3)
+    assert_counts_exact()
+    edits = [("lesion", Qt.Key.Key_B, [px(canvas, 20, 20), px(canvas, 35, 22)]),  # brush stroke
+             ("lesion", Qt.Key.Key_E, [px(canvas, 25, 21), px(canvas, 28, 21)]),  # eraser
+             ("lesion", Qt.Key.Key_F, [px(canvas, 9, 9)]),  # fill inside the ring
+             ("lesion", Qt.Key.Key_U, [px(canvas, 8, 8), px(canvas, 30, 8)]),  # not annotated: the label turns sparse
+             ("vessel", Qt.Key.Key_G, [px(canvas, 3, 25), px(canvas, 12, 25)]),  # background brush: a new sparse label
+             ("vessel", Qt.Key.Key_B, [px(canvas, 6, 25), px(canvas, 9, 27)])]
+    for cls, tool_key, points in edits:
+        canvas.set_current_class(cls)
+        key(canvas, tool_key)
+        if len(points) > 1:
+            drag(qtbot, canvas, points)
+        else:
+            click(qtbot, canvas, points[0])
+        assert_counts_exact()
+    assert doc.unannotated("lesion") > 0 and doc.unannotated("vessel") > 0 and doc.area("vessel") > 0
+    canvas.set_current_class("lesion")
+    canvas.set_prediction("lesion", np.tile(np.linspace(0, 1, W, dtype=np.float32), (H, 1)), threshold=0.5)
+    canvas.accept_prediction()
+    assert_counts_exact()
+    while canvas.can_undo():
+        canvas.undo()
+        assert_counts_exact()
+    while canvas.can_redo():
+        canvas.redo()
+        assert_counts_exact()

