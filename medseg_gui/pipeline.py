@@ -170,23 +170,26 @@ def _fallback_dir(project: Project, cls: str) -> Path:
 
 
 def store_result(project: Project, cls: str, result: Any) -> Any:
-    """store.save_if_better into the class's model folder; when that folder cannot be written, the finished model is
-    saved to a folder in the user data directory instead and a ModelError says where (it is never dropped silently)."""
+    """store.save_if_better into the class's model folder; when that folder cannot be written (or the project's lock
+    was taken over by another program meanwhile: Project.write_refusal), the finished model is saved to a folder in
+    the user data directory instead and a ModelError says where (it is never dropped silently)."""
     from medseg_gui.ml import store
 
     model_dir = project.model_dir(cls)
-    try:
-        return store.save_if_better(model_dir, result)
-    except OSError as err:
-        reason = err.strerror or str(err)  # err.filename would be a temp file's name; model_dir says where
-        fallback = _fallback_dir(project, cls)
+    reason = project.write_refusal()
+    if reason is None:
         try:
-            store.save_if_better(fallback, result)  # a new folder: the model is kept there whatever its AUC
-        except OSError as err2:
-            raise ModelError(f"The trained model could not be saved in {model_dir}: {reason}; saving a copy to "
-                             f"{fallback} failed too ({err2.strerror or err2}). The training result is lost.") from err
-        raise ModelError(f"The trained model could not be saved in {model_dir}: {reason}. It was saved to {fallback} "
-                         f"instead; copy the files from there into {model_dir} once that folder is writable.") from err
+            return store.save_if_better(model_dir, result)
+        except OSError as err:
+            reason = err.strerror or str(err)  # err.filename would be a temp file's name; model_dir says where
+    fallback = _fallback_dir(project, cls)
+    try:
+        store.save_if_better(fallback, result)  # a new folder: the model is kept there whatever its AUC
+    except OSError as err2:
+        raise ModelError(f"The trained model could not be saved in {model_dir}: {reason}; saving a copy to "
+                         f"{fallback} failed too ({err2.strerror or err2}). The training result is lost.") from None
+    raise ModelError(f"The trained model could not be saved in {model_dir}: {reason}. It was saved to {fallback} "
+                     f"instead; copy the files from there into {model_dir} once that folder is writable.")
 
 
 def record_split(result: Any, samples: list[Sample], stems: Sequence[str], config: TrainConfig) -> None:

@@ -84,6 +84,7 @@ def delete_class(project: Any, name: str) -> Path | None:
     marked = [e.stem for e in project.images if name in (e.state.get(NONE_KEY) or [])]
     images = tuple(replace(e, state={**e.state, NONE_KEY: [c for c in e.state[NONE_KEY] if c != name]})
                    if e.stem in marked else e for e in project.images)
+    _check_writable(project)
     try:
         backup.mkdir(parents=True)
         if marked:
@@ -115,11 +116,17 @@ def _remove_if_empty(folder: Path) -> None:
         folder.rmdir()
 
 
+def _check_writable(project: Any) -> None:
+    """Before the first folder is touched: ProjectError when the project must not be written (read-only, lock lost)."""
+    reason = project.write_refusal()
+    if reason is not None:
+        raise ProjectError(f"The classes were not changed: {reason}.")
+
+
 def _move_then_save(project: Any, moves: list[tuple[Path, Path]], classes: tuple[ClassSpec, ...],
                     images: tuple | None) -> None:
     """Move each folder, then save the new class list; undo the moves when anything fails."""
-    if project.read_only is not None:
-        raise ProjectError(f"The classes were not changed: this project is open read-only ({project.read_only}).")
+    _check_writable(project)
     done: list[tuple[Path, Path]] = []
     try:
         for src, dest in moves:

@@ -108,8 +108,9 @@ def _locked_message(root: Path, owner: LockOwner | None) -> str:
 class ProjectLock:
     """A held lock; `release()` removes the file if it is still ours (safe to call twice)."""
 
-    def __init__(self, root: Path, owner: LockOwner) -> None:
+    def __init__(self, root: Path, owner: LockOwner, *, recreate: bool = True) -> None:
         self.root, self.owner, self.path = root, owner, root / LOCK_FILE
+        self._recreate = recreate  # False for a `watch`: the lock belongs to another object or process
 
     def held(self) -> bool:
         """True while the lock file still names this owner (False once it was deleted, taken over or released)."""
@@ -117,21 +118,23 @@ class ProjectLock:
 
     def check(self) -> str | None:
         """Before a write: None when the lock is still ours; a lock file someone deleted is silently created again
-        (same owner). Else why this process must not write (another program took the lock over)."""
+        (same owner; a `watch` just goes on). Else why this process must not write (another program took it over)."""
         if self.held():
             return None
         if self.owner.pid != 0:
+            if not self._recreate and not self.path.exists():
+                return None
             with contextlib.suppress(OSError):
-                if _create(self.path, self.owner):
+                if self._recreate and _create(self.path, self.owner):
                     log.warning("The lock file %s was gone; created it again", self.path)
                     return None
         owner = read_owner(self.root)
         who = owner.describe() if owner is not None else "another program"
-        return (f"{who} took over this project's lock, so nothing more is written into {self.root}. Your strokes "
-                "are kept in memory: close the other program or reopen the project")
+        return (f"{who} took over this project's lock, so nothing more is written into {self.root}; close that "
+                "program, then open the project again")
 
     def release(self) -> None:
-        if read_owner(self.root) == self.owner:
+        if self._recreate and read_owner(self.root) == self.owner:
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
         self.owner = LockOwner("", 0, "")  # released: never removes a lock taken over later
@@ -206,6 +209,16 @@ def acquire(root: str | os.PathLike[str], app: str = "medseg") -> ProjectLock:
         log.warning("Taking over the stale lock %s (%s)", path, stale.strip() or "empty")
         _take_over(path, stale)
     raise ProjectLockedError(_locked_message(folder, read_owner(folder)), read_owner(folder))
+
+
+def watch(root: str | os.PathLike[str]) -> ProjectLock | None:
+    """The lock a live program holds on `root` now, to check before each write that it has not changed hands (a
+    process writing for the holder, e.g. the window's training child, must stop once another program took it over);
+    None when no live program holds it. A watch never creates, re-creates or removes the lock file."""
+    owner = read_owner(root)
+    if owner is None or is_stale(owner):
+        return None
+    return ProjectLock(Path(root), owner, recreate=False)
 
 
 @contextlib.contextmanager

@@ -92,6 +92,7 @@ class OpenFlow(QObject):
         project = self._project
         if project is not None and self.lock is None and project.read_only is None:
             self.lock, reason = lock_or_reason(project.root, GUI_NAME)
+            project.set_lock(self.lock)
             if reason is not None:
                 project.set_read_only(reason)
                 self.read_only_changed.emit()

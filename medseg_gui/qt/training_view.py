@@ -42,14 +42,15 @@ class TrainingView(QObject):
         self._panel.models_requested.connect(self.show_models)
         self._models.rolled_back.connect(self.show_results)  # the same refresh as after a Retrain
 
-    def _read_only(self) -> str | None:
+    def _write_refusal(self) -> str | None:
+        """Why nothing may be written into the project now (read-only, lock taken over by another program)."""
         project = self._project()
-        return project.read_only if project is not None else None
+        return project.write_refusal() if project is not None else None
 
     def refusal(self, cls: str) -> str | None:
         """Why Retrain of `cls` cannot start now (None: it can)."""
-        if self._read_only() is not None:
-            return f"This project is open read-only ({self._read_only()}); Retrain would write into it."
+        if (why := self._write_refusal()) is not None:
+            return f"Retrain was not started: {why}."
         if self._models.busy():
             return "An earlier model is being put back and its predictions made; Retrain when it is done."
         if not self._guard.all_saved():
@@ -97,8 +98,11 @@ class TrainingView(QObject):
     @Slot()
     def show_models(self) -> Any:
         """Train → Models…: the current class's models; "Use this model" is refused while training runs."""
-        busy = (lambda: f"This project is open read-only ({self._read_only()})." if self._read_only() is not None
-                else "Training is running; use another model when it has finished." if self.worker else None)
+        def busy() -> str | None:
+            if (why := self._write_refusal()) is not None:
+                return f"No model was changed: {why}."
+            return "Training is running; use another model when it has finished." if self.worker else None
+
         return self._models.open(self._project(), self._classes.current(), self._images.current_stem(),
                                  self._layers.threshold(), refuse_use=busy)
 

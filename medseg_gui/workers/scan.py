@@ -68,7 +68,9 @@ class ScanWorker(Worker):
         folder = self.prepare() if self.prepare is not None else Path(self.folder)
         lock, read_only = lock_or_reason(folder, GUI_NAME) if folder.is_dir() else (None, None)
         try:
-            return self._scan(open_project_or_folder(folder, read_only), lock)
+            project = open_project_or_folder(folder, read_only)
+            project.set_lock(lock)  # every write checks it (deleted lock file: created again)
+            return self._scan(project, lock)
         except BaseException:
             if lock is not None:
                 lock.release()
