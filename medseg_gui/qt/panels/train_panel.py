@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -48,6 +48,7 @@ __all__ = ["CANCELLED_TEXT", "DEFAULT_MINUTES", "MAX_MINUTES", "MIN_MINUTES", "T
 
 MIN_MINUTES, MAX_MINUTES, DEFAULT_MINUTES = 0.5, 120.0, 3.0
 ROUND_MINUTES = 1.0  # continuous training: the longest round (the time box when it is shorter)
+CURVE_REDRAW_MS = 250  # the loss curve redraws at most 4 times a second
 
 
 class TrainPanel(QGroupBox):
@@ -151,6 +152,10 @@ class TrainPanel(QGroupBox):
             layout.addWidget(self.loss_plot)
         self._losses: list[tuple[int, float]] = []
         self._val_points: dict[int, tuple[int, float]] = {}  # epoch → (step, val AUC)
+        self._redraw = QTimer(self)  # the curve follows at most CURVE_REDRAW_MS late, points arriving meanwhile coalesced
+        self._redraw.setSingleShot(True)
+        self._redraw.setInterval(CURVE_REDRAW_MS)
+        self._redraw.timeout.connect(self._draw_curve)
         self._budget_s: float | None = None
         self._worker: TrainWorker | None = None
         self._fit_labels()
@@ -282,7 +287,7 @@ class TrainPanel(QGroupBox):
         elif isinstance(progress, RoundReport):
             self._losses.clear()  # the next round's curve starts again at step 0
             self._val_points.clear()
-            self._update_curve()
+            self._draw_curve()
             self.show_result(round_text(progress))
             self.round_finished.emit(progress)
         elif isinstance(progress, PredictProgress):
@@ -304,7 +309,7 @@ class TrainPanel(QGroupBox):
         self.progress_label.setText("")
         self._losses.clear()
         self._val_points.clear()
-        self._update_curve()
+        self._draw_curve()
         if self.loss_plot is not None:  # the next run's axes start from its own data, not the last run's range
             self.loss_plot.enableAutoRange()
         self._fit_labels()
@@ -356,6 +361,13 @@ class TrainPanel(QGroupBox):
         return plot
 
     def _update_curve(self) -> None:
+        """Redraw the curve soon: a plot repaint costs 10–50 ms of the GUI thread (pyqtgraph's axes and grid), and
+        progress comes after every training step."""
+        if self.loss_plot is not None and not self._redraw.isActive():
+            self._redraw.start()
+
+    def _draw_curve(self) -> None:
+        self._redraw.stop()
         if self.loss_plot is None:
             return
         self._curve.setData([s for s, _ in self._losses], [v for _, v in self._losses])
