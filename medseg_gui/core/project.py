@@ -28,6 +28,7 @@ from medseg_gui.core.project_format import (
     encode_probability,
     metrics_to_json,
     read_metrics_file,
+    read_model_pointer,
 )
 from medseg_gui.core.regions import class_region
 from medseg_gui.core.uncertainty import read_scores, scores_to_json
@@ -168,3 +169,12 @@ class Project(ProjectFolder):
     def save_uncertainty(self, cls: str, scores: dict[str, float]) -> None:
         """Write uncertainty.json atomically (NaN stored as null)."""
         self._write(self.uncertainty_path(cls), lambda p: atomic_write_json(p, scores_to_json(scores)))
+
+    def current_model_info(self, cls: str) -> dict | None:
+        """The metadata of the current model of `cls` (models/<cls>/current.json: val_auc, trained_at, preset, …), or
+        None when there is no model or its description cannot be read (logged)."""
+        info = read_model_pointer(self.model_dir(cls))
+        if isinstance(info, Exception):
+            log.warning("%s", info)
+            return None
+        return info

@@ -18,7 +18,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from medseg_gui.core.errors import ImageReadError, ProjectError
+from medseg_gui.core.errors import ImageReadError, ModelError, ProjectError
 from medseg_gui.core.names import name_problem, shown_name
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ VERSION = 1
 PROJECT_FILE = "project.json"
 LAYOUTS = ("managed", "folder")
 _BAD_NAME_CHARS = set('/\\:*?"<>|')
+MODEL_POINTER = "current.json"  # models/<class>/: the current model's id and metadata (ml.store writes it)
 MAX_PROJECT_FILE_BYTES = 64 * 2**20  # ~100 bytes per image: 64 MB is far beyond any real project.json/metrics.json
 
 
@@ -235,6 +236,21 @@ def read_rewritable_json(path: Path) -> object | None:
     except (OSError, RecursionError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         log.warning("ignoring damaged %s: %s", path, exc)
         return None
+
+
+def read_model_pointer(model_dir: Path) -> dict | ModelError | None:
+    """The model folder's current.json as a dict; None when absent; the ModelError to report when it is damaged."""
+    path = model_dir / MODEL_POINTER
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        return ModelError(f"The model description {MODEL_POINTER} in {model_dir} is damaged ({exc}); "
+                          "train the model again.")
+    if not isinstance(data, dict):
+        return ModelError(f"The model description {MODEL_POINTER} in {model_dir} is not a JSON object; train again.")
+    return data
 
 
 def read_metrics_file(path: Path) -> dict[str, dict]:

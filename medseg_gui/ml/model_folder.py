@@ -26,13 +26,14 @@ import numpy as np
 
 from medseg_gui.core.atomic import sweep_temp_files
 from medseg_gui.core.errors import ModelError
+from medseg_gui.core.project_format import MODEL_POINTER as POINTER
+from medseg_gui.core.project_format import read_model_pointer as read_pointer
 from medseg_gui.ml.init import InitWeights, read_init
 from medseg_gui.ml.metadata import validate_metadata
 from medseg_gui.ml.predict import Segmenter
 
 log = logging.getLogger(__name__)
 
-POINTER = "current.json"
 HISTORY = "history.json"
 START = ".start.weights.h5"  # <id>.start.weights.h5 + <id>.start.json: training-form weights for warm starts
 FALLBACK_KEY = "loaded_instead_of_current"  # metadata note when the previous model had to be used
@@ -67,20 +68,6 @@ def jsonable(obj: Any) -> Any:
     if isinstance(obj, np.integer):
         return int(obj)
     return obj
-
-
-def read_pointer(model_dir: Path) -> dict | ModelError | None:
-    """current.json as a dict; None when absent; the ModelError to report when it is damaged."""
-    path = model_dir / POINTER
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        return ModelError(f"The model description {POINTER} in {model_dir} is damaged ({exc}); train the model again.")
-    if not isinstance(data, dict):
-        return ModelError(f"The model description {POINTER} in {model_dir} is not a JSON object; train again.")
-    return data
 
 
 def valid_id(value: Any) -> str | None:

@@ -16,7 +16,6 @@ from medseg_gui.qt.class_dialog import ClassesDialog
 from medseg_gui.qt.negative_flow import negatives
 from medseg_gui.qt.panels.train_text import model_split
 from medseg_gui.qt.region_flow import region_text
-from medseg_gui.workers.loading import current_model_info
 
 
 class ClassView(QObject):
@@ -70,7 +69,7 @@ class ClassView(QObject):
         self._images.set_labelled(set(project.labelled_stems(cls)))
         self._shares.refresh(project, cls)  # "✓ 12 %" of sparse labels, read in the background
         self.show_unsaved()
-        model = current_model_info(project, cls)
+        model = project.current_model_info(cls)
         self._train.show_model(model)
         self._layers.show_suggestion(model)  # best-validation-Dice threshold beside the box
         self._images.set_split(*model_split(model))  # "· train" / "· val" beside the ticks

@@ -6,7 +6,7 @@ The threshold, the probability maps and which classes are labelled live in the c
 (``self.review``, core.review); the session fills it and re-emits its label events as the Qt signals
 ``label_presence`` / ``annotated_share`` for the image list and the flows.
 
-A large image (see `workers.loading`) is decoded and prepared by a `ViewLoader` while the canvas' place says
+A large image (see `core.image_view`) is decoded and prepared by a `ViewLoader` while the canvas' place says
 "Loading…"; nothing can be edited until it is shown, and a result nobody waits for any more is dropped.
 """
 
@@ -22,13 +22,13 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 
 from medseg_gui.core.errors import ImageReadError, MedsegError, RegionUnknownError
+from medseg_gui.core.image_view import ImageView, load_overlays, load_view, loads_in_background
 from medseg_gui.core.regions import class_region
 from medseg_gui.qt.keymap import ACTIONS
 from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.workers.base import WorkerHost, error_message
 from medseg_gui.workers.label_saver import LabelSaver
-from medseg_gui.workers.loading import (ImageView, LoadedView, ViewLoader, load_overlays, load_view,
-                                        loads_in_background)
+from medseg_gui.workers.view_loader import LoadedView, ViewLoader
 
 PLACEHOLDER = np.full((64, 64, 3), 40, np.uint8)
 

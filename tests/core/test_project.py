@@ -258,3 +258,16 @@ def test_create_and_add_class_validate(tmp_path):
         with pytest.raises(ProjectError, match="three values from 0 to 255"):
             p.add_class("disc", bad)
     assert p.add_class("disc", (1.0, 2, 3)) == ClassSpec("disc", (1, 2, 3))
+
+
+def test_current_model_info_reads_current_json(tmp_path):
+    project = Project.create(tmp_path / "p")
+    assert project.current_model_info("lesion") is None
+    folder = project.model_dir("lesion")
+    folder.mkdir(parents=True)
+    (folder / "current.json").write_text(json.dumps({"val_auc": 0.97, "preset": "default"}))
+    assert project.current_model_info("lesion") == {"val_auc": 0.97, "preset": "default"}
+    (folder / "current.json").write_text("{broken")
+    assert project.current_model_info("lesion") is None
+    (folder / "current.json").write_text("[1, 2]")
+    assert project.current_model_info("lesion") is None

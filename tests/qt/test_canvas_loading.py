@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from medseg_gui.core.images import read_mask
-from medseg_gui.workers import loading
+from medseg_gui.core import image_view
 from tests.workers.helpers import H, W, drag, make_project, open_window
 
 
 @pytest.fixture(autouse=True)
 def everything_loads_in_background(monkeypatch):
-    monkeypatch.setattr(loading, "FOREGROUND_MAX_PIXELS", 0)
+    monkeypatch.setattr(image_view, "FOREGROUND_MAX_PIXELS", 0)
 
 
 def _shown(window, stem: str) -> bool:

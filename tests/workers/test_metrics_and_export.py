@@ -1,9 +1,7 @@
-"""rescore_class (Dice at another threshold from the saved predictions), the export job's threshold, and the current
-model's metadata as the train panel reads it. No Keras: predictions and model JSON are written directly."""
+"""rescore_class (Dice at another threshold from the saved predictions) and the export job's threshold. No Keras:
+predictions are written directly."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pytest
@@ -12,7 +10,6 @@ from medseg_gui.core.images import read_mask
 from medseg_gui.core.metrics import image_metrics
 from medseg_gui.workers.base import FunctionWorker, WorkerHost
 from medseg_gui.workers.export import export_classes
-from medseg_gui.workers.loading import current_model_info
 from medseg_gui.workers.training import ClassMetrics, rescore_class
 from tests.workers.helpers import H, W, make_project
 
@@ -51,14 +48,3 @@ def test_export_uses_the_threshold(tmp_path, qtbot):
     assert result.count == 1
     np.testing.assert_array_equal(read_mask(tmp_path / "out" / "lesion" / f"{stem}_prediction.png"),
                                   project.load_prediction("lesion", stem) >= 0.75)
-
-
-def test_current_model_info_reads_current_json(tmp_path):
-    project = make_project(tmp_path / "p", n=1)
-    assert current_model_info(project, "lesion") is None
-    folder = project.model_dir("lesion")
-    folder.mkdir(parents=True)
-    (folder / "current.json").write_text(json.dumps({"val_auc": 0.97, "preset": "default"}))
-    assert current_model_info(project, "lesion") == {"val_auc": 0.97, "preset": "default"}
-    (folder / "current.json").write_text("{broken")
-    assert current_model_info(project, "lesion") is None

@@ -7,7 +7,7 @@ import numpy as np
 from medseg_gui.core.errors import ImageReadError, MedsegError
 from medseg_gui.core.images import write_png
 from medseg_gui.workers.base import WorkerHost, error_message
-from medseg_gui.workers.loading import load_view
+from medseg_gui.core.image_view import load_view
 from medseg_gui.workers.scan import ScanWorker
 from tests.workers.helpers import H, W, make_images, make_project
 
@@ -66,7 +66,7 @@ def test_load_view_skips_mismatched_label_with_warning(tmp_path):
 
 
 def test_large_images_are_loaded_in_the_background_judged_by_their_header(tmp_path):
-    from medseg_gui.workers.loading import FOREGROUND_MAX_PIXELS, loads_in_background
+    from medseg_gui.core.image_view import FOREGROUND_MAX_PIXELS, loads_in_background
 
     big = write_png(tmp_path / "big.png", np.zeros((1500, FOREGROUND_MAX_PIXELS // 1500 + 1), np.uint8))
     small = write_png(tmp_path / "small.png", np.zeros((1500, FOREGROUND_MAX_PIXELS // 1500 - 1), np.uint8))
@@ -80,7 +80,7 @@ def test_large_images_are_loaded_in_the_background_judged_by_their_header(tmp_pa
 def test_view_loader_loads_and_prepares_off_the_gui_thread(tmp_path, qtbot):
     import threading
 
-    from medseg_gui.workers.loading import LoadedView, ViewLoader
+    from medseg_gui.workers.view_loader import LoadedView, ViewLoader
 
     project = make_project(tmp_path / "p", n=2, labelled=1)
     threads = []
@@ -97,7 +97,7 @@ def test_view_loader_loads_and_prepares_off_the_gui_thread(tmp_path, qtbot):
 
 
 def test_view_loader_reports_an_unreadable_image(tmp_path, qtbot):
-    from medseg_gui.workers.loading import ViewLoader
+    from medseg_gui.workers.view_loader import ViewLoader
 
     project = make_project(tmp_path / "p", n=1)
     project.image_path(project.stems[0]).write_bytes(b"")
@@ -106,7 +106,7 @@ def test_view_loader_reports_an_unreadable_image(tmp_path, qtbot):
 
 
 def test_load_overlays_checks_sizes(tmp_path):
-    from medseg_gui.workers.loading import load_overlays
+    from medseg_gui.core.image_view import load_overlays
 
     project = make_project(tmp_path / "p", n=1)
     stem = project.stems[0]

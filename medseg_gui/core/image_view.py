@@ -1,17 +1,14 @@
-"""Everything the canvas needs for one image, loaded and checked: image, labels, predictions, ROI; and the worker that
-loads a large image off the GUI thread.
+"""Everything the canvas needs for one image, read and checked: image, labels, predictions, ROI.
 
 A label, prediction or ROI whose size differs from the image is left out with a clinician-readable warning instead
 of crashing the canvas; an unreadable image raises ImageReadError. Decoding an 8000×8000 image takes seconds, so an
-image over ``FOREGROUND_MAX_PIXELS`` (judged from its file header) is loaded by a `ViewLoader` on a worker thread;
-smaller ones load at once, faster than a repaint.
+image over ``FOREGROUND_MAX_PIXELS`` (judged from its file header, `loads_in_background`) is loaded on a worker
+thread (workers.view_loader); smaller ones load at once, faster than a repaint.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +17,6 @@ import numpy as np
 
 from medseg_gui.core.errors import ImageReadError, MedsegError
 from medseg_gui.core.label_encoding import LabelPixels
-from medseg_gui.workers.base import Worker
 
 log = logging.getLogger(__name__)
 
@@ -111,39 +107,3 @@ def _file_size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0  # missing: loading it at once reports the error at once
-
-
-@dataclass(frozen=True)
-class LoadedView:
-    """What a `ViewLoader` hands the GUI: the view and what `prepare(view)` made of it (e.g. display pyramids)."""
-
-    view: ImageView
-    prepared: Any = None
-
-
-class ViewLoader(Worker):
-    """Loads `stem` with `load` (default `load_view`) on its thread, then runs `prepare(view)` there too, so only
-    cheap work is left to the GUI; emits `finished(LoadedView)`, or `errored(err)` for an unreadable image."""
-
-    def __init__(self, project: Any, stem: str, *, prepare: Callable[[ImageView], Any] | None = None,
-                 load: Callable[[Any, str], ImageView] = load_view) -> None:
-        super().__init__()
-        self.project, self.stem, self._prepare, self._load = project, stem, prepare, load
-
-    def work(self) -> LoadedView:
-        view = self._load(self.project, self.stem)
-        return LoadedView(view, self._prepare(view) if self._prepare is not None and not self.is_cancelled() else None)
-
-
-def current_model_info(project: Any, cls: str) -> dict | None:
-    """The metadata of the current model of `cls` (models/<cls>/current.json: val_auc, trained_at, preset, …), or
-    None when there is no model or its description cannot be read."""
-    path = project.model_dir(cls) / "current.json"
-    try:
-        info = json.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as err:
-        log.warning("Cannot read %s: %s", path, err)
-        return None
-    return info if isinstance(info, dict) else None
