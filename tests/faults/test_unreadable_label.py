@@ -24,7 +24,12 @@ def _damaged(path):
     path.write_bytes(b"\x89PNG\r\n\x1a\n this is not a PNG any more")
 
 
-@pytest.mark.parametrize("spoil", [_wrong_size, _damaged])
+def _label_map(path):
+    """Defect 1: a label map (0/1/2/3) cannot be shown faithfully as one class, so it must not be drawn over."""
+    write_png(path, (np.arange(48 * 64).reshape(48, 64) % 4).astype(np.uint8))
+
+
+@pytest.mark.parametrize("spoil", [_wrong_size, _damaged, _label_map])
 def test_unreadable_label_is_moved_aside_not_overwritten(tmp_path, qtbot, messages, spoil):
     project = make_project(tmp_path / "p", n=1)
     stem = project.stems[0]
