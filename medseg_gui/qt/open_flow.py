@@ -59,8 +59,10 @@ class OpenFlow(QObject):
         folder = dialogs.choose_directory(self._dialog_parent, "Open a folder of images or a project", start)
         return self.open_folder(folder) if folder is not None else None
 
-    def open_folder(self, folder: Path) -> ScanWorker | None:
-        return self._start(ScanWorker(Path(folder)))
+    def open_folder(self, folder: Path, on_failed: Callable[[BaseException], object] | None = None
+                    ) -> ScanWorker | None:
+        """`on_failed(err)` runs after a failed open was reported (the start then offers a demo instead)."""
+        return self._start(ScanWorker(Path(folder)), on_failed)
 
     def open_demo(self, which: str = "vessel") -> ScanWorker | None:
         """Open the user's copy of a bundled demo ("vessel" or "lesion"), made on first use."""
@@ -68,13 +70,15 @@ class OpenFlow(QObject):
 
         return self._start(ScanWorker(prepare=partial(ensure_demo_copy, which=which)))
 
-    def _start(self, worker: ScanWorker) -> ScanWorker | None:
+    def _start(self, worker: ScanWorker, on_failed: Callable[[BaseException], object] | None = None
+               ) -> ScanWorker | None:
         if not self._before_open():
             self.status.emit("Not opened: some labels are not saved yet.")
             return None
         self.release()  # the scan locks the folder it opens; reopening the same project must not see our lock
         self.status.emit("Opening images…")
-        self._host.start(worker, on_progress=self._on_progress, on_done=self._on_finished, on_error=self._on_errored)
+        self._host.start(worker, on_progress=self._on_progress, on_done=self._on_finished,
+                         on_error=partial(self._on_errored, on_failed))
         return worker
 
     @Slot(object)
@@ -87,7 +91,7 @@ class OpenFlow(QObject):
         self.lock, self._project = result.lock, result.project
         self.opened.emit(result)
 
-    def _on_errored(self, err: BaseException) -> None:
+    def _on_errored(self, on_failed: Callable[[BaseException], object] | None, err: BaseException) -> None:
         """The previous project stays shown: lock it again (read-only if another window took it meanwhile)."""
         project = self._project
         if project is not None and self.lock is None and project.read_only is None:
@@ -97,3 +101,5 @@ class OpenFlow(QObject):
                 project.set_read_only(reason)
                 self.read_only_changed.emit()
         self.errored.emit(error_message(err))
+        if on_failed is not None:
+            on_failed(err)

@@ -84,8 +84,8 @@ class ProjectFiles(QObject):
         return self._opener.ask(self.recent.start_folder("open"))
 
     @Slot(Path)
-    def open_folder(self, folder: Path) -> Any:
-        return self._opener.open_folder(folder)
+    def open_folder(self, folder: Path, on_failed: Callable[[BaseException], object] | None = None) -> Any:
+        return self._opener.open_folder(folder, on_failed)
 
     def reopen_last(self, fallback: Callable[[], object]) -> LastProjectOpening:
         """At start: open the last project, else (none, gone, unreadable) say why and call `fallback`."""

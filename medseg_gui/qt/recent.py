@@ -110,7 +110,7 @@ class LastProjectOpening(QObject):
     """At start, reopen the last project; when there is none, it is gone, or it cannot be opened, say so in the
     status bar and call `fallback` (the first-start choice of a demo) instead."""
 
-    def __init__(self, recent: RecentProjects, open_folder: Callable[[Path], Any], say: Callable[[str], None],
+    def __init__(self, recent: RecentProjects, open_folder: Callable[..., Any], say: Callable[[str], None],
                  fallback: Callable[[], object], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._say, self._fallback = say, fallback
@@ -119,14 +119,9 @@ class LastProjectOpening(QObject):
             fallback()
         elif not self.path.is_dir():
             self._give_up(f"The last project {self.path} is no longer there (moved, renamed or unplugged).")
-        else:
-            worker = open_folder(self.path)
-            if worker is None:
-                self._give_up(f"The last project {self.path} was not opened.")
-            else:
-                worker.errored.connect(self._failed)
+        elif open_folder(self.path, self._failed) is None:  # a failed open is reported, then calls _failed
+            self._give_up(f"The last project {self.path} was not opened.")
 
-    @Slot(object)
     def _failed(self, error: BaseException) -> None:
         self._give_up(f"The last project {self.path} could not be opened: {error_message(error).splitlines()[0]}")
 
