@@ -241,7 +241,7 @@ class ImageSession(QObject):
             return False
         del self._unreadable[cls]
         self.problem.emit(f"The '{cls}' label file {path.name} of {self.stem} could not be read, so it was moved to "
-                          f"{moved} (not deleted). Your new label is saved in its place.", True)
+                          f"{moved} (not deleted). Your new label takes its place.", True)
         return True
 
     def _reload(self) -> None:

@@ -44,6 +44,10 @@ def test_read_only_folder_of_images_can_be_viewed(tmp_path, qtbot, messages, mon
     qtbot.keyClick(window, Qt.Key.Key_R)  # the action is off: nothing happens, nothing is claimed
     window.toggle_reviewed()  # called directly: refused with a clear message
     assert "not marked reviewed" in window.last_error and "read-only" in window.last_error
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # Retrain: off as well
+    assert window.train_worker is None
+    assert window.retrain() is None and window.train_worker is None  # called directly: refused, saying why
+    assert "Retrain was not started" in window.last_error and "Read-only file system" in window.last_error
     assert not any("saved" in m and "not" not in m.lower() for m in messages)
 
 
