@@ -118,17 +118,21 @@ class ProjectLock:
 
     def check(self) -> str | None:
         """Before a write: None when the lock is still ours; a lock file someone deleted is silently created again
-        (same owner; a `watch` just goes on). Else why this process must not write (another program took it over)."""
+        (same owner; a `watch` goes on without one, and while this process holds it). Else why this process must not
+        write (another program took the lock over)."""
         if self.held():
             return None
-        if self.owner.pid != 0:
-            if not self._recreate and not self.path.exists():
+        owner = read_owner(self.root)
+        if self.owner.pid != 0 and not self._recreate:  # a watch: stop only for another program's lock
+            mine = owner is not None and (owner.host, owner.pid) == (socket.gethostname(), os.getpid())
+            if mine or not self.path.exists():
                 return None
+        elif self.owner.pid != 0:
             with contextlib.suppress(OSError):
-                if self._recreate and _create(self.path, self.owner):
+                if _create(self.path, self.owner):
                     log.warning("The lock file %s was gone; created it again", self.path)
                     return None
-        owner = read_owner(self.root)
+            owner = read_owner(self.root)
         who = owner.describe() if owner is not None else "another program"
         return (f"{who} took over this project's lock, so nothing more is written into {self.root}; close that "
                 "program, then open the project again")

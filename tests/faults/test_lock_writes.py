@@ -63,6 +63,9 @@ def test_a_watching_project_neither_recreates_nor_needs_a_deleted_lock_file(tmp_
     child.set_state(child.stems[0], "reviewed", True)
     assert not (child.root / LOCK_FILE).exists()  # only the holder re-creates it
     held.release()
+    with project_lock(child.root):  # e.g. `medseg train` opened the project just before the window let go
+        child.set_state(child.stems[0], "reviewed", False)
+    assert Project.open(child.root).entry(child.stems[0]).state["reviewed"] is False
 
 
 def test_a_stale_lock_seen_at_open_does_not_stop_the_process_that_takes_it_over(tmp_path):
