@@ -17,6 +17,7 @@ from typing import Any
 
 from medseg_gui.core.resources import resource_path
 from medseg_gui.ml.config import Preset, UNetConfig
+from medseg_gui.ml.metadata import valid_scale
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +66,8 @@ def read_init(weights: Path) -> InitWeights | None:
         unet = UNetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in info["unet"].items()})
         if not weights.is_file():
             return None
-        scale = info.get("scale")
-        scale = float(scale) if isinstance(scale, (int, float)) and not isinstance(scale, bool) and 0 < scale <= 1 \
-            else None
-        return InitWeights(unet, dict(info["inputs"]), weights, str(info.get("source", weights.name)), scale)
+        return InitWeights(unet, dict(info["inputs"]), weights, str(info.get("source", weights.name)),
+                           valid_scale(info.get("scale")))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("ignoring the starting weights %s (%s)", weights, exc)
         return None

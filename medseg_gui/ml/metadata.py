@@ -22,6 +22,17 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _at_most_one(value: Any, low: float) -> bool:
+    """True for a finite number above `low` and at most 1 (not a bool)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            and low < value <= 1.0)
+
+
+def valid_scale(value: Any) -> float | None:
+    """`value` as a working scale (a number above 0 and at most 1); None when it is absent or not one."""
+    return float(value) if _at_most_one(value, 0.0) else None
+
+
 def _check(md: dict[str, Any]) -> str | None:
     """The first problem found in `md`, or None."""
     for key, (low, high) in _INT_RANGES.items():
@@ -36,8 +47,7 @@ def _check(md: dict[str, Any]) -> str | None:
         return f"'normalise_in_roi' must be true or false, not {md['normalise_in_roi']!r}"
     for key, low in (("scale", 0.0), ("threshold", -1e-9)):
         value = md.get(key)
-        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
-                                  or not (math.isfinite(value) and low < value <= 1.0)):
+        if value is not None and not _at_most_one(value, low):
             return f"'{key}' must be a number above {max(low, 0):g} and at most 1, not {value!r}"
     for key in _AUCS:
         value = md.get(key)
