@@ -16,6 +16,14 @@ BRUSH_SIZE = 12
 WAND_RANGE = (0, 100)  # magic-wand tolerance, per colour channel (0-255 scale)
 WAND_TOLERANCE = 20
 
+THRESHOLD_RANGE = (0.05, 0.95)  # the probability threshold box (a remembered value is clamped to it)
+
+
+def threshold_in_range(value: float) -> float:
+    """`value` clamped to THRESHOLD_RANGE and rounded to the box's two decimals."""
+    return round(min(max(float(value), THRESHOLD_RANGE[0]), THRESHOLD_RANGE[1]), 2)
+
+
 CONTOUR_CHOICES = ((0, 255, 0), (0, 255, 255), (255, 255, 255), (255, 140, 0))  # never FP red, FN blue, magenta
 
 
@@ -30,4 +38,5 @@ BACKGROUND_RGB = (200, 200, 200)  # annotated background of a sparse label (not-
 PREDICTION_FILL_OPACITY = 0.4  # the corrective mode's prediction beneath the label, relative to the label opacity
 
 __all__ = ["BACKGROUND_RGB", "CONTOUR_CHOICES", "contour_rgb", "BRUSH_RANGE", "BRUSH_SIZE", "FN_COLOR", "FP_COLOR", "LAYER_HIDDEN", "LAYER_OPACITY",
-           "PREDICTION_FILL_OPACITY", "UNCERTAINTY_RGB", "WAND_RANGE", "WAND_TOLERANCE"]
+           "PREDICTION_FILL_OPACITY", "THRESHOLD_RANGE", "UNCERTAINTY_RGB", "WAND_RANGE", "WAND_TOLERANCE",
+           "threshold_in_range"]

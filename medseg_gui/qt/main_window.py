@@ -25,6 +25,7 @@ from medseg_gui.qt.about import DeviceLabel, SystemInfo
 from medseg_gui.qt.actions import connect_help_actions, connect_view_actions, create_actions, install_menus
 from medseg_gui.qt.canvas import Canvas
 from medseg_gui.qt.class_view import ClassView
+from medseg_gui.qt.defaults import threshold_in_range
 from medseg_gui.qt.export_flow import ExportFlow
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.label_shares import LabelShareFlow
@@ -93,10 +94,12 @@ class MainWindow(QMainWindow):
         self.image_list = ImageListPanel(self)
         self.canvas = Canvas(self)
         self.canvas_area = CanvasArea(self.canvas, self)
-        self.session = ImageSession(self.canvas_area, self.saver, self.workers, self.config.threshold, self)
+        self.session = ImageSession(self.canvas_area, self.saver, self.workers,
+                                    threshold_in_range(self.config.threshold), self)
         self.label_shares = LabelShareFlow(self.workers, self.image_list, self.session, self)
         self.tools = ToolsPanel(self)
-        self.layers = LayersPanel(self, threshold=self.config.threshold)
+        self.layers = LayersPanel(self)
+        self.layers.observe(self.session.review)  # the threshold's one owner
         self.train_panel = TrainPanel(preset_names(), self.config.train, loss_curve=self.config.show_loss_curve)
         panels = {"tools": self.tools, "canvas": self.canvas, "session": self.session, "image_list": self.image_list,
                   "train_panel": self.train_panel, "layers": self.layers}
@@ -200,8 +203,7 @@ class MainWindow(QMainWindow):
         self.session.set_project(project)
         remembered = self.memory.project(project.root)
         self.train_panel.set_minutes(remembered.get("minutes", self.train_panel.minutes()))
-        self.layers.set_threshold(remembered.get("threshold", self.layers.threshold()))
-        self.session.set_threshold(self.layers.threshold())
+        self.session.set_threshold(threshold_in_range(remembered.get("threshold", self.session.threshold)))
         self.classes.show_project(remembered.get("class"))
         self.image_list.set_images(project.stems, project.class_names, errors)
         self.image_list.set_reviewed(self._reviewed())
@@ -291,7 +293,7 @@ class MainWindow(QMainWindow):
         if self.project is not None:
             self.memory.remember_project(self.project.root, **{
                 "class": self.current_class(), "minutes": self.train_panel.minutes(),
-                "threshold": self.layers.threshold()})
+                "threshold": self.session.threshold})
 
     # -- training (qt.training_view) -----------------------------------------------------------------------------
     @property
@@ -313,13 +315,13 @@ class MainWindow(QMainWindow):
         """Ask for a folder, then write <folder>/<class>/<stem>.png (0/255, original size) for every class."""
         if self.project is None:
             return None
-        return self.exporter.start(self.project, self.layers.threshold(), self.guard.all_saved)
+        return self.exporter.start(self.project, self.session.threshold, self.guard.all_saved)
 
     def export_other(self) -> FunctionWorker | None:
         """Ask for a format (nnU-Net dataset, COCO JSON, HDF5) and a folder, then export every class."""
         if self.project is None:
             return None
-        return self.exporter.start_other(self.project, self.layers.threshold(), self.guard.all_saved)
+        return self.exporter.start_other(self.project, self.session.threshold, self.guard.all_saved)
 
     @Slot(str)
     def show_error(self, message: str, *, dialog: bool = True) -> None:

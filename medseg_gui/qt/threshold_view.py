@@ -41,19 +41,20 @@ class ThresholdView(QObject):
 
     @Slot(float)
     def set_threshold(self, threshold: float) -> None:
-        """Re-threshold the shown predictions now; recompute Dice/Se/Sp of the class once the value settles."""
-        self._session.set_threshold(threshold)
+        """A typed threshold: re-threshold the shown predictions now (the review state holds it; the box and the
+        canvas observe it); recompute Dice/Se/Sp of the class once the value settles."""
+        self._session.set_threshold(round(float(threshold), 2))
         self._remember_later.start()  # not a settings write per spin step; closing remembers it too
         cls, project = self._tools.current_class(), self._project()
         if project is not None and cls and self._images.has_metrics(cls) and self._idle():
-            self._refresher.schedule(project.root, cls, self._layers.threshold())
+            self._refresher.schedule(project.root, cls, self._session.threshold)
 
     @Slot(str, str, bool)
     def _label_saved(self, cls: str, stem: str, _present: bool) -> None:
         """A changed label changes its image's scores: re-score the class once the edits settle (worker thread)."""
         project = self._project()
         if project is not None and self._idle() and project.prediction_path(cls, stem).is_file():
-            self._refresher.schedule(project.root, cls, self._layers.threshold())
+            self._refresher.schedule(project.root, cls, self._session.threshold)
 
     @Slot()
     def _entered(self) -> None:

@@ -79,7 +79,7 @@ class TrainingView(QObject):
         self._remember()
         worker = TrainWorker(self._project().root, cls,
                              self._panel.training_config(self._config, continuous=continuous),
-                             threshold=self._layers.threshold(), continuous=continuous,
+                             threshold=self._session.threshold, continuous=continuous,
                              shown=lambda: self._session.stem)  # read on the worker's thread: a plain attribute
         self.worker = worker
         self.status.emit(f"Training '{cls}' continuously…" if continuous else f"Training '{cls}'…")
@@ -104,7 +104,7 @@ class TrainingView(QObject):
             return "Training is running; use another model when it has finished." if self.worker else None
 
         return self._models.open(self._project(), self._classes.current(), self._images.current_stem(),
-                                 self._layers.threshold(), refuse_use=busy)
+                                 self._session.threshold, refuse_use=busy)
 
     @Slot(object)
     def show_results(self, run: TrainRun) -> None:

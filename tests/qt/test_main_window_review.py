@@ -62,6 +62,18 @@ def test_threshold_box_rethresholds_contours_accept_and_dice(tmp_path, qtbot, me
     np.testing.assert_array_equal(window.canvas.label("lesion"), truth)
 
 
+def test_the_threshold_has_one_owner_that_the_box_and_canvas_observe(tmp_path, qtbot, messages):
+    project, stem, prob = _project_with_predictions(tmp_path / "p")
+    window = open_window(qtbot, project)
+    review = window.session.review
+    review.set_threshold(0.7)  # set at the owner (as a remembered value is): the box and the canvas follow
+    assert window.layers.threshold() == 0.7
+    np.testing.assert_array_equal(window.canvas.doc.preds["lesion"], prob >= 0.7)
+    window.layers.threshold_spin.setValue(0.3)  # typed in the box: the owner takes it
+    assert review.threshold == 0.3 and window.session.threshold == 0.3
+    np.testing.assert_array_equal(window.canvas.doc.preds["lesion"], prob >= 0.3)
+
+
 def test_accept_without_prediction_says_so(tmp_path, qtbot, messages):
     project = make_project(tmp_path / "p", n=1)
     window = open_window(qtbot, project)

@@ -1,12 +1,17 @@
 """Right panel: show/hide and fade the canvas layers (label, other classes, contours, FP/FN, ROI, uncertainty), and
-the probability threshold that turns a prediction into contours, FP/FN, exported masks and Dice."""
+the probability threshold that turns a prediction into contours, FP/FN, exported masks and Dice.
+
+The threshold box shows the review state's threshold (core.review, its one owner: `observe`); a typed value is only
+a request (`threshold_changed`), which the window hands to the review state."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QGroupBox, QLabel, QSlider, QWidget
 
-from medseg_gui.qt.defaults import LAYER_HIDDEN, LAYER_OPACITY
+from medseg_gui.qt.defaults import LAYER_HIDDEN, LAYER_OPACITY, THRESHOLD_RANGE
 from medseg_gui.qt.panels.train_text import threshold_suggestion
 
 LAYER_ROWS: dict[str, tuple[str, str]] = {  # layer → (text, tooltip); opacities: qt.defaults.LAYER_OPACITY
@@ -48,7 +53,7 @@ class LayersPanel(QGroupBox):
             self.checks[layer], self.sliders[layer] = check, slider
         self.threshold_spin = QDoubleSpinBox(self)
         self.threshold_spin.setObjectName("thresholdBox")
-        self.threshold_spin.setRange(0.05, 0.95)
+        self.threshold_spin.setRange(*THRESHOLD_RANGE)
         self.threshold_spin.setSingleStep(0.05)
         self.threshold_spin.setDecimals(2)
         self.threshold_spin.setValue(threshold)
@@ -71,11 +76,17 @@ class LayersPanel(QGroupBox):
         """layer → (visible, opacity in [0, 1]); the window applies these to a fresh canvas."""
         return {k: (self.checks[k].isChecked(), self.sliders[k].value() / 100) for k in self.checks}
 
+    def observe(self, review: Any) -> None:
+        """Show the threshold of `review` (a core.review.ReviewState) and follow its `threshold` events."""
+        self.set_threshold(review.threshold)
+        review.events.threshold.connect(self.set_threshold)
+
     def threshold(self) -> float:
+        """The value in the box (what the owner holds once it has taken a typed value)."""
         return round(float(self.threshold_spin.value()), 2)
 
     def set_threshold(self, value: float) -> None:
-        """Set the box without emitting `threshold_changed` (the window applies it itself)."""
+        """Show `value` without emitting `threshold_changed` (it comes from the owner)."""
         self.threshold_spin.blockSignals(True)
         self.threshold_spin.setValue(value)
         self.threshold_spin.blockSignals(False)
