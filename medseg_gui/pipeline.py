@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -350,11 +350,10 @@ def predict_external(segmenters: list[tuple[str, Any]], image: np.ndarray, thres
     return prob
 
 
-def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalReport:
-    """Metrics of the saved predictions of every labelled image, per image and (pixel metrics) pooled over all pixels
-    of the class's region (`class_region`)."""
-    per_image: dict[str, dict[str, float]] = {}
-    probs, truths, skipped = [], [], []
+def _scored_images(project: Project, cls: str, threshold: float, skipped: list[str] | None
+                   ) -> Iterator[tuple[str, np.ndarray, np.ndarray, np.ndarray | None]]:
+    """(stem, prob, truth, roi) of every labelled image of `cls` with a saved prediction; `roi` is the class region
+    (`class_region`), for a sparse label only its annotated pixels. Unreadable images are skipped with a message."""
     for stem in project.labelled_stems(cls):
         try:
             prob = project.load_prediction(cls, stem)
@@ -362,11 +361,18 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
                 continue
             label, roi = project.load_label_pixels(cls, stem), class_region(project, cls, stem, threshold)
         except MedsegError as err:
-            skipped.append(f"{stem} not evaluated: {err}")
+            _skip(skipped, f"{stem} not evaluated: {err}")
             continue
-        if label is None:
-            continue
-        truth, roi = label.mask, scored_region(roi, label.annotated)  # sparse: annotated pixels only
+        if label is not None:
+            yield stem, prob, label.mask, scored_region(roi, label.annotated)
+
+
+def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalReport:
+    """Metrics of the saved predictions of every labelled image, per image and (pixel metrics) pooled over all pixels
+    of the class's region (`class_region`)."""
+    per_image: dict[str, dict[str, float]] = {}
+    probs, truths, skipped = [], [], []
+    for stem, prob, truth, roi in _scored_images(project, cls, threshold, skipped):
         per_image[stem] = per_image_metrics(prob, truth, roi, threshold=threshold)
         inside = roi if roi is not None else np.ones_like(truth, dtype=bool)
         probs.append(prob[inside])
@@ -374,10 +380,25 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
     if not per_image and skipped:
         raise ModelError(f"None of the labelled images of class '{cls}' could be evaluated; {skipped[0]}")
     if not per_image:
-        raise ModelError(
-            f"No predictions to evaluate for class '{cls}': train a model and predict first "
-            f"(medseg train / medseg predict)."
-        )
-    prob_all, truth_all = np.concatenate(probs), np.concatenate(truths)
-    pooled = image_metrics(prob_all, truth_all, None, threshold=threshold)
+        raise ModelError(f"No predictions to evaluate for class '{cls}': train a model and predict first "
+                         "(medseg train / medseg predict).")
+    pooled = image_metrics(np.concatenate(probs), np.concatenate(truths), None, threshold=threshold)
     return EvalReport(cls=cls, per_image=per_image, pooled=pooled, skipped=tuple(skipped))
+
+
+def rethreshold_class(project: Project, cls: str, threshold: float) -> dict[str, dict[str, float]]:
+    """Per-image metrics of the saved predictions of `cls` at another `threshold` (what metrics.json holds; nothing
+    pooled). Only what the threshold changes is computed: an image's AUC is kept from metrics.json unless its label
+    or prediction is newer than that file, or the class's region depends on the threshold (a roi_class)."""
+    old, path = project.load_metrics(cls), project.metrics_path(cls)
+    since = path.stat().st_mtime_ns if path.is_file() and project.class_spec(cls).roi_class is None else None
+    per_image: dict[str, dict[str, float]] = {}
+    for stem, prob, truth, roi in _scored_images(project, cls, threshold, None):
+        try:
+            unchanged = since is not None and all(f.stat().st_mtime_ns < since for f in (
+                project.label_path(cls, stem), project.prediction_path(cls, stem)))
+        except OSError:  # removed meanwhile: compute everything
+            unchanged = False
+        auc = old.get(stem, {}).get("auc") if unchanged else None
+        per_image[stem] = per_image_metrics(prob, truth, roi, threshold, auc)
+    return per_image

@@ -54,3 +54,33 @@ def test_cli_evaluate_prints_lesion_columns_mean_and_valid_json(project, capsys)
     data = json.loads(capsys.readouterr().out)
     assert data["images"][project.stems[1]]["recall"] is None  # NaN → null
     assert data["mean"]["recall"] == 1.0 and data["mean"]["false_lesions"] == 1.0
+
+
+def test_rethreshold_computes_only_what_the_threshold_changes(project, monkeypatch):
+    import os
+
+    from medseg_gui.core import metrics
+
+    img0, img1, _ = project.stems
+    project.save_metrics("lesion", pipeline.evaluate_class(project, "lesion").per_image)
+    later = project.metrics_path("lesion").stat().st_mtime_ns + 10**10
+    os.utime(project.metrics_path("lesion"), ns=(later, later))  # metrics.json is newer than every label
+    aucs: list[float] = []
+    roc_auc = metrics.roc_auc
+    monkeypatch.setattr(metrics, "roc_auc", lambda *a: aucs.append(roc_auc(*a)) or aucs[-1])
+
+    def same(got, want):
+        assert set(got) == set(want)
+        for stem in want:
+            assert got[stem] == pytest.approx(want[stem], nan_ok=True)
+
+    at_07 = pipeline.rethreshold_class(project, "lesion", 0.7)
+    assert aucs == []  # AUC does not depend on the threshold: kept from metrics.json
+    same(at_07, pipeline.evaluate_class(project, "lesion", threshold=0.7).per_image)
+    assert {m["threshold"] for m in at_07.values()} == {0.7}
+    aucs.clear()
+    project.save_label("lesion", img1, disc(cx=40))  # an edit after metrics.json was written: its AUC changes
+    os.utime(project.label_path("lesion", img1), ns=(later + 1, later + 1))
+    again = pipeline.rethreshold_class(project, "lesion", 0.7)
+    assert len(aucs) == 1 and again[img1]["auc"] == aucs[0] == 1.0
+    same(again, pipeline.evaluate_class(project, "lesion", threshold=0.7).per_image)

@@ -34,11 +34,12 @@ METRIC_KEYS = ("auc", "dice", "iou", "sensitivity", "specificity", *LESION_KEYS,
 
 
 def per_image_metrics(
-    prob: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None, threshold: float = 0.5
+    prob: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None, threshold: float = 0.5,
+    auc: float | None = None,
 ) -> dict[str, float]:
     """What is saved per labelled image (METRIC_KEYS): the pixel metrics of `prob` (float HxW) and the lesion
-    metrics of prob ≥ threshold, inside `roi`, and the `threshold` they were computed at."""
-    pixels = image_metrics(prob, truth, roi, threshold)
+    metrics of prob ≥ threshold, inside `roi`, and the `threshold` they were computed at (`auc`: see image_metrics)."""
+    pixels = image_metrics(prob, truth, roi, threshold, auc)
     return {**pixels, **lesion_metrics(np.asarray(prob) >= threshold, truth, roi), "threshold": float(threshold)}
 
 

@@ -159,16 +159,18 @@ def fp_fn_maps(
 
 
 def image_metrics(
-    prob: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None, threshold: float = 0.5
+    prob: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None, threshold: float = 0.5,
+    auc: float | None = None,
 ) -> dict[str, float]:
     """{"auc", "dice", "iou", "sensitivity", "specificity"} inside `roi`, the binary prediction being prob ≥ threshold.
 
     Pixel metrics only, so that pooling works on flattened pixels; core.lesions.per_image_metrics adds the lesion
-    metrics of one HxW image.
+    metrics of one HxW image. `auc`: the AUC already known for these pixels (it does not depend on the threshold),
+    so only the confusion metrics are computed.
     """
     c = confusion(np.asarray(prob) >= threshold, truth, roi)
     return {
-        "auc": roc_auc(prob, truth, roi),
+        "auc": roc_auc(prob, truth, roi) if auc is None else float(auc),
         "dice": c.dice,
         "iou": c.iou,
         "sensitivity": c.sensitivity,

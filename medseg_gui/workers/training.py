@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from medseg_gui.core.errors import CancelledError, ModelError
+from medseg_gui.core.errors import CancelledError
 from medseg_gui.train_process import (
     TRAIN_CANCELLED,
     PredictProgress,
@@ -82,15 +82,13 @@ class TrainWorker(Worker):
 
 def rescore_class(project_root: Path, cls: str, threshold: float,
                   should_stop: Callable[[], bool] | None = None) -> ClassMetrics:
-    """Recompute the metrics of `cls` from the saved predictions at another `threshold` (no Keras; AUC does not
-    change, Dice/Se/Sp do) and save them to metrics.json. Run by a FunctionWorker (qt/threshold_metrics.py)."""
+    """Recompute the metrics of `cls` from the saved predictions at another `threshold` (no Keras; only what the
+    threshold changes: pipeline.rethreshold_class) and save them to metrics.json. Run by a FunctionWorker
+    (qt/threshold_metrics.py)."""
     from medseg_gui import pipeline
 
     project = _open_project(project_root)
-    try:  # every labelled image with a prediction; an image whose label was removed has no scores any more
-        metrics = dict(pipeline.evaluate_class(project, cls, threshold=threshold).per_image)
-    except ModelError:  # no labelled image has a prediction (e.g. its last label was just undone)
-        metrics = {}
+    metrics = pipeline.rethreshold_class(project, cls, threshold)  # an image whose label was removed: no scores
     if should_stop is not None and should_stop():
         raise CancelledError("Metrics update cancelled.")
     project.save_metrics(cls, metrics)
