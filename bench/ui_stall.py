@@ -5,10 +5,11 @@ is idle, longer whenever something runs on the GUI thread, or the thread waits f
 long it was runnable but not running, from Linux's schedstat). Scenarios, each measured from the action until it is
 done plus a short settle:
 
-- ``keras warm-up``: the background Keras import a shown window starts (``AppConfig.warm_up_keras``);
+- ``window shows``: from ``show()`` until the window's start-up work is done (no Keras in its process any more);
 - ``train``: Retrain on a tiny synthetic project (12 images 192², 8 labelled), a short real run (in its own process,
-  started and imported afresh), until prediction starts; ``predict``: from there until the window shows the new
-  prediction;
+  started and imported afresh), until prediction starts (the training steps the child did are printed after the
+  row: what the window's share of the CPUs costs the training); ``predict``: from there until the window shows the
+  new prediction;
 - ``open 8000²``: selecting an 8000×8000 JPEG in the image list until the canvas has painted it;
 - ``save 8000² label``: a brush stroke on it until the label PNG is on disk;
 - ``switch after stroke``: a stroke on it, then PgDn at once (the pending save must not freeze the switch);
@@ -16,7 +17,7 @@ done plus a short settle:
 
 Usage::
 
-    QT_QPA_PLATFORM=offscreen python bench/ui_stall.py [--train-seconds 15] [--size 8000]
+    QT_QPA_PLATFORM=offscreen python bench/ui_stall.py [--train-seconds 15] [--size 8000] [--skip-train | --skip-big]
 """
 
 from __future__ import annotations
@@ -216,6 +217,7 @@ def main() -> None:
     parser.add_argument("--train-seconds", type=float, default=15.0)
     parser.add_argument("--size", type=int, default=8000)
     parser.add_argument("--skip-train", action="store_true", help="only the big-image scenarios")
+    parser.add_argument("--skip-big", action="store_true", help="only the start and training scenarios")
     parser.add_argument("--why", action="store_true", help="print the GUI thread's stacks during stalls")
     args = parser.parse_args()
 
@@ -229,23 +231,25 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="ui_stall_"))
     tiny = tiny_project(tmp / "tiny")
     t0 = time.perf_counter()
-    big = big_project(tmp / "big", args.size)
-    print(f"ui_stall — {cpu_model()}, {os.cpu_count()} CPUs, {datetime.date.today()}, "
-          f"{args.size}² JPEG made in {time.perf_counter() - t0:.1f} s", flush=True)
+    big = None if args.skip_big else big_project(tmp / "big", args.size)
+    print(f"ui_stall — {cpu_model()}, {os.cpu_count()} CPUs, {datetime.datetime.now():%Y-%m-%d %H:%M}, load average "
+          f"{os.getloadavg()[0]:.1f}, {args.size}² JPEG made in {time.perf_counter() - t0:.1f} s", flush=True)
 
     train = TrainConfig(minutes=args.train_seconds / 60, patch_size=64, batch_size=8, base_filters=8)
-    window = MainWindow(tiny, AppConfig(train=train, warm_up_keras=not args.skip_train))
+    window = MainWindow(tiny, AppConfig(train=train))
     window.resize(1400, 900)
     meter = GapMeter()
     run = functools.partial(measure, meter, why=StallSampler(meter) if args.why else None)
-    run("keras warm-up", window.show, lambda: not window.workers.is_busy(), settle_s=0.5)
+    run("window shows", window.show, lambda: not window.workers.is_busy(), settle_s=0.5)
     if not args.skip_train:
-        phase = {"predicting": False, "ended": False}
+        phase = {"predicting": False, "ended": False, "steps": 0}
         window.training_ended.connect(lambda how: phase.update(ended=True))
 
         def on_progress(p: object) -> None:
             if isinstance(p, PredictProgress):
                 phase["predicting"] = True
+            elif not phase["predicting"]:
+                phase["steps"] = max(phase["steps"], getattr(p, "step", 0))
 
         def start_training() -> None:
             worker = window.retrain()
@@ -253,8 +257,13 @@ def main() -> None:
             worker.progress.connect(on_progress)
 
         run("train", start_training, lambda: phase["predicting"] or phase["ended"])
+        print(f"  ({phase['steps']} training steps in {args.train_seconds:g} s)", flush=True)
         run("predict", lambda: None, lambda: phase["ended"])
 
+    if big is None:
+        window.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
     window.set_project(Project.open(big.root))
     run_until(lambda: window.session.stem is not None, 10)
     stem = big.stems[1]

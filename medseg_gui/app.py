@@ -30,7 +30,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--demo", nargs="?", const="vessel", choices=tuple(DEMOS),
                         help="open a bundled demo project: vessel (the default) or lesion; on the very first start "
                         "without a PATH or --demo (or when the last project is gone) the window asks which")
-    parser.add_argument("--no-warmup", action="store_true", help="do not preload Keras in the background")
     parser.add_argument("--screenshot", type=Path, metavar="PNG", help="grab the window to this PNG and quit")
     parser.add_argument("--quit-after", type=float, metavar="SECONDS", help="quit after this many seconds")
     parser.add_argument("--version", action="version", version=f"{GUI_NAME} {__version__}")
@@ -83,12 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(GUI_NAME)  # packaging/medseg-gui.desktop (the Wayland app id)
     app.setWindowIcon(app_icon())
-    scripted = args.screenshot is not None  # reproducible screenshots: no warm-up, no remembered geometry
+    scripted = args.screenshot is not None  # reproducible screenshots: no remembered geometry
     settings = None if scripted else settings_file()
     apply_theme(app, WindowMemory(settings).value(THEME_KEY, DEFAULT_THEME))
     install_excepthook(log_file)
 
-    window = MainWindow(None, AppConfig(warm_up_keras=not args.no_warmup and not scripted, settings_file=settings))
+    window = MainWindow(None, AppConfig(settings_file=settings))
     window.show()
     window.activateWindow()  # keyboard shortcuts need an active window, also without a window manager (Xvfb)
     if args.path is not None and args.demo is None:

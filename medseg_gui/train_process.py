@@ -1,17 +1,11 @@
 """Retrain in a child process: the GUI's train + predict phase runs in a fresh Python interpreter, so TensorFlow never
 holds the window's GIL (on a QThread it froze the event loop for 0.6–0.7 s at a time). No Qt here.
 
-Why `multiprocessing` with the "spawn" context: "fork" would copy a process running Qt threads (and perhaps an imported
-TensorFlow holding its own locks), which can deadlock the copy; spawn starts a clean interpreter on every platform.
-Unlike a `python -m` subprocess, multiprocessing pickles the job and every message (TrainConfig, TrainProgress, the
-finished TrainRun) for us, so there is no wire format of our own to keep in step with the dataclasses. The price is
-a new interpreter per Retrain (a few seconds, mostly the Keras import), shown as "preparing".
-
-Protocol: two one-way pipes (no multiprocessing Queue/Event: those need a helper process and semaphores). The child
-sends ("log", LogRecord), ("progress", TrainProgress | PredictProgress), ("trained", TrainOutcome) once the model
-decision is made, then ("done", TrainRun) or ("error", exception); the parent sends "stop" to cancel. End of file on
-a pipe means the other side has gone: a child that ends without its last message becomes a ModelError in the GUI,
-and the child exits at once when the window's process is gone, so no training outlives it.
+The child process (medseg_gui.child_process: spawn, two one-way pipes, log records forwarded, "stop", end of file
+when either side has gone) costs a new interpreter per Retrain (a few seconds, mostly the Keras import), shown as
+"preparing". The child sends ("progress", TrainProgress | PredictProgress), ("trained", TrainOutcome) once the
+model decision is made, then ("done", TrainRun) or ("error", exception): a child that ends without its last message
+becomes a ModelError in the GUI.
 
 Continuous training (TrainJob.continuous, `run_rounds`): the child trains round after round until "stop". Each round
 reads the labels again (so labels saved meanwhile join it), continues from the current model (init "auto") and lets
@@ -31,12 +25,6 @@ while the new model is current. `pipeline.train_class` stays usable in-process (
 from __future__ import annotations
 
 import logging
-import logging.handlers
-import multiprocessing
-import os
-import pickle
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -44,7 +32,18 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from medseg_gui.core.errors import CancelledError, MedsegError, ModelError
+from medseg_gui.child_process import (
+    CANCEL_GRACE_S,
+    STOP,
+    child_finish,
+    child_start,
+    end,
+    ended_how,
+    receive,
+    send,
+    spawned,
+)
+from medseg_gui.core.errors import CancelledError, ModelError
 from medseg_gui.pipeline import TRAIN_CANCELLED
 
 if TYPE_CHECKING:
@@ -52,10 +51,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STOP = "stop"
 SHOW = "show"  # ("show", stem): the image shown in the window (continuous training predicts it)
-POLL_S = 0.1  # how often the parent looks at the cancel flag while waiting for messages
-CANCEL_GRACE_S = 1.5  # after "stop", how long the child may take to end by itself before it is terminated
 STOP_GRACE_S = 0.5  # the same for continuous training, which must stop within a second (a round's files are whole)
 
 
@@ -214,23 +210,10 @@ def train_in_child(job: TrainJob, progress: Callable[[object], None], should_sto
     child (terminated when it has not ended within `grace_s`). Continuous: `shown()` (read every POLL_S) names the
     image shown in the window. Raises what the child raised (CancelledError when cancelled), or ModelError when it
     died without a result."""
-    ctx = multiprocessing.get_context("spawn")
-    results, child_results = ctx.Pipe(duplex=False)
-    child_control, control = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child_main, args=(job, child_results, child_control), daemon=True,
-                       name=f"medseg-train-{job.cls}")
-    try:
-        proc.start()
-        child_results.close()  # our copies: the pipes report end of file once the child has gone
-        child_control.close()
-        log.info("training %s in process %s", job.cls, proc.pid)
+    with spawned(_child_main, (job,), f"medseg-train-{job.cls}") as (proc, results, control):
         if started is not None:
             started(proc.pid)
         return _follow(job, proc, results, control, progress, should_stop, grace_s, shown or (lambda: job.shown))
-    finally:
-        _end(proc)
-        results.close()
-        control.close()
 
 
 def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection, progress: Callable[[object], None],
@@ -241,25 +224,22 @@ def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection, 
     while True:
         if stop_at is None and should_stop():
             stop_at = time.monotonic()
-            _send(control, STOP)
+            send(control, STOP)
         if job.continuous and stop_at is None and (stem := shown()) != last_shown:
             last_shown = stem
-            _send(control, (SHOW, stem))
+            send(control, (SHOW, stem))
         if stop_at is not None and time.monotonic() - stop_at > grace_s:
             log.info("training process did not stop within %.1f s; terminating it", grace_s)
-            _end(proc)
+            end(proc)
             break
-        if not results.poll(POLL_S):
-            continue
         try:
-            kind, payload = results.recv()
-        except (EOFError, OSError):  # the child has gone
+            message = receive(results)
+        except EOFError:  # the child has gone
             break
-        if kind == "log":
-            logger = logging.getLogger(payload.name)
-            if logger.isEnabledFor(payload.levelno):  # this process's levels (logs.py quiets absl, PIL…)
-                logger.handle(payload)
-        elif kind == "progress":
+        if message is None:
+            continue
+        kind, payload = message
+        if kind == "progress":
             if isinstance(payload, RoundReport):
                 reports.append(payload)
             progress(payload)
@@ -284,99 +264,22 @@ def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection, 
 
 def died_message(exitcode: int | None, outcome: Any) -> str:
     """What the user reads when the training process ended without a result (killed, crashed, out of memory)."""
-    if exitcode is not None and exitcode < 0:
-        try:
-            how = f"it was stopped by the system ({signal.Signals(-exitcode).name})"
-        except ValueError:
-            how = f"it was stopped by signal {-exitcode}"
-        if exitcode == -getattr(signal, "SIGKILL", 9):  # what the out-of-memory killer sends
-            how += ", often because the computer ran out of memory"
-    else:
-        how = f"it ended with exit code {exitcode}"
+    how = ended_how(exitcode)
     if outcome is None:
         return (f"Training stopped unexpectedly: {how}. The previous model is kept. Details may be in the log "
                 "(Help → Open log folder).")
     return (f"Prediction stopped unexpectedly: {how}. {outcome.summary()} Some images keep their old prediction.")
 
 
-def _send(conn: Connection, message: object) -> None:
-    try:
-        conn.send(message)
-    except OSError:  # the child has already gone; the result pipe says so
-        pass
-
-
-def _end(proc: Any) -> None:
-    """Make sure the child is gone (terminate, then kill) and reaped."""
-    if proc.pid is None:  # never started
-        return
-    if proc.is_alive():
-        proc.terminate()
-        proc.join(2.0)
-    if proc.is_alive():
-        proc.kill()
-        proc.join(2.0)
-
-
 # -- child side ----------------------------------------------------------------------------------------------------
-class _Sender:
-    """The child's end of the result pipe; thread-safe, and a queue for logging.handlers.QueueHandler."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn, self._lock = conn, threading.Lock()
-
-    def send(self, kind: str, payload: object) -> None:
-        with self._lock:
-            self._conn.send((kind, payload))
-
-    def put_nowait(self, record: logging.LogRecord) -> None:
-        self.send("log", record)
-
-
 def _child_main(job: TrainJob, results: Connection, control: Connection) -> None:
-    sender = _Sender(results)
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    root.addHandler(logging.handlers.QueueHandler(sender))  # type: ignore[arg-type]
-    root.setLevel(job.log_level)
-    stop, shown = threading.Event(), [job.shown]
-    threading.Thread(target=_watch_parent, args=(control, stop, shown), name="parent-watch", daemon=True).start()
-    try:
-        send = lambda p: sender.send("progress", p)  # noqa: E731
-        run = (run_rounds(job, send, stop.is_set, shown=lambda: shown[0]) if job.continuous else
-               run_job(job, send, stop.is_set, trained=lambda outcome: sender.send("trained", outcome)))
-    except MedsegError as err:
-        sender.send("error", _picklable(err))
-    except Exception as err:  # noqa: BLE001 - the window must hear about it, with the traceback in its log
-        log.exception("Unexpected error in the training process")
-        sender.send("error", _picklable(err))
-    else:
-        sender.send("done", run)
+    shown = [job.shown]
 
+    def on_message(message: object) -> None:  # ("show", stem): the image shown in the window now
+        if isinstance(message, tuple) and message[0] == SHOW:
+            shown[0] = message[1]
 
-def _watch_parent(control: Connection, stop: threading.Event, shown: list[str | None]) -> None:
-    """Set `stop` on "stop", `shown[0]` on ("show", stem); exit at once when the parent has gone (every write is
-    atomic)."""
-    try:
-        while True:
-            message = control.recv()
-            if message == STOP:
-                stop.set()
-            elif isinstance(message, tuple) and message[0] == SHOW:
-                shown[0] = message[1]
-    except (EOFError, OSError):
-        os._exit(3)
-
-
-def _picklable(err: BaseException) -> BaseException:
-    """`err` itself when it survives pickling, else a plain exception of the same family with its text."""
-    try:
-        pickle.loads(pickle.dumps(err))
-    except Exception:  # noqa: BLE001 - e.g. an exception whose __init__ takes extra arguments
-        if isinstance(err, CancelledError):
-            return CancelledError(str(err))
-        if isinstance(err, MedsegError):
-            return MedsegError(str(err))
-        return RuntimeError(f"{type(err).__name__}: {err}")
-    return err
+    sender, stop = child_start(results, control, job.log_level, on_message)
+    send_progress = lambda p: sender.send("progress", p)  # noqa: E731
+    child_finish(sender, lambda: run_rounds(job, send_progress, stop.is_set, shown=lambda: shown[0]) if job.continuous
+                 else run_job(job, send_progress, stop.is_set, trained=lambda outcome: sender.send("trained", outcome)))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from medseg_gui.config import AppConfig
@@ -51,7 +51,7 @@ from medseg_gui.qt.window_state import WindowMemory, fitted_size
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.label_saver import LabelSaver
 from medseg_gui.workers.scan import ScanResult, ScanWorker
-from medseg_gui.workers.training import KerasWarmUp, TrainWorker
+from medseg_gui.workers.training import TrainWorker
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,6 @@ class MainWindow(QMainWindow):
         self.project: Any = None
         self.last_error = ""
         self.left_running = 0  # background threads still running when the window closed (the app exits anyway)
-        self._warmed = False
         self.workers = WorkerHost(self)
         self.saver = LabelSaver(parent=self)
         self.guard = SaveGuard(self.saver, self)
@@ -338,12 +337,6 @@ class MainWindow(QMainWindow):
 
     def _layout_widgets(self) -> dict[str, Any]:
         return {"splitter": self.splitter, "image_columns": self.image_list.table.horizontalHeader()}
-
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
-        super().showEvent(event)
-        if self.config.warm_up_keras and not self._warmed:
-            self._warmed = True
-            self.workers.start(KerasWarmUp(), on_error=lambda _err: None)  # logged; a Retrain reports it itself
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         """Ask before cancelling a running training; then stop the workers briefly and leave any that cannot stop

@@ -1,14 +1,13 @@
 """QObject workers run on QThreads; they emit typed signals and never touch widgets.
 
-Keras is never imported on the GUI thread: only in a worker's `work()`, the function a `FunctionWorker` runs, or
-the training child process.
+Keras is never imported in the window's process: only in the child processes of Retrain (medseg_gui.train_process)
+and of the Models dialog's predictions (medseg_gui.model_jobs), both started through medseg_gui.child_process.
 """
 
 from medseg_gui.workers.base import FunctionWorker, Worker, WorkerHost, error_message
 from medseg_gui.workers.label_saver import LabelSaver
 from medseg_gui.workers.scan import ScanWorker
 from medseg_gui.workers.training import (
-    KerasWarmUp,
     PredictProgress,
     TrainRun,
     TrainWorker,
@@ -16,7 +15,6 @@ from medseg_gui.workers.training import (
 
 __all__ = [
     "FunctionWorker",
-    "KerasWarmUp",
     "LabelSaver",
     "PredictProgress",
     "ScanWorker",

@@ -1,57 +1,22 @@
 """Model history jobs, each run by a `FunctionWorker`: list a class's stored models, put an earlier one back (then
 predict every image with it, as a finished Retrain does), and score two models on one image side by side.
 
-Keras loads only inside these functions (ml.store, via lazy imports), on the worker's thread.
+Listing reads JSON only; the two jobs that need Keras run in a child process (medseg_gui.model_jobs through
+medseg_gui.child_process), so TensorFlow never loads in the window's process and never holds its GIL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from medseg_gui.core.errors import CancelledError
+from medseg_gui import model_jobs
+from medseg_gui.child_process import call_in_child
 from medseg_gui.core.project import Project
-from medseg_gui.workers.training import PredictProgress
+from medseg_gui.model_jobs import ModelScores, RollbackRun
+from medseg_gui.train_process import PredictProgress
 
-
-@dataclass(frozen=True)
-class RollbackRun:
-    """What a finished rollback hands the GUI (the fields a finished Retrain's TrainRun has for the refresh)."""
-
-    project_root: Path
-    cls: str
-    model_id: str
-    metrics: dict[str, dict]
-    predictions_complete: bool = True
-
-
-@dataclass(frozen=True)
-class ModelScores:
-    """The metrics (core.lesions.METRIC_KEYS) of each compared model on `stem`; empty dicts when it has no label."""
-
-    stem: str
-    labelled: bool
-    scores: dict[str, dict[str, float]] = field(default_factory=dict)  # model id → metrics
-
-
-def compare_on_image(project: Any, cls: str, stem: str, model_ids: list[str], threshold: float = 0.5) -> ModelScores:
-    """Predict `stem` with each stored model `model_ids` (inside the class's region) and score it against the
-    label when there is one; nothing is saved. ModelError when a model is missing or damaged."""
-    from medseg_gui import pipeline
-    from medseg_gui.core.lesions import per_image_metrics
-    from medseg_gui.core.masks import scored_region
-    from medseg_gui.ml import store
-
-    image, roi = project.load_image(stem), pipeline.class_region(project, cls, stem, threshold)
-    label = project.load_label_pixels(cls, stem)
-    scores = {}
-    for model_id in model_ids:
-        prob = store.load_model(project.model_dir(cls), model_id).predict(image, roi)
-        scored = None if label is None else scored_region(roi, label.annotated)  # sparse: annotated pixels only
-        scores[model_id] = {} if label is None else per_image_metrics(prob, label.mask, scored, threshold=threshold)
-    return ModelScores(stem, label is not None, scores)
+__all__ = ["ModelScores", "RollbackRun", "compare_models", "list_models", "rollback_and_predict"]
 
 
 def list_models(project_root: Path, cls: str) -> list:
@@ -64,22 +29,15 @@ def list_models(project_root: Path, cls: str) -> list:
 def rollback_and_predict(project_root: Path, cls: str, model_id: str, threshold: float = 0.5, *,
                          progress: Callable[[PredictProgress], None] = lambda _p: None,
                          should_stop: Callable[[], bool] = lambda: False) -> RollbackRun:
-    """Make stored model `model_id` current again (ml.store.rollback), then predict every image with it (the
-    prediction path of Retrain, metrics at `threshold`). The window holds the project lock."""
-    from medseg_gui import pipeline
-    from medseg_gui.ml import store
-
-    project_root = Path(project_root)
-    project = Project.open(project_root)
-    store.rollback(project.model_dir(cls), model_id)
-    try:
-        metrics = pipeline.predict_class(project, cls, progress=lambda d, t, s: progress(PredictProgress(d, t, s)),
-                                         should_stop=should_stop, threshold=threshold)
-    except CancelledError:  # the rollback stands; the images not predicted yet keep the older prediction
-        return RollbackRun(project_root, cls, model_id, project.load_metrics(cls), False)
-    return RollbackRun(project_root, cls, model_id, metrics)
+    """`model_jobs.rollback_and_predict` in a child process (run by a FunctionWorker); cancelling stops the
+    predictions (the rollback stands)."""
+    return call_in_child(model_jobs.rollback_and_predict, Path(project_root), cls, model_id, threshold,
+                         progress=progress, should_stop=should_stop, what="Predicting with the model")
 
 
-def compare_models(project_root: Path, cls: str, stem: str, model_ids: list[str], threshold: float) -> ModelScores:
-    """`compare_on_image` on the project at `project_root` (run by a FunctionWorker)."""
-    return compare_on_image(Project.open(project_root), cls, stem, list(model_ids), threshold)
+def compare_models(project_root: Path, cls: str, stem: str, model_ids: list[str], threshold: float, *,
+                   should_stop: Callable[[], bool] = lambda: False) -> ModelScores:
+    """`model_jobs.compare_models` in a child process (run by a FunctionWorker); cancelling ends the child (it saves
+    nothing)."""
+    return call_in_child(model_jobs.compare_models, Path(project_root), cls, stem, list(model_ids), threshold,
+                         should_stop=should_stop, what="Comparing the models")

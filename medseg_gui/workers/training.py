@@ -1,8 +1,8 @@
 """Train and predict workers: Retrain = train one class, then predict every image with the kept model.
 
 A Retrain runs in a child process (medseg_gui.train_process: TensorFlow holding the GIL on a QThread froze the
-window); `TrainWorker` owns that process from its QThread and re-emits its progress. Prediction and metrics workers
-run here; they import Keras inside `work()`, on the worker thread (via `pipeline`, which imports `ml` lazily).
+window); `TrainWorker` owns that process from its QThread and re-emits its progress. The metrics worker
+(`rescore_class`) runs here and reads saved predictions only: Keras never loads in the window's process.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ClassMetrics", "KerasWarmUp", "PredictProgress", "RoundReport", "TrainRun", "TrainWorker",
+__all__ = ["ClassMetrics", "PredictProgress", "RoundReport", "TrainRun", "TrainWorker",
            "rescore_class"]
 
 
@@ -93,14 +93,3 @@ def rescore_class(project_root: Path, cls: str, threshold: float,
         raise CancelledError("Metrics update cancelled.")
     project.save_metrics(cls, metrics)
     return ClassMetrics(cls, metrics)
-
-
-class KerasWarmUp(Worker):
-    """Import Keras in the background after the window shows, so the first prediction in this process (Models…:
-    use or compare a model) starts sooner; Retrain imports it in its own process."""
-
-    def work(self) -> str:
-        import keras  # noqa: F401 - the import itself is the point
-
-        log.info("Keras warmed up (backend %s)", keras.backend.backend())
-        return keras.backend.backend()

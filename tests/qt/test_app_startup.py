@@ -34,7 +34,7 @@ def test_window_shows_without_importing_keras(tmp_path):
         from medseg_gui.core.project import Project
         from medseg_gui.qt.main_window import MainWindow
         app = QApplication([])
-        window = MainWindow(Project.open(sys.argv[1]), AppConfig(warm_up_keras=False))
+        window = MainWindow(Project.open(sys.argv[1]), AppConfig())
         window.show()
         for _ in range(20):
             app.processEvents()
@@ -64,7 +64,7 @@ def test_main_screenshot_and_quit(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert shot.is_file() and shot.stat().st_size > 1000
-    assert "HEAVY []" in result.stdout  # --screenshot implies no warm-up
+    assert "HEAVY []" in result.stdout
 
 
 def test_bad_path_argument_shows_message_not_crash(tmp_path):
@@ -72,40 +72,13 @@ def test_bad_path_argument_shows_message_not_crash(tmp_path):
         """
         import sys
         from medseg_gui.app import main
-        sys.exit(main([sys.argv[1], "--quit-after", "1.5", "--no-warmup"]))
+        sys.exit(main([sys.argv[1], "--quit-after", "1.5"]))
         """,
         str(tmp_path / "missing"),
     )
     assert result.returncode == 0, result.stderr
     assert "WARNING medseg_gui.qt.main_window: Cannot open" in result.stderr and "not a folder" in result.stderr
     assert "different thread" not in result.stderr
-
-
-def test_warm_up_imports_keras_in_the_background(tmp_path):
-    make_project(tmp_path / "p", n=1)
-    result = _run(
-        """
-        import sys, threading, time
-        from PySide6.QtWidgets import QApplication
-        from medseg_gui.config import AppConfig
-        from medseg_gui.core.project import Project
-        from medseg_gui.qt.main_window import MainWindow
-        app = QApplication([])
-        window = MainWindow(Project.open(sys.argv[1]), AppConfig(warm_up_keras=True))
-        window.show()
-        app.processEvents()
-        deadline = time.monotonic() + 90
-        while "keras" not in sys.modules or window.workers.running():
-            app.processEvents()
-            time.sleep(0.05)
-            assert time.monotonic() < deadline
-        print("WARM", "keras" in sys.modules)
-        window.close()
-        """,
-        str(tmp_path / "p"),
-    )
-    assert result.returncode == 0, result.stderr
-    assert "WARM True" in result.stdout
 
 
 def test_excepthook_shows_a_dialog_instead_of_dying(qtbot, monkeypatch):
@@ -155,7 +128,7 @@ def test_quit_while_work_cannot_stop_exits_promptly(tmp_path):
 
         qapp = QApplication([])
         QTimer.singleShot(500, start_then_quit)
-        code = app.main([sys.argv[1], "--no-warmup"])
+        code = app.main([sys.argv[1]])
         print("NOT REACHED", code)
         """,
         str(tmp_path / "p"),

@@ -60,7 +60,7 @@ def test_app_asks_on_the_very_first_start_only(tmp_path):
         choice.ask_which_demo = lambda window, open_demo, *rest: asked.append(open_demo)
         opened = []
         MainWindow.open_demo = lambda self, which="vessel": opened.append(which)
-        code = app.main(sys.argv[1:] + ["--quit-after", "0.5", "--no-warmup"])
+        code = app.main(sys.argv[1:] + ["--quit-after", "0.5"])
         print("ASKED", len(asked), "OPENED", opened)
         sys.exit(code)
         """

@@ -1,0 +1,226 @@
+"""Keras work in a child process: a spawned interpreter does it, so TensorFlow never holds the window's GIL (on a
+QThread it froze the event loop for 0.6–2 s at a time: the import, the first predict). No Qt here.
+
+Why `multiprocessing` with the "spawn" context: "fork" would copy a process running Qt threads (and perhaps an imported
+TensorFlow holding its own locks), which can deadlock the copy; spawn starts a clean interpreter on every platform.
+Unlike a `python -m` subprocess, multiprocessing pickles the job and every message for us, so there is no wire format
+of our own to keep in step with the dataclasses. The price is a new interpreter per job (a few seconds, mostly the
+Keras import).
+
+Protocol: two one-way pipes (no multiprocessing Queue/Event: those need a helper process and semaphores). The child
+sends ("log", LogRecord), ("progress", object), then ("done", result) or ("error", exception); the parent sends
+"stop" to cancel (and, for continuous training, other messages the job understands). End of file on a pipe means the
+other side has gone: a child that ends without its last message becomes a ModelError in the window, and the child
+exits at once when the window's process is gone, so no job outlives it.
+
+`call_in_child(fn, ...)` runs one function this way (the Models dialog's predictions); `train_process` builds Retrain
+on the same pieces.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import logging.handlers
+import multiprocessing
+import os
+import pickle
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from typing import Any
+
+from medseg_gui.core.errors import CancelledError, MedsegError, ModelError
+
+log = logging.getLogger(__name__)
+
+STOP = "stop"
+POLL_S = 0.1  # how often the parent looks at the cancel flag while waiting for messages
+CANCEL_GRACE_S = 1.5  # after "stop", how long the child may take to end by itself before it is terminated
+
+
+# -- parent side ---------------------------------------------------------------------------------------------------
+@contextmanager
+def spawned(target: Callable[..., None], args: tuple, name: str) -> Iterator[tuple[Any, Connection, Connection]]:
+    """Start `target(*args, results, control)` in a spawned child; yields (process, results, control) and makes sure
+    the child is gone afterwards."""
+    ctx = multiprocessing.get_context("spawn")
+    results, child_results = ctx.Pipe(duplex=False)
+    child_control, control = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=target, args=(*args, child_results, child_control), daemon=True, name=name)
+    try:
+        proc.start()
+        child_results.close()  # our copies: the pipes report end of file once the child has gone
+        child_control.close()
+        log.info("%s started in process %s", name, proc.pid)
+        yield proc, results, control
+    finally:
+        end(proc)
+        results.close()
+        control.close()
+
+
+def receive(results: Connection, timeout_s: float = POLL_S) -> tuple[str, Any] | None:
+    """The child's next message other than a log record (those go to this process's logging), or None when none
+    came within `timeout_s`. EOFError when the child has gone."""
+    if not results.poll(timeout_s):
+        return None
+    try:
+        kind, payload = results.recv()
+    except OSError as err:
+        raise EOFError(str(err)) from err
+    if kind == "log":
+        logger = logging.getLogger(payload.name)
+        if logger.isEnabledFor(payload.levelno):  # this process's levels (logs.py quiets absl, PIL…)
+            logger.handle(payload)
+        return None
+    return kind, payload
+
+
+def call_in_child(fn: Callable[..., Any], *args: Any, progress: Callable[[object], None] = lambda _p: None,
+                  should_stop: Callable[[], bool] = lambda: False, what: str = "The job",
+                  grace_s: float = CANCEL_GRACE_S) -> Any:
+    """`fn(*args)` in a spawned child (call from a worker thread; `fn` must be a module-level function, its arguments
+    and result picklable). A `progress` or `should_stop` keyword parameter of `fn` gets the child's hooks: what it
+    reports goes to `progress` here; `should_stop()` turning true here asks it to stop (terminated when it has not
+    ended within `grace_s`: CancelledError). Raises what `fn` raised, or ModelError naming `what` when the child
+    died without a result."""
+    with spawned(_call_main, (fn, args, logging.getLogger().getEffectiveLevel()),
+                 f"medseg-{getattr(fn, '__name__', 'job')}") as (proc, results, control):
+        stop_at = None
+        while True:
+            if stop_at is None and should_stop():
+                stop_at = time.monotonic()
+                send(control, STOP)
+            if stop_at is not None and time.monotonic() - stop_at > grace_s:
+                raise CancelledError(f"{what} was cancelled.")
+            try:
+                message = receive(results)
+            except EOFError:
+                break
+            if message is None:
+                continue
+            kind, payload = message
+            if kind == "progress":
+                progress(payload)
+            elif kind == "done":
+                return payload
+            elif kind == "error":
+                raise payload
+        proc.join(5.0)
+        if stop_at is not None:
+            raise CancelledError(f"{what} was cancelled.")
+        raise ModelError(f"{what} stopped unexpectedly: {ended_how(proc.exitcode)}. Details may be in the log "
+                         "(Help → Open log folder).")
+
+
+def ended_how(exitcode: int | None) -> str:
+    """How a child process that ended without its result ended, in words (killed, crashed, out of memory)."""
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"it was stopped by the system ({signal.Signals(-exitcode).name})"
+        except ValueError:
+            how = f"it was stopped by signal {-exitcode}"
+        if exitcode == -getattr(signal, "SIGKILL", 9):  # what the out-of-memory killer sends
+            how += ", often because the computer ran out of memory"
+        return how
+    return f"it ended with exit code {exitcode}"
+
+
+def send(conn: Connection, message: object) -> None:
+    try:
+        conn.send(message)
+    except OSError:  # the child has already gone; the result pipe says so
+        pass
+
+
+def end(proc: Any) -> None:
+    """Make sure the child is gone (terminate, then kill) and reaped."""
+    if proc.pid is None:  # never started
+        return
+    if proc.is_alive():
+        proc.terminate()
+        proc.join(2.0)
+    if proc.is_alive():
+        proc.kill()
+        proc.join(2.0)
+
+
+# -- child side ----------------------------------------------------------------------------------------------------
+class Sender:
+    """The child's end of the result pipe; thread-safe, and a queue for logging.handlers.QueueHandler."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn, self._lock = conn, threading.Lock()
+
+    def send(self, kind: str, payload: object) -> None:
+        with self._lock:
+            self._conn.send((kind, payload))
+
+    def put_nowait(self, record: logging.LogRecord) -> None:
+        self.send("log", record)
+
+
+def child_start(results: Connection, control: Connection, log_level: int,
+                on_message: Callable[[object], None] = lambda _m: None) -> tuple[Sender, threading.Event]:
+    """In the child: log records go to the parent, a thread follows the control pipe (`on_message` for anything but
+    "stop"). Returns the sender and the event "stop" sets."""
+    sender = Sender(results)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(logging.handlers.QueueHandler(sender))  # type: ignore[arg-type]
+    root.setLevel(log_level)
+    stop = threading.Event()
+    threading.Thread(target=_watch_parent, args=(control, stop, on_message), name="parent-watch", daemon=True).start()
+    return sender, stop
+
+
+def child_finish(sender: Sender, body: Callable[[], object]) -> None:
+    """In the child: run `body` and send its result, or the exception it raised (picklable)."""
+    try:
+        result = body()
+    except MedsegError as err:
+        sender.send("error", picklable(err))
+    except Exception as err:  # noqa: BLE001 - the window must hear about it, with the traceback in its log
+        log.exception("Unexpected error in the child process")
+        sender.send("error", picklable(err))
+    else:
+        sender.send("done", result)
+
+
+def _call_main(fn: Callable[..., Any], args: tuple, log_level: int, results: Connection, control: Connection) -> None:
+    sender, stop = child_start(results, control, log_level)
+    hooks = {"progress": lambda p: sender.send("progress", p), "should_stop": stop.is_set}
+    params = inspect.signature(fn).parameters
+    child_finish(sender, lambda: fn(*args, **{name: hook for name, hook in hooks.items() if name in params}))
+
+
+def _watch_parent(control: Connection, stop: threading.Event, on_message: Callable[[object], None]) -> None:
+    """Set `stop` on "stop", hand other messages to `on_message`; exit at once when the parent has gone (every write
+    is atomic)."""
+    try:
+        while True:
+            message = control.recv()
+            if message == STOP:
+                stop.set()
+            else:
+                on_message(message)
+    except (EOFError, OSError):
+        os._exit(3)
+
+
+def picklable(err: BaseException) -> BaseException:
+    """`err` itself when it survives pickling, else a plain exception of the same family with its text."""
+    try:
+        pickle.loads(pickle.dumps(err))
+    except Exception:  # noqa: BLE001 - e.g. an exception whose __init__ takes extra arguments
+        if isinstance(err, CancelledError):
+            return CancelledError(str(err))
+        if isinstance(err, MedsegError):
+            return MedsegError(str(err))
+        return RuntimeError(f"{type(err).__name__}: {err}")
+    return err
