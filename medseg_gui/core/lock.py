@@ -108,9 +108,8 @@ def _locked_message(root: Path, owner: LockOwner | None) -> str:
 class ProjectLock:
     """A held lock; `release()` removes the file if it is still ours (safe to call twice)."""
 
-    def __init__(self, root: Path, owner: LockOwner, *, recreate: bool = True) -> None:
+    def __init__(self, root: Path, owner: LockOwner) -> None:
         self.root, self.owner, self.path = root, owner, root / LOCK_FILE
-        self._recreate = recreate  # False for a `watch`: the lock belongs to another object or process
 
     def held(self) -> bool:
         """True while the lock file still names this owner (False once it was deleted, taken over or released)."""
@@ -118,27 +117,18 @@ class ProjectLock:
 
     def check(self) -> str | None:
         """Before a write: None when the lock is still ours; a lock file someone deleted is silently created again
-        (same owner; a `watch` goes on without one, and while this process holds it). Else why this process must not
-        write (another program took the lock over)."""
+        (same owner). Else why this process must not write (another program took the lock over)."""
         if self.held():
             return None
-        owner = read_owner(self.root)
-        if self.owner.pid != 0 and not self._recreate:  # a watch: stop only for another program's lock
-            mine = owner is not None and (owner.host, owner.pid) == (socket.gethostname(), os.getpid())
-            if mine or not self.path.exists():
-                return None
-        elif self.owner.pid != 0:
+        if self.owner.pid != 0:
             with contextlib.suppress(OSError):
                 if _create(self.path, self.owner):
                     log.warning("The lock file %s was gone; created it again", self.path)
                     return None
-            owner = read_owner(self.root)
-        who = owner.describe() if owner is not None else "another program"
-        return (f"{who} took over this project's lock, so nothing more is written into {self.root}; close that "
-                "program, then open the project again")
+        return _taken_over(self.root)
 
     def release(self) -> None:
-        if self._recreate and read_owner(self.root) == self.owner:
+        if read_owner(self.root) == self.owner:
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
         self.owner = LockOwner("", 0, "")  # released: never removes a lock taken over later
@@ -215,14 +205,30 @@ def acquire(root: str | os.PathLike[str], app: str = "medseg") -> ProjectLock:
     raise ProjectLockedError(_locked_message(folder, read_owner(folder)), read_owner(folder))
 
 
-def watch(root: str | os.PathLike[str]) -> ProjectLock | None:
-    """The lock a live program holds on `root` now, to check before each write that it has not changed hands (a
-    process writing for the holder, e.g. the window's training child, must stop once another program took it over);
-    None when no live program holds it. A watch never creates, re-creates or removes the lock file."""
+class LockWatch:
+    """The write check of a project whose lock this object does not hold (the window's workers, its training child,
+    scripts): writing goes on while nobody holds the lock, its holder is gone, or it is held by this process or its
+    parent (the window that started a training child); it stops once another program holds the lock.
+    Never creates or removes the lock file."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root)
+
+    def check(self) -> str | None:
+        """None: go; else why this process must not write (like `ProjectLock.check`)."""
+        owner = read_owner(self.root)
+        if owner is not None and owner.host == socket.gethostname() and owner.pid in (os.getpid(), os.getppid()):
+            return None
+        if _stale_text(self.root / LOCK_FILE) is not None:  # no lock file, or its owner is gone
+            return None
+        return _taken_over(self.root)
+
+
+def _taken_over(root: Path) -> str:
     owner = read_owner(root)
-    if owner is None or is_stale(owner):
-        return None
-    return ProjectLock(Path(root), owner, recreate=False)
+    who = owner.describe() if owner is not None else "another program"
+    return (f"{who} took over this project's lock, so nothing more is written into {root}; close that program, "
+            "then open the project again")
 
 
 @contextlib.contextmanager

@@ -2,8 +2,8 @@
 classes and per-image state, where every file of an image lives, and safe writing. `core.project.Project` adds the
 labels, ROIs, predictions and metrics stored in those files.
 
-All writes are atomic and check the project lock first (`write_refusal`): a project opened while a program held
-its lock (the window, or the window's training child) writes nothing once another program has taken the lock over.
+All writes are atomic and check the project lock first (`write_refusal`): nothing is written while another program
+holds the lock, so a window whose lock was taken over, and its workers and training child, stop writing.
 A project may be used from a worker thread: entry/class lists are replaced (never mutated)
 under a lock, project.json writes and the image-size cache are locked, and distinct files can be written in parallel.
 """
@@ -22,7 +22,7 @@ import numpy as np
 from medseg_gui.core.atomic import atomic_write_bytes, atomic_write_json, sweep_temp_files
 from medseg_gui.core.errors import ImageReadError, ProjectError
 from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image
-from medseg_gui.core.lock import ProjectLock, watch
+from medseg_gui.core.lock import LockWatch, ProjectLock
 from medseg_gui.core.names import listable, name_problem, shown_name
 from medseg_gui.core.project_format import (
     DEFAULT_CLASSES,
@@ -58,7 +58,7 @@ class ProjectFolder:
         self._lock = threading.RLock()
         self._sizes: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {}
         self._read_only: str | None = None  # why nothing may be written (another window edits it, read-only media)
-        self._project_lock: ProjectLock | None = watch(self._root)  # writes stop once another program holds it
+        self._project_lock: ProjectLock | LockWatch = LockWatch(self._root)  # writes stop once another program holds it
 
     @classmethod
     def create(cls, root: str | os.PathLike[str], classes: tuple[ClassSpec, ...] = DEFAULT_CLASSES) -> Self:
@@ -135,16 +135,15 @@ class ProjectFolder:
         self._read_only = reason
 
     def set_lock(self, lock: ProjectLock | None) -> None:
-        """The lock this process holds on the project (the window's); by default the one held when it was opened."""
-        self._project_lock = lock
+        """The lock this object's owner (the window) holds on the project; None: only watch it (core.lock LockWatch)."""
+        self._project_lock = lock if lock is not None else LockWatch(self._root)
 
     def write_refusal(self) -> str | None:
-        """Why nothing may be written into the project now (read-only, or the lock it was opened under is now
-        another program's: core.lock `ProjectLock.check`), or None. Every write of the project checks it first."""
+        """Why nothing may be written into the project now (read-only, or another program holds or took over its
+        lock: core.lock), or None. Every write of the project checks it first."""
         if self._read_only is not None:
             return f"this project is open read-only ({self._read_only})"
-        lock = self._project_lock
-        return lock.check() if lock is not None else None
+        return self._project_lock.check()
 
     def check_writable(self, what: str) -> None:
         """ProjectError "<what> was not saved: <why>" when `write_refusal` forbids writing (for writes done outside

@@ -15,7 +15,7 @@ from medseg_gui import pipeline
 from medseg_gui.core.classes import delete_class, rename_class
 from medseg_gui.core.errors import ModelError, ProjectError
 from medseg_gui.core.lock import LOCK_FILE, acquire, project_lock
-from medseg_gui.core.project import PROJECT_FILE, Project
+from medseg_gui.core.project import Project
 from tests.faults.test_lock import _dead_pid
 from tests.qt.conftest import messages  # noqa: F401 (fixture)
 from tests.workers.helpers import make_project, open_window
@@ -51,8 +51,24 @@ def test_a_project_opened_under_the_windows_lock_writes_nothing_once_it_is_taken
             write()
     assert _snapshot(child.root) == before
     assert child.entry(stem).state["reviewed"] is True and child.class_names == Project.open(child.root).class_names
+    later = Project.open(child.root)  # e.g. the next round of continuous training, opened after the take-over
+    with pytest.raises(ProjectError, match="some-other-host"):
+        later.save_prediction(CLS, stem, mask * 0.9)
+    assert _snapshot(child.root) == before
     held.release()  # not ours any more: the other program's lock stays
     assert json.loads((child.root / LOCK_FILE).read_text()) == OTHER
+
+
+def test_the_training_child_writes_while_its_window_holds_the_lock(tmp_path):
+    """The Retrain child is another process: the lock names its parent, the window."""
+    import os
+
+    make_project(tmp_path / "p", n=1)
+    (tmp_path / "p" / LOCK_FILE).write_text(json.dumps(
+        {"host": socket.gethostname(), "pid": os.getppid(), "started": "2020-01-01T00:00:00", "app": "medseg-gui"}))
+    child = Project.open(tmp_path / "p")
+    child.set_state(child.stems[0], "reviewed", True)
+    assert Project.open(child.root).entry(child.stems[0]).state["reviewed"] is True
 
 
 def test_a_watching_project_neither_recreates_nor_needs_a_deleted_lock_file(tmp_path):
