@@ -86,7 +86,10 @@ class LayersPanel(QGroupBox):
         return round(float(self.threshold_spin.value()), 2)
 
     def set_threshold(self, value: float) -> None:
-        """Show `value` without emitting `threshold_changed` (it comes from the owner)."""
+        """Show `value` without emitting `threshold_changed` (it comes from the owner). A value the box shows
+        already is left alone: rewriting it while the user types (0.4 of 0.45) would reformat the text under them."""
+        if self.threshold() == round(float(value), 2):
+            return
         self.threshold_spin.blockSignals(True)
         self.threshold_spin.setValue(value)
         self.threshold_spin.blockSignals(False)
