@@ -65,11 +65,11 @@ class ClassView(QObject):
         project, cls = self._project(), self.current()
         if project is None or not cls:
             return
-        self._images.set_current_class(cls)
+        model = project.current_model_info(cls)
+        self._images.set_current_class(cls, model)  # the model's regime picks the metric columns
         self._images.set_labelled(set(project.labelled_stems(cls)))
         self._shares.refresh(project, cls)  # "✓ 12 %" of sparse labels, read in the background
         self.show_unsaved()
-        model = project.current_model_info(cls)
         self._train.show_model(model)
         self._layers.show_suggestion(model)  # best-validation-Dice threshold beside the box
         self._images.set_split(*model_split(model))  # "· train" / "· val" beside the ticks

@@ -8,15 +8,15 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from medseg_gui.core.lesions import per_image_metrics
-from medseg_gui.qt.panels.image_list import DICE_COL, LABELLED_COL, RECALL_COL, ImageListPanel
+from medseg_gui.qt.panels.image_columns import DICE_COL, LABELLED_COL, RECALL_COL
+from medseg_gui.qt.panels.image_list import ImageListPanel
 from tests.workers.helpers import H, W, disc, make_project, open_window
 
 
 def cell_texts(panel: ImageListPanel, stem: str) -> dict[str, str]:
     """{header as read: cell text} of `stem`'s row."""
-    table, header = panel.table, panel.table.horizontalHeader()
-    row = panel.stems().index(stem)
-    return {title: table.item(row, header.logicalIndex(v)).text() for v, title in enumerate(panel.headers())}
+    table, row = panel.table, panel.stems().index(stem)
+    return {title: table.item(row, col).text() for col, title in zip(panel.shown_columns(), panel.headers())}
 
 
 def click_header(qtbot, table, col):
@@ -42,9 +42,15 @@ def test_metric_columns_order_values_and_sorting(qtbot):
     assert panel.stems() == ["b", "a", "c"]
     click_header(qtbot, panel.table, RECALL_COL)
     assert panel.stems() == ["a", "c", "b"]  # undefined last
-    panel.set_current_class("vessel")  # AUC leads for vessels; the same columns, this class's values (none yet)
-    assert panel.headers() == ["Name", "Labelled (vessel)", "AUC", "Dice", "IoU", "Lesion recall", "Uncertainty"]
+    panel.set_current_class("vessel")  # AUC leads for vessels, no lesion recall; this class's values (none yet)
+    assert panel.headers() == ["Name", "Labelled (vessel)", "AUC", "Dice", "IoU", "Uncertainty"]
     assert set(cell_texts(panel, "a").values()) == {"a", ""}
+    panel.set_current_class("polyp", {"regime": "lesions"})  # the model's regime, whatever the class is called
+    assert panel.headers() == ["Name", "Labelled (polyp)", "Dice", "IoU", "Lesion recall", "AUC", "Uncertainty"]
+    panel.set_current_class("lesion", {"regime": "vessels"})
+    assert panel.headers() == ["Name", "Labelled (lesion)", "AUC", "Dice", "IoU", "Uncertainty"]
+    panel.set_current_class("lesion", {"regime": ""})  # a recipe that did not choose: the name decides
+    assert panel.headers()[2:5] == ["Dice", "IoU", "Lesion recall"]
 
 
 def test_name_column_keeps_its_text_on_a_narrow_panel(qtbot):

@@ -10,7 +10,8 @@ from PySide6.QtGui import QColor
 
 from medseg_gui.ml.config import TrainConfig, preset_names
 from medseg_gui.ml.progress import TrainProgress
-from medseg_gui.qt.panels.image_list import AUC_COL, DICE_COL, UNREADABLE, ImageListPanel, format_auc
+from medseg_gui.qt.panels.image_columns import AUC_COL, DICE_COL, format_auc
+from medseg_gui.qt.panels.image_list import UNREADABLE, ImageListPanel
 from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.tools_panel import ToolsPanel
 from medseg_gui.qt.panels.train_panel import TrainPanel
@@ -129,7 +130,7 @@ def test_image_list_formatting_and_unreadable(qtbot):
     assert panel.auc_text("a", "vessel") == "0.500" and panel.auc_text("c", "vessel") == "–"
     assert panel.dice_text("a", "vessel") == "0.250" and panel.auc_text("a", "lesion") == ""
     table = panel.table
-    assert panel.headers() == ["Name", "Labelled (vessel)", "AUC", "Dice", "IoU", "Lesion recall", "Uncertainty"]
+    assert panel.headers() == ["Name", "Labelled (vessel)", "AUC", "Dice", "IoU", "Uncertainty"]
     assert table.item(1, 0).text() == "b" and table.item(1, 1).text() == UNREADABLE == "⚠ unreadable"
     assert "empty (0 bytes)" in table.item(1, 0).toolTip()
     panel.set_current_class("lesion")

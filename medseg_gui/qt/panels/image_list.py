@@ -1,8 +1,7 @@
-"""Left panel: the project's images with "Labelled (<class>)", AUC, Dice, IoU, lesion recall and the uncertainty of
-the current class' prediction (every predicted image, labelled or not: `core.uncertainty`), and a "Next image to
-label" button; sortable by a click on a column header (numbers numerically, images without a value last in either
-direction).
-For a lesion class (its name contains "lesion") Dice leads the metric columns; otherwise AUC does.
+"""Left panel: the project's images with "Labelled (<class>)", the metric columns that fit the current class
+(image_columns.py: Dice, IoU and lesion recall lead for a lesion class, AUC for a vessel class) and the uncertainty
+of its prediction (every predicted image, labelled or not: `core.uncertainty`), and a "Next image to label" button;
+sortable by a click on a column header (numbers numerically, images without a value last in either direction).
 
 Rows are always found by stem, never by position, so sorting never breaks `select`, `auc_text` or `set_error`, and
 the selected image stays selected. Unreadable images stay in the list in red, marked "⚠ unreadable" with the full
@@ -11,7 +10,6 @@ reason as tooltip; they can be selected (the window shows the reason) but never 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,11 +19,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QPushButton, QTab
                                QVBoxLayout, QWidget)
 
 from medseg_gui.core.masks import share_text
+from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METRIC_COLS, NAME_COL, RECALL_COL,
+                                                REGIMES, SORT_ROLE, STEM_ROLE, UNCERTAINTY_COL, SortItem,
+                                                arrange_metric_columns, cell, class_regime, format_auc,
+                                                header_items, number, recall_tip)
 
 ERROR_COLOR = QColor(220, 60, 60)
-NAME_COL, LABELLED_COL, AUC_COL, DICE_COL, IOU_COL, RECALL_COL, UNCERTAINTY_COL = range(7)
-STEM_ROLE = Qt.ItemDataRole.UserRole
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 UNREADABLE = "⚠ unreadable"
 UNSAVED = "⚠ not saved"
 UNSAVED_COLOR = QColor(230, 140, 30)
@@ -35,24 +34,6 @@ SPLIT_MARKS = {"train": ("train", "Used to train the current model"),
                               "scores here are an honest check"),
                "new": ("new", "Not used by the current model (labelled since it was trained, or left out): "
                               "Retrain to use it")}
-METRIC_COLS = {AUC_COL: "auc", DICE_COL: "dice", IOU_COL: "iou", RECALL_COL: "recall"}
-LESION_ORDER = (DICE_COL, IOU_COL, RECALL_COL, AUC_COL)
-"""Visual order of the metric columns for a lesion class (otherwise the logical order, AUC first)."""
-
-
-class SortItem(QTableWidgetItem):
-    """Sorts by its SORT_ROLE value; a missing value (blank, "–", NaN) sorts last whichever the direction."""
-
-    def __lt__(self, other: QTableWidgetItem) -> bool:
-        a, b = self.data(SORT_ROLE), other.data(SORT_ROLE)
-        if a is None or b is None:
-            table = self.tableWidget()
-            descending = table is not None and (
-                table.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.DescendingOrder)
-            return b is None and a is not None if not descending else a is None and b is not None
-        return a < b
-
-
 class ImageListPanel(QWidget):
     """Emits `stem_selected(stem)` when the user (or `select`/`step`) makes another image current."""
 
@@ -62,7 +43,7 @@ class ImageListPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.table = QTableWidget(0, 3 + len(METRIC_COLS), self)
+        self.table = QTableWidget(0, COLUMN_COUNT, self)
         self.table.setObjectName("imageTable")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -86,6 +67,7 @@ class ImageListPanel(QWidget):
         self._items: dict[str, QTableWidgetItem] = {}  # stem → its name item (the row follows sorting)
         self._classes: list[str] = []
         self._cls = ""
+        self._regime = REGIMES[0]
         self._errors: dict[str, str] = {}
         self._metrics: dict[str, dict[str, dict]] = {}  # class → stem → {"auc":…, "dice":…}
         self._labelled: set[str] = set()
@@ -116,15 +98,16 @@ class ImageListPanel(QWidget):
                 self.table.setItem(row, NAME_COL, name)
                 self._items[stem] = name
                 for col in (LABELLED_COL, *METRIC_COLS, UNCERTAINTY_COL):
-                    self.table.setItem(row, col, _cell())
+                    self.table.setItem(row, col, cell())
                 if stem in self._errors:
                     self._mark_error(stem)
         self.table.blockSignals(False)
         self._set_headers()
 
-    def set_current_class(self, cls: str) -> None:
-        """Show the Labelled and metric columns of `cls` (call `set_labelled` next)."""
-        self._cls = cls
+    def set_current_class(self, cls: str, model_info: dict | None = None) -> None:
+        """Show the Labelled and metric columns of `cls` (call `set_labelled` next); `model_info` (the current
+        model's metadata) tells its regime, and so which metric columns fit (image_columns.class_regime)."""
+        self._cls, self._regime = cls, class_regime(cls, model_info)
         self._set_headers()
         with self._unsorted():
             self._fill_metrics()
@@ -280,10 +263,14 @@ class ImageListPanel(QWidget):
         return format_auc(self._metrics.get(cls, {}).get(stem, {}).get("dice"))
 
     def headers(self) -> list[str]:
-        """The column titles as read, left to right ("Labelled (vessel)"; shown on two lines)."""
+        """The titles of the columns shown, left to right ("Labelled (vessel)"; shown on two lines)."""
+        return [self.table.horizontalHeaderItem(col).text().replace("\n", " ") for col in self.shown_columns()]
+
+    def shown_columns(self) -> list[int]:
+        """The logical indices of the columns shown, left to right."""
         header = self.table.horizontalHeader()
-        return [self.table.horizontalHeaderItem(header.logicalIndex(v)).text().replace("\n", " ")
-                for v in range(self.table.columnCount())]
+        return [col for col in map(header.logicalIndex, range(self.table.columnCount()))
+                if not header.isSectionHidden(col)]
 
     def has_metrics(self, cls: str) -> bool:
         return bool(self._metrics.get(cls))
@@ -313,25 +300,9 @@ class ImageListPanel(QWidget):
         return self.table.item(self._items[stem].row(), col)
 
     def _set_headers(self) -> None:
-        labelled = f"Labelled\n({self._cls})" if self._cls else "Labelled"  # two lines: room for the names
-        tips = ["Image name", f"✓: you drew a {self._cls or 'class'} label on this image; train / val: the "
-                "current model learnt from it / held it out for validation; new: labelled since",
-                f"ROC AUC of the {self._cls} prediction against your label (click to sort; worst first)",
-                f"Dice overlap of the thresholded {self._cls} prediction with your label",
-                f"IoU (Jaccard) of the thresholded {self._cls} prediction with your label",
-                "Lesion recall: share of your labelled regions that a predicted region overlaps with IoU ≥ 0.5 "
-                "(– when the label has none)",
-                f"How unsure the {self._cls} prediction is (0–1; mean of its 5 % least certain pixels): labelling "
-                "the most uncertain images teaches the model most"]
-        texts = ("Name", labelled, "AUC", "Dice", "IoU", "Lesion\nrecall", "Uncertainty")
-        for col, (text, tip) in enumerate(zip(texts, tips)):
-            item = QTableWidgetItem(text)
-            item.setToolTip(tip)
+        for col, item in enumerate(header_items(self._cls)):
             self.table.setHorizontalHeaderItem(col, item)
-        order = LESION_ORDER if "lesion" in self._cls.lower() else tuple(METRIC_COLS)
-        header = self.table.horizontalHeader()
-        for visual, col in enumerate(order, start=AUC_COL):
-            header.moveSection(header.visualIndex(col), visual)
+        arrange_metric_columns(self.table.horizontalHeader(), self._regime)
 
     def _fill_metrics(self) -> None:
         metrics = self._metrics.get(self._cls, {})
@@ -340,7 +311,7 @@ class ImageListPanel(QWidget):
                 value = metrics.get(stem, {}).get(key)
                 item = self._item(stem, col)
                 item.setText(format_auc(value))
-                item.setData(SORT_ROLE, _number(value))
+                item.setData(SORT_ROLE, number(value))
             if stem not in self._errors:
                 self._item(stem, RECALL_COL).setToolTip(recall_tip(metrics.get(stem, {})))
 
@@ -349,7 +320,7 @@ class ImageListPanel(QWidget):
         for stem in self._items:
             item = self._item(stem, UNCERTAINTY_COL)
             item.setText(format_auc(scores.get(stem)))
-            item.setData(SORT_ROLE, _number(scores.get(stem)))
+            item.setData(SORT_ROLE, number(scores.get(stem)))
 
     def _mark_error(self, stem: str) -> None:
         message = self._errors[stem]
@@ -367,40 +338,3 @@ class ImageListPanel(QWidget):
         if stem is not None and stem != self._current:  # sorting moves the row, not the image: no reload
             self._current = stem
             self.stem_selected.emit(stem)
-
-
-def _cell() -> QTableWidgetItem:
-    item = SortItem("")
-    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-    return item
-
-
-def _number(value: object) -> float | None:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(number) else number
-
-
-def recall_tip(values: dict) -> str:
-    """The lesion-recall cell's tooltip in counts ("0 of 2 lesion(s) found; nothing is predicted …"); '' unknown."""
-    lesions, found, false, dice = (_number(values.get(k)) for k in ("lesions", "found", "false_lesions", "dice"))
-    if lesions is None or found is None:
-        return ""
-    if lesions == 0:
-        return "Your label has no lesion here, so lesion recall is undefined (–)"
-    why = ("nothing is predicted here at this threshold" if found == 0 and not false and dice == 0 else
-           f"{false:.0f} predicted region(s) touch no lesion" if false else "")
-    return f"{found:.0f} of {lesions:.0f} lesion(s) found (overlapped with IoU ≥ 0.5){'; ' + why if why else ''}"
-
-
-def format_auc(value: object) -> str:
-    """'0.962'; '' when there is no value (not labelled / not predicted); '–' when it is undefined (NaN)."""
-    if value is None:
-        return ""
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return ""
-    return "–" if math.isnan(number) else f"{number:.3f}"

@@ -1,0 +1,112 @@
+"""The image list's columns: which there are, their titles and tooltips, the metric columns that fit a class's regime
+and in which order, how a cell's value is written and sorted. The widget (image_list.py) fills them.
+
+A lesion class leads with Dice and IoU and shows lesion recall; a vessel (thin-structure) class leads with AUC and has
+no lesion recall column. The regime is the current model's (its metadata's "regime", chosen from the labels by an
+adaptive recipe), else read from the class name ("lesion" in it).
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHeaderView, QTableWidgetItem
+
+NAME_COL, LABELLED_COL, AUC_COL, DICE_COL, IOU_COL, RECALL_COL, UNCERTAINTY_COL = range(7)
+COLUMN_COUNT = 7
+STEM_ROLE = Qt.ItemDataRole.UserRole
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+METRIC_COLS = {AUC_COL: "auc", DICE_COL: "dice", IOU_COL: "iou", RECALL_COL: "recall"}
+REGIME_COLUMNS = {"lesions": (DICE_COL, IOU_COL, RECALL_COL, AUC_COL), "vessels": (AUC_COL, DICE_COL, IOU_COL)}
+"""The metric columns shown for a regime, in the order shown; the others are hidden."""
+REGIMES = tuple(REGIME_COLUMNS)
+
+
+def class_regime(cls: str, model_info: dict | None = None) -> str:
+    """"lesions" or "vessels": the current model's regime when it recorded one, else from the class name."""
+    regime = (model_info or {}).get("regime")
+    if regime in REGIMES:
+        return str(regime)
+    return "lesions" if "lesion" in cls.lower() else "vessels"
+
+
+class SortItem(QTableWidgetItem):
+    """Sorts by its SORT_ROLE value; a missing value (blank, "–", NaN) sorts last whichever the direction."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        a, b = self.data(SORT_ROLE), other.data(SORT_ROLE)
+        if a is None or b is None:
+            table = self.tableWidget()
+            descending = table is not None and (
+                table.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.DescendingOrder)
+            return b is None and a is not None if not descending else a is None and b is not None
+        return a < b
+
+
+def cell() -> QTableWidgetItem:
+    item = SortItem("")
+    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+    return item
+
+
+def header_items(cls: str) -> list[QTableWidgetItem]:
+    """The column titles (two lines where names are long) with their tooltips, by logical column, for class `cls`."""
+    labelled = f"Labelled\n({cls})" if cls else "Labelled"
+    tips = ["Image name", f"✓: you drew a {cls or 'class'} label on this image; train / val: the "
+            "current model learnt from it / held it out for validation; new: labelled since",
+            f"ROC AUC of the {cls} prediction against your label (click to sort; worst first)",
+            f"Dice overlap of the thresholded {cls} prediction with your label",
+            f"IoU (Jaccard) of the thresholded {cls} prediction with your label",
+            "Lesion recall: share of your labelled regions that a predicted region overlaps with IoU ≥ 0.5 "
+            "(– when the label has none)",
+            f"How unsure the {cls} prediction is (0–1; mean of its 5 % least certain pixels): labelling "
+            "the most uncertain images teaches the model most"]
+    texts = ("Name", labelled, "AUC", "Dice", "IoU", "Lesion\nrecall", "Uncertainty")
+    items = []
+    for text, tip in zip(texts, tips):
+        item = QTableWidgetItem(text)
+        item.setToolTip(tip)
+        items.append(item)
+    return items
+
+
+def arrange_metric_columns(header: QHeaderView, regime: str) -> None:
+    """Show the metric columns of `regime` right after Labelled, in its order; hide the ones that do not fit it."""
+    shown = REGIME_COLUMNS[regime]
+    for col in METRIC_COLS:
+        header.setSectionHidden(col, col not in shown)
+    for visual, col in enumerate((*shown, *(c for c in METRIC_COLS if c not in shown)), start=AUC_COL):
+        header.moveSection(header.visualIndex(col), visual)
+
+
+def number(value: object) -> float | None:
+    """`value` as a float for sorting; None when it is missing or NaN."""
+    try:
+        result = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(result) else result
+
+
+def format_auc(value: object) -> str:
+    """'0.962'; '' when there is no value (not labelled / not predicted); '–' when it is undefined (NaN)."""
+    if value is None:
+        return ""
+    try:
+        result = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    return "–" if math.isnan(result) else f"{result:.3f}"
+
+
+def recall_tip(values: dict) -> str:
+    """The lesion-recall cell's tooltip in counts ("0 of 2 lesion(s) found; nothing is predicted …"); '' unknown."""
+    lesions, found, false, dice = (number(values.get(k)) for k in ("lesions", "found", "false_lesions", "dice"))
+    if lesions is None or found is None:
+        return ""
+    if lesions == 0:
+        return "Your label has no lesion here, so lesion recall is undefined (–)"
+    why = ("nothing is predicted here at this threshold" if found == 0 and not false and dice == 0 else
+           f"{false:.0f} predicted region(s) touch no lesion" if false else "")
+    return f"{found:.0f} of {lesions:.0f} lesion(s) found (overlapped with IoU ≥ 0.5){'; ' + why if why else ''}"
