@@ -56,6 +56,8 @@ class WindowActions:
     actual_size: QAction
     reviewed: QAction
     no_object: QAction
+    label_sparse: QAction
+    label_complete: QAction
     edit_classes: QAction
     retrain: QAction
     cancel: QAction
@@ -93,6 +95,10 @@ def create_actions(parent: QWidget) -> WindowActions:
                          tip="Toggle the reviewed mark of the current image"),
         no_object=_action(parent, "&No object of this class here", *K["no_object"],
                           tip=keymap.ACTIONS["no_object"].text),
+        label_sparse=_action(parent, "Label &complete ↔ sparse", *K["label_sparse"],
+                             tip=keymap.ACTIONS["label_sparse"].text),
+        label_complete=_action(parent, "&Keep label complete", *K["label_complete"],
+                               tip=keymap.ACTIONS["label_complete"].text),
         edit_classes=_action(parent, "&Classes…", tip="Add, rename, recolour or delete a class (labels are kept)"),
         retrain=_action(parent, "&Retrain current class", *K["retrain"]),
         cancel=_action(parent, "&Cancel training", *K["cancel"]),
@@ -141,7 +147,7 @@ def install_menus(window: QMainWindow, a: WindowActions, *, recent: QMenu | None
     for item in (None, a.export_masks, a.export_other, None, a.quit):
         file_menu.addSeparator() if item is None else file_menu.addAction(item)
     edit_menu = menu.addMenu("&Edit")
-    for item in (a.undo, a.redo, None, a.no_object, None, a.smaller_brush, a.bigger_brush, None, a.edit_classes):
+    for item in (a.undo, a.redo, None, a.no_object, a.label_sparse, a.label_complete, None, a.smaller_brush, a.bigger_brush, None, a.edit_classes):
         edit_menu.addSeparator() if item is None else edit_menu.addAction(item)
     view_menu = menu.addMenu("&View")
     for item in (a.fit, a.actual_size, a.next_image, a.prev_image, a.next_to_label, a.reviewed):

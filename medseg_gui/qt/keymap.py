@@ -37,6 +37,10 @@ ACTIONS: dict[str, Shortcut] = {  # WindowActions field → keys; in the order t
     "reviewed": Shortcut(("R",), "Mark the current image reviewed (again: not reviewed)"),
     "no_object": Shortcut(("X",), "No object of the current class on this image: an explicit negative, saved as an "
                                   "all-background label (again: take it back)"),
+    "label_sparse": Shortcut(("K",), "Switch the current label between complete (unpainted = background) and "
+                                     "sparse (unpainted = not annotated)"),
+    "label_complete": Shortcut(("Shift+K",), "Keep the current label complete: it really has all of the class "
+                                             "(silences the \"looks incomplete\" warning)"),
     "open_folder": Shortcut(("Ctrl+O",), "Open a folder of images"),
     "export_masks": Shortcut(("Ctrl+E",), "Export masks as PNG"),
     "quit": Shortcut(("Ctrl+Q",), "Quit (asks first while training runs)"),

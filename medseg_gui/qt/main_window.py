@@ -29,6 +29,7 @@ from medseg_gui.qt.defaults import threshold_in_range
 from medseg_gui.qt.export_flow import ExportFlow
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.label_shares import LabelShareFlow
+from medseg_gui.qt.label_status_flow import LabelStatusFlow
 from medseg_gui.qt.models_dialog import ModelsFlow
 from medseg_gui.qt.negative_flow import NegativeFlow
 from medseg_gui.qt.next_image import open_next_to_label
@@ -115,6 +116,7 @@ class MainWindow(QMainWindow):
             "workers": self.workers, "guard": self.guard, "saver": self.saver, "models": self.models,
             "classes": self.classes, "actions": self.actions}, self.config.train, self._remember, self)
         self.negatives = NegativeFlow(self.session, self.saver, self)  # X: "no <class> here"
+        self.label_status = LabelStatusFlow(self.session, self)  # K / Shift+K: sparse or complete; doubts
         self.threshold = ThresholdView(lambda: self.project, panels, self.metrics_refresher, self.saver,
                                        lambda: self.train_worker is None and not self.models.busy(), self._remember,
                                        self)
@@ -189,6 +191,11 @@ class MainWindow(QMainWindow):
         a.no_object.triggered.connect(lambda: self.statusBar().showMessage(
             self.negatives.toggle(self.current_class()), 10000))
         self.negatives.changed.connect(lambda _cls: self.classes.show_negatives())
+        a.label_sparse.triggered.connect(lambda: self.statusBar().showMessage(
+            self.label_status.toggle(self.current_class()), 10000))
+        a.label_complete.triggered.connect(lambda: self.statusBar().showMessage(
+            self.label_status.confirm(self.current_class()), 10000))
+        self.label_status.doubt_changed.connect(self.image_list.set_doubt)
         connect_help_actions(a, self, self.system)
 
     # -- project and images --------------------------------------------------------------------------------------

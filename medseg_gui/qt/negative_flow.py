@@ -11,15 +11,14 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from medseg_gui.core.errors import MedsegError
+from medseg_gui.core.label_status import NONE_KEY, marked, set_mark
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.workers.label_saver import LabelSaver
-
-NONE_KEY = "none"  # project.json image state: classes the clinician marked "no <class> here"
 
 
 def negatives(project: Any, cls: str) -> set[str]:
     """Stems marked "no `cls` here" in project.json."""
-    return {e.stem for e in project.images if cls in (e.state.get(NONE_KEY) or [])}
+    return marked(project, NONE_KEY, cls)
 
 
 class NegativeFlow(QObject):
@@ -66,9 +65,7 @@ class NegativeFlow(QObject):
 
     @staticmethod
     def _set_mark(project: Any, stem: str, cls: str, on: bool) -> None:
-        classes = set(project.entry(stem).state.get(NONE_KEY) or [])
-        classes = classes | {cls} if on else classes - {cls}
-        project.set_state(stem, NONE_KEY, sorted(classes))
+        set_mark(project, stem, NONE_KEY, cls, on)
 
     @Slot(str, str, bool)
     def _on_edit(self, cls: str, stem: str, present: bool) -> None:

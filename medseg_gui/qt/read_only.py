@@ -47,8 +47,8 @@ class ReadOnlyBanner(QLabel):
 
 def set_editing_enabled(enabled: bool, actions: WindowActions, tools: ToolsPanel, train: TrainPanel) -> None:
     """Switch every control that writes into the project on or off (the pan tool stays usable)."""
-    for action in (actions.undo, actions.redo, actions.reviewed, actions.no_object, actions.retrain,
-                   *actions.tools.values()):
+    for action in (actions.undo, actions.redo, actions.reviewed, actions.no_object, actions.label_sparse,
+                   actions.label_complete, actions.retrain, *actions.tools.values()):
         action.setEnabled(enabled)
     for name, button in tools.tool_buttons.items():
         button.setEnabled(enabled or name == "pan")

@@ -187,3 +187,23 @@ def test_no_object_here_again_takes_it_back(tmp_path, qtbot):
     assert window.saver.flush()
     assert not project.has_label("lesion", b) and negatives(project, "lesion") == set()
     assert window.image_list.annotated_text(b) == ""
+
+
+def test_a_complete_label_of_a_few_strokes_is_flagged_and_k_or_shift_k_settles_it(tmp_path, qtbot):
+    from medseg_gui.core.label_status import CONFIRMED_KEY, marked
+
+    project = make_project(tmp_path / "p", n=2)
+    window = open_window(qtbot, project)
+    stem = project.stems[0]
+    window.tools.mode_combo.setCurrentIndex(window.tools.mode_combo.findData("complete"))
+    window.canvas.set_brush_size(1)
+    drag(qtbot, window.canvas, [(5, 10), (40, 10)])  # a thin stroke saved as a complete label
+    item = window.image_list.table.item(window.image_list.stems().index(stem), LABELLED_COL)
+    assert not window.canvas.is_sparse("lesion") and item.text().startswith("✓ ?")
+    assert "background" in item.toolTip() and "Press K" in item.toolTip()
+    window.actions.label_sparse.trigger()
+    assert window.canvas.is_sparse("lesion") and window.image_list.annotated_text(stem).endswith("%")
+    window.actions.label_complete.trigger()  # "it really is complete"
+    assert not window.canvas.is_sparse("lesion") and marked(project, CONFIRMED_KEY, "lesion") == {stem}
+    assert window.image_list.annotated_text(stem) == "✓" and not item.text().startswith("✓ ?")
+    assert window.saver.flush(10) and project.load_label_pixels("lesion", stem).annotated is None

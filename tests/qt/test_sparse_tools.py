@@ -178,3 +178,23 @@ def test_corrective_mode_without_a_prediction_says_so(qtbot, canvas):
     canvas.notice.connect(notices.append)
     canvas.set_label_mode("correct")
     assert notices and "No 'lesion' prediction" in notices[0]
+
+
+def test_auto_mode_starts_sparse_for_a_class_predicted_thin_and_a_label_switches_both_ways(qtbot, canvas):
+    assert canvas.label_mode() == "auto"
+    prob = np.zeros((H, W), np.float32)
+    prob[5::8, 2:-2] = 0.9  # the vessel class is predicted as thin lines
+    canvas.set_prediction("vessel", prob, 0.5)
+    canvas.set_brush_size(1)
+    canvas.set_current_class("vessel")
+    drag(qtbot, canvas, [px(canvas, 5, 5), px(canvas, 20, 5)])
+    assert canvas.is_sparse("vessel")  # a few vessel strokes: unpainted = not annotated
+    canvas.set_current_class("lesion")
+    drag(qtbot, canvas, [px(canvas, 5, 20), px(canvas, 12, 20)])
+    assert canvas.is_labelled("lesion") and not canvas.is_sparse("lesion")  # a lesion label stays complete
+    assert canvas.mark_complete("vessel", True) and not canvas.is_sparse("vessel")
+    assert not canvas.mark_complete("vessel", True)  # already complete: nothing to do
+    assert canvas.mark_complete("vessel", False) and canvas.is_sparse("vessel")
+    np.testing.assert_array_equal(canvas.annotated("vessel"), canvas.label("vessel"))  # only the painted class
+    canvas.undo()
+    assert not canvas.is_sparse("vessel") and canvas.label("vessel").sum() == 16

@@ -25,7 +25,8 @@ from PySide6.QtGui import (QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from medseg_gui.core.label_encoding import LabelPixels
-from medseg_gui.core.masks import OBJECT, UNANNOTATED, BBox, LabelCodes, Region
+from medseg_gui.core.label_status import LABEL_MODES, NewLabelRule
+from medseg_gui.core.masks import BACKGROUND as BG_CODE, OBJECT, UNANNOTATED, BBox, LabelCodes, Region
 from medseg_gui.core.review import ReviewState
 from medseg_gui.core.undo import DEFAULT_BUDGET_BYTES, UndoHistory
 from medseg_gui.qt import defaults
@@ -38,7 +39,6 @@ from medseg_gui.qt.canvas.view import View, actual_size_zoom, fitted_view, image
 
 LAYERS = L.LAYERS
 TOOLS = ("brush", "eraser", "background", "unannotate", "polygon", "fill", "wand", "pan")
-LABEL_MODES = ("complete", "sparse", "correct")  # what a new label is: unpainted = background / not annotated
 BACKGROUND = QColor(40, 40, 40)
 
 
@@ -75,7 +75,8 @@ class Canvas(QWidget):
             "unannotate": BrushTool(self, "unannotate", UNANNOTATED),
             "polygon": PolygonTool(self), "fill": FillTool(self), "wand": WandTool(self), "pan": PanTool(self)}
         self._tool = "brush"
-        self._label_mode = "complete"
+        self._label_mode = "auto"
+        self.new_label = NewLabelRule()  # auto mode: sparse for thin-structure classes (core.label_status)
         self._confirm: Callable[[str], bool] | None = None
         self.input = CanvasInput(self)
 
@@ -110,11 +111,13 @@ class Canvas(QWidget):
         self._layers.labels_changed(colors)
         if self._class not in self.doc.labels and self.doc.labels:
             self._class = next(iter(self.doc.labels))
+        self._sync_new_label()
         self.update()
 
     def set_current_class(self, name: str) -> None:
         self._finish_interaction()
         self._class = name
+        self._sync_new_label()
         self.doc.drop_fpfn_except(name)
         self._layers.class_changed()
         self.update()
@@ -153,7 +156,7 @@ class Canvas(QWidget):
         if mode not in LABEL_MODES:
             raise ValueError(f"unknown label mode {mode!r}; expected one of {', '.join(LABEL_MODES)}")
         self._label_mode = mode
-        self.doc.sparse_new = mode != "complete"
+        self._sync_new_label()
         self.update()
         if mode == "correct" and self.doc.image is not None and self._class not in self.doc.preds:
             self.notify(f"No '{self._class}' prediction on this image yet: new labels are sparse, with nothing to "
@@ -161,6 +164,21 @@ class Canvas(QWidget):
 
     def label_mode(self) -> str:
         return self._label_mode
+
+    def _sync_new_label(self) -> None:
+        self.doc.sparse_new = self.new_label.starts_sparse(self._label_mode, self._class)
+
+    def mark_complete(self, name: str, complete: bool) -> bool:
+        """Make the label of ``name`` complete (not annotated → background) or sparse (background → not annotated),
+        as one undoable step; False when nothing changed (no label, already so, or nothing painted to keep)."""
+        label = self.doc.labels.get(name)
+        if label is None or name not in self.doc.labelled or (not complete and not (label == OBJECT).any()):
+            return False
+        src, dst = (UNANNOTATED, BG_CODE) if complete else (BG_CODE, UNANNOTATED)
+        if self.doc.apply_region(name, Region(0, 0, label == src), dst) is None:
+            return False
+        self.edit_finished(name)
+        return True
 
     def is_labelled(self, name: str) -> bool:
         """Whether the class has a label on this image (one that should be on disk), even an empty one the user
@@ -180,6 +198,8 @@ class Canvas(QWidget):
         """The review state's map of ``name`` changed (or, from ``_on_threshold``, the threshold): threshold it,
         rebuild its outline, repaint."""
         self.doc.threshold_prediction(name)
+        self.new_label.saw_prediction(self.doc.key, name, self.doc.preds.get(name))
+        self._sync_new_label()
         self._layers.prediction_changed(name)
         self.update()
 

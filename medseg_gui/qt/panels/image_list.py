@@ -76,6 +76,7 @@ class ImageListPanel(QWidget):
         self._unsaved: dict[str, str] = {}  # stem → why its current-class label is not on disk
         self._split: dict[str, str] | None = None  # stem → "train" | "val" for the current model; None: not known
         self._negatives: set[str] = set()  # stems marked "no <current class> here" (qt.negative_flow)
+        self._doubts: dict[str, dict[str, str]] = {}  # class → stem → why its complete label looks incomplete
         self._current: str | None = None
         self._set_headers()
         self.table.currentCellChanged.connect(self._on_current_changed)
@@ -85,7 +86,7 @@ class ImageListPanel(QWidget):
         self._classes, self._errors = list(classes), dict(errors or {})
         self._cls = self._cls if self._cls in self._classes else (self._classes[0] if self._classes else "")
         self._metrics, self._labelled, self._current, self._items = {}, set(), None, {}
-        self._annotated, self._uncertainty = {}, {}
+        self._annotated, self._uncertainty, self._doubts = {}, {}, {}
         self._unsaved, self._split, self._negatives = {}, None, set()
         self.table.blockSignals(True)
         with self._unsorted():
@@ -159,6 +160,17 @@ class ImageListPanel(QWidget):
     def unsaved(self) -> set[str]:
         return set(self._unsaved)
 
+    def set_doubt(self, cls: str, stem: str, why: str | None) -> None:
+        """Mark a complete `cls` label that looks incomplete ("✓ ?", `why` in the tooltip; core.label_status)."""
+        doubts = self._doubts.setdefault(cls, {})
+        if why is None:
+            doubts.pop(stem, None)
+        else:
+            doubts[stem] = why
+        if cls == self._cls and stem in self._items:
+            with self._unsorted():
+                self._show_labelled(stem)
+
     def set_negatives(self, stems: set[str]) -> None:
         """Show "none" instead of the tick for images marked "no <current class> here" (an explicit negative)."""
         self._negatives = set(stems)
@@ -193,6 +205,9 @@ class ImageListPanel(QWidget):
                 text = "none"
                 tips.append(f"You marked: no {self._cls} on this image (an all-background label; Retrain learns "
                             "from it as a negative; X again takes it back)")
+            why = self._doubts.get(self._cls, {}).get(stem) if share is None and text == "✓" else None
+            if why:
+                text, tips = "✓ ?", [why, *tips]
             if self._split is not None and stem in self._labelled:
                 mark, tip = SPLIT_MARKS[self._split.get(stem, "new")]
                 text, tips = f"{text} · {mark}", [tip, *tips]

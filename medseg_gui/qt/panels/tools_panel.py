@@ -22,6 +22,10 @@ from superqt import QLabeledSlider
 from medseg_gui.qt import defaults, keymap
 
 LABEL_MODE_LABELS: dict[str, tuple[str, str]] = {  # canvas.LABEL_MODES → (combo text, tooltip)
+    "auto": ("Automatic", "Lesion-like classes: complete (an outlined lesion, everything else background). Thin "
+                          "structures such as vessels (read from the class's predictions): sparse, since nobody "
+                          f"traces every vessel. {keymap.ACTIONS['label_sparse'].keys[0]} switches a label "
+                          "between complete and sparse"),
     "complete": ("Complete", "A new label is complete: every pixel you do not paint is background"),
     "sparse": ("Sparse", "A new label is sparse: only what you paint (class or background) is annotated; "
                          "training and scores ignore the rest"),
@@ -92,7 +96,8 @@ class ToolsPanel(QGroupBox):
             self.mode_combo.addItem(text, mode)
             self.mode_combo.setItemData(self.mode_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.mode_combo.setToolTip("What a new label is: complete (unpainted = background) or sparse "
-                                   "(unpainted = not annotated); a label with unannotated pixels stays sparse")
+                                   "(unpainted = not annotated); Automatic: sparse for vessels, complete for "
+                                   "lesions. A label with unannotated pixels stays sparse")
         self.mode_combo.currentIndexChanged.connect(
             lambda i: self.label_mode_changed.emit(self.mode_combo.itemData(i)))
 

@@ -1,0 +1,91 @@
+"""What a label of one class on one image is, and when a "complete" label plainly is not (Qt-free rules).
+
+Statuses, as the image list shows them: not labelled; in progress = sparse (the label file holds 128 = not annotated,
+"✓ 12 %"); complete (0/255, "✓"); "no <class> here" (an explicit negative, project.json image state ``NONE_KEY``).
+The label file says sparse or complete; project.json's image state also records ``CONFIRMED_KEY``: the classes whose
+complete label the clinician confirmed, which silences the doubt below.
+
+- A new label (the canvas' "auto" label mode, the default) starts sparse for a thin-structure class (vessels: nobody
+  traces every one, so an unpainted pixel is "not annotated") and complete for a blob class (an outlined lesion with
+  everything else background is a complete label). What a class is comes from its predictions (core/shapes.py);
+  a class never predicted yet counts as a blob class.
+- A complete label is *doubtful* (`doubt`) when its object pixels are far fewer than the prediction's on the same
+  image (under ``DOUBT_RATIO`` of them, the prediction covering at least ``MIN_PREDICTED`` of the image), or, with
+  no prediction, when it is thin strokes covering under ``THIN_MIN_SHARE`` of the image (a traced vessel tree covers
+  about 10 % of a fundus photo; a few strokes far less). Training would learn every unpainted object as background.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from medseg_gui.core.shapes import is_thin
+
+LABEL_MODES = ("auto", "complete", "sparse", "correct")  # what a new label is: unpainted = background / not annotated
+NONE_KEY = "none"  # project.json image state: classes the clinician marked "no <class> here"
+CONFIRMED_KEY = "complete"  # project.json image state: classes whose complete label the clinician confirmed
+DOUBT_RATIO = 0.3
+MIN_PREDICTED = 0.002
+THIN_MIN_SHARE = 0.02
+
+
+def marked(project: Any, key: str, cls: str) -> set[str]:
+    """Stems whose project.json image state `key` (``NONE_KEY``, ``CONFIRMED_KEY``) lists `cls`."""
+    return {e.stem for e in project.images if cls in (e.state.get(key) or [])}
+
+
+def set_mark(project: Any, stem: str, key: str, cls: str, on: bool) -> None:
+    """Add (or remove) `cls` to the image state `key` of `stem` and save project.json."""
+    classes = set(project.entry(stem).state.get(key) or [])
+    if (cls in classes) != on:
+        project.set_state(stem, key, sorted(classes | {cls} if on else classes - {cls}))
+
+
+class NewLabelRule:
+    """Whether the first edit of an unlabelled class starts a sparse label, per label mode; remembers per class
+    whether its predictions are thin structures (``saw_prediction``)."""
+
+    def __init__(self) -> None:
+        self._thin: dict[str, bool] = {}
+        self._seen: set[tuple[str, str]] = set()  # (image key, class) measured already
+
+    def saw_prediction(self, key: str, cls: str, predicted: np.ndarray | None) -> None:
+        """A thresholded prediction (bool/uint8 HxW) of `cls` on image `key`; measured once per image and class."""
+        if predicted is None or (key, cls) in self._seen:
+            return
+        self._seen.add((key, cls))
+        thin = is_thin(predicted.astype(bool, copy=False))
+        if thin is not None:
+            self._thin[cls] = thin
+
+    def is_thin(self, cls: str) -> bool | None:
+        return self._thin.get(cls)
+
+    def starts_sparse(self, mode: str, cls: str) -> bool:
+        if mode not in LABEL_MODES:
+            raise ValueError(f"unknown label mode {mode!r}; expected one of {', '.join(LABEL_MODES)}")
+        return self._thin.get(cls, False) if mode == "auto" else mode != "complete"
+
+
+def doubt(cls: str, label: np.ndarray, predicted: np.ndarray | None, roi: np.ndarray | None = None) -> str | None:
+    """Why the complete label `label` (bool HxW object pixels) of `cls` looks incomplete, or None. `predicted`: the
+    thresholded prediction (bool HxW) on the same image, None when there is none; `roi`: bool HxW or None."""
+    inside = (lambda m: m) if roi is None else (lambda m: m & roi)
+    pixels = float(label.size if roi is None else max(int(roi.sum()), 1))
+    painted = int(inside(label.astype(bool, copy=False)).sum())
+    if predicted is not None:
+        expected = int(inside(predicted.astype(bool, copy=False)).sum())
+        if expected >= MIN_PREDICTED * pixels and painted < DOUBT_RATIO * expected:
+            return (f"This label is complete but has only {_pct(painted / pixels)} {cls}; the model predicts "
+                    f"{_pct(expected / pixels)} on this image. Every unpainted {cls} pixel is taught as background.")
+        return None
+    if 0 < painted < THIN_MIN_SHARE * pixels and is_thin(label.astype(bool, copy=False)):
+        return (f"This label is complete but looks like a few traced strokes ({_pct(painted / pixels)} {cls}). "
+                f"Every unpainted {cls} pixel is taught as background.")
+    return None
+
+
+def _pct(share: float) -> str:
+    return f"{100 * share:.1f} %" if share < 0.1 else f"{100 * share:.0f} %"

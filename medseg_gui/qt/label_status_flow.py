@@ -1,0 +1,92 @@
+"""Complete or sparse, said by the clinician: K switches the label on screen between complete (unpainted =
+background) and sparse (unpainted = not annotated); Shift+K keeps it complete and records that in project.json
+(core.label_status ``CONFIRMED_KEY``). After every edit, and when a prediction arrives, a complete label that plainly
+is not (``core.label_status.doubt``) is reported: the status bar says why and what to press, the image list marks it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from medseg_gui.core.errors import MedsegError
+from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY, doubt, marked, set_mark
+from medseg_gui.qt.image_session import ImageSession
+from medseg_gui.qt.keymap import ACTIONS
+
+FIX_HINT = (f"Press {ACTIONS['label_sparse'].keys[0]} to make it sparse (unpainted = not annotated), or "
+            f"{ACTIONS['label_complete'].keys[0]} if it really is complete.")
+
+
+class LabelStatusFlow(QObject):
+    """`toggle(cls)` (K), `confirm(cls)` (Shift+K) return the sentence for the status bar; `doubt_changed(cls, stem,
+    why or None)` tells the image list."""
+
+    doubt_changed = Signal(str, str, object)
+
+    def __init__(self, session: ImageSession, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._doubts: dict[tuple[str, str], str] = {}  # (class, stem) → the doubt last reported
+        session.canvas.stroke_finished.connect(self.check)
+        session.review.events.prediction.connect(self.check)
+
+    def check(self, cls: str) -> str | None:
+        """Report whether the complete `cls` label on screen looks incomplete; the doubt, or None."""
+        s, canvas = self.session, self.session.canvas
+        if s.project is None or s.stem is None or cls not in canvas.doc.labels:
+            return None
+        why = None
+        if (canvas.is_labelled(cls) and not canvas.is_sparse(cls)
+                and s.stem not in marked(s.project, CONFIRMED_KEY, cls) | marked(s.project, NONE_KEY, cls)):
+            why = doubt(cls, canvas.label_view(cls), canvas.doc.preds.get(cls), canvas.doc.roi)
+        if self._doubts.get((cls, s.stem)) != why:
+            if why is None:
+                self._doubts.pop((cls, s.stem), None)
+            else:
+                self._doubts[(cls, s.stem)] = why
+                s.status.emit(f"{s.stem}: {why} {FIX_HINT}")
+            self.doubt_changed.emit(cls, s.stem, None if why is None else f"{why} {FIX_HINT}")
+        return why
+
+    def toggle(self, cls: str | None) -> str:
+        """Complete → sparse, sparse → complete (and confirmed)."""
+        refused = self._refused(cls)
+        if refused:
+            return refused
+        canvas, stem = self.session.canvas, self.session.stem
+        if canvas.is_sparse(cls):
+            return self.confirm(cls)
+        if not canvas.mark_complete(cls, False):
+            return f"{stem}: the {cls} label has no {cls} pixels painted; paint some first, then make it sparse."
+        self._mark(cls, False)
+        self.check(cls)
+        return (f"{stem}: the {cls} label is sparse now: only what you painted counts (class or, with the "
+                f"Background brush, background); training and scores ignore the rest.")
+
+    def confirm(self, cls: str | None) -> str:
+        """Keep (or make) the label complete and record that the clinician says so."""
+        refused = self._refused(cls)
+        if refused:
+            return refused
+        stem = self.session.stem
+        self.session.canvas.mark_complete(cls, True)
+        saved = self._mark(cls, True)
+        self.check(cls)
+        return (f"{stem}: the {cls} label is complete: every unpainted pixel is background." +
+                ("" if saved else " (project.json could not record that you confirmed it.)"))
+
+    def _refused(self, cls: str | None) -> str | None:
+        s = self.session
+        if s.project is None or s.stem is None or not cls:
+            return "Open an image first."
+        if s.read_only is not None or s.project.read_only is not None:
+            return f"This project is open read-only ({s.read_only or s.project.read_only}); nothing was changed."
+        if not s.canvas.is_labelled(cls):
+            return f"{s.stem} has no {cls} label yet: paint one first."
+        return None
+
+    def _mark(self, cls: str, on: bool) -> bool:
+        try:
+            set_mark(self.session.project, self.session.stem, CONFIRMED_KEY, cls, on)
+        except MedsegError:
+            return False
+        return True

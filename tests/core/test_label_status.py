@@ -1,0 +1,67 @@
+"""Issue 12 item 6: what a new label is per class (sparse for thin structures), and when a complete label is doubtful."""
+
+import numpy as np
+import pytest
+
+from medseg_gui.core.label_status import CONFIRMED_KEY, NewLabelRule, doubt, marked, set_mark
+from medseg_gui.core.shapes import is_thin
+
+
+def _lines(shape=(120, 160), rows=(20, 50, 80, 110), width=2):
+    m = np.zeros(shape, bool)
+    for r in rows:
+        m[r:r + width, 5:-5] = True
+    return m
+
+
+def _disc(shape=(120, 160), centre=(60, 80), radius=30):
+    yy, xx = np.mgrid[:shape[0], :shape[1]]
+    return (yy - centre[0]) ** 2 + (xx - centre[1]) ** 2 <= radius ** 2
+
+
+def test_thin_structures_and_blobs_are_told_apart():
+    assert is_thin(_lines()) is True
+    assert is_thin(_disc()) is False
+    assert is_thin(np.zeros((10, 10), bool)) is None
+
+
+def test_auto_mode_starts_sparse_only_for_a_class_predicted_thin():
+    rule = NewLabelRule()
+    assert not rule.starts_sparse("auto", "vessel")  # never predicted: a lesion-like class, complete
+    rule.saw_prediction("img1", "vessel", _lines().view(np.uint8))
+    rule.saw_prediction("img1", "lesion", _disc())
+    assert rule.starts_sparse("auto", "vessel") and not rule.starts_sparse("auto", "lesion")
+    rule.saw_prediction("img2", "vessel", np.zeros((120, 160), bool))  # an empty prediction says nothing
+    assert rule.starts_sparse("auto", "vessel")  # still known from img1
+    assert not rule.starts_sparse("complete", "vessel") and rule.starts_sparse("sparse", "lesion")
+    assert rule.starts_sparse("correct", "lesion")
+    with pytest.raises(ValueError):
+        rule.starts_sparse("dense", "lesion")
+
+
+def test_a_few_strokes_under_a_complete_label_are_doubtful():
+    vessels = _lines(rows=tuple(range(8, 112, 12)))
+    strokes = _lines(rows=(20,))
+    strokes[:, 60:] = False  # one short traced piece
+    why = doubt("vessel", strokes, vessels)
+    assert why and "vessel" in why and "background" in why
+    assert doubt("vessel", vessels, vessels) is None  # fully traced: as much as predicted
+    assert doubt("vessel", strokes, np.zeros_like(vessels)) is None  # the model predicts nothing here
+    assert doubt("vessel", strokes, None)  # no prediction: thin strokes on a sliver of the image
+    assert doubt("lesion", _disc(radius=8), None) is None  # an outlined small lesion is a complete label
+    assert doubt("lesion", _disc(radius=30), _disc(radius=34)) is None  # outline a bit tighter than predicted
+    roi = np.zeros_like(vessels)
+    roi[15:25, :60] = True  # inside the ROI the strokes are all that is predicted
+    assert doubt("vessel", strokes, vessels, roi) is None
+
+
+def test_confirmed_marks_live_in_project_json(tmp_path):
+    from tests.workers.helpers import make_project
+
+    project = make_project(tmp_path / "p", n=2)
+    stem = project.stems[0]
+    set_mark(project, stem, CONFIRMED_KEY, "vessel", True)
+    set_mark(project, stem, CONFIRMED_KEY, "lesion", True)
+    set_mark(project, stem, CONFIRMED_KEY, "lesion", False)
+    reopened = type(project).open(project.root)
+    assert marked(reopened, CONFIRMED_KEY, "vessel") == {stem} and not marked(reopened, CONFIRMED_KEY, "lesion")
