@@ -6,7 +6,7 @@ The threshold, the probability maps and which classes are labelled live in the c
 (``self.review``, core.review); the session fills it and re-emits its label events as the Qt signals
 ``label_presence`` / ``annotated_share`` for the image list and the flows.
 
-A large image (see `core.image_view`) is decoded and prepared by a `ViewLoader` while the canvas' place says
+A large image (see `core.image_view`) is decoded and prepared on a worker (`workers.view_loader`) while the canvas' place says
 "Loading…"; nothing can be edited until it is shown, and a result nobody waits for any more is dropped.
 """
 
@@ -26,9 +26,9 @@ from medseg_gui.core.image_view import ImageView, load_overlays, load_view, load
 from medseg_gui.core.regions import class_region
 from medseg_gui.qt.keymap import ACTIONS
 from medseg_gui.qt.panels.canvas_area import CanvasArea
-from medseg_gui.workers.base import WorkerHost, error_message
+from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.label_saver import LabelSaver
-from medseg_gui.workers.view_loader import LoadedView, ViewLoader
+from medseg_gui.workers.view_loader import LoadedView, load_prepared
 
 PLACEHOLDER = np.full((64, 64, 3), 40, np.uint8)
 
@@ -56,7 +56,7 @@ class ImageSession(QObject):
         self._image_roi: np.ndarray | None = None  # the image's own ROI (roi/<stem>.png); see show_region
         self._unreadable: dict[str, Path] = {}  # class → its label file that exists but could not be read
         self.read_only: str | None = None  # why edits are refused (another window edits the project, …)
-        self._loader: ViewLoader | None = None  # the background load whose result is still wanted
+        self._loader: FunctionWorker | None = None  # the background load whose result is still wanted
         self._on_loaded: Callable[[LoadedView], None] = lambda loaded: None
         self.canvas.stroke_finished.connect(self._on_stroke_finished)
         self.canvas.installEventFilter(self)
@@ -103,7 +103,8 @@ class ImageSession(QObject):
                 self.canvas.setFocus()
 
         prepare = self.canvas.prepare_image
-        self._start(ViewLoader(self.project, stem, prepare=lambda view: prepare(view.rgb)), show)
+        self._start(stem, FunctionWorker(load_prepared, self.project, stem, prepare=lambda view: prepare(view.rgb)),
+                    show)
 
     def _show_view(self, view: ImageView, cls: str | None, unsaved: dict[str, np.ndarray | None],
                    prepared: Any = None) -> None:
@@ -145,23 +146,23 @@ class ImageSession(QObject):
 
         load = lambda project, s: load_overlays(project, s, cls, shape)  # noqa: E731
         if loads_in_background(self.project.image_path(stem)):
-            self._start(ViewLoader(self.project, stem, load=load), show)
+            self._start(stem, FunctionWorker(load_prepared, self.project, stem, load=load), show)
         else:
             show(LoadedView(load(self.project, stem)))
 
-    def _start(self, loader: ViewLoader, on_loaded: Callable[[LoadedView], None]) -> None:
+    def _start(self, stem: str, loader: FunctionWorker, on_loaded: Callable[[LoadedView], None]) -> None:
         self._loader, self._on_loaded = loader, on_loaded
         self.host.start(loader, on_done=partial(self._loader_finished, loader),
-                        on_error=partial(self._loader_errored, loader))
+                        on_error=partial(self._loader_errored, loader, stem))
 
-    def _loader_finished(self, loader: ViewLoader, loaded: LoadedView) -> None:
+    def _loader_finished(self, loader: FunctionWorker, loaded: LoadedView) -> None:
         if loader is self._loader:
             self._loader = None
             self._on_loaded(loaded)
 
-    def _loader_errored(self, loader: ViewLoader, err: BaseException) -> None:
+    def _loader_errored(self, loader: FunctionWorker, stem: str, err: BaseException) -> None:
         if loader is self._loader:
-            stem, self._loader, message = loader.stem, None, error_message(err)
+            self._loader, message = None, error_message(err)
             if self.stem is None:  # the image itself could not be read
                 self.unreadable.emit(stem, message)
                 self._show_unreadable(stem, message)

@@ -1,4 +1,5 @@
-"""The worker that loads a large image off the GUI thread (see core.image_view.loads_in_background)."""
+"""The job that loads a large image off the GUI thread (see core.image_view.loads_in_background), run by a
+FunctionWorker: `load_prepared(project, stem, prepare=, load=)` returns a `LoadedView`."""
 
 from __future__ import annotations
 
@@ -7,26 +8,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from medseg_gui.core.image_view import ImageView, load_view
-from medseg_gui.workers.base import Worker
 
 
 @dataclass(frozen=True)
 class LoadedView:
-    """What a `ViewLoader` hands the GUI: the view and what `prepare(view)` made of it (e.g. display pyramids)."""
+    """What `load_prepared` hands the GUI: the view and what `prepare(view)` made of it (e.g. display pyramids)."""
 
-    view: ImageView
+    view: Any  # an ImageView, or what `load` returned
     prepared: Any = None
 
 
-class ViewLoader(Worker):
-    """Loads `stem` with `load` (default `load_view`) on its thread, then runs `prepare(view)` there too, so only
-    cheap work is left to the GUI; emits `finished(LoadedView)`, or `errored(err)` for an unreadable image."""
-
-    def __init__(self, project: Any, stem: str, *, prepare: Callable[[ImageView], Any] | None = None,
-                 load: Callable[[Any, str], ImageView] = load_view) -> None:
-        super().__init__()
-        self.project, self.stem, self._prepare, self._load = project, stem, prepare, load
-
-    def work(self) -> LoadedView:
-        view = self._load(self.project, self.stem)
-        return LoadedView(view, self._prepare(view) if self._prepare is not None and not self.is_cancelled() else None)
+def load_prepared(project: Any, stem: str, *, prepare: Callable[[ImageView], Any] | None = None,
+                  load: Callable[[Any, str], Any] = load_view,
+                  should_stop: Callable[[], bool] | None = None) -> LoadedView:
+    """`load(project, stem)` (default `load_view`; ImageReadError for an unreadable image), then `prepare(view)`
+    on the same thread unless cancelled meanwhile, so only cheap work is left to the GUI."""
+    view = load(project, stem)
+    wanted = prepare is not None and not (should_stop is not None and should_stop())
+    return LoadedView(view, prepare(view) if wanted else None)

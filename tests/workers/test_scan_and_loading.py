@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from medseg_gui.core.errors import ImageReadError, MedsegError
-from medseg_gui.core.images import write_png
-from medseg_gui.workers.base import WorkerHost, error_message
 from medseg_gui.core.image_view import load_view
+from medseg_gui.core.images import write_png
+from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.scan import ScanWorker
 from tests.workers.helpers import H, W, make_images, make_project
 
@@ -80,7 +80,7 @@ def test_large_images_are_loaded_in_the_background_judged_by_their_header(tmp_pa
 def test_view_loader_loads_and_prepares_off_the_gui_thread(tmp_path, qtbot):
     import threading
 
-    from medseg_gui.workers.view_loader import LoadedView, ViewLoader
+    from medseg_gui.workers.view_loader import LoadedView, load_prepared
 
     project = make_project(tmp_path / "p", n=2, labelled=1)
     threads = []
@@ -89,7 +89,7 @@ def test_view_loader_loads_and_prepares_off_the_gui_thread(tmp_path, qtbot):
         threads.append(threading.current_thread())
         return view.rgb.mean()
 
-    result = _scan(qtbot, ViewLoader(project, project.stems[0], prepare=prepare))
+    result = _scan(qtbot, FunctionWorker(load_prepared, project, project.stems[0], prepare=prepare))
     assert isinstance(result, LoadedView)
     assert result.view.rgb.shape == (H, W, 3) and result.view.labels["lesion"] is not None
     assert result.prepared == result.view.rgb.mean()
@@ -97,11 +97,11 @@ def test_view_loader_loads_and_prepares_off_the_gui_thread(tmp_path, qtbot):
 
 
 def test_view_loader_reports_an_unreadable_image(tmp_path, qtbot):
-    from medseg_gui.workers.view_loader import ViewLoader
+    from medseg_gui.workers.view_loader import load_prepared
 
     project = make_project(tmp_path / "p", n=1)
     project.image_path(project.stems[0]).write_bytes(b"")
-    err = _scan(qtbot, ViewLoader(project, project.stems[0]), "errored")
+    err = _scan(qtbot, FunctionWorker(load_prepared, project, project.stems[0]), "errored")
     assert isinstance(err, ImageReadError) and "empty" in error_message(err)
 
 
