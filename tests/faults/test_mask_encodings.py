@@ -13,6 +13,7 @@ from medseg_gui.core.errors import ImageReadError, LabelReadError, MaskFormatErr
 from medseg_gui.core.images import read_label, read_mask
 from medseg_gui.core.importers import import_dataset
 from medseg_gui.core.project import Project
+from tests.qt.conftest import messages  # noqa: F401 (fixture)
 
 H, W = 24, 32
 
@@ -170,3 +171,19 @@ def test_uniform_and_alpha_masks(tmp_path):
     Image.fromarray(rgba, "RGBA").save(buf, "PNG")
     (tmp_path / "alpha.png").write_bytes(buf.getvalue())
     np.testing.assert_array_equal(read_mask(tmp_path / "alpha.png"), truth)
+
+
+def test_gui_shows_an_odd_encoding_and_a_stroke_keeps_it(tmp_path, qtbot, messages):
+    """The original loss: a 0/100 label showed empty in the window and the first stroke replaced it (253 px → 0)."""
+    from tests.workers.helpers import disc, drag, make_project, open_window
+
+    project = make_project(tmp_path / "p", n=1)
+    stem = project.stems[0]
+    truth = disc(cx=20)
+    _png(project.label_path("lesion", stem), truth.astype(np.uint8) * 100)
+    window = open_window(qtbot, project)
+    np.testing.assert_array_equal(window.canvas.label("lesion"), truth)  # shown faithfully
+    drag(qtbot, window.canvas, [(50, 40), (60, 40)])  # a stroke away from the disc
+    assert window.saver.flush(10)
+    saved = read_mask(project.label_path("lesion", stem))
+    assert saved[truth].all() and saved.sum() > truth.sum()  # the old foreground is kept, the stroke added
