@@ -83,6 +83,7 @@ class LabelDocument:
         self.sparse_new = False  # a class without a label starts a sparse one at its first edit (see module doc)
         self._fpfn: dict[str, np.ndarray] = {}
         self._stroke: StrokeRecorder | None = None
+        self._stroke_start: np.ndarray | None = None  # the label before a stroke that started it sparse
         self._stroke_cls = ""
         self._unlabelled_at_start: dict[str, set[str]] = {}  # image key -> classes without a label before its history
 
@@ -236,10 +237,12 @@ class LabelDocument:
         self._edited(name, (0, 0, *self.shape), before, (0, label.size))
 
     def begin_stroke(self, name: str, sparse: bool = False) -> None:
-        """Start a brush stroke; ``sparse``: start a sparse label first (``starts_sparse``), in the same undo step."""
+        """Start a brush stroke; ``sparse``: start a sparse label first (``starts_sparse``), in the same undo step.
+        A sparse start changes every pixel: its "before" is one copy of the label, not the recorder's tiles (15,000
+        of them on an 8000² image)."""
         self._stroke, self._stroke_cls = StrokeRecorder(self.labels[name]), name
+        self._stroke_start = self.labels[name].copy() if sparse else None
         if sparse:
-            self._stroke.touch((0, 0, *self.shape))
             self._make_sparse(name)
 
     def stroke_segment(self, p0: tuple[float, float], p1: tuple[float, float], size: int, value: int) -> BBox | None:
@@ -255,6 +258,11 @@ class LabelDocument:
     def end_stroke(self) -> str | None:
         """Record the finished stroke; returns its class when it changed any pixel."""
         stroke, self._stroke = self._stroke, None
+        start, self._stroke_start = self._stroke_start, None
+        if stroke is not None and start is not None:  # a sparse start: every pixel changed
+            self.history.push(self.key, self._stroke_cls, (0, 0, *self.shape), self.shape, start,
+                              self.labels[self._stroke_cls])
+            return self._stroke_cls
         if stroke is None or stroke.bbox is None:
             return None
         before = stroke.before()
