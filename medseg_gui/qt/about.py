@@ -1,7 +1,8 @@
 """Help → About and the device shown in the status bar while training.
 
-`SystemInfo` owns what `medseg_gui.info` reports. The Keras part (versions, device, precision) is read once, on a
-worker thread, so neither the About box nor Retrain ever waits for a Keras import on the GUI thread.
+`SystemInfo` owns what `medseg_gui.info` reports. The Keras part (versions, device, precision) is read once, in a
+child process (medseg_gui.child_process) that a worker thread waits for: a Keras import on a thread of the window's
+process held Python's GIL for seconds and froze the window when a Retrain started.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 from shiboken6 import isValid
 
 from medseg_gui import info
+from medseg_gui.child_process import call_in_child
 from medseg_gui.qt import dialogs
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 
@@ -36,7 +38,8 @@ class SystemInfo(QObject):
         """Start reading the Keras rows once (no-op when known or already being read)."""
         if self.keras_rows is not None or self._worker is not None:
             return
-        self._worker = FunctionWorker(info.keras_rows, self._precision)  # imports Keras on its thread
+        self._worker = FunctionWorker(call_in_child, info.keras_rows, self._precision,  # Keras: not in this process
+                                      what="Reading the Keras version")
         self._workers.start(self._worker, on_done=self._known, on_error=self._failed)
 
     def rows(self) -> list[tuple[str, str]]:
