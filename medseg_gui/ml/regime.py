@@ -47,6 +47,10 @@ def read_recipe(masks: Sequence[np.ndarray], image_sides: Sequence[int] | None =
     if elong > THIN_ELONGATION:
         return Recipe("vessels", width, elong, 1.0)
     sides = list(image_sides) if image_sides else [max(m.shape) for m in masks if m is not None]
-    floor = MIN_LONG_SIDE / max(1.0, float(np.median(sides)))
-    scale = float(min(1.0, max(TARGET_WIDTH / max(width, 1.0), floor)))
-    return Recipe("lesions", width, elong, round(scale, 4))
+    return Recipe("lesions", width, elong, lesion_scale(width, sides))
+
+
+def lesion_scale(width: float, image_sides: Sequence[int]) -> float:
+    """The working scale for lesions `width` px across on images with these long sides (module doc)."""
+    floor = MIN_LONG_SIDE / max(1.0, float(np.median(image_sides)))
+    return round(float(min(1.0, max(TARGET_WIDTH / max(width, 1.0), floor))), 4)

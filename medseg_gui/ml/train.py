@@ -30,7 +30,7 @@ from medseg_gui.ml.init import INITS, InitWeights, fits, shipped_init
 from medseg_gui.ml.losses import MaskedSegLoss
 from medseg_gui.ml.precision import choose_precision
 from medseg_gui.ml.predict import Segmenter, preset_metadata
-from medseg_gui.ml.regime import read_recipe
+from medseg_gui.ml.regime import TARGET_WIDTH, lesion_scale, read_recipe
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.ml.unet import build_unet, inference_model
 
@@ -257,16 +257,20 @@ def _read_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights |
 
     Complete labels are measured when there are any: strokes of a sparse label are narrower than the object they
     lie in, so they would read lesions as smaller (a larger scale, slower steps). With sparse labels only, a lesion
-    run that continues from given weights (`init`, the current model) keeps the scale those were trained at."""
+    run that continues from given weights (`init`, the current model) keeps the scale those were trained at; else
+    the strokes only bound the scale from above, and the lesions the shipped lesion start learnt from set it."""
     preset = config.resolved()
     if not (preset.adapt or preset.auto_scale):
         return None
     complete = [s for s in samples if s.annotated is None]
     measured = complete or samples
     recipe = read_recipe([s.mask for s in measured], [max(s.image.shape[:2]) for s in measured])
-    if (recipe is not None and not complete and recipe.regime == "lesions" and init is not None
-            and init.scale is not None and config.init in ("auto", "current")):
-        recipe = replace(recipe, scale=init.scale)
+    if recipe is not None and not complete and recipe.regime == "lesions":
+        if init is not None and init.scale is not None and config.init in ("auto", "current"):
+            recipe = replace(recipe, scale=init.scale)
+        elif (start := shipped_init("lesions")) is not None and start.scale is not None:
+            prior = lesion_scale(TARGET_WIDTH / start.scale, [max(s.image.shape[:2]) for s in measured])
+            recipe = replace(recipe, scale=min(recipe.scale, prior))
     if recipe is not None:
         log.info("labels read as %s: typical width %.0f px, elongation %.1f, working scale %.3g", recipe.regime,
                  recipe.width, recipe.elongation, recipe.scale)

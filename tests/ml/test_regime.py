@@ -75,11 +75,13 @@ def test_default_vessel_recipe_is_the_vessels_preset():
 
 
 def test_sparse_strokes_do_not_shrink_the_lesions_read():
-    """Strokes inside a lesion are narrower than it: complete labels are measured when there are any, and a sparse-only
-    run that continues from given weights keeps their working scale."""
+    """Strokes inside a lesion are narrower than it: complete labels are measured when there are any, a sparse-only
+    run that continues from given weights keeps their working scale, and one that does not is capped at the scale
+    the shipped lesion start's lesions call for."""
     import cv2
 
-    from medseg_gui.ml.init import InitWeights
+    from medseg_gui.ml.init import InitWeights, shipped_init
+    from medseg_gui.ml.regime import lesion_scale
     from medseg_gui.ml.train import Sample, _read_recipe
 
     image = np.zeros((1000, 1200, 3), np.uint8)
@@ -90,7 +92,10 @@ def test_sparse_strokes_do_not_shrink_the_lesions_read():
     cfg = TrainConfig(preset="default")
     from_dense = _read_recipe([dense], cfg)
     from_strokes = _read_recipe([sparse], cfg)
-    assert from_dense.regime == from_strokes.regime == "lesions" and from_strokes.scale > from_dense.scale
+    raw = read_recipe([strokes], [1200]).scale  # the strokes alone read the lesions as smaller
+    assert from_dense.regime == from_strokes.regime == "lesions" and raw > from_dense.scale
+    prior = lesion_scale(TARGET_WIDTH / shipped_init("lesions").scale, [1200])  # the shipped start's lesions
+    assert from_strokes.scale == min(raw, prior) < raw
     assert _read_recipe([sparse, dense], cfg).scale == from_dense.scale  # complete labels are what is measured
     start = InitWeights(PRESETS["lesions"].unet, {}, None, "the current model", scale=0.2)
     assert _read_recipe([sparse], cfg, start).scale == 0.2
