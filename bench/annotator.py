@@ -211,7 +211,8 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
 def run(args: argparse.Namespace) -> list[dict]:
     train_set, test_set = load(args.dataset, args.data)
     regime, rng = REGIME[args.dataset], np.random.default_rng(args.seed)
-    labels = {int(i): first_strokes(train_set[i].mask, train_set[i].roi, regime, rng)
+    strokes = {"discs": args.discs, "lines": args.lines, "bg_discs": args.bg_discs, "band": args.band}
+    labels = {int(i): first_strokes(train_set[i].mask, train_set[i].roi, regime, rng, **strokes)
               for i in rng.choice(len(train_set), size=args.k, replace=False)}
     arms = {"warm": Arm("warm", "sparse", True), "scratch": Arm("scratch", "sparse", False),
             "dense": Arm("dense", "dense", True)}
@@ -231,7 +232,7 @@ def run(args: argparse.Namespace) -> list[dict]:
                 unlabelled = [i for i in range(len(train_set)) if i not in labels]
                 for _ in range(args.next if unlabelled else 0):
                     nxt = suggest_next(warm, train_set, unlabelled, args.pool, rng)
-                    labels[nxt] = first_strokes(train_set[nxt].mask, train_set[nxt].roi, regime, rng)
+                    labels[nxt] = first_strokes(train_set[nxt].mask, train_set[nxt].roi, regime, rng, **strokes)
                     unlabelled.remove(nxt)
             row: dict[str, Any] = {"dataset": args.dataset, "round": rnd, **label_figures(train_set, labels)}
             for name, arm in arms.items():
@@ -241,7 +242,7 @@ def run(args: argparse.Namespace) -> list[dict]:
                             f"{name}_dice": metrics["dice"], f"{name}_auc": metrics["auc"]})
             row.update(round_s=round(time.monotonic() - t0, 1), cpu=cpu_model(), cores=os.cpu_count(),
                        load=round(os.getloadavg()[0], 2), date=dt.date.today().isoformat(), seconds=args.seconds,
-                       k=args.k, seed=args.seed)
+                       k=args.k, seed=args.seed, fixes=args.fixes, next=args.next, pool=args.pool, **strokes)
             rows.append(row)
             print_row(row)
             with open(jsonl, "a") as fh:
@@ -263,6 +264,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--fixes", type=int, default=3, help="corrective strokes per labelled image per round")
     ap.add_argument("--next", type=int, default=1, help="suggested images labelled per round")
     ap.add_argument("--pool", type=int, default=16, help="unlabelled images the suggestion is chosen from")
+    ap.add_argument("--discs", type=int, default=3, help="first strokes: discs inside each lesion")
+    ap.add_argument("--band", type=float, default=0.15,
+                    help="first strokes: width of the background band around a lesion, x its inscribed radius")
+    ap.add_argument("--lines", type=int, default=6, help="first strokes: lines along the longest vessel segments")
+    ap.add_argument("--bg-discs", type=int, default=2, help="first strokes: background discs per image")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")

@@ -6,8 +6,9 @@ to the region of interest), so a simulated label is never wrong: it is sparse, n
 
 - `first_strokes` (an image seen for the first time):
   lesions: `discs` discs inside each lesion (radius 30 % of its inscribed radius, centres spread by farthest-point
-  sampling), one band of background around it (from 10 % to 25 % of its inscribed radius outside its edge, at least
-  3 px wide) and `bg_discs` discs on open background (2.5 % of the long side; a frame without a lesion gets one more);
+  sampling), one band of background around it (starting 10 % of its inscribed radius outside its edge, `band` (15 %)
+  of that radius wide, at least 3 px) and `bg_discs` discs on open background (2.5 % of the long side; a frame
+  without a lesion gets one more);
   vessels: 1-px-radius lines along the `lines` longest vessel segments at least 4 px wide (skeleton pieces between
   branch points), a line of background 2-4 px beside each of them, and `bg_discs` background discs of radius 5.
 - `corrections` (an image already labelled, given the current prediction): the `n` largest wrong regions not yet
@@ -107,8 +108,8 @@ def _background_discs(ann: Annotation, truth: np.ndarray, roi: np.ndarray, n: in
         ann.paint(_disc(truth.shape, c, radius), roi & ~truth, foreground=False)
 
 
-def _lesion_strokes(ann: Annotation, truth: np.ndarray, roi: np.ndarray, discs: int, rng: np.random.Generator
-                    ) -> None:
+def _lesion_strokes(ann: Annotation, truth: np.ndarray, roi: np.ndarray, discs: int, band: float,
+                    rng: np.random.Generator) -> None:
     allowed_bg = roi & ~truth
     outside = _outside_distance(truth)
     for comp in _components(truth & roi, min_area=9):
@@ -120,7 +121,7 @@ def _lesion_strokes(ann: Annotation, truth: np.ndarray, roi: np.ndarray, discs: 
             r, (ys, xs) = 0, np.unravel_index([int(np.argmax(depth))], depth.shape)
         for c in _spread(np.stack([ys, xs], axis=1), discs, rng):
             ann.paint(_disc(truth.shape, c, r), comp, foreground=True)
-        gap, width = max(2.0, 0.10 * r_in), max(3.0, 0.15 * r_in)
+        gap, width = max(2.0, 0.10 * r_in), max(3.0, band * r_in)
         d = _outside_distance(comp)
         ann.paint((d >= gap) & (d < gap + width) & (outside >= gap), allowed_bg, foreground=False)
 
@@ -142,7 +143,7 @@ def _vessel_strokes(ann: Annotation, truth: np.ndarray, roi: np.ndarray, lines: 
 
 
 def first_strokes(truth: np.ndarray, roi: np.ndarray | None, regime: str, rng: np.random.Generator, *,
-                  discs: int = 3, lines: int = 6, bg_discs: int = 2) -> Annotation:
+                  discs: int = 3, lines: int = 6, bg_discs: int = 2, band: float = 0.15) -> Annotation:
     """The strokes a clinician paints on an image seen for the first time (module doc). `truth`, `roi`: bool HxW
     (roi None = the whole image)."""
     if regime not in REGIMES:
@@ -151,7 +152,7 @@ def first_strokes(truth: np.ndarray, roi: np.ndarray | None, regime: str, rng: n
     roi = np.ones(truth.shape, bool) if roi is None else roi.astype(bool)
     ann = Annotation.empty(truth.shape)
     if regime == "lesions":
-        _lesion_strokes(ann, truth, roi, discs, rng)
+        _lesion_strokes(ann, truth, roi, discs, band, rng)
         radius = max(2, round(0.025 * max(truth.shape)))
         _background_discs(ann, truth, roi, bg_discs + (0 if (truth & roi).any() else 1), radius, rng)
     else:
