@@ -151,8 +151,9 @@ class Canvas(QWidget):
         return self.doc.annotated_fraction(name)
 
     def set_label_mode(self, mode: str) -> None:
-        """``LABEL_MODES``: "complete" (a new label's unpainted pixels are background), "sparse" (not annotated),
-        "correct" (sparse, and the thresholded prediction shows beneath the label: paint only what is wrong)."""
+        """``LABEL_MODES``: "auto" (sparse for a class predicted as thin structures, else complete; core.label_status),
+        "complete" (a new label's unpainted pixels are background), "sparse" (not annotated), "correct" (sparse, and
+        the thresholded prediction shows beneath the label: paint only what is wrong)."""
         if mode not in LABEL_MODES:
             raise ValueError(f"unknown label mode {mode!r}; expected one of {', '.join(LABEL_MODES)}")
         self._label_mode = mode
