@@ -9,13 +9,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from medseg_gui.core.demo import DEMOS
+from medseg_gui.qt.keymap import key_text
 
 QUESTION = ("Welcome to medseg_gui. Open a folder of your own images, or start with a demo project? A demo is copied "
             "to your data folder, so your edits stay; both demos are also in File → Open demo.")
 OPEN_FOLDER = "Open a folder…"
 NOT_NOW = "Not now"
-NOTHING_OPEN_HINT = ("No project is open: open a folder of images with File → Open folder (Ctrl+O), or a demo with "
-                     "File → Open demo.")
+NOTHING_OPEN_HINT = ("No project is open: open a folder of images with File → Open folder "
+                     f"({key_text('open_folder')}), or a demo with File → Open demo.")
 
 
 def ask_which_demo(parent: QWidget, open_demo: Callable[[str], object], open_folder: Callable[[], object],

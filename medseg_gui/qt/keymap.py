@@ -88,6 +88,11 @@ def tool_tip(tool: str) -> str:
     return f"{text} ({key})" if key else text
 
 
+def key_text(action: str) -> str:
+    """The first key of a window action as the user reads it ("Ctrl+O"; "⌘O" on macOS), for texts and tooltips."""
+    return QKeySequence(ACTIONS[action].keys[0]).toString(QKeySequence.SequenceFormat.NativeText)
+
+
 def qt_key(text: str) -> Qt.Key:
     """The Qt key of a one-key text ("Space", "H")."""
     return QKeySequence(text)[0].key()

@@ -60,6 +60,22 @@ def test_tooltips_and_f1_list_name_every_key(qtbot):
     assert "Mark background" in html and "Accept (copy) the prediction" in html
 
 
+def test_texts_outside_the_menus_name_the_tables_keys(qtbot, monkeypatch):
+    from medseg_gui.ml.config import TrainConfig
+    from medseg_gui.qt.demo_choice import NOTHING_OPEN_HINT
+    from medseg_gui.qt.panels.image_list import ImageListPanel
+    from medseg_gui.qt.panels.train_panel import TrainPanel
+
+    monkeypatch.setitem(keymap.ACTIONS, "retrain", keymap.Shortcut(("Ctrl+Shift+T",), "Retrain"))
+    monkeypatch.setitem(keymap.ACTIONS, "next_to_label", keymap.Shortcut(("J",), "Next image to label"))
+    train, images = TrainPanel(["default"], TrainConfig()), ImageListPanel()
+    qtbot.addWidget(train)
+    qtbot.addWidget(images)
+    assert train.retrain_button.toolTip().endswith("(Ctrl+Shift+T)")  # a changed key changes the tooltip
+    assert images.next_button.toolTip().endswith("(J)")
+    assert f"({keymap.key_text('open_folder')})" in NOTHING_OPEN_HINT
+
+
 def test_f1_window_fits_the_screen_and_scrolls(qtbot):
     """The list is taller than many screens: its window stays on the screen and the list scrolls."""
     parent = QWidget()

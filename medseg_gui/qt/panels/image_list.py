@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QPushButton, QTab
                                QVBoxLayout, QWidget)
 
 from medseg_gui.core.masks import share_text
+from medseg_gui.qt.keymap import key_text
 from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METRIC_COLS, NAME_COL, RECALL_COL,
                                                 REGIMES, SORT_ROLE, STEM_ROLE, UNCERTAINTY_COL, SortItem,
                                                 arrange_metric_columns, cell, class_regime, format_auc,
@@ -61,7 +62,7 @@ class ImageListPanel(QWidget):
         self.next_button = QPushButton("Next image to label", self)
         self.next_button.setObjectName("nextToLabel")
         self.next_button.setToolTip("Open the unlabelled image the model is least sure about, else the least "
-                                    "annotated sparse label (N)")
+                                    f"annotated sparse label ({key_text('next_to_label')})")
         self.next_button.clicked.connect(self.next_to_label_requested)
         layout.addWidget(self.next_button)
         self._items: dict[str, QTableWidgetItem] = {}  # stem → its name item (the row follows sorting)
@@ -204,7 +205,7 @@ class ImageListPanel(QWidget):
             if stem in self._labelled and stem in self._negatives and share is None:
                 text = "none"
                 tips.append(f"You marked: no {self._cls} on this image (an all-background label; Retrain learns "
-                            "from it as a negative; X again takes it back)")
+                            f"from it as a negative; {key_text('no_object')} again takes it back)")
             why = self._doubts.get(self._cls, {}).get(stem) if share is None and text == "✓" else None
             if why:
                 text, tips = "✓ ?", [why, *tips]

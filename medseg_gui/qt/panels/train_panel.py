@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from medseg_gui.ml.config import TrainConfig
 from medseg_gui.ml.progress import TrainProgress
+from medseg_gui.qt.keymap import key_text
 from medseg_gui.qt.panels.train_text import (
     CANCELLED_NO_MODEL_TEXT,
     CANCELLED_TEXT,
@@ -87,7 +88,8 @@ class TrainPanel(QGroupBox):
         self.retrain_button = QPushButton("Retrain", self)
         self.retrain_button.setObjectName("retrainButton")
         self.retrain_button.setToolTip(
-            "Save labels, train on every labelled image of this class, then predict all images (Ctrl+R)")
+            "Save labels, train on every labelled image of this class, then predict all images "
+            f"({key_text('retrain')})")
         self.retrain_button.setDefault(True)
         self.retrain_button.clicked.connect(self.retrain_requested)
         self.continuous_button = QPushButton("Continuous", self)
