@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from medseg_gui.core.errors import CancelledError
+from medseg_gui.core.errors import CancelledError, ProjectError
 from medseg_gui.train_process import (
     TRAIN_CANCELLED,
     PredictProgress,
@@ -84,12 +84,20 @@ def rescore_class(project_root: Path, cls: str, threshold: float,
                   should_stop: Callable[[], bool] | None = None) -> ClassMetrics:
     """Recompute the metrics of `cls` from the saved predictions at another `threshold` (no Keras; only what the
     threshold changes: pipeline.rethreshold_class) and save them to metrics.json. Run by a FunctionWorker
-    (qt/threshold_metrics.py)."""
+    (qt/threshold_metrics.py). Where the project must not or cannot be written (another window holds it,
+    read-only media) the metrics are handed over unsaved: metrics.json is derived data, re-made by the next Retrain."""
     from medseg_gui import pipeline
 
     project = _open_project(project_root)
     metrics = pipeline.rethreshold_class(project, cls, threshold)  # an image whose label was removed: no scores
     if should_stop is not None and should_stop():
         raise CancelledError("Metrics update cancelled.")
-    project.save_metrics(cls, metrics)
+    reason = project.write_refusal()
+    if reason is None:
+        try:
+            project.save_metrics(cls, metrics)
+        except ProjectError as err:
+            reason = str(err)
+    if reason is not None:
+        log.warning("The '%s' metrics at threshold %.2f are shown but not saved: %s", cls, threshold, reason)
     return ClassMetrics(cls, metrics)

@@ -146,3 +146,27 @@ def test_window_whose_lock_was_taken_over_refuses_reviewed_retrain_and_class_edi
     assert window.opener.lock.held() and Project.open(project.root).entry(project.stems[0]).state["reviewed"]
     window.close()
     assert not (project.root / LOCK_FILE).exists()
+
+
+@pytest.mark.parametrize("cause", ["lock held elsewhere", "read-only media"])
+def test_rescoring_in_a_window_that_may_not_write_shows_metrics_without_saving(tmp_path, monkeypatch, cause):
+    """A threshold change in a read-only window re-scores the class: no write into a project another program
+    holds, and no error dialog on read-only media (metrics.json is derived data)."""
+    import errno
+
+    from medseg_gui.workers.training import rescore_class
+    from tests.faults.cli_fakes import CLS as VESSEL
+    from tests.faults.cli_fakes import make_project as make_predicted_project
+
+    project = make_predicted_project(tmp_path / "p")
+    if cause == "lock held elsewhere":
+        _take_over(project.root)
+    else:
+        def refuse(path, obj):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+        monkeypatch.setattr("medseg_gui.core.project.atomic_write_json", refuse)
+    before = _snapshot(project.root)
+    result = rescore_class(project.root, VESSEL, 0.5)
+    assert set(result.metrics) == set(project.stems) and all("dice" in m for m in result.metrics.values())
+    assert _snapshot(project.root) == before
