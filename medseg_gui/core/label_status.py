@@ -52,8 +52,9 @@ class NewLabelRule:
         self._seen: set[tuple[str, str]] = set()  # (image key, class) measured already
 
     def saw_prediction(self, key: str, cls: str, predicted: np.ndarray | None) -> None:
-        """A thresholded prediction (bool/uint8 HxW) of `cls` on image `key`; measured once per image and class."""
-        if predicted is None or (key, cls) in self._seen:
+        """A thresholded prediction (bool/uint8 HxW) of `cls` on image `key`; measured until one says what the class
+        is (once per class: tens of ms on the GUI thread)."""
+        if predicted is None or cls in self._thin or (key, cls) in self._seen:
             return
         self._seen.add((key, cls))
         thin = is_thin(predicted.astype(bool, copy=False))

@@ -31,8 +31,11 @@ def test_auto_mode_starts_sparse_only_for_a_class_predicted_thin():
     rule.saw_prediction("img1", "vessel", _lines().view(np.uint8))
     rule.saw_prediction("img1", "lesion", _disc())
     assert rule.starts_sparse("auto", "vessel") and not rule.starts_sparse("auto", "lesion")
-    rule.saw_prediction("img2", "vessel", np.zeros((120, 160), bool))  # an empty prediction says nothing
-    assert rule.starts_sparse("auto", "vessel")  # still known from img1
+    rule.saw_prediction("img2", "vessel", _disc())  # known already: not measured again
+    assert rule.starts_sparse("auto", "vessel")
+    rule.saw_prediction("img1", "cyst", np.zeros((120, 160), bool))  # an empty prediction says nothing
+    rule.saw_prediction("img2", "cyst", _lines())
+    assert rule.is_thin("cyst") is True
     assert not rule.starts_sparse("complete", "vessel") and rule.starts_sparse("sparse", "lesion")
     assert rule.starts_sparse("correct", "lesion")
     with pytest.raises(ValueError):
