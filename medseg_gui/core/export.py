@@ -91,14 +91,6 @@ def _predicted(project: Project, cls: str, stem: str, threshold: float) -> np.nd
     return prob >= threshold if roi is None else (prob >= threshold) & roi
 
 
-def export_mask(
-    project: Project, cls: str, stem: str, source: str = "auto", threshold: float = 0.5
-) -> np.ndarray | None:
-    """bool HxW mask to export for one image (see mask_to_export), or None."""
-    found = mask_to_export(project, cls, stem, source, threshold)
-    return None if found is None else found.mask
-
-
 def has_source(project: Project, cls: str, stem: str, source: str) -> bool:
     """Whether `stem` has a file for `source` (cheap: no file is read)."""
     return ((source != "predictions" and project.has_label(cls, stem))

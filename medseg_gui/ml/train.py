@@ -206,12 +206,6 @@ def evaluate_views(segmenter: Segmenter, views: list[Sample], tta: bool = False,
     return ValScore(float(np.mean(aucs)) if aucs else float("nan"), float(THRESHOLDS[best]), float(mean_dice[best]))
 
 
-def evaluate_auc(segmenter: Segmenter, views: list[Sample], tta: bool = False,
-                 should_stop: Callable[[], bool] | None = None) -> float:
-    """Mean per-image AUC inside the ROI over views (images with one class are skipped; nan if all are)."""
-    return evaluate_views(segmenter, views, tta, should_stop).auc
-
-
 def _choose_postprocess(segmenter: Segmenter, views: list[Sample], tta: bool,
                         should_stop: Callable[[], bool] | None) -> None:
     """Pick how the model predicts from now on by its validation Dice at its threshold: with or without averaging

@@ -7,7 +7,7 @@ import pytest
 
 from medseg_gui.core import masks
 from medseg_gui.core.errors import MaskFormatError
-from medseg_gui.core.export import export_mask
+from medseg_gui.core.export import mask_to_export
 from medseg_gui.core.importers import import_dataset
 from medseg_gui.core.metrics import FP_CODE, confusion, fp_fn_codes
 from medseg_gui.core.project import Project
@@ -95,7 +95,7 @@ def test_export_writes_unannotated_as_background(tmp_path):
     p = _project(tmp_path)
     mask, annotated = _sparse()
     p.save_label("lesion", "img0", mask, annotated)
-    np.testing.assert_array_equal(export_mask(p, "lesion", "img0", "labels"), mask)  # 128 -> 0
+    np.testing.assert_array_equal(mask_to_export(p, "lesion", "img0", "labels").mask, mask)  # 128 -> 0
 
 
 def test_codes_and_scored_region_count_annotated_pixels_only():

@@ -211,9 +211,6 @@ class TrainPanel(QGroupBox):
         self._budget_s = 60.0 * minutes if minutes else None
         self.set_running(True)
 
-    def is_running(self) -> bool:
-        return self._worker is not None
-
     @Slot()
     def cancel(self) -> None:
         if self._worker is not None:
