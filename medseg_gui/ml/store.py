@@ -54,13 +54,16 @@ KEEP_MODELS = 5  # newest stored models kept besides the current and previous on
 
 @dataclass(frozen=True)
 class StoreDecision:
-    """kept_new: the new model is now current. new_auc/old_auc: validation AUCs compared (None = unknown)."""
+    """kept_new: the new model is now current. new_auc/old_auc: validation AUCs compared (None = unknown).
+    `current`: what current.json now says about the kept model (its metadata), so nobody reads it back; None when
+    the current model did not change."""
 
     kept_new: bool
     new_auc: float | None
     old_auc: float | None
     reason: str
     model_id: str | None = None
+    current: dict | None = None
 
 
 def _write_model_file(model_dir: Path, model_id: str, segmenter: Segmenter) -> Path:
@@ -150,18 +153,20 @@ def _migrate_legacy(model_dir: Path, pointer: dict) -> str | None:
     return legacy_id
 
 
-def _promote(model_dir: Path, model_id: str, info: dict) -> None:
-    """Make `model_id` current with one atomic replace of current.json; the old current becomes `previous`."""
+def _promote(model_dir: Path, model_id: str, info: dict) -> dict:
+    """Make `model_id` current with one atomic replace of current.json; the old current becomes `previous`.
+    Returns what current.json now holds."""
     pointer = read_pointer(model_dir)
     previous = None
     migrated = False
     if isinstance(pointer, dict):
         previous = valid_id(pointer.get("id")) if "id" in pointer else _migrate_legacy(model_dir, pointer)
         migrated = "id" not in pointer and previous is not None
-    atomic_write_json(model_dir / POINTER,
-                      jsonable({**info, "id": model_id, "model": f"{model_id}.keras", "previous": previous}))
+    current = jsonable({**info, "id": model_id, "model": f"{model_id}.keras", "previous": previous})
+    atomic_write_json(model_dir / POINTER, current)
     if migrated:
         (model_dir / f"{LEGACY_CURRENT}.keras").unlink(missing_ok=True)
+    return current
 
 
 def _tidy(model_dir: Path, entry: dict) -> None:
@@ -198,12 +203,13 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
     model_id = new_model_id()
     _store_pair(model_dir, model_id, result.segmenter, info)
     _store_start(model_dir, model_id, result)
+    current = None
     if worse:
         reason = (f"The new model (validation AUC {new_auc if new_auc is None else f'{new_auc:.4f}'}) is not better "
                   f"than the current one ({old_auc:.4f}); the current model was kept.")
     else:
         try:
-            _promote(model_dir, model_id, info)
+            current = _promote(model_dir, model_id, info)
         except BaseException:
             _discard(model_dir, model_id)
             raise
@@ -212,7 +218,7 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
             else "Saved the new model (validation AUC unavailable).")
     _tidy(model_dir, {**info, "id": model_id, "kept": not worse, "reason": reason})
     log.info(reason)
-    return StoreDecision(not worse, new_auc, old_auc, reason, model_id)
+    return StoreDecision(not worse, new_auc, old_auc, reason, model_id, current)
 
 
 def rollback(model_dir: str | os.PathLike[str], model_id: str) -> Segmenter:

@@ -60,12 +60,13 @@ class ClassView(QObject):
         self._tools.set_classes([(spec.name, tuple(spec.color)) for spec in classes],
                                 {spec.name: spec.roi_class for spec in classes if spec.roi_class})
 
-    def show_state(self) -> None:
-        """Labelled ticks, AUC/Dice columns and the current model of the current class."""
+    def show_state(self, model: dict | None = None) -> None:
+        """Labelled ticks, AUC/Dice columns and the current model of the current class; `model`: its metadata as a
+        finished training handed it over (None: read from current.json)."""
         project, cls = self._project(), self.current()
         if project is None or not cls:
             return
-        model = project.current_model_info(cls)
+        model = model if model is not None else project.current_model_info(cls)
         self._images.set_current_class(cls, model)  # the model's regime picks the metric columns
         self._images.set_labelled(set(project.labelled_stems(cls)))
         self._shares.refresh(project, cls)  # "✓ 12 %" of sparse labels, read in the background

@@ -117,7 +117,9 @@ class TrainingView(QObject):
             roi_class = project.class_spec(run.cls).roi_class
             if roi_class is not None:  # two-stage: its prediction may have been made first, where it was missing
                 self._session.reload_prediction(roi_class)
-            self._classes.show_state()
+            decision = getattr(getattr(run, "outcome", None), "decision", None)  # a rollback has none
+            kept = getattr(decision, "current", None)  # the kept model's metadata, as current.json now holds it
+            self._classes.show_state(kept if run.cls == self._classes.current() else None)
 
     @Slot(str, str)
     def _on_ended(self, how: str, message: str) -> None:

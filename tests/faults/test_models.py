@@ -59,6 +59,10 @@ def test_promotion_is_one_replace_of_current_json(tmp_path, old_new, monkeypatch
     model_id = decision.model_id
     assert targets[:3] == [f"{model_id}.keras", f"{model_id}.json", "current.json"]  # then history.json
     assert [t for t in targets if t.startswith("current")] == ["current.json"]
+    assert decision.current == json.loads((tmp_path / "current.json").read_text())  # handed over, not read back
+    assert decision.current["id"] == model_id and decision.current["val_auc"] == 0.9
+    worse = store.save_if_better(tmp_path, Result(old_new[0], val_auc=0.1, previous_val_auc=0.9))
+    assert not worse.kept_new and worse.current is None  # the current model did not change
 
 
 class Crash(BaseException):

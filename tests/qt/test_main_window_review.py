@@ -97,6 +97,24 @@ def test_current_model_is_shown_on_open_and_class_switch(tmp_path, qtbot, messag
     assert "0.977" in label.text()
 
 
+def test_a_finished_training_hands_over_the_kept_models_metadata(tmp_path, qtbot, messages):
+    from types import SimpleNamespace
+
+    from medseg_gui.qt.panels.train_text import model_text
+
+    project, _stem, _prob = _project_with_predictions(tmp_path / "p")
+    window = open_window(qtbot, project)
+    window.tools.select_class("lesion")
+    kept = {"val_auc": 0.91, "threshold": 0.3, "val_dice": 0.71, "preset": "default", "id": "m1"}
+    decision = SimpleNamespace(kept_new=True, current=kept)
+    run = SimpleNamespace(project_root=project.root, cls="lesion", metrics={}, outcome=SimpleNamespace(
+        decision=decision))
+    assert not project.model_dir("lesion").exists()  # nothing on disk: what is shown came with the run
+    window.training.show_results(run)
+    assert window.train_panel.model_label.text() == model_text(kept)
+    assert "suggested 0.30 (validation Dice 0.71)" in window.layers.suggestion.text()
+
+
 def test_export_starts_beside_the_project_and_confirms_counts(tmp_path, qtbot, messages, monkeypatch):
     project, stem, prob = _project_with_predictions(tmp_path / "p")
     out_dir = tmp_path / "export"
