@@ -5,9 +5,61 @@ import os
 import shutil
 import tempfile
 
+import pytest
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="medseg-test-state-")  # log files of CLI/GUI runs in tests
 atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], True)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+
+# -- trained projects, trained once per run (2 CPU cores: a training costs seconds); tests get their own copy ----------
+@pytest.fixture(scope="session")
+def trained_template(tmp_path_factory):
+    """(root, TrainOutcome): a 4-image project, 3 with a lesion label, one model trained by pipeline.train_class with
+    TINY_TRAIN and every image predicted. Never changed: tests use a copy (`trained_project`)."""
+    from medseg_gui import pipeline
+    from tests.workers.helpers import TINY_TRAIN, make_project
+
+    project = make_project(tmp_path_factory.mktemp("trained") / "p", n=4, labelled=3)
+    outcome = pipeline.train_class(project, "lesion", TINY_TRAIN)
+    pipeline.predict_class(project, "lesion")
+    return project.root, outcome
+
+
+@pytest.fixture(scope="session")
+def two_models_template(trained_template, tmp_path_factory):
+    """The trained template with a second lesion model (seed 1) trained after its predictions were made, so those are
+    still the first model's. Never changed: tests use a copy (`two_models_project`)."""
+    from dataclasses import replace
+
+    from medseg_gui import pipeline
+    from medseg_gui.core.project import Project
+    from tests.workers.helpers import TINY_TRAIN
+
+    root = tmp_path_factory.mktemp("two_models") / "p"
+    shutil.copytree(trained_template[0], root)
+    pipeline.train_class(Project.open(root), "lesion", replace(TINY_TRAIN, seed=1))
+    return root
+
+
+def _copy_project(template, folder):
+    """A copy of the project folder `template` at `folder`/p, opened."""
+    from medseg_gui.core.project import Project
+
+    shutil.copytree(template, folder / "p")
+    return Project.open(folder / "p")
+
+
+@pytest.fixture
+def trained_project(trained_template, tmp_path):
+    """This test's own copy of the trained template (one lesion model, every image predicted)."""
+    return _copy_project(trained_template[0], tmp_path)
+
+
+@pytest.fixture
+def two_models_project(two_models_template, tmp_path):
+    """This test's own copy of the two-models template."""
+    return _copy_project(two_models_template, tmp_path)

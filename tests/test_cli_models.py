@@ -8,12 +8,12 @@ from medseg_gui import cli
 from medseg_gui.core.images import write_png
 from medseg_gui.core.project import Project
 from medseg_gui.ml import store
-from tests.test_cli import TINY, synthetic_pair
+from tests.test_cli import synthetic_pair
 
 
-def _prediction_bytes(root) -> dict[str, bytes]:
+def _prediction_bytes(root, cls: str) -> dict[str, bytes]:
     project = Project.open(root)
-    return {s: project.prediction_path("vessel", s).read_bytes() for s in project.stems}
+    return {s: project.prediction_path(cls, s).read_bytes() for s in project.stems}
 
 
 @pytest.fixture
@@ -29,31 +29,29 @@ def project_root(tmp_path):
 
 
 @pytest.mark.slow
-def test_models_lists_both_and_use_restores_the_first_models_predictions(project_root, capsys):
-    root = str(project_root)
-    assert cli.main(["train", root, "--class", "vessel", "--epochs", "1", "--seed", "0", *TINY]) == 0
-    assert cli.main(["predict", root, "--class", "vessel"]) == 0
-    first_predictions = _prediction_bytes(project_root)
-    assert cli.main(["train", root, "--class", "vessel", "--epochs", "1", "--seed", "1", *TINY]) == 0
-    first, second = (e.id for e in store.list_models(project_root / "models" / "vessel"))
+def test_models_lists_both_and_use_restores_the_first_models_predictions(two_models_template, two_models_project,
+                                                                          capsys):
+    project_root, root = two_models_project.root, str(two_models_project.root)
+    first_predictions = _prediction_bytes(two_models_template, "lesion")  # made by the first model, before the second
+    first, second = (e.id for e in store.list_models(project_root / "models" / "lesion"))
 
     capsys.readouterr()
-    assert cli.main(["models", root, "--class", "vessel"]) == 0
+    assert cli.main(["models", root, "--class", "lesion"]) == 0
     out = capsys.readouterr().out.splitlines()
     rows = [line for line in out if first in line or second in line]
     assert len(rows) == 2 and second in rows[0]  # newest first
-    current = store.list_models(project_root / "models" / "vessel")[-1].current
+    current = store.list_models(project_root / "models" / "lesion")[-1].current
     assert rows[0].startswith("*") == current and rows[1].startswith("*") != current
 
-    assert cli.main(["models", root, "--class", "vessel", "--use", second, "--predict"]) == 0
-    assert _prediction_bytes(project_root) != first_predictions  # the second model predicts differently
+    assert cli.main(["models", root, "--class", "lesion", "--use", second, "--predict"]) == 0
+    assert _prediction_bytes(project_root, "lesion") != first_predictions  # the second model predicts differently
     capsys.readouterr()
-    assert cli.main(["models", root, "--class", "vessel", "--use", first]) == 0
+    assert cli.main(["models", root, "--class", "lesion", "--use", first]) == 0
     out = capsys.readouterr().out
     assert "medseg predict" in out  # without --predict it says the predictions must be re-made
     assert [line for line in out.splitlines() if line.startswith("*")][0].split()[1] == first
-    assert cli.main(["predict", root, "--class", "vessel"]) == 0
-    assert _prediction_bytes(project_root) == first_predictions
+    assert cli.main(["predict", root, "--class", "lesion"]) == 0
+    assert _prediction_bytes(project_root, "lesion") == first_predictions
 
 
 def test_use_of_an_unknown_model_is_one_error_line(project_root, capsys):

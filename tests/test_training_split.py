@@ -7,14 +7,15 @@ import json
 import pytest
 
 from medseg_gui import pipeline
+from medseg_gui.core.project import Project
 from medseg_gui.ml.train import split_samples
-from tests.workers.helpers import TINY_TRAIN, make_project
+from tests.workers.helpers import TINY_TRAIN
 
 
 @pytest.mark.slow
-def test_train_class_records_training_and_validation_stems(tmp_path):
-    project = make_project(tmp_path / "p", n=4, labelled=3)
-    outcome = pipeline.train_class(project, "lesion", TINY_TRAIN)
+def test_train_class_records_training_and_validation_stems(trained_template):
+    root, outcome = trained_template  # pipeline.train_class(project, "lesion", TINY_TRAIN) on 3 labelled images
+    project = Project.open(root)
     meta = outcome.result.segmenter.metadata
     labelled = set(project.labelled_stems("lesion"))
     assert set(meta["train_stems"]) | set(meta["val_stems"]) == labelled
