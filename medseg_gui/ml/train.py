@@ -333,6 +333,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     started_from = _start_weights(model, preset, config, init)  # before compile: a start has no optimiser state
     model.compile(optimizer=_optimizer(preset),
                   loss=MaskedSegLoss(dice_weight=1.0 if preset.loss == "bce_dice" else 0.0))
+    # Built here, not inside the first traced step (TensorFlow's default): a step that creates variables is traced
+    # twice, which doubled the start of every Retrain (same weights either way).
+    model.optimizer.build(model.trainable_variables)
     metadata = preset_metadata(preset)
     live = Segmenter(inference_model(model, preset.unet), metadata)  # refilled before each validation
     scores: dict[int, ValScore] = {}  # per validated step
