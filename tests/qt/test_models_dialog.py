@@ -4,8 +4,6 @@ predictions, "Compare on this image" scores two models on the shown image (offsc
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -13,7 +11,7 @@ from PySide6.QtCore import Qt
 from medseg_gui import pipeline
 from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.ml import store
-from tests.workers.helpers import TINY_TRAIN, make_project, open_window
+from tests.workers.helpers import open_window
 
 
 def _entry(model_id: str, *, current=False, present=True, kept=True, val_auc=0.9):
@@ -49,10 +47,8 @@ def test_buttons_follow_the_selection(qtbot):
 
 
 @pytest.mark.slow
-def test_models_dialog_lists_uses_and_compares(tmp_path, qtbot, messages):
-    project = make_project(tmp_path / "p", n=2, labelled=2)
-    for seed in (0, 1):
-        pipeline.train_class(project, "lesion", replace(TINY_TRAIN, seed=seed))
+def test_models_dialog_lists_uses_and_compares(two_models_project, qtbot, messages):
+    project = two_models_project  # two lesion models (seeds 0 and 1)
     pipeline.predict_class(project, "lesion")
     model_dir = project.model_dir("lesion")
     entries = store.list_models(model_dir)

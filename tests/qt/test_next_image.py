@@ -1,5 +1,6 @@
 """What to label next, in the window: the Uncertainty column, 'Next image to label' (N and the list's button) and the
-uncertainty layer (Y). Predictions and uncertainty.json are written directly, as predict_class would."""
+uncertainty layer (Y). Predictions and uncertainty.json are written directly, as predict_class would (that a Retrain
+fills the column: tests/qt/test_main_window_training.py)."""
 
 from __future__ import annotations
 
@@ -123,18 +124,3 @@ def test_uncertainty_column_sorts_numerically_blank_last(qtbot):
     panel.set_current_class("vessel")
     assert panel.uncertainty_text("c") == "0.700" and panel.uncertainty_text("b") == ""
     assert panel.stems()[0] == "c"
-
-
-@pytest.mark.slow
-def test_a_retrain_fills_the_column_for_unlabelled_images(tmp_path, qtbot, messages):
-    project = make_project(tmp_path / "p", n=3, labelled=1, cls=CLS)
-    window = open_window(qtbot, project)
-    with qtbot.waitSignal(window.training_ended, timeout=180_000) as ended:
-        window.retrain()
-    assert ended.args == ["finished"], window.last_error
-    scores = {s: image_uncertainty(project.load_prediction(CLS, s)) for s in project.stems}  # from the saved maps
-    for stem, score in scores.items():
-        assert float(window.image_list.uncertainty_text(stem)) == pytest.approx(score, abs=2e-3)
-    window.image_list.select(project.stems[0])
-    window.actions.next_to_label.trigger()
-    assert window.image_list.current_stem() == max(project.stems[1:], key=scores.get)
