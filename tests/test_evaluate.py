@@ -84,3 +84,6 @@ def test_rethreshold_computes_only_what_the_threshold_changes(project, monkeypat
     again = pipeline.rethreshold_class(project, "lesion", 0.7)
     assert len(aucs) == 1 and again[img1]["auc"] == aucs[0] == 1.0
     same(again, pipeline.evaluate_class(project, "lesion", threshold=0.7).per_image)
+    aucs.clear()
+    pipeline.rethreshold_class(project, "lesion", 0.6, changed={img0})  # saved since, whatever the file times say
+    assert len(aucs) == 2  # img0 (changed) and img1 (its file is still newer than metrics.json)

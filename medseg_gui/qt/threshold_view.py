@@ -51,10 +51,10 @@ class ThresholdView(QObject):
 
     @Slot(str, str, bool)
     def _label_saved(self, cls: str, stem: str, _present: bool) -> None:
-        """A changed label changes its image's scores: re-score the class once the edits settle (worker thread)."""
+        """A changed label changes its image's scores (its AUC too): re-score the class once the edits settle."""
         project = self._project()
         if project is not None and self._idle() and project.prediction_path(cls, stem).is_file():
-            self._refresher.schedule(project.root, cls, self._session.threshold)
+            self._refresher.schedule(project.root, cls, self._session.threshold, [stem])
 
     @Slot()
     def _entered(self) -> None:

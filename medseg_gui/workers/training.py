@@ -80,16 +80,17 @@ class TrainWorker(Worker):
         self.child_pid = pid
 
 
-def rescore_class(project_root: Path, cls: str, threshold: float,
+def rescore_class(project_root: Path, cls: str, threshold: float, changed: frozenset[str] = frozenset(),
                   should_stop: Callable[[], bool] | None = None) -> ClassMetrics:
     """Recompute the metrics of `cls` from the saved predictions at another `threshold` (no Keras; only what the
-    threshold changes: pipeline.rethreshold_class) and save them to metrics.json. Run by a FunctionWorker
-    (qt/threshold_metrics.py). Where the project must not or cannot be written (another window holds it,
-    read-only media) the metrics are handed over unsaved: metrics.json is derived data, re-made by the next Retrain."""
+    threshold changes: pipeline.rethreshold_class; `changed`: images whose label was saved since) and save them to
+    metrics.json. Run by a FunctionWorker (qt/threshold_metrics.py). Where the project must not or cannot be written
+    (another window holds it, read-only media) the metrics are handed over unsaved: metrics.json is derived data,
+    re-made by the next Retrain."""
     from medseg_gui import pipeline
 
     project = _open_project(project_root)
-    metrics = pipeline.rethreshold_class(project, cls, threshold)  # an image whose label was removed: no scores
+    metrics = pipeline.rethreshold_class(project, cls, threshold, changed)  # a removed label: no scores
     if should_stop is not None and should_stop():
         raise CancelledError("Metrics update cancelled.")
     reason = project.write_refusal()

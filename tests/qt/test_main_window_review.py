@@ -148,3 +148,25 @@ def test_export_starts_beside_the_project_and_confirms_counts(tmp_path, qtbot, m
     assert {(m["image"], m["source"]) for m in manifest["masks"]} == {(stem, "label"),
                                                                        (project.stems[1], "prediction")}
     assert "manifest.json" in messages[-1][1]
+
+
+def test_rescoring_adds_up_the_images_whose_label_changed(tmp_path, qtbot, monkeypatch):
+    from medseg_gui.qt import threshold_metrics
+    from medseg_gui.workers.base import WorkerHost
+    from medseg_gui.workers.training import ClassMetrics
+
+    runs = []
+    monkeypatch.setattr(threshold_metrics, "rescore_class", lambda root, cls, threshold, changed, should_stop=None:
+                        runs.append((cls, threshold, changed)) or ClassMetrics(cls, {}))
+    host = WorkerHost()
+    refresher = threshold_metrics.MetricsRefresher(host, delay_ms=20)
+    with qtbot.waitSignal(refresher.updated, timeout=5_000):
+        refresher.schedule(tmp_path, "lesion", 0.5, ["a"])
+        refresher.schedule(tmp_path, "lesion", 0.6, ["b"])
+        refresher.schedule(tmp_path, "lesion", 0.7)  # a threshold step: the saved labels still count
+    assert runs == [("lesion", 0.7, frozenset({"a", "b"}))]
+    with qtbot.waitSignal(refresher.updated, timeout=5_000):
+        refresher.schedule(tmp_path, "lesion", 0.7)
+    assert runs[-1] == ("lesion", 0.7, frozenset())  # counted once
+    assert host.shutdown(5_000)
+
