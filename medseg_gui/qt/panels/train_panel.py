@@ -49,7 +49,7 @@ __all__ = ["CANCELLED_TEXT", "DEFAULT_MINUTES", "MAX_MINUTES", "MIN_MINUTES", "T
 
 MIN_MINUTES, MAX_MINUTES, DEFAULT_MINUTES = 0.5, 120.0, 3.0
 ROUND_MINUTES = 1.0  # continuous training: the longest round (the time box when it is shorter)
-CURVE_REDRAW_MS = 250  # the loss curve redraws at most 4 times a second
+CURVE_REDRAW_MS = 500  # the loss curve redraws at most twice a second
 
 
 class TrainPanel(QGroupBox):
