@@ -3,7 +3,9 @@
 One daemon thread writes labels with `Project.save_label` (atomic). Repeated saves of the same (class, stem) before
 the thread gets to them collapse to the latest mask. A save that fails (disk full, read-only, no permission) keeps
 its mask in memory and is retried every `retry_s` seconds, on the next `save` and on `flush`, until it succeeds or
-the user discards it; `latest(cls, stem)` hands the unsaved mask to whoever shows that image again. Before each write
+the user discards it; `latest(cls, stem)` hands the unsaved mask to whoever shows that image again. A complete
+label is copied at `save` into a buffer a finished write gave back (SPARE_BUFFERS of them): a fresh 64 MB array for an
+8000² label cost the GUI thread 40–590 ms in page faults on a loaded VM, a reused one a plain copy. Before each write
 into the current project the project lock from `lock_of()` is checked (core.lock `ProjectLock.check`): a lock another
 program took over turns the save into a failed one (kept, reported, retried), a deleted lock file is created again.
 """
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 Key = tuple[str, str]  # (class, stem)
 Entry = tuple[Any, "np.ndarray | LabelPixels | LabelCodes | None"]  # (project, label; None = delete the file)
 RETRY_S = 5.0
+SPARE_BUFFERS = 2  # written masks kept for the next save's copy
 
 
 class LabelSaver(QObject):
@@ -53,6 +56,8 @@ class LabelSaver(QObject):
         self._inflight: tuple[Key, Entry] | None = None
         self._failed: dict[Key, tuple[Entry, str]] = {}
         self._stopping = False
+        self._spare: list[np.ndarray] = []  # written masks nobody else holds, reused by `save`
+        self._lent: set[int] = set()  # ids of masks `latest` handed out: never reused
         self._thread = threading.Thread(target=self._loop, name="label-saver", daemon=True)
         self._thread.start()
 
@@ -71,7 +76,7 @@ class LabelSaver(QObject):
             if self._project is None:
                 raise RuntimeError("LabelSaver has no project")
             was_clean = self._clean()
-            copy = mask if mask is None or isinstance(mask, tuple) else np.array(mask, dtype=bool, copy=True)
+            copy = mask if mask is None or isinstance(mask, tuple) else self._copy(mask)
             self._failed.pop((cls, stem), None)  # superseded by the newer mask
             self._requeue_failed()  # a new stroke is a good moment to try the failed ones again
             self._pending[(cls, stem)] = (self._project, copy)
@@ -88,6 +93,7 @@ class LabelSaver(QObject):
                           else None, self._failed[key][0] if key in self._failed else None]
             for entry in candidates:
                 if entry is not None and entry[0] is self._project:
+                    self._lent.add(id(entry[1]))
                     return True, entry[1]
         return False, None
 
@@ -141,6 +147,25 @@ class LabelSaver(QObject):
         self._thread.join(timeout=5.0)
         return ok
 
+    def _copy(self, mask: np.ndarray) -> np.ndarray:
+        """A bool copy of `mask`, in a spare buffer of its shape when there is one (call with the lock held)."""
+        spare = next((i for i, b in enumerate(self._spare) if b.shape == mask.shape), None)
+        if spare is None:
+            return np.array(mask, dtype=bool, copy=True)
+        buffer = self._spare.pop(spare)
+        np.copyto(buffer, mask, casting="unsafe")
+        return buffer
+
+    def _give_back(self, entry: Entry) -> None:
+        """Keep the mask of a written `entry` for a later copy unless someone may still read it (lock held)."""
+        mask = entry[1]
+        if not isinstance(mask, np.ndarray) or id(mask) in self._lent:
+            self._lent.discard(id(mask))
+            return
+        held = [e for e in self._pending.values()] + [e for e, _msg in self._failed.values()]
+        if all(e[1] is not mask for e in held):
+            self._spare = [mask, *self._spare][:SPARE_BUFFERS]
+
     # -- saver thread ---------------------------------------------------------------------------------------------
     def _clean(self) -> bool:
         return not self._pending and self._inflight is None and not self._failed
@@ -172,6 +197,7 @@ class LabelSaver(QObject):
                 if error is None:
                     if key in self._failed and self._failed[key][0] is entry:
                         del self._failed[key]
+                    self._give_back(entry)
                 elif key not in self._pending:  # else a newer mask is queued and supersedes this one
                     self._failed[key] = (entry, error)
                 drained, clean = not self._pending, self._clean()

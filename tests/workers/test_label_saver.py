@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from medseg_gui.core.images import read_mask
@@ -54,6 +56,38 @@ def test_mask_is_copied_at_save_time(tmp_path):
     saver.close()
     assert read_mask(project.label_path("lesion", project.stems[1])).sum() == 3 * W
 
+
+def test_written_buffers_are_reused_but_never_one_handed_out(tmp_path, monkeypatch):
+    """A later save copies into the buffer of a written mask (no fresh 64 MB array for a big label) and writes its
+    own pixels; a mask `latest` handed out is never overwritten."""
+    project = make_project(tmp_path / "p")
+    stem, other = project.stems[:2]
+    buffers, gate = [], threading.Event()
+    real_save = project.save_label
+
+    def save_label(cls, s, mask):
+        buffers.append(mask)
+        if s == other:
+            gate.wait(10)
+        real_save(cls, s, mask)
+
+    monkeypatch.setattr(project, "save_label", save_label)
+    saver = LabelSaver(project)
+    rows = lambda n: np.arange(H)[:, None].repeat(W, 1) < n  # noqa: E731 - the first n rows set
+    saver.save("lesion", stem, rows(2))
+    assert saver.flush(5.0)
+    saver.save("lesion", stem, rows(4))
+    assert saver.flush(5.0)
+    assert buffers[1] is buffers[0]  # reused
+    np.testing.assert_array_equal(read_mask(project.label_path("lesion", stem)), rows(4))
+    saver.save("lesion", other, rows(6))  # its write waits for the gate
+    pending, lent = saver.latest("lesion", other)
+    gate.set()
+    assert saver.flush(5.0)
+    saver.save("lesion", stem, rows(8))
+    saver.close()
+    assert pending and lent.sum() == 6 * W  # not reused while someone may read it
+    np.testing.assert_array_equal(read_mask(project.label_path("lesion", stem)), rows(8))
 
 def test_none_deletes_label(tmp_path, qtbot):
     project = make_project(tmp_path / "p", labelled=1)
