@@ -15,6 +15,21 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 
+@pytest.fixture(scope="session")
+def tiny_preset():
+    """A one-pooling U-Net preset that traces in a few seconds: for tests of the training machinery run in this
+    process (a training process started from here would not know it)."""
+    from medseg_gui.ml.config import PRESETS, Augment, Preset, UNetConfig
+
+    name = "tiny-test"
+    PRESETS[name] = Preset(name=name, description="test only", unet=UNetConfig(filters=(4, 8), in_channels=1),
+                           patch_size=32, batch_size=4, loss="bce_dice", optimizer="adamw", schedule="cosine",
+                           input_mode="green", augment=Augment(), positive_fraction=0.5, steps_per_epoch=5,
+                           tile_size=64, tile_overlap=16)
+    yield name
+    PRESETS.pop(name, None)
+
+
 # -- trained projects, trained once per run (2 CPU cores: a training costs seconds); tests get their own copy ----------
 @pytest.fixture(scope="session")
 def trained_template(tmp_path_factory):

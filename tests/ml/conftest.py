@@ -1,4 +1,5 @@
-"""Tiny synthetic data and shared trained models for the ml tests (2 CPU cores: keep everything small)."""
+"""Tiny synthetic data and shared trained models for the ml tests (2 CPU cores: keep everything small); the tiny
+preset itself (`tiny_preset`) is in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from medseg_gui.ml.config import PRESETS, Augment, Preset, TrainConfig, UNetConfig
-
-TINY = "tiny-test"
+from medseg_gui.ml.config import TrainConfig
 
 
 def blob_sample(rng: np.random.Generator, h: int = 64, w: int = 64, n: int = 3, with_roi: bool = False):
@@ -31,17 +30,6 @@ def blob_sample(rng: np.random.Generator, h: int = 64, w: int = 64, n: int = 3, 
 def samples():
     rng = np.random.default_rng(0)
     return [blob_sample(rng, with_roi=i == 0) for i in range(3)]
-
-
-@pytest.fixture(scope="session")
-def tiny_preset():
-    """A one-pooling U-Net preset that traces in a few seconds: for tests of the training machinery."""
-    PRESETS[TINY] = Preset(name=TINY, description="test only", unet=UNetConfig(filters=(4, 8), in_channels=1),
-                           patch_size=32, batch_size=4, loss="bce_dice", optimizer="adamw", schedule="cosine",
-                           input_mode="green", augment=Augment(), positive_fraction=0.5, steps_per_epoch=5,
-                           tile_size=64, tile_overlap=16)
-    yield TINY
-    PRESETS.pop(TINY, None)
 
 
 @pytest.fixture(scope="session")

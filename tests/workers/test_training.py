@@ -55,9 +55,10 @@ def test_train_then_predict_all_images(tmp_path, qtbot, caplog):
 
 
 
-def test_continuous_rounds_learn_labels_saved_meanwhile_and_stop(tmp_path):
-    """Continuous training (the child's body, run here): a label saved after round 1 is in round 2's training set,
-    round 2 continues from the kept model, a kept model predicts the image shown, and stopping ends the rounds."""
+def test_continuous_rounds_learn_labels_saved_meanwhile_and_stop(tmp_path, tiny_preset):
+    """Continuous training (the child's body, run here, on the tiny preset): a label saved after round 1 is in round
+    2's training set, round 2 continues from the kept model, a kept model predicts the image shown, and stopping ends
+    the rounds. The window's continuous training (a real child, the default preset): test_main_window_training."""
     project = make_project(tmp_path / "p", n=3, labelled=1)
     shown, reports = project.stems[2], []
 
@@ -67,7 +68,8 @@ def test_continuous_rounds_learn_labels_saved_meanwhile_and_stop(tmp_path):
             if p.number == 1:  # as a user saving a label while the training runs
                 project.save_label("lesion", project.stems[1], disc(cx=30))
 
-    job = TrainJob(project.root, "lesion", replace(TINY_TRAIN, init="scratch"), continuous=True, shown=shown)
+    job = TrainJob(project.root, "lesion", replace(TINY_TRAIN, preset=tiny_preset, init="scratch"), continuous=True,
+                   shown=shown)
     run = run_rounds(job, progress, should_stop=lambda: len(reports) >= 2)
     assert [r.number for r in reports] == [1, 2]
     assert [r.outcome.stems for r in reports] == [tuple(project.stems[:1]), tuple(project.stems[:2])]
