@@ -21,6 +21,7 @@ Protocol (datasets and splits from bench/suite.py: `c1` = PolypGen centre C1, `c
   the held-out test split: mean per-image Dice at the model's threshold and AUC (bench/suite.py `score`).
 - Printed per round: images, strokes and annotated pixels so far (as % of the pixels a dense label of the same
   images has; `obj%`: painted object pixels as % of the object pixels), training seconds so far, and per arm the
+  training steps of the round's run (`st`: on a busy CPU building and tracing the model can eat the whole box), the
   working scale the recipe chose, test Dice and AUC.
 
 Targets (issue 12): C1: warm Dice >= 95 % of dense Dice with <= 20 % of the pixels annotated; CHASE_DB1: warm test
@@ -140,8 +141,8 @@ def samples_for(arm: Arm, train_set: list, labels: dict[int, Annotation]) -> lis
 
 
 def print_row(row: dict) -> None:
-    arms = "  ".join(f"{a}: {row[a + '_train_s']:>5.0f}s x{row[a + '_scale']:<5g} Dice {row[a + '_dice']:.3f} "
-                     f"AUC {row[a + '_auc']:.4f}" for a in ARMS)
+    arms = "  ".join(f"{a}: {row[a + '_train_s']:>5.0f}s {row[a + '_steps']:>4} st x{row[a + '_scale']:<5g} "
+                     f"Dice {row[a + '_dice']:.3f} AUC {row[a + '_auc']:.4f}" for a in ARMS)
     print(f"round {row['round']:>2} | {row['images']:>2} img {row['strokes']:>4} strokes {row['ann_px']:>8} px "
           f"({row['ann_pct']:>5.2f} %, obj {row['obj_pct']:>5.2f} %) | {arms}", flush=True)
 
