@@ -1,5 +1,5 @@
-"""`medseg` CLI: the import → train → predict → evaluate → export round trip, what the headless demo must write, bad
-input."""
+"""`medseg` CLI: the import → train → predict → evaluate → export round trip, what the headless demo must write,
+bad input."""
 
 import csv
 import json

@@ -1,5 +1,5 @@
-"""The whole loop in the GUI: draw → Retrain (one click, tiny config) → AUC and Uncertainty columns → predictions →
-export; cancel, continuous training and quitting while training."""
+"""The whole loop in the GUI: draw → Retrain (one click, tiny config) → AUC and Uncertainty columns → predictions
+→ export; cancel, continuous training and quitting while training."""
 
 from __future__ import annotations
 
