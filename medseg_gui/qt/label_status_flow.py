@@ -37,7 +37,9 @@ class LabelStatusFlow(QObject):
         why = None
         if (canvas.is_labelled(cls) and not canvas.is_sparse(cls)
                 and s.stem not in marked(s.project, CONFIRMED_KEY, cls) | marked(s.project, NONE_KEY, cls)):
-            why = doubt(cls, canvas.label_view(cls), canvas.doc.preds.get(cls), canvas.doc.roi)
+            prob = s.review.probs.get(cls)  # from the review state itself: no reliance on the canvas' handler order
+            why = doubt(cls, canvas.label_view(cls), None if prob is None else prob >= s.review.threshold,
+                        canvas.doc.roi)
         if self._doubts.get((cls, s.stem)) != why:
             if why is None:
                 self._doubts.pop((cls, s.stem), None)

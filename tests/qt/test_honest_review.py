@@ -207,3 +207,20 @@ def test_a_complete_label_of_a_few_strokes_is_flagged_and_k_or_shift_k_settles_i
     assert not window.canvas.is_sparse("lesion") and marked(project, CONFIRMED_KEY, "lesion") == {stem}
     assert window.image_list.annotated_text(stem) == "✓" and not item.text().startswith("✓ ?")
     assert window.saver.flush(10) and project.load_label_pixels("lesion", stem).annotated is None
+
+
+def test_a_complete_label_far_below_the_prediction_is_doubted_until_confirmed(tmp_path, qtbot):
+    project = make_project(tmp_path / "p", n=2)
+    window = open_window(qtbot, project)
+    stem, canvas = project.stems[0], window.canvas
+    h, w = canvas.doc.shape
+    window.tools.mode_combo.setCurrentIndex(window.tools.mode_combo.findData("complete"))
+    canvas.set_brush_size(3)
+    drag(qtbot, canvas, [(10, 10), (14, 10)])  # a small blob: no doubt without a prediction
+    assert window.label_status.check("lesion") is None
+    prob = np.zeros((h, w), np.float32)
+    prob[5:40, 5:50] = 0.9  # the model sees far more lesion than was painted
+    canvas.set_prediction("lesion", prob)
+    assert "predicts" in (window.label_status.check("lesion") or "")
+    window.actions.label_complete.trigger()
+    assert window.label_status.check("lesion") is None and not canvas.is_sparse("lesion")
