@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 STOP = "stop"
 POLL_S = 0.1  # how often the parent looks at the cancel flag while waiting for messages
 CANCEL_GRACE_S = 1.5  # after "stop", how long the child may take to end by itself before it is terminated
+GONE = object()  # what `follow` returns when the child ended (or was left) without its result
 
 
 # -- parent side ---------------------------------------------------------------------------------------------------
@@ -63,7 +64,7 @@ def spawned(target: Callable[..., None], args: tuple, name: str) -> Iterator[tup
         control.close()
 
 
-def receive(results: Connection, timeout_s: float = POLL_S) -> tuple[str, Any] | None:
+def _receive(results: Connection, timeout_s: float = POLL_S) -> tuple[str, Any] | None:
     """The child's next message other than a log record (those go to this process's logging), or None when none
     came within `timeout_s`. EOFError when the child has gone."""
     if not results.poll(timeout_s):
@@ -90,31 +91,44 @@ def call_in_child(fn: Callable[..., Any], *args: Any, progress: Callable[[object
     died without a result."""
     with spawned(_call_main, (fn, args, logging.getLogger().getEffectiveLevel()),
                  f"medseg-{getattr(fn, '__name__', 'job')}") as (proc, results, control):
-        stop_at = None
-        while True:
-            if stop_at is None and should_stop():
-                stop_at = time.monotonic()
-                send(control, STOP)
-            if stop_at is not None and time.monotonic() - stop_at > grace_s:
-                raise CancelledError(f"{what} was cancelled.")
-            try:
-                message = receive(results)
-            except EOFError:
-                break
-            if message is None:
-                continue
-            kind, payload = message
-            if kind == "progress":
-                progress(payload)
-            elif kind == "done":
-                return payload
-            elif kind == "error":
-                raise payload
-        proc.join(5.0)
-        if stop_at is not None:
+        result, stopped = follow(results, control, should_stop, grace_s,
+                                 lambda kind, payload: progress(payload) if kind == "progress" else None)
+        if result is not GONE:
+            return result
+        if stopped:
             raise CancelledError(f"{what} was cancelled.")
+        proc.join(5.0)
         raise ModelError(f"{what} stopped unexpectedly: {ended_how(proc.exitcode)}. Details may be in the log "
                          "(Help → Open log folder).")
+
+
+def follow(results: Connection, control: Connection, should_stop: Callable[[], bool], grace_s: float,
+           on_message: Callable[[str, Any], None], tick: Callable[[bool], None] = lambda _stopping: None
+           ) -> tuple[Any, bool]:
+    """Wait for the child's result: (its "done" payload, or GONE when it ended without one or had not ended within
+    `grace_s` after "stop", which `should_stop()` turning true sends; whether it was stopped). Raises its "error"
+    payload. Every other message goes to `on_message(kind, payload)`; `tick(stopping)` runs every POLL_S."""
+    stop_at = None
+    while True:
+        if stop_at is None and should_stop():
+            stop_at = time.monotonic()
+            send(control, STOP)
+        tick(stop_at is not None)
+        if stop_at is not None and time.monotonic() - stop_at > grace_s:
+            log.info("child process did not stop within %.1f s", grace_s)
+            return GONE, True
+        try:
+            message = _receive(results)
+        except EOFError:  # the child has gone
+            return GONE, stop_at is not None
+        if message is None:
+            continue
+        kind, payload = message
+        if kind == "done":
+            return payload, stop_at is not None
+        if kind == "error":
+            raise payload
+        on_message(kind, payload)
 
 
 def ended_how(exitcode: int | None) -> str:

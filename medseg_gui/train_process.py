@@ -25,7 +25,6 @@ while the new model is current. `pipeline.train_class` stays usable in-process (
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
@@ -34,12 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 from medseg_gui.child_process import (
     CANCEL_GRACE_S,
-    STOP,
+    GONE,
     child_finish,
     child_start,
     end,
     ended_how,
-    receive,
+    follow,
     send,
     spawned,
 )
@@ -218,48 +217,38 @@ def train_in_child(job: TrainJob, progress: Callable[[object], None], should_sto
 
 def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection, progress: Callable[[object], None],
             should_stop: Callable[[], bool], grace_s: float, shown: Callable[[], str | None]) -> TrainRun:
-    outcome, stop_at, reports, last_shown = None, None, [], job.shown
-    if job.continuous:
-        grace_s = min(grace_s, STOP_GRACE_S)
-    while True:
-        if stop_at is None and should_stop():
-            stop_at = time.monotonic()
-            send(control, STOP)
-        if job.continuous and stop_at is None and (stem := shown()) != last_shown:
-            last_shown = stem
-            send(control, (SHOW, stem))
-        if stop_at is not None and time.monotonic() - stop_at > grace_s:
-            log.info("training process did not stop within %.1f s; terminating it", grace_s)
-            end(proc)
-            break
-        try:
-            message = receive(results)
-        except EOFError:  # the child has gone
-            break
-        if message is None:
-            continue
-        kind, payload = message
+    outcome, reports, last_shown = [None], [], [job.shown]
+
+    def on_message(kind: str, payload: Any) -> None:
         if kind == "progress":
             if isinstance(payload, RoundReport):
                 reports.append(payload)
             progress(payload)
         elif kind == "trained":
-            outcome = payload
-        elif kind == "done":
-            return payload
-        elif kind == "error":
-            raise payload
+            outcome[0] = payload
+
+    def tick(stopping: bool) -> None:  # continuous: tell the child which image the window shows
+        if job.continuous and not stopping and (stem := shown()) != last_shown[0]:
+            last_shown[0] = stem
+            send(control, (SHOW, stem))
+
+    result, stopped = follow(results, control, should_stop, min(grace_s, STOP_GRACE_S) if job.continuous else grace_s,
+                             on_message, tick)
+    if result is not GONE:
+        return result
+    if stopped:
+        end(proc)  # it did not stop within the grace time, or has just ended
     proc.join(5.0)
-    if stop_at is not None:  # cancelled, and the child ended (or was ended) without its last word
+    if stopped:  # cancelled, and the child ended (or was ended) without its last word
         if job.continuous:
             return rounds_run(job, reports)
-        if outcome is None:
+        if outcome[0] is None:
             raise CancelledError(TRAIN_CANCELLED)
         from medseg_gui.core.project import Project
 
         metrics = Project.open(job.project_root).load_metrics(job.cls)
-        return TrainRun(job.project_root, job.cls, outcome, metrics, predictions_complete=False)
-    raise ModelError(died_message(proc.exitcode, outcome))
+        return TrainRun(job.project_root, job.cls, outcome[0], metrics, predictions_complete=False)
+    raise ModelError(died_message(proc.exitcode, outcome[0]))
 
 
 def died_message(exitcode: int | None, outcome: Any) -> str:
