@@ -9,6 +9,8 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QFocusEvent, QImage, QKeyEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from medseg_gui.core.label_encoding import LabelPixels
+from medseg_gui.core.masks import label_codes
 from medseg_gui.qt.canvas import Canvas
 from medseg_gui.qt.defaults import contour_rgb
 
@@ -310,6 +312,15 @@ def test_owned_labels_are_kept_without_a_copy_others_are_copied(canvas):
     frozen.flags.writeable = False
     canvas.set_labels({"lesion": frozen, "vessel": None}, COLORS, owned=frozenset({"lesion"}))
     assert not np.shares_memory(canvas.doc.labels["lesion"], frozen)  # read-only: copied to be editable
+    rng = np.random.default_rng(0)
+    mask, annotated = rng.random((H, W)) > 0.5, rng.random((H, W)) > 0.3
+    expected = label_codes(mask, annotated)
+    kept = LabelPixels(mask.copy(), annotated.copy())
+    canvas.set_labels({"lesion": kept, "vessel": LabelPixels(mask, annotated)}, COLORS, owned=frozenset({"lesion"}))
+    for name in ("lesion", "vessel"):  # a sparse label read for the canvas alone becomes its codes in place
+        np.testing.assert_array_equal(canvas.doc.labels[name], expected)
+    assert np.shares_memory(canvas.doc.labels["lesion"], kept.mask)
+    assert not np.shares_memory(canvas.doc.labels["vessel"], mask) and (annotated == (expected != 2)).all()
 
 
 def test_canvas_observes_the_review_state_and_the_document_reports_edits(qtbot, canvas):

@@ -45,13 +45,29 @@ def _counts(codes: np.ndarray) -> tuple[int, int]:
     return 2 * nonzero - total, total - nonzero
 
 
-def _as_codes(label: np.ndarray | LabelPixels | LabelCodes, copy: bool) -> np.ndarray:
-    """Label codes of a mask (complete label), ``LabelPixels`` (sparse when ``annotated`` is set) or ``LabelCodes``."""
+def _as_codes(label: np.ndarray | LabelPixels | LabelCodes, owned: bool) -> np.ndarray:
+    """Label codes of a mask (complete label), ``LabelPixels`` (sparse when ``annotated`` is set) or ``LabelCodes``.
+    ``owned``: nobody else keeps ``label``'s arrays, so a writeable bool one may become the codes (no copy)."""
     if isinstance(label, LabelCodes):
-        return np.array(label.codes, dtype=np.uint8, order="C", copy=copy)
+        return np.array(label.codes, dtype=np.uint8, order="C", copy=True)
     if isinstance(label, LabelPixels):
+        if owned and _reusable(label.mask) and (label.annotated is None or _reusable(label.annotated)):
+            return _codes_in_place(label.mask, label.annotated)
         return masks.label_codes(label.mask, label.annotated)
-    return _as_u8_mask(label, copy)
+    return _as_u8_mask(label, copy=not owned or not label.flags.writeable)
+
+
+def _reusable(arr: np.ndarray) -> bool:
+    return arr.dtype == bool and arr.flags.c_contiguous and arr.flags.writeable
+
+
+def _codes_in_place(mask: np.ndarray, annotated: np.ndarray | None) -> np.ndarray:
+    """``masks.label_codes(mask, annotated)`` written into ``mask``'s buffer (``annotated`` is spent too): no 64 MB
+    temporaries for an 8000² label, which cost the GUI thread over a second on a loaded VM."""
+    codes = mask.view(np.uint8)
+    if annotated is not None:
+        np.copyto(codes, np.uint8(UNANNOTATED), where=np.logical_not(annotated, out=annotated))
+    return codes
 
 
 def _as_u8_mask(mask: np.ndarray, copy: bool) -> np.ndarray:
@@ -117,14 +133,12 @@ class LabelDocument:
     def set_labels(self, labels: dict[str, np.ndarray | LabelPixels | LabelCodes | None],
                    owned: frozenset[str] = frozenset()) -> None:
         """A mask (bool/{0,1}/{0,255}: a complete label), ``LabelPixels`` (sparse when ``annotated`` is set) or
-        ``LabelCodes`` per class. ``owned``: classes whose arrays nobody else keeps (freshly read): a bool one is kept
-        without a copy."""
+        ``LabelCodes`` per class. ``owned``: classes whose arrays nobody else keeps (freshly read): bool ones become the
+        label without a copy."""
         for name, mask in labels.items():
             if mask is not None:
                 self._check(f"label '{name}'", mask[0] if isinstance(mask, tuple) else mask)
-        self.labels = {name: (np.zeros(self.shape, np.uint8) if m is None else
-                              _as_codes(m, copy=name not in owned or not getattr(m, "flags", None) or
-                                        not m.flags.writeable))
+        self.labels = {name: np.zeros(self.shape, np.uint8) if m is None else _as_codes(m, name in owned)
                        for name, m in labels.items()}
         self.review.reset_labelled({name for name, m in labels.items() if m is not None})
         empty = {name: 0 for name, m in labels.items() if m is None}  # known without touching a fresh zero array
