@@ -7,9 +7,8 @@ done plus a short settle:
 
 - ``window shows``: from ``show()`` until the window's start-up work is done (no Keras in its process any more);
 - ``train``: Retrain on a tiny synthetic project (12 images 192², 8 labelled), a short real run (in its own process,
-  started and imported afresh), until prediction starts (the training steps the child did are printed after the
-  row: what the window's share of the CPUs costs the training); ``predict``: from there until the window shows the
-  new prediction;
+  started and imported afresh), until prediction starts; ``predict``: from there until the window shows the new
+  prediction (then the steps the child trained in its time box: what the window's share of the CPUs costs it);
 - ``open 8000²``: selecting an 8000×8000 JPEG in the image list until the canvas has painted it;
 - ``save 8000² label``: a brush stroke on it until the label PNG is on disk;
 - ``switch after stroke``: a stroke on it, then PgDn at once (the pending save must not freeze the switch);
@@ -242,23 +241,22 @@ def main() -> None:
     run = functools.partial(measure, meter, why=StallSampler(meter) if args.why else None)
     run("window shows", window.show, lambda: not window.workers.is_busy(), settle_s=0.5)
     if not args.skip_train:
-        phase = {"predicting": False, "ended": False, "steps": 0}
+        phase = {"predicting": False, "ended": False, "steps": None}
         window.training_ended.connect(lambda how: phase.update(ended=True))
 
         def on_progress(p: object) -> None:
             if isinstance(p, PredictProgress):
                 phase["predicting"] = True
-            elif not phase["predicting"]:
-                phase["steps"] = max(phase["steps"], getattr(p, "step", 0))
 
         def start_training() -> None:
             worker = window.retrain()
             assert worker is not None, window.last_error
             worker.progress.connect(on_progress)
+            worker.finished.connect(lambda run: phase.update(steps=run.outcome.result.steps))
 
         run("train", start_training, lambda: phase["predicting"] or phase["ended"])
-        print(f"  ({phase['steps']} training steps in {args.train_seconds:g} s)", flush=True)
         run("predict", lambda: None, lambda: phase["ended"])
+        print(f"  (the child trained {phase['steps']} steps in its {args.train_seconds:g} s)", flush=True)
 
     if big is None:
         window.close()
