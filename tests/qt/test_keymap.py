@@ -7,7 +7,7 @@ from collections import Counter
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtWidgets import QApplication, QTextBrowser, QWidget
 
 from medseg_gui.qt import keymap
 from medseg_gui.qt.actions import create_actions
@@ -38,11 +38,11 @@ def test_canvas_follows_the_table(qtbot):
     for tool, (key, _, _) in keymap.TOOLS.items():
         if key:
             seq = QKeySequence(key)[0]
-            canvas.keyPressEvent(QKeyEvent(QEvent.Type.KeyPress, seq.key(), seq.keyboardModifiers()))
+            QApplication.sendEvent(canvas, QKeyEvent(QEvent.Type.KeyPress, seq.key(), seq.keyboardModifiers()))
             assert canvas.tool() == tool
     canvas.set_brush_size(20)
     seq = QKeySequence(keymap.ACTIONS["bigger_brush"].keys[0])[0]
-    canvas.keyPressEvent(QKeyEvent(QEvent.Type.KeyPress, seq.key(), seq.keyboardModifiers()))
+    QApplication.sendEvent(canvas, QKeyEvent(QEvent.Type.KeyPress, seq.key(), seq.keyboardModifiers()))
     assert canvas.brush_size() == 23
     assert keymap.canvas_command(QKeyEvent(QEvent.Type.KeyPress, Qt.Key.Key_1, Qt.KeyboardModifier.NoModifier)) is None
 

@@ -1,4 +1,5 @@
-"""Mouse, wheel and keyboard handling of the canvas: a controller the ``Canvas`` owns and forwards its events to.
+"""Mouse, wheel and keyboard handling of the canvas: a controller the ``Canvas`` owns, filtering its input events
+(the canvas overrides none of their handlers).
 
 Keys while the canvas has focus (from ``qt.keymap``): the tool keys, smaller/larger brush, undo, redo; Enter/Escape/
 Backspace finish, cancel or shorten a polygon. Everything else (1–9, PgUp/PgDn, ...) is left to the parent window.
@@ -15,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent, QWheelEvent
 
 from medseg_gui.core.masks import share_text
@@ -35,10 +36,15 @@ def brush_step(size: int, direction: int) -> int:
     return max(1, size + direction * step)
 
 
-class CanvasInput:
+class CanvasInput(QObject):
     """Turns the canvas' Qt events into tool calls, pans, zooms and cursor feedback."""
 
+    _HANDLERS = {QEvent.Type.MouseButtonPress: "mouse_press", QEvent.Type.MouseMove: "mouse_move",
+                 QEvent.Type.MouseButtonRelease: "mouse_release", QEvent.Type.MouseButtonDblClick: "mouse_double_click",
+                 QEvent.Type.Wheel: "wheel"}
+
     def __init__(self, canvas: Canvas) -> None:
+        super().__init__(canvas)
         self.canvas = canvas
         self.cursor: QPointF | None = None  # widget position of the mouse, None when it is outside
         self.hide_overlays = False  # H held
@@ -48,8 +54,25 @@ class CanvasInput:
         canvas.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         canvas.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.update_cursor_shape()
+        canvas.installEventFilter(self)  # before HoldKeys: its filter, installed later, still sees the keys first
         self._hold_keys = HoldKeys(canvas, {keymap.qt_key(keymap.HOLD["pan"][0]): self._set_space,
                                             keymap.qt_key(keymap.HOLD["hide_overlays"][0]): self._set_hide_overlays})
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        """The canvas' key, mouse, wheel and leave events; True when handled here (the canvas' own handlers are
+        Qt's defaults: keys not handled here go on to the window)."""
+        kind = event.type()
+        if kind == QEvent.Type.ShortcutOverride and self.handles_key(event):  # type: ignore[arg-type]
+            event.accept()
+            return True
+        if kind == QEvent.Type.KeyPress:
+            return self.key_press(event)  # type: ignore[arg-type]
+        if kind in self._HANDLERS:
+            getattr(self, self._HANDLERS[kind])(event)
+            return True
+        if kind == QEvent.Type.Leave:
+            self.leave()
+        return False
 
     # -- keyboard ------------------------------------------------------------------------------------------------
     def _key_action(self, event: QKeyEvent) -> Callable[[], None] | None:
