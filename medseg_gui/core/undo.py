@@ -1,7 +1,8 @@
 """Bounded undo/redo of label edits as per-stroke bounding-box patches (no Qt, never whole-image copies).
 
 Each step keeps the before/after pixels of the edit's bounding box, bit-packed and zlib-compressed, plus the
-image key and class name. History is kept **per image key** and survives image switches; one global byte budget
+image key and class name; an edit that also set every other pixel to one value (a sparse start: all background
+before, all "not annotated" after) keeps those two values (``fill``) instead of two whole-image planes. History is kept **per image key** and survives image switches; one global byte budget
 (default 256 MB) and a per-image step cap evict the globally oldest steps first. Undo works across class switches
 (a step remembers its class). ``events.changed(key)`` after every change of the stacks (for Edit → Undo / Redo).
 """
@@ -52,11 +53,12 @@ class UndoStep:
     _before: bytes = field(repr=False)
     _after: bytes = field(repr=False)
     seq: int = 0
+    fill: tuple[int, int] | None = None  # (before, after) value of every pixel outside the bbox; None: unchanged
 
     @classmethod
     def create(cls, key: str, name: str, bbox: BBox, image_shape: tuple[int, int],
-               before: np.ndarray, after: np.ndarray, seq: int = 0) -> UndoStep:
-        return cls(key, name, bbox, image_shape, _pack(before), _pack(after), seq)
+               before: np.ndarray, after: np.ndarray, seq: int = 0, fill: tuple[int, int] | None = None) -> UndoStep:
+        return cls(key, name, bbox, image_shape, _pack(before), _pack(after), seq, fill)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -90,8 +92,9 @@ class UndoHistory:
         self._seq = itertools.count()
 
     def push(self, key: str, cls: str, bbox: BBox, image_shape: tuple[int, int],
-             before: np.ndarray, after: np.ndarray) -> UndoStep:
-        step = UndoStep.create(key, cls, bbox, image_shape, before, after, next(self._seq))
+             before: np.ndarray, after: np.ndarray, fill: tuple[int, int] | None = None) -> UndoStep:
+        """``fill``: (before, after) value of every pixel outside ``bbox``, when the edit set them all (see UndoStep)."""
+        step = UndoStep.create(key, cls, bbox, image_shape, before, after, next(self._seq), fill)
         self._drop(self._redo.pop(key, []))
         stack = self._undo.setdefault(key, deque())
         stack.append(step)

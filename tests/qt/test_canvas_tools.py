@@ -250,6 +250,7 @@ def test_cached_pixel_counts_equal_a_full_recount_through_edits_undo_and_redo(qt
              ("lesion", Qt.Key.Key_U, [px(canvas, 8, 8), px(canvas, 30, 8)]),  # not annotated: the label turns sparse
              ("vessel", Qt.Key.Key_G, [px(canvas, 3, 25), px(canvas, 12, 25)]),  # background brush: a new sparse label
              ("vessel", Qt.Key.Key_B, [px(canvas, 6, 25), px(canvas, 9, 27)])]
+    states = [{k: v.copy() for k, v in doc.labels.items()}]
     for cls, tool_key, points in edits:
         canvas.set_current_class(cls)
         key(canvas, tool_key)
@@ -258,14 +259,26 @@ def test_cached_pixel_counts_equal_a_full_recount_through_edits_undo_and_redo(qt
         else:
             click(qtbot, canvas, points[0])
         assert_counts_exact()
+        states.append({k: v.copy() for k, v in doc.labels.items()})
+        if tool_key == Qt.Key.Key_G:  # the first stroke of a new sparse label: an undo step of its bbox, not the image
+            step = doc.history._undo[doc.key][-1]
+            assert step.fill == (0, 2) and step.shape[0] * step.shape[1] < H * W // 4
     assert doc.unannotated("lesion") > 0 and doc.unannotated("vessel") > 0 and doc.area("vessel") > 0
     canvas.set_current_class("lesion")
     canvas.set_prediction("lesion", np.tile(np.linspace(0, 1, W, dtype=np.float32), (H, 1)), threshold=0.5)
     canvas.accept_prediction()
     assert_counts_exact()
-    while canvas.can_undo():
+    states.append({k: v.copy() for k, v in doc.labels.items()})
+
+    def assert_state(i: int) -> None:  # undo/redo restore every byte of every label
+        assert all(np.array_equal(doc.labels[k], v) for k, v in states[i].items()), i
+
+    for i in reversed(range(len(states) - 1)):
         canvas.undo()
         assert_counts_exact()
-    while canvas.can_redo():
+        assert_state(i)
+    assert not canvas.can_undo()
+    for i in range(1, len(states)):
         canvas.redo()
         assert_counts_exact()
+        assert_state(i)

@@ -99,7 +99,8 @@ class LabelDocument:
         self.sparse_new = False  # a class without a label starts a sparse one at its first edit (see module doc)
         self._fpfn: dict[str, np.ndarray] = {}
         self._stroke: StrokeRecorder | None = None
-        self._stroke_start: np.ndarray | None = None  # the label before a stroke that started it sparse
+        self._stroke_start: np.ndarray | None = None  # the label before a stroke that started it sparse (not empty)
+        self._stroke_fill = False  # the stroke started an empty label sparse: its undo step keeps fill values
         self._stroke_cls = ""
         self._unlabelled_at_start: dict[str, set[str]] = {}  # image key -> classes without a label before its history
 
@@ -250,12 +251,17 @@ class LabelDocument:
         label[...] = UNANNOTATED
         self._edited(name, (0, 0, *self.shape), before, (0, label.size))
 
+    def _empty(self, name: str) -> bool:
+        """The label of ``name`` is all background (its counts say so): a sparse start's undo step then keeps only
+        the edit's bbox and the fill values 0 → not annotated, not two whole-image planes."""
+        return self.area(name) == 0 and self.unannotated(name) == 0
+
     def begin_stroke(self, name: str, sparse: bool = False) -> None:
         """Start a brush stroke; ``sparse``: start a sparse label first (``starts_sparse``), in the same undo step.
-        A sparse start changes every pixel: its "before" is one copy of the label, not the recorder's tiles (15,000
-        of them on an 8000² image)."""
+        A sparse start of an empty label is recorded with fill values; of any other label, with one copy of it."""
         self._stroke, self._stroke_cls = StrokeRecorder(self.labels[name]), name
-        self._stroke_start = self.labels[name].copy() if sparse else None
+        self._stroke_fill = sparse and self._empty(name)
+        self._stroke_start = self.labels[name].copy() if sparse and not self._stroke_fill else None
         if sparse:
             self._make_sparse(name)
 
@@ -273,6 +279,13 @@ class LabelDocument:
         """Record the finished stroke; returns its class when it changed any pixel."""
         stroke, self._stroke = self._stroke, None
         start, self._stroke_start = self._stroke_start, None
+        fill, self._stroke_fill = self._stroke_fill, False
+        if stroke is not None and fill:  # a sparse start of an empty label: its bbox (maybe none) and fill values
+            bbox = stroke.bbox or (0, 0, 0, 0)
+            after = self.labels[self._stroke_cls][bbox_slices(bbox)]
+            self.history.push(self.key, self._stroke_cls, bbox, self.shape, np.zeros_like(after), after,
+                              fill=(0, UNANNOTATED))
+            return self._stroke_cls
         if stroke is not None and start is not None:  # a sparse start: every pixel changed
             self.history.push(self.key, self._stroke_cls, (0, 0, *self.shape), self.shape, start,
                               self.labels[self._stroke_cls])
@@ -300,10 +313,13 @@ class LabelDocument:
         if region is None or name not in self.labels:
             return None
         if sparse:
-            before = self.labels[name].copy()
+            fill = self._empty(name)
+            before = np.zeros(region.mask.shape, np.uint8) if fill else self.labels[name].copy()
             self._make_sparse(name)
             self._apply(name, region, value)
-            self.history.push(self.key, name, (0, 0, *self.shape), self.shape, before, self.labels[name])
+            bbox = region.bbox if fill else (0, 0, *self.shape)
+            self.history.push(self.key, name, bbox, self.shape, before, self.labels[name][bbox_slices(bbox)],
+                              fill=(0, UNANNOTATED) if fill else None)
             return (0, 0, *self.shape)
         before = self.labels[name][bbox_slices(region.bbox)].copy()
         if np.all(before[region.mask] == value):
@@ -353,12 +369,24 @@ class LabelDocument:
             return None
         label = self.labels.get(step.cls)
         expected, target = (step.after(), step.before()) if undo else (step.before(), step.after())
+        fills = (step.fill[::-1] if undo else step.fill) if step.fill else None  # (expected, target) outside
         s = bbox_slices(step.bbox)
-        if label is None or step.image_shape != self.shape or not np.array_equal(label[s], expected):
+        if (label is None or step.image_shape != self.shape or not np.array_equal(label[s], expected)
+                or (fills and (self.area(step.cls), self.unannotated(step.cls)) != self._filled(expected, fills[0]))):
             log.warning("Undo history of %s no longer matches its labels (reloaded?); history cleared.", self.key)
             self.history.clear(self.key)
             return None
-        old = _counts(label[s])
+        if fills:  # every pixel outside the bbox was one value (the counts above prove it): set them all
+            old, new, bbox = self._filled(expected, fills[0]), self._filled(target, fills[1]), (0, 0, *self.shape)
+            label[...] = fills[1]
+        else:
+            old, new, bbox = _counts(label[s]), _counts(target), step.bbox
         label[s] = target
-        self._edited(step.cls, step.bbox, old, _counts(target))
+        self._edited(step.cls, bbox, old, new)
         return step
+
+    def _filled(self, patch: np.ndarray, fill: int) -> tuple[int, int]:
+        """(class, not-annotated) pixel counts of a label that is ``patch`` inside a bbox and ``fill`` outside it."""
+        outside = self.shape[0] * self.shape[1] - patch.size
+        area, unannotated = _counts(patch)
+        return area + outside * (fill == OBJECT), unannotated + outside * (fill == UNANNOTATED)
