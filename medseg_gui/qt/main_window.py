@@ -106,7 +106,6 @@ class MainWindow(QMainWindow):
         self.classes = ClassView(lambda: self.project, panels, self.saver, self.label_shares, self._remember, self)
         self.side_scroll = scroll_column([self.tools, self.train_panel, self.layers], self)  # Retrain high up
         self.opener = OpenFlow(self.workers, self, before_open=self.guard.confirm_leave)
-        self.saver.lock_of = lambda: self.opener.lock  # label saves stop when another program took the lock
         self.files = ProjectFiles(self, self.opener, self.workers, self.memory, lambda: self.project)
         self.exporter = ExportFlow(self.workers, self, folders=self.files.recent)
         self.metrics_refresher = MetricsRefresher(self.workers, parent=self)

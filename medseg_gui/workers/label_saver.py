@@ -5,16 +5,15 @@ the thread gets to them collapse to the latest mask. A save that fails (disk ful
 its mask in memory and is retried every `retry_s` seconds, on the next `save` and on `flush`, until it succeeds or
 the user discards it; `latest(cls, stem)` hands the unsaved mask to whoever shows that image again. A complete
 label is copied at `save` into a buffer a finished write gave back (SPARE_BUFFERS of them): a fresh 64 MB array for an
-8000² label cost the GUI thread 40–590 ms in page faults on a loaded VM, a reused one a plain copy. Before each write
-into the current project the project lock from `lock_of()` is checked (core.lock `ProjectLock.check`): a lock another
-program took over turns the save into a failed one (kept, reported, retried), a deleted lock file is created again.
+8000² label cost the GUI thread 40–590 ms in page faults on a loaded VM, a reused one a plain copy. The project lock
+is checked by the project itself before each write (`ProjectFolder.write_refusal`): a lock another program took over
+turns the save into a failed one (kept, reported, retried).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -50,7 +49,6 @@ class LabelSaver(QObject):
         super().__init__(parent)
         self._project = project
         self.retry_s = retry_s
-        self.lock_of: Callable[[], Any] = lambda: None  # the current project's ProjectLock (None: not checked)
         self._cond = threading.Condition()
         self._pending: dict[Key, Entry] = {}
         self._inflight: tuple[Key, Entry] | None = None
@@ -211,20 +209,9 @@ class LabelSaver(QObject):
             if clean:
                 self.pending_changed.emit(False)
 
-    def _lock_refusal(self, project: Any) -> str | None:
-        """Why the lock forbids writing into `project` now (None: go); only the current project's lock is known."""
-        with self._cond:
-            current = project is self._project
-        lock = self.lock_of() if current else None
-        return lock.check() if lock is not None else None
-
     def _write(self, project: Any, key: Key, mask: np.ndarray | LabelPixels | LabelCodes | None) -> str | None:
         """Write one label; the reason when it failed, None when it is on disk."""
         cls, stem = key
-        refusal = self._lock_refusal(project)
-        if refusal is not None:
-            log.warning("Saving label %s/%s refused (kept for a retry): %s", cls, stem, refusal)
-            return f"Could not save the '{cls}' label of {stem}: {refusal}."
         try:
             if mask is None:
                 project.delete_label(cls, stem)
