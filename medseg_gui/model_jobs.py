@@ -68,6 +68,7 @@ def rollback_and_predict(project_root: Path, cls: str, model_id: str, threshold:
 
     project_root = Path(project_root)
     project = Project.open(project_root)
+    project.check_writable(f"The switch to model {model_id}")  # the store writes outside the project's own checks
     store.rollback(project.model_dir(cls), model_id)
     try:
         metrics = pipeline.predict_class(project, cls, progress=lambda d, t, s: progress(PredictProgress(d, t, s)),

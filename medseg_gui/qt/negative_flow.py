@@ -61,7 +61,7 @@ class NegativeFlow(QObject):
         self.changed.emit(cls)
         if marked:
             return f"{stem}: “no {cls} here” taken back."
-        return f"{stem}: no {cls} here — saved as an all-background label; Retrain learns from it as a negative."
+        return f"{stem}: no {cls} here — an all-background label; Retrain learns from it as a negative."
 
     @staticmethod
     def _set_mark(project: Any, stem: str, cls: str, on: bool) -> None:

@@ -11,7 +11,7 @@ import socket
 import numpy as np
 import pytest
 
-from medseg_gui import pipeline
+from medseg_gui import model_jobs, pipeline
 from medseg_gui.core.classes import delete_class, rename_class
 from medseg_gui.core.errors import ModelError, ProjectError
 from medseg_gui.core.lock import LOCK_FILE, acquire, project_lock
@@ -46,7 +46,8 @@ def test_a_project_opened_under_the_windows_lock_writes_nothing_once_it_is_taken
     before = _snapshot(child.root)
     for write in (lambda: child.set_state(stem, "reviewed", False), lambda: child.save_label(CLS, stem, mask),
                   lambda: child.delete_label(CLS, stem), lambda: child.save_prediction(CLS, stem, mask * 0.9),
-                  lambda: child.save_metrics(CLS, {stem: {"auc": 1.0}}), lambda: child.add_class("tumour", (1, 2, 3))):
+                  lambda: child.save_metrics(CLS, {stem: {"auc": 1.0}}), lambda: child.add_class("tumour", (1, 2, 3)),
+                  lambda: model_jobs.rollback_and_predict(child.root, CLS, "any-model")):  # Models: "use this model"
         with pytest.raises(ProjectError, match="some-other-host"):
             write()
     assert _snapshot(child.root) == before
