@@ -161,9 +161,10 @@ def header_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
-def _decode(kind: _Kind) -> np.ndarray:
-    """Upright decoded pixels: HxW or HxWxC (C in 3, 4, RGB(A) order), native dtype; the kind's error otherwise."""
-    data = _read_bytes(kind)
+def _decode(kind: _Kind, data: bytes | None = None) -> np.ndarray:
+    """Upright decoded pixels: HxW or HxWxC (C in 3, 4, RGB(A) order), native dtype; the kind's error otherwise.
+    ``data``: the file's bytes when already read."""
+    data = _read_bytes(kind) if data is None else data
     size = header_size(data)
     if size is not None and size[0] * size[1] > MAX_PIXELS:
         raise kind.fail(f"is too large to open ({size[0]} x {size[1]} pixels; the limit is "
@@ -253,8 +254,16 @@ def read_mask(path: PathLike, what: str = "label") -> np.ndarray:
 
 
 def probe_image(path: PathLike) -> tuple[int, int]:
-    """(H, W) of the image as read_image sees it (upright); decodes the file (callers cache it); ImageReadError."""
-    arr = _decode(_Kind(Path(path)))
+    """(H, W) of the image as read_image sees it (upright); ImageReadError. A JPEG's or PNG's size comes from its
+    header (and EXIF orientation), without decoding the pixels (an 8000² JPEG took seconds on a loaded VM); other
+    formats (a TIFF's orientation tag, multi-page files) are decoded."""
+    kind = _Kind(Path(path))
+    data = _read_bytes(kind)
+    size = header_size(data) if data.startswith((b"\xff\xd8", b"\x89PNG")) else None
+    if size is not None and 0 < size[0] * size[1] <= MAX_PIXELS:
+        w, h = size
+        return (w, h) if exif_orientation(data) in (5, 6, 7, 8) else (h, w)
+    arr = _decode(kind, data)
     return int(arr.shape[0]), int(arr.shape[1])
 
 
