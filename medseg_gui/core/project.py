@@ -139,11 +139,13 @@ class Project(ProjectFolder):
     def save_roi(self, stem: str, mask: np.ndarray) -> None:
         self._save_mask("region of interest", self.roi_path(stem), stem, mask)
 
-    def save_prediction(self, cls: str, stem: str, prob: np.ndarray) -> None:
-        """Store float HxW probabilities (clipped to [0, 1], NaN → 0) as a 16-bit PNG round(p * 65535)."""
+    def save_prediction(self, cls: str, stem: str, prob: np.ndarray) -> np.ndarray:
+        """Store float HxW probabilities (clipped to [0, 1], NaN → 0) as a 16-bit PNG round(p * 65535); returns that
+        uint16 map (project_format.stored_probability turns it into what `load_prediction` gives)."""
         q = encode_probability(prob)
         self._check_size(f"{cls} prediction", stem, q.shape)
         self._write(self.prediction_path(cls, stem), lambda p: write_png(p, q))
+        return q
 
     def load_prediction(self, cls: str, stem: str) -> np.ndarray | None:
         """float32 HxW in [0, 1], or None when there is no prediction."""

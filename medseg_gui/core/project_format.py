@@ -279,5 +279,10 @@ def decode_probability(path: Path, what: str) -> np.ndarray:
         raw = None
     if raw is None or raw.ndim != 2:
         raise ImageReadError(f"{what} is damaged; predict again.")
+    return stored_probability(raw)
+
+
+def stored_probability(raw: np.ndarray) -> np.ndarray:
+    """float32 HxW in [0, 1] from a map as a prediction file holds it (uint16, or uint8 from older versions)."""
     scale = 65535.0 if raw.dtype == np.uint16 else 255.0
     return (raw.astype(np.float32) / np.float32(scale)).astype(np.float32)

@@ -23,6 +23,7 @@ from PySide6.QtGui import QKeyEvent, QMouseEvent
 
 from medseg_gui.core.errors import ImageReadError, MedsegError, RegionUnknownError
 from medseg_gui.core.image_view import ImageView, load_overlays, load_view, loads_in_background
+from medseg_gui.core.project_format import stored_probability
 from medseg_gui.core.regions import class_region
 from medseg_gui.qt.keymap import ACTIONS
 from medseg_gui.qt.panels.canvas_area import CanvasArea
@@ -129,10 +130,15 @@ class ImageSession(QObject):
         else:
             self.status.emit(f"{stem} — {view.shape[1]}×{view.shape[0]}")
 
-    def reload_prediction(self, cls: str) -> None:
-        """Show the freshly saved prediction of `cls` (after a Retrain); read in the background for a large image."""
+    def reload_prediction(self, cls: str, handed: tuple[str, np.ndarray] | None = None) -> None:
+        """Show the freshly saved prediction of `cls` (after a Retrain): `handed` (stem, map as saved) when the
+        training handed over this image's map, else read (in the background for a large image)."""
         stem, shape = self.stem, self.canvas.doc.shape
         if stem is None or self._loader is not None:
+            return
+        if handed is not None and handed[0] == stem and handed[1].shape == shape:  # the file's map, from memory
+            self.review.set_prediction(cls, stored_probability(handed[1]))
+            self.show_region(self.canvas.current_class())
             return
 
         def show(loaded: LoadedView) -> None:

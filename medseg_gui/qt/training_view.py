@@ -113,7 +113,7 @@ class TrainingView(QObject):
         if project is not None and project.root == run.project_root:  # else: another project is open
             self._images.set_metrics(run.cls, run.metrics or project.load_metrics(run.cls))
             self._images.set_uncertainty(run.cls, project.load_uncertainty(run.cls))  # a small json file
-            self._session.reload_prediction(run.cls)
+            self._session.reload_prediction(run.cls, getattr(run, "shown_prediction", None))  # a rollback: none
             roi_class = project.class_spec(run.cls).roi_class
             if roi_class is not None:  # two-stage: its prediction may have been made first, where it was missing
                 self._session.reload_prediction(roi_class)
