@@ -74,10 +74,17 @@ def doubt(cls: str, label: np.ndarray, predicted: np.ndarray | None, roi: np.nda
     """Why the complete label `label` (bool HxW object pixels) of `cls` looks incomplete, or None. `predicted`: the
     thresholded prediction (bool HxW) on the same image, None when there is none; `roi`: bool HxW or None."""
     inside = (lambda m: m) if roi is None else (lambda m: m & roi)
-    pixels = float(label.size if roi is None else max(int(roi.sum()), 1))
-    painted = int(inside(label.astype(bool, copy=False)).sum())
-    if predicted is not None:
-        expected = int(inside(predicted.astype(bool, copy=False)).sum())
+    pixels = max(int(roi.sum()), 1) if roi is not None else label.size
+    expected = None if predicted is None else int(inside(predicted.astype(bool, copy=False)).sum())
+    return counted_doubt(cls, label, int(inside(label.astype(bool, copy=False)).sum()), expected, pixels)
+
+
+def counted_doubt(cls: str, label: np.ndarray, painted: int, expected: int | None, pixels: int) -> str | None:
+    """`doubt` from counts the caller keeps (the canvas counts a label's pixels as it is edited): `painted` object
+    pixels of the label and `expected` of the prediction (None: no prediction) among `pixels`; `label` is looked at
+    only for a few thin strokes."""
+    pixels = float(pixels)
+    if expected is not None:
         if expected >= MIN_PREDICTED * pixels and painted < DOUBT_RATIO * expected:
             return (f"This label is complete but has only {_pct(painted / pixels)} {cls}; the model predicts "
                     f"{_pct(expected / pixels)} on this image. Every unpainted {cls} pixel is taught as background.")

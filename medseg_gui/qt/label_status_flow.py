@@ -5,10 +5,13 @@ is not (``core.label_status.doubt``) is reported: the status bar says why and wh
 
 from __future__ import annotations
 
+import weakref
+
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from medseg_gui.core.errors import MedsegError
-from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY, doubt, marked, set_mark
+from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY, counted_doubt, doubt, marked, set_mark
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.keymap import ACTIONS
 
@@ -26,6 +29,7 @@ class LabelStatusFlow(QObject):
         super().__init__(parent)
         self.session = session
         self._doubts: dict[tuple[str, str], str] = {}  # (class, stem) → the doubt last reported
+        self._predicted: tuple[weakref.ref, float, int] | None = None  # (map, threshold, its pixels at or above it)
         session.canvas.stroke_finished.connect(self.check)
         session.review.events.prediction.connect(self.check)
 
@@ -38,8 +42,13 @@ class LabelStatusFlow(QObject):
         if (canvas.is_labelled(cls) and not canvas.is_sparse(cls)
                 and s.stem not in marked(s.project, CONFIRMED_KEY, cls) | marked(s.project, NONE_KEY, cls)):
             prob = s.review.probs.get(cls)  # from the review state itself: no reliance on the canvas' handler order
-            why = doubt(cls, canvas.label_view(cls), None if prob is None else prob >= s.review.threshold,
-                        canvas.doc.roi)
+            if canvas.doc.roi is None:  # from counts: no pass over a whole 8000² label after every stroke
+                h, w = canvas.doc.shape
+                why = counted_doubt(cls, canvas.label_view(cls), canvas.doc.area(cls),
+                                    None if prob is None else self._predicted_pixels(prob, s.review.threshold), h * w)
+            else:
+                why = doubt(cls, canvas.label_view(cls), None if prob is None else prob >= s.review.threshold,
+                            canvas.doc.roi)
         if self._doubts.get((cls, s.stem)) != why:
             if why is None:
                 self._doubts.pop((cls, s.stem), None)
@@ -48,6 +57,12 @@ class LabelStatusFlow(QObject):
                 s.status.emit(f"{s.stem}: {why} {FIX_HINT}")
             self.doubt_changed.emit(cls, s.stem, None if why is None else f"{why} {FIX_HINT}")
         return why
+
+    def _predicted_pixels(self, prob: np.ndarray, threshold: float) -> int:
+        """Pixels of `prob` at or above `threshold`, counted once per map and threshold (not after every stroke)."""
+        if self._predicted is None or self._predicted[0]() is not prob or self._predicted[1] != threshold:
+            self._predicted = (weakref.ref(prob), threshold, int(np.count_nonzero(prob >= threshold)))
+        return self._predicted[2]
 
     def toggle(self, cls: str | None) -> str:
         """Complete → sparse, sparse → complete (and confirmed)."""

@@ -222,5 +222,9 @@ def test_a_complete_label_far_below_the_prediction_is_doubted_until_confirmed(tm
     prob[5:40, 5:50] = 0.9  # the model sees far more lesion than was painted
     canvas.set_prediction("lesion", prob)
     assert "predicts" in (window.label_status.check("lesion") or "")
+    canvas.accept_prediction()  # the counts the doubt comes from follow the edits, and undo
+    assert window.label_status.check("lesion") is None
+    canvas.undo()
+    assert "predicts" in (window.label_status.check("lesion") or "")
     window.actions.label_complete.trigger()
     assert window.label_status.check("lesion") is None and not canvas.is_sparse("lesion")
