@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from medseg_gui.cli_common import format_table, left_out, open_project, warn
 from medseg_gui.cli_progress import TerminalProgress
-from medseg_gui.core.errors import ImageReadError, MedsegError
+from medseg_gui.core.errors import ImageReadError, MedsegError, ModelError
 from medseg_gui.core.images import read_image, write_png
 from medseg_gui.core.lesions import METRIC_KEYS
 from medseg_gui.core.project import Project
-from medseg_gui.core.project_format import metrics_to_json
+from medseg_gui.core.project_format import encode_probability, metrics_to_json
 
 EVALUATE_NOTE = (
     "MEAN: mean over images, undefined values (nan) skipped. POOLED: pixel metrics over all ROI pixels together.\n"
@@ -107,9 +108,7 @@ def _predict_project(project: Project, args: argparse.Namespace) -> int:
 
 def _predict_files(project: Project, args: argparse.Namespace) -> int:
     """`medseg predict PROJECT IMAGE...`: images outside the project, masks written to --out (nothing saved in it)."""
-    from medseg_gui import pipeline
-
-    segmenters = pipeline.load_segmenters(project, args.cls)  # two-stage: the roi_class's model(s) first
+    segmenters = load_segmenters(project, args.cls)  # two-stage: the roi_class's model(s) first
     out = Path(args.out) if args.out else Path.cwd()
     failed = []
     for path in map(Path, args.images):
@@ -118,8 +117,8 @@ def _predict_files(project: Project, args: argparse.Namespace) -> int:
         except MedsegError as err:
             failed.append(f"{path.name} not predicted: {err}")
             continue
-        prob = pipeline.predict_external(segmenters, image, args.threshold)
-        write_png(out / f"{path.stem}_prob.png", np.round(prob * 65535).astype(np.uint16))
+        prob = predict_external(segmenters, image, args.threshold)
+        write_png(out / f"{path.stem}_prob.png", encode_probability(prob))
         write_png(out / f"{path.stem}_mask.png", ((prob >= args.threshold) * 255).astype(np.uint8))
         print(f"{path.name}: wrote {path.stem}_prob.png and {path.stem}_mask.png to {out}")
     if len(failed) == len(args.images):
@@ -127,6 +126,37 @@ def _predict_files(project: Project, args: argparse.Namespace) -> int:
                              f"first: {failed[0]}")
     warn(failed)
     return 0
+
+
+def load_segmenters(project: Project, cls: str) -> list[tuple[str, Any]]:
+    """[(class, Segmenter)] from the outermost roi_class down to `cls`: what predicts `cls` on an image outside the
+    project (two-stage); ModelError naming the class whose model is missing."""
+    from medseg_gui import pipeline
+    from medseg_gui.ml import store
+
+    chain = [cls]
+    while (roi_class := project.class_spec(chain[-1]).roi_class) is not None:
+        chain.append(roi_class)
+    segmenters = []
+    for name in reversed(chain):
+        try:
+            segmenters.append((name, store.load_segmenter(project.model_dir(name))))
+        except ModelError as err:
+            if name == cls:
+                raise
+            outer = chain[chain.index(name) - 1]
+            raise ModelError(f"{pipeline.region_note(project, outer)}, which has no usable model: {err}") from None
+    return segmenters
+
+
+def predict_external(segmenters: list[tuple[str, Any]], image: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """float32 HxW probabilities of the last class of `segmenters` (load_segmenters) on `image`: each class is
+    predicted inside the previous one's thresholded prediction (0 outside it)."""
+    region, prob = None, None
+    for _, segmenter in segmenters:
+        prob = segmenter.predict(image, region)
+        region = prob >= threshold
+    return prob
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -48,6 +48,13 @@ class TrainOutcome:
     def cancelled(self) -> bool:
         return bool(self.result.cancelled)
 
+    def kept_segmenter(self) -> Any | None:
+        """The new model when it became current, as store.load_segmenter would read it back (metadata: what
+        current.json holds), to predict with from memory; None when the current model did not change."""
+        if self.decision is None or not self.decision.kept_new or self.decision.current is None:
+            return None
+        return type(self.result.segmenter)(self.result.segmenter.model, dict(self.decision.current))
+
     def summary(self) -> str:
         """One line for a status bar or terminal."""
         if self.cancelled or self.decision is None:
@@ -269,8 +276,11 @@ def predict_class(
     should_stop: Callable[[], bool] | None = None,
     threshold: float = 0.5,
     skipped: list[str] | None = None,
+    segmenter: Any = None,
+    on_saved: Callable[[str, np.ndarray], None] | None = None,
 ) -> dict[str, dict[str, float]]:
-    """Predict `stems` (default: all images) with the current model, save probabilities and metrics.json.
+    """Predict `stems` (default: all images) with the current model (`segmenter`: it is already in memory; else it
+    is loaded), save probabilities and metrics.json; `on_saved(stem, map)` gets each map as saved (uint16).
 
     Probabilities outside the class's region (`class_region`: the ROI, and for a two-stage class also its roi_class,
     predicted first where needed) are 0 (Segmenter.predict). Metrics are computed for labelled images only; the
@@ -281,7 +291,8 @@ def predict_class(
     """
     from medseg_gui.ml import store
 
-    segmenter = store.load_segmenter(project.model_dir(cls))
+    if segmenter is None:
+        segmenter = store.load_segmenter(project.model_dir(cls))
     todo = list(project.stems if stems is None else stems)
     predict_missing_regions(project, cls, todo, should_stop=should_stop, threshold=threshold, skipped=skipped)
     metrics, uncertainty = project.load_metrics(cls), project.load_uncertainty(cls)
@@ -295,7 +306,9 @@ def predict_class(
             _skip(skipped, f"{stem} not predicted: {err}")
         else:
             prob = segmenter.predict(image, roi)  # already 0 outside the ROI
-            project.save_prediction(cls, stem, prob)
+            stored = project.save_prediction(cls, stem, prob)
+            if on_saved is not None:
+                on_saved(stem, stored)
             predicted.append(stem)
             uncertainty[stem] = image_uncertainty(prob, roi, threshold)  # labelled or not: what to label next
             try:
@@ -318,36 +331,6 @@ def predict_class(
     known = set(project.stems)  # an image removed from the project drops out
     project.save_uncertainty(cls, {s: v for s, v in uncertainty.items() if s in known})
     return metrics
-
-
-def load_segmenters(project: Project, cls: str) -> list[tuple[str, Any]]:
-    """[(class, Segmenter)] from the outermost roi_class down to `cls`: what predicts `cls` on an image outside the
-    project (two-stage); ModelError naming the class whose model is missing."""
-    from medseg_gui.ml import store
-
-    chain = [cls]
-    while (roi_class := project.class_spec(chain[-1]).roi_class) is not None:
-        chain.append(roi_class)
-    segmenters = []
-    for name in reversed(chain):
-        try:
-            segmenters.append((name, store.load_segmenter(project.model_dir(name))))
-        except ModelError as err:
-            if name == cls:
-                raise
-            raise ModelError(f"{region_note(project, chain[chain.index(name) - 1])}, which has no usable model: "
-                             f"{err}") from None
-    return segmenters
-
-
-def predict_external(segmenters: list[tuple[str, Any]], image: np.ndarray, threshold: float = 0.5) -> np.ndarray:
-    """float32 HxW probabilities of the last class of `segmenters` (load_segmenters) on `image`: each class is
-    predicted inside the previous one's thresholded prediction (0 outside it)."""
-    region, prob = None, None
-    for _, segmenter in segmenters:
-        prob = segmenter.predict(image, region)
-        region = prob >= threshold
-    return prob
 
 
 def _scored_images(project: Project, cls: str, threshold: float, skipped: list[str] | None

@@ -5,15 +5,18 @@ The child process (medseg_gui.child_process: spawn, two one-way pipes, log recor
 when either side has gone) costs a new interpreter per Retrain (a few seconds, mostly the Keras import), shown as
 "preparing". The child sends ("progress", TrainProgress | PredictProgress), ("trained", TrainOutcome) once the
 model decision is made, then ("done", TrainRun) or ("error", exception): a child that ends without its last message
-becomes a ModelError in the GUI.
+becomes a ModelError in the GUI. A kept model predicts from memory (TrainOutcome.kept_segmenter; the previous one,
+when kept, is read from its folder), and the map saved for the image shown in the window (the parent sends ("show",
+stem) when it changes) travels in the TrainRun / RoundReport (`shown_prediction`), so the window shows it without
+reading the file back.
 
 Continuous training (TrainJob.continuous, `run_rounds`): the child trains round after round until "stop". Each round
 reads the labels again (so labels saved meanwhile join it), continues from the current model (init "auto") and lets
-keep-unless-better decide; a kept model predicts the image shown in the window (the parent sends ("show", stem) when
-it changes) and a ("progress", RoundReport) follows, so the window refreshes that image. Other images are predicted
-only by a Retrain: rounds stay short, so a new label is learnt from within about a round. "stop" ends the round under
-way (nothing of it is stored) and the child answers with a TrainRun counting the rounds; a child still busy after
-STOP_GRACE_S (building the network, evaluating the current model) is terminated, which the atomic writes allow.
+keep-unless-better decide; a kept model predicts the image shown in the window and a ("progress", RoundReport)
+follows, so the window refreshes that image. Other images are predicted only by a Retrain: rounds stay short, so a
+new label is learnt from within about a round. "stop" ends the round under way (nothing of it is stored) and the
+child answers with a TrainRun counting the rounds; a child still busy after STOP_GRACE_S (building the network,
+evaluating the current model) is terminated, which the atomic writes allow.
 
 The child takes no project lock: the window that starts it holds it (core.lock). It writes only through the
 pipeline's atomic writes and the store's keep-unless-better promotion, so stopping it at any moment leaves the
@@ -46,11 +49,15 @@ from medseg_gui.core.errors import CancelledError, ModelError
 from medseg_gui.pipeline import TRAIN_CANCELLED
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from medseg_gui.ml.config import TrainConfig
 
 log = logging.getLogger(__name__)
 
-SHOW = "show"  # ("show", stem): the image shown in the window (continuous training predicts it)
+SHOW = "show"  # ("show", stem): the image shown in the window (its new map is handed over with the result)
+HANDOVER_MAX_BYTES = 64 * 2**20  # a larger map (over ~5800² pixels as uint16) is not pickled through the pipe: the
+# window reads the saved file instead (as after a rollback)
 STOP_GRACE_S = 0.5  # the same for continuous training, which must stop within a second (a round's files are whole)
 
 
@@ -96,6 +103,7 @@ class TrainRun:
     predictions_complete: bool = True
     rounds: int = 0  # continuous training: the rounds finished, and how many of their models were kept
     kept: int = 0
+    shown_prediction: tuple[str, np.ndarray] | None = None  # (stem, map as saved: uint16) of the image shown (ShownMap)
 
 
 @dataclass(frozen=True)
@@ -125,15 +133,29 @@ class RoundReport:
     outcome: Any
     metrics: dict[str, dict]
     shown: str | None = None
+    shown_prediction: tuple[str, np.ndarray] | None = None  # as in TrainRun
 
     @property
     def kept(self) -> bool:
         return bool(self.outcome.decision.kept_new)
 
 
+class ShownMap:
+    """predict_class's `on_saved`: keeps the map saved for the image `shown()` names, for the TrainRun or RoundReport,
+    so the window shows the prediction it asked for without reading the file back (None: too large, or not made)."""
+
+    def __init__(self, shown: Callable[[], str | None]) -> None:
+        self._shown, self.prediction = shown, None
+
+    def __call__(self, stem: str, stored: np.ndarray) -> None:
+        if stem == self._shown() and stored.nbytes <= HANDOVER_MAX_BYTES:
+            self.prediction = (stem, stored)
+
+
 def run_job(job: TrainJob, progress: Callable[[object], None], should_stop: Callable[[], bool],
-            trained: Callable[[Any], None] | None = None) -> TrainRun:
-    """Run `job` in this process (the child's body): train, hand the outcome to `trained`, predict all images."""
+            trained: Callable[[Any], None] | None = None, shown: Callable[[], str | None] | None = None) -> TrainRun:
+    """Run `job` in this process (the child's body): train, hand the outcome to `trained`, predict all images (with
+    the new model in memory when it was kept); the map of the image `shown()` (default: job.shown) is handed over."""
     from medseg_gui import pipeline
     from medseg_gui.core.project import Project
 
@@ -142,19 +164,23 @@ def run_job(job: TrainJob, progress: Callable[[object], None], should_stop: Call
                                    threshold=job.threshold)
     if outcome.cancelled:  # stopped before the keep-unless-better decision: nothing was stored
         raise CancelledError(TRAIN_CANCELLED)
+    segmenter = outcome.kept_segmenter()  # None: the previous model stays current, and is read from its folder
     outcome = replace(outcome, result=TrainSummary.of(outcome.result))
     if trained is not None:
         trained(outcome)
     if not job.predict:
         return TrainRun(job.project_root, job.cls, outcome, {})
+    keep = ShownMap(shown or (lambda: job.shown))
+    predicted = lambda done, total, stem: progress(PredictProgress(done, total, stem))  # noqa: E731
     try:
         metrics = pipeline.predict_class(project, job.cls, threshold=job.threshold, should_stop=should_stop,
-                                         progress=lambda done, total, stem: progress(PredictProgress(done, total, stem)))
+                                         progress=predicted, segmenter=segmenter, on_saved=keep)
     except CancelledError:  # the model decision stands; keep the metrics of what was predicted before
         metrics, complete = project.load_metrics(job.cls), False
     else:
         complete = not should_stop()
-    return TrainRun(job.project_root, job.cls, outcome, metrics, predictions_complete=complete)
+    return TrainRun(job.project_root, job.cls, outcome, metrics, predictions_complete=complete,
+                    shown_prediction=keep.prediction)
 
 
 def run_rounds(job: TrainJob, progress: Callable[[object], None], should_stop: Callable[[], bool],
@@ -174,15 +200,18 @@ def run_rounds(job: TrainJob, progress: Callable[[object], None], should_stop: C
                                        threshold=job.threshold)
         if outcome.cancelled:
             break
+        segmenter = outcome.kept_segmenter()
         outcome = replace(outcome, result=TrainSummary.of(outcome.result))
         stem = shown() if outcome.decision.kept_new else None
+        keep = ShownMap(lambda: stem)
         if stem is not None and stem in project.stems:
             try:
-                pipeline.predict_class(project, job.cls, [stem], threshold=job.threshold, should_stop=should_stop)
+                pipeline.predict_class(project, job.cls, [stem], threshold=job.threshold, should_stop=should_stop,
+                                       segmenter=segmenter, on_saved=keep)
             except CancelledError:
                 stem = None
         report = RoundReport(len(reports) + 1, job.project_root, job.cls, outcome, project.load_metrics(job.cls),
-                             stem if stem in project.stems else None)
+                             stem if stem in project.stems else None, keep.prediction)
         reports.append(report)
         progress(report)
         config = replace(config, init="auto")  # later rounds continue from the current model
@@ -227,8 +256,8 @@ def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection, 
         elif kind == "trained":
             outcome[0] = payload
 
-    def tick(stopping: bool) -> None:  # continuous: tell the child which image the window shows
-        if job.continuous and not stopping and (stem := shown()) != last_shown[0]:
+    def tick(stopping: bool) -> None:  # tell the child which image the window shows
+        if not stopping and (stem := shown()) != last_shown[0]:
             last_shown[0] = stem
             send(control, (SHOW, stem))
 
@@ -271,4 +300,5 @@ def _child_main(job: TrainJob, results: Connection, control: Connection) -> None
     sender, stop = child_start(results, control, job.log_level, on_message)
     send_progress = lambda p: sender.send("progress", p)  # noqa: E731
     child_finish(sender, lambda: run_rounds(job, send_progress, stop.is_set, shown=lambda: shown[0]) if job.continuous
-                 else run_job(job, send_progress, stop.is_set, trained=lambda outcome: sender.send("trained", outcome)))
+                 else run_job(job, send_progress, stop.is_set, trained=lambda outcome: sender.send("trained", outcome),
+                              shown=lambda: shown[0]))

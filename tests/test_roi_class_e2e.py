@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from medseg_gui import cli, pipeline
+from medseg_gui import cli, cli_train, pipeline
 from medseg_gui.core.images import write_png
 from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.core.project import ClassSpec, Project
@@ -138,10 +138,10 @@ def test_two_stage_train_and_predict_end_to_end(project, capsys, tmp_path):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     assert cli.main(["predict", str(project.root), "--class", "lesion", str(photo), "--out", str(out_dir)]) == 0
-    segmenters = pipeline.load_segmenters(project, "lesion")
+    segmenters = cli_train.load_segmenters(project, "lesion")
     assert [name for name, _ in segmenters] == ["cervix", "lesion"]
     region = segmenters[0][1].predict(rgb) >= 0.5
-    prob = pipeline.predict_external(segmenters, rgb)
+    prob = cli_train.predict_external(segmenters, rgb)
     assert np.all(prob[~region] == 0.0)
     assert (out_dir / "new_prob.png").is_file()
 

@@ -63,3 +63,16 @@ def test_a_partial_prediction_keeps_the_other_scores(project):
     made_by = read_provenance(project, cls)  # which model made each saved map, for export manifests
     assert set(made_by) == {"certain", "unsure", "labelled"}
     assert made_by["certain"]["id"] == RedIsProbability.metadata["id"] and made_by["certain"]["predicted_at"]
+
+
+def test_predict_class_uses_the_segmenter_it_is_given_and_hands_over_the_saved_maps(project, monkeypatch):
+    from medseg_gui.core.project_format import stored_probability
+    from medseg_gui.ml import store
+
+    monkeypatch.setattr(store, "load_segmenter", lambda model_dir: pytest.fail("the model was read back from disk"))
+    cls, handed = project.class_names[0], {}
+    pipeline.predict_class(project, cls, segmenter=RedIsProbability(), on_saved=handed.__setitem__)
+    assert set(handed) == set(project.stems)
+    for stem, stored in handed.items():  # what the window is handed is what the file holds
+        assert stored.dtype == np.uint16
+        np.testing.assert_array_equal(stored_probability(stored), project.load_prediction(cls, stem))

@@ -85,3 +85,24 @@ def test_prediction_reload_after_retrain_runs_in_the_background(tmp_path, qtbot,
     window.session.reload_prediction("lesion")
     qtbot.waitUntil(lambda: "lesion" in window.canvas.doc.preds, timeout=10_000)
     assert window.canvas.doc.preds["lesion"][10, 10] and not window.canvas.doc.preds["lesion"][30, W - 5]
+
+
+def test_a_prediction_handed_over_by_the_training_is_shown_without_reading_the_file(tmp_path, qtbot, monkeypatch,
+                                                                                   messages):
+    from medseg_gui.qt import image_session
+    from medseg_gui.workers.training import TrainRun
+
+    project = make_project(tmp_path / "p", n=1)
+    window = open_window(qtbot, project)
+    stem = project.stems[0]
+    qtbot.waitUntil(lambda: _shown(window, stem), timeout=10_000)
+    prob = np.zeros((H, W), np.float32)
+    prob[5:20, 5:25] = 0.9
+    stored = project.save_prediction("lesion", stem, prob)
+    read, load = [], image_session.load_overlays
+    monkeypatch.setattr(image_session, "load_overlays", lambda *a: read.append(a[1]) or load(*a))
+    window.training.show_results(TrainRun(project.root, "lesion", None, {}, shown_prediction=(stem, stored)))
+    np.testing.assert_array_equal(window.session.review.probs["lesion"], project.load_prediction("lesion", stem))
+    assert read == []  # shown at once, as the file holds it
+    window.session.reload_prediction("lesion", ("another image", stored))  # not the image shown: read from disk
+    qtbot.waitUntil(lambda: read == [stem], timeout=10_000)
