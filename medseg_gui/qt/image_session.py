@@ -60,6 +60,8 @@ class ImageSession(QObject):
         self._loader: FunctionWorker | None = None  # the background load whose result is still wanted
         self._on_loaded: Callable[[LoadedView], None] = lambda loaded: None
         self.canvas.stroke_finished.connect(self._on_stroke_finished)
+        self.canvas.doc.events.edited.connect(  # the saver's copies of the labels on screen follow every edit
+            lambda cls, bbox: self.stem is not None and self.saver.touch(cls, self.stem, bbox))
         self.canvas.installEventFilter(self)
 
     @property
@@ -289,8 +291,10 @@ class ImageSession(QObject):
             return
         if cls in self._unreadable and not self._move_unreadable_aside(cls):
             return
-        labelled = self.canvas.is_labelled(cls)
-        self.saver.save(cls, self.stem, self.canvas.label_data(cls) if labelled else None)  # the saver copies it
+        if self.canvas.is_labelled(cls):  # the saver copies what changed since its copy of the label was written
+            self.saver.save_live(cls, self.stem, self.canvas.doc.labels[cls], self.canvas.is_sparse(cls))
+        else:
+            self.saver.save(cls, self.stem, None)
         self.review.label_edited(cls, self._share(cls))
 
     def _share(self, cls: str) -> float | None:

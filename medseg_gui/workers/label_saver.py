@@ -3,9 +3,12 @@
 One daemon thread writes labels with `Project.save_label` (atomic). Repeated saves of the same (class, stem) before
 the thread gets to them collapse to the latest mask. A save that fails (disk full, read-only, no permission) keeps
 its mask in memory and is retried every `retry_s` seconds, on the next `save` and on `flush`, until it succeeds or
-the user discards it; `latest(cls, stem)` hands the unsaved mask to whoever shows that image again. A complete
-label is copied at `save` into a buffer a finished write gave back (SPARE_BUFFERS of them): a fresh 64 MB array for an
-8000² label cost the GUI thread 40–590 ms in page faults on a loaded VM, a reused one a plain copy. The project lock
+the user discards it; `latest(cls, stem)` hands the unsaved mask to whoever shows that image again.
+
+Every save is a copy the saver owns (label codes, uint8), taken at once on the caller's thread. The label on screen is
+saved with `save_live`: the saver keeps its copies of it current through `touch(cls, stem, bbox)` (every edit's
+bbox), so a save copies only what changed since that copy was last written, not the whole label (a 64 MB copy per
+stroke cost the GUI thread 10–400 ms on a loaded VM). Copies nobody needs are kept for reuse (SPARE_BUFFERS). The project lock
 is checked by the project itself before each write (`ProjectFolder.write_refusal`): a lock another program took over
 turns the save into a failed one (kept, reported, retried).
 """
@@ -14,6 +17,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,7 +27,7 @@ from PySide6.QtCore import QObject, Signal
 
 from medseg_gui.core.errors import MedsegError
 from medseg_gui.core.label_encoding import LabelPixels
-from medseg_gui.core.masks import LabelCodes
+from medseg_gui.core.masks import BBox, LabelCodes, bbox_slices, bbox_union
 from medseg_gui.workers.base import unexpected_message
 
 log = logging.getLogger(__name__)
@@ -29,7 +35,34 @@ log = logging.getLogger(__name__)
 Key = tuple[str, str]  # (class, stem)
 Entry = tuple[Any, "np.ndarray | LabelPixels | LabelCodes | None"]  # (project, label; None = delete the file)
 RETRY_S = 5.0
-SPARE_BUFFERS = 2  # written masks kept for the next save's copy
+SPARE_BUFFERS = 2  # copies nobody needs, kept for the next saves
+
+
+@dataclass(eq=False)
+class _Copy:
+    """The saver's own copy of one label (codes 0/1/2); `source`: the live label it follows (`save_live`), with
+    `dirty` the bbox where that label changed since the copy was last brought up to date."""
+
+    codes: np.ndarray
+    key: Key | None = None
+    source: weakref.ref | None = None
+    dirty: BBox | None = None
+    data: Any = None  # what its last save queued: a bool view of `codes` or LabelCodes(codes)
+
+    def update(self, live: np.ndarray, sparse: bool) -> np.ndarray | LabelCodes:
+        """Bring the copy up to date with `live` (only its `dirty` bbox); what to queue."""
+        if self.dirty is not None:
+            s = bbox_slices(self.dirty)
+            self.codes[s] = live[s]
+            self.dirty = None
+        self.data = LabelCodes(self.codes) if sparse else self.codes.view(bool)
+        return self.data
+
+    def fill(self, mask: np.ndarray) -> np.ndarray:
+        """Copy a complete label's mask (bool or nonzero = class); what to queue."""
+        self.data = self.codes.view(bool)
+        np.copyto(self.data, mask, casting="unsafe")
+        return self.data
 
 
 class LabelSaver(QObject):
@@ -54,8 +87,7 @@ class LabelSaver(QObject):
         self._inflight: tuple[Key, Entry] | None = None
         self._failed: dict[Key, tuple[Entry, str]] = {}
         self._stopping = False
-        self._spare: list[np.ndarray] = []  # written masks nobody else holds, reused by `save`
-        self._lent: set[int] = set()  # ids of masks `latest` handed out: never reused
+        self._copies: list[_Copy] = []  # the saver's copies, most recently used last (`latest` takes them out)
         self._thread = threading.Thread(target=self._loop, name="label-saver", daemon=True)
         self._thread.start()
 
@@ -68,16 +100,37 @@ class LabelSaver(QObject):
     def save(self, cls: str, stem: str, mask: np.ndarray | LabelPixels | LabelCodes | None) -> None:
         """A bool mask (complete label, copied), `LabelPixels` or `LabelCodes` (a sparse label, saved 0/128/255: taken
         over, the caller must not change its arrays) or None (delete the label file)."""
+        key = (cls, stem)
+        if mask is None or isinstance(mask, tuple):
+            self._queue(key, lambda: mask)
+        else:
+            self._queue(key, lambda: self._take(key, np.shape(mask), None).fill(mask))
+
+    def save_live(self, cls: str, stem: str, codes: np.ndarray, sparse: bool) -> None:
+        """Save the label on screen: its live codes (uint8 HxW, 0/1/2; `sparse`: some are 2). Copied at once, but
+        only where `touch` said it changed since the saver's copy of it was last brought up to date."""
+        key = (cls, stem)
+        self._queue(key, lambda: self._take(key, codes.shape, codes).update(codes, sparse))
+
+    def touch(self, cls: str, stem: str, bbox: BBox) -> None:
+        """The live label of (cls, stem) changed inside `bbox` (call at every edit, before the next `save_live`)."""
+        with self._cond:
+            for copy in self._copies:
+                if copy.key == (cls, stem):
+                    copy.dirty = bbox_union(copy.dirty, bbox)
+
+    def _queue(self, key: Key, make: Callable[[], Any]) -> None:
+        """Queue the mask `make()` returns (called with the lock held, once a failed save of `key` is dropped)."""
         with self._cond:
             if self._stopping:
                 raise RuntimeError("LabelSaver is closed")
             if self._project is None:
                 raise RuntimeError("LabelSaver has no project")
             was_clean = self._clean()
-            copy = mask if mask is None or isinstance(mask, tuple) else self._copy(mask)
-            self._failed.pop((cls, stem), None)  # superseded by the newer mask
+            self._failed.pop(key, None)  # superseded by the newer mask
+            data = make()
             self._requeue_failed()  # a new stroke is a good moment to try the failed ones again
-            self._pending[(cls, stem)] = (self._project, copy)
+            self._pending[key] = (self._project, data)
             self._cond.notify_all()
         if was_clean:
             self.pending_changed.emit(True)
@@ -91,7 +144,7 @@ class LabelSaver(QObject):
                           else None, self._failed[key][0] if key in self._failed else None]
             for entry in candidates:
                 if entry is not None and entry[0] is self._project:
-                    self._lent.add(id(entry[1]))
+                    self._copies = [c for c in self._copies if c.data is not entry[1]]  # lent: never reused
                     return True, entry[1]
         return False, None
 
@@ -145,24 +198,24 @@ class LabelSaver(QObject):
         self._thread.join(timeout=5.0)
         return ok
 
-    def _copy(self, mask: np.ndarray) -> np.ndarray:
-        """A bool copy of `mask`, in a spare buffer of its shape when there is one (call with the lock held)."""
-        spare = next((i for i, b in enumerate(self._spare) if b.shape == mask.shape), None)
-        if spare is None:
-            return np.array(mask, dtype=bool, copy=True)
-        buffer = self._spare.pop(spare)
-        np.copyto(buffer, mask, casting="unsafe")
-        return buffer
-
-    def _give_back(self, entry: Entry) -> None:
-        """Keep the mask of a written `entry` for a later copy unless someone may still read it (lock held)."""
-        mask = entry[1]
-        if not isinstance(mask, np.ndarray) or id(mask) in self._lent:
-            self._lent.discard(id(mask))
-            return
-        held = [e for e in self._pending.values()] + [e for e, _msg in self._failed.values()]
-        if all(e[1] is not mask for e in held):
-            self._spare = [mask, *self._spare][:SPARE_BUFFERS]
+    def _take(self, key: Key, shape: tuple[int, ...], live: np.ndarray | None) -> _Copy:
+        """A copy for a save of `key` nobody reads now (lock held): the one following `live` (its `dirty` part is
+        stale), else a spare one or a new one (all stale); spare copies beyond SPARE_BUFFERS are dropped."""
+        held = [e for k, e in self._pending.items() if k != key] + [e for e, _msg in self._failed.values()]
+        held_ids = {id(e[1]) for e in held + ([self._inflight[1]] if self._inflight else []) if e[1] is not None}
+        free = [c for c in self._copies if id(c.data) not in held_ids]
+        mine = [c for c in free if live is not None and c.key == key and c.source is not None and c.source() is live]
+        copy = mine[-1] if mine else next((c for c in reversed(free) if c.codes.shape == tuple(shape)), None)
+        if copy is None:
+            copy = _Copy(np.empty(shape, np.uint8))
+        else:
+            self._copies.remove(copy)
+        if not mine:
+            copy.dirty = (0, 0, *shape[:2])
+        copy.key, copy.source = key, None if live is None else weakref.ref(live)
+        spare = [c for c in free if c is not copy]
+        self._copies = [c for c in self._copies if c not in spare[:max(0, len(spare) - SPARE_BUFFERS)]] + [copy]
+        return copy
 
     # -- saver thread ---------------------------------------------------------------------------------------------
     def _clean(self) -> bool:
@@ -195,7 +248,6 @@ class LabelSaver(QObject):
                 if error is None:
                     if key in self._failed and self._failed[key][0] is entry:
                         del self._failed[key]
-                    self._give_back(entry)
                 elif key not in self._pending:  # else a newer mask is queued and supersedes this one
                     self._failed[key] = (entry, error)
                 drained, clean = not self._pending, self._clean()

@@ -1,11 +1,13 @@
 """Issue 12 #2: background brush, unannotate eraser and the sparse/corrective modes on the real canvas; undo/redo;
 autosave writes 0/128/255; FP/FN only on annotated pixels; the list says how much is annotated."""
 
+import threading
+
 import cv2
 import numpy as np
 from PySide6.QtCore import Qt
 
-from medseg_gui.core.masks import LabelCodes
+from medseg_gui.core.masks import LabelCodes, label_codes
 from medseg_gui.core.metrics import FN_CODE, FP_CODE
 from tests.qt.test_canvas import COLORS, H, W, canvas, drag, grab_rgb, key, pt, px  # noqa: F401
 from tests.workers import helpers
@@ -131,6 +133,40 @@ def test_autosave_writes_0_128_255_and_reloads_sparse(tmp_path, qtbot, messages)
     window.actions.undo.trigger()
     window.actions.undo.trigger()  # both strokes undone: not labelled, the file is removed
     assert window.saver.flush(10) and not project.has_label("lesion", stem)
+
+
+def test_every_save_writes_exactly_the_label_on_screen(tmp_path, qtbot, messages, monkeypatch):
+    """The saver copies only each edit's bbox into its own copies of the label (one may be being written while the
+    next stroke comes): after strokes in different places, a blocked write, undo and a complete label, the file is
+    the label on screen."""
+    project = helpers.make_project(tmp_path / "p", n=2)
+    window = helpers.open_window(qtbot, project)
+    stem, canvas, gate = project.stems[0], window.canvas, threading.Event()
+    real_save = project.save_label
+    monkeypatch.setattr(project, "save_label", lambda *a: (gate.wait(10), real_save(*a)))
+
+    def assert_file_is_the_label() -> None:
+        assert window.saver.flush(10)
+        pixels = project.load_label_pixels("lesion", stem)
+        np.testing.assert_array_equal(label_codes(pixels.mask, pixels.annotated), canvas.doc.labels["lesion"])
+
+    canvas.set_brush_size(5)
+    strokes = [("background", [(5, 40), (30, 40)]), ("brush", [(20, 24), (25, 24)]), ("brush", [(50, 5), (60, 8)]),
+               ("background", [(40, 30), (45, 44)]), ("eraser", [(22, 24), (50, 6)])]
+    for i, (tool, points) in enumerate(strokes):
+        canvas.set_tool(tool)
+        helpers.drag(qtbot, canvas, points)
+        if i == 2:  # the first write was held back until now: the later strokes went into the queued copy
+            gate.set()
+            assert_file_is_the_label()
+    assert_file_is_the_label()
+    window.actions.undo.trigger()
+    assert_file_is_the_label()
+    window.actions.label_complete.trigger()  # a complete label now: saved 0/255
+    canvas.set_tool("brush")
+    helpers.drag(qtbot, canvas, [(2, 2), (10, 12)])
+    assert not canvas.is_sparse("lesion")
+    assert_file_is_the_label()
 
 
 def test_an_unsaved_sparse_label_comes_back_from_the_saver(tmp_path, qtbot, messages, monkeypatch):
