@@ -102,9 +102,8 @@ def test_corrective_mode_shows_the_prediction_and_saves_only_corrections(qtbot, 
     canvas.set_brush_size(2)
     key(canvas, Qt.Key.Key_G)
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=px(canvas, 10, 10))
-    data = canvas.label_data("lesion")
-    assert isinstance(data, LabelCodes)
-    pixels = data.pixels()
+    assert canvas.is_sparse("lesion")
+    pixels = LabelCodes(canvas.doc.labels["lesion"]).pixels()
     assert pixels.annotated.sum() == 4 and not pixels.mask.any()
 
 

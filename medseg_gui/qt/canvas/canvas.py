@@ -137,10 +137,6 @@ class Canvas(QWidget):
         """bool HxW copy of the annotated pixels of a sparse label; None for a complete one."""
         return self.doc.labels[name] != UNANNOTATED if self.doc.is_sparse(name) else None
 
-    def label_data(self, name: str) -> np.ndarray | LabelCodes:
-        """What to save (``LabelDocument.label_data``)."""
-        return self.doc.label_data(name)
-
     def is_sparse(self, name: str) -> bool:
         """True while some pixel of the label is not annotated (it is saved 0/128/255)."""
         return self.doc.is_sparse(name)

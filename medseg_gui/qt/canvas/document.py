@@ -195,10 +195,6 @@ class LabelDocument:
         view.flags.writeable = False
         return view
 
-    def label_data(self, name: str) -> np.ndarray | LabelCodes:
-        """What to save: ``label_view`` of a complete label, a copy of a sparse one's codes (split by the saver)."""
-        return LabelCodes(self.labels[name].copy()) if self.is_sparse(name) else self.label_view(name)
-
     def is_sparse(self, name: str) -> bool:
         return name in self.labels and self.unannotated(name) > 0
 
