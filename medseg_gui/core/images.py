@@ -50,8 +50,9 @@ class _Kind:
         return self.error(f"{self.name} {what}")
 
 
-def _read_bytes(kind: _Kind) -> bytes:
-    """The file's bytes, or the kind's error saying (for a clinician) why there are none; only regular files."""
+def _read_bytes(kind: _Kind, limit: int = -1) -> bytes:
+    """The file's bytes (its first `limit` ones when given), or the kind's error saying (for a clinician) why there
+    are none; only regular files."""
     path = kind.path
     try:
         st = path.stat()
@@ -59,7 +60,8 @@ def _read_bytes(kind: _Kind) -> bytes:
             raise kind.fail("is a folder, not a file.")
         if not stat.S_ISREG(st.st_mode):
             raise kind.fail("is not a regular file (a pipe or device); it was not read.")
-        data = path.read_bytes()
+        with path.open("rb") as f:
+            data = f.read(limit)
     except FileNotFoundError:
         raise kind.fail(f"was not found (looked in {shown_name(path.parent)}).") from None
     except PermissionError:
@@ -253,17 +255,20 @@ def read_mask(path: PathLike, what: str = "label") -> np.ndarray:
     return mask
 
 
+_HEADER_BYTES = 1 << 20  # a JPEG's EXIF block (at most 64 kB) and frame header, a PNG's IHDR come first
+
+
 def probe_image(path: PathLike) -> tuple[int, int]:
     """(H, W) of the image as read_image sees it (upright); ImageReadError. A JPEG's or PNG's size comes from its
     header (and EXIF orientation), without decoding the pixels (an 8000² JPEG took seconds on a loaded VM); other
     formats (a TIFF's orientation tag, multi-page files) are decoded."""
     kind = _Kind(Path(path))
-    data = _read_bytes(kind)
-    size = header_size(data) if data.startswith((b"\xff\xd8", b"\x89PNG")) else None
+    head = _read_bytes(kind, _HEADER_BYTES)
+    size = header_size(head) if head.startswith((b"\xff\xd8", b"\x89PNG")) else None
     if size is not None and 0 < size[0] * size[1] <= MAX_PIXELS:
         w, h = size
-        return (w, h) if exif_orientation(data) in (5, 6, 7, 8) else (h, w)
-    arr = _decode(kind, data)
+        return (w, h) if exif_orientation(head) in (5, 6, 7, 8) else (h, w)
+    arr = _decode(kind, head if len(head) < _HEADER_BYTES else None)
     return int(arr.shape[0]), int(arr.shape[1])
 
 
