@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, Qt
 
+from medseg_gui.core.masks import LabelCodes
 from medseg_gui.qt.canvas import Canvas
 from tests.qt.test_canvas import COLORS, H, W, canvas, drag, key, make_image, pt, px, send_mouse  # noqa: F401
 
@@ -70,6 +71,25 @@ def test_polygon_closes_on_first_vertex_and_shift_subtracts(qtbot, canvas):
         click(qtbot, canvas, pt(canvas, x, y))
     click(qtbot, canvas, pt(canvas, 4, 4), SHIFT)
     assert np.array_equal(~canvas.label("lesion"), expected([np.s_[4:10, 4:12]]))
+
+
+def test_a_polygon_starting_a_sparse_label_undoes_exactly_and_a_reloaded_label_drops_the_history(qtbot, canvas):
+    canvas.set_label_mode("sparse")
+    canvas.set_tool("polygon")
+    for x, y in [(4, 4), (12, 4), (12, 10), (4, 10), (4, 4)]:
+        click(qtbot, canvas, pt(canvas, x, y))
+    after = canvas.doc.labels["lesion"].copy()
+    assert canvas.is_sparse("lesion") and canvas.doc.history._undo["img"][-1].fill == (0, 2)  # a bbox step
+    canvas.undo()
+    assert not canvas.doc.labels["lesion"].any() and not canvas.is_labelled("lesion")
+    canvas.redo()
+    assert np.array_equal(canvas.doc.labels["lesion"], after)
+    reloaded = after.copy()
+    reloaded[25, 30] = 1  # outside the step's bbox: only the label's counts can tell
+    canvas.set_labels({"lesion": LabelCodes(reloaded), "vessel": None}, COLORS)
+    assert canvas.can_undo()
+    canvas.undo()
+    assert np.array_equal(canvas.doc.labels["lesion"], reloaded) and not canvas.can_undo()
 
 
 def test_lasso_drag_fills_on_release_and_escape_cancels(qtbot, canvas):
