@@ -1,4 +1,4 @@
-"""Issue 12 item 6: what a new label is per class (sparse for thin structures), and when a complete label is doubtful."""
+"""Issue 12 item 6: what a new label is per class (sparse for thin structures), when a complete label is doubtful."""
 
 import numpy as np
 import pytest
