@@ -94,7 +94,7 @@ def prepare_demo_output(out: Path, which: str = "vessel") -> Path:
     project or files are never deleted or overwritten.
     """
     out = Path(out)
-    src = demo_source(which)  # an unknown or missing demo is refused before anything is touched
+    demo_source(which)  # an unknown or missing demo is refused before anything is touched
     project = out / "project"
     if out.exists() and not out.is_dir():
         raise ProjectError(f"{out} is a file, not a folder; choose a new or empty folder for --out.")
