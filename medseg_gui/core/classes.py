@@ -18,13 +18,14 @@ from typing import Any
 
 from medseg_gui.core.atomic import atomic_write_json
 from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY
 from medseg_gui.core.project_format import ClassSpec, check_class_name, check_color
 
 log = logging.getLogger(__name__)
 
 CLASS_FOLDERS = ("labels", "predictions", "models")
 TRASH_FOLDER = "deleted classes"
-NONE_KEY = "none"  # image state in project.json: the classes the clinician marked "no <class> here"
+STATE_KEYS = (NONE_KEY, CONFIRMED_KEY)  # project.json image states that list class names
 PALETTE = ((255, 80, 80), (80, 200, 255), (120, 220, 90), (255, 200, 60), (200, 120, 255), (255, 140, 200),
            (60, 220, 200), (255, 160, 80))
 
@@ -50,11 +51,17 @@ def rename_class(project: Any, old: str, new: str) -> ClassSpec:
             raise ProjectError(f"'{old}' was not renamed: the folder {dest} already exists. Move it away first.")
     classes = tuple(replace(c, name=new if c.name == old else c.name,
                             roi_class=new if c.roi_class == old else c.roi_class) for c in project.classes)
-    images = tuple(replace(e, state={**e.state, NONE_KEY: [new if c == old else c for c in e.state[NONE_KEY]]})
-                   if old in (e.state.get(NONE_KEY) or []) else e for e in project.images)
+    images = tuple(_with_state_classes(e, lambda c: new if c == old else c) for e in project.images)
     _move_then_save(project, moves, classes, images)
     log.info("renamed class %s to %s in %s", old, new, project.root)
     return next(c for c in classes if c.name == new)
+
+
+def _with_state_classes(entry: Any, rename: Any) -> Any:
+    """`entry` with every class listed in its ``STATE_KEYS`` image states mapped by `rename` (None drops it)."""
+    state = {key: [n for n in (rename(c) for c in entry.state[key]) if n is not None]
+             for key in STATE_KEYS if entry.state.get(key)}
+    return replace(entry, state={**entry.state, **state}) if state else entry
 
 
 def recolour_class(project: Any, name: str, color: tuple[int, int, int]) -> ClassSpec:
@@ -82,8 +89,7 @@ def delete_class(project: Any, name: str) -> Path | None:
         n += 1
     moves = [(project.root / sub / name, backup / sub) for sub in CLASS_FOLDERS if (project.root / sub / name).is_dir()]
     marked = [e.stem for e in project.images if name in (e.state.get(NONE_KEY) or [])]
-    images = tuple(replace(e, state={**e.state, NONE_KEY: [c for c in e.state[NONE_KEY] if c != name]})
-                   if e.stem in marked else e for e in project.images)
+    images = tuple(_with_state_classes(e, lambda c: None if c == name else c) for e in project.images)
     _check_writable(project)
     try:
         backup.mkdir(parents=True)

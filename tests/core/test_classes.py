@@ -10,6 +10,7 @@ import pytest
 
 from medseg_gui.core.classes import NONE_KEY, TRASH_FOLDER, delete_class, free_color, recolour_class, rename_class
 from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.label_status import CONFIRMED_KEY
 from medseg_gui.core.project import ClassSpec, Project
 from tests.workers.helpers import make_project
 
@@ -20,6 +21,7 @@ def _project(tmp_path) -> Project:
     (project.model_dir("lesion")).mkdir(parents=True)
     (project.model_dir("lesion") / "model.keras").write_bytes(b"weights")
     project.set_state(project.stems[2], NONE_KEY, ["lesion"])
+    project.set_state(project.stems[0], CONFIRMED_KEY, ["lesion"])  # a label the clinician confirmed complete
     return project
 
 
@@ -41,6 +43,7 @@ def test_rename_moves_labels_predictions_models_and_marks(tmp_path):
     assert reopened.load_prediction("polyp", reopened.stems[0]) is not None
     assert (reopened.model_dir("polyp") / "model.keras").read_bytes() == b"weights"
     assert reopened.entry(reopened.stems[2]).state[NONE_KEY] == ["polyp"]
+    assert reopened.entry(reopened.stems[0]).state[CONFIRMED_KEY] == ["polyp"]
     assert not (project.root / "labels" / "lesion").exists()
     with pytest.raises(ProjectError, match="already has a class"):
         rename_class(reopened, "polyp", "RETINA")
@@ -82,6 +85,7 @@ def test_delete_keeps_the_files_in_the_projects_deleted_classes_folder(tmp_path)
     assert (backup / "models" / "model.keras").is_file() and (backup / "predictions").is_dir()
     marks = json.loads((backup / "no-object-marks.json").read_text(encoding="utf-8"))
     assert marks["no_object_here"] == [reopened.stems[2]] and not reopened.entry(reopened.stems[2]).state[NONE_KEY]
+    assert not reopened.entry(reopened.stems[0]).state[CONFIRMED_KEY]
     empty = reopened.add_class("polyp", free_color(reopened)).name  # no files: no empty backup folder left behind
     (reopened.root / "labels" / empty).mkdir(parents=True, exist_ok=True)
     before = sorted((reopened.root / TRASH_FOLDER).iterdir())
