@@ -74,13 +74,19 @@ def test_a_stroke_not_yet_saved_shows_again_after_a_background_load(tmp_path, qt
     assert window.saver.flush(10) and not project.has_label("lesion", first)
 
 
-def test_prediction_reload_after_retrain_runs_in_the_background(tmp_path, qtbot, messages):
+def _one_image_and_a_map(tmp_path, qtbot):
+    """A window showing a one-image project, and a probability map for that image (not saved yet)."""
     project = make_project(tmp_path / "p", n=1)
     window = open_window(qtbot, project)
     stem = project.stems[0]
     qtbot.waitUntil(lambda: _shown(window, stem), timeout=10_000)
     prob = np.zeros((H, W), np.float32)
     prob[5:20, 5:25] = 0.9
+    return project, window, stem, prob
+
+
+def test_prediction_reload_after_retrain_runs_in_the_background(tmp_path, qtbot, messages):
+    project, window, stem, prob = _one_image_and_a_map(tmp_path, qtbot)
     project.save_prediction("lesion", stem, prob)
     window.session.reload_prediction("lesion")
     qtbot.waitUntil(lambda: "lesion" in window.canvas.doc.preds, timeout=10_000)
@@ -92,12 +98,7 @@ def test_a_prediction_handed_over_by_the_training_is_shown_without_reading_the_f
     from medseg_gui.qt import image_session
     from medseg_gui.workers.training import TrainRun
 
-    project = make_project(tmp_path / "p", n=1)
-    window = open_window(qtbot, project)
-    stem = project.stems[0]
-    qtbot.waitUntil(lambda: _shown(window, stem), timeout=10_000)
-    prob = np.zeros((H, W), np.float32)
-    prob[5:20, 5:25] = 0.9
+    project, window, stem, prob = _one_image_and_a_map(tmp_path, qtbot)
     stored = project.save_prediction("lesion", stem, prob)
     read, load = [], image_session.load_overlays
     monkeypatch.setattr(image_session, "load_overlays", lambda *a: read.append(a[1]) or load(*a))
