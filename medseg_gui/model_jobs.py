@@ -45,10 +45,10 @@ def compare_on_image(project: Any, cls: str, stem: str, model_ids: list[str], th
 
     image, roi = project.load_image(stem), pipeline.class_region(project, cls, stem, threshold)
     label = project.load_label_pixels(cls, stem)
+    scored = None if label is None else scored_region(roi, label.annotated)  # sparse: annotated pixels only
     scores = {}
     for model_id in model_ids:
         prob = store.load_model(project.model_dir(cls), model_id).predict(image, roi)
-        scored = None if label is None else scored_region(roi, label.annotated)  # sparse: annotated pixels only
         scores[model_id] = {} if label is None else per_image_metrics(prob, label.mask, scored, threshold=threshold)
     return ModelScores(stem, label is not None, scores)
 
