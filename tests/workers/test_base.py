@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 
-
 from medseg_gui.core.errors import CancelledError, NoLabelsError
 from medseg_gui.workers.base import FunctionWorker, Worker, WorkerHost, error_message
 
