@@ -1,6 +1,7 @@
 """`medseg-gui [PROJECT_OR_FOLDER]`: create the QApplication and the main window, nothing else.
 
-Keras/TensorFlow are not imported here (the window shows in ~1–2 s); Retrain imports them in its own process.
+Keras/TensorFlow are not imported here (the window shows in ~1–2 s); Retrain imports them in its own process, which a
+standby child (child_process.STANDBY, started two seconds after the window) has usually done already.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from medseg_gui.logs import setup_logging
 from medseg_gui.paths import settings_file
 
 log = logging.getLogger(__name__)
+
+STANDBY_DELAY_MS = 2000  # the standby child (child_process.STANDBY) starts once the window has painted
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -71,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from medseg_gui.child_process import STANDBY
     from medseg_gui.config import AppConfig
     from medseg_gui.qt.main_window import MainWindow
     from medseg_gui.qt.theme import DEFAULT_THEME, THEME_KEY, app_icon, apply_theme
@@ -89,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow(None, AppConfig(settings_file=settings))
     window.show()
+    if not scripted and args.quit_after is None:  # Retrain's child then finds Keras imported already
+        QTimer.singleShot(STANDBY_DELAY_MS, STANDBY.enable)
     window.activateWindow()  # keyboard shortcuts need an active window, also without a window manager (Xvfb)
     if args.path is not None and args.demo is None:
         window.open_folder(args.path)

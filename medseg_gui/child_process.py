@@ -15,10 +15,17 @@ exits at once when the window's process is gone, so no job outlives it.
 
 `call_in_child(fn, ...)` runs one function this way (the Models dialog's predictions); `train_process` builds Retrain
 on the same pieces.
+
+Standby (`STANDBY`, switched on by the app, off in tests and the CLI): one child is started ahead of time and imports
+Keras and the training code, then waits for its job on the control pipe; the next job takes it instead of paying the
+import (about 5 s on a 2-core CPU, 20-40 s when the CPU is busy), and a new standby is started once that job has
+ended. The price is one idle interpreter with Keras loaded (a few hundred MB) while the window is open. It dies with
+the window (end of file on its control pipe).
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import logging
 import logging.handlers
@@ -44,24 +51,110 @@ GONE = object()  # what `follow` returns when the child ended (or was left) with
 
 
 # -- parent side ---------------------------------------------------------------------------------------------------
-@contextmanager
-def spawned(target: Callable[..., None], args: tuple, name: str) -> Iterator[tuple[Any, Connection, Connection]]:
-    """Start `target(*args, results, control)` in a spawned child; yields (process, results, control) and makes sure
-    the child is gone afterwards."""
+def _start(target: Callable[..., None], args: tuple, name: str) -> tuple[Any, Connection, Connection]:
+    """Spawn `target(*args, results, control)`; returns (process, results, control), the parent's pipe ends."""
     ctx = multiprocessing.get_context("spawn")
     results, child_results = ctx.Pipe(duplex=False)
     child_control, control = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=target, args=(*args, child_results, child_control), daemon=True, name=name)
     try:
         proc.start()
-        child_results.close()  # our copies: the pipes report end of file once the child has gone
-        child_control.close()
-        log.info("%s started in process %s", name, proc.pid)
-        yield proc, results, control
+    except BaseException:
+        for conn in (results, child_results, child_control, control):
+            conn.close()
+        raise
+    child_results.close()  # our copies: the pipes report end of file once the child has gone
+    child_control.close()
+    return proc, results, control
+
+
+class Standby:
+    """At most one child started ahead of time: it imports `imports`, then waits for ("job", target, args) on its
+    control pipe. Off until `enable()`; `take()` hands it to the next job (None when there is none ready)."""
+
+    def __init__(self, imports: tuple[str, ...] = ("medseg_gui.ml.train", "medseg_gui.ml.predict")) -> None:
+        self.imports = imports
+        self.enabled = False
+        self._lock = threading.Lock()
+        self._ready: tuple[Any, Connection, Connection] | None = None
+        self.jobs = 0  # jobs running in children now: a new standby waits until none is (not to slow a training)
+
+    def enable(self) -> None:
+        """Switch it on and start the first standby child (on a thread: starting a process takes a moment)."""
+        self.enabled = True
+        self.refill()
+
+    def refill(self) -> None:
+        """Start a standby child in the background when it is on, none is waiting and no job runs."""
+        if self.enabled and self.jobs == 0:
+            threading.Thread(target=self._prepare, name="medseg-standby-start", daemon=True).start()
+
+    def _prepare(self) -> None:
+        with self._lock:
+            if not self.enabled or (self._ready is not None and self._ready[0].is_alive()):
+                return
+            try:
+                self._ready = _start(_standby_main, (self.imports,), "medseg-standby")
+            except Exception:  # noqa: BLE001 - no standby: the next job starts its own child, as without one
+                log.warning("Could not start a standby process", exc_info=True)
+                return
+        log.info("standby process %s started", self._ready[0].pid)
+
+    def take(self) -> tuple[Any, Connection, Connection] | None:
+        """The waiting standby child (process, results, control), or None; the caller must send it its job."""
+        with self._lock:
+            ready, self._ready = self._ready, None
+        if ready is not None and not ready[0].is_alive():
+            _close(*ready)
+            return None
+        return ready
+
+    def close(self) -> None:
+        """Switch it off and end the waiting child (tests; the app's standby ends with the window's process)."""
+        self.enabled = False
+        ready = self.take()
+        if ready is not None:
+            _close(*ready)
+
+
+STANDBY = Standby()
+
+
+def _close(proc: Any, results: Connection, control: Connection) -> None:
+    end(proc)
+    results.close()
+    control.close()
+
+
+@contextmanager
+def spawned(target: Callable[..., None], args: tuple, name: str,
+            standby: Standby | None = None) -> Iterator[tuple[Any, Connection, Connection]]:
+    """Run `target(*args, results, control)` in a child: the standby one when it is ready (`STANDBY` by default),
+    else a newly spawned one. Yields (process, results, control) and makes sure the child is gone afterwards; a new
+    standby is started once no job runs any more."""
+    standby = STANDBY if standby is None else standby
+    with standby._lock:
+        standby.jobs += 1
+    try:
+        child = standby.take()
+        if child is not None:
+            try:
+                child[2].send(("job", target, args))
+                log.info("%s runs in the standby process %s", name, child[0].pid)
+            except OSError:  # it ended meanwhile
+                _close(*child)
+                child = None
+        if child is None:
+            child = _start(target, args, name)
+            log.info("%s started in process %s", name, child[0].pid)
+        try:
+            yield child
+        finally:
+            _close(*child)
     finally:
-        end(proc)
-        results.close()
-        control.close()
+        with standby._lock:
+            standby.jobs -= 1
+        standby.refill()
 
 
 def _receive(results: Connection, timeout_s: float = POLL_S) -> tuple[str, Any] | None:
@@ -211,6 +304,21 @@ def _call_main(fn: Callable[..., Any], args: tuple, log_level: int, results: Con
     hooks = {"progress": lambda p: sender.send("progress", p), "should_stop": stop.is_set}
     params = inspect.signature(fn).parameters
     child_finish(sender, lambda: fn(*args, **{name: hook for name, hook in hooks.items() if name in params}))
+
+
+def _standby_main(imports: tuple[str, ...], results: Connection, control: Connection) -> None:
+    """A standby child: import what jobs need, then run the one job the parent sends (exit when it has gone)."""
+    for module in imports:
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001 - the job itself imports it again and reports the error properly
+            pass
+    try:
+        kind, target, args = control.recv()
+    except (EOFError, OSError):
+        os._exit(0)
+    if kind == "job":
+        target(*args, results, control)
 
 
 def _watch_parent(control: Connection, stop: threading.Event, on_message: Callable[[object], None]) -> None:

@@ -1,0 +1,80 @@
+"""The standby child (child_process.Standby): a job runs in the child started ahead of time, a new standby follows,
+and without a ready standby a job spawns its own child as before. Uses `os.getpid` as the job (no Keras import)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from medseg_gui.child_process import Standby, _call_main, follow, spawned
+
+
+def _run(standby: Standby) -> tuple[int, int]:
+    """(pid of the process the job ran in, pid the context manager reported)."""
+    with spawned(_call_main, (os.getpid, (), logging.INFO), "medseg-test", standby=standby) as (proc, results, ctl):
+        pid, stopped = follow(results, ctl, lambda: False, 1.0, lambda kind, payload: None)
+        assert not stopped
+        return pid, proc.pid
+
+
+def _ready_pid(standby: Standby, timeout_s: float = 60.0) -> int:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        ready = standby._ready
+        if ready is not None and ready[0].is_alive():
+            return ready[0].pid
+        time.sleep(0.05)
+    raise AssertionError("no standby child started")
+
+
+def test_a_job_runs_in_the_standby_child_and_a_new_one_follows():
+    standby = Standby(imports=("json",))
+    try:
+        standby.enable()
+        first = _ready_pid(standby)
+        ran_in, reported = _run(standby)
+        assert ran_in == reported == first != os.getpid()
+        second = _ready_pid(standby)  # refilled once the job's child had gone
+        assert second != first
+        assert _run(standby)[0] == second
+    finally:
+        standby.close()
+    assert standby._ready is None
+
+
+def test_without_a_standby_a_job_spawns_its_own_child():
+    off = Standby(imports=("json",))  # never enabled
+    ran_in, reported = _run(off)
+    assert ran_in == reported != os.getpid()
+    assert off._ready is None  # and none was started afterwards
+
+
+def test_a_standby_that_died_is_not_used():
+    standby = Standby(imports=("json",))
+    try:
+        standby.enable()
+        dead = _ready_pid(standby)
+        standby._ready[0].kill()
+        standby._ready[0].join(5)
+        standby.enabled = False  # no refill: the job must spawn its own child
+        ran_in, _ = _run(standby)
+        assert ran_in not in (dead, os.getpid())
+    finally:
+        standby.close()
+
+
+def test_no_new_standby_while_another_job_still_runs():
+    standby = Standby(imports=("json",))
+    try:
+        standby.enable()
+        _ready_pid(standby)
+        with spawned(_call_main, (os.getpid, (), logging.INFO), "medseg-long", standby=standby) as (_p, results, ctl):
+            _run(standby)  # a second job, which finds no standby, ends while the first is still open
+            time.sleep(0.5)
+            assert standby._ready is None and standby.jobs == 1
+            follow(results, ctl, lambda: False, 1.0, lambda kind, payload: None)
+        _ready_pid(standby)  # both ended: a standby is started again
+        assert standby.jobs == 0
+    finally:
+        standby.close()
