@@ -11,21 +11,31 @@ done plus a short settle:
   prediction (then the steps the child trained in its time box: what the window's share of the CPUs costs it);
 - ``open 8000²``: selecting an 8000×8000 JPEG in the image list until the canvas has painted it;
 - ``save 8000² label``: a brush stroke on it until the label PNG is on disk;
-- ``switch after stroke``: a stroke on it, then PgDn at once (the pending save must not freeze the switch);
+- ``switch after stroke``: a stroke on it, then PgDn as the very next event (the pending save must not freeze the
+  switch; until 2026-12-02 both ran in one turn of the event loop, which no mouse and keyboard can do, so that row
+  showed their sum);
 - ``reopen 8000² labelled``: PgUp back to it, now with a label file, until the canvas has painted it.
+
+Each row also splits its longest gap into the GUI thread's time on a CPU (its own work, the only part the window
+can change), waiting for a CPU (the machine's load) and the rest (waiting for the GIL or the disk), from Linux's
+schedstat. ``--why`` samples the stacks during stalls; ``--profile`` prints the GUI thread's Python calls per row
+(cProfile, own-thread only: slower, but an exact account of what the GUI thread ran).
 
 Usage::
 
     QT_QPA_PLATFORM=offscreen python bench/ui_stall.py [--train-seconds 15] [--size 8000] [--skip-train | --skip-big]
+        [--only open,save,switch,reopen] [--why] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import cProfile
 import datetime
 import functools
 import os
+import pstats
 import shutil
 import sys
 import tempfile
@@ -33,6 +43,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -47,6 +58,7 @@ from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 TICK_MS = 5
+ROWS = ("window", "train", "predict", "open", "save", "switch", "reopen")  # --only's names of the rows, in order
 
 
 class StallSampler:
@@ -77,21 +89,37 @@ class StallSampler:
 
 
 class GapMeter:
-    """Stamps each turn of the event loop with a 5 ms precise timer; ``gaps_ms()`` since the last ``reset()``."""
+    """Stamps each turn of the event loop with a 5 ms precise timer; ``gaps_ms()`` since the last ``reset()``, and
+    with each stamp the GUI thread's schedstat (time on a CPU, time waiting for one), so ``split_ms(i)`` tells what
+    gap ``i`` was made of."""
 
     def __init__(self) -> None:
         self.stamps: list[float] = []
+        self.sched: list[tuple[float, float]] = []
         self._timer = QTimer()
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(TICK_MS)
-        self._timer.timeout.connect(lambda: self.stamps.append(time.perf_counter()))
+        self._timer.timeout.connect(self._stamp)
         self._timer.start()
 
+    def _stamp(self) -> None:
+        self.stamps.append(time.perf_counter())
+        self.sched.append(schedstat_s())
+
     def reset(self) -> None:
-        self.stamps = [time.perf_counter()]
+        self.stamps, self.sched = [], []
+        self._stamp()
 
     def gaps_ms(self) -> np.ndarray:
-        return np.diff(np.asarray(self.stamps + [time.perf_counter()])) * 1000
+        self._stamp()  # the end of the last gap
+        return np.diff(np.asarray(self.stamps)) * 1000
+
+    def split_ms(self, i: int) -> tuple[float, float, float]:
+        """(on a CPU, waiting for a CPU, other) in ms of gap ``i`` of the last ``gaps_ms()``."""
+        total = (self.stamps[i + 1] - self.stamps[i]) * 1000
+        run = (self.sched[i + 1][0] - self.sched[i][0]) * 1000
+        wait = (self.sched[i + 1][1] - self.sched[i][1]) * 1000
+        return run, wait, max(0.0, total - run - wait)
 
 
 def run_until(done: Callable[[], bool], timeout_s: float) -> bool:
@@ -106,33 +134,70 @@ def run_until(done: Callable[[], bool], timeout_s: float) -> bool:
     return done()
 
 
-def cpu_wait_s() -> float:
-    """Seconds this thread has spent runnable but waiting for a CPU (Linux schedstat; 0 elsewhere)."""
+def schedstat_s() -> tuple[float, float]:
+    """(seconds on a CPU, seconds runnable but waiting for one) of this thread (Linux schedstat; zeros elsewhere)."""
     try:
-        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
-    except (OSError, IndexError, ValueError):
-        return 0.0
+        run, wait = Path("/proc/thread-self/schedstat").read_text().split()[:2]
+        return int(run) / 1e9, int(wait) / 1e9
+    except (OSError, ValueError):
+        return 0.0, 0.0
 
 
-def measure(meter: GapMeter, name: str, start: Callable[[], None], done: Callable[[], bool],
-            timeout_s: float = 120.0, settle_s: float = 0.3, why: StallSampler | None = None) -> np.ndarray:
+@dataclass
+class Options:
+    """How rows are measured and reported: which rows print (``only``; None: all), ``why``, ``profile``."""
+
+    only: set[str] | None = None
+    why: StallSampler | None = None
+    profile: bool = False
+
+
+def measure(meter: GapMeter, opts: Options, name: str, key: str, start: Callable[[], None], done: Callable[[], bool],
+            timeout_s: float = 120.0, settle_s: float = 0.3) -> None:
+    """Run ``start`` on the event loop until ``done()``; print the row ``name`` if ``key`` is chosen (``--only``):
+    a row not chosen still runs (a later row needs its state) but prints nothing."""
+    shown = opts.only is None or key in opts.only
+    profiler = cProfile.Profile(time.thread_time) if shown and opts.profile else None  # CPU time, not waits
     meter.reset()
-    waited = cpu_wait_s()
+    waited = schedstat_s()[1]
     t0 = time.perf_counter()
     QTimer.singleShot(0, start)
+    if profiler is not None:
+        profiler.enable()  # this thread only: the GUI thread's own calls
     ok = run_until(done, timeout_s)
     took = time.perf_counter() - t0
     run_until(lambda: False, settle_s)
+    if profiler is not None:
+        profiler.disable()
     gaps = meter.gaps_ms()
-    worst = float(np.sum(gaps[:int(np.argmax(gaps))])) / 1000
+    if opts.why is not None and not shown:
+        opts.why.samples.clear()
+    if not shown:
+        return
+    i = int(np.argmax(gaps))
+    worst = float(np.sum(gaps[:i])) / 1000
+    run, wait, other = meter.split_ms(i)
+    busiest = max(meter.split_ms(j)[0] for j in range(len(gaps)))
     note = "" if ok else "  (TIMED OUT)"
-    waited = cpu_wait_s() - waited
-    print(f"{name:<22} max gap {gaps.max():7.1f} ms   p99 {np.percentile(gaps, 99):6.1f} ms   "
+    waited = schedstat_s()[1] - waited
+    print(f"{name:<22} max gap {gaps.max():7.1f} ms (on a CPU {run:5.1f}, waiting for one {wait:5.1f}, other "
+          f"{other:5.1f}; most CPU in one gap {busiest:5.1f})   p99 {np.percentile(gaps, 99):6.1f} ms   "
           f"({len(gaps)} turns, {took:5.1f} s, worst at +{worst:.1f} s, GUI thread waited {waited:4.1f} s for a CPU)"
           f"{note}", flush=True)
-    if why is not None:
-        why.report()
-    return gaps
+    if opts.why is not None:
+        opts.why.report()
+    if profiler is not None:
+        print_profile(profiler)
+
+
+def print_profile(profiler: cProfile.Profile, top: int = 14) -> None:
+    """The GUI thread's slowest calls of this program (cumulative CPU time, with the profiler's overhead)."""
+    stats = pstats.Stats(profiler)
+    rows = [(ct, nc, func) for func, (_cc, nc, _tt, ct, _callers) in stats.stats.items()  # type: ignore[attr-defined]
+            if "medseg_gui" in func[0] and ct >= 0.001]
+    for ct, nc, (file, line, fn) in sorted(rows, reverse=True)[:top]:
+        where = Path(file).relative_to(ROOT) if Path(file).is_relative_to(ROOT) else Path(file).name
+        print(f"    {ct * 1000:7.1f} ms CPU  {nc:4d}×  {where}:{line} {fn}")
 
 
 def cpu_model() -> str:
@@ -217,8 +282,17 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=8000)
     parser.add_argument("--skip-train", action="store_true", help="only the big-image scenarios")
     parser.add_argument("--skip-big", action="store_true", help="only the start and training scenarios")
+    parser.add_argument("--only", type=lambda text: set(text.split(",")), metavar="ROWS",
+                        help=f"print only these rows (comma-separated: {','.join(ROWS)}); the others still run "
+                             "when a chosen row needs them, unprinted")
     parser.add_argument("--why", action="store_true", help="print the GUI thread's stacks during stalls")
+    parser.add_argument("--profile", action="store_true", help="print the GUI thread's slowest calls per row")
     args = parser.parse_args()
+    if args.only is not None and not args.only <= set(ROWS):
+        parser.error(f"--only takes {', '.join(ROWS)}, not {', '.join(sorted(args.only - set(ROWS)))}")
+    only = args.only or set(ROWS)
+    skip_train = args.skip_train or not only & {"train", "predict"}
+    skip_big = args.skip_big or not only & {"open", "save", "switch", "reopen"}
 
     from medseg_gui.config import AppConfig
     from medseg_gui.core.project import Project
@@ -230,7 +304,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="ui_stall_"))
     tiny = tiny_project(tmp / "tiny")
     t0 = time.perf_counter()
-    big = None if args.skip_big else big_project(tmp / "big", args.size)
+    big = None if skip_big else big_project(tmp / "big", args.size)
     print(f"ui_stall — {cpu_model()}, {os.cpu_count()} CPUs, {datetime.datetime.now():%Y-%m-%d %H:%M}, load average "
           f"{os.getloadavg()[0]:.1f}, {args.size}² JPEG made in {time.perf_counter() - t0:.1f} s", flush=True)
 
@@ -238,9 +312,10 @@ def main() -> None:
     window = MainWindow(tiny, AppConfig(train=train))
     window.resize(1400, 900)
     meter = GapMeter()
-    run = functools.partial(measure, meter, why=StallSampler(meter) if args.why else None)
-    run("window shows", window.show, lambda: not window.workers.is_busy(), settle_s=0.5)
-    if not args.skip_train:
+    run = functools.partial(measure, meter, Options(args.only, StallSampler(meter) if args.why else None,
+                                                    args.profile))
+    run("window shows", "window", window.show, lambda: not window.workers.is_busy(), settle_s=0.5)
+    if not skip_train:
         phase = {"predicting": False, "ended": False, "steps": None}
         window.training_ended.connect(lambda how: phase.update(ended=True))
 
@@ -254,8 +329,8 @@ def main() -> None:
             worker.progress.connect(on_progress)
             worker.finished.connect(lambda run: phase.update(steps=run.outcome.result.steps))
 
-        run("train", start_training, lambda: phase["predicting"] or phase["ended"])
-        run("predict", lambda: None, lambda: phase["ended"])
+        run("train", "train", start_training, lambda: phase["predicting"] or phase["ended"])
+        run("predict", "predict", lambda: None, lambda: phase["ended"])
         print(f"  (the child trained {phase['steps']} steps in its {args.train_seconds:g} s)", flush=True)
 
     if big is None:
@@ -267,20 +342,21 @@ def main() -> None:
     stem = big.stems[1]
     canvas = window.canvas
     painted = PaintSeen(canvas, lambda: window.session.stem == stem)
-    run(f"open {args.size}²", lambda: window.image_list.select(stem), lambda: painted.seen, settle_s=0.5)
+    run(f"open {args.size}²", "open", lambda: window.image_list.select(stem), lambda: painted.seen, settle_s=0.5)
     path = big.label_path("lesion", stem)
     c = args.size / 2
-    run(f"save {args.size}² label", lambda: stroke(canvas, [(c, c), (c + 40, c + 10), (c + 80, c + 20)]),
+    run(f"save {args.size}² label", "save", lambda: stroke(canvas, [(c, c), (c + 40, c + 10), (c + 80, c + 20)]),
         lambda: path.exists() and not window.saver.has_pending(), settle_s=0.5)
 
-    def stroke_then_switch() -> None:
+    def stroke_then_switch() -> None:  # PgDn as the next event, as a key press after a mouse release comes
         stroke(canvas, [(c, c + 200), (c + 40, c + 210), (c + 80, c + 220)])
-        window.actions.next_image.trigger()
+        QTimer.singleShot(0, window.actions.next_image.trigger)
 
-    run("switch after stroke", stroke_then_switch,
+    run("switch after stroke", "switch", stroke_then_switch,
         lambda: window.session.stem == big.stems[0] and not window.saver.has_pending(), settle_s=0.5)
     painted.seen = False
-    run(f"reopen {args.size}² labelled", window.actions.prev_image.trigger, lambda: painted.seen, settle_s=0.5)
+    run(f"reopen {args.size}² labelled", "reopen", window.actions.prev_image.trigger, lambda: painted.seen,
+        settle_s=0.5)
     window.close()
     shutil.rmtree(tmp, ignore_errors=True)
 
