@@ -13,6 +13,7 @@ A large image (see `core.image_view`) is decoded and prepared on a worker (`work
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from medseg_gui.core.errors import ImageReadError, MedsegError, RegionUnknownErr
 from medseg_gui.core.image_view import ImageView, load_overlays, load_view, loads_in_background
 from medseg_gui.core.project_format import stored_probability
 from medseg_gui.core.regions import class_region
+from medseg_gui.qt.canvas.document import ReadyLabel, ready_label
 from medseg_gui.qt.keymap import ACTIONS
 from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
@@ -32,6 +34,23 @@ from medseg_gui.workers.label_saver import LabelSaver
 from medseg_gui.workers.view_loader import LoadedView, load_prepared
 
 PLACEHOLDER = np.full((64, 64, 3), 40, np.uint8)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a loading thread makes of a view besides decoding it: the display pyramid, each label read ready for the
+    canvas (codes and counts) and the saver's copy of it, so showing it copies and counts no label on the GUI
+    thread."""
+
+    pyramid: Any
+    labels: dict[str, ReadyLabel]
+    copies: dict[str, np.ndarray]
+
+
+def prepare_view(view: ImageView, pyramid: Callable[[np.ndarray], Any]) -> Prepared:
+    """The `Prepared` of a freshly read `view` (its label arrays are spent: use the `Prepared`'s); thread-safe."""
+    ready = {cls: ready_label(label) for cls, label in view.labels.items() if label is not None}
+    return Prepared(pyramid(view.rgb), ready, {cls: label.codes.copy() for cls, label in ready.items()})
 
 
 class ImageSession(QObject):
@@ -105,18 +124,22 @@ class ImageSession(QObject):
             if focused:
                 self.canvas.setFocus()
 
-        prepare = self.canvas.prepare_image
-        self._start(stem, FunctionWorker(load_prepared, self.project, stem, prepare=lambda view: prepare(view.rgb)),
-                    show)
+        prepare = partial(prepare_view, pyramid=self.canvas.prepare_image)
+        self._start(stem, FunctionWorker(load_prepared, self.project, stem, prepare=prepare), show)
 
     def _show_view(self, view: ImageView, cls: str | None, unsaved: dict[str, np.ndarray | None],
-                   prepared: Any = None) -> None:
+                   prepared: Prepared | None = None) -> None:
         stem = view.stem
         self.area.show_canvas()
         self.canvas.setEnabled(True)
-        self.canvas.set_image(stem, view.rgb, prepared)
+        self.canvas.set_image(stem, view.rgb, None if prepared is None else prepared.pyramid)
         fresh = frozenset(view.labels) - set(unsaved)  # read for this view only: the canvas keeps them uncopied
-        self.canvas.set_labels(self._labels_to_show(stem, view.labels, unsaved), self._colors(), fresh)
+        on_disk = view.labels if prepared is None else {**view.labels, **prepared.labels}
+        self.canvas.set_labels(self._labels_to_show(stem, on_disk, unsaved), self._colors(), fresh)
+        for name in fresh:  # the saver's copies of the labels as shown: a first save copies only the edit
+            if on_disk[name] is None or prepared is not None:
+                self.saver.follow(name, stem, self.canvas.doc.labels[name],
+                                  None if on_disk[name] is None else prepared.copies[name])
         self.canvas.set_current_class(cls or self.project.class_names[0])
         for name, prob in view.predictions.items():
             self.review.set_prediction(name, prob)

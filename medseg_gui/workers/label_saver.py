@@ -65,6 +65,11 @@ class _Copy:
         return self.data
 
 
+def _follows_nothing(copy: _Copy) -> bool:
+    """The copy follows no live label (any more): a spare one."""
+    return copy.source is None or copy.source() is None
+
+
 class LabelSaver(QObject):
     """`save(cls, stem, mask)` queues a write; `mask=None` deletes the label. Signals come from the saver thread.
 
@@ -111,6 +116,18 @@ class LabelSaver(QObject):
         only where `touch` said it changed since the saver's copy of it was last brought up to date."""
         key = (cls, stem)
         self._queue(key, lambda: self._take(key, codes.shape, codes).update(codes, sparse))
+
+    def follow(self, cls: str, stem: str, live: np.ndarray, copy: np.ndarray | None = None) -> None:
+        """Take `copy` (uint8, equal to the live codes `live` of (cls, stem) now; made on a loading thread, handed
+        over) as the saver's copy of that label, so its first `save_live` copies only what changed; `copy` None: `live`
+        is all zeros (a fresh label), and so is the copy (allocated, never touched here)."""
+        with self._cond:
+            held = self._held_ids()
+            mine = [c for c in self._copies if c.key == (cls, stem) and id(c.data) not in held]
+            self._copies = [c for c in self._copies if c not in mine]
+            self._copies.append(_Copy(np.zeros(live.shape, np.uint8) if copy is None else copy, (cls, stem),
+                                      weakref.ref(live)))
+            self._drop_spares(self._free(held))
 
     def touch(self, cls: str, stem: str, bbox: BBox) -> None:
         """The live label of (cls, stem) changed inside `bbox` (call at every edit, before the next `save_live`)."""
@@ -200,12 +217,12 @@ class LabelSaver(QObject):
 
     def _take(self, key: Key, shape: tuple[int, ...], live: np.ndarray | None) -> _Copy:
         """A copy for a save of `key` nobody reads now (lock held): the one following `live` (its `dirty` part is
-        stale), else a spare one or a new one (all stale); spare copies beyond SPARE_BUFFERS are dropped."""
-        held = [e for k, e in self._pending.items() if k != key] + [e for e, _msg in self._failed.values()]
-        held_ids = {id(e[1]) for e in held + ([self._inflight[1]] if self._inflight else []) if e[1] is not None}
-        free = [c for c in self._copies if id(c.data) not in held_ids]
+        stale), else a spare one (following no live label) or a new one (all stale); spare copies beyond
+        SPARE_BUFFERS are dropped."""
+        free = self._free(self._held_ids(except_key=key))
         mine = [c for c in free if live is not None and c.key == key and c.source is not None and c.source() is live]
-        copy = mine[-1] if mine else next((c for c in reversed(free) if c.codes.shape == tuple(shape)), None)
+        spare = (c for c in reversed(free) if c.codes.shape == tuple(shape) and _follows_nothing(c))
+        copy = mine[-1] if mine else next(spare, None)
         if copy is None:
             copy = _Copy(np.empty(shape, np.uint8))
         else:
@@ -213,9 +230,24 @@ class LabelSaver(QObject):
         if not mine:
             copy.dirty = (0, 0, *shape[:2])
         copy.key, copy.source = key, None if live is None else weakref.ref(live)
-        spare = [c for c in free if c is not copy]
-        self._copies = [c for c in self._copies if c not in spare[:max(0, len(spare) - SPARE_BUFFERS)]] + [copy]
+        self._copies.append(copy)
+        self._drop_spares([c for c in free if c is not copy])
         return copy
+
+    def _held_ids(self, except_key: Key | None = None) -> set[int]:
+        """ids of the masks queued, being written or failed (lock held); a pending save of `except_key` does not
+        count (the next save of that key replaces it)."""
+        held = [e for k, e in self._pending.items() if k != except_key] + [e for e, _msg in self._failed.values()]
+        return {id(e[1]) for e in held + ([self._inflight[1]] if self._inflight else []) if e[1] is not None}
+
+    def _free(self, held_ids: set[int]) -> list[_Copy]:
+        return [c for c in self._copies if id(c.data) not in held_ids]
+
+    def _drop_spares(self, free: list[_Copy]) -> None:
+        """Keep at most SPARE_BUFFERS of the `free` copies (oldest dropped first) that follow no live label."""
+        spare = [c for c in free if _follows_nothing(c)]
+        drop = spare[:max(0, len(spare) - SPARE_BUFFERS)]
+        self._copies = [c for c in self._copies if c not in drop]
 
     # -- saver thread ---------------------------------------------------------------------------------------------
     def _clean(self) -> bool:

@@ -5,6 +5,7 @@ import threading
 
 import cv2
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
 from medseg_gui.core.masks import LabelCodes, label_codes
@@ -134,13 +135,25 @@ def test_autosave_writes_0_128_255_and_reloads_sparse(tmp_path, qtbot, messages)
     assert window.saver.flush(10) and not project.has_label("lesion", stem)
 
 
-def test_every_save_writes_exactly_the_label_on_screen(tmp_path, qtbot, messages, monkeypatch):
+@pytest.mark.parametrize("on_disk, background", [(None, False), (None, True), ("complete", True), ("sparse", True)])
+def test_every_save_writes_exactly_the_label_on_screen(tmp_path, qtbot, messages, monkeypatch, on_disk, background):
     """The saver copies only each edit's bbox into its own copies of the label (one may be being written while the
-    next stroke comes): after strokes in different places, a blocked write, undo and a complete label, the file is
-    the label on screen."""
+    next stroke comes; the copy of a label read from disk is made by the loading thread, of a new one it is zeros):
+    after strokes in different places, a blocked write, undo and a complete label, the file is the label on
+    screen."""
+    from medseg_gui.core import image_view
+
     project = helpers.make_project(tmp_path / "p", n=2)
+    stem = project.stems[0]
+    if on_disk is not None:
+        annotated = None if on_disk == "complete" else np.arange(helpers.W)[None].repeat(helpers.H, 0) < 50
+        project.save_label("lesion", stem, helpers.disc(), annotated)
+    if background:  # the loading thread reads the label and makes the saver's copy of it
+        monkeypatch.setattr(image_view, "FOREGROUND_MAX_PIXELS", 0)
     window = helpers.open_window(qtbot, project)
-    stem, canvas, gate = project.stems[0], window.canvas, threading.Event()
+    qtbot.waitUntil(lambda: window.session.stem == stem, timeout=10_000)
+    assert window.canvas.is_sparse("lesion") == (on_disk == "sparse")
+    canvas, gate = window.canvas, threading.Event()
     real_save = project.save_label
     monkeypatch.setattr(project, "save_label", lambda *a: (gate.wait(10), real_save(*a)))
 
@@ -150,6 +163,10 @@ def test_every_save_writes_exactly_the_label_on_screen(tmp_path, qtbot, messages
         np.testing.assert_array_equal(label_codes(pixels.mask, pixels.annotated), canvas.doc.labels["lesion"])
 
     canvas.set_brush_size(5)
+    gate.set()  # a first stroke written at once: the saver's copy of the label as shown was right
+    helpers.drag(qtbot, canvas, [(58, 2), (60, 4)])
+    assert_file_is_the_label()
+    gate.clear()
     strokes = [("background", [(5, 40), (30, 40)]), ("brush", [(20, 24), (25, 24)]), ("brush", [(50, 5), (60, 8)]),
                ("background", [(40, 30), (45, 44)]), ("eraser", [(22, 24), (50, 6)])]
     for i, (tool, points) in enumerate(strokes):

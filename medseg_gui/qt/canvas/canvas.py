@@ -30,7 +30,7 @@ from medseg_gui.core.review import ReviewState
 from medseg_gui.core.undo import DEFAULT_BUDGET_BYTES, UndoHistory
 from medseg_gui.qt import defaults
 from medseg_gui.qt.canvas import layers as L
-from medseg_gui.qt.canvas.document import LabelDocument
+from medseg_gui.qt.canvas.document import LabelDocument, ReadyLabel
 from medseg_gui.qt.canvas.input import CanvasInput
 from medseg_gui.qt.canvas.layer_stack import LayerStack
 from medseg_gui.qt.canvas.tools import BrushTool, FillTool, PanTool, PolygonTool, Tool, WandTool
@@ -99,12 +99,12 @@ class Canvas(QWidget):
         """The display pyramid of ``rgb`` with every zoomed-out level built (thread-safe: no widget involved)."""
         return L.ImagePyramid(np.ascontiguousarray(rgb)).build_levels()
 
-    def set_labels(self, labels: dict[str, np.ndarray | LabelPixels | LabelCodes | None],
+    def set_labels(self, labels: dict[str, np.ndarray | LabelPixels | LabelCodes | ReadyLabel | None],
                    colors: dict[str, tuple[int, int, int]],
                    owned: frozenset[str] = frozenset()) -> None:
         """Per-class masks (bool or uint8, HxW: complete labels; ``LabelPixels``: sparse when ``annotated`` is set;
-        ``None`` = not labelled yet) and their RGB colours. The canvas copies them, except the ``owned`` classes'
-        bool arrays (ones that nobody else keeps)."""
+        ``ReadyLabel``: made on a loading thread, taken as it is; ``None`` = not labelled yet) and their RGB colours.
+        The canvas copies them, except ReadyLabels and the ``owned`` classes' bool arrays (ones nobody else keeps)."""
         self._finish_interaction()
         self.doc.set_labels(labels, owned)
         self._layers.labels_changed(colors)

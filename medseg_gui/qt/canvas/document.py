@@ -19,6 +19,7 @@ background-brush stroke or when ``sparse_new`` is set (the sparse and corrective
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -43,6 +44,21 @@ def _counts(codes: np.ndarray) -> tuple[int, int]:
     m = codes if codes.ndim == 2 else codes.reshape(-1, 1)
     nonzero, total = cv2.countNonZero(m), round(cv2.sumElems(m)[0])
     return 2 * nonzero - total, total - nonzero
+
+
+class ReadyLabel(NamedTuple):
+    """A label made ready for the document on a loading thread (``ready_label``): its codes, handed over (the document
+    takes them without a copy), and their (class, not-annotated) pixel counts, so the GUI thread passes over none of
+    an 8000² label's 64 MB."""
+
+    codes: np.ndarray
+    counts: tuple[int, int]
+
+
+def ready_label(label: np.ndarray | LabelPixels) -> ReadyLabel:
+    """``label`` (a freshly read mask or ``LabelPixels`` nobody else keeps; spent) as a ``ReadyLabel`` (thread-safe)."""
+    codes = _as_codes(label, owned=True)
+    return ReadyLabel(codes, _counts(codes))
 
 
 def _as_codes(label: np.ndarray | LabelPixels | LabelCodes, owned: bool) -> np.ndarray:
@@ -131,19 +147,23 @@ class LabelDocument:
             raise LabelSizeError(f"The {what} is {arr.shape[1]}×{arr.shape[0]} px but the image is "
                                  f"{self.shape[1]}×{self.shape[0]} px.")
 
-    def set_labels(self, labels: dict[str, np.ndarray | LabelPixels | LabelCodes | None],
+    def set_labels(self, labels: dict[str, np.ndarray | LabelPixels | LabelCodes | ReadyLabel | None],
                    owned: frozenset[str] = frozenset()) -> None:
-        """A mask (bool/{0,1}/{0,255}: a complete label), ``LabelPixels`` (sparse when ``annotated`` is set) or
-        ``LabelCodes`` per class. ``owned``: classes whose arrays nobody else keeps (freshly read): bool ones become the
-        label without a copy."""
+        """A mask (bool/{0,1}/{0,255}: a complete label), ``LabelPixels`` (sparse when ``annotated`` is set),
+        ``LabelCodes`` or ``ReadyLabel`` (taken as it is) per class. ``owned``: classes whose arrays nobody else keeps
+        (freshly read): bool ones become the label without a copy."""
         for name, mask in labels.items():
             if mask is not None:
                 self._check(f"label '{name}'", mask[0] if isinstance(mask, tuple) else mask)
-        self.labels = {name: np.zeros(self.shape, np.uint8) if m is None else _as_codes(m, name in owned)
-                       for name, m in labels.items()}
+        self.labels = {name: np.zeros(self.shape, np.uint8) if m is None else m.codes if isinstance(m, ReadyLabel)
+                       else _as_codes(m, name in owned) for name, m in labels.items()}
         self.review.reset_labelled({name for name, m in labels.items() if m is not None})
-        empty = {name: 0 for name, m in labels.items() if m is None}  # known without touching a fresh zero array
-        self._areas, self._unannotated, self._fpfn, self._stroke = empty, dict(empty), {}, None
+        # counts known without a pass over the label: none for a fresh zero array, a ReadyLabel's own
+        counts = {name: (0, 0) if m is None else m.counts for name, m in labels.items()
+                  if m is None or isinstance(m, ReadyLabel)}
+        self._areas = {name: c[0] for name, c in counts.items()}
+        self._unannotated = {name: c[1] for name, c in counts.items()}
+        self._fpfn, self._stroke = {}, None
         if self.history.can_undo(self.key) or self.history.can_redo(self.key):
             start = self._unlabelled_at_start.get(self.key, set())
         else:  # no history to go back through: what is on disk now is the start
