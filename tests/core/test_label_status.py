@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from medseg_gui.core.label_status import CONFIRMED_KEY, NewLabelRule, doubt, marked, set_mark
-from medseg_gui.core.shapes import is_thin
+from medseg_gui.core.shapes import component_sizes, is_thin
 
 
 def _lines(shape=(120, 160), rows=(20, 50, 80, 110), width=2):
@@ -23,6 +23,20 @@ def test_thin_structures_and_blobs_are_told_apart():
     assert is_thin(_lines()) is True
     assert is_thin(_disc()) is False
     assert is_thin(np.zeros((10, 10), bool)) is None
+
+
+def test_component_sizes_do_not_depend_on_the_empty_space_around_them():
+    """They are measured in the objects' bbox (plus a margin): the same as in a tight image, where the image edge
+    does not count as background, and known answers (a disc of radius 30 is 61 pixels across)."""
+    shapes = _disc() | _lines(rows=(2, 110))  # two lines touch no edge; the disc touches none either
+    shapes[:, :3] = True  # one object along the left edge
+    big = np.zeros((900, 700), bool)
+    big[300:420, 0:160] = shapes
+    (areas, diams), (big_areas, big_diams) = component_sizes(shapes), component_sizes(big)
+    np.testing.assert_array_equal(areas, big_areas)
+    np.testing.assert_allclose(diams, big_diams, rtol=1e-6)
+    disc = areas == _disc().sum()
+    assert disc.sum() == 1 and 59 <= diams[disc][0] <= 61
 
 
 def test_auto_mode_starts_sparse_only_for_a_class_predicted_thin():
