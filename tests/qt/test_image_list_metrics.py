@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QHeaderView
 
 from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.qt.panels.image_columns import DICE_COL, LABELLED_COL, RECALL_COL
@@ -67,6 +68,21 @@ def test_name_column_keeps_its_text_on_a_narrow_panel(qtbot):
     qtbot.wait(10)
     name_width = panel.table.horizontalHeader().sectionSize(0)
     assert name_width >= panel.table.fontMetrics().horizontalAdvance("Image_01L_left_eye")
+
+
+def test_columns_fit_their_cells_after_a_fill(qtbot):
+    """Cells are filled with the columns' fitting paused (a fitted column measured all its rows after every cell);
+    afterwards each column fits its widest cell again."""
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_images(["a", "b"], ["v"])
+    panel.set_current_class("v")
+    header, wide = panel.table.horizontalHeader(), panel.table.fontMetrics().horizontalAdvance("123456789.000")
+    assert header.sectionSize(DICE_COL) < wide
+    panel.set_metrics("v", {"a": {"dice": 0.5}, "b": {"dice": 123456789.0}})  # a width no Dice needs; any will do
+    assert header.sectionSize(DICE_COL) >= wide
+    assert all(header.sectionResizeMode(c) == QHeaderView.ResizeMode.ResizeToContents for c in range(header.count()))
 
 
 def test_recall_tooltip_counts_lesions_and_a_few_strokes_are_not_zero_percent(qtbot):

@@ -270,13 +270,12 @@ class TrainPanel(QGroupBox):
         self.scratch_check.setEnabled(not running)
         if running:
             self.clear_run()
-            self.progress_bar.setRange(0, 0)  # busy until the first step: data preparation, network building
+            self._set_fraction(None)  # busy until the first step: data preparation, network building
             self.progress_label.setText(PREPARING_TEXT)
             self._fit_labels()
         else:
             self._worker = None
-            self.progress_bar.setRange(0, 1000)
-            self.progress_bar.setValue(0)
+            self._set_fraction(0.0)
         self.running_changed.emit(running)
 
     @Slot(object)
@@ -323,11 +322,18 @@ class TrainPanel(QGroupBox):
         return {epoch: auc for epoch, (_, auc) in sorted(self._val_points.items())}
 
     def _set_fraction(self, fraction: float | None) -> None:
-        if fraction is None:
-            self.progress_bar.setRange(0, 0)
-        else:
-            self.progress_bar.setRange(0, 1000)
-            self.progress_bar.setValue(round(1000 * fraction))
+        """The bar shows `fraction` (None: busy). A QProgressBar repaints at once when its value changes, and that
+        paints every pending change of the window inside the call (15–50 ms when a training has just ended and the
+        canvas, list and panel all changed); with its updates off meanwhile, the bar is repainted with the rest."""
+        bar = self.progress_bar
+        maximum, value = (0, 0) if fraction is None else (1000, round(1000 * fraction))
+        if (bar.maximum(), bar.value()) == (maximum, value) or (maximum == 0 and bar.maximum() == 0):
+            return
+        bar.setUpdatesEnabled(False)
+        bar.setRange(0, maximum)
+        if maximum:
+            bar.setValue(value)
+        bar.setUpdatesEnabled(True)  # schedules the bar's repaint
 
     def _show_train_progress(self, p: TrainProgress) -> None:
         self._set_fraction(progress_fraction(p, self._budget_s) if started(p) else None)
