@@ -6,8 +6,10 @@ The threshold, the probability maps and which classes are labelled live in the c
 (``self.review``, core.review); the session fills it and re-emits its label events as the Qt signals
 ``label_presence`` / ``annotated_share`` for the image list and the flows.
 
-A large image (see `core.image_view`) is decoded and prepared on a worker (`workers.view_loader`) while the canvas' place says
-"Loading…"; nothing can be edited until it is shown, and a result nobody waits for any more is dropped.
+An image over 500×500 (see `core.image_view`) is decoded and prepared on a worker (`workers.view_loader`: the display
+pyramid, its labels ready for the canvas and the saver's copies of them); the last image stays on screen and, after
+LOADING_MESSAGE_MS, the canvas' place says "Loading…". Nothing can be edited until it is shown, and a result nobody
+waits for any more is dropped.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from medseg_gui.workers.label_saver import LabelSaver
 from medseg_gui.workers.view_loader import LoadedView, load_prepared
 
 PLACEHOLDER = np.full((64, 64, 3), 40, np.uint8)
+LOADING_MESSAGE_MS = 250  # "Loading…" shows only for an image that takes longer (the last one stays until then)
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class ImageSession(QObject):
         self.canvas.stroke_finished.connect(self._on_stroke_finished)
         self.canvas.doc.events.edited.connect(  # the saver's copies of the labels on screen follow every edit
             lambda cls, bbox: self.stem is not None and self.saver.touch(cls, self.stem, bbox))
+        self.canvas.doc.events.filled.connect(
+            lambda cls, value, bbox: self.stem is not None and self.saver.filled(cls, self.stem, value, bbox))
         self.canvas.installEventFilter(self)
 
     @property
@@ -116,7 +121,7 @@ class ImageSession(QObject):
 
     def _load_in_background(self, stem: str, cls: str | None, unsaved: dict[str, np.ndarray | None]) -> None:
         focused = self.canvas.hasFocus()
-        self._show_instead(stem, f"Loading {stem}…", cls)
+        self._show_instead(stem, f"Loading {stem}…", cls, after_ms=LOADING_MESSAGE_MS)
         self.status.emit(f"Loading {stem}…")
 
         def show(loaded: LoadedView) -> None:
@@ -238,14 +243,15 @@ class ImageSession(QObject):
         self._show_instead(stem, f"{stem} cannot be shown.\n\n{reason}")
         self.problem.emit(reason, False)
 
-    def _show_instead(self, stem: str, text: str, cls: str | None = None) -> None:
-        """`text` in the canvas' place; the canvas holds an empty placeholder, so nothing real can be edited."""
+    def _show_instead(self, stem: str, text: str, cls: str | None = None, after_ms: int = 0) -> None:
+        """`text` in the canvas' place (after `after_ms`: until then the last image stays on screen); the canvas holds
+        an empty placeholder at once, so nothing real can be edited."""
+        self.canvas.setEnabled(False)
+        self.area.show_message(text, after_ms)
         self.canvas.set_image(f"placeholder:{stem}", PLACEHOLDER)
         self.canvas.set_labels({name: None for name in self.project.class_names}, self._colors())
         if cls:
             self.canvas.set_current_class(cls)
-        self.canvas.setEnabled(False)
-        self.area.show_message(text)
 
     def _unsaved_masks(self, stem: str) -> dict[str, np.ndarray | None]:
         """Class → the newest mask of `stem` that is not on disk yet (queued, being written, or failed)."""

@@ -8,9 +8,11 @@ the user discards it; `latest(cls, stem)` hands the unsaved mask to whoever show
 Every save is a copy the saver owns (label codes, uint8), taken at once on the caller's thread. The label on screen is
 saved with `save_live`: the saver keeps its copies of it current through `touch(cls, stem, bbox)` (every edit's
 bbox), so a save copies only what changed since that copy was last written, not the whole label (a 64 MB copy per
-stroke cost the GUI thread 10–400 ms on a loaded VM). Copies nobody needs are kept for reuse (SPARE_BUFFERS). The project lock
-is checked by the project itself before each write (`ProjectFolder.write_refusal`): a lock another program took over
-turns the save into a failed one (kept, reported, retried).
+stroke cost the GUI thread 10–400 ms on a loaded VM). The first copy comes with the image (`follow`: made by the
+loading thread, or zeros for a new label), and a label set to one value everywhere (a sparse start, its undo) is
+filled in the copy by the saver thread (`filled`). Copies nobody needs are kept for reuse (SPARE_BUFFERS). The
+project lock is checked by the project itself before each write (`ProjectFolder.write_refusal`): a lock another
+program took over turns the save into a failed one (kept, reported, retried).
 """
 
 from __future__ import annotations
@@ -41,16 +43,24 @@ SPARE_BUFFERS = 2  # copies nobody needs, kept for the next saves
 @dataclass(eq=False)
 class _Copy:
     """The saver's own copy of one label (codes 0/1/2); `source`: the live label it follows (`save_live`), with
-    `dirty` the bbox where that label changed since the copy was last brought up to date."""
+    `dirty` the bbox where that label changed since the copy was last brought up to date. `pending_fill`: the live
+    label was set to this value everywhere (`LabelSaver.filled`) and changed since only inside `dirty`; the copy is
+    filled by the saver thread (`_Filled`), not on the caller's."""
 
     codes: np.ndarray
     key: Key | None = None
     source: weakref.ref | None = None
     dirty: BBox | None = None
-    data: Any = None  # what its last save queued: a bool view of `codes` or LabelCodes(codes)
+    data: Any = None  # what its last save queued: a bool view of `codes`, LabelCodes(codes) or a _Filled
+    pending_fill: int | None = None
+    fill_count: int = 0  # `filled` calls so far: a fill done for an older one leaves a newer one pending
 
-    def update(self, live: np.ndarray, sparse: bool) -> np.ndarray | LabelCodes:
+    def update(self, live: np.ndarray, sparse: bool) -> np.ndarray | LabelCodes | _Filled:
         """Bring the copy up to date with `live` (only its `dirty` bbox); what to queue."""
+        if self.pending_fill is not None:  # `dirty` stays: everything changed since the fill
+            bbox = self.dirty or (0, 0, 0, 0)
+            self.data = _Filled(self, self.pending_fill, self.fill_count, bbox, live[bbox_slices(bbox)].copy(), sparse)
+            return self.data
         if self.dirty is not None:
             s = bbox_slices(self.dirty)
             self.codes[s] = live[s]
@@ -63,6 +73,30 @@ class _Copy:
         self.data = self.codes.view(bool)
         np.copyto(self.data, mask, casting="unsafe")
         return self.data
+
+
+class _Filled:
+    """A queued save of a copy whose live label was filled (`_Copy.pending_fill`): `fill` everywhere, `patch` inside
+    `bbox`. `label(lock)` writes that into the copy once, on the saver thread (or for `latest`), and returns what to
+    save; the copy's pending fill is done then unless a newer fill came meanwhile."""
+
+    def __init__(self, copy: _Copy, fill: int, count: int, bbox: BBox, patch: np.ndarray, sparse: bool) -> None:
+        self._copy, self._fill, self._count, self._sparse = copy, fill, count, sparse
+        self._bbox, self._patch = bbox, patch
+        self._label: np.ndarray | LabelCodes | None = None
+        self._writing = threading.Lock()  # the saver thread and `latest` may both ask: one fills, the other waits
+
+    def label(self, lock: threading.Condition) -> np.ndarray | LabelCodes:
+        with self._writing:
+            if self._label is None:
+                codes = self._copy.codes
+                codes[...] = self._fill
+                codes[bbox_slices(self._bbox)] = self._patch
+                self._label = LabelCodes(codes) if self._sparse else codes.view(bool)
+                with lock:
+                    if self._copy.fill_count == self._count:
+                        self._copy.pending_fill = None  # its `dirty` still covers every change since the patch
+            return self._label
 
 
 def _follows_nothing(copy: _Copy) -> bool:
@@ -129,6 +163,15 @@ class LabelSaver(QObject):
                                       weakref.ref(live)))
             self._drop_spares(self._free(held))
 
+    def filled(self, cls: str, stem: str, value: int, bbox: BBox | None) -> None:
+        """The live label of (cls, stem) is `value` everywhere outside `bbox` now (call after the edit's `touch`):
+        its copies are filled when next written, on the saver thread, not copied from the label now."""
+        with self._cond:
+            for copy in self._copies:
+                if copy.key == (cls, stem):
+                    copy.pending_fill, copy.dirty = value, bbox
+                    copy.fill_count += 1
+
     def touch(self, cls: str, stem: str, bbox: BBox) -> None:
         """The live label of (cls, stem) changed inside `bbox` (call at every edit, before the next `save_live`)."""
         with self._cond:
@@ -162,8 +205,11 @@ class LabelSaver(QObject):
             for entry in candidates:
                 if entry is not None and entry[0] is self._project:
                     self._copies = [c for c in self._copies if c.data is not entry[1]]  # lent: never reused
-                    return True, entry[1]
-        return False, None
+                    lent = entry[1]
+                    break
+            else:
+                return False, None
+        return True, lent.label(self._cond) if isinstance(lent, _Filled) else lent
 
     def unsaved(self) -> dict[Key, str]:
         """(class, stem) → reason for every label of the current project whose last save attempt failed."""
@@ -228,7 +274,7 @@ class LabelSaver(QObject):
         else:
             self._copies.remove(copy)
         if not mine:
-            copy.dirty = (0, 0, *shape[:2])
+            copy.dirty, copy.pending_fill = (0, 0, *shape[:2]), None
         copy.key, copy.source = key, None if live is None else weakref.ref(live)
         self._copies.append(copy)
         self._drop_spares([c for c in free if c is not copy])
@@ -296,6 +342,8 @@ class LabelSaver(QObject):
     def _write(self, project: Any, key: Key, mask: np.ndarray | LabelPixels | LabelCodes | None) -> str | None:
         """Write one label; the reason when it failed, None when it is on disk."""
         cls, stem = key
+        if isinstance(mask, _Filled):
+            mask = mask.label(self._cond)
         try:
             if mask is None:
                 project.delete_label(cls, stem)

@@ -29,12 +29,35 @@ def test_a_large_image_loads_in_the_background_then_takes_strokes(tmp_path, qtbo
     assert window.canvas.label("lesion").sum() > 0 and window.canvas.doc.shape == (H, W)
     window.actions.next_image.trigger()
     assert window.session.stem is None  # nothing to edit until it is shown
-    assert window.canvas_area.message_shown() == f"Loading {second}…" and not window.canvas.isEnabled()
+    assert not window.canvas.isEnabled() and window.canvas.doc.key == f"placeholder:{second}"
     qtbot.waitUntil(lambda: _shown(window, second), timeout=10_000)
     drag(qtbot, window.canvas, [(10, 10), (30, 10)])
     assert window.saver.flush(10)
     assert read_mask(project.label_path("lesion", second))[10, 20]
     assert messages == []
+
+
+def test_loading_says_so_only_when_it_takes_a_while_and_the_last_image_stays_meanwhile(tmp_path, qtbot, messages,
+                                                                                       monkeypatch):
+    import threading
+
+    from medseg_gui.qt import image_session
+
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    window = open_window(qtbot, project)
+    first, second = project.stems
+    qtbot.waitUntil(lambda: _shown(window, first), timeout=10_000)
+    gate, opened = threading.Event(), window.session.project
+    load = opened.load_image
+    monkeypatch.setattr(opened, "load_image", lambda stem: (gate.wait(10), load(stem))[1])  # a slow disk
+    window.actions.next_image.trigger()
+    assert window.canvas_area.message_shown() is None and not window.canvas.updatesEnabled()  # the last picture
+    assert window.session.stem is None and not window.canvas.isEnabled()  # but nothing to edit
+    qtbot.waitUntil(lambda: window.canvas_area.message_shown() == f"Loading {second}…",
+                    timeout=image_session.LOADING_MESSAGE_MS + 5_000)
+    gate.set()
+    qtbot.waitUntil(lambda: _shown(window, second), timeout=10_000)
+    assert window.canvas.updatesEnabled() and window.canvas.isEnabled()
 
 
 def test_a_result_nobody_waits_for_is_dropped(tmp_path, qtbot, messages):

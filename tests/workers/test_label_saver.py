@@ -89,6 +89,62 @@ def test_written_buffers_are_reused_but_never_one_handed_out(tmp_path, monkeypat
     assert pending and lent.sum() == 6 * W  # not reused while someone may read it
     np.testing.assert_array_equal(read_mask(project.label_path("lesion", stem)), rows(8))
 
+def test_a_filled_label_is_filled_by_the_saver_and_lent_or_written_as_it_is_on_screen(tmp_path, monkeypatch):
+    """`filled`: the saver's copy of a label set to one value everywhere is filled when written (not copied on the
+    caller's thread); a save waiting behind a held-back write is lent by `latest` as the label, and written so,
+    also when the label is filled again while its copy is being written."""
+    from medseg_gui.core.masks import UNANNOTATED, label_codes
+
+    project = make_project(tmp_path / "p", n=2)
+    stem, other = project.stems[:2]
+    gates, writing, real_save = {other: threading.Event()}, threading.Event(), project.save_label
+
+    def save_label(cls, s, *args):
+        writing.set()
+        if s in gates:
+            gates[s].wait(10)
+        real_save(cls, s, *args)
+
+    monkeypatch.setattr(project, "save_label", save_label)
+    saver = LabelSaver(project)
+    live = np.zeros((H, W), np.uint8)
+    saver.follow("lesion", stem, live)
+
+    def edit(bbox, value, fill=None):
+        if fill is not None:
+            live[...] = fill
+            saver.touch("lesion", stem, (0, 0, H, W))
+            saver.filled("lesion", stem, fill, None)
+        live[bbox[0]:bbox[2], bbox[1]:bbox[3]] = value
+        saver.touch("lesion", stem, bbox)
+        saver.save_live("lesion", stem, live, sparse=bool((live == UNANNOTATED).any()))
+
+    def on_disk():
+        pixels = project.load_label_pixels("lesion", stem)
+        return label_codes(pixels.mask, pixels.annotated)
+
+    saver.save("lesion", other, np.ones((H, W), bool))  # holds the saver thread until the gate opens
+    edit((5, 5, 10, 20), 1, fill=UNANNOTATED)  # a sparse start: queued behind the held-back write
+    edit((20, 30, 25, 40), 0)
+    pending, lent = saver.latest("lesion", stem)
+    assert pending
+    np.testing.assert_array_equal(lent.codes, live)  # lent as the label is, though never copied whole
+    gates[other].set()
+    assert saver.flush(5.0)
+    np.testing.assert_array_equal(on_disk(), live)
+    gates[stem] = threading.Event()
+    writing.clear()
+    edit((30, 2, 40, 8), 1, fill=0)  # all background again, and a stroke: its copy is filled, then held back
+    assert writing.wait(5)
+    edit((40, 50, 45, 60), 1, fill=UNANNOTATED)  # filled again while that copy is being written
+    gates[stem].set()
+    assert saver.flush(5.0)
+    np.testing.assert_array_equal(on_disk(), live)
+    edit((1, 1, 3, 3), 1)  # an ordinary stroke after the fills
+    saver.close()
+    np.testing.assert_array_equal(on_disk(), live)
+
+
 def test_none_deletes_label(tmp_path, qtbot):
     project = make_project(tmp_path / "p", labelled=1)
     stem = project.stems[0]

@@ -99,12 +99,14 @@ class LabelDocument:
 
     The probability maps, the threshold and which classes are labelled live in ``review`` (core.review); the
     document keeps what it derives from them (thresholded predictions, FP/FN codes) and marks a class labelled or not
-    as edits run. ``events.edited(cls, bbox)`` after every change of label pixels (bbox: y0, x0, y1, x1)."""
+    as edits run. ``events.edited(cls, bbox)`` after every change of label pixels (bbox: y0, x0, y1, x1); after an
+    edit that set the whole label, also ``events.filled(cls, value, bbox)``: every pixel outside ``bbox`` (None: every
+    pixel) is ``value`` now, so an observer keeping a copy can fill it later instead of copying 64 MB now."""
 
     def __init__(self, history: UndoHistory, review: ReviewState | None = None) -> None:
         self.history = history
         self.review = review if review is not None else ReviewState()
-        self.events = Events(("edited",))
+        self.events = Events(("edited", "filled"))
         self.key = ""
         self.image: np.ndarray | None = None
         self.labels: dict[str, np.ndarray] = {}
@@ -266,6 +268,7 @@ class LabelDocument:
         before = (self.area(name), self.unannotated(name))
         label[...] = UNANNOTATED
         self._edited(name, (0, 0, *self.shape), before, (0, label.size))
+        self.events.filled.emit(name, UNANNOTATED, None)
 
     def _empty(self, name: str) -> bool:
         """The label of ``name`` is all background (its counts say so): a sparse start's undo step then keeps only
@@ -399,6 +402,8 @@ class LabelDocument:
             old, new, bbox = _counts(label[s]), _counts(target), step.bbox
         label[s] = target
         self._edited(step.cls, bbox, old, new)
+        if fills:
+            self.events.filled.emit(step.cls, fills[1], step.bbox)
         return step
 
     def _filled(self, patch: np.ndarray, fill: int) -> tuple[int, int]:

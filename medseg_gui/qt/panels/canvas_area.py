@@ -1,9 +1,10 @@
 """The middle of the window: the canvas with its colour legend, or, in its place, a centred message (e.g. why an
-image cannot be read)."""
+image cannot be read). A message can wait (``show_message(text, after_ms)``): meanwhile the canvas is not repainted,
+so what it showed stays on screen (an image that loads in a few tens of milliseconds shows no "Loading…" flash)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 from medseg_gui.qt.canvas import Canvas
@@ -25,13 +26,30 @@ class CanvasArea(QStackedWidget):
         self.message.setMargin(40)
         self.addWidget(canvas)
         self.addWidget(self.message)
+        self._later = QTimer(self, singleShot=True)  # a message that waits
+        self._later.timeout.connect(lambda: self._show_message_now())
 
     def show_canvas(self) -> None:
+        self._thaw()
         self.setCurrentWidget(self.canvas)
 
-    def show_message(self, text: str) -> None:
+    def show_message(self, text: str, after_ms: int = 0) -> None:
+        """`text` in the canvas' place, now or, while the canvas is on show, after `after_ms` unless `show_canvas`
+        comes first (until then the canvas keeps what it painted last, whatever it holds now)."""
         self.message.setText(text)
+        if after_ms > 0 and self.currentWidget() is self.canvas:
+            self.canvas.setUpdatesEnabled(False)
+            self._later.start(after_ms)
+        else:
+            self._show_message_now()
+
+    def _show_message_now(self) -> None:
+        self._thaw()
         self.setCurrentWidget(self.message)
+
+    def _thaw(self) -> None:
+        self._later.stop()
+        self.canvas.setUpdatesEnabled(True)
 
     def message_shown(self) -> str | None:
         """The message on show, or None while the canvas is shown."""
