@@ -348,9 +348,9 @@ def main() -> None:
     run(f"save {args.size}² label", "save", lambda: stroke(canvas, [(c, c), (c + 40, c + 10), (c + 80, c + 20)]),
         lambda: path.exists() and not window.saver.has_pending(), settle_s=0.5)
 
-    def stroke_then_switch() -> None:  # PgDn as the next event, as a key press after a mouse release comes
-        stroke(canvas, [(c, c + 200), (c + 40, c + 210), (c + 80, c + 220)])
-        QTimer.singleShot(0, window.actions.next_image.trigger)
+    def stroke_then_switch() -> None:  # PgDn as the next input event, after the loop's next turn (a 0 ms timer
+        stroke(canvas, [(c, c + 200), (c + 40, c + 210), (c + 80, c + 220)])  # is a posted call, run before it)
+        QTimer.singleShot(1, window.actions.next_image.trigger)
 
     run("switch after stroke", "switch", stroke_then_switch,
         lambda: window.session.stem == big.stems[0] and not window.saver.has_pending(), settle_s=0.5)
