@@ -250,3 +250,62 @@ def share_text(share: float, decimals: int = 0) -> str:
     so a few strokes on a sparse label never read as nothing."""
     text = f"{100 * share:.{decimals}f}"
     return f"<{10 ** -decimals:g} %" if share > 0 and float(text) == 0 else f"{text} %"
+
+
+def code_counts(codes: np.ndarray) -> tuple[int, int]:
+    """(class pixels, not-annotated pixels) of label codes (any shape). Codes are 0, OBJECT (1) or UNANNOTATED (2), so
+    the non-zero count and the sum tell them apart: two SIMD passes of OpenCV, no temporary (a 64 MB label in ~8 ms
+    instead of ~100 ms)."""
+    if codes.size == 0:
+        return 0, 0
+    m = codes if codes.ndim == 2 else codes.reshape(-1, 1)
+    nonzero, total = cv2.countNonZero(m), round(cv2.sumElems(m)[0])
+    return 2 * nonzero - total, total - nonzero
+
+
+class ReadyLabel(NamedTuple):
+    """A label made ready for the document on a loading thread (``ready_label``): its codes, handed over (the document
+    takes them without a copy), and their (class, not-annotated) pixel counts, so the GUI thread passes over none of
+    an 8000² label's 64 MB."""
+
+    codes: np.ndarray
+    counts: tuple[int, int]
+
+
+def ready_label(label: np.ndarray | LabelPixels) -> ReadyLabel:
+    """``label`` (a freshly read mask or ``LabelPixels`` nobody else keeps; spent) as a ``ReadyLabel`` (thread-safe)."""
+    codes = as_codes(label, owned=True)
+    return ReadyLabel(codes, code_counts(codes))
+
+
+def as_codes(label: np.ndarray | LabelPixels | LabelCodes, owned: bool) -> np.ndarray:
+    """Label codes of a mask (complete label), ``LabelPixels`` (sparse when ``annotated`` is set) or ``LabelCodes``.
+    ``owned``: nobody else keeps ``label``'s arrays, so a writeable bool one may become the codes (no copy)."""
+    if isinstance(label, LabelCodes):
+        return np.array(label.codes, dtype=np.uint8, order="C", copy=True)
+    if isinstance(label, LabelPixels):
+        if owned and _reusable(label.mask) and (label.annotated is None or _reusable(label.annotated)):
+            return _codes_in_place(label.mask, label.annotated)
+        return label_codes(label.mask, label.annotated)
+    return as_u8_mask(label, copy=not owned or not label.flags.writeable)
+
+
+def _reusable(arr: np.ndarray) -> bool:
+    return arr.dtype == bool and arr.flags.c_contiguous and arr.flags.writeable
+
+
+def _codes_in_place(mask: np.ndarray, annotated: np.ndarray | None) -> np.ndarray:
+    """``label_codes(mask, annotated)`` written into ``mask``'s buffer (``annotated`` is spent too): no 64 MB
+    temporaries for an 8000² label, which cost the GUI thread over a second on a loaded VM."""
+    codes = mask.view(np.uint8)
+    if annotated is not None:
+        np.copyto(codes, np.uint8(UNANNOTATED), where=np.logical_not(annotated, out=annotated))
+    return codes
+
+
+def as_u8_mask(mask: np.ndarray, copy: bool) -> np.ndarray:
+    """uint8 {0, 1} C-contiguous version of a bool/0-1/0-255 mask (a view when possible and ``copy`` is false)."""
+    if mask.dtype == bool:
+        m = mask.view(np.uint8)
+        return np.array(m, order="C", copy=True) if copy else np.ascontiguousarray(m)
+    return np.ascontiguousarray((mask > 0).view(np.uint8))

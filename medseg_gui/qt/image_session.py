@@ -26,9 +26,9 @@ from PySide6.QtGui import QKeyEvent, QMouseEvent
 
 from medseg_gui.core.errors import ImageReadError, MedsegError, RegionUnknownError
 from medseg_gui.core.image_view import ImageView, load_overlays, load_view, loads_in_background
+from medseg_gui.core.masks import ReadyLabel, ready_label
 from medseg_gui.core.project_format import stored_probability
 from medseg_gui.core.regions import class_region
-from medseg_gui.qt.canvas.document import ReadyLabel, ready_label
 from medseg_gui.qt.keymap import ACTIONS
 from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message

@@ -25,12 +25,12 @@ from PySide6.QtWidgets import QWidget
 
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.label_status import LABEL_MODES, NewLabelRule
-from medseg_gui.core.masks import BACKGROUND as BG_CODE, OBJECT, UNANNOTATED, BBox, LabelCodes, Region
+from medseg_gui.core.masks import BACKGROUND as BG_CODE, OBJECT, UNANNOTATED, BBox, LabelCodes, ReadyLabel, Region
 from medseg_gui.core.review import ReviewState
 from medseg_gui.core.undo import DEFAULT_BUDGET_BYTES, UndoHistory
 from medseg_gui.qt import defaults
 from medseg_gui.qt.canvas import layers as L
-from medseg_gui.qt.canvas.document import LabelDocument, ReadyLabel
+from medseg_gui.qt.canvas.document import LabelDocument
 from medseg_gui.qt.canvas.input import CanvasInput
 from medseg_gui.qt.canvas.layer_stack import LayerStack
 from medseg_gui.qt.canvas.tools import BrushTool, FillTool, PanTool, PolygonTool, Tool, WandTool

@@ -19,79 +19,19 @@ background-brush stroke or when ``sparse_new`` is set (the sparse and corrective
 from __future__ import annotations
 
 import logging
-from typing import NamedTuple
 
-import cv2
 import numpy as np
 
 from medseg_gui.core import masks
 from medseg_gui.core.errors import LabelSizeError
 from medseg_gui.core.label_encoding import LabelPixels
-from medseg_gui.core.masks import OBJECT, UNANNOTATED, BBox, LabelCodes, Region, bbox_slices, mask_bbox
+from medseg_gui.core.masks import (OBJECT, UNANNOTATED, BBox, LabelCodes, ReadyLabel, Region, as_codes, as_u8_mask,
+                                    bbox_slices, code_counts, mask_bbox)
 from medseg_gui.core.metrics import fp_fn_codes
 from medseg_gui.core.review import Events, ReviewState
 from medseg_gui.core.undo import StrokeRecorder, UndoHistory, UndoStep
 
 log = logging.getLogger(__name__)
-
-
-def _counts(codes: np.ndarray) -> tuple[int, int]:
-    """(class pixels, not-annotated pixels) of label codes (any shape). Codes are 0, OBJECT (1) or UNANNOTATED (2), so
-    the non-zero count and the sum tell them apart: two SIMD passes of OpenCV, no temporary (a 64 MB label in ~8 ms
-    instead of ~100 ms)."""
-    if codes.size == 0:
-        return 0, 0
-    m = codes if codes.ndim == 2 else codes.reshape(-1, 1)
-    nonzero, total = cv2.countNonZero(m), round(cv2.sumElems(m)[0])
-    return 2 * nonzero - total, total - nonzero
-
-
-class ReadyLabel(NamedTuple):
-    """A label made ready for the document on a loading thread (``ready_label``): its codes, handed over (the document
-    takes them without a copy), and their (class, not-annotated) pixel counts, so the GUI thread passes over none of
-    an 8000² label's 64 MB."""
-
-    codes: np.ndarray
-    counts: tuple[int, int]
-
-
-def ready_label(label: np.ndarray | LabelPixels) -> ReadyLabel:
-    """``label`` (a freshly read mask or ``LabelPixels`` nobody else keeps; spent) as a ``ReadyLabel`` (thread-safe)."""
-    codes = _as_codes(label, owned=True)
-    return ReadyLabel(codes, _counts(codes))
-
-
-def _as_codes(label: np.ndarray | LabelPixels | LabelCodes, owned: bool) -> np.ndarray:
-    """Label codes of a mask (complete label), ``LabelPixels`` (sparse when ``annotated`` is set) or ``LabelCodes``.
-    ``owned``: nobody else keeps ``label``'s arrays, so a writeable bool one may become the codes (no copy)."""
-    if isinstance(label, LabelCodes):
-        return np.array(label.codes, dtype=np.uint8, order="C", copy=True)
-    if isinstance(label, LabelPixels):
-        if owned and _reusable(label.mask) and (label.annotated is None or _reusable(label.annotated)):
-            return _codes_in_place(label.mask, label.annotated)
-        return masks.label_codes(label.mask, label.annotated)
-    return _as_u8_mask(label, copy=not owned or not label.flags.writeable)
-
-
-def _reusable(arr: np.ndarray) -> bool:
-    return arr.dtype == bool and arr.flags.c_contiguous and arr.flags.writeable
-
-
-def _codes_in_place(mask: np.ndarray, annotated: np.ndarray | None) -> np.ndarray:
-    """``masks.label_codes(mask, annotated)`` written into ``mask``'s buffer (``annotated`` is spent too): no 64 MB
-    temporaries for an 8000² label, which cost the GUI thread over a second on a loaded VM."""
-    codes = mask.view(np.uint8)
-    if annotated is not None:
-        np.copyto(codes, np.uint8(UNANNOTATED), where=np.logical_not(annotated, out=annotated))
-    return codes
-
-
-def _as_u8_mask(mask: np.ndarray, copy: bool) -> np.ndarray:
-    """uint8 {0, 1} C-contiguous version of a bool/0-1/0-255 mask (a view when possible and ``copy`` is false)."""
-    if mask.dtype == bool:
-        m = mask.view(np.uint8)
-        return np.array(m, order="C", copy=True) if copy else np.ascontiguousarray(m)
-    return np.ascontiguousarray((mask > 0).view(np.uint8))
 
 
 class LabelDocument:
@@ -158,7 +98,7 @@ class LabelDocument:
             if mask is not None:
                 self._check(f"label '{name}'", mask[0] if isinstance(mask, tuple) else mask)
         self.labels = {name: np.zeros(self.shape, np.uint8) if m is None else m.codes if isinstance(m, ReadyLabel)
-                       else _as_codes(m, name in owned) for name, m in labels.items()}
+                       else as_codes(m, name in owned) for name, m in labels.items()}
         self.review.reset_labelled({name for name, m in labels.items() if m is not None})
         # counts known without a pass over the label: none for a fresh zero array, a ReadyLabel's own
         counts = {name: (0, 0) if m is None else m.counts for name, m in labels.items()
@@ -190,7 +130,7 @@ class LabelDocument:
     def set_roi(self, roi: np.ndarray | None) -> None:
         if roi is not None:
             self._check("region of interest", roi)
-        self.roi = None if roi is None else _as_u8_mask(roi, copy=False)
+        self.roi = None if roi is None else as_u8_mask(roi, copy=False)
         self._fpfn = {}
 
     def area(self, name: str) -> int:
@@ -207,7 +147,7 @@ class LabelDocument:
 
     def _count(self, name: str) -> None:
         label = self.labels.get(name)
-        self._areas[name], self._unannotated[name] = (0, 0) if label is None else _counts(label)
+        self._areas[name], self._unannotated[name] = (0, 0) if label is None else code_counts(label)
 
     def label_view(self, name: str) -> np.ndarray:
         """A read-only bool HxW view of the class pixels of the live label, without a copy for a complete label (it
@@ -320,7 +260,7 @@ class LabelDocument:
 
     def _apply(self, name: str, region: Region, value: int) -> BBox | None:
         sub = self.labels[name][bbox_slices(region.bbox)]
-        old = _counts(sub[region.mask])
+        old = code_counts(sub[region.mask])
         sub[region.mask] = value
         new = (region.area if value == OBJECT else 0, region.area if value == UNANNOTATED else 0)
         self._edited(name, region.bbox, old, new)
@@ -373,7 +313,7 @@ class LabelDocument:
         change = change[bbox_slices(local)]
         before = label[t].copy()
         label[t] = np.where(change, pred[t], before)
-        self._edited(name, tight, _counts(before), _counts(label[t]))
+        self._edited(name, tight, code_counts(before), code_counts(label[t]))
         self.history.push(self.key, name, tight, self.shape, before, label[t])
         return tight
 
@@ -399,7 +339,7 @@ class LabelDocument:
             old, new, bbox = self._filled(expected, fills[0]), self._filled(target, fills[1]), (0, 0, *self.shape)
             label[...] = fills[1]
         else:
-            old, new, bbox = _counts(label[s]), _counts(target), step.bbox
+            old, new, bbox = code_counts(label[s]), code_counts(target), step.bbox
         label[s] = target
         self._edited(step.cls, bbox, old, new)
         if fills:
@@ -409,5 +349,5 @@ class LabelDocument:
     def _filled(self, patch: np.ndarray, fill: int) -> tuple[int, int]:
         """(class, not-annotated) pixel counts of a label that is ``patch`` inside a bbox and ``fill`` outside it."""
         outside = self.shape[0] * self.shape[1] - patch.size
-        area, unannotated = _counts(patch)
+        area, unannotated = code_counts(patch)
         return area + outside * (fill == OBJECT), unannotated + outside * (fill == UNANNOTATED)
