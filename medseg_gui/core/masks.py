@@ -264,18 +264,25 @@ def code_counts(codes: np.ndarray) -> tuple[int, int]:
 
 
 class ReadyLabel(NamedTuple):
-    """A label made ready for the document on a loading thread (``ready_label``): its codes, handed over (the document
-    takes them without a copy), and their (class, not-annotated) pixel counts, so the GUI thread passes over none of
-    an 8000² label's 64 MB."""
+    """A label made ready for the canvas on a loading thread (``ready_label``, ``blank_label``): its codes, handed
+    over (the canvas takes them without a copy), and their (class, not-annotated) pixel counts, so the GUI thread
+    passes over none of an 8000² label's 64 MB. ``labelled`` False: no label yet, only the array a first edit paints."""
 
     codes: np.ndarray
     counts: tuple[int, int]
+    labelled: bool = True
 
 
 def ready_label(label: np.ndarray | LabelPixels) -> ReadyLabel:
     """``label`` (a freshly read mask or ``LabelPixels`` nobody else keeps; spent) as a ``ReadyLabel`` (thread-safe)."""
     codes = as_codes(label, owned=True)
     return ReadyLabel(codes, code_counts(codes))
+
+
+def blank_label(shape: tuple[int, int]) -> ReadyLabel:
+    """No label yet: all background, in memory already written (a fresh zero array's pages are only mapped when first
+    written, which made a sparse start, setting every pixel, cost the GUI thread 80 ms of CPU at 8000²)."""
+    return ReadyLabel(np.full(shape, BACKGROUND, np.uint8), (0, 0), labelled=False)
 
 
 def as_codes(label: np.ndarray | LabelPixels | LabelCodes, owned: bool) -> np.ndarray:

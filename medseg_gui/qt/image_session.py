@@ -26,7 +26,7 @@ from PySide6.QtGui import QKeyEvent, QMouseEvent
 
 from medseg_gui.core.errors import ImageReadError, MedsegError, RegionUnknownError
 from medseg_gui.core.image_view import ImageView, load_overlays, load_view, loads_in_background
-from medseg_gui.core.masks import ReadyLabel, ready_label
+from medseg_gui.core.masks import ReadyLabel, blank_label, ready_label
 from medseg_gui.core.project_format import stored_probability
 from medseg_gui.core.regions import class_region
 from medseg_gui.qt.keymap import ACTIONS
@@ -41,9 +41,9 @@ LOADING_MESSAGE_MS = 250  # "Loading…" shows only for an image that takes long
 
 @dataclass(frozen=True)
 class Prepared:
-    """What a loading thread makes of a view besides decoding it: the display pyramid, each label read ready for the
-    canvas (codes and counts) and the saver's copy of it, so showing it copies and counts no label on the GUI
-    thread."""
+    """What a loading thread makes of a view besides decoding it: the display pyramid, each label ready for the canvas
+    (codes and counts; a blank one for a class without a label) and the saver's copy of each label read, so showing
+    it copies, counts and first writes no label on the GUI thread."""
 
     pyramid: Any
     labels: dict[str, ReadyLabel]
@@ -53,7 +53,9 @@ class Prepared:
 def prepare_view(view: ImageView, pyramid: Callable[[np.ndarray], Any]) -> Prepared:
     """The `Prepared` of a freshly read `view` (its label arrays are spent: use the `Prepared`'s); thread-safe."""
     ready = {cls: ready_label(label) for cls, label in view.labels.items() if label is not None}
-    return Prepared(pyramid(view.rgb), ready, {cls: label.codes.copy() for cls, label in ready.items()})
+    copies = {cls: label.codes.copy() for cls, label in ready.items()}
+    blank = {cls: blank_label(view.shape) for cls, label in view.labels.items() if label is None}
+    return Prepared(pyramid(view.rgb), {**ready, **blank}, copies)
 
 
 class ImageSession(QObject):
@@ -139,12 +141,14 @@ class ImageSession(QObject):
         self.canvas.setEnabled(True)
         self.canvas.set_image(stem, view.rgb, None if prepared is None else prepared.pyramid)
         fresh = frozenset(view.labels) - set(unsaved)  # read for this view only: the canvas keeps them uncopied
-        on_disk = view.labels if prepared is None else {**view.labels, **prepared.labels}
-        self.canvas.set_labels(self._labels_to_show(stem, on_disk, unsaved), self._colors(), fresh)
+        labels = self._labels_to_show(stem, view.labels, unsaved)
+        if prepared is not None:
+            labels.update({name: prepared.labels[name] for name in fresh})
+        self.canvas.set_labels(labels, self._colors(), fresh)
         for name in fresh:  # the saver's copies of the labels as shown: a first save copies only the edit
-            if on_disk[name] is None or prepared is not None:
+            if view.labels[name] is None or prepared is not None:
                 self.saver.follow(name, stem, self.canvas.doc.labels[name],
-                                  None if on_disk[name] is None else prepared.copies[name])
+                                  prepared.copies.get(name) if prepared is not None else None)
         self.canvas.set_current_class(cls or self.project.class_names[0])
         for name, prob in view.predictions.items():
             self.review.set_prediction(name, prob)

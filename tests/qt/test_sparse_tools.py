@@ -153,6 +153,7 @@ def test_every_save_writes_exactly_the_label_on_screen(tmp_path, qtbot, messages
     window = helpers.open_window(qtbot, project)
     qtbot.waitUntil(lambda: window.session.stem == stem, timeout=10_000)
     assert window.canvas.is_sparse("lesion") == (on_disk == "sparse")
+    assert window.canvas.is_labelled("lesion") == (on_disk is not None)  # a blank array made ahead is no label
     canvas, gate = window.canvas, threading.Event()
     real_save = project.save_label
     monkeypatch.setattr(project, "save_label", lambda *a: (gate.wait(10), real_save(*a)))

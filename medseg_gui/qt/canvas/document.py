@@ -99,7 +99,8 @@ class LabelDocument:
                 self._check(f"label '{name}'", mask[0] if isinstance(mask, tuple) else mask)
         self.labels = {name: np.zeros(self.shape, np.uint8) if m is None else m.codes if isinstance(m, ReadyLabel)
                        else as_codes(m, name in owned) for name, m in labels.items()}
-        self.review.reset_labelled({name for name, m in labels.items() if m is not None})
+        self.review.reset_labelled({name for name, m in labels.items()
+                                    if m is not None and not (isinstance(m, ReadyLabel) and not m.labelled)})
         # counts known without a pass over the label: none for a fresh zero array, a ReadyLabel's own
         counts = {name: (0, 0) if m is None else m.counts for name, m in labels.items()
                   if m is None or isinstance(m, ReadyLabel)}
