@@ -339,12 +339,13 @@ class LabelSaver(QObject):
             if clean:
                 self.pending_changed.emit(False)
 
-    def _write(self, project: Any, key: Key, mask: np.ndarray | LabelPixels | LabelCodes | None) -> str | None:
-        """Write one label; the reason when it failed, None when it is on disk."""
+    def _write(self, project: Any, key: Key, mask: Any) -> str | None:
+        """Write one label (`mask`: what `save` takes, or a `_Filled`); the reason when it failed, None when it is on
+        disk."""
         cls, stem = key
-        if isinstance(mask, _Filled):
-            mask = mask.label(self._cond)
         try:
+            if isinstance(mask, _Filled):  # filled here, where a failure is a failed save like any other
+                mask = mask.label(self._cond)
             if mask is None:
                 project.delete_label(cls, stem)
             elif isinstance(mask, tuple):  # a sparse label
