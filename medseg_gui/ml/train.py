@@ -234,10 +234,11 @@ def _choose_postprocess(segmenter: Segmenter, views: list[Sample], tta: bool,
         segmenter.metadata.update(val_dice=round(dice, 4), val_dice_plain=round(plain, 4))
 
 
-def _optimizer(preset: Preset) -> keras.optimizers.Optimizer:
+def _optimizer(preset: Preset, learning_rate: float | None = None) -> keras.optimizers.Optimizer:
+    learning_rate = preset.learning_rate if learning_rate is None else learning_rate
     if preset.optimizer == "adamw":
-        return keras.optimizers.AdamW(learning_rate=preset.learning_rate, weight_decay=preset.weight_decay)
-    return keras.optimizers.Adam(learning_rate=preset.learning_rate)
+        return keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=preset.weight_decay)
+    return keras.optimizers.Adam(learning_rate=learning_rate)
 
 
 def _dtype_policy(precision: str) -> str | None:
@@ -271,9 +272,10 @@ def _read_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights |
     return recipe
 
 
-def _start_weights(model: keras.Model, preset: Preset, config: TrainConfig, init: InitWeights | None) -> str:
+def _start_weights(model: keras.Model, preset: Preset, config: TrainConfig, init: InitWeights | None
+                   ) -> tuple[str, bool]:
     """Load the run's starting weights into `model` (config.init: given `init`, else the shipped start, when they
-    fit); returns what the run started from."""
+    fit); returns what the run started from and whether weights were loaded."""
     if config.init not in INITS:
         raise ValueError(f"unknown init {config.init!r}; choose one of {', '.join(INITS)}")
     candidates = []
@@ -287,12 +289,20 @@ def _start_weights(model: keras.Model, preset: Preset, config: TrainConfig, init
         if not why:
             model.load_weights(cand.path)
             log.info("training starts from %s", cand.source)
-            return cand.source
+            return cand.source, True
         reasons.append(f"{cand.source}: {why}")
     if reasons:
         log.info("training starts from scratch (%s)", "; ".join(reasons))
-        return f"scratch (not {'; not '.join(reasons)})"
-    return "scratch"
+        return f"scratch (not {'; not '.join(reasons)})", False
+    return "scratch", False
+
+
+def run_learning_rate(preset: Preset, config: TrainConfig, warm: bool) -> float:
+    """The run's (peak) learning rate: TrainConfig's when it gives one, else the preset's, x `warm_lr_factor` when
+    the run starts from trained weights (`warm`)."""
+    if config.learning_rate or not warm:
+        return preset.learning_rate
+    return preset.learning_rate * preset.warm_lr_factor
 
 
 def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[TrainProgress], None] | None = None,
@@ -330,8 +340,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
 
     policy = _dtype_policy(config.precision)
     model = build_unet(preset.unet, dtype_policy=policy)
-    started_from = _start_weights(model, preset, config, init)  # before compile: a start has no optimiser state
-    model.compile(optimizer=_optimizer(preset),
+    started_from, loaded = _start_weights(model, preset, config, init)  # before compile: no optimiser state
+    learning_rate = run_learning_rate(preset, config, loaded)
+    model.compile(optimizer=_optimizer(preset, learning_rate),
                   loss=MaskedSegLoss(dice_weight=1.0 if preset.loss == "bce_dice" else 0.0))
     # Built here, not inside the first traced step (TensorFlow's default): a step that creates variables is traced
     # twice, which doubled the start of every Retrain (same weights either way).
@@ -345,7 +356,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
         scores[control.step] = evaluate_views(live, views, config.tta, should_stop)
         return scores[control.step].auc
 
-    control = RunControl(RunLimits(total, deadline, config.patience, preset.learning_rate, preset.schedule, started,
+    control = RunControl(RunLimits(total, deadline, config.patience, learning_rate, preset.schedule, started,
                                    preset.weight_ema),
                          validate, note, progress, should_stop, val_seconds)
     log.info("training %s on %d images (%d validation: %s), up to %d steps, %s", preset.name, len(train_idx),
