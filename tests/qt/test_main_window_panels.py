@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QColor
 
 from medseg_gui.ml.config import TrainConfig, preset_names
@@ -25,6 +25,19 @@ from medseg_gui.qt.panels.train_text import (
 from medseg_gui.qt.theme import stylesheet
 from medseg_gui.workers.training import PredictProgress, TrainWorker
 from tests.workers.helpers import TINY_TRAIN
+
+
+class Paints(QObject):
+    """Counts the paint events of a widget."""
+
+    def __init__(self, widget) -> None:
+        super().__init__(widget)
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt override)
+        self.count += event.type() == QEvent.Type.Paint
+        return False
 
 
 def _progress(step, epoch, loss=0.41, elapsed=72.0, val_auc=None, message="", total=1000):
@@ -104,6 +117,13 @@ def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
     assert "val AUC 0.930 (epoch 2)" in panel.progress_label.text()
     panel.show_progress(PredictProgress(2, 4, "img1"))
     assert panel.progress_label.text() == "Predicting 2/4: img1" and panel.progress_bar.value() == 500
+    paints = Paints(panel.progress_bar)
+    panel.show()
+    qtbot.waitUntil(lambda: paints.count > 0)
+    paints.count = 0
+    panel.show_progress(PredictProgress(3, 4, "img2"))  # a QProgressBar repaints (the whole window) at once …
+    assert panel.progress_bar.value() == 750 and paints.count == 0
+    qtbot.waitUntil(lambda: paints.count > 0)  # … here it is repainted with the rest of the window
     ended = []
     panel.ended.connect(lambda how, text: ended.append(how))
     panel._on_cancelled()
