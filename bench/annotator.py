@@ -17,8 +17,10 @@ Protocol (datasets and splits from bench/suite.py: `c1` = PolypGen centre C1, `c
           starts as the app does (`init="auto"`: the shipped pretrained start where one fits);
   scratch the same sparse labels from random weights, the same time box (warm must beat it at every round);
   dense   the complete labels of the same images, warm-started like `warm`: dense labelling in the same CPU time.
-  The bench always takes the new model (the app's keep-unless-better guard is not simulated). Each arm is scored on
-  the held-out test split: mean per-image Dice at the model's threshold and AUC (bench/suite.py `score`).
+  Every arm keeps its models as the app does (ml/store.py) and, like the app, keeps its current model when the new
+  one validates worse on the labelled validation image (keep-unless-better; `--no-guard`: always take the new one).
+  Each arm's current model is scored on the held-out test split: mean per-image Dice at the model's threshold and
+  AUC (bench/suite.py `score`); a new model the guard rejected is scored too (`<arm>_new_dice`, `<arm>_new_auc`).
 - Printed per round: images, strokes and annotated pixels so far (as % of the pixels a dense label of the same
   images has; `obj%`: painted object pixels as % of the object pixels), training seconds so far, and per arm the
   training steps of the round's run (`st`: on a busy CPU building and tracing the model can eat the whole box), the
@@ -64,34 +66,38 @@ COLOURS = {"warm": (200, 90, 0), "scratch": (40, 40, 220), "dense": (60, 160, 60
 
 @dataclass
 class Arm:
-    """One training arm: its labels ("sparse"/"dense"), whether it continues from its last run, its start weights
-    for the next run, the seconds trained so far and its current model."""
+    """One training arm: its labels ("sparse"/"dense"), whether it continues from its current model, its model
+    folder (ml/store.py, as the app keeps a class's models), the seconds trained so far, its current model and the
+    one its last run made (the same unless the guard kept the older one)."""
 
     name: str
     labels: str
     warm: bool
-    start: Any = None
+    folder: Path = Path()
     seconds: float = 0.0
     segmenter: Any = None
+    new: Any = None
 
 
-def train_arm(arm: Arm, samples: list, seconds: float, seed: int, folder: Path, rnd: int) -> dict:
-    """One time-boxed run of `arm`; keeps its start weights for the next round; returns its test-free figures."""
+def train_arm(arm: Arm, samples: list, seconds: float, seed: int, rnd: int, guard: bool) -> dict:
+    """One time-boxed run of `arm` as pipeline.train_class runs a Retrain: from the current model's stored start
+    (warm), against the current model on the validation images (`guard`: keep-unless-better; without it the new
+    model always replaces the current one), stored by store.save_if_better. Returns its test-free figures."""
+    from medseg_gui.ml import store
     from medseg_gui.ml.config import TrainConfig
-    from medseg_gui.ml.init import read_init, save_start
     from medseg_gui.ml.train import train
 
-    init = ("current" if arm.start is not None else "auto") if arm.warm else "scratch"
+    start = store.current_start(arm.folder) if arm.warm else None
+    init = ("current" if start is not None else "auto") if arm.warm else "scratch"
+    previous = store.load_segmenter(arm.folder) if guard and store.has_model(arm.folder) else None
     cfg = TrainConfig(preset="default", minutes=seconds / 60.0, epochs=100_000, seed=seed + rnd, init=init)
-    result = train(samples, cfg, init=arm.start if arm.warm else None)
+    result = train(samples, cfg, init=start, previous=previous)
+    kept = store.save_if_better(arm.folder, result).kept_new
     arm.seconds += result.seconds
-    arm.segmenter = result.segmenter
-    if arm.warm:
-        path = folder / f"{arm.name}-{rnd}.weights.h5"
-        save_start(result.model, result.preset, path, f"{arm.name} round {rnd}")
-        arm.start = read_init(path)
+    arm.new = result.segmenter
+    arm.segmenter = result.segmenter if kept else previous
     md = result.segmenter.metadata
-    return {"steps": result.steps, "scale": round(float(md.get("scale", 1.0)), 3),
+    return {"steps": result.steps, "scale": round(float(md.get("scale", 1.0)), 3), "kept": kept,
             "init": str(md.get("init", "")).split(" (")[0], "threshold": float(md.get("threshold") or 0.5)}
 
 
@@ -141,8 +147,12 @@ def samples_for(arm: Arm, train_set: list, labels: dict[int, Annotation]) -> lis
 
 
 def print_row(row: dict) -> None:
-    arms = "  ".join(f"{a}: {row[a + '_train_s']:>5.0f}s {row[a + '_steps']:>4} st x{row[a + '_scale']:<5g} "
-                     f"Dice {row[a + '_dice']:.3f} AUC {row[a + '_auc']:.4f}" for a in ARMS)
+    def arm(a: str) -> str:
+        rejected = "" if row[a + "_kept"] else (f" (new Dice {row[a + '_new_dice']:.3f} AUC {row[a + '_new_auc']:.4f}"
+                                                f" not kept)")
+        return (f"{a}: {row[a + '_train_s']:>5.0f}s {row[a + '_steps']:>4} st x{row[a + '_scale']:<5g} "
+                f"Dice {row[a + '_dice']:.3f} AUC {row[a + '_auc']:.4f}{rejected}")
+    arms = "  ".join(arm(a) for a in ARMS)
     print(f"round {row['round']:>2} | {row['images']:>2} img {row['strokes']:>4} strokes {row['ann_px']:>8} px "
           f"({row['ann_pct']:>5.2f} %, obj {row['obj_pct']:>5.2f} %) | {arms}", flush=True)
 
@@ -217,12 +227,13 @@ def run(args: argparse.Namespace) -> list[dict]:
               for i in rng.choice(len(train_set), size=args.k, replace=False)}
     arms = {"warm": Arm("warm", "sparse", True), "scratch": Arm("scratch", "sparse", False),
             "dense": Arm("dense", "dense", True)}
+    guard = "the app's keep-unless-better guard" if args.guard else "no guard: every new model is taken"
     args.out.mkdir(parents=True, exist_ok=True)
     jsonl = args.out / f"annotator_{args.dataset}.jsonl"
     jsonl.write_text("")
     print(f"{args.dataset}: {len(train_set)} training images (pool), {len(test_set)} test; k={args.k}, "
           f"{args.rounds} rounds x {args.seconds:g} s x {len(ARMS)} arms; {cpu_model()}, {os.cpu_count()} cores, "
-          f"load {os.getloadavg()[0]:.2f}", flush=True)
+          f"load {os.getloadavg()[0]:.2f}; {guard}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="annotator-") as tmp:
         for rnd in range(args.rounds):
@@ -237,13 +248,17 @@ def run(args: argparse.Namespace) -> list[dict]:
                     unlabelled.remove(nxt)
             row: dict[str, Any] = {"dataset": args.dataset, "round": rnd, **label_figures(train_set, labels)}
             for name, arm in arms.items():
-                info = train_arm(arm, samples_for(arm, train_set, labels), args.seconds, args.seed, Path(tmp), rnd)
-                metrics = score(arm.segmenter, test_set, info["threshold"])
+                arm.folder = Path(tmp) / name
+                info = train_arm(arm, samples_for(arm, train_set, labels), args.seconds, args.seed, rnd, args.guard)
+                new = score(arm.new, test_set, info["threshold"])
+                kept = new if info["kept"] else score(arm.segmenter, test_set, threshold_of(arm.segmenter))
                 row.update({f"{name}_train_s": round(arm.seconds, 1), **{f"{name}_{k}": v for k, v in info.items()},
-                            f"{name}_dice": metrics["dice"], f"{name}_auc": metrics["auc"]})
+                            f"{name}_dice": kept["dice"], f"{name}_auc": kept["auc"],
+                            f"{name}_new_dice": new["dice"], f"{name}_new_auc": new["auc"]})
             row.update(round_s=round(time.monotonic() - t0, 1), cpu=cpu_model(), cores=os.cpu_count(),
                        load=round(os.getloadavg()[0], 2), date=dt.date.today().isoformat(), seconds=args.seconds,
-                       k=args.k, seed=args.seed, fixes=args.fixes, next=args.next, pool=args.pool, **strokes)
+                       k=args.k, seed=args.seed, fixes=args.fixes, next=args.next, pool=args.pool, guard=args.guard,
+                       **strokes)
             rows.append(row)
             print_row(row)
             with open(jsonl, "a") as fh:
@@ -271,6 +286,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lines", type=int, default=6, help="first strokes: lines along the longest vessel segments")
     ap.add_argument("--bg-discs", type=int, default=2, help="first strokes: background discs per image")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-guard", dest="guard", action="store_false",
+                    help="take every new model (no keep-unless-better, unlike the app)")
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     ap.add_argument("--quick", action="store_true", help="smoke run: 2 rounds of 10 s, 2 images, pool 4")
