@@ -43,16 +43,17 @@ SPARE_BUFFERS = 2  # copies nobody needs, kept for the next saves
 @dataclass(eq=False)
 class _Copy:
     """The saver's own copy of one label (codes 0/1/2); `source`: the live label it follows (`save_live`), with
-    `dirty` the bbox where that label changed since the copy was last brought up to date. `pending_fill`: the live
-    label was set to this value everywhere (`LabelSaver.filled`) and changed since only inside `dirty`; the copy is
-    filled by the saver thread (`_Filled`), not on the caller's."""
+    `dirty` the bbox where that label changed since the copy was last brought up to date. `pending_fill`: outside
+    `dirty` the live label is this value (`LabelSaver.filled`) or another copy's codes (one being written when this
+    copy was taken, `LabelSaver._take`); the copy is filled from it by the saver thread (`_Filled`), not on the
+    caller's."""
 
     codes: np.ndarray
     key: Key | None = None
     source: weakref.ref | None = None
     dirty: BBox | None = None
     data: Any = None  # what its last save queued: a bool view of `codes`, LabelCodes(codes) or a _Filled
-    pending_fill: int | None = None
+    pending_fill: int | _Copy | None = None
     fill_count: int = 0  # `filled` calls so far: a fill done for an older one leaves a newer one pending
 
     def update(self, live: np.ndarray, sparse: bool) -> np.ndarray | LabelCodes | _Filled:
@@ -76,26 +77,39 @@ class _Copy:
 
 
 class _Filled:
-    """A queued save of a copy whose live label was filled (`_Copy.pending_fill`): `fill` everywhere, `patch` inside
-    `bbox`. `label(lock)` writes that into the copy once, on the saver thread (or for `latest`), and returns what to
-    save; the copy's pending fill is done then unless a newer fill came meanwhile."""
+    """A queued save of a copy with a pending fill (`_Copy.pending_fill`): the fill (a value, or a base copy's codes)
+    everywhere, `patch` inside `bbox`. `label(lock)` writes that into the copy once, on the saver thread (or for
+    `latest`), and returns what to save; the copy's pending fill is done then unless a newer one came meanwhile. A
+    base copy counts as held (unchanged) until then (`base`)."""
 
-    def __init__(self, copy: _Copy, fill: int, count: int, bbox: BBox, patch: np.ndarray, sparse: bool) -> None:
+    def __init__(self, copy: _Copy, fill: int | _Copy, count: int, bbox: BBox, patch: np.ndarray,
+                 sparse: bool) -> None:
         self._copy, self._fill, self._count, self._sparse = copy, fill, count, sparse
         self._bbox, self._patch = bbox, patch
         self._label: np.ndarray | LabelCodes | None = None
         self._writing = threading.Lock()  # the saver thread and `latest` may both ask: one fills, the other waits
 
+    @property
+    def base(self) -> _Copy | None:
+        """The copy whose codes this one is filled from, until it is."""
+        return self._fill if isinstance(self._fill, _Copy) else None
+
     def label(self, lock: threading.Condition) -> np.ndarray | LabelCodes:
         with self._writing:
             if self._label is None:
-                codes = self._copy.codes
-                codes[...] = self._fill
+                codes, base = self._copy.codes, self.base
+                if base is None:
+                    codes[...] = self._fill
+                else:
+                    if isinstance(base.data, _Filled):  # its own fill first (done already unless it failed)
+                        base.data.label(lock)
+                    np.copyto(codes, base.codes)
                 codes[bbox_slices(self._bbox)] = self._patch
                 self._label = LabelCodes(codes) if self._sparse else codes.view(bool)
                 with lock:
                     if self._copy.fill_count == self._count:
                         self._copy.pending_fill = None  # its `dirty` still covers every change since the patch
+                    self._fill = 0  # the base is free again
             return self._label
 
 
@@ -263,17 +277,24 @@ class LabelSaver(QObject):
 
     def _take(self, key: Key, shape: tuple[int, ...], live: np.ndarray | None) -> _Copy:
         """A copy for a save of `key` nobody reads now (lock held): the one following `live` (its `dirty` part is
-        stale), else a spare one (following no live label) or a new one (all stale); spare copies beyond
-        SPARE_BUFFERS are dropped."""
+        stale), else a spare one (following no live label) or a new one: all stale, or, while a copy following `live`
+        is held (being written), filled from that one by the saver thread (its `dirty` part from `live`). Spare
+        copies beyond SPARE_BUFFERS are dropped."""
         free = self._free(self._held_ids(except_key=key))
-        mine = [c for c in free if live is not None and c.key == key and c.source is not None and c.source() is live]
+        following = [c for c in self._copies if live is not None and c.key == key and c.source is not None
+                     and c.source() is live]
+        mine = [c for c in following if c in free]
         spare = (c for c in reversed(free) if c.codes.shape == tuple(shape) and _follows_nothing(c))
         copy = mine[-1] if mine else next(spare, None)
         if copy is None:
             copy = _Copy(np.empty(shape, np.uint8))
         else:
             self._copies.remove(copy)
-        if not mine:
+        if not mine and following:  # each is held: the newest is filled in before this copy is (one saver thread)
+            base = following[-1]  # outside its `dirty`, the live label is its codes, or a value it is still to get
+            copy.pending_fill = base.pending_fill if isinstance(base.pending_fill, int) else base
+            copy.dirty = base.dirty
+        elif not mine:
             copy.dirty, copy.pending_fill = (0, 0, *shape[:2]), None
         copy.key, copy.source = key, None if live is None else weakref.ref(live)
         self._copies.append(copy)
@@ -281,10 +302,14 @@ class LabelSaver(QObject):
         return copy
 
     def _held_ids(self, except_key: Key | None = None) -> set[int]:
-        """ids of the masks queued, being written or failed (lock held); a pending save of `except_key` does not
-        count (the next save of that key replaces it)."""
-        held = [e for k, e in self._pending.items() if k != except_key] + [e for e, _msg in self._failed.values()]
-        return {id(e[1]) for e in held + ([self._inflight[1]] if self._inflight else []) if e[1] is not None}
+        """ids of the masks queued, being written or failed (lock held), and of the last masks of the copies they
+        are still to be filled from; a pending save of `except_key` does not count (the next save of that key
+        replaces it), but its base copy does."""
+        pending = [(k != except_key, e[1]) for k, e in self._pending.items()]
+        others = [e[1] for e, _msg in self._failed.values()] + ([self._inflight[1][1]] if self._inflight else [])
+        entries = pending + [(True, data) for data in others]
+        held = {id(data) for counts, data in entries if counts and data is not None}
+        return held | {id(data.base.data) for _c, data in entries if isinstance(data, _Filled) and data.base}
 
     def _free(self, held_ids: set[int]) -> list[_Copy]:
         return [c for c in self._copies if id(c.data) not in held_ids]
