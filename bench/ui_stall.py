@@ -11,6 +11,7 @@ done plus a short settle:
   prediction (then the steps the child trained in its time box: what the window's share of the CPUs costs it);
 - ``open 8000²``: selecting an 8000×8000 JPEG in the image list until the canvas has painted it;
 - ``save 8000² label``: a brush stroke on it until the label PNG is on disk;
+- ``two quick strokes``: a stroke, another 50 ms later while the first is being written, until both are on disk;
 - ``switch after stroke``: a stroke on it, then PgDn as the very next event (the pending save must not freeze the
   switch; until 2026-12-02 both ran in one turn of the event loop, which no mouse and keyboard can do, so that row
   showed their sum);
@@ -24,7 +25,7 @@ schedstat. ``--why`` samples the stacks during stalls; ``--profile`` prints the 
 Usage::
 
     QT_QPA_PLATFORM=offscreen python bench/ui_stall.py [--train-seconds 15] [--size 8000] [--skip-train | --skip-big]
-        [--only open,save,switch,reopen] [--why] [--profile]
+        [--only open,save,strokes,switch,reopen] [--why] [--profile]
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 TICK_MS = 5
-ROWS = ("window", "train", "predict", "open", "save", "switch", "reopen")  # --only's names of the rows, in order
+ROWS = ("window", "train", "predict", "open", "save", "strokes", "switch", "reopen")  # --only's names of the rows, in order
 
 
 class StallSampler:
@@ -292,7 +293,7 @@ def main() -> None:
         parser.error(f"--only takes {', '.join(ROWS)}, not {', '.join(sorted(args.only - set(ROWS)))}")
     only = args.only or set(ROWS)
     skip_train = args.skip_train or not only & {"train", "predict"}
-    skip_big = args.skip_big or not only & {"open", "save", "switch", "reopen"}
+    skip_big = args.skip_big or not only & {"open", "save", "strokes", "switch", "reopen"}
 
     from medseg_gui.config import AppConfig
     from medseg_gui.core.project import Project
@@ -347,6 +348,12 @@ def main() -> None:
     c = args.size / 2
     run(f"save {args.size}² label", "save", lambda: stroke(canvas, [(c, c), (c + 40, c + 10), (c + 80, c + 20)]),
         lambda: path.exists() and not window.saver.has_pending(), settle_s=0.5)
+
+    def two_strokes() -> None:  # the second comes while the first one's label is being written
+        stroke(canvas, [(c, c + 100), (c + 40, c + 110), (c + 80, c + 120)])
+        QTimer.singleShot(50, lambda: stroke(canvas, [(c, c + 150), (c + 40, c + 160), (c + 80, c + 170)]))
+
+    run("two quick strokes", "strokes", two_strokes, lambda: not window.saver.has_pending(), settle_s=0.5)
 
     def stroke_then_switch() -> None:  # PgDn as the next input event, after the loop's next turn (a 0 ms timer
         stroke(canvas, [(c, c + 200), (c + 40, c + 210), (c + 80, c + 220)])  # is a posted call, run before it)
