@@ -59,7 +59,7 @@ from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 TICK_MS = 5
-ROWS = ("window", "train", "predict", "open", "save", "strokes", "switch", "reopen")  # --only's names of the rows, in order
+ROWS = ("window", "train", "predict", "open", "save", "strokes", "switch", "reopen")  # --only names, in order
 
 
 class StallSampler:
