@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    import keras
+    from medseg_gui.ml.keras_quiet import keras
 
     from medseg_gui.info import device_text
     from medseg_gui.ml.config import TrainConfig

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-import keras
+from medseg_gui.ml.keras_quiet import keras
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -84,7 +84,7 @@ def _gpu_name(backend: str) -> str | None:
 
 def device_text() -> str:
     """The device training runs on: "GPU: <name>" (with a count when several) or "CPU: <model>". Imports Keras."""
-    import keras
+    from medseg_gui.ml.keras_quiet import keras
 
     try:
         devices = [str(d) for d in keras.distribution.list_devices()]
@@ -116,8 +116,7 @@ def precision_text(requested: str = "auto") -> str:
 
 def keras_rows(requested_precision: str = "auto") -> Rows:
     """Keras and backend versions, the device and the precision (imports Keras; slow the first time)."""
-    import medseg_gui.ml  # noqa: F401 - sets the TensorFlow log level before Keras loads it
-    import keras
+    from medseg_gui.ml.keras_quiet import keras
 
     backend = keras.backend.backend()
     try:

@@ -120,3 +120,13 @@ def test_no_tensorflow_banner_reaches_the_terminal(tmp_path):
     assert done.returncode == 0 and done.stderr == "", done.stderr
     assert [line.split(":", 1)[0] for line in done.stdout.splitlines()][-4:] == ["Keras", "Backend", "Device",
                                                                                  "Precision"]
+
+
+def test_only_the_backend_banners_are_kept_off_stderr():
+    from medseg_gui.ml.keras_quiet import without_banners
+
+    text = (b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+            b"I0000 00:00:1.0 1 port.cc:153] oneDNN custom operations are on. You may see ...\n"
+            b"Traceback (most recent call last):\n  a real error\n")
+    assert without_banners(text) == b"Traceback (most recent call last):\n  a real error\n"
+    assert without_banners(b"") == b""

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import keras
+from medseg_gui.ml.keras_quiet import keras
 import numpy as np
 
 from medseg_gui.core.errors import CancelledError

@@ -6,7 +6,7 @@ never teach the network anything. Written with keras.ops only, so it runs on eve
 
 from __future__ import annotations
 
-import keras
+from medseg_gui.ml.keras_quiet import keras
 from keras import ops
 
 

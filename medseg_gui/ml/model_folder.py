@@ -144,7 +144,7 @@ def load_model(model_dir: str | os.PathLike[str], model_id: str) -> Segmenter:
 
 
 def load_candidate(candidate: Candidate) -> Segmenter:
-    import keras
+    from medseg_gui.ml.keras_quiet import keras
 
     path, meta = candidate.path, candidate.metadata
     if isinstance(meta, ModelError):

@@ -34,7 +34,7 @@ def cpu_has_bf16(flags: set[str] | None = None) -> bool:
 
 def gpu_visible() -> bool:
     """True when the Keras backend sees a GPU (imports Keras)."""
-    import keras
+    from medseg_gui.ml.keras_quiet import keras
 
     try:
         devices = keras.distribution.list_devices()
@@ -44,7 +44,7 @@ def gpu_visible() -> bool:
 
 
 def backend() -> str:
-    import keras
+    from medseg_gui.ml.keras_quiet import keras
 
     return keras.backend.backend()
 

@@ -68,7 +68,7 @@ class StoreDecision:
 
 def _write_model_file(model_dir: Path, model_id: str, segmenter: Segmenter) -> Path:
     """Save to a temp .keras, reload with safe_mode=True, check it predicts the same, then rename to <id>.keras."""
-    import keras
+    from medseg_gui.ml.keras_quiet import keras
 
     fd, tmp = make_temp(model_dir, "candidate", ".keras")
     os.close(fd)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import keras
+from medseg_gui.ml.keras_quiet import keras
 import numpy as np
 
 from medseg_gui.core import postprocess

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import keras
+from medseg_gui.ml.keras_quiet import keras
 import numpy as np
 from keras import layers
 
