@@ -7,6 +7,8 @@ import logging
 import os
 import time
 
+import pytest
+
 from medseg_gui.child_process import Standby, _call_main, follow, spawned
 
 
@@ -78,3 +80,11 @@ def test_no_new_standby_while_another_job_still_runs():
         assert standby.jobs == 0
     finally:
         standby.close()
+
+
+def test_children_run_at_a_lower_priority_than_the_window():
+    if not hasattr(os, "nice"):
+        pytest.skip("no os.nice on this platform")
+    from medseg_gui.child_process import CHILD_NICE, call_in_child
+
+    assert call_in_child(os.nice, 0) == min(os.nice(0) + CHILD_NICE, 19)
