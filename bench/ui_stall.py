@@ -9,6 +9,11 @@ done plus a short settle:
 - ``train``: Retrain on a tiny synthetic project (12 images 192², 8 labelled), a short real run (in its own process,
   started and imported afresh), until prediction starts; ``predict``: from there until the window shows the new
   prediction (then the steps the child trained in its time box: what the window's share of the CPUs costs it);
+- ``continuous``: the Train panel's Continuous toggle on the same project, with an unlabelled image shown, from the
+  click until training has ended: a stroke on that image 20 s in, saved while the child trains, then Stop (the
+  toggle clicked again) at ``--continuous-seconds``; then each round (kept or not, refreshing the image shown or
+  not, learnt from the stroked image or not), when the stroke's label was saved, and the Stop latency (click to the
+  window's ``training_ended``; bench/ui_stall_continuous.py);
 - ``open 8000²``: selecting an 8000×8000 JPEG in the image list until the canvas has painted it;
 - ``save 8000² label``: a brush stroke on it until the label PNG is on disk;
 - ``two quick strokes``: a stroke, another 50 ms later while the first is being written, until both are on disk;
@@ -24,8 +29,8 @@ schedstat. ``--why`` samples the stacks during stalls; ``--profile`` prints the 
 
 Usage::
 
-    QT_QPA_PLATFORM=offscreen python bench/ui_stall.py [--train-seconds 15] [--size 8000] [--skip-train | --skip-big]
-        [--only open,save,strokes,switch,reopen] [--why] [--profile]
+    QT_QPA_PLATFORM=offscreen python bench/ui_stall.py [--train-seconds 15] [--continuous-seconds 90] [--size 8000]
+        [--skip-train | --skip-big] [--only continuous,open,save,strokes,switch,reopen] [--why] [--profile]
 """
 
 from __future__ import annotations
@@ -59,7 +64,8 @@ from PySide6.QtGui import QMouseEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 TICK_MS = 5
-ROWS = ("window", "train", "predict", "open", "save", "strokes", "switch", "reopen")  # --only names, in order
+ROWS = ("window", "train", "predict", "continuous", "open", "save", "strokes", "switch",  # --only names, in order
+        "reopen")
 
 
 class StallSampler:
@@ -280,6 +286,8 @@ def stroke(canvas, points: list[tuple[float, float]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train-seconds", type=float, default=15.0)
+    parser.add_argument("--continuous-seconds", type=float, default=90.0,
+                        help="the continuous row: Stop this long after the toggle (the stroke at 20 s)")
     parser.add_argument("--size", type=int, default=8000)
     parser.add_argument("--skip-train", action="store_true", help="only the big-image scenarios")
     parser.add_argument("--skip-big", action="store_true", help="only the start and training scenarios")
@@ -293,6 +301,7 @@ def main() -> None:
         parser.error(f"--only takes {', '.join(ROWS)}, not {', '.join(sorted(args.only - set(ROWS)))}")
     only = args.only or set(ROWS)
     skip_train = args.skip_train or not only & {"train", "predict"}
+    continuous = not args.skip_train and "continuous" in only
     skip_big = args.skip_big or not only & {"open", "save", "strokes", "switch", "reopen"}
 
     from medseg_gui.config import AppConfig
@@ -333,6 +342,10 @@ def main() -> None:
         run("train", "train", start_training, lambda: phase["predicting"] or phase["ended"])
         run("predict", "predict", lambda: None, lambda: phase["ended"])
         print(f"  (the child trained {phase['steps']} steps in its {args.train_seconds:g} s)", flush=True)
+    if continuous:
+        from ui_stall_continuous import continuous_row  # bench/ is this script's folder
+
+        continuous_row(window, tiny, run, args.continuous_seconds, run_until, stroke)
 
     if big is None:
         window.close()
