@@ -29,7 +29,7 @@ schedstat. ``--why`` samples the stacks during stalls; ``--profile`` prints the 
 
 Usage::
 
-    QT_QPA_PLATFORM=offscreen python bench/ui_stall.py [--train-seconds 15] [--continuous-seconds 90] [--size 8000]
+    QT_QPA_PLATFORM=offscreen python bench/ui_stall.py [--train-seconds 30] [--continuous-seconds 90] [--size 8000]
         [--skip-train | --skip-big] [--only continuous,open,save,strokes,switch,reopen] [--why] [--profile]
 """
 
@@ -285,7 +285,8 @@ def stroke(canvas, points: list[tuple[float, float]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--train-seconds", type=float, default=15.0)
+    parser.add_argument("--train-seconds", type=float, default=30.0,
+                        help="Retrain's time box (the Train panel's shortest, 0.5 min, is what Retrain uses below it)")
     parser.add_argument("--continuous-seconds", type=float, default=90.0,
                         help="the continuous row: Stop this long after the toggle (the stroke at 20 s)")
     parser.add_argument("--size", type=int, default=8000)
