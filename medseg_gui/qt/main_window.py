@@ -123,7 +123,8 @@ class MainWindow(QMainWindow):
         for widget, stretch in ((self.image_list, 0), (self.canvas_area, 1), (self.side_scroll, 0)):
             splitter.addWidget(widget)
             splitter.setStretchFactor(splitter.count() - 1, stretch)
-        splitter.setSizes([320, 800, 340])
+        room = fitted_size(self.screen().availableGeometry()).width()  # the window's default width
+        splitter.setSizes([min(350, max(320, room // 4)), 800, 340])  # image list: name, status, 2-3 metrics shown
         self.memory.restore_layout(self._layout_widgets())
         self.image_list.fit_columns()  # the column modes are this version's, whichever version saved the layout
         self.banner = ReadOnlyBanner(self)

@@ -5,13 +5,17 @@ import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHeaderView
 
+from medseg_gui.core.images import write_png
 from medseg_gui.core.lesions import per_image_metrics
-from medseg_gui.qt.panels.image_columns import DICE_COL, LABELLED_COL, RECALL_COL
+from medseg_gui.core.project import Project
+from medseg_gui.qt.panels.image_columns import DICE_COL, LABELLED_COL, NAME_COL, RECALL_COL
 from medseg_gui.qt.panels.image_list import ImageListPanel
-from tests.workers.helpers import H, W, disc, make_project, open_window
+from medseg_gui.qt.window_state import fitted_size
+from tests.workers.helpers import H, W, disc, make_project, open_window, synthetic_image
 
 
 def cell_texts(panel: ImageListPanel, stem: str) -> dict[str, str]:
@@ -68,6 +72,58 @@ def test_name_column_keeps_its_text_on_a_narrow_panel(qtbot):
     qtbot.wait(10)
     name_width = panel.table.horizontalHeader().sectionSize(0)
     assert name_width >= panel.table.fontMetrics().horizontalAdvance("Image_01L_left_eye")
+
+
+def test_default_window_shows_name_status_and_lead_metrics(tmp_path, qtbot, messages):
+    """New-user trial on the lesion demo: in the default 320 px list, Dice and IoU lay beyond the right edge (every
+    header kept room for a sort arrow). At the default window size for a 1280×800 screen the name, Labelled and the
+    lead metrics are in view, sorted by Dice too, and no header is cut."""
+    stems = ["150OLCV1_100H0016", "500OLCV1_100H0008", "711OLCV1_100H0002"]  # the demo's names
+    project = Project.create(tmp_path / "p")
+    for i, stem in enumerate(stems):
+        project.add_image(write_png(tmp_path / f"{stem}.png", synthetic_image(i, disc())))
+    for stem in stems[:2]:
+        project.save_label("lesion", stem, disc())
+    project.save_metrics("lesion", {stem: {"auc": 0.912, "dice": 0.734, "iou": 0.581, "recall": 1.0}
+                                    for stem in stems[:2]})
+    window = open_window(qtbot, project)
+    small = fitted_size(QRect(0, 0, 1280, 800))
+    window.resize(small)
+    qtbot.waitUntil(lambda: window.size() == small, timeout=5_000)
+    panel, header = window.image_list, window.image_list.table.horizontalHeader()
+    assert cell_texts(panel, stems[0])["Dice"] == "0.734"
+    bold = QFont(header.font())
+    bold.setBold(True)
+
+    def in_view() -> list[str]:
+        """The titles of the columns whole in the list's viewport, left to right."""
+        qtbot.wait(10)
+        right = panel.table.viewport().width()
+        return [title for col, title in zip(panel.shown_columns(), panel.headers())
+                if header.sectionViewportPosition(col) + header.sectionSize(col) <= right]
+
+    assert in_view()[:4] == ["Name", "Labelled (lesion)", "Dice", "IoU"]
+    assert header.sectionSize(NAME_COL) >= panel.table.fontMetrics().horizontalAdvance(stems[0])  # not elided
+    for col in panel.shown_columns():
+        title = panel.table.horizontalHeaderItem(col).text()
+        assert header.sectionSize(col) >= max(map(QFontMetrics(bold).horizontalAdvance, title.split("\n")))
+    narrow = header.sectionSize(DICE_COL)
+    click_header(qtbot, panel.table, DICE_COL)
+    assert header.sectionSize(DICE_COL) > narrow  # room for the sort arrow in the column sorted by
+    assert in_view()[:4] == ["Name", "Labelled (lesion)", "Dice", "IoU"]
+
+
+def test_a_long_name_is_elided_in_the_middle_and_whole_in_its_tooltip(qtbot):
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    long, short = "IMG_20240312_143512_patient0042_left_eye_fundus", "Image_01L"
+    panel.set_images([long, short], ["vessel"])
+    panel.set_current_class("vessel")
+    header, metrics = panel.table.horizontalHeader(), panel.table.fontMetrics()
+    assert metrics.horizontalAdvance(short) <= header.sectionSize(NAME_COL) < metrics.horizontalAdvance(long)
+    assert panel.table.textElideMode() == Qt.TextElideMode.ElideMiddle
+    assert panel.table.item(panel.stems().index(long), NAME_COL).toolTip() == long
 
 
 def test_columns_fit_their_cells_after_a_fill(qtbot):

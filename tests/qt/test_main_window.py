@@ -227,8 +227,8 @@ def test_r_marks_the_current_image_reviewed_and_it_persists(tmp_path, qtbot, mes
     stem = project.stems[0]
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)
     assert Project.open(project.root).entry(stem).state["reviewed"] is True
-    assert window.image_list.table.item(0, 0).toolTip() == "Reviewed"
-    assert window.image_list.table.item(1, 0).toolTip() == ""
+    assert window.image_list.table.item(0, 0).toolTip() == f"{stem}\nReviewed"  # the name whole, where it is elided
+    assert window.image_list.table.item(1, 0).toolTip() == project.stems[1]
     qtbot.keyClick(window.canvas, Qt.Key.Key_R)
     assert Project.open(project.root).entry(stem).state["reviewed"] is False
     assert window.image_list.table.item(0, 0).text() == stem

@@ -1,5 +1,5 @@
 """The image list's columns: which there are, their titles and tooltips, the metric columns that fit a class's regime
-and in which order, how a cell's value is written and sorted. The widget (image_list.py) fills them.
+and in which order, how wide they are, how a cell's value is written and sorted. The widget (image_list.py) fills them.
 
 A lesion class leads with Dice and IoU and shows lesion recall; a vessel (thin-structure) class leads with AUC and has
 no lesion recall column. The regime is the current model's (its metadata's "regime", chosen from the labels by an
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHeaderView, QTableWidgetItem
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import QHeaderView, QStyle, QTableWidget, QTableWidgetItem, QWidget
 
 NAME_COL, LABELLED_COL, AUC_COL, DICE_COL, IOU_COL, RECALL_COL, UNCERTAINTY_COL = range(7)
 COLUMN_COUNT = 7
@@ -21,6 +21,9 @@ METRIC_COLS = {AUC_COL: "auc", DICE_COL: "dice", IOU_COL: "iou", RECALL_COL: "re
 REGIME_COLUMNS = {"lesions": (DICE_COL, IOU_COL, RECALL_COL, AUC_COL), "vessels": (AUC_COL, DICE_COL, IOU_COL)}
 """The metric columns shown for a regime, in the order shown; the others are hidden."""
 REGIMES = tuple(REGIME_COLUMNS)
+NAME_WIDTH = "0" * 20
+"""The widest Name column, as a text: a longer file name is elided in the middle ("IMG_2024…_0042"; the tooltip has
+it whole), so the status and metric columns stay in view however the files are named."""
 
 
 def class_regime(cls: str, model_info: dict | None = None) -> str:
@@ -42,6 +45,38 @@ class SortItem(QTableWidgetItem):
                 table.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.DescendingOrder)
             return b is None and a is not None if not descending else a is None and b is not None
         return a < b
+
+
+class CompactHeader(QHeaderView):
+    """A horizontal header that keeps room for the sort arrow only in the column sorted by. Qt keeps it in every
+    column (the header's height again: 20-34 px a column), which pushed the metric columns out of a 320 px list;
+    the sorted column widens by that much when clicked."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setSectionsClickable(True)  # as QTableView's own header: a click sorts
+        self.setHighlightSections(True)
+
+    def sectionSizeFromContents(self, logical_index: int) -> QSize:  # noqa: N802 (Qt override)
+        size = super().sectionSizeFromContents(logical_index)
+        if self.isSortIndicatorShown() and logical_index != self.sortIndicatorSection():
+            arrow = size.height() + self.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, self)
+            size.setWidth(size.width() - arrow)
+        return size
+
+
+class ImageTable(QTableWidget):
+    """The image table: compact headers, and a Name column no wider than NAME_WIDTH (longer names elided in the
+    middle: the start and the end of a file name tell images apart)."""
+
+    def __init__(self, columns: int, parent: QWidget | None = None) -> None:
+        super().__init__(0, columns, parent)
+        self.setHorizontalHeader(CompactHeader(self))
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+
+    def sizeHintForColumn(self, column: int) -> int:  # noqa: N802 (Qt override)
+        hint = super().sizeHintForColumn(column)
+        return min(hint, self.fontMetrics().horizontalAdvance(NAME_WIDTH)) if column == NAME_COL else hint
 
 
 def cell() -> QTableWidgetItem:

@@ -15,13 +15,13 @@ from contextlib import contextmanager
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QPushButton, QTableWidget, QTableWidgetItem,
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QPushButton, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from medseg_gui.core.masks import share_text
 from medseg_gui.qt.keymap import key_text
 from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METRIC_COLS, NAME_COL, RECALL_COL,
-                                                REGIMES, SORT_ROLE, STEM_ROLE, UNCERTAINTY_COL, SortItem,
+                                                REGIMES, SORT_ROLE, STEM_ROLE, UNCERTAINTY_COL, ImageTable, SortItem,
                                                 arrange_metric_columns, cell, class_regime, format_auc,
                                                 header_items, number, recall_tip)
 
@@ -44,7 +44,7 @@ class ImageListPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.table = QTableWidget(0, COLUMN_COUNT, self)
+        self.table = ImageTable(COLUMN_COUNT, self)
         self.table.setObjectName("imageTable")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -97,6 +97,7 @@ class ImageListPanel(QWidget):
                 name = SortItem(stem)
                 name.setData(STEM_ROLE, stem)
                 name.setData(SORT_ROLE, stem.lower())
+                name.setToolTip(stem)  # whole, where the column elides it
                 self.table.setItem(row, NAME_COL, name)
                 self._items[stem] = name
                 for col in (LABELLED_COL, *METRIC_COLS, UNCERTAINTY_COL):
@@ -218,11 +219,11 @@ class ImageListPanel(QWidget):
             item.setData(SORT_ROLE, int(stem in self._labelled) if share is None else share)
 
     def set_reviewed(self, reviewed: set[str]) -> None:
-        """Mark the images the clinician has marked as reviewed (a tick after the name, tooltip "Reviewed")."""
+        """Mark the images the clinician has marked as reviewed (a tick after the name, "Reviewed" in the tooltip)."""
         for stem, item in self._items.items():
             if stem not in self._errors:
                 item.setText(f"{stem}  {REVIEWED_MARK}" if stem in reviewed else stem)
-                item.setToolTip("Reviewed" if stem in reviewed else "")
+                item.setToolTip(f"{stem}\nReviewed" if stem in reviewed else stem)
 
     def set_metrics(self, cls: str, metrics: dict[str, dict]) -> None:
         """Per-image metrics of `cls` ({stem: {"auc":…, "dice":…}}); shown when `cls` is the current class."""
