@@ -3,8 +3,9 @@ holds the window's GIL (on a QThread it froze the event loop for 0.6–0.7 s at 
 
 The child process (medseg_gui.child_process: spawn, two one-way pipes, log records forwarded, "stop", end of file
 when either side has gone) costs a new interpreter per Retrain (a few seconds, mostly the Keras import), shown as
-"preparing". The child sends ("progress", TrainProgress | PredictProgress), ("trained", TrainOutcome) once the
-model decision is made, then ("done", TrainRun) or ("error", exception): a child that ends without its last message
+"preparing". The child sends ("progress", KerasRows) first (the device and precision the window's status bar names:
+the child imports Keras anyway, so the window starts no second child for them), ("progress", TrainProgress |
+PredictProgress), ("trained", TrainOutcome) once the model decision is made, then ("done", TrainRun) or ("error", exception): a child that ends without its last message
 becomes a ModelError in the GUI. A kept model predicts from memory (TrainOutcome.kept_segmenter; the previous one,
 when kept, is read from its folder), and the map saved for the image shown in the window (the parent sends ("show",
 stem) when it changes) travels in the TrainRun / RoundReport (`shown_prediction`), so the window shows it without
@@ -59,6 +60,14 @@ SHOW = "show"  # ("show", stem): the image shown in the window (its new map is h
 HANDOVER_MAX_BYTES = 64 * 2**20  # a larger map (over ~5800² pixels as uint16) is not pickled through the pipe: the
 # window reads the saved file instead (as after a rollback)
 STOP_GRACE_S = 0.5  # the same for continuous training, which must stop within a second (a round's files are whole)
+
+
+@dataclass(frozen=True)
+class KerasRows:
+    """The child's `info.keras_rows` (Keras and backend versions, device, precision as (label, value) rows), sent once
+    at the start of its job."""
+
+    rows: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -299,6 +308,20 @@ def _child_main(job: TrainJob, results: Connection, control: Connection) -> None
 
     sender, stop = child_start(results, control, job.log_level, on_message)
     send_progress = lambda p: sender.send("progress", p)  # noqa: E731
+    if (rows := keras_rows(job.config.precision)) is not None:
+        send_progress(rows)
     child_finish(sender, lambda: run_rounds(job, send_progress, stop.is_set, shown=lambda: shown[0]) if job.continuous
                  else run_job(job, send_progress, stop.is_set, trained=lambda outcome: sender.send("trained", outcome),
                               shown=lambda: shown[0]))
+
+
+def keras_rows(precision: str) -> KerasRows | None:
+    """What the window's status bar and About box report of Keras, read where Keras is imported anyway (None: it
+    could not be read; the training itself then reports what is wrong)."""
+    from medseg_gui import info
+
+    try:
+        return KerasRows(info.keras_rows(precision))
+    except Exception:  # noqa: BLE001 - a nicety: never the reason a training fails
+        log.warning("Could not read the Keras version and device", exc_info=True)
+        return None

@@ -1,15 +1,17 @@
 """Help → About and the device shown in the status bar while training.
 
-`SystemInfo` owns what `medseg_gui.info` reports. The Keras part (versions, device, precision) is read once, in a
-child process (medseg_gui.child_process) that a worker thread waits for: a Keras import on a thread of the window's
-process held Python's GIL for seconds and froze the window when a Retrain started.
+`SystemInfo` owns what `medseg_gui.info` reports. The Keras part (versions, device, precision) is read once, never in
+the window's process (a Keras import on one of its threads held Python's GIL for seconds and froze the window): a
+training child reports it at the start of its job (`learn`), and the About box, when it is opened before any training,
+reads it in a child process of its own (`request`, medseg_gui.child_process). The device label asks for no child: a
+second child importing Keras beside a starting training slowed that start by seconds on 2 cores.
 """
 
 from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, SignalInstance, Slot
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 from shiboken6 import isValid
 
@@ -23,7 +25,7 @@ KERAS_LABELS = ("Keras", "Backend", "Device", "Precision")
 
 
 class SystemInfo(QObject):
-    """The system rows; `keras_rows` stays None until the worker has read them (`changed` then fires)."""
+    """The system rows; `keras_rows` stays None until a child has read them (`changed` then fires)."""
 
     changed = Signal()
 
@@ -35,7 +37,7 @@ class SystemInfo(QObject):
         self.keras_rows: list[tuple[str, str]] | None = None
 
     def request(self) -> None:
-        """Start reading the Keras rows once (no-op when known or already being read)."""
+        """Start reading the Keras rows in a child of its own (no-op when known or already being read)."""
         if self.keras_rows is not None or self._worker is not None:
             return
         self._worker = FunctionWorker(call_in_child, info.keras_rows, self._precision,  # Keras: not in this process
@@ -50,10 +52,15 @@ class SystemInfo(QObject):
         return dict(self.keras_rows or []).get(label)
 
     @Slot(object)
-    def _known(self, rows: list[tuple[str, str]]) -> None:
-        self.keras_rows = rows
-        self._worker = None
+    def learn(self, rows: list[tuple[str, str]]) -> None:
+        """The Keras rows as a child that imported Keras anyway read them (a training's: train_process.KerasRows)."""
+        self.keras_rows = list(rows)
         self.changed.emit()
+
+    @Slot(object)
+    def _known(self, rows: list[tuple[str, str]]) -> None:
+        self._worker = None
+        self.learn(rows)
 
     def _failed(self, err: BaseException) -> None:
         self.keras_rows = [(label, f"could not be read ({error_message(err)})") for label in KERAS_LABELS]
@@ -86,7 +93,8 @@ def show_about(parent: QWidget, system: SystemInfo) -> QMessageBox:
 
 
 class DeviceLabel(QLabel):
-    """Permanent status-bar label "Training on CPU: … · float32 (…)", visible only while training runs."""
+    """Permanent status-bar label "Training on CPU: … · float32 (…)", visible only while training runs; the device is
+    the one the training's child reports (until then "reading the device")."""
 
     def __init__(self, system: SystemInfo, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -95,11 +103,14 @@ class DeviceLabel(QLabel):
         system.changed.connect(self._refresh)
         self.setVisible(False)
 
+    def follow(self, running: SignalInstance, rows: SignalInstance) -> None:
+        """Show the label while `running(bool)` says training runs; `rows(list)`: the Keras rows its child read."""
+        running.connect(self.set_training)
+        rows.connect(self._system.learn)
+
     @Slot(bool)
     def set_training(self, running: bool) -> None:
         self._training = running
-        if running:
-            self._system.request()
         self._refresh()
 
     def _refresh(self) -> None:

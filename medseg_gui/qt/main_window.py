@@ -164,7 +164,7 @@ class MainWindow(QMainWindow):
         self.banner.retry_requested.connect(self.try_editing_again)
         self.opener.opened.connect(self._on_opened)
         self.exporter.ended.connect(self.export_ended)
-        self.train_panel.running_changed.connect(self.device_label.set_training)
+        self.device_label.follow(self.train_panel.running_changed, self.training.keras_rows)
         self.training.ended.connect(self.training_ended)
         self.saver.pending_changed.connect(self.setWindowModified)
         self.guard.problem.connect(lambda text, dialog: self.show_error(text, dialog=dialog))

@@ -19,9 +19,11 @@ def no_labels_text(cls: str) -> str:
 
 class TrainingView(QObject):
     """`retrain()` starts one run (`worker` while it runs); `ended(how)` with "finished", "errored" or "cancelled";
-    `status(text)` and `errored(text)` report."""
+    `status(text)` and `errored(text)` report; `keras_rows(list)`: the Keras rows (device, precision) a run's child
+    read (about.SystemInfo.learn)."""
 
     ended = Signal(str)
+    keras_rows = Signal(object)
     status = Signal(str)
     errored = Signal(str)
 
@@ -82,6 +84,7 @@ class TrainingView(QObject):
                              threshold=self._session.threshold, continuous=continuous,
                              shown=lambda: self._session.stem)  # read on the worker's thread: a plain attribute
         self.worker = worker
+        worker.keras_rows.connect(self.keras_rows)  # queued: the worker emits on its thread
         self.status.emit(f"Training '{cls}' continuously…" if continuous else f"Training '{cls}'…")
         self._panel.run(worker, self._workers, on_done=self.show_results)  # results, then `ended`
         return worker

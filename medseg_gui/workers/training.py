@@ -1,7 +1,8 @@
 """Train and predict workers: Retrain = train one class, then predict every image with the kept model.
 
 A Retrain runs in a child process (medseg_gui.train_process: TensorFlow holding the GIL on a QThread froze the
-window); `TrainWorker` owns that process from its QThread and re-emits its progress. The metrics worker
+window); `TrainWorker` owns that process from its QThread and re-emits its progress, and the Keras rows its child
+reports (`keras_rows`: the device and precision the window names, so it starts no child of its own for them). The metrics worker
 (`rescore_class`) runs here and reads saved predictions only: Keras never loads in the window's process.
 """
 
@@ -13,9 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Signal
+
 from medseg_gui.core.errors import CancelledError, ProjectError
 from medseg_gui.train_process import (
     TRAIN_CANCELLED,
+    KerasRows,
     PredictProgress,
     RoundReport,
     TrainJob,
@@ -54,7 +58,10 @@ class TrainWorker(Worker):
 
     `threshold` turns probabilities into masks for the Dice/Se/Sp in metrics.json. `continuous`: rounds until
     cancelled (train_process.run_rounds), each followed by a RoundReport progress; `shown()` (called on this worker's
-    thread, so it must only read a plain attribute) names the image shown, which a kept round predicts."""
+    thread, so it must only read a plain attribute) names the image shown, which a kept round predicts.
+    `keras_rows(list)`: the child's `info.keras_rows`, once, before its training progress."""
+
+    keras_rows = Signal(object)
 
     def __init__(self, project_root: Path, cls: str, config: TrainConfig, *, predict: bool = True,
                  threshold: float = 0.5, continuous: bool = False,
@@ -74,7 +81,13 @@ class TrainWorker(Worker):
             raise CancelledError(TRAIN_CANCELLED)
         job = TrainJob(self.project_root, self.cls, self.config, self.predict, self.threshold,
                        logging.getLogger().getEffectiveLevel(), continuous=self.continuous, shown=self._shown())
-        return train_in_child(job, self.progress.emit, self.is_cancelled, started=self._started, shown=self._shown)
+        return train_in_child(job, self._relay, self.is_cancelled, started=self._started, shown=self._shown)
+
+    def _relay(self, progress: object) -> None:
+        if isinstance(progress, KerasRows):
+            self.keras_rows.emit(progress.rows)
+        else:
+            self.progress.emit(progress)
 
     def _started(self, pid: int) -> None:
         self.child_pid = pid

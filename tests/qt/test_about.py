@@ -8,7 +8,6 @@ from PySide6.QtWidgets import QMessageBox
 
 from medseg_gui import paths
 from medseg_gui.core.identity import APP_NAME, GUI_NAME
-from medseg_gui.info import device_text
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.about import PENDING
 from medseg_gui.qt.window_state import default_settings_file
@@ -30,15 +29,26 @@ def test_about_shows_paths_at_once_and_keras_rows_when_known(tmp_path, qtbot):
     box.close()
 
 
-def test_status_bar_names_the_device_only_while_training(tmp_path, qtbot):
+def test_status_bar_names_the_device_the_training_child_reports_and_starts_no_child(tmp_path, qtbot):
+    """Training shows the device its own child reports (TrainingView.keras_rows); the label starts no child of its
+    own (a second Keras import beside the starting training), and the About box then needs none either."""
     window = open_window(qtbot, make_project(tmp_path / "p", n=1))
     label = window.device_label
     assert not label.isVisible()
     window.train_panel.running_changed.emit(True)
-    assert label.isVisible()
-    qtbot.waitUntil(lambda: label.text().startswith(f"Training on {device_text()}"), timeout=120_000)
+    assert label.isVisible() and label.text() == "Training on … (reading the device)"
+    assert window.system._worker is None and not window.workers.is_busy()
+    rows = [("Keras", "3.0"), ("Backend", "tensorflow 2.21"), ("Device", "CPU: Test CPU"),
+            ("Precision", "float32 (auto: the CPU has no bfloat16 instructions)")]
+    window.training.keras_rows.emit(rows)
+    assert label.text() == "Training on CPU: Test CPU · float32"
     window.train_panel.running_changed.emit(False)
     assert not label.isVisible()
+    window.actions.about.trigger()
+    (box,) = _visible_boxes(window)
+    assert "CPU: Test CPU" in box.text() and PENDING not in box.text()
+    assert window.system._worker is None  # known already: no child
+    box.close()
 
 
 def test_open_log_folder_opens_the_user_log_folder(tmp_path, qtbot, monkeypatch):
