@@ -66,11 +66,36 @@ def install_excepthook(log_file: Path | None = None) -> None:
     sys.excepthook = hook
 
 
+XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xkbcommon-x11": "libxkbcommon-x11-0", "xcb-icccm": "libxcb-icccm4",
+                 "xcb-keysyms": "libxcb-keysyms1"}  # Qt 6's xcb plugin loads these; bare Debian/Ubuntu lack some
+
+
+def xcb_hint(env: dict[str, str] | None = None, platform: str = sys.platform) -> str | None:
+    """A hint naming the system libraries Qt's X11 plugin will miss (it then aborts with only "Could not load the Qt
+    platform plugin xcb"), or None when they are there or X11 is not used."""
+    import ctypes.util
+
+    env = dict(os.environ) if env is None else env
+    qpa = env.get("QT_QPA_PLATFORM", "")
+    if not platform.startswith("linux") or not env.get("DISPLAY") or (qpa and not qpa.startswith("xcb")) \
+            or (not qpa and env.get("WAYLAND_DISPLAY")):
+        return None
+    missing = [pkg for lib, pkg in XCB_LIBRARIES.items() if ctypes.util.find_library(lib) is None]
+    if not missing:
+        return None
+    return (f"{GUI_NAME}: warning: Qt's X11 plugin needs {', '.join(missing)}, which this system seems to lack; if the "
+            f"window does not open, install them (Debian/Ubuntu: sudo apt-get install {' '.join(missing)})")
+
+
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()  # a packaged program runs its Retrain process (train_process) through here
     args = parse_args(sys.argv[1:] if argv is None else argv)
     log_file = setup_logging(GUI_NAME, logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     log.info("%s %s starting; log file %s", GUI_NAME, __version__, log_file)
+    hint = xcb_hint()
+    if hint:
+        print(hint, file=sys.stderr)
+        log.warning(hint)
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

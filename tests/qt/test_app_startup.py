@@ -139,3 +139,18 @@ def test_quit_while_work_cannot_stop_exits_promptly(tmp_path):
     assert "NOT REACHED" not in result.stdout  # the exit did not wait for the thread
     assert "Exiting without waiting for 1 background task(s)" in result.stderr
     assert "Destroyed while thread is still running" not in result.stderr
+
+
+def test_missing_x11_libraries_are_named_with_the_install_command(monkeypatch):
+    import ctypes.util
+
+    from medseg_gui.app import xcb_hint
+
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None if name == "xcb-cursor" else f"lib{name}.so")
+    hint = xcb_hint({"DISPLAY": ":0"}, "linux")
+    assert "libxcb-cursor0" in hint and "apt-get install libxcb-cursor0" in hint and "icccm" not in hint
+    assert xcb_hint({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}, "linux") is None  # X11 not used
+    assert xcb_hint({"DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
+    assert xcb_hint({}, "linux") is None and xcb_hint({"DISPLAY": ":0"}, "darwin") is None
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: f"lib{name}.so")
+    assert xcb_hint({"DISPLAY": ":0"}, "linux") is None
