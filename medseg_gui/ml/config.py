@@ -107,9 +107,11 @@ class Preset:
     adapt: bool = False
     regime: str = ""
     # Fine-tuning: a run that starts from given or shipped weights (not from scratch) trains at `learning_rate` x
-    # `warm_lr_factor` unless TrainConfig gives a learning rate (the recipe's rate, chosen for random weights,
-    # undid the start in short runs on a few strokes: bench/annotator.py).
+    # `warm_lr_factor` when any of its labels is sparse (the recipe's rate, chosen for random weights, undid the
+    # start in short runs on a few strokes: bench/annotator.py), x `dense_warm_lr_factor` when all are complete;
+    # a learning rate TrainConfig gives is used as given.
     warm_lr_factor: float = 1.0
+    dense_warm_lr_factor: float = 1.0
 
     def late_phase(self) -> Preset | None:
         """The recipe for the late part of a run, or None when this preset has no late phase."""
@@ -124,9 +126,9 @@ PRESETS: dict[str, Preset] = {
         name="vessels",
         description="Thin structures (vessels) at full resolution. Fast U-Net 16-24-32-48-64 with batch-norm (folded "
         "away for inference) and additive skips; RGB with CLAHE, normalised inside the ROI; BCE, AdamW 1e-2 (3.3e-4 "
-        "when continuing from trained weights) with warm-up + cosine decay over the run; 48 patches of 48 px per "
-        "step, then 5 patches of 160 px per step from 30 % of the run on (more context); half of the patches centred "
-        "on labelled pixels; flips, 90-degree rotations, intensity jitter.",
+        "when continuing from trained weights on sparse labels) with warm-up + cosine decay over the run; 48 patches "
+        "of 48 px per step, then 5 patches of 160 px per step from 30 % of the run on (more context); half of the "
+        "patches centred on labelled pixels; flips, 90-degree rotations, intensity jitter.",
         unet=UNetConfig(filters=(16, 24, 32, 48, 64), batchnorm=True, bn_momentum=0.9, dropout=0.0,
                         upsampling="transpose", skip="add", in_channels=3),
         patch_size=48,
@@ -147,6 +149,7 @@ PRESETS: dict[str, Preset] = {
         regime="vessels",
         warm_lr_factor=1 / 30,  # CHASE strokes from the start, test AUC at 40/100 steps: 1/30 0.960/0.959, 1/10
         #                         0.958/0.944, 1 0.906 at 40 (the start alone: 0.941)
+        dense_warm_lr_factor=1.0,  # suite chase, 3 min from the start, paired: 1 0.9808, 1/30 0.9680 (AMD, bf16)
     ),
     "lesions": Preset(
         name="lesions",
@@ -174,6 +177,7 @@ PRESETS: dict[str, Preset] = {
         regime="lesions",
         warm_lr_factor=0.1,  # C1 strokes from the start, test Dice at 40 steps: 1/10 0.48, 1/3 0.44, 1 0.36 (at 100:
         #                      1/10 0.47, 1/30 0.49; the start alone: 0.46)
+        dense_warm_lr_factor=0.1,  # suite c1-20, 3 min from the start, paired: 1/10 Dice 0.528/0.551, 1 0.483/0.498
     ),
     "cvxtz": Preset(
         name="cvxtz",
