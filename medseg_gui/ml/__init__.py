@@ -5,4 +5,4 @@ Importing this package does not import Keras; submodules that need it import it 
 
 import os
 
-TF_LOG_LEVEL = os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

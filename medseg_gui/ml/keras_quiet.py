@@ -3,7 +3,7 @@ keras` is this package's one way to import Keras.
 
 TensorFlow 2.21 writes absl lines ("WARNING: All log messages before absl::InitializeLog() is called ...", "oneDNN
 custom operations are on ...") straight to file descriptor 2 on CPUs where oneDNN's optimisations are on (avx512,
-AMX), whatever TF_CPP_MIN_LOG_LEVEL says. While Keras first loads, stderr goes to a temporary file; every other line
+AMX), whatever TF_CPP_MIN_LOG_LEVEL (set by this package's __init__, which runs first) says. While Keras first loads, stderr goes to a temporary file; every other line
 written meanwhile (a traceback, another thread's message) is passed on afterwards.
 """
 
@@ -12,8 +12,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-
-from . import TF_LOG_LEVEL  # noqa: F401 - sets the TensorFlow log level before Keras loads it
 
 BANNERS = (b"All log messages before absl::InitializeLog()", b"oneDNN custom operations are on")
 
