@@ -3,8 +3,9 @@ keras` is this package's one way to import Keras.
 
 TensorFlow 2.21 writes absl lines ("WARNING: All log messages before absl::InitializeLog() is called ...", "oneDNN
 custom operations are on ...") straight to file descriptor 2 on CPUs where oneDNN's optimisations are on (avx512,
-AMX), whatever TF_CPP_MIN_LOG_LEVEL (set by this package's __init__, which runs first) says. While Keras first loads, stderr goes to a temporary file; every other line
-written meanwhile (a traceback, another thread's message) is passed on afterwards.
+AMX), whatever TF_CPP_MIN_LOG_LEVEL (set by this package's __init__, which runs first) says. While Keras first
+loads, stderr goes to a temporary file; every other line written meanwhile (a traceback, another thread's message)
+is passed on afterwards.
 """
 
 from __future__ import annotations
