@@ -107,11 +107,11 @@ class Preset:
     adapt: bool = False
     regime: str = ""
     # Fine-tuning: a run that starts from given or shipped weights (not from scratch) trains at `learning_rate` x
-    # `warm_lr_factor` when any of its labels is sparse (the recipe's rate, chosen for random weights, undid the
-    # start in short runs on a few strokes: bench/annotator.py), x `dense_warm_lr_factor` when all are complete;
-    # a learning rate TrainConfig gives is used as given.
+    # `warm_lr_factor` (the recipe's rate, chosen for random weights, undid the start in short runs on a few
+    # strokes: bench/annotator.py), unless every label is complete and there are at least `full_rate_images` of
+    # them (enough new labels to move the start at the recipe's rate); a rate TrainConfig gives is used as given.
     warm_lr_factor: float = 1.0
-    dense_warm_lr_factor: float = 1.0
+    full_rate_images: int = 1
 
     def late_phase(self) -> Preset | None:
         """The recipe for the late part of a run, or None when this preset has no late phase."""
@@ -149,15 +149,16 @@ PRESETS: dict[str, Preset] = {
         regime="vessels",
         warm_lr_factor=1 / 30,  # CHASE strokes from the start, test AUC at 40/100 steps: 1/30 0.960/0.959, 1/10
         #                         0.958/0.944, 1 0.906 at 40 (the start alone: 0.941)
-        dense_warm_lr_factor=1.0,  # suite chase, 3 min from the start, paired: 1 0.9808, 1/30 0.9680 (AMD, bf16)
+        full_rate_images=1,  # suite chase (20 complete labels), 3 min from the start, paired: full rate AUC 0.9808,
+        #                      1/30 0.9680
     ),
     "lesions": Preset(
         name="lesions",
         description="Blobs (lesions): images resized so that a typical lesion is about 32 px across (never below "
         "a 320 px long side), U-Net 16-32-64-128-256 with batch-norm and additive skips, BCE + soft Dice, AdamW "
-        "3e-3 (3e-4 when continuing from trained weights) with warm-up + cosine decay; 4 patches of 160 px per "
-        "step, half centred on the lesion; flips, 90-degree rotations, +-25 % zoom, colour, gamma and contrast "
-        "jitter (other cameras and light).",
+        "3e-3 (3e-4 when continuing from trained weights on sparse labels or fewer than 50 images) with warm-up + "
+        "cosine decay; 4 patches of 160 px per step, half centred on the lesion; flips, 90-degree rotations, +-25 % "
+        "zoom, colour, gamma and contrast jitter (other cameras and light).",
         unet=UNetConfig(filters=(16, 32, 64, 128, 256), batchnorm=True, bn_momentum=0.9, dropout=0.0,
                         upsampling="transpose", skip="add", in_channels=3),
         patch_size=160,  # 4 x 160 px beat 8 x 192 px in equal 10-min C1 runs (Dice 0.351 vs 0.341, 2.7x the steps)
@@ -177,7 +178,9 @@ PRESETS: dict[str, Preset] = {
         regime="lesions",
         warm_lr_factor=0.1,  # C1 strokes from the start, test Dice at 40 steps: 1/10 0.48, 1/3 0.44, 1 0.36 (at 100:
         #                      1/10 0.47, 1/30 0.49; the start alone: 0.46)
-        dense_warm_lr_factor=0.1,  # suite c1-20, 3 min from the start, paired: 1/10 Dice 0.528/0.551, 1 0.483/0.498
+        full_rate_images=50,  # paired suite runs from the start: c1-20 (20 photos, 3 min) Dice 0.528/0.551 at 1/10,
+        #                       0.483/0.498 at the full rate; c1 (231 photos, 10 min) 0.588 (AUC 0.945) at 1/10,
+        #                       0.597 (0.962) at the full rate; 50 lies between the two, unmeasured
     ),
     "cvxtz": Preset(
         name="cvxtz",

@@ -297,13 +297,14 @@ def _start_weights(model: keras.Model, preset: Preset, config: TrainConfig, init
     return "scratch", False
 
 
-def run_learning_rate(preset: Preset, config: TrainConfig, warm: bool, sparse: bool) -> float:
-    """The run's (peak) learning rate: TrainConfig's when it gives one, else the preset's, x `warm_lr_factor` (any
-    label `sparse`) or `dense_warm_lr_factor` (all labels complete) when the run starts from trained weights
-    (`warm`)."""
+def run_learning_rate(preset: Preset, config: TrainConfig, warm: bool, samples: list[Sample]) -> float:
+    """The run's (peak) learning rate: TrainConfig's when it gives one, else the preset's, x `warm_lr_factor` when
+    the run starts from trained weights (`warm`), unless `samples` are at least `full_rate_images` complete labels."""
     if config.learning_rate or not warm:
         return preset.learning_rate
-    return preset.learning_rate * (preset.warm_lr_factor if sparse else preset.dense_warm_lr_factor)
+    if len(samples) >= preset.full_rate_images and all(s.annotated is None for s in samples):
+        return preset.learning_rate
+    return preset.learning_rate * preset.warm_lr_factor
 
 
 def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[TrainProgress], None] | None = None,
@@ -342,7 +343,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     policy = _dtype_policy(config.precision)
     model = build_unet(preset.unet, dtype_policy=policy)
     started_from, loaded = _start_weights(model, preset, config, init)  # before compile: no optimiser state
-    learning_rate = run_learning_rate(preset, config, loaded, any(s.annotated is not None for s in samples))
+    learning_rate = run_learning_rate(preset, config, loaded, samples)
     model.compile(optimizer=_optimizer(preset, learning_rate),
                   loss=MaskedSegLoss(dice_weight=1.0 if preset.loss == "bce_dice" else 0.0))
     # Built here, not inside the first traced step (TensorFlow's default): a step that creates variables is traced
