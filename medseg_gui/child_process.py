@@ -13,6 +13,10 @@ sends ("log", LogRecord), ("progress", object), then ("done", result) or ("error
 other side has gone: a child that ends without its last message becomes a ModelError in the window, and the child
 exits at once when the window's process is gone, so no job outlives it.
 
+A job ends for the window once its result came or its child was terminated (SIGTERM, which no child handles: it runs
+none of its code, so writes nothing, after it); a thread waits for the exit (`Standby.reap`), which took a nice +10
+child on a loaded CPU up to seconds (freeing Keras' memory), and the next job starts only after it (`wait_reaped`).
+
 `call_in_child(fn, ...)` runs one function this way (the Models dialog's predictions); `train_process` builds Retrain
 on the same pieces.
 
@@ -74,8 +78,9 @@ def _start(target: Callable[..., None], args: tuple, name: str) -> tuple[Any, Co
 
 
 class Standby:
-    """At most one child started ahead of time: it imports `imports`, then waits for ("job", target, args) on its
-    control pipe. Off until `enable()`; `take()` hands it to the next job (None when there is none ready)."""
+    """The children of this process: at most one started ahead of time, which imports `imports`, then waits for ("job",
+    target, args) on its control pipe (off until `enable()`; `take()` hands it to the next job, None when there is
+    none ready); the jobs running; the ended jobs' children still being reaped (`reap`, `wait_reaped`)."""
 
     def __init__(self, imports: tuple[str, ...] = ("medseg_gui.ml.train", "medseg_gui.ml.predict")) -> None:
         self.imports = imports
@@ -83,6 +88,7 @@ class Standby:
         self._lock = threading.Lock()
         self._ready: tuple[Any, Connection, Connection] | None = None
         self.jobs = 0  # jobs running in children now: a new standby waits until none is (not to slow a training)
+        self._reaping: list[threading.Thread] = []  # one per ended child whose exit is still awaited
 
     def enable(self) -> None:
         """Switch it on and start the first standby child (on a thread: starting a process takes a moment)."""
@@ -95,6 +101,7 @@ class Standby:
             threading.Thread(target=self._prepare, name="medseg-standby-start", daemon=True).start()
 
     def _prepare(self) -> None:
+        self.wait_reaped()  # not beside a child still freeing its memory
         with self._lock:
             if not self.enabled or (self._ready is not None and self._ready[0].is_alive()):
                 return
@@ -113,6 +120,26 @@ class Standby:
             _close(*ready)
             return None
         return ready
+
+    def reap(self, proc: Any) -> None:
+        """Terminate `proc` if it is still running (now: it runs none of its code after this) and wait for its exit
+        on a thread (`end`), so the job's end is reported without waiting for it."""
+        terminate(proc)
+        thread = threading.Thread(target=end, args=(proc,), name="medseg-reap", daemon=True)
+        with self._lock:
+            self._reaping = [t for t in self._reaping if t.is_alive()] + [thread]
+        thread.start()
+
+    def wait_reaped(self, timeout_s: float = 10.0) -> None:
+        """Wait until every ended child has exited (`end` kills one that ignored SIGTERM within 2 s)."""
+        with self._lock:
+            reaping = list(self._reaping)
+        deadline = time.monotonic() + timeout_s
+        for thread in reaping:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                log.warning("an ended child process has not exited within %.0f s", timeout_s)
+                return
 
     def close(self) -> None:
         """Switch it off and end the waiting child (tests; the app's standby ends with the window's process)."""
@@ -135,9 +162,11 @@ def _close(proc: Any, results: Connection, control: Connection) -> None:
 def spawned(target: Callable[..., None], args: tuple, name: str,
             standby: Standby | None = None) -> Iterator[tuple[Any, Connection, Connection]]:
     """Run `target(*args, results, control)` in a child: the standby one when it is ready (`STANDBY` by default),
-    else a newly spawned one. Yields (process, results, control) and makes sure the child is gone afterwards; a new
-    standby is started once no job runs any more."""
+    else a newly spawned one, once every earlier job's child has exited. Yields (process, results, control); afterwards
+    the child is terminated if still running and reaped in the background (`Standby.reap`), and a new standby is
+    started once no job runs any more."""
     standby = STANDBY if standby is None else standby
+    standby.wait_reaped()
     with standby._lock:
         standby.jobs += 1
     try:
@@ -155,7 +184,9 @@ def spawned(target: Callable[..., None], args: tuple, name: str,
         try:
             yield child
         finally:
-            _close(*child)
+            standby.reap(child[0])
+            child[1].close()
+            child[2].close()
     finally:
         with standby._lock:
             standby.jobs -= 1
@@ -249,8 +280,14 @@ def send(conn: Connection, message: object) -> None:
         pass
 
 
+def terminate(proc: Any) -> None:
+    """Send the child SIGTERM when it is still running (no child handles it: it runs none of its code after this)."""
+    if proc.pid is not None and proc.is_alive():
+        proc.terminate()
+
+
 def end(proc: Any) -> None:
-    """Make sure the child is gone (terminate, then kill) and reaped."""
+    """Make sure the child is gone (terminate, then kill after 2 s) and reaped."""
     if proc.pid is None:  # never started
         return
     if proc.is_alive():

@@ -5,25 +5,30 @@ The child process (medseg_gui.child_process: spawn, two one-way pipes, log recor
 when either side has gone) costs a new interpreter per Retrain (a few seconds, mostly the Keras import), shown as
 "preparing". The child sends ("progress", KerasRows) first (the device and precision the window's status bar names:
 the child imports Keras anyway, so the window starts no second child for them), ("progress", TrainProgress |
-PredictProgress), ("trained", TrainOutcome) once the model decision is made, then ("done", TrainRun) or ("error", exception): a child that ends without its last message
-becomes a ModelError in the GUI. A kept model predicts from memory (TrainOutcome.kept_segmenter; the previous one,
-when kept, is read from its folder), and the map saved for the image shown in the window (the parent sends ("show",
-stem) when it changes) travels in the TrainRun / RoundReport (`shown_prediction`), so the window shows it without
-reading the file back.
+PredictProgress), ("trained", TrainOutcome) once the model decision is made, then ("done", TrainRun) or ("error",
+exception): a child that ends without its last message becomes a ModelError in the GUI. A kept model predicts from
+memory (TrainOutcome.kept_segmenter; the previous one, when kept, is read from its folder), and the map saved for the
+image shown in the window (the parent sends ("show", stem) when it changes) travels in the TrainRun / RoundReport
+(`shown_prediction`), so the window shows it without reading the file back.
 
 Continuous training (TrainJob.continuous, `run_rounds`): the child trains round after round until "stop". Each round
 reads the labels again (so labels saved meanwhile join it), continues from the current model (init "auto") and lets
 keep-unless-better decide; a kept model predicts the image shown in the window and a ("progress", RoundReport)
 follows, so the window refreshes that image. Other images are predicted only by a Retrain: rounds stay short, so a
 new label is learnt from within about a round. "stop" ends the round under way (nothing of it is stored) and the
-child answers with a TrainRun counting the rounds; a child still busy after STOP_GRACE_S (building the network,
-evaluating the current model) is terminated, which the atomic writes allow.
+child answers with a TrainRun counting the rounds; a child still busy after STOP_GRACE_S (a step on a loaded CPU,
+building the network, evaluating the current model) is terminated, which the atomic writes allow: a kept round's
+model is current (store.save_if_better) before its RoundReport is sent and the next round begins, so only the round
+under way is lost. The parent then makes the same TrainRun from the RoundReports it received (`rounds_run`) and
+returns at once; the child's exit is awaited in the background (child_process.Standby.reap), so Stop ends within
+POLL_S + STOP_GRACE_S however slowly the child dies.
 
 The child takes no project lock: the window that starts it holds it (core.lock). It writes only through the
 pipeline's atomic writes and the store's keep-unless-better promotion, so stopping it at any moment leaves the
-previous model or the new one and whole files, never a mix. One race is left: a Cancel whose grace time runs out
-while the finished model is being stored may end the child just after the promotion, so the window says "cancelled"
-while the new model is current. `pipeline.train_class` stays usable in-process (CLI).
+previous model or the new one and whole files, never a mix, and the next job's child starts only once this one has
+exited. One race is left: a Cancel (or Stop) whose grace time runs out while the finished model is being stored may
+end the child just after the promotion, so the window says "cancelled" (or counts one round fewer) while the new
+model is current. `pipeline.train_class` stays usable in-process (CLI).
 """
 
 from __future__ import annotations
@@ -40,11 +45,11 @@ from medseg_gui.child_process import (
     GONE,
     child_finish,
     child_start,
-    end,
     ended_how,
     follow,
     send,
     spawned,
+    terminate,
 )
 from medseg_gui.core.errors import CancelledError, ModelError
 from medseg_gui.pipeline import TRAIN_CANCELLED
@@ -274,10 +279,8 @@ def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection, 
                              on_message, tick)
     if result is not GONE:
         return result
-    if stopped:
-        end(proc)  # it did not stop within the grace time, or has just ended
-    proc.join(5.0)
-    if stopped:  # cancelled, and the child ended (or was ended) without its last word
+    if stopped:  # cancelled, and the child ended without its last word or did not answer within the grace time:
+        terminate(proc)  # it writes nothing more; its exit is awaited in the background (spawned)
         if job.continuous:
             return rounds_run(job, reports)
         if outcome[0] is None:
@@ -286,6 +289,7 @@ def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection, 
 
         metrics = Project.open(job.project_root).load_metrics(job.cls)
         return TrainRun(job.project_root, job.cls, outcome[0], metrics, predictions_complete=False)
+    proc.join(5.0)  # it ended by itself (end of file): its exit code says how
     raise ModelError(died_message(proc.exitcode, outcome[0]))
 
 

@@ -2,8 +2,8 @@
 
 A Retrain runs in a child process (medseg_gui.train_process: TensorFlow holding the GIL on a QThread froze the
 window); `TrainWorker` owns that process from its QThread and re-emits its progress, and the Keras rows its child
-reports (`keras_rows`: the device and precision the window names, so it starts no child of its own for them). The metrics worker
-(`rescore_class`) runs here and reads saved predictions only: Keras never loads in the window's process.
+reports (`keras_rows`: the device and precision the window names, so it starts no child of its own for them). The
+metrics worker (`rescore_class`) runs here and reads saved predictions only: Keras never loads in the window's process.
 """
 
 from __future__ import annotations

@@ -1,0 +1,29 @@
+"""Stop of continuous training ends in the window within about a second even when the training child is slow to end
+(here a stand-in child that never answers "stop" and ignores SIGTERM): the window does not wait for its exit."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+from PySide6.QtCore import Qt
+
+from medseg_gui import train_process
+from tests.workers import fake_children
+from tests.workers.helpers import make_project, open_window
+
+
+def test_stop_ends_continuous_training_without_waiting_for_a_slow_child(tmp_path, qtbot, messages, monkeypatch):
+    monkeypatch.setattr(train_process, "_child_main", fake_children.never_answers)
+    window = open_window(qtbot, make_project(tmp_path / "p", n=2, labelled=1))
+    panel, heard = window.train_panel, []
+    qtbot.mouseClick(panel.continuous_button, Qt.MouseButton.LeftButton)
+    window.train_worker.progress.connect(heard.append)
+    qtbot.waitUntil(lambda: heard == ["started"], timeout=60_000)
+    t0 = time.monotonic()
+    with qtbot.waitSignal(window.training_ended, timeout=10_000) as ended:
+        qtbot.mouseClick(panel.continuous_button, Qt.MouseButton.LeftButton)  # off: Stop
+    assert time.monotonic() - t0 < 2.0  # POLL_S + STOP_GRACE_S (0.6 s); waiting for the exit added ~2 s here
+    assert ended.args == ["cancelled"]  # no round had finished
+    assert not panel.continuous_button.isChecked() and panel.retrain_button.isEnabled()
+    qtbot.waitUntil(lambda: not multiprocessing.active_children(), timeout=10_000)  # killed and reaped meanwhile
