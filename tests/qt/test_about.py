@@ -37,7 +37,7 @@ def test_status_bar_names_the_device_the_training_child_reports_and_starts_no_ch
     assert not label.isVisible()
     window.train_panel.running_changed.emit(True)
     assert label.isVisible() and label.text() == "Training on … (reading the device)"
-    assert window.system._worker is None and not window.workers.is_busy()
+    assert window.system._worker is None  # no child of its own
     rows = [("Keras", "3.0"), ("Backend", "tensorflow 2.21"), ("Device", "CPU: Test CPU"),
             ("Precision", "float32 (auto: the CPU has no bfloat16 instructions)")]
     window.training.keras_rows.emit(rows)
