@@ -89,6 +89,7 @@ class Standby:
         self._ready: tuple[Any, Connection, Connection] | None = None
         self.jobs = 0  # jobs running in children now: a new standby waits until none is (not to slow a training)
         self._reaping: list[threading.Thread] = []  # one per ended child whose exit is still awaited
+        self._reaping_lock = threading.Lock()  # not `_lock`, which a standby's start holds for a while
 
     def enable(self) -> None:
         """Switch it on and start the first standby child (on a thread: starting a process takes a moment)."""
@@ -126,13 +127,13 @@ class Standby:
         on a thread (`end`), so the job's end is reported without waiting for it."""
         terminate(proc)
         thread = threading.Thread(target=end, args=(proc,), name="medseg-reap", daemon=True)
-        with self._lock:
+        with self._reaping_lock:
             self._reaping = [t for t in self._reaping if t.is_alive()] + [thread]
         thread.start()
 
     def wait_reaped(self, timeout_s: float = 10.0) -> None:
         """Wait until every ended child has exited (`end` kills one that ignored SIGTERM within 2 s)."""
-        with self._lock:
+        with self._reaping_lock:
             reaping = list(self._reaping)
         deadline = time.monotonic() + timeout_s
         for thread in reaping:
