@@ -212,7 +212,7 @@ def test_a_complete_label_of_a_few_strokes_is_flagged_and_k_or_shift_k_settles_i
 def test_a_complete_label_far_below_the_prediction_is_doubted_until_confirmed(tmp_path, qtbot):
     project = make_project(tmp_path / "p", n=2)
     window = open_window(qtbot, project)
-    stem, canvas = project.stems[0], window.canvas
+    canvas = window.canvas
     h, w = canvas.doc.shape
     window.tools.mode_combo.setCurrentIndex(window.tools.mode_combo.findData("complete"))
     canvas.set_brush_size(3)
