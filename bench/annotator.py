@@ -44,7 +44,7 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -141,9 +141,9 @@ def label_figures(train_set: list, labels: dict[int, Annotation]) -> dict:
 def samples_for(arm: Arm, train_set: list, labels: dict[int, Annotation]) -> list:
     from medseg_gui.ml.train import Sample
 
-    if arm.labels == "dense":
-        return [train_set[i] for i in labels]
-    return [Sample(train_set[i].image, a.fg, train_set[i].roi, a.annotated) for i, a in labels.items()]
+    if arm.labels == "dense":  # named, as the app names them: the split keeps an image's place across rounds
+        return [replace(train_set[i], name=str(i)) for i in labels]
+    return [Sample(train_set[i].image, a.fg, train_set[i].roi, a.annotated, name=str(i)) for i, a in labels.items()]
 
 
 def print_row(row: dict) -> None:

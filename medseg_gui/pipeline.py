@@ -158,7 +158,7 @@ def load_samples(
             problems.append(f"{stem} left out of training: its '{project.class_spec(cls).roi_class}' region, "
                             f"which '{cls}' is restricted to, is empty")
             continue
-        samples.append(Sample(image=image, mask=label.mask, roi=roi, annotated=label.annotated))  # sparse: annotated
+        samples.append(Sample(image=image, mask=label.mask, roi=roi, annotated=label.annotated, name=stem))
         used.append(stem)
     if not samples:
         raise NoLabelsError(f"None of the {len(stems)} labelled images of class '{cls}' could be read; "
@@ -199,25 +199,6 @@ def store_result(project: Project, cls: str, result: Any) -> Any:
                      f"instead; copy the files from there into {model_dir} once that folder is writable.")
 
 
-def record_split(result: Any, samples: list[Sample], stems: Sequence[str], config: TrainConfig) -> None:
-    """Name the images the model learnt from (`train_stems`) and those held out for validation (`val_stems`; empty
-    when the only labelled image was validated on itself) in its metadata, which the store saves and the image list
-    marks. ml.train.split_samples is deterministic, so the same call gives the run's split; left out (and logged)
-    when it does not match the run's counts."""
-    from medseg_gui.ml.train import split_samples
-
-    preset, metadata = getattr(result, "preset", None), result.segmenter.metadata
-    if preset is None:
-        return
-    train_idx, val_idx, _note = split_samples(samples, config.val_fraction, config.seed, preset.scale)
-    if (len(train_idx), len(val_idx)) != (metadata.get("train_images"), metadata.get("val_images")):
-        log.warning("training split not recorded: %d/%d images differ from the run's %s/%s", len(train_idx),
-                    len(val_idx), metadata.get("train_images"), metadata.get("val_images"))
-        return
-    metadata["train_stems"] = [stems[i] for i in train_idx]
-    metadata["val_stems"] = [stems[i] for i in val_idx if i not in set(train_idx)]
-
-
 def train_class(
     project: Project,
     cls: str,
@@ -252,7 +233,6 @@ def train_class(
     result = train(samples, config, progress=progress, should_stop=should_stop, previous=previous, init=init)
     if result.cancelled:
         return TrainOutcome(result=result, decision=None, stems=tuple(stems), skipped=tuple(skipped))
-    record_split(result, samples, stems, config)
     decision = store_result(project, cls, result)
     return TrainOutcome(result=result, decision=decision, stems=tuple(stems), skipped=tuple(skipped))
 

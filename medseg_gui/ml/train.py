@@ -9,11 +9,12 @@ folded, no dropout).
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import itertools
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -43,12 +44,14 @@ _VAL_MAX_PIXELS = 4_200_000  # total validation pixels per epoch
 @dataclass(frozen=True, eq=False)
 class Sample:
     """One labelled image: uint8 HxWx3 RGB, bool HxW label, optional bool HxW region of interest, optional bool
-    HxW `annotated` pixels of a sparse label (None = a complete label: every pixel inside the ROI is taught)."""
+    HxW `annotated` pixels of a sparse label (None = a complete label: every pixel inside the ROI is taught), and
+    the image's `name` (its stem; "" = unnamed), which keeps its place in the validation split as labels are added."""
 
     image: np.ndarray
     mask: np.ndarray
     roi: np.ndarray | None = None
     annotated: np.ndarray | None = None
+    name: str = ""
 
     @property
     def scored(self) -> np.ndarray | None:
@@ -129,18 +132,29 @@ def _check(samples: list[Sample]) -> None:
                                  f"the image ({s.image.shape[1]}x{s.image.shape[0]} pixels).")
 
 
-def split_samples(samples: list[Sample], val_fraction: float, seed: int, scale: float = 1.0
-                  ) -> tuple[list[int], list[int], str]:
-    """(train indices, validation indices, note). Validation images preferably contain labelled pixels, at least
-    one image with labels stays in training; one sample is validated on itself. The per-epoch validation budget
-    counts pixels at the working `scale`."""
+def _split_order(samples: list[Sample], seed: int, seen: Collection[str]) -> list[int]:
+    """Sample indices in the order validation takes them: images the current model did not train on (`seen`: their
+    names) first, then by a seeded hash of each image's name, so an image keeps its place as others are labelled
+    and the current model is compared on images it never learnt from whenever there are such images."""
+    def key(i: int) -> tuple[bool, bytes]:
+        name = samples[i].name or f"#{i}"
+        return name in seen, hashlib.blake2b(f"{seed}:{name}".encode(), digest_size=8).digest()
+
+    return sorted(range(len(samples)), key=key)
+
+
+def split_samples(samples: list[Sample], val_fraction: float, seed: int, scale: float = 1.0,
+                  seen: Collection[str] = ()) -> tuple[list[int], list[int], str]:
+    """(train indices, validation indices, note). Validation images preferably contain labelled pixels and were not
+    trained on by the current model (`seen`: the names it trained on, see _split_order); at least one image with
+    labels stays in training; one sample is validated on itself. The per-epoch validation budget counts pixels at
+    the working `scale`."""
     n = len(samples)
     if n == 1:
         return [0], [0], "training image (only one labelled image)"
-    perm = np.random.default_rng(seed).permutation(n)
-    has_pos = [bool(samples[i].mask.any()) for i in perm]
-    pos = [int(i) for i, p in zip(perm, has_pos) if p]
-    neg = [int(i) for i, p in zip(perm, has_pos) if not p]
+    order = _split_order(samples, seed, set(seen))
+    pos = [i for i in order if samples[i].mask.any()]
+    neg = [i for i in order if not samples[i].mask.any()]
     n_val = min(n - 1, max(1, round(val_fraction * n)))
     val = pos[: min(n_val, max(0, len(pos) - 1))]
     val += neg[: n_val - len(val)]
@@ -152,6 +166,8 @@ def split_samples(samples: list[Sample], val_fraction: float, seed: int, scale: 
         kept.append(i)
         budget -= px
     train = [i for i in range(n) if i not in set(kept)]
+    if seen and all(samples[i].name in seen for i in kept):
+        return train, kept, "held-out images (the current model trained on them)"
     return train, kept, "held-out images"
 
 
@@ -317,7 +333,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     preset = config.resolved(recipe := _read_recipe(samples, config, init))
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    train_idx, val_idx, note = split_samples(samples, config.val_fraction, config.seed, preset.scale)
+    seen = previous.metadata.get("train_stems") if previous is not None else None  # pipeline: the images' stems
+    seen = [name for name in seen if isinstance(name, str)] if isinstance(seen, list) else ()
+    train_idx, val_idx, note = split_samples(samples, config.val_fraction, config.seed, preset.scale, seen)
     images = [prepare(samples[i].image, samples[i].mask, samples[i].roi, preset, rng, samples[i].annotated)
               for i in train_idx]
     views = [_val_view(samples[i]) for i in val_idx]
@@ -385,6 +403,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                     trained_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                     train_images=len(train_idx), val_images=len(val_idx), validation=note,
                     backend=keras.backend.backend(), keras_version=keras.__version__)
+    if all(s.name for s in samples):  # what the image list marks and the next run's split avoids validating on
+        metadata.update(train_stems=[samples[i].name for i in train_idx],
+                        val_stems=[samples[i].name for i in val_idx if i not in set(train_idx)])
     segmenter = Segmenter(inference_model(model, preset.unet, into=live.model), metadata)
     if preset.regime == "lesions" and views and not control.cancelled:
         _choose_postprocess(segmenter, views, config.tta, should_stop)

@@ -1,3 +1,4 @@
+import dataclasses
 import math
 import time
 
@@ -31,6 +32,40 @@ def test_split_holds_out_labelled_images():
     assert split_samples(many[:1], 0.2, 0) == ([0], [0], "training image (only one labelled image)")
     tr, va, _ = split_samples(many[:2], 0.2, 0)
     assert len(tr) == 1 and len(va) == 1
+
+
+def _named(n: int) -> list[Sample]:
+    rng = np.random.default_rng(1)
+    return [dataclasses.replace(blob_sample(rng, 16, 16), name=f"img{i:02d}") for i in range(n)]
+
+
+def test_split_keeps_an_image_held_out_as_others_are_labelled():
+    named = _named(14)
+    for n in range(4, 14):  # labelling one more image never moves a held-out image into training
+        _, before, _ = split_samples(named[:n], 0.2, 0)
+        _, after, _ = split_samples(named[:n + 1], 0.2, 0)
+        assert set(before) <= set(after) if len(after) > len(before) else set(after) <= set(before) | {n}
+
+
+def test_split_validates_on_an_image_the_current_model_did_not_train_on():
+    named = _named(6)
+    for fresh in range(6):
+        seen = [s.name for i, s in enumerate(named) if i != fresh]
+        train_idx, val_idx, note = split_samples(named, 0.2, 0, seen=seen)
+        assert val_idx == [fresh] and fresh not in train_idx and note == "held-out images"
+    _, val_idx, note = split_samples(named, 0.2, 0, seen=[s.name for s in named])
+    assert len(val_idx) == 1 and note == "held-out images (the current model trained on them)"
+
+
+def test_a_warm_run_is_compared_on_an_image_the_current_model_never_saw(trained, tiny_preset):
+    from medseg_gui.ml.predict import Segmenter
+
+    named = _named(5)
+    old = trained[0].segmenter
+    previous = Segmenter(old.model, {**old.metadata, "train_stems": [s.name for s in named[1:]]})
+    result = train(named, tiny_config(tiny_preset, max_steps=2), previous=previous)
+    md = result.segmenter.metadata
+    assert md["val_stems"] == ["img00"] and sorted(md["train_stems"]) == [s.name for s in named[1:]]
 
 
 def test_default_preset_trains_reports_and_caps_steps(trained):
@@ -95,7 +130,6 @@ def test_cancel_while_evaluating_the_current_model(trained, samples, tiny_preset
 def test_late_phase_switches_patch_size_during_a_run(samples, tiny_preset, monkeypatch):
     """A preset with a late phase trains on its small patches first, then on the large ones, and the weight average
     is what gets validated and kept (the run completes with both traced shapes)."""
-    import dataclasses
 
     import medseg_gui.ml.train as train_module
     from medseg_gui.ml.config import PRESETS

@@ -92,7 +92,7 @@ def threshold_suggestion(info: dict | None) -> tuple[float, str] | None:
 
 
 def model_split(info: dict | None) -> tuple[list[str] | None, list[str] | None]:
-    """(train stems, validation stems) a model's metadata records (pipeline.record_split); (None, None) when not."""
+    """(train stems, validation stems) a model's metadata records (ml.train.train, from the samples' names); (None, None) when not."""
     train, val = (info or {}).get("train_stems"), (info or {}).get("val_stems")
     if not isinstance(train, list) or not isinstance(val, list):
         return None, None
