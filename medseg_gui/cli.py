@@ -111,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("project", type=Path)
         p.add_argument("--class", dest="cls", required=True)
-        p.add_argument("--threshold", type=probability, default=0.5, help="mask threshold, 0 to 1 (default 0.5)")
+        p.add_argument("--threshold", type=probability, default=0.5,
+                       help="mask threshold, 0 to 1 (default 0.5: a model's maps are calibrated so that 0.5 is its "
+                            "best threshold on the validation images)")
         p.set_defaults(func=func)
         if name == "predict":
             p.add_argument("images", nargs="*", type=Path)

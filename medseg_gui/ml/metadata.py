@@ -45,7 +45,7 @@ def _check(md: dict[str, Any]) -> str | None:
             return f"'{key}' must be one of {', '.join(allowed)}, not {md[key]!r}"
     if "normalise_in_roi" in md and not isinstance(md["normalise_in_roi"], bool):
         return f"'normalise_in_roi' must be true or false, not {md['normalise_in_roi']!r}"
-    for key, low in (("scale", 0.0), ("threshold", -1e-9)):
+    for key, low in (("scale", 0.0), ("threshold", -1e-9), ("operating_point", -1e-9)):
         value = md.get(key)
         if value is not None and not _at_most_one(value, low):
             return f"'{key}' must be a number above {max(low, 0):g} and at most 1, not {value!r}"

@@ -75,6 +75,19 @@ def axis_windows(n: int, t: int, starts: list[int]) -> list[np.ndarray]:
     return windows
 
 
+def calibrate(prob: np.ndarray, point: float | None) -> np.ndarray:
+    """Rescale raw probabilities piecewise linearly, in place, so that `point` becomes 0.5 (0 and 1 stay): the map's
+    0.5 is then the model's operating point. Monotone, so AUC and every pixel's rank are unchanged, and
+    `calibrate(p, t) >= 0.5` exactly where `p >= t`. None or 0.5: unchanged."""
+    if point is None or point == 0.5:
+        return prob
+    low = prob < point
+    prob[low] = np.minimum(prob[low] * np.float32(0.5 / point), np.nextafter(np.float32(0.5), np.float32(0)))
+    high = ~low
+    prob[high] = np.minimum(0.5 + (prob[high] - np.float32(point)) * np.float32(0.5 / (1.0 - point)), 1.0)
+    return prob
+
+
 class Segmenter:
     """A trained model plus its metadata (preset, input mode, normalisation, tiling, filters, val AUC, date)."""
 
@@ -111,6 +124,14 @@ class Segmenter:
         return s if 0.0 < s < 1.0 else 1.0
 
     @property
+    def operating_point(self) -> float | None:
+        """The raw network output that the model's maps show as 0.5 (metadata "operating_point": the threshold with
+        the best validation Dice, see ml.train), None for models without one (their maps are the raw output)."""
+        value = self.metadata.get("operating_point")
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 < value < 1.0
+        return float(value) if ok else None
+
+    @property
     def tta(self) -> int:
         """The flips a prediction averages unless told otherwise: the model's choice on its validation images
         (metadata "tta": 2 = the image and its mirror), else 1 (no flips)."""
@@ -120,7 +141,8 @@ class Segmenter:
     def predict(self, image: np.ndarray, roi: np.ndarray | None = None, *, tta: bool | int | None = None,
                 clean: bool = True,
                 should_stop: Callable[[], bool] | None = None, tile_size: int | None = None) -> np.ndarray:
-        """uint8 HxWx3 -> float32 HxW probabilities in [0, 1]; 0 outside roi. Raises CancelledError on stop.
+        """uint8 HxWx3 -> float32 HxW probabilities in [0, 1], calibrated to the model's operating point
+        (`calibrate`); 0 outside roi. Raises CancelledError on stop.
         `tta`: True averages all 4 flips, an int that many, None the model's own choice (`self.tta`); `clean`: apply
         the model's chosen clean-up (False: the network's raw map, e.g. to compare models on equal terms)."""
         tta = self.tta if tta is None else (4 if tta is True else int(tta))
@@ -130,13 +152,13 @@ class Segmenter:
         if self.scale < 1.0:
             H, W = image.shape[:2]
             small, _, small_roi = resize_to_scale(image, None, roi, self.scale)
-            prob = self._predict_native(small, small_roi, tta, should_stop, tile_size)
+            prob = calibrate(self._predict_native(small, small_roi, tta, should_stop, tile_size), self.operating_point)
             out = cv2.resize(prob, (W, H), interpolation=cv2.INTER_LINEAR)
             if roi is not None:
                 out[~roi.astype(bool)] = 0.0
             out = np.clip(out, 0.0, 1.0, out=out)
         else:
-            out = self._predict_native(image, roi, tta, should_stop, tile_size)
+            out = calibrate(self._predict_native(image, roi, tta, should_stop, tile_size), self.operating_point)
         return self._clean(out) if clean else out
 
     def _clean(self, prob: np.ndarray) -> np.ndarray:
@@ -198,6 +220,7 @@ class Segmenter:
         m = int(self.metadata.get("multiple", 16))
         x = normalise(crop_reflect(enh, 0, 0, -(-H // m) * m, -(-W // m) * m), mean, std)
         out = np.clip(self._forward(x[None], False)[0, :H, :W], 0.0, 1.0).astype(np.float32)
+        out = calibrate(out, self.operating_point)
         if roi is not None:
             out[~roi.astype(bool)] = 0.0
         return out

@@ -3,18 +3,17 @@
 Patches are sampled on the fly from the training images and fed to `train_on_batch` under Keras callbacks; whole
 validation images (held out from training) are predicted with the same tiled inference used later, so the validation
 AUC is the number the user will see. The returned `Segmenter` holds an inference copy of the best weights (batch-norm
-folded, no dropout).
+folded, no dropout). `Sample` and the train/validation split are in ml/samples.py (imported here for callers).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import itertools
 import logging
 import math
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,7 +21,7 @@ from medseg_gui.ml.keras_quiet import keras
 import numpy as np
 
 from medseg_gui.core import postprocess
-from medseg_gui.core.errors import CancelledError, LabelSizeError, MedsegError, NoLabelsError
+from medseg_gui.core.errors import CancelledError, MedsegError
 from medseg_gui.ml.auc import fast_auc
 from medseg_gui.ml.config import Preset, Recipe, TrainConfig
 from medseg_gui.ml.control import RunControl, RunLimits
@@ -31,34 +30,13 @@ from medseg_gui.ml.init import INITS, InitWeights, fits, shipped_init
 from medseg_gui.ml.losses import MaskedSegLoss
 from medseg_gui.ml.precision import choose_precision
 from medseg_gui.ml.predict import Segmenter, preset_metadata
-from medseg_gui.ml.regime import TARGET_WIDTH, lesion_scale, read_recipe
 from medseg_gui.ml.progress import TrainProgress
+from medseg_gui.ml.regime import TARGET_WIDTH, lesion_scale, read_recipe
+from medseg_gui.ml.samples import Sample, check_samples, split_samples, val_view
 from medseg_gui.ml.unet import build_unet, inference_model
 
 log = logging.getLogger(__name__)
 
-_VAL_MAX_SIDE = 1024  # validation views are cropped to at most this side (around the labelled pixels)
-_VAL_MAX_PIXELS = 4_200_000  # total validation pixels per epoch
-
-
-@dataclass(frozen=True, eq=False)
-class Sample:
-    """One labelled image: uint8 HxWx3 RGB, bool HxW label, optional bool HxW region of interest, optional bool
-    HxW `annotated` pixels of a sparse label (None = a complete label: every pixel inside the ROI is taught), and
-    the image's `name` (its stem; "" = unnamed), which keeps its place in the validation split as labels are added."""
-
-    image: np.ndarray
-    mask: np.ndarray
-    roi: np.ndarray | None = None
-    annotated: np.ndarray | None = None
-    name: str = ""
-
-    @property
-    def scored(self) -> np.ndarray | None:
-        """The pixels validation metrics count: inside the ROI and annotated (None = all)."""
-        if self.annotated is None:
-            return self.roi
-        return self.annotated if self.roi is None else self.roi & self.annotated
 
 
 @dataclass
@@ -120,69 +98,6 @@ def run_steps(model: keras.Model, batches: Iterator[tuple[np.ndarray, np.ndarray
             break
     callback.on_train_end()
     return patches, pixels
-
-
-def _check(samples: list[Sample]) -> None:
-    if not samples:
-        raise NoLabelsError("There are no labelled images for this class yet: draw a label on at least one image.")
-    for i, s in enumerate(samples):
-        if s.mask.shape != s.image.shape[:2] or any(m is not None and m.shape != s.image.shape[:2]
-                                                    for m in (s.roi, s.annotated)):
-            raise LabelSizeError(f"Labelled image {i + 1}: the label or region of interest is not the same size as "
-                                 f"the image ({s.image.shape[1]}x{s.image.shape[0]} pixels).")
-
-
-def _split_order(samples: list[Sample], seed: int, seen: Collection[str]) -> list[int]:
-    """Sample indices in the order validation takes them: images the current model did not train on (`seen`: their
-    names) first, then by a seeded hash of each image's name, so an image keeps its place as others are labelled
-    and the current model is compared on images it never learnt from whenever there are such images."""
-    def key(i: int) -> tuple[bool, bytes]:
-        name = samples[i].name or f"#{i}"
-        return name in seen, hashlib.blake2b(f"{seed}:{name}".encode(), digest_size=8).digest()
-
-    return sorted(range(len(samples)), key=key)
-
-
-def split_samples(samples: list[Sample], val_fraction: float, seed: int, scale: float = 1.0,
-                  seen: Collection[str] = ()) -> tuple[list[int], list[int], str]:
-    """(train indices, validation indices, note). Validation images preferably contain labelled pixels and were not
-    trained on by the current model (`seen`: the names it trained on, see _split_order); at least one image with
-    labels stays in training; one sample is validated on itself. The per-epoch validation budget counts pixels at
-    the working `scale`."""
-    n = len(samples)
-    if n == 1:
-        return [0], [0], "training image (only one labelled image)"
-    order = _split_order(samples, seed, set(seen))
-    pos = [i for i in order if samples[i].mask.any()]
-    neg = [i for i in order if not samples[i].mask.any()]
-    n_val = min(n - 1, max(1, round(val_fraction * n)))
-    val = pos[: min(n_val, max(0, len(pos) - 1))]
-    val += neg[: n_val - len(val)]
-    budget, kept = _VAL_MAX_PIXELS, []
-    for i in val:  # bound per-epoch validation cost; at least one image
-        px = min(samples[i].mask.size, _VAL_MAX_SIDE**2) * scale * scale
-        if kept and px > budget:
-            break
-        kept.append(i)
-        budget -= px
-    train = [i for i in range(n) if i not in set(kept)]
-    if seen and all(samples[i].name in seen for i in kept):
-        return train, kept, "held-out images (the current model trained on them)"
-    return train, kept, "held-out images"
-
-
-def _val_view(s: Sample) -> Sample:
-    """Crop a huge validation image to a window of <= _VAL_MAX_SIDE around its labelled pixels."""
-    H, W = s.mask.shape
-    if H <= _VAL_MAX_SIDE and W <= _VAL_MAX_SIDE:
-        return s
-    ys, xs = np.nonzero(s.mask) if s.mask.any() else (np.array([H // 2]), np.array([W // 2]))
-    h, w = min(H, _VAL_MAX_SIDE), min(W, _VAL_MAX_SIDE)
-    y0 = int(np.clip(np.median(ys) - h // 2, 0, H - h))
-    x0 = int(np.clip(np.median(xs) - w // 2, 0, W - w))
-    sl = (slice(y0, y0 + h), slice(x0, x0 + w))
-    return Sample(s.image[sl], s.mask[sl], None if s.roi is None else s.roi[sl],
-                  None if s.annotated is None else s.annotated[sl])
 
 
 @dataclass(frozen=True)
@@ -329,7 +244,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     """Train on labelled samples; stops at the time box, step cap, epochs, early stopping or cancel. `init`:
     training-form weights to start from when they fit the resolved recipe (see ml/init.py and config.init)."""
     started = time.monotonic()
-    _check(samples)
+    check_samples(samples)
     preset = config.resolved(recipe := _read_recipe(samples, config, init))
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -338,7 +253,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     train_idx, val_idx, note = split_samples(samples, config.val_fraction, config.seed, preset.scale, seen)
     images = [prepare(samples[i].image, samples[i].mask, samples[i].roi, preset, rng, samples[i].annotated)
               for i in train_idx]
-    views = [_val_view(samples[i]) for i in val_idx]
+    views = [val_view(samples[i]) for i in val_idx]
     total = config.epochs * preset.steps_per_epoch
     total = min(total, config.max_steps) if config.max_steps is not None else total
     deadline = started + 60.0 * config.minutes if config.minutes is not None else None
@@ -397,7 +312,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     val_auc = control.best_auc if control.best_auc > -math.inf else float("nan")
     best = scores.get(control.best_step, ValScore(val_auc))
     metadata.update(val_auc=None if math.isnan(val_auc) else val_auc, steps=control.step,
-                    threshold=best.threshold, val_dice=None if math.isnan(best.dice) else round(best.dice, 4),
+                    # maps are calibrated so that 0.5 is the best-Dice threshold (predict.calibrate)
+                    threshold=0.5, operating_point=best.threshold,
+                    val_dice=None if math.isnan(best.dice) else round(best.dice, 4),
                     precision="bfloat16" if policy else "float32", init=started_from,
                     object_width=None if recipe is None else round(recipe.width, 1),
                     trained_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

@@ -143,7 +143,7 @@ def test_a_models_chosen_clean_up_is_applied_at_its_threshold(trained):
 
 def test_a_models_chosen_flips_are_its_default_prediction(trained):
     result, _ = trained
-    plain = {k: v for k, v in result.segmenter.metadata.items() if k not in ("postprocess", "tta")}
+    plain = {k: v for k, v in result.segmenter.metadata.items() if k not in ("postprocess", "tta", "operating_point")}
     img = blob_sample(np.random.default_rng(6), 96, 80, n=4).image  # sides are multiples of 16: no padding
     seg = Segmenter(result.segmenter.model, plain)
     assert seg.tta == 1

@@ -1,0 +1,99 @@
+"""The training samples and how a run splits them: `Sample` (an image, its label, region and annotated pixels),
+`check_samples`, `split_samples` (which images train and which validate; stable as labels are added, and never the
+current model's own training images where others exist, so keep-unless-better compares fairly) and `val_view`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import numpy as np
+
+from medseg_gui.core.errors import LabelSizeError, NoLabelsError
+
+_VAL_MAX_SIDE = 1024  # validation views are cropped to at most this side (around the labelled pixels)
+_VAL_MAX_PIXELS = 4_200_000  # total validation pixels per epoch
+
+
+@dataclass(frozen=True, eq=False)
+class Sample:
+    """One labelled image: uint8 HxWx3 RGB, bool HxW label, optional bool HxW region of interest, optional bool
+    HxW `annotated` pixels of a sparse label (None = a complete label: every pixel inside the ROI is taught), and
+    the image's `name` (its stem; "" = unnamed), which keeps its place in the validation split as labels are added."""
+
+    image: np.ndarray
+    mask: np.ndarray
+    roi: np.ndarray | None = None
+    annotated: np.ndarray | None = None
+    name: str = ""
+
+    @property
+    def scored(self) -> np.ndarray | None:
+        """The pixels validation metrics count: inside the ROI and annotated (None = all)."""
+        if self.annotated is None:
+            return self.roi
+        return self.annotated if self.roi is None else self.roi & self.annotated
+
+
+def check_samples(samples: list[Sample]) -> None:
+    if not samples:
+        raise NoLabelsError("There are no labelled images for this class yet: draw a label on at least one image.")
+    for i, s in enumerate(samples):
+        if s.mask.shape != s.image.shape[:2] or any(m is not None and m.shape != s.image.shape[:2]
+                                                    for m in (s.roi, s.annotated)):
+            raise LabelSizeError(f"Labelled image {i + 1}: the label or region of interest is not the same size as "
+                                 f"the image ({s.image.shape[1]}x{s.image.shape[0]} pixels).")
+
+
+def _split_order(samples: list[Sample], seed: int, seen: Collection[str]) -> list[int]:
+    """Sample indices in the order validation takes them: images the current model did not train on (`seen`: their
+    names) first, then by a seeded hash of each image's name, so an image keeps its place as others are labelled
+    and the current model is compared on images it never learnt from whenever there are such images."""
+    def key(i: int) -> tuple[bool, bytes]:
+        name = samples[i].name or f"#{i}"
+        return name in seen, hashlib.blake2b(f"{seed}:{name}".encode(), digest_size=8).digest()
+
+    return sorted(range(len(samples)), key=key)
+
+
+def split_samples(samples: list[Sample], val_fraction: float, seed: int, scale: float = 1.0,
+                  seen: Collection[str] = ()) -> tuple[list[int], list[int], str]:
+    """(train indices, validation indices, note). Validation images preferably contain labelled pixels and were not
+    trained on by the current model (`seen`: the names it trained on, see _split_order); at least one image with
+    labels stays in training; one sample is validated on itself. The per-epoch validation budget counts pixels at
+    the working `scale`."""
+    n = len(samples)
+    if n == 1:
+        return [0], [0], "training image (only one labelled image)"
+    order = _split_order(samples, seed, set(seen))
+    pos = [i for i in order if samples[i].mask.any()]
+    neg = [i for i in order if not samples[i].mask.any()]
+    n_val = min(n - 1, max(1, round(val_fraction * n)))
+    val = pos[: min(n_val, max(0, len(pos) - 1))]
+    val += neg[: n_val - len(val)]
+    budget, kept = _VAL_MAX_PIXELS, []
+    for i in val:  # bound per-epoch validation cost; at least one image
+        px = min(samples[i].mask.size, _VAL_MAX_SIDE**2) * scale * scale
+        if kept and px > budget:
+            break
+        kept.append(i)
+        budget -= px
+    train = [i for i in range(n) if i not in set(kept)]
+    if seen and all(samples[i].name in seen for i in kept):
+        return train, kept, "held-out images (the current model trained on them)"
+    return train, kept, "held-out images"
+
+
+def val_view(s: Sample) -> Sample:
+    """Crop a huge validation image to a window of <= _VAL_MAX_SIDE around its labelled pixels."""
+    H, W = s.mask.shape
+    if H <= _VAL_MAX_SIDE and W <= _VAL_MAX_SIDE:
+        return s
+    ys, xs = np.nonzero(s.mask) if s.mask.any() else (np.array([H // 2]), np.array([W // 2]))
+    h, w = min(H, _VAL_MAX_SIDE), min(W, _VAL_MAX_SIDE)
+    y0 = int(np.clip(np.median(ys) - h // 2, 0, H - h))
+    x0 = int(np.clip(np.median(xs) - w // 2, 0, W - w))
+    sl = (slice(y0, y0 + h), slice(x0, x0 + w))
+    return Sample(s.image[sl], s.mask[sl], None if s.roi is None else s.roi[sl],
+                  None if s.annotated is None else s.annotated[sl], s.name)
