@@ -40,6 +40,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import math
 import os
 import sys
 import tempfile
@@ -97,7 +98,9 @@ def train_arm(arm: Arm, samples: list, seconds: float, seed: int, rnd: int, guar
     arm.new = result.segmenter
     arm.segmenter = result.segmenter if kept else previous
     md = result.segmenter.metadata
+    val = [None if v is None or math.isnan(v) else round(float(v), 4) for v in (result.val_auc, result.previous_val_auc)]
     return {"steps": result.steps, "scale": round(float(md.get("scale", 1.0)), 3), "kept": kept,
+            "val_auc": val[0], "val_auc_current": val[1],
             "init": str(md.get("init", "")).split(" (")[0], "threshold": float(md.get("threshold") or 0.5)}
 
 

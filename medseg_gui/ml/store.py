@@ -54,7 +54,8 @@ KEEP_MODELS = 5  # newest stored models kept besides the current and previous on
 
 @dataclass(frozen=True)
 class StoreDecision:
-    """kept_new: the new model is now current. new_auc/old_auc: validation AUCs compared (None = unknown).
+    """kept_new: the new model is now current. new_auc/old_auc: validation AUCs (None = unknown); `metric`,
+    `new_score`/`old_score`: what was compared (the regime's lead metric, ml.train.Comparison).
     `current`: what current.json now says about the kept model (its metadata), so nobody reads it back; None when
     the current model did not change."""
 
@@ -64,6 +65,9 @@ class StoreDecision:
     reason: str
     model_id: str | None = None
     current: dict | None = None
+    metric: str = "AUC"
+    new_score: float | None = None
+    old_score: float | None = None
 
 
 def _write_model_file(model_dir: Path, model_id: str, segmenter: Segmenter) -> Path:
@@ -185,40 +189,45 @@ def _tidy(model_dir: Path, entry: dict) -> None:
 
 
 def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecision:
-    """Store `result` (a TrainResult) and make it current unless it is worse than the current model.
+    """Store `result` (a TrainResult) and make it current unless it is worse than the current model on the
+    validation images, by the regime's lead metric (`result.comparison`; validation AUC when it has none).
 
     Raises OSError when the folder cannot be written (nothing changes then) and ModelError when the saved file does
     not reproduce the trained model.
     """
     model_dir = Path(model_dir)
     new_auc, old_auc = num(result.val_auc), num(result.previous_val_auc)
+    compared = getattr(result, "comparison", None)
+    metric, new, old = ((compared.metric, num(compared.new), num(compared.current)) if compared is not None
+                        else ("AUC", new_auc, old_auc))
     if result.cancelled:
         return StoreDecision(False, new_auc, old_auc, "Training was cancelled; the current model was kept.")
     model_dir.mkdir(parents=True, exist_ok=True)
     sweep_temp_files(model_dir)
-    worse = old_auc is not None and has_model(model_dir) and (new_auc is None or new_auc < old_auc)
+    worse = old is not None and has_model(model_dir) and (new is None or new < old)
     info = {**result.segmenter.metadata, "val_auc": new_auc, "previous_val_auc": old_auc, "steps": result.steps,
-            "seconds": round(float(result.seconds), 1), "stop_reason": getattr(result, "stop_reason", "")}
+            "seconds": round(float(result.seconds), 1), "stop_reason": getattr(result, "stop_reason", ""),
+            "compared": {"metric": metric, "new": new, "current": old}}
     info = {k: v for k, v in info.items() if k != FALLBACK_KEY}
     model_id = new_model_id()
     _store_pair(model_dir, model_id, result.segmenter, info)
     _store_start(model_dir, model_id, result)
     current = None
     if worse:
-        reason = (f"The new model (validation AUC {new_auc if new_auc is None else f'{new_auc:.4f}'}) is not better "
-                  f"than the current one ({old_auc:.4f}); the current model was kept.")
+        reason = (f"The new model (validation {metric} {'unknown' if new is None else f'{new:.4f}'}) is not better "
+                  f"than the current one ({old:.4f}); the current model was kept.")
     else:
         try:
             current = _promote(model_dir, model_id, info)
         except BaseException:
             _discard(model_dir, model_id)
             raise
-        reason = "Saved the new model." if old_auc is None else (
-            f"Saved the new model (validation AUC {new_auc:.4f} vs {old_auc:.4f})." if new_auc is not None
-            else "Saved the new model (validation AUC unavailable).")
+        reason = "Saved the new model." if old is None else (
+            f"Saved the new model (validation {metric} {new:.4f} vs {old:.4f})." if new is not None
+            else f"Saved the new model (validation {metric} unavailable).")
     _tidy(model_dir, {**info, "id": model_id, "kept": not worse, "reason": reason})
     log.info(reason)
-    return StoreDecision(not worse, new_auc, old_auc, reason, model_id, current)
+    return StoreDecision(not worse, new_auc, old_auc, reason, model_id, current, metric, new, old)
 
 
 def rollback(model_dir: str | os.PathLike[str], model_id: str) -> Segmenter:

@@ -39,6 +39,17 @@ log = logging.getLogger(__name__)
 
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """What keep-unless-better compares on the validation images: the regime's lead metric ("AUC" for vessels,
+    "Dice" at each model's best threshold for lesions, the figure a clinician reads first) of the new model and of
+    the current one (None: no current model, or it could not be evaluated)."""
+
+    metric: str
+    new: float
+    current: float | None
+
+
 @dataclass
 class TrainResult:
     """What a run produced. `val_auc`/`previous_val_auc` are measured on the same validation images (nan when the
@@ -57,6 +68,7 @@ class TrainResult:
     message: str = ""
     model: Any = None  # the training-form keras.Model with the kept weights (to save a start for later runs)
     preset: Preset | None = None  # the recipe as resolved for these labels
+    comparison: Comparison | None = None  # None: compare val_auc with previous_val_auc
 
 
 def patch_batches(images: list[PreparedImage], preset: Preset, seed: int,
@@ -263,14 +275,15 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                                60.0 * config.minutes if config.minutes is not None else 0.0, None,
                                "evaluating the current model" if previous is not None else "starting"))
     t0 = time.monotonic()
-    previous_auc, cancelled_early = None, False
+    previous_score, cancelled_early = None, False
     if previous is not None:
         try:
-            previous_auc = evaluate_views(previous, views, config.tta, should_stop).auc
+            previous_score = evaluate_views(previous, views, config.tta, should_stop)
         except CancelledError:
             cancelled_early = True
         except Exception as exc:  # noqa: BLE001 - an unusable old model must not prevent training a new one
             log.warning("the current model could not be evaluated (%s); it will be replaced", exc)
+    previous_auc = previous_score.auc if previous_score is not None else None
     val_seconds = time.monotonic() - t0 if previous_auc is not None else 0.3 * len(views)
 
     policy = _dtype_policy(config.precision)
@@ -330,6 +343,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     message = (f"{'cancelled' if control.cancelled else 'stopped'} ({control.stop_reason}) after {control.step} "
                f"steps, {seconds:.0f} s; validation AUC {val_auc:.4f} on {note}")
     log.info(message)
+    comparison = (Comparison("Dice", best.dice, None if previous_score is None else previous_score.dice)
+                  if preset.regime == "lesions" else Comparison("AUC", val_auc, previous_auc))
     return TrainResult(segmenter=segmenter, val_auc=val_auc, previous_val_auc=previous_auc, history=control.history,
                        steps=control.step, seconds=seconds, patches=patches, pixels=pixels, cancelled=control.cancelled,
-                       stop_reason=control.stop_reason, message=message, model=model, preset=preset)
+                       stop_reason=control.stop_reason, message=message, model=model, preset=preset,
+                       comparison=comparison)

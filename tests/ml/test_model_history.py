@@ -86,7 +86,7 @@ def test_pruning_never_removes_a_rolled_back_current_model_or_the_one_it_replace
     _, _, _, (r1, r2) = two_models
     old, replaced = save_if_better(tmp_path, r1).model_id, save_if_better(tmp_path, r2).model_id
     rollback(tmp_path, old)
-    worse = dataclasses.replace(r2, val_auc=0.1, previous_val_auc=0.9)
+    worse = dataclasses.replace(r2, val_auc=0.1, previous_val_auc=0.9, comparison=None)
     rejected = [save_if_better(tmp_path, worse) for _ in range(KEEP_MODELS + 1)]
     assert not any(d.kept_new for d in rejected)
     stored = {p.stem for p in tmp_path.glob("*.keras")}

@@ -24,7 +24,7 @@ def test_save_load_roundtrip_and_keep_unless_better(trained, tmp_path):
     assert loaded.metadata["preset"] == "default"
     assert not list(tmp_path.glob(".candidate-*"))
 
-    worse = dataclasses.replace(result, val_auc=0.5, previous_val_auc=0.9)
+    worse = dataclasses.replace(result, val_auc=0.5, previous_val_auc=0.9, comparison=None)  # AUC
     decision = save_if_better(tmp_path, worse)
     assert not decision.kept_new and "kept" in decision.reason
     pointer = json.loads((tmp_path / "current.json").read_text())
@@ -32,7 +32,7 @@ def test_save_load_roundtrip_and_keep_unless_better(trained, tmp_path):
     assert pointer["previous"] is None
     assert (tmp_path / f"{decision.model_id}.keras").is_file()  # the rejected model is kept for inspection
 
-    better = dataclasses.replace(result, val_auc=0.95, previous_val_auc=0.9)
+    better = dataclasses.replace(result, val_auc=0.95, previous_val_auc=0.9, comparison=None)
     third = save_if_better(tmp_path, better)
     assert third.kept_new
     pointer = json.loads((tmp_path / "current.json").read_text())
@@ -40,6 +40,22 @@ def test_save_load_roundtrip_and_keep_unless_better(trained, tmp_path):
     assert current_model_path(tmp_path) == tmp_path / f"{third.model_id}.keras"
     history = json.loads((tmp_path / "history.json").read_text())
     assert [h["kept"] for h in history] == [True, False, True]
+
+
+def test_lesion_models_are_compared_on_validation_dice(trained, tmp_path):
+    from medseg_gui.ml.train import Comparison
+
+    result, _ = trained
+    assert save_if_better(tmp_path, result).kept_new
+    auc_up_dice_down = dataclasses.replace(result, val_auc=0.95, previous_val_auc=0.9,
+                                           comparison=Comparison("Dice", 0.6, 0.655))
+    decision = save_if_better(tmp_path, auc_up_dice_down)
+    assert not decision.kept_new and decision.metric == "Dice" and "validation Dice 0.6000" in decision.reason
+    assert (decision.new_score, decision.old_score, decision.new_auc) == (0.6, 0.655, 0.95)
+    dice_up_auc_down = dataclasses.replace(result, val_auc=0.85, previous_val_auc=0.9,
+                                           comparison=Comparison("Dice", 0.7, 0.655))
+    kept = save_if_better(tmp_path, dice_up_auc_down)
+    assert kept.kept_new and kept.current["compared"] == {"metric": "Dice", "new": 0.7, "current": 0.655}
 
 
 def test_cancelled_result_leaves_the_folder_untouched(trained, tmp_path):

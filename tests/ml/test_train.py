@@ -86,6 +86,12 @@ def test_previous_model_is_evaluated_on_the_same_validation_images(trained, samp
     previous, _ = trained
     result = train(samples, tiny_config(tiny_preset, max_steps=3), previous=previous.segmenter)
     assert result.previous_val_auc == pytest.approx(previous.val_auc, abs=1e-4)  # folded BN: float noise
+    compared = result.comparison  # keep-unless-better's figures: the lead metric of both models on those images
+    assert compared.metric == ("Dice" if result.preset.regime == "lesions" else "AUC") and compared.current is not None
+    if compared.metric == "AUC":
+        assert compared.current == result.previous_val_auc
+    else:  # the previous model at its best threshold: at least the Dice it reported there
+        assert compared.current >= previous.segmenter.metadata["val_dice"] - 1e-3
 
 
 def test_time_box_is_honoured(samples, tiny_preset):

@@ -10,6 +10,7 @@ from PySide6.QtGui import QColor
 
 from medseg_gui.ml.config import TrainConfig, preset_names
 from medseg_gui.ml.progress import TrainProgress
+from medseg_gui.ml.store import StoreDecision
 from medseg_gui.qt.panels.image_columns import AUC_COL, DICE_COL, format_auc
 from medseg_gui.qt.panels.image_list import UNREADABLE, ImageListPanel
 from medseg_gui.qt.panels.layers_panel import LayersPanel
@@ -50,7 +51,9 @@ def test_decision_and_model_texts():
     first = SimpleNamespace(kept_new=True, new_auc=0.8, old_auc=None, reason="")
     assert decision_text(first) == "New model kept: val AUC 0.800 (first model)"
     not_kept = SimpleNamespace(kept_new=False, new_auc=0.90, old_auc=0.93, reason="")
-    assert decision_text(not_kept) == "Previous model kept (new 0.900 < 0.930)"
+    assert decision_text(not_kept) == "Previous model kept (new AUC 0.900 < 0.930)"
+    lesion = StoreDecision(False, 0.95, 0.93, "", metric="Dice", new_score=0.61, old_score=0.655)
+    assert decision_text(lesion) == "Previous model kept (new Dice 0.610 < 0.655)"
     assert fmt_duration(125.4) == "2:05"
     info = {"val_auc": 0.9771, "trained_at": "2026-11-25T19:40:00", "preset": "default"}  # naive: shown as is
     assert model_text(info) == "Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default"

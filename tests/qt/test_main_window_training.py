@@ -53,7 +53,7 @@ def test_draw_retrain_review_export(tmp_path, qtbot, messages, monkeypatch):
     window.tools.select_class("lesion")
     assert project.has_label("lesion", project.stems[1])  # the stroke was flushed before training
     assert panel.retrain_button.isEnabled() and not panel.cancel_button.isEnabled()
-    assert panel.result_label.text().startswith("New model kept: val AUC")
+    assert re.match(r"New model kept: val (AUC|Dice) \d", panel.result_label.text())
     per_image, _ = saved_scores(project, "lesion", project.stems[:2])  # labelled images: the AUC of the saved maps
     for stem in project.stems[:2]:
         assert float(window.image_list.auc_text(stem, "lesion")) == pytest.approx(per_image[stem], abs=5e-4)
@@ -119,7 +119,7 @@ def test_continuous_training_refreshes_the_image_shown_until_stopped(tmp_path, q
     assert not panel.retrain_button.isEnabled()
     qtbot.waitUntil(lambda: bool(rounds), timeout=180_000)
     assert rounds[0].kept and rounds[0].shown == project.stems[2]  # the first model is always kept
-    assert panel.result_label.text().startswith("Round 1 (1 labelled image): New model kept: val AUC")
+    assert re.match(r"Round 1 \(1 labelled image\): New model kept: val (AUC|Dice) \d", panel.result_label.text())
     qtbot.waitUntil(lambda: window.canvas.review.probs.get("lesion") is not None, timeout=10_000)
     assert project.load_prediction("lesion", project.stems[1]) is None  # only the image shown is predicted
     with qtbot.waitSignal(window.training_ended, timeout=10_000) as ended:

@@ -38,13 +38,16 @@ def fmt_when(iso: object) -> str:
 
 
 def decision_text(decision: Any) -> str:
-    """'New model kept: val AUC 0.962 (previous 0.955)' or 'Previous model kept (new 0.900 < 0.930)'."""
-    new, old = getattr(decision, "new_auc", None), getattr(decision, "old_auc", None)
+    """'New model kept: val Dice 0.712 (previous 0.655)' or 'Previous model kept (new 0.900 < 0.930)': the metric
+    keep-unless-better compared (store.StoreDecision.metric; AUC for decisions that do not say)."""
+    metric = getattr(decision, "metric", "AUC")
+    new = getattr(decision, "new_score", None) if hasattr(decision, "metric") else getattr(decision, "new_auc", None)
+    old = getattr(decision, "old_score", None) if hasattr(decision, "metric") else getattr(decision, "old_auc", None)
     if decision.kept_new:
         first = old is None or (isinstance(old, float) and math.isnan(old))
         previous = "first model" if first else f"previous {fmt_auc(old)}"
-        return f"New model kept: val AUC {fmt_auc(new)} ({previous})"
-    return f"Previous model kept (new {fmt_auc(new)} < {fmt_auc(old)})"
+        return f"New model kept: val {metric} {fmt_auc(new)} ({previous})"
+    return f"Previous model kept (new {metric} {fmt_auc(new)} < {fmt_auc(old)})"
 
 
 def round_text(report: Any) -> str:
@@ -54,7 +57,8 @@ def round_text(report: Any) -> str:
     images = f"{n} labelled image{'' if n == 1 else 's'}"
     text = f"Round {report.number} ({images}): {decision_text(report.outcome.decision)}"
     dice = report.outcome.result.metadata.get("val_dice")
-    if report.kept and isinstance(dice, float) and math.isfinite(dice):
+    compared_dice = getattr(report.outcome.decision, "metric", "AUC") == "Dice"
+    if report.kept and not compared_dice and isinstance(dice, float) and math.isfinite(dice):
         text += f", val Dice {dice:.2f}"
     return text
 
