@@ -21,6 +21,7 @@ from medseg_gui.ml.keras_quiet import keras
 import numpy as np
 
 from medseg_gui.core import postprocess
+from medseg_gui.core.metrics import dice
 from medseg_gui.core.errors import CancelledError, MedsegError
 from medseg_gui.ml.auc import fast_auc
 from medseg_gui.ml.config import Preset, Recipe, TrainConfig
@@ -41,9 +42,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Comparison:
-    """What keep-unless-better compares on the validation images: the regime's lead metric ("AUC" for vessels,
-    "Dice" at each model's best threshold for lesions, the figure a clinician reads first) of the new model and of
-    the current one (None: no current model, or it could not be evaluated)."""
+    """What keep-unless-better compares on the validation images: the regime's lead metric ("AUC" for vessels;
+    "Dice" for lesions, each model as it predicts: its threshold, flips and clean-up, the val_dice the user is shown)
+    of the new model and of the current one (None: no current model, or it could not be evaluated)."""
 
     metric: str
     new: float
@@ -147,6 +148,15 @@ def evaluate_views(segmenter: Segmenter, views: list[Sample], tta: bool = False,
     mean_dice = np.mean(dices, axis=0)
     best = int(np.argmax(mean_dice))
     return ValScore(float(np.mean(aucs)) if aucs else float("nan"), float(THRESHOLDS[best]), float(mean_dice[best]))
+
+
+def dice_as_predicted(segmenter: Segmenter, views: list[Sample], should_stop: Callable[[], bool] | None = None
+                      ) -> float:
+    """Mean per-image Dice on the validation views of `segmenter` as it predicts for the user (its own flips and
+    clean-up, at its threshold): what its metadata's val_dice says for a model trained here."""
+    threshold = float(segmenter.metadata.get("threshold") or 0.5)
+    return float(np.mean([dice(segmenter.predict(v.image, v.roi, should_stop=should_stop) >= threshold, v.mask,
+                               v.scored) for v in views]))
 
 
 def _choose_postprocess(segmenter: Segmenter, views: list[Sample], tta: bool,
@@ -275,10 +285,12 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                                60.0 * config.minutes if config.minutes is not None else 0.0, None,
                                "evaluating the current model" if previous is not None else "starting"))
     t0 = time.monotonic()
-    previous_score, cancelled_early = None, False
+    previous_score, previous_dice, cancelled_early = None, None, False
     if previous is not None:
         try:
             previous_score = evaluate_views(previous, views, config.tta, should_stop)
+            if preset.regime == "lesions":  # keep-unless-better compares Dice as each model predicts
+                previous_dice = dice_as_predicted(previous, views, should_stop)
         except CancelledError:
             cancelled_early = True
         except Exception as exc:  # noqa: BLE001 - an unusable old model must not prevent training a new one
@@ -343,7 +355,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     message = (f"{'cancelled' if control.cancelled else 'stopped'} ({control.stop_reason}) after {control.step} "
                f"steps, {seconds:.0f} s; validation AUC {val_auc:.4f} on {note}")
     log.info(message)
-    comparison = (Comparison("Dice", best.dice, None if previous_score is None else previous_score.dice)
+    final_dice = segmenter.metadata.get("val_dice")  # with the flips and clean-up it chose
+    comparison = (Comparison("Dice", float("nan") if final_dice is None else final_dice, previous_dice)
                   if preset.regime == "lesions" else Comparison("AUC", val_auc, previous_auc))
     return TrainResult(segmenter=segmenter, val_auc=val_auc, previous_val_auc=previous_auc, history=control.history,
                        steps=control.step, seconds=seconds, patches=patches, pixels=pixels, cancelled=control.cancelled,

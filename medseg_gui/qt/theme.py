@@ -55,6 +55,7 @@ def dark_palette() -> QPalette:
     palette.setColor(QPalette.ColorRole.Button, window)
     palette.setColor(QPalette.ColorRole.ButtonText, text)
     palette.setColor(QPalette.ColorRole.Highlight, QColor(64, 120, 200))
+    palette.setColor(QPalette.ColorRole.Link, QColor(143, 193, 255))  # Qt's default link blue is unreadable here
     palette.setColor(QPalette.ColorRole.HighlightedText, QColor(255, 255, 255))
     disabled = QColor(120, 122, 128)
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):

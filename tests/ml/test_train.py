@@ -90,8 +90,9 @@ def test_previous_model_is_evaluated_on_the_same_validation_images(trained, samp
     assert compared.metric == ("Dice" if result.preset.regime == "lesions" else "AUC") and compared.current is not None
     if compared.metric == "AUC":
         assert compared.current == result.previous_val_auc
-    else:  # the previous model at its best threshold: at least the Dice it reported there
-        assert compared.current >= previous.segmenter.metadata["val_dice"] - 1e-3
+    else:  # the previous model as it predicts: the Dice it reported on these images
+        assert compared.current == pytest.approx(previous.segmenter.metadata["val_dice"], abs=2e-3)
+        assert compared.new == result.segmenter.metadata["val_dice"]
 
 
 def test_time_box_is_honoured(samples, tiny_preset):

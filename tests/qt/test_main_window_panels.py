@@ -57,6 +57,8 @@ def test_decision_and_model_texts():
     assert fmt_duration(125.4) == "2:05"
     info = {"val_auc": 0.9771, "trained_at": "2026-11-25T19:40:00", "preset": "default"}  # naive: shown as is
     assert model_text(info) == "Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default"
+    lesion = {**info, "regime": "lesions", "val_dice": 0.7104}
+    assert model_text(lesion) == "Current model: val Dice 0.71 (AUC 0.977), trained 2026-11-25 19:40, preset default"
     assert model_text(None).startswith("Current model: none yet")
 
 

@@ -45,7 +45,7 @@ def test_draw_retrain_review_export(tmp_path, qtbot, messages, monkeypatch):
     assert ended.args == ["finished"], window.last_error
     assert any(re.match(r"\d:\d\d of 3:00 · step \d+ · epoch 1( done)? · loss \d\.\d+", t) for t in texts), texts
     assert not any("epoch 2" in t for t in texts), texts  # one epoch: never called "epoch 2"
-    assert panel.model_label.text().startswith("Current model: val AUC")
+    assert re.match(r"Current model: val (AUC|Dice) \d", panel.model_label.text())
     focus = QApplication.focusWidget()
     assert focus is not None and focus.isEnabled()
     qtbot.keyClick(focus, Qt.Key.Key_2)  # class keys still work after Retrain

@@ -45,3 +45,12 @@ def test_window_icon_and_desktop_entry(qtbot):
     desktop = entry["Desktop Entry"]
     assert desktop["Type"] == "Application" and desktop["Exec"].split()[0] == "medseg-gui"
     assert (resource_path("icons") / f"{desktop['Icon']}.svg").is_file()
+
+
+def test_links_are_readable_on_the_dark_panels():
+    """Links in labels (the threshold suggestion's "use it") stand out from the dark window colour."""
+    from medseg_gui.qt.theme import dark_palette
+
+    palette = dark_palette()
+    link, window = palette.color(QPalette.ColorRole.Link), palette.color(QPalette.ColorRole.Window)
+    assert link.lightness() - window.lightness() > 100

@@ -71,10 +71,14 @@ def continuous_text(run: Any) -> str:
 
 
 def model_text(info: dict | None) -> str:
-    """'Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default' from models/<class>/current.json."""
+    """'Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default' from models/<class>/current.json
+    ('val Dice 0.71 (AUC 0.919), …' for a lesion model)."""
     if not info:
         return "Current model: none yet — draw labels, then press Retrain."
     parts = [f"val AUC {fmt_auc(info.get('val_auc'))}"]
+    dice = info.get("val_dice")
+    if info.get("regime") == "lesions" and isinstance(dice, (int, float)) and math.isfinite(dice):
+        parts = [f"val Dice {dice:.2f} (AUC {fmt_auc(info.get('val_auc'))})"]  # what keep-unless-better compared
     if info.get("trained_at"):
         parts.append(f"trained {fmt_when(info['trained_at'])}")
     if info.get("preset"):
