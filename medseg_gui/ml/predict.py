@@ -81,10 +81,14 @@ def calibrate(prob: np.ndarray, point: float | None) -> np.ndarray:
     `calibrate(p, t) >= 0.5` exactly where `p >= t`. None or 0.5: unchanged."""
     if point is None or point == 0.5:
         return prob
-    low = prob < point
-    prob[low] = np.minimum(prob[low] * np.float32(0.5 / point), np.nextafter(np.float32(0.5), np.float32(0)))
+    low = prob < point  # the only temporaries are this mask and its inverse: maps of 8000² pixels stay in place
+    np.multiply(prob, np.float32(0.5 / point), out=prob, where=low)
+    np.minimum(prob, np.nextafter(np.float32(0.5), np.float32(0)), out=prob, where=low)
     high = ~low
-    prob[high] = np.minimum(0.5 + (prob[high] - np.float32(point)) * np.float32(0.5 / (1.0 - point)), 1.0)
+    np.subtract(prob, np.float32(point), out=prob, where=high)
+    np.multiply(prob, np.float32(0.5 / (1.0 - point)), out=prob, where=high)
+    np.add(prob, np.float32(0.5), out=prob, where=high)
+    np.minimum(prob, np.float32(1.0), out=prob, where=high)
     return prob
 
 

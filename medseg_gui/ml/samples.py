@@ -66,9 +66,11 @@ def split_samples(samples: list[Sample], val_fraction: float, seed: int, scale: 
     n = len(samples)
     if n == 1:
         return [0], [0], "training image (only one labelled image)"
-    order = _split_order(samples, seed, set(seen))
-    pos = [i for i in order if samples[i].mask.any()]
-    neg = [i for i in order if not samples[i].mask.any()]
+    seen = set(seen)
+    order = _split_order(samples, seed, seen)
+    has_pos = {i: bool(samples[i].mask.any()) for i in order}
+    pos = [i for i in order if has_pos[i]]
+    neg = [i for i in order if not has_pos[i]]
     n_val = min(n - 1, max(1, round(val_fraction * n)))
     val = pos[: min(n_val, max(0, len(pos) - 1))]
     val += neg[: n_val - len(val)]
@@ -79,7 +81,8 @@ def split_samples(samples: list[Sample], val_fraction: float, seed: int, scale: 
             break
         kept.append(i)
         budget -= px
-    train = [i for i in range(n) if i not in set(kept)]
+    held_out = set(kept)
+    train = [i for i in range(n) if i not in held_out]
     if seen and all(samples[i].name in seen for i in kept):
         return train, kept, "held-out images (the current model trained on them)"
     return train, kept, "held-out images"

@@ -21,8 +21,8 @@ from medseg_gui.ml.keras_quiet import keras
 import numpy as np
 
 from medseg_gui.core import postprocess
-from medseg_gui.core.metrics import dice
 from medseg_gui.core.errors import CancelledError, MedsegError
+from medseg_gui.core.metrics import dice
 from medseg_gui.ml.auc import fast_auc
 from medseg_gui.ml.config import Preset, Recipe, TrainConfig
 from medseg_gui.ml.control import RunControl, RunLimits
@@ -37,7 +37,6 @@ from medseg_gui.ml.samples import Sample, check_samples, split_samples, val_view
 from medseg_gui.ml.unet import build_unet, inference_model
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,8 @@ def decision_text(decision: Any) -> str:
     """'New model kept: val Dice 0.712 (previous 0.655)' or 'Previous model kept (new 0.900 < 0.930)': the metric
     keep-unless-better compared (store.StoreDecision.metric; AUC for decisions that do not say)."""
     metric = getattr(decision, "metric", "AUC")
-    new = getattr(decision, "new_score", None) if hasattr(decision, "metric") else getattr(decision, "new_auc", None)
-    old = getattr(decision, "old_score", None) if hasattr(decision, "metric") else getattr(decision, "old_auc", None)
+    new = getattr(decision, "new_score", getattr(decision, "new_auc", None))
+    old = getattr(decision, "old_score", getattr(decision, "old_auc", None))
     if decision.kept_new:
         first = old is None or (isinstance(old, float) and math.isnan(old))
         previous = "first model" if first else f"previous {fmt_auc(old)}"
