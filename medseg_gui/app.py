@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from medseg_gui.child_process import STANDBY
     from medseg_gui.config import AppConfig
+    from medseg_gui.qt.gui_gc import GuiThreadCollector
     from medseg_gui.qt.main_window import MainWindow
     from medseg_gui.qt.theme import DEFAULT_THEME, THEME_KEY, app_icon, apply_theme
     from medseg_gui.qt.window_state import WindowMemory
@@ -111,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(GUI_NAME)  # packaging/medseg-gui.desktop (the Wayland app id)
     app.setWindowIcon(app_icon())
+    GuiThreadCollector(app)  # Qt objects in reference cycles are destroyed in the GUI thread, never in a worker's
     scripted = args.screenshot is not None  # reproducible screenshots: no remembered geometry
     settings = None if scripted else settings_file()
     apply_theme(app, WindowMemory(settings).value(THEME_KEY, DEFAULT_THEME))

@@ -1,6 +1,7 @@
 """Test-wide settings: headless Qt, quiet TensorFlow, deterministic small runs."""
 
 import atexit
+import faulthandler
 import os
 import shutil
 import tempfile
@@ -13,6 +14,43 @@ atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], True)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+# pytest-timeout (300 s, pyproject) fails a hung test with every thread's stack, but its timer thread needs the GIL: a
+# deadlock in which a thread holds the GIL inside Qt would stop CI silently. faulthandler's watchdog is C code: a bit
+# later it writes every thread's Python stack to the terminal and ends the run.
+HANG_EXIT_S = float(os.environ.get("MEDSEG_TEST_HANG_EXIT_S", "360"))
+_terminal_fd: list[int] = []
+
+
+def pytest_configure(config):
+    capture = config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # the terminal, not the capture file of the running test
+        _terminal_fd.append(os.dup(2))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    faulthandler.dump_traceback_later(HANG_EXIT_S, exit=True, file=_terminal_fd[0])
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.fixture(autouse=True)
+def _gui_thread_gc(request):
+    """As in the app (medseg_gui.qt.gui_gc): in a test with Qt, reference cycles are collected in the GUI thread only;
+    at teardown, after pytest-qt closed the test's widgets, everything left is collected there."""
+    if "qapp" not in request.fixturenames:
+        yield
+        return
+    from medseg_gui.qt.gui_gc import GuiThreadCollector
+
+    request.getfixturevalue("qapp")
+    collector = GuiThreadCollector()
+    yield
+    collector.stop()
+    collector.deleteLater()
 
 
 @pytest.fixture(scope="session")

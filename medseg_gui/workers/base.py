@@ -115,6 +115,10 @@ class _Job(QObject):
         worker.cancelled.connect(self._cancelled)
         worker.done.connect(self._done)
 
+    def drop_callbacks(self) -> None:
+        """The host shut down: whatever the worker still reports reaches nobody (its receivers may be gone)."""
+        self._callbacks = {}
+
     def _call(self, name: str, *args: Any) -> None:
         callback = self._callbacks.get(name)
         if callback is not None:
@@ -207,7 +211,11 @@ class WorkerHost(QObject):
         return len(left)
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
-        """Cancel every worker and wait up to `timeout_ms` in total; True when all threads ended."""
+        """Cancel every worker and wait up to `timeout_ms` in total; True when all threads ended. Callbacks not
+        called yet are dropped: the window that started them is closing (a worker's queued `done` could otherwise
+        reach it after its widgets were deleted)."""
+        for job in self._jobs:
+            job.drop_callbacks()
         for thread, worker in self._running.items():
             try:
                 worker.cancel()

@@ -99,6 +99,16 @@ def test_shutdown_cancels_and_waits(qtbot):
     assert not host.running()
 
 
+def test_after_shutdown_no_callback_is_called(qtbot):
+    host, calls = WorkerHost(), []
+    release = threading.Event()
+    host.start(FnWorker(lambda w: release.wait(10)), on_done=calls.append, on_ended=lambda: calls.append("ended"))
+    release.set()
+    assert host.shutdown(5_000)  # the worker ended: its done/ended signals are queued for the GUI thread
+    qtbot.wait(200)
+    assert calls == [] and not host._jobs
+
+
 def test_abandon_hands_stuck_threads_to_the_application(qtbot):
     release, ended = threading.Event(), threading.Event()
 
