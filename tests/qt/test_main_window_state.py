@@ -6,8 +6,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QHeaderView
+from PySide6.QtCore import QPoint, QPointF, QRect, QSize, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QHeaderView
 
 from medseg_gui.core.project import Project
 from medseg_gui.qt import dialogs
@@ -32,6 +33,42 @@ def test_window_fits_small_screens_and_cancel_stays_reachable(tmp_path, qtbot, m
     for button in (window.train_panel.retrain_button, window.train_panel.cancel_button):
         top = button.mapTo(viewport, QPoint(0, 0)).y()
         assert 0 <= top and top + button.height() <= viewport.height()  # visible without scrolling
+
+
+def _wheel_down(widget) -> None:
+    centre = QPointF(widget.rect().center())
+    QApplication.sendEvent(widget, QWheelEvent(centre, QPointF(widget.mapToGlobal(centre)), QPoint(0, 0),
+                                               QPoint(0, -120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                                               Qt.ScrollPhase.NoScrollPhase, False))
+
+
+def test_the_wheel_scrolls_the_column_and_moves_a_value_only_once_focused(tmp_path, qtbot, messages):
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
+    window.resize(QSize(1152, 648))
+    qtbot.waitUntil(lambda: window.side_scroll.verticalScrollBar().maximum() > 0, timeout=5_000)
+    bar, spin = window.side_scroll.verticalScrollBar(), window.train_panel.minutes_spin
+    bar.setValue(0)
+    minutes = spin.value()
+    _wheel_down(spin)
+    assert spin.value() == minutes and bar.value() > 0  # scrolled past it
+    slider = window.layers.sliders["contours"]
+    opacity, scrolled = slider.value(), bar.value()
+    _wheel_down(slider)
+    assert slider.value() == opacity and bar.value() >= scrolled
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus, timeout=5_000)
+    _wheel_down(spin)
+    assert spin.value() < minutes  # clicked or tabbed to: the wheel is the box's
+
+
+def test_the_threshold_suggestion_is_in_view_at_the_default_size(tmp_path, qtbot, messages):
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
+    window.resize(fitted_size(QRect(0, 0, 1920, 1040)))
+    window.layers.show_suggestion({"threshold": 0.35, "val_dice": 0.62})
+    qtbot.waitUntil(lambda: window.layers.suggestion.isVisible(), timeout=5_000)
+    window.side_scroll.verticalScrollBar().setValue(0)
+    viewport, label = window.side_scroll.viewport(), window.layers.suggestion
+    qtbot.waitUntil(lambda: label.mapTo(viewport, QPoint(0, label.height())).y() <= viewport.height(), timeout=5_000)
 
 
 def test_geometry_and_project_choices_are_remembered(tmp_path, qtbot, messages):

@@ -1,10 +1,28 @@
 """The right-hand column: panels stacked top to bottom in a vertical scroll area, so every control (Cancel
-included) stays reachable on a 1280×720 screen."""
+included) stays reachable on a 1280×720 screen. The mouse wheel scrolls the column: a slider, spin box or combo box
+under the pointer takes the wheel only once it has the keyboard focus (clicked or tabbed to), as in web forms;
+otherwise scrolling past the Layers panel would drag the opacities and the threshold along."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+from PySide6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QComboBox, QScrollArea, QVBoxLayout, QWidget
+
+WHEEL_TAKERS = (QAbstractSlider, QAbstractSpinBox, QComboBox)
+
+
+class _WheelScrollsColumn(QObject):
+    """Event filter on the column's value widgets: an unfocused one passes the wheel to the column's scroll bar."""
+
+    def __init__(self, scroll: QScrollArea) -> None:
+        super().__init__(scroll)
+        self._bar = scroll.verticalScrollBar()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget) and not watched.hasFocus():
+            QCoreApplication.sendEvent(self._bar, event)
+            return True
+        return False
 
 
 def scroll_column(panels: list[QWidget], parent: QWidget | None = None) -> QScrollArea:
@@ -19,4 +37,9 @@ def scroll_column(panels: list[QWidget], parent: QWidget | None = None) -> QScro
     scroll.setWidgetResizable(True)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     scroll.setMinimumWidth(side.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4)
+    wheel = _WheelScrollsColumn(scroll)
+    for widget in side.findChildren(QWidget):
+        if isinstance(widget, WHEEL_TAKERS):
+            widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel alone no longer focuses it
+            widget.installEventFilter(wheel)
     return scroll

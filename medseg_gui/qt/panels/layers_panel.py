@@ -35,7 +35,7 @@ class LayersPanel(QGroupBox):
         grid = QGridLayout(self)
         self.checks: dict[str, QCheckBox] = {}
         self.sliders: dict[str, QSlider] = {}
-        for row, (layer, (text, tip)) in enumerate(LAYER_ROWS.items(), start=1):  # row 0: threshold
+        for row, (layer, (text, tip)) in enumerate(LAYER_ROWS.items(), start=2):  # rows 0, 1: threshold, suggestion
             check = QCheckBox(text, self)
             check.setChecked(layer not in LAYER_HIDDEN)
             check.setToolTip(tip)
@@ -70,7 +70,7 @@ class LayersPanel(QGroupBox):
         self.suggestion.linkActivated.connect(lambda _link: self.use_suggestion())
         self.suggestion.hide()
         self._suggested: float | None = None
-        grid.addWidget(self.suggestion, len(LAYER_ROWS) + 1, 0, 1, 2)
+        grid.addWidget(self.suggestion, 1, 0, 1, 2)  # under the box: in view without scrolling at 1400×860
 
     def states(self) -> dict[str, tuple[bool, float]]:
         """layer → (visible, opacity in [0, 1]); the window applies these to a fresh canvas."""
