@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from types import SimpleNamespace
 
+import pytest
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QColor
 
@@ -142,7 +143,8 @@ def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
     assert [label.text for _, label in legend.items] == ["training loss", "validation AUC"]
     panel.clear_run()  # another project was opened
     assert panel.validation_aucs() == {} and panel.result_label.text() == "" and not panel._losses
-    assert all(panel.loss_plot.getPlotItem().getViewBox().autoRangeEnabled())  # not stuck at the last run's axes
+    view = panel.loss_plot.getPlotItem().getViewBox()
+    assert all(view.autoRangeEnabled()) and view.viewRange()[1] == pytest.approx([0.0, 1.0])  # not the last run's
 
 
 def test_image_list_formatting_and_unreadable(qtbot):

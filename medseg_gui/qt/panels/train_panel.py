@@ -308,7 +308,8 @@ class TrainPanel(QGroupBox):
         self._losses.clear()
         self._val_points.clear()
         self._draw_curve()
-        if self.loss_plot is not None:  # the next run's axes start from its own data, not the last run's range
+        if self.loss_plot is not None:  # empty axes, not the last run's range; the next run's data sets its own
+            self.loss_plot.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0.0)
             self.loss_plot.enableAutoRange()
         self._fit_labels()
 
@@ -361,7 +362,8 @@ class TrainPanel(QGroupBox):
         plot.setLabel("bottom", "step")
         plot.showGrid(x=True, y=True, alpha=0.3)
         plot.setToolTip("Training loss per step; the dots are the validation AUC after each epoch")
-        legend = plot.addLegend(offset=(-4, 4), labelTextSize="8pt", verSpacing=-6)
+        # bottom left: the loss starts high there and the validation dots sit high (top right hid both in lesion runs)
+        legend = plot.addLegend(offset=(4, -4), labelTextSize="8pt", verSpacing=-6)
         legend.setBrush(pg.mkBrush(0, 0, 0, 90))
         self._curve = plot.plot([], [], pen=pg.mkPen(width=2), name="training loss")
         self._auc_dots = plot.plot([], [], pen=None, symbol="o", symbolSize=7, symbolBrush=(255, 200, 60),
