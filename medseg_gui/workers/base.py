@@ -161,15 +161,21 @@ class WorkerHost(QObject):
         super().__init__(parent)
         self._running: dict[QThread, Worker] = {}
         self._jobs: set[_Job] = set()  # relays whose worker has not reported `done` yet
+        self._closed = False  # shut down: starts nothing more (a window's timer may still fire after its close)
 
     def start(self, worker: Worker, *, on_done: Callable[[Any], None] | None = None,
               on_error: Callable[[BaseException], None] | None = None,
               on_progress: Callable[[Any], None] | None = None, on_cancelled: Callable[[], None] | None = None,
-              on_ended: Callable[[], None] | None = None) -> QThread:
+              on_ended: Callable[[], None] | None = None) -> QThread | None:
         """Run `worker.run()` on a new QThread (it quits when the worker reports `done`). The callbacks run on this
         host's thread: `on_progress` per value, then one of `on_done(result)`, `on_error(exception)` (default: this
         host's `errored` signal) or `on_cancelled()`, then `on_ended()`. Without any callback the caller has
-        connected the worker's signals itself (tests), and the host reports nothing."""
+        connected the worker's signals itself (tests), and the host reports nothing. After `shutdown` nothing is
+        started (None is returned): the window is closing."""
+        if self._closed:
+            log.info("Not starting %s: its window is closing", worker.objectName() or type(worker).__name__)
+            worker.deleteLater()
+            return None
         callbacks = {"on_done": on_done, "on_error": on_error, "on_progress": on_progress,
                      "on_cancelled": on_cancelled, "on_ended": on_ended}
         if any(callback is not None for callback in callbacks.values()):
@@ -214,6 +220,7 @@ class WorkerHost(QObject):
         """Cancel every worker and wait up to `timeout_ms` in total; True when all threads ended. Callbacks not
         called yet are dropped: the window that started them is closing (a worker's queued `done` could otherwise
         reach it after its widgets were deleted)."""
+        self._closed = True
         for job in self._jobs:
             job.drop_callbacks()
         for thread, worker in self._running.items():

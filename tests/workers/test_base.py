@@ -99,7 +99,7 @@ def test_shutdown_cancels_and_waits(qtbot):
     assert not host.running()
 
 
-def test_after_shutdown_no_callback_is_called(qtbot):
+def test_after_shutdown_no_callback_is_called_and_nothing_starts(qtbot):
     host, calls = WorkerHost(), []
     release = threading.Event()
     host.start(FnWorker(lambda w: release.wait(10)), on_done=calls.append, on_ended=lambda: calls.append("ended"))
@@ -107,6 +107,10 @@ def test_after_shutdown_no_callback_is_called(qtbot):
     assert host.shutdown(5_000)  # the worker ended: its done/ended signals are queued for the GUI thread
     qtbot.wait(200)
     assert calls == [] and not host._jobs
+    ran = []
+    assert host.start(FnWorker(lambda w: ran.append(1)), on_done=calls.append) is None  # closing: nothing new starts
+    qtbot.wait(200)
+    assert ran == [] and calls == [] and not host.is_busy()
 
 
 def test_abandon_hands_stuck_threads_to_the_application(qtbot):
