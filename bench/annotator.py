@@ -80,7 +80,8 @@ class Arm:
     new: Any = None
 
 
-def train_arm(arm: Arm, samples: list, seconds: float, seed: int, rnd: int, guard: bool) -> dict:
+def train_arm(arm: Arm, samples: list, seconds: float, seed: int, rnd: int, guard: bool,
+              prior_weight: float | None = None) -> dict:
     """One time-boxed run of `arm` as pipeline.train_class runs a Retrain: from the current model's stored start
     (warm), against the current model on the validation images (`guard`: keep-unless-better; without it the new
     model always replaces the current one), stored by store.save_if_better. Returns its test-free figures."""
@@ -91,7 +92,8 @@ def train_arm(arm: Arm, samples: list, seconds: float, seed: int, rnd: int, guar
     start = store.current_start(arm.folder) if arm.warm else None
     init = ("current" if start is not None else "auto") if arm.warm else "scratch"
     previous = store.load_segmenter(arm.folder) if guard and store.has_model(arm.folder) else None
-    cfg = TrainConfig(preset="default", minutes=seconds / 60.0, epochs=100_000, seed=seed + rnd, init=init)
+    cfg = TrainConfig(preset="default", minutes=seconds / 60.0, epochs=100_000, seed=seed + rnd, init=init,
+                      prior_weight=prior_weight)
     result = train(samples, cfg, init=start, previous=previous)
     kept = store.save_if_better(arm.folder, result).kept_new
     arm.seconds += result.seconds
@@ -155,7 +157,7 @@ def print_row(row: dict) -> None:
                                                 f" not kept)")
         return (f"{a}: {row[a + '_train_s']:>5.0f}s {row[a + '_steps']:>4} st x{row[a + '_scale']:<5g} "
                 f"Dice {row[a + '_dice']:.3f} AUC {row[a + '_auc']:.4f}{rejected}")
-    arms = "  ".join(arm(a) for a in ARMS)
+    arms = "  ".join(arm(a) for a in ARMS if a + "_kept" in row)
     print(f"round {row['round']:>2} | {row['images']:>2} img {row['strokes']:>4} strokes {row['ann_px']:>8} px "
           f"({row['ann_pct']:>5.2f} %, obj {row['obj_pct']:>5.2f} %) | {arms}", flush=True)
 
@@ -163,6 +165,8 @@ def print_row(row: dict) -> None:
 def verdict(rows: list[dict], dataset: str) -> list[str]:
     """The issue's targets, met or missed, in words."""
     last, key = rows[-1], HEADLINE[dataset]
+    if not all(f"{a}_{key}" in last for a in ARMS):
+        return ["(not every arm ran: no verdict)"]
     beats = [r["round"] for r in rows[1:] if not r["warm_" + key] > r["scratch_" + key]]
     lines = [f"warm beats scratch ({key}) at every retrain (rounds 1+): "
              f"{'yes' if not beats else 'NO (rounds ' + str(beats) + ')'}" if len(rows) > 1 else ""]
@@ -181,7 +185,7 @@ def verdict(rows: list[dict], dataset: str) -> list[str]:
 def _panel(img: np.ndarray, x0: int, rows: list[dict], key: str, title: str) -> None:
     """One curve panel (test `key` per round for every arm) drawn with OpenCV into `img` at column `x0`."""
     w, h, left, top, bottom = 420, 300, 50, 40, 60
-    vals = [r[f"{a}_{key}"] for r in rows for a in ARMS if np.isfinite(r[f"{a}_{key}"])]
+    vals = [r[f"{a}_{key}"] for r in rows for a in ARMS if np.isfinite(r.get(f"{a}_{key}", np.nan))]
     lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
     pad = max(0.02, 0.1 * (hi - lo))
     lo, hi = max(0.0, lo - pad), min(1.0, hi + pad)
@@ -201,7 +205,7 @@ def _panel(img: np.ndarray, x0: int, rows: list[dict], key: str, title: str) -> 
         cv2.putText(img, f"{r['ann_pct']:.1f}%", (x - 16, h - bottom + 32), font, 0.35, (80, 80, 80), 1, cv2.LINE_AA)
     cv2.putText(img, "round / annotated % of pixels", (x0 + left, h - 8), font, 0.4, (80, 80, 80), 1, cv2.LINE_AA)
     for a in ARMS:
-        pts = [xy(i, r[f"{a}_{key}"]) for i, r in enumerate(rows) if np.isfinite(r[f"{a}_{key}"])]
+        pts = [xy(i, r[f"{a}_{key}"]) for i, r in enumerate(rows) if np.isfinite(r.get(f"{a}_{key}", np.nan))]
         for p, q in zip(pts, pts[1:]):
             cv2.line(img, p, q, COLOURS[a], 2, cv2.LINE_AA)
         for p in pts:
@@ -230,12 +234,13 @@ def run(args: argparse.Namespace) -> list[dict]:
               for i in rng.choice(len(train_set), size=args.k, replace=False)}
     arms = {"warm": Arm("warm", "sparse", True), "scratch": Arm("scratch", "sparse", False),
             "dense": Arm("dense", "dense", True)}
+    arms = {name: arm for name, arm in arms.items() if name in args.arms}
     guard = "the app's keep-unless-better guard" if args.guard else "no guard: every new model is taken"
     args.out.mkdir(parents=True, exist_ok=True)
     jsonl = args.out / f"annotator_{args.dataset}.jsonl"
     jsonl.write_text("")
     print(f"{args.dataset}: {len(train_set)} training images (pool), {len(test_set)} test; k={args.k}, "
-          f"{args.rounds} rounds x {args.seconds:g} s x {len(ARMS)} arms; {cpu_model()}, {os.cpu_count()} cores, "
+          f"{args.rounds} rounds x {args.seconds:g} s x {len(arms)} arms; {cpu_model()}, {os.cpu_count()} cores, "
           f"load {os.getloadavg()[0]:.2f}; {guard}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="annotator-") as tmp:
@@ -252,7 +257,8 @@ def run(args: argparse.Namespace) -> list[dict]:
             row: dict[str, Any] = {"dataset": args.dataset, "round": rnd, **label_figures(train_set, labels)}
             for name, arm in arms.items():
                 arm.folder = Path(tmp) / name
-                info = train_arm(arm, samples_for(arm, train_set, labels), args.seconds, args.seed, rnd, args.guard)
+                info = train_arm(arm, samples_for(arm, train_set, labels), args.seconds, args.seed, rnd, args.guard,
+                                 args.prior_weight)
                 new = score(arm.new, test_set, info["threshold"])
                 kept = new if info["kept"] else score(arm.segmenter, test_set, threshold_of(arm.segmenter))
                 row.update({f"{name}_train_s": round(arm.seconds, 1), **{f"{name}_{k}": v for k, v in info.items()},
@@ -260,7 +266,7 @@ def run(args: argparse.Namespace) -> list[dict]:
                             f"{name}_new_dice": new["dice"], f"{name}_new_auc": new["auc"]})
             row.update(round_s=round(time.monotonic() - t0, 1), cpu=cpu_model(), cores=os.cpu_count(),
                        load=round(os.getloadavg()[0], 2), date=dt.date.today().isoformat(), seconds=args.seconds,
-                       k=args.k, seed=args.seed, fixes=args.fixes, next=args.next, pool=args.pool, guard=args.guard,
+                       k=args.k, seed=args.seed, prior_weight=args.prior_weight, fixes=args.fixes, next=args.next, pool=args.pool, guard=args.guard,
                        **strokes)
             rows.append(row)
             print_row(row)
@@ -289,6 +295,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--lines", type=int, default=6, help="first strokes: lines along the longest vessel segments")
     ap.add_argument("--bg-discs", type=int, default=2, help="first strokes: background discs per image")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--arms", type=lambda t: t.split(","), default=list(ARMS),
+                    help="comma-separated arms to run (default all: %(default)s); the warm arm must be one of them")
+    ap.add_argument("--prior-weight", type=float, default=None,
+                    help="loss weight of the start model's own probability on unannotated pixels in warm runs "
+                         "(default: the recipe's, Preset.prior_weight)")
     ap.add_argument("--no-guard", dest="guard", action="store_false",
                     help="take every new model (no keep-unless-better, unlike the app)")
     ap.add_argument("--data", type=Path, default=DATA)

@@ -112,6 +112,10 @@ class Preset:
     # them (enough new labels to move the start at the recipe's rate); a rate TrainConfig gives is used as given.
     warm_lr_factor: float = 1.0
     full_rate_images: int = 1
+    # A run that starts from trained weights on sparse labels also teaches the unannotated pixels (inside the ROI)
+    # the start model's own probability, at this loss weight (0 = off): fine-tuning on a few strokes otherwise moves
+    # the model where nobody painted (bench/annotator.py: C1 warm Dice fell from 0.58 to 0.49-0.54 with more steps).
+    prior_weight: float = 0.0
 
     def late_phase(self) -> Preset | None:
         """The recipe for the late part of a run, or None when this preset has no late phase."""
@@ -158,7 +162,8 @@ PRESETS: dict[str, Preset] = {
         "a 320 px long side), U-Net 16-32-64-128-256 with batch-norm and additive skips, BCE + soft Dice, AdamW "
         "3e-3 (3e-4 when continuing from trained weights on sparse labels or fewer than 50 images) with warm-up + "
         "cosine decay; 4 patches of 160 px per step, half centred on the lesion; flips, 90-degree rotations, +-25 % "
-        "zoom, colour, gamma and contrast jitter (other cameras and light).",
+        "zoom, colour, gamma and contrast jitter (other cameras and light). Continuing on sparse labels, the "
+        "unannotated pixels keep the start model's own probability as their target.",
         unet=UNetConfig(filters=(16, 32, 64, 128, 256), batchnorm=True, bn_momentum=0.9, dropout=0.0,
                         upsampling="transpose", skip="add", in_channels=3),
         patch_size=160,  # 4 x 160 px beat 8 x 192 px in equal 10-min C1 runs (Dice 0.351 vs 0.341, 2.7x the steps)
@@ -181,6 +186,10 @@ PRESETS: dict[str, Preset] = {
         full_rate_images=50,  # paired suite runs from the start: c1-20 (20 photos, 3 min) Dice 0.528/0.551 at 1/10,
         #                       0.483/0.498 at the full rate; c1 (231 photos, 10 min) 0.588 (AUC 0.945) at 1/10,
         #                       0.597 (0.962) at the full rate; 50 lies between the two, unmeasured
+        prior_weight=1.0,  # bench/annotator.py C1 seed 0, warm arm alone on the VM (240-370 steps per 45-s box), test
+        #                  Dice of round 0 and of each round's new model (rounds 1-3): prior 0: 0.577, 0.488 0.455
+        #                  0.429; 0.1: 0.579, 0.564 0.461 0.399; 0.3: 0.607, 0.589 0.561 0.542; 1.0: 0.616, 0.598
+        #                  0.569 0.570. Vessels: not measured, off
     ),
     "cvxtz": Preset(
         name="cvxtz",
@@ -266,6 +275,7 @@ class TrainConfig:
     precision: str = "auto"  # "auto" (bfloat16 where the CPU/GPU computes it natively), "float32" or "bfloat16"
     init: str = "auto"  # start: "auto" (the given weights - e.g. the current model - else the shipped pretrained
     #                     start, whichever fits first), "current" (given weights only), "pretrained", "scratch"
+    prior_weight: float | None = None  # None: the preset's (see Preset.prior_weight)
 
     def resolved(self, recipe: Recipe | None = None) -> Preset:
         """The preset with this run's overrides applied; raises KeyError for an unknown preset name.
@@ -289,6 +299,7 @@ class TrainConfig:
             patch_size=patch,
             batch_size=self.batch_size or p.batch_size,
             learning_rate=self.learning_rate or p.learning_rate,
+            prior_weight=p.prior_weight if self.prior_weight is None else self.prior_weight,
             steps_per_epoch=self.steps_per_epoch or p.steps_per_epoch,
             crops_per_image=min(p.crops_per_image, self.batch_size or p.batch_size),
             # an explicit patch or batch size means exactly that size for the whole run

@@ -97,6 +97,29 @@ class PreparedImage:
     roi: np.ndarray  # bool HxW (all True when no ROI was given)
     roi_centres: np.ndarray  # flat indices inside the ROI
     positive_centres: np.ndarray  # flat indices of labelled pixels inside the ROI (may be empty)
+    # A sparse label's unannotated pixels inside the ROI (bool HxW) and what they are taught there: a start model's
+    # probability (float16 HxW) at loss weight `prior_weight` (set_prior; None: they teach nothing).
+    unannotated: np.ndarray | None = None
+    prior: np.ndarray | None = None
+    prior_weight: float = 0.0
+
+    def set_prior(self, prior: np.ndarray, weight: float) -> None:
+        """Teach the unannotated pixels `prior` (float HxW in [0, 1], any resolution: resized to this image's)."""
+        if self.unannotated is None or weight <= 0:
+            return
+        H, W = self.mask.shape
+        if prior.shape != (H, W):
+            prior = cv2.resize(prior.astype(np.float32), (W, H), interpolation=cv2.INTER_AREA)
+        self.prior, self.prior_weight = np.clip(prior, 0.0, 1.0).astype(np.float16), float(weight)
+
+    def label_window(self, y0: int, x0: int, h: int, w: int) -> np.ndarray:
+        """float32 hxwx2 (label, loss weight) of the window at (y0, x0); zero outside the image."""
+        lab = np.stack([crop_zero(self.mask, y0, x0, h, w), crop_zero(self.roi, y0, x0, h, w)], -1).astype(np.float32)
+        if self.prior is not None:
+            free = crop_zero(self.unannotated, y0, x0, h, w)
+            lab[..., 0][free] = crop_zero(self.prior, y0, x0, h, w)[free]
+            lab[..., 1][free] = self.prior_weight
+        return lab
 
 
 def _shrink_annotated(annotated: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -138,7 +161,9 @@ def prepare(image: np.ndarray, mask: np.ndarray, roi: np.ndarray | None, preset:
     enh = enhance(image, preset.input_mode, preset.contrast)
     mean, std = roi_stats(enh, roi, preset.normalise_in_roi)
     roi_b = np.ones(mask.shape, bool) if roi is None or not roi.any() else roi.astype(bool)
+    unannotated = None
     if annotated is not None:
+        unannotated = roi_b & ~annotated
         roi_b = roi_b & annotated
     where = roi_b if roi_b.any() else np.ones(mask.shape, bool)  # nothing annotated: weight 0 everywhere
 
@@ -146,7 +171,8 @@ def prepare(image: np.ndarray, mask: np.ndarray, roi: np.ndarray | None, preset:
         idx = np.flatnonzero(m)
         return rng.choice(idx, _MAX_CENTRES, replace=False) if idx.size > _MAX_CENTRES else idx
 
-    return PreparedImage(enh, mean, std, mask.astype(bool), roi_b, centres(where), centres(mask & roi_b))
+    return PreparedImage(enh, mean, std, mask.astype(bool), roi_b, centres(where), centres(mask & roi_b),
+                         unannotated if unannotated is not None and unannotated.any() else None)
 
 
 def _affine_matrix(rng: np.random.Generator, aug: Augment, size: int, window: int) -> np.ndarray:
@@ -179,7 +205,7 @@ def sample_patch(img: PreparedImage, preset: Preset, rng: np.random.Generator) -
         S = 2 * P  # a larger source window so shear/zoom/shift never sample outside it
         y0, x0 = cy - S // 2, cx - S // 2
         x = _pixels(img, aug, rng, y0, x0, S)
-        lab = np.stack([crop_zero(img.mask, y0, x0, S, S), crop_zero(img.roi, y0, x0, S, S)], -1).astype(np.float32)
+        lab = img.label_window(y0, x0, S, S)
         mat = _affine_matrix(rng, aug, P, S)
         flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
         x = cv2.warpAffine(x, mat, (P, P), flags=flags, borderMode=cv2.BORDER_REFLECT)
@@ -188,7 +214,7 @@ def sample_patch(img: PreparedImage, preset: Preset, rng: np.random.Generator) -
     else:
         y0, x0 = cy - P // 2, cx - P // 2
         x = _pixels(img, aug, rng, y0, x0, P)
-        lab = np.stack([crop_zero(img.mask, y0, x0, P, P), crop_zero(img.roi, y0, x0, P, P)], -1).astype(np.float32)
+        lab = img.label_window(y0, x0, P, P)
     if aug.flips:
         if rng.random() < 0.5:
             x, lab = x[::-1], lab[::-1]

@@ -135,6 +135,24 @@ def _dices(prob: np.ndarray, truth: np.ndarray, roi: np.ndarray | None) -> np.nd
     return np.where(denom > 0, 2.0 * hist_pos / np.maximum(denom, 1), 1.0)
 
 
+def _teach_priors(start: Segmenter, images: list[PreparedImage], samples: list[Sample], weight: float,
+                  should_stop: Callable[[], bool] | None) -> int:
+    """Sparse labels in a run from trained weights: each image's unannotated pixels are taught `start`'s own
+    probability (its raw map, before calibration and clean-up) at loss `weight` (Preset.prior_weight); returns how
+    many images got one. A cancel leaves the rest without."""
+    done = 0
+    for image, sample in zip(images, samples):
+        if weight <= 0 or image.unannotated is None:
+            continue
+        try:
+            image.set_prior(start.predict(sample.image, sample.roi, tta=1, clean=False, should_stop=should_stop),
+                            weight)
+        except CancelledError:
+            break
+        done += 1
+    return done
+
+
 def evaluate_views(segmenter: Segmenter, views: list[Sample], tta: bool = False,
                    should_stop: Callable[[], bool] | None = None) -> ValScore:
     """AUC inside the ROI and the best-Dice threshold over the validation views."""
@@ -308,6 +326,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     model.optimizer.build(model.trainable_variables)
     metadata = preset_metadata(preset)
     live = Segmenter(inference_model(model, preset.unet), metadata)  # refilled before each validation
+    priors = _teach_priors(live, images, [samples[i] for i in train_idx], preset.prior_weight, should_stop) \
+        if loaded else 0
     scores: dict[int, ValScore] = {}  # per validated step
 
     def validate() -> float:
@@ -339,7 +359,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                     # maps are calibrated so that 0.5 is the best-Dice threshold (predict.calibrate)
                     threshold=0.5, operating_point=best.threshold,
                     val_dice=None if math.isnan(best.dice) else round(best.dice, 4),
-                    precision="bfloat16" if policy else "float32", init=started_from,
+                    precision="bfloat16" if policy else "float32", init=started_from, prior_images=priors,
                     object_width=None if recipe is None else round(recipe.width, 1),
                     trained_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                     train_images=len(train_idx), val_images=len(val_idx), validation=note,
