@@ -55,6 +55,11 @@ def test_the_wheel_scrolls_the_column_and_moves_a_value_only_once_focused(tmp_pa
     opacity, scrolled = slider.value(), bar.value()
     _wheel_down(slider)
     assert slider.value() == opacity and bar.value() >= scrolled
+    bar.setValue(0)
+    plot = window.train_panel.loss_plot
+    view_range = plot.getPlotItem().getViewBox().viewRange()
+    _wheel_down(plot.viewport())
+    assert bar.value() > 0 and plot.getPlotItem().getViewBox().viewRange() == view_range  # scrolled, not zoomed
     spin.setFocus()
     qtbot.waitUntil(spin.hasFocus, timeout=5_000)
     _wheel_down(spin)

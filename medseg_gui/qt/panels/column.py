@@ -1,12 +1,14 @@
 """The right-hand column: panels stacked top to bottom in a vertical scroll area, so every control (Cancel
 included) stays reachable on a 1280×720 screen. The mouse wheel scrolls the column: a slider, spin box or combo box
 under the pointer takes the wheel only once it has the keyboard focus (clicked or tabbed to), as in web forms;
-otherwise scrolling past the Layers panel would drag the opacities and the threshold along."""
+otherwise scrolling past the Layers panel would drag the opacities and the threshold along. Over the loss plot the
+wheel always scrolls the column."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
-from PySide6.QtWidgets import QAbstractSlider, QAbstractSpinBox, QComboBox, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QAbstractSlider, QAbstractSpinBox, QComboBox, QGraphicsView, QScrollArea, QVBoxLayout,
+                               QWidget)
 
 WHEEL_TAKERS = (QAbstractSlider, QAbstractSpinBox, QComboBox)
 
@@ -42,4 +44,6 @@ def scroll_column(panels: list[QWidget], parent: QWidget | None = None) -> QScro
         if isinstance(widget, WHEEL_TAKERS):
             widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # the wheel alone no longer focuses it
             widget.installEventFilter(wheel)
+        elif isinstance(widget, QGraphicsView):  # the loss plot (never focused): it would zoom and stop the scroll
+            widget.viewport().installEventFilter(wheel)
     return scroll

@@ -49,6 +49,7 @@ __all__ = ["CANCELLED_TEXT", "DEFAULT_MINUTES", "MAX_MINUTES", "MIN_MINUTES", "T
 
 MIN_MINUTES, MAX_MINUTES, DEFAULT_MINUTES = 0.5, 120.0, 3.0
 ROUND_MINUTES = 1.0  # continuous training: the longest round (the time box when it is shorter)
+AUC_DOT_COLOUR = "#ffc83c"  # the validation dots on the loss curve, and their key above it
 CURVE_REDRAW_MS = 500  # the loss curve redraws at most twice a second
 
 
@@ -151,6 +152,11 @@ class TrainPanel(QGroupBox):
         layout.addWidget(self.result_label)
         self.loss_plot = self._make_loss_plot() if loss_curve else None
         if self.loss_plot is not None:
+            # the key sits above the plot: inside a 110-160 px plot every corner covered the curve in some run
+            self.plot_key = QLabel(f'━ training loss &nbsp; <span style="color:{AUC_DOT_COLOUR}">●</span> '
+                                   "validation AUC", self)
+            self.plot_key.setTextFormat(Qt.TextFormat.RichText)
+            layout.addWidget(self.plot_key)
             layout.addWidget(self.loss_plot)
         self._losses: list[tuple[int, float]] = []
         self._val_points: dict[int, tuple[int, float]] = {}  # epoch → (step, val AUC)
@@ -362,11 +368,11 @@ class TrainPanel(QGroupBox):
         plot.setLabel("bottom", "step")
         plot.showGrid(x=True, y=True, alpha=0.3)
         plot.setToolTip("Training loss per step; the dots are the validation AUC after each epoch")
-        # bottom left: the loss starts high there and the validation dots sit high (top right hid both in lesion runs)
-        legend = plot.addLegend(offset=(4, -4), labelTextSize="8pt", verSpacing=-6)
-        legend.setBrush(pg.mkBrush(0, 0, 0, 90))
+        plot.setMouseEnabled(x=False, y=False)  # a small read-only plot: the wheel scrolls the column (panels/column)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
         self._curve = plot.plot([], [], pen=pg.mkPen(width=2), name="training loss")
-        self._auc_dots = plot.plot([], [], pen=None, symbol="o", symbolSize=7, symbolBrush=(255, 200, 60),
+        self._auc_dots = plot.plot([], [], pen=None, symbol="o", symbolSize=7, symbolBrush=AUC_DOT_COLOUR,
                                    name="validation AUC")
         return plot
 
