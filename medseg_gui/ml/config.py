@@ -132,7 +132,8 @@ PRESETS: dict[str, Preset] = {
         "away for inference) and additive skips; RGB with CLAHE, normalised inside the ROI; BCE, AdamW 1e-2 (3.3e-4 "
         "when continuing from trained weights on sparse labels) with warm-up + cosine decay over the run; 48 patches "
         "of 48 px per step, then 5 patches of 160 px per step from 30 % of the run on (more context); half of the "
-        "patches centred on labelled pixels; flips, 90-degree rotations, intensity jitter.",
+        "patches centred on labelled pixels; flips, 90-degree rotations, intensity jitter. Continuing on sparse labels, "
+        "the unannotated pixels keep the start model's own probability as their target.",
         unet=UNetConfig(filters=(16, 24, 32, 48, 64), batchnorm=True, bn_momentum=0.9, dropout=0.0,
                         upsampling="transpose", skip="add", in_channels=3),
         patch_size=48,
@@ -155,6 +156,9 @@ PRESETS: dict[str, Preset] = {
         #                         0.958/0.944, 1 0.906 at 40 (the start alone: 0.941)
         full_rate_images=1,  # suite chase (20 complete labels), 3 min from the start, paired: full rate AUC 0.9808,
         #                      1/30 0.9680
+        prior_weight=1.0,  # bench/annotator.py CHASE seed 0, warm arm, both weights at the same time (140-220 steps
+        #                  per 45-s box): test AUC of rounds 0-3: prior 0: 0.9722 0.9692 0.9638 0.9401; 1.0: 0.9716
+        #                  0.9704 0.9704 0.9654
     ),
     "lesions": Preset(
         name="lesions",
@@ -189,7 +193,7 @@ PRESETS: dict[str, Preset] = {
         prior_weight=1.0,  # bench/annotator.py C1 seed 0, warm arm alone on the VM (240-370 steps per 45-s box), test
         #                  Dice of round 0 and of each round's new model (rounds 1-3): prior 0: 0.577, 0.488 0.455
         #                  0.429; 0.1: 0.579, 0.564 0.461 0.399; 0.3: 0.607, 0.589 0.561 0.542; 1.0: 0.616, 0.598
-        #                  0.569 0.570. Vessels: not measured, off
+        #                  0.569 0.570
     ),
     "cvxtz": Preset(
         name="cvxtz",
