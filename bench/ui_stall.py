@@ -308,10 +308,12 @@ def main() -> None:
     from medseg_gui.config import AppConfig
     from medseg_gui.core.project import Project
     from medseg_gui.ml.config import TrainConfig
+    from medseg_gui.qt.gui_gc import FREEZE_AFTER_MS, GuiThreadCollector
     from medseg_gui.qt.main_window import MainWindow
     from medseg_gui.workers.training import PredictProgress
 
     app = QApplication.instance() or QApplication(sys.argv)
+    GuiThreadCollector(app, freeze_after_ms=FREEZE_AFTER_MS)  # as app.main (its collections' stalls count here)
     tmp = Path(tempfile.mkdtemp(prefix="ui_stall_"))
     tiny = tiny_project(tmp / "tiny")
     t0 = time.perf_counter()

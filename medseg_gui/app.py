@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from medseg_gui.child_process import STANDBY
     from medseg_gui.config import AppConfig
-    from medseg_gui.qt.gui_gc import GuiThreadCollector
+    from medseg_gui.qt.gui_gc import FREEZE_AFTER_MS, GuiThreadCollector
     from medseg_gui.qt.main_window import MainWindow
     from medseg_gui.qt.theme import DEFAULT_THEME, THEME_KEY, app_icon, apply_theme
     from medseg_gui.qt.window_state import WindowMemory
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(GUI_NAME)  # packaging/medseg-gui.desktop (the Wayland app id)
     app.setWindowIcon(app_icon())
-    GuiThreadCollector(app)  # Qt objects in reference cycles are destroyed in the GUI thread, never in a worker's
+    collector = GuiThreadCollector(app, freeze_after_ms=FREEZE_AFTER_MS)  # cycles freed in the GUI thread only
     scripted = args.screenshot is not None  # reproducible screenshots: no remembered geometry
     settings = None if scripted else settings_file()
     apply_theme(app, WindowMemory(settings).value(THEME_KEY, DEFAULT_THEME))
@@ -137,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         delay_ms = int(1000 * (args.quit_after if args.quit_after is not None else 3.0))
         QTimer.singleShot(delay_ms, lambda: _finish(window, args.screenshot))
     code = app.exec()
+    collector.stop()  # collection as before main() (tests call main() more than once in one process)
     if window.left_running:  # e.g. a Keras import or first batch that cannot be interrupted: labels are saved and
         log.info("Exiting without waiting for %d background task(s)", window.left_running)  # every write is atomic
         logging.shutdown()
