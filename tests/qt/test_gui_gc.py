@@ -80,10 +80,13 @@ def test_stop_collects_at_once_and_gives_collection_back(qtbot):
 def test_freeze_keeps_what_exists_out_of_later_collections(qtbot):
     collector = GuiThreadCollector(interval_ms=60_000, freeze_after_ms=10)
     try:
-        where: list[str] = []
-        _garbage_cycle(where)  # garbage before the freeze: collected by it, not frozen
+        before: list[str] = []
+        _garbage_cycle(before)
         qtbot.waitUntil(lambda: gc.get_freeze_count() > 0, timeout=5_000)
-        assert where == [threading.main_thread().name]
+        after: list[str] = []
+        _garbage_cycle(after)
+        gc.collect()  # a full collection: it sees only what was made after the freeze
+        assert after == [threading.main_thread().name] and before == []
     finally:
         collector.stop()
-    assert gc.get_freeze_count() == 0  # stop gives every object back to the collector
+    assert gc.get_freeze_count() == 0 and before == [threading.main_thread().name]  # stop gives everything back
