@@ -18,8 +18,13 @@ first (that collection was itself a 75 ms stall): the little garbage of the star
 from __future__ import annotations
 
 import gc
+import logging
+import time
 
 from PySide6.QtCore import QObject, QTimer, Slot
+
+log = logging.getLogger(__name__)
+SLOW_MS = 20.0  # a collection at least this long is logged (it stalled the window)
 
 INTERVAL_MS = 1000
 FREEZE_AFTER_MS = 8000  # the app: after the window has shown and its first project or demo has opened
@@ -54,7 +59,12 @@ class GuiThreadCollector(QObject):
         counts, thresholds = gc.get_count(), gc.get_threshold()
         for generation in (2, 1, 0):
             if thresholds[generation] and counts[generation] > thresholds[generation]:
-                return gc.collect(generation)
+                started = time.perf_counter()
+                found = gc.collect(generation)
+                ms = 1000 * (time.perf_counter() - started)
+                if ms >= SLOW_MS:
+                    log.info("collecting generation %d took %.0f ms (%d unreachable objects)", generation, ms, found)
+                return found
         return 0
 
     def stop(self) -> None:
