@@ -266,7 +266,8 @@ def run(args: argparse.Namespace) -> list[dict]:
                             f"{name}_new_dice": new["dice"], f"{name}_new_auc": new["auc"]})
             row.update(round_s=round(time.monotonic() - t0, 1), cpu=cpu_model(), cores=os.cpu_count(),
                        load=round(os.getloadavg()[0], 2), date=dt.date.today().isoformat(), seconds=args.seconds,
-                       k=args.k, seed=args.seed, prior_weight=args.prior_weight, fixes=args.fixes, next=args.next, pool=args.pool, guard=args.guard,
+                       k=args.k, seed=args.seed, prior_weight=args.prior_weight, fixes=args.fixes, next=args.next,
+                       pool=args.pool, guard=args.guard,
                        **strokes)
             rows.append(row)
             print_row(row)

@@ -140,9 +140,11 @@ def _teach_priors(start: Segmenter, images: list[PreparedImage], samples: list[S
     """Sparse labels in a run from trained weights: each image's unannotated pixels are taught `start`'s own
     probability (its raw map, before calibration and clean-up) at loss `weight` (Preset.prior_weight); returns how
     many images got one. A cancel leaves the rest without."""
+    if weight <= 0:
+        return 0
     done = 0
     for image, sample in zip(images, samples):
-        if weight <= 0 or image.unannotated is None:
+        if image.unannotated is None:  # a complete label
             continue
         try:
             image.set_prior(start.predict(sample.image, sample.roi, tta=1, clean=False, should_stop=should_stop),

@@ -24,10 +24,10 @@ import time
 from PySide6.QtCore import QObject, QTimer, Slot
 
 log = logging.getLogger(__name__)
-SLOW_MS = 20.0  # a collection at least this long is logged (it stalled the window)
 
 INTERVAL_MS = 1000
 FREEZE_AFTER_MS = 8000  # the app: after the window has shown and its first project or demo has opened
+SLOW_MS = 20.0  # a collection at least this long is logged (it stalled the window)
 
 
 class GuiThreadCollector(QObject):
@@ -77,4 +77,3 @@ class GuiThreadCollector(QObject):
         gc.collect()
         if self._was_enabled:
             gc.enable()
-
