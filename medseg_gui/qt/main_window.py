@@ -48,7 +48,7 @@ from medseg_gui.qt.theme import DEFAULT_THEME, THEME_KEY, ThemeMenu, app_icon
 from medseg_gui.qt.threshold_metrics import MetricsRefresher
 from medseg_gui.qt.threshold_view import ThresholdView
 from medseg_gui.qt.training_view import TrainingView, no_labels_text
-from medseg_gui.qt.window_state import WindowMemory, fitted_size
+from medseg_gui.qt.window_state import WindowMemory, default_split, fitted_size
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.label_saver import LabelSaver
 from medseg_gui.workers.scan import ScanResult, ScanWorker
@@ -123,8 +123,7 @@ class MainWindow(QMainWindow):
         for widget, stretch in ((self.image_list, 0), (self.canvas_area, 1), (self.side_scroll, 0)):
             splitter.addWidget(widget)
             splitter.setStretchFactor(splitter.count() - 1, stretch)
-        room = fitted_size(self.screen().availableGeometry()).width()  # the window's default width
-        splitter.setSizes([min(350, max(320, room // 4)), 800, 340])  # image list: name, status, 2-3 metrics shown
+        splitter.setSizes(default_split(fitted_size(self.screen().availableGeometry()).width()))
         self.memory.restore_layout(self._layout_widgets())
         self.image_list.fit_columns()  # the column modes are this version's, whichever version saved the layout
         self.banner = ReadOnlyBanner(self)

@@ -24,6 +24,12 @@ def fitted_size(available: QRect, preferred: QSize = PREFERRED_SIZE, fraction: f
                  min(preferred.height(), int(available.height() * fraction)))
 
 
+def default_split(width: int) -> list[int]:
+    """The splitter's sizes (image list, canvas, right column) for a window `width` wide, before the user moved
+    them: a 320-350 px list (all its columns at 1400 px, image_columns.py), the canvas takes the rest."""
+    return [min(350, max(320, width // 4)), 800, 340]
+
+
 def default_settings_file(organization: str, application: str) -> Path:
     """The per-user INI file (Linux: ~/.config/<organization>/<application>.ini, honouring XDG_CONFIG_HOME)."""
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, organization, application)

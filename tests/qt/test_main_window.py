@@ -18,8 +18,8 @@ def test_opens_project_and_lists_images(tmp_path, qtbot, messages):
     assert window.image_list.stems() == project.stems
     assert window.image_list.current_stem() == project.stems[0]
     table = window.image_list.table
-    assert window.image_list.headers() == ["Name", "Labelled (lesion)", "Dice", "IoU", "Lesion recall", "AUC",
-                                          "Uncertainty"]
+    assert window.image_list.headers() == ["Name", "Labelled (lesion)", "Dice", "IoU", "Lesions found", "AUC",
+                                          "Unsure"]
     assert table.item(0, 1).text() == "✓" and table.item(1, 1).text() == ""
     assert "p" in window.windowTitle()
     assert not window.train_panel.cancel_button.isEnabled()

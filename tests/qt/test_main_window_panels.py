@@ -157,7 +157,7 @@ def test_image_list_formatting_and_unreadable(qtbot):
     assert panel.auc_text("a", "vessel") == "0.500" and panel.auc_text("c", "vessel") == "–"
     assert panel.dice_text("a", "vessel") == "0.250" and panel.auc_text("a", "lesion") == ""
     table = panel.table
-    assert panel.headers() == ["Name", "Labelled (vessel)", "AUC", "Dice", "IoU", "Uncertainty"]
+    assert panel.headers() == ["Name", "Labelled (vessel)", "AUC", "Dice", "IoU", "Unsure"]
     assert table.item(1, 0).text() == "b" and table.item(1, 1).text() == UNREADABLE == "⚠ unreadable"
     assert "empty (0 bytes)" in table.item(1, 0).toolTip()
     panel.set_current_class("lesion")

@@ -46,7 +46,7 @@ def test_column_ranks_all_images_and_n_opens_the_uncertain_one(tmp_path, qtbot, 
     s = project.stems
     window = open_window(qtbot, project)
     images = window.image_list
-    assert "Uncertainty" in images.headers()
+    assert "Unsure" in images.headers()
     for stem, score in scores.items():  # unlabelled images too; none for the image without a prediction
         assert images.uncertainty_text(stem) == f"{score:.3f}"
     assert images.uncertainty_text(s[4]) == ""

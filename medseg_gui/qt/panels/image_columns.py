@@ -1,9 +1,13 @@
 """The image list's columns: which there are, their titles and tooltips, the metric columns that fit a class's regime
 and in which order, how wide they are, how a cell's value is written and sorted. The widget (image_list.py) fills them.
 
-A lesion class leads with Dice and IoU and shows lesion recall; a vessel (thin-structure) class leads with AUC and has
-no lesion recall column. The regime is the current model's (its metadata's "regime", chosen from the labels by an
-adaptive recipe), else read from the class name ("lesion" in it).
+A lesion class leads with Dice and IoU and shows how many lesions were found ("1/2"); a vessel (thin-structure) class
+leads with AUC and has no lesion column. The regime is the current model's (its metadata's "regime", chosen from the
+labels by an adaptive recipe), else read from the class name ("lesion" in it).
+
+Every column is readable in the default 350 px list (window 1400×860) without scrolling sideways: scores are written
+with two decimals (three in the cell's tooltip), headers are short (their tooltips say what they mean), and the Name
+column takes what the others leave (down to NAME_MIN, elided in the middle).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import QHeaderView, QStyle, QTableWidget, QTableWidgetItem, QWidget
 
 NAME_COL, LABELLED_COL, AUC_COL, DICE_COL, IOU_COL, RECALL_COL, UNCERTAINTY_COL = range(7)
@@ -18,12 +23,16 @@ COLUMN_COUNT = 7
 STEM_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 METRIC_COLS = {AUC_COL: "auc", DICE_COL: "dice", IOU_COL: "iou", RECALL_COL: "recall"}
+METRIC_NAMES = {"auc": "AUC", "dice": "Dice", "iou": "IoU", "recall": "Lesion recall"}  # in cell tooltips
 REGIME_COLUMNS = {"lesions": (DICE_COL, IOU_COL, RECALL_COL, AUC_COL), "vessels": (AUC_COL, DICE_COL, IOU_COL)}
 """The metric columns shown for a regime, in the order shown; the others are hidden."""
 REGIMES = tuple(REGIME_COLUMNS)
-NAME_WIDTH = "0" * 20
-"""The widest Name column, as a text: a longer file name is elided in the middle ("IMG_2024…_0042"; the tooltip has
-it whole), so the status and metric columns stay in view however the files are named."""
+NAME_MIN = "0" * 8
+"""The narrowest Name column, as a text: a longer file name is elided in the middle ("IMG_2…0042"; the tooltip has it
+whole), so the status and metric columns stay in view however the files are named; on a panel narrower than this and
+the other columns the table scrolls sideways rather than shrink the names to "I…"."""
+HEADERS = ("Name", "Labelled", "AUC", "Dice", "IoU", "Lesions\nfound", "Unsure")
+"""The column titles by logical column (Labelled gets the class on a second line)."""
 
 
 def class_regime(cls: str, model_info: dict | None = None) -> str:
@@ -50,24 +59,31 @@ class SortItem(QTableWidgetItem):
 class CompactHeader(QHeaderView):
     """A horizontal header that keeps room for the sort arrow only in the column sorted by. Qt keeps it in every
     column (the header's height again: 20-34 px a column), which pushed the metric columns out of a 320 px list;
-    the sorted column widens by that much when clicked."""
+    the sorted column widens by that much when clicked. Titles are plain, not bold, and sized so: whole rows are
+    selected, so every title was bold all the time (Qt sizes titles as bold in any case)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.setSectionsClickable(True)  # as QTableView's own header: a click sorts
-        self.setHighlightSections(True)
+        self.setHighlightSections(False)
 
     def sectionSizeFromContents(self, logical_index: int) -> QSize:  # noqa: N802 (Qt override)
         size = super().sectionSizeFromContents(logical_index)
         if self.isSortIndicatorShown() and logical_index != self.sortIndicatorSection():
             arrow = size.height() + self.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, self)
             size.setWidth(size.width() - arrow)
+        lines = str(self.model().headerData(logical_index, self.orientation()) or "").split("\n")
+        bold = QFont(self.font())
+        bold.setBold(True)
+        size.setWidth(size.width() - max(map(QFontMetrics(bold).horizontalAdvance, lines))
+                      + max(map(self.fontMetrics().horizontalAdvance, lines)))
         return size
 
 
 class ImageTable(QTableWidget):
-    """The image table: compact headers, and a Name column no wider than NAME_WIDTH (longer names elided in the
-    middle: the start and the end of a file name tell images apart)."""
+    """The image table: compact headers; every column but Name fits its contents and the Name column takes the rest
+    of the width, down to NAME_MIN (longer names elided in the middle: the start and the end of a file name tell
+    images apart; the tooltip has it whole). Only a panel too narrow even for that scrolls sideways."""
 
     def __init__(self, columns: int, parent: QWidget | None = None) -> None:
         super().__init__(0, columns, parent)
@@ -75,8 +91,14 @@ class ImageTable(QTableWidget):
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
 
     def sizeHintForColumn(self, column: int) -> int:  # noqa: N802 (Qt override)
-        hint = super().sizeHintForColumn(column)
-        return min(hint, self.fontMetrics().horizontalAdvance(NAME_WIDTH)) if column == NAME_COL else hint
+        """For Name: what the other columns leave of the viewport, at least NAME_MIN (the header asks again whenever
+        the table is resized or refilled, since every column fits its contents)."""
+        if column != NAME_COL:
+            return super().sizeHintForColumn(column)
+        header = self.horizontalHeader()
+        others = sum(max(super(ImageTable, self).sizeHintForColumn(col), header.sectionSizeHint(col))
+                     for col in range(self.columnCount()) if col != NAME_COL and not header.isSectionHidden(col))
+        return max(self.viewport().width() - others, self.fontMetrics().horizontalAdvance(NAME_MIN))
 
 
 def cell() -> QTableWidgetItem:
@@ -87,17 +109,18 @@ def cell() -> QTableWidgetItem:
 
 def header_items(cls: str) -> list[QTableWidgetItem]:
     """The column titles (two lines where names are long) with their tooltips, by logical column, for class `cls`."""
-    labelled = f"Labelled\n({cls})" if cls else "Labelled"
+    texts = list(HEADERS)
+    texts[LABELLED_COL] = f"Labelled\n({cls})" if cls else "Labelled"
     tips = ["Image name", f"✓: you drew a {cls or 'class'} label on this image; train / val: the "
             "current model learnt from it / held it out for validation; new: labelled since",
-            f"ROC AUC of the {cls} prediction against your label (click to sort; worst first)",
-            f"Dice overlap of the thresholded {cls} prediction with your label",
-            f"IoU (Jaccard) of the thresholded {cls} prediction with your label",
-            "Lesion recall: share of your labelled regions that a predicted region overlaps with IoU ≥ 0.5 "
-            "(– when the label has none)",
-            f"How unsure the {cls} prediction is (0–1; mean of its 5 % least certain pixels): labelling "
-            "the most uncertain images teaches the model most"]
-    texts = ("Name", labelled, "AUC", "Dice", "IoU", "Lesion\nrecall", "Uncertainty")
+            f"ROC AUC of the {cls} prediction against your label, 0–1 (click to sort; worst first)",
+            f"Dice overlap of the thresholded {cls} prediction with your label, 0–1",
+            f"IoU (Jaccard) of the thresholded {cls} prediction with your label, 0–1",
+            "Lesions found: how many of the lesions in your label the prediction found (\"1/2\"). A lesion counts "
+            "as found only when a predicted region overlaps it with IoU ≥ 0.5, so a prediction that covers it only "
+            "in part does not count, even where Dice is fair; – when the label has no lesion. Sorts by the share found",
+            f"How unsure the {cls} prediction is (uncertainty 0–1: mean of its 5 % least certain pixels): "
+            "labelling the most uncertain images teaches the model most"]
     items = []
     for text, tip in zip(texts, tips):
         item = QTableWidgetItem(text)
@@ -124,24 +147,48 @@ def number(value: object) -> float | None:
     return None if math.isnan(result) else result
 
 
-def format_auc(value: object) -> str:
-    """'0.962'; '' when there is no value (not labelled / not predicted); '–' when it is undefined (NaN)."""
+def format_auc(value: object, digits: int = 3) -> str:
+    """'0.962' (`digits` decimals); '' when there is no value (not labelled / not predicted); '–' when it is
+    undefined (NaN)."""
     if value is None:
         return ""
     try:
         result = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return ""
-    return "–" if math.isnan(result) else f"{result:.3f}"
+    return "–" if math.isnan(result) else f"{result:.{digits}f}"
+
+
+def format_cell(value: object) -> str:
+    """A score as its cell shows it: '0.96' (the tooltip has three decimals, `format_auc`)."""
+    return format_auc(value, 2)
+
+
+def found_text(values: dict) -> str:
+    """The lesions-found cell: '1/2' (found of the label's lesions), '–' when the label has none; without the counts
+    (metrics saved by an older version) the recall as a share ('50 %'); '' when unknown."""
+    lesions, found, recall = (number(values.get(k)) for k in ("lesions", "found", "recall"))
+    if lesions is not None and found is not None:
+        return "–" if lesions == 0 else f"{found:.0f}/{lesions:.0f}"
+    if recall is None:
+        return format_auc(values.get("recall"))  # '' or '–'
+    return f"{100 * recall:.0f} %"
 
 
 def recall_tip(values: dict) -> str:
-    """The lesion-recall cell's tooltip in counts ("0 of 2 lesion(s) found; nothing is predicted …"); '' unknown."""
+    """The lesions-found cell's tooltip in counts ("0 of 2 lesion(s) found …; nothing is predicted …", the recall
+    as a share) saying why a lesion with some overlap may not count; '' unknown."""
     lesions, found, false, dice = (number(values.get(k)) for k in ("lesions", "found", "false_lesions", "dice"))
     if lesions is None or found is None:
         return ""
     if lesions == 0:
-        return "Your label has no lesion here, so lesion recall is undefined (–)"
-    why = ("nothing is predicted here at this threshold" if found == 0 and not false and dice == 0 else
-           f"{false:.0f} predicted region(s) touch no lesion" if false else "")
-    return f"{found:.0f} of {lesions:.0f} lesion(s) found (overlapped with IoU ≥ 0.5){'; ' + why if why else ''}"
+        return "Your label has no lesion here, so there is nothing to find (–)"
+    why = [f"lesion recall {found / lesions:.3f}"]
+    if found == 0 and not false and dice == 0:
+        why.append("nothing is predicted here at this threshold")
+    elif false:
+        why.append(f"{false:.0f} predicted region(s) touch no lesion")
+    if found < lesions and dice:
+        why.append("a lesion counts as found only when one predicted region overlaps it with IoU ≥ 0.5, so a "
+                   "prediction that covers it only in part adds to Dice but finds nothing")
+    return f"{found:.0f} of {lesions:.0f} lesion(s) found (overlapped with IoU ≥ 0.5); " + "; ".join(why)

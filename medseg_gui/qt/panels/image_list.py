@@ -1,7 +1,8 @@
 """Left panel: the project's images with "Labelled (<class>)", the metric columns that fit the current class
-(image_columns.py: Dice, IoU and lesion recall lead for a lesion class, AUC for a vessel class) and the uncertainty
+(image_columns.py: Dice, IoU and lesions found lead for a lesion class, AUC for a vessel class) and the uncertainty
 of its prediction (every predicted image, labelled or not: `core.uncertainty`), and a "Next image to label" button;
 sortable by a click on a column header (numbers numerically, images without a value last in either direction).
+Cells show scores with two decimals; their tooltips, `auc_text`, `dice_text` and `uncertainty_text` have three.
 
 Rows are always found by stem, never by position, so sorting never breaks `select`, `auc_text` or `set_error`, and
 the selected image stays selected. Unreadable images stay in the list in red, marked "⚠ unreadable" with the full
@@ -20,10 +21,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QPushButton, QTab
 
 from medseg_gui.core.masks import share_text
 from medseg_gui.qt.keymap import key_text
-from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METRIC_COLS, NAME_COL, RECALL_COL,
-                                                REGIMES, SORT_ROLE, STEM_ROLE, UNCERTAINTY_COL, ImageTable, SortItem,
-                                                arrange_metric_columns, cell, class_regime, format_auc,
-                                                header_items, number, recall_tip)
+from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METRIC_COLS, METRIC_NAMES, NAME_COL,
+                                                RECALL_COL, REGIMES, SORT_ROLE, STEM_ROLE, UNCERTAINTY_COL, ImageTable,
+                                                SortItem, arrange_metric_columns, cell, class_regime, format_auc,
+                                                format_cell, found_text, header_items, number, recall_tip)
 
 ERROR_COLOR = QColor(220, 60, 60)
 UNREADABLE = "⚠ unreadable"
@@ -241,7 +242,8 @@ class ImageListPanel(QWidget):
                 self._fill_uncertainty()
 
     def uncertainty_text(self, stem: str) -> str:
-        return self._item(stem, UNCERTAINTY_COL).text()
+        """The uncertainty of `stem`'s current-class prediction with three decimals ('' when not predicted)."""
+        return format_auc(self._uncertainty.get(self._cls, {}).get(stem))
 
     def uncertainty(self) -> dict[str, float]:
         """{stem: uncertainty} of the current class."""
@@ -253,13 +255,13 @@ class ImageListPanel(QWidget):
         return {stem: shares.get(stem, 1.0) for stem in self._labelled}
 
     def fit_columns(self) -> None:
-        """Every column fits its text and the last one takes any spare width; on a panel narrower than all columns
-        the table scrolls sideways. Called again after a remembered header layout is put back, since that also puts
+        """Every column fits its text and the Name column takes the rest of the width (image_columns.ImageTable:
+        long names are elided in the middle; only below its narrowest the table scrolls sideways). Called again after a remembered header layout is put back, since that also puts
         back the column modes of the version that saved it (a stretched Name column shrank to "I…")."""
         header = self.table.horizontalHeader()
         for col in (NAME_COL, LABELLED_COL, *METRIC_COLS, UNCERTAINTY_COL):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(False)
 
     # -- queries and navigation --------------------------------------------------------------------------------
     def stems(self) -> list[str]:
@@ -280,7 +282,8 @@ class ImageListPanel(QWidget):
         return format_auc(self._metrics.get(cls, {}).get(stem, {}).get("dice"))
 
     def headers(self) -> list[str]:
-        """The titles of the columns shown, left to right ("Labelled (vessel)"; shown on two lines)."""
+        """The titles of the columns shown, left to right ("Labelled (vessel)", "Lesions found"; shown on two
+        lines)."""
         return [self.table.horizontalHeaderItem(col).text().replace("\n", " ") for col in self.shown_columns()]
 
     def shown_columns(self) -> list[int]:
@@ -333,20 +336,27 @@ class ImageListPanel(QWidget):
     def _fill_metrics(self) -> None:
         metrics = self._metrics.get(self._cls, {})
         for stem in self._items:
+            values = metrics.get(stem, {})
             for col, key in METRIC_COLS.items():
-                value = metrics.get(stem, {}).get(key)
-                item = self._item(stem, col)
-                item.setText(format_auc(value))
-                item.setData(SORT_ROLE, number(value))
-            if stem not in self._errors:
-                self._item(stem, RECALL_COL).setToolTip(recall_tip(metrics.get(stem, {})))
+                self._show_score(stem, col, values.get(key), METRIC_NAMES[key])
+            found = self._item(stem, RECALL_COL)  # "1/2" found, sorted by the recall
+            found.setText(found_text(values))
+            if stem not in self._errors and recall_tip(values):
+                found.setToolTip(recall_tip(values))
 
     def _fill_uncertainty(self) -> None:
         scores = self._uncertainty.get(self._cls, {})
         for stem in self._items:
-            item = self._item(stem, UNCERTAINTY_COL)
-            item.setText(format_auc(scores.get(stem)))
-            item.setData(SORT_ROLE, number(scores.get(stem)))
+            self._show_score(stem, UNCERTAINTY_COL, scores.get(stem), "Uncertainty")
+
+    def _show_score(self, stem: str, col: int, value: object, name: str) -> None:
+        """'0.96' in the cell, sorted by the number, '<name> 0.962' in its tooltip (an unreadable image keeps its
+        reason as tooltip)."""
+        item = self._item(stem, col)
+        item.setText(format_cell(value))
+        item.setData(SORT_ROLE, number(value))
+        if stem not in self._errors:
+            item.setToolTip(f"{name} {format_auc(value)}" if number(value) is not None else "")
 
     def _mark_error(self, stem: str) -> None:
         message = self._errors[stem]
