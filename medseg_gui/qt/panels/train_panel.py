@@ -120,7 +120,8 @@ class TrainPanel(QGroupBox):
         self.result_label.setWordWrap(True)
         self.result_label.setObjectName("trainResult")
         self.model_label = QLabel(model_text(None), self)
-        self._has_model = False  # decides what a cancel says (show_model)
+        self._model_info: dict | None = None  # decides what a cancel says and the notice (show_model)
+        self._labels: tuple[str, dict[str, float]] = ("", {})  # the notice reads them too (show_labels)
         self.model_label.setWordWrap(True)
         self.model_label.setObjectName("currentModel")
         self.region_label = QLabel("", self)
@@ -185,11 +186,17 @@ class TrainPanel(QGroupBox):
     def show_model(self, info: dict | None) -> None:
         """The current model of the class (metadata of models/<class>/current.json, None when there is none)."""
         self.model_label.setText(model_text(info))
-        self._has_model = info is not None
+        self._model_info = info
+        self._show_notice()
 
     def show_labels(self, cls: str, shares: dict[str, float]) -> None:
-        """Warn when `cls` has too few labels for a useful model (stem → annotated share; 1.0 = complete)."""
-        text = label_notice(cls, shares) if cls else ""
+        """Advise when `cls` has too few labels for a useful model (stem → annotated share; 1.0 = complete), unless
+        the current model already validates well (train_text.label_notice); either call may come first."""
+        self._labels = (cls, dict(shares))
+        self._show_notice()
+
+    def _show_notice(self) -> None:
+        text = label_notice(*self._labels, self._model_info) if self._labels[0] else ""
         self.label_notice.setText(text)
         self.label_notice.setVisible(bool(text))
 
@@ -261,7 +268,7 @@ class TrainPanel(QGroupBox):
     @Slot()
     def _on_cancelled(self) -> None:
         self.set_running(False)
-        text = CANCELLED_TEXT if self._has_model else CANCELLED_NO_MODEL_TEXT
+        text = CANCELLED_TEXT if self._model_info is not None else CANCELLED_NO_MODEL_TEXT
         self.show_result(text)
         self.ended.emit("cancelled", text)
 

@@ -107,23 +107,45 @@ def model_split(info: dict | None) -> tuple[list[str] | None, list[str] | None]:
     return [str(s) for s in train], [str(s) for s in val]
 
 
-ENOUGH_IMAGES = 8  # rule of thumb: models from fewer labelled images are usually poor
+ENOUGH_IMAGES = 8  # rule of thumb: models from fewer labelled images are often weak
 ENOUGH_ANNOTATED = 0.02  # rule of thumb: sparse labels covering less than 2 % of their images teach little
+VALIDATES_WELL = {"vessels": ("val_auc", "AUC", 0.95), "lesions": ("val_dice", "Dice", 0.70)}
+"""Rule of thumb, by regime: (metadata key, name, least score) on held-out validation images above which a model
+works well for its kind; the label-count advice is then left out (label_notice)."""
 
 
-def label_notice(cls: str, shares: dict[str, float]) -> str:
-    """A plain warning when the labels of `cls` are too few for a useful model, with how many more would help; ''
-    when there are enough. `shares`: labelled stem → annotated share of its image (1.0 for a complete label).
-    The limits are rules of thumb (README), not measurements for this data."""
+def validated_well(info: dict | None) -> str:
+    """'val AUC 0.990 on 1 held-out image' when the model of `info` (its metadata) scores at least VALIDATES_WELL for
+    its regime on validation images it did not learn from; '' when not, or when that is not known (no held-out image:
+    one labelled image, or an older model)."""
+    held_out = (info or {}).get("val_stems")
+    if not isinstance(held_out, list) or not held_out:
+        return ""
+    key, name, least = VALIDATES_WELL.get(str(info.get("regime")), VALIDATES_WELL["vessels"])  # type: ignore[union-attr]
+    score = info.get(key)  # type: ignore[union-attr]
+    if not isinstance(score, (int, float)) or not math.isfinite(score) or score < least:
+        return ""
+    n = len(held_out)
+    return f"val {name} {score:.3f} on {n} held-out image{'' if n == 1 else 's'}"
+
+
+def label_notice(cls: str, shares: dict[str, float], model_info: dict | None = None) -> str:
+    """Advice when the labels of `cls` look too few for a useful model, with how many more would likely help; ''
+    when there are enough, or when the current model (`model_info`, its metadata) already validates well for its
+    kind on held-out images (`validated_well`): then the advice would contradict what the panel shows.
+    `shares`: labelled stem → annotated share of its image (1.0 for a complete label). The limits are rules of
+    thumb (README), not measurements for this data."""
     n = len(shares)
     if n == 0:
         return (f"No {cls} labels yet: label at least {ENOUGH_IMAGES} images (complete, or sparse strokes on both "
                 "the class and the background) before trusting a model.")
+    if validated_well(model_info):
+        return ""
     lines = []
     if n < ENOUGH_IMAGES:
         image_s = "image" if n == 1 else "images"
-        lines.append(f"{n} labelled {image_s}: models from fewer than {ENOUGH_IMAGES} are usually poor — label "
-                     f"{ENOUGH_IMAGES - n} more.")
+        lines.append(f"{n} labelled {image_s}: models from fewer than {ENOUGH_IMAGES} are often weak — labelling "
+                     f"{ENOUGH_IMAGES - n} more would likely help.")
     if n == 1:
         lines.append("With one labelled image the model is validated on the image it learnt from, so its validation "
                      "scores flatter it.")
