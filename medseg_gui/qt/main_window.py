@@ -347,9 +347,11 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         """Ask before cancelling a running training; then stop the workers briefly and leave any that cannot stop
         yet (a Keras import or a first batch) to the exiting process — every write is atomic."""
-        if self.train_worker is not None and not dialogs.ask_yes_no(self, "Quit medseg_gui", QUIT_QUESTION):
-            event.ignore()
-            return
+        if self.train_worker is not None:
+            cancel = dialogs.ask_yes_no(self, "Quit medseg_gui", QUIT_QUESTION)  # events run while it is open
+            if not cancel and self.train_worker is not None:  # a training that ended meanwhile keeps no one: close
+                event.ignore()
+                return
         if not self.guard.confirm_leave():  # waits for queued saves without freezing; asks about failed ones
             event.ignore()
             return

@@ -151,3 +151,27 @@ def test_close_during_training_asks_and_does_not_hang(tmp_path, qtbot, messages,
         release.set()
         assert thread.wait(10_000)  # no event processing in between, so it is not deleted yet
     assert ended.is_set()
+
+
+def test_quit_question_is_read_against_the_state_after_it(tmp_path, qtbot, messages, monkeypatch):
+    """New-user trial: the question stays open while training goes on. When the training ended meanwhile, "No"
+    (keep training) keeps nothing running, so the window closes as asked, without cancelling anything."""
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1), close_timeout_s=0.2)
+    release, ended = threading.Event(), threading.Event()
+    worker = Stubborn(release, ended)
+    thread = window.workers.start(worker)
+    window.train_worker = worker
+
+    def ended_while_asked(parent, title, text):
+        release.set()  # the training ends and reports it while the question is open
+        assert ended.wait(10)
+        window.training._on_ended("finished", "New model kept")
+        return False
+
+    monkeypatch.setattr(dialogs, "ask_yes_no", ended_while_asked)
+    try:
+        assert window.close()  # before: "No" kept the window open, with nothing left running
+        assert not window.isVisible() and window.train_worker is None
+    finally:
+        release.set()
+        assert thread.wait(10_000)
