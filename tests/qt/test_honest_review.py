@@ -36,7 +36,7 @@ def test_use_it_sets_the_threshold_through_the_panel_signal(qtbot):
     assert panel.suggestion.isHidden() and panel.suggested_threshold() is None
     panel.show_suggestion({"threshold": 0.35, "val_dice": 0.62})
     assert not panel.suggestion.isHidden()
-    assert "suggested 0.35 (validation Dice 0.62)" in panel.suggestion.text()
+    assert "suggested 0.35 · " in panel.suggestion.text() and "validation Dice 0.62" in panel.suggestion.toolTip()
     with qtbot.waitSignal(panel.threshold_changed) as blocker:
         panel.suggestion.linkActivated.emit("use")  # what a click on "use it" does
     assert blocker.args == [0.35] and panel.threshold() == 0.35
@@ -53,7 +53,7 @@ def test_window_offers_the_current_models_threshold_and_applies_it(tmp_path, qtb
     (model_dir / "current.json").write_text(json.dumps({"val_auc": 0.9, "threshold": 0.3, "val_dice": 0.71}))
     window = open_window(qtbot, project)
     window.tools.select_class("lesion")
-    assert "suggested 0.30 (validation Dice 0.71)" in window.layers.suggestion.text()
+    assert "suggested 0.30" in window.layers.suggestion.text()
     window.layers.use_suggestion()
     assert window.layers.threshold() == 0.3
     assert window.session.threshold == 0.3  # the window applied it like a typed value

@@ -112,7 +112,8 @@ def test_a_finished_training_hands_over_the_kept_models_metadata(tmp_path, qtbot
     assert not project.model_dir("lesion").exists()  # nothing on disk: what is shown came with the run
     window.training.show_results(run)
     assert window.train_panel.model_label.text() == model_text(kept)
-    assert "suggested 0.30 (validation Dice 0.71)" in window.layers.suggestion.text()
+    assert "suggested 0.30" in window.layers.suggestion.text()
+    assert "validation Dice 0.71" in window.layers.suggestion.toolTip()
 
 
 def test_export_starts_beside_the_project_and_confirms_counts(tmp_path, qtbot, messages, monkeypatch):

@@ -76,6 +76,27 @@ def test_the_threshold_suggestion_is_in_view_at_the_default_size(tmp_path, qtbot
     qtbot.waitUntil(lambda: label.mapTo(viewport, QPoint(0, label.height())).y() <= viewport.height(), timeout=5_000)
 
 
+def test_the_layers_box_lays_out_cleanly_with_a_suggestion(tmp_path, qtbot, messages):
+    """New-user trial: with the suggestion on a line of its own the Layers box overflowed the column at 1400×860 (the
+    box squeezed below its height). The suggestion sits on the threshold row; the box gets its full height, no row
+    overlaps another or leaves the box, nothing is cut, and the column is no wider than its viewport."""
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
+    window.resize(fitted_size(QRect(0, 0, 1920, 1040)))
+    layers, side = window.layers, window.side_scroll
+    layers.show_suggestion({"threshold": 0.35, "val_dice": 0.62})
+    qtbot.waitUntil(lambda: layers.suggestion.isVisible(), timeout=5_000)
+    qtbot.wait(20)
+    spin, label = layers.threshold_spin, layers.suggestion
+    assert label.text().startswith("suggested 0.35") and "validation Dice 0.62" in label.toolTip()
+    assert spin.geometry().top() <= label.geometry().center().y() <= spin.geometry().bottom()  # one row
+    assert layers.height() >= layers.sizeHint().height()
+    rects = [w.geometry() for w in (spin, label, *layers.checks.values(), *layers.sliders.values())]
+    assert all(layers.contentsRect().contains(r) for r in rects)
+    assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
+    assert label.width() >= label.sizeHint().width()
+    assert side.widget().width() <= side.viewport().width()
+
+
 def test_geometry_and_project_choices_are_remembered(tmp_path, qtbot, messages):
     settings = tmp_path / "settings.ini"
     project = make_project(tmp_path / "p", n=2)

@@ -2,14 +2,17 @@
 the probability threshold that turns a prediction into contours, FP/FN, exported masks and Dice.
 
 The threshold box shows the review state's threshold (core.review, its one owner: `observe`); a typed value is only
-a request (`threshold_changed`), which the window hands to the review state."""
+a request (`threshold_changed`), which the window hands to the review state. The current model's suggested threshold
+sits beside the box ("suggested 0.35 · use it", its validation Dice in the tooltip): on a line of its own it made
+the right-hand column taller than a 1400×860 window."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QGroupBox, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QSlider,
+                               QWidget)
 
 from medseg_gui.qt.defaults import LAYER_HIDDEN, LAYER_OPACITY, THRESHOLD_RANGE
 from medseg_gui.qt.panels.train_text import threshold_suggestion
@@ -35,7 +38,7 @@ class LayersPanel(QGroupBox):
         grid = QGridLayout(self)
         self.checks: dict[str, QCheckBox] = {}
         self.sliders: dict[str, QSlider] = {}
-        for row, (layer, (text, tip)) in enumerate(LAYER_ROWS.items(), start=2):  # rows 0, 1: threshold, suggestion
+        for row, (layer, (text, tip)) in enumerate(LAYER_ROWS.items(), start=1):  # row 0: threshold, suggestion
             check = QCheckBox(text, self)
             check.setChecked(layer not in LAYER_HIDDEN)
             check.setToolTip(tip)
@@ -60,17 +63,17 @@ class LayersPanel(QGroupBox):
         self.threshold_spin.setToolTip("A pixel counts as predicted when its probability is at least this; used by "
                                        "the contours, FP/FN, Accept prediction, Dice and the exported masks")
         self.threshold_spin.valueChanged.connect(self.threshold_changed)
-        grid.addWidget(QLabel("Threshold", self), 0, 0)
-        grid.addWidget(self.threshold_spin, 0, 1)
-        self.suggestion = QLabel(self)  # "suggested 0.35 (validation Dice 0.62) · use it", from the current model
+        self.suggestion = QLabel(self)  # "suggested 0.35 · use it", from the current model
         self.suggestion.setObjectName("thresholdSuggestion")
-        self.suggestion.setWordWrap(True)
         self.suggestion.setTextFormat(Qt.TextFormat.RichText)
-        self.suggestion.setToolTip("The threshold with the best mean Dice on the current model's validation images")
         self.suggestion.linkActivated.connect(lambda _link: self.use_suggestion())
         self.suggestion.hide()
         self._suggested: float | None = None
-        grid.addWidget(self.suggestion, 1, 0, 1, 2)  # under the box: in view without scrolling at 1400×860
+        threshold_row = QHBoxLayout()  # across both columns: in the slider column it widened the right-hand column
+        threshold_row.addWidget(QLabel("Threshold", self))
+        threshold_row.addWidget(self.threshold_spin, 1)
+        threshold_row.addWidget(self.suggestion)
+        grid.addLayout(threshold_row, 0, 0, 1, 2)
 
     def states(self) -> dict[str, tuple[bool, float]]:
         """layer → (visible, opacity in [0, 1]); the window applies these to a fresh canvas."""
@@ -99,7 +102,9 @@ class LayersPanel(QGroupBox):
         found = threshold_suggestion(model_info)
         self._suggested = None if found is None else found[0]
         if found is not None:
-            self.suggestion.setText(f'{found[1]} · <a href="use">use it</a>')
+            self.suggestion.setText(f'suggested {found[0]:.2f} · <a href="use">use it</a>')
+            self.suggestion.setToolTip("The threshold with the best mean Dice on the current model's validation "
+                                       f"images: {found[1]}")
         self.suggestion.setVisible(found is not None)
 
     def suggested_threshold(self) -> float | None:
