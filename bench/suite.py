@@ -131,10 +131,21 @@ def cpu_model() -> str:
     return "unknown CPU"
 
 
-def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, precision: str, init: str
-            ) -> list[dict]:
+def keep(folder: Path, name: str, segmenter, test) -> None:
+    """Store a run's model (`<name>.keras` + `.json`) and its raw test maps (`<name>.npz`: float16 probabilities
+    without flips or clean-up, the truth masks), for analysis after the run (e.g. of clean-up candidates)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    segmenter.model.save(folder / f"{name}.keras")
+    (folder / f"{name}.json").write_text(json.dumps(segmenter.metadata, indent=1, default=str))
+    maps = {f"prob{i}": segmenter.predict(s.image, s.roi, tta=1, clean=False).astype(np.float16)
+            for i, s in enumerate(test)}
+    np.savez_compressed(folder / f"{name}.npz", **maps, **{f"mask{i}": s.mask for i, s in enumerate(test)})
+
+
+def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, precision: str, init: str,
+            keep_dir: Path | None = None) -> list[dict]:
     """Train once and score; c1 from scratch also scores the same model on C6 (row `c1c6`); the c1c6 job trains
-    on C1 from scratch and scores only C6."""
+    on C1 from scratch and scores only C6. `keep_dir`: store the model and its test maps there (`keep`)."""
     from medseg_gui.ml.config import TrainConfig
     from medseg_gui.ml.train import train
 
@@ -153,6 +164,8 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
             "n_train": len(train_set), "cpu": cpu_model(), "cores": os.cpu_count(),
             "date": dt.date.today().isoformat()}
     rows = [] if c6_only else [{"protocol": protocol, **base, **score(result.segmenter, test_set, threshold)}]
+    if keep_dir is not None and not c6_only:
+        keep(keep_dir, f"{protocol}-{preset}-{minutes:g}-{seed}", result.segmenter, test_set)
     if rows and ("tta" in md or "postprocess" in md):  # what the model's own choices (ml/train.py) changed
         from medseg_gui.ml.predict import Segmenter
 
@@ -204,19 +217,22 @@ def main(argv: list[str] | None = None) -> None:
                     help="start of each run (c1c6 always from scratch: the shipped start saw C6)")
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--json", type=Path, default=None, help="append one JSON line per row to this file")
+    ap.add_argument("--keep", type=Path, default=None, help="store each run's model and raw test maps here")
     ap.add_argument("--job", nargs=3, metavar=("PROTOCOL", "PRESET", "MINUTES"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.WARNING)
     if args.job:
         proto, preset, minutes = args.job
-        for row in run_job(proto, preset, float(minutes), args.seed, args.data, args.precision, args.init):
+        for row in run_job(proto, preset, float(minutes), args.seed, args.data, args.precision, args.init,
+                           args.keep):
             print("ROW " + json.dumps(row), flush=True)
         return
     rows = []
     for proto, preset, minutes in jobs_for(args.protocols, args.presets, args.budgets, args.init):
         cmd = [sys.executable, __file__, "--job", proto, preset, str(minutes), "--seed", str(args.seed),
                "--precision", args.precision, "--init", args.init, "--data", str(args.data)]
+        cmd += ["--keep", str(args.keep)] if args.keep else []
         out = subprocess.run(cmd, capture_output=True, text=True)
         got = [json.loads(line[4:]) for line in out.stdout.splitlines() if line.startswith("ROW ")]
         if out.returncode != 0 or not got:
