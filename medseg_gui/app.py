@@ -1,7 +1,9 @@
 """`medseg-gui [PROJECT_OR_FOLDER]`: create the QApplication and the main window, nothing else.
 
 Keras/TensorFlow are not imported here (the window shows in ~1–2 s); Retrain imports them in its own process, which a
-standby child (child_process.STANDBY, started two seconds after the window) has usually done already.
+standby child (child_process.STANDBY, started two seconds after the window) has usually done already. The standby is
+switched off as the window closes, before its work is stopped: a training cancelled by quitting started a new standby
+child as it ended, which lingered 4–12 s after the window had gone.
 """
 
 from __future__ import annotations
@@ -119,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     install_excepthook(log_file)
 
     window = MainWindow(None, AppConfig(settings_file=settings))
+    window.closing.connect(STANDBY.close)  # no new standby for a job ended by the close; the waiting one ends now
     window.show()
     if not scripted and args.quit_after is None:  # Retrain's child then finds Keras imported already
         QTimer.singleShot(STANDBY_DELAY_MS, STANDBY.enable)

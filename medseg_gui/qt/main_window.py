@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
     training_ended = Signal(str)  # "finished" | "errored" | "cancelled"
     export_ended = Signal(str)  # "finished" | "errored"
     metrics_updated = Signal(str)  # class whose metrics were recomputed at a new threshold
+    closing = Signal()  # the window closes for good (asked, saved), before its work is stopped: app.main ends helpers
 
     def __init__(self, project: Any = None, config: AppConfig | None = None) -> None:
         super().__init__()
@@ -355,6 +356,7 @@ class MainWindow(QMainWindow):
         if not self.guard.confirm_leave():  # waits for queued saves without freezing; asks about failed ones
             event.ignore()
             return
+        self.closing.emit()
         self.train_panel.cancel()
         self.train_worker = None  # cancelled: not asked about again
         self._remember()

@@ -141,6 +141,61 @@ def test_quit_while_work_cannot_stop_exits_promptly(tmp_path):
     assert "Destroyed while thread is still running" not in result.stderr
 
 
+def test_quitting_switches_the_standby_child_off_before_the_training_is_cancelled(tmp_path):
+    """Quit during training: the cancelled job's end started a new standby child (child_process.STANDBY), which
+    lingered 4-12 s after the window had gone. The app switches the standby off as the window closes, before the
+    training is cancelled, so no job's end starts one; a close that is refused leaves it on."""
+    make_project(tmp_path / "p", n=1)
+    result = _run(
+        """
+        import sys, threading
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        from medseg_gui import app, child_process
+        from medseg_gui.qt import dialogs
+        from medseg_gui.qt.main_window import MainWindow
+        from medseg_gui.workers.base import Worker
+
+        class Standby:  # records what the app does with it; starts no process
+            enabled = False
+            def enable(self):
+                self.enabled = True
+                print("STANDBY on", flush=True)
+            def close(self):
+                self.enabled = False
+                print("STANDBY off", flush=True)
+
+        class Stubborn(Worker):
+            def work(self):
+                threading.Event().wait(600)
+            def cancel(self):
+                print("CANCEL with the standby", "on" if child_process.STANDBY.enabled else "off", flush=True)
+                super().cancel()
+
+        child_process.STANDBY = Standby()
+        answers = [False, True]
+        dialogs.ask_yes_no = lambda parent, title, text: answers.pop(0)
+
+        def start_then_quit():
+            window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+            window.train_worker = Stubborn()
+            window.workers.start(window.train_worker)
+            window.actions.quit.trigger()  # "No": keep training
+            print("STILL OPEN", window.isVisible(), child_process.STANDBY.enabled, flush=True)
+            QTimer.singleShot(100, window.actions.quit.trigger)  # "Yes"
+
+        qapp = QApplication([])
+        QTimer.singleShot(app.STANDBY_DELAY_MS + 500, start_then_quit)
+        app.main([sys.argv[1]])
+        """,
+        str(tmp_path / "p"),
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith(("STANDBY", "CANCEL", "STILL"))]
+    assert lines == ["STANDBY on", "STILL OPEN True True", "STANDBY off", "CANCEL with the standby off"], result.stdout
+
+
 def test_missing_x11_libraries_are_named_with_the_install_command(monkeypatch):
     import ctypes.util
 
