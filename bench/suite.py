@@ -143,16 +143,18 @@ def keep(folder: Path, name: str, segmenter, test) -> None:
 
 
 def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, precision: str, init: str,
-            keep_dir: Path | None = None) -> list[dict]:
+            keep_dir: Path | None = None, learning_rate: float | None = None) -> list[dict]:
     """Train once and score; c1 from scratch also scores the same model on C6 (row `c1c6`); the c1c6 job trains
-    on C1 from scratch and scores only C6. `keep_dir`: store the model and its test maps there (`keep`)."""
+    on C1 from scratch and scores only C6. `keep_dir`: store the model and its test maps there (`keep`);
+    `learning_rate`: the run's peak rate as given (None: the recipe's, lowered when fine-tuning: ml/train.py)."""
     from medseg_gui.ml.config import TrainConfig
     from medseg_gui.ml.train import train
 
     c6_only = protocol == "c1c6"
     init = "scratch" if c6_only else init
     train_set, test_set = load("c1" if c6_only else protocol, data)
-    cfg = TrainConfig(preset=preset, minutes=minutes, epochs=100_000, seed=seed, precision=precision, init=init)
+    cfg = TrainConfig(preset=preset, minutes=minutes, epochs=100_000, seed=seed, precision=precision, init=init,
+                      learning_rate=learning_rate)
     result = train(train_set, cfg)
     md = result.segmenter.metadata
     threshold = float(md.get("threshold", 0.5))
@@ -161,7 +163,7 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
             "val_auc": result.val_auc, "stop": result.stop_reason, "threshold": threshold,
             "regime": md.get("regime"), "scale": md.get("scale"), "precision": md.get("precision"),
             "init": "pretrained" if "pretrained" in str(md.get("init")) else str(md.get("init")).split(" ")[0],
-            "n_train": len(train_set), "cpu": cpu_model(), "cores": os.cpu_count(),
+            "n_train": len(train_set), "learning_rate": learning_rate, "cpu": cpu_model(), "cores": os.cpu_count(),
             "date": dt.date.today().isoformat()}
     rows = [] if c6_only else [{"protocol": protocol, **base, **score(result.segmenter, test_set, threshold)}]
     if keep_dir is not None and not c6_only:
@@ -217,6 +219,7 @@ def main(argv: list[str] | None = None) -> None:
                     help="start of each run (c1c6 always from scratch: the shipped start saw C6)")
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--json", type=Path, default=None, help="append one JSON line per row to this file")
+    ap.add_argument("--learning-rate", type=float, default=None, help="peak rate of every run, as given")
     ap.add_argument("--keep", type=Path, default=None, help="store each run's model and raw test maps here")
     ap.add_argument("--job", nargs=3, metavar=("PROTOCOL", "PRESET", "MINUTES"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -225,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.job:
         proto, preset, minutes = args.job
         for row in run_job(proto, preset, float(minutes), args.seed, args.data, args.precision, args.init,
-                           args.keep):
+                           args.keep, args.learning_rate):
             print("ROW " + json.dumps(row), flush=True)
         return
     rows = []
@@ -233,6 +236,7 @@ def main(argv: list[str] | None = None) -> None:
         cmd = [sys.executable, __file__, "--job", proto, preset, str(minutes), "--seed", str(args.seed),
                "--precision", args.precision, "--init", args.init, "--data", str(args.data)]
         cmd += ["--keep", str(args.keep)] if args.keep else []
+        cmd += ["--learning-rate", str(args.learning_rate)] if args.learning_rate else []
         out = subprocess.run(cmd, capture_output=True, text=True)
         got = [json.loads(line[4:]) for line in out.stdout.splitlines() if line.startswith("ROW ")]
         if out.returncode != 0 or not got:

@@ -156,9 +156,10 @@ PRESETS: dict[str, Preset] = {
         #                         0.958/0.944, 1 0.906 at 40 (the start alone: 0.941)
         full_rate_images=1,  # suite chase (20 complete labels), 3 min from the start, paired: full rate AUC 0.9808,
         #                      1/30 0.9680
-        prior_weight=1.0,  # bench/annotator.py CHASE seed 0, warm arm, both weights at the same time (140-220 steps
-        #                  per 45-s box): test AUC of rounds 0-3: prior 0: 0.9722 0.9692 0.9638 0.9401; 1.0: 0.9716
-        #                  0.9704 0.9704 0.9654
+        prior_weight=3.0,  # bench/annotator.py CHASE seed 0, warm arm, test AUC of rounds 0-3: prior 0: 0.9722
+        #                  0.9692 0.9638 0.9401; 1.0: 0.9716 0.9704 0.9704 0.9654 (both at the same time, 140-220
+        #                  steps per 45-s box); alone on the VM (260-400 steps): 1.0: 0.9736 0.9712 0.9649 0.9649 (the
+        #                  full protocol), 3.0: 0.9734 0.9722 0.9726 0.9707 (C1 at 3.0: no gain over 1.0, see lesions)
     ),
     "lesions": Preset(
         name="lesions",
@@ -193,7 +194,7 @@ PRESETS: dict[str, Preset] = {
         prior_weight=1.0,  # bench/annotator.py C1 seed 0, warm arm alone on the VM (240-370 steps per 45-s box), test
         #                  Dice of round 0 and of each round's new model (rounds 1-3): prior 0: 0.577, 0.488 0.455
         #                  0.429; 0.1: 0.579, 0.564 0.461 0.399; 0.3: 0.607, 0.589 0.561 0.542; 1.0: 0.616, 0.598
-        #                  0.569 0.570
+        #                  0.569 0.570; 3.0: 0.612, 0.594 0.546 0.585 (no gain)
     ),
     "cvxtz": Preset(
         name="cvxtz",
