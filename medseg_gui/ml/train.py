@@ -181,8 +181,8 @@ def dice_as_predicted(segmenter: Segmenter, views: list[Sample], should_stop: Ca
 def _choose_postprocess(segmenter: Segmenter, views: list[Sample], tta: bool,
                         should_stop: Callable[[], bool] | None) -> None:
     """Pick how the model predicts from now on by its validation Dice at its threshold: with or without averaging
-    the mirrored image (metadata "tta" 2; kept only when it adds postprocess.MIN_GAIN), and the clean-up
-    (core/postprocess.py). A cancel here keeps the model as it is."""
+    the mirrored image (metadata "tta" 2), and the clean-up (core/postprocess.py), each only when it clearly beats
+    going without on these images (`postprocess.wins`). A cancel here keeps the model as it is."""
     threshold = float(segmenter.metadata.get("threshold") or 0.5)
     truths, scored = [v.mask for v in views], [v.scored for v in views]
     choices = []
@@ -193,9 +193,10 @@ def _choose_postprocess(segmenter: Segmenter, views: list[Sample], tta: bool,
             choices.append((flips, *postprocess.choose(probs, truths, scored, threshold)))
     except CancelledError:
         return
-    flips, pp, dice, plain = choices[0]
-    if len(choices) > 1 and choices[1][2] >= dice + postprocess.MIN_GAIN:
-        flips, pp, dice, _ = choices[1]
+    flips, pp, dices, plains = choices[0]
+    if len(choices) > 1 and postprocess.wins(choices[1][2], dices):
+        flips, pp, dices, _ = choices[1]
+    dice, plain = float(np.mean(dices)), float(np.mean(plains))
     log.info("prediction on the validation images: %d flip(s), clean-up %s: Dice %.4f (plain %.4f)", flips,
              pp.describe(), dice, plain)
     if flips > 1:

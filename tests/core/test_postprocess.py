@@ -37,10 +37,35 @@ def test_choose_prefers_the_clean_up_that_raises_validation_dice_and_none_otherw
     truth[35:45, 35:45] = True
     truth[80, 80] = False
     holey = _ring_and_speck().astype(np.float32)
-    pp, dice, plain = choose([holey], [truth], [None], 0.5)
-    assert pp.fill_holes and pp.min_area > 0 and dice == 1.0 and plain < 1.0
-    pp, dice, plain = choose([truth.astype(np.float32)], [truth], [None], 0.5)
-    assert pp == PostProcess() and dice == plain == 1.0
+    pp, dice, plain = choose([holey, holey], [truth, truth], [None, None], 0.5)
+    assert pp.fill_holes and pp.min_area > 0 and (dice == 1.0).all() and (plain < 1.0).all()
+    pp, dice, plain = choose([truth.astype(np.float32)] * 2, [truth] * 2, [None] * 2, 0.5)
+    assert pp == PostProcess() and (dice == 1.0).all() and (plain == 1.0).all()
+
+
+def test_choose_takes_no_clean_up_on_the_gain_of_one_image():
+    truth = _ring_and_speck()
+    truth[35:45, 35:45] = True
+    truth[80, 80] = False
+    holey = _ring_and_speck().astype(np.float32)
+    pp, dice, plain = choose([holey], [truth], [None], 0.5)  # one validation image: never enough
+    assert pp == PostProcess() and dice[0] == plain[0] < 1.0
+    other = np.zeros((100, 100), bool)
+    other[10:30, 60:90] = True  # a plain square: the clean-ups change nothing there
+    pp, _, _ = choose([holey, other.astype(np.float32), other.astype(np.float32)], [truth, other, other],
+                      [None] * 3, 0.5)
+    assert pp == PostProcess()  # a gain on one image of three, none on the others: within the noise
+
+
+def test_wins_needs_a_mean_gain_above_min_gain_and_twice_its_standard_error():
+    base = [0.5, 0.5, 0.5, 0.5]
+    assert postprocess.wins([0.52, 0.53, 0.51, 0.52], base)  # small but steady
+    assert postprocess.wins([0.5, 0.6, 0.6, 0.6], base)  # three images of four: 3 standard errors
+    assert not postprocess.wins([0.5, 0.5, 0.5, 0.58], base)  # one image: mean 0.02 = its standard error
+    assert not postprocess.wins([0.5] * 20 + [0.9], [0.5] * 21)  # one image of many: the same
+    assert not postprocess.wins([0.503, 0.503, 0.503, 0.503], base)  # steady but under MIN_GAIN
+    assert not postprocess.wins([0.9], [0.5])  # one image never shows it
+    assert not postprocess.wins([0.45, 0.45], [0.5, 0.5])
 
 
 def test_json_round_trip_and_rejects_bad_values():
