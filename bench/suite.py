@@ -14,6 +14,8 @@ predicted component has IoU >= 0.5 with it) and HD95 (core/lesions.py), inferenc
 the run's peak RSS, the precision, CPU model and date. Empty truth masks (5 PolypGen frames without a polyp): Dice
 and IoU are 1 when the prediction is empty too and 0 otherwise; recall and HD95 skip them; AUC skips them.
 Each run is a subprocess (clean peak-RSS figure). Not a test: prints JSON lines and a table.
+A budget of 0 minutes scores the shipped start of the regime the labels call for, untrained (its raw map at 0.5):
+the floor every run from that start should beat.
 
 Usage: python bench/suite.py --protocols chase hrf c1 c1-20 --presets default --budgets 3 10 [--json runs.jsonl]
 """
@@ -142,6 +144,23 @@ def keep(folder: Path, name: str, segmenter, test) -> None:
     np.savez_compressed(folder / f"{name}.npz", **maps, **{f"mask{i}": s.mask for i, s in enumerate(test)})
 
 
+def start_alone(train_set, cfg) -> tuple:
+    """(a Segmenter of the shipped start for the regime `train_set`'s labels call for, untrained, at the working scale
+    a run would use; the preset)."""
+    from medseg_gui.ml.init import shipped_init
+    from medseg_gui.ml.predict import Segmenter, preset_metadata
+    from medseg_gui.ml.train import _read_recipe
+    from medseg_gui.ml.unet import build_unet, inference_model
+
+    preset = cfg.resolved(_read_recipe(train_set, cfg))
+    start = shipped_init(preset.regime)
+    if start is None:
+        raise SystemExit(f"no shipped start for {preset.regime}")
+    model = build_unet(preset.unet)
+    model.load_weights(start.path)
+    return Segmenter(inference_model(model, preset.unet), preset_metadata(preset)), preset
+
+
 def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, precision: str, init: str,
             keep_dir: Path | None = None, learning_rate: float | None = None) -> list[dict]:
     """Train once and score; c1 from scratch also scores the same model on C6 (row `c1c6`); the c1c6 job trains
@@ -155,6 +174,13 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
     train_set, test_set = load("c1" if c6_only else protocol, data)
     cfg = TrainConfig(preset=preset, minutes=minutes, epochs=100_000, seed=seed, precision=precision, init=init,
                       learning_rate=learning_rate)
+    if minutes == 0:  # the shipped start alone (module doc)
+        segmenter, resolved = start_alone(train_set, cfg)
+        row = {"protocol": protocol, "preset": preset, "minutes": 0, "seed": seed, "steps": 0, "train_s": 0.0,
+               "train_px_s": 0, "threshold": 0.5, "regime": resolved.regime, "scale": resolved.scale,
+               "precision": "float32", "init": "start alone", "n_train": len(train_set), "cpu": cpu_model(),
+               "cores": os.cpu_count(), "date": dt.date.today().isoformat(), **score(segmenter, test_set, 0.5)}
+        return [{**row, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}]
     result = train(train_set, cfg)
     md = result.segmenter.metadata
     threshold = float(md.get("threshold", 0.5))
@@ -190,8 +216,9 @@ def jobs_for(protocols: list[str], presets: list[str], budgets: list[float], ini
         for proto in protocols:
             if proto == "c1c6" and "c1" in protocols and init == "scratch":
                 continue  # scored by the c1 run
-            for minutes in ([FEW_MINUTES] if proto == "c1-20" else budgets):
-                jobs.append((proto, preset, minutes))
+            for minutes in (sorted({m and FEW_MINUTES for m in budgets}) if proto == "c1-20" else budgets):
+                if not (proto == "c1c6" and minutes == 0):  # the shipped lesion start saw C6: no start-alone row
+                    jobs.append((proto, preset, minutes))
     return jobs
 
 
