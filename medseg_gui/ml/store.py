@@ -188,6 +188,17 @@ def _tidy(model_dir: Path, entry: dict) -> None:
         log.warning("Could not update %s in %s (%s); the model itself is saved.", HISTORY, model_dir, exc)
 
 
+def _start_text(info: dict) -> str:
+    """What a first model that is its start (ml/train.py, metadata "start_kept") says; '' for any other model."""
+    kept = info.get("start_kept")
+    if not isinstance(kept, dict):
+        return ""
+    start, trained = (f"{v:.4f}" if isinstance(v, (int, float)) else "unknown"
+                      for v in (kept.get("start"), kept.get("trained")))
+    return (f"Saved the start it began from as the model: it validated better than the weights trained on these "
+            f"labels (validation {kept.get('metric')} {start} against {trained}).")
+
+
 def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecision:
     """Store `result` (a TrainResult) and make it current unless it is worse than the current model on the
     validation images, by the regime's lead metric (`result.comparison`; validation AUC when it has none).
@@ -222,7 +233,7 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
         except BaseException:
             _discard(model_dir, model_id)
             raise
-        reason = "Saved the new model." if old is None else (
+        reason = _start_text(info) or "Saved the new model." if old is None else (
             f"Saved the new model (validation {metric} {new:.4f} vs {old:.4f})." if new is not None
             else f"Saved the new model (validation {metric} unavailable).")
     _tidy(model_dir, {**info, "id": model_id, "kept": not worse, "reason": reason})

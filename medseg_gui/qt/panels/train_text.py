@@ -43,6 +43,10 @@ def decision_text(decision: Any) -> str:
     metric = getattr(decision, "metric", "AUC")
     new = getattr(decision, "new_score", getattr(decision, "new_auc", None))
     old = getattr(decision, "old_score", getattr(decision, "old_auc", None))
+    start = (getattr(decision, "current", None) or {}).get("start_kept")
+    if decision.kept_new and isinstance(start, dict):  # ml/train.py: the trained weights validated worse
+        return (f"Pretrained start kept: it validated better than a model from your labels (val {start.get('metric')} "
+                f"{fmt_auc(start.get('start'))} vs {fmt_auc(start.get('trained'))})")
     if decision.kept_new:
         first = old is None or (isinstance(old, float) and math.isnan(old))
         previous = "first model" if first else f"previous {fmt_auc(old)}"
