@@ -187,6 +187,7 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
     base = {"preset": preset, "minutes": minutes, "seed": seed, "steps": result.steps,
             "train_s": round(result.seconds, 1), "train_px_s": round(result.pixels / max(result.seconds, 1e-9)),
             "val_auc": result.val_auc, "stop": result.stop_reason, "threshold": threshold,
+            "start_kept": md.get("start_kept"),
             "regime": md.get("regime"), "scale": md.get("scale"), "precision": md.get("precision"),
             "init": "pretrained" if "pretrained" in str(md.get("init")) else str(md.get("init")).split(" ")[0],
             "n_train": len(train_set), "learning_rate": learning_rate, "cpu": cpu_model(), "cores": os.cpu_count(),
