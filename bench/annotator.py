@@ -103,7 +103,8 @@ def train_arm(arm: Arm, samples: list, seconds: float, seed: int, rnd: int, guar
     val = [None if v is None or math.isnan(v) else round(float(v), 4) for v in (result.val_auc, result.previous_val_auc)]
     return {"steps": result.steps, "scale": round(float(md.get("scale", 1.0)), 3), "kept": kept,
             "val_auc": val[0], "val_auc_current": val[1],
-            "init": str(md.get("init", "")).split(" (")[0], "threshold": float(md.get("threshold") or 0.5)}
+            "init": str(md.get("init", "")).split(" (")[0], "threshold": float(md.get("threshold") or 0.5),
+            "start_kept": "start_kept" in md}
 
 
 def threshold_of(segmenter) -> float:
@@ -156,7 +157,8 @@ def print_row(row: dict) -> None:
         rejected = "" if row[a + "_kept"] else (f" (new Dice {row[a + '_new_dice']:.3f} AUC {row[a + '_new_auc']:.4f}"
                                                 f" not kept)")
         return (f"{a}: {row[a + '_train_s']:>5.0f}s {row[a + '_steps']:>4} st x{row[a + '_scale']:<5g} "
-                f"Dice {row[a + '_dice']:.3f} AUC {row[a + '_auc']:.4f}{rejected}")
+                f"Dice {row[a + '_dice']:.3f} AUC {row[a + '_auc']:.4f}{rejected}"
+                + (" (the start kept)" if row.get(a + "_start_kept") else ""))
     arms = "  ".join(arm(a) for a in ARMS if a + "_kept" in row)
     print(f"round {row['round']:>2} | {row['images']:>2} img {row['strokes']:>4} strokes {row['ann_px']:>8} px "
           f"({row['ann_pct']:>5.2f} %, obj {row['obj_pct']:>5.2f} %) | {arms}", flush=True)
