@@ -34,12 +34,12 @@ def test_the_start_is_kept_only_when_it_validates_better_by_the_regimes_lead_fig
     from medseg_gui.ml.train import _start_validates_better as better
 
     start = ValScore(auc=0.95, threshold=0.4, dice=0.62)
-    assert better(start, {"regime": "lesions", "val_dice": 0.58, "val_auc": 0.99})  # Dice leads for lesions
-    assert not better(start, {"regime": "lesions", "val_dice": 0.62, "val_auc": 0.5})  # a tie: the trained model
-    assert not better(start, {"regime": "vessels", "val_auc": 0.96, "val_dice": 0.1})  # AUC leads for vessels
-    assert better(start, {"regime": "vessels", "val_auc": 0.94})
-    assert not better(ValScore(float("nan")), {"regime": "vessels", "val_auc": 0.9})  # nothing to compare
-    assert not better(start, {"regime": "lesions", "val_dice": None})
+    assert better(start, ValScore(auc=0.99, dice=0.58), "Dice")  # Dice leads for lesions
+    assert not better(start, ValScore(auc=0.5, dice=0.62), "Dice")  # a tie: the trained weights
+    assert not better(start, ValScore(auc=0.96, dice=0.1), "AUC")  # AUC leads for vessels
+    assert better(start, ValScore(auc=0.94), "AUC")
+    assert not better(ValScore(float("nan")), ValScore(auc=0.9), "AUC")  # nothing to compare
+    assert not better(start, ValScore(auc=0.9), "Dice")  # the trained Dice unknown
 
 
 def test_a_first_model_that_validates_worse_than_its_start_is_that_start(samples, tiny_preset, tmp_path,
@@ -50,17 +50,26 @@ def test_a_first_model_that_validates_worse_than_its_start_is_that_start(samples
     store.save_if_better(tmp_path / "a", first)
     init = store.current_start(tmp_path / "a")
     judged = []
-    monkeypatch.setattr(train_module, "_start_validates_better", lambda start, trained: judged.append(1) or True)
+    monkeypatch.setattr(train_module, "_start_validates_better", lambda *args: judged.append(1) or True)
     run = train_module.train(samples, tiny_config(tiny_preset, max_steps=4, learning_rate=1e-2), init=init)
     assert judged and run.steps == 4
-    kept = run.segmenter.metadata["start_kept"]
-    assert kept["metric"] in ("AUC", "Dice") and run.segmenter.metadata["init"] == init.source
+    md = run.segmenter.metadata
+    assert md["start_kept"]["metric"] in ("AUC", "Dice") and md["start_kept"]["steps"] == 4
+    assert md["init"] == init.source and md["train_stems"] == [] and md["steps"] == 0  # it learnt nothing here
     for got, want in zip(run.model.get_weights(), first.model.get_weights()):  # every weight, batch-norm's too
         np.testing.assert_array_equal(np.array(got), np.array(want))
+    image = samples[0].image
+    np.testing.assert_allclose(run.segmenter.predict(image, tta=1, clean=False),  # the start's map (calibrated
+                               first.segmenter.predict(image, tta=1, clean=False), atol=0.02)  # on other images)
     decision = store.save_if_better(tmp_path / "b", run)
     assert decision.kept_new and "start it began from" in decision.reason
+    stored = store.current_start(tmp_path / "b")  # the next run continues from the start's weights
+    again = train_module.train(samples, tiny_config(tiny_preset, max_steps=1, learning_rate=1e-12), init=stored)
+    for got, want in zip(again.model.get_weights(), first.model.get_weights()):
+        if np.ndim(want) == 4:
+            np.testing.assert_allclose(np.array(got), np.array(want), atol=1e-6)
 
-    monkeypatch.setattr(train_module, "_start_validates_better", lambda start, trained: False)
+    monkeypatch.setattr(train_module, "_start_validates_better", lambda *args: False)
     trained = train_module.train(samples, tiny_config(tiny_preset, max_steps=4, learning_rate=1e-2), init=init)
     assert "start_kept" not in trained.segmenter.metadata
     assert any(not np.array_equal(np.array(a), np.array(b))
