@@ -14,8 +14,8 @@ predicted component has IoU >= 0.5 with it) and HD95 (core/lesions.py), inferenc
 the run's peak RSS, the precision, CPU model and date. Empty truth masks (5 PolypGen frames without a polyp): Dice
 and IoU are 1 when the prediction is empty too and 0 otherwise; recall and HD95 skip them; AUC skips them.
 Each run is a subprocess (clean peak-RSS figure). Not a test: prints JSON lines and a table.
-A budget of 0 minutes scores the shipped start of the regime the labels call for, untrained (its raw map at 0.5):
-the floor every run from that start should beat.
+A budget of 0 minutes scores the shipped start of the regime the labels call for, untrained and uncalibrated (its
+raw map at 0.5): the floor every run from that start should beat.
 
 Usage: python bench/suite.py --protocols chase hrf c1 c1-20 --presets default --budgets 3 10 [--json runs.jsonl]
 """
@@ -134,8 +134,8 @@ def cpu_model() -> str:
 
 
 def keep(folder: Path, name: str, segmenter, test) -> None:
-    """Store a run's model (`<name>.keras` + `.json`) and its raw test maps (`<name>.npz`: float16 probabilities
-    without flips or clean-up, the truth masks), for analysis after the run (e.g. of clean-up candidates)."""
+    """Store a run's model (`<name>.keras` + `.json`) and its test maps (`<name>.npz`: float16 probabilities,
+    calibrated, without flips or clean-up; the truth masks), for analysis after the run (e.g. of clean-ups)."""
     folder.mkdir(parents=True, exist_ok=True)
     segmenter.model.save(folder / f"{name}.keras")
     (folder / f"{name}.json").write_text(json.dumps(segmenter.metadata, indent=1, default=str))
@@ -147,15 +147,15 @@ def keep(folder: Path, name: str, segmenter, test) -> None:
 def start_alone(train_set, cfg) -> tuple:
     """(a Segmenter of the shipped start for the regime `train_set`'s labels call for, untrained, at the working scale
     a run would use; the preset)."""
-    from medseg_gui.ml.init import shipped_init
+    from medseg_gui.ml.init import fits, shipped_init
     from medseg_gui.ml.predict import Segmenter, preset_metadata
     from medseg_gui.ml.train import _read_recipe
     from medseg_gui.ml.unet import build_unet, inference_model
 
     preset = cfg.resolved(_read_recipe(train_set, cfg))
     start = shipped_init(preset.regime)
-    if start is None:
-        raise SystemExit(f"no shipped start for {preset.regime}")
+    if start is None or fits(start, preset):
+        raise SystemExit(f"no shipped start fits the {preset.name} recipe")
     model = build_unet(preset.unet)
     model.load_weights(start.path)
     return Segmenter(inference_model(model, preset.unet), preset_metadata(preset)), preset
@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> None:
     for proto, preset, minutes in jobs_for(args.protocols, args.presets, args.budgets, args.init):
         cmd = [sys.executable, __file__, "--job", proto, preset, str(minutes), "--seed", str(args.seed),
                "--precision", args.precision, "--init", args.init, "--data", str(args.data)]
-        cmd += ["--keep", str(args.keep)] if args.keep else []
+        cmd += ["--keep", str(args.keep)] if args.keep else []  # (no maps are kept of a start-alone row)
         cmd += ["--learning-rate", str(args.learning_rate)] if args.learning_rate else []
         out = subprocess.run(cmd, capture_output=True, text=True)
         got = [json.loads(line[4:]) for line in out.stdout.splitlines() if line.startswith("ROW ")]

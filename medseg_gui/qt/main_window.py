@@ -350,8 +350,8 @@ class MainWindow(QMainWindow):
         yet (a Keras import or a first batch) to the exiting process — every write is atomic."""
         if self.train_worker is not None:
             cancel = dialogs.ask_yes_no(self, "Quit medseg_gui", QUIT_QUESTION)  # events run while it is open
-            if not cancel and self.train_worker is not None:  # a training that ended meanwhile keeps no one: close
-                event.ignore()
+            if not cancel:  # "No" never quits, also when the training ended while the question was open (its
+                event.ignore()  # result is then on screen); "Yes" after such an end cancels nothing and quits
                 return
         if not self.guard.confirm_leave():  # waits for queued saves without freezing; asks about failed ones
             event.ignore()

@@ -37,9 +37,9 @@ def test_choose_prefers_the_clean_up_that_raises_validation_dice_and_none_otherw
     truth[35:45, 35:45] = True
     truth[80, 80] = False
     holey = _ring_and_speck().astype(np.float32)
-    pp, dice, plain = choose([holey, holey], [truth, truth], [None, None], 0.5)
+    pp, dice, plain = choose([holey] * 3, [truth] * 3, [None] * 3, 0.5)
     assert pp.fill_holes and pp.min_area > 0 and (dice == 1.0).all() and (plain < 1.0).all()
-    pp, dice, plain = choose([truth.astype(np.float32)] * 2, [truth] * 2, [None] * 2, 0.5)
+    pp, dice, plain = choose([truth.astype(np.float32)] * 3, [truth] * 3, [None] * 3, 0.5)
     assert pp == PostProcess() and (dice == 1.0).all() and (plain == 1.0).all()
 
 
@@ -64,7 +64,8 @@ def test_wins_needs_a_mean_gain_above_min_gain_and_twice_its_standard_error():
     assert not postprocess.wins([0.5, 0.5, 0.5, 0.58], base)  # one image: mean 0.02 = its standard error
     assert not postprocess.wins([0.5] * 20 + [0.9], [0.5] * 21)  # one image of many: the same
     assert not postprocess.wins([0.503, 0.503, 0.503, 0.503], base)  # steady but under MIN_GAIN
-    assert not postprocess.wins([0.9], [0.5])  # one image never shows it
+    assert not postprocess.wins([0.9], [0.5])  # one or two images never show it
+    assert not postprocess.wins([0.9, 0.9], [0.5, 0.5])
     assert not postprocess.wins([0.45, 0.45], [0.5, 0.5])
 
 

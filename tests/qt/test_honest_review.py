@@ -84,6 +84,11 @@ def test_no_label_count_advice_when_the_model_validates_well_for_its_kind():
     assert "labelling 4 more" in label_notice("lesion", four, lesions)  # a lesion model is judged by its Dice
     assert validated_well({**lesions, "val_dice": 0.75}) == "val Dice 0.750 on 2 held-out images"
     assert label_notice("lesion", {}, vessels).startswith("No lesion labels yet")
+    unknown = {k: v for k, v in vessels.items() if k != "regime"}  # an older model: its kind unknown
+    assert validated_well(unknown) == "" and "labelling 4 more" in label_notice("vessel", four, unknown)
+    strokes = {f"i{k}": 0.01 for k in range(4)}  # scores on strokes flatter a model: the coverage advice stays
+    notice = label_notice("vessel", strokes, vessels)
+    assert "labelling 4 more" not in notice and notice.startswith("Only 1.0 %")
 
 
 def test_train_panel_notice_follows_the_labels_and_the_model_in_either_order(qtbot):

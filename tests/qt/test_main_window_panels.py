@@ -57,8 +57,8 @@ def test_decision_and_model_texts():
     assert decision_text(lesion) == "Previous model kept (new Dice 0.610 < 0.655)"
     start = StoreDecision(True, 0.95, None, "", current={"start_kept": {"metric": "Dice", "start": 0.62,
                                                                         "trained": 0.58}}, metric="Dice")
-    assert decision_text(start) == ("Pretrained start kept: it validated better than a model from your labels "
-                                    "(val Dice 0.620 vs 0.580)")
+    assert decision_text(start) == ("Start kept: the weights this run began from validated better than a model "
+                                    "from your labels (val Dice 0.620 vs 0.580)")
     assert fmt_duration(125.4) == "2:05"
     info = {"val_auc": 0.9771, "trained_at": "2026-11-25T19:40:00", "preset": "default"}  # naive: shown as is
     assert model_text(info) == "Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default"

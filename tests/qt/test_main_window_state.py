@@ -174,9 +174,11 @@ def test_close_during_training_asks_and_does_not_hang(tmp_path, qtbot, messages,
     assert ended.is_set()
 
 
-def test_quit_question_is_read_against_the_state_after_it(tmp_path, qtbot, messages, monkeypatch):
-    """New-user trial: the question stays open while training goes on. When the training ended meanwhile, "No"
-    (keep training) keeps nothing running, so the window closes as asked, without cancelling anything."""
+@pytest.mark.parametrize("answer", [False, True])
+def test_quit_question_is_read_against_the_state_after_it(tmp_path, qtbot, messages, monkeypatch, answer):
+    """New-user trial: the question stays open while training goes on, and the training may end meanwhile. "No"
+    (do not cancel, do not quit) then keeps the window open with the run's result on screen; "Yes" quits without
+    anything left to cancel."""
     window = open_window(qtbot, make_project(tmp_path / "p", n=1), close_timeout_s=0.2)
     release, ended = threading.Event(), threading.Event()
     worker = Stubborn(release, ended)
@@ -187,12 +189,14 @@ def test_quit_question_is_read_against_the_state_after_it(tmp_path, qtbot, messa
         release.set()  # the training ends and reports it while the question is open
         assert ended.wait(10)
         window.training._on_ended("finished", "New model kept")
-        return False
+        return answer
 
     monkeypatch.setattr(dialogs, "ask_yes_no", ended_while_asked)
     try:
-        assert window.close()  # before: "No" kept the window open, with nothing left running
-        assert not window.isVisible() and window.train_worker is None
+        assert window.close() is answer
+        assert window.isVisible() is not answer and window.train_worker is None
+        if not answer:
+            assert window.close()  # nothing runs now: no question, the window closes
     finally:
         release.set()
         assert thread.wait(10_000)

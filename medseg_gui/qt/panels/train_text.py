@@ -45,8 +45,8 @@ def decision_text(decision: Any) -> str:
     old = getattr(decision, "old_score", getattr(decision, "old_auc", None))
     start = (getattr(decision, "current", None) or {}).get("start_kept")
     if decision.kept_new and isinstance(start, dict):  # ml/train.py: the trained weights validated worse
-        return (f"Pretrained start kept: it validated better than a model from your labels (val {start.get('metric')} "
-                f"{fmt_auc(start.get('start'))} vs {fmt_auc(start.get('trained'))})")
+        return (f"Start kept: the weights this run began from validated better than a model from your labels (val "
+                f"{start.get('metric')} {fmt_auc(start.get('start'))} vs {fmt_auc(start.get('trained'))})")
     if decision.kept_new:
         first = old is None or (isinstance(old, float) and math.isnan(old))
         previous = "first model" if first else f"previous {fmt_auc(old)}"
@@ -125,7 +125,10 @@ def validated_well(info: dict | None) -> str:
     held_out = (info or {}).get("val_stems")
     if not isinstance(held_out, list) or not held_out:
         return ""
-    key, name, least = VALIDATES_WELL.get(str(info.get("regime")), VALIDATES_WELL["vessels"])  # type: ignore[union-attr]
+    rule = VALIDATES_WELL.get(str(info.get("regime")))  # type: ignore[union-attr]
+    if rule is None:  # an older model that does not say its kind: a high AUC may hide a poor lesion Dice
+        return ""
+    key, name, least = rule
     score = info.get(key)  # type: ignore[union-attr]
     if not isinstance(score, (int, float)) or not math.isfinite(score) or score < least:
         return ""
@@ -143,10 +146,9 @@ def label_notice(cls: str, shares: dict[str, float], model_info: dict | None = N
     if n == 0:
         return (f"No {cls} labels yet: label at least {ENOUGH_IMAGES} images (complete, or sparse strokes on both "
                 "the class and the background) before trusting a model.")
-    if validated_well(model_info):
-        return ""
     lines = []
-    if n < ENOUGH_IMAGES:
+    if n < ENOUGH_IMAGES and not validated_well(model_info):  # sparse coverage below is said regardless: scores on
+        #                                                     strokes (clear pixels) flatter a model
         image_s = "image" if n == 1 else "images"
         lines.append(f"{n} labelled {image_s}: models from fewer than {ENOUGH_IMAGES} are often weak — labelling "
                      f"{ENOUGH_IMAGES - n} more would likely help.")
