@@ -20,10 +20,7 @@ from typing import Any
 from medseg_gui.ml.keras_quiet import keras
 import numpy as np
 
-from medseg_gui.core import postprocess
 from medseg_gui.core.errors import CancelledError, MedsegError
-from medseg_gui.core.metrics import dice
-from medseg_gui.ml.auc import fast_auc
 from medseg_gui.ml.config import Preset, Recipe, TrainConfig
 from medseg_gui.ml.control import RunControl, RunLimits
 from medseg_gui.ml.data import PreparedImage, prepare, sample_batch
@@ -35,6 +32,14 @@ from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.ml.regime import TARGET_WIDTH, lesion_scale, read_recipe
 from medseg_gui.ml.samples import Sample, check_samples, split_samples, val_view
 from medseg_gui.ml.unet import build_unet, inference_model
+from medseg_gui.ml.validation import (  # noqa: F401 (ValScore, evaluate_views: imported from here by callers)
+    ValScore,
+    choose_prediction,
+    dice_as_predicted,
+    evaluate_views,
+    lead,
+    start_validates_better,
+)
 
 log = logging.getLogger(__name__)
 
@@ -112,29 +117,6 @@ def run_steps(model: keras.Model, batches: Iterator[tuple[np.ndarray, np.ndarray
     return patches, pixels
 
 
-@dataclass(frozen=True)
-class ValScore:
-    """Validation of one set of weights: mean per-image AUC (nan when no view has both classes), and the
-    threshold in `THRESHOLDS` with the best mean per-image Dice (with that Dice)."""
-
-    auc: float
-    threshold: float = 0.5
-    dice: float = float("nan")
-
-
-THRESHOLDS = np.round(np.arange(0.2, 0.81, 0.05), 2)
-
-
-def _dices(prob: np.ndarray, truth: np.ndarray, roi: np.ndarray | None) -> np.ndarray:
-    """Dice at every threshold in THRESHOLDS (1 when truth and prediction are both empty)."""
-    p, t = (prob, truth) if roi is None else (prob[roi], truth[roi])
-    p, t = p.ravel(), t.ravel().astype(bool)
-    hist_pos = np.histogram(p[t], bins=np.r_[THRESHOLDS, np.inf])[0][::-1].cumsum()[::-1]
-    hist_all = np.histogram(p, bins=np.r_[THRESHOLDS, np.inf])[0][::-1].cumsum()[::-1]
-    denom = hist_all + t.sum()
-    return np.where(denom > 0, 2.0 * hist_pos / np.maximum(denom, 1), 1.0)
-
-
 def _teach_priors(start: Segmenter, images: list[PreparedImage], samples: list[Sample], weight: float,
                   should_stop: Callable[[], bool] | None) -> int:
     """Sparse labels in a run from trained weights: each image's unannotated pixels are taught `start`'s own
@@ -153,75 +135,6 @@ def _teach_priors(start: Segmenter, images: list[PreparedImage], samples: list[S
             break
         done += 1
     return done
-
-
-def evaluate_views(segmenter: Segmenter, views: list[Sample], tta: bool = False,
-                   should_stop: Callable[[], bool] | None = None) -> ValScore:
-    """AUC inside the ROI and the best-Dice threshold over the validation views."""
-    aucs, dices = [], []
-    for v in views:
-        prob = segmenter.predict(v.image, v.roi, tta=tta, clean=False, should_stop=should_stop)
-        aucs.append(fast_auc(prob, v.mask, v.scored))
-        dices.append(_dices(prob, v.mask, v.scored))
-    aucs = [a for a in aucs if not math.isnan(a)]
-    mean_dice = np.mean(dices, axis=0)
-    best = int(np.argmax(mean_dice))
-    return ValScore(float(np.mean(aucs)) if aucs else float("nan"), float(THRESHOLDS[best]), float(mean_dice[best]))
-
-
-def dice_as_predicted(segmenter: Segmenter, views: list[Sample], should_stop: Callable[[], bool] | None = None
-                      ) -> float:
-    """Mean per-image Dice on the validation views of `segmenter` as it predicts for the user (its own flips and
-    clean-up, at its threshold): what its metadata's val_dice says for a model trained here."""
-    threshold = float(segmenter.metadata.get("threshold") or 0.5)
-    return float(np.mean([dice(segmenter.predict(v.image, v.roi, should_stop=should_stop) >= threshold, v.mask,
-                               v.scored) for v in views]))
-
-
-def _choose_postprocess(segmenter: Segmenter, views: list[Sample], tta: bool,
-                        should_stop: Callable[[], bool] | None) -> None:
-    """Pick how the model predicts from now on by its validation Dice at its threshold: with or without averaging
-    the mirrored image (metadata "tta" 2), and the clean-up (core/postprocess.py), each only when it clearly beats
-    going without on these images (`postprocess.wins`). A cancel here keeps the model as it is."""
-    threshold = float(segmenter.metadata.get("threshold") or 0.5)
-    truths, scored = [v.mask for v in views], [v.scored for v in views]
-    choices = []
-    try:
-        for flips in ((4,) if tta else (1, 2)):
-            probs = [segmenter.predict(v.image, v.roi, tta=flips, clean=False, should_stop=should_stop)
-                     for v in views]
-            choices.append((flips, *postprocess.choose(probs, truths, scored, threshold)))
-    except CancelledError:
-        return
-    flips, pp, dices, plains = choices[0]
-    if len(choices) > 1 and postprocess.wins(choices[1][2], dices):
-        flips, pp, dices, _ = choices[1]
-    dice, plain = float(np.mean(dices)), float(np.mean(plains))
-    log.info("prediction on the validation images: %d flip(s), clean-up %s: Dice %.4f (plain %.4f)", flips,
-             pp.describe(), dice, plain)
-    if flips > 1:
-        segmenter.metadata["tta"] = flips
-    if pp.active:
-        segmenter.metadata["postprocess"] = pp.to_json()
-    if flips > 1 or pp.active:
-        segmenter.metadata.update(val_dice=round(dice, 4), val_dice_plain=round(plain, 4))
-
-
-def _lead(score: ValScore, metric: str) -> float | None:
-    """A ValScore's figure for `metric` ("Dice": the best-threshold Dice, else AUC), None when unknown."""
-    value = score.dice if metric == "Dice" else score.auc
-    return None if math.isnan(value) else round(float(value), 4)
-
-
-def _start_validates_better(start: ValScore, trained: ValScore, metric: str) -> bool:
-    """Whether the weights a first model started from (the shipped start, or weights given without a current model)
-    validate better than the best weights the run made of them, on equal terms: `metric` "Dice" (lesions) compares
-    each one's best-threshold Dice of the plain map, else AUC (vessels). Ties go to the trained weights. Then the run
-    keeps the start: a few labels can fine-tune a good start away from the images it will see (C1 test Dice: the
-    lesion start alone 0.644 (its raw map at 0.5); fine-tuned on 20 photos for 3 minutes 0.60-0.70, on 3 photos'
-    strokes 0.62)."""
-    start_value, new_value = _lead(start, metric), _lead(trained, metric)
-    return start_value is not None and new_value is not None and start_value > new_value
 
 
 def _optimizer(preset: Preset, learning_rate: float | None = None) -> keras.optimizers.Optimizer:
@@ -350,7 +263,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
         if loaded else 0
     start_weights, start_score = None, None
     if loaded and previous is None and views and not cancelled_early:  # a first model must beat the start it began
-        start_weights = [np.array(w) for w in model.get_weights()]  # from (see _start_validates_better)
+        start_weights = [np.array(w) for w in model.get_weights()]  # from (see validation.start_validates_better)
         if progress is not None:
             progress(TrainProgress(0, total, 0, float("nan"), time.monotonic() - started,
                                    60.0 * config.minutes if config.minutes is not None else 0.0, None,
@@ -402,21 +315,21 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                         val_stems=[samples[i].name for i in val_idx if i not in set(train_idx)])
     segmenter = Segmenter(inference_model(model, preset.unet, into=live.model), metadata)
     if preset.regime == "lesions" and views and not control.cancelled:
-        _choose_postprocess(segmenter, views, config.tta, should_stop)
+        choose_prediction(segmenter, views, config.tta, should_stop)
     metric = "Dice" if preset.regime == "lesions" else "AUC"
-    if start_score is not None and not control.cancelled and _start_validates_better(start_score, best, metric):
+    if start_score is not None and not control.cancelled and start_validates_better(start_score, best, metric):
         model.set_weights(start_weights)
         kept = {k: v for k, v in segmenter.metadata.items() if k not in ("tta", "postprocess", "val_dice_plain")}
         kept.update(val_auc=None if math.isnan(start_score.auc) else start_score.auc,
                     operating_point=start_score.threshold, val_dice=round(start_score.dice, 4),
                     train_stems=[], steps=0, prior_images=0,  # it learnt nothing from these labels
-                    start_kept={"metric": metric, "start": _lead(start_score, metric),
-                                "trained": _lead(best, metric), "steps": control.step})
+                    start_kept={"metric": metric, "start": lead(start_score, metric),
+                                "trained": lead(best, metric), "steps": control.step})
         log.info("the start validates better than the trained weights (%s); the model is the start", kept["start_kept"])
         segmenter = Segmenter(inference_model(model, preset.unet, into=live.model), kept)
         val_auc = start_score.auc
         if preset.regime == "lesions":
-            _choose_postprocess(segmenter, views, config.tta, should_stop)
+            choose_prediction(segmenter, views, config.tta, should_stop)
     seconds = time.monotonic() - started
     message = (f"{'cancelled' if control.cancelled else 'stopped'} ({control.stop_reason}) after {control.step} "
                f"steps, {seconds:.0f} s; validation AUC {val_auc:.4f} on {note}"

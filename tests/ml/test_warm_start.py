@@ -30,8 +30,8 @@ def test_retrain_starts_from_the_current_model(samples, tiny_preset, tmp_path):
 
 
 def test_the_start_is_kept_only_when_it_validates_better_by_the_regimes_lead_figure():
-    from medseg_gui.ml.train import ValScore
-    from medseg_gui.ml.train import _start_validates_better as better
+    from medseg_gui.ml.validation import ValScore
+    from medseg_gui.ml.validation import start_validates_better as better
 
     start = ValScore(auc=0.95, threshold=0.4, dice=0.62)
     assert better(start, ValScore(auc=0.99, dice=0.58), "Dice")  # Dice leads for lesions
@@ -50,7 +50,7 @@ def test_a_first_model_that_validates_worse_than_its_start_is_that_start(samples
     store.save_if_better(tmp_path / "a", first)
     init = store.current_start(tmp_path / "a")
     judged = []
-    monkeypatch.setattr(train_module, "_start_validates_better", lambda *args: judged.append(1) or True)
+    monkeypatch.setattr(train_module, "start_validates_better", lambda *args: judged.append(1) or True)
     run = train_module.train(samples, tiny_config(tiny_preset, max_steps=4, learning_rate=1e-2), init=init)
     assert judged and run.steps == 4
     md = run.segmenter.metadata
@@ -69,7 +69,7 @@ def test_a_first_model_that_validates_worse_than_its_start_is_that_start(samples
         if np.ndim(want) == 4:
             np.testing.assert_allclose(np.array(got), np.array(want), atol=1e-6)
 
-    monkeypatch.setattr(train_module, "_start_validates_better", lambda *args: False)
+    monkeypatch.setattr(train_module, "start_validates_better", lambda *args: False)
     trained = train_module.train(samples, tiny_config(tiny_preset, max_steps=4, learning_rate=1e-2), init=init)
     assert "start_kept" not in trained.segmenter.metadata
     assert any(not np.array_equal(np.array(a), np.array(b))

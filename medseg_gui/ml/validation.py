@@ -1,0 +1,115 @@
+"""Validation of weights on held-out labelled images: AUC and the best-Dice threshold (`evaluate_views`), Dice as a
+model predicts (`dice_as_predicted`), how a lesion model predicts from then on (`choose_prediction`: flips and
+clean-up) and whether a first model's start validates better than what a run made of it (`start_validates_better`).
+Used by ml/train.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from medseg_gui.core import postprocess
+from medseg_gui.core.errors import CancelledError
+from medseg_gui.core.metrics import dice
+from medseg_gui.ml.auc import fast_auc
+from medseg_gui.ml.predict import Segmenter
+from medseg_gui.ml.samples import Sample
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ValScore:
+    """Validation of one set of weights: mean per-image AUC (nan when no view has both classes), and the
+    threshold in `THRESHOLDS` with the best mean per-image Dice (with that Dice)."""
+
+    auc: float
+    threshold: float = 0.5
+    dice: float = float("nan")
+
+
+THRESHOLDS = np.round(np.arange(0.2, 0.81, 0.05), 2)
+
+
+def _dices(prob: np.ndarray, truth: np.ndarray, roi: np.ndarray | None) -> np.ndarray:
+    """Dice at every threshold in THRESHOLDS (1 when truth and prediction are both empty)."""
+    p, t = (prob, truth) if roi is None else (prob[roi], truth[roi])
+    p, t = p.ravel(), t.ravel().astype(bool)
+    hist_pos = np.histogram(p[t], bins=np.r_[THRESHOLDS, np.inf])[0][::-1].cumsum()[::-1]
+    hist_all = np.histogram(p, bins=np.r_[THRESHOLDS, np.inf])[0][::-1].cumsum()[::-1]
+    denom = hist_all + t.sum()
+    return np.where(denom > 0, 2.0 * hist_pos / np.maximum(denom, 1), 1.0)
+
+
+def evaluate_views(segmenter: Segmenter, views: list[Sample], tta: bool = False,
+                   should_stop: Callable[[], bool] | None = None) -> ValScore:
+    """AUC inside the ROI and the best-Dice threshold over the validation views."""
+    aucs, dices = [], []
+    for v in views:
+        prob = segmenter.predict(v.image, v.roi, tta=tta, clean=False, should_stop=should_stop)
+        aucs.append(fast_auc(prob, v.mask, v.scored))
+        dices.append(_dices(prob, v.mask, v.scored))
+    aucs = [a for a in aucs if not math.isnan(a)]
+    mean_dice = np.mean(dices, axis=0)
+    best = int(np.argmax(mean_dice))
+    return ValScore(float(np.mean(aucs)) if aucs else float("nan"), float(THRESHOLDS[best]), float(mean_dice[best]))
+
+
+def dice_as_predicted(segmenter: Segmenter, views: list[Sample], should_stop: Callable[[], bool] | None = None
+                      ) -> float:
+    """Mean per-image Dice on the validation views of `segmenter` as it predicts for the user (its own flips and
+    clean-up, at its threshold): what its metadata's val_dice says for a model trained here."""
+    threshold = float(segmenter.metadata.get("threshold") or 0.5)
+    return float(np.mean([dice(segmenter.predict(v.image, v.roi, should_stop=should_stop) >= threshold, v.mask,
+                               v.scored) for v in views]))
+
+
+def choose_prediction(segmenter: Segmenter, views: list[Sample], tta: bool,
+                        should_stop: Callable[[], bool] | None) -> None:
+    """Pick how the model predicts from now on by its validation Dice at its threshold: with or without averaging
+    the mirrored image (metadata "tta" 2), and the clean-up (core/postprocess.py), each only when it clearly beats
+    going without on these images (`postprocess.wins`). A cancel here keeps the model as it is."""
+    threshold = float(segmenter.metadata.get("threshold") or 0.5)
+    truths, scored = [v.mask for v in views], [v.scored for v in views]
+    choices = []
+    try:
+        for flips in ((4,) if tta else (1, 2)):
+            probs = [segmenter.predict(v.image, v.roi, tta=flips, clean=False, should_stop=should_stop)
+                     for v in views]
+            choices.append((flips, *postprocess.choose(probs, truths, scored, threshold)))
+    except CancelledError:
+        return
+    flips, pp, dices, plains = choices[0]
+    if len(choices) > 1 and postprocess.wins(choices[1][2], dices):
+        flips, pp, dices, _ = choices[1]
+    dice, plain = float(np.mean(dices)), float(np.mean(plains))
+    log.info("prediction on the validation images: %d flip(s), clean-up %s: Dice %.4f (plain %.4f)", flips,
+             pp.describe(), dice, plain)
+    if flips > 1:
+        segmenter.metadata["tta"] = flips
+    if pp.active:
+        segmenter.metadata["postprocess"] = pp.to_json()
+    if flips > 1 or pp.active:
+        segmenter.metadata.update(val_dice=round(dice, 4), val_dice_plain=round(plain, 4))
+
+
+def lead(score: ValScore, metric: str) -> float | None:
+    """A ValScore's figure for `metric` ("Dice": the best-threshold Dice, else AUC), None when unknown."""
+    value = score.dice if metric == "Dice" else score.auc
+    return None if math.isnan(value) else round(float(value), 4)
+
+
+def start_validates_better(start: ValScore, trained: ValScore, metric: str) -> bool:
+    """Whether the weights a first model started from (the shipped start, or weights given without a current model)
+    validate better than the best weights the run made of them, on equal terms: `metric` "Dice" (lesions) compares
+    each one's best-threshold Dice of the plain map, else AUC (vessels). Ties go to the trained weights. Then the run
+    keeps the start: a few labels can fine-tune a good start away from the images it will see (C1 test Dice: the
+    lesion start alone 0.644 (its raw map at 0.5); fine-tuned on 20 photos for 3 minutes 0.60-0.70, on 3 photos'
+    strokes 0.62)."""
+    start_value, new_value = lead(start, metric), lead(trained, metric)
+    return start_value is not None and new_value is not None and start_value > new_value
