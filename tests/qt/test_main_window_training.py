@@ -56,7 +56,9 @@ def test_draw_retrain_review_export(tmp_path, qtbot, messages, monkeypatch):
     assert re.match(r"New model kept: val (AUC|Dice) \d", panel.result_label.text())
     per_image, _ = saved_scores(project, "lesion", project.stems[:2])  # labelled images: the AUC of the saved maps
     for stem in project.stems[:2]:
-        assert float(window.image_list.auc_text(stem, "lesion")) == pytest.approx(per_image[stem], abs=5e-4)
+        # shown with 3 decimals (up to 5e-4 off), scored on the map before its 16-bit save (a little more: a CI run
+        # showed 0.657 for 0.6575034 recomputed from the saved map)
+        assert float(window.image_list.auc_text(stem, "lesion")) == pytest.approx(per_image[stem], abs=6e-4)
     assert window.image_list.auc_text(project.stems[2], "lesion") == ""
     assert window.image_list.auc_text(project.stems[0], "vessel") == ""
     assert all(project.load_prediction("lesion", s) is not None for s in project.stems)
