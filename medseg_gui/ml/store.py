@@ -233,7 +233,7 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
         except BaseException:
             _discard(model_dir, model_id)
             raise
-        reason = _start_text(info) or "Saved the new model." if old is None else (
+        reason = (_start_text(info) or "Saved the new model.") if old is None else (
             f"Saved the new model (validation {metric} {new:.4f} vs {old:.4f})." if new is not None
             else f"Saved the new model (validation {metric} unavailable).")
     _tidy(model_dir, {**info, "id": model_id, "kept": not worse, "reason": reason})

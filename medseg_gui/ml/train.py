@@ -313,23 +313,20 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     if all(s.name for s in samples):  # what the image list marks and the next run's split avoids validating on
         metadata.update(train_stems=[samples[i].name for i in train_idx],
                         val_stems=[samples[i].name for i in val_idx if i not in set(train_idx)])
-    segmenter = Segmenter(inference_model(model, preset.unet, into=live.model), metadata)
-    if preset.regime == "lesions" and views and not control.cancelled:
-        choose_prediction(segmenter, views, config.tta, should_stop)
     metric = "Dice" if preset.regime == "lesions" else "AUC"
     if start_score is not None and not control.cancelled and start_validates_better(start_score, best, metric):
         model.set_weights(start_weights)
-        kept = {k: v for k, v in segmenter.metadata.items() if k not in ("tta", "postprocess", "val_dice_plain")}
-        kept.update(val_auc=None if math.isnan(start_score.auc) else start_score.auc,
-                    operating_point=start_score.threshold, val_dice=round(start_score.dice, 4),
-                    train_stems=[], steps=0, prior_images=0,  # it learnt nothing from these labels
-                    start_kept={"metric": metric, "start": lead(start_score, metric),
-                                "trained": lead(best, metric), "steps": control.step})
-        log.info("the start validates better than the trained weights (%s); the model is the start", kept["start_kept"])
-        segmenter = Segmenter(inference_model(model, preset.unet, into=live.model), kept)
+        metadata.update(val_auc=None if math.isnan(start_score.auc) else start_score.auc,
+                        operating_point=start_score.threshold, val_dice=round(start_score.dice, 4),
+                        train_stems=[], steps=0, prior_images=0,  # it learnt nothing from these labels
+                        start_kept={"metric": metric, "start": lead(start_score, metric),
+                                    "trained": lead(best, metric), "steps": control.step})
+        log.info("the start validates better than the trained weights (%s); the model is the start",
+                 metadata["start_kept"])
         val_auc = start_score.auc
-        if preset.regime == "lesions":
-            choose_prediction(segmenter, views, config.tta, should_stop)
+    segmenter = Segmenter(inference_model(model, preset.unet, into=live.model), metadata)
+    if preset.regime == "lesions" and views and not control.cancelled:
+        choose_prediction(segmenter, views, config.tta, should_stop)
     seconds = time.monotonic() - started
     message = (f"{'cancelled' if control.cancelled else 'stopped'} ({control.stop_reason}) after {control.step} "
                f"steps, {seconds:.0f} s; validation AUC {val_auc:.4f} on {note}"

@@ -348,11 +348,11 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         """Ask before cancelling a running training; then stop the workers briefly and leave any that cannot stop
         yet (a Keras import or a first batch) to the exiting process — every write is atomic."""
-        if self.train_worker is not None:
-            cancel = dialogs.ask_yes_no(self, "Quit medseg_gui", QUIT_QUESTION)  # events run while it is open
-            if not cancel:  # "No" never quits, also when the training ended while the question was open (its
-                event.ignore()  # result is then on screen); "Yes" after such an end cancels nothing and quits
-                return
+        # "No" never quits, also when the training ended while the question was open (its result is then on
+        # screen); "Yes" after such an end cancels nothing and quits
+        if self.train_worker is not None and not dialogs.ask_yes_no(self, "Quit medseg_gui", QUIT_QUESTION):
+            event.ignore()
+            return
         if not self.guard.confirm_leave():  # waits for queued saves without freezing; asks about failed ones
             event.ignore()
             return

@@ -256,8 +256,9 @@ class ImageListPanel(QWidget):
 
     def fit_columns(self) -> None:
         """Every column fits its text and the Name column takes the rest of the width (image_columns.ImageTable:
-        long names are elided in the middle; only below its narrowest the table scrolls sideways). Called again after a remembered header layout is put back, since that also puts
-        back the column modes of the version that saved it (a stretched Name column shrank to "I…")."""
+        long names are elided in the middle; only below its narrowest the table scrolls sideways). Called again after
+        a remembered header layout is put back, since that also puts back the column modes of the version that saved
+        it (a stretched Name column shrank to "I…")."""
         header = self.table.horizontalHeader()
         for col in (NAME_COL, LABELLED_COL, *METRIC_COLS, UNCERTAINTY_COL):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
@@ -341,8 +342,9 @@ class ImageListPanel(QWidget):
                 self._show_score(stem, col, values.get(key), METRIC_NAMES[key])
             found = self._item(stem, RECALL_COL)  # "1/2" found, sorted by the recall
             found.setText(found_text(values))
-            if stem not in self._errors and recall_tip(values):
-                found.setToolTip(recall_tip(values))
+            tip = recall_tip(values)
+            if stem not in self._errors and tip:
+                found.setToolTip(tip)
 
     def _fill_uncertainty(self) -> None:
         scores = self._uncertainty.get(self._cls, {})
