@@ -18,7 +18,8 @@ Protocol (datasets and splits from bench/suite.py: `c1` = PolypGen centre C1, `c
   scratch the same sparse labels from random weights, the same time box (warm must beat it at every round);
   dense   the complete labels of the same images, warm-started like `warm`: dense labelling in the same CPU time.
   Every arm keeps its models as the app does (ml/store.py) and, like the app, keeps its current model when the new
-  one validates worse on the labelled validation image (keep-unless-better; `--no-guard`: always take the new one).
+  one validates worse on the labelled validation image, as it was labelled when the current model was trained
+  (keep-unless-better; `--no-guard`: always take the new one).
   Each arm's current model is scored on the held-out test split: mean per-image Dice at the model's threshold and
   AUC (bench/suite.py `score`); a new model the guard rejected is scored too (`<arm>_new_dice`, `<arm>_new_auc`).
 - Printed per round: images, strokes and annotated pixels so far (as % of the pixels a dense label of the same
@@ -94,15 +95,20 @@ def train_arm(arm: Arm, samples: list, seconds: float, seed: int, rnd: int, guar
     previous = store.load_segmenter(arm.folder) if guard and store.has_model(arm.folder) else None
     cfg = TrainConfig(preset="default", minutes=seconds / 60.0, epochs=100_000, seed=seed + rnd, init=init,
                       prior_weight=prior_weight)
-    result = train(samples, cfg, init=start, previous=previous)
+    then = store.validation_labels(arm.folder, previous.metadata.get("id")) if previous is not None else None
+    result = train(samples, cfg, init=start, previous=previous, previous_annotation=then)
     kept = store.save_if_better(arm.folder, result).kept_new
     arm.seconds += result.seconds
     arm.new = result.segmenter
     arm.segmenter = result.segmenter if kept else previous
     md = result.segmenter.metadata
     val = [None if v is None or math.isnan(v) else round(float(v), 4) for v in (result.val_auc, result.previous_val_auc)]
+    cmp = result.comparison
+    cmp = [None if cmp is None or v is None or math.isnan(v) else round(float(v), 4)
+           for v in ((cmp.new, cmp.current) if cmp is not None else (None, None))]
     return {"steps": result.steps, "scale": round(float(md.get("scale", 1.0)), 3), "kept": kept,
-            "val_auc": val[0], "val_auc_current": val[1],
+            "val_auc": val[0], "val_auc_current": val[1], "compared_new": cmp[0], "compared_current": cmp[1],
+            "compared_then": bool(result.comparison is not None and result.comparison.basis),
             "init": str(md.get("init", "")).split(" (")[0], "threshold": float(md.get("threshold") or 0.5),
             "start_kept": "start_kept" in md}
 

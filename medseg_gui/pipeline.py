@@ -230,7 +230,9 @@ def train_class(
     init = store.current_start(model_dir) if start in ("auto", "current") else None
     if start == "current" and init is None:
         log.info("No stored start for the current %s model; training starts from scratch.", cls)
-    result = train(samples, config, progress=progress, should_stop=should_stop, previous=previous, init=init)
+    then = store.validation_labels(model_dir, previous.metadata.get("id")) if previous is not None else None
+    result = train(samples, config, progress=progress, should_stop=should_stop, previous=previous, init=init,
+                   previous_annotation=then)
     if result.cancelled:
         return TrainOutcome(result=result, decision=None, stems=tuple(stems), skipped=tuple(skipped))
     decision = store_result(project, cls, result)

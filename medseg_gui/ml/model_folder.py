@@ -1,6 +1,9 @@
 """A class's model folder as it is on disk, and how to read and load it (ml.store writes it).
 
     <id>.keras + <id>.json   every stored model (kept or rejected); ids are unique (UTC time + random)
+    <id>.start.weights.h5    (+ <id>.start.json) its training-form weights, the next run's warm start
+    <id>.val.npz             which pixels of its validation images were annotated when it was trained (the next
+                             run's keep-unless-better compares on those: ml/validation.py views_as_then)
     current.json             {"id", "model", "previous"} plus a copy of the current model's metadata
     history.json             one entry per stored attempt (id, kept, reason, AUCs, ...), oldest first, and one
                              {"rollback_to", "replaced", "at"} per rollback (list_models / rollback)
@@ -36,6 +39,7 @@ log = logging.getLogger(__name__)
 
 HISTORY = "history.json"
 START = ".start.weights.h5"  # <id>.start.weights.h5 + <id>.start.json: training-form weights for warm starts
+VAL_LABELS = ".val.npz"  # <id>.val.npz: the annotated pixels of its validation images when it was trained
 FALLBACK_KEY = "loaded_instead_of_current"  # metadata note when the previous model had to be used
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 LEGACY_CURRENT, LEGACY_PREVIOUS = "current", "previous"
@@ -130,6 +134,22 @@ def current_start(model_dir: str | os.PathLike[str]) -> InitWeights | None:
     pointer = read_pointer(Path(model_dir))
     model_id = valid_id(pointer.get("id")) if isinstance(pointer, dict) else None
     return read_init(Path(model_dir) / f"{model_id}{START}") if model_id else None
+
+
+def validation_labels(model_dir: str | os.PathLike[str], model_id: Any) -> dict[str, np.ndarray | None] | None:
+    """The annotated pixels of model `model_id`'s validation images when it was trained, by image name (None: a
+    complete label); None when not stored (models of older versions) or unreadable."""
+    model_id = valid_id(model_id)
+    path = Path(model_dir) / f"{model_id}{VAL_LABELS}"
+    if model_id is None or not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            names, complete = [str(n) for n in z["names"]], [bool(c) for c in z["complete"]]
+            return {n: None if c else z[f"a{j}"].astype(bool) for j, (n, c) in enumerate(zip(names, complete))}
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("Could not read %s (%s); the next run compares on the validation labels as they are.", path, exc)
+        return None
 
 
 def load_model(model_dir: str | os.PathLike[str], model_id: str) -> Segmenter:

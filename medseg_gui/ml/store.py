@@ -29,6 +29,7 @@ from medseg_gui.ml.model_folder import (
     LEGACY_CURRENT,
     POINTER,
     START,
+    VAL_LABELS,
     current_model_path,
     current_start,
     has_model,
@@ -40,12 +41,14 @@ from medseg_gui.ml.model_folder import (
     read_history,
     read_pointer,
     valid_id,
+    validation_labels,
 )
 from medseg_gui.ml.model_list import ModelEntry, list_models
 from medseg_gui.ml.predict import Segmenter
 
 __all__ = ["FALLBACK_KEY", "KEEP_MODELS", "ModelEntry", "StoreDecision", "current_model_path", "current_start",
-           "has_model", "list_models", "load_model", "load_segmenter", "rollback", "save_if_better"]
+           "has_model", "list_models", "load_model", "load_segmenter", "rollback", "save_if_better",
+           "validation_labels"]
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +132,32 @@ def _store_start(model_dir: Path, model_id: str, result: Any) -> None:
         tmp.with_name(tmp.name.removesuffix(".weights.h5") + ".json").unlink(missing_ok=True)
 
 
+def _store_val_labels(model_dir: Path, model_id: str, result: Any) -> None:
+    """<id>.val.npz: which pixels of the run's validation images were annotated (`result.val_annotation`), so that
+    the next run compares on them (ml/validation.py views_as_then). Best effort: without it the next run compares on
+    the validation labels as they are then."""
+    labels = getattr(result, "val_annotation", None)
+    if not labels:
+        return
+    names = list(labels)
+    arrays = {f"a{j}": np.asarray(labels[n], bool) for j, n in enumerate(names) if labels[n] is not None}
+    fd, tmp = make_temp(model_dir, f"{model_id}.val", ".npz")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez_compressed(fh, names=np.array(names, dtype=str),
+                                complete=np.array([labels[n] is None for n in names], bool), **arrays)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, model_dir / f"{model_id}{VAL_LABELS}")
+    except (OSError, ValueError) as exc:
+        log.warning("Could not store the validation labels of model %s in %s (%s).", model_id, model_dir, exc)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _discard(model_dir: Path, model_id: str) -> None:
     """Remove a stored model (best effort: the folder may have just become unwritable)."""
-    for suffix in (".keras", ".json", START, ".start.json"):
+    for suffix in (".keras", ".json", START, ".start.json", VAL_LABELS):
         try:
             (model_dir / f"{model_id}{suffix}").unlink(missing_ok=True)
         except OSError as exc:
@@ -193,6 +219,9 @@ def _start_text(info: dict) -> str:
     kept = info.get("start_kept")
     if not isinstance(kept, dict):
         return ""
+    if kept.get("diverged"):
+        return ("Saved the start it began from as the model: training on these labels became numerically unstable "
+                "before any weights were validated.")
     start, trained = (f"{v:.4f}" if isinstance(v, (int, float)) else "unknown"
                       for v in (kept.get("start"), kept.get("trained")))
     return (f"Saved the start it began from as the model: it validated better than the weights trained on these "
@@ -211,6 +240,8 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
     compared = getattr(result, "comparison", None)
     metric, new, old = ((compared.metric, num(compared.new), num(compared.current)) if compared is not None
                         else ("AUC", new_auc, old_auc))
+    basis = getattr(compared, "basis", "")  # e.g. "on the validation labels as they were when ... trained"
+    on = f" {basis}" if basis else ""
     if result.cancelled:
         return StoreDecision(False, new_auc, old_auc, "Training was cancelled; the current model was kept.")
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -218,15 +249,16 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
     worse = old is not None and has_model(model_dir) and (new is None or new < old)
     info = {**result.segmenter.metadata, "val_auc": new_auc, "previous_val_auc": old_auc, "steps": result.steps,
             "seconds": round(float(result.seconds), 1), "stop_reason": getattr(result, "stop_reason", ""),
-            "compared": {"metric": metric, "new": new, "current": old}}
+            "compared": {"metric": metric, "new": new, "current": old, **({"basis": basis} if basis else {})}}
     info = {k: v for k, v in info.items() if k != FALLBACK_KEY}
     model_id = new_model_id()
     _store_pair(model_dir, model_id, result.segmenter, info)
     _store_start(model_dir, model_id, result)
+    _store_val_labels(model_dir, model_id, result)
     current = None
     if worse:
         reason = (f"The new model (validation {metric} {'unknown' if new is None else f'{new:.4f}'}) is not better "
-                  f"than the current one ({old:.4f}); the current model was kept.")
+                  f"than the current one ({old:.4f}){on}; the current model was kept.")
     else:
         try:
             current = _promote(model_dir, model_id, info)
@@ -234,7 +266,7 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
             _discard(model_dir, model_id)
             raise
         reason = (_start_text(info) or "Saved the new model.") if old is None else (
-            f"Saved the new model (validation {metric} {new:.4f} vs {old:.4f})." if new is not None
+            f"Saved the new model (validation {metric} {new:.4f} vs {old:.4f}{on})." if new is not None
             else f"Saved the new model (validation {metric} unavailable).")
     _tidy(model_dir, {**info, "id": model_id, "kept": not worse, "reason": reason})
     log.info(reason)

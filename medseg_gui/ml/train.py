@@ -13,7 +13,7 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -39,6 +39,7 @@ from medseg_gui.ml.validation import (  # noqa: F401 (ValScore, evaluate_views: 
     evaluate_views,
     lead,
     start_validates_better,
+    views_as_then,
 )
 
 log = logging.getLogger(__name__)
@@ -48,17 +49,24 @@ log = logging.getLogger(__name__)
 class Comparison:
     """What keep-unless-better compares on the validation images: the regime's lead metric ("AUC" for vessels;
     "Dice" for lesions, each model as it predicts: its threshold, flips and clean-up, the val_dice the user is shown)
-    of the new model and of the current one (None: no current model, or it could not be evaluated)."""
+    of the new model and of the current one (None: no current model, or it could not be evaluated). `basis`: on
+    which pixels, when not the validation labels as they are (validation.views_as_then)."""
 
     metric: str
     new: float
     current: float | None
+    basis: str = ""
+
+
+BASIS_THEN = "on the validation labels as they were when the current model was trained"
 
 
 @dataclass
 class TrainResult:
-    """What a run produced. `val_auc`/`previous_val_auc` are measured on the same validation images (nan when the
-    validation images have only one class). `history` has one dict per validated epoch."""
+    """What a run produced. `val_auc`: the new model's validation AUC (nan when the validation images have only one
+    class); `previous_val_auc`: the current model's, on the pixels keep-unless-better compares (`comparison`).
+    `history` has one dict per validated epoch. `val_annotation`: the validation images' annotated pixels by name
+    (None: a complete label), stored with the model for the next run's comparison (views_as_then)."""
 
     segmenter: Segmenter
     val_auc: float
@@ -74,6 +82,7 @@ class TrainResult:
     model: Any = None  # the training-form keras.Model with the kept weights (to save a start for later runs)
     preset: Preset | None = None  # the recipe as resolved for these labels
     comparison: Comparison | None = None  # None: compare val_auc with previous_val_auc
+    val_annotation: dict[str, np.ndarray | None] = field(default_factory=dict)
 
 
 def patch_batches(images: list[PreparedImage], preset: Preset, seed: int,
@@ -200,6 +209,22 @@ def _start_weights(model: keras.Model, preset: Preset, config: TrainConfig, init
     return "scratch", False
 
 
+def _comparison(segmenter: Segmenter, regime: str, val_auc: float, previous_auc: float | None,
+                previous_dice: float | None, then: list[Sample] | None, tta: bool,
+                should_stop: Callable[[], bool] | None) -> Comparison:
+    """What keep-unless-better compares: lesions the Dice of each model as it predicts, vessels AUC; on `then` (the
+    validation labels as they were when the current model was trained) when those differ from today's."""
+    metric = "Dice" if regime == "lesions" else "AUC"
+    current = previous_dice if metric == "Dice" else previous_auc
+    if then is not None and current is not None:
+        new = (dice_as_predicted(segmenter, then, should_stop) if metric == "Dice"
+               else evaluate_views(segmenter, then, tta, should_stop).auc)
+        return Comparison(metric, new, current, BASIS_THEN)
+    final_dice = segmenter.metadata.get("val_dice")  # with the flips and clean-up it chose
+    new = (float("nan") if final_dice is None else final_dice) if metric == "Dice" else val_auc
+    return Comparison(metric, new, current)
+
+
 def run_learning_rate(preset: Preset, config: TrainConfig, warm: bool, samples: list[Sample]) -> float:
     """The run's (peak) learning rate: TrainConfig's when it gives one, else the preset's, x `warm_lr_factor` when
     the run starts from trained weights (`warm`), unless `samples` are at least `full_rate_images` complete labels."""
@@ -212,9 +237,13 @@ def run_learning_rate(preset: Preset, config: TrainConfig, warm: bool, samples: 
 
 def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[TrainProgress], None] | None = None,
           should_stop: Callable[[], bool] | None = None, previous: Segmenter | None = None,
-          init: InitWeights | None = None) -> TrainResult:
+          init: InitWeights | None = None, previous_annotation: Mapping[str, np.ndarray | None] | None = None
+          ) -> TrainResult:
     """Train on labelled samples; stops at the time box, step cap, epochs, early stopping or cancel. `init`:
-    training-form weights to start from when they fit the resolved recipe (see ml/init.py and config.init)."""
+    training-form weights to start from when they fit the resolved recipe (see ml/init.py and config.init).
+    `previous`: the current model, which the new one must not validate worse than; `previous_annotation`: what its
+    validation images' annotation was when it was trained (ml/store.py validation_labels), the pixels they are
+    compared on (validation.views_as_then)."""
     started = time.monotonic()
     check_samples(samples)
     preset = config.resolved(recipe := _read_recipe(samples, config, init))
@@ -226,6 +255,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     images = [prepare(samples[i].image, samples[i].mask, samples[i].roi, preset, rng, samples[i].annotated)
               for i in train_idx]
     views = [val_view(samples[i]) for i in val_idx]
+    then = views_as_then(samples, val_idx, previous_annotation) if previous is not None else None
     total = config.epochs * preset.steps_per_epoch
     total = min(total, config.max_steps) if config.max_steps is not None else total
     deadline = started + 60.0 * config.minutes if config.minutes is not None else None
@@ -238,9 +268,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     previous_score, previous_dice, cancelled_early = None, None, False
     if previous is not None:
         try:
-            previous_score = evaluate_views(previous, views, config.tta, should_stop)
+            previous_score = evaluate_views(previous, then or views, config.tta, should_stop)
             if preset.regime == "lesions":  # keep-unless-better compares Dice as each model predicts
-                previous_dice = dice_as_predicted(previous, views, should_stop)
+                previous_dice = dice_as_predicted(previous, then or views, should_stop)
         except CancelledError:
             cancelled_early = True
         except Exception as exc:  # noqa: BLE001 - an unusable old model must not prevent training a new one
@@ -294,7 +324,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
         batches = patch_batches(images, preset, config.seed, control.fraction)
         patches, pixels = run_steps(model, batches, epochs, preset.steps_per_epoch, control)
 
-    if control.stop_reason == "diverged" and control.best_weights is None:
+    diverged = control.stop_reason == "diverged" and control.best_weights is None  # nothing validated to keep
+    if diverged and start_score is None:
         raise MedsegError("Training became numerically unstable (the loss is not a number); "
                           "try a lower learning rate or another preset.")
     if control.best_weights is not None and not control.cancelled:
@@ -314,29 +345,36 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
         metadata.update(train_stems=[samples[i].name for i in train_idx],
                         val_stems=[samples[i].name for i in val_idx if i not in set(train_idx)])
     metric = "Dice" if preset.regime == "lesions" else "AUC"
-    if start_score is not None and not control.cancelled and start_validates_better(start_score, best, metric):
+    if start_score is not None and not control.cancelled and (diverged or start_validates_better(start_score, best,
+                                                                                                 metric)):
         model.set_weights(start_weights)
         metadata.update(val_auc=None if math.isnan(start_score.auc) else start_score.auc,
                         operating_point=start_score.threshold, val_dice=round(start_score.dice, 4),
                         train_stems=[], steps=0, prior_images=0,  # it learnt nothing from these labels
                         start_kept={"metric": metric, "start": lead(start_score, metric),
-                                    "trained": lead(best, metric), "steps": control.step})
+                                    "trained": lead(best, metric), "steps": control.step,
+                                    **({"diverged": True} if diverged else {})})
         log.info("the start validates better than the trained weights (%s); the model is the start",
                  metadata["start_kept"])
         val_auc = start_score.auc
     segmenter = Segmenter(inference_model(model, preset.unet, into=live.model), metadata)
     if preset.regime == "lesions" and views and not control.cancelled:
         choose_prediction(segmenter, views, config.tta, should_stop)
+    comparison = None
+    if not control.cancelled:
+        try:
+            comparison = _comparison(segmenter, preset.regime, val_auc, previous_auc, previous_dice, then, config.tta,
+                                     should_stop)
+        except CancelledError:
+            control.cancelled, control.stop_reason = True, "cancelled"
     seconds = time.monotonic() - started
     message = (f"{'cancelled' if control.cancelled else 'stopped'} ({control.stop_reason}) after {control.step} "
                f"steps, {seconds:.0f} s; validation AUC {val_auc:.4f} on {note}"
                + ("; the start it began from validated better and is the model"
                   if "start_kept" in segmenter.metadata else ""))
     log.info(message)
-    final_dice = segmenter.metadata.get("val_dice")  # with the flips and clean-up it chose
-    comparison = (Comparison("Dice", float("nan") if final_dice is None else final_dice, previous_dice)
-                  if preset.regime == "lesions" else Comparison("AUC", val_auc, previous_auc))
     return TrainResult(segmenter=segmenter, val_auc=val_auc, previous_val_auc=previous_auc, history=control.history,
                        steps=control.step, seconds=seconds, patches=patches, pixels=pixels, cancelled=control.cancelled,
                        stop_reason=control.stop_reason, message=message, model=model, preset=preset,
-                       comparison=comparison)
+                       comparison=comparison,
+                       val_annotation={samples[i].name: samples[i].annotated for i in val_idx if samples[i].name})

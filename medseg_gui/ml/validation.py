@@ -1,15 +1,15 @@
 """Validation of weights on held-out labelled images: AUC and the best-Dice threshold (`evaluate_views`), Dice as a
 model predicts (`dice_as_predicted`), how a lesion model predicts from then on (`choose_prediction`: flips and
-clean-up) and whether a first model's start validates better than what a run made of it (`start_validates_better`).
-Used by ml/train.py.
+clean-up), whether a first model's start validates better than what a run made of it (`start_validates_better`) and
+the pixels keep-unless-better may compare a new model with the current one on (`views_as_then`). Used by ml/train.py.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -18,7 +18,7 @@ from medseg_gui.core.errors import CancelledError
 from medseg_gui.core.metrics import dice
 from medseg_gui.ml.auc import fast_auc
 from medseg_gui.ml.predict import Segmenter
-from medseg_gui.ml.samples import Sample
+from medseg_gui.ml.samples import Sample, val_view
 
 log = logging.getLogger(__name__)
 
@@ -113,3 +113,36 @@ def start_validates_better(start: ValScore, trained: ValScore, metric: str) -> b
     strokes 0.62)."""
     start_value, new_value = lead(start, metric), lead(trained, metric)
     return start_value is not None and new_value is not None and start_value > new_value
+
+
+def views_as_then(samples: list[Sample], val_idx: list[int], then: Mapping[str, np.ndarray | None] | None
+                  ) -> list[Sample] | None:
+    """The validation views restricted to the pixels that were annotated when the current model was made (`then`:
+    its validation images' annotated pixels by name, None for a complete label; see ml/store.py), or None when that
+    restricts nothing (or nothing is known): then keep-unless-better compares on the views as they are.
+
+    Why: a clinician corrects where the current model errs. On a held-out image those corrective strokes mark the
+    current model's mistakes and nobody else's, so on them the current model loses by construction and any new model
+    looked better (simulated clinician, PolypGen C1: three worse models in a row were taken). On the annotation both
+    models could have been judged by before the corrections, neither is favoured. Images the current model did not
+    validate on are left out; if none is left, the views are used as they are."""
+    if not then:
+        return None
+    views, restricted = [], False
+    for i in val_idx:
+        s = samples[i]
+        if not s.name or s.name not in then:
+            restricted = True
+            continue
+        old = then[s.name]
+        if old is not None and old.shape != s.mask.shape:
+            restricted = True
+            continue
+        annotated = s.annotated if old is None else (old if s.annotated is None else old & s.annotated)
+        if annotated is not None and not annotated.any():
+            restricted = True
+            continue
+        changed = annotated is not s.annotated and (s.annotated is None or not np.array_equal(annotated, s.annotated))
+        restricted |= changed
+        views.append(val_view(replace(s, annotated=annotated)) if changed else val_view(s))
+    return views if views and restricted else None

@@ -74,3 +74,28 @@ def test_a_first_model_that_validates_worse_than_its_start_is_that_start(samples
     assert "start_kept" not in trained.segmenter.metadata
     assert any(not np.array_equal(np.array(a), np.array(b))
                for a, b in zip(trained.model.get_weights(), first.model.get_weights()))
+
+
+def test_a_first_run_that_diverges_keeps_its_start_and_one_from_scratch_says_so(samples, tiny_preset, tmp_path,
+                                                                                 monkeypatch):
+    from medseg_gui.core.errors import MedsegError
+    from medseg_gui.ml import train as train_module
+
+    first = train_module.train(samples, tiny_config(tiny_preset, max_steps=6))
+    store.save_if_better(tmp_path / "a", first)
+    init = store.current_start(tmp_path / "a")
+
+    def diverging(model, batches, epochs, steps_per_epoch, control):  # the loss became NaN before any validation
+        model.set_weights([np.full_like(np.array(w), np.nan) for w in model.get_weights()])
+        control.stop_reason = "diverged"
+        return 0, 0
+
+    monkeypatch.setattr(train_module, "run_steps", diverging)
+    run = train_module.train(samples, tiny_config(tiny_preset, max_steps=4), init=init)
+    assert run.segmenter.metadata["start_kept"]["diverged"] is True
+    for got, want in zip(run.model.get_weights(), first.model.get_weights()):
+        np.testing.assert_array_equal(np.array(got), np.array(want))
+    decision = store.save_if_better(tmp_path / "b", run)
+    assert decision.kept_new and "numerically unstable" in decision.reason
+    with pytest.raises(MedsegError, match="numerically unstable"):
+        train_module.train(samples, tiny_config(tiny_preset, max_steps=4, init="scratch"))

@@ -59,6 +59,9 @@ def test_decision_and_model_texts():
                                                                         "trained": 0.58}}, metric="Dice")
     assert decision_text(start) == ("Start kept: the weights this run began from validated better than a model "
                                     "from your labels (val Dice 0.620 vs 0.580)")
+    unstable = StoreDecision(True, float("nan"), None, "", current={"start_kept": {
+        "metric": "Dice", "start": 0.62, "trained": None, "diverged": True}}, metric="Dice")
+    assert decision_text(unstable).startswith("Start kept: training on your labels became numerically unstable")
     assert fmt_duration(125.4) == "2:05"
     info = {"val_auc": 0.9771, "trained_at": "2026-11-25T19:40:00", "preset": "default"}  # naive: shown as is
     assert model_text(info) == "Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default"

@@ -44,6 +44,8 @@ def decision_text(decision: Any) -> str:
     new = getattr(decision, "new_score", getattr(decision, "new_auc", None))
     old = getattr(decision, "old_score", getattr(decision, "old_auc", None))
     start = (getattr(decision, "current", None) or {}).get("start_kept")
+    if decision.kept_new and isinstance(start, dict) and start.get("diverged"):
+        return "Start kept: training on your labels became numerically unstable; the model is the weights it began from"
     if decision.kept_new and isinstance(start, dict):  # ml/train.py: the trained weights validated worse
         return (f"Start kept: the weights this run began from validated better than a model from your labels (val "
                 f"{start.get('metric')} {fmt_auc(start.get('start'))} vs {fmt_auc(start.get('trained'))})")
