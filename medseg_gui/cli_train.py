@@ -184,7 +184,7 @@ def _model_rows(entries) -> list[dict]:
              "preset": f"{e.preset} ({e.regime})" if e.regime and e.regime != e.preset else e.preset,
              "images": "–" if e.train_images is None else f"{e.train_images}+{e.val_images or 0}",
              "val AUC": score(e.val_auc), "val Dice": score(e.val_dice),
-             "kept": {True: "kept", False: "rejected", None: "?"}[e.kept], "stored": "yes" if e.present else "removed"}
+             "kept": e.decision, "stored": "yes" if e.present else "removed"}
             for e in reversed(entries)]
 
 

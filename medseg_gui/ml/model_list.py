@@ -15,7 +15,9 @@ class ModelEntry:
     """One stored model of a class as `medseg models` and the Models dialog list it (from history.json + files).
 
     kept: whether training made it current (None: not in history.json, e.g. an older version's model);
-    present: its .keras file is still stored (older ones are pruned, so only present ones can be used again)."""
+    present: its .keras file is still stored (older ones are pruned, so only present ones can be used again);
+    start: the model is the start its run began from, which validated better than the trained weights (ml/train.py
+    metadata "start_kept")."""
 
     id: str
     trained_at: str
@@ -29,6 +31,12 @@ class ModelEntry:
     current: bool
     present: bool
     reason: str = ""
+    start: bool = False
+
+    @property
+    def decision(self) -> str:
+        """'kept', 'rejected' or '?' (unknown), with ' (its start)' for a model that is the start it began from."""
+        return {True: "kept", False: "rejected", None: "?"}[self.kept] + (" (its start)" if self.start else "")
 
 
 def _entry(model_dir: Path, info: dict, current_id: str | None) -> ModelEntry:
@@ -46,7 +54,8 @@ def _entry(model_dir: Path, info: dict, current_id: str | None) -> ModelEntry:
     return ModelEntry(model_id, str(info.get("trained_at") or ""), str(info.get("preset") or ""),
                       str(info.get("regime") or ""), count("train_images"), count("val_images"), score("val_auc"),
                       score("val_dice"), kept if isinstance(kept, bool) else None, model_id == current_id,
-                      (model_dir / f"{model_id}.keras").is_file(), str(info.get("reason") or ""))
+                      (model_dir / f"{model_id}.keras").is_file(), str(info.get("reason") or ""),
+                      isinstance(info.get("start_kept"), dict))
 
 
 def list_models(model_dir: str | os.PathLike[str]) -> list[ModelEntry]:

@@ -50,7 +50,7 @@ def model_cells(entry: Any) -> list[str]:
     """One table row of an ml.store.ModelEntry, in COLUMNS order."""
     preset = f"{entry.preset} ({entry.regime})" if entry.regime and entry.regime != entry.preset else entry.preset
     images = "–" if entry.train_images is None else f"{entry.train_images} + {entry.val_images or 0} val"
-    decision = {True: "kept", False: "rejected", None: "?"}[entry.kept] + ("" if entry.present else " · removed")
+    decision = entry.decision + ("" if entry.present else " · removed")
     return ["● current" if entry.current else "", entry.trained_at[:16].replace("T", " "), preset, images,
             _score(entry.val_auc), _score(entry.val_dice), decision]
 

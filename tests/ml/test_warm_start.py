@@ -63,6 +63,8 @@ def test_a_first_model_that_validates_worse_than_its_start_is_that_start(samples
                                first.segmenter.predict(image, tta=1, clean=False), atol=0.02)  # on other images)
     decision = store.save_if_better(tmp_path / "b", run)
     assert decision.kept_new and "start it began from" in decision.reason
+    assert [e.decision for e in store.list_models(tmp_path / "b")] == ["kept (its start)"]  # Models dialog, CLI
+    assert [e.decision for e in store.list_models(tmp_path / "a")] == ["kept"]
     stored = store.current_start(tmp_path / "b")  # the next run continues from the start's weights
     again = train_module.train(samples, tiny_config(tiny_preset, max_steps=1, learning_rate=1e-12), init=stored)
     for got, want in zip(again.model.get_weights(), first.model.get_weights()):
