@@ -23,16 +23,20 @@ DEMO_MARKER = ".medseg-demo"  # written by `medseg demo` into its --out folder a
 
 @dataclass(frozen=True)
 class Demo:
-    """A bundled demo: its folder under resources/ (also the name of its user copy) and the class it trains."""
+    """A bundled demo: its folder under resources/ (also the name of its user copy), the class it trains, what it
+    is, and `short`: the same in a few words (the first start's button)."""
 
     folder: str
     cls: str
     title: str
+    short: str
 
 
 DEMOS = {
-    "vessel": Demo("demo", "vessel", "Vessel demo: six retinal photographs (CHASE_DB1)"),
-    "lesion": Demo("demo_lesion", "lesion", "Lesion demo: ten colonoscopy photographs with polyps (PolypGen)"),
+    "vessel": Demo("demo", "vessel", "Vessel demo: six retinal photographs (CHASE_DB1)",
+                   "Vessel demo (6 retinal photos)"),
+    "lesion": Demo("demo_lesion", "lesion", "Lesion demo: ten colonoscopy photographs with polyps (PolypGen)",
+                   "Lesion demo (10 polyp photos)"),
 }
 
 

@@ -27,7 +27,10 @@ def ask_which_demo(parent: QWidget, open_demo: Callable[[str], object], open_fol
     box.setWindowTitle("Welcome")
     box.setIcon(QMessageBox.Icon.Question)
     box.setText(QUESTION)
-    buttons = {box.addButton(demo.title, QMessageBox.ButtonRole.AcceptRole): which for which, demo in DEMOS.items()}
+    box.setInformativeText("\n".join(f"{demo.title}." for demo in DEMOS.values()))
+    buttons = {box.addButton(demo.short, QMessageBox.ButtonRole.AcceptRole): which for which, demo in DEMOS.items()}
+    for button, which in buttons.items():  # the box elides long button texts: the whole title as a tooltip
+        button.setToolTip(DEMOS[which].title)
     folder = box.addButton(OPEN_FOLDER, QMessageBox.ButtonRole.AcceptRole)
     box.setDefaultButton(next(b for b, which in buttons.items() if which == "vessel"))
     box.setEscapeButton(box.addButton(NOT_NOW, QMessageBox.ButtonRole.RejectRole))

@@ -32,9 +32,10 @@ def _ask(qtbot):
 
 
 def test_first_start_question_opens_the_chosen_demo_or_a_folder_once(qtbot):
-    for title, expected in ((DEMOS["lesion"].title, "lesion"), (OPEN_FOLDER, "folder")):
+    for title, expected in ((DEMOS["lesion"].short, "lesion"), (OPEN_FOLDER, "folder")):
         box, opened, said = _ask(qtbot)
         button = next(b for b in box.buttons() if b.text() == title)
+        assert button.toolTip() == (DEMOS[expected].title if expected in DEMOS else "")
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda expected=expected, opened=opened: opened == [expected], timeout=5_000)
         assert said == []
