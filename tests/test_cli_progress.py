@@ -51,3 +51,12 @@ def test_prediction_progress_in_a_log_ends_with_the_final_count(monkeypatch):
     for done in range(1, 4):
         bar.predict(done, 3, f"img{done}")
     assert out.getvalue().splitlines() == ["predicting 1/3 img1", "predicting 3/3 img3"]
+
+
+def test_a_lesion_run_reports_validation_dice_beside_auc():
+    out = io.StringIO()
+    bar = cli_progress.TerminalProgress(out)
+    bar.train(TrainProgress(step=3, total_steps=10, epoch=1, loss=0.5, elapsed_s=3, eta_s=7, val_auc=0.921,
+                            message="", val_dice=0.6149))
+    bar.done()
+    assert out.getvalue().rstrip().endswith("· loss 0.5000 · val Dice 0.615, AUC 0.9210")

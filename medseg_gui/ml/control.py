@@ -56,6 +56,7 @@ class RunControl(keras.callbacks.Callback):
         self.best_weights: list[np.ndarray] | None = None
         self.best_step = 0
         self.last_auc: float | None = None
+        self.last_dice: float | None = None  # set by the validate() of a lesion run (ml/train.py), for reports
         self.bad_epochs = 0
         self.history: list[dict] = []
         self._fit_start = time.monotonic()
@@ -96,7 +97,7 @@ class RunControl(keras.callbacks.Callback):
         now = time.monotonic()
         self.progress(TrainProgress(step=self.step, total_steps=self.limits.total_steps, epoch=self.epoch,
                                     loss=self.loss, elapsed_s=now - self.limits.started, eta_s=self._eta(now),
-                                    val_auc=self.last_auc, message=message))
+                                    val_auc=self.last_auc, message=message, val_dice=self.last_dice))
 
     def _update_ema(self) -> None:
         """ema <- m * ema + (1 - m) * weights every _EMA_EVERY steps, with m the per-step momentum capped at

@@ -10,7 +10,8 @@ class TrainProgress:
     """One progress report; `step` counts optimiser steps done, `total_steps` is the planned maximum.
 
     `eta_s` is the estimated seconds left (time box or step cap, whichever comes first); `val_auc` is the latest
-    validation AUC (None before the first validation); `message` is a short human-readable status line.
+    validation AUC (None before the first validation); `val_dice` its best-threshold Dice for a lesion model (what
+    keep-unless-better compares; None otherwise); `message` is a short human-readable status line.
     """
 
     step: int
@@ -21,6 +22,7 @@ class TrainProgress:
     eta_s: float
     val_auc: float | None
     message: str
+    val_dice: float | None = None
 
     @property
     def fraction(self) -> float:

@@ -308,8 +308,10 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
 
     def validate() -> float:
         inference_model(model, preset.unet, into=live.model)
-        scores[control.step] = evaluate_views(live, views, config.tta, should_stop)
-        return scores[control.step].auc
+        scores[control.step] = score = evaluate_views(live, views, config.tta, should_stop)
+        if preset.regime == "lesions" and not math.isnan(score.dice):  # what the lesion comparison leads with
+            control.last_dice = score.dice
+        return score.auc
 
     control = RunControl(RunLimits(total, deadline, config.patience, learning_rate, preset.schedule, started,
                                    preset.weight_ema),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from types import SimpleNamespace
 
@@ -79,6 +80,8 @@ def test_progress_text_follows_the_time_budget_with_1_based_epochs():
     assert "validating epoch 2" in progress_text(_progress(120, 2, val_auc=0.9, message="validating"), budget)
     done = progress_text(_progress(200, 2, val_auc=0.96, message="epoch 2: loss 0.4100, validation AUC 0.96"), budget)
     assert "· epoch 2 done ·" in done and done.endswith("val AUC 0.960 (epoch 2)")
+    lesion = dataclasses.replace(_progress(120, 2, val_auc=0.921), val_dice=0.6149)  # what its guard compares first
+    assert progress_text(lesion, budget).endswith("· val Dice 0.61, AUC 0.921 (epoch 2)")
     assert progress_text(_progress(5, 0, total=20), None).startswith("step 5/20 · ETA 1:40 · epoch 1")
 
 

@@ -197,7 +197,8 @@ def progress_text(p: TrainProgress, budget_s: float | None) -> str:
     if math.isfinite(p.loss):
         head.append(f"loss {p.loss:.3f}")
     if p.val_auc is not None and not validating:
-        head.append(f"val AUC {fmt_auc(p.val_auc)} (epoch {p.epoch})")
+        dice = "" if p.val_dice is None else f"val Dice {p.val_dice:.2f}, "  # a lesion run: what its guard compares
+        head.append(f"{dice}{'AUC' if dice else 'val AUC'} {fmt_auc(p.val_auc)} (epoch {p.epoch})")
     return " · ".join(head)
 
 
