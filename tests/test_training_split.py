@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from medseg_gui import pipeline
@@ -26,3 +27,28 @@ def test_train_class_records_training_and_validation_stems(trained_template):
     assert meta["val_stems"] == [stems[i] for i in val]  # the run's own split, not another draw
     current = json.loads((project.model_dir("lesion") / "current.json").read_text("utf-8"))
     assert current["val_stems"] == meta["val_stems"] and current["train_stems"] == meta["train_stems"]
+
+
+@pytest.mark.slow
+def test_a_retrain_judges_the_current_model_on_the_labels_it_was_made_by(tmp_path):
+    """Each model stores which pixels of its validation image were annotated; after strokes on that image the next
+    Retrain compares both models on those pixels only (ml/validation.py views_as_then), and says so."""
+    from medseg_gui.ml import store
+    from tests.workers.helpers import make_project
+
+    project = make_project(tmp_path / "p", n=3, labelled=3)
+    full = {stem: project.load_label("lesion", stem) for stem in project.labelled_stems("lesion")}
+    for stem, mask in full.items():  # sparse labels: the upper half annotated
+        upper = np.zeros(mask.shape, bool)
+        upper[: mask.shape[0] // 2] = True
+        project.save_label("lesion", stem, mask, annotated=upper)
+    first = pipeline.train_class(project, "lesion", TINY_TRAIN)
+    (val_stem,) = first.result.segmenter.metadata["val_stems"]
+    then = store.validation_labels(project.model_dir("lesion"), first.decision.model_id)
+    assert list(then) == [val_stem] and then[val_stem][: then[val_stem].shape[0] // 2].all()
+    assert not then[val_stem][then[val_stem].shape[0] // 2:].any()
+    for stem, mask in full.items():  # strokes since: every label complete
+        project.save_label("lesion", stem, mask)
+    second = pipeline.train_class(project, "lesion", TINY_TRAIN)
+    assert second.result.comparison.basis and second.result.comparison.current is not None
+    assert "as they were when the current model was trained" in second.decision.reason

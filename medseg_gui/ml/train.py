@@ -209,6 +209,23 @@ def _start_weights(model: keras.Model, preset: Preset, config: TrainConfig, init
     return "scratch", False
 
 
+def _score_current(previous: Segmenter | None, views: list[Sample], regime: str, tta: bool,
+                   should_stop: Callable[[], bool] | None) -> tuple[float | None, float | None, bool]:
+    """(AUC, Dice as it predicts (lesions only), cancelled) of the current model on the validation views; None
+    where there is no current model or it could not be evaluated (then any new model replaces it)."""
+    if previous is None:
+        return None, None, False
+    try:
+        auc = evaluate_views(previous, views, tta, should_stop).auc
+        dice = dice_as_predicted(previous, views, should_stop) if regime == "lesions" else None
+    except CancelledError:
+        return None, None, True
+    except Exception as exc:  # noqa: BLE001 - an unusable old model must not prevent training a new one
+        log.warning("the current model could not be evaluated (%s); it will be replaced", exc)
+        return None, None, False
+    return auc, dice, False
+
+
 def _comparison(segmenter: Segmenter, regime: str, val_auc: float, previous_auc: float | None,
                 previous_dice: float | None, then: list[Sample] | None, tta: bool,
                 should_stop: Callable[[], bool] | None) -> Comparison:
@@ -260,22 +277,15 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     total = min(total, config.max_steps) if config.max_steps is not None else total
     deadline = started + 60.0 * config.minutes if config.minutes is not None else None
 
-    if progress is not None:
-        progress(TrainProgress(0, total, 0, float("nan"), time.monotonic() - started,
-                               60.0 * config.minutes if config.minutes is not None else 0.0, None,
-                               "evaluating the current model" if previous is not None else "starting"))
+    def announce(message: str) -> None:  # before the first step
+        if progress is not None:
+            progress(TrainProgress(0, total, 0, float("nan"), time.monotonic() - started,
+                                   60.0 * config.minutes if config.minutes is not None else 0.0, None, message))
+
+    announce("evaluating the current model" if previous is not None else "starting")
     t0 = time.monotonic()
-    previous_score, previous_dice, cancelled_early = None, None, False
-    if previous is not None:
-        try:
-            previous_score = evaluate_views(previous, then or views, config.tta, should_stop)
-            if preset.regime == "lesions":  # keep-unless-better compares Dice as each model predicts
-                previous_dice = dice_as_predicted(previous, then or views, should_stop)
-        except CancelledError:
-            cancelled_early = True
-        except Exception as exc:  # noqa: BLE001 - an unusable old model must not prevent training a new one
-            log.warning("the current model could not be evaluated (%s); it will be replaced", exc)
-    previous_auc = previous_score.auc if previous_score is not None else None
+    previous_auc, previous_dice, cancelled_early = _score_current(previous, then or views, preset.regime, config.tta,
+                                                                  should_stop)
     val_seconds = time.monotonic() - t0 if previous_auc is not None else 0.3 * len(views)
 
     policy = _dtype_policy(config.precision)
@@ -294,10 +304,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     start_weights, start_score = None, None
     if loaded and previous is None and views and not cancelled_early:  # a first model must beat the start it began
         start_weights = [np.array(w) for w in model.get_weights()]  # from (see validation.start_validates_better)
-        if progress is not None:
-            progress(TrainProgress(0, total, 0, float("nan"), time.monotonic() - started,
-                                   60.0 * config.minutes if config.minutes is not None else 0.0, None,
-                                   "evaluating the start"))
+        announce("evaluating the start")
         t0 = time.monotonic()
         try:
             start_score = evaluate_views(live, views, config.tta, should_stop)
