@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     install_excepthook(log_file)
 
     window = MainWindow(None, AppConfig(settings_file=settings))
-    window.closing.connect(STANDBY.close)  # no new standby for a job ended by the close; the waiting one ends now
+    window.closing.connect(STANDBY.close_soon)  # no new standby for a job ended by the close; the waiting one ends
     window.show()
     if not scripted and args.quit_after is None:  # Retrain's child then finds Keras imported already
         QTimer.singleShot(STANDBY_DELAY_MS, STANDBY.enable)

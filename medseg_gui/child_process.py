@@ -149,6 +149,12 @@ class Standby:
         if ready is not None:
             _close(*ready)
 
+    def close_soon(self) -> None:
+        """Switch it off now and end the waiting child on a thread (the window's close: the GUI thread must not wait
+        up to seconds for a child still importing TensorFlow; a daemonic child is also ended when the app exits)."""
+        self.enabled = False
+        threading.Thread(target=self.close, name="medseg-standby-close", daemon=True).start()
+
 
 STANDBY = Standby()
 

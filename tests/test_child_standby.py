@@ -88,3 +88,17 @@ def test_children_run_at_a_lower_priority_than_the_window():
     from medseg_gui.child_process import CHILD_NICE, call_in_child
 
     assert call_in_child(os.nice, 0) == min(os.nice(0) + CHILD_NICE, 19)
+
+
+def test_close_soon_switches_off_at_once_and_ends_the_waiting_child_without_waiting_for_it():
+    standby = Standby(imports=("json",))
+    try:
+        standby.enable()
+        pid = _ready_pid(standby)
+        proc = standby._ready[0]
+        standby.close_soon()
+        assert not standby.enabled  # the window's close: nothing new starts from here on
+        proc.join(10.0)
+        assert not proc.is_alive() and proc.pid == pid and standby._ready is None
+    finally:
+        standby.close()

@@ -161,7 +161,7 @@ def test_quitting_switches_the_standby_child_off_before_the_training_is_cancelle
             def enable(self):
                 self.enabled = True
                 print("STANDBY on", flush=True)
-            def close(self):
+            def close_soon(self):
                 self.enabled = False
                 print("STANDBY off", flush=True)
 
