@@ -6,10 +6,11 @@ from __future__ import annotations
 from medseg_gui.core.overlays import FN_COLOR, FP_COLOR
 
 LAYER_OPACITY: dict[str, float] = {"image": 1.0, "label": 0.45, "others": 0.25, "contours": 1.0, "fpfn": 0.65,
-                                   "roi": 0.35, "uncertainty": 0.7}
+                                   "roi": 0.35, "probability": 0.6, "uncertainty": 0.7}
 """Opacity in [0, 1] of each canvas layer (the Layers panel's sliders start here)."""
-LAYER_HIDDEN = frozenset({"uncertainty"})  # layers that start switched off (the others start shown)
+LAYER_HIDDEN = frozenset({"probability", "uncertainty"})  # layers that start switched off (the others start shown)
 UNCERTAINTY_RGB = (255, 0, 255)  # the uncertainty layer: magenta, its alpha the pixel's uncertainty
+HEATMAP_HIGH_RGB = (253, 231, 37)  # the probability heat map (viridis, its alpha the probability) at 1
 
 BRUSH_RANGE = (1, 1000)  # brush/eraser diameter in image pixels ([ and ] step beyond what a slider drag reaches)
 BRUSH_SIZE = 12
@@ -37,6 +38,6 @@ def contour_rgb(class_rgb: tuple[int, int, int]) -> tuple[int, int, int]:
 BACKGROUND_RGB = (200, 200, 200)  # annotated background of a sparse label (not-annotated pixels stay clear)
 PREDICTION_FILL_OPACITY = 0.4  # the corrective mode's prediction beneath the label, relative to the label opacity
 
-__all__ = ["BACKGROUND_RGB", "CONTOUR_CHOICES", "contour_rgb", "BRUSH_RANGE", "BRUSH_SIZE", "FN_COLOR", "FP_COLOR", "LAYER_HIDDEN", "LAYER_OPACITY",
+__all__ = ["BACKGROUND_RGB", "HEATMAP_HIGH_RGB", "CONTOUR_CHOICES", "contour_rgb", "BRUSH_RANGE", "BRUSH_SIZE", "FN_COLOR", "FP_COLOR", "LAYER_HIDDEN", "LAYER_OPACITY",
            "PREDICTION_FILL_OPACITY", "THRESHOLD_RANGE", "UNCERTAINTY_RGB", "WAND_RANGE", "WAND_TOLERANCE",
            "threshold_in_range"]

@@ -1,5 +1,5 @@
 """The canvas legend: one coloured square and a few words for every colour drawn on the canvas now (labels,
-predicted outlines, FP, FN, ROI, uncertainty), overlaid in the canvas' bottom-left corner. It lists only what is
+predicted outlines, FP, FN, ROI, probability heat map, uncertainty), overlaid in the canvas' bottom-left corner. It lists only what is
 shown (ticked in the Layers panel and present on this image) and follows every repaint of the canvas."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QLabel
 
 from medseg_gui.qt.canvas import Canvas
-from medseg_gui.qt.defaults import BACKGROUND_RGB, FN_COLOR, FP_COLOR, UNCERTAINTY_RGB, contour_rgb
+from medseg_gui.qt.defaults import (BACKGROUND_RGB, FN_COLOR, FP_COLOR, HEATMAP_HIGH_RGB, UNCERTAINTY_RGB,
+                                    contour_rgb)
 
 RGB = tuple[int, int, int]
 ROI_RGB: RGB = (0, 0, 0)  # the ROI layer darkens what lies outside the region
@@ -26,6 +27,8 @@ def legend_entries(canvas: Canvas) -> list[tuple[RGB, str]]:
 
     if canvas.layer_shown("roi") and doc.roi is not None:
         entries.append((ROI_RGB, "outside the ROI (darkened)"))
+    if canvas.layer_shown("probability") and current in doc.probs:
+        entries.append((HEATMAP_HIGH_RGB, f"{current}: probability (heat map: clear 0, purple, green, yellow 1)"))
     if canvas.layer_shown("uncertainty") and current in doc.probs:
         entries.append((UNCERTAINTY_RGB, f"{current}: model unsure (near the threshold)"))
     if canvas.layer_shown("others"):

@@ -30,6 +30,7 @@ class LayerStack:
         self._roi: L.ArrayImage | None = None
         self._pred_fill: L.ArrayImage | None = None
         self._uncertainty: L.ArrayImage | None = None
+        self._probability: tuple[object, L.ArrayImage] | None = None  # (the map it shows, its heat map)
         self.visible = {name: name not in LAYER_HIDDEN for name in L.LAYERS}  # the layer toggles
         self.opacity = dict(LAYER_OPACITY)
 
@@ -39,7 +40,7 @@ class LayerStack:
     # -- what changed ------------------------------------------------------------------------------------------
     def image_changed(self, pyramid: L.ImagePyramid) -> None:
         self.image, self._masks, self.contours, self._fpfn, self._roi = pyramid, {}, {}, None, None
-        self._uncertainty = None
+        self._uncertainty, self._probability = None, None
 
     def labels_changed(self, colors: dict[str, tuple[int, int, int]]) -> None:
         self.colors.update({k: tuple(int(c) for c in v) for k, v in colors.items()})
@@ -94,6 +95,15 @@ class LayerStack:
             self._uncertainty = L.uncertainty_layer(closeness)
         return self._uncertainty
 
+    def probability(self, name: str) -> L.ArrayImage | None:
+        """The heat map of the probability map of ``name``; built when first drawn, again when the map is replaced."""
+        prob = self.doc.probs.get(name)
+        if prob is None:
+            return None
+        if self._probability is None or self._probability[0] is not prob:
+            self._probability = (prob, L.probability_layer(prob))
+        return self._probability[1]
+
     def roi(self) -> L.ArrayImage | None:
         if self.doc.roi is None:
             return None
@@ -112,7 +122,7 @@ class LayerStack:
     def draw(self, painter: QPainter, src: QRectF, zoom: float, current: str, hide_overlays: bool,
              correcting: bool) -> None:
         """Paint the ``shown`` layers over ``src`` (image coordinates; the painter carries the view transform):
-        image, ROI, the current class' uncertainty, other classes, (corrective mode: the prediction), the current
+        image, ROI, the current class' probability heat map and uncertainty, other classes, (corrective mode: the prediction), the current
         class, FP/FN, contours."""
         shown, opacity = {layer for layer in L.LAYERS if self.shown(layer, hide_overlays)}, self.opacity
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, zoom < 1)
@@ -124,6 +134,8 @@ class LayerStack:
         stack: list[tuple[L.ArrayImage | None, float]] = []
         if "roi" in shown:
             stack.append((self.roi(), opacity["roi"]))
+        if "probability" in shown:
+            stack.append((self.probability(current), opacity["probability"]))
         if "uncertainty" in shown:
             stack.append((self.uncertainty(current), opacity["uncertainty"]))
         if "others" in shown:

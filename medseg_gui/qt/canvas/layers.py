@@ -27,7 +27,7 @@ from PySide6.QtGui import QImage, QPainter, qAlpha, qBlue, qGreen, qRed, qRgba
 from medseg_gui.core.overlays import any_pool2, boundary_u8
 from medseg_gui.qt.defaults import BACKGROUND_RGB, FN_COLOR, FP_COLOR, UNCERTAINTY_RGB
 
-LAYERS = ("image", "label", "others", "contours", "fpfn", "roi", "uncertainty")
+LAYERS = ("image", "label", "others", "contours", "fpfn", "roi", "probability", "uncertainty")
 OVERLAYS = LAYERS[1:]
 TRANSPARENT = qRgba(0, 0, 0, 0)
 ARGB32_PM = QImage.Format.Format_ARGB32_Premultiplied
@@ -147,6 +147,17 @@ def fpfn_layer(codes: np.ndarray) -> ArrayImage:
 def uncertainty_layer(u8: np.ndarray) -> ArrayImage:
     """``core.uncertainty.uncertainty_u8`` (0–255) drawn in ``UNCERTAINTY_RGB`` with that value as alpha."""
     return ArrayImage(u8, QImage.Format.Format_Indexed8, [qRgba(*UNCERTAINTY_RGB, a) for a in range(256)])
+
+
+_VIRIDIS = cv2.applyColorMap(np.arange(256, dtype=np.uint8).reshape(-1, 1), cv2.COLORMAP_VIRIDIS).reshape(256, 3)
+
+
+def probability_layer(prob: np.ndarray) -> ArrayImage:
+    """The probability heat map of a float HxW map in [0, 1]: viridis (dark purple → green → yellow), its alpha the
+    probability, so 0 stays clear and the image shows through where the model sees nothing."""
+    u8 = np.clip(np.rint(np.asarray(prob, np.float32) * 255.0), 0, 255).astype(np.uint8)
+    return ArrayImage(u8, QImage.Format.Format_Indexed8,
+                      [qRgba(int(r), int(g), int(b), a) for a, (b, g, r) in enumerate(_VIRIDIS)])
 
 
 def roi_layer(roi: np.ndarray) -> ArrayImage:

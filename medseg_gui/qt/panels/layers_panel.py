@@ -1,4 +1,5 @@
-"""Right panel: show/hide and fade the canvas layers (label, other classes, contours, FP/FN, ROI, uncertainty), and
+"""Right panel: show/hide and fade the canvas layers (label, other classes, contours, FP/FN, ROI, probability heat
+map, uncertainty), and
 the probability threshold that turns a prediction into contours, FP/FN, exported masks and Dice.
 
 The threshold box shows the review state's threshold (core.review, its one owner: `observe`); a typed value is only
@@ -23,6 +24,8 @@ LAYER_ROWS: dict[str, tuple[str, str]] = {  # layer → (text, tooltip); opaciti
     "contours": ("Predicted contours", "Outline of the model's prediction (at the threshold below)"),
     "fpfn": ("FP / FN", "Red: predicted but not labelled (false positive); blue: labelled but missed (false negative)"),
     "roi": ("ROI", "Field of view: metrics are computed inside it only"),
+    "probability": ("Probability", "Heat map of the model's probability for the current class: clear at 0, then "
+                                   "dark purple, green and yellow as it rises to 1"),
     "uncertainty": ("Uncertainty", "Magenta where the model is unsure (probability near the threshold): "
                                    "labelling there teaches it most"),
 }

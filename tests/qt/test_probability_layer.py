@@ -1,0 +1,52 @@
+"""The probability heat-map layer: off at first, clear where the model sees nothing, viridis yellow at 1, in the
+legend while shown, toggled by M in the window."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from medseg_gui.qt.canvas import Canvas
+from medseg_gui.qt.defaults import HEATMAP_HIGH_RGB
+from medseg_gui.qt.legend import legend_entries
+from tests.workers.helpers import H, W, make_project, open_window
+
+CLS = "lesion"
+
+
+def test_heat_map_is_off_at_first_clear_at_0_and_viridis_by_probability(qtbot):
+    canvas = Canvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(400, 300)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    canvas.set_image("img", np.full((H, W, 3), 80, np.uint8))
+    canvas.set_labels({CLS: None}, {CLS: (255, 215, 0)})
+    prob = np.zeros((H, W), np.float32)
+    prob[:, W // 2:] = 1.0
+    prob[: H // 4, W // 2:] = 0.5
+    canvas.set_prediction(CLS, prob, threshold=0.5)
+    canvas.set_layer_visible("contours", False)
+    canvas.set_zoom(4.0)
+    high, low = canvas.image_to_widget(W * 0.75, H * 0.75).toPoint(), canvas.image_to_widget(W * 0.25, H / 2).toPoint()
+    half = canvas.image_to_widget(W * 0.75, H / 8).toPoint()
+    assert not canvas.layer_visible("probability")
+    assert canvas.grab().toImage().pixelColor(high).getRgb()[:3] == (80, 80, 80)
+    assert not [t for _c, t in legend_entries(canvas) if "probability" in t]
+    canvas.set_layer_visible("probability", True)
+    canvas.set_layer_opacity("probability", 1.0)
+    image = canvas.grab().toImage()
+    assert image.pixelColor(high).getRgb()[:3] == HEATMAP_HIGH_RGB  # p = 1: opaque yellow
+    assert image.pixelColor(low).getRgb()[:3] == (80, 80, 80)  # p = 0: the image shows through
+    r, g, b = image.pixelColor(half).getRgb()[:3]
+    assert g > r and g > 80 and (r, g, b) != HEATMAP_HIGH_RGB  # p = 0.5: viridis' green, half over the grey
+    assert [rgb for rgb, t in legend_entries(canvas) if "probability" in t] == [HEATMAP_HIGH_RGB]
+    canvas.set_prediction(CLS, np.zeros((H, W), np.float32), threshold=0.5)  # a new map: redrawn
+    assert canvas.grab().toImage().pixelColor(high).getRgb()[:3] == (80, 80, 80)
+
+
+def test_m_toggles_the_heat_map_in_the_window(tmp_path, qtbot):
+    window = open_window(qtbot, make_project(tmp_path / "p", n=2, labelled=1))
+    assert not window.layers.checks["probability"].isChecked() and not window.canvas.layer_visible("probability")
+    qtbot.keyClick(window.canvas, Qt.Key.Key_M)
+    assert window.layers.checks["probability"].isChecked() and window.canvas.layer_visible("probability")
