@@ -114,6 +114,7 @@ def test_window_train_panel_warns_until_there_are_enough_labels(tmp_path, qtbot)
     window.tools.select_class("lesion")
     notice = window.train_panel.label_notice
     assert notice.isVisibleTo(window) and "2 labelled images" in notice.text() and "labelling 6 more" in notice.text()
+    assert window.train_panel.model_label.text().endswith("press Retrain to train one on your 2 labelled images.")
     window.image_list.set_labelled({f"s{k}" for k in range(9)})  # what a class with 9 labels shows
     assert not notice.isVisibleTo(window)
 

@@ -185,7 +185,6 @@ class TrainPanel(QGroupBox):
 
     def show_model(self, info: dict | None) -> None:
         """The current model of the class (metadata of models/<class>/current.json, None when there is none)."""
-        self.model_label.setText(model_text(info))
         self._model_info = info
         self._show_notice()
 
@@ -196,6 +195,7 @@ class TrainPanel(QGroupBox):
         self._show_notice()
 
     def _show_notice(self) -> None:
+        self.model_label.setText(model_text(self._model_info, len(self._labels[1])))
         text = label_notice(*self._labels, self._model_info) if self._labels[0] else ""
         self.label_notice.setText(text)
         self.label_notice.setVisible(bool(text))

@@ -76,10 +76,13 @@ def continuous_text(run: Any) -> str:
             "image on screen was predicted after each kept round; Retrain predicts all images.")
 
 
-def model_text(info: dict | None) -> str:
+def model_text(info: dict | None, labelled: int = 0) -> str:
     """'Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default' from models/<class>/current.json
-    ('val Dice 0.71 (AUC 0.919), …' for a lesion model)."""
+    ('val Dice 0.71 (AUC 0.919), …' for a lesion model); without a model, what to do next (`labelled` images)."""
     if not info:
+        if labelled:
+            return (f"Current model: none yet — press Retrain to train one on your {labelled} labelled "
+                    f"image{'' if labelled == 1 else 's'}.")
         return "Current model: none yet — draw labels, then press Retrain."
     parts = [f"val AUC {fmt_auc(info.get('val_auc'))}"]
     dice = info.get("val_dice")
