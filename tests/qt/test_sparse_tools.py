@@ -34,6 +34,18 @@ def test_background_brush_on_an_unlabelled_class_starts_a_sparse_label(qtbot, ca
     assert canvas.is_sparse("lesion") and canvas.annotated("lesion").sum() == 30
 
 
+def test_background_brush_on_a_complete_label_that_changes_nothing_says_why(qtbot, canvas):
+    notices = []
+    canvas.notice.connect(notices.append)
+    canvas.set_brush_size(3)
+    drag(qtbot, canvas, [px(canvas, 5, 10), px(canvas, 12, 10)])  # the brush: a complete label
+    key(canvas, Qt.Key.Key_G)
+    drag(qtbot, canvas, [px(canvas, 5, 30), px(canvas, 12, 30)])  # background where it already is
+    assert len(notices) == 1 and "already background" in notices[0] and "sparse first (K)" in notices[0]
+    drag(qtbot, canvas, [px(canvas, 5, 10), px(canvas, 12, 10)])  # over the class: it erases it, no notice
+    assert len(notices) == 1 and not canvas.label("lesion").any()
+
+
 def test_brush_in_complete_mode_stays_dense_and_in_sparse_mode_is_sparse(qtbot, canvas):
     canvas.set_brush_size(3)
     drag(qtbot, canvas, [px(canvas, 5, 10), px(canvas, 12, 10)])

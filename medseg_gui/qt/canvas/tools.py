@@ -19,6 +19,7 @@ from medseg_gui.core import masks
 from medseg_gui.core.masks import BACKGROUND, UNANNOTATED, Region
 from medseg_gui.qt.canvas.document import LabelDocument
 from medseg_gui.qt.canvas.view import View
+from medseg_gui.qt.keymap import key_text
 
 Point = tuple[float, float]
 CLOSE_DISTANCE_PX = 6.0  # clicking this close to the first vertex closes the polygon
@@ -112,9 +113,14 @@ class BrushTool(Tool):
         if self._last is None:
             return
         self._last = None
-        name = self.ctx.doc.end_stroke()
+        target, doc = self._target(), self.ctx.doc
+        name = doc.end_stroke()
         if name is not None:
             self.ctx.edit_finished(name)
+        elif self.background and target is not None and not doc.is_sparse(target):  # nothing to see: say why
+            self.ctx.notify(f"The {target} label is complete: every unpainted pixel is already background, so the "
+                            f"Background brush changed nothing here. To mark background explicitly, make the label "
+                            f"sparse first ({key_text('label_sparse')}).")
 
     def _circle(self, cursor: QPointF) -> tuple[QPointF, float]:
         size, view = self.ctx.brush_size(), self.ctx.view
