@@ -26,8 +26,9 @@ def fitted_size(available: QRect, preferred: QSize = PREFERRED_SIZE, fraction: f
 
 def default_split(width: int) -> list[int]:
     """The splitter's sizes (image list, canvas, right column) for a window `width` wide, before the user moved
-    them: a 320-350 px list (all its columns at 1400 px, image_columns.py), the canvas takes the rest."""
-    return [min(350, max(320, width // 4)), 800, 340]
+    them: a 340-400 px list (all its columns and names like "150OLCV1_100H0016" readable in a 1260 px window:
+    at 320 px a new user saw "15…16"; image_columns.py), the canvas takes the rest."""
+    return [min(400, max(340, round(width * 0.31))), 800, 340]
 
 
 def default_settings_file(organization: str, application: str) -> Path:

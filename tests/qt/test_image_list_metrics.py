@@ -137,7 +137,16 @@ def test_default_window_shows_every_column_and_compact_scores(tmp_path, qtbot, m
         click_header(qtbot, panel.table, AUC_COL)
         assert _in_view(qtbot, panel) == panel.headers(), cls
     assert panel.table.horizontalScrollBar().maximum() == 0
-    small = fitted_size(QRect(0, 0, 1280, 800))  # the default window on a 1280×800 screen: a 320 px list
+    usual = fitted_size(QRect(0, 0, 1400, 860))  # the window's first size on a 1400×860 screen (1260 px wide)
+    window.resize(usual)
+    window.splitter.setSizes(default_split(usual.width()))
+    qtbot.waitUntil(lambda: window.image_list.width() == default_split(usual.width())[0], timeout=5_000)
+    _fill(panel, stems, "lesion")
+    panel.set_doubt("lesion", stems[1], "looks incomplete")  # "✓ ? · train": the widest Labelled cell
+    qtbot.wait(10)
+    name_px = header.sectionSize(panel.shown_columns()[0])  # a new user saw "15…16" at 320 px
+    assert name_px >= QFontMetrics(panel.table.font()).horizontalAdvance("150OLCV1_100")  # 12 of 17 characters, middle elided
+    small = fitted_size(QRect(0, 0, 1280, 800))  # the default window on a 1280×800 screen: a 340 px list
     window.resize(small)
     window.splitter.setSizes(default_split(small.width()))
     _fill(panel, stems, "lesion")
