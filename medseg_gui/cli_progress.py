@@ -45,8 +45,8 @@ class TerminalProgress:
     def train(self, p) -> None:
         frac = p.fraction
         bar = "#" * int(30 * frac)
-        val = f" · val AUC {p.val_auc:.4f}" if p.val_auc is not None else ""
-        val = f" · val Dice {p.val_dice:.3f}{val.replace(' · val', ',')}" if p.val_dice is not None and val else val
+        val = "" if p.val_auc is None else (f" · val AUC {p.val_auc:.4f}" if p.val_dice is None
+                                            else f" · val Dice {p.val_dice:.3f}, AUC {p.val_auc:.4f}")
         loss = f"{p.loss:.4f}" if np.isfinite(p.loss) else "–"
         if p.step == 0:
             self._line(p.message or "Preparing data and building the network…")

@@ -38,6 +38,7 @@ from medseg_gui.ml.validation import (  # noqa: F401 (ValScore, evaluate_views: 
     dice_as_predicted,
     evaluate_views,
     lead,
+    lead_metric,
     start_validates_better,
     views_as_then,
 )
@@ -231,7 +232,7 @@ def _comparison(segmenter: Segmenter, regime: str, val_auc: float, previous_auc:
                 should_stop: Callable[[], bool] | None) -> Comparison:
     """What keep-unless-better compares: lesions the Dice of each model as it predicts, vessels AUC; on `then` (the
     validation labels as they were when the current model was trained) when those differ from today's."""
-    metric = "Dice" if regime == "lesions" else "AUC"
+    metric = lead_metric(regime)
     current = previous_dice if metric == "Dice" else previous_auc
     if then is not None and current is not None:
         new = (dice_as_predicted(segmenter, then, should_stop) if metric == "Dice"
@@ -353,7 +354,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     if all(s.name for s in samples):  # what the image list marks and the next run's split avoids validating on
         metadata.update(train_stems=[samples[i].name for i in train_idx],
                         val_stems=[samples[i].name for i in val_idx if i not in set(train_idx)])
-    metric = "Dice" if preset.regime == "lesions" else "AUC"
+    metric = lead_metric(preset.regime)
     if start_score is not None and not control.cancelled and (diverged or start_validates_better(start_score, best,
                                                                                                  metric)):
         model.set_weights(start_weights)

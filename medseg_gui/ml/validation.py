@@ -98,6 +98,11 @@ def choose_prediction(segmenter: Segmenter, views: list[Sample], tta: bool,
         segmenter.metadata.update(val_dice=round(dice, 4), val_dice_plain=round(plain, 4))
 
 
+def lead_metric(regime: str) -> str:
+    """What a regime's models are judged by first: "Dice" for lesions, "AUC" for vessels (and unknown regimes)."""
+    return "Dice" if regime == "lesions" else "AUC"
+
+
 def lead(score: ValScore, metric: str) -> float | None:
     """A ValScore's figure for `metric` ("Dice": the best-threshold Dice, else AUC), None when unknown."""
     value = score.dice if metric == "Dice" else score.auc

