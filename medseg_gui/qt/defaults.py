@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from medseg_gui.core.overlays import FN_COLOR, FP_COLOR
 
-LAYER_OPACITY: dict[str, float] = {"image": 1.0, "label": 0.45, "others": 0.25, "contours": 1.0, "fpfn": 0.65,
+LAYER_OPACITY: dict[str, float] = {"image": 1.0, "label": 0.45, "others": 0.25, "contours": 1.0, "fpfn": 0.45,
                                    "roi": 0.35, "probability": 0.6, "uncertainty": 0.7}
-"""Opacity in [0, 1] of each canvas layer (the Layers panel's sliders start here)."""
+"""Opacity in [0, 1] of each canvas layer (the Layers panel's sliders start here). FP/FN at 0.45, not 0.65: a
+new-user trial found the red and blue hid the tissue they mark (the label fill uses the same)."""
 LAYER_HIDDEN = frozenset({"probability", "uncertainty"})  # layers that start switched off (the others start shown)
 UNCERTAINTY_RGB = (255, 0, 255)  # the uncertainty layer: magenta, its alpha the pixel's uncertainty
 HEATMAP_HIGH_RGB = (253, 231, 37)  # the probability heat map (viridis, its alpha the probability) at 1

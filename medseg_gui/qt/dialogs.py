@@ -15,10 +15,43 @@ from medseg_gui import __version__
 from medseg_gui.qt.keymap import f1_rows
 
 
-def choose_directory(parent: QWidget | None, title: str, start: Path | None = None) -> Path | None:
-    """Blocking folder chooser; returns None when the user cancels."""
-    path = QFileDialog.getExistingDirectory(parent, title, str(start or Path.home()))
-    return Path(path) if path else None
+class NewFolderDialog(QFileDialog):
+    """Qt's folder chooser that also takes the name of a folder that does not exist yet, typed into its name box,
+    and creates it (Qt's own answers "Directory not found": a new-user trial typed a new export folder there)."""
+
+    def __init__(self, parent: QWidget | None, title: str, start: Path) -> None:
+        super().__init__(parent, title, str(start))
+        self.setFileMode(QFileDialog.FileMode.Directory)
+        self.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        self.setOption(QFileDialog.Option.DontUseNativeDialog, True)  # accept() below runs only in Qt's own dialog
+
+    def accept(self) -> None:
+        chosen = self.selectedFiles()
+        if len(chosen) == 1 and not Path(chosen[0]).exists():
+            folder = Path(chosen[0])
+            why = f"the folder {folder.parent} does not exist"  # only the last part may be new: no typo'd trees
+            if folder.parent.is_dir():
+                try:
+                    folder.mkdir()
+                except OSError as err:
+                    why = err.strerror or str(err)
+            if not folder.is_dir():  # the dialog stays open (Qt's own message box would block)
+                show_message(self, self.windowTitle(), f"Could not create the folder {folder}: {why}.", error=True)
+                return
+        super().accept()
+
+
+def choose_directory(parent: QWidget | None, title: str, start: Path | None = None, *,
+                     new: bool = False) -> Path | None:
+    """Blocking folder chooser; returns None when the user cancels. `new`: a typed name of a folder that does not
+    exist yet is created (an export target), else only existing folders are chosen."""
+    if not new:
+        path = QFileDialog.getExistingDirectory(parent, title, str(start or Path.home()))
+        return Path(path) if path else None
+    dialog = NewFolderDialog(parent, title, start or Path.home())
+    chosen = dialog.selectedFiles() if dialog.exec() == QDialog.DialogCode.Accepted else []
+    dialog.deleteLater()
+    return Path(chosen[0]) if chosen and chosen[0] else None
 
 
 def show_message(parent: QWidget | None, title: str, text: str, *, error: bool = False,

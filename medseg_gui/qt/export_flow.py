@@ -64,7 +64,7 @@ class ExportFlow(QObject):
         if fmt != "png":
             title = title.replace("masks as PNG", f"as {FORMATS[fmt]}")
         start = self._folders.start_folder("export") if self._folders is not None else None
-        out_dir = dialogs.choose_directory(self._dialog_parent, title, start or project.root.parent)
+        out_dir = dialogs.choose_directory(self._dialog_parent, title, start or project.root.parent, new=True)
         if out_dir is None:
             return None
         if self._folders is not None:

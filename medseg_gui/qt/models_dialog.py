@@ -8,7 +8,6 @@ to the window (`rolled_back`), which refreshes the list, the canvas and the trai
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medseg_gui.qt.panels.train_text import fmt_score
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.model_history import (
     ModelScores,
@@ -43,7 +43,7 @@ HINT = "Select one model to use it again, or two to compare them on the image sh
 
 
 def _score(value: Any) -> str:
-    return "–" if not isinstance(value, (int, float)) or math.isnan(value) else f"{value:.4f}"
+    return fmt_score(value) if isinstance(value, (int, float)) else "–"
 
 
 def model_cells(entry: Any) -> list[str]:

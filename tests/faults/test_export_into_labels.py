@@ -56,7 +56,7 @@ def test_gui_export_starts_beside_the_project_and_refuses_its_labels_folder(tmp_
     window = open_window(qtbot, project)
     starts = []
     monkeypatch.setattr(dialogs, "choose_directory",
-                        lambda parent, title, start=None: starts.append(start) or project.root / "labels")
+                        lambda parent, title, start=None, new=False: starts.append(start) or project.root / "labels")
     before = _snapshot(project.root)
     assert window.export_masks() is None
     assert starts == [project.root.parent]

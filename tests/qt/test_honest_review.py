@@ -23,7 +23,7 @@ from tests.workers.helpers import drag, make_project, open_window
 
 def test_threshold_suggestion_text_from_the_model_metadata():
     assert threshold_suggestion({"threshold": 0.35, "val_dice": 0.6234}) == (
-        0.35, "suggested 0.35 (validation Dice 0.62)")
+        0.35, "suggested 0.35 (validation Dice 0.623)")
     assert threshold_suggestion({"threshold": 0.35, "val_dice": None}) is None  # no validation Dice
     assert threshold_suggestion({"val_auc": 0.9}) is None  # an older model
     assert threshold_suggestion(None) is None

@@ -247,3 +247,32 @@ def test_a_saved_label_re_scores_its_image_and_a_removed_one_drops_its_scores(tm
     with qtbot.waitSignal(window.metrics_refresher.updated, timeout=20_000):
         window.saver.saved.emit("lesion", second, True)
     assert cell_texts(panel, second)["Dice"] == ""
+
+
+def test_new_scores_re_sort_the_list_but_keep_the_current_image_in_view(qtbot):
+    """New-user trial: moving the threshold re-scored the images and the sorted list moved the image being worked
+    on out of view. It stays in view wherever its row goes; a list the user scrolled away from stays where it is."""
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    panel.resize(350, 200)
+    panel.show()
+    stems = [f"img{i:02d}" for i in range(40)]
+    panel.set_images(stems, ["lesion"])
+    panel.set_current_class("lesion")
+    panel.set_metrics("lesion", {s: {"dice": i / 100} for i, s in enumerate(stems)})
+    click_header(qtbot, panel.table, DICE_COL)
+    assert panel.stems() == stems
+    panel.select("img01")
+    table = panel.table
+
+    def in_view(stem: str) -> bool:
+        rect = table.visualItemRect(table.item(panel.stems().index(stem), NAME_COL))
+        return table.viewport().rect().intersects(rect)
+
+    assert in_view("img01") and not in_view("img39")
+    panel.set_metrics("lesion", {s: {"dice": 0.99 if s == "img01" else i / 100} for i, s in enumerate(stems)})
+    assert panel.stems()[-1] == "img01" and in_view("img01")  # re-sorted, and followed
+    table.verticalScrollBar().setValue(0)  # the user scrolls back to the top, away from the current image
+    assert not in_view("img01")
+    panel.set_metrics("lesion", {s: {"dice": 0.995 if s == "img01" else i / 100} for i, s in enumerate(stems)})
+    assert table.verticalScrollBar().value() == 0 and not in_view("img01")

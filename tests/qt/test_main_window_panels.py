@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor
 from medseg_gui.ml.config import TrainConfig, preset_names
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.ml.store import StoreDecision
-from medseg_gui.qt.panels.image_columns import AUC_COL, DICE_COL, format_auc
+from medseg_gui.qt.panels.image_columns import AUC_COL, DICE_COL, format_score
 from medseg_gui.qt.panels.image_list import UNREADABLE, ImageListPanel
 from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.tools_panel import ToolsPanel
@@ -67,7 +67,7 @@ def test_decision_and_model_texts():
     info = {"val_auc": 0.9771, "trained_at": "2026-11-25T19:40:00", "preset": "default"}  # naive: shown as is
     assert model_text(info) == "Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default"
     lesion = {**info, "regime": "lesions", "val_dice": 0.7104}
-    assert model_text(lesion) == "Current model: val Dice 0.71 (AUC 0.977), trained 2026-11-25 19:40, preset default"
+    assert model_text(lesion) == "Current model: val Dice 0.710 (AUC 0.977), trained 2026-11-25 19:40, preset default"
     assert model_text(None) == "Current model: none yet — draw labels, then press Retrain."
     assert model_text(None, 8) == "Current model: none yet — press Retrain to train one on your 8 labelled images."
 
@@ -82,7 +82,7 @@ def test_progress_text_follows_the_time_budget_with_1_based_epochs():
     done = progress_text(_progress(200, 2, val_auc=0.96, message="epoch 2: loss 0.4100, validation AUC 0.96"), budget)
     assert "· epoch 2 done ·" in done and done.endswith("val AUC 0.960 (epoch 2)")
     lesion = dataclasses.replace(_progress(120, 2, val_auc=0.921), val_dice=0.6149)  # what its guard compares first
-    assert progress_text(lesion, budget).endswith("· val Dice 0.61, AUC 0.921 (epoch 2)")
+    assert progress_text(lesion, budget).endswith("· val Dice 0.615, AUC 0.921 (epoch 2)")
     assert progress_text(_progress(5, 0, total=20), None).startswith("step 5/20 · ETA 1:40 · epoch 1")
 
 
@@ -159,7 +159,7 @@ def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
 
 
 def test_image_list_formatting_and_unreadable(qtbot):
-    assert format_auc(None) == "" and format_auc(math.nan) == "–" and format_auc(0.98765) == "0.988"
+    assert format_score(None) == "" and format_score(math.nan) == "–" and format_score(0.98765) == "0.988"
     panel = ImageListPanel()
     qtbot.addWidget(panel)
     panel.set_images(["a", "b", "c"], ["lesion", "vessel"], {"b": "Image file 'b.png' is empty (0 bytes)."})

@@ -120,7 +120,7 @@ def test_export_starts_beside_the_project_and_confirms_counts(tmp_path, qtbot, m
     project, stem, prob = _project_with_predictions(tmp_path / "p")
     out_dir = tmp_path / "export"
     asked = []
-    monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None: asked.append(
+    monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None, new=False: asked.append(
         (title, start)) or out_dir)
     window = open_window(qtbot, project)
     window.layers.threshold_spin.setValue(0.8)

@@ -71,8 +71,8 @@ def test_models_dialog_lists_uses_and_compares(two_models_project, qtbot, messag
     image, label = project.load_image(stem), project.load_label("lesion", stem)
     for col, entry in enumerate(dialog.entries):  # known answer: each model's own prediction, scored here
         expected = per_image_metrics(store.load_model(model_dir, entry.id).predict(image), label)
-        assert float(dialog.compare_table.item(0, col).text()) == pytest.approx(expected["auc"], abs=6e-5)
-        assert float(dialog.compare_table.item(1, col).text()) == pytest.approx(expected["dice"], abs=6e-5)
+        assert float(dialog.compare_table.item(0, col).text()) == pytest.approx(expected["auc"], abs=6e-4)
+        assert float(dialog.compare_table.item(1, col).text()) == pytest.approx(expected["dice"], abs=6e-4)
 
     dialog.select_ids([other])
     assert dialog.use_button.isEnabled()

@@ -90,7 +90,7 @@ def test_open_and_export_dialogs_start_in_the_last_folder(tmp_path, qtbot, messa
     starts: list[Path | None] = []
     chosen = [None, None, tmp_path / "exports", None]
     monkeypatch.setattr(dialogs, "choose_directory",
-                        lambda parent, title, start=None: starts.append(start) or chosen[len(starts) - 1])
+                        lambda parent, title, start=None, new=False: starts.append(start) or chosen[len(starts) - 1])
     (tmp_path / "exports").mkdir()
     project = make_project(tmp_path / "projects" / "p", n=1)
     window = open_window(qtbot, settings_file=tmp_path / "settings.ini")

@@ -147,7 +147,10 @@ def number(value: object) -> float | None:
     return None if math.isnan(result) else result
 
 
-def format_auc(value: object, digits: int = 3) -> str:
+SCORE_DIGITS = 3  # every score the window writes out (Train panel, Models dialog, tooltips); list cells: 2
+
+
+def format_score(value: object, digits: int = SCORE_DIGITS) -> str:
     """'0.962' (`digits` decimals); '' when there is no value (not labelled / not predicted); '–' when it is
     undefined (NaN)."""
     if value is None:
@@ -160,8 +163,9 @@ def format_auc(value: object, digits: int = 3) -> str:
 
 
 def format_cell(value: object) -> str:
-    """A score as its cell shows it: '0.96' (the tooltip has three decimals, `format_auc`)."""
-    return format_auc(value, 2)
+    """A score as its list cell shows it: '0.96', compact so that every column fits a 340 px list (the tooltip has
+    SCORE_DIGITS decimals, `format_score`)."""
+    return format_score(value, 2)
 
 
 def found_text(values: dict) -> str:
@@ -171,7 +175,7 @@ def found_text(values: dict) -> str:
     if lesions is not None and found is not None:
         return "–" if lesions == 0 else f"{found:.0f}/{lesions:.0f}"
     if recall is None:
-        return format_auc(values.get("recall"))  # '' or '–'
+        return format_score(values.get("recall"))  # '' or '–'
     return f"{100 * recall:.0f} %"
 
 

@@ -23,8 +23,8 @@ from medseg_gui.core.masks import share_text
 from medseg_gui.qt.keymap import key_text
 from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METRIC_COLS, METRIC_NAMES, NAME_COL,
                                                 RECALL_COL, REGIMES, SORT_ROLE, STEM_ROLE, UNCERTAINTY_COL, ImageTable,
-                                                SortItem, arrange_metric_columns, cell, class_regime, format_auc,
-                                                format_cell, found_text, header_items, number, recall_tip)
+                                                SortItem, arrange_metric_columns, cell, class_regime, format_cell,
+                                                format_score, found_text, header_items, number, recall_tip)
 
 ERROR_COLOR = QColor(220, 60, 60)
 UNREADABLE = "⚠ unreadable"
@@ -243,7 +243,7 @@ class ImageListPanel(QWidget):
 
     def uncertainty_text(self, stem: str) -> str:
         """The uncertainty of `stem`'s current-class prediction with three decimals ('' when not predicted)."""
-        return format_auc(self._uncertainty.get(self._cls, {}).get(stem))
+        return format_score(self._uncertainty.get(self._cls, {}).get(stem))
 
     def uncertainty(self) -> dict[str, float]:
         """{stem: uncertainty} of the current class."""
@@ -277,10 +277,10 @@ class ImageListPanel(QWidget):
         return item.data(STEM_ROLE) if item is not None else None
 
     def auc_text(self, stem: str, cls: str) -> str:
-        return format_auc(self._metrics.get(cls, {}).get(stem, {}).get("auc"))
+        return format_score(self._metrics.get(cls, {}).get(stem, {}).get("auc"))
 
     def dice_text(self, stem: str, cls: str) -> str:
-        return format_auc(self._metrics.get(cls, {}).get(stem, {}).get("dice"))
+        return format_score(self._metrics.get(cls, {}).get(stem, {}).get("dice"))
 
     def headers(self) -> list[str]:
         """The titles of the columns shown, left to right ("Labelled (vessel)", "Lesions found"; shown on two
@@ -316,6 +316,7 @@ class ImageListPanel(QWidget):
         header = self.table.horizontalHeader()
         fitted = [col for col in range(header.count())
                   if header.sectionResizeMode(col) == QHeaderView.ResizeMode.ResizeToContents]
+        shown = self._current_in_view()
         self.table.setSortingEnabled(False)
         for col in fitted:
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
@@ -324,7 +325,19 @@ class ImageListPanel(QWidget):
         finally:
             for col in fitted:
                 header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-            self.table.setSortingEnabled(True)
+            self.table.setSortingEnabled(True)  # re-sorts: new scores (e.g. another threshold) may move rows
+            item = self._items.get(shown) if shown is not None and shown == self._current else None
+            if item is not None:  # the image being worked on stays in view wherever its row went
+                self.table.scrollToItem(item, QAbstractItemView.ScrollHint.EnsureVisible)
+
+    def _current_in_view(self) -> str | None:
+        """The current image's stem when its row is in the visible part of the list (else None: the user has
+        scrolled away, and a re-sort must not pull the list back)."""
+        item = self._items.get(self._current or "")
+        if item is None:
+            return None
+        rect = self.table.visualItemRect(item)
+        return self._current if rect.isValid() and self.table.viewport().rect().intersects(rect) else None
 
     def _item(self, stem: str, col: int) -> QTableWidgetItem:
         return self.table.item(self._items[stem].row(), col)
@@ -358,7 +371,7 @@ class ImageListPanel(QWidget):
         item.setText(format_cell(value))
         item.setData(SORT_ROLE, number(value))
         if stem not in self._errors:
-            item.setToolTip(f"{name} {format_auc(value)}" if number(value) is not None else "")
+            item.setToolTip(f"{name} {format_score(value)}" if number(value) is not None else "")
 
     def _mark_error(self, stem: str) -> None:
         message = self._errors[stem]

@@ -11,6 +11,7 @@ from typing import Any
 
 from medseg_gui.core.masks import share_text
 from medseg_gui.ml.progress import TrainProgress
+from medseg_gui.qt.panels.image_columns import format_score
 from medseg_gui.workers.training import TRAIN_CANCELLED
 
 CANCELLED_TEXT = TRAIN_CANCELLED
@@ -19,8 +20,10 @@ PREPARING_TEXT = "Preparing data and building the network…"
 EVALUATING_TEXT = "Evaluating the current model on the validation images…"
 
 
-def fmt_auc(value: float | None) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
+def fmt_score(value: float | None) -> str:
+    """A score in a sentence: three decimals as everywhere in the window (image_columns.format_score), '–' when
+    there is none."""
+    return format_score(value) or "–"
 
 
 def fmt_duration(seconds: float) -> str:
@@ -48,12 +51,12 @@ def decision_text(decision: Any) -> str:
         return "Start kept: training on your labels became numerically unstable; the model is the weights it began from"
     if decision.kept_new and isinstance(start, dict):  # ml/train.py: the trained weights validated worse
         return (f"Start kept: the weights this run began from validated better than a model from your labels (val "
-                f"{start.get('metric')} {fmt_auc(start.get('start'))} vs {fmt_auc(start.get('trained'))})")
+                f"{start.get('metric')} {fmt_score(start.get('start'))} vs {fmt_score(start.get('trained'))})")
     if decision.kept_new:
         first = old is None or (isinstance(old, float) and math.isnan(old))
-        previous = "first model" if first else f"previous {fmt_auc(old)}"
-        return f"New model kept: val {metric} {fmt_auc(new)} ({previous})"
-    return f"Previous model kept (new {metric} {fmt_auc(new)} < {fmt_auc(old)})"
+        previous = "first model" if first else f"previous {fmt_score(old)}"
+        return f"New model kept: val {metric} {fmt_score(new)} ({previous})"
+    return f"Previous model kept (new {metric} {fmt_score(new)} < {fmt_score(old)})"
 
 
 def round_text(report: Any) -> str:
@@ -65,7 +68,7 @@ def round_text(report: Any) -> str:
     dice = report.outcome.result.metadata.get("val_dice")
     compared_dice = getattr(report.outcome.decision, "metric", "AUC") == "Dice"
     if report.kept and not compared_dice and isinstance(dice, float) and math.isfinite(dice):
-        text += f", val Dice {dice:.2f}"
+        text += f", val Dice {fmt_score(dice)}"
     return text
 
 
@@ -84,10 +87,11 @@ def model_text(info: dict | None, labelled: int = 0) -> str:
             return (f"Current model: none yet — press Retrain to train one on your {labelled} labelled "
                     f"image{'' if labelled == 1 else 's'}.")
         return "Current model: none yet — draw labels, then press Retrain."
-    parts = [f"val AUC {fmt_auc(info.get('val_auc'))}"]
+    parts = [f"val AUC {fmt_score(info.get('val_auc'))}"]
     dice = info.get("val_dice")
     if info.get("regime") == "lesions" and isinstance(dice, (int, float)) and math.isfinite(dice):
-        parts = [f"val Dice {dice:.2f} (AUC {fmt_auc(info.get('val_auc'))})"]  # what keep-unless-better compared
+        # what keep-unless-better compared
+        parts = [f"val Dice {fmt_score(dice)} (AUC {fmt_score(info.get('val_auc'))})"]
     if info.get("trained_at"):
         parts.append(f"trained {fmt_when(info['trained_at'])}")
     if info.get("preset"):
@@ -105,7 +109,7 @@ def threshold_suggestion(info: dict | None) -> tuple[float, str] | None:
     if not (math.isfinite(threshold) and math.isfinite(dice)) or not 0.0 < threshold < 1.0:
         return None
     threshold = round(threshold, 2)
-    return threshold, f"suggested {threshold:.2f} (validation Dice {dice:.2f})"
+    return threshold, f"suggested {threshold:.2f} (validation Dice {fmt_score(dice)})"
 
 
 def model_split(info: dict | None) -> tuple[list[str] | None, list[str] | None]:
@@ -200,8 +204,9 @@ def progress_text(p: TrainProgress, budget_s: float | None) -> str:
     if math.isfinite(p.loss):
         head.append(f"loss {p.loss:.3f}")
     if p.val_auc is not None and not validating:
-        dice = "" if p.val_dice is None else f"val Dice {p.val_dice:.2f}, "  # a lesion run: what its guard compares
-        head.append(f"{dice}{'AUC' if dice else 'val AUC'} {fmt_auc(p.val_auc)} (epoch {p.epoch})")
+        # a lesion run: what its guard compares
+        dice = "" if p.val_dice is None else f"val Dice {fmt_score(p.val_dice)}, "
+        head.append(f"{dice}{'AUC' if dice else 'val AUC'} {fmt_score(p.val_auc)} (epoch {p.epoch})")
     return " · ".join(head)
 
 
