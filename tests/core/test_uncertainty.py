@@ -26,6 +26,19 @@ def test_pixel_uncertainty_is_closeness_to_another_threshold():
         uncertainty_map(prob, 1.0)
 
 
+@pytest.mark.parametrize("threshold", [0.05, 0.3, 0.5, 0.95])
+def test_the_layers_8_bit_map_is_the_rounded_map(threshold):
+    """uncertainty_u8 (OpenCV passes, for speed) agrees with round(255 u) of the float map within 1, also for values
+    just outside [0, 1] (clipped as uncertainty_map clips them) and exactly at the threshold."""
+    rng = np.random.default_rng(0)
+    prob = np.concatenate([rng.random(5000, dtype=np.float32), [0, 1, threshold, -0.2, 1.3]]).astype(np.float32)
+    prob = prob.reshape(1, -1)
+    got = uncertainty_u8(prob, threshold).astype(int)
+    want = np.round(255 * uncertainty_map(prob, threshold)).astype(int)
+    assert np.abs(got - want).max() <= 1
+    assert got[0, -5:].tolist() == [0, 0, 255, 0, 0]
+
+
 def test_image_score_is_the_mean_of_the_top_share():
     prob = np.zeros((10, 10), np.float32)  # 100 pixels: the top 5 % are 5 pixels
     prob.flat[:5] = [0.5, 0.5, 0.25, 0.25, 0.75]  # u = 1, 1, 0.5, 0.5, 0.5
