@@ -30,7 +30,8 @@ schedstat. ``--why`` samples the stacks during stalls; ``--profile`` prints the 
 Usage::
 
     QT_QPA_PLATFORM=offscreen python bench/ui_stall.py [--train-seconds 30] [--continuous-seconds 90] [--size 8000]
-        [--skip-train | --skip-big] [--only continuous,open,save,strokes,switch,reopen] [--why] [--profile]
+        [--skip-train | --skip-big] [--only continuous,open,save,strokes,switch,reopen] [--why [--why-ms 40]]
+        [--profile]
 """
 
 from __future__ import annotations
@@ -69,18 +70,19 @@ ROWS = ("window", "train", "predict", "continuous", "open", "save", "strokes", "
 
 
 class StallSampler:
-    """With ``--why``: a thread that, while the GUI thread has not stamped for over 40 ms, samples the Python stacks
-    of every thread (the GUI's own work, or another thread holding the GIL); ``report()`` prints the most frequent."""
+    """With ``--why``: a thread that, while the GUI thread has not stamped for over ``--why-ms`` (40), samples the
+    Python stacks of every thread (the GUI's own work, or another thread holding the GIL); ``report()`` prints the
+    most frequent."""
 
-    def __init__(self, meter: GapMeter) -> None:
-        self._meter, self._main = meter, threading.get_ident()
+    def __init__(self, meter: GapMeter, after_ms: float = 40.0) -> None:
+        self._meter, self._main, self._after = meter, threading.get_ident(), after_ms / 1000
         self.samples: collections.Counter[str] = collections.Counter()
         threading.Thread(target=self._run, daemon=True).start()
 
     def _run(self) -> None:
         while True:
             time.sleep(0.01)
-            if self._meter.stamps and time.perf_counter() - self._meter.stamps[-1] > 0.04:
+            if self._meter.stamps and time.perf_counter() - self._meter.stamps[-1] > self._after:
                 for ident, frame in sys._current_frames().items():  # the other threads: who holds the GIL
                     if ident == threading.get_ident():
                         continue
@@ -296,6 +298,7 @@ def main() -> None:
                         help=f"print only these rows (comma-separated: {','.join(ROWS)}); the others still run "
                              "when a chosen row needs them, unprinted")
     parser.add_argument("--why", action="store_true", help="print the GUI thread's stacks during stalls")
+    parser.add_argument("--why-ms", type=float, default=40.0, help="with --why: a gap longer than this is a stall")
     parser.add_argument("--profile", action="store_true", help="print the GUI thread's slowest calls per row")
     args = parser.parse_args()
     if args.only is not None and not args.only <= set(ROWS):
@@ -325,7 +328,7 @@ def main() -> None:
     window = MainWindow(tiny, AppConfig(train=train))
     window.resize(1400, 900)
     meter = GapMeter()
-    run = functools.partial(measure, meter, Options(args.only, StallSampler(meter) if args.why else None,
+    run = functools.partial(measure, meter, Options(args.only, StallSampler(meter, args.why_ms) if args.why else None,
                                                     args.profile))
     run("window shows", "window", window.show, lambda: not window.workers.is_busy(), settle_s=0.5)
     if not skip_train:

@@ -118,7 +118,9 @@ def test_train_panel_time_box_is_a_real_budget(qtbot):
 def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
     panel = TrainPanel(preset_names(), TINY_TRAIN, loss_curve=True)
     qtbot.addWidget(panel)
+    assert panel.loss_plot.isHidden()  # nothing to plot before the first run
     panel.attach(TrainWorker(tmp_path, "lesion", TrainConfig(minutes=3.0)))  # a real worker, never started
+    assert not panel.loss_plot.isHidden() and not panel.plot_key.isHidden()
     assert not panel.retrain_button.isEnabled() and panel.cancel_button.isEnabled()
     assert panel.progress_bar.maximum() == 0  # busy before the first batch
     assert panel.progress_label.text() == PREPARING_TEXT
@@ -154,6 +156,7 @@ def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
     assert "training loss" in panel.plot_key.text() and "validation AUC" in panel.plot_key.text()
     panel.clear_run()  # another project was opened
     assert panel.validation_aucs() == {} and panel.result_label.text() == "" and not panel._losses
+    assert panel.loss_plot.isHidden() and panel.plot_key.isHidden()  # no run to plot: no empty axes
     view = panel.loss_plot.getPlotItem().getViewBox()
     assert all(view.autoRangeEnabled()) and view.viewRange()[1] == pytest.approx([0.0, 1.0])  # not the last run's
 

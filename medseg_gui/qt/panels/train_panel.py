@@ -10,7 +10,7 @@ import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from medseg_gui.ml.config import TrainConfig
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.qt.keymap import key_text
+from medseg_gui.qt.panels.loss_plot import make_loss_plot
 from medseg_gui.qt.panels.train_text import (
     CANCELLED_NO_MODEL_TEXT,
     CANCELLED_TEXT,
@@ -49,7 +50,6 @@ __all__ = ["CANCELLED_TEXT", "DEFAULT_MINUTES", "MAX_MINUTES", "MIN_MINUTES", "T
 
 MIN_MINUTES, MAX_MINUTES, DEFAULT_MINUTES = 0.5, 120.0, 3.0
 ROUND_MINUTES = 1.0  # continuous training: the longest round (the time box when it is shorter)
-AUC_DOT_COLOUR = "#ffc83c"  # the validation dots on the loss curve, and their key above it
 CURVE_REDRAW_MS = 500  # the loss curve redraws at most twice a second
 
 
@@ -151,12 +151,9 @@ class TrainPanel(QGroupBox):
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.result_label)
-        self.loss_plot = self._make_loss_plot() if loss_curve else None
-        if self.loss_plot is not None:
-            # the key sits above the plot: inside a 110-160 px plot every corner covered the curve in some run
-            self.plot_key = QLabel(f'━ training loss &nbsp; <span style="color:{AUC_DOT_COLOUR}">●</span> '
-                                   "validation AUC", self)
-            self.plot_key.setTextFormat(Qt.TextFormat.RichText)
+        self.loss_plot = None
+        if loss_curve:
+            self.plot_key, self.loss_plot, self._curve, self._auc_dots = make_loss_plot(self)
             layout.addWidget(self.plot_key)
             layout.addWidget(self.loss_plot)
         self._losses: list[tuple[int, float]] = []
@@ -168,6 +165,7 @@ class TrainPanel(QGroupBox):
         self._budget_s: float | None = None
         self._worker: TrainWorker | None = None
         self._fit_labels()
+        self.show_curve(False)  # until a run starts: empty axes took 150 px, pushing Layers out of a 1400×860 view
 
     # -- settings ------------------------------------------------------------------------------------------------
     def training_config(self, base: TrainConfig, *, continuous: bool = False) -> TrainConfig:
@@ -283,6 +281,7 @@ class TrainPanel(QGroupBox):
         self.scratch_check.setEnabled(not running)
         if running:
             self.clear_run()
+            self.show_curve(True)  # stays with the last run's curve after it ends
             self._set_fraction(None)  # busy until the first step: data preparation, network building
             self.progress_label.setText(PREPARING_TEXT)
             self._fit_labels()
@@ -324,7 +323,14 @@ class TrainPanel(QGroupBox):
         if self.loss_plot is not None:  # empty axes, not the last run's range; the next run's data sets its own
             self.loss_plot.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0.0)
             self.loss_plot.enableAutoRange()
+        self.show_curve(False)
         self._fit_labels()
+
+    def show_curve(self, on: bool) -> None:
+        """Show or hide the loss plot and its key (hidden while there is no run to plot)."""
+        if self.loss_plot is not None:
+            self.plot_key.setVisible(on)
+            self.loss_plot.setVisible(on)
 
     def _fit_labels(self) -> None:
         """Empty lines take no room (the panel must fit a 720-pixel-high screen)."""
@@ -359,29 +365,6 @@ class TrainPanel(QGroupBox):
         if started(p) and math.isfinite(p.loss):
             self._losses.append((p.step, p.loss))
         self._update_curve()
-
-    def _make_loss_plot(self) -> QWidget | None:
-        import pyqtgraph as pg
-
-        plot = pg.PlotWidget(self)
-        plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # nothing to type into; keep the keys for the window
-        plot.setMinimumHeight(110)
-        plot.setMaximumHeight(160)
-        plot.setLabel("left", "loss / AUC")
-        plot.getAxis("left").enableAutoSIPrefix(False)
-        # the tick labels' room grows when they need it but never shrinks: pyqtgraph measures them while painting,
-        # and each change re-lays out and repaints the plot (twice more when the window first shows, 5-8 ms each)
-        plot.getAxis("left").setStyle(autoReduceTextSpace=False)
-        plot.setLabel("bottom", "step")
-        plot.showGrid(x=True, y=True, alpha=0.3)
-        plot.setToolTip("Training loss per step; the dots are the validation AUC after each epoch")
-        plot.setMouseEnabled(x=False, y=False)  # a small read-only plot: the wheel scrolls the column (panels/column)
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        self._curve = plot.plot([], [], pen=pg.mkPen(width=2), name="training loss")
-        self._auc_dots = plot.plot([], [], pen=None, symbol="o", symbolSize=7, symbolBrush=AUC_DOT_COLOUR,
-                                   name="validation AUC")
-        return plot
 
     def _update_curve(self) -> None:
         """Redraw the curve soon: a plot repaint costs 10–50 ms of the GUI thread (pyqtgraph's axes and grid), and
