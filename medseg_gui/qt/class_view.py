@@ -67,14 +67,15 @@ class ClassView(QObject):
         if project is None or not cls:
             return
         model = model if model is not None else project.current_model_info(cls)
-        self._images.set_current_class(cls, model)  # the model's regime picks the metric columns
-        self._images.set_labelled(set(project.labelled_stems(cls)))
-        self._shares.refresh(project, cls)  # "✓ 12 %" of sparse labels, read in the background
-        self.show_unsaved()
-        self._train.show_model(model)
-        self._layers.show_suggestion(model)  # best-validation-Dice threshold beside the box
-        self._images.set_split(*model_split(model))  # "· train" / "· val" beside the ticks
-        self.show_negatives()
+        with self._images.batch():  # the list re-sorts and fits its columns once, at the end
+            self._images.set_current_class(cls, model)  # the model's regime picks the metric columns
+            self._images.set_labelled(set(project.labelled_stems(cls)))
+            self._shares.refresh(project, cls)  # "✓ 12 %" of sparse labels, read in the background
+            self.show_unsaved()
+            self._train.show_model(model)
+            self._layers.show_suggestion(model)  # best-validation-Dice threshold beside the box
+            self._images.set_split(*model_split(model))  # "· train" / "· val" beside the ticks
+            self.show_negatives()
         self._train.show_region(region_text(project.class_spec(cls).roi_class))
 
     def show_negatives(self) -> None:

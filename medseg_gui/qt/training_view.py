@@ -113,15 +113,17 @@ class TrainingView(QObject):
     def show_results(self, run: TrainRun) -> None:
         """A Retrain (TrainRun) or a rollback (RollbackRun, same fields) predicted every image: show the results."""
         project = self._project()
-        if project is not None and project.root == run.project_root:  # else: another project is open
+        if project is None or project.root != run.project_root:  # another project is open
+            return
+        self._session.reload_prediction(run.cls, getattr(run, "shown_prediction", None))  # a rollback: none
+        roi_class = project.class_spec(run.cls).roi_class
+        if roi_class is not None:  # two-stage: its prediction may have been made first, where it was missing
+            self._session.reload_prediction(roi_class)
+        decision = getattr(getattr(run, "outcome", None), "decision", None)  # a rollback has none
+        kept = getattr(decision, "current", None)  # the kept model's metadata, as current.json now holds it
+        with self._images.batch():  # one re-sort and column fit for all of it
             self._images.set_metrics(run.cls, run.metrics or project.load_metrics(run.cls))
             self._images.set_uncertainty(run.cls, project.load_uncertainty(run.cls))  # a small json file
-            self._session.reload_prediction(run.cls, getattr(run, "shown_prediction", None))  # a rollback: none
-            roi_class = project.class_spec(run.cls).roi_class
-            if roi_class is not None:  # two-stage: its prediction may have been made first, where it was missing
-                self._session.reload_prediction(roi_class)
-            decision = getattr(getattr(run, "outcome", None), "decision", None)  # a rollback has none
-            kept = getattr(decision, "current", None)  # the kept model's metadata, as current.json now holds it
             self._classes.show_state(kept if run.cls == self._classes.current() else None)
 
     @Slot(str, str)

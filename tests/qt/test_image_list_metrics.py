@@ -276,3 +276,25 @@ def test_new_scores_re_sort_the_list_but_keep_the_current_image_in_view(qtbot):
     assert not in_view("img01")
     panel.set_metrics("lesion", {s: {"dice": 0.995 if s == "img01" else i / 100} for i, s in enumerate(stems)})
     assert table.verticalScrollBar().value() == 0 and not in_view("img01")
+
+
+def test_a_batch_of_updates_re_sorts_once_at_its_end(qtbot):
+    """The end of a training round updates scores, ticks, split and shares: inside `batch()` no update re-sorts the
+    rows (nor re-fits the columns), the list is sorted once when the batch ends, and the columns stay those of the
+    class."""
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_images(["a", "b", "c"], ["lesion"])
+    panel.set_current_class("lesion")
+    panel.set_metrics("lesion", {"a": {"dice": 0.1}, "b": {"dice": 0.2}, "c": {"dice": 0.3}})
+    click_header(qtbot, panel.table, DICE_COL)
+    assert panel.stems() == ["a", "b", "c"]
+    headers = panel.headers()
+    with panel.batch():
+        panel.set_current_class("lesion", {"regime": "lesions"})
+        panel.set_metrics("lesion", {"a": {"dice": 0.9}, "b": {"dice": 0.2}, "c": {"dice": 0.3}})
+        panel.set_labelled({"a", "b"})
+        assert panel.stems() == ["a", "b", "c"] and not panel.table.isSortingEnabled()  # not yet
+    assert panel.stems() == ["b", "c", "a"] and panel.table.isSortingEnabled()
+    assert panel.headers() == headers
