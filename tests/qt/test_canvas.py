@@ -63,14 +63,8 @@ def make_image():
 
 
 @pytest.fixture
-def canvas(qtbot):
-    c = Canvas()
-    qtbot.addWidget(c)
-    c.resize(400, 300)
-    c.show()
-    qtbot.waitExposed(c)
-    c.set_image("img", make_image())
-    c.set_labels({"lesion": None, "vessel": None}, COLORS)
+def canvas(shown_canvas):
+    c = shown_canvas(make_image(), COLORS)
     c.set_zoom(8.0)
     return c
 

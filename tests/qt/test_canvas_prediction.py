@@ -10,7 +10,6 @@ import pytest
 from PySide6.QtGui import QImage
 
 from medseg_gui.core.overlays import any_pool2, boundary
-from medseg_gui.qt.canvas import Canvas
 from medseg_gui.qt.defaults import contour_rgb
 
 H, W = 960, 999  # the bundled fundus demo's size
@@ -25,15 +24,8 @@ def noisy_prob(seed: int = 0) -> np.ndarray:
 
 
 @pytest.fixture
-def canvas(qtbot):
-    c = Canvas()
-    qtbot.addWidget(c)
-    c.resize(400, 300)
-    c.show()
-    qtbot.waitExposed(c)
-    c.set_image("fundus", np.full((H, W, 3), GRAY, np.uint8))
-    c.set_labels({"vessel": None}, {"vessel": VESSEL})
-    return c
+def canvas(shown_canvas):
+    return shown_canvas(np.full((H, W, 3), GRAY, np.uint8), {"vessel": VESSEL})
 
 
 def screen(canvas) -> np.ndarray:

@@ -9,7 +9,6 @@ import pytest
 from PySide6.QtCore import Qt
 
 from medseg_gui.core.uncertainty import image_uncertainty
-from medseg_gui.qt.canvas import Canvas
 from tests.workers.helpers import H, W, disc, make_project, open_window
 
 CLS = "lesion"
@@ -83,14 +82,8 @@ def test_next_opens_the_least_annotated_sparse_label_once_all_are_labelled(tmp_p
     assert "nothing left to label" in window.statusBar().currentMessage()
 
 
-def test_uncertainty_layer_is_off_at_first_and_magenta_where_unsure(qtbot):
-    canvas = Canvas()
-    qtbot.addWidget(canvas)
-    canvas.resize(400, 300)
-    canvas.show()
-    qtbot.waitExposed(canvas)
-    canvas.set_image("img", np.full((H, W, 3), 80, np.uint8))
-    canvas.set_labels({CLS: None}, {CLS: (255, 215, 0)})
+def test_uncertainty_layer_is_off_at_first_and_magenta_where_unsure(qtbot, shown_canvas):
+    canvas = shown_canvas(np.full((H, W, 3), 80, np.uint8), {CLS: (255, 215, 0)})
     prob = np.zeros((H, W), np.float32)
     prob[:, W // 2:] = 0.4  # unsure on the right (below the threshold: no contour there)
     canvas.set_prediction(CLS, prob, threshold=0.4)

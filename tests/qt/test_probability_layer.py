@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 
-from medseg_gui.qt.canvas import Canvas
 from medseg_gui.qt.defaults import HEATMAP_HIGH_RGB
 from medseg_gui.qt.legend import legend_entries
 from tests.workers.helpers import H, W, make_project, open_window
@@ -14,14 +13,8 @@ from tests.workers.helpers import H, W, make_project, open_window
 CLS = "lesion"
 
 
-def test_heat_map_is_off_at_first_clear_at_0_and_viridis_by_probability(qtbot):
-    canvas = Canvas()
-    qtbot.addWidget(canvas)
-    canvas.resize(400, 300)
-    canvas.show()
-    qtbot.waitExposed(canvas)
-    canvas.set_image("img", np.full((H, W, 3), 80, np.uint8))
-    canvas.set_labels({CLS: None}, {CLS: (255, 215, 0)})
+def test_heat_map_is_off_at_first_clear_at_0_and_viridis_by_probability(qtbot, shown_canvas):
+    canvas = shown_canvas(np.full((H, W, 3), 80, np.uint8), {CLS: (255, 215, 0)})
     prob = np.zeros((H, W), np.float32)
     prob[:, W // 2:] = 1.0
     prob[: H // 4, W // 2:] = 0.5
