@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from medseg_gui.core.images import read_mask
 from medseg_gui.qt import dialogs
-from tests.qt.conftest import messages  # noqa: F401 (fixture)
+from tests.qt.conftest import messages, shown_canvas  # noqa: F401 (fixtures)
 from tests.qt.test_canvas import COLORS, H, W, canvas, grab_rgb, key, px  # noqa: F401
 from tests.workers.helpers import drag, make_project, open_window
 
