@@ -331,7 +331,6 @@ class ImageListPanel(QWidget):
             finally:
                 self._unsorted_depth -= 1
             return
-        self._unsorted_depth = 1
         header = self.table.horizontalHeader()
         fitted = [col for col in range(header.count())
                   if header.sectionResizeMode(col) == QHeaderView.ResizeMode.ResizeToContents]
@@ -339,6 +338,7 @@ class ImageListPanel(QWidget):
         self.table.setSortingEnabled(False)
         for col in fitted:
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+        self._unsorted_depth = 1
         try:
             yield
         finally:
