@@ -184,8 +184,14 @@ def test_quitting_switches_the_standby_child_off_before_the_training_is_cancelle
             print("STILL OPEN", window.isVisible(), child_process.STANDBY.enabled, flush=True)
             QTimer.singleShot(100, window.actions.quit.trigger)  # "Yes"
 
+        def when_standby_on():  # the app enables it STANDBY_DELAY_MS after the window is up: later on a busy CPU
+            if child_process.STANDBY.enabled:
+                start_then_quit()
+            else:
+                QTimer.singleShot(50, when_standby_on)
+
         qapp = QApplication([])
-        QTimer.singleShot(app.STANDBY_DELAY_MS + 500, start_then_quit)
+        QTimer.singleShot(app.STANDBY_DELAY_MS, when_standby_on)
         app.main([sys.argv[1]])
         """,
         str(tmp_path / "p"),
