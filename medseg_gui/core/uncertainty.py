@@ -26,11 +26,15 @@ TOP_SHARE = 0.05
 """Share of the region's pixels, the most uncertain ones, whose mean uncertainty is the image's score."""
 
 
+def _check_threshold(threshold: float) -> None:
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
+
+
 def uncertainty_map(prob: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     """float32 HxW in [0, 1]: 1 where ``prob == threshold``, falling linearly to 0 at ``prob`` 0 and 1.
     ``prob``: float HxW in [0, 1]; ``threshold`` in (0, 1)."""
-    if not 0.0 < threshold < 1.0:
-        raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
+    _check_threshold(threshold)
     p = np.clip(np.asarray(prob, dtype=np.float32), 0.0, 1.0)
     below = p < threshold
     u = np.empty_like(p)
@@ -44,8 +48,7 @@ def uncertainty_u8(prob: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     it. Made on the GUI thread when the layer is first shown, so in OpenCV passes (0.1 s for an 8000² map, where
     numpy's float temporaries took about 1 s): each side of the threshold is a saturated linear map of ``p``, and
     the smaller of the two is the side ``p`` lies on."""
-    if not 0.0 < threshold < 1.0:
-        raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
+    _check_threshold(threshold)
     p = np.asarray(prob, dtype=np.float32)
     low, high = cv2.minMaxLoc(p.reshape(p.shape[0], -1))[:2] if p.size else (0.0, 0.0)
     if low < 0.0 or high > 1.0:  # a map from the app is in [0, 1] already: one read, no copies

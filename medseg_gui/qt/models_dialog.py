@@ -42,17 +42,13 @@ COMPARED = (("auc", "AUC"), ("dice", "Dice"), ("iou", "IoU"), ("sensitivity", "S
 HINT = "Select one model to use it again, or two to compare them on the image shown."
 
 
-def _score(value: Any) -> str:
-    return fmt_score(value) if isinstance(value, (int, float)) else "–"
-
-
 def model_cells(entry: Any) -> list[str]:
     """One table row of an ml.store.ModelEntry, in COLUMNS order."""
     preset = f"{entry.preset} ({entry.regime})" if entry.regime and entry.regime != entry.preset else entry.preset
     images = "–" if entry.train_images is None else f"{entry.train_images} + {entry.val_images or 0} val"
     decision = entry.decision + ("" if entry.present else " · removed")
     return ["● current" if entry.current else "", entry.trained_at[:16].replace("T", " "), preset, images,
-            _score(entry.val_auc), _score(entry.val_dice), decision]
+            fmt_score(entry.val_auc), fmt_score(entry.val_dice), decision]
 
 
 class ModelsDialog(QDialog):
@@ -144,7 +140,7 @@ class ModelsDialog(QDialog):
         self.compare_table.setVerticalHeaderLabels([title for _, title in COMPARED])
         for col, model_id in enumerate(ids):
             for row, (key, _) in enumerate(COMPARED):
-                self.compare_table.setItem(row, col, QTableWidgetItem(_score(result.scores[model_id].get(key))))
+                self.compare_table.setItem(row, col, QTableWidgetItem(fmt_score(result.scores[model_id].get(key))))
         self.compare_table.resizeColumnsToContents()
         self.compare_table.setVisible(True)
         if result.labelled:

@@ -80,7 +80,7 @@ class ImageListPanel(QWidget):
         self._negatives: set[str] = set()  # stems marked "no <current class> here" (qt.negative_flow)
         self._doubts: dict[str, dict[str, str]] = {}  # class → stem → why its complete label looks incomplete
         self._current: str | None = None
-        self._unsorted_depth = 0  # nested _unsorted contexts: only the outermost re-sorts and fits
+        self._batch_depth = 0  # nested batches: only the outermost re-sorts and fits
         self._set_headers()
         self.table.currentCellChanged.connect(self._on_current_changed)
 
@@ -92,7 +92,7 @@ class ImageListPanel(QWidget):
         self._annotated, self._uncertainty, self._doubts = {}, {}, {}
         self._unsaved, self._split, self._negatives = {}, None, set()
         self.table.blockSignals(True)
-        with self._unsorted():
+        with self.batch():
             self.table.setRowCount(0)  # also forgets the current cell, so `select` below always emits
             self.table.setRowCount(len(stems))
             for row, stem in enumerate(stems):
@@ -116,20 +116,20 @@ class ImageListPanel(QWidget):
         if (cls, regime) != (self._cls, self._regime):  # after a round of the same class: the same columns
             self._cls, self._regime = cls, regime
             self._set_headers()
-        with self._unsorted():
+        with self.batch():
             self._fill_metrics()
             self._fill_uncertainty()
 
     def set_error(self, stem: str, message: str) -> None:
         self._errors[stem] = message
         if stem in self._items:
-            with self._unsorted():
+            with self.batch():
                 self._mark_error(stem)
 
     def set_labelled(self, labelled: set[str]) -> None:
         """Tick the images that have a label for the current class."""
         self._labelled = set(labelled)
-        with self._unsorted():
+        with self.batch():
             for stem in self._items:
                 self._show_labelled(stem)
         self.labels_changed.emit(self._cls, self.labelled_shares())
@@ -146,7 +146,7 @@ class ImageListPanel(QWidget):
         else:
             shares[stem] = float(share)
         if cls == self._cls and stem in self._items:
-            with self._unsorted():
+            with self.batch():
                 self._show_labelled(stem)
             self.labels_changed.emit(self._cls, self.labelled_shares())
 
@@ -158,7 +158,7 @@ class ImageListPanel(QWidget):
         """Mark images whose current-class label could not be saved (stem → reason, shown as tooltip)."""
         changed = set(unsaved) ^ set(self._unsaved)
         self._unsaved = dict(unsaved)
-        with self._unsorted():
+        with self.batch():
             for stem in changed | set(unsaved):
                 if stem in self._items:
                     self._show_labelled(stem)
@@ -174,13 +174,13 @@ class ImageListPanel(QWidget):
         else:
             doubts[stem] = why
         if cls == self._cls and stem in self._items:
-            with self._unsorted():
+            with self.batch():
                 self._show_labelled(stem)
 
     def set_negatives(self, stems: set[str]) -> None:
         """Show "none" instead of the tick for images marked "no <current class> here" (an explicit negative)."""
         self._negatives = set(stems)
-        with self._unsorted():
+        with self.batch():
             for stem in self._items:
                 self._show_labelled(stem)
 
@@ -189,7 +189,7 @@ class ImageListPanel(QWidget):
         validation (model metadata `train_stems` / `val_stems`); None: not recorded (older models), no marks."""
         self._split = None if train is None or val is None else {**dict.fromkeys(train, "train"),
                                                                  **dict.fromkeys(val, "val")}
-        with self._unsorted():
+        with self.batch():
             for stem in self._items:
                 self._show_labelled(stem)
 
@@ -233,7 +233,7 @@ class ImageListPanel(QWidget):
         """Per-image metrics of `cls` ({stem: {"auc":…, "dice":…}}); shown when `cls` is the current class."""
         self._metrics[cls] = {stem: dict(values) for stem, values in metrics.items()}
         if cls == self._cls:
-            with self._unsorted():
+            with self.batch():
                 self._fill_metrics()
 
     def set_uncertainty(self, cls: str, scores: dict[str, float]) -> None:
@@ -241,7 +241,7 @@ class ImageListPanel(QWidget):
         current class, blank for an image without a prediction."""
         self._uncertainty[cls] = dict(scores)
         if cls == self._cls:
-            with self._unsorted():
+            with self.batch():
                 self._fill_uncertainty()
 
     def uncertainty_text(self, stem: str) -> str:
@@ -313,23 +313,16 @@ class ImageListPanel(QWidget):
     # -- internals -----------------------------------------------------------------------------------------------
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Several updates (scores, ticks, split, …) with one re-sort and one fit of the columns at the end: each
-        update alone re-measures every fitted column (a round of continuous training made eight, 60-70 ms of the
-        GUI thread)."""
-        with self._unsorted():
-            yield
-
-    @contextmanager
-    def _unsorted(self) -> Iterator[None]:
         """Edit cells without rows jumping around, and without a column that fits its contents measuring all its
         rows after every changed cell (0.25 ms a cell for 12 images, rows² for a fill); the table re-sorts and the
-        columns fit once at the end (of the outermost one, when nested)."""
-        if self._unsorted_depth:
-            self._unsorted_depth += 1
+        columns fit once at the end, of the outermost batch when nested (the end of a continuous-training round
+        made about eight updates, 60-70 ms of the GUI thread, before they ran as one batch)."""
+        if self._batch_depth:
+            self._batch_depth += 1
             try:
                 yield
             finally:
-                self._unsorted_depth -= 1
+                self._batch_depth -= 1
             return
         header = self.table.horizontalHeader()
         fitted = [col for col in range(header.count())
@@ -338,11 +331,11 @@ class ImageListPanel(QWidget):
         self.table.setSortingEnabled(False)
         for col in fitted:
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-        self._unsorted_depth = 1
+        self._batch_depth = 1
         try:
             yield
         finally:
-            self._unsorted_depth = 0
+            self._batch_depth = 0
             for col in fitted:
                 header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
             self.table.setSortingEnabled(True)  # re-sorts: new scores (e.g. another threshold) may move rows
