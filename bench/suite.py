@@ -162,10 +162,12 @@ def start_alone(train_set, cfg) -> tuple:
 
 
 def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, precision: str, init: str,
-            keep_dir: Path | None = None, learning_rate: float | None = None) -> list[dict]:
+            keep_dir: Path | None = None, learning_rate: float | None = None, warm_mix: float | None = None
+            ) -> list[dict]:
     """Train once and score; c1 from scratch also scores the same model on C6 (row `c1c6`); the c1c6 job trains
     on C1 from scratch and scores only C6. `keep_dir`: store the model and its test maps there (`keep`);
-    `learning_rate`: the run's peak rate as given (None: the recipe's, lowered when fine-tuning: ml/train.py)."""
+    `learning_rate`: the run's peak rate as given (None: the recipe's, lowered when fine-tuning: ml/train.py);
+    `warm_mix`: the share of the trained weights a fine-tuning run keeps (None: the recipe's, Preset.warm_mix)."""
     from medseg_gui.ml.config import TrainConfig
     from medseg_gui.ml.train import train
 
@@ -173,7 +175,7 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
     init = "scratch" if c6_only else init
     train_set, test_set = load("c1" if c6_only else protocol, data)
     cfg = TrainConfig(preset=preset, minutes=minutes, epochs=100_000, seed=seed, precision=precision, init=init,
-                      learning_rate=learning_rate)
+                      learning_rate=learning_rate, warm_mix=warm_mix)
     if minutes == 0:  # the shipped start alone (module doc)
         segmenter, resolved = start_alone(train_set, cfg)
         row = {"protocol": protocol, "preset": preset, "minutes": 0, "seed": seed, "steps": 0, "train_s": 0.0,
@@ -187,10 +189,11 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
     base = {"preset": preset, "minutes": minutes, "seed": seed, "steps": result.steps,
             "train_s": round(result.seconds, 1), "train_px_s": round(result.pixels / max(result.seconds, 1e-9)),
             "val_auc": result.val_auc, "stop": result.stop_reason, "threshold": threshold,
-            "start_kept": md.get("start_kept"),
+            "start_kept": md.get("start_kept"), "operating_point": md.get("operating_point"),
             "regime": md.get("regime"), "scale": md.get("scale"), "precision": md.get("precision"),
             "init": "pretrained" if "pretrained" in str(md.get("init")) else str(md.get("init")).split(" ")[0],
-            "n_train": len(train_set), "learning_rate": learning_rate, "cpu": cpu_model(), "cores": os.cpu_count(),
+            "n_train": len(train_set), "learning_rate": learning_rate,
+            "weight_mix": md.get("weight_mix"), "cpu": cpu_model(), "cores": os.cpu_count(),
             "date": dt.date.today().isoformat()}
     rows = [] if c6_only else [{"protocol": protocol, **base, **score(result.segmenter, test_set, threshold)}]
     if keep_dir is not None and not c6_only:
@@ -248,6 +251,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--json", type=Path, default=None, help="append one JSON line per row to this file")
     ap.add_argument("--learning-rate", type=float, default=None, help="peak rate of every run, as given")
+    ap.add_argument("--warm-mix", type=float, default=None,
+                    help="share of the trained weights a fine-tuning run keeps (1: off; default: the recipe's)")
     ap.add_argument("--keep", type=Path, default=None, help="store each run's model and raw test maps here")
     ap.add_argument("--job", nargs=3, metavar=("PROTOCOL", "PRESET", "MINUTES"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -256,7 +261,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.job:
         proto, preset, minutes = args.job
         for row in run_job(proto, preset, float(minutes), args.seed, args.data, args.precision, args.init,
-                           args.keep, args.learning_rate):
+                           args.keep, args.learning_rate, args.warm_mix):
             print("ROW " + json.dumps(row), flush=True)
         return
     rows = []
@@ -265,6 +270,7 @@ def main(argv: list[str] | None = None) -> None:
                "--precision", args.precision, "--init", args.init, "--data", str(args.data)]
         cmd += ["--keep", str(args.keep)] if args.keep else []  # (no maps are kept of a start-alone row)
         cmd += ["--learning-rate", str(args.learning_rate)] if args.learning_rate else []
+        cmd += ["--warm-mix", str(args.warm_mix)] if args.warm_mix is not None else []
         out = subprocess.run(cmd, capture_output=True, text=True)
         got = [json.loads(line[4:]) for line in out.stdout.splitlines() if line.startswith("ROW ")]
         if out.returncode != 0 or not got:

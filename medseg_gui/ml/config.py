@@ -116,6 +116,10 @@ class Preset:
     # the start model's own probability, at this loss weight (0 = off): fine-tuning on a few strokes otherwise moves
     # the model where nobody painted (bench/annotator.py: C1 warm Dice fell from 0.58 to 0.49-0.54 with more steps).
     prior_weight: float = 0.0
+    # In the same runs as warm_lr_factor (trained weights, few labels), the model is `warm_mix` x the weights the run
+    # trained to + (1 - warm_mix) x the weights it started from (weight-space ensembling, as WiSE-FT; 1 = off): a
+    # few labels pull a good start towards themselves; the average keeps what the start knew of other images.
+    warm_mix: float = 1.0
 
     def late_phase(self) -> Preset | None:
         """The recipe for the late part of a run, or None when this preset has no late phase."""
@@ -168,7 +172,8 @@ PRESETS: dict[str, Preset] = {
         "3e-3 (1e-4 when continuing from trained weights on sparse labels or fewer than 50 images) with warm-up + "
         "cosine decay; 4 patches of 160 px per step, half centred on the lesion; flips, 90-degree rotations, +-25 % "
         "zoom, colour, gamma and contrast jitter (other cameras and light). Continuing on sparse labels, the "
-        "unannotated pixels keep the start model's own probability as their target.",
+        "unannotated pixels keep the start model's own probability as their target. With few labels the model kept is "
+        "a quarter the trained weights, three quarters the weights the run started from.",
         unet=UNetConfig(filters=(16, 32, 64, 128, 256), batchnorm=True, bn_momentum=0.9, dropout=0.0,
                         upsampling="transpose", skip="add", in_channels=3),
         patch_size=160,  # 4 x 160 px beat 8 x 192 px in equal 10-min C1 runs (Dice 0.351 vs 0.341, 2.7x the steps)
@@ -198,6 +203,11 @@ PRESETS: dict[str, Preset] = {
         #                  Dice of round 0 and of each round's new model (rounds 1-3): prior 0: 0.577, 0.488 0.455
         #                  0.429; 0.1: 0.579, 0.564 0.461 0.399; 0.3: 0.607, 0.589 0.561 0.542; 1.0: 0.616, 0.598
         #                  0.569 0.570; 3.0: 0.612, 0.594 0.546 0.585 (no gain)
+        warm_mix=0.25,  # suite c1-20 at 1/30, the trained weights mixed with the start's after the run, C1 test Dice
+        #               of the raw map at 0.5, seeds 0-4 (AMD avx512_bf16 VM, two at once, 2026-12-04), by share of
+        #               the trained weights: 0 (the start) 0.644; 0.25: 0.671 0.671 0.661 0.673 0.669 (mean 0.669);
+        #               0.5: 0.655 0.652 0.683 0.641 0.653 (0.657); 0.75: 0.660 0.649 0.689 0.641 0.658 (0.659);
+        #               1: 0.655 0.641 0.657 0.632 0.647 (0.646)
     ),
     "cvxtz": Preset(
         name="cvxtz",
@@ -284,6 +294,7 @@ class TrainConfig:
     init: str = "auto"  # start: "auto" (the given weights - e.g. the current model - else the shipped pretrained
     #                     start, whichever fits first), "current" (given weights only), "pretrained", "scratch"
     prior_weight: float | None = None  # None: the preset's (see Preset.prior_weight)
+    warm_mix: float | None = None  # None: the preset's (see Preset.warm_mix)
 
     def resolved(self, recipe: Recipe | None = None) -> Preset:
         """The preset with this run's overrides applied; raises KeyError for an unknown preset name.
@@ -308,6 +319,7 @@ class TrainConfig:
             batch_size=self.batch_size or p.batch_size,
             learning_rate=self.learning_rate or p.learning_rate,
             prior_weight=p.prior_weight if self.prior_weight is None else self.prior_weight,
+            warm_mix=p.warm_mix if self.warm_mix is None else self.warm_mix,
             steps_per_epoch=self.steps_per_epoch or p.steps_per_epoch,
             crops_per_image=min(p.crops_per_image, self.batch_size or p.batch_size),
             # an explicit patch or batch size means exactly that size for the whole run

@@ -243,14 +243,24 @@ def _comparison(segmenter: Segmenter, regime: str, val_auc: float, previous_auc:
     return Comparison(metric, new, current)
 
 
+def fine_tunes(preset: Preset, warm: bool, samples: list[Sample]) -> bool:
+    """Whether a run fine-tunes gently (Preset.warm_lr_factor, warm_mix): it starts from trained weights (`warm`)
+    and `samples` are not at least `full_rate_images` complete labels."""
+    return warm and not (len(samples) >= preset.full_rate_images and all(s.annotated is None for s in samples))
+
+
 def run_learning_rate(preset: Preset, config: TrainConfig, warm: bool, samples: list[Sample]) -> float:
     """The run's (peak) learning rate: TrainConfig's when it gives one, else the preset's, x `warm_lr_factor` when
-    the run starts from trained weights (`warm`), unless `samples` are at least `full_rate_images` complete labels."""
-    if config.learning_rate or not warm:
-        return preset.learning_rate
-    if len(samples) >= preset.full_rate_images and all(s.annotated is None for s in samples):
+    the run fine-tunes (`fine_tunes`)."""
+    if config.learning_rate or not fine_tunes(preset, warm, samples):
         return preset.learning_rate
     return preset.learning_rate * preset.warm_lr_factor
+
+
+def mix_weights(model: keras.Model, start: list[np.ndarray], share: float) -> None:
+    """Set `model`'s weights to `share` x its own + (1 - share) x `start`'s (batch-norm statistics included)."""
+    model.set_weights([share * w + (1.0 - share) * s if np.issubdtype(w.dtype, np.floating) else w
+                       for w, s in zip(model.get_weights(), start)])
 
 
 def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[TrainProgress], None] | None = None,
@@ -302,9 +312,11 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     live = Segmenter(inference_model(model, preset.unet), metadata)  # refilled before each validation
     priors = _teach_priors(live, images, [samples[i] for i in train_idx], preset.prior_weight, should_stop) \
         if loaded else 0
-    start_weights, start_score = None, None
-    if loaded and previous is None and views and not cancelled_early:  # a first model must beat the start it began
-        start_weights = [np.array(w) for w in model.get_weights()]  # from (see validation.start_validates_better)
+    mix = preset.warm_mix if fine_tunes(preset, loaded, samples) and preset.warm_mix < 1 else None
+    start_weights = [np.array(w) for w in model.get_weights()] if loaded else None
+    start_score = None
+    # a first model must beat the start it began from (see validation.start_validates_better)
+    if loaded and previous is None and views and not cancelled_early:
         announce("evaluating the start")
         t0 = time.monotonic()
         try:
@@ -342,6 +354,16 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
         model.set_weights(control.best_weights)
     val_auc = control.best_auc if control.best_auc > -math.inf else float("nan")
     best = scores.get(control.best_step, ValScore(val_auc))
+    mixed = mix is not None and control.step > 0 and not diverged and not control.cancelled
+    if mixed:
+        mix_weights(model, start_weights, mix)
+        if views:
+            inference_model(model, preset.unet, into=live.model)
+            try:
+                best = evaluate_views(live, views, config.tta, should_stop)
+                val_auc = best.auc
+            except CancelledError:
+                control.cancelled, control.stop_reason = True, "cancelled"
     metadata.update(val_auc=None if math.isnan(val_auc) else val_auc, steps=control.step,
                     # maps are calibrated so that 0.5 is the best-Dice threshold (predict.calibrate)
                     threshold=0.5, operating_point=best.threshold,
@@ -350,7 +372,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                     object_width=None if recipe is None else round(recipe.width, 1),
                     trained_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                     train_images=len(train_idx), val_images=len(val_idx), validation=note,
-                    backend=keras.backend.backend(), keras_version=keras.__version__)
+                    backend=keras.backend.backend(), keras_version=keras.__version__,
+                    **({"weight_mix": mix} if mixed else {}))
     if all(s.name for s in samples):  # what the image list marks and the next run's split avoids validating on
         metadata.update(train_stems=[samples[i].name for i in train_idx],
                         val_stems=[samples[i].name for i in val_idx if i not in set(train_idx)])
@@ -364,6 +387,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                         start_kept={"metric": metric, "start": lead(start_score, metric),
                                     "trained": lead(best, metric), "steps": control.step,
                                     **({"diverged": True} if diverged else {})})
+        metadata.pop("weight_mix", None)
         log.info("the start validates better than the trained weights (%s); the model is the start",
                  metadata["start_kept"])
         val_auc = start_score.auc
@@ -381,7 +405,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     message = (f"{'cancelled' if control.cancelled else 'stopped'} ({control.stop_reason}) after {control.step} "
                f"steps, {seconds:.0f} s; validation AUC {val_auc:.4f} on {note}"
                + ("; the start it began from validated better and is the model"
-                  if "start_kept" in segmenter.metadata else ""))
+                  if "start_kept" in segmenter.metadata else "")
+               + (f"; {mix:.0%} the trained weights, {1 - mix:.0%} those it started from"
+                  if "weight_mix" in segmenter.metadata else ""))
     log.info(message)
     return TrainResult(segmenter=segmenter, val_auc=val_auc, previous_val_auc=previous_auc, history=control.history,
                        steps=control.step, seconds=seconds, patches=patches, pixels=pixels, cancelled=control.cancelled,

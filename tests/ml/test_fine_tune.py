@@ -1,5 +1,6 @@
 """Fine-tuning: a run that starts from trained weights trains at the recipe's learning rate x `warm_lr_factor`
-(bench/annotator.py: at the from-scratch rate a short retrain on a few strokes undid the start)."""
+(bench/annotator.py: at the from-scratch rate a short retrain on a few strokes undid the start) and keeps
+`warm_mix` x the trained weights + the rest of the start's (suite c1-20)."""
 
 import dataclasses
 
@@ -70,3 +71,38 @@ def test_a_run_from_given_weights_trains_at_the_fine_tuning_rate(samples, tiny_p
     for before, after in zip(start.get_weights(), result.model.get_weights()):
         if np.ndim(before) == 4:  # convolution kernels: at 0.5 they would move by ~0.05 a step
             np.testing.assert_allclose(np.asarray(after), np.asarray(before), atol=1e-6)
+
+
+def test_mix_weights_averages_every_float_weight():
+    import keras
+
+    from medseg_gui.ml.train import mix_weights
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.BatchNormalization()])
+    start = [np.full(w.shape, 2.0, np.float32) for w in model.get_weights()]
+    model.set_weights([np.full(w.shape, 10.0, np.float32) for w in model.get_weights()])
+    mix_weights(model, start, 0.25)
+    for w in model.get_weights():  # kernel, bias, gamma, beta and the moving mean and variance
+        np.testing.assert_allclose(w, 0.25 * 10.0 + 0.75 * 2.0)
+
+
+@pytest.mark.slow
+def test_a_fine_tuning_run_keeps_its_share_of_the_trained_weights(samples, tiny_preset, tmp_path, monkeypatch):
+    """warm_mix 0 keeps exactly the start however far the run trained; a run at the full rate (enough complete
+    labels) keeps its trained weights."""
+    from medseg_gui.ml.init import read_init, save_start
+    from medseg_gui.ml.train import train
+    from medseg_gui.ml.unet import build_unet
+
+    start = build_unet(PRESETS[tiny_preset].unet)
+    save_start(start, PRESETS[tiny_preset], tmp_path / "start.weights.h5", "a test start")
+    init = read_init(tmp_path / "start.weights.h5")
+    for full_rate_images, mixed in ((10**6, True), (1, False)):
+        monkeypatch.setitem(PRESETS, tiny_preset, dataclasses.replace(
+            PRESETS[tiny_preset], learning_rate=0.05, warm_lr_factor=1.0, warm_mix=0.0,
+            full_rate_images=full_rate_images))
+        result = train(samples, tiny_config(tiny_preset, max_steps=4), init=init)
+        assert ("weight_mix" in result.segmenter.metadata) is mixed
+        moved = [not np.array_equal(before, after) for before, after in zip(start.get_weights(),
+                                                                              result.model.get_weights())]
+        assert not any(moved) if mixed else any(moved)
