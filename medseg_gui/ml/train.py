@@ -39,6 +39,7 @@ from medseg_gui.ml.validation import (  # noqa: F401 (ValScore, evaluate_views: 
     evaluate_views,
     lead,
     lead_metric,
+    operating_point,
     start_validates_better,
     views_as_then,
 )
@@ -364,10 +365,11 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                 val_auc = best.auc
             except CancelledError:
                 control.cancelled, control.stop_reason = True, "cancelled"
+    point, point_dice = operating_point(best, preset.regime)
     metadata.update(val_auc=None if math.isnan(val_auc) else val_auc, steps=control.step,
-                    # maps are calibrated so that 0.5 is the best-Dice threshold (predict.calibrate)
-                    threshold=0.5, operating_point=best.threshold,
-                    val_dice=None if math.isnan(best.dice) else round(best.dice, 4),
+                    # maps are calibrated so that 0.5 is the chosen threshold (predict.calibrate)
+                    threshold=0.5, operating_point=point,
+                    val_dice=None if math.isnan(point_dice) else round(point_dice, 4),
                     precision="bfloat16" if policy else "float32", init=started_from, prior_images=priors,
                     object_width=None if recipe is None else round(recipe.width, 1),
                     trained_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -381,8 +383,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     if start_score is not None and not control.cancelled and (diverged or start_validates_better(start_score, best,
                                                                                                  metric)):
         model.set_weights(start_weights)
+        point, point_dice = operating_point(start_score, preset.regime)
         metadata.update(val_auc=None if math.isnan(start_score.auc) else start_score.auc,
-                        operating_point=start_score.threshold, val_dice=round(start_score.dice, 4),
+                        operating_point=point, val_dice=round(point_dice, 4),
                         train_stems=[], steps=0, prior_images=0,  # it learnt nothing from these labels
                         start_kept={"metric": metric, "start": lead(start_score, metric),
                                     "trained": lead(best, metric), "steps": control.step,
