@@ -162,12 +162,13 @@ def start_alone(train_set, cfg) -> tuple:
 
 
 def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, precision: str, init: str,
-            keep_dir: Path | None = None, learning_rate: float | None = None, warm_mix: float | None = None
-            ) -> list[dict]:
+            keep_dir: Path | None = None, learning_rate: float | None = None, warm_mix: float | None = None,
+            full_rate_mix: float | None = None) -> list[dict]:
     """Train once and score; c1 from scratch also scores the same model on C6 (row `c1c6`); the c1c6 job trains
     on C1 from scratch and scores only C6. `keep_dir`: store the model and its test maps there (`keep`);
     `learning_rate`: the run's peak rate as given (None: the recipe's, lowered when fine-tuning: ml/train.py);
-    `warm_mix`: the share of the trained weights a fine-tuning run keeps (None: the recipe's, Preset.warm_mix)."""
+    `warm_mix`, `full_rate_mix`: the share of the trained weights a run from trained weights keeps with few / many
+    labels (None: the recipe's, Preset.warm_mix / full_rate_mix)."""
     from medseg_gui.ml.config import TrainConfig
     from medseg_gui.ml.train import train
 
@@ -175,7 +176,8 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
     init = "scratch" if c6_only else init
     train_set, test_set = load("c1" if c6_only else protocol, data)
     cfg = TrainConfig(preset=preset, minutes=minutes, epochs=100_000, seed=seed, precision=precision, init=init,
-                      learning_rate=learning_rate, warm_mix=warm_mix)
+                      learning_rate=learning_rate, warm_mix=warm_mix,
+                      full_rate_mix=full_rate_mix)
     if minutes == 0:  # the shipped start alone (module doc)
         segmenter, resolved = start_alone(train_set, cfg)
         row = {"protocol": protocol, "preset": preset, "minutes": 0, "seed": seed, "steps": 0, "train_s": 0.0,
@@ -253,6 +255,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--learning-rate", type=float, default=None, help="peak rate of every run, as given")
     ap.add_argument("--warm-mix", type=float, default=None,
                     help="share of the trained weights a fine-tuning run keeps (1: off; default: the recipe's)")
+    ap.add_argument("--full-rate-mix", type=float, default=None,
+                    help="the same for runs from trained weights at the full rate (many complete labels)")
     ap.add_argument("--keep", type=Path, default=None, help="store each run's model and raw test maps here")
     ap.add_argument("--job", nargs=3, metavar=("PROTOCOL", "PRESET", "MINUTES"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -261,7 +265,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.job:
         proto, preset, minutes = args.job
         for row in run_job(proto, preset, float(minutes), args.seed, args.data, args.precision, args.init,
-                           args.keep, args.learning_rate, args.warm_mix):
+                           args.keep, args.learning_rate, args.warm_mix,
+                           args.full_rate_mix):
             print("ROW " + json.dumps(row), flush=True)
         return
     rows = []
@@ -271,6 +276,7 @@ def main(argv: list[str] | None = None) -> None:
         cmd += ["--keep", str(args.keep)] if args.keep else []  # (no maps are kept of a start-alone row)
         cmd += ["--learning-rate", str(args.learning_rate)] if args.learning_rate else []
         cmd += ["--warm-mix", str(args.warm_mix)] if args.warm_mix is not None else []
+        cmd += ["--full-rate-mix", str(args.full_rate_mix)] if args.full_rate_mix is not None else []
         out = subprocess.run(cmd, capture_output=True, text=True)
         got = [json.loads(line[4:]) for line in out.stdout.splitlines() if line.startswith("ROW ")]
         if out.returncode != 0 or not got:

@@ -120,6 +120,7 @@ class Preset:
     # trained to + (1 - warm_mix) x the weights it started from (weight-space ensembling, as WiSE-FT; 1 = off): a
     # few labels pull a good start towards themselves; the average keeps what the start knew of other images.
     warm_mix: float = 1.0
+    full_rate_mix: float = 1.0  # the same for the other runs from trained weights (enough complete labels)
 
     def late_phase(self) -> Preset | None:
         """The recipe for the late part of a run, or None when this preset has no late phase."""
@@ -173,7 +174,8 @@ PRESETS: dict[str, Preset] = {
         "cosine decay; 4 patches of 160 px per step, half centred on the lesion; flips, 90-degree rotations, +-25 % "
         "zoom, colour, gamma and contrast jitter (other cameras and light). Continuing on sparse labels, the "
         "unannotated pixels keep the start model's own probability as their target. With few labels the model kept is "
-        "a quarter the trained weights, three quarters the weights the run started from.",
+        "a quarter the trained weights, three quarters the weights the run started from; with many, three quarters "
+        "the trained weights.",
         unet=UNetConfig(filters=(16, 32, 64, 128, 256), batchnorm=True, bn_momentum=0.9, dropout=0.0,
                         upsampling="transpose", skip="add", in_channels=3),
         patch_size=160,  # 4 x 160 px beat 8 x 192 px in equal 10-min C1 runs (Dice 0.351 vs 0.341, 2.7x the steps)
@@ -208,6 +210,9 @@ PRESETS: dict[str, Preset] = {
         #               the trained weights: 0 (the start) 0.644; 0.25: 0.671 0.671 0.661 0.673 0.669 (mean 0.669);
         #               0.5: 0.655 0.652 0.683 0.641 0.653 (0.657); 0.75: 0.660 0.649 0.689 0.641 0.658 (0.659);
         #               1: 0.655 0.641 0.657 0.632 0.647 (0.646)
+        full_rate_mix=0.75,  # suite c1 (231 photos, 10 min, 1,560-1,880 steps, two at once, 2026-12-04), the same
+        #                    way, seeds 0-3, shares 0.25 / 0.5 / 0.75 / 1: mean 0.691 / 0.706 / 0.711 / 0.680 (0.75
+        #                    beat 1 in all four, +0.011 to +0.065; AUC -0.001 to -0.003); CHASE lost AUC with any mix
     ),
     "cvxtz": Preset(
         name="cvxtz",
@@ -295,6 +300,7 @@ class TrainConfig:
     #                     start, whichever fits first), "current" (given weights only), "pretrained", "scratch"
     prior_weight: float | None = None  # None: the preset's (see Preset.prior_weight)
     warm_mix: float | None = None  # None: the preset's (see Preset.warm_mix)
+    full_rate_mix: float | None = None  # None: the preset's
 
     def resolved(self, recipe: Recipe | None = None) -> Preset:
         """The preset with this run's overrides applied; raises KeyError for an unknown preset name.
@@ -320,6 +326,7 @@ class TrainConfig:
             learning_rate=self.learning_rate or p.learning_rate,
             prior_weight=p.prior_weight if self.prior_weight is None else self.prior_weight,
             warm_mix=p.warm_mix if self.warm_mix is None else self.warm_mix,
+            full_rate_mix=p.full_rate_mix if self.full_rate_mix is None else self.full_rate_mix,
             steps_per_epoch=self.steps_per_epoch or p.steps_per_epoch,
             crops_per_image=min(p.crops_per_image, self.batch_size or p.batch_size),
             # an explicit patch or batch size means exactly that size for the whole run

@@ -258,6 +258,16 @@ def run_learning_rate(preset: Preset, config: TrainConfig, warm: bool, samples: 
     return preset.learning_rate * preset.warm_lr_factor
 
 
+def weight_mix(preset: Preset, warm: bool, samples: list[Sample]) -> float | None:
+    """The share of its trained weights a run keeps, the rest being the weights it started from (`mix_weights`):
+    Preset.warm_mix when it `fine_tunes`, full_rate_mix for other runs from trained weights; None for no mix (a run
+    from scratch, or a share of 1)."""
+    if not warm:
+        return None
+    share = preset.warm_mix if fine_tunes(preset, warm, samples) else preset.full_rate_mix
+    return share if share < 1 else None
+
+
 def mix_weights(model: keras.Model, start: list[np.ndarray], share: float) -> None:
     """Set `model`'s weights to `share` x its own + (1 - share) x `start`'s (batch-norm statistics included)."""
     model.set_weights([share * w + (1.0 - share) * s if np.issubdtype(w.dtype, np.floating) else w
@@ -313,7 +323,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     live = Segmenter(inference_model(model, preset.unet), metadata)  # refilled before each validation
     priors = _teach_priors(live, images, [samples[i] for i in train_idx], preset.prior_weight, should_stop) \
         if loaded else 0
-    mix = preset.warm_mix if fine_tunes(preset, loaded, samples) and preset.warm_mix < 1 else None
+    mix = weight_mix(preset, loaded, samples)
     start_weights = [np.array(w) for w in model.get_weights()] if loaded else None
     start_score = None
     # a first model must beat the start it began from (see validation.start_validates_better)

@@ -86,23 +86,36 @@ def test_mix_weights_averages_every_float_weight():
         np.testing.assert_allclose(w, 0.25 * 10.0 + 0.75 * 2.0)
 
 
+def test_the_share_of_trained_weights_kept_depends_on_the_labels():
+    from medseg_gui.ml.train import weight_mix
+
+    lesions = TrainConfig().resolved(Recipe("lesions", 40.0, 1.0, 0.3))
+    assert weight_mix(lesions, True, _labels(20)) == lesions.warm_mix < 1  # few labels
+    assert weight_mix(lesions, True, _labels(300, sparse=True)) == lesions.warm_mix  # strokes
+    assert weight_mix(lesions, True, _labels(lesions.full_rate_images)) == lesions.full_rate_mix < 1
+    assert weight_mix(lesions, False, _labels(20)) is None  # from scratch: nothing to mix with
+    vessels = TrainConfig().resolved(Recipe("vessels", 3.0, 10.0, 1.0))
+    assert weight_mix(vessels, True, _labels(20)) is None  # CHASE lost AUC with any mix
+    assert weight_mix(vessels, True, _labels(3, sparse=True)) is None
+
+
 @pytest.mark.slow
-def test_a_fine_tuning_run_keeps_its_share_of_the_trained_weights(samples, tiny_preset, tmp_path, monkeypatch):
-    """warm_mix 0 keeps exactly the start however far the run trained; a run at the full rate (enough complete
-    labels) keeps its trained weights."""
+@pytest.mark.parametrize("full_rate_images, warm_mix, full_rate_mix, mixed", [
+    (10**6, 0.0, 1.0, True), (1, 0.0, 1.0, False), (1, 1.0, 0.0, True)])
+def test_a_run_keeps_its_share_of_the_trained_weights(samples, tiny_preset, tmp_path, monkeypatch, full_rate_images,
+                                                      warm_mix, full_rate_mix, mixed):
+    """A share of 0 keeps exactly the start however far the run trained; a share of 1 keeps the trained weights."""
     from medseg_gui.ml.init import read_init, save_start
     from medseg_gui.ml.train import train
     from medseg_gui.ml.unet import build_unet
 
     start = build_unet(PRESETS[tiny_preset].unet)
     save_start(start, PRESETS[tiny_preset], tmp_path / "start.weights.h5", "a test start")
-    init = read_init(tmp_path / "start.weights.h5")
-    for full_rate_images, mixed in ((10**6, True), (1, False)):
-        monkeypatch.setitem(PRESETS, tiny_preset, dataclasses.replace(
-            PRESETS[tiny_preset], learning_rate=0.05, warm_lr_factor=1.0, warm_mix=0.0,
-            full_rate_images=full_rate_images))
-        result = train(samples, tiny_config(tiny_preset, max_steps=4), init=init)
-        assert ("weight_mix" in result.segmenter.metadata) is mixed
-        moved = [not np.array_equal(before, after) for before, after in zip(start.get_weights(),
-                                                                              result.model.get_weights())]
-        assert not any(moved) if mixed else any(moved)
+    monkeypatch.setitem(PRESETS, tiny_preset, dataclasses.replace(
+        PRESETS[tiny_preset], learning_rate=0.05, warm_lr_factor=1.0, warm_mix=warm_mix, full_rate_mix=full_rate_mix,
+        full_rate_images=full_rate_images))
+    result = train(samples, tiny_config(tiny_preset, max_steps=4), init=read_init(tmp_path / "start.weights.h5"))
+    assert ("weight_mix" in result.segmenter.metadata) is mixed
+    moved = [not np.array_equal(before, after) for before, after in zip(start.get_weights(),
+                                                                          result.model.get_weights())]
+    assert not any(moved) if mixed else any(moved)
