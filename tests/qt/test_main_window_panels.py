@@ -224,6 +224,19 @@ def test_image_list_sorts_by_clicking_headers_and_keeps_the_selection(qtbot):
     assert panel.current_stem() == panel.stems()[panel.stems().index("d") + 1]
 
 
+def test_the_threshold_suggestion_offers_its_link_only_while_the_box_differs(qtbot):
+    panel = LayersPanel(threshold=0.5)
+    qtbot.addWidget(panel)
+    panel.show_suggestion({"threshold": 0.35, "val_dice": 0.62})
+    assert "suggested 0.35" in panel.suggestion.text() and "use it" in panel.suggestion.text()
+    panel.use_suggestion()
+    assert panel.threshold() == 0.35 and "use it" not in panel.suggestion.text()
+    panel.set_threshold(0.5)  # from the owner, without a signal
+    assert "use it" in panel.suggestion.text()
+    panel.show_suggestion({"threshold": 0.5, "val_dice": 0.62})  # a calibrated model: the box holds it already
+    assert panel.suggestion.text() == "suggested 0.50"
+
+
 def test_layers_panel_signals_and_threshold(qtbot):
     panel = LayersPanel(threshold=0.5)
     qtbot.addWidget(panel)

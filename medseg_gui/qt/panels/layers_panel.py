@@ -66,6 +66,7 @@ class LayersPanel(QGroupBox):
         self.threshold_spin.setToolTip("A pixel counts as predicted when its probability is at least this; used by "
                                        "the contours, FP/FN, Accept prediction, Dice and the exported masks")
         self.threshold_spin.valueChanged.connect(self.threshold_changed)
+        self.threshold_spin.valueChanged.connect(lambda _value: self._suggestion_text())
         self.suggestion = QLabel(self)  # "suggested 0.35 · use it", from the current model
         self.suggestion.setObjectName("thresholdSuggestion")
         self.suggestion.setTextFormat(Qt.TextFormat.RichText)
@@ -99,19 +100,27 @@ class LayersPanel(QGroupBox):
         self.threshold_spin.blockSignals(True)
         self.threshold_spin.setValue(value)
         self.threshold_spin.blockSignals(False)
+        self._suggestion_text()
 
     def show_suggestion(self, model_info: dict | None) -> None:
         """Offer the current model's best-validation-Dice threshold (models/<class>/current.json); hidden without."""
         found = threshold_suggestion(model_info)
         self._suggested = None if found is None else found[0]
         if found is not None:
-            self.suggestion.setText(f'suggested {found[0]:.2f} · <a href="use">use it</a>')
+            self._suggestion_text()
             self.suggestion.setToolTip("The threshold with the best mean Dice on the current model's validation "
                                        f"images: {found[1]}")
         self.suggestion.setVisible(found is not None)
 
     def suggested_threshold(self) -> float | None:
         return self._suggested
+
+    def _suggestion_text(self) -> None:
+        """'suggested 0.35 · use it', without the link while the box already holds it (a calibrated model's 0.50)."""
+        if self._suggested is None:
+            return
+        held = abs(self.threshold_spin.value() - self._suggested) < 0.005
+        self.suggestion.setText(f"suggested {self._suggested:.2f}" + ("" if held else ' · <a href="use">use it</a>'))
 
     def use_suggestion(self) -> None:
         """Put the suggested threshold in the box; its change reaches the window like a typed value."""
