@@ -176,8 +176,7 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
     init = "scratch" if c6_only else init
     train_set, test_set = load("c1" if c6_only else protocol, data)
     cfg = TrainConfig(preset=preset, minutes=minutes, epochs=100_000, seed=seed, precision=precision, init=init,
-                      learning_rate=learning_rate, warm_mix=warm_mix,
-                      full_rate_mix=full_rate_mix)
+                      learning_rate=learning_rate, warm_mix=warm_mix, full_rate_mix=full_rate_mix)
     if minutes == 0:  # the shipped start alone (module doc)
         segmenter, resolved = start_alone(train_set, cfg)
         row = {"protocol": protocol, "preset": preset, "minutes": 0, "seed": seed, "steps": 0, "train_s": 0.0,
@@ -265,8 +264,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.job:
         proto, preset, minutes = args.job
         for row in run_job(proto, preset, float(minutes), args.seed, args.data, args.precision, args.init,
-                           args.keep, args.learning_rate, args.warm_mix,
-                           args.full_rate_mix):
+                           args.keep, args.learning_rate, args.warm_mix, args.full_rate_mix):
             print("ROW " + json.dumps(row), flush=True)
         return
     rows = []

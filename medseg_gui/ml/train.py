@@ -324,10 +324,11 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     priors = _teach_priors(live, images, [samples[i] for i in train_idx], preset.prior_weight, should_stop) \
         if loaded else 0
     mix = weight_mix(preset, loaded, samples)
-    start_weights = [np.array(w) for w in model.get_weights()] if loaded else None
-    start_score = None
     # a first model must beat the start it began from (see validation.start_validates_better)
-    if loaded and previous is None and views and not cancelled_early:
+    check_start = loaded and previous is None and bool(views) and not cancelled_early
+    start_weights = [np.array(w) for w in model.get_weights()] if mix is not None or check_start else None
+    start_score = None
+    if check_start:
         announce("evaluating the start")
         t0 = time.monotonic()
         try:

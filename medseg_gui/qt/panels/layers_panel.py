@@ -108,8 +108,8 @@ class LayersPanel(QGroupBox):
         self._suggested = None if found is None else found[0]
         if found is not None:
             self._suggestion_text()
-            self.suggestion.setToolTip("The threshold with the best mean Dice on the current model's validation "
-                                       f"images: {found[1]}")
+            self.suggestion.setToolTip("The threshold the current model chose on its validation images: "
+                                       f"{found[1]}")
         self.suggestion.setVisible(found is not None)
 
     def suggested_threshold(self) -> float | None:
