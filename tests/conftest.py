@@ -5,6 +5,7 @@ import faulthandler
 import os
 import shutil
 import tempfile
+import threading
 
 import pytest
 
@@ -51,6 +52,24 @@ def _gui_thread_gc(request):
     yield
     collector.stop()
     collector.deleteLater()
+
+
+@pytest.fixture(autouse=True)
+def _no_label_saver_left():
+    """Every LabelSaver a test started is closed by its end (after pytest-qt closed the test's windows): a saver left
+    running writes and signals into later tests (one CI run hung in such a signal's slot under load). A closed one
+    still finishing a write is waited for."""
+    before = set(threading.enumerate())
+    yield
+    left = [t for t in threading.enumerate() if t.name == "label-saver" and t not in before]
+    open_savers = []
+    for thread in left:
+        saver = getattr(getattr(thread, "_target", None), "__self__", None)  # Thread keeps its target while running
+        if saver is not None and not saver._stopping:
+            open_savers.append(saver)
+            saver.close(timeout=5.0)
+        thread.join(timeout=60.0)
+    assert not open_savers, f"{len(open_savers)} LabelSaver(s) left open by this test (their window did not close?)"
 
 
 @pytest.fixture(scope="session")

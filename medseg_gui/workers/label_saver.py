@@ -267,12 +267,15 @@ class LabelSaver(QObject):
             return done and not self._failed
 
     def close(self, timeout: float = 30.0) -> bool:
-        """Flush, then stop the thread; False if anything is still not on disk. Safe to call twice."""
+        """Flush, then stop the thread (no signal comes after this, even from a write still finishing); False if
+        anything is still not on disk. Safe to call twice."""
         ok = self.flush(timeout)
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
         self._thread.join(timeout=5.0)
+        if self._thread.is_alive():
+            log.warning("The label saver is still writing after close; it ends once that write does")
         return ok
 
     def _take(self, key: Key, shape: tuple[int, ...], live: np.ndarray | None) -> _Copy:
@@ -354,7 +357,10 @@ class LabelSaver(QObject):
                 elif key not in self._pending:  # else a newer mask is queued and supersedes this one
                     self._failed[key] = (entry, error)
                 drained, clean = not self._pending, self._clean()
+                closed = self._stopping
                 self._cond.notify_all()
+            if closed:  # a write that outlived `close` (slow storage): whoever listened has gone (a closed window)
+                continue
             if error is None:
                 self.saved.emit(key[0], key[1], entry[1] is not None)
             else:

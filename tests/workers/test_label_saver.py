@@ -236,3 +236,31 @@ def test_discard_forgets_failed_saves(tmp_path, qtbot):
     assert idle.args == [False] and not saver.has_pending() and saver.flush(5.0)
     assert not project.has_label("lesion", project.stems[0])
     saver.close()
+
+
+def test_a_write_that_outlives_close_still_lands_but_signals_nobody(tmp_path, qtbot):
+    """Slow storage: close() gives up waiting, the write finishes afterwards on the saver thread, and no signal of it
+    reaches the closed window (one CI run hung in a late signal's slot)."""
+    project = make_project(tmp_path / "p")
+    release = threading.Event()
+    real_save = project.save_label
+
+    def slow_save(cls, stem, mask):
+        release.wait(10.0)
+        real_save(cls, stem, mask)
+
+    project.save_label = slow_save
+    saver = LabelSaver(project)
+    heard: list[str] = []
+    for signal in (saver.saved, saver.failed, saver.pending_changed, saver.drained):
+        signal.connect(lambda *args, s=signal: heard.append(str(args)))
+    saver.save("lesion", project.stems[0], np.ones((H, W), bool))
+    qtbot.wait(50)
+    heard.clear()  # pending_changed(True) of the save itself
+    threading.Timer(0.3, release.set).start()
+    assert not saver.close(timeout=0.05)  # not on disk when close gave up waiting
+    saver._thread.join(10.0)
+    assert not saver._thread.is_alive()
+    assert read_mask(project.label_path("lesion", project.stems[0])).all()  # the write landed
+    qtbot.wait(100)  # queued signals would be delivered now
+    assert heard == []
