@@ -166,7 +166,7 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
             full_rate_mix: float | None = None) -> list[dict]:
     """Train once and score; c1 from scratch also scores the same model on C6 (row `c1c6`); the c1c6 job trains
     on C1 from scratch and scores only C6. `keep_dir`: store the model and its test maps there (`keep`);
-    `learning_rate`: the run's peak rate as given (None: the recipe's, lowered when fine-tuning: ml/train.py);
+    `learning_rate`: the run's peak rate as given (None: the recipe's, lowered when fine-tuning: ml/fine_tune.py);
     `warm_mix`, `full_rate_mix`: the share of the trained weights a run from trained weights keeps with few / many
     labels (None: the recipe's, Preset.warm_mix / full_rate_mix)."""
     from medseg_gui.ml.config import TrainConfig

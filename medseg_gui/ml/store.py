@@ -58,7 +58,7 @@ KEEP_MODELS = 5  # newest stored models kept besides the current and previous on
 @dataclass(frozen=True)
 class StoreDecision:
     """kept_new: the new model is now current. new_auc/old_auc: validation AUCs (None = unknown); `metric`,
-    `new_score`/`old_score`: what was compared (the regime's lead metric, ml.train.Comparison).
+    `new_score`/`old_score`: what was compared (the regime's lead metric, ml.compare.Comparison).
     `current`: what current.json now says about the kept model (its metadata), so nobody reads it back; None when
     the current model did not change."""
 

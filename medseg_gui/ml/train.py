@@ -3,7 +3,9 @@
 Patches are sampled on the fly from the training images and fed to `train_on_batch` under Keras callbacks; whole
 validation images (held out from training) are predicted with the same tiled inference used later, so the validation
 AUC is the number the user will see. The returned `Segmenter` holds an inference copy of the best weights (batch-norm
-folded, no dropout). `Sample` and the train/validation split are in ml/samples.py (imported here for callers).
+folded, no dropout). `Sample` and the train/validation split are in ml/samples.py (imported here for callers); a
+run from trained weights (load, learning rate, priors, weight average) is ml/fine_tune.py; keep-unless-better's
+comparison is ml/compare.py.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ import numpy as np
 from medseg_gui.core.errors import CancelledError, MedsegError
 from medseg_gui.ml.config import Preset, Recipe, TrainConfig
 from medseg_gui.ml.control import RunControl, RunLimits
+from medseg_gui.ml.compare import Comparison, compare_with_current, score_current
 from medseg_gui.ml.data import PreparedImage, prepare, sample_batch
-from medseg_gui.ml.init import INITS, InitWeights, fits, shipped_init
+from medseg_gui.ml.fine_tune import load_start, mix_weights, run_learning_rate, teach_priors, weight_mix
+from medseg_gui.ml.init import InitWeights, shipped_init
 from medseg_gui.ml.losses import MaskedSegLoss
 from medseg_gui.ml.precision import choose_precision
 from medseg_gui.ml.predict import Segmenter, preset_metadata
@@ -35,7 +39,6 @@ from medseg_gui.ml.unet import build_unet, inference_model
 from medseg_gui.ml.validation import (  # noqa: F401 (ValScore, evaluate_views: imported from here by callers)
     ValScore,
     choose_prediction,
-    dice_as_predicted,
     evaluate_views,
     lead,
     lead_metric,
@@ -45,22 +48,6 @@ from medseg_gui.ml.validation import (  # noqa: F401 (ValScore, evaluate_views: 
 )
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """What keep-unless-better compares on the validation images: the regime's lead metric ("AUC" for vessels;
-    "Dice" for lesions, each model as it predicts: its threshold, flips and clean-up, the val_dice the user is shown)
-    of the new model and of the current one (None: no current model, or it could not be evaluated). `basis`: on
-    which pixels, when not the validation labels as they are (validation.views_as_then)."""
-
-    metric: str
-    new: float
-    current: float | None
-    basis: str = ""
-
-
-BASIS_THEN = "on the validation labels as they were when the current model was trained"
 
 
 @dataclass
@@ -128,26 +115,6 @@ def run_steps(model: keras.Model, batches: Iterator[tuple[np.ndarray, np.ndarray
     return patches, pixels
 
 
-def _teach_priors(start: Segmenter, images: list[PreparedImage], samples: list[Sample], weight: float,
-                  should_stop: Callable[[], bool] | None) -> int:
-    """Sparse labels in a run from trained weights: each image's unannotated pixels are taught `start`'s own
-    probability (its raw map, before calibration and clean-up) at loss `weight` (Preset.prior_weight); returns how
-    many images got one. A cancel leaves the rest without."""
-    if weight <= 0:
-        return 0
-    done = 0
-    for image, sample in zip(images, samples):
-        if image.unannotated is None:  # a complete label
-            continue
-        try:
-            image.set_prior(start.predict(sample.image, sample.roi, tta=1, clean=False, should_stop=should_stop),
-                            weight)
-        except CancelledError:
-            break
-        done += 1
-    return done
-
-
 def _optimizer(preset: Preset, learning_rate: float | None = None) -> keras.optimizers.Optimizer:
     learning_rate = preset.learning_rate if learning_rate is None else learning_rate
     if preset.optimizer == "adamw":
@@ -186,94 +153,6 @@ def _read_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights |
     return recipe
 
 
-def _start_weights(model: keras.Model, preset: Preset, config: TrainConfig, init: InitWeights | None
-                   ) -> tuple[str, bool]:
-    """Load the run's starting weights into `model` (config.init: given `init`, else the shipped start, when they
-    fit); returns what the run started from and whether weights were loaded."""
-    if config.init not in INITS:
-        raise ValueError(f"unknown init {config.init!r}; choose one of {', '.join(INITS)}")
-    candidates = []
-    if config.init in ("auto", "current") and init is not None:
-        candidates.append(init)
-    if config.init in ("auto", "pretrained"):
-        candidates.append(shipped_init(preset.regime))
-    reasons = []
-    for cand in (c for c in candidates if c is not None):
-        why = fits(cand, preset)
-        if not why:
-            model.load_weights(cand.path)
-            log.info("training starts from %s", cand.source)
-            return cand.source, True
-        reasons.append(f"{cand.source}: {why}")
-    if reasons:
-        log.info("training starts from scratch (%s)", "; ".join(reasons))
-        return f"scratch (not {'; not '.join(reasons)})", False
-    return "scratch", False
-
-
-def _score_current(previous: Segmenter | None, views: list[Sample], regime: str, tta: bool,
-                   should_stop: Callable[[], bool] | None) -> tuple[float | None, float | None, bool]:
-    """(AUC, Dice as it predicts (lesions only), cancelled) of the current model on the validation views; None
-    where there is no current model or it could not be evaluated (then any new model replaces it)."""
-    if previous is None:
-        return None, None, False
-    try:
-        auc = evaluate_views(previous, views, tta, should_stop).auc
-        dice = dice_as_predicted(previous, views, should_stop) if regime == "lesions" else None
-    except CancelledError:
-        return None, None, True
-    except Exception as exc:  # noqa: BLE001 - an unusable old model must not prevent training a new one
-        log.warning("the current model could not be evaluated (%s); it will be replaced", exc)
-        return None, None, False
-    return auc, dice, False
-
-
-def _comparison(segmenter: Segmenter, regime: str, val_auc: float, previous_auc: float | None,
-                previous_dice: float | None, then: list[Sample] | None, tta: bool,
-                should_stop: Callable[[], bool] | None) -> Comparison:
-    """What keep-unless-better compares: lesions the Dice of each model as it predicts, vessels AUC; on `then` (the
-    validation labels as they were when the current model was trained) when those differ from today's."""
-    metric = lead_metric(regime)
-    current = previous_dice if metric == "Dice" else previous_auc
-    if then is not None and current is not None:
-        new = (dice_as_predicted(segmenter, then, should_stop) if metric == "Dice"
-               else evaluate_views(segmenter, then, tta, should_stop).auc)
-        return Comparison(metric, new, current, BASIS_THEN)
-    final_dice = segmenter.metadata.get("val_dice")  # with the flips and clean-up it chose
-    new = (float("nan") if final_dice is None else final_dice) if metric == "Dice" else val_auc
-    return Comparison(metric, new, current)
-
-
-def fine_tunes(preset: Preset, warm: bool, samples: list[Sample]) -> bool:
-    """Whether a run fine-tunes gently (Preset.warm_lr_factor, warm_mix): it starts from trained weights (`warm`)
-    and `samples` are not at least `full_rate_images` complete labels."""
-    return warm and not (len(samples) >= preset.full_rate_images and all(s.annotated is None for s in samples))
-
-
-def run_learning_rate(preset: Preset, config: TrainConfig, warm: bool, samples: list[Sample]) -> float:
-    """The run's (peak) learning rate: TrainConfig's when it gives one, else the preset's, x `warm_lr_factor` when
-    the run fine-tunes (`fine_tunes`)."""
-    if config.learning_rate or not fine_tunes(preset, warm, samples):
-        return preset.learning_rate
-    return preset.learning_rate * preset.warm_lr_factor
-
-
-def weight_mix(preset: Preset, warm: bool, samples: list[Sample]) -> float | None:
-    """The share of its trained weights a run keeps, the rest being the weights it started from (`mix_weights`):
-    Preset.warm_mix when it `fine_tunes`, full_rate_mix for other runs from trained weights; None for no mix (a run
-    from scratch, or a share of 1)."""
-    if not warm:
-        return None
-    share = preset.warm_mix if fine_tunes(preset, warm, samples) else preset.full_rate_mix
-    return share if share < 1 else None
-
-
-def mix_weights(model: keras.Model, start: list[np.ndarray], share: float) -> None:
-    """Set `model`'s weights to `share` x its own + (1 - share) x `start`'s (batch-norm statistics included)."""
-    model.set_weights([share * w + (1.0 - share) * s if np.issubdtype(w.dtype, np.floating) else w
-                       for w, s in zip(model.get_weights(), start)])
-
-
 def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[TrainProgress], None] | None = None,
           should_stop: Callable[[], bool] | None = None, previous: Segmenter | None = None,
           init: InitWeights | None = None, previous_annotation: Mapping[str, np.ndarray | None] | None = None
@@ -306,13 +185,13 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
 
     announce("evaluating the current model" if previous is not None else "starting")
     t0 = time.monotonic()
-    previous_auc, previous_dice, cancelled_early = _score_current(previous, then or views, preset.regime, config.tta,
+    previous_auc, previous_dice, cancelled_early = score_current(previous, then or views, preset.regime, config.tta,
                                                                   should_stop)
     val_seconds = time.monotonic() - t0 if previous_auc is not None else 0.3 * len(views)
 
     policy = _dtype_policy(config.precision)
     model = build_unet(preset.unet, dtype_policy=policy)
-    started_from, loaded = _start_weights(model, preset, config, init)  # before compile: no optimiser state
+    started_from, loaded = load_start(model, preset, config, init)  # before compile: no optimiser state
     learning_rate = run_learning_rate(preset, config, loaded, samples)
     model.compile(optimizer=_optimizer(preset, learning_rate),
                   loss=MaskedSegLoss(dice_weight=1.0 if preset.loss == "bce_dice" else 0.0))
@@ -321,7 +200,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     model.optimizer.build(model.trainable_variables)
     metadata = preset_metadata(preset)
     live = Segmenter(inference_model(model, preset.unet), metadata)  # refilled before each validation
-    priors = _teach_priors(live, images, [samples[i] for i in train_idx], preset.prior_weight, should_stop) \
+    priors = teach_priors(live, images, [samples[i] for i in train_idx], preset.prior_weight, should_stop) \
         if loaded else 0
     mix = weight_mix(preset, loaded, samples)
     # a first model must beat the start it began from (see validation.start_validates_better)
@@ -411,8 +290,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     comparison = None
     if not control.cancelled:
         try:
-            comparison = _comparison(segmenter, preset.regime, val_auc, previous_auc, previous_dice, then, config.tta,
-                                     should_stop)
+            comparison = compare_with_current(segmenter, preset.regime, val_auc, previous_auc, previous_dice, then,
+                                              config.tta, should_stop)
         except CancelledError:
             control.cancelled, control.stop_reason = True, "cancelled"
     seconds = time.monotonic() - started

@@ -66,7 +66,8 @@ def test_validation_labels_are_stored_with_each_model(trained, tmp_path):
 def test_the_current_model_is_judged_on_the_labels_it_was_made_by(samples, trained, tiny_preset):
     """Sparse labels annotated back then only where the current model is right, complete now (the strokes since mark
     its mistakes): on the labels back then it scores as if flawless; on today's it loses."""
-    from medseg_gui.ml.train import BASIS_THEN, train
+    from medseg_gui.ml.compare import BASIS_THEN
+    from medseg_gui.ml.train import train
     from medseg_gui.ml.validation import dice_as_predicted, evaluate_views
 
     previous = trained[0].segmenter

@@ -20,7 +20,7 @@ def _labels(n: int, sparse: bool = False) -> list[Sample]:
 
 @pytest.mark.parametrize("regime", ["vessels", "lesions"])
 def test_warm_starts_on_sparse_labels_train_at_a_lower_rate(regime):
-    from medseg_gui.ml.train import run_learning_rate
+    from medseg_gui.ml.fine_tune import run_learning_rate
 
     config = TrainConfig()
     preset = config.resolved(Recipe(regime, 10.0, 1.0, 0.5))
@@ -36,7 +36,7 @@ def test_warm_starts_on_sparse_labels_train_at_a_lower_rate(regime):
 def test_many_complete_labels_fine_tune_at_the_full_rate():
     """Complete vessel labels keep the recipe's rate (suite chase, 20 images, 3 min: AUC 0.9808 against 0.9680 at
     1/30); lesions do from 50 complete labels on (c1-20 was better at 1/10, c1 with 231 photos at the full rate)."""
-    from medseg_gui.ml.train import run_learning_rate
+    from medseg_gui.ml.fine_tune import run_learning_rate
 
     config = TrainConfig()
     vessels = config.resolved(Recipe("vessels", 3.0, 10.0, 1.0))
@@ -48,7 +48,7 @@ def test_many_complete_labels_fine_tune_at_the_full_rate():
 
 @pytest.mark.parametrize("name", ["cvxtz", "fxfviolet"])
 def test_reference_presets_fine_tune_at_their_own_rate(name):
-    from medseg_gui.ml.train import run_learning_rate
+    from medseg_gui.ml.fine_tune import run_learning_rate
 
     config = TrainConfig(preset=name)
     for labels in (_labels(3), _labels(3, sparse=True)):
@@ -76,7 +76,7 @@ def test_a_run_from_given_weights_trains_at_the_fine_tuning_rate(samples, tiny_p
 def test_mix_weights_averages_every_float_weight():
     import keras
 
-    from medseg_gui.ml.train import mix_weights
+    from medseg_gui.ml.fine_tune import mix_weights
 
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.BatchNormalization()])
     start = [np.full(w.shape, 2.0, np.float32) for w in model.get_weights()]
@@ -87,7 +87,7 @@ def test_mix_weights_averages_every_float_weight():
 
 
 def test_the_share_of_trained_weights_kept_depends_on_the_labels():
-    from medseg_gui.ml.train import weight_mix
+    from medseg_gui.ml.fine_tune import weight_mix
 
     lesions = TrainConfig().resolved(Recipe("lesions", 40.0, 1.0, 0.3))
     assert weight_mix(lesions, True, _labels(20)) == lesions.warm_mix < 1  # few labels

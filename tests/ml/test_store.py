@@ -43,7 +43,7 @@ def test_save_load_roundtrip_and_keep_unless_better(trained, tmp_path):
 
 
 def test_lesion_models_are_compared_on_validation_dice(trained, tmp_path):
-    from medseg_gui.ml.train import Comparison
+    from medseg_gui.ml.compare import Comparison
 
     result, _ = trained
     assert save_if_better(tmp_path, result).kept_new

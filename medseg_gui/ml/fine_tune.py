@@ -1,0 +1,96 @@
+"""A run from trained weights (the shipped start, given weights or the current model): which weights it loads
+(`load_start`), how gently it fine-tunes (`fine_tunes`, `run_learning_rate`), what its sparse labels' unannotated
+pixels learn from its start (`teach_priors`), and the weight average with its start it keeps (`weight_mix`,
+`mix_weights`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+
+from medseg_gui.core.errors import CancelledError
+from medseg_gui.ml.config import Preset, TrainConfig
+from medseg_gui.ml.data import PreparedImage
+from medseg_gui.ml.init import INITS, InitWeights, fits, shipped_init
+from medseg_gui.ml.keras_quiet import keras
+from medseg_gui.ml.predict import Segmenter
+from medseg_gui.ml.samples import Sample
+
+log = logging.getLogger(__name__)
+
+
+def load_start(model: keras.Model, preset: Preset, config: TrainConfig, init: InitWeights | None
+                   ) -> tuple[str, bool]:
+    """Load the run's starting weights into `model` (config.init: given `init`, else the shipped start, when they
+    fit); returns what the run started from and whether weights were loaded."""
+    if config.init not in INITS:
+        raise ValueError(f"unknown init {config.init!r}; choose one of {', '.join(INITS)}")
+    candidates = []
+    if config.init in ("auto", "current") and init is not None:
+        candidates.append(init)
+    if config.init in ("auto", "pretrained"):
+        candidates.append(shipped_init(preset.regime))
+    reasons = []
+    for cand in (c for c in candidates if c is not None):
+        why = fits(cand, preset)
+        if not why:
+            model.load_weights(cand.path)
+            log.info("training starts from %s", cand.source)
+            return cand.source, True
+        reasons.append(f"{cand.source}: {why}")
+    if reasons:
+        log.info("training starts from scratch (%s)", "; ".join(reasons))
+        return f"scratch (not {'; not '.join(reasons)})", False
+    return "scratch", False
+
+
+def teach_priors(start: Segmenter, images: list[PreparedImage], samples: list[Sample], weight: float,
+                  should_stop: Callable[[], bool] | None) -> int:
+    """Sparse labels in a run from trained weights: each image's unannotated pixels are taught `start`'s own
+    probability (its raw map, before calibration and clean-up) at loss `weight` (Preset.prior_weight); returns how
+    many images got one. A cancel leaves the rest without."""
+    if weight <= 0:
+        return 0
+    done = 0
+    for image, sample in zip(images, samples):
+        if image.unannotated is None:  # a complete label
+            continue
+        try:
+            image.set_prior(start.predict(sample.image, sample.roi, tta=1, clean=False, should_stop=should_stop),
+                            weight)
+        except CancelledError:
+            break
+        done += 1
+    return done
+
+
+def fine_tunes(preset: Preset, warm: bool, samples: list[Sample]) -> bool:
+    """Whether a run fine-tunes gently (Preset.warm_lr_factor, warm_mix): it starts from trained weights (`warm`)
+    and `samples` are not at least `full_rate_images` complete labels."""
+    return warm and not (len(samples) >= preset.full_rate_images and all(s.annotated is None for s in samples))
+
+
+def run_learning_rate(preset: Preset, config: TrainConfig, warm: bool, samples: list[Sample]) -> float:
+    """The run's (peak) learning rate: TrainConfig's when it gives one, else the preset's, x `warm_lr_factor` when
+    the run fine-tunes (`fine_tunes`)."""
+    if config.learning_rate or not fine_tunes(preset, warm, samples):
+        return preset.learning_rate
+    return preset.learning_rate * preset.warm_lr_factor
+
+
+def weight_mix(preset: Preset, warm: bool, samples: list[Sample]) -> float | None:
+    """The share of its trained weights a run keeps, the rest being the weights it started from (`mix_weights`):
+    Preset.warm_mix when it `fine_tunes`, full_rate_mix for other runs from trained weights; None for no mix (a run
+    from scratch, or a share of 1)."""
+    if not warm:
+        return None
+    share = preset.warm_mix if fine_tunes(preset, warm, samples) else preset.full_rate_mix
+    return share if share < 1 else None
+
+
+def mix_weights(model: keras.Model, start: list[np.ndarray], share: float) -> None:
+    """Set `model`'s weights to `share` x its own + (1 - share) x `start`'s (batch-norm statistics included)."""
+    model.set_weights([share * w + (1.0 - share) * s if np.issubdtype(w.dtype, np.floating) else w
+                       for w, s in zip(model.get_weights(), start)])
