@@ -27,7 +27,7 @@ from medseg_gui.ml.config import Preset, Recipe, TrainConfig
 from medseg_gui.ml.control import RunControl, RunLimits
 from medseg_gui.ml.compare import Comparison, compare_with_current, score_current
 from medseg_gui.ml.data import PreparedImage, prepare, sample_batch
-from medseg_gui.ml.fine_tune import load_start, mix_weights, run_learning_rate, teach_priors, weight_mix
+from medseg_gui.ml.fine_tune import keeps_mix, load_start, mix_weights, run_learning_rate, teach_priors, weight_mix
 from medseg_gui.ml.init import InitWeights, shipped_init
 from medseg_gui.ml.losses import MaskedSegLoss
 from medseg_gui.ml.precision import choose_precision
@@ -246,7 +246,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     val_auc = control.best_auc if control.best_auc > -math.inf else float("nan")
     best = scores.get(control.best_step, ValScore(val_auc))
     mixed = mix is not None and control.step > 0 and not diverged and not control.cancelled
+    mix_rejected = None
     if mixed:
+        trained_weights, trained_score = model.get_weights(), best
         mix_weights(model, start_weights, mix)
         if views:
             inference_model(model, preset.unet, into=live.model)
@@ -255,6 +257,12 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                 val_auc = best.auc
             except CancelledError:
                 control.cancelled, control.stop_reason = True, "cancelled"
+        if not control.cancelled and not keeps_mix(trained_score, best):
+            mix_rejected = {"share": mix, "mixed": round(best.dice, 4), "trained": round(trained_score.dice, 4)}
+            model.set_weights(trained_weights)
+            best, val_auc, mixed = trained_score, trained_score.auc, False
+            log.info("the weight average with the start validated at Dice %.3f against %.3f trained; the trained "
+                     "weights are the model", mix_rejected["mixed"], mix_rejected["trained"])
     point, point_dice = operating_point(best, preset.regime)
     metadata.update(val_auc=None if math.isnan(val_auc) else val_auc, steps=control.step,
                     # maps are calibrated so that 0.5 is the chosen threshold (predict.calibrate)
@@ -265,7 +273,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                     trained_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                     train_images=len(train_idx), val_images=len(val_idx), validation=note,
                     backend=keras.backend.backend(), keras_version=keras.__version__,
-                    **({"weight_mix": mix} if mixed else {}))
+                    **({"weight_mix": mix} if mixed else {}),
+                    **({"weight_mix_rejected": mix_rejected} if mix_rejected else {}))
     if all(s.name for s in samples):  # what the image list marks and the next run's split avoids validating on
         metadata.update(train_stems=[samples[i].name for i in train_idx],
                         val_stems=[samples[i].name for i in val_idx if i not in set(train_idx)])
@@ -281,6 +290,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                                     "trained": lead(best, metric), "steps": control.step,
                                     **({"diverged": True} if diverged else {})})
         metadata.pop("weight_mix", None)
+        metadata.pop("weight_mix_rejected", None)
         log.info("the start validates better than the trained weights (%s); the model is the start",
                  metadata["start_kept"])
         val_auc = start_score.auc
@@ -300,7 +310,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                + ("; the start it began from validated better and is the model"
                   if "start_kept" in segmenter.metadata else "")
                + (f"; {mix:.0%} the trained weights, {1 - mix:.0%} those it started from"
-                  if "weight_mix" in segmenter.metadata else ""))
+                  if "weight_mix" in segmenter.metadata else "")
+               + ("; not averaged with the start it began from (the average validated at under half the Dice)"
+                  if "weight_mix_rejected" in segmenter.metadata else ""))
     log.info(message)
     return TrainResult(segmenter=segmenter, val_auc=val_auc, previous_val_auc=previous_auc, history=control.history,
                        steps=control.step, seconds=seconds, patches=patches, pixels=pixels, cancelled=control.cancelled,

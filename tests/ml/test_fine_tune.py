@@ -99,15 +99,32 @@ def test_the_share_of_trained_weights_kept_depends_on_the_labels():
     assert weight_mix(vessels, True, _labels(3, sparse=True)) is None
 
 
+def test_a_mix_is_kept_unless_it_validates_at_under_half_the_trained_dice():
+    from medseg_gui.ml.fine_tune import MIX_KEEP, keeps_mix
+    from medseg_gui.ml.validation import ValScore
+
+    trained = ValScore(0.92, 0.5, 0.66)
+    assert keeps_mix(trained, ValScore(0.81, 0.5, 0.44))  # suite c1-20: 0.64-0.97 x, better on the test photos
+    assert not keeps_mix(trained, ValScore(0.81, 0.2, 0.16))  # the lesion demo: a start blind to its lesions
+    assert keeps_mix(trained, ValScore(0.9, 0.5, MIX_KEEP * 0.66))  # the bound itself keeps it
+    assert keeps_mix(ValScore(0.9, 0.5, float("nan")), ValScore(0.9, 0.5, 0.0))  # no lesion to judge by
+    assert keeps_mix(trained, ValScore(0.9, 0.5, float("nan")))
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("full_rate_images, warm_mix, full_rate_mix, mixed", [
-    (10**6, 0.0, 1.0, True), (1, 0.0, 1.0, False), (1, 1.0, 0.0, True)])
+@pytest.mark.parametrize("full_rate_images, warm_mix, full_rate_mix, mixed, keep", [
+    (10**6, 0.0, 1.0, True, True), (1, 0.0, 1.0, False, True), (1, 1.0, 0.0, True, True),
+    (10**6, 0.0, 1.0, False, False)])
 def test_a_run_keeps_its_share_of_the_trained_weights(samples, tiny_preset, tmp_path, monkeypatch, full_rate_images,
-                                                      warm_mix, full_rate_mix, mixed):
-    """A share of 0 keeps exactly the start however far the run trained; a share of 1 keeps the trained weights."""
+                                                      warm_mix, full_rate_mix, mixed, keep):
+    """A share of 0 keeps exactly the start however far the run trained; a share of 1 keeps the trained weights; a
+    mix that validates too badly (`keeps_mix` False) leaves the trained weights."""
+    import medseg_gui.ml.train as train_module
     from medseg_gui.ml.init import read_init, save_start
     from medseg_gui.ml.train import train
     from medseg_gui.ml.unet import build_unet
+
+    monkeypatch.setattr(train_module, "keeps_mix", lambda trained, mix: keep)
 
     start = build_unet(PRESETS[tiny_preset].unet)
     save_start(start, PRESETS[tiny_preset], tmp_path / "start.weights.h5", "a test start")
@@ -116,6 +133,7 @@ def test_a_run_keeps_its_share_of_the_trained_weights(samples, tiny_preset, tmp_
         full_rate_images=full_rate_images))
     result = train(samples, tiny_config(tiny_preset, max_steps=4), init=read_init(tmp_path / "start.weights.h5"))
     assert ("weight_mix" in result.segmenter.metadata) is mixed
+    assert ("weight_mix_rejected" in result.segmenter.metadata) is not keep
     moved = [not np.array_equal(before, after) for before, after in zip(start.get_weights(),
                                                                           result.model.get_weights())]
     assert not any(moved) if mixed else any(moved)
