@@ -311,7 +311,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                   if "start_kept" in segmenter.metadata else "")
                + (f"; {mix:.0%} the trained weights, {1 - mix:.0%} those it started from"
                   if "weight_mix" in segmenter.metadata else "")
-               + ("; not averaged with the start it began from (the average validated at under half the Dice)"
+               + ("; not averaged with the start it began from (the average validated clearly worse)"
                   if "weight_mix_rejected" in segmenter.metadata else ""))
     log.info(message)
     return TrainResult(segmenter=segmenter, val_auc=val_auc, previous_val_auc=previous_auc, history=control.history,

@@ -99,7 +99,7 @@ def test_the_share_of_trained_weights_kept_depends_on_the_labels():
     assert weight_mix(vessels, True, _labels(3, sparse=True)) is None
 
 
-def test_a_mix_is_kept_unless_it_validates_at_under_half_the_trained_dice():
+def test_a_mix_is_kept_unless_it_validates_at_under_half_the_trained_dice_or_clearly_worse():
     from medseg_gui.ml.fine_tune import MIX_KEEP, keeps_mix
     from medseg_gui.ml.validation import ValScore
 
@@ -109,6 +109,12 @@ def test_a_mix_is_kept_unless_it_validates_at_under_half_the_trained_dice():
     assert keeps_mix(trained, ValScore(0.9, 0.5, MIX_KEEP * 0.66))  # the bound itself keeps it
     assert keeps_mix(ValScore(0.9, 0.5, float("nan")), ValScore(0.9, 0.5, 0.0))  # no lesion to judge by
     assert keeps_mix(trained, ValScore(0.9, 0.5, float("nan")))
+    # image by image: a lower mean that one image makes is kept, one that every image shows is not
+    per_image = (0.7, 0.6, 0.8, 0.5)
+    one_worse = ValScore(0.9, 0.5, 0.6, (0.7, 0.6, 0.8, 0.3))
+    all_worse = ValScore(0.9, 0.5, 0.58, (0.62, 0.52, 0.72, 0.44))
+    assert keeps_mix(ValScore(0.9, 0.5, 0.65, per_image), one_worse)
+    assert not keeps_mix(ValScore(0.9, 0.5, 0.65, per_image), all_worse)
 
 
 @pytest.mark.slow
