@@ -33,7 +33,7 @@ BASIS_THEN = "on the validation labels as they were when the current model was t
 
 
 def score_current(previous: Segmenter | None, views: list[Sample], regime: str, tta: bool,
-                   should_stop: Callable[[], bool] | None) -> tuple[float | None, float | None, bool]:
+                  should_stop: Callable[[], bool] | None) -> tuple[float | None, float | None, bool]:
     """(AUC, Dice as it predicts (lesions only), cancelled) of the current model on the validation views; None
     where there is no current model or it could not be evaluated (then any new model replaces it)."""
     if previous is None:
@@ -50,8 +50,8 @@ def score_current(previous: Segmenter | None, views: list[Sample], regime: str, 
 
 
 def compare_with_current(segmenter: Segmenter, regime: str, val_auc: float, previous_auc: float | None,
-                previous_dice: float | None, then: list[Sample] | None, tta: bool,
-                should_stop: Callable[[], bool] | None) -> Comparison:
+                         previous_dice: float | None, then: list[Sample] | None, tta: bool,
+                         should_stop: Callable[[], bool] | None) -> Comparison:
     """What keep-unless-better compares: lesions the Dice of each model as it predicts, vessels AUC; on `then` (the
     validation labels as they were when the current model was trained) when those differ from today's."""
     metric = lead_metric(regime)

@@ -1,7 +1,7 @@
 """A run from trained weights (the shipped start, given weights or the current model): which weights it loads
 (`load_start`), how gently it fine-tunes (`fine_tunes`, `run_learning_rate`), what its sparse labels' unannotated
 pixels learn from its start (`teach_priors`), and the weight average with its start it keeps (`weight_mix`,
-`mix_weights`)."""
+`mix_weights`) unless that validates clearly worse (`keeps_mix`)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ MIX_KEEP = 0.5
 
 
 def load_start(model: keras.Model, preset: Preset, config: TrainConfig, init: InitWeights | None
-                   ) -> tuple[str, bool]:
+               ) -> tuple[str, bool]:
     """Load the run's starting weights into `model` (config.init: given `init`, else the shipped start, when they
     fit); returns what the run started from and whether weights were loaded."""
     if config.init not in INITS:
@@ -59,7 +59,7 @@ def load_start(model: keras.Model, preset: Preset, config: TrainConfig, init: In
 
 
 def teach_priors(start: Segmenter, images: list[PreparedImage], samples: list[Sample], weight: float,
-                  should_stop: Callable[[], bool] | None) -> int:
+                 should_stop: Callable[[], bool] | None) -> int:
     """Sparse labels in a run from trained weights: each image's unannotated pixels are taught `start`'s own
     probability (its raw map, before calibration and clean-up) at loss `weight` (Preset.prior_weight); returns how
     many images got one. A cancel leaves the rest without."""
