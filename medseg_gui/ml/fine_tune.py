@@ -1,7 +1,7 @@
 """A run from trained weights (the shipped start, given weights or the current model): which weights it loads
 (`load_start`), how gently it fine-tunes (`fine_tunes`, `run_learning_rate`), what its sparse labels' unannotated
 pixels learn from its start (`teach_priors`), and the weight average with its start it keeps (`weight_mix`,
-`mix_weights`) unless that validates clearly worse (`keeps_mix`)."""
+`mix_weights`, `settle_mix`) unless that validates clearly worse (`keeps_mix`)."""
 
 from __future__ import annotations
 
@@ -117,3 +117,24 @@ def keeps_mix(trained: ValScore, mixed: ValScore) -> bool:
     if math.isnan(trained.dice) or math.isnan(mixed.dice):
         return True
     return mixed.dice >= MIX_KEEP * trained.dice and not postprocess.wins(trained.at_best, mixed.at_best)
+
+
+def settle_mix(model: keras.Model, start: list[np.ndarray], share: float, trained: ValScore,
+               score: Callable[[], ValScore] | None) -> tuple[ValScore, dict]:
+    """The end of a run that mixes: `model` (holding its trained weights, validated as `trained`) becomes the weight
+    average with its `start`, scored by `score` (the validation images on the model's weights; None: there are
+    none, the mix is kept unscored), and keeps it unless `keeps_mix` says the trained weights are better (they are
+    restored). Returns the model's validation score and what its metadata records: {"weight_mix": share} or
+    {"weight_mix_rejected": {...}}. A CancelledError from `score` propagates with the mix in place."""
+    trained_weights = model.get_weights()
+    mix_weights(model, start, share)
+    if score is None:
+        return trained, {"weight_mix": share}
+    mixed = score()
+    if keeps_mix(trained, mixed):
+        return mixed, {"weight_mix": share}
+    model.set_weights(trained_weights)
+    rejected = {"share": share, "mixed": round(mixed.dice, 4), "trained": round(trained.dice, 4)}
+    log.info("the weight average with the start validated at Dice %.3f against %.3f trained; the trained weights "
+             "are the model", rejected["mixed"], rejected["trained"])
+    return trained, {"weight_mix_rejected": rejected}

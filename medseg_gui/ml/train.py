@@ -27,7 +27,7 @@ from medseg_gui.ml.config import Preset, Recipe, TrainConfig
 from medseg_gui.ml.control import RunControl, RunLimits
 from medseg_gui.ml.compare import Comparison, compare_with_current, score_current
 from medseg_gui.ml.data import PreparedImage, prepare, sample_batch
-from medseg_gui.ml.fine_tune import keeps_mix, load_start, mix_weights, run_learning_rate, teach_priors, weight_mix
+from medseg_gui.ml.fine_tune import load_start, run_learning_rate, settle_mix, teach_priors, weight_mix
 from medseg_gui.ml.init import InitWeights, shipped_init
 from medseg_gui.ml.losses import MaskedSegLoss
 from medseg_gui.ml.precision import choose_precision
@@ -153,6 +153,47 @@ def _read_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights |
     return recipe
 
 
+@dataclass(frozen=True)
+class _Start:
+    """What a run began from, for its end: the weights (when it mixes with them or must beat them), their
+    validation score (None: not checked) and the share of its trained weights it keeps (None: no mix)."""
+
+    weights: list[np.ndarray] | None
+    score: ValScore | None
+    mix: float | None
+
+
+def _settle(model: keras.Model, control: RunControl, scores: dict[int, ValScore], start: _Start,
+            score: Callable[[], ValScore] | None, regime: str, diverged: bool) -> tuple[ValScore, float, dict]:
+    """The weights a run ends with, set in `model`: its best validated weights, averaged with the start unless that
+    validates clearly worse (fine_tune.settle_mix), or the start itself when it validates better than them
+    (validation.start_validates_better) or the run diverged. Returns their validation score and AUC (nan: none)
+    and what the metadata records of the choice (weight_mix, weight_mix_rejected or start_kept). A cancel while
+    the mix is scored sets `control.cancelled`."""
+    if control.best_weights is not None and not control.cancelled:
+        model.set_weights(control.best_weights)
+    val_auc = control.best_auc if control.best_auc > -math.inf else float("nan")
+    best = scores.get(control.best_step, ValScore(val_auc))
+    outcome: dict = {}
+    if start.mix is not None and control.step > 0 and not diverged and not control.cancelled:
+        try:
+            best, outcome = settle_mix(model, start.weights, start.mix, best, score)
+            val_auc = best.auc if score is not None else val_auc
+        except CancelledError:
+            control.cancelled, control.stop_reason = True, "cancelled"
+            outcome = {"weight_mix": start.mix}
+    metric = lead_metric(regime)
+    if start.score is not None and not control.cancelled and (diverged or start_validates_better(start.score, best,
+                                                                                                 metric)):
+        model.set_weights(start.weights)
+        outcome = {"start_kept": {"metric": metric, "start": lead(start.score, metric), "trained": lead(best, metric),
+                                  "steps": control.step, **({"diverged": True} if diverged else {})}}
+        log.info("the start validates better than the trained weights (%s); the model is the start",
+                 outcome["start_kept"])
+        best, val_auc = start.score, start.score.auc
+    return best, val_auc, outcome
+
+
 def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[TrainProgress], None] | None = None,
           should_stop: Callable[[], bool] | None = None, previous: Segmenter | None = None,
           init: InitWeights | None = None, previous_annotation: Mapping[str, np.ndarray | None] | None = None
@@ -241,59 +282,30 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     if diverged and start_score is None:
         raise MedsegError("Training became numerically unstable (the loss is not a number); "
                           "try a lower learning rate or another preset.")
-    if control.best_weights is not None and not control.cancelled:
-        model.set_weights(control.best_weights)
-    val_auc = control.best_auc if control.best_auc > -math.inf else float("nan")
-    best = scores.get(control.best_step, ValScore(val_auc))
-    mixed = mix is not None and control.step > 0 and not diverged and not control.cancelled
-    mix_rejected = None
-    if mixed:
-        trained_weights, trained_score = model.get_weights(), best
-        mix_weights(model, start_weights, mix)
-        if views:
-            inference_model(model, preset.unet, into=live.model)
-            try:
-                best = evaluate_views(live, views, config.tta, should_stop)
-                val_auc = best.auc
-            except CancelledError:
-                control.cancelled, control.stop_reason = True, "cancelled"
-        if not control.cancelled and not keeps_mix(trained_score, best):
-            mix_rejected = {"share": mix, "mixed": round(best.dice, 4), "trained": round(trained_score.dice, 4)}
-            model.set_weights(trained_weights)
-            best, val_auc, mixed = trained_score, trained_score.auc, False
-            log.info("the weight average with the start validated at Dice %.3f against %.3f trained; the trained "
-                     "weights are the model", mix_rejected["mixed"], mix_rejected["trained"])
+
+    def score_weights() -> ValScore:  # the validation images on the model's weights as they are now
+        inference_model(model, preset.unet, into=live.model)
+        return evaluate_views(live, views, config.tta, should_stop)
+
+    best, val_auc, outcome = _settle(model, control, scores, _Start(start_weights, start_score, mix),
+                                     score_weights if views else None, preset.regime, diverged)
+    kept_start = "start_kept" in outcome  # it learnt nothing from these labels: no steps, priors or stems
     point, point_dice = operating_point(best, preset.regime)
-    metadata.update(val_auc=None if math.isnan(val_auc) else val_auc, steps=control.step,
+    metadata.update(val_auc=None if math.isnan(val_auc) else val_auc, steps=0 if kept_start else control.step,
                     # maps are calibrated so that 0.5 is the chosen threshold (predict.calibrate)
                     threshold=0.5, operating_point=point,
                     val_dice=None if math.isnan(point_dice) else round(point_dice, 4),
-                    precision="bfloat16" if policy else "float32", init=started_from, prior_images=priors,
+                    precision="bfloat16" if policy else "float32", init=started_from,
+                    prior_images=0 if kept_start else priors,
                     object_width=None if recipe is None else round(recipe.width, 1),
                     trained_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                     train_images=len(train_idx), val_images=len(val_idx), validation=note,
-                    backend=keras.backend.backend(), keras_version=keras.__version__,
-                    **({"weight_mix": mix} if mixed else {}),
-                    **({"weight_mix_rejected": mix_rejected} if mix_rejected else {}))
+                    backend=keras.backend.backend(), keras_version=keras.__version__, **outcome)
     if all(s.name for s in samples):  # what the image list marks and the next run's split avoids validating on
         metadata.update(train_stems=[samples[i].name for i in train_idx],
                         val_stems=[samples[i].name for i in val_idx if i not in set(train_idx)])
-    metric = lead_metric(preset.regime)
-    if start_score is not None and not control.cancelled and (diverged or start_validates_better(start_score, best,
-                                                                                                 metric)):
-        model.set_weights(start_weights)
-        point, point_dice = operating_point(start_score, preset.regime)
-        metadata.update(val_auc=None if math.isnan(start_score.auc) else start_score.auc,
-                        operating_point=point, val_dice=round(point_dice, 4),
-                        train_stems=[], steps=0, prior_images=0,  # it learnt nothing from these labels
-                        start_kept={"metric": metric, "start": lead(start_score, metric),
-                                    "trained": lead(best, metric), "steps": control.step,
-                                    **({"diverged": True} if diverged else {})})
-        metadata.pop("weight_mix", None)
-        metadata.pop("weight_mix_rejected", None)
-        log.info("the start validates better than the trained weights (%s); the model is the start",
-                 metadata["start_kept"])
-        val_auc = start_score.auc
+    if kept_start:
+        metadata["train_stems"] = []
     segmenter = Segmenter(inference_model(model, preset.unet, into=live.model), metadata)
     if preset.regime == "lesions" and views and not control.cancelled:
         choose_prediction(segmenter, views, config.tta, should_stop)

@@ -125,12 +125,12 @@ def test_a_run_keeps_its_share_of_the_trained_weights(samples, tiny_preset, tmp_
                                                       warm_mix, full_rate_mix, mixed, keep):
     """A share of 0 keeps exactly the start however far the run trained; a share of 1 keeps the trained weights; a
     mix that validates too badly (`keeps_mix` False) leaves the trained weights."""
-    import medseg_gui.ml.train as train_module
+    import medseg_gui.ml.fine_tune as fine_tune
     from medseg_gui.ml.init import read_init, save_start
     from medseg_gui.ml.train import train
     from medseg_gui.ml.unet import build_unet
 
-    monkeypatch.setattr(train_module, "keeps_mix", lambda trained, mix: keep)
+    monkeypatch.setattr(fine_tune, "keeps_mix", lambda trained, mix: keep)
 
     start = build_unet(PRESETS[tiny_preset].unet)
     save_start(start, PRESETS[tiny_preset], tmp_path / "start.weights.h5", "a test start")
