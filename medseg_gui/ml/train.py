@@ -27,7 +27,14 @@ from medseg_gui.ml.config import Preset, Recipe, TrainConfig
 from medseg_gui.ml.control import RunControl, RunLimits
 from medseg_gui.ml.compare import Comparison, compare_with_current, score_current
 from medseg_gui.ml.data import PreparedImage, prepare, sample_batch
-from medseg_gui.ml.fine_tune import load_start, run_learning_rate, settle_mix, teach_priors, weight_mix
+from medseg_gui.ml.fine_tune import (
+    fine_tunes,
+    load_start,
+    run_learning_rate,
+    settle_mix,
+    teach_priors,
+    weight_mix,
+)
 from medseg_gui.ml.init import InitWeights, shipped_init
 from medseg_gui.ml.losses import MaskedSegLoss
 from medseg_gui.ml.precision import choose_precision
@@ -308,7 +315,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
         metadata["train_stems"] = []
     segmenter = Segmenter(inference_model(model, preset.unet, into=live.model), metadata)
     if preset.regime == "lesions" and views and not control.cancelled:
-        choose_prediction(segmenter, views, config.tta, should_stop)
+        choose_prediction(segmenter, views, config.tta, should_stop,
+                          1 if fine_tunes(preset, loaded, samples) else preset.full_rate_flips)
     comparison = None
     if not control.cancelled:
         try:

@@ -85,15 +85,18 @@ def dice_as_predicted(segmenter: Segmenter, views: list[Sample], should_stop: Ca
 
 
 def choose_prediction(segmenter: Segmenter, views: list[Sample], tta: bool,
-                        should_stop: Callable[[], bool] | None) -> None:
-    """Pick how the model predicts from now on by its validation Dice at its threshold: with or without averaging
-    the mirrored image (metadata "tta" 2), and the clean-up (core/postprocess.py), each only when it clearly beats
-    going without on these images (`postprocess.wins`). A cancel here keeps the model as it is."""
+                        should_stop: Callable[[], bool] | None, default_flips: int = 1) -> None:
+    """Pick how the model predicts from now on by its validation Dice at its threshold: how many flips of the image
+    it averages (metadata "tta"; `default_flips`: Preset.full_rate_flips or 1, see ml/train.py; `tta`: four, as
+    asked), and the clean-up (core/postprocess.py). The other flip count (default 1: two; else one) and the clean-up
+    are taken only when they clearly beat the default on these images (`postprocess.wins`). A cancel here keeps the
+    model as it is."""
     threshold = float(segmenter.metadata.get("threshold") or 0.5)
     truths, scored = [v.mask for v in views], [v.scored for v in views]
     choices = []
     try:
-        for flips in ((4,) if tta else (1, 2)):
+        other = 2 if default_flips == 1 else 1
+        for flips in ((4,) if tta else (default_flips, other)):
             probs = [segmenter.predict(v.image, v.roi, tta=flips, clean=False, should_stop=should_stop)
                      for v in views]
             choices.append((flips, *postprocess.choose(probs, truths, scored, threshold)))
