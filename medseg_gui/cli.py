@@ -18,7 +18,7 @@ from medseg_gui.cli_common import os_error_line
 from medseg_gui.cli_project import cmd_classes, cmd_demo, cmd_export, cmd_import, cmd_info
 from medseg_gui.cli_train import cmd_evaluate, cmd_models, cmd_predict, cmd_train
 from medseg_gui.core.errors import MedsegError
-from medseg_gui.logs import setup_logging
+from medseg_gui.logs import CommandLineFormatter, setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         args.images += [Path(e) for e in extra]  # IMAGEs given after --class (argparse stops at the option)
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    setup_logging("medseg", logging.INFO if args.verbose else logging.WARNING, "%(levelname)s %(message)s")
+    setup_logging("medseg", logging.INFO if args.verbose else logging.WARNING, CommandLineFormatter())
     log.info("medseg %s: %s", __version__, " ".join(sys.argv[1:] if argv is None else argv))
     try:
         return args.func(args)

@@ -30,7 +30,16 @@ class _Stderr(logging.StreamHandler):
         pass
 
 
-def setup_logging(name: str, console_level: int, console_format: str, folder: Path | None = None) -> Path | None:
+class CommandLineFormatter(logging.Formatter):
+    """The command line's console lines: `medseg: warning: ...` (the level in lower case after the program's name),
+    like its `medseg: error:` line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"medseg: {record.levelname.lower()}: {super().format(record)}"
+
+
+def setup_logging(name: str, console_level: int, console_format: str | logging.Formatter,
+                  folder: Path | None = None) -> Path | None:
     """Log to stderr at `console_level` and to <folder>/<name>.log (rotating, INFO and up) and return that file.
 
     Calling it again replaces the handlers it added before. A folder that cannot be created or written is reported
@@ -44,7 +53,8 @@ def setup_logging(name: str, console_level: int, console_format: str, folder: Pa
     console = _Stderr()
     console.medseg = True  # type: ignore[attr-defined]
     console.setLevel(console_level)
-    console.setFormatter(logging.Formatter(console_format))
+    console.setFormatter(console_format if isinstance(console_format, logging.Formatter)
+                         else logging.Formatter(console_format))
     root.addHandler(console)
     folder = log_dir() if folder is None else Path(folder)
     path = folder / f"{name}.log"

@@ -82,6 +82,12 @@ def test_log_file_gets_info_console_gets_its_level_and_handlers_are_not_duplicat
     assert capsys.readouterr().err.count("WARNING in both") == 1
 
 
+def test_the_command_lines_console_lines_name_the_program_and_level(tmp_path, capsys, clean_root_logger):
+    logs.setup_logging("c", logging.WARNING, logs.CommandLineFormatter(), folder=tmp_path)
+    logging.getLogger("medseg_gui.test").warning("skipped %s: empty", "a.jpg")
+    assert capsys.readouterr().err == "medseg: warning: skipped a.jpg: empty\n"
+
+
 def test_log_file_rotates(tmp_path, monkeypatch, clean_root_logger):
     monkeypatch.setattr(logs, "LOG_BYTES", 500)
     path = logs.setup_logging("r", logging.WARNING, "%(message)s", folder=tmp_path)

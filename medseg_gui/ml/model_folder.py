@@ -203,7 +203,8 @@ def load_segmenter(model_dir: str | os.PathLike[str]) -> Segmenter:
         if candidates:
             raise ModelError(f"The model file {candidates[0].path.name} in {model_dir} is missing; train the model "
                              "again.")
-        raise ModelError("No trained model exists for this class yet; train one first.")
+        raise ModelError(f"No trained model exists for class '{model_dir.name}' yet; train one first (Retrain, or "
+                         f"`medseg train PROJECT --class {model_dir.name}`).")
     errors: list[ModelError] = []
     for candidate in candidates:
         try:

@@ -75,11 +75,13 @@ def rows_html(rows: list[tuple[str, str]]) -> str:
 
 
 def show_about(parent: QWidget, system: SystemInfo) -> QMessageBox:
-    """The About box (non-blocking): app, demo credits, system rows; the Keras rows fill in when known."""
+    """The About box (non-blocking): app, demo and pretrained-start credits, system rows; the Keras rows fill in
+    when known."""
     full_credits = dialogs.demo_credits()
-    credits = dialogs.about_html(full_credits)
-    box = dialogs.show_message(parent, "About medseg_gui", credits + rows_html(system.rows()),
-                               details=dialogs.plain_text(full_credits or ""))
+    starts = dialogs.start_credits()
+    credits = dialogs.about_html(full_credits, starts)
+    details = "\n\n".join([dialogs.plain_text(full_credits or ""), "Pretrained starts (shipped):", *starts])
+    box = dialogs.show_message(parent, "About medseg_gui", credits + rows_html(system.rows()), details=details)
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)  # paths can be copied
 
     def refresh() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 
@@ -129,18 +130,37 @@ def demo_credits() -> str | None:
     return "\n\n".join(texts) or None
 
 
+def start_credits() -> list[str]:
+    """What each shipped pretrained start was trained on and whom to credit (its JSON's "source"), one line each."""
+    from medseg_gui.core.resources import resource_path
+
+    folder = resource_path("models")
+    lines = []
+    for path in sorted(folder.glob("*-init.json")) if folder is not None else []:
+        try:
+            source = json.loads(path.read_text(encoding="utf-8")).get("source")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(source, str) and source:
+            lines.append(source[0].upper() + source[1:])
+    return lines
+
+
 def plain_text(markdown: str) -> str:
     """Markdown as plain text for a message box: no `code` or *emphasis* marks, no # before headings."""
     return "\n".join(re.sub(r"[`*]", "", line).lstrip("# ") for line in markdown.splitlines())
 
 
-def about_html(credits_markdown: str | None) -> str:
-    """The About text: what the program is and one line per demo (the full credits go in its Show Details…)."""
+def about_html(credits_markdown: str | None, starts: list[str] | None = None) -> str:
+    """The About text: what the program is, one line per demo (the full credits go in its Show Details…) and one
+    per shipped pretrained start (`start_credits`)."""
     credits = ""
     if credits_markdown:
         titles = [html.escape(plain_text(line)) for line in credits_markdown.splitlines() if line.startswith("# ")]
         credits = ("<h4>Demo data</h4>" + "<br>".join(titles)
                    + "<p>Sources, changes and what to cite: <i>Show Details…</i></p>")
+    if starts:
+        credits += "<h4>Pretrained starts (shipped)</h4>" + "<br>".join(html.escape(line) for line in starts)
     return (
         f"<h3>medseg_gui {__version__}</h3>"
         "<p>Draw lesion and vessel masks, retrain a U-Net on your own labels with one click, review predicted "

@@ -23,6 +23,7 @@ def test_about_shows_paths_at_once_and_keras_rows_when_known(tmp_path, qtbot):
     window.actions.about.trigger()
     (box,) = _visible_boxes(window)
     assert str(paths.log_dir()) in box.text() and "CHASE_DB1" in box.text()
+    assert "PolypGen centre C6" in box.text() and "HRF" in box.text()  # what the shipped starts were trained on
     qtbot.waitUntil(lambda: PENDING not in box.text(), timeout=120_000)
     assert f"Keras</b></td><td>&nbsp;&nbsp;{keras.__version__}" in box.text()
     assert "CPU: " in box.text()

@@ -112,7 +112,8 @@ def header_items(cls: str) -> list[QTableWidgetItem]:
     texts = list(HEADERS)
     texts[LABELLED_COL] = f"Labelled\n({cls})" if cls else "Labelled"
     tips = ["Image name", f"✓: you drew a {cls or 'class'} label on this image; train / val: the "
-            "current model learnt from it / held it out for validation; new: labelled since",
+            "current model learnt from it / held it out for validation; new: not used by it (labelled since it was "
+            "trained, or left out)",
             f"ROC AUC of the {cls} prediction against your label, 0–1 (click to sort; worst first)",
             f"Dice overlap of the thresholded {cls} prediction with your label, 0–1",
             f"IoU (Jaccard) of the thresholded {cls} prediction with your label, 0–1",
