@@ -171,3 +171,21 @@ def test_rescoring_adds_up_the_images_whose_label_changed(tmp_path, qtbot, monke
     assert runs[-1] == ("lesion", 0.7, frozenset())  # counted once
     assert host.shutdown(5_000)
 
+
+
+def test_accept_leaves_out_predicted_specks_and_says_so(tmp_path, qtbot, messages):
+    """Specks under SPECK_AREA of the image are near-invisible at fit: accepted, they would be labelled lesions
+    (new-user trial: seven of them beside one polyp, and the list then said 8/8 lesions found)."""
+    project = make_project(tmp_path / "p", n=1)
+    stem = project.stems[0]
+    prob = np.where(disc(), 0.9, 0.1).astype(np.float32)
+    prob[2, 2] = prob[40, 60] = 0.9  # two one-pixel specks (under 0.05 % of 48 x 64 is under 1.5 px)
+    project.save_prediction("lesion", stem, prob)
+    window = open_window(qtbot, project)
+    qtbot.waitUntil(lambda: "lesion" in window.canvas.doc.preds, timeout=20_000)
+    qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)
+    np.testing.assert_array_equal(window.canvas.label("lesion"), disc())
+    assert window.statusBar().currentMessage() == ("Prediction accepted as the lesion label (2 specks under 0.05% "
+                                                   "of the image left out) — Ctrl+Z to undo")
+    window.actions.undo.trigger()
+    assert not window.canvas.label("lesion").any()
