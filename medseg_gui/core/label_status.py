@@ -29,6 +29,7 @@ CONFIRMED_KEY = "complete"  # project.json image state: classes whose complete l
 DOUBT_RATIO = 0.3
 MIN_PREDICTED = 0.002
 THIN_MIN_SHARE = 0.02
+DOT_SHARE = 0.0005  # a complete label this small is one click of the brush, not an outline (new-user trial)
 
 
 def marked(project: Any, key: str, cls: str) -> set[str]:
@@ -84,6 +85,9 @@ def counted_doubt(cls: str, label: np.ndarray, painted: int, expected: int | Non
     pixels of the label and `expected` of the prediction (None: no prediction) among `pixels`; `label` is looked at
     only for a few thin strokes."""
     pixels = float(pixels)
+    if 0 < painted < DOT_SHARE * pixels:
+        return (f"This label is complete but holds only {painted} px of {cls} ({100 * painted / pixels:.3f} % of the "
+                f"image): one click of the brush? Every unpainted {cls} pixel is taught as background.")
     if expected is not None:
         if expected >= MIN_PREDICTED * pixels and painted < DOUBT_RATIO * expected:
             return (f"This label is complete but has only {_pct(painted / pixels)} {cls}; the model predicts "

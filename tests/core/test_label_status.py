@@ -66,6 +66,9 @@ def test_a_few_strokes_under_a_complete_label_are_doubtful():
     assert doubt("vessel", strokes, np.zeros_like(vessels)) is None  # the model predicts nothing here
     assert doubt("vessel", strokes, None)  # no prediction: thin strokes on a sliver of the image
     assert doubt("lesion", _disc(radius=8), None) is None  # an outlined small lesion is a complete label
+    dot = np.zeros((1080, 1920), bool)
+    dot[500:510, 900:910] = True  # one click of the brush on a 2-Mpx photo
+    assert "100 px of lesion" in doubt("lesion", dot, None) and "100 px" in doubt("lesion", dot, dot)
     assert doubt("lesion", _disc(radius=30), _disc(radius=34)) is None  # outline a bit tighter than predicted
     roi = np.zeros_like(vessels)
     roi[15:25, :60] = True  # inside the ROI the strokes are all that is predicted
