@@ -23,6 +23,8 @@ EVALUATE_NOTE = (
     "recall = found / lesions; false_lesions: predicted components touching no truth pixel;\n"
     "hd95, assd: 95th percentile and mean of the boundary distances, in pixels. Lesion metrics are per image only."
 )
+USED_NOTE = ("\nused: train = the current model learnt from the image (its scores flatter it); val = held out for "
+             "validation;\nnew = labelled since it was trained, or left out: val and new are the honest checks.")
 
 
 
@@ -162,16 +164,21 @@ def predict_external(segmenters: list[tuple[str, Any]], image: np.ndarray, thres
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from medseg_gui import pipeline
 
-    report = pipeline.evaluate_class(open_project(args.project, args.cls), args.cls, threshold=args.threshold)
+    from medseg_gui.core.project import split_marks
+
+    project = open_project(args.project, args.cls)
+    report = pipeline.evaluate_class(project, args.cls, threshold=args.threshold)
     warn(report.skipped)
+    marks = split_marks(project.current_model_info(args.cls), list(report.per_image))
     if args.json:
-        data = {"class": report.cls, "images": report.per_image, "mean": report.mean, "pooled": report.pooled}
+        data = {"class": report.cls, "images": report.per_image, "mean": report.mean, "pooled": report.pooled,
+                **({"used": marks} if marks else {})}
         print(json.dumps(metrics_to_json(data), indent=2))  # NaN (undefined) → null
         return 0
-    rows = [{"image": s, **m} for s, m in report.per_image.items()]
+    rows = [{"image": s, **({"used": marks[s]} if marks else {}), **m} for s, m in report.per_image.items()]
     rows += [{"image": "MEAN", **report.mean}, {"image": "POOLED", **report.pooled}]
-    print(format_table(rows, ["image", *METRIC_KEYS]))
-    print(EVALUATE_NOTE)
+    print(format_table(rows, ["image", *(["used"] if marks else []), *METRIC_KEYS]))
+    print(EVALUATE_NOTE + (USED_NOTE if marks else ""))
     return 0
 
 

@@ -74,6 +74,11 @@ def test_cli_round_trip_on_drive_layout(drive_folder, tmp_path, capsys):
     per_image, pooled = saved_scores(Project.open(proj), "vessel", project.stems)  # the saved maps, scored here
     assert {s: m["auc"] for s, m in report["images"].items()} == pytest.approx(per_image, abs=1e-9)
     assert report["pooled"]["auc"] == pytest.approx(pooled, abs=1e-9)
+    assert set(report["used"].values()) == {"train", "val"}  # what the model learnt from / held out
+    assert cli.main(["evaluate", str(proj), "--class", "vessel"]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header.split()[:2] == ["image", "used"]
+    assert {r.split()[0]: r.split()[1] for r in rows[:4]} == report["used"] and "honest checks" in rows[-1]
 
     ext = drive_folder / "test" / "images" / "01_test.tif"
     out = tmp_path / "ext"

@@ -180,3 +180,22 @@ class Project(ProjectFolder):
             log.warning("%s", info)
             return None
         return info
+
+
+def model_split(info: dict | None) -> tuple[list[str] | None, list[str] | None]:
+    """(train stems, validation stems) a model's metadata records (ml.train.train, from the samples' names); (None,
+    None) when not (older models)."""
+    train, val = (info or {}).get("train_stems"), (info or {}).get("val_stems")
+    if not isinstance(train, list) or not isinstance(val, list):
+        return None, None
+    return [str(s) for s in train], [str(s) for s in val]
+
+
+def split_marks(info: dict | None, stems: list[str]) -> dict[str, str] | None:
+    """{stem: "train" / "val" / "new"} for `stems` by the model `info` (what it learnt from, held out for validation,
+    or neither: labelled since or left out); None when the model records no split."""
+    train, val = model_split(info)
+    if train is None or val is None:
+        return None
+    return {s: "train" if s in set(train) else "val" if s in set(val) else "new" for s in stems}
+

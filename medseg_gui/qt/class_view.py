@@ -12,9 +12,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
+from medseg_gui.core.project import model_split
 from medseg_gui.qt.class_dialog import ClassesDialog
 from medseg_gui.qt.negative_flow import negatives
-from medseg_gui.qt.panels.train_text import model_split
 from medseg_gui.qt.region_flow import region_text
 
 

@@ -112,14 +112,6 @@ def threshold_suggestion(info: dict | None) -> tuple[float, str] | None:
     return threshold, f"suggested {threshold:.2f} (validation Dice {fmt_score(dice)})"
 
 
-def model_split(info: dict | None) -> tuple[list[str] | None, list[str] | None]:
-    """(train stems, validation stems) a model's metadata records (ml.train.train, from the samples' names); (None, None) when not."""
-    train, val = (info or {}).get("train_stems"), (info or {}).get("val_stems")
-    if not isinstance(train, list) or not isinstance(val, list):
-        return None, None
-    return [str(s) for s in train], [str(s) for s in val]
-
-
 ENOUGH_IMAGES = 8  # rule of thumb: models from fewer labelled images are often weak
 ENOUGH_ANNOTATED = 0.02  # rule of thumb: sparse labels covering less than 2 % of their images teach little
 VALIDATES_WELL = {"vessels": ("val_auc", "AUC", 0.95), "lesions": ("val_dice", "Dice", 0.70)}
