@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import sys
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.images import write_png
 from medseg_gui.core.lesions import METRIC_KEYS
 from medseg_gui.core.project import Project
+from medseg_gui.core.project_format import PROJECT_FILE
 
 
 def _export_classes(project: Project, text: str) -> list[str]:
@@ -57,6 +59,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     shown = [args.cls] if args.layout != "labelme" else [c for c in project.class_names if project.labelled_stems(c)]
     labelled = ", ".join(f"{len(project.labelled_stems(c))} with '{c}' labels" for c in shown) or "no labels"
     print(f"Imported {len(project.stems)} images ({labelled}) into {project.root}")
+    src = Path(args.src)
+    if args.masks is None and (src / PROJECT_FILE).is_file():  # a folder the app opened is a project in place
+        print(f"medseg: note: {src} is itself a medseg project: its labels (in {src / 'labels'}/<class>/) were not "
+              f"imported; use it as the project directly, or import them with --masks {src / 'labels'}/<class> "
+              "--class <class>.", file=sys.stderr)
     return 0
 
 

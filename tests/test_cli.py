@@ -166,3 +166,16 @@ def test_train_and_predict_refuse_a_project_another_program_is_editing(tmp_path,
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_importing_a_folder_the_app_opened_says_where_its_labels_are(tmp_path, capsys):
+    """The app keeps a plain folder's labels in the folder (a project in place): `medseg import` of it takes the
+    images only, and says how to bring the labels (new-user trial: '0 with labels' and nothing else)."""
+    from medseg_gui.core.project import Project
+    from tests.workers.helpers import make_images
+
+    make_images(tmp_path / "photos", 2)
+    Project.open_or_create_for_folder(tmp_path / "photos")
+    assert cli.main(["import", str(tmp_path / "photos"), str(tmp_path / "proj"), "--layout", "folder"]) == 0
+    err = capsys.readouterr().err
+    assert "is itself a medseg project" in err and f"--masks {tmp_path / 'photos' / 'labels'}/<class>" in err
