@@ -174,6 +174,13 @@ def test_image_list_formatting_and_unreadable(qtbot):
     assert panel.headers() == ["Name", "Labelled (vessel)", "AUC", "Dice", "IoU", "Unsure"]
     assert table.item(1, 0).text() == "b" and table.item(1, 1).text() == UNREADABLE == "⚠ unreadable"
     assert "empty (0 bytes)" in table.item(1, 0).toolTip()
+    assert not panel.unreadable_note.isHidden()  # a note under the list stays while the folder is open
+    assert panel.unreadable_note.text() == "⚠ 1 of 3 images cannot be read: select one to see why."
+    panel.set_error("c", "Image file 'c.png' is not a readable image.")
+    assert panel.unreadable_note.text().startswith("⚠ 2 of 3 images")
+    panel.set_images(["a"], ["lesion"])
+    assert panel.unreadable_note.isHidden()
+    panel.set_images(["a", "b", "c"], ["lesion", "vessel"], {"b": "Image file 'b.png' is empty (0 bytes)."})
     panel.set_current_class("lesion")
     assert panel.headers()[1] == "Labelled (lesion)" and table.item(0, AUC_COL).text() == ""
     selected = []

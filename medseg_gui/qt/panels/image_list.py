@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QPushButton, QTableWidgetItem,
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButton, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from medseg_gui.core.masks import share_text
@@ -60,6 +60,11 @@ class ImageListPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table)
+        self.unreadable_note = QLabel(self)  # stays while the folder is open (a status-bar line is soon replaced)
+        self.unreadable_note.setObjectName("unreadableNote")
+        self.unreadable_note.setWordWrap(True)
+        self.unreadable_note.hide()
+        layout.addWidget(self.unreadable_note)
         self.next_button = QPushButton("Next image to label", self)
         self.next_button.setObjectName("nextToLabel")
         self.next_button.setToolTip("Open the unlabelled image the model is least sure about, else the least "
@@ -108,6 +113,7 @@ class ImageListPanel(QWidget):
                     self._mark_error(stem)
         self.table.blockSignals(False)
         self._set_headers()
+        self._show_unreadable()
 
     def set_current_class(self, cls: str, model_info: dict | None = None) -> None:
         """Show the Labelled and metric columns of `cls` (call `set_labelled` next); `model_info` (the current
@@ -125,6 +131,14 @@ class ImageListPanel(QWidget):
         if stem in self._items:
             with self.batch():
                 self._mark_error(stem)
+        self._show_unreadable()
+
+    def _show_unreadable(self) -> None:
+        """The note under the list: how many images cannot be read (hidden when none)."""
+        n = sum(1 for stem in self._errors if stem in self._items)
+        self.unreadable_note.setText(f"⚠ {n} of {len(self._items)} image{'s' if len(self._items) != 1 else ''} "
+                                     f"cannot be read: select one to see why.")
+        self.unreadable_note.setVisible(n > 0)
 
     def set_labelled(self, labelled: set[str]) -> None:
         """Tick the images that have a label for the current class."""
