@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from medseg_gui.cli_common import format_table, left_out, open_project, warn
 from medseg_gui.cli_progress import TerminalProgress
 from medseg_gui.core.errors import ImageReadError, MedsegError, ModelError
 from medseg_gui.core.images import read_image, write_png
+from medseg_gui.core.label_status import ENOUGH_IMAGES
 from medseg_gui.core.lesions import METRIC_KEYS
 from medseg_gui.core.project import Project
 from medseg_gui.core.project_format import encode_probability, metrics_to_json
@@ -65,6 +67,11 @@ def do_train(project: Project, cls: str, config) -> None:
     print(f"Trained {res.steps} step{'' if res.steps == 1 else 's'} in {res.seconds:.0f} s on {len(outcome.stems)} labelled images"
           f"{left_out(len(outcome.skipped))}.")
     print(outcome.summary())
+    if len(outcome.stems) < ENOUGH_IMAGES:  # as the Train panel says it
+        more = ENOUGH_IMAGES - len(outcome.stems)
+        print(f"medseg: note: {len(outcome.stems)} labelled image{'' if len(outcome.stems) == 1 else 's'}: models "
+              f"from fewer than {ENOUGH_IMAGES} are often weak; labelling {more} more would likely help.",
+              file=sys.stderr)
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -60,8 +60,10 @@ def test_cli_round_trip_on_drive_layout(drive_folder, tmp_path, capsys):
     assert len(project.labelled_stems("vessel")) == 4
     assert project.load_roi("21_training") is not None
 
+    capsys.readouterr()
     assert cli.main(["train", str(proj), "--class", "vessel", "--epochs", "1", *TINY]) == 0
     assert store.current_model_path(proj / "models" / "vessel") is not None
+    assert "medseg: note: 4 labelled images: models from fewer than 8 are often weak" in capsys.readouterr().err
 
     assert cli.main(["predict", str(proj), "--class", "vessel"]) == 0
     prob = Project.open(proj).load_prediction("vessel", "01_test")

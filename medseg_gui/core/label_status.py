@@ -29,6 +29,7 @@ CONFIRMED_KEY = "complete"  # project.json image state: classes whose complete l
 DOUBT_RATIO = 0.3
 MIN_PREDICTED = 0.002
 THIN_MIN_SHARE = 0.02
+ENOUGH_IMAGES = 8  # rule of thumb: models from fewer labelled images are often weak (Train panel, medseg train)
 DOT_SHARE = 0.0005  # a complete label this small is one click of the brush, not an outline (new-user trial)
 
 

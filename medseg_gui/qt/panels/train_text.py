@@ -9,6 +9,7 @@ import datetime as dt
 import math
 from typing import Any
 
+from medseg_gui.core.label_status import ENOUGH_IMAGES
 from medseg_gui.core.masks import share_text
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.qt.panels.image_columns import format_score
@@ -112,7 +113,6 @@ def threshold_suggestion(info: dict | None) -> tuple[float, str] | None:
     return threshold, f"suggested {threshold:.2f} (validation Dice {fmt_score(dice)})"
 
 
-ENOUGH_IMAGES = 8  # rule of thumb: models from fewer labelled images are often weak
 ENOUGH_ANNOTATED = 0.02  # rule of thumb: sparse labels covering less than 2 % of their images teach little
 VALIDATES_WELL = {"vessels": ("val_auc", "AUC", 0.95), "lesions": ("val_dice", "Dice", 0.70)}
 """Rule of thumb, by regime: (metadata key, name, least score) on held-out validation images above which a model
