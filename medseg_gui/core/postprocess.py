@@ -88,7 +88,7 @@ def specks(mask: np.ndarray, max_area: float) -> tuple[np.ndarray, int]:
     m = np.ascontiguousarray(np.asarray(mask, bool)).view(np.uint8)
     if max_area <= 0.0 or not m.any():
         return np.zeros(m.shape, bool), 0
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
     small = stats[:, cv2.CC_STAT_AREA] < max_area * m.size
     small[0] = False  # the background
     return small[labels], int(small.sum())

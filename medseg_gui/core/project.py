@@ -198,4 +198,3 @@ def split_marks(info: dict | None, stems: list[str]) -> dict[str, str] | None:
     if train is None or val is None:
         return None
     return {s: "train" if s in set(train) else "val" if s in set(val) else "new" for s in stems}
-
