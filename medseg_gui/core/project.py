@@ -197,4 +197,5 @@ def split_marks(info: dict | None, stems: list[str]) -> dict[str, str] | None:
     train, val = model_split(info)
     if train is None or val is None:
         return None
-    return {s: "train" if s in set(train) else "val" if s in set(val) else "new" for s in stems}
+    trained, held_out = set(train), set(val)
+    return {s: "train" if s in trained else "val" if s in held_out else "new" for s in stems}
