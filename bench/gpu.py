@@ -2,8 +2,9 @@
 device Keras sees, ideally with the JAX backend on an NVIDIA GPU (`pip install -e '.[gpu]'`).
 
 Prints one JSON line: device, backend, precision, steps and steps/s, the first time the validation AUC reached 0.98
-(None if it did not), the test AUC / Dice of the CHASE protocol of bench/suite.py (20 train / 8 test, 1st observer,
-inside the FOV) and inference ms per test image. Not a test; on a CPU it runs too, as a smoke check.
+(None if it did not), each validation's (seconds, step, AUC), the test AUC / Dice of the CHASE protocol of
+bench/suite.py (20 train / 8 test, 1st observer, inside the FOV) and inference ms per test image. Not a test; on a
+CPU it runs too, as a smoke check.
 
 Usage: KERAS_BACKEND=jax python bench/gpu.py [--seconds 60]
 """
@@ -42,10 +43,15 @@ def main(argv: list[str] | None = None) -> None:
 
     train_set, test_set = load("chase", args.data)
     reached: list[float] = []
+    validations: list[list] = []  # [seconds, step, validation AUC] of each validation: where the time went
 
     def progress(p) -> None:
         if p.val_auc is not None and p.val_auc >= TARGET_AUC and not reached:
             reached.append(p.elapsed_s)
+        if p.message == "validating":  # the AUC it reaches comes with the next report
+            validations.append([round(p.elapsed_s, 1), p.step, None])
+        elif validations and validations[-1][2] is None and p.val_auc is not None:
+            validations[-1][2] = round(p.val_auc, 4)
 
     cfg = TrainConfig(preset="default", minutes=args.seconds / 60.0, epochs=100_000, init=args.init)
     t0 = time.perf_counter()
@@ -60,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
         "s_to_val_auc_0.98": round(reached[0], 1) if reached else None,
         "test_auc": round(scores["auc"], 4), "test_dice": round(scores["dice"], 4),
         "infer_ms_per_image": round(1000 * scores["infer_s"], 1), "init": md.get("init"),
+        "validations": validations,
     }), flush=True)
 
 

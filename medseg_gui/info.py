@@ -107,8 +107,10 @@ def precision_text(requested: str = "auto") -> str:
         return f"{chosen} (chosen in the settings)"
     if gpu_visible():
         why = "a GPU is used"
-    elif cpu_has_bf16():
+    elif cpu_has_bf16() and chosen == "bfloat16":
         why = "the CPU computes bfloat16 natively"
+    elif cpu_has_bf16():
+        why = "bfloat16 on a CPU is used with the TensorFlow backend only"
     else:
         why = "the CPU has no bfloat16 instructions"
     return f"{chosen} (auto: {why})"

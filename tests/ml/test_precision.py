@@ -19,6 +19,23 @@ def test_auto_uses_bfloat16_on_bf16_cpus_and_gpus():
     assert choose_precision("auto", flags={"avx512_bf16"}, gpu=False, backend_name="jax") == "float32"
 
 
+@pytest.mark.parametrize("flags, gpu, backend, expected", [
+    ({"avx512_bf16"}, False, "tensorflow", "bfloat16 (auto: the CPU computes bfloat16 natively)"),
+    ({"avx512_bf16"}, False, "jax", "float32 (auto: bfloat16 on a CPU is used with the TensorFlow backend only)"),
+    ({"avx2"}, False, "tensorflow", "float32 (auto: the CPU has no bfloat16 instructions)"),
+    (set(), True, "jax", "bfloat16 (auto: a GPU is used)"),
+])
+def test_info_says_why_auto_chose_its_precision(monkeypatch, flags, gpu, backend, expected):
+    from medseg_gui import info
+    from medseg_gui.ml import precision
+
+    monkeypatch.setattr(precision, "cpu_flags", lambda: flags)
+    monkeypatch.setattr(precision, "gpu_visible", lambda: gpu)
+    monkeypatch.setattr(precision, "backend", lambda: backend)
+    assert info.precision_text() == expected
+    assert info.precision_text("float32") == "float32 (chosen in the settings)"
+
+
 def test_explicit_choice_wins_and_nonsense_is_refused():
     assert choose_precision("float32", flags={"avx512_bf16"}, gpu=True) == "float32"
     assert choose_precision("bfloat16", flags=set(), gpu=False) == "bfloat16"
