@@ -133,32 +133,37 @@ def predict_missing_regions(
     return missing
 
 
+def load_sample(project: Project, cls: str, stem: str, threshold: float = 0.5) -> Sample:
+    """The training Sample of one labelled image of `cls` (its roi: `class_region`); MedsegError, with the reason,
+    when it cannot be read or its roi_class region is empty."""
+    from medseg_gui.ml.train import Sample
+
+    image, label = project.load_image(stem), project.load_label_pixels(cls, stem)
+    roi = class_region(project, cls, stem, threshold)
+    if label is None:
+        raise MedsegError("its label file was removed meanwhile")
+    if roi is not None and not roi.any():
+        raise MedsegError(f"its '{project.class_spec(cls).roi_class}' region, which '{cls}' is restricted to, "
+                          f"is empty")
+    return Sample(image=image, mask=label.mask, roi=roi, annotated=label.annotated, name=stem)
+
+
 def load_samples(
     project: Project, cls: str, skipped: list[str] | None = None, threshold: float = 0.5
 ) -> tuple[list[Sample], list[str]]:
-    """The labelled images of `cls` as training samples (their roi: `class_region`), and their stems.
+    """The labelled images of `cls` as training samples (`load_sample`), and their stems.
 
     An image whose image, label or ROI cannot be read (or has the wrong size), or whose roi_class region is empty, is
     left out with a message; NoLabelsError when there are no labels, or when none of them can be read.
     """
     stems = require_labels(project, cls)
-    from medseg_gui.ml.train import Sample
-
     samples, used, problems = [], [], []
     for stem in stems:
         try:
-            image, label = project.load_image(stem), project.load_label_pixels(cls, stem)
-            roi = class_region(project, cls, stem, threshold)
-            if label is None:
-                raise MedsegError("its label file was removed meanwhile")
+            samples.append(load_sample(project, cls, stem, threshold))
         except MedsegError as err:
             problems.append(f"{stem} left out of training: {err}")
             continue
-        if roi is not None and not roi.any():
-            problems.append(f"{stem} left out of training: its '{project.class_spec(cls).roi_class}' region, "
-                            f"which '{cls}' is restricted to, is empty")
-            continue
-        samples.append(Sample(image=image, mask=label.mask, roi=roi, annotated=label.annotated, name=stem))
         used.append(stem)
     if not samples:
         raise NoLabelsError(f"None of the {len(stems)} labelled images of class '{cls}' could be read; "
@@ -166,6 +171,42 @@ def load_samples(
     for message in problems:
         _skip(skipped, message)
     return samples, used
+
+
+class SavedLabels:
+    """The labels of `cls` saved since the last call (first: since construction), as training Samples: what
+    continuous training polls between epochs (ml.train's `joined`). A label counts as saved when its file's
+    modification time or size changed; the project is re-read each call, so new images and labels are seen."""
+
+    def __init__(self, project: Project, cls: str, threshold: float = 0.5):
+        self.root, self.cls, self.threshold = project.root, cls, threshold
+        self.seen = {stem: self._stamp(project, stem) for stem in project.labelled_stems(cls)}
+
+    def _stamp(self, project: Project, stem: str) -> tuple[int, int] | None:
+        try:
+            st = project.label_path(self.cls, stem).stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def __call__(self) -> list[Sample]:
+        try:
+            project = Project.open(self.root)
+            stems = project.labelled_stems(self.cls)
+        except (MedsegError, OSError) as err:
+            log.info("Labels saved meanwhile not read: %s", err)
+            return []
+        found = []
+        for stem in stems:
+            stamp = self._stamp(project, stem)
+            if stamp is None or self.seen.get(stem) == stamp:
+                continue
+            self.seen[stem] = stamp
+            try:
+                found.append(load_sample(project, self.cls, stem, self.threshold))
+            except MedsegError as err:
+                log.warning("%s's new label was not joined: %s", stem, err)
+        return found
 
 
 def _fallback_dir(project: Project, cls: str) -> Path:
@@ -207,17 +248,20 @@ def train_class(
     progress: Callable[[TrainProgress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     threshold: float = 0.5,
+    join_labels: bool = False,
 ) -> TrainOutcome:
     """Train on every readable labelled image of `cls` (inside its region: `class_region`; `threshold` turns a
     roi_class prediction into that region); the new model replaces the current one only if it is not worse. Images
     left out are listed in `TrainOutcome.skipped`; a model that cannot be saved raises ModelError naming where it was
-    saved instead (see store_result)."""
+    saved instead (see store_result). `join_labels` (continuous training): labels saved while it trains join the
+    run between epochs (`SavedLabels`)."""
     labelled = require_labels(project, cls)
     from medseg_gui.ml import store
     from medseg_gui.ml.train import train
 
     skipped: list[str] = []
     predict_missing_regions(project, cls, labelled, should_stop=should_stop, threshold=threshold)  # notes: the log
+    saved = SavedLabels(project, cls, threshold) if join_labels else None  # before reading: none slips between
     samples, stems = load_samples(project, cls, skipped, threshold)
     model_dir = project.model_dir(cls)
     previous = None
@@ -232,7 +276,7 @@ def train_class(
         log.info("No stored start for the current %s model; training starts from scratch.", cls)
     then = store.validation_labels(model_dir, previous.metadata.get("id")) if previous is not None else None
     result = train(samples, config, progress=progress, should_stop=should_stop, previous=previous, init=init,
-                   previous_annotation=then)
+                   previous_annotation=then, joined=saved)
     if result.cancelled:
         return TrainOutcome(result=result, decision=None, stems=tuple(stems), skipped=tuple(skipped))
     decision = store_result(project, cls, result)

@@ -12,10 +12,10 @@ image shown in the window (the parent sends ("show", stem) when it changes) trav
 (`shown_prediction`), so the window shows it without reading the file back.
 
 Continuous training (TrainJob.continuous, `run_rounds`): the child trains round after round until "stop". Each round
-reads the labels again (so labels saved meanwhile join it), continues from the current model (init "auto") and lets
+reads the labels again, and labels saved while it trains join it at its next epoch (pipeline.SavedLabels; a new label
+of an image it validates on waits for the next round); it continues from the current model (init "auto") and lets
 keep-unless-better decide; a kept model predicts the image shown in the window and a ("progress", RoundReport)
-follows, so the window refreshes that image. Other images are predicted only by a Retrain: rounds stay short, so a
-new label is learnt from within about a round. "stop" ends the round under way (nothing of it is stored) and the
+follows, so the window refreshes that image. Other images are predicted only by a Retrain. "stop" ends the round under way (nothing of it is stored) and the
 child answers with a TrainRun counting the rounds; a child still busy after STOP_GRACE_S (a step on a loaded CPU,
 building the network, evaluating the current model) is terminated, which the atomic writes allow: a kept round's
 model is current (store.save_if_better) before its RoundReport is sent and the next round begins, so only the round
@@ -97,11 +97,13 @@ class TrainSummary:
     message: str = ""
     history: list[dict] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)  # the trained model's (Segmenter.metadata)
+    joined: tuple[str, ...] = ()  # labels saved during the run that joined it between epochs
 
     @classmethod
     def of(cls, result: Any) -> TrainSummary:
         return cls(result.val_auc, result.previous_val_auc, result.steps, result.seconds, result.cancelled,
-                   result.stop_reason, result.message, list(result.history), dict(result.segmenter.metadata))
+                   result.stop_reason, result.message, list(result.history), dict(result.segmenter.metadata),
+                   tuple(result.joined))
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,7 @@ def run_rounds(job: TrainJob, progress: Callable[[object], None], should_stop: C
     while not should_stop():
         project = Project.open(job.project_root)  # images and labels as they are now
         outcome = pipeline.train_class(project, job.cls, config, progress=progress, should_stop=should_stop,
-                                       threshold=job.threshold)
+                                       threshold=job.threshold, join_labels=True)
         if outcome.cancelled:
             break
         segmenter = outcome.kept_segmenter()

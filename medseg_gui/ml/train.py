@@ -79,6 +79,7 @@ class TrainResult:
     preset: Preset | None = None  # the recipe as resolved for these labels
     comparison: Comparison | None = None  # None: compare val_auc with previous_val_auc
     val_annotation: dict[str, np.ndarray | None] = field(default_factory=dict)
+    joined: tuple[str, ...] = ()  # names of labels that joined (or replaced) training images between epochs
 
 
 def patch_batches(images: list[PreparedImage], preset: Preset, seed: int,
@@ -92,9 +93,10 @@ def patch_batches(images: list[PreparedImage], preset: Preset, seed: int,
 
 
 def run_steps(model: keras.Model, batches: Iterator[tuple[np.ndarray, np.ndarray]], epochs: int,
-              steps_per_epoch: int, callback: keras.callbacks.Callback) -> tuple[int, int]:
+              steps_per_epoch: int, callback: keras.callbacks.Callback,
+              between_epochs: Callable[[], None] | None = None) -> tuple[int, int]:
     """`model.fit`'s epoch/batch loop with its callback hooks, on `train_on_batch`; returns the (patches, pixels)
-    trained on.
+    trained on. `between_epochs` runs after every epoch but the last (continuous training's new labels join there).
 
     Why not `fit`: on the 2-core CPU VM, the TensorFlow backend's tf.data pipeline around the Python patch sampler
     competed with the training step for the cores: 1.2 s against 0.7 s median per step of the same run
@@ -118,6 +120,8 @@ def run_steps(model: keras.Model, batches: Iterator[tuple[np.ndarray, np.ndarray
         callback.on_epoch_end(epoch)
         if model.stop_training:
             break
+        if between_epochs is not None:
+            between_epochs()
     callback.on_train_end()
     return patches, pixels
 
@@ -201,17 +205,55 @@ def _settle(model: keras.Model, control: RunControl, scores: dict[int, ValScore]
     return best, val_auc, outcome
 
 
+class _Joiner:
+    """Labels saved while a run trains join it between epochs (continuous training): a new image joins the training
+    images, a changed label replaces its image's; a validation image's new label waits for the next run (one run
+    compares its models on one validation set). The run's lists are changed in place, so the patch sampler and the
+    model's record of its training images (`train_stems`) see them."""
+
+    def __init__(self, poll: Callable[[], list[Sample]], samples: list[Sample], train_idx: list[int],
+                 val_idx: list[int], images: list[PreparedImage], prepare_one: Callable[[Sample], PreparedImage]):
+        self.poll, self.samples, self.train_idx, self.images = poll, samples, train_idx, images
+        self.prepare_one = prepare_one
+        self.held_out = {samples[i].name for i in val_idx if i not in set(train_idx)}
+        self.names: list[str] = []
+
+    def join(self) -> None:
+        for s in self.poll():
+            if s.name in self.held_out:
+                log.info("%s's new label waits for the next run (it validates this one)", s.name)
+                continue
+            try:
+                check_samples([s])
+                image = self.prepare_one(s)
+            except MedsegError as err:
+                log.warning("%s's new label was not joined: %s", s.name, err)
+                continue
+            at = next((k for k, i in enumerate(self.train_idx) if self.samples[i].name == s.name), None)
+            if at is None:
+                self.samples.append(s)
+                self.train_idx.append(len(self.samples) - 1)
+                self.images.append(image)
+            else:
+                self.samples[self.train_idx[at]] = s
+                self.images[at] = image
+            if s.name not in self.names:
+                self.names.append(s.name)
+
+
 def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[TrainProgress], None] | None = None,
           should_stop: Callable[[], bool] | None = None, previous: Segmenter | None = None,
-          init: InitWeights | None = None, previous_annotation: Mapping[str, np.ndarray | None] | None = None
-          ) -> TrainResult:
+          init: InitWeights | None = None, previous_annotation: Mapping[str, np.ndarray | None] | None = None,
+          joined: Callable[[], list[Sample]] | None = None) -> TrainResult:
     """Train on labelled samples; stops at the time box, step cap, epochs, early stopping or cancel. `init`:
     training-form weights to start from when they fit the resolved recipe (see ml/init.py and config.init).
     `previous`: the current model, which the new one must not validate worse than; `previous_annotation`: what its
     validation images' annotation was when it was trained (ml/store.py validation_labels), the pixels they are
-    compared on (validation.views_as_then)."""
+    compared on (validation.views_as_then). `joined`: polled between epochs (continuous training), the labels saved
+    since the run began; each joins the training images or replaces the one of its name (see `_Joiner`)."""
     started = time.monotonic()
     check_samples(samples)
+    samples = list(samples)  # joined labels are appended to this run's copy
     preset = config.resolved(recipe := _read_recipe(samples, config, init))
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -272,6 +314,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
             control.last_dice = score.dice
         return score.auc
 
+    joiner = None if joined is None else _Joiner(joined, samples, train_idx, val_idx, images,
+                                                  lambda s: prepare(s.image, s.mask, s.roi, preset, rng, s.annotated))
     control = RunControl(RunLimits(total, deadline, config.patience, learning_rate, preset.schedule, started,
                                    preset.weight_ema),
                          validate, note, progress, should_stop, val_seconds)
@@ -283,7 +327,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     else:
         epochs = math.ceil(total / preset.steps_per_epoch)
         batches = patch_batches(images, preset, config.seed, control.fraction)
-        patches, pixels = run_steps(model, batches, epochs, preset.steps_per_epoch, control)
+        patches, pixels = run_steps(model, batches, epochs, preset.steps_per_epoch, control,
+                                    between_epochs=None if joiner is None else joiner.join)
 
     diverged = control.stop_reason == "diverged" and control.best_weights is None  # nothing validated to keep
     if diverged and start_score is None:
@@ -332,10 +377,13 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                + (f"; {mix:.0%} the trained weights, {1 - mix:.0%} those it started from"
                   if "weight_mix" in segmenter.metadata else "")
                + ("; not averaged with the start it began from (the average validated clearly worse)"
-                  if "weight_mix_rejected" in segmenter.metadata else ""))
+                  if "weight_mix_rejected" in segmenter.metadata else "")
+               + (f"; {len(joiner.names)} label{'s' if len(joiner.names) > 1 else ''} saved meanwhile joined it"
+                  if joiner is not None and joiner.names else ""))
     log.info(message)
     return TrainResult(segmenter=segmenter, val_auc=val_auc, previous_val_auc=previous_auc, history=control.history,
                        steps=control.step, seconds=seconds, patches=patches, pixels=pixels, cancelled=control.cancelled,
                        stop_reason=control.stop_reason, message=message, model=model, preset=preset,
                        comparison=comparison,
-                       val_annotation={samples[i].name: samples[i].annotated for i in val_idx if samples[i].name})
+                       val_annotation={samples[i].name: samples[i].annotated for i in val_idx if samples[i].name},
+                       joined=tuple(joiner.names) if joiner is not None else ())

@@ -87,7 +87,7 @@ def test_a_first_run_that_diverges_keeps_its_start_and_one_from_scratch_says_so(
     store.save_if_better(tmp_path / "a", first)
     init = store.current_start(tmp_path / "a")
 
-    def diverging(model, batches, epochs, steps_per_epoch, control):  # the loss became NaN before any validation
+    def diverging(model, batches, epochs, steps_per_epoch, control, between_epochs=None):  # NaN before validating
         model.set_weights([np.full_like(np.array(w), np.nan) for w in model.get_weights()])
         control.stop_reason = "diverged"
         return 0, 0

@@ -85,6 +85,28 @@ def test_continuous_rounds_learn_labels_saved_meanwhile_and_stop(tmp_path, tiny_
         run_rounds(job, progress, should_stop=lambda: True)
 
 
+def test_a_label_saved_during_a_round_joins_it_at_the_next_epoch(tmp_path, tiny_preset):
+    """Issue 12: labels saved while continuous training runs join the training set at the next epoch, not only at
+    the next round (the round here: 3 epochs of 2 steps; the label is saved at its first step)."""
+    project = make_project(tmp_path / "p", n=3, labelled=2)
+    new, reports, saved_at = project.stems[2], [], []
+
+    def progress(p):
+        if isinstance(p, TrainProgress) and p.step >= 1 and not saved_at:
+            project.save_label("lesion", new, disc(cx=30))  # as the window's label saver would
+            saved_at.append(p.step)
+        if isinstance(p, RoundReport):
+            reports.append(p)
+
+    config = replace(TINY_TRAIN, preset=tiny_preset, init="scratch", epochs=3, max_steps=6)
+    job = TrainJob(project.root, "lesion", config, continuous=True, shown=project.stems[0])
+    run_rounds(job, progress, should_stop=lambda: len(reports) >= 1)
+    result = reports[0].outcome.result
+    assert reports[0].outcome.stems == tuple(project.stems[:2])  # what the round read when it began
+    assert result.joined == (new,) and new in result.metadata["train_stems"]
+    assert "1 label saved meanwhile joined it" in result.message
+
+
 def test_the_child_hears_which_image_is_shown(tmp_path):
     """Continuous: when the window shows another image, the parent side tells the child (which predicts that image
     after the next kept round); a fake child on real pipes, no process."""
