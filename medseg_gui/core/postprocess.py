@@ -7,6 +7,7 @@ cleaned mask. A dropped speck's probabilities are lowered to below the threshold
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -82,16 +83,56 @@ def clean_mask(mask: np.ndarray, pp: PostProcess) -> np.ndarray:
     return out
 
 
-def specks(mask: np.ndarray, max_area: float) -> tuple[np.ndarray, int]:
+def _or_pool(a: np.ndarray, f: int, axis: int) -> np.ndarray:
+    """uint8 0/1 `a` OR-pooled by `f` along `axis` (0 or 1); a last, shorter group where the length is no multiple."""
+    n = a.shape[axis]
+    whole = n - n % f
+    body = a[:whole] if axis == 0 else a[:, :whole]
+    shape = (whole // f, f, a.shape[1]) if axis == 0 else (a.shape[0], whole // f, f)
+    out = np.bitwise_or.reduce(body.reshape(shape), axis=axis + 1)
+    if whole < n:
+        rest = np.bitwise_or.reduce(a[whole:] if axis == 0 else a[:, whole:], axis=axis, keepdims=True)
+        out = np.concatenate([out, rest], axis=axis)
+    return out
+
+
+SPECK_WORK_PIXELS = 1 << 20  # larger masks are searched for specks on an OR-pooled copy of about this many pixels
+
+
+def specks(mask: np.ndarray, max_area: float, work_pixels: int = SPECK_WORK_PIXELS) -> tuple[np.ndarray, int]:
     """The 8-connected components of bool `mask` smaller than `max_area` × its pixels, as one bool mask, and how
-    many there are."""
+    many there are.
+
+    A mask over `work_pixels` pixels is searched on a copy pooled by f × f (a pooled pixel is set when any of its
+    pixels is; f the smallest integer that brings it under `work_pixels`): an 8000² mask took 0.8 s exactly, which
+    Accept prediction spent on the GUI thread. A pooled component small enough holds only small components, so every
+    pixel returned belongs to a speck; a speck within f pixels of another region pools into it and is not returned,
+    and specks within f pixels of each other are counted as one."""
     m = np.ascontiguousarray(np.asarray(mask, bool)).view(np.uint8)
     if max_area <= 0.0 or not m.any():
         return np.zeros(m.shape, bool), 0
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
-    small = stats[:, cv2.CC_STAT_AREA] < max_area * m.size
-    small[0] = False  # the background
-    return small[labels], int(small.sum())
+    f = max(1, math.ceil(math.sqrt(m.size / work_pixels)))
+    if f == 1:
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        small = stats[:, cv2.CC_STAT_AREA] < max_area * m.size
+        small[0] = False  # the background
+        return small[labels], int(small.sum())
+    H, W = m.shape
+    pooled = np.ascontiguousarray(_or_pool(_or_pool(m, f, 0), f, 1))
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(pooled, connectivity=8)
+    small = stats[:, cv2.CC_STAT_AREA] * (f * f) < max_area * m.size  # pooled area * f² bounds the true area
+    small[0] = False
+    if small.sum() > 1000:  # a noisy map: one pass over the image beats a loop over thousands of boxes
+        up = cv2.resize(small[labels].view(np.uint8), (labels.shape[1] * f, labels.shape[0] * f),
+                        interpolation=cv2.INTER_NEAREST)[:H, :W]
+        return up.view(bool) & m.view(bool), int(small.sum())
+    out = np.zeros(m.shape, bool)
+    for i in np.flatnonzero(small):
+        x, y, w, h = stats[i, :4]
+        inside = np.repeat(np.repeat(labels[y:y + h, x:x + w] == i, f, axis=0), f, axis=1)
+        ys, xs = slice(y * f, min(H, (y + h) * f)), slice(x * f, min(W, (x + w) * f))
+        out[ys, xs] |= inside[:ys.stop - ys.start, :xs.stop - xs.start] & m[ys, xs].view(bool)
+    return out, int(small.sum())  # specks closer than f pixels to each other count as one
 
 
 def apply(prob: np.ndarray, threshold: float, pp: PostProcess) -> np.ndarray:

@@ -76,3 +76,29 @@ def test_json_round_trip_and_rejects_bad_values():
         with pytest.raises(ValueError):
             PostProcess.from_json(bad)
     assert postprocess.CANDIDATES[0] == PostProcess()
+
+
+def test_specks_on_large_masks_are_found_on_a_pooled_copy():
+    """Above `work_pixels` the search runs on an OR-pooled copy (here 6 x 6): isolated specks are found exactly as
+    by the full-resolution search; a speck touching a large region's pooled pixels stays; nothing of a large region
+    is ever returned, for any size (lengths no multiple of the factor included) or density."""
+    from medseg_gui.core.postprocess import specks
+
+    m = np.zeros((601, 499), bool)
+    m[100:300, 100:300] = True  # 40,000 px: far above 0.05 % of 300,000 (150 px)
+    m[500:503, 400:404] = m[20, 20] = m[600, 498] = True  # three isolated specks, one in the last partial cell
+    m[100, 302] = True  # a speck 2 px from the large region: its 6 x 6 cell touches the region's
+    pooled, n = specks(m, 0.0005, work_pixels=10_000)
+    exact, n_exact = specks(m, 0.0005, work_pixels=10**9)
+    assert (n, n_exact) == (3, 4)
+    expected = exact.copy()
+    expected[100, 302] = False
+    assert (pooled == expected).all()
+    rng = np.random.default_rng(0)
+    for shape, density in (((301, 257), 0.001), ((640, 480), 0.01), ((97, 1003), 0.05)):
+        r = rng.random(shape) < density
+        r[shape[0] // 4: shape[0] // 2, shape[1] // 4: shape[1] // 2] = True
+        got, _ = specks(r, 0.001, work_pixels=5_000)
+        want, _ = specks(r, 0.001, work_pixels=10**9)
+        assert not (got & ~want).any()  # every pixel returned is a real speck's
+        assert not got[shape[0] // 4: shape[0] // 2, shape[1] // 4: shape[1] // 2].any()
