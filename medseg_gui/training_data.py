@@ -1,0 +1,123 @@
+"""What a training run reads from a project folder: the labelled images of a class as training Samples (inside the
+class's region), and the labels saved while a run trains (continuous training). No Qt, no Keras import at load.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from medseg_gui.core.errors import MedsegError, NoLabelsError, RegionUnknownError
+from medseg_gui.core.project import Project
+
+if TYPE_CHECKING:
+    from medseg_gui.ml.train import Sample
+
+log = logging.getLogger(__name__)
+
+
+def require_labels(project: Project, cls: str) -> list[str]:
+    """The labelled stems of `cls`; NoLabelsError (before any slow import) when there are none."""
+    stems = project.labelled_stems(cls)
+    if not stems:
+        raise NoLabelsError(
+            f"No labelled images for class '{cls}' yet — draw a label on at least one image, then retrain."
+        )
+    return stems
+
+
+def skip_note(skipped: list[str] | None, message: str) -> None:
+    """Collect a skipped-image message for the caller to list, or log it when nobody collects."""
+    if skipped is None:
+        log.warning(message)
+    else:
+        skipped.append(message)
+
+
+def class_region(project: Project, cls: str, stem: str, threshold: float = 0.5,
+                 notes: list[str] | None = None) -> np.ndarray | None:
+    """Where `cls` is trained, predicted and scored on `stem` (Project.class_roi; None = whole image). Where its
+    roi_class has no label or prediction on that image, the image's own ROI, with a note (in `notes` or the log)."""
+    try:
+        return project.class_roi(cls, stem, threshold)
+    except RegionUnknownError as err:
+        skip_note(notes, f"{stem}: {err}; {cls} is not restricted there (label or predict '{err.roi_class}' first)")
+        return project.load_roi(stem)
+
+
+def load_sample(project: Project, cls: str, stem: str, threshold: float = 0.5) -> Sample:
+    """The training Sample of one labelled image of `cls` (its roi: `class_region`); MedsegError, with the reason,
+    when it cannot be read or its roi_class region is empty."""
+    from medseg_gui.ml.train import Sample
+
+    image, label = project.load_image(stem), project.load_label_pixels(cls, stem)
+    roi = class_region(project, cls, stem, threshold)
+    if label is None:
+        raise MedsegError("its label file was removed meanwhile")
+    if roi is not None and not roi.any():
+        raise MedsegError(f"its '{project.class_spec(cls).roi_class}' region, which '{cls}' is restricted to, "
+                          f"is empty")
+    return Sample(image=image, mask=label.mask, roi=roi, annotated=label.annotated, name=stem)
+
+
+def load_samples(
+    project: Project, cls: str, skipped: list[str] | None = None, threshold: float = 0.5
+) -> tuple[list[Sample], list[str]]:
+    """The labelled images of `cls` as training samples (`load_sample`), and their stems.
+
+    An image whose image, label or ROI cannot be read (or has the wrong size), or whose roi_class region is empty, is
+    left out with a message; NoLabelsError when there are no labels, or when none of them can be read.
+    """
+    stems = require_labels(project, cls)
+    samples, used, problems = [], [], []
+    for stem in stems:
+        try:
+            samples.append(load_sample(project, cls, stem, threshold))
+        except MedsegError as err:
+            problems.append(f"{stem} left out of training: {err}")
+            continue
+        used.append(stem)
+    if not samples:
+        raise NoLabelsError(f"None of the {len(stems)} labelled images of class '{cls}' could be read; "
+                            f"first problem: {problems[0]}")
+    for message in problems:
+        skip_note(skipped, message)
+    return samples, used
+
+
+class SavedLabels:
+    """The labels of `cls` saved since the last call (first: since construction), as training Samples: what
+    continuous training polls between epochs (ml.train's `joined`). A label counts as saved when its file's
+    modification time or size changed; the project is re-read each call, so new images and labels are seen."""
+
+    def __init__(self, project: Project, cls: str, threshold: float = 0.5):
+        self.root, self.cls, self.threshold = project.root, cls, threshold
+        self.seen = {stem: self._stamp(project, stem) for stem in project.labelled_stems(cls)}
+
+    def _stamp(self, project: Project, stem: str) -> tuple[int, int] | None:
+        try:
+            st = project.label_path(self.cls, stem).stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def __call__(self) -> list[Sample]:
+        try:
+            project = Project.open(self.root)
+            stems = project.labelled_stems(self.cls)
+        except (MedsegError, OSError) as err:
+            log.info("Labels saved meanwhile not read: %s", err)
+            return []
+        found = []
+        for stem in stems:
+            stamp = self._stamp(project, stem)
+            if stamp is None or self.seen.get(stem) == stamp:
+                continue
+            self.seen[stem] = stamp
+            try:
+                found.append(load_sample(project, self.cls, stem, self.threshold))
+            except MedsegError as err:
+                log.warning("%s's new label was not joined: %s", stem, err)
+        return found
