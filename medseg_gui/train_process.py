@@ -12,11 +12,11 @@ image shown in the window (the parent sends ("show", stem) when it changes) trav
 (`shown_prediction`), so the window shows it without reading the file back.
 
 Continuous training (TrainJob.continuous, `run_rounds`): the child trains round after round until "stop". Each round
-reads the labels again, and labels saved while it trains join it at its next epoch (training_data.SavedLabels; a new label
-of an image it validates on waits for the next round); it continues from the current model (init "auto") and lets
-keep-unless-better decide; a kept model predicts the image shown in the window and a ("progress", RoundReport)
-follows, so the window refreshes that image. Other images are predicted only by a Retrain. "stop" ends the round under way (nothing of it is stored) and the
-child answers with a TrainRun counting the rounds; a child still busy after STOP_GRACE_S (a step on a loaded CPU,
+reads the labels again, and labels saved while it trains join it at its next epoch (training_data.SavedLabels; a
+new label of an image it validates on waits for the next round); it continues from the current model (init "auto")
+and lets keep-unless-better decide; a kept model predicts the image shown in the window and a ("progress",
+RoundReport) follows, so the window refreshes that image. Other images are predicted only by a Retrain. "stop" ends
+the round under way (nothing of it is stored) and the child answers with a TrainRun counting the rounds; a child still busy after STOP_GRACE_S (a step on a loaded CPU,
 building the network, evaluating the current model) is terminated, which the atomic writes allow: a kept round's
 model is current (store.save_if_better) before its RoundReport is sent and the next round begins, so only the round
 under way is lost. The parent then makes the same TrainRun from the RoundReports it received (`rounds_run`) and
