@@ -16,8 +16,9 @@ reads the labels again, and labels saved while it trains join it at its next epo
 new label of an image it validates on waits for the next round); it continues from the current model (init "auto")
 and lets keep-unless-better decide; a kept model predicts the image shown in the window and a ("progress",
 RoundReport) follows, so the window refreshes that image. Other images are predicted only by a Retrain. "stop" ends
-the round under way (nothing of it is stored) and the child answers with a TrainRun counting the rounds; a child still busy after STOP_GRACE_S (a step on a loaded CPU,
-building the network, evaluating the current model) is terminated, which the atomic writes allow: a kept round's
+the round under way (nothing of it is stored) and the child answers with a TrainRun counting the rounds; a child
+still busy after STOP_GRACE_S (a step on a loaded CPU, building the network, evaluating the current model) is
+terminated, which the atomic writes allow: a kept round's
 model is current (store.save_if_better) before its RoundReport is sent and the next round begins, so only the round
 under way is lost. The parent then makes the same TrainRun from the RoundReports it received (`rounds_run`) and
 returns at once; the child's exit is awaited in the background (child_process.Standby.reap), so Stop ends within
