@@ -38,6 +38,15 @@ class CommandLineFormatter(logging.Formatter):
         return f"medseg: {record.levelname.lower()}: {super().format(record)}"
 
 
+LIBRARIES = ("tensorflow", "absl", "keras", "jax", "jaxlib")  # their warnings go to the log file, not the console
+
+
+def _ours_or_an_error(record: logging.LogRecord) -> bool:
+    """The console's filter: a library's warning (TensorFlow's "5 out of the last 23 calls ... triggered
+    tf.function retracing" reached the command line as "medseg: warning: ...") is kept for the log file only."""
+    return record.levelno >= logging.ERROR or record.name.split(".")[0] not in LIBRARIES
+
+
 def setup_logging(name: str, console_level: int, console_format: str | logging.Formatter,
                   folder: Path | None = None) -> Path | None:
     """Log to stderr at `console_level` and to <folder>/<name>.log (rotating, INFO and up) and return that file.
@@ -53,6 +62,7 @@ def setup_logging(name: str, console_level: int, console_format: str | logging.F
     console = _Stderr()
     console.medseg = True  # type: ignore[attr-defined]
     console.setLevel(console_level)
+    console.addFilter(_ours_or_an_error)
     console.setFormatter(console_format if isinstance(console_format, logging.Formatter)
                          else logging.Formatter(console_format))
     root.addHandler(console)

@@ -88,6 +88,17 @@ def test_the_command_lines_console_lines_name_the_program_and_level(tmp_path, ca
     assert capsys.readouterr().err == "medseg: warning: skipped a.jpg: empty\n"
 
 
+def test_library_warnings_reach_the_log_file_not_the_console(tmp_path, capsys, clean_root_logger):
+    path = logs.setup_logging("c", logging.WARNING, logs.CommandLineFormatter(), folder=tmp_path)
+    logging.getLogger("tensorflow").warning("5 out of the last 23 calls triggered tf.function retracing")
+    logging.getLogger("tensorflow").error("a library error")
+    logging.getLogger("medseg_gui.pipeline").warning("ours")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert capsys.readouterr().err == "medseg: error: a library error\nmedseg: warning: ours\n"
+    assert "retracing" in path.read_text()
+
+
 def test_log_file_rotates(tmp_path, monkeypatch, clean_root_logger):
     monkeypatch.setattr(logs, "LOG_BYTES", 500)
     path = logs.setup_logging("r", logging.WARNING, "%(message)s", folder=tmp_path)

@@ -19,8 +19,8 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButton, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from medseg_gui.core.masks import share_text
 from medseg_gui.qt.keymap import key_text
+from medseg_gui.qt.panels.labelled_cell import UNSAVED, labelled_cell
 from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METRIC_COLS, METRIC_NAMES, NAME_COL,
                                                 RECALL_COL, REGIMES, SORT_ROLE, STEM_ROLE, UNCERTAINTY_COL, ImageTable,
                                                 SortItem, arrange_metric_columns, cell, class_regime, format_cell,
@@ -28,14 +28,8 @@ from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METR
 
 ERROR_COLOR = QColor(220, 60, 60)
 UNREADABLE = "⚠ unreadable"
-UNSAVED = "⚠ not saved"
 UNSAVED_COLOR = QColor(230, 140, 30)
 REVIEWED_MARK = "☑"
-SPLIT_MARKS = {"train": ("train", "Used to train the current model"),
-               "val": ("val", "Held out for validation: the current model did not learn from this image, so its "
-                              "scores here are an honest check"),
-               "new": ("new", "Not used by the current model (labelled since it was trained, or left out): "
-                              "Retrain to use it")}
 class ImageListPanel(QWidget):
     """Emits `stem_selected(stem)` when the user (or `select`/`step`) makes another image current."""
 
@@ -217,24 +211,16 @@ class ImageListPanel(QWidget):
             item.setToolTip(f"This label is NOT saved yet (kept in memory, retried): {self._unsaved[stem]}")
             item.setData(SORT_ROLE, -1)
         else:
-            share = self._annotated.get(self._cls, {}).get(stem) if stem in self._labelled else None
-            text = "" if stem not in self._labelled else "✓" if share is None else f"✓ {share_text(share)}"
-            tips = [] if share is None else [f"Sparse label: {share_text(share, 1)} of the image is annotated "
-                                             "(the rest is ignored by training and scores)"]
-            if stem in self._labelled and stem in self._negatives and share is None:
-                text = "none"
-                tips.append(f"You marked: no {self._cls} on this image (an all-background label; Retrain learns "
-                            f"from it as a negative; {key_text('no_object')} again takes it back)")
-            why = self._doubts.get(self._cls, {}).get(stem) if share is None and text == "✓" else None
-            if why:
-                text, tips = "✓ ?", [why, *tips]
-            if self._split is not None and stem in self._labelled:
-                mark, tip = SPLIT_MARKS[self._split.get(stem, "new")]
-                text, tips = f"{text} · {mark}", [tip, *tips]
+            labelled = stem in self._labelled
+            share = self._annotated.get(self._cls, {}).get(stem) if labelled else None
+            text, tip, order = labelled_cell(
+                self._cls, labelled, share, negative=stem in self._negatives,
+                doubt=self._doubts.get(self._cls, {}).get(stem),
+                split=None if self._split is None else self._split.get(stem, "new"))
             item.setText(text)
             item.setData(Qt.ItemDataRole.ForegroundRole, None)
-            item.setToolTip("\n".join(tips))
-            item.setData(SORT_ROLE, int(stem in self._labelled) if share is None else share)
+            item.setToolTip(tip)
+            item.setData(SORT_ROLE, order)
 
     def set_reviewed(self, reviewed: set[str]) -> None:
         """Mark the images the clinician has marked as reviewed (a tick after the name, "Reviewed" in the tooltip)."""
