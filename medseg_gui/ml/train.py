@@ -50,7 +50,7 @@ from medseg_gui.ml.validation import (  # noqa: F401 (ValScore, evaluate_views: 
     lead,
     lead_metric,
     operating_point,
-    start_validates_better,
+    start_is_the_model,
     views_as_then,
 )
 
@@ -177,14 +177,15 @@ class _Start:
 def _settle(model: keras.Model, control: RunControl, scores: dict[int, ValScore], start: _Start,
             score: Callable[[], ValScore] | None, regime: str, diverged: bool) -> tuple[ValScore, float, dict]:
     """The weights a run ends with, set in `model`: its best validated weights, averaged with the start unless that
-    validates clearly worse (fine_tune.settle_mix), or the start itself when it validates better than them
-    (validation.start_validates_better) or the run diverged. Returns their validation score and AUC (nan: none)
-    and what the metadata records of the choice (weight_mix, weight_mix_rejected or start_kept). A cancel while
+    validates clearly worse (fine_tune.settle_mix), or the start itself when it validates better than them and
+    than the trained weights (validation.start_is_the_model) or the run diverged. Returns their validation score
+    and AUC (nan: none) and what the metadata records of the choice (weight_mix, weight_mix_rejected or start_kept). A cancel while
     the mix is scored sets `control.cancelled`."""
     if control.best_weights is not None and not control.cancelled:
         model.set_weights(control.best_weights)
     val_auc = control.best_auc if control.best_auc > -math.inf else float("nan")
     best = scores.get(control.best_step, ValScore(val_auc))
+    trained = best  # the best trained weights' score, before any average with the start
     outcome: dict = {}
     if start.mix is not None and control.step > 0 and not diverged and not control.cancelled:
         try:
@@ -194,10 +195,12 @@ def _settle(model: keras.Model, control: RunControl, scores: dict[int, ValScore]
             control.cancelled, control.stop_reason = True, "cancelled"
             outcome = {"weight_mix": start.mix}
     metric = lead_metric(regime)
-    if start.score is not None and not control.cancelled and (diverged or start_validates_better(start.score, best,
-                                                                                                 metric)):
+    ends = [best] if best is trained else [best, trained]
+    if start.score is not None and not control.cancelled and (diverged or start_is_the_model(start.score, ends,
+                                                                                             metric)):
         model.set_weights(start.weights)
-        outcome = {"start_kept": {"metric": metric, "start": lead(start.score, metric), "trained": lead(best, metric),
+        trained_lead = max((v for v in (lead(e, metric) for e in ends) if v is not None), default=None)
+        outcome = {"start_kept": {"metric": metric, "start": lead(start.score, metric), "trained": trained_lead,
                                   "steps": control.step, **({"diverged": True} if diverged else {})}}
         log.info("the start validates better than the trained weights (%s); the model is the start",
                  outcome["start_kept"])
@@ -293,7 +296,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     priors = teach_priors(live, images, [samples[i] for i in train_idx], preset.prior_weight, should_stop) \
         if loaded else 0
     mix = weight_mix(preset, loaded, samples)
-    # a first model must beat the start it began from (see validation.start_validates_better)
+    # a first model must beat the start it began from (see validation.start_is_the_model)
     check_start = loaded and previous is None and bool(views) and not cancelled_early
     start_weights = [np.array(w) for w in model.get_weights()] if mix is not None or check_start else None
     start_score = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -136,6 +136,15 @@ def start_validates_better(start: ValScore, trained: ValScore, metric: str) -> b
     strokes 0.62)."""
     start_value, new_value = lead(start, metric), lead(trained, metric)
     return start_value is not None and new_value is not None and start_value > new_value
+
+
+def start_is_the_model(start: ValScore, ends: Sequence[ValScore], metric: str) -> bool:
+    """Whether the start validates better (`start_validates_better`) than every set of weights the run could end
+    with: its best trained weights and, when it mixes, their average with the start. A run whose trained weights
+    beat the start keeps what it learnt even when the average (a hedge towards the start) validates a hair under
+    the start (a new user's 2-minute CLI run on 12 C6 photos: start 0.7913, average 0.7902, trained weights 0.822,
+    and the start had been kept)."""
+    return bool(ends) and all(start_validates_better(start, end, metric) for end in ends)
 
 
 def views_as_then(samples: list[Sample], val_idx: list[int], then: Mapping[str, np.ndarray | None] | None
