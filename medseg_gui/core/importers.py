@@ -20,7 +20,7 @@ from pathlib import Path
 
 
 from medseg_gui.core.errors import ImageReadError, LabelSizeError, ProjectError
-from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_label, read_mask
+from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image, read_label, read_mask
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.names import listable, shown_name
 from medseg_gui.core.project import DEFAULT_CLASSES, PROJECT_FILE, ClassSpec, Project
@@ -242,10 +242,17 @@ def _publish(stage: Path, dest: Path) -> None:
     stage.rmdir()
 
 
+DECODE_CHECK_PIXELS = 16_000_000  # larger images are checked by their header only (decoding takes seconds)
+
+
 def _import_one(project: Project, item: Found, cls: str) -> None:
-    """Copy one image in (skipped if unreadable) with its label and ROI (each left out if unreadable or mis-sized)."""
+    """Copy one image in (skipped if unreadable) with its label and ROI (each left out if unreadable or mis-sized).
+    Images up to DECODE_CHECK_PIXELS are decoded whole: a truncated JPEG's header reads fine (a new user's was
+    imported without a word and left out of every training run after)."""
     try:
-        probe_image(item.image)
+        h, w = probe_image(item.image)
+        if h * w <= DECODE_CHECK_PIXELS:
+            read_image(item.image)
     except ImageReadError as err:
         log.warning("skipped %s: %s", shown_name(item.image), err)
         return

@@ -149,6 +149,22 @@ def test_unreadable_files_are_warned_about_not_fatal(tmp_path, drive, caplog):
     assert "03_test.tif" in text and "empty" in text
 
 
+def test_a_truncated_jpeg_is_skipped_with_a_warning_naming_it(tmp_path, caplog):
+    """Its header reads as a whole photo's; only decoding finds the missing data (new-user trial)."""
+    import cv2
+
+    src = tmp_path / "imgs"
+    src.mkdir()
+    photo = np.random.default_rng(0).integers(0, 255, (300, 400, 3), np.uint8)
+    data = cv2.imencode(".jpg", photo)[1].tobytes()
+    (src / "whole.jpg").write_bytes(data)
+    (src / "cut.jpg").write_bytes(data[:600])
+    with caplog.at_level(logging.WARNING, logger="medseg_gui.core.importers"):
+        p = import_dataset(src, tmp_path / "proj", "folder")
+    assert p.stems == ["whole"]
+    assert "cut.jpg: Image file 'cut.jpg' is not a readable image" in caplog.text
+
+
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_empty_source_is_a_clear_error(tmp_path, layout):
     (tmp_path / "empty").mkdir()
