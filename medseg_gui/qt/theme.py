@@ -36,6 +36,7 @@ QLabel#currentModel {{ color: {t['model']}; }}
 QLabel#labelNotice {{ color: {t['notice']}; }}
 QPushButton#retrainButton {{ font-weight: bold; padding: 6px 14px; }}
 QPushButton#retrainButton:enabled {{ background-color: #2e7d32; color: white; }}
+QPushButton#continuousButton:checked {{ background-color: {ACCENT}; color: white; font-weight: bold; }}
 QGroupBox {{ font-weight: bold; margin-top: 10px; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: 8px; padding: 0 3px; }}
 QLabel#trainResult {{ font-weight: bold; }}

@@ -98,8 +98,9 @@ class TrainPanel(QGroupBox):
         self.continuous_button.setCheckable(True)
         self.continuous_button.setToolTip(
             f"Keep training in the background in rounds of up to {ROUND_MINUTES:g} minute (the time box if shorter), "
-            "each continuing from the current model; labels you save meanwhile join the next round. A better model "
-            "replaces the current one and re-predicts the image on screen. Click again (or Cancel) to stop.")
+            "each continuing from the current model; labels you save meanwhile join the round at its next epoch. A "
+            "better model replaces the current one and re-predicts the image on screen. While on, the button reads "
+            "\"■ Stop\": click it (or Cancel) to stop.")
         self.continuous_button.toggled.connect(self._on_continuous_toggled)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setObjectName("cancelButton")
@@ -241,6 +242,7 @@ class TrainPanel(QGroupBox):
     def _set_continuous(self, on: bool) -> None:
         self.continuous_button.blockSignals(True)
         self.continuous_button.setChecked(on)
+        self.continuous_button.setText("■ Stop" if on else "Continuous")  # on: lit, and says what a click does
         self.continuous_button.blockSignals(False)
 
     @Slot(object)
