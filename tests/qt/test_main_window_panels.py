@@ -70,6 +70,8 @@ def test_decision_and_model_texts():
     assert model_text(lesion) == "Current model: val Dice 0.710 (AUC 0.977), trained 2026-11-25 19:40, preset default"
     assert model_text(None) == "Current model: none yet — draw labels, then press Retrain."
     assert model_text(None, 8) == "Current model: none yet — press Retrain to train one on your 8 labelled images."
+    assert model_text(None, 8, training=True) == "Current model: none yet — the first one is training."
+    assert model_text(info, 8, training=True) == model_text(info)
 
 
 def test_progress_text_follows_the_time_budget_with_1_based_epochs():

@@ -194,7 +194,7 @@ class TrainPanel(QGroupBox):
         self._show_notice()
 
     def _show_notice(self) -> None:
-        self.model_label.setText(model_text(self._model_info, len(self._labels[1])))
+        self.model_label.setText(model_text(self._model_info, len(self._labels[1]), self._worker is not None))
         text = label_notice(*self._labels, self._model_info) if self._labels[0] else ""
         self.label_notice.setText(text)
         self.label_notice.setVisible(bool(text))
@@ -290,6 +290,7 @@ class TrainPanel(QGroupBox):
         else:
             self._worker = None
             self._set_fraction(0.0)
+        self._show_notice()  # "the first one is training" while there is no model yet
         self.running_changed.emit(running)
 
     @Slot(object)

@@ -76,14 +76,18 @@ def round_text(report: Any) -> str:
 def continuous_text(run: Any) -> str:
     """What the panel says when continuous training (a TrainRun with `rounds`) has been stopped."""
     kept = "no new model was kept" if not run.kept else f"{run.kept} new model{'' if run.kept == 1 else 's'} kept"
-    return (f"Continuous training stopped after {run.rounds} round{'' if run.rounds == 1 else 's'}: {kept}. Only the "
-            "image on screen was predicted after each kept round; Retrain predicts all images.")
+    return (f"Continuous training stopped after {run.rounds} round{'' if run.rounds == 1 else 's'}: {kept} (the "
+            "round under way was dropped). Only the image on screen was predicted after each kept round; Retrain "
+            "predicts all images.")
 
 
-def model_text(info: dict | None, labelled: int = 0) -> str:
+def model_text(info: dict | None, labelled: int = 0, training: bool = False) -> str:
     """'Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default' from models/<class>/current.json
-    ('val Dice 0.71 (AUC 0.919), …' for a lesion model); without a model, what to do next (`labelled` images)."""
+    ('val Dice 0.71 (AUC 0.919), …' for a lesion model); without a model, what to do next (`labelled` images), or
+    that the first one is being trained (`training`)."""
     if not info:
+        if training:
+            return "Current model: none yet — the first one is training."
         if labelled:
             return (f"Current model: none yet — press Retrain to train one on your {labelled} labelled "
                     f"image{'' if labelled == 1 else 's'}.")
