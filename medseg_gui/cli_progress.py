@@ -52,7 +52,7 @@ class TerminalProgress:
             self._line(p.message or "Preparing data and building the network…")
             return
         clock = f"{_mmss(p.elapsed_s)} of {_mmss(p.elapsed_s + p.eta_s)}"
-        self._line(f"[{bar:<30}] {clock} · step {p.step} · epoch {p.epoch + 1} · loss {loss}{val}")
+        self._line(f"[{bar:<30}] {clock} · step {p.step} · epoch {p.epoch_shown} · loss {loss}{val}")
 
     def predict(self, done: int, total: int, stem: str) -> None:
         self._line(f"predicting {done}/{total} {stem}", final=done == total)

@@ -60,3 +60,20 @@ def test_a_lesion_run_reports_validation_dice_beside_auc():
                             message="", val_dice=0.6149))
     bar.done()
     assert out.getvalue().rstrip().endswith("· loss 0.5000 · val Dice 0.615, AUC 0.9210")
+
+
+def test_the_epoch_shown_is_the_one_trained_or_the_one_that_just_ended():
+    """`medseg train --epochs 1` ended on "epoch 2" (new-user trial): the reports sent at an epoch's end are about
+    that epoch."""
+    def line(epoch: int, message: str) -> str:
+        out = io.StringIO()
+        bar = cli_progress.TerminalProgress(out)
+        bar.train(TrainProgress(step=3, total_steps=3, epoch=epoch, loss=0.5, elapsed_s=3, eta_s=0, val_auc=0.9,
+                                message=message))
+        bar.done()
+        return out.getvalue().split(" · ")[2]
+
+    assert line(0, "epoch 1, step 3/3, loss 0.5") == "epoch 1"
+    assert line(1, "validating") == "epoch 1"
+    assert line(1, "epoch 1: loss 0.5000, validation AUC 0.9000") == "epoch 1"
+    assert line(1, "epoch 2, step 4/6, loss 0.5") == "epoch 2"

@@ -25,6 +25,13 @@ class TrainProgress:
     val_dice: float | None = None
 
     @property
+    def epoch_shown(self) -> int:
+        """The 1-based epoch this report is about: the one being trained, or the one that just ended (`epoch` counts
+        finished epochs; ml.control sends "validating", then "epoch N: ...", at an epoch's end)."""
+        ended = self.message == "validating" or self.message.startswith(f"epoch {self.epoch}:")
+        return self.epoch if ended else self.epoch + 1
+
+    @property
     def fraction(self) -> float:
         """Fraction done in [0, 1], for a progress bar."""
         done = self.elapsed_s + self.eta_s
