@@ -26,7 +26,7 @@ from PySide6.QtGui import QKeyEvent, QMouseEvent
 
 from medseg_gui.core.errors import ImageReadError, MedsegError, RegionUnknownError
 from medseg_gui.core.image_view import ImageView, load_overlays, load_view, loads_in_background
-from medseg_gui.core.masks import ReadyLabel, blank_label, ready_label
+from medseg_gui.core.masks import OBJECT, ReadyLabel, blank_label, ready_label
 from medseg_gui.core.postprocess import specks
 from medseg_gui.core.project_format import stored_probability
 from medseg_gui.core.regions import class_region
@@ -86,6 +86,8 @@ class ImageSession(QObject):
         self.read_only: str | None = None  # why edits are refused (another window edits the project, …)
         self._loader: FunctionWorker | None = None  # the background load whose result is still wanted
         self._on_loaded: Callable[[LoadedView], None] = lambda loaded: None
+        # asked before Accept prediction turns labelled pixels to background (the window sets a Yes/No dialog)
+        self.confirm: Callable[[str], bool] = lambda question: True
         self.canvas.stroke_finished.connect(self._on_stroke_finished)
         self.canvas.doc.events.edited.connect(  # the saver's copies of the labels on screen follow every edit
             lambda cls, bbox: self.stem is not None and self.saver.touch(cls, self.stem, bbox))
@@ -245,9 +247,21 @@ class ImageSession(QObject):
             self.problem.emit(f"There is no {cls} prediction for {self.stem} yet — press Retrain first.", False)
             return
         small, n = specks(self.canvas.doc.preds[cls], SPECK_AREA) if cls in self.canvas.doc.preds else (None, 0)
+        lost = self._labelled_pixels_lost(cls)
+        if lost and not self.confirm(
+                f"Replace your {cls} label on {self.stem} with the prediction? {lost:,} pixel{'s' if lost > 1 else ''} "
+                f"you labelled as {cls} would become background ({ACTIONS['undo'].keys[0]} undoes it)."):
+            return
         self.canvas.accept_prediction(~small if n else None)
         left_out = (f" ({n} speck{'s' if n > 1 else ''} under {SPECK_AREA:.2%} of the image left out)" if n else "")
         self.status.emit(f"Prediction accepted as the {cls} label{left_out} — {ACTIONS['undo'].keys[0]} to undo")
+
+    def _labelled_pixels_lost(self, cls: str) -> int:
+        """How many labelled `cls` pixels accepting the prediction would turn to background."""
+        label, pred = self.canvas.doc.labels.get(cls), self.canvas.doc.preds.get(cls)
+        if label is None or pred is None:
+            return 0
+        return int(np.count_nonzero((label == OBJECT) & (pred == 0)))
 
     def _show_unreadable(self, stem: str, reason: str) -> None:
         self._show_instead(stem, f"{stem} cannot be shown.\n\n{reason}")

@@ -180,6 +180,7 @@ class MainWindow(QMainWindow):
         c.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         c.set_confirm(lambda question: dialogs.ask_yes_no(self, "Fill", question))
         self.tools.accept_prediction_requested.connect(lambda: self.session.accept_prediction(self.current_class()))
+        self.session.confirm = lambda question: dialogs.ask_yes_no(self, "Accept prediction", question)
         self.threshold.metrics_updated.connect(self.metrics_updated)
         self.workers.errored.connect(lambda err: self.show_error(error_message(err)))  # a job without on_error
         for part in (self.exporter, self.training, self.classes, self.files):  # messages that stay a while

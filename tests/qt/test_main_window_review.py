@@ -37,8 +37,10 @@ def _project_with_predictions(root):
     return project, stem, prob
 
 
-def test_threshold_box_rethresholds_contours_accept_and_dice(tmp_path, qtbot, messages):
+def test_threshold_box_rethresholds_contours_accept_and_dice(tmp_path, qtbot, messages, monkeypatch):
     project, stem, prob = _project_with_predictions(tmp_path / "p")
+    asked, answers = [], [False, True]
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(text) or answers.pop(0))
     truth = project.load_label("lesion", stem)
     window = open_window(qtbot, project)
     assert window.image_list.current_stem() == stem
@@ -55,7 +57,13 @@ def test_threshold_box_rethresholds_contours_accept_and_dice(tmp_path, qtbot, me
     assert float(window.image_list.dice_text(stem, "lesion")) == pytest.approx(expected, abs=1e-3)
     assert project.load_metrics("lesion")[stem]["dice"] == pytest.approx(expected, abs=1e-6)  # metrics.json too
 
-    qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)
+    lost = int((truth & (prob < 0.8)).sum())
+    assert lost > 0
+    qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)  # "No": nothing changes
+    np.testing.assert_array_equal(window.canvas.label("lesion"), truth)
+    assert asked == [f"Replace your lesion label on {stem} with the prediction? {lost:,} pixels you labelled as "
+                     "lesion would become background (Ctrl+Z undoes it)."]
+    qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)  # "Yes"
     np.testing.assert_array_equal(window.canvas.label("lesion"), prob >= 0.8)  # accepted at the box's threshold
     assert window.statusBar().currentMessage() == "Prediction accepted as the lesion label — Ctrl+Z to undo"
     window.actions.undo.trigger()
