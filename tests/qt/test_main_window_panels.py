@@ -134,7 +134,7 @@ def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
     panel.show_progress(_progress(101, 1, elapsed=61.0, val_auc=0.9))
     panel.show_progress(_progress(200, 2, elapsed=90.0, val_auc=0.9, message="validating"))
     panel.show_progress(_progress(200, 2, elapsed=91.0, val_auc=0.93, message="epoch 2: loss 0.3"))
-    assert panel.validation_aucs() == {1: 0.9, 2: 0.93}
+    assert panel.validation_points() == {1: 0.9, 2: 0.93}
     assert "val AUC 0.930 (epoch 2)" in panel.progress_label.text()
     panel.show_progress(PredictProgress(2, 4, "img1"))
     assert panel.progress_label.text() == "Predicting 2/4: img1" and panel.progress_bar.value() == 500
@@ -157,7 +157,7 @@ def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
     assert panel.loss_plot.getPlotItem().legend is None  # the key is above the plot, never over the curve
     assert "training loss" in panel.plot_key.text() and "validation AUC" in panel.plot_key.text()
     panel.clear_run()  # another project was opened
-    assert panel.validation_aucs() == {} and panel.result_label.text() == "" and not panel._losses
+    assert panel.validation_points() == {} and panel.result_label.text() == "" and not panel._losses
     assert panel.loss_plot.isHidden() and panel.plot_key.isHidden()  # no run to plot: no empty axes
     view = panel.loss_plot.getPlotItem().getViewBox()
     assert all(view.autoRangeEnabled()) and view.viewRange()[1] == pytest.approx([0.0, 1.0])  # not the last run's
@@ -281,3 +281,14 @@ def test_checked_tool_button_is_highlighted(qtbot):
     assert abs(plain.blue() - plain.red()) < 30  # a neutral grey
     for look in ("dark", "light"):
         assert "font-weight: bold" in stylesheet(look).split("QToolButton:checked")[1]
+
+
+def test_a_lesion_runs_dots_are_its_validation_dice_and_the_key_says_so(qtbot, tmp_path):
+    """The text above leads with val Dice for a lesion run; the dots and their key follow it (new-user trial: the key
+    said "validation AUC" beside a text about Dice)."""
+    panel = TrainPanel(preset_names(), TINY_TRAIN, loss_curve=True)
+    qtbot.addWidget(panel)
+    panel.attach(TrainWorker(tmp_path, "lesion", TrainConfig(minutes=3.0)))
+    panel.show_progress(TrainProgress(100, 1000, 1, 0.4, 60.0, 100.0, 0.91, "epoch 1: loss 0.4", val_dice=0.62))
+    assert panel.validation_points() == {1: 0.62}
+    assert "validation Dice" in panel.plot_key.text() and "validation Dice" in panel.loss_plot.toolTip()

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from medseg_gui.ml.config import TrainConfig
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.qt.keymap import key_text
-from medseg_gui.qt.panels.loss_plot import make_loss_plot
+from medseg_gui.qt.panels.loss_plot import make_loss_plot, plot_key_text, plot_tip
 from medseg_gui.qt.panels.train_text import (
     CANCELLED_NO_MODEL_TEXT,
     CANCELLED_TEXT,
@@ -158,7 +158,7 @@ class TrainPanel(QGroupBox):
             layout.addWidget(self.plot_key)
             layout.addWidget(self.loss_plot)
         self._losses: list[tuple[int, float]] = []
-        self._val_points: dict[int, tuple[int, float]] = {}  # epoch → (step, val AUC)
+        self._val_points: dict[int, tuple[int, float]] = {}  # epoch → (step, val Dice or AUC: validation_point)
         self._redraw = QTimer(self)  # the curve follows at most CURVE_REDRAW_MS late, points arriving meanwhile coalesced
         self._redraw.setSingleShot(True)
         self._redraw.setInterval(CURVE_REDRAW_MS)
@@ -340,8 +340,9 @@ class TrainPanel(QGroupBox):
         for label in (self.progress_label, self.result_label):
             label.setVisible(bool(label.text()))
 
-    def validation_aucs(self) -> dict[int, float]:
-        """epoch (1-based) → validation AUC of the run shown (also the dots on the curve)."""
+    def validation_points(self) -> dict[int, float]:
+        """epoch (1-based) → the validation figure of the run shown (the dots on the curve): Dice for a lesion run,
+        else AUC."""
         return {epoch: auc for epoch, (_, auc) in sorted(self._val_points.items())}
 
     def _set_fraction(self, fraction: float | None) -> None:
@@ -365,6 +366,9 @@ class TrainPanel(QGroupBox):
         point = validation_point(p)
         if point is not None and point[0] not in self._val_points:
             self._val_points[point[0]] = (p.step, point[1])
+            if self.loss_plot is not None and self.plot_key.text() != plot_key_text(point[2]):
+                self.plot_key.setText(plot_key_text(point[2]))
+                self.loss_plot.setToolTip(plot_tip(point[2]))
         if started(p) and math.isfinite(p.loss):
             self._losses.append((p.step, p.loss))
         self._update_curve()

@@ -206,8 +206,9 @@ def progress_text(p: TrainProgress, budget_s: float | None) -> str:
     return " · ".join(head)
 
 
-def validation_point(p: TrainProgress) -> tuple[int, float] | None:
-    """(epoch, val AUC) when `p` reports a finished validation (the AUC of epoch `p.epoch`), else None."""
+def validation_point(p: TrainProgress) -> tuple[int, float, str] | None:
+    """(epoch, value, "Dice" or "AUC") when `p` reports a finished validation of epoch `p.epoch`: its val Dice for
+    a lesion run (what the panel's text and keep-unless-better lead with), else its val AUC; None otherwise."""
     if p.val_auc is None or p.message == "validating" or p.epoch < 1:
         return None
-    return p.epoch, p.val_auc
+    return (p.epoch, p.val_dice, "Dice") if p.val_dice is not None else (p.epoch, p.val_auc, "AUC")
