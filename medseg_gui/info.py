@@ -125,12 +125,14 @@ def keras_rows(requested_precision: str = "auto") -> Rows:
         backend_version = getattr(importlib.import_module(backend), "__version__", "")
     except ImportError:
         backend_version = ""
-    return [
+    rows = [
         ("Keras", keras.__version__),
         ("Backend", f"{backend} {backend_version}".strip()),
         ("Device", device_text()),
         ("Precision", precision_text(requested_precision)),
     ]
+    cache = os.environ.get("JAX_COMPILATION_CACHE_DIR") if backend == "jax" else None
+    return rows + ([("Compile cache", cache)] if cache else [])  # set by medseg_gui.ml for JAX
 
 
 def format_rows(rows: Rows) -> str:
