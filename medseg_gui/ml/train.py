@@ -179,8 +179,8 @@ def _settle(model: keras.Model, control: RunControl, scores: dict[int, ValScore]
     """The weights a run ends with, set in `model`: its best validated weights, averaged with the start unless that
     validates clearly worse (fine_tune.settle_mix), or the start itself when it validates better than them and
     than the trained weights (validation.start_is_the_model) or the run diverged. Returns their validation score
-    and AUC (nan: none) and what the metadata records of the choice (weight_mix, weight_mix_rejected or start_kept). A cancel while
-    the mix is scored sets `control.cancelled`."""
+    and AUC (nan: none) and what the metadata records of the choice (weight_mix, weight_mix_rejected or
+    start_kept). A cancel while the mix is scored sets `control.cancelled`."""
     if control.best_weights is not None and not control.cancelled:
         model.set_weights(control.best_weights)
     val_auc = control.best_auc if control.best_auc > -math.inf else float("nan")
