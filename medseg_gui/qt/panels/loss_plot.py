@@ -1,6 +1,6 @@
 """The Train panel's loss curve: a small read-only pyqtgraph plot of the training loss per step with the validation
-AUC (Dice for a lesion run) after each epoch as dots, and its key on a line above it (inside a 110-160 px plot every corner covered the curve
-in some run)."""
+AUC (Dice for a lesion run) after each epoch as dots, and its key on a line above it (inside a 110-160 px plot
+every corner covered the curve in some run)."""
 
 from __future__ import annotations
 

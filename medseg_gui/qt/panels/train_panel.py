@@ -158,7 +158,7 @@ class TrainPanel(QGroupBox):
             layout.addWidget(self.plot_key)
             layout.addWidget(self.loss_plot)
         self._losses: list[tuple[int, float]] = []
-        self._val_points: dict[int, tuple[int, float]] = {}  # epoch → (step, val Dice or AUC: validation_point)
+        self._val_points: dict[int, tuple[int, float]] = {}  # epoch → (step, val Dice or AUC)
         self._redraw = QTimer(self)  # the curve follows at most CURVE_REDRAW_MS late, points arriving meanwhile coalesced
         self._redraw.setSingleShot(True)
         self._redraw.setInterval(CURVE_REDRAW_MS)
