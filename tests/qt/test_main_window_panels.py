@@ -24,6 +24,7 @@ from medseg_gui.qt.panels.train_text import (
     fmt_duration,
     model_text,
     progress_text,
+    round_text,
 )
 from medseg_gui.qt.theme import stylesheet
 from medseg_gui.workers.training import PredictProgress, TrainWorker
@@ -292,3 +293,14 @@ def test_a_lesion_runs_dots_are_its_validation_dice_and_the_key_says_so(qtbot, t
     panel.show_progress(TrainProgress(100, 1000, 1, 0.4, 60.0, 100.0, 0.91, "epoch 1: loss 0.4", val_dice=0.62))
     assert panel.validation_points() == {1: 0.62}
     assert "validation Dice" in panel.plot_key.text() and "validation Dice" in panel.loss_plot.toolTip()
+
+
+def test_a_round_counts_the_labels_that_joined_it():
+    """New-user trial: a label drawn during round 1 was in its training set, but the panel said "9 labelled images"."""
+    decision = StoreDecision(True, 0.95, 0.94, "", metric="Dice", new_score=0.717, old_score=0.714)
+    result = SimpleNamespace(metadata={}, joined=("img9", "img2"))  # a new image and a corrected one
+    report = SimpleNamespace(number=1, kept=True, outcome=SimpleNamespace(
+        stems=tuple(f"img{i}" for i in range(9)), decision=decision, result=result))
+    assert round_text(report).startswith("Round 1 (10 labelled images, 2 of them saved during the round): ")
+    report.outcome.result = SimpleNamespace(metadata={}, joined=())
+    assert round_text(report).startswith("Round 1 (9 labelled images): ")

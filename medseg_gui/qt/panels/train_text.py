@@ -62,9 +62,12 @@ def decision_text(decision: Any) -> str:
 
 def round_text(report: Any) -> str:
     """'Round 3 (5 labelled images): new model kept: val AUC 0.962 (previous 0.955), val Dice 0.71' for a
-    train_process.RoundReport of continuous training."""
-    n = len(report.outcome.stems)
-    images = f"{n} labelled image{'' if n == 1 else 's'}"
+    train_process.RoundReport of continuous training; '(6 labelled images, 1 of them saved during the round)' when
+    labels joined it between epochs."""
+    joined = set(getattr(report.outcome.result, "joined", ()))
+    n = len(set(report.outcome.stems) | joined)
+    images = f"{n} labelled image{'' if n == 1 else 's'}" + (
+        f", {len(joined)} of them saved during the round" if joined else "")
     text = f"Round {report.number} ({images}): {decision_text(report.outcome.decision)}"
     dice = report.outcome.result.metadata.get("val_dice")
     compared_dice = getattr(report.outcome.decision, "metric", "AUC") == "Dice"
