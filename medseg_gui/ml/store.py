@@ -228,6 +228,16 @@ def _start_text(info: dict) -> str:
             f"labels (validation {kept.get('metric')} {start} against {trained}).")
 
 
+def mix_text(info: dict) -> str:
+    """Why a kept model may validate under the figures its run showed: it is an average with the start it began
+    from (ml/train.py, metadata "weight_mix"); '' for any other model."""
+    share = info.get("weight_mix")
+    if not isinstance(share, (int, float)) or "start_kept" in info:
+        return ""
+    return (f"The model averages the trained weights ({share:.0%}) with the weights the run started from "
+            f"({1 - share:.0%}): such averages scored better on held-out photos than the trained weights alone.")
+
+
 def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecision:
     """Store `result` (a TrainResult) and make it current unless it is worse than the current model on the
     validation images, by the regime's lead metric (`result.comparison`; validation AUC when it has none).
@@ -268,6 +278,7 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
         reason = (_start_text(info) or "Saved the new model.") if old is None else (
             f"Saved the new model (validation {metric} {new:.4f} vs {old:.4f}{on})." if new is not None
             else f"Saved the new model (validation {metric} unavailable).")
+        reason = f"{reason} {mix_text(info)}".strip()
     _tidy(model_dir, {**info, "id": model_id, "kept": not worse, "reason": reason})
     log.info(reason)
     return StoreDecision(not worse, new_auc, old_auc, reason, model_id, current, metric, new, old)
