@@ -307,3 +307,30 @@ def test_a_round_counts_the_labels_that_joined_it():
     assert round_text(report).startswith("Round 1 (10 labelled images, 2 of them saved during the round): ")
     report.outcome.result = SimpleNamespace(metadata={}, joined=())
     assert round_text(report).startswith("Round 1 (9 labelled images): ")
+
+
+def test_scores_from_an_earlier_model_are_greyed_until_a_retrain(qtbot, tmp_path):
+    """Continuous training re-predicts only the image on screen; the other images' scores come from earlier models
+    (new-user trial: nothing said so)."""
+    from medseg_gui.qt.panels.image_list import STALE_COLOR, STALE_TIP
+    from medseg_gui.qt.training_view import stale_after
+    from medseg_gui.workers.training import RoundReport
+
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    panel.set_images(["a", "b", "c"], ["lesion"])
+    panel.set_current_class("lesion")
+    panel.set_metrics("lesion", {"a": {"auc": 0.9, "dice": 0.5}, "b": {"auc": 0.95, "dice": 0.7}})
+    kept = RoundReport(1, tmp_path, "lesion", SimpleNamespace(decision=SimpleNamespace(kept_new=True)), {}, "a")
+    rejected = RoundReport(2, tmp_path, "lesion", SimpleNamespace(decision=SimpleNamespace(kept_new=False)), {})
+    stale = stale_after(set(), kept, ["a", "b"])
+    assert stale == {"b"} and stale_after(stale, rejected, ["a", "b"]) == {"b"}
+    assert stale_after(stale, SimpleNamespace(), ["a", "b"]) == set()  # a Retrain (TrainRun) or a rollback
+    panel.set_stale("lesion", stale)
+    for col in (AUC_COL, DICE_COL):
+        old = panel._item("b", col)
+        assert old.foreground().color() == STALE_COLOR and STALE_TIP in old.toolTip()
+        assert panel._item("a", col).foreground().style() == Qt.BrushStyle.NoBrush
+        assert STALE_TIP not in panel._item("a", col).toolTip()
+    panel.set_stale("lesion", set())
+    assert panel._item("b", DICE_COL).foreground().style() == Qt.BrushStyle.NoBrush

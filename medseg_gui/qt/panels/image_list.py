@@ -30,6 +30,8 @@ ERROR_COLOR = QColor(220, 60, 60)
 UNREADABLE = "⚠ unreadable"
 UNSAVED_COLOR = QColor(230, 140, 30)
 REVIEWED_MARK = "☑"
+STALE_COLOR = QColor(128, 128, 128)
+STALE_TIP = "From an earlier model: continuous training re-predicts only the image on screen; Retrain predicts all"
 class ImageListPanel(QWidget):
     """Emits `stem_selected(stem)` when the user (or `select`/`step`) makes another image current."""
 
@@ -78,8 +80,8 @@ class ImageListPanel(QWidget):
         self._split: dict[str, str] | None = None  # stem → "train" | "val" for the current model; None: not known
         self._negatives: set[str] = set()  # stems marked "no <current class> here" (qt.negative_flow)
         self._doubts: dict[str, dict[str, str]] = {}  # class → stem → why its complete label looks incomplete
+        self._stale: dict[str, set[str]] = {}  # class → stems whose scores come from an earlier model
         self._current: str | None = None
-        self._batch_depth = 0  # nested batches: only the outermost re-sorts and fits
         self._set_headers()
         self.table.currentCellChanged.connect(self._on_current_changed)
 
@@ -88,7 +90,7 @@ class ImageListPanel(QWidget):
         self._classes, self._errors = list(classes), dict(errors or {})
         self._cls = self._cls if self._cls in self._classes else (self._classes[0] if self._classes else "")
         self._metrics, self._labelled, self._current, self._items = {}, set(), None, {}
-        self._annotated, self._uncertainty, self._doubts = {}, {}, {}
+        self._annotated, self._uncertainty, self._doubts, self._stale = {}, {}, {}, {}
         self._unsaved, self._split, self._negatives = {}, None, set()
         self.table.blockSignals(True)
         with self.batch():
@@ -236,6 +238,14 @@ class ImageListPanel(QWidget):
             with self.batch():
                 self._fill_metrics()
 
+    def set_stale(self, cls: str, stems: set[str]) -> None:
+        """Grey the scores of `stems`: predicted by an earlier model of `cls` (continuous training re-predicts only
+        the image on screen); an empty set after a Retrain predicted them all."""
+        self._stale[cls] = set(stems)
+        if cls == self._cls:
+            with self.batch():
+                self._fill_metrics()
+
     def set_uncertainty(self, cls: str, scores: dict[str, float]) -> None:
         """Uncertainty of the `cls` prediction of each image ({stem: score}, core.uncertainty); shown when `cls` is the
         current class, blank for an image without a prediction."""
@@ -313,35 +323,13 @@ class ImageListPanel(QWidget):
     # -- internals -----------------------------------------------------------------------------------------------
     @contextmanager
     def batch(self) -> Iterator[None]:
-        """Edit cells without rows jumping around, and without a column that fits its contents measuring all its
-        rows after every changed cell (0.25 ms a cell for 12 images, rows² for a fill); the table re-sorts and the
-        columns fit once at the end, of the outermost batch when nested (the end of a continuous-training round
-        made about eight updates, 60-70 ms of the GUI thread, before they ran as one batch)."""
-        if self._batch_depth:
-            self._batch_depth += 1
-            try:
-                yield
-            finally:
-                self._batch_depth -= 1
-            return
-        header = self.table.horizontalHeader()
-        fitted = [col for col in range(header.count())
-                  if header.sectionResizeMode(col) == QHeaderView.ResizeMode.ResizeToContents]
-        shown = self._current_in_view()
-        self.table.setSortingEnabled(False)
-        for col in fitted:
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-        self._batch_depth = 1
-        try:
+        """Edit cells without rows jumping around (ImageTable.frozen: one re-sort and column fit at the end of the
+        outermost batch); the image being worked on stays in view wherever its row went, unless the user had
+        scrolled it out of view."""
+        shown = None if self.table.frozen_depth else self._current_in_view()
+        with self.table.frozen(lambda: self._items.get(shown) if shown is not None and shown == self._current
+                               else None):
             yield
-        finally:
-            self._batch_depth = 0
-            for col in fitted:
-                header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-            self.table.setSortingEnabled(True)  # re-sorts: new scores (e.g. another threshold) may move rows
-            item = self._items.get(shown) if shown is not None and shown == self._current else None
-            if item is not None:  # the image being worked on stays in view wherever its row went
-                self.table.scrollToItem(item, QAbstractItemView.ScrollHint.EnsureVisible)
 
     def _current_in_view(self) -> str | None:
         """The current image's stem when its row is in the visible part of the list (else None: the user has
@@ -383,8 +371,11 @@ class ImageListPanel(QWidget):
         item = self._item(stem, col)
         item.setText(format_cell(value))
         item.setData(SORT_ROLE, number(value))
+        stale = number(value) is not None and stem in self._stale.get(self._cls, ())
+        item.setData(Qt.ItemDataRole.ForegroundRole, QBrush(STALE_COLOR) if stale else None)
         if stem not in self._errors:
-            item.setToolTip(f"{name} {format_score(value)}" if number(value) is not None else "")
+            item.setToolTip("" if number(value) is None else f"{name} {format_score(value)}" + (
+                f"\n{STALE_TIP}" if stale else ""))
 
     def _mark_error(self, stem: str) -> None:
         message = self._errors[stem]
