@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from medseg_gui.core.errors import CancelledError, MedsegError, ModelError
+from medseg_gui.core.errors import CancelledError, MedsegError, ModelError, skip
 from medseg_gui.core.interchange.manifest import record_predictions
 from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.core.masks import scored_region
 from medseg_gui.core.metrics import image_metrics, mean_metrics
 from medseg_gui.core.project import Project
 from medseg_gui.core.uncertainty import image_uncertainty
-from medseg_gui.training_data import SavedLabels, class_region, load_samples, require_labels, skip_note
+from medseg_gui.training_data import SavedLabels, class_region, load_samples, require_labels
 
 if TYPE_CHECKING:
     from medseg_gui.ml.config import TrainConfig
@@ -224,7 +224,7 @@ def predict_class(
         try:
             image, roi = project.load_image(stem), class_region(project, cls, stem, threshold, skipped)
         except MedsegError as err:
-            skip_note(skipped, f"{stem} not predicted: {err}")
+            skip(skipped, f"{stem} not predicted: {err}")
         else:
             prob = segmenter.predict(image, roi)  # already 0 outside the ROI
             stored = project.save_prediction(cls, stem, prob)
@@ -235,7 +235,7 @@ def predict_class(
             try:
                 truth = project.load_label_pixels(cls, stem)
             except MedsegError as err:
-                skip_note(skipped, f"{stem}: predicted, but no metrics: {err}")
+                skip(skipped, f"{stem}: predicted, but no metrics: {err}")
                 truth = None
             if truth is not None:  # a sparse label is scored on its annotated pixels only
                 metrics[stem] = per_image_metrics(prob, truth.mask, scored_region(roi, truth.annotated),
@@ -265,7 +265,7 @@ def _scored_images(project: Project, cls: str, threshold: float, skipped: list[s
                 continue
             label, roi = project.load_label_pixels(cls, stem), class_region(project, cls, stem, threshold)
         except MedsegError as err:
-            skip_note(skipped, f"{stem} not evaluated: {err}")
+            skip(skipped, f"{stem} not evaluated: {err}")
             continue
         if label is not None:
             yield stem, prob, label.mask, scored_region(roi, label.annotated)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from medseg_gui.core.errors import MedsegError, NoLabelsError, RegionUnknownError
+from medseg_gui.core.errors import MedsegError, NoLabelsError, RegionUnknownError, skip
 from medseg_gui.core.project import Project
 
 if TYPE_CHECKING:
@@ -28,14 +28,6 @@ def require_labels(project: Project, cls: str) -> list[str]:
     return stems
 
 
-def skip_note(skipped: list[str] | None, message: str) -> None:
-    """Collect a skipped-image message for the caller to list, or log it when nobody collects."""
-    if skipped is None:
-        log.warning(message)
-    else:
-        skipped.append(message)
-
-
 def class_region(project: Project, cls: str, stem: str, threshold: float = 0.5,
                  notes: list[str] | None = None) -> np.ndarray | None:
     """Where `cls` is trained, predicted and scored on `stem` (Project.class_roi; None = whole image). Where its
@@ -43,7 +35,7 @@ def class_region(project: Project, cls: str, stem: str, threshold: float = 0.5,
     try:
         return project.class_roi(cls, stem, threshold)
     except RegionUnknownError as err:
-        skip_note(notes, f"{stem}: {err}; {cls} is not restricted there (label or predict '{err.roi_class}' first)")
+        skip(notes, f"{stem}: {err}; {cls} is not restricted there (label or predict '{err.roi_class}' first)")
         return project.load_roi(stem)
 
 
@@ -83,7 +75,7 @@ def load_samples(
         raise NoLabelsError(f"None of the {len(stems)} labelled images of class '{cls}' could be read; "
                             f"first problem: {problems[0]}")
     for message in problems:
-        skip_note(skipped, message)
+        skip(skipped, message)
     return samples, used
 
 

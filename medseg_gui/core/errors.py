@@ -1,5 +1,11 @@
 """One exception family for everything a user can cause; messages are written for a clinician."""
 
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
 
 class MedsegError(Exception):
     """Base class: the GUI shows str(err) in a dialog/status bar, the CLI prints it and exits 1."""
@@ -56,3 +62,11 @@ def write_error(what: str, err: OSError, path: object = None) -> WriteError:
     where = path if path is not None else err.filename
     reason = err.strerror or str(err)
     return WriteError(f"{what} ({where}): {reason}" if where else f"{what}: {reason}")
+
+
+def skip(skipped: list[str] | None, message: str) -> None:
+    """Note an image left out: in `skipped` when the caller collects them (to list), else as a warning in the log."""
+    if skipped is None:
+        log.warning(message)
+    else:
+        skipped.append(message)

@@ -23,7 +23,7 @@ import h5py
 import numpy as np
 
 from medseg_gui.core.atomic import make_temp
-from medseg_gui.core.errors import MedsegError, ProjectError, write_error
+from medseg_gui.core.errors import MedsegError, ProjectError, skip, write_error
 from medseg_gui.core.images import write_png
 from medseg_gui.core.interchange.manifest import LABEL_AND_PREDICTION, Manifest
 from medseg_gui.core.project import Project
@@ -111,14 +111,6 @@ def masks_of_image(
         if mask is not None:
             found[cls] = mask
     return found
-
-
-def skip(skipped: list[str] | None, message: str) -> None:
-    """Note an image left out: in `skipped` when given, else in the log."""
-    if skipped is None:
-        log.warning(message)
-    else:
-        skipped.append(message)
 
 
 def export_masks(

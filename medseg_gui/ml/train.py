@@ -218,7 +218,7 @@ class _Joiner:
                  val_idx: list[int], images: list[PreparedImage], prepare_one: Callable[[Sample], PreparedImage]):
         self.poll, self.samples, self.train_idx, self.images = poll, samples, train_idx, images
         self.prepare_one = prepare_one
-        self.held_out = {samples[i].name for i in val_idx if i not in set(train_idx)}
+        self.held_out = {samples[i].name for i in set(val_idx) - set(train_idx)}
         self.names: list[str] = []
 
     def join(self) -> None:

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_json
-from medseg_gui.core.errors import MedsegError, ProjectError, write_error
-from medseg_gui.core.export import SOURCES, MaskToExport, check_export_target, has_source, masks_of_image, skip
+from medseg_gui.core.errors import MedsegError, ProjectError, skip, write_error
+from medseg_gui.core.export import SOURCES, MaskToExport, check_export_target, has_source, masks_of_image
 from medseg_gui.core.images import write_png
 from medseg_gui.core.interchange.manifest import Manifest
 from medseg_gui.core.project import Project
