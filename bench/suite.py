@@ -195,7 +195,8 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
             "init": "pretrained" if "pretrained" in str(md.get("init")) else str(md.get("init")).split(" ")[0],
             "n_train": len(train_set), "learning_rate": learning_rate,
             "weight_mix": md.get("weight_mix"), "cpu": cpu_model(), "cores": os.cpu_count(),
-            "date": dt.date.today().isoformat()}
+            "date": dt.date.today().isoformat(),
+            "validations": [[h["step"], h["val_auc"], h.get("val_dice")] for h in result.history]}
     rows = [] if c6_only else [{"protocol": protocol, **base, **score(result.segmenter, test_set, threshold)}]
     if keep_dir is not None and not c6_only:
         keep(keep_dir, f"{protocol}-{preset}-{minutes:g}-{seed}", result.segmenter, test_set)

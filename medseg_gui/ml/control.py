@@ -1,5 +1,5 @@
 """The Keras callback that drives a training run: progress, cancel, time box, step cap, LR schedule,
-per-epoch validation AUC, early stopping and best-weight tracking."""
+per-epoch validation, early stopping and best-weight tracking."""
 
 from __future__ import annotations
 
@@ -29,15 +29,17 @@ class RunLimits:
     schedule: str
     started: float = field(default_factory=time.monotonic)
     weight_ema: float = 0.0  # > 0: validate and keep an exponential moving average of the weights (per step)
+    lead: str = "AUC"  # what picks the best weights: "AUC", or "Dice" (a lesion run: validation.lead_metric)
 
 
 class RunControl(keras.callbacks.Callback):
-    """Polled on every batch from the training thread. `validate()` returns the validation AUC (may be nan).
+    """Polled on every batch from the training thread. `validate()` returns the validation AUC and best-threshold
+    Dice (either may be nan); the best weights are those of the best `limits.lead` figure (a nan counts as better).
 
     Validation runs at epoch ends, skipped while it would take more than `_VAL_SHARE` of the time since the last
     one, and always once when training stops (so the best-weights choice sees the final weights)."""
 
-    def __init__(self, limits: RunLimits, validate: Callable[[], float], validation_note: str,
+    def __init__(self, limits: RunLimits, validate: Callable[[], tuple[float, float]], validation_note: str,
                  progress: Callable[[TrainProgress], None] | None, should_stop: Callable[[], bool] | None,
                  val_seconds: float):
         super().__init__()
@@ -52,11 +54,12 @@ class RunControl(keras.callbacks.Callback):
         self.loss = float("nan")
         self.cancelled = False
         self.stop_reason = "epochs"
-        self.best_auc = -math.inf
+        self.best_score = -math.inf  # the best validation figure `limits.lead` names
+        self.best_auc = float("nan")  # the validation AUC of the best weights
         self.best_weights: list[np.ndarray] | None = None
         self.best_step = 0
         self.last_auc: float | None = None
-        self.last_dice: float | None = None  # set by the validate() of a lesion run (ml/train.py), for reports
+        self.last_dice: float | None = None
         self.bad_epochs = 0
         self.history: list[dict] = []
         self._fit_start = time.monotonic()
@@ -113,7 +116,7 @@ class RunControl(keras.callbacks.Callback):
             e *= m
             e += (1.0 - m) * w
 
-    def _validate_weights(self) -> float:
+    def _validate_weights(self) -> tuple[float, float]:
         """validate() on the averaged weights when EMA is on (the raw weights are restored afterwards)."""
         if self.ema is None:
             return self.validate()
@@ -164,7 +167,7 @@ class RunControl(keras.callbacks.Callback):
         self.report("validating")
         t0 = time.monotonic()
         try:
-            auc = self._validate_weights()
+            auc, dice = self._validate_weights()
         except CancelledError:
             self.cancelled = True
             self._stop("cancelled")
@@ -173,9 +176,12 @@ class RunControl(keras.callbacks.Callback):
         self._last_val = time.monotonic()
         self._steps_since_val = 0
         self.last_auc = None if math.isnan(auc) else auc
-        improved = math.isnan(auc) or auc > self.best_auc + 1e-4
+        self.last_dice = None if math.isnan(dice) else dice
+        figure = dice if self.limits.lead == "Dice" else auc
+        improved = math.isnan(figure) or figure > self.best_score + 1e-4
         if improved or self.best_weights is None:
-            self.best_auc = auc if not math.isnan(auc) else self.best_auc
+            self.best_score = figure if not math.isnan(figure) else self.best_score
+            self.best_auc = auc
             self.best_weights = [np.array(w) for w in (self.ema or self.model.get_weights())]
             self.best_step = self.step
             self.bad_epochs = 0
@@ -186,7 +192,7 @@ class RunControl(keras.callbacks.Callback):
             if self.bad_epochs >= self.limits.patience and self.limits.deadline is None:
                 self._stop("early_stopping")
         self.history.append({"epoch": self.epoch, "step": self.step, "loss": self.loss,
-                             "val_auc": None if math.isnan(auc) else auc,
+                             "val_auc": self.last_auc, "val_dice": self.last_dice,
                              "lr": self._learning_rate(), "elapsed_s": time.monotonic() - self.limits.started,
                              "validation": self.note})
         self.report(f"epoch {self.epoch}: loss {self.loss:.4f}, validation AUC "

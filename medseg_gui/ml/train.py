@@ -2,8 +2,8 @@
 
 Patches are sampled on the fly from the training images and fed to `train_on_batch` under Keras callbacks; whole
 validation images (held out from training) are predicted with the same tiled inference used later, so the validation
-AUC is the number the user will see. The returned `Segmenter` holds an inference copy of the best weights (batch-norm
-folded, no dropout). `Sample` and the train/validation split are in ml/samples.py (imported here for callers); a
+AUC (and a lesion model's Dice) is the number the user will see. The returned `Segmenter` holds an inference copy of
+the best weights (by validation Dice for lesions, AUC otherwise; batch-norm folded, no dropout). `Sample` and the train/validation split are in ml/samples.py (imported here for callers); a
 run from trained weights (load, learning rate, priors, weight average) is ml/fine_tune.py; keep-unless-better's
 comparison is ml/compare.py.
 """
@@ -183,7 +183,7 @@ def _settle(model: keras.Model, control: RunControl, scores: dict[int, ValScore]
     start_kept). A cancel while the mix is scored sets `control.cancelled`."""
     if control.best_weights is not None and not control.cancelled:
         model.set_weights(control.best_weights)
-    val_auc = control.best_auc if control.best_auc > -math.inf else float("nan")
+    val_auc = control.best_auc
     best = scores.get(control.best_step, ValScore(val_auc))
     trained = best  # the best trained weights' score, before any average with the start
     outcome: dict = {}
@@ -310,17 +310,15 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
             cancelled_early = True
     scores: dict[int, ValScore] = {}  # per validated step
 
-    def validate() -> float:
+    def validate() -> tuple[float, float]:
         inference_model(model, preset.unet, into=live.model)
         scores[control.step] = score = evaluate_views(live, views, config.tta, should_stop)
-        if preset.regime == "lesions" and not math.isnan(score.dice):  # what the lesion comparison leads with
-            control.last_dice = score.dice
-        return score.auc
+        return score.auc, score.dice if preset.regime == "lesions" else float("nan")
 
     joiner = None if joined is None else _Joiner(joined, samples, train_idx, val_idx, images,
                                                   lambda s: prepare(s.image, s.mask, s.roi, preset, rng, s.annotated))
     control = RunControl(RunLimits(total, deadline, config.patience, learning_rate, preset.schedule, started,
-                                   preset.weight_ema),
+                                   preset.weight_ema, lead_metric(preset.regime)),
                          validate, note, progress, should_stop, val_seconds)
     log.info("training %s on %d images (%d validation: %s), up to %d steps, %s", preset.name, len(train_idx),
              len(val_idx), note, total, f"{config.minutes} min" if config.minutes is not None else "no time box")

@@ -25,9 +25,9 @@ def _run(weight_ema: float, steps: int) -> tuple[RunControl, _StubModel, list[fl
     model = _StubModel()
     seen: list[float] = []
 
-    def validate() -> float:
+    def validate() -> tuple[float, float]:
         seen.append(float(model.w[0]))
-        return 0.5 + 0.001 * len(seen)
+        return 0.5 + 0.001 * len(seen), float("nan")
 
     control = RunControl(RunLimits(steps, None, 5, 1e-3, "constant", weight_ema=weight_ema), validate, "held-out",
                          None, None, val_seconds=0.0)
@@ -61,21 +61,29 @@ def test_short_runs_are_not_dominated_by_the_initial_weights():
     assert seen[0] > 25
 
 
-def _declining_run(deadline: float | None, epochs: int = 12) -> RunControl:
-    """Validation AUC only falls after the first epoch; patience 3; every epoch is validated."""
+def _validated_run(figures, deadline: float | None, lead: str = "AUC") -> tuple[RunControl, _StubModel]:
+    """Every epoch is validated and returns the next (AUC, Dice) of `figures`; patience 3; the weights are the epoch
+    number."""
     model = _StubModel()
-    aucs = iter(np.linspace(0.9, 0.5, epochs))
-    control = RunControl(RunLimits(10_000, deadline, 3, 1e-3, "constant"), lambda: float(next(aucs)), "held-out",
+    figures = list(figures)
+    it = iter(figures)
+    control = RunControl(RunLimits(10_000, deadline, 3, 1e-3, "constant", lead=lead), lambda: next(it), "held-out",
                          None, None, val_seconds=0.0)
     control.set_model(model)
     control.on_train_begin()
-    for epoch in range(epochs):
+    for epoch in range(len(figures)):
+        model.w[:] = epoch + 1
         control.on_train_batch_end(0, {"loss": 0.1})
         control.val_seconds = 0.0  # validation counts as free: it is never skipped as too frequent
         control.on_epoch_end(epoch)
         if model.stop_training:
             break
-    return control
+    return control, model
+
+
+def _declining_run(deadline: float | None, epochs: int = 12) -> RunControl:
+    """Validation AUC only falls after the first epoch."""
+    return _validated_run([(float(a), float("nan")) for a in np.linspace(0.9, 0.5, epochs)], deadline)[0]
 
 
 def test_early_stopping_ends_runs_without_a_time_box():
@@ -87,3 +95,13 @@ def test_a_time_box_is_used_whole_and_keeps_the_best_weights():
     control = _declining_run(time.monotonic() + 3600)
     assert control.stop_reason != "early_stopping" and control.epoch == 12
     assert control.best_auc == 0.9 and control.best_step == 1
+
+
+def test_a_lesion_run_keeps_the_weights_of_its_best_validation_dice_not_auc():
+    figures = [(0.90, 0.60), (0.95, 0.55), (0.93, 0.70), (0.96, 0.65)]
+    by_dice, _ = _validated_run(figures, time.monotonic() + 3600, lead="Dice")
+    assert by_dice.best_step == 3 and by_dice.best_weights[0][0] == 3.0
+    assert by_dice.best_auc == 0.93 and by_dice.best_score == 0.70  # the AUC reported is that of the kept weights
+    assert [h["val_dice"] for h in by_dice.history] == [0.60, 0.55, 0.70, 0.65]
+    by_auc, _ = _validated_run(figures, time.monotonic() + 3600)
+    assert by_auc.best_step == 4 and by_auc.best_auc == 0.96
