@@ -34,6 +34,5 @@ class LabelShareFlow(QObject):
     def _on_finished(self, result: LabelShares) -> None:
         if result.project is not self.session.project:
             return  # another project is open now
-        for stem, share in result.shares.items():
-            if stem != self.session.stem:
-                self.images.set_annotated(result.cls, stem, share)
+        self.images.set_annotated_shares(result.cls, {stem: share for stem, share in result.shares.items()
+                                                      if stem != self.session.stem})

@@ -205,6 +205,11 @@ def test_recall_tooltip_counts_lesions_and_a_few_strokes_are_not_zero_percent(qt
     panel.set_annotated("lesion", "b", 0.25)
     assert panel.annotated_text("a") == "✓ <1 %" and panel.annotated_text("b") == "✓ 25 %"
     assert "<0.1 % of the image" in panel.table.item(row("a"), LABELLED_COL).toolTip()
+    told = []
+    panel.labels_changed.connect(lambda cls, shares: told.append(shares))
+    panel.set_annotated_shares("lesion", {"a": None, "b": 0.5, "gone": 0.3})  # a project's fill: one update
+    assert panel.annotated_text("a") == "✓" and panel.annotated_text("b") == "✓ 50 %"
+    assert len(told) == 1
 
 
 def test_window_shows_saved_lesion_metrics(tmp_path, qtbot, messages):

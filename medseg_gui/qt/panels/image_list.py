@@ -150,14 +150,22 @@ class ImageListPanel(QWidget):
 
     def set_annotated(self, cls: str, stem: str, share: float | None) -> None:
         """The annotated share (0–1) of a sparse `cls` label of `stem`, shown beside its tick; None: complete."""
-        shares = self._annotated.setdefault(cls, {})
-        if share is None:
-            shares.pop(stem, None)
-        else:
-            shares[stem] = float(share)
-        if cls == self._cls and stem in self._items:
+        self.set_annotated_shares(cls, {stem: share})
+
+    def set_annotated_shares(self, cls: str, shares: dict[str, float | None]) -> None:
+        """`set_annotated` for several images at once: one re-sort, column fit and `labels_changed` (the list's
+        fill when a project opens had cost one of each per sparse label)."""
+        known = self._annotated.setdefault(cls, {})
+        for stem, share in shares.items():
+            if share is None:
+                known.pop(stem, None)
+            else:
+                known[stem] = float(share)
+        shown = [stem for stem in shares if stem in self._items] if cls == self._cls else []
+        if shown:
             with self.batch():
-                self._show_labelled(stem)
+                for stem in shown:
+                    self._show_labelled(stem)
             self.labels_changed.emit(self._cls, self.labelled_shares())
 
     def annotated_text(self, stem: str) -> str:
