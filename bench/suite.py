@@ -200,12 +200,13 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
     rows = [] if c6_only else [{"protocol": protocol, **base, **score(result.segmenter, test_set, threshold)}]
     if keep_dir is not None and not c6_only:
         keep(keep_dir, f"{protocol}-{preset}-{minutes:g}-{seed}", result.segmenter, test_set)
-    if rows and ("tta" in md or "postprocess" in md):  # what the model's own choices (ml/train.py) changed
+    if rows and ("tta" in md or "postprocess" in md or "scales" in md):  # what the model's own choices changed
         from medseg_gui.ml.predict import Segmenter
 
-        plain = Segmenter(result.segmenter.model, {k: v for k, v in md.items() if k not in ("tta", "postprocess")})
+        plain = Segmenter(result.segmenter.model, {k: v for k, v in md.items()
+                                                    if k not in ("tta", "postprocess", "scales")})
         rows[0].update(dice_plain=score(plain, test_set, threshold)["dice"], tta=md.get("tta", 1),
-                       postprocess=md.get("postprocess"))
+                       scales=md.get("scales"), postprocess=md.get("postprocess"))
     if c6_only or (protocol == "c1" and base["init"] == "scratch"):
         del train_set, test_set
         rows.append({"protocol": "c1c6", **base, **score(result.segmenter, load_c6(data), threshold)})

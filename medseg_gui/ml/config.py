@@ -125,6 +125,9 @@ class Preset:
     # labels for the full rate) averages when it predicts, unless one flip validates clearly better
     # (validation.choose_prediction); fine-tuning runs start from 1 and take 2 only on a clear win.
     full_rate_flips: int = 1
+    # Working-scale factors whose predictions such a run's lesion model may average instead (its flips at each),
+    # taken only when the average validates clearly better (validation.choose_prediction); () = not tried.
+    full_rate_scales: tuple[float, ...] = ()
 
     def late_phase(self) -> Preset | None:
         """The recipe for the late part of a run, or None when this preset has no late phase."""
@@ -179,7 +182,8 @@ PRESETS: dict[str, Preset] = {
         "zoom, colour, gamma and contrast jitter (other cameras and light). Continuing on sparse labels, the "
         "unannotated pixels keep the start model's own probability as their target. With few labels the model kept is "
         "a quarter the trained weights, three quarters the weights the run started from; with many, three quarters "
-        "the trained weights, and the model averages its prediction over the four flips of the image.",
+        "the trained weights, and the model averages its prediction over the four flips of the image (and over 0.8, "
+        "1 and 1.25 times its working scale when that validates clearly better).",
         unet=UNetConfig(filters=(16, 32, 64, 128, 256), batchnorm=True, bn_momentum=0.9, dropout=0.0,
                         upsampling="transpose", skip="add", in_channels=3),
         patch_size=160,  # 4 x 160 px beat 8 x 192 px in equal 10-min C1 runs (Dice 0.351 vs 0.341, 2.7x the steps)
@@ -223,6 +227,10 @@ PRESETS: dict[str, Preset] = {
         #                   0.723; AUC up with flips in all four); suite c1-20 (fine-tuning) 0.672 / 0.668 / 0.663,
         #                   0.671 / 0.665 / 0.660, 0.661 / 0.664 / 0.656, 0.677 / 0.668 / 0.662: flips cost it a little,
         #                   so those runs keep one unless two win clearly
+        full_rate_scales=(0.8, 1.0, 1.25),  # kept models of suite c1 (10 min) seeds 0 / 1, validation / test Dice
+        #                                    at x1 alone 0.729 / 0.740, 0.681 / 0.729; the three averaged 0.735 /
+        #                                    0.753, 0.692 / 0.740; the product, paired, seed 0 chose them: 0.720 ->
+        #                                    0.737; seed 1 did not (docs/BENCHMARKS.md, session 25)
     ),
     "cvxtz": Preset(
         name="cvxtz",

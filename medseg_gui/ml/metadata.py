@@ -56,6 +56,10 @@ def _check(md: dict[str, Any]) -> str | None:
             return f"'{key}' must be empty or a number from 0 to 1, not {value!r}"
     if "tta" in md and (not _is_int(md["tta"]) or not 1 <= md["tta"] <= 4):
         return f"'tta' must be a whole number from 1 to 4, not {md['tta']!r}"
+    scales = md.get("scales")
+    if scales is not None and (not isinstance(scales, list) or not 1 <= len(scales) <= 4 or not all(
+            isinstance(f, (int, float)) and not isinstance(f, bool) and 0.25 <= f <= 4.0 for f in scales)):
+        return f"'scales' must be a list of one to four factors from 0.25 to 4, not {scales!r}"
     if md.get("postprocess") is not None:
         try:
             PostProcess.from_json(md["postprocess"])

@@ -142,6 +142,17 @@ class Segmenter:
         value = self.metadata.get("tta", 1)
         return value if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 4 else 1
 
+    def variant(self, **metadata: Any) -> Segmenter:
+        """The same network predicting with these metadata entries changed (e.g. another choice of flips or scales)."""
+        return Segmenter(self.model, {**self.metadata, **metadata})
+
+    @property
+    def scales(self) -> tuple[float, ...]:
+        """Factors of the working scale whose predictions are averaged (metadata "scales", a lesion model's choice
+        on its validation images, see validation.choose_prediction), else (1,): the working scale alone."""
+        value = self.metadata.get("scales")
+        return tuple(float(f) for f in value) if isinstance(value, list) and value else (1.0,)
+
     def predict(self, image: np.ndarray, roi: np.ndarray | None = None, *, tta: bool | int | None = None,
                 clean: bool = True,
                 should_stop: Callable[[], bool] | None = None, tile_size: int | None = None) -> np.ndarray:
@@ -153,17 +164,26 @@ class Segmenter:
         if roi is not None and roi.shape != image.shape[:2]:
             raise LabelSizeError(f"The region of interest is {roi.shape[1]}x{roi.shape[0]} pixels but the image is "
                                  f"{image.shape[1]}x{image.shape[0]}.")
-        if self.scale < 1.0:
-            H, W = image.shape[:2]
-            small, _, small_roi = resize_to_scale(image, None, roi, self.scale)
-            prob = calibrate(self._predict_native(small, small_roi, tta, should_stop, tile_size), self.operating_point)
-            out = cv2.resize(prob, (W, H), interpolation=cv2.INTER_LINEAR)
-            if roi is not None:
-                out[~roi.astype(bool)] = 0.0
-            out = np.clip(out, 0.0, 1.0, out=out)
-        else:
-            out = calibrate(self._predict_native(image, roi, tta, should_stop, tile_size), self.operating_point)
+        out = None
+        for factor in self.scales:  # the mean of the calibrated maps, accumulated in place
+            prob = self._predict_at(image, roi, min(1.0, self.scale * factor), tta, should_stop, tile_size)
+            out = prob if out is None else np.add(out, prob, out=out)
+        if len(self.scales) > 1:
+            out /= len(self.scales)
         return self._clean(out) if clean else out
+
+    def _predict_at(self, image: np.ndarray, roi: np.ndarray | None, scale: float, tta: int,
+                    should_stop: Callable[[], bool] | None, tile_size: int | None) -> np.ndarray:
+        """Calibrated probabilities of the image resized by `scale` (at most 1), resized back to the image."""
+        if scale >= 1.0:
+            return calibrate(self._predict_native(image, roi, tta, should_stop, tile_size), self.operating_point)
+        H, W = image.shape[:2]
+        small, _, small_roi = resize_to_scale(image, None, roi, scale)
+        prob = calibrate(self._predict_native(small, small_roi, tta, should_stop, tile_size), self.operating_point)
+        out = cv2.resize(prob, (W, H), interpolation=cv2.INTER_LINEAR)
+        if roi is not None:
+            out[~roi.astype(bool)] = 0.0
+        return np.clip(out, 0.0, 1.0, out=out)
 
     def _clean(self, prob: np.ndarray) -> np.ndarray:
         """The model's chosen clean-up (core/postprocess.py), applied at its threshold."""

@@ -361,8 +361,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
         metadata["train_stems"] = []
     segmenter = Segmenter(inference_model(model, preset.unet, into=live.model), metadata)
     if preset.regime == "lesions" and views and not control.cancelled:
-        choose_prediction(segmenter, views, config.tta, should_stop,
-                          1 if fine_tunes(preset, loaded, samples) else preset.full_rate_flips)
+        fine = fine_tunes(preset, loaded, samples)
+        choose_prediction(segmenter, views, config.tta, should_stop, 1 if fine else preset.full_rate_flips,
+                          () if fine else preset.full_rate_scales)
     comparison = None
     if not control.cancelled:
         try:

@@ -85,34 +85,41 @@ def dice_as_predicted(segmenter: Segmenter, views: list[Sample], should_stop: Ca
 
 
 def choose_prediction(segmenter: Segmenter, views: list[Sample], tta: bool,
-                        should_stop: Callable[[], bool] | None, default_flips: int = 1) -> None:
+                        should_stop: Callable[[], bool] | None, default_flips: int = 1,
+                        scales: tuple[float, ...] = ()) -> None:
     """Pick how the model predicts from now on by its validation Dice at its threshold: how many flips of the image
     it averages (metadata "tta"; `default_flips`: Preset.full_rate_flips or 1, see ml/train.py; `tta`: four, as
-    asked), and the clean-up (core/postprocess.py). The other flip count (default 1: two; else one) and the clean-up
-    are taken only when they clearly beat the default on these images (`postprocess.wins`). A cancel here keeps the
-    model as it is."""
+    asked), whether it averages its predictions at several working scales (metadata "scales": `scales`, the
+    factors tried, Preset.full_rate_scales; () tries none) and the clean-up (core/postprocess.py). The other flip
+    count (default 1: two; else one), the scales and the clean-up are taken only when they clearly beat what was
+    chosen before them on these images (`postprocess.wins`). A cancel here keeps the model as it is."""
     threshold = float(segmenter.metadata.get("threshold") or 0.5)
     truths, scored = [v.mask for v in views], [v.scored for v in views]
-    choices = []
+
+    def option(seg: Segmenter, flips: int) -> tuple:
+        probs = [seg.predict(v.image, v.roi, tta=flips, clean=False, should_stop=should_stop) for v in views]
+        return (flips, *postprocess.choose(probs, truths, scored, threshold))
+
     try:
         other = 2 if default_flips == 1 else 1
-        for flips in ((4,) if tta else (default_flips, other)):
-            probs = [segmenter.predict(v.image, v.roi, tta=flips, clean=False, should_stop=should_stop)
-                     for v in views]
-            choices.append((flips, *postprocess.choose(probs, truths, scored, threshold)))
+        choices = [option(segmenter, flips) for flips in ((4,) if tta else (default_flips, other))]
+        flips, pp, dices, plains = choices[0]
+        if len(choices) > 1 and postprocess.wins(choices[1][2], dices):
+            flips, pp, dices, _ = choices[1]
+        averaged = option(segmenter.variant(scales=list(scales)), flips) if len(scales) > 1 else None
     except CancelledError:
         return
-    flips, pp, dices, plains = choices[0]
-    if len(choices) > 1 and postprocess.wins(choices[1][2], dices):
-        flips, pp, dices, _ = choices[1]
+    if averaged is not None and postprocess.wins(averaged[2], dices):
+        _, pp, dices, _ = averaged
+        segmenter.metadata["scales"] = list(scales)
     dice, plain = float(np.mean(dices)), float(np.mean(plains))
-    log.info("prediction on the validation images: %d flip(s), clean-up %s: Dice %.4f (plain %.4f)", flips,
-             pp.describe(), dice, plain)
+    log.info("prediction on the validation images: %d flip(s), scales %s, clean-up %s: Dice %.4f (plain %.4f)",
+             flips, segmenter.metadata.get("scales", [1.0]), pp.describe(), dice, plain)
     if flips > 1:
         segmenter.metadata["tta"] = flips
     if pp.active:
         segmenter.metadata["postprocess"] = pp.to_json()
-    if flips > 1 or pp.active:
+    if flips > 1 or pp.active or "scales" in segmenter.metadata:
         segmenter.metadata.update(val_dice=round(dice, 4), val_dice_plain=round(plain, 4))
 
 

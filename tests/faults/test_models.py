@@ -135,6 +135,8 @@ def test_only_model_missing_is_a_clear_error(tmp_path, old_new):
     ("threshold", 1.5, "'threshold'"),
     ("postprocess", {"min_area": 2}, "'postprocess' is invalid"),
     ("tta", True, "'tta' must be a whole number"),
+    ("scales", [1.0, "big"], "'scales' must be a list"),
+    ("scales", 1.25, "'scales' must be a list"),
     ("in_channels", 3, "takes 1 channels but its description says 3"),
 ])
 def test_invalid_metadata_is_a_model_error_naming_the_file(tmp_path, old_new, key, value, message):

@@ -14,14 +14,21 @@ def _disc(shift: int = 0) -> np.ndarray:
 
 
 class _Stub:
-    """A segmenter whose map is the true disc with `good` flips, the disc shifted by 4 px with the others."""
+    """A segmenter whose map is the true disc with `good` flips, the disc shifted by 4 px with the others; averaging
+    several working scales (metadata "scales") moves it to `scaled_shift` px."""
 
-    def __init__(self, good: set[int]) -> None:
-        self.metadata = {"threshold": 0.5}
-        self.good = good
+    def __init__(self, good: set[int], scaled_shift: int = 4, metadata: dict | None = None) -> None:
+        self.metadata = metadata or {"threshold": 0.5}
+        self.good, self.scaled_shift = good, scaled_shift
+
+    def variant(self, **metadata):
+        return _Stub(self.good, self.scaled_shift, {**self.metadata, **metadata})
 
     def predict(self, image, roi=None, *, tta=None, clean=True, should_stop=None):
-        return np.where(_disc(0 if tta in self.good else 4), 0.9, 0.1).astype(np.float32)
+        shift = 0 if tta in self.good else 4
+        if len(self.metadata.get("scales", ())) > 1:
+            shift = self.scaled_shift
+        return np.where(_disc(shift), 0.9, 0.1).astype(np.float32)
 
 
 def _views() -> list[Sample]:
@@ -42,6 +49,16 @@ def test_the_default_flips_stand_unless_the_other_count_wins_clearly(default_fli
     assert stub.metadata.get("tta", 1) == want
 
 
+@pytest.mark.parametrize("scaled_shift, taken", [(0, True), (3, True), (4, False), (6, False)])
+def test_several_scales_are_averaged_only_when_they_validate_clearly_better(scaled_shift, taken):
+    stub = _Stub(set(), scaled_shift)  # one or two flips: the disc 4 px off
+    choose_prediction(stub, _views(), False, None, 1, (0.8, 1.0, 1.25))
+    assert stub.metadata.get("scales") == ([0.8, 1.0, 1.25] if taken else None)
+    stub = _Stub(set(), 0)
+    choose_prediction(stub, _views(), False, None, 1, ())  # none asked: none tried
+    assert "scales" not in stub.metadata
+
+
 def test_asking_for_flips_validates_all_four():
     stub = _Stub({4})
     choose_prediction(stub, _views(), True, None, 1)
@@ -50,7 +67,7 @@ def test_asking_for_flips_validates_all_four():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("warm, want", [(False, 4), (True, 1)])
-def test_a_lesion_run_starts_from_its_recipes_flips(samples, tiny_preset, tmp_path, monkeypatch, warm, want):
+def test_a_lesion_run_starts_from_its_recipes_flips_and_scales(samples, tiny_preset, tmp_path, monkeypatch, warm, want):
     """From scratch (or at the full rate) the default is Preset.full_rate_flips; a run that fine-tunes starts from
     one flip (suite: four flips cost the 20-photo runs 0.010 Dice and gave the 231-photo runs 0.028)."""
     import dataclasses
@@ -63,12 +80,13 @@ def test_a_lesion_run_starts_from_its_recipes_flips(samples, tiny_preset, tmp_pa
     from .conftest import tiny_config
 
     monkeypatch.setitem(PRESETS, tiny_preset, dataclasses.replace(
-        PRESETS[tiny_preset], regime="lesions", full_rate_flips=4, full_rate_images=10**6))
+        PRESETS[tiny_preset], regime="lesions", full_rate_flips=4, full_rate_images=10**6,
+        full_rate_scales=(0.8, 1.0, 1.25)))
     asked = []
-    monkeypatch.setattr(train_module, "choose_prediction", lambda *args: asked.append(args[-1]))
+    monkeypatch.setattr(train_module, "choose_prediction", lambda *args: asked.append(args[4:]))
     init = None
     if warm:
         save_start(build_unet(PRESETS[tiny_preset].unet), PRESETS[tiny_preset], tmp_path / "s.weights.h5", "a start")
         init = read_init(tmp_path / "s.weights.h5")
     train_module.train(samples, tiny_config(tiny_preset, max_steps=2), init=init)
-    assert asked == [want]
+    assert asked == [(want, () if warm else (0.8, 1.0, 1.25))]  # a fine-tuning run tries no other scales

@@ -151,3 +151,15 @@ def test_a_models_chosen_flips_are_its_default_prediction(trained):
     two = Segmenter(result.segmenter.model, {**plain, "tta": 2})
     np.testing.assert_allclose(two.predict(img), (seg.predict(img) + mirrored) / 2, atol=1e-5)
     np.testing.assert_allclose(two.predict(img, tta=1), seg.predict(img), atol=1e-6)
+
+
+def test_a_model_that_chose_several_scales_averages_its_maps_at_each(trained):
+    result, _ = trained
+    plain = {k: v for k, v in result.segmenter.metadata.items() if k not in ("postprocess", "tta", "scales")}
+    plain["scale"] = 0.5
+    img = blob_sample(np.random.default_rng(7), 96, 80, n=4).image
+    at = {f: Segmenter(result.segmenter.model, {**plain, "scale": 0.5 * f}).predict(img) for f in (0.5, 1.0, 2.0)}
+    three = Segmenter(result.segmenter.model, {**plain, "scales": [0.5, 1.0, 2.0]})
+    assert three.scales == (0.5, 1.0, 2.0) and Segmenter(result.segmenter.model, plain).scales == (1.0,)
+    np.testing.assert_allclose(three.predict(img), (at[0.5] + at[1.0] + at[2.0]) / 3, atol=1e-5)
+    assert not np.allclose(at[0.5], at[1.0], atol=1e-3)  # the scales differ: the average is no single one
