@@ -3,9 +3,9 @@
 Patches are sampled on the fly from the training images and fed to `train_on_batch` under Keras callbacks; whole
 validation images (held out from training) are predicted with the same tiled inference used later, so the validation
 AUC (and a lesion model's Dice) is the number the user will see. The returned `Segmenter` holds an inference copy of
-the best weights (by validation Dice for lesions, AUC otherwise; batch-norm folded, no dropout). `Sample` and the train/validation split are in ml/samples.py (imported here for callers); a
-run from trained weights (load, learning rate, priors, weight average) is ml/fine_tune.py; keep-unless-better's
-comparison is ml/compare.py.
+the best weights (by validation Dice for lesions, AUC otherwise; batch-norm folded, no dropout). `Sample` and the
+train/validation split are in ml/samples.py (imported here for callers); a run from trained weights (load, learning
+rate, priors, weight average) is ml/fine_tune.py; keep-unless-better's comparison is ml/compare.py.
 """
 
 from __future__ import annotations
