@@ -30,6 +30,7 @@ class RunLimits:
     started: float = field(default_factory=time.monotonic)
     weight_ema: float = 0.0  # > 0: validate and keep an exponential moving average of the weights (per step)
     lead: str = "AUC"  # what picks the best weights: "AUC", or "Dice" (a lesion run: validation.lead_metric)
+    after: float = 1.0  # validations' worth of work after the last step (ml/train.py), reserved inside the time box
 
 
 class RunControl(keras.callbacks.Callback):
@@ -48,7 +49,7 @@ class RunControl(keras.callbacks.Callback):
         self.note = validation_note
         self.progress = progress
         self.should_stop = should_stop
-        self.val_seconds = val_seconds  # estimated cost of one validation, reserved inside the time box
+        self.val_seconds = val_seconds  # estimated cost of one validation (limits.after of them end the time box)
         self.step = 0
         self.epoch = 0
         self.loss = float("nan")
@@ -73,9 +74,13 @@ class RunControl(keras.callbacks.Callback):
         lim = self.limits
         f = self.step / max(1, lim.total_steps)
         if lim.deadline is not None:
-            span = max(1e-3, lim.deadline - self.val_seconds - self._fit_start)
+            span = max(1e-3, self._last_step_by(lim.deadline) - self._fit_start)
             f = max(f, (time.monotonic() - self._fit_start) / span)
         return min(1.0, f)
+
+    def _last_step_by(self, deadline: float) -> float:
+        """When training must stop for the work after it (`limits.after` validations) to end by `deadline`."""
+        return deadline - self.val_seconds * self.limits.after
 
     def _learning_rate(self) -> float:
         lim = self.limits
@@ -89,7 +94,7 @@ class RunControl(keras.callbacks.Callback):
     def _eta(self, now: float) -> float:
         lim = self.limits
         per_step = (now - self._fit_start) / max(1, self.step)
-        eta = (lim.total_steps - self.step) * per_step + self.val_seconds
+        eta = (lim.total_steps - self.step) * per_step + self.val_seconds * lim.after
         if lim.deadline is not None:
             eta = min(eta, max(0.0, lim.deadline - now))
         return max(0.0, eta)
@@ -153,7 +158,7 @@ class RunControl(keras.callbacks.Callback):
             self._stop("diverged")
         elif self.step >= lim.total_steps:
             self._stop("max_steps")
-        elif lim.deadline is not None and time.monotonic() >= lim.deadline - self.val_seconds:
+        elif lim.deadline is not None and time.monotonic() >= self._last_step_by(lim.deadline):
             self._stop("time")
         self.report(f"epoch {self.epoch + 1}, step {self.step}/{lim.total_steps}, loss {self.loss:.4f}")
 

@@ -96,21 +96,25 @@ def choose_prediction(segmenter: Segmenter, views: list[Sample], tta: bool,
     threshold = float(segmenter.metadata.get("threshold") or 0.5)
     truths, scored = [v.mask for v in views], [v.scored for v in views]
 
-    def option(seg: Segmenter, flips: int) -> tuple:
-        probs = [seg.predict(v.image, v.roi, tta=flips, clean=False, should_stop=should_stop) for v in views]
-        return (flips, *postprocess.choose(probs, truths, scored, threshold))
+    def maps(seg: Segmenter, flips: int) -> list[np.ndarray]:
+        return [seg.predict(v.image, v.roi, tta=flips, clean=False, should_stop=should_stop) for v in views]
+
+    def option(probs: list[np.ndarray], flips: int) -> tuple:
+        return (flips, *postprocess.choose(probs, truths, scored, threshold), probs)
 
     try:
-        other = 2 if default_flips == 1 else 1
-        choices = [option(segmenter, flips) for flips in ((4,) if tta else (default_flips, other))]
-        flips, pp, dices, plains = choices[0]
+        choices = [option(maps(segmenter, flips), flips) for flips in _flip_counts(tta, default_flips)]
+        flips, pp, dices, plains, probs = choices[0]
         if len(choices) > 1 and postprocess.wins(choices[1][2], dices):
-            flips, pp, dices, _ = choices[1]
-        averaged = option(segmenter.variant(scales=list(scales)), flips) if len(scales) > 1 else None
+            flips, pp, dices, _, probs = choices[1]
+        averaged = None
+        if len(scales) > 1:  # what predict averages (the calibrated map at each scale), the working scale's reused
+            at = [probs if f == 1.0 else maps(segmenter.variant(scales=[f]), flips) for f in scales]
+            averaged = option([sum(ps) / len(scales) for ps in zip(*at)], flips)
     except CancelledError:
         return
     if averaged is not None and postprocess.wins(averaged[2], dices):
-        _, pp, dices, _ = averaged
+        _, pp, dices, _, _ = averaged
         segmenter.metadata["scales"] = list(scales)
     dice, plain = float(np.mean(dices)), float(np.mean(plains))
     log.info("prediction on the validation images: %d flip(s), scales %s, clean-up %s: Dice %.4f (plain %.4f)",
@@ -121,6 +125,21 @@ def choose_prediction(segmenter: Segmenter, views: list[Sample], tta: bool,
         segmenter.metadata["postprocess"] = pp.to_json()
     if flips > 1 or pp.active or "scales" in segmenter.metadata:
         segmenter.metadata.update(val_dice=round(dice, 4), val_dice_plain=round(plain, 4))
+
+
+def _flip_counts(tta: bool, default_flips: int) -> tuple[int, ...]:
+    """The flip counts choose_prediction tries, in order: four when asked (`tta`), else the default and the other
+    (default 1: two; else one)."""
+    return (4,) if tta else (default_flips, 2 if default_flips == 1 else 1)
+
+
+def choice_cost(tta: bool, default_flips: int = 1, scales: tuple[float, ...] = ()) -> float:
+    """What choose_prediction with these arguments costs at most, in validations (evaluate_views at `tta`): one
+    prediction per flip count tried, plus each other scale at the most flips, its pixels growing as the factor
+    squared. ml/train.py reserves it inside a run's time box."""
+    counts = _flip_counts(tta, default_flips)
+    others = sum(f * f for f in scales if f != 1.0) if len(scales) > 1 else 0.0
+    return (sum(counts) + max(counts) * others) / (4 if tta else 1)
 
 
 def lead_metric(regime: str) -> str:

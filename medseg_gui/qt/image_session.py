@@ -235,9 +235,11 @@ class ImageSession(QObject):
             self.status.emit(f"{err}: '{cls}' is not restricted on {self.stem}.")
         self.canvas.set_roi(region)
 
-    def accept_prediction(self, cls: str) -> None:
+    def accept_prediction(self, cls: str, held_out: bool = False) -> None:
         """Replace the label of `cls` by its thresholded prediction (one undo step) and say so; predicted specks
-        under SPECK_AREA of the image are left out (near-invisible at fit, they would become labelled lesions)."""
+        under SPECK_AREA of the image are left out (near-invisible at fit, they would become labelled lesions).
+        `held_out`: the image validates the current model, whose scores there would then measure it against its own
+        prediction (about 1.00) and favour it when the next Retrain compares on it: the message says so."""
         if self.stem is None:
             return
         if self.read_only is not None:
@@ -254,7 +256,10 @@ class ImageSession(QObject):
             return
         self.canvas.accept_prediction(~small if n else None)
         left_out = (f" ({n} speck{'s' if n > 1 else ''} under {SPECK_AREA:.2%} of the image left out)" if n else "")
-        self.status.emit(f"Prediction accepted as the {cls} label{left_out} — {ACTIONS['undo'].keys[0]} to undo")
+        note = (f". {self.stem} validates the current model: its scores there now compare the model with its own "
+                "prediction (about 1.00) and would favour it in the next Retrain's comparison; correct the label "
+                "first") if held_out else ""
+        self.status.emit(f"Prediction accepted as the {cls} label{left_out} — {ACTIONS['undo'].keys[0]} to undo{note}")
 
     def _labelled_pixels_lost(self, cls: str) -> int:
         """How many labelled `cls` pixels accepting the prediction would turn to background."""

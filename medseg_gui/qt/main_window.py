@@ -179,7 +179,8 @@ class MainWindow(QMainWindow):
         c.cursor_info.connect(self.statusBar().showMessage)
         c.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         c.set_confirm(lambda question: dialogs.ask_yes_no(self, "Fill", question))
-        self.tools.accept_prediction_requested.connect(lambda: self.session.accept_prediction(self.current_class()))
+        self.tools.accept_prediction_requested.connect(lambda: self.session.accept_prediction(
+            self.current_class(), self.image_list.split_of(self.session.stem) == "val"))
         self.session.confirm = lambda question: dialogs.ask_yes_no(self, "Accept prediction", question)
         self.threshold.metrics_updated.connect(self.metrics_updated)
         self.workers.errored.connect(lambda err: self.show_error(error_message(err)))  # a job without on_error

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from medseg_gui.ml.samples import Sample
-from medseg_gui.ml.validation import choose_prediction
+from medseg_gui.ml.validation import choice_cost, choose_prediction
 
 
 def _disc(shift: int = 0) -> np.ndarray:
@@ -14,8 +14,9 @@ def _disc(shift: int = 0) -> np.ndarray:
 
 
 class _Stub:
-    """A segmenter whose map is the true disc with `good` flips, the disc shifted by 4 px with the others; averaging
-    several working scales (metadata "scales") moves it to `scaled_shift` px."""
+    """A segmenter whose map is the true disc with `good` flips, the disc shifted by 4 px with the others; at other
+    working scales (metadata "scales" without 1) the disc is `scaled_shift` px off, and so is the map averaged over
+    (0.8, 1, 1.25) at threshold 0.5 (two of its three maps agree)."""
 
     def __init__(self, good: set[int], scaled_shift: int = 4, metadata: dict | None = None) -> None:
         self.metadata = metadata or {"threshold": 0.5}
@@ -26,7 +27,7 @@ class _Stub:
 
     def predict(self, image, roi=None, *, tta=None, clean=True, should_stop=None):
         shift = 0 if tta in self.good else 4
-        if len(self.metadata.get("scales", ())) > 1:
+        if self.metadata.get("scales") and 1.0 not in self.metadata["scales"]:
             shift = self.scaled_shift
         return np.where(_disc(shift), 0.9, 0.1).astype(np.float32)
 
@@ -57,6 +58,38 @@ def test_several_scales_are_averaged_only_when_they_validate_clearly_better(scal
     stub = _Stub(set(), 0)
     choose_prediction(stub, _views(), False, None, 1, ())  # none asked: none tried
     assert "scales" not in stub.metadata
+
+
+def test_the_scales_are_scored_on_the_mean_of_the_maps_at_each_and_the_working_scale_is_predicted_once():
+    stub, asked = _Stub(set(), 0), []
+    predict = stub.predict
+    stub.variant = lambda **md: _Recording(_Stub(set(), 0, {**stub.metadata, **md}), asked)
+    stub.predict = lambda *a, **k: (asked.append((None, k["tta"])), predict(*a, **k))[1]
+    choose_prediction(stub, _views(), False, None, 1, (0.8, 1.0, 1.25))
+    per_view = sorted(set(asked), key=str)
+    assert per_view == sorted({(None, 1), (None, 2), ((0.8,), 1), ((1.25,), 1)}, key=str)  # one flip chosen
+    assert len(asked) == 4 * len(_views())
+    assert stub.metadata["scales"] == [0.8, 1.0, 1.25]
+
+
+class _Recording:
+    def __init__(self, inner: _Stub, asked: list) -> None:
+        self.inner, self.asked = inner, asked
+
+    def predict(self, *args, **kwargs):
+        self.asked.append((tuple(self.inner.metadata["scales"]), kwargs["tta"]))
+        return self.inner.predict(*args, **kwargs)
+
+
+@pytest.mark.parametrize("tta, flips, scales, want", [
+    (False, 1, (), 1 + 2),  # one flip and two
+    (False, 4, (), 4 + 1),
+    (False, 4, (0.8, 1.0, 1.25), 4 + 1 + 4 * (0.64 + 1.5625)),  # the other scales at four flips
+    (True, 1, (), 1),  # four flips, counted in validations that average four flips themselves
+    (True, 1, (0.5, 1.0), 1 + 0.25),
+])
+def test_the_cost_of_the_choice_counts_each_prediction_it_makes(tta, flips, scales, want):
+    assert choice_cost(tta, flips, scales) == pytest.approx(want)
 
 
 def test_asking_for_flips_validates_all_four():

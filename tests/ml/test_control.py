@@ -105,3 +105,18 @@ def test_a_lesion_run_keeps_the_weights_of_its_best_validation_dice_not_auc():
     assert [h["val_dice"] for h in by_dice.history] == [0.60, 0.55, 0.70, 0.65]
     by_auc, _ = _validated_run(figures, time.monotonic() + 3600)
     assert by_auc.best_step == 4 and by_auc.best_auc == 0.96
+
+
+def test_a_time_box_ends_training_early_enough_for_the_work_after_it():
+    """Training stops `after` validations (of val_seconds each) before the deadline: 5 s left, 2 s a validation."""
+    stopped = {}
+    for after in (1.0, 3.0):
+        model = _StubModel()
+        control = RunControl(RunLimits(10_000, time.monotonic() + 5.0, 3, 1e-3, "cosine", after=after),
+                             lambda: (0.5, float("nan")), "held-out", None, None, val_seconds=2.0)
+        control.set_model(model)
+        control.on_train_begin()
+        control.on_train_batch_end(0, {"loss": 0.1})
+        stopped[after] = (control.stop_reason, model.stop_training)
+    assert stopped == {3.0: ("time", True),  # 6 s of work after it: no time to train
+                       1.0: ("epochs", False)}  # 3 s left to train

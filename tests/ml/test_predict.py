@@ -162,4 +162,7 @@ def test_a_model_that_chose_several_scales_averages_its_maps_at_each(trained):
     three = Segmenter(result.segmenter.model, {**plain, "scales": [0.5, 1.0, 2.0]})
     assert three.scales == (0.5, 1.0, 2.0) and Segmenter(result.segmenter.model, plain).scales == (1.0,)
     np.testing.assert_allclose(three.predict(img), (at[0.5] + at[1.0] + at[2.0]) / 3, atol=1e-5)
+    # validation.choose_prediction scores the average from single-scale variants (the working scale's map reused)
+    np.testing.assert_allclose(Segmenter(result.segmenter.model, plain).variant(scales=[2.0]).predict(img), at[2.0],
+                               atol=1e-6)
     assert not np.allclose(at[0.5], at[1.0], atol=1e-3)  # the scales differ: the average is no single one

@@ -70,6 +70,28 @@ def test_threshold_box_rethresholds_contours_accept_and_dice(tmp_path, qtbot, me
     np.testing.assert_array_equal(window.canvas.label("lesion"), truth)
 
 
+def test_accepting_the_prediction_on_an_image_that_validates_the_model_says_what_that_does(tmp_path, qtbot, messages,
+                                                                                            monkeypatch):
+    project, stem, _ = _project_with_predictions(tmp_path / "p")
+    other = project.stems[1]
+    model_dir = project.model_dir("lesion")
+    model_dir.mkdir(parents=True)
+    (model_dir / "current.json").write_text(json.dumps({"val_auc": 0.9, "trained_at": "2026-12-04T20:00:00",
+                                                         "preset": "default", "train_stems": [other],
+                                                         "val_stems": [stem]}))
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)
+    window = open_window(qtbot, project)
+    assert window.image_list.split_of(stem) == "val" and window.image_list.split_of(other) == "train"
+    qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)
+    line = window.statusBar().currentMessage()
+    assert line.startswith("Prediction accepted as the lesion label — Ctrl+Z to undo. ")
+    assert f"{stem} validates the current model" in line and "correct the label first" in line
+    window.image_list.select(other)
+    qtbot.waitUntil(lambda: window.session.stem == other and "lesion" in window.session.review.probs, timeout=10_000)
+    qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)  # a training image: the plain message
+    assert window.statusBar().currentMessage() == "Prediction accepted as the lesion label — Ctrl+Z to undo"
+
+
 def test_the_threshold_has_one_owner_that_the_box_and_canvas_observe(tmp_path, qtbot, messages):
     project, stem, prob = _project_with_predictions(tmp_path / "p")
     window = open_window(qtbot, project)

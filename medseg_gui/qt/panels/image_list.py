@@ -211,6 +211,10 @@ class ImageListPanel(QWidget):
             for stem in self._items:
                 self._show_labelled(stem)
 
+    def split_of(self, stem: str | None) -> str | None:
+        """"train" / "val" / "new" for `stem` by the current model's split (set_split), None when not known."""
+        return None if self._split is None or stem is None else self._split.get(stem, "new")
+
     def _show_labelled(self, stem: str) -> None:
         if stem in self._errors:
             return
@@ -226,7 +230,7 @@ class ImageListPanel(QWidget):
             text, tip, order = labelled_cell(
                 self._cls, labelled, share, negative=stem in self._negatives,
                 doubt=self._doubts.get(self._cls, {}).get(stem),
-                split=None if self._split is None else self._split.get(stem, "new"))
+                split=self.split_of(stem))
             item.setText(text)
             item.setData(Qt.ItemDataRole.ForegroundRole, None)
             item.setToolTip(tip)
