@@ -311,6 +311,7 @@ class TrainConfig:
     base_filters: int | None = None
     seed: int = 0
     val_fraction: float = 0.2
+    val_max_images: int | None = 30  # a large labelled set validates on this many and trains on the rest
     patience: int = 8
     tta: bool = False  # flip test-time augmentation for validation and the saved model's default
     precision: str = "auto"  # "auto" (bfloat16 where the CPU/GPU computes it natively), "float32" or "bfloat16"

@@ -58,11 +58,11 @@ def _split_order(samples: list[Sample], seed: int, seen: Collection[str]) -> lis
 
 
 def split_samples(samples: list[Sample], val_fraction: float, seed: int, scale: float = 1.0,
-                  seen: Collection[str] = ()) -> tuple[list[int], list[int], str]:
-    """(train indices, validation indices, note). Validation images preferably contain labelled pixels and were not
-    trained on by the current model (`seen`: the names it trained on, see _split_order); at least one image with
-    labels stays in training; one sample is validated on itself. The per-epoch validation budget counts pixels at
-    the working `scale`."""
+                  seen: Collection[str] = (), max_images: int | None = None) -> tuple[list[int], list[int], str]:
+    """(train indices, validation indices, note). `val_fraction` of the images validate, at most `max_images`
+    (None: no cap); they preferably contain labelled pixels and were not trained on by the current model (`seen`:
+    the names it trained on, see _split_order); at least one image with labels stays in training; one sample is
+    validated on itself. The per-epoch validation budget counts pixels at the working `scale`."""
     n = len(samples)
     if n == 1:
         return [0], [0], "training image (only one labelled image)"
@@ -71,7 +71,7 @@ def split_samples(samples: list[Sample], val_fraction: float, seed: int, scale: 
     has_pos = {i: bool(samples[i].mask.any()) for i in order}
     pos = [i for i in order if has_pos[i]]
     neg = [i for i in order if not has_pos[i]]
-    n_val = min(n - 1, max(1, round(val_fraction * n)))
+    n_val = min(n - 1, max(1, round(val_fraction * n)), max_images or n)
     val = pos[: min(n_val, max(0, len(pos) - 1))]
     val += neg[: n_val - len(val)]
     budget, kept = _VAL_MAX_PIXELS, []

@@ -272,7 +272,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     rng = np.random.default_rng(config.seed)
     seen = previous.metadata.get("train_stems") if previous is not None else None  # pipeline: the images' stems
     seen = [name for name in seen if isinstance(name, str)] if isinstance(seen, list) else ()
-    train_idx, val_idx, note = split_samples(samples, config.val_fraction, config.seed, preset.scale, seen)
+    train_idx, val_idx, note = split_samples(samples, config.val_fraction, config.seed, preset.scale, seen,
+                                             config.val_max_images)
     images = [prepare(samples[i].image, samples[i].mask, samples[i].roi, preset, rng, samples[i].annotated)
               for i in train_idx]
     views = [val_view(samples[i]) for i in val_idx]

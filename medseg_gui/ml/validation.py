@@ -96,21 +96,25 @@ def choose_prediction(segmenter: Segmenter, views: list[Sample], tta: bool,
     threshold = float(segmenter.metadata.get("threshold") or 0.5)
     truths, scored = [v.mask for v in views], [v.scored for v in views]
 
-    def maps(seg: Segmenter, flips: int) -> list[np.ndarray]:
-        return [seg.predict(v.image, v.roi, tta=flips, clean=False, should_stop=should_stop) for v in views]
+    def predict(seg: Segmenter, view: Sample, flips: int) -> np.ndarray:
+        return seg.predict(view.image, view.roi, tta=flips, clean=False, should_stop=should_stop)
 
     def option(probs: list[np.ndarray], flips: int) -> tuple:
         return (flips, *postprocess.choose(probs, truths, scored, threshold), probs)
 
-    try:
-        choices = [option(maps(segmenter, flips), flips) for flips in _flip_counts(tta, default_flips)]
-        flips, pp, dices, plains, probs = choices[0]
-        if len(choices) > 1 and postprocess.wins(choices[1][2], dices):
-            flips, pp, dices, _, probs = choices[1]
+    try:  # at most two lists of maps are held at once (30 validation views of 1024² pixels: 126 MB a list)
+        counts = _flip_counts(tta, default_flips)
+        flips, pp, dices, plains, probs = option([predict(segmenter, v, counts[0]) for v in views], counts[0])
+        if len(counts) > 1:
+            other = option([predict(segmenter, v, counts[1]) for v in views], counts[1])
+            if postprocess.wins(other[2], dices):
+                flips, pp, dices, _, probs = other
+            del other
         averaged = None
-        if len(scales) > 1:  # what predict averages (the calibrated map at each scale), the working scale's reused
-            at = [probs if f == 1.0 else maps(segmenter.variant(scales=[f]), flips) for f in scales]
-            averaged = option([sum(ps) / len(scales) for ps in zip(*at)], flips)
+        if len(scales) > 1:  # the mean of the calibrated maps at each scale, as predict makes it (the working
+            at = {f: segmenter.variant(scales=[f]) for f in scales if f != 1.0}  # scale's maps reused)
+            averaged = option([sum(p if f == 1.0 else predict(at[f], v, flips) for f in scales) / len(scales)
+                               for p, v in zip(probs, views)], flips)
     except CancelledError:
         return
     if averaged is not None and postprocess.wins(averaged[2], dices):

@@ -34,6 +34,14 @@ def test_split_holds_out_labelled_images():
     assert len(tr) == 1 and len(va) == 1
 
 
+def test_a_large_labelled_set_validates_on_at_most_max_images_and_trains_on_the_rest():
+    named = _named(60)
+    tr, va, _ = split_samples(named, 0.2, 0, max_images=5)
+    assert len(va) == 5 and len(tr) == 55 and not set(tr) & set(va)
+    assert len(split_samples(named, 0.2, 0)[1]) == 12  # no cap: a fifth
+    assert len(split_samples(named[:10], 0.2, 0, max_images=5)[1]) == 2  # under the cap: a fifth
+
+
 def _named(n: int) -> list[Sample]:
     rng = np.random.default_rng(1)
     return [dataclasses.replace(blob_sample(rng, 16, 16), name=f"img{i:02d}") for i in range(n)]
