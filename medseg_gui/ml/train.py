@@ -31,7 +31,6 @@ from medseg_gui.ml.fine_tune import (
     fine_tunes,
     load_start,
     run_learning_rate,
-    settle_mix,
     teach_priors,
     weight_mix,
 )
@@ -40,6 +39,7 @@ from medseg_gui.ml.losses import MaskedSegLoss
 from medseg_gui.ml.precision import choose_precision
 from medseg_gui.ml.predict import Segmenter, preset_metadata
 from medseg_gui.ml.progress import TrainProgress
+from medseg_gui.ml.run_end import Start, after_the_box, settle
 from medseg_gui.ml.regime import TARGET_WIDTH, lesion_scale, read_recipe
 from medseg_gui.ml.samples import Sample, check_samples, split_samples, val_view
 from medseg_gui.ml.unet import build_unet, inference_model
@@ -48,10 +48,8 @@ from medseg_gui.ml.validation import (  # noqa: F401 (ValScore, evaluate_views: 
     choice_cost,
     choose_prediction,
     evaluate_views,
-    lead,
     lead_metric,
     operating_point,
-    start_is_the_model,
     views_as_then,
 )
 
@@ -165,59 +163,6 @@ def _read_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights |
     return recipe
 
 
-@dataclass(frozen=True)
-class _Start:
-    """What a run began from, for its end: the weights (when it mixes with them or must beat them), their
-    validation score (None: not checked) and the share of its trained weights it keeps (None: no mix)."""
-
-    weights: list[np.ndarray] | None
-    score: ValScore | None
-    mix: float | None
-
-
-def _settle(model: keras.Model, control: RunControl, scores: dict[int, ValScore], start: _Start,
-            score: Callable[[], ValScore] | None, regime: str, diverged: bool) -> tuple[ValScore, float, dict]:
-    """The weights a run ends with, set in `model`: its best validated weights, averaged with the start unless that
-    validates clearly worse (fine_tune.settle_mix), or the start itself when it validates better than them and
-    than the trained weights (validation.start_is_the_model) or the run diverged. Returns their validation score
-    and AUC (nan: none) and what the metadata records of the choice (weight_mix, weight_mix_rejected or
-    start_kept). A cancel while the mix is scored sets `control.cancelled`."""
-    if control.best_weights is not None and not control.cancelled:
-        model.set_weights(control.best_weights)
-    val_auc = control.best_auc
-    best = scores.get(control.best_step, ValScore(val_auc))
-    trained = best  # the best trained weights' score, before any average with the start
-    outcome: dict = {}
-    if start.mix is not None and control.step > 0 and not diverged and not control.cancelled:
-        try:
-            best, outcome = settle_mix(model, start.weights, start.mix, best, score)
-            val_auc = best.auc if score is not None else val_auc
-        except CancelledError:
-            control.cancelled, control.stop_reason = True, "cancelled"
-            outcome = {"weight_mix": start.mix}
-    metric = lead_metric(regime)
-    ends = [best] if best is trained else [best, trained]
-    if start.score is not None and not control.cancelled and (diverged or start_is_the_model(start.score, ends,
-                                                                                             metric)):
-        model.set_weights(start.weights)
-        trained_lead = max((v for v in (lead(e, metric) for e in ends) if v is not None), default=None)
-        outcome = {"start_kept": {"metric": metric, "start": lead(start.score, metric), "trained": trained_lead,
-                                  "steps": control.step, **({"diverged": True} if diverged else {})}}
-        log.info("the start validates better than the trained weights (%s); the model is the start",
-                 outcome["start_kept"])
-        best, val_auc = start.score, start.score.auc
-    return best, val_auc, outcome
-
-
-def _after_the_box(chooses: bool, choice: float, mixes: bool, compares_then: bool) -> float:
-    """Validations' worth of work a run does after its last step, all of it inside the time box: the final
-    validation; the weight average's (`mixes`); a lesion model's choice of how it predicts (`chooses`, costing
-    `choice`: validation.choice_cost); and the new model's score on the validation labels as they were for the
-    current one (`compares_then`, compare.py): one validation, or for a lesion model at most its choice's cost.
-    (Measured before this reserve: a 600-s PolypGen C1 run ended after 632 s, 660 s once it tried scales.)"""
-    return 1.0 + mixes + (choice if chooses else 0.0) * (2 if compares_then else 1) + (compares_then and not chooses)
-
-
 class _Joiner:
     """Labels saved while a run trains join it between epochs (continuous training): a new image joins the training
     images, a changed label replaces its image's; a validation image's new label waits for the next run (one run
@@ -328,7 +273,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
 
     fine = fine_tunes(preset, loaded, samples)
     flips, scales = (1, ()) if fine else (preset.full_rate_flips, preset.full_rate_scales)
-    after = _after_the_box(preset.regime == "lesions" and bool(views), choice_cost(config.tta, flips, scales),
+    after = after_the_box(preset.regime == "lesions" and bool(views), choice_cost(config.tta, flips, scales),
                            mix is not None and bool(views), then is not None)
     joiner = None if joined is None else _Joiner(joined, samples, train_idx, val_idx, images,
                                                   lambda s: prepare(s.image, s.mask, s.roi, preset, rng, s.annotated))
@@ -355,7 +300,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
         inference_model(model, preset.unet, into=live.model)
         return evaluate_views(live, views, config.tta, should_stop)
 
-    best, val_auc, outcome = _settle(model, control, scores, _Start(start_weights, start_score, mix),
+    best, val_auc, outcome = settle(model, control, scores, Start(start_weights, start_score, mix),
                                      score_weights if views else None, preset.regime, diverged)
     kept_start = "start_kept" in outcome  # it learnt nothing from these labels: no steps, priors or stems
     point, point_dice = operating_point(best, preset.regime)

@@ -55,13 +55,14 @@ def test_the_start_must_beat_the_trained_weights_too_not_only_their_average_with
 
 def test_a_first_model_that_validates_worse_than_its_start_is_that_start(samples, tiny_preset, tmp_path,
                                                                             monkeypatch):
+    from medseg_gui.ml import run_end
     from medseg_gui.ml import train as train_module
 
     first = train_module.train(samples, tiny_config(tiny_preset, max_steps=6))
     store.save_if_better(tmp_path / "a", first)
     init = store.current_start(tmp_path / "a")
     judged = []
-    monkeypatch.setattr(train_module, "start_is_the_model", lambda *args: judged.append(1) or True)
+    monkeypatch.setattr(run_end, "start_is_the_model", lambda *args: judged.append(1) or True)
     run = train_module.train(samples, tiny_config(tiny_preset, max_steps=4, learning_rate=1e-2), init=init)
     assert judged and run.steps == 4
     md = run.segmenter.metadata
@@ -82,7 +83,7 @@ def test_a_first_model_that_validates_worse_than_its_start_is_that_start(samples
         if np.ndim(want) == 4:
             np.testing.assert_allclose(np.array(got), np.array(want), atol=1e-6)
 
-    monkeypatch.setattr(train_module, "start_is_the_model", lambda *args: False)
+    monkeypatch.setattr(run_end, "start_is_the_model", lambda *args: False)
     trained = train_module.train(samples, tiny_config(tiny_preset, max_steps=4, learning_rate=1e-2), init=init)
     assert "start_kept" not in trained.segmenter.metadata
     assert any(not np.array_equal(np.array(a), np.array(b))
