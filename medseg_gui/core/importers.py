@@ -158,9 +158,9 @@ def import_dataset(
     found = [item for item in found if item.image in usable]
     if not found:
         raise ProjectError(f"No images found in {src} for the '{layout}' layout — check the folder and --layout.")
-    classes = DEFAULT_CLASSES
-    if cls not in {c.name for c in classes}:
-        classes += (ClassSpec(cls, (255, 255, 0)),)
+    # the imported class alone (a project of lesion photos had also got an empty `vessel` class); its default
+    # colour when it is one of DEFAULT_CLASSES; Edit → Classes… or `medseg classes --add` add others
+    classes = tuple(c for c in DEFAULT_CLASSES if c.name == cls) or (ClassSpec(cls, (255, 255, 0)),)
 
     def fill(project: Project) -> None:
         for item in found:

@@ -69,7 +69,7 @@ def test_drive(tmp_path, drive):
     p = import_dataset(src, tmp_path / "proj", "drive")
     assert p.stems == ["21_training", "01_test", "02_test"]
     assert [p.entry(s).state["split"] for s in p.stems] == ["training", "test", "test"]
-    assert p.labelled_stems("vessel") == ["21_training", "01_test"] and p.labelled_stems("lesion") == []
+    assert p.labelled_stems("vessel") == ["21_training", "01_test"] and p.class_names == ["vessel"]
     for stem, a in arrays.items():
         _check(p, stem, a["image"], a.get("label"), a.get("roi"))
     assert (tmp_path / "proj" / "images" / "21_training.tif").is_file()
@@ -101,7 +101,7 @@ def test_stare_with_optional_masks(tmp_path):
     _write(src / "1st_manual" / "im0001.vk.ppm", _mask(9))  # the second observer is not used
     roi = _write(src / "mask" / "im0002.png", _mask(2))
     p = import_dataset(src, tmp_path / "proj", "stare", cls="retina")
-    assert p.stems == ["im0001", "im0002"] and p.class_names == ["lesion", "vessel", "retina"]
+    assert p.stems == ["im0001", "im0002"] and p.class_names == ["retina"]  # the imported class alone
     _check(p, "im0001", img1, label, None, cls="retina")
     _check(p, "im0002", img2, None, roi, cls="retina")
 
@@ -123,7 +123,7 @@ def test_plain_folder_with_masks(tmp_path):
     _check(p, "b", b, lb, cls="lesion")
     _check(p, "c[1]", c, lc, cls="lesion")
     _check(p, "d", label=None, cls="lesion")
-    assert p.labelled_stems("vessel") == []
+    assert p.class_names == ["lesion"] and p.class_spec("lesion").color == (255, 215, 0)  # the default's colour
 
 
 def test_plain_folder_without_masks(tmp_path):
@@ -181,8 +181,6 @@ def test_bad_arguments_are_clear_errors(tmp_path, drive):
         import_dataset(src, tmp_path / "proj", "hrf")
     with pytest.raises(ProjectError, match="masks folder"):
         import_dataset(src / "training" / "images", tmp_path / "proj", "folder", masks=tmp_path / "nowhere")
-    with pytest.raises(ProjectError, match="same name"):
-        import_dataset(src, tmp_path / "proj", "drive", cls="Vessel")
     with pytest.raises(ProjectError, match="class name"):
         import_dataset(src, tmp_path / "proj", "drive", cls="a/b")
     assert not (tmp_path / "proj" / "project.json").exists()  # nothing was half-created
