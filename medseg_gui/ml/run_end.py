@@ -14,9 +14,11 @@ import numpy as np
 from medseg_gui.core.errors import CancelledError
 from medseg_gui.ml.control import RunControl
 from medseg_gui.ml.fine_tune import settle_mix
-from medseg_gui.ml.validation import ValScore, lead, lead_metric, start_is_the_model
+from medseg_gui.ml.validation import ValScore, choice_cost, lead, lead_metric, start_is_the_model
 
 log = logging.getLogger(__name__)
+
+BOX_SHARE = 0.25  # the most of a time box the work after the last step may take before optional choices are dropped
 
 
 @dataclass(frozen=True)
@@ -70,3 +72,32 @@ def after_the_box(chooses: bool, choice: float, mixes: bool, compares_then: bool
     current one (`compares_then`, compare.py): one validation, or for a lesion model at most its choice's cost.
     (Measured before this reserve: a 600-s PolypGen C1 run ended after 632 s, 660 s once it tried scales.)"""
     return 1.0 + mixes + (choice if chooses else 0.0) * (2 if compares_then else 1) + (compares_then and not chooses)
+
+
+@dataclass(frozen=True)
+class AfterBox:
+    """What a lesion run tries after its last step (validation.choose_prediction: the other flip count, `scales`)
+    and what all its work after the last step costs, in validations (`after`: RunLimits.after)."""
+
+    other_flips: bool
+    scales: tuple[float, ...]
+    after: float
+
+
+def plan_after_box(box_s: float | None, val_s: float, tta: bool, flips: int, scales: tuple[float, ...],
+                   chooses: bool, mixes: bool, compares_then: bool) -> AfterBox:
+    """The choices a run tries after training, dropping the optional ones (the scales, then the other flip count)
+    while the work after the last step (`after_the_box`, `val_s` seconds a validation) would take more than
+    BOX_SHARE of the time box (`box_s`; None: no box, everything is tried). A full-rate C1 run reserves 15.8
+    validations of ~2.5 s: 40 s, all of a one-minute continuous round's box but for 20 s, or none when it compares
+    with the current model on changed labels."""
+    plans = [(True, scales), (True, ()), (False, ())]
+    for other, tried in plans:
+        after = after_the_box(chooses, choice_cost(tta, flips, tried, other), mixes, compares_then)
+        if box_s is None or after * val_s <= BOX_SHARE * box_s or (other, tried) == plans[-1]:
+            if (other, tried) != plans[0] and chooses:
+                log.info("a %.0f-s time box: %s not tried after training (%.1f validations reserved)", box_s,
+                         "the other scales" if other else "the other scales and flip count", after)
+            return AfterBox(other, tried, after)
+    raise AssertionError("unreachable")
+

@@ -39,13 +39,12 @@ from medseg_gui.ml.losses import MaskedSegLoss
 from medseg_gui.ml.precision import choose_precision
 from medseg_gui.ml.predict import Segmenter, preset_metadata
 from medseg_gui.ml.progress import TrainProgress
-from medseg_gui.ml.run_end import Start, after_the_box, settle
+from medseg_gui.ml.run_end import Start, plan_after_box, settle
 from medseg_gui.ml.regime import TARGET_WIDTH, lesion_scale, read_recipe
 from medseg_gui.ml.samples import Sample, check_samples, split_samples, val_view
 from medseg_gui.ml.unet import build_unet, inference_model
 from medseg_gui.ml.validation import (  # noqa: F401 (ValScore, evaluate_views: imported from here by callers)
     ValScore,
-    choice_cost,
     choose_prediction,
     evaluate_views,
     lead_metric,
@@ -272,13 +271,14 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
         return score.auc, score.dice if preset.regime == "lesions" else float("nan")
 
     fine = fine_tunes(preset, loaded, samples)
-    flips, scales = (1, ()) if fine else (preset.full_rate_flips, preset.full_rate_scales)
-    after = after_the_box(preset.regime == "lesions" and bool(views), choice_cost(config.tta, flips, scales),
-                           mix is not None and bool(views), then is not None)
+    flips = 1 if fine else preset.full_rate_flips
+    plan = plan_after_box(None if deadline is None else deadline - started, val_seconds, config.tta, flips,
+                          () if fine else preset.full_rate_scales, preset.regime == "lesions" and bool(views),
+                          mix is not None and bool(views), then is not None)
     joiner = None if joined is None else _Joiner(joined, samples, train_idx, val_idx, images,
                                                   lambda s: prepare(s.image, s.mask, s.roi, preset, rng, s.annotated))
     control = RunControl(RunLimits(total, deadline, config.patience, learning_rate, preset.schedule, started,
-                                   preset.weight_ema, lead_metric(preset.regime), after),
+                                   preset.weight_ema, lead_metric(preset.regime), plan.after),
                          validate, note, progress, should_stop, val_seconds)
     log.info("training %s on %d images (%d validation: %s), up to %d steps, %s", preset.name, len(train_idx),
              len(val_idx), note, total, f"{config.minutes} min" if config.minutes is not None else "no time box")
@@ -321,7 +321,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
         metadata["train_stems"] = []
     segmenter = Segmenter(inference_model(model, preset.unet, into=live.model), metadata)
     if preset.regime == "lesions" and views and not control.cancelled:
-        choose_prediction(segmenter, views, config.tta, should_stop, flips, scales)
+        choose_prediction(segmenter, views, config.tta, should_stop, flips, plan.scales, plan.other_flips)
     comparison = None
     if not control.cancelled:
         try:

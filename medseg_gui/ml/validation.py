@@ -86,13 +86,14 @@ def dice_as_predicted(segmenter: Segmenter, views: list[Sample], should_stop: Ca
 
 def choose_prediction(segmenter: Segmenter, views: list[Sample], tta: bool,
                         should_stop: Callable[[], bool] | None, default_flips: int = 1,
-                        scales: tuple[float, ...] = ()) -> None:
+                        scales: tuple[float, ...] = (), other_flips: bool = True) -> None:
     """Pick how the model predicts from now on by its validation Dice at its threshold: how many flips of the image
     it averages (metadata "tta"; `default_flips`: Preset.full_rate_flips or 1, see ml/train.py; `tta`: four, as
     asked), whether it averages its predictions at several working scales (metadata "scales": `scales`, the
     factors tried, Preset.full_rate_scales; () tries none) and the clean-up (core/postprocess.py). The other flip
     count (default 1: two; else one), the scales and the clean-up are taken only when they clearly beat what was
-    chosen before them on these images (`postprocess.wins`). A cancel here keeps the model as it is."""
+    chosen before them on these images (`postprocess.wins`); `other_flips` False tries the default count alone (a
+    short time box: ml/run_end.py). A cancel here keeps the model as it is."""
     threshold = float(segmenter.metadata.get("threshold") or 0.5)
     truths, scored = [v.mask for v in views], [v.scored for v in views]
 
@@ -103,7 +104,7 @@ def choose_prediction(segmenter: Segmenter, views: list[Sample], tta: bool,
         return (flips, *postprocess.choose(probs, truths, scored, threshold), probs)
 
     try:  # at most two lists of maps are held at once (30 validation views of 1024² pixels: 126 MB a list)
-        counts = _flip_counts(tta, default_flips)
+        counts = _flip_counts(tta, default_flips, other_flips)
         flips, pp, dices, plains, probs = option([predict(segmenter, v, counts[0]) for v in views], counts[0])
         if len(counts) > 1:
             other = option([predict(segmenter, v, counts[1]) for v in views], counts[1])
@@ -131,17 +132,19 @@ def choose_prediction(segmenter: Segmenter, views: list[Sample], tta: bool,
         segmenter.metadata.update(val_dice=round(dice, 4), val_dice_plain=round(plain, 4))
 
 
-def _flip_counts(tta: bool, default_flips: int) -> tuple[int, ...]:
-    """The flip counts choose_prediction tries, in order: four when asked (`tta`), else the default and the other
-    (default 1: two; else one)."""
-    return (4,) if tta else (default_flips, 2 if default_flips == 1 else 1)
+def _flip_counts(tta: bool, default_flips: int, other: bool = True) -> tuple[int, ...]:
+    """The flip counts choose_prediction tries, in order: four when asked (`tta`), else the default and, with
+    `other`, the other (default 1: two; else one)."""
+    if tta:
+        return (4,)
+    return (default_flips, 2 if default_flips == 1 else 1) if other else (default_flips,)
 
 
-def choice_cost(tta: bool, default_flips: int = 1, scales: tuple[float, ...] = ()) -> float:
+def choice_cost(tta: bool, default_flips: int = 1, scales: tuple[float, ...] = (), other_flips: bool = True) -> float:
     """What choose_prediction with these arguments costs at most, in validations (evaluate_views at `tta`): one
     prediction per flip count tried, plus each other scale at the most flips, its pixels growing as the factor
     squared. ml/train.py reserves it inside a run's time box."""
-    counts = _flip_counts(tta, default_flips)
+    counts = _flip_counts(tta, default_flips, other_flips)
     others = sum(f * f for f in scales if f != 1.0) if len(scales) > 1 else 0.0
     return (sum(counts) + max(counts) * others) / (4 if tta else 1)
 

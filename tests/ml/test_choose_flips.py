@@ -122,4 +122,27 @@ def test_a_lesion_run_starts_from_its_recipes_flips_and_scales(samples, tiny_pre
         save_start(build_unet(PRESETS[tiny_preset].unet), PRESETS[tiny_preset], tmp_path / "s.weights.h5", "a start")
         init = read_init(tmp_path / "s.weights.h5")
     train_module.train(samples, tiny_config(tiny_preset, max_steps=2), init=init)
-    assert asked == [(want, () if warm else (0.8, 1.0, 1.25))]  # a fine-tuning run tries no other scales
+    assert asked == [(want, () if warm else (0.8, 1.0, 1.25), True)]  # a fine-tuning run tries no other scales
+
+
+def test_a_short_time_box_drops_the_scales_then_the_other_flip_count():
+    from medseg_gui.ml.run_end import BOX_SHARE, plan_after_box
+
+    def plan(box_s, compares_then=False):
+        return plan_after_box(box_s, 2.5, False, 4, (0.8, 1.0, 1.25), True, True, compares_then)
+
+    full = 2 + choice_cost(False, 4, (0.8, 1.0, 1.25))  # the final validation, the mix's, the choice: 15.8
+    assert plan(None) == plan(600.0) and plan(600.0).after == pytest.approx(full)
+    assert plan(600.0).scales == (0.8, 1.0, 1.25) and plan(600.0).other_flips
+    short = plan(full * 2.5 / BOX_SHARE - 1.0)  # a second short of fitting: the scales go
+    assert short.scales == () and short.other_flips and short.after == pytest.approx(2 + 4 + 1)
+    tiny = plan(60.0, compares_then=True)  # a one-minute continuous round comparing on changed labels
+    assert tiny.scales == () and not tiny.other_flips and tiny.after == pytest.approx(2 + 2 * 4)
+    assert plan_after_box(10.0, 2.5, False, 1, (), False, False, False).after == 1.0  # vessels: the final one
+
+
+
+def test_without_the_other_flip_count_the_default_stands_untried():
+    stub = _Stub({1})  # one flip would win clearly
+    choose_prediction(stub, _views(), False, None, 4, (), other_flips=False)
+    assert stub.metadata.get("tta") == 4
