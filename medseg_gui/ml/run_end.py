@@ -92,12 +92,13 @@ def plan_after_box(box_s: float | None, val_s: float, tta: bool, flips: int, sca
     validations of ~2.5 s: 40 s, all of a one-minute continuous round's box but for 20 s, or none when it compares
     with the current model on changed labels."""
     plans = [(True, scales), (True, ()), (False, ())]
-    for other, tried in plans:
+    for other, tried in plans:  # the last plan stands when none fits
         after = after_the_box(chooses, choice_cost(tta, flips, tried, other), mixes, compares_then)
-        if box_s is None or after * val_s <= BOX_SHARE * box_s or (other, tried) == plans[-1]:
-            if (other, tried) != plans[0] and chooses:
-                log.info("a %.0f-s time box: %s not tried after training (%.1f validations reserved)", box_s,
-                         "the other scales" if other else "the other scales and flip count", after)
-            return AfterBox(other, tried, after)
-    raise AssertionError("unreachable")
+        if box_s is None or after * val_s <= BOX_SHARE * box_s:
+            break
+    if (other, tried) != plans[0] and chooses:
+        log.info("a %.0f-s time box: %s not tried after training (%.1f validations reserved)", box_s,
+                 "the other scales" if other else "the other scales and flip count" if scales else
+                 "the other flip count", after)
+    return AfterBox(other, tried, after)
 
