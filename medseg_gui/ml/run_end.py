@@ -32,7 +32,7 @@ class Start:
 
 
 def settle(model: keras.Model, control: RunControl, scores: dict[int, ValScore], start: Start,
-            score: Callable[[], ValScore] | None, regime: str, diverged: bool) -> tuple[ValScore, float, dict]:
+           score: Callable[[], ValScore] | None, regime: str, diverged: bool) -> tuple[ValScore, float, dict]:
     """The weights a run ends with, set in `model`: its best validated weights, averaged with the start unless that
     validates clearly worse (fine_tune.settle_mix), or the start itself when it validates better than them and
     than the trained weights (validation.start_is_the_model) or the run diverged. Returns their validation score
@@ -101,4 +101,3 @@ def plan_after_box(box_s: float | None, val_s: float, tta: bool, flips: int, sca
                  "the other scales" if other else "the other scales and flip count" if scales else
                  "the other flip count", after)
     return AfterBox(other, tried, after)
-

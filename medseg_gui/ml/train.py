@@ -301,7 +301,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
         return evaluate_views(live, views, config.tta, should_stop)
 
     best, val_auc, outcome = settle(model, control, scores, Start(start_weights, start_score, mix),
-                                     score_weights if views else None, preset.regime, diverged)
+                                    score_weights if views else None, preset.regime, diverged)
     kept_start = "start_kept" in outcome  # it learnt nothing from these labels: no steps, priors or stems
     point, point_dice = operating_point(best, preset.regime)
     metadata.update(val_auc=None if math.isnan(val_auc) else val_auc, steps=0 if kept_start else control.step,
