@@ -1,8 +1,11 @@
 """Make a shipped pretrained start (resources/models/<regime>-init.*) from openly licensed data in ../shared/data.
 
-- lesions: the `default` recipe's lesion network trained from scratch on PolypGen centre C6 (88 colonoscopy photos).
-  Only C6 is used, so the suite's C1 protocols (c1, c1-20) stay unseen by the start; the suite scores its c1c6 row
-  with a model trained from scratch.
+- lesions: the `default` recipe's lesion network trained on PolypGen colonoscopy photos. `--sets c6` (the start
+  shipped until session 27): centre C6 only (88 photos), so the suite's C1 protocols stay unseen by the start.
+  `--sets c6 c1` (shipped since session 27): C6 and C1's train + validation splits but the lesion demo's ten photos
+  (88 + 221 photos: two hospitals), never C1's test split; the suite's C1 rows then measure a start that saw C1's
+  training photos, and the demo still shows what a Retrain learns rather than what the start remembers. Either way the
+  suite scores its c1c6 row with a model trained from scratch.
 - vessels: the `default` recipe's vessel network trained from scratch on the 15 HRF training images (the suite's
   split), each at full resolution and at 0.3x (about CHASE_DB1 / DRIVE size: vessels of other widths). The HRF test
   images and all of CHASE_DB1 stay unseen, so the suite's chase row measures the start on another dataset.
@@ -24,20 +27,30 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from suite import DATA, cpu_model, load, load_c6  # noqa: E402
+from suite import DATA, cpu_model, load, load_c6, polypgen_rows, polypgen_samples  # noqa: E402
 
-CREDITS = {
-    "lesions": ("PolypGen centre C6 (88 photos), CC BY 4.0: Ali S. et al., Scientific Data 10:75 (2023), "
-                "doi:10.1038/s41597-023-01981-y", ["polypgen-C6"]),
-    "vessels": ("HRF training split (15 fundus photos, full and 0.3x size), CC BY 4.0: Budai A. et al., Int J "
-                "Biomed Imaging 2013:154860, doi:10.1155/2013/154860", ["hrf-train"]),
-}
+POLYPGEN = "CC BY 4.0: Ali S. et al., Scientific Data 10:75 (2023), doi:10.1038/s41597-023-01981-y"
+LESION_SETS = {"c6": ("centre C6 (88 photos)", "polypgen-C6"),
+               "c1": ("centre C1 train + validation splits but the lesion demo's photos (221 photos)",
+                      "polypgen-C1-train")}
+DEMO = ROOT / "resources" / "demo_lesion" / "images"
+VESSELS = ("HRF training split (15 fundus photos, full and 0.3x size), CC BY 4.0: Budai A. et al., Int J "
+           "Biomed Imaging 2013:154860, doi:10.1155/2013/154860", ["hrf-train"])
 SMALL = 0.3  # the vessel start also sees HRF at about CHASE_DB1 / DRIVE size
 
 
-def samples_for(regime: str, data: Path):
+def c1_photos(data: Path):
+    """C1's train + validation photos, the lesion demo's left out."""
+    demo = {p.stem for p in DEMO.iterdir()}
+    rows = [r for r in polypgen_rows(data, "C1") if r["split"] in ("train", "validation") and r["stem"] not in demo]
+    if len(rows) != 231 - len(demo):
+        raise SystemExit(f"expected the 231 C1 train + validation photos less the {len(demo)} of the demo")
+    return polypgen_samples(data, rows)
+
+
+def samples_for(regime: str, data: Path, sets: list[str]):
     if regime == "lesions":
-        return load_c6(data)
+        return [s for name in sets for s in (load_c6(data) if name == "c6" else c1_photos(data))]
     import cv2
 
     from medseg_gui.ml.train import Sample
@@ -56,9 +69,11 @@ def samples_for(regime: str, data: Path):
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--regime", choices=sorted(CREDITS), default="lesions")
+    ap.add_argument("--regime", choices=["lesions", "vessels"], default="lesions")
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--sets", nargs="+", choices=sorted(LESION_SETS), default=["c6", "c1"],
+                    help="lesions: the PolypGen photos it trains on (module doc)")
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--out", type=Path, default=ROOT / "resources" / "models")
     ap.add_argument("--resume", action="store_true",
@@ -71,8 +86,11 @@ def main(argv: list[str] | None = None) -> None:
     from medseg_gui.ml.init import save_start, shipped_init
     from medseg_gui.ml.train import train
 
-    credit, trained_on = CREDITS[args.regime]
-    samples = samples_for(args.regime, args.data)
+    credit, trained_on = VESSELS
+    if args.regime == "lesions":
+        credit = f"PolypGen {' and '.join(LESION_SETS[n][0] for n in args.sets)}, {POLYPGEN}"
+        trained_on = [LESION_SETS[n][1] for n in args.sets]
+    samples = samples_for(args.regime, args.data, args.sets)
     before = shipped_init(args.regime) if args.resume else None
     if args.resume and before is None:
         raise SystemExit(f"--resume: no shipped {args.regime} start to continue from")

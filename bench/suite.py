@@ -77,26 +77,30 @@ def load(protocol: str, data: Path):
                           _mask(folder / "mask" / f"{stem}.png"))
         return ([sample(r["stem"]) for r in rows if r["split_orlando2017"] == "train"],
                 [sample(r["stem"]) for r in rows if r["split_orlando2017"] == "test"])
-    folder = data / "polypgen"
-    rows = list(csv.DictReader(open(folder / "splits.csv")))
-
-    def polyp(r):
-        return Sample(_rgb(folder / "images" / f"{r['stem']}.jpg"), _mask(folder / "masks" / f"{r['stem']}.jpg"))
-    c1_train = [r for r in rows if r["centre"] == "C1" and r["split"] in ("train", "validation")]
+    rows = polypgen_rows(data, "C1")
+    c1_train = [r for r in rows if r["split"] in ("train", "validation")]
     if protocol == "c1-20":
         pick = np.random.default_rng(0).permutation(len(c1_train))[:FEW_LABELS]
         c1_train = [c1_train[i] for i in sorted(pick)]
-    test = [r for r in rows if r["centre"] == "C1" and r["split"] == "test"]
-    return [polyp(r) for r in c1_train], [polyp(r) for r in test]
+    test = [r for r in rows if r["split"] == "test"]
+    return polypgen_samples(data, c1_train), polypgen_samples(data, test)
 
 
-def load_c6(data: Path):
+def polypgen_rows(data: Path, centre: str) -> list[dict]:
+    """The rows (stem, centre, split) of one PolypGen centre's photos in its splits.csv."""
+    return [r for r in csv.DictReader(open(data / "polypgen" / "splits.csv")) if r["centre"] == centre]
+
+
+def polypgen_samples(data: Path, rows: list[dict]):
     from medseg_gui.ml.train import Sample
 
     folder = data / "polypgen"
-    rows = [r for r in csv.DictReader(open(folder / "splits.csv")) if r["centre"] == "C6"]
     return [Sample(_rgb(folder / "images" / f"{r['stem']}.jpg"), _mask(folder / "masks" / f"{r['stem']}.jpg"))
             for r in rows]
+
+
+def load_c6(data: Path):
+    return polypgen_samples(data, polypgen_rows(data, "C6"))
 
 
 def score(segmenter, test, threshold: float) -> dict:
