@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButt
                                QVBoxLayout, QWidget)
 
 from medseg_gui.qt.keymap import key_text
-from medseg_gui.qt.panels.labelled_cell import UNSAVED, labelled_cell
+from medseg_gui.qt.panels.labelled_cell import UNSAVED, LabelMarks
 from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METRIC_COLS, METRIC_NAMES, NAME_COL,
                                                 RECALL_COL, REGIMES, SORT_ROLE, STEM_ROLE, UNCERTAINTY_COL, ImageTable,
                                                 SortItem, arrange_metric_columns, cell, class_regime, format_cell,
@@ -73,13 +73,8 @@ class ImageListPanel(QWidget):
         self._regime = REGIMES[0]
         self._errors: dict[str, str] = {}
         self._metrics: dict[str, dict[str, dict]] = {}  # class → stem → {"auc":…, "dice":…}
-        self._labelled: set[str] = set()
-        self._annotated: dict[str, dict[str, float]] = {}  # class → stem → annotated share of a sparse label
+        self._marks = LabelMarks()  # the Labelled column's state (labelled_cell.py)
         self._uncertainty: dict[str, dict[str, float]] = {}  # class → stem → uncertainty of its prediction
-        self._unsaved: dict[str, str] = {}  # stem → why its current-class label is not on disk
-        self._split: dict[str, str] | None = None  # stem → "train" | "val" for the current model; None: not known
-        self._negatives: set[str] = set()  # stems marked "no <current class> here" (qt.negative_flow)
-        self._doubts: dict[str, dict[str, str]] = {}  # class → stem → why its complete label looks incomplete
         self._stale: dict[str, set[str]] = {}  # class → stems whose scores come from an earlier model
         self._current: str | None = None
         self._set_headers()
@@ -89,9 +84,8 @@ class ImageListPanel(QWidget):
     def set_images(self, stems: list[str], classes: list[str], errors: dict[str, str] | None = None) -> None:
         self._classes, self._errors = list(classes), dict(errors or {})
         self._cls = self._cls if self._cls in self._classes else (self._classes[0] if self._classes else "")
-        self._metrics, self._labelled, self._current, self._items = {}, set(), None, {}
-        self._annotated, self._uncertainty, self._doubts, self._stale = {}, {}, {}, {}
-        self._unsaved, self._split, self._negatives = {}, None, set()
+        self._metrics, self._marks, self._current, self._items = {}, LabelMarks(), None, {}
+        self._uncertainty, self._stale = {}, {}
         self.table.blockSignals(True)
         with self.batch():
             self.table.setRowCount(0)  # also forgets the current cell, so `select` below always emits
@@ -138,7 +132,7 @@ class ImageListPanel(QWidget):
 
     def set_labelled(self, labelled: set[str]) -> None:
         """Tick the images that have a label for the current class."""
-        self._labelled = set(labelled)
+        self._marks.labelled = set(labelled)
         with self.batch():
             for stem in self._items:
                 self._show_labelled(stem)
@@ -146,7 +140,8 @@ class ImageListPanel(QWidget):
 
     def set_present(self, stem: str, present: bool) -> None:
         """Tick (or untick) one image after an edit of its current-class label, without looking at the disk."""
-        self.set_labelled(self._labelled | {stem} if present else self._labelled - {stem})
+        labelled = self._marks.labelled
+        self.set_labelled(labelled | {stem} if present else labelled - {stem})
 
     def set_annotated(self, cls: str, stem: str, share: float | None) -> None:
         """The annotated share (0–1) of a sparse `cls` label of `stem`, shown beside its tick; None: complete."""
@@ -155,12 +150,8 @@ class ImageListPanel(QWidget):
     def set_annotated_shares(self, cls: str, shares: dict[str, float | None]) -> None:
         """`set_annotated` for several images at once: one re-sort, column fit and `labels_changed` (the list's
         fill when a project opens had cost one of each per sparse label)."""
-        known = self._annotated.setdefault(cls, {})
         for stem, share in shares.items():
-            if share is None:
-                known.pop(stem, None)
-            else:
-                known[stem] = float(share)
+            self._marks.set_share(cls, stem, share)
         shown = [stem for stem in shares if stem in self._items] if cls == self._cls else []
         if shown:
             with self.batch():
@@ -174,30 +165,26 @@ class ImageListPanel(QWidget):
 
     def set_unsaved(self, unsaved: dict[str, str]) -> None:
         """Mark images whose current-class label could not be saved (stem → reason, shown as tooltip)."""
-        changed = set(unsaved) ^ set(self._unsaved)
-        self._unsaved = dict(unsaved)
+        changed = set(unsaved) ^ set(self._marks.unsaved)
+        self._marks.unsaved = dict(unsaved)
         with self.batch():
             for stem in changed | set(unsaved):
                 if stem in self._items:
                     self._show_labelled(stem)
 
     def unsaved(self) -> set[str]:
-        return set(self._unsaved)
+        return set(self._marks.unsaved)
 
     def set_doubt(self, cls: str, stem: str, why: str | None) -> None:
         """Mark a complete `cls` label that looks incomplete ("✓ ?", `why` in the tooltip; core.label_status)."""
-        doubts = self._doubts.setdefault(cls, {})
-        if why is None:
-            doubts.pop(stem, None)
-        else:
-            doubts[stem] = why
+        self._marks.set_doubt(cls, stem, why)
         if cls == self._cls and stem in self._items:
             with self.batch():
                 self._show_labelled(stem)
 
     def set_negatives(self, stems: set[str]) -> None:
         """Show "none" instead of the tick for images marked "no <current class> here" (an explicit negative)."""
-        self._negatives = set(stems)
+        self._marks.negatives = set(stems)
         with self.batch():
             for stem in self._items:
                 self._show_labelled(stem)
@@ -205,36 +192,25 @@ class ImageListPanel(QWidget):
     def set_split(self, train: list[str] | None, val: list[str] | None) -> None:
         """Mark which labelled images the current class's model was trained on and which were held out for
         validation (model metadata `train_stems` / `val_stems`); None: not recorded (older models), no marks."""
-        self._split = None if train is None or val is None else {**dict.fromkeys(train, "train"),
-                                                                 **dict.fromkeys(val, "val")}
+        self._marks.split = None if train is None or val is None else {**dict.fromkeys(train, "train"),
+                                                                       **dict.fromkeys(val, "val")}
         with self.batch():
             for stem in self._items:
                 self._show_labelled(stem)
 
     def split_of(self, stem: str | None) -> str | None:
         """"train" / "val" / "new" for `stem` by the current model's split (set_split), None when not known."""
-        return None if self._split is None or stem is None else self._split.get(stem, "new")
+        return self._marks.split_of(stem)
 
     def _show_labelled(self, stem: str) -> None:
         if stem in self._errors:
             return
         item = self._item(stem, LABELLED_COL)
-        if stem in self._unsaved:
-            item.setText(UNSAVED)
-            item.setForeground(QBrush(UNSAVED_COLOR))
-            item.setToolTip(f"This label is NOT saved yet (kept in memory, retried): {self._unsaved[stem]}")
-            item.setData(SORT_ROLE, -1)
-        else:
-            labelled = stem in self._labelled
-            share = self._annotated.get(self._cls, {}).get(stem) if labelled else None
-            text, tip, order = labelled_cell(
-                self._cls, labelled, share, negative=stem in self._negatives,
-                doubt=self._doubts.get(self._cls, {}).get(stem),
-                split=self.split_of(stem))
-            item.setText(text)
-            item.setData(Qt.ItemDataRole.ForegroundRole, None)
-            item.setToolTip(tip)
-            item.setData(SORT_ROLE, order)
+        text, tip, order = self._marks.cell(self._cls, stem)
+        item.setText(text)
+        item.setData(Qt.ItemDataRole.ForegroundRole, QBrush(UNSAVED_COLOR) if text == UNSAVED else None)
+        item.setToolTip(tip)
+        item.setData(SORT_ROLE, order)
 
     def set_reviewed(self, reviewed: set[str]) -> None:
         """Mark the images the clinician has marked as reviewed (a tick after the name, "Reviewed" in the tooltip)."""
@@ -276,8 +252,7 @@ class ImageListPanel(QWidget):
 
     def labelled_shares(self) -> dict[str, float]:
         """{stem: annotated share} of the images labelled for the current class (1.0: a complete label)."""
-        shares = self._annotated.get(self._cls, {})
-        return {stem: shares.get(stem, 1.0) for stem in self._labelled}
+        return self._marks.shares(self._cls)
 
     def fit_columns(self) -> None:
         """Every column fits its text and the Name column takes the rest of the width (image_columns.ImageTable:

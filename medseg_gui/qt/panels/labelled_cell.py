@@ -1,8 +1,11 @@
 """What the image list's "Labelled (<class>)" cell says about one image: the tick, a sparse label's annotated share,
 "none" for an explicit negative, "✓ ?" for a complete label that looks incomplete, and which split of the current
-model the image was in, with a tooltip that explains each mark. Plain text, no widgets."""
+model the image was in, with a tooltip that explains each mark; `LabelMarks` holds what the list knows about each
+image's labels to say it. Plain text, no widgets."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from medseg_gui.core.masks import share_text
 from medseg_gui.qt.keymap import key_text
@@ -35,3 +38,51 @@ def labelled_cell(cls: str, labelled: bool, share: float | None, *, negative: bo
         mark, tip = SPLIT_MARKS[split]
         text, tips = f"{text} · {mark}", [tip, *tips]
     return text, "\n".join(tips), 1 if share is None else share
+
+
+@dataclass
+class LabelMarks:
+    """What the image list knows about the labels: which images have one of the current class (`labelled`), sparse
+    labels' annotated shares (class → stem → share), labels not saved yet (stem → why), the current model's split
+    (stem → "train" | "val"; None: not recorded), images marked "no <class> here" and complete labels that look
+    incomplete (class → stem → why)."""
+
+    labelled: set[str] = field(default_factory=set)
+    annotated: dict[str, dict[str, float]] = field(default_factory=dict)
+    unsaved: dict[str, str] = field(default_factory=dict)
+    split: dict[str, str] | None = None
+    negatives: set[str] = field(default_factory=set)
+    doubts: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def split_of(self, stem: str | None) -> str | None:
+        """"train" / "val" / "new" for `stem` by the current model's split, None when not known."""
+        return None if self.split is None or stem is None else self.split.get(stem, "new")
+
+    def set_share(self, cls: str, stem: str, share: float | None) -> None:
+        """A sparse `cls` label's annotated share (0–1); None: complete."""
+        known = self.annotated.setdefault(cls, {})
+        if share is None:
+            known.pop(stem, None)
+        else:
+            known[stem] = float(share)
+
+    def set_doubt(self, cls: str, stem: str, why: str | None) -> None:
+        doubts = self.doubts.setdefault(cls, {})
+        if why is None:
+            doubts.pop(stem, None)
+        else:
+            doubts[stem] = why
+
+    def shares(self, cls: str) -> dict[str, float]:
+        """{stem: annotated share} of the labelled images (1.0: a complete label)."""
+        known = self.annotated.get(cls, {})
+        return {stem: known.get(stem, 1.0) for stem in self.labelled}
+
+    def cell(self, cls: str, stem: str) -> tuple[str, str, float]:
+        """(text, tooltip, sort key) of `stem`'s cell when `cls` is the current class; an unsaved label first."""
+        if stem in self.unsaved:
+            return UNSAVED, f"This label is NOT saved yet (kept in memory, retried): {self.unsaved[stem]}", -1
+        labelled = stem in self.labelled
+        return labelled_cell(cls, labelled, self.annotated.get(cls, {}).get(stem) if labelled else None,
+                             negative=stem in self.negatives, doubt=self.doubts.get(cls, {}).get(stem),
+                             split=self.split_of(stem))
