@@ -1,8 +1,8 @@
 """Make a shipped pretrained start (resources/models/<regime>-init.*) from openly licensed data in ../shared/data.
 
 - lesions: the `default` recipe's lesion network trained on PolypGen colonoscopy photos. `--sets c6` (the start
-  shipped until session 27): centre C6 only (88 photos), so the suite's C1 protocols stay unseen by the start.
-  `--sets c6 c1` (shipped since session 27): C6 and C1's train + validation splits but the lesion demo's ten photos
+  shipped until session 28): centre C6 only (88 photos), so the suite's C1 protocols stay unseen by the start.
+  `--sets c6 c1` (shipped since session 28): C6 and C1's train + validation splits but the lesion demo's ten photos
   (88 + 221 photos: two hospitals), never C1's test split; the suite's C1 rows then measure a start that saw C1's
   training photos, and the demo still shows what a Retrain learns rather than what the start remembers. Either way the
   suite scores its c1c6 row with a model trained from scratch.
