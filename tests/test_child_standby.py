@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 
 import pytest
@@ -88,6 +89,32 @@ def test_children_run_at_a_lower_priority_than_the_window():
     from medseg_gui.child_process import CHILD_NICE, call_in_child
 
     assert call_in_child(os.nice, 0) == min(os.nice(0) + CHILD_NICE, 19)
+
+
+def _send_nice(conn) -> None:
+    conn.send(os.nice(0))
+    conn.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="nice is per thread on Linux only")
+def test_on_linux_a_child_is_born_at_its_lower_priority_and_the_caller_keeps_its_own():
+    """The interpreter's start-up, before any of our code runs in it, is already at the child's priority."""
+    import multiprocessing
+
+    from medseg_gui.child_process import CHILD_NICE, _spawn
+
+    ctx = multiprocessing.get_context("spawn")
+    mine = os.nice(0)
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_send_nice, args=(send,), daemon=True)
+    _spawn(proc)
+    send.close()
+    try:
+        assert receive.poll(60)
+        assert receive.recv() == min(mine + CHILD_NICE, 19)
+    finally:
+        proc.join(10)
+    assert os.nice(0) == mine
 
 
 def test_close_soon_switches_off_at_once_and_ends_the_waiting_child_without_waiting_for_it():
