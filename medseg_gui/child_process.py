@@ -37,7 +37,6 @@ import multiprocessing
 import os
 import pickle
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -45,6 +44,7 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any
 
+from medseg_gui.child_priority import child_nice, lower_priority_to, spawn
 from medseg_gui.core.errors import CancelledError, MedsegError, ModelError
 
 log = logging.getLogger(__name__)
@@ -53,14 +53,6 @@ STOP = "stop"
 POLL_S = 0.1  # how often the parent looks at the cancel flag while waiting for messages
 CANCEL_GRACE_S = 1.5  # after "stop", how long the child may take to end by itself before it is terminated
 GONE = object()  # what `follow` returns when the child ended (or was left) without its result
-# Children run at a lower priority (POSIX nice, added to the window's): on a 2-core machine a training child's threads
-# kept the window's GUI thread waiting for a CPU (ui_stall, training: up to 37 ms of a 92 ms event-loop gap). A child
-# alone on the CPU runs as fast as before; only when the window wants a core does it get it first.
-CHILD_NICE = 10
-# Linux keeps nice per thread and a child inherits its parent thread's: a child started from a thread at the child's
-# priority runs its interpreter's start-up (imports, a second or more of CPU) at that priority too. Elsewhere nice is
-# per process, and the child lowers its own once its first call runs.
-_NICE_PER_THREAD = sys.platform.startswith("linux") and hasattr(os, "nice")
 
 
 # -- parent side ---------------------------------------------------------------------------------------------------
@@ -69,10 +61,11 @@ def _start(target: Callable[..., None], args: tuple, name: str) -> tuple[Any, Co
     ctx = multiprocessing.get_context("spawn")
     results, child_results = ctx.Pipe(duplex=False)
     child_control, control = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child_entry, args=(_child_nice(), target, *args, child_results, child_control),
-                       daemon=True, name=name)
+    nice = child_nice()
+    proc = ctx.Process(target=_child_entry, args=(nice, target, *args, child_results, child_control), daemon=True,
+                       name=name)
     try:
-        _spawn(proc)
+        spawn(proc, nice)
     except BaseException:
         for conn in (results, child_results, child_control, control):
             conn.close()
@@ -80,37 +73,6 @@ def _start(target: Callable[..., None], args: tuple, name: str) -> tuple[Any, Co
     child_results.close()  # our copies: the pipes report end of file once the child has gone
     child_control.close()
     return proc, results, control
-
-
-def _child_nice() -> int | None:
-    """The nice value a child runs at: this thread's plus CHILD_NICE (None where there is no nice)."""
-    return min(os.nice(0) + CHILD_NICE, 19) if hasattr(os, "nice") else None
-
-
-def _spawn(proc: Any) -> None:
-    """`proc.start()`; on Linux from a short-lived thread at the child's priority, so the new interpreter is born at
-    it (ui_stall on the 2-core AVX2 VM: the Retrain click's event-loop gap had waited 19–30 ms for a CPU while a child
-    started at the window's priority and imported)."""
-    if not _NICE_PER_THREAD:
-        proc.start()
-        return
-    failed: list[BaseException] = []
-
-    def start_niced() -> None:
-        try:
-            os.nice(CHILD_NICE)
-        except OSError:  # not allowed: the child lowers its own priority in `_child_entry`
-            pass
-        try:
-            proc.start()
-        except BaseException as err:  # noqa: BLE001 - re-raised on the caller's thread
-            failed.append(err)
-
-    thread = threading.Thread(target=start_niced, name="medseg-spawn", daemon=True)
-    thread.start()
-    thread.join()
-    if failed:
-        raise failed[0]
 
 
 class Standby:
@@ -385,13 +347,10 @@ def child_finish(sender: Sender, body: Callable[[], object]) -> None:
 
 
 def _child_entry(nice: int | None, target: Callable[..., None], *args: Any) -> None:
-    """Every child's first call: make sure it runs at `nice` (on Linux it was born there, `_spawn`), before Keras
-    starts its thread pools, which inherit it."""
-    try:
-        if nice is not None and os.nice(0) < nice:
-            os.nice(nice - os.nice(0))
-    except OSError:  # not allowed: the child runs at the window's priority
-        pass
+    """Every child's first call: make sure it runs at `nice` (on Linux it was born there, `child_priority.spawn`)
+    before Keras starts its thread pools, which inherit it (where that is not allowed it runs at the window's
+    priority)."""
+    lower_priority_to(nice)
     target(*args)
 
 

@@ -86,7 +86,8 @@ def test_no_new_standby_while_another_job_still_runs():
 def test_children_run_at_a_lower_priority_than_the_window():
     if not hasattr(os, "nice"):
         pytest.skip("no os.nice on this platform")
-    from medseg_gui.child_process import CHILD_NICE, call_in_child
+    from medseg_gui.child_priority import CHILD_NICE
+    from medseg_gui.child_process import call_in_child
 
     assert call_in_child(os.nice, 0) == min(os.nice(0) + CHILD_NICE, 19)
 
@@ -101,13 +102,13 @@ def test_on_linux_a_child_is_born_at_its_lower_priority_and_the_caller_keeps_its
     """The interpreter's start-up, before any of our code runs in it, is already at the child's priority."""
     import multiprocessing
 
-    from medseg_gui.child_process import CHILD_NICE, _spawn
+    from medseg_gui.child_priority import CHILD_NICE, spawn
 
     ctx = multiprocessing.get_context("spawn")
     mine = os.nice(0)
     receive, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_send_nice, args=(send,), daemon=True)
-    _spawn(proc)
+    spawn(proc, min(mine + CHILD_NICE, 19))
     send.close()
     try:
         assert receive.poll(60)
