@@ -7,6 +7,12 @@ Protocols (a recipe is judged by the mean over all of them, never by one):
           images), test on its test split.
 - c1c6    A C1 model tested on all 88 photos of centre C6 (another hospital and endoscope). The shipped lesion start
           was pretrained on C6 (bench/pretrain.py), so this row always trains from scratch (`init` column).
+- c6c1    The mirror: train on all 88 photos of C6, test on C1's test split (the c1 rows' 25 photos). Both shipped
+          starts saw C6 and the current one C1's training photos, so this row trains from scratch unless `--start`
+          names other weights: with the C6-only start (`git show a8f49ea:resources/models/lesions-init.*`), which
+          never saw C1, it measures the product's default path on another clinic without a leak (a start that knows
+          the clinic whose photos it is fine-tuned on, tested on a clinic neither saw: as the shipped start, which saw
+          C1 and C6, meets another hospital's photos).
 - c1-20   The clinician's regime: 20 C1 training photos (a seeded draw), 3 minutes, tested on the C1 test split.
 Per run: mean per-image AUC (images whose truth has one class are skipped), mean Dice and IoU at the model's
 threshold (chosen on the validation images; 0.5 for models without one), lesion recall (a lesion is found when a
@@ -40,7 +46,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DATA = ROOT.parent / "shared" / "data"
-PROTOCOLS = ("chase", "hrf", "c1", "c1c6", "c1-20")
+PROTOCOLS = ("chase", "hrf", "c1", "c1c6", "c6c1", "c1-20")
+CROSS_CLINIC = ("c1c6", "c6c1")  # trained from scratch unless --start names a start that did not see the test clinic
 FEW_LABELS, FEW_MINUTES = 20, 3.0
 
 
@@ -78,11 +85,13 @@ def load(protocol: str, data: Path):
         return ([sample(r["stem"]) for r in rows if r["split_orlando2017"] == "train"],
                 [sample(r["stem"]) for r in rows if r["split_orlando2017"] == "test"])
     rows = polypgen_rows(data, "C1")
+    test = [r for r in rows if r["split"] == "test"]
+    if protocol == "c6c1":
+        return load_c6(data), polypgen_samples(data, test)
     c1_train = [r for r in rows if r["split"] in ("train", "validation")]
     if protocol == "c1-20":
         pick = np.random.default_rng(0).permutation(len(c1_train))[:FEW_LABELS]
         c1_train = [c1_train[i] for i in sorted(pick)]
-    test = [r for r in rows if r["split"] == "test"]
     return polypgen_samples(data, c1_train), polypgen_samples(data, test)
 
 
@@ -167,17 +176,22 @@ def start_alone(train_set, cfg) -> tuple:
 
 def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, precision: str, init: str,
             keep_dir: Path | None = None, learning_rate: float | None = None, warm_mix: float | None = None,
-            full_rate_mix: float | None = None) -> list[dict]:
+            full_rate_mix: float | None = None, start: Path | None = None) -> list[dict]:
     """Train once and score; c1 from scratch also scores the same model on C6 (row `c1c6`); the c1c6 job trains
     on C1 from scratch and scores only C6. `keep_dir`: store the model and its test maps there (`keep`);
     `learning_rate`: the run's peak rate as given (None: the recipe's, lowered when fine-tuning: ml/fine_tune.py);
     `warm_mix`, `full_rate_mix`: the share of the trained weights a run from trained weights keeps with few / many
-    labels (None: the recipe's, Preset.warm_mix / full_rate_mix)."""
+    labels (None: the recipe's, Preset.warm_mix / full_rate_mix); `start`: a `.weights.h5` start (with its JSON,
+    ml/init.py) every run begins from instead of the shipped one (the cross-clinic rows: instead of scratch)."""
     from medseg_gui.ml.config import TrainConfig
+    from medseg_gui.ml.init import read_init
     from medseg_gui.ml.train import train
 
     c6_only = protocol == "c1c6"
-    init = "scratch" if c6_only else init
+    given = read_init(start) if start is not None else None
+    if start is not None and given is None:
+        raise SystemExit(f"cannot read the start {start} (a .weights.h5 with its .json)")
+    init = "current" if given is not None else "scratch" if protocol in CROSS_CLINIC else init
     train_set, test_set = load("c1" if c6_only else protocol, data)
     cfg = TrainConfig(preset=preset, minutes=minutes, epochs=100_000, seed=seed, precision=precision, init=init,
                       learning_rate=learning_rate, warm_mix=warm_mix, full_rate_mix=full_rate_mix)
@@ -188,7 +202,7 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
                "precision": "float32", "init": "start alone", "n_train": len(train_set), "cpu": cpu_model(),
                "cores": os.cpu_count(), "date": dt.date.today().isoformat(), **score(segmenter, test_set, 0.5)}
         return [{**row, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}]
-    result = train(train_set, cfg)
+    result = train(train_set, cfg, init=given)
     md = result.segmenter.metadata
     threshold = float(md.get("threshold", 0.5))
     base = {"preset": preset, "minutes": minutes, "seed": seed, "steps": result.steps,
@@ -196,7 +210,9 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
             "val_auc": result.val_auc, "stop": result.stop_reason, "threshold": threshold,
             "start_kept": md.get("start_kept"), "operating_point": md.get("operating_point"),
             "regime": md.get("regime"), "scale": md.get("scale"), "precision": md.get("precision"),
-            "init": "pretrained" if "pretrained" in str(md.get("init")) else str(md.get("init")).split(" ")[0],
+            "init": ("given" if given is not None and md.get("init") == given.source else "pretrained"
+                     if "pretrained" in str(md.get("init")) else str(md.get("init")).split(" ")[0]),
+            "start": str(start) if given is not None else None,
             "n_train": len(train_set), "learning_rate": learning_rate,
             "weight_mix": md.get("weight_mix"), "cpu": cpu_model(), "cores": os.cpu_count(),
             "date": dt.date.today().isoformat(),
@@ -220,15 +236,15 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
     return rows
 
 
-def jobs_for(protocols: list[str], presets: list[str], budgets: list[float], init: str
+def jobs_for(protocols: list[str], presets: list[str], budgets: list[float], init: str, start: Path | None = None
              ) -> list[tuple[str, str, float]]:
     jobs = []
     for preset in presets:
         for proto in protocols:
-            if proto == "c1c6" and "c1" in protocols and init == "scratch":
+            if proto == "c1c6" and "c1" in protocols and init == "scratch" and start is None:
                 continue  # scored by the c1 run
             for minutes in (sorted({m and FEW_MINUTES for m in budgets}) if proto == "c1-20" else budgets):
-                if not (proto == "c1c6" and minutes == 0):  # the shipped lesion start saw C6: no start-alone row
+                if not (proto in CROSS_CLINIC and minutes == 0):  # the shipped start saw C6: no start-alone row
                     jobs.append((proto, preset, minutes))
     return jobs
 
@@ -254,7 +270,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"])
     ap.add_argument("--init", default="auto", choices=["auto", "scratch", "pretrained"],
-                    help="start of each run (c1c6 always from scratch: the shipped start saw C6)")
+                    help="start of each run (c1c6, c6c1: from scratch, the shipped start saw both clinics)")
+    ap.add_argument("--start", type=Path, default=None,
+                    help="a .weights.h5 start (with its .json) for every run instead of the shipped one")
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--json", type=Path, default=None, help="append one JSON line per row to this file")
     ap.add_argument("--learning-rate", type=float, default=None, help="peak rate of every run, as given")
@@ -270,13 +288,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.job:
         proto, preset, minutes = args.job
         for row in run_job(proto, preset, float(minutes), args.seed, args.data, args.precision, args.init,
-                           args.keep, args.learning_rate, args.warm_mix, args.full_rate_mix):
+                           args.keep, args.learning_rate, args.warm_mix, args.full_rate_mix, args.start):
             print("ROW " + json.dumps(row), flush=True)
         return
     rows = []
-    for proto, preset, minutes in jobs_for(args.protocols, args.presets, args.budgets, args.init):
+    for proto, preset, minutes in jobs_for(args.protocols, args.presets, args.budgets, args.init, args.start):
         cmd = [sys.executable, __file__, "--job", proto, preset, str(minutes), "--seed", str(args.seed),
                "--precision", args.precision, "--init", args.init, "--data", str(args.data)]
+        cmd += ["--start", str(args.start)] if args.start else []
         cmd += ["--keep", str(args.keep)] if args.keep else []  # (no maps are kept of a start-alone row)
         cmd += ["--learning-rate", str(args.learning_rate)] if args.learning_rate else []
         cmd += ["--warm-mix", str(args.warm_mix)] if args.warm_mix is not None else []
