@@ -14,7 +14,9 @@ Protocol (datasets and splits from bench/suite.py: `c1` = PolypGen centre C1, `c
   the recipe from the labels as the app does):
   warm    the sparse labels (`Sample.annotated`), starting from the previous round's weights (TrainConfig(init=
           "current") with `init=` the previous run's start weights, as pipeline.train_class passes them); round 0
-          starts as the app does (`init="auto"`: the shipped pretrained start where one fits);
+          starts as the app does (`init="auto"`: the shipped pretrained start where one fits), or from `--start W`
+          (C1: the shipped start saw C1's training photos, the pool the clinician labels here, and alone already
+          scores what a 45-s run reaches; the C6-only start of a8f49ea never saw C1);
   scratch the same sparse labels from random weights, the same time box (warm must beat it at every round);
   dense   the complete labels of the same images, warm-started like `warm`: dense labelling in the same CPU time.
   Every arm keeps its models as the app does (ml/store.py) and, like the app, keeps its current model when the new
@@ -82,15 +84,16 @@ class Arm:
 
 
 def train_arm(arm: Arm, samples: list, seconds: float, seed: int, rnd: int, guard: bool,
-              prior_weight: float | None = None) -> dict:
+              prior_weight: float | None = None, first: Any = None) -> dict:
     """One time-boxed run of `arm` as pipeline.train_class runs a Retrain: from the current model's stored start
-    (warm), against the current model on the validation images (`guard`: keep-unless-better; without it the new
-    model always replaces the current one), stored by store.save_if_better. Returns its test-free figures."""
+    (warm; before the arm has a model: `first`, given InitWeights, else the shipped start), against the current
+    model on the validation images (`guard`: keep-unless-better; without it the new model always replaces the
+    current one), stored by store.save_if_better. Returns its test-free figures."""
     from medseg_gui.ml import store
     from medseg_gui.ml.config import TrainConfig
     from medseg_gui.ml.train import train
 
-    start = store.current_start(arm.folder) if arm.warm else None
+    start = (store.current_start(arm.folder) or first) if arm.warm else None
     init = ("current" if start is not None else "auto") if arm.warm else "scratch"
     previous = store.load_segmenter(arm.folder) if guard and store.has_model(arm.folder) else None
     cfg = TrainConfig(preset="default", minutes=seconds / 60.0, epochs=100_000, seed=seed + rnd, init=init,
@@ -237,6 +240,12 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
 def run(args: argparse.Namespace) -> list[dict]:
     train_set, test_set = load(args.dataset, args.data)
     regime, rng = REGIME[args.dataset], np.random.default_rng(args.seed)
+    first = None
+    if args.start is not None:
+        from medseg_gui.ml.init import read_init
+
+        if (first := read_init(args.start)) is None:
+            raise SystemExit(f"cannot read the start {args.start} (a .weights.h5 with its .json)")
     strokes = {"discs": args.discs, "lines": args.lines, "bg_discs": args.bg_discs, "band": args.band}
     labels = {int(i): first_strokes(train_set[i].mask, train_set[i].roi, regime, rng, **strokes)
               for i in rng.choice(len(train_set), size=args.k, replace=False)}
@@ -249,7 +258,8 @@ def run(args: argparse.Namespace) -> list[dict]:
     jsonl.write_text("")
     print(f"{args.dataset}: {len(train_set)} training images (pool), {len(test_set)} test; k={args.k}, "
           f"{args.rounds} rounds x {args.seconds:g} s x {len(arms)} arms; {cpu_model()}, {os.cpu_count()} cores, "
-          f"load {os.getloadavg()[0]:.2f}; {guard}", flush=True)
+          f"load {os.getloadavg()[0]:.2f}; {guard}; warm arms start from "
+          f"{args.start if args.start is not None else 'the shipped start'}", flush=True)
     rows = []
     with tempfile.TemporaryDirectory(prefix="annotator-") as tmp:
         for rnd in range(args.rounds):
@@ -266,7 +276,7 @@ def run(args: argparse.Namespace) -> list[dict]:
             for name, arm in arms.items():
                 arm.folder = Path(tmp) / name
                 info = train_arm(arm, samples_for(arm, train_set, labels), args.seconds, args.seed, rnd, args.guard,
-                                 args.prior_weight)
+                                 args.prior_weight, first)
                 new = score(arm.new, test_set, info["threshold"])
                 kept = new if info["kept"] else score(arm.segmenter, test_set, threshold_of(arm.segmenter))
                 row.update({f"{name}_train_s": round(arm.seconds, 1), **{f"{name}_{k}": v for k, v in info.items()},
@@ -275,7 +285,7 @@ def run(args: argparse.Namespace) -> list[dict]:
             row.update(round_s=round(time.monotonic() - t0, 1), cpu=cpu_model(), cores=os.cpu_count(),
                        load=round(os.getloadavg()[0], 2), date=dt.date.today().isoformat(), seconds=args.seconds,
                        k=args.k, seed=args.seed, prior_weight=args.prior_weight, fixes=args.fixes, next=args.next,
-                       pool=args.pool, guard=args.guard,
+                       pool=args.pool, guard=args.guard, start=str(args.start) if args.start else None,
                        **strokes)
             rows.append(row)
             print_row(row)
@@ -311,6 +321,9 @@ def main(argv: list[str] | None = None) -> None:
                          "(default: the recipe's, Preset.prior_weight)")
     ap.add_argument("--no-guard", dest="guard", action="store_false",
                     help="take every new model (no keep-unless-better, unlike the app)")
+    ap.add_argument("--start", type=Path, default=None,
+                    help="a .weights.h5 start (with its .json) for the warm and dense arms' first run instead of "
+                         "the shipped one (C1: the C6-only start, which never saw C1's photos)")
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     ap.add_argument("--quick", action="store_true", help="smoke run: 2 rounds of 10 s, 2 images, pool 4")
