@@ -60,7 +60,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from annotator_strokes import Annotation, annotated_share, corrections, first_strokes  # noqa: E402
-from suite import DATA, cpu_model, load, score  # noqa: E402
+from suite import DATA, cpu_model, load, read_start, score  # noqa: E402
 
 REGIME = {"c1": "lesions", "chase": "vessels"}
 HEADLINE = {"c1": "dice", "chase": "auc"}  # the metric "warm beats scratch" is judged on
@@ -240,12 +240,7 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
 def run(args: argparse.Namespace) -> list[dict]:
     train_set, test_set = load(args.dataset, args.data)
     regime, rng = REGIME[args.dataset], np.random.default_rng(args.seed)
-    first = None
-    if args.start is not None:
-        from medseg_gui.ml.init import read_init
-
-        if (first := read_init(args.start)) is None:
-            raise SystemExit(f"cannot read the start {args.start} (a .weights.h5 with its .json)")
+    first = read_start(args.start) if args.start is not None else None
     strokes = {"discs": args.discs, "lines": args.lines, "bg_discs": args.bg_discs, "band": args.band}
     labels = {int(i): first_strokes(train_set[i].mask, train_set[i].roi, regime, rng, **strokes)
               for i in rng.choice(len(train_set), size=args.k, replace=False)}

@@ -20,8 +20,8 @@ predicted component has IoU >= 0.5 with it) and HD95 (core/lesions.py), inferenc
 the run's peak RSS, the precision, CPU model and date. Empty truth masks (5 PolypGen frames without a polyp): Dice
 and IoU are 1 when the prediction is empty too and 0 otherwise; recall and HD95 skip them; AUC skips them.
 Each run is a subprocess (clean peak-RSS figure). Not a test: prints JSON lines and a table.
-A budget of 0 minutes scores the shipped start of the regime the labels call for, untrained and uncalibrated (its
-raw map at 0.5): the floor every run from that start should beat.
+A budget of 0 minutes scores the shipped start of the regime the labels call for (or `--start`'s), untrained and
+uncalibrated (its raw map at 0.5): the floor every run from that start should beat.
 
 Usage: python bench/suite.py --protocols chase hrf c1 c1-20 --presets default --budgets 3 10 [--json runs.jsonl]
 """
@@ -157,18 +157,27 @@ def keep(folder: Path, name: str, segmenter, test) -> None:
     np.savez_compressed(folder / f"{name}.npz", **maps, **{f"mask{i}": s.mask for i, s in enumerate(test)})
 
 
-def start_alone(train_set, cfg) -> tuple:
-    """(a Segmenter of the shipped start for the regime `train_set`'s labels call for, untrained, at the working scale
-    a run would use; the preset)."""
+def read_start(path: Path):
+    """The InitWeights of a `--start` (a `.weights.h5` with its JSON, ml/init.py); exits naming it when unreadable."""
+    from medseg_gui.ml.init import read_init
+
+    if (start := read_init(path)) is None:
+        raise SystemExit(f"cannot read the start {path} (a .weights.h5 with its .json)")
+    return start
+
+
+def start_alone(train_set, cfg, given=None) -> tuple:
+    """(a Segmenter of `given` (InitWeights), else of the shipped start for the regime `train_set`'s labels call for,
+    untrained, at the working scale a run would use; the preset)."""
     from medseg_gui.ml.init import fits, shipped_init
     from medseg_gui.ml.predict import Segmenter, preset_metadata
     from medseg_gui.ml.train import _read_recipe
     from medseg_gui.ml.unet import build_unet, inference_model
 
     preset = cfg.resolved(_read_recipe(train_set, cfg))
-    start = shipped_init(preset.regime)
+    start = given if given is not None else shipped_init(preset.regime)
     if start is None or fits(start, preset):
-        raise SystemExit(f"no shipped start fits the {preset.name} recipe")
+        raise SystemExit(f"no {'given' if given is not None else 'shipped'} start fits the {preset.name} recipe")
     model = build_unet(preset.unet)
     model.load_weights(start.path)
     return Segmenter(inference_model(model, preset.unet), preset_metadata(preset)), preset
@@ -184,22 +193,20 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
     labels (None: the recipe's, Preset.warm_mix / full_rate_mix); `start`: a `.weights.h5` start (with its JSON,
     ml/init.py) every run begins from instead of the shipped one (the cross-clinic rows: instead of scratch)."""
     from medseg_gui.ml.config import TrainConfig
-    from medseg_gui.ml.init import read_init
     from medseg_gui.ml.train import train
 
     c6_only = protocol == "c1c6"
-    given = read_init(start) if start is not None else None
-    if start is not None and given is None:
-        raise SystemExit(f"cannot read the start {start} (a .weights.h5 with its .json)")
+    given = read_start(start) if start is not None else None
     init = "current" if given is not None else "scratch" if protocol in CROSS_CLINIC else init
     train_set, test_set = load("c1" if c6_only else protocol, data)
     cfg = TrainConfig(preset=preset, minutes=minutes, epochs=100_000, seed=seed, precision=precision, init=init,
                       learning_rate=learning_rate, warm_mix=warm_mix, full_rate_mix=full_rate_mix)
     if minutes == 0:  # the shipped start alone (module doc)
-        segmenter, resolved = start_alone(train_set, cfg)
+        segmenter, resolved = start_alone(train_set, cfg, given)
         row = {"protocol": protocol, "preset": preset, "minutes": 0, "seed": seed, "steps": 0, "train_s": 0.0,
                "train_px_s": 0, "threshold": 0.5, "regime": resolved.regime, "scale": resolved.scale,
-               "precision": "float32", "init": "start alone", "n_train": len(train_set), "cpu": cpu_model(),
+               "precision": "float32", "init": "start alone", "start": str(start) if given is not None else None,
+               "n_train": len(train_set), "cpu": cpu_model(),
                "cores": os.cpu_count(), "date": dt.date.today().isoformat(), **score(segmenter, test_set, 0.5)}
         return [{**row, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}]
     result = train(train_set, cfg, init=given)
@@ -244,7 +251,7 @@ def jobs_for(protocols: list[str], presets: list[str], budgets: list[float], ini
             if proto == "c1c6" and "c1" in protocols and init == "scratch" and start is None:
                 continue  # scored by the c1 run
             for minutes in (sorted({m and FEW_MINUTES for m in budgets}) if proto == "c1-20" else budgets):
-                if not (proto in CROSS_CLINIC and minutes == 0):  # the shipped start saw C6: no start-alone row
+                if not (proto in CROSS_CLINIC and minutes == 0 and start is None):  # the shipped start saw both
                     jobs.append((proto, preset, minutes))
     return jobs
 
