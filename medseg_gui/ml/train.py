@@ -141,21 +141,23 @@ def _read_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights |
     """What the labels say (regime, object width, working scale), for presets that adapt to it.
 
     Complete labels are measured when there are any: strokes of a sparse label are narrower than the object they
-    lie in, so they would read lesions as smaller (a larger scale, slower steps). With sparse labels only, a lesion
-    run that continues from given weights (`init`, the current model) keeps the scale those were trained at; else
-    the strokes only bound the scale from above, and the lesions the shipped lesion start learnt from set it."""
+    lie in, so they would read lesions as smaller (a larger scale, slower steps). With sparse labels only, the strokes
+    bound the scale from above and a start's lesions set it: the given weights' (`init`, the current model) when the
+    run continues from them, else the shipped lesion start's. A start records its working scale, which may have been
+    set by its own images' long-side floor: the width that scale implies is applied to these images' sides
+    (`lesion_scale`), so a start from 1920 px photos does not shrink 1350 px ones below their floor."""
     preset = config.resolved()
     if not (preset.adapt or preset.auto_scale):
         return None
     complete = [s for s in samples if s.annotated is None]
     measured = complete or samples
-    recipe = read_recipe([s.mask for s in measured], [max(s.image.shape[:2]) for s in measured])
+    sides = [max(s.image.shape[:2]) for s in measured]
+    recipe = read_recipe([s.mask for s in measured], sides)
     if recipe is not None and not complete and recipe.regime == "lesions":
-        if init is not None and init.scale is not None and config.init in ("auto", "current"):
-            recipe = replace(recipe, scale=init.scale)
-        elif (start := shipped_init("lesions")) is not None and start.scale is not None:
-            prior = lesion_scale(TARGET_WIDTH / start.scale, [max(s.image.shape[:2]) for s in measured])
-            recipe = replace(recipe, scale=min(recipe.scale, prior))
+        given = init is not None and init.scale is not None and config.init in ("auto", "current")
+        start = init if given else shipped_init("lesions")
+        if start is not None and start.scale is not None:
+            recipe = replace(recipe, scale=min(recipe.scale, lesion_scale(TARGET_WIDTH / start.scale, sides)))
     if recipe is not None:
         log.info("labels read as %s: typical width %.0f px, elongation %.1f, working scale %.3g", recipe.regime,
                  recipe.width, recipe.elongation, recipe.scale)

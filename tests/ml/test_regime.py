@@ -76,9 +76,12 @@ def test_default_vessel_recipe_is_the_vessels_preset():
 
 def test_sparse_strokes_do_not_shrink_the_lesions_read():
     """Strokes inside a lesion are narrower than it: complete labels are measured when there are any, a sparse-only
-    run that continues from given weights keeps their working scale, and one that does not is capped at the scale
-    the shipped lesion start's lesions call for."""
+    run that continues from given weights is capped at the scale their lesions call for on these images (a start
+    whose scale was its own bigger images' long-side floor does not shrink these below theirs), and one that does
+    not at the scale the shipped lesion start's lesions call for."""
     import cv2
+
+    from dataclasses import replace
 
     from medseg_gui.ml.init import InitWeights, shipped_init
     from medseg_gui.ml.regime import lesion_scale
@@ -97,6 +100,8 @@ def test_sparse_strokes_do_not_shrink_the_lesions_read():
     prior = lesion_scale(TARGET_WIDTH / shipped_init("lesions").scale, [1200])  # the shipped start's lesions
     assert from_strokes.scale == min(raw, prior) < raw
     assert _read_recipe([sparse, dense], cfg).scale == from_dense.scale  # complete labels are what is measured
-    start = InitWeights(PRESETS["lesions"].unet, {}, None, "the current model", scale=0.2)
-    assert _read_recipe([sparse], cfg, start).scale == 0.2
+    start = InitWeights(PRESETS["lesions"].unet, {}, None, "the current model", scale=0.3)
+    assert raw > 0.3 and _read_recipe([sparse], cfg, start).scale == 0.3
+    from_big_photos = replace(start, scale=0.1)  # e.g. trained at the floor of 3200 px photos, 320 / 3200
+    assert _read_recipe([sparse], cfg, from_big_photos).scale == round(MIN_LONG_SIDE / 1200, 4)
     assert _read_recipe([sparse], TrainConfig(preset="default", init="scratch"), start).scale == from_strokes.scale
