@@ -8,6 +8,9 @@ No Keras here (numpy + SciPy/scikit-image), so the GUI and tests can call it che
 - Scale (lesions): shrink until a typical lesion is `TARGET_WIDTH` px across, but keep the long side of the image at
   least `MIN_LONG_SIDE` px and never enlarge. A 300 px polyp on a 1350 px photo becomes ~32 px on a ~150 px... no:
   the long-side floor keeps it at 320 px, so ~70 px. Vessels stay at full resolution (their width is a few px).
+- Sparse labels (strokes): a foreground stroke is narrower than its lesion, so strokes bound the scale from above;
+  a background stroke drawn around a lesion (or the ROI's edge) holds the whole lesion inside it, so the region it
+  encloses (`enclosures`) bounds the scale from below (ml/train.py `_read_recipe` uses both).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from scipy import ndimage as ndi
 
 from medseg_gui.core.shapes import THIN_ELONGATION, component_sizes, elongation, weighted_median
 from medseg_gui.ml.config import Recipe
@@ -54,3 +58,18 @@ def lesion_scale(width: float, image_sides: Sequence[int]) -> float:
     """The working scale for lesions `width` px across on images with these long sides (module doc)."""
     floor = MIN_LONG_SIDE / max(1.0, float(np.median(image_sides)))
     return round(float(min(1.0, max(TARGET_WIDTH / max(width, 1.0), floor))), 4)
+
+
+def enclosures(mask: np.ndarray, annotated: np.ndarray, roi: np.ndarray | None = None) -> np.ndarray | None:
+    """Bool HxW: the regions that a sparse label's background strokes (with the ROI's edge) close around its
+    foreground strokes (bool HxW `mask` inside the `annotated` pixels). A lesion is connected and holds no background
+    pixel, so each lies wholly inside the region around its strokes: the regions are lesions' upper bounds. None when
+    no foreground stroke is enclosed (an open stroke bounds nothing)."""
+    wall = np.asarray(annotated, bool) & ~np.asarray(mask, bool)
+    if roi is not None:
+        wall |= ~np.asarray(roi, bool)
+    inside = ndi.binary_fill_holes(wall) & ~wall
+    lab, _ = ndi.label(inside, structure=np.ones((3, 3), bool))
+    hit = np.unique(lab[np.asarray(mask, bool) & inside])
+    hit = hit[hit > 0]
+    return np.isin(lab, hit) if hit.size else None

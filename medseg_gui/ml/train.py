@@ -40,7 +40,7 @@ from medseg_gui.ml.precision import choose_precision
 from medseg_gui.ml.predict import Segmenter, preset_metadata
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.ml.run_end import Start, plan_after_box, settle
-from medseg_gui.ml.regime import TARGET_WIDTH, lesion_scale, read_recipe
+from medseg_gui.ml.regime import TARGET_WIDTH, enclosures, lesion_scale, read_recipe
 from medseg_gui.ml.samples import Sample, check_samples, split_samples, val_view
 from medseg_gui.ml.unet import build_unet, inference_model
 from medseg_gui.ml.validation import (  # noqa: F401 (ValScore, evaluate_views: imported from here by callers)
@@ -140,12 +140,13 @@ def _dtype_policy(precision: str) -> str | None:
 def _read_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights | None = None) -> Recipe | None:
     """What the labels say (regime, object width, working scale), for presets that adapt to it.
 
-    Complete labels are measured when there are any: strokes of a sparse label are narrower than the object they
-    lie in, so they would read lesions as smaller (a larger scale, slower steps). With sparse labels only, the strokes
-    bound the scale from above and a start's lesions set it: the given weights' (`init`, the current model) when the
-    run continues from them, else the shipped lesion start's. A start records its working scale, which may have been
-    set by its own images' long-side floor: the width that scale implies is applied to these images' sides
-    (`lesion_scale`), so a start from 1920 px photos does not shrink 1350 px ones below their floor."""
+    Complete labels are measured when there are any. With sparse labels only, lesions are bounded (ml/regime.py):
+    strokes are narrower than the lesion they lie in, so their scale is an upper bound; background strokes drawn
+    around lesions enclose them, so the enclosures' scale is a lower bound. Between the two, a start's lesions set the
+    scale: the given weights' (`init`, the current model) when the run continues from them, else the shipped lesion
+    start's. A start records its working scale, which may have been set by its own images' long-side floor: the width
+    that scale implies is applied to these images' sides (`lesion_scale`), so a start from 1920 px photos does not
+    hold 1350 px ones below their floor."""
     preset = config.resolved()
     if not (preset.adapt or preset.auto_scale):
         return None
@@ -156,8 +157,13 @@ def _read_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights |
     if recipe is not None and not complete and recipe.regime == "lesions":
         given = init is not None and init.scale is not None and config.init in ("auto", "current")
         start = init if given else shipped_init("lesions")
+        scale = recipe.scale
         if start is not None and start.scale is not None:
-            recipe = replace(recipe, scale=min(recipe.scale, lesion_scale(TARGET_WIDTH / start.scale, sides)))
+            scale = min(scale, lesion_scale(TARGET_WIDTH / start.scale, sides))
+        rings = [r for s in measured if (r := enclosures(s.mask, s.annotated, s.roi)) is not None]
+        if (bound := read_recipe(rings, sides)) is not None and bound.regime == "lesions":
+            scale = max(scale, bound.scale)
+        recipe = replace(recipe, scale=scale)
     if recipe is not None:
         log.info("labels read as %s: typical width %.0f px, elongation %.1f, working scale %.3g", recipe.regime,
                  recipe.width, recipe.elongation, recipe.scale)

@@ -29,6 +29,16 @@ def blobs(h=1000, w=1200, radius=150, n=2, seed=0):
     return m
 
 
+def band(mask, gap, width):
+    """The background band a clinician draws around each lesion: from `gap` to `gap + width` px outside it."""
+    import cv2
+
+    def grown(r):
+        return cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2)) > 0
+
+    return grown(gap + width) & ~grown(gap)
+
+
 def test_lines_read_as_vessels_at_full_resolution():
     r = read_recipe([lines(seed=s) for s in range(3)])
     assert r.regime == "vessels" and r.scale == 1.0
@@ -90,7 +100,7 @@ def test_sparse_strokes_do_not_shrink_the_lesions_read():
     image = np.zeros((1000, 1200, 3), np.uint8)
     full = blobs(radius=60, seed=1)  # lesions ~100-180 px wide: scale ~0.2-0.3, above the long-side floor
     strokes = cv2.erode(full.astype(np.uint8), np.ones((61, 61), np.uint8)) > 0  # discs inside each lesion
-    annotated = cv2.dilate(full.astype(np.uint8), np.ones((41, 41), np.uint8)) > 0
+    annotated = strokes | band(full, 5, 20)
     dense, sparse = Sample(image, full), Sample(image, strokes, annotated=annotated)
     cfg = TrainConfig(preset="default")
     from_dense = _read_recipe([dense], cfg)
@@ -105,3 +115,45 @@ def test_sparse_strokes_do_not_shrink_the_lesions_read():
     from_big_photos = replace(start, scale=0.1)  # e.g. trained at the floor of 3200 px photos, 320 / 3200
     assert _read_recipe([sparse], cfg, from_big_photos).scale == round(MIN_LONG_SIDE / 1200, 4)
     assert _read_recipe([sparse], TrainConfig(preset="default", init="scratch"), start).scale == from_strokes.scale
+
+
+def test_background_drawn_around_a_lesion_bounds_it():
+    """A closed background stroke (or the ROI's edge) around foreground strokes encloses their lesion; an open one
+    bounds nothing."""
+    from medseg_gui.ml.regime import enclosures
+
+    full = blobs(300, 400, radius=40, n=1, seed=2)
+    strokes = full & np.roll(full, 30, axis=1) & np.roll(full, -30, axis=1)
+    ring = band(full, 4, 6)
+    inside = enclosures(strokes, strokes | ring)
+    assert inside is not None and inside[full].all() and not inside[ring].any()
+    assert inside.sum() < 1.5 * full.sum()
+    cut = ring.copy()
+    cut[:, : int(np.flatnonzero(full.any(axis=0)).mean())] = False  # half a ring: open
+    assert enclosures(strokes, strokes | cut) is None
+    roi = band(full, 0, 20) | full | ring  # the ROI's edge closes the half ring
+    assert enclosures(strokes, strokes | cut, roi)[full].all()
+
+
+def test_rings_around_small_lesions_lift_the_scale_a_start_would_set():
+    """Lesions smaller than the shipped start's (135 px) painted with strokes: without closed rings the start's
+    lesions set the scale; background rings around them say they are small, and the scale rises to what the rings
+    allow (never above the strokes' own bound)."""
+    from medseg_gui.ml.init import shipped_init
+    from medseg_gui.ml.regime import lesion_scale
+    from medseg_gui.ml.train import Sample, _read_recipe
+
+    image = np.zeros((1000, 1200, 3), np.uint8)
+    full = blobs(radius=40, n=4, seed=3)  # ~80 px across
+    strokes = full & np.roll(full, 20, axis=0) & np.roll(full, -20, axis=0)
+    rings = band(full, 3, 4)
+    gaps = (np.arange(1000) % 20 < 4)[:, None]  # every ring is cut open by a few rows
+    cfg = TrainConfig(preset="default")
+    opened = _read_recipe([Sample(image, strokes, annotated=strokes | (rings & ~gaps))], cfg)
+    ringed = _read_recipe([Sample(image, strokes, annotated=strokes | rings)], cfg)
+    raw = read_recipe([strokes], [1200]).scale
+    prior = lesion_scale(TARGET_WIDTH / shipped_init("lesions").scale, [1200])
+    bound = read_recipe([full | band(full, 0, 3)], [1200]).scale  # the regions the rings enclose
+    assert opened.regime == ringed.regime == "lesions" and prior < bound < raw
+    assert opened.scale == prior
+    assert ringed.scale == pytest.approx(bound, abs=0.01)
