@@ -63,13 +63,15 @@ def lesion_scale(width: float, image_sides: Sequence[int]) -> float:
 def enclosures(mask: np.ndarray, annotated: np.ndarray, roi: np.ndarray | None = None) -> np.ndarray | None:
     """Bool HxW: the regions that a sparse label's background strokes (with the ROI's edge) close around its
     foreground strokes (bool HxW `mask` inside the `annotated` pixels). A lesion is connected and holds no background
-    pixel, so each lies wholly inside the region around its strokes: the regions are lesions' upper bounds. None when
-    no foreground stroke is enclosed (an open stroke bounds nothing)."""
-    wall = np.asarray(annotated, bool) & ~np.asarray(mask, bool)
+    pixel, so each lies wholly inside the region around its strokes: the regions are lesions' upper bounds. None
+    unless every foreground stroke is enclosed: a lesion left open (its ring not closed, or it runs off the image) is
+    bounded by nothing, and the enclosed ones alone could be its smaller neighbours."""
+    mask = np.asarray(mask, bool)
+    wall = np.asarray(annotated, bool) & ~mask
     if roi is not None:
         wall |= ~np.asarray(roi, bool)
     inside = ndi.binary_fill_holes(wall) & ~wall
+    if not mask.any() or not inside[mask].all():
+        return None
     lab, _ = ndi.label(inside, structure=np.ones((3, 3), bool))
-    hit = np.unique(lab[np.asarray(mask, bool) & inside])
-    hit = hit[hit > 0]
-    return np.isin(lab, hit) if hit.size else None
+    return np.isin(lab, np.unique(lab[mask]))

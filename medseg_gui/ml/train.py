@@ -141,8 +141,8 @@ def _read_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights |
     """What the labels say (regime, object width, working scale), for presets that adapt to it.
 
     Complete labels are measured when there are any. With sparse labels only, lesions are bounded (ml/regime.py):
-    strokes are narrower than the lesion they lie in, so their scale is an upper bound; background strokes drawn
-    around lesions enclose them, so the enclosures' scale is a lower bound. Between the two, a start's lesions set the
+    strokes are narrower than the lesion they lie in, so their scale is an upper bound; when background strokes
+    are closed around every painted lesion, they enclose them, and the enclosures' scale is a lower bound. Between the two, a start's lesions set the
     scale: the given weights' (`init`, the current model) when the run continues from them, else the shipped lesion
     start's. A start records its working scale, which may have been set by its own images' long-side floor: the width
     that scale implies is applied to these images' sides (`lesion_scale`), so a start from 1920 px photos does not
@@ -160,8 +160,9 @@ def _read_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights |
         scale = recipe.scale
         if start is not None and start.scale is not None:
             scale = min(scale, lesion_scale(TARGET_WIDTH / start.scale, sides))
-        rings = [r for s in measured if (r := enclosures(s.mask, s.annotated, s.roi)) is not None]
-        if (bound := read_recipe(rings, sides)) is not None and bound.regime == "lesions":
+        rings = [enclosures(s.mask, s.annotated, s.roi) for s in measured if s.mask.any()]
+        if all(r is not None for r in rings) and (bound := read_recipe(rings, sides)) is not None \
+                and bound.regime == "lesions":
             scale = max(scale, bound.scale)
         recipe = replace(recipe, scale=scale)
     if recipe is not None:

@@ -119,7 +119,7 @@ def test_sparse_strokes_do_not_shrink_the_lesions_read():
 
 def test_background_drawn_around_a_lesion_bounds_it():
     """A closed background stroke (or the ROI's edge) around foreground strokes encloses their lesion; an open one
-    bounds nothing."""
+    bounds nothing, and one lesion left open voids the others' bounds."""
     from medseg_gui.ml.regime import enclosures
 
     full = blobs(300, 400, radius=40, n=1, seed=2)
@@ -133,6 +133,8 @@ def test_background_drawn_around_a_lesion_bounds_it():
     assert enclosures(strokes, strokes | cut) is None
     roi = band(full, 0, 20) | full | ring  # the ROI's edge closes the half ring
     assert enclosures(strokes, strokes | cut, roi)[full].all()
+    other = np.roll(strokes, 200, axis=1)  # strokes in a second lesion, not ringed: no bound at all
+    assert enclosures(strokes | other, strokes | ring | other) is None
 
 
 def test_rings_around_small_lesions_lift_the_scale_a_start_would_set():
