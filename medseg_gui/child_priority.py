@@ -6,7 +6,7 @@ core does it get it first. Linux keeps nice per thread and a child inherits its 
 child from a short-lived thread at the child's priority and its interpreter's start-up (imports, a second or more of
 CPU) already runs there (ui_stall on the 2-core AVX2 VM: the Retrain click's event-loop gap had waited 19–30 ms for
 a CPU while a child started at the window's priority). Elsewhere nice is per process, and the child lowers its own
-once its first call runs (`lower_priority_to` in child_process._child_entry). No Qt here.
+once its first call runs (`lower_priority_to` in child_side.child_entry). No Qt here.
 """
 
 from __future__ import annotations

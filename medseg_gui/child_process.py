@@ -17,6 +17,8 @@ A job ends for the window once its result came or its child was terminated (SIGT
 none of its code, so writes nothing, after it); a thread waits for the exit (`Standby.reap`), which took a nice +10
 child on a loaded CPU up to seconds (freeing Keras' memory), and the next job starts only after it (`wait_reaped`).
 
+The child's half (logging to the parent, following the control pipe, sending the result) is medseg_gui.child_side.
+
 `call_in_child(fn, ...)` runs one function this way (the Models dialog's predictions); `train_process` builds Retrain
 on the same pieces.
 
@@ -29,13 +31,8 @@ the window (end of file on its control pipe).
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
-import logging.handlers
 import multiprocessing
-import os
-import pickle
 import signal
 import threading
 import time
@@ -44,25 +41,24 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any
 
-from medseg_gui.child_priority import child_nice, lower_priority_to, spawn
-from medseg_gui.core.errors import CancelledError, MedsegError, ModelError
+from medseg_gui.child_priority import child_nice, spawn
+from medseg_gui.child_side import STOP, call_main, child_entry, standby_main
+from medseg_gui.core.errors import CancelledError, ModelError
 
 log = logging.getLogger(__name__)
 
-STOP = "stop"
 POLL_S = 0.1  # how often the parent looks at the cancel flag while waiting for messages
 CANCEL_GRACE_S = 1.5  # after "stop", how long the child may take to end by itself before it is terminated
 GONE = object()  # what `follow` returns when the child ended (or was left) without its result
 
 
-# -- parent side ---------------------------------------------------------------------------------------------------
 def _start(target: Callable[..., None], args: tuple, name: str) -> tuple[Any, Connection, Connection]:
     """Spawn `target(*args, results, control)`; returns (process, results, control), the parent's pipe ends."""
     ctx = multiprocessing.get_context("spawn")
     results, child_results = ctx.Pipe(duplex=False)
     child_control, control = ctx.Pipe(duplex=False)
     nice = child_nice()
-    proc = ctx.Process(target=_child_entry, args=(nice, target, *args, child_results, child_control), daemon=True,
+    proc = ctx.Process(target=child_entry, args=(nice, target, *args, child_results, child_control), daemon=True,
                        name=name)
     try:
         spawn(proc, nice)
@@ -105,7 +101,7 @@ class Standby:
             if not self.enabled or (self._ready is not None and self._ready[0].is_alive()):
                 return
             try:
-                self._ready = _start(_standby_main, (self.imports,), "medseg-standby")
+                self._ready = _start(standby_main, (self.imports,), "medseg-standby")
             except Exception:  # noqa: BLE001 - no standby: the next job starts its own child, as without one
                 log.warning("Could not start a standby process", exc_info=True)
                 return
@@ -223,7 +219,7 @@ def call_in_child(fn: Callable[..., Any], *args: Any, progress: Callable[[object
     reports goes to `progress` here; `should_stop()` turning true here asks it to stop (terminated when it has not
     ended within `grace_s`: CancelledError). Raises what `fn` raised, or ModelError naming `what` when the child
     died without a result."""
-    with spawned(_call_main, (fn, args, logging.getLogger().getEffectiveLevel()),
+    with spawned(call_main, (fn, args, logging.getLogger().getEffectiveLevel()),
                  f"medseg-{getattr(fn, '__name__', 'job')}") as (proc, results, control):
         result, stopped = follow(results, control, should_stop, grace_s,
                                  lambda kind, payload: progress(payload) if kind == "progress" else None)
@@ -301,103 +297,3 @@ def end(proc: Any) -> None:
     if proc.is_alive():
         proc.kill()
         proc.join(2.0)
-
-
-# -- child side ----------------------------------------------------------------------------------------------------
-class Sender:
-    """The child's end of the result pipe; thread-safe, and a queue for logging.handlers.QueueHandler."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn, self._lock = conn, threading.Lock()
-
-    def send(self, kind: str, payload: object) -> None:
-        with self._lock:
-            self._conn.send((kind, payload))
-
-    def put_nowait(self, record: logging.LogRecord) -> None:
-        self.send("log", record)
-
-
-def child_start(results: Connection, control: Connection, log_level: int,
-                on_message: Callable[[object], None] = lambda _m: None) -> tuple[Sender, threading.Event]:
-    """In the child: log records go to the parent, a thread follows the control pipe (`on_message` for anything but
-    "stop"). Returns the sender and the event "stop" sets."""
-    sender = Sender(results)
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    root.addHandler(logging.handlers.QueueHandler(sender))  # type: ignore[arg-type]
-    root.setLevel(log_level)
-    stop = threading.Event()
-    threading.Thread(target=_watch_parent, args=(control, stop, on_message), name="parent-watch", daemon=True).start()
-    return sender, stop
-
-
-def child_finish(sender: Sender, body: Callable[[], object]) -> None:
-    """In the child: run `body` and send its result, or the exception it raised (picklable)."""
-    try:
-        result = body()
-    except MedsegError as err:
-        sender.send("error", picklable(err))
-    except Exception as err:  # noqa: BLE001 - the window must hear about it, with the traceback in its log
-        log.exception("Unexpected error in the child process")
-        sender.send("error", picklable(err))
-    else:
-        sender.send("done", result)
-
-
-def _child_entry(nice: int | None, target: Callable[..., None], *args: Any) -> None:
-    """Every child's first call: make sure it runs at `nice` (on Linux it was born there, `child_priority.spawn`)
-    before Keras starts its thread pools, which inherit it (where that is not allowed it runs at the window's
-    priority)."""
-    lower_priority_to(nice)
-    target(*args)
-
-
-def _call_main(fn: Callable[..., Any], args: tuple, log_level: int, results: Connection, control: Connection) -> None:
-    sender, stop = child_start(results, control, log_level)
-    hooks = {"progress": lambda p: sender.send("progress", p), "should_stop": stop.is_set}
-    params = inspect.signature(fn).parameters
-    child_finish(sender, lambda: fn(*args, **{name: hook for name, hook in hooks.items() if name in params}))
-
-
-def _standby_main(imports: tuple[str, ...], results: Connection, control: Connection) -> None:
-    """A standby child: import what jobs need, then run the one job the parent sends (exit when it has gone)."""
-    for module in imports:
-        try:
-            importlib.import_module(module)
-        except Exception:  # noqa: BLE001 - the job itself imports it again and reports the error properly
-            pass
-    try:
-        kind, target, args = control.recv()
-    except (EOFError, OSError):
-        os._exit(0)
-    if kind == "job":
-        target(*args, results, control)
-
-
-def _watch_parent(control: Connection, stop: threading.Event, on_message: Callable[[object], None]) -> None:
-    """Set `stop` on "stop", hand other messages to `on_message`; exit at once when the parent has gone (every write
-    is atomic)."""
-    try:
-        while True:
-            message = control.recv()
-            if message == STOP:
-                stop.set()
-            else:
-                on_message(message)
-    except (EOFError, OSError):
-        os._exit(3)
-
-
-def picklable(err: BaseException) -> BaseException:
-    """`err` itself when it survives pickling, else a plain exception of the same family with its text."""
-    try:
-        pickle.loads(pickle.dumps(err))
-    except Exception:  # noqa: BLE001 - e.g. an exception whose __init__ takes extra arguments
-        if isinstance(err, CancelledError):
-            return CancelledError(str(err))
-        if isinstance(err, MedsegError):
-            return MedsegError(str(err))
-        return RuntimeError(f"{type(err).__name__}: {err}")
-    return err

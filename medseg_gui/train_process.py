@@ -41,17 +41,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from medseg_gui.child_process import (
-    CANCEL_GRACE_S,
-    GONE,
-    child_finish,
-    child_start,
-    ended_how,
-    follow,
-    send,
-    spawned,
-    terminate,
-)
+from medseg_gui.child_process import CANCEL_GRACE_S, GONE, ended_how, follow, send, spawned, terminate
+from medseg_gui.child_side import child_finish, child_start
 from medseg_gui.core.errors import CancelledError, ModelError
 from medseg_gui.pipeline import TRAIN_CANCELLED
 

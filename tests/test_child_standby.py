@@ -10,12 +10,13 @@ import time
 
 import pytest
 
-from medseg_gui.child_process import Standby, _call_main, follow, spawned
+from medseg_gui.child_process import Standby, follow, spawned
+from medseg_gui.child_side import call_main
 
 
 def _run(standby: Standby) -> tuple[int, int]:
     """(pid of the process the job ran in, pid the context manager reported)."""
-    with spawned(_call_main, (os.getpid, (), logging.INFO), "medseg-test", standby=standby) as (proc, results, ctl):
+    with spawned(call_main, (os.getpid, (), logging.INFO), "medseg-test", standby=standby) as (proc, results, ctl):
         pid, stopped = follow(results, ctl, lambda: False, 1.0, lambda kind, payload: None)
         assert not stopped
         return pid, proc.pid
@@ -72,7 +73,7 @@ def test_no_new_standby_while_another_job_still_runs():
     try:
         standby.enable()
         _ready_pid(standby)
-        with spawned(_call_main, (os.getpid, (), logging.INFO), "medseg-long", standby=standby) as (_p, results, ctl):
+        with spawned(call_main, (os.getpid, (), logging.INFO), "medseg-long", standby=standby) as (_p, results, ctl):
             _run(standby)  # a second job, which finds no standby, ends while the first is still open
             time.sleep(0.5)
             assert standby._ready is None and standby.jobs == 1

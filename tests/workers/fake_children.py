@@ -8,7 +8,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from medseg_gui.child_process import Sender
+from medseg_gui.child_side import Sender
 
 
 def never_answers(job: Any, results: Connection, control: Connection) -> None:

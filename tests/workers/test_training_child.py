@@ -10,7 +10,8 @@ import time
 import pytest
 
 from medseg_gui import train_process
-from medseg_gui.child_process import _call_main, follow, spawned
+from medseg_gui.child_process import follow, spawned
+from medseg_gui.child_side import call_main
 from medseg_gui.core.errors import CancelledError
 from medseg_gui.info import device_text
 from medseg_gui.qt.about import KERAS_LABELS
@@ -65,7 +66,7 @@ def test_stop_does_not_wait_for_a_slow_child_to_exit_and_the_next_job_does(tmp_p
     assert heard == ["started"]
     assert _running(pids[0])  # terminated (SIGTERM, ignored here), not waited for
     assert returned - asked[0] < 2.0  # POLL_S + STOP_GRACE_S; before, the wait for its exit came on top (~2.5 s here)
-    with spawned(_call_main, (os.getpid, (), logging.INFO), "medseg-next") as (_proc, results, control):
+    with spawned(call_main, (os.getpid, (), logging.INFO), "medseg-next") as (_proc, results, control):
         assert not _running(pids[0])  # killed and reaped before the next job's child was given its job
         pid, _stopped = follow(results, control, lambda: False, 1.0, lambda kind, payload: None)
     assert pid != pids[0]
