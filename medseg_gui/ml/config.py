@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 InputMode = Literal["rgb", "gray", "green"]
-MIN_LONG_SIDE = 320  # px: the lesion recipe never shrinks an image's long side below this (ml/regime.py, Preset.min_side)
 Contrast = Literal["none", "clahe"]
 
 
@@ -104,10 +103,6 @@ class Preset:
     # resized back. `auto_scale` sets it from the labels' object size (ml/regime.py); `adapt` replaces the whole
     # recipe by the `vessels` or `lesions` preset chosen from the labels' shape. `regime` names what was chosen.
     scale: float = 1.0
-    # With a working scale below 1, no image is shrunk below a `min_side` px long side (0 = no floor): the scale is
-    # one number for the labels' lesions, but an image smaller than the typical one (another camera, a downscaled
-    # copy, another clinic's frames) would otherwise be shown smaller than any training image was (data.image_scale).
-    min_side: int = 0
     auto_scale: bool = False
     adapt: bool = False
     regime: str = ""
@@ -205,7 +200,6 @@ PRESETS: dict[str, Preset] = {
         tile_size=1024,
         tile_overlap=64,
         auto_scale=True,
-        min_side=MIN_LONG_SIDE,
         regime="lesions",
         warm_lr_factor=1 / 30,  # suite c1-20 (20 photos, 3 min) from the start, paired runs, seeds 0-4 (AVX2 VM,
         #                      two at once, 2026-12-03): Dice at 1/10 0.607 0.653 0.618 0.612 0.615 (mean 0.621), 1/30

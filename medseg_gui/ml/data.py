@@ -130,14 +130,6 @@ def _shrink_annotated(annotated: np.ndarray, shape: tuple[int, ...]) -> np.ndarr
     return small > 0.999
 
 
-def image_scale(scale: float, min_side: int, shape: tuple[int, ...]) -> float:
-    """The scale an image of `shape` is worked at: the working `scale`, raised so that the image's long side stays at
-    least `min_side` px (0 = no floor; never above 1). Training and prediction both use it (Preset.min_side)."""
-    if scale >= 1.0:
-        return 1.0
-    return min(1.0, max(scale, min_side / max(1, *shape[:2]))) if min_side > 0 else scale
-
-
 def resize_to_scale(image: np.ndarray, mask: np.ndarray | None, roi: np.ndarray | None, scale: float
                     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Image (area-averaged), label (area share >= 0.5) and ROI (any overlap) at the working `scale` (<= 1)."""
@@ -163,7 +155,7 @@ def prepare(image: np.ndarray, mask: np.ndarray, roi: np.ndarray | None, preset:
 
     `annotated` (bool HxW, None = every pixel) marks the pixels a sparse label says something about: only they
     teach the network (loss weight 0 elsewhere) and only they are patch centres. Normalisation still uses the ROI."""
-    image, mask, roi = resize_to_scale(image, mask, roi, image_scale(preset.scale, preset.min_side, image.shape))
+    image, mask, roi = resize_to_scale(image, mask, roi, preset.scale)
     if annotated is not None:
         annotated = _shrink_annotated(annotated, mask.shape)
     enh = enhance(image, preset.input_mode, preset.contrast)

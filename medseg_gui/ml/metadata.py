@@ -14,8 +14,7 @@ from medseg_gui.core.postprocess import PostProcess
 
 _CHOICES = {"input_mode": ("rgb", "green", "gray"), "contrast": ("none", "clahe")}
 # key: (smallest, largest) for the integers inference uses; training details (patch sizes, ...) are only shown
-_INT_RANGES = {"multiple": (1, 1024), "tile_size": (1, 16384), "tile_overlap": (0, 16383), "in_channels": (1, 4),
-               "min_side": (0, 65536)}
+_INT_RANGES = {"multiple": (1, 1024), "tile_size": (1, 16384), "tile_overlap": (0, 16383), "in_channels": (1, 4)}
 _AUCS = ("val_auc", "previous_val_auc")
 
 

@@ -19,7 +19,7 @@ from medseg_gui.core.errors import CancelledError, LabelSizeError
 from medseg_gui.core.masks import bbox_slices, clip_bbox, mask_bbox
 from medseg_gui.core.postprocess import PostProcess
 from medseg_gui.ml.config import Preset
-from medseg_gui.ml.data import crop_reflect, enhance, image_scale, normalise, resize_to_scale, roi_stats
+from medseg_gui.ml.data import crop_reflect, enhance, normalise, resize_to_scale, roi_stats
 
 _CHUNK_PIXELS = 1 << 20  # pixels per forward pass (about four 512x512 tiles)
 _ROI_MARGIN = 32  # pixels of real image kept around the ROI's bounding box (beyond it, mirrored)
@@ -40,7 +40,6 @@ def preset_metadata(preset: Preset) -> dict[str, Any]:
         "multiple": preset.unet.multiple,
         "in_channels": preset.unet.in_channels,
         "scale": preset.scale,
-        "min_side": preset.min_side,
         "regime": preset.regime,
     }
 
@@ -129,12 +128,6 @@ class Segmenter:
         return s if 0.0 < s < 1.0 else 1.0
 
     @property
-    def min_side(self) -> int:
-        """The long side (px) below which no image is shrunk (metadata "min_side", Preset.min_side; 0 = none)."""
-        value = self.metadata.get("min_side", 0)
-        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-    @property
     def operating_point(self) -> float | None:
         """The raw network output that the model's maps show as 0.5 (metadata "operating_point": the threshold with
         the best validation Dice, see ml.train), None for models without one (their maps are the raw output)."""
@@ -171,9 +164,9 @@ class Segmenter:
         if roi is not None and roi.shape != image.shape[:2]:
             raise LabelSizeError(f"The region of interest is {roi.shape[1]}x{roi.shape[0]} pixels but the image is "
                                  f"{image.shape[1]}x{image.shape[0]}.")
-        out, scale = None, image_scale(self.scale, self.min_side, image.shape)
+        out = None
         for factor in self.scales:  # the mean of the calibrated maps, accumulated in place
-            prob = self._predict_at(image, roi, min(1.0, scale * factor), tta, should_stop, tile_size)
+            prob = self._predict_at(image, roi, min(1.0, self.scale * factor), tta, should_stop, tile_size)
             out = prob if out is None else np.add(out, prob, out=out)
         if len(self.scales) > 1:
             out /= len(self.scales)

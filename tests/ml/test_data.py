@@ -150,20 +150,3 @@ def test_colour_and_gamma_change_pixels_not_labels():
     # the per-channel colour shift moves channel means differently
     d = (x1 - x0).reshape(-1, 3).mean(axis=0)
     assert np.ptp(d) > 0.01
-
-
-def test_training_keeps_each_image_at_or_above_the_long_side_floor():
-    """The lesion recipe's working scale is one number, but an image smaller than the typical one is prepared at
-    the scale that keeps its long side at `min_side` px, as prediction works it (data.image_scale)."""
-    preset = dataclasses.replace(PRESETS["lesions"], scale=0.25)
-    assert preset.min_side == 320
-    rng = np.random.default_rng(0)
-    for (h, w), side in (((960, 1280), 320), ((500, 640), 320), ((240, 300), 300)):
-        mask = np.zeros((h, w), bool)
-        mask[h // 3:h // 2, w // 3:w // 2] = True
-        prep = prepare(_image(h, w), mask, None, preset, rng)
-        assert max(prep.mask.shape) == side
-    mask = np.zeros((500, 640), bool)
-    mask[200:300, 200:300] = True
-    unfloored = prepare(_image(500, 640), mask, None, dataclasses.replace(preset, min_side=0), rng)
-    assert max(unfloored.mask.shape) == 160

@@ -109,7 +109,6 @@ def test_trained_model_finds_the_blobs(trained):
 def test_a_model_trained_at_a_working_scale_predicts_full_size(trained):
     result, _ = trained
     plain = {k: v for k, v in result.segmenter.metadata.items() if k != "postprocess"}  # compare raw maps
-    plain["min_side"] = 0  # no long-side floor: a 96 px image is shrunk as any other (the floor: test below)
     seg = Segmenter(result.segmenter.model, {**plain, "scale": 0.5})
     assert seg.scale == 0.5
     img = blob_sample(np.random.default_rng(3), 96, 80).image
@@ -128,25 +127,6 @@ def test_a_model_trained_at_a_working_scale_predicts_full_size(trained):
                       interpolation=cv2.INTER_LINEAR)
     inner = cv2.erode(roi.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     np.testing.assert_allclose(prob[inner], back[inner], atol=1e-4)
-
-
-def test_no_image_is_shrunk_below_the_models_long_side_floor(trained):
-    """A model's working scale is one number; an image smaller than its training images (another camera, a
-    downscaled copy) is worked at the scale that keeps its long side at `min_side` px instead, as in training."""
-    from medseg_gui.ml.data import image_scale
-
-    assert image_scale(0.25, 320, (1080, 1350, 3)) == 0.25  # the typical photo: the working scale
-    assert image_scale(0.25, 320, (500, 640)) == 0.5  # a smaller one: raised to the floor
-    assert image_scale(0.25, 320, (200, 300)) == 1.0 and image_scale(0.25, 0, (200, 300)) == 0.25
-    assert image_scale(1.0, 320, (2000, 3000)) == 1.0
-    result, _ = trained
-    plain = {k: v for k, v in result.segmenter.metadata.items() if k not in ("postprocess", "scales")}
-    img = blob_sample(np.random.default_rng(4), 96, 80, n=3).image
-    floored = Segmenter(result.segmenter.model, {**plain, "scale": 0.25, "min_side": 64}).predict(img)
-    at = Segmenter(result.segmenter.model, {**plain, "scale": 64 / 96, "min_side": 0}).predict(img)
-    np.testing.assert_array_equal(floored, at)
-    assert not np.allclose(floored, Segmenter(result.segmenter.model, {**plain, "scale": 0.25, "min_side": 0})
-                           .predict(img), atol=1e-3)
 
 
 def test_a_models_chosen_clean_up_is_applied_at_its_threshold(trained):
@@ -176,7 +156,7 @@ def test_a_models_chosen_flips_are_its_default_prediction(trained):
 def test_a_model_that_chose_several_scales_averages_its_maps_at_each(trained):
     result, _ = trained
     plain = {k: v for k, v in result.segmenter.metadata.items() if k not in ("postprocess", "tta", "scales")}
-    plain["scale"], plain["min_side"] = 0.5, 0
+    plain["scale"] = 0.5
     img = blob_sample(np.random.default_rng(7), 96, 80, n=4).image
     at = {f: Segmenter(result.segmenter.model, {**plain, "scale": 0.5 * f}).predict(img) for f in (0.5, 1.0, 2.0)}
     three = Segmenter(result.segmenter.model, {**plain, "scales": [0.5, 1.0, 2.0]})
