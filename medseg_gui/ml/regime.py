@@ -5,12 +5,14 @@ No Keras here (numpy + SciPy/scikit-image), so the GUI and tests can call it che
 - Per connected component: area A and largest inscribed diameter d; the area-weighted median elongation A / d**2
   decides the regime (core/shapes.py, shared with the GUI's label rules).
 - Width: the area-weighted median inscribed diameter (for thin structures: of their widest branch point).
-- Scale (lesions): shrink until a typical lesion is `TARGET_WIDTH` px across, but keep the long side of the image at
-  least `MIN_LONG_SIDE` px and never enlarge. A 300 px polyp on a 1350 px photo becomes ~32 px on a ~150 px... no:
-  the long-side floor keeps it at 320 px, so ~70 px. Vessels stay at full resolution (their width is a few px).
+- Scale (lesions): shrink until a typical lesion is `TARGET_WIDTH` px across, but keep the median long side of the
+  images at least `MIN_LONG_SIDE` px and never enlarge: a 300 px polyp on a 1350 px photo would be shrunk 9x, but the
+  floor stops at 0.237 (a 320 px long side), so it is ~70 px across. One scale for every image of a run: a per-image
+  floor (smaller images worked at their own 320 px) was measured and lost (docs/BENCHMARKS.md, session 30).
+  Vessels stay at full resolution (their width is a few px).
 - Sparse labels (strokes): a foreground stroke is narrower than its lesion, so strokes bound the scale from above;
-  a background stroke drawn around a lesion (or the ROI's edge) holds the whole lesion inside it, so the region it
-  encloses (`enclosures`) bounds the scale from below (ml/train.py `_read_recipe` uses both).
+  background strokes closed around every painted lesion (or the ROI's edge) hold the whole lesions inside them, so
+  the regions they enclose (`enclosures`) bound the scale from below (ml/train.py `_read_recipe` uses both).
 """
 
 from __future__ import annotations
