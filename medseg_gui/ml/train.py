@@ -138,15 +138,8 @@ def _dtype_policy(precision: str) -> str | None:
 
 
 def _read_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights | None = None) -> Recipe | None:
-    """What the labels say (regime, object width, working scale), for presets that adapt to it.
-
-    Complete labels are measured when there are any. With sparse labels only, lesions are bounded (ml/regime.py):
-    strokes are narrower than the lesion they lie in, so their scale is an upper bound; when background strokes
-    are closed around every painted lesion, they enclose them, and the enclosures' scale is a lower bound. Between the two, a start's lesions set the
-    scale: the given weights' (`init`, the current model) when the run continues from them, else the shipped lesion
-    start's. A start records its working scale, which may have been set by its own images' long-side floor: the width
-    that scale implies is applied to these images' sides (`lesion_scale`), so a start from 1920 px photos does not
-    hold 1350 px ones below their floor."""
+    """What the labels say (regime, object width, working scale), for presets that adapt to it. Complete labels are
+    measured when there are any; with sparse labels only, `_sparse_lesion_scale` sets a lesion run's scale."""
     preset = config.resolved()
     if not (preset.adapt or preset.auto_scale):
         return None
@@ -156,19 +149,30 @@ def _read_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights |
     recipe = read_recipe([s.mask for s in measured], sides)
     if recipe is not None and not complete and recipe.regime == "lesions":
         given = init is not None and init.scale is not None and config.init in ("auto", "current")
-        start = init if given else shipped_init("lesions")
-        scale = recipe.scale
-        if start is not None and start.scale is not None:
-            scale = min(scale, lesion_scale(TARGET_WIDTH / start.scale, sides))
-        rings = [enclosures(s.mask, s.annotated, s.roi) for s in measured if s.mask.any()]
-        if all(r is not None for r in rings) and (bound := read_recipe(rings, sides)) is not None \
-                and bound.regime == "lesions":
-            scale = max(scale, bound.scale)
-        recipe = replace(recipe, scale=scale)
+        recipe = replace(recipe, scale=_sparse_lesion_scale(recipe.scale, measured, sides,
+                                                            init if given else shipped_init("lesions")))
     if recipe is not None:
         log.info("labels read as %s: typical width %.0f px, elongation %.1f, working scale %.3g", recipe.regime,
                  recipe.width, recipe.elongation, recipe.scale)
     return recipe
+
+
+def _sparse_lesion_scale(strokes_scale: float, samples: list[Sample], sides: list[int],
+                         start: InitWeights | None) -> float:
+    """The working scale of a lesion run on sparse labels only (ml/regime.py). Strokes are narrower than the lesion
+    they lie in, so their scale is an upper bound; background strokes closed around every painted lesion enclose the
+    lesions, so the enclosures' scale is a lower bound. Between the two, the `start`'s lesions set it (the current
+    model when the run continues from it, else the shipped lesion start). A start records its working scale, which
+    may have been its own images' long-side floor: the width that scale implies is applied to these images' sides
+    (`lesion_scale`), so a start from 1920 px photos does not hold 1350 px ones below their floor."""
+    scale = strokes_scale
+    if start is not None and start.scale is not None:
+        scale = min(scale, lesion_scale(TARGET_WIDTH / start.scale, sides))
+    rings = [enclosures(s.mask, s.annotated, s.roi) for s in samples if s.mask.any()]
+    if all(r is not None for r in rings) and (bound := read_recipe(rings, sides)) is not None \
+            and bound.regime == "lesions":
+        scale = max(scale, bound.scale)
+    return scale
 
 
 class _Joiner:
