@@ -171,10 +171,10 @@ def start_alone(train_set, cfg, given=None) -> tuple:
     untrained, at the working scale a run would use; the preset)."""
     from medseg_gui.ml.init import fits, shipped_init
     from medseg_gui.ml.predict import Segmenter, preset_metadata
-    from medseg_gui.ml.train import _read_recipe
+    from medseg_gui.ml.regime import labels_recipe
     from medseg_gui.ml.unet import build_unet, inference_model
 
-    preset = cfg.resolved(_read_recipe(train_set, cfg))
+    preset = cfg.resolved(labels_recipe(train_set, cfg))
     start = given if given is not None else shipped_init(preset.regime)
     if start is None or fits(start, preset):
         raise SystemExit(f"no {'given' if given is not None else 'shipped'} start fits the {preset.name} recipe")

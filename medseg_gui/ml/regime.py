@@ -12,18 +12,24 @@ No Keras here (numpy + SciPy/scikit-image), so the GUI and tests can call it che
   Vessels stay at full resolution (their width is a few px).
 - Sparse labels (strokes): a foreground stroke is narrower than its lesion, so strokes bound the scale from above;
   background strokes closed around every painted lesion (or the ROI's edge) hold the whole lesions inside them, so
-  the regions they enclose (`enclosures`) bound the scale from below (ml/train.py `_read_recipe` uses both).
+  the regions they enclose (`enclosures`) bound the scale from below (`labels_recipe` uses both).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from scipy import ndimage as ndi
 
 from medseg_gui.core.shapes import THIN_ELONGATION, component_sizes, elongation, weighted_median
-from medseg_gui.ml.config import Recipe
+from medseg_gui.ml.config import Recipe, TrainConfig
+from medseg_gui.ml.init import InitWeights, shipped_init
+from medseg_gui.ml.samples import Sample
+
+log = logging.getLogger(__name__)
 
 TARGET_WIDTH = 32.0
 MIN_LONG_SIDE = 320
@@ -77,3 +83,42 @@ def enclosures(mask: np.ndarray, annotated: np.ndarray, roi: np.ndarray | None =
         return None
     lab, _ = ndi.label(inside, structure=np.ones((3, 3), bool))
     return np.isin(lab, np.unique(lab[mask]))
+
+
+def labels_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights | None = None) -> Recipe | None:
+    """What a run's labels say (regime, object width, working scale), for presets that adapt to it (None for the
+    others). Complete labels are measured when there are any; with sparse labels only, `_sparse_lesion_scale` sets a
+    lesion run's scale; `init`: the weights the run continues from (config.init "auto" / "current")."""
+    preset = config.resolved()
+    if not (preset.adapt or preset.auto_scale):
+        return None
+    complete = [s for s in samples if s.annotated is None]
+    measured = complete or samples
+    sides = [max(s.image.shape[:2]) for s in measured]
+    recipe = read_recipe([s.mask for s in measured], sides)
+    if recipe is not None and not complete and recipe.regime == "lesions":
+        given = init is not None and init.scale is not None and config.init in ("auto", "current")
+        recipe = replace(recipe, scale=_sparse_lesion_scale(recipe.scale, measured, sides,
+                                                            init if given else shipped_init("lesions")))
+    if recipe is not None:
+        log.info("labels read as %s: typical width %.0f px, elongation %.1f, working scale %.3g", recipe.regime,
+                 recipe.width, recipe.elongation, recipe.scale)
+    return recipe
+
+
+def _sparse_lesion_scale(strokes_scale: float, samples: list[Sample], sides: list[int],
+                         start: InitWeights | None) -> float:
+    """The working scale of a lesion run on sparse labels only (ml/regime.py). Strokes are narrower than the lesion
+    they lie in, so their scale is an upper bound; background strokes closed around every painted lesion enclose the
+    lesions, so the enclosures' scale is a lower bound. Between the two, the `start`'s lesions set it (the current
+    model when the run continues from it, else the shipped lesion start). A start records its working scale, which
+    may have been its own images' long-side floor: the width that scale implies is applied to these images' sides
+    (`lesion_scale`), so a start from 1920 px photos does not hold 1350 px ones below their floor."""
+    scale = strokes_scale
+    if start is not None and start.scale is not None:
+        scale = min(scale, lesion_scale(TARGET_WIDTH / start.scale, sides))
+    rings = [enclosures(s.mask, s.annotated, s.roi) for s in samples if s.mask.any()]
+    if all(r is not None for r in rings) and (bound := read_recipe(rings, sides)) is not None \
+            and bound.regime == "lesions":
+        scale = max(scale, bound.scale)
+    return scale

@@ -16,14 +16,14 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from medseg_gui.ml.keras_quiet import keras
 import numpy as np
 
 from medseg_gui.core.errors import CancelledError, MedsegError
-from medseg_gui.ml.config import Preset, Recipe, TrainConfig
+from medseg_gui.ml.config import Preset, TrainConfig
 from medseg_gui.ml.control import RunControl, RunLimits
 from medseg_gui.ml.compare import Comparison, compare_with_current, score_current
 from medseg_gui.ml.data import PreparedImage, prepare, sample_batch
@@ -34,13 +34,13 @@ from medseg_gui.ml.fine_tune import (
     teach_priors,
     weight_mix,
 )
-from medseg_gui.ml.init import InitWeights, shipped_init
+from medseg_gui.ml.init import InitWeights
 from medseg_gui.ml.losses import MaskedSegLoss
 from medseg_gui.ml.precision import choose_precision
 from medseg_gui.ml.predict import Segmenter, preset_metadata
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.ml.run_end import Start, plan_after_box, settle
-from medseg_gui.ml.regime import TARGET_WIDTH, enclosures, lesion_scale, read_recipe
+from medseg_gui.ml.regime import labels_recipe
 from medseg_gui.ml.samples import Sample, check_samples, split_samples, val_view
 from medseg_gui.ml.unet import build_unet, inference_model
 from medseg_gui.ml.validation import (  # noqa: F401 (ValScore, evaluate_views: imported from here by callers)
@@ -137,44 +137,6 @@ def _dtype_policy(precision: str) -> str | None:
     return "mixed_bfloat16" if choose_precision(precision) == "bfloat16" else None
 
 
-def _read_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights | None = None) -> Recipe | None:
-    """What the labels say (regime, object width, working scale), for presets that adapt to it. Complete labels are
-    measured when there are any; with sparse labels only, `_sparse_lesion_scale` sets a lesion run's scale."""
-    preset = config.resolved()
-    if not (preset.adapt or preset.auto_scale):
-        return None
-    complete = [s for s in samples if s.annotated is None]
-    measured = complete or samples
-    sides = [max(s.image.shape[:2]) for s in measured]
-    recipe = read_recipe([s.mask for s in measured], sides)
-    if recipe is not None and not complete and recipe.regime == "lesions":
-        given = init is not None and init.scale is not None and config.init in ("auto", "current")
-        recipe = replace(recipe, scale=_sparse_lesion_scale(recipe.scale, measured, sides,
-                                                            init if given else shipped_init("lesions")))
-    if recipe is not None:
-        log.info("labels read as %s: typical width %.0f px, elongation %.1f, working scale %.3g", recipe.regime,
-                 recipe.width, recipe.elongation, recipe.scale)
-    return recipe
-
-
-def _sparse_lesion_scale(strokes_scale: float, samples: list[Sample], sides: list[int],
-                         start: InitWeights | None) -> float:
-    """The working scale of a lesion run on sparse labels only (ml/regime.py). Strokes are narrower than the lesion
-    they lie in, so their scale is an upper bound; background strokes closed around every painted lesion enclose the
-    lesions, so the enclosures' scale is a lower bound. Between the two, the `start`'s lesions set it (the current
-    model when the run continues from it, else the shipped lesion start). A start records its working scale, which
-    may have been its own images' long-side floor: the width that scale implies is applied to these images' sides
-    (`lesion_scale`), so a start from 1920 px photos does not hold 1350 px ones below their floor."""
-    scale = strokes_scale
-    if start is not None and start.scale is not None:
-        scale = min(scale, lesion_scale(TARGET_WIDTH / start.scale, sides))
-    rings = [enclosures(s.mask, s.annotated, s.roi) for s in samples if s.mask.any()]
-    if all(r is not None for r in rings) and (bound := read_recipe(rings, sides)) is not None \
-            and bound.regime == "lesions":
-        scale = max(scale, bound.scale)
-    return scale
-
-
 class _Joiner:
     """Labels saved while a run trains join it between epochs (continuous training): a new image joins the training
     images, a changed label replaces its image's; a validation image's new label waits for the next run (one run
@@ -224,7 +186,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     started = time.monotonic()
     check_samples(samples)
     samples = list(samples)  # joined labels are appended to this run's copy
-    preset = config.resolved(recipe := _read_recipe(samples, config, init))
+    preset = config.resolved(recipe := labels_recipe(samples, config, init))
     keras.utils.set_random_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     seen = previous.metadata.get("train_stems") if previous is not None else None  # pipeline: the images' stems

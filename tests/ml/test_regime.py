@@ -95,7 +95,8 @@ def test_sparse_strokes_do_not_shrink_the_lesions_read():
 
     from medseg_gui.ml.init import InitWeights, shipped_init
     from medseg_gui.ml.regime import lesion_scale
-    from medseg_gui.ml.train import Sample, _read_recipe
+    from medseg_gui.ml.regime import labels_recipe
+    from medseg_gui.ml.samples import Sample
 
     image = np.zeros((1000, 1200, 3), np.uint8)
     full = blobs(radius=60, seed=1)  # lesions ~100-180 px wide: scale ~0.2-0.3, above the long-side floor
@@ -103,18 +104,18 @@ def test_sparse_strokes_do_not_shrink_the_lesions_read():
     annotated = strokes | band(full, 5, 20)
     dense, sparse = Sample(image, full), Sample(image, strokes, annotated=annotated)
     cfg = TrainConfig(preset="default")
-    from_dense = _read_recipe([dense], cfg)
-    from_strokes = _read_recipe([sparse], cfg)
+    from_dense = labels_recipe([dense], cfg)
+    from_strokes = labels_recipe([sparse], cfg)
     raw = read_recipe([strokes], [1200]).scale  # the strokes alone read the lesions as smaller
     assert from_dense.regime == from_strokes.regime == "lesions" and raw > from_dense.scale
     prior = lesion_scale(TARGET_WIDTH / shipped_init("lesions").scale, [1200])  # the shipped start's lesions
     assert from_strokes.scale == min(raw, prior) < raw
-    assert _read_recipe([sparse, dense], cfg).scale == from_dense.scale  # complete labels are what is measured
+    assert labels_recipe([sparse, dense], cfg).scale == from_dense.scale  # complete labels are what is measured
     start = InitWeights(PRESETS["lesions"].unet, {}, None, "the current model", scale=0.3)
-    assert raw > 0.3 and _read_recipe([sparse], cfg, start).scale == 0.3
+    assert raw > 0.3 and labels_recipe([sparse], cfg, start).scale == 0.3
     from_big_photos = replace(start, scale=0.1)  # e.g. trained at the floor of 3200 px photos, 320 / 3200
-    assert _read_recipe([sparse], cfg, from_big_photos).scale == round(MIN_LONG_SIDE / 1200, 4)
-    assert _read_recipe([sparse], TrainConfig(preset="default", init="scratch"), start).scale == from_strokes.scale
+    assert labels_recipe([sparse], cfg, from_big_photos).scale == round(MIN_LONG_SIDE / 1200, 4)
+    assert labels_recipe([sparse], TrainConfig(preset="default", init="scratch"), start).scale == from_strokes.scale
 
 
 def test_background_drawn_around_a_lesion_bounds_it():
@@ -143,7 +144,8 @@ def test_rings_around_small_lesions_lift_the_scale_a_start_would_set():
     allow (never above the strokes' own bound)."""
     from medseg_gui.ml.init import shipped_init
     from medseg_gui.ml.regime import lesion_scale
-    from medseg_gui.ml.train import Sample, _read_recipe
+    from medseg_gui.ml.regime import labels_recipe
+    from medseg_gui.ml.samples import Sample
 
     image = np.zeros((1000, 1200, 3), np.uint8)
     full = blobs(radius=40, n=4, seed=3)  # ~80 px across
@@ -151,8 +153,8 @@ def test_rings_around_small_lesions_lift_the_scale_a_start_would_set():
     rings = band(full, 3, 4)
     gaps = (np.arange(1000) % 20 < 4)[:, None]  # every ring is cut open by a few rows
     cfg = TrainConfig(preset="default")
-    opened = _read_recipe([Sample(image, strokes, annotated=strokes | (rings & ~gaps))], cfg)
-    ringed = _read_recipe([Sample(image, strokes, annotated=strokes | rings)], cfg)
+    opened = labels_recipe([Sample(image, strokes, annotated=strokes | (rings & ~gaps))], cfg)
+    ringed = labels_recipe([Sample(image, strokes, annotated=strokes | rings)], cfg)
     raw = read_recipe([strokes], [1200]).scale
     prior = lesion_scale(TARGET_WIDTH / shipped_init("lesions").scale, [1200])
     bound = read_recipe([full | band(full, 0, 3)], [1200]).scale  # the regions the rings enclose
