@@ -124,6 +124,31 @@ def test_prediction_contour_and_fpfn_layers(canvas):
     assert grab_rgb(canvas, px(canvas, 14, 8)) == (GRAY,) * 3
 
 
+@pytest.mark.parametrize("zoom", [8.0, 0.5])  # the stacked path and the zoomed-out (buffered) one
+def test_fpfn_colours_replace_the_label_fill_beneath_them(canvas, zoom):
+    """A false negative lies on the label: it shows FN blue at the FP/FN opacity over the image, as with the label
+    layer hidden, not blue mixed into the label's colour (a new user read it as purple); the rest of the label keeps
+    its fill."""
+    truth = np.zeros((H, W), bool)
+    truth[4:28, 2:26] = True
+    prob = np.zeros((H, W), np.float32)
+    prob[4:28, 14:26] = 0.9  # the left half of the label is missed
+    canvas.set_labels({"lesion": truth, "vessel": None}, COLORS)
+    canvas.set_prediction("lesion", prob, 0.5)
+    canvas.set_layer_visible("contours", False)
+    canvas.set_zoom(zoom)
+    fn, tp, fp = px(canvas, 6, 16), px(canvas, 20, 16), px(canvas, 28, 16)
+    shown = grab_rgb(canvas, fn), grab_rgb(canvas, tp)
+    canvas.set_layer_visible("label", False)
+    hidden = grab_rgb(canvas, fn), grab_rgb(canvas, tp)
+    assert shown[0] == hidden[0] and shown[0][2] > shown[0][0] + 40  # blue over the image, label or not
+    assert shown[1] != hidden[1] == (GRAY,) * 3  # a found pixel still shows the label fill
+    canvas.set_layer_visible("label", True)
+    canvas.set_layer_visible("fpfn", False)
+    assert grab_rgb(canvas, fn) == shown[1]  # without FP/FN the missed half is label-coloured again
+    assert grab_rgb(canvas, fp) == (GRAY,) * 3
+
+
 def test_fpfn_needs_a_label_and_follows_edits_and_roi(canvas):
     prob = np.zeros((H, W), np.float32)
     prob[:, :10] = 1.0

@@ -18,11 +18,12 @@ while the boundary raster takes a few ms per megapixel to build and the same to 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
 from PySide6.QtCore import QRect, QRectF
-from PySide6.QtGui import QImage, QPainter, qAlpha, qBlue, qGreen, qRed, qRgba
+from PySide6.QtGui import QImage, QPainter, QTransform, qAlpha, qBlue, qGreen, qRed, qRgba
 
 from medseg_gui.core.overlays import any_pool2, boundary_u8
 from medseg_gui.qt.defaults import BACKGROUND_RGB, FN_COLOR, FP_COLOR, UNCERTAINTY_RGB
@@ -49,6 +50,7 @@ class ArrayImage:
         self.image = QImage(self.array.data, w, h, self.array.strides[0], fmt)
         self.colors = colors or []
         self.sparse = False
+        self.knockout = False  # its opaque pixels replace the masks beneath it (draw_masks) instead of mixing
         if colors is not None:
             self.image.setColorTable(colors)
 
@@ -70,11 +72,16 @@ drawn directly (sampled) rather than converted whole."""
 
 def draw_masks(painter: QPainter, src: QRectF, masks: list[tuple[ArrayImage, float]], zoom: float) -> None:
     """Draw indexed ``(layer, opacity)`` masks back to front over ``src`` (image coordinates; the painter carries the
-    view transform): stacked 1:1 into one buffer that is scaled once, or one by one below ``STACK_MIN_ZOOM``."""
+    view transform): stacked 1:1 into one buffer that is scaled once, or one by one below ``STACK_MIN_ZOOM``. A
+    ``knockout`` layer (FP/FN) first clears the masks beneath its pixels, so a false negative shows its own blue over
+    the image, not blue mixed into the label's colour; zoomed out, that needs a screen-sized buffer."""
     rect = src.toAlignedRect()
     if not masks or rect.isEmpty():
         return
     if zoom < STACK_MIN_ZOOM:
+        if any(layer.knockout for layer, _ in masks[1:]):
+            _draw_buffered(painter, src, masks)
+            return
         for layer, opacity in masks:
             painter.setOpacity(opacity)
             layer.draw(painter, src)
@@ -84,9 +91,43 @@ def draw_masks(painter: QPainter, src: QRectF, masks: list[tuple[ArrayImage, flo
     if len(masks) > 1:
         p = QPainter(stack)
         for layer, opacity in masks[1:]:
+            if layer.knockout:
+                _knock_out(p, lambda: p.drawImage(0, 0, layer.faded_crop(rect, 1.0)))
             p.drawImage(0, 0, layer.faded_crop(rect, opacity))
         p.end()
     painter.drawImage(QRectF(rect), stack)
+
+
+def _knock_out(p: QPainter, draw: Callable[[], None]) -> None:
+    """Clear what ``p`` holds under the opaque pixels that ``draw`` paints (their alpha removes the destination)."""
+    p.setCompositionMode(QPainter.CompositionMode.CompositionMode_DestinationOut)
+    draw()
+    p.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+
+
+def _draw_buffered(painter: QPainter, src: QRectF, masks: list[tuple[ArrayImage, float]]) -> None:
+    """The zoomed-out path with a knockout layer: the masks are drawn (sampled) into a transparent buffer of the
+    screen area ``src`` covers, then that buffer over the image."""
+    dev = painter.transform().mapRect(src).toAlignedRect()
+    if dev.isEmpty():
+        return
+    ratio = painter.device().devicePixelRatioF()
+    buf = QImage(round(dev.width() * ratio), round(dev.height() * ratio), ARGB32_PM)
+    buf.setDevicePixelRatio(ratio)
+    buf.fill(0)
+    p = QPainter(buf)
+    p.setTransform(painter.transform() * QTransform.fromTranslate(-dev.x(), -dev.y()))
+    for layer, opacity in masks:
+        if layer.knockout:
+            p.setOpacity(1.0)
+            _knock_out(p, lambda: layer.draw(p, src))
+        p.setOpacity(opacity)
+        layer.draw(p, src)
+    p.end()
+    painter.save()
+    painter.resetTransform()
+    painter.drawImage(dev.topLeft(), buf)
+    painter.restore()
 
 
 def rgb32(rgb: np.ndarray) -> ArrayImage:
@@ -140,8 +181,12 @@ def mask_layer(mask: np.ndarray, rgb: tuple[int, int, int], sparse: bool = False
 
 
 def fpfn_layer(codes: np.ndarray) -> ArrayImage:
-    """Codes from ``core.metrics.fp_fn_codes``: 1 = FP red, 2 = FN blue."""
-    return ArrayImage(codes, QImage.Format.Format_Indexed8, [TRANSPARENT, qRgba(*FP_COLOR, 255), qRgba(*FN_COLOR, 255)])
+    """Codes from ``core.metrics.fp_fn_codes``: 1 = FP red, 2 = FN blue; drawn in place of the masks beneath
+    (``knockout``: a false negative lies on the label, whose colour would otherwise turn the blue purple)."""
+    layer = ArrayImage(codes, QImage.Format.Format_Indexed8,
+                       [TRANSPARENT, qRgba(*FP_COLOR, 255), qRgba(*FN_COLOR, 255)])
+    layer.knockout = True
+    return layer
 
 
 def uncertainty_layer(u8: np.ndarray) -> ArrayImage:
