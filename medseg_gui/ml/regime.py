@@ -108,17 +108,27 @@ def labels_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights 
 
 def _sparse_lesion_scale(strokes_scale: float, samples: list[Sample], sides: list[int],
                          start: InitWeights | None) -> float:
-    """The working scale of a lesion run on sparse labels only (ml/regime.py). Strokes are narrower than the lesion
-    they lie in, so their scale is an upper bound; background strokes closed around every painted lesion enclose the
-    lesions, so the enclosures' scale is a lower bound. Between the two, the `start`'s lesions set it (the current
-    model when the run continues from it, else the shipped lesion start). A start records its working scale, which
-    may have been its own images' long-side floor: the width that scale implies is applied to these images' sides
-    (`lesion_scale`), so a start from 1920 px photos does not hold 1350 px ones below their floor."""
+    """The working scale of a lesion run on sparse labels only (module doc). Strokes are narrower than the lesion they
+    lie in, so their scale is an upper bound; background strokes closed around every painted lesion enclose the
+    lesions, so the enclosures' scale is a lower bound (`_ring_scale`). Between the two, the `start`'s lesions set it
+    (the current model when the run continues from it, else the shipped lesion start). A start records its working
+    scale, which may have been its own images' long-side floor: the width that scale implies is applied to these
+    images' sides (`lesion_scale`), so a start from 1920 px photos does not hold 1350 px ones below their floor."""
     scale = strokes_scale
     if start is not None and start.scale is not None:
         scale = min(scale, lesion_scale(TARGET_WIDTH / start.scale, sides))
-    rings = [enclosures(s.mask, s.annotated, s.roi) for s in samples if s.mask.any()]
-    if all(r is not None for r in rings) and (bound := read_recipe(rings, sides)) is not None \
-            and bound.regime == "lesions":
-        scale = max(scale, bound.scale)
-    return scale
+    bound = _ring_scale(samples, sides)
+    return scale if bound is None else max(scale, bound)
+
+
+def _ring_scale(samples: list[Sample], sides: list[int]) -> float | None:
+    """The lesion scale of the regions background rings enclose, when every painted lesion of every label has one;
+    None as soon as one label has a lesion left open (the rest are not measured)."""
+    rings = []
+    for s in samples:
+        if s.mask.any():
+            if (ring := enclosures(s.mask, s.annotated, s.roi)) is None:
+                return None
+            rings.append(ring)
+    bound = read_recipe(rings, sides)
+    return bound.scale if bound is not None and bound.regime == "lesions" else None
