@@ -81,11 +81,8 @@ def draw_masks(painter: QPainter, src: QRectF, masks: list[tuple[ArrayImage, flo
     if zoom < STACK_MIN_ZOOM:
         if any(layer.knockout for layer, _ in masks[1:]):
             _draw_buffered(painter, src, masks)
-            return
-        for layer, opacity in masks:
-            painter.setOpacity(opacity)
-            layer.draw(painter, src)
-        painter.setOpacity(1.0)
+        else:
+            _draw_each(painter, src, masks)
         return
     stack = masks[0][0].faded_crop(rect, masks[0][1])
     if len(masks) > 1:
@@ -105,6 +102,18 @@ def _knock_out(p: QPainter, draw: Callable[[], None]) -> None:
     p.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
 
 
+def _draw_each(p: QPainter, src: QRectF, masks: list[tuple[ArrayImage, float]]) -> None:
+    """The zoomed-out drawing: each mask (sampled) at its opacity, a ``knockout`` layer after the first clearing the
+    masks beneath it first (the first has none beneath it: what ``p`` holds there is the image or nothing)."""
+    for i, (layer, opacity) in enumerate(masks):
+        if layer.knockout and i:
+            p.setOpacity(1.0)
+            _knock_out(p, lambda: layer.draw(p, src))
+        p.setOpacity(opacity)
+        layer.draw(p, src)
+    p.setOpacity(1.0)
+
+
 def _draw_buffered(painter: QPainter, src: QRectF, masks: list[tuple[ArrayImage, float]]) -> None:
     """The zoomed-out path with a knockout layer: the masks are drawn (sampled) into a transparent buffer of the
     screen area ``src`` covers, then that buffer over the image."""
@@ -117,12 +126,7 @@ def _draw_buffered(painter: QPainter, src: QRectF, masks: list[tuple[ArrayImage,
     buf.fill(0)
     p = QPainter(buf)
     p.setTransform(painter.transform() * QTransform.fromTranslate(-dev.x(), -dev.y()))
-    for layer, opacity in masks:
-        if layer.knockout:
-            p.setOpacity(1.0)
-            _knock_out(p, lambda: layer.draw(p, src))
-        p.setOpacity(opacity)
-        layer.draw(p, src)
+    _draw_each(p, src, masks)
     p.end()
     painter.save()
     painter.resetTransform()
