@@ -53,7 +53,7 @@ def test_matching_is_one_to_one_and_8_connected():
     m = lesion_metrics(pred, truth, iou_match=0.4)
     assert (m["lesions"], m["found"], m["recall"], m["false_lesions"]) == (2, 1, 0.5, 0)
     assert lesion_metrics(pred, truth)["found"] == 0
-    diagonal = np.eye(4, dtype=bool)  # pixels touching at corners are one lesion
+    diagonal = np.eye(12, dtype=bool)  # pixels touching at corners are one lesion
     assert lesion_metrics(diagonal, diagonal)["lesions"] == 1
 
 
@@ -72,7 +72,7 @@ def test_shifted_square_boundary_distances_by_hand():
 
 
 def test_empty_mask_conventions():
-    empty, blob = np.zeros((8, 8), bool), box((8, 8), 2, 2, 3, 3)
+    empty, blob = np.zeros((8, 8), bool), box((8, 8), 2, 2, 4, 4)
     none = lesion_metrics(empty, empty)
     assert (none["dice"], none["iou"], none["lesions"], none["found"], none["false_lesions"]) == (1, 1, 0, 0, 0)
     assert math.isnan(none["recall"]) and math.isnan(none["hd95"]) and math.isnan(none["assd"])
@@ -95,6 +95,25 @@ def test_roi_restricts_everything():
     only_false[28:40, 28:40] = True
     assert lesion_metrics(pred, truth, only_false)["false_lesions"] == 1
     assert math.isnan(lesion_metrics(pred, truth, only_false)["recall"])
+
+
+def test_specks_are_not_lesions():
+    """Components under 10 px (or 0.001 % of a larger image) are neither lesions nor false lesions, but stay in the
+    pixel metrics: a source mask with stray dots beside one polyp found by the prediction is 1/1 found."""
+    truth = box((60, 60), 10, 10, 20, 20) | box((60, 60), 50, 50, 3, 3) | box((60, 60), 2, 50, 1, 2)  # 9 px, 2 px
+    pred = box((60, 60), 10, 10, 20, 20) | box((60, 60), 40, 2, 3, 3)  # the polyp and a 9-px false speck
+    m = lesion_metrics(pred, truth)
+    assert (m["lesions"], m["found"], m["recall"], m["false_lesions"]) == (1, 1, 1.0, 0)
+    assert m["dice"] == pytest.approx(2 * 400 / (409 + 411))
+    pred_lesion = pred | box((60, 60), 40, 2, 4, 3)  # the false blob grows to 12 px: a false lesion
+    assert lesion_metrics(pred_lesion, truth)["false_lesions"] == 1
+    # On a 1500 x 1000 image the floor is 15 px: a 12-px blob is a speck there, a 16-px one a lesion.
+    big_truth = box((1000, 1500), 100, 100, 40, 40)
+    assert lesion_metrics(big_truth | box((1000, 1500), 500, 500, 4, 3), big_truth)["false_lesions"] == 0
+    assert lesion_metrics(big_truth | box((1000, 1500), 500, 500, 4, 4), big_truth)["false_lesions"] == 1
+    only_specks = box((60, 60), 50, 50, 3, 3)
+    m = lesion_metrics(only_specks, only_specks)
+    assert m["lesions"] == 0 and math.isnan(m["recall"]) and m["dice"] == 1.0
 
 
 def test_size_mismatch_is_a_clear_error():
@@ -135,7 +154,8 @@ def test_surface_distances_match_brute_force(seed):
     hd95, assd = brute_surface(p, t)
     assert m["hd95"] == pytest.approx(hd95, abs=1e-5)
     assert m["assd"] == pytest.approx(assd, abs=1e-5)
-    assert m["lesions"] == label(t, connectivity=2).max()
+    areas = np.bincount(label(t, connectivity=2).ravel())[1:]
+    assert m["lesions"] == (areas >= 10).sum()  # specks under 10 px are not lesions (test_specks_are_not_lesions)
 
 
 def test_saved_metrics_record_their_threshold():
