@@ -16,9 +16,10 @@ Protocols (a recipe is judged by the mean over all of them, never by one):
 - c1-20   The clinician's regime: 20 C1 training photos (a seeded draw), 3 minutes, tested on the C1 test split.
 Per run: mean per-image AUC (images whose truth has one class are skipped), mean Dice and IoU at the model's
 threshold (chosen on the validation images; 0.5 for models without one), lesion recall (a lesion is found when a
-predicted component has IoU >= 0.5 with it; specks are not lesions) and HD95 (core/lesions.py), inference s/image and s/Mpx, training px/s,
-the run's peak RSS, the precision, CPU model and date. Empty truth masks (5 PolypGen frames without a polyp): Dice
-and IoU are 1 when the prediction is empty too and 0 otherwise; recall and HD95 skip them; AUC skips them.
+predicted component has IoU >= 0.5 with it; specks are not lesions) and HD95 (core/lesions.py), inference s/image
+and s/Mpx, training px/s, the run's peak RSS, the precision, CPU model and date. Empty truth masks (5 PolypGen
+frames without a polyp): Dice and IoU are 1 when the prediction is empty too and 0 otherwise; recall and HD95 skip
+them; AUC skips them.
 Each run is a subprocess (clean peak-RSS figure). Not a test: prints JSON lines and a table.
 A budget of 0 minutes scores the shipped start of the regime the labels call for (or `--start`'s), untrained and
 uncalibrated (its raw map at 0.5): the floor every run from that start should beat.

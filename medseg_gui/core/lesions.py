@@ -6,15 +6,16 @@ first, so everything outside it is ignored (a lesion the ROI splits counts as it
 
 Rules (the names are the keys of :func:`lesion_metrics`):
 - ``dice``, ``iou``: pixel overlap; 1.0 when truth and prediction are both empty, 0.0 when only one is.
-- Specks are not lesions: 8-connected components smaller than :func:`min_lesion_area` (10 px, or 0.001 % of the
-  image when that is more: 15 px on a 1.5 Mpx photo) are neither counted as lesions nor as false lesions (they stay
-  in Dice, IoU and the distances). A source mask's stray 2–9 px dots beside one polyp used to score "1/7 lesions
+- Specks are not lesions: 8-connected components smaller than :func:`min_lesion_area` (10 px, or 0.001 % of
+  the image when that is more: 15 px on a 1.5 Mpx photo) count neither as lesions nor as false lesions (they stay in
+  Dice, IoU and the distances). A source mask's stray 2–9 px dots beside one polyp used to score "1/7 lesions
   found" at Dice 0.98.
-- ``lesions``: 8-connected components of the truth, specks aside. A truth lesion is ``found`` when a predicted component has
-  IoU ≥ `iou_match` with it; matching is one-to-one, greedy by decreasing IoU (for `iou_match` > 0.5 no choice arises).
-  ``recall`` = found / lesions, NaN when the truth has no lesion (e.g. a PolypGen frame without a polyp).
-- ``false_lesions``: predicted components (specks aside) that touch no truth pixel at all. A predicted blob that overlaps a lesion
-  too little to match it is a poor outline (it lowers recall/Dice), not a false lesion.
+- ``lesions``: 8-connected components of the truth, specks aside. A truth lesion is ``found`` when a predicted
+  component has IoU ≥ `iou_match` with it; matching is one-to-one, greedy by decreasing IoU (for `iou_match` > 0.5 no
+  choice arises). ``recall`` = found / lesions, NaN when the truth has no lesion (e.g. a PolypGen frame without a
+  polyp).
+- ``false_lesions``: predicted components (specks aside) that touch no truth pixel at all. A predicted blob that
+  overlaps a lesion too little to match it is a poor outline (it lowers recall/Dice), not a false lesion.
 - ``hd95``, ``assd``: boundary pixels are mask pixels with a 4-neighbour outside the mask (or on the image edge).
   HD95 is the 95th percentile (linear interpolation) of the pooled distances from each boundary pixel of one mask to
   the nearest boundary pixel of the other, both directions; ASSD is the mean of the two directed mean distances
