@@ -32,7 +32,7 @@ from medseg_gui.qt.label_shares import LabelShareFlow
 from medseg_gui.qt.label_status_flow import LabelStatusFlow
 from medseg_gui.qt.models_dialog import ModelsFlow
 from medseg_gui.qt.negative_flow import NegativeFlow
-from medseg_gui.qt.next_image import open_next_to_label
+from medseg_gui.qt.next_image import NextImageLine
 from medseg_gui.qt.open_flow import OpenFlow
 from medseg_gui.qt.project_files import ProjectFiles
 from medseg_gui.qt.panels.canvas_area import CanvasArea
@@ -83,8 +83,7 @@ class MainWindow(QMainWindow):
         self.actions = create_actions(self)
         self._build_widgets()
         install_menus(self, self.actions, recent=self.files.recent_menu, theme=self.theme_menu)
-        self._next_reason: tuple[str, str] | None = None  # (stem, why) "Next image to label" opened it
-        self._image_line = ""  # the image session's last status line
+        self.next_line = NextImageLine(self.statusBar().showMessage)  # the image's line; why N opened it
         self._connect()
         if not self.memory.restore_geometry(self):
             self.resize(fitted_size(self.screen().availableGeometry()))
@@ -143,35 +142,10 @@ class MainWindow(QMainWindow):
         self.theme_menu = ThemeMenu(self.memory.value(THEME_KEY, DEFAULT_THEME), self)  # app.py applied it
         self.theme_menu.chosen.connect(lambda theme: self.memory.set_value(THEME_KEY, theme))
 
-    def _next_to_label(self) -> None:
-        message = open_next_to_label(self.image_list, self.current_class())
-        stem, self._next_reason = self.image_list.current_stem(), None
-        loaded = self._image_line
-        if not message.startswith("Next to label") or stem is None:
-            self.statusBar().showMessage(message, 15000)
-        elif loaded.startswith(f"{stem} — "):  # it loaded at once (a small image)
-            self.statusBar().showMessage(f"{loaded} · {message}", 15000)
-        else:
-            self.statusBar().showMessage(message, 15000)
-            self._next_reason = (stem, message)  # said again beside the image's line once it has loaded
-
-    def _session_status(self, text: str) -> None:
-        """The image session's line; for the image "Next image to label" opened, once it has loaded, with why it was
-        chosen (the load's own line used to replace that reason at once)."""
-        self._image_line = text
-        reason = self._next_reason
-        if reason is not None and text.startswith(f"{reason[0]} — "):
-            self._next_reason = None
-            self.statusBar().showMessage(f"{text} · {reason[1]}", 15000)
-            return
-        if reason is not None and not text.startswith(f"Loading {reason[0]}"):
-            self._next_reason = None  # another image or message came first
-        self.statusBar().showMessage(text, 8000)
-
     def _connect(self) -> None:
         a, c, s = self.actions, self.canvas, self.session
         self.image_list.stem_selected.connect(self.show_image)
-        s.status.connect(self._session_status)
+        s.status.connect(self.next_line.session_line)
         s.problem.connect(lambda text, dialog: self.show_error(text, dialog=dialog))
         s.unreadable.connect(self.image_list.set_error)
         s.label_presence.connect(self.classes.on_label_presence)
@@ -213,7 +187,7 @@ class MainWindow(QMainWindow):
         self.regions.changed.connect(self.classes.on_region_changed)
         a.models.triggered.connect(self.training.show_models)
         connect_view_actions(a, c, self.tools, self.layers, self.image_list)
-        a.next_to_label.triggered.connect(self._next_to_label)
+        a.next_to_label.triggered.connect(lambda: self.next_line.open_next(self.image_list, self.current_class()))
         self.image_list.next_to_label_requested.connect(a.next_to_label.trigger)
         self.image_list.labels_changed.connect(self.train_panel.show_labels)  # "too few labels" notice
         a.no_object.triggered.connect(lambda: self.statusBar().showMessage(

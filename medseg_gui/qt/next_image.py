@@ -1,8 +1,10 @@
 """'Next image to label' (N, and the image list's button): opens the image whose label would teach the current class
 most, by `core.uncertainty.rank_next` over what the image list shows (uncertainty scores, labelled shares), and
-says why in one line for the status bar."""
+says why in one line for the status bar (`NextImageLine`: kept beside the image's own line once it has loaded)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from medseg_gui.core.uncertainty import next_reason, rank_next
 from medseg_gui.qt.panels.image_list import ImageListPanel
@@ -22,3 +24,35 @@ def open_next_to_label(images: ImageListPanel, cls: str | None) -> str:
     stem = order[0]
     images.select(stem)
     return f"Next to label: {stem} — {next_reason(stem, scores, labelled)}."
+
+
+class NextImageLine:
+    """The status bar's image line (`session_line`, the image session's status) and "Next image to label"
+    (`open_next`): the reason an image was opened is said again beside its own line once it has loaded (a big
+    image's line arrives after the reason, which it used to replace at once). `show(text, ms)` writes the status bar."""
+
+    def __init__(self, show: Callable[[str, int], None]) -> None:
+        self.show = show
+        self.reason: tuple[str, str] | None = None  # (stem, why) of the image "Next image to label" opened
+        self.image_line = ""  # the image session's last line
+
+    def open_next(self, images: ImageListPanel, cls: str | None) -> None:
+        message = open_next_to_label(images, cls)
+        stem, self.reason = images.current_stem(), None
+        if message.startswith("Next to label") and stem is not None:
+            if self.image_line.startswith(f"{stem} — "):  # it loaded at once (a small image)
+                message = f"{self.image_line} · {message}"
+            else:
+                self.reason = (stem, message)
+        self.show(message, 15000)
+
+    def session_line(self, text: str) -> None:
+        self.image_line = text
+        reason = self.reason
+        if reason is not None and text.startswith(f"{reason[0]} — "):
+            self.reason = None
+            self.show(f"{text} · {reason[1]}", 15000)
+            return
+        if reason is not None and not text.startswith(f"Loading {reason[0]}"):
+            self.reason = None  # another image or message came first
+        self.show(text, 8000)

@@ -57,7 +57,7 @@ def test_column_ranks_all_images_and_n_opens_the_uncertain_one(tmp_path, qtbot, 
     # why it was chosen, still there once the image has loaded (its own line used to replace the reason at once)
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(f"{s[2]} — "), timeout=10_000)
     assert f"· Next to label: {s[2]} — the model is least sure" in window.statusBar().currentMessage()
-    window._next_reason = ("big", "Next to label: big — why.")  # a big image: its line arrives after the reason
+    window.next_line.reason = ("big", "Next to label: big — why.")  # a big image: its line arrives after the reason
     for line in ("Loading big…", "big — 4000×3000"):
         window.session.status.emit(line)
     assert window.statusBar().currentMessage() == "big — 4000×3000 · Next to label: big — why."
