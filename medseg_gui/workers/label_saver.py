@@ -21,7 +21,6 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,93 +28,15 @@ from PySide6.QtCore import QObject, Signal
 
 from medseg_gui.core.errors import MedsegError
 from medseg_gui.core.label_encoding import LabelPixels
-from medseg_gui.core.masks import BBox, LabelCodes, bbox_slices, bbox_union
+from medseg_gui.core.masks import BBox, LabelCodes, bbox_union
 from medseg_gui.workers.base import unexpected_message
+from medseg_gui.workers.label_copies import FilledSave, Key, LabelCopy, follows_nothing
 
 log = logging.getLogger(__name__)
 
-Key = tuple[str, str]  # (class, stem)
 Entry = tuple[Any, "np.ndarray | LabelPixels | LabelCodes | None"]  # (project, label; None = delete the file)
 RETRY_S = 5.0
 SPARE_BUFFERS = 2  # copies nobody needs, kept for the next saves
-
-
-@dataclass(eq=False)
-class _Copy:
-    """The saver's own copy of one label (codes 0/1/2); `source`: the live label it follows (`save_live`), with
-    `dirty` the bbox where that label changed since the copy was last brought up to date. `pending_fill`: outside
-    `dirty` the live label is this value (`LabelSaver.filled`) or another copy's codes (one being written when this
-    copy was taken, `LabelSaver._take`); the copy is filled from it by the saver thread (`_Filled`), not on the
-    caller's."""
-
-    codes: np.ndarray
-    key: Key | None = None
-    source: weakref.ref | None = None
-    dirty: BBox | None = None
-    data: Any = None  # what its last save queued: a bool view of `codes`, LabelCodes(codes) or a _Filled
-    pending_fill: int | _Copy | None = None
-    fill_count: int = 0  # `filled` calls so far: a fill done for an older one leaves a newer one pending
-
-    def update(self, live: np.ndarray, sparse: bool) -> np.ndarray | LabelCodes | _Filled:
-        """Bring the copy up to date with `live` (only its `dirty` bbox); what to queue."""
-        if self.pending_fill is not None:  # `dirty` stays: everything changed since the fill
-            bbox = self.dirty or (0, 0, 0, 0)
-            self.data = _Filled(self, self.pending_fill, self.fill_count, bbox, live[bbox_slices(bbox)].copy(), sparse)
-            return self.data
-        if self.dirty is not None:
-            s = bbox_slices(self.dirty)
-            self.codes[s] = live[s]
-            self.dirty = None
-        self.data = LabelCodes(self.codes) if sparse else self.codes.view(bool)
-        return self.data
-
-    def fill(self, mask: np.ndarray) -> np.ndarray:
-        """Copy a complete label's mask (bool or nonzero = class); what to queue."""
-        self.data = self.codes.view(bool)
-        np.copyto(self.data, mask, casting="unsafe")
-        return self.data
-
-
-class _Filled:
-    """A queued save of a copy with a pending fill (`_Copy.pending_fill`): the fill (a value, or a base copy's codes)
-    everywhere, `patch` inside `bbox`. `label(lock)` writes that into the copy once, on the saver thread (or for
-    `latest`), and returns what to save; the copy's pending fill is done then unless a newer one came meanwhile. A
-    base copy counts as held (unchanged) until then (`base`)."""
-
-    def __init__(self, copy: _Copy, fill: int | _Copy, count: int, bbox: BBox, patch: np.ndarray,
-                 sparse: bool) -> None:
-        self._copy, self._fill, self._count, self._sparse = copy, fill, count, sparse
-        self._bbox, self._patch = bbox, patch
-        self._label: np.ndarray | LabelCodes | None = None
-        self._writing = threading.Lock()  # the saver thread and `latest` may both ask: one fills, the other waits
-
-    @property
-    def base(self) -> _Copy | None:
-        """The copy whose codes this one is filled from, until it is."""
-        return self._fill if isinstance(self._fill, _Copy) else None
-
-    def label(self, lock: threading.Condition) -> np.ndarray | LabelCodes:
-        with self._writing:
-            if self._label is None:
-                codes, base = self._copy.codes, self.base
-                if base is None:
-                    codes[...] = self._fill
-                else:
-                    if isinstance(base.data, _Filled):  # its own fill first (done already unless it failed)
-                        base.data.label(lock)
-                    np.copyto(codes, base.codes)
-                codes[bbox_slices(self._bbox)] = self._patch
-                self._label = LabelCodes(codes) if self._sparse else codes.view(bool)
-                with lock:
-                    if self._copy.fill_count == self._count:
-                        self._copy.pending_fill = None  # its `dirty` still covers every change since the patch
-                    self._fill = 0  # the base is free again
-            return self._label
-
-
-def _follows_nothing(copy: _Copy) -> bool:
-    """The copy follows no live label (any more): a spare one."""
-    return copy.source is None or copy.source() is None
 
 
 class LabelSaver(QObject):
@@ -140,7 +61,7 @@ class LabelSaver(QObject):
         self._inflight: tuple[Key, Entry] | None = None
         self._failed: dict[Key, tuple[Entry, str]] = {}
         self._stopping = False
-        self._copies: list[_Copy] = []  # the saver's copies, most recently used last (`latest` takes them out)
+        self._copies: list[LabelCopy] = []  # the saver's copies, most recently used last (`latest` takes them out)
         self._thread = threading.Thread(target=self._loop, name="label-saver", daemon=True)
         self._thread.start()
 
@@ -173,7 +94,7 @@ class LabelSaver(QObject):
             held = self._held_ids()
             mine = [c for c in self._copies if c.key == (cls, stem) and id(c.data) not in held]
             self._copies = [c for c in self._copies if c not in mine]
-            self._copies.append(_Copy(np.zeros(live.shape, np.uint8) if copy is None else copy, (cls, stem),
+            self._copies.append(LabelCopy(np.zeros(live.shape, np.uint8) if copy is None else copy, (cls, stem),
                                       weakref.ref(live)))
             self._drop_spares(self._free(held))
 
@@ -223,7 +144,7 @@ class LabelSaver(QObject):
                     break
             else:
                 return False, None
-        return True, lent.label(self._cond) if isinstance(lent, _Filled) else lent
+        return True, lent.label(self._cond) if isinstance(lent, FilledSave) else lent
 
     def unsaved(self) -> dict[Key, str]:
         """(class, stem) → reason for every label of the current project whose last save attempt failed."""
@@ -278,7 +199,7 @@ class LabelSaver(QObject):
             log.warning("The label saver is still writing after close; it ends once that write does")
         return ok
 
-    def _take(self, key: Key, shape: tuple[int, ...], live: np.ndarray | None) -> _Copy:
+    def _take(self, key: Key, shape: tuple[int, ...], live: np.ndarray | None) -> LabelCopy:
         """A copy for a save of `key` nobody reads now (lock held): the one following `live` (its `dirty` part is
         stale), else a spare one (following no live label) or a new one: all stale, or, while a copy following `live`
         is held (being written), filled from that one by the saver thread (its `dirty` part from `live`). Spare
@@ -287,10 +208,10 @@ class LabelSaver(QObject):
         following = [c for c in self._copies if live is not None and c.key == key and c.source is not None
                      and c.source() is live]
         mine = [c for c in following if c in free]
-        spare = (c for c in reversed(free) if c.codes.shape == tuple(shape) and _follows_nothing(c))
+        spare = (c for c in reversed(free) if c.codes.shape == tuple(shape) and follows_nothing(c))
         copy = mine[-1] if mine else next(spare, None)
         if copy is None:
-            copy = _Copy(np.empty(shape, np.uint8))
+            copy = LabelCopy(np.empty(shape, np.uint8))
         else:
             self._copies.remove(copy)
         if not mine and following:  # each is held: the newest is filled in before this copy is (one saver thread)
@@ -312,14 +233,14 @@ class LabelSaver(QObject):
         others = [e[1] for e, _msg in self._failed.values()] + ([self._inflight[1][1]] if self._inflight else [])
         entries = pending + [(True, data) for data in others]
         held = {id(data) for counts, data in entries if counts and data is not None}
-        return held | {id(data.base.data) for _c, data in entries if isinstance(data, _Filled) and data.base}
+        return held | {id(data.base.data) for _c, data in entries if isinstance(data, FilledSave) and data.base}
 
-    def _free(self, held_ids: set[int]) -> list[_Copy]:
+    def _free(self, held_ids: set[int]) -> list[LabelCopy]:
         return [c for c in self._copies if id(c.data) not in held_ids]
 
-    def _drop_spares(self, free: list[_Copy]) -> None:
+    def _drop_spares(self, free: list[LabelCopy]) -> None:
         """Keep at most SPARE_BUFFERS of the `free` copies (oldest dropped first) that follow no live label."""
-        spare = [c for c in free if _follows_nothing(c)]
+        spare = [c for c in free if follows_nothing(c)]
         drop = spare[:max(0, len(spare) - SPARE_BUFFERS)]
         self._copies = [c for c in self._copies if c not in drop]
 
@@ -371,11 +292,11 @@ class LabelSaver(QObject):
                 self.pending_changed.emit(False)
 
     def _write(self, project: Any, key: Key, mask: Any) -> str | None:
-        """Write one label (`mask`: what `save` takes, or a `_Filled`); the reason when it failed, None when it is on
+        """Write one label (`mask`: what `save` takes, or a `FilledSave`); the reason when it failed, None when it is on
         disk."""
         cls, stem = key
         try:
-            if isinstance(mask, _Filled):  # filled here, where a failure is a failed save like any other
+            if isinstance(mask, FilledSave):  # filled here, where a failure is a failed save like any other
                 mask = mask.label(self._cond)
             if mask is None:
                 project.delete_label(cls, stem)
