@@ -32,12 +32,18 @@ def _process_umask() -> int:
 
 
 # Read once at import (changing the umask is process-wide, so it is not done per write from worker threads).
-_NEW_FILE_MODE = 0o666 & ~_process_umask()
+_UMASK = _process_umask()
+_NEW_FILE_MODE = 0o666 & ~_UMASK
 
 
 def new_file_mode() -> int:
     """The permission bits a plain open() would give a new file (0o666 minus the umask)."""
     return _NEW_FILE_MODE
+
+
+def new_dir_mode() -> int:
+    """The permission bits a plain mkdir() would give a new folder (0o777 minus the umask)."""
+    return 0o777 & ~_UMASK
 
 
 def _host_tag() -> str:

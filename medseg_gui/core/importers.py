@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+from medseg_gui.core.atomic import new_dir_mode
 from medseg_gui.core.errors import ImageReadError, LabelSizeError, ProjectError
 from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image, read_label, read_mask
 from medseg_gui.core.label_encoding import LabelPixels
@@ -205,17 +206,23 @@ STALE_STAGE_S = 3600.0  # a running import rewrites project.json in its folder a
 
 
 def _staging_folder(dest: Path) -> Path:
-    """A new hidden folder beside `dest` (same file system, so moving it into place is a rename); first removes
-    the folders of imports killed an hour or more ago."""
+    """A new hidden folder beside `dest` (same file system, so moving it into place is a rename) with the mode the
+    project folder should have (an existing empty `dest`'s, else a plain mkdir's: mkdtemp makes 0700 folders, which
+    colleagues could not open); first removes the folders of imports killed an hour or more ago."""
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         for old in dest.parent.glob(f".{glob.escape(dest.name)}{_STAGE_TAG}*"):
             if old.is_dir() and not old.is_symlink() and time.time() - old.stat().st_mtime > STALE_STAGE_S:
                 log.info("removing %s, left by an import that did not finish", shown_name(old))
                 shutil.rmtree(old, ignore_errors=True)
-        return Path(tempfile.mkdtemp(prefix=f".{dest.name}{_STAGE_TAG}", dir=dest.parent))
+        stage = Path(tempfile.mkdtemp(prefix=f".{dest.name}{_STAGE_TAG}", dir=dest.parent))
     except OSError as exc:
         raise ProjectError(f"Cannot create the project {dest}: {exc.strerror or exc}.") from None
+    try:
+        stage.chmod(dest.stat().st_mode & 0o7777 if dest.is_dir() else new_dir_mode())
+    except OSError:
+        log.debug("file system of %s does not keep permission bits", dest.parent)
+    return stage
 
 
 def _publish(stage: Path, dest: Path) -> None:
@@ -260,9 +267,20 @@ def _import_one(project: Project, item: Found, cls: str) -> None:
     if item.split:
         project.set_state(entry.stem, "split", item.split)
     if item.label is not None:
-        _add_mask(item, "label", item.label, lambda pixels: project.save_label(cls, entry.stem, *pixels), sparse=True)
+        _add_mask(item, "label", item.label, lambda pixels: _save_label(project, cls, entry.stem, item.label, pixels),
+                  sparse=True)
     if item.roi is not None:
         _add_mask(item, "region of interest", item.roi, lambda pixels: project.save_roi(entry.stem, pixels.mask))
+
+
+def _save_label(project: Project, cls: str, stem: str, path: Path, pixels: LabelPixels) -> None:
+    """Save an imported label; a partial one without a single object pixel is saved as read (0/128 is this program's
+    partial label: background strokes only) but said aloud: another tool's 0/128 mask marks its object with 128."""
+    project.save_label(cls, stem, *pixels)
+    if pixels.annotated is not None and not pixels.mask.any():
+        log.warning("%s has only the values 0 and 128, read as a partial label (128 = not annotated) without a single "
+                    "'%s' pixel; if 128 marks the %s, save the mask as 0/255 and import it again",
+                    shown_name(path), cls, cls)
 
 
 def _add_mask(item: Found, what: str, path: Path, save: Callable[[LabelPixels], None], sparse: bool = False) -> None:

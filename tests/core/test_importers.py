@@ -1,6 +1,8 @@
 """Dataset importers: DRIVE, CHASE_DB1, STARE and plain-folder layouts built as tiny synthetic folders."""
 
 import logging
+import os
+import stat
 
 import cv2
 import imageio.v3 as iio
@@ -194,3 +196,35 @@ def test_existing_project_is_not_overwritten(tmp_path, drive):
         import_dataset(src, tmp_path / "proj", "drive")
     assert (tmp_path / "proj" / "project.json").read_text() == before
     assert not (tmp_path / "proj" / "images").exists()
+
+
+def test_a_0_128_mask_is_a_partial_label_and_the_import_says_so(tmp_path, caplog):
+    """0/128 is this program's partial label (background strokes only); another tool's 0/128 mask marks its object
+    with 128, so the import names the file and says how to fix it instead of importing an empty label silently."""
+    src, masks = tmp_path / "imgs", tmp_path / "masks"
+    _write(src / "a.png", _rgb(1))
+    _write(src / "b.png", _rgb(2))
+    half = (_mask(1) * 128).astype(np.uint8)
+    _write(masks / "a.png", half)
+    _write(masks / "b.png", _mask(2))
+    with caplog.at_level(logging.WARNING):
+        p = import_dataset(src, tmp_path / "proj", "folder", cls="lesion", masks=masks)
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 1 and "a.png" in warned[0] and "0/255" in warned[0]
+    mask, annotated = p.load_label_pixels("lesion", "a")
+    assert not mask.any() and np.array_equal(annotated, half == 0)  # as read: 128 = not annotated
+
+
+def test_the_project_folder_gets_the_mode_of_a_plain_mkdir(tmp_path):
+    """Imports stage in a mkdtemp folder (0700): the project must not stay unreadable to colleagues."""
+    src = tmp_path / "imgs"
+    _write(src / "x.png", _rgb(1))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    p = import_dataset(src, tmp_path / "proj", "folder")
+    assert stat.S_IMODE(p.root.stat().st_mode) == 0o777 & ~umask
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    empty.chmod(0o750)
+    import_dataset(src, empty, "folder")
+    assert stat.S_IMODE(empty.stat().st_mode) == 0o750  # an existing empty folder keeps its mode
