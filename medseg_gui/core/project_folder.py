@@ -19,7 +19,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from medseg_gui.core.atomic import atomic_write_bytes, atomic_write_json, sweep_temp_files
+from medseg_gui.core.atomic import atomic_write_bytes, atomic_write_json, make_temp, sweep_temp_files
 from medseg_gui.core.errors import ImageReadError, ProjectError
 from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image
 from medseg_gui.core.lock import LockWatch, ProjectLock
@@ -144,6 +144,20 @@ class ProjectFolder:
         if self._read_only is not None:
             return f"this project is open read-only ({self._read_only})"
         return self._project_lock.check()
+
+    def write_probe(self) -> str | None:
+        """`write_refusal`, else why a file cannot be created in the project folder now (a folder made read-only
+        or full while open: checked by creating and removing a small temp file), or None. For the start of long work
+        whose result must be saved (Retrain), not per write."""
+        if (why := self.write_refusal()) is not None:
+            return why
+        try:
+            fd, path = make_temp(self._root, "write-probe")
+            os.close(fd)
+            path.unlink()
+        except OSError as exc:
+            return f"the project folder cannot be written ({exc.strerror or exc})"
+        return None
 
     def check_writable(self, what: str) -> None:
         """ProjectError "<what> was not saved: <why>" when `write_refusal` forbids writing (for writes done outside

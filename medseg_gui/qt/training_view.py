@@ -59,8 +59,9 @@ class TrainingView(QObject):
         return project.write_refusal() if project is not None else None
 
     def refusal(self, cls: str) -> str | None:
-        """Why Retrain of `cls` cannot start now (None: it can)."""
-        if (why := self._write_refusal()) is not None:
+        """Why Retrain of `cls` cannot start now (None: it can): its model could not be saved (`write_probe`: also
+        a folder that became read-only while open), a rollback is running, labels are unsaved, or there are none."""
+        if (why := self._project().write_probe()) is not None:
             return f"Retrain was not started: {why}."
         if self._models.busy():
             return "An earlier model is being put back and its predictions made; Retrain when it is done."

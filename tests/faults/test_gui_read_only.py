@@ -64,3 +64,15 @@ def test_reviewed_on_a_folder_that_became_read_only_says_so(tmp_path, qtbot, mes
     assert window.image_list.table.item(0, 0).text() == project.stems[0]  # no ☑ for a state that is not saved
     assert not project.entry(project.stems[0]).state["reviewed"]  # nor in memory, to be shown or saved later
     assert messages and "Your labels are saved" not in messages[-1]
+
+
+def test_retrain_on_a_folder_that_became_read_only_is_not_started(tmp_path, qtbot, messages, monkeypatch):
+    """The folder was writable at open and is not now (remounted read-only, full): Retrain would train for minutes
+    and then fail to save its model; it is refused at once, saying why (fault-injection trial, session 31)."""
+    project = make_project(tmp_path / "p", n=2, labelled=2)  # without the check it would train
+    window = open_window(qtbot, project)
+    assert window.read_only is None
+    _read_only_media(monkeypatch)
+    assert window.retrain() is None and window.train_worker is None
+    assert "Retrain was not started" in window.last_error and "Read-only file system" in window.last_error
+    assert not [p for p in project.root.iterdir() if "write-probe" in p.name]
