@@ -224,10 +224,13 @@ class LockWatch:
         return _taken_over(self.root)
 
 
+TAKEN_OVER = "took over this project's lock"  # in every reason `check` gives: tells a lock problem from a disk one
+
+
 def _taken_over(root: Path) -> str:
     owner = read_owner(root)
     who = owner.describe() if owner is not None else "another program"
-    return (f"{who} took over this project's lock, so nothing more is written into {root}; close that program, "
+    return (f"{who} {TAKEN_OVER}, so nothing more is written into {root}; close that program, "
             "then open the project again")
 
 

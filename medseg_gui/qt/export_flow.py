@@ -75,8 +75,8 @@ class ExportFlow(QObject):
             self.errored.emit(str(err))
             return None
         if not flush():
-            self.errored.emit("Some labels are not saved yet, so the export would miss them; free some disk space "
-                              "or fix the folder's permissions, then export again.")
+            self.errored.emit("Some labels are not saved yet, so the export would miss them; export again once "
+                              "they are (the message about them says what stops them).")
             return None
         if fmt == "png":
             worker = FunctionWorker(export_classes, project.root, project.class_names, out_dir, threshold=threshold)

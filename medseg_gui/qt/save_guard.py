@@ -6,15 +6,25 @@ dialog while the event loop keeps running, so slow storage never freezes the win
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from PySide6.QtCore import QEventLoop, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
+from medseg_gui.core.lock import TAKEN_OVER
 from medseg_gui.workers.label_saver import Key, LabelSaver
 
 log = logging.getLogger(__name__)
 
 RETRY, DISCARD, CANCEL = "retry", "discard", "cancel"
+
+
+def what_to_do(reasons: Iterable[str]) -> str:
+    """The advice after failed saves: about the lock when another program took it over (free disk space would not
+    help), else about disk space and permissions."""
+    if any(TAKEN_OVER in reason for reason in reasons):
+        return "Close the program that took over the project's lock, then open the project again."
+    return "Free some disk space or fix the folder's permissions."
 
 
 def unsaved_text(unsaved: dict[Key, str], retry_s: float) -> str:
@@ -23,14 +33,14 @@ def unsaved_text(unsaved: dict[Key, str], retry_s: float) -> str:
     if len(unsaved) > 8:
         lines.append(f"• … and {len(unsaved) - 8} more")
     return (f"{len(unsaved)} label(s) could not be saved:\n" + "\n".join(lines) +
-            f"\n\nThey are kept in memory and retried every {retry_s:g} s. Free some disk space or fix the folder's "
-            "permissions, then choose Save again. Discard throws these strokes away.")
+            f"\n\nThey are kept in memory and retried every {retry_s:g} s. {what_to_do(unsaved.values())[:-1]}, "
+            "then choose Save again. Discard throws these strokes away.")
 
 
 def failed_text(cls: str, stem: str, reason: str, retry_s: float) -> str:
     return (f"The '{cls}' label of {stem} is NOT saved: {reason}\nYour strokes are kept in memory and saving is "
             f"retried every {retry_s:g} s and after your next stroke; the title shows * and the list marks the image "
-            "until it is saved. Free some disk space or fix the folder's permissions.")
+            f"until it is saved. {what_to_do([reason])}")
 
 
 def ask_unsaved(parent: QWidget | None, text: str) -> str:

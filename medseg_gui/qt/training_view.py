@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QApplication, QWidget
 
 from medseg_gui.ml.config import TrainConfig
+from medseg_gui.qt.save_guard import what_to_do
 from medseg_gui.workers.training import RoundReport, TrainRun, TrainWorker
 
 
@@ -66,9 +67,9 @@ class TrainingView(QObject):
         if self._models.busy():
             return "An earlier model is being put back and its predictions made; Retrain when it is done."
         if not self._guard.all_saved():
-            unsaved = len(self._saver.unsaved())
-            return (f"{unsaved} label(s) could not be saved, so Retrain would not see them; free some disk space or "
-                    "fix the folder's permissions first." if unsaved else
+            unsaved = self._saver.unsaved()
+            return (f"{len(unsaved)} label(s) could not be saved, so Retrain would not see them. "
+                    f"{what_to_do(unsaved.values())}" if unsaved else
                     "Labels are still being saved; try Retrain again in a moment.")
         return None if self._project().labelled_stems(cls) else no_labels_text(cls)
 

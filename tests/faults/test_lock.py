@@ -160,6 +160,7 @@ def test_window_stops_saving_when_its_lock_is_taken_over(tmp_path, qtbot, messag
     assert not project.has_label("lesion", project.stems[0])
     qtbot.waitUntil(lambda: "took over this project's lock" in window.last_error, timeout=5_000)  # ... and reported
     assert "some-other-host" in window.last_error
+    assert "Close the program" in window.last_error and "disk space" not in window.last_error  # the lock's advice
     assert json.loads((project.root / LOCK_FILE).read_text()) == other
     (project.root / LOCK_FILE).unlink()  # the other program is gone: the lock is taken back and the stroke saved
     assert window.saver.flush(5) and project.has_label("lesion", project.stems[0])
