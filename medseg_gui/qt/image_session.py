@@ -84,6 +84,7 @@ class ImageSession(QObject):
         self._image_roi: np.ndarray | None = None  # the image's own ROI (roi/<stem>.png); see show_region
         self._unreadable: dict[str, Path] = {}  # class → its label file that exists but could not be read
         self.read_only: str | None = None  # why edits are refused (another window edits the project, …)
+        self._tool_before = "brush"  # the tool in use when the project became read-only
         self._loader: FunctionWorker | None = None  # the background load whose result is still wanted
         self._on_loaded: Callable[[LoadedView], None] = lambda loaded: None
         # asked before Accept prediction turns labelled pixels to background (the window sets a Yes/No dialog)
@@ -103,10 +104,14 @@ class ImageSession(QObject):
         self.project, self.stem, self._loader = project, None, None
 
     def set_read_only(self, reason: str | None) -> None:
-        """Refuse every edit on the canvas (viewing, zoom and pan keep working) while `reason` is not None."""
-        self.read_only = reason
-        if reason is not None:
+        """Refuse every edit on the canvas (viewing, zoom and pan keep working) while `reason` is not None; once
+        editing is allowed again, the tool in use before (if the user kept the pan tool meanwhile)."""
+        was, self.read_only = self.read_only, reason
+        if reason is not None and was is None:
+            self._tool_before = self.canvas.tool()
             self.canvas.set_tool("pan")
+        elif reason is None and was is not None and self.canvas.tool() == "pan":
+            self.canvas.set_tool(self._tool_before)
 
     def show(self, stem: str, error: str | None, cls: str | None) -> None:
         """Load `stem` (labels not saved yet come from the saver, not the disk); `error` is a reason already known

@@ -99,7 +99,7 @@ def test_second_window_opens_read_only_and_cannot_overwrite(tmp_path, qtbot, mes
     second = open_window(qtbot)
     second.open_folder(project.root)
     qtbot.waitUntil(lambda: second.project is not None, timeout=10_000)
-    assert second.read_only and "read-only" in second.windowTitle()
+    assert second.read_only and "read-only" in second.windowTitle() and second.canvas.tool() == "pan"
     assert "read-only" in second.banner.text().lower() and "open for editing" in second.banner.text()
     assert not second.actions.retrain.isEnabled()
     drag(qtbot, second.canvas, [(10, 10), (40, 30)])  # a stroke in the read-only window ...
@@ -117,6 +117,7 @@ def test_second_window_opens_read_only_and_cannot_overwrite(tmp_path, qtbot, mes
         second.banner.linkActivated.emit("retry")  # now free: the second window becomes the editor
     assert second.read_only is None and not second.banner.isVisible() and second.opener.lock.held()
     assert "read-only" not in second.windowTitle()
+    assert second.canvas.tool() == "brush"  # the drawing tool back, not the pan tool read-only forced on
     second.close()
     assert not (project.root / LOCK_FILE).exists()
 
