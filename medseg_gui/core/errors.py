@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +59,17 @@ class CancelledError(MedsegError):
     """A long operation was cancelled by the user."""
 
 
+_KNOWN_CAUSES = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EIO)
+
+
 def write_error(what: str, err: OSError, path: object = None) -> WriteError:
-    """WriteError "<what> (<path>): <reason>" for an OSError; `path` defaults to the one the OSError names."""
+    """WriteError "<what> (<path>): <reason>" for an OSError, on one line; `path` defaults to the one the OSError
+    names. An error without an errno (h5py's, several lines with file descriptors and addresses) gives the known
+    cause it mentions ("No space left on device"), else its text on one line."""
     where = path if path is not None else err.filename
-    reason = err.strerror or str(err)
+    text = str(err)
+    reason = err.strerror or next((os.strerror(c) for c in _KNOWN_CAUSES if os.strerror(c) in text),
+                                  " ".join(text.split())[:300])
     return WriteError(f"{what} ({where}): {reason}" if where else f"{what}: {reason}")
 
 

@@ -35,9 +35,14 @@ PROJECT_DATA_DIRS = ("labels", "predictions", "roi", "models", "images")
 
 
 def check_export_target(project: Project, out_dir: str | os.PathLike[str]) -> None:
-    """ProjectError when `out_dir` is one of the project's own data folders or inside one: exported masks there
-    would become labels (or replace predictions, ROIs or images)."""
+    """ProjectError when `out_dir` is a file (or lies under one), or one of the project's own data folders or
+    inside one: exported masks there would become labels (or replace predictions, ROIs or images)."""
     out = Path(out_dir).absolute().resolve()
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise ProjectError(f"Masks cannot be exported into {out}: {folder} is a file, not a folder.")
+            break
     for name in PROJECT_DATA_DIRS:
         folder = project.root / name
         if out == folder or out.is_relative_to(folder):

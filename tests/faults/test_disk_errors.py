@@ -65,6 +65,37 @@ def test_hdf5_write_error_leaves_no_file(tmp_path, capsys, monkeypatch):
     assert list(h5.parent.iterdir()) == []
 
 
+def test_hdf5_error_of_the_library_itself_is_one_line_naming_the_cause(tmp_path, capsys, monkeypatch):
+    """h5py reports a full disk as an OSError without an errno, over several lines of file descriptors and
+    addresses (fault-injection trial on a real full tmpfs): the error line gives the cause alone."""
+    import h5py
+
+    project = make_project(tmp_path / "p")
+    h5 = tmp_path / "h5" / "all.h5"
+    raw = ("Unable to synchronously create dataset (file write failed: time = Sat Dec  5 23:10:01 2026\n, filename = "
+           "'x.h5', file descriptor = 7, errno = 28, error message = 'No space left on device', buf = 0x55d0, "
+           "total write size = 4096, bytes this sub-write = 4096, bytes actually written = 18446744073709551615)")
+
+    def full(*args, **kwargs):
+        raise OSError(raw)
+
+    monkeypatch.setattr(h5py.Group, "create_dataset", full)
+    rc, _stdout, err = run_cli(capsys, "export", project.root, "--class", CLS, "--out", tmp_path / "m", "--hdf5", h5)
+    assert rc == 1 and err == [f"medseg: error: Could not write the HDF5 export ({h5}): No space left on device"]
+    assert list(h5.parent.iterdir()) == []
+
+
+def test_export_into_a_file_says_it_is_a_file(tmp_path, capsys):
+    project = make_project(tmp_path / "p")
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    for out in (afile, afile / "sub"):
+        rc, stdout, err = run_cli(capsys, "export", project.root, "--class", CLS, "--out", out)
+        assert rc == 1 and "Wrote" not in stdout
+        assert len(err) == 1 and f"{afile} is a file, not a folder" in err[0]
+    assert afile.read_text() == "not a folder"
+
+
 def test_predict_external_image_write_error(tmp_path, capsys, monkeypatch):
     from medseg_gui.ml import store
 
