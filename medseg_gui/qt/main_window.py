@@ -169,7 +169,7 @@ class MainWindow(QMainWindow):
         self.exporter.ended.connect(self.export_ended)
         self.device_label.follow(self.train_panel.running_changed, self.training.keras_rows)
         self.training.ended.connect(self.training_ended)
-        self.saver.pending_changed.connect(self.setWindowModified)
+        self.saver.pending_changed.connect(lambda _late: self.setWindowModified(self.saver.has_pending()))
         self.guard.problem.connect(lambda text, dialog: self.show_error(text, dialog=dialog))
         self.guard.unsaved_changed.connect(self.classes.show_unsaved)
         self.classes.classes_changed.connect(self._reshow)

@@ -81,8 +81,8 @@ class SaveGuard(QObject):
         self.unsaved_changed.emit()
 
     @Slot(bool)
-    def _on_pending(self, pending: bool) -> None:
-        if not pending:
+    def _on_pending(self, _late: bool) -> None:
+        if not self.saver.has_pending():
             self._told = False
             self.unsaved_changed.emit()
 

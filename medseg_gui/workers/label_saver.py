@@ -43,9 +43,10 @@ class LabelSaver(QObject):
     """`save(cls, stem, mask)` queues a write; `mask=None` deletes the label. Signals come from the saver thread.
 
     `pending_changed(True)` when something is not on disk yet, `(False)` once everything is (failed saves count as
-    not on disk); `saved(cls, stem, present)` after each write (`present`: a label file is there now, False after a
-    delete), so nobody has to look at the disk; `failed(cls, stem, message)` after each failed attempt; `drained()`
-    whenever the queue ran empty."""
+    not on disk); the value may be stale when a queued slot runs (a False from the saver thread arriving after the
+    next stroke's True), so listeners read `has_pending()`; `saved(cls, stem, present)` after each write
+    (`present`: a label file is there now, False after a delete), so nobody has to look at the disk;
+    `failed(cls, stem, message)` after each failed attempt; `drained()` whenever the queue ran empty."""
 
     saved = Signal(str, str, bool)
     failed = Signal(str, str, str)

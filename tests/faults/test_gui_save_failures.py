@@ -86,6 +86,23 @@ def test_failed_save_keeps_the_stroke_marks_it_and_retries(tmp_path, qtbot, mess
     assert window.close()
 
 
+def test_a_late_all_saved_signal_does_not_clear_the_unsaved_mark(tmp_path, qtbot, messages, monkeypatch):
+    """The saver thread's "all saved" is queued; a stroke that fails meanwhile must keep '*' when it arrives late
+    (fault-injection trial: the title lost its '*' while "⚠ not saved" stayed)."""
+    project = make_project(tmp_path / "p", n=1)
+    Fault(monkeypatch, errno.ENOSPC, "No space left on device")
+    window = open_window(qtbot, project)
+    window.saver.retry_s = 3600
+    _draw_and_fail(qtbot, window)
+    assert window.isWindowModified()
+    try:
+        window.saver.pending_changed.emit(False)  # as a late, queued "all saved" from before this stroke would
+        assert window.isWindowModified() and window.saver.has_pending()
+    finally:
+        window.saver.discard()  # closing asks about unsaved labels otherwise
+    assert window.close()
+
+
 def test_next_stroke_retries_and_the_newest_mask_wins(tmp_path, qtbot, messages, monkeypatch):
     project = make_project(tmp_path / "p", n=1)
     fault = Fault(monkeypatch, errno.ENOSPC, "No space left on device")
