@@ -1,5 +1,5 @@
 """Fills the image list's annotated share of sparse labels ("✓ 12 %") for images not opened yet: once per project
-and class, in the background. The image on screen is left to the image session, which reports its live share."""
+and class, in the background, with the label files that cannot be read. The image on screen is left to the image session, which reports its live share."""
 
 from __future__ import annotations
 
@@ -36,3 +36,4 @@ class LabelShareFlow(QObject):
             return  # another project is open now
         self.images.set_annotated_shares(result.cls, {stem: share for stem, share in result.shares.items()
                                                       if stem != self.session.stem})
+        self.images.set_unreadable_labels(result.cls, result.unreadable)

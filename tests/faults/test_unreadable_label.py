@@ -80,3 +80,23 @@ def test_label_that_cannot_be_moved_aside_is_left_alone(tmp_path, qtbot, message
     assert path.read_bytes() == original
     assert messages and "Permission denied" in messages[0] and "not saved" in messages[0]
     qtbot.waitUntil(lambda: not window.canvas.label("lesion").any(), timeout=5_000)  # the stroke is undone
+
+
+@pytest.mark.parametrize("spoil", [_damaged, _label_map])
+def test_the_list_marks_an_unreadable_label_file_instead_of_ticking_it(tmp_path, qtbot, messages, spoil):
+    """The list ticked a label file it could not read (fault-injection trial): Retrain leaves such an image out, so
+    the list says so, read in the background when the project opens; a new label drawn there ticks it again."""
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    good, bad = project.stems
+    spoil(project.label_path("lesion", bad))
+    window = open_window(qtbot, project)
+    images = window.image_list
+    qtbot.waitUntil(lambda: images.annotated_text(bad) == "⚠ label unreadable", timeout=10_000)
+    assert images.annotated_text(good) == "✓"
+    assert f"{bad}.png" in images._item(bad, 1).toolTip() and "Retrain leaves this image out" in images._item(
+        bad, 1).toolTip()
+    images.select(bad)
+    qtbot.waitUntil(lambda: window.session.stem == bad, timeout=5_000)
+    drag(qtbot, window.canvas, [(10, 10), (40, 20)])
+    assert window.saver.flush(10)
+    qtbot.waitUntil(lambda: images.annotated_text(bad) == "✓", timeout=5_000)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButt
                                QVBoxLayout, QWidget)
 
 from medseg_gui.qt.keymap import key_text
-from medseg_gui.qt.panels.labelled_cell import UNSAVED, LabelMarks
+from medseg_gui.qt.panels.labelled_cell import LABEL_UNREADABLE, UNSAVED, LabelMarks
 from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METRIC_COLS, METRIC_NAMES, NAME_COL,
                                                 RECALL_COL, REGIMES, SORT_ROLE, STEM_ROLE, UNCERTAINTY_COL, ImageTable,
                                                 SortItem, arrange_metric_columns, cell, class_regime, format_cell,
@@ -29,6 +29,7 @@ from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METR
 ERROR_COLOR = QColor(220, 60, 60)
 UNREADABLE = "⚠ unreadable"
 UNSAVED_COLOR = QColor(230, 140, 30)
+WARNINGS = (UNSAVED, LABEL_UNREADABLE)  # Labelled cells shown in UNSAVED_COLOR
 REVIEWED_MARK = "☑"
 STALE_COLOR = QColor(128, 128, 128)
 STALE_TIP = "From an earlier model: continuous training re-predicts only the image on screen; Retrain predicts all"
@@ -139,7 +140,9 @@ class ImageListPanel(QWidget):
         self.labels_changed.emit(self._cls, self.labelled_shares())
 
     def set_present(self, stem: str, present: bool) -> None:
-        """Tick (or untick) one image after an edit of its current-class label, without looking at the disk."""
+        """Tick (or untick) one image after an edit of its current-class label, without looking at the disk (an
+        unreadable file was moved aside before the edit)."""
+        self._marks.unreadable.get(self._cls, {}).pop(stem, None)
         labelled = self._marks.labelled
         self.set_labelled(labelled | {stem} if present else labelled - {stem})
 
@@ -182,6 +185,14 @@ class ImageListPanel(QWidget):
             with self.batch():
                 self._show_labelled(stem)
 
+    def set_unreadable_labels(self, cls: str, unreadable: dict[str, str]) -> None:
+        """Mark the `cls` label files that cannot be read (stem → why) instead of ticking them."""
+        self._marks.unreadable[cls] = dict(unreadable)
+        if cls == self._cls:
+            with self.batch():
+                for stem in self._items:
+                    self._show_labelled(stem)
+
     def set_negatives(self, stems: set[str]) -> None:
         """Show "none" instead of the tick for images marked "no <current class> here" (an explicit negative)."""
         self._marks.negatives = set(stems)
@@ -208,7 +219,7 @@ class ImageListPanel(QWidget):
         item = self._item(stem, LABELLED_COL)
         text, tip, order = self._marks.cell(self._cls, stem)
         item.setText(text)
-        item.setData(Qt.ItemDataRole.ForegroundRole, QBrush(UNSAVED_COLOR) if text == UNSAVED else None)
+        item.setData(Qt.ItemDataRole.ForegroundRole, QBrush(UNSAVED_COLOR) if text in WARNINGS else None)
         item.setToolTip(tip)
         item.setData(SORT_ROLE, order)
 

@@ -1,5 +1,5 @@
 """What the image list's "Labelled (<class>)" cell says about one image: the tick, a sparse label's annotated share,
-"none" for an explicit negative, "✓ ?" for a complete label that looks incomplete, and which split of the current
+"none" for an explicit negative, "⚠ label unreadable" for a label file that cannot be read, "✓ ?" for a complete label that looks incomplete, and which split of the current
 model the image was in, with a tooltip that explains each mark; `LabelMarks` holds what the list knows about each
 image's labels to say it. Plain text, no widgets."""
 
@@ -11,6 +11,7 @@ from medseg_gui.core.masks import share_text
 from medseg_gui.qt.keymap import key_text
 
 UNSAVED = "⚠ not saved"
+LABEL_UNREADABLE = "⚠ label unreadable"
 SPLIT_MARKS = {"train": ("train", "Used to train the current model"),
                "val": ("val", "Held out for validation: the current model did not learn from this image, so its "
                               "scores here are an honest check"),
@@ -53,6 +54,7 @@ class LabelMarks:
     split: dict[str, str] | None = None
     negatives: set[str] = field(default_factory=set)
     doubts: dict[str, dict[str, str]] = field(default_factory=dict)
+    unreadable: dict[str, dict[str, str]] = field(default_factory=dict)  # class → stem → why its file cannot be read
 
     def split_of(self, stem: str | None) -> str | None:
         """"train" / "val" / "new" for `stem` by the current model's split, None when not known."""
@@ -82,6 +84,9 @@ class LabelMarks:
         """(text, tooltip, sort key) of `stem`'s cell when `cls` is the current class; an unsaved label first."""
         if stem in self.unsaved:
             return UNSAVED, f"This label is NOT saved yet (kept in memory, retried): {self.unsaved[stem]}", -1
+        if (why := self.unreadable.get(cls, {}).get(stem)) is not None:
+            return LABEL_UNREADABLE, (f"{why}\nRetrain leaves this image out. Drawing on it moves the file aside "
+                                      "(kept) and starts a new label."), -1
         labelled = stem in self.labelled
         return labelled_cell(cls, labelled, self.annotated.get(cls, {}).get(stem) if labelled else None,
                              negative=stem in self.negatives, doubt=self.doubts.get(cls, {}).get(stem),
