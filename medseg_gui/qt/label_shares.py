@@ -1,5 +1,6 @@
 """Fills the image list's annotated share of sparse labels ("✓ 12 %") for images not opened yet: once per project
-and class, in the background, with the label files that cannot be read. The image on screen is left to the image session, which reports its live share."""
+and class, in the background, with the label files that cannot be read. The image on screen is left to the image
+session, which reports its live share."""
 
 from __future__ import annotations
 

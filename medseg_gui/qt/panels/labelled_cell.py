@@ -1,7 +1,7 @@
 """What the image list's "Labelled (<class>)" cell says about one image: the tick, a sparse label's annotated share,
-"none" for an explicit negative, "⚠ label unreadable" for a label file that cannot be read, "✓ ?" for a complete label that looks incomplete, and which split of the current
-model the image was in, with a tooltip that explains each mark; `LabelMarks` holds what the list knows about each
-image's labels to say it. Plain text, no widgets."""
+"none" for an explicit negative, "⚠ label unreadable" for a label file that cannot be read, "✓ ?" for a complete
+label that looks incomplete, and which split of the current model the image was in, with a tooltip that explains each
+mark; `LabelMarks` holds what the list knows about each image's labels to say it. Plain text, no widgets."""
 
 from __future__ import annotations
 
