@@ -179,13 +179,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     marks = split_marks(project.current_model_info(args.cls), list(report.per_image))
     if args.json:
         data = {"class": report.cls, "images": report.per_image, "mean": report.mean, "pooled": report.pooled,
-                **({"used": marks} if marks else {})}
+                **({"used": marks} if marks else {}), "left_out": list(report.skipped)}
         print(json.dumps(metrics_to_json(data), indent=2))  # NaN (undefined) → null
         return 0
     rows = [{"image": s, **({"used": marks[s]} if marks else {}), **m} for s, m in report.per_image.items()]
     rows += [{"image": "MEAN", **report.mean}, {"image": "POOLED", **report.pooled}]
     print(format_table(rows, ["image", *(["used"] if marks else []), *METRIC_KEYS]))
     print(EVALUATE_NOTE + (USED_NOTE if marks else ""))
+    if report.skipped:
+        print(f"{len(report.skipped)} labelled image(s) left out of MEAN and POOLED (could not be read, listed above).")
     return 0
 
 

@@ -56,6 +56,20 @@ def test_cli_evaluate_prints_lesion_columns_mean_and_valid_json(project, capsys)
     assert data["mean"]["recall"] == 1.0 and data["mean"]["false_lesions"] == 1.0
 
 
+def test_cli_evaluate_says_how_many_labelled_images_it_left_out(project, capsys):
+    img0, img1, _ = project.stems
+    project.label_path("lesion", img1).write_bytes(b"not a png")
+    assert cli.main(["evaluate", str(project.root), "--class", "lesion"]) == 0
+    captured = capsys.readouterr()
+    assert img1 in captured.err and captured.err.startswith("medseg: warning:")
+    rows = [r.split()[0] for r in captured.out.splitlines()[1:4]]
+    assert rows == [img0, "MEAN", "POOLED"]
+    assert "1 labelled image(s) left out of MEAN and POOLED" in captured.out
+    assert cli.main(["evaluate", str(project.root), "--class", "lesion", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert list(data["images"]) == [img0] and len(data["left_out"]) == 1 and img1 in data["left_out"][0]
+
+
 def test_rethreshold_computes_only_what_the_threshold_changes(project, monkeypatch):
     import os
 
