@@ -9,6 +9,10 @@
   0 (e.g. 0/85/170/255 or 0/127/255), or 3 to 32 distinct colours: refused with MaskFormatError. Reading
   "nonzero = object" would merge the classes and train the wrong thing without a word, and guessing one class is
   worse; the message names the file and asks for one class per file.
+- **A few values with regions in between**: 3 to 32 distinct values (not a label map by the rule above, e.g. 0/77/255)
+  where the values between the darkest and brightest fill regions (most of their pixels have four neighbours of the
+  same value) rather than edges: refused as a label map too. Anti-aliasing and compression put in-between values on
+  edges only; whole regions of one in-between value are another class, which the half-way rule would drop silently.
 - **Soft masks** (anything else: JPEG-compressed or anti-aliased, like PolypGen's): object where the value is at least
   half-way between the darkest and brightest value. For a mask spanning 0..255 this is the usual >= 128 rule; a dark
   JPEG mask (0/100 compressed) keeps its object. Floats in [0, 1] use >= 0.5. Colour soft masks use the brightest
@@ -90,6 +94,20 @@ def _looks_like_label_map(values: np.ndarray, floating: bool) -> bool:
     return bool(ints[-1] < 64 or evenly_from_zero)
 
 
+def _fills_regions(gray: np.ndarray, lo, hi) -> bool:
+    """True when most pixels of values strictly between `lo` and `hi` have four neighbours of their own value (whole
+    regions, as a label map's classes), at least 16 of them; anti-aliased or compressed edges have almost none."""
+    between = (gray != lo) & (gray != hi)
+    count = int(np.count_nonzero(between))
+    if count < 16 or min(gray.shape) < 3:
+        return False
+    core = gray[1:-1, 1:-1]
+    flat = ((core == gray[:-2, 1:-1]) & (core == gray[2:, 1:-1]) & (core == gray[1:-1, :-2]) & (core == gray[1:-1, 2:])
+            & between[1:-1, 1:-1])
+    inside = int(np.count_nonzero(flat))
+    return inside >= 16 and inside * 2 >= count
+
+
 def _label_map_error(name: str, what: str) -> MaskFormatError:
     return MaskFormatError(
         f"{name} looks like a label map with {what}: export one class per file (0 = background, 255 = the class); "
@@ -113,6 +131,8 @@ def decode_gray(gray: np.ndarray, name: str) -> LabelPixels:
         return LabelPixels(gray == values[1], None)
     if _looks_like_label_map(values, floating):
         raise _label_map_error(name, f"values {_shown(values)}")
+    if not floating and len(values) <= MAX_MAP_VALUES and _fills_regions(gray, values[0], values[-1]):
+        raise _label_map_error(name, f"values {_shown(values)} (the ones in between fill whole regions)")
     lo, hi = float(values[0]), float(values[-1])
     if floating:
         return LabelPixels(gray >= (0.5 if lo >= 0.0 and hi <= 1.0 else (lo + hi) / 2.0), None)

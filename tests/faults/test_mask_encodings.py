@@ -86,6 +86,19 @@ def test_label_maps_are_refused_naming_the_file(tmp_path, values, shown):
         read_mask(path)
 
 
+def test_in_between_values_that_fill_regions_are_a_label_map_but_anti_aliased_edges_are_not(tmp_path):
+    arr = np.zeros((H, W), np.uint8)
+    arr[2:12, 2:14] = 255
+    arr[14:22, 16:30] = 77  # a second class, e.g. red converted to grey: the half-way rule would drop it
+    with pytest.raises(MaskFormatError, match=r"'three.png' looks like a label map with values 0,77,255 \(the ones"):
+        read_mask(_png(tmp_path / "three.png", arr))
+    edge = np.zeros((H, W), np.uint8)
+    edge[4:20, 6:26] = 255
+    edge[3, 6:26] = edge[20, 6:26] = 77  # a one-pixel anti-aliased rim of one in-between value
+    edge[4:20, 5] = edge[4:20, 26] = 180
+    np.testing.assert_array_equal(read_mask(_png(tmp_path / "rim.png", edge)), edge >= 128)
+
+
 def test_colour_label_map_is_refused(tmp_path):
     idx = (np.arange(H * W).reshape(H, W) % 3).astype(np.uint8)
     pal = Image.fromarray(idx, mode="P")
