@@ -17,6 +17,9 @@
   half-way between the darkest and brightest value. For a mask spanning 0..255 this is the usual >= 128 rule; a dark
   JPEG mask (0/100 compressed) keeps its object. Floats in [0, 1] use >= 0.5. Colour soft masks use the brightest
   channel. One value only: 0 (or black) is an empty mask, anything else a full one.
+- **A photo is no mask**: when over a quarter of the pixels of a soft mask (or of one of its colour channels) lie in
+  the middle three quarters of its range (a soft mask's in-between values are on its edges; at least 64), the file is refused as not a mask, naming it: a folder of
+  photos given as masks is not cut half-way into nonsense labels.
 - A colour image whose colours are all the same but whose alpha varies is an alpha mask: alpha is read as above.
 """
 
@@ -108,6 +111,21 @@ def _fills_regions(gray: np.ndarray, lo, hi) -> bool:
     return inside >= 16 and inside * 2 >= count
 
 
+def _refuse_photo(channels: list[np.ndarray], name: str) -> None:
+    """MaskFormatError when over a quarter of the pixels of any channel lie in the middle three quarters of that
+    channel's range (at least 64 of them): photos have 54-97 % there (CHASE_DB1, HRF, PolypGen, the demos), masks
+    and soft JPEG masks 0 %."""
+    for channel in channels:
+        lo, hi = float(channel.min()), float(channel.max())
+        eighth = (hi - lo) / 8.0
+        middle = int(np.count_nonzero((channel > lo + eighth) & (channel < hi - eighth)))
+        if middle * 4 > channel.size and middle >= 64:  # a few pixels' edge profile cannot tell
+            raise MaskFormatError(
+                f"{name} does not look like a mask: {middle / channel.size:.0%} of its pixels are mid-tones (a "
+                f"photo?). A mask holds two values (0 = background, 255 = the class), or a soft mask mostly near them."
+            )
+
+
 def _label_map_error(name: str, what: str) -> MaskFormatError:
     return MaskFormatError(
         f"{name} looks like a label map with {what}: export one class per file (0 = background, 255 = the class); "
@@ -134,6 +152,7 @@ def decode_gray(gray: np.ndarray, name: str) -> LabelPixels:
     if not floating and len(values) <= MAX_MAP_VALUES and _fills_regions(gray, values[0], values[-1]):
         raise _label_map_error(name, f"values {_shown(values)} (the ones in between fill whole regions)")
     lo, hi = float(values[0]), float(values[-1])
+    _refuse_photo([gray], name)
     if floating:
         return LabelPixels(gray >= (0.5 if lo >= 0.0 and hi <= 1.0 else (lo + hi) / 2.0), None)
     return LabelPixels(gray >= gray.dtype.type(math.ceil((lo + hi) / 2.0)), None)
@@ -145,6 +164,7 @@ def decode_color(rgb: np.ndarray, name: str) -> LabelPixels:
         return decode_gray(rgb[:, :, 0], name)
     table = _colours(rgb) if rgb.dtype in (np.uint8, np.uint16) else None
     if table is None:  # float, or many colours: a soft (compressed, anti-aliased) colour mask
+        _refuse_photo([rgb[:, :, c] for c in range(3)], name)
         return decode_gray(rgb.max(axis=2), name)
     colours, codes, key = table
     if len(colours) > 2:

@@ -25,6 +25,11 @@ def _truth():
     return m
 
 
+def _write_float(path, arr):
+    assert cv2.imwrite(str(path), arr)
+    return path
+
+
 def _png(path, arr):
     path.parent.mkdir(parents=True, exist_ok=True)
     assert cv2.imwrite(str(path), arr)
@@ -97,6 +102,20 @@ def test_in_between_values_that_fill_regions_are_a_label_map_but_anti_aliased_ed
     edge[3, 6:26] = edge[20, 6:26] = 77  # a one-pixel anti-aliased rim of one in-between value
     edge[4:20, 5] = edge[4:20, 26] = 180
     np.testing.assert_array_equal(read_mask(_png(tmp_path / "rim.png", edge)), edge >= 128)
+
+
+def test_a_photo_given_as_a_mask_is_refused_naming_the_file(tmp_path):
+    rng = np.random.default_rng(0)
+    photo = cv2.GaussianBlur(rng.integers(0, 256, (H, W, 3), dtype=np.uint8), (5, 5), 0)
+    photo[0, 0], photo[0, 1] = 0, 255  # its range spans 0..255, so mid-grey means mid-grey
+    with pytest.raises(MaskFormatError, match=r"'photo.jpg.png' does not look like a mask: \d+% of its pixels"):
+        read_mask(_png(tmp_path / "photo.jpg.png", photo))
+    with pytest.raises(MaskFormatError, match=r"'grey.png' does not look like a mask"):
+        read_mask(_png(tmp_path / "grey.png", photo[:, :, 1]))
+    probability = np.zeros((H, W), np.float32)
+    probability[4:20, 6:26] = 0.97
+    probability[4:20, 6] = 0.45  # a model's map, or a feathered mask: mid values on its edges only
+    np.testing.assert_array_equal(read_mask(_write_float(tmp_path / "map.tif", probability)), probability >= 0.5)
 
 
 def test_colour_label_map_is_refused(tmp_path):
