@@ -35,8 +35,9 @@ PROJECT_DATA_DIRS = ("labels", "predictions", "roi", "models", "images")
 
 
 def check_export_target(project: Project, out_dir: str | os.PathLike[str]) -> None:
-    """ProjectError when `out_dir` is a file (or lies under one), or one of the project's own data folders or
-    inside one: exported masks there would become labels (or replace predictions, ROIs or images)."""
+    """ProjectError when `out_dir` is a file (or lies under one), one of the project's own data folders or inside
+    one (exported masks there would become labels, or replace predictions, ROIs or images), the project folder, or a
+    folder holding its images (a plain folder opened as a project: a mask would overwrite the photo of its name)."""
     out = Path(out_dir).absolute().resolve()
     for folder in (out, *out.parents):
         if folder.exists():
@@ -49,6 +50,11 @@ def check_export_target(project: Project, out_dir: str | os.PathLike[str]) -> No
             raise ProjectError(f"Masks cannot be exported into {out}: it is inside the project's own '{name}' "
                                "folder, where they would replace what is stored there (exported predictions would "
                                "become labels). Choose a folder outside the project.")
+    image_folders = {f.absolute().resolve() for f in {project.image_path(stem).parent for stem in project.stems}}
+    if out == project.root.absolute().resolve() or out in image_folders:
+        raise ProjectError(f"Masks cannot be exported into {out}: the project's images are there, and a mask "
+                           "named like an image would replace the photo (new files there would also be listed as "
+                           "images). Choose a folder outside the project.")
 
 
 @dataclass(frozen=True)

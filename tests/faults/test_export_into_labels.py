@@ -44,6 +44,41 @@ def test_export_through_a_link_to_the_labels_folder_is_refused(tmp_path):
         export_masks(project, "lesion", alias)
 
 
+def test_export_into_a_plain_folder_projects_own_images_is_refused(tmp_path):
+    """Fault-injection trial (session 32): `medseg export` into the folder a plain folder of photos was opened in
+    wrote img0.png over the user's only copy of the photo."""
+    from medseg_gui import cli
+    from medseg_gui.core.images import write_png
+    from medseg_gui.core.project import Project
+    from tests.workers.helpers import disc
+
+    folder = tmp_path / "photos"
+    for i in range(2):
+        write_png(folder / f"img{i}.png", np.full((H, W, 3), 40 + i, np.uint8))
+    project = Project.open_or_create_for_folder(folder)
+    project.save_label("lesion", project.stems[0], disc())
+    before = _snapshot(folder)
+    with pytest.raises(ProjectError, match="the project's images are there"):
+        export_masks(project, "lesion", folder)
+    assert cli.main(["export", str(folder), "--class", "lesion", "--out", str(folder)]) == 1
+    assert _snapshot(folder) == before
+    assert [p.name for p in export_masks(project, "lesion", tmp_path / "out")] == ["img0.png"]
+
+
+def test_export_of_all_classes_checks_every_target_before_writing_any(tmp_path):
+    from medseg_gui.core.interchange.formats import export_as
+
+    project = _with_prediction(tmp_path)
+    project.add_class("other", (0, 200, 0))
+    out = tmp_path / "out"
+    out.mkdir()
+    (project.root / "labels" / "lesion").mkdir(parents=True, exist_ok=True)
+    (out / "other").symlink_to(project.root / "labels" / "lesion")  # the second class's folder leads into labels
+    with pytest.raises(ProjectError, match="inside the project's own 'labels' folder"):
+        export_as("png", project, ["lesion", "other"], out)
+    assert not (out / "lesion").exists()  # nothing half-written
+
+
 def test_export_beside_the_project_still_works(tmp_path):
     project = _with_prediction(tmp_path)
     written = export_masks(project, "lesion", tmp_path / "masks")

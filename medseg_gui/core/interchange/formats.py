@@ -46,6 +46,8 @@ def export_as(
     if fmt not in ("png", "hdf5"):
         raise ValueError(f"format must be one of {tuple(FORMATS)}, got {fmt!r}")
     check_export_target(project, out)
+    for cls in classes if fmt == "png" and len(classes) > 1 else ():
+        check_export_target(project, out / cls)  # every target before any is written: no half-done export
     count = 0
     for cls in classes:
         if should_stop():
