@@ -171,6 +171,7 @@ class MainWindow(QMainWindow):
         self.training.ended.connect(self.training_ended)
         self.saver.pending_changed.connect(lambda _late: self.setWindowModified(self.saver.has_pending()))
         self.guard.problem.connect(lambda text, dialog: self.show_error(text, dialog=dialog))
+        self.guard.recovered.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.guard.unsaved_changed.connect(self.classes.show_unsaved)
         self.classes.classes_changed.connect(self._reshow)
         a.open_folder.triggered.connect(self.files.ask_open)

@@ -57,10 +57,12 @@ def ask_unsaved(parent: QWidget | None, text: str) -> str:
 
 class SaveGuard(QObject):
     """Watches a LabelSaver: `problem(message, dialog)` when a save fails (a dialog only for the first failure
-    after everything was saved), `unsaved_changed()` whenever the set of failed labels may have changed."""
+    after everything was saved), `recovered(message)` when everything is saved again after that, `unsaved_changed()`
+    whenever the set of failed labels may have changed."""
 
     problem = Signal(str, bool)
     unsaved_changed = Signal()
+    recovered = Signal(str)  # every label is on disk again after a failed save (replaces the "NOT saved" line)
 
     def __init__(self, saver: LabelSaver, dialog_parent: QWidget) -> None:
         super().__init__(dialog_parent)
@@ -83,6 +85,8 @@ class SaveGuard(QObject):
     @Slot(bool)
     def _on_pending(self, _late: bool) -> None:
         if not self.saver.has_pending():
+            if self._told:
+                self.recovered.emit("All labels are saved now (the failed save was retried).")
             self._told = False
             self.unsaved_changed.emit()
 

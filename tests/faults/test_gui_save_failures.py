@@ -83,6 +83,7 @@ def test_failed_save_keeps_the_stroke_marks_it_and_retries(tmp_path, qtbot, mess
     np.testing.assert_array_equal(read_mask(label), drawn)
     qtbot.waitUntil(lambda: not window.isWindowModified(), timeout=5_000)
     qtbot.waitUntil(lambda: _labelled_cell(window, stem) == "✓", timeout=5_000)
+    assert "saved now" in window.statusBar().currentMessage()  # no stale "NOT saved" line (trial, session 32)
     assert window.close()
 
 
