@@ -17,13 +17,19 @@ from medseg_gui.workers.label_saver import Key, LabelSaver
 log = logging.getLogger(__name__)
 
 RETRY, DISCARD, CANCEL = "retry", "discard", "cancel"
+IN_THE_WAY = ("File exists", "Not a directory", "Is a directory")  # strerror of EEXIST, ENOTDIR, EISDIR
 
 
 def what_to_do(reasons: Iterable[str]) -> str:
     """The advice after failed saves: about the lock when another program took it over (free disk space would not
-    help), else about disk space and permissions."""
+    help), about what is in the way when a file stands where a folder belongs (or the reverse), else about disk space
+    and permissions."""
+    reasons = list(reasons)
     if any(TAKEN_OVER in reason for reason in reasons):
         return "Close the program that took over the project's lock, then open the project again."
+    if any(phrase in reason for reason in reasons for phrase in IN_THE_WAY):
+        return ("Something in the project folder is in the way (a file where a folder belongs, or a folder where "
+                "the label file belongs): move it out of the project.")
     return "Free some disk space or fix the folder's permissions."
 
 

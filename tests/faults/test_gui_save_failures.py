@@ -87,6 +87,21 @@ def test_failed_save_keeps_the_stroke_marks_it_and_retries(tmp_path, qtbot, mess
     assert window.close()
 
 
+def test_a_file_in_the_way_of_the_label_folder_gets_its_own_advice(tmp_path, qtbot, messages, monkeypatch):
+    """Trial of session 32: labels/lesion replaced by a file gave "File exists" and the advice to free disk space."""
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text: save_guard.DISCARD)  # for the teardown close
+    project = make_project(tmp_path / "p", n=2)
+    window = open_window(qtbot, project)
+    window.saver.retry_s = 0.3
+    (project.root / "labels").mkdir(exist_ok=True)
+    (project.root / "labels" / "lesion").write_text("in the way")
+    _draw_and_fail(qtbot, window)
+    assert "in the way" in messages[0] and "disk space" not in messages[0]
+    (project.root / "labels" / "lesion").unlink()
+    qtbot.waitUntil(lambda: not window.isWindowModified(), timeout=10_000)
+    assert window.close()
+
+
 def test_a_late_all_saved_signal_does_not_clear_the_unsaved_mark(tmp_path, qtbot, messages, monkeypatch):
     """The saver thread's "all saved" is queued; a stroke that fails meanwhile must keep '*' when it arrives late
     (fault-injection trial: the title lost its '*' while "⚠ not saved" stayed)."""
