@@ -26,6 +26,10 @@ class MaskFormatError(LabelReadError):
     several classes, a partial 0/128/255 label where a complete one is needed, two colours of equal brightness)."""
 
 
+class LabelMapError(MaskFormatError):
+    """A mask file holds several classes (a label map): one class per file is needed."""
+
+
 class ProjectError(MedsegError):
     """A project folder or project.json is missing, unreadable or inconsistent."""
 

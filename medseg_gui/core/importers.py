@@ -20,7 +20,7 @@ from pathlib import Path
 
 
 from medseg_gui.core.atomic import new_dir_mode
-from medseg_gui.core.errors import ImageReadError, LabelSizeError, ProjectError
+from medseg_gui.core.errors import ImageReadError, LabelMapError, LabelSizeError, ProjectError
 from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image, read_label, read_mask
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.names import listable, shown_name
@@ -73,9 +73,13 @@ def match_masks(images: list[Path], folder: Path | None) -> dict[str, Path]:
     `-`) that no longer image stem claims, so `scan_2.png` is the mask of `scan_2`, never of `scan`."""
     if folder is None:
         return {}
+    return _match(images, _images_in(folder))
+
+
+def _match(images: list[Path], candidates: list[Path]) -> dict[str, Path]:
     stems = {image.stem for image in images}
     claims: dict[str, list[Path]] = {}
-    for mask in _images_in(folder):
+    for mask in candidates:
         owner = _owner(mask.stem, stems)
         if owner is not None:
             claims.setdefault(owner, []).append(mask)
@@ -121,9 +125,20 @@ def find_stare(src: Path) -> Iterator[Found]:
 
 
 def find_folder(src: Path, masks: Path | None = None) -> Iterator[Found]:
-    """A plain folder of images; labels from `masks/` named `<stem>.*` or `<stem>_<anything>.*` when given."""
+    """A plain folder of images; labels from `masks/` named `<stem>.*` or `<stem>_<anything>.*` when given. When
+    `masks` is `src` itself (`x.png` beside `x_mask.png`), a file named after another image plus `_…` (or `.…`, `-…`)
+    is that image's mask, not an image, and no file is its own mask."""
     images = _images_in(src)
-    labels = match_masks(images, masks)
+    if masks is not None and masks.resolve() == src.resolve():
+        stems = {image.stem for image in images}
+        mask_files = [m for m in images if _owner(m.stem, stems - {m.stem}) is not None]
+        images = [image for image in images if image not in mask_files]
+        if mask_files:
+            log.warning("the masks folder is the image folder: %d file(s) named after an image (like %s) are read as "
+                        "masks, not images", len(mask_files), shown_name(mask_files[0].name))
+        labels = _match(images, mask_files)
+    else:
+        labels = match_masks(images, masks)
     for image in images:
         yield Found(image=image, label=labels.get(image.stem))
 
@@ -164,8 +179,14 @@ def import_dataset(
     classes = tuple(c for c in DEFAULT_CLASSES if c.name == cls) or (ClassSpec(cls, (255, 255, 0)),)
 
     def fill(project: Project) -> None:
+        refused_maps = 0
         for item in found:
-            _import_one(project, item, cls)
+            refused_maps += _import_one(project, item, cls)
+        kept = len(project.labelled_stems(cls))
+        if refused_maps and kept:
+            log.warning("%d mask(s) were refused as label maps (several classes in one file), so the %d imported from "
+                        "the same folder may each hold one class of such a map (e.g. only the values 0 and 2, read "
+                        "as '%s'): check them, or export one class per file and import again", refused_maps, kept, cls)
 
     return build_project(dest, classes, fill)
 
@@ -252,7 +273,7 @@ def _publish(stage: Path, dest: Path) -> None:
 DECODE_CHECK_PIXELS = 16_000_000  # larger images are checked by their header only (decoding takes seconds)
 
 
-def _import_one(project: Project, item: Found, cls: str) -> None:
+def _import_one(project: Project, item: Found, cls: str) -> int:
     """Copy one image in (skipped if unreadable) with its label and ROI (each left out if unreadable or mis-sized).
     Images up to DECODE_CHECK_PIXELS are decoded whole: a truncated JPEG's header reads fine (a new user's was
     imported without a word and left out of every training run after)."""
@@ -262,30 +283,41 @@ def _import_one(project: Project, item: Found, cls: str) -> None:
             read_image(item.image)
     except ImageReadError as err:
         log.warning("skipped %s: %s", shown_name(item.image), err)
-        return
+        return 0
     entry = project.add_image(item.image, copy=True)
     if item.split:
         project.set_state(entry.stem, "split", item.split)
+    error = None
     if item.label is not None:
-        _add_mask(item, "label", item.label, lambda pixels: _save_label(project, cls, entry.stem, item.label, pixels),
-                  sparse=True)
+        error = _add_mask(item, "label", item.label,
+                          lambda pixels: _save_label(project, cls, entry.stem, item.label, pixels), sparse=True)
     if item.roi is not None:
         _add_mask(item, "region of interest", item.roi, lambda pixels: project.save_roi(entry.stem, pixels.mask))
+    return int(isinstance(error, LabelMapError))  # 1: its label was a label map
 
 
 def _save_label(project: Project, cls: str, stem: str, path: Path, pixels: LabelPixels) -> None:
     """Save an imported label; a partial one without a single object pixel is saved as read (0/128 is this program's
-    partial label: background strokes only) but said aloud: another tool's 0/128 mask marks its object with 128."""
+    partial label: background strokes only) but said aloud: another tool's 0/128 mask marks its object with 128. The
+    same for one without a background pixel (128/255: another tool's grey background)."""
     project.save_label(cls, stem, *pixels)
     if pixels.annotated is not None and not pixels.mask.any():
         log.warning("%s has only the values 0 and 128, read as a partial label (128 = not annotated) without a single "
                     "'%s' pixel; if 128 marks the %s, save the mask as 0/255 and import it again",
                     shown_name(path), cls, cls)
+    elif pixels.annotated is not None and not (pixels.annotated & ~pixels.mask).any():
+        log.warning("%s has only the values 128 and 255, read as a partial label (128 = not annotated) without a "
+                    "single background pixel; if 128 marks the background, save the mask as 0/255 and import it again",
+                    shown_name(path))
 
 
-def _add_mask(item: Found, what: str, path: Path, save: Callable[[LabelPixels], None], sparse: bool = False) -> None:
-    """Read and save one mask; a partial 0/128/255 file is imported as a sparse label where `sparse`, else refused."""
+def _add_mask(item: Found, what: str, path: Path, save: Callable[[LabelPixels], None],
+              sparse: bool = False) -> Exception | None:
+    """Read and save one mask; a partial 0/128/255 file is imported as a sparse label where `sparse`, else refused.
+    The error that left it out, if any."""
     try:
         save(read_label(path, what) if sparse else LabelPixels(read_mask(path, what), None))
     except (ImageReadError, LabelSizeError) as err:  # LabelReadError and MaskFormatError are ImageReadErrors
         log.warning("%s imported without its %s: %s", shown_name(item.image.name), what, err)
+        return err
+    return None

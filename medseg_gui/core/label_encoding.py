@@ -31,7 +31,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-from medseg_gui.core.errors import MaskFormatError
+from medseg_gui.core.errors import LabelMapError, MaskFormatError
 
 MAX_MAP_VALUES = 32  # more distinct values than this is a soft (compressed, anti-aliased) mask, not a label map
 UNANNOTATED = 128  # the value of "not annotated" in a partial label
@@ -126,8 +126,8 @@ def _refuse_photo(channels: list[np.ndarray], name: str) -> None:
             )
 
 
-def _label_map_error(name: str, what: str) -> MaskFormatError:
-    return MaskFormatError(
+def _label_map_error(name: str, what: str) -> LabelMapError:
+    return LabelMapError(
         f"{name} looks like a label map with {what}: export one class per file (0 = background, 255 = the class); "
         f"reading every nonzero value as the class would merge the classes."
     )

@@ -176,7 +176,43 @@ def test_import_keeps_odd_encodings_and_skips_what_it_cannot_read(tmp_path, capl
     np.testing.assert_array_equal(sparse.mask, truth)
     np.testing.assert_array_equal(sparse.annotated, truth)  # only the 255 pixels were annotated (no 0 in the file)
     assert "c.png" in caplog.text and "label map" in caplog.text
-    assert "d.png" not in caplog.text
+    # kept as read, but said aloud: another tool's 128/255 mask has a grey background (trial, session 32)
+    assert "d.png has only the values 128 and 255" in caplog.text and "a.png" not in caplog.text
+
+
+def test_masks_beside_their_images_are_masks_not_images(tmp_path, caplog):
+    """Trial of session 32: `--masks` naming the image folder itself imported case0_mask.png as an image labelled
+    with itself, and case0.png (the photo) without its label."""
+    truth, folder = _truth(), tmp_path / "both"
+    for i in range(2):
+        _png(folder / f"case{i}.png", np.full((H, W, 3), 60 + i, np.uint8))
+        _png(folder / f"case{i}_mask.png", truth.astype(np.uint8) * 255)
+    _png(folder / "lone.png", np.full((H, W, 3), 90, np.uint8))
+    with caplog.at_level(logging.WARNING):
+        p = import_dataset(folder, tmp_path / "proj", "folder", cls="lesion", masks=folder)
+    assert p.stems == ["case0", "case1", "lone"] and p.labelled_stems("lesion") == ["case0", "case1"]
+    np.testing.assert_array_equal(p.load_label("lesion", "case1"), truth)
+    assert "2 file(s) named after an image (like case0_mask.png) are read as masks" in caplog.text
+
+
+def test_masks_beside_refused_label_maps_are_flagged(tmp_path, caplog):
+    """Trial of session 32: of a folder of 0/1/2 label maps, the files holding only 0/2 imported silently as the
+    class; once one file of the folder is refused as a label map, the import says the others may be such maps too."""
+    truth = _truth()
+    src, masks = _source(tmp_path, {
+        "a.png": np.where(truth, 1, 0).astype(np.uint8) + (np.arange(W) % 7 == 0).astype(np.uint8) * 2 * ~truth,
+        "b.png": truth.astype(np.uint8) * 2,  # one class of the map only: 0/2
+    })
+    with caplog.at_level(logging.WARNING):
+        p = import_dataset(src, tmp_path / "proj", "folder", cls="lesion", masks=masks)
+    assert p.labelled_stems("lesion") == ["b"]
+    assert "1 mask(s) were refused as label maps" in caplog.text and "the 1 imported from the same folder" in caplog.text
+    caplog.clear()
+    (tmp_path / "clean").mkdir()
+    src2, masks2 = _source(tmp_path / "clean", {"b.png": truth.astype(np.uint8) * 2})
+    with caplog.at_level(logging.WARNING):
+        import_dataset(src2, tmp_path / "proj2", "folder", cls="lesion", masks=masks2)
+    assert "label map" not in caplog.text  # a lone two-valued mask is no suspect
 
 
 def test_project_label_in_odd_encoding_loads_faithfully(tmp_path):
