@@ -109,7 +109,7 @@ def _predict_project(project: Project, args: argparse.Namespace) -> int:
         paths = export_masks(project, args.cls, args.out, source="predictions", threshold=args.threshold,
                              skipped=not_written)
         warn(not_written)
-        print(f"Wrote {len(paths)} masks to {args.out}{left_out(len(not_written))}")
+        print(f"Wrote {len(paths)} mask{'s' if len(paths) != 1 else ''} to {args.out}{left_out(len(not_written))}")
     print(f"Predicted {len(project.stems) - not_predicted} of {len(project.stems)} images"
           f"{left_out(not_predicted)}; metrics for {len(metrics)} labelled images.")
     return 0

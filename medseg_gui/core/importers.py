@@ -139,6 +139,14 @@ def find_folder(src: Path, masks: Path | None = None) -> Iterator[Found]:
         labels = _match(images, mask_files)
     else:
         labels = match_masks(images, masks)
+    by_stem: dict[str, list[Path]] = {}
+    for image in images:
+        by_stem.setdefault(image.stem, []).append(image)
+    for stem, same in by_stem.items():
+        if len(same) > 1 and stem in labels:
+            log.warning("%s share the name '%s', so the mask %s could be either's: imported without it (rename one)",
+                        " and ".join(shown_name(p.name) for p in same), shown_name(stem), shown_name(labels[stem].name))
+            del labels[stem]
     for image in images:
         yield Found(image=image, label=labels.get(image.stem))
 
@@ -163,6 +171,9 @@ def import_dataset(
         raise ProjectError(f"Cannot import: {src} is not a folder.")
     if masks is not None and not masks.is_dir():
         raise ProjectError(f"Cannot import: the masks folder {masks} is not a folder.")
+    if dest.absolute().resolve() == src.absolute().resolve():
+        raise ProjectError(f"Cannot import {src} into itself: choose a new folder for the project (or open {src} "
+                           "in the app, which makes it a project where it is).")
     finders = {"drive": find_drive, "chase": find_chase, "stare": find_stare}
     if layout == "folder":
         found = list(find_folder(src, masks))
@@ -318,6 +329,6 @@ def _add_mask(item: Found, what: str, path: Path, save: Callable[[LabelPixels], 
     try:
         save(read_label(path, what) if sparse else LabelPixels(read_mask(path, what), None))
     except (ImageReadError, LabelSizeError) as err:  # LabelReadError and MaskFormatError are ImageReadErrors
-        log.warning("%s imported without its %s: %s", shown_name(item.image.name), what, err)
+        log.warning("%s imported without its %s %s: %s", shown_name(item.image.name), what, shown_name(path.name), err)
         return err
     return None

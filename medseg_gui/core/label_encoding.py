@@ -121,8 +121,9 @@ def _refuse_photo(channels: list[np.ndarray], name: str) -> None:
         middle = int(np.count_nonzero((channel > lo + eighth) & (channel < hi - eighth)))
         if middle * 4 > channel.size and middle >= 64:  # a few pixels' edge profile cannot tell
             raise MaskFormatError(
-                f"{name} does not look like a mask: {middle / channel.size:.0%} of its pixels are mid-tones (a "
-                f"photo?). A mask holds two values (0 = background, 255 = the class), or a soft mask mostly near them."
+                f"{name} does not look like a mask: {middle / channel.size:.0%} of its pixels are mid-tones (a photo, "
+                f"or an unsure probability map?). A mask holds two values (0 = background, 255 = the class), or a "
+                f"soft mask mostly near them; threshold a probability map first."
             )
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from medseg_gui.core.errors import ImageReadError, LabelReadError, MaskFormatError
+from medseg_gui.core.errors import ImageReadError, LabelReadError, MaskFormatError, ProjectError
 from medseg_gui.core.images import read_label, read_mask
 from medseg_gui.core.importers import import_dataset
 from medseg_gui.core.project import Project
@@ -213,6 +213,26 @@ def test_masks_beside_refused_label_maps_are_flagged(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         import_dataset(src2, tmp_path / "proj2", "folder", cls="lesion", masks=masks2)
     assert "label map" not in caplog.text  # a lone two-valued mask is no suspect
+
+
+def test_import_names_the_mask_it_left_out_and_refuses_to_import_a_folder_into_itself(tmp_path, caplog):
+    """Trial of session 32: a wrong-size mask's warning named only the image; `import P P` filled P/images with
+    copies and then said P was a project; two images of one name both got the one mask."""
+    src, masks = tmp_path / "src", tmp_path / "masks"
+    _png(src / "ws.png", np.full((H, W, 3), 60, np.uint8))
+    _png(masks / "ws_seg.png", np.zeros((10, 10), np.uint8))
+    _png(src / "scan.png", np.full((H, W, 3), 70, np.uint8))
+    _png(src / "scan.jpg", np.full((H, W, 3), 80, np.uint8))
+    _png(masks / "scan.png", _truth().astype(np.uint8) * 255)
+    with caplog.at_level(logging.WARNING):
+        p = import_dataset(src, tmp_path / "proj", "folder", cls="lesion", masks=masks)
+    assert "ws.png imported without its label ws_seg.png:" in caplog.text
+    assert "scan.jpg and scan.png share the name 'scan'" in caplog.text
+    assert p.labelled_stems("lesion") == []
+    before = sorted(q.name for q in src.iterdir())
+    with pytest.raises(ProjectError, match="Cannot import .* into itself"):
+        import_dataset(src, src, "folder")
+    assert sorted(q.name for q in src.iterdir()) == before
 
 
 def test_project_label_in_odd_encoding_loads_faithfully(tmp_path):

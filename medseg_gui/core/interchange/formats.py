@@ -58,5 +58,5 @@ def export_as(
         else:
             count += len(export_masks(project, cls, out / cls if len(classes) > 1 else out, source, threshold,
                                       skipped))
-    what = f"HDF5 file{'s' if count != 1 else ''}" if fmt == "hdf5" else "masks (0/255 PNG)"
+    what = f"HDF5 file{'s' if count != 1 else ''}" if fmt == "hdf5" else f"mask{'s' if count != 1 else ''} (0/255 PNG)"
     return ExportDone(out, count, f"Wrote {count} {what} to {out}")
