@@ -33,6 +33,14 @@ def _export_classes(project: Project, text: str) -> list[str]:
     return classes
 
 
+def _nothing_exported(project, classes: list[str], source: str) -> str:
+    """Why an export wrote nothing: no image has what `source` takes, or a data folder is not a folder."""
+    wanted = {"labels": "a label", "predictions": "a prediction"}.get(source, "a label or prediction")
+    odd = [f"{project.root / name} is not a folder" for name in ("labels", "predictions")
+           if (project.root / name).exists() and not (project.root / name).is_dir()]
+    return f"nothing exported: no image has {wanted} of {', '.join(map(repr, classes))}" + "".join(f"; {o}" for o in odd)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from medseg_gui.core.export import export_hdf5
     from medseg_gui.core.interchange.formats import export_as
@@ -43,6 +51,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     done = export_as(args.format, project, classes, Path(args.out), source=args.source, threshold=args.threshold,
                      skipped=skipped)
     warn(skipped)
+    if not done.count:
+        warn([_nothing_exported(project, classes, args.source)])
     print(f"{done.summary}{left_out(len(skipped))}")
     if args.hdf5:
         skipped = []

@@ -3,6 +3,8 @@ one bad file skipping (and listing) one image instead of aborting a whole export
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from medseg_gui.core.demo import DEMO_MARKER, prepare_demo_output
@@ -80,6 +82,17 @@ def test_export_skips_a_bad_label_lists_it_and_writes_the_rest(tmp_path, capsys)
     assert "Image file" not in err[0]
     assert sorted(p.stem for p in (tmp_path / "m").glob("*.png")) == sorted(set(project.stems) - {bad})
     assert "Wrote 2 masks" in out and "1 left out" in out
+
+
+def test_export_that_writes_nothing_says_why(tmp_path, capsys):
+    """Trial of session 32: with labels/ replaced by a file, export said "Wrote 0 masks" and nothing else."""
+    project = make_project(tmp_path / "p")
+    shutil.rmtree(project.root / "labels")
+    (project.root / "labels").write_text("not a folder")
+    rc, out, err = run_cli(capsys, "export", project.root, "--class", CLS, "--out", tmp_path / "m", "--source", "labels")
+    assert rc == 0 and "Wrote 0 masks" in out
+    assert err == [f"medseg: warning: nothing exported: no image has a label of '{CLS}'; "
+                   f"{project.root / 'labels'} is not a folder"]
 
 
 def test_evaluate_skips_a_bad_label(tmp_path, capsys):
