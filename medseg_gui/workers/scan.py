@@ -44,6 +44,9 @@ def open_project_or_folder(folder: Path, read_only: str | None = None) -> Any:
     folder = Path(folder)
     if not folder.is_dir():
         raise MedsegError(f"Cannot open '{folder}': it is not a folder.")
+    if (folder / PROJECT_FILE).exists() and not (folder / PROJECT_FILE).is_file():
+        raise MedsegError(f"Cannot open '{folder}': its {PROJECT_FILE} is a folder, not a file. Move it out of the "
+                          "way (the project's labels stay in labels/) and open the folder again.")
     has_images = any(p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES for p in folder.iterdir())
     if not (folder / PROJECT_FILE).is_file() and not has_images:
         raise MedsegError(

@@ -47,6 +47,16 @@ def test_scan_folder_without_images_is_refused_untouched(tmp_path, qtbot):
     assert not (folder / "project.json").exists()
 
 
+def test_scan_of_a_project_whose_project_json_is_a_folder_says_so(tmp_path, qtbot):
+    """Trial of session 32: the window said "No images found" though images/ held the project's images."""
+    project = make_project(tmp_path / "p", n=2)
+    (project.root / "project.json").unlink()
+    (project.root / "project.json").mkdir()
+    err = _scan(qtbot, ScanWorker(project.root), "errored")
+    assert "its project.json is a folder, not a file" in error_message(err)
+    assert (project.root / "project.json").is_dir() and len(list((project.root / "images").iterdir())) == 2
+
+
 def test_scan_prepare_callable(tmp_path, qtbot):
     project = make_project(tmp_path / "demo", n=1)
     result = _scan(qtbot, ScanWorker(prepare=lambda: project.root))
