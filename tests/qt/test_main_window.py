@@ -193,6 +193,21 @@ def test_folder_with_empty_image_lists_error_and_loads_the_rest(tmp_path, qtbot,
     assert window.canvas_area.message_shown() is None
 
 
+def test_an_image_gone_while_open_keeps_its_reason_in_the_status_bar(tmp_path, qtbot, messages):
+    """Trial of session 32: moving the mouse over the disabled canvas replaced "… was not found" by a pixel readout
+    of the placeholder; nothing is drawn there and no label is written."""
+    project = make_project(tmp_path / "p", n=2)
+    window = open_window(qtbot, project)
+    project.image_path("img1").unlink()
+    window.image_list.select("img1")
+    qtbot.waitUntil(lambda: not window.canvas.isEnabled(), timeout=10_000)
+    assert "was not found" in window.statusBar().currentMessage()
+    drag(qtbot, window.canvas, [(2, 10), (30, 12)])
+    qtbot.wait(100)
+    assert "was not found" in window.statusBar().currentMessage()
+    assert not project.has_label("lesion", "img1") and not window.isWindowModified()
+
+
 def test_unreadable_folder_path_is_a_message(tmp_path, qtbot, messages):
     window = open_window(qtbot)
     window.open_folder(tmp_path / "nope")
