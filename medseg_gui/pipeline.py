@@ -282,7 +282,9 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
         probs.append(prob[inside])
         truths.append(truth[inside])
     if not per_image and skipped:
-        raise ModelError(f"None of the labelled images of class '{cls}' could be evaluated; {skipped[0]}")
+        more = f" (and {len(skipped) - 1} more: {', '.join(m.split(' not evaluated', 1)[0] for m in skipped[1:4])}" \
+               f"{', …' if len(skipped) > 4 else ''})" if len(skipped) > 1 else ""
+        raise ModelError(f"None of the labelled images of class '{cls}' could be evaluated; {skipped[0]}{more}")
     if not per_image:
         raise ModelError(f"No predictions to evaluate for class '{cls}': train a model and predict first "
                          "(medseg train / medseg predict).")

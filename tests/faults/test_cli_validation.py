@@ -95,6 +95,15 @@ def test_export_that_writes_nothing_says_why(tmp_path, capsys):
                    f"{project.root / 'labels'} is not a folder"]
 
 
+def test_evaluate_with_no_usable_label_names_them_all_on_one_line(tmp_path, capsys):
+    project = make_project(tmp_path / "p")
+    for stem in project.stems:
+        _break_label(project, stem)
+    rc, out, err = run_cli(capsys, "evaluate", project.root, "--class", CLS)
+    assert rc == 1 and len(err) == 1 and err[0].startswith("medseg: error: None of the labelled images")
+    assert err[0].endswith("(and 2 more: img1, img2)")
+
+
 def test_evaluate_skips_a_bad_label(tmp_path, capsys):
     project = make_project(tmp_path / "p")
     bad = project.stems[0]
