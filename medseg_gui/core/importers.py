@@ -73,7 +73,22 @@ def match_masks(images: list[Path], folder: Path | None) -> dict[str, Path]:
     `-`) that no longer image stem claims, so `scan_2.png` is the mask of `scan_2`, never of `scan`."""
     if folder is None:
         return {}
-    return _match(images, _images_in(folder))
+    candidates = _images_in(folder)
+    matched = _match(images, candidates)
+    stems = {image.stem for image in images}
+    unmatched = [m for m in candidates if _owner(m.stem, stems) is None]  # a second mask of one image is warned of
+    if unmatched:
+        lower = {image.stem.lower() for image in images}
+        case = [m for m in unmatched if m.stem.lower() in lower]
+        hint = f"; {len(case)} differ from an image's name only in upper/lower case (like {shown_name(case[0].name)})" \
+            if case else ""
+        log.warning("%d file(s) in %s match no image (like %s), not imported%s", len(unmatched), shown_name(folder),
+                    shown_name(unmatched[0].name), hint)
+    broken = sorted(p.name for p in folder.iterdir() if p.is_symlink() and not p.exists()) if folder.is_dir() else []
+    if broken:
+        log.warning("%d link(s) in %s lead to no file (like %s), not imported", len(broken), shown_name(folder),
+                    shown_name(broken[0]))
+    return matched
 
 
 def _match(images: list[Path], candidates: list[Path]) -> dict[str, Path]:

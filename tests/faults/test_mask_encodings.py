@@ -235,6 +235,19 @@ def test_import_names_the_mask_it_left_out_and_refuses_to_import_a_folder_into_i
     assert sorted(q.name for q in src.iterdir()) == before
 
 
+def test_masks_that_match_no_image_and_broken_links_are_said(tmp_path, caplog):
+    src, masks = _source(tmp_path, {"Case.png": _truth().astype(np.uint8) * 255})
+    (src / "Case.png").rename(src / "case.png")
+    _png(masks / "other.png", _truth().astype(np.uint8) * 255)
+    (masks / "gone.png").symlink_to(tmp_path / "nowhere.png")
+    with caplog.at_level(logging.WARNING):
+        p = import_dataset(src, tmp_path / "proj", "folder", cls="lesion", masks=masks)
+    assert p.labelled_stems("lesion") == []
+    assert f"2 file(s) in {masks} match no image (like Case.png)" in caplog.text
+    assert "1 differ from an image's name only in upper/lower case (like Case.png)" in caplog.text
+    assert f"1 link(s) in {masks} lead to no file (like gone.png)" in caplog.text
+
+
 def test_project_label_in_odd_encoding_loads_faithfully(tmp_path):
     """A 0/1 or 0/100 label copied into labels/ by hand used to show empty and be overwritten by the next stroke."""
     truth = _truth()
