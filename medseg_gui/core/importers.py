@@ -21,7 +21,8 @@ from pathlib import Path
 
 from medseg_gui.core.atomic import new_dir_mode
 from medseg_gui.core.errors import ImageReadError, LabelMapError, LabelSizeError, ProjectError
-from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image, read_label, read_mask
+from medseg_gui.core.images import (IMAGE_SUFFIXES, apply_orientation, exif_orientation, probe_image, read_image,
+                                    read_label, read_mask)
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.names import listable, shown_name
 from medseg_gui.core.project import DEFAULT_CLASSES, PROJECT_FILE, ClassSpec, Project
@@ -315,11 +316,26 @@ def _import_one(project: Project, item: Found, cls: str) -> int:
         project.set_state(entry.stem, "split", item.split)
     error = None
     if item.label is not None:
-        error = _add_mask(item, "label", item.label,
-                          lambda pixels: _save_label(project, cls, entry.stem, item.label, pixels), sparse=True)
+        error = _add_mask(item, "label", item.label, lambda pixels: _save_label(
+            project, cls, entry.stem, item.label, _upright(pixels, item, item.label, (h, w))), sparse=True)
     if item.roi is not None:
-        _add_mask(item, "region of interest", item.roi, lambda pixels: project.save_roi(entry.stem, pixels.mask))
+        _add_mask(item, "region of interest", item.roi,
+                  lambda pixels: project.save_roi(entry.stem, _upright(pixels, item, item.roi, (h, w)).mask))
     return int(isinstance(error, LabelMapError))  # 1: its label was a label map
+
+
+def _upright(pixels: LabelPixels, item: Found, path: Path, shape: tuple[int, int]) -> LabelPixels:
+    """A mask drawn on a camera photo's stored (sideways) pixels, turned upright like the photo: only where the photo
+    has an EXIF quarter turn (orientation 5-8) and the mask's size is the photo's with width and height swapped, so
+    it fits no other way (a square photo's mask is taken as drawn)."""
+    if pixels.mask.shape != shape[::-1] or shape[0] == shape[1]:
+        return pixels
+    orientation = exif_orientation(item.image.read_bytes()[:1 << 20])
+    if orientation not in (5, 6, 7, 8):
+        return pixels
+    log.warning("%s fits %s only as stored before the photo's EXIF rotation: turned upright like the photo",
+                shown_name(path.name), shown_name(item.image.name))
+    return LabelPixels(*(None if a is None else apply_orientation(a, orientation) for a in pixels))
 
 
 def _save_label(project: Project, cls: str, stem: str, path: Path, pixels: LabelPixels) -> None:

@@ -248,6 +248,26 @@ def test_masks_that_match_no_image_and_broken_links_are_said(tmp_path, caplog):
     assert f"1 link(s) in {masks} lead to no file (like gone.png)" in caplog.text
 
 
+def test_a_mask_drawn_on_a_sideways_camera_photo_is_turned_upright_with_it(tmp_path, caplog):
+    """Trial of session 32: a phone photo stored sideways (EXIF orientation 6) is shown upright; its mask, drawn by
+    another tool on the stored pixels, was refused as the wrong size without a hint."""
+    from medseg_gui.core.images import apply_orientation
+
+    src, masks = tmp_path / "src", tmp_path / "masks"
+    src.mkdir()
+    photo = Image.fromarray(np.random.default_rng(0).integers(20, 200, (H, W, 3), dtype=np.uint8))
+    exif = photo.getexif()
+    exif[0x0112] = 6
+    photo.save(src / "rot.jpg", exif=exif.tobytes())
+    stored = _truth()  # H x W, as the stored pixels
+    _png(masks / "rot.png", stored.astype(np.uint8) * 255)
+    with caplog.at_level(logging.WARNING):
+        p = import_dataset(src, tmp_path / "proj", "folder", cls="lesion", masks=masks)
+    assert p.load_image("rot").shape[:2] == (W, H)  # the photo upright
+    np.testing.assert_array_equal(p.load_label("lesion", "rot"), apply_orientation(stored, 6))
+    assert "rot.png fits rot.jpg only as stored before the photo's EXIF rotation" in caplog.text
+
+
 def test_project_label_in_odd_encoding_loads_faithfully(tmp_path):
     """A 0/1 or 0/100 label copied into labels/ by hand used to show empty and be overwritten by the next stroke."""
     truth = _truth()
