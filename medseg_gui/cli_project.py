@@ -38,7 +38,8 @@ def _nothing_exported(project, classes: list[str], source: str) -> str:
     wanted = {"labels": "a label", "predictions": "a prediction"}.get(source, "a label or prediction")
     odd = [f"{project.root / name} is not a folder" for name in ("labels", "predictions")
            if (project.root / name).exists() and not (project.root / name).is_dir()]
-    return f"nothing exported: no image has {wanted} of {', '.join(map(repr, classes))}" + "".join(f"; {o}" for o in odd)
+    names = ", ".join(map(repr, classes))
+    return f"nothing exported: no image has {wanted} of {names}" + "".join(f"; {o}" for o in odd)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

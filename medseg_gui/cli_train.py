@@ -64,8 +64,8 @@ def do_train(project: Project, cls: str, config) -> None:
     bar.done()
     warn(outcome.skipped)
     res = outcome.result
-    print(f"Trained {res.steps} step{'' if res.steps == 1 else 's'} in {res.seconds:.0f} s on {len(outcome.stems)} labelled images"
-          f"{left_out(len(outcome.skipped))}.")
+    print(f"Trained {res.steps} step{'' if res.steps == 1 else 's'} in {res.seconds:.0f} s on {len(outcome.stems)} "
+          f"labelled images{left_out(len(outcome.skipped))}.")
     print(outcome.summary())
     if len(outcome.stems) < ENOUGH_IMAGES:  # as the Train panel says it
         more = ENOUGH_IMAGES - len(outcome.stems)

@@ -15,7 +15,8 @@ from tests.workers.helpers import H, W, disc, make_project
 
 @pytest.fixture
 def project(tmp_path):
-    """img0: disc label, prediction shifted 2 px plus a false blob; img1: empty label (no lesion), one blob predicted."""
+    """img0: disc label, prediction shifted 2 px plus a false blob; img1: empty label (no lesion), one blob
+    predicted."""
     project = make_project(tmp_path / "p", n=3, labelled=1)
     img0, img1, _ = project.stems
     pred0 = disc(cx=22) | disc(cx=55, cy=8, r=3)

@@ -142,8 +142,8 @@ def find_stare(src: Path) -> Iterator[Found]:
 
 def find_folder(src: Path, masks: Path | None = None) -> Iterator[Found]:
     """A plain folder of images; labels from `masks/` named `<stem>.*` or `<stem>_<anything>.*` when given. When
-    `masks` is `src` itself (`x.png` beside `x_mask.png`), a file named after another image plus `_…` (or `.…`, `-…`)
-    is that image's mask, not an image, and no file is its own mask."""
+    `masks` is `src` itself (`x.png` beside `x_mask.png`), a file named after another image plus `_…` (or `.…`,
+    `-…`) is that image's mask, not an image, and no file is its own mask."""
     images = _images_in(src)
     if masks is not None and masks.resolve() == src.resolve():
         stems = {image.stem for image in images}

@@ -18,8 +18,8 @@
   JPEG mask (0/100 compressed) keeps its object. Floats in [0, 1] use >= 0.5. Colour soft masks use the brightest
   channel. One value only: 0 (or black) is an empty mask, anything else a full one.
 - **A photo is no mask**: when over a quarter of the pixels of a soft mask (or of one of its colour channels) lie in
-  the middle three quarters of its range (a soft mask's in-between values are on its edges; at least 64), the file is refused as not a mask, naming it: a folder of
-  photos given as masks is not cut half-way into nonsense labels.
+  the middle three quarters of its range (a soft mask's in-between values are on its edges; at least 64), the file
+  is refused as not a mask, naming it: a folder of photos given as masks is not cut half-way into nonsense labels.
 - A colour image whose colours are all the same but whose alpha varies is an alpha mask: alpha is read as above.
 """
 

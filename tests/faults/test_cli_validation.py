@@ -89,7 +89,8 @@ def test_export_that_writes_nothing_says_why(tmp_path, capsys):
     project = make_project(tmp_path / "p")
     shutil.rmtree(project.root / "labels")
     (project.root / "labels").write_text("not a folder")
-    rc, out, err = run_cli(capsys, "export", project.root, "--class", CLS, "--out", tmp_path / "m", "--source", "labels")
+    rc, out, err = run_cli(capsys, "export", project.root, "--class", CLS, "--out", tmp_path / "m",
+                           "--source", "labels")
     assert rc == 0 and "Wrote 0 masks" in out
     assert err == [f"medseg: warning: nothing exported: no image has a label of '{CLS}'; "
                    f"{project.root / 'labels'} is not a folder"]

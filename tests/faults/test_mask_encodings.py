@@ -206,7 +206,8 @@ def test_masks_beside_refused_label_maps_are_flagged(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         p = import_dataset(src, tmp_path / "proj", "folder", cls="lesion", masks=masks)
     assert p.labelled_stems("lesion") == ["b"]
-    assert "1 mask(s) were refused as label maps" in caplog.text and "the 1 imported from the same folder" in caplog.text
+    assert "1 mask(s) were refused as label maps" in caplog.text
+    assert "the 1 imported from the same folder" in caplog.text
     caplog.clear()
     (tmp_path / "clean").mkdir()
     src2, masks2 = _source(tmp_path / "clean", {"b.png": truth.astype(np.uint8) * 2})
