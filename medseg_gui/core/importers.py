@@ -21,9 +21,9 @@ from pathlib import Path
 
 from medseg_gui.core.atomic import new_dir_mode
 from medseg_gui.core.errors import ImageReadError, LabelMapError, LabelSizeError, ProjectError
-from medseg_gui.core.images import (IMAGE_SUFFIXES, apply_orientation, exif_orientation, probe_image, read_image,
-                                    read_label, read_mask)
+from medseg_gui.core.images import probe_image, read_image, read_label, read_mask
 from medseg_gui.core.label_encoding import LabelPixels
+from medseg_gui.core.mask_files import first_image, image_files, images_and_masks, match_masks, upright
 from medseg_gui.core.names import listable, shown_name
 from medseg_gui.core.project import DEFAULT_CLASSES, PROJECT_FILE, ClassSpec, Project
 
@@ -42,127 +42,40 @@ class Found:
     split: str | None = None
 
 
-def _is_image(path: Path) -> bool:
-    return path.is_file() and not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES
-
-
-def _images_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if _is_image(p)) if folder.is_dir() else []
-
-
-def _first(folder: Path, prefix: str, pattern: str) -> Path | None:
-    """The first image file (by name) in `folder` matching glob `prefix + pattern`; `prefix` is taken literally."""
-    hits = sorted(p for p in folder.glob(glob.escape(prefix) + pattern) if _is_image(p)) if folder.is_dir() else []
-    return hits[0] if hits else None
-
-
-_SEPARATORS = frozenset("_.-")
-
-
-def _owner(mask_stem: str, stems: set[str]) -> str | None:
-    """The image stem a mask named `mask_stem` belongs to: itself, else the longest stem followed by _ . or -."""
-    if mask_stem in stems:
-        return mask_stem
-    for i in range(len(mask_stem) - 1, 0, -1):
-        if mask_stem[i] in _SEPARATORS and mask_stem[:i] in stems:
-            return mask_stem[:i]
-    return None
-
-
-def match_masks(images: list[Path], folder: Path | None) -> dict[str, Path]:
-    """{image stem: its mask in `folder`}: `<stem>.*` first, else the first (by name) `<stem>_<anything>.*` (or `.`,
-    `-`) that no longer image stem claims, so `scan_2.png` is the mask of `scan_2`, never of `scan`."""
-    if folder is None:
-        return {}
-    candidates = _images_in(folder)
-    matched = _match(images, candidates)
-    stems = {image.stem for image in images}
-    unmatched = [m for m in candidates if _owner(m.stem, stems) is None]  # a second mask of one image is warned of
-    if unmatched:
-        lower = {image.stem.lower() for image in images}
-        case = [m for m in unmatched if m.stem.lower() in lower]
-        hint = f"; {len(case)} differ from an image's name only in upper/lower case (like {shown_name(case[0].name)})" \
-            if case else ""
-        log.warning("%d file(s) in %s match no image (like %s), not imported%s", len(unmatched), shown_name(folder),
-                    shown_name(unmatched[0].name), hint)
-    broken = sorted(p.name for p in folder.iterdir() if p.is_symlink() and not p.exists()) if folder.is_dir() else []
-    if broken:
-        log.warning("%d link(s) in %s lead to no file (like %s), not imported", len(broken), shown_name(folder),
-                    shown_name(broken[0]))
-    return matched
-
-
-def _match(images: list[Path], candidates: list[Path]) -> dict[str, Path]:
-    stems = {image.stem for image in images}
-    claims: dict[str, list[Path]] = {}
-    for mask in candidates:
-        owner = _owner(mask.stem, stems)
-        if owner is not None:
-            claims.setdefault(owner, []).append(mask)
-    matched = {}
-    for stem, masks in claims.items():
-        masks.sort(key=lambda m: (m.stem != stem, m.name))
-        matched[stem] = masks[0]
-        if len(masks) > 1:
-            ignored = ", ".join(shown_name(m.name) for m in masks[1:])
-            log.warning("%s: using mask %s, not %s", shown_name(stem), shown_name(masks[0].name), ignored)
-    return matched
-
-
 def find_drive(src: Path) -> Iterator[Found]:
     """DRIVE: `training|test/images/NN_split.tif`, `1st_manual/NN_manual1.gif`, `mask/NN_split_mask.gif`."""
     for split in ("training", "test"):
         base = src / split
-        for image in _images_in(base / "images"):
+        for image in image_files(base / "images"):
             number = image.stem.split("_")[0]
             yield Found(
                 image=image,
-                label=_first(base / "1st_manual", number, "_manual1.*"),
-                roi=_first(base / "mask", image.stem, "_mask.*"),
+                label=first_image(base / "1st_manual", number, "_manual1.*"),
+                roi=first_image(base / "mask", image.stem, "_mask.*"),
                 split=split,
             )
 
 
 def find_chase(src: Path) -> Iterator[Found]:
     """CHASE_DB1 flat layout: `Image_NNX.jpg`, `Image_NNX_1stHO.png`, `Image_NNX_mask.png`."""
-    for image in _images_in(src):
+    for image in image_files(src):
         if not re.fullmatch(r"Image_\d+[LR]", image.stem):
             continue
-        yield Found(image=image, label=_first(src, image.stem, "_1stHO.*"), roi=_first(src, image.stem, "_mask.*"))
+        yield Found(image=image, label=first_image(src, image.stem, "_1stHO.*"), roi=first_image(src, image.stem, "_mask.*"))
 
 
 def find_stare(src: Path) -> Iterator[Found]:
     """STARE: `images/imNNNN.ppm`, `1st_manual/imNNNN.ah.ppm` (Hoover's labels), optional `mask/imNNNN*`."""
-    images = _images_in(src / "images")
+    images = image_files(src / "images")
     rois = match_masks(images, src / "mask")
     for image in images:
-        label = _first(src / "1st_manual", image.stem, ".ah.*")
+        label = first_image(src / "1st_manual", image.stem, ".ah.*")
         yield Found(image=image, label=label, roi=rois.get(image.stem))
 
 
 def find_folder(src: Path, masks: Path | None = None) -> Iterator[Found]:
-    """A plain folder of images; labels from `masks/` named `<stem>.*` or `<stem>_<anything>.*` when given. When
-    `masks` is `src` itself (`x.png` beside `x_mask.png`), a file named after another image plus `_…` (or `.…`,
-    `-…`) is that image's mask, not an image, and no file is its own mask."""
-    images = _images_in(src)
-    if masks is not None and masks.resolve() == src.resolve():
-        stems = {image.stem for image in images}
-        mask_files = [m for m in images if _owner(m.stem, stems - {m.stem}) is not None]
-        images = [image for image in images if image not in mask_files]
-        if mask_files:
-            log.warning("the masks folder is the image folder: %d file(s) named after an image (like %s) are read as "
-                        "masks, not images", len(mask_files), shown_name(mask_files[0].name))
-        labels = _match(images, mask_files)
-    else:
-        labels = match_masks(images, masks)
-    by_stem: dict[str, list[Path]] = {}
-    for image in images:
-        by_stem.setdefault(image.stem, []).append(image)
-    for stem, same in by_stem.items():
-        if len(same) > 1 and stem in labels:
-            log.warning("%s share the name '%s', so the mask %s could be either's: imported without it (rename one)",
-                        " and ".join(shown_name(p.name) for p in same), shown_name(stem), shown_name(labels[stem].name))
-            del labels[stem]
+    """A plain folder of images; labels from `masks/` by name when given (core.mask_files: `masks` may be `src`)."""
+    images, labels = images_and_masks(src, masks)
     for image in images:
         yield Found(image=image, label=labels.get(image.stem))
 
@@ -317,25 +230,11 @@ def _import_one(project: Project, item: Found, cls: str) -> int:
     error = None
     if item.label is not None:
         error = _add_mask(item, "label", item.label, lambda pixels: _save_label(
-            project, cls, entry.stem, item.label, _upright(pixels, item, item.label, (h, w))), sparse=True)
+            project, cls, entry.stem, item.label, upright(pixels, item.image, item.label, (h, w))), sparse=True)
     if item.roi is not None:
         _add_mask(item, "region of interest", item.roi,
-                  lambda pixels: project.save_roi(entry.stem, _upright(pixels, item, item.roi, (h, w)).mask))
+                  lambda pixels: project.save_roi(entry.stem, upright(pixels, item.image, item.roi, (h, w)).mask))
     return int(isinstance(error, LabelMapError))  # 1: its label was a label map
-
-
-def _upright(pixels: LabelPixels, item: Found, path: Path, shape: tuple[int, int]) -> LabelPixels:
-    """A mask drawn on a camera photo's stored (sideways) pixels, turned upright like the photo: only where the photo
-    has an EXIF quarter turn (orientation 5-8) and the mask's size is the photo's with width and height swapped, so
-    it fits no other way (a square photo's mask is taken as drawn)."""
-    if pixels.mask.shape != shape[::-1] or shape[0] == shape[1]:
-        return pixels
-    orientation = exif_orientation(item.image.read_bytes()[:1 << 20])
-    if orientation not in (5, 6, 7, 8):
-        return pixels
-    log.warning("%s fits %s only as stored before the photo's EXIF rotation: turned upright like the photo",
-                shown_name(path.name), shown_name(item.image.name))
-    return LabelPixels(*(None if a is None else apply_orientation(a, orientation) for a in pixels))
 
 
 def _save_label(project: Project, cls: str, stem: str, path: Path, pixels: LabelPixels) -> None:

@@ -1,0 +1,124 @@
+"""Which file is which image's mask, for imports: image files of a folder, masks matched to images by name (also
+when the masks lie beside their images), and a mask drawn on a sideways camera photo turned upright with it.
+
+Every rule that warns (a second mask of one image, masks matching no image, broken links, two images of one name)
+names a file, so a user sees why an image came in without its label.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+from pathlib import Path
+
+from medseg_gui.core.images import IMAGE_SUFFIXES, apply_orientation, exif_orientation
+from medseg_gui.core.label_encoding import LabelPixels
+from medseg_gui.core.names import shown_name
+
+log = logging.getLogger(__name__)
+
+def is_image_file(path: Path) -> bool:
+    return path.is_file() and not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def image_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if is_image_file(p)) if folder.is_dir() else []
+
+
+def first_image(folder: Path, prefix: str, pattern: str) -> Path | None:
+    """The first image file (by name) in `folder` matching glob `prefix + pattern`; `prefix` is taken literally."""
+    hits = sorted(p for p in folder.glob(glob.escape(prefix) + pattern) if is_image_file(p)) if folder.is_dir() else []
+    return hits[0] if hits else None
+
+
+_SEPARATORS = frozenset("_.-")
+
+
+def _owner(mask_stem: str, stems: set[str]) -> str | None:
+    """The image stem a mask named `mask_stem` belongs to: itself, else the longest stem followed by _ . or -."""
+    if mask_stem in stems:
+        return mask_stem
+    for i in range(len(mask_stem) - 1, 0, -1):
+        if mask_stem[i] in _SEPARATORS and mask_stem[:i] in stems:
+            return mask_stem[:i]
+    return None
+
+
+def match_masks(images: list[Path], folder: Path | None) -> dict[str, Path]:
+    """{image stem: its mask in `folder`}: `<stem>.*` first, else the first (by name) `<stem>_<anything>.*` (or `.`,
+    `-`) that no longer image stem claims, so `scan_2.png` is the mask of `scan_2`, never of `scan`."""
+    if folder is None:
+        return {}
+    candidates = image_files(folder)
+    matched = _match(images, candidates)
+    stems = {image.stem for image in images}
+    unmatched = [m for m in candidates if _owner(m.stem, stems) is None]  # a second mask of one image is warned of
+    if unmatched:
+        lower = {image.stem.lower() for image in images}
+        case = [m for m in unmatched if m.stem.lower() in lower]
+        hint = f"; {len(case)} differ from an image's name only in upper/lower case (like {shown_name(case[0].name)})" \
+            if case else ""
+        log.warning("%d file(s) in %s match no image (like %s), not imported%s", len(unmatched), shown_name(folder),
+                    shown_name(unmatched[0].name), hint)
+    broken = sorted(p.name for p in folder.iterdir() if p.is_symlink() and not p.exists()) if folder.is_dir() else []
+    if broken:
+        log.warning("%d link(s) in %s lead to no file (like %s), not imported", len(broken), shown_name(folder),
+                    shown_name(broken[0]))
+    return matched
+
+
+def _match(images: list[Path], candidates: list[Path]) -> dict[str, Path]:
+    stems = {image.stem for image in images}
+    claims: dict[str, list[Path]] = {}
+    for mask in candidates:
+        owner = _owner(mask.stem, stems)
+        if owner is not None:
+            claims.setdefault(owner, []).append(mask)
+    matched = {}
+    for stem, masks in claims.items():
+        masks.sort(key=lambda m: (m.stem != stem, m.name))
+        matched[stem] = masks[0]
+        if len(masks) > 1:
+            ignored = ", ".join(shown_name(m.name) for m in masks[1:])
+            log.warning("%s: using mask %s, not %s", shown_name(stem), shown_name(masks[0].name), ignored)
+    return matched
+
+
+def images_and_masks(src: Path, masks: Path | None) -> tuple[list[Path], dict[str, Path]]:
+    """The images of `src` and {stem: its mask in `masks`}. When `masks` is `src` itself (`x.png` beside
+    `x_mask.png`), a file named after another image plus `_…` (or `.…`, `-…`) is that image's mask, not an image, and
+    no file is its own mask. Two images of one name get no mask (it could be either's)."""
+    images = image_files(src)
+    if masks is not None and masks.resolve() == src.resolve():
+        stems = {image.stem for image in images}
+        mask_files = [m for m in images if _owner(m.stem, stems - {m.stem}) is not None]
+        images = [image for image in images if image not in mask_files]
+        if mask_files:
+            log.warning("the masks folder is the image folder: %d file(s) named after an image (like %s) are read as "
+                        "masks, not images", len(mask_files), shown_name(mask_files[0].name))
+        labels = _match(images, mask_files)
+    else:
+        labels = match_masks(images, masks)
+    by_stem: dict[str, list[Path]] = {}
+    for image in images:
+        by_stem.setdefault(image.stem, []).append(image)
+    for stem, same in by_stem.items():
+        if len(same) > 1 and stem in labels:
+            log.warning("%s share the name '%s', so the mask %s could be either's: imported without it (rename one)",
+                        " and ".join(shown_name(p.name) for p in same), shown_name(stem), shown_name(labels[stem].name))
+            del labels[stem]
+    return images, labels
+
+
+def upright(pixels: LabelPixels, image: Path, path: Path, shape: tuple[int, int]) -> LabelPixels:
+    """A mask drawn on a camera photo's stored (sideways) pixels, turned upright like the photo: only where the photo
+    has an EXIF quarter turn (orientation 5-8) and the mask's size is the photo's with width and height swapped, so
+    it fits no other way (a square photo's mask is taken as drawn)."""
+    if pixels.mask.shape != shape[::-1] or shape[0] == shape[1]:
+        return pixels
+    orientation = exif_orientation(image.read_bytes()[:1 << 20])
+    if orientation not in (5, 6, 7, 8):
+        return pixels
+    log.warning("%s fits %s only as stored before the photo's EXIF rotation: turned upright like the photo",
+                shown_name(path.name), shown_name(image.name))
+    return LabelPixels(*(None if a is None else apply_orientation(a, orientation) for a in pixels))
