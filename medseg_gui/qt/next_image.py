@@ -23,7 +23,8 @@ def open_next_to_label(images: ImageListPanel, cls: str | None) -> str:
         return f"Every other image already has a complete '{cls}' label — nothing left to label."
     stem = order[0]
     images.select(stem)
-    return f"Next to label: {stem} — {next_reason(stem, scores, labelled)}."
+    unlabelled = sum(s not in labelled for s in order)
+    return f"Next to label: {stem} — {next_reason(stem, scores, labelled, unlabelled)}."
 
 
 class NextImageLine:

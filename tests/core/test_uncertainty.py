@@ -85,6 +85,9 @@ def test_ranking_unlabelled_first_then_least_annotated_and_never_complete_labels
     assert rank_next(stems, scores, labelled) == ["unsure", "sure", "unpredicted", "sparse_small", "sparse_big"]
     assert "5 %" in next_reason("sparse_small", scores, labelled)
     assert "no prediction" in next_reason("unpredicted", scores, labelled)
+    # one unlabelled image left: chosen because it is the only one, not for its score (new-user trial, session 32)
+    only = next_reason("sure", scores, labelled, unlabelled=1)
+    assert only == "it is the only image without a label (uncertainty 0.10)"
     assert rank_next(["x", "y"], {}, {}) == ["x", "y"]  # nothing known: the list's order
 
 

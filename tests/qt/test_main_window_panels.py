@@ -293,9 +293,13 @@ def test_a_lesion_runs_dots_are_its_validation_dice_and_the_key_says_so(qtbot, t
     panel = TrainPanel(preset_names(), TINY_TRAIN, loss_curve=True)
     qtbot.addWidget(panel)
     panel.attach(TrainWorker(tmp_path, "lesion", TrainConfig(minutes=3.0)))
+    assert "AUC" not in panel.plot_key.text()  # before the first validation: no figure named (trial, session 32)
     panel.show_progress(TrainProgress(100, 1000, 1, 0.4, 60.0, 100.0, 0.91, "epoch 1: loss 0.4", val_dice=0.62))
     assert panel.validation_points() == {1: 0.62}
     assert "validation Dice" in panel.plot_key.text() and "validation Dice" in panel.loss_plot.toolTip()
+    panel._on_cancelled()
+    panel.attach(TrainWorker(tmp_path, "lesion", TrainConfig(minutes=3.0)))  # the next run
+    assert "validation score" in panel.plot_key.text()
 
 
 def test_a_round_counts_the_labels_that_joined_it():

@@ -12,12 +12,16 @@ from PySide6.QtWidgets import QLabel, QWidget
 AUC_DOT_COLOUR = "#ffc83c"  # the validation dots on the loss curve, and their key above it
 
 
-def plot_key_text(figure: str = "AUC") -> str:
-    """The key above the plot; `figure`: what the dots are ("AUC", or "Dice" for a lesion run)."""
+NEUTRAL = "score"  # the key until a run's first validation says which figure its dots are
+
+
+def plot_key_text(figure: str = NEUTRAL) -> str:
+    """The key above the plot; `figure`: what the dots are ("AUC", or "Dice" for a lesion run; `NEUTRAL` before the
+    first validation: a lesion run's key said "AUC" until then)."""
     return f'━ training loss &nbsp; <span style="color:{AUC_DOT_COLOUR}">●</span> validation {figure}'
 
 
-def plot_tip(figure: str = "AUC") -> str:
+def plot_tip(figure: str = NEUTRAL) -> str:
     return f"Training loss per step; the dots are the validation {figure} after each epoch"
 
 

@@ -324,6 +324,8 @@ class TrainPanel(QGroupBox):
         self._val_points.clear()
         self._draw_curve()
         if self.loss_plot is not None:  # empty axes, not the last run's range; the next run's data sets its own
+            self.plot_key.setText(plot_key_text())  # the next run's first validation names its figure
+            self.loss_plot.setToolTip(plot_tip())
             self.loss_plot.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0.0)
             self.loss_plot.enableAutoRange()
         self.show_curve(False)
