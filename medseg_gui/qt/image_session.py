@@ -160,9 +160,9 @@ class ImageSession(QObject):
                 self.saver.follow(name, stem, self.canvas.doc.labels[name],
                                   prepared.copies.get(name) if prepared is not None else None)
         self.canvas.set_current_class(cls or self.project.class_names[0])
+        self._image_roi, self.stem = view.roi, stem  # before the predictions: their observers judge this image
         for name, prob in view.predictions.items():
             self.review.set_prediction(name, prob)
-        self._image_roi, self.stem = view.roi, stem
         self.show_region(self.canvas.current_class())
         for name in self.project.class_names:
             self.review.set_share(name, self._share(name))

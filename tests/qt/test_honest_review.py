@@ -268,3 +268,25 @@ def test_a_complete_label_far_below_the_prediction_is_doubted_until_confirmed(tm
     assert "predicts" in (window.label_status.check("lesion") or "")
     window.actions.label_complete.trigger()
     assert window.label_status.check("lesion") is None and not canvas.is_sparse("lesion")
+
+
+def test_a_doubtful_label_is_flagged_when_its_image_is_opened_with_its_prediction(tmp_path, qtbot):
+    """New-user trial, session 32: after a restart the "✓ ?" of a half-painted label was gone, opened or not: the
+    prediction of an image being opened was checked against the stem shown before it (none at the start)."""
+    from tests.workers.helpers import H, W, disc
+
+    project = make_project(tmp_path / "p", n=2)
+    first, second = project.stems
+    for stem in (first, second):
+        project.save_label("lesion", stem, disc(r=2))  # a sliver, saved as complete
+        project.save_prediction("lesion", stem, np.where(disc(r=12), 0.9, 0.05).astype(np.float32))
+    window = open_window(qtbot, project)
+    qtbot.waitUntil(lambda: window.session.stem == first)
+    row = {s: window.image_list.stems().index(s) for s in (first, second)}
+    cell = lambda s: window.image_list.table.item(row[s], LABELLED_COL).text()  # noqa: E731
+    qtbot.waitUntil(lambda: cell(first).startswith("✓ ?"), timeout=5_000)
+    assert not cell(second).startswith("✓ ?")  # not opened yet: not judged
+    window.image_list.select(second)
+    qtbot.waitUntil(lambda: window.session.stem == second)
+    qtbot.waitUntil(lambda: cell(second).startswith("✓ ?"), timeout=5_000)
+    assert cell(first).startswith("✓ ?") and (H, W) == window.canvas.doc.shape
