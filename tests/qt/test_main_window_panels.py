@@ -54,8 +54,8 @@ def test_decision_and_model_texts():
     first = SimpleNamespace(kept_new=True, new_auc=0.8, old_auc=None, reason="")
     assert decision_text(first) == "New model kept: val AUC 0.800 (first model)"
     mixed = StoreDecision(True, 0.95, None, "", current={"weight_mix": 0.25}, metric="Dice", new_score=0.79)
-    assert decision_text(mixed) == ("New model kept: val Dice 0.790 (first model; 25% your training, 75% the start "
-                                    "it began from)")
+    assert decision_text(mixed) == ("New model kept: val Dice 0.790 (first model; 25% your training, 75% the model "
+                                    "it started from)")
     not_kept = SimpleNamespace(kept_new=False, new_auc=0.90, old_auc=0.93, reason="")
     assert decision_text(not_kept) == "Previous model kept (new AUC 0.900 < 0.930)"
     lesion = StoreDecision(False, 0.95, 0.93, "", metric="Dice", new_score=0.61, old_score=0.655)

@@ -57,7 +57,7 @@ def decision_text(decision: Any) -> str:
         first = old is None or (isinstance(old, float) and math.isnan(old))
         previous = "first model" if first else f"previous {fmt_score(old)}"
         share = (getattr(decision, "current", None) or {}).get("weight_mix")
-        mixed = (f"; {share:.0%} your training, {1 - share:.0%} the start it began from"
+        mixed = (f"; {share:.0%} your training, {1 - share:.0%} the model it started from"
                  if isinstance(share, (int, float)) else "")
         return f"New model kept: val {metric} {fmt_score(new)} ({previous}{mixed})"
     return f"Previous model kept (new {metric} {fmt_score(new)} < {fmt_score(old)})"
