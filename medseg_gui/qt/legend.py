@@ -28,7 +28,13 @@ def legend_entries(canvas: Canvas) -> list[tuple[RGB, str]]:
     if canvas.layer_shown("roi") and doc.roi is not None:
         entries.append((ROI_RGB, "outside the ROI (darkened)"))
     if canvas.layer_shown("probability") and current in doc.probs:
-        entries.append((HEATMAP_HIGH_RGB, f"{current}: probability (heat map: clear 0, purple, green, yellow 1)"))
+        covered = [name for layer, name, shown in (("label", "label", has_label(current)),
+                                                   ("fpfn", "FP/FN", canvas.is_labelled(current)))
+                   if shown and canvas.layer_shown(layer)]
+        under = f"; under the {' and '.join(covered)}: hide {'them' if len(covered) > 1 else 'it'} to see it" \
+            if covered else ""
+        scale = "clear 0, purple, green, yellow 1"
+        entries.append((HEATMAP_HIGH_RGB, f"{current}: probability (heat map: {scale}{under})"))
     if canvas.layer_shown("uncertainty") and current in doc.probs:
         entries.append((UNCERTAINTY_RGB, f"{current}: model unsure (near the threshold)"))
     if canvas.layer_shown("others"):

@@ -43,3 +43,22 @@ def test_m_toggles_the_heat_map_in_the_window(tmp_path, qtbot):
     assert not window.layers.checks["probability"].isChecked() and not window.canvas.layer_visible("probability")
     qtbot.keyClick(window.canvas, Qt.Key.Key_M)
     assert window.layers.checks["probability"].isChecked() and window.canvas.layer_visible("probability")
+
+
+def test_the_legend_says_when_the_label_and_fpfn_cover_the_heat_map(qtbot, shown_canvas):
+    """New-user trial, session 32: M seemed to do nothing with the label and FP/FN layers on (the default)."""
+    canvas = shown_canvas(np.full((H, W, 3), 80, np.uint8), {CLS: (255, 215, 0)})
+    label = np.zeros((H, W), bool)
+    label[4:20, 4:20] = True
+    canvas.set_labels({CLS: label}, {CLS: (255, 215, 0)})
+    canvas.set_prediction(CLS, np.full((H, W), 0.9, np.float32), threshold=0.5)
+    canvas.set_layer_visible("probability", True)
+
+    def heat() -> str:
+        return next(t for _c, t in legend_entries(canvas) if "probability" in t)
+
+    assert heat().endswith("under the label and FP/FN: hide them to see it)")
+    canvas.set_layer_visible("fpfn", False)
+    assert heat().endswith("under the label: hide it to see it)")
+    canvas.set_layer_visible("label", False)
+    assert heat().endswith("yellow 1)")
