@@ -258,6 +258,11 @@ def read_mask(path: PathLike, what: str = "label") -> np.ndarray:
 _HEADER_BYTES = 1 << 20  # a JPEG's EXIF block (at most 64 kB) and frame header, a PNG's IHDR come first
 
 
+def header_orientation(path: PathLike) -> int:
+    """The EXIF orientation (1-8) of the image file at `path`, from its header alone (1 for other formats)."""
+    return exif_orientation(_read_bytes(_Kind(Path(path)), _HEADER_BYTES))
+
+
 def probe_image(path: PathLike) -> tuple[int, int]:
     """(H, W) of the image as read_image sees it (upright); ImageReadError. A JPEG's or PNG's size comes from its
     header (and EXIF orientation), without decoding the pixels (an 8000² JPEG took seconds on a loaded VM); other

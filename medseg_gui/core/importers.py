@@ -61,7 +61,8 @@ def find_chase(src: Path) -> Iterator[Found]:
     for image in image_files(src):
         if not re.fullmatch(r"Image_\d+[LR]", image.stem):
             continue
-        yield Found(image=image, label=first_image(src, image.stem, "_1stHO.*"), roi=first_image(src, image.stem, "_mask.*"))
+        yield Found(image=image, label=first_image(src, image.stem, "_1stHO.*"),
+                    roi=first_image(src, image.stem, "_mask.*"))
 
 
 def find_stare(src: Path) -> Iterator[Found]:

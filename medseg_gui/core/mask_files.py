@@ -11,11 +11,12 @@ import glob
 import logging
 from pathlib import Path
 
-from medseg_gui.core.images import IMAGE_SUFFIXES, apply_orientation, exif_orientation
+from medseg_gui.core.images import IMAGE_SUFFIXES, apply_orientation, header_orientation
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.names import shown_name
 
 log = logging.getLogger(__name__)
+
 
 def is_image_file(path: Path) -> bool:
     return path.is_file() and not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES
@@ -49,15 +50,12 @@ def match_masks(images: list[Path], folder: Path | None) -> dict[str, Path]:
     `-`) that no longer image stem claims, so `scan_2.png` is the mask of `scan_2`, never of `scan`."""
     if folder is None:
         return {}
-    candidates = image_files(folder)
-    matched = _match(images, candidates)
-    stems = {image.stem for image in images}
-    unmatched = [m for m in candidates if _owner(m.stem, stems) is None]  # a second mask of one image is warned of
+    matched, unmatched = _match(images, image_files(folder))  # a second mask of one image is warned of in _match
     if unmatched:
         lower = {image.stem.lower() for image in images}
         case = [m for m in unmatched if m.stem.lower() in lower]
-        hint = f"; {len(case)} differ from an image's name only in upper/lower case (like {shown_name(case[0].name)})" \
-            if case else ""
+        hint = (f"; {len(case)} differ from an image's name only in upper/lower case (like "
+                f"{shown_name(case[0].name)})") if case else ""
         log.warning("%d file(s) in %s match no image (like %s), not imported%s", len(unmatched), shown_name(folder),
                     shown_name(unmatched[0].name), hint)
     broken = sorted(p.name for p in folder.iterdir() if p.is_symlink() and not p.exists()) if folder.is_dir() else []
@@ -67,13 +65,17 @@ def match_masks(images: list[Path], folder: Path | None) -> dict[str, Path]:
     return matched
 
 
-def _match(images: list[Path], candidates: list[Path]) -> dict[str, Path]:
+def _match(images: list[Path], candidates: list[Path]) -> tuple[dict[str, Path], list[Path]]:
+    """({image stem: its mask among `candidates`}, the candidates no image claims)."""
     stems = {image.stem for image in images}
     claims: dict[str, list[Path]] = {}
+    unclaimed: list[Path] = []
     for mask in candidates:
         owner = _owner(mask.stem, stems)
         if owner is not None:
             claims.setdefault(owner, []).append(mask)
+        else:
+            unclaimed.append(mask)
     matched = {}
     for stem, masks in claims.items():
         masks.sort(key=lambda m: (m.stem != stem, m.name))
@@ -81,7 +83,7 @@ def _match(images: list[Path], candidates: list[Path]) -> dict[str, Path]:
         if len(masks) > 1:
             ignored = ", ".join(shown_name(m.name) for m in masks[1:])
             log.warning("%s: using mask %s, not %s", shown_name(stem), shown_name(masks[0].name), ignored)
-    return matched
+    return matched, unclaimed
 
 
 def images_and_masks(src: Path, masks: Path | None) -> tuple[list[Path], dict[str, Path]]:
@@ -96,7 +98,7 @@ def images_and_masks(src: Path, masks: Path | None) -> tuple[list[Path], dict[st
         if mask_files:
             log.warning("the masks folder is the image folder: %d file(s) named after an image (like %s) are read as "
                         "masks, not images", len(mask_files), shown_name(mask_files[0].name))
-        labels = _match(images, mask_files)
+        labels, _ = _match(images, mask_files)  # every mask file here is claimed: that made it a mask
     else:
         labels = match_masks(images, masks)
     by_stem: dict[str, list[Path]] = {}
@@ -116,7 +118,7 @@ def upright(pixels: LabelPixels, image: Path, path: Path, shape: tuple[int, int]
     it fits no other way (a square photo's mask is taken as drawn)."""
     if pixels.mask.shape != shape[::-1] or shape[0] == shape[1]:
         return pixels
-    orientation = exif_orientation(image.read_bytes()[:1 << 20])
+    orientation = header_orientation(image)
     if orientation not in (5, 6, 7, 8):
         return pixels
     log.warning("%s fits %s only as stored before the photo's EXIF rotation: turned upright like the photo",
