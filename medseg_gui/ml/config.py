@@ -67,6 +67,13 @@ class Augment:
     intensity: float = 0.0  # +- relative contrast/brightness jitter on the normalised input
     colour: float = 0.0  # +- per-channel shift of the normalised input (another camera's colour balance)
     gamma: float = 0.0  # gamma drawn log-uniformly in [exp(-gamma), exp(gamma)], applied to the uint8 pixels
+    # Other cameras (off at 0): each channel's own gamma in [exp(-g), exp(g)]; saturation scaled by a factor in
+    # [1 - s, 1 + s] around the pixel's grey; on a third of the patches a Gaussian blur of sigma up to `blur` px
+    # (focus, compression); on a third, Gaussian noise of std up to `noise` (normalised units: sensor noise).
+    channel_gamma: float = 0.0
+    saturation: float = 0.0
+    blur: float = 0.0
+    noise: float = 0.0
 
 
 @dataclass(frozen=True)

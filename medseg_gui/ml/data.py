@@ -187,12 +187,27 @@ def _affine_matrix(rng: np.random.Generator, aug: Augment, size: int, window: in
 
 
 def _pixels(img: PreparedImage, aug: Augment, rng: np.random.Generator, y0: int, x0: int, S: int) -> np.ndarray:
-    """The normalised float32 SxSxC window at (y0, x0), mirrored outside the image, with random gamma."""
+    """The normalised float32 SxSxC window at (y0, x0), mirrored outside the image, with random gamma (global and
+    per channel), saturation, blur and noise as `aug` asks."""
     window = crop_reflect(img.enhanced, y0, x0, S, S)
-    if aug.gamma > 0:
-        g = float(np.exp(rng.uniform(-aug.gamma, aug.gamma)))
-        window = np.take((255.0 * (np.arange(256) / 255.0) ** g).astype(np.float32), window)
-    return normalise(window, img.mean, img.std)
+    channels = window.shape[-1]
+    if aug.gamma > 0 or aug.channel_gamma > 0:
+        g = np.exp(rng.uniform(-aug.gamma, aug.gamma) if aug.gamma > 0 else 0.0)
+        if aug.channel_gamma > 0:
+            g = g * np.exp(rng.uniform(-aug.channel_gamma, aug.channel_gamma, size=channels))
+        levels = np.arange(256, dtype=np.float64) / 255.0
+        window = np.stack([np.take((255.0 * levels ** gc).astype(np.float32), window[..., c])
+                           for c, gc in enumerate(np.broadcast_to(g, channels))], axis=-1)
+    if aug.saturation > 0 and channels == 3:
+        grey = window.astype(np.float32).mean(axis=-1, keepdims=True)
+        window = grey + (window - grey) * np.float32(1.0 + rng.uniform(-aug.saturation, aug.saturation))
+    if aug.blur > 0 and rng.random() < 1 / 3:
+        sigma = float(rng.uniform(0.3, aug.blur))
+        window = cv2.GaussianBlur(window.astype(np.float32), (0, 0), sigma).reshape(window.shape)
+    x = normalise(window, img.mean, img.std)
+    if aug.noise > 0 and rng.random() < 1 / 3:
+        x = x + rng.normal(0.0, rng.uniform(0.0, aug.noise), size=x.shape).astype(np.float32)
+    return x
 
 
 def sample_patch(img: PreparedImage, preset: Preset, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -150,3 +150,36 @@ def test_colour_and_gamma_change_pixels_not_labels():
     # the per-channel colour shift moves channel means differently
     d = (x1 - x0).reshape(-1, 3).mean(axis=0)
     assert np.ptp(d) > 0.01
+
+
+def test_camera_augmentations_change_pixels_not_labels():
+    """Per-channel gamma, saturation, blur and noise each change the patch's pixels (per-channel gamma unevenly
+    across channels), never its labels; with all of them off the patch is the plain one."""
+    from medseg_gui.ml.data import prepare, sample_patch
+
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (64, 64, 3)).astype(np.uint8)
+    mask = np.zeros((64, 64), bool)
+    mask[10:30, 10:30] = True
+    plain = dataclasses.replace(PRESETS["lesions"], patch_size=32, scale=1.0,
+                                augment=Augment(flips=False, rot90=False))
+    prep = prepare(img, mask, None, plain, rng)
+    x0, _ = sample_patch(prep, plain, np.random.default_rng(5))
+    for change in ({"channel_gamma": 0.5}, {"saturation": 0.5}, {"blur": 2.0}, {"noise": 0.5}):
+        aug = Augment(flips=False, rot90=False, **change)
+        jitter = dataclasses.replace(plain, augment=aug)
+        changed = 0
+        for seed in range(6):  # blur and noise touch a third of the patches
+            x1, y1 = sample_patch(prep, jitter, np.random.default_rng(seed))
+            xp, yp = sample_patch(prep, plain, np.random.default_rng(seed))
+            np.testing.assert_array_equal(y1, yp)
+            changed += not np.allclose(x1, xp, atol=1e-4)
+        assert changed >= 1, change
+    x1, _ = sample_patch(prep, dataclasses.replace(plain, augment=Augment(flips=False, rot90=False,
+                                                                          channel_gamma=0.5)),
+                         np.random.default_rng(5))
+    assert np.ptp((x1 - x0).reshape(-1, 3).mean(axis=0)) > 0.01
+    blurred = dataclasses.replace(plain, augment=Augment(flips=False, rot90=False, blur=3.0))
+    rough = [np.abs(np.diff(sample_patch(prep, blurred, np.random.default_rng(s))[0], axis=0)).mean()
+             for s in range(9)]
+    assert min(rough) < 0.5 * max(rough)  # the blurred patches are smoother than the sharp ones
