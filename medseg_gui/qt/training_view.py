@@ -60,9 +60,10 @@ class TrainingView(QObject):
         return project.write_refusal() if project is not None else None
 
     def refusal(self, cls: str) -> str | None:
-        """Why Retrain of `cls` cannot start now (None: it can): its model could not be saved (`write_probe`: also
-        a folder that became read-only while open), a rollback is running, labels are unsaved, or there are none."""
-        if (why := self._project().write_probe()) is not None:
+        """Why Retrain of `cls` cannot start now (None: it can): its model could not be saved (read-only, lock
+        taken over; a folder that became read-only while open is found by the worker's `probe`, off this thread),
+        a rollback is running, labels are unsaved, or there are none."""
+        if (why := self._write_refusal()) is not None:
             return f"Retrain was not started: {why}."
         if self._models.busy():
             return "An earlier model is being put back and its predictions made; Retrain when it is done."
@@ -93,7 +94,8 @@ class TrainingView(QObject):
         worker = TrainWorker(self._project().root, cls,
                              self._panel.training_config(self._config, continuous=continuous),
                              threshold=self._session.threshold, continuous=continuous,
-                             shown=lambda: self._session.stem)  # read on the worker's thread: a plain attribute
+                             shown=lambda: self._session.stem,  # read on the worker's thread: a plain attribute
+                             probe=self._project().write_probe)
         self.worker = worker
         worker.keras_rows.connect(self.keras_rows)  # queued: the worker emits on its thread
         self.status.emit(f"Training '{cls}' continuously…" if continuous else f"Training '{cls}'…")

@@ -59,14 +59,18 @@ class TrainWorker(Worker):
     `threshold` turns probabilities into masks for the Dice/Se/Sp in metrics.json. `continuous`: rounds until
     cancelled (train_process.run_rounds), each followed by a RoundReport progress; `shown()` (called on this worker's
     thread, so it must only read a plain attribute) names the image shown, which a kept round predicts.
-    `keras_rows(list)`: the child's `info.keras_rows`, once, before its training progress."""
+    `keras_rows(list)`: the child's `info.keras_rows`, once, before its training progress. `probe()` (called first,
+    on this worker's thread: it creates a file in the project folder, which slow storage may hold up) says why the
+    run's model could not be saved (Project.write_probe), and the run is then not started."""
 
     keras_rows = Signal(object)
 
     def __init__(self, project_root: Path, cls: str, config: TrainConfig, *, predict: bool = True,
                  threshold: float = 0.5, continuous: bool = False,
-                 shown: Callable[[], str | None] | None = None) -> None:
+                 shown: Callable[[], str | None] | None = None,
+                 probe: Callable[[], str | None] | None = None) -> None:
         super().__init__()
+        self._probe = probe or (lambda: None)
         self.project_root = Path(project_root)
         self.cls = cls
         self.config = config
@@ -79,6 +83,8 @@ class TrainWorker(Worker):
     def work(self) -> TrainRun:
         if self.is_cancelled():  # before the child costs a Python start and a Keras import
             raise CancelledError(TRAIN_CANCELLED)
+        if (why := self._probe()) is not None:  # minutes of training whose model could not be saved
+            raise ProjectError(f"Retrain was not started: {why}.")
         job = TrainJob(self.project_root, self.cls, self.config, self.predict, self.threshold,
                        logging.getLogger().getEffectiveLevel(), continuous=self.continuous, shown=self._shown())
         return train_in_child(job, self._relay, self.is_cancelled, started=self._started, shown=self._shown)

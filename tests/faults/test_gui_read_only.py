@@ -73,6 +73,9 @@ def test_retrain_on_a_folder_that_became_read_only_is_not_started(tmp_path, qtbo
     window = open_window(qtbot, project)
     assert window.read_only is None
     _read_only_media(monkeypatch)
-    assert window.retrain() is None and window.train_worker is None
+    worker = window.retrain()  # the folder is probed on the worker's thread, before the training child starts
+    assert worker is not None
+    qtbot.waitUntil(lambda: window.train_worker is None, timeout=10_000)
+    assert worker.child_pid is None
     assert "Retrain was not started" in window.last_error and "Read-only file system" in window.last_error
     assert not [p for p in project.root.iterdir() if "write-probe" in p.name]
