@@ -214,6 +214,8 @@ class MainWindow(QMainWindow):
         self.train_panel.set_minutes(remembered.get("minutes", self.train_panel.minutes()))
         self.session.set_threshold(threshold_in_range(remembered.get("threshold", self.session.threshold)))
         self.classes.show_project(remembered.get("class"))
+        if "brush" in remembered:
+            self.canvas.set_brush_size(int(remembered["brush"]))
         self.image_list.set_images(project.stems, project.class_names, errors)
         self.image_list.set_reviewed(self._reviewed())
         for cls in project.class_names:
@@ -222,8 +224,8 @@ class MainWindow(QMainWindow):
         self.classes.show_state()
         self._apply_read_only()
         readable = [s for s in project.stems if s not in (errors or {})]
-        if readable:
-            self.image_list.select(readable[0])
+        if readable:  # the image last shown in this project, else the first
+            self.image_list.select(remembered["image"] if remembered.get("image") in readable else readable[0])
         if errors:
             self.show_error(f"{len(errors)} of {len(project.stems)} images cannot be read; they are marked "
                             "“⚠ unreadable” in the list.", dialog=False)
@@ -287,7 +289,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _reshow(self, _class: str = "") -> None:
-        """Show the project again after its classes changed (unreadable images stay marked)."""
+        """Show the project again after its classes changed (unreadable images stay marked), on the same image."""
+        self._remember()
         self.set_project(self.project, {s: e for s in self.project.stems if (e := self.image_list.error(s))})
 
     def _classes_locked(self) -> str | None:
@@ -302,7 +305,7 @@ class MainWindow(QMainWindow):
         if self.project is not None:
             self.memory.remember_project(self.project.root, **{
                 "class": self.current_class(), "minutes": self.train_panel.minutes(),
-                "threshold": self.session.threshold})
+                "threshold": self.session.threshold, "image": self.session.stem, "brush": self.canvas.brush_size()})
 
     # -- training (qt.training_view) -----------------------------------------------------------------------------
     @property

@@ -1,5 +1,5 @@
 """What the window remembers between sessions (an INI file via QSettings): its geometry, splitter and column
-layout, and per project the last class, time box and threshold; other modules keep small values here too (recent
+layout, and per project the last class, time box, threshold, image shown and brush size; other modules keep small values here too (recent
 projects, last folders, theme). Without a settings file nothing is remembered (tests, screenshots).
 """
 
@@ -12,6 +12,8 @@ from typing import Any
 
 from PySide6.QtCore import QRect, QSettings, QSize
 from PySide6.QtWidgets import QWidget
+
+from medseg_gui.qt.defaults import BRUSH_RANGE
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +91,8 @@ class WindowMemory:
             self._settings.sync()
 
     def project(self, root: Path) -> dict[str, Any]:
-        """{"class": str, "minutes": float, "threshold": float} as far as remembered for the project at `root`."""
+        """{"class": str, "minutes": float, "threshold": float, "image": str (the stem shown), "brush": int (px)}
+        as far as remembered for the project at `root`."""
         if self._settings is None:
             return {}
         self._settings.beginGroup(_project_key(root))
@@ -102,6 +105,12 @@ class WindowMemory:
                 values[key] = float(values[key])
             except (KeyError, TypeError, ValueError):
                 values.pop(key, None)
+        try:
+            values["brush"] = min(max(int(values["brush"]), BRUSH_RANGE[0]), BRUSH_RANGE[1])
+        except (KeyError, TypeError, ValueError):
+            values.pop("brush", None)
+        if not isinstance(values.get("image"), str):
+            values.pop("image", None)
         return values
 
     def remember_project(self, root: Path, **values: Any) -> None:

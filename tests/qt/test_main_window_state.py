@@ -107,6 +107,9 @@ def test_geometry_and_project_choices_are_remembered(tmp_path, qtbot, messages):
     first.tools.select_class("vessel")
     first.train_panel.minutes_spin.setValue(5.5)
     first.layers.threshold_spin.setValue(0.35)
+    first.image_list.select(project.stems[1])
+    qtbot.waitUntil(lambda: first.session.stem == project.stems[1], timeout=5_000)
+    first.canvas.set_brush_size(37)
     first.splitter.setSizes([150, 400, 150])
     sizes = first.splitter.sizes()
     first.image_list.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)
@@ -117,6 +120,8 @@ def test_geometry_and_project_choices_are_remembered(tmp_path, qtbot, messages):
     second = open_window(qtbot, Project.open(project.root), settings_file=settings)
     assert second.size() == QSize(700, 500)
     assert second.current_class() == "vessel"
+    assert second.session.stem == project.stems[1]  # the image last shown, not the first
+    assert second.canvas.brush_size() == 37 and second.tools.brush_slider.value() == 37
     assert second.train_panel.minutes() == 5.5 and second.layers.threshold() == pytest.approx(0.35)
     assert second.image_list.headers()[1] == "Labelled (vessel)"
     assert second.splitter.sizes() == sizes  # the panel widths and the list's columns and sort order too
