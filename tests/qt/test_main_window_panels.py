@@ -92,6 +92,33 @@ def test_progress_text_follows_the_time_budget_with_1_based_epochs():
     assert progress_text(_progress(5, 0, total=20), None).startswith("step 5/20 · ETA 1:40 · epoch 1")
 
 
+def test_loss_is_smoothed_and_the_text_shows_the_curve_s_value(qtbot, tmp_path):
+    from medseg_gui.qt.panels.loss_plot import LossSmoother
+
+    smoother = LossSmoother(0.5)
+    assert smoother.add(1.0) == pytest.approx(1.0)  # no start-up bias towards 0
+    assert smoother.add(0.0) == pytest.approx(1 / 3)  # (0.5 * 0.5 * 1 + 0.5 * 0) / (0.5 * 0.5 + 0.5)
+    smoother.reset()
+    assert smoother.add(2.0) == pytest.approx(2.0)
+    assert progress_text(_progress(120, 2), 180.0, loss=0.2).split(" · ")[3] == "loss 0.200"
+    panel = TrainPanel(preset_names(), TINY_TRAIN, loss_curve=True)
+    qtbot.addWidget(panel)
+    panel.attach(TrainWorker(tmp_path, "lesion", TrainConfig(minutes=3.0)))  # a real worker, never started
+    losses = [1.0, 0.2] * 20  # a step's loss jumps with its patches
+    for step, loss in enumerate(losses, start=1):
+        panel.show_progress(_progress(step, 0, loss=loss))
+    panel.show_progress(_progress(len(losses), 1, loss=losses[-1], message="epoch 1: loss 0.2"))  # no new step
+    curve = [v for _, v in panel._losses]
+    assert [s for s, _ in panel._losses] == list(range(1, len(losses) + 1))
+    assert max(curve[-10:]) - min(curve[-10:]) < 0.1  # smooth where the steps jump by 0.8
+    assert 0.5 < curve[-1] < 0.7  # near the mean 0.6
+    assert f"loss {curve[-1]:.3f}" in panel.progress_label.text()  # the text says what the curve ends at
+    panel.clear_run()
+    panel.attach(TrainWorker(tmp_path, "lesion", TrainConfig(minutes=3.0)))
+    panel.show_progress(_progress(1, 0, loss=0.9))
+    assert panel._losses == [(1, pytest.approx(0.9))]  # the next run starts afresh
+
+
 def test_train_panel_time_box_is_a_real_budget(qtbot):
     panel = TrainPanel(preset_names(), TINY_TRAIN, loss_curve=True)
     qtbot.addWidget(panel)

@@ -1,6 +1,7 @@
-"""The Train panel's loss curve: a small read-only pyqtgraph plot of the training loss per step with the validation
-AUC (Dice for a lesion run) after each epoch as dots, and its key on a line above it (inside a 110-160 px plot
-every corner covered the curve in some run)."""
+"""The Train panel's loss curve: a small read-only pyqtgraph plot of the training loss per step, smoothed
+(`LossSmoother`: one step's loss jumps with the patches drawn; the panel's text shows the same smoothed value), with
+the validation AUC (Dice for a lesion run) after each epoch as dots, and its key on a line above it (inside a
+110-160 px plot every corner covered the curve in some run)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,27 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 AUC_DOT_COLOUR = "#ffc83c"  # the validation dots on the loss curve, and their key above it
+
+
+SMOOTHING = 0.95  # the weight of the steps before in the loss shown: about the last 20 steps count
+
+
+class LossSmoother:
+    """An exponential moving average of the step losses with the start-up bias removed (as TensorBoard's): the
+    first value is the first step's loss, not a fraction of it."""
+
+    def __init__(self, smoothing: float = SMOOTHING) -> None:
+        self._smoothing = smoothing
+        self.reset()
+
+    def reset(self) -> None:
+        self._sum, self._weight = 0.0, 0.0
+
+    def add(self, loss: float) -> float:
+        """The smoothed loss once `loss` is added."""
+        self._sum = self._smoothing * self._sum + (1.0 - self._smoothing) * loss
+        self._weight = self._smoothing * self._weight + (1.0 - self._smoothing)
+        return self._sum / self._weight
 
 
 NEUTRAL = "score"  # the key until a run's first validation says which figure its dots are
@@ -22,7 +44,8 @@ def plot_key_text(figure: str = NEUTRAL) -> str:
 
 
 def plot_tip(figure: str = NEUTRAL) -> str:
-    return f"Training loss per step; the dots are the validation {figure} after each epoch"
+    return (f"Training loss per step, averaged over about the last {round(1 / (1 - SMOOTHING))} steps; the dots are "
+            f"the validation {figure} after each epoch")
 
 
 def make_loss_plot(parent: QWidget) -> tuple[QLabel, Any, Any, Any]:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from medseg_gui.ml.config import TrainConfig
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.qt.keymap import key_text
-from medseg_gui.qt.panels.loss_plot import make_loss_plot, plot_key_text, plot_tip
+from medseg_gui.qt.panels.loss_plot import LossSmoother, make_loss_plot, plot_key_text, plot_tip
 from medseg_gui.qt.panels.train_text import (
     CANCELLED_NO_MODEL_TEXT,
     CANCELLED_TEXT,
@@ -157,7 +157,9 @@ class TrainPanel(QGroupBox):
             self.plot_key, self.loss_plot, self._curve, self._auc_dots = make_loss_plot(self)
             layout.addWidget(self.plot_key)
             layout.addWidget(self.loss_plot)
-        self._losses: list[tuple[int, float]] = []
+        self._losses: list[tuple[int, float]] = []  # (step, smoothed loss): the curve
+        self._smoother = LossSmoother()
+        self._loss: float | None = None  # the smoothed loss of the last step, as the text shows it
         self._val_points: dict[int, tuple[int, float]] = {}  # epoch → (step, val Dice or AUC)
         self._redraw = QTimer(self)  # the curve follows at most CURVE_REDRAW_MS late, points arriving meanwhile coalesced
         self._redraw.setSingleShot(True)
@@ -298,7 +300,7 @@ class TrainPanel(QGroupBox):
         if isinstance(progress, TrainProgress):
             self._show_train_progress(progress)
         elif isinstance(progress, RoundReport):
-            self._losses.clear()  # the next round's curve starts again at step 0
+            self._forget_losses()  # the next round's curve starts again at step 0
             self._val_points.clear()
             self._draw_curve()
             self.show_result(round_text(progress))
@@ -320,7 +322,7 @@ class TrainPanel(QGroupBox):
         self.result_label.setText("")
         self.result_label.setToolTip("")
         self.progress_label.setText("")
-        self._losses.clear()
+        self._forget_losses()
         self._val_points.clear()
         self._draw_curve()
         if self.loss_plot is not None:  # empty axes, not the last run's range; the next run's data sets its own
@@ -361,9 +363,17 @@ class TrainPanel(QGroupBox):
             bar.setValue(value)
         bar.setUpdatesEnabled(True)  # schedules the bar's repaint
 
+    def _forget_losses(self) -> None:
+        self._losses.clear()
+        self._smoother.reset()
+        self._loss = None
+
     def _show_train_progress(self, p: TrainProgress) -> None:
+        if started(p) and math.isfinite(p.loss) and (not self._losses or p.step > self._losses[-1][0]):
+            self._loss = self._smoother.add(p.loss)  # once per step: an epoch's summary repeats its last step
+            self._losses.append((p.step, self._loss))
         self._set_fraction(progress_fraction(p, self._budget_s) if started(p) else None)
-        self.progress_label.setText(progress_text(p, self._budget_s))
+        self.progress_label.setText(progress_text(p, self._budget_s, loss=self._loss))
         self.progress_label.setVisible(True)
         point = validation_point(p)
         if point is not None and point[0] not in self._val_points:
@@ -371,8 +381,6 @@ class TrainPanel(QGroupBox):
             if self.loss_plot is not None and self.plot_key.text() != plot_key_text(point[2]):
                 self.plot_key.setText(plot_key_text(point[2]))
                 self.loss_plot.setToolTip(plot_tip(point[2]))
-        if started(p) and math.isfinite(p.loss):
-            self._losses.append((p.step, p.loss))
         self._update_curve()
 
     def _update_curve(self) -> None:

@@ -185,8 +185,9 @@ def progress_fraction(p: TrainProgress, budget_s: float | None) -> float:
     return p.fraction
 
 
-def progress_text(p: TrainProgress, budget_s: float | None) -> str:
-    """'1:12 of 3:00 · step 120 · epoch 3 · loss 0.410 · val AUC 0.950 (epoch 2)'.
+def progress_text(p: TrainProgress, budget_s: float | None, loss: float | None = None) -> str:
+    """'1:12 of 3:00 · step 120 · epoch 3 · loss 0.410 · val AUC 0.950 (epoch 2)'; `loss`: the loss to show (the
+    panel's smoothed one, as its curve draws it) instead of the last step's.
 
     `p.epoch` counts finished epochs, so the epoch being trained is `p.epoch + 1` and `p.val_auc` is that of epoch
     `p.epoch`; at the end of an epoch ml.control sends "validating" (AUC not known yet), then "epoch N: …"."""
@@ -203,8 +204,9 @@ def progress_text(p: TrainProgress, budget_s: float | None) -> str:
         head.append(f"epoch {p.epoch} done")
     else:
         head.append(f"epoch {p.epoch + 1}")
-    if math.isfinite(p.loss):
-        head.append(f"loss {p.loss:.3f}")
+    shown = p.loss if loss is None else loss
+    if math.isfinite(shown):
+        head.append(f"loss {shown:.3f}")
     if p.val_auc is not None and not validating:
         # a lesion run: what its guard compares
         dice = "" if p.val_dice is None else f"val Dice {fmt_score(p.val_dice)}, "
