@@ -35,8 +35,9 @@ def ask_export_format(parent: QWidget | None) -> str | None:
 
 
 def export_summary(result: ExportResult) -> str:
-    counts = ", ".join(f"{cls}: {len(files)}" for cls, files in result.files.items())
-    return f"Exported {result.count} masks to {result.out_dir} ({counts})"
+    """'Exported 3 masks to /out: 2 in lesion/, 1 in vessel/' (each class has its own subfolder)."""
+    counts = ", ".join(f"{len(files)} in {cls}/" for cls, files in result.files.items())
+    return f"Exported {result.count} mask{'' if result.count == 1 else 's'} to {result.out_dir}: {counts}"
 
 
 class ExportFlow(QObject):
