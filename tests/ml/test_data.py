@@ -132,8 +132,9 @@ def test_resize_to_scale_shrinks_image_label_and_roi():
     assert resize_to_scale(img, mask, roi, 1.0)[1] is mask
 
 
-def test_colour_and_gamma_change_pixels_not_labels():
-    from medseg_gui.ml.data import prepare, sample_patch
+def _noise_image_and_plain_preset():
+    """A prepared 64 px noise image with a square label, and the lesion preset without augmentation."""
+    from medseg_gui.ml.data import prepare
 
     rng = np.random.default_rng(0)
     img = rng.integers(0, 255, (64, 64, 3)).astype(np.uint8)
@@ -141,8 +142,14 @@ def test_colour_and_gamma_change_pixels_not_labels():
     mask[10:30, 10:30] = True
     plain = dataclasses.replace(PRESETS["lesions"], patch_size=32, scale=1.0,
                                 augment=Augment(flips=False, rot90=False))
+    return prepare(img, mask, None, plain, rng), plain
+
+
+def test_colour_and_gamma_change_pixels_not_labels():
+    from medseg_gui.ml.data import sample_patch
+
+    prep, plain = _noise_image_and_plain_preset()
     jitter = dataclasses.replace(plain, augment=Augment(flips=False, rot90=False, colour=0.3, gamma=0.4))
-    prep = prepare(img, mask, None, plain, rng)
     x0, y0 = sample_patch(prep, plain, np.random.default_rng(5))
     x1, y1 = sample_patch(prep, jitter, np.random.default_rng(5))
     np.testing.assert_array_equal(y0, y1)
@@ -155,15 +162,9 @@ def test_colour_and_gamma_change_pixels_not_labels():
 def test_camera_augmentations_change_pixels_not_labels():
     """Per-channel gamma, saturation, blur and noise each change the patch's pixels (per-channel gamma unevenly
     across channels), never its labels; with all of them off the patch is the plain one."""
-    from medseg_gui.ml.data import prepare, sample_patch
+    from medseg_gui.ml.data import sample_patch
 
-    rng = np.random.default_rng(0)
-    img = rng.integers(0, 255, (64, 64, 3)).astype(np.uint8)
-    mask = np.zeros((64, 64), bool)
-    mask[10:30, 10:30] = True
-    plain = dataclasses.replace(PRESETS["lesions"], patch_size=32, scale=1.0,
-                                augment=Augment(flips=False, rot90=False))
-    prep = prepare(img, mask, None, plain, rng)
+    prep, plain = _noise_image_and_plain_preset()
     x0, _ = sample_patch(prep, plain, np.random.default_rng(5))
     for change in ({"channel_gamma": 0.5}, {"saturation": 0.5}, {"blur": 2.0}, {"noise": 0.5}):
         aug = Augment(flips=False, rot90=False, **change)
