@@ -1,6 +1,7 @@
 """What the window remembers between sessions (an INI file via QSettings): its geometry, splitter and column
-layout, and per project the last class, time box, threshold, image shown and brush size; other modules keep small values here too (recent
-projects, last folders, theme). Without a settings file nothing is remembered (tests, screenshots).
+layout, and per project the last class, time box, threshold, image shown and brush size; other modules keep small
+values here too (recent projects, last folders, theme). Without a settings file nothing is remembered (tests,
+screenshots).
 """
 
 from __future__ import annotations
