@@ -70,6 +70,7 @@ class Augment:
     # Other cameras (off at 0): each channel's own gamma in [exp(-g), exp(g)]; saturation scaled by a factor in
     # [1 - s, 1 + s] around the pixel's grey; on a third of the patches a Gaussian blur of sigma up to `blur` px
     # (focus, compression); on a third, Gaussian noise of std up to `noise` (normalised units: sensor noise).
+    # Off in every preset: measured on a lesion start in session 33 (docs/BENCHMARKS.md), not a clear win.
     channel_gamma: float = 0.0
     saturation: float = 0.0
     blur: float = 0.0
