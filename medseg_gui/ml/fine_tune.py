@@ -124,7 +124,8 @@ def settle_mix(model: keras.Model, start: list[np.ndarray], share: float, traine
     """The end of a run that mixes: `model` (holding its trained weights, validated as `trained`) becomes the weight
     average with its `start`, scored by `score` (the validation images on the model's weights; None: there are
     none, the mix is kept unscored), and keeps it unless `keeps_mix` says the trained weights are better (they are
-    restored). Returns the model's validation score and what its metadata records: {"weight_mix": share} or
+    restored). Returns the model's validation score and what its metadata records: {"weight_mix": share,
+    "weight_mix_trained": the trained weights' validation Dice (the figure the run showed; when known)} or
     {"weight_mix_rejected": {...}}. A CancelledError from `score` propagates with the mix in place."""
     trained_weights = model.get_weights()
     mix_weights(model, start, share)
@@ -132,7 +133,8 @@ def settle_mix(model: keras.Model, start: list[np.ndarray], share: float, traine
         return trained, {"weight_mix": share}
     mixed = score()
     if keeps_mix(trained, mixed):
-        return mixed, {"weight_mix": share}
+        alone = {"weight_mix_trained": round(trained.dice, 4)} if math.isfinite(trained.dice) else {}
+        return mixed, {"weight_mix": share, **alone}
     model.set_weights(trained_weights)
     rejected = {"share": share, "mixed": round(mixed.dice, 4), "trained": round(trained.dice, 4)}
     log.info("the weight average with the start validated at Dice %.3f against %.3f trained; the trained weights "

@@ -99,6 +99,34 @@ def test_the_share_of_trained_weights_kept_depends_on_the_labels():
     assert weight_mix(vessels, True, _labels(3, sparse=True)) is None
 
 
+def test_a_kept_mix_records_the_trained_weights_dice_and_a_rejected_one_restores_them():
+    from medseg_gui.ml.fine_tune import settle_mix
+    from medseg_gui.ml.validation import ValScore
+
+    class Weights:  # the part of a Keras model settle_mix uses
+        def __init__(self, weights):
+            self.weights = weights
+
+        def get_weights(self):
+            return list(self.weights)
+
+        def set_weights(self, weights):
+            self.weights = list(weights)
+
+    trained = ValScore(0.92, 0.5, 0.613)
+    model = Weights([np.ones(2, np.float32)])
+    score, meta = settle_mix(model, [np.zeros(2, np.float32)], 0.25, trained, lambda: ValScore(0.9, 0.5, 0.496))
+    assert meta == {"weight_mix": 0.25, "weight_mix_trained": 0.613} and score.dice == 0.496
+    np.testing.assert_allclose(model.weights[0], 0.25)
+    model = Weights([np.ones(2, np.float32)])
+    score, meta = settle_mix(model, [np.zeros(2, np.float32)], 0.25, trained, lambda: ValScore(0.9, 0.5, 0.1))
+    assert meta == {"weight_mix_rejected": {"share": 0.25, "mixed": 0.1, "trained": 0.613}} and score is trained
+    np.testing.assert_allclose(model.weights[0], 1.0)
+    _, meta = settle_mix(Weights([np.ones(2, np.float32)]), [np.zeros(2, np.float32)], 0.25,
+                         ValScore(0.9), lambda: ValScore(0.9))  # no lesion to judge by: no Dice to record
+    assert meta == {"weight_mix": 0.25}
+
+
 def test_a_mix_is_kept_unless_it_validates_at_under_half_the_trained_dice_or_clearly_worse():
     from medseg_gui.ml.fine_tune import MIX_KEEP, keeps_mix
     from medseg_gui.ml.validation import ValScore

@@ -54,8 +54,13 @@ def test_decision_and_model_texts():
     first = SimpleNamespace(kept_new=True, new_auc=0.8, old_auc=None, reason="")
     assert decision_text(first) == "New model kept: val AUC 0.800 (first model)"
     mixed = StoreDecision(True, 0.95, None, "", current={"weight_mix": 0.25}, metric="Dice", new_score=0.79)
-    assert decision_text(mixed) == ("New model kept: val Dice 0.790 (first model; 25% your training, 75% the model "
-                                    "it started from)")
+    assert decision_text(mixed) == ("New model kept: val Dice 0.790 (first model; a blend of 25% your training and "
+                                    "75% the model it started from, as blends scored better on held-out photos)")
+    told = StoreDecision(True, 0.95, None, "", current={"weight_mix": 0.25, "weight_mix_trained": 0.613},
+                         metric="Dice", new_score=0.496)  # a new user saw 0.61 on the curve, then 0.496 kept
+    assert decision_text(told) == ("New model kept: val Dice 0.496 (first model; a blend of 25% your training (alone: "
+                                   "val Dice 0.613) and 75% the model it started from, as blends scored better on "
+                                   "held-out photos)")
     not_kept = SimpleNamespace(kept_new=False, new_auc=0.90, old_auc=0.93, reason="")
     assert decision_text(not_kept) == "Previous model kept (new AUC 0.900 < 0.930)"
     lesion = StoreDecision(False, 0.95, 0.93, "", metric="Dice", new_score=0.61, old_score=0.655)
@@ -81,6 +86,10 @@ def test_decision_and_model_texts():
 def test_progress_text_follows_the_time_budget_with_1_based_epochs():
     budget = 180.0
     assert progress_text(_progress(0, 0, math.nan, 1.0, message="starting"), budget) == PREPARING_TEXT
+    assert progress_text(_progress(0, 0, math.nan, 1.0, message="evaluating the current model"), budget) == (
+        "Evaluating the current model on the validation images…")
+    assert progress_text(_progress(0, 0, math.nan, 1.0, message="evaluating the start"), budget) == (
+        "Evaluating the model this run starts from on the validation images…")  # no current model yet
     # third epoch running (two finished), AUC of the second
     text = progress_text(_progress(120, 2, val_auc=0.95), budget)
     assert text == "1:12 of 3:00 · step 120 · epoch 3 · loss 0.410 · val AUC 0.950 (epoch 2)"

@@ -19,6 +19,7 @@ CANCELLED_TEXT = TRAIN_CANCELLED
 CANCELLED_NO_MODEL_TEXT = "Training cancelled — no model was stored."
 PREPARING_TEXT = "Preparing data and building the network…"
 EVALUATING_TEXT = "Evaluating the current model on the validation images…"
+EVALUATING_START_TEXT = "Evaluating the model this run starts from on the validation images…"
 
 
 def fmt_score(value: float | None) -> str:
@@ -56,9 +57,11 @@ def decision_text(decision: Any) -> str:
     if decision.kept_new:
         first = old is None or (isinstance(old, float) and math.isnan(old))
         previous = "first model" if first else f"previous {fmt_score(old)}"
-        share = (getattr(decision, "current", None) or {}).get("weight_mix")
-        mixed = (f"; {share:.0%} your training, {1 - share:.0%} the model it started from"
-                 if isinstance(share, (int, float)) else "")
+        current = getattr(decision, "current", None) or {}
+        share, alone = current.get("weight_mix"), current.get("weight_mix_trained")
+        alone = f" (alone: val Dice {fmt_score(alone)})" if isinstance(alone, (int, float)) else ""
+        mixed = (f"; a blend of {share:.0%} your training{alone} and {1 - share:.0%} the model it started from, "
+                 "as blends scored better on held-out photos" if isinstance(share, (int, float)) else "")
         return f"New model kept: val {metric} {fmt_score(new)} ({previous}{mixed})"
     return f"Previous model kept (new {metric} {fmt_score(new)} < {fmt_score(old)})"
 
@@ -192,6 +195,8 @@ def progress_text(p: TrainProgress, budget_s: float | None, loss: float | None =
     `p.epoch` counts finished epochs, so the epoch being trained is `p.epoch + 1` and `p.val_auc` is that of epoch
     `p.epoch`; at the end of an epoch ml.control sends "validating" (AUC not known yet), then "epoch N: …"."""
     if not started(p):
+        if p.message.startswith("evaluating the start"):  # the first run has no current model: its start
+            return EVALUATING_START_TEXT
         return EVALUATING_TEXT if p.message.startswith("evaluating") else PREPARING_TEXT
     if budget_s:
         head = [f"{fmt_duration(p.elapsed_s)} of {fmt_duration(budget_s)}", f"step {p.step}"]
