@@ -27,16 +27,6 @@ def legend_entries(canvas: Canvas) -> list[tuple[RGB, str]]:
 
     if canvas.layer_shown("roi") and doc.roi is not None:
         entries.append((ROI_RGB, "outside the ROI (darkened)"))
-    if canvas.layer_shown("probability") and current in doc.probs:
-        covered = [name for layer, name, shown in (("label", "label", has_label(current)),
-                                                   ("fpfn", "FP/FN", canvas.is_labelled(current)))
-                   if shown and canvas.layer_shown(layer)]
-        under = f"; under the {' and '.join(covered)}: hide {'them' if len(covered) > 1 else 'it'} to see it" \
-            if covered else ""
-        scale = "clear 0, purple, green, yellow 1"
-        entries.append((HEATMAP_HIGH_RGB, f"{current}: probability (heat map: {scale}{under})"))
-    if canvas.layer_shown("uncertainty") and current in doc.probs:
-        entries.append((UNCERTAINTY_RGB, f"{current}: model unsure (near the threshold)"))
     if canvas.layer_shown("others"):
         entries += [(canvas.class_color(n), f"{n} label") for n in doc.labels if n != current and has_label(n)]
     if canvas.layer_shown("label") and has_label(current):
@@ -46,6 +36,10 @@ def legend_entries(canvas: Canvas) -> list[tuple[RGB, str]]:
     if canvas.layer_shown("fpfn") and current in doc.preds and canvas.is_labelled(current):
         entries += [(tuple(FP_COLOR), "false positive: predicted, not labelled"),
                     (tuple(FN_COLOR), "false negative: labelled, not predicted")]
+    if canvas.layer_shown("probability") and current in doc.probs:  # drawn over the masks (canvas.layer_stack)
+        entries.append((HEATMAP_HIGH_RGB, f"{current}: probability (heat map: clear 0, purple, green, yellow 1)"))
+    if canvas.layer_shown("uncertainty") and current in doc.probs:
+        entries.append((UNCERTAINTY_RGB, f"{current}: model unsure (near the threshold)"))
     if canvas.layer_shown("contours"):
         entries += [(contour_rgb(canvas.class_color(n)), f"{n} predicted outline") for n in doc.preds]
     return entries

@@ -153,7 +153,7 @@ def test_canvas_legend_lists_exactly_the_colours_shown(qtbot):
     canvas.set_layer_visible("fpfn", False)
     canvas.set_layer_visible("roi", False)
     canvas.set_layer_visible("uncertainty", True)
-    assert meanings() == ["lesion: model unsure (near the threshold)", "lesion label", "lesion predicted outline"]
+    assert meanings() == ["lesion label", "lesion: model unsure (near the threshold)", "lesion predicted outline"]
     for layer in ("label", "contours", "uncertainty"):
         canvas.set_layer_visible(layer, False)
     assert meanings() == [] and not area.legend.isVisibleTo(area)

@@ -45,20 +45,29 @@ def test_m_toggles_the_heat_map_in_the_window(tmp_path, qtbot):
     assert window.layers.checks["probability"].isChecked() and window.canvas.layer_visible("probability")
 
 
-def test_the_legend_says_when_the_label_and_fpfn_cover_the_heat_map(qtbot, shown_canvas):
-    """New-user trial, session 32: M seemed to do nothing with the label and FP/FN layers on (the default)."""
+def test_the_heat_map_is_drawn_over_the_label_and_fpfn(qtbot, shown_canvas):
+    """New-user trials, sessions 32 and 33: M seemed to do nothing with the label and FP/FN layers on (the default):
+    the heat map lay under them. It is drawn over them now, and the legend lists it after them (back to front)."""
     canvas = shown_canvas(np.full((H, W, 3), 80, np.uint8), {CLS: (255, 215, 0)})
     label = np.zeros((H, W), bool)
     label[4:20, 4:20] = True
     canvas.set_labels({CLS: label}, {CLS: (255, 215, 0)})
-    canvas.set_prediction(CLS, np.full((H, W), 0.9, np.float32), threshold=0.5)
+    prob = np.zeros((H, W), np.float32)
+    prob[4:20, 4:12] = 1.0  # a false negative on the label's right half
+    canvas.set_prediction(CLS, prob, threshold=0.5)
+    assert canvas.layer_shown("label") and canvas.layer_shown("fpfn")
+    canvas.set_layer_visible("contours", False)
+    canvas.set_zoom(4.0)
+    inside = canvas.image_to_widget(6.5, 10.5).toPoint()
+    missed = canvas.image_to_widget(16.5, 10.5).toPoint()
+    before = canvas.grab().toImage()
     canvas.set_layer_visible("probability", True)
+    canvas.set_layer_opacity("probability", 1.0)
+    after = canvas.grab().toImage()
+    assert after.pixelColor(inside).getRgb()[:3] == HEATMAP_HIGH_RGB != before.pixelColor(inside).getRgb()[:3]
+    assert after.pixelColor(missed).getRgb()[:3] == before.pixelColor(missed).getRgb()[:3]  # p = 0: FN shows
+    texts = [t for _c, t in legend_entries(canvas)]
+    heat = next(i for i, t in enumerate(texts) if "probability" in t)
+    assert heat > max(i for i, t in enumerate(texts) if "label" in t or "false" in t)
+    assert texts[heat].endswith("yellow 1)")
 
-    def heat() -> str:
-        return next(t for _c, t in legend_entries(canvas) if "probability" in t)
-
-    assert heat().endswith("under the label and FP/FN: hide them to see it)")
-    canvas.set_layer_visible("fpfn", False)
-    assert heat().endswith("under the label: hide it to see it)")
-    canvas.set_layer_visible("label", False)
-    assert heat().endswith("yellow 1)")

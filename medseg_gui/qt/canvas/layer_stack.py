@@ -122,8 +122,9 @@ class LayerStack:
     def draw(self, painter: QPainter, src: QRectF, zoom: float, current: str, hide_overlays: bool,
              correcting: bool) -> None:
         """Paint the ``shown`` layers over ``src`` (image coordinates; the painter carries the view transform):
-        image, ROI, the current class' probability heat map and uncertainty, other classes, (corrective mode: the prediction), the current
-        class, FP/FN, contours."""
+        image, ROI, other classes, (corrective mode: the prediction), the current class, FP/FN, the current class'
+        probability heat map and uncertainty (off until asked for, then above the masks: under the label and FP/FN a
+        new user saw M change nothing), contours."""
         shown, opacity = {layer for layer in L.LAYERS if self.shown(layer, hide_overlays)}, self.opacity
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, zoom < 1)
         if self.image is not None and "image" in shown:
@@ -134,10 +135,6 @@ class LayerStack:
         stack: list[tuple[L.ArrayImage | None, float]] = []
         if "roi" in shown:
             stack.append((self.roi(), opacity["roi"]))
-        if "probability" in shown:
-            stack.append((self.probability(current), opacity["probability"]))
-        if "uncertainty" in shown:
-            stack.append((self.uncertainty(current), opacity["uncertainty"]))
         if "others" in shown:
             stack += [(self.mask(n), opacity["others"]) for n in self.doc.labels if n != current and self._has_label(n)]
         if "label" in shown and correcting:
@@ -146,6 +143,10 @@ class LayerStack:
             stack.append((self.mask(current), opacity["label"]))
         if "fpfn" in shown:
             stack.append((self.fpfn(current), opacity["fpfn"]))
+        if "probability" in shown:
+            stack.append((self.probability(current), opacity["probability"]))
+        if "uncertainty" in shown:
+            stack.append((self.uncertainty(current), opacity["uncertainty"]))
         L.draw_masks(painter, src, [(item, o) for item, o in stack if item is not None], zoom)
         if "contours" in shown:
             for contours in self.contours.values():
