@@ -81,8 +81,11 @@ def test_corrected_prediction_exports_the_prediction_outside_the_strokes(project
     entry = next(m for m in manifest["masks"] if m["image"] == "b")
     assert entry["source"] == "label+prediction" and entry["label"] == "sparse" and entry["threshold"] == 0.5
     assert any("label+prediction" in note for note in manifest["notes"]) and manifest["human_labels"] == 2
+    assert not any("were not annotated are exported as background" in n for n in manifest["notes"])  # none such
     export_masks(p, "vessel", tmp_path / "labels", source="labels")
     np.testing.assert_array_equal(_read(tmp_path / "labels" / "b.png"), strokes * 255)
+    notes = json.loads((tmp_path / "labels" / "manifest.json").read_text())["notes"]
+    assert any("were not annotated are exported as background" in n for n in notes)  # b's strokes alone
 
 
 def test_export_sources_and_threshold(project, tmp_path):

@@ -110,9 +110,14 @@ class Manifest:
             "source_rule": SOURCE_RULES.get(self.source, self.source), "threshold": self.threshold,
             "predictions_note": PREDICTIONS_NOTE if self.threshold is not None else
             "Predictions are the model's probabilities (0 to 1), not thresholded.",
-            "unannotated_pixels": self.unannotated, "notes": self.notes,
+            "unannotated_pixels": self.unannotated, "notes": self._notes(),
             "human_labels": labels, "model_predictions": predictions, "masks": self.entries,
         }
+
+    def _notes(self) -> list[str]:
+        """The notes, the one on sparse labels' unannotated pixels only where a sparse label was exported as such."""
+        sparse = any(e["source"] == "label" and e.get("label") == "sparse" for e in self.entries)
+        return [n for n in self.notes if sparse or n != UNANNOTATED_NOTE]
 
     def write(self, out_dir: str | os.PathLike[str]) -> Path:
         return atomic_write_json(Path(out_dir) / MANIFEST, self.to_json())
