@@ -128,9 +128,16 @@ class ProjectLock:
         return _taken_over(self.root)
 
     def release(self) -> None:
+        """Remove the lock file if it is ours; a folder that became read-only keeps it (logged: the next opener
+        finds its owner gone and takes it over), and closing or switching projects goes on."""
         if read_owner(self.root) == self.owner:
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 self.path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                log.warning("Could not remove the lock file %s (%s); it stays until the project is opened again",
+                            self.path, exc.strerror or exc)
         self.owner = LockOwner("", 0, "")  # released: never removes a lock taken over later
 
     def __enter__(self) -> ProjectLock:

@@ -207,6 +207,8 @@ class MainWindow(QMainWindow):
         self.threshold.flush()  # a threshold change of the previous project not remembered yet
         if self.train_worker is None and (self.project is None or self.project.root != project.root):
             self.train_panel.clear_run()  # the result and curve shown belong to the previous project
+        if self.project is not None and project is not self.project:
+            self._remember()  # the project shown until now: reopened later on its image, brush and choices
         self.saver.set_project(project)
         self.project = project
         self.session.set_project(project)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRect, QSettings, QSize
+from PySide6.QtCore import QByteArray, QRect, QSettings, QSize
 from PySide6.QtWidgets import QWidget
 
 from medseg_gui.qt.defaults import BRUSH_RANGE
@@ -51,7 +52,7 @@ class WindowMemory:
         if self._settings is None:
             return False
         saved = self._settings.value("window/geometry")
-        if saved is None or not window.restoreGeometry(saved):
+        if not isinstance(saved, QByteArray) or not window.restoreGeometry(saved):  # a hand-edited file: ignored
             return False
         screen = window.screen().availableGeometry()
         if window.width() > screen.width() or window.height() > screen.height():
@@ -74,11 +75,14 @@ class WindowMemory:
         """Put back what `save_layout` remembered; a missing or unusable state leaves the widget as it is."""
         for name, widget in widgets.items():
             saved = self.value(f"layout/{name}")
-            if saved is not None and not widget.restoreState(saved):
+            if saved is not None and (not isinstance(saved, QByteArray) or not widget.restoreState(saved)):
                 log.info("the remembered %s layout does not fit any more; using the default", name)
 
     def value(self, key: str, default: Any = None) -> Any:
-        return self._settings.value(key, default) if self._settings is not None else default
+        """The remembered value (`default` when none; a string `default` also replaces a value that is not one,
+        as a hand-edited "a, b" reads back as a list)."""
+        value = self._settings.value(key, default) if self._settings is not None else default
+        return default if isinstance(default, str) and not isinstance(value, str) else value
 
     def set_value(self, key: str, value: Any, *, sync: bool = True) -> None:
         """Remember `value` under `key` (None forgets it)."""
@@ -106,6 +110,8 @@ class WindowMemory:
                 values[key] = float(values[key])
             except (KeyError, TypeError, ValueError):
                 values.pop(key, None)
+            if not math.isfinite(values.get(key, 0.0)):  # "nan" exported empty masks at a threshold of nan
+                values.pop(key)
         try:
             values["brush"] = min(max(int(values["brush"]), BRUSH_RANGE[0]), BRUSH_RANGE[1])
         except (KeyError, TypeError, ValueError):

@@ -168,3 +168,22 @@ def test_window_stops_saving_when_its_lock_is_taken_over(tmp_path, qtbot, messag
     assert window.opener.lock.held()
     window.close()
     assert not (project.root / LOCK_FILE).exists()
+
+
+def test_release_on_a_folder_that_became_read_only_keeps_the_file_and_goes_on(tmp_path, monkeypatch):
+    """Fault-injection trial, session 33: after a real read-only remount, unlink raised EROFS from release(), so
+    switching projects failed and closing the window raised. The file stays; the next opener takes it over."""
+    import errno
+    from pathlib import Path
+
+    held = acquire(tmp_path)
+
+    def refuse(self, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    held.release()  # no error
+    monkeypatch.undo()
+    assert (tmp_path / LOCK_FILE).exists() and not held.held()
+    held.release()  # twice: still nothing removed, nothing raised
+    assert (tmp_path / LOCK_FILE).exists()

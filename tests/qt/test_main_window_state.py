@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QHeaderView
 from medseg_gui.core.project import Project
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.main_window import QUIT_QUESTION
-from medseg_gui.qt.window_state import fitted_size
+from medseg_gui.qt.window_state import _project_key, fitted_size
 from medseg_gui.workers.base import Worker
 from tests.workers.helpers import make_project, open_window
 
@@ -128,6 +128,34 @@ def test_geometry_and_project_choices_are_remembered(tmp_path, qtbot, messages):
     header = second.image_list.table.horizontalHeader()
     assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (0, Qt.SortOrder.DescendingOrder)
     assert header.sectionResizeMode(0) == QHeaderView.ResizeMode.ResizeToContents  # this version's column modes
+
+
+def test_a_hand_edited_settings_file_never_stops_the_window(tmp_path, qtbot, messages):
+    """Fault-injection trial, session 33: text where Qt's saved states belong, "dark, light" (read back as a list)
+    as the theme, or a threshold of nan stopped the app at every start, or exported empty masks; all are ignored."""
+    settings = tmp_path / "settings.ini"
+    project = make_project(tmp_path / "p", n=2)
+    key = _project_key(project.root)
+    settings.write_text(f"[layout]\nsplitter=abc\n[window]\ngeometry=abc\n[view]\ntheme=dark, light\n"
+                        f"[{key}]\nthreshold=nan\nminutes=inf\nbrush=abc\nimage=nothing-here\n")
+    window = open_window(qtbot, Project.open(project.root), settings_file=settings)
+    assert window.session.threshold == pytest.approx(0.5) and window.train_panel.minutes() == 3.0
+    assert window.session.stem == project.stems[0] and window.theme_menu.theme == "dark"
+
+
+def test_switching_projects_remembers_the_one_left(tmp_path, qtbot, messages):
+    """Fault-injection trial, session 33: opening B in the window forgot where A was left (remembered only on
+    close)."""
+    settings = tmp_path / "settings.ini"
+    a, b = make_project(tmp_path / "a", n=3), make_project(tmp_path / "b", n=1)
+    window = open_window(qtbot, a, settings_file=settings)
+    window.image_list.select(a.stems[2])
+    qtbot.waitUntil(lambda: window.session.stem == a.stems[2], timeout=5_000)
+    window.canvas.set_brush_size(37)
+    window.set_project(Project.open(b.root))
+    assert window.memory.project(a.root)["image"] == a.stems[2] and window.memory.project(a.root)["brush"] == 37
+    window.set_project(Project.open(a.root))
+    assert window.session.stem == a.stems[2]
 
 
 def test_threshold_is_remembered_once_settled_not_per_step(tmp_path, qtbot, messages):
