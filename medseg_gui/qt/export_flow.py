@@ -35,9 +35,14 @@ def ask_export_format(parent: QWidget | None) -> str | None:
 
 
 def export_summary(result: ExportResult) -> str:
-    """'Exported 3 masks to /out: 2 in lesion/, 1 in vessel/' (each class has its own subfolder)."""
+    """'Exported 3 masks to /out: 2 in lesion/, 1 in vessel/' (each class has its own subfolder), and which images
+    were left out because something of theirs could not be read."""
     counts = ", ".join(f"{len(files)} in {cls}/" for cls, files in result.files.items())
-    return f"Exported {result.count} mask{'' if result.count == 1 else 's'} to {result.out_dir}: {counts}"
+    text = f"Exported {result.count} mask{'' if result.count == 1 else 's'} to {result.out_dir}: {counts}"
+    if result.skipped:  # images whose label, prediction or ROI could not be read
+        n = len(result.skipped)
+        text += f" — {n} left out, not readable: " + "; ".join(result.skipped[:3]) + ("; …" if n > 3 else "")
+    return text
 
 
 class ExportFlow(QObject):

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from medseg_gui.core.errors import CancelledError
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class ExportResult:
     out_dir: Path
     files: dict[str, list[Path]]  # class → written files
+    skipped: tuple[str, ...] = ()  # why each image that could not be read was left out ("<stem> not exported: …")
 
     @property
     def count(self) -> int:
@@ -24,15 +28,23 @@ def export_classes(project_root: Path, classes: list[str], out_dir: Path, source
                    should_stop: Callable[[], bool] = lambda: False) -> ExportResult:
     """Write `out_dir/<class>/<stem>.png` for every class in `classes` via core.export.export_masks (`auto`: the
     label where one was drawn, otherwise the prediction at `threshold`); run by a FunctionWorker. Reports
-    `(done, total, class)` after each class."""
-    from medseg_gui.core.export import export_masks
+    `(done, total, class)` after each class. Every class folder is checked before any is written (a file named
+    like the second class stopped the export after the first, with a message that read as if nothing was written).
+    """
+    from medseg_gui.core.export import check_export_target, export_masks
     from medseg_gui.core.project import Project
 
     project, out_dir = Project.open(project_root), Path(out_dir)
+    for cls in classes:
+        check_export_target(project, out_dir / cls)
     files: dict[str, list[Path]] = {}
+    skipped: list[str] = []
     for i, cls in enumerate(classes):
         if should_stop():
             raise CancelledError("Export cancelled.")
-        files[cls] = list(export_masks(project, cls, out_dir / cls, source=source, threshold=threshold))
+        files[cls] = list(export_masks(project, cls, out_dir / cls, source=source, threshold=threshold,
+                                       skipped=skipped))
         progress((i + 1, len(classes), cls))
-    return ExportResult(out_dir, files)
+    for message in skipped:
+        log.warning(message)
+    return ExportResult(out_dir, files, tuple(skipped))

@@ -48,3 +48,27 @@ def test_export_uses_the_threshold(tmp_path, qtbot):
     assert result.count == 1
     np.testing.assert_array_equal(read_mask(tmp_path / "out" / "lesion" / f"{stem}_prediction.png"),
                                   project.load_prediction("lesion", stem) >= 0.75)
+
+
+def test_export_checks_every_class_folder_first_and_names_what_it_left_out(tmp_path, qtbot):
+    """Fault-injection trial, session 33: a file named like the second class stopped the export after writing the
+    first class, with a message that read as if nothing was written; a label that could not be read was left out
+    with a line in the log only."""
+    from medseg_gui.core.errors import ProjectError
+    from medseg_gui.qt.export_flow import export_summary
+
+    project = make_project(tmp_path / "p", n=3, labelled=2)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "vessel").write_text("not a folder")
+    with pytest.raises(ProjectError, match="is a file"):
+        export_classes(project.root, ["lesion", "vessel"], out)
+    assert not (out / "lesion").exists()  # nothing written
+    (out / "vessel").unlink()
+    project.label_path("lesion", project.stems[1]).write_bytes(b"not a png")
+    result = export_classes(project.root, ["lesion", "vessel"], out)
+    assert [p.stem for p in result.files["lesion"]] == [project.stems[0]]
+    assert len(result.skipped) == 1 and result.skipped[0].startswith(f"{project.stems[1]} not exported")
+    text = export_summary(result)
+    assert text.startswith(f"Exported 1 mask to {out}: 1 in lesion/, 0 in vessel/ — 1 left out, not readable: "
+                           f"{project.stems[1]} not exported")
