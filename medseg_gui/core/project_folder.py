@@ -10,6 +10,7 @@ under a lock, project.json writes and the image-size cache are locked, and disti
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -39,6 +40,7 @@ from medseg_gui.core.project_format import (
 )
 
 log = logging.getLogger(__name__)
+PROBE_BYTES = 64 * 1024  # what write_probe writes: a full disk refuses it (an empty file it still created)
 
 
 def _is_image_file(path: Path) -> bool:
@@ -147,16 +149,25 @@ class ProjectFolder:
 
     def write_probe(self) -> str | None:
         """`write_refusal`, else why a file cannot be created in the project folder now (a folder made read-only
-        or full while open: checked by creating and removing a small temp file), or None. For the start of long work
-        whose result must be saved (Retrain), not per write."""
+        or full while open: checked by writing PROBE_BYTES to a temp file, synced, and removing it; an empty file
+        was created on a full disk), or None. For the start of long work whose result must be saved (Retrain), not
+        per write."""
         if (why := self.write_refusal()) is not None:
             return why
+        path = None
         try:
             fd, path = make_temp(self._root, "write-probe")
-            os.close(fd)
-            path.unlink()
+            try:
+                os.write(fd, bytes(PROBE_BYTES))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         except OSError as exc:
             return f"the project folder cannot be written ({exc.strerror or exc})"
+        finally:
+            if path is not None:
+                with contextlib.suppress(OSError):
+                    path.unlink()
         return None
 
     def check_writable(self, what: str) -> None:

@@ -85,6 +85,8 @@ class TrainWorker(Worker):
             raise CancelledError(TRAIN_CANCELLED)
         if (why := self._probe()) is not None:  # minutes of training whose model could not be saved
             raise ProjectError(f"Retrain was not started: {why}.")
+        if self.is_cancelled():  # cancelled while the probe waited on slow storage
+            raise CancelledError(TRAIN_CANCELLED)
         job = TrainJob(self.project_root, self.cls, self.config, self.predict, self.threshold,
                        logging.getLogger().getEffectiveLevel(), continuous=self.continuous, shown=self._shown())
         return train_in_child(job, self._relay, self.is_cancelled, started=self._started, shown=self._shown)
