@@ -36,11 +36,19 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+def file_name_problem(name: str) -> str | None:
+    """`name_problem` for a file's own name (not a path), which also becomes an image's stem: a backslash is a folder
+    separator on Windows, and a stem with one was refused when the project was opened again."""
+    if "\\" in name:
+        return "contains a backslash, a folder separator on Windows (rename the file)"
+    return name_problem(name)
+
+
 def listable(paths: Iterable[Path]) -> list[Path]:
     """The `paths` whose names a project can list; each other one is skipped with a warning that names it."""
     kept = []
     for path in paths:
-        problem = name_problem(path.name)
+        problem = file_name_problem(path.name)
         if problem is None:
             kept.append(path)
         else:

@@ -24,7 +24,7 @@ from medseg_gui.core.atomic import atomic_write_bytes, atomic_write_json, make_t
 from medseg_gui.core.errors import ImageReadError, ProjectError
 from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image
 from medseg_gui.core.lock import LockWatch, ProjectLock
-from medseg_gui.core.names import listable, name_problem, shown_name
+from medseg_gui.core.names import file_name_problem, listable, name_problem, shown_name
 from medseg_gui.core.project_format import (
     DEFAULT_CLASSES,
     PROJECT_FILE,
@@ -230,7 +230,7 @@ class ProjectFolder:
             raise ImageReadError(f"Image file '{src_path.name}' was not found (looked in {src_path.parent}).")
         if src_path.suffix.lower() not in IMAGE_SUFFIXES:
             raise ImageReadError(f"'{src_path.name}' is not a supported image type.")
-        problem = name_problem(src_path.name if copy else str(src_path))
+        problem = file_name_problem(src_path.name) or (None if copy else name_problem(str(src_path)))
         if problem is not None:
             raise ImageReadError(f"Image file '{shown_name(src_path)}' was not added: its name {problem}.")
         with self._lock:

@@ -70,6 +70,20 @@ def test_folder_with_such_a_file_opens(bad_name_folder, caplog):
     assert Project.open_or_create_for_folder(bad_name_folder).stems == ["ok"]  # and reopens
 
 
+def test_a_backslash_in_a_file_name_is_skipped_not_a_project_that_cannot_reopen(tmp_path, caplog):
+    """Fault-injection trial, session 33: `x\\y.png` on Linux was listed, its label saved, and every later open
+    refused project.json as damaged (a stem with a folder separator)."""
+    src = tmp_path / "src"
+    _png(src / "ok.png", _image(1))
+    _png(src / "x\\y.png", _image(2))
+    with caplog.at_level(logging.WARNING):
+        p = Project.open_or_create_for_folder(src)
+    assert p.stems == ["ok"] and "backslash" in caplog.text and "x\\y.png" in caplog.text
+    assert Project.open_or_create_for_folder(src).stems == ["ok"]  # and reopens
+    with pytest.raises(ImageReadError, match="backslash"):
+        p.add_image(src / "x\\y.png")
+
+
 def test_existing_project_stays_openable_when_such_a_file_appears(tmp_path):
     src = tmp_path / "src"
     _png(src / "ok.png", _image(1))
