@@ -42,6 +42,9 @@ def export_summary(result: ExportResult) -> str:
     if result.skipped:  # images whose label, prediction or ROI could not be read
         n = len(result.skipped)
         text += f" — {n} left out, not readable: " + "; ".join(result.skipped[:3]) + ("; …" if n > 3 else "")
+    if result.older:
+        text += (f" — {result.older} older PNG{' is' if result.older == 1 else 's are'} in these folders too, not "
+                 "from this export (left as they were; manifest.json lists this export's)")
     return text
 
 

@@ -17,6 +17,7 @@ class ExportResult:
     out_dir: Path
     files: dict[str, list[Path]]  # class → written files
     skipped: tuple[str, ...] = ()  # why each image that could not be read was left out ("<stem> not exported: …")
+    older: int = 0  # PNGs in the class folders that this export did not write (an earlier export's)
 
     @property
     def count(self) -> int:
@@ -47,4 +48,16 @@ def export_classes(project_root: Path, classes: list[str], out_dir: Path, source
         progress((i + 1, len(classes), cls))
     for message in skipped:
         log.warning(message)
-    return ExportResult(out_dir, files, tuple(skipped))
+    return ExportResult(out_dir, files, tuple(skipped), _older_files(out_dir, files))
+
+
+def _older_files(out_dir: Path, files: dict[str, list[Path]]) -> int:
+    """How many PNGs in the class folders of `out_dir` this export did not write (never deleted: they may be the
+    only copy of something)."""
+    n = 0
+    for cls, written in files.items():
+        names = {p.name for p in written}
+        folder = out_dir / cls
+        if folder.is_dir():
+            n += sum(1 for p in folder.iterdir() if p.suffix.lower() == ".png" and p.name not in names)
+    return n

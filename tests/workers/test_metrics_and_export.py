@@ -72,3 +72,9 @@ def test_export_checks_every_class_folder_first_and_names_what_it_left_out(tmp_p
     text = export_summary(result)
     assert text.startswith(f"Exported 1 mask to {out}: 1 in lesion/, 0 in vessel/ — 1 left out, not readable: "
                            f"{project.stems[1]} not exported")
+    assert result.older == 0 and "older" not in text
+    (out / "vessel").mkdir(exist_ok=True)
+    (out / "vessel" / "old_prediction.png").write_bytes(b"an earlier export's")
+    again = export_classes(project.root, ["lesion", "vessel"], out)
+    assert again.older == 1 and "1 older PNG is in these folders too" in export_summary(again)
+    assert (out / "vessel" / "old_prediction.png").exists()  # never deleted
