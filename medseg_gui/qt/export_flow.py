@@ -39,6 +39,8 @@ def export_summary(result: ExportResult) -> str:
     were left out because something of theirs could not be read."""
     counts = ", ".join(f"{len(files)} in {cls}/" for cls, files in result.files.items())
     text = f"Exported {result.count} mask{'' if result.count == 1 else 's'} to {result.out_dir}: {counts}"
+    if result.count == 0 and not result.skipped:
+        text = f"No masks exported to {result.out_dir}: no image has a label or a prediction of any class yet"
     if result.skipped:  # images whose label, prediction or ROI could not be read
         n = len(result.skipped)
         text += f" — {n} left out, not readable: " + "; ".join(result.skipped[:3]) + ("; …" if n > 3 else "")

@@ -78,3 +78,5 @@ def test_export_checks_every_class_folder_first_and_names_what_it_left_out(tmp_p
     again = export_classes(project.root, ["lesion", "vessel"], out)
     assert again.older == 1 and "1 older PNG is in these folders too" in export_summary(again)
     assert (out / "vessel" / "old_prediction.png").exists()  # never deleted
+    empty = export_classes(make_project(tmp_path / "q", n=1).root, ["lesion"], tmp_path / "none")
+    assert export_summary(empty).startswith(f"No masks exported to {tmp_path / 'none'}: no image has a label")
