@@ -10,16 +10,19 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QLabel
 
 from medseg_gui.qt.canvas import Canvas
+from medseg_gui.qt.canvas.layers import viridis_rgb
 from medseg_gui.qt.defaults import (BACKGROUND_RGB, FN_COLOR, FP_COLOR, HEATMAP_HIGH_RGB, UNCERTAINTY_RGB,
                                     contour_rgb)
 
 RGB = tuple[int, int, int]
+# the heat map's entry shows its scale (a new user read its one yellow square as the lesion label's colour)
+HEATMAP_SWATCHES: tuple[RGB, ...] = (viridis_rgb(0.1), viridis_rgb(0.55), HEATMAP_HIGH_RGB)
 ROI_RGB: RGB = (0, 0, 0)  # the ROI layer darkens what lies outside the region
 MARGIN = 8
 
 
-def legend_entries(canvas: Canvas) -> list[tuple[RGB, str]]:
-    """(colour, meaning) of each colour the canvas draws now, back to front."""
+def legend_entries(canvas: Canvas) -> list[tuple[RGB | tuple[RGB, ...], str]]:
+    """(colour, or a colour scale's few colours, meaning) of each colour the canvas draws now, back to front."""
     doc, current, entries = canvas.doc, canvas.current_class(), []
 
     def has_label(name: str) -> bool:
@@ -37,7 +40,7 @@ def legend_entries(canvas: Canvas) -> list[tuple[RGB, str]]:
         entries += [(tuple(FP_COLOR), "false positive: predicted, not labelled"),
                     (tuple(FN_COLOR), "false negative: labelled, not predicted")]
     if canvas.layer_shown("probability") and current in doc.probs:  # drawn over the masks (canvas.layer_stack)
-        entries.append((HEATMAP_HIGH_RGB, f"{current}: probability (heat map: clear 0, purple, green, yellow 1)"))
+        entries.append((HEATMAP_SWATCHES, f"{current}: probability (heat map: clear 0, purple, green, yellow 1)"))
     if canvas.layer_shown("uncertainty") and current in doc.probs:
         entries.append((UNCERTAINTY_RGB, f"{current}: model unsure (near the threshold)"))
     if canvas.layer_shown("contours"):
@@ -45,10 +48,13 @@ def legend_entries(canvas: Canvas) -> list[tuple[RGB, str]]:
     return entries
 
 
-def legend_html(entries: list[tuple[RGB, str]]) -> str:
-    rows = [f'<span style="color: rgb{tuple(int(c) for c in rgb)}">■</span>&nbsp;{escape(text)}'
-            for rgb, text in entries]
-    return "<br>".join(rows)
+def legend_html(entries: list[tuple[RGB | tuple[RGB, ...], str]]) -> str:
+    """One row per entry: its colour's square (a row of squares for a colour scale) and its meaning."""
+    def squares(colours: RGB | tuple[RGB, ...]) -> str:
+        scale = colours if isinstance(colours[0], tuple) else (colours,)
+        return "".join(f'<span style="color: rgb{tuple(int(c) for c in rgb)}">■</span>' for rgb in scale)
+
+    return "<br>".join(f"{squares(rgb)}&nbsp;{escape(text)}" for rgb, text in entries)
 
 
 class CanvasLegend(QLabel):
@@ -62,11 +68,11 @@ class CanvasLegend(QLabel):
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setStyleSheet("QLabel#canvasLegend { background-color: rgba(20, 22, 26, 190); color: #e0e2e6; "
                            "padding: 4px 6px; border-radius: 4px; font-size: 11px; }")
-        self._entries: list[tuple[RGB, str]] = []
+        self._entries: list[tuple[RGB | tuple[RGB, ...], str]] = []
         self.hide()
         canvas.installEventFilter(self)
 
-    def entries(self) -> list[tuple[RGB, str]]:
+    def entries(self) -> list[tuple[RGB | tuple[RGB, ...], str]]:
         """What the legend lists now (colour, meaning)."""
         return list(self._entries)
 

@@ -7,7 +7,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from medseg_gui.qt.defaults import HEATMAP_HIGH_RGB
-from medseg_gui.qt.legend import legend_entries
+from medseg_gui.qt.legend import legend_entries, legend_html
 from tests.workers.helpers import H, W, make_project, open_window
 
 CLS = "lesion"
@@ -33,7 +33,9 @@ def test_heat_map_is_off_at_first_clear_at_0_and_viridis_by_probability(qtbot, s
     assert image.pixelColor(low).getRgb()[:3] == (80, 80, 80)  # p = 0: the image shows through
     r, g, b = image.pixelColor(half).getRgb()[:3]
     assert g > r and g > 80 and (r, g, b) != HEATMAP_HIGH_RGB  # p = 0.5: viridis' green, half over the grey
-    assert [rgb for rgb, t in legend_entries(canvas) if "probability" in t] == [HEATMAP_HIGH_RGB]
+    [scale] = [rgb for rgb, t in legend_entries(canvas) if "probability" in t]
+    assert len(scale) == 3 and scale[-1] == HEATMAP_HIGH_RGB and len(set(scale)) == 3  # its scale, not one yellow
+    assert legend_html([(scale, "heat")]).count("■") == 3 and legend_html([((1, 2, 3), "x")]).count("■") == 1
     canvas.set_prediction(CLS, np.zeros((H, W), np.float32), threshold=0.5)  # a new map: redrawn
     assert canvas.grab().toImage().pixelColor(high).getRgb()[:3] == (80, 80, 80)
 

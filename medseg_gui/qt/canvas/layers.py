@@ -201,6 +201,12 @@ def uncertainty_layer(u8: np.ndarray) -> ArrayImage:
 _VIRIDIS = cv2.applyColorMap(np.arange(256, dtype=np.uint8).reshape(-1, 1), cv2.COLORMAP_VIRIDIS).reshape(256, 3)
 
 
+def viridis_rgb(p: float) -> tuple[int, int, int]:
+    """The heat map's colour at probability `p` (drawn with alpha p)."""
+    b, g, r = _VIRIDIS[min(255, max(0, round(255 * p)))]
+    return int(r), int(g), int(b)
+
+
 def probability_layer(prob: np.ndarray) -> ArrayImage:
     """The probability heat map of a float HxW map in [0, 1]: viridis (dark purple → green → yellow), its alpha the
     probability, so 0 stays clear and the image shows through where the model sees nothing. Built on the GUI thread
