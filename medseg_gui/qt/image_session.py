@@ -253,14 +253,22 @@ class ImageSession(QObject):
         if cls not in self.review.probs:
             self.problem.emit(f"There is no {cls} prediction for {self.stem} yet — press Retrain first.", False)
             return
-        small, n = specks(self.canvas.doc.preds[cls], SPECK_AREA) if cls in self.canvas.doc.preds else (None, 0)
+        pred = self.canvas.doc.preds.get(cls)
+        small, n = specks(pred, SPECK_AREA) if pred is not None else (None, 0)
+        left_out = (f" ({n} speck{'s' if n > 1 else ''} under {SPECK_AREA:.2%} of the image left out)" if n else "")
+        accepted = None if pred is None else (pred & ~small if n else pred)
+        if accepted is None or not accepted.any():
+            # nothing would be labelled: no label written, nothing to undo (it said "accepted" and saved nothing)
+            self.problem.emit(f"The {cls} prediction on {self.stem} finds no {cls}{left_out}, so there is nothing to "
+                              f"accept. If there is none here, press {ACTIONS['no_object'].keys[0]} to mark this image "
+                              f"as having no {cls}.", False)
+            return
         lost = self._labelled_pixels_lost(cls)
         if lost and not self.confirm(
                 f"Replace your {cls} label on {self.stem} with the prediction? {lost:,} pixel{'s' if lost > 1 else ''} "
                 f"you labelled as {cls} would become background ({ACTIONS['undo'].keys[0]} undoes it)."):
             return
         self.canvas.accept_prediction(~small if n else None)
-        left_out = (f" ({n} speck{'s' if n > 1 else ''} under {SPECK_AREA:.2%} of the image left out)" if n else "")
         note = (f". {self.stem} validates the current model: its scores there now compare the model with its own "
                 "prediction (about 1.00) and would favour it in the next Retrain's comparison; correct the label "
                 "first") if held_out else ""

@@ -92,6 +92,27 @@ def test_accepting_the_prediction_on_an_image_that_validates_the_model_says_what
     assert window.statusBar().currentMessage() == "Prediction accepted as the lesion label — Ctrl+Z to undo"
 
 
+def test_accepting_a_prediction_that_finds_nothing_says_so_and_claims_nothing(tmp_path, qtbot, messages):
+    """New-user trial, session 33: on an image whose prediction was one speck, Accept prediction said "Prediction
+    accepted as the lesion label (1 speck … left out) — Ctrl+Z to undo" and wrote no label, with nothing to undo."""
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    stem = project.stems[1]  # unlabelled
+    speck = np.zeros((H, W), np.float32)
+    speck[2, 2] = 0.9  # one pixel: a speck under SPECK_AREA of the image
+    project.save_prediction("lesion", stem, speck)
+    window = open_window(qtbot, project)
+    window.image_list.select(stem)
+    qtbot.waitUntil(lambda: window.session.stem == stem and "lesion" in window.session.review.probs, timeout=10_000)
+    errors = []
+    window.session.problem.connect(lambda text, dialog: errors.append(text))
+    qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)
+    assert errors and errors[-1].startswith(f"The lesion prediction on {stem} finds no lesion (1 speck under")
+    assert "press X to mark this image as having no lesion" in errors[-1]
+    assert "accepted" not in window.statusBar().currentMessage()
+    assert not window.canvas.is_labelled("lesion") and not window.actions.undo.isEnabled()
+    assert not window.saver.has_pending() and project.load_label("lesion", stem) is None
+
+
 def test_the_threshold_has_one_owner_that_the_box_and_canvas_observe(tmp_path, qtbot, messages):
     project, stem, prob = _project_with_predictions(tmp_path / "p")
     window = open_window(qtbot, project)

@@ -59,9 +59,10 @@ def decision_text(decision: Any) -> str:
         previous = "first model" if first else f"previous {fmt_score(old)}"
         current = getattr(decision, "current", None) or {}
         share, alone = current.get("weight_mix"), current.get("weight_mix_trained")
-        alone = f" (alone: val Dice {fmt_score(alone)})" if isinstance(alone, (int, float)) else ""
-        mixed = (f"; a blend of {share:.0%} your training{alone} and {1 - share:.0%} the model it started from, "
-                 "as blends scored better on held-out photos" if isinstance(share, (int, float)) else "")
+        alone = (f". Your training alone validated at Dice {fmt_score(alone)} on these images; in our benchmarks "
+                 "such blends did better on new photos" if isinstance(alone, (int, float)) else "")
+        mixed = (f"; a blend of {share:.0%} your training and {1 - share:.0%} the model it started from{alone}"
+                 if isinstance(share, (int, float)) else "")
         return f"New model kept: val {metric} {fmt_score(new)} ({previous}{mixed})"
     return f"Previous model kept (new {metric} {fmt_score(new)} < {fmt_score(old)})"
 
