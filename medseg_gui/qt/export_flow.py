@@ -5,6 +5,7 @@ format (nnU-Net dataset, COCO JSON, HDF5: core.interchange.formats), then does t
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -37,7 +38,14 @@ def ask_export_format(parent: QWidget | None) -> str | None:
 def export_summary(result: ExportResult) -> str:
     """'Exported 3 masks to /out: 2 in lesion/, 1 in vessel/' (each class has its own subfolder), and which images
     were left out because something of theirs could not be read."""
-    counts = ", ".join(f"{len(files)} in {cls}/" for cls, files in result.files.items())
+    def count(files: list[Path]) -> str:
+        predicted = sum(1 for f in files if f.stem.endswith("_prediction"))
+        labels = len(files) - predicted
+        split = f" ({labels} label{'' if labels == 1 else 's'}, {predicted} predicted)" if labels and predicted else (
+            " (all predicted)" if predicted else "")
+        return f"{len(files)}{split}"
+
+    counts = ", ".join(f"{count(files)} in {cls}/" for cls, files in result.files.items())
     text = f"Exported {result.count} mask{'' if result.count == 1 else 's'} to {result.out_dir}: {counts}"
     if result.count == 0 and not result.skipped:
         text = f"No masks exported to {result.out_dir}: no image has a label or a prediction of any class yet"
