@@ -27,6 +27,11 @@ def open_next_to_label(images: ImageListPanel, cls: str | None) -> str:
     return f"Next to label: {stem} — {next_reason(stem, scores, labelled, unlabelled)}."
 
 
+def beside(image_line: str, stem: str, message: str) -> str:
+    """The image's own line with why it was opened, its name said once: 'x — 640×512 · next to label: why'."""
+    return f"{image_line} · next to label: {message.removeprefix(f'Next to label: {stem} — ')}"
+
+
 class NextImageLine:
     """The status bar's image line (`session_line`, the image session's status) and "Next image to label"
     (`open_next`): the reason an image was opened is said again beside its own line once it has loaded (a big
@@ -42,7 +47,7 @@ class NextImageLine:
         stem, self.reason = images.current_stem(), None
         if message.startswith("Next to label") and stem is not None:
             if self.image_line.startswith(f"{stem} — "):  # it loaded at once (a small image)
-                message = f"{self.image_line} · {message}"
+                message = beside(self.image_line, stem, message)
             else:
                 self.reason = (stem, message)
         self.show(message, 15000)
@@ -52,7 +57,7 @@ class NextImageLine:
         reason = self.reason
         if reason is not None and text.startswith(f"{reason[0]} — "):
             self.reason = None
-            self.show(f"{text} · {reason[1]}", 15000)
+            self.show(beside(text, reason[0], reason[1]), 15000)
             return
         if reason is not None and not text.startswith(f"Loading {reason[0]}"):
             self.reason = None  # another image or message came first
