@@ -65,7 +65,9 @@ def test_threshold_box_rethresholds_contours_accept_and_dice(tmp_path, qtbot, me
                      "lesion would become background (Ctrl+Z undoes it)."]
     qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)  # "Yes"
     np.testing.assert_array_equal(window.canvas.label("lesion"), prob >= 0.8)  # accepted at the box's threshold
-    assert window.statusBar().currentMessage() == "Prediction accepted as the lesion label — Ctrl+Z to undo"
+    assert window.statusBar().currentMessage() == ("Prediction accepted as the lesion label — Ctrl+Z to undo. Its "
+                                                   "scores now compare the model with its own prediction (about 1.00) "
+                                                   "until you correct the label")  # new-user trial: Dice 1.00 at once
     window.actions.undo.trigger()
     np.testing.assert_array_equal(window.canvas.label("lesion"), truth)
 
@@ -89,7 +91,8 @@ def test_accepting_the_prediction_on_an_image_that_validates_the_model_says_what
     window.image_list.select(other)
     qtbot.waitUntil(lambda: window.session.stem == other and "lesion" in window.session.review.probs, timeout=10_000)
     qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)  # a training image: the plain message
-    assert window.statusBar().currentMessage() == "Prediction accepted as the lesion label — Ctrl+Z to undo"
+    assert window.statusBar().currentMessage().startswith("Prediction accepted as the lesion label — Ctrl+Z to undo. "
+                                                          "Its scores now compare the model with its own prediction")
 
 
 def test_accepting_a_prediction_that_finds_nothing_says_so_and_claims_nothing(tmp_path, qtbot, messages):
@@ -237,7 +240,7 @@ def test_accept_leaves_out_predicted_specks_and_says_so(tmp_path, qtbot, message
     qtbot.waitUntil(lambda: "lesion" in window.canvas.doc.preds, timeout=20_000)
     qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)
     np.testing.assert_array_equal(window.canvas.label("lesion"), disc())
-    assert window.statusBar().currentMessage() == ("Prediction accepted as the lesion label (2 specks under 0.05% "
-                                                   "of the image left out) — Ctrl+Z to undo")
+    assert window.statusBar().currentMessage().startswith("Prediction accepted as the lesion label (2 specks under "
+                                                          "0.05% of the image left out) — Ctrl+Z to undo. ")
     window.actions.undo.trigger()
     assert not window.canvas.label("lesion").any()
