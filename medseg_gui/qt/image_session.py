@@ -271,7 +271,7 @@ class ImageSession(QObject):
         self.canvas.accept_prediction(~small if n else None)
         note = (f". {self.stem} validates the current model: its scores there now compare the model with its own "
                 "prediction (about 1.00) and would favour it in the next Retrain's comparison; correct the label "
-                "first") if held_out else (f". Its scores now compare the model with its own prediction (about 1.00) "
+                "first") if held_out else (". Its scores now compare the model with its own prediction (about 1.00) "
                                           "until you correct the label")
         self.status.emit(f"Prediction accepted as the {cls} label{left_out} — {ACTIONS['undo'].keys[0]} to undo{note}")
 
