@@ -192,12 +192,14 @@ def _pixels(img: PreparedImage, aug: Augment, rng: np.random.Generator, y0: int,
     window = crop_reflect(img.enhanced, y0, x0, S, S)
     channels = window.shape[-1]
     if aug.gamma > 0 or aug.channel_gamma > 0:
-        g = np.exp(rng.uniform(-aug.gamma, aug.gamma) if aug.gamma > 0 else 0.0)
+        g = float(np.exp(rng.uniform(-aug.gamma, aug.gamma))) if aug.gamma > 0 else 1.0
+        levels = np.arange(256) / 255.0
         if aug.channel_gamma > 0:
-            g = g * np.exp(rng.uniform(-aug.channel_gamma, aug.channel_gamma, size=channels))
-        levels = np.arange(256, dtype=np.float64) / 255.0
-        window = np.stack([np.take((255.0 * levels ** gc).astype(np.float32), window[..., c])
-                           for c, gc in enumerate(np.broadcast_to(g, channels))], axis=-1)
+            gs = g * np.exp(rng.uniform(-aug.channel_gamma, aug.channel_gamma, size=channels))
+            window = np.stack([np.take((255.0 * levels ** gc).astype(np.float32), window[..., c])
+                               for c, gc in enumerate(gs)], axis=-1)
+        else:  # one table for all channels
+            window = np.take((255.0 * levels ** g).astype(np.float32), window)
     if aug.saturation > 0 and channels == 3:
         grey = window.astype(np.float32).mean(axis=-1, keepdims=True)
         window = grey + (window - grey) * np.float32(1.0 + rng.uniform(-aug.saturation, aug.saturation))
