@@ -31,6 +31,7 @@ from medseg_gui.core.project import Project
 log = logging.getLogger(__name__)
 
 SOURCES = ("auto", "labels", "predictions")
+PREDICTION_SUFFIX = "_prediction"  # `auto` mode: <stem>_prediction.png is the model's mask, <stem>.png the label
 PROJECT_DATA_DIRS = ("labels", "predictions", "roi", "models", "images")
 
 
@@ -152,7 +153,7 @@ def export_masks(
             log.debug("export: %s has no %s %s, skipped", stem, cls, source)
             continue
         marked = source == "auto" and found.source == "prediction"  # labels and predictions share this folder
-        path = out / f"{stem}{'_prediction' if marked else ''}.png"
+        path = out / f"{stem}{PREDICTION_SUFFIX if marked else ''}.png"
         try:
             written.append(write_png(path, found.mask.astype(np.uint8) * 255))
         except OSError as err:

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from medseg_gui.core.errors import MedsegError
-from medseg_gui.core.export import check_export_target
+from medseg_gui.core.export import PREDICTION_SUFFIX, check_export_target
 from medseg_gui.core.interchange.formats import FORMATS, ExportDone, export_as
 from medseg_gui.qt import dialogs
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
@@ -39,7 +39,7 @@ def export_summary(result: ExportResult) -> str:
     """'Exported 3 masks to /out: 2 in lesion/, 1 in vessel/' (each class has its own subfolder), and which images
     were left out because something of theirs could not be read."""
     def count(files: list[Path]) -> str:
-        predicted = sum(1 for f in files if f.stem.endswith("_prediction"))
+        predicted = sum(1 for f in files if f.stem.endswith(PREDICTION_SUFFIX))
         labels = len(files) - predicted
         split = f" ({labels} label{'' if labels == 1 else 's'}, {predicted} predicted)" if labels and predicted else (
             " (all predicted)" if predicted else "")

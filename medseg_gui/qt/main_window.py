@@ -217,7 +217,7 @@ class MainWindow(QMainWindow):
         self.session.set_threshold(threshold_in_range(remembered.get("threshold", self.session.threshold)))
         self.classes.show_project(remembered.get("class"))
         if "brush" in remembered:
-            self.canvas.set_brush_size(int(remembered["brush"]))
+            self.canvas.set_brush_size(remembered["brush"])
         self.image_list.set_images(project.stems, project.class_names, errors)
         self.image_list.set_reviewed(self._reviewed())
         for cls in project.class_names:

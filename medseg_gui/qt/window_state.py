@@ -15,8 +15,6 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QRect, QSettings, QSize
 from PySide6.QtWidgets import QWidget
 
-from medseg_gui.qt.defaults import BRUSH_RANGE
-
 log = logging.getLogger(__name__)
 
 PREFERRED_SIZE = QSize(1400, 860)
@@ -113,7 +111,7 @@ class WindowMemory:
             if not math.isfinite(values.get(key, 0.0)):  # "nan" exported empty masks at a threshold of nan
                 values.pop(key)
         try:
-            values["brush"] = min(max(int(values["brush"]), BRUSH_RANGE[0]), BRUSH_RANGE[1])
+            values["brush"] = int(values["brush"])  # bounded by Canvas.set_brush_size
         except (KeyError, TypeError, ValueError):
             values.pop("brush", None)
         if not isinstance(values.get("image"), str):

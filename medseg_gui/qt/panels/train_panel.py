@@ -159,7 +159,6 @@ class TrainPanel(QGroupBox):
             layout.addWidget(self.loss_plot)
         self._losses: list[tuple[int, float]] = []  # (step, smoothed loss): the curve
         self._smoother = LossSmoother()
-        self._loss: float | None = None  # the smoothed loss of the last step, as the text shows it
         self._val_points: dict[int, tuple[int, float]] = {}  # epoch → (step, val Dice or AUC)
         self._redraw = QTimer(self)  # the curve follows at most CURVE_REDRAW_MS late, points arriving meanwhile coalesced
         self._redraw.setSingleShot(True)
@@ -366,14 +365,14 @@ class TrainPanel(QGroupBox):
     def _forget_losses(self) -> None:
         self._losses.clear()
         self._smoother.reset()
-        self._loss = None
 
     def _show_train_progress(self, p: TrainProgress) -> None:
         if started(p) and math.isfinite(p.loss) and (not self._losses or p.step > self._losses[-1][0]):
-            self._loss = self._smoother.add(p.loss)  # once per step: an epoch's summary repeats its last step
-            self._losses.append((p.step, self._loss))
+            # once per step (an epoch's summary repeats its last step); the text shows the curve's last point
+            self._losses.append((p.step, self._smoother.add(p.loss)))
         self._set_fraction(progress_fraction(p, self._budget_s) if started(p) else None)
-        self.progress_label.setText(progress_text(p, self._budget_s, loss=self._loss))
+        shown = self._losses[-1][1] if self._losses else None
+        self.progress_label.setText(progress_text(p, self._budget_s, loss=shown))
         self.progress_label.setVisible(True)
         point = validation_point(p)
         if point is not None and point[0] not in self._val_points:
