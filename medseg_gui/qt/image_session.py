@@ -256,8 +256,7 @@ class ImageSession(QObject):
         pred = self.canvas.doc.preds.get(cls)
         small, n = specks(pred, SPECK_AREA) if pred is not None else (None, 0)
         left_out = (f" ({n} speck{'s' if n > 1 else ''} under {SPECK_AREA:.2%} of the image left out)" if n else "")
-        accepted = None if pred is None else (pred & ~small if n else pred)
-        if accepted is None or not accepted.any():
+        if pred is None or np.count_nonzero(pred) <= (np.count_nonzero(small) if n else 0):  # specks lie in pred
             # nothing would be labelled: no label written, nothing to undo (it said "accepted" and saved nothing)
             self.problem.emit(f"The {cls} prediction on {self.stem} finds no {cls}{left_out}, so there is nothing to "
                               f"accept. If there is none here, press {ACTIONS['no_object'].keys[0]} to mark this image "
