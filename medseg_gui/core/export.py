@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import h5py
 import numpy as np
 
 from medseg_gui.core.atomic import make_temp
-from medseg_gui.core.errors import MedsegError, ProjectError, skip, write_error
+from medseg_gui.core.errors import CancelledError, MedsegError, ProjectError, skip, write_error
 from medseg_gui.core.images import write_png
 from medseg_gui.core.interchange.manifest import LABEL_AND_PREDICTION, Manifest
 from medseg_gui.core.project import Project
@@ -135,11 +136,68 @@ def export_masks(
     Images whose label/prediction/ROI cannot be read are skipped with a message; WriteError when a file cannot be
     written (the files written before it stay, and the message says the export is incomplete).
     """
+    _check_class_and_source(project, cls, source)
+    check_export_target(project, out_dir)
+    return _write_masks(project, cls, Path(out_dir), source, threshold, skipped)
+
+
+@dataclass(frozen=True)
+class PngExport:
+    """What export_pngs wrote: the folder, each class's files, the images left out (why, one line each) and how many
+    PNGs already in the class folders this export did not write (an earlier export's: never deleted)."""
+
+    out_dir: Path
+    files: dict[str, list[Path]]
+    skipped: tuple[str, ...] = ()
+    older: int = 0
+
+    @property
+    def count(self) -> int:
+        return sum(len(v) for v in self.files.values())
+
+
+def export_pngs(
+    project: Project, classes: list[str], out_dir: str | os.PathLike[str], source: str = "auto",
+    threshold: float = 0.5, *, subfolders: bool | None = None, skipped: list[str] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    progress: Callable[[tuple[int, int, str]], None] = lambda _p: None,
+) -> PngExport:
+    """export_masks for several classes: into `out_dir/<class>/` (`subfolders`; by default when there is more than
+    one class) or `out_dir` itself. Every class and folder is checked before anything is written (a file named like
+    the second class must not stop the export half-way). Reports `(done, total, class)` after each class; stops
+    with CancelledError between classes when `should_stop()`. Images left out go to `skipped` when given (else the
+    log) and into the result."""
+    out = Path(out_dir)
+    split = len(classes) > 1 if subfolders is None else subfolders
+    if not split and len(classes) > 1:
+        raise ValueError("several classes need one subfolder each (their masks share file names)")
+    folders = {cls: out / cls if split else out for cls in classes}
+    for cls in classes:
+        _check_class_and_source(project, cls, source)
+    for folder in (out, *folders.values()):
+        check_export_target(project, folder)
+    left_out: list[str] = []
+    files: dict[str, list[Path]] = {}
+    for i, cls in enumerate(classes):
+        if should_stop():
+            raise CancelledError("Export cancelled.")
+        files[cls] = _write_masks(project, cls, folders[cls], source, threshold, left_out)
+        progress((i + 1, len(classes), cls))
+    for message in left_out:
+        skip(skipped, message)
+    return PngExport(out, files, tuple(left_out), _older_files(folders, files))
+
+
+def _check_class_and_source(project: Project, cls: str, source: str) -> None:
     project.class_spec(cls)  # ProjectError for an unknown class before anything is written
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
-    check_export_target(project, out_dir)
-    out = Path(out_dir)
+
+
+def _write_masks(
+    project: Project, cls: str, out: Path, source: str, threshold: float, skipped: list[str] | None
+) -> list[Path]:
+    """export_masks once its target was checked."""
     manifest = Manifest(project, "png", source, threshold)
     written: list[Path] = []
     stems = project.stems
@@ -166,6 +224,16 @@ def export_masks(
             raise write_error("Export incomplete: could not write the manifest", err, out / "manifest.json") from err
     log.info("exported %d %s mask(s) to %s", len(written), cls, out)
     return written
+
+
+def _older_files(folders: dict[str, Path], files: dict[str, list[Path]]) -> int:
+    """How many PNGs in the classes' folders this export did not write."""
+    n = 0
+    for cls, written in files.items():
+        names, folder = {p.name for p in written}, folders[cls]
+        if folder.is_dir():
+            n += sum(1 for p in folder.iterdir() if p.suffix.lower() == ".png" and p.name not in names)
+    return n
 
 
 def _write_hdf5(project: Project, cls: str, file: h5py.File, skipped: list[str] | None) -> None:

@@ -12,11 +12,11 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from medseg_gui.core.errors import MedsegError
-from medseg_gui.core.export import PREDICTION_SUFFIX, check_export_target
+from medseg_gui.core.export import PREDICTION_SUFFIX, PngExport, check_export_target
 from medseg_gui.core.interchange.formats import FORMATS, ExportDone, export_as
 from medseg_gui.qt import dialogs
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
-from medseg_gui.workers.export import ExportResult, export_classes
+from medseg_gui.workers.export import export_classes
 
 
 def export_title(threshold: float) -> str:
@@ -35,7 +35,7 @@ def ask_export_format(parent: QWidget | None) -> str | None:
     return OTHER_FORMATS[items.index(text)] if ok and text in items else None
 
 
-def export_summary(result: ExportResult) -> str:
+def export_summary(result: PngExport) -> str:
     """'Exported 3 masks to /out: 2 in lesion/, 1 in vessel/' (each class has its own subfolder), and which images
     were left out because something of theirs could not be read."""
     def count(files: list[Path]) -> str:
@@ -107,7 +107,7 @@ class ExportFlow(QObject):
         return worker
 
     @Slot(object)
-    def _on_finished(self, result: ExportResult) -> None:
+    def _on_finished(self, result: PngExport) -> None:
         text = export_summary(result)
         self.status.emit(text)
         dialogs.show_message(self._dialog_parent, "Export finished",

@@ -167,3 +167,22 @@ def test_write_failure_stops_with_a_write_error_saying_how_far(project, tmp_path
     with pytest.raises(WriteError, match=r"Export incomplete: could not write mask 2 of 3 \(.*b_prediction.png\): "
                                          r"No space"):
         export_masks(p, "vessel", tmp_path / "m")
+
+
+def test_png_export_of_one_class_counts_older_files_and_of_several_needs_subfolders(project, tmp_path):
+    """The CLI's PNG export (one class straight into the folder) says how many PNGs already there it did not write
+    and leaves them; several classes always get a folder each (their masks share file names)."""
+    from medseg_gui.core.export import export_pngs
+    from medseg_gui.core.interchange.formats import export_as
+
+    p, _label = project
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.png").write_bytes(b"an earlier export's")
+    done = export_as("png", p, ["vessel"], out)
+    assert done.count == 2 and done.summary.endswith("; 1 older PNG was already there, left as they were")
+    assert (out / "old.png").read_bytes() == b"an earlier export's" and (out / "a.png").is_file()
+    assert "older" not in export_as("png", p, ["vessel"], tmp_path / "fresh").summary
+    with pytest.raises(ValueError, match="subfolder"):
+        export_pngs(p, ["vessel", "lesion"], tmp_path / "flat", subfolders=False)
+    assert not (tmp_path / "flat").exists()

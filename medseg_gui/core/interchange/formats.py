@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medseg_gui.core.errors import CancelledError
-from medseg_gui.core.export import check_export_target, export_hdf5, export_masks
+from medseg_gui.core.export import check_export_target, export_hdf5, export_pngs
 from medseg_gui.core.interchange.coco import export_coco
 from medseg_gui.core.interchange.nnunet import export_nnunet
 from medseg_gui.core.project import Project
@@ -45,18 +45,16 @@ def export_as(
         return ExportDone(out, done.annotations, done.summary())
     if fmt not in ("png", "hdf5"):
         raise ValueError(f"format must be one of {tuple(FORMATS)}, got {fmt!r}")
+    if fmt == "png":
+        done = export_pngs(project, classes, out, source, threshold, skipped=skipped, should_stop=should_stop)
+        count, what = done.count, f"mask{'s' if done.count != 1 else ''} (0/255 PNG)"
+        older = (f"; {done.older} older PNG{' was' if done.older == 1 else 's were'} already there, left as "
+                 "they were" if done.older else "")
+        return ExportDone(out, count, f"Wrote {count} {what} to {out}{older}")
     check_export_target(project, out)
-    for cls in classes if fmt == "png" and len(classes) > 1 else ():
-        check_export_target(project, out / cls)  # every target before any is written: no half-done export
-    count = 0
     for cls in classes:
         if should_stop():
             raise CancelledError("Export cancelled.")
-        if fmt == "hdf5":
-            export_hdf5(project, cls, out / f"{cls}.h5", skipped=skipped)
-            count += 1
-        else:
-            count += len(export_masks(project, cls, out / cls if len(classes) > 1 else out, source, threshold,
-                                      skipped))
-    what = f"HDF5 file{'s' if count != 1 else ''}" if fmt == "hdf5" else f"mask{'s' if count != 1 else ''} (0/255 PNG)"
-    return ExportDone(out, count, f"Wrote {count} {what} to {out}")
+        export_hdf5(project, cls, out / f"{cls}.h5", skipped=skipped)
+    count = len(classes)
+    return ExportDone(out, count, f"Wrote {count} HDF5 file{'s' if count != 1 else ''} to {out}")
