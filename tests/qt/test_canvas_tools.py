@@ -25,8 +25,23 @@ def expected(fill_slices):
 def test_one_px_brush_paints_exactly_one_pixel_at_400_percent(qtbot, canvas):
     canvas.set_zoom(4.0)
     canvas.set_brush_size(1)
+    drag(qtbot, canvas, [px(canvas, 2, 2), px(canvas, 2, 3)])  # a label exists: a click paints from now on
     click(qtbot, canvas, px(canvas, 7, 5))
-    assert np.array_equal(canvas.label("lesion"), expected([np.s_[5, 7]]))
+    assert np.array_equal(canvas.label("lesion"), expected([np.s_[2:4, 2], np.s_[5, 7]]))
+
+
+def test_a_click_alone_does_not_start_a_label(qtbot, canvas):
+    """New-user trial, session 34: a click on the photo (to select it) saved a lesion label of one dot, later
+    counted as a second lesion. On an image without a label of the class, the brush starts one only on a drag."""
+    notices, finished = [], []
+    canvas.notice.connect(notices.append)
+    canvas.stroke_finished.connect(finished.append)
+    canvas.set_brush_size(3)
+    click(qtbot, canvas, px(canvas, 7, 5))
+    assert not canvas.label("lesion").any() and finished == [] and not canvas.can_undo()
+    assert len(notices) == 1 and "A click alone does not start a lesion label" in notices[0]
+    drag(qtbot, canvas, [px(canvas, 5, 10), px(canvas, 8, 10)])  # a drag does, from where it was pressed
+    assert canvas.label("lesion")[10, 5] and finished == ["lesion"] and len(notices) == 1
 
 
 def test_brush_drag_paints_the_stroke_and_emits_once(qtbot, canvas):

@@ -16,7 +16,7 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 
 from medseg_gui.core import masks
-from medseg_gui.core.masks import BACKGROUND, UNANNOTATED, Region
+from medseg_gui.core.masks import BACKGROUND, OBJECT, UNANNOTATED, Region
 from medseg_gui.qt.canvas.document import LabelDocument
 from medseg_gui.qt.canvas.view import View
 from medseg_gui.qt.keymap import key_text
@@ -80,18 +80,30 @@ class Tool:
 class BrushTool(Tool):
     """Round brush of ``brush_size`` px painting label code ``value`` (None: the eraser, "unpainted"); one undo step
     per stroke. ``background``: the background brush, whose first stroke on an unlabelled class starts a sparse
-    label."""
+    label. On an image where the class has no label yet, the object brush starts one only once the press moves (a
+    new-user trial clicked a photo to select it and saved a label of one dot, later counted as a second lesion):
+    a click alone paints nothing and says so."""
+
+    CLICK_SLOP = 4  # screen px a press may move and still be a click
 
     def __init__(self, ctx: ToolContext, name: str, value: int | None, background: bool = False) -> None:
         super().__init__(ctx)
         self.name, self.value, self.background = name, value, background
         self._last: Point | None = None
+        self._pending: tuple[Point, QPointF] | None = None  # a press on an unlabelled class, until it moves
         self._value = BACKGROUND
 
     def press(self, pos, wpos, mods) -> None:
         name, doc = self._target(), self.ctx.doc
         if name is None:
             return
+        if self.value == OBJECT and name not in doc.labelled:
+            self._pending = (pos, QPointF(wpos))
+            return
+        self._begin(name, pos)
+
+    def _begin(self, name: str, pos: Point) -> None:
+        doc = self.ctx.doc
         self._value = self.value if self.value is not None else UNANNOTATED if doc.is_sparse(name) else BACKGROUND
         sparse = doc.starts_sparse(name, self._value, self.background)
         doc.begin_stroke(name, sparse)
@@ -101,15 +113,30 @@ class BrushTool(Tool):
         doc.stroke_segment(pos, pos, self.ctx.brush_size(), self._value)
 
     def move(self, pos, wpos, mods) -> None:
+        if self._pending is not None:
+            start, at = self._pending
+            if (wpos - at).manhattanLength() < self.CLICK_SLOP:
+                return
+            self._pending = None
+            name = self._target()
+            if name is None:
+                return
+            self._begin(name, start)
         if self._last is None:
             return
         self.ctx.doc.stroke_segment(self._last, pos, self.ctx.brush_size(), self._value)
         self._last = pos
 
     def release(self, pos, wpos, mods) -> None:
+        if self._pending is not None and (name := self._target()) is not None:
+            self._pending = None
+            self.ctx.notify(f"A click alone does not start a {name} label on this image (it would save a label of "
+                            f"one dot): drag to paint. To move the image, hold Space and drag, or use Pan.")
+            return
         self.finish()
 
     def finish(self) -> None:
+        self._pending = None
         if self._last is None:
             return
         self._last = None
