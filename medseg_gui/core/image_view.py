@@ -64,14 +64,16 @@ def _checked(load: Any, what: str, stem: str, image_shape: tuple[int, int], warn
 
 
 def load_view(project: Any, stem: str) -> ImageView:
-    """Load image `stem` with its labels/predictions for every class and its ROI; raises ImageReadError."""
+    """Load image `stem` with its labels/predictions for every class and its ROI, to be shown and edited (the
+    project remembers the label files' versions: core.project.Project); raises ImageReadError."""
     rgb = project.load_image(stem)
     shape = (int(rgb.shape[0]), int(rgb.shape[1]))
     warnings: list[str] = []
     labels: dict[str, np.ndarray | LabelPixels | None] = {}
     predictions: dict[str, np.ndarray | None] = {}
     for cls in project.class_names:
-        label = _checked(lambda c=cls: project.load_label_pixels(c, stem), f"'{cls}' label", stem, shape, warnings)
+        label = _checked(lambda c=cls: project.load_label_pixels(c, stem, remember=True), f"'{cls}' label", stem,
+                         shape, warnings)
         labels[cls] = label.mask if label is not None and label.annotated is None else label  # complete: the mask
         predictions[cls] = _checked(
             lambda c=cls: project.load_prediction(c, stem), f"'{cls}' prediction", stem, shape, warnings

@@ -40,7 +40,17 @@ log = logging.getLogger(__name__)
 
 class Project(ProjectFolder):
     """A project folder with its data files; build it with `create`, `open` or `open_or_create_for_folder`, not the
-    constructor."""
+    constructor.
+
+    Label files changed by another program: the version of each label file that this object last wrote, or read to
+    show and edit it (`load_label_pixels(remember=True)`), is remembered (inode, size, modification time; None = no
+    file). A save or delete that finds another version there first moves that one to labels/<class>/.replaced/
+    (never overwritten or deleted; a fault-injection trial replaced a label file while its image was open, and the
+    next stroke wrote over it without a word) and returns where it went."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._label_versions: dict[Path, tuple[int, int, int] | None] = {}
 
     def class_roi(self, cls: str, stem: str, threshold: float = 0.5) -> np.ndarray | None:
         """bool HxW region where `cls` is trained, predicted and scored on `stem`, or None (= whole image): the image's
@@ -79,37 +89,53 @@ class Project(ProjectFolder):
         the image; MaskFormatError for a sparse (0/128/255) label: use `load_label_pixels` where those are allowed."""
         return self._load_mask(f"{cls} label", self.label_path(cls, stem), stem)
 
-    def load_label_pixels(self, cls: str, stem: str) -> LabelPixels | None:
+    def load_label_pixels(self, cls: str, stem: str, *, remember: bool = False) -> LabelPixels | None:
         """(mask, annotated) of the label, complete or sparse (`annotated` None = complete), or None when not
-        labelled; LabelSizeError if the file's size differs from the image."""
+        labelled; LabelSizeError if the file's size differs from the image. `remember`: the label is read to be
+        shown and edited (the class doc: a later save keeps another program's version aside)."""
         path = self.label_path(cls, stem)
+        if remember:
+            self._label_versions[path] = _version(path)
         if not path.exists():
             return None
         pixels = read_label(path, f"{cls} label")
         self._check_size(f"{cls} label", stem, pixels.mask.shape)
         return pixels
 
-    def save_label(self, cls: str, stem: str, mask: np.ndarray, annotated: np.ndarray | None = None) -> None:
+    def save_label(self, cls: str, stem: str, mask: np.ndarray, annotated: np.ndarray | None = None) -> Path | None:
         """Store a bool/{0,1} HxW mask as a 0/255 PNG (an empty mask is a label too), or with `annotated` (bool HxW)
-        a sparse label: 255 class, 0 background, 128 not annotated; LabelSizeError if mis-sized."""
+        a sparse label: 255 class, 0 background, 128 not annotated; LabelSizeError if mis-sized. Returns where
+        another program's version of the file was moved first (class doc), else None."""
+        path = self.label_path(cls, stem)
         if annotated is None:
-            self._save_mask(f"{cls} label", self.label_path(cls, stem), stem, mask)
-            return
+            arr = np.asarray(mask)
+            self._check_size(f"{cls} label", stem, arr.shape)
+            return self._write_label(path, lambda p: write_png(p, (arr != 0).astype(np.uint8) * 255))
         arr, known = np.asarray(mask), np.asarray(annotated, dtype=bool)
         self._check_size(f"{cls} label", stem, arr.shape)
         self._check_size(f"{cls} label", stem, known.shape)
         png = np.where(known, (arr != 0).astype(np.uint8) * 255, np.uint8(UNANNOTATED)).astype(np.uint8)
-        self._write(self.label_path(cls, stem), lambda p: write_png(p, png))
+        return self._write_label(path, lambda p: write_png(p, png))
 
-    def delete_label(self, cls: str, stem: str) -> None:
-        """Mark the image as not labelled for `cls` (no error if it was not)."""
-        path = self.label_path(cls, stem)
-        self._write(path, lambda p: p.unlink(missing_ok=True))
+    def delete_label(self, cls: str, stem: str) -> Path | None:
+        """Mark the image as not labelled for `cls` (no error if it was not); returns as `save_label` does."""
+        return self._write_label(self.label_path(cls, stem), lambda p: p.unlink(missing_ok=True))
 
-    def move_label_aside(self, cls: str, stem: str) -> Path:
-        """Move a label file that cannot be read to labels/<cls>/.unreadable/ (never deleted); returns its new path."""
-        src = self.label_path(cls, stem)
-        dest = src.parent / ".unreadable" / src.name
+    def _write_label(self, path: Path, writer) -> Path | None:
+        """Write (or delete) a label file, first moving aside a version this object did not know (class doc)."""
+        kept = None
+        known = self._label_versions.get(path, _UNKNOWN)
+        if known is not _UNKNOWN and (now := _version(path)) is not None and now != known:
+            kept = self._aside(path, ".replaced")
+            log.warning("the label %s was changed by another program since it was opened here; that version was "
+                        "moved to %s", path, kept)
+        self._write(path, writer)
+        self._label_versions[path] = _version(path)
+        return kept
+
+    def _aside(self, src: Path, folder: str) -> Path:
+        """Move `src` to <its folder>/`folder`/ under a name not taken there (never overwritten); the new path."""
+        dest = src.parent / folder / src.name
         n = 2
         while dest.exists():
             dest = dest.with_name(f"{src.stem}_{n}{src.suffix}")
@@ -120,6 +146,13 @@ class Project(ProjectFolder):
             os.replace(src, target)
 
         self._write(dest, move)
+        return dest
+
+    def move_label_aside(self, cls: str, stem: str) -> Path:
+        """Move a label file that cannot be read to labels/<cls>/.unreadable/ (never deleted); returns its new path."""
+        src = self.label_path(cls, stem)
+        dest = self._aside(src, ".unreadable")
+        self._label_versions[src] = None
         log.warning("moved the unreadable label %s to %s", src, dest)
         return dest
 
@@ -199,3 +232,15 @@ def split_marks(info: dict | None, stems: list[str]) -> dict[str, str] | None:
         return None
     trained, held_out = set(train), set(val)
     return {s: "train" if s in trained else "val" if s in held_out else "new" for s in stems}
+
+
+_UNKNOWN = object()  # a label file this Project never read to edit nor wrote
+
+
+def _version(path: Path) -> tuple[int, int, int] | None:
+    """(inode, size, modification time in ns) of a file, None when there is none."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns

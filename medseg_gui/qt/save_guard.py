@@ -63,7 +63,7 @@ def ask_unsaved(parent: QWidget | None, text: str) -> str:
 
 class SaveGuard(QObject):
     """Watches a LabelSaver: `problem(message, dialog)` when a save fails (a dialog only for the first failure
-    after everything was saved), `recovered(message)` when everything is saved again after that, `unsaved_changed()`
+    after everything was saved) or moved another program's version of a label aside (always a dialog), `recovered(message)` when everything is saved again after that, `unsaved_changed()`
     whenever the set of failed labels may have changed."""
 
     problem = Signal(str, bool)
@@ -76,6 +76,7 @@ class SaveGuard(QObject):
         self._told = False  # the user was shown a dialog for the current run of failures
         saver.failed.connect(self._on_failed)
         saver.saved.connect(self._on_saved)
+        saver.kept_aside.connect(self._on_kept_aside)
         saver.pending_changed.connect(self._on_pending)
 
     @Slot(str, str, str)
@@ -83,6 +84,12 @@ class SaveGuard(QObject):
         self.problem.emit(failed_text(cls, stem, reason, self.saver.retry_s), not self._told)
         self._told = True
         self.unsaved_changed.emit()
+
+    @Slot(str, str, str)
+    def _on_kept_aside(self, cls: str, stem: str, path: str) -> None:
+        self.problem.emit(f"The '{cls}' label file of {stem} was changed by another program since it was opened "
+                          f"here. Your edit is saved; the other version was moved to {path} (nothing was deleted).",
+                          True)
 
     @Slot(str, str, bool)
     def _on_saved(self, _cls: str, _stem: str, _present: bool) -> None:

@@ -46,9 +46,12 @@ class LabelSaver(QObject):
     not on disk); the value may be stale when a queued slot runs (a False from the saver thread arriving after the
     next stroke's True), so listeners read `has_pending()`; `saved(cls, stem, present)` after each write
     (`present`: a label file is there now, False after a delete), so nobody has to look at the disk;
-    `failed(cls, stem, message)` after each failed attempt; `drained()` whenever the queue ran empty."""
+    `failed(cls, stem, message)` after each failed attempt; `drained()` whenever the queue ran empty;
+    `kept_aside(cls, stem, path)` when a save found a version of the file written by another program and moved it
+    to `path` first (core.project.Project)."""
 
     saved = Signal(str, str, bool)
+    kept_aside = Signal(str, str, str)
     failed = Signal(str, str, str)
     pending_changed = Signal(bool)
     drained = Signal()
@@ -270,7 +273,7 @@ class LabelSaver(QObject):
     def _loop(self) -> None:
         while (job := self._next()) is not None:
             key, entry = job
-            error = self._write(entry[0], key, entry[1])
+            error, kept = self._write(entry[0], key, entry[1])
             with self._cond:
                 self._inflight = None
                 if error is None:
@@ -283,6 +286,8 @@ class LabelSaver(QObject):
                 self._cond.notify_all()
             if closed:  # a write that outlived `close` (slow storage): whoever listened has gone (a closed window)
                 continue
+            if kept is not None:
+                self.kept_aside.emit(key[0], key[1], str(kept))
             if error is None:
                 self.saved.emit(key[0], key[1], entry[1] is not None)
             else:
@@ -292,24 +297,24 @@ class LabelSaver(QObject):
             if clean:
                 self.pending_changed.emit(False)
 
-    def _write(self, project: Any, key: Key, mask: Any) -> str | None:
-        """Write one label (`mask`: what `save` takes, or a `FilledSave`); the reason when it failed, None when it is on
-        disk."""
+    def _write(self, project: Any, key: Key, mask: Any) -> tuple[str | None, Any]:
+        """Write one label (`mask`: what `save` takes, or a `FilledSave`); (the reason when it failed, None when it
+        is on disk; where another program's version of the file was moved first, or None)."""
         cls, stem = key
         try:
             if isinstance(mask, FilledSave):  # filled here, where a failure is a failed save like any other
                 mask = mask.label(self._cond)
             if mask is None:
-                project.delete_label(cls, stem)
+                kept = project.delete_label(cls, stem)
             elif isinstance(mask, tuple):  # a sparse label
                 pixels = mask.pixels() if isinstance(mask, LabelCodes) else mask
-                project.save_label(cls, stem, pixels.mask, pixels.annotated)
+                kept = project.save_label(cls, stem, pixels.mask, pixels.annotated)
             else:
-                project.save_label(cls, stem, mask)
+                kept = project.save_label(cls, stem, mask)
         except MedsegError as err:
             log.warning("Saving label %s/%s failed (kept for a retry): %s", cls, stem, err)
-            return str(err)
+            return str(err), None
         except Exception as err:  # noqa: BLE001 - the GUI must hear about a failed save
             log.exception("Saving label %s/%s failed (kept for a retry)", cls, stem)
-            return f"Could not save the '{cls}' label of {stem}: {unexpected_message(err)}"
-        return None
+            return f"Could not save the '{cls}' label of {stem}: {unexpected_message(err)}", None
+        return None, kept
