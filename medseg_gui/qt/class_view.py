@@ -70,7 +70,7 @@ class ClassView(QObject):
         with self._images.batch():  # the list re-sorts and fits its columns once, at the end
             self._images.set_current_class(cls, model)  # the model's regime picks the metric columns
             self._images.set_labelled(set(project.labelled_stems(cls)))
-            self._shares.refresh(project, cls)  # "✓ 12 %" of sparse labels, read in the background
+            self._shares.refresh(project, cls, (model or {}).get("id"))  # "✓ 12 %", "✓ ?", in the background
             self.show_unsaved()
             self._train.show_model(model)
             self._layers.show_suggestion(model)  # best-validation-Dice threshold beside the box

@@ -58,6 +58,18 @@ class LabelStatusFlow(QObject):
             self.doubt_changed.emit(cls, s.stem, None if why is None else f"{why} {FIX_HINT}")
         return why
 
+    def set_doubts(self, cls: str, doubts: dict[str, str]) -> None:
+        """The doubts of the `cls` labels of images not on screen, read in the background (qt.label_shares): marks
+        the new ones in the list and clears those no longer doubtful; the image on screen keeps its live check."""
+        shown = self.session.stem
+        for c, stem in [key for key in self._doubts if key[0] == cls and key[1] != shown and key[1] not in doubts]:
+            del self._doubts[(c, stem)]
+            self.doubt_changed.emit(cls, stem, None)
+        for stem, why in doubts.items():
+            if stem != shown and self._doubts.get((cls, stem)) != why:
+                self._doubts[(cls, stem)] = why
+                self.doubt_changed.emit(cls, stem, f"{why} {FIX_HINT}")
+
     def _predicted_pixels(self, prob: np.ndarray, threshold: float) -> int:
         """Pixels of `prob` at or above `threshold`, counted once per map and threshold (not after every stroke)."""
         if self._predicted is None or self._predicted[0]() is not prob or self._predicted[1] != threshold:

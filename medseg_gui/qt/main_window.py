@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
         a.label_complete.triggered.connect(lambda: self.statusBar().showMessage(
             self.label_status.confirm(self.current_class()), 10000))
         self.label_status.doubt_changed.connect(self.image_list.set_doubt)
+        self.label_shares.doubts_read.connect(self.label_status.set_doubts)
         connect_help_actions(a, self, self.system)
 
     # -- project and images --------------------------------------------------------------------------------------

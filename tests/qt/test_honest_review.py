@@ -270,23 +270,29 @@ def test_a_complete_label_far_below_the_prediction_is_doubted_until_confirmed(tm
     assert window.label_status.check("lesion") is None and not canvas.is_sparse("lesion")
 
 
-def test_a_doubtful_label_is_flagged_when_its_image_is_opened_with_its_prediction(tmp_path, qtbot):
-    """New-user trial, session 32: after a restart the "✓ ?" of a half-painted label was gone, opened or not: the
-    prediction of an image being opened was checked against the stem shown before it (none at the start)."""
+def test_a_doubtful_label_is_flagged_whether_its_image_was_opened_or_not(tmp_path, qtbot):
+    """New-user trials: after a restart the "✓ ?" of a half-painted label was gone (session 32: the prediction of an
+    image being opened was checked against the stem shown before it); a doubtful label was flagged only once its
+    image was opened, while it was the run's one validation image (session 34): labels not shown are judged in the
+    background, except those confirmed complete."""
+    from medseg_gui.core.label_status import CONFIRMED_KEY, set_mark
     from tests.workers.helpers import H, W, disc
 
-    project = make_project(tmp_path / "p", n=2)
-    first, second = project.stems
-    for stem in (first, second):
+    project = make_project(tmp_path / "p", n=3)
+    first, second, confirmed = project.stems
+    for stem in project.stems:
         project.save_label("lesion", stem, disc(r=2))  # a sliver, saved as complete
         project.save_prediction("lesion", stem, np.where(disc(r=12), 0.9, 0.05).astype(np.float32))
+    set_mark(project, confirmed, CONFIRMED_KEY, "lesion", True)
     window = open_window(qtbot, project)
     qtbot.waitUntil(lambda: window.session.stem == first)
-    row = {s: window.image_list.stems().index(s) for s in (first, second)}
+    row = {s: window.image_list.stems().index(s) for s in project.stems}
     cell = lambda s: window.image_list.table.item(row[s], LABELLED_COL).text()  # noqa: E731
-    qtbot.waitUntil(lambda: cell(first).startswith("✓ ?"), timeout=5_000)
-    assert not cell(second).startswith("✓ ?")  # not opened yet: not judged
+    qtbot.waitUntil(lambda: cell(first).startswith("✓ ?") and cell(second).startswith("✓ ?"), timeout=5_000)
+    assert "predicts" in window.image_list.table.item(row[second], LABELLED_COL).toolTip()
+    assert cell(confirmed) == "✓"
     window.image_list.select(second)
     qtbot.waitUntil(lambda: window.session.stem == second)
-    qtbot.waitUntil(lambda: cell(second).startswith("✓ ?"), timeout=5_000)
-    assert cell(first).startswith("✓ ?") and (H, W) == window.canvas.doc.shape
+    assert cell(first).startswith("✓ ?") and cell(second).startswith("✓ ?") and (H, W) == window.canvas.doc.shape
+    window.label_status.set_doubts("lesion", {})  # read again after a Retrain: no longer doubtful
+    assert cell(first) == "✓" and cell(second).startswith("✓ ?")  # the one on screen keeps its live check
