@@ -2,8 +2,9 @@
 
 `acquire(root)` creates it with O_CREAT | O_EXCL, so of two processes only one succeeds. A lock left behind by a
 process that died (same host, pid gone or reused by another program) is taken over; a lock of a live process, or of
-another host, raises `ProjectLockedError` naming the owner. A folder where the file cannot be created at all (read-only
-media, no permission, disk full) raises `ProjectReadOnlyError`. Callers that only read need no lock.
+another host, raises `ProjectLockedError` naming the owner. A folder where the file cannot be created, or a stale one
+cannot be taken over (read-only media, no permission, disk full), or whose lock is not a readable regular file (a FIFO
+would block every reader) raises `ProjectReadOnlyError`. Callers that only read need no lock.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import logging
 import os
 import socket
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 
 LOCK_FILE = ".medseg.lock"
 EMPTY_LOCK_GRACE_S = 30.0  # a lock file without content younger than this is being written by its owner
+MAX_LOCK_BYTES = 64 * 1024  # a lock file holds ~150 bytes of JSON
+NOT_REGULAR = "not a regular file but a folder, pipe or device"
 
 
 class ProjectLockedError(ProjectError):
@@ -42,7 +46,7 @@ class ProjectReadOnlyError(ProjectError):
 
 @dataclass(frozen=True)
 class LockOwner:
-    """Who holds a lock: `started` is an ISO time, `proc_start` the kernel's start tick of the pid (Linux; 0 unknown)."""
+    """Who holds a lock: `started` is an ISO time, `proc_start` the kernel start tick of its pid (Linux; 0 unknown)."""
 
     host: str
     pid: int
@@ -89,10 +93,24 @@ def is_stale(owner: LockOwner) -> bool:
     return bool(owner.proc_start and now and now != owner.proc_start)
 
 
-def read_owner(root: str | os.PathLike[str]) -> LockOwner | None:
-    """The owner recorded in `root`'s lock file; None when there is no lock file or it cannot be parsed."""
+def _read_lock(path: Path) -> str:
+    """The text of the lock file `path`; FileNotFoundError when absent, OSError when it is not a regular file. Never
+    blocks: a FIFO is refused before it is opened, and opened without waiting for a writer if it appears meanwhile."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(errno.EINVAL, NOT_REGULAR, str(path))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        data = json.loads((Path(root) / LOCK_FILE).read_text("utf-8"))
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, NOT_REGULAR, str(path))
+        return os.read(fd, MAX_LOCK_BYTES).decode("utf-8", errors="replace")
+    finally:
+        os.close(fd)
+
+
+def read_owner(root: str | os.PathLike[str]) -> LockOwner | None:
+    """The owner recorded in `root`'s lock file; None when there is no lock file or it cannot be read or parsed."""
+    try:
+        data = json.loads(_read_lock(Path(root) / LOCK_FILE))
         return LockOwner(str(data["host"]), int(data["pid"]), str(data["started"]), str(data.get("app", "medseg")),
                          int(data.get("proc_start", 0)))
     except (OSError, ValueError, KeyError, TypeError):
@@ -163,23 +181,28 @@ def _create(path: Path, owner: LockOwner) -> bool:
     return True
 
 
-def _take_over(path: Path, stale_text: str) -> None:
-    """Remove a stale lock unless another process replaced it meanwhile (then it is put back)."""
+def _take_over(path: Path, stale_text: str) -> bool:
+    """Remove a stale lock unless another process replaced it meanwhile (then it is put back); True when removed."""
     aside = path.with_name(f"{LOCK_FILE}.stale.{os.getpid()}")
     try:
         os.replace(path, aside)
     except FileNotFoundError:
-        return
-    if aside.read_text("utf-8", errors="replace") != stale_text:  # someone else's fresh lock: give it back
+        return False
+    try:
+        ours = _read_lock(aside) == stale_text
+    except OSError:
+        ours = False  # cannot tell: give it back
+    if not ours:  # someone else's fresh lock: give it back
         with contextlib.suppress(FileExistsError):
             os.link(aside, path)
     aside.unlink(missing_ok=True)
+    return ours
 
 
 def _stale_text(path: Path) -> str | None:
     """The lock file's text if its owner is gone (or it stayed empty/damaged past the grace time), else None."""
     try:
-        text = path.read_text("utf-8", errors="replace")
+        text = _read_lock(path)
         age = time.time() - path.stat().st_mtime
     except FileNotFoundError:
         return ""
@@ -204,12 +227,26 @@ def acquire(root: str | os.PathLike[str], app: str = "medseg") -> ProjectLock:
                 continue
             raise ProjectReadOnlyError(
                 f"The project folder {folder} cannot be written ({err.strerror or err}).") from None
-        stale = _stale_text(path)
+        try:
+            stale = _stale_text(path)
+        except OSError as err:  # not a regular file, or no permission to read it: nobody can tell who holds it
+            raise ProjectReadOnlyError(_unreadable_message(folder, err)) from None
         if stale is None:
             raise ProjectLockedError(_locked_message(folder, read_owner(folder)), read_owner(folder))
-        log.warning("Taking over the stale lock %s (%s)", path, stale.strip() or "empty")
-        _take_over(path, stale)
+        try:
+            taken = _take_over(path, stale)
+        except OSError as err:  # a read-only folder keeps the stale lock: open it read-only, like any such folder
+            raise ProjectReadOnlyError(
+                f"The project folder {folder} cannot be written ({err.strerror or err}).") from None
+        if taken:  # logged once done: a folder that turned out read-only gets its one message, not this too
+            log.warning("Took over the stale lock %s (%s)", path, stale.strip() or "empty")
     raise ProjectLockedError(_locked_message(folder, read_owner(folder)), read_owner(folder))
+
+
+def _unreadable_message(root: Path, err: OSError) -> str:
+    return (f"The project folder {root} cannot be edited: its lock file {root / LOCK_FILE} cannot be read "
+            f"({err.strerror or err}); if no program has the project open, remove that lock file and open the "
+            "project again.")
 
 
 class LockWatch:
@@ -226,8 +263,11 @@ class LockWatch:
         owner = read_owner(self.root)
         if owner is not None and owner.host == socket.gethostname() and owner.pid in (os.getpid(), os.getppid()):
             return None
-        if _stale_text(self.root / LOCK_FILE) is not None:  # no lock file, or its owner is gone
-            return None
+        try:
+            if _stale_text(self.root / LOCK_FILE) is not None:  # no lock file, or its owner is gone
+                return None
+        except OSError as err:
+            return _unreadable_message(self.root, err).replace("The project folder", "the folder", 1).rstrip(".")
         return _taken_over(self.root)
 
 

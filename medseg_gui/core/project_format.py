@@ -76,7 +76,7 @@ def check_color(name: str, color: Any) -> tuple[int, int, int]:
     """`color` as an RGB int triple; ProjectError unless it is three values from 0 to 255."""
     try:
         rgb = tuple(int(v) for v in color)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999 in a JSON file is infinity
         rgb = ()
     if len(rgb) != 3 or not all(0 <= v <= 255 for v in rgb):
         raise ProjectError(f"The colour for class '{name}' must be three values from 0 to 255.")
@@ -121,6 +121,9 @@ def read_project_file(file: Path) -> ProjectData:
         raise ProjectError(f"The project file {shown_name(file)} was not read: {exc.strerror or exc}.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProjectError(f"The project file {shown_name(file)} is damaged or unreadable ({exc}).") from None
+    except ValueError as exc:  # a number of more than 4300 digits (sys.get_int_max_str_digits)
+        why = str(exc).split(":")[0]
+        raise ProjectError(f"The project file {shown_name(file)} is damaged or unreadable ({why}).") from None
     return project_from_json(data, file)
 
 
@@ -142,32 +145,35 @@ def project_from_json(data: Any, file: Path) -> ProjectData:
     if data.get("version") != VERSION:
         raise ProjectError(f"{where} has format version {data.get('version')!r}; this program reads version 1.")
     try:
-        classes = tuple(ClassSpec(str(c["name"]), tuple(int(v) for v in c["color"]), _roi_class_field(c))
-                        for c in data["classes"])
+        entries = [(str(c["name"]), c["color"], _roi_class_field(c)) for c in data["classes"]]
         images = tuple(ImageEntry(str(i["stem"]), str(i["path"]), dict(i.get("state") or {})) for i in data["images"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ProjectError(f"{where} is damaged: an image or class entry is incomplete ({exc}).") from None
-    if not classes:
+    if not entries:
         raise ProjectError(
             f"{where} lists no classes; a project needs at least one, e.g. "
             f'"classes": [{{"name": "lesion", "color": [255, 215, 0]}}].'
         )
     _check_entry_names(images, where)
-    for spec in classes:
-        try:
-            check_class_name(spec.name)
-            check_color(spec.name, spec.color)
-        except ProjectError as err:
-            raise ProjectError(f"{where} is damaged: {err}") from None
-    for names, what in (([c.name for c in classes], "class"), ([i.stem for i in images], "image")):
+    try:
+        classes = tuple(_checked_class(name, color, roi) for name, color, roi in entries)
+    except ProjectError as err:
+        raise ProjectError(f"{where} is damaged: {err}") from None
+    for names, what in (([c.name for c in classes], "classes"), ([i.stem for i in images], "images")):
         if len({n.casefold() for n in names}) != len(names):
-            raise ProjectError(f"{where} is damaged: two {what}s have the same name.")
+            raise ProjectError(f"{where} is damaged: two {what} have the same name.")
     try:
         check_roi_classes(classes)
     except ProjectError as err:
         raise ProjectError(f"{where} is damaged: {err}") from None
     layout = data.get("layout", "managed")
     return ProjectData(classes, images, layout if layout in LAYOUTS else "managed")
+
+
+def _checked_class(name: str, color: Any, roi_class: str | None) -> ClassSpec:
+    """A class entry's ClassSpec; ProjectError when its name or colour is not valid (any JSON value checked)."""
+    check_class_name(name)
+    return ClassSpec(name, check_color(name, color), roi_class)
 
 
 def _roi_class_field(entry: Any) -> str | None:
@@ -233,7 +239,7 @@ def read_rewritable_json(path: Path) -> object | None:
         return None
     try:
         return json.loads(read_regular_file(path, MAX_PROJECT_FILE_BYTES).decode("utf-8-sig"))
-    except (OSError, RecursionError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, RecursionError, ValueError) as exc:  # ValueError: also a number of more than 4300 digits
         log.warning("ignoring damaged %s: %s", path, exc)
         return None
 
