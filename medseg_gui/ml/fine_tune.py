@@ -36,7 +36,8 @@ MIX_KEEP = 0.5
 def load_start(model: keras.Model, preset: Preset, config: TrainConfig, init: InitWeights | None
                ) -> tuple[str, bool]:
     """Load the run's starting weights into `model` (config.init: given `init`, else the shipped start, when they
-    fit); returns what the run started from and whether weights were loaded."""
+    fit); returns what the run started from and whether weights were loaded. A weights file that cannot be loaded
+    (damaged, or of another network) is skipped with a warning naming it, and left where it is."""
     if config.init not in INITS:
         raise ValueError(f"unknown init {config.init!r}; choose one of {', '.join(INITS)}")
     candidates = []
@@ -45,10 +46,19 @@ def load_start(model: keras.Model, preset: Preset, config: TrainConfig, init: In
     if config.init in ("auto", "pretrained"):
         candidates.append(shipped_init(preset.regime))
     reasons = []
+    fresh = None  # the model's own initial weights, restored after a load that failed part way
     for cand in (c for c in candidates if c is not None):
         why = fits(cand, preset)
         if not why:
-            model.load_weights(cand.path)
+            fresh = fresh if fresh is not None else model.get_weights()
+            try:
+                model.load_weights(cand.path)
+            except Exception as exc:  # noqa: BLE001 - any loader failure means an unusable file
+                model.set_weights(fresh)
+                log.warning("The starting weights %s could not be read (%s: %s); training goes on without them "
+                            "(the file is left as it is).", cand.path, type(exc).__name__, exc)
+                reasons.append(f"{cand.source}: its weights file {cand.path.name} could not be read")
+                continue
             log.info("training starts from %s", cand.source)
             return cand.source, True
         reasons.append(f"{cand.source}: {why}")

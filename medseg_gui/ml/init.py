@@ -59,17 +59,26 @@ def save_start(model: Any, preset: Preset, weights: Path, source: str, **extra: 
 
 
 def read_init(weights: Path) -> InitWeights | None:
-    """The InitWeights of `<name>.weights.h5` described by `<name>.json`; None when either is missing or damaged."""
+    """The InitWeights of `<name>.weights.h5` described by `<name>.json`; None when either is missing or the
+    description is damaged (a warning names it; the files are left as they are). The weights file itself is only
+    read when a run loads it (`ml.fine_tune.load_start`, which goes on without it when it cannot)."""
     meta = weights.with_name(weights.name.removesuffix(".weights.h5") + ".json")
     try:
         info = json.loads(meta.read_text("utf-8"))
+        if not (isinstance(info, dict) and isinstance(info.get("unet"), dict) and isinstance(info.get("inputs"), dict)):
+            raise ValueError("it does not describe a network and its input")
         unet = UNetConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in info["unet"].items()})
         if not weights.is_file():
             return None
         return InitWeights(unet, dict(info["inputs"]), weights, str(info.get("source", weights.name)),
                            valid_scale(info.get("scale")))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("ignoring the starting weights %s (%s)", weights, exc)
+    except FileNotFoundError:
+        if weights.is_file():  # weights without their description (a model of an older version has neither)
+            log.warning("ignoring the starting weights %s: their description %s is missing", weights, meta)
+        return None
+    except (OSError, ValueError, TypeError) as exc:
+        log.warning("ignoring the starting weights %s: their description %s cannot be used (%s); both files are "
+                    "left as they are", weights, meta, exc)
         return None
 
 

@@ -6,7 +6,8 @@
                              run's keep-unless-better compares on those: ml/validation.py views_as_then)
     current.json             {"id", "model", "previous"} plus a copy of the current model's metadata
     history.json             one entry per stored attempt (id, kept, reason, AUCs, ...), oldest first, and one
-                             {"rollback_to", "replaced", "at"} per rollback (list_models / rollback)
+                             {"rollback_to", "replaced", "at"} per rollback (list_models / rollback); one that
+                             cannot be read is moved to .unreadable/ before a save starts a new one
 
 Loading falls back to the previous model when the current one is missing or damaged (and says so in the metadata).
 Folders of older versions (current.keras + current.json without "id", previous.*) still load.
@@ -43,6 +44,8 @@ VAL_LABELS = ".val.npz"  # <id>.val.npz: the annotated pixels of its validation 
 FALLBACK_KEY = "loaded_instead_of_current"  # metadata note when the previous model had to be used
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 LEGACY_CURRENT, LEGACY_PREVIOUS = "current", "previous"
+_MODE_CHANNELS = {"rgb": 3, "green": 1, "gray": 1}  # input_mode -> the channels ml.data.enhance gives
+UNREADABLE = ".unreadable"  # files the app could not read are moved into this subfolder, never deleted
 
 
 @dataclass(frozen=True)
@@ -78,21 +81,70 @@ def valid_id(value: Any) -> str | None:
     return value if isinstance(value, str) and _ID.match(value) else None
 
 
-def read_history(model_dir: Path) -> list:
+def check_folder(model_dir: Path) -> None:
+    """ModelError when `model_dir` is there but is not a folder (a file in its place: nothing can be read from or
+    stored in it, and it is not touched)."""
+    if model_dir.exists() and not model_dir.is_dir():
+        raise ModelError(f"The model folder {model_dir} is a file, not a folder; move that file away (or rename it) "
+                         f"so that the models of class '{model_dir.name}' can be stored there.")
+
+
+def _history_or_error(model_dir: Path) -> list | Exception:
+    """history.json's entries; [] when there is none; the error when it cannot be read or is not a list."""
     try:
         data = json.loads((model_dir / HISTORY).read_text("utf-8"))
     except FileNotFoundError:
         return []
-    except (OSError, ValueError):
-        log.warning("%s in %s is unreadable; starting a new one", HISTORY, model_dir)
+    except (OSError, ValueError) as exc:
+        return exc
+    return data if isinstance(data, list) else ValueError("it is not a list of models")
+
+
+def read_history(model_dir: Path) -> list:
+    """history.json's entries for reading ([] when it is absent or unreadable: the file is left as it is, the next
+    save moves it aside, see `history_to_extend`)."""
+    data = _history_or_error(model_dir)
+    if isinstance(data, Exception):
+        log.warning("%s in %s cannot be read (%s); it is ignored and left as it is until the next training moves "
+                    "it aside.", HISTORY, model_dir, data)
         return []
-    return data if isinstance(data, list) else []
+    return data
+
+
+def move_aside(path: Path) -> Path:
+    """Move a file the app could not read into `.unreadable/` beside it (as core.project does with labels; never
+    deleted, never replaced); returns its new path. OSError when it cannot be moved."""
+    dest = path.parent / UNREADABLE / path.name
+    n = 2
+    while dest.exists():
+        dest = dest.with_name(f"{path.stem}_{n}{path.suffix}")
+        n += 1
+    dest.parent.mkdir(exist_ok=True)
+    os.replace(path, dest)
+    return dest
+
+
+def history_to_extend(model_dir: Path) -> list:
+    """history.json's entries for a save that rewrites it: an unreadable one is first moved aside (`move_aside`) and a
+    new one begun, so no record it holds is lost; OSError when it cannot be moved (nothing is written then)."""
+    data = _history_or_error(model_dir)
+    if not isinstance(data, Exception):
+        return data
+    dest = move_aside(model_dir / HISTORY)
+    log.warning("%s in %s could not be read (%s); it was moved to %s and a new one is started.", HISTORY, model_dir,
+                data, dest)
+    return []
 
 
 def _candidates(model_dir: Path) -> list[Candidate]:
     """Models to try, best first: current, previous, then (if current.json is unusable) the newest kept ones."""
+    check_folder(model_dir)
     pointer = read_pointer(model_dir)
     found: list[Candidate] = []
+    if isinstance(pointer, dict) and "id" not in pointer and not (model_dir / f"{LEGACY_CURRENT}.keras").is_file():
+        # neither an id nor an older version's current.keras beside it: a damaged current.json (e.g. "{}")
+        pointer = ModelError(f"The model description {POINTER} in {model_dir} names no model (it has no 'id'); "
+                             "train the model again.")
     if isinstance(pointer, dict) and "id" in pointer:
         model_id, previous = valid_id(pointer.get("id")), valid_id(pointer.get("previous"))
         if model_id is None:
@@ -108,7 +160,8 @@ def _candidates(model_dir: Path) -> list[Candidate]:
         if pointer is not None or (model_dir / f"{LEGACY_CURRENT}.keras").is_file():
             missing = ModelError(f"The model description {POINTER} in {model_dir} is missing; train the model again.")
             found.append(Candidate("current", model_dir / f"{LEGACY_CURRENT}.keras", pointer or missing))
-        kept = [valid_id(e.get("id")) for e in reversed(read_history(model_dir)) if isinstance(e, dict) and e.get("kept")]
+        kept = [valid_id(e.get("id")) for e in reversed(read_history(model_dir))
+                if isinstance(e, dict) and e.get("kept")]
         found += [Candidate("previous", model_dir / f"{i}.keras", model_dir / f"{i}.json") for i in kept[:3] if i]
     legacy_prev = model_dir / f"{LEGACY_PREVIOUS}.keras"
     if legacy_prev.is_file():
@@ -117,7 +170,8 @@ def _candidates(model_dir: Path) -> list[Candidate]:
 
 
 def has_model(model_dir: str | os.PathLike[str]) -> bool:
-    """Whether a current (or fallback) model file exists; it may still turn out damaged when loaded."""
+    """Whether a current (or fallback) model file exists; it may still turn out damaged when loaded. ModelError when
+    the model folder is a file (`check_folder`)."""
     return any(c.path.suffix == ".keras" and c.path.is_file() for c in _candidates(Path(model_dir)))
 
 
@@ -155,6 +209,7 @@ def validation_labels(model_dir: str | os.PathLike[str], model_id: Any) -> dict[
 def load_model(model_dir: str | os.PathLike[str], model_id: str) -> Segmenter:
     """A stored model by id (safe_mode, metadata validated); ModelError when it is missing or damaged."""
     model_dir = Path(model_dir)
+    check_folder(model_dir)
     if valid_id(model_id) is None:
         raise ModelError(f"'{model_id}' is not a model id; `medseg models` lists them.")
     if not (model_dir / f"{model_id}.keras").is_file():
@@ -181,13 +236,21 @@ def load_candidate(candidate: Candidate) -> Segmenter:
     metadata = validate_metadata(meta, f"{where} in {path.parent}")
     try:
         model = keras.saving.load_model(path, safe_mode=True, compile=False)
+        takes = model.input_shape[-1]
     except Exception as exc:  # noqa: BLE001 - any loader failure means an unusable file
-        raise ModelError(f"The model file {path.name} in {path.parent} is damaged or was written by an incompatible "
-                         f"version ({type(exc).__name__}: {exc}); train the model again.") from exc
+        detail = ("it is not a complete .keras archive" if isinstance(exc, ValueError)
+                  and str(exc).startswith("File not found") else f"{type(exc).__name__}: {exc}")
+        raise ModelError(f"The model file {path.name} in {path.parent} could not be read as a Keras model: it is "
+                         f"damaged or was written by an incompatible version ({detail}); train the model again."
+                         ) from exc
     channels = metadata.get("in_channels")
-    if channels is not None and model.input_shape[-1] != channels:
-        raise ModelError(f"The model file {path.name} in {path.parent} takes {model.input_shape[-1]} channels but "
+    if channels is not None and takes != channels:
+        raise ModelError(f"The model file {path.name} in {path.parent} takes {takes} channels but "
                          f"its description says {channels}; train the model again.")
+    mode = metadata.get("input_mode", "rgb")
+    if takes != _MODE_CHANNELS[mode]:  # what Segmenter feeds it (ml.data.enhance)
+        raise ModelError(f"The model file {path.name} in {path.parent} takes {takes} channels but its description "
+                         f"{where} says its input is {mode} ({_MODE_CHANNELS[mode]} channels); train the model again.")
     return Segmenter(model, metadata)
 
 

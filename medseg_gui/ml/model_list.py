@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from medseg_gui.ml.model_folder import num, read_history, read_pointer, valid_id
+from medseg_gui.ml.model_folder import check_folder, num, read_history, read_pointer, valid_id
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,10 @@ def _entry(model_dir: Path, info: dict, current_id: str | None) -> ModelEntry:
 
 
 def list_models(model_dir: str | os.PathLike[str]) -> list[ModelEntry]:
-    """Every model of history.json (rollbacks are not models) plus stored <id>.json files it lacks, oldest first."""
+    """Every model of history.json (rollbacks are not models) plus stored <id>.json files it lacks, oldest first.
+    ModelError when the model folder is a file (`check_folder`): that is not "no models yet"."""
     model_dir = Path(model_dir)
+    check_folder(model_dir)
     pointer = read_pointer(model_dir)
     current_id = valid_id(pointer.get("id")) if isinstance(pointer, dict) else None
     infos: dict[str, dict] = {}

@@ -33,12 +33,12 @@ from medseg_gui.ml.model_folder import (
     current_model_path,
     current_start,
     has_model,
+    history_to_extend,
     jsonable,
     load_model,
     load_segmenter,
     new_model_id,
     num,
-    read_history,
     read_pointer,
     valid_id,
     validation_labels,
@@ -202,7 +202,7 @@ def _promote(model_dir: Path, model_id: str, info: dict) -> dict:
 def _tidy(model_dir: Path, entry: dict) -> None:
     """Append to history.json and delete stored models beyond KEEP_MODELS (never current/previous); best effort."""
     try:
-        history = read_history(model_dir) + [jsonable(entry)]
+        history = history_to_extend(model_dir) + [jsonable(entry)]
         atomic_write_json(model_dir / HISTORY, history)
         pointer = read_pointer(model_dir)
         keep = {valid_id(pointer.get(k)) for k in ("id", "previous")} if isinstance(pointer, dict) else set()
@@ -299,7 +299,7 @@ def rollback(model_dir: str | os.PathLike[str], model_id: str) -> Segmenter:
             if k not in ("kept", "reason", FALLBACK_KEY)}
     _promote(model_dir, model_id, info)
     try:
-        atomic_write_json(model_dir / HISTORY, read_history(model_dir) + [
+        atomic_write_json(model_dir / HISTORY, history_to_extend(model_dir) + [
             {"rollback_to": model_id, "replaced": old, "at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}])
     except OSError as exc:
         log.warning("Could not note the rollback in %s in %s (%s); the model is current.", HISTORY, model_dir, exc)
