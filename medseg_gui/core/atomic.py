@@ -160,3 +160,28 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
     """Serialise `obj` as indented UTF-8 JSON and write it atomically (see atomic_write_bytes)."""
     text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=True) + "\n"
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def move_aside(path: str | os.PathLike[str], folder: str) -> Path:
+    """Move `path` into the subfolder `folder` beside it (".unreadable", ".replaced"), under a name not taken there
+    (`<stem>_2<suffix>`, …): a file the app could not read, or that another program changed, is kept, never
+    overwritten or deleted. Returns the new path; OSError when it cannot be moved (it then stays where it was)."""
+    src = Path(path)
+    dest = src.parent / folder / src.name
+    n = 2
+    while dest.exists():
+        dest = dest.with_name(f"{src.stem}_{n}{src.suffix}")
+        n += 1
+    dest.parent.mkdir(exist_ok=True)
+    os.replace(src, dest)
+    return dest
+
+
+def file_version(path: str | os.PathLike[str]) -> tuple[int, int, int] | None:
+    """(inode, size, modification time in ns) of a file, to tell whether another program replaced or changed it
+    since; None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns

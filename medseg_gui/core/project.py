@@ -7,12 +7,11 @@ All writes are atomic; a Project may be used from a worker thread (see core.proj
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
 
-from medseg_gui.core.atomic import atomic_write_json
+from medseg_gui.core.atomic import atomic_write_json, file_version, move_aside
 from medseg_gui.core.errors import LabelSizeError
 from medseg_gui.core.images import read_label, read_mask, write_png
 from medseg_gui.core.label_encoding import UNANNOTATED, LabelPixels
@@ -95,7 +94,7 @@ class Project(ProjectFolder):
         shown and edited (the class doc: a later save keeps another program's version aside)."""
         path = self.label_path(cls, stem)
         if remember:
-            self._label_versions[path] = _version(path)
+            self._label_versions[path] = file_version(path)
         if not path.exists():
             return None
         pixels = read_label(path, f"{cls} label")
@@ -125,28 +124,19 @@ class Project(ProjectFolder):
         """Write (or delete) a label file, first moving aside a version this object did not know (class doc)."""
         kept = None
         known = self._label_versions.get(path, _UNKNOWN)
-        if known is not _UNKNOWN and (now := _version(path)) is not None and now != known:
+        if known is not _UNKNOWN and (now := file_version(path)) is not None and now != known:
             kept = self._aside(path, ".replaced")
             log.warning("the label %s was changed by another program since it was opened here; that version was "
                         "moved to %s", path, kept)
         self._write(path, writer)
-        self._label_versions[path] = _version(path)
+        self._label_versions[path] = file_version(path)
         return kept
 
     def _aside(self, src: Path, folder: str) -> Path:
-        """Move `src` to <its folder>/`folder`/ under a name not taken there (never overwritten); the new path."""
-        dest = src.parent / folder / src.name
-        n = 2
-        while dest.exists():
-            dest = dest.with_name(f"{src.stem}_{n}{src.suffix}")
-            n += 1
-
-        def move(target: Path) -> None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(src, target)
-
-        self._write(dest, move)
-        return dest
+        """core.atomic.move_aside, refused like any write when the project must not be written."""
+        moved: list[Path] = []
+        self._write(src, lambda p: moved.append(move_aside(p, folder)))
+        return moved[0]
 
     def move_label_aside(self, cls: str, stem: str) -> Path:
         """Move a label file that cannot be read to labels/<cls>/.unreadable/ (never deleted); returns its new path."""
@@ -234,13 +224,5 @@ def split_marks(info: dict | None, stems: list[str]) -> dict[str, str] | None:
     return {s: "train" if s in trained else "val" if s in held_out else "new" for s in stems}
 
 
+
 _UNKNOWN = object()  # a label file this Project never read to edit nor wrote
-
-
-def _version(path: Path) -> tuple[int, int, int] | None:
-    """(inode, size, modification time in ns) of a file, None when there is none."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_ino, st.st_size, st.st_mtime_ns

@@ -20,7 +20,8 @@ from typing import Any, Self
 
 import numpy as np
 
-from medseg_gui.core.atomic import atomic_write_bytes, atomic_write_json, make_temp, sweep_temp_files
+from medseg_gui.core.atomic import (atomic_write_bytes, atomic_write_json, file_version, make_temp, move_aside,
+                                   sweep_temp_files)
 from medseg_gui.core.errors import ImageReadError, ProjectError
 from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image
 from medseg_gui.core.lock import LockWatch, ProjectLock
@@ -61,6 +62,7 @@ class ProjectFolder:
         self._sizes: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {}
         self._read_only: str | None = None  # why nothing may be written (another window edits it, read-only media)
         self._project_lock: ProjectLock | LockWatch = LockWatch(self._root)  # writes stop once another program holds it
+        self._file_version: tuple[int, int, int] | None = None  # project.json as this object read or last wrote it
 
     @classmethod
     def create(cls, root: str | os.PathLike[str], classes: tuple[ClassSpec, ...] = DEFAULT_CLASSES) -> Self:
@@ -86,8 +88,10 @@ class ProjectFolder:
         root_path = Path(root)
         if root_path.name == PROJECT_FILE and root_path.is_file():
             root_path = root_path.parent
+        version = file_version(root_path / PROJECT_FILE)
         data = read_project_file(root_path / PROJECT_FILE)
         project = cls(root_path, data.classes, data.images, data.layout)
+        project._file_version = version
         project.sweep_temp_files()
         return project
 
@@ -124,9 +128,20 @@ class ProjectFolder:
             return project_to_json(ProjectData(self._classes, self._images, self._layout))
 
     def save(self) -> None:
-        """Write project.json atomically (mutating methods call this themselves)."""
+        """Write project.json atomically (mutating methods call this themselves). A project.json that another
+        program changed since this object read or wrote it is first moved to .replaced/ in the project folder
+        (a fault-injection trial replaced it while the window had the project open: the next save wrote over it)."""
+        path = self._root / PROJECT_FILE
         with self._lock:
-            self._write(self._root / PROJECT_FILE, lambda p: atomic_write_json(p, self.to_json()))
+            now = file_version(path)
+            if self._file_version is not None and now is not None and now != self._file_version:
+                def keep(p: Path) -> None:
+                    log.warning("%s was changed by another program since it was read here; that version was moved "
+                                "to %s before this program's was written", p, move_aside(p, ".replaced"))
+
+                self._write(path, keep)
+            self._write(path, lambda p: atomic_write_json(p, self.to_json()))
+            self._file_version = file_version(path)
 
     @property
     def read_only(self) -> str | None:

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from medseg_gui.core.atomic import sweep_temp_files
+from medseg_gui.core.atomic import move_aside, sweep_temp_files
 from medseg_gui.core.errors import ModelError
 from medseg_gui.core.project_format import MODEL_POINTER as POINTER
 from medseg_gui.core.project_format import read_model_pointer as read_pointer
@@ -111,26 +111,13 @@ def read_history(model_dir: Path) -> list:
     return data
 
 
-def move_aside(path: Path) -> Path:
-    """Move a file the app could not read into `.unreadable/` beside it (as core.project does with labels; never
-    deleted, never replaced); returns its new path. OSError when it cannot be moved."""
-    dest = path.parent / UNREADABLE / path.name
-    n = 2
-    while dest.exists():
-        dest = dest.with_name(f"{path.stem}_{n}{path.suffix}")
-        n += 1
-    dest.parent.mkdir(exist_ok=True)
-    os.replace(path, dest)
-    return dest
-
-
 def history_to_extend(model_dir: Path) -> list:
     """history.json's entries for a save that rewrites it: an unreadable one is first moved aside (`move_aside`) and a
     new one begun, so no record it holds is lost; OSError when it cannot be moved (nothing is written then)."""
     data = _history_or_error(model_dir)
     if not isinstance(data, Exception):
         return data
-    dest = move_aside(model_dir / HISTORY)
+    dest = move_aside(model_dir / HISTORY, UNREADABLE)
     log.warning("%s in %s could not be read (%s); it was moved to %s and a new one is started.", HISTORY, model_dir,
                 data, dest)
     return []

@@ -61,3 +61,15 @@ def test_the_window_says_where_the_other_version_went(tmp_path, qtbot, messages)
     assert kept.read_bytes() == theirs
     np.testing.assert_array_equal(read_mask(path), window.canvas.label("lesion"))
     assert len(messages) == 1 and "changed by another program" in messages[0] and str(kept) in messages[0]
+
+
+def test_project_json_changed_by_another_program_is_kept_aside_by_the_next_save(tmp_path):
+    """Fault-injection trial, session 34: project.json replaced while the project was open was written over."""
+    project = make_project(tmp_path / "p", n=2)
+    path = project.root / "project.json"
+    path.write_text("{garbage")
+    project.set_state(project.stems[0], "reviewed", True)
+    kept = project.root / ".replaced" / "project.json"
+    assert kept.read_text() == "{garbage" and Project.open(project.root).entry(project.stems[0]).state["reviewed"]
+    project.set_state(project.stems[1], "reviewed", True)  # its own write is known: nothing more kept
+    assert sorted(p.name for p in kept.parent.iterdir()) == ["project.json"]

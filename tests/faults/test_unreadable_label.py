@@ -9,7 +9,7 @@ import errno
 import numpy as np
 import pytest
 
-from medseg_gui.core import project as project_module
+from medseg_gui.core import atomic
 from medseg_gui.core.images import read_mask, write_png
 from tests.qt.conftest import messages  # noqa: F401 (fixture)
 from tests.workers.helpers import drag, make_project, open_window
@@ -74,7 +74,7 @@ def test_label_that_cannot_be_moved_aside_is_left_alone(tmp_path, qtbot, message
     def refuse(src, dst):
         raise OSError(errno.EACCES, "Permission denied", str(dst))
 
-    monkeypatch.setattr(project_module.os, "replace", refuse)
+    monkeypatch.setattr(atomic.os, "replace", refuse)  # every rename, the move aside included
     drag(qtbot, window.canvas, [(10, 10), (40, 20)])
     assert window.saver.flush(10)
     assert path.read_bytes() == original
