@@ -62,6 +62,16 @@ def user_data_dir() -> Path:
     return Path(user_data_path(APP_NAME, appauthor=False))
 
 
+def demo_title(path: Path, data_dir: Path | None = None) -> str | None:
+    """The demo's short name when `path` is a demo copy in `data_dir` (default: the user data folder), else None:
+    the copies' folder names ("demo", "demo_lesion") say little in a list of recent projects."""
+    data_dir = user_data_dir() if data_dir is None else Path(data_dir)
+    for demo in DEMOS.values():
+        if Path(path) == data_dir / demo.folder:
+            return demo.short
+    return None
+
+
 def ensure_demo_copy(dest: Path | None = None, which: str = "vessel") -> Path:
     """Copy a demo project to `dest` (default: <user data>/demo, or demo_lesion) once and return its path.
 

@@ -45,7 +45,9 @@ def export_summary(result: PngExport) -> str:
             " (all predicted)" if predicted else "")
         return f"{len(files)}{split}"
 
-    counts = ", ".join(f"{count(files)} in {cls}/" for cls, files in result.files.items())
+    counts = ", ".join(f"{count(files)} in {cls}/" for cls, files in result.files.items() if files)
+    none = [cls for cls, files in result.files.items() if not files]  # no folder made for them (new-user trial)
+    counts += f" (no {' or '.join(none)} masks)" if none else ""
     text = f"Exported {result.count} mask{'' if result.count == 1 else 's'} to {result.out_dir}: {counts}"
     if result.count == 0 and not result.skipped:
         text = f"No masks exported to {result.out_dir}: no image has a label or a prediction of any class yet"

@@ -40,6 +40,9 @@ COLUMNS = ("", "Trained (UTC)", "Preset", "Images", "Val AUC", "Val Dice", "Deci
 COMPARED = (("auc", "AUC"), ("dice", "Dice"), ("iou", "IoU"), ("sensitivity", "Sensitivity"),
             ("specificity", "Specificity"))
 HINT = "Select one model to use it again, or two to compare them on the image shown."
+VAL_TIP = ("Each model's score on the validation images of its own run. Runs may hold out different images (and your "
+           "labels change between runs), so two models' figures need not be comparable: select both to compare them "
+           "on the same image.")
 
 
 def model_cells(entry: Any) -> list[str]:
@@ -65,6 +68,8 @@ class ModelsDialog(QDialog):
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setObjectName("modelTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        for col in (COLUMNS.index("Val AUC"), COLUMNS.index("Val Dice")):  # new-user trial: 0.112 beside 0.570
+            self.table.horizontalHeaderItem(col).setToolTip(VAL_TIP)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QMenu, QWidget
 
+from medseg_gui.core.demo import demo_title
 from medseg_gui.qt.window_state import WindowMemory
 from medseg_gui.workers.base import error_message
 
@@ -74,6 +75,10 @@ class RecentProjects:
     def _is_data(self, folder: Path) -> bool:
         return self._data_dir is not None and Path(folder).resolve().is_relative_to(self._data_dir.resolve())
 
+    def demo_title(self, path: Path) -> str | None:
+        """The demo's name when `path` is a demo copy in the data folder (core.demo.demo_title), else None."""
+        return demo_title(path, self._data_dir) if self._data_dir is not None else None
+
 
 class RecentMenu(QMenu):
     """File → Open Recent: rebuilt each time it opens; a project folder that is gone is shown disabled."""
@@ -92,7 +97,8 @@ class RecentMenu(QMenu):
         paths = self._recent.paths()
         for i, path in enumerate(paths, start=1):
             present = path.is_dir()
-            action = self.addAction(f"&{i}  {path.name}" + ("" if present else "  (missing)"))
+            name = self._recent.demo_title(path) or path.name  # a demo copy's folder: "demo"
+            action = self.addAction(f"&{i}  {name}" + ("" if present else "  (missing)"))
             action.setToolTip(str(path) if present else f"{path} is no longer there (moved, renamed or unplugged)")
             action.setStatusTip(action.toolTip())
             action.setEnabled(present)

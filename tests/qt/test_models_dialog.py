@@ -31,6 +31,7 @@ def test_buttons_follow_the_selection(qtbot):
     assert [dialog.table.item(r, 0).text() for r in range(3)] == ["", "● current", ""]  # newest first
     assert dialog.table.item(0, 4).text() == "–" and dialog.table.item(2, 6).text() == "rejected · removed"
     assert dialog.table.item(1, 2).text() == "default (lesions)" and dialog.table.item(1, 3).text() == "4 + 1 val"
+    assert "its own run" in dialog.table.horizontalHeaderItem(5).toolTip()  # validation figures: not comparable
     cases = [(["c-3"], True, False), (["b-2"], False, False), (["a-1"], False, False), (["b-2", "c-3"], False, True),
              (["a-1", "c-3"], False, False)]  # the current one is in use; a removed one can be neither used nor run
     for ids, use, compare in cases:

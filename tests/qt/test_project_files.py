@@ -48,7 +48,7 @@ def test_recent_list_is_newest_first_bounded_and_shows_missing_projects_disabled
     qtbot.addWidget(menu)
     entries = {a.text(): a.isEnabled() for a in menu.actions() if a.text()}
     assert entries[f"&2  {folders[3].name}  (missing)"] is False
-    assert entries["&1  demo"] is True and entries["&Clear list"] is True
+    assert entries["&1  Vessel demo (6 retinal photos)"] is True and entries["&Clear list"] is True  # not "demo"
     next(a for a in menu.actions() if a.text() == "&Clear list").trigger()
     menu.rebuild()
     assert recent.paths() == [] and not next(a for a in menu.actions() if a.text() == "No recent projects").isEnabled()
