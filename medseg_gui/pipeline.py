@@ -171,11 +171,37 @@ def train_class(
         log.info("No stored start for the current %s model; training starts from scratch.", cls)
     then = store.validation_labels(model_dir, previous.metadata.get("id")) if previous is not None else None
     result = train(samples, config, progress=progress, should_stop=should_stop, previous=previous, init=init,
-                   previous_annotation=then, joined=saved)
+                   previous_annotation=then, joined=saved, doubtful=doubtful_labels(project, cls, samples, threshold))
     if result.cancelled:
         return TrainOutcome(result=result, decision=None, stems=tuple(stems), skipped=tuple(skipped))
     decision = store_result(project, cls, result)
     return TrainOutcome(result=result, decision=decision, stems=tuple(stems), skipped=tuple(skipped))
+
+
+def doubtful_labels(project: Project, cls: str, samples: Sequence[Any], threshold: float
+                    ) -> Callable[[str], bool]:
+    """`name` → whether that sample's label is complete but looks incomplete (core.label_status.doubt: beside the
+    image's saved prediction at `threshold`, or a dot or a few thin strokes), unless the clinician confirmed it or
+    marked the image "no <class> here". Read on demand: split_samples asks only about validation candidates."""
+    from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY, doubt, marked
+
+    by_name = {s.name: s for s in samples}
+    exempt = marked(project, CONFIRMED_KEY, cls) | marked(project, NONE_KEY, cls)
+
+    def check(name: str) -> bool:
+        sample = by_name.get(name)
+        if sample is None or sample.annotated is not None or name in exempt:
+            return False
+        try:
+            prob = project.load_prediction(cls, name)
+        except MedsegError:
+            prob = None
+        why = doubt(cls, sample.mask, None if prob is None else prob >= threshold, sample.roi)
+        if why is not None:
+            log.info("%s validates last: %s", name, why)
+        return why is not None
+
+    return check
 
 
 def model_provenance(metadata: dict[str, Any]) -> dict[str, Any]:

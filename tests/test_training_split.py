@@ -52,3 +52,19 @@ def test_a_retrain_judges_the_current_model_on_the_labels_it_was_made_by(tmp_pat
     second = pipeline.train_class(project, "lesion", TINY_TRAIN)
     assert second.result.comparison.basis and second.result.comparison.current is not None
     assert "as they were when the current model was trained" in second.decision.reason
+
+
+@pytest.mark.slow
+def test_a_retrain_validates_on_a_label_that_looks_incomplete_last(tmp_path):
+    """New-user trial, session 34: the held-out image of a run was a label the app itself doubted (a sliver where
+    the model predicts a lesion), so the run's validation Dice judged every model by it."""
+    from tests.workers.helpers import disc, make_project
+
+    project = make_project(tmp_path / "p", n=3, labelled=3)
+    samples, stems = pipeline.load_samples(project, "lesion")
+    _train, val, _note = split_samples(samples, TINY_TRAIN.val_fraction, TINY_TRAIN.seed)
+    held = stems[val[0]]  # the image this split validates on
+    project.save_label("lesion", held, disc(r=1))  # now a sliver ...
+    project.save_prediction("lesion", held, np.where(disc(r=12), 0.9, 0.05).astype(np.float32))  # ... of a lesion
+    meta = pipeline.train_class(project, "lesion", TINY_TRAIN).result.segmenter.metadata
+    assert held in meta["train_stems"] and held not in meta["val_stems"] and meta["val_stems"]

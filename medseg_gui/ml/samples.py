@@ -5,7 +5,7 @@ current model's own training images where others exist, so keep-unless-better co
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +14,7 @@ from medseg_gui.core.errors import LabelSizeError, NoLabelsError
 
 _VAL_MAX_SIDE = 1024  # validation views are cropped to at most this side (around the labelled pixels)
 _VAL_MAX_PIXELS = 4_200_000  # total validation pixels per epoch
+_DOUBT_SPARE = 8  # split_samples asks `doubtful` of this many candidates beyond those it needs
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,11 +59,15 @@ def _split_order(samples: list[Sample], seed: int, seen: Collection[str]) -> lis
 
 
 def split_samples(samples: list[Sample], val_fraction: float, seed: int, scale: float = 1.0,
-                  seen: Collection[str] = (), max_images: int | None = None) -> tuple[list[int], list[int], str]:
+                  seen: Collection[str] = (), max_images: int | None = None,
+                  doubtful: Callable[[str], bool] | None = None) -> tuple[list[int], list[int], str]:
     """(train indices, validation indices, note). `val_fraction` of the images validate, at most `max_images`
     (None: no cap); they preferably contain labelled pixels and were not trained on by the current model (`seen`:
     the names it trained on, see _split_order); at least one image with labels stays in training; one sample is
-    validated on itself. The per-epoch validation budget counts pixels at the working `scale`."""
+    validated on itself. The per-epoch validation budget counts pixels at the working `scale`. `doubtful(name)`:
+    whether a label looks incomplete (core.label_status.doubt); such labels validate last (a new-user trial's one
+    validation image was a sliver where the model saw a whole lesion: "val Dice 0.11" judged every model by it). It
+    is asked only of the first few candidates in order, so its cost stays bounded on big projects."""
     n = len(samples)
     if n == 1:
         return [0], [0], "training image (only one labelled image)"
@@ -72,6 +77,10 @@ def split_samples(samples: list[Sample], val_fraction: float, seed: int, scale: 
     pos = [i for i in order if has_pos[i]]
     neg = [i for i in order if not has_pos[i]]
     n_val = min(n - 1, max(1, round(val_fraction * n)), max_images or n)
+    if doubtful is not None:  # the candidates validation would take, plus a few: the doubtful ones go last
+        head = pos[:n_val + _DOUBT_SPARE]
+        bad = {i for i in head if doubtful(samples[i].name or "")}
+        pos = [i for i in head if i not in bad] + pos[len(head):] + [i for i in head if i in bad]
     val = pos[: min(n_val, max(0, len(pos) - 1))]
     val += neg[: n_val - len(val)]
     budget, kept = _VAL_MAX_PIXELS, []

@@ -176,13 +176,15 @@ class _Joiner:
 def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[TrainProgress], None] | None = None,
           should_stop: Callable[[], bool] | None = None, previous: Segmenter | None = None,
           init: InitWeights | None = None, previous_annotation: Mapping[str, np.ndarray | None] | None = None,
-          joined: Callable[[], list[Sample]] | None = None) -> TrainResult:
+          joined: Callable[[], list[Sample]] | None = None,
+          doubtful: Callable[[str], bool] | None = None) -> TrainResult:
     """Train on labelled samples; stops at the time box, step cap, epochs, early stopping or cancel. `init`:
     training-form weights to start from when they fit the resolved recipe (see ml/init.py and config.init).
     `previous`: the current model, which the new one must not validate worse than; `previous_annotation`: what its
     validation images' annotation was when it was trained (ml/store.py validation_labels), the pixels they are
     compared on (validation.views_as_then). `joined`: polled between epochs (continuous training), the labels saved
-    since the run began; each joins the training images or replaces the one of its name (see `_Joiner`)."""
+    since the run began; each joins the training images or replaces the one of its name (see `_Joiner`).
+    `doubtful(name)`: whether a sample's label looks incomplete (it then validates last: samples.split_samples)."""
     started = time.monotonic()
     check_samples(samples)
     samples = list(samples)  # joined labels are appended to this run's copy
@@ -192,7 +194,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     seen = previous.metadata.get("train_stems") if previous is not None else None  # pipeline: the images' stems
     seen = [name for name in seen if isinstance(name, str)] if isinstance(seen, list) else ()
     train_idx, val_idx, note = split_samples(samples, config.val_fraction, config.seed, preset.scale, seen,
-                                             config.val_max_images)
+                                             config.val_max_images, doubtful)
     images = [prepare(samples[i].image, samples[i].mask, samples[i].roi, preset, rng, samples[i].annotated)
               for i in train_idx]
     views = [val_view(samples[i]) for i in val_idx]

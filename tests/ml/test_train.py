@@ -47,6 +47,23 @@ def _named(n: int) -> list[Sample]:
     return [dataclasses.replace(blob_sample(rng, 16, 16), name=f"img{i:02d}") for i in range(n)]
 
 
+def test_a_label_that_looks_incomplete_validates_last_and_only_candidates_are_asked():
+    """New-user trial, session 34: the run's one validation image was a sliver where the model saw a lesion."""
+    named = _named(40)
+    _, (first, *_rest), _ = split_samples(named, 0.05, 0)
+    asked: list[str] = []
+
+    def doubtful(name: str) -> bool:
+        asked.append(name)
+        return name == named[first].name
+
+    tr, va, _ = split_samples(named, 0.05, 0, doubtful=doubtful)
+    assert first in tr and first not in va and len(va) == 2
+    assert len(asked) == 2 + 8  # the candidates and a few spares, not all 40 labels
+    _, va_all, _ = split_samples(named[:3], 0.3, 0, doubtful=lambda _name: True)  # all doubtful: still validated
+    assert len(va_all) == 1
+
+
 def test_split_keeps_an_image_held_out_as_others_are_labelled():
     named = _named(14)
     for n in range(4, 14):  # labelling one more image never moves a held-out image into training

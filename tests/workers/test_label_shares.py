@@ -25,3 +25,25 @@ def test_doubts_are_read_for_complete_labels_not_exempt_beside_their_prediction(
     assert read.shares[sparse] is not None and read.shares[sliver] is None
     assert read_label_shares(project, "lesion", stems).doubts == {}  # no threshold: shares only
     assert set(read_label_shares(project, "lesion", stems, 0.95).doubts) == set()  # nothing predicted at 0.95
+
+
+def test_training_asks_about_the_same_doubts_for_its_validation_split(tmp_path):
+    """pipeline.doubtful_labels (the training's view, for samples.split_samples) agrees with the list's marks."""
+    from medseg_gui.core.label_status import CONFIRMED_KEY, set_mark
+    from medseg_gui.pipeline import doubtful_labels
+    from medseg_gui.training_data import load_samples
+
+    project = make_project(tmp_path / "p", n=4)
+    sliver, whole, confirmed, dot_alone = project.stems
+    wide = np.where(disc(r=12), 0.9, 0.05).astype(np.float32)
+    for stem in (sliver, confirmed):
+        project.save_label("lesion", stem, disc(r=2))
+        project.save_prediction("lesion", stem, wide)
+    project.save_label("lesion", whole, disc(r=12))
+    project.save_prediction("lesion", whole, wide)
+    project.save_label("lesion", dot_alone, disc(r=0))  # one pixel, no prediction: a click, not an outline
+    set_mark(project, confirmed, CONFIRMED_KEY, "lesion", True)
+    samples, _stems = load_samples(project, "lesion", [], 0.5)
+    check = doubtful_labels(project, "lesion", samples, 0.5)
+    assert {s.name for s in samples if check(s.name)} == {sliver, dot_alone}
+    assert not check("not-a-sample")
