@@ -317,3 +317,18 @@ def test_cached_pixel_counts_equal_a_full_recount_through_edits_undo_and_redo(qt
         canvas.redo()
         assert_counts_exact()
         assert_state(i)
+
+
+def test_a_new_complete_label_over_a_prediction_says_once_what_unpainted_pixels_become(qtbot, canvas):
+    """New-user trial, session 34: one stroke beside a correctly predicted polyp started a complete label, and the
+    prediction turned red (false positive) without a word."""
+    notices = []
+    canvas.notice.connect(notices.append)
+    prob = np.zeros((H, W), np.float32)
+    prob[2:8, 2:8] = 0.9
+    canvas.set_prediction("lesion", prob)
+    canvas.set_brush_size(2)
+    drag(qtbot, canvas, [px(canvas, 12, 10), px(canvas, 15, 10)])
+    assert len(notices) == 1 and "New complete 'lesion' label" in notices[0] and "Accept prediction" in notices[0]
+    drag(qtbot, canvas, [px(canvas, 12, 12), px(canvas, 15, 12)])
+    assert len(notices) == 1  # once per image and class

@@ -35,6 +35,7 @@ from medseg_gui.qt.canvas.input import CanvasInput
 from medseg_gui.qt.canvas.layer_stack import LayerStack
 from medseg_gui.qt.canvas.tools import BrushTool, FillTool, PanTool, PolygonTool, Tool, WandTool
 from medseg_gui.qt.canvas.view import View, actual_size_zoom, fitted_view, image_span, min_zoom
+from medseg_gui.qt.keymap import key_text
 
 LAYERS = L.LAYERS
 TOOLS = ("brush", "eraser", "background", "unannotate", "polygon", "fill", "wand", "pan")
@@ -75,6 +76,7 @@ class Canvas(QWidget):
             "polygon": PolygonTool(self), "fill": FillTool(self), "wand": WandTool(self), "pan": PanTool(self)}
         self._tool = "brush"
         self._label_mode = "auto"
+        self._told_complete: set[tuple[str, str]] = set()  # (image key, class): `_note_complete_start` said it
         self.new_label = NewLabelRule()  # auto mode: sparse for thin-structure classes (core.label_status)
         self._confirm: Callable[[str], bool] | None = None
         self.input = CanvasInput(self)
@@ -352,8 +354,23 @@ class Canvas(QWidget):
 
     # -- callbacks used by the tools (ToolContext) ----------------------------------------------------------------
     def edit_finished(self, name: str) -> None:
+        self._note_complete_start(name)
         self.stroke_finished.emit(name)
         self.input.emit_cursor_info()
+
+    def _note_complete_start(self, name: str) -> None:
+        """Say once per image and class when an edit started a complete label over a prediction: every unpainted
+        pixel is then background, so the predicted object turns red (FP) where it was not painted (a new-user
+        trial's one stroke beside a correctly predicted polyp made it all "wrong")."""
+        key = (self.doc.key, name)
+        if (key in self._told_complete or name not in self.doc.preds or name not in self.doc.labelled
+                or self.doc.is_sparse(name) or not self.doc.new_here(name)):
+            return
+        self._told_complete.add(key)
+        self.notify(f"New complete '{name}' label: every pixel you do not paint is background, so the predicted "
+                    f"{name} shows red (false positive) where you have not painted it. To correct the prediction "
+                    f"instead, undo ({key_text('undo')}), then press Accept prediction or choose New label: "
+                    "Correct prediction.")
 
     def accept_in(self, region: np.ndarray | Region | None) -> None:
         name = self._class

@@ -181,6 +181,10 @@ class LabelDocument:
         """Free the FP/FN codes of the other classes (one full-size byte map each)."""
         self._fpfn = {k: v for k, v in self._fpfn.items() if k == name}
 
+    def new_here(self, name: str) -> bool:
+        """Whether the class had no label on this image when its edit history began (a label started here)."""
+        return name in self._unlabelled_at_start.get(self.key, ())
+
     # -- edits ---------------------------------------------------------------------------------------------------
     def _edited(self, name: str, bbox: BBox, before: tuple[int, int], after: tuple[int, int]) -> None:
         """``before``/``after``: (class, not-annotated) pixel counts of the changed pixels."""
