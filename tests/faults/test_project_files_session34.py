@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import socket
-import threading
 
 import pytest
 
@@ -18,6 +17,7 @@ from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.lock import LOCK_FILE, LockWatch, ProjectReadOnlyError, acquire, lock_or_reason, read_owner
 from medseg_gui.core.project import Project
 from tests.faults.cli_fakes import CLS, make_project, run_cli
+from tests.faults.hangs import without_hanging
 from tests.qt.conftest import messages  # noqa: F401 (fixture)
 from tests.workers.helpers import open_window
 
@@ -102,27 +102,8 @@ def test_stale_lock_on_a_read_only_folder_opens_read_only_in_the_window(tmp_path
     assert window.banner.isVisible() and not messages
 
 
-def _without_hanging(call, fifo):
-    result: dict = {}
-
-    def run() -> None:
-        try:
-            result["value"] = call()
-        except Exception as err:  # noqa: BLE001 (reported to the test)
-            result["err"] = err
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(10)
-    if worker.is_alive():
-        with open(fifo, "wb"):  # unblock the hung reader
-            pass
-        pytest.fail(f"reading the FIFO {fifo.name} hung")
-    return result
-
-
 @pytest.mark.parametrize("kind", ["fifo", "folder"])
-def test_a_lock_that_is_not_a_regular_file_is_refused_without_hanging(tmp_path, capsys, kind):
+def test_a_lock_that_is_not_a_regular_file_is_refusedwithout_hanging(tmp_path, capsys, kind):
     if kind == "fifo" and not hasattr(os, "mkfifo"):
         pytest.skip("needs POSIX FIFOs")
     project = make_project(tmp_path / "p", n=1)
@@ -131,13 +112,13 @@ def test_a_lock_that_is_not_a_regular_file_is_refused_without_hanging(tmp_path, 
         os.mkfifo(path)
     else:
         path.mkdir()
-    err = _without_hanging(lambda: acquire(project.root), path)["err"]
+    err = without_hanging(lambda: acquire(project.root), path)["err"]
     assert isinstance(err, ProjectReadOnlyError) and str(path) in str(err) and "not a regular file" in str(err)
-    assert _without_hanging(lambda: read_owner(project.root), path)["value"] is None
-    why = _without_hanging(lambda: LockWatch(project.root).check(), path)["value"]
+    assert without_hanging(lambda: read_owner(project.root), path)["value"] is None
+    why = without_hanging(lambda: LockWatch(project.root).check(), path)["value"]
     assert str(path) in why and "not a regular file" in why
-    lock, reason = _without_hanging(lambda: lock_or_reason(project.root), path)["value"]
+    lock, reason = without_hanging(lambda: lock_or_reason(project.root), path)["value"]
     assert lock is None and str(path) in reason
-    rc, _, lines = _without_hanging(lambda: run_cli(capsys, "classes", project.root, "--add", "cervix"), path)["value"]
+    rc, _, lines = without_hanging(lambda: run_cli(capsys, "classes", project.root, "--add", "cervix"), path)["value"]
     assert rc == 1 and len(lines) == 1 and lines[0].startswith("medseg: error:") and str(path) in lines[0], lines
     assert path.exists() and not path.is_file()  # left as it was

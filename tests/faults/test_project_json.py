@@ -3,13 +3,13 @@ the GUI later, a NUL in a stem silently dropped the image, a UTF-8 BOM was refus
 
 import json
 import os
-import threading
 
 import pytest
 
 from medseg_gui.core import project_format
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.project import Project
+from tests.faults.hangs import without_hanging
 
 
 def _doc(**changes):
@@ -87,30 +87,10 @@ def test_directory_named_project_json(tmp_path):
     assert "was not read: it is not a regular file" in _open_error(tmp_path)
 
 
-def _without_hanging(fn, fifo):
-    """fn()'s result or exception text; fails (after unblocking it) if fn hangs on the FIFO `fifo`."""
-    result = {}
-
-    def run():
-        try:
-            result["value"] = fn()
-        except ProjectError as err:
-            result["err"] = str(err)
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(10)
-    if worker.is_alive():
-        with open(fifo, "wb"):  # unblock the hung reader
-            pass
-        pytest.fail(f"reading the FIFO {fifo.name} hung")
-    return result
-
-
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
 def test_fifo_project_json_does_not_hang(tmp_path):
     os.mkfifo(tmp_path / "project.json")
-    err = _without_hanging(lambda: Project.open(tmp_path), tmp_path / "project.json")["err"]
+    err = str(without_hanging(lambda: Project.open(tmp_path), tmp_path / "project.json")["err"])
     assert "was not read: it is not a regular file" in err and str(tmp_path / "project.json") in err
 
 
@@ -120,4 +100,4 @@ def test_fifo_metrics_json_does_not_hang(tmp_path):
     p = Project.open(tmp_path)
     p.metrics_path("lesion").parent.mkdir(parents=True)
     os.mkfifo(p.metrics_path("lesion"))
-    assert _without_hanging(lambda: p.load_metrics("lesion"), p.metrics_path("lesion"))["value"] == {}
+    assert without_hanging(lambda: p.load_metrics("lesion"), p.metrics_path("lesion"))["value"] == {}
