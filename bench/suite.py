@@ -186,13 +186,15 @@ def start_alone(train_set, cfg, given=None) -> tuple:
 
 def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, precision: str, init: str,
             keep_dir: Path | None = None, learning_rate: float | None = None, warm_mix: float | None = None,
-            full_rate_mix: float | None = None, start: Path | None = None) -> list[dict]:
+            full_rate_mix: float | None = None, start: Path | None = None, patch_size: int | None = None,
+            batch_size: int | None = None) -> list[dict]:
     """Train once and score; c1 from scratch also scores the same model on C6 (row `c1c6`); the c1c6 job trains
     on C1 from scratch and scores only C6. `keep_dir`: store the model and its test maps there (`keep`);
     `learning_rate`: the run's peak rate as given (None: the recipe's, lowered when fine-tuning: ml/fine_tune.py);
     `warm_mix`, `full_rate_mix`: the share of the trained weights a run from trained weights keeps with few / many
     labels (None: the recipe's, Preset.warm_mix / full_rate_mix); `start`: a `.weights.h5` start (with its JSON,
-    ml/init.py) every run begins from instead of the shipped one (the cross-clinic rows: instead of scratch)."""
+    ml/init.py) every run begins from instead of the shipped one (the cross-clinic rows: instead of scratch);
+    `patch_size`, `batch_size`: the recipe's patches per step and their side, as given (None: the recipe's)."""
     from medseg_gui.ml.config import TrainConfig
     from medseg_gui.ml.train import train
 
@@ -201,7 +203,8 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
     init = "current" if given is not None else "scratch" if protocol in CROSS_CLINIC else init
     train_set, test_set = load("c1" if c6_only else protocol, data)
     cfg = TrainConfig(preset=preset, minutes=minutes, epochs=100_000, seed=seed, precision=precision, init=init,
-                      learning_rate=learning_rate, warm_mix=warm_mix, full_rate_mix=full_rate_mix)
+                      learning_rate=learning_rate, warm_mix=warm_mix, full_rate_mix=full_rate_mix,
+                      patch_size=patch_size, batch_size=batch_size)
     if minutes == 0:  # the shipped start alone (module doc)
         segmenter, resolved = start_alone(train_set, cfg, given)
         row = {"protocol": protocol, "preset": preset, "minutes": 0, "seed": seed, "steps": 0, "train_s": 0.0,
@@ -221,7 +224,8 @@ def run_job(protocol: str, preset: str, minutes: float, seed: int, data: Path, p
             "init": ("given" if given is not None and md.get("init") == given.source else "pretrained"
                      if "pretrained" in str(md.get("init")) else str(md.get("init")).split(" ")[0]),
             "start": str(start) if given is not None else None,
-            "n_train": len(train_set), "learning_rate": learning_rate,
+            "n_train": len(train_set), "learning_rate": learning_rate, "patch_size": patch_size,
+            "batch_size": batch_size,
             "weight_mix": md.get("weight_mix"), "cpu": cpu_model(), "cores": os.cpu_count(),
             "date": dt.date.today().isoformat(),
             "validations": [[h["step"], h["val_auc"], h.get("val_dice")] for h in result.history]}
@@ -289,6 +293,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--full-rate-mix", type=float, default=None,
                     help="the same for runs from trained weights at the full rate (many complete labels)")
     ap.add_argument("--keep", type=Path, default=None, help="store each run's model and raw test maps here")
+    ap.add_argument("--patch-size", type=int, default=None, help="side of the training patches (default: the recipe's)")
+    ap.add_argument("--batch-size", type=int, default=None, help="patches per step (default: the recipe's)")
     ap.add_argument("--job", nargs=3, metavar=("PROTOCOL", "PRESET", "MINUTES"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -296,7 +302,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.job:
         proto, preset, minutes = args.job
         for row in run_job(proto, preset, float(minutes), args.seed, args.data, args.precision, args.init,
-                           args.keep, args.learning_rate, args.warm_mix, args.full_rate_mix, args.start):
+                           args.keep, args.learning_rate, args.warm_mix, args.full_rate_mix, args.start,
+                           args.patch_size, args.batch_size):
             print("ROW " + json.dumps(row), flush=True)
         return
     rows = []
@@ -308,6 +315,8 @@ def main(argv: list[str] | None = None) -> None:
         cmd += ["--learning-rate", str(args.learning_rate)] if args.learning_rate else []
         cmd += ["--warm-mix", str(args.warm_mix)] if args.warm_mix is not None else []
         cmd += ["--full-rate-mix", str(args.full_rate_mix)] if args.full_rate_mix is not None else []
+        cmd += ["--patch-size", str(args.patch_size)] if args.patch_size else []
+        cmd += ["--batch-size", str(args.batch_size)] if args.batch_size else []
         out = subprocess.run(cmd, capture_output=True, text=True)
         got = [json.loads(line[4:]) for line in out.stdout.splitlines() if line.startswith("ROW ")]
         if out.returncode != 0 or not got:
