@@ -160,9 +160,9 @@ def test_train_panel_time_box_is_a_real_budget(qtbot):
 def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
     panel = TrainPanel(preset_names(), TINY_TRAIN, loss_curve=True)
     qtbot.addWidget(panel)
-    assert panel.loss_plot.isHidden()  # nothing to plot before the first run
+    assert panel.loss_plot.isHidden() and panel.progress_bar.isHidden()  # nothing to plot or follow yet
     panel.attach(TrainWorker(tmp_path, "lesion", TrainConfig(minutes=3.0)))  # a real worker, never started
-    assert not panel.loss_plot.isHidden() and not panel.plot_key.isHidden()
+    assert not panel.loss_plot.isHidden() and not panel.plot_key.isHidden() and not panel.progress_bar.isHidden()
     assert not panel.retrain_button.isEnabled() and panel.cancel_button.isEnabled()
     assert panel.progress_bar.maximum() == 0  # busy before the first batch
     assert panel.progress_label.text() == PREPARING_TEXT
@@ -189,6 +189,7 @@ def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
     panel.ended.connect(lambda how, text: ended.append(how))
     panel._on_cancelled()
     assert ended == ["cancelled"] and panel.retrain_button.isEnabled() and not panel.cancel_button.isEnabled()
+    assert panel.progress_bar.isHidden()
     assert panel.result_label.text() == "Training cancelled — no model was stored."  # no current model shown
     panel.show_model({"preset": "default", "val_auc": 0.9})
     panel._on_cancelled()

@@ -115,6 +115,7 @@ class TrainPanel(QGroupBox):
         self.progress_bar = QProgressBar(self)
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setTextVisible(False)
+        self.progress_bar.setVisible(False)  # shown while a run is followed (set_running)
         self.progress_label = QLabel("", self)
         self.progress_label.setWordWrap(True)
         self.result_label = QLabel("", self)
@@ -282,6 +283,7 @@ class TrainPanel(QGroupBox):
         self.preset_combo.setEnabled(not running)
         self.minutes_spin.setEnabled(not running)
         self.scratch_check.setEnabled(not running)
+        self.progress_bar.setVisible(running)  # an empty bar when idle only pushed the Layers panel down (trial)
         if running:
             self.clear_run()
             self.show_curve(True)  # stays with the last run's curve after it ends
