@@ -26,7 +26,8 @@ EVALUATE_NOTE = (
     "hd95, assd: 95th percentile and mean of the boundary distances, in pixels. Lesion metrics are per image only."
 )
 USED_NOTE = ("\nused: train = the current model learnt from the image (its scores flatter it); val = held out for "
-             "validation;\nnew = labelled since it was trained, or left out: val and new are the honest checks.")
+             "validation;\ntest = the dataset's test split (never trained on); new = labelled since it was trained, or "
+             "left out: val, test and new are the honest checks.")
 
 
 
@@ -64,8 +65,12 @@ def do_train(project: Project, cls: str, config) -> None:
     bar.done()
     warn(outcome.skipped)
     res = outcome.result
+    from medseg_gui.training_data import test_split
+
+    held = len(test_split(project) & set(project.labelled_stems(cls)))
+    test = f" ({held} of the dataset's test split not trained on: `medseg evaluate` scores them)" if held else ""
     print(f"Trained {res.steps} step{'' if res.steps == 1 else 's'} in {res.seconds:.0f} s on {len(outcome.stems)} "
-          f"labelled images{left_out(len(outcome.skipped))}.")
+          f"labelled images{left_out(len(outcome.skipped))}{test}.")
     print(outcome.summary())
     if len(outcome.stems) < ENOUGH_IMAGES:  # as the Train panel says it
         more = ENOUGH_IMAGES - len(outcome.stems)
@@ -176,7 +181,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     project = open_project(args.project, args.cls)
     report = pipeline.evaluate_class(project, args.cls, threshold=args.threshold)
     warn(report.skipped)
-    marks = split_marks(project.current_model_info(args.cls), list(report.per_image))
+    from medseg_gui.training_data import test_split
+
+    marks = split_marks(project.current_model_info(args.cls), list(report.per_image), test_split(project))
     if args.json:
         data = {"class": report.cls, "images": report.per_image, "mean": report.mean, "pooled": report.pooled,
                 **({"used": marks} if marks else {}), "left_out": list(report.skipped)}

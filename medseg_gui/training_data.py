@@ -18,9 +18,24 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+TEST_SPLIT = "test"  # image state "split" of the images a dataset's layout imported as its test set
+
+
+def test_split(project: Project) -> set[str]:
+    """Stems a dataset import marked as the dataset's test set (image state "split": "test", e.g. DRIVE's
+    test/ folder): never trained or validated on, so that their scores stay honest (`medseg evaluate` scores them)."""
+    return {e.stem for e in project.images if e.state.get("split") == TEST_SPLIT}
+
+
 def require_labels(project: Project, cls: str) -> list[str]:
-    """The labelled stems of `cls`; NoLabelsError (before any slow import) when there are none."""
-    stems = project.labelled_stems(cls)
+    """The labelled stems of `cls` that may be trained on (not the test split); NoLabelsError (before any slow
+    import) when there are none."""
+    labelled = project.labelled_stems(cls)
+    held = test_split(project)
+    stems = [s for s in labelled if s not in held]
+    if not stems and labelled:
+        raise NoLabelsError(f"The {len(labelled)} labelled images of class '{cls}' are all in the dataset's test "
+                            "split, which is never trained on; label a training image first.")
     if not stems:
         raise NoLabelsError(
             f"No labelled images for class '{cls}' yet — draw a label on at least one image, then retrain."
@@ -63,6 +78,10 @@ def load_samples(
     left out with a message; NoLabelsError when there are no labels, or when none of them can be read.
     """
     stems = require_labels(project, cls)
+    held = [s for s in project.labelled_stems(cls) if s in test_split(project)]
+    if held:
+        log.info("%d labelled image(s) of the dataset's test split are not trained on: %s", len(held),
+                 ", ".join(held[:5]) + (", …" if len(held) > 5 else ""))
     samples, used, problems = [], [], []
     for stem in stems:
         try:

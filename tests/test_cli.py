@@ -63,7 +63,9 @@ def test_cli_round_trip_on_drive_layout(drive_folder, tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["train", str(proj), "--class", "vessel", "--epochs", "1", *TINY]) == 0
     assert store.current_model_path(proj / "models" / "vessel") is not None
-    assert "medseg: note: 4 labelled images: models from fewer than 8 are often weak" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert "on 3 labelled images (1 of the dataset's test split not trained on" in out  # trial: DRIVE's test/
+    assert "medseg: note: 3 labelled images: models from fewer than 8 are often weak" in err
 
     assert cli.main(["predict", str(proj), "--class", "vessel"]) == 0
     prob = Project.open(proj).load_prediction("vessel", "01_test")
@@ -76,7 +78,8 @@ def test_cli_round_trip_on_drive_layout(drive_folder, tmp_path, capsys):
     per_image, pooled = saved_scores(Project.open(proj), "vessel", project.stems)  # the saved maps, scored here
     assert {s: m["auc"] for s, m in report["images"].items()} == pytest.approx(per_image, abs=1e-9)
     assert report["pooled"]["auc"] == pytest.approx(pooled, abs=1e-9)
-    assert set(report["used"].values()) == {"train", "val"}  # what the model learnt from / held out
+    assert set(report["used"].values()) == {"train", "val", "test"}  # learnt from / held out / never trained on
+    assert report["used"]["01_test"] == "test"
     assert cli.main(["evaluate", str(proj), "--class", "vessel"]) == 0
     header, *rows = capsys.readouterr().out.splitlines()
     assert header.split()[:2] == ["image", "used"]

@@ -214,15 +214,16 @@ def model_split(info: dict | None) -> tuple[list[str] | None, list[str] | None]:
     return [str(s) for s in train], [str(s) for s in val]
 
 
-def split_marks(info: dict | None, stems: list[str]) -> dict[str, str] | None:
-    """{stem: "train" / "val" / "new"} for `stems` by the model `info` (what it learnt from, held out for validation,
-    or neither: labelled since or left out); None when the model records no split."""
+def split_marks(info: dict | None, stems: list[str], test: set[str] = frozenset()) -> dict[str, str] | None:
+    """{stem: "train" / "val" / "test" / "new"} for `stems` by the model `info` (what it learnt from, held out for
+    validation, the dataset's `test` split it never trains on, or none of these: labelled since or left out); None
+    when the model records no split."""
     train, val = model_split(info)
     if train is None or val is None:
         return None
     trained, held_out = set(train), set(val)
-    return {s: "train" if s in trained else "val" if s in held_out else "new" for s in stems}
-
+    return {s: "train" if s in trained else "val" if s in held_out else "test" if s in test else "new"
+            for s in stems}
 
 
 _UNKNOWN = object()  # a label file this Project never read to edit nor wrote
