@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import logging
+import re
 from pathlib import Path
 
 from medseg_gui.core.images import IMAGE_SUFFIXES, apply_orientation, header_orientation
@@ -55,7 +56,7 @@ def match_masks(images: list[Path], folder: Path | None) -> dict[str, Path]:
         lower = {image.stem.lower() for image in images}
         case = [m for m in unmatched if m.stem.lower() in lower]
         hint = (f"; {len(case)} differ from an image's name only in upper/lower case (like "
-                f"{shown_name(case[0].name)})") if case else ""
+                f"{shown_name(case[0].name)})") if case else _prefix_hint(images, unmatched)
         log.warning("%d file(s) in %s match no image (like %s), not imported%s", len(unmatched), shown_name(folder),
                     shown_name(unmatched[0].name), hint)
     broken = sorted(p.name for p in folder.iterdir() if p.is_symlink() and not p.exists()) if folder.is_dir() else []
@@ -63,6 +64,21 @@ def match_masks(images: list[Path], folder: Path | None) -> dict[str, Path]:
         log.warning("%d link(s) in %s lead to no file (like %s), not imported", len(broken), shown_name(folder),
                     shown_name(broken[0]))
     return matched
+
+
+def _prefix_hint(images: list[Path], unmatched: list[Path]) -> str:
+    """A hint when masks share only a leading ID with images (DRIVE: `21_training.tif`, `21_manual1.gif`), which
+    --masks does not match (a mask must be named `<image>` or `<image>_…`): what the dataset layouts are for."""
+    def lead(name: str) -> str:
+        return re.split(r"[_.\-]", name, maxsplit=1)[0]
+
+    by_lead = {lead(image.stem): image for image in images}
+    pairs = [(by_lead[lead(m.stem)], m) for m in unmatched if lead(m.stem) in by_lead]
+    if len(pairs) * 2 < len(unmatched):
+        return ""
+    image, mask = pairs[0]
+    return (f"; names like {shown_name(image.name)} and {shown_name(mask.name)} share only their first part: rename "
+            "the masks <image>_mask.*, or for the DRIVE download import its top folder with --layout drive")
 
 
 def _match(images: list[Path], candidates: list[Path]) -> tuple[dict[str, Path], list[Path]]:

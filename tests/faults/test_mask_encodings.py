@@ -309,3 +309,17 @@ def test_gui_shows_an_odd_encoding_and_a_stroke_keeps_it(tmp_path, qtbot, messag
     assert window.saver.flush(10)
     saved = read_mask(project.label_path("lesion", stem))
     assert saved[truth].all() and saved.sum() > truth.sum()  # the old foreground is kept, the stroke added
+
+
+def test_masks_sharing_only_a_leading_id_with_their_images_get_a_hint(tmp_path, caplog):
+    """CLI trial, session 34: DRIVE's training/images and 1st_manual given to --layout folder imported no label,
+    with only a "match no image" warning (21_training.tif and 21_manual1.gif share only their number)."""
+    src, masks = _source(tmp_path, {})
+    for n in (21, 22):
+        _png(src / f"{n}_training.png", np.full((8, 8, 3), 90, np.uint8))
+        _png(masks / f"{n}_manual1.png", _truth().astype(np.uint8) * 255)
+    with caplog.at_level(logging.WARNING):
+        p = import_dataset(src, tmp_path / "proj", "folder", cls="vessel", masks=masks)
+    assert p.labelled_stems("vessel") == []
+    assert "names like 21_training.png and 21_manual1.png share only their first part" in caplog.text
+    assert "--layout drive" in caplog.text
