@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layout", required=True, choices=LAYOUTS)
     p.add_argument("--class", dest="cls", default="vessel")
     p.add_argument("--masks", type=Path, default=None, help="folder of masks for --layout folder")
+    p.add_argument("--roi", type=Path, default=None, help="folder of region-of-interest masks (e.g. a fundus "
+                   "photo's field of view) for --layout folder, matched to images like --masks")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("classes", help="list, add, rename, recolour or delete classes; --set-roi lesion=cervix makes "

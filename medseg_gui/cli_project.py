@@ -66,9 +66,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from medseg_gui.core.importers import import_dataset
 
-    project = import_dataset(Path(args.src), Path(args.project), args.layout, cls=args.cls, masks=args.masks)
+    project = import_dataset(Path(args.src), Path(args.project), args.layout, cls=args.cls, masks=args.masks,
+                             roi=args.roi)
     shown = [args.cls] if args.layout != "labelme" else [c for c in project.class_names if project.labelled_stems(c)]
     labelled = ", ".join(f"{len(project.labelled_stems(c))} with '{c}' labels" for c in shown) or "no labels"
+    with_roi = sum(1 for stem in project.stems if project.roi_path(stem).is_file())
+    labelled += f", {with_roi} with a region of interest" if with_roi else ""
     print(f"Imported {len(project.stems)} images ({labelled}) into {project.root}")
     src = Path(args.src)
     if args.masks is None and (src / PROJECT_FILE).is_file():  # a folder the app opened is a project in place

@@ -74,19 +74,22 @@ def find_stare(src: Path) -> Iterator[Found]:
         yield Found(image=image, label=label, roi=rois.get(image.stem))
 
 
-def find_folder(src: Path, masks: Path | None = None) -> Iterator[Found]:
-    """A plain folder of images; labels from `masks/` by name when given (core.mask_files: `masks` may be `src`)."""
+def find_folder(src: Path, masks: Path | None = None, roi: Path | None = None) -> Iterator[Found]:
+    """A plain folder of images; labels from `masks/` by name when given (core.mask_files: `masks` may be `src`),
+    regions of interest (a fundus photo's field of view) from `roi/` alike."""
     images, labels = images_and_masks(src, masks)
+    rois = match_masks(images, roi)
     for image in images:
-        yield Found(image=image, label=labels.get(image.stem))
+        yield Found(image=image, label=labels.get(image.stem), roi=rois.get(image.stem))
 
 
 def import_dataset(
-    src: Path, dest: Path, layout: str, cls: str = "vessel", masks: Path | None = None
+    src: Path, dest: Path, layout: str, cls: str = "vessel", masks: Path | None = None, roi: Path | None = None
 ) -> Project:
     """Create a project at `dest` (new, empty, or without images/, labels/, roi/) from the dataset at `src`; labels
     go to class `cls`, FOV masks to roi/ (layout "labelme": labels go to the classes their names say, see
-    core.interchange.labelme). All-or-nothing: on any error nothing is left at `dest`.
+    core.interchange.labelme). `masks`, `roi`: the label and region-of-interest folders of the "folder" layout.
+    All-or-nothing: on any error nothing is left at `dest`.
 
     Unreadable images, and images whose names a project cannot list (not valid UTF-8), are skipped; unreadable,
     mis-sized or ambiguous (label map, partial) label/ROI files are left out; each with a warning naming the file.
@@ -101,12 +104,20 @@ def import_dataset(
         raise ProjectError(f"Cannot import: {src} is not a folder.")
     if masks is not None and not masks.is_dir():
         raise ProjectError(f"Cannot import: the masks folder {masks} is not a folder.")
+    roi = Path(roi) if roi is not None else None
+    if roi is not None and not roi.is_dir():
+        raise ProjectError(f"Cannot import: the region-of-interest folder {roi} is not a folder.")
+    if roi is not None and layout != "folder":
+        raise ProjectError(f"Cannot import: --roi is for --layout folder; the '{layout}' layout reads its own.")
+    if roi is not None and any(roi.resolve() == f.resolve() for f in (src, masks) if f is not None):
+        raise ProjectError(f"Cannot import: the region-of-interest folder {roi} is also the image or masks folder; "
+                           "give the regions of interest (e.g. fields of view) a folder of their own.")
     if dest.absolute().resolve() == src.absolute().resolve():
         raise ProjectError(f"Cannot import {src} into itself: choose a new folder for the project (or open {src} "
                            "in the app, which makes it a project where it is).")
     finders = {"drive": find_drive, "chase": find_chase, "stare": find_stare}
     if layout == "folder":
-        found = list(find_folder(src, masks))
+        found = list(find_folder(src, masks, roi))
     elif layout in finders:
         found = list(finders[layout](src))
     else:

@@ -128,6 +128,28 @@ def test_plain_folder_with_masks(tmp_path):
     assert p.class_names == ["lesion"] and p.class_spec("lesion").color == (255, 215, 0)  # the default's colour
 
 
+def test_plain_folder_with_regions_of_interest(tmp_path, capsys):
+    """CLI trial, session 34: fundus photos imported as a plain folder had no way to bring their fields of view."""
+    from medseg_gui import cli
+
+    src, masks, fov = tmp_path / "imgs", tmp_path / "masks", tmp_path / "fov"
+    a, b = _write(src / "01_dr.png", _rgb(1)), _write(src / "02_g.png", _rgb(2))
+    la, lb = _write(masks / "01_dr.png", _mask(1)), _write(masks / "02_g.png", _mask(2))
+    ra = _write(fov / "01_dr_mask.png", _mask(11))  # 02_g has no field of view
+    p = import_dataset(src, tmp_path / "proj", "folder", masks=masks, roi=fov)
+    _check(p, "01_dr", a, la, ra)
+    _check(p, "02_g", b, lb, None)
+    for wrong in (src, masks):
+        with pytest.raises(ProjectError, match="give the regions of interest"):
+            import_dataset(src, tmp_path / "other", "folder", masks=masks, roi=wrong)
+    with pytest.raises(ProjectError, match="--roi is for --layout folder"):
+        import_dataset(src, tmp_path / "other", "drive", roi=fov)
+    assert not (tmp_path / "other").exists()
+    assert cli.main(["import", str(src), str(tmp_path / "cli"), "--layout", "folder", "--masks", str(masks),
+                     "--roi", str(fov)]) == 0
+    assert "(2 with 'vessel' labels, 1 with a region of interest)" in capsys.readouterr().out
+
+
 def test_plain_folder_without_masks(tmp_path):
     src = tmp_path / "imgs"
     _write(src / "x.png", _rgb(1))
