@@ -13,6 +13,7 @@ import numpy as np
 from medseg_gui.cli_common import format_table, left_out, open_project, warn
 from medseg_gui.cli_progress import TerminalProgress
 from medseg_gui.core.errors import ImageReadError, MedsegError, ModelError
+from medseg_gui.core.fov import estimate_fov
 from medseg_gui.core.images import read_image, write_png
 from medseg_gui.core.label_status import ENOUGH_IMAGES
 from medseg_gui.core.lesions import METRIC_KEYS
@@ -165,8 +166,11 @@ def load_segmenters(project: Project, cls: str) -> list[tuple[str, Any]]:
 
 def predict_external(segmenters: list[tuple[str, Any]], image: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     """float32 HxW probabilities of the last class of `segmenters` (load_segmenters) on `image`: each class is
-    predicted inside the previous one's thresholded prediction (0 outside it)."""
+    predicted inside the previous one's thresholded prediction (0 outside it), the first inside the photo's
+    estimated field of view when its model was trained inside regions of interest (core.fov)."""
     region, prob = None, None
+    if segmenters and segmenters[0][1].metadata.get("trained_in_roi"):  # trained inside fields of view (core.fov)
+        region = estimate_fov(image)
     for _, segmenter in segmenters:
         prob = segmenter.predict(image, region)
         region = prob >= threshold

@@ -224,6 +224,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     # twice, which doubled the start of every Retrain (same weights either way).
     model.optimizer.build(model.trainable_variables)
     metadata = preset_metadata(preset)
+    # what predicting an image without a region of interest needs to know (core.fov: a field of view is estimated)
+    metadata["trained_in_roi"] = any(samples[i].roi is not None for i in train_idx)
     live = Segmenter(inference_model(model, preset.unet), metadata)  # refilled before each validation
     priors = teach_priors(live, images, [samples[i] for i in train_idx], preset.prior_weight, should_stop) \
         if loaded else 0
