@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from medseg_gui.config import AppConfig
 from medseg_gui.core.errors import MedsegError
@@ -139,6 +139,10 @@ class MainWindow(QMainWindow):
         self.system = SystemInfo(self.workers, self.config.train.precision, self)
         self.device_label = DeviceLabel(self.system, self)  # "Training on <device> · <precision>" while training
         self.statusBar().addPermanentWidget(self.device_label)
+        # the pixel readout in a field of its own: as the status message it replaced every notice at the next mouse
+        # move (new-user trial: "a click alone paints nothing", a new label's meaning, came and went unread)
+        self.pixel_label = QLabel(self)
+        self.statusBar().addPermanentWidget(self.pixel_label)
         self.theme_menu = ThemeMenu(self.memory.value(THEME_KEY, DEFAULT_THEME), self)  # app.py applied it
         self.theme_menu.chosen.connect(lambda theme: self.memory.set_value(THEME_KEY, theme))
 
@@ -150,7 +154,7 @@ class MainWindow(QMainWindow):
         s.unreadable.connect(self.image_list.set_error)
         s.label_presence.connect(self.classes.on_label_presence)
         s.annotated_share.connect(self.image_list.set_annotated)
-        c.cursor_info.connect(self.statusBar().showMessage)
+        c.cursor_info.connect(self.pixel_label.setText)
         c.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         c.set_confirm(lambda question: dialogs.ask_yes_no(self, "Fill", question))
         self.tools.accept_prediction_requested.connect(lambda: self.session.accept_prediction(

@@ -296,3 +296,20 @@ def test_a_doubtful_label_is_flagged_whether_its_image_was_opened_or_not(tmp_pat
     assert cell(first).startswith("✓ ?") and cell(second).startswith("✓ ?") and (H, W) == window.canvas.doc.shape
     window.label_status.set_doubts("lesion", {})  # read again after a Retrain: no longer doubtful
     assert cell(first) == "✓" and cell(second).startswith("✓ ?")  # the one on screen keeps its live check
+
+
+def test_a_notice_stays_in_the_status_bar_when_the_mouse_moves(tmp_path, qtbot):
+    """New-user trial, session 34: the pixel readout was the status message, so any notice (a new complete label
+    over a prediction, a click that painted nothing) was replaced at the next mouse move, unread."""
+    from PySide6.QtCore import QPoint
+
+    project = make_project(tmp_path / "p", n=1)
+    stem = project.stems[0]
+    project.save_prediction("lesion", stem, np.full(project.image_size(stem), 0.9, np.float32))
+    window = open_window(qtbot, project)
+    qtbot.waitUntil(lambda: "lesion" in window.canvas.doc.preds, timeout=5_000)
+    drag(qtbot, window.canvas, [(10, 10), (30, 12)])
+    assert window.statusBar().currentMessage().startswith("New complete 'lesion' label")
+    qtbot.mouseMove(window.canvas, QPoint(40, 20))
+    assert window.statusBar().currentMessage().startswith("New complete 'lesion' label")
+    assert "zoom" in window.pixel_label.text()  # the readout has its own field

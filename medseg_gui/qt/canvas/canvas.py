@@ -354,9 +354,9 @@ class Canvas(QWidget):
 
     # -- callbacks used by the tools (ToolContext) ----------------------------------------------------------------
     def edit_finished(self, name: str) -> None:
-        self._note_complete_start(name)
         self.stroke_finished.emit(name)
         self.input.emit_cursor_info()
+        self._note_complete_start(name)  # last: the label-status check's line would replace it at once
 
     def _note_complete_start(self, name: str) -> None:
         """Say once per image and class when an edit started a complete label over a prediction: every unpainted

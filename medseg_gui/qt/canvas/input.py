@@ -225,7 +225,6 @@ class CanvasInput(QObject):
         return "  |  ".join(parts)
 
     def emit_cursor_info(self) -> None:
-        """The pixel readout for the status bar; none while the canvas is disabled (a placeholder in the place of an
-        image that cannot be shown: its reason in the status bar stays)."""
-        if self.canvas.isEnabled():
-            self.canvas.cursor_info.emit(self.cursor_text())
+        """The pixel readout for the status bar's field; empty while the canvas is disabled (a placeholder in the
+        place of an image that cannot be shown)."""
+        self.canvas.cursor_info.emit(self.cursor_text() if self.canvas.isEnabled() else "")
