@@ -39,8 +39,12 @@ class LabelStatusFlow(QObject):
         if s.project is None or s.stem is None or cls not in canvas.doc.labels:
             return None
         why = None
+        confirmed = marked(s.project, CONFIRMED_KEY, cls)
+        if s.stem in confirmed and (not canvas.is_labelled(cls) or canvas.is_sparse(cls)):
+            self._mark(cls, False)  # what was confirmed (a complete label) is gone: undone, or made sparse
+            confirmed = confirmed - {s.stem}
         if (canvas.is_labelled(cls) and not canvas.is_sparse(cls)
-                and s.stem not in marked(s.project, CONFIRMED_KEY, cls) | marked(s.project, NONE_KEY, cls)):
+                and s.stem not in confirmed | marked(s.project, NONE_KEY, cls)):
             prob = s.review.probs.get(cls)  # from the review state itself: no reliance on the canvas' handler order
             if canvas.doc.roi is None:  # from counts: no pass over a whole 8000² label after every stroke
                 h, w = canvas.doc.shape

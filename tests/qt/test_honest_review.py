@@ -247,6 +247,10 @@ def test_a_complete_label_of_a_few_strokes_is_flagged_and_k_or_shift_k_settles_i
     assert not window.canvas.is_sparse("lesion") and marked(project, CONFIRMED_KEY, "lesion") == {stem}
     assert window.image_list.annotated_text(stem) == "✓" and not item.text().startswith("✓ ?")
     assert window.saver.flush(10) and project.load_label_pixels("lesion", stem).annotated is None
+    window.canvas.undo()  # new-user trial, session 34: undoing Shift+K kept the mark, silencing the doubt for good
+    assert window.canvas.is_sparse("lesion") and marked(project, CONFIRMED_KEY, "lesion") == set()
+    window.canvas.redo()
+    assert item.text().startswith("✓ ?")  # complete again, and no longer confirmed: flagged again
 
 
 def test_a_complete_label_far_below_the_prediction_is_doubted_until_confirmed(tmp_path, qtbot):
