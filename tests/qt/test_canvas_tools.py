@@ -332,3 +332,21 @@ def test_a_new_complete_label_over_a_prediction_says_once_what_unpainted_pixels_
     assert len(notices) == 1 and "New complete 'lesion' label" in notices[0] and "Accept prediction" in notices[0]
     drag(qtbot, canvas, [px(canvas, 12, 12), px(canvas, 15, 12)])
     assert len(notices) == 1  # once per image and class
+
+
+def test_a_label_that_comes_back_after_undo_repaints_its_fp_fn_everywhere(qtbot, canvas):
+    """New-user trial, session 34: stroke, undo, the same stroke again: the prediction showed red (FP) only near
+    the stroke until the image was shown again, since only the stroke's box was repainted."""
+    prob = np.zeros((H, W), np.float32)
+    prob[2:8, 2:8] = 0.9
+    canvas.set_prediction("lesion", prob)
+    boxes = []
+    canvas.doc.events.edited.connect(lambda _name, bbox: boxes.append(tuple(bbox)))
+    for _ in range(2):
+        boxes.clear()
+        drag(qtbot, canvas, [px(canvas, 12, 10), px(canvas, 15, 10)])
+        assert (0, 0, H, W) in boxes  # the label appeared: the whole image is repainted
+        assert (canvas.doc.fpfn("lesion")[2:8, 2:8] != 0).all()  # the unpainted prediction is FP
+        boxes.clear()
+        canvas.undo()
+        assert (0, 0, H, W) in boxes and canvas.doc.fpfn("lesion") is None  # and when it went

@@ -193,8 +193,11 @@ class LabelDocument:
             self._unannotated[name] += after[1] - before[1]
         nothing_annotated = self.unannotated(name) == self.shape[0] * self.shape[1]
         erased = self.area(name) == 0 and self.unannotated(name) == 0
+        was = name in self.labelled
         self.review.set_labelled(name, not (nothing_annotated or
                                             (erased and name in self._unlabelled_at_start.get(self.key, ()))))
+        if (name in self.labelled) != was:  # the FP/FN overlay comes or goes everywhere, not only in the bbox
+            bbox = (0, 0, *self.shape)  # (a trial: undo, then a new stroke, left the prediction red only near it)
         codes = self._fpfn.get(name)
         if codes is not None:
             s = bbox_slices(bbox)
