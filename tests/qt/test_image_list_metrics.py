@@ -254,9 +254,11 @@ def test_a_saved_label_re_scores_its_image_and_a_removed_one_drops_its_scores(tm
     assert cell_texts(panel, second)["Dice"] == ""
 
 
-def test_new_scores_re_sort_the_list_but_keep_the_current_image_in_view(qtbot):
-    """New-user trial: moving the threshold re-scored the images and the sorted list moved the image being worked
-    on out of view. It stays in view wherever its row goes; a list the user scrolled away from stays where it is."""
+def test_new_scores_re_sort_the_list_but_the_current_row_keeps_its_place_until_left(qtbot):
+    """New-user trials: moving the threshold re-scored the images and the sorted list moved the image being worked
+    on out of view; with the list sorted by Dice, every stroke re-sorted it and the edited row jumped under the mouse
+    (session 34). The current row keeps its place until another image is chosen, then takes its sorted place; the
+    other rows re-sort at once; the image chosen stays in view; a list the user scrolled away from stays there."""
     panel = ImageListPanel()
     qtbot.addWidget(panel)
     panel.resize(350, 200)
@@ -275,12 +277,16 @@ def test_new_scores_re_sort_the_list_but_keep_the_current_image_in_view(qtbot):
         return table.viewport().rect().intersects(rect)
 
     assert in_view("img01") and not in_view("img39")
-    panel.set_metrics("lesion", {s: {"dice": 0.99 if s == "img01" else i / 100} for i, s in enumerate(stems)})
-    assert panel.stems()[-1] == "img01" and in_view("img01")  # re-sorted, and followed
+    scores = {s: {"dice": 0.99 if s == "img01" else 0.255 if s == "img00" else i / 100} for i, s in enumerate(stems)}
+    panel.set_metrics("lesion", scores)
+    assert panel.stems()[:2] == ["img01", "img02"] and panel.stems().index("img00") == 25  # held; img00 moved
+    assert table.item(0, DICE_COL).text() == "0.99"  # the held row shows its new score
+    panel.select("img38")
+    assert panel.stems()[-1] == "img01" and in_view("img38")  # left behind: sorted now; the new one in view
     table.verticalScrollBar().setValue(0)  # the user scrolls back to the top, away from the current image
-    assert not in_view("img01")
+    assert not in_view("img38")
     panel.set_metrics("lesion", {s: {"dice": 0.995 if s == "img01" else i / 100} for i, s in enumerate(stems)})
-    assert table.verticalScrollBar().value() == 0 and not in_view("img01")
+    assert table.verticalScrollBar().value() == 0 and not in_view("img38")
 
 
 def test_a_batch_of_updates_re_sorts_once_at_its_end(qtbot):

@@ -78,6 +78,7 @@ class ImageListPanel(QWidget):
         self._uncertainty: dict[str, dict[str, float]] = {}  # class → stem → uncertainty of its prediction
         self._stale: dict[str, set[str]] = {}  # class → stems whose scores come from an earlier model
         self._current: str | None = None
+        self._held: dict[tuple[str, int], object] = {}  # (stem, column) → sort key the current row takes on leaving
         self._set_headers()
         self.table.currentCellChanged.connect(self._on_current_changed)
 
@@ -85,7 +86,7 @@ class ImageListPanel(QWidget):
     def set_images(self, stems: list[str], classes: list[str], errors: dict[str, str] | None = None) -> None:
         self._classes, self._errors = list(classes), dict(errors or {})
         self._cls = self._cls if self._cls in self._classes else (self._classes[0] if self._classes else "")
-        self._metrics, self._marks, self._current, self._items = {}, LabelMarks(), None, {}
+        self._metrics, self._marks, self._current, self._items, self._held = {}, LabelMarks(), None, {}, {}
         self._uncertainty, self._stale = {}, {}
         self.table.blockSignals(True)
         with self.batch():
@@ -221,7 +222,7 @@ class ImageListPanel(QWidget):
         item.setText(text)
         item.setData(Qt.ItemDataRole.ForegroundRole, QBrush(UNSAVED_COLOR) if text in WARNINGS else None)
         item.setToolTip(tip)
-        item.setData(SORT_ROLE, order)
+        self._set_order(stem, LABELLED_COL, order)
 
     def set_reviewed(self, reviewed: set[str]) -> None:
         """Mark the images the clinician has marked as reviewed (a tick after the name, "Reviewed" in the tooltip)."""
@@ -368,12 +369,29 @@ class ImageListPanel(QWidget):
         reason as tooltip)."""
         item = self._item(stem, col)
         item.setText(format_cell(value))
-        item.setData(SORT_ROLE, number(value))
+        self._set_order(stem, col, number(value))
         stale = number(value) is not None and stem in self._stale.get(self._cls, ())
         item.setData(Qt.ItemDataRole.ForegroundRole, QBrush(STALE_COLOR) if stale else None)
         if stem not in self._errors:
             item.setToolTip("" if number(value) is None else f"{name} {format_score(value)}" + (
                 f"\n{STALE_TIP}" if stale else ""))
+
+    def _set_order(self, stem: str, col: int, key: object) -> None:
+        """Set the sort key of a cell; the row of the image being worked on keeps its place until another image is
+        chosen, then takes its sorted place (a new-user trial's row jumped under the mouse after every stroke, its
+        live Dice re-sorting the list)."""
+        if stem == self._current:
+            self._held[(stem, col)] = key
+        else:
+            self._item(stem, col).setData(SORT_ROLE, key)
+
+    def _release_order(self) -> None:
+        """The held sort keys of the row left behind (`_set_order`): one re-sort."""
+        held, self._held = self._held, {}
+        with self.batch():
+            for (stem, col), key in held.items():
+                if stem in self._items:
+                    self._item(stem, col).setData(SORT_ROLE, key)
 
     def _mark_error(self, stem: str) -> None:
         message = self._errors[stem]
@@ -390,4 +408,5 @@ class ImageListPanel(QWidget):
         stem = item.data(STEM_ROLE) if item is not None else None
         if stem is not None and stem != self._current:  # sorting moves the row, not the image: no reload
             self._current = stem
+            self._release_order()
             self.stem_selected.emit(stem)
