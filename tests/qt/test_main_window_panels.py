@@ -77,6 +77,11 @@ def test_decision_and_model_texts():
     assert model_text(info) == "Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default"
     lesion = {**info, "regime": "lesions", "val_dice": 0.7104}
     assert model_text(lesion) == "Current model: val Dice 0.710 (AUC 0.977), trained 2026-11-25 19:40, preset default"
+    assert model_text({**lesion, "weight_mix": 0.25}).endswith(
+        "preset default; a blend of 25 % its training and 75 % the model it started from (such blends did better on "
+        "new photos in our benchmarks)")  # new-user trial: after a restart nothing said why it was kept
+    assert model_text({**lesion, "start_kept": {"start": 0.74, "trained": 0.73}}).endswith(
+        "; the start its run began from (the run's training validated lower)")
     assert model_text(None) == "Current model: none yet — draw labels, then press Retrain."
     assert model_text(None, 8) == "Current model: none yet — press Retrain to train one on your 8 labelled images."
     assert model_text(None, 8, training=True) == "Current model: none yet — the first one is training."

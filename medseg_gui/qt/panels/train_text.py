@@ -111,7 +111,21 @@ def model_text(info: dict | None, labelled: int = 0, training: bool = False) -> 
         parts.append(f"trained {fmt_when(info['trained_at'])}")
     if info.get("preset"):
         parts.append(f"preset {info['preset']}")
-    return "Current model: " + ", ".join(parts)
+    return "Current model: " + ", ".join(parts) + _made_of(info)
+
+
+def _made_of(info: dict) -> str:
+    """What a kept model is made of when it is not simply its run's training (new-user trial: after a restart the
+    panel no longer said why a model that validated lower than its training was kept): '; a blend of 25 % its
+    training and 75 % the model it started from' or '; the start its run began from (…)'."""
+    if isinstance(info.get("start_kept"), dict):
+        why = "became numerically unstable" if info["start_kept"].get("diverged") else "validated lower"
+        return f"; the start its run began from (the run's training {why})"
+    mix = info.get("weight_mix")
+    if isinstance(mix, (int, float)) and not isinstance(mix, bool) and 0.0 < mix < 1.0:
+        return (f"; a blend of {100 * mix:.0f} % its training and {100 * (1 - mix):.0f} % the model it started "
+                "from (such blends did better on new photos in our benchmarks)")
+    return ""
 
 
 def threshold_suggestion(info: dict | None) -> tuple[float, str] | None:
