@@ -7,6 +7,7 @@ All writes are atomic; a Project may be used from a worker thread (see core.proj
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,8 @@ class Project(ProjectFolder):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._label_versions: dict[Path, tuple[int, int, int] | None] = {}
+        self._versions_lock = threading.Lock()
+        self._writes: dict[Path, int] = {}  # label writes per path: a version read meanwhile is not recorded
 
     def class_roi(self, cls: str, stem: str, threshold: float = 0.5) -> np.ndarray | None:
         """bool HxW region where `cls` is trained, predicted and scored on `stem`, or None (= whole image): the image's
@@ -93,8 +96,13 @@ class Project(ProjectFolder):
         labelled; LabelSizeError if the file's size differs from the image. `remember`: the label is read to be
         shown and edited (the class doc: a later save keeps another program's version aside)."""
         path = self.label_path(cls, stem)
-        if remember:
-            self._label_versions[path] = file_version(path)
+        if remember:  # not when the saver wrote the file meanwhile (its own record is the newer one)
+            with self._versions_lock:
+                writes = self._writes.get(path, 0)
+            version = file_version(path)
+            with self._versions_lock:
+                if self._writes.get(path, 0) == writes:
+                    self._label_versions[path] = version
         if not path.exists():
             return None
         pixels = read_label(path, f"{cls} label")
@@ -123,13 +131,18 @@ class Project(ProjectFolder):
     def _write_label(self, path: Path, writer) -> Path | None:
         """Write (or delete) a label file, first moving aside a version this object did not know (class doc)."""
         kept = None
-        known = self._label_versions.get(path, _UNKNOWN)
+        with self._versions_lock:
+            known = self._label_versions.get(path, _UNKNOWN)
         if known is not _UNKNOWN and (now := file_version(path)) is not None and now != known:
             kept = self._aside(path, ".replaced")
             log.warning("the label %s was changed by another program since it was opened here; that version was "
                         "moved to %s", path, kept)
-        self._write(path, writer)
-        self._label_versions[path] = file_version(path)
+        try:
+            self._write(path, writer)
+        finally:
+            with self._versions_lock:
+                self._writes[path] = self._writes.get(path, 0) + 1
+                self._label_versions[path] = file_version(path)
         return kept
 
     def _aside(self, src: Path, folder: str) -> Path:
@@ -142,7 +155,9 @@ class Project(ProjectFolder):
         """Move a label file that cannot be read to labels/<cls>/.unreadable/ (never deleted); returns its new path."""
         src = self.label_path(cls, stem)
         dest = self._aside(src, ".unreadable")
-        self._label_versions[src] = None
+        with self._versions_lock:
+            self._writes[src] = self._writes.get(src, 0) + 1
+            self._label_versions[src] = None
         log.warning("moved the unreadable label %s to %s", src, dest)
         return dest
 

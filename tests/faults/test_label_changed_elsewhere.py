@@ -73,3 +73,28 @@ def test_project_json_changed_by_another_program_is_kept_aside_by_the_next_save(
     assert kept.read_text() == "{garbage" and Project.open(project.root).entry(project.stems[0]).state["reviewed"]
     project.set_state(project.stems[1], "reviewed", True)  # its own write is known: nothing more kept
     assert sorted(p.name for p in kept.parent.iterdir()) == ["project.json"]
+
+
+def test_a_version_read_while_the_saver_writes_is_not_taken_for_another_programs(tmp_path, monkeypatch):
+    """The image loader reads a label's version on its thread while the label saver may be writing that label: a
+    version read just before the write must not be recorded after it (the next save would call its own previous
+    file another program's)."""
+    from medseg_gui.core import project as project_module
+
+    project = make_project(tmp_path / "p", n=1, labelled=1)
+    stem = project.stems[0]
+    mask = project.load_label("lesion", stem)
+    real, calls = project_module.file_version, []
+
+    def version_then_a_save(path):
+        seen = real(path)
+        if not calls:  # the loader's read: the saver writes right after it
+            calls.append(path)
+            project.save_label("lesion", stem, ~mask)
+        return seen
+
+    monkeypatch.setattr(project_module, "file_version", version_then_a_save)
+    project.load_label_pixels("lesion", stem, remember=True)
+    monkeypatch.setattr(project_module, "file_version", real)
+    assert calls and project.save_label("lesion", stem, mask) is None  # nothing "replaced"
+    assert not (project.label_path("lesion", stem).parent / ".replaced").exists()
