@@ -168,7 +168,7 @@ def test_every_save_writes_exactly_the_label_on_screen(tmp_path, qtbot, messages
     assert window.canvas.is_labelled("lesion") == (on_disk is not None)  # a blank array made ahead is no label
     canvas, gate = window.canvas, threading.Event()
     real_save = project.save_label
-    monkeypatch.setattr(project, "save_label", lambda *a: (gate.wait(10), real_save(*a)))
+    monkeypatch.setattr(project, "save_label", lambda *a: (gate.wait(10), real_save(*a))[1])
 
     def assert_file_is_the_label() -> None:
         assert window.saver.flush(10)

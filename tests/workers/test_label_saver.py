@@ -30,7 +30,7 @@ def test_repeated_saves_coalesce_to_latest(tmp_path, qtbot, monkeypatch):
     stem = project.stems[0]
     writes = []
     real_save = project.save_label
-    monkeypatch.setattr(project, "save_label", lambda c, s, m: (writes.append(m.sum()), real_save(c, s, m)))
+    monkeypatch.setattr(project, "save_label", lambda c, s, m: (writes.append(m.sum()), real_save(c, s, m))[1])
     saver = LabelSaver()
     saver.set_project(project)
     masks = []
