@@ -16,6 +16,7 @@ from medseg_gui.core.project import model_split
 from medseg_gui.qt.class_dialog import ClassesDialog
 from medseg_gui.qt.negative_flow import negatives
 from medseg_gui.qt.region_flow import region_text
+from medseg_gui.training_data import test_split
 
 
 class ClassView(QObject):
@@ -74,7 +75,7 @@ class ClassView(QObject):
             self.show_unsaved()
             self._train.show_model(model)
             self._layers.show_suggestion(model)  # best-validation-Dice threshold beside the box
-            self._images.set_split(*model_split(model))  # "· train" / "· val" beside the ticks
+            self._images.set_split(*model_split(model), test_split(project))  # "· train" / "· val" / "· test"
             self.show_negatives()
         self._train.show_region(region_text(project.class_spec(cls).roi_class))
 

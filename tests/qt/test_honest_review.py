@@ -170,18 +170,20 @@ def test_legend_follows_the_layers_panel_in_the_window(tmp_path, qtbot):
 
 
 def test_list_marks_training_and_validation_images_of_the_current_model(tmp_path, qtbot):
-    project = make_project(tmp_path / "p", n=4, labelled=3)
-    a, b, c, d = project.stems
+    project = make_project(tmp_path / "p", n=5, labelled=4)
+    a, b, c, d, e = project.stems
+    project.set_state(d, "split", "test")  # a dataset's test split (DRIVE's test/): never trained on
     model_dir = project.model_dir("lesion")
     model_dir.mkdir(parents=True)
     (model_dir / "current.json").write_text(json.dumps({"val_auc": 0.9, "train_stems": [a], "val_stems": [b]}))
     window = open_window(qtbot, project)
     window.tools.select_class("lesion")
     images = window.image_list
-    assert [images.annotated_text(s) for s in (a, b, c, d)] == ["✓ · train", "✓ · val", "✓ · new", ""]
+    assert [images.annotated_text(s) for s in (a, b, c, d, e)] == ["✓ · train", "✓ · val", "✓ · new", "✓ · test", ""]
     assert "Held out for validation" in images._item(b, LABELLED_COL).toolTip()
+    assert "never trained or validated on" in images._item(d, LABELLED_COL).toolTip()
     images.set_split(None, None)  # an older model that did not record its split: plain ticks
-    assert [images.annotated_text(s) for s in (a, b, c, d)] == ["✓", "✓", "✓", ""]
+    assert [images.annotated_text(s) for s in (a, b, c, d, e)] == ["✓", "✓", "✓", "✓", ""]
 
 
 def test_no_object_here_saves_an_explicit_negative_used_by_training(tmp_path, qtbot):

@@ -11,7 +11,7 @@ reason as tooltip; they can be selected (the window shows the reason) but never 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
 from PySide6.QtCore import Qt, Signal
@@ -201,11 +201,12 @@ class ImageListPanel(QWidget):
             for stem in self._items:
                 self._show_labelled(stem)
 
-    def set_split(self, train: list[str] | None, val: list[str] | None) -> None:
+    def set_split(self, train: list[str] | None, val: list[str] | None, test: Collection[str] = ()) -> None:
         """Mark which labelled images the current class's model was trained on and which were held out for
-        validation (model metadata `train_stems` / `val_stems`); None: not recorded (older models), no marks."""
-        self._marks.split = None if train is None or val is None else {**dict.fromkeys(train, "train"),
-                                                                       **dict.fromkeys(val, "val")}
+        validation (model metadata `train_stems` / `val_stems`), and the dataset's `test` split (never trained on);
+        None: not recorded (older models), no marks."""
+        self._marks.split = None if train is None or val is None else {
+            **dict.fromkeys(test, "test"), **dict.fromkeys(train, "train"), **dict.fromkeys(val, "val")}
         with self.batch():
             for stem in self._items:
                 self._show_labelled(stem)

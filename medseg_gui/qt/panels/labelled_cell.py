@@ -16,14 +16,16 @@ SPLIT_MARKS = {"train": ("train", "Used to train the current model"),
                "val": ("val", "Held out for validation: the current model did not learn from this image, so its "
                               "scores here are an honest check"),
                "new": ("new", "Not used by the current model (labelled since it was trained, or left out): "
-                              "Retrain to use it")}
+                              "Retrain to use it"),
+               "test": ("test", "The dataset's test split (as imported): never trained or validated on, so the "
+                                "scores here are an honest check")}
 
 
 def labelled_cell(cls: str, labelled: bool, share: float | None, *, negative: bool = False, doubt: str | None = None,
                   split: str | None = None) -> tuple[str, str, float]:
     """(text, tooltip, sort key) of the cell. `share`: a sparse label's annotated share (None: complete); `negative`:
     marked "no <cls> here"; `doubt`: why a complete label looks incomplete (core.label_status); `split`: "train",
-    "val" or "new" for the current model, None when it recorded none."""
+    "val", "test" or "new" for the current model, None when it recorded none."""
     if not labelled:
         return "", "", 0
     text = "✓" if share is None else f"✓ {share_text(share)}"
