@@ -66,9 +66,9 @@ def do_train(project: Project, cls: str, config) -> None:
     bar.done()
     warn(outcome.skipped)
     res = outcome.result
-    from medseg_gui.training_data import test_split
+    from medseg_gui.core.project import dataset_test_stems
 
-    held = len(test_split(project) & set(project.labelled_stems(cls)))
+    held = len(dataset_test_stems(project) & set(project.labelled_stems(cls)))
     test = f" ({held} of the dataset's test split not trained on: `medseg evaluate` scores them)" if held else ""
     print(f"Trained {res.steps} step{'' if res.steps == 1 else 's'} in {res.seconds:.0f} s on {len(outcome.stems)} "
           f"labelled images{left_out(len(outcome.skipped))}{test}.")
@@ -185,9 +185,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     project = open_project(args.project, args.cls)
     report = pipeline.evaluate_class(project, args.cls, threshold=args.threshold)
     warn(report.skipped)
-    from medseg_gui.training_data import test_split
+    from medseg_gui.core.project import dataset_test_stems
 
-    marks = split_marks(project.current_model_info(args.cls), list(report.per_image), test_split(project))
+    marks = split_marks(project.current_model_info(args.cls), list(report.per_image), dataset_test_stems(project))
     if args.json:
         data = {"class": report.cls, "images": report.per_image, "mean": report.mean, "pooled": report.pooled,
                 **({"used": marks} if marks else {}), "left_out": list(report.skipped)}

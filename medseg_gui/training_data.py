@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from medseg_gui.core.errors import MedsegError, NoLabelsError, RegionUnknownError, skip
-from medseg_gui.core.project import Project
+from medseg_gui.core.project import Project, dataset_test_stems
 
 if TYPE_CHECKING:
     from medseg_gui.ml.train import Sample
@@ -18,20 +18,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-TEST_SPLIT = "test"  # image state "split" of the images a dataset's layout imported as its test set
-
-
-def test_split(project: Project) -> set[str]:
-    """Stems a dataset import marked as the dataset's test set (image state "split": "test", e.g. DRIVE's
-    test/ folder): never trained or validated on, so that their scores stay honest (`medseg evaluate` scores them)."""
-    return {e.stem for e in project.images if e.state.get("split") == TEST_SPLIT}
-
-
 def require_labels(project: Project, cls: str) -> list[str]:
     """The labelled stems of `cls` that may be trained on (not the test split); NoLabelsError (before any slow
     import) when there are none."""
     labelled = project.labelled_stems(cls)
-    held = test_split(project)
+    held = dataset_test_stems(project)
     stems = [s for s in labelled if s not in held]
     if not stems and labelled:
         raise NoLabelsError(f"The {len(labelled)} labelled images of class '{cls}' are all in the dataset's test "
@@ -78,7 +69,7 @@ def load_samples(
     left out with a message; NoLabelsError when there are no labels, or when none of them can be read.
     """
     stems = require_labels(project, cls)
-    held = [s for s in project.labelled_stems(cls) if s in test_split(project)]
+    held = [s for s in project.labelled_stems(cls) if s in dataset_test_stems(project)]
     if held:
         log.info("%d labelled image(s) of the dataset's test split are not trained on: %s", len(held),
                  ", ".join(held[:5]) + (", …" if len(held) > 5 else ""))

@@ -229,6 +229,15 @@ def model_split(info: dict | None) -> tuple[list[str] | None, list[str] | None]:
     return [str(s) for s in train], [str(s) for s in val]
 
 
+TEST_SPLIT = "test"  # image state "split" of the images a dataset's layout imported as its test set
+
+
+def dataset_test_stems(project: ProjectFolder) -> set[str]:
+    """Stems a dataset import marked as the dataset's test set (image state "split": "test", e.g. DRIVE's
+    test/ folder): never trained or validated on, so that their scores stay honest (`medseg evaluate` scores them)."""
+    return {e.stem for e in project.images if e.state.get("split") == TEST_SPLIT}
+
+
 def split_marks(info: dict | None, stems: list[str], test: set[str] = frozenset()) -> dict[str, str] | None:
     """{stem: "train" / "val" / "test" / "new"} for `stems` by the model `info` (what it learnt from, held out for
     validation, the dataset's `test` split it never trains on, or none of these: labelled since or left out); None

@@ -12,11 +12,10 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
-from medseg_gui.core.project import model_split
+from medseg_gui.core.project import dataset_test_stems, model_split
 from medseg_gui.qt.class_dialog import ClassesDialog
 from medseg_gui.qt.negative_flow import negatives
 from medseg_gui.qt.region_flow import region_text
-from medseg_gui.training_data import test_split
 
 
 class ClassView(QObject):
@@ -75,7 +74,8 @@ class ClassView(QObject):
             self.show_unsaved()
             self._train.show_model(model)
             self._layers.show_suggestion(model)  # best-validation-Dice threshold beside the box
-            self._images.set_split(*model_split(model), test_split(project))  # "· train" / "· val" / "· test"
+            # "· train" / "· val" / "· test" beside the ticks
+            self._images.set_split(*model_split(model), dataset_test_stems(project))
             self.show_negatives()
         self._train.show_region(region_text(project.class_spec(cls).roi_class))
 
