@@ -39,7 +39,7 @@ def test_a_click_alone_does_not_start_a_label(qtbot, canvas):
     canvas.set_brush_size(3)
     click(qtbot, canvas, px(canvas, 7, 5))
     assert not canvas.label("lesion").any() and finished == [] and not canvas.can_undo()
-    assert len(notices) == 1 and "A click alone does not start a lesion label" in notices[0]
+    assert len(notices) == 1 and "A click alone paints nothing where there is no lesion label yet" in notices[0]
     drag(qtbot, canvas, [px(canvas, 5, 10), px(canvas, 8, 10)])  # a drag does, from where it was pressed
     assert canvas.label("lesion")[10, 5] and finished == ["lesion"] and len(notices) == 1
 

@@ -367,10 +367,9 @@ class Canvas(QWidget):
                 or self.doc.is_sparse(name) or not self.doc.new_here(name)):
             return
         self._told_complete.add(key)
-        self.notify(f"New complete '{name}' label: every pixel you do not paint is background, so the predicted "
-                    f"{name} shows red (false positive) where you have not painted it. To correct the prediction "
-                    f"instead, undo ({key_text('undo')}), then press Accept prediction or choose New label: "
-                    "Correct prediction.")
+        self.notify(f"New complete '{name}' label: unpainted pixels are background, so the prediction shows red "
+                    f"(FP) there. To correct the prediction instead: undo ({key_text('undo')}), then Accept "
+                    "prediction, or New label: Correct prediction.")
 
     def accept_in(self, region: np.ndarray | Region | None) -> None:
         name = self._class

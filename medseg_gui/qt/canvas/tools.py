@@ -130,8 +130,8 @@ class BrushTool(Tool):
     def release(self, pos, wpos, mods) -> None:
         if self._pending is not None and (name := self._target()) is not None:
             self._pending = None
-            self.ctx.notify(f"A click alone does not start a {name} label on this image (it would save a label of "
-                            f"one dot): drag to paint. To move the image, hold Space and drag, or use Pan.")
+            self.ctx.notify(f"A click alone paints nothing where there is no {name} label yet (it would save a "
+                            "label of one dot): drag to paint; Space + drag moves the image.")
             return
         self.finish()
 
