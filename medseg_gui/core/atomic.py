@@ -13,6 +13,7 @@ import os
 import re
 import socket
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -185,3 +186,38 @@ def file_version(path: str | os.PathLike[str]) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+class FileVersions:
+    """Each file's version (`file_version`; None = no file) as this program last read it to edit it (`seen`) or
+    wrote it (`written`), so that a write can tell a file another program changed meanwhile (`changed`) and keep it
+    (`move_aside`). Thread-safe: a version `seen` on one thread while another writes the file is not recorded over
+    the writer's (newer) one."""
+
+    def __init__(self) -> None:
+        self._known: dict[Path, tuple[int, int, int] | None] = {}
+        self._writes: dict[Path, int] = {}
+        self._lock = threading.Lock()
+
+    def seen(self, path: Path) -> None:
+        with self._lock:
+            writes = self._writes.get(path, 0)
+        version = file_version(path)
+        with self._lock:
+            if self._writes.get(path, 0) == writes:
+                self._known[path] = version
+
+    def written(self, path: Path) -> None:
+        with self._lock:
+            self._writes[path] = self._writes.get(path, 0) + 1
+            self._known[path] = file_version(path)
+
+    def changed(self, path: Path) -> bool:
+        """Whether `path` is there in a version other than the one known (False for a file never seen nor
+        written)."""
+        with self._lock:
+            if path not in self._known:
+                return False
+            known = self._known[path]
+        now = file_version(path)
+        return now is not None and now != known

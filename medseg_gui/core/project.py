@@ -7,12 +7,11 @@ All writes are atomic; a Project may be used from a worker thread (see core.proj
 from __future__ import annotations
 
 import logging
-import threading
 from pathlib import Path
 
 import numpy as np
 
-from medseg_gui.core.atomic import atomic_write_json, file_version, move_aside
+from medseg_gui.core.atomic import atomic_write_json, move_aside
 from medseg_gui.core.errors import LabelSizeError
 from medseg_gui.core.images import read_label, read_mask, write_png
 from medseg_gui.core.label_encoding import UNANNOTATED, LabelPixels
@@ -47,12 +46,6 @@ class Project(ProjectFolder):
     file). A save or delete that finds another version there first moves that one to labels/<class>/.replaced/
     (never overwritten or deleted; a fault-injection trial replaced a label file while its image was open, and the
     next stroke wrote over it without a word) and returns where it went."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._label_versions: dict[Path, tuple[int, int, int] | None] = {}
-        self._versions_lock = threading.Lock()
-        self._writes: dict[Path, int] = {}  # label writes per path: a version read meanwhile is not recorded
 
     def class_roi(self, cls: str, stem: str, threshold: float = 0.5) -> np.ndarray | None:
         """bool HxW region where `cls` is trained, predicted and scored on `stem`, or None (= whole image): the image's
@@ -96,13 +89,8 @@ class Project(ProjectFolder):
         labelled; LabelSizeError if the file's size differs from the image. `remember`: the label is read to be
         shown and edited (the class doc: a later save keeps another program's version aside)."""
         path = self.label_path(cls, stem)
-        if remember:  # not when the saver wrote the file meanwhile (its own record is the newer one)
-            with self._versions_lock:
-                writes = self._writes.get(path, 0)
-            version = file_version(path)
-            with self._versions_lock:
-                if self._writes.get(path, 0) == writes:
-                    self._label_versions[path] = version
+        if remember:
+            self._versions.seen(path)
         if not path.exists():
             return None
         pixels = read_label(path, f"{cls} label")
@@ -114,14 +102,14 @@ class Project(ProjectFolder):
         a sparse label: 255 class, 0 background, 128 not annotated; LabelSizeError if mis-sized. Returns where
         another program's version of the file was moved first (class doc), else None."""
         path = self.label_path(cls, stem)
-        if annotated is None:
-            arr = np.asarray(mask)
-            self._check_size(f"{cls} label", stem, arr.shape)
-            return self._write_label(path, lambda p: write_png(p, (arr != 0).astype(np.uint8) * 255))
-        arr, known = np.asarray(mask), np.asarray(annotated, dtype=bool)
+        arr = np.asarray(mask)
         self._check_size(f"{cls} label", stem, arr.shape)
-        self._check_size(f"{cls} label", stem, known.shape)
-        png = np.where(known, (arr != 0).astype(np.uint8) * 255, np.uint8(UNANNOTATED)).astype(np.uint8)
+        if annotated is None:
+            png = (arr != 0).astype(np.uint8) * 255
+        else:
+            known = np.asarray(annotated, dtype=bool)
+            self._check_size(f"{cls} label", stem, known.shape)
+            png = np.where(known, (arr != 0).astype(np.uint8) * 255, np.uint8(UNANNOTATED)).astype(np.uint8)
         return self._write_label(path, lambda p: write_png(p, png))
 
     def delete_label(self, cls: str, stem: str) -> Path | None:
@@ -131,18 +119,14 @@ class Project(ProjectFolder):
     def _write_label(self, path: Path, writer) -> Path | None:
         """Write (or delete) a label file, first moving aside a version this object did not know (class doc)."""
         kept = None
-        with self._versions_lock:
-            known = self._label_versions.get(path, _UNKNOWN)
-        if known is not _UNKNOWN and (now := file_version(path)) is not None and now != known:
+        if self._versions.changed(path):
             kept = self._aside(path, ".replaced")
             log.warning("the label %s was changed by another program since it was opened here; that version was "
                         "moved to %s", path, kept)
         try:
             self._write(path, writer)
         finally:
-            with self._versions_lock:
-                self._writes[path] = self._writes.get(path, 0) + 1
-                self._label_versions[path] = file_version(path)
+            self._versions.written(path)
         return kept
 
     def _aside(self, src: Path, folder: str) -> Path:
@@ -155,9 +139,7 @@ class Project(ProjectFolder):
         """Move a label file that cannot be read to labels/<cls>/.unreadable/ (never deleted); returns its new path."""
         src = self.label_path(cls, stem)
         dest = self._aside(src, ".unreadable")
-        with self._versions_lock:
-            self._writes[src] = self._writes.get(src, 0) + 1
-            self._label_versions[src] = None
+        self._versions.written(src)  # no file there now
         log.warning("moved the unreadable label %s to %s", src, dest)
         return dest
 
@@ -249,5 +231,3 @@ def split_marks(info: dict | None, stems: list[str], test: set[str] = frozenset(
     return {s: "train" if s in trained else "val" if s in held_out else "test" if s in test else "new"
             for s in stems}
 
-
-_UNKNOWN = object()  # a label file this Project never read to edit nor wrote

@@ -20,7 +20,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from medseg_gui.core.atomic import (atomic_write_bytes, atomic_write_json, file_version, make_temp, move_aside,
+from medseg_gui.core.atomic import (FileVersions, atomic_write_bytes, atomic_write_json, make_temp, move_aside,
                                    sweep_temp_files)
 from medseg_gui.core.errors import ImageReadError, ProjectError
 from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image
@@ -62,7 +62,7 @@ class ProjectFolder:
         self._sizes: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {}
         self._read_only: str | None = None  # why nothing may be written (another window edits it, read-only media)
         self._project_lock: ProjectLock | LockWatch = LockWatch(self._root)  # writes stop once another program holds it
-        self._file_version: tuple[int, int, int] | None = None  # project.json as this object read or last wrote it
+        self._versions = FileVersions()  # project.json and label files as this object read or last wrote them
 
     @classmethod
     def create(cls, root: str | os.PathLike[str], classes: tuple[ClassSpec, ...] = DEFAULT_CLASSES) -> Self:
@@ -88,10 +88,11 @@ class ProjectFolder:
         root_path = Path(root)
         if root_path.name == PROJECT_FILE and root_path.is_file():
             root_path = root_path.parent
-        version = file_version(root_path / PROJECT_FILE)
+        versions = FileVersions()
+        versions.seen(root_path.resolve() / PROJECT_FILE)  # the path save() writes
         data = read_project_file(root_path / PROJECT_FILE)
         project = cls(root_path, data.classes, data.images, data.layout)
-        project._file_version = version
+        project._versions = versions
         project.sweep_temp_files()
         return project
 
@@ -133,15 +134,14 @@ class ProjectFolder:
         (a fault-injection trial replaced it while the window had the project open: the next save wrote over it)."""
         path = self._root / PROJECT_FILE
         with self._lock:
-            now = file_version(path)
-            if self._file_version is not None and now is not None and now != self._file_version:
+            if self._versions.changed(path):
                 def keep(p: Path) -> None:
                     log.warning("%s was changed by another program since it was read here; that version was moved "
                                 "to %s before this program's was written", p, move_aside(p, ".replaced"))
 
                 self._write(path, keep)
             self._write(path, lambda p: atomic_write_json(p, self.to_json()))
-            self._file_version = file_version(path)
+            self._versions.written(path)
 
     @property
     def read_only(self) -> str | None:

@@ -79,12 +79,12 @@ def test_a_version_read_while_the_saver_writes_is_not_taken_for_another_programs
     """The image loader reads a label's version on its thread while the label saver may be writing that label: a
     version read just before the write must not be recorded after it (the next save would call its own previous
     file another program's)."""
-    from medseg_gui.core import project as project_module
+    from medseg_gui.core import atomic
 
     project = make_project(tmp_path / "p", n=1, labelled=1)
     stem = project.stems[0]
     mask = project.load_label("lesion", stem)
-    real, calls = project_module.file_version, []
+    real, calls = atomic.file_version, []
 
     def version_then_a_save(path):
         seen = real(path)
@@ -93,8 +93,8 @@ def test_a_version_read_while_the_saver_writes_is_not_taken_for_another_programs
             project.save_label("lesion", stem, ~mask)
         return seen
 
-    monkeypatch.setattr(project_module, "file_version", version_then_a_save)
+    monkeypatch.setattr(atomic, "file_version", version_then_a_save)
     project.load_label_pixels("lesion", stem, remember=True)
-    monkeypatch.setattr(project_module, "file_version", real)
+    monkeypatch.setattr(atomic, "file_version", real)
     assert calls and project.save_label("lesion", stem, mask) is None  # nothing "replaced"
     assert not (project.label_path("lesion", stem).parent / ".replaced").exists()
