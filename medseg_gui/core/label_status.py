@@ -45,6 +45,19 @@ def set_mark(project: Any, stem: str, key: str, cls: str, on: bool) -> None:
         project.set_state(stem, key, sorted(classes | {cls} if on else classes - {cls}))
 
 
+def not_doubted(project: Any, cls: str) -> set[str]:
+    """Stems whose complete `cls` label is never doubted: confirmed complete, or marked "no <class> here"."""
+    return marked(project, CONFIRMED_KEY, cls) | marked(project, NONE_KEY, cls)
+
+
+def saved_doubt(project: Any, cls: str, stem: str, label: np.ndarray, roi: np.ndarray | None,
+                threshold: float) -> str | None:
+    """`doubt` of the complete label `label` of `stem` beside its saved prediction at `threshold` (none saved:
+    judged without one), inside `roi` (the class's region); MedsegError when the prediction cannot be read."""
+    prob = project.load_prediction(cls, stem)
+    return doubt(cls, label, None if prob is None else prob >= threshold, roi)
+
+
 class NewLabelRule:
     """Whether the first edit of an unlabelled class starts a sparse label, per label mode; remembers per class
     whether its predictions are thin structures (``saw_prediction``)."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY, marked
+from medseg_gui.core.label_status import not_doubted
 
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.panels.image_list import ImageListPanel
@@ -33,7 +33,7 @@ class LabelShareFlow(QObject):
         if project is None or not cls or key in self._done:
             return None
         self._done.add(key)
-        exempt = frozenset(marked(project, CONFIRMED_KEY, cls) | marked(project, NONE_KEY, cls))
+        exempt = frozenset(not_doubted(project, cls))
         worker = FunctionWorker(read_label_shares, project, cls, project.labelled_stems(cls), self.session.threshold,
                                 exempt)
         self.host.start(worker, on_done=self._on_finished)

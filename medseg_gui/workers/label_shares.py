@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medseg_gui.core.errors import CancelledError, MedsegError, RegionUnknownError
-from medseg_gui.core.label_status import doubt
+from medseg_gui.core.label_status import saved_doubt
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,10 @@ def _doubt(project: Any, cls: str, stem: str, mask: Any, threshold: float) -> st
     """core.label_status.doubt of a complete label beside its saved prediction in the class's region; None when a
     file cannot be read (the image session reports it when the image is shown)."""
     try:
-        prob = project.load_prediction(cls, stem)
         try:
             roi = project.class_roi(cls, stem, threshold)
         except RegionUnknownError:
             roi = project.load_roi(stem)
+        return saved_doubt(project, cls, stem, mask, roi, threshold)
     except MedsegError:
         return None
-    return doubt(cls, mask, None if prob is None else prob >= threshold, roi)
