@@ -282,11 +282,41 @@ def test_new_scores_re_sort_the_list_but_the_current_row_keeps_its_place_until_l
     assert panel.stems()[:2] == ["img01", "img02"] and panel.stems().index("img00") == 25  # held; img00 moved
     assert table.item(0, DICE_COL).text() == "0.99"  # the held row shows its new score
     panel.select("img38")
-    assert panel.stems()[-1] == "img01" and in_view("img38")  # left behind: sorted now; the new one in view
+    qtbot.waitUntil(lambda: panel.stems()[-1] == "img01")  # left behind: sorted once the choice is made
+    assert in_view("img38")  # the new one in view
     table.verticalScrollBar().setValue(0)  # the user scrolls back to the top, away from the current image
     assert not in_view("img38")
     panel.set_metrics("lesion", {s: {"dice": 0.995 if s == "img01" else i / 100} for i, s in enumerate(stems)})
     assert table.verticalScrollBar().value() == 0 and not in_view("img38")
+
+
+def test_a_click_on_another_row_highlights_and_shows_that_image_when_the_list_re_sorts(qtbot):
+    """A new-user trial sorted by Dice, changed the current image's score, then clicked another row: the left row
+    took its sorted place between the click making the row current and selecting the row under the mouse, so 983
+    was highlighted while 177 was shown, and PgDown went on from 177's new place (session 35)."""
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    panel.resize(350, 400)
+    panel.show()
+    stems = [f"img{i:02d}" for i in range(8)]
+    panel.set_images(stems, ["lesion"])
+    panel.set_current_class("lesion")
+    panel.set_metrics("lesion", {s: {"dice": i / 10} for i, s in enumerate(stems)})
+    click_header(qtbot, panel.table, DICE_COL)
+    shown: list[str] = []
+    panel.stem_selected.connect(shown.append)
+    panel.select("img01")
+    panel.set_metrics("lesion", {s: {"dice": 0.95 if s == "img01" else i / 10} for i, s in enumerate(stems)})
+    assert panel.stems()[1] == "img01"  # held in its place
+    table = panel.table
+    rect = table.visualItemRect(table.item(panel.stems().index("img05"), NAME_COL))
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: panel.stems()[-1] == "img01")  # the row left behind takes its sorted place
+    assert shown[-1] == "img05" and panel.current_stem() == "img05"
+    selected = {panel.stems()[i.row()] for i in table.selectionModel().selectedRows()}
+    assert selected == {"img05"} and panel.stems()[table.currentRow()] == "img05"
+    panel.step(1)
+    assert shown[-1] == "img06"  # the next row after the one shown
 
 
 def test_a_batch_of_updates_re_sorts_once_at_its_end(qtbot):

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButton, QTableWidgetItem,
                                QVBoxLayout, QWidget)
@@ -387,8 +387,9 @@ class ImageListPanel(QWidget):
             self._item(stem, col).setData(SORT_ROLE, key)
 
     def _release_order(self) -> None:
-        """The held sort keys of the row left behind (`_set_order`): one re-sort."""
-        held, self._held = self._held, {}
+        """The held sort keys of the rows left behind (`_set_order`): one re-sort; the current row's stay held."""
+        held = {k: v for k, v in self._held.items() if k[0] != self._current}
+        self._held = {k: v for k, v in self._held.items() if k[0] == self._current}
         with self.batch():
             for (stem, col), key in held.items():
                 if stem in self._items:
@@ -409,5 +410,7 @@ class ImageListPanel(QWidget):
         stem = item.data(STEM_ROLE) if item is not None else None
         if stem is not None and stem != self._current:  # sorting moves the row, not the image: no reload
             self._current = stem
-            self._release_order()
+            # after this event: a click makes the clicked row current, then selects the row under the mouse; a
+            # re-sort in between moved another row there (a trial's list highlighted 983 while 177 was shown)
+            QTimer.singleShot(0, self, self._release_order)
             self.stem_selected.emit(stem)
