@@ -185,7 +185,11 @@ class WorkerHost(QObject):
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.done.connect(thread.quit)
-        thread.finished.connect(worker.deleteLater)
+        # No `thread.finished -> worker.deleteLater`: the worker would be destroyed on its own thread as that thread
+        # ends, and ~QObject calls the QThread wrapper's disconnectNotify (a Python-override lookup: the GIL) while
+        # holding one of Qt's 131 pooled signal/slot mutexes; a thread that holds the GIL and waits for that mutex
+        # (any connect/disconnect/queued emit on an object hashing to it) deadlocks both. `_reap` drops the worker
+        # in this (GUI) thread once its thread has ended instead.
         thread.finished.connect(self._reap)
         self._running[thread] = worker
         thread.start()
@@ -201,8 +205,9 @@ class WorkerHost(QObject):
     def _reap(self) -> None:
         for thread in [t for t in self._running if t.isFinished()]:
             thread.wait()
-            del self._running[thread]
+            worker = self._running.pop(thread)
             thread.deleteLater()
+            del worker  # the last reference, usually: the C++ worker is deleted here, its thread has ended
 
     def abandon(self) -> int:
         """Stop tracking threads that are still running (after `shutdown` timed out): they are handed to the
@@ -212,6 +217,7 @@ class WorkerHost(QObject):
         left = [t for t in self._running if not t.isFinished()]
         for thread in left:
             thread.setParent(app)
+            thread.finished.connect(self._running[thread].deleteLater)  # the process is ending: as before
             thread.finished.connect(thread.deleteLater)
             del self._running[thread]
         return len(left)
