@@ -130,3 +130,33 @@ def test_a_prediction_handed_over_by_the_training_is_shown_without_reading_the_f
     assert read == []  # shown at once, as the file holds it
     window.session.reload_prediction("lesion", ("another image", stored))  # not the image shown: read from disk
     qtbot.waitUntil(lambda: read == [stem], timeout=10_000)
+
+
+def test_a_polygon_left_open_is_closed_and_saved_on_its_image_or_dropped_with_a_word(tmp_path, qtbot, messages):
+    """A new-user trial clicked three corners of a polygon, pressed PgDown and came back: the polygon was gone without
+    a word (session 35). One of three corners or more is closed, filled and saved on the image it was drawn on
+    (Ctrl+Z there undoes it); fewer are dropped, and the status bar says which."""
+    from PySide6.QtCore import Qt
+
+    project = make_project(tmp_path / "p", n=2)
+    window = open_window(qtbot, project)
+    first, second = project.stems
+    qtbot.waitUntil(lambda: _shown(window, first), timeout=10_000)
+    notices: list[str] = []
+    window.canvas.notice.connect(notices.append)
+    window.canvas.set_tool("polygon")
+    for x, y in [(10, 10), (40, 10), (40, 30)]:
+        qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=window.canvas.image_to_widget(x, y).toPoint())
+    window.actions.next_image.trigger()
+    qtbot.waitUntil(lambda: _shown(window, second), timeout=10_000)
+    assert window.saver.flush(10)
+    saved = read_mask(project.label_path("lesion", first))
+    assert saved[12, 35] and not saved[28, 12] and saved.sum() > 200  # the triangle's inside, not beyond its edge
+    assert "was closed and filled" in notices[-1]
+    for x, y in [(10, 10), (40, 10)]:
+        qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, pos=window.canvas.image_to_widget(x, y).toPoint())
+    window.actions.prev_image.trigger()
+    qtbot.waitUntil(lambda: _shown(window, first), timeout=10_000)
+    assert "was dropped" in notices[-1] and not project.label_path("lesion", second).exists()
+    window.canvas.undo()  # the closed polygon is one undoable step on its image
+    assert window.saver.flush(10) and not project.label_path("lesion", first).exists()

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QResizeEvent, QTransform
 from PySide6.QtWidgets import QWidget
 
@@ -401,3 +401,20 @@ class Canvas(QWidget):
     def _finish_interaction(self) -> None:
         for tool in self._tools.values():
             tool.finish()
+
+    def close_open_shape(self) -> None:
+        """Before another image is shown: a polygon being drawn with three corners or more is closed and filled (one
+        undoable step, saved as any stroke), one with fewer is dropped; either way the user is told (a trial's
+        half-drawn polygon vanished on PgDown without a word)."""
+        poly = self._tools.get("polygon")
+        n = len(poly.points) if isinstance(poly, PolygonTool) else 0
+        if not n:
+            return
+        if n >= 3:
+            poly.close(Qt.KeyboardModifier.NoModifier)
+            self.notify(f"The polygon you were drawing ({n} corners) was closed and filled before leaving the image "
+                        "(Ctrl+Z there undoes it).")
+        else:
+            poly.finish()
+            self.notify(f"The polygon you had started ({n} corner{'' if n == 1 else 's'}) was dropped: a polygon "
+                        "needs three.")
