@@ -71,6 +71,7 @@ class StoreDecision:
     metric: str = "AUC"
     new_score: float | None = None
     old_score: float | None = None
+    basis: str = ""  # ml.compare.Comparison.basis: on which labels, when not the validation labels as they are
 
 
 def _write_model_file(model_dir: Path, model_id: str, segmenter: Segmenter) -> Path:
@@ -281,7 +282,7 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
         reason = f"{reason} {mix_text(info)}".strip()
     _tidy(model_dir, {**info, "id": model_id, "kept": not worse, "reason": reason})
     log.info(reason)
-    return StoreDecision(not worse, new_auc, old_auc, reason, model_id, current, metric, new, old)
+    return StoreDecision(not worse, new_auc, old_auc, reason, model_id, current, metric, new, old, basis)
 
 
 def rollback(model_dir: str | os.PathLike[str], model_id: str) -> Segmenter:

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QColor
 
+from medseg_gui.ml.compare import BASIS_THEN
 from medseg_gui.ml.config import TrainConfig, preset_names
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.ml.store import StoreDecision
@@ -65,6 +66,13 @@ def test_decision_and_model_texts():
     assert decision_text(not_kept) == "Previous model kept (new AUC 0.900 < 0.930)"
     lesion = StoreDecision(False, 0.95, 0.93, "", metric="Dice", new_score=0.61, old_score=0.655)
     assert decision_text(lesion) == "Previous model kept (new Dice 0.610 < 0.655)"
+    then = StoreDecision(True, 0.76, 0.54, "", metric="Dice", new_score=0.1285, old_score=0.1203,
+                         basis=BASIS_THEN)  # a trial read this beside 'Current model: val Dice 0.529' (today's)
+    assert decision_text(then) == ("New model kept: val Dice 0.129 (previous 0.120, both on the validation labels "
+                                   "as they were for the previous model)")
+    assert decision_text(dataclasses.replace(lesion, basis=BASIS_THEN)) == (
+        "Previous model kept (new Dice 0.610 < 0.655, both on the validation labels as they were for the previous "
+        "model)")
     start = StoreDecision(True, 0.95, None, "", current={"start_kept": {"metric": "Dice", "start": 0.62,
                                                                         "trained": 0.58}}, metric="Dice")
     assert decision_text(start) == ("Start kept: the weights this run began from validated better than a model "

@@ -63,8 +63,15 @@ def decision_text(decision: Any) -> str:
                  "such blends did better on new photos" if isinstance(alone, (int, float)) else "")
         mixed = (f"; a blend of {share:.0%} your training and {1 - share:.0%} the model it started from{alone}"
                  if isinstance(share, (int, float)) else "")
-        return f"New model kept: val {metric} {fmt_score(new)} ({previous}{mixed})"
-    return f"Previous model kept (new {metric} {fmt_score(new)} < {fmt_score(old)})"
+        return f"New model kept: val {metric} {fmt_score(new)} ({previous}{_then(decision)}{mixed})"
+    return f"Previous model kept (new {metric} {fmt_score(new)} < {fmt_score(old)}{_then(decision)})"
+
+
+def _then(decision: Any) -> str:
+    """', both on the validation labels as they were for the previous model' when the two models were compared on
+    those (ml.compare.BASIS_THEN): a trial read 'val Dice 0.129' beside 'Current model: val Dice 0.529', today's."""
+    return ", both on the validation labels as they were for the previous model" if getattr(
+        decision, "basis", "") else ""
 
 
 def round_text(report: Any) -> str:
