@@ -200,11 +200,18 @@ def connect_view_actions(a: WindowActions, canvas: Canvas, tools: ToolsPanel, la
     a.bigger_brush.triggered.connect(lambda: canvas.set_brush_size(brush_step(canvas.brush_size(), 1)))
     a.smaller_brush.triggered.connect(lambda: canvas.set_brush_size(brush_step(canvas.brush_size(), -1)))
     for i, action in enumerate(a.classes):
-        action.triggered.connect(lambda _=False, i=i: tools.select_class_index(i))
+        action.triggered.connect(lambda _=False, i=i: _choose_class(tools, canvas, i))
     for tool, action in a.tools.items():
         action.triggered.connect(lambda _=False, t=tool: canvas.set_tool(t))
     for layer, action in a.layers.items():
         action.triggered.connect(lambda _=False, name=layer: layers.toggle(name))
+
+
+def _choose_class(tools, canvas, index: int) -> None:
+    """A class key: choose its class, or say on the status bar that it has none."""
+    missing = tools.select_class_index(index)
+    if missing:
+        canvas.notify(missing)
 
 
 def connect_help_actions(a: WindowActions, parent: QWidget, system: SystemInfo) -> None:

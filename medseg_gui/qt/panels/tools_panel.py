@@ -141,9 +141,14 @@ class ToolsPanel(QGroupBox):
         if index >= 0:
             self.class_combo.setCurrentIndex(index)
 
-    def select_class_index(self, index: int) -> None:
+    def select_class_index(self, index: int) -> str | None:
+        """Choose the class of key `index` + 1; when there is none, what to tell the user (a trial pressed 3 after
+        a class was deleted, saw nothing happen and drew the next polygon into the wrong class)."""
         if 0 <= index < self.class_combo.count():
             self.class_combo.setCurrentIndex(index)
+            return None
+        keys = ", ".join(f"{i + 1} {name}" for i, name in enumerate(self.class_names()))
+        return f"Key {index + 1} chooses no class: this project's are {keys}; still drawing '{self.current_class()}'."
 
     def set_tool(self, tool: str) -> None:
         if tool in self.tool_buttons:
