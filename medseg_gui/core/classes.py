@@ -26,8 +26,10 @@ log = logging.getLogger(__name__)
 CLASS_FOLDERS = ("labels", "predictions", "models")
 TRASH_FOLDER = "deleted classes"
 STATE_KEYS = (NONE_KEY, CONFIRMED_KEY)  # project.json image states that list class names
-PALETTE = ((255, 80, 80), (80, 200, 255), (120, 220, 90), (255, 200, 60), (200, 120, 255), (255, 140, 200),
-           (60, 220, 200), (255, 160, 80))
+# colours for new classes, none near the review overlays' FP red, FN blue or magenta uncertainty (a trial's new
+# "cervix" class came out red, the colour of false positives; tests/core/test_classes.py)
+PALETTE = ((80, 200, 255), (255, 160, 80), (120, 220, 90), (200, 120, 255), (60, 220, 200), (255, 140, 200),
+           (150, 150, 255), (255, 200, 60))
 
 
 def free_color(project: Any) -> tuple[int, int, int]:

@@ -108,3 +108,17 @@ def test_recolour_and_a_free_colour(tmp_path):
         recolour_class(project, "lesion", (300, 0, 0))
     added = project.add_class("polyp", free_color(project))
     assert isinstance(added, ClassSpec) and added.color not in {c.color for c in project.classes[:-1]}
+
+
+def test_new_class_colours_stay_clear_of_the_review_overlays():
+    """A trial's new "cervix" class was drawn in (255, 80, 80), beside the false positives' red."""
+    import math
+
+    from medseg_gui.core.classes import PALETTE
+    from medseg_gui.core.overlays import FN_COLOR, FP_COLOR
+    from medseg_gui.core.project_format import DEFAULT_CLASSES
+    from medseg_gui.qt.defaults import UNCERTAINTY_RGB
+
+    for colour in PALETTE:
+        assert min(math.dist(colour, overlay) for overlay in (FP_COLOR, FN_COLOR, UNCERTAINTY_RGB)) >= 120, colour
+    assert len(set(PALETTE)) == len(PALETTE) and not set(PALETTE) & {c.color for c in DEFAULT_CLASSES}
