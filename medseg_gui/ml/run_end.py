@@ -46,7 +46,7 @@ def settle(model: keras.Model, control: RunControl, scores: dict[int, ValScore],
     outcome: dict = {}
     if start.mix is not None and control.step > 0 and not diverged and not control.cancelled:
         try:
-            best, outcome = settle_mix(model, start.weights, start.mix, best, score)
+            best, outcome = settle_mix(model, start.weights, start.mix, best, score, regime)
             val_auc = best.auc if score is not None else val_auc
         except CancelledError:
             control.cancelled, control.stop_reason = True, "cancelled"

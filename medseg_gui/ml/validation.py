@@ -70,9 +70,19 @@ def operating_point(score: ValScore, regime: str) -> tuple[float, float]:
     images or more, a mean gain of MIN_GAIN and two standard errors), else 0.5: a lesion image is one or a few
     objects, so a handful of them pick a threshold by chance (suite c1-20, 4 validation images: 0.2-0.75 chosen,
     test Dice -0.002 to -0.039 against 0.5 in four runs of five, +0.007 in one)."""
-    if regime != "lesions" or postprocess.wins(score.at_best, score.at_half):
+    if _best_threshold(score, regime):
         return score.threshold, score.dice
     return 0.5, float(np.mean(score.at_half)) if score.at_half else score.dice
+
+
+def per_image_at_point(score: ValScore, regime: str) -> tuple[float, ...]:
+    """The per-image validation Dice at `operating_point`'s threshold (as `score.at_best` or `score.at_half`)."""
+    return score.at_best if _best_threshold(score, regime) else score.at_half or score.at_best
+
+
+def _best_threshold(score: ValScore, regime: str) -> bool:
+    return regime != "lesions" or (len(score.at_best) == len(score.at_half)
+                                   and postprocess.wins(score.at_best, score.at_half))
 
 
 def dice_as_predicted(segmenter: Segmenter, views: list[Sample], should_stop: Callable[[], bool] | None = None

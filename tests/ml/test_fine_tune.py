@@ -18,6 +18,17 @@ def _labels(n: int, sparse: bool = False) -> list[Sample]:
     return [Sample(image, mask, None, np.ones((8, 8), bool) if sparse else None) for _ in range(n)]
 
 
+class _Weights:  # the part of a Keras model settle_mix uses
+    def __init__(self, weights):
+        self.weights = weights
+
+    def get_weights(self):
+        return list(self.weights)
+
+    def set_weights(self, weights):
+        self.weights = list(weights)
+
+
 @pytest.mark.parametrize("regime", ["vessels", "lesions"])
 def test_warm_starts_on_sparse_labels_train_at_a_lower_rate(regime):
     from medseg_gui.ml.fine_tune import run_learning_rate
@@ -103,27 +114,20 @@ def test_a_kept_mix_records_the_trained_weights_dice_and_a_rejected_one_restores
     from medseg_gui.ml.fine_tune import settle_mix
     from medseg_gui.ml.validation import ValScore
 
-    class Weights:  # the part of a Keras model settle_mix uses
-        def __init__(self, weights):
-            self.weights = weights
-
-        def get_weights(self):
-            return list(self.weights)
-
-        def set_weights(self, weights):
-            self.weights = list(weights)
-
+    Weights = _Weights
     trained = ValScore(0.92, 0.5, 0.613)
     model = Weights([np.ones(2, np.float32)])
-    score, meta = settle_mix(model, [np.zeros(2, np.float32)], 0.25, trained, lambda: ValScore(0.9, 0.5, 0.496))
+    score, meta = settle_mix(model, [np.zeros(2, np.float32)], 0.25, trained, lambda: ValScore(0.9, 0.5, 0.496),
+                             "lesions")
     assert meta == {"weight_mix": 0.25, "weight_mix_trained": 0.613} and score.dice == 0.496
     np.testing.assert_allclose(model.weights[0], 0.25)
     model = Weights([np.ones(2, np.float32)])
-    score, meta = settle_mix(model, [np.zeros(2, np.float32)], 0.25, trained, lambda: ValScore(0.9, 0.5, 0.1))
+    score, meta = settle_mix(model, [np.zeros(2, np.float32)], 0.25, trained, lambda: ValScore(0.9, 0.5, 0.1),
+                             "lesions")
     assert meta == {"weight_mix_rejected": {"share": 0.25, "mixed": 0.1, "trained": 0.613}} and score is trained
     np.testing.assert_allclose(model.weights[0], 1.0)
     _, meta = settle_mix(Weights([np.ones(2, np.float32)]), [np.zeros(2, np.float32)], 0.25,
-                         ValScore(0.9), lambda: ValScore(0.9))  # no lesion to judge by: no Dice to record
+                         ValScore(0.9), lambda: ValScore(0.9), "lesions")  # no lesion to judge by: no Dice to record
     assert meta == {"weight_mix": 0.25}
 
 
@@ -132,17 +136,39 @@ def test_a_mix_is_kept_unless_it_validates_at_under_half_the_trained_dice_or_cle
     from medseg_gui.ml.validation import ValScore
 
     trained = ValScore(0.92, 0.5, 0.66)
-    assert keeps_mix(trained, ValScore(0.81, 0.5, 0.44))  # suite c1-20: 0.64-0.97 x, better on the test photos
-    assert not keeps_mix(trained, ValScore(0.81, 0.2, 0.16))  # the lesion demo: a start blind to its lesions
-    assert keeps_mix(trained, ValScore(0.9, 0.5, MIX_KEEP * 0.66))  # the bound itself keeps it
-    assert keeps_mix(ValScore(0.9, 0.5, float("nan")), ValScore(0.9, 0.5, 0.0))  # no lesion to judge by
-    assert keeps_mix(trained, ValScore(0.9, 0.5, float("nan")))
+    assert keeps_mix(trained, ValScore(0.81, 0.5, 0.44), "lesions")  # suite c1-20: 0.64-0.97 x, better on test
+    assert not keeps_mix(trained, ValScore(0.81, 0.2, 0.16), "lesions")  # the lesion demo: a start blind to them
+    assert keeps_mix(trained, ValScore(0.9, 0.5, MIX_KEEP * 0.66), "lesions")  # the bound itself keeps it
+    assert keeps_mix(ValScore(0.9, 0.5, float("nan")), ValScore(0.9, 0.5, 0.0), "lesions")  # no lesion to judge
+    assert keeps_mix(trained, ValScore(0.9, 0.5, float("nan")), "lesions")
     # image by image: a lower mean that one image makes is kept, one that every image shows is not
     per_image = (0.7, 0.6, 0.8, 0.5)
     one_worse = ValScore(0.9, 0.5, 0.6, (0.7, 0.6, 0.8, 0.3))
     all_worse = ValScore(0.9, 0.5, 0.58, (0.62, 0.52, 0.72, 0.44))
-    assert keeps_mix(ValScore(0.9, 0.5, 0.65, per_image), one_worse)
-    assert not keeps_mix(ValScore(0.9, 0.5, 0.65, per_image), all_worse)
+    assert keeps_mix(ValScore(0.9, 0.5, 0.65, per_image), one_worse, "lesions")
+    assert not keeps_mix(ValScore(0.9, 0.5, 0.65, per_image), all_worse, "lesions")
+
+
+def test_a_mix_is_judged_at_the_threshold_each_weights_would_predict_at():
+    """A new-user trial's cervix class (one validation photo) kept a blend at Dice 0.200 against 0.537 trained: the
+    blend's best threshold (0.2) gave it 0.27, over half the trained weights' best, but a lesion model with one
+    validation photo predicts at 0.5, where the blend scored 0.200 and the trained weights 0.45."""
+    from medseg_gui.ml.fine_tune import keeps_mix, settle_mix
+    from medseg_gui.ml.validation import ValScore
+
+    trained = ValScore(0.8, 0.3, 0.537, at_best=(0.537,), at_half=(0.45,))
+    mixed = ValScore(0.7, 0.2, 0.27, at_best=(0.27,), at_half=(0.2003,))
+    assert not keeps_mix(trained, mixed, "lesions")
+    assert keeps_mix(trained, mixed, "vessels")  # vessel maps are calibrated to the best threshold: 0.27 >= 0.2685
+    _, meta = settle_mix(_Weights([np.ones(2, np.float32)]), [np.zeros(2, np.float32)], 0.25, trained,
+                         lambda: mixed, "lesions")
+    assert meta == {"weight_mix_rejected": {"share": 0.25, "mixed": 0.2003, "trained": 0.45}}
+    # at least three photos where the best threshold wins clearly: both judged there
+    trained = ValScore(0.8, 0.3, 0.6, at_best=(0.6, 0.62, 0.58), at_half=(0.4, 0.41, 0.39))
+    mixed = ValScore(0.8, 0.3, 0.55, at_best=(0.62, 0.50, 0.53), at_half=(0.1, 0.1, 0.1))
+    _, meta = settle_mix(_Weights([np.ones(2, np.float32)]), [np.zeros(2, np.float32)], 0.25, trained,
+                         lambda: mixed, "lesions")
+    assert meta == {"weight_mix": 0.25, "weight_mix_trained": 0.6}
 
 
 @pytest.mark.slow
@@ -158,7 +184,7 @@ def test_a_run_keeps_its_share_of_the_trained_weights(samples, tiny_preset, tmp_
     from medseg_gui.ml.train import train
     from medseg_gui.ml.unet import build_unet
 
-    monkeypatch.setattr(fine_tune, "keeps_mix", lambda trained, mix: keep)
+    monkeypatch.setattr(fine_tune, "keeps_mix", lambda trained, mix, regime: keep)
 
     start = build_unet(PRESETS[tiny_preset].unet)
     save_start(start, PRESETS[tiny_preset], tmp_path / "start.weights.h5", "a test start")
