@@ -51,10 +51,16 @@ class ThresholdView(QObject):
 
     @Slot(str, str, bool)
     def _label_saved(self, cls: str, stem: str, _present: bool) -> None:
-        """A changed label changes its image's scores (its AUC too): re-score the class once the edits settle."""
+        """A changed label changes its image's scores (its AUC too), and those of the classes it is the region of
+        (roi_class; a trial corrected a cervix and its lesion kept Dice 0.93 where 0.39 was true): re-score them
+        once the edits settle."""
         project = self._project()
-        if project is not None and self._idle() and project.prediction_path(cls, stem).is_file():
-            self._refresher.schedule(project.root, cls, self._session.threshold, [stem])
+        if project is None or not self._idle():
+            return
+        inside = [c.name for c in project.classes if c.roi_class == cls]
+        for name in [cls, *inside]:
+            if project.prediction_path(name, stem).is_file():
+                self._refresher.schedule(project.root, name, self._session.threshold, [stem])
 
     @Slot()
     def _entered(self) -> None:

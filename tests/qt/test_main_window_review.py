@@ -225,6 +225,12 @@ def test_rescoring_adds_up_the_images_whose_label_changed(tmp_path, qtbot, monke
     with qtbot.waitSignal(refresher.updated, timeout=5_000):
         refresher.schedule(tmp_path, "lesion", 0.7)
     assert runs[-1] == ("lesion", 0.7, frozenset())  # counted once
+    updated = []
+    refresher.updated.connect(updated.append)
+    refresher.schedule(tmp_path, "cervix", 0.7, ["a"])  # a region's label: its class and the one inside it
+    refresher.schedule(tmp_path, "lesion", 0.7, ["a"])
+    qtbot.waitUntil(lambda: len(updated) == 2, timeout=5_000)
+    assert sorted(runs[-2:]) == [("cervix", 0.7, frozenset({"a"})), ("lesion", 0.7, frozenset({"a"}))]
     assert host.shutdown(5_000)
 
 

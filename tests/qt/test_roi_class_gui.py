@@ -87,3 +87,32 @@ def test_whole_image_again_and_a_circle_is_refused(tmp_path, qtbot, monkeypatch,
     monkeypatch.setattr(region_flow, "ask_roi_class", lambda parent, cls, choices, current: None)  # cancelled
     window.actions.restrict_class.trigger()
     assert Project.open(project.root).class_spec("lesion").roi_class is None
+
+
+def test_a_changed_region_label_re_scores_the_class_inside_it(tmp_path, qtbot, messages):
+    """A trial outlined the cervix anew on an image whose lesion was predicted: the canvas showed the new misses in
+    blue but the list kept the lesion's Dice from the old region (0.93 where 0.39 was true), even on coming back."""
+    from medseg_gui.core.lesions import per_image_metrics
+
+    project = _project(tmp_path)
+    project.set_roi_class("lesion", "cervix")
+    stem = project.stems[0]
+    lesion = disc(r=6)
+    project.save_label("lesion", stem, lesion)
+    prob = disc(r=6).astype(np.float32)
+    prob[:, 60:] = 1.0  # a false positive outside the first cervix (r=15), inside the new one
+    project.save_prediction("lesion", stem, prob)
+    before = per_image_metrics(prob, lesion, disc(r=15), 0.5)
+    project.save_metrics("lesion", {stem: before})
+    window = open_window(qtbot, project)
+    window.tools.select_class("lesion")
+    assert float(window.image_list.dice_text(stem, "lesion")) == 1.0
+    window.tools.select_class("cervix")
+    window.canvas.set_brush_size(30)
+    with qtbot.waitSignal(window.metrics_refresher.updated, timeout=20_000,
+                          check_params_cb=lambda run: run.cls == "lesion"):
+        drag(qtbot, window.canvas, [(62, 20), (70, 20)])  # the cervix now reaches the false positive
+    window.tools.select_class("lesion")
+    assert float(window.image_list.dice_text(stem, "lesion")) < 0.9
+    assert window.saver.flush(10)
+    assert messages == []
