@@ -41,6 +41,7 @@ class ClassView(QObject):
     def set_current(self, cls: str) -> None:
         self._canvas.set_current_class(cls)
         self._session.show_region(cls)
+        self._train.show_class(cls)
         self.show_state()
         self._remember()
 

@@ -167,6 +167,8 @@ class TrainPanel(QGroupBox):
         self._redraw.timeout.connect(self._draw_curve)
         self._budget_s: float | None = None
         self._worker: TrainWorker | None = None
+        self._run_class: str | None = None  # the class of the run shown (result, curve)
+        self._results: dict[str, tuple[str, str, str]] = {}  # class → its last result (text, tip, style)
         self._fit_labels()
         self.show_curve(False)  # until a run starts: empty axes took 150 px, pushing Layers out of a 1400×860 view
 
@@ -220,7 +222,9 @@ class TrainPanel(QGroupBox):
 
     def attach(self, worker: TrainWorker) -> None:
         """Show `worker` as the running training (Cancel cancels it) until its end is reported."""
-        self._worker = worker
+        self._stash()  # another class's result, shown again when that class is chosen
+        self._results.pop(worker.cls, None)
+        self._worker, self._run_class = worker, worker.cls
         minutes = worker.config.minutes
         self._budget_s = 60.0 * minutes if minutes else None
         self.set_running(True)
@@ -285,7 +289,7 @@ class TrainPanel(QGroupBox):
         self.scratch_check.setEnabled(not running)
         self.progress_bar.setVisible(running)  # an empty bar when idle only pushed the Layers panel down (trial)
         if running:
-            self.clear_run()
+            self._clear_shown()
             self.show_curve(True)  # stays with the last run's curve after it ends
             self._set_fraction(None)  # busy until the first step: data preparation, network building
             self.progress_label.setText(PREPARING_TEXT)
@@ -319,7 +323,12 @@ class TrainPanel(QGroupBox):
         self._fit_labels()
 
     def clear_run(self) -> None:
-        """Forget the last run shown (its result, progress and curve), e.g. when another project is opened."""
+        """Forget the last run shown (its result, progress and curve) and every class's last result, e.g. when
+        another project is opened."""
+        self._results, self._run_class = {}, None
+        self._clear_shown()
+
+    def _clear_shown(self) -> None:
         self.result_label.setText("")
         self.result_label.setToolTip("")
         self.progress_label.setText("")
@@ -333,6 +342,27 @@ class TrainPanel(QGroupBox):
             self.loss_plot.enableAutoRange()
         self.show_curve(False)
         self._fit_labels()
+
+    def show_class(self, cls: str) -> None:
+        """Another class is chosen: a finished run of another class is no longer shown (a trial read the cervix
+        run's result and curve under the lesion), and the result of this class's last run (its words, not its
+        curve) is shown again; a run under way stays in view until it ends."""
+        if self._worker is not None or self._run_class == cls:
+            return
+        self._stash()
+        self._clear_shown()
+        self._run_class = cls
+        text, tip, style = self._results.pop(cls, ("", "", ""))
+        self.result_label.setStyleSheet(style)
+        self.result_label.setText(text)
+        self.result_label.setToolTip(tip)
+        self._fit_labels()
+
+    def _stash(self) -> None:
+        """Keep the result shown as its class's last (`show_class` shows it again)."""
+        if self._run_class is not None and self.result_label.text():
+            self._results[self._run_class] = (self.result_label.text(), self.result_label.toolTip(),
+                                              self.result_label.styleSheet())
 
     def show_curve(self, on: bool) -> None:
         """Show or hide the loss plot and its key (hidden while there is no run to plot)."""
