@@ -47,3 +47,16 @@ def class_region(
         outline = prob >= threshold
     outline = np.asarray(outline, dtype=bool)
     return outline if outer is None else outline & outer
+
+
+def unknown_regions(project, cls: str) -> tuple[str | None, list[str]]:
+    """(the roi_class of `cls`, the images on which its region stays unknown even once a Retrain of `cls` has had
+    the roi_class's model predict it: no label or prediction of the roi_class there, and no model of it). (None, [])
+    for a class without roi_class; [] when the roi_class has a model. A Retrain of `cls` trains and predicts it over
+    the whole of those images (training_data.class_region), which the window asks about first (a trial's lesion
+    was predicted over 6 of 12 photos with only a status-bar line to say so)."""
+    parent = project.class_spec(cls).roi_class
+    if parent is None or project.current_model_info(parent) is not None:
+        return parent, []
+    return parent, [stem for stem in project.stems
+                    if not project.has_label(parent, stem) and not project.prediction_path(parent, stem).is_file()]

@@ -9,7 +9,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QApplication, QWidget
 
+from medseg_gui.core.regions import unknown_regions
 from medseg_gui.ml.config import TrainConfig
+from medseg_gui.qt import dialogs
 from medseg_gui.qt.save_guard import what_to_do
 from medseg_gui.workers.training import RoundReport, TrainRun, TrainWorker
 
@@ -90,6 +92,8 @@ class TrainingView(QObject):
         if refusal is not None:
             self.errored.emit(refusal)
             return None
+        if not self._without_region_asked(cls):
+            return None
         self._remember()
         worker = TrainWorker(self._project().root, cls,
                              self._panel.training_config(self._config, continuous=continuous),
@@ -101,6 +105,21 @@ class TrainingView(QObject):
         self.status.emit(f"Training '{cls}' continuously…" if continuous else f"Training '{cls}'…")
         self._panel.run(worker, self._workers, on_done=self.show_results)  # results, then `ended`
         return worker
+
+    def _without_region_asked(self, cls: str) -> bool:
+        """False when `cls` lives inside another class that is unknown on some images (no label, prediction or model
+        of it: core.regions.unknown_regions) and the user chose not to train it over those whole images."""
+        project = self._project()
+        parent, missing = unknown_regions(project, cls)
+        if not missing:
+            return True
+        n, total = len(missing), len(project.stems)
+        return dialogs.ask_yes_no(
+            self.parent(), "Train without its region?",
+            f"'{cls}' is restricted to the '{parent}' region, but {n} of {total} images have no '{parent}' label, "
+            f"and there is no '{parent}' model yet to predict one (e.g. {', '.join(missing[:3])}"
+            f"{', …' if n > 3 else ''}). On those images '{cls}' would be trained and predicted over the whole "
+            f"image.\n\nTrain '{cls}' anyway? (No: outline '{parent}' on them, or retrain '{parent}' first.)")
 
     @Slot(bool)
     def _on_running(self, running: bool) -> None:

@@ -116,3 +116,26 @@ def test_a_changed_region_label_re_scores_the_class_inside_it(tmp_path, qtbot, m
     assert float(window.image_list.dice_text(stem, "lesion")) < 0.9
     assert window.saver.flush(10)
     assert messages == []
+
+
+def test_retrain_asks_before_training_a_class_over_images_without_its_region(tmp_path, qtbot, monkeypatch, messages):
+    """A trial retrained the lesion before the cervix had a model: 6 of 12 photos were trained and predicted over
+    the whole photo, with only a status-bar line for the photo on screen. Retrain now asks first."""
+    from medseg_gui.qt import dialogs
+
+    project = _project(tmp_path)  # a cervix label on the first of three images, no cervix model
+    project.set_roi_class("lesion", "cervix")
+    project.save_label("lesion", project.stems[0], disc(r=5))
+    questions: list[str] = []
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: questions.append(text) or False)
+    window = open_window(qtbot, project)
+    window.tools.select_class("lesion")
+    window.actions.retrain.trigger()
+    assert window.train_worker is None and len(questions) == 1
+    assert "2 of 3 images have no 'cervix' label" in questions[0] and project.stems[1] in questions[0]
+    for stem in project.stems[1:]:  # a cervix prediction wherever there is no cervix label: nothing to ask
+        project.save_prediction("cervix", stem, disc(r=20).astype(np.float32))
+    with qtbot.waitSignal(window.training_ended, timeout=180_000):
+        window.actions.retrain.trigger()
+        assert window.train_worker is not None
+    assert len(questions) == 1
