@@ -150,6 +150,7 @@ class PngExport:
     files: dict[str, list[Path]]
     skipped: tuple[str, ...] = ()
     older: int = 0
+    filled: int = 0  # of the files, sparse labels whose not-annotated pixels are the prediction ("label+prediction")
 
     @property
     def count(self) -> int:
@@ -178,14 +179,15 @@ def export_pngs(
         check_export_target(project, folder)
     left_out: list[str] = []
     files: dict[str, list[Path]] = {}
+    filled: list[Path] = []
     for i, cls in enumerate(classes):
         if should_stop():
             raise CancelledError("Export cancelled.")
-        files[cls] = _write_masks(project, cls, folders[cls], source, threshold, left_out)
+        files[cls] = _write_masks(project, cls, folders[cls], source, threshold, left_out, filled)
         progress((i + 1, len(classes), cls))
     for message in left_out:
         skip(skipped, message)
-    return PngExport(out, files, tuple(left_out), _older_files(folders, files))
+    return PngExport(out, files, tuple(left_out), _older_files(folders, files), len(filled))
 
 
 def _check_class_and_source(project: Project, cls: str, source: str) -> None:
@@ -195,9 +197,11 @@ def _check_class_and_source(project: Project, cls: str, source: str) -> None:
 
 
 def _write_masks(
-    project: Project, cls: str, out: Path, source: str, threshold: float, skipped: list[str] | None
+    project: Project, cls: str, out: Path, source: str, threshold: float, skipped: list[str] | None,
+    filled: list[Path] | None = None,
 ) -> list[Path]:
-    """export_masks once its target was checked."""
+    """export_masks once its target was checked; the files of sparse labels completed by the prediction are also
+    added to `filled`."""
     manifest = Manifest(project, "png", source, threshold)
     written: list[Path] = []
     stems = project.stems
@@ -214,6 +218,8 @@ def _write_masks(
         path = out / f"{stem}{PREDICTION_SUFFIX if marked else ''}.png"
         try:
             written.append(write_png(path, found.mask.astype(np.uint8) * 255))
+            if filled is not None and found.source == LABEL_AND_PREDICTION:
+                filled.append(path)
         except OSError as err:
             raise write_error(f"Export incomplete: could not write mask {n} of {len(stems)}", err, path) from err
         manifest.add(stem, cls, found.source, sparse=found.annotated is not None, file=path.name)

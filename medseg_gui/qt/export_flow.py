@@ -46,6 +46,9 @@ def export_summary(result: PngExport) -> str:
         return f"{len(files)}{split}"
 
     counts = ", ".join(f"{count(files)} in {cls}/" for cls, files in result.files.items() if files)
+    if result.filled:  # a trial's 'label' was 1 % strokes, 99 % prediction
+        counts += (f"; {result.filled} of the labels {'is a sparse one' if result.filled == 1 else 'are sparse'}, "
+                   "filled in by the prediction where not annotated")
     none = [cls for cls, files in result.files.items() if not files]  # no folder made for them (new-user trial)
     counts += f" (no {' or '.join(none)} masks)" if none else ""
     text = f"Exported {result.count} mask{'' if result.count == 1 else 's'} to {result.out_dir}: {counts}"

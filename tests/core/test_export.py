@@ -80,7 +80,15 @@ def test_corrected_prediction_exports_the_prediction_outside_the_strokes(project
     manifest = json.loads((tmp_path / "auto" / "manifest.json").read_text())
     entry = next(m for m in manifest["masks"] if m["image"] == "b")
     assert entry["source"] == "label+prediction" and entry["label"] == "sparse" and entry["threshold"] == 0.5
-    assert any("label+prediction" in note for note in manifest["notes"]) and manifest["human_labels"] == 2
+    assert any("label+prediction" in note for note in manifest["notes"])
+    # a trial's 'label' was 1 % strokes and 99 % prediction: not counted as a human label
+    assert (manifest["human_labels"], manifest["labels_filled_by_prediction"]) == (1, 1)
+    from medseg_gui.core.export import export_pngs
+    from medseg_gui.qt.export_flow import export_summary
+
+    result = export_pngs(p, ["vessel"], tmp_path / "window")
+    assert result.filled == 1 and export_summary(result).endswith(
+        "; 1 of the labels is a sparse one, filled in by the prediction where not annotated")
     assert not any("were not annotated are exported as background" in n for n in manifest["notes"])  # none such
     export_masks(p, "vessel", tmp_path / "labels", source="labels")
     np.testing.assert_array_equal(_read(tmp_path / "labels" / "b.png"), strokes * 255)

@@ -97,12 +97,14 @@ class Manifest:
         return entry
 
     def counts(self) -> tuple[int, int]:
-        """(human labels, model predictions) recorded so far; a label filled from the prediction counts as a label."""
-        labels = sum(e["source"] != "prediction" for e in self.entries)
-        return labels, len(self.entries) - labels
+        """(human labels, sparse labels filled in by the prediction, model predictions) recorded so far (a trial's
+        export counted a label of 1 % strokes and 99 % prediction as a human label)."""
+        filled = sum(e["source"] == LABEL_AND_PREDICTION for e in self.entries)
+        predictions = sum(e["source"] == "prediction" for e in self.entries)
+        return len(self.entries) - filled - predictions, filled, predictions
 
     def to_json(self) -> dict[str, Any]:
-        labels, predictions = self.counts()
+        labels, filled, predictions = self.counts()
         return {
             "format": "medseg-export-manifest", "version": 1, "export": self.export,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -111,7 +113,8 @@ class Manifest:
             "predictions_note": PREDICTIONS_NOTE if self.threshold is not None else
             "Predictions are the model's probabilities (0 to 1), not thresholded.",
             "unannotated_pixels": self.unannotated, "notes": self._notes(),
-            "human_labels": labels, "model_predictions": predictions, "masks": self.entries,
+            "human_labels": labels, "labels_filled_by_prediction": filled, "model_predictions": predictions,
+            "masks": self.entries,
         }
 
     def _notes(self) -> list[str]:
