@@ -60,11 +60,17 @@ def saved_doubt(project: Any, cls: str, stem: str, label: np.ndarray, roi: np.nd
 
 class NewLabelRule:
     """Whether the first edit of an unlabelled class starts a sparse label, per label mode; remembers per class
-    whether its predictions are thin structures (``saw_prediction``)."""
+    whether its predictions are thin structures (``saw_prediction``), and before any is seen what the project says
+    (``reset``: `known_thin`)."""
 
     def __init__(self) -> None:
         self._thin: dict[str, bool] = {}
+        self._assumed: dict[str, bool] = {}
         self._seen: set[tuple[str, str]] = set()  # (image key, class) measured already
+
+    def reset(self, assumed: dict[str, bool]) -> None:
+        """Another project: forget what was measured; `assumed` (class → thin) holds until a prediction says."""
+        self._thin, self._assumed, self._seen = {}, dict(assumed), set()
 
     def saw_prediction(self, key: str, cls: str, predicted: np.ndarray | None) -> None:
         """A thresholded prediction (bool/uint8 HxW) of `cls` on image `key`; measured until one says what the class
@@ -77,12 +83,29 @@ class NewLabelRule:
             self._thin[cls] = thin
 
     def is_thin(self, cls: str) -> bool | None:
-        return self._thin.get(cls)
+        return self._thin.get(cls, self._assumed.get(cls))
 
     def starts_sparse(self, mode: str, cls: str) -> bool:
         if mode not in LABEL_MODES:
             raise ValueError(f"unknown label mode {mode!r}; expected one of {', '.join(LABEL_MODES)}")
-        return self._thin.get(cls, False) if mode == "auto" else mode != "complete"
+        return bool(self.is_thin(cls)) if mode == "auto" else mode != "complete"
+
+
+THIN_CLASS = "vessel"  # the default thin-structure class (project_format.DEFAULT_CLASSES)
+
+
+def known_thin(project: Any) -> dict[str, bool]:
+    """class → whether it is a thin structure, as far as `project` says before any prediction is shown: its current
+    model's regime, else the default class 'vessel' (a trial's first vessel stroke on a new project started a
+    complete label: every other vessel taught as background). Classes without either are left out."""
+    known = {}
+    for cls in project.class_names:
+        regime = (project.current_model_info(cls) or {}).get("regime")
+        if regime in ("vessels", "lesions"):
+            known[cls] = regime == "vessels"
+        elif cls == THIN_CLASS:
+            known[cls] = True
+    return known
 
 
 def doubt(cls: str, label: np.ndarray, predicted: np.ndarray | None, roi: np.ndarray | None = None) -> str | None:

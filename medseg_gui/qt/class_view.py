@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
+from medseg_gui.core.label_status import known_thin
 from medseg_gui.core.project import dataset_test_stems, model_split
 from medseg_gui.qt.class_dialog import ClassesDialog
 from medseg_gui.qt.negative_flow import negatives
@@ -49,6 +50,7 @@ class ClassView(QObject):
         """The class list of a newly shown project; select `remembered`, else keep the current class when it has
         labels, else the first class that has (e.g. the demo opens on 'vessel', the class it has labels for)."""
         project = self._project()
+        self._canvas.assume_thin(known_thin(project))  # what Automatic starts before a prediction is seen
         self.show_list()
         labelled = [cls for cls in project.class_names if project.labelled_stems(cls)]
         if remembered in project.class_names:

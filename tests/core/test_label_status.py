@@ -56,6 +56,29 @@ def test_auto_mode_starts_sparse_only_for_a_class_predicted_thin():
         rule.starts_sparse("dense", "lesion")
 
 
+def test_before_any_prediction_the_project_says_which_classes_are_thin(tmp_path):
+    """A trial's first vessel stroke on a new project started a complete label (every other vessel taught as
+    background), as no prediction had been seen: the default class 'vessel' and any class whose current model is a
+    vessel model are thin from the start; a prediction seen later still decides."""
+    from medseg_gui.core.label_status import known_thin
+    from medseg_gui.core.project import ClassSpec, Project
+
+    project = Project.create(tmp_path / "p", (ClassSpec("lesion", (255, 215, 0)), ClassSpec("vessel", (0, 220, 110)),
+                                              ClassSpec("capillary", (80, 200, 255)), ClassSpec("cyst", (0, 0, 0))))
+    models = {"capillary": "vessels", "vessel": "lesions"}  # a 'vessel' class trained as blobs is blobs
+    project.current_model_info = lambda cls: {"regime": models[cls]} if cls in models else None
+    assert known_thin(project) == {"capillary": True, "vessel": False}
+    project.current_model_info = lambda cls: None
+    rule = NewLabelRule()
+    rule.reset(known_thin(project))
+    assert rule.starts_sparse("auto", "vessel") and not rule.starts_sparse("auto", "lesion")
+    assert rule.is_thin("cyst") is None
+    rule.saw_prediction("img1", "vessel", _disc())  # its predictions are blobs after all
+    assert not rule.starts_sparse("auto", "vessel")
+    rule.reset({})  # another project: nothing carried over
+    assert rule.is_thin("vessel") is None
+
+
 def test_a_few_strokes_under_a_complete_label_are_doubtful():
     vessels = _lines(rows=tuple(range(8, 112, 12)))
     strokes = _lines(rows=(20,))

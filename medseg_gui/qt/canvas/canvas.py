@@ -163,6 +163,11 @@ class Canvas(QWidget):
     def label_mode(self) -> str:
         return self._label_mode
 
+    def assume_thin(self, assumed: dict[str, bool]) -> None:
+        """Another project: which classes are thin structures until their predictions say (NewLabelRule.reset)."""
+        self.new_label.reset(assumed)
+        self._sync_new_label()
+
     def _sync_new_label(self) -> None:
         self.doc.sparse_new = self.new_label.starts_sparse(self._label_mode, self._class)
 
