@@ -45,6 +45,7 @@ from medseg_gui.qt.read_only import ReadOnlyBanner, set_editing_enabled
 from medseg_gui.qt.region_flow import RegionFlow
 from medseg_gui.qt.save_guard import SaveGuard
 from medseg_gui.qt.theme import DEFAULT_THEME, THEME_KEY, ThemeMenu, app_icon
+from medseg_gui.qt.message_bar import MessageBar
 from medseg_gui.qt.threshold_metrics import MetricsRefresher
 from medseg_gui.qt.threshold_view import ThresholdView
 from medseg_gui.qt.training_view import TrainingView, no_labels_text
@@ -81,6 +82,8 @@ class MainWindow(QMainWindow):
         self.guard = SaveGuard(self.saver, self)
         self.memory = WindowMemory(self.config.settings_file)
         self.actions = create_actions(self)
+        self.message_bar = MessageBar(self)  # messages wrap instead of being cut off beside the readout fields
+        self.setStatusBar(self.message_bar)
         self._build_widgets()
         install_menus(self, self.actions, recent=self.files.recent_menu, theme=self.theme_menu)
         self.next_line = NextImageLine(self.statusBar().showMessage)  # the image's line; why N opened it
