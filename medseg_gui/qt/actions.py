@@ -47,6 +47,7 @@ class WindowActions:
     open_folder: QAction
     open_demo: QAction
     open_lesion_demo: QAction
+    import_masks: QAction
     export_masks: QAction
     export_other: QAction
     quit: QAction
@@ -82,6 +83,9 @@ def create_actions(parent: QWidget) -> WindowActions:
                             tip="Open a project or any folder of images"),
         open_demo=_action(parent, "&Vessel demo", tip=DEMOS["vessel"].title),
         open_lesion_demo=_action(parent, "&Lesion demo", tip=DEMOS["lesion"].title),
+        import_masks=_action(parent, "&Import masks…",
+                             tip="Bring a folder of masks in as a class's labels or as regions of interest (matched "
+                             "to the images by name; nothing is overwritten)"),
         export_masks=_action(parent, "&Export masks as PNG…", *K["export_masks"],
                              tip="Write one 0/255 PNG per image and class, at the original size"),
         export_other=_action(parent, "Export for &other tools…",
@@ -144,7 +148,7 @@ def install_menus(window: QMainWindow, a: WindowActions, *, recent: QMenu | None
     demo_menu = file_menu.addMenu("Open &demo")
     demo_menu.addAction(a.open_demo)
     demo_menu.addAction(a.open_lesion_demo)
-    for item in (None, a.export_masks, a.export_other, None, a.quit):
+    for item in (None, a.import_masks, None, a.export_masks, a.export_other, None, a.quit):
         file_menu.addSeparator() if item is None else file_menu.addAction(item)
     edit_menu = menu.addMenu("&Edit")
     for item in (a.undo, a.redo, None, a.no_object, a.label_sparse, a.label_complete, None, a.smaller_brush, a.bigger_brush, None, a.edit_classes):

@@ -27,6 +27,7 @@ from medseg_gui.qt.canvas import Canvas
 from medseg_gui.qt.class_view import ClassView
 from medseg_gui.qt.defaults import threshold_in_range
 from medseg_gui.qt.export_flow import ExportFlow
+from medseg_gui.qt.import_flow import ImportFlow
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.label_shares import LabelShareFlow
 from medseg_gui.qt.label_status_flow import LabelStatusFlow
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
         self.opener = OpenFlow(self.workers, self, before_open=self.guard.confirm_leave)
         self.files = ProjectFiles(self, self.opener, self.workers, self.memory, lambda: self.project)
         self.exporter = ExportFlow(self.workers, self, folders=self.files.recent)
+        self.importer = ImportFlow(self.workers, self)
         self.metrics_refresher = MetricsRefresher(self.workers, parent=self)
         self.regions = RegionFlow(self)
         self.models = ModelsFlow(self.workers, self)
@@ -165,9 +167,10 @@ class MainWindow(QMainWindow):
         self.session.confirm = lambda question: dialogs.ask_yes_no(self, "Accept prediction", question)
         self.threshold.metrics_updated.connect(self.metrics_updated)
         self.workers.errored.connect(lambda err: self.show_error(error_message(err)))  # a job without on_error
-        for part in (self.exporter, self.training, self.classes, self.files):  # messages that stay a while
+        for part in (self.exporter, self.importer, self.training, self.classes, self.files):  # stay a while
             part.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
-        for part in (self.opener, self.exporter, self.training, self.classes, self.files, self.regions, self.models):
+        for part in (self.opener, self.exporter, self.importer, self.training, self.classes, self.files,
+                     self.regions, self.models):
             part.errored.connect(self.show_error)
         self.opener.status.connect(self.statusBar().showMessage)
         self.opener.read_only_changed.connect(self._apply_read_only)
@@ -185,6 +188,7 @@ class MainWindow(QMainWindow):
         a.open_demo.triggered.connect(lambda: self.open_demo("vessel"))
         a.open_lesion_demo.triggered.connect(lambda: self.open_demo("lesion"))
         a.export_masks.triggered.connect(self.export_masks)
+        a.import_masks.triggered.connect(self.import_masks)
         a.export_other.triggered.connect(self.export_other)
         a.quit.triggered.connect(self.close)
         a.retrain.triggered.connect(self.training.retrain)
@@ -338,6 +342,13 @@ class MainWindow(QMainWindow):
         if self.project is None:
             return None
         return self.exporter.start(self.project, self.session.threshold, self.guard.all_saved)
+
+    def import_masks(self) -> FunctionWorker | None:
+        """Ask for a folder of masks and whether they are a class's labels or regions of interest; import them."""
+        if self.project is None:
+            self.show_error("Open a project first (File → Open folder of images): masks are matched to its images.")
+            return None
+        return self.importer.start(self.project, self.current_class(), self.guard.all_saved, self.files.open_folder)
 
     def export_other(self) -> FunctionWorker | None:
         """Ask for a format (nnU-Net dataset, COCO JSON, HDF5) and a folder, then export every class."""

@@ -1,0 +1,93 @@
+"""Masks from a folder into an open project: each matched to an image by its name (core.mask_files.match_masks:
+`<stem>.*`, else `<stem>_<anything>.*`), saved as a class's label (a 0/128/255 partial file as a sparse label) or as
+the image's region of interest (e.g. a fundus photo's field of view). Nothing is overwritten: an image that already
+has a label of that class (or a region of interest) keeps it, and the result says which. (A new-user trial with
+fundus photos and their field-of-view masks found no way to bring either into a project from the window.)"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from medseg_gui.core.errors import CancelledError, ImageReadError, LabelSizeError
+from medseg_gui.core.images import read_label, read_mask
+from medseg_gui.core.label_encoding import LabelPixels
+from medseg_gui.core.mask_files import image_files, match_masks, upright
+from medseg_gui.core.names import shown_name
+
+log = logging.getLogger(__name__)
+
+ROI = None  # `cls` of an import of regions of interest
+
+
+@dataclass(frozen=True)
+class MasksImported:
+    """What `import_masks` did: images given a mask, images that kept the one they had, one line per mask left out
+    (unreadable, wrong size, a label map), and how many files in the folder matched no image."""
+
+    cls: str | None
+    imported: tuple[str, ...]
+    kept: tuple[str, ...]
+    failed: tuple[str, ...]
+    unmatched: int
+
+    def summary(self, folder: Path) -> str:
+        what = "region of interest" if self.cls is None else f"'{self.cls}' label"
+        n = len(self.imported)
+        text = f"Imported {n} {what}{'' if n == 1 else 's'} from {shown_name(str(folder))}"
+        if self.kept:
+            k = len(self.kept)
+            text += (f"; {k} image{' keeps its' if k == 1 else 's keep their'} own {what} (nothing was overwritten: "
+                     f"{', '.join(self.kept[:3])}{', …' if k > 3 else ''})")
+        if self.unmatched:
+            text += (f"; {self.unmatched} file{' matches' if self.unmatched == 1 else 's match'} no image's name "
+                     "(a mask is NAME.png or NAME_anything.png for the image NAME)")
+        if self.failed:
+            text += f"; {len(self.failed)} left out: " + "; ".join(self.failed[:3]) + ("; …" if len(self.failed) > 3
+                                                                                        else "")
+        return text + "."
+
+
+def import_masks(project, folder: Path, cls: str | None,
+                 should_stop: Callable[[], bool] = lambda: False) -> MasksImported:
+    """Masks in `folder` as labels of `cls` (ROI: regions of interest) of the images of `project` they match;
+    CancelledError between images when `should_stop()`."""
+    if cls is not ROI:
+        project.class_spec(cls)  # ProjectError for an unknown class before anything is read
+    folder = Path(folder)
+    images = {project.image_path(stem): stem for stem in project.stems}
+    matched = match_masks(list(images), folder)
+    files = image_files(folder)
+    imported, kept, failed = [], [], []
+    by_stem = _by_project_stem(images, matched)
+    for stem, path in by_stem.items():
+        if should_stop():
+            raise CancelledError("Import cancelled.")
+        exists = project.roi_path(stem).exists() if cls is ROI else project.has_label(cls, stem)
+        if exists:
+            kept.append(stem)
+            continue
+        try:
+            shape = project.image_size(stem)
+            what = "region of interest" if cls is ROI else f"{cls} label"
+            pixels = read_label(path, what) if cls is not ROI else LabelPixels(read_mask(path, what), None)
+            pixels = upright(pixels, project.image_path(stem), path, shape)
+            if cls is ROI:
+                project.save_roi(stem, pixels.mask)
+            else:
+                project.save_label(cls, stem, *pixels)
+        except (ImageReadError, LabelSizeError) as err:  # LabelReadError and MaskFormatError are ImageReadErrors
+            failed.append(f"{shown_name(path.name)}: {err}")
+            continue
+        imported.append(stem)
+    log.info("imported %d mask(s) of %s from %s (%d kept, %d left out)", len(imported),
+             "regions of interest" if cls is ROI else cls, folder, len(kept), len(failed))
+    return MasksImported(cls, tuple(imported), tuple(kept), tuple(failed), max(0, len(files) - len(by_stem)))
+
+
+def _by_project_stem(images: dict[Path, str], matched: dict[str, Path]) -> dict[str, Path]:
+    """match_masks' {image file stem: mask} as {project stem: mask} (a project stem is its image file's stem)."""
+    stems = {path.stem: stem for path, stem in images.items()}
+    return {stems[file_stem]: mask for file_stem, mask in matched.items() if file_stem in stems}

@@ -1,0 +1,65 @@
+"""Masks from a folder into an open project (File → Import masks…): matched by name, labels (partial files as
+sparse labels) or regions of interest, never overwriting what an image has, every file accounted for."""
+
+import numpy as np
+import pytest
+
+from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.images import read_mask, write_png
+from medseg_gui.core.mask_import import ROI, import_masks
+from tests.workers.helpers import H, W, disc, make_project
+
+
+def test_labels_are_matched_by_name_kept_where_one_exists_and_bad_files_are_named(tmp_path):
+    project = make_project(tmp_path / "p", n=4, labelled=1)  # the first image has a lesion label already
+    first, second, third, fourth = project.stems
+    before = read_mask(project.label_path("lesion", first))
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    write_png(folder / f"{first}.png", np.zeros((H, W), np.uint8))  # would empty its label: must not
+    write_png(folder / f"{second}_mask.png", disc().astype(np.uint8) * 255)
+    partial = np.full((H, W), 128, np.uint8)
+    partial[:10] = 0
+    partial[disc(r=4)] = 255
+    write_png(folder / f"{third}.png", partial)
+    label_map = np.zeros((H, W), np.uint8)
+    label_map[:20], label_map[30:] = 1, 2
+    write_png(folder / f"{fourth}.png", label_map)
+    write_png(folder / "unrelated.png", np.zeros((H, W), np.uint8))
+    result = import_masks(project, folder, "lesion")
+    assert result.imported == (second, third) and result.kept == (first,) and result.unmatched == 1
+    assert len(result.failed) == 1 and result.failed[0].startswith(f"{fourth}.png: ") and "label map" in \
+        result.failed[0]
+    np.testing.assert_array_equal(read_mask(project.label_path("lesion", first)), before)
+    np.testing.assert_array_equal(project.load_label("lesion", second), disc())
+    pixels = project.load_label_pixels("lesion", third)
+    assert pixels.annotated is not None and pixels.annotated[:10].all() and not pixels.annotated[20:, :].all()
+    assert not project.has_label("lesion", fourth)
+    text = result.summary(folder)
+    assert text.startswith("Imported 2 'lesion' labels from ") and f"1 image keeps its own 'lesion' label" in text
+    assert "1 file matches no image's name" in text and "1 left out: " in text
+    with pytest.raises(ProjectError):
+        import_masks(project, folder, "no such class")
+
+
+def test_regions_of_interest_are_imported_and_never_replaced(tmp_path):
+    project = make_project(tmp_path / "p", n=2)
+    first, second = project.stems
+    project.save_roi(first, disc(r=20))
+    folder = tmp_path / "fov"
+    folder.mkdir()
+    for stem in (first, second):
+        write_png(folder / f"{stem}_fov.png", disc(r=15).astype(np.uint8) * 255)
+    write_png(folder / "small.png", np.zeros((4, 4), np.uint8))
+    result = import_masks(project, folder, ROI)
+    assert result.imported == (second,) and result.kept == (first,) and result.unmatched == 1
+    np.testing.assert_array_equal(project.load_roi(first), disc(r=20))
+    np.testing.assert_array_equal(project.load_roi(second), disc(r=15))
+    assert result.summary(folder).startswith("Imported 1 region of interest from ")
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    write_png(wrong / f"{first}.png", np.zeros((4, 4), np.uint8))
+    write_png(wrong / f"{second}.png", np.zeros((4, 4), np.uint8))
+    project.roi_path(second).unlink()
+    result = import_masks(project, wrong, ROI)
+    assert result.imported == () and len(result.failed) == 1 and "4×4" in result.failed[0]
