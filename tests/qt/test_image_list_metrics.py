@@ -31,6 +31,20 @@ def click_header(qtbot, table, col):
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
 
 
+def sorted_by_dice(qtbot, n: int, height: int) -> tuple[ImageListPanel, list[str]]:
+    """A shown 350-px-wide panel of `n` images img00… with Dice 0, 1/n, 2/n …, sorted by Dice (a header click)."""
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    panel.resize(350, height)
+    panel.show()
+    stems = [f"img{i:02d}" for i in range(n)]
+    panel.set_images(stems, ["lesion"])
+    panel.set_current_class("lesion")
+    panel.set_metrics("lesion", {s: {"dice": i / n} for i, s in enumerate(stems)})
+    click_header(qtbot, panel.table, DICE_COL)
+    return panel, stems
+
+
 def test_metric_columns_order_values_and_sorting(qtbot):
     panel = ImageListPanel()
     qtbot.addWidget(panel)
@@ -259,15 +273,7 @@ def test_new_scores_re_sort_the_list_but_the_current_row_keeps_its_place_until_l
     on out of view; with the list sorted by Dice, every stroke re-sorted it and the edited row jumped under the mouse
     (session 34). The current row keeps its place until another image is chosen, then takes its sorted place; the
     other rows re-sort at once; the image chosen stays in view; a list the user scrolled away from stays there."""
-    panel = ImageListPanel()
-    qtbot.addWidget(panel)
-    panel.resize(350, 200)
-    panel.show()
-    stems = [f"img{i:02d}" for i in range(40)]
-    panel.set_images(stems, ["lesion"])
-    panel.set_current_class("lesion")
-    panel.set_metrics("lesion", {s: {"dice": i / 100} for i, s in enumerate(stems)})
-    click_header(qtbot, panel.table, DICE_COL)
+    panel, stems = sorted_by_dice(qtbot, 40, 200)
     assert panel.stems() == stems
     panel.select("img01")
     table = panel.table
@@ -294,15 +300,7 @@ def test_a_click_on_another_row_highlights_and_shows_that_image_when_the_list_re
     """A new-user trial sorted by Dice, changed the current image's score, then clicked another row: the left row
     took its sorted place between the click making the row current and selecting the row under the mouse, so 983
     was highlighted while 177 was shown, and PgDown went on from 177's new place (session 35)."""
-    panel = ImageListPanel()
-    qtbot.addWidget(panel)
-    panel.resize(350, 400)
-    panel.show()
-    stems = [f"img{i:02d}" for i in range(8)]
-    panel.set_images(stems, ["lesion"])
-    panel.set_current_class("lesion")
-    panel.set_metrics("lesion", {s: {"dice": i / 10} for i, s in enumerate(stems)})
-    click_header(qtbot, panel.table, DICE_COL)
+    panel, stems = sorted_by_dice(qtbot, 8, 400)
     shown: list[str] = []
     panel.stem_selected.connect(shown.append)
     panel.select("img01")
