@@ -32,7 +32,7 @@ def click_header(qtbot, table, col):
 
 
 def sorted_by_dice(qtbot, n: int, height: int) -> tuple[ImageListPanel, list[str]]:
-    """A shown 350-px-wide panel of `n` images img00… with Dice 0, 1/n, 2/n …, sorted by Dice (a header click)."""
+    """A shown 350-px-wide panel of `n` images img00… with Dice 0, 0.01, 0.02 …, sorted by Dice (a header click)."""
     panel = ImageListPanel()
     qtbot.addWidget(panel)
     panel.resize(350, height)
@@ -40,7 +40,7 @@ def sorted_by_dice(qtbot, n: int, height: int) -> tuple[ImageListPanel, list[str
     stems = [f"img{i:02d}" for i in range(n)]
     panel.set_images(stems, ["lesion"])
     panel.set_current_class("lesion")
-    panel.set_metrics("lesion", {s: {"dice": i / n} for i, s in enumerate(stems)})
+    panel.set_metrics("lesion", {s: {"dice": i / 100} for i, s in enumerate(stems)})
     click_header(qtbot, panel.table, DICE_COL)
     return panel, stems
 
