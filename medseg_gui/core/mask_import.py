@@ -36,7 +36,8 @@ class MasksImported:
     def summary(self, folder: Path) -> str:
         what = "region of interest" if self.cls is None else f"'{self.cls}' label"
         n = len(self.imported)
-        text = f"Imported {n} {what}{'' if n == 1 else 's'} from {shown_name(str(folder))}"
+        many = "regions of interest" if self.cls is None else f"{what}s"
+        text = f"Imported {n} {what if n == 1 else many} from {shown_name(str(folder))}"
         if self.kept:
             k = len(self.kept)
             text += (f"; {k} image{' keeps its' if k == 1 else 's keep their'} own {what} (nothing was overwritten: "

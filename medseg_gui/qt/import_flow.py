@@ -15,8 +15,8 @@ from medseg_gui.qt import dialogs
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 
 ROI_CHOICE = "Regions of interest (e.g. each fundus photo's field of view)"
-HELP = ("Each mask is matched to an image by its name: NAME.png, or NAME_anything.png for the image NAME (e.g. "
-        "01_manual1.gif for 01.tif). Images that already have one keep it: nothing is overwritten.")
+HELP = ("Each mask is matched to an image by its name:\nNAME.png, or NAME_anything.png for the image NAME\n(e.g. "
+        "photo12_mask.png for photo12.jpg).\nImages that already have one keep it: nothing is overwritten.")
 
 
 def ask_import_target(parent: QWidget | None, classes: list[str], current: str | None) -> str | None:

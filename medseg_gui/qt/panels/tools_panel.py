@@ -148,7 +148,7 @@ class ToolsPanel(QGroupBox):
             self.class_combo.setCurrentIndex(index)
             return None
         keys = ", ".join(f"{i + 1} {name}" for i, name in enumerate(self.class_names()))
-        return f"Key {index + 1} chooses no class: this project's are {keys}; still drawing '{self.current_class()}'."
+        return f"Key {index + 1} chooses no class (this project's classes: {keys}); still drawing '{self.current_class()}'."
 
     def set_tool(self, tool: str) -> None:
         if tool in self.tool_buttons:
