@@ -212,9 +212,9 @@ def connect_view_actions(a: WindowActions, canvas: Canvas, tools: ToolsPanel, la
 
 
 def _choose_class(tools, canvas, index: int) -> None:
-    """A class key: choose its class, or say on the status bar that it has none."""
+    """A class key: choose its class, or say on the status bar that it has none (and clear that once one is)."""
     missing = tools.select_class_index(index)
-    if missing:
+    if missing is not None:
         canvas.notify(missing)
 
 

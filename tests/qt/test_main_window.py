@@ -87,6 +87,8 @@ def test_keys_switch_class_and_image(tmp_path, qtbot, messages):
     qtbot.keyClick(window.canvas, Qt.Key.Key_3)  # no third class: said, not silent (a trial drew into another)
     assert window.current_class() == "lesion" and window.statusBar().currentMessage() == (
         "Key 3 chooses no class (this project's classes: 1 lesion, 2 vessel); still drawing 'lesion'.")
+    qtbot.keyClick(window.canvas, Qt.Key.Key_1)  # a class again: the notice no longer holds
+    assert window.statusBar().currentMessage() == ""
     qtbot.keyClick(window.canvas, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # not a class key
     qtbot.keyClick(window.canvas, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # 100 %: 1 px per device px
     assert window.canvas.zoom() == 1 / window.canvas.devicePixelRatioF() and window.current_class() == "lesion"

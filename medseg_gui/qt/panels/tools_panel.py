@@ -53,6 +53,7 @@ class ToolsPanel(QGroupBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Draw", parent)
+        self._told_missing = False  # the last class key named no class, and the status bar said so
         self.class_combo = QComboBox(self)
         self.class_combo.setObjectName("classCombo")
         self.class_combo.setToolTip(f"Class to draw (keys {keymap.CLASS_KEYS[0]}–{keymap.CLASS_KEYS[-1]})")
@@ -143,10 +144,13 @@ class ToolsPanel(QGroupBox):
 
     def select_class_index(self, index: int) -> str | None:
         """Choose the class of key `index` + 1; when there is none, what to tell the user (a trial pressed 3 after
-        a class was deleted, saw nothing happen and drew the next polygon into the wrong class)."""
+        a class was deleted, saw nothing happen and drew the next polygon into the wrong class); "" when a class
+        was chosen after such a notice (it no longer holds)."""
         if 0 <= index < self.class_combo.count():
             self.class_combo.setCurrentIndex(index)
-            return None
+            told, self._told_missing = self._told_missing, False
+            return "" if told else None
+        self._told_missing = True
         keys = ", ".join(f"{i + 1} {name}" for i, name in enumerate(self.class_names()))
         return f"Key {index + 1} chooses no class (this project's classes: {keys}); still drawing '{self.current_class()}'."
 
