@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
         # the pixel readout in a field of its own: as the status message it replaced every notice at the next mouse
         # move (new-user trial: "a click alone paints nothing", a new label's meaning, came and went unread)
         self.pixel_label = QLabel(self)
+        self.pixel_label.setContentsMargins(12, 0, 0, 0)  # apart from the device line ("…bfloat16  x 263" ran on)
         self.statusBar().addPermanentWidget(self.pixel_label)
         self.theme_menu = ThemeMenu(self.memory.value(THEME_KEY, DEFAULT_THEME), self)  # app.py applied it
         self.theme_menu.chosen.connect(lambda theme: self.memory.set_value(THEME_KEY, theme))

@@ -1,15 +1,15 @@
 """The window's status bar: its messages wrap onto a second line instead of being cut off beside the permanent
 fields (the pixel readout, the training device). Two new-user trials read "To mark background explici…" and
-"…benchmarks suc|zoom": the key a message named was never shown. Two lines are always reserved, so a message
-never changes the canvas' height (a fitted image would re-fit under the mouse); a longer one keeps its full text
-in the tooltip."""
+"…benchmarks suc|zoom": the key a message named was never shown. Three lines are always reserved (a trial's hints
+ran to three), so a message never changes the canvas' height (a fitted image would re-fit under the mouse); a longer
+one keeps its full text in the tooltip."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
-LINES = 2
+LINES = 3
 
 
 class MessageBar(QStatusBar):
@@ -21,6 +21,7 @@ class MessageBar(QStatusBar):
         self.message_label = QLabel(self)
         self.message_label.setObjectName("statusMessage")
         self.message_label.setWordWrap(True)
+        self.message_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.message_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.message_label.setFixedHeight(LINES * self.message_label.fontMetrics().lineSpacing() + 2)
         self.addWidget(self.message_label, 1)
