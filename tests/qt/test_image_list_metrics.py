@@ -315,6 +315,10 @@ def test_a_click_on_another_row_highlights_and_shows_that_image_when_the_list_re
     assert selected == {"img05"} and panel.stems()[table.currentRow()] == "img05"
     panel.step(1)
     assert shown[-1] == "img06"  # the next row after the one shown
+    panel.set_metrics("lesion", {s: {"dice": 0.99 if s == "img06" else i / 10} for i, s in enumerate(stems)})
+    assert panel.stems().index("img06") == 6  # held at its 0.6 while it is shown ...
+    click_header(qtbot, panel.table, DICE_COL)  # ... until a header click sorts every row (here: descending)
+    assert panel.stems()[:2] == ["img06", "img07"] and panel.current_stem() == "img06"
 
 
 def test_a_batch_of_updates_re_sorts_once_at_its_end(qtbot):

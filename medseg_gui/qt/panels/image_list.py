@@ -81,6 +81,7 @@ class ImageListPanel(QWidget):
         self._held: dict[tuple[str, int], object] = {}  # (stem, column) → sort key the current row takes on leaving
         self._set_headers()
         self.table.currentCellChanged.connect(self._on_current_changed)
+        header.sortIndicatorChanged.connect(self._sort_all)
 
     # -- filling -------------------------------------------------------------------------------------------------
     def set_images(self, stems: list[str], classes: list[str], errors: dict[str, str] | None = None) -> None:
@@ -388,8 +389,15 @@ class ImageListPanel(QWidget):
 
     def _release_order(self) -> None:
         """The held sort keys of the rows left behind (`_set_order`): one re-sort; the current row's stay held."""
-        held = {k: v for k, v in self._held.items() if k[0] != self._current}
-        self._held = {k: v for k, v in self._held.items() if k[0] == self._current}
+        current = {k: v for k, v in self._held.items() if k[0] == self._current}
+        self._held = {k: v for k, v in self._held.items() if k[0] != self._current}
+        self._sort_all()
+        self._held = current
+
+    def _sort_all(self, *_args: object) -> None:
+        """A header click sorts every row, the current one too (a trial's image on screen, Dice 0.07, stayed below
+        0.95 in a list sorted by Dice ascending)."""
+        held, self._held = self._held, {}
         with self.batch():
             for (stem, col), key in held.items():
                 if stem in self._items:
