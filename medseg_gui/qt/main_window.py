@@ -156,6 +156,7 @@ class MainWindow(QMainWindow):
         a, c, s = self.actions, self.canvas, self.session
         self.image_list.stem_selected.connect(self.show_image)
         s.status.connect(self.next_line.session_line)
+        c.shape_closed.connect(self.next_line.on_leaving)
         s.problem.connect(lambda text, dialog: self.show_error(text, dialog=dialog))
         s.unreadable.connect(self.image_list.set_error)
         s.label_presence.connect(self.classes.on_label_presence)

@@ -41,6 +41,13 @@ class NextImageLine:
         self.show = show
         self.reason: tuple[str, str] | None = None  # (stem, why) of the image "Next image to label" opened
         self.image_line = ""  # the image session's last line
+        self.left: str | None = None  # what became of the image left behind (Canvas.shape_closed)
+
+    def on_leaving(self, text: str) -> None:
+        """Say `text` (e.g. a polygon left open was closed and saved) now and again after the next image's line,
+        which would replace it at once (a trial never saw it)."""
+        self.left = text
+        self.show(text, 15000)
 
     def open_next(self, images: ImageListPanel, cls: str | None) -> None:
         message = open_next_to_label(images, cls)
@@ -54,6 +61,8 @@ class NextImageLine:
 
     def session_line(self, text: str) -> None:
         self.image_line = text
+        if self.left is not None and " — " in text and not text.startswith("Loading "):
+            text, self.left = f"{text} · {self.left}", None
         reason = self.reason
         if reason is not None and text.startswith(f"{reason[0]} — "):
             self.reason = None

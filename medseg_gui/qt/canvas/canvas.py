@@ -48,6 +48,7 @@ class Canvas(QWidget):
     stroke_finished = Signal(str)
     cursor_info = Signal(str)
     notice = Signal(str)  # a tool refused or undid something and says why (status bar)
+    shape_closed = Signal(str)  # what became of a polygon left open on the image left behind (close_open_shape)
     history_changed = Signal()  # an undo step was added, undone, redone or dropped, or another image shown
     tool_changed = Signal(str)
     brush_size_changed = Signal(int)
@@ -417,9 +418,9 @@ class Canvas(QWidget):
             return
         if n >= 3:
             poly.close(Qt.KeyboardModifier.NoModifier)
-            self.notify(f"The polygon you were drawing ({n} corners) was closed and filled before leaving the image "
-                        "(Ctrl+Z there undoes it).")
+            self.shape_closed.emit(f"the polygon left open on {self.doc.key} ({n} corners) was closed, filled and "
+                                   "saved (Ctrl+Z there undoes it)")
         else:
             poly.finish()
-            self.notify(f"The polygon you had started ({n} corner{'' if n == 1 else 's'}) was dropped: a polygon "
-                        "needs three.")
+            self.shape_closed.emit(f"the polygon started on {self.doc.key} ({n} corner{'' if n == 1 else 's'}) was "
+                                   "dropped: a polygon needs three")
