@@ -334,6 +334,20 @@ def test_a_new_complete_label_over_a_prediction_says_once_what_unpainted_pixels_
     assert len(notices) == 1  # once per image and class
 
 
+def test_a_label_started_before_a_prediction_is_no_new_label_after_it(qtbot, canvas):
+    """A trial labelled a photo, retrained (its prediction appeared), then drew a polygon on it: told 'New complete
+    label' of a label it had drawn minutes before."""
+    notices = []
+    canvas.notice.connect(notices.append)
+    canvas.set_brush_size(2)
+    drag(qtbot, canvas, [px(canvas, 12, 10), px(canvas, 15, 10)])  # no prediction yet: nothing to say
+    prob = np.zeros((H, W), np.float32)
+    prob[2:8, 2:8] = 0.9
+    canvas.set_prediction("lesion", prob)
+    drag(qtbot, canvas, [px(canvas, 12, 12), px(canvas, 15, 12)])
+    assert notices == []
+
+
 def test_a_label_that_comes_back_after_undo_repaints_its_fp_fn_everywhere(qtbot, canvas):
     """New-user trial, session 34: stroke, undo, the same stroke again: the prediction showed red (FP) only near
     the stroke until the image was shown again, since only the stroke's box was repainted."""

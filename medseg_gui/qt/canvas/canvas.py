@@ -77,7 +77,7 @@ class Canvas(QWidget):
             "polygon": PolygonTool(self), "fill": FillTool(self), "wand": WandTool(self), "pan": PanTool(self)}
         self._tool = "brush"
         self._label_mode = "auto"
-        self._told_complete: set[tuple[str, str]] = set()  # (image key, class): `_note_complete_start` said it
+        self._told_complete: set[tuple[str, str]] = set()  # (image key, class) edited: `_note_complete_start`
         self.new_label = NewLabelRule()  # auto mode: sparse for thin-structure classes (core.label_status)
         self._confirm: Callable[[str], bool] | None = None
         self.input = CanvasInput(self)
@@ -367,12 +367,14 @@ class Canvas(QWidget):
     def _note_complete_start(self, name: str) -> None:
         """Say once per image and class when an edit started a complete label over a prediction: every unpainted
         pixel is then background, so the predicted object turns red (FP) where it was not painted (a new-user
-        trial's one stroke beside a correctly predicted polyp made it all "wrong")."""
+        trial's one stroke beside a correctly predicted polyp made it all "wrong"). Only at the label's first edit:
+        a later one (after a Retrain predicted the image) is no new label (a trial's polygon on it was told so)."""
         key = (self.doc.key, name)
-        if (key in self._told_complete or name not in self.doc.preds or name not in self.doc.labelled
+        first = key not in self._told_complete
+        self._told_complete.add(key)
+        if (not first or name not in self.doc.preds or name not in self.doc.labelled
                 or self.doc.is_sparse(name) or not self.doc.new_here(name)):
             return
-        self._told_complete.add(key)
         self.notify(f"New complete '{name}' label: unpainted pixels are background, so the prediction shows red "
                     f"(FP) there. To correct the prediction instead: undo ({key_text('undo')}), then Accept "
                     "prediction, or New label: Correct prediction.")
