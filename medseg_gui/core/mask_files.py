@@ -12,6 +12,9 @@ import logging
 import re
 from pathlib import Path
 
+import cv2
+import numpy as np
+
 from medseg_gui.core.images import IMAGE_SUFFIXES, apply_orientation, header_orientation
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.names import shown_name
@@ -140,3 +143,20 @@ def upright(pixels: LabelPixels, image: Path, path: Path, shape: tuple[int, int]
     log.warning("%s fits %s only as stored before the photo's EXIF rotation: turned upright like the photo",
                 shown_name(path.name), shown_name(image.name))
     return LabelPixels(*(None if a is None else apply_orientation(a, orientation) for a in pixels))
+
+
+def scaled_to(pixels: LabelPixels, shape: tuple[int, int]) -> LabelPixels | None:
+    """`pixels` resized to the image's `shape` (H, W) when the mask is the image at another scale: the same aspect
+    ratio to within a pixel (a trial's PolypGen masks are 1350×1080, the demo's copies of their photos 640×512);
+    None when the shapes differ otherwise. Area-weighted, then cut at one half (no jagged nearest-pixel edges)."""
+    h, w = pixels.mask.shape
+    H, W = shape
+    if (h, w) == (H, W):
+        return pixels
+    if abs(h * W / w - H) > 1.0 or abs(w * H / h - W) > 1.0:
+        return None
+
+    def fit(a: np.ndarray) -> np.ndarray:
+        return cv2.resize(a.astype(np.float32), (W, H), interpolation=cv2.INTER_AREA) >= 0.5
+
+    return LabelPixels(fit(pixels.mask), None if pixels.annotated is None else fit(pixels.annotated))

@@ -14,7 +14,7 @@ from pathlib import Path
 from medseg_gui.core.errors import CancelledError, ImageReadError, LabelSizeError
 from medseg_gui.core.images import read_label, read_mask
 from medseg_gui.core.label_encoding import LabelPixels
-from medseg_gui.core.mask_files import image_files, match_masks, upright
+from medseg_gui.core.mask_files import image_files, match_masks, scaled_to, upright
 from medseg_gui.core.names import shown_name
 
 log = logging.getLogger(__name__)
@@ -32,12 +32,17 @@ class MasksImported:
     kept: tuple[str, ...]
     failed: tuple[str, ...]
     unmatched: int
+    resized: tuple[str, ...] = ()  # imported at their image's size: the masks were the image at another scale
 
     def summary(self, folder: Path) -> str:
         what = "region of interest" if self.cls is None else f"'{self.cls}' label"
         n = len(self.imported)
         many = "regions of interest" if self.cls is None else f"{what}s"
         text = f"Imported {n} {what if n == 1 else many} from {shown_name(str(folder))}"
+        if self.resized:
+            r = len(self.resized)
+            text += (f" ({r} of them drawn on the image at another scale, resized to it: "
+                     f"{', '.join(self.resized[:3])}{', …' if r > 3 else ''})")
         if self.kept:
             k = len(self.kept)
             text += (f"; {k} image{' keeps its' if k == 1 else 's keep their'} own {what} (nothing was overwritten: "
@@ -48,7 +53,7 @@ class MasksImported:
         if self.failed:
             text += f"; {len(self.failed)} left out: " + "; ".join(self.failed[:3]) + ("; …" if len(self.failed) > 3
                                                                                         else "")
-        return text + "."
+        return text.rstrip(".") + "."
 
 
 def import_masks(project, folder: Path, cls: str | None,
@@ -61,7 +66,7 @@ def import_masks(project, folder: Path, cls: str | None,
     images = {project.image_path(stem): stem for stem in project.stems}
     matched = match_masks(list(images), folder)
     files = image_files(folder)
-    imported, kept, failed = [], [], []
+    imported, kept, failed, resized = [], [], [], []
     by_stem = _by_project_stem(images, matched)
     for stem, path in by_stem.items():
         if should_stop():
@@ -75,6 +80,14 @@ def import_masks(project, folder: Path, cls: str | None,
             what = "region of interest" if cls is ROI else f"{cls} label"
             pixels = read_label(path, what) if cls is not ROI else LabelPixels(read_mask(path, what), None)
             pixels = upright(pixels, project.image_path(stem), path, shape)
+            fitted = scaled_to(pixels, shape)
+            if fitted is None:
+                h, w = pixels.mask.shape
+                raise LabelSizeError(f"it is {w}×{h} pixels, the image {shape[1]}×{shape[0]} (width×height), and "
+                                     "not the image at another scale")
+            if fitted is not pixels:
+                resized.append(stem)
+                pixels = fitted
             if cls is ROI:
                 project.save_roi(stem, pixels.mask)
             else:
@@ -85,7 +98,8 @@ def import_masks(project, folder: Path, cls: str | None,
         imported.append(stem)
     log.info("imported %d mask(s) of %s from %s (%d kept, %d left out)", len(imported),
              "regions of interest" if cls is ROI else cls, folder, len(kept), len(failed))
-    return MasksImported(cls, tuple(imported), tuple(kept), tuple(failed), max(0, len(files) - len(by_stem)))
+    return MasksImported(cls, tuple(imported), tuple(kept), tuple(failed), max(0, len(files) - len(by_stem)),
+                         tuple(resized))
 
 
 def _by_project_stem(images: dict[Path, str], matched: dict[str, Path]) -> dict[str, Path]:

@@ -63,3 +63,23 @@ def test_regions_of_interest_are_imported_and_never_replaced(tmp_path):
     project.roi_path(second).unlink()
     result = import_masks(project, wrong, ROI)
     assert result.imported == () and len(result.failed) == 1 and "4×4" in result.failed[0]
+
+
+def test_a_mask_of_the_image_at_another_scale_is_resized_to_it(tmp_path):
+    """A trial imported PolypGen's own masks (1350×1080) for the lesion demo's copies of their photos (640×512):
+    refused as mis-sized, with nothing to say what to do. The same aspect ratio is the image at another scale."""
+    import cv2
+
+    project = make_project(tmp_path / "p", n=2)
+    first, second = project.stems
+    folder = tmp_path / "big"
+    folder.mkdir()
+    big = cv2.resize(disc(r=9).astype(np.uint8) * 255, (W * 2, H * 2), interpolation=cv2.INTER_NEAREST)
+    write_png(folder / f"{first}.png", big)
+    write_png(folder / f"{second}.png", np.zeros((H * 2, W * 3), np.uint8))  # another shape: refused
+    result = import_masks(project, folder, "lesion")
+    assert result.imported == result.resized == (first,)
+    assert abs(int(project.load_label("lesion", first).sum()) - int(disc(r=9).sum())) <= 4
+    assert len(result.failed) == 1 and f"it is {W * 3}×{H * 2} pixels, the image {W}×{H}" in result.failed[0]
+    text = result.summary(folder)
+    assert "(1 of them drawn on the image at another scale, resized to it: " in text and ".." not in text
