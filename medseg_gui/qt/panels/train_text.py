@@ -61,7 +61,7 @@ def decision_text(decision: Any) -> str:
         share, alone = current.get("weight_mix"), current.get("weight_mix_trained")
         alone = (f". Your training alone validated at Dice {fmt_score(alone)} on these images; in our benchmarks "
                  "such blends did better on new photos" if isinstance(alone, (int, float)) else "")
-        mixed = (f"; a blend of {share:.0%} your training and {1 - share:.0%} the model it started from{alone}"
+        mixed = (f"; a blend of {share:.0%} your training and {1 - share:.0%} {started_from(current)}{alone}"
                  if isinstance(share, (int, float)) else "")
         return f"New model kept: val {metric} {fmt_score(new)} ({previous}{_then(decision)}{mixed})"
     return f"Previous model kept (new {metric} {fmt_score(new)} < {fmt_score(old)}{_then(decision)})"
@@ -130,9 +130,17 @@ def _made_of(info: dict) -> str:
         return f"; the start its run began from (the run's training {why})"
     mix = info.get("weight_mix")
     if isinstance(mix, (int, float)) and not isinstance(mix, bool) and 0.0 < mix < 1.0:
-        return (f"; a blend of {100 * mix:.0f} % its training and {100 * (1 - mix):.0f} % the model it started "
-                "from (such blends did better on new photos in our benchmarks)")
+        return (f"; a blend of {100 * mix:.0f} % its training and {100 * (1 - mix):.0f} % {started_from(info)} "
+                "(such blends did better on new photos in our benchmarks)")
     return ""
+
+
+def started_from(info: dict) -> str:
+    """'the pretrained start' when a model's run began from the start shipped with the program (metadata "init":
+    ml.init's "the pretrained … start (…)"), else 'the model it started from' (a trial's first model was said to
+    blend in "the model it started from" where the panel had said there was none)."""
+    return ("the pretrained start" if str(info.get("init", "")).startswith("the pretrained")
+            else "the model it started from")
 
 
 def threshold_suggestion(info: dict | None) -> tuple[float, str] | None:
