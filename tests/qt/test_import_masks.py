@@ -22,10 +22,14 @@ def test_import_masks_as_labels_then_as_regions_of_interest(tmp_path, qtbot, mon
     folders, targets = [folder, fov], ["lesion", import_flow.ROI_CHOICE]
     monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None, new=False: folders.pop(0))
     monkeypatch.setattr(import_flow, "ask_import_target", lambda parent, classes, current: targets.pop(0))
+    project.save_prediction("lesion", second, disc(r=5).astype(np.float32))
     window = open_window(qtbot, project)
     before = project.load_label("lesion", first)
-    with qtbot.waitSignal(window.project_loaded, timeout=30_000):  # shown again once imported
-        assert window.import_masks() is not None
+    with qtbot.waitSignal(window.metrics_refresher.updated, timeout=30_000):  # scored like saved strokes
+        with qtbot.waitSignal(window.project_loaded, timeout=30_000):  # shown again once imported
+            assert window.import_masks() is not None
+    qtbot.waitUntil(lambda: window.image_list.dice_text(second, "lesion") != "", timeout=10_000)
+    assert float(window.image_list.dice_text(second, "lesion")) == 1.0
     assert messages[-1].startswith("Imported 2 'lesion' labels from ") and "1 image keeps its own" in messages[-1]
     np.testing.assert_array_equal(project.load_label("lesion", first), before)  # not replaced
     assert window.image_list.labelled_shares().keys() >= {first, second, third}
