@@ -36,7 +36,7 @@ def test_labels_are_matched_by_name_kept_where_one_exists_and_bad_files_are_name
     assert pixels.annotated is not None and pixels.annotated[:10].all() and not pixels.annotated[20:, :].all()
     assert not project.has_label("lesion", fourth)
     text = result.summary(folder)
-    assert text.startswith("Imported 2 'lesion' labels from ") and f"1 image keeps its own 'lesion' label" in text
+    assert text.startswith("Imported 2 'lesion' labels from ") and "1 image keeps its own 'lesion' label" in text
     assert "1 file matches no image's name" in text and "1 left out: " in text
     with pytest.raises(ProjectError):
         import_masks(project, folder, "no such class")

@@ -152,7 +152,8 @@ class ToolsPanel(QGroupBox):
             return "" if told else None
         self._told_missing = True
         keys = ", ".join(f"{i + 1} {name}" for i, name in enumerate(self.class_names()))
-        return f"Key {index + 1} chooses no class (this project's classes: {keys}); still drawing '{self.current_class()}'."
+        return (f"Key {index + 1} chooses no class (this project's classes: {keys}); still drawing "
+                f"'{self.current_class()}'.")
 
     def set_tool(self, tool: str) -> None:
         if tool in self.tool_buttons:
