@@ -341,3 +341,20 @@ def test_a_batch_of_updates_re_sorts_once_at_its_end(qtbot):
         assert panel.stems() == ["a", "b", "c"] and not panel.table.isSortingEnabled()  # not yet
     assert panel.stems() == ["b", "c", "a"] and panel.table.isSortingEnabled()
     assert panel.headers() == headers
+
+
+def test_a_step_straight_back_returns_to_the_image_left_even_when_its_row_moved(qtbot):
+    """A trial drew on the top row of a sorted list, pressed PgDown, then PgUp: the row left behind had taken its
+    sorted place, so PgUp went on from the new top and wrapped to the last image."""
+    panel, stems = sorted_by_dice(qtbot, 6, 300)
+    shown: list[str] = []
+    panel.stem_selected.connect(shown.append)
+    panel.select("img00")
+    panel.set_metrics("lesion", {s: {"dice": 0.025 if s == "img00" else i / 100} for i, s in enumerate(stems)})
+    panel.step(1)
+    qtbot.waitUntil(lambda: panel.stems().index("img00") == 2)  # left behind: sorted now
+    assert shown[-1] == "img01" and panel.stems()[0] == "img01"
+    panel.step(-1)
+    assert shown[-1] == "img00"  # back where it came from, not wrapped to the last row
+    panel.step(-1)
+    assert shown[-1] == "img02"  # a second step is a plain step again

@@ -79,6 +79,7 @@ class ImageListPanel(QWidget):
         self._stale: dict[str, set[str]] = {}  # class → stems whose scores come from an earlier model
         self._current: str | None = None
         self._held: dict[tuple[str, int], object] = {}  # (stem, column) → sort key the current row takes on leaving
+        self._last_step: tuple[str, str, int] | None = None  # (from, to, delta) of the last PgUp/PgDown
         self._set_headers()
         self.table.currentCellChanged.connect(self._on_current_changed)
         header.sortIndicatorChanged.connect(self._sort_all)
@@ -315,11 +316,20 @@ class ImageListPanel(QWidget):
             self.table.setCurrentCell(self._items[stem].row(), NAME_COL)
 
     def step(self, delta: int) -> None:
-        """Move the selection by `delta` rows in the order shown, wrapping around."""
+        """Move the selection by `delta` rows in the order shown, wrapping around; a step straight back goes to the
+        image it came from, even when that image's row took its sorted place meanwhile (a trial drew on the top row
+        of a list sorted by Labelled, pressed PgDown, then PgUp, and landed on the last image)."""
         rows = self.table.rowCount()
-        if rows:
-            row = self.table.currentRow()
-            self.table.setCurrentCell(0 if row < 0 else (row + delta) % rows, NAME_COL)
+        if not rows:
+            return
+        came, self._last_step = self._last_step, None
+        if came is not None and came[2] == -delta and came[1] == self._current and came[0] in self._items:
+            self.select(came[0])
+            return
+        before, row = self._current, self.table.currentRow()
+        self.table.setCurrentCell(0 if row < 0 else (row + delta) % rows, NAME_COL)
+        if before is not None and self._current != before:
+            self._last_step = (before, self._current, delta)
 
     # -- internals -----------------------------------------------------------------------------------------------
     @contextmanager
