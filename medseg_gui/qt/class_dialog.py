@@ -100,6 +100,8 @@ class ClassesDialog(QDialog):
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
     def add(self) -> None:
+        if self._refused():
+            return
         name = ask_name(self, "Add class", "Name of the new class (also its folder name):")
         if name is not None:
             self._apply(lambda: self.project.add_class(name, free_color(self.project)), f"Added the class '{name}'.",
@@ -107,13 +109,15 @@ class ClassesDialog(QDialog):
 
     def rename(self) -> None:
         old = self.selected()
+        if old is None or self._refused():
+            return
         new = ask_name(self, "Rename class", f"New name for '{old}' (its labels move with it):", old or "")
-        if old is not None and new is not None and new != old:
+        if new is not None and new != old:
             self._apply(lambda: rename_class(self.project, old, new), f"Renamed '{old}' to '{new}'.", new)
 
     def recolour(self) -> None:
         name = self.selected()
-        if name is None:
+        if name is None or self._refused():
             return
         colour = ask_colour(self, f"Colour of '{name}'", self.project.class_spec(name).color)
         if colour is not None:
@@ -121,16 +125,22 @@ class ClassesDialog(QDialog):
 
     def delete(self) -> None:
         name = self.selected()
-        if name is None or not dialogs.ask_yes_no(self, "Delete class", delete_question(self.project, name)):
+        if name is None or self._refused() or not dialogs.ask_yes_no(self, "Delete class", delete_question(self.project, name)):
             return
         self._apply(lambda: delete_class(self.project, name), lambda backup: f"Deleted the class '{name}'" + (
             f"; its files are in “{TRASH_FOLDER}” inside the project." if backup else " (it had no files)."), "")
 
-    def _apply(self, change: Callable[[], object], message: str | Callable[[Any], str], show: str) -> None:
-        """Run `change`; `message` (or `message(result)`) goes to the status bar when it worked."""
+    def _refused(self) -> bool:
+        """Whether nothing may change now (said before a name is asked for: a trial typed one, then was refused)."""
         reason = self._busy()
         if reason is not None:
             self.errored.emit(f"The classes were not changed: {reason}")
+        return reason is not None
+
+    def _apply(self, change: Callable[[], object], message: str | Callable[[Any], str], show: str) -> None:
+        """Run `change` unless that was refused meanwhile; `message` (or `message(result)`) goes to the status bar
+        when it worked."""
+        if self._refused():
             return
         try:
             result = change()

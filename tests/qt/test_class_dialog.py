@@ -50,3 +50,7 @@ def test_classes_are_added_renamed_recoloured_and_deleted_from_the_gui(tmp_path,
     box.list.setCurrentRow(0)
     box.buttons["rename"].click()
     assert "not saved yet" in window.last_error and window.project.class_names == ["vessel", "cervix"]
+    asked: list[str] = []
+    monkeypatch.setattr(class_dialog, "ask_name", lambda parent, title, text, name="": asked.append(title) or "x")
+    box.buttons["add"].click()  # refused before a name is asked for (a trial typed one, then was refused)
+    assert asked == [] and "not saved yet" in window.last_error and window.project.class_names == ["vessel", "cervix"]
