@@ -139,3 +139,22 @@ def test_retrain_asks_before_training_a_class_over_images_without_its_region(tmp
         window.actions.retrain.trigger()
         assert window.train_worker is not None
     assert len(questions) == 1
+
+
+def test_a_stroke_beyond_the_region_is_kept_and_said_once(tmp_path, qtbot, messages):
+    """A trial painted a lesion reaching beyond its cervix: kept and exported as drawn, ignored by training and
+    scores there, without a word."""
+    project = _project(tmp_path)
+    project.set_roi_class("lesion", "cervix")
+    window = open_window(qtbot, project)
+    window.tools.select_class("lesion")
+    notices: list[str] = []
+    window.canvas.notice.connect(notices.append)
+    window.canvas.set_brush_size(3)
+    drag(qtbot, window.canvas, [(28, 24), (32, 24)])  # inside the cervix (a disc of radius 15 at 30, 24)
+    assert not any("outside the region" in n for n in notices)
+    drag(qtbot, window.canvas, [(40, 24), (58, 24)])  # on past its edge
+    assert sum("outside the region" in n for n in notices) == 1
+    drag(qtbot, window.canvas, [(40, 30), (58, 30)])
+    assert sum("outside the region" in n for n in notices) == 1  # once per image and class
+    assert window.saver.flush(10) and project.load_label("lesion", project.stems[0])[24, 55]  # kept as drawn

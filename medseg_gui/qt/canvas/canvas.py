@@ -25,7 +25,8 @@ from PySide6.QtWidgets import QWidget
 
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.label_status import LABEL_MODES, NewLabelRule
-from medseg_gui.core.masks import BACKGROUND as BG_CODE, OBJECT, UNANNOTATED, BBox, LabelCodes, ReadyLabel, Region
+from medseg_gui.core.masks import (BACKGROUND as BG_CODE, OBJECT, UNANNOTATED, BBox, LabelCodes, ReadyLabel, Region,
+                                  bbox_slices, bbox_union)
 from medseg_gui.core.review import ReviewState
 from medseg_gui.core.undo import DEFAULT_BUDGET_BYTES, UndoHistory
 from medseg_gui.qt import defaults
@@ -78,6 +79,8 @@ class Canvas(QWidget):
         self._tool = "brush"
         self._label_mode = "auto"
         self._told_complete: set[tuple[str, str]] = set()  # (image key, class) edited: `_note_complete_start`
+        self._told_outside: set[tuple[str, str]] = set()  # (image key, class): `_note_outside_region` said it
+        self._edit_box: BBox | None = None  # what the edit under way changed
         self.new_label = NewLabelRule()  # auto mode: sparse for thin-structure classes (core.label_status)
         self._confirm: Callable[[str], bool] | None = None
         self.input = CanvasInput(self)
@@ -341,6 +344,7 @@ class Canvas(QWidget):
         self._after_restore(self.doc.redo())
 
     def _after_restore(self, step) -> None:
+        self._edit_box = None
         if step is not None:
             self.stroke_finished.emit(step.cls)
             self.input.emit_cursor_info()
@@ -357,12 +361,28 @@ class Canvas(QWidget):
     def _on_edited(self, _name: str, bbox: BBox) -> None:
         """Label pixels changed (``doc.events.edited``): repaint only the widget area showing ``bbox``."""
         self.update(QRect(*self.view.widget_box(bbox)))
+        self._edit_box = bbox_union(self._edit_box, bbox)
 
     # -- callbacks used by the tools (ToolContext) ----------------------------------------------------------------
     def edit_finished(self, name: str) -> None:
         self.stroke_finished.emit(name)
         self.input.emit_cursor_info()
+        self._note_outside_region(name)
         self._note_complete_start(name)  # last: the label-status check's line would replace it at once
+
+    def _note_outside_region(self, name: str) -> None:
+        """Say once per image and class when an edit put class pixels outside the region shown (the image's ROI or
+        the region the class is restricted to): kept and exported as drawn, but training and scores ignore them
+        there (a trial painted a lesion beyond its cervix without a word)."""
+        box, self._edit_box = self._edit_box, None
+        roi, key = self.doc.roi, (self.doc.key, name)
+        if roi is None or box is None or key in self._told_outside or name not in self.doc.labels:
+            return
+        rows, cols = bbox_slices(box)
+        if ((self.doc.labels[name][rows, cols] == OBJECT) & ~roi[rows, cols].astype(bool)).any():
+            self._told_outside.add(key)
+            self.notify(f"Part of this '{name}' label lies outside the region (darkened): it is kept and exported as "
+                        "drawn, but training and scores leave it out there.")
 
     def _note_complete_start(self, name: str) -> None:
         """Say once per image and class when an edit started a complete label over a prediction: every unpainted
