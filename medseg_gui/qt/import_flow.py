@@ -14,7 +14,7 @@ from medseg_gui.core.mask_import import ROI, MasksImported, import_masks
 from medseg_gui.qt import dialogs
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 
-ROI_CHOICE = "Regions of interest (e.g. each fundus photo's field of view)"
+ROI_CHOICE = "Regions of interest (where each image is trained and scored, e.g. a camera's field of view)"
 HELP = ("Each mask is matched to an image by its name:\nNAME.png, or NAME_anything.png for the image NAME\n(e.g. "
         "photo12_mask.png for photo12.jpg).\nImages that already have one keep it: nothing is overwritten.")
 

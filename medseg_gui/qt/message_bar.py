@@ -21,7 +21,7 @@ class MessageBar(QStatusBar):
         self.message_label = QLabel(self)
         self.message_label.setObjectName("statusMessage")
         self.message_label.setWordWrap(True)
-        self.message_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.message_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)  # as the readout
         self.message_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.message_label.setFixedHeight(LINES * self.message_label.fontMetrics().lineSpacing() + 2)
         self.addWidget(self.message_label, 1)
