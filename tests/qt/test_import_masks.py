@@ -6,7 +6,7 @@ import numpy as np
 
 from medseg_gui.core.images import write_png
 from medseg_gui.qt import dialogs, import_flow
-from tests.workers.helpers import H, W, disc, make_project, open_window
+from tests.workers.helpers import disc, make_project, open_window
 
 
 def test_import_masks_as_labels_then_as_regions_of_interest(tmp_path, qtbot, monkeypatch, messages):
