@@ -50,11 +50,23 @@ def not_doubted(project: Any, cls: str) -> set[str]:
     return marked(project, CONFIRMED_KEY, cls) | marked(project, NONE_KEY, cls)
 
 
+JUDGE_DICE = 0.5  # a model that validated under this Dice does not judge complete labels by its predictions
+
+
+def judges(model_info: dict | None) -> bool:
+    """Whether the predictions of the model `model_info` describes (its metadata) may doubt complete labels: not
+    those of one that validated under Dice JUDGE_DICE (a trial's cervix model at 0.12 predicted 35 % of a photo,
+    so an accurate complete label was marked "✓ ?" and validated last). Without a validation Dice: yes."""
+    dice = (model_info or {}).get("val_dice")
+    return not (isinstance(dice, (int, float)) and not isinstance(dice, bool) and dice < JUDGE_DICE)
+
+
 def saved_doubt(project: Any, cls: str, stem: str, label: np.ndarray, roi: np.ndarray | None,
-                threshold: float) -> str | None:
-    """`doubt` of the complete label `label` of `stem` beside its saved prediction at `threshold` (none saved:
-    judged without one), inside `roi` (the class's region); MedsegError when the prediction cannot be read."""
-    prob = project.load_prediction(cls, stem)
+                threshold: float, judged: bool = True) -> str | None:
+    """`doubt` of the complete label `label` of `stem` beside its saved prediction at `threshold` (none saved, or
+    not `judged` by its model (`judges`): judged without one), inside `roi` (the class's region); MedsegError when
+    the prediction cannot be read."""
+    prob = project.load_prediction(cls, stem) if judged else None
     return doubt(cls, label, None if prob is None else prob >= threshold, roi)
 
 

@@ -18,7 +18,7 @@ from medseg_gui.workers.label_shares import LabelShares, read_label_shares
 
 
 class LabelShareFlow(QObject):
-    doubts_read = Signal(str, object)  # (class, {stem: why a complete label looks incomplete})
+    doubts_read = Signal(str, object, bool)  # (class, {stem: why a complete label looks incomplete}, judged)
 
     def __init__(self, host: WorkerHost, images: ImageListPanel, session: ImageSession,
                  parent: QObject | None = None) -> None:
@@ -46,4 +46,4 @@ class LabelShareFlow(QObject):
         self.images.set_annotated_shares(result.cls, {stem: share for stem, share in result.shares.items()
                                                       if stem != self.session.stem})
         self.images.set_unreadable_labels(result.cls, result.unreadable)
-        self.doubts_read.emit(result.cls, result.doubts)
+        self.doubts_read.emit(result.cls, result.doubts, result.judged)

@@ -29,6 +29,7 @@ class LabelStatusFlow(QObject):
         super().__init__(parent)
         self.session = session
         self._doubts: dict[tuple[str, str], str] = {}  # (class, stem) → the doubt last reported
+        self._judged: dict[str, bool] = {}  # class → its current model's predictions may doubt labels
         self._predicted: tuple[weakref.ref, float, int] | None = None  # (map, threshold, its pixels at or above it)
         session.canvas.stroke_finished.connect(self.check)
         session.review.events.prediction.connect(self.check)
@@ -45,7 +46,7 @@ class LabelStatusFlow(QObject):
             confirmed = confirmed - {s.stem}
         if (canvas.is_labelled(cls) and not canvas.is_sparse(cls)
                 and s.stem not in confirmed | marked(s.project, NONE_KEY, cls)):
-            prob = s.review.probs.get(cls)  # from the review state itself: no reliance on the canvas' handler order
+            prob = s.review.probs.get(cls) if self._judged.get(cls, True) else None  # (the review state's own)
             if canvas.doc.roi is None:  # from counts: no pass over a whole 8000² label after every stroke
                 h, w = canvas.doc.shape
                 why = counted_doubt(cls, canvas.label_view(cls), canvas.doc.area(cls),
@@ -62,9 +63,13 @@ class LabelStatusFlow(QObject):
             self.doubt_changed.emit(cls, s.stem, None if why is None else f"{why} {FIX_HINT}")
         return why
 
-    def set_doubts(self, cls: str, doubts: dict[str, str]) -> None:
+    def set_doubts(self, cls: str, doubts: dict[str, str], judged: bool = True) -> None:
         """The doubts of the `cls` labels of images not on screen, read in the background (qt.label_shares): marks
-        the new ones in the list and clears those no longer doubtful; the image on screen keeps its live check."""
+        the new ones in the list and clears those no longer doubtful; the image on screen keeps its live check, by
+        the prediction only where the current model `judged` (core.label_status.judges)."""
+        if self._judged.get(cls, True) != judged:
+            self._judged[cls] = judged
+            self.check(cls)
         shown = self.session.stem
         for c, stem in [key for key in self._doubts if key[0] == cls and key[1] != shown and key[1] not in doubts]:
             del self._doubts[(c, stem)]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medseg_gui.core.errors import CancelledError, MedsegError, RegionUnknownError
-from medseg_gui.core.label_status import saved_doubt
+from medseg_gui.core.label_status import judges, saved_doubt
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class LabelShares:
     shares: dict[str, float | None]
     unreadable: dict[str, str]
     doubts: dict[str, str] = field(default_factory=dict)
+    judged: bool = True  # the current model's predictions may doubt labels (core.label_status.judges)
 
 
 def read_label_shares(project: Any, cls: str, stems: list[str], threshold: float | None = None,
@@ -35,6 +36,7 @@ def read_label_shares(project: Any, cls: str, stems: list[str], threshold: float
     shares: dict[str, float | None] = {}
     unreadable: dict[str, str] = {}
     doubts: dict[str, str] = {}
+    judged = judges(project.current_model_info(cls))
     for stem in stems:
         if should_stop():
             raise CancelledError("Reading the labels was cancelled.")
@@ -47,12 +49,12 @@ def read_label_shares(project: Any, cls: str, stems: list[str], threshold: float
             continue
         shares[stem] = None if pixels.annotated is None else float(pixels.annotated.mean())
         if threshold is not None and pixels.annotated is None and stem not in exempt:
-            if (why := _doubt(project, cls, stem, pixels.mask, threshold)) is not None:
+            if (why := _doubt(project, cls, stem, pixels.mask, threshold, judged)) is not None:
                 doubts[stem] = why
-    return LabelShares(project, cls, shares, unreadable, doubts)
+    return LabelShares(project, cls, shares, unreadable, doubts, judged)
 
 
-def _doubt(project: Any, cls: str, stem: str, mask: Any, threshold: float) -> str | None:
+def _doubt(project: Any, cls: str, stem: str, mask: Any, threshold: float, judged: bool) -> str | None:
     """core.label_status.doubt of a complete label beside its saved prediction in the class's region; None when a
     file cannot be read (the image session reports it when the image is shown)."""
     try:
@@ -60,6 +62,6 @@ def _doubt(project: Any, cls: str, stem: str, mask: Any, threshold: float) -> st
             roi = project.class_roi(cls, stem, threshold)
         except RegionUnknownError:
             roi = project.load_roi(stem)
-        return saved_doubt(project, cls, stem, mask, roi, threshold)
+        return saved_doubt(project, cls, stem, mask, roi, threshold, judged)
     except MedsegError:
         return None

@@ -302,6 +302,8 @@ def test_a_doubtful_label_is_flagged_whether_its_image_was_opened_or_not(tmp_pat
     assert cell(first).startswith("✓ ?") and cell(second).startswith("✓ ?") and (H, W) == window.canvas.doc.shape
     window.label_status.set_doubts("lesion", {})  # read again after a Retrain: no longer doubtful
     assert cell(first) == "✓" and cell(second).startswith("✓ ?")  # the one on screen keeps its live check
+    window.label_status.set_doubts("lesion", {}, judged=False)  # a new model too weak to judge labels (Dice < 0.5)
+    assert cell(second) == "✓"  # the live check no longer goes by its prediction
 
 
 def test_a_notice_stays_in_the_status_bar_when_the_mouse_moves(tmp_path, qtbot):
