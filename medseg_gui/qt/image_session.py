@@ -117,7 +117,7 @@ class ImageSession(QObject):
         """Load `stem` (labels not saved yet come from the saver, not the disk); `error` is a reason already known
         to make it unreadable."""
         if self.stem is not None:
-            self.canvas.close_open_shape()  # saved to the image it was drawn on
+            self.canvas.leave_image()  # a polygon or stroke under way: saved to the image it was drawn on
         unsaved = self._unsaved_masks(stem)  # before reading the disk: a save finishing meanwhile is not missed
         self.stem, self._loader, view = None, None, None
         if error is None and loads_in_background(self.project.image_path(stem)):

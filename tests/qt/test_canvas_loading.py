@@ -162,3 +162,37 @@ def test_a_polygon_left_open_is_closed_and_saved_on_its_image_or_dropped_with_a_
     assert "was dropped" in notices[-1] and not project.label_path("lesion", second).exists()
     window.canvas.undo()  # the closed polygon is one undoable step on its image
     assert window.saver.flush(10) and not project.label_path("lesion", first).exists()
+
+
+def test_a_brush_stroke_under_way_when_the_image_changes_is_saved_on_its_image(tmp_path, qtbot, messages):
+    """A new-user trial pressed PgUp in the middle of a brush stroke: the paint showed, then the stroke was never
+    saved (it ended only once the next image was on the canvas, with no image to save it to; session 36). It ends
+    on the image it was drawn on and is saved there; the rest of the drag paints nothing on the next image."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    project = make_project(tmp_path / "p", n=2)
+    window = open_window(qtbot, project)
+    first, second = project.stems
+    qtbot.waitUntil(lambda: _shown(window, first), timeout=10_000)
+    window.canvas.set_tool("brush")
+    canvas = window.canvas
+
+    def move(x: float, y: float) -> None:
+        pos = QPointF(canvas.image_to_widget(x, y))
+        QApplication.sendEvent(canvas, QMouseEvent(QEvent.Type.MouseMove, pos, QPointF(canvas.mapToGlobal(pos)),
+                                                   Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton,
+                                                   Qt.KeyboardModifier.NoModifier))
+
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=canvas.image_to_widget(10, 20).toPoint())
+    for x in (20, 30, 40):
+        move(x, 20)
+    window.actions.next_image.trigger()  # the button still held
+    qtbot.waitUntil(lambda: _shown(window, second), timeout=10_000)
+    move(50, 40)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=canvas.image_to_widget(50, 40).toPoint())
+    assert window.saver.flush(10)
+    saved = read_mask(project.label_path("lesion", first))
+    assert saved[20, 12] and saved[20, 38] and not saved[40, 48]
+    assert not project.label_path("lesion", second).exists()

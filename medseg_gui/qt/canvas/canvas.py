@@ -49,7 +49,7 @@ class Canvas(QWidget):
     stroke_finished = Signal(str)
     cursor_info = Signal(str)
     notice = Signal(str)  # a tool refused or undid something and says why (status bar)
-    shape_closed = Signal(str)  # what became of a polygon left open on the image left behind (close_open_shape)
+    shape_closed = Signal(str)  # what became of a polygon left open on the image left behind (leave_image)
     history_changed = Signal()  # an undo step was added, undone, redone or dropped, or another image shown
     tool_changed = Signal(str)
     brush_size_changed = Signal(int)
@@ -430,10 +430,16 @@ class Canvas(QWidget):
         for tool in self._tools.values():
             tool.finish()
 
-    def close_open_shape(self) -> None:
-        """Before another image is shown: a polygon being drawn with three corners or more is closed and filled (one
-        undoable step, saved as any stroke), one with fewer is dropped; either way the user is told (a trial's
-        half-drawn polygon vanished on PgDown without a word)."""
+    def leave_image(self) -> None:
+        """Before another image is shown, while its owner still knows which image this is: a polygon being drawn with
+        three corners or more is closed and filled (one undoable step, saved as any stroke), one with fewer is
+        dropped, and either way the user is told (a trial's half-drawn polygon vanished on PgDown without a word); a
+        brush stroke under way (PgDown with the button held) ends there and is saved on this image (a trial's
+        interrupted stroke showed its paint and was never saved: it ended only once the next image was shown)."""
+        self._close_open_shape()
+        self._finish_interaction()
+
+    def _close_open_shape(self) -> None:
         poly = self._tools.get("polygon")
         n = len(poly.points) if isinstance(poly, PolygonTool) else 0
         if not n:
