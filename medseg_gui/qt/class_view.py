@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
+from medseg_gui.core.interchange.manifest import stale_predictions
 from medseg_gui.core.label_status import known_thin
 from medseg_gui.core.project import dataset_test_stems, model_split
 from medseg_gui.qt.class_dialog import ClassesDialog
@@ -73,6 +74,7 @@ class ClassView(QObject):
         with self._images.batch():  # the list re-sorts and fits its columns once, at the end
             self._images.set_current_class(cls, model)  # the model's regime picks the metric columns
             self._images.set_labelled(set(project.labelled_stems(cls)))
+            self._images.set_stale(cls, stale_predictions(project, cls, (model or {}).get("id")))  # greyed scores
             self._shares.refresh(project, cls, (model or {}).get("id"))  # "✓ 12 %", "✓ ?", in the background
             self.show_unsaved()
             self._train.show_model(model)

@@ -3,7 +3,7 @@ the window's actions in step while it runs, and show what it (or a model rollbac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -13,19 +13,11 @@ from medseg_gui.core.regions import unknown_regions
 from medseg_gui.ml.config import TrainConfig
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.save_guard import what_to_do
-from medseg_gui.workers.training import RoundReport, TrainRun, TrainWorker
+from medseg_gui.workers.training import TrainRun, TrainWorker
 
 
 def no_labels_text(cls: str) -> str:
     return f"No labelled images for class '{cls}' yet — draw a label on at least one image, then press Retrain."
-
-
-def stale_after(stale: set[str], run: Any, scored: Iterable[str]) -> set[str]:
-    """The images whose scores come from an earlier model once `run` is shown: none after a Retrain or a rollback
-    (they predicted every image); after a kept continuous round, every scored image but the one it predicted."""
-    if not isinstance(run, RoundReport):
-        return set()
-    return (stale | set(scored)) - {run.shown} if run.kept else set(stale)
 
 
 class TrainingView(QObject):
@@ -47,7 +39,6 @@ class TrainingView(QObject):
         self._workers, self._guard, self._saver = parts["workers"], parts["guard"], parts["saver"]
         self._models, self._classes, self._actions = parts["models"], parts["classes"], parts["actions"]
         self.worker: TrainWorker | None = None
-        self._stale: dict[tuple[Any, str], set[str]] = {}  # (project root, class) → stems scored by earlier models
         self._panel.retrain_requested.connect(self.retrain)
         self._panel.continuous_requested.connect(self.train_continuously)
         self._panel.round_finished.connect(self.show_results)  # a kept round predicted the image shown
@@ -154,11 +145,7 @@ class TrainingView(QObject):
         decision = getattr(getattr(run, "outcome", None), "decision", None)  # a rollback has none
         kept = getattr(decision, "current", None)  # the kept model's metadata, as current.json now holds it
         with self._images.batch():  # one re-sort and column fit for all of it
-            metrics = run.metrics or project.load_metrics(run.cls)
-            key = (run.project_root, run.cls)
-            self._stale[key] = stale_after(self._stale.get(key, set()), run, metrics)
-            self._images.set_stale(run.cls, self._stale[key])
-            self._images.set_metrics(run.cls, metrics)
+            self._images.set_metrics(run.cls, run.metrics or project.load_metrics(run.cls))
             self._images.set_uncertainty(run.cls, project.load_uncertainty(run.cls))  # a small json file
             self._classes.show_state(kept if run.cls == self._classes.current() else None)
 

@@ -135,3 +135,24 @@ def test_coco_reads_back(project, tmp_path):
     assert entries["a", "lesion"]["source"] == "label" and len(entries["a", "lesion"]["annotation_ids"]) == 2
     assert entries["c", "lesion"]["source"] == "prediction" and entries["c", "lesion"]["model"] is None
     assert ("c", "vessel") not in entries  # not annotated there, and the manifest says so by leaving it out
+
+
+def test_stale_predictions_are_those_another_model_made(tmp_path):
+    """The image list greys the scores of predictions made by an earlier model than the current one, read from
+    provenance.json (a trial: after a stopped continuous run, and after reopening, the old scores looked current)."""
+    from medseg_gui.core.interchange.manifest import stale_predictions
+
+    project = Project.create(tmp_path / "p")
+    for i in range(3):
+        src = tmp_path / f"img{i}.png"
+        cv2.imwrite(str(src), np.full((8, 8, 3), 40 * i, np.uint8))
+        project.add_image(src)
+    a, b, c = project.stems
+    record_predictions(project, "lesion", [a, b], {"id": "m1"})
+    record_predictions(project, "lesion", [a], {"id": "m2"})
+    assert stale_predictions(project, "lesion", "m2") == {b}
+    assert stale_predictions(project, "lesion", "m1") == {a}
+    assert stale_predictions(project, "lesion", None) == set()  # no current model: nothing to compare with
+    assert stale_predictions(project, "vessel", "m2") == set()  # no record
+    record_predictions(project, "lesion", [c], {"id": None})  # an older version's record names no model
+    assert stale_predictions(project, "lesion", "m2") == {b}

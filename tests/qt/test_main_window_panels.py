@@ -371,19 +371,13 @@ def test_scores_from_an_earlier_model_are_greyed_until_a_retrain(qtbot, tmp_path
     """Continuous training re-predicts only the image on screen; the other images' scores come from earlier models
     (new-user trial: nothing said so)."""
     from medseg_gui.qt.panels.image_list import STALE_COLOR, STALE_TIP
-    from medseg_gui.qt.training_view import stale_after
-    from medseg_gui.workers.training import RoundReport
 
     panel = ImageListPanel()
     qtbot.addWidget(panel)
     panel.set_images(["a", "b", "c"], ["lesion"])
     panel.set_current_class("lesion")
     panel.set_metrics("lesion", {"a": {"auc": 0.9, "dice": 0.5}, "b": {"auc": 0.95, "dice": 0.7}})
-    kept = RoundReport(1, tmp_path, "lesion", SimpleNamespace(decision=SimpleNamespace(kept_new=True)), {}, "a")
-    rejected = RoundReport(2, tmp_path, "lesion", SimpleNamespace(decision=SimpleNamespace(kept_new=False)), {})
-    stale = stale_after(set(), kept, ["a", "b"])
-    assert stale == {"b"} and stale_after(stale, rejected, ["a", "b"]) == {"b"}
-    assert stale_after(stale, SimpleNamespace(), ["a", "b"]) == set()  # a Retrain (TrainRun) or a rollback
+    stale = {"b"}
     panel.set_stale("lesion", stale)
     for col in (AUC_COL, DICE_COL):
         old = panel._item("b", col)
@@ -392,3 +386,27 @@ def test_scores_from_an_earlier_model_are_greyed_until_a_retrain(qtbot, tmp_path
         assert STALE_TIP not in panel._item("a", col).toolTip()
     panel.set_stale("lesion", set())
     assert panel._item("b", DICE_COL).foreground().style() == Qt.BrushStyle.NoBrush
+
+
+def test_scores_of_an_earlier_models_predictions_stay_greyed_after_reopening(tmp_path, qtbot, messages):
+    """A trial stopped continuous training (rounds re-predict only the image shown) and reopened the project: the
+    other images' scores from the previous model looked current. Whatever ended the run, provenance.json says which
+    model made each prediction, and the list greys those of another model than the current one."""
+    import json
+
+    from medseg_gui.core.interchange.manifest import record_predictions
+    from medseg_gui.qt.panels.image_list import STALE_COLOR
+    from tests.workers.helpers import make_project, open_window
+
+    project = make_project(tmp_path / "p", n=3)
+    a, b, c = project.stems
+    project.save_metrics("lesion", {s: {"auc": 0.9, "dice": 0.5} for s in (a, b)})
+    record_predictions(project, "lesion", [a, b], {"id": "m1"})
+    record_predictions(project, "lesion", [a], {"id": "m2"})
+    project.model_dir("lesion").mkdir(parents=True, exist_ok=True)
+    (project.model_dir("lesion") / "current.json").write_text(json.dumps({"id": "m2", "regime": "lesions"}))
+    window = open_window(qtbot, project)
+    panel = window.image_list
+    qtbot.waitUntil(lambda: panel._item(b, DICE_COL) is not None, timeout=5_000)
+    assert panel._item(b, DICE_COL).foreground().color() == STALE_COLOR
+    assert panel._item(a, DICE_COL).foreground().style() == Qt.BrushStyle.NoBrush

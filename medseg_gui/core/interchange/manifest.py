@@ -66,6 +66,17 @@ def read_provenance(project: Project, cls: str) -> dict[str, dict[str, Any]]:
     return {str(k): v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
 
 
+def stale_predictions(project: Project, cls: str, model_id: str | None) -> set[str]:
+    """The images whose saved prediction of `cls` was made by another model than `model_id` (the current one), as
+    provenance.json records it: their scores are from an earlier model (continuous training re-predicts only the
+    image shown; a stopped or cancelled prediction phase leaves some). Unknown ones (no record, no current model)
+    are not counted."""
+    if not model_id:
+        return set()
+    return {stem for stem, made in read_provenance(project, cls).items()
+            if made.get("id") is not None and made.get("id") != model_id}
+
+
 class Manifest:
     """Collects one entry per exported mask, then writes manifest.json (or the JSON text for an HDF5 attribute)."""
 

@@ -32,7 +32,8 @@ UNSAVED_COLOR = QColor(230, 140, 30)
 WARNINGS = (UNSAVED, LABEL_UNREADABLE)  # Labelled cells shown in UNSAVED_COLOR
 REVIEWED_MARK = "☑"
 STALE_COLOR = QColor(128, 128, 128)
-STALE_TIP = "From an earlier model: continuous training re-predicts only the image on screen; Retrain predicts all"
+STALE_TIP = ("From an earlier model than the current one (continuous training re-predicts only the image on screen;"
+             " a cancelled prediction leaves some images): Retrain predicts all")
 class ImageListPanel(QWidget):
     """Emits `stem_selected(stem)` when the user (or `select`/`step`) makes another image current."""
 
