@@ -197,8 +197,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                                              config.val_max_images, doubtful)
     images = [prepare(samples[i].image, samples[i].mask, samples[i].roi, preset, rng, samples[i].annotated)
               for i in train_idx]
-    views = [val_view(samples[i]) for i in val_idx]
-    then = views_as_then(samples, val_idx, previous_annotation) if previous is not None else None
+    views = [val_view(samples[i], preset.scale) for i in val_idx]
+    then = views_as_then(samples, val_idx, previous_annotation, preset.scale) if previous is not None else None
     total = config.epochs * preset.steps_per_epoch
     total = min(total, config.max_steps) if config.max_steps is not None else total
     deadline = started + 60.0 * config.minutes if config.minutes is not None else None

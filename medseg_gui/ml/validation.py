@@ -190,8 +190,8 @@ def start_is_the_model(start: ValScore, ends: Sequence[ValScore], metric: str) -
     return bool(ends) and all(start_validates_better(start, end, metric) for end in ends)
 
 
-def views_as_then(samples: list[Sample], val_idx: list[int], then: Mapping[str, np.ndarray | None] | None
-                  ) -> list[Sample] | None:
+def views_as_then(samples: list[Sample], val_idx: list[int], then: Mapping[str, np.ndarray | None] | None,
+                  scale: float = 1.0) -> list[Sample] | None:
     """The validation views restricted to the pixels that were annotated when the current model was made (`then`:
     its validation images' annotated pixels by name, None for a complete label; see ml/store.py), or None when that
     restricts nothing (or nothing is known): then keep-unless-better compares on the views as they are.
@@ -219,5 +219,5 @@ def views_as_then(samples: list[Sample], val_idx: list[int], then: Mapping[str, 
             continue
         changed = annotated is not s.annotated and (s.annotated is None or not np.array_equal(annotated, s.annotated))
         restricted |= changed
-        views.append(val_view(replace(s, annotated=annotated)) if changed else val_view(s))
+        views.append(val_view(replace(s, annotated=annotated) if changed else s, scale))
     return views if views and restricted else None

@@ -184,3 +184,20 @@ def test_camera_augmentations_change_pixels_not_labels():
     rough = [np.abs(np.diff(sample_patch(prep, blurred, np.random.default_rng(s))[0], axis=0)).mean()
              for s in range(9)]
     assert min(rough) < 0.5 * max(rough)  # the blurred patches are smoother than the sharp ones
+
+
+def test_a_validation_view_is_cropped_only_when_huge_at_the_working_scale():
+    """A lesion photo (worked at a quarter of its size) validates whole, as the window predicts it: a trial's
+    1350 px photo cropped to 1024 px validated at Dice 0.11 where the list showed 0.00 for the same model (session
+    36). A vessel image (full resolution) over 1024 px is still cropped around its labelled pixels."""
+    from medseg_gui.ml.samples import Sample, val_view
+
+    mask = np.zeros((1080, 1350), bool)
+    mask[100:200, 1200:1300] = True
+    sample = Sample(np.zeros((1080, 1350, 3), np.uint8), mask, name="photo")
+    assert val_view(sample, 0.25) is sample
+    cropped = val_view(sample)
+    assert cropped.mask.shape == (1024, 1024) and cropped.mask.sum() == mask.sum()  # around the label
+    assert val_view(sample, 0.5).mask.shape == (1080, 1350)  # 675 × 540 px at the working scale
+    assert val_view(sample, 0.7).mask.shape == (1080, 1350)  # 945 × 756
+    assert val_view(sample, 0.9).mask.shape == (1080, 1138)  # 1215 × 972: cropped to 1024 / 0.9 px
