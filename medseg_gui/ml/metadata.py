@@ -60,6 +60,11 @@ def _check(md: dict[str, Any]) -> str | None:
     if scales is not None and (not isinstance(scales, list) or not 1 <= len(scales) <= 4 or not all(
             isinstance(f, (int, float)) and not isinstance(f, bool) and 0.25 <= f <= 4.0 for f in scales)):
         return f"'scales' must be a list of one to four factors from 0.25 to 4, not {scales!r}"
+    sides = md.get("working_sides")
+    if sides is not None and (not isinstance(sides, list) or len(sides) != 2 or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0 for v in sides)
+            or sides[0] > sides[1]):
+        return f"'working_sides' must be two sizes in pixels, the shorter first, not {sides!r}"
     if md.get("postprocess") is not None:
         try:
             PostProcess.from_json(md["postprocess"])

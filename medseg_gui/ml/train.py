@@ -298,6 +298,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                         val_stems=[samples[i].name for i in val_idx if i not in set(train_idx)])
     if kept_start:
         metadata["train_stems"] = []
+    if preset.regime == "lesions":  # the sizes it saw its images at (Segmenter.scale_for keeps new photos in them)
+        shorts = [min(s.mask.shape) * preset.scale for s in samples]  # labels joined during the run included
+        metadata["working_sides"] = [math.floor(10 * min(shorts)) / 10, math.ceil(10 * max(shorts)) / 10]
     segmenter = Segmenter(inference_model(model, preset.unet, into=live.model), metadata)
     if preset.regime == "lesions" and views and not control.cancelled:
         choose_prediction(segmenter, views, config.tta, should_stop, flips, plan.scales, plan.other_flips)

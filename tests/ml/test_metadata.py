@@ -31,3 +31,14 @@ def test_a_scale_is_a_number_above_0_and_at_most_1_everywhere(tmp_path, value, e
     (tmp_path / "start.json").write_text(json.dumps(info, allow_nan=True))
     init = read_init(weights)
     assert init is not None and init.scale == expected
+
+
+@pytest.mark.parametrize("sides, ok", [([118.0, 256.0], True), ([64, 64], True), ([256.0, 118.0], False),
+                                       ([0, 10], False), ([10], False), ("10,20", False), ([True, 20], False),
+                                       ([10, math.nan], False)])
+def test_working_sides_are_two_sizes_the_shorter_first(sides, ok):
+    if ok:
+        assert validate_metadata({"working_sides": sides}, "x.json")["working_sides"] == sides
+    else:
+        with pytest.raises(ModelError, match="'working_sides'"):
+            validate_metadata({"working_sides": sides}, "x.json")
