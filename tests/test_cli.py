@@ -214,3 +214,13 @@ def test_an_external_fundus_photo_is_predicted_inside_its_estimated_field_of_vie
     prob = cv2.imread(str(tmp_path / "ext" / "01_test_prob.png"), cv2.IMREAD_UNCHANGED)
     inside = estimate_fov(read_image(ext))
     assert inside is not None and not prob[~inside].any() and prob[inside].any()
+
+
+def test_import_of_a_folder_of_folders_says_where_the_images_are(tmp_path, capsys):
+    from tests.workers.helpers import make_images
+
+    make_images(tmp_path / "clinic" / "patient1", 2)
+    assert cli.main(["import", str(tmp_path / "clinic"), str(tmp_path / "p"), "--layout", "folder"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("medseg: error: No images found")
+    assert "It holds 2 images in the subfolder patient1: import one of those folders" in err[0]

@@ -296,3 +296,36 @@ def write_png(path: PathLike, array: np.ndarray) -> Path:
     if not ok:
         raise ValueError(f"OpenCV could not encode a PNG of shape {arr.shape} and dtype {arr.dtype}")
     return atomic_write_bytes(path, buf.tobytes())
+
+
+OWN_FOLDERS = frozenset({"labels", "predictions", "models", "images"})  # a project's own folders (core.project)
+
+
+def subfolder_images(folder: Path) -> dict[str, int]:
+    """{subfolder name: image files directly in it} for the subfolders of `folder` that hold images, except a
+    project's own folders and exports (a manifest.json): a folder is listed without its subfolders, and a trial's
+    images one folder down were skipped without a word. Unreadable subfolders count as none."""
+    found: dict[str, int] = {}
+    try:
+        subs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return found
+    for sub in subs:
+        if sub.name in OWN_FOLDERS or (sub / "manifest.json").exists():
+            continue
+        try:
+            n = sum(1 for p in sub.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+                    and not p.name.startswith("."))
+        except OSError:
+            continue
+        if n:
+            found[sub.name] = n
+    return found
+
+
+def subfolders_text(found: dict[str, int]) -> str:
+    """'12 images in the subfolders patient1, patient2 and 1 more' (found: subfolder_images)."""
+    names = list(found)
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    n = sum(found.values())
+    return f"{n} image{'' if n == 1 else 's'} in the subfolder{'' if len(names) == 1 else 's'} {shown}"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from medseg_gui.core.atomic import new_dir_mode
 from medseg_gui.core.errors import ImageReadError, LabelMapError, LabelSizeError, ProjectError
-from medseg_gui.core.images import probe_image, read_image, read_label, read_mask
+from medseg_gui.core.images import probe_image, read_image, read_label, read_mask, subfolder_images, subfolders_text
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.mask_files import first_image, image_files, images_and_masks, match_masks, upright
 from medseg_gui.core.names import listable, shown_name
@@ -125,7 +125,10 @@ def import_dataset(
     usable = set(listable([item.image for item in found]))
     found = [item for item in found if item.image in usable]
     if not found:
-        raise ProjectError(f"No images found in {src} for the '{layout}' layout — check the folder and --layout.")
+        below = subfolder_images(src) if layout == "folder" and src.is_dir() else {}
+        raise ProjectError(f"No images found in {src} for the '{layout}' layout — check the folder and --layout." +
+                           (f" It holds {subfolders_text(below)}: import one of those folders (a folder's "
+                            "subfolders are not read)." if below else ""))
     # the imported class alone (a project of lesion photos had also got an empty `vessel` class); its default
     # colour when it is one of DEFAULT_CLASSES; Edit → Classes… or `medseg classes --add` add others
     classes = tuple(c for c in DEFAULT_CLASSES if c.name == cls) or (ClassSpec(cls, (255, 255, 0)),)

@@ -276,8 +276,14 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_opened(self, result: ScanResult) -> None:
         self.set_project(result.project, result.errors)
-        if not result.errors:
-            self.statusBar().showMessage(f"Opened {result.project.root} — {len(result.project.stems)} images", 8000)
+        n = len(result.project.stems)
+        opened = f"Opened {result.project.root} — {n} image{'' if n == 1 else 's'}"
+        if result.elsewhere:  # after the unreadable images' line (set_project), if any
+            said = self.statusBar().currentMessage() if result.errors else opened
+            self.statusBar().showMessage(f"{said.rstrip('.')}; not listed: {result.elsewhere} (only a folder's "
+                                         "own images are): open a subfolder on its own to work on them", 20000)
+        elif not result.errors:
+            self.statusBar().showMessage(opened, 8000)
 
     def _reviewed(self) -> set[str]:
         return {e.stem for e in self.project.images if e.state.get("reviewed")} if self.project is not None else set()

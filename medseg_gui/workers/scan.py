@@ -9,6 +9,7 @@ from typing import Any, Callable
 
 from medseg_gui.core.errors import CancelledError, ImageReadError, MedsegError
 from medseg_gui.core.identity import GUI_NAME
+from medseg_gui.core.images import subfolder_images, subfolders_text
 from medseg_gui.workers.base import Worker
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ class ScanResult:
     project: Any
     errors: dict[str, str] = field(default_factory=dict)
     lock: Any = None  # the ProjectLock this window now holds (None: the project is read-only, see project.read_only)
+    elsewhere: str = ""  # images in subfolders, not listed (subfolders_text), or ""
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,11 @@ def open_project_or_folder(folder: Path, read_only: str | None = None) -> Any:
                           "way (the project's labels stay in labels/) and open the folder again.")
     has_images = any(p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES for p in folder.iterdir())
     if not (folder / PROJECT_FILE).is_file() and not has_images:
+        below = subfolder_images(folder)
         raise MedsegError(
-            f"No images found in '{folder}'. Choose a folder with PNG, JPEG, TIFF, GIF, BMP or PPM/PGM images."
-        )
+            f"No images found in '{folder}'. Choose a folder with PNG, JPEG, TIFF, GIF, BMP or PPM/PGM images." +
+            (f" It holds {subfolders_text(below)}: open one of those folders (a folder's subfolders are not "
+             "listed)." if below else ""))
     return Project.open_or_create_for_folder(folder, read_only)
 
 
@@ -96,4 +100,7 @@ class ScanWorker(Worker):
             self.progress.emit(ScanProgress(i + 1, len(stems), stem))
         if errors:
             log.warning("%d of %d images in %s cannot be read", len(errors), len(stems), project.root)
-        return ScanResult(project, errors, lock)
+        below = subfolder_images(project.root)
+        if below:
+            log.info("not listed: %s", subfolders_text(below))
+        return ScanResult(project, errors, lock, subfolders_text(below) if below else "")

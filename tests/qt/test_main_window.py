@@ -198,6 +198,31 @@ def test_folder_with_empty_image_lists_error_and_loads_the_rest(tmp_path, qtbot,
     assert window.canvas_area.message_shown() is None
 
 
+def test_images_in_subfolders_are_named_when_a_folder_is_opened(tmp_path, qtbot, messages):
+    """A new-user trial's images one folder down were skipped without a word (session 36): a folder of patients'
+    folders opened empty. The status line names them; a folder with images only below says where they are."""
+    parent = tmp_path / "clinic"
+    make_images(parent / "patient1", 2)
+    make_images(parent / "patient2", 1)
+    (parent / "patient2" / "notes.txt").write_text("not an image")
+    window = open_window(qtbot)
+    window.open_folder(parent)
+    qtbot.waitUntil(lambda: "No images found" in window.last_error, timeout=10_000)
+    assert "3 images in the subfolders patient1, patient2: open one of those folders" in window.last_error
+    assert not (parent / "project.json").exists()  # nothing written into it
+    make_images(parent, 1)
+    with qtbot.waitSignal(window.project_loaded, timeout=20_000):
+        window.open_folder(parent)
+    assert window.image_list.stems() == ["img0"]
+    line = window.statusBar().currentMessage()
+    assert "— 1 image;" in line and "not listed: 3 images in the subfolders patient1, patient2 (only" in line
+    (parent / "labels" / "lesion").mkdir(parents=True, exist_ok=True)  # the project's own folders do not count
+    write_png(parent / "labels" / "lesion" / "img0.png", np.zeros((H, W), np.uint8))
+    from medseg_gui.workers.scan import subfolder_images
+
+    assert subfolder_images(parent) == {"patient1": 2, "patient2": 1}
+
+
 def test_an_image_gone_while_open_keeps_its_reason_in_the_status_bar(tmp_path, qtbot, messages):
     """Trial of session 32: moving the mouse over the disabled canvas replaced "… was not found" by a pixel readout
     of the placeholder; nothing is drawn there and no label is written."""
