@@ -358,3 +358,19 @@ def test_a_step_straight_back_returns_to_the_image_left_even_when_its_row_moved(
     assert shown[-1] == "img00"  # back where it came from, not wrapped to the last row
     panel.step(-1)
     assert shown[-1] == "img02"  # a second step is a plain step again
+
+
+def test_a_first_click_on_unsure_puts_the_most_unsure_image_on_top(qtbot):
+    """A trial's first click on Unsure put the surest image on top, the opposite of what one looks for there; the
+    score columns still sort worst (lowest) first."""
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.set_images(["a", "b", "c"], ["lesion"])
+    panel.set_current_class("lesion")
+    panel.set_metrics("lesion", {"a": {"dice": 0.6}, "b": {"dice": 0.2}, "c": {"dice": 0.9}})
+    panel.set_uncertainty("lesion", {"a": 0.1, "b": 0.5, "c": 0.3})
+    click_header(qtbot, panel.table, UNCERTAINTY_COL)
+    assert panel.stems() == ["b", "c", "a"]
+    click_header(qtbot, panel.table, DICE_COL)
+    assert panel.stems() == ["b", "a", "c"]

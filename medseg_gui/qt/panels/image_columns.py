@@ -165,12 +165,17 @@ def header_items(cls: str) -> list[QTableWidgetItem]:
             "as found only when a predicted region overlaps it with IoU ≥ 0.5, so a prediction that covers it only "
             "in part does not count, even where Dice is fair; – when the label has no lesion. Sorts by the share found",
             f"How unsure the {cls} prediction is (uncertainty 0–1: mean of its 5 % least certain pixels): "
-            "labelling the most uncertain images teaches the model most"]
+            "labelling the most uncertain images teaches the model most (click to sort; most unsure first)"]
     items = []
     for text, tip in zip(texts, tips):
         item = QTableWidgetItem(text)
         item.setToolTip(tip)
         items.append(item)
+    # a first click sorts the scores worst first (ascending) and Unsure most unsure first (a trial's first click
+    # put the surest image on top)
+    for col, item in enumerate(items):
+        item.setData(Qt.ItemDataRole.InitialSortOrderRole, Qt.SortOrder.DescendingOrder if col == UNCERTAINTY_COL
+                     else Qt.SortOrder.AscendingOrder)
     return items
 
 
