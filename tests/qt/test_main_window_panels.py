@@ -60,11 +60,17 @@ def test_decision_and_model_texts():
     shipped = StoreDecision(True, 0.95, None, "", current={"weight_mix": 0.25, "init": "the pretrained lesions start "
                                                            "(PolypGen …)"}, metric="Dice", new_score=0.79)
     assert decision_text(shipped).endswith("a blend of 25% your training and 75% the pretrained start)")
-    told = StoreDecision(True, 0.95, None, "", current={"weight_mix": 0.25, "weight_mix_trained": 0.613},
+    told = StoreDecision(True, 0.95, None, "", current={"weight_mix": 0.25, "weight_mix_trained": 0.613,
+                                                        "val_images": 1},
                          metric="Dice", new_score=0.496)  # a new user saw 0.61 on the curve, then 0.496 kept
-    assert decision_text(told) == ("New model kept: val Dice 0.496 (first model; a blend of 25% your training and 75% "
-                                   "the model it started from. Your training alone validated at Dice 0.613 on these "
-                                   "images; in our benchmarks such blends did better on new photos)")
+    assert decision_text(told) == (
+        "New model kept: val Dice 0.496 (first model; a blend of 25% your training and 75% the model it started "
+        "from. Your training alone validated higher, Dice 0.613 on 1 validation image; the blend is kept unless it "
+        "scores under half of that or loses image by image on three or more, because in our benchmarks such blends "
+        "did better on new photos than the training alone)")
+    better = dataclasses.replace(told, new_score=0.65)
+    assert decision_text(better).endswith("Your training alone validated at Dice 0.613 on these images; in our "
+                                          "benchmarks such blends did better on new photos)")
     not_kept = SimpleNamespace(kept_new=False, new_auc=0.90, old_auc=0.93, reason="")
     assert decision_text(not_kept) == "Previous model kept (new AUC 0.900 < 0.930)"
     lesion = StoreDecision(False, 0.95, 0.93, "", metric="Dice", new_score=0.61, old_score=0.655)

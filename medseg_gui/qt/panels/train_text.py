@@ -59,12 +59,27 @@ def decision_text(decision: Any) -> str:
         previous = "first model" if first else f"previous {fmt_score(old)}"
         current = getattr(decision, "current", None) or {}
         share, alone = current.get("weight_mix"), current.get("weight_mix_trained")
-        alone = (f". Your training alone validated at Dice {fmt_score(alone)} on these images; in our benchmarks "
-                 "such blends did better on new photos" if isinstance(alone, (int, float)) else "")
+        alone = _alone_text(alone, new, current.get("val_images"))
         mixed = (f"; a blend of {share:.0%} your training and {1 - share:.0%} {started_from(current)}{alone}"
                  if isinstance(share, (int, float)) else "")
         return f"New model kept: val {metric} {fmt_score(new)} ({previous}{_then(decision)}{mixed})"
     return f"Previous model kept (new {metric} {fmt_score(new)} < {fmt_score(old)}{_then(decision)})"
+
+
+def _alone_text(alone: Any, blend: Any, images: Any) -> str:
+    """What a kept blend's text says of the run's trained weights alone (validation Dice `alone`, the blend's
+    `blend`, on `images` validation images). Higher alone: why the blend stays anyway (a trial read 'blend 0.497,
+    training alone 0.573' as the app keeping the worse model for no reason). The rule is ml.fine_tune.keeps_mix."""
+    if not isinstance(alone, (int, float)):
+        return ""
+    higher = isinstance(blend, (int, float)) and alone > blend
+    if not higher:
+        return (f". Your training alone validated at Dice {fmt_score(alone)} on these images; in our benchmarks "
+                "such blends did better on new photos")
+    on = f"{images} validation image{'' if images == 1 else 's'}" if isinstance(images, int) else "these images"
+    return (f". Your training alone validated higher, Dice {fmt_score(alone)} on {on}; the blend is kept unless it "
+            "scores under half of that or loses image by image on three or more, because in our benchmarks such "
+            "blends did better on new photos than the training alone")
 
 
 def _then(decision: Any) -> str:
