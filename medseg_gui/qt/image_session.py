@@ -319,15 +319,16 @@ class ImageSession(QObject):
         except MedsegError as err:
             self.problem.emit(f"The '{cls}' label file {path} could not be read, and it could not be moved aside "
                               f"either ({err}); your new stroke was not saved and is undone.", True)
-            self._reload()
+            self.reload_shown()
             return False
         del self._unreadable[cls]
         self.problem.emit(f"The '{cls}' label file {path.name} of {self.stem} could not be read, so it was moved to "
                           f"{moved} (not deleted). Your new label takes its place.", True)
         return True
 
-    def _reload(self) -> None:
-        """Show the current image again from disk (drops an edit that must not be kept), after the current event."""
+    def reload_shown(self) -> None:
+        """Show the current image again from disk (drops an edit that must not be kept; a read-only window shows
+        what another saved), after the current event."""
         stem, cls = self.stem, self.canvas.current_class()
         if stem is not None:
             QTimer.singleShot(0, lambda: self.show(stem, None, cls) if self.stem == stem else None)
@@ -360,7 +361,7 @@ class ImageSession(QObject):
             return
         if self.read_only is not None:
             self.problem.emit(f"Not saved: this project is open read-only ({self.read_only}).", False)
-            self._reload()
+            self.reload_shown()
             return
         if cls in self._unreadable and not self._move_unreadable_aside(cls):
             return

@@ -42,7 +42,7 @@ from medseg_gui.qt.panels.image_list import ImageListPanel
 from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.tools_panel import ToolsPanel
 from medseg_gui.qt.panels.train_panel import CANCELLED_TEXT, TrainPanel
-from medseg_gui.qt.read_only import ReadOnlyBanner, set_editing_enabled
+from medseg_gui.qt.read_only import ProjectWatcher, ReadOnlyBanner, set_editing_enabled
 from medseg_gui.qt.region_flow import RegionFlow
 from medseg_gui.qt.save_guard import SaveGuard
 from medseg_gui.qt.theme import DEFAULT_THEME, THEME_KEY, ThemeMenu, app_icon
@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         self.memory.restore_layout(self._layout_widgets())
         self.image_list.fit_columns()  # the column modes are this version's, whichever version saved the layout
         self.banner = ReadOnlyBanner(self)
+        self.watcher = ProjectWatcher(self)  # read-only: what the editing window saves is shown here too
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -177,6 +178,7 @@ class MainWindow(QMainWindow):
         self.opener.status.connect(self.statusBar().showMessage)
         self.opener.read_only_changed.connect(self._apply_read_only)
         self.banner.retry_requested.connect(self.try_editing_again)
+        self.watcher.changed.connect(self._show_saved_elsewhere)
         self.opener.opened.connect(self._on_opened)
         self.exporter.ended.connect(self.export_ended)
         self.importer.finished.connect(self._rescore_imported)
@@ -265,7 +267,21 @@ class MainWindow(QMainWindow):
         self.banner.show_reason(reason)
         self.session.set_read_only(reason)
         set_editing_enabled(reason is None, self.actions, self.tools, self.train_panel)
+        self.watcher.watch(self.project if reason is not None else None)
         self._update_title()
+
+    @Slot()
+    def _show_saved_elsewhere(self) -> None:
+        """Read-only: another window saved labels, predictions or a model; show them (list, model line, image)."""
+        project = self.project
+        if project is None or self.read_only is None:
+            return
+        with self.image_list.batch():
+            for cls in project.class_names:
+                self.image_list.set_metrics(cls, project.load_metrics(cls))
+                self.image_list.set_uncertainty(cls, project.load_uncertainty(cls))
+            self.classes.show_state()
+        self.session.reload_shown()
 
     def try_editing_again(self) -> None:
         """The banner's "Try editing again": reopen the project for editing if nobody else holds it now."""

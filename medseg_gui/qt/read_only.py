@@ -7,7 +7,10 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 if TYPE_CHECKING:
@@ -54,3 +57,48 @@ def set_editing_enabled(enabled: bool, actions: WindowActions, tools: ToolsPanel
         button.setEnabled(enabled or name == "pan")
     tools.accept_button.setEnabled(enabled)
     train.retrain_button.setEnabled(enabled)
+    train.continuous_button.setEnabled(enabled)  # it only refused with a dialog (trial, session 36)
+
+
+class ProjectWatcher(QObject):
+    """While a project is open read-only because another window edits it, watches its label, prediction and model
+    folders and emits `changed` once things settle (QUIET_MS after the last change), so the window can show what the
+    other one saved (a trial's read-only window kept its first picture while the other labelled and trained).
+    Atomic writes end in a rename, which the folder's watch sees."""
+
+    changed = Signal()
+    QUIET_MS = 1000
+    FOLDERS = ("labels", "predictions", "models")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._project: Any = None
+        self._watcher = QFileSystemWatcher(self)
+        self._quiet = QTimer(self)
+        self._quiet.setSingleShot(True)
+        self._quiet.setInterval(self.QUIET_MS)
+        self._quiet.timeout.connect(self._settled)
+        self._watcher.directoryChanged.connect(lambda _path: self._quiet.start())
+
+    def watch(self, project: Any) -> None:
+        """Watch `project` (None: nothing)."""
+        self._project = project
+        self._quiet.stop()
+        self._rewatch()
+
+    def _settled(self) -> None:
+        self._rewatch()  # a class's first label, prediction or model makes its folder
+        self.changed.emit()
+
+    def _rewatch(self) -> None:
+        paths = self._watcher.directories() + self._watcher.files()
+        if paths:
+            self._watcher.removePaths(paths)
+        if self._project is None:
+            return
+        root = Path(self._project.root)
+        folders = [root] + [root / top for top in self.FOLDERS]  # the root: a first label makes labels/
+        folders += [root / top / cls for top in self.FOLDERS for cls in self._project.class_names]
+        existing = [str(f) for f in folders if f.is_dir()]
+        if existing:
+            self._watcher.addPaths(existing)

@@ -187,3 +187,35 @@ def test_release_on_a_folder_that_became_read_only_keeps_the_file_and_goes_on(tm
     assert (tmp_path / LOCK_FILE).exists() and not held.held()
     held.release()  # twice: still nothing removed, nothing raised
     assert (tmp_path / LOCK_FILE).exists()
+
+
+def test_a_read_only_window_shows_what_the_editing_window_saves(tmp_path, qtbot, messages):
+    """A trial's second (read-only) window kept its first picture while the first labelled and trained: the list
+    said 'unlabelled', and its Continuous button only refused with a dialog (session 36). It now follows the
+    project's folders and shows saved labels (list and canvas) and scores; Continuous is off like Retrain."""
+    import json
+
+    from medseg_gui.core.interchange.manifest import record_predictions
+    from medseg_gui.qt.panels.image_columns import DICE_COL, LABELLED_COL
+
+    project = make_project(tmp_path / "p", n=2)
+    first = open_window(qtbot)
+    first.open_folder(project.root)
+    qtbot.waitUntil(lambda: first.project is not None, timeout=10_000)
+    second = open_window(qtbot)
+    second.open_folder(project.root)
+    qtbot.waitUntil(lambda: second.project is not None, timeout=10_000)
+    assert second.read_only and not second.train_panel.continuous_button.isEnabled()
+    stem = project.stems[0]
+    qtbot.waitUntil(lambda: second.session.stem == stem and first.session.stem == stem, timeout=10_000)
+    drag(qtbot, first.canvas, [(10, 10), (40, 30)])
+    assert first.saver.flush(5) and project.has_label("lesion", stem)
+    labelled = lambda: second.image_list._item(stem, LABELLED_COL).text().startswith("✓")  # noqa: E731
+    qtbot.waitUntil(labelled, timeout=10_000)
+    qtbot.waitUntil(lambda: second.canvas.label("lesion").any(), timeout=10_000)  # the image shown, reloaded
+    project.save_metrics("lesion", {stem: {"auc": 0.9, "dice": 0.61}})  # as a Retrain there leaves them
+    record_predictions(project, "lesion", [stem], {"id": "m1"})
+    (project.model_dir("lesion")).mkdir(parents=True, exist_ok=True)
+    (project.model_dir("lesion") / "current.json").write_text(json.dumps({"id": "m1", "regime": "lesions"}))
+    qtbot.waitUntil(lambda: second.image_list._item(stem, DICE_COL).text() == "0.61", timeout=10_000)
+    assert not project.has_label("lesion", project.stems[1])  # nothing written by the read-only window
