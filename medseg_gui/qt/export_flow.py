@@ -20,8 +20,9 @@ from medseg_gui.workers.export import export_classes
 
 
 def export_title(threshold: float) -> str:
-    """The folder dialog's title says what is exported."""
-    return f"Export masks as PNG — your label where drawn, otherwise the prediction at threshold {threshold:.2f}"
+    """The folder dialog's title says what is exported, short enough for a window manager's title bar (a trial's
+    read 'your label wher… herwise the prediction at threshold 0.50')."""
+    return f"Export masks as PNG: your label, else the prediction ≥ {threshold:.2f}"
 
 
 OTHER_FORMATS = ("nnunet", "coco", "hdf5")

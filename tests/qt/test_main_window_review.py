@@ -183,7 +183,7 @@ def test_export_starts_beside_the_project_and_confirms_counts(tmp_path, qtbot, m
     assert ended.args == ["finished"], window.last_error
     title, start = asked[0]
     assert start == project.root.parent  # not inside the project (issue 13, defect 8)
-    assert "your label where drawn, otherwise the prediction at threshold 0.80" in title
+    assert "your label, else the prediction ≥ 0.80" in title
     np.testing.assert_array_equal(read_mask(out_dir / "lesion" / f"{stem}.png"), disc(cx=20))  # the label
     np.testing.assert_array_equal(read_mask(out_dir / "lesion" / f"{project.stems[1]}_prediction.png"), prob >= 0.8)
     assert messages[-1][0] == "Export finished"
@@ -198,7 +198,7 @@ def test_export_starts_beside_the_project_and_confirms_counts(tmp_path, qtbot, m
     with qtbot.waitSignal(window.export_ended, timeout=30_000) as ended:
         window.actions.export_other.trigger()
     assert ended.args == ["finished"], window.last_error
-    assert "COCO" in asked[-1][0] and "threshold 0.80" in asked[-1][0]
+    assert "COCO" in asked[-1][0] and "≥ 0.80" in asked[-1][0]
     coco = json.loads((out_dir / "annotations.json").read_text())
     assert [c["name"] for c in coco["categories"]] == project.class_names and len(coco["images"]) == 2
     manifest = json.loads((out_dir / "manifest.json").read_text())
