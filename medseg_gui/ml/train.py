@@ -28,6 +28,7 @@ from medseg_gui.ml.control import RunControl, RunLimits
 from medseg_gui.ml.compare import Comparison, compare_with_current, score_current
 from medseg_gui.ml.data import PreparedImage, prepare, sample_batch
 from medseg_gui.ml.fine_tune import (
+    anchor_fills,
     fine_tunes,
     load_start,
     run_learning_rate,
@@ -230,6 +231,12 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     priors = teach_priors(live, images, [samples[i] for i in train_idx], preset.prior_weight, should_stop) \
         if loaded else 0
     mix = weight_mix(preset, loaded, samples)
+    fills = None  # vessel strokes: the threshold is chosen against them filled in by the shipped start
+    if views and not cancelled_early:
+        try:
+            fills = anchor_fills(preset, views, should_stop)
+        except CancelledError:
+            cancelled_early = True
     # a first model must beat the start it began from (see validation.start_is_the_model)
     check_start = loaded and previous is None and bool(views) and not cancelled_early
     start_weights = [np.array(w) for w in model.get_weights()] if mix is not None or check_start else None
@@ -238,7 +245,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
         announce("evaluating the start")
         t0 = time.monotonic()
         try:
-            start_score = evaluate_views(live, views, config.tta, should_stop)
+            start_score = evaluate_views(live, views, config.tta, should_stop, fills)
             val_seconds = time.monotonic() - t0
         except CancelledError:
             cancelled_early = True
@@ -246,7 +253,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
 
     def validate() -> tuple[float, float]:
         inference_model(model, preset.unet, into=live.model)
-        scores[control.step] = score = evaluate_views(live, views, config.tta, should_stop)
+        scores[control.step] = score = evaluate_views(live, views, config.tta, should_stop, fills)
         return score.auc, score.dice if preset.regime == "lesions" else float("nan")
 
     fine = fine_tunes(preset, loaded, samples)
@@ -277,7 +284,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
 
     def score_weights() -> ValScore:  # the validation images on the model's weights as they are now
         inference_model(model, preset.unet, into=live.model)
-        return evaluate_views(live, views, config.tta, should_stop)
+        return evaluate_views(live, views, config.tta, should_stop, fills)
 
     best, val_auc, outcome = settle(model, control, scores, Start(start_weights, start_score, mix),
                                     score_weights if views else None, preset.regime, diverged)

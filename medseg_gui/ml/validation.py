@@ -33,6 +33,8 @@ class ValScore:
     dice: float = float("nan")
     at_best: tuple[float, ...] = ()  # per-image Dice at `threshold`
     at_half: tuple[float, ...] = ()  # per-image Dice at 0.5
+    filled: tuple[float, float, tuple[float, ...]] | None = None  # see `evaluate_views`' fills: (its best threshold,
+    #                                                                the mean and per-image Dice of the labels there)
 
 
 THRESHOLDS = np.round(np.arange(0.2, 0.81, 0.05), 2)
@@ -48,28 +50,44 @@ def _dices(prob: np.ndarray, truth: np.ndarray, roi: np.ndarray | None) -> np.nd
     return np.where(denom > 0, 2.0 * hist_pos / np.maximum(denom, 1), 1.0)
 
 
+Fill = tuple[np.ndarray, np.ndarray | None]
+"""A validation view's stand-in for a complete label (truth, scored pixels): see ml.fine_tune.anchor_fills."""
+
+
 def evaluate_views(segmenter: Segmenter, views: list[Sample], tta: bool = False,
-                   should_stop: Callable[[], bool] | None = None) -> ValScore:
-    """AUC inside the ROI and the best-Dice threshold over the validation views."""
-    aucs, dices = [], []
-    for v in views:
+                   should_stop: Callable[[], bool] | None = None, fills: Sequence[Fill] | None = None) -> ValScore:
+    """AUC inside the ROI and the best-Dice threshold over the validation views. `fills` (one per view): a truth
+    for every pixel where a view's label is strokes; the threshold with the best Dice against them goes to
+    `ValScore.filled`, with the labels' own Dice there (the same maps: no second prediction)."""
+    aucs, dices, filled = [], [], []
+    for i, v in enumerate(views):
         prob = segmenter.predict(v.image, v.roi, tta=tta, clean=False, should_stop=should_stop)
         aucs.append(fast_auc(prob, v.mask, v.scored))
         dices.append(_dices(prob, v.mask, v.scored))
+        if fills is not None:
+            filled.append(_dices(prob, *fills[i]))
     aucs = [a for a in aucs if not math.isnan(a)]
     mean_dice = np.mean(dices, axis=0)
     best = int(np.argmax(mean_dice))
     half = int(np.argmin(np.abs(THRESHOLDS - 0.5)))
+    at_fill = None
+    if filled:
+        k = int(np.argmax(np.mean(filled, axis=0)))
+        at_fill = (float(THRESHOLDS[k]), float(mean_dice[k]), tuple(float(d[k]) for d in dices))
     return ValScore(float(np.mean(aucs)) if aucs else float("nan"), float(THRESHOLDS[best]), float(mean_dice[best]),
-                    tuple(float(d[best]) for d in dices), tuple(float(d[half]) for d in dices))
+                    tuple(float(d[best]) for d in dices), tuple(float(d[half]) for d in dices), at_fill)
 
 
 def operating_point(score: ValScore, regime: str) -> tuple[float, float]:
     """(the threshold a new model's maps are calibrated to show as 0.5, the validation Dice there). Vessels: the
-    best-Dice threshold. Lesions: that one only when it beats 0.5 clearly on these images (`postprocess.wins`: three
-    images or more, a mean gain of MIN_GAIN and two standard errors), else 0.5: a lesion image is one or a few
+    best-Dice threshold; with strokes among the validation labels, the best against them filled in by the shipped
+    start where unpainted, when there are such fills (`ValScore.filled`, ml.fine_tune.anchor_fills). Lesions: that
+    one only when it beats 0.5 clearly on these images (`postprocess.wins`: three images or more, a mean gain of
+    MIN_GAIN and two standard errors), else 0.5: a lesion image is one or a few
     objects, so a handful of them pick a threshold by chance (suite c1-20, 4 validation images: 0.2-0.75 chosen,
     test Dice -0.002 to -0.039 against 0.5 in four runs of five, +0.007 in one)."""
+    if regime == "vessels" and score.filled is not None:
+        return score.filled[0], score.filled[1]
     if _best_threshold(score, regime):
         return score.threshold, score.dice
     return 0.5, float(np.mean(score.at_half)) if score.at_half else score.dice
@@ -77,6 +95,8 @@ def operating_point(score: ValScore, regime: str) -> tuple[float, float]:
 
 def per_image_at_point(score: ValScore, regime: str) -> tuple[float, ...]:
     """The per-image validation Dice at `operating_point`'s threshold (as `score.at_best` or `score.at_half`)."""
+    if regime == "vessels" and score.filled is not None:
+        return score.filled[2]
     return score.at_best if _best_threshold(score, regime) else score.at_half or score.at_best
 
 
