@@ -5,6 +5,7 @@ pixels learn from its start (`teach_priors`), and the weight average with its st
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Callable
@@ -89,16 +90,9 @@ def anchor_fills(preset: Preset, views: list[Sample], should_stop: Callable[[], 
     ANCHOR_AUC on the strokes. Complete labels are their own fill."""
     if preset.regime != "vessels" or all(v.annotated is None for v in views):
         return None
-    init = shipped_init(preset.regime)
-    if init is None or fits(init, preset):
+    start = _shipped_start(preset)
+    if start is None:
         return None
-    try:
-        network = build_unet(preset.unet)
-        network.load_weights(init.path)
-    except Exception as exc:  # noqa: BLE001 - any loader failure: no fills, the strokes alone choose
-        log.warning("the vessel start %s could not be read for the threshold (%s)", init.path, exc)
-        return None
-    start = Segmenter(inference_model(network, preset.unet), preset_metadata(preset))
     fills, aucs = [], []
     for v in views:
         if v.annotated is None:
@@ -115,6 +109,22 @@ def anchor_fills(preset: Preset, views: list[Sample], should_stop: Callable[[], 
     log.info("the threshold is chosen against the validation strokes filled in by the vessel start (its AUC on "
              "them %.3f)", agree)
     return fills
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_start(preset: Preset) -> Segmenter | None:
+    """The shipped start of `preset`'s regime as a Segmenter of its raw map, when it fits; built once per process
+    (continuous training's rounds reuse it)."""
+    init = shipped_init(preset.regime)
+    if init is None or fits(init, preset):
+        return None
+    try:
+        network = build_unet(preset.unet)
+        network.load_weights(init.path)
+    except Exception as exc:  # noqa: BLE001 - any loader failure: no fills, the strokes alone choose
+        log.warning("the %s start %s could not be read for the threshold (%s)", preset.regime, init.path, exc)
+        return None
+    return Segmenter(inference_model(network, preset.unet), preset_metadata(preset))
 
 
 def teach_priors(start: Segmenter, images: list[PreparedImage], samples: list[Sample], weight: float,

@@ -82,7 +82,8 @@ def test_anchor_fills_use_the_shipped_vessel_start_only_where_it_agrees_with_the
     vessels = TrainConfig().resolved(Recipe("vessels", 3.0, 20.0, 1.0))
     lesions = TrainConfig().resolved(Recipe("lesions", 40.0, 1.0, 0.5))
     view, prob, truth = _vessel_view(width=8)
-    monkeypatch.setattr(fine_tune, "Segmenter", lambda *_a, **_k: _Fixed(prob))
+    assert fine_tune._shipped_start(vessels) is not None  # the real one fits the vessel recipe
+    monkeypatch.setattr(fine_tune, "_shipped_start", lambda _preset: _Fixed(prob))
     complete = dataclasses.replace(view, annotated=None, mask=truth)
     assert fine_tune.anchor_fills(lesions, [view], None) is None
     assert fine_tune.anchor_fills(vessels, [complete], None) is None  # complete labels: the usual threshold
@@ -91,5 +92,5 @@ def test_anchor_fills_use_the_shipped_vessel_start_only_where_it_agrees_with_the
     expected = np.where(view.annotated, view.mask, prob >= 0.5)
     assert np.array_equal(fills[0][0], expected) and fills[0][1] is None
     assert fills[1][0] is truth  # a complete label is its own fill
-    monkeypatch.setattr(fine_tune, "Segmenter", lambda *_a, **_k: _Fixed(1.0 - prob))  # a start of another kind
+    monkeypatch.setattr(fine_tune, "_shipped_start", lambda _preset: _Fixed(1.0 - prob))  # another kind of image
     assert fine_tune.anchor_fills(vessels, [view], None) is None
