@@ -156,7 +156,8 @@ def test_a_models_chosen_flips_are_its_default_prediction(trained):
 
 def test_a_model_that_chose_several_scales_averages_its_maps_at_each(trained):
     result, _ = trained
-    plain = {k: v for k, v in result.segmenter.metadata.items() if k not in ("postprocess", "tta", "scales", "working_sides")}
+    plain = {k: v for k, v in result.segmenter.metadata.items()
+             if k not in ("postprocess", "tta", "scales", "working_sides")}
     plain["scale"] = 0.5
     img = blob_sample(np.random.default_rng(7), 96, 80, n=4).image
     at = {f: Segmenter(result.segmenter.model, {**plain, "scale": 0.5 * f}).predict(img) for f in (0.5, 1.0, 2.0)}

@@ -321,16 +321,22 @@ def test_a_click_on_another_row_highlights_and_shows_that_image_when_the_list_re
     assert panel.stems()[:2] == ["img06", "img07"] and panel.current_stem() == "img06"
 
 
-def test_a_batch_of_updates_re_sorts_once_at_its_end(qtbot):
-    """The end of a training round updates scores, ticks, split and shares: inside `batch()` no update re-sorts the
-    rows (nor re-fits the columns), the list is sorted once when the batch ends, and the columns stay those of the
-    class."""
+def three_scored(qtbot, dice: tuple[float, float, float]) -> ImageListPanel:
+    """A shown panel of images a, b, c with these lesion Dice."""
     panel = ImageListPanel()
     qtbot.addWidget(panel)
     panel.show()
     panel.set_images(["a", "b", "c"], ["lesion"])
     panel.set_current_class("lesion")
-    panel.set_metrics("lesion", {"a": {"dice": 0.1}, "b": {"dice": 0.2}, "c": {"dice": 0.3}})
+    panel.set_metrics("lesion", {s: {"dice": d} for s, d in zip("abc", dice)})
+    return panel
+
+
+def test_a_batch_of_updates_re_sorts_once_at_its_end(qtbot):
+    """The end of a training round updates scores, ticks, split and shares: inside `batch()` no update re-sorts the
+    rows (nor re-fits the columns), the list is sorted once when the batch ends, and the columns stay those of the
+    class."""
+    panel = three_scored(qtbot, (0.1, 0.2, 0.3))
     click_header(qtbot, panel.table, DICE_COL)
     assert panel.stems() == ["a", "b", "c"]
     headers = panel.headers()
@@ -363,12 +369,7 @@ def test_a_step_straight_back_returns_to_the_image_left_even_when_its_row_moved(
 def test_a_first_click_on_unsure_puts_the_most_unsure_image_on_top(qtbot):
     """A trial's first click on Unsure put the surest image on top, the opposite of what one looks for there; the
     score columns still sort worst (lowest) first."""
-    panel = ImageListPanel()
-    qtbot.addWidget(panel)
-    panel.show()
-    panel.set_images(["a", "b", "c"], ["lesion"])
-    panel.set_current_class("lesion")
-    panel.set_metrics("lesion", {"a": {"dice": 0.6}, "b": {"dice": 0.2}, "c": {"dice": 0.9}})
+    panel = three_scored(qtbot, (0.6, 0.2, 0.9))
     panel.set_uncertainty("lesion", {"a": 0.1, "b": 0.5, "c": 0.3})
     click_header(qtbot, panel.table, UNCERTAINTY_COL)
     assert panel.stems() == ["b", "c", "a"]
