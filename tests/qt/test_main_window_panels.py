@@ -14,7 +14,7 @@ from medseg_gui.ml.compare import BASIS_THEN
 from medseg_gui.ml.config import TrainConfig, preset_names
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.ml.store import StoreDecision
-from medseg_gui.qt.panels.image_columns import AUC_COL, DICE_COL, format_score
+from medseg_gui.qt.panels.image_columns import AUC_COL, DICE_COL, UNCERTAINTY_COL, format_score
 from medseg_gui.qt.panels.image_list import UNREADABLE, ImageListPanel
 from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.tools_panel import ToolsPanel
@@ -383,15 +383,17 @@ def test_scores_from_an_earlier_model_are_greyed_until_a_retrain(qtbot, tmp_path
     panel.set_images(["a", "b", "c"], ["lesion"])
     panel.set_current_class("lesion")
     panel.set_metrics("lesion", {"a": {"auc": 0.9, "dice": 0.5}, "b": {"auc": 0.95, "dice": 0.7}})
+    panel.set_uncertainty("lesion", {"a": 0.2, "b": 0.4})
     stale = {"b"}
     panel.set_stale("lesion", stale)
-    for col in (AUC_COL, DICE_COL):
+    for col in (AUC_COL, DICE_COL, UNCERTAINTY_COL):  # Unsure too: the same prediction (a trial: a step late)
         old = panel._item("b", col)
         assert old.foreground().color() == STALE_COLOR and STALE_TIP in old.toolTip()
         assert panel._item("a", col).foreground().style() == Qt.BrushStyle.NoBrush
         assert STALE_TIP not in panel._item("a", col).toolTip()
     panel.set_stale("lesion", set())
     assert panel._item("b", DICE_COL).foreground().style() == Qt.BrushStyle.NoBrush
+    assert panel._item("b", UNCERTAINTY_COL).foreground().style() == Qt.BrushStyle.NoBrush
 
 
 def test_scores_of_an_earlier_models_predictions_stay_greyed_after_reopening(tmp_path, qtbot, messages):

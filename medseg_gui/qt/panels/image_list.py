@@ -249,6 +249,7 @@ class ImageListPanel(QWidget):
         if cls == self._cls:
             with self.batch():
                 self._fill_metrics()
+                self._fill_uncertainty()  # Unsure comes from the same prediction (a trial saw it grey a step late)
 
     def set_uncertainty(self, cls: str, scores: dict[str, float]) -> None:
         """Uncertainty of the `cls` prediction of each image ({stem: score}, core.uncertainty); shown when `cls` is the
