@@ -294,10 +294,10 @@ class MainWindow(QMainWindow):
         self.set_project(result.project, result.errors)
         n = len(result.project.stems)
         opened = f"Opened {result.project.root} — {n} image{'' if n == 1 else 's'}"
-        if result.elsewhere:  # after the unreadable images' line (set_project), if any
-            said = self.statusBar().currentMessage() if result.errors else opened
-            self.statusBar().showMessage(f"{said.rstrip('.')}; not listed: {result.elsewhere} (only a folder's "
-                                         "own images are): open a subfolder on its own to work on them", 20000)
+        if result.elsewhere:
+            self.next_line.beside_image(f"{n} image{'' if n == 1 else 's'} listed; not listed: {result.elsewhere} "
+                                        "(only a folder's own images are): open a subfolder on its own to work on "
+                                        "them", self.image_list.current_stem())
         elif not result.errors:
             self.statusBar().showMessage(opened, 8000)
 

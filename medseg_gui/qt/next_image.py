@@ -49,6 +49,14 @@ class NextImageLine:
         self.left = text
         self.show(text, 15000)
 
+    def beside_image(self, text: str, stem: str | None) -> None:
+        """Say `text` beside the line of the image `stem` just opened: at once when that line is shown, else after it
+        once it comes (a large image's line arrives later and replaced a trial's note about subfolders)."""
+        if stem is not None and self.image_line.startswith(f"{stem} — "):
+            self.show(f"{self.image_line} · {text}", 20000)
+        else:
+            self.on_leaving(text)
+
     def open_next(self, images: ImageListPanel, cls: str | None) -> None:
         message = open_next_to_label(images, cls)
         stem, self.reason = images.current_stem(), None
