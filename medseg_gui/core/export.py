@@ -28,12 +28,12 @@ from medseg_gui.core.errors import CancelledError, MedsegError, ProjectError, sk
 from medseg_gui.core.images import write_png
 from medseg_gui.core.interchange.manifest import LABEL_AND_PREDICTION, Manifest
 from medseg_gui.core.project import Project
+from medseg_gui.core.project_format import PROJECT_DATA_DIRS
 
 log = logging.getLogger(__name__)
 
 SOURCES = ("auto", "labels", "predictions")
 PREDICTION_SUFFIX = "_prediction"  # `auto` mode: <stem>_prediction.png is the model's mask, <stem>.png the label
-PROJECT_DATA_DIRS = ("labels", "predictions", "roi", "models", "images")
 
 
 def check_export_target(project: Project, out_dir: str | os.PathLike[str]) -> None:

@@ -22,6 +22,7 @@ from medseg_gui.core.atomic import atomic_write_bytes
 from medseg_gui.core.errors import ImageReadError, LabelReadError, MaskFormatError
 from medseg_gui.core.label_encoding import LabelPixels, decode_pixels
 from medseg_gui.core.names import shown_name
+from medseg_gui.core.project_format import PROJECT_DATA_DIRS
 
 log = logging.getLogger(__name__)
 
@@ -298,9 +299,6 @@ def write_png(path: PathLike, array: np.ndarray) -> Path:
     return atomic_write_bytes(path, buf.tobytes())
 
 
-OWN_FOLDERS = frozenset({"labels", "predictions", "models", "images"})  # a project's own folders (core.project)
-
-
 def subfolder_images(folder: Path) -> dict[str, int]:
     """{subfolder name: image files directly in it} for the subfolders of `folder` that hold images, except a
     project's own folders and exports (a manifest.json): a folder is listed without its subfolders, and a trial's
@@ -311,7 +309,7 @@ def subfolder_images(folder: Path) -> dict[str, int]:
     except OSError:
         return found
     for sub in subs:
-        if sub.name in OWN_FOLDERS or (sub / "manifest.json").exists():
+        if sub.name in PROJECT_DATA_DIRS or (sub / "manifest.json").exists():
             continue
         try:
             n = sum(1 for p in sub.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES

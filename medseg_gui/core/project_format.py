@@ -27,6 +27,7 @@ FORMAT = "medseg-project"
 VERSION = 1
 PROJECT_FILE = "project.json"
 LAYOUTS = ("managed", "folder")
+PROJECT_DATA_DIRS = ("labels", "predictions", "roi", "models", "images")  # a project's own folders, in its root
 _BAD_NAME_CHARS = set('/\\:*?"<>|')
 MODEL_POINTER = "current.json"  # models/<class>/: the current model's id and metadata (ml.store writes it)
 MAX_PROJECT_FILE_BYTES = 64 * 2**20  # ~100 bytes per image: 64 MB is far beyond any real project.json/metrics.json

@@ -205,3 +205,15 @@ def test_imageio_fallback_when_opencv_cannot_decode(tmp_path, monkeypatch, rgb):
     (tmp_path / "junk.gif").write_bytes(b"GIF89a garbage")
     with pytest.raises(ImageReadError, match="not a readable image"):
         read_image(tmp_path / "junk.gif")
+
+
+@pytest.mark.parametrize("which", ["vessel", "lesion"])
+def test_the_demos_own_folders_are_no_subfolders_of_images(tmp_path, which):
+    """The vessel demo's fields of view (roi/) were named as '6 images in the subfolder roi … not listed' on its first
+    open (session 36): a project's own folders never count."""
+    from medseg_gui.core.demo import ensure_demo_copy
+    from medseg_gui.core.images import subfolder_images
+
+    root = ensure_demo_copy(tmp_path / which, which)
+    assert any((root / name).is_dir() for name in ("roi", "labels"))
+    assert subfolder_images(root) == {}

@@ -226,6 +226,7 @@ def test_images_in_subfolders_are_named_when_a_folder_is_opened(tmp_path, qtbot,
     assert "1 image listed; not listed: 3 images in the subfolders patient1, patient2 (only" in line
     (parent / "labels" / "lesion").mkdir(parents=True, exist_ok=True)  # the project's own folders do not count
     write_png(parent / "labels" / "lesion" / "img0.png", np.zeros((H, W), np.uint8))
+    make_images(parent / "roi", 1)  # (the vessel demo's fields of view were named "not listed" before release)
     from medseg_gui.workers.scan import subfolder_images
 
     assert subfolder_images(parent) == {"patient1": 2, "patient2": 1}
