@@ -14,6 +14,7 @@ import numpy as np
 
 from medseg_gui.core import postprocess
 from medseg_gui.core.errors import CancelledError
+from medseg_gui.ml.auc import fast_auc
 from medseg_gui.ml.config import Preset, TrainConfig
 from medseg_gui.ml.data import PreparedImage
 from medseg_gui.ml.init import INITS, InitWeights, fits, shipped_init
@@ -21,7 +22,6 @@ from medseg_gui.ml.keras_quiet import keras
 from medseg_gui.ml.predict import Segmenter, preset_metadata
 from medseg_gui.ml.samples import Sample
 from medseg_gui.ml.unet import build_unet, inference_model
-from medseg_gui.ml.auc import fast_auc
 from medseg_gui.ml.validation import Fill, ValScore, operating_point, per_image_at_point
 
 log = logging.getLogger(__name__)

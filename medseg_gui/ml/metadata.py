@@ -33,6 +33,16 @@ def valid_scale(value: Any) -> float | None:
     return float(value) if _at_most_one(value, 0.0) else None
 
 
+def valid_sides(value: Any) -> tuple[float, float] | None:
+    """`value` as a lesion model's working sides (two finite sizes in pixels above 0, the shorter first, metadata
+    "working_sides"); None when it is absent or not that."""
+    if not (isinstance(value, list) and len(value) == 2 and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0 for v in value)
+            and value[0] <= value[1]):
+        return None
+    return float(value[0]), float(value[1])
+
+
 def _check(md: dict[str, Any]) -> str | None:
     """The first problem found in `md`, or None."""
     for key, (low, high) in _INT_RANGES.items():
@@ -61,9 +71,7 @@ def _check(md: dict[str, Any]) -> str | None:
             isinstance(f, (int, float)) and not isinstance(f, bool) and 0.25 <= f <= 4.0 for f in scales)):
         return f"'scales' must be a list of one to four factors from 0.25 to 4, not {scales!r}"
     sides = md.get("working_sides")
-    if sides is not None and (not isinstance(sides, list) or len(sides) != 2 or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0 for v in sides)
-            or sides[0] > sides[1]):
+    if sides is not None and valid_sides(sides) is None:
         return f"'working_sides' must be two sizes in pixels, the shorter first, not {sides!r}"
     if md.get("postprocess") is not None:
         try:

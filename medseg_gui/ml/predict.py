@@ -20,6 +20,7 @@ from medseg_gui.core.masks import bbox_slices, clip_bbox, mask_bbox
 from medseg_gui.core.postprocess import PostProcess
 from medseg_gui.ml.config import Preset
 from medseg_gui.ml.data import crop_reflect, enhance, normalise, resize_to_scale, roi_stats
+from medseg_gui.ml.metadata import valid_sides
 
 _CHUNK_PIXELS = 1 << 20  # pixels per forward pass (about four 512x512 tiles)
 _ROI_MARGIN = 32  # pixels of real image kept around the ROI's bounding box (beyond it, mirrored)
@@ -135,9 +136,8 @@ class Segmenter:
         camera at twice the resolution shows its lesions as large as the training photos did (a trial: the same
         photo at 1350 px found 8 % lesion, at 3000 px 25 %; PolypGen C1 test photos enlarged 2.2×: Dice 0.58 at
         the fixed scale, 0.72 so, 0.74 at their own size)."""
-        sides, scale = self.metadata.get("working_sides"), self.scale
-        if not (isinstance(sides, list) and len(sides) == 2 and all(isinstance(v, (int, float)) for v in sides)
-                and 0 < sides[0] <= sides[1]):
+        sides, scale = valid_sides(self.metadata.get("working_sides")), self.scale
+        if sides is None:
             return scale
         short = float(min(shape[:2]))
         at = short * scale

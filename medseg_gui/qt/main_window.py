@@ -237,10 +237,7 @@ class MainWindow(QMainWindow):
             self.canvas.set_brush_size(remembered["brush"])
         self.image_list.set_images(project.stems, project.class_names, errors)
         self.image_list.set_reviewed(self._reviewed())
-        for cls in project.class_names:
-            self.image_list.set_metrics(cls, project.load_metrics(cls))
-            self.image_list.set_uncertainty(cls, project.load_uncertainty(cls))
-        self.classes.show_state()
+        self._show_scores(project)
         self._apply_read_only()
         readable = [s for s in project.stems if s not in (errors or {})]
         if readable:  # the image last shown in this project, else the first
@@ -277,11 +274,15 @@ class MainWindow(QMainWindow):
         if project is None or self.read_only is None:
             return
         with self.image_list.batch():
-            for cls in project.class_names:
-                self.image_list.set_metrics(cls, project.load_metrics(cls))
-                self.image_list.set_uncertainty(cls, project.load_uncertainty(cls))
-            self.classes.show_state()
+            self._show_scores(project)
         self.session.reload_shown()
+
+    def _show_scores(self, project: Any) -> None:
+        """Every class's saved scores and uncertainties in the list, and the current class's state, as on disk."""
+        for cls in project.class_names:
+            self.image_list.set_metrics(cls, project.load_metrics(cls))
+            self.image_list.set_uncertainty(cls, project.load_uncertainty(cls))
+        self.classes.show_state()
 
     def try_editing_again(self) -> None:
         """The banner's "Try editing again": reopen the project for editing if nobody else holds it now."""
@@ -293,13 +294,13 @@ class MainWindow(QMainWindow):
     def _on_opened(self, result: ScanResult) -> None:
         self.set_project(result.project, result.errors)
         n = len(result.project.stems)
-        opened = f"Opened {result.project.root} — {n} image{'' if n == 1 else 's'}"
+        images = f"{n} image{'' if n == 1 else 's'}"
         if result.elsewhere:
-            self.next_line.beside_image(f"{n} image{'' if n == 1 else 's'} listed; not listed: {result.elsewhere} "
-                                        "(only a folder's own images are): open a subfolder on its own to work on "
-                                        "them", self.image_list.current_stem())
+            self.next_line.beside_image(f"{images} listed; not listed: {result.elsewhere} (only a folder's own "
+                                        "images are): open a subfolder on its own to work on them",
+                                        self.image_list.current_stem())
         elif not result.errors:
-            self.statusBar().showMessage(opened, 8000)
+            self.statusBar().showMessage(f"Opened {result.project.root} — {images}", 8000)
 
     def _reviewed(self) -> set[str]:
         return {e.stem for e in self.project.images if e.state.get("reviewed")} if self.project is not None else set()

@@ -5,10 +5,8 @@ The banner's "Try editing again" link asks the window to lock the project once m
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
-
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QWidget
