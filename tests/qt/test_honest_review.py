@@ -255,6 +255,20 @@ def test_a_complete_label_of_a_few_strokes_is_flagged_and_k_or_shift_k_settles_i
     assert item.text().startswith("✓ ?")  # complete again, and no longer confirmed: flagged again
 
 
+def test_the_doubt_in_the_status_bar_goes_when_its_stroke_is_undone(tmp_path, qtbot):
+    """New-user trial, session 36: "looks like a few traced strokes" stayed in the status bar for its 8 s after the
+    stroke was undone."""
+    project = make_project(tmp_path / "p", n=1)
+    window = open_window(qtbot, project)
+    window.tools.mode_combo.setCurrentIndex(window.tools.mode_combo.findData("complete"))
+    window.canvas.set_brush_size(1)
+    drag(qtbot, window.canvas, [(5, 10), (40, 10)])
+    assert "Press K" in window.statusBar().currentMessage()
+    window.canvas.undo()
+    message = window.statusBar().currentMessage()
+    assert "Press K" not in message and "no longer looks incomplete" in message
+
+
 def test_a_complete_label_far_below_the_prediction_is_doubted_until_confirmed(tmp_path, qtbot):
     project = make_project(tmp_path / "p", n=2)
     window = open_window(qtbot, project)

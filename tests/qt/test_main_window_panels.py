@@ -373,6 +373,24 @@ def test_a_round_counts_the_labels_that_joined_it():
     assert round_text(report).startswith("Round 1 (9 labelled images): ")
 
 
+def test_a_finished_rounds_curve_stays_until_the_next_round_makes_a_step(qtbot, tmp_path):
+    """New-user trial, session 36: Stop during continuous training's data preparation left an empty chart."""
+    from medseg_gui.train_process import RoundReport
+
+    panel = TrainPanel(preset_names(), TINY_TRAIN, loss_curve=True)
+    qtbot.addWidget(panel)
+    panel.attach(TrainWorker(tmp_path, "lesion", TrainConfig(minutes=3.0)))
+    for step in (1, 2, 3):
+        panel.show_progress(_progress(step, 1, loss=0.5 - 0.1 * step, val_auc=0.9 if step == 3 else None))
+    decision = StoreDecision(True, 0.95, 0.94, "", metric="Dice", new_score=0.7, old_score=0.6)
+    outcome = SimpleNamespace(stems=("a", "b"), decision=decision, result=SimpleNamespace(metadata={}, joined=()))
+    panel.show_progress(RoundReport(1, tmp_path, "lesion", outcome, {}))
+    panel.show_progress(_progress(0, 0, math.nan, message="preparing"))  # round 2 before its first step
+    assert [s for s, _ in panel._losses] == [1, 2, 3] and panel.validation_points() == {1: 0.9}
+    panel.show_progress(_progress(1, 1, loss=0.45))  # round 2's first step: a new curve
+    assert [s for s, _ in panel._losses] == [1] and panel.validation_points() == {}
+
+
 def test_scores_from_an_earlier_model_are_greyed_until_a_retrain(qtbot, tmp_path):
     """Continuous training re-predicts only the image on screen; the other images' scores come from earlier models
     (new-user trial: nothing said so)."""

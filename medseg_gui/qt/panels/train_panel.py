@@ -161,6 +161,7 @@ class TrainPanel(QGroupBox):
         self._losses: list[tuple[int, float]] = []  # (step, smoothed loss): the curve
         self._smoother = LossSmoother()
         self._val_points: dict[int, tuple[int, float]] = {}  # epoch → (step, val Dice or AUC)
+        self._round_done = False  # a round of continuous training ended; the next one has not made a step
         self._redraw = QTimer(self)  # the curve follows at most CURVE_REDRAW_MS late, points arriving meanwhile coalesced
         self._redraw.setSingleShot(True)
         self._redraw.setInterval(CURVE_REDRAW_MS)
@@ -305,9 +306,7 @@ class TrainPanel(QGroupBox):
         if isinstance(progress, TrainProgress):
             self._show_train_progress(progress)
         elif isinstance(progress, RoundReport):
-            self._forget_losses()  # the next round's curve starts again at step 0
-            self._val_points.clear()
-            self._draw_curve()
+            self._round_done = True  # its curve stays until the next round's first step (trial: Stop left it empty)
             self.show_result(round_text(progress))
             self.round_finished.emit(progress)
         elif isinstance(progress, PredictProgress):
@@ -395,10 +394,14 @@ class TrainPanel(QGroupBox):
         bar.setUpdatesEnabled(True)  # schedules the bar's repaint
 
     def _forget_losses(self) -> None:
+        self._round_done = False
         self._losses.clear()
         self._smoother.reset()
 
     def _show_train_progress(self, p: TrainProgress) -> None:
+        if started(p) and self._round_done:  # a continuous run's next round starts its curve again at step 0
+            self._forget_losses()
+            self._val_points.clear()
         if started(p) and math.isfinite(p.loss) and (not self._losses or p.step > self._losses[-1][0]):
             # once per step (an epoch's summary repeats its last step); the text shows the curve's last point
             self._losses.append((p.step, self._smoother.add(p.loss)))
