@@ -119,7 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         if name == "predict":
             p.add_argument("images", nargs="*", type=Path)
-            p.add_argument("--out", type=Path, default=None)
+            p.add_argument("--out", type=Path, default=None, help="with IMAGE files: the folder for <stem>_prob.png "
+                           "and <stem>_mask.png (default: the current folder); without: also export the masks there")
+            p.add_argument("--overwrite", action="store_true", help="with IMAGE files: replace <stem>_prob.png and "
+                           "<stem>_mask.png already in the folder (refused otherwise)")
         elif name == "evaluate":
             p.add_argument("--json", action="store_true")
         else:

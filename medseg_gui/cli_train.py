@@ -123,8 +123,9 @@ def _predict_project(project: Project, args: argparse.Namespace) -> int:
 
 def _predict_files(project: Project, args: argparse.Namespace) -> int:
     """`medseg predict PROJECT IMAGE...`: images outside the project, masks written to --out (nothing saved in it)."""
-    segmenters = load_segmenters(project, args.cls)  # two-stage: the roi_class's model(s) first
     out = Path(args.out) if args.out else Path.cwd()
+    check_prediction_files(project, out, list(map(Path, args.images)), args.overwrite)
+    segmenters = load_segmenters(project, args.cls)  # two-stage: the roi_class's model(s) first
     failed = []
     for path in map(Path, args.images):
         try:
@@ -141,6 +142,28 @@ def _predict_files(project: Project, args: argparse.Namespace) -> int:
                              f"first: {failed[0]}")
     warn(failed)
     return 0
+
+
+def check_prediction_files(project: Project, out: Path, images: list[Path], overwrite: bool) -> None:
+    """Before anything is predicted (fault injection: each of these lost or hid a file): `out` must lie outside the
+    project's own folders (predictions there would become labels or images), two images may not share a name (the
+    second's files replaced the first's, both reported written) and, unless `overwrite`, no <stem>_prob.png or
+    <stem>_mask.png may exist there already (a ground-truth <stem>_mask.png beside the photo was replaced)."""
+    from medseg_gui.core.export import check_export_target
+
+    check_export_target(project, out)
+    first: dict[str, Path] = {}
+    for path in images:
+        other = first.setdefault(path.stem.lower(), path)
+        if other is not path:
+            raise MedsegError(f"{other} and {path} would write the same files ({path.stem}_prob.png, "
+                              f"{path.stem}_mask.png): predict them into different --out folders.")
+    existing = [out / f"{p.stem}_{kind}.png" for p in images for kind in ("prob", "mask")
+                if (out / f"{p.stem}_{kind}.png").exists()]
+    if existing and not overwrite:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise MedsegError(f"{existing[0]} already exists{more}: choose another --out folder, or add --overwrite "
+                          "to replace it.")
 
 
 def load_segmenters(project: Project, cls: str) -> list[tuple[str, Any]]:

@@ -13,10 +13,11 @@ that cannot be written stops the export with a WriteError that says how far it g
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import numpy as np
 from medseg_gui.core.atomic import make_temp
 from medseg_gui.core.errors import CancelledError, MedsegError, ProjectError, skip, write_error
 from medseg_gui.core.images import write_png
-from medseg_gui.core.interchange.manifest import LABEL_AND_PREDICTION, Manifest
+from medseg_gui.core.interchange.manifest import LABEL_AND_PREDICTION, MANIFEST, MANIFEST_FORMAT, Manifest
 from medseg_gui.core.project import Project
 from medseg_gui.core.project_format import PROJECT_DATA_DIRS
 
@@ -138,7 +139,9 @@ def export_masks(
     """
     _check_class_and_source(project, cls, source)
     check_export_target(project, out_dir)
-    return _write_masks(project, cls, Path(out_dir), source, threshold, skipped)
+    names = file_names(project, cls, source)
+    refuse_foreign_files(Path(out_dir), names.values())
+    return _write_masks(project, cls, Path(out_dir), names, source, threshold, skipped)
 
 
 @dataclass(frozen=True)
@@ -177,13 +180,16 @@ def export_pngs(
         _check_class_and_source(project, cls, source)
     for folder in (out, *folders.values()):
         check_export_target(project, folder)
+    names = {cls: file_names(project, cls, source) for cls in classes}
+    for cls in classes:
+        refuse_foreign_files(folders[cls], names[cls].values())
     left_out: list[str] = []
     files: dict[str, list[Path]] = {}
     filled: list[Path] = []
     for i, cls in enumerate(classes):
         if should_stop():
             raise CancelledError("Export cancelled.")
-        files[cls] = _write_masks(project, cls, folders[cls], source, threshold, left_out, filled)
+        files[cls] = _write_masks(project, cls, folders[cls], names[cls], source, threshold, left_out, filled)
         progress((i + 1, len(classes), cls))
     for message in left_out:
         skip(skipped, message)
@@ -196,16 +202,68 @@ def _check_class_and_source(project: Project, cls: str, source: str) -> None:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
 
 
+def file_names(project: Project, cls: str, source: str) -> dict[str, str]:
+    """{stem: its mask's file name} of the images with a file for `source`: <stem>.png, in `auto` mode a
+    prediction's <stem>_prediction.png (labels and predictions share the folder). A name already taken (image
+    'scan_prediction' beside the prediction of 'scan'; names differing in case only) gets _2, _3 …: one file each
+    (fault injection: two masks were counted and one was left)."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for stem in project.stems:
+        if not has_source(project, cls, stem, source):
+            continue
+        base = stem + (PREDICTION_SUFFIX if source == "auto" and not project.has_label(cls, stem) else "")
+        name, n = f"{base}.png", 1
+        while name.lower() in taken:
+            n += 1
+            name = f"{base}_{n}.png"
+        taken.add(name.lower())
+        names[stem] = name
+    return names
+
+
+def refuse_foreign_files(folder: Path, names: Iterable[str]) -> None:
+    """ProjectError when `folder` holds a file of one of `names` (or a manifest.json) that no medseg export wrote
+    (its manifest.json does not list it): an export replaces only its own earlier files (fault injection: a mask
+    the user kept there was replaced without a word)."""
+    ours = _exported_files(folder)
+    if ours is None:
+        return
+    foreign = [folder / n for n in (*names, MANIFEST) if n not in ours and (folder / n).exists()]
+    if foreign:
+        more = f" (and {len(foreign) - 1} more of the names this export writes)" if len(foreign) > 1 else ""
+        raise ProjectError(f"{foreign[0]} already exists{more} and was not written by a medseg export, which "
+                           "never replaces such files. Choose another folder (or move those files away first).")
+
+
+def _exported_files(folder: Path) -> set[str] | None:
+    """The file names an earlier export's manifest.json in `folder` lists ({"manifest.json", ...}; set() when there
+    is none or it is not one of ours); None when `folder` does not exist."""
+    if not folder.is_dir():
+        return None
+    try:
+        data = json.loads((folder / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
+        return set()
+    masks = data.get("masks", [])
+    return {MANIFEST, *(str(e["file"]) for e in masks if isinstance(e, dict) and "file" in e),
+            *map(str, data.get("earlier_export_files", []))}
+
+
 def _write_masks(
-    project: Project, cls: str, out: Path, source: str, threshold: float, skipped: list[str] | None,
-    filled: list[Path] | None = None,
+    project: Project, cls: str, out: Path, names: dict[str, str], source: str, threshold: float,
+    skipped: list[str] | None, filled: list[Path] | None = None,
 ) -> list[Path]:
-    """export_masks once its target was checked; the files of sparse labels completed by the prediction are also
-    added to `filled`."""
+    """export_masks once its target was checked, into the `names` (file_names); the files of sparse labels
+    completed by the prediction are also added to `filled`."""
     manifest = Manifest(project, "png", source, threshold)
     written: list[Path] = []
     stems = project.stems
     for n, stem in enumerate(stems, start=1):
+        if stem not in names:
+            continue
         try:
             found = mask_to_export(project, cls, stem, source, threshold)
         except MedsegError as err:
@@ -214,8 +272,7 @@ def _write_masks(
         if found is None:
             log.debug("export: %s has no %s %s, skipped", stem, cls, source)
             continue
-        marked = source == "auto" and found.source == "prediction"  # labels and predictions share this folder
-        path = out / f"{stem}{PREDICTION_SUFFIX if marked else ''}.png"
+        path = out / names[stem]
         try:
             written.append(write_png(path, found.mask.astype(np.uint8) * 255))
             if filled is not None and found.source == LABEL_AND_PREDICTION:
@@ -224,6 +281,8 @@ def _write_masks(
             raise write_error(f"Export incomplete: could not write mask {n} of {len(stems)}", err, path) from err
         manifest.add(stem, cls, found.source, sparse=found.annotated is not None, file=path.name)
     if written:
+        earlier = (_exported_files(out) or set()) - {p.name for p in written} - {MANIFEST}
+        manifest.earlier_files = sorted(n for n in earlier if (out / n).is_file())  # still ours next time
         try:
             manifest.write(out)
         except OSError as err:
@@ -283,6 +342,26 @@ def _label_parts(project: Project, cls: str, stem: str, file: h5py.File) -> np.n
     return pixels.mask
 
 
+class _CarefulFile(io.FileIO):
+    """The file h5py writes through: a write that fails (a full disk) is recorded in `error` and the rest are
+    skipped, so that h5py never sees it. Fault injection: h5py, writing with its own driver or through a file object
+    that raised, crashed the process (a segfault while its objects were freed after the failed write)."""
+
+    error: OSError | None = None
+
+    def write(self, data) -> int:  # noqa: ANN001 (any bytes-like object)
+        view = memoryview(data).cast("B")
+        done = 0
+        while self.error is None and done < len(view):
+            try:
+                done += super().write(view[done:]) or 0
+            except OSError as err:
+                self.error = err
+        if done < len(view):
+            self.seek(len(view) - done, os.SEEK_CUR)  # the file is deleted anyway; h5py goes on to its end
+        return len(view)
+
+
 def export_hdf5(
     project: Project, cls: str, path: str | os.PathLike[str], skipped: list[str] | None = None
 ) -> Path:
@@ -298,14 +377,15 @@ def export_hdf5(
         fd, tmp = make_temp(target.parent, target.name)
     except OSError as err:
         raise write_error("Could not write the HDF5 export", err, target) from err
-    os.close(fd)
     try:
-        with h5py.File(tmp, "w") as file:
-            _write_hdf5(project, cls, file, skipped)
-        with open(tmp, "rb+") as fh:
+        with _CarefulFile(fd, "r+b") as fh:
+            with h5py.File(fh, "w") as file:
+                _write_hdf5(project, cls, file, skipped)
+            if fh.error is not None:
+                raise fh.error
             os.fsync(fh.fileno())
         os.replace(tmp, target)
-    except OSError as err:  # h5py reports a full disk as OSError too
+    except OSError as err:
         tmp.unlink(missing_ok=True)
         raise write_error("Could not write the HDF5 export", err, target) from err
     except BaseException:

@@ -1,6 +1,7 @@
 """Export: PNG masks at original size with 0/255 values from the right source; HDF5 contents."""
 
 import json
+import os
 
 import cv2
 import h5py
@@ -194,3 +195,43 @@ def test_png_export_of_one_class_counts_older_files_and_of_several_needs_subfold
     with pytest.raises(ValueError, match="subfolder"):
         export_pngs(p, ["vessel", "lesion"], tmp_path / "flat", subfolders=False)
     assert not (tmp_path / "flat").exists()
+
+
+def test_an_image_named_like_anothers_prediction_file_gets_its_own_file(tmp_path):
+    """Fault injection: images 'scan' (a prediction) and 'scan_prediction' (a label) were "2 masks" in one file."""
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for name in ("scan", "scan_prediction"):
+        cv2.imwrite(str(folder / f"{name}.png"), np.full((H, W, 3), 80, np.uint8))
+    p = Project.open_or_create_for_folder(folder)
+    p.save_prediction("vessel", "scan", np.full((H, W), 0.9, np.float32))
+    p.save_label("vessel", "scan_prediction", np.zeros((H, W), bool))
+    out = tmp_path / "out"
+    paths = export_masks(p, "vessel", out)
+    assert sorted(x.name for x in paths) == ["scan_prediction.png", "scan_prediction_2.png"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    files = {m["image"]: m["file"] for m in manifest["masks"]}
+    assert files == {"scan": "scan_prediction.png", "scan_prediction": "scan_prediction_2.png"}
+    assert _read(out / files["scan"]).all() and not _read(out / files["scan_prediction"]).any()
+
+
+def test_an_export_replaces_its_own_earlier_files_and_never_anyone_elses(project, tmp_path):
+    """Fault injection: a mask the user kept in the chosen folder was replaced by the export without a word."""
+    p, label = project
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.png").write_bytes(b"the user's own mask")
+    with pytest.raises(ProjectError, match=r"a\.png already exists and was not written by a medseg export"):
+        export_masks(p, "vessel", out)
+    assert (out / "a.png").read_bytes() == b"the user's own mask" and sorted(os.listdir(out)) == ["a.png"]
+    (out / "a.png").unlink()
+    (out / "manifest.json").write_text("{}")  # not an export's manifest
+    with pytest.raises(ProjectError, match="manifest.json already exists"):
+        export_masks(p, "vessel", out)
+    (out / "manifest.json").unlink()
+    assert [x.name for x in export_masks(p, "vessel", out)] == ["a.png", "b_prediction.png"]
+    assert [x.name for x in export_masks(p, "vessel", out)] == ["a.png", "b_prediction.png"]  # its own: replaced
+    p.delete_label("vessel", "a")
+    assert [x.name for x in export_masks(p, "vessel", out)] == ["a_prediction.png", "b_prediction.png"]
+    p.save_label("vessel", "a", label)  # a.png, not written by the last export, is still known as an export's
+    assert [x.name for x in export_masks(p, "vessel", out)] == ["a.png", "b_prediction.png"]

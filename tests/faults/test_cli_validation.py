@@ -4,7 +4,9 @@ one bad file skipping (and listing) one image instead of aborting a whole export
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from medseg_gui.core.demo import DEMO_MARKER, prepare_demo_output
@@ -162,3 +164,31 @@ def test_predict_external_images_skips_an_unreadable_one(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == [f"{good.stem}_mask.png", f"{good.stem}_prob.png"]
     rc, _, err = run_cli(capsys, "predict", project.root, "--class", CLS, bad, "--out", out)
     assert rc == 1 and len(err) == 1 and err[0].startswith("medseg: error: bad.png not predicted:")
+
+
+def test_predicting_external_images_never_replaces_a_file_or_writes_into_the_project(tmp_path, capsys, monkeypatch):
+    """Fault injection: `medseg predict P x.jpg` replaced the ground truth x_mask.png beside the photo; --out inside
+    the project's labels/ made predictions labels; two images named scan wrote one pair of files, both reported."""
+    from medseg_gui.core.images import write_png
+    from medseg_gui.ml import store
+
+    project = make_project(tmp_path / "p")
+    store.save_if_better(project.model_dir(CLS), FakeResult(tiny_segmenter()))
+    photos = tmp_path / "photos"
+    photo = write_png(photos / "case.png", np.full((16, 24, 3), 90, np.uint8))
+    truth = write_png(photos / "case_mask.png", np.zeros((16, 24), np.uint8))
+    before = truth.read_bytes()
+    monkeypatch.chdir(photos)
+    rc, stdout, err = run_cli(capsys, "predict", project.root, "--class", CLS, photo)
+    assert rc == 1 and "wrote" not in stdout and truth.read_bytes() == before
+    assert err == [f"medseg: error: {photos / 'case_mask.png'} already exists: choose another --out folder, or add "
+                   "--overwrite to replace it."]
+    rc, stdout, _ = run_cli(capsys, "predict", project.root, "--class", CLS, photo, "--overwrite")
+    assert rc == 0 and "wrote case_prob.png and case_mask.png" in stdout and truth.read_bytes() != before
+    for inside in (project.root / "labels" / CLS, project.image_path(project.stems[0]).parent):
+        rc, _, err = run_cli(capsys, "predict", project.root, "--class", CLS, photo, "--out", inside)
+        assert rc == 1 and len(err) == 1 and "cannot be exported into" in err[0]
+        assert not list(Path(inside).glob("case_*"))
+    other = write_png(tmp_path / "other" / "case.jpg", np.full((16, 24, 3), 90, np.uint8))
+    rc, _, err = run_cli(capsys, "predict", project.root, "--class", CLS, photo, other, "--out", tmp_path / "o")
+    assert rc == 1 and len(err) == 1 and "would write the same files" in err[0] and not (tmp_path / "o").exists()

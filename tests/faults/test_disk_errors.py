@@ -280,3 +280,42 @@ def test_the_retrain_write_probe_finds_a_full_disk_and_leaves_no_file(tmp_path, 
     monkeypatch.setattr(project_folder.os, "write", full)
     assert "No space left on device" in project.write_probe()
     assert not [p for p in project.root.iterdir() if "write-probe" in p.name]
+
+
+def test_hdf5_export_whose_writes_fail_mid_file_stops_cleanly(tmp_path, capsys, monkeypatch):
+    """Fault injection on a real full tmpfs: h5py crashed the process (segfault) when a write failed part-way; the
+    file h5py writes through (export._CarefulFile) keeps the failure from it and the export says so."""
+    import io
+
+    from medseg_gui.core import export
+
+    class DiskFills(io.FileIO):  # the disk is full after 4 KiB
+        def write(self, data):
+            if self.tell() + len(memoryview(data).cast("B")) > 4096:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return super().write(data)
+
+    class Full(export._CarefulFile, DiskFills):
+        pass
+
+    monkeypatch.setattr(export, "_CarefulFile", Full)
+    project = make_project(tmp_path / "p")
+    h5 = tmp_path / "h5" / "all.h5"
+    rc, _stdout, err = run_cli(capsys, "export", project.root, "--class", CLS, "--out", tmp_path / "m", "--hdf5", h5)
+    assert rc == 1 and err == [f"medseg: error: Could not write the HDF5 export ({h5}): No space left on device"]
+    assert list(h5.parent.iterdir()) == []
+
+
+def test_hdf5_export_onto_a_really_full_file_system_in_its_own_process(tmp_path, small_fs):
+    """The fault-injection case itself: the disk fills part-way through the HDF5 (a segfault before)."""
+    project = make_project(tmp_path / "p")
+    with open(small_fs / "filler.bin", "wb") as fh:
+        fh.write(b"\0" * (256 - 24) * 1024)
+    h5 = small_fs / "h5" / "all.h5"
+    proc = subprocess.run([sys.executable, "-m", "medseg_gui.cli", "export", str(project.root), "--class", CLS,
+                           "--out", str(small_fs / "h5"), "--format", "hdf5"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines() == [
+        f"medseg: error: Could not write the HDF5 export ({h5.parent / (CLS + '.h5')}): No space left on device"]
+    assert temp_files(small_fs / "h5") == []

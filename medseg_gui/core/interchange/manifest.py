@@ -21,6 +21,7 @@ from medseg_gui.core.project import Project
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+MANIFEST_FORMAT = "medseg-export-manifest"  # its "format": how an export knows its own earlier files
 PROVENANCE = "provenance.json"
 LABEL_AND_PREDICTION = "label+prediction"  # source of a sparse label whose not-annotated pixels are the prediction
 UNANNOTATED_NOTE = ("Sparse labels with source 'label': pixels that were not annotated are exported as background "
@@ -86,6 +87,7 @@ class Manifest:
         self.notes: list[str] = [UNANNOTATED_NOTE]
         self.unannotated: int | str = 0  # what a sparse label's not-annotated pixel becomes in the export
         self._provenance: dict[str, dict[str, dict[str, Any]]] = {}
+        self.earlier_files: list[str] = []  # files an earlier export wrote in the folder and this one did not
 
     def add(self, stem: str, cls: str, source: str, *, sparse: bool = False, **where: Any) -> dict[str, Any]:
         """Record one mask: `source` "label", "prediction" or "label+prediction" (a sparse label filled from the
@@ -117,7 +119,7 @@ class Manifest:
     def to_json(self) -> dict[str, Any]:
         labels, filled, predictions = self.counts()
         return {
-            "format": "medseg-export-manifest", "version": 1, "export": self.export,
+            "format": MANIFEST_FORMAT, "version": 1, "export": self.export,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "project": str(self.project.root), "source": self.source,
             "source_rule": SOURCE_RULES.get(self.source, self.source), "threshold": self.threshold,
@@ -126,6 +128,7 @@ class Manifest:
             "unannotated_pixels": self.unannotated, "notes": self._notes(),
             "human_labels": labels, "labels_filled_by_prediction": filled, "model_predictions": predictions,
             "masks": self.entries,
+            **({"earlier_export_files": self.earlier_files} if self.earlier_files else {}),
         }
 
     def _notes(self) -> list[str]:
