@@ -20,7 +20,9 @@
 - **A photo is no mask**: when over a quarter of the pixels of a soft mask (or of one of its colour channels) lie in
   the middle three quarters of its range (a soft mask's in-between values are on its edges; at least 64), the file
   is refused as not a mask, naming it: a folder of photos given as masks is not cut half-way into nonsense labels.
-- A colour image whose colours are all the same but whose alpha varies is an alpha mask: alpha is read as above.
+- **Alpha**: where a colour image's alpha varies, transparent pixels (alpha below half-way) are background whatever
+  their colour; the opaque ones are the object, or where they have two colours the brighter one (a red object on a
+  transparent white background is the red object, not the white).
 """
 
 from __future__ import annotations
@@ -187,8 +189,22 @@ def decode_pixels(arr: np.ndarray, name: str) -> LabelPixels:
     if arr.ndim == 2:
         return decode_gray(arr, name)
     rgb = arr[:, :, :3]
-    if arr.shape[2] == 4:
-        alpha = arr[:, :, 3]
-        if (rgb == rgb[0, 0]).all() and alpha.min() != alpha.max():
-            return decode_gray(alpha, name)
+    if arr.shape[2] == 4 and arr[:, :, 3].min() != arr[:, :, 3].max():
+        return _decode_alpha(rgb, arr[:, :, 3], name)
     return decode_color(rgb, name)
+
+
+def _decode_alpha(rgb: np.ndarray, alpha: np.ndarray, name: str) -> LabelPixels:
+    """A colour mask whose alpha varies: transparent pixels (alpha below half-way, by the rules above) are
+    background whatever their colour; the opaque ones are the object, or where they have two colours the brighter
+    one (fault injection: a red object on a transparent white background was read as 87 % object, inverted)."""
+    opaque = decode_gray(alpha, name)
+    if opaque.annotated is not None:  # alpha 0/128/255: a partial label drawn in alpha
+        return opaque
+    shown = rgb[opaque.mask]
+    if len(shown) == 0 or (shown == shown[0]).all():
+        return opaque
+    inside = decode_color(shown[None], name).mask[0]
+    mask = np.zeros(alpha.shape, bool)
+    mask[opaque.mask] = inside
+    return LabelPixels(mask, None)

@@ -323,3 +323,24 @@ def test_masks_sharing_only_a_leading_id_with_their_images_get_a_hint(tmp_path, 
     assert p.labelled_stems("vessel") == []
     assert "names like 21_training.png and 21_manual1.png share only their first part" in caplog.text
     assert "--layout drive" in caplog.text
+
+
+def test_a_coloured_object_on_a_transparent_background_is_the_object(tmp_path):
+    """Fault injection: a red object on a transparent white background (RGBA, or a palette with tRNS) was read by
+    brightness, white = object: 87 % of the photo, inverted, and trained on."""
+    truth = _truth()
+    rgba = np.zeros((H, W, 4), np.uint8)
+    rgba[...] = (255, 255, 255, 0)
+    rgba[truth] = (255, 0, 0, 255)
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba.png")
+    palette = Image.fromarray(truth.astype(np.uint8), "P")
+    palette.putpalette([255, 255, 255, 200, 0, 0])
+    palette.save(tmp_path / "palette.png", transparency=0)
+    two = rgba.copy()
+    two[truth & (np.arange(W)[None, :] % 2 == 0)] = (40, 40, 40, 255)  # opaque: dark background and a red object
+    two[:, :, 3] = np.where(truth | (np.arange(W)[None, :] < 3), 255, 0)
+    two[:, :3, :3] = 40
+    Image.fromarray(two, "RGBA").save(tmp_path / "two.png")
+    for name in ("rgba.png", "palette.png"):
+        np.testing.assert_array_equal(read_mask(tmp_path / name), truth)
+    np.testing.assert_array_equal(read_mask(tmp_path / "two.png"), truth & (np.arange(W)[None, :] % 2 == 1))
