@@ -22,7 +22,7 @@ from pathlib import Path
 from medseg_gui.core.atomic import new_dir_mode
 from medseg_gui.core.errors import ImageReadError, LabelMapError, LabelSizeError, ProjectError
 from medseg_gui.core.images import probe_image, read_image, read_label, read_mask, subfolder_images, subfolders_text
-from medseg_gui.core.label_encoding import LabelPixels
+from medseg_gui.core.label_encoding import LabelPixels, inverted_note
 from medseg_gui.core.mask_files import first_image, image_files, images_and_masks, match_masks, upright
 from medseg_gui.core.names import listable, shown_name
 from medseg_gui.core.project import DEFAULT_CLASSES, PROJECT_FILE, ClassSpec, Project
@@ -257,7 +257,10 @@ def _save_label(project: Project, cls: str, stem: str, path: Path, pixels: Label
     partial label: background strokes only) but said aloud: another tool's 0/128 mask marks its object with 128. The
     same for one without a background pixel (128/255: another tool's grey background)."""
     project.save_label(cls, stem, *pixels)
-    if pixels.annotated is not None and not pixels.mask.any():
+    note = inverted_note(pixels)
+    if note is not None:
+        log.warning("%s %s", shown_name(path), note)
+    elif pixels.annotated is not None and not pixels.mask.any():
         log.warning("%s has only the values 0 and 128, read as a partial label (128 = not annotated) without a single "
                     "'%s' pixel; if 128 marks the %s, save the mask as 0/255 and import it again",
                     shown_name(path), cls, cls)

@@ -184,6 +184,22 @@ def decode_color(rgb: np.ndarray, name: str) -> LabelPixels:
     return LabelPixels(key == codes[int(np.argmax(brightness))], None)
 
 
+MOSTLY_OBJECT = 0.9  # a complete label covering more of its image than this is worth a word on import
+
+
+def inverted_note(pixels: LabelPixels) -> str | None:
+    """For an imported complete label that covers over MOSTLY_OBJECT of its image: why it may be inverted (a black
+    object on a white background reads as the white, by the brighter-value rule); else None (fault injection: a mask
+    read as 98 % object was imported without a word)."""
+    if pixels.annotated is not None or pixels.mask.size == 0:
+        return None
+    share = float(np.count_nonzero(pixels.mask)) / pixels.mask.size
+    if share <= MOSTLY_OBJECT:
+        return None
+    return (f"covers {share:.0%} of its image (the brighter value is read as the object; if the object is the dark "
+            "part, save the mask with a black background and import it again)")
+
+
 def decode_pixels(arr: np.ndarray, name: str) -> LabelPixels:
     """Read HxW, HxWx3 or HxWx4 (alpha) decoded pixels by the rules above; MaskFormatError when they do not fit."""
     if arr.ndim == 2:

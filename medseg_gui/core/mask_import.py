@@ -13,7 +13,7 @@ from pathlib import Path
 
 from medseg_gui.core.errors import CancelledError, ImageReadError, LabelSizeError
 from medseg_gui.core.images import read_label, read_mask
-from medseg_gui.core.label_encoding import LabelPixels
+from medseg_gui.core.label_encoding import MOSTLY_OBJECT, LabelPixels, inverted_note
 from medseg_gui.core.mask_files import image_files, match_masks, scaled_to, upright
 from medseg_gui.core.names import shown_name
 
@@ -33,6 +33,7 @@ class MasksImported:
     failed: tuple[str, ...]
     unmatched: int
     resized: tuple[str, ...] = ()  # imported at their image's size: the masks were the image at another scale
+    mostly_object: tuple[str, ...] = ()  # labels covering most of their image: maybe inverted (label_encoding)
 
     def summary(self, folder: Path) -> str:
         what = "region of interest" if self.cls is None else f"'{self.cls}' label"
@@ -50,6 +51,12 @@ class MasksImported:
         if self.unmatched:
             text += (f"; {self.unmatched} file{' matches' if self.unmatched == 1 else 's match'} no image's name "
                      "(a mask is NAME.png or NAME_anything.png for the image NAME)")
+        if self.mostly_object:
+            m = len(self.mostly_object)
+            text += (f"; {m} cover{'s' if m == 1 else ''} over {MOSTLY_OBJECT:.0%} of {'its' if m == 1 else 'their'} "
+                     f"image, perhaps inverted ({', '.join(self.mostly_object[:3])}{', …' if m > 3 else ''}): the "
+                     "brighter value is read as the object; if it is the dark part, save the masks with a black "
+                     "background, delete these labels and import again")
         if self.failed:
             text += f"; {len(self.failed)} left out: " + "; ".join(self.failed[:3]) + ("; …" if len(self.failed) > 3
                                                                                         else "")
@@ -66,7 +73,7 @@ def import_masks(project, folder: Path, cls: str | None,
     images = {project.image_path(stem): stem for stem in project.stems}
     matched = match_masks(list(images), folder)
     files = image_files(folder)
-    imported, kept, failed, resized = [], [], [], []
+    imported, kept, failed, resized, mostly = [], [], [], [], []
     by_stem = _by_project_stem(images, matched)
     for stem, path in by_stem.items():
         if should_stop():
@@ -92,6 +99,8 @@ def import_masks(project, folder: Path, cls: str | None,
                 project.save_roi(stem, pixels.mask)
             else:
                 project.save_label(cls, stem, *pixels)
+                if inverted_note(pixels) is not None:
+                    mostly.append(stem)
         except (ImageReadError, LabelSizeError) as err:  # LabelReadError and MaskFormatError are ImageReadErrors
             failed.append(f"{shown_name(path.name)}: {err}")
             continue
@@ -99,7 +108,7 @@ def import_masks(project, folder: Path, cls: str | None,
     log.info("imported %d mask(s) of %s from %s (%d kept, %d left out)", len(imported),
              "regions of interest" if cls is ROI else cls, folder, len(kept), len(failed))
     return MasksImported(cls, tuple(imported), tuple(kept), tuple(failed), max(0, len(files) - len(by_stem)),
-                         tuple(resized))
+                         tuple(resized), tuple(mostly))
 
 
 def _by_project_stem(images: dict[Path, str], matched: dict[str, Path]) -> dict[str, Path]:

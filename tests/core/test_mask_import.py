@@ -83,3 +83,25 @@ def test_a_mask_of_the_image_at_another_scale_is_resized_to_it(tmp_path):
     assert len(result.failed) == 1 and f"it is {W * 3}×{H * 2} pixels, the image {W}×{H}" in result.failed[0]
     text = result.summary(folder)
     assert "(1 of them drawn on the image at another scale, resized to it: " in text and ".." not in text
+
+
+def test_a_label_covering_nearly_all_of_its_image_is_said_to_be_perhaps_inverted(tmp_path, caplog):
+    """Fault injection: a black object on a white background was imported as 98 % object without a word."""
+    from medseg_gui.core.importers import import_dataset
+
+    project = make_project(tmp_path / "p", n=2, labelled=0)
+    first, second = project.stems
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    write_png(folder / f"{first}.png", np.where(disc(), 0, 255).astype(np.uint8))  # black object on white
+    write_png(folder / f"{second}.png", disc().astype(np.uint8) * 255)
+    result = import_masks(project, folder, "lesion")
+    assert result.imported == (first, second) and result.mostly_object == (first,)
+    assert f"1 covers over 90% of its image, perhaps inverted ({first})" in result.summary(folder)
+    images = tmp_path / "images"
+    images.mkdir()
+    for stem in project.stems:
+        write_png(images / f"{stem}.png", project.load_image(stem))
+    import_dataset(images, tmp_path / "q", "folder", masks=folder, cls="lesion")
+    said = [r.getMessage() for r in caplog.records if "of its image" in r.getMessage()]
+    assert len(said) == 1 and f"{first}.png covers " in said[0] and "black background" in said[0]
