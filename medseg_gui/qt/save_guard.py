@@ -17,6 +17,7 @@ from medseg_gui.workers.label_saver import Key, LabelSaver
 log = logging.getLogger(__name__)
 
 RETRY, DISCARD, CANCEL = "retry", "discard", "cancel"
+SAVED = "saved"  # ask_unsaved: every label was saved while the question was open
 IN_THE_WAY = ("File exists", "Not a directory", "Is a directory")  # strerror of EEXIST, ENOTDIR, EISDIR
 
 
@@ -49,14 +50,31 @@ def failed_text(cls: str, stem: str, reason: str, retry_s: float) -> str:
             f"until it is saved. {what_to_do([reason])}")
 
 
-def ask_unsaved(parent: QWidget | None, text: str) -> str:
-    """Blocking three-way question: RETRY, DISCARD or CANCEL (the default); tests monkeypatch it."""
+def ask_unsaved(parent: QWidget | None, text: str, saver: LabelSaver | None = None) -> str:
+    """Blocking three-way question: RETRY, DISCARD or CANCEL (the default); SAVED when `saver`'s periodic retry
+    saved every label while it was open (fault injection: the question stayed after the labels were saved, and
+    Discard then discarded nothing it said). Tests monkeypatch it."""
     box = QMessageBox(QMessageBox.Icon.Warning, "Labels not saved", text, QMessageBox.StandardButton.NoButton, parent)
     retry = box.addButton("Save again", QMessageBox.ButtonRole.AcceptRole)
     discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)
-    box.exec()
+    saved_meanwhile = []
+
+    def check(*_args: object) -> None:
+        if saver is not None and not saver.unsaved():
+            saved_meanwhile.append(True)
+            box.done(0)
+
+    if saver is not None:
+        saver.saved.connect(check)
+    try:
+        box.exec()
+    finally:
+        if saver is not None:
+            saver.saved.disconnect(check)
+    if saved_meanwhile:
+        return SAVED
     clicked = box.clickedButton()
     return RETRY if clicked is retry else DISCARD if clicked is discard else CANCEL
 
@@ -139,7 +157,9 @@ class SaveGuard(QObject):
             unsaved = self.saver.unsaved()
             if not unsaved:
                 return True
-            answer = ask_unsaved(self._parent, unsaved_text(unsaved, self.saver.retry_s))
+            answer = ask_unsaved(self._parent, unsaved_text(unsaved, self.saver.retry_s), self.saver)
+            if answer == SAVED:
+                continue
             if answer == DISCARD:
                 self.saver.discard()
                 self.unsaved_changed.emit()

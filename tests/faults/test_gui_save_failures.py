@@ -89,7 +89,7 @@ def test_failed_save_keeps_the_stroke_marks_it_and_retries(tmp_path, qtbot, mess
 
 def test_a_file_in_the_way_of_the_label_folder_gets_its_own_advice(tmp_path, qtbot, messages, monkeypatch):
     """Trial of session 32: labels/lesion replaced by a file gave "File exists" and the advice to free disk space."""
-    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text: save_guard.DISCARD)  # for the teardown close
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text, saver=None: save_guard.DISCARD)  # for the teardown close
     project = make_project(tmp_path / "p", n=2)
     window = open_window(qtbot, project)
     window.saver.retry_s = 0.3
@@ -143,7 +143,7 @@ def test_close_asks_and_cancel_keeps_the_window(tmp_path, qtbot, messages, monke
     asked: list[str] = []
     answers = [save_guard.CANCEL, save_guard.RETRY, save_guard.RETRY]
 
-    def ask(parent, text):
+    def ask(parent, text, saver=None):
         asked.append(text)
         answer = answers.pop(0)
         if not answers:
@@ -163,7 +163,7 @@ def test_close_discard_is_an_explicit_choice(tmp_path, qtbot, messages, monkeypa
     Fault(monkeypatch, errno.EACCES, "Permission denied")
     window = open_window(qtbot, project)
     _draw_and_fail(qtbot, window)
-    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text: save_guard.DISCARD)
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text, saver=None: save_guard.DISCARD)
     assert window.close()
     assert not project.has_label("lesion", project.stems[0])
 
@@ -175,7 +175,7 @@ def test_retrain_refuses_while_a_label_is_unsaved(tmp_path, qtbot, messages, mon
     _draw_and_fail(qtbot, window)
     assert window.retrain() is None
     assert "could not be saved" in window.last_error
-    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text: save_guard.DISCARD)  # for the teardown close
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text, saver=None: save_guard.DISCARD)  # for the teardown close
 
 
 def test_close_with_a_slow_save_waits_without_freezing_and_keeps_the_stroke(tmp_path, qtbot, messages, monkeypatch):
@@ -209,4 +209,30 @@ def test_export_refuses_while_a_label_is_unsaved(tmp_path, qtbot, messages, monk
     monkeypatch.setattr(dialogs, "choose_directory", lambda *a, **k: tmp_path / "out")
     assert window.export_masks() is None
     assert "not saved yet" in window.last_error and not (tmp_path / "out").exists()
-    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text: save_guard.DISCARD)  # for the teardown close
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text, saver=None: save_guard.DISCARD)  # for the teardown close
+
+
+def test_the_quit_question_goes_when_the_retry_saves_meanwhile(tmp_path, qtbot, messages, monkeypatch):
+    """Fault injection: "Labels not saved … Could not save" stayed open after the periodic retry had saved the label
+    (title and list already clean); Discard then quit on a question that was no longer true."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    project = make_project(tmp_path / "p", n=1)
+    fault = Fault(monkeypatch, errno.EROFS, "Read-only file system")
+    window = open_window(qtbot, project)
+    window.saver.retry_s = 0.3
+    _draw_and_fail(qtbot, window)
+    seen = []
+
+    def fix_the_disk_once_asked():
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox) and box.windowTitle() == "Labels not saved":
+            seen.append(box)
+            fault.on = False  # the periodic retry saves the label while the question is open
+            QTimer.singleShot(8_000, lambda: box.isVisible() and box.reject())  # unanswered: Cancel
+        else:
+            QTimer.singleShot(50, fix_the_disk_once_asked)
+
+    QTimer.singleShot(50, fix_the_disk_once_asked)
+    assert window.close() and seen and not window.isVisible()
+    assert read_mask(project.label_path("lesion", project.stems[0])).sum() > 50
