@@ -373,6 +373,21 @@ def test_a_round_counts_the_labels_that_joined_it():
     assert round_text(report).startswith("Round 1 (9 labelled images): ")
 
 
+def test_scores_near_one_keep_the_decimals_that_tell_them_apart_and_saturation_is_explained():
+    """New-user trial (vessel strokes on HRF): 'Previous model kept (new AUC 0.998 < 1.000)' and 'Current model: val
+    AUC 1.000' for 0.9997; three Retrains rejected with no word that the stroke-only validation image was too easy."""
+    from medseg_gui.qt.panels.train_text import TOO_EASY, fmt_score
+
+    assert fmt_score(0.9997) == "0.9997" and fmt_score(1.0) == "1.000" and fmt_score(0.95) == "0.950"
+    saturated = StoreDecision(False, 0.9984, 0.99971, "", metric="AUC", new_score=0.9984, old_score=0.99971)
+    assert decision_text(saturated) == f"Previous model kept (new AUC 0.9984 < 0.9997{TOO_EASY})"
+    close = StoreDecision(False, 0.9501, 0.9504, "", metric="AUC", new_score=0.9501, old_score=0.9504)
+    assert decision_text(close) == "Previous model kept (new AUC 0.9501 < 0.9504)"
+    start = SimpleNamespace(kept_new=True, current={"start_kept": {"metric": "AUC", "start": 0.9994,
+                                                                   "trained": 0.997}})
+    assert decision_text(start).endswith(f"(val AUC 0.999 vs 0.997{TOO_EASY})")
+
+
 def test_a_finished_rounds_curve_stays_until_the_next_round_makes_a_step(qtbot, tmp_path):
     """New-user trial, session 36: Stop during continuous training's data preparation left an empty chart."""
     from medseg_gui.train_process import RoundReport

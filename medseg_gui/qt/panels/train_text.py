@@ -23,9 +23,33 @@ EVALUATING_START_TEXT = "Evaluating the model this run starts from on the valida
 
 
 def fmt_score(value: float | None) -> str:
-    """A score in a sentence: three decimals as everywhere in the window (image_columns.format_score), '–' when
-    there is none."""
+    """A score in a sentence: three decimals as everywhere in the window (image_columns.format_score), more where
+    three would round a score below 1 up to 1.000 (a trial read 'val AUC 1.000' for 0.9997); '–' when none."""
+    if isinstance(value, float) and 0.9995 <= value < 1.0:
+        return next(f"{value:.{d}f}" for d in (4, 5, 6, 9) if f"{value:.{d}f}" != f"{1.0:.{d}f}")
     return format_score(value) or "–"
+
+
+def fmt_pair(a: float | None, b: float | None) -> tuple[str, str]:
+    """Two scores compared in one sentence, with as many decimals (3 to 5) as tell them apart: 'new 0.9971 <
+    0.9994', not 'new 0.997 < 0.999' or '1.000 < 1.000'."""
+    if isinstance(a, float) and isinstance(b, float) and a != b:
+        for d in (3, 4, 5):
+            if f"{a:.{d}f}" != f"{b:.{d}f}" and max(a, b) < 1.0 - 0.5 * 10 ** -d:
+                return f"{a:.{d}f}", f"{b:.{d}f}"
+    return fmt_score(a), fmt_score(b)
+
+
+SATURATED = {"AUC": 0.99, "Dice": 0.97}  # both models this close to perfect: the validation labels cannot tell them apart
+TOO_EASY = ("; both score near perfect on the validation labels, so these cannot tell models apart: label more of the "
+            "validation images (those marked 'val'), above all where the model is wrong, and Retrain")
+
+
+def _too_easy(metric: str, *scores: Any) -> str:
+    """TOO_EASY when every score is at least SATURATED[metric] (a trial's stroke-only validation image: AUC 0.9994 for
+    the start, 0.997 for three Retrains, each rejected with no word why)."""
+    floor = SATURATED.get(metric)
+    return TOO_EASY if floor is not None and all(isinstance(v, float) and v >= floor for v in scores) else ""
 
 
 def fmt_duration(seconds: float) -> str:
@@ -52,18 +76,22 @@ def decision_text(decision: Any) -> str:
     if decision.kept_new and isinstance(start, dict) and start.get("diverged"):
         return "Start kept: training on your labels became numerically unstable; the model is the weights it began from"
     if decision.kept_new and isinstance(start, dict):  # ml/train.py: the trained weights validated worse
+        began, trained = fmt_pair(start.get("start"), start.get("trained"))
         return (f"Start kept: the weights this run began from validated better than a model from your labels (val "
-                f"{start.get('metric')} {fmt_score(start.get('start'))} vs {fmt_score(start.get('trained'))})")
+                f"{start.get('metric')} {began} vs {trained}"
+                f"{_too_easy(start.get('metric'), start.get('start'), start.get('trained'))})")
     if decision.kept_new:
         first = old is None or (isinstance(old, float) and math.isnan(old))
-        previous = "first model" if first else f"previous {fmt_score(old)}"
+        shown_new, shown_old = fmt_pair(new, None if first else old)
+        previous = "first model" if first else f"previous {shown_old}"
         current = getattr(decision, "current", None) or {}
         share, alone = current.get("weight_mix"), current.get("weight_mix_trained")
         alone = _alone_text(alone, new, current.get("val_images"))
         mixed = (f"; a blend of {share:.0%} your training and {1 - share:.0%} {started_from(current)}{alone}"
                  if isinstance(share, (int, float)) else "")
-        return f"New model kept: val {metric} {fmt_score(new)} ({previous}{_then(decision)}{mixed})"
-    return f"Previous model kept (new {metric} {fmt_score(new)} < {fmt_score(old)}{_then(decision)})"
+        return f"New model kept: val {metric} {shown_new} ({previous}{_then(decision)}{mixed})"
+    shown_new, shown_old = fmt_pair(new, old)
+    return f"Previous model kept (new {metric} {shown_new} < {shown_old}{_then(decision)}{_too_easy(metric, new, old)})"
 
 
 def _alone_text(alone: Any, blend: Any, images: Any) -> str:
