@@ -245,10 +245,15 @@ def scored_region(roi: np.ndarray | None, annotated: np.ndarray | None) -> np.nd
     return annotated if roi is None else np.logical_and(roi, annotated)
 
 
-def share_text(share: float, decimals: int = 0) -> str:
-    """'12 %' for a share from 0 to 1; '<1 %' ('<0.1 %' with one decimal) for a share above 0 that would round to 0,
-    so a few strokes on a sparse label never read as nothing."""
+def share_text(share: float, decimals: int | None = None) -> str:
+    """'12 %' for a share from 0 to 1, '0.5 %' below 10 % (`decimals` None: one decimal there, none above; a trial
+    read 0.52 % as '1 %' in the list beside 'Only 0.5 %' in the Train panel); '<0.1 %' for a share above 0 that
+    would round to 0, so a few strokes on a sparse label never read as nothing."""
+    auto = decimals is None
+    decimals = (1 if share < 0.0995 else 0) if decimals is None else decimals
     text = f"{100 * share:.{decimals}f}"
+    if auto and "." in text:
+        text = text.rstrip("0").rstrip(".")  # '5 %', not '5.0 %'
     return f"<{10 ** -decimals:g} %" if share > 0 and float(text) == 0 else f"{text} %"
 
 

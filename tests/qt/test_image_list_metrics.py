@@ -217,13 +217,33 @@ def test_recall_tooltip_counts_lesions_and_a_few_strokes_are_not_zero_percent(qt
     panel.set_labelled({"a", "b"})
     panel.set_annotated("lesion", "a", 0.0004)  # a few strokes: rounds to 0 %, but is not nothing
     panel.set_annotated("lesion", "b", 0.25)
-    assert panel.annotated_text("a") == "✓ <1 %" and panel.annotated_text("b") == "✓ 25 %"
+    assert panel.annotated_text("a") == "✓ <0.1 %" and panel.annotated_text("b") == "✓ 25 %"
+    panel.set_annotated("lesion", "a", 0.0052)  # a trial: "✓ 1 %" in the list, "Only 0.5 %" in the Train panel
+    assert panel.annotated_text("a") == "✓ 0.5 %"
+    panel.set_annotated("lesion", "a", 0.0004)
     assert "<0.1 % of the image" in panel.table.item(row("a"), LABELLED_COL).toolTip()
     told = []
     panel.labels_changed.connect(lambda cls, shares: told.append(shares))
     panel.set_annotated_shares("lesion", {"a": None, "b": 0.5, "gone": 0.3})  # a project's fill: one update
     assert panel.annotated_text("a") == "✓" and panel.annotated_text("b") == "✓ 50 %"
     assert len(told) == 1
+
+
+def test_scores_of_a_sparse_label_are_in_italics_and_say_why(qtbot):
+    """New-user trial: stroke-scored images read Dice 0.97 (0.72 on the whole image) beside complete labels' 0.81 in
+    one column, with nothing to tell them apart."""
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    panel.set_images(["a", "b"], ["lesion"])
+    panel.set_metrics("lesion", {"a": {"auc": 0.99, "dice": 0.97}, "b": {"auc": 0.95, "dice": 0.81}})
+    panel.set_labelled({"a", "b"})
+    cell = lambda s: panel.table.item(panel.stems().index(s), DICE_COL)  # noqa: E731
+    assert not cell("a").font().italic() and "annotated pixels only" not in cell("a").toolTip()
+    panel.set_annotated("lesion", "a", 0.005)
+    assert cell("a").font().italic() and not cell("b").font().italic()
+    assert "annotated pixels only (0.5 % of the image)" in cell("a").toolTip()
+    panel.set_annotated("lesion", "a", None)  # made complete
+    assert not cell("a").font().italic() and "annotated pixels only" not in cell("a").toolTip()
 
 
 def test_window_shows_saved_lesion_metrics(tmp_path, qtbot, messages):

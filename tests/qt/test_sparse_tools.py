@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from medseg_gui.core.masks import LabelCodes, label_codes
+from medseg_gui.core.masks import LabelCodes, label_codes, share_text
 from medseg_gui.core.metrics import FN_CODE, FP_CODE
 from tests.qt.test_canvas import COLORS, H, W, canvas, drag, grab_rgb, key, pt, px  # noqa: F401
 from tests.workers import helpers
@@ -136,7 +136,7 @@ def test_autosave_writes_0_128_255_and_reloads_sparse(tmp_path, qtbot, messages)
     np.testing.assert_array_equal(pixels.annotated, window.canvas.annotated("lesion"))
     np.testing.assert_array_equal(pixels.mask, window.canvas.label("lesion"))
     share = window.canvas.annotated_fraction("lesion")
-    assert 0 < share < 0.5 and window.image_list.annotated_text(stem) == f"✓ {100 * share:.0f} %"
+    assert 0 < share < 0.5 and window.image_list.annotated_text(stem) == f"✓ {share_text(share)}"
     window.actions.next_image.trigger()
     window.actions.prev_image.trigger()
     assert window.canvas.is_sparse("lesion")  # read back from disk as a sparse label

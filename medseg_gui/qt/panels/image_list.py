@@ -19,6 +19,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButton, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from medseg_gui.core.masks import share_text
 from medseg_gui.qt.keymap import key_text
 from medseg_gui.qt.panels.labelled_cell import LABEL_UNREADABLE, UNSAVED, LabelMarks
 from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METRIC_COLS, METRIC_NAMES, NAME_COL,
@@ -31,6 +32,9 @@ UNREADABLE = "⚠ unreadable"
 UNSAVED_COLOR = QColor(230, 140, 30)
 WARNINGS = (UNSAVED, LABEL_UNREADABLE)  # Labelled cells shown in UNSAVED_COLOR
 REVIEWED_MARK = "☑"
+STROKES_TIP = ("In italics: scored on the sparse label's annotated pixels only ({share} of the image), which are "
+               "mostly easy ones, so it reads higher than the same prediction scored on a complete label: compare it "
+               "with care, and label more where the model is wrong to see the worst images.")
 STALE_COLOR = QColor(128, 128, 128)
 STALE_TIP = ("From an earlier model than the current one (continuous training re-predicts only the image on screen;"
              " a cancelled prediction leaves some images): Retrain predicts all")
@@ -164,6 +168,7 @@ class ImageListPanel(QWidget):
             with self.batch():
                 for stem in shown:
                     self._show_labelled(stem)
+                self._fill_metrics(shown)  # a sparse label's scores in italics
             self.labels_changed.emit(self._cls, self.labelled_shares())
 
     def annotated_text(self, stem: str) -> str:
@@ -361,12 +366,13 @@ class ImageListPanel(QWidget):
             self.table.setHorizontalHeaderItem(col, item)
         arrange_metric_columns(self.table.horizontalHeader(), self._regime)
 
-    def _fill_metrics(self) -> None:
+    def _fill_metrics(self, stems: Collection[str] | None = None) -> None:
         metrics = self._metrics.get(self._cls, {})
-        for stem in self._items:
+        for stem in self._items if stems is None else stems:
             values = metrics.get(stem, {})
+            share = self._marks.annotated.get(self._cls, {}).get(stem) if stem in self._marks.labelled else None
             for col, key in METRIC_COLS.items():
-                self._show_score(stem, col, values.get(key), METRIC_NAMES[key])
+                self._show_score(stem, col, values.get(key), METRIC_NAMES[key], share)
             found = self._item(stem, RECALL_COL)  # "1/2" found, sorted by the recall
             found.setText(found_text(values))
             tip = recall_tip(values)
@@ -378,17 +384,23 @@ class ImageListPanel(QWidget):
         for stem in self._items:
             self._show_score(stem, UNCERTAINTY_COL, scores.get(stem), "Uncertainty")
 
-    def _show_score(self, stem: str, col: int, value: object, name: str) -> None:
+    def _show_score(self, stem: str, col: int, value: object, name: str, share: float | None = None) -> None:
         """'0.96' in the cell, sorted by the number, '<name> 0.962' in its tooltip (an unreadable image keeps its
-        reason as tooltip)."""
+        reason as tooltip); a score of a sparse label (`share` annotated) in italics, its tooltip saying so."""
         item = self._item(stem, col)
         item.setText(format_cell(value))
         self._set_order(stem, col, number(value))
         stale = number(value) is not None and stem in self._stale.get(self._cls, ())
         item.setData(Qt.ItemDataRole.ForegroundRole, QBrush(STALE_COLOR) if stale else None)
+        strokes = number(value) is not None and share is not None
+        font = item.font()
+        if font.italic() != strokes:
+            font.setItalic(strokes)
+            item.setFont(font)
         if stem not in self._errors:
             item.setToolTip("" if number(value) is None else f"{name} {format_score(value)}" + (
-                f"\n{STALE_TIP}" if stale else ""))
+                f"\n{STALE_TIP}" if stale else "") + (f"\n{STROKES_TIP.format(share=share_text(share))}" if strokes
+                                                      else ""))
 
     def _set_order(self, stem: str, col: int, key: object) -> None:
         """Set the sort key of a cell; the row of the image being worked on keeps its place until another image is
