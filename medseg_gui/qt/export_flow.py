@@ -1,5 +1,6 @@
-"""File → Export masks: ask for a folder (starting beside the project; its data folders are refused), write the PNGs in the background, then confirm
-with the folder and the count per class in a non-blocking message. File → Export for other tools first asks for the
+"""File → Export masks: ask for a folder (starting where the last export went, else beside the project; its data
+folders are refused), write the PNGs in the background, then confirm with the folder and the count per class in a
+non-blocking message. File → Export for other tools first asks for the
 format (nnU-Net dataset, COCO JSON, HDF5: core.interchange.formats), then does the same."""
 
 from __future__ import annotations
@@ -83,8 +84,9 @@ class ExportFlow(QObject):
 
     def start(self, project: Any, threshold: float, flush: Callable[[], bool],
               fmt: str = "png") -> FunctionWorker | None:
-        """Ask for the folder (starting beside the project, never inside it); None when the user cancels, the
-        folder is inside the project's data folders, or `flush` (write pending labels) says some are not saved."""
+        """Ask for the folder (starting where the last export went, else beside the project; never inside it); None
+        when the user cancels, the folder is inside the project's data folders, or `flush` (write pending labels) says
+        some are not saved."""
         title = export_title(threshold)
         if fmt != "png":
             title = title.replace("masks as PNG", f"as {FORMATS[fmt]}")
