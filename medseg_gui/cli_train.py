@@ -16,7 +16,7 @@ from medseg_gui.core.errors import ImageReadError, MedsegError, ModelError
 from medseg_gui.core.fov import estimate_fov
 from medseg_gui.core.images import read_image, write_png
 from medseg_gui.core.label_status import ENOUGH_IMAGES
-from medseg_gui.core.lesions import METRIC_KEYS
+from medseg_gui.core.lesions import class_regime, shown_keys
 from medseg_gui.core.project import Project
 from medseg_gui.core.project_format import encode_probability, metrics_to_json
 
@@ -26,6 +26,8 @@ EVALUATE_NOTE = (
     "recall = found / lesions; false_lesions: predicted components touching no truth pixel;\n"
     "hd95, assd: 95th percentile and mean of the boundary distances, in pixels. Lesion metrics are per image only."
 )
+VESSEL_NOTE = (EVALUATE_NOTE.split("\n")[0] + "\nhd95, assd: 95th percentile and mean of the boundary distances, in "
+               "pixels, per image only. Lesion counts are left out for a vessel class (--json has them).")
 USED_NOTE = ("\nused: train = the current model learnt from the image (its scores flatter it); val = held out for "
              "validation;\ntest = the dataset's test split (never trained on); new = labelled since it was trained, or "
              "left out: val, test and new are the honest checks.")
@@ -218,8 +220,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 0
     rows = [{"image": s, **({"used": marks[s]} if marks else {}), **m} for s, m in report.per_image.items()]
     rows += [{"image": "MEAN", **report.mean}, {"image": "POOLED", **report.pooled}]
-    print(format_table(rows, ["image", *(["used"] if marks else []), *METRIC_KEYS]))
-    print(EVALUATE_NOTE + (USED_NOTE if marks else ""))
+    regime = class_regime(args.cls, project.current_model_info(args.cls))
+    print(format_table(rows, ["image", *(["used"] if marks else []), *shown_keys(regime)]))
+    print((EVALUATE_NOTE if regime == "lesions" else VESSEL_NOTE) + (USED_NOTE if marks else ""))
     if report.skipped:
         print(f"{len(report.skipped)} labelled image(s) left out of MEAN and POOLED (could not be read, listed above).")
     return 0

@@ -38,6 +38,22 @@ MIN_LESION_FRACTION = 1e-5
 LESION_KEYS = ("lesions", "found", "recall", "false_lesions", "hd95", "assd")
 METRIC_KEYS = ("auc", "dice", "iou", "sensitivity", "specificity", *LESION_KEYS, "threshold")
 """The keys of :func:`per_image_metrics`, in the order tables show them."""
+COUNT_KEYS = ("lesions", "found", "recall", "false_lesions")  # lesion counts: meaningless for a vessel tree
+REGIMES = ("lesions", "vessels")
+
+
+def class_regime(cls: str, model_info: dict | None = None) -> str:
+    """"lesions" or "vessels": the current model's regime when it recorded one, else from the class name."""
+    regime = (model_info or {}).get("regime")
+    if regime in REGIMES:
+        return str(regime)
+    return "lesions" if "lesion" in cls.lower() else "vessels"
+
+
+def shown_keys(regime: str) -> tuple[str, ...]:
+    """METRIC_KEYS a table shows for a class of `regime`: vessels without the lesion counts (a trial's vessel table
+    read 'lesions 17 found 2')."""
+    return METRIC_KEYS if regime == "lesions" else tuple(k for k in METRIC_KEYS if k not in COUNT_KEYS)
 
 
 def per_image_metrics(

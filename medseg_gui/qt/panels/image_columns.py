@@ -28,21 +28,12 @@ METRIC_COLS = {AUC_COL: "auc", DICE_COL: "dice", IOU_COL: "iou", RECALL_COL: "re
 METRIC_NAMES = {"auc": "AUC", "dice": "Dice", "iou": "IoU", "recall": "Lesion recall"}  # in cell tooltips
 REGIME_COLUMNS = {"lesions": (DICE_COL, IOU_COL, RECALL_COL, AUC_COL), "vessels": (AUC_COL, DICE_COL, IOU_COL)}
 """The metric columns shown for a regime, in the order shown; the others are hidden."""
-REGIMES = tuple(REGIME_COLUMNS)
 NAME_MIN = "0" * 8
 """The narrowest Name column, as a text: a longer file name is elided in the middle ("IMG_2…0042"; the tooltip has it
 whole), so the status and metric columns stay in view however the files are named; on a panel narrower than this and
 the other columns the table scrolls sideways rather than shrink the names to "I…"."""
 HEADERS = ("Name", "Labelled", "AUC", "Dice", "IoU", "Lesions\nfound", "Unsure")
 """The column titles by logical column (Labelled gets the class on a second line)."""
-
-
-def class_regime(cls: str, model_info: dict | None = None) -> str:
-    """"lesions" or "vessels": the current model's regime when it recorded one, else from the class name."""
-    regime = (model_info or {}).get("regime")
-    if regime in REGIMES:
-        return str(regime)
-    return "lesions" if "lesion" in cls.lower() else "vessels"
 
 
 class SortItem(QTableWidgetItem):

@@ -19,13 +19,14 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButton, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
+from medseg_gui.core.lesions import REGIMES, class_regime
 from medseg_gui.core.masks import share_text
 from medseg_gui.qt.keymap import key_text
-from medseg_gui.qt.panels.labelled_cell import LABEL_UNREADABLE, UNSAVED, LabelMarks
 from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METRIC_COLS, METRIC_NAMES, NAME_COL,
-                                                RECALL_COL, REGIMES, SORT_ROLE, STEM_ROLE, UNCERTAINTY_COL, ImageTable,
-                                                SortItem, arrange_metric_columns, cell, class_regime, format_cell,
-                                                format_score, found_text, header_items, number, recall_tip)
+                                                RECALL_COL, SORT_ROLE, STEM_ROLE, UNCERTAINTY_COL, ImageTable,
+                                                SortItem, arrange_metric_columns, cell, format_cell, format_score,
+                                                found_text, header_items, number, recall_tip)
+from medseg_gui.qt.panels.labelled_cell import LABEL_UNREADABLE, UNSAVED, LabelMarks
 
 ERROR_COLOR = QColor(220, 60, 60)
 UNREADABLE = "⚠ unreadable"
@@ -116,7 +117,7 @@ class ImageListPanel(QWidget):
 
     def set_current_class(self, cls: str, model_info: dict | None = None) -> None:
         """Show the Labelled and metric columns of `cls` (call `set_labelled` next); `model_info` (the current
-        model's metadata) tells its regime, and so which metric columns fit (image_columns.class_regime)."""
+        model's metadata) tells its regime, and so which metric columns fit (core.lesions.class_regime)."""
         regime = class_regime(cls, model_info)
         if (cls, regime) != (self._cls, self._regime):  # after a round of the same class: the same columns
             self._cls, self._regime = cls, regime
