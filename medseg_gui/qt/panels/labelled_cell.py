@@ -15,7 +15,8 @@ LABEL_UNREADABLE = "⚠ label unreadable"
 SPLIT_MARKS = {"train": ("train", "Used to train the current model"),
                "val": ("val", "Held out for validation: the current model did not learn from this image, so its "
                               "scores here are an honest check"),
-               "new": ("new", "Not used by the current model (labelled since it was trained, or left out): "
+               "new": ("new", "Not used by the current model: labelled or changed since it was trained, left out, "
+                              "or used by a later run that was not kept (the Train panel and Models… say why). "
                               "Retrain to use it"),
                "test": ("test", "The dataset's test split (as imported): never trained or validated on, so the "
                                 "scores here are an honest check")}
