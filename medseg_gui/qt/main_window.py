@@ -219,8 +219,9 @@ class MainWindow(QMainWindow):
         connect_help_actions(a, self, self.system)
 
     # -- project and images --------------------------------------------------------------------------------------
-    def set_project(self, project: Any, errors: dict[str, str] | None = None) -> None:
-        """Show `project`; images in `errors` (stem → message) are listed as unreadable and cannot be edited."""
+    def set_project(self, project: Any, errors: dict[str, str] | None = None, suggested: str | None = None) -> None:
+        """Show `project`; images in `errors` (stem → message) are listed as unreadable and cannot be edited; the
+        class shown first is the one remembered, else `suggested` (ScanResult.suggested_class), else ClassView's."""
         self.threshold.flush()  # a threshold change of the previous project not remembered yet
         if self.train_worker is None and (self.project is None or self.project.root != project.root):
             self.train_panel.clear_run()  # the result and curve shown belong to the previous project
@@ -232,7 +233,7 @@ class MainWindow(QMainWindow):
         remembered = self.memory.project(project.root)
         self.train_panel.set_minutes(remembered.get("minutes", self.train_panel.minutes()))
         self.session.set_threshold(threshold_in_range(remembered.get("threshold", self.session.threshold)))
-        self.classes.show_project(remembered.get("class"))
+        self.classes.show_project(remembered.get("class") or suggested)
         if "brush" in remembered:
             self.canvas.set_brush_size(remembered["brush"])
         self.image_list.set_images(project.stems, project.class_names, errors)
@@ -292,7 +293,7 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_opened(self, result: ScanResult) -> None:
-        self.set_project(result.project, result.errors)
+        self.set_project(result.project, result.errors, result.suggested_class)
         n = len(result.project.stems)
         images = f"{n} image{'' if n == 1 else 's'}"
         if result.elsewhere:

@@ -25,6 +25,7 @@ class ScanResult:
     errors: dict[str, str] = field(default_factory=dict)
     lock: Any = None  # the ProjectLock this window now holds (None: the project is read-only, see project.read_only)
     elsewhere: str = ""  # images in subfolders, not listed (subfolders_text), or ""
+    suggested_class: str | None = None  # the class to show first when nothing tells (suggested_class)
 
 
 @dataclass(frozen=True)
@@ -103,4 +104,22 @@ class ScanWorker(Worker):
         below = subfolder_images(project.root)
         if below:
             log.info("not listed: %s", subfolders_text(below))
-        return ScanResult(project, errors, lock, subfolders_text(below) if below else "")
+        return ScanResult(project, errors, lock, subfolders_text(below) if below else "",
+                          suggested_class(project, errors))
+
+
+def suggested_class(project: Any, errors: dict[str, str]) -> str | None:
+    """The first thin-structure class (core.lesions.class_regime) for a project without labels whose first readable
+    image is a fundus photo (core.fov finds its field of view); else None (a new-user trial's folder of fundus photos
+    opened on 'lesion')."""
+    from medseg_gui.core.fov import estimate_fov
+    from medseg_gui.core.lesions import class_regime
+
+    thin = [cls for cls in project.class_names if class_regime(cls) == "vessels"]
+    if not thin or any(project.labelled_stems(cls) for cls in project.class_names):
+        return None
+    first = next((stem for stem in project.stems if stem not in errors), None)
+    try:
+        return thin[0] if first is not None and estimate_fov(project.load_image(first)) is not None else None
+    except MedsegError:
+        return None

@@ -302,3 +302,20 @@ def test_enter_in_the_threshold_box_gives_the_tool_keys_back(tmp_path, qtbot, me
     qtbot.waitUntil(window.canvas.hasFocus, timeout=2_000)
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_B)
     assert window.canvas.tool() == "brush"
+
+
+def test_a_new_folder_of_fundus_photos_opens_on_the_vessel_class(tmp_path, qtbot, messages):
+    """New-user trial (HRF photos): a fundus folder opened on 'lesion' with a 'Lesions found' column."""
+    from medseg_gui.core.images import write_png
+    from tests.core.test_fov import _fundus
+
+    fundus, photos = tmp_path / "fundus", tmp_path / "photos"
+    for i in range(2):
+        write_png(fundus / f"eye{i}.png", _fundus()[0])
+    make_images(photos, 2)
+    window = open_window(qtbot)
+    for folder, shown in ((photos, "lesion"), (fundus, "vessel"), (photos, "lesion")):
+        window.tools.select_class("lesion")  # what the last project showed
+        with qtbot.waitSignal(window.project_loaded, timeout=20_000):
+            window.open_folder(folder)
+        assert window.current_class() == shown
