@@ -101,7 +101,8 @@ def labels_recipe(samples: list[Sample], config: TrainConfig, init: InitWeights 
         recipe = replace(recipe, scale=_sparse_lesion_scale(recipe.scale, measured, sides,
                                                             init if given else shipped_init("lesions")))
     if recipe is not None:
-        log.info("labels read as %s: typical width %.0f px, elongation %.1f, working scale %.3g", recipe.regime,
+        width = "typical width" if recipe.regime == "lesions" else "widest part"  # (module doc: Width)
+        log.info("labels read as %s: %s %.0f px, elongation %.1f, working scale %.3g", recipe.regime, width,
                  recipe.width, recipe.elongation, recipe.scale)
     return recipe
 
