@@ -49,6 +49,7 @@ class WindowActions:
     open_lesion_demo: QAction
     import_masks: QAction
     export_masks: QAction
+    export_labels: QAction
     export_other: QAction
     quit: QAction
     undo: QAction
@@ -88,6 +89,8 @@ def create_actions(parent: QWidget) -> WindowActions:
                              "to the images by name; nothing is overwritten)"),
         export_masks=_action(parent, "&Export masks as PNG…", *K["export_masks"],
                              tip="Write one 0/255 PNG per image and class, at the original size"),
+        export_labels=_action(parent, "Export &labels only as PNG…",
+                              tip="Your labels alone, no predictions: a sparse label's unpainted pixels are background"),
         export_other=_action(parent, "Export for &other tools…",
                              tip="An nnU-Net dataset, COCO JSON or HDF5, with a manifest of labels and predictions"),
         quit=_action(parent, "&Quit", *K["quit"]),
@@ -148,7 +151,7 @@ def install_menus(window: QMainWindow, a: WindowActions, *, recent: QMenu | None
     demo_menu = file_menu.addMenu("Open &demo")
     demo_menu.addAction(a.open_demo)
     demo_menu.addAction(a.open_lesion_demo)
-    for item in (None, a.import_masks, None, a.export_masks, a.export_other, None, a.quit):
+    for item in (None, a.import_masks, None, a.export_masks, a.export_labels, a.export_other, None, a.quit):
         file_menu.addSeparator() if item is None else file_menu.addAction(item)
     edit_menu = menu.addMenu("&Edit")
     for item in (a.undo, a.redo, None, a.no_object, a.label_sparse, a.label_complete, None, a.smaller_brush, a.bigger_brush, None, a.edit_classes):

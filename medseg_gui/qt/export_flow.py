@@ -6,10 +6,11 @@ format (nnU-Net dataset, COCO JSON, HDF5: core.interchange.formats), then does t
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from medseg_gui.core.errors import MedsegError
@@ -20,9 +21,11 @@ from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.export import export_classes
 
 
-def export_title(threshold: float) -> str:
+def export_title(threshold: float, source: str = "auto") -> str:
     """The folder dialog's title says what is exported, short enough for a window manager's title bar (a trial's
     read 'your label wher… herwise the prediction at threshold 0.50')."""
+    if source == "labels":
+        return "Export your labels only as PNG (no predictions)"
     return f"Export masks as PNG: your label, else the prediction ≥ {threshold:.2f}"
 
 
@@ -83,11 +86,11 @@ class ExportFlow(QObject):
         return None if fmt is None else self.start(project, threshold, flush, fmt)
 
     def start(self, project: Any, threshold: float, flush: Callable[[], bool],
-              fmt: str = "png") -> FunctionWorker | None:
+              fmt: str = "png", source: str = "auto") -> FunctionWorker | None:
         """Ask for the folder (starting where the last export went, else beside the project; never inside it); None
         when the user cancels, the folder is inside the project's data folders, or `flush` (write pending labels) says
-        some are not saved."""
-        title = export_title(threshold)
+        some are not saved. `source` (PNG): "auto", or "labels" for the labels alone (File → Export labels only)."""
+        title = export_title(threshold, source)
         if fmt != "png":
             title = title.replace("masks as PNG", f"as {FORMATS[fmt]}")
         start = self._folders.start_folder("export") if self._folders is not None else None
@@ -106,23 +109,24 @@ class ExportFlow(QObject):
                               "they are (the message about them says what stops them).")
             return None
         if fmt == "png":
-            worker = FunctionWorker(export_classes, project.root, project.class_names, out_dir, threshold=threshold)
+            worker = FunctionWorker(export_classes, project.root, project.class_names, out_dir, threshold=threshold,
+                                    source=source)
         else:  # big I/O: the whole export runs in the worker
             worker = FunctionWorker(export_as, fmt, project, project.class_names, out_dir, threshold=threshold)
         self.status.emit(f"Exporting masks to {out_dir}…")
-        on_done = self._on_finished if fmt == "png" else self._on_other_finished
+        on_done = partial(self._on_finished, source) if fmt == "png" else self._on_other_finished
         self._host.start(worker, on_done=on_done, on_error=self._on_errored)
         return worker
 
-    @Slot(object)
-    def _on_finished(self, result: PngExport) -> None:
+    def _on_finished(self, source: str, result: PngExport) -> None:
         text = export_summary(result)
         self.status.emit(text)
-        dialogs.show_message(self._dialog_parent, "Export finished",
-                             f"{text}.\n\nOne sub-folder per class, one 0/255 PNG per image at its original size; "
-                             "in a sparse label (e.g. a corrected prediction), the pixels you did not annotate are the "
-                             "prediction where there is one, else background (0). "
-                             f"A prediction's file ends in _prediction; {MANIFEST_NOTE}")
+        sparse = ("in a sparse label (e.g. a corrected prediction), the pixels you did not annotate are the "
+                  "prediction where there is one, else background (0). A prediction's file ends in _prediction; "
+                  if source == "auto" else "labels only: in a sparse label, the pixels you did not paint as the class "
+                  "are background (0); images without a label have no file. ")
+        dialogs.show_message(self._dialog_parent, "Export finished", "{}.\n\nOne sub-folder per class, one 0/255 PNG "
+                             "per image at its original size; {}{}".format(text, sparse, MANIFEST_NOTE))
         self.ended.emit("finished")
 
     def _on_other_finished(self, done: ExportDone) -> None:

@@ -192,7 +192,8 @@ class MainWindow(QMainWindow):
         a.open_folder.triggered.connect(self.files.ask_open)
         a.open_demo.triggered.connect(lambda: self.open_demo("vessel"))
         a.open_lesion_demo.triggered.connect(lambda: self.open_demo("lesion"))
-        a.export_masks.triggered.connect(self.export_masks)
+        a.export_masks.triggered.connect(lambda: self.export_masks())
+        a.export_labels.triggered.connect(lambda: self.export_masks("labels"))
         a.import_masks.triggered.connect(self.import_masks)
         a.export_other.triggered.connect(self.export_other)
         a.quit.triggered.connect(self.close)
@@ -364,11 +365,12 @@ class MainWindow(QMainWindow):
         return self.training.show_models()
 
     # -- export, messages, close ---------------------------------------------------------------------------------
-    def export_masks(self) -> FunctionWorker | None:
-        """Ask for a folder, then write <folder>/<class>/<stem>.png (0/255, original size) for every class."""
+    def export_masks(self, source: str = "auto") -> FunctionWorker | None:
+        """Ask for a folder, then write <folder>/<class>/<stem>.png (0/255, original size) for every class: the
+        label, else the prediction ("auto"), or the labels alone ("labels")."""
         if self.project is None:
             return None
-        return self.exporter.start(self.project, self.session.threshold, self.guard.all_saved)
+        return self.exporter.start(self.project, self.session.threshold, self.guard.all_saved, source=source)
 
     def import_masks(self) -> FunctionWorker | None:
         """Ask for a folder of masks and whether they are a class's labels or regions of interest; import them."""

@@ -207,6 +207,25 @@ def test_export_starts_beside_the_project_and_confirms_counts(tmp_path, qtbot, m
     assert "manifest.json" in messages[-1][1]
 
 
+def test_export_labels_only_leaves_predictions_out(tmp_path, qtbot, messages, monkeypatch):
+    """New-user trial (session 36): a sparse label exported filled in by a weak model's prediction, and the window
+    had no way to export the labels alone (the CLI's --source labels)."""
+    project, stem, _prob = _project_with_predictions(tmp_path / "p")
+    out_dir = tmp_path / "labels_only"
+    asked = []
+    monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None, new=False: asked.append(
+        title) or out_dir)
+    window = open_window(qtbot, project)
+    with qtbot.waitSignal(window.export_ended, timeout=30_000) as ended:
+        window.actions.export_labels.trigger()
+    assert ended.args == ["finished"], window.last_error
+    assert "labels only" in asked[0] and "prediction" not in asked[0].replace("no predictions", "")
+    assert sorted(p.name for p in (out_dir / "lesion").iterdir()) == [f"{stem}.png", "manifest.json"]
+    np.testing.assert_array_equal(read_mask(out_dir / "lesion" / f"{stem}.png"), disc(cx=20))
+    assert "labels only" in messages[-1][1] and "_prediction" not in messages[-1][1]
+    assert json.loads((out_dir / "lesion" / "manifest.json").read_text())["source"] == "labels"
+
+
 def test_rescoring_adds_up_the_images_whose_label_changed(tmp_path, qtbot, monkeypatch):
     from medseg_gui.qt import threshold_metrics
     from medseg_gui.workers.base import WorkerHost
