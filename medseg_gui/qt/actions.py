@@ -90,7 +90,8 @@ def create_actions(parent: QWidget) -> WindowActions:
         export_masks=_action(parent, "&Export masks as PNG…", *K["export_masks"],
                              tip="Write one 0/255 PNG per image and class, at the original size"),
         export_labels=_action(parent, "Export &labels only as PNG…",
-                              tip="Your labels alone, no predictions: a sparse label's unpainted pixels are background"),
+                              tip="Your labels alone, no predictions: a sparse label's unpainted pixels are "
+                              "background"),
         export_other=_action(parent, "Export for &other tools…",
                              tip="An nnU-Net dataset, COCO JSON or HDF5, with a manifest of labels and predictions"),
         quit=_action(parent, "&Quit", *K["quit"]),

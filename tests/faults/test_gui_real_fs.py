@@ -86,7 +86,8 @@ def test_remounted_read_only_then_back(small_fs, qtbot, messages, monkeypatch):
         drag(qtbot, window.canvas, [(10, 10), (40, 30)])
     assert "Read-only file system" in failed.args[2]
     asked = []
-    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text, saver=None: asked.append(text) or save_guard.CANCEL)
+    monkeypatch.setattr(save_guard, "ask_unsaved",
+                        lambda parent, text, saver=None: asked.append(text) or save_guard.CANCEL)
     assert not window.close() and asked
     small_fs.remount(read_only=False)
     monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text, saver=None: pytest.fail("asked although saved"))

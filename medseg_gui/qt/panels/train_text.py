@@ -40,7 +40,7 @@ def fmt_pair(a: float | None, b: float | None) -> tuple[str, str]:
     return fmt_score(a), fmt_score(b)
 
 
-SATURATED = {"AUC": 0.99, "Dice": 0.97}  # both models this close to perfect: the validation labels cannot tell them apart
+SATURATED = {"AUC": 0.99, "Dice": 0.97}  # both scores this close to perfect: the labels cannot tell models apart
 TOO_EASY = ("; both score near perfect on the validation labels, so these cannot tell models apart: label more of the "
             "validation images (those marked 'val'), above all where the model is wrong, and Retrain")
 
