@@ -83,7 +83,7 @@ def test_cli_round_trip_on_drive_layout(drive_folder, tmp_path, capsys):
     assert cli.main(["evaluate", str(proj), "--class", "vessel"]) == 0
     header, *rows = capsys.readouterr().out.splitlines()
     assert header.split()[:2] == ["image", "used"]
-    assert "hd95" in header.split() and not {"lesions", "found", "false_lesions"} & set(header.split())  # a vessel class
+    assert "hd95" in header.split() and not {"lesions", "found", "false_lesions"} & set(header.split())  # vessels
     assert set(report["images"]["01_test"]) >= {"lesions", "found"}  # --json keeps every key
     assert {r.split()[0]: r.split()[1] for r in rows[:4]} == report["used"] and "honest checks" in rows[-1]
 

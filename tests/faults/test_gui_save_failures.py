@@ -89,7 +89,7 @@ def test_failed_save_keeps_the_stroke_marks_it_and_retries(tmp_path, qtbot, mess
 
 def test_a_file_in_the_way_of_the_label_folder_gets_its_own_advice(tmp_path, qtbot, messages, monkeypatch):
     """Trial of session 32: labels/lesion replaced by a file gave "File exists" and the advice to free disk space."""
-    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text, saver=None: save_guard.DISCARD)  # for the teardown close
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda *_a, **_k: save_guard.DISCARD)  # for the teardown close
     project = make_project(tmp_path / "p", n=2)
     window = open_window(qtbot, project)
     window.saver.retry_s = 0.3
@@ -175,7 +175,7 @@ def test_retrain_refuses_while_a_label_is_unsaved(tmp_path, qtbot, messages, mon
     _draw_and_fail(qtbot, window)
     assert window.retrain() is None
     assert "could not be saved" in window.last_error
-    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text, saver=None: save_guard.DISCARD)  # for the teardown close
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda *_a, **_k: save_guard.DISCARD)  # for the teardown close
 
 
 def test_close_with_a_slow_save_waits_without_freezing_and_keeps_the_stroke(tmp_path, qtbot, messages, monkeypatch):
@@ -209,7 +209,7 @@ def test_export_refuses_while_a_label_is_unsaved(tmp_path, qtbot, messages, monk
     monkeypatch.setattr(dialogs, "choose_directory", lambda *a, **k: tmp_path / "out")
     assert window.export_masks() is None
     assert "not saved yet" in window.last_error and not (tmp_path / "out").exists()
-    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text, saver=None: save_guard.DISCARD)  # for the teardown close
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda *_a, **_k: save_guard.DISCARD)  # for the teardown close
 
 
 def test_the_quit_question_goes_when_the_retry_saves_meanwhile(tmp_path, qtbot, messages, monkeypatch):
