@@ -126,10 +126,11 @@ def _predict_project(project: Project, args: argparse.Namespace) -> int:
 def _predict_files(project: Project, args: argparse.Namespace) -> int:
     """`medseg predict PROJECT IMAGE...`: images outside the project, masks written to --out (nothing saved in it)."""
     out = Path(args.out) if args.out else Path.cwd()
-    check_prediction_files(project, out, list(map(Path, args.images)), args.overwrite)
+    images = list({p.resolve(): p for p in map(Path, args.images)}.values())  # a file given twice: once
+    check_prediction_files(project, out, images, args.overwrite)
     segmenters = load_segmenters(project, args.cls)  # two-stage: the roi_class's model(s) first
     failed = []
-    for path in map(Path, args.images):
+    for path in images:
         try:
             image = read_image(path)
         except MedsegError as err:
@@ -139,7 +140,7 @@ def _predict_files(project: Project, args: argparse.Namespace) -> int:
         write_png(out / f"{path.stem}_prob.png", encode_probability(prob))
         write_png(out / f"{path.stem}_mask.png", ((prob >= args.threshold) * 255).astype(np.uint8))
         print(f"{path.name}: wrote {path.stem}_prob.png and {path.stem}_mask.png to {out}")
-    if len(failed) == len(args.images):
+    if len(failed) == len(images):
         raise ImageReadError(failed[0] if len(failed) == 1 else f"None of the {len(failed)} images could be read; "
                              f"first: {failed[0]}")
     warn(failed)
@@ -160,8 +161,13 @@ def check_prediction_files(project: Project, out: Path, images: list[Path], over
         if other is not path:
             raise MedsegError(f"{other} and {path} would write the same files ({path.stem}_prob.png, "
                               f"{path.stem}_mask.png): predict them into different --out folders.")
-    existing = [out / f"{p.stem}_{kind}.png" for p in images for kind in ("prob", "mask")
-                if (out / f"{p.stem}_{kind}.png").exists()]
+    targets = [out / f"{p.stem}_{kind}.png" for p in images for kind in ("prob", "mask")]
+    inputs = {p.resolve() for p in images}
+    for target in targets:
+        if target.resolve() in inputs:  # even with --overwrite (a trial's scan_mask.png photo was replaced)
+            raise MedsegError(f"{target} is one of the images to predict and would be replaced by another's mask: "
+                              "predict into another --out folder.")
+    existing = [t for t in targets if t.exists()]
     if existing and not overwrite:
         more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
         raise MedsegError(f"{existing[0]} already exists{more}: choose another --out folder, or add --overwrite "

@@ -27,7 +27,7 @@ import numpy as np
 from medseg_gui.core.atomic import make_temp
 from medseg_gui.core.errors import CancelledError, MedsegError, ProjectError, skip, write_error
 from medseg_gui.core.images import write_png
-from medseg_gui.core.interchange.manifest import LABEL_AND_PREDICTION, MANIFEST, MANIFEST_FORMAT, Manifest
+from medseg_gui.core.interchange.manifest import LABEL_AND_PREDICTION, MANIFEST, Manifest, exported_files
 from medseg_gui.core.project import Project
 from medseg_gui.core.project_format import PROJECT_DATA_DIRS
 
@@ -54,10 +54,13 @@ def check_export_target(project: Project, out_dir: str | os.PathLike[str]) -> No
                                "folder, where they would replace what is stored there (exported predictions would "
                                "become labels). Choose a folder outside the project.")
     image_folders = {f.absolute().resolve() for f in {project.image_path(stem).parent for stem in project.stems}}
-    if out == project.root.absolute().resolve() or out in image_folders:
+    if out in image_folders:
         raise ProjectError(f"Masks cannot be exported into {out}: the project's images are there, and a mask "
                            "named like an image would replace the photo (new files there would also be listed as "
                            "images). Choose a folder outside the project.")
+    if out == project.root.absolute().resolve():
+        raise ProjectError(f"Masks cannot be exported into {out}: it is the project folder itself. Choose a folder "
+                           "outside the project.")
 
 
 @dataclass(frozen=True)
@@ -226,7 +229,7 @@ def refuse_foreign_files(folder: Path, names: Iterable[str]) -> None:
     """ProjectError when `folder` holds a file of one of `names` (or a manifest.json) that no medseg export wrote
     (its manifest.json does not list it): an export replaces only its own earlier files (fault injection: a mask
     the user kept there was replaced without a word)."""
-    ours = _exported_files(folder)
+    ours = exported_files(folder)
     if ours is None:
         return
     foreign = [folder / n for n in (*names, MANIFEST) if n not in ours and (folder / n).exists()]
@@ -234,22 +237,6 @@ def refuse_foreign_files(folder: Path, names: Iterable[str]) -> None:
         more = f" (and {len(foreign) - 1} more of the names this export writes)" if len(foreign) > 1 else ""
         raise ProjectError(f"{foreign[0]} already exists{more} and was not written by a medseg export, which "
                            "never replaces such files. Choose another folder (or move those files away first).")
-
-
-def _exported_files(folder: Path) -> set[str] | None:
-    """The file names an earlier export's manifest.json in `folder` lists ({"manifest.json", ...}; set() when there
-    is none or it is not one of ours); None when `folder` does not exist."""
-    if not folder.is_dir():
-        return None
-    try:
-        data = json.loads((folder / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError):
-        return set()
-    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
-        return set()
-    masks = data.get("masks", [])
-    return {MANIFEST, *(str(e["file"]) for e in masks if isinstance(e, dict) and "file" in e),
-            *map(str, data.get("earlier_export_files", []))}
 
 
 def _write_masks(
@@ -281,8 +268,6 @@ def _write_masks(
             raise write_error(f"Export incomplete: could not write mask {n} of {len(stems)}", err, path) from err
         manifest.add(stem, cls, found.source, sparse=found.annotated is not None, file=path.name)
     if written:
-        earlier = (_exported_files(out) or set()) - {p.name for p in written} - {MANIFEST}
-        manifest.earlier_files = sorted(n for n in earlier if (out / n).is_file())  # still ours next time
         try:
             manifest.write(out)
         except OSError as err:

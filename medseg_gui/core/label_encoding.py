@@ -211,16 +211,16 @@ def decode_pixels(arr: np.ndarray, name: str) -> LabelPixels:
 
 
 def _decode_alpha(rgb: np.ndarray, alpha: np.ndarray, name: str) -> LabelPixels:
-    """A colour mask whose alpha varies: transparent pixels (alpha below half-way, by the rules above) are
-    background whatever their colour; the opaque ones are the object, or where they have two colours the brighter
-    one (fault injection: a red object on a transparent white background was read as 87 % object, inverted)."""
-    opaque = decode_gray(alpha, name)
-    if opaque.annotated is not None:  # alpha 0/128/255: a partial label drawn in alpha
-        return opaque
-    shown = rgb[opaque.mask]
+    """A colour mask whose alpha varies: transparent pixels (alpha below half-way between its lowest and highest
+    value) are background whatever their colour; the opaque ones are the object, or where they have two colours the
+    brighter one (fault injection: a red object on a transparent white background was read as 87 % object, inverted;
+    one drawn at alpha 128 as a partial label without object)."""
+    lo, hi = float(alpha.min()), float(alpha.max())
+    opaque = alpha >= (lo + hi) / 2.0
+    shown = rgb[opaque]
     if len(shown) == 0 or (shown == shown[0]).all():
-        return opaque
+        return LabelPixels(opaque, None)
     inside = decode_color(shown[None], name).mask[0]
     mask = np.zeros(alpha.shape, bool)
-    mask[opaque.mask] = inside
+    mask[opaque] = inside
     return LabelPixels(mask, None)

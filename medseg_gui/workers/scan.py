@@ -109,17 +109,20 @@ class ScanWorker(Worker):
 
 
 def suggested_class(project: Any, errors: dict[str, str]) -> str | None:
-    """The first thin-structure class (core.lesions.class_regime) for a project without labels whose first readable
-    image is a fundus photo (core.fov finds its field of view); else None (a new-user trial's folder of fundus photos
-    opened on 'lesion')."""
+    """For a project without labels: its first thin-structure class (core.lesions.class_regime) when its first
+    readable image is a fundus photo (core.fov finds its field of view), else its first other class (a new-user
+    trial's folder of fundus photos opened on 'lesion'; a folder of polyp photos opened after it, on 'vessel'). None
+    when labels tell (the window shows a labelled class) or the project has no such class."""
     from medseg_gui.core.fov import estimate_fov
     from medseg_gui.core.lesions import class_regime
 
-    thin = [cls for cls in project.class_names if class_regime(cls) == "vessels"]
-    if not thin or any(project.labelled_stems(cls) for cls in project.class_names):
+    if any(project.labelled_stems(cls) for cls in project.class_names):
         return None
+    kinds = {regime: [c for c in project.class_names if class_regime(c) == regime] for regime in ("vessels", "lesions")}
     first = next((stem for stem in project.stems if stem not in errors), None)
     try:
-        return thin[0] if first is not None and estimate_fov(project.load_image(first)) is not None else None
+        fundus = first is not None and estimate_fov(project.load_image(first)) is not None
     except MedsegError:
-        return None
+        fundus = False
+    picked = kinds["vessels" if fundus else "lesions"]
+    return picked[0] if picked else None

@@ -235,3 +235,17 @@ def test_an_export_replaces_its_own_earlier_files_and_never_anyone_elses(project
     assert [x.name for x in export_masks(p, "vessel", out)] == ["a_prediction.png", "b_prediction.png"]
     p.save_label("vessel", "a", label)  # a.png, not written by the last export, is still known as an export's
     assert [x.name for x in export_masks(p, "vessel", out)] == ["a.png", "b_prediction.png"]
+
+
+def test_a_coco_export_beside_a_png_export_keeps_the_pngs_known_as_an_exports(project, tmp_path):
+    """Verification trial: PNG, then COCO, then PNG into one folder: the COCO manifest had replaced the PNG one and
+    the third export refused the first one's masks as not written by an export."""
+    from medseg_gui.core.interchange.formats import export_as
+
+    p, _ = project
+    out = tmp_path / "out"
+    export_masks(p, "vessel", out)
+    export_as("coco", p, ["vessel"], out)
+    assert json.loads((out / "manifest.json").read_text())["earlier_export_files"] == ["a.png", "b_prediction.png"]
+    assert [x.name for x in export_masks(p, "vessel", out)] == ["a.png", "b_prediction.png"]
+    assert "annotations.json" in json.loads((out / "manifest.json").read_text())["earlier_export_files"]

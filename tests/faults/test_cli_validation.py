@@ -189,6 +189,16 @@ def test_predicting_external_images_never_replaces_a_file_or_writes_into_the_pro
         rc, _, err = run_cli(capsys, "predict", project.root, "--class", CLS, photo, "--out", inside)
         assert rc == 1 and len(err) == 1 and "cannot be exported into" in err[0]
         assert not list(Path(inside).glob("case_*"))
+    rc, _, err = run_cli(capsys, "predict", project.root, "--class", CLS, photo, "--out", project.root)
+    assert rc == 1 and len(err) == 1 and "it is the project folder itself" in err[0]
+    mask_photo = write_png(photos / "scan_mask.png", np.full((16, 24, 3), 90, np.uint8))  # a photo named so
+    scan = write_png(photos / "scan.png", np.full((16, 24, 3), 90, np.uint8))
+    before = mask_photo.read_bytes()
+    rc, _, err = run_cli(capsys, "predict", project.root, "--class", CLS, scan, mask_photo, "--overwrite")
+    assert rc == 1 and len(err) == 1 and "is one of the images to predict" in err[0]
+    assert mask_photo.read_bytes() == before
+    rc, stdout, _ = run_cli(capsys, "predict", project.root, "--class", CLS, photo, photo, "--out", tmp_path / "twice")
+    assert rc == 0 and stdout.count("wrote") == 1  # the same file given twice: predicted once
     other = write_png(tmp_path / "other" / "case.jpg", np.full((16, 24, 3), 90, np.uint8))
     rc, _, err = run_cli(capsys, "predict", project.root, "--class", CLS, photo, other, "--out", tmp_path / "o")
     assert rc == 1 and len(err) == 1 and "would write the same files" in err[0] and not (tmp_path / "o").exists()

@@ -229,7 +229,7 @@ def test_the_quit_question_goes_when_the_retry_saves_meanwhile(tmp_path, qtbot, 
         if isinstance(box, QMessageBox) and box.windowTitle() == "Labels not saved":
             seen.append(box)
             fault.on = False  # the periodic retry saves the label while the question is open
-            QTimer.singleShot(8_000, lambda: box.isVisible() and box.reject())  # unanswered: Cancel
+            QTimer.singleShot(8_000, box, box.reject)  # unanswered: Cancel (gone with the box)
         else:
             QTimer.singleShot(50, fix_the_disk_once_asked)
 

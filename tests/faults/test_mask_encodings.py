@@ -341,6 +341,9 @@ def test_a_coloured_object_on_a_transparent_background_is_the_object(tmp_path):
     two[:, :, 3] = np.where(truth | (np.arange(W)[None, :] < 3), 255, 0)
     two[:, :3, :3] = 40
     Image.fromarray(two, "RGBA").save(tmp_path / "two.png")
-    for name in ("rgba.png", "palette.png"):
+    half = rgba.copy()
+    half[truth, 3] = 128  # drawn half transparent (verification trial: a partial label without object)
+    Image.fromarray(half, "RGBA").save(tmp_path / "half.png")
+    for name in ("rgba.png", "palette.png", "half.png"):
         np.testing.assert_array_equal(read_mask(tmp_path / name), truth)
     np.testing.assert_array_equal(read_mask(tmp_path / "two.png"), truth & (np.arange(W)[None, :] % 2 == 1))

@@ -137,4 +137,26 @@ class Manifest:
         return [n for n in self.notes if sparse or n != UNANNOTATED_NOTE]
 
     def write(self, out_dir: str | os.PathLike[str]) -> Path:
-        return atomic_write_json(Path(out_dir) / MANIFEST, self.to_json())
+        """out_dir/manifest.json; the files an earlier export's manifest there listed and this one does not (still
+        in the folder) are carried as `earlier_export_files`, so that a later export knows them as its own (a COCO
+        export's manifest had made the PNG export's masks beside it foreign)."""
+        out = Path(out_dir)
+        mine = {str(e["file"]) for e in self.entries if "file" in e}
+        self.earlier_files = sorted(n for n in (exported_files(out) or set()) - mine - {MANIFEST} if (out / n).is_file())
+        return atomic_write_json(out / MANIFEST, self.to_json())
+
+
+def exported_files(folder: Path) -> set[str] | None:
+    """The file names an earlier export's manifest.json in `folder` lists ({"manifest.json", ...}; set() when there
+    is none or it is not one of ours); None when `folder` does not exist."""
+    if not folder.is_dir():
+        return None
+    try:
+        data = json.loads((folder / MANIFEST).read_text("utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
+        return set()
+    masks = data.get("masks", [])
+    return {MANIFEST, *(str(e["file"]) for e in masks if isinstance(e, dict) and "file" in e),
+            *map(str, data.get("earlier_export_files", []))}
