@@ -142,7 +142,8 @@ class Manifest:
         export's manifest had made the PNG export's masks beside it foreign)."""
         out = Path(out_dir)
         mine = {str(e["file"]) for e in self.entries if "file" in e}
-        self.earlier_files = sorted(n for n in (exported_files(out) or set()) - mine - {MANIFEST} if (out / n).is_file())
+        earlier = (exported_files(out) or set()) - mine - {MANIFEST}
+        self.earlier_files = sorted(n for n in earlier if (out / n).is_file())
         return atomic_write_json(out / MANIFEST, self.to_json())
 
 
