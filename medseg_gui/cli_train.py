@@ -20,14 +20,17 @@ from medseg_gui.core.lesions import class_regime, shown_keys
 from medseg_gui.core.project import Project
 from medseg_gui.core.project_format import encode_probability, metrics_to_json
 
+_MEAN_NOTE = ("MEAN: mean over images, undefined values (nan) skipped. POOLED: pixel metrics over all ROI pixels "
+              "together.\n")
+_HD_NOTE = "hd95, assd: 95th percentile and mean of the boundary distances, in pixels."
 EVALUATE_NOTE = (
-    "MEAN: mean over images, undefined values (nan) skipped. POOLED: pixel metrics over all ROI pixels together.\n"
+    _MEAN_NOTE +
     "lesions: 8-connected truth components; found: matched one-to-one by a predicted component with IoU >= 0.5;\n"
-    "recall = found / lesions; false_lesions: predicted components touching no truth pixel;\n"
-    "hd95, assd: 95th percentile and mean of the boundary distances, in pixels. Lesion metrics are per image only."
+    "recall = found / lesions; false_lesions: predicted components touching no truth pixel;\n" +
+    _HD_NOTE + " Lesion metrics are per image only."
 )
-VESSEL_NOTE = (EVALUATE_NOTE.split("\n")[0] + "\nhd95, assd: 95th percentile and mean of the boundary distances, in "
-               "pixels, per image only. Lesion counts are left out for a vessel class (--json has them).")
+VESSEL_NOTE = (_MEAN_NOTE + _HD_NOTE + " Per image only; the lesion counts are left out for a vessel class (--json has "
+               "them).")
 USED_NOTE = ("\nused: train = the current model learnt from the image (its scores flatter it); val = held out for "
              "validation;\ntest = the dataset's test split (never trained on); new = labelled since it was trained, or "
              "left out: val, test and new are the honest checks.")
@@ -162,9 +165,8 @@ def check_prediction_files(project: Project, out: Path, images: list[Path], over
             raise MedsegError(f"{other} and {path} would write the same files ({path.stem}_prob.png, "
                               f"{path.stem}_mask.png): predict them into different --out folders.")
     targets = [out / f"{p.stem}_{kind}.png" for p in images for kind in ("prob", "mask")]
-    inputs = {p.resolve() for p in images}
-    for target in targets:
-        if target.resolve() in inputs:  # even with --overwrite (a trial's scan_mask.png photo was replaced)
+    for target in targets:  # even with --overwrite (a trial's scan_mask.png photo was replaced); samefile: links, case
+        if target.exists() and any(p.exists() and target.samefile(p) for p in images):
             raise MedsegError(f"{target} is one of the images to predict and would be replaced by another's mask: "
                               "predict into another --out folder.")
     existing = [t for t in targets if t.exists()]

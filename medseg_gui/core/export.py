@@ -143,7 +143,7 @@ def export_masks(
     _check_class_and_source(project, cls, source)
     check_export_target(project, out_dir)
     names = file_names(project, cls, source)
-    refuse_foreign_files(Path(out_dir), names.values())
+    refuse_foreign_files(project, Path(out_dir), names.values())
     return _write_masks(project, cls, Path(out_dir), names, source, threshold, skipped)
 
 
@@ -185,7 +185,7 @@ def export_pngs(
         check_export_target(project, folder)
     names = {cls: file_names(project, cls, source) for cls in classes}
     for cls in classes:
-        refuse_foreign_files(folders[cls], names[cls].values())
+        refuse_foreign_files(project, folders[cls], names[cls].values())
     left_out: list[str] = []
     files: dict[str, list[Path]] = {}
     filled: list[Path] = []
@@ -225,18 +225,27 @@ def file_names(project: Project, cls: str, source: str) -> dict[str, str]:
     return names
 
 
-def refuse_foreign_files(folder: Path, names: Iterable[str]) -> None:
-    """ProjectError when `folder` holds a file of one of `names` (or a manifest.json) that no medseg export wrote
-    (its manifest.json does not list it): an export replaces only its own earlier files (fault injection: a mask
-    the user kept there was replaced without a word)."""
-    ours = exported_files(folder)
+def refuse_foreign_files(project: Project, folder: Path, names: Iterable[str]) -> None:
+    """ProjectError when `folder` holds a file of one of `names` (or a manifest.json) that no export of `project`
+    wrote (its manifest.json does not list it): an export replaces only its own earlier files (fault injection: a
+    mask the user kept there was replaced without a word)."""
+    ours = exported_files(folder, project)
     if ours is None:
         return
     foreign = [folder / n for n in (*names, MANIFEST) if n not in ours and (folder / n).exists()]
     if foreign:
         more = f" (and {len(foreign) - 1} more of the names this export writes)" if len(foreign) > 1 else ""
-        raise ProjectError(f"{foreign[0]} already exists{more} and was not written by a medseg export, which "
-                           "never replaces such files. Choose another folder (or move those files away first).")
+        raise ProjectError(f"{foreign[0]} already exists{more} and was not written by an export of this project, "
+                           "and an export never replaces such files. Choose another folder (or move those files "
+                           "away first).")
+
+
+def refuse_foreign_folder(project: Project, folder: Path, what: str) -> None:
+    """ProjectError when `folder` holds anything but no manifest.json of an earlier export of `project`: a COCO or
+    nnU-Net export writes files and folders of fixed names there (review: a user's annotations.json was replaced)."""
+    if folder.is_dir() and any(folder.iterdir()) and not exported_files(folder, project):
+        raise ProjectError(f"{folder} already holds files that no export of this project wrote, and the {what} "
+                           "export would replace some of them. Choose a new or empty folder.")
 
 
 def _write_masks(
@@ -248,6 +257,11 @@ def _write_masks(
     manifest = Manifest(project, "png", source, threshold)
     written: list[Path] = []
     stems = project.stems
+    if names:
+        try:
+            manifest.claim(out, names.values())
+        except OSError as err:
+            raise write_error("Nothing exported: could not write the manifest", err, out / MANIFEST) from err
     for n, stem in enumerate(stems, start=1):
         if stem not in names:
             continue
@@ -328,9 +342,9 @@ def _label_parts(project: Project, cls: str, stem: str, file: h5py.File) -> np.n
 
 
 class _CarefulFile(io.FileIO):
-    """The file h5py writes through: a write that fails (a full disk) is recorded in `error` and the rest are
-    skipped, so that h5py never sees it. Fault injection: h5py, writing with its own driver or through a file object
-    that raised, crashed the process (a segfault while its objects were freed after the failed write)."""
+    """The file h5py writes through: a write, truncate or flush that fails (a full disk) is recorded in `error` and
+    the rest are skipped, so that h5py never sees it. Fault injection: h5py, writing with its own driver or through a
+    file object that raised, crashed the process (a segfault while its objects were freed after the failed write)."""
 
     error: OSError | None = None
 
@@ -342,9 +356,30 @@ class _CarefulFile(io.FileIO):
                 done += super().write(view[done:]) or 0
             except OSError as err:
                 self.error = err
-        if done < len(view):
-            self.seek(len(view) - done, os.SEEK_CUR)  # the file is deleted anyway; h5py goes on to its end
-        return len(view)
+        return len(view)  # (the file is deleted when `error` is set; h5py seeks before every write)
+
+    def truncate(self, size: int | None = None) -> int:
+        try:
+            return super().truncate(size) if self.error is None else int(size or 0)
+        except OSError as err:
+            self.error = err
+            return int(size or 0)
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as err:
+            self.error = self.error or err
+
+
+def _own_hdf5(path: Path, project: Project) -> bool:
+    """Whether the HDF5 file at `path` is an earlier export of `project` (its attributes say so)."""
+    try:
+        with h5py.File(path, "r") as file:
+            manifest = json.loads(str(file.attrs.get("manifest", "{}")))
+            return file.attrs.get("format") == "medseg-export" and manifest.get("project") == str(project.root)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def export_hdf5(
@@ -357,6 +392,9 @@ def export_hdf5(
     """
     target = Path(path)
     project.class_spec(cls)
+    if target.exists() and not _own_hdf5(target, project):
+        raise ProjectError(f"{target} already exists and is not an HDF5 export of this project, and an export never "
+                           "replaces such files. Choose another name or folder.")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = make_temp(target.parent, target.name)
@@ -364,9 +402,13 @@ def export_hdf5(
         raise write_error("Could not write the HDF5 export", err, target) from err
     try:
         with _CarefulFile(fd, "r+b") as fh:
-            with h5py.File(fh, "w") as file:
-                _write_hdf5(project, cls, file, skipped)
-            if fh.error is not None:
+            try:
+                with h5py.File(fh, "w") as file:
+                    _write_hdf5(project, cls, file, skipped)
+            except Exception:
+                if fh.error is None:
+                    raise
+            if fh.error is not None:  # what went wrong first (h5py may fail later on the short file)
                 raise fh.error
             os.fsync(fh.fileno())
         os.replace(tmp, target)

@@ -56,7 +56,8 @@ class MasksImported:
             text += (f"; {m} cover{'s' if m == 1 else ''} over {MOSTLY_OBJECT:.0%} of {'its' if m == 1 else 'their'} "
                      f"image, perhaps inverted ({', '.join(self.mostly_object[:3])}{', …' if m > 3 else ''}): the "
                      "brighter value is read as the object; if it is the dark part, save the masks with a black "
-                     "background, delete these labels and import again")
+                     f"background, move these images' files in labels/{self.cls}/ of the project away and import "
+                     "again")
         if self.failed:
             text += f"; {len(self.failed)} left out: " + "; ".join(self.failed[:3]) + ("; …" if len(self.failed) > 3
                                                                                         else "")

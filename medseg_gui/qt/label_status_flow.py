@@ -31,11 +31,12 @@ class LabelStatusFlow(QObject):
         self._doubts: dict[tuple[str, str], str] = {}  # (class, stem) → the doubt last reported
         self._judged: dict[str, bool] = {}  # class → its current model's predictions may doubt labels
         self._predicted: tuple[weakref.ref, float, int] | None = None  # (map, threshold, its pixels at or above it)
-        session.canvas.stroke_finished.connect(self.check)
+        session.canvas.stroke_finished.connect(lambda cls: self.check(cls, edited=True))
         session.review.events.prediction.connect(self.check)
 
-    def check(self, cls: str) -> str | None:
-        """Report whether the complete `cls` label on screen looks incomplete; the doubt, or None."""
+    def check(self, cls: str, edited: bool = False) -> str | None:
+        """Report whether the complete `cls` label on screen looks incomplete; the doubt, or None. After an edit
+        (`edited`: a stroke, undo or redo) a doubt that goes is said to have gone."""
         s, canvas = self.session, self.session.canvas
         if s.project is None or s.stem is None or cls not in canvas.doc.labels:
             return None
@@ -55,9 +56,10 @@ class LabelStatusFlow(QObject):
                 why = doubt(cls, canvas.label_view(cls), None if prob is None else prob >= s.review.threshold,
                             canvas.doc.roi)
         if self._doubts.get((cls, s.stem)) != why:
-            if why is None:  # the doubt said in the status bar goes too (trial: it stayed 8 s after an undo)
+            if why is None:
                 self._doubts.pop((cls, s.stem), None)
-                s.status.emit(f"{s.stem}: the {cls} label no longer looks incomplete.")
+                if edited:  # the doubt said in the status bar goes too (trial: it stayed 8 s after an undo)
+                    s.status.emit(f"{s.stem}: the {cls} label no longer looks incomplete.")
             else:
                 self._doubts[(cls, s.stem)] = why
                 s.status.emit(f"{s.stem}: {why} {FIX_HINT}")

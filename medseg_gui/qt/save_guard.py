@@ -68,8 +68,10 @@ def ask_unsaved(parent: QWidget | None, text: str, saver: LabelSaver | None = No
 
     if saver is not None:
         saver.saved.connect(check)
+        check()  # a save that ended before the connection: no question
     try:
-        box.exec()
+        if not saved_meanwhile:
+            box.exec()
     finally:
         if saver is not None:
             saver.saved.disconnect(check)

@@ -125,4 +125,5 @@ def suggested_class(project: Any, errors: dict[str, str]) -> str | None:
     except MedsegError:
         fundus = False
     picked = kinds["vessels" if fundus else "lesions"]
-    return picked[0] if picked else None
+    named = [c for c in picked if ("vessel" if fundus else "lesion") in c.lower()]  # 'vessel' before 'exudate'
+    return (named or picked or [None])[0]

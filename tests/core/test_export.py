@@ -168,7 +168,7 @@ def test_write_failure_stops_with_a_write_error_saying_how_far(project, tmp_path
 
     def full_after_one(src, dst):
         calls.append(dst)
-        if len(calls) > 1:
+        if len([c for c in calls if str(c).endswith(".png")]) > 1:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(src))
         real_replace(src, dst)
 
@@ -176,6 +176,8 @@ def test_write_failure_stops_with_a_write_error_saying_how_far(project, tmp_path
     with pytest.raises(WriteError, match=r"Export incomplete: could not write mask 2 of 3 \(.*b_prediction.png\): "
                                          r"No space"):
         export_masks(p, "vessel", tmp_path / "m")
+    monkeypatch.setattr(os, "replace", real_replace)  # space freed: the export runs again over its own first file
+    assert [x.name for x in export_masks(p, "vessel", tmp_path / "m")] == ["a.png", "b_prediction.png"]
 
 
 def test_png_export_of_one_class_counts_older_files_and_of_several_needs_subfolders(project, tmp_path):
@@ -221,7 +223,7 @@ def test_an_export_replaces_its_own_earlier_files_and_never_anyone_elses(project
     out = tmp_path / "out"
     out.mkdir()
     (out / "a.png").write_bytes(b"the user's own mask")
-    with pytest.raises(ProjectError, match=r"a\.png already exists and was not written by a medseg export"):
+    with pytest.raises(ProjectError, match=r"a\.png already exists and was not written by an export of this project"):
         export_masks(p, "vessel", out)
     assert (out / "a.png").read_bytes() == b"the user's own mask" and sorted(os.listdir(out)) == ["a.png"]
     (out / "a.png").unlink()
@@ -249,3 +251,41 @@ def test_a_coco_export_beside_a_png_export_keeps_the_pngs_known_as_an_exports(pr
     assert json.loads((out / "manifest.json").read_text())["earlier_export_files"] == ["a.png", "b_prediction.png"]
     assert [x.name for x in export_masks(p, "vessel", out)] == ["a.png", "b_prediction.png"]
     assert "annotations.json" in json.loads((out / "manifest.json").read_text())["earlier_export_files"]
+
+
+def test_no_export_format_replaces_a_file_that_no_export_of_this_project_wrote(project, tmp_path):
+    """Review: the check covered PNG exports only (a user's annotations.json and vessel.h5 were replaced), and a
+    second project's export replaced the first one's masks of the same names; an odd manifest.json crashed it."""
+    from medseg_gui.core.interchange.formats import export_as
+
+    p, _ = project
+    coco, h5 = tmp_path / "coco", tmp_path / "h5"
+    for folder, name in ((coco, "annotations.json"), (h5, "vessel.h5")):
+        folder.mkdir()
+        (folder / name).write_text("the user's own")
+    for fmt, folder, name in (("coco", coco, "annotations.json"), ("hdf5", h5, "vessel.h5"),
+                              ("nnunet", coco, "annotations.json")):
+        with pytest.raises(ProjectError, match="no export of this project wrote|not an HDF5 export of this project"):
+            export_as(fmt, p, ["vessel"], folder)
+        assert (folder / name).read_text() == "the user's own"
+    export_as("hdf5", p, ["vessel"], tmp_path / "h5b")
+    export_as("hdf5", p, ["vessel"], tmp_path / "h5b")  # its own: replaced
+    other = Project.open_or_create_for_folder(_copy_images(p, tmp_path / "other"))
+    other.save_label("vessel", "a", np.ones((H, W), bool))
+    out = tmp_path / "out"
+    export_masks(p, "vessel", out)
+    with pytest.raises(ProjectError, match="not written by an export of this project"):
+        export_masks(other, "vessel", out)
+    assert _read(out / "a.png").sum() < 255 * H * W  # the first project's mask is still there
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    (odd / "manifest.json").write_text(json.dumps({"format": "medseg-export-manifest", "project": str(p.root),
+                                                   "masks": None, "earlier_export_files": "a.png"}))
+    assert [x.name for x in export_masks(p, "vessel", odd)] == ["a.png", "b_prediction.png"]
+
+
+def _copy_images(p, folder):
+    folder.mkdir()
+    for stem in p.stems:
+        cv2.imwrite(str(folder / f"{stem}.png"), np.full((H, W, 3), 80, np.uint8))
+    return folder

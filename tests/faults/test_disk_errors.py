@@ -46,7 +46,7 @@ def temp_files(folder: Path) -> list[Path]:
 def test_export_write_error_is_one_line_and_claims_nothing(tmp_path, capsys, monkeypatch, code):
     project = make_project(tmp_path / "p")
     out = tmp_path / "out"
-    fail_replace_under(monkeypatch, out, code, after=1)
+    fail_replace_under(monkeypatch, out, code, after=2)  # the manifest (written first), then mask 1
     rc, stdout, err = run_cli(capsys, "export", project.root, "--class", CLS, "--out", out)
     assert rc == 1 and "Wrote" not in stdout
     assert len(err) == 1 and err[0].startswith("medseg: error: Export incomplete: could not write mask 2 of 3")
@@ -232,7 +232,7 @@ def test_export_onto_a_really_full_file_system(tmp_path, capsys, small_fs):
     out = small_fs / "masks"
     rc, stdout, err = run_cli(capsys, "export", project.root, "--class", CLS, "--out", out)
     assert rc == 1 and "Wrote" not in stdout
-    assert len(err) == 1 and err[0].startswith("medseg: error: Export incomplete: could not write mask 1 of 3")
+    assert len(err) == 1 and err[0].startswith("medseg: error: Nothing exported: could not write the manifest")
     assert err[0].endswith("No space left on device") and temp_files(small_fs) == []
 
 

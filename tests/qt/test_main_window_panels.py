@@ -6,6 +6,7 @@ import dataclasses
 import math
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QColor
@@ -379,6 +380,7 @@ def test_scores_near_one_keep_the_decimals_that_tell_them_apart_and_saturation_i
     from medseg_gui.qt.panels.train_text import TOO_EASY, fmt_score
 
     assert fmt_score(0.9997) == "0.9997" and fmt_score(1.0) == "1.000" and fmt_score(0.95) == "0.950"
+    assert fmt_score(np.float32(0.9997)) == "0.9997" and fmt_score(1 - 1e-10) == "0.999999"  # (review)
     saturated = StoreDecision(False, 0.9984, 0.99971, "", metric="AUC", new_score=0.9984, old_score=0.99971)
     assert decision_text(saturated) == f"Previous model kept (new AUC 0.9984 < 0.9997{TOO_EASY})"
     close = StoreDecision(False, 0.9501, 0.9504, "", metric="AUC", new_score=0.9501, old_score=0.9504)

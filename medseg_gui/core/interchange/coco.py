@@ -19,7 +19,7 @@ import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_json
 from medseg_gui.core.errors import MedsegError, skip, write_error
-from medseg_gui.core.export import SOURCES, check_export_target, masks_of_image
+from medseg_gui.core.export import SOURCES, check_export_target, masks_of_image, refuse_foreign_folder
 from medseg_gui.core.images import write_png
 from medseg_gui.core.interchange.manifest import Manifest
 from medseg_gui.core.project import Project
@@ -87,6 +87,7 @@ def export_coco(
         project.class_spec(cls)
     check_export_target(project, out_dir)
     out = Path(out_dir)
+    refuse_foreign_folder(project, out, "COCO")
     manifest = Manifest(project, "coco", source, threshold)
     manifest.notes.append("One COCO annotation per connected component (8-connected); holes inside a component are "
                           "filled. An image lists only the classes that have a mask on it in this manifest: for the "

@@ -12,6 +12,7 @@ import datetime as _dt
 import json
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -142,22 +143,32 @@ class Manifest:
         export's manifest had made the PNG export's masks beside it foreign)."""
         out = Path(out_dir)
         mine = {str(e["file"]) for e in self.entries if "file" in e}
-        earlier = (exported_files(out) or set()) - mine - {MANIFEST}
+        earlier = (exported_files(out, self.project) or set()) - mine - {MANIFEST}
         self.earlier_files = sorted(n for n in earlier if (out / n).is_file())
         return atomic_write_json(out / MANIFEST, self.to_json())
 
+    def claim(self, out_dir: Path, names: Iterable[str]) -> None:
+        """Before the first file of an export: a manifest.json in `out_dir` naming the files about to be written as
+        this project's (with those an earlier export's manifest there named), so that an export stopped half-way
+        (a full disk) can be run again: its files are known as an export's (review: they were refused as foreign)."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        self.earlier_files = sorted(((exported_files(out, self.project) or set()) | set(names)) - {MANIFEST})
+        atomic_write_json(out / MANIFEST, {**self.to_json(), "masks": [], "note": "an export under way, or stopped"})
 
-def exported_files(folder: Path) -> set[str] | None:
-    """The file names an earlier export's manifest.json in `folder` lists ({"manifest.json", ...}; set() when there
-    is none or it is not one of ours); None when `folder` does not exist."""
+
+def exported_files(folder: Path, project: Project) -> set[str] | None:
+    """The file names an earlier export of `project` lists in `folder`'s manifest.json ({"manifest.json", ...});
+    set() when there is none, or it is not one of ours, or another project's (review: a second project's export
+    replaced the first one's masks of the same names); None when `folder` does not exist."""
     if not folder.is_dir():
         return None
     try:
         data = json.loads((folder / MANIFEST).read_text("utf-8"))
     except (OSError, ValueError):
         return set()
-    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
+    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT or data.get("project") != str(project.root):
         return set()
-    masks = data.get("masks", [])
-    return {MANIFEST, *(str(e["file"]) for e in masks if isinstance(e, dict) and "file" in e),
-            *map(str, data.get("earlier_export_files", []))}
+    masks = data.get("masks") if isinstance(data.get("masks"), list) else []
+    earlier = data.get("earlier_export_files") if isinstance(data.get("earlier_export_files"), list) else []
+    return {MANIFEST, *(str(e["file"]) for e in masks if isinstance(e, dict) and "file" in e), *map(str, earlier)}

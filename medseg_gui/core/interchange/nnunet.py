@@ -19,7 +19,8 @@ import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_json
 from medseg_gui.core.errors import MedsegError, ProjectError, skip, write_error
-from medseg_gui.core.export import SOURCES, MaskToExport, check_export_target, has_source, masks_of_image
+from medseg_gui.core.export import (SOURCES, MaskToExport, check_export_target, has_source, masks_of_image,
+                                     refuse_foreign_folder)
 from medseg_gui.core.images import write_png
 from medseg_gui.core.interchange.manifest import Manifest
 from medseg_gui.core.project import Project
@@ -93,6 +94,7 @@ def export_nnunet(
     out = Path(out_dir)
     if (out / "dataset.json").exists() or (out / "imagesTr").exists():
         raise ProjectError(f"{out} already holds an nnU-Net dataset; choose a new or empty folder.")
+    refuse_foreign_folder(project, out, "nnU-Net")
     manifest = Manifest(project, "nnunet", source, threshold)
     kept = _classes_with_masks(project, classes, source)
     if len(kept) < len(classes):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import numbers
 from typing import Any
 
 from medseg_gui.core.label_status import ENOUGH_IMAGES
@@ -25,15 +26,15 @@ EVALUATING_START_TEXT = "Evaluating the model this run starts from on the valida
 def fmt_score(value: float | None) -> str:
     """A score in a sentence: three decimals as everywhere in the window (image_columns.format_score), more where
     three would round a score below 1 up to 1.000 (a trial read 'val AUC 1.000' for 0.9997); '–' when none."""
-    if isinstance(value, float) and 0.9995 <= value < 1.0:
-        return next(f"{value:.{d}f}" for d in (4, 5, 6, 9) if f"{value:.{d}f}" != f"{1.0:.{d}f}")
+    if isinstance(value, numbers.Real) and 0.9995 <= value < 1.0:
+        return next((f"{value:.{d}f}" for d in (4, 5, 6) if f"{value:.{d}f}" != f"{1.0:.{d}f}"), "0.999999")
     return format_score(value) or "–"
 
 
 def fmt_pair(a: float | None, b: float | None) -> tuple[str, str]:
-    """Two scores compared in one sentence, with as many decimals (3 to 5) as tell them apart: 'new 0.9971 <
-    0.9994', not 'new 0.997 < 0.999' or '1.000 < 1.000'."""
-    if isinstance(a, float) and isinstance(b, float) and a != b:
+    """Two scores compared in one sentence, with as many decimals (3 to 5) as tell them apart: 'new 0.9984 <
+    0.9997', not 'new 0.998 < 1.000'."""
+    if isinstance(a, numbers.Real) and isinstance(b, numbers.Real) and a != b:
         for d in (3, 4, 5):
             if f"{a:.{d}f}" != f"{b:.{d}f}" and max(a, b) < 1.0 - 0.5 * 10 ** -d:
                 return f"{a:.{d}f}", f"{b:.{d}f}"
