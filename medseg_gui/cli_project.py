@@ -43,7 +43,7 @@ def _nothing_exported(project, classes: list[str], source: str) -> str:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from medseg_gui.core.export import export_hdf5
+    from medseg_gui.core.interchange.hdf5 import export_hdf5
     from medseg_gui.core.interchange.formats import export_as
 
     project = open_project(args.project)

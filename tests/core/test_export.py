@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from medseg_gui.core.errors import ProjectError, WriteError
-from medseg_gui.core.export import export_hdf5, export_masks
+from medseg_gui.core.export import export_masks
+from medseg_gui.core.interchange.hdf5 import export_hdf5
 from medseg_gui.core.interchange.manifest import record_predictions
 from medseg_gui.core.project import Project
 

@@ -284,10 +284,10 @@ def test_the_retrain_write_probe_finds_a_full_disk_and_leaves_no_file(tmp_path, 
 
 def test_hdf5_export_whose_writes_fail_mid_file_stops_cleanly(tmp_path, capsys, monkeypatch):
     """Fault injection on a real full tmpfs: h5py crashed the process (segfault) when a write failed part-way; the
-    file h5py writes through (export._CarefulFile) keeps the failure from it and the export says so."""
+    file h5py writes through (interchange.hdf5._CarefulFile) keeps the failure from it and the export says so."""
     import io
 
-    from medseg_gui.core import export
+    from medseg_gui.core.interchange import hdf5
 
     class DiskFills(io.FileIO):  # the disk is full after 4 KiB
         def write(self, data):
@@ -295,10 +295,10 @@ def test_hdf5_export_whose_writes_fail_mid_file_stops_cleanly(tmp_path, capsys, 
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             return super().write(data)
 
-    class Full(export._CarefulFile, DiskFills):
+    class Full(hdf5._CarefulFile, DiskFills):
         pass
 
-    monkeypatch.setattr(export, "_CarefulFile", Full)
+    monkeypatch.setattr(hdf5, "_CarefulFile", Full)
     project = make_project(tmp_path / "p")
     h5 = tmp_path / "h5" / "all.h5"
     rc, _stdout, err = run_cli(capsys, "export", project.root, "--class", CLS, "--out", tmp_path / "m", "--hdf5", h5)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medseg_gui.core.errors import CancelledError
-from medseg_gui.core.export import check_export_target, export_hdf5, export_pngs
+from medseg_gui.core.export import check_export_target, export_pngs
+from medseg_gui.core.interchange.hdf5 import export_hdf5
 from medseg_gui.core.interchange.coco import export_coco
 from medseg_gui.core.interchange.nnunet import export_nnunet
 from medseg_gui.core.project import Project
