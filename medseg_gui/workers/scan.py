@@ -110,18 +110,19 @@ class ScanWorker(Worker):
 
 def suggested_class(project: Any, errors: dict[str, str]) -> str | None:
     """For a project without labels: its first thin-structure class (core.lesions.class_regime) when its first
-    readable image is a fundus photo (core.fov finds its field of view), else its first other class (a new-user
-    trial's folder of fundus photos opened on 'lesion'; a folder of polyp photos opened after it, on 'vessel'). None
-    when labels tell (the window shows a labelled class) or the project has no such class."""
+    readable images are fundus photos (core.fov finds a field of view in each of the first three: it finds one in
+    about one colonoscopy frame of twenty), else its first other class (a new-user trial's folder of fundus photos
+    opened on 'lesion'; a folder of polyp photos opened after it, on 'vessel'). None when labels tell (the window
+    shows a labelled class) or the project has no such class."""
     from medseg_gui.core.fov import estimate_fov
     from medseg_gui.core.lesions import class_regime
 
     if any(project.labelled_stems(cls) for cls in project.class_names):
         return None
     kinds = {regime: [c for c in project.class_names if class_regime(c) == regime] for regime in ("vessels", "lesions")}
-    first = next((stem for stem in project.stems if stem not in errors), None)
+    first = [stem for stem in project.stems if stem not in errors][:3]
     try:
-        fundus = first is not None and estimate_fov(project.load_image(first)) is not None
+        fundus = bool(first) and all(estimate_fov(project.load_image(stem)) is not None for stem in first)
     except MedsegError:
         fundus = False
     picked = kinds["vessels" if fundus else "lesions"]
