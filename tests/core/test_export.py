@@ -290,3 +290,17 @@ def _copy_images(p, folder):
     for stem in p.stems:
         cv2.imwrite(str(folder / f"{stem}.png"), np.full((H, W, 3), 80, np.uint8))
     return folder
+
+
+def test_a_mask_changed_after_its_export_is_not_replaced_by_the_next_one(project, tmp_path):
+    """Review: export, fix the masks in another program, export again into the same folder: the fixes were lost."""
+    p, _ = project
+    out = tmp_path / "out"
+    export_masks(p, "vessel", out)
+    export_masks(p, "vessel", out)  # untouched: its own, replaced
+    edited = np.zeros((H, W), np.uint8)
+    edited[1:3, 1:3] = 255
+    cv2.imwrite(str(out / "a.png"), edited)  # the user's fix (another size, another time)
+    with pytest.raises(ProjectError, match=r"a\.png already exists and was not written by an export of this project"):
+        export_masks(p, "vessel", out)
+    np.testing.assert_array_equal(_read(out / "a.png"), edited)

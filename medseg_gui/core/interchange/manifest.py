@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "medseg-export-manifest"  # its "format": how an export knows its own earlier files
+STAMPS = "file_stamps"  # name → [size, mtime_ns] when written: a file changed since is no longer the export's
 PROVENANCE = "provenance.json"
 LABEL_AND_PREDICTION = "label+prediction"  # source of a sparse label whose not-annotated pixels are the prediction
 UNANNOTATED_NOTE = ("Sparse labels with source 'label': pixels that were not annotated are exported as background "
@@ -145,7 +146,8 @@ class Manifest:
         mine = {str(e["file"]) for e in self.entries if "file" in e}
         earlier = (exported_files(out, self.project) or set()) - mine - {MANIFEST}
         self.earlier_files = sorted(n for n in earlier if (out / n).is_file())
-        return atomic_write_json(out / MANIFEST, self.to_json())
+        stamps = _stamps(out, mine | set(self.earlier_files))
+        return atomic_write_json(out / MANIFEST, {**self.to_json(), STAMPS: stamps})
 
     def claim(self, out_dir: Path, names: Iterable[str]) -> None:
         """Before the first file of an export: a manifest.json in `out_dir` naming the files about to be written as
@@ -153,14 +155,17 @@ class Manifest:
         (a full disk) can be run again: its files are known as an export's (review: they were refused as foreign)."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        self.earlier_files = sorted(((exported_files(out, self.project) or set()) | set(names)) - {MANIFEST})
-        atomic_write_json(out / MANIFEST, {**self.to_json(), "masks": [], "note": "an export under way, or stopped"})
+        ours, names = (exported_files(out, self.project) or set()) - {MANIFEST}, set(names)
+        self.earlier_files = sorted(ours | names)  # the names to be written: no stamp yet, known by name
+        atomic_write_json(out / MANIFEST, {**self.to_json(), "masks": [], STAMPS: _stamps(out, ours - names),
+                                           "note": "an export under way, or stopped"})
 
 
 def exported_files(folder: Path, project: Project) -> set[str] | None:
-    """The file names an earlier export of `project` lists in `folder`'s manifest.json ({"manifest.json", ...});
-    set() when there is none, or it is not one of ours, or another project's (review: a second project's export
-    replaced the first one's masks of the same names); None when `folder` does not exist."""
+    """The file names an earlier export of `project` lists in `folder`'s manifest.json ({"manifest.json", ...}),
+    without those changed since (size or time: masks edited in another program after the export, review); set()
+    when there is none, or it is not one of ours, or another project's (review: a second project's export replaced
+    the first one's masks of the same names); None when `folder` does not exist."""
     if not folder.is_dir():
         return None
     try:
@@ -171,4 +176,19 @@ def exported_files(folder: Path, project: Project) -> set[str] | None:
         return set()
     masks = data.get("masks") if isinstance(data.get("masks"), list) else []
     earlier = data.get("earlier_export_files") if isinstance(data.get("earlier_export_files"), list) else []
-    return {MANIFEST, *(str(e["file"]) for e in masks if isinstance(e, dict) and "file" in e), *map(str, earlier)}
+    named = {str(e["file"]) for e in masks if isinstance(e, dict) and "file" in e} | set(map(str, earlier))
+    stamps = data.get(STAMPS) if isinstance(data.get(STAMPS), dict) else {}
+    now = _stamps(folder, {n for n in named if n in stamps})
+    return {MANIFEST, *(n for n in named if n not in stamps or now.get(n) == stamps[n])}
+
+
+def _stamps(folder: Path, names: Iterable[str]) -> dict[str, list[int]]:
+    """{name: [size, mtime in ns]} of the files in `folder` (those that exist)."""
+    stamps = {}
+    for name in names:
+        try:
+            st = (folder / name).stat()
+        except OSError:
+            continue
+        stamps[name] = [st.st_size, st.st_mtime_ns]
+    return stamps
