@@ -119,12 +119,11 @@ def suggested_class(project: Any, errors: dict[str, str]) -> str | None:
 
     if any(project.labelled_stems(cls) for cls in project.class_names):
         return None
-    kinds = {regime: [c for c in project.class_names if class_regime(c) == regime] for regime in ("vessels", "lesions")}
     first = [stem for stem in project.stems if stem not in errors][:3]
     try:
         fundus = bool(first) and all(estimate_fov(project.load_image(stem)) is not None for stem in first)
     except MedsegError:
         fundus = False
-    picked = kinds["vessels" if fundus else "lesions"]
+    picked = [c for c in project.class_names if class_regime(c) == ("vessels" if fundus else "lesions")]
     named = [c for c in picked if ("vessel" if fundus else "lesion") in c.lower()]  # 'vessel' before 'exudate'
     return (named or picked or [None])[0]

@@ -20,12 +20,14 @@ from medseg_gui.core.project import Project
 
 log = logging.getLogger(__name__)
 
+HDF5_FORMAT = "medseg-export"  # the file attribute "format": how an export knows its own earlier file
+
 
 def _write_hdf5(project: Project, cls: str, file: h5py.File, skipped: list[str] | None) -> None:
     spec = project.class_spec(cls)
     manifest = Manifest(project, "hdf5", "labels and predictions", None)
     manifest.notes.append("A sparse label's annotated pixels are in annotated/<stem>.")
-    file.attrs.update({"format": "medseg-export", "version": 1, "class": spec.name, "color": list(spec.color)})
+    file.attrs.update({"format": HDF5_FORMAT, "version": 1, "class": spec.name, "color": list(spec.color)})
     file.attrs["description"] = ("images uint8 HxWx3 RGB; labels/roi uint8 {0,1}; predictions float32 [0,1]; "
                                  "annotated uint8 {0,1} for sparse labels only (labels are 0 where not annotated)")
     opts = {"compression": "gzip", "compression_opts": 4}
@@ -98,7 +100,7 @@ def _own_hdf5(path: Path, project: Project) -> bool:
     try:
         with h5py.File(path, "r") as file:
             manifest = json.loads(str(file.attrs.get("manifest", "{}")))
-            return file.attrs.get("format") == "medseg-export" and manifest.get("project") == str(project.root)
+            return file.attrs.get("format") == HDF5_FORMAT and manifest.get("project") == str(project.root)
     except (OSError, ValueError, AttributeError):
         return False
 

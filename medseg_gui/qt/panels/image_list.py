@@ -371,7 +371,7 @@ class ImageListPanel(QWidget):
         metrics = self._metrics.get(self._cls, {})
         for stem in self._items if stems is None else stems:
             values = metrics.get(stem, {})
-            share = self._marks.annotated.get(self._cls, {}).get(stem) if stem in self._marks.labelled else None
+            share = self._marks.sparse_share(self._cls, stem)
             for col, key in METRIC_COLS.items():
                 self._show_score(stem, col, values.get(key), METRIC_NAMES[key], share)
             found = self._item(stem, RECALL_COL)  # "1/2" found, sorted by the recall

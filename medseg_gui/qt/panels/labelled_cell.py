@@ -78,6 +78,10 @@ class LabelMarks:
         else:
             doubts[stem] = why
 
+    def sparse_share(self, cls: str, stem: str) -> float | None:
+        """The annotated share of `stem`'s sparse `cls` label; None when it has a complete label or none."""
+        return self.annotated.get(cls, {}).get(stem) if stem in self.labelled else None
+
     def shares(self, cls: str) -> dict[str, float]:
         """{stem: annotated share} of the labelled images (1.0: a complete label)."""
         known = self.annotated.get(cls, {})
@@ -91,6 +95,6 @@ class LabelMarks:
             return LABEL_UNREADABLE, (f"{why}\nRetrain leaves this image out. Drawing on it moves the file aside "
                                       "(kept) and starts a new label."), -1
         labelled = stem in self.labelled
-        return labelled_cell(cls, labelled, self.annotated.get(cls, {}).get(stem) if labelled else None,
+        return labelled_cell(cls, labelled, self.sparse_share(cls, stem),
                              negative=stem in self.negatives, doubt=self.doubts.get(cls, {}).get(stem),
                              split=self.split_of(stem))

@@ -50,7 +50,7 @@ def _too_easy(metric: str, *scores: Any) -> str:
     """TOO_EASY when every score is at least SATURATED[metric] (a trial's stroke-only validation image: AUC 0.9994 for
     the start, 0.997 for three Retrains, each rejected with no word why)."""
     floor = SATURATED.get(metric)
-    return TOO_EASY if floor is not None and all(isinstance(v, float) and v >= floor for v in scores) else ""
+    return TOO_EASY if floor is not None and all(isinstance(v, numbers.Real) and v >= floor for v in scores) else ""
 
 
 def fmt_duration(seconds: float) -> str:
