@@ -16,6 +16,7 @@ Usage: python bench/pretrain.py --regime lesions --minutes 40 [--out resources/m
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -48,11 +49,13 @@ def c1_photos(data: Path):
     return polypgen_samples(data, rows)
 
 
-def samples_for(regime: str, data: Path, sets: list[str]):
+def samples_for(regime: str, data: Path, sets: list[str], rim: str = "none"):
+    """The start's training samples; `rim` (vessels): which HRF fields of view are widened (see --rim)."""
     if regime == "lesions":
         return [s for name in sets for s in (load_c6(data) if name == "c6" else c1_photos(data))]
     import cv2
 
+    from medseg_gui.core.fov import widen
     from medseg_gui.ml.train import Sample
 
     train, _ = load("hrf", data)
@@ -63,7 +66,9 @@ def samples_for(regime: str, data: Path, sets: list[str]):
         image = cv2.resize(s.image, size, interpolation=cv2.INTER_AREA)
         mask = cv2.resize(s.mask.astype("uint8") * 255, size, interpolation=cv2.INTER_AREA) >= 128
         roi = cv2.resize(s.roi.astype("uint8") * 255, size, interpolation=cv2.INTER_AREA) >= 128
-        small.append(Sample(image, mask, roi))
+        small.append(Sample(image, mask, widen(roi) if rim != "none" else roi))
+    if rim == "all":
+        train = [dataclasses.replace(s, roi=widen(s.roi)) for s in train]
     return train + small
 
 
@@ -76,6 +81,10 @@ def main(argv: list[str] | None = None) -> None:
                     help="lesions: the PolypGen photos it trains on (module doc)")
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--out", type=Path, default=ROOT / "resources" / "models")
+    ap.add_argument("--rim", choices=["none", "small", "all"], default="none",
+                    help="vessels: widen the HRF fields of view of the 0.3x photos (small) or of all (all) as "
+                         "core.fov.estimate_fov widens a field it finds, so the field's edge and the black border "
+                         "just outside are trained as background")
     ap.add_argument("--resume", action="store_true",
                     help="continue from the shipped start of this regime (its steps and minutes are added up)")
     args = ap.parse_args(argv)
@@ -90,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.regime == "lesions":
         credit = f"PolypGen {' and '.join(LESION_SETS[n][0] for n in args.sets)}, {POLYPGEN}"
         trained_on = [LESION_SETS[n][1] for n in args.sets]
-    samples = samples_for(args.regime, args.data, args.sets)
+    samples = samples_for(args.regime, args.data, args.sets, args.rim)
     before = shipped_init(args.regime) if args.resume else None
     if args.resume and before is None:
         raise SystemExit(f"--resume: no shipped {args.regime} start to continue from")

@@ -45,6 +45,11 @@ def estimate_fov(rgb: np.ndarray) -> np.ndarray | None:
     rest = small[mask == 0]
     if not _SHARE[0] <= mask.mean() <= _SHARE[1] or border.mean() > 0.6 or np.percentile(rest, 90) > level:
         return None
-    d = max(1, round(_WIDEN * max(h, w)))
-    full = cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST)
-    return cv2.dilate(full, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * d + 1, 2 * d + 1))).astype(bool)
+    return widen(cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST))
+
+
+def widen(mask: np.ndarray) -> np.ndarray:
+    """bool HxW: `mask` grown all round by `_WIDEN` of its long side (at least 1 px), the margin of `estimate_fov`."""
+    d = max(1, round(_WIDEN * max(mask.shape)))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * d + 1, 2 * d + 1))
+    return cv2.dilate(np.asarray(mask, np.uint8), disc).astype(bool)
