@@ -152,7 +152,7 @@ class PngExport:
     files: dict[str, list[Path]]
     skipped: tuple[str, ...] = ()
     older: int = 0
-    filled: int = 0  # of the files, sparse labels whose not-annotated pixels are the prediction ("label+prediction")
+    filled: tuple[Path, ...] = ()  # of the files, sparse labels whose not-annotated pixels are the prediction
 
     @property
     def count(self) -> int:
@@ -192,7 +192,7 @@ def export_pngs(
         progress((i + 1, len(classes), cls))
     for message in left_out:
         skip(skipped, message)
-    return PngExport(out, files, tuple(left_out), _older_files(folders, files), len(filled))
+    return PngExport(out, files, tuple(left_out), _older_files(folders, files), tuple(filled))
 
 
 def _check_class_and_source(project: Project, cls: str, source: str) -> None:

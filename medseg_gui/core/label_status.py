@@ -148,5 +148,12 @@ def counted_doubt(cls: str, label: np.ndarray, painted: int, expected: int | Non
     return None
 
 
+def cut_by_hand(agreed: int, painted: int, shape: tuple[int, int]) -> bool:
+    """Whether a complete label of `painted` object pixels, down from `agreed` when the prediction last found it
+    complete, was cut by the clinician's own edits (erasing what the model wrongly predicted) to more than a dot: a
+    correction, said complete by the edit itself."""
+    return DOT_SHARE * shape[0] * shape[1] <= painted < agreed
+
+
 def _pct(share: float) -> str:
     return f"{100 * share:.1f} %" if share < 0.1 else f"{100 * share:.0f} %"

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QInputDialog, QWidget
 from medseg_gui.core.errors import MedsegError
 from medseg_gui.core.export import PREDICTION_SUFFIX, PngExport, check_export_target
 from medseg_gui.core.interchange.formats import FORMATS, ExportDone, export_as
+from medseg_gui.core.names import shown_name
 from medseg_gui.qt import dialogs
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.export import export_classes
@@ -51,9 +52,10 @@ def export_summary(result: PngExport) -> str:
         return f"{len(files)}{split}"
 
     counts = ", ".join(f"{count(files)} in {cls}/" for cls, files in result.files.items() if files)
-    if result.filled:  # a trial's 'label' was 1 % strokes, 99 % prediction
-        counts += (f"; {result.filled} of the labels {'is a sparse one' if result.filled == 1 else 'are sparse'}, "
-                   "filled in by the prediction where not annotated")
+    if result.filled:  # a trial's 'label' was 1 % strokes, 99 % prediction; which ones (trial, session 38)
+        n, names = len(result.filled), ", ".join(shown_name(f.stem) for f in result.filled[:3])
+        counts += (f"; {n} of the labels {'is a sparse one' if n == 1 else 'are sparse'}, filled in by the "
+                   f"prediction where not annotated ({names}{', …' if n > 3 else ''})")
     none = [cls for cls, files in result.files.items() if not files]  # no folder made for them (new-user trial)
     counts += f" (no {' or '.join(none)} masks)" if none else ""
     text = f"Exported {result.count} mask{'' if result.count == 1 else 's'} to {result.out_dir}: {counts}"

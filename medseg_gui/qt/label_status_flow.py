@@ -1,7 +1,9 @@
 """Complete or sparse, said by the clinician: K switches the label on screen between complete (unpainted =
 background) and sparse (unpainted = not annotated); Shift+K keeps it complete and records that in project.json
 (core.label_status ``CONFIRMED_KEY``). After every edit, and when a prediction arrives, a complete label that plainly
-is not (``core.label_status.doubt``) is reported: the status bar says why and what to press, the image list marks it."""
+is not (``core.label_status.doubt``) is reported: the status bar says why and what to press, the image list marks it. A
+label the prediction agreed with and the clinician then cut down by hand (erasing a false positive) is a correction,
+not an unfinished label: it is confirmed complete instead (``core.label_status.cut_by_hand``)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from medseg_gui.core.errors import MedsegError
-from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY, counted_doubt, doubt, marked, set_mark
+from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY, counted_doubt, cut_by_hand, doubt, marked, set_mark
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.keymap import ACTIONS
 
@@ -31,6 +33,7 @@ class LabelStatusFlow(QObject):
         self._doubts: dict[tuple[str, str], str] = {}  # (class, stem) → the doubt last reported
         self._judged: dict[str, bool] = {}  # class → its current model's predictions may doubt labels
         self._predicted: tuple[weakref.ref, float, int] | None = None  # (map, threshold, its pixels at or above it)
+        self._agreed: dict[tuple[str, str], int] = {}  # (class, stem) → label pixels when last not doubted by a map
         session.canvas.stroke_finished.connect(lambda cls: self.check(cls, edited=True))
         session.review.events.prediction.connect(self.check)
 
@@ -45,26 +48,40 @@ class LabelStatusFlow(QObject):
         if s.stem in confirmed and (not canvas.is_labelled(cls) or canvas.is_sparse(cls)):
             self._mark(cls, False)  # what was confirmed (a complete label) is gone: undone, or made sparse
             confirmed = confirmed - {s.stem}
+        corrected = False
         if (canvas.is_labelled(cls) and not canvas.is_sparse(cls)
                 and s.stem not in confirmed | marked(s.project, NONE_KEY, cls)):
             prob = s.review.probs.get(cls) if self._judged.get(cls, True) else None  # (the review state's own)
-            if canvas.doc.roi is None:  # from counts: no pass over a whole 8000² label after every stroke
-                h, w = canvas.doc.shape
-                why = counted_doubt(cls, canvas.label_view(cls), canvas.doc.area(cls),
-                                    None if prob is None else self._predicted_pixels(prob, s.review.threshold), h * w)
-            else:
-                why = doubt(cls, canvas.label_view(cls), None if prob is None else prob >= s.review.threshold,
-                            canvas.doc.roi)
-        if self._doubts.get((cls, s.stem)) != why:
+            why = self._doubt(cls, prob)
+            key, area = (cls, s.stem), canvas.doc.area(cls)
+            if prob is not None and why is None:
+                self._agreed[key] = area
+            elif (why is not None and prob is not None and edited and not canvas.can_redo()
+                  and cut_by_hand(self._agreed.get(key, 0), area, canvas.doc.shape) and self._mark(cls, True)):
+                why, corrected = None, True
+        if self._doubts.get((cls, s.stem)) != why or corrected:
             if why is None:
                 self._doubts.pop((cls, s.stem), None)
-                if edited:  # the doubt said in the status bar goes too (trial: it stayed 8 s after an undo)
+                if corrected:  # new-user trial, session 38: K was offered, and made the erased region unannotated
+                    s.status.emit(f"{s.stem}: the {cls} label stays complete: you removed {cls} pixels yourself, so "
+                                  f"what you erased is background. Press {ACTIONS['label_sparse'].keys[0]} if it is "
+                                  "unfinished instead.")
+                elif edited:  # the doubt said in the status bar goes too (trial: it stayed 8 s after an undo)
                     s.status.emit(f"{s.stem}: the {cls} label no longer looks incomplete.")
             else:
                 self._doubts[(cls, s.stem)] = why
                 s.status.emit(f"{s.stem}: {why} {FIX_HINT}")
             self.doubt_changed.emit(cls, s.stem, None if why is None else f"{why} {FIX_HINT}")
         return why
+
+    def _doubt(self, cls: str, prob: np.ndarray | None) -> str | None:
+        s, canvas = self.session, self.session.canvas
+        if canvas.doc.roi is None:  # from counts: no pass over a whole 8000² label after every stroke
+            h, w = canvas.doc.shape
+            return counted_doubt(cls, canvas.label_view(cls), canvas.doc.area(cls),
+                                 None if prob is None else self._predicted_pixels(prob, s.review.threshold), h * w)
+        return doubt(cls, canvas.label_view(cls), None if prob is None else prob >= s.review.threshold,
+                     canvas.doc.roi)
 
     def set_doubts(self, cls: str, doubts: dict[str, str], judged: bool = True) -> None:
         """The doubts of the `cls` labels of images not on screen, read in the background (qt.label_shares): marks

@@ -89,8 +89,8 @@ def test_corrected_prediction_exports_the_prediction_outside_the_strokes(project
     from medseg_gui.qt.export_flow import export_summary
 
     result = export_pngs(p, ["vessel"], tmp_path / "window")
-    assert result.filled == 1 and export_summary(result).endswith(
-        "; 1 of the labels is a sparse one, filled in by the prediction where not annotated")
+    assert result.filled == (tmp_path / "window" / "b.png",) and export_summary(result).endswith(
+        "; 1 of the labels is a sparse one, filled in by the prediction where not annotated (b)")
     assert not any("were not annotated are exported as background" in n for n in manifest["notes"])  # none such
     export_masks(p, "vessel", tmp_path / "labels", source="labels")
     np.testing.assert_array_equal(_read(tmp_path / "labels" / "b.png"), strokes * 255)

@@ -335,3 +335,29 @@ def test_a_notice_stays_in_the_status_bar_when_the_mouse_moves(tmp_path, qtbot):
     qtbot.mouseMove(window.canvas, QPoint(40, 20))
     assert window.statusBar().currentMessage().startswith("New complete 'lesion' label")
     assert "zoom" in window.pixel_label.text()  # the readout has its own field
+
+
+def test_erasing_a_false_positive_from_an_accepted_prediction_keeps_the_label_complete(tmp_path, qtbot):
+    """New-user trial, session 38: after Accept prediction and erasing its large false positive, the label was
+    doubted ("the model predicts 25 %… Press K to make it sparse"); K made the erased region unannotated and the
+    export filled it back in from the prediction. A label the prediction agreed with, cut down by hand, is a
+    correction: confirmed complete, not doubted."""
+    from medseg_gui.core.label_status import CONFIRMED_KEY, marked
+
+    project = make_project(tmp_path / "p", n=2)
+    window = open_window(qtbot, project)
+    canvas, stem = window.canvas, window.session.stem
+    prob = np.zeros(canvas.doc.shape, np.float32)
+    prob[4:12, 4:12] = 0.9  # the lesion
+    prob[16:46, 18:62] = 0.9  # and a large false positive
+    canvas.set_prediction("lesion", prob)
+    canvas.accept_prediction()
+    assert window.label_status.check("lesion") is None
+    canvas.set_tool("eraser")
+    canvas.set_brush_size(15)
+    drag(qtbot, canvas, [(20, 22), (60, 22), (60, 32), (20, 32), (20, 40), (60, 40)])
+    assert canvas.doc.area("lesion") < 0.3 * int((prob >= 0.5).sum())  # far below the prediction: once doubted
+    assert window.label_status.check("lesion") is None and not canvas.is_sparse("lesion")
+    assert marked(project, CONFIRMED_KEY, "lesion") == {stem}
+    assert "stays complete" in window.statusBar().currentMessage()
+    assert window.saver.flush(10) and project.load_label_pixels("lesion", stem).annotated is None
