@@ -80,6 +80,8 @@ def test_decision_and_model_texts():
                          basis=BASIS_THEN)  # a trial read this beside 'Current model: val Dice 0.529' (today's)
     assert decision_text(then) == ("New model kept: val Dice 0.129 (previous 0.120, both on the validation labels "
                                    "as they were for the previous model)")
+    assert decision_text(dataclasses.replace(then, current={"val_dice": 0.529})).endswith(
+        "as they were for the previous model; 0.529 on them as they are now)")
     assert decision_text(dataclasses.replace(lesion, basis=BASIS_THEN)) == (
         "Previous model kept (new Dice 0.610 < 0.655, both on the validation labels as they were for the previous "
         "model)")

@@ -113,9 +113,15 @@ def _alone_text(alone: Any, blend: Any, images: Any) -> str:
 
 def _then(decision: Any) -> str:
     """', both on the validation labels as they were for the previous model' when the two models were compared on
-    those (ml.compare.BASIS_THEN): a trial read 'val Dice 0.129' beside 'Current model: val Dice 0.529', today's."""
-    return ", both on the validation labels as they were for the previous model" if getattr(
-        decision, "basis", "") else ""
+    those (ml.compare.BASIS_THEN): a trial read 'val Dice 0.129' beside 'Current model: val Dice 0.529', today's;
+    for a kept model also its score on them as they are now, the Current model line's (a trial, session 38, read
+    0.883 kept beside 'Current model: val Dice 0.664' as a worse model kept)."""
+    if not getattr(decision, "basis", ""):
+        return ""
+    metric = getattr(decision, "metric", "AUC")
+    now = (getattr(decision, "current", None) or {}).get("val_dice" if metric == "Dice" else "val_auc")
+    now = f"; {fmt_score(now)} on them as they are now" if decision.kept_new and isinstance(now, float) else ""
+    return f", both on the validation labels as they were for the previous model{now}"
 
 
 def round_text(report: Any) -> str:
