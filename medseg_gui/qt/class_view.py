@@ -46,6 +46,20 @@ class ClassView(QObject):
         self._train.show_class(cls)
         self.show_state()
         self._remember()
+        self._say_others_kept(cls)
+
+    def _say_others_kept(self, cls: str) -> None:
+        """Switching to a class no image has a label of empties the list's ticks and scores: say that the other
+        classes' labels are kept and how to get back (a trial pressed 2 by mistake and saw every ✓ go)."""
+        project = self._project()
+        if project is None or cls not in project.class_names or project.labelled_stems(cls):
+            return
+        names = project.class_names
+        others = [c for c in names if c != cls and project.labelled_stems(c)]
+        if others:
+            key = f" (key {names.index(others[0]) + 1})" if names.index(others[0]) < 9 else ""
+            self.status.emit(f"Now drawing and reviewing '{cls}': no image has a {cls} label yet. Your {others[0]} "
+                             f"labels are kept: choose {others[0]} in Draw → Class{key} to see them again.")
 
     def show_project(self, remembered: str | None) -> None:
         """The class list of a newly shown project; select `remembered`, else keep the current class when it has

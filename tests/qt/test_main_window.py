@@ -75,6 +75,16 @@ def test_undo_of_first_stroke_removes_the_new_label(tmp_path, qtbot, messages):
     assert not read_mask(project.label_path("lesion", project.stems[0])).any()
 
 
+def test_switching_to_a_class_without_labels_says_the_others_are_kept(tmp_path, qtbot, messages):
+    """New-user trial, session 38: pressing 2 by mistake emptied every ✓ and score of the list without a word."""
+    window = open_window(qtbot, make_project(tmp_path / "p", n=3, labelled=2))
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_2)
+    assert window.current_class() == "vessel" and window.statusBar().currentMessage() == (
+        "Now drawing and reviewing 'vessel': no image has a vessel label yet. Your lesion labels are kept: choose "
+        "lesion in Draw → Class (key 1) to see them again.")
+
+
 def test_keys_switch_class_and_image(tmp_path, qtbot, messages):
     project = make_project(tmp_path / "p", n=3)
     window = open_window(qtbot, project)
