@@ -1,5 +1,6 @@
 """Which file is which image's mask, for imports: image files of a folder, masks matched to images by name (also
-when the masks lie beside their images), and a mask drawn on a sideways camera photo turned upright with it.
+when the masks lie beside their images, where a folder project leaves them out of its images: `masks_beside`), and a
+mask drawn on a sideways camera photo turned upright with it.
 
 Every rule that warns (a second mask of one image, masks matching no image, broken links, two images of one name)
 names a file, so a user sees why an image came in without its label.
@@ -15,7 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from medseg_gui.core.images import IMAGE_SUFFIXES, apply_orientation, header_orientation
+from medseg_gui.core.errors import ImageReadError
+from medseg_gui.core.images import IMAGE_SUFFIXES, apply_orientation, header_orientation, read_label
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.names import shown_name
 
@@ -52,21 +54,42 @@ def _owner(mask_stem: str, stems: set[str]) -> str | None:
 def match_masks(images: list[Path], folder: Path | None) -> dict[str, Path]:
     """{image stem: its mask in `folder`}: `<stem>.*` first, else the first (by name) `<stem>_<anything>.*` (or `.`,
     `-`) that no longer image stem claims, so `scan_2.png` is the mask of `scan_2`, never of `scan`."""
+    return find_masks(images, folder)[0]
+
+
+def find_masks(images: list[Path], folder: Path | None) -> tuple[dict[str, Path], list[Path]]:
+    """(match_masks' {image stem: its mask in `folder`}, the files of `folder` that no image claims). When `folder`
+    holds some of `images` themselves (a folder project's own folder), no image is its own mask: `_masks_beside`."""
     if folder is None:
-        return {}
-    matched, unmatched = _match(images, image_files(folder))  # a second mask of one image is warned of in _match
+        return {}, []
+    files = image_files(folder)
+    own: set[str] = set()
+    if folder.is_dir():
+        here = {parent for parent in {image.parent for image in images} if parent.resolve() == folder.resolve()}
+        own = {image.name for image in images if image.parent in here}
+    if own:
+        matched, unmatched = _masks_beside(images, own, files)
+    else:
+        matched, unmatched = _match(images, files)  # a second mask of one image is warned of in _match
     if unmatched:
-        lower = {image.stem.lower() for image in images}
-        case = [m for m in unmatched if m.stem.lower() in lower]
-        hint = (f"; {len(case)} differ from an image's name only in upper/lower case (like "
-                f"{shown_name(case[0].name)})") if case else _prefix_hint(images, unmatched)
         log.warning("%d file(s) in %s match no image (like %s), not imported%s", len(unmatched), shown_name(folder),
-                    shown_name(unmatched[0].name), hint)
+                    shown_name(unmatched[0].name), unmatched_hint(images, unmatched))
     broken = sorted(p.name for p in folder.iterdir() if p.is_symlink() and not p.exists()) if folder.is_dir() else []
     if broken:
         log.warning("%d link(s) in %s lead to no file (like %s), not imported", len(broken), shown_name(folder),
                     shown_name(broken[0]))
-    return matched
+    return matched, unmatched
+
+
+def unmatched_hint(images: list[Path], unmatched: list[Path]) -> str:
+    """Why files match none of `images`, where a likely cause shows ("; 1 differs from an image's name only in
+    upper/lower case (like …)", or _prefix_hint's), else "": for the log and File → Import masks…'s summary."""
+    lower = {image.stem.lower() for image in images}
+    case = [m for m in unmatched if m.stem.lower() in lower]
+    if case:
+        return (f"; {len(case)} differ{'s' if len(case) == 1 else ''} from an image's name only in upper/lower case "
+                f"(like {shown_name(case[0].name)})")
+    return _prefix_hint(images, unmatched)
 
 
 def _prefix_hint(images: list[Path], unmatched: list[Path]) -> str:
@@ -81,7 +104,8 @@ def _prefix_hint(images: list[Path], unmatched: list[Path]) -> str:
         return ""
     image, mask = pairs[0]
     return (f"; names like {shown_name(image.name)} and {shown_name(mask.name)} share only their first part: rename "
-            "the masks <image>_mask.*, or for the DRIVE download import its top folder with --layout drive")
+            "the masks <image>_mask.*, or for the DRIVE download import its top folder with `medseg import "
+            "--layout drive`")
 
 
 def _match(images: list[Path], candidates: list[Path]) -> tuple[dict[str, Path], list[Path]]:
@@ -105,14 +129,52 @@ def _match(images: list[Path], candidates: list[Path]) -> tuple[dict[str, Path],
     return matched, unclaimed
 
 
+def _named_after_another(files: list[Path]) -> list[Path]:
+    """The `files` named after another of them plus `_…` (or `.…`, `-…`): beside their images, these are masks."""
+    stems = {f.stem for f in files}
+    return [f for f in files if _owner(f.stem, stems - {f.stem}) is not None]
+
+
+def reads_as_mask(path: Path) -> bool:
+    """Whether core.images.read_label reads `path` as one class's mask (a photo it refuses: "does not look like a
+    mask"; a label map, or a file it cannot read, is no mask either)."""
+    try:
+        read_label(path, "mask")
+    except ImageReadError:
+        return False
+    return True
+
+
+def masks_beside(files: list[Path], candidates: list[Path]) -> list[Path]:
+    """The `candidates` that are masks lying beside their photos in a folder whose image files are `files`: named
+    after another of `files` plus `_…` (or `.…`, `-…`, as images_and_masks) and read as a mask, so `scan_2.jpg`
+    beside `scan.jpg` is a second photo. Reads only the candidates so named."""
+    named = set(_named_after_another(files))
+    return [path for path in candidates if path in named and reads_as_mask(path)]
+
+
+def _masks_beside(images: list[Path], own: set[str], files: list[Path]) -> tuple[dict[str, Path], list[Path]]:
+    """find_masks in the folder of `files` that holds the `images` named `own` (a folder project's own): as in
+    images_and_masks, a file named after another image is its mask and no file is its own mask; one of the images
+    themselves (listed before masks were told apart) is a mask only when it reads as one (masks_beside)."""
+    named = _named_after_another(files)
+    masks = sorted([f for f in named if f.name not in own] + masks_beside(files, [f for f in named if f.name in own]))
+    if masks:
+        log.warning("the masks folder is the image folder: %d file(s) named after an image (like %s) are read as "
+                    "masks, never an image's own file", len(masks), shown_name(masks[0].name))
+    mask_names = {m.name for m in masks}
+    matched, unclaimed = _match([i for i in images if i.name not in mask_names & own], masks)
+    others = [f for f in files if f.name not in own and f.name not in mask_names]  # neither image nor mask
+    return matched, sorted(unclaimed + others)
+
+
 def images_and_masks(src: Path, masks: Path | None) -> tuple[list[Path], dict[str, Path]]:
     """The images of `src` and {stem: its mask in `masks`}. When `masks` is `src` itself (`x.png` beside
     `x_mask.png`), a file named after another image plus `_…` (or `.…`, `-…`) is that image's mask, not an image, and
     no file is its own mask. Two images of one name get no mask (it could be either's)."""
     images = image_files(src)
     if masks is not None and masks.resolve() == src.resolve():
-        stems = {image.stem for image in images}
-        mask_files = [m for m in images if _owner(m.stem, stems - {m.stem}) is not None]
+        mask_files = _named_after_another(images)
         images = [image for image in images if image not in mask_files]
         if mask_files:
             log.warning("the masks folder is the image folder: %d file(s) named after an image (like %s) are read as "

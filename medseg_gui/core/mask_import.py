@@ -1,8 +1,9 @@
-"""Masks from a folder into an open project: each matched to an image by its name (core.mask_files.match_masks:
-`<stem>.*`, else `<stem>_<anything>.*`), saved as a class's label (a 0/128/255 partial file as a sparse label) or as
-the image's region of interest (e.g. a fundus photo's field of view). Nothing is overwritten: an image that already
-has a label of that class (or a region of interest) keeps it, and the result says which. (A new-user trial with
-fundus photos and their field-of-view masks found no way to bring either into a project from the window.)"""
+"""Masks from a folder into an open project: each matched to an image by its name (core.mask_files.find_masks:
+`<stem>.*`, else `<stem>_<anything>.*`; in the images' own folder never an image's own file), saved as a class's
+label (a 0/128/255 partial file as a sparse label) or as the image's region of interest (e.g. a fundus photo's field
+of view). Nothing is overwritten: an image that already has a label of that class (or a region of interest) keeps it,
+and the result says which. (A new-user trial with fundus photos and their field-of-view masks found no way to bring
+either into a project from the window.)"""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 from medseg_gui.core.errors import CancelledError, ImageReadError, LabelSizeError
 from medseg_gui.core.images import read_label, read_mask
 from medseg_gui.core.label_encoding import MOSTLY_OBJECT, LabelPixels, inverted_note
-from medseg_gui.core.mask_files import image_files, match_masks, scaled_to, upright
+from medseg_gui.core.mask_files import find_masks, image_files, scaled_to, unmatched_hint, upright
 from medseg_gui.core.names import shown_name
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,8 @@ ROI = None  # `cls` of an import of regions of interest
 @dataclass(frozen=True)
 class MasksImported:
     """What `import_masks` did: images given a mask, images that kept the one they had, one line per mask left out
-    (unreadable, wrong size, a label map), and how many files in the folder matched no image."""
+    (unreadable, wrong size, a label map), and how many files in the folder matched no image (the first such file and
+    mask_files.unmatched_hint's likely cause)."""
 
     cls: str | None
     imported: tuple[str, ...]
@@ -34,6 +36,8 @@ class MasksImported:
     unmatched: int
     resized: tuple[str, ...] = ()  # imported at their image's size: the masks were the image at another scale
     mostly_object: tuple[str, ...] = ()  # labels covering most of their image: maybe inverted (label_encoding)
+    unmatched_first: str = ""  # the first file that matches no image, by name
+    unmatched_hint: str = ""  # mask_files.unmatched_hint: "; 1 differs from an image's name only …", or ""
 
     def summary(self, folder: Path) -> str:
         what = "region of interest" if self.cls is None else f"'{self.cls}' label"
@@ -49,8 +53,9 @@ class MasksImported:
             text += (f"; {k} image{' keeps its' if k == 1 else 's keep their'} own {what} (nothing was overwritten: "
                      f"{', '.join(self.kept[:3])}{', …' if k > 3 else ''})")
         if self.unmatched:
-            text += (f"; {self.unmatched} file{' matches' if self.unmatched == 1 else 's match'} no image's name "
-                     "(a mask is NAME.png or NAME_anything.png for the image NAME)")
+            like = f", like {self.unmatched_first}" if self.unmatched_first else ""
+            text += (f"; {self.unmatched} file{' matches' if self.unmatched == 1 else 's match'} no image's name"
+                     f"{like} (a mask is NAME.png or NAME_anything.png for the image NAME){self.unmatched_hint}")
         if self.mostly_object:
             m = len(self.mostly_object)
             text += (f"; {m} cover{'s' if m == 1 else ''} over {MOSTLY_OBJECT:.0%} of {'its' if m == 1 else 'their'} "
@@ -70,9 +75,9 @@ def import_masks(project, folder: Path, cls: str | None,
     CancelledError between images when `should_stop()`."""
     if cls is not ROI:
         project.class_spec(cls)  # ProjectError for an unknown class before anything is read
-    folder = Path(folder)
+    folder = Path(folder).resolve()  # its files then compare equal to the project's image paths (a resolved root)
     images = {project.image_path(stem): stem for stem in project.stems}
-    matched = match_masks(list(images), folder)
+    matched, unclaimed = find_masks(list(images), folder)
     files = image_files(folder)
     imported, kept, failed, resized, mostly = [], [], [], [], []
     by_stem = _by_project_stem(images, matched)
@@ -108,11 +113,14 @@ def import_masks(project, folder: Path, cls: str | None,
         imported.append(stem)
     log.info("imported %d mask(s) of %s from %s (%d kept, %d left out)", len(imported),
              "regions of interest" if cls is ROI else cls, folder, len(kept), len(failed))
-    return MasksImported(cls, tuple(imported), tuple(kept), tuple(failed), max(0, len(files) - len(by_stem)),
-                         tuple(resized), tuple(mostly))
+    used = set(by_stem.values())
+    unused = [f for f in files if f not in used and f not in images]  # nor an image of the project itself
+    return MasksImported(cls, tuple(imported), tuple(kept), tuple(failed), len(unused), tuple(resized), tuple(mostly),
+                         shown_name(unclaimed[0].name) if unclaimed else "",
+                         unmatched_hint(list(images), unclaimed) if unclaimed else "")
 
 
 def _by_project_stem(images: dict[Path, str], matched: dict[str, Path]) -> dict[str, Path]:
-    """match_masks' {image file stem: mask} as {project stem: mask} (a project stem is its image file's stem)."""
+    """find_masks' {image file stem: mask} as {project stem: mask} (a project stem is its image file's stem)."""
     stems = {path.stem: stem for path, stem in images.items()}
     return {stems[file_stem]: mask for file_stem, mask in matched.items() if file_stem in stems}

@@ -25,6 +25,7 @@ from medseg_gui.core.atomic import (FileVersions, atomic_write_bytes, atomic_wri
 from medseg_gui.core.errors import ImageReadError, ProjectError
 from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image
 from medseg_gui.core.lock import LockWatch, ProjectLock
+from medseg_gui.core.mask_files import masks_beside
 from medseg_gui.core.names import file_name_problem, listable, name_problem, shown_name
 from medseg_gui.core.project_format import (
     DEFAULT_CLASSES,
@@ -63,6 +64,7 @@ class ProjectFolder:
         self._read_only: str | None = None  # why nothing may be written (another window edits it, read-only media)
         self._project_lock: ProjectLock | LockWatch = LockWatch(self._root)  # writes stop once another program holds it
         self._versions = FileVersions()  # project.json and label files as this object read or last wrote them
+        self.unlisted_masks: tuple[Path, ...] = ()  # what the last refresh_images left out: masks beside photos
 
     @classmethod
     def create(cls, root: str | os.PathLike[str], classes: tuple[ClassSpec, ...] = DEFAULT_CLASSES) -> Self:
@@ -100,7 +102,8 @@ class ProjectFolder:
     def open_or_create_for_folder(cls, folder: str | os.PathLike[str], read_only: str | None = None) -> Self:
         """Open `folder`/project.json (picking up images added since), or create one listing the folder's images.
 
-        Images stay in place; every non-hidden file with an image suffix is listed, sorted, non-recursively.
+        Images stay in place; every non-hidden file with an image suffix is listed, sorted, non-recursively, but
+        masks lying beside their photos (`refresh_images`).
         With `read_only` (the reason) nothing is written: a plain folder is listed in memory only.
         """
         folder_path = Path(folder)
@@ -279,11 +282,20 @@ class ProjectFolder:
         return result
 
     def refresh_images(self) -> list[str]:
-        """List image files added to the image folder since (root for folder projects, images/ otherwise); new stems."""
+        """List image files added to the image folder since (root for folder projects, images/ otherwise); new stems.
+        A folder project lists no new file that is a mask beside its photo (mask_files.masks_beside, which reads it:
+        call off the GUI thread): a trial's clinic folder listed `x_mask.jpg` beside `x.jpg` as an image."""
         folder = self._root if self._layout == "folder" else self._root / "images"
         if not folder.is_dir():
             return []
         files = listable(sorted((p for p in folder.iterdir() if _is_image_file(p)), key=lambda p: p.name))
+        if self._layout == "folder":
+            known = {e.path for e in self._images}  # entries already listed stay, masks or not
+            masks = self.unlisted_masks = tuple(masks_beside(files, [p for p in files if p.name not in known]))
+            if masks:
+                log.warning("%d file(s) in %s are named after a photo there and read as masks (like %s): not listed "
+                            "as images; import them as masks", len(masks), folder, shown_name(masks[0].name))
+                files = sorted(set(files) - set(masks), key=lambda p: p.name)
         with self._lock:
             before = len(self._images)
             self._add_entries(files)  # `folder` derives from the resolved root, so these need no resolving

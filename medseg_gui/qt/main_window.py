@@ -297,10 +297,11 @@ class MainWindow(QMainWindow):
         self.set_project(result.project, result.errors, result.suggested_class)
         n = len(result.project.stems)
         images = f"{n} image{'' if n == 1 else 's'}"
-        if result.elsewhere:
-            self.next_line.beside_image(f"{images} listed; not listed: {result.elsewhere} (only a folder's own "
-                                        "images are): open a subfolder on its own to work on them",
-                                        self.image_list.current_stem())
+        notes = [f"not listed: {result.elsewhere} (only a folder's own images are): open a subfolder on its own to "
+                 "work on them"] if result.elsewhere else []
+        notes += [result.masks_beside] if result.masks_beside else []
+        if notes:
+            self.next_line.beside_image(f"{images} listed; " + "; ".join(notes), self.image_list.current_stem())
         elif not result.errors:
             self.statusBar().showMessage(f"Opened {result.project.root} — {images}", 8000)
 

@@ -1,15 +1,17 @@
-"""Open a project or a plain folder of images off the GUI thread, and check every image can be read."""
+"""Open a project or a plain folder of images off the GUI thread (a new folder project reads the files beside its
+photos that may be their masks: ProjectFolder.refresh_images), and check every image can be read."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
 from medseg_gui.core.errors import CancelledError, ImageReadError, MedsegError
 from medseg_gui.core.identity import GUI_NAME
 from medseg_gui.core.images import subfolder_images, subfolders_text
+from medseg_gui.core.names import shown_name
 from medseg_gui.workers.base import Worker
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ class ScanResult:
     lock: Any = None  # the ProjectLock this window now holds (None: the project is read-only, see project.read_only)
     elsewhere: str = ""  # images in subfolders, not listed (subfolders_text), or ""
     suggested_class: str | None = None  # the class to show first when nothing tells (suggested_class)
+    masks_beside: str = ""  # a new folder project's files left out as masks beside their photos (masks_text), or ""
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,11 @@ class ScanWorker(Worker):
         folder = self.prepare() if self.prepare is not None else Path(self.folder)
         lock, read_only = lock_or_reason(folder, GUI_NAME) if folder.is_dir() else (None, None)
         try:
+            new = not (folder / PROJECT_FILE).is_file()
             project = open_project_or_folder(folder, read_only)
             project.set_lock(lock)  # every write checks it (deleted lock file: created again)
-            return self._scan(project, lock)
+            result = self._scan(project, lock)
+            return replace(result, masks_beside=masks_text(project.unlisted_masks)) if new else result
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -106,6 +111,21 @@ class ScanWorker(Worker):
             log.info("not listed: %s", subfolders_text(below))
         return ScanResult(project, errors, lock, subfolders_text(below) if below else "",
                           suggested_class(project, errors))
+
+
+def masks_text(masks: tuple[Path, ...]) -> str:
+    """What a new folder project left out as masks beside their photos, for the window: "2 files beside their photos
+    look like masks (a_mask.jpg, b_lesion_mask.png); they are not listed as images: File → Import masks… imports
+    them"; "" for none."""
+    n = len(masks)
+    if not n:
+        return ""
+    names = ", ".join(shown_name(p.name) for p in masks[:3]) + (", …" if n > 3 else "")
+    if n == 1:
+        return (f"1 file beside its photo looks like a mask ({names}); it is not listed as an image: File → Import "
+                "masks… imports it")
+    return (f"{n} files beside their photos look like masks ({names}); they are not listed as images: File → Import "
+            "masks… imports them")
 
 
 def suggested_class(project: Any, errors: dict[str, str]) -> str | None:

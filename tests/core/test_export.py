@@ -204,8 +204,8 @@ def test_an_image_named_like_anothers_prediction_file_gets_its_own_file(tmp_path
     """Fault injection: images 'scan' (a prediction) and 'scan_prediction' (a label) were "2 masks" in one file."""
     folder = tmp_path / "imgs"
     folder.mkdir()
-    for name in ("scan", "scan_prediction"):
-        cv2.imwrite(str(folder / f"{name}.png"), np.full((H, W, 3), 80, np.uint8))
+    for i, name in enumerate(("scan", "scan_prediction")):  # photos: a flat gray file beside 'scan' reads as its mask
+        cv2.imwrite(str(folder / f"{name}.png"), np.random.default_rng(i).integers(0, 256, (H, W, 3), dtype=np.uint8))
     p = Project.open_or_create_for_folder(folder)
     p.save_prediction("vessel", "scan", np.full((H, W), 0.9, np.float32))
     p.save_label("vessel", "scan_prediction", np.zeros((H, W), bool))

@@ -105,3 +105,58 @@ def test_a_label_covering_nearly_all_of_its_image_is_said_to_be_perhaps_inverted
     import_dataset(images, tmp_path / "q", "folder", masks=folder, cls="lesion")
     said = [r.getMessage() for r in caplog.records if "of its image" in r.getMessage()]
     assert len(said) == 1 and f"{first}.png covers " in said[0] and "black background" in said[0]
+
+
+def _photo(path, seed):
+    import cv2
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), np.random.default_rng(seed).integers(0, 256, (H, W, 3), dtype=np.uint8))
+
+
+def test_masks_beside_the_photos_of_a_folder_project_import_from_its_own_folder(tmp_path):
+    """A new-user trial chose the folder project's own folder in File → Import masks…: every listed "image" was
+    matched to its own file, so the masks came in as their own labels and each photo was left out as "does not look
+    like a mask". An image's own file is never its mask; a file named after another image is that image's mask."""
+    import cv2
+
+    from medseg_gui.core.project import Project
+
+    folder = tmp_path / "clinic"
+    folder.mkdir()
+    write_png(folder / "a_mask.png", disc().astype(np.uint8) * 255)  # alone: listed as an image (an older project)
+    old = Project.open_or_create_for_folder(folder)
+    for i, name in enumerate(["a.jpg", "cervix.jpg", "scan.jpg", "scan_2.jpg", "lonely.jpg"]):
+        _photo(folder / name, i + 1)
+    cv2.imwrite(str(folder / "cervix_lesion_mask.jpg"), disc(r=12).astype(np.uint8) * 255)
+    write_png(folder / "scan_mask.png", disc(r=5).astype(np.uint8) * 255)
+    write_png(folder / "scan_2_mask.png", disc(r=7).astype(np.uint8) * 255)
+    project = Project.open_or_create_for_folder(old.root)
+    assert project.stems == ["a_mask", "a", "cervix", "lonely", "scan", "scan_2"]
+    result = import_masks(project, folder, "lesion")
+    assert sorted(result.imported) == ["a", "cervix", "scan", "scan_2"] and result.failed == ()
+    assert result.unmatched == 0 and "match no image" not in result.summary(folder)
+    np.testing.assert_array_equal(project.load_label("lesion", "a"), disc())
+    np.testing.assert_array_equal(project.load_label("lesion", "scan"), disc(r=5))
+    np.testing.assert_array_equal(project.load_label("lesion", "scan_2"), disc(r=7))
+    assert abs(int(project.load_label("lesion", "cervix").sum()) - int(disc(r=12).sum())) <= 8
+    assert not project.has_label("lesion", "a_mask") and not project.has_label("lesion", "lonely")
+
+
+@pytest.mark.parametrize("mask, hint", [
+    ("21_TRAINING.png", "1 differs from an image's name only in upper/lower case (like 21_TRAINING.png)"),
+    ("21_manual1.png", "names like 21_training.jpg and 21_manual1.png share only their first part: rename the masks "
+                       "<image>_mask.*"),
+])
+def test_the_summary_names_a_file_that_matches_no_image_and_why(tmp_path, mask, hint):
+    """The window said only "1 file matches no image's name"; the log already knew the likely cause."""
+    from medseg_gui.core.project import Project
+
+    _photo(tmp_path / "photos" / "21_training.jpg", 0)
+    project = Project.open_or_create_for_folder(tmp_path / "photos")
+    folder = tmp_path / "masks"
+    write_png(folder / mask, disc().astype(np.uint8) * 255)
+    result = import_masks(project, folder, "lesion")
+    text = result.summary(folder)
+    assert result.imported == () and result.unmatched == 1
+    assert f"1 file matches no image's name, like {mask} (a mask is NAME.png" in text and hint in text

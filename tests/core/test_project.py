@@ -271,3 +271,39 @@ def test_current_model_info_reads_current_json(tmp_path):
     assert project.current_model_info("lesion") is None
     (folder / "current.json").write_text("[1, 2]")
     assert project.current_model_info("lesion") is None
+
+
+def _mask(path, h=H, w=W):
+    """A 0/255 disc mask (JPEG-compressed when `path` says so, as a clinic's `_mask.jpg` files are)."""
+    yy, xx = np.mgrid[:h, :w]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), (((yy - h / 2) ** 2 + (xx - w / 2) ** 2 <= (h / 3) ** 2) * 255).astype(np.uint8))
+
+
+def test_a_new_folder_project_leaves_out_the_masks_beside_their_photos(tmp_path, caplog):
+    """A new-user trial: a clinic's folder holds `186OLCV1_100H0053.jpg` with `186OLCV1_100H0053_mask.jpg` and
+    `cervix.jpg` with `cervix_lesion_mask.png`; opening it listed each mask as an image, without a word. A file named
+    after another photo is left out only when it reads as a mask: `scan_2.jpg` beside `scan.jpg` is a second photo."""
+    folder = tmp_path / "clinic"
+    for i, name in enumerate(["186OLCV1_100H0053.jpg", "cervix.jpg", "scan.jpg", "scan_2.jpg", "lonely.jpg"]):
+        _image(folder / name, seed=i)
+    _mask(folder / "186OLCV1_100H0053_mask.jpg")
+    _mask(folder / "cervix_lesion_mask.png")
+    with caplog.at_level("WARNING"):
+        p = Project.open_or_create_for_folder(folder)
+    assert p.stems == ["186OLCV1_100H0053", "cervix", "lonely", "scan", "scan_2"]
+    assert [m.name for m in p.unlisted_masks] == ["186OLCV1_100H0053_mask.jpg", "cervix_lesion_mask.png"]
+    assert "2 file(s) in " in caplog.text and "read as masks (like 186OLCV1_100H0053_mask.jpg): not listed" in \
+        caplog.text
+    assert Project.open_or_create_for_folder(folder).stems == p.stems  # reopened: not added as new images
+
+
+def test_an_existing_folder_project_keeps_a_mask_it_listed(tmp_path):
+    """Entries already in project.json stay (a project made before masks were told apart), new masks are left out."""
+    folder = tmp_path / "old"
+    _mask(folder / "a_mask.png")  # alone, it names no other image: listed
+    assert Project.open_or_create_for_folder(folder).stems == ["a_mask"]
+    _image(folder / "a.jpg")
+    _mask(folder / "a_roi.png")
+    p = Project.open_or_create_for_folder(folder)
+    assert p.stems == ["a_mask", "a"] and [m.name for m in p.unlisted_masks] == ["a_roi.png"]

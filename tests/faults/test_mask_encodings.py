@@ -245,7 +245,7 @@ def test_masks_that_match_no_image_and_broken_links_are_said(tmp_path, caplog):
         p = import_dataset(src, tmp_path / "proj", "folder", cls="lesion", masks=masks)
     assert p.labelled_stems("lesion") == []
     assert f"2 file(s) in {masks} match no image (like Case.png)" in caplog.text
-    assert "1 differ from an image's name only in upper/lower case (like Case.png)" in caplog.text
+    assert "1 differs from an image's name only in upper/lower case (like Case.png)" in caplog.text
     assert f"1 link(s) in {masks} lead to no file (like gone.png)" in caplog.text
 
 

@@ -242,6 +242,20 @@ def test_images_in_subfolders_are_named_when_a_folder_is_opened(tmp_path, qtbot,
     assert subfolder_images(parent) == {"patient1": 2, "patient2": 1}
 
 
+def test_a_mask_beside_its_photo_is_named_when_a_folder_is_opened(tmp_path, qtbot, messages):
+    """A new-user trial: the masks beside a clinic's photos were listed as images without a word."""
+    folder = tmp_path / "clinic"
+    make_images(folder, 1)
+    write_png(folder / "img0_mask.png", np.zeros((H, W), np.uint8))
+    window = open_window(qtbot)
+    with qtbot.waitSignal(window.project_loaded, timeout=20_000):
+        window.open_folder(folder)
+    assert window.image_list.stems() == ["img0"]
+    qtbot.waitUntil(lambda: "mask" in window.statusBar().currentMessage(), timeout=10_000)
+    assert ("1 image listed; 1 file beside its photo looks like a mask (img0_mask.png); it is not listed as an image: "
+            "File → Import masks… imports it") in window.statusBar().currentMessage()
+
+
 def test_an_image_gone_while_open_keeps_its_reason_in_the_status_bar(tmp_path, qtbot, messages):
     """Trial of session 32: moving the mouse over the disabled canvas replaced "… was not found" by a pixel readout
     of the placeholder; nothing is drawn there and no label is written."""

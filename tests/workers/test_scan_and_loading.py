@@ -126,3 +126,17 @@ def test_load_overlays_checks_sizes(tmp_path):
     write_png(project.roi_path(stem), np.full((10, 12), 255, np.uint8))
     _prob, roi, warnings = load_overlays(project, stem, "lesion", (H, W))
     assert roi is None and len(warnings) == 1
+
+
+def test_scan_of_a_new_folder_says_which_files_it_left_out_as_masks(tmp_path, qtbot):
+    """A new-user trial: the masks beside a clinic's photos were listed as images without a word; the window now
+    says which files it left out (once, when the folder becomes a project) and how to import them."""
+    folder = tmp_path / "clinic"
+    make_images(folder, 2)
+    for stem in ("img0", "img1"):
+        write_png(folder / f"{stem}_mask.png", np.zeros((H, W), np.uint8))
+    result = _scan(qtbot, ScanWorker(folder))
+    assert result.project.stems == ["img0", "img1"]
+    assert result.masks_beside == ("2 files beside their photos look like masks (img0_mask.png, img1_mask.png); they "
+                                   "are not listed as images: File → Import masks… imports them")
+    assert _scan(qtbot, ScanWorker(folder)).masks_beside == ""  # said when the project was made, not each time
