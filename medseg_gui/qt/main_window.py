@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
         self.read_only_view.changed.connect(self._update_title)
         self.opener.opened.connect(self._on_opened)
         self.exporter.ended.connect(self.export_ended)
-        self.importer.finished.connect(self._rescore_imported)
+        self.importer.finished.connect(self.threshold.rescore_imported)
         self.device_label.follow(self.train_panel.running_changed, self.training.keras_rows)
         self.training.ended.connect(self.training_ended)
         self.saver.pending_changed.connect(lambda _late: self.setWindowModified(self.saver.has_pending()))
@@ -355,17 +355,6 @@ class MainWindow(QMainWindow):
             self.show_error("Open a project first (File → Open folder of images): masks are matched to its images.")
             return None
         return self.importer.start(self.project, self.current_class(), self.guard.all_saved, self.files.open_folder)
-
-    def _rescore_imported(self, result: Any) -> None:
-        """Imported labels (or regions of interest, which bound every class's scores) change the scores of the
-        images with a prediction: re-scored like saved strokes (a trial's imported label showed no Dice)."""
-        project = self.project
-        if project is None or not result.imported:
-            return
-        classes = project.class_names if result.cls is None else [result.cls]
-        for cls in classes:
-            if any(project.prediction_path(cls, stem).is_file() for stem in result.imported):
-                self.metrics_refresher.schedule(project.root, cls, self.session.threshold, result.imported)
 
     def export_other(self) -> FunctionWorker | None:
         """Ask for a format (nnU-Net dataset, COCO JSON, HDF5) and a folder, then export every class."""
