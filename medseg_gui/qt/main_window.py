@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
         self.image_list.fit_columns()  # the column modes are this version's, whichever version saved the layout
         self.banner = ReadOnlyBanner(self)
         self.read_only_view = ReadOnlyView(self.banner, lambda: self.project, panels, self.actions, self.opener,
-                                           self._show_scores, self)
+                                           self.classes.show_saved, self)
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -240,7 +240,7 @@ class MainWindow(QMainWindow):
             self.canvas.set_brush_size(remembered["brush"])
         self.image_list.set_images(project.stems, project.class_names, errors)
         self.image_list.set_reviewed(self._reviewed())
-        self._show_scores(project)
+        self.classes.show_saved()
         self.read_only_view.apply()
         readable = [s for s in project.stems if s not in (errors or {})]
         if readable:  # the image last shown in this project, else the first
@@ -261,13 +261,6 @@ class MainWindow(QMainWindow):
     def read_only(self) -> str | None:
         """Why this window must not change its project (None: it may)."""
         return self.project.read_only if self.project is not None else None
-
-    def _show_scores(self, project: Any) -> None:
-        """Every class's saved scores and uncertainties in the list, and the current class's state, as on disk."""
-        for cls in project.class_names:
-            self.image_list.set_metrics(cls, project.load_metrics(cls))
-            self.image_list.set_uncertainty(cls, project.load_uncertainty(cls))
-        self.classes.show_state()
 
     @Slot(object)
     def _on_opened(self, result: ScanResult) -> None:

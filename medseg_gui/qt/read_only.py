@@ -108,15 +108,15 @@ class ProjectWatcher(QObject):
 class ReadOnlyView(QObject):
     """The window's read-only state on screen; the reason is the project's (`project().read_only`, None: editable).
     `apply()` after the project or its reason changed: the banner, the editing controls, the image session, and while
-    read-only a watch on the project whose changes are shown once they settle (`show_saved(project)` fills the list,
-    then the image is reloaded). The banner's "Try editing again" asks the open flow to lock the project again;
+    read-only a watch on the project whose changes are shown once they settle (`show_saved()` fills the list, then
+    the image is reloaded). The banner's "Try editing again" asks the open flow to lock the project again;
     `status(text)` says why it is still read-only; `changed` after each `apply` (the window's title says it too)."""
 
     status = Signal(str)
     changed = Signal()
 
     def __init__(self, banner: ReadOnlyBanner, project: Callable[[], Any], panels: dict[str, Any],
-                 actions: WindowActions, opener: OpenFlow, show_saved: Callable[[Any], None], parent: QWidget) -> None:
+                 actions: WindowActions, opener: OpenFlow, show_saved: Callable[[], None], parent: QWidget) -> None:
         super().__init__(parent)
         self._banner, self._project, self._actions, self._opener = banner, project, actions, opener
         self._show_saved = show_saved
@@ -149,5 +149,5 @@ class ReadOnlyView(QObject):
         if project is None or project.read_only is None:
             return
         with self._images.batch():
-            self._show_saved(project)
+            self._show_saved()
         self._session.reload_shown()
