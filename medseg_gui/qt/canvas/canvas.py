@@ -11,7 +11,8 @@ Holding H hides every overlay. Undo history is kept per image key under one byte
 
 The canvas is a view: the probability maps, the threshold and which classes are labelled live in ``review``
 (``core.review.ReviewState``, observed through its events); label pixels and undo in ``doc`` (``LabelDocument``,
-whose ``edited(cls, bbox)`` event repaints the changed rectangle); mouse and keys in ``input`` (``CanvasInput``).
+whose ``edited(cls, bbox)`` event repaints the changed rectangle); mouse and keys in ``input`` (``CanvasInput``);
+what to tell the user once an edit has ended in ``EditNotes``.
 """
 
 from __future__ import annotations
@@ -25,18 +26,17 @@ from PySide6.QtWidgets import QWidget
 
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.label_status import LABEL_MODES, NewLabelRule
-from medseg_gui.core.masks import (BACKGROUND as BG_CODE, OBJECT, UNANNOTATED, BBox, LabelCodes, ReadyLabel, Region,
-                                  bbox_slices, bbox_union)
+from medseg_gui.core.masks import BACKGROUND as BG_CODE, OBJECT, UNANNOTATED, BBox, LabelCodes, ReadyLabel, Region
 from medseg_gui.core.review import ReviewState
 from medseg_gui.core.undo import DEFAULT_BUDGET_BYTES, UndoHistory
 from medseg_gui.qt import defaults
 from medseg_gui.qt.canvas import layers as L
 from medseg_gui.qt.canvas.document import LabelDocument
+from medseg_gui.qt.canvas.edit_notes import EditNotes
 from medseg_gui.qt.canvas.input import CanvasInput
 from medseg_gui.qt.canvas.layer_stack import LayerStack
 from medseg_gui.qt.canvas.tools import BrushTool, FillTool, PanTool, PolygonTool, Tool, WandTool
 from medseg_gui.qt.canvas.view import View, actual_size_zoom, fitted_view, image_span, min_zoom
-from medseg_gui.qt.keymap import key_text
 
 LAYERS = L.LAYERS
 TOOLS = ("brush", "eraser", "background", "unannotate", "polygon", "fill", "wand", "pan")
@@ -78,9 +78,7 @@ class Canvas(QWidget):
             "polygon": PolygonTool(self), "fill": FillTool(self), "wand": WandTool(self), "pan": PanTool(self)}
         self._tool = "brush"
         self._label_mode = "auto"
-        self._told_complete: set[tuple[str, str]] = set()  # (image key, class) edited: `_note_complete_start`
-        self._told_outside: set[tuple[str, str]] = set()  # (image key, class): `_note_outside_region` said it
-        self._edit_box: BBox | None = None  # what the edit under way changed
+        self._notes = EditNotes(self.doc, self.notify)  # once an edit has ended: outside the region, complete start
         self.new_label = NewLabelRule()  # auto mode: sparse for thin-structure classes (core.label_status)
         self._confirm: Callable[[str], bool] | None = None
         self.input = CanvasInput(self)
@@ -344,7 +342,7 @@ class Canvas(QWidget):
         self._after_restore(self.doc.redo())
 
     def _after_restore(self, step) -> None:
-        self._edit_box = None
+        self._notes.forget_edit()
         if step is not None:
             self.stroke_finished.emit(step.cls)
             self.input.emit_cursor_info()
@@ -361,43 +359,12 @@ class Canvas(QWidget):
     def _on_edited(self, _name: str, bbox: BBox) -> None:
         """Label pixels changed (``doc.events.edited``): repaint only the widget area showing ``bbox``."""
         self.update(QRect(*self.view.widget_box(bbox)))
-        self._edit_box = bbox_union(self._edit_box, bbox)
 
     # -- callbacks used by the tools (ToolContext) ----------------------------------------------------------------
     def edit_finished(self, name: str) -> None:
         self.stroke_finished.emit(name)
         self.input.emit_cursor_info()
-        self._note_outside_region(name)
-        self._note_complete_start(name)  # last: the label-status check's line would replace it at once
-
-    def _note_outside_region(self, name: str) -> None:
-        """Say once per image and class when an edit put class pixels outside the region shown (the image's ROI or
-        the region the class is restricted to): kept and exported as drawn, but training and scores ignore them
-        there (a trial painted a lesion beyond its cervix without a word)."""
-        box, self._edit_box = self._edit_box, None
-        roi, key = self.doc.roi, (self.doc.key, name)
-        if roi is None or box is None or key in self._told_outside or name not in self.doc.labels:
-            return
-        rows, cols = bbox_slices(box)
-        if ((self.doc.labels[name][rows, cols] == OBJECT) & ~roi[rows, cols].astype(bool)).any():
-            self._told_outside.add(key)
-            self.notify(f"Part of this '{name}' label lies outside the region (darkened): it is kept and exported as "
-                        "drawn, but training and scores leave it out there.")
-
-    def _note_complete_start(self, name: str) -> None:
-        """Say once per image and class when an edit started a complete label over a prediction: every unpainted
-        pixel is then background, so the predicted object turns red (FP) where it was not painted (a new-user
-        trial's one stroke beside a correctly predicted polyp made it all "wrong"). Only at the label's first edit:
-        a later one (after a Retrain predicted the image) is no new label (a trial's polygon on it was told so)."""
-        key = (self.doc.key, name)
-        first = key not in self._told_complete
-        self._told_complete.add(key)
-        if (not first or name not in self.doc.preds or name not in self.doc.labelled
-                or self.doc.is_sparse(name) or not self.doc.new_here(name)):
-            return
-        self.notify(f"New complete '{name}' label: unpainted pixels are background, so the prediction shows red "
-                    f"(FP) there. To correct the prediction instead: undo ({key_text('undo')}), then Accept "
-                    "prediction, or New label: Correct prediction.")
+        self._notes.after_edit(name)  # last: the label-status check's line would replace it at once
 
     def accept_in(self, region: np.ndarray | Region | None) -> None:
         name = self._class
