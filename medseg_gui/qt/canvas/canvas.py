@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QResizeEvent, QTransform
 from PySide6.QtWidgets import QWidget
 
@@ -35,11 +35,10 @@ from medseg_gui.qt.canvas.document import LabelDocument
 from medseg_gui.qt.canvas.edit_notes import EditNotes
 from medseg_gui.qt.canvas.input import CanvasInput
 from medseg_gui.qt.canvas.layer_stack import LayerStack
-from medseg_gui.qt.canvas.tools import BrushTool, FillTool, PanTool, PolygonTool, Tool, WandTool
+from medseg_gui.qt.canvas.tools import Tool, ToolSet
 from medseg_gui.qt.canvas.view import View, actual_size_zoom, fitted_view, image_span, min_zoom
 
 LAYERS = L.LAYERS
-TOOLS = ("brush", "eraser", "background", "unannotate", "polygon", "fill", "wand", "pan")
 BACKGROUND = QColor(40, 40, 40)
 
 
@@ -71,12 +70,7 @@ class Canvas(QWidget):
         self._class = ""
         self._brush = defaults.BRUSH_SIZE
         self._tolerance = defaults.WAND_TOLERANCE
-        self._tools: dict[str, Tool] = {
-            "brush": BrushTool(self, "brush", OBJECT), "eraser": BrushTool(self, "eraser", None),
-            "background": BrushTool(self, "background", 0, background=True),
-            "unannotate": BrushTool(self, "unannotate", UNANNOTATED),
-            "polygon": PolygonTool(self), "fill": FillTool(self), "wand": WandTool(self), "pan": PanTool(self)}
-        self._tool = "brush"
+        self._tools = ToolSet(self)
         self._label_mode = "auto"
         self._notes = EditNotes(self.doc, self.notify)  # once an edit has ended: outside the region, complete start
         self.new_label = NewLabelRule()  # auto mode: sparse for thin-structure classes (core.label_status)
@@ -87,7 +81,7 @@ class Canvas(QWidget):
     def set_image(self, key: str, rgb: np.ndarray, prepared: L.ImagePyramid | None = None) -> None:
         """Show ``rgb`` (uint8 HxWx3) under ``key``; clears labels, prediction and ROI until they are set again.
         ``prepared``: ``prepare_image(rgb)``, made beforehand on a loading thread for a large image."""
-        self._finish_interaction()
+        self._tools.finish()
         if self.doc.image is not None:
             self._views[self.doc.key] = self.view
         self.doc.set_image(key, rgb)
@@ -109,7 +103,7 @@ class Canvas(QWidget):
         """Per-class masks (bool or uint8, HxW: complete labels; ``LabelPixels``: sparse when ``annotated`` is set;
         ``ReadyLabel``: made on a loading thread, taken as it is; ``None`` = not labelled yet) and their RGB colours.
         The canvas copies them, except ReadyLabels and the ``owned`` classes' bool arrays (ones nobody else keeps)."""
-        self._finish_interaction()
+        self._tools.finish()
         self.doc.set_labels(labels, owned)
         self._layers.labels_changed(colors)
         if self._class not in self.doc.labels and self.doc.labels:
@@ -118,7 +112,7 @@ class Canvas(QWidget):
         self.update()
 
     def set_current_class(self, name: str) -> None:
-        self._finish_interaction()
+        self._tools.finish()
         self._class = name
         self._sync_new_label()
         self.doc.drop_fpfn_except(name)
@@ -246,20 +240,16 @@ class Canvas(QWidget):
 
     # -- tools ---------------------------------------------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
-        if tool not in self._tools:
-            raise ValueError(f"unknown tool {tool!r}; expected one of {', '.join(TOOLS)}")
-        if tool != self._tool:
-            self._finish_interaction()
-            self._tool = tool
+        if self._tools.choose(tool):  # ends what the tools were doing; ValueError for an unknown tool
             self.input.update_cursor_shape()
             self.update()
             self.tool_changed.emit(tool)
 
     def tool(self) -> str:
-        return self._tool
+        return self._tools.current
 
     def active_tool(self) -> Tool:
-        return self._tools[self._tool]
+        return self._tools.active()
 
     def set_brush_size(self, px: int) -> None:
         px = min(max(int(px), defaults.BRUSH_RANGE[0]), defaults.BRUSH_RANGE[1])
@@ -334,11 +324,11 @@ class Canvas(QWidget):
 
     # -- undo ----------------------------------------------------------------------------------------------------
     def undo(self) -> None:
-        self._finish_interaction()
+        self._tools.finish()
         self._after_restore(self.doc.undo())
 
     def redo(self) -> None:
-        self._finish_interaction()
+        self._tools.finish()
         self._after_restore(self.doc.redo())
 
     def _after_restore(self, step) -> None:
@@ -393,29 +383,13 @@ class Canvas(QWidget):
         painter.resetTransform()
         painter.setOpacity(1.0)
 
-    def _finish_interaction(self) -> None:
-        for tool in self._tools.values():
-            tool.finish()
-
     def leave_image(self) -> None:
         """Before another image is shown, while its owner still knows which image this is: a polygon being drawn with
         three corners or more is closed and filled (one undoable step, saved as any stroke), one with fewer is
         dropped, and either way the user is told (a trial's half-drawn polygon vanished on PgDown without a word); a
         brush stroke under way (PgDown with the button held) ends there and is saved on this image (a trial's
         interrupted stroke showed its paint and was never saved: it ended only once the next image was shown)."""
-        self._close_open_shape()
-        self._finish_interaction()
-
-    def _close_open_shape(self) -> None:
-        poly = self._tools.get("polygon")
-        n = len(poly.points) if isinstance(poly, PolygonTool) else 0
-        if not n:
-            return
-        if n >= 3:
-            poly.close(Qt.KeyboardModifier.NoModifier)
-            self.shape_closed.emit(f"the polygon left open on {self.doc.key} ({n} corners) was closed, filled and "
-                                   "saved (Ctrl+Z there undoes it)")
-        else:
-            poly.finish()
-            self.shape_closed.emit(f"the polygon started on {self.doc.key} ({n} corner{'' if n == 1 else 's'}) was "
-                                   "dropped: a polygon needs three")
+        left = self._tools.polygon.leave(self.doc.key)
+        if left is not None:
+            self.shape_closed.emit(left)
+        self._tools.finish()
