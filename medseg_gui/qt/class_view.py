@@ -78,6 +78,14 @@ class ClassView(QObject):
         self._tools.set_classes([(spec.name, tuple(spec.color)) for spec in classes],
                                 {spec.name: spec.roi_class for spec in classes if spec.roi_class})
 
+    def show_saved(self) -> None:
+        """Every class's saved scores and uncertainties in the list, and the current class's state, as on disk."""
+        project = self._project()
+        for cls in project.class_names:
+            self._images.set_metrics(cls, project.load_metrics(cls))
+            self._images.set_uncertainty(cls, project.load_uncertainty(cls))
+        self.show_state()
+
     def show_state(self, model: dict | None = None) -> None:
         """Labelled ticks, AUC/Dice columns and the current model of the current class; `model`: its metadata as a
         finished training handed it over (None: read from current.json)."""

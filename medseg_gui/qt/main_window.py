@@ -3,7 +3,8 @@
 Long work runs in workers (scan, train + predict, metrics, export) on QThreads; the image being edited is an
 `ImageSession`; what is remembered between sessions is a `WindowMemory`. The parts with logic live beside it:
 `ClassView` (the current class in every panel, Edit → Classes…), `TrainingView` (Retrain and its results),
-`ThresholdView` (threshold and re-scoring), `ProjectFiles` (open, recent, drag-and-drop) and the *_flow modules.
+`ThresholdView` (threshold and re-scoring), `ProjectFiles` (open, recent, drag-and-drop), `ReadOnlyView` (the
+banner, the editing controls, what another window saves) and the *_flow modules.
 Messages go to the status bar and a non-blocking message box; `last_error` keeps the latest.
 """
 
@@ -42,7 +43,7 @@ from medseg_gui.qt.panels.image_list import ImageListPanel
 from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.tools_panel import ToolsPanel
 from medseg_gui.qt.panels.train_panel import CANCELLED_TEXT, TrainPanel
-from medseg_gui.qt.read_only import ProjectWatcher, ReadOnlyBanner, set_editing_enabled
+from medseg_gui.qt.read_only import ReadOnlyBanner, ReadOnlyView
 from medseg_gui.qt.region_flow import RegionFlow
 from medseg_gui.qt.save_guard import SaveGuard
 from medseg_gui.qt.theme import DEFAULT_THEME, THEME_KEY, ThemeMenu, app_icon
@@ -134,7 +135,8 @@ class MainWindow(QMainWindow):
         self.memory.restore_layout(self._layout_widgets())
         self.image_list.fit_columns()  # the column modes are this version's, whichever version saved the layout
         self.banner = ReadOnlyBanner(self)
-        self.watcher = ProjectWatcher(self)  # read-only: what the editing window saves is shown here too
+        self.read_only_view = ReadOnlyView(self.banner, lambda: self.project, panels, self.actions, self.opener,
+                                           self.classes.show_saved, self)
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -170,18 +172,17 @@ class MainWindow(QMainWindow):
         self.session.confirm = lambda question: dialogs.ask_yes_no(self, "Accept prediction", question)
         self.threshold.metrics_updated.connect(self.metrics_updated)
         self.workers.errored.connect(lambda err: self.show_error(error_message(err)))  # a job without on_error
-        for part in (self.exporter, self.importer, self.training, self.classes, self.files):  # stay a while
+        for part in (self.exporter, self.importer, self.training, self.classes, self.files,  # stay a while
+                     self.read_only_view):
             part.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
         for part in (self.opener, self.exporter, self.importer, self.training, self.classes, self.files,
                      self.regions, self.models):
             part.errored.connect(self.show_error)
         self.opener.status.connect(self.statusBar().showMessage)
-        self.opener.read_only_changed.connect(self._apply_read_only)
-        self.banner.retry_requested.connect(self.try_editing_again)
-        self.watcher.changed.connect(self._show_saved_elsewhere)
+        self.read_only_view.changed.connect(self._update_title)
         self.opener.opened.connect(self._on_opened)
         self.exporter.ended.connect(self.export_ended)
-        self.importer.finished.connect(self._rescore_imported)
+        self.importer.finished.connect(self.threshold.rescore_imported)
         self.device_label.follow(self.train_panel.running_changed, self.training.keras_rows)
         self.training.ended.connect(self.training_ended)
         self.saver.pending_changed.connect(lambda _late: self.setWindowModified(self.saver.has_pending()))
@@ -239,8 +240,8 @@ class MainWindow(QMainWindow):
             self.canvas.set_brush_size(remembered["brush"])
         self.image_list.set_images(project.stems, project.class_names, errors)
         self.image_list.set_reviewed(self._reviewed())
-        self._show_scores(project)
-        self._apply_read_only()
+        self.classes.show_saved()
+        self.read_only_view.apply()
         readable = [s for s in project.stems if s not in (errors or {})]
         if readable:  # the image last shown in this project, else the first
             self.image_list.select(remembered["image"] if remembered.get("image") in readable else readable[0])
@@ -260,37 +261,6 @@ class MainWindow(QMainWindow):
     def read_only(self) -> str | None:
         """Why this window must not change its project (None: it may)."""
         return self.project.read_only if self.project is not None else None
-
-    def _apply_read_only(self) -> None:
-        reason = self.read_only
-        self.banner.show_reason(reason)
-        self.session.set_read_only(reason)
-        set_editing_enabled(reason is None, self.actions, self.tools, self.train_panel)
-        self.watcher.watch(self.project if reason is not None else None)
-        self._update_title()
-
-    @Slot()
-    def _show_saved_elsewhere(self) -> None:
-        """Read-only: another window saved labels, predictions or a model; show them (list, model line, image)."""
-        project = self.project
-        if project is None or self.read_only is None:
-            return
-        with self.image_list.batch():
-            self._show_scores(project)
-        self.session.reload_shown()
-
-    def _show_scores(self, project: Any) -> None:
-        """Every class's saved scores and uncertainties in the list, and the current class's state, as on disk."""
-        for cls in project.class_names:
-            self.image_list.set_metrics(cls, project.load_metrics(cls))
-            self.image_list.set_uncertainty(cls, project.load_uncertainty(cls))
-        self.classes.show_state()
-
-    def try_editing_again(self) -> None:
-        """The banner's "Try editing again": reopen the project for editing if nobody else holds it now."""
-        reason = self.opener.try_editing()
-        if reason is not None:
-            self.statusBar().showMessage(f"Still read-only: {reason}.", 15000)
 
     @Slot(object)
     def _on_opened(self, result: ScanResult) -> None:
@@ -379,17 +349,6 @@ class MainWindow(QMainWindow):
             self.show_error("Open a project first (File → Open folder of images): masks are matched to its images.")
             return None
         return self.importer.start(self.project, self.current_class(), self.guard.all_saved, self.files.open_folder)
-
-    def _rescore_imported(self, result: Any) -> None:
-        """Imported labels (or regions of interest, which bound every class's scores) change the scores of the
-        images with a prediction: re-scored like saved strokes (a trial's imported label showed no Dice)."""
-        project = self.project
-        if project is None or not result.imported:
-            return
-        classes = project.class_names if result.cls is None else [result.cls]
-        for cls in classes:
-            if any(project.prediction_path(cls, stem).is_file() for stem in result.imported):
-                self.metrics_refresher.schedule(project.root, cls, self.session.threshold, result.imported)
 
     def export_other(self) -> FunctionWorker | None:
         """Ask for a format (nnU-Net dataset, COCO JSON, HDF5) and a folder, then export every class."""

@@ -1,18 +1,21 @@
 """Read-only projects (open for editing in another window, read-only media, no permission): a banner that says why,
 and the controls that would change the project switched off. Viewing, zoom, pan, class choice and export stay on.
-The banner's "Try editing again" link asks the window to lock the project once more (`retry_requested`)."""
+The banner's "Try editing again" link asks the window to lock the project once more (`retry_requested`).
+`ReadOnlyView` keeps all of it on screen for the window, and shows what the editing window saves (`ProjectWatcher`)."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QLabel, QWidget
 
 if TYPE_CHECKING:
     from medseg_gui.qt.actions import WindowActions
+    from medseg_gui.qt.open_flow import OpenFlow
     from medseg_gui.qt.panels.tools_panel import ToolsPanel
     from medseg_gui.qt.panels.train_panel import TrainPanel
 
@@ -100,3 +103,51 @@ class ProjectWatcher(QObject):
         existing = [str(f) for f in folders if f.is_dir()]
         if existing:
             self._watcher.addPaths(existing)
+
+
+class ReadOnlyView(QObject):
+    """The window's read-only state on screen; the reason is the project's (`project().read_only`, None: editable).
+    `apply()` after the project or its reason changed: the banner, the editing controls, the image session, and while
+    read-only a watch on the project whose changes are shown once they settle (`show_saved()` fills the list, then
+    the image is reloaded). The banner's "Try editing again" asks the open flow to lock the project again;
+    `status(text)` says why it is still read-only; `changed` after each `apply` (the window's title says it too)."""
+
+    status = Signal(str)
+    changed = Signal()
+
+    def __init__(self, banner: ReadOnlyBanner, project: Callable[[], Any], panels: dict[str, Any],
+                 actions: WindowActions, opener: OpenFlow, show_saved: Callable[[], None], parent: QWidget) -> None:
+        super().__init__(parent)
+        self._banner, self._project, self._actions, self._opener = banner, project, actions, opener
+        self._show_saved = show_saved
+        self._session, self._images = panels["session"], panels["image_list"]
+        self._tools, self._train = panels["tools"], panels["train_panel"]
+        self.watcher = ProjectWatcher(self)  # read-only: what the editing window saves is shown here too
+        opener.read_only_changed.connect(self.apply)
+        banner.retry_requested.connect(self.try_editing_again)
+        self.watcher.changed.connect(self._saved_elsewhere)
+
+    def apply(self) -> None:
+        project = self._project()
+        reason = project.read_only if project is not None else None
+        self._banner.show_reason(reason)
+        self._session.set_read_only(reason)
+        set_editing_enabled(reason is None, self._actions, self._tools, self._train)
+        self.watcher.watch(project if reason is not None else None)
+        self.changed.emit()
+
+    def try_editing_again(self) -> None:
+        """The banner's "Try editing again": reopen the project for editing if nobody else holds it now."""
+        reason = self._opener.try_editing()
+        if reason is not None:
+            self.status.emit(f"Still read-only: {reason}.")
+
+    @Slot()
+    def _saved_elsewhere(self) -> None:
+        """Read-only: another window saved labels, predictions or a model; show them (list, model line, image)."""
+        project = self._project()
+        if project is None or project.read_only is None:
+            return
+        with self._images.batch():
+            self._show_saved()
+        self._session.reload_shown()

@@ -1,6 +1,6 @@
 """The probability threshold: re-threshold the shown predictions at once, re-score the class (Dice, Se, Sp… on a
-worker) once the value settles or a label changed, remember it a second after the last change, and hand the
-keyboard back to the canvas after Enter in the threshold box."""
+worker) once the value settles or a label changed (saved, or imported), remember it a second after the last change,
+and hand the keyboard back to the canvas after Enter in the threshold box."""
 
 from __future__ import annotations
 
@@ -61,6 +61,18 @@ class ThresholdView(QObject):
         for name in [cls, *inside]:
             if project.prediction_path(name, stem).is_file():
                 self._refresher.schedule(project.root, name, self._session.threshold, [stem])
+
+    def rescore_imported(self, result: Any) -> None:
+        """Imported labels (or regions of interest, which bound every class's scores; a `MasksImported`) change the
+        scores of the images with a prediction: re-scored like saved strokes (a trial's imported label showed no
+        Dice)."""
+        project = self._project()
+        if project is None or not result.imported:
+            return
+        classes = project.class_names if result.cls is None else [result.cls]
+        for cls in classes:
+            if any(project.prediction_path(cls, stem).is_file() for stem in result.imported):
+                self._refresher.schedule(project.root, cls, self._session.threshold, result.imported)
 
     @Slot()
     def _entered(self) -> None:

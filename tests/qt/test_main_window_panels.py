@@ -142,15 +142,15 @@ def test_loss_is_smoothed_and_the_text_shows_the_curve_s_value(qtbot, tmp_path):
     for step, loss in enumerate(losses, start=1):
         panel.show_progress(_progress(step, 0, loss=loss))
     panel.show_progress(_progress(len(losses), 1, loss=losses[-1], message="epoch 1: loss 0.2"))  # no new step
-    curve = [v for _, v in panel._losses]
-    assert [s for s, _ in panel._losses] == list(range(1, len(losses) + 1))
+    curve = [v for _, v in panel.curve.losses]
+    assert [s for s, _ in panel.curve.losses] == list(range(1, len(losses) + 1))
     assert max(curve[-10:]) - min(curve[-10:]) < 0.1  # smooth where the steps jump by 0.8
     assert 0.5 < curve[-1] < 0.7  # near the mean 0.6
     assert f"loss {curve[-1]:.3f}" in panel.progress_label.text()  # the text says what the curve ends at
     panel.clear_run()
     panel.attach(TrainWorker(tmp_path, "lesion", TrainConfig(minutes=3.0)))
     panel.show_progress(_progress(1, 0, loss=0.9))
-    assert panel._losses == [(1, pytest.approx(0.9))]  # the next run starts afresh
+    assert panel.curve.losses == [(1, pytest.approx(0.9))]  # the next run starts afresh
 
 
 def test_train_panel_time_box_is_a_real_budget(qtbot):
@@ -185,9 +185,9 @@ def test_train_panel_time_box_is_a_real_budget(qtbot):
 def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
     panel = TrainPanel(preset_names(), TINY_TRAIN, loss_curve=True)
     qtbot.addWidget(panel)
-    assert panel.loss_plot.isHidden() and panel.progress_bar.isHidden()  # nothing to plot or follow yet
+    assert panel.curve.plot.isHidden() and panel.progress_bar.isHidden()  # nothing to plot or follow yet
     panel.attach(TrainWorker(tmp_path, "lesion", TrainConfig(minutes=3.0)))  # a real worker, never started
-    assert not panel.loss_plot.isHidden() and not panel.plot_key.isHidden() and not panel.progress_bar.isHidden()
+    assert not panel.curve.plot.isHidden() and not panel.curve.key.isHidden() and not panel.progress_bar.isHidden()
     assert not panel.retrain_button.isEnabled() and panel.cancel_button.isEnabled()
     assert panel.progress_bar.maximum() == 0  # busy before the first batch
     assert panel.progress_label.text() == PREPARING_TEXT
@@ -199,7 +199,7 @@ def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
     panel.show_progress(_progress(101, 1, elapsed=61.0, val_auc=0.9))
     panel.show_progress(_progress(200, 2, elapsed=90.0, val_auc=0.9, message="validating"))
     panel.show_progress(_progress(200, 2, elapsed=91.0, val_auc=0.93, message="epoch 2: loss 0.3"))
-    assert panel.validation_points() == {1: 0.9, 2: 0.93}
+    assert panel.curve.validation_points() == {1: 0.9, 2: 0.93}
     assert "val AUC 0.930 (epoch 2)" in panel.progress_label.text()
     panel.show_progress(PredictProgress(2, 4, "img1"))
     assert panel.progress_label.text() == "Predicting 2/4: img1" and panel.progress_bar.value() == 500
@@ -219,13 +219,13 @@ def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
     panel.show_model({"preset": "default", "val_auc": 0.9})
     panel._on_cancelled()
     assert panel.result_label.text() == "Training cancelled — previous model kept."
-    panel.loss_plot.getPlotItem().getViewBox().setYRange(1.0, 2.0)  # the last run's axes
-    assert panel.loss_plot.getPlotItem().legend is None  # the key is above the plot, never over the curve
-    assert "training loss" in panel.plot_key.text() and "validation AUC" in panel.plot_key.text()
+    panel.curve.plot.getPlotItem().getViewBox().setYRange(1.0, 2.0)  # the last run's axes
+    assert panel.curve.plot.getPlotItem().legend is None  # the key is above the plot, never over the curve
+    assert "training loss" in panel.curve.key.text() and "validation AUC" in panel.curve.key.text()
     panel.clear_run()  # another project was opened
-    assert panel.validation_points() == {} and panel.result_label.text() == "" and not panel._losses
-    assert panel.loss_plot.isHidden() and panel.plot_key.isHidden()  # no run to plot: no empty axes
-    view = panel.loss_plot.getPlotItem().getViewBox()
+    assert panel.curve.validation_points() == {} and panel.result_label.text() == "" and not panel.curve.losses
+    assert panel.curve.plot.isHidden() and panel.curve.key.isHidden()  # no run to plot: no empty axes
+    view = panel.curve.plot.getPlotItem().getViewBox()
     assert all(view.autoRangeEnabled()) and view.viewRange()[1] == pytest.approx([0.0, 1.0])  # not the last run's
 
 
@@ -356,13 +356,13 @@ def test_a_lesion_runs_dots_are_its_validation_dice_and_the_key_says_so(qtbot, t
     panel = TrainPanel(preset_names(), TINY_TRAIN, loss_curve=True)
     qtbot.addWidget(panel)
     panel.attach(TrainWorker(tmp_path, "lesion", TrainConfig(minutes=3.0)))
-    assert "AUC" not in panel.plot_key.text()  # before the first validation: no figure named (trial, session 32)
+    assert "AUC" not in panel.curve.key.text()  # before the first validation: no figure named (trial, session 32)
     panel.show_progress(TrainProgress(100, 1000, 1, 0.4, 60.0, 100.0, 0.91, "epoch 1: loss 0.4", val_dice=0.62))
-    assert panel.validation_points() == {1: 0.62}
-    assert "validation Dice" in panel.plot_key.text() and "validation Dice" in panel.loss_plot.toolTip()
+    assert panel.curve.validation_points() == {1: 0.62}
+    assert "validation Dice" in panel.curve.key.text() and "validation Dice" in panel.curve.plot.toolTip()
     panel._on_cancelled()
     panel.attach(TrainWorker(tmp_path, "lesion", TrainConfig(minutes=3.0)))  # the next run
-    assert "validation score" in panel.plot_key.text()
+    assert "validation score" in panel.curve.key.text()
 
 
 def test_a_round_counts_the_labels_that_joined_it():
@@ -405,9 +405,9 @@ def test_a_finished_rounds_curve_stays_until_the_next_round_makes_a_step(qtbot, 
     outcome = SimpleNamespace(stems=("a", "b"), decision=decision, result=SimpleNamespace(metadata={}, joined=()))
     panel.show_progress(RoundReport(1, tmp_path, "lesion", outcome, {}))
     panel.show_progress(_progress(0, 0, math.nan, message="preparing"))  # round 2 before its first step
-    assert [s for s, _ in panel._losses] == [1, 2, 3] and panel.validation_points() == {1: 0.9}
+    assert [s for s, _ in panel.curve.losses] == [1, 2, 3] and panel.curve.validation_points() == {1: 0.9}
     panel.show_progress(_progress(1, 1, loss=0.45))  # round 2's first step: a new curve
-    assert [s for s, _ in panel._losses] == [1] and panel.validation_points() == {}
+    assert [s for s, _ in panel.curve.losses] == [1] and panel.curve.validation_points() == {}
 
 
 def test_scores_from_an_earlier_model_are_greyed_until_a_retrain(qtbot, tmp_path):

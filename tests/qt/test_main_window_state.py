@@ -56,8 +56,8 @@ def test_the_wheel_scrolls_the_column_and_moves_a_value_only_once_focused(tmp_pa
     _wheel_down(slider)
     assert slider.value() == opacity and bar.value() >= scrolled
     bar.setValue(0)
-    window.train_panel.show_curve(True)  # as during and after a run
-    plot = window.train_panel.loss_plot
+    window.train_panel.curve.show(True)  # as during and after a run
+    plot = window.train_panel.curve.plot
     view_range = plot.getPlotItem().getViewBox().viewRange()
     _wheel_down(plot.viewport())
     assert bar.value() > 0 and plot.getPlotItem().getViewBox().viewRange() == view_range  # scrolled, not zoomed

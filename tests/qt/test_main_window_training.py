@@ -50,7 +50,7 @@ def test_draw_retrain_review_export(tmp_path, qtbot, messages, monkeypatch):
     assert focus is not None and focus.isEnabled()
     qtbot.keyClick(focus, Qt.Key.Key_2)  # class keys still work after Retrain
     assert window.current_class() == "vessel"
-    assert panel.result_label.text() == "" and not panel.loss_plot.isVisible()  # the lesion's run is not vessel's
+    assert panel.result_label.text() == "" and not panel.curve.plot.isVisible()  # the lesion's run is not vessel's
     window.tools.select_class("lesion")  # its result is shown again
     assert project.has_label("lesion", project.stems[1])  # the stroke was flushed before training
     assert panel.retrain_button.isEnabled() and not panel.cancel_button.isEnabled()

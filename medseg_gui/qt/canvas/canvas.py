@@ -11,7 +11,8 @@ Holding H hides every overlay. Undo history is kept per image key under one byte
 
 The canvas is a view: the probability maps, the threshold and which classes are labelled live in ``review``
 (``core.review.ReviewState``, observed through its events); label pixels and undo in ``doc`` (``LabelDocument``,
-whose ``edited(cls, bbox)`` event repaints the changed rectangle); mouse and keys in ``input`` (``CanvasInput``).
+whose ``edited(cls, bbox)`` event repaints the changed rectangle); mouse and keys in ``input`` (``CanvasInput``);
+what to tell the user once an edit has ended in ``EditNotes``.
 """
 
 from __future__ import annotations
@@ -19,27 +20,25 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QResizeEvent, QTransform
 from PySide6.QtWidgets import QWidget
 
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.label_status import LABEL_MODES, NewLabelRule
-from medseg_gui.core.masks import (BACKGROUND as BG_CODE, OBJECT, UNANNOTATED, BBox, LabelCodes, ReadyLabel, Region,
-                                  bbox_slices, bbox_union)
+from medseg_gui.core.masks import BACKGROUND as BG_CODE, OBJECT, UNANNOTATED, BBox, LabelCodes, ReadyLabel, Region
 from medseg_gui.core.review import ReviewState
 from medseg_gui.core.undo import DEFAULT_BUDGET_BYTES, UndoHistory
 from medseg_gui.qt import defaults
 from medseg_gui.qt.canvas import layers as L
 from medseg_gui.qt.canvas.document import LabelDocument
+from medseg_gui.qt.canvas.edit_notes import EditNotes
 from medseg_gui.qt.canvas.input import CanvasInput
 from medseg_gui.qt.canvas.layer_stack import LayerStack
-from medseg_gui.qt.canvas.tools import BrushTool, FillTool, PanTool, PolygonTool, Tool, WandTool
+from medseg_gui.qt.canvas.tools import Tool, ToolSet
 from medseg_gui.qt.canvas.view import View, actual_size_zoom, fitted_view, image_span, min_zoom
-from medseg_gui.qt.keymap import key_text
 
 LAYERS = L.LAYERS
-TOOLS = ("brush", "eraser", "background", "unannotate", "polygon", "fill", "wand", "pan")
 BACKGROUND = QColor(40, 40, 40)
 
 
@@ -71,16 +70,9 @@ class Canvas(QWidget):
         self._class = ""
         self._brush = defaults.BRUSH_SIZE
         self._tolerance = defaults.WAND_TOLERANCE
-        self._tools: dict[str, Tool] = {
-            "brush": BrushTool(self, "brush", OBJECT), "eraser": BrushTool(self, "eraser", None),
-            "background": BrushTool(self, "background", 0, background=True),
-            "unannotate": BrushTool(self, "unannotate", UNANNOTATED),
-            "polygon": PolygonTool(self), "fill": FillTool(self), "wand": WandTool(self), "pan": PanTool(self)}
-        self._tool = "brush"
+        self._tools = ToolSet(self)
         self._label_mode = "auto"
-        self._told_complete: set[tuple[str, str]] = set()  # (image key, class) edited: `_note_complete_start`
-        self._told_outside: set[tuple[str, str]] = set()  # (image key, class): `_note_outside_region` said it
-        self._edit_box: BBox | None = None  # what the edit under way changed
+        self._notes = EditNotes(self.doc, self.notify)  # once an edit has ended: outside the region, complete start
         self.new_label = NewLabelRule()  # auto mode: sparse for thin-structure classes (core.label_status)
         self._confirm: Callable[[str], bool] | None = None
         self.input = CanvasInput(self)
@@ -89,7 +81,7 @@ class Canvas(QWidget):
     def set_image(self, key: str, rgb: np.ndarray, prepared: L.ImagePyramid | None = None) -> None:
         """Show ``rgb`` (uint8 HxWx3) under ``key``; clears labels, prediction and ROI until they are set again.
         ``prepared``: ``prepare_image(rgb)``, made beforehand on a loading thread for a large image."""
-        self._finish_interaction()
+        self._tools.finish()
         if self.doc.image is not None:
             self._views[self.doc.key] = self.view
         self.doc.set_image(key, rgb)
@@ -111,7 +103,7 @@ class Canvas(QWidget):
         """Per-class masks (bool or uint8, HxW: complete labels; ``LabelPixels``: sparse when ``annotated`` is set;
         ``ReadyLabel``: made on a loading thread, taken as it is; ``None`` = not labelled yet) and their RGB colours.
         The canvas copies them, except ReadyLabels and the ``owned`` classes' bool arrays (ones nobody else keeps)."""
-        self._finish_interaction()
+        self._tools.finish()
         self.doc.set_labels(labels, owned)
         self._layers.labels_changed(colors)
         if self._class not in self.doc.labels and self.doc.labels:
@@ -120,7 +112,7 @@ class Canvas(QWidget):
         self.update()
 
     def set_current_class(self, name: str) -> None:
-        self._finish_interaction()
+        self._tools.finish()
         self._class = name
         self._sync_new_label()
         self.doc.drop_fpfn_except(name)
@@ -248,20 +240,16 @@ class Canvas(QWidget):
 
     # -- tools ---------------------------------------------------------------------------------------------------
     def set_tool(self, tool: str) -> None:
-        if tool not in self._tools:
-            raise ValueError(f"unknown tool {tool!r}; expected one of {', '.join(TOOLS)}")
-        if tool != self._tool:
-            self._finish_interaction()
-            self._tool = tool
+        if self._tools.choose(tool):  # ends what the tools were doing; ValueError for an unknown tool
             self.input.update_cursor_shape()
             self.update()
             self.tool_changed.emit(tool)
 
     def tool(self) -> str:
-        return self._tool
+        return self._tools.current
 
     def active_tool(self) -> Tool:
-        return self._tools[self._tool]
+        return self._tools.active()
 
     def set_brush_size(self, px: int) -> None:
         px = min(max(int(px), defaults.BRUSH_RANGE[0]), defaults.BRUSH_RANGE[1])
@@ -336,15 +324,15 @@ class Canvas(QWidget):
 
     # -- undo ----------------------------------------------------------------------------------------------------
     def undo(self) -> None:
-        self._finish_interaction()
+        self._tools.finish()
         self._after_restore(self.doc.undo())
 
     def redo(self) -> None:
-        self._finish_interaction()
+        self._tools.finish()
         self._after_restore(self.doc.redo())
 
     def _after_restore(self, step) -> None:
-        self._edit_box = None
+        self._notes.forget_edit()
         if step is not None:
             self.stroke_finished.emit(step.cls)
             self.input.emit_cursor_info()
@@ -361,43 +349,12 @@ class Canvas(QWidget):
     def _on_edited(self, _name: str, bbox: BBox) -> None:
         """Label pixels changed (``doc.events.edited``): repaint only the widget area showing ``bbox``."""
         self.update(QRect(*self.view.widget_box(bbox)))
-        self._edit_box = bbox_union(self._edit_box, bbox)
 
     # -- callbacks used by the tools (ToolContext) ----------------------------------------------------------------
     def edit_finished(self, name: str) -> None:
         self.stroke_finished.emit(name)
         self.input.emit_cursor_info()
-        self._note_outside_region(name)
-        self._note_complete_start(name)  # last: the label-status check's line would replace it at once
-
-    def _note_outside_region(self, name: str) -> None:
-        """Say once per image and class when an edit put class pixels outside the region shown (the image's ROI or
-        the region the class is restricted to): kept and exported as drawn, but training and scores ignore them
-        there (a trial painted a lesion beyond its cervix without a word)."""
-        box, self._edit_box = self._edit_box, None
-        roi, key = self.doc.roi, (self.doc.key, name)
-        if roi is None or box is None or key in self._told_outside or name not in self.doc.labels:
-            return
-        rows, cols = bbox_slices(box)
-        if ((self.doc.labels[name][rows, cols] == OBJECT) & ~roi[rows, cols].astype(bool)).any():
-            self._told_outside.add(key)
-            self.notify(f"Part of this '{name}' label lies outside the region (darkened): it is kept and exported as "
-                        "drawn, but training and scores leave it out there.")
-
-    def _note_complete_start(self, name: str) -> None:
-        """Say once per image and class when an edit started a complete label over a prediction: every unpainted
-        pixel is then background, so the predicted object turns red (FP) where it was not painted (a new-user
-        trial's one stroke beside a correctly predicted polyp made it all "wrong"). Only at the label's first edit:
-        a later one (after a Retrain predicted the image) is no new label (a trial's polygon on it was told so)."""
-        key = (self.doc.key, name)
-        first = key not in self._told_complete
-        self._told_complete.add(key)
-        if (not first or name not in self.doc.preds or name not in self.doc.labelled
-                or self.doc.is_sparse(name) or not self.doc.new_here(name)):
-            return
-        self.notify(f"New complete '{name}' label: unpainted pixels are background, so the prediction shows red "
-                    f"(FP) there. To correct the prediction instead: undo ({key_text('undo')}), then Accept "
-                    "prediction, or New label: Correct prediction.")
+        self._notes.after_edit(name)  # last: the label-status check's line would replace it at once
 
     def accept_in(self, region: np.ndarray | Region | None) -> None:
         name = self._class
@@ -426,29 +383,13 @@ class Canvas(QWidget):
         painter.resetTransform()
         painter.setOpacity(1.0)
 
-    def _finish_interaction(self) -> None:
-        for tool in self._tools.values():
-            tool.finish()
-
     def leave_image(self) -> None:
         """Before another image is shown, while its owner still knows which image this is: a polygon being drawn with
         three corners or more is closed and filled (one undoable step, saved as any stroke), one with fewer is
         dropped, and either way the user is told (a trial's half-drawn polygon vanished on PgDown without a word); a
         brush stroke under way (PgDown with the button held) ends there and is saved on this image (a trial's
         interrupted stroke showed its paint and was never saved: it ended only once the next image was shown)."""
-        self._close_open_shape()
-        self._finish_interaction()
-
-    def _close_open_shape(self) -> None:
-        poly = self._tools.get("polygon")
-        n = len(poly.points) if isinstance(poly, PolygonTool) else 0
-        if not n:
-            return
-        if n >= 3:
-            poly.close(Qt.KeyboardModifier.NoModifier)
-            self.shape_closed.emit(f"the polygon left open on {self.doc.key} ({n} corners) was closed, filled and "
-                                   "saved (Ctrl+Z there undoes it)")
-        else:
-            poly.finish()
-            self.shape_closed.emit(f"the polygon started on {self.doc.key} ({n} corner{'' if n == 1 else 's'}) was "
-                                   "dropped: a polygon needs three")
+        left = self._tools.polygon.leave(self.doc.key)
+        if left is not None:
+            self.shape_closed.emit(left)
+        self._tools.finish()

@@ -1,4 +1,5 @@
-"""Editing tools of the canvas. A tool turns left-button events (already in image coordinates) into document edits.
+"""Editing tools of the canvas. A tool turns left-button events (already in image coordinates) into document edits;
+``ToolSet`` holds the canvas' tools and the one in use.
 
 Modifiers (documented in the user guide): **Shift** makes polygon/lasso, fill and wand mark *background* instead of
 the class; **Ctrl** on closing a polygon/lasso accepts the prediction inside it. Brushes paint label codes
@@ -24,6 +25,7 @@ from medseg_gui.qt.keymap import key_text
 Point = tuple[float, float]
 CLOSE_DISTANCE_PX = 6.0  # clicking this close to the first vertex closes the polygon
 LASSO_START_PX = 4.0  # dragging further than this from the press turns a polygon click into a lasso
+TOOLS = ("brush", "eraser", "background", "unannotate", "polygon", "fill", "wand", "pan")
 
 
 class ToolContext(Protocol):
@@ -245,6 +247,18 @@ class PolygonTool(Tool):
         else:
             self._commit(name, region, 0 if mods & Qt.KeyboardModifier.ShiftModifier else 1)
 
+    def leave(self, key: str) -> str | None:
+        """The image ``key`` is left: a polygon being drawn with three corners or more is closed and filled (one
+        undoable step, saved as any stroke), one with fewer is dropped; what became of it (None: none was open)."""
+        n = len(self.points)
+        if not n:
+            return None
+        if n >= 3:
+            self.close(Qt.KeyboardModifier.NoModifier)
+            return f"the polygon left open on {key} ({n} corners) was closed, filled and saved (Ctrl+Z there undoes it)"
+        self.finish()
+        return f"the polygon started on {key} ({n} corner{'' if n == 1 else 's'}) was dropped: a polygon needs three"
+
     def _near_first(self, wpos: QPointF) -> bool:
         fx, fy = self.ctx.view.to_widget(*self.points[0])
         return math.hypot(wpos.x() - fx, wpos.y() - fy) <= CLOSE_DISTANCE_PX
@@ -328,3 +342,34 @@ class PanTool(Tool):
     """Left-drag pans (handled by the canvas, which pans for every tool with space or the middle button)."""
 
     name = "pan"
+
+
+class ToolSet:
+    """The canvas' tools by name (``TOOLS``) and the one in use (``current``; the brush at first)."""
+
+    def __init__(self, ctx: ToolContext) -> None:
+        self.polygon = PolygonTool(ctx)
+        self._tools: dict[str, Tool] = {
+            "brush": BrushTool(ctx, "brush", OBJECT), "eraser": BrushTool(ctx, "eraser", None),
+            "background": BrushTool(ctx, "background", 0, background=True),
+            "unannotate": BrushTool(ctx, "unannotate", UNANNOTATED),
+            "polygon": self.polygon, "fill": FillTool(ctx), "wand": WandTool(ctx), "pan": PanTool(ctx)}
+        self.current = "brush"
+
+    def active(self) -> Tool:
+        return self._tools[self.current]
+
+    def choose(self, name: str) -> bool:
+        """Make ``name`` the tool in use, first ending what every tool is doing; False when it already is."""
+        if name not in self._tools:
+            raise ValueError(f"unknown tool {name!r}; expected one of {', '.join(TOOLS)}")
+        if name == self.current:
+            return False
+        self.finish()
+        self.current = name
+        return True
+
+    def finish(self) -> None:
+        """End whatever any tool is doing (class or image switch, undo)."""
+        for tool in self._tools.values():
+            tool.finish()

@@ -5,16 +5,17 @@ sortable by a click on a column header (numbers numerically, images without a va
 Cells show scores with two decimals; their tooltips, `auc_text`, `dice_text` and `uncertainty_text` have three.
 
 Rows are always found by stem, never by position, so sorting never breaks `select`, `auc_text` or `set_error`, and
-the selected image stays selected. Unreadable images stay in the list in red, marked "⚠ unreadable" with the full
-reason as tooltip; they can be selected (the window shows the reason) but never crash anything.
+the selected image stays selected (row_order.py: its row also keeps its place while it is worked on). Unreadable
+images stay in the list in red, marked "⚠ unreadable" with the full reason as tooltip; they can be selected (the
+window shows the reason) but never crash anything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
+from contextlib import AbstractContextManager
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButton, QTableWidgetItem,
                                QVBoxLayout, QWidget)
@@ -27,6 +28,7 @@ from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METR
                                                 SortItem, arrange_metric_columns, cell, format_cell, format_score,
                                                 found_text, header_items, number, recall_tip)
 from medseg_gui.qt.panels.labelled_cell import LABEL_UNREADABLE, UNSAVED, LabelMarks
+from medseg_gui.qt.panels.row_order import RowOrder
 
 ERROR_COLOR = QColor(220, 60, 60)
 UNREADABLE = "⚠ unreadable"
@@ -83,19 +85,18 @@ class ImageListPanel(QWidget):
         self._marks = LabelMarks()  # the Labelled column's state (labelled_cell.py)
         self._uncertainty: dict[str, dict[str, float]] = {}  # class → stem → uncertainty of its prediction
         self._stale: dict[str, set[str]] = {}  # class → stems whose scores come from an earlier model
-        self._current: str | None = None
-        self._held: dict[tuple[str, int], object] = {}  # (stem, column) → sort key the current row takes on leaving
-        self._last_step: tuple[str, str, int] | None = None  # (from, to, delta) of the last PgUp/PgDown
+        self._rows = RowOrder(self.table)  # the current image, and its row's place while it is worked on
         self._set_headers()
         self.table.currentCellChanged.connect(self._on_current_changed)
-        header.sortIndicatorChanged.connect(self._sort_all)
+        header.sortIndicatorChanged.connect(self._rows.sort_all)
 
     # -- filling -------------------------------------------------------------------------------------------------
     def set_images(self, stems: list[str], classes: list[str], errors: dict[str, str] | None = None) -> None:
         self._classes, self._errors = list(classes), dict(errors or {})
         self._cls = self._cls if self._cls in self._classes else (self._classes[0] if self._classes else "")
-        self._metrics, self._marks, self._current, self._items, self._held = {}, LabelMarks(), None, {}, {}
+        self._metrics, self._marks, self._items = {}, LabelMarks(), {}
         self._uncertainty, self._stale = {}, {}
+        self._rows.reset(self._items)
         self.table.blockSignals(True)
         with self.batch():
             self.table.setRowCount(0)  # also forgets the current cell, so `select` below always emits
@@ -232,7 +233,7 @@ class ImageListPanel(QWidget):
         item.setText(text)
         item.setData(Qt.ItemDataRole.ForegroundRole, QBrush(UNSAVED_COLOR) if text in WARNINGS else None)
         item.setToolTip(tip)
-        self._set_order(stem, LABELLED_COL, order)
+        self._rows.set_key(stem, LABELLED_COL, order)
 
     def set_reviewed(self, reviewed: set[str]) -> None:
         """Mark the images the clinician has marked as reviewed (a tick after the name, "Reviewed" in the tooltip)."""
@@ -320,44 +321,18 @@ class ImageListPanel(QWidget):
         return bool(self._metrics.get(cls))
 
     def select(self, stem: str) -> None:
-        if stem in self._items:
-            self.table.setCurrentCell(self._items[stem].row(), NAME_COL)
+        self._rows.select(stem)
 
     def step(self, delta: int) -> None:
-        """Move the selection by `delta` rows in the order shown, wrapping around; a step straight back goes to the
-        image it came from, even when that image's row took its sorted place meanwhile (a trial drew on the top row
-        of a list sorted by Labelled, pressed PgDown, then PgUp, and landed on the last image)."""
-        rows = self.table.rowCount()
-        if not rows:
-            return
-        came, self._last_step = self._last_step, None
-        if came is not None and came[2] == -delta and came[1] == self._current and came[0] in self._items:
-            self.select(came[0])
-            return
-        before, row = self._current, self.table.currentRow()
-        self.table.setCurrentCell(0 if row < 0 else (row + delta) % rows, NAME_COL)
-        if before is not None and self._current != before:
-            self._last_step = (before, self._current, delta)
+        """Move the selection by `delta` rows in the order shown, wrapping around (RowOrder.step: a step straight
+        back goes to the image it came from)."""
+        self._rows.step(delta)
 
     # -- internals -----------------------------------------------------------------------------------------------
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Edit cells without rows jumping around (ImageTable.frozen: one re-sort and column fit at the end of the
-        outermost batch); the image being worked on stays in view wherever its row went, unless the user had
-        scrolled it out of view."""
-        shown = None if self.table.frozen_depth else self._current_in_view()
-        with self.table.frozen(lambda: self._items.get(shown) if shown is not None and shown == self._current
-                               else None):
-            yield
-
-    def _current_in_view(self) -> str | None:
-        """The current image's stem when its row is in the visible part of the list (else None: the user has
-        scrolled away, and a re-sort must not pull the list back)."""
-        item = self._items.get(self._current or "")
-        if item is None:
-            return None
-        rect = self.table.visualItemRect(item)
-        return self._current if rect.isValid() and self.table.viewport().rect().intersects(rect) else None
+    def batch(self) -> AbstractContextManager[None]:
+        """Edit cells without rows jumping around: one re-sort and column fit at the end of the outermost batch, the
+        image being worked on kept in view (RowOrder.batch)."""
+        return self._rows.batch()
 
     def _item(self, stem: str, col: int) -> QTableWidgetItem:
         return self.table.item(self._items[stem].row(), col)
@@ -390,7 +365,7 @@ class ImageListPanel(QWidget):
         reason as tooltip); a score of a sparse label (`share` annotated) in italics, its tooltip saying so."""
         item = self._item(stem, col)
         item.setText(format_cell(value))
-        self._set_order(stem, col, number(value))
+        self._rows.set_key(stem, col, number(value))
         stale = number(value) is not None and stem in self._stale.get(self._cls, ())
         item.setData(Qt.ItemDataRole.ForegroundRole, QBrush(STALE_COLOR) if stale else None)
         strokes = number(value) is not None and share is not None
@@ -402,31 +377,6 @@ class ImageListPanel(QWidget):
             item.setToolTip("" if number(value) is None else f"{name} {format_score(value)}" + (
                 f"\n{STALE_TIP}" if stale else "") + (f"\n{STROKES_TIP.format(share=share_text(share))}" if strokes
                                                       else ""))
-
-    def _set_order(self, stem: str, col: int, key: object) -> None:
-        """Set the sort key of a cell; the row of the image being worked on keeps its place until another image is
-        chosen, then takes its sorted place (a new-user trial's row jumped under the mouse after every stroke, its
-        live Dice re-sorting the list)."""
-        if stem == self._current:
-            self._held[(stem, col)] = key
-        else:
-            self._item(stem, col).setData(SORT_ROLE, key)
-
-    def _release_order(self) -> None:
-        """The held sort keys of the rows left behind (`_set_order`): one re-sort; the current row's stay held."""
-        current = {k: v for k, v in self._held.items() if k[0] == self._current}
-        self._held = {k: v for k, v in self._held.items() if k[0] != self._current}
-        self._sort_all()
-        self._held = current
-
-    def _sort_all(self, *_args: object) -> None:
-        """A header click sorts every row, the current one too (a trial's image on screen, Dice 0.07, stayed below
-        0.95 in a list sorted by Dice ascending)."""
-        held, self._held = self._held, {}
-        with self.batch():
-            for (stem, col), key in held.items():
-                if stem in self._items:
-                    self._item(stem, col).setData(SORT_ROLE, key)
 
     def _mark_error(self, stem: str) -> None:
         message = self._errors[stem]
@@ -441,9 +391,5 @@ class ImageListPanel(QWidget):
     def _on_current_changed(self, row: int, _col: int, _prev_row: int, _prev_col: int) -> None:
         item = self.table.item(row, NAME_COL)
         stem = item.data(STEM_ROLE) if item is not None else None
-        if stem is not None and stem != self._current:  # sorting moves the row, not the image: no reload
-            self._current = stem
-            # after this event: a click makes the clicked row current, then selects the row under the mouse; a
-            # re-sort in between moved another row there (a trial's list highlighted 983 while 177 was shown)
-            QTimer.singleShot(0, self, self._release_order)
+        if stem is not None and self._rows.make_current(stem):  # sorting moves the row, not the image: no reload
             self.stem_selected.emit(stem)

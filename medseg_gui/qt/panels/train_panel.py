@@ -1,16 +1,15 @@
 """Right panel: preset, time box, ONE Retrain button, the Continuous toggle, Cancel, progress, validation AUC per
 epoch, the current model.
 
-The texts themselves live in `train_text` (plain functions, tested without widgets).
+The texts themselves live in `train_text` (plain functions, tested without widgets), the loss curve in `loss_plot`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import replace
 
-from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
 from medseg_gui.ml.config import TrainConfig
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.qt.keymap import key_text
-from medseg_gui.qt.panels.loss_plot import LossSmoother, make_loss_plot, plot_key_text, plot_tip
+from medseg_gui.qt.panels.loss_plot import LossCurve
 from medseg_gui.qt.panels.train_text import (
     CANCELLED_NO_MODEL_TEXT,
     CANCELLED_TEXT,
@@ -41,7 +40,6 @@ from medseg_gui.qt.panels.train_text import (
     progress_text,
     round_text,
     started,
-    validation_point,
 )
 from medseg_gui.workers.base import WorkerHost, error_message
 from medseg_gui.workers.training import PredictProgress, RoundReport, TrainRun, TrainWorker
@@ -50,7 +48,6 @@ __all__ = ["CANCELLED_TEXT", "DEFAULT_MINUTES", "MAX_MINUTES", "MIN_MINUTES", "T
 
 MIN_MINUTES, MAX_MINUTES, DEFAULT_MINUTES = 0.5, 120.0, 3.0
 ROUND_MINUTES = 1.0  # continuous training: the longest round (the time box when it is shorter)
-CURVE_REDRAW_MS = 500  # the loss curve redraws at most twice a second
 
 
 class TrainPanel(QGroupBox):
@@ -153,25 +150,16 @@ class TrainPanel(QGroupBox):
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.result_label)
-        self.loss_plot = None
-        if loss_curve:
-            self.plot_key, self.loss_plot, self._curve, self._auc_dots = make_loss_plot(self)
-            layout.addWidget(self.plot_key)
-            layout.addWidget(self.loss_plot)
-        self._losses: list[tuple[int, float]] = []  # (step, smoothed loss): the curve
-        self._smoother = LossSmoother()
-        self._val_points: dict[int, tuple[int, float]] = {}  # epoch → (step, val Dice or AUC)
-        self._round_done = False  # a round of continuous training ended; the next one has not made a step
-        self._redraw = QTimer(self)  # the curve follows at most CURVE_REDRAW_MS late, points arriving meanwhile coalesced
-        self._redraw.setSingleShot(True)
-        self._redraw.setInterval(CURVE_REDRAW_MS)
-        self._redraw.timeout.connect(self._draw_curve)
+        self.curve = LossCurve(self, plot=loss_curve)
+        if self.curve.plot is not None:
+            layout.addWidget(self.curve.key)
+            layout.addWidget(self.curve.plot)
         self._budget_s: float | None = None
         self._worker: TrainWorker | None = None
         self._run_class: str | None = None  # the class of the run shown (result, curve)
         self._results: dict[str, tuple[str, str, str]] = {}  # class → its last result (text, tip, style)
         self._fit_labels()
-        self.show_curve(False)  # until a run starts: empty axes took 150 px, pushing Layers out of a 1400×860 view
+        self.curve.show(False)  # until a run starts: empty axes took 150 px, pushing Layers out of a 1400×860 view
 
     # -- settings ------------------------------------------------------------------------------------------------
     def training_config(self, base: TrainConfig, *, continuous: bool = False) -> TrainConfig:
@@ -291,7 +279,7 @@ class TrainPanel(QGroupBox):
         self.progress_bar.setVisible(running)  # an empty bar when idle only pushed the Layers panel down (trial)
         if running:
             self._clear_shown()
-            self.show_curve(True)  # stays with the last run's curve after it ends
+            self.curve.show(True)  # stays with the last run's curve after it ends
             self._set_fraction(None)  # busy until the first step: data preparation, network building
             self.progress_label.setText(PREPARING_TEXT)
             self._fit_labels()
@@ -306,7 +294,7 @@ class TrainPanel(QGroupBox):
         if isinstance(progress, TrainProgress):
             self._show_train_progress(progress)
         elif isinstance(progress, RoundReport):
-            self._round_done = True  # its curve stays until the next round's first step (trial: Stop left it empty)
+            self.curve.round_ended()  # its curve stays until the next round's first step (trial: Stop left it empty)
             self.show_result(round_text(progress))
             self.round_finished.emit(progress)
         elif isinstance(progress, PredictProgress):
@@ -331,15 +319,7 @@ class TrainPanel(QGroupBox):
         self.result_label.setText("")
         self.result_label.setToolTip("")
         self.progress_label.setText("")
-        self._forget_losses()
-        self._val_points.clear()
-        self._draw_curve()
-        if self.loss_plot is not None:  # empty axes, not the last run's range; the next run's data sets its own
-            self.plot_key.setText(plot_key_text())  # the next run's first validation names its figure
-            self.loss_plot.setToolTip(plot_tip())
-            self.loss_plot.setRange(xRange=(0.0, 1.0), yRange=(0.0, 1.0), padding=0.0)
-            self.loss_plot.enableAutoRange()
-        self.show_curve(False)
+        self.curve.clear()
         self._fit_labels()
 
     def show_class(self, cls: str) -> None:
@@ -363,21 +343,10 @@ class TrainPanel(QGroupBox):
             self._results[self._run_class] = (self.result_label.text(), self.result_label.toolTip(),
                                               self.result_label.styleSheet())
 
-    def show_curve(self, on: bool) -> None:
-        """Show or hide the loss plot and its key (hidden while there is no run to plot)."""
-        if self.loss_plot is not None:
-            self.plot_key.setVisible(on)
-            self.loss_plot.setVisible(on)
-
     def _fit_labels(self) -> None:
         """Empty lines take no room (the panel must fit a 720-pixel-high screen)."""
         for label in (self.progress_label, self.result_label):
             label.setVisible(bool(label.text()))
-
-    def validation_points(self) -> dict[int, float]:
-        """epoch (1-based) → the validation figure of the run shown (the dots on the curve): Dice for a lesion run,
-        else AUC."""
-        return {epoch: auc for epoch, (_, auc) in sorted(self._val_points.items())}
 
     def _set_fraction(self, fraction: float | None) -> None:
         """The bar shows `fraction` (None: busy). A QProgressBar repaints at once when its value changes, and that
@@ -393,40 +362,8 @@ class TrainPanel(QGroupBox):
             bar.setValue(value)
         bar.setUpdatesEnabled(True)  # schedules the bar's repaint
 
-    def _forget_losses(self) -> None:
-        self._round_done = False
-        self._losses.clear()
-        self._smoother.reset()
-
     def _show_train_progress(self, p: TrainProgress) -> None:
-        if started(p) and self._round_done:  # a continuous run's next round starts its curve again at step 0
-            self._forget_losses()
-            self._val_points.clear()
-        if started(p) and math.isfinite(p.loss) and (not self._losses or p.step > self._losses[-1][0]):
-            # once per step (an epoch's summary repeats its last step); the text shows the curve's last point
-            self._losses.append((p.step, self._smoother.add(p.loss)))
+        shown = self.curve.add(p)  # the text shows the curve's last point
         self._set_fraction(progress_fraction(p, self._budget_s) if started(p) else None)
-        shown = self._losses[-1][1] if self._losses else None
         self.progress_label.setText(progress_text(p, self._budget_s, loss=shown))
         self.progress_label.setVisible(True)
-        point = validation_point(p)
-        if point is not None and point[0] not in self._val_points:
-            self._val_points[point[0]] = (p.step, point[1])
-            if self.loss_plot is not None and self.plot_key.text() != plot_key_text(point[2]):
-                self.plot_key.setText(plot_key_text(point[2]))
-                self.loss_plot.setToolTip(plot_tip(point[2]))
-        self._update_curve()
-
-    def _update_curve(self) -> None:
-        """Redraw the curve soon: a plot repaint costs 10–50 ms of the GUI thread (pyqtgraph's axes and grid), and
-        progress comes after every training step."""
-        if self.loss_plot is not None and not self._redraw.isActive():
-            self._redraw.start()
-
-    def _draw_curve(self) -> None:
-        self._redraw.stop()
-        if self.loss_plot is None:
-            return
-        self._curve.setData([s for s, _ in self._losses], [v for _, v in self._losses])
-        points = sorted(self._val_points.values())
-        self._auc_dots.setData([s for s, _ in points], [a for _, a in points])
