@@ -69,7 +69,11 @@ def test_decision_and_model_texts():
         "from. Your training alone validated higher, Dice 0.613 on 1 validation image; the blend is kept unless it "
         "scores under half of that or loses image by image on three or more, because in our benchmarks such blends "
         "did better on new photos than the training alone)")
+    assert decision_text(told, brief=True) == (  # the panel's line; the whole text is its tooltip
+        "New model kept: val Dice 0.496 (first model; a blend of 25% your training and 75% the model it started "
+        "from; your training alone validated higher, Dice 0.613: point here for why)")
     better = dataclasses.replace(told, new_score=0.65)
+    assert decision_text(better, brief=True).endswith("75% the model it started from)")
     assert decision_text(better).endswith("Your training alone validated at Dice 0.613 on these images; in our "
                                           "benchmarks such blends did better on new photos)")
     not_kept = SimpleNamespace(kept_new=False, new_auc=0.90, old_auc=0.93, reason="")

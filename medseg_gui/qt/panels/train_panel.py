@@ -247,11 +247,13 @@ class TrainPanel(QGroupBox):
             self.show_result(continuous_text(run))
             self.ended.emit("finished", continuous_text(run))
             return
-        text = decision_text(run.outcome.decision)
+        text, brief = decision_text(run.outcome.decision), decision_text(run.outcome.decision, brief=True)
         if not run.predictions_complete:
-            text += " — prediction was cancelled; some images keep their old prediction."
-        self.show_result(text)
-        self.result_label.setToolTip(run.outcome.decision.reason)
+            cancelled = " — prediction was cancelled; some images keep their old prediction."
+            text, brief = text + cancelled, brief + cancelled
+        self.show_result(brief)
+        reason = run.outcome.decision.reason
+        self.result_label.setToolTip(reason if text == brief else "\n\n".join(filter(None, (text, reason))))
         self.ended.emit("finished", text)
 
     def _on_errored(self, err: BaseException) -> None:

@@ -67,9 +67,11 @@ def fmt_when(iso: object) -> str:
     return (stamp.astimezone() if stamp.tzinfo else stamp).strftime("%Y-%m-%d %H:%M")
 
 
-def decision_text(decision: Any) -> str:
+def decision_text(decision: Any, brief: bool = False) -> str:
     """'New model kept: val Dice 0.712 (previous 0.655)' or 'Previous model kept (new 0.900 < 0.930)': the metric
-    keep-unless-better compared (store.StoreDecision.metric; AUC for decisions that do not say)."""
+    keep-unless-better compared (store.StoreDecision.metric; AUC for decisions that do not say). `brief`: without
+    the reasons a kept blend's rule gives (the Train panel shows those in the tooltip: a trial found seven bold lines
+    pushing the Layers panel off the screen)."""
     metric = getattr(decision, "metric", "AUC")
     new = getattr(decision, "new_score", getattr(decision, "new_auc", None))
     old = getattr(decision, "old_score", getattr(decision, "old_auc", None))
@@ -87,7 +89,7 @@ def decision_text(decision: Any) -> str:
         previous = "first model" if first else f"previous {shown_old}"
         current = getattr(decision, "current", None) or {}
         share, alone = current.get("weight_mix"), current.get("weight_mix_trained")
-        alone = _alone_text(alone, new, current.get("val_images"))
+        alone = _alone_text(alone, new, current.get("val_images"), brief)
         mixed = (f"; a blend of {share:.0%} your training and {1 - share:.0%} {started_from(current)}{alone}"
                  if isinstance(share, (int, float)) else "")
         return f"New model kept: val {metric} {shown_new} ({previous}{_then(decision)}{mixed})"
@@ -95,13 +97,16 @@ def decision_text(decision: Any) -> str:
     return f"Previous model kept (new {metric} {shown_new} < {shown_old}{_then(decision)}{_too_easy(metric, new, old)})"
 
 
-def _alone_text(alone: Any, blend: Any, images: Any) -> str:
+def _alone_text(alone: Any, blend: Any, images: Any, brief: bool = False) -> str:
     """What a kept blend's text says of the run's trained weights alone (validation Dice `alone`, the blend's
     `blend`, on `images` validation images). Higher alone: why the blend stays anyway (a trial read 'blend 0.497,
-    training alone 0.573' as the app keeping the worse model for no reason). The rule is ml.fine_tune.keeps_mix."""
+    training alone 0.573' as the app keeping the worse model for no reason). The rule is ml.fine_tune.keeps_mix.
+    `brief`: only a higher score alone, and where the reason is."""
     if not isinstance(alone, (int, float)):
         return ""
     higher = isinstance(blend, (int, float)) and alone > blend
+    if brief:
+        return f"; your training alone validated higher, Dice {fmt_score(alone)}: point here for why" if higher else ""
     if not higher:
         return (f". Your training alone validated at Dice {fmt_score(alone)} on these images; in our benchmarks "
                 "such blends did better on new photos")
