@@ -21,6 +21,7 @@ from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.tools_panel import ToolsPanel
 from medseg_gui.qt.panels.train_panel import TrainPanel
 from medseg_gui.qt.panels.train_text import (
+    NOW,
     PREPARING_TEXT,
     decision_text,
     fmt_duration,
@@ -77,9 +78,9 @@ def test_decision_and_model_texts():
     assert decision_text(better).endswith("Your training alone validated at Dice 0.613 on these images; in our "
                                           "benchmarks such blends did better on new photos)")
     not_kept = SimpleNamespace(kept_new=False, new_auc=0.90, old_auc=0.93, reason="")
-    assert decision_text(not_kept) == "Previous model kept (new AUC 0.900 < 0.930)"
+    assert decision_text(not_kept) == f"Previous model kept (new AUC 0.900 < 0.930{NOW})"
     lesion = StoreDecision(False, 0.95, 0.93, "", metric="Dice", new_score=0.61, old_score=0.655)
-    assert decision_text(lesion) == "Previous model kept (new Dice 0.610 < 0.655)"
+    assert decision_text(lesion) == f"Previous model kept (new Dice 0.610 < 0.655{NOW})"
     then = StoreDecision(True, 0.76, 0.54, "", metric="Dice", new_score=0.1285, old_score=0.1203,
                          basis=BASIS_THEN)  # a trial read this beside 'Current model: val Dice 0.529' (today's)
     assert decision_text(then) == ("New model kept: val Dice 0.129 (previous 0.120, both on the validation labels "
@@ -388,9 +389,9 @@ def test_scores_near_one_keep_the_decimals_that_tell_them_apart_and_saturation_i
     assert fmt_score(0.9997) == "0.9997" and fmt_score(1.0) == "1.000" and fmt_score(0.95) == "0.950"
     assert fmt_score(np.float32(0.9997)) == "0.9997" and fmt_score(1 - 1e-10) == "0.999999"  # (review)
     saturated = StoreDecision(False, 0.9984, 0.99971, "", metric="AUC", new_score=0.9984, old_score=0.99971)
-    assert decision_text(saturated) == f"Previous model kept (new AUC 0.9984 < 0.9997{TOO_EASY})"
+    assert decision_text(saturated) == f"Previous model kept (new AUC 0.9984 < 0.9997{NOW}{TOO_EASY})"
     close = StoreDecision(False, 0.9501, 0.9504, "", metric="AUC", new_score=0.9501, old_score=0.9504)
-    assert decision_text(close) == "Previous model kept (new AUC 0.9501 < 0.9504)"
+    assert decision_text(close) == f"Previous model kept (new AUC 0.9501 < 0.9504{NOW})"
     start = SimpleNamespace(kept_new=True, current={"start_kept": {"metric": "AUC", "start": 0.9994,
                                                                    "trained": 0.997}})
     assert decision_text(start).endswith(f"(val AUC 0.999 vs 0.997{TOO_EASY})")

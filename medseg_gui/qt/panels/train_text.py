@@ -41,6 +41,7 @@ def fmt_pair(a: float | None, b: float | None) -> tuple[str, str]:
     return fmt_score(a), fmt_score(b)
 
 
+NOW = ", both on the validation labels as they are now"  # keep-unless-better's basis unless ml.compare.BASIS_THEN
 SATURATED = {"AUC": 0.99, "Dice": 0.97}  # both scores this close to perfect: the labels cannot tell models apart
 TOO_EASY = ("; both score near perfect on the validation labels, so these cannot tell models apart: label more of the "
             "validation images (those marked 'val'), above all where the model is wrong, and Retrain")
@@ -94,7 +95,9 @@ def decision_text(decision: Any, brief: bool = False) -> str:
                  if isinstance(share, (int, float)) else "")
         return f"New model kept: val {metric} {shown_new} ({previous}{_then(decision)}{mixed})"
     shown_new, shown_old = fmt_pair(new, old)
-    return f"Previous model kept (new {metric} {shown_new} < {shown_old}{_then(decision)}{_too_easy(metric, new, old)})"
+    on = _then(decision) or NOW  # the Current model line keeps the score of its own run (a trial read 0.946 beside it)
+    return f"Previous model kept (new {metric} {shown_new} < {shown_old}{on}{_too_easy(metric, new, old)})"
+
 
 
 def _alone_text(alone: Any, blend: Any, images: Any, brief: bool = False) -> str:
