@@ -89,7 +89,19 @@ def unmatched_hint(images: list[Path], unmatched: list[Path]) -> str:
     if case:
         return (f"; {len(case)} differ{'s' if len(case) == 1 else ''} from an image's name only in upper/lower case "
                 f"(like {shown_name(case[0].name)})")
-    return _prefix_hint(images, unmatched)
+    return _word_before_hint(images, unmatched) or _prefix_hint(images, unmatched)
+
+
+def _word_before_hint(images: list[Path], unmatched: list[Path]) -> str:
+    """A hint when masks carry a word before their image's name (`mask_x.png` for `x.jpg`; a trial's clinic folder)."""
+    stems = {image.stem: image for image in images}
+    for m in unmatched:
+        for i, c in enumerate(m.stem[:-1]):
+            if c in _SEPARATORS and m.stem[i + 1:] in stems:
+                image = stems[m.stem[i + 1:]]
+                return (f"; {shown_name(m.name)} puts a word before its image's name: rename the masks "
+                        f"{shown_name(image.stem)}_{shown_name(m.stem[:i])}{m.suffix} (the image's name first)")
+    return ""
 
 
 def _prefix_hint(images: list[Path], unmatched: list[Path]) -> str:

@@ -147,6 +147,8 @@ def test_masks_beside_the_photos_of_a_folder_project_import_from_its_own_folder(
     ("21_TRAINING.png", "1 differs from an image's name only in upper/lower case (like 21_TRAINING.png)"),
     ("21_manual1.png", "names like 21_training.jpg and 21_manual1.png share only their first part: rename the masks "
                        "<image>_mask.*"),
+    ("mask_21_training.png", "mask_21_training.png puts a word before its image's name: rename the masks "
+                             "21_training_mask.png (the image's name first)"),  # a trial's clinic folder
 ])
 def test_the_summary_names_a_file_that_matches_no_image_and_why(tmp_path, mask, hint):
     """The window said only "1 file matches no image's name"; the log already knew the likely cause."""
