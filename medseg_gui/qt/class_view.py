@@ -41,12 +41,12 @@ class ClassView(QObject):
 
     @Slot(str)
     def set_current(self, cls: str) -> None:
+        self._say_others_kept(cls)  # first: what show_region says of the image on screen replaces it
         self._canvas.set_current_class(cls)
         self._session.show_region(cls)
         self._train.show_class(cls)
         self.show_state()
         self._remember()
-        self._say_others_kept(cls)
 
     def _say_others_kept(self, cls: str) -> None:
         """Switching to a class no image has a label of empties the list's ticks and scores: say that the other
