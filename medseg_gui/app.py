@@ -16,6 +16,7 @@ import sys
 import traceback
 from pathlib import Path
 from types import TracebackType
+from typing import Any, Callable
 
 from medseg_gui import __version__
 from medseg_gui.core.demo import DEMOS
@@ -139,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot is not None or args.quit_after is not None:
         delay_ms = int(1000 * (args.quit_after if args.quit_after is not None else 3.0))
         QTimer.singleShot(delay_ms, lambda: _finish(window, args.screenshot))
+    restore = end_on_signals(window)
     code = app.exec()
+    restore()
     collector.stop()  # collection as before main() (tests call main() more than once in one process)
     if window.left_running:  # e.g. a Keras import or first batch that cannot be interrupted: labels are saved and
         log.info("Exiting without waiting for %d background task(s)", window.left_running)  # every write is atomic
@@ -148,6 +151,33 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.flush()
         os._exit(code)
     return code
+
+
+def end_on_signals(window: Any) -> Callable[[], None]:
+    """SIGTERM and SIGHUP (a logout, `kill`) close the window without questions: training is cancelled and the label
+    saves still queued are written first (MainWindow.closeEvent, `ask_on_close`), where the default action ended the
+    process at once. Python runs a handler only between its own bytecodes, so a timer gives it a turn every 200 ms.
+    Returns what puts the previous handlers back."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def close(signum: int, _frame: Any) -> None:
+        log.warning("signal %d: closing the window (queued label saves are written first)", signum)
+        window.ask_on_close = False
+        QTimer.singleShot(0, window.close)
+
+    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    before = {n: signal.signal(getattr(signal, n), close) for n in names}
+    tick = QTimer()  # no parent: restore() stops it after the window is gone
+    tick.timeout.connect(lambda: None)
+    tick.start(200)
+
+    def restore() -> None:
+        tick.stop()
+        for n, handler in before.items():
+            signal.signal(getattr(signal, n), handler)
+    return restore
 
 
 def _finish(window: object, screenshot: Path | None) -> None:

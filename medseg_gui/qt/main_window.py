@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.project: Any = None
         self.last_error = ""
         self.left_running = 0  # background threads still running when the window closed (the app exits anyway)
+        self.ask_on_close = True  # False: closing asks nothing (app.end_on_signals: SIGTERM, SIGHUP)
         self.workers = WorkerHost(self)
         self.saver = LabelSaver(parent=self)
         self.guard = SaveGuard(self.saver, self)
@@ -377,12 +378,14 @@ class MainWindow(QMainWindow):
         yet (a Keras import or a first batch) to the exiting process — every write is atomic."""
         # "No" never quits, also when the training ended while the question was open (its result is then on
         # screen); "Yes" after such an end cancels nothing and quits
-        if self.train_worker is not None and not dialogs.ask_yes_no(self, "Quit medseg_gui", QUIT_QUESTION):
+        ask = self.ask_on_close
+        if ask and self.train_worker is not None and not dialogs.ask_yes_no(self, "Quit medseg_gui", QUIT_QUESTION):
             event.ignore()
             return
-        if not self.guard.confirm_leave():  # waits for queued saves without freezing; asks about failed ones
+        if ask and not self.guard.confirm_leave():  # waits for queued saves without freezing; asks about failed ones
             event.ignore()
             return
+        self.saver.retry()  # unasked, failed saves are tried once more before saver.close waits for the queue
         self.closing.emit()
         self.train_panel.cancel()
         self.train_worker = None  # cancelled: not asked about again
@@ -393,6 +396,6 @@ class MainWindow(QMainWindow):
             self.left_running = self.workers.abandon()
             log.warning("%d background task(s) still running at close; not waiting for them", self.left_running)
         if not self.saver.close(self.config.close_timeout_s):
-            log.error("Some labels could not be saved before closing")
+            log.error("Some labels could not be saved before closing: %s", self.saver.unsaved())
         self.opener.release()
         super().closeEvent(event)

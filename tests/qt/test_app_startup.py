@@ -141,6 +141,53 @@ def test_quit_while_work_cannot_stop_exits_promptly(tmp_path):
     assert "Destroyed while thread is still running" not in result.stderr
 
 
+def test_sigterm_closes_without_questions_after_writing_the_queued_label(tmp_path):
+    """A logout or `kill` (SIGTERM) ended the process at once: a label queued for saving was lost and the project's
+    lock file stayed. Now the window closes as on Quit, without asking (a training runs), writing the label first."""
+    project = make_project(tmp_path / "p", n=1)
+    result = _run(
+        """
+        import os, signal, sys, threading
+        import numpy as np
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        from medseg_gui import app
+        from medseg_gui.qt import dialogs
+        from medseg_gui.qt.main_window import MainWindow
+        from medseg_gui.workers.base import Worker
+
+        class Stubborn(Worker):
+            def work(self):
+                threading.Event().wait(600)
+
+        dialogs.ask_yes_no = lambda *args: print("ASKED", flush=True) or True
+
+        def edit_then_terminate():
+            window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+            if window.session.stem is None:
+                QTimer.singleShot(100, edit_then_terminate)
+                return
+            window.tools.select_class("lesion")
+            prob = np.zeros(window.canvas.doc.shape, np.float32)
+            prob[5:20, 5:20] = 0.9
+            window.canvas.set_prediction("lesion", prob)
+            window.canvas.accept_prediction()  # a label edit, queued for saving
+            window.train_worker = Stubborn()
+            window.workers.start(window.train_worker)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        qapp = QApplication([])
+        QTimer.singleShot(500, edit_then_terminate)
+        app.main([sys.argv[1]])
+        """,
+        str(project.root),
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ASKED" not in result.stdout and "signal 15: closing the window" in result.stderr
+    assert project.has_label("lesion", project.stems[0]) and not (project.root / ".medseg.lock").exists()
+
+
 def test_quitting_switches_the_standby_child_off_before_the_training_is_cancelled(tmp_path):
     """Quit during training: the cancelled job's end started a new standby child (child_process.STANDBY), which
     lingered 4-12 s after the window had gone. The app switches the standby off as the window closes, before the
