@@ -33,7 +33,8 @@ class LabelStatusFlow(QObject):
         self._doubts: dict[tuple[str, str], str] = {}  # (class, stem) → the doubt last reported
         self._judged: dict[str, bool] = {}  # class → its current model's predictions may doubt labels
         self._predicted: tuple[weakref.ref, float, int] | None = None  # (map, threshold, its pixels at or above it)
-        self._agreed: dict[tuple[str, str], int] = {}  # (class, stem) → label pixels when last not doubted by a map
+        self._agreed: dict[tuple[str, str, str], int] = {}  # (project, class, stem) → label pixels when the last
+        # check found the complete label agreeing with the prediction; any other outcome forgets it
         session.canvas.stroke_finished.connect(lambda cls: self.check(cls, edited=True))
         session.review.events.prediction.connect(self.check)
 
@@ -48,16 +49,17 @@ class LabelStatusFlow(QObject):
         if s.stem in confirmed and (not canvas.is_labelled(cls) or canvas.is_sparse(cls)):
             self._mark(cls, False)  # what was confirmed (a complete label) is gone: undone, or made sparse
             confirmed = confirmed - {s.stem}
-        corrected = False
+        corrected, key = False, (str(s.project.root), cls, s.stem)
+        agreed = self._agreed.pop(key, 0)  # kept below only while the prediction still agrees with the label
         if (canvas.is_labelled(cls) and not canvas.is_sparse(cls)
                 and s.stem not in confirmed | marked(s.project, NONE_KEY, cls)):
             prob = s.review.probs.get(cls) if self._judged.get(cls, True) else None  # (the review state's own)
             why = self._doubt(cls, prob)
-            key, area = (cls, s.stem), canvas.doc.area(cls)
+            area = canvas.doc.area(cls)
             if prob is not None and why is None:
                 self._agreed[key] = area
             elif (why is not None and prob is not None and edited and not canvas.can_redo()
-                  and cut_by_hand(self._agreed.get(key, 0), area, canvas.doc.shape) and self._mark(cls, True)):
+                  and cut_by_hand(agreed, area, canvas.doc.shape) and self._mark(cls, True)):
                 why, corrected = None, True
         if self._doubts.get((cls, s.stem)) != why or corrected:
             if why is None:

@@ -361,3 +361,14 @@ def test_erasing_a_false_positive_from_an_accepted_prediction_keeps_the_label_co
     assert marked(project, CONFIRMED_KEY, "lesion") == {stem}
     assert "stays complete" in window.statusBar().currentMessage()
     assert window.saver.flush(10) and project.load_label_pixels("lesion", stem).annotated is None
+
+    window.image_list.select(project.stems[1])  # review: Accept, Undo, then one small stroke is no correction
+    qtbot.waitUntil(lambda: window.session.stem == project.stems[1])
+    canvas.set_prediction("lesion", prob)
+    canvas.accept_prediction()
+    canvas.undo()
+    canvas.set_tool("brush")
+    canvas.set_brush_size(5)
+    drag(qtbot, canvas, [(30, 30), (40, 30)])
+    assert "predicts" in (window.label_status.check("lesion") or "")
+    assert marked(project, CONFIRMED_KEY, "lesion") == {stem}  # the first image's only
