@@ -141,8 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         delay_ms = int(1000 * (args.quit_after if args.quit_after is not None else 3.0))
         QTimer.singleShot(delay_ms, lambda: _finish(window, args.screenshot))
     restore = end_on_signals(window)
-    code = app.exec()
-    restore()
+    try:
+        code = app.exec()
+    finally:
+        restore()
     collector.stop()  # collection as before main() (tests call main() more than once in one process)
     if window.left_running:  # e.g. a Keras import or first batch that cannot be interrupted: labels are saved and
         log.info("Exiting without waiting for %d background task(s)", window.left_running)  # every write is atomic
@@ -161,10 +163,14 @@ def end_on_signals(window: Any) -> Callable[[], None]:
     import signal
 
     from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
 
     def close(signum: int, _frame: Any) -> None:
         log.warning("signal %d: closing the window (queued label saves are written first)", signum)
         window.ask_on_close = False
+        modal = QApplication.activeModalWidget()  # a question of the close under way (Quit's): closed unanswered
+        if modal is not None:
+            modal.close()
         QTimer.singleShot(0, window.close)
 
     names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]

@@ -378,12 +378,13 @@ class MainWindow(QMainWindow):
         yet (a Keras import or a first batch) to the exiting process — every write is atomic."""
         # "No" never quits, also when the training ended while the question was open (its result is then on
         # screen); "Yes" after such an end cancels nothing and quits
-        ask = self.ask_on_close
-        if ask and self.train_worker is not None and not dialogs.ask_yes_no(self, "Quit medseg_gui", QUIT_QUESTION):
+        # a signal (app.end_on_signals) may clear ask_on_close while a question is open: the close goes on
+        if self.ask_on_close and self.train_worker is not None and not dialogs.ask_yes_no(
+                self, "Quit medseg_gui", QUIT_QUESTION) and self.ask_on_close:
             event.ignore()
             return
-        if ask and not self.guard.confirm_leave():  # waits for queued saves without freezing; asks about failed ones
-            event.ignore()
+        if self.ask_on_close and not self.guard.confirm_leave() and self.ask_on_close:  # waits for queued saves
+            event.ignore()  # without freezing; asks about failed ones
             return
         self.saver.retry()  # unasked, failed saves are tried once more before saver.close waits for the queue
         self.closing.emit()

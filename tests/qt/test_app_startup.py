@@ -188,6 +188,52 @@ def test_sigterm_closes_without_questions_after_writing_the_queued_label(tmp_pat
     assert project.has_label("lesion", project.stems[0]) and not (project.root / ".medseg.lock").exists()
 
 
+def test_sigterm_while_the_quit_question_is_open_still_closes(tmp_path):
+    """Review: a SIGTERM arriving while Quit's question was on screen was lost (the close under way was answered
+    No, the one the signal asked for ignored meanwhile): the app stayed up, holding its lock."""
+    project = make_project(tmp_path / "p", n=1)
+    result = _run(
+        """
+        import os, signal, sys, threading, time
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+        from medseg_gui import app
+        from medseg_gui.qt import dialogs
+        from medseg_gui.qt.main_window import MainWindow
+        from medseg_gui.workers.base import Worker
+
+        class Stubborn(Worker):
+            def work(self):
+                threading.Event().wait(600)
+
+        def ask(*args):  # the question on screen while the signal comes; then answered No
+            print("ASKED", flush=True)
+            os.kill(os.getpid(), signal.SIGTERM)
+            end = time.monotonic() + 1.5
+            while time.monotonic() < end:
+                QApplication.processEvents()
+                time.sleep(0.02)
+            return False
+
+        dialogs.ask_yes_no = ask
+
+        def train_then_quit():
+            window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+            window.train_worker = Stubborn()
+            window.workers.start(window.train_worker)
+            QTimer.singleShot(100, window.actions.quit.trigger)
+
+        qapp = QApplication([])
+        QTimer.singleShot(500, train_then_quit)
+        app.main([sys.argv[1]])
+        """,
+        str(project.root),
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("ASKED") == 1 and not (project.root / ".medseg.lock").exists()
+
+
 def test_quitting_switches_the_standby_child_off_before_the_training_is_cancelled(tmp_path):
     """Quit during training: the cancelled job's end started a new standby child (child_process.STANDBY), which
     lingered 4-12 s after the window had gone. The app switches the standby off as the window closes, before the
