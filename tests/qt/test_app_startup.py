@@ -101,27 +101,36 @@ def test_excepthook_shows_a_dialog_instead_of_dying(qtbot, monkeypatch):
         box.close()
 
 
+# A running app with a 'training' that ignores cancel (like a Keras import), prepended to the scripts below.
+STUBBORN_APP = """
+import threading
+from PySide6.QtWidgets import QApplication
+from medseg_gui import app
+from medseg_gui.qt import dialogs
+from medseg_gui.qt.main_window import MainWindow
+from medseg_gui.workers.base import Worker
+
+class Stubborn(Worker):
+    def work(self):
+        threading.Event().wait(600)
+
+def the_window():
+    return next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+"""
+
+
 def test_quit_while_work_cannot_stop_exits_promptly(tmp_path):
     """Ctrl+Q during a 'training' that ignores cancel (like a Keras import): asked, closed, process gone."""
     make_project(tmp_path / "p", n=1)
     result = _run(
-        """
-        import sys, threading
+        STUBBORN_APP + textwrap.dedent("""
+        import sys
         from PySide6.QtCore import QTimer
-        from PySide6.QtWidgets import QApplication
-        from medseg_gui import app
-        from medseg_gui.qt import dialogs
-        from medseg_gui.qt.main_window import MainWindow
-        from medseg_gui.workers.base import Worker
-
-        class Stubborn(Worker):
-            def work(self):
-                threading.Event().wait(600)
 
         dialogs.ask_yes_no = lambda parent, title, text: print("ASKED", text, flush=True) or True
 
         def start_then_quit():
-            window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+            window = the_window()
             window.train_worker = Stubborn()
             window.workers.start(window.train_worker)
             QTimer.singleShot(100, window.actions.quit.trigger)
@@ -130,7 +139,7 @@ def test_quit_while_work_cannot_stop_exits_promptly(tmp_path):
         QTimer.singleShot(500, start_then_quit)
         code = app.main([sys.argv[1]])
         print("NOT REACHED", code)
-        """,
+        """),
         str(tmp_path / "p"),
         timeout=60,
     )
@@ -146,24 +155,15 @@ def test_sigterm_closes_without_questions_after_writing_the_queued_label(tmp_pat
     lock file stayed. Now the window closes as on Quit, without asking (a training runs), writing the label first."""
     project = make_project(tmp_path / "p", n=1)
     result = _run(
-        """
-        import os, signal, sys, threading
+        STUBBORN_APP + textwrap.dedent("""
+        import os, signal, sys
         import numpy as np
         from PySide6.QtCore import QTimer
-        from PySide6.QtWidgets import QApplication
-        from medseg_gui import app
-        from medseg_gui.qt import dialogs
-        from medseg_gui.qt.main_window import MainWindow
-        from medseg_gui.workers.base import Worker
-
-        class Stubborn(Worker):
-            def work(self):
-                threading.Event().wait(600)
 
         dialogs.ask_yes_no = lambda *args: print("ASKED", flush=True) or True
 
         def edit_then_terminate():
-            window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+            window = the_window()
             if window.session.stem is None:
                 QTimer.singleShot(100, edit_then_terminate)
                 return
@@ -179,7 +179,7 @@ def test_sigterm_closes_without_questions_after_writing_the_queued_label(tmp_pat
         qapp = QApplication([])
         QTimer.singleShot(500, edit_then_terminate)
         app.main([sys.argv[1]])
-        """,
+        """),
         str(project.root),
         timeout=60,
     )
@@ -193,18 +193,9 @@ def test_sigterm_while_the_quit_question_is_open_still_closes(tmp_path):
     No, the one the signal asked for ignored meanwhile): the app stayed up, holding its lock."""
     project = make_project(tmp_path / "p", n=1)
     result = _run(
-        """
-        import os, signal, sys, threading, time
+        STUBBORN_APP + textwrap.dedent("""
+        import os, signal, sys, time
         from PySide6.QtCore import QTimer
-        from PySide6.QtWidgets import QApplication
-        from medseg_gui import app
-        from medseg_gui.qt import dialogs
-        from medseg_gui.qt.main_window import MainWindow
-        from medseg_gui.workers.base import Worker
-
-        class Stubborn(Worker):
-            def work(self):
-                threading.Event().wait(600)
 
         def ask(*args):  # the question on screen while the signal comes; then answered No
             print("ASKED", flush=True)
@@ -218,7 +209,7 @@ def test_sigterm_while_the_quit_question_is_open_still_closes(tmp_path):
         dialogs.ask_yes_no = ask
 
         def train_then_quit():
-            window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+            window = the_window()
             window.train_worker = Stubborn()
             window.workers.start(window.train_worker)
             QTimer.singleShot(100, window.actions.quit.trigger)
@@ -226,7 +217,7 @@ def test_sigterm_while_the_quit_question_is_open_still_closes(tmp_path):
         qapp = QApplication([])
         QTimer.singleShot(500, train_then_quit)
         app.main([sys.argv[1]])
-        """,
+        """),
         str(project.root),
         timeout=60,
     )
