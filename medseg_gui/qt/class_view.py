@@ -55,11 +55,11 @@ class ClassView(QObject):
         if project is None or cls not in project.class_names or project.labelled_stems(cls):
             return
         names = project.class_names
-        others = [c for c in names if c != cls and project.labelled_stems(c)]
-        if others:
-            key = f" (key {names.index(others[0]) + 1})" if names.index(others[0]) < 9 else ""
-            self.status.emit(f"Now drawing and reviewing '{cls}': no image has a {cls} label yet. Your {others[0]} "
-                             f"labels are kept: choose {others[0]} in Draw → Class{key} to see them again.")
+        other = next((c for c in names if c != cls and project.labelled_stems(c)), None)
+        if other is not None:
+            key = f" (key {names.index(other) + 1})" if names.index(other) < 9 else ""
+            self.status.emit(f"Now drawing and reviewing '{cls}': no image has a {cls} label yet. Your {other} "
+                             f"labels are kept: choose {other} in Draw → Class{key} to see them again.")
 
     def show_project(self, remembered: str | None) -> None:
         """The class list of a newly shown project; select `remembered`, else keep the current class when it has
