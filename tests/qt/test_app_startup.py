@@ -116,6 +116,17 @@ class Stubborn(Worker):
 
 def the_window():
     return next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+
+def start_training(window):
+    window.train_worker = Stubborn()
+    window.workers.start(window.train_worker)
+
+def run_app(then):  # the app on the project argv[1]; `then` 0.5 s after the event loop starts
+    import sys
+    from PySide6.QtCore import QTimer
+    qapp = QApplication([])
+    QTimer.singleShot(500, then)
+    return app.main([sys.argv[1]])
 """
 
 
@@ -124,20 +135,16 @@ def test_quit_while_work_cannot_stop_exits_promptly(tmp_path):
     make_project(tmp_path / "p", n=1)
     result = _run(
         STUBBORN_APP + textwrap.dedent("""
-        import sys
         from PySide6.QtCore import QTimer
 
         dialogs.ask_yes_no = lambda parent, title, text: print("ASKED", text, flush=True) or True
 
         def start_then_quit():
             window = the_window()
-            window.train_worker = Stubborn()
-            window.workers.start(window.train_worker)
+            start_training(window)
             QTimer.singleShot(100, window.actions.quit.trigger)
 
-        qapp = QApplication([])
-        QTimer.singleShot(500, start_then_quit)
-        code = app.main([sys.argv[1]])
+        code = run_app(start_then_quit)
         print("NOT REACHED", code)
         """),
         str(tmp_path / "p"),
@@ -156,7 +163,7 @@ def test_sigterm_closes_without_questions_after_writing_the_queued_label(tmp_pat
     project = make_project(tmp_path / "p", n=1)
     result = _run(
         STUBBORN_APP + textwrap.dedent("""
-        import os, signal, sys
+        import os, signal
         import numpy as np
         from PySide6.QtCore import QTimer
 
@@ -172,13 +179,10 @@ def test_sigterm_closes_without_questions_after_writing_the_queued_label(tmp_pat
             prob[5:20, 5:20] = 0.9
             window.canvas.set_prediction("lesion", prob)
             window.canvas.accept_prediction()  # a label edit, queued for saving
-            window.train_worker = Stubborn()
-            window.workers.start(window.train_worker)
+            start_training(window)
             os.kill(os.getpid(), signal.SIGTERM)
 
-        qapp = QApplication([])
-        QTimer.singleShot(500, edit_then_terminate)
-        app.main([sys.argv[1]])
+        run_app(edit_then_terminate)
         """),
         str(project.root),
         timeout=60,
@@ -194,7 +198,7 @@ def test_sigterm_while_the_quit_question_is_open_still_closes(tmp_path):
     project = make_project(tmp_path / "p", n=1)
     result = _run(
         STUBBORN_APP + textwrap.dedent("""
-        import os, signal, sys, time
+        import os, signal, time
         from PySide6.QtCore import QTimer
 
         def ask(*args):  # the question on screen while the signal comes; then answered No
@@ -210,13 +214,10 @@ def test_sigterm_while_the_quit_question_is_open_still_closes(tmp_path):
 
         def train_then_quit():
             window = the_window()
-            window.train_worker = Stubborn()
-            window.workers.start(window.train_worker)
+            start_training(window)
             QTimer.singleShot(100, window.actions.quit.trigger)
 
-        qapp = QApplication([])
-        QTimer.singleShot(500, train_then_quit)
-        app.main([sys.argv[1]])
+        run_app(train_then_quit)
         """),
         str(project.root),
         timeout=60,
