@@ -53,7 +53,9 @@ def export_summary(result: PngExport) -> str:
 
     counts = ", ".join(f"{count(files)} in {cls}/" for cls, files in result.files.items() if files)
     if result.filled:  # a trial's 'label' was 1 % strokes, 99 % prediction; which ones (trial, session 38)
-        n, names = len(result.filled), ", ".join(shown_name(f.stem) for f in result.filled[:3])
+        classes = len({f.parent for f in result.filled}) > 1  # 'lesion/a, vessel/a', not 'a, a' (session 38 note)
+        n, names = len(result.filled), ", ".join(
+            f"{f.parent.name}/{shown_name(f.stem)}" if classes else shown_name(f.stem) for f in result.filled[:3])
         counts += (f"; {n} of the labels {'is a sparse one' if n == 1 else 'are sparse'}, filled in by the "
                    f"prediction where not annotated ({names}{', …' if n > 3 else ''})")
     none = [cls for cls, files in result.files.items() if not files]  # no folder made for them (new-user trial)

@@ -91,6 +91,11 @@ def test_corrected_prediction_exports_the_prediction_outside_the_strokes(project
     result = export_pngs(p, ["vessel"], tmp_path / "window")
     assert result.filled == (tmp_path / "window" / "b.png",) and export_summary(result).endswith(
         "; 1 of the labels is a sparse one, filled in by the prediction where not annotated (b)")
+    p.save_label("lesion", "b", strokes, annotated)  # the same image's sparse label of a second class
+    p.save_prediction("lesion", "b", np.full((H, W), 0.7, np.float32))
+    both = export_pngs(p, ["vessel", "lesion"], tmp_path / "both")
+    assert export_summary(both).endswith("2 of the labels are sparse, filled in by the prediction where not "
+                                         "annotated (vessel/b, lesion/b)")  # not 'b, b'
     assert not any("were not annotated are exported as background" in n for n in manifest["notes"])  # none such
     export_masks(p, "vessel", tmp_path / "labels", source="labels")
     np.testing.assert_array_equal(_read(tmp_path / "labels" / "b.png"), strokes * 255)
