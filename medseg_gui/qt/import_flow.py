@@ -36,9 +36,10 @@ class ImportFlow(QObject):
     errored = Signal(str)
     finished = Signal(object)  # MasksImported
 
-    def __init__(self, host: WorkerHost, dialog_parent: QWidget) -> None:
+    def __init__(self, host: WorkerHost, dialog_parent: QWidget, folders: Any = None) -> None:
+        """`folders` (qt.recent.RecentProjects) remembers the folder imported from last, where the dialog starts."""
         super().__init__(dialog_parent)
-        self._host, self._parent = host, dialog_parent
+        self._host, self._parent, self._folders = host, dialog_parent, folders
 
     def start(self, project: Any, current: str | None, flush: Callable[[], bool],
               reopen: Callable[[Path], object]) -> FunctionWorker | None:
@@ -47,9 +48,12 @@ class ImportFlow(QObject):
         if project.read_only is not None:
             self.errored.emit(f"This project is open read-only ({project.read_only}); masks cannot be imported.")
             return None
-        folder = dialogs.choose_directory(self._parent, "Import masks from", project.root.parent)
+        start = self._folders.start_folder("import") if self._folders is not None else None
+        folder = dialogs.choose_directory(self._parent, "Import masks from", start or project.root.parent)
         if folder is None:
             return None
+        if self._folders is not None:  # the next class's masks are usually beside these (trial, session 37)
+            self._folders.remember_folder("import", folder)
         target = ask_import_target(self._parent, project.class_names, current)
         if target is None:
             return None

@@ -116,7 +116,7 @@ class MainWindow(QMainWindow):
         self.opener = OpenFlow(self.workers, self, before_open=self.guard.confirm_leave)
         self.files = ProjectFiles(self, self.opener, self.workers, self.memory, lambda: self.project)
         self.exporter = ExportFlow(self.workers, self, folders=self.files.recent)
-        self.importer = ImportFlow(self.workers, self)
+        self.importer = ImportFlow(self.workers, self, folders=self.files.recent)
         self.metrics_refresher = MetricsRefresher(self.workers, parent=self)
         self.regions = RegionFlow(self)
         self.models = ModelsFlow(self.workers, self)

@@ -19,11 +19,12 @@ def test_import_masks_as_labels_then_as_regions_of_interest(tmp_path, qtbot, mon
     fov = tmp_path / "fov"
     fov.mkdir()
     write_png(fov / f"{third}.png", disc(r=22).astype(np.uint8) * 255)
-    folders, targets = [folder, fov], ["lesion", import_flow.ROI_CHOICE]
-    monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None, new=False: folders.pop(0))
+    folders, targets, starts = [folder, fov], ["lesion", import_flow.ROI_CHOICE], []
+    monkeypatch.setattr(dialogs, "choose_directory",
+                        lambda parent, title, start=None, new=False: starts.append(start) or folders.pop(0))
     monkeypatch.setattr(import_flow, "ask_import_target", lambda parent, classes, current: targets.pop(0))
     project.save_prediction("lesion", second, disc(r=5).astype(np.float32))
-    window = open_window(qtbot, project)
+    window = open_window(qtbot, project, settings_file=tmp_path / "settings.ini")
     before = project.load_label("lesion", first)
     with qtbot.waitSignal(window.metrics_refresher.updated, timeout=30_000):  # scored like saved strokes
         with qtbot.waitSignal(window.project_loaded, timeout=30_000):  # shown again once imported
@@ -39,6 +40,7 @@ def test_import_masks_as_labels_then_as_regions_of_interest(tmp_path, qtbot, mon
     with qtbot.waitSignal(window.project_loaded, timeout=30_000):
         window.import_masks()
     assert messages[-1].startswith("Imported 1 region of interest from ")
+    assert starts == [project.root.parent, folder]  # then where the last masks came from (trial, session 37)
     window.image_list.select(third)
     qtbot.waitUntil(lambda: window.session.stem == third and window.canvas.doc.roi is not None, timeout=10_000)
     np.testing.assert_array_equal(window.canvas.doc.roi.astype(bool), disc(r=22))
