@@ -151,6 +151,22 @@ class TrainingView(QObject):
 
     @Slot(str, str)
     def _on_ended(self, how: str, message: str) -> None:
-        self.worker = None
+        worker, self.worker = self.worker, None
+        if how != "finished" and worker is not None:
+            message += self._stored_anyway(worker)
         (self.errored if how == "errored" else self.status).emit(message)
         self.ended.emit(how)
+
+    def _stored_anyway(self, worker: TrainWorker) -> str:
+        """A run that failed or was stopped after it stored its model (the disk filled up while it predicted: a
+        fault-injection trial, session 39, read "Current model: none yet" beside a kept model): the class is shown
+        with that model, and what to add to the message."""
+        project = self._project()
+        if project is None or project.root != worker.project_root or worker.cls != self._classes.current():
+            return ""
+        info = project.current_model_info(worker.cls)
+        if info is None or info.get("id") == self._panel.model_id:
+            return ""
+        self._classes.show_state(info)
+        return (f" The new '{worker.cls}' model was stored and is the current one, but not every image was "
+                "predicted with it: once that is fixed, Train → Models…, Use this model on it predicts them all.")

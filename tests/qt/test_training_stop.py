@@ -27,3 +27,17 @@ def test_stop_ends_continuous_training_without_waiting_for_a_slow_child(tmp_path
     assert ended.args == ["cancelled"]  # no round had finished
     assert not panel.continuous_button.isChecked() and panel.retrain_button.isEnabled()
     qtbot.waitUntil(lambda: not multiprocessing.active_children(), timeout=10_000)  # killed and reaped meanwhile
+
+
+def test_a_run_that_failed_after_storing_its_model_shows_that_model(tmp_path, qtbot, messages, monkeypatch):
+    """Fault-injection trial, session 39: the disk filled up while a Retrain predicted; its model was stored and
+    current, and the panel said "Current model: none yet" beside an error about one prediction file."""
+    monkeypatch.setattr(train_process, "_child_main", fake_children.stores_then_fails)
+    window = open_window(qtbot, make_project(tmp_path / "p", n=2, labelled=1))
+    panel = window.train_panel
+    assert panel.model_label.text().startswith("Current model: none yet")
+    with qtbot.waitSignal(window.training_ended, timeout=60_000) as ended:
+        qtbot.mouseClick(panel.retrain_button, Qt.MouseButton.LeftButton)
+    assert ended.args == ["errored"]
+    assert panel.model_label.text().startswith("Current model: val AUC 0.900")
+    assert "No space left on device." in messages[-1] and "model was stored and is the current one" in messages[-1]

@@ -18,3 +18,20 @@ def never_answers(job: Any, results: Connection, control: Connection) -> None:
     Sender(results).send("progress", "started")
     while True:
         time.sleep(0.05)
+
+
+def stores_then_fails(job: Any, results: Connection, control: Connection) -> None:
+    """A child whose run stored its model (current.json) and then failed to save a prediction, as on a full disk."""
+    import json
+    from pathlib import Path
+
+    from medseg_gui.core.errors import WriteError
+
+    folder = Path(job.project_root) / "models" / job.cls
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "current.json").write_text(json.dumps({"id": "m-stored", "val_auc": 0.9, "preset": "default",
+                                                     "trained_at": "2026-12-06T23:00:00"}))
+    sender = Sender(results)
+    sender.send("progress", "started")
+    sender.send("error", WriteError(f"Could not save {folder.parent.parent}/predictions/{job.cls}/a.png: No space "
+                                    "left on device."))

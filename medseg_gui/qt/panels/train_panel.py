@@ -180,6 +180,11 @@ class TrainPanel(QGroupBox):
         self._model_info = info
         self._show_notice()
 
+    @property
+    def model_id(self) -> str | None:
+        """The id of the model the panel shows as current (None: none)."""
+        return (self._model_info or {}).get("id")
+
     def show_labels(self, cls: str, shares: dict[str, float]) -> None:
         """Advise when `cls` has too few labels for a useful model (stem → annotated share; 1.0 = complete), unless
         the current model already validates well (train_text.label_notice); either call may come first."""
