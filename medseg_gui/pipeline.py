@@ -184,20 +184,21 @@ def doubtful_labels(project: Project, cls: str, samples: Sequence[Any], threshol
     """`name` → whether that sample's label is complete but looks incomplete (core.label_status.doubt: beside the
     image's saved prediction at `threshold`, or a dot or a few thin strokes), unless the clinician confirmed it or
     marked the image "no <class> here". Read on demand: split_samples asks only about validation candidates."""
-    from medseg_gui.core.label_status import doubt, judges, not_doubted, saved_doubt
+    from medseg_gui.core.label_status import doubt, judges, known_thin, not_doubted, saved_doubt
 
     by_name = {s.name: s for s in samples}
     exempt = not_doubted(project, cls)
     judged = judges(project.current_model_info(cls))  # a weak model's predictions doubt nothing
+    thin = known_thin(project).get(cls)
 
     def check(name: str) -> bool:
         sample = by_name.get(name)
         if sample is None or sample.annotated is not None or name in exempt:
             return False
         try:
-            why = saved_doubt(project, cls, name, sample.mask, sample.roi, threshold, judged)
+            why = saved_doubt(project, cls, name, sample.mask, sample.roi, threshold, judged, thin)
         except MedsegError:  # an unreadable prediction: judged without one
-            why = doubt(cls, sample.mask, None, sample.roi)
+            why = doubt(cls, sample.mask, None, sample.roi, thin)
         if why is not None:
             log.info("%s validates last: %s", name, why)
         return why is not None

@@ -11,8 +11,10 @@ complete label the clinician confirmed, which silences the doubt below.
   a class never predicted yet counts as a blob class.
 - A complete label is *doubtful* (`doubt`) when its object pixels are far fewer than the prediction's on the same
   image (under ``DOUBT_RATIO`` of them, the prediction covering at least ``MIN_PREDICTED`` of the image), or, with
-  no prediction, when it is thin strokes covering under ``THIN_MIN_SHARE`` of the image (a traced vessel tree covers
-  about 10 % of a fundus photo; a few strokes far less). Training would learn every unpainted object as background.
+  no prediction, when it is thin strokes: of a blob class (not known to be thin structures) at any size (a trial's
+  three strokes across a cervix lesion covered 2.4 % of the photo, the lesion 25 %), of a thin-structure class when
+  they cover under ``THIN_MIN_SHARE`` of the image (a traced vessel tree covers about 10 % of a fundus photo; a few
+  strokes far less). Training would learn every unpainted object as background.
 """
 
 from __future__ import annotations
@@ -62,12 +64,12 @@ def judges(model_info: dict | None) -> bool:
 
 
 def saved_doubt(project: Any, cls: str, stem: str, label: np.ndarray, roi: np.ndarray | None,
-                threshold: float, judged: bool = True) -> str | None:
+                threshold: float, judged: bool = True, thin_class: bool | None = None) -> str | None:
     """`doubt` of the complete label `label` of `stem` beside its saved prediction at `threshold` (none saved, or
     not `judged` by its model (`judges`): judged without one), inside `roi` (the class's region); MedsegError when
     the prediction cannot be read."""
     prob = project.load_prediction(cls, stem) if judged else None
-    return doubt(cls, label, None if prob is None else prob >= threshold, roi)
+    return doubt(cls, label, None if prob is None else prob >= threshold, roi, thin_class)
 
 
 class NewLabelRule:
@@ -120,19 +122,23 @@ def known_thin(project: Any) -> dict[str, bool]:
     return known
 
 
-def doubt(cls: str, label: np.ndarray, predicted: np.ndarray | None, roi: np.ndarray | None = None) -> str | None:
+def doubt(cls: str, label: np.ndarray, predicted: np.ndarray | None, roi: np.ndarray | None = None,
+          thin_class: bool | None = None) -> str | None:
     """Why the complete label `label` (bool HxW object pixels) of `cls` looks incomplete, or None. `predicted`: the
-    thresholded prediction (bool HxW) on the same image, None when there is none; `roi`: bool HxW or None."""
+    thresholded prediction (bool HxW) on the same image, None when there is none; `roi`: bool HxW or None;
+    `thin_class`: whether `cls` is known to be thin structures (`known_thin`, NewLabelRule.is_thin; None: not known,
+    a blob class as for a new label)."""
     inside = (lambda m: m) if roi is None else (lambda m: m & roi)
     pixels = max(int(roi.sum()), 1) if roi is not None else label.size
     expected = None if predicted is None else int(inside(predicted.astype(bool, copy=False)).sum())
-    return counted_doubt(cls, label, int(inside(label.astype(bool, copy=False)).sum()), expected, pixels)
+    return counted_doubt(cls, label, int(inside(label.astype(bool, copy=False)).sum()), expected, pixels, thin_class)
 
 
-def counted_doubt(cls: str, label: np.ndarray, painted: int, expected: int | None, pixels: int) -> str | None:
+def counted_doubt(cls: str, label: np.ndarray, painted: int, expected: int | None, pixels: int,
+                  thin_class: bool | None = None) -> str | None:
     """`doubt` from counts the caller keeps (the canvas counts a label's pixels as it is edited): `painted` object
     pixels of the label and `expected` of the prediction (None: no prediction) among `pixels`; `label` is looked at
-    only for a few thin strokes."""
+    only for thin strokes."""
     pixels = float(pixels)
     if 0 < painted < DOT_SHARE * pixels:
         return (f"This label is complete but holds only {painted} px of {cls} ({100 * painted / pixels:.3f} % of the "
@@ -142,7 +148,8 @@ def counted_doubt(cls: str, label: np.ndarray, painted: int, expected: int | Non
             return (f"This label is complete but has only {_pct(painted / pixels)} {cls}; the model predicts "
                     f"{_pct(expected / pixels)} on this image. Every unpainted {cls} pixel is taught as background.")
         return None
-    if 0 < painted < THIN_MIN_SHARE * pixels and is_thin(label.astype(bool, copy=False)):
+    few = painted < THIN_MIN_SHARE * pixels or not thin_class  # a blob class: strokes at any size
+    if 0 < painted and few and is_thin(label.astype(bool, copy=False)):
         return (f"This label is complete but looks like a few traced strokes ({_pct(painted / pixels)} {cls}). "
                 f"Every unpainted {cls} pixel is taught as background.")
     return None

@@ -81,9 +81,10 @@ class LabelStatusFlow(QObject):
         if canvas.doc.roi is None:  # from counts: no pass over a whole 8000² label after every stroke
             h, w = canvas.doc.shape
             return counted_doubt(cls, canvas.label_view(cls), canvas.doc.area(cls),
-                                 None if prob is None else self._predicted_pixels(prob, s.review.threshold), h * w)
+                                 None if prob is None else self._predicted_pixels(prob, s.review.threshold), h * w,
+                                 canvas.new_label.is_thin(cls))
         return doubt(cls, canvas.label_view(cls), None if prob is None else prob >= s.review.threshold,
-                     canvas.doc.roi)
+                     canvas.doc.roi, canvas.new_label.is_thin(cls))
 
     def set_doubts(self, cls: str, doubts: dict[str, str], judged: bool = True) -> None:
         """The doubts of the `cls` labels of images not on screen, read in the background (qt.label_shares): marks

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medseg_gui.core.errors import CancelledError, MedsegError, RegionUnknownError
-from medseg_gui.core.label_status import judges, saved_doubt
+from medseg_gui.core.label_status import judges, known_thin, saved_doubt
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def read_label_shares(project: Any, cls: str, stems: list[str], threshold: float
     shares: dict[str, float | None] = {}
     unreadable: dict[str, str] = {}
     doubts: dict[str, str] = {}
-    judged = judges(project.current_model_info(cls))
+    judged, thin = judges(project.current_model_info(cls)), known_thin(project).get(cls)
     for stem in stems:
         if should_stop():
             raise CancelledError("Reading the labels was cancelled.")
@@ -49,12 +49,13 @@ def read_label_shares(project: Any, cls: str, stems: list[str], threshold: float
             continue
         shares[stem] = None if pixels.annotated is None else float(pixels.annotated.mean())
         if threshold is not None and pixels.annotated is None and stem not in exempt:
-            if (why := _doubt(project, cls, stem, pixels.mask, threshold, judged)) is not None:
+            if (why := _doubt(project, cls, stem, pixels.mask, threshold, judged, thin)) is not None:
                 doubts[stem] = why
     return LabelShares(project, cls, shares, unreadable, doubts, judged)
 
 
-def _doubt(project: Any, cls: str, stem: str, mask: Any, threshold: float, judged: bool) -> str | None:
+def _doubt(project: Any, cls: str, stem: str, mask: Any, threshold: float, judged: bool,
+           thin: bool | None) -> str | None:
     """core.label_status.doubt of a complete label beside its saved prediction in the class's region; None when a
     file cannot be read (the image session reports it when the image is shown)."""
     try:
@@ -62,6 +63,6 @@ def _doubt(project: Any, cls: str, stem: str, mask: Any, threshold: float, judge
             roi = project.class_roi(cls, stem, threshold)
         except RegionUnknownError:
             roi = project.load_roi(stem)
-        return saved_doubt(project, cls, stem, mask, roi, threshold, judged)
+        return saved_doubt(project, cls, stem, mask, roi, threshold, judged, thin)
     except MedsegError:
         return None
