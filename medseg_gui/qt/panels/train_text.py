@@ -41,7 +41,7 @@ def fmt_pair(a: float | None, b: float | None) -> tuple[str, str]:
     return fmt_score(a), fmt_score(b)
 
 
-NOW = ", both on the validation labels as they are now"  # keep-unless-better's basis unless ml.compare.BASIS_THEN
+NOW = ", both on this run's validation images"  # keep-unless-better's basis unless ml.compare.BASIS_THEN
 SATURATED = {"AUC": 0.99, "Dice": 0.97}  # both scores this close to perfect: the labels cannot tell models apart
 TOO_EASY = ("; both score near perfect on the validation labels, so these cannot tell models apart: label more of the "
             "validation images (those marked 'val'), above all where the model is wrong, and Retrain")
@@ -120,16 +120,17 @@ def _alone_text(alone: Any, blend: Any, images: Any, brief: bool = False) -> str
 
 
 def _then(decision: Any) -> str:
-    """', both on the validation labels as they were for the previous model' when the two models were compared on
-    those (ml.compare.BASIS_THEN): a trial read 'val Dice 0.129' beside 'Current model: val Dice 0.529', today's;
-    for a kept model also its score on them as they are now, the Current model line's (a trial, session 38, read
-    0.883 kept beside 'Current model: val Dice 0.664' as a worse model kept)."""
+    """', both on the previous model's validation images' when the two models were compared on those, with their
+    labels as they were then (ml.compare.BASIS_THEN): a trial read 'val Dice 0.129' beside 'Current model: val Dice
+    0.529', today's; for a kept model also its score on this run's validation images, the Current model line's (a
+    trial, session 38, read 0.883 kept beside 'Current model: val Dice 0.664' as a worse model kept; session 39's
+    read "as they were / as they are now" as labels edited, where a newly labelled image had joined)."""
     if not getattr(decision, "basis", ""):
         return ""
     metric = getattr(decision, "metric", "AUC")
     now = (getattr(decision, "current", None) or {}).get("val_dice" if metric == "Dice" else "val_auc")
-    now = f"; {fmt_score(now)} on them as they are now" if decision.kept_new and isinstance(now, float) else ""
-    return f", both on the validation labels as they were for the previous model{now}"
+    now = f"; {fmt_score(now)} on this run's" if decision.kept_new and isinstance(now, float) else ""
+    return f", both on the previous model's validation images{now}"
 
 
 def round_text(report: Any) -> str:
