@@ -116,8 +116,9 @@ class Preset:
     regime: str = ""
     # Fine-tuning: a run that starts from given or shipped weights (not from scratch) trains at `learning_rate` x
     # `warm_lr_factor` (the recipe's rate, chosen for random weights, undid the start in short runs on a few
-    # strokes: bench/annotator.py), unless every label is complete and there are at least `full_rate_images` of
-    # them (enough new labels to move the start at the recipe's rate); a rate TrainConfig gives is used as given.
+    # strokes: bench/annotator.py), unless there are at least `full_rate_images` complete labels and no fewer
+    # complete than sparse ones (enough new labels to move the start at the recipe's rate: ml.fine_tune.fine_tunes);
+    # a rate TrainConfig gives is used as given.
     warm_lr_factor: float = 1.0
     full_rate_images: int = 1
     # A run that starts from trained weights on sparse labels also teaches the unannotated pixels (inside the ROI)
