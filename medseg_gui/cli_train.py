@@ -12,7 +12,7 @@ import numpy as np
 
 from medseg_gui.cli_common import format_table, left_out, open_project, warn
 from medseg_gui.cli_progress import TerminalProgress
-from medseg_gui.core.errors import ImageReadError, MedsegError, ModelError
+from medseg_gui.core.errors import ImageReadError, MedsegError, ModelError, write_error
 from medseg_gui.core.fov import estimate_fov
 from medseg_gui.core.images import read_image, write_png
 from medseg_gui.core.label_status import ENOUGH_IMAGES
@@ -140,8 +140,12 @@ def _predict_files(project: Project, args: argparse.Namespace) -> int:
             failed.append(f"{path.name} not predicted: {err}")
             continue
         prob = predict_external(segmenters, image, args.threshold)
-        write_png(out / f"{path.stem}_prob.png", encode_probability(prob))
-        write_png(out / f"{path.stem}_mask.png", ((prob >= args.threshold) * 255).astype(np.uint8))
+        for name, array in ((f"{path.stem}_prob.png", encode_probability(prob)),
+                            (f"{path.stem}_mask.png", ((prob >= args.threshold) * 255).astype(np.uint8))):
+            try:  # the file named, as elsewhere (fault-injection trial: "Prediction failed: File too large")
+                write_png(out / name, array)
+            except OSError as err:
+                raise write_error(f"Could not write the prediction of {path.name}", err, out / name) from err
         print(f"{path.name}: wrote {path.stem}_prob.png and {path.stem}_mask.png to {out}")
     if len(failed) == len(images):
         raise ImageReadError(failed[0] if len(failed) == 1 else f"None of the {len(failed)} images could be read; "

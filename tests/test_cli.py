@@ -52,7 +52,7 @@ def drive_folder(tmp_path):
 
 
 @pytest.mark.slow
-def test_cli_round_trip_on_drive_layout(drive_folder, tmp_path, capsys):
+def test_cli_round_trip_on_drive_layout(drive_folder, tmp_path, capsys, monkeypatch):
     proj = tmp_path / "proj"
     assert cli.main(["import", str(drive_folder), str(proj), "--layout", "drive"]) == 0
     project = Project.open(proj)
@@ -95,6 +95,19 @@ def test_cli_round_trip_on_drive_layout(drive_folder, tmp_path, capsys):
     assert prob16.dtype == np.uint16 and prob16.shape == (56, 60)
     assert mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}
     np.testing.assert_array_equal(mask == 255, prob16 / 65535.0 >= 0.5)
+    import errno
+
+    from medseg_gui.core import images
+
+    def too_large(path, data):
+        raise OSError(errno.EFBIG, "File too large")
+
+    with monkeypatch.context() as m:  # a file-size limit (fault-injection trial): the file named
+        m.setattr(images, "atomic_write_bytes", too_large)
+        capsys.readouterr()
+        assert cli.main(["predict", str(proj), "--class", "vessel", str(ext), "--out", str(out), "--overwrite"]) == 1
+    assert capsys.readouterr().err.strip() == (f"medseg: error: Could not write the prediction of 01_test.tif "
+                                               f"({out / '01_test_prob.png'}): File too large")
 
     assert cli.main(["export", str(proj), "--class", "vessel", "--out", str(tmp_path / "masks")]) == 0
     exported = sorted(p.name for p in (tmp_path / "masks").glob("*.png"))
