@@ -18,6 +18,17 @@ def data_dir() -> Path:
     return user_data_dir()
 
 
+def rescue_dir(kind: str, project_root: Path, *parts: str) -> Path:
+    """A new folder name in the user data folder for what could not be saved in a project: `kind` "unsaved-models"
+    (a finished model) or "unsaved-labels" (labels left unsaved at a close nobody could answer), named after the
+    project (and `parts`, e.g. the class) and the time."""
+    import re
+    import time
+
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(project_root).name)[:40] or "project"
+    return user_data_dir() / kind / "-".join((name, *parts, time.strftime("%Y%m%d-%H%M%S")))
+
+
 def log_dir() -> Path:
     """Per-user log folder (Linux: ~/.local/state/medseg_gui/log; macOS: ~/Library/Logs/medseg_gui)."""
     from platformdirs import user_log_path

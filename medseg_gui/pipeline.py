@@ -6,8 +6,6 @@ Keras is imported lazily inside the functions, so importing this module stays ch
 from __future__ import annotations
 
 import logging
-import re
-import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,11 +104,9 @@ def predict_missing_regions(
 
 
 def _fallback_dir(project: Project, cls: str) -> Path:
-    from medseg_gui.core.demo import user_data_dir
+    from medseg_gui.paths import rescue_dir
 
-    name = re.sub(r"[^A-Za-z0-9_-]+", "_", project.root.name)[:40] or "project"
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return user_data_dir() / "unsaved-models" / f"{name}-{cls}-{stamp}"
+    return rescue_dir("unsaved-models", project.root, cls)
 
 
 def store_result(project: Project, cls: str, result: Any) -> Any:

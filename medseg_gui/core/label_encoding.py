@@ -200,6 +200,13 @@ def inverted_note(pixels: LabelPixels) -> str | None:
             "part, save the mask with a black background and import it again)")
 
 
+def encode_label(mask: np.ndarray, annotated: np.ndarray | None = None) -> np.ndarray:
+    """uint8 HxW of a label file: 255 object, 0 background, and with `annotated` (bool HxW) UNANNOTATED where it is
+    false (a sparse label)."""
+    png = (np.asarray(mask) != 0).astype(np.uint8) * 255
+    return png if annotated is None else np.where(np.asarray(annotated, bool), png, np.uint8(UNANNOTATED))
+
+
 def decode_pixels(arr: np.ndarray, name: str) -> LabelPixels:
     """Read HxW, HxWx3 or HxWx4 (alpha) decoded pixels by the rules above; MaskFormatError when they do not fit."""
     if arr.ndim == 2:

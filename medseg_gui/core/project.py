@@ -14,7 +14,7 @@ import numpy as np
 from medseg_gui.core.atomic import atomic_write_json, move_aside
 from medseg_gui.core.errors import LabelSizeError
 from medseg_gui.core.images import read_label, read_mask, write_png
-from medseg_gui.core.label_encoding import UNANNOTATED, LabelPixels
+from medseg_gui.core.label_encoding import LabelPixels, encode_label
 from medseg_gui.core.project_folder import ProjectFolder
 from medseg_gui.core.project_format import (
     DEFAULT_CLASSES,
@@ -104,12 +104,9 @@ class Project(ProjectFolder):
         path = self.label_path(cls, stem)
         arr = np.asarray(mask)
         self._check_size(f"{cls} label", stem, arr.shape)
-        if annotated is None:
-            png = (arr != 0).astype(np.uint8) * 255
-        else:
-            known = np.asarray(annotated, dtype=bool)
-            self._check_size(f"{cls} label", stem, known.shape)
-            png = np.where(known, (arr != 0).astype(np.uint8) * 255, np.uint8(UNANNOTATED)).astype(np.uint8)
+        if annotated is not None:
+            self._check_size(f"{cls} label", stem, np.shape(annotated))
+        png = encode_label(arr, annotated)
         return self._write_label(path, lambda p: write_png(p, png))
 
     def delete_label(self, cls: str, stem: str) -> Path | None:

@@ -396,7 +396,6 @@ class MainWindow(QMainWindow):
         if not self.workers.shutdown(int(self.config.close_timeout_s * 1000)):
             self.left_running = self.workers.abandon()
             log.warning("%d background task(s) still running at close; not waiting for them", self.left_running)
-        if not self.saver.close(self.config.close_timeout_s):
-            log.error("Some labels could not be saved before closing: %s", self.saver.unsaved())
+        self.guard.close(self.config.close_timeout_s, None if self.project is None else self.project.root)
         self.opener.release()
         super().closeEvent(event)

@@ -21,13 +21,15 @@ import logging
 import threading
 import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from medseg_gui.core.errors import MedsegError
-from medseg_gui.core.label_encoding import LabelPixels
+from medseg_gui.core.images import write_png
+from medseg_gui.core.label_encoding import LabelPixels, encode_label
 from medseg_gui.core.masks import BBox, LabelCodes, bbox_union
 from medseg_gui.workers.base import unexpected_message
 from medseg_gui.workers.label_copies import FilledSave, Key, LabelCopy, follows_nothing
@@ -202,6 +204,34 @@ class LabelSaver(QObject):
         if self._thread.is_alive():
             log.warning("The label saver is still writing after close; it ends once that write does")
         return ok
+
+    def rescue(self, folder: Path) -> list[Path]:
+        """After `close`: write the current project's labels that are still not on disk (failed, or queued when the
+        close timed out) to `folder/<class>/<stem>.png`, encoded as label files are, so a close nobody could answer
+        (a logout or SIGTERM while the label folder is unwritable) loses no stroke; returns the files written. A
+        failed deletion writes nothing; a file that cannot be written either is logged (nowhere else to say it)."""
+        with self._cond:
+            entries = dict(self._pending)
+            entries.update((key, entry) for key, (entry, _msg) in self._failed.items())
+            if self._inflight is not None:
+                entries[self._inflight[0]] = self._inflight[1]
+        written = []
+        for (cls, stem), (project, mask) in entries.items():
+            if project is not self._project:
+                continue
+            path = folder / cls / f"{stem}.png"
+            try:
+                mask = mask.label(self._cond) if isinstance(mask, FilledSave) else mask
+                if mask is None:
+                    continue
+                pixels = mask.pixels() if isinstance(mask, LabelCodes) else mask if isinstance(
+                    mask, LabelPixels) else LabelPixels(mask, None)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_png(path, encode_label(pixels.mask, pixels.annotated))
+                written.append(path)
+            except (OSError, MedsegError) as err:
+                log.error("The unsaved '%s' label of %s could not be written to %s either: %s", cls, stem, path, err)
+        return written
 
     def _take(self, key: Key, shape: tuple[int, ...], live: np.ndarray | None) -> LabelCopy:
         """A copy for a save of `key` nobody reads now (lock held): the one following `live` (its `dirty` part is

@@ -236,3 +236,20 @@ def test_the_quit_question_goes_when_the_retry_saves_meanwhile(tmp_path, qtbot, 
     QTimer.singleShot(50, fix_the_disk_once_asked)
     assert window.close() and seen and not window.isVisible()
     assert read_mask(project.label_path("lesion", project.stems[0])).sum() > 50
+
+
+def test_a_close_nobody_answers_writes_the_unsaved_label_to_the_user_data_folder(tmp_path, qtbot, messages,
+                                                                                  monkeypatch):
+    """Fault-injection trial, session 39: a SIGTERM (app.end_on_signals clears ask_on_close) while the label folder
+    was unwritable lost the stroke, and only the log said so."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "userdata"))
+    project = make_project(tmp_path / "p", n=1)
+    Fault(monkeypatch, errno.EACCES, "Permission denied")
+    window = open_window(qtbot, project)
+    drawn = _draw_and_fail(qtbot, window).astype(bool)
+    window.ask_on_close = False
+    assert window.close()
+    (kept,) = (tmp_path / "userdata" / "medseg_gui" / "unsaved-labels").glob("p-*/lesion/*.png")
+    assert kept.name == f"{project.stems[0]}.png" and drawn.sum() > 50
+    np.testing.assert_array_equal(read_mask(kept), drawn)
+    assert not project.has_label("lesion", project.stems[0])  # the project was never written
