@@ -144,6 +144,8 @@ class TrainingView(QObject):
             self._session.reload_prediction(roi_class)
         decision = getattr(getattr(run, "outcome", None), "decision", None)  # a rollback has none
         kept = getattr(decision, "current", None)  # the kept model's metadata, as current.json now holds it
+        if decision is None and hasattr(run, "model_id") and run.cls == self._classes.current():
+            self._panel.show_rollback(run.model_id, run.predictions_complete)
         with self._images.batch():  # one re-sort and column fit for all of it
             self._images.set_metrics(run.cls, run.metrics or project.load_metrics(run.cls))
             self._images.set_uncertainty(run.cls, project.load_uncertainty(run.cls))  # a small json file

@@ -316,6 +316,14 @@ class TrainPanel(QGroupBox):
         self.progress_label.setText("")
         self._fit_labels()
 
+    def show_rollback(self, model_id: str, complete: bool) -> None:
+        """A stored model was made current again (Models… → Use this model): the last run's words no longer describe
+        the current model (a returning-user trial read "New model kept" under the model put back)."""
+        self.result_label.setToolTip("")
+        self.show_result(f"Model {model_id} is current again; " + (
+            "every image was predicted with it." if complete else "its prediction was cancelled, so some images "
+            "show an older model's."))
+
     def clear_run(self) -> None:
         """Forget the last run shown (its result, progress and curve) and every class's last result, e.g. when
         another project is opened."""
