@@ -235,13 +235,18 @@ def test_scores_of_a_sparse_label_are_in_italics_and_say_why(qtbot):
     panel = ImageListPanel()
     qtbot.addWidget(panel)
     panel.set_images(["a", "b"], ["lesion"])
-    panel.set_metrics("lesion", {"a": {"auc": 0.99, "dice": 0.97}, "b": {"auc": 0.95, "dice": 0.81}})
+    panel.set_metrics("lesion", {"a": {"auc": 0.99, "dice": 0.97, "lesions": 1, "found": 1},
+                                 "b": {"auc": 0.95, "dice": 0.81, "lesions": 1, "found": 1}})
     panel.set_labelled({"a", "b"})
     cell = lambda s: panel.table.item(panel.stems().index(s), DICE_COL)  # noqa: E731
+    found = lambda s: panel.table.item(panel.stems().index(s), RECALL_COL)  # noqa: E731
     assert not cell("a").font().italic() and "annotated pixels only" not in cell("a").toolTip()
     panel.set_annotated("lesion", "a", 0.005)
     assert cell("a").font().italic() and not cell("b").font().italic()
     assert "annotated pixels only (0.5 % of the image)" in cell("a").toolTip()
+    # Lesions found too ("1/1" on strokes read as a whole lesion found: returning-user trial, session 39)
+    assert found("a").text() == "1/1" and found("a").font().italic() and not found("b").font().italic()
+    assert "annotated pixels only" in found("a").toolTip() and "annotated pixels only" not in found("b").toolTip()
     panel.set_annotated("lesion", "a", None)  # made complete
     assert not cell("a").font().italic() and "annotated pixels only" not in cell("a").toolTip()
 

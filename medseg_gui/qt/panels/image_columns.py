@@ -136,6 +136,22 @@ class ImageTable(QTableWidget):
         return max(self.viewport().width() - others, self.fontMetrics().horizontalAdvance(NAME_MIN))
 
 
+STROKES_TIP = ("In italics: scored on the sparse label's annotated pixels only ({share} of the image), which are "
+               "mostly easy ones, so it reads higher than the same prediction scored on a complete label: compare it "
+               "with care, and label more where the model is wrong to see the worst images.")
+STALE_TIP = ("From another model than the current one (continuous training re-predicts only the image on screen; a "
+             "cancelled prediction leaves some images, `medseg models --use` without --predict all): Retrain, or "
+             "Models… → Use this model on the current one, predicts all")  # 'earlier' was wrong after --use (trial)
+
+
+def set_italic(item: QTableWidgetItem, on: bool) -> None:
+    """Show `item` in italics (a score of a sparse label) or not."""
+    if item.font().italic() != on:
+        font = item.font()
+        font.setItalic(on)
+        item.setFont(font)
+
+
 def cell() -> QTableWidgetItem:
     item = SortItem("")
     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)

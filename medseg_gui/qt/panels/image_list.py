@@ -24,9 +24,10 @@ from medseg_gui.core.lesions import REGIMES, class_regime
 from medseg_gui.core.masks import share_text
 from medseg_gui.qt.keymap import key_text
 from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METRIC_COLS, METRIC_NAMES, NAME_COL,
-                                                RECALL_COL, SORT_ROLE, STEM_ROLE, UNCERTAINTY_COL, ImageTable,
-                                                SortItem, arrange_metric_columns, cell, format_cell, format_score,
-                                                found_text, header_items, number, recall_tip)
+                                                RECALL_COL, SORT_ROLE, STALE_TIP, STEM_ROLE, STROKES_TIP,
+                                                UNCERTAINTY_COL, ImageTable, SortItem, arrange_metric_columns, cell,
+                                                format_cell, format_score, found_text, header_items, number,
+                                                recall_tip, set_italic)
 from medseg_gui.qt.panels.labelled_cell import LABEL_UNREADABLE, UNSAVED, LabelMarks
 from medseg_gui.qt.panels.row_order import RowOrder
 
@@ -35,12 +36,7 @@ UNREADABLE = "⚠ unreadable"
 UNSAVED_COLOR = QColor(230, 140, 30)
 WARNINGS = (UNSAVED, LABEL_UNREADABLE)  # Labelled cells shown in UNSAVED_COLOR
 REVIEWED_MARK = "☑"
-STROKES_TIP = ("In italics: scored on the sparse label's annotated pixels only ({share} of the image), which are "
-               "mostly easy ones, so it reads higher than the same prediction scored on a complete label: compare it "
-               "with care, and label more where the model is wrong to see the worst images.")
 STALE_COLOR = QColor(128, 128, 128)
-STALE_TIP = ("From an earlier model than the current one (continuous training re-predicts only the image on screen;"
-             " a cancelled prediction leaves some images): Retrain predicts all")
 class ImageListPanel(QWidget):
     """Emits `stem_selected(stem)` when the user (or `select`/`step`) makes another image current."""
 
@@ -351,9 +347,11 @@ class ImageListPanel(QWidget):
                 self._show_score(stem, col, values.get(key), METRIC_NAMES[key], share)
             found = self._item(stem, RECALL_COL)  # "1/2" found, sorted by the recall
             found.setText(found_text(values))
+            strokes = share is not None and bool(found.text())  # as the scores (a trial read "1/1" on strokes)
+            set_italic(found, strokes)
             tip = recall_tip(values)
             if stem not in self._errors and tip:
-                found.setToolTip(tip)
+                found.setToolTip(tip + (f"\n{STROKES_TIP.format(share=share_text(share))}" if strokes else ""))
 
     def _fill_uncertainty(self) -> None:
         scores = self._uncertainty.get(self._cls, {})
@@ -369,10 +367,7 @@ class ImageListPanel(QWidget):
         stale = number(value) is not None and stem in self._stale.get(self._cls, ())
         item.setData(Qt.ItemDataRole.ForegroundRole, QBrush(STALE_COLOR) if stale else None)
         strokes = number(value) is not None and share is not None
-        font = item.font()
-        if font.italic() != strokes:
-            font.setItalic(strokes)
-            item.setFont(font)
+        set_italic(item, strokes)
         if stem not in self._errors:
             item.setToolTip("" if number(value) is None else f"{name} {format_score(value)}" + (
                 f"\n{STALE_TIP}" if stale else "") + (f"\n{STROKES_TIP.format(share=share_text(share))}" if strokes
