@@ -225,8 +225,9 @@ def _start_text(info: dict) -> str:
                 "before any weights were validated.")
     start, trained = (f"{v:.4f}" if isinstance(v, (int, float)) else "unknown"
                       for v in (kept.get("start"), kept.get("trained")))
+    each = ", each at its best threshold" if kept.get("metric") == "Dice" else ""  # not val_dice (trial, session 39)
     return (f"Saved the start it began from as the model: it validated better than the weights trained on these "
-            f"labels (validation {kept.get('metric')} {start} against {trained}).")
+            f"labels (validation {kept.get('metric')} {start} against {trained}{each}).")
 
 
 def mix_text(info: dict) -> str:

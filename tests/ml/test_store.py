@@ -90,3 +90,14 @@ def test_a_model_averaged_with_its_start_says_so():
                                               "started from (75%): such averages scored better on held-out photos "
                                               "than the trained weights alone.")
     assert mix_text({}) == "" and mix_text({"weight_mix": 0.25, "start_kept": {"metric": "Dice"}}) == ""
+
+
+def test_a_kept_start_says_which_dice_chose_it():
+    """A returning-user trial read 'validation Dice 0.3258 against 0.2907' beside the model's val Dice 0.156 (as it
+    predicts, at 0.5): the choice compares each one's best-threshold Dice."""
+    from medseg_gui.ml.store import _start_text
+
+    assert _start_text({"start_kept": {"metric": "Dice", "start": 0.3258, "trained": 0.2907}}).endswith(
+        "(validation Dice 0.3258 against 0.2907, each at its best threshold).")
+    assert _start_text({"start_kept": {"metric": "AUC", "start": 0.9, "trained": 0.8}}).endswith(
+        "(validation AUC 0.9000 against 0.8000).")

@@ -92,7 +92,7 @@ def test_decision_and_model_texts():
     start = StoreDecision(True, 0.95, None, "", current={"start_kept": {"metric": "Dice", "start": 0.62,
                                                                         "trained": 0.58}}, metric="Dice")
     assert decision_text(start) == ("Start kept: the weights this run began from validated better than a model "
-                                    "from your labels (val Dice 0.620 vs 0.580)")
+                                    "from your labels (val Dice 0.620 vs 0.580, each at its best threshold)")
     unstable = StoreDecision(True, float("nan"), None, "", current={"start_kept": {
         "metric": "Dice", "start": 0.62, "trained": None, "diverged": True}}, metric="Dice")
     assert decision_text(unstable).startswith("Start kept: training on your labels became numerically unstable")

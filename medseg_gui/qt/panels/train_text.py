@@ -47,6 +47,9 @@ TOO_EASY = ("; both score near perfect on the validation labels, so these cannot
             "validation images (those marked 'val'), above all where the model is wrong, and Retrain")
 
 
+BEST_EACH = ", each at its best threshold"  # not the Current model line's Dice as it predicts (trial, session 39)
+
+
 def _too_easy(metric: str, *scores: Any) -> str:
     """TOO_EASY when every score is at least SATURATED[metric] (a trial's stroke-only validation image: AUC 0.9994 for
     the start, 0.997 for three Retrains, each rejected with no word why)."""
@@ -82,7 +85,7 @@ def decision_text(decision: Any, brief: bool = False) -> str:
     if decision.kept_new and isinstance(start, dict):  # ml/train.py: the trained weights validated worse
         began, trained = fmt_pair(start.get("start"), start.get("trained"))
         return (f"Start kept: the weights this run began from validated better than a model from your labels (val "
-                f"{start.get('metric')} {began} vs {trained}"
+                f"{start.get('metric')} {began} vs {trained}{BEST_EACH if start.get('metric') == 'Dice' else ''}"
                 f"{_too_easy(start.get('metric'), start.get('start'), start.get('trained'))})")
     if decision.kept_new:
         first = old is None or (isinstance(old, float) and math.isnan(old))
