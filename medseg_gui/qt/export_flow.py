@@ -41,6 +41,11 @@ def ask_export_format(parent: QWidget | None) -> str | None:
     return OTHER_FORMATS[items.index(text)] if ok and text in items else None
 
 
+def ended(text: str) -> str:
+    """`text` with one full stop at its end (a left-out image's reason ends with its own: a trial saw '..')."""
+    return text if text.endswith(".") else text + "."
+
+
 def export_summary(result: PngExport) -> str:
     """'Exported 3 masks to /out: 2 in lesion/, 1 in vessel/' (each class has its own subfolder), and which images
     were left out because something of theirs could not be read."""
@@ -129,8 +134,8 @@ class ExportFlow(QObject):
                   "prediction where there is one, else background (0). A prediction's file ends in _prediction; "
                   if source == "auto" else "labels only: in a sparse label, the pixels you did not paint as the class "
                   "are background (0); images without a label have no file. ")
-        dialogs.show_message(self._dialog_parent, "Export finished", "{}.\n\nOne sub-folder per class, one 0/255 PNG "
-                             "per image at its original size; {}{}".format(text, sparse, MANIFEST_NOTE))
+        dialogs.show_message(self._dialog_parent, "Export finished", "{}\n\nOne sub-folder per class, one 0/255 PNG "
+                             "per image at its original size; {}{}".format(ended(text), sparse, MANIFEST_NOTE))
         self.ended.emit("finished")
 
     def _on_other_finished(self, done: ExportDone) -> None:

@@ -73,6 +73,8 @@ def test_export_checks_every_class_folder_first_and_names_what_it_left_out(tmp_p
     assert text.startswith(f"Exported 1 mask to {out}: 1 in lesion/ (no vessel masks) — 1 left out, not readable: "
                            f"{project.stems[1]} not exported")
     assert result.older == 0 and "older" not in text
+    from medseg_gui.qt.export_flow import ended  # one full stop, as the dialog shows it (a trial saw '..')
+    assert text.endswith(".") and ended(text) == text and ended("Exported 1 mask") == "Exported 1 mask."
     (out / "vessel").mkdir(exist_ok=True)
     (out / "vessel" / "old_prediction.png").write_bytes(b"an earlier export's")
     again = export_classes(project.root, ["lesion", "vessel"], out)
