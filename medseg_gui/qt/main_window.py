@@ -19,7 +19,6 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from medseg_gui.config import AppConfig
-from medseg_gui.core.errors import MedsegError
 from medseg_gui.ml.config import preset_names
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.about import DeviceLabel, SystemInfo
@@ -44,6 +43,7 @@ from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.tools_panel import ToolsPanel
 from medseg_gui.qt.panels.train_panel import CANCELLED_TEXT, TrainPanel
 from medseg_gui.qt.read_only import ReadOnlyBanner, ReadOnlyView
+from medseg_gui.qt.reviewed import reviewed_stems, toggle_reviewed
 from medseg_gui.qt.region_flow import RegionFlow
 from medseg_gui.qt.save_guard import SaveGuard
 from medseg_gui.qt.theme import DEFAULT_THEME, THEME_KEY, ThemeMenu, app_icon
@@ -97,6 +97,8 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         if project is not None:
             self.set_project(project)
+        else:
+            self.read_only_view.apply()  # nothing to edit or train yet
 
     def _build_widgets(self) -> None:
         self.image_list = ImageListPanel(self)
@@ -240,7 +242,7 @@ class MainWindow(QMainWindow):
         if "brush" in remembered:
             self.canvas.set_brush_size(remembered["brush"])
         self.image_list.set_images(project.stems, project.class_names, errors)
-        self.image_list.set_reviewed(self._reviewed())
+        self.image_list.set_reviewed(reviewed_stems(project))
         self.classes.show_saved()
         self.read_only_view.apply()
         readable = [s for s in project.stems if s not in (errors or {})]
@@ -276,22 +278,14 @@ class MainWindow(QMainWindow):
         elif not result.errors:
             self.statusBar().showMessage(f"Opened {result.project.root} — {images}", 8000)
 
-    def _reviewed(self) -> set[str]:
-        return {e.stem for e in self.project.images if e.state.get("reviewed")} if self.project is not None else set()
-
     def toggle_reviewed(self) -> None:
-        """Flip the current image's "reviewed" state (saved in project.json) and show it in the list."""
-        stem = self.image_list.current_stem()
-        if self.project is None or stem is None:
-            return
-        reviewed = stem not in self._reviewed()
-        try:
-            self.project.set_state(stem, "reviewed", reviewed)
-        except MedsegError as err:
-            self.show_error(f"{stem} was not marked reviewed: {err}")
-            return
-        self.image_list.set_reviewed(self._reviewed())
-        self.statusBar().showMessage(f"{stem} marked {'reviewed' if reviewed else 'not reviewed'}", 5000)
+        """Flip the current image's "reviewed" mark (R) and show it in the list."""
+        text, error = toggle_reviewed(self.project, self.image_list.current_stem())
+        if error:
+            self.show_error(text)
+        elif text:
+            self.image_list.set_reviewed(reviewed_stems(self.project))
+            self.statusBar().showMessage(text, 5000)
 
     def current_class(self) -> str | None:
         return self.tools.current_class()

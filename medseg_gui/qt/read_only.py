@@ -132,7 +132,9 @@ class ReadOnlyView(QObject):
         reason = project.read_only if project is not None else None
         self._banner.show_reason(reason)
         self._session.set_read_only(reason)
-        set_editing_enabled(reason is None, self._actions, self._tools, self._train)
+        # no project (a first start, or one that could not be opened): nothing to edit or train (a trial clicked a
+        # green Retrain that did nothing)
+        set_editing_enabled(project is not None and reason is None, self._actions, self._tools, self._train)
         self.watcher.watch(project if reason is not None else None)
         self.changed.emit()
 

@@ -188,6 +188,9 @@ def test_folder_with_empty_image_lists_error_and_loads_the_rest(tmp_path, qtbot,
     make_images(folder, 2)
     (folder / "a_empty.png").write_bytes(b"")
     window = open_window(qtbot)
+    # no project yet: nothing to train or draw (a trial clicked a green Retrain that did nothing, session 39)
+    assert not window.train_panel.retrain_button.isEnabled() and not window.actions.retrain.isEnabled()
+    assert not window.tools.accept_button.isEnabled()
     with qtbot.waitSignal(window.project_loaded, timeout=20_000):
         window.open_folder(folder)
     stems = window.image_list.stems()
@@ -198,6 +201,7 @@ def test_folder_with_empty_image_lists_error_and_loads_the_rest(tmp_path, qtbot,
     assert table.item(0, 0).foreground().color().red() > 150
     assert window.image_list.current_stem() == "img0"  # first readable image is shown
     assert window.canvas_area.message_shown() is None
+    assert window.train_panel.retrain_button.isEnabled() and window.actions.retrain.isEnabled()
     window.image_list.select("a_empty")
     assert "empty" in window.last_error and "empty" in window.statusBar().currentMessage()
     assert not window.canvas.isEnabled()
