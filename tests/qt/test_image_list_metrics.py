@@ -227,6 +227,8 @@ def test_recall_tooltip_counts_lesions_and_a_few_strokes_are_not_zero_percent(qt
     panel.set_annotated_shares("lesion", {"a": None, "b": 0.5, "gone": 0.3})  # a project's fill: one update
     assert panel.annotated_text("a") == "✓" and panel.annotated_text("b") == "✓ 50 %"
     assert len(told) == 1
+    panel.set_unreadable_labels("lesion", {"b": "b.png is damaged"})  # Retrain leaves it out: so does the count
+    assert told[-1] == {"a": 1.0} == panel.labelled_shares()  # a trial's panel counted 5 labels with 2 unreadable
 
 
 def test_scores_of_a_sparse_label_are_in_italics_and_say_why(qtbot):

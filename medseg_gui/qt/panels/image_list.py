@@ -199,6 +199,7 @@ class ImageListPanel(QWidget):
             with self.batch():
                 for stem in self._items:
                     self._show_labelled(stem)
+            self.labels_changed.emit(self._cls, self.labelled_shares())  # the Train panel counts readable ones
 
     def set_negatives(self, stems: set[str]) -> None:
         """Show "none" instead of the tick for images marked "no <current class> here" (an explicit negative)."""

@@ -83,9 +83,10 @@ class LabelMarks:
         return self.annotated.get(cls, {}).get(stem) if stem in self.labelled else None
 
     def shares(self, cls: str) -> dict[str, float]:
-        """{stem: annotated share} of the labelled images (1.0: a complete label)."""
-        known = self.annotated.get(cls, {})
-        return {stem: known.get(stem, 1.0) for stem in self.labelled}
+        """{stem: annotated share} of the labelled images whose label could be read (1.0: a complete label): what
+        Retrain trains on (a trial's panel said "your 5 labelled images" with two unreadable)."""
+        known, unreadable = self.annotated.get(cls, {}), self.unreadable.get(cls, {})
+        return {stem: known.get(stem, 1.0) for stem in self.labelled if stem not in unreadable}
 
     def cell(self, cls: str, stem: str) -> tuple[str, str, float]:
         """(text, tooltip, sort key) of `stem`'s cell when `cls` is the current class; an unsaved label first."""
