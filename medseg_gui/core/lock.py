@@ -110,10 +110,18 @@ def _read_lock(path: Path) -> str:
 def read_owner(root: str | os.PathLike[str]) -> LockOwner | None:
     """The owner recorded in `root`'s lock file; None when there is no lock file or it cannot be read or parsed."""
     try:
-        data = json.loads(_read_lock(Path(root) / LOCK_FILE))
+        return _owner_of(_read_lock(Path(root) / LOCK_FILE))
+    except OSError:
+        return None
+
+
+def _owner_of(text: str) -> LockOwner | None:
+    """The owner a lock file's text records; None when it cannot be parsed."""
+    try:
+        data = json.loads(text)
         return LockOwner(str(data["host"]), int(data["pid"]), str(data["started"]), str(data.get("app", "medseg")),
                          int(data.get("proc_start", 0)))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
 
 
@@ -124,10 +132,11 @@ def _locked_message(root: Path, owner: LockOwner | None) -> str:
 
 
 class ProjectLock:
-    """A held lock; `release()` removes the file if it is still ours (safe to call twice)."""
+    """A held lock; `release()` removes the file if it is still ours (safe to call twice). `took_over`: a sentence
+    saying whose stale lock it replaced (a program that ended without closing the project), or ""."""
 
-    def __init__(self, root: Path, owner: LockOwner) -> None:
-        self.root, self.owner, self.path = root, owner, root / LOCK_FILE
+    def __init__(self, root: Path, owner: LockOwner, took_over: str = "") -> None:
+        self.root, self.owner, self.path, self.took_over = root, owner, root / LOCK_FILE, took_over
 
     def held(self) -> bool:
         """True while the lock file still names this owner (False once it was deleted, taken over or released)."""
@@ -218,10 +227,11 @@ def acquire(root: str | os.PathLike[str], app: str = "medseg") -> ProjectLock:
     path = folder / LOCK_FILE
     owner = LockOwner(socket.gethostname(), os.getpid(), datetime.now().isoformat(timespec="seconds"), app,
                       _proc_start(os.getpid()))
+    took_over = ""
     for _attempt in range(3):
         try:
             if _create(path, owner):
-                return ProjectLock(folder, owner)
+                return ProjectLock(folder, owner, took_over)
         except OSError as err:
             if err.errno in (errno.EEXIST,):
                 continue
@@ -240,6 +250,9 @@ def acquire(root: str | os.PathLike[str], app: str = "medseg") -> ProjectLock:
                 f"The project folder {folder} cannot be written ({err.strerror or err}).") from None
         if taken:  # logged once done: a folder that turned out read-only gets its one message, not this too
             log.warning("Took over the stale lock %s (%s)", path, stale.strip() or "empty")
+            gone = _owner_of(stale)  # said in the window too (fault-injection trial: only the log said it)
+            took_over = (f"its lock from {gone.describe() if gone is not None else 'a program'} was released: that "
+                         "program ended without closing it, so the labels are as it last saved them")
     raise ProjectLockedError(_locked_message(folder, read_owner(folder)), read_owner(folder))
 
 

@@ -273,6 +273,7 @@ class MainWindow(QMainWindow):
         notes = [f"not listed: {result.elsewhere} (only a folder's own images are): open a subfolder on its own to "
                  "work on them"] if result.elsewhere else []
         notes += [result.masks_beside] if result.masks_beside else []
+        notes += [result.lock.took_over] if getattr(result.lock, "took_over", "") else []
         if notes:
             self.next_line.beside_image(f"{images} listed; " + "; ".join(notes), self.image_list.current_stem())
         elif not result.errors:

@@ -41,8 +41,10 @@ def test_lock_of_a_dead_process_is_taken_over(tmp_path):
     (tmp_path / LOCK_FILE).write_text(json.dumps(stale))
     lock = acquire(tmp_path)
     assert json.loads((tmp_path / LOCK_FILE).read_text())["pid"] == os.getpid()
+    assert lock.took_over.startswith(f"its lock from medseg-gui (process {stale['pid']} on ")  # said in the window
     lock.release()
     assert not list(tmp_path.iterdir())  # no stale copy left behind
+    assert acquire(tmp_path).took_over == ""  # a free project: nothing to say
 
 
 def test_lock_of_a_reused_pid_is_taken_over(tmp_path):

@@ -171,3 +171,17 @@ def test_rescoring_in_a_window_that_may_not_write_shows_metrics_without_saving(t
     result = rescore_class(project.root, VESSEL, 0.5)
     assert set(result.metrics) == set(project.stems) and all("dice" in m for m in result.metrics.values())
     assert _snapshot(project.root) == before
+
+
+def test_the_window_says_when_it_took_over_a_stale_lock(tmp_path, qtbot, messages):
+    """Fault-injection trial, session 39: after a kill -9 the reopened window took the lock over and only the log said
+    so; the clinician is told the program ended without closing the project."""
+    project = make_project(tmp_path / "p", n=2)
+    dead = {"host": socket.gethostname(), "pid": _dead_pid(), "started": "2020-01-01T00:00:00", "app": "medseg-gui"}
+    (project.root / LOCK_FILE).write_text(json.dumps(dead))
+    window = open_window(qtbot)
+    with qtbot.waitSignal(window.project_loaded, timeout=20_000):
+        window.open_folder(project.root)
+    qtbot.waitUntil(lambda: "was released" in window.statusBar().currentMessage(), timeout=5_000)
+    assert f"its lock from medseg-gui (process {dead['pid']} on " in window.statusBar().currentMessage()
+    assert window.read_only is None
