@@ -44,6 +44,9 @@ VAL_TIP = ("Each model's score on the validation images of its own run. Runs may
            "labels change between runs), so two models' figures need not be comparable: select both to compare them "
            "on the same image.")
 
+DECISION_TIP = ("Kept or rejected when it was trained, with the figures that decided it: this model's and the model "
+                "current then, both on the same validation images (unlike the Val columns)")
+
 
 def model_cells(entry: Any) -> list[str]:
     """One table row of an ml.store.ModelEntry, in COLUMNS order."""
@@ -70,6 +73,7 @@ class ModelsDialog(QDialog):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         for col in (COLUMNS.index("Val AUC"), COLUMNS.index("Val Dice")):  # new-user trial: 0.112 beside 0.570
             self.table.horizontalHeaderItem(col).setToolTip(VAL_TIP)
+        self.table.horizontalHeaderItem(COLUMNS.index("Decision")).setToolTip(DECISION_TIP)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)

@@ -93,4 +93,7 @@ def test_pruning_never_removes_a_rolled_back_current_model_or_the_one_it_replace
     assert {old, replaced} <= stored and rejected[0].model_id not in stored  # the oldest rejected one was pruned
     entries = {e.id: e for e in list_models(tmp_path)}
     assert entries[old].current and entries[old].present and not entries[rejected[0].model_id].present
+    # what keep-unless-better compared, both on the same images (a trial read the own-run scores as the gain)
+    assert entries[rejected[-1].model_id].decision == "rejected (AUC 0.100 vs 0.900)"
+    assert entries[old].decision == "kept"  # a first model was compared with nothing
     assert [d.model_id in stored for d in rejected] == [False] + [True] * KEEP_MODELS
