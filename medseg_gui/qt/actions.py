@@ -45,6 +45,7 @@ def _action(parent: QWidget, text: str, *shortcuts: QKeySequence | str, tip: str
 @dataclass
 class WindowActions:
     open_folder: QAction
+    add_images: QAction
     open_demo: QAction
     open_lesion_demo: QAction
     import_masks: QAction
@@ -82,6 +83,8 @@ def create_actions(parent: QWidget) -> WindowActions:
     actions = WindowActions(
         open_folder=_action(parent, "&Open folder of images…", *K["open_folder"],
                             tip="Open a project or any folder of images"),
+        add_images=_action(parent, "&Add images…", tip="Copy image files into the open project's images/ folder (or "
+                           "drop them on the window)"),
         open_demo=_action(parent, "&Vessel demo", tip=DEMOS["vessel"].title),
         open_lesion_demo=_action(parent, "&Lesion demo", tip=DEMOS["lesion"].title),
         import_masks=_action(parent, "&Import masks…",
@@ -149,6 +152,7 @@ def install_menus(window: QMainWindow, a: WindowActions, *, recent: QMenu | None
     file_menu.addAction(a.open_folder)
     if recent is not None:
         file_menu.addMenu(recent)
+    file_menu.addAction(a.add_images)
     demo_menu = file_menu.addMenu("Open &demo")
     demo_menu.addAction(a.open_demo)
     demo_menu.addAction(a.open_lesion_demo)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
@@ -53,6 +54,13 @@ def choose_directory(parent: QWidget | None, title: str, start: Path | None = No
     chosen = dialog.selectedFiles() if dialog.exec() == QDialog.DialogCode.Accepted else []
     dialog.deleteLater()
     return Path(chosen[0]) if chosen and chosen[0] else None
+
+
+def choose_files(parent: QWidget | None, title: str, start: Path | None, suffixes: Iterable[str]) -> list[Path]:
+    """Blocking chooser of existing files with one of `suffixes` (".png", …); [] when the user cancels."""
+    pattern = " ".join(f"*{s}" for s in sorted(suffixes))
+    paths, _filter = QFileDialog.getOpenFileNames(parent, title, str(start or Path.home()), f"Images ({pattern})")
+    return [Path(p) for p in paths]
 
 
 def show_message(parent: QWidget | None, title: str, text: str, *, error: bool = False,

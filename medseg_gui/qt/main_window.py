@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
         self.guard.unsaved_changed.connect(self.classes.show_unsaved)
         self.classes.classes_changed.connect(self._reshow)
         a.open_folder.triggered.connect(self.files.ask_open)
+        a.add_images.triggered.connect(self.files.ask_add)
         a.open_demo.triggered.connect(lambda: self.open_demo("vessel"))
         a.open_lesion_demo.triggered.connect(lambda: self.open_demo("lesion"))
         a.export_masks.triggered.connect(lambda: self.export_masks())

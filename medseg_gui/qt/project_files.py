@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QMainWindow
 from medseg_gui.core.errors import MedsegError
 from medseg_gui.core.images import IMAGE_SUFFIXES
 from medseg_gui.paths import data_dir
+from medseg_gui.qt import dialogs
 from medseg_gui.qt.open_flow import OpenFlow
 from medseg_gui.qt.recent import LastProjectOpening, RecentMenu, RecentProjects
 from medseg_gui.qt.window_state import WindowMemory
@@ -71,7 +72,7 @@ class ProjectFiles(QObject):
     def __init__(self, window: QMainWindow, opener: OpenFlow, workers: WorkerHost, memory: WindowMemory,
                  project: Callable[[], Any]) -> None:
         super().__init__(window)
-        self._opener, self._workers, self._project = opener, workers, project
+        self._window, self._opener, self._workers, self._project = window, opener, workers, project
         self.recent = RecentProjects(memory, data_dir())
         self.recent_menu = RecentMenu(self.recent, window)
         self.recent_menu.chosen.connect(self.open_folder)
@@ -82,6 +83,16 @@ class ProjectFiles(QObject):
 
     def ask_open(self) -> Any:
         return self._opener.ask(self.recent.start_folder("open"))
+
+    def ask_add(self) -> Any:
+        """File → Add images…: image files chosen in a dialog are added as dropped ones are (a returning-user trial
+        found no way but dropping, or copying them in and reopening); the worker started, or None."""
+        project = self._project()
+        start = self.recent.start_folder("add") or (project.root.parent if project is not None else None)
+        files = dialogs.choose_files(self._window, "Add images to the project", start, IMAGE_SUFFIXES)
+        if files:
+            self.recent.remember_folder("add", files[0].parent)
+        return self.drop(files) if files else None
 
     @Slot(Path)
     def open_folder(self, folder: Path, on_failed: Callable[[BaseException], object] | None = None) -> Any:

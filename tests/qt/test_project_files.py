@@ -128,3 +128,21 @@ def test_drops_open_a_folder_add_images_and_refuse_anything_else(tmp_path, qtbot
     assert len(list((project.root / "images").glob("*.png"))) == 4 and all(p.is_file() for p in extra)
     window.files.drop([note])
     assert "notes.txt" in window.last_error and "Drop one folder" in window.last_error
+
+
+def test_file_add_images_copies_the_chosen_files_in(tmp_path, qtbot, messages, monkeypatch):
+    """A returning-user trial found no way to add new photos from the window but dropping them (copied into the
+    project's folder on disk, they stayed unlisted until it was reopened)."""
+    project = make_project(tmp_path / "p", n=2)
+    extra = make_images(tmp_path / "today", n=2)
+    asked = []
+    monkeypatch.setattr(dialogs, "choose_files", lambda parent, title, start, suffixes: asked.append(
+        (start, ".png" in suffixes)) or list(extra))
+    window = open_window(qtbot, project, settings_file=tmp_path / "settings.ini")
+    assert window.actions.add_images in window.menuBar().actions()[0].menu().actions()  # in the File menu
+    with qtbot.waitSignal(window.project_loaded, timeout=30_000):
+        window.actions.add_images.trigger()
+    assert len(window.image_list.stems()) == 4 and asked == [(project.root.parent, True)]
+    monkeypatch.setattr(dialogs, "choose_files", lambda *a: asked.append(a[2]) or [])  # cancelled: nothing
+    assert window.files.ask_add() is None and asked[-1] == extra[0].parent  # where the last ones came from
+    assert len(window.image_list.stems()) == 4
