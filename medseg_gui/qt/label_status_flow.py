@@ -69,7 +69,8 @@ class LabelStatusFlow(QObject):
                                   f"what you erased is background. Press {ACTIONS['label_sparse'].keys[0]} if it is "
                                   "unfinished instead.")
                 elif edited:  # the doubt said in the status bar goes too (trial: it stayed 8 s after an undo)
-                    s.status.emit(f"{s.stem}: the {cls} label no longer looks incomplete.")
+                    s.status.emit(f"{s.stem}: the {cls} label no longer looks incomplete." if canvas.is_labelled(cls)
+                                  else f"{s.stem}: no {cls} label now.")  # every stroke undone (trial, session 39)
             else:
                 self._doubts[(cls, s.stem)] = why
                 s.status.emit(f"{s.stem}: {why} {FIX_HINT}")

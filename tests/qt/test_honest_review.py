@@ -265,8 +265,13 @@ def test_the_doubt_in_the_status_bar_goes_when_its_stroke_is_undone(tmp_path, qt
     drag(qtbot, window.canvas, [(5, 10), (40, 10)])
     assert "Press K" in window.statusBar().currentMessage()
     window.canvas.undo()
-    message = window.statusBar().currentMessage()
-    assert "Press K" not in message and "no longer looks incomplete" in message
+    message = window.statusBar().currentMessage()  # every stroke undone: no label, not "complete" (session 39)
+    assert "Press K" not in message and message == f"{project.stems[0]}: no lesion label now."
+    drag(qtbot, window.canvas, [(5, 10), (40, 10)])
+    assert "Press K" in window.statusBar().currentMessage()
+    window.canvas.set_brush_size(24)  # the lesion painted whole beside the stroke: an outline, not strokes
+    drag(qtbot, window.canvas, [(20, 30), (30, 32)])
+    assert window.statusBar().currentMessage().endswith("the lesion label no longer looks incomplete.")
 
 
 def test_a_complete_label_far_below_the_prediction_is_doubted_until_confirmed(tmp_path, qtbot):
