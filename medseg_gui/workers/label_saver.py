@@ -210,11 +210,11 @@ class LabelSaver(QObject):
         close timed out) to `folder/<class>/<stem>.png`, encoded as label files are, so a close nobody could answer
         (a logout or SIGTERM while the label folder is unwritable) loses no stroke; returns the files written. A
         failed deletion writes nothing; a file that cannot be written either is logged (nowhere else to say it)."""
-        with self._cond:
-            entries = dict(self._pending)
-            entries.update((key, entry) for key, (entry, _msg) in self._failed.items())
+        with self._cond:  # the newest version of each label wins: queued, then being written, then failed
+            entries = {key: entry for key, (entry, _msg) in self._failed.items()}
             if self._inflight is not None:
                 entries[self._inflight[0]] = self._inflight[1]
+            entries.update(self._pending)
         written = []
         for (cls, stem), (project, mask) in entries.items():
             if project is not self._project:
