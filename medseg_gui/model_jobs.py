@@ -17,13 +17,15 @@ from medseg_gui.train_process import PredictProgress
 
 @dataclass(frozen=True)
 class RollbackRun:
-    """What a finished rollback hands the GUI (the fields a finished Retrain's TrainRun has for the refresh)."""
+    """What a finished rollback hands the GUI (the fields a finished Retrain's TrainRun has for the refresh);
+    `switched`: False when `model_id` already was the current model (Train → Predict all images: predictions only)."""
 
     project_root: Path
     cls: str
     model_id: str
     metrics: dict[str, dict]
     predictions_complete: bool = True
+    switched: bool = True
 
 
 @dataclass(frozen=True)
@@ -62,17 +64,20 @@ def rollback_and_predict(project_root: Path, cls: str, model_id: str, threshold:
                          progress: Callable[[PredictProgress], None] = lambda _p: None,
                          should_stop: Callable[[], bool] = lambda: False) -> RollbackRun:
     """Make stored model `model_id` current again (ml.store.rollback), then predict every image with it (the
-    prediction path of Retrain, metrics at `threshold`). The window holds the project lock."""
+    prediction path of Retrain, metrics at `threshold`); with the current model's id only the predictions are made.
+    The window holds the project lock."""
     from medseg_gui import pipeline
     from medseg_gui.ml import store
 
     project_root = Path(project_root)
     project = Project.open(project_root)
-    project.check_writable(f"The switch to model {model_id}")  # the store writes outside the project's own checks
-    store.rollback(project.model_dir(cls), model_id)
+    switched = (project.current_model_info(cls) or {}).get("id") != model_id
+    # the store writes outside the project's own checks
+    project.check_writable(f"The switch to model {model_id}" if switched else "The predictions")
+    store.rollback(project.model_dir(cls), model_id)  # loads it first; already current: nothing changes
     try:
         metrics = pipeline.predict_class(project, cls, progress=lambda d, t, s: progress(PredictProgress(d, t, s)),
                                          should_stop=should_stop, threshold=threshold)
     except CancelledError:  # the rollback stands; the images not predicted yet keep the older prediction
-        return RollbackRun(project_root, cls, model_id, project.load_metrics(cls), False)
-    return RollbackRun(project_root, cls, model_id, metrics)
+        return RollbackRun(project_root, cls, model_id, project.load_metrics(cls), False, switched)
+    return RollbackRun(project_root, cls, model_id, metrics, switched=switched)

@@ -63,6 +63,7 @@ class WindowActions:
     label_complete: QAction
     edit_classes: QAction
     retrain: QAction
+    predict_all: QAction
     cancel: QAction
     restrict_class: QAction
     models: QAction
@@ -112,7 +113,9 @@ def create_actions(parent: QWidget) -> WindowActions:
                                tip=keymap.ACTIONS["label_complete"].text),
         edit_classes=_action(parent, "&Classes…", tip="Add, rename, recolour or delete a class (labels are kept)"),
         retrain=_action(parent, "&Retrain current class", *K["retrain"]),
-        cancel=_action(parent, "&Cancel training", *K["cancel"]),
+        predict_all=_action(parent, "&Predict all images", *K["predict_all"],
+                            tip=keymap.ACTIONS["predict_all"].text),
+        cancel=_action(parent, "&Cancel training or prediction", *K["cancel"]),
         models=_action(parent, "&Models of current class…",
                        tip="Every trained model with its scores: use an earlier one again, or compare two"),
         restrict_class=_action(parent, "Restrict current class to a &region…",
@@ -169,6 +172,7 @@ def install_menus(window: QMainWindow, a: WindowActions, *, recent: QMenu | None
         view_menu.addMenu(theme)
     train_menu = menu.addMenu("&Train")
     train_menu.addAction(a.retrain)
+    train_menu.addAction(a.predict_all)
     train_menu.addAction(a.cancel)
     train_menu.addAction(a.models)
     train_menu.addSeparator()

@@ -31,7 +31,9 @@ ACTIONS: dict[str, Shortcut] = {  # WindowActions field → keys; in the order t
     "undo": Shortcut(("Ctrl+Z",), "Undo the last stroke"),
     "redo": Shortcut(("Ctrl+Shift+Z", "Ctrl+Y"), "Redo the last undone stroke"),
     "retrain": Shortcut(("Ctrl+R",), "Retrain the current class"),
-    "cancel": Shortcut(("Esc",), "Cancel training"),
+    "predict_all": Shortcut(("Ctrl+P",), "Predict every image of the current class with its current model (no "
+                                         "training)"),
+    "cancel": Shortcut(("Esc",), "Cancel training, or Predict all images"),
     "fit": Shortcut(("Ctrl+0",), "Fit the image to the window"),
     "actual_size": Shortcut(("Ctrl+1",), "Zoom to 100 %: one image pixel per screen pixel"),
     "reviewed": Shortcut(("R",), "Mark the current image reviewed (again: not reviewed)"),

@@ -35,6 +35,7 @@ from medseg_gui.qt.models_dialog import ModelsFlow
 from medseg_gui.qt.negative_flow import NegativeFlow
 from medseg_gui.qt.next_image import NextImageLine
 from medseg_gui.qt.open_flow import OpenFlow
+from medseg_gui.qt.predict_flow import PredictAllFlow
 from medseg_gui.qt.project_files import ProjectFiles
 from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.qt.panels.column import scroll_column
@@ -122,9 +123,9 @@ class MainWindow(QMainWindow):
         self.metrics_refresher = MetricsRefresher(self.workers, parent=self)
         self.regions = RegionFlow(self)
         self.models = ModelsFlow(self.workers, self)
-        self.training = TrainingView(lambda: self.project, panels, {
-            "workers": self.workers, "guard": self.guard, "saver": self.saver, "models": self.models,
-            "classes": self.classes, "actions": self.actions}, self.config.train, self._remember, self)
+        parts = {"workers": self.workers, "guard": self.guard, "saver": self.saver, "models": self.models,
+                 "classes": self.classes, "actions": self.actions}
+        self.training = TrainingView(lambda: self.project, panels, parts, self.config.train, self._remember, self)
         self.negatives = NegativeFlow(self.session, self.saver, self)  # X: "no <class> here"
         self.label_status = LabelStatusFlow(self.session, self)  # K / Shift+K: sparse or complete; doubts
         self.threshold = ThresholdView(lambda: self.project, panels, self.metrics_refresher, self.saver,
@@ -140,6 +141,8 @@ class MainWindow(QMainWindow):
         self.banner = ReadOnlyBanner(self)
         self.read_only_view = ReadOnlyView(self.banner, lambda: self.project, panels, self.actions, self.opener,
                                            self.classes.show_saved, self)
+        self.predictions = PredictAllFlow(lambda: self.project, panels, parts | {  # Train → Predict all images
+            "training": self.training, "read_only": self.read_only_view}, self)
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -176,10 +179,10 @@ class MainWindow(QMainWindow):
         self.threshold.metrics_updated.connect(self.metrics_updated)
         self.workers.errored.connect(lambda err: self.show_error(error_message(err)))  # a job without on_error
         for part in (self.exporter, self.importer, self.training, self.classes, self.files,  # stay a while
-                     self.read_only_view):
+                     self.read_only_view, self.predictions):
             part.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
         for part in (self.opener, self.exporter, self.importer, self.training, self.classes, self.files,
-                     self.regions, self.models):
+                     self.regions, self.models, self.predictions):
             part.errored.connect(self.show_error)
         self.opener.status.connect(self.statusBar().showMessage)
         self.read_only_view.changed.connect(self._update_title)
@@ -308,7 +311,7 @@ class MainWindow(QMainWindow):
         if self.read_only is not None:
             return f"this project is open read-only ({self.read_only})."
         if self.train_worker is not None or self.models.busy():
-            return "a training (or a change of model) is running; try again when it has finished."
+            return "a training (or a prediction with a model) is running; try again when it has finished."
         return None if self.guard.all_saved() else "some labels are not saved yet; try again in a moment."
 
     def _remember(self) -> None:

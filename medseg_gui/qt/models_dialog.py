@@ -3,12 +3,14 @@ rejected), "Use this model" (roll back, then predict every image with it, as a f
 "Compare on this image" (two models' metrics on the image shown, side by side; nothing is saved).
 
 The dialog only shows and asks; `ModelsFlow` runs the workers (workers/model_history.py) and hands a finished rollback
-to the window (`rolled_back`), which refreshes the list, the canvas and the train panel like after a Retrain.
+to the window (`rolled_back`), which refreshes the list, the canvas and the train panel like after a Retrain. Train →
+Predict all images (qt/predict_flow.py) runs the same job with the current model, one job at a time (`busy`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -25,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from medseg_gui.qt.panels.train_text import fmt_score
+from medseg_gui.qt.panels.train_text import fmt_score, rollback_text
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.model_history import (
     ModelScores,
@@ -168,16 +170,21 @@ class ModelsDialog(QDialog):
 
 class ModelsFlow(QObject):
     """Opens the dialog for a project's class and runs its workers; `rolled_back(RollbackRun)` when a model was put
-    back and the images predicted with it, `errored(message)` when that failed (the dialog says so too)."""
+    back (or the current one, `predict_all`) and the images predicted with it, also when that was cancelled,
+    `errored(message)` when it failed (the dialog says so too); `progress(PredictProgress)` meanwhile and
+    `busy_changed(bool)` when such a job starts and ends."""
 
     rolled_back = Signal(object)
     errored = Signal(str)
+    progress = Signal(object)
+    busy_changed = Signal(bool)
 
     def __init__(self, workers: WorkerHost, parent: QWidget) -> None:
         super().__init__(parent)
         self._workers, self._parent = workers, parent
         self.dialog: ModelsDialog | None = None
         self._rollback: FunctionWorker | None = None
+        self._job: tuple[Path, str, str, bool] = (Path(), "", "", True)  # root, class, model id, a switch asked
         self._where: tuple[Any, str, str | None, float] | None = None  # project, class, stem, threshold
 
     def busy(self) -> bool:
@@ -225,41 +232,60 @@ class ModelsFlow(QObject):
     def use(self, model_id: str) -> FunctionWorker | None:
         reason = self._refuse_use()
         if reason or self._rollback is not None or self._where is None:
-            self._say(reason or "A model is already being put back; wait for it to finish.")
+            self._say(reason or "Images are being predicted with a model; wait for it to finish.")
             return None
         project, cls, _, threshold = self._where
-        worker = self._rollback = FunctionWorker(rollback_and_predict, project.root, cls, model_id, threshold)
         self._say(f"Putting model {model_id} back…")
+        return self._start(project.root, cls, model_id, threshold, switch=True)
+
+    def predict_all(self, root: Path, cls: str, model_id: str, threshold: float) -> FunctionWorker | None:
+        """Predict every image of `cls` with its current model `model_id` (the rollback job, whose rollback then
+        changes nothing); cancelling the worker returned stops it. None while another such job runs."""
+        return None if self._rollback is not None else self._start(root, cls, model_id, threshold, switch=False)
+
+    def _start(self, root: Path, cls: str, model_id: str, threshold: float, *, switch: bool) -> FunctionWorker:
+        worker = self._rollback = FunctionWorker(rollback_and_predict, root, cls, model_id, threshold)
+        self._job = (root, cls, model_id, switch)
         if self.dialog is not None:
             self.dialog.set_busy(True)
+        self.busy_changed.emit(True)
         self._workers.start(worker, on_progress=self._on_progress, on_done=self._on_rolled_back,
-                            on_error=self._on_rollback_failed, on_ended=self._rollback_done)
+                            on_error=self._on_rollback_failed, on_cancelled=self._on_cancelled,
+                            on_ended=self._rollback_done)
         return worker
 
     @Slot(object)
     def _on_progress(self, progress: object) -> None:
         if isinstance(progress, PredictProgress):
-            self._say(f"Model is current again; predicting {progress.done}/{progress.total}: {progress.stem}")
+            self.progress.emit(progress)
+            counted = f"{progress.done}/{progress.total}: {progress.stem}"
+            self._say(f"Model is current again; predicting {counted}" if self._job[3] else f"Predicting {counted}")
 
     @Slot(object)
     def _on_rolled_back(self, run: RollbackRun) -> None:
-        self._say(f"Model {run.model_id} is current again; every image was predicted with it." if
-                  run.predictions_complete else f"Model {run.model_id} is current again; prediction was cancelled, "
-                  "so some images keep the older prediction.")
+        self._say(rollback_text(run))
         self.rolled_back.emit(run)
         if self.dialog is not None and self._where is not None and self._where[0].root == run.project_root:
             self._list()
 
+    def _on_cancelled(self) -> None:
+        """The child did not stop in time and was ended (only Predict all images is cancelled: the current model
+        stays); the window shows what is on disk."""
+        root, cls, model_id, switch = self._job
+        self._on_rolled_back(RollbackRun(root, cls, model_id, {}, predictions_complete=False, switched=switch))
+
     def _on_rollback_failed(self, err: BaseException) -> None:
         message = error_message(err)
         self._say(message)
-        self.errored.emit(f"The model was not put back: {message}")
+        what = "The model was not put back" if self._job[3] else "Not every image was predicted"
+        self.errored.emit(f"{what}: {message}")
 
     @Slot()
     def _rollback_done(self) -> None:
         self._rollback = None
         if self.dialog is not None:
             self.dialog.set_busy(False)
+        self.busy_changed.emit(False)
 
     @Slot(str, str)
     def compare(self, first: str, second: str) -> FunctionWorker | None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from medseg_gui.core.regions import unknown_regions
 from medseg_gui.ml.config import TrainConfig
 from medseg_gui.qt import dialogs
+from medseg_gui.qt.panels.train_text import PREDICT_ALL_TEXT
 from medseg_gui.qt.save_guard import what_to_do
 from medseg_gui.workers.training import TrainRun, TrainWorker
 
@@ -59,7 +60,8 @@ class TrainingView(QObject):
         if (why := self._write_refusal()) is not None:
             return f"Retrain was not started: {why}."
         if self._models.busy():
-            return "An earlier model is being put back and its predictions made; Retrain when it is done."
+            return ("Every image is being predicted with a model (Use this model, or Predict all images); Retrain "
+                    "when that is done.")
         if not self._guard.all_saved():
             unsaved = self._saver.unsaved()
             return (f"{len(unsaved)} label(s) could not be saved, so Retrain would not see them. "
@@ -145,7 +147,7 @@ class TrainingView(QObject):
         decision = getattr(getattr(run, "outcome", None), "decision", None)  # a rollback has none
         kept = getattr(decision, "current", None)  # the kept model's metadata, as current.json now holds it
         if decision is None and hasattr(run, "model_id") and run.cls == self._classes.current():
-            self._panel.show_rollback(run.model_id, run.predictions_complete)
+            self._panel.show_rollback(run)
         with self._images.batch():  # one re-sort and column fit for all of it
             self._images.set_metrics(run.cls, run.metrics or project.load_metrics(run.cls))
             self._images.set_uncertainty(run.cls, project.load_uncertainty(run.cls))  # a small json file
@@ -171,4 +173,4 @@ class TrainingView(QObject):
             return ""
         self._classes.show_state(info)
         return (f" The new '{worker.cls}' model was stored and is the current one, but not every image was "
-                "predicted with it: once that is fixed, Train → Models…, Use this model on it predicts them all.")
+                f"predicted with it: once that is fixed, {PREDICT_ALL_TEXT} predicts them all.")

@@ -140,8 +140,8 @@ STROKES_TIP = ("In italics: scored on the sparse label's annotated pixels only (
                "mostly easy ones, so it reads higher than the same prediction scored on a complete label: compare it "
                "with care, and label more where the model is wrong to see the worst images.")
 STALE_TIP = ("From another model than the current one (continuous training re-predicts only the image on screen; a "
-             "cancelled prediction leaves some images, `medseg models --use` without --predict all): Retrain, or "
-             "Models… → Use this model on the current one, predicts all")  # 'earlier' was wrong after --use (trial)
+             "cancelled prediction leaves some images, `medseg models --use` without --predict all): Train → "
+             "Predict all images predicts them all with the current one")  # 'earlier' was wrong after --use (trial)
 
 
 def set_italic(item: QTableWidgetItem, on: bool) -> None:

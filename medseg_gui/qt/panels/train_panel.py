@@ -38,10 +38,12 @@ from medseg_gui.qt.panels.train_text import (
     model_text,
     progress_fraction,
     progress_text,
+    rollback_text,
     round_text,
     started,
 )
 from medseg_gui.workers.base import WorkerHost, error_message
+from medseg_gui.workers.model_history import RollbackRun
 from medseg_gui.workers.training import PredictProgress, RoundReport, TrainRun, TrainWorker
 
 __all__ = ["CANCELLED_TEXT", "DEFAULT_MINUTES", "MAX_MINUTES", "MIN_MINUTES", "TrainPanel", "decision_text"]
@@ -156,6 +158,7 @@ class TrainPanel(QGroupBox):
             layout.addWidget(self.curve.plot)
         self._budget_s: float | None = None
         self._worker: TrainWorker | None = None
+        self._cancel_other: Callable[[], None] | None = None  # another job that predicts (follow)
         self._run_class: str | None = None  # the class of the run shown (result, curve)
         self._results: dict[str, tuple[str, str, str]] = {}  # class → its last result (text, tip, style)
         self._fit_labels()
@@ -223,12 +226,29 @@ class TrainPanel(QGroupBox):
         self._budget_s = 60.0 * minutes if minutes else None
         self.set_running(True)
 
+    def follow(self, cancel: Callable[[], None] | None) -> None:
+        """Another job predicts every image (Train → Predict all images): the bar shows its `show_progress` and
+        Cancel calls `cancel`, until `follow(None)`."""
+        self._cancel_other = cancel
+        self.cancel_button.setEnabled(cancel is not None)
+        self.progress_bar.setVisible(cancel is not None)
+        self._set_fraction(None if cancel is not None else 0.0)
+        self.progress_label.setText("")
+        self._fit_labels()
+
     @Slot()
     def cancel(self) -> None:
+        """Cancel the training followed, else the other job (`follow`)."""
         if self._worker is not None:
             self._worker.cancel()
-            self.progress_label.setText("Stopping…" if self._worker.continuous else "Cancelling…")
-            self.progress_label.setVisible(True)
+            text = "Stopping…" if self._worker.continuous else "Cancelling…"
+        elif self._cancel_other is not None:
+            self._cancel_other()
+            text = "Cancelling…"
+        else:
+            return
+        self.progress_label.setText(text)
+        self.progress_label.setVisible(True)
 
     @Slot(bool)
     def _on_continuous_toggled(self, on: bool) -> None:
@@ -316,13 +336,12 @@ class TrainPanel(QGroupBox):
         self.progress_label.setText("")
         self._fit_labels()
 
-    def show_rollback(self, model_id: str, complete: bool) -> None:
-        """A stored model was made current again (Models… → Use this model): the last run's words no longer describe
-        the current model (a returning-user trial read "New model kept" under the model put back)."""
+    def show_rollback(self, run: RollbackRun) -> None:
+        """A stored model was made current again (Models… → Use this model), or the current one predicted every
+        image (Predict all images): the last run's words no longer describe the current model or its predictions (a
+        returning-user trial read "New model kept" under the model put back)."""
         self.result_label.setToolTip("")
-        self.show_result(f"Model {model_id} is current again; " + (
-            "every image was predicted with it." if complete else "its prediction was cancelled, so some images "
-            "show an older model's."))
+        self.show_result(rollback_text(run))
 
     def clear_run(self) -> None:
         """Forget the last run shown (its result, progress and curve) and every class's last result, e.g. when

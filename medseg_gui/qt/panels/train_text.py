@@ -156,8 +156,23 @@ def continuous_text(run: Any) -> str:
     """What the panel says when continuous training (a TrainRun with `rounds`) has been stopped."""
     kept = "no new model was kept" if not run.kept else f"{run.kept} new model{'' if run.kept == 1 else 's'} kept"
     return (f"Continuous training stopped after {run.rounds} round{'' if run.rounds == 1 else 's'}: {kept} (the "
-            "round under way was dropped). Only the image on screen was predicted after each kept round; Retrain "
-            "predicts all images.")
+            "round under way was dropped). Only the image on screen was predicted after each kept round; "
+            f"{PREDICT_ALL_TEXT} predicts all images.")
+
+
+PREDICT_ALL_TEXT = "Train → Predict all images"  # the command that predicts with the current model, no training
+
+
+def rollback_text(run: Any) -> str:
+    """What a finished model_jobs.RollbackRun did: Models… → Use this model put a model back and predicted with it,
+    or (`switched` False) Predict all images predicted with the current model; either may have been cancelled."""
+    if not run.switched:
+        return ("Every image was predicted with the current model." if run.predictions_complete else
+                "Predicting every image was cancelled: the images not reached keep the prediction they had, or "
+                "none.")
+    return f"Model {run.model_id} is current again; " + (
+        "every image was predicted with it." if run.predictions_complete else "its prediction was cancelled, so "
+        "some images show an older model's.")
 
 
 def model_text(info: dict | None, labelled: int = 0, training: bool = False) -> str:
