@@ -239,15 +239,11 @@ class TrainPanel(QGroupBox):
     @Slot()
     def cancel(self) -> None:
         """Cancel the training followed, else the other job (`follow`)."""
-        if self._worker is not None:
-            self._worker.cancel()
-            text = "Stopping…" if self._worker.continuous else "Cancelling…"
-        elif self._cancel_other is not None:
-            self._cancel_other()
-            text = "Cancelling…"
-        else:
+        if self._worker is None and self._cancel_other is None:
             return
-        self.progress_label.setText(text)
+        (self._worker.cancel if self._worker is not None else self._cancel_other)()
+        self.progress_label.setText("Stopping…" if self._worker is not None and self._worker.continuous else
+                                    "Cancelling…")
         self.progress_label.setVisible(True)
 
     @Slot(bool)
@@ -337,9 +333,8 @@ class TrainPanel(QGroupBox):
         self._fit_labels()
 
     def show_rollback(self, run: RollbackRun) -> None:
-        """A stored model was made current again (Models… → Use this model), or the current one predicted every
-        image (Predict all images): the last run's words no longer describe the current model or its predictions (a
-        returning-user trial read "New model kept" under the model put back)."""
+        """A model put back (Models… → Use this model) or the current one's predictions remade (Predict all images):
+        not the last run's words (a returning-user trial read "New model kept" under the model put back)."""
         self.result_label.setToolTip("")
         self.show_result(rollback_text(run))
 
