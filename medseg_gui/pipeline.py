@@ -242,8 +242,19 @@ def predict_class(
     predict_missing_regions(project, cls, todo, should_stop=should_stop, threshold=threshold, skipped=skipped)
     metrics, uncertainty = project.load_metrics(cls), project.load_uncertainty(cls)
     predicted: list[str] = []
+
+    def finish() -> None:  # also when cancelled: the maps saved so far get their scores and maker (a helper's note)
+        project.save_metrics(cls, metrics)
+        try:
+            record_predictions(project, cls, predicted, model_provenance(segmenter.metadata))
+        except OSError as err:  # the predictions are saved; only exports will not name their model
+            log.warning("could not note which model made the %s predictions: %s", cls, err)
+        known = set(project.stems)  # an image removed from the project drops out
+        project.save_uncertainty(cls, {s: v for s, v in uncertainty.items() if s in known})
+
     for done, stem in enumerate(todo, start=1):
         if should_stop is not None and should_stop():
+            finish()
             raise CancelledError("Prediction cancelled.")
         try:
             image, roi = project.load_image(stem), class_region(project, cls, stem, threshold, skipped)
@@ -270,13 +281,7 @@ def predict_class(
                 metrics.pop(stem, None)
         if progress is not None:
             progress(done, len(todo), stem)
-    project.save_metrics(cls, metrics)
-    try:
-        record_predictions(project, cls, predicted, model_provenance(segmenter.metadata))
-    except OSError as err:  # the predictions are saved; only exports will not name their model
-        log.warning("could not note which model made the %s predictions: %s", cls, err)
-    known = set(project.stems)  # an image removed from the project drops out
-    project.save_uncertainty(cls, {s: v for s, v in uncertainty.items() if s in known})
+    finish()
     return metrics
 
 

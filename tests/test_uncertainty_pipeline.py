@@ -76,3 +76,23 @@ def test_predict_class_uses_the_segmenter_it_is_given_and_hands_over_the_saved_m
     for stem, stored in handed.items():  # what the window is handed is what the file holds
         assert stored.dtype == np.uint16
         np.testing.assert_array_equal(stored_probability(stored), project.load_prediction(cls, stem))
+
+
+def test_a_cancelled_prediction_scores_the_maps_it_saved(project):
+    """A helper's note, session 39: a prediction cancelled part-way kept its new maps but not their scores, their
+    uncertainty or which model made them: the list showed an older model's scores beside the new maps."""
+    from medseg_gui.core.errors import CancelledError
+
+    cls, asked = project.class_names[0], []
+    stems = ["labelled", "certain", "unsure"]
+
+    def stop_after_two() -> bool:
+        asked.append(1)
+        return len(asked) > 2  # asked before each image: the third is not predicted
+
+    with pytest.raises(CancelledError):
+        pipeline.predict_class(project, cls, stems, should_stop=stop_after_two)
+    assert project.load_prediction(cls, "unsure") is None
+    assert set(project.load_metrics(cls)) == {"labelled"} and set(project.load_uncertainty(cls)) == {"labelled",
+                                                                                                       "certain"}
+    assert set(read_provenance(project, cls)) == {"labelled", "certain"}
