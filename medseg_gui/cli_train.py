@@ -33,7 +33,8 @@ VESSEL_NOTE = (_MEAN_NOTE + _HD_NOTE + " Per image only; the lesion counts are l
                "them).")
 USED_NOTE = ("\nused: train = the current model learnt from the image (its scores flatter it); val = held out for "
              "validation;\ntest = the dataset's test split (never trained on); new = labelled since it was trained, or "
-             "left out: val, test and new are the honest checks.")
+             "left out: val, test and new are the honest checks; other = the saved prediction was made by another "
+             "model.")
 
 
 
@@ -224,7 +225,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     warn(report.skipped)
     from medseg_gui.core.project import dataset_test_stems
 
-    marks = split_marks(project.current_model_info(args.cls), list(report.per_image), dataset_test_stems(project))
+    from medseg_gui.core.interchange.manifest import stale_predictions
+
+    current = project.current_model_info(args.cls)
+    marks = split_marks(current, list(report.per_image), dataset_test_stems(project))
+    other = stale_predictions(project, args.cls, (current or {}).get("id")) & set(report.per_image)
+    if marks and other:  # scored maps of another model: the current one's split says nothing of them (trial)
+        marks.update(dict.fromkeys(other, "other"))
+    warn([f"{len(other)} of the scored predictions were made by another model than the current one (medseg "
+          f"predict {args.project} --class {args.cls} re-makes them)"] if other else [])
     if args.json:
         data = {"class": report.cls, "images": report.per_image, "mean": report.mean, "pooled": report.pooled,
                 **({"used": marks} if marks else {}), "left_out": list(report.skipped)}

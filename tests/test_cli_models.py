@@ -50,8 +50,21 @@ def test_models_lists_both_and_use_restores_the_first_models_predictions(two_mod
     out = capsys.readouterr().out
     assert "medseg predict" in out  # without --predict it says the predictions must be re-made
     assert [line for line in out.splitlines() if line.startswith("*")][0].split()[1] == first
+    # evaluate scores the second model's maps: not marked by the first model's split (a returning-user trial read
+    # "new" on images the model that predicted them had trained on)
+    assert cli.main(["evaluate", root, "--class", "lesion"]) == 0
+    captured = capsys.readouterr()
+    rows = [line.split() for line in captured.out.splitlines()[1:] if line.split() and line.split()[0] in
+            Project.open(project_root).labelled_stems("lesion")]
+    assert rows and all(row[1] == "other" for row in rows)
+    assert "were made by another model than the current one" in captured.err
     assert cli.main(["predict", root, "--class", "lesion"]) == 0
     assert _prediction_bytes(project_root, "lesion") == first_predictions
+    capsys.readouterr()
+    assert cli.main(["evaluate", root, "--class", "lesion"]) == 0
+    captured = capsys.readouterr()
+    assert "another model" not in captured.err
+    assert not any(line.split()[1:2] == ["other"] for line in captured.out.splitlines() if line.split())
 
 
 def test_use_of_an_unknown_model_is_one_error_line(project_root, capsys):
