@@ -129,6 +129,7 @@ def test_continuous_training_refreshes_the_image_shown_until_stopped(tmp_path, q
         qtbot.mouseClick(panel.continuous_button, Qt.MouseButton.LeftButton)  # off: stop
     assert ended.args == ["finished"], window.last_error
     assert panel.result_label.text().startswith(f"Continuous training stopped after {len(rounds)} round")
+    assert f" Last: Round {len(rounds)} (" in panel.result_label.text()  # its decision stays in view (trial)
     assert not panel.continuous_button.isChecked() and panel.retrain_button.isEnabled()
     # Reaped in the background. 30 s, not 10: the child's interpreter and Keras wind down after the stop (the Stop
     # itself is bounded above); once, in session 24, 10 s ran out on a loaded 2-core machine.

@@ -264,9 +264,11 @@ class TrainPanel(QGroupBox):
     @Slot(object)
     def _on_finished(self, run: TrainRun) -> None:
         self.set_running(False)
-        if run.rounds:
-            self.show_result(continuous_text(run))
-            self.ended.emit("finished", continuous_text(run))
+        if run.rounds:  # the last round's decision stays in view (a trial never saw round 2's rejection)
+            text = continuous_text(run, self.result_label.text() if self.result_label.text().startswith("Round ")
+                                   else "")
+            self.show_result(text)
+            self.ended.emit("finished", text)
             return
         text, brief = decision_text(run.outcome.decision), decision_text(run.outcome.decision, brief=True)
         if not run.predictions_complete:

@@ -152,12 +152,13 @@ def round_text(report: Any) -> str:
     return text
 
 
-def continuous_text(run: Any) -> str:
-    """What the panel says when continuous training (a TrainRun with `rounds`) has been stopped."""
+def continuous_text(run: Any, last: str = "") -> str:
+    """What the panel says when continuous training (a TrainRun with `rounds`) has been stopped; `last`: the last
+    finished round's line (round_text), said after it."""
     kept = "no new model was kept" if not run.kept else f"{run.kept} new model{'' if run.kept == 1 else 's'} kept"
     return (f"Continuous training stopped after {run.rounds} round{'' if run.rounds == 1 else 's'}: {kept} (the "
             "round under way was dropped). Only the image on screen was predicted after each kept round; "
-            f"{PREDICT_ALL_TEXT} predicts all images.")
+            f"{PREDICT_ALL_TEXT} predicts all images.") + (f" Last: {last}" if last else "")
 
 
 PREDICT_ALL_TEXT = "Train → Predict all images"  # the command that predicts with the current model, no training
