@@ -91,10 +91,11 @@ class LabelStatusFlow(QObject):
         """The doubts of the `cls` labels of images not on screen, read in the background (qt.label_shares): marks
         the new ones in the list and clears those no longer doubtful; the image on screen keeps its live check, by
         the prediction only where the current model `judged` (core.label_status.judges)."""
-        if self._judged.get(cls, True) != judged:
-            self._judged[cls] = judged
-            self.check(cls)
-        shown = self.session.stem
+        self._judged[cls] = judged
+        shown, why = self.session.stem, self.check(cls)  # the image on screen, checked live now and its mark set
+        if shown is not None and cls in self.session.canvas.doc.labels:  # again: the list may have been rebuilt (a
+            # reopened project lost the mark of the image shown without a prediction: verification trial, session 39)
+            self.doubt_changed.emit(cls, shown, None if why is None else f"{why} {FIX_HINT}")
         for c, stem in [key for key in self._doubts if key[0] == cls and key[1] != shown and key[1] not in doubts]:
             del self._doubts[(c, stem)]
             self.doubt_changed.emit(cls, stem, None)
