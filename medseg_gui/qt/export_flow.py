@@ -70,7 +70,8 @@ def export_summary(result: PngExport) -> str:
         text = f"No masks exported to {result.out_dir}: no image has a label or a prediction of any class yet"
     if result.skipped:  # images whose label, prediction or ROI could not be read
         n = len(result.skipped)
-        text += f" — {n} left out, not readable: " + "; ".join(result.skipped[:3]) + ("; …" if n > 3 else "")
+        text += f" — {n} left out, not readable: " + "; ".join(r.rstrip(".") for r in result.skipped[:3]) + (
+            "; …" if n > 3 else "")  # no ".;" between reasons (verification trial)
     if result.older:
         text += (f" — {result.older} older PNG{' is' if result.older == 1 else 's are'} in these folders too, not "
                  "from this export (left as they were; manifest.json lists this export's)")

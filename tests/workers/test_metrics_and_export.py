@@ -74,7 +74,11 @@ def test_export_checks_every_class_folder_first_and_names_what_it_left_out(tmp_p
                            f"{project.stems[1]} not exported")
     assert result.older == 0 and "older" not in text
     from medseg_gui.qt.export_flow import ended  # one full stop, as the dialog shows it (a trial saw '..')
-    assert text.endswith(".") and ended(text) == text and ended("Exported 1 mask") == "Exported 1 mask."
+    assert ended(text) in (text, text + ".") and ended("Exported 1 mask") == "Exported 1 mask."
+    from medseg_gui.core.export import PngExport
+    two = export_summary(PngExport(out, {"lesion": []}, ("a not exported: 9×9 (width×height).", "b not exported: x.")))
+    assert two.endswith("not readable: a not exported: 9×9 (width×height); b not exported: x")  # not '.;' (trial)
+    assert ended(two) == two + "." and ".." not in ended(text)
     (out / "vessel").mkdir(exist_ok=True)
     (out / "vessel" / "old_prediction.png").write_bytes(b"an earlier export's")
     again = export_classes(project.root, ["lesion", "vessel"], out)
