@@ -51,7 +51,7 @@ def test_a_retrain_judges_the_current_model_on_the_labels_it_was_made_by(tmp_pat
         project.save_label("lesion", stem, mask)
     second = pipeline.train_class(project, "lesion", TINY_TRAIN)
     assert second.result.comparison.basis and second.result.comparison.current is not None
-    assert "own validation images, labelled as they were when it was trained" in second.decision.reason
+    assert "this run shares with the current model, labelled as they were" in second.decision.reason
 
 
 @pytest.mark.slow

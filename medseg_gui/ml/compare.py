@@ -29,7 +29,8 @@ class Comparison:
     basis: str = ""
 
 
-BASIS_THEN = "on the current model's own validation images, labelled as they were when it was trained"
+BASIS_THEN = ("on the validation images this run shares with the current model, labelled as they were when it was "
+              "trained")
 
 
 def score_current(previous: Segmenter | None, views: list[Sample], regime: str, tta: bool,

@@ -83,12 +83,13 @@ def test_decision_and_model_texts():
     assert decision_text(lesion) == f"Previous model kept (new Dice 0.610 < 0.655{NOW})"
     then = StoreDecision(True, 0.76, 0.54, "", metric="Dice", new_score=0.1285, old_score=0.1203,
                          basis=BASIS_THEN)  # a trial read this beside 'Current model: val Dice 0.529' (today's)
-    assert decision_text(then) == ("New model kept: val Dice 0.129 (previous 0.120, both on the previous model's "
-                                   "validation images)")
+    assert decision_text(then) == ("New model kept: val Dice 0.129 (previous 0.120, both on the validation images "
+                                   "this run shares with the previous model)")
     assert decision_text(dataclasses.replace(then, current={"val_dice": 0.529})).endswith(
-        "both on the previous model's validation images; 0.529 on this run's)")
+        "this run shares with the previous model; 0.529 on all of this run's)")
     assert decision_text(dataclasses.replace(lesion, basis=BASIS_THEN)) == (
-        "Previous model kept (new Dice 0.610 < 0.655, both on the previous model's validation images)")
+        "Previous model kept (new Dice 0.610 < 0.655, both on the validation images this run shares with the previous "
+        "model)")
     start = StoreDecision(True, 0.95, None, "", current={"start_kept": {"metric": "Dice", "start": 0.62,
                                                                         "trained": 0.58}}, metric="Dice")
     assert decision_text(start) == ("Start kept: the weights this run began from validated better than a model "

@@ -132,8 +132,8 @@ def _then(decision: Any) -> str:
         return ""
     metric = getattr(decision, "metric", "AUC")
     now = (getattr(decision, "current", None) or {}).get("val_dice" if metric == "Dice" else "val_auc")
-    now = f"; {fmt_score(now)} on this run's" if decision.kept_new and isinstance(now, float) else ""
-    return f", both on the previous model's validation images{now}"
+    now = f"; {fmt_score(now)} on all of this run's" if decision.kept_new and isinstance(now, float) else ""
+    return f", both on the validation images this run shares with the previous model{now}"
 
 
 def round_text(report: Any) -> str:
