@@ -266,8 +266,10 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     control = RunControl(RunLimits(total, deadline, config.patience, learning_rate, preset.schedule, started,
                                    preset.weight_ema, lead_metric(preset.regime), plan.after),
                          validate, note, progress, should_stop, val_seconds)
-    log.info("training %s on %d images (%d validation: %s), up to %d steps, %s", preset.name, len(train_idx),
-             len(val_idx), note, total, f"{config.minutes} min" if config.minutes is not None else "no time box")
+    log.info("training %s on %d images (%d validation: %s), up to %d steps, %s, peak learning rate %.3g%s",
+             preset.name, len(train_idx), len(val_idx), note, total,
+             f"{config.minutes} min" if config.minutes is not None else "no time box", learning_rate,
+             " (gentle fine-tuning of the start: too few complete labels)" if fine else "")
     if cancelled_early or (should_stop is not None and should_stop()):
         control.cancelled, control.stop_reason = True, "cancelled"
         patches = pixels = 0
@@ -299,6 +301,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                     object_width=None if recipe is None else round(recipe.width, 1),
                     trained_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                     train_images=len(train_idx), val_images=len(val_idx), validation=note,
+                    learning_rate=learning_rate, fine_tuned=fine,  # which rate (a verification trial could not tell)
                     backend=keras.backend.backend(), keras_version=keras.__version__, **outcome)
     if all(s.name for s in samples):  # what the image list marks and the next run's split avoids validating on
         metadata.update(train_stems=[samples[i].name for i in train_idx],

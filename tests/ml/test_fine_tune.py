@@ -86,6 +86,8 @@ def test_a_run_from_given_weights_trains_at_the_fine_tuning_rate(samples, tiny_p
     save_start(start, preset, tmp_path / "start.weights.h5", "a test start")
     result = train(samples, tiny_config(tiny_preset, max_steps=2), init=read_init(tmp_path / "start.weights.h5"))
     assert result.segmenter.metadata["init"] == "a test start"
+    md = result.segmenter.metadata  # the rate is recorded (a verification trial could not tell which one ran)
+    assert md["fine_tuned"] is True and md["learning_rate"] == pytest.approx(0.5e-12)
     for before, after in zip(start.get_weights(), result.model.get_weights()):
         if np.ndim(before) == 4:  # convolution kernels: at 0.5 they would move by ~0.05 a step
             np.testing.assert_allclose(np.asarray(after), np.asarray(before), atol=1e-6)
