@@ -131,6 +131,9 @@ class TrainingView(QObject):
                 return f"No model was changed: {why}."
             return "Training is running; use another model when it has finished." if self.worker else None
 
+        if self._project() is None:  # the button did nothing, without a word (verification trial)
+            self.errored.emit("No project is open: open a folder of images (File → Open folder) to see its models.")
+            return None
         return self._models.open(self._project(), self._classes.current(), self._images.current_stem(),
                                  self._session.threshold, refuse_use=busy)
 

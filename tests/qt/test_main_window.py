@@ -191,6 +191,7 @@ def test_folder_with_empty_image_lists_error_and_loads_the_rest(tmp_path, qtbot,
     # no project yet: nothing to train or draw (a trial clicked a green Retrain that did nothing, session 39)
     assert not window.train_panel.retrain_button.isEnabled() and not window.actions.retrain.isEnabled()
     assert not window.tools.accept_button.isEnabled()
+    assert window.show_models() is None and "No project is open" in window.last_error  # said, not silent
     with qtbot.waitSignal(window.project_loaded, timeout=20_000):
         window.open_folder(folder)
     stems = window.image_list.stems()
