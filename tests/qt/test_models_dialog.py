@@ -78,11 +78,13 @@ def test_models_dialog_lists_uses_and_compares(two_models_project, qtbot, messag
     dialog.select_ids([other])
     assert dialog.use_button.isEnabled()
     window.train_panel.show_result("New model kept: val Dice 0.158")  # the last run's words (trial, session 39)
+    window.train_panel.curve.losses.append((1, 0.5))  # and its curve
     with qtbot.waitSignal(window.models.rolled_back, timeout=120_000):
         qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
     assert json.loads((model_dir / "current.json").read_text())["id"] == other
     assert window.train_panel.result_label.text() == (f"Model {other} is current again; every image was predicted "
                                                       "with it.")
+    assert window.train_panel.curve.losses == []  # the replaced run's curve is gone too (verification trial)
     expected = store.load_model(model_dir, other).predict(image)
     np.testing.assert_allclose(project.load_prediction("lesion", stem), expected, atol=1 / 65535)
     saved = project.load_metrics("lesion")[stem]["auc"]

@@ -336,8 +336,8 @@ class TrainPanel(QGroupBox):
 
     def show_rollback(self, run: RollbackRun) -> None:
         """A model put back (Models… → Use this model) or the current one's predictions remade (Predict all images):
-        not the last run's words (a returning-user trial read "New model kept" under the model put back)."""
-        self.result_label.setToolTip("")
+        not the last run's words nor its curve (a trial read "New model kept" under the model put back)."""
+        self._clear_shown()
         self.show_result(rollback_text(run))
 
     def clear_run(self) -> None:
