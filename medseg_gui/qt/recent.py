@@ -60,7 +60,8 @@ class RecentProjects:
         self._store([])
 
     def start_folder(self, kind: str) -> Path | None:
-        """Where the `kind` ("open" / "export" / "import") dialog starts: the folder used last time, if it still exists."""
+        """Where the `kind` ("open" / "export" / "import" / "add") dialog starts: the folder used last time, if it
+        still exists."""
         value = self._memory.value(f"folders/{kind}")
         folder = Path(value) if isinstance(value, str) and value else None
         return folder if folder is not None and folder.is_dir() and not self._is_data(folder) else None

@@ -76,7 +76,8 @@ def test_export_checks_every_class_folder_first_and_names_what_it_left_out(tmp_p
     from medseg_gui.qt.export_flow import ended  # one full stop, as the dialog shows it (a trial saw '..')
     assert ended(text) in (text, text + ".") and ended("Exported 1 mask") == "Exported 1 mask."
     from medseg_gui.core.export import PngExport
-    two = export_summary(PngExport(out, {"lesion": []}, ("a not exported: 9×9 (width×height).", "b not exported: x.")))
+    reasons = ("a not exported: 9×9 (width×height).", "b not exported: x.")
+    two = export_summary(PngExport(out, {"lesion": []}, reasons))
     assert two.endswith("not readable: a not exported: 9×9 (width×height); b not exported: x")  # not '.;' (trial)
     assert ended(two) == two + "." and ".." not in ended(text)
     (out / "vessel").mkdir(exist_ok=True)
