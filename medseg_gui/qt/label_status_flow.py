@@ -31,6 +31,7 @@ class LabelStatusFlow(QObject):
         super().__init__(parent)
         self.session = session
         self._doubts: dict[tuple[str, str], str] = {}  # (class, stem) → the doubt last reported
+        self._marked_project: object = None  # the project `_doubts` were said of (a reopened one is another)
         self._judged: dict[str, bool] = {}  # class → its current model's predictions may doubt labels
         self._predicted: tuple[weakref.ref, float, int] | None = None  # (map, threshold, its pixels at or above it)
         self._agreed: dict[tuple[str, str, str], int] = {}  # (project, class, stem) → label pixels when the last
@@ -44,6 +45,7 @@ class LabelStatusFlow(QObject):
         s, canvas = self.session, self.session.canvas
         if s.project is None or s.stem is None or cls not in canvas.doc.labels:
             return None
+        self._forget_marks_of_another_project()
         why = None
         confirmed = marked(s.project, CONFIRMED_KEY, cls)
         if s.stem in confirmed and (not canvas.is_labelled(cls) or canvas.is_sparse(cls)):
@@ -89,13 +91,12 @@ class LabelStatusFlow(QObject):
 
     def set_doubts(self, cls: str, doubts: dict[str, str], judged: bool = True) -> None:
         """The doubts of the `cls` labels of images not on screen, read in the background (qt.label_shares): marks
-        the new ones in the list and clears those no longer doubtful; the image on screen keeps its live check, by
-        the prediction only where the current model `judged` (core.label_status.judges)."""
+        the new ones in the list and clears those no longer doubtful; the image on screen is checked live instead,
+        by the prediction only where the current model `judged` (core.label_status.judges)."""
+        self._forget_marks_of_another_project()
         self._judged[cls] = judged
-        shown, why = self.session.stem, self.check(cls)  # the image on screen, checked live now and its mark set
-        if shown is not None and cls in self.session.canvas.doc.labels:  # again: the list may have been rebuilt (a
-            # reopened project lost the mark of the image shown without a prediction: verification trial, session 39)
-            self.doubt_changed.emit(cls, shown, None if why is None else f"{why} {FIX_HINT}")
+        self.check(cls)  # also an image shown without a prediction, checked only on a stroke before
+        shown = self.session.stem
         for c, stem in [key for key in self._doubts if key[0] == cls and key[1] != shown and key[1] not in doubts]:
             del self._doubts[(c, stem)]
             self.doubt_changed.emit(cls, stem, None)
@@ -103,6 +104,14 @@ class LabelStatusFlow(QObject):
             if stem != shown and self._doubts.get((cls, stem)) != why:
                 self._doubts[(cls, stem)] = why
                 self.doubt_changed.emit(cls, stem, f"{why} {FIX_HINT}")
+
+    def _forget_marks_of_another_project(self) -> None:
+        """The doubts said so far belong to the project shown then: a project opened (or opened again, e.g. after
+        File → Add images…) has a new list without their marks, so they are said again (a verification trial,
+        session 39, saw every "✓ ?" of a reopened project go)."""
+        if self.session.project is not self._marked_project:
+            self._doubts.clear()
+            self._marked_project = self.session.project
 
     def _predicted_pixels(self, prob: np.ndarray, threshold: float) -> int:
         """Pixels of `prob` at or above `threshold`, counted once per map and threshold (not after every stroke)."""
