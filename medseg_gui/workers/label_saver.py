@@ -221,11 +221,9 @@ class LabelSaver(QObject):
                 continue
             path = folder / cls / f"{stem}.png"
             try:
-                mask = mask.label(self._cond) if isinstance(mask, FilledSave) else mask
-                if mask is None:
+                pixels = self._pixels(mask)
+                if pixels is None:
                     continue
-                pixels = mask.pixels() if isinstance(mask, LabelCodes) else mask if isinstance(
-                    mask, LabelPixels) else LabelPixels(mask, None)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 write_png(path, encode_label(pixels.mask, pixels.annotated))
                 written.append(path)
@@ -327,20 +325,25 @@ class LabelSaver(QObject):
             if clean:
                 self.pending_changed.emit(False)
 
+    def _pixels(self, mask: Any) -> LabelPixels | None:
+        """What a save holds (what `save` takes, or a FilledSave, filled now) as LabelPixels; None: delete the file."""
+        mask = mask.label(self._cond) if isinstance(mask, FilledSave) else mask
+        if mask is None or isinstance(mask, LabelPixels):
+            return mask
+        return mask.pixels() if isinstance(mask, LabelCodes) else LabelPixels(mask, None)
+
     def _write(self, project: Any, key: Key, mask: Any) -> tuple[str | None, Any]:
         """Write one label (`mask`: what `save` takes, or a `FilledSave`); (the reason when it failed, None when it
         is on disk; where another program's version of the file was moved first, or None)."""
         cls, stem = key
         try:
-            if isinstance(mask, FilledSave):  # filled here, where a failure is a failed save like any other
-                mask = mask.label(self._cond)
-            if mask is None:
+            pixels = self._pixels(mask)  # a FilledSave filled here, where a failure is a failed save like any other
+            if pixels is None:
                 kept = project.delete_label(cls, stem)
-            elif isinstance(mask, tuple):  # a sparse label
-                pixels = mask.pixels() if isinstance(mask, LabelCodes) else mask
+            elif pixels.annotated is None:
+                kept = project.save_label(cls, stem, pixels.mask)
+            else:  # a sparse label
                 kept = project.save_label(cls, stem, pixels.mask, pixels.annotated)
-            else:
-                kept = project.save_label(cls, stem, mask)
         except MedsegError as err:
             log.warning("Saving label %s/%s failed (kept for a retry): %s", cls, stem, err)
             return str(err), None
