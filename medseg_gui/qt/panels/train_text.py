@@ -123,11 +123,12 @@ def _alone_text(alone: Any, blend: Any, images: Any, brief: bool = False) -> str
 
 
 def _then(decision: Any) -> str:
-    """', both on the previous model's validation images' when the two models were compared on those, with their
-    labels as they were then (ml.compare.BASIS_THEN): a trial read 'val Dice 0.129' beside 'Current model: val Dice
-    0.529', today's; for a kept model also its score on this run's validation images, the Current model line's (a
-    trial, session 38, read 0.883 kept beside 'Current model: val Dice 0.664' as a worse model kept; session 39's
-    read "as they were / as they are now" as labels edited, where a newly labelled image had joined)."""
+    """', both on the validation images this run shares with the previous model' when the two models were compared
+    on those, with their labels as they were then (ml.compare.BASIS_THEN): a trial read 'val Dice 0.129' beside
+    'Current model: val Dice 0.529', today's; for a kept model also its score on all of this run's validation
+    images, the Current model line's (a trial, session 38, read 0.883 kept beside 'Current model: val Dice 0.664' as
+    a worse model kept; session 39's read "as they were / as they are now" as labels edited, where a newly labelled
+    image had joined)."""
     if not getattr(decision, "basis", ""):
         return ""
     metric = getattr(decision, "metric", "AUC")
