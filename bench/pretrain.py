@@ -87,6 +87,9 @@ def main(argv: list[str] | None = None) -> None:
                          "just outside are trained as background")
     ap.add_argument("--resume", action="store_true",
                     help="continue from the shipped start of this regime (its steps and minutes are added up)")
+    ap.add_argument("--learning-rate", type=float, default=None,
+                    help="peak learning rate of this run (default: the recipe's; a lower one for --resume keeps more "
+                         "of what the start knew: warm-up and cosine decay start again at the peak)")
     args = ap.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -106,7 +109,8 @@ def main(argv: list[str] | None = None) -> None:
     meta = json.loads(before.path.with_name(f"{args.regime}-init.json").read_text()) if before else {}
     done = (meta.get("steps", 0), meta.get("minutes", 0.0))
     cfg = TrainConfig(preset="default", minutes=args.minutes, epochs=100_000, seed=args.seed,
-                      init="pretrained" if args.resume else "scratch", val_fraction=0.15)
+                      init="pretrained" if args.resume else "scratch", val_fraction=0.15,
+                      learning_rate=args.learning_rate)
     result = train(samples, cfg, progress=lambda p: print(p.message, flush=True) if "validation" in p.message
                    else None)
     if result.preset.regime != args.regime:
