@@ -102,6 +102,16 @@ def decision_text(decision: Any, brief: bool = False) -> str:
     return f"Previous model kept (new {metric} {shown_new} < {shown_old}{on}{_too_easy(metric, new, old)})"
 
 
+def run_texts(run: Any) -> tuple[str, str, str]:
+    """What a finished run (not continuous) says: (its decision in full, the brief one the panel shows, that one's
+    tooltip: the reasons, and the full text when the brief one leaves some out)."""
+    text, brief = decision_text(run.outcome.decision), decision_text(run.outcome.decision, brief=True)
+    if not run.predictions_complete:
+        cancelled = " — prediction was cancelled; some images keep their old prediction."
+        text, brief = text + cancelled, brief + cancelled
+    reason = run.outcome.decision.reason
+    return text, brief, reason if text == brief else "\n\n".join(filter(None, (text, reason)))
+
 
 def _alone_text(alone: Any, blend: Any, images: Any, brief: bool = False) -> str:
     """What a kept blend's text says of the run's trained weights alone (validation Dice `alone`, the blend's
