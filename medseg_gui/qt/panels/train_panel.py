@@ -121,6 +121,7 @@ class TrainPanel(QGroupBox):
         self.model_label = self._line("currentModel", model_text(None))
         self._model_info: dict | None = None  # decides what a cancel says and the notice (show_model)
         self._labels: tuple[str, dict[str, float]] = ("", {})  # the notice reads them too (show_labels)
+        self._off = ""  # why Retrain is off (set_training_off), '' while it is on
         self.region_label = self._line("classRegion", hidden=True)
         self.label_notice = self._line("labelNotice", hidden=True)  # too few labels (train_text.label_notice)
 
@@ -193,8 +194,17 @@ class TrainPanel(QGroupBox):
         self._labels = (cls, dict(shares))
         self._show_notice()
 
+    def set_training_off(self, why: str) -> None:
+        """Retrain and Continuous off for `why` (no project, read-only; the model line says it); '' on again."""
+        self._off = why
+        if self._worker is None:  # else as set_running left them
+            self.retrain_button.setEnabled(not why)
+            self.continuous_button.setEnabled(not why)
+        self._show_notice()
+
     def _show_notice(self) -> None:
-        self.model_label.setText(model_text(self._model_info, len(self._labels[1]), self._worker is not None))
+        training = self._worker is not None
+        self.model_label.setText(model_text(self._model_info, len(self._labels[1]), training, self._off))
         text = label_notice(*self._labels, self._model_info) if self._labels[0] else ""
         self.label_notice.setText(text)
         self.label_notice.setVisible(bool(text))
@@ -290,8 +300,8 @@ class TrainPanel(QGroupBox):
     def set_running(self, running: bool) -> None:
         continuous = running and self._worker is not None and self._worker.continuous
         self._set_continuous(continuous)
-        self.continuous_button.setEnabled(not running or continuous)  # while on: the way to stop it
-        self.retrain_button.setEnabled(not running)
+        self.continuous_button.setEnabled((not running and not self._off) or continuous)  # on: the way to stop it
+        self.retrain_button.setEnabled(not running and not self._off)
         self.cancel_button.setEnabled(running)
         self.preset_combo.setEnabled(not running)
         self.minutes_spin.setEnabled(not running)

@@ -187,13 +187,16 @@ def rollback_text(run: Any) -> str:
         "some images show an older model's.")
 
 
-def model_text(info: dict | None, labelled: int = 0, training: bool = False) -> str:
+def model_text(info: dict | None, labelled: int = 0, training: bool = False, off: str = "") -> str:
     """'Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default' from models/<class>/current.json
-    ('val Dice 0.71 (AUC 0.919), …' for a lesion model); without a model, what to do next (`labelled` images), or
-    that the first one is being trained (`training`)."""
+    ('val Dice 0.71 (AUC 0.919), …' for a lesion model); without a model, what to do next (`labelled` images), that
+    the first one is being trained (`training`), or why Retrain is off (`off`: no project, read-only; the line said
+    "press Retrain" beside a greyed Retrain)."""
     if not info:
         if training:
             return "Current model: none yet — the first one is training."
+        if off:
+            return f"Current model: none yet — Retrain is off: {off}."
         if labelled:
             return (f"Current model: none yet — press Retrain to train one on your {labelled} labelled "
                     f"image{'' if labelled == 1 else 's'}.")
