@@ -67,8 +67,7 @@ def set_editing_enabled(why_off: str, actions: WindowActions, tools: ToolsPanel,
     for action in (actions.undo, actions.redo, actions.reviewed, actions.no_object, actions.label_sparse,
                    actions.label_complete, actions.retrain, *actions.tools.values()):
         action.setEnabled(enabled)
-    for name, button in tools.tool_buttons.items():
-        button.setEnabled(enabled or name == "pan")
+    tools.set_tools_enabled(enabled)
     tools.accept_button.setEnabled(enabled)
     train.set_training_off(why_off)  # Continuous too: it only refused with a dialog (trial, session 36)
 

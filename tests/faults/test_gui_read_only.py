@@ -75,6 +75,25 @@ def test_the_train_panel_says_why_retrain_is_off(tmp_path, qtbot, messages):
     assert not second.train_panel.retrain_button.isEnabled() and not second.train_panel.continuous_button.isEnabled()
 
 
+def test_no_tool_looks_chosen_while_the_tools_are_off(tmp_path, qtbot, messages):
+    """With no project open the greyed Brush button still looked pressed, as the tool in use (review, session 40)."""
+    project = make_project(tmp_path / "p", n=1)
+    window = open_window(qtbot)
+    buttons = window.tools.tool_buttons
+    assert not buttons["brush"].isEnabled() and buttons["pan"].isEnabled()
+    assert [name for name, button in buttons.items() if button.isChecked()] == []
+    with qtbot.waitSignal(window.project_loaded, timeout=10_000):
+        window.open_folder(project.root)
+    assert buttons["brush"].isEnabled() and buttons["brush"].isChecked() and window.canvas.tool() == "brush"
+    other = open_window(qtbot)  # read-only: the pan tool, the one on, is the one shown chosen
+    with qtbot.waitSignal(other.project_loaded, timeout=10_000):
+        other.open_folder(project.root)
+    assert other.read_only and other.canvas.tool() == "pan"
+    assert [name for name, button in other.tools.tool_buttons.items() if button.isChecked()] == ["pan"]
+    other.tools.set_tools_enabled(True)  # editable again: its tool is shown chosen
+    assert other.tools.tool_buttons["pan"].isChecked()
+
+
 def test_reviewed_on_a_folder_that_became_read_only_says_so(tmp_path, qtbot, messages, monkeypatch):
     project = make_project(tmp_path / "p", n=1)
     window = open_window(qtbot, project)
