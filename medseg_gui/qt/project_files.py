@@ -100,10 +100,8 @@ class ProjectFiles(QObject):
         """File → Add images…: image files chosen in a dialog are added as dropped ones are (a returning-user trial
         found no way but dropping, or copying them in and reopening); the worker started, or None."""
         project = self._project()
-        start = self.recent.start_folder("add") or (project.root.parent if project is not None else None)
-        files = dialogs.choose_files(self._window, "Add images to the project", start, IMAGE_SUFFIXES)
-        if files:
-            self.recent.remember_folder("add", files[0].parent)
+        files = self.recent.ask("add", project.root.parent if project is not None else None, lambda start:
+                                dialogs.choose_files(self._window, "Add images to the project", start, IMAGE_SUFFIXES))
         return self.drop(files) if files else None
 
     @Slot(Path)

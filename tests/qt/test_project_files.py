@@ -55,6 +55,18 @@ def test_recent_list_is_newest_first_bounded_and_shows_missing_projects_disabled
     assert recent.paths() == [] and not next(a for a in menu.actions() if a.text() == "No recent projects").isEnabled()
 
 
+def test_a_dialog_starts_where_the_last_of_its_kind_was_chosen(tmp_path):
+    recent = RecentProjects(WindowMemory(tmp_path / "settings.ini"))
+    starts = []
+    assert recent.ask("export", tmp_path, lambda start: starts.append(start)) is None  # cancelled: nothing kept
+    assert recent.ask("export", tmp_path, lambda start: starts.append(start) or tmp_path / "out") == tmp_path / "out"
+    (tmp_path / "out").mkdir()
+    recent.ask("add", None, lambda start: starts.append(start) or [tmp_path / "out" / "a.png"])  # files: their folder
+    recent.ask("add", None, lambda start: starts.append(start) or [])
+    recent.ask("export", tmp_path, lambda start: starts.append(start))
+    assert starts == [tmp_path, tmp_path, None, tmp_path / "out", tmp_path / "out"]
+
+
 def test_last_project_reopens_and_a_missing_or_unreadable_one_falls_back(tmp_path, qtbot, messages):
     settings = tmp_path / "settings.ini"
     project = make_project(tmp_path / "p", n=2)
