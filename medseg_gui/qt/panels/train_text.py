@@ -12,6 +12,7 @@ from typing import Any
 
 from medseg_gui.core.label_status import ENOUGH_IMAGES
 from medseg_gui.core.masks import share_text
+from medseg_gui.ml.config import BEST_EACH
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.qt.panels.image_columns import format_score
 from medseg_gui.workers.training import TRAIN_CANCELLED
@@ -45,9 +46,6 @@ NOW = ", both on this run's validation images"  # keep-unless-better's basis unl
 SATURATED = {"AUC": 0.99, "Dice": 0.97}  # both scores this close to perfect: the labels cannot tell models apart
 TOO_EASY = ("; both score near perfect on the validation labels, so these cannot tell models apart: label more of the "
             "validation images (those marked 'val'), above all where the model is wrong, and Retrain")
-
-
-BEST_EACH = ", each at its best threshold"  # not the Current model line's Dice as it predicts (trial, session 39)
 
 
 def _too_easy(metric: str, *scores: Any) -> str:
@@ -85,7 +83,7 @@ def decision_text(decision: Any, brief: bool = False) -> str:
     if decision.kept_new and isinstance(start, dict):  # ml/train.py: the trained weights validated worse
         began, trained = fmt_pair(start.get("start"), start.get("trained"))
         return (f"Start kept: the weights this run began from validated better than a model from your labels (val "
-                f"{start.get('metric')} {began} vs {trained}{BEST_EACH if start.get('metric') == 'Dice' else ''}"
+                f"{start.get('metric')} {began} vs {trained}{', ' + BEST_EACH if start.get('metric') == 'Dice' else ''}"
                 f"{_too_easy(start.get('metric'), start.get('start'), start.get('trained'))})")
     if decision.kept_new:
         first = old is None or (isinstance(old, float) and math.isnan(old))
