@@ -360,3 +360,8 @@ class TrainConfig:
             # an explicit patch or batch size means exactly that size for the whole run
             late_patch_size=0 if (self.patch_size or self.batch_size) else p.late_patch_size,
         )
+
+
+BEST_EACH = "each at its best threshold"
+"""How a run compares the start it began from with its trained weights (validation Dice at the threshold best for
+each, not at the one the model predicts with); said where that comparison is reported (ml.store, the Train panel)."""

@@ -23,6 +23,7 @@ import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_json, fsync_dir, make_temp, new_file_mode, sweep_temp_files
 from medseg_gui.core.errors import ModelError
+from medseg_gui.ml.config import BEST_EACH
 from medseg_gui.ml.model_folder import (
     FALLBACK_KEY,
     HISTORY,
@@ -225,7 +226,7 @@ def _start_text(info: dict) -> str:
                 "before any weights were validated.")
     start, trained = (f"{v:.4f}" if isinstance(v, (int, float)) else "unknown"
                       for v in (kept.get("start"), kept.get("trained")))
-    each = ", each at its best threshold" if kept.get("metric") == "Dice" else ""  # not val_dice (trial, session 39)
+    each = f", {BEST_EACH}" if kept.get("metric") == "Dice" else ""  # not val_dice (trial, session 39)
     return (f"Saved the start it began from as the model: it validated better than the weights trained on these "
             f"labels (validation {kept.get('metric')} {start} against {trained}{each}).")
 

@@ -18,6 +18,7 @@ from medseg_gui.core.export import PREDICTION_SUFFIX, PngExport, check_export_ta
 from medseg_gui.core.interchange.formats import FORMATS, ExportDone, export_as
 from medseg_gui.core.names import shown_name
 from medseg_gui.qt import dialogs
+from medseg_gui.qt.recent import RecentProjects
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.export import export_classes
 
@@ -85,8 +86,8 @@ class ExportFlow(QObject):
     errored = Signal(str)
     ended = Signal(str)
 
-    def __init__(self, host: WorkerHost, dialog_parent: QWidget, folders: Any = None) -> None:
-        """`folders` (qt.recent.RecentProjects) remembers the folder exported to last, where the dialog starts."""
+    def __init__(self, host: WorkerHost, dialog_parent: QWidget, folders: RecentProjects) -> None:
+        """`folders` remembers the folder exported to last, where the dialog starts."""
         super().__init__(dialog_parent)
         self._host, self._dialog_parent, self._folders = host, dialog_parent, folders
 
@@ -103,12 +104,10 @@ class ExportFlow(QObject):
         title = export_title(threshold, source)
         if fmt != "png":
             title = title.replace("masks as PNG", f"as {FORMATS[fmt]}")
-        start = self._folders.start_folder("export") if self._folders is not None else None
-        out_dir = dialogs.choose_directory(self._dialog_parent, title, start or project.root.parent, new=True)
+        out_dir = self._folders.ask("export", project.root.parent, lambda start: dialogs.choose_directory(
+            self._dialog_parent, title, start, new=True))
         if out_dir is None:
             return None
-        if self._folders is not None:
-            self._folders.remember_folder("export", out_dir)
         try:
             check_export_target(project, out_dir)
         except MedsegError as err:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QInputDialog, QWidget
 
 from medseg_gui.core.mask_import import ROI, MasksImported, import_masks
 from medseg_gui.qt import dialogs
+from medseg_gui.qt.recent import RecentProjects
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 
 ROI_CHOICE = "Regions of interest (where each image is trained and scored, e.g. a camera's field of view)"
@@ -36,8 +37,8 @@ class ImportFlow(QObject):
     errored = Signal(str)
     finished = Signal(object)  # MasksImported
 
-    def __init__(self, host: WorkerHost, dialog_parent: QWidget, folders: Any = None) -> None:
-        """`folders` (qt.recent.RecentProjects) remembers the folder imported from last, where the dialog starts."""
+    def __init__(self, host: WorkerHost, dialog_parent: QWidget, folders: RecentProjects) -> None:
+        """`folders` remembers the folder imported from last, where the dialog starts."""
         super().__init__(dialog_parent)
         self._host, self._parent, self._folders = host, dialog_parent, folders
 
@@ -48,12 +49,11 @@ class ImportFlow(QObject):
         if project.read_only is not None:
             self.errored.emit(f"This project is open read-only ({project.read_only}); masks cannot be imported.")
             return None
-        start = self._folders.start_folder("import") if self._folders is not None else None
-        folder = dialogs.choose_directory(self._parent, "Import masks from", start or project.root.parent)
+        # starts where the last import came from: the next class's masks are usually beside these (trial, session 37)
+        folder = self._folders.ask("import", project.root.parent, lambda start: dialogs.choose_directory(
+            self._parent, "Import masks from", start))
         if folder is None:
             return None
-        if self._folders is not None:  # the next class's masks are usually beside these (trial, session 37)
-            self._folders.remember_folder("import", folder)
         target = ask_import_target(self._parent, project.class_names, current)
         if target is None:
             return None

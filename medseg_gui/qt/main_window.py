@@ -385,7 +385,7 @@ class MainWindow(QMainWindow):
         if self.ask_on_close and not self.guard.confirm_leave() and self.ask_on_close:  # waits for queued saves
             event.ignore()  # without freezing; asks about failed ones
             return
-        self.saver.retry()  # unasked, failed saves are tried once more before saver.close waits for the queue
+        self.guard.begin_close()  # unasked, failed saves are tried once more, no longer said to be retried
         self.closing.emit()
         self.train_panel.cancel()
         self.train_worker = None  # cancelled: not asked about again

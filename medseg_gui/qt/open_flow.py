@@ -59,10 +59,11 @@ class OpenFlow(QObject):
         folder = dialogs.choose_directory(self._dialog_parent, "Open a folder of images or a project", start)
         return self.open_folder(folder) if folder is not None else None
 
-    def open_folder(self, folder: Path, on_failed: Callable[[BaseException], object] | None = None
-                    ) -> ScanWorker | None:
-        """`on_failed(err)` runs after a failed open was reported (the start then offers a demo instead)."""
-        return self._start(ScanWorker(Path(folder)), on_failed)
+    def open_folder(self, folder: Path, on_failed: Callable[[BaseException], object] | None = None,
+                    on_opened: Callable[[], object] | None = None) -> ScanWorker | None:
+        """`on_failed(err)` runs after a failed open was reported (the start then offers a demo instead),
+        `on_opened()` after `opened` was handled (the project is shown)."""
+        return self._start(ScanWorker(Path(folder)), on_failed, on_opened)
 
     def open_demo(self, which: str = "vessel") -> ScanWorker | None:
         """Open the user's copy of a bundled demo ("vessel" or "lesion"), made on first use."""
@@ -70,14 +71,14 @@ class OpenFlow(QObject):
 
         return self._start(ScanWorker(prepare=partial(ensure_demo_copy, which=which)))
 
-    def _start(self, worker: ScanWorker, on_failed: Callable[[BaseException], object] | None = None
-               ) -> ScanWorker | None:
+    def _start(self, worker: ScanWorker, on_failed: Callable[[BaseException], object] | None = None,
+               on_opened: Callable[[], object] | None = None) -> ScanWorker | None:
         if not self._before_open():
             self.status.emit("Not opened: some labels are not saved yet.")
             return None
         self.release()  # the scan locks the folder it opens; reopening the same project must not see our lock
         self.status.emit("Opening images…")
-        self._host.start(worker, on_progress=self._on_progress, on_done=self._on_finished,
+        self._host.start(worker, on_progress=self._on_progress, on_done=partial(self._on_finished, on_opened),
                          on_error=partial(self._on_errored, on_failed))
         return worker
 
@@ -85,11 +86,12 @@ class OpenFlow(QObject):
     def _on_progress(self, p: ScanProgress) -> None:
         self.status.emit(f"Checking images {p.done}/{p.total}: {p.stem}")
 
-    @Slot(object)
-    def _on_finished(self, result: ScanResult) -> None:
+    def _on_finished(self, on_opened: Callable[[], object] | None, result: ScanResult) -> None:
         self.release()
         self.lock, self._project = result.lock, result.project
         self.opened.emit(result)
+        if on_opened is not None:
+            on_opened()
 
     def _on_errored(self, on_failed: Callable[[BaseException], object] | None, err: BaseException) -> None:
         """The previous project stays shown: lock it again (read-only if another window took it meanwhile)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,22 +45,34 @@ def sort_drop(paths: list[Path]) -> tuple[str, list[Path]]:
 
 @dataclass(frozen=True)
 class AddedImages:
-    """What an AddImagesWorker did: `tried` files for `project`, one message per file `refused`."""
+    """What `add_images` did: `tried` files for `project`, one message per file `refused`, and (file name, name in
+    the project) of each one copied under another name."""
 
     project: Any
     tried: int
     refused: list[str]
+    renamed: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """'2 images added to p; x.jpg added as x_2.jpg: the project already has a file named x.jpg.' (File → Add
+        images… said nothing, and a name the project had was silently copied as name_2)."""
+        n = self.tried - len(self.refused)
+        renamed = [f"{old} added as {new}: the project already has a file named {old}" for old, new in self.renamed]
+        return "; ".join([f"{n} image{'' if n == 1 else 's'} added to {self.project.root.name}", *renamed]) + "."
 
 
 def add_images(project: Any, files: list[Path]) -> AddedImages:
     """Copy image files into `project` (core `Project.add_image`; run on a worker thread)."""
-    refused = []
+    refused, renamed = [], []
     for path in files:
         try:
-            project.add_image(path)
+            name = Path(project.add_image(path).path).name
         except MedsegError as err:
             refused.append(str(err))
-    return AddedImages(project, len(files), refused)
+        else:
+            if name != path.name:  # images/ holds a file of that name already
+                renamed.append((path.name, name))
+    return AddedImages(project, len(files), refused, renamed)
 
 
 class ProjectFiles(QObject):
@@ -88,10 +100,8 @@ class ProjectFiles(QObject):
         """File → Add images…: image files chosen in a dialog are added as dropped ones are (a returning-user trial
         found no way but dropping, or copying them in and reopening); the worker started, or None."""
         project = self._project()
-        start = self.recent.start_folder("add") or (project.root.parent if project is not None else None)
-        files = dialogs.choose_files(self._window, "Add images to the project", start, IMAGE_SUFFIXES)
-        if files:
-            self.recent.remember_folder("add", files[0].parent)
+        files = self.recent.ask("add", project.root.parent if project is not None else None, lambda start:
+                                dialogs.choose_files(self._window, "Add images to the project", start, IMAGE_SUFFIXES))
         return self.drop(files) if files else None
 
     @Slot(Path)
@@ -144,8 +154,14 @@ class ProjectFiles(QObject):
         if added.refused:
             self.errored.emit(f"{len(added.refused)} of {added.tried} image(s) were not added:\n"
                               + "\n".join(added.refused))
-        if len(added.refused) < added.tried and self._project() is added.project:
-            self.open_folder(added.project.root)  # checks and lists the new images like any opened folder
+        if len(added.refused) == added.tried:
+            return
+        text = added.summary()
+        log.info("%s", text)
+        if self._project() is added.project:  # checked and listed like any opened folder, then said
+            self._opener.open_folder(added.project.root, on_opened=lambda: self.status.emit(text))
+        else:
+            self.status.emit(text)
 
     def _add_failed(self, err: BaseException) -> None:
         self.errored.emit(f"The images were not added: {error_message(err)}")

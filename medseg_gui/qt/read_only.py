@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QLabel, QWidget
 
+from medseg_gui.qt.keymap import key_text
+
 if TYPE_CHECKING:
     from medseg_gui.qt.actions import WindowActions
     from medseg_gui.qt.open_flow import OpenFlow
@@ -25,6 +27,15 @@ BANNER_STYLE = "QLabel { background: #6b5200; color: #fff4c2; padding: 6px 10px;
 def read_only_text(reason: str) -> str:
     return (f"Read-only: {reason}. You can look at images, labels and predictions; drawing, Retrain and "
             "“reviewed” are off and nothing is written into the project.")
+
+
+def training_off_text(project_open: bool, reason: str | None) -> str:
+    """Why Retrain is off ('' when it is on): no project is open, or it is open read-only for `reason` (the Train
+    panel said "press Retrain to train one" beside a greyed Retrain)."""
+    if not project_open:
+        return ("no project is open; open a folder of images first (File → Open folder of images…, "
+                f"{key_text('open_folder')})")
+    return "" if reason is None else f"this window has the project read-only because {reason}"
 
 
 class ReadOnlyBanner(QLabel):
@@ -49,16 +60,16 @@ class ReadOnlyBanner(QLabel):
         self.setVisible(reason is not None)
 
 
-def set_editing_enabled(enabled: bool, actions: WindowActions, tools: ToolsPanel, train: TrainPanel) -> None:
-    """Switch every control that writes into the project on or off (the pan tool stays usable)."""
+def set_editing_enabled(why_off: str, actions: WindowActions, tools: ToolsPanel, train: TrainPanel) -> None:
+    """Switch every control that writes into the project on ('') or off for `why_off` (the pan tool stays usable);
+    the Train panel says why it cannot train."""
+    enabled = not why_off
     for action in (actions.undo, actions.redo, actions.reviewed, actions.no_object, actions.label_sparse,
                    actions.label_complete, actions.retrain, *actions.tools.values()):
         action.setEnabled(enabled)
-    for name, button in tools.tool_buttons.items():
-        button.setEnabled(enabled or name == "pan")
+    tools.set_tools_enabled(enabled)
     tools.accept_button.setEnabled(enabled)
-    train.retrain_button.setEnabled(enabled)
-    train.continuous_button.setEnabled(enabled)  # it only refused with a dialog (trial, session 36)
+    train.set_training_off(why_off)  # Continuous too: it only refused with a dialog (trial, session 36)
 
 
 class ProjectWatcher(QObject):
@@ -134,7 +145,7 @@ class ReadOnlyView(QObject):
         self._session.set_read_only(reason)
         # no project (a first start, or one that could not be opened): nothing to edit or train (a trial clicked a
         # green Retrain that did nothing)
-        set_editing_enabled(project is not None and reason is None, self._actions, self._tools, self._train)
+        set_editing_enabled(training_off_text(project is not None, reason), self._actions, self._tools, self._train)
         self.watcher.watch(project if reason is not None else None)
         self.changed.emit()
 

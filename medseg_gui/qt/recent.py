@@ -1,4 +1,5 @@
-"""File → Open Recent, reopening the last project at start, and the folders the Open / Export dialogs start in.
+"""File → Open Recent, reopening the last project at start, and the folders the Open, Export, Import masks and Add
+images dialogs start in.
 
 Everything is kept in the window's settings file (`WindowMemory`); without one nothing is remembered (tests).
 """
@@ -9,7 +10,7 @@ import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QMenu, QWidget
@@ -20,6 +21,7 @@ from medseg_gui.workers.base import error_message
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 MAX_RECENT = 8
 RECENT_KEY = "recent/projects"
 
@@ -69,6 +71,17 @@ class RecentProjects:
     def remember_folder(self, kind: str, folder: Path) -> None:
         if not self._is_data(folder):
             self._memory.set_value(f"folders/{kind}", str(folder))
+
+    def ask(self, kind: str, fallback: Path | None, dialog: Callable[[Path | None], T]) -> T:
+        """`dialog(start)` for the `kind` dialog, starting in the folder used last, else in `fallback`; the folder
+        chosen (or the first file's, for a list of files) is remembered for the next time; None or [] (cancelled)
+        leaves it."""
+        chosen = dialog(self.start_folder(kind) or fallback)
+        if isinstance(chosen, list) and chosen:
+            self.remember_folder(kind, chosen[0].parent)
+        elif isinstance(chosen, Path):
+            self.remember_folder(kind, chosen)
+        return chosen
 
     def _store(self, paths: list[Path]) -> None:
         self._memory.set_value(RECENT_KEY, json.dumps([str(p) for p in paths[:MAX_RECENT]]))

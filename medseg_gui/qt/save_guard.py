@@ -96,16 +96,25 @@ class SaveGuard(QObject):
         super().__init__(dialog_parent)
         self.saver, self._parent = saver, dialog_parent
         self._told = False  # the user was shown a dialog for the current run of failures
+        self._closing = False  # the window closes: a failure is no longer reported as retried (begin_close)
         saver.failed.connect(self._on_failed)
         saver.saved.connect(self._on_saved)
         saver.kept_aside.connect(self._on_kept_aside)
         saver.pending_changed.connect(self._on_pending)
+
+    def begin_close(self) -> None:
+        """The window closes for good: failed saves are tried once more (before `close` waits for them), and a
+        failure from now on is not reported as "kept in memory and retried every … s" (nothing retries it after
+        the close; `close` logs where the labels went)."""
+        self._closing = True
+        self.saver.retry()
 
     def close(self, timeout: float, project_root: Path | None) -> bool:
         """Stop the saver at the window's close (LabelSaver.close); labels still not on disk then (the close was not
         asked about: a signal, a logout) are written to a new folder in the user data folder (LabelSaver.rescue:
         a fault-injection trial's SIGTERM while the label folder was unwritable lost the stroke) and the log says
         where. False when something was not saved in the project."""
+        self._closing = True
         if self.saver.close(timeout):
             return True
         unsaved = self.saver.unsaved()
@@ -117,6 +126,8 @@ class SaveGuard(QObject):
 
     @Slot(str, str, str)
     def _on_failed(self, cls: str, stem: str, reason: str) -> None:
+        if self._closing:  # queued before the saver stopped (a SIGTERM's close): the window is gone
+            return
         self.problem.emit(failed_text(cls, stem, reason, self.saver.retry_s), not self._told)
         self._told = True
         self.unsaved_changed.emit()

@@ -51,6 +51,49 @@ def test_read_only_folder_of_images_can_be_viewed(tmp_path, qtbot, messages, mon
     assert not any("saved" in m and "not" not in m.lower() for m in messages)
 
 
+def test_the_train_panel_says_why_retrain_is_off(tmp_path, qtbot, messages):
+    """A greyed Retrain beside "press Retrain to train one on your 2 labelled images" (review, session 40): without a
+    project, and in a window that has the project read-only, the panel says why it cannot train instead."""
+    project = make_project(tmp_path / "p", n=2, labelled=2)
+    first = open_window(qtbot)
+    panel = first.train_panel
+    assert not panel.retrain_button.isEnabled() and not panel.continuous_button.isEnabled()
+    assert "Retrain is off: no project is open" in panel.model_label.text()
+    assert "press Retrain" not in panel.model_label.text()
+    with qtbot.waitSignal(first.project_loaded, timeout=10_000):
+        first.open_folder(project.root)
+    assert panel.retrain_button.isEnabled() and panel.continuous_button.isEnabled()
+    assert "press Retrain to train one on your 2 labelled images" in panel.model_label.text()
+    second = open_window(qtbot)
+    with qtbot.waitSignal(second.project_loaded, timeout=10_000):
+        second.open_folder(project.root)
+    text = second.train_panel.model_label.text()
+    assert second.read_only and not second.train_panel.retrain_button.isEnabled()
+    assert "Retrain is off: this window has the project read-only because it is open for editing in" in text
+    assert "press Retrain" not in text
+    second.train_panel.set_running(False)  # a run that ends meanwhile (the lock was taken over) leaves it off
+    assert not second.train_panel.retrain_button.isEnabled() and not second.train_panel.continuous_button.isEnabled()
+
+
+def test_no_tool_looks_chosen_while_the_tools_are_off(tmp_path, qtbot, messages):
+    """With no project open the greyed Brush button still looked pressed, as the tool in use (review, session 40)."""
+    project = make_project(tmp_path / "p", n=1)
+    window = open_window(qtbot)
+    buttons = window.tools.tool_buttons
+    assert not buttons["brush"].isEnabled() and buttons["pan"].isEnabled()
+    assert [name for name, button in buttons.items() if button.isChecked()] == []
+    with qtbot.waitSignal(window.project_loaded, timeout=10_000):
+        window.open_folder(project.root)
+    assert buttons["brush"].isEnabled() and buttons["brush"].isChecked() and window.canvas.tool() == "brush"
+    other = open_window(qtbot)  # read-only: the pan tool, the one on, is the one shown chosen
+    with qtbot.waitSignal(other.project_loaded, timeout=10_000):
+        other.open_folder(project.root)
+    assert other.read_only and other.canvas.tool() == "pan"
+    assert [name for name, button in other.tools.tool_buttons.items() if button.isChecked()] == ["pan"]
+    other.tools.set_tools_enabled(True)  # editable again: its tool is shown chosen
+    assert other.tools.tool_buttons["pan"].isChecked()
+
+
 def test_reviewed_on_a_folder_that_became_read_only_says_so(tmp_path, qtbot, messages, monkeypatch):
     project = make_project(tmp_path / "p", n=1)
     window = open_window(qtbot, project)

@@ -111,6 +111,9 @@ def test_decision_and_model_texts():
     assert model_text(None, 8) == "Current model: none yet — press Retrain to train one on your 8 labelled images."
     assert model_text(None, 8, training=True) == "Current model: none yet — the first one is training."
     assert model_text(info, 8, training=True) == model_text(info)
+    assert model_text(None, 8, off="no project is open") == (
+        "Current model: none yet — Retrain is off: no project is open.")
+    assert model_text(info, 8, off="no project is open") == model_text(info)  # a model: what it is, as before
 
 
 def test_progress_text_follows_the_time_budget_with_1_based_epochs():

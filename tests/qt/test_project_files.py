@@ -3,6 +3,7 @@ when it is gone or unreadable), File → Open Recent, the dialogs' start folders
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -52,6 +53,18 @@ def test_recent_list_is_newest_first_bounded_and_shows_missing_projects_disabled
     next(a for a in menu.actions() if a.text() == "&Clear list").trigger()
     menu.rebuild()
     assert recent.paths() == [] and not next(a for a in menu.actions() if a.text() == "No recent projects").isEnabled()
+
+
+def test_a_dialog_starts_where_the_last_of_its_kind_was_chosen(tmp_path):
+    recent = RecentProjects(WindowMemory(tmp_path / "settings.ini"))
+    starts = []
+    assert recent.ask("export", tmp_path, lambda start: starts.append(start)) is None  # cancelled: nothing kept
+    assert recent.ask("export", tmp_path, lambda start: starts.append(start) or tmp_path / "out") == tmp_path / "out"
+    (tmp_path / "out").mkdir()
+    recent.ask("add", None, lambda start: starts.append(start) or [tmp_path / "out" / "a.png"])  # files: their folder
+    recent.ask("add", None, lambda start: starts.append(start) or [])
+    recent.ask("export", tmp_path, lambda start: starts.append(start))
+    assert starts == [tmp_path, tmp_path, None, tmp_path / "out", tmp_path / "out"]
 
 
 def test_last_project_reopens_and_a_missing_or_unreadable_one_falls_back(tmp_path, qtbot, messages):
@@ -130,19 +143,23 @@ def test_drops_open_a_folder_add_images_and_refuse_anything_else(tmp_path, qtbot
     assert "notes.txt" in window.last_error and "Drop one folder" in window.last_error
 
 
-def test_file_add_images_copies_the_chosen_files_in(tmp_path, qtbot, messages, monkeypatch):
+def test_file_add_images_copies_the_chosen_files_in(tmp_path, qtbot, messages, monkeypatch, caplog):
     """A returning-user trial found no way to add new photos from the window but dropping them (copied into the
-    project's folder on disk, they stayed unlisted until it was reopened)."""
+    project's folder on disk, they stayed unlisted until it was reopened). Then it said nothing of what it added,
+    nor that a name the project had was copied under another (review, session 40)."""
     project = make_project(tmp_path / "p", n=2)
-    extra = make_images(tmp_path / "today", n=2)
+    extra = make_images(tmp_path / "today", n=3)[1:]  # img1.png is in the project already, img2.png is not
     asked = []
     monkeypatch.setattr(dialogs, "choose_files", lambda parent, title, start, suffixes: asked.append(
         (start, ".png" in suffixes)) or list(extra))
     window = open_window(qtbot, project, settings_file=tmp_path / "settings.ini")
     assert window.actions.add_images in window.menuBar().actions()[0].menu().actions()  # in the File menu
-    with qtbot.waitSignal(window.project_loaded, timeout=30_000):
+    with caplog.at_level(logging.INFO), qtbot.waitSignal(window.project_loaded, timeout=30_000):
         window.actions.add_images.trigger()
     assert len(window.image_list.stems()) == 4 and asked == [(project.root.parent, True)]
+    said = ("2 images added to p; img1.png added as img1_2.png: the project already has a file named img1.png.")
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == said, timeout=5_000)
+    assert said in caplog.messages and (project.root / "images" / "img1_2.png").is_file()
     monkeypatch.setattr(dialogs, "choose_files", lambda *a: asked.append(a[2]) or [])  # cancelled: nothing
     assert window.files.ask_add() is None and asked[-1] == extra[0].parent  # where the last ones came from
     assert len(window.image_list.stems()) == 4

@@ -74,7 +74,8 @@ class ToolsPanel(QGroupBox):
             self.tool_group.addButton(button, i)
             self.tool_buttons[tool] = button
             grid.addWidget(button, i // 3, i % 3)
-        self.tool_buttons["brush"].setChecked(True)
+        self._tool = "brush"  # the tool in use; its button is checked while it is enabled (_show_tool)
+        self._show_tool()
         self.tool_group.idClicked.connect(self._on_tool_id)
 
         self.brush_slider = QLabeledSlider(Qt.Orientation.Horizontal, self)
@@ -157,7 +158,23 @@ class ToolsPanel(QGroupBox):
 
     def set_tool(self, tool: str) -> None:
         if tool in self.tool_buttons:
-            self.tool_buttons[tool].setChecked(True)
+            self._tool = tool
+            self._show_tool()
+
+    def set_tools_enabled(self, enabled: bool) -> None:
+        """The drawing tools on or off (the pan tool stays on). A tool that is off does not look chosen: with no
+        project open the greyed Brush looked pressed (review, session 40); its button is checked again once on."""
+        for name, button in self.tool_buttons.items():
+            button.setEnabled(enabled or name == "pan")
+        self._show_tool()
+
+    def _show_tool(self) -> None:
+        """Check the button of the tool in use, or none while that button is off."""
+        chosen = self.tool_buttons[self._tool]
+        self.tool_group.setExclusive(False)  # an exclusive group never unchecks its checked button
+        for button in self.tool_buttons.values():
+            button.setChecked(button is chosen and button.isEnabled())
+        self.tool_group.setExclusive(True)
 
     def label_mode(self) -> str:
         return self.mode_combo.currentData()
@@ -172,4 +189,5 @@ class ToolsPanel(QGroupBox):
             self.class_changed.emit(self.class_combo.itemData(index))
 
     def _on_tool_id(self, button_id: int) -> None:
-        self.tool_changed.emit(list(keymap.TOOLS)[button_id])
+        self._tool = list(keymap.TOOLS)[button_id]
+        self.tool_changed.emit(self._tool)

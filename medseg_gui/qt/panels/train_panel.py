@@ -40,6 +40,7 @@ from medseg_gui.qt.panels.train_text import (
     progress_text,
     rollback_text,
     round_text,
+    run_texts,
     started,
 )
 from medseg_gui.workers.base import WorkerHost, error_message
@@ -115,24 +116,14 @@ class TrainPanel(QGroupBox):
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setTextVisible(False)
         self.progress_bar.setVisible(False)  # shown while a run is followed (set_running)
-        self.progress_label = QLabel("", self)
-        self.progress_label.setWordWrap(True)
-        self.result_label = QLabel("", self)
-        self.result_label.setWordWrap(True)
-        self.result_label.setObjectName("trainResult")
-        self.model_label = QLabel(model_text(None), self)
+        self.progress_label = self._line("")
+        self.result_label = self._line("trainResult")
+        self.model_label = self._line("currentModel", model_text(None))
         self._model_info: dict | None = None  # decides what a cancel says and the notice (show_model)
         self._labels: tuple[str, dict[str, float]] = ("", {})  # the notice reads them too (show_labels)
-        self.model_label.setWordWrap(True)
-        self.model_label.setObjectName("currentModel")
-        self.region_label = QLabel("", self)
-        self.region_label.setWordWrap(True)
-        self.region_label.setObjectName("classRegion")
-        self.region_label.setVisible(False)
-        self.label_notice = QLabel("", self)  # too few labels for a useful model (train_text.label_notice)
-        self.label_notice.setWordWrap(True)
-        self.label_notice.setObjectName("labelNotice")
-        self.label_notice.setVisible(False)
+        self._off = ""  # why Retrain is off (set_training_off), '' while it is on
+        self.region_label = self._line("classRegion", hidden=True)
+        self.label_notice = self._line("labelNotice", hidden=True)  # too few labels (train_text.label_notice)
 
         form = QFormLayout()
         form.addRow("Preset", self.preset_combo)
@@ -164,6 +155,15 @@ class TrainPanel(QGroupBox):
         self._fit_labels()
         self.curve.show(False)  # until a run starts: empty axes took 150 px, pushing Layers out of a 1400×860 view
 
+    def _line(self, name: str, text: str = "", *, hidden: bool = False) -> QLabel:
+        """A word-wrapped line of text named `name` (tests find it by name), `hidden` until it has something to say."""
+        label = QLabel(text, self)
+        label.setWordWrap(True)
+        label.setObjectName(name)
+        if hidden:
+            label.setVisible(False)
+        return label
+
     # -- settings ------------------------------------------------------------------------------------------------
     def training_config(self, base: TrainConfig, *, continuous: bool = False) -> TrainConfig:
         """`base` with the preset, time box and start chosen here (the GUI always trains against a time budget;
@@ -194,8 +194,17 @@ class TrainPanel(QGroupBox):
         self._labels = (cls, dict(shares))
         self._show_notice()
 
+    def set_training_off(self, why: str) -> None:
+        """Retrain and Continuous off for `why` (no project, read-only; the model line says it); '' on again."""
+        self._off = why
+        if self._worker is None:  # else as set_running left them
+            self.retrain_button.setEnabled(not why)
+            self.continuous_button.setEnabled(not why)
+        self._show_notice()
+
     def _show_notice(self) -> None:
-        self.model_label.setText(model_text(self._model_info, len(self._labels[1]), self._worker is not None))
+        training = self._worker is not None
+        self.model_label.setText(model_text(self._model_info, len(self._labels[1]), training, self._off))
         text = label_notice(*self._labels, self._model_info) if self._labels[0] else ""
         self.label_notice.setText(text)
         self.label_notice.setVisible(bool(text))
@@ -270,13 +279,9 @@ class TrainPanel(QGroupBox):
             self.show_result(text)
             self.ended.emit("finished", text)
             return
-        text, brief = decision_text(run.outcome.decision), decision_text(run.outcome.decision, brief=True)
-        if not run.predictions_complete:
-            cancelled = " — prediction was cancelled; some images keep their old prediction."
-            text, brief = text + cancelled, brief + cancelled
+        text, brief, tip = run_texts(run)
         self.show_result(brief)
-        reason = run.outcome.decision.reason
-        self.result_label.setToolTip(reason if text == brief else "\n\n".join(filter(None, (text, reason))))
+        self.result_label.setToolTip(tip)
         self.ended.emit("finished", text)
 
     def _on_errored(self, err: BaseException) -> None:
@@ -295,8 +300,8 @@ class TrainPanel(QGroupBox):
     def set_running(self, running: bool) -> None:
         continuous = running and self._worker is not None and self._worker.continuous
         self._set_continuous(continuous)
-        self.continuous_button.setEnabled(not running or continuous)  # while on: the way to stop it
-        self.retrain_button.setEnabled(not running)
+        self.continuous_button.setEnabled((not running and not self._off) or continuous)  # on: the way to stop it
+        self.retrain_button.setEnabled(not running and not self._off)
         self.cancel_button.setEnabled(running)
         self.preset_combo.setEnabled(not running)
         self.minutes_spin.setEnabled(not running)

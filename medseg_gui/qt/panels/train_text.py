@@ -12,6 +12,7 @@ from typing import Any
 
 from medseg_gui.core.label_status import ENOUGH_IMAGES
 from medseg_gui.core.masks import share_text
+from medseg_gui.ml.config import BEST_EACH
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.qt.panels.image_columns import format_score
 from medseg_gui.workers.training import TRAIN_CANCELLED
@@ -45,9 +46,6 @@ NOW = ", both on this run's validation images"  # keep-unless-better's basis unl
 SATURATED = {"AUC": 0.99, "Dice": 0.97}  # both scores this close to perfect: the labels cannot tell models apart
 TOO_EASY = ("; both score near perfect on the validation labels, so these cannot tell models apart: label more of the "
             "validation images (those marked 'val'), above all where the model is wrong, and Retrain")
-
-
-BEST_EACH = ", each at its best threshold"  # not the Current model line's Dice as it predicts (trial, session 39)
 
 
 def _too_easy(metric: str, *scores: Any) -> str:
@@ -85,7 +83,7 @@ def decision_text(decision: Any, brief: bool = False) -> str:
     if decision.kept_new and isinstance(start, dict):  # ml/train.py: the trained weights validated worse
         began, trained = fmt_pair(start.get("start"), start.get("trained"))
         return (f"Start kept: the weights this run began from validated better than a model from your labels (val "
-                f"{start.get('metric')} {began} vs {trained}{BEST_EACH if start.get('metric') == 'Dice' else ''}"
+                f"{start.get('metric')} {began} vs {trained}{', ' + BEST_EACH if start.get('metric') == 'Dice' else ''}"
                 f"{_too_easy(start.get('metric'), start.get('start'), start.get('trained'))})")
     if decision.kept_new:
         first = old is None or (isinstance(old, float) and math.isnan(old))
@@ -101,6 +99,16 @@ def decision_text(decision: Any, brief: bool = False) -> str:
     on = _then(decision) or NOW  # the Current model line keeps the score of its own run (a trial read 0.946 beside it)
     return f"Previous model kept (new {metric} {shown_new} < {shown_old}{on}{_too_easy(metric, new, old)})"
 
+
+def run_texts(run: Any) -> tuple[str, str, str]:
+    """What a finished run (not continuous) says: (its decision in full, the brief one the panel shows, that one's
+    tooltip: the reasons, and the full text when the brief one leaves some out)."""
+    text, brief = decision_text(run.outcome.decision), decision_text(run.outcome.decision, brief=True)
+    if not run.predictions_complete:
+        cancelled = " — prediction was cancelled; some images keep their old prediction."
+        text, brief = text + cancelled, brief + cancelled
+    reason = run.outcome.decision.reason
+    return text, brief, reason if text == brief else "\n\n".join(filter(None, (text, reason)))
 
 
 def _alone_text(alone: Any, blend: Any, images: Any, brief: bool = False) -> str:
@@ -177,13 +185,16 @@ def rollback_text(run: Any) -> str:
         "some images show an older model's.")
 
 
-def model_text(info: dict | None, labelled: int = 0, training: bool = False) -> str:
+def model_text(info: dict | None, labelled: int = 0, training: bool = False, off: str = "") -> str:
     """'Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default' from models/<class>/current.json
-    ('val Dice 0.71 (AUC 0.919), …' for a lesion model); without a model, what to do next (`labelled` images), or
-    that the first one is being trained (`training`)."""
+    ('val Dice 0.71 (AUC 0.919), …' for a lesion model); without a model, what to do next (`labelled` images), that
+    the first one is being trained (`training`), or why Retrain is off (`off`: no project, read-only; the line said
+    "press Retrain" beside a greyed Retrain)."""
     if not info:
         if training:
             return "Current model: none yet — the first one is training."
+        if off:
+            return f"Current model: none yet — Retrain is off: {off}."
         if labelled:
             return (f"Current model: none yet — press Retrain to train one on your {labelled} labelled "
                     f"image{'' if labelled == 1 else 's'}.")
