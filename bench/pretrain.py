@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     weights = args.out / f"{args.regime}-init.weights.h5"
     save_start(result.model, result.preset, weights, f"the pretrained {args.regime} start ({credit})",
-               trained_on=trained_on, steps=done[0] + result.steps, minutes=done[1] + args.minutes, val_auc=result.val_auc,
+               trained_on=trained_on, trained_in_roi=any(s.roi is not None for s in samples),
+               steps=done[0] + result.steps, minutes=done[1] + args.minutes, val_auc=result.val_auc,
                val_dice=result.segmenter.metadata.get("val_dice"), scale=result.preset.scale,
                made=f"bench/pretrain.py on {cpu_model()}, {dt.date.today().isoformat()}")
     print(f"wrote {weights} ({weights.stat().st_size / 1e6:.1f} MB): {result.message}")

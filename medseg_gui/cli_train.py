@@ -13,7 +13,7 @@ import numpy as np
 from medseg_gui.cli_common import format_table, left_out, open_project, warn
 from medseg_gui.cli_progress import TerminalProgress
 from medseg_gui.core.errors import ImageReadError, MedsegError, ModelError, write_error
-from medseg_gui.core.fov import estimate_fov
+from medseg_gui.core.fov import prediction_region
 from medseg_gui.core.images import read_image, write_png
 from medseg_gui.core.label_status import ENOUGH_IMAGES
 from medseg_gui.core.lesions import class_regime, shown_keys
@@ -208,7 +208,7 @@ def predict_external(segmenters: list[tuple[str, Any]], image: np.ndarray, thres
     estimated field of view when its model was trained inside regions of interest (core.fov)."""
     region, prob = None, None
     if segmenters and segmenters[0][1].metadata.get("trained_in_roi"):  # trained inside fields of view (core.fov)
-        region = estimate_fov(image)
+        region = prediction_region(image)
     for _, segmenter in segmenters:
         prob = segmenter.predict(image, region)
         region = prob >= threshold

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from medseg_gui.core.errors import CancelledError, MedsegError, ModelError, skip
-from medseg_gui.core.fov import estimate_fov
+from medseg_gui.core.fov import prediction_region
 from medseg_gui.core.interchange.manifest import record_predictions
 from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.core.masks import scored_region
@@ -262,7 +262,7 @@ def predict_class(
             skip(skipped, f"{stem} not predicted: {err}")
         else:
             if roi is None and segmenter.metadata.get("trained_in_roi"):
-                roi = estimate_fov(image)  # the model knows nothing outside its training images' regions
+                roi = prediction_region(image)  # the model knows nothing outside its training images' regions
             prob = segmenter.predict(image, roi)  # already 0 outside the ROI
             stored = project.save_prediction(cls, stem, prob)
             if on_saved is not None:

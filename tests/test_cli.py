@@ -205,7 +205,7 @@ def test_importing_a_folder_the_app_opened_says_where_its_labels_are(tmp_path, c
 def test_an_external_fundus_photo_is_predicted_inside_its_estimated_field_of_view(tmp_path, capsys):
     """CLI trial, session 34: a model trained inside DRIVE's fields of view called 59 % of a new photo's black
     border vessel (nothing taught it otherwise); an image without a region of interest gets an estimated one."""
-    from medseg_gui.core.fov import estimate_fov
+    from medseg_gui.core.fov import prediction_region
     from medseg_gui.core.images import read_image
 
     rng = np.random.default_rng(5)
@@ -227,7 +227,7 @@ def test_an_external_fundus_photo_is_predicted_inside_its_estimated_field_of_vie
     ext = root / "test" / "images" / "01_test.tif"
     assert cli.main(["predict", str(proj), "--class", "vessel", str(ext), "--out", str(tmp_path / "ext")]) == 0
     prob = cv2.imread(str(tmp_path / "ext" / "01_test_prob.png"), cv2.IMREAD_UNCHANGED)
-    inside = estimate_fov(read_image(ext))
+    inside = prediction_region(read_image(ext))
     assert inside is not None and not prob[~inside].any() and prob[inside].any()
 
 

@@ -37,9 +37,9 @@ MIX_KEEP = 0.5
 
 
 def load_start(model: keras.Model, preset: Preset, config: TrainConfig, init: InitWeights | None
-               ) -> tuple[str, bool]:
+               ) -> tuple[str, InitWeights | None]:
     """Load the run's starting weights into `model` (config.init: given `init`, else the shipped start, when they
-    fit); returns what the run started from and whether weights were loaded. A weights file that cannot be loaded
+    fit); returns what the run started from and the weights loaded (None: none). A weights file that cannot be loaded
     (damaged, or of another network) is skipped with a warning naming it, and left where it is."""
     if config.init not in INITS:
         raise ValueError(f"unknown init {config.init!r}; choose one of {', '.join(INITS)}")
@@ -63,12 +63,12 @@ def load_start(model: keras.Model, preset: Preset, config: TrainConfig, init: In
                 reasons.append(f"{cand.source}: its weights file {cand.path.name} could not be read")
                 continue
             log.info("training starts from %s", cand.source)
-            return cand.source, True
+            return cand.source, cand
         reasons.append(f"{cand.source}: {why}")
     if reasons:
         log.info("training starts from scratch (%s)", "; ".join(reasons))
-        return f"scratch (not {'; not '.join(reasons)})", False
-    return "scratch", False
+        return f"scratch (not {'; not '.join(reasons)})", None
+    return "scratch", None
 
 
 ANCHOR_AUC = 0.8

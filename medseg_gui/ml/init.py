@@ -33,6 +33,9 @@ class InitWeights:
     path: Path
     source: str  # shown to the user: what the weights are
     scale: float | None = None  # the working scale the weights were trained at (None: not recorded)
+    # trained inside regions of interest (fields of view): they know nothing outside one, nor does a model trained
+    # from them on images without one (core.fov; a vessel model from the shipped start painted the border's edge)
+    trained_in_roi: bool = False
 
 
 def input_recipe(preset: Preset) -> dict[str, Any]:
@@ -71,7 +74,7 @@ def read_init(weights: Path) -> InitWeights | None:
         if not weights.is_file():
             return None
         return InitWeights(unet, dict(info["inputs"]), weights, str(info.get("source", weights.name)),
-                           valid_scale(info.get("scale")))
+                           valid_scale(info.get("scale")), info.get("trained_in_roi") is True)
     except FileNotFoundError:
         if weights.is_file():  # weights without their description (a model of an older version has neither)
             log.warning("ignoring the starting weights %s: their description %s is missing", weights, meta)

@@ -124,7 +124,7 @@ def _store_start(model_dir: Path, model_id: str, result: Any) -> None:
     try:
         trained = result.segmenter.metadata.get("trained_at", "")
         save_start(result.model, result.preset, tmp, f"the model of {trained[:16].replace('T', ' ')}".strip(),
-                   model_id=model_id)
+                   model_id=model_id, trained_in_roi=result.segmenter.metadata.get("trained_in_roi") is True)
         os.replace(tmp, model_dir / f"{model_id}{START}")
         os.replace(tmp.with_name(tmp.name.removesuffix(".weights.h5") + ".json"), model_dir / f"{model_id}.start.json")
     except (OSError, ValueError) as exc:

@@ -217,7 +217,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
 
     policy = _dtype_policy(config.precision)
     model = build_unet(preset.unet, dtype_policy=policy)
-    started_from, loaded = load_start(model, preset, config, init)  # before compile: no optimiser state
+    started_from, start = load_start(model, preset, config, init)  # before compile: no optimiser state
+    loaded = start is not None
     learning_rate = run_learning_rate(preset, config, loaded, samples)
     model.compile(optimizer=_optimizer(preset, learning_rate),
                   loss=MaskedSegLoss(dice_weight=1.0 if preset.loss == "bce_dice" else 0.0))
@@ -226,7 +227,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     model.optimizer.build(model.trainable_variables)
     metadata = preset_metadata(preset)
     # what predicting an image without a region of interest needs to know (core.fov: a field of view is estimated)
-    metadata["trained_in_roi"] = any(samples[i].roi is not None for i in train_idx)
+    # … and so is a model from weights that were (the shipped vessel start: fields of view; ml.init.InitWeights)
+    metadata["trained_in_roi"] = any(samples[i].roi is not None for i in train_idx) or bool(start and
+                                                                                         start.trained_in_roi)
     live = Segmenter(inference_model(model, preset.unet), metadata)  # refilled before each validation
     priors = teach_priors(live, images, [samples[i] for i in train_idx], preset.prior_weight, should_stop) \
         if loaded else 0

@@ -59,3 +59,25 @@ def test_training_starts_from_given_weights(samples, tiny_preset, tmp_path):
     assert not np.allclose(np.array(fresh.model.get_weights()[kernel]), start[kernel])
     other = train(samples, tiny_config(tiny_preset, max_steps=1, base_filters=8, init="current"), init=init)
     assert other.segmenter.metadata["init"].startswith("scratch (not earlier run: it was trained for another")
+
+
+def test_a_model_from_weights_trained_in_fields_of_view_is_restricted_to_one_too(samples, tiny_preset, tmp_path):
+    """A model fine-tuned from the shipped vessel start on photos without a field of view painted the border's
+    edge (outside trial, session 40): it knows the outside no better than its start, so it says trained_in_roi and
+    prediction restricts it to an estimated field of view (pipeline, `medseg predict`)."""
+    import dataclasses
+
+    from medseg_gui.ml.train import train
+
+    plain = [dataclasses.replace(s, roi=None) for s in samples]
+    first = train(plain, tiny_config(tiny_preset, max_steps=2))
+    assert first.segmenter.metadata["trained_in_roi"] is False
+    for flag in (True, False):
+        path = tmp_path / f"{flag}.weights.h5"
+        save_start(first.model, first.preset, path, "earlier run", trained_in_roi=flag)
+        assert read_init(path).trained_in_roi is flag
+        again = train(plain, tiny_config(tiny_preset, max_steps=2), init=read_init(path))
+        assert again.segmenter.metadata["init"] == "earlier run"
+        assert again.segmenter.metadata["trained_in_roi"] is flag
+    vessels = shipped_init("vessels")
+    assert vessels is None or vessels.trained_in_roi  # HRF's fields of view
