@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from medseg_gui import __version__
-from medseg_gui.cli_args import ColourOf, Parser, colour, positive_int, positive_number, probability
+from medseg_gui.cli_args import ColourOf, Parser, colour, import_usage, positive_int, positive_number, probability
 from medseg_gui.cli_common import os_error_line
 from medseg_gui.cli_project import cmd_classes, cmd_demo, cmd_export, cmd_import, cmd_info
 from medseg_gui.cli_train import cmd_evaluate, cmd_models, cmd_predict, cmd_train
@@ -70,14 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("import", help="create a project from a DRIVE / CHASE_DB1 / STARE folder, a plain folder or "
-                       "a labelme folder (one JSON per image; its labels become classes)")
-    p.add_argument("src", type=Path)
-    p.add_argument("project", type=Path)
-    p.add_argument("--layout", required=True, choices=LAYOUTS)
+                       "a labelme folder (one JSON per image; its labels become classes); with one folder, a project, "
+                       "import --masks / --roi into it")
+    p.add_argument("src", type=Path, help="the dataset or image folder; alone: an existing project to import into")
+    p.add_argument("project", type=Path, nargs="?", default=None, help="the new project's folder")
+    p.add_argument("--layout", choices=LAYOUTS, help="how SRC is laid out (needed to create a project)")
     p.add_argument("--class", dest="cls", default="vessel")
-    p.add_argument("--masks", type=Path, default=None, help="folder of masks for --layout folder")
+    p.add_argument("--masks", type=Path, default=None, help="folder of masks for --layout folder, or for an existing "
+                   "project")
     p.add_argument("--roi", type=Path, default=None, help="folder of region-of-interest masks (e.g. a fundus "
-                   "photo's field of view) for --layout folder, matched to images like --masks")
+                   "photo's field of view) for --layout folder or an existing project, matched to images like --masks")
+    p.add_argument("--replace", action="store_true", help="into an existing project: a mask replaces the image's "
+                   "own --class label (first copied to replaced-labels/<time>/<class>/ in the project; a label that "
+                   "cannot be read is never replaced); without it such images keep their labels")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("classes", help="list, add, rename, recolour or delete classes; --set-roi lesion=cervix makes "
@@ -158,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         args.images += [Path(e) for e in extra]  # IMAGEs given after --class (argparse stops at the option)
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command == "import" and (problem := import_usage(args)) is not None:
+        parser.error(problem)
     setup_logging("medseg", logging.INFO if args.verbose else logging.WARNING, CommandLineFormatter())
     log.info("medseg %s: %s", __version__, " ".join(sys.argv[1:] if argv is None else argv))
     try:

@@ -77,3 +77,23 @@ class ColourOf(argparse.Action):
             setattr(namespace, self.dest, (name, colour(text)))
         except argparse.ArgumentTypeError as err:
             raise argparse.ArgumentError(self, str(err)) from None
+
+
+def import_usage(args: argparse.Namespace) -> str | None:
+    """Why `medseg import`'s arguments do not fit together, or None: SRC PROJECT --layout L creates a project;
+    PROJECT alone (an existing project) takes --masks and/or --roi, and --replace."""
+    if args.project is not None:
+        if args.layout is None:
+            return "--layout is needed to create a project (drive, chase, stare, folder or labelme)"
+        if args.replace:
+            return ("--replace is for masks imported into an existing project: medseg import PROJECT --masks DIR "
+                    "--class CLASS --replace")
+        return None
+    if args.layout is not None:
+        return ("--layout goes with SRC PROJECT (a new project); to import into an existing project: medseg import "
+                "PROJECT --masks DIR")
+    if args.masks is None and args.roi is None:
+        return "nothing to import into the project: give --masks DIR (labels of --class) and/or --roi DIR"
+    if args.replace and args.masks is None:
+        return "--replace replaces labels (--masks DIR); a region of interest an image has is never replaced"
+    return None

@@ -66,6 +66,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from medseg_gui.core.importers import import_dataset
 
+    if args.project is None:
+        return _import_into(args)
     project = import_dataset(Path(args.src), Path(args.project), args.layout, cls=args.cls, masks=args.masks,
                              roi=args.roi)
     shown = [args.cls] if args.layout != "labelme" else [c for c in project.class_names if project.labelled_stems(c)]
@@ -78,6 +80,28 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"medseg: note: {src} is itself a medseg project: its labels (in {src / 'labels'}/<class>/) were not "
               f"imported; use it as the project directly, or import them with --masks {src / 'labels'}/<class> "
               "--class <class>.", file=sys.stderr)
+    return 0
+
+
+def _import_into(args: argparse.Namespace) -> int:
+    """`medseg import PROJECT --masks DIR [--roi DIR] [--replace]`: masks into an existing project, as the window's
+    File → Import masks… does (core.mask_import), under the project's lock."""
+    from medseg_gui.core.lock import project_lock
+    from medseg_gui.core.mask_import import ROI, import_masks
+
+    for folder in (args.masks, args.roi):
+        if folder is not None and not folder.is_dir():
+            raise ProjectError(f"Cannot import: {folder} is not a folder.")
+    project = open_project(args.src, args.cls if args.masks is not None else None)
+    with project_lock(project.root):
+        project = open_project(args.src)  # what the previous writer left, now that nobody else writes
+        for folder, cls in ((args.masks, args.cls), (args.roi, ROI)):
+            if folder is not None:
+                result = import_masks(project, folder, cls, replace=args.replace and cls is not ROI)
+                print(result.summary(folder))
+                if result.kept and cls is not ROI:
+                    print("medseg: note: --replace replaces the labels kept (each first copied to the project's "
+                          "replaced-labels/ folder).", file=sys.stderr)
     return 0
 
 

@@ -1,13 +1,16 @@
 """Masks from a folder into an open project: each matched to an image by its name (core.mask_files.find_masks:
 `<stem>.*`, else `<stem>_<anything>.*`; in the images' own folder never an image's own file), saved as a class's
 label (a 0/128/255 partial file as a sparse label) or as the image's region of interest (e.g. a fundus photo's field
-of view). Nothing is overwritten: an image that already has a label of that class (or a region of interest) keeps it,
-and the result says which. (A new-user trial with fundus photos and their field-of-view masks found no way to bring
-either into a project from the window.)"""
+of view). Nothing is overwritten unless asked: an image that already has a label of that class (or a region of
+interest) keeps it, and the result says which. (A new-user trial with fundus photos and their field-of-view masks found
+no way to bring either into a project from the window.) Asked to `replace` (labels only: an expert's masks over a
+few sketched strokes, an ophthalmologist's trial), each replaced label is first copied, byte for byte, to
+`<project>/replaced-labels/<YYYYmmdd-HHMMSS>/<class>/`; a label the app cannot read is never replaced."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +18,10 @@ from pathlib import Path
 from medseg_gui.core.errors import CancelledError, ImageReadError, LabelSizeError
 from medseg_gui.core.images import read_label, read_mask
 from medseg_gui.core.label_encoding import MOSTLY_OBJECT, LabelPixels, inverted_note
+from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY, set_mark
 from medseg_gui.core.mask_files import find_masks, image_files, scaled_to, unmatched_hint, upright
 from medseg_gui.core.names import shown_name
+from medseg_gui.core.project_format import REPLACED_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,9 @@ class MasksImported:
     mostly_object: tuple[str, ...] = ()  # labels covering most of their image: maybe inverted (label_encoding)
     unmatched_first: str = ""  # the first file that matches no image, by name
     unmatched_hint: str = ""  # mask_files.unmatched_hint: "; 1 differs from an image's name only …", or ""
+    replaced: tuple[str, ...] = ()  # imported over the image's own label (replace), which was copied to `backup`
+    backup: Path | None = None  # <project>/replaced-labels/<time>/<class>: the replaced labels, as they were
+    not_replaced: tuple[str, ...] = ()  # "<stem>: why" of labels the app could not read, left as they are
 
     def summary(self, folder: Path) -> str:
         what = "region of interest" if self.cls is None else f"'{self.cls}' label"
@@ -52,6 +60,17 @@ class MasksImported:
             k = len(self.kept)
             text += (f"; {k} image{' keeps its' if k == 1 else 's keep their'} own {what} (nothing was overwritten: "
                      f"{', '.join(self.kept[:3])}{', …' if k > 3 else ''})")
+        if self.replaced:
+            r, whose = len(self.replaced), "an image's" if len(self.replaced) == 1 else "images'"
+            text += (f"; {r} of them replaced {whose} own {what}{'' if r == 1 else 's'} ("
+                     f"{', '.join(self.replaced[:3])}{', …' if r > 3 else ''}), first copied to "
+                     f"{shown_name(str(self.backup))} (to undo, copy {'it' if r == 1 else 'them'} back into "
+                     f"labels/{self.cls}/ of the project)")
+        if self.not_replaced:
+            u = len(self.not_replaced)
+            text += (f"; {u} {what}{' was' if u == 1 else 's were'} not replaced: the app cannot read "
+                     f"{'it, so it stays as it is' if u == 1 else 'them, so they stay as they are'} ("
+                     + "; ".join(self.not_replaced[:3]) + ("; …" if u > 3 else "") + ")")
         if self.unmatched:
             like = f", like {self.unmatched_first}" if self.unmatched_first else ""
             text += (f"; {self.unmatched} file{' matches' if self.unmatched == 1 else 's match'} no image's name"
@@ -69,55 +88,106 @@ class MasksImported:
         return text.rstrip(".") + "."
 
 
-def import_masks(project, folder: Path, cls: str | None,
-                 should_stop: Callable[[], bool] = lambda: False) -> MasksImported:
+def import_masks(project, folder: Path, cls: str | None, should_stop: Callable[[], bool] = lambda: False,
+                 replace: bool = False) -> MasksImported:
     """Masks in `folder` as labels of `cls` (ROI: regions of interest) of the images of `project` they match;
-    CancelledError between images when `should_stop()`."""
+    CancelledError between images when `should_stop()`. With `replace` (labels only) an image's own `cls` label is
+    replaced by its mask, first copied to <project>/replaced-labels/<time>/<cls>/ (one that cannot be read stays)."""
     if cls is not ROI:
         project.class_spec(cls)  # ProjectError for an unknown class before anything is read
-    folder = Path(folder).resolve()  # its files then compare equal to the project's image paths (a resolved root)
-    images = {project.image_path(stem): stem for stem in project.stems}
-    matched, unclaimed = find_masks(list(images), folder)
+    folder, images, by_stem, unclaimed = _matches(project, folder)
     files = image_files(folder)
-    imported, kept, failed, resized, mostly = [], [], [], [], []
-    by_stem = _by_project_stem(images, matched)
+    imported, kept, failed, resized, mostly, replaced, not_replaced = [], [], [], [], [], [], []
+    backup: Path | None = None
     for stem, path in by_stem.items():
         if should_stop():
             raise CancelledError("Import cancelled.")
         exists = project.roi_path(stem).exists() if cls is ROI else project.has_label(cls, stem)
-        if exists:
+        if exists and (cls is ROI or not replace):
             kept.append(stem)
             continue
         try:
-            shape = project.image_size(stem)
-            what = "region of interest" if cls is ROI else f"{cls} label"
-            pixels = read_label(path, what) if cls is not ROI else LabelPixels(read_mask(path, what), None)
-            pixels = upright(pixels, project.image_path(stem), path, shape)
-            fitted = scaled_to(pixels, shape)
-            if fitted is None:
-                h, w = pixels.mask.shape
-                raise LabelSizeError(f"it is {w}×{h} pixels, the image {shape[1]}×{shape[0]} (width×height), and "
-                                     "not the image at another scale")
-            if fitted is not pixels:
-                resized.append(stem)
-                pixels = fitted
-            if cls is ROI:
-                project.save_roi(stem, pixels.mask)
-            else:
-                project.save_label(cls, stem, *pixels)
-                if inverted_note(pixels) is not None:
-                    mostly.append(stem)
+            pixels, scaled = _read_fitted(project, stem, path, cls)
         except (ImageReadError, LabelSizeError) as err:  # LabelReadError and MaskFormatError are ImageReadErrors
             failed.append(f"{shown_name(path.name)}: {err}")
             continue
+        if exists:
+            if (why := _unreadable_label(project, cls, stem)) is not None:
+                not_replaced.append(f"{stem}: {why}")
+                continue
+            backup = backup or _backup_folder(project.root, cls)
+            project.copy_label(cls, stem, backup / project.label_path(cls, stem).name)
+            replaced.append(stem)
+        if scaled:
+            resized.append(stem)
+        if cls is ROI:
+            project.save_roi(stem, pixels.mask)
+        else:
+            project.save_label(cls, stem, *pixels)
+            if exists:  # "no <class> here" and "confirmed complete" were said of the label replaced
+                for key in (NONE_KEY, CONFIRMED_KEY):
+                    set_mark(project, stem, key, cls, False)
+            if inverted_note(pixels) is not None:
+                mostly.append(stem)
         imported.append(stem)
-    log.info("imported %d mask(s) of %s from %s (%d kept, %d left out)", len(imported),
-             "regions of interest" if cls is ROI else cls, folder, len(kept), len(failed))
+    log.info("imported %d mask(s) of %s from %s (%d kept, %d replaced, %d left out)", len(imported),
+             "regions of interest" if cls is ROI else cls, folder, len(kept), len(replaced), len(failed))
     used = set(by_stem.values())
     unused = [f for f in files if f not in used and f not in images]  # nor an image of the project itself
     return MasksImported(cls, tuple(imported), tuple(kept), tuple(failed), len(unused), tuple(resized), tuple(mostly),
                          shown_name(unclaimed[0].name) if unclaimed else "",
-                         unmatched_hint(list(images), unclaimed) if unclaimed else "")
+                         unmatched_hint(list(images), unclaimed) if unclaimed else "",
+                         tuple(replaced), backup, tuple(not_replaced))
+
+
+def labelled_matches(project, folder: Path, cls: str) -> tuple[str, ...]:
+    """The images of `project` that have a mask in `folder` and a `cls` label already: what `import_masks` keeps,
+    or with `replace` replaces (File → Import masks… asks which). Reads the folder: call it off the GUI thread."""
+    project.class_spec(cls)
+    return tuple(stem for stem in _matches(project, folder)[2] if project.has_label(cls, stem))
+
+
+def _matches(project, folder: Path) -> tuple[Path, dict[Path, str], dict[str, Path], list[Path]]:
+    """(`folder` resolved, {image file: project stem}, {project stem: its mask}, the files no image claims)."""
+    folder = Path(folder).resolve()  # its files then compare equal to the project's image paths (a resolved root)
+    images = {project.image_path(stem): stem for stem in project.stems}
+    matched, unclaimed = find_masks(list(images), folder)
+    return folder, images, _by_project_stem(images, matched), unclaimed
+
+
+def _read_fitted(project, stem: str, path: Path, cls: str | None) -> tuple[LabelPixels, bool]:
+    """The mask at `path` as `stem`'s label (or ROI), upright and at its image's size; True when it was resized.
+    ImageReadError or LabelSizeError when it cannot be."""
+    shape = project.image_size(stem)
+    what = "region of interest" if cls is ROI else f"{cls} label"
+    pixels = read_label(path, what) if cls is not ROI else LabelPixels(read_mask(path, what), None)
+    pixels = upright(pixels, project.image_path(stem), path, shape)
+    fitted = scaled_to(pixels, shape)
+    if fitted is None:
+        h, w = pixels.mask.shape
+        raise LabelSizeError(f"it is {w}×{h} pixels, the image {shape[1]}×{shape[0]} (width×height), and "
+                             "not the image at another scale")
+    return fitted, fitted is not pixels
+
+
+def _unreadable_label(project, cls: str, stem: str) -> str | None:
+    """Why the app cannot read `stem`'s own `cls` label (damaged, mis-sized, a label map), or None: such a file is
+    never replaced (the window's rule for unreadable labels: kept, never overwritten)."""
+    try:
+        project.load_label_pixels(cls, stem)
+    except (ImageReadError, LabelSizeError) as err:
+        return str(err).rstrip(".")
+    return None
+
+
+def _backup_folder(root: Path, cls: str) -> Path:
+    """<root>/replaced-labels/<YYYYmmdd-HHMMSS>/<cls>, the time with -2, -3 … when an import in the same second
+    took it (created by the first copy into it)."""
+    base = root / REPLACED_LABELS / time.strftime("%Y%m%d-%H%M%S")
+    stamp, n = base, 2
+    while stamp.exists():
+        stamp, n = base.with_name(f"{base.name}-{n}"), n + 1
+    return stamp / cls
 
 
 def _by_project_stem(images: dict[Path, str], matched: dict[str, Path]) -> dict[str, Path]:

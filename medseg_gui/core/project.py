@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from medseg_gui.core.atomic import atomic_write_json, move_aside
+from medseg_gui.core.atomic import atomic_write_bytes, atomic_write_json, move_aside
 from medseg_gui.core.errors import LabelSizeError
 from medseg_gui.core.images import read_label, read_mask, write_png
 from medseg_gui.core.label_encoding import LabelPixels, encode_label
@@ -125,6 +125,13 @@ class Project(ProjectFolder):
         finally:
             self._versions.written(path)
         return kept
+
+    def copy_label(self, cls: str, stem: str, dest: Path) -> Path:
+        """Copy the `cls` label file of `stem` byte for byte to `dest` (atomically; refused like any write when the
+        project must not be written): the backup of a label about to be replaced. Returns `dest`."""
+        src = self.label_path(cls, stem)
+        self._write(dest, lambda p: atomic_write_bytes(p, src.read_bytes()))
+        return dest
 
     def _aside(self, src: Path, folder: str) -> Path:
         """core.atomic.move_aside, refused like any write when the project must not be written."""

@@ -27,7 +27,9 @@ FORMAT = "medseg-project"
 VERSION = 1
 PROJECT_FILE = "project.json"
 LAYOUTS = ("managed", "folder")
-PROJECT_DATA_DIRS = ("labels", "predictions", "roi", "models", "images")  # a project's own folders, in its root
+REPLACED_LABELS = "replaced-labels"  # labels an import replaced, kept: <time>/<class>/<stem>.png (mask_import)
+# a project's own folders, in its root: exports never go there, and no subfolder of images is reported there
+PROJECT_DATA_DIRS = ("labels", "predictions", "roi", "models", "images", REPLACED_LABELS)
 _BAD_NAME_CHARS = set('/\\:*?"<>|')
 MODEL_POINTER = "current.json"  # models/<class>/: the current model's id and metadata (ml.store writes it)
 MAX_PROJECT_FILE_BYTES = 64 * 2**20  # ~100 bytes per image: 64 MB is far beyond any real project.json/metrics.json

@@ -1,5 +1,7 @@
 """File → Import masks…: a folder of masks into the open project as a class's labels or as regions of interest
-(core.mask_import), read and written on a worker; the project is shown again afterwards like any opened folder."""
+(core.mask_import), read and written on a worker; the project is shown again afterwards like any opened folder.
+When images the masks belong to already have a label of that class, it asks first whether to keep those (the default)
+or replace them (each replaced label is copied to the project's replaced-labels/ folder first)."""
 
 from __future__ import annotations
 
@@ -8,16 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QInputDialog, QWidget
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
-from medseg_gui.core.mask_import import ROI, MasksImported, import_masks
+from medseg_gui.core.mask_import import ROI, MasksImported, import_masks, labelled_matches
+from medseg_gui.core.project_format import REPLACED_LABELS
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.recent import RecentProjects
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 
 ROI_CHOICE = "Regions of interest (where each image is trained and scored, e.g. a camera's field of view)"
 HELP = ("Each mask is matched to an image by its name:\nNAME.png, or NAME_anything.png for the image NAME\n(e.g. "
-        "photo12_mask.png for photo12.jpg).\nImages that already have one keep it: nothing is overwritten.")
+        "photo12_mask.png for photo12.jpg).\nAn image that has a label of the class already keeps it unless you choose "
+        f"to replace it (the old one is then kept in {REPLACED_LABELS}/); its region of interest is never replaced.")
+KEEP, REPLACE = "Keep their labels", "Replace them"
 
 
 def ask_import_target(parent: QWidget | None, classes: list[str], current: str | None) -> str | None:
@@ -28,6 +33,24 @@ def ask_import_target(parent: QWidget | None, classes: list[str], current: str |
     if not ok or text not in items:
         return None
     return ROI_CHOICE if text == ROI_CHOICE else classes[items.index(text)]
+
+
+def ask_keep_or_replace(parent: QWidget | None, cls: str, stems: tuple[str, ...]) -> bool | None:
+    """Blocking question (monkeypatched in tests) when the masks' images already have a `cls` label: False keeps
+    those labels (the default), True replaces them, None cancels the import."""
+    n, names = len(stems), ", ".join(stems[:3]) + (", …" if len(stems) > 3 else "")
+    box = QMessageBox(QMessageBox.Icon.Question, "Import masks",
+                      f"{n} of the images these masks belong to already {'has' if n == 1 else 'have'} a '{cls}' label "
+                      f"({names}).\n\n{KEEP}: only images without one get their mask.\n{REPLACE}: the masks take "
+                      f"their place; each replaced label is first copied to {REPLACED_LABELS}/<date time>/{cls}/ "
+                      "inside the project (labels the app cannot read are never replaced).",
+                      QMessageBox.StandardButton.Cancel, parent)
+    keep = box.addButton(KEEP, QMessageBox.ButtonRole.AcceptRole)
+    replace = box.addButton(REPLACE, QMessageBox.ButtonRole.DestructiveRole)
+    box.setDefaultButton(keep)
+    box.exec()
+    clicked = box.clickedButton()
+    return True if clicked is replace else False if clicked is keep else None
 
 
 class ImportFlow(QObject):
@@ -44,8 +67,10 @@ class ImportFlow(QObject):
 
     def start(self, project: Any, current: str | None, flush: Callable[[], bool],
               reopen: Callable[[Path], object]) -> FunctionWorker | None:
-        """Ask for the folder and what its masks are, then import them on a worker and show the project again
-        (`reopen`); None when cancelled or refused (read-only project, labels not saved yet)."""
+        """Ask for the folder and what its masks are (and, when some of their images have such a label already,
+        whether to keep or replace those), import them on a worker and show the project again (`reopen`). The first
+        worker (for labels: the one that finds the labels in the way), or None when cancelled or refused (read-only
+        project, labels not saved yet)."""
         if project.read_only is not None:
             self.errored.emit(f"This project is open read-only ({project.read_only}); masks cannot be imported.")
             return None
@@ -63,7 +88,25 @@ class ImportFlow(QObject):
             return None
         cls = ROI if target == ROI_CHOICE else target
         self.status.emit(f"Importing masks from {folder}…")
-        worker = FunctionWorker(import_masks, project, folder, cls)
+        if cls is ROI:
+            return self._import(project, folder, cls, False, reopen)
+        check = FunctionWorker(labelled_matches, project, folder, cls)  # reads the folder: not on the GUI thread
+
+        def ask(stems: tuple[str, ...]) -> None:
+            replace = ask_keep_or_replace(self._parent, cls, stems) if stems else False
+            if replace is None:
+                self.status.emit("Import cancelled: nothing was imported.")
+            elif not flush():  # a stroke painted while the question was open
+                self.errored.emit("Some labels are not saved yet; nothing was imported.")
+            else:
+                self._import(project, folder, cls, replace, reopen)
+
+        self._host.start(check, on_done=ask, on_error=self._failed)
+        return check
+
+    def _import(self, project: Any, folder: Path, cls: str | None, replace: bool,
+                reopen: Callable[[Path], object]) -> FunctionWorker:
+        worker = FunctionWorker(import_masks, project, folder, cls, replace=replace)
 
         def done(result: MasksImported) -> None:
             text = result.summary(folder)
@@ -74,6 +117,8 @@ class ImportFlow(QObject):
             if result.imported:
                 reopen(project.root)  # lists the new labels / regions like any opened folder
 
-        self._host.start(worker, on_done=done,
-                         on_error=lambda err: self.errored.emit(f"The masks were not imported: {error_message(err)}"))
+        self._host.start(worker, on_done=done, on_error=self._failed)
         return worker
+
+    def _failed(self, err: BaseException) -> None:
+        self.errored.emit(f"The masks were not imported: {error_message(err)}")

@@ -1,7 +1,9 @@
-"""Fills the image list's annotated share of sparse labels ("✓ 12 %") for images not opened yet, in the background,
-with the label files that cannot be read and the complete labels that look incomplete beside their prediction
-(`doubts_read`, for qt.label_status_flow): once per project, class and current model (a Retrain or rollback
-re-predicts every image). The image on screen is left to the image session, which reports its live share."""
+"""Tells the image list which labels are complete and which sparse, with their annotated share ("✓ 12 %"), read in
+the background, with the label files that cannot be read and the complete labels that look incomplete beside their
+prediction (`doubts_read`, for qt.label_status_flow): once per project, class and current model (a Retrain or rollback
+re-predicts every image), and again whenever the list has labels it does not know to be complete or sparse (shown
+"✓ …" until then: a list filled again, labels another window saved). The image on screen gets the image session's
+live share (its strokes may not be on disk yet)."""
 
 from __future__ import annotations
 
@@ -25,25 +27,30 @@ class LabelShareFlow(QObject):
         super().__init__(parent)
         self.host, self.images, self.session = host, images, session
         self._done: set[tuple[int, str, str]] = set()  # (id of the project, class, current model id) read
+        self._reading: set[tuple[int, str, str]] = set()  # … being read now
 
     def refresh(self, project: Any, cls: str, model_id: object = None) -> FunctionWorker | None:
         """Read the shares (and doubts) of `cls` in `project` unless that was done already with the model
-        `model_id` current; the worker, or None."""
+        `model_id` current and the list knows every label's kind, or is being done; the worker, or None."""
         key = (id(project), cls, str(model_id))
-        if project is None or not cls or key in self._done:
+        if project is None or not cls or key in self._reading or (key in self._done
+                                                                   and not self.images.pending_kinds()):
             return None
         self._done.add(key)
+        self._reading.add(key)
         exempt = frozenset(not_doubted(project, cls))
         worker = FunctionWorker(read_label_shares, project, cls, project.labelled_stems(cls), self.session.threshold,
                                 exempt)
-        self.host.start(worker, on_done=self._on_finished)
+        self.host.start(worker, on_done=self._on_finished, on_ended=lambda: self._reading.discard(key))
         return worker
 
     @Slot(object)
     def _on_finished(self, result: LabelShares) -> None:
         if result.project is not self.session.project:
             return  # another project is open now
-        self.images.set_annotated_shares(result.cls, {stem: share for stem, share in result.shares.items()
-                                                      if stem != self.session.stem})
+        shares, live, shown = dict(result.shares), self.session.review.shares, self.session.stem
+        if shown is not None:  # the image on screen as drawn now (strokes maybe not saved yet), not left out
+            shares[shown] = live[result.cls] if result.cls in live else shares.get(shown)
+        self.images.set_annotated_shares(result.cls, shares)
         self.images.set_unreadable_labels(result.cls, result.unreadable)
         self.doubts_read.emit(result.cls, result.doubts, result.judged)

@@ -162,3 +162,69 @@ def test_the_summary_names_a_file_that_matches_no_image_and_why(tmp_path, mask, 
     text = result.summary(folder)
     assert result.imported == () and result.unmatched == 1
     assert f"1 file matches no image's name, like {mask} (a mask is NAME.png" in text and hint in text
+
+
+def test_replace_copies_each_replaced_label_first_and_never_replaces_an_unreadable_one(tmp_path):
+    """An ophthalmologist's trial: File → Import masks… of six expert masks imported none, each image keeping a few
+    sketched strokes, and nothing but erasing by hand could replace them. Asked to, the import replaces a label after
+    copying it byte for byte into the project's replaced-labels/<time>/<class>/; an unreadable label stays."""
+    from medseg_gui.core.export import check_export_target
+    from medseg_gui.core.images import subfolder_images
+    from medseg_gui.core.label_status import CONFIRMED_KEY, marked
+    from medseg_gui.core.mask_import import labelled_matches
+    from medseg_gui.core.project import Project
+    from medseg_gui.core.project_format import REPLACED_LABELS
+
+    project = make_project(tmp_path / "p", n=4, labelled=1)
+    complete, sketched, damaged, bare = project.stems
+    project.set_state(complete, CONFIRMED_KEY, ["lesion"])
+    annotated = disc(r=6) | disc(cx=50, r=4)
+    project.save_label("lesion", sketched, disc(r=3), annotated)  # a few strokes (0/128/255)
+    project.label_path("lesion", damaged).write_bytes(b"not a png")
+    old = {stem: project.label_path("lesion", stem).read_bytes() for stem in (complete, sketched, damaged)}
+    folder = tmp_path / "expert"
+    folder.mkdir()
+    for stem in project.stems:
+        write_png(folder / f"{stem}_expert.png", disc(r=12).astype(np.uint8) * 255)
+    assert labelled_matches(project, folder, "lesion") == (complete, sketched, damaged)
+    result = import_masks(project, folder, "lesion", replace=True)
+    assert result.imported == (complete, sketched, bare) and result.replaced == (complete, sketched)
+    assert result.kept == () and len(result.not_replaced) == 1 and result.not_replaced[0].startswith(f"{damaged}: ")
+    backup = result.backup
+    assert backup.parent.parent == project.root / REPLACED_LABELS and backup.name == "lesion"
+    assert sorted(p.name for p in backup.iterdir()) == [f"{complete}.png", f"{sketched}.png"]
+    assert all((backup / f"{stem}.png").read_bytes() == old[stem] for stem in (complete, sketched))
+    for stem in (complete, sketched, bare):
+        pixels = project.load_label_pixels("lesion", stem)
+        assert pixels.annotated is None and np.array_equal(pixels.mask, disc(r=12))
+    assert project.label_path("lesion", damaged).read_bytes() == old[damaged]  # never replaced
+    assert complete not in marked(project, CONFIRMED_KEY, "lesion")  # said of the label replaced
+    text = result.summary(folder)
+    assert f"2 of them replaced images' own 'lesion' labels ({complete}, {sketched}), first copied to {backup}" in text
+    assert f"1 'lesion' label was not replaced: the app cannot read it, so it stays as it is ({damaged}: " in text
+    again = import_masks(project, folder, "lesion", replace=True)  # within the same second: a folder of its own
+    assert again.backup != backup and again.replaced == (complete, sketched, bare)
+    assert (backup / f"{complete}.png").read_bytes() == old[complete]
+    reopened = Project.open(project.root)  # the backups are neither images nor labels of the project
+    assert reopened.stems == project.stems and subfolder_images(project.root) == {}
+    assert reopened.labelled_stems("lesion") == project.stems
+    with pytest.raises(ProjectError, match=REPLACED_LABELS):
+        check_export_target(reopened, project.root / REPLACED_LABELS / "export")
+
+
+def test_replaced_labels_of_a_folder_project_are_not_listed_as_its_images(tmp_path):
+    """A plain folder of photos opened as a project lists every image in its own folder: the backups stay out."""
+    from medseg_gui.core.project import Project
+
+    folder = tmp_path / "clinic"
+    for i in range(2):
+        _photo(folder / f"fundus{i}.jpg", i)
+    project = Project.open_or_create_for_folder(folder)
+    for stem in project.stems:
+        project.save_label("lesion", stem, disc(r=3))
+    masks = tmp_path / "expert"
+    masks.mkdir()
+    for stem in project.stems:
+        write_png(masks / f"{stem}.png", disc(r=10).astype(np.uint8) * 255)
+    assert import_masks(project, masks, "lesion", replace=True).replaced == tuple(project.stems)
+    assert Project.open_or_create_for_folder(folder).stems == ["fundus0", "fundus1"]

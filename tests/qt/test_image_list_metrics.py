@@ -93,6 +93,7 @@ def _fill(panel: ImageListPanel, stems: list[str], cls: str = "lesion") -> None:
     panel.set_images(stems, [cls])
     panel.set_current_class(cls)
     panel.set_labelled(set(stems))
+    panel.set_annotated_shares(cls, dict.fromkeys(stems))  # complete labels (read in the background in the window)
     panel.set_split(stems[1:], stems[:1])  # "✓ · train", the widest Labelled cell
     panel.set_metrics(cls, {s: {"auc": 0.987654, "dice": 0.54321, "iou": 0.4, "recall": 0.0, "lesions": 1,
                                 "found": 0} for s in stems})
@@ -251,6 +252,29 @@ def test_scores_of_a_sparse_label_are_in_italics_and_say_why(qtbot):
     assert "annotated pixels only" in found("a").toolTip() and "annotated pixels only" not in found("b").toolTip()
     panel.set_annotated("lesion", "a", None)  # made complete
     assert not cell("a").font().italic() and "annotated pixels only" not in cell("a").toolTip()
+
+
+def test_scores_follow_the_ticks_of_the_class_switched_to_and_wait_for_the_kind_of_label(qtbot):
+    """An ophthalmologist's trial: one image kept upright scores beside its "✓ 12 %" (the image on screen had told
+    its share before the class it belongs to was shown). Scores and tick always agree; a label not known yet to be
+    complete or sparse shows "✓ …" and no scores rather than the look of a complete one."""
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    panel.set_images(["a", "b", "c"], ["lesion", "vessel"])
+    panel.set_metrics("vessel", {s: {"auc": 0.9, "dice": 0.8} for s in "abc"})
+    panel.set_annotated("vessel", "a", 0.12)  # the image on screen says its strokes' share for every class
+    panel.set_annotated("vessel", "b", None)
+    panel.set_current_class("lesion")
+    panel.set_labelled(set())
+    panel.set_current_class("vessel")
+    panel.set_labelled({"a", "b", "c"})
+    cell = lambda s: panel.table.item(panel.stems().index(s), DICE_COL)  # noqa: E731
+    assert panel.annotated_text("a") == "✓ 12 %" and cell("a").text() == "0.80" and cell("a").font().italic()
+    assert panel.annotated_text("b") == "✓" and cell("b").text() == "0.80" and not cell("b").font().italic()
+    assert panel.annotated_text("c") == "✓ …" and cell("c").text() == "" and panel.pending_kinds() == {"c"}
+    assert "Reading the label file" in panel.table.item(panel.stems().index("c"), LABELLED_COL).toolTip()
+    panel.set_annotated_shares("vessel", {"c": 0.3})
+    assert cell("c").text() == "0.80" and cell("c").font().italic() and panel.pending_kinds() == set()
 
 
 def test_window_shows_saved_lesion_metrics(tmp_path, qtbot, messages):

@@ -246,6 +246,59 @@ def test_the_list_shows_the_annotated_share_of_sparse_labels_not_opened_yet(tmp_
     assert window.image_list.annotated_text(project.stems[0]) == ""  # not labelled
 
 
+def _list_state(window, stem):
+    """(Labelled cell text, [(text, italic) of the score cells that show a value]) of `stem` in the image list."""
+    from medseg_gui.qt.panels.image_columns import LABELLED_COL, METRIC_COLS
+
+    table, row = window.image_list.table, window.image_list.stems().index(stem)
+    scores = [table.item(row, col) for col in METRIC_COLS]
+    return table.item(row, LABELLED_COL).text(), [(i.text(), i.font().italic()) for i in scores if i.text()]
+
+
+def _looks_complete(state):
+    """The look of a complete label: a plain tick (maybe "· new") or a score not in italics."""
+    text, scores = state
+    return text.split(" · ")[0] == "✓" or any(not italic for _text, italic in scores)
+
+
+def test_a_sparse_label_never_looks_complete_after_opening_importing_or_showing_the_list_again(
+        tmp_path, qtbot, monkeypatch, messages):
+    """An ophthalmologist's trial (HRF photos): stroke labels showed a plain "✓ · new" with upright scores during
+    File → Import masks… and for about 2 s after opening; once the list was filled again, for good. From the first
+    paint the list shows the sparse look, or "✓ …" and no scores until the label is read."""
+    from medseg_gui.qt import dialogs, import_flow
+
+    project = helpers.make_project(tmp_path / "p", n=3, labelled=1)
+    complete, sparse, imported = project.stems
+    annotated = np.zeros((helpers.H, helpers.W), bool)
+    annotated[:12, :] = True  # a quarter of the image
+    project.save_label("lesion", sparse, helpers.disc(r=4) & annotated, annotated)  # 0/128/255 on disk
+    project.save_metrics("lesion", {stem: {"auc": 0.9, "dice": 0.8} for stem in project.stems})
+    window = helpers.open_window(qtbot, settings_file=tmp_path / "settings.ini")
+    first = {}
+    window.project_loaded.connect(lambda: first.setdefault(len(first), {s: _list_state(window, s)
+                                                                         for s in project.stems}))
+    with qtbot.waitSignal(window.project_loaded, timeout=30_000):
+        window.open_folder(project.root)
+    assert not _looks_complete(first[0][sparse]), first[0]
+    qtbot.waitUntil(lambda: _list_state(window, sparse) == ("✓ 25 %", [("0.90", True), ("0.80", True)]),
+                    timeout=10_000)
+    assert _list_state(window, complete) == ("✓", [("0.90", False), ("0.80", False)])
+    folder = tmp_path / "strokes"
+    folder.mkdir()
+    cv2.imwrite(str(folder / f"{imported}.png"), np.where(annotated, 0, 128).astype(np.uint8))
+    monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None, new=False: folder)
+    monkeypatch.setattr(import_flow, "ask_import_target", lambda parent, classes, current: "lesion")
+    with qtbot.waitSignal(window.project_loaded, timeout=30_000):
+        window.import_masks()
+    assert not any(_looks_complete(first[1][s]) for s in (sparse, imported)), first[1]
+    qtbot.waitUntil(lambda: _list_state(window, imported)[0] == "✓ 25 %", timeout=10_000)
+    window.classes.classes_changed.emit("")  # Edit → Classes… shows the project again: its labels are read again
+    assert not _looks_complete(_list_state(window, sparse))
+    qtbot.waitUntil(lambda: _list_state(window, sparse)[0] == "✓ 25 %", timeout=10_000)
+    assert _list_state(window, complete)[0] == "✓"
+
+
 def test_corrective_mode_without_a_prediction_says_so(qtbot, canvas):
     notices = []
     canvas.notice.connect(notices.append)

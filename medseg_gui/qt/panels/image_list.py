@@ -138,11 +138,12 @@ class ImageListPanel(QWidget):
         self.unreadable_note.setVisible(n > 0)
 
     def set_labelled(self, labelled: set[str]) -> None:
-        """Tick the images that have a label for the current class."""
-        self._marks.labelled = set(labelled)
+        """Tick the images that have a label for the current class; their scores follow (italics: a sparse label)."""
+        changed, self._marks.labelled = self._marks.labelled ^ set(labelled), set(labelled)
         with self.batch():
             for stem in self._items:
                 self._show_labelled(stem)
+            self._fill_metrics([stem for stem in changed if stem in self._items])  # also after a class switch
         self.labels_changed.emit(self._cls, self.labelled_shares())
 
     def set_present(self, stem: str, present: bool) -> None:
@@ -168,6 +169,10 @@ class ImageListPanel(QWidget):
                     self._show_labelled(stem)
                 self._fill_metrics(shown)  # a sparse label's scores in italics
             self.labels_changed.emit(self._cls, self.labelled_shares())
+
+    def pending_kinds(self) -> set[str]:
+        """Labelled images of the current class not known yet to be complete or sparse ("✓ …", no scores shown)."""
+        return self._marks.pending(self._cls)
 
     def annotated_text(self, stem: str) -> str:
         """The Labelled cell of `stem` for the current class ("✓", "✓ 12 %" for a sparse label, "")."""
@@ -199,6 +204,7 @@ class ImageListPanel(QWidget):
             with self.batch():
                 for stem in self._items:
                     self._show_labelled(stem)
+                self._fill_metrics()
             self.labels_changed.emit(self._cls, self.labelled_shares())  # the Train panel counts readable ones
 
     def set_negatives(self, stems: set[str]) -> None:
@@ -340,18 +346,18 @@ class ImageListPanel(QWidget):
         arrange_metric_columns(self.table.horizontalHeader(), self._regime)
 
     def _fill_metrics(self, stems: Collection[str] | None = None) -> None:
-        metrics = self._metrics.get(self._cls, {})
+        metrics, pending = self._metrics.get(self._cls, {}), self._marks.pending(self._cls)
         for stem in self._items if stems is None else stems:
-            values = metrics.get(stem, {})
+            values, hidden = metrics.get(stem, {}), stem in pending  # complete or sparse? no scores until known
             share = self._marks.sparse_share(self._cls, stem)
             for col, key in METRIC_COLS.items():
-                self._show_score(stem, col, values.get(key), METRIC_NAMES[key], share)
+                self._show_score(stem, col, values.get(key), METRIC_NAMES[key], share, hidden)
             found = self._item(stem, RECALL_COL)  # "1/2" found, sorted by the recall
-            found.setText(found_text(values))
+            found.setText("" if hidden else found_text(values))
             strokes = share is not None and bool(found.text())  # as the scores (a trial read "1/1" on strokes)
             set_italic(found, strokes)
             tip = recall_tip(values)
-            if stem not in self._errors and tip:
+            if stem not in self._errors and tip and not hidden:
                 found.setToolTip(tip + (f"\n{STROKES_TIP.format(share=share_text(share))}" if strokes else ""))
 
     def _fill_uncertainty(self) -> None:
@@ -359,12 +365,15 @@ class ImageListPanel(QWidget):
         for stem in self._items:
             self._show_score(stem, UNCERTAINTY_COL, scores.get(stem), "Uncertainty")
 
-    def _show_score(self, stem: str, col: int, value: object, name: str, share: float | None = None) -> None:
+    def _show_score(self, stem: str, col: int, value: object, name: str, share: float | None = None,
+                    hidden: bool = False) -> None:
         """'0.96' in the cell, sorted by the number, '<name> 0.962' in its tooltip (an unreadable image keeps its
-        reason as tooltip); a score of a sparse label (`share` annotated) in italics, its tooltip saying so."""
+        reason as tooltip); a score of a sparse label (`share` annotated) in italics, its tooltip saying so; `hidden`
+        (not known yet whether it is a sparse label's): sorted by it, not shown."""
         item = self._item(stem, col)
-        item.setText(format_cell(value))
         self._rows.set_key(stem, col, number(value))
+        value = None if hidden else value
+        item.setText(format_cell(value))
         stale = number(value) is not None and stem in self._stale.get(self._cls, ())
         item.setData(Qt.ItemDataRole.ForegroundRole, QBrush(STALE_COLOR) if stale else None)
         strokes = number(value) is not None and share is not None

@@ -1,7 +1,12 @@
 """What the image list's "Labelled (<class>)" cell says about one image: the tick, a sparse label's annotated share,
 "none" for an explicit negative, "⚠ label unreadable" for a label file that cannot be read, "✓ ?" for a complete
-label that looks incomplete, and which split of the current model the image was in, with a tooltip that explains each
-mark; `LabelMarks` holds what the list knows about each image's labels to say it. Plain text, no widgets."""
+label that looks incomplete, "✓ …" while it is not known yet whether a label is complete or sparse, and which split of
+the current model the image was in, with a tooltip that explains each mark; `LabelMarks` holds what the list knows
+about each image's labels to say it. Plain text, no widgets.
+
+Whether a label is complete or sparse is known only once its file was read (in the background when a project or class
+is opened: qt.label_shares; live for the image on screen): until then the list must not show a sparse label as
+complete (an ophthalmologist's trial saw stroke labels as plain "✓" with upright scores for 2 s after opening)."""
 
 from __future__ import annotations
 
@@ -11,6 +16,9 @@ from medseg_gui.core.masks import share_text
 from medseg_gui.qt.keymap import key_text
 
 UNSAVED = "⚠ not saved"
+PENDING = "✓ …"
+PENDING_TIP = ("Labelled. Reading the label file to tell a complete label from a sparse one (strokes); its scores show "
+               "once it is read")
 LABEL_UNREADABLE = "⚠ label unreadable"
 SPLIT_MARKS = {"train": ("train", "Used to train the current model"),
                "val": ("val", "Held out for validation: the current model did not learn from this image, so its "
@@ -23,16 +31,20 @@ SPLIT_MARKS = {"train": ("train", "Used to train the current model"),
 
 
 def labelled_cell(cls: str, labelled: bool, share: float | None, *, negative: bool = False, doubt: str | None = None,
-                  split: str | None = None) -> tuple[str, str, float]:
+                  split: str | None = None, pending: bool = False) -> tuple[str, str, float]:
     """(text, tooltip, sort key) of the cell. `share`: a sparse label's annotated share (None: complete); `negative`:
     marked "no <cls> here"; `doubt`: why a complete label looks incomplete (core.label_status); `split`: "train",
-    "val", "test" or "new" for the current model, None when it recorded none."""
+    "val", "test" or "new" for the current model, None when it recorded none; `pending`: not known yet whether the
+    label is complete or sparse."""
     if not labelled:
         return "", "", 0
-    text = "✓" if share is None else f"✓ {share_text(share)}"
-    tips = [] if share is None else [f"Sparse label: {share_text(share, 1)} of the image is annotated "
-                                     "(the rest is ignored by training and scores)"]
-    if negative and share is None:
+    if pending:
+        text, tips = PENDING, [PENDING_TIP]
+    else:
+        text = "✓" if share is None else f"✓ {share_text(share)}"
+        tips = [] if share is None else [f"Sparse label: {share_text(share, 1)} of the image is annotated "
+                                         "(the rest is ignored by training and scores)"]
+    if negative and share is None and not pending:
         text = "none"
         tips.append(f"You marked: no {cls} on this image (an all-background label; Retrain learns "
                     f"from it as a negative; {key_text('no_object')} again takes it back)")
@@ -46,13 +58,13 @@ def labelled_cell(cls: str, labelled: bool, share: float | None, *, negative: bo
 
 @dataclass
 class LabelMarks:
-    """What the image list knows about the labels: which images have one of the current class (`labelled`), sparse
-    labels' annotated shares (class → stem → share), labels not saved yet (stem → why), the current model's split
-    (stem → "train" | "val"; None: not recorded), images marked "no <class> here" and complete labels that look
-    incomplete (class → stem → why)."""
+    """What the image list knows about the labels: which images have one of the current class (`labelled`), which
+    labels are complete or sparse with their annotated shares (class → stem → share, None: complete; a stem not there
+    is not known yet), labels not saved yet (stem → why), the current model's split (stem → "train" | "val"; None: not
+    recorded), images marked "no <class> here" and complete labels that look incomplete (class → stem → why)."""
 
     labelled: set[str] = field(default_factory=set)
-    annotated: dict[str, dict[str, float]] = field(default_factory=dict)
+    kinds: dict[str, dict[str, float | None]] = field(default_factory=dict)
     unsaved: dict[str, str] = field(default_factory=dict)
     split: dict[str, str] | None = None
     negatives: set[str] = field(default_factory=set)
@@ -64,12 +76,13 @@ class LabelMarks:
         return None if self.split is None or stem is None else self.split.get(stem, "new")
 
     def set_share(self, cls: str, stem: str, share: float | None) -> None:
-        """A sparse `cls` label's annotated share (0–1); None: complete."""
-        known = self.annotated.setdefault(cls, {})
-        if share is None:
-            known.pop(stem, None)
-        else:
-            known[stem] = float(share)
+        """A sparse `cls` label's annotated share (0–1); None: complete (or no label)."""
+        self.kinds.setdefault(cls, {})[stem] = None if share is None else float(share)
+
+    def pending(self, cls: str) -> set[str]:
+        """The labelled images (`cls` being the current class) whose label is not known yet to be complete or sparse,
+        but for the unreadable ones."""
+        return self.labelled - self.kinds.get(cls, {}).keys() - self.unreadable.get(cls, {}).keys()
 
     def set_doubt(self, cls: str, stem: str, why: str | None) -> None:
         doubts = self.doubts.setdefault(cls, {})
@@ -80,13 +93,14 @@ class LabelMarks:
 
     def sparse_share(self, cls: str, stem: str) -> float | None:
         """The annotated share of `stem`'s sparse `cls` label; None when it has a complete label or none."""
-        return self.annotated.get(cls, {}).get(stem) if stem in self.labelled else None
+        return self.kinds.get(cls, {}).get(stem) if stem in self.labelled else None
 
     def shares(self, cls: str) -> dict[str, float]:
-        """{stem: annotated share} of the labelled images whose label could be read (1.0: a complete label): what
-        Retrain trains on (a trial's panel said "your 5 labelled images" with two unreadable)."""
-        known, unreadable = self.annotated.get(cls, {}), self.unreadable.get(cls, {})
-        return {stem: known.get(stem, 1.0) for stem in self.labelled if stem not in unreadable}
+        """{stem: annotated share} of the labelled images whose label could be read (1.0: a complete label, or one
+        not read yet): what Retrain trains on (a trial's panel said "your 5 labelled images" with two unreadable)."""
+        known, unreadable = self.kinds.get(cls, {}), self.unreadable.get(cls, {})
+        return {stem: 1.0 if (share := known.get(stem)) is None else share
+                for stem in self.labelled if stem not in unreadable}
 
     def cell(self, cls: str, stem: str) -> tuple[str, str, float]:
         """(text, tooltip, sort key) of `stem`'s cell when `cls` is the current class; an unsaved label first."""
@@ -98,4 +112,4 @@ class LabelMarks:
         labelled = stem in self.labelled
         return labelled_cell(cls, labelled, self.sparse_share(cls, stem),
                              negative=stem in self.negatives, doubt=self.doubts.get(cls, {}).get(stem),
-                             split=self.split_of(stem))
+                             split=self.split_of(stem), pending=labelled and stem not in self.kinds.get(cls, {}))

@@ -1,0 +1,45 @@
+"""`medseg import PROJECT --masks DIR [--replace]`: masks into an existing project, as File → Import masks… does;
+a label is replaced only with --replace, after a copy of it is kept in the project."""
+
+import numpy as np
+import pytest
+
+from medseg_gui import cli
+from medseg_gui.core.images import write_png
+from medseg_gui.core.project_format import REPLACED_LABELS
+from tests.workers.helpers import disc, make_project
+
+
+def test_masks_replace_the_labels_of_an_existing_project_only_with_replace(tmp_path, capsys):
+    project = make_project(tmp_path / "p", n=3, labelled=2)
+    first, second, third = project.stems
+    sketch = project.label_path("lesion", first).read_bytes()
+    folder = tmp_path / "expert"
+    folder.mkdir()
+    for stem in project.stems:
+        write_png(folder / f"{stem}_manual.png", disc(r=12).astype(np.uint8) * 255)
+    args = ["import", str(project.root), "--masks", str(folder), "--class", "lesion"]
+    assert cli.main(args) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("Imported 1 'lesion' label from ") and "2 images keep their own" in out
+    assert "--replace replaces the labels kept" in err
+    assert project.label_path("lesion", first).read_bytes() == sketch
+    assert cli.main([*args, "--replace"]) == 0
+    out, _err = capsys.readouterr()
+    backups = list((project.root / REPLACED_LABELS).glob("*/lesion"))
+    assert len(backups) == 1 and (backups[0] / f"{first}.png").read_bytes() == sketch
+    assert f"3 of them replaced images' own 'lesion' labels ({first}, {second}, {third}), first copied to " in out
+    assert all(np.array_equal(project.load_label("lesion", s), disc(r=12)) for s in project.stems)
+
+
+@pytest.mark.parametrize("extra, says", [
+    ([], "nothing to import"),
+    (["--masks", "m", "--layout", "folder"], "--layout goes with SRC PROJECT"),
+    (["--roi", "m", "--replace"], "--replace replaces labels"),
+    (["new", "--layout", "folder", "--replace"], "--replace is for masks imported into an existing project"),
+    (["new"], "--layout is needed"),
+])
+def test_import_arguments_that_do_not_fit_together_are_refused(tmp_path, capsys, extra, says):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["import", str(tmp_path), *extra])
+    assert stop.value.code == 2 and says in capsys.readouterr().err
