@@ -344,16 +344,18 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
     return EvalReport(cls=cls, per_image=per_image, pooled=pooled, skipped=tuple(skipped), strokes=frozenset(strokes))
 
 
-def rethreshold_class(project: Project, cls: str, threshold: float, changed: Collection[str] = ()
-                      ) -> dict[str, dict[str, float]]:
+def rethreshold_class(project: Project, cls: str, threshold: float, changed: Collection[str] = (),
+                      should_stop: Callable[[], bool] | None = None) -> dict[str, dict[str, float]]:
     """Per-image metrics of the saved predictions of `cls` at another `threshold` (what metrics.json holds; nothing
     pooled). Only what the threshold changes is computed: an image's AUC is kept from metrics.json unless its label
     was `changed` (saved since, as the caller knows), its label or prediction file is newer than metrics.json, or
-    the class's region depends on the threshold (a roi_class)."""
+    the class's region depends on the threshold (a roi_class). CancelledError when `should_stop()` between images."""
     old, path = project.load_metrics(cls), project.metrics_path(cls)
     since = path.stat().st_mtime_ns if path.is_file() and project.class_spec(cls).roi_class is None else None
     per_image: dict[str, dict[str, float]] = {}
     for stem, prob, label, roi in _scored_images(project, cls, threshold, None):
+        if should_stop is not None and should_stop():
+            raise CancelledError("Metrics update cancelled.")
         try:
             unchanged = since is not None and stem not in changed and all(f.stat().st_mtime_ns < since for f in (
                 project.label_path(cls, stem), project.prediction_path(cls, stem)))
