@@ -48,8 +48,8 @@ def test_cli_evaluate_prints_lesion_columns_mean_and_valid_json(project, capsys)
     assert cli.main(["evaluate", str(project.root), "--class", "lesion"]) == 0
     out = capsys.readouterr().out
     header, *rows = out.splitlines()
-    assert header.split() == ["image", *METRIC_KEYS]
-    assert [r.split()[0] for r in rows[:4]] == [*project.stems[:2], "MEAN", "POOLED"]
+    assert header.split() == ["image", "label", *METRIC_KEYS]
+    assert [r.split()[:2] for r in rows[:4]] == [[s, "complete"] for s in [*project.stems[:2], "MEAN", "POOLED"]]
     assert "mean over images" in out
     assert cli.main(["evaluate", str(project.root), "--class", "lesion", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -102,3 +102,60 @@ def test_rethreshold_computes_only_what_the_threshold_changes(project, monkeypat
     aucs.clear()
     pipeline.rethreshold_class(project, "lesion", 0.6, changed={img0})  # saved since, whatever the file times say
     assert len(aucs) == 2  # img0 (changed) and img1 (its file is still newer than metrics.json)
+
+
+@pytest.fixture
+def strokes(project):
+    """The fixture plus img2: a sparse label (strokes: the disc and a band of background) that the prediction
+    matches on its strokes, so it scores far better there than img0 and img1 on their complete labels."""
+    img2 = project.stems[2]
+    annotated = disc() | (np.arange(H)[:, None] >= 40) & np.ones((1, W), bool)
+    project.save_label("lesion", img2, disc(), annotated)
+    project.save_prediction("lesion", img2, disc().astype(np.float32) * 0.9)
+    return project
+
+
+def test_evaluate_averages_stroke_labels_apart_from_complete_ones(strokes):
+    img0, img1, img2 = strokes.stems
+    report = pipeline.evaluate_class(strokes, "lesion")
+    assert report.strokes == {img2} and [report.label_kind(s) for s in strokes.stems] == [
+        "complete", "complete", "strokes"]
+    m = report.per_image
+    assert m[img2]["dice"] == 1.0
+    assert report.mean["dice"] == pytest.approx((m[img0]["dice"] + m[img1]["dice"]) / 2)  # the strokes left out
+    assert report.strokes_mean["dice"] == 1.0
+    alone = pipeline.evaluate_class(strokes, "lesion")
+    strokes.label_path("lesion", img2).unlink()  # the pixels pooled are those of the complete labels only
+    assert alone.pooled == pytest.approx(pipeline.evaluate_class(strokes, "lesion").pooled)
+
+
+def test_cli_evaluate_says_which_labels_are_strokes_and_means_them_apart(strokes, capsys):
+    img0, img1, img2 = strokes.stems
+    assert cli.main(["evaluate", str(strokes.root), "--class", "lesion"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split("  ")[0].strip(): line.split() for line in out.splitlines()[1:7]}
+    assert rows[img0][1] == rows[img1][1] == "complete" and rows[img2][1] == "strokes"
+    assert rows["MEAN"][1] == rows["POOLED"][1] == "complete"
+    assert rows["STROKES MEAN"][2:4] == ["strokes", "1.0000"]  # auc 1, on the strokes
+    assert ("STROKES MEAN: mean over the 1 stroke (sparse) labels, scored on the strokes only, not comparable with "
+            "complete labels") in out
+    assert cli.main(["evaluate", str(strokes.root), "--class", "lesion", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [data["images"][s]["label"] for s in strokes.stems] == ["complete", "complete", "strokes"]
+    complete = [data["images"][s]["dice"] for s in (img0, img1)]
+    assert data["mean"]["dice"] == pytest.approx(sum(complete) / 2)
+    assert data["strokes_mean"]["dice"] == 1.0 and "not comparable" in data["strokes_note"]
+
+
+def test_cli_evaluate_with_stroke_labels_only_says_so(strokes, capsys):
+    img0, img1, img2 = strokes.stems
+    for stem in (img0, img1):
+        strokes.label_path("lesion", stem).unlink()
+    assert cli.main(["evaluate", str(strokes.root), "--class", "lesion"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[0] for line in out.splitlines()[1:3]] == [img2, "STROKES"]
+    assert "MEAN " not in out.splitlines()[2:] and "\nPOOLED" not in out
+    assert "All 1 labels are strokes (sparse labels): no MEAN or POOLED over complete labels" in out
+    assert cli.main(["evaluate", str(strokes.root), "--class", "lesion", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["mean"] is None and data["pooled"] is None and data["strokes_mean"]["dice"] == 1.0

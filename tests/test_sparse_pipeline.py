@@ -42,7 +42,8 @@ def test_evaluate_counts_annotated_pixels_only(tmp_path):
     p.save_prediction("lesion", "img0", prob)
     report = pipeline.evaluate_class(p, "lesion")
     assert report.per_image["img0"]["dice"] == 1.0 and report.per_image["img0"]["auc"] == 1.0
-    assert report.pooled["specificity"] == 1.0
+    assert report.per_image["img0"]["specificity"] == 1.0
+    assert report.pooled == {} and report.strokes_mean["specificity"] == 1.0  # strokes are not pooled with masks
 
 
 def test_demo_outputs_score_and_overlay_annotated_pixels_only(tmp_path):

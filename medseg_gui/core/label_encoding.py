@@ -45,6 +45,11 @@ class LabelPixels(NamedTuple):
     mask: np.ndarray
     annotated: np.ndarray | None
 
+    @property
+    def sparse(self) -> bool:
+        """A sparse label (strokes): only its annotated pixels are known, and it is scored on those alone."""
+        return self.annotated is not None
+
 
 def _distinct(values: np.ndarray) -> np.ndarray:
     """Sorted distinct values of a 2-D array, in its dtype (a histogram for 8/16-bit: fast even at 8000 x 8000)."""

@@ -33,18 +33,25 @@ class ModelEntry:
     present: bool
     reason: str = ""
     start: bool = False
-    compared: tuple[str, float, float] | None = None  # keep-unless-better's (metric, this model, the current one)
+    compared: tuple[str, float, float] | None = None  # keep-unless-better's (metric, this model, the one then current)
+    compared_then: bool = False  # compared on the labels as they were when the one then current was trained
 
     @property
     def decision(self) -> str:
         """'kept', 'rejected' or '?' (unknown), with ' (its start)' for a model that is the start it began from, and
-        what keep-unless-better compared, both models on the same validation images: 'kept (Dice 0.158 vs 0.156)'
-        (a returning-user trial read the list's own-run scores, 0.369 against 0.156, as the gain)."""
+        what keep-unless-better compared, saying what each figure is: 'rejected: AUC 0.993 against the then current
+        model's 0.994, both on this run's validation images' (a returning-user trial read the list's own-run scores
+        as the gain; an outside trial looked for the 0.994 of '(AUC 0.993 vs 0.994)' in the table)."""
         said = {True: "kept", False: "rejected", None: "?"}[self.kept] + (" (its start)" if self.start else "")
         if self.compared is None or self.start:
             return said
         metric, new, old = self.compared
-        return f"{said} ({metric} {new:.3f} vs {old:.3f})"
+        return f"{said}: {metric} {new:.3f} against the then current model's {old:.3f}, " + (
+            COMPARED_THEN if self.compared_then else COMPARED_ON)
+
+
+COMPARED_ON = "both on this run's validation images"
+COMPARED_THEN = "both on the validation images it shared with this run, labelled as when it was trained"
 
 
 def _entry(model_dir: Path, info: dict, current_id: str | None) -> ModelEntry:
@@ -67,7 +74,8 @@ def _entry(model_dir: Path, info: dict, current_id: str | None) -> ModelEntry:
                       str(info.get("regime") or ""), count("train_images"), count("val_images"), score("val_auc"),
                       score("val_dice"), kept if isinstance(kept, bool) else None, model_id == current_id,
                       (model_dir / f"{model_id}.keras").is_file(), str(info.get("reason") or ""),
-                      isinstance(info.get("start_kept"), dict), figures if both else None)
+                      isinstance(info.get("start_kept"), dict), figures if both else None,
+                      both and bool(compared.get("basis")))
 
 
 def list_models(model_dir: str | os.PathLike[str]) -> list[ModelEntry]:

@@ -47,7 +47,8 @@ VAL_TIP = ("Each model's score on the validation images of its own run. Runs may
            "on the same image.")
 
 DECISION_TIP = ("Kept or rejected when it was trained, with the figures that decided it: this model's and the model "
-                "current then, both on the same validation images (unlike the Val columns)")
+                "current then, both on that run's validation images (labels you corrected since on them: as they were "
+                "when the model then current was trained). The Val columns are each model's own run's, not these.")
 
 
 def model_cells(entry: Any) -> list[str]:
@@ -122,7 +123,14 @@ class ModelsDialog(QDialog):
                     item.setToolTip(f"Model {entry.id}" + (f"\n{entry.reason}" if entry.reason else ""))
                 self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
+        self._fit_width()
         self.set_status(HINT if entries else "No trained models for this class yet.")
+
+    def _fit_width(self) -> None:
+        """Widen the dialog (within the screen) so that the Decision column's sentence shows without scrolling."""
+        needed = self.table.horizontalHeader().length() + self.table.verticalScrollBar().sizeHint().width() + 40
+        screen = self.screen().availableGeometry().width() if self.screen() is not None else needed
+        self.resize(max(self.width(), min(needed, int(screen * 0.9))), self.height())
 
     def selected_ids(self) -> list[str]:
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})

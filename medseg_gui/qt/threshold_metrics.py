@@ -9,14 +9,17 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from medseg_gui.workers.base import FunctionWorker, WorkerHost
-from medseg_gui.workers.training import rescore_class
+from medseg_gui.workers.training import ClassMetrics, rescore_class
 
 
 class MetricsRefresher(QObject):
     """`schedule(root, cls, threshold, changed)` (re)starts a short timer, then `rescore_class` runs on a worker for
     each class scheduled meanwhile; `changed` (images whose label was saved) adds up per class until it runs, so
-    their AUC is computed again. `updated` carries each ClassMetrics (class + metrics). Another project drops what
-    was pending. An error goes to the host's `errored`, like every job's without its own handler."""
+    their AUC is computed again. `updated` carries each ClassMetrics (class + metrics). One job per class at a time:
+    a newer request cancels the class's running job (its `changed` carried over) and runs once that has stopped, and
+    only the newest request's scores are handed over, so an older threshold's never arrive after a newer one's (they
+    ran side by side, and on large photos each took a while). Another project drops what was pending. An error goes
+    to the host's `errored`, like every job's without its own handler."""
 
     updated = Signal(object)
 
@@ -25,21 +28,46 @@ class MetricsRefresher(QObject):
         self._host = host
         self._root: Path | None = None
         self._jobs: dict[str, tuple[float, set[str]]] = {}  # class → (threshold, stems whose label was saved)
+        self._running: dict[str, tuple[FunctionWorker, frozenset[str]]] = {}  # class → its job, its `changed`
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
         self._timer.timeout.connect(self._run)
 
     def schedule(self, root: Path, cls: str, threshold: float, changed: Iterable[str] = ()) -> None:
-        if self._root != Path(root):
+        same = self._root == Path(root)
+        if not same:
             self._root, self._jobs = Path(root), {}
-        stems = self._jobs.get(cls, (threshold, set()))[1]
-        self._jobs[cls] = (threshold, stems | set(changed))
+            for worker, _ in self._running.values():
+                worker.cancel()
+        stems = self._jobs.get(cls, (threshold, set()))[1] | set(changed)
+        if same and cls in self._running:  # outdated now: stop it, and re-score its images in the new job
+            worker, before = self._running[cls]
+            worker.cancel()
+            stems |= before
+        self._jobs[cls] = (threshold, stems)
         self._timer.start()
 
     @Slot()
     def _run(self) -> None:
-        jobs, self._jobs = self._jobs, {}
-        for cls, (threshold, changed) in jobs.items():
+        for cls in [c for c in self._jobs if c not in self._running]:  # the others start when their job ends
+            threshold, changed = self._jobs.pop(cls)
             worker = FunctionWorker(rescore_class, self._root, cls, threshold, frozenset(changed))
-            self._host.start(worker, on_done=self.updated.emit)
+            self._running[cls] = (worker, frozenset(changed))
+            root = self._root
+            self._host.start(worker, on_done=lambda run, w=worker, root=root: self._finished(w, root, run),
+                             on_ended=lambda cls=cls, w=worker: self._ended(cls, w))
+
+    def _finished(self, worker: FunctionWorker, root: Path | None, run: ClassMetrics) -> None:
+        self._release(run.cls, worker)  # done: a request from now on neither cancels it nor re-scores its images
+        if root == self._root and run.cls not in self._jobs:  # else a newer request is waiting: its scores count
+            self.updated.emit(run)
+
+    def _ended(self, cls: str, worker: FunctionWorker) -> None:
+        self._release(cls, worker)
+        if cls in self._jobs and cls not in self._running and not self._timer.isActive():
+            self._run()
+
+    def _release(self, cls: str, worker: FunctionWorker) -> None:
+        if cls in self._running and self._running[cls][0] is worker:
+            del self._running[cls]

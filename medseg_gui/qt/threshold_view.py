@@ -1,6 +1,8 @@
 """The probability threshold: re-threshold the shown predictions at once, re-score the class (Dice, Se, Sp… on a
 worker) once the value settles or a label changed (saved, or imported), remember it a second after the last change,
-and hand the keyboard back to the canvas after Enter in the threshold box."""
+and hand the keyboard back to the canvas after Enter in the threshold box. The image list follows the threshold too:
+it greys scores made at another one until they are re-scored, and asks for that (`rescore_due`) wherever they came
+from (a change, a project opened at another threshold than its metrics.json's, a rollback's)."""
 
 from __future__ import annotations
 
@@ -28,6 +30,12 @@ class ThresholdView(QObject):
         self._images, self._canvas, self._tools = panels["image_list"], panels["canvas"], panels["tools"]
         self._remember_later = QTimer(self, singleShot=True, interval=1000)  # the threshold, once it has settled
         self._remember_later.timeout.connect(remember)
+        self._due: set[str] = set()  # classes whose re-scoring waits for a training or rollback to end
+        self._wait = QTimer(self, singleShot=True, interval=1000)
+        self._wait.timeout.connect(self._rescore_waiting)
+        self._images.set_threshold(self._session.threshold)
+        self._session.review.events.threshold.connect(self._images.set_threshold)
+        self._images.rescore_due.connect(self._rescore_due)
         self._layers.threshold_changed.connect(self.set_threshold)
         self._layers.threshold_spin.editingFinished.connect(self._entered)
         refresher.updated.connect(self._on_metrics)
@@ -48,6 +56,25 @@ class ThresholdView(QObject):
         cls, project = self._tools.current_class(), self._project()
         if project is not None and cls and self._images.has_metrics(cls) and self._idle():
             self._refresher.schedule(project.root, cls, self._session.threshold)
+
+    @Slot(str)
+    def _rescore_due(self, cls: str) -> None:
+        """The list shows `cls` scores made at another threshold: re-score them, once nothing else writes
+        metrics.json (a training or rollback; looked at again each second until then)."""
+        project = self._project()
+        if project is None or cls not in project.class_names:
+            return
+        if not self._idle():
+            self._due.add(cls)
+            self._wait.start()
+            return
+        self._refresher.schedule(project.root, cls, self._session.threshold)
+
+    @Slot()
+    def _rescore_waiting(self) -> None:
+        due, self._due = self._due, set()
+        for cls in due:
+            self._rescore_due(cls)
 
     @Slot(str, str, bool)
     def _label_saved(self, cls: str, stem: str, _present: bool) -> None:

@@ -111,7 +111,7 @@ def rescore_class(project_root: Path, cls: str, threshold: float, changed: froze
     from medseg_gui import pipeline
 
     project = _open_project(project_root)
-    metrics = pipeline.rethreshold_class(project, cls, threshold, changed)  # a removed label: no scores
+    metrics = pipeline.rethreshold_class(project, cls, threshold, changed, should_stop)  # a removed label: none
     if should_stop is not None and should_stop():
         raise CancelledError("Metrics update cancelled.")
     reason = project.write_refusal()

@@ -94,6 +94,8 @@ def test_pruning_never_removes_a_rolled_back_current_model_or_the_one_it_replace
     entries = {e.id: e for e in list_models(tmp_path)}
     assert entries[old].current and entries[old].present and not entries[rejected[0].model_id].present
     # what keep-unless-better compared, both on the same images (a trial read the own-run scores as the gain)
-    assert entries[rejected[-1].model_id].decision == "rejected (AUC 0.100 vs 0.900)"
+    # (an outside trial looked for the 0.900 in the table, where the model then current shows its own run's figure)
+    assert entries[rejected[-1].model_id].decision == ("rejected: AUC 0.100 against the then current model's 0.900, "
+                                                       "both on this run's validation images")
     assert entries[old].decision == "kept"  # a first model was compared with nothing
     assert [d.model_id in stored for d in rejected] == [False] + [True] * KEEP_MODELS

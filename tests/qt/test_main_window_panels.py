@@ -421,7 +421,7 @@ def test_a_finished_rounds_curve_stays_until_the_next_round_makes_a_step(qtbot, 
 def test_scores_from_an_earlier_model_are_greyed_until_a_retrain(qtbot, tmp_path):
     """Continuous training re-predicts only the image on screen; the other images' scores come from earlier models
     (new-user trial: nothing said so)."""
-    from medseg_gui.qt.panels.image_list import STALE_COLOR, STALE_TIP
+    from medseg_gui.qt.panels.image_columns import STALE_COLOR, STALE_TIP
 
     panel = ImageListPanel()
     qtbot.addWidget(panel)
@@ -448,7 +448,7 @@ def test_scores_of_an_earlier_models_predictions_stay_greyed_after_reopening(tmp
     import json
 
     from medseg_gui.core.interchange.manifest import record_predictions
-    from medseg_gui.qt.panels.image_list import STALE_COLOR
+    from medseg_gui.qt.panels.image_columns import STALE_COLOR
     from tests.workers.helpers import make_project, open_window
 
     project = make_project(tmp_path / "p", n=3)

@@ -273,3 +273,73 @@ def test_accept_leaves_out_predicted_specks_and_says_so(tmp_path, qtbot, message
                                                           "0.05% of the image left out) — Ctrl+Z to undo. ")
     window.actions.undo.trigger()
     assert not window.canvas.label("lesion").any()
+
+
+
+def _project_with_a_cone(root):
+    """As `_project_with_predictions`, the labelled image's prediction falling from 1 at its disc's centre to 0 at
+    twice its radius (so each threshold has its own Dice), and metrics.json as a prediction writes it (at 0.5)."""
+    from medseg_gui.core.lesions import per_image_metrics
+
+    project, stem, _ = _project_with_predictions(root)
+    yy, xx = np.mgrid[:H, :W]
+    prob = np.clip(1 - np.hypot(yy - 24, xx - 20) / 20, 0, 1).astype(np.float32)
+    project.save_prediction("lesion", stem, prob)
+    prob = project.load_prediction("lesion", stem)
+    project.save_metrics("lesion", {stem: per_image_metrics(prob, project.load_label("lesion", stem), None, 0.5)})
+    return project, stem, prob
+
+def test_list_scores_made_at_another_threshold_are_greyed_and_never_overtake_newer_ones(tmp_path, qtbot, messages,
+                                                                                          monkeypatch):
+    """Outside trial (HRF photos): after a threshold change the list's Dice kept its old values, unmarked, until
+    another image was opened. The scores are greyed at once, saying so, until re-scored; and a slower re-scoring of
+    an earlier value (they ran side by side) never overwrites the newer one."""
+    import threading
+    import time
+
+    from medseg_gui.qt import threshold_metrics
+    from medseg_gui.qt.panels.image_columns import DICE_COL
+
+    project, stem, prob = _project_with_a_cone(tmp_path / "p")
+    truth = project.load_label("lesion", stem)
+    rescore, started, ended = threshold_metrics.rescore_class, threading.Event(), []
+
+    def slow_at_055(root, cls, threshold, changed, should_stop=None):
+        try:
+            if threshold == pytest.approx(0.55):
+                started.set()
+                time.sleep(1.5)  # a large photo's project
+            return rescore(root, cls, threshold, changed, should_stop)
+        finally:
+            ended.append(threshold)
+
+    monkeypatch.setattr(threshold_metrics, "rescore_class", slow_at_055)
+    window = open_window(qtbot, project)
+    qtbot.waitUntil(lambda: window.session.stem == stem and "lesion" in window.session.review.probs, timeout=10_000)
+    cell = window.image_list._item(stem, DICE_COL)
+    assert cell.foreground().style() == Qt.BrushStyle.NoBrush
+    window.layers.threshold_spin.setValue(0.55)
+    assert cell.foreground().style() != Qt.BrushStyle.NoBrush  # greyed at once, before any re-scoring
+    assert "Computed at threshold 0.50, not at the 0.55 set" in cell.toolTip()
+    qtbot.waitUntil(started.is_set, timeout=10_000)
+    window.layers.threshold_spin.setValue(0.8)
+    qtbot.waitUntil(lambda: pytest.approx(0.55) in ended and pytest.approx(0.8) in ended, timeout=20_000)
+    qtbot.wait(100)  # the last results reach the window
+    expected = image_metrics(prob, truth, None, 0.8)["dice"]
+    assert abs(expected - image_metrics(prob, truth, None, 0.55)["dice"]) > 0.1
+    assert float(window.image_list.dice_text(stem, "lesion")) == pytest.approx(expected, abs=1e-3)
+    assert cell.foreground().style() == Qt.BrushStyle.NoBrush and "Computed at" not in cell.toolTip()
+    assert project.load_metrics("lesion")[stem]["threshold"] == pytest.approx(0.8)  # metrics.json too
+
+
+def test_scores_saved_at_another_threshold_than_the_one_set_are_rescored(tmp_path, qtbot, messages):
+    """The threshold set at its owner (as when a project opens at its remembered threshold, or after a rollback
+    predicted at the one it began with), not typed: the list's scores saved at 0.5 follow it all the same."""
+    project, stem, prob = _project_with_a_cone(tmp_path / "p")
+    window = open_window(qtbot, project)
+    qtbot.waitUntil(lambda: window.image_list.dice_text(stem, "lesion") != "", timeout=10_000)
+    before = float(window.image_list.dice_text(stem, "lesion"))
+    window.session.review.set_threshold(0.7)
+    expected = image_metrics(prob, project.load_label("lesion", stem), None, 0.7)["dice"]
+    assert abs(expected - before) > 0.1
+    qtbot.waitUntil(lambda: window.image_list.dice_text(stem, "lesion") == f"{expected:.3f}", timeout=20_000)

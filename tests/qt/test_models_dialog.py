@@ -21,6 +21,28 @@ def _entry(model_id: str, *, current=False, present=True, kept=True, val_auc=0.9
                       present, "")
 
 
+def test_the_decision_says_what_each_compared_figure_is(qtbot):
+    """An outside trial read 'rejected (AUC 0.993 vs 0.994)' and found 0.994 nowhere in the table: it is the model
+    then current scored on this run's validation images, not its own run's figure (its row's Val AUC)."""
+    import dataclasses
+
+    from medseg_gui.qt.models_dialog import DECISION_TIP, ModelsDialog
+
+    dialog = ModelsDialog("vessel", "img0")
+    qtbot.addWidget(dialog)
+    rejected = dataclasses.replace(_entry("b-2", kept=False, val_auc=0.993), compared=("AUC", 0.993, 0.994))
+    then = dataclasses.replace(_entry("c-3", val_auc=0.97), compared=("Dice", 0.71, 0.70), compared_then=True)
+    dialog.set_models([_entry("a-1", current=True, val_auc=0.981), rejected, then])
+    decision = 6  # the Decision column
+    assert dialog.table.item(1, decision).text() == ("rejected: AUC 0.993 against the then current model's 0.994, "
+                                                     "both on this run's validation images")
+    assert dialog.table.item(0, decision).text() == ("kept: Dice 0.710 against the then current model's 0.700, both "
+                                                     "on the validation images it shared with this run, labelled as "
+                                                     "when it was trained")
+    assert dialog.table.horizontalHeaderItem(decision).toolTip() == DECISION_TIP
+    assert "the model current then, both on that run's validation images" in DECISION_TIP
+
+
 def test_buttons_follow_the_selection(qtbot):
     from medseg_gui.qt.models_dialog import ModelsDialog
 

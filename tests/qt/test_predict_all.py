@@ -16,7 +16,7 @@ from medseg_gui.core.images import write_png
 from medseg_gui.ml import store
 from medseg_gui.model_jobs import RollbackRun
 from medseg_gui.qt.panels.image_columns import DICE_COL, format_score
-from medseg_gui.qt.panels.image_list import STALE_COLOR
+from medseg_gui.qt.panels.image_columns import STALE_COLOR
 from medseg_gui.qt.panels.train_text import rollback_text
 from tests.workers.helpers import disc, make_project, open_window, synthetic_image
 

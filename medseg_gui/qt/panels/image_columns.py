@@ -13,12 +13,14 @@ column takes what the others leave (down to NAME_MIN, elided in the middle).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QFont, QFontMetrics
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableWidget, QTableWidgetItem, QWidget
+
+from medseg_gui.core.masks import share_text
 
 NAME_COL, LABELLED_COL, AUC_COL, DICE_COL, IOU_COL, RECALL_COL, UNCERTAINTY_COL = range(7)
 COLUMN_COUNT = 7
@@ -139,9 +141,39 @@ class ImageTable(QTableWidget):
 STROKES_TIP = ("In italics: scored on the sparse label's annotated pixels only ({share} of the image), which are "
                "mostly easy ones, so it reads higher than the same prediction scored on a complete label: compare it "
                "with care, and label more where the model is wrong to see the worst images.")
+STALE_COLOR = QColor(128, 128, 128)  # a score that is not the current one: another model's, another threshold's
 STALE_TIP = ("From another model than the current one (continuous training re-predicts only the image on screen; a "
              "cancelled prediction leaves some images, `medseg models --use` without --predict all): Train → "
              "Predict all images predicts them all with the current one")  # 'earlier' was wrong after --use (trial)
+
+
+OFF_THRESHOLD_TIP = ("Computed at threshold {made:.2f}, not at the {now:.2f} set: greyed until it is recomputed at "
+                     "that, in the background")
+
+
+def threshold_note(values: dict, threshold: float | None) -> str:
+    """OFF_THRESHOLD_TIP when an image's metrics `values` were computed at another threshold than `threshold` (the
+    review state's); '' at it, or when either is unknown (metrics saved by an older version)."""
+    made = number(values.get("threshold"))
+    if threshold is None or made is None or abs(made - threshold) < 0.005:
+        return ""
+    return OFF_THRESHOLD_TIP.format(made=made, now=threshold)
+
+
+def show_score(item: QTableWidgetItem, value: object, name: str, greyed: Sequence[str] = (),
+               share: float | None = None, tip: bool = True) -> None:
+    """A score cell: '0.96', '<name> 0.962' in its tooltip (not with `tip` False: an unreadable image's cell keeps
+    its reason there); grey with the non-empty reasons of `greyed` in the tooltip; a score of a sparse label (`share`
+    annotated) in italics, its tooltip saying so (STROKES_TIP)."""
+    known = number(value) is not None
+    item.setText(format_cell(value))
+    reasons = [reason for reason in greyed if reason] if known else []
+    item.setData(Qt.ItemDataRole.ForegroundRole, QBrush(STALE_COLOR) if reasons else None)
+    strokes = known and share is not None
+    set_italic(item, strokes)
+    if tip:
+        notes = [*reasons, *([STROKES_TIP.format(share=share_text(share))] if strokes else [])]
+        item.setToolTip("\n".join([f"{name} {format_score(value)}", *notes]) if known else "")
 
 
 def set_italic(item: QTableWidgetItem, on: bool) -> None:

@@ -26,8 +26,8 @@ from medseg_gui.qt.keymap import key_text
 from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METRIC_COLS, METRIC_NAMES, NAME_COL,
                                                 RECALL_COL, SORT_ROLE, STALE_TIP, STEM_ROLE, STROKES_TIP,
                                                 UNCERTAINTY_COL, ImageTable, SortItem, arrange_metric_columns, cell,
-                                                format_cell, format_score, found_text, header_items, number,
-                                                recall_tip, set_italic)
+                                                format_score, found_text, header_items, number, recall_tip,
+                                                set_italic, show_score, threshold_note)
 from medseg_gui.qt.panels.labelled_cell import LABEL_UNREADABLE, UNSAVED, LabelMarks
 from medseg_gui.qt.panels.row_order import RowOrder
 
@@ -36,13 +36,15 @@ UNREADABLE = "⚠ unreadable"
 UNSAVED_COLOR = QColor(230, 140, 30)
 WARNINGS = (UNSAVED, LABEL_UNREADABLE)  # Labelled cells shown in UNSAVED_COLOR
 REVIEWED_MARK = "☑"
-STALE_COLOR = QColor(128, 128, 128)
+
+
 class ImageListPanel(QWidget):
     """Emits `stem_selected(stem)` when the user (or `select`/`step`) makes another image current."""
 
     stem_selected = Signal(str)
     next_to_label_requested = Signal()  # the "Next image to label" button
     labels_changed = Signal(str, object)  # (current class, labelled_shares()) after the ticks or shares changed
+    rescore_due = Signal(str)  # (current class) its scores shown were made at another threshold than set_threshold's
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -81,6 +83,7 @@ class ImageListPanel(QWidget):
         self._marks = LabelMarks()  # the Labelled column's state (labelled_cell.py)
         self._uncertainty: dict[str, dict[str, float]] = {}  # class → stem → uncertainty of its prediction
         self._stale: dict[str, set[str]] = {}  # class → stems whose scores come from an earlier model
+        self._threshold: float | None = None  # the scores' due threshold: those made at another are greyed
         self._rows = RowOrder(self.table)  # the current image, and its row's place while it is worked on
         self._set_headers()
         self.table.currentCellChanged.connect(self._on_current_changed)
@@ -261,6 +264,14 @@ class ImageListPanel(QWidget):
                 self._fill_metrics()
                 self._fill_uncertainty()  # Unsure comes from the same prediction (a trial saw it grey a step late)
 
+    def set_threshold(self, threshold: float) -> None:
+        """The threshold the scores are due at (the review state's): scores made at another are greyed, saying so,
+        until new ones come (an outside trial's Dice column kept its old values, unmarked, after a change)."""
+        if threshold != self._threshold:
+            self._threshold = threshold
+            with self.batch():
+                self._fill_metrics()
+
     def set_uncertainty(self, cls: str, scores: dict[str, float]) -> None:
         """Uncertainty of the `cls` prediction of each image ({stem: score}, core.uncertainty); shown when `cls` is the
         current class, blank for an image without a prediction."""
@@ -346,12 +357,14 @@ class ImageListPanel(QWidget):
         arrange_metric_columns(self.table.horizontalHeader(), self._regime)
 
     def _fill_metrics(self, stems: Collection[str] | None = None) -> None:
-        metrics, pending = self._metrics.get(self._cls, {}), self._marks.pending(self._cls)
+        metrics, pending, due = self._metrics.get(self._cls, {}), self._marks.pending(self._cls), False
         for stem in self._items if stems is None else stems:
             values, hidden = metrics.get(stem, {}), stem in pending  # complete or sparse? no scores until known
-            share = self._marks.sparse_share(self._cls, stem)
-            for col, key in METRIC_COLS.items():
-                self._show_score(stem, col, values.get(key), METRIC_NAMES[key], share, hidden)
+            share, off = self._marks.sparse_share(self._cls, stem), threshold_note(values, self._threshold)
+            due = due or bool(off)
+            for col, key in METRIC_COLS.items():  # AUC does not depend on the threshold
+                self._show_score(stem, col, values.get(key), METRIC_NAMES[key], share, "" if key == "auc" else off,
+                                 hidden)
             found = self._item(stem, RECALL_COL)  # "1/2" found, sorted by the recall
             found.setText("" if hidden else found_text(values))
             strokes = share is not None and bool(found.text())  # as the scores (a trial read "1/1" on strokes)
@@ -359,6 +372,8 @@ class ImageListPanel(QWidget):
             tip = recall_tip(values)
             if stem not in self._errors and tip and not hidden:
                 found.setToolTip(tip + (f"\n{STROKES_TIP.format(share=share_text(share))}" if strokes else ""))
+        if due:
+            self.rescore_due.emit(self._cls)
 
     def _fill_uncertainty(self) -> None:
         scores = self._uncertainty.get(self._cls, {})
@@ -366,22 +381,14 @@ class ImageListPanel(QWidget):
             self._show_score(stem, UNCERTAINTY_COL, scores.get(stem), "Uncertainty")
 
     def _show_score(self, stem: str, col: int, value: object, name: str, share: float | None = None,
-                    hidden: bool = False) -> None:
-        """'0.96' in the cell, sorted by the number, '<name> 0.962' in its tooltip (an unreadable image keeps its
-        reason as tooltip); a score of a sparse label (`share` annotated) in italics, its tooltip saying so; `hidden`
-        (not known yet whether it is a sparse label's): sorted by it, not shown."""
-        item = self._item(stem, col)
+                    off: str = "", hidden: bool = False) -> None:
+        """`value` in its cell (image_columns.show_score), sorted by the number; greyed when it comes from another
+        model or (`off`, threshold_note) was made at another threshold; `hidden` (not known yet whether it is a
+        sparse label's): sorted by it, not shown."""
         self._rows.set_key(stem, col, number(value))
-        value = None if hidden else value
-        item.setText(format_cell(value))
-        stale = number(value) is not None and stem in self._stale.get(self._cls, ())
-        item.setData(Qt.ItemDataRole.ForegroundRole, QBrush(STALE_COLOR) if stale else None)
-        strokes = number(value) is not None and share is not None
-        set_italic(item, strokes)
-        if stem not in self._errors:
-            item.setToolTip("" if number(value) is None else f"{name} {format_score(value)}" + (
-                f"\n{STALE_TIP}" if stale else "") + (f"\n{STROKES_TIP.format(share=share_text(share))}" if strokes
-                                                      else ""))
+        stale = STALE_TIP if stem in self._stale.get(self._cls, ()) else ""
+        show_score(self._item(stem, col), None if hidden else value, name, (stale, off), share,
+                   tip=stem not in self._errors)
 
     def _mark_error(self, stem: str) -> None:
         message = self._errors[stem]
