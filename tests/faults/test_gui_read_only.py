@@ -64,13 +64,14 @@ def test_the_train_panel_says_why_retrain_is_off(tmp_path, qtbot, messages):
         first.open_folder(project.root)
     assert panel.retrain_button.isEnabled() and panel.continuous_button.isEnabled()
     assert "press Retrain to train one on your 2 labelled images" in panel.model_label.text()
+    assert not panel.label_notice.isHidden()  # "2 labelled images: … labelling 6 more would likely help"
     second = open_window(qtbot)
     with qtbot.waitSignal(second.project_loaded, timeout=10_000):
         second.open_folder(project.root)
     text = second.train_panel.model_label.text()
     assert second.read_only and not second.train_panel.retrain_button.isEnabled()
     assert "Retrain is off: this window has the project read-only because it is open for editing in" in text
-    assert "press Retrain" not in text
+    assert "press Retrain" not in text and second.train_panel.label_notice.isHidden()  # it cannot label more
     second.train_panel.set_running(False)  # a run that ends meanwhile (the lock was taken over) leaves it off
     assert not second.train_panel.retrain_button.isEnabled() and not second.train_panel.continuous_button.isEnabled()
 

@@ -113,7 +113,7 @@ def test_decision_and_model_texts():
     assert model_text(info, 8, training=True) == model_text(info)
     assert model_text(None, 8, off="no project is open") == (
         "Current model: none yet — Retrain is off: no project is open.")
-    assert model_text(info, 8, off="no project is open") == model_text(info)  # a model: what it is, as before
+    assert model_text(info, 8, off="read-only") == model_text(info) + ". Retrain is off: read-only."  # trial: none
 
 
 def test_progress_text_follows_the_time_budget_with_1_based_epochs():

@@ -205,7 +205,7 @@ class TrainPanel(QGroupBox):
     def _show_notice(self) -> None:
         training = self._worker is not None
         self.model_label.setText(model_text(self._model_info, len(self._labels[1]), training, self._off))
-        text = label_notice(*self._labels, self._model_info) if self._labels[0] else ""
+        text = label_notice(*self._labels, self._model_info) if self._labels[0] and not self._off else ""
         self.label_notice.setText(text)
         self.label_notice.setVisible(bool(text))
 

@@ -188,8 +188,8 @@ def rollback_text(run: Any) -> str:
 def model_text(info: dict | None, labelled: int = 0, training: bool = False, off: str = "") -> str:
     """'Current model: val AUC 0.977, trained 2026-11-25 19:40, preset default' from models/<class>/current.json
     ('val Dice 0.71 (AUC 0.919), …' for a lesion model); without a model, what to do next (`labelled` images), that
-    the first one is being trained (`training`), or why Retrain is off (`off`: no project, read-only; the line said
-    "press Retrain" beside a greyed Retrain)."""
+    the first one is being trained (`training`); and why Retrain is off (`off`: no project, read-only; the line said
+    "press Retrain" beside a greyed Retrain, and nothing beside a model's figures in a read-only window)."""
     if not info:
         if training:
             return "Current model: none yet — the first one is training."
@@ -208,7 +208,7 @@ def model_text(info: dict | None, labelled: int = 0, training: bool = False, off
         parts.append(f"trained {fmt_when(info['trained_at'])}")
     if info.get("preset"):
         parts.append(f"preset {info['preset']}")
-    return "Current model: " + ", ".join(parts) + _made_of(info)
+    return "Current model: " + ", ".join(parts) + _made_of(info) + (f". Retrain is off: {off}." if off else "")
 
 
 def _made_of(info: dict) -> str:
