@@ -28,7 +28,8 @@ def test_masks_replace_the_labels_of_an_existing_project_only_with_replace(tmp_p
     out, _err = capsys.readouterr()
     backups = list((project.root / REPLACED_LABELS).glob("*/lesion"))
     assert len(backups) == 1 and (backups[0] / f"{first}.png").read_bytes() == sketch
-    assert f"3 of them replaced images' own 'lesion' labels ({first}, {second}, {third}), first copied to " in out
+    assert f"2 of them replaced images' own 'lesion' labels ({first}, {second}), first copied to " in out
+    assert f"1 label was left as it was: already the same as its mask ({third})" in out  # imported by the first
     assert all(np.array_equal(project.load_label("lesion", s), disc(r=12)) for s in project.stems)
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from medseg_gui.core.errors import CancelledError, ImageReadError, LabelSizeError
 from medseg_gui.core.images import read_label, read_mask
 from medseg_gui.core.label_encoding import MOSTLY_OBJECT, LabelPixels, inverted_note
@@ -46,6 +48,7 @@ class MasksImported:
     replaced: tuple[str, ...] = ()  # imported over the image's own label (replace), which was copied to `backup`
     backup: Path | None = None  # <project>/replaced-labels/<time>/<class>: the replaced labels, as they were
     not_replaced: tuple[str, ...] = ()  # "<stem>: why" of labels the app could not read, left as they are
+    unchanged: tuple[str, ...] = ()  # asked to replace, the label held these very pixels already (no backup made)
 
     def summary(self, folder: Path) -> str:
         what = "region of interest" if self.cls is None else f"'{self.cls}' label"
@@ -66,6 +69,11 @@ class MasksImported:
                      f"{', '.join(self.replaced[:3])}{', …' if r > 3 else ''}), first copied to "
                      f"{shown_name(str(self.backup))} (to undo, copy {'it' if r == 1 else 'them'} back into "
                      f"labels/{self.cls}/ of the project)")
+        if self.unchanged:
+            u = len(self.unchanged)
+            text += (f"; {u} label{' was' if u == 1 else 's were'} left as {'it was' if u == 1 else 'they were'}: "
+                     f"already the same as {'its mask' if u == 1 else 'their masks'} ("
+                     f"{', '.join(self.unchanged[:3])}{', …' if u > 3 else ''})")
         if self.not_replaced:
             u = len(self.not_replaced)
             text += (f"; {u} {what}{' was' if u == 1 else 's were'} not replaced: the app cannot read "
@@ -97,7 +105,7 @@ def import_masks(project, folder: Path, cls: str | None, should_stop: Callable[[
         project.class_spec(cls)  # ProjectError for an unknown class before anything is read
     folder, images, by_stem, unclaimed = _matches(project, folder)
     files = image_files(folder)
-    imported, kept, failed, resized, mostly, replaced, not_replaced = [], [], [], [], [], [], []
+    imported, kept, failed, resized, mostly, replaced, not_replaced, unchanged = [], [], [], [], [], [], [], []
     backup: Path | None = None
     for stem, path in by_stem.items():
         if should_stop():
@@ -112,8 +120,12 @@ def import_masks(project, folder: Path, cls: str | None, should_stop: Callable[[
             failed.append(f"{shown_name(path.name)}: {err}")
             continue
         if exists:
-            if (why := _unreadable_label(project, cls, stem)) is not None:
-                not_replaced.append(f"{stem}: {why}")
+            own = _own_label(project, cls, stem)
+            if isinstance(own, str):
+                not_replaced.append(f"{stem}: {own}")
+                continue
+            if _same(own, pixels):  # the label is this mask already: nothing to replace, nothing to back up
+                unchanged.append(stem)
                 continue
             backup = backup or _backup_folder(project.root, cls)
             project.copy_label(cls, stem, backup / project.label_path(cls, stem).name)
@@ -137,7 +149,7 @@ def import_masks(project, folder: Path, cls: str | None, should_stop: Callable[[
     return MasksImported(cls, tuple(imported), tuple(kept), tuple(failed), len(unused), tuple(resized), tuple(mostly),
                          shown_name(unclaimed[0].name) if unclaimed else "",
                          unmatched_hint(list(images), unclaimed) if unclaimed else "",
-                         tuple(replaced), backup, tuple(not_replaced))
+                         tuple(replaced), backup, tuple(not_replaced), tuple(unchanged))
 
 
 def labelled_matches(project, folder: Path, cls: str) -> tuple[str, ...]:
@@ -170,14 +182,20 @@ def _read_fitted(project, stem: str, path: Path, cls: str | None) -> tuple[Label
     return fitted, fitted is not pixels
 
 
-def _unreadable_label(project, cls: str, stem: str) -> str | None:
-    """Why the app cannot read `stem`'s own `cls` label (damaged, mis-sized, a label map), or None: such a file is
+def _own_label(project, cls: str, stem: str) -> LabelPixels | str:
+    """`stem`'s own `cls` label, or why the app cannot read it (damaged, mis-sized, a label map): such a file is
     never replaced (the window's rule for unreadable labels: kept, never overwritten)."""
     try:
-        project.load_label_pixels(cls, stem)
+        return project.load_label_pixels(cls, stem)
     except (ImageReadError, LabelSizeError) as err:
         return str(err).rstrip(".")
-    return None
+
+
+def _same(a: LabelPixels, b: LabelPixels) -> bool:
+    """Whether two labels hold the same pixels (objects, and which are annotated)."""
+    if (a.annotated is None) != (b.annotated is None):
+        return False
+    return bool(np.array_equal(a.mask, b.mask) and (a.annotated is None or np.array_equal(a.annotated, b.annotated)))
 
 
 def _backup_folder(root: Path, cls: str) -> Path:

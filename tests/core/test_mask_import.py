@@ -202,6 +202,11 @@ def test_replace_copies_each_replaced_label_first_and_never_replaces_an_unreadab
     text = result.summary(folder)
     assert f"2 of them replaced images' own 'lesion' labels ({complete}, {sketched}), first copied to {backup}" in text
     assert f"1 'lesion' label was not replaced: the app cannot read it, so it stays as it is ({damaged}: " in text
+    same = import_masks(project, folder, "lesion", replace=True)  # the labels are these masks now: nothing to do
+    assert same.unchanged == (complete, sketched, bare) and same.replaced == same.imported == () and not same.backup
+    assert "3 labels were left as they were: already the same as their masks" in same.summary(folder)
+    for stem in project.stems:
+        write_png(folder / f"{stem}_expert.png", disc(r=10).astype(np.uint8) * 255)
     again = import_masks(project, folder, "lesion", replace=True)  # within the same second: a folder of its own
     assert again.backup != backup and again.replaced == (complete, sketched, bare)
     assert (backup / f"{complete}.png").read_bytes() == old[complete]
