@@ -71,11 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="create a project from a DRIVE / CHASE_DB1 / STARE folder, a plain folder or "
                        "a labelme folder (one JSON per image; its labels become classes); with one folder, a project, "
-                       "import --masks / --roi into it")
+                       "import --masks / --roi into it",
+                       usage="medseg import SRC PROJECT --layout LAYOUT [--class CLS] [--masks DIR] [--roi DIR]\n"
+                             "       medseg import PROJECT --masks DIR [--class CLS] [--replace] [--roi DIR]",
+                       epilog="examples: medseg import photos/ clinic/ --layout folder --masks masks/ --class lesion "
+                              "(a new project); medseg import clinic/ --masks expert/ --class lesion --replace (masks "
+                              "into an existing project)")
     p.add_argument("src", type=Path, help="the dataset or image folder; alone: an existing project to import into")
     p.add_argument("project", type=Path, nargs="?", default=None, help="the new project's folder")
     p.add_argument("--layout", choices=LAYOUTS, help="how SRC is laid out (needed to create a project)")
-    p.add_argument("--class", dest="cls", default="vessel")
+    p.add_argument("--class", dest="cls", default="vessel", help="the class the masks are labels of (default: vessel)")
     p.add_argument("--masks", type=Path, default=None, help="folder of masks for --layout folder, or for an existing "
                    "project")
     p.add_argument("--roi", type=Path, default=None, help="folder of region-of-interest masks (e.g. a fundus "
