@@ -85,7 +85,8 @@ def ask_unsaved(parent: QWidget | None, text: str, saver: LabelSaver | None = No
 
 class SaveGuard(QObject):
     """Watches a LabelSaver: `problem(message, dialog)` when a save fails (a dialog only for the first failure
-    after everything was saved) or moved another program's version of a label aside (always a dialog), `recovered(message)` when everything is saved again after that, `unsaved_changed()`
+    after everything was saved) or moved another program's version of a label aside (always a dialog),
+    `recovered(message)` when everything is saved again after that, `unsaved_changed()`
     whenever the set of failed labels may have changed."""
 
     problem = Signal(str, bool)

@@ -160,7 +160,8 @@ def test_default_window_shows_every_column_and_compact_scores(tmp_path, qtbot, m
     panel.set_doubt("lesion", stems[1], "looks incomplete")  # "✓ ? · train": the widest Labelled cell
     qtbot.wait(10)
     name_px = header.sectionSize(panel.shown_columns()[0])  # a new user saw "15…16" at 320 px
-    assert name_px >= QFontMetrics(panel.table.font()).horizontalAdvance("150OLCV1_100")  # 12 of 17 characters, middle elided
+    # 12 of 17 characters, middle elided
+    assert name_px >= QFontMetrics(panel.table.font()).horizontalAdvance("150OLCV1_100")
     small = fitted_size(QRect(0, 0, 1280, 800))  # the default window on a 1280×800 screen: a 340 px list
     window.resize(small)
     window.splitter.setSizes(default_split(small.width()))
