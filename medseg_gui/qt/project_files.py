@@ -169,20 +169,26 @@ class ProjectFiles(QObject):
         return worker
 
     def _added(self, added: AddedImages) -> None:
-        if added.refused:
-            self.errored.emit(f"{len(added.refused)} of {added.tried} image(s) were not added:\n"
-                              + "\n".join(added.refused))
+        """Say what was added in the status bar and a message box, as Import masks… and Export do (said only in the
+        status bar, it was replaced by the image's size 4 s later: a trial found the summary in the log only)."""
+        refused = f"{len(added.refused)} of {added.tried} image(s) were not added:\n" + "\n".join(added.refused)
         if len(added.refused) == added.tried:
+            self.errored.emit(refused)
             return
         text = added.summary()
         log.info("%s", text)
-        if not added.added:  # each one a photo the project has: nothing to list again
+        if added.refused:
+            log.warning("%s", refused)
+
+        def say() -> None:
             self.status.emit(text)
-            return
-        if self._project() is added.project:  # checked and listed like any opened folder, then said
-            self._opener.open_folder(added.project.root, on_opened=lambda: self.status.emit(text))
+            dialogs.show_message(self._window, "Images added", text + (f"\n\n{refused}" if added.refused else ""),
+                                 error=bool(added.refused))
+
+        if added.added and self._project() is added.project:  # checked and listed like any opened folder, then said
+            self._opener.open_folder(added.project.root, on_opened=say)
         else:
-            self.status.emit(text)
+            say()
 
     def _add_failed(self, err: BaseException) -> None:
         self.errored.emit(f"The images were not added: {error_message(err)}")

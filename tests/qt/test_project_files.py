@@ -146,7 +146,8 @@ def test_drops_open_a_folder_add_images_and_refuse_anything_else(tmp_path, qtbot
 def test_file_add_images_copies_the_chosen_files_in(tmp_path, qtbot, messages, monkeypatch, caplog):
     """A returning-user trial found no way to add new photos from the window but dropping them (copied into the
     project's folder on disk, they stayed unlisted until it was reopened). Then it said nothing of what it added,
-    nor that a name the project had was copied under another (review, session 40)."""
+    nor that a name the project had was copied under another (review, session 40); then said it only in the status
+    bar, replaced 4 s later by the image's size (verification trial, session 40)."""
     project = make_project(tmp_path / "p", n=2)
     extra = make_images(tmp_path / "today", n=3)[1:]  # a file named img1.png is in the project already, img2.png is not
     extra[0].write_bytes(make_images(tmp_path / "other", n=4)[3].read_bytes())  # another photo of that name
@@ -161,6 +162,7 @@ def test_file_add_images_copies_the_chosen_files_in(tmp_path, qtbot, messages, m
     said = ("2 images added to p; img1.png added as img1_2.png: the project already has a file named img1.png.")
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() == said, timeout=5_000)
     assert said in caplog.messages and (project.root / "images" / "img1_2.png").is_file()
+    assert messages == [said]  # in a message box too, as Import masks… says: the status bar soon shows the image size
     monkeypatch.setattr(dialogs, "choose_files", lambda *a: asked.append(a[2]) or [])  # cancelled: nothing
     assert window.files.ask_add() is None and asked[-1] == extra[0].parent  # where the last ones came from
     assert len(window.image_list.stems()) == 4
