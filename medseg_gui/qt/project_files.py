@@ -3,6 +3,7 @@ demo, reopening the last project at start, Export's start folder, and drag-and-d
 
 A dropped folder is opened like File → Open; dropped image files are copied into the open project on a worker thread
 (core `Project.add_image`, the project stays locked), then the project is opened again so they are checked and listed.
+A file with the same bytes as a project's image (core `SameBytes`) is not copied: the summary names the image it is.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from medseg_gui.core.errors import MedsegError
 from medseg_gui.core.images import IMAGE_SUFFIXES
+from medseg_gui.core.same_bytes import SameBytes
 from medseg_gui.paths import data_dir
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.open_flow import OpenFlow
@@ -45,34 +47,50 @@ def sort_drop(paths: list[Path]) -> tuple[str, list[Path]]:
 
 @dataclass(frozen=True)
 class AddedImages:
-    """What `add_images` did: `tried` files for `project`, one message per file `refused`, and (file name, name in
-    the project) of each one copied under another name."""
+    """What `add_images` did: `tried` files for `project`, one message per file `refused`, (file name, name in
+    the project) of each one copied under another name, and (file name, image stem) of each one not copied because
+    the project has that photo (the same bytes) already."""
 
     project: Any
     tried: int
     refused: list[str]
     renamed: list[tuple[str, str]] = field(default_factory=list)
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def added(self) -> int:
+        return self.tried - len(self.refused) - len(self.duplicates)
 
     def summary(self) -> str:
-        """'2 images added to p; x.jpg added as x_2.jpg: the project already has a file named x.jpg.' (File → Add
-        images… said nothing, and a name the project had was silently copied as name_2)."""
-        n = self.tried - len(self.refused)
+        """'2 images added to p; x.jpg added as x_2.jpg: the project already has a file named x.jpg; y.jpg not added:
+        the project already has this photo as y.' (File → Add images… said nothing, a name the project had was
+        silently copied as name_2, and a copy of a photo it had was added as a new image)."""
+        n = self.added
         renamed = [f"{old} added as {new}: the project already has a file named {old}" for old, new in self.renamed]
-        return "; ".join([f"{n} image{'' if n == 1 else 's'} added to {self.project.root.name}", *renamed]) + "."
+        same = [f"{name} not added: the project already has this photo as {stem}" for name, stem in self.duplicates]
+        return "; ".join([f"{n} image{'' if n == 1 else 's'} added to {self.project.root.name}", *renamed, *same]) + "."
 
 
 def add_images(project: Any, files: list[Path]) -> AddedImages:
-    """Copy image files into `project` (core `Project.add_image`; run on a worker thread)."""
-    refused, renamed = [], []
+    """Copy image files into `project` (core `Project.add_image`), skipping any whose bytes equal an image's the
+    project has (or one added just before); run on a worker thread, it reads files."""
+    refused, renamed, duplicates = [], [], []
+    known = SameBytes({e.stem: project.image_path(e.stem) for e in project.images})
     for path in files:
+        same = known.find(path)
+        if same is not None:
+            duplicates.append((path.name, same))
+            continue
         try:
-            name = Path(project.add_image(path).path).name
+            entry = project.add_image(path)
         except MedsegError as err:
             refused.append(str(err))
         else:
+            known.add(entry.stem, project.image_path(entry.stem))
+            name = Path(entry.path).name
             if name != path.name:  # images/ holds a file of that name already
                 renamed.append((path.name, name))
-    return AddedImages(project, len(files), refused, renamed)
+    return AddedImages(project, len(files), refused, renamed, duplicates)
 
 
 class ProjectFiles(QObject):
@@ -151,17 +169,26 @@ class ProjectFiles(QObject):
         return worker
 
     def _added(self, added: AddedImages) -> None:
-        if added.refused:
-            self.errored.emit(f"{len(added.refused)} of {added.tried} image(s) were not added:\n"
-                              + "\n".join(added.refused))
+        """Say what was added in the status bar and a message box, as Import masks… and Export do (said only in the
+        status bar, it was replaced by the image's size 4 s later: a trial found the summary in the log only)."""
+        refused = f"{len(added.refused)} of {added.tried} image(s) were not added:\n" + "\n".join(added.refused)
         if len(added.refused) == added.tried:
+            self.errored.emit(refused)
             return
         text = added.summary()
         log.info("%s", text)
-        if self._project() is added.project:  # checked and listed like any opened folder, then said
-            self._opener.open_folder(added.project.root, on_opened=lambda: self.status.emit(text))
-        else:
+        if added.refused:
+            log.warning("%s", refused)
+
+        def say() -> None:
             self.status.emit(text)
+            dialogs.show_message(self._window, "Images added", text + (f"\n\n{refused}" if added.refused else ""),
+                                 error=bool(added.refused))
+
+        if added.added and self._project() is added.project:  # checked and listed like any opened folder, then said
+            self._opener.open_folder(added.project.root, on_opened=say)
+        else:
+            say()
 
     def _add_failed(self, err: BaseException) -> None:
         self.errored.emit(f"The images were not added: {error_message(err)}")

@@ -11,7 +11,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from medseg_gui.qt import dialogs
-from medseg_gui.qt.project_files import sort_drop
+from medseg_gui.qt.project_files import add_images, sort_drop
 from medseg_gui.qt.recent import MAX_RECENT, RecentMenu, RecentProjects
 from medseg_gui.qt.window_state import WindowMemory
 from tests.workers.helpers import make_images, make_project, open_window
@@ -119,7 +119,7 @@ def test_open_and_export_dialogs_start_in_the_last_folder(tmp_path, qtbot, messa
 
 def test_drops_open_a_folder_add_images_and_refuse_anything_else(tmp_path, qtbot, messages):
     project = make_project(tmp_path / "p", n=2)
-    extra = make_images(tmp_path / "more", n=2)
+    extra = make_images(tmp_path / "more", n=4)[2:]  # photos the project does not have
     note = tmp_path / "notes.txt"
     note.write_text("x")
     assert sort_drop([project.root]) == ("open", [project.root])
@@ -146,9 +146,11 @@ def test_drops_open_a_folder_add_images_and_refuse_anything_else(tmp_path, qtbot
 def test_file_add_images_copies_the_chosen_files_in(tmp_path, qtbot, messages, monkeypatch, caplog):
     """A returning-user trial found no way to add new photos from the window but dropping them (copied into the
     project's folder on disk, they stayed unlisted until it was reopened). Then it said nothing of what it added,
-    nor that a name the project had was copied under another (review, session 40)."""
+    nor that a name the project had was copied under another (review, session 40); then said it only in the status
+    bar, replaced 4 s later by the image's size (verification trial, session 40)."""
     project = make_project(tmp_path / "p", n=2)
-    extra = make_images(tmp_path / "today", n=3)[1:]  # img1.png is in the project already, img2.png is not
+    extra = make_images(tmp_path / "today", n=3)[1:]  # a file named img1.png is in the project already, img2.png is not
+    extra[0].write_bytes(make_images(tmp_path / "other", n=4)[3].read_bytes())  # another photo of that name
     asked = []
     monkeypatch.setattr(dialogs, "choose_files", lambda parent, title, start, suffixes: asked.append(
         (start, ".png" in suffixes)) or list(extra))
@@ -160,6 +162,25 @@ def test_file_add_images_copies_the_chosen_files_in(tmp_path, qtbot, messages, m
     said = ("2 images added to p; img1.png added as img1_2.png: the project already has a file named img1.png.")
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() == said, timeout=5_000)
     assert said in caplog.messages and (project.root / "images" / "img1_2.png").is_file()
+    assert messages == [said]  # in a message box too, as Import masks… says: the status bar soon shows the image size
     monkeypatch.setattr(dialogs, "choose_files", lambda *a: asked.append(a[2]) or [])  # cancelled: nothing
     assert window.files.ask_add() is None and asked[-1] == extra[0].parent  # where the last ones came from
     assert len(window.image_list.stems()) == 4
+
+
+def test_a_copy_of_a_photo_the_project_has_is_not_added_again(tmp_path):
+    """A verification trial added a byte-identical copy of a project's photo (another folder, same or another name)
+    as a new image: the same photo could land in training and validation and inflate the scores (session 40)."""
+    project = make_project(tmp_path / "p", n=2)
+    new = make_images(tmp_path / "new", n=4)[3]
+    (tmp_path / "usb").mkdir()
+    same_name, other_name, twice = (tmp_path / "usb" / n for n in ("img0.png", "01_h.png", "again.png"))
+    same_name.write_bytes(project.image_path("img0").read_bytes())
+    other_name.write_bytes(project.image_path("img1").read_bytes())
+    twice.write_bytes(new.read_bytes())  # the same photo twice in one drop: the second is a copy of the first
+    added = add_images(project, [same_name, other_name, new, twice])
+    assert project.stems == ["img0", "img1", "img3"]
+    assert sorted(p.name for p in (project.root / "images").iterdir()) == ["img0.png", "img1.png", "img3.png"]
+    assert added.summary() == ("1 image added to p; img0.png not added: the project already has this photo as img0; "
+                               "01_h.png not added: the project already has this photo as img1; again.png not added: "
+                               "the project already has this photo as img3.")
