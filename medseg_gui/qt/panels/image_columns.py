@@ -268,6 +268,17 @@ def found_text(values: dict) -> str:
     return f"{100 * recall:.0f} %"
 
 
+def show_found(item: QTableWidgetItem, values: dict, share: float | None = None, tip: bool = True) -> None:
+    """The lesions-found cell ("1/2", sorted by the recall elsewhere) of an image's metric `values` ({}: not shown);
+    in italics with the strokes' caveat for a sparse label (`share` annotated; a trial read "1/1" on strokes)."""
+    item.setText(found_text(values))
+    strokes = share is not None and bool(item.text())
+    set_italic(item, strokes)
+    text = recall_tip(values)
+    if tip and text:
+        item.setToolTip(text + (f"\n{STROKES_TIP.format(share=share_text(share))}" if strokes else ""))
+
+
 def recall_tip(values: dict) -> str:
     """The lesions-found cell's tooltip in counts ("0 of 2 lesion(s) found …; nothing is predicted …", the recall
     as a share) saying why a lesion with some overlap may not count; '' unknown."""

@@ -21,13 +21,11 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButt
                                QVBoxLayout, QWidget)
 
 from medseg_gui.core.lesions import REGIMES, class_regime
-from medseg_gui.core.masks import share_text
 from medseg_gui.qt.keymap import key_text
 from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METRIC_COLS, METRIC_NAMES, NAME_COL,
-                                                RECALL_COL, SORT_ROLE, STALE_TIP, STEM_ROLE, STROKES_TIP,
-                                                UNCERTAINTY_COL, ImageTable, SortItem, arrange_metric_columns, cell,
-                                                format_score, found_text, header_items, number, recall_tip,
-                                                set_italic, show_score, threshold_note)
+                                                RECALL_COL, SORT_ROLE, STALE_TIP, STEM_ROLE, UNCERTAINTY_COL,
+                                                ImageTable, SortItem, arrange_metric_columns, cell, format_score,
+                                                header_items, number, show_found, show_score, threshold_note)
 from medseg_gui.qt.panels.labelled_cell import LABEL_UNREADABLE, UNSAVED, LabelMarks
 from medseg_gui.qt.panels.row_order import RowOrder
 
@@ -365,13 +363,7 @@ class ImageListPanel(QWidget):
             for col, key in METRIC_COLS.items():  # AUC does not depend on the threshold
                 self._show_score(stem, col, values.get(key), METRIC_NAMES[key], share, "" if key == "auc" else off,
                                  hidden)
-            found = self._item(stem, RECALL_COL)  # "1/2" found, sorted by the recall
-            found.setText("" if hidden else found_text(values))
-            strokes = share is not None and bool(found.text())  # as the scores (a trial read "1/1" on strokes)
-            set_italic(found, strokes)
-            tip = recall_tip(values)
-            if stem not in self._errors and tip and not hidden:
-                found.setToolTip(tip + (f"\n{STROKES_TIP.format(share=share_text(share))}" if strokes else ""))
+            show_found(self._item(stem, RECALL_COL), {} if hidden else values, share, tip=stem not in self._errors)
         if due:
             self.rescore_due.emit(self._cls)
 
