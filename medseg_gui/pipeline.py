@@ -278,14 +278,15 @@ def predict_class(
         except MedsegError as err:
             skip(skipped, f"{stem} not predicted: {err}")
         else:
-            if roi is None and segmenter.metadata.get("trained_in_roi"):
-                roi = prediction_region(image)  # the model knows nothing outside its training images' regions
-            prob = segmenter.predict(image, roi)  # already 0 outside the ROI
+            region = roi  # where it predicts; scores stay in the class's region, as rethreshold_class and evaluate
+            if roi is None and segmenter.metadata.get("trained_in_roi"):  # score them (the band left out counts)
+                region = prediction_region(image)  # the model knows nothing outside its training images' regions
+            prob = segmenter.predict(image, region)  # already 0 outside it
             stored = project.save_prediction(cls, stem, prob)
             if on_saved is not None:
                 on_saved(stem, stored)
             predicted.append(stem)
-            uncertainty[stem] = image_uncertainty(prob, roi, threshold)  # labelled or not: what to label next
+            uncertainty[stem] = image_uncertainty(prob, region, threshold)  # labelled or not: what to label next
             try:
                 truth = project.load_label_pixels(cls, stem)
             except MedsegError as err:

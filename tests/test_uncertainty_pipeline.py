@@ -96,3 +96,30 @@ def test_a_cancelled_prediction_scores_the_maps_it_saved(project):
     assert set(project.load_metrics(cls)) == {"labelled"} and set(project.load_uncertainty(cls)) == {"labelled",
                                                                                                        "certain"}
     assert set(read_provenance(project, cls)) == {"labelled", "certain"}
+
+
+def test_a_photo_predicted_inside_its_found_field_is_scored_as_a_rescore_scores_it(tmp_path, monkeypatch):
+    """A model trained inside fields of view predicts a photo without one inside the field found in it, less a band
+    along its edge (core.fov.prediction_region); its scores stay in the class's region (here the whole photo), as a
+    re-score at another threshold and `medseg evaluate` compute them: scored inside that region, the band's missed
+    pixels did not count until the threshold moved (review, session 40)."""
+    from medseg_gui.ml import store
+
+    class Fielded(RedIsProbability):
+        metadata = {**RedIsProbability.metadata, "trained_in_roi": True}
+
+    monkeypatch.setattr(store, "load_segmenter", lambda model_dir: Fielded())
+    monkeypatch.setattr(store, "has_model", lambda model_dir: True)
+    project = Project.create(tmp_path / "p")
+    yy, xx = np.mgrid[:1500, :1750]  # the band: 0.2 % of the long side, ~2.5 px inside the disc
+    disc = (yy - 750) ** 2 + (xx - 875) ** 2 < 680 ** 2
+    rgb = np.full((1500, 1750, 3), 3, np.uint8)
+    rgb[disc] = (200, 90, 40)
+    write_png(tmp_path / "fundus.png", rgb)
+    project.add_image(tmp_path / "fundus.png")
+    cls = project.class_names[0]
+    project.save_label(cls, "fundus", disc)
+    dice = pipeline.predict_class(project, cls)["fundus"]["dice"]
+    assert 0.9 < dice < 1  # the band along the edge is left out of the prediction, and counted
+    again = pipeline.rethreshold_class(project, cls, 0.5, changed={"fundus"})["fundus"]["dice"]
+    assert again == pytest.approx(dice)
