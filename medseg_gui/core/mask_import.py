@@ -96,15 +96,37 @@ class MasksImported:
         return text.rstrip(".") + "."
 
 
-def import_masks(project, folder: Path, cls: str | None, should_stop: Callable[[], bool] = lambda: False,
+@dataclass(frozen=True)
+class MaskScan:
+    """A masks folder read once (`scan_masks`): File → Import masks… asks keep or replace (`labelled_matches`) and
+    then imports from the same scan, so the folder is not read, nor its unmatched files logged, twice."""
+
+    folder: Path  # resolved: its files compare equal to the project's image paths (a resolved root)
+    images: dict[Path, str]  # image file → project stem
+    by_stem: dict[str, Path]  # project stem → its mask
+    unclaimed: tuple[Path, ...]  # the files no image claims
+    files: tuple[Path, ...]  # every image file in the folder
+
+
+def scan_masks(project, folder: Path) -> MaskScan:
+    """Which mask in `folder` is which image's of `project` (mask_files.find_masks, which logs what matches no
+    image). Reads the folder: call it off the GUI thread."""
+    folder = Path(folder).resolve()
+    images = {project.image_path(stem): stem for stem in project.stems}
+    matched, unclaimed = find_masks(list(images), folder)
+    return MaskScan(folder, images, _by_project_stem(images, matched), tuple(unclaimed), tuple(image_files(folder)))
+
+
+def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: Callable[[], bool] = lambda: False,
                  replace: bool = False) -> MasksImported:
-    """Masks in `folder` as labels of `cls` (ROI: regions of interest) of the images of `project` they match;
-    CancelledError between images when `should_stop()`. With `replace` (labels only) an image's own `cls` label is
-    replaced by its mask, first copied to <project>/replaced-labels/<time>/<cls>/ (one that cannot be read stays)."""
+    """The masks in a folder (or its `scan_masks` scan) as labels of `cls` (ROI: regions of interest) of the images
+    of `project` they match; CancelledError between images when `should_stop()`. With `replace` (labels only) an
+    image's own `cls` label is replaced by its mask, first copied to <project>/replaced-labels/<time>/<cls>/ (one
+    that cannot be read stays)."""
     if cls is not ROI:
         project.class_spec(cls)  # ProjectError for an unknown class before anything is read
-    folder, images, by_stem, unclaimed = _matches(project, folder)
-    files = image_files(folder)
+    scan = masks if isinstance(masks, MaskScan) else scan_masks(project, masks)
+    folder, images, by_stem, unclaimed = scan.folder, scan.images, scan.by_stem, scan.unclaimed
     imported, kept, failed, resized, mostly, replaced, not_replaced, unchanged = [], [], [], [], [], [], [], []
     backup: Path | None = None
     for stem, path in by_stem.items():
@@ -145,26 +167,18 @@ def import_masks(project, folder: Path, cls: str | None, should_stop: Callable[[
     log.info("imported %d mask(s) of %s from %s (%d kept, %d replaced, %d left out)", len(imported),
              "regions of interest" if cls is ROI else cls, folder, len(kept), len(replaced), len(failed))
     used = set(by_stem.values())
-    unused = [f for f in files if f not in used and f not in images]  # nor an image of the project itself
+    unused = [f for f in scan.files if f not in used and f not in images]  # nor an image of the project itself
     return MasksImported(cls, tuple(imported), tuple(kept), tuple(failed), len(unused), tuple(resized), tuple(mostly),
                          shown_name(unclaimed[0].name) if unclaimed else "",
-                         unmatched_hint(list(images), unclaimed) if unclaimed else "",
+                         unmatched_hint(list(images), list(unclaimed)) if unclaimed else "",
                          tuple(replaced), backup, tuple(not_replaced), tuple(unchanged))
 
 
-def labelled_matches(project, folder: Path, cls: str) -> tuple[str, ...]:
-    """The images of `project` that have a mask in `folder` and a `cls` label already: what `import_masks` keeps,
-    or with `replace` replaces (File → Import masks… asks which). Reads the folder: call it off the GUI thread."""
+def labelled_matches(project, scan: MaskScan, cls: str) -> tuple[str, ...]:
+    """The images of `project` that have a mask in `scan` and a `cls` label already: what `import_masks` keeps, or
+    with `replace` replaces (File → Import masks… asks which). Checks label files: call it off the GUI thread."""
     project.class_spec(cls)
-    return tuple(stem for stem in _matches(project, folder)[2] if project.has_label(cls, stem))
-
-
-def _matches(project, folder: Path) -> tuple[Path, dict[Path, str], dict[str, Path], list[Path]]:
-    """(`folder` resolved, {image file: project stem}, {project stem: its mask}, the files no image claims)."""
-    folder = Path(folder).resolve()  # its files then compare equal to the project's image paths (a resolved root)
-    images = {project.image_path(stem): stem for stem in project.stems}
-    matched, unclaimed = find_masks(list(images), folder)
-    return folder, images, _by_project_stem(images, matched), unclaimed
+    return tuple(stem for stem in scan.by_stem if project.has_label(cls, stem))
 
 
 def _read_fitted(project, stem: str, path: Path, cls: str | None) -> tuple[LabelPixels, bool]:

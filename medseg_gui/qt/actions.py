@@ -203,9 +203,9 @@ def connect_view_actions(a: WindowActions, canvas: Canvas, tools: ToolsPanel, la
     a.undo.triggered.connect(canvas.undo)
     a.redo.triggered.connect(canvas.redo)
 
-    def undo_state() -> None:  # enabled only when this image has a step to undo / redo
-        a.undo.setEnabled(canvas.can_undo())
-        a.redo.setEnabled(canvas.can_redo())
+    def undo_state() -> None:  # enabled only when this image has a step to undo / redo and can be edited
+        a.undo.setEnabled(canvas.editable and canvas.can_undo())
+        a.redo.setEnabled(canvas.editable and canvas.can_redo())
 
     canvas.history_changed.connect(undo_state)
     undo_state()

@@ -84,7 +84,8 @@ class ImageSession(QObject):
         self._image_roi: np.ndarray | None = None  # the image's own ROI (roi/<stem>.png); see show_region
         self._unreadable: dict[str, Path] = {}  # class → its label file that exists but could not be read
         self.read_only: str | None = None  # why edits are refused (another window edits the project, …)
-        self._tool_before = "brush"  # the tool in use when the project became read-only
+        self.paused: str | None = None  # why edits are refused for a while in an editable project (masks imported)
+        self._tool_before = "brush"  # the tool in use when edits began to be refused
         self._loader: FunctionWorker | None = None  # the background load whose result is still wanted
         self._on_loaded: Callable[[LoadedView], None] = lambda loaded: None
         # asked before Accept prediction turns labelled pixels to background (the window sets a Yes/No dialog)
@@ -103,15 +104,24 @@ class ImageSession(QObject):
     def set_project(self, project: Any) -> None:
         self.project, self.stem, self._loader = project, None, None
 
-    def set_read_only(self, reason: str | None) -> None:
-        """Refuse every edit on the canvas (viewing, zoom and pan keep working) while `reason` is not None; once
-        editing is allowed again, the tool in use before (if the user kept the pan tool meanwhile)."""
-        was, self.read_only = self.read_only, reason
-        if reason is not None and was is None:
+    def set_read_only(self, reason: str | None, paused: str | None = None) -> None:
+        """Refuse every edit on the canvas (viewing, zoom and pan keep working) while `reason` (read-only) or `paused`
+        is not None; once editing is allowed again, the tool in use before (if the user kept the pan tool meanwhile)."""
+        was = self._why_off()
+        self.read_only, self.paused = reason, paused
+        off = self._why_off()
+        self.canvas.set_editable(off is None)
+        if off is not None and was is None:
             self._tool_before = self.canvas.tool()
             self.canvas.set_tool("pan")
-        elif reason is None and was is not None and self.canvas.tool() == "pan":
+        elif off is None and was is not None and self.canvas.tool() == "pan":
             self.canvas.set_tool(self._tool_before)
+
+    def _why_off(self) -> str | None:
+        """Why the canvas takes no edit now, for a message (None: it takes them)."""
+        if self.read_only is not None:
+            return f"this project is open read-only ({self.read_only})"
+        return None if self.paused is None else f"drawing is paused while {self.paused}"
 
     def show(self, stem: str, error: str | None, cls: str | None) -> None:
         """Load `stem` (labels not saved yet come from the saver, not the disk); `error` is a reason already known
@@ -249,8 +259,8 @@ class ImageSession(QObject):
         prediction (about 1.00) and favour it when the next Retrain compares on it: the message says so."""
         if self.stem is None:
             return
-        if self.read_only is not None:
-            self.problem.emit(f"This project is open read-only ({self.read_only}); labels cannot be changed.", False)
+        if (why := self._why_off()) is not None:
+            self.problem.emit(f"{why[0].upper()}{why[1:]}; labels cannot be changed.", False)
             return
         if cls not in self.review.probs:
             self.problem.emit(f"There is no {cls} prediction for {self.stem} yet — press Retrain first.", False)
@@ -334,8 +344,9 @@ class ImageSession(QObject):
             QTimer.singleShot(0, lambda: self.show(stem, None, cls) if self.stem == stem else None)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        """In read-only mode swallow left-button edits (except with the pan tool) and undo/redo keys."""
-        if self.read_only is None or watched is not self.canvas:
+        """While edits are refused (read-only, paused) swallow left-button edits (except with the pan tool) and
+        undo/redo keys."""
+        if self._why_off() is None or watched is not self.canvas:
             return False
         kind = event.type()
         if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick, QEvent.Type.MouseMove,
@@ -343,7 +354,9 @@ class ImageSession(QObject):
             left = event.button() == Qt.MouseButton.LeftButton or event.buttons() & Qt.MouseButton.LeftButton
             if left and self.canvas.tool() != "pan":
                 if kind == QEvent.Type.MouseButtonPress:
-                    self.status.emit(f"Read-only: {self.read_only}. Drawing is off (drag with the pan tool to move).")
+                    off = (f"Read-only: {self.read_only}. Drawing is off" if self.read_only is not None
+                           else f"Drawing is paused while {self.paused}")
+                    self.status.emit(f"{off} (drag with the pan tool to move).")
                 return True
         if kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) and isinstance(event, QKeyEvent):
             ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
@@ -359,8 +372,8 @@ class ImageSession(QObject):
         empty again (even after switching images and back) is not a 'background' label: its file is removed."""
         if self.stem is None:
             return
-        if self.read_only is not None:
-            self.problem.emit(f"Not saved: this project is open read-only ({self.read_only}).", False)
+        if (why := self._why_off()) is not None:
+            self.problem.emit(f"Not saved: {why}.", False)
             self.reload_shown()
             return
         if cls in self._unreadable and not self._move_unreadable_aside(cls):

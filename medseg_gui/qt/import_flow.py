@@ -1,7 +1,9 @@
 """File → Import masks…: a folder of masks into the open project as a class's labels or as regions of interest
 (core.mask_import), read and written on a worker; the project is shown again afterwards like any opened folder.
 When images the masks belong to already have a label of that class, it asks first whether to keep those (the default)
-or replace them (each replaced label is copied to the project's replaced-labels/ folder first)."""
+or replace them (each replaced label is copied to the project's replaced-labels/ folder first). The folder is read
+once: the import takes the matches the question was asked about. Drawing is paused while the masks are imported
+(autosaving a stroke on the image shown would overwrite the mask just imported for it)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
-from medseg_gui.core.mask_import import ROI, MasksImported, import_masks, labelled_matches
+from medseg_gui.core.mask_import import ROI, MaskScan, MasksImported, import_masks, labelled_matches, scan_masks
 from medseg_gui.core.project_format import REPLACED_LABELS
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.recent import RecentProjects
@@ -23,6 +25,7 @@ HELP = ("Each mask is matched to an image by its name:\nNAME.png, or NAME_anythi
         "photo12_mask.png for photo12.jpg).\nAn image that has a label of the class already keeps it unless you choose "
         f"to replace it (the old one is then kept in {REPLACED_LABELS}/); its region of interest is never replaced.")
 KEEP, REPLACE = "Keep their labels", "Replace them"
+PAUSED = "masks are imported"  # why drawing is off meanwhile (ReadOnlyView.pause)
 
 
 def ask_import_target(parent: QWidget | None, classes: list[str], current: str | None) -> str | None:
@@ -54,23 +57,27 @@ def ask_keep_or_replace(parent: QWidget | None, cls: str, stems: tuple[str, ...]
 
 
 class ImportFlow(QObject):
-    """`start(project, current_class, flush, reopen)`; reports `status(text)` and `errored(message)`."""
+    """`start(project, current_class, flush, reopen)`; reports `status(text)`, `errored(message)` and
+    `editing_paused(why)`: PAUSED from the start of an import's worker until the project is shown again with what it
+    imported (or the import failed, was cancelled or imported nothing), then ''."""
 
     status = Signal(str)
     errored = Signal(str)
     finished = Signal(object)  # MasksImported
+    editing_paused = Signal(str)
 
     def __init__(self, host: WorkerHost, dialog_parent: QWidget, folders: RecentProjects) -> None:
         """`folders` remembers the folder imported from last, where the dialog starts."""
         super().__init__(dialog_parent)
         self._host, self._parent, self._folders = host, dialog_parent, folders
+        self._importing = 0  # imports running or being shown: drawing is paused while there are any
 
     def start(self, project: Any, current: str | None, flush: Callable[[], bool],
-              reopen: Callable[[Path], object]) -> FunctionWorker | None:
+              reopen: Callable[..., object]) -> FunctionWorker | None:
         """Ask for the folder and what its masks are (and, when some of their images have such a label already,
-        whether to keep or replace those), import them on a worker and show the project again (`reopen`). The first
-        worker (for labels: the one that finds the labels in the way), or None when cancelled or refused (read-only
-        project, labels not saved yet)."""
+        whether to keep or replace those), import them on a worker and show the project again (`reopen(root,
+        on_failed, on_opened)`, None when it opens nothing). The first worker (for labels: the one that finds the
+        labels in the way), or None when cancelled or refused (read-only project, labels not saved yet)."""
         if project.read_only is not None:
             self.errored.emit(f"This project is open read-only ({project.read_only}); masks cannot be imported.")
             return None
@@ -87,26 +94,33 @@ class ImportFlow(QObject):
                               "what stops them).")
             return None
         cls = ROI if target == ROI_CHOICE else target
-        self.status.emit(f"Importing masks from {folder}…")
         if cls is ROI:
-            return self._import(project, folder, cls, False, reopen)
-        check = FunctionWorker(labelled_matches, project, folder, cls)  # reads the folder: not on the GUI thread
+            return self._import(project, folder, folder, cls, False, reopen)
+        self.status.emit(f"Importing masks from {folder}…")
 
-        def ask(stems: tuple[str, ...]) -> None:
+        def check() -> tuple[MaskScan, tuple[str, ...]]:  # reads the folder: not on the GUI thread
+            scan = scan_masks(project, folder)
+            return scan, labelled_matches(project, scan, cls)
+
+        def ask(checked: tuple[MaskScan, tuple[str, ...]]) -> None:
+            scan, stems = checked
             replace = ask_keep_or_replace(self._parent, cls, stems) if stems else False
             if replace is None:
                 self.status.emit("Import cancelled: nothing was imported.")
             elif not flush():  # a stroke painted while the question was open
                 self.errored.emit("Some labels are not saved yet; nothing was imported.")
             else:
-                self._import(project, folder, cls, replace, reopen)
+                self._import(project, folder, scan, cls, replace, reopen)
 
-        self._host.start(check, on_done=ask, on_error=self._failed)
-        return check
+        worker = FunctionWorker(check)
+        self._host.start(worker, on_done=ask, on_error=self._failed)
+        return worker
 
-    def _import(self, project: Any, folder: Path, cls: str | None, replace: bool,
-                reopen: Callable[[Path], object]) -> FunctionWorker:
-        worker = FunctionWorker(import_masks, project, folder, cls, replace=replace)
+    def _import(self, project: Any, folder: Path, masks: Path | MaskScan, cls: str | None, replace: bool,
+                reopen: Callable[..., object]) -> FunctionWorker:
+        """Import `masks` (`folder`, or its scan) with drawing paused until the project is shown again."""
+        worker = FunctionWorker(import_masks, project, masks, cls, replace=replace)
+        reopening: list[object] = []  # the reopen's worker, once one started
 
         def done(result: MasksImported) -> None:
             text = result.summary(folder)
@@ -114,11 +128,22 @@ class ImportFlow(QObject):
             dialogs.show_message(self._parent, "Import finished", f"{text}\n\n{HELP}",
                                  error=not result.imported and bool(result.failed))
             self.finished.emit(result)
-            if result.imported:
-                reopen(project.root)  # lists the new labels / regions like any opened folder
+            if result.imported:  # lists the new labels / regions like any opened folder, the image shown's too
+                reopening.append(reopen(project.root, lambda _err: self._pause(-1), lambda: self._pause(-1)))
 
-        self._host.start(worker, on_done=done, on_error=self._failed)
+        def ended() -> None:  # after a reopen, drawing resumes once it has shown the project (or failed)
+            if not any(w is not None for w in reopening):
+                self._pause(-1)
+
+        self._pause(1)
+        self.status.emit(f"Importing masks from {folder}… Drawing is paused until they are in.")
+        self._host.start(worker, on_done=done, on_error=self._failed, on_ended=ended)
         return worker
+
+    def _pause(self, change: int) -> None:
+        """One import more (1) or fewer (-1) under way: drawing is paused while there are any."""
+        self._importing += change
+        self.editing_paused.emit(PAUSED if self._importing else "")
 
     def _failed(self, err: BaseException) -> None:
         self.errored.emit(f"The masks were not imported: {error_message(err)}")

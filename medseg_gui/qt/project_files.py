@@ -123,8 +123,9 @@ class ProjectFiles(QObject):
         return self.drop(files) if files else None
 
     @Slot(Path)
-    def open_folder(self, folder: Path, on_failed: Callable[[BaseException], object] | None = None) -> Any:
-        return self._opener.open_folder(folder, on_failed)
+    def open_folder(self, folder: Path, on_failed: Callable[[BaseException], object] | None = None,
+                    on_opened: Callable[[], object] | None = None) -> Any:
+        return self._opener.open_folder(folder, on_failed, on_opened)
 
     def reopen_last(self, fallback: Callable[[], object]) -> LastProjectOpening:
         """At start: open the last project, else (none, gone, unreadable) say why and call `fallback`."""

@@ -1,7 +1,8 @@
 """Read-only projects (open for editing in another window, read-only media, no permission): a banner that says why,
 and the controls that would change the project switched off. Viewing, zoom, pan, class choice and export stay on.
 The banner's "Try editing again" link asks the window to lock the project once more (`retry_requested`).
-`ReadOnlyView` keeps all of it on screen for the window, and shows what the editing window saves (`ProjectWatcher`)."""
+`ReadOnlyView` keeps all of it on screen for the window, and shows what the editing window saves (`ProjectWatcher`);
+it also pauses editing for a while in an editable window (no banner): while masks are imported."""
 
 from __future__ import annotations
 
@@ -61,11 +62,12 @@ class ReadOnlyBanner(QLabel):
 
 
 def set_editing_enabled(why_off: str, actions: WindowActions, tools: ToolsPanel, train: TrainPanel) -> None:
-    """Switch every control that writes into the project on ('') or off for `why_off` (the pan tool stays usable);
-    the Train panel says why it cannot train."""
+    """Switch every control that writes into the project on ('') or off for `why_off` (the pan tool stays usable;
+    undo and redo follow the canvas, which ImageSession makes editable or not); the Train panel says why it cannot
+    train."""
     enabled = not why_off
-    for action in (actions.undo, actions.redo, actions.reviewed, actions.no_object, actions.label_sparse,
-                   actions.label_complete, actions.retrain, *actions.tools.values()):
+    for action in (actions.reviewed, actions.no_object, actions.label_sparse, actions.label_complete, actions.retrain,
+                   *actions.tools.values()):
         action.setEnabled(enabled)
     tools.set_tools_enabled(enabled)
     tools.accept_button.setEnabled(enabled)
@@ -121,7 +123,8 @@ class ReadOnlyView(QObject):
     `apply()` after the project or its reason changed: the banner, the editing controls, the image session, and while
     read-only a watch on the project whose changes are shown once they settle (`show_saved()` fills the list, then
     the image is reloaded). The banner's "Try editing again" asks the open flow to lock the project again;
-    `status(text)` says why it is still read-only; `changed` after each `apply` (the window's title says it too)."""
+    `status(text)` says why it is still read-only; `changed` after each `apply` (the window's title says it too).
+    `pause(why)` turns the same controls off for a while, whatever the project allows ('': as it allows again)."""
 
     status = Signal(str)
     changed = Signal()
@@ -133,6 +136,7 @@ class ReadOnlyView(QObject):
         self._show_saved = show_saved
         self._session, self._images = panels["session"], panels["image_list"]
         self._tools, self._train = panels["tools"], panels["train_panel"]
+        self._paused = ""  # why editing is off for a while in any case ('': it is not)
         self.watcher = ProjectWatcher(self)  # read-only: what the editing window saves is shown here too
         opener.read_only_changed.connect(self.apply)
         banner.retry_requested.connect(self.try_editing_again)
@@ -142,12 +146,19 @@ class ReadOnlyView(QObject):
         project = self._project()
         reason = project.read_only if project is not None else None
         self._banner.show_reason(reason)
-        self._session.set_read_only(reason)
+        self._session.set_read_only(reason, self._paused or None)
         # no project (a first start, or one that could not be opened): nothing to edit or train (a trial clicked a
         # green Retrain that did nothing)
-        set_editing_enabled(training_off_text(project is not None, reason), self._actions, self._tools, self._train)
+        set_editing_enabled(training_off_text(project is not None, reason) or self._paused, self._actions,
+                            self._tools, self._train)
         self.watcher.watch(project if reason is not None else None)
         self.changed.emit()
+
+    def pause(self, why: str) -> None:
+        """Editing off while `why` ("masks are imported": a stroke's autosave would overwrite what they write), or
+        back to what the project allows once `why` is '' (a read-only window stays read-only)."""
+        self._paused = why
+        self.apply()
 
     def try_editing_again(self) -> None:
         """The banner's "Try editing again": reopen the project for editing if nobody else holds it now."""

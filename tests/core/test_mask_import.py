@@ -171,7 +171,7 @@ def test_replace_copies_each_replaced_label_first_and_never_replaces_an_unreadab
     from medseg_gui.core.export import check_export_target
     from medseg_gui.core.images import subfolder_images
     from medseg_gui.core.label_status import CONFIRMED_KEY, marked
-    from medseg_gui.core.mask_import import labelled_matches
+    from medseg_gui.core.mask_import import labelled_matches, scan_masks
     from medseg_gui.core.project import Project
     from medseg_gui.core.project_format import REPLACED_LABELS
 
@@ -186,8 +186,9 @@ def test_replace_copies_each_replaced_label_first_and_never_replaces_an_unreadab
     folder.mkdir()
     for stem in project.stems:
         write_png(folder / f"{stem}_expert.png", disc(r=12).astype(np.uint8) * 255)
-    assert labelled_matches(project, folder, "lesion") == (complete, sketched, damaged)
-    result = import_masks(project, folder, "lesion", replace=True)
+    scan = scan_masks(project, folder)
+    assert labelled_matches(project, scan, "lesion") == (complete, sketched, damaged)
+    result = import_masks(project, scan, "lesion", replace=True)
     assert result.imported == (complete, sketched, bare) and result.replaced == (complete, sketched)
     assert result.kept == () and len(result.not_replaced) == 1 and result.not_replaced[0].startswith(f"{damaged}: ")
     backup = result.backup

@@ -3,12 +3,18 @@ the window then lists and shows them; an image's own label is replaced only when
 of it is kept in the project (a new-user trial with fundus photos and their field-of-view masks found no way to bring
 either in from the window; an ophthalmologist's expert masks could not replace a few sketched strokes)."""
 
+import logging
+import threading
+
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
+from medseg_gui.core.errors import ImageReadError
 from medseg_gui.core.images import write_png
+from medseg_gui.core.mask_import import import_masks
 from medseg_gui.qt import dialogs, import_flow
-from tests.workers.helpers import disc, make_project, open_window
+from tests.workers.helpers import disc, drag, make_project, open_window
 
 
 def test_import_masks_as_labels_then_as_regions_of_interest(tmp_path, qtbot, monkeypatch, messages):
@@ -102,3 +108,90 @@ def test_the_question_keeps_the_labels_by_default(qtbot, key, answer):
     QTimer.singleShot(50, press)
     assert import_flow.ask_keep_or_replace(None, "vessel", ("a", "b", "c", "d")) is answer
     assert texts[0].startswith("4 of the images these masks belong to already have a 'vessel' label (a, b, c, …)")
+
+
+def _masks_folder(tmp_path, project, monkeypatch, replace: bool = False):
+    """A folder of a disc mask for each image of `project` and a file that matches none, which the dialogs choose as
+    the 'lesion' labels, replacing the images' own when `replace`."""
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    for stem in project.stems:
+        write_png(folder / f"{stem}.png", disc(r=12).astype(np.uint8) * 255)
+    write_png(folder / "unrelated.png", disc(r=12).astype(np.uint8) * 255)
+    monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None, new=False: folder)
+    monkeypatch.setattr(import_flow, "ask_import_target", lambda parent, classes, current: "lesion")
+    monkeypatch.setattr(import_flow, "ask_keep_or_replace", lambda parent, cls, stems: replace)
+    return folder
+
+
+def test_a_file_that_matches_no_image_is_logged_once(tmp_path, qtbot, monkeypatch, messages, caplog):
+    """The folder was read twice for a class's masks (to ask keep or replace, then to import), so every file that
+    matched no image was warned of twice in the log."""
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    _masks_folder(tmp_path, project, monkeypatch)
+    window = open_window(qtbot, project, settings_file=tmp_path / "settings.ini")
+    with caplog.at_level(logging.WARNING, logger="medseg_gui.core.mask_files"):
+        with qtbot.waitSignal(window.project_loaded, timeout=30_000):
+            window.import_masks()
+    assert messages[-1].startswith("Imported 1 'lesion' label from ") and "1 file matches no image" in messages[-1]
+    warned = [r.getMessage() for r in caplog.records if "match no image" in r.getMessage()]
+    assert len(warned) == 1 and "unrelated.png" in warned[0], warned
+
+
+def test_drawing_is_paused_while_masks_are_imported(tmp_path, qtbot, monkeypatch, messages, request):
+    """A stroke painted while the import ran was autosaved over the mask it had just written for the image shown,
+    and after the reopen that image's import was gone. Editing is off from the import's start until the project
+    is shown again (or the import failed), then as it was; undo and the canvas' keys change nothing meanwhile."""
+    project = make_project(tmp_path / "p", n=2)
+    first = project.stems[0]
+    _masks_folder(tmp_path, project, monkeypatch, replace=True)
+    go, failing = threading.Event(), []
+    request.addfinalizer(go.set)  # a failed assertion leaves no import waiting
+
+    def held(*args, **kwargs):  # the import waits until the test has tried to draw
+        assert go.wait(30)
+        if failing:
+            raise ImageReadError("the masks' disk went away")
+        return import_masks(*args, **kwargs)
+
+    monkeypatch.setattr(import_flow, "import_masks", held)
+    window = open_window(qtbot, project, settings_file=tmp_path / "settings.ini")
+    canvas, brush = window.canvas, window.tools.tool_buttons["brush"]
+    paused_when_shown = []  # the reopen's scan after the import: a stroke then was saved over the import too
+    window.project_loaded.connect(lambda: paused_when_shown.append(not brush.isEnabled()))
+    qtbot.waitUntil(lambda: window.session.stem == first, timeout=10_000)
+    canvas.set_brush_size(3)
+    drag(qtbot, canvas, [(5, 5), (15, 5)])  # a few strokes: a label to replace, a step to undo
+    assert canvas.label("lesion").any() and window.actions.undo.isEnabled() and canvas.tool() == "brush"
+    for fails in (False, True):
+        go.clear()
+        failing[:] = [True] if fails else []
+        window.import_masks()
+        qtbot.waitUntil(lambda: not brush.isEnabled(), timeout=10_000)
+        assert "Drawing is paused until they are in" in window.statusBar().currentMessage()
+        assert canvas.tool() == "pan" and not window.actions.undo.isEnabled() and not window.banner.isVisible()
+        assert not window.actions.label_sparse.isEnabled() and not window.tools.accept_button.isEnabled()
+        shown = canvas.label("lesion").copy()
+        canvas.set_tool("brush")  # as its key B still does
+        drag(qtbot, canvas, [(30, 40), (60, 40)])
+        assert "Drawing is paused while masks are imported" in window.statusBar().currentMessage()
+        canvas.set_tool("pan")  # the brush comes back with editing all the same
+        qtbot.keyClick(canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        window.actions.undo.trigger()
+        canvas.undo()
+        np.testing.assert_array_equal(canvas.label("lesion"), shown)  # nothing drawn, nothing undone
+        assert window.saver.flush(10) and not window.saver.has_pending()
+        if fails:
+            go.set()
+            qtbot.waitUntil(lambda: "The masks were not imported" in window.last_error, timeout=10_000)
+        else:
+            with qtbot.waitSignal(window.project_loaded, timeout=30_000):
+                go.set()
+            np.testing.assert_array_equal(project.load_label("lesion", first), disc(r=12))  # the import's, kept
+            assert paused_when_shown == [True]
+        qtbot.waitUntil(brush.isEnabled, timeout=10_000)
+        assert canvas.tool() == "brush" and window.actions.label_sparse.isEnabled() and canvas.editable
+    qtbot.waitUntil(lambda: window.session.stem == first, timeout=10_000)
+    np.testing.assert_array_equal(canvas.label("lesion"), disc(r=12))
+    drag(qtbot, canvas, [(30, 40), (60, 40)])  # drawing again
+    assert canvas.label("lesion")[40, 45] and window.actions.undo.isEnabled()

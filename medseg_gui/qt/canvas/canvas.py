@@ -49,7 +49,7 @@ class Canvas(QWidget):
     cursor_info = Signal(str)
     notice = Signal(str)  # a tool refused or undid something and says why (status bar)
     shape_closed = Signal(str)  # what became of a polygon left open on the image left behind (leave_image)
-    history_changed = Signal()  # an undo step was added, undone, redone or dropped, or another image shown
+    history_changed = Signal()  # an undo step added, undone, redone or dropped; another image shown; set_editable
     tool_changed = Signal(str)
     brush_size_changed = Signal(int)
     zoom_changed = Signal(float)
@@ -76,6 +76,7 @@ class Canvas(QWidget):
         self.new_label = NewLabelRule()  # auto mode: sparse for thin-structure classes (core.label_status)
         self._confirm: Callable[[str], bool] | None = None
         self.input = CanvasInput(self)
+        self.editable = True  # False: undo and redo do nothing (ImageSession refuses every other edit meanwhile)
 
     # -- content -------------------------------------------------------------------------------------------------
     def set_image(self, key: str, rgb: np.ndarray, prepared: L.ImagePyramid | None = None) -> None:
@@ -323,13 +324,18 @@ class Canvas(QWidget):
         super().resizeEvent(event)
 
     # -- undo ----------------------------------------------------------------------------------------------------
+    def set_editable(self, editable: bool) -> None:
+        """Undo and redo on or off (a read-only project, a pause); `history_changed` lets the actions follow."""
+        self.editable = editable
+        self.history_changed.emit()
+
     def undo(self) -> None:
         self._tools.finish()
-        self._after_restore(self.doc.undo())
+        self._after_restore(self.doc.undo() if self.editable else None)
 
     def redo(self) -> None:
         self._tools.finish()
-        self._after_restore(self.doc.redo())
+        self._after_restore(self.doc.redo() if self.editable else None)
 
     def _after_restore(self, step) -> None:
         self._notes.forget_edit()
