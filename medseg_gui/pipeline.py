@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.core.masks import scored_region
 from medseg_gui.core.metrics import image_metrics, mean_metrics
 from medseg_gui.core.project import Project
-from medseg_gui.core.uncertainty import image_uncertainty
+from medseg_gui.core.uncertainty import UncertaintyScores, image_uncertainty
 from medseg_gui.training_data import SavedLabels, class_region, load_samples, require_labels
 
 if TYPE_CHECKING:
@@ -257,7 +258,7 @@ def predict_class(
         segmenter = store.load_segmenter(project.model_dir(cls))
     todo = list(project.stems if stems is None else stems)
     predict_missing_regions(project, cls, todo, should_stop=should_stop, threshold=threshold, skipped=skipped)
-    metrics, uncertainty = project.load_metrics(cls), project.load_uncertainty(cls)
+    metrics, unsure = project.load_metrics(cls), project.load_uncertainty(cls)
     predicted: list[str] = []
 
     def finish() -> None:  # also when cancelled: the maps saved so far get their scores and maker (a helper's note)
@@ -266,8 +267,7 @@ def predict_class(
             record_predictions(project, cls, predicted, model_provenance(segmenter.metadata))
         except OSError as err:  # the predictions are saved; only exports will not name their model
             log.warning("could not note which model made the %s predictions: %s", cls, err)
-        known = set(project.stems)  # an image removed from the project drops out
-        project.save_uncertainty(cls, {s: v for s, v in uncertainty.items() if s in known})
+        project.save_uncertainty(cls, unsure.only(set(project.stems)))
 
     for done, stem in enumerate(todo, start=1):
         if should_stop is not None and should_stop():
@@ -278,15 +278,13 @@ def predict_class(
         except MedsegError as err:
             skip(skipped, f"{stem} not predicted: {err}")
         else:
-            region = roi  # where it predicts; scores stay in the class's region, as rethreshold_class and evaluate
-            if roi is None and segmenter.metadata.get("trained_in_roi"):  # score them (the band left out counts)
-                region = prediction_region(image)  # the model knows nothing outside its training images' regions
+            region = predicted_region(roi, segmenter.metadata, lambda: image)  # scores stay in `roi`
             prob = segmenter.predict(image, region)  # already 0 outside it
             stored = project.save_prediction(cls, stem, prob)
             if on_saved is not None:
                 on_saved(stem, stored)
             predicted.append(stem)
-            uncertainty[stem] = image_uncertainty(prob, region, threshold)  # labelled or not: what to label next
+            unsure.put(stem, image_uncertainty(prob, region, threshold), threshold)  # labelled or not: what next
             try:
                 truth = project.load_label_pixels(cls, stem)
             except MedsegError as err:
@@ -303,22 +301,38 @@ def predict_class(
     return metrics
 
 
-def _scored_images(project: Project, cls: str, threshold: float, skipped: list[str] | None
-                   ) -> Iterator[tuple[str, np.ndarray, LabelPixels, np.ndarray | None]]:
-    """(stem, prob, label, scored) of every labelled image of `cls` with a saved prediction; `scored` is the class
-    region (`class_region`), for a sparse label only its annotated pixels. Unreadable images are skipped with a
-    message."""
-    for stem in project.labelled_stems(cls):
+def predicted_region(roi: np.ndarray | None, metadata: dict[str, Any], image: Callable[[], np.ndarray]
+                     ) -> np.ndarray | None:
+    """Where a model with `metadata` predicts, and scores the uncertainty of, an image whose class region is `roi`
+    (None: all of it): one trained in fields of view, a photo without one inside the field found in it (core.fov;
+    `image()` is read only then). Its other scores stay in `roi`: the band left out along the edge counts as missed."""
+    if roi is None and metadata.get("trained_in_roi"):
+        return prediction_region(image())
+    return roi
+
+
+def _saved_predictions(project: Project, cls: str, stems: Sequence[str], threshold: float,
+                       skipped: list[str] | None) -> Iterator[tuple[str, np.ndarray, np.ndarray | None]]:
+    """(stem, prob, class region: `class_region`) of each of `stems` with a saved prediction of `cls`. Unreadable
+    images are skipped with a message."""
+    for stem in stems:
         try:
             prob = project.load_prediction(cls, stem)
-            if prob is None:
-                continue
-            label, roi = project.load_label_pixels(cls, stem), class_region(project, cls, stem, threshold)
+            roi = None if prob is None else class_region(project, cls, stem, threshold)
         except MedsegError as err:
             skip(skipped, f"{stem} not evaluated: {err}")
             continue
-        if label is not None:
-            yield stem, prob, label, scored_region(roi, label.annotated)
+        if prob is not None:
+            yield stem, prob, roi
+
+
+def _scored_label(project: Project, cls: str, stem: str, skipped: list[str] | None) -> LabelPixels | None:
+    """The label `stem`'s prediction is scored against; None when it has none or it cannot be read (a message)."""
+    try:
+        return project.load_label_pixels(cls, stem)
+    except MedsegError as err:
+        skip(skipped, f"{stem} not evaluated: {err}")
+        return None
 
 
 def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalReport:
@@ -326,7 +340,10 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
     of the class's region (`class_region`) of the images with a complete label (EvalReport)."""
     per_image: dict[str, dict[str, float]] = {}
     probs, truths, skipped, strokes = [], [], [], set()
-    for stem, prob, label, roi in _scored_images(project, cls, threshold, skipped):
+    for stem, prob, roi in _saved_predictions(project, cls, project.labelled_stems(cls), threshold, skipped):
+        if (label := _scored_label(project, cls, stem, skipped)) is None:
+            continue
+        roi = scored_region(roi, label.annotated)  # a sparse label: its annotated pixels only
         per_image[stem] = per_image_metrics(prob, label.mask, roi, threshold=threshold)
         if label.sparse:
             strokes.add(stem)
@@ -346,22 +363,38 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
 
 
 def rethreshold_class(project: Project, cls: str, threshold: float, changed: Collection[str] = (),
-                      should_stop: Callable[[], bool] | None = None) -> dict[str, dict[str, float]]:
+                      should_stop: Callable[[], bool] | None = None,
+                      unsure: UncertaintyScores | None = None) -> dict[str, dict[str, float]]:
     """Per-image metrics of the saved predictions of `cls` at another `threshold` (what metrics.json holds; nothing
     pooled). Only what the threshold changes is computed: an image's AUC is kept from metrics.json unless its label
     was `changed` (saved since, as the caller knows), its label or prediction file is newer than metrics.json, or
-    the class's region depends on the threshold (a roi_class). CancelledError when `should_stop()` between images."""
+    the class's region depends on the threshold (a roi_class). `unsure` (given empty) gets the uncertainty score at
+    `threshold` of every saved prediction, labelled or not, in the region predict_class scored it in
+    (`predicted_region`, by the current model), from the same maps. CancelledError when `should_stop()` between
+    images."""
     old, path = project.load_metrics(cls), project.metrics_path(cls)
     since = path.stat().st_mtime_ns if path.is_file() and project.class_spec(cls).roi_class is None else None
+    labelled = set(project.labelled_stems(cls))
+    stems = project.stems if unsure is not None else [stem for stem in project.stems if stem in labelled]
+    model = (project.current_model_info(cls) or {}) if unsure is not None else {}
     per_image: dict[str, dict[str, float]] = {}
-    for stem, prob, label, roi in _scored_images(project, cls, threshold, None):
+    for stem, prob, roi in _saved_predictions(project, cls, stems, threshold, None):
         if should_stop is not None and should_stop():
             raise CancelledError("Metrics update cancelled.")
+        if unsure is not None:
+            try:
+                region = predicted_region(roi, model, partial(project.load_image, stem))
+            except MedsegError as err:
+                skip(None, f"{stem}: no uncertainty at threshold {threshold:.2f}: {err}")
+            else:
+                unsure.put(stem, image_uncertainty(prob, region, threshold), threshold)
+        if stem not in labelled or (label := _scored_label(project, cls, stem, None)) is None:
+            continue
         try:
             unchanged = since is not None and stem not in changed and all(f.stat().st_mtime_ns < since for f in (
                 project.label_path(cls, stem), project.prediction_path(cls, stem)))
         except OSError:  # removed meanwhile: compute everything
             unchanged = False
         auc = old.get(stem, {}).get("auc") if unchanged else None
-        per_image[stem] = per_image_metrics(prob, label.mask, roi, threshold, auc)
+        per_image[stem] = per_image_metrics(prob, label.mask, scored_region(roi, label.annotated), threshold, auc)
     return per_image

@@ -30,7 +30,7 @@ from medseg_gui.core.project_format import (
     read_model_pointer,
 )
 from medseg_gui.core.regions import class_region
-from medseg_gui.core.uncertainty import read_scores, scores_to_json
+from medseg_gui.core.uncertainty import UncertaintyScores, read_scores, scores_to_json
 
 __all__ = ["DEFAULT_CLASSES", "FORMAT", "PROJECT_FILE", "VERSION", "ClassSpec", "ImageEntry", "Project"]
 
@@ -188,11 +188,12 @@ class Project(ProjectFolder):
         """Write metrics.json atomically (NaN stored as null so the file is standard JSON)."""
         self._write(self.metrics_path(cls), lambda p: atomic_write_json(p, metrics_to_json(dict(metrics))))
 
-    def load_uncertainty(self, cls: str) -> dict[str, float]:
-        """{stem: uncertainty score of its saved prediction} (core.uncertainty); {} when absent or damaged."""
+    def load_uncertainty(self, cls: str) -> UncertaintyScores:
+        """The uncertainty score of each saved prediction and its threshold (core.uncertainty); none when absent or
+        damaged."""
         return read_scores(self.uncertainty_path(cls))
 
-    def save_uncertainty(self, cls: str, scores: dict[str, float]) -> None:
+    def save_uncertainty(self, cls: str, scores: UncertaintyScores) -> None:
         """Write uncertainty.json atomically (NaN stored as null)."""
         self._write(self.uncertainty_path(cls), lambda p: atomic_write_json(p, scores_to_json(scores)))
 

@@ -7,12 +7,16 @@ only the saved probability map, no extra network pass.
 Per image, the score is the mean ``u`` of the most uncertain ``TOP_SHARE`` (5 %) of the pixels inside the class's
 region, not the mean of all of them: a large, confidently empty background would otherwise dilute a lesion the model
 is unsure about into a low score, and a small image-wide mean would rank images by their size of background.
+
+uncertainty.json holds {stem: score} and, under ``THRESHOLDS_KEY``, the threshold each score was computed at, so a
+score made at another threshold than the one set is known to be due again (as metrics.json's "threshold").
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,28 @@ from medseg_gui.core.masks import share_text
 
 TOP_SHARE = 0.05
 """Share of the region's pixels, the most uncertain ones, whose mean uncertainty is the image's score."""
+THRESHOLDS_KEY = "/thresholds"
+"""uncertainty.json's entry {stem: threshold its score was computed at}: no stem holds '/' (a file name cannot), and
+versions before it drop it (not a number); files written by them have none (their scores are never greyed)."""
+
+
+@dataclass
+class UncertaintyScores:
+    """The uncertainty score of each predicted image ({stem: score}, NaN for an empty region) and the threshold it was
+    computed at ({stem: threshold}; unknown for scores saved by an older version)."""
+
+    scores: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    def put(self, stem: str, score: float, threshold: float) -> None:
+        """Record `stem`'s `score`, computed at `threshold`."""
+        self.scores[stem] = score
+        self.thresholds[stem] = float(threshold)
+
+    def only(self, stems: Collection[str]) -> UncertaintyScores:
+        """The scores of `stems` (an image removed from the project drops out)."""
+        return UncertaintyScores({s: v for s, v in self.scores.items() if s in stems},
+                                 {s: t for s, t in self.thresholds.items() if s in stems})
 
 
 def _check_threshold(threshold: float) -> None:
@@ -99,23 +125,34 @@ def next_reason(stem: str, scores: Mapping[str, float], labelled: Mapping[str, f
     return f"the model is least sure about it among the unlabelled images (uncertainty {score:.2f})"
 
 
-def read_scores(path: Path) -> dict[str, float]:
-    """{stem: score} from an uncertainty.json; {} when absent or damaged (the next prediction rewrites it)."""
+def read_scores(path: Path) -> UncertaintyScores:
+    """The scores of an uncertainty.json; none when absent or damaged (the next prediction rewrites it)."""
     data = read_rewritable_json(path)
-    return {} if data is None else scores_from_json(data)
+    return UncertaintyScores() if data is None else scores_from_json(data)
 
 
-def scores_from_json(data: Any) -> dict[str, float]:
-    """{stem: score} from a parsed uncertainty.json (null → NaN); entries that are not numbers are dropped."""
+def scores_from_json(data: Any) -> UncertaintyScores:
+    """The scores of a parsed uncertainty.json (null → NaN); entries that are not numbers are dropped, and so are
+    thresholds that are not, or have no score."""
     if not isinstance(data, dict):
-        return {}
-    return {str(stem): math.nan if value is None else float(value) for stem, value in data.items()
-            if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))}
+        return UncertaintyScores()
+    scores = {str(stem): math.nan if value is None else float(value) for stem, value in data.items()
+              if value is None or _is_number(value)}
+    made = data.get(THRESHOLDS_KEY)
+    made = made if isinstance(made, dict) else {}
+    return UncertaintyScores(scores, {stem: float(t) for stem, t in made.items() if stem in scores and _is_number(t)})
 
 
-def scores_to_json(scores: Mapping[str, float]) -> dict[str, float | None]:
-    """JSON-ready {stem: score rounded to 4 decimals}, NaN → null."""
-    return {stem: None if math.isnan(v) else round(float(v), 4) for stem, v in scores.items()}
+def scores_to_json(unsure: UncertaintyScores) -> dict[str, Any]:
+    """JSON-ready {stem: score rounded to 4 decimals}, NaN → null, with the thresholds under THRESHOLDS_KEY."""
+    data: dict[str, Any] = {stem: None if math.isnan(v) else round(float(v), 4) for stem, v in unsure.scores.items()}
+    if unsure.thresholds:
+        data[THRESHOLDS_KEY] = {stem: round(t, 4) for stem, t in unsure.thresholds.items()}
+    return data
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _score(value: object) -> float | None:

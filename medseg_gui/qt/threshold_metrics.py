@@ -1,5 +1,5 @@
-"""Dice/Se/Sp follow the threshold box: once it has settled, recompute the class's metrics from the saved
-predictions on a worker thread (AUC does not depend on the threshold)."""
+"""Dice/Se/Sp and Unsure follow the threshold box: once it has settled, recompute the class's metrics and each
+image's uncertainty from the saved predictions on a worker thread (AUC does not depend on the threshold)."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from medseg_gui.workers.training import ClassMetrics, rescore_class
 class MetricsRefresher(QObject):
     """`schedule(root, cls, threshold, changed)` (re)starts a short timer, then `rescore_class` runs on a worker for
     each class scheduled meanwhile; `changed` (images whose label was saved) adds up per class until it runs, so
-    their AUC is computed again. `updated` carries each ClassMetrics (class + metrics). One job per class at a time:
-    a newer request cancels the class's running job (its `changed` carried over) and runs once that has stopped, and
-    only the newest request's scores are handed over, so an older threshold's never arrive after a newer one's (they
-    ran side by side, and on large photos each took a while). Another project drops what was pending. An error goes
-    to the host's `errored`, like every job's without its own handler."""
+    their AUC is computed again. `updated` carries each ClassMetrics (class, metrics, uncertainty). One job per class
+    at a time: a newer request cancels the class's running job (its `changed` carried over) and runs once that has
+    stopped, and only the newest request's scores are handed over, so an older threshold's never arrive after a newer
+    one's (they ran side by side, and on large photos each took a while). Another project drops what was pending. An
+    error goes to the host's `errored`, like every job's without its own handler."""
 
     updated = Signal(object)
 

@@ -1,8 +1,9 @@
-"""The probability threshold: re-threshold the shown predictions at once, re-score the class (Dice, Se, Sp… on a
-worker) once the value settles or a label changed (saved, or imported), remember it a second after the last change,
-and hand the keyboard back to the canvas after Enter in the threshold box. The image list follows the threshold too:
-it greys scores made at another one until they are re-scored, and asks for that (`rescore_due`) wherever they came
-from (a change, a project opened at another threshold than its metrics.json's, a rollback's)."""
+"""The probability threshold: re-threshold the shown predictions at once, re-score the class (Dice, Se, Sp… and each
+image's uncertainty, on a worker) once the value settles or a label changed (saved, or imported), remember it a second
+after the last change, and hand the keyboard back to the canvas after Enter in the threshold box. The image list follows
+the threshold too: it greys scores (Unsure too) made at another one until they are re-scored, and asks for that
+(`rescore_due`) wherever they came from (a change, a project opened at another threshold than its metrics.json's or
+uncertainty.json's, a rollback's)."""
 
 from __future__ import annotations
 
@@ -110,5 +111,7 @@ class ThresholdView(QObject):
 
     @Slot(object)
     def _on_metrics(self, run: ClassMetrics) -> None:
-        self._images.set_metrics(run.cls, run.metrics)
+        with self._images.batch():  # one re-sort for both columns
+            self._images.set_metrics(run.cls, run.metrics)
+            self._images.set_uncertainty(run.cls, run.uncertainty)
         self.metrics_updated.emit(run.cls)

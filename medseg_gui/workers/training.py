@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 
 from medseg_gui.core.errors import CancelledError, ProjectError
+from medseg_gui.core.uncertainty import UncertaintyScores
 from medseg_gui.train_process import (
     TRAIN_CANCELLED,
     KerasRows,
@@ -40,10 +41,12 @@ __all__ = ["ClassMetrics", "PredictProgress", "RoundReport", "TrainRun", "TrainW
 
 @dataclass(frozen=True)
 class ClassMetrics:
-    """What `rescore_class` hands the GUI: the class and its per-image metrics (stem → metric → value)."""
+    """What `rescore_class` hands the GUI: the class, its per-image metrics (stem → metric → value) and the
+    uncertainty of each of its predictions, at the threshold re-scored."""
 
     cls: str
     metrics: dict[str, dict]
+    uncertainty: UncertaintyScores = field(default_factory=UncertaintyScores)
 
 
 def _open_project(root: Path) -> Project:
@@ -103,23 +106,24 @@ class TrainWorker(Worker):
 
 def rescore_class(project_root: Path, cls: str, threshold: float, changed: frozenset[str] = frozenset(),
                   should_stop: Callable[[], bool] | None = None) -> ClassMetrics:
-    """Recompute the metrics of `cls` from the saved predictions at another `threshold` (no Keras; only what the
-    threshold changes: pipeline.rethreshold_class; `changed`: images whose label was saved since) and save them to
-    metrics.json. Run by a FunctionWorker (qt/threshold_metrics.py). Where the project must not or cannot be written
-    (another window holds it, read-only media) the metrics are handed over unsaved: metrics.json is derived data,
-    re-made by the next Retrain."""
+    """Recompute the metrics of `cls` and the uncertainty of each of its predictions from the saved predictions at
+    another `threshold` (no Keras; only what the threshold changes: pipeline.rethreshold_class; `changed`: images
+    whose label was saved since) and save them to metrics.json and uncertainty.json. Run by a FunctionWorker
+    (qt/threshold_metrics.py). Where the project must not or cannot be written (another window holds it, read-only
+    media) they are handed over unsaved: both files are derived data, re-made by the next Retrain."""
     from medseg_gui import pipeline
 
-    project = _open_project(project_root)
-    metrics = pipeline.rethreshold_class(project, cls, threshold, changed, should_stop)  # a removed label: none
+    project, unsure = _open_project(project_root), UncertaintyScores()
+    metrics = pipeline.rethreshold_class(project, cls, threshold, changed, should_stop, unsure)  # a removed label: none
     if should_stop is not None and should_stop():
         raise CancelledError("Metrics update cancelled.")
     reason = project.write_refusal()
     if reason is None:
         try:
             project.save_metrics(cls, metrics)
+            project.save_uncertainty(cls, unsure)
         except ProjectError as err:
             reason = str(err)
     if reason is not None:
-        log.warning("The '%s' metrics at threshold %.2f are shown but not saved: %s", cls, threshold, reason)
-    return ClassMetrics(cls, metrics)
+        log.warning("The '%s' scores at threshold %.2f are shown but not saved: %s", cls, threshold, reason)
+    return ClassMetrics(cls, metrics, unsure)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
 
 from medseg_gui.core.project import Project
-from medseg_gui.core.uncertainty import (image_uncertainty, next_reason, rank_next, read_scores, uncertainty_map,
-                                         uncertainty_u8)
+from medseg_gui.core.uncertainty import (THRESHOLDS_KEY, UncertaintyScores, image_uncertainty, next_reason, rank_next,
+                                         read_scores, scores_from_json, scores_to_json, uncertainty_map, uncertainty_u8)
 
 
 def test_pixel_uncertainty_known_answers_at_half():
@@ -94,9 +95,25 @@ def test_ranking_unlabelled_first_then_least_annotated_and_never_complete_labels
 def test_scores_round_trip_through_the_project(tmp_path):
     project = Project.create(tmp_path / "p")
     cls = project.class_names[0]
-    assert project.load_uncertainty(cls) == {}
-    project.save_uncertainty(cls, {"a": 0.123456, "b": math.nan})
+    assert project.load_uncertainty(cls) == UncertaintyScores()
+    project.save_uncertainty(cls, UncertaintyScores({"a": 0.123456, "b": math.nan}, {"a": 0.5, "b": 0.35}))
     loaded = project.load_uncertainty(cls)
-    assert loaded["a"] == pytest.approx(0.1235) and math.isnan(loaded["b"])
+    assert loaded.scores["a"] == pytest.approx(0.1235) and math.isnan(loaded.scores["b"])
+    assert loaded.thresholds == {"a": 0.5, "b": 0.35}
     project.uncertainty_path(cls).write_text("{not json", encoding="utf-8")
-    assert read_scores(project.uncertainty_path(cls)) == {}
+    assert read_scores(project.uncertainty_path(cls)) == UncertaintyScores()
+
+
+def test_the_threshold_each_score_was_made_at_is_recorded_the_way_older_files_and_versions_understand(tmp_path):
+    """uncertainty.json was {stem: score}: a file without thresholds still loads (none known, so never greyed), and
+    in a new one every entry but THRESHOLDS_KEY is still a score, that key's value not a number (what the older
+    reader dropped)."""
+    path = tmp_path / "uncertainty.json"
+    path.write_text(json.dumps({"a": 0.25, "b": None, "c": "odd"}), encoding="utf-8")
+    old = read_scores(path)
+    assert old.scores["a"] == 0.25 and math.isnan(old.scores["b"]) and set(old.scores) == {"a", "b"}
+    assert old.thresholds == {}
+    data = scores_to_json(UncertaintyScores({"a": 0.25, "b": math.nan}, {"a": 0.4, "b": 0.4}))
+    assert data == {"a": 0.25, "b": None, THRESHOLDS_KEY: {"a": 0.4, "b": 0.4}}
+    data[THRESHOLDS_KEY]["gone"] = 0.4  # a threshold without a score is dropped
+    assert scores_from_json(data).thresholds == {"a": 0.4, "b": 0.4}

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHeaderView
 from medseg_gui.core.images import write_png
 from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.core.project import Project
+from medseg_gui.core.uncertainty import UncertaintyScores
 from medseg_gui.qt.panels.image_columns import (AUC_COL, DICE_COL, LABELLED_COL, NAME_COL, NAME_MIN, RECALL_COL,
                                                 UNCERTAINTY_COL)
 from medseg_gui.qt.panels.image_list import ImageListPanel
@@ -97,7 +98,7 @@ def _fill(panel: ImageListPanel, stems: list[str], cls: str = "lesion") -> None:
     panel.set_split(stems[1:], stems[:1])  # "✓ · train", the widest Labelled cell
     panel.set_metrics(cls, {s: {"auc": 0.987654, "dice": 0.54321, "iou": 0.4, "recall": 0.0, "lesions": 1,
                                 "found": 0} for s in stems})
-    panel.set_uncertainty(cls, {s: 0.728 for s in stems})
+    panel.set_uncertainty(cls, UncertaintyScores({s: 0.728 for s in stems}))
 
 
 def test_name_column_gives_way_so_the_scores_stay_in_view(qtbot):
@@ -422,7 +423,7 @@ def test_a_first_click_on_unsure_puts_the_most_unsure_image_on_top(qtbot):
     """A trial's first click on Unsure put the surest image on top, the opposite of what one looks for there; the
     score columns still sort worst (lowest) first."""
     panel = three_scored(qtbot, (0.6, 0.2, 0.9))
-    panel.set_uncertainty("lesion", {"a": 0.1, "b": 0.5, "c": 0.3})
+    panel.set_uncertainty("lesion", UncertaintyScores({"a": 0.1, "b": 0.5, "c": 0.3}))
     click_header(qtbot, panel.table, UNCERTAINTY_COL)
     assert panel.stems() == ["b", "c", "a"]
     click_header(qtbot, panel.table, DICE_COL)

@@ -11,12 +11,13 @@ import pytest
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtGui import QColor
 
+from medseg_gui.core.uncertainty import UncertaintyScores
 from medseg_gui.ml.compare import BASIS_THEN
 from medseg_gui.ml.config import TrainConfig, preset_names
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.ml.store import StoreDecision
-from medseg_gui.qt.panels.image_columns import AUC_COL, DICE_COL, UNCERTAINTY_COL, format_score
-from medseg_gui.qt.panels.image_list import UNREADABLE, ImageListPanel
+from medseg_gui.qt.panels.image_columns import AUC_COL, DICE_COL, UNCERTAINTY_COL, UNREADABLE, format_score
+from medseg_gui.qt.panels.image_list import ImageListPanel
 from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.tools_panel import ToolsPanel
 from medseg_gui.qt.panels.train_panel import TrainPanel
@@ -428,7 +429,7 @@ def test_scores_from_an_earlier_model_are_greyed_until_a_retrain(qtbot, tmp_path
     panel.set_images(["a", "b", "c"], ["lesion"])
     panel.set_current_class("lesion")
     panel.set_metrics("lesion", {"a": {"auc": 0.9, "dice": 0.5}, "b": {"auc": 0.95, "dice": 0.7}})
-    panel.set_uncertainty("lesion", {"a": 0.2, "b": 0.4})
+    panel.set_uncertainty("lesion", UncertaintyScores({"a": 0.2, "b": 0.4}))
     stale = {"b"}
     panel.set_stale("lesion", stale)
     for col in (AUC_COL, DICE_COL, UNCERTAINTY_COL):  # Unsure too: the same prediction (a trial: a step late)

@@ -343,3 +343,34 @@ def test_scores_saved_at_another_threshold_than_the_one_set_are_rescored(tmp_pat
     expected = image_metrics(prob, project.load_label("lesion", stem), None, 0.7)["dice"]
     assert abs(expected - before) > 0.1
     qtbot.waitUntil(lambda: window.image_list.dice_text(stem, "lesion") == f"{expected:.3f}", timeout=20_000)
+
+
+def test_unsure_follows_the_threshold_like_the_scores(tmp_path, qtbot, messages):
+    """Unsure is closeness to the threshold and ranks "Next image to label", but after a threshold change it kept the
+    old threshold's values until the images were predicted again. Greyed at once like the scores, it is re-scored
+    with them from the saved maps (the unlabelled image too) and saved."""
+    from medseg_gui.core.uncertainty import UncertaintyScores, image_uncertainty
+    from medseg_gui.qt.panels.image_columns import UNCERTAINTY_COL
+
+    project, stem, _ = _project_with_a_cone(tmp_path / "p")
+    other = next(s for s in project.stems if s != stem)  # not labelled
+    project.save_prediction("lesion", other, np.full((H, W), 0.6, np.float32))
+    probs, made = {s: project.load_prediction("lesion", s) for s in project.stems}, UncertaintyScores()
+    for s, prob in probs.items():
+        made.put(s, image_uncertainty(prob, None, 0.5), 0.5)
+    project.save_uncertainty("lesion", made)  # as predict_class writes it
+    window = open_window(qtbot, project)
+    images = window.image_list
+    qtbot.waitUntil(lambda: images.uncertainty_text(other) != "", timeout=10_000)
+    cell = images._item(other, UNCERTAINTY_COL)
+    assert cell.foreground().style() == Qt.BrushStyle.NoBrush
+    window.layers.threshold_spin.setValue(0.7)
+    assert cell.foreground().style() != Qt.BrushStyle.NoBrush  # greyed at once, before any re-scoring
+    assert "Computed at threshold 0.50, not at the 0.70 set" in cell.toolTip()
+    expected = {s: image_uncertainty(prob, None, 0.7) for s, prob in probs.items()}
+    assert all(abs(expected[s] - made.scores[s]) > 0.02 for s in probs)
+    qtbot.waitUntil(lambda: all(images.uncertainty_text(s) == f"{expected[s]:.3f}" for s in probs), timeout=20_000)
+    assert cell.foreground().style() == Qt.BrushStyle.NoBrush and "Computed at" not in cell.toolTip()
+    assert images.uncertainty() == pytest.approx(expected)  # what "Next image to label" ranks by
+    saved = project.load_uncertainty("lesion")
+    assert saved.scores == pytest.approx(expected, abs=1e-4) and saved.thresholds == dict.fromkeys(probs, 0.7)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from medseg_gui.core.uncertainty import image_uncertainty
+from medseg_gui.core.uncertainty import UncertaintyScores, image_uncertainty
 from tests.workers.helpers import H, W, disc, make_project, open_window
 
 CLS = "lesion"
@@ -30,7 +30,7 @@ def _project(root, sparse: bool = False):
     for stem, prob in probs.items():
         project.save_prediction(CLS, stem, prob)
         scores[stem] = image_uncertainty(prob)
-    project.save_uncertainty(CLS, scores)
+    project.save_uncertainty(CLS, UncertaintyScores(scores))
     if sparse:
         for stem in s[1:3]:
             project.save_label(CLS, stem, disc())
@@ -117,8 +117,8 @@ def test_uncertainty_column_sorts_numerically_blank_last(qtbot):
     qtbot.addWidget(panel)
     panel.set_images(["a", "b", "c", "d"], [CLS, "vessel"])
     panel.set_current_class(CLS)
-    panel.set_uncertainty(CLS, {"a": 0.2, "b": 0.9, "d": 0.05})
-    panel.set_uncertainty("vessel", {"c": 0.7})
+    panel.set_uncertainty(CLS, UncertaintyScores({"a": 0.2, "b": 0.9, "d": 0.05}))
+    panel.set_uncertainty("vessel", UncertaintyScores({"c": 0.7}))
     panel.table.sortByColumn(UNCERTAINTY_COL, Qt.SortOrder.DescendingOrder)
     assert panel.stems() == ["b", "a", "d", "c"]  # most uncertain first; no prediction last
     panel.set_current_class("vessel")

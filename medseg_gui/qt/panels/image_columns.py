@@ -142,6 +142,10 @@ STROKES_TIP = ("In italics: scored on the sparse label's annotated pixels only (
                "mostly easy ones, so it reads higher than the same prediction scored on a complete label: compare it "
                "with care, and label more where the model is wrong to see the worst images.")
 STALE_COLOR = QColor(128, 128, 128)  # a score that is not the current one: another model's, another threshold's
+ERROR_COLOR = QColor(220, 60, 60)  # every cell of an unreadable image
+UNREADABLE = "⚠ unreadable"  # its Labelled cell
+UNSAVED_COLOR = QColor(230, 140, 30)  # a Labelled cell's warning (labelled_cell.WARNINGS)
+REVIEWED_MARK = "☑"  # after the name of an image marked as reviewed
 STALE_TIP = ("From another model than the current one (continuous training re-predicts only the image on screen; a "
              "cancelled prediction leaves some images, `medseg models --use` without --predict all): Train → "
              "Predict all images predicts them all with the current one")  # 'earlier' was wrong after --use (trial)
@@ -151,10 +155,11 @@ OFF_THRESHOLD_TIP = ("Computed at threshold {made:.2f}, not at the {now:.2f} set
                      "that, in the background")
 
 
-def threshold_note(values: dict, threshold: float | None) -> str:
-    """OFF_THRESHOLD_TIP when an image's metrics `values` were computed at another threshold than `threshold` (the
-    review state's); '' at it, or when either is unknown (metrics saved by an older version)."""
-    made = number(values.get("threshold"))
+def threshold_note(made_at: object, threshold: float | None) -> str:
+    """OFF_THRESHOLD_TIP when a score was computed at another threshold (`made_at`: its metrics' "threshold", its
+    uncertainty's) than `threshold` (the review state's); '' at it, or when either is unknown (saved by an older
+    version)."""
+    made = number(made_at)
     if threshold is None or made is None or abs(made - threshold) < 0.005:
         return ""
     return OFF_THRESHOLD_TIP.format(made=made, now=threshold)
@@ -174,6 +179,16 @@ def show_score(item: QTableWidgetItem, value: object, name: str, greyed: Sequenc
     if tip:
         notes = [*reasons, *([STROKES_TIP.format(share=share_text(share))] if strokes else [])]
         item.setToolTip("\n".join([f"{name} {format_score(value)}", *notes]) if known else "")
+
+
+def mark_unreadable(row: Sequence[QTableWidgetItem], stem: str, why: str) -> None:
+    """The cells of an unreadable image's `row` (by logical column): red, `why` in every tooltip, "⚠ unreadable" in
+    its Labelled cell, sorted last."""
+    row[LABELLED_COL].setText(UNREADABLE)
+    row[LABELLED_COL].setData(SORT_ROLE, None)
+    for item in row:
+        item.setForeground(QBrush(ERROR_COLOR))
+        item.setToolTip(f"{stem} cannot be used: {why}")
 
 
 def set_italic(item: QTableWidgetItem, on: bool) -> None:

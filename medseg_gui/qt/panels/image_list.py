@@ -16,24 +16,20 @@ from collections.abc import Collection
 from contextlib import AbstractContextManager
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButton, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from medseg_gui.core.lesions import REGIMES, class_regime
+from medseg_gui.core.uncertainty import UncertaintyScores
 from medseg_gui.qt.keymap import key_text
 from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METRIC_COLS, METRIC_NAMES, NAME_COL,
-                                                RECALL_COL, SORT_ROLE, STALE_TIP, STEM_ROLE, UNCERTAINTY_COL,
-                                                ImageTable, SortItem, arrange_metric_columns, cell, format_score,
-                                                header_items, number, show_found, show_score, threshold_note)
-from medseg_gui.qt.panels.labelled_cell import LABEL_UNREADABLE, UNSAVED, LabelMarks
+                                                RECALL_COL, REVIEWED_MARK, SORT_ROLE, STALE_TIP, STEM_ROLE,
+                                                UNCERTAINTY_COL, UNSAVED_COLOR, ImageTable, SortItem,
+                                                arrange_metric_columns, cell, format_score, header_items,
+                                                mark_unreadable, number, show_found, show_score, threshold_note)
+from medseg_gui.qt.panels.labelled_cell import WARNINGS, LabelMarks
 from medseg_gui.qt.panels.row_order import RowOrder
-
-ERROR_COLOR = QColor(220, 60, 60)
-UNREADABLE = "⚠ unreadable"
-UNSAVED_COLOR = QColor(230, 140, 30)
-WARNINGS = (UNSAVED, LABEL_UNREADABLE)  # Labelled cells shown in UNSAVED_COLOR
-REVIEWED_MARK = "☑"
 
 
 class ImageListPanel(QWidget):
@@ -79,7 +75,7 @@ class ImageListPanel(QWidget):
         self._errors: dict[str, str] = {}
         self._metrics: dict[str, dict[str, dict]] = {}  # class → stem → {"auc":…, "dice":…}
         self._marks = LabelMarks()  # the Labelled column's state (labelled_cell.py)
-        self._uncertainty: dict[str, dict[str, float]] = {}  # class → stem → uncertainty of its prediction
+        self._uncertainty: dict[str, UncertaintyScores] = {}  # class → the uncertainty of its predictions
         self._stale: dict[str, set[str]] = {}  # class → stems whose scores come from an earlier model
         self._threshold: float | None = None  # the scores' due threshold: those made at another are greyed
         self._rows = RowOrder(self.table)  # the current image, and its row's place while it is worked on
@@ -263,28 +259,30 @@ class ImageListPanel(QWidget):
                 self._fill_uncertainty()  # Unsure comes from the same prediction (a trial saw it grey a step late)
 
     def set_threshold(self, threshold: float) -> None:
-        """The threshold the scores are due at (the review state's): scores made at another are greyed, saying so,
-        until new ones come (an outside trial's Dice column kept its old values, unmarked, after a change)."""
+        """The threshold the scores and Unsure are due at (the review state's): those made at another are greyed,
+        saying so, until new ones come (an outside trial's Dice column kept its old values, unmarked, after a
+        change)."""
         if threshold != self._threshold:
             self._threshold = threshold
             with self.batch():
                 self._fill_metrics()
+                self._fill_uncertainty()
 
-    def set_uncertainty(self, cls: str, scores: dict[str, float]) -> None:
-        """Uncertainty of the `cls` prediction of each image ({stem: score}, core.uncertainty); shown when `cls` is the
-        current class, blank for an image without a prediction."""
-        self._uncertainty[cls] = dict(scores)
+    def set_uncertainty(self, cls: str, scores: UncertaintyScores) -> None:
+        """Uncertainty of the `cls` prediction of each image (core.uncertainty, with the threshold each was made at);
+        shown when `cls` is the current class, blank for an image without a prediction."""
+        self._uncertainty[cls] = scores
         if cls == self._cls:
             with self.batch():
                 self._fill_uncertainty()
 
     def uncertainty_text(self, stem: str) -> str:
         """The uncertainty of `stem`'s current-class prediction with three decimals ('' when not predicted)."""
-        return format_score(self._uncertainty.get(self._cls, {}).get(stem))
+        return format_score(self.uncertainty().get(stem))
 
     def uncertainty(self) -> dict[str, float]:
         """{stem: uncertainty} of the current class."""
-        return dict(self._uncertainty.get(self._cls, {}))
+        return dict(self._uncertainty.get(self._cls, UncertaintyScores()).scores)
 
     def labelled_shares(self) -> dict[str, float]:
         """{stem: annotated share} of the images labelled for the current class (1.0: a complete label)."""
@@ -358,7 +356,8 @@ class ImageListPanel(QWidget):
         metrics, pending, due = self._metrics.get(self._cls, {}), self._marks.pending(self._cls), False
         for stem in self._items if stems is None else stems:
             values, hidden = metrics.get(stem, {}), stem in pending  # complete or sparse? no scores until known
-            share, off = self._marks.sparse_share(self._cls, stem), threshold_note(values, self._threshold)
+            share = self._marks.sparse_share(self._cls, stem)
+            off = threshold_note(values.get("threshold"), self._threshold)
             due = due or bool(off)
             for col, key in METRIC_COLS.items():  # AUC does not depend on the threshold
                 self._show_score(stem, col, values.get(key), METRIC_NAMES[key], share, "" if key == "auc" else off,
@@ -368,9 +367,12 @@ class ImageListPanel(QWidget):
             self.rescore_due.emit(self._cls)
 
     def _fill_uncertainty(self) -> None:
-        scores = self._uncertainty.get(self._cls, {})
-        for stem in self._items:
-            self._show_score(stem, UNCERTAINTY_COL, scores.get(stem), "Uncertainty")
+        unsure = self._uncertainty.get(self._cls, UncertaintyScores())
+        off = {stem: threshold_note(unsure.thresholds.get(stem), self._threshold) for stem in self._items}
+        for stem, note in off.items():
+            self._show_score(stem, UNCERTAINTY_COL, unsure.scores.get(stem), "Uncertainty", off=note)
+        if any(off.values()):
+            self.rescore_due.emit(self._cls)
 
     def _show_score(self, stem: str, col: int, value: object, name: str, share: float | None = None,
                     off: str = "", hidden: bool = False) -> None:
@@ -383,14 +385,7 @@ class ImageListPanel(QWidget):
                    tip=stem not in self._errors)
 
     def _mark_error(self, stem: str) -> None:
-        message = self._errors[stem]
-        status = self._item(stem, LABELLED_COL)
-        status.setText(UNREADABLE)
-        status.setData(SORT_ROLE, None)
-        for col in range(self.table.columnCount()):
-            item = self._item(stem, col)
-            item.setForeground(QBrush(ERROR_COLOR))
-            item.setToolTip(f"{stem} cannot be used: {message}")
+        mark_unreadable([self._item(stem, col) for col in range(self.table.columnCount())], stem, self._errors[stem])
 
     def _on_current_changed(self, row: int, _col: int, _prev_row: int, _prev_col: int) -> None:
         item = self.table.item(row, NAME_COL)

@@ -20,6 +20,7 @@ PENDING = "✓ …"
 PENDING_TIP = ("Labelled. Reading the label file to tell a complete label from a sparse one (strokes); its scores show "
                "once it is read")
 LABEL_UNREADABLE = "⚠ label unreadable"
+WARNINGS = (UNSAVED, LABEL_UNREADABLE)  # the texts the list shows as warnings (image_columns.UNSAVED_COLOR)
 SPLIT_MARKS = {"train": ("train", "Used to train the current model"),
                "val": ("val", "Held out for validation: the current model did not learn from this image, so its "
                               "scores here are an honest check"),
