@@ -5,8 +5,7 @@ Long work runs in workers (scan, train + predict, metrics, export) on QThreads; 
 `ClassView` (the current class in every panel, Edit → Classes…), `TrainingView` (Retrain and its results),
 `ThresholdView` (threshold and re-scoring), `ProjectFiles` (open, recent, drag-and-drop), `ReadOnlyView` (the
 banner, the editing controls, what another window saves) and the *_flow modules.
-Messages go to the status bar and a non-blocking message box; `last_error` keeps the latest.
-"""
+Messages go to the status bar and a non-blocking message box; `last_error` keeps the latest."""
 
 from __future__ import annotations
 
@@ -136,7 +135,8 @@ class MainWindow(QMainWindow):
             splitter.addWidget(widget)
             splitter.setStretchFactor(splitter.count() - 1, stretch)
         splitter.setSizes(default_split(fitted_size(self.screen().availableGeometry()).width()))
-        self.memory.restore_layout(self._layout_widgets())
+        self._layout = {"splitter": splitter, "image_columns": self.image_list.table.horizontalHeader()}  # remembered
+        self.memory.restore_layout(self._layout)
         self.image_list.fit_columns()  # the column modes are this version's, whichever version saved the layout
         self.banner = ReadOnlyBanner(self)
         self.read_only_view = ReadOnlyView(self.banner, lambda: self.project, panels, self.actions, self.opener,
@@ -313,6 +313,8 @@ class MainWindow(QMainWindow):
             return f"this project is open read-only ({self.read_only})."
         if self.train_worker is not None or self.models.busy():
             return "a training (or a prediction with a model) is running; try again when it has finished."
+        if self.session.paused is not None:  # an import writes labels of the classes it was given
+            return f"{self.session.paused}; try again when they are in."
         return None if self.guard.all_saved() else "some labels are not saved yet; try again in a moment."
 
     def _remember(self) -> None:
@@ -370,14 +372,10 @@ class MainWindow(QMainWindow):
         name = self.project.root.name if self.project is not None else "no project"
         self.setWindowTitle(f"{name}[*]{' (read-only)' if self.read_only else ''} — medseg_gui")
 
-    def _layout_widgets(self) -> dict[str, Any]:
-        return {"splitter": self.splitter, "image_columns": self.image_list.table.horizontalHeader()}
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         """Ask before cancelling a running training; then stop the workers briefly and leave any that cannot stop
         yet (a Keras import or a first batch) to the exiting process — every write is atomic."""
-        # "No" never quits, also when the training ended while the question was open (its result is then on
-        # screen); "Yes" after such an end cancels nothing and quits
+        # "No" never quits, also when the training ended while the question was open ("Yes" then cancels nothing);
         # a signal (app.end_on_signals) may clear ask_on_close while a question is open: the close goes on
         if self.ask_on_close and self.train_worker is not None and not dialogs.ask_yes_no(
                 self, "Quit medseg_gui", QUIT_QUESTION) and self.ask_on_close:
@@ -392,7 +390,7 @@ class MainWindow(QMainWindow):
         self.train_worker = None  # cancelled: not asked about again
         self._remember()
         self.memory.save_geometry(self)
-        self.memory.save_layout(self._layout_widgets())
+        self.memory.save_layout(self._layout)
         if not self.workers.shutdown(int(self.config.close_timeout_s * 1000)):
             self.left_running = self.workers.abandon()
             log.warning("%d background task(s) still running at close; not waiting for them", self.left_running)

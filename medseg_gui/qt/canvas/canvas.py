@@ -99,8 +99,7 @@ class Canvas(QWidget):
         return L.ImagePyramid(np.ascontiguousarray(rgb)).build_levels()
 
     def set_labels(self, labels: dict[str, np.ndarray | LabelPixels | LabelCodes | ReadyLabel | None],
-                   colors: dict[str, tuple[int, int, int]],
-                   owned: frozenset[str] = frozenset()) -> None:
+                   colors: dict[str, tuple[int, int, int]], owned: frozenset[str] = frozenset()) -> None:
         """Per-class masks (bool or uint8, HxW: complete labels; ``LabelPixels``: sparse when ``annotated`` is set;
         ``ReadyLabel``: made on a loading thread, taken as it is; ``None`` = not labelled yet) and their RGB colours.
         The canvas copies them, except ReadyLabels and the ``owned`` classes' bool arrays (ones nobody else keeps)."""
