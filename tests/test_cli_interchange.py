@@ -13,14 +13,14 @@ from medseg_gui.core.project import Project
 H, W = 16, 20
 
 
-def _labelme_folder(tmp_path):
+def _labelme_folder(tmp_path, shapes=None):
     src = tmp_path / "lm"
     src.mkdir()
     for name in ("a", "b"):
         cv2.imwrite(str(src / f"{name}.png"), np.full((H, W, 3), 60, np.uint8))
-    shapes = {"a": [{"label": "polyp", "shape_type": "polygon", "points": [[2, 2], [8, 2], [8, 8], [2, 8]]},
-                    {"label": "polyp", "shape_type": "rectangle", "points": [[12, 4], [16, 10]]}],
-              "b": []}
+    shapes = shapes or {"a": [{"label": "polyp", "shape_type": "polygon", "points": [[2, 2], [8, 2], [8, 8], [2, 8]]},
+                              {"label": "polyp", "shape_type": "rectangle", "points": [[12, 4], [16, 10]]}],
+                        "b": []}
     for name, found in shapes.items():
         (src / f"{name}.json").write_text(json.dumps({"shapes": found, "imagePath": f"{name}.png", "imageData": None,
                                                       "imageHeight": H, "imageWidth": W}))
@@ -62,3 +62,15 @@ def test_labelme_in_nnunet_coco_hdf5_out(tmp_path, capsys):
     assert cli.main(["export", str(proj), "--class", "polyp,tumour", "--format", "coco", "--out",
                      str(tmp_path / "x")]) == 1
     assert capsys.readouterr().err.startswith("medseg: error: Class 'tumour' is not in")
+
+
+def test_labelme_line_class_gets_no_labels_and_a_warning(tmp_path, capsys):
+    proj = tmp_path / "proj"
+    shapes = {"a": [{"label": "Polyp", "shape_type": "polygon", "points": [[2, 2], [8, 2], [8, 8], [2, 8]]},
+                    {"label": "tool", "shape_type": "line", "points": [[0, 12], [19, 12]]}],
+              "b": []}
+    assert cli.main(["import", str(_labelme_folder(tmp_path, shapes)), str(proj), "--layout", "labelme"]) == 0
+    out, err = capsys.readouterr()
+    assert "(2 with 'Polyp' labels)" in out and "'tool' labels" not in out
+    assert "medseg: warning: left out 1 shape(s) of 'tool' (1 line)" in err and "unlabelled (not background)" in err
+    assert Project.open(proj).labelled_stems("tool") == []

@@ -1,5 +1,6 @@
 """labelme import: a hand-written JSON with a polygon, a rectangle and a circle becomes the expected masks; labels
-map to classes; missing images and unusable shapes are skipped with a warning."""
+map to classes; missing images and unusable shapes are skipped with a warning; a class marked only by lines or points
+on an image stays unlabelled there, never an empty (all-background) label."""
 
 import json
 
@@ -74,3 +75,26 @@ def test_labelme_size_mismatch_and_empty_folder(tmp_path, caplog):
     with pytest.raises(ProjectError, match="No images found"):
         import_dataset(tmp_path / "empty", tmp_path / "proj2", "labelme")
     assert not (tmp_path / "proj2").exists()
+
+
+def test_a_class_marked_only_by_lines_or_points_is_never_labelled_background(tmp_path, caplog):
+    folder = tmp_path / "src"
+    folder.mkdir()
+    for name in ("a", "b", "c"):
+        cv2.imwrite(str(folder / f"{name}.png"), np.zeros((H, W, 3), np.uint8))
+    _write(folder, "a", [_shape("Polyp", "polygon", [[2, 2], [10, 2], [10, 8], [2, 8]]),
+                         _shape("tool", "line", [[0, 19], [29, 19]]), _shape("tool", "point", [[5, 5]])])
+    _write(folder, "b", [_shape("Polyp", "circle", [[15, 10], [15, 13]])])
+    _write(folder, "c", [_shape("tool", "linestrip", [[1, 1], [9, 9], [20, 3]]),
+                         _shape("Polyp", "line", [[0, 0], [9, 0]])])
+    p = import_dataset(folder, tmp_path / "proj", "labelme")
+    assert "tool" in p.class_names and p.labelled_stems("tool") == []  # no empty 'tool' label on a, b or c
+    polyp = np.zeros((H, W), bool)
+    polyp[2:9, 2:11] = True
+    np.testing.assert_array_equal(p.load_label("Polyp", "a"), polyp)
+    assert p.load_label("Polyp", "b").any() and p.labelled_stems("Polyp") == ["a", "b"]  # c: a Polyp line only
+    text = caplog.text
+    assert "left out 3 shape(s) of 'tool' (1 line, 1 point, 1 linestrip)" in text
+    assert "'tool' stays unlabelled (not background) on the 2 image(s) where it has no area: a.png, c.png" in text
+    assert "drawn as an area nowhere" in text
+    assert "'Polyp' stays unlabelled (not background) on the 1 image(s) where it has no area: c.png" in text
