@@ -1,13 +1,12 @@
 """Import a folder annotated with labelme (one JSON per image) into a new project.
 
 Each shape's `label` becomes a class (matched to an existing class name ignoring case, else a new class); polygon,
-rectangle and circle shapes are filled into that class's mask (other shape types, such as lines and points, are left
-out with a warning). A JSON annotates its whole image: every class drawn as an area anywhere in the import gets a label
-on each annotated image, empty where that image has no shape of it; an image whose shapes of a class are none of them
-areas stays unlabelled for that class (an empty label would call the object they mark background). The image is the
-file `imagePath` names, relative to
-the JSON; image data embedded in the JSON (`imageData`) is not used, so a JSON whose image file is missing is skipped
-with a warning. Images in the folder without a JSON are imported unlabelled.
+rectangle and circle shapes are filled into that class's mask (other shape types, such as lines and points, are left out
+with a warning). A JSON annotates its whole image: every class drawn as an area anywhere in the import gets a label on
+each annotated image, empty where that image has no shape of it; an image whose shapes of a class are none of them areas
+stays unlabelled for that class (an empty label would call the object they mark background). The image is the file
+`imagePath` names, relative to the JSON; image data embedded in the JSON (`imageData`) is not used, so a JSON whose
+image file is missing is skipped with a warning. Images in the folder without a JSON are imported unlabelled.
 """
 
 from __future__ import annotations
