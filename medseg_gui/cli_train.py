@@ -27,10 +27,10 @@ EVALUATE_NOTE = (
     _MEAN_NOTE +
     "lesions: 8-connected truth components; found: matched one-to-one by a predicted component with IoU >= 0.5;\n"
     "recall = found / lesions; false_lesions: predicted components touching no truth pixel;\n" +
-    _HD_NOTE + " Lesion metrics are per image only."
+    _HD_NOTE + " Lesion counts and boundary distances have no POOLED value (MEAN averages them per image)."
 )
-VESSEL_NOTE = (_MEAN_NOTE + _HD_NOTE + " Per image only; the lesion counts are left out for a vessel class (--json has "
-               "them).")
+VESSEL_NOTE = (_MEAN_NOTE + _HD_NOTE + " No POOLED value (MEAN averages them per image); the lesion counts are left "
+               "out for a vessel class (--json has them).")
 USED_NOTE = ("\nused: train = the current model learnt from the image (its scores flatter it); val = held out for "
              "validation;\ntest = the dataset's test split (never trained on); new = labelled since it was trained, or "
              "left out: val, test and new are the honest checks; other = the saved prediction was made by another "
