@@ -23,6 +23,7 @@ from medseg_gui.core.atomic import new_dir_mode
 from medseg_gui.core.errors import ImageReadError, LabelMapError, LabelSizeError, ProjectError
 from medseg_gui.core.images import probe_image, read_image, read_label, read_mask, subfolder_images, subfolders_text
 from medseg_gui.core.label_encoding import LabelPixels, inverted_note
+from medseg_gui.core.label_status import CONFIRMED_KEY, set_marks
 from medseg_gui.core.mask_files import first_image, image_files, images_and_masks, match_masks, upright
 from medseg_gui.core.names import listable, shown_name
 from medseg_gui.core.project import DEFAULT_CLASSES, PROJECT_FILE, ClassSpec, Project
@@ -134,9 +135,10 @@ def import_dataset(
     classes = tuple(c for c in DEFAULT_CLASSES if c.name == cls) or (ClassSpec(cls, (255, 255, 0)),)
 
     def fill(project: Project) -> None:
-        refused_maps = 0
+        refused_maps, complete = 0, []
         for item in found:
-            refused_maps += _import_one(project, item, cls)
+            refused_maps += _import_one(project, item, cls, complete)
+        set_marks(project, complete, CONFIRMED_KEY, cls, True)  # as File → Import masks… (core.mask_import) does
         kept = len(project.labelled_stems(cls))
         if refused_maps and kept:
             log.warning("%d mask(s) were refused as label maps (several classes in one file), so the %d imported from "
@@ -229,10 +231,11 @@ def _publish(stage: Path, dest: Path) -> None:
 DECODE_CHECK_PIXELS = 16_000_000  # larger images are checked by their header only (decoding takes seconds)
 
 
-def _import_one(project: Project, item: Found, cls: str) -> int:
-    """Copy one image in (skipped if unreadable) with its label and ROI (each left out if unreadable or mis-sized).
-    Images up to DECODE_CHECK_PIXELS are decoded whole: a truncated JPEG's header reads fine (a new user's was
-    imported without a word and left out of every training run after)."""
+def _import_one(project: Project, item: Found, cls: str, complete: list[str]) -> int:
+    """Copy one image in (skipped if unreadable) with its label and ROI (each left out if unreadable or mis-sized);
+    its stem goes to `complete` when its label is a whole mask (not a partial file). Images up to DECODE_CHECK_PIXELS
+    are decoded whole: a truncated JPEG's header reads fine (a new user's was imported without a word and left out of
+    every training run after)."""
     try:
         h, w = probe_image(item.image)
         if h * w <= DECODE_CHECK_PIXELS:
@@ -246,18 +249,21 @@ def _import_one(project: Project, item: Found, cls: str) -> int:
     error = None
     if item.label is not None:
         error = _add_mask(item, "label", item.label, lambda pixels: _save_label(
-            project, cls, entry.stem, item.label, upright(pixels, item.image, item.label, (h, w))), sparse=True)
+            project, cls, entry.stem, item.label, upright(pixels, item.image, item.label, (h, w)), complete),
+            sparse=True)
     if item.roi is not None:
         _add_mask(item, "region of interest", item.roi,
                   lambda pixels: project.save_roi(entry.stem, upright(pixels, item.image, item.roi, (h, w)).mask))
     return int(isinstance(error, LabelMapError))  # 1: its label was a label map
 
 
-def _save_label(project: Project, cls: str, stem: str, path: Path, pixels: LabelPixels) -> None:
+def _save_label(project: Project, cls: str, stem: str, path: Path, pixels: LabelPixels, complete: list[str]) -> None:
     """Save an imported label; a partial one without a single object pixel is saved as read (0/128 is this program's
     partial label: background strokes only) but said aloud: another tool's 0/128 mask marks its object with 128. The
     same for one without a background pixel (128/255: another tool's grey background)."""
     project.save_label(cls, stem, *pixels)
+    if not pixels.sparse:
+        complete.append(stem)
     note = inverted_note(pixels)
     if note is not None:
         log.warning("%s %s", shown_name(path), note)

@@ -19,6 +19,7 @@ complete label the clinician confirmed, which silences the doubt below.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -42,9 +43,18 @@ def marked(project: Any, key: str, cls: str) -> set[str]:
 
 def set_mark(project: Any, stem: str, key: str, cls: str, on: bool) -> None:
     """Add (or remove) `cls` to the image state `key` of `stem` and save project.json."""
-    classes = set(project.entry(stem).state.get(key) or [])
-    if (cls in classes) != on:
-        project.set_state(stem, key, sorted(classes | {cls} if on else classes - {cls}))
+    set_marks(project, [stem], key, cls, on)
+
+
+def set_marks(project: Any, stems: Iterable[str], key: str, cls: str, on: bool) -> None:
+    """`set_mark` of several images, project.json saved once (and not at all when nothing changes)."""
+    changed = {}
+    for stem in stems:
+        classes = set(project.entry(stem).state.get(key) or [])
+        if (cls in classes) != on:
+            changed[stem] = sorted(classes | {cls} if on else classes - {cls})
+    if changed:
+        project.set_states(key, changed)
 
 
 def not_doubted(project: Any, cls: str) -> set[str]:

@@ -20,7 +20,7 @@ import numpy as np
 from medseg_gui.core.errors import CancelledError, ImageReadError, LabelSizeError
 from medseg_gui.core.images import read_label, read_mask
 from medseg_gui.core.label_encoding import MOSTLY_OBJECT, LabelPixels, inverted_note
-from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY, set_mark
+from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY, set_mark, set_marks
 from medseg_gui.core.mask_files import find_masks, image_files, scaled_to, unmatched_hint, upright
 from medseg_gui.core.names import shown_name
 from medseg_gui.core.project_format import REPLACED_LABELS
@@ -129,6 +129,7 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
     folder, images, by_stem, unclaimed = scan.folder, scan.images, scan.by_stem, scan.unclaimed
     imported, kept, failed, resized, mostly, replaced, not_replaced, unchanged = [], [], [], [], [], [], [], []
     backup: Path | None = None
+    complete: list[str] = []  # labels imported whole (not 0/128/255 partial files)
     for stem, path in by_stem.items():
         if should_stop():
             raise CancelledError("Import cancelled.")
@@ -163,7 +164,11 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
                     set_mark(project, stem, key, cls, False)
             if inverted_note(pixels) is not None:
                 mostly.append(stem)
+            if not pixels.sparse:
+                complete.append(stem)
         imported.append(stem)
+    # a complete mask file is complete as given: not doubted where a model predicts more (trial, session 41)
+    set_marks(project, complete, CONFIRMED_KEY, cls, True)
     log.info("imported %d mask(s) of %s from %s (%d kept, %d replaced, %d left out)", len(imported),
              "regions of interest" if cls is ROI else cls, folder, len(kept), len(replaced), len(failed))
     used = set(by_stem.values())

@@ -3,10 +3,9 @@ classes and per-image state, where every file of an image lives, and safe writin
 labels, ROIs, predictions and metrics stored in those files.
 
 All writes are atomic and check the project lock first (`write_refusal`): nothing is written while another program
-holds the lock, so a window whose lock was taken over, and its workers and training child, stop writing.
-A project may be used from a worker thread: entry/class lists are replaced (never mutated)
-under a lock, project.json writes and the image-size cache are locked, and distinct files can be written in parallel.
-"""
+holds the lock, so a window whose lock was taken over, and its workers and training child, stop writing. A project
+may be used from a worker thread: entry/class lists are replaced (never mutated) under a lock, project.json writes and
+the image-size cache are locked, and distinct files can be written in parallel."""
 
 from __future__ import annotations
 
@@ -121,9 +120,8 @@ class ProjectFolder:
 
     def sweep_temp_files(self) -> int:
         """Remove temp files a killed writer left in the project's folders (core.atomic rules); how many."""
-        folders = [self._root, self._root / "images", self._root / "roi"]
-        for sub in ("labels", "predictions", "models"):
-            folders += [self._root / sub / c.name for c in self._classes]
+        folders = [self._root, self._root / "images", self._root / "roi",
+                   *(self._root / sub / c.name for sub in ("labels", "predictions", "models") for c in self._classes)]
         return sum(len(sweep_temp_files(folder)) for folder in folders)
 
     def to_json(self) -> dict[str, Any]:
@@ -345,10 +343,15 @@ class ProjectFolder:
 
     def set_state(self, stem: str, key: str, value: Any) -> None:
         """Set a JSON-serialisable per-image state value (e.g. 'reviewed') and save project.json."""
+        self.set_states(key, {stem: value})
+
+    def set_states(self, key: str, values: dict[str, Any]) -> None:
+        """`set_state` of several images at once ({stem: value}): project.json is saved once."""
         with self._lock:
-            old, before = self.entry(stem), self._images
-            new = replace(old, state={**old.state, key: value})
-            self._set_images(tuple(new if e.stem == stem else e for e in self._images))
+            before = self._images
+            [self.entry(stem) for stem in values]  # ProjectError for an unknown image before anything changes
+            self._set_images(tuple(replace(e, state={**e.state, key: values[e.stem]}) if e.stem in values else e
+                                   for e in before))
             try:
                 self.save()
             except ProjectError:

@@ -11,6 +11,7 @@ import pytest
 
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.importers import LAYOUTS, import_dataset
+from medseg_gui.core.label_status import CONFIRMED_KEY, marked
 from medseg_gui.core.project import Project
 
 H, W = 20, 24
@@ -76,7 +77,8 @@ def test_drive(tmp_path, drive):
         _check(p, stem, a["image"], a.get("label"), a.get("roi"))
     assert (tmp_path / "proj" / "images" / "21_training.tif").is_file()
     q = Project.open(tmp_path / "proj")  # everything was saved
-    assert q.stems == p.stems and q.entry("01_test").state == {"reviewed": False, "split": "test"}
+    assert q.stems == p.stems and q.entry("01_test").state == {"reviewed": False, "split": "test",
+                                                             "complete": ["vessel"]}  # a whole mask: confirmed
 
 
 def test_chase_ignores_label_and_mask_files_as_images(tmp_path):
@@ -235,6 +237,7 @@ def test_a_0_128_mask_is_a_partial_label_and_the_import_says_so(tmp_path, caplog
     assert len(warned) == 1 and "a.png" in warned[0] and "0/255" in warned[0]
     mask, annotated = p.load_label_pixels("lesion", "a")
     assert not mask.any() and np.array_equal(annotated, half == 0)  # as read: 128 = not annotated
+    assert marked(p, CONFIRMED_KEY, "lesion") == {"b"}  # the whole mask only: never doubted beside a prediction
 
 
 def test_the_project_folder_gets_the_mode_of_a_plain_mkdir(tmp_path):

@@ -6,7 +6,9 @@ import pytest
 
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.images import read_mask, write_png
+from medseg_gui.core.label_status import CONFIRMED_KEY, marked
 from medseg_gui.core.mask_import import ROI, import_masks
+from medseg_gui.core.project import Project
 from tests.workers.helpers import H, W, disc, make_project
 
 
@@ -35,6 +37,9 @@ def test_labels_are_matched_by_name_kept_where_one_exists_and_bad_files_are_name
     pixels = project.load_label_pixels("lesion", third)
     assert pixels.annotated is not None and pixels.annotated[:10].all() and not pixels.annotated[20:, :].all()
     assert not project.has_label("lesion", fourth)
+    # the whole mask is confirmed complete (never doubted where a model predicts more), the partial file is not
+    assert marked(project, CONFIRMED_KEY, "lesion") == {second}
+    assert marked(Project.open(project.root), CONFIRMED_KEY, "lesion") == {second}  # saved
     text = result.summary(folder)
     assert text.startswith("Imported 2 'lesion' labels from ") and "1 image keeps its own 'lesion' label" in text
     assert "1 file matches no image's name" in text and "1 left out: " in text
@@ -199,7 +204,7 @@ def test_replace_copies_each_replaced_label_first_and_never_replaces_an_unreadab
         pixels = project.load_label_pixels("lesion", stem)
         assert pixels.annotated is None and np.array_equal(pixels.mask, disc(r=12))
     assert project.label_path("lesion", damaged).read_bytes() == old[damaged]  # never replaced
-    assert complete not in marked(project, CONFIRMED_KEY, "lesion")  # said of the label replaced
+    assert marked(project, CONFIRMED_KEY, "lesion") == {complete, sketched, bare}  # the whole masks, not as before
     text = result.summary(folder)
     assert f"2 of them replaced images' own 'lesion' labels ({complete}, {sketched}), first copied to {backup}" in text
     assert f"1 'lesion' label was not replaced: the app cannot read it, so it stays as it is ({damaged}: " in text
