@@ -282,7 +282,9 @@ def _write_masks(
             manifest.write(out)
         except OSError as err:
             raise write_error("Export incomplete: could not write the manifest", err, out / "manifest.json") from err
-    log.info("exported %d %s mask(s) to %s", len(written), cls, out)
+        log.info("exported %d %s mask(s) to %s", len(written), cls, out)
+    else:
+        log.info("no %s mask to export (no label, no prediction): nothing written to %s", cls, out)
     return written
 
 
