@@ -215,6 +215,14 @@ def predict_external(segmenters: list[tuple[str, Any]], image: np.ndarray, thres
     return prob
 
 
+def other_predictions(project: Project, cls: str) -> set[str]:
+    """The images whose saved prediction of `cls` another model than the current one made, as provenance.json
+    records it (core.interchange.manifest.stale_predictions)."""
+    from medseg_gui.core.interchange.manifest import stale_predictions
+
+    return stale_predictions(project, cls, (project.current_model_info(cls) or {}).get("id"))
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from medseg_gui import pipeline
 
@@ -225,11 +233,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     warn(report.skipped)
     from medseg_gui.core.project import dataset_test_stems
 
-    from medseg_gui.core.interchange.manifest import stale_predictions
-
     current = project.current_model_info(args.cls)
     marks = split_marks(current, list(report.per_image), dataset_test_stems(project))
-    other = stale_predictions(project, args.cls, (current or {}).get("id")) & set(report.per_image)
+    other = other_predictions(project, args.cls) & set(report.per_image)
     if marks and other:  # scored maps of another model: the current one's split says nothing of them (trial)
         marks.update(dict.fromkeys(other, "other"))
     warn([f"{len(other)} of the scored predictions were made by another model than the current one (medseg "
@@ -295,7 +301,8 @@ def _model_rows(entries) -> list[dict]:
 
 def cmd_models(args: argparse.Namespace) -> int:
     """List the stored models of a class; --use ID makes one current again (predictions are re-made only with
-    --predict: predicting every image can take minutes, so it is a choice, and the reminder is printed)."""
+    --predict: predicting every image can take minutes, so it is a choice; a reminder counts the saved
+    predictions another model made)."""
     from medseg_gui.ml import store
 
     if args.predict and args.use is None:
@@ -315,9 +322,9 @@ def cmd_models(args: argparse.Namespace) -> int:
                 pipeline.predict_class(project, args.cls, progress=TerminalProgress().predict, skipped=skipped)
                 warn(skipped)
                 print(f"Predicted {len(project.stems)} images with it{left_out(len(skipped))}.")
-            else:
-                print(f"The saved predictions still come from the model used before; re-make them with "
-                      f"`medseg predict {args.project} --class {args.cls}`.")
+            elif other := other_predictions(project, args.cls):  # not those it made itself (provenance.json)
+                print(f"{len(other)} of the saved predictions still come from another model; re-make them "
+                      f"with `medseg predict {args.project} --class {args.cls}`.")
     entries = store.list_models(model_dir)
     if not entries:
         print(f"No trained models for class '{args.cls}' yet.")
