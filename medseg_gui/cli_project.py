@@ -35,11 +35,12 @@ def _export_classes(project: Project, text: str) -> list[str]:
 
 def _nothing_exported(project, classes: list[str], source: str) -> str:
     """Why an export wrote nothing: no image has what `source` takes, or a data folder is not a folder."""
-    wanted = {"labels": "a label", "predictions": "a prediction"}.get(source, "a label or prediction")
+    from medseg_gui.core.export import SOURCE_FILES
+
     odd = [f"{project.root / name} is not a folder" for name in ("labels", "predictions")
            if (project.root / name).exists() and not (project.root / name).is_dir()]
     names = ", ".join(map(repr, classes))
-    return f"nothing exported: no image has {wanted} of {names}" + "".join(f"; {o}" for o in odd)
+    return f"nothing exported: no image has a {SOURCE_FILES[source]} of {names}" + "".join(f"; {o}" for o in odd)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -62,3 +62,22 @@ def test_labelme_in_nnunet_coco_hdf5_out(tmp_path, capsys):
     assert cli.main(["export", str(proj), "--class", "polyp,tumour", "--format", "coco", "--out",
                      str(tmp_path / "x")]) == 1
     assert capsys.readouterr().err.startswith("medseg: error: Class 'tumour' is not in")
+
+
+def test_the_summary_names_each_class_left_out_for_want_of_masks(tmp_path, capsys):
+    """An outside tester's nnU-Net export of lesion,cervix (cervix without masks) printed only '2 training cases
+    (lesion)'; only manifest.json said cervix was left out."""
+    from tests.workers.helpers import make_project
+
+    project = make_project(tmp_path / "p", n=2, labelled=2)
+    project.add_class("cervix", (0, 200, 255))
+    capsys.readouterr()
+    assert cli.main(["export", str(project.root), "--class", "lesion,cervix", "--format", "nnunet", "--source",
+                     "labels", "--out", str(tmp_path / "Dataset001_X")]) == 0
+    out = capsys.readouterr().out.strip()
+    assert "2 training cases (lesion)" in out and out.endswith("; cervix left out: no image has a label of it")
+    assert cli.main(["export", str(project.root), "--class", "all", "--out", str(tmp_path / "png")]) == 0
+    out = capsys.readouterr().out.strip()
+    missing = [c for c in project.class_names if c != "lesion"]
+    assert len(missing) >= 2 and out.startswith("Wrote 2 masks (0/255 PNG)")
+    assert out.endswith(f"; {', '.join(missing)} left out: no image has a label or prediction of them")
