@@ -81,3 +81,7 @@ def test_the_summary_names_each_class_left_out_for_want_of_masks(tmp_path, capsy
     missing = [c for c in project.class_names if c != "lesion"]
     assert len(missing) >= 2 and out.startswith("Wrote 2 masks (0/255 PNG)")
     assert out.endswith(f"; {', '.join(missing)} left out: no image has a label or prediction of them")
+    assert cli.main(["export", str(project.root), "--class", "lesion,cervix", "--format", "coco", "--out",
+                     str(tmp_path / "coco")]) == 0  # the category is listed, without annotations
+    assert capsys.readouterr().out.strip().endswith("; no annotations of cervix: no image has a label or prediction "
+                                                    "of it")

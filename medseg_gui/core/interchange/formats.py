@@ -41,17 +41,19 @@ def export_as(
     done = _export(fmt, project, classes, Path(out_dir), source, threshold, skipped, should_stop)
     if fmt == "hdf5":  # a class's file holds its images even without a mask
         return done
-    return ExportDone(done.out_dir, done.count, done.summary + left_out_note(project, classes, source))
+    return ExportDone(done.out_dir, done.count, done.summary + left_out_note(project, classes, source, fmt))
 
 
-def left_out_note(project: Project, classes: list[str], source: str) -> str:
-    """'; cervix left out: no image has a label or prediction of it' for the classes with nothing to export, or ''
-    (a trial's nnU-Net export of lesion,cervix said only '10 training cases (lesion)')."""
+def left_out_note(project: Project, classes: list[str], source: str, fmt: str) -> str:
+    """'; cervix left out: no image has a label or prediction of it' for the classes with nothing to export (COCO:
+    'no annotations of cervix', its category is listed), or '' (a trial's nnU-Net export of lesion,cervix said only
+    '10 training cases (lesion)')."""
     missing = [c for c in classes if c not in classes_with_masks(project, classes, source)]
     if not missing:
         return ""
-    them = "them" if len(missing) > 1 else "it"
-    return f"; {', '.join(missing)} left out: no image has a {SOURCE_FILES[source]} of {them}"
+    names = ", ".join(missing)
+    what = f"no annotations of {names}" if fmt == "coco" else f"{names} left out"
+    return f"; {what}: no image has a {SOURCE_FILES[source]} of {'them' if len(missing) > 1 else 'it'}"
 
 
 def _export(fmt: str, project: Project, classes: list[str], out: Path, source: str, threshold: float,
