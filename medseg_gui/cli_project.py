@@ -35,11 +35,12 @@ def _export_classes(project: Project, text: str) -> list[str]:
 
 def _nothing_exported(project, classes: list[str], source: str) -> str:
     """Why an export wrote nothing: no image has what `source` takes, or a data folder is not a folder."""
-    wanted = {"labels": "a label", "predictions": "a prediction"}.get(source, "a label or prediction")
+    from medseg_gui.core.export import SOURCE_FILES
+
     odd = [f"{project.root / name} is not a folder" for name in ("labels", "predictions")
            if (project.root / name).exists() and not (project.root / name).is_dir()]
     names = ", ".join(map(repr, classes))
-    return f"nothing exported: no image has {wanted} of {names}" + "".join(f"; {o}" for o in odd)
+    return f"nothing exported: no image has a {SOURCE_FILES[source]} of {names}" + "".join(f"; {o}" for o in odd)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -75,6 +76,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     with_roi = sum(1 for stem in project.stems if project.roi_path(stem).is_file())
     labelled += f", {with_roi} with a region of interest" if with_roi else ""
     print(f"Imported {len(project.stems)} images ({labelled}) into {project.root}")
+    for folder, count, what in ((args.masks, len(project.labelled_stems(args.cls)), f"masks ('{args.cls}' labels)"),
+                                (args.roi, with_roi, "regions of interest")):
+        if folder is not None and args.layout == "folder" and not count:  # an outside tester read past "(0 with …)"
+            print(f"No {what} were imported: none of the files in {folder} is a readable mask named after an image "
+                  "(NAME.png or NAME_anything.png for the image NAME).")
     src = Path(args.src)
     if args.masks is None and (src / PROJECT_FILE).is_file():  # a folder the app opened is a project in place
         print(f"medseg: note: {src} is itself a medseg project: its labels (in {src / 'labels'}/<class>/) were not "

@@ -12,7 +12,7 @@ import numpy as np
 
 from medseg_gui.cli_common import format_table, left_out, open_project, warn
 from medseg_gui.cli_progress import TerminalProgress
-from medseg_gui.core.errors import ImageReadError, MedsegError, ModelError, write_error
+from medseg_gui.core.errors import ImageReadError, MedsegError, ModelError, skip, write_error
 from medseg_gui.core.fov import prediction_region
 from medseg_gui.core.images import read_image, write_png
 from medseg_gui.core.label_status import ENOUGH_IMAGES
@@ -54,23 +54,33 @@ def train_config(args: argparse.Namespace):
     return TrainConfig(**kwargs)
 
 
-def say_region(project: Project, cls: str) -> None:
-    """One line 'lesion is restricted to cervix' for a two-stage class (nothing otherwise)."""
+def say_region(project: Project, cls: str, done: str, total: int, unrestricted: int = 0) -> None:
+    """One line 'lesion is restricted to cervix (trained only inside it).' for a two-stage class (nothing otherwise),
+    true of this run: `unrestricted` of its `total` images had no region (a warning names them). An outside tester
+    was told so of images none of which had one."""
     from medseg_gui import pipeline
 
     note = pipeline.region_note(project, cls)
-    if note is not None:
-        print(f"{note} (trained, predicted and scored only inside it).")
+    if note is None:
+        return
+    if not unrestricted:
+        print(f"{note} ({done} only inside it).")
+    elif unrestricted < total:
+        print(f"{note} ({done} only inside it on {total - unrestricted} of {total} images; the others have no "
+              f"{project.class_spec(cls).roi_class} region yet).")
+    else:
+        print(f"{note}, but none of the {total} images has a {project.class_spec(cls).roi_class} region yet: "
+              f"{done} unrestricted.")
 
 
 def do_train(project: Project, cls: str, config) -> None:
     from medseg_gui import pipeline
 
-    say_region(project, cls)
     bar = TerminalProgress()
     outcome = pipeline.train_class(project, cls, config, progress=bar.train)
     bar.done()
     warn(outcome.skipped)
+    say_region(project, cls, "trained", len(outcome.stems), len(outcome.unrestricted))
     res = outcome.result
     from medseg_gui.core.project import dataset_test_stems
 
@@ -97,7 +107,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     project = open_project(args.project, args.cls)
-    say_region(project, args.cls)
     if not args.images:
         from medseg_gui.core.lock import project_lock
 
@@ -111,9 +120,12 @@ def _predict_project(project: Project, args: argparse.Namespace) -> int:
     from medseg_gui import pipeline
 
     skipped: list[str] = []
-    metrics = pipeline.predict_class(project, args.cls, progress=TerminalProgress().predict, skipped=skipped)
+    gaps: dict[str, str] = {}
+    metrics = pipeline.predict_class(project, args.cls, progress=TerminalProgress().predict, skipped=skipped,
+                                     unrestricted=gaps)
     warn(skipped)
-    not_predicted = sum(" not predicted: " in m for m in skipped)
+    not_predicted = _not_predicted(skipped)
+    say_region(project, args.cls, "predicted and scored", len(project.stems) - not_predicted, len(gaps))
     if args.out is not None:
         from medseg_gui.core.export import export_masks
 
@@ -127,12 +139,21 @@ def _predict_project(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+def _not_predicted(skipped: list[str]) -> int:
+    """How many of predict_class's `skipped` messages are images left out (the others: notes on images predicted)."""
+    return sum(" not predicted: " in m for m in skipped)
+
+
 def _predict_files(project: Project, args: argparse.Namespace) -> int:
     """`medseg predict PROJECT IMAGE...`: images outside the project, masks written to --out (nothing saved in it)."""
     out = Path(args.out) if args.out else Path.cwd()
     images = list({p.resolve(): p for p in map(Path, args.images)}.values())  # a file given twice: once
     check_prediction_files(project, out, images, args.overwrite)
-    segmenters = load_segmenters(project, args.cls)  # two-stage: the roi_class's model(s) first
+    notes: list[str] = []
+    segmenters = load_segmenters(project, args.cls, notes)  # two-stage: the roi_class's model(s) first
+    warn(notes)
+    if not notes:
+        say_region(project, args.cls, "predicted", len(images))
     failed = []
     for path in images:
         try:
@@ -181,24 +202,29 @@ def check_prediction_files(project: Project, out: Path, images: list[Path], over
                           "to replace it.")
 
 
-def load_segmenters(project: Project, cls: str) -> list[tuple[str, Any]]:
+def load_segmenters(project: Project, cls: str, notes: list[str] | None = None) -> list[tuple[str, Any]]:
     """[(class, Segmenter)] from the outermost roi_class down to `cls`: what predicts `cls` on an image outside the
-    project (two-stage); ModelError naming the class whose model is missing."""
+    project (two-stage); ModelError when `cls` has no usable model. A roi_class without one is left out with the
+    classes around it, so the class inside it is not restricted, as README promises: one note in `notes` (else the
+    log) says so (an outside tester's prediction stopped with an error instead)."""
     from medseg_gui import pipeline
     from medseg_gui.ml import store
 
     chain = [cls]
     while (roi_class := project.class_spec(chain[-1]).roi_class) is not None:
         chain.append(roi_class)
-    segmenters = []
+    segmenters, missing = [], None
     for name in reversed(chain):
         try:
             segmenters.append((name, store.load_segmenter(project.model_dir(name))))
         except ModelError as err:
             if name == cls:
                 raise
-            outer = chain[chain.index(name) - 1]
-            raise ModelError(f"{pipeline.region_note(project, outer)}, which has no usable model: {err}") from None
+            segmenters, missing = [], (chain[chain.index(name) - 1], err)  # the classes outside it restrict nothing
+    if missing is not None:
+        inner, err = missing
+        skip(notes, f"{pipeline.region_note(project, inner)}, which has no usable model, so {inner} is not restricted "
+                    f"on these images: {err}")
     return segmenters
 
 
@@ -215,6 +241,14 @@ def predict_external(segmenters: list[tuple[str, Any]], image: np.ndarray, thres
     return prob
 
 
+def other_predictions(project: Project, cls: str) -> set[str]:
+    """The images whose saved prediction of `cls` another model than the current one made, as provenance.json
+    records it (core.interchange.manifest.stale_predictions)."""
+    from medseg_gui.core.interchange.manifest import stale_predictions
+
+    return stale_predictions(project, cls, (project.current_model_info(cls) or {}).get("id"))
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from medseg_gui import pipeline
 
@@ -225,11 +259,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     warn(report.skipped)
     from medseg_gui.core.project import dataset_test_stems
 
-    from medseg_gui.core.interchange.manifest import stale_predictions
-
     current = project.current_model_info(args.cls)
     marks = split_marks(current, list(report.per_image), dataset_test_stems(project))
-    other = stale_predictions(project, args.cls, (current or {}).get("id")) & set(report.per_image)
+    other = other_predictions(project, args.cls) & set(report.per_image)
     if marks and other:  # scored maps of another model: the current one's split says nothing of them (trial)
         marks.update(dict.fromkeys(other, "other"))
     warn([f"{len(other)} of the scored predictions were made by another model than the current one (medseg "
@@ -245,6 +277,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(_strokes_line(report))
     if report.skipped:
         print(f"{len(report.skipped)} labelled image(s) left out of MEAN and POOLED (could not be read, listed above).")
+    say_region(project, args.cls, "scored", len(report.per_image), len(report.unrestricted))
     return 0
 
 
@@ -295,7 +328,8 @@ def _model_rows(entries) -> list[dict]:
 
 def cmd_models(args: argparse.Namespace) -> int:
     """List the stored models of a class; --use ID makes one current again (predictions are re-made only with
-    --predict: predicting every image can take minutes, so it is a choice, and the reminder is printed)."""
+    --predict: predicting every image can take minutes, so it is a choice; a reminder counts the saved
+    predictions another model made)."""
     from medseg_gui.ml import store
 
     if args.predict and args.use is None:
@@ -314,10 +348,11 @@ def cmd_models(args: argparse.Namespace) -> int:
                 skipped: list[str] = []
                 pipeline.predict_class(project, args.cls, progress=TerminalProgress().predict, skipped=skipped)
                 warn(skipped)
-                print(f"Predicted {len(project.stems)} images with it{left_out(len(skipped))}.")
-            else:
-                print(f"The saved predictions still come from the model used before; re-make them with "
-                      f"`medseg predict {args.project} --class {args.cls}`.")
+                missed = _not_predicted(skipped)
+                print(f"Predicted {len(project.stems) - missed} images with it{left_out(missed)}.")
+            elif other := other_predictions(project, args.cls):  # not those it made itself (provenance.json)
+                print(f"{len(other)} of the saved predictions still come from another model; re-make them "
+                      f"with `medseg predict {args.project} --class {args.cls}`.")
     entries = store.list_models(model_dir)
     if not entries:
         print(f"No trained models for class '{args.cls}' yet.")

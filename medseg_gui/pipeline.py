@@ -23,7 +23,8 @@ from medseg_gui.core.masks import scored_region
 from medseg_gui.core.metrics import image_metrics, mean_metrics
 from medseg_gui.core.project import Project
 from medseg_gui.core.uncertainty import UncertaintyScores, image_uncertainty
-from medseg_gui.training_data import SavedLabels, class_region, load_samples, require_labels
+from medseg_gui.training_data import (SavedLabels, class_region, doubtful_labels, load_samples, note_unrestricted,
+                                      require_labels)
 
 if TYPE_CHECKING:
     from medseg_gui.ml.config import TrainConfig
@@ -44,6 +45,7 @@ class TrainOutcome:
     decision: Any | None  # ml.store.StoreDecision; None when cancelled
     stems: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()  # one message per labelled image left out because a file could not be read
+    unrestricted: tuple[str, ...] = ()  # of `stems`, those trained on unrestricted: their roi_class region unknown
 
     @property
     def cancelled(self) -> bool:
@@ -75,6 +77,7 @@ class EvalReport:
     pooled: dict[str, float] = field(default_factory=dict)
     skipped: tuple[str, ...] = ()  # one message per image left out because a file could not be read
     strokes: frozenset[str] = frozenset()
+    unrestricted: tuple[str, ...] = ()  # scored unrestricted: their roi_class region unknown (one warning says so)
 
     def label_kind(self, stem: str) -> str:
         """'strokes' for a sparse label, 'complete' otherwise."""
@@ -172,7 +175,8 @@ def train_class(
     skipped: list[str] = []
     predict_missing_regions(project, cls, labelled, should_stop=should_stop, threshold=threshold)  # notes: the log
     saved = SavedLabels(project, cls, threshold) if join_labels else None  # before reading: none slips between
-    samples, stems = load_samples(project, cls, skipped, threshold)
+    gaps: dict[str, str] = {}
+    samples, stems = load_samples(project, cls, skipped, threshold, gaps)
     model_dir = project.model_dir(cls)
     previous = None
     if store.has_model(model_dir):
@@ -187,37 +191,9 @@ def train_class(
     then = store.validation_labels(model_dir, previous.metadata.get("id")) if previous is not None else None
     result = train(samples, config, progress=progress, should_stop=should_stop, previous=previous, init=init,
                    previous_annotation=then, joined=saved, doubtful=doubtful_labels(project, cls, samples, threshold))
-    if result.cancelled:
-        return TrainOutcome(result=result, decision=None, stems=tuple(stems), skipped=tuple(skipped))
-    decision = store_result(project, cls, result)
-    return TrainOutcome(result=result, decision=decision, stems=tuple(stems), skipped=tuple(skipped))
-
-
-def doubtful_labels(project: Project, cls: str, samples: Sequence[Any], threshold: float
-                    ) -> Callable[[str], bool]:
-    """`name` → whether that sample's label is complete but looks incomplete (core.label_status.doubt: beside the
-    image's saved prediction at `threshold`, or a dot or a few thin strokes), unless the clinician confirmed it or
-    marked the image "no <class> here". Read on demand: split_samples asks only about validation candidates."""
-    from medseg_gui.core.label_status import doubt, judges, known_thin, not_doubted, saved_doubt
-
-    by_name = {s.name: s for s in samples}
-    exempt = not_doubted(project, cls)
-    judged = judges(project.current_model_info(cls))  # a weak model's predictions doubt nothing
-    thin = known_thin(project).get(cls)
-
-    def check(name: str) -> bool:
-        sample = by_name.get(name)
-        if sample is None or sample.annotated is not None or name in exempt:
-            return False
-        try:
-            why = saved_doubt(project, cls, name, sample.mask, sample.roi, threshold, judged, thin)
-        except MedsegError:  # an unreadable prediction: judged without one
-            why = doubt(cls, sample.mask, None, sample.roi, thin)
-        if why is not None:
-            log.info("%s validates last: %s", name, why)
-        return why is not None
-
-    return check
+    decision = None if result.cancelled else store_result(project, cls, result)
+    return TrainOutcome(result=result, decision=decision, stems=tuple(stems), skipped=tuple(skipped),
+                        unrestricted=note_unrestricted(cls, gaps, stems))
 
 
 def model_provenance(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -241,6 +217,7 @@ def predict_class(
     skipped: list[str] | None = None,
     segmenter: Any = None,
     on_saved: Callable[[str, np.ndarray], None] | None = None,
+    unrestricted: dict[str, str] | None = None,
 ) -> dict[str, dict[str, float]]:
     """Predict `stems` (default: all images) with the current model (`segmenter`: it is already in memory; else it
     is loaded), save probabilities and metrics.json; `on_saved(stem, map)` gets each map as saved (uint16).
@@ -249,7 +226,8 @@ def predict_class(
     predicted first where needed) are 0 (Segmenter.predict). Metrics are computed for labelled images only; the
     uncertainty score (core.uncertainty, at `threshold`) of every predicted image goes to uncertainty.json. An image
     or ROI that cannot be read is skipped and an unreadable label gets no metrics, one message each in `skipped` (or
-    the log); `progress` counts skipped images too. Returns the metrics of the whole class (old entries for images not
+    the log); `progress` counts skipped images too; those predicted unrestricted (their roi_class region unknown) go
+    to `unrestricted` and one note to `skipped`. Returns the metrics of the whole class (old entries for images not
     predicted are kept).
     """
     from medseg_gui.ml import store
@@ -260,8 +238,10 @@ def predict_class(
     predict_missing_regions(project, cls, todo, should_stop=should_stop, threshold=threshold, skipped=skipped)
     metrics, unsure = project.load_metrics(cls), project.load_uncertainty(cls)
     predicted: list[str] = []
+    gaps = {} if unrestricted is None else unrestricted
 
     def finish() -> None:  # also when cancelled: the maps saved so far get their scores and maker (a helper's note)
+        note_unrestricted(cls, gaps, predicted, skipped)
         project.save_metrics(cls, metrics)
         try:
             record_predictions(project, cls, predicted, model_provenance(segmenter.metadata))
@@ -274,7 +254,7 @@ def predict_class(
             finish()
             raise CancelledError("Prediction cancelled.")
         try:
-            image, roi = project.load_image(stem), class_region(project, cls, stem, threshold, skipped)
+            image, roi = project.load_image(stem), class_region(project, cls, stem, threshold, gaps)
         except MedsegError as err:
             skip(skipped, f"{stem} not predicted: {err}")
         else:
@@ -311,14 +291,14 @@ def predicted_region(roi: np.ndarray | None, metadata: dict[str, Any], image: Ca
     return roi
 
 
-def _saved_predictions(project: Project, cls: str, stems: Sequence[str], threshold: float,
-                       skipped: list[str] | None) -> Iterator[tuple[str, np.ndarray, np.ndarray | None]]:
-    """(stem, prob, class region: `class_region`) of each of `stems` with a saved prediction of `cls`. Unreadable
-    images are skipped with a message."""
+def _saved_predictions(project: Project, cls: str, stems: Sequence[str], threshold: float, skipped: list[str] | None,
+                       unrestricted: dict[str, str]) -> Iterator[tuple[str, np.ndarray, np.ndarray | None]]:
+    """(stem, prob, class region: `class_region`, unknown ones noted in `unrestricted`) of each of `stems` with a
+    saved prediction of `cls`. Unreadable images are skipped with a message."""
     for stem in stems:
         try:
             prob = project.load_prediction(cls, stem)
-            roi = None if prob is None else class_region(project, cls, stem, threshold)
+            roi = None if prob is None else class_region(project, cls, stem, threshold, unrestricted)
         except MedsegError as err:
             skip(skipped, f"{stem} not evaluated: {err}")
             continue
@@ -339,8 +319,8 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
     """Metrics of the saved predictions of every labelled image, per image and (pixel metrics) pooled over all pixels
     of the class's region (`class_region`) of the images with a complete label (EvalReport)."""
     per_image: dict[str, dict[str, float]] = {}
-    probs, truths, skipped, strokes = [], [], [], set()
-    for stem, prob, roi in _saved_predictions(project, cls, project.labelled_stems(cls), threshold, skipped):
+    probs, truths, skipped, strokes, gaps = [], [], [], set(), {}
+    for stem, prob, roi in _saved_predictions(project, cls, project.labelled_stems(cls), threshold, skipped, gaps):
         if (label := _scored_label(project, cls, stem, skipped)) is None:
             continue
         roi = scored_region(roi, label.annotated)  # a sparse label: its annotated pixels only
@@ -359,7 +339,8 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
         raise ModelError(f"No predictions to evaluate for class '{cls}': train a model and predict first "
                          "(medseg train / medseg predict).")
     pooled = image_metrics(np.concatenate(probs), np.concatenate(truths), None, threshold=threshold) if probs else {}
-    return EvalReport(cls=cls, per_image=per_image, pooled=pooled, skipped=tuple(skipped), strokes=frozenset(strokes))
+    return EvalReport(cls=cls, per_image=per_image, pooled=pooled, skipped=tuple(skipped), strokes=frozenset(strokes),
+                      unrestricted=note_unrestricted(cls, gaps, list(per_image)))
 
 
 def rethreshold_class(project: Project, cls: str, threshold: float, changed: Collection[str] = (),
@@ -378,7 +359,10 @@ def rethreshold_class(project: Project, cls: str, threshold: float, changed: Col
     stems = project.stems if unsure is not None else [stem for stem in project.stems if stem in labelled]
     model = (project.current_model_info(cls) or {}) if unsure is not None else {}
     per_image: dict[str, dict[str, float]] = {}
-    for stem, prob, roi in _saved_predictions(project, cls, stems, threshold, None):
+    gaps: dict[str, str] = {}
+    seen: list[str] = []  # the saved predictions, of which `gaps` were not restricted (logged once)
+    for stem, prob, roi in _saved_predictions(project, cls, stems, threshold, None, gaps):
+        seen.append(stem)
         if should_stop is not None and should_stop():
             raise CancelledError("Metrics update cancelled.")
         if unsure is not None:
@@ -397,4 +381,5 @@ def rethreshold_class(project: Project, cls: str, threshold: float, changed: Col
             unchanged = False
         auc = old.get(stem, {}).get("auc") if unchanged else None
         per_image[stem] = per_image_metrics(prob, label.mask, scored_region(roi, label.annotated), threshold, auc)
+    note_unrestricted(cls, gaps, seen)
     return per_image

@@ -1,10 +1,12 @@
 """What a training run reads from a project folder: the labelled images of a class as training Samples (inside the
-class's region), and the labels saved while a run trains (continuous training). No Qt, no Keras import at load.
+class's region), which of their labels look incomplete (validated last), and the labels saved while a run trains
+(continuous training). No Qt, no Keras import at load.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,23 +37,42 @@ def require_labels(project: Project, cls: str) -> list[str]:
 
 
 def class_region(project: Project, cls: str, stem: str, threshold: float = 0.5,
-                 notes: list[str] | None = None) -> np.ndarray | None:
+                 unrestricted: dict[str, str] | None = None) -> np.ndarray | None:
     """Where `cls` is trained, predicted and scored on `stem` (Project.class_roi; None = whole image). Where its
-    roi_class has no label or prediction on that image, the image's own ROI, with a note (in `notes` or the log)."""
+    roi_class has no label or prediction on that image, the image's own ROI: noted in `unrestricted` (stem → the
+    roi_class lacking, for one `note_unrestricted` over many images), else logged."""
     try:
         return project.class_roi(cls, stem, threshold)
     except RegionUnknownError as err:
-        skip(notes, f"{stem}: {err}; {cls} is not restricted there (label or predict '{err.roi_class}' first)")
+        if unrestricted is None:
+            log.warning("%s: %s; %s is not restricted there (label or predict '%s' first)", stem, err, cls,
+                        err.roi_class)
+        else:
+            unrestricted[stem] = err.roi_class
         return project.load_roi(stem)
 
 
-def load_sample(project: Project, cls: str, stem: str, threshold: float = 0.5) -> Sample:
-    """The training Sample of one labelled image of `cls` (its roi: `class_region`); MedsegError, with the reason,
-    when it cannot be read or its roi_class region is empty."""
+def note_unrestricted(cls: str, unrestricted: dict[str, str], among: Sequence[str],
+                      notes: list[str] | None = None) -> tuple[str, ...]:
+    """Those of the images `among` on which `cls` was not restricted (in `unrestricted`: `class_region`), noted once
+    for them all (in `notes`, else the log): an unconfigured region class gave one warning per image."""
+    gaps = tuple(stem for stem in among if stem in unrestricted)
+    if gaps:
+        names = ", ".join(gaps[:3]) + (", …" if len(gaps) > 3 else "")
+        lacking = " or ".join(f"'{c}'" for c in sorted({unrestricted[stem] for stem in gaps}))
+        skip(notes, f"{cls} is not restricted on {len(gaps)} of {len(among)} image{'' if len(among) == 1 else 's'} "
+                    f"({names}): {lacking} has no label or prediction there yet (label or predict {lacking} first)")
+    return gaps
+
+
+def load_sample(project: Project, cls: str, stem: str, threshold: float = 0.5,
+                unrestricted: dict[str, str] | None = None) -> Sample:
+    """The training Sample of one labelled image of `cls` (its roi: `class_region`, which notes an unknown region in
+    `unrestricted`); MedsegError, with the reason, when it cannot be read or its roi_class region is empty."""
     from medseg_gui.ml.train import Sample
 
     image, label = project.load_image(stem), project.load_label_pixels(cls, stem)
-    roi = class_region(project, cls, stem, threshold)
+    roi = class_region(project, cls, stem, threshold, unrestricted)
     if label is None:
         raise MedsegError("its label file was removed meanwhile")
     if roi is not None and not roi.any():
@@ -61,12 +82,14 @@ def load_sample(project: Project, cls: str, stem: str, threshold: float = 0.5) -
 
 
 def load_samples(
-    project: Project, cls: str, skipped: list[str] | None = None, threshold: float = 0.5
+    project: Project, cls: str, skipped: list[str] | None = None, threshold: float = 0.5,
+    unrestricted: dict[str, str] | None = None,
 ) -> tuple[list[Sample], list[str]]:
     """The labelled images of `cls` as training samples (`load_sample`), and their stems.
 
     An image whose image, label or ROI cannot be read (or has the wrong size), or whose roi_class region is empty, is
-    left out with a message; NoLabelsError when there are no labels, or when none of them can be read.
+    left out with a message; NoLabelsError when there are no labels, or when none of them can be read. Images whose
+    roi_class region is unknown go to `unrestricted` (`class_region`).
     """
     stems = require_labels(project, cls)
     held = [s for s in project.labelled_stems(cls) if s in dataset_test_stems(project)]
@@ -76,7 +99,7 @@ def load_samples(
     samples, used, problems = [], [], []
     for stem in stems:
         try:
-            samples.append(load_sample(project, cls, stem, threshold))
+            samples.append(load_sample(project, cls, stem, threshold, unrestricted))
         except MedsegError as err:
             problems.append(f"{stem} left out of training: {err}")
             continue
@@ -87,6 +110,33 @@ def load_samples(
     for message in problems:
         skip(skipped, message)
     return samples, used
+
+
+def doubtful_labels(project: Project, cls: str, samples: Sequence[Sample], threshold: float
+                    ) -> Callable[[str], bool]:
+    """`name` → whether that sample's label is complete but looks incomplete (core.label_status.doubt: beside the
+    image's saved prediction at `threshold`, or a dot or a few thin strokes), unless the clinician confirmed it or
+    marked the image "no <class> here". Read on demand: split_samples asks only about validation candidates."""
+    from medseg_gui.core.label_status import doubt, judges, known_thin, not_doubted, saved_doubt
+
+    by_name = {s.name: s for s in samples}
+    exempt = not_doubted(project, cls)
+    judged = judges(project.current_model_info(cls))  # a weak model's predictions doubt nothing
+    thin = known_thin(project).get(cls)
+
+    def check(name: str) -> bool:
+        sample = by_name.get(name)
+        if sample is None or sample.annotated is not None or name in exempt:
+            return False
+        try:
+            why = saved_doubt(project, cls, name, sample.mask, sample.roi, threshold, judged, thin)
+        except MedsegError:  # an unreadable prediction: judged without one
+            why = doubt(cls, sample.mask, None, sample.roi, thin)
+        if why is not None:
+            log.info("%s validates last: %s", name, why)
+        return why is not None
+
+    return check
 
 
 class SavedLabels:

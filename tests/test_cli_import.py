@@ -44,3 +44,20 @@ def test_import_arguments_that_do_not_fit_together_are_refused(tmp_path, capsys,
     with pytest.raises(SystemExit) as stop:
         cli.main(["import", str(tmp_path), *extra])
     assert stop.value.code == 2 and says in capsys.readouterr().err
+
+
+def test_a_new_project_whose_masks_match_no_image_says_plainly_that_none_were_imported(tmp_path, capsys):
+    """An outside tester's masks were all misnamed: the project is still made (the images are useful), and the last
+    line says no masks came in, not only '(0 with 'vessel' labels)'."""
+    from tests.workers.helpers import make_images
+
+    make_images(tmp_path / "img", n=2)
+    (tmp_path / "badnames").mkdir()
+    write_png(tmp_path / "badnames" / "other.png", disc().astype(np.uint8) * 255)
+    assert cli.main(["import", str(tmp_path / "img"), str(tmp_path / "p"), "--layout", "folder", "--masks",
+                     str(tmp_path / "badnames")]) == 0
+    out, err = capsys.readouterr()
+    assert "match no image (like other.png)" in err and out.startswith("Imported 2 images")
+    assert out.strip().splitlines()[-1] == (f"No masks ('vessel' labels) were imported: none of the files in "
+                                            f"{tmp_path / 'badnames'} is a readable mask named after an image "
+                                            "(NAME.png or NAME_anything.png for the image NAME).")

@@ -74,3 +74,26 @@ def test_labelme_line_class_gets_no_labels_and_a_warning(tmp_path, capsys):
     assert "(2 with 'Polyp' labels)" in out and "'tool' labels" not in out
     assert "medseg: warning: left out 1 shape(s) of 'tool' (1 line)" in err and "unlabelled (not background)" in err
     assert Project.open(proj).labelled_stems("tool") == []
+
+
+def test_the_summary_names_each_class_left_out_for_want_of_masks(tmp_path, capsys):
+    """An outside tester's nnU-Net export of lesion,cervix (cervix without masks) printed only '2 training cases
+    (lesion)'; only manifest.json said cervix was left out."""
+    from tests.workers.helpers import make_project
+
+    project = make_project(tmp_path / "p", n=2, labelled=2)
+    project.add_class("cervix", (0, 200, 255))
+    capsys.readouterr()
+    assert cli.main(["export", str(project.root), "--class", "lesion,cervix", "--format", "nnunet", "--source",
+                     "labels", "--out", str(tmp_path / "Dataset001_X")]) == 0
+    out = capsys.readouterr().out.strip()
+    assert "2 training cases (lesion)" in out and out.endswith("; cervix left out: no image has a label of it")
+    assert cli.main(["export", str(project.root), "--class", "all", "--out", str(tmp_path / "png")]) == 0
+    out = capsys.readouterr().out.strip()
+    missing = [c for c in project.class_names if c != "lesion"]
+    assert len(missing) >= 2 and out.startswith("Wrote 2 masks (0/255 PNG)")
+    assert out.endswith(f"; {', '.join(missing)} left out: no image has a label or prediction of them")
+    assert cli.main(["export", str(project.root), "--class", "lesion,cervix", "--format", "coco", "--out",
+                     str(tmp_path / "coco")]) == 0  # the category is listed, without annotations
+    assert capsys.readouterr().out.strip().endswith("; no annotations of cervix: no image has a label or prediction "
+                                                    "of it")

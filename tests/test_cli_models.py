@@ -67,6 +67,22 @@ def test_models_lists_both_and_use_restores_the_first_models_predictions(two_mod
     assert not any(line.split()[1:2] == ["other"] for line in captured.out.splitlines() if line.split())
 
 
+@pytest.mark.slow
+def test_use_says_the_predictions_must_be_re_made_only_when_another_model_made_them(two_models_project, capsys):
+    """Train, predict, train again without predicting, then --use the first model: its own predictions are the saved
+    ones (an outside tester was told to re-make them)."""
+    root = str(two_models_project.root)
+    first = store.list_models(two_models_project.model_dir("lesion"))[0].id
+    capsys.readouterr()
+    assert cli.main(["models", root, "--class", "lesion", "--use", first]) == 0
+    out = capsys.readouterr().out
+    assert "still come from" not in out and "medseg predict" not in out
+    assert cli.main(["models", root, "--class", "lesion", "--use", store.list_models(
+        two_models_project.model_dir("lesion"))[1].id]) == 0
+    assert f"{len(two_models_project.stems)} of the saved predictions still come from another model; re-make them " \
+           f"with `medseg predict {root} --class lesion`." in capsys.readouterr().out
+
+
 def test_use_of_an_unknown_model_is_one_error_line(project_root, capsys):
     assert cli.main(["models", str(project_root), "--class", "vessel"]) == 0
     assert "No trained models" in capsys.readouterr().out

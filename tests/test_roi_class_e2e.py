@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from medseg_gui import cli, cli_train, pipeline
-from medseg_gui.core.images import write_png
+from medseg_gui.core.images import read_image, write_png
 from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.core.project import ClassSpec, Project
 from medseg_gui.ml.config import PRESETS, Augment, Preset, TrainConfig, UNetConfig
@@ -165,10 +165,58 @@ def test_classes_command_sets_lists_and_refuses_with_one_error_line(project, cap
     assert Project.open(root).class_spec("lesion").roi_class == "cervix"
 
 
-def test_predicting_an_outside_image_needs_the_roi_class_model(project, capsys, tmp_path):
-    photo = tmp_path / "new.png"
-    write_png(photo, _photo(np.random.default_rng(1))[0])
-    assert cli.main(["predict", str(project.root), "--class", "lesion", str(photo)]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("medseg: error: lesion is restricted to cervix, which has no usable "
-                                               "model")
+def test_evaluate_says_on_how_many_images_the_lesion_was_restricted_with_one_warning(project, capsys):
+    """An outside tester read 'restricted to cervix (… scored only inside it)' where no image had a cervix region,
+    and one warning per image."""
+    for stem, (_, lesion, _) in project.truth.items():
+        project.save_prediction("lesion", stem, lesion.astype(np.float32))
+    assert cli.main(["evaluate", str(project.root), "--class", "lesion"]) == 0
+    out, err = capsys.readouterr()
+    unlabelled = ", ".join(project.stems[CERVIX_LABELLED:])
+    assert err.splitlines() == [f"medseg: warning: lesion is not restricted on 2 of 6 images ({unlabelled}): 'cervix' "
+                                "has no label or prediction there yet (label or predict 'cervix' first)"]
+    assert out.splitlines()[-1] == ("lesion is restricted to cervix (scored only inside it on 4 of 6 images; the "
+                                    "others have no cervix region yet).")
+    for stem in project.stems[:CERVIX_LABELLED]:
+        project.label_path("cervix", stem).unlink()
+    assert cli.main(["evaluate", str(project.root), "--class", "lesion"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[-1] == ("lesion is restricted to cervix, but none of the 6 images has a cervix region "
+                                    "yet: scored unrestricted.")
+    assert len(err.splitlines()) == 1 and "not restricted on 6 of 6 images" in err
+
+
+@pytest.mark.slow
+def test_training_without_a_cervix_region_on_some_images_says_so_once(project, capsys):
+    assert cli.main(["train", str(project.root), "--class", "lesion", *TINY_ARGS]) == 0
+    out, err = capsys.readouterr()
+    assert [line for line in err.splitlines() if "not restricted" in line] == [
+        f"medseg: warning: lesion is not restricted on 2 of 6 images ({', '.join(project.stems[CERVIX_LABELLED:])}): "
+        "'cervix' has no label or prediction there yet (label or predict 'cervix' first)"]  # once, not per image
+    assert "lesion is restricted to cervix (trained only inside it on 4 of 6 images; the others have no cervix " \
+           "region yet)." in out
+
+
+@pytest.mark.slow
+def test_without_a_cervix_model_outside_images_are_predicted_unrestricted_with_one_warning(project, capsys,
+                                                                                            tmp_path):
+    """README: where the cervix has no model 'the lesion is not restricted on that image and a warning says so'; an
+    outside tester's `medseg predict P --class lesion x.jpg` stopped with an error instead."""
+    pipeline.train_class(project, "lesion", TINY)
+    photos = []
+    for seed in (1, 2):
+        photos.append(tmp_path / f"new{seed}.png")
+        write_png(photos[-1], _photo(np.random.default_rng(seed))[0])
+    out_dir = tmp_path / "out"
+    capsys.readouterr()
+    assert cli.main(["predict", str(project.root), "--class", "lesion", *map(str, photos), "--out", str(out_dir)]) == 0
+    out, err = capsys.readouterr()
+    assert err.splitlines() == ["medseg: warning: lesion is restricted to cervix, which has no usable model, so lesion "
+                                "is not restricted on these images: No trained model exists for class 'cervix' yet; "
+                                "train one first (Retrain, or `medseg train PROJECT --class cervix`)."]  # once
+    assert "restricted" not in out and all((out_dir / f"{p.stem}_mask.png").is_file() for p in photos)
+    notes: list[str] = []
+    segmenters = cli_train.load_segmenters(project, "lesion", notes)
+    assert [name for name, _ in segmenters] == ["lesion"] and len(notes) == 1
+    np.testing.assert_array_equal(cli_train.predict_external(segmenters, read_image(photos[0])),
+                                  segmenters[0][1].predict(read_image(photos[0])))  # the whole image, unrestricted

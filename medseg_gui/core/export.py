@@ -30,6 +30,7 @@ from medseg_gui.core.project_format import PROJECT_DATA_DIRS
 log = logging.getLogger(__name__)
 
 SOURCES = ("auto", "labels", "predictions")
+SOURCE_FILES = {"auto": "label or prediction", "labels": "label", "predictions": "prediction"}  # what each takes
 PREDICTION_SUFFIX = "_prediction"  # `auto` mode: <stem>_prediction.png is the model's mask, <stem>.png the label
 
 
@@ -108,6 +109,11 @@ def has_source(project: Project, cls: str, stem: str, source: str) -> bool:
     """Whether `stem` has a file for `source` (cheap: no file is read)."""
     return ((source != "predictions" and project.has_label(cls, stem))
             or (source != "labels" and project.prediction_path(cls, stem).is_file()))
+
+
+def classes_with_masks(project: Project, classes: list[str], source: str) -> list[str]:
+    """Those of `classes` that some image has a file of for `source` (has_source); the others export nothing."""
+    return [c for c in classes if any(has_source(project, c, s, source) for s in project.stems)]
 
 
 def masks_of_image(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medseg_gui.core.errors import CancelledError
-from medseg_gui.core.export import check_export_target, export_pngs
+from medseg_gui.core.export import SOURCE_FILES, check_export_target, classes_with_masks, export_pngs
 from medseg_gui.core.interchange.hdf5 import export_hdf5
 from medseg_gui.core.interchange.coco import export_coco
 from medseg_gui.core.interchange.nnunet import export_nnunet
@@ -36,8 +36,28 @@ def export_as(
     threshold: float = 0.5, skipped: list[str] | None = None, should_stop: Callable[[], bool] = lambda: False,
 ) -> ExportDone:
     """Export `classes` of `project` into the folder `out_dir` as `fmt` (a key of FORMATS), with manifest.json.
-    PNG: <out>/<class>/ per class, or <out>/ itself for one class; HDF5: <out>/<class>.h5 (manifest inside)."""
-    out = Path(out_dir)
+    PNG: <out>/<class>/ per class, or <out>/ itself for one class; HDF5: <out>/<class>.h5 (manifest inside). The
+    summary names each class left out (no image has a file for `source`: `left_out_note`)."""
+    done = _export(fmt, project, classes, Path(out_dir), source, threshold, skipped, should_stop)
+    if fmt == "hdf5":  # a class's file holds its images even without a mask
+        return done
+    return ExportDone(done.out_dir, done.count, done.summary + left_out_note(project, classes, source, fmt))
+
+
+def left_out_note(project: Project, classes: list[str], source: str, fmt: str) -> str:
+    """'; cervix left out: no image has a label or prediction of it' for the classes with nothing to export (COCO:
+    'no annotations of cervix', its category is listed), or '' (a trial's nnU-Net export of lesion,cervix said only
+    '10 training cases (lesion)')."""
+    missing = [c for c in classes if c not in classes_with_masks(project, classes, source)]
+    if not missing:
+        return ""
+    names = ", ".join(missing)
+    what = f"no annotations of {names}" if fmt == "coco" else f"{names} left out"
+    return f"; {what}: no image has a {SOURCE_FILES[source]} of {'them' if len(missing) > 1 else 'it'}"
+
+
+def _export(fmt: str, project: Project, classes: list[str], out: Path, source: str, threshold: float,
+            skipped: list[str] | None, should_stop: Callable[[], bool]) -> ExportDone:
     if fmt == "nnunet":
         done = export_nnunet(project, classes, out, source, threshold, skipped)
         return ExportDone(out, done.training, done.summary())

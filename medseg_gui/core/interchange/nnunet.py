@@ -19,7 +19,7 @@ import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_json
 from medseg_gui.core.errors import MedsegError, ProjectError, skip, write_error
-from medseg_gui.core.export import (SOURCES, MaskToExport, check_export_target, has_source, masks_of_image,
+from medseg_gui.core.export import (SOURCES, MaskToExport, check_export_target, classes_with_masks, masks_of_image,
                                      refuse_foreign_folder)
 from medseg_gui.core.images import write_png
 from medseg_gui.core.interchange.manifest import Manifest
@@ -76,10 +76,6 @@ def _label_name(cls: str) -> str:
     return f"{cls}_class" if cls.casefold() in ("background", IGNORE) else cls
 
 
-def _classes_with_masks(project: Project, classes: list[str], source: str) -> list[str]:
-    return [c for c in classes if any(has_source(project, c, s, source) for s in project.stems)]
-
-
 def export_nnunet(
     project: Project, classes: list[str], out_dir: str | os.PathLike[str], source: str = "labels",
     threshold: float = 0.5, skipped: list[str] | None = None,
@@ -96,7 +92,7 @@ def export_nnunet(
         raise ProjectError(f"{out} already holds an nnU-Net dataset; choose a new or empty folder.")
     refuse_foreign_folder(project, out, "nnU-Net")
     manifest = Manifest(project, "nnunet", source, threshold)
-    kept = _classes_with_masks(project, classes, source)
+    kept = classes_with_masks(project, classes, source)
     if len(kept) < len(classes):
         manifest.notes.append(f"Left out (no masks): {', '.join(c for c in classes if c not in kept)}.")
     manifest.notes.append("labelsTr values: 0 background, then the classes in dataset.json order; where classes "
