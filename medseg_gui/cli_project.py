@@ -196,7 +196,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     proj_dir = prepare_demo_output(out, args.which)  # refuses a folder the demo did not make
     project = Project.open(proj_dir)
     cls = DEMOS[args.which].cls
-    print(f"Demo project copied to {proj_dir}; training '{cls}' for {args.minutes:g} min ({args.preset} preset).")
+    budget = f"{args.minutes:g} min" if args.epochs is None else f"{args.epochs} epoch{'s' if args.epochs > 1 else ''}"
+    print(f"Demo project copied to {proj_dir}; training '{cls}' for {budget} ({args.preset} preset).")
     started = time.monotonic()
     do_train(project, cls, train_config(args))
     pipeline.predict_class(project, cls, progress=TerminalProgress().predict)

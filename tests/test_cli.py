@@ -139,6 +139,16 @@ def test_missing_project_is_a_clear_error(tmp_path, capsys):
     assert err.startswith("medseg: error:") and "nope" in err
 
 
+@pytest.mark.parametrize("command", [["train", "p", "--class", "vessel"], ["demo", "--out", "d"]])
+def test_minutes_and_epochs_are_one_or_the_other(command, tmp_path, capsys):
+    """`--minutes 1 --epochs 2` ran two epochs and said nothing of the minutes (outside trial)."""
+    with pytest.raises(SystemExit) as stop:
+        cli.main([str(tmp_path / a) if a in ("p", "d") else a for a in command] + ["--minutes", "1", "--epochs", "2"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.startswith("medseg: error: argument --epochs: not allowed with argument "
+                                                   "--minutes")
+
+
 def test_unknown_class_is_a_clear_error(tmp_path, capsys):
     Project.create(tmp_path / "p")
     assert cli.main(["train", str(tmp_path / "p"), "--class", "tumour"]) == 1

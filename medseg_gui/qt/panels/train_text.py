@@ -321,7 +321,7 @@ def progress_text(p: TrainProgress, budget_s: float | None, loss: float | None =
     if budget_s:
         head = [f"{fmt_duration(p.elapsed_s)} of {fmt_duration(budget_s)}", f"step {p.step}"]
     else:
-        head = [f"step {p.step}/{p.total_steps}", f"ETA {fmt_duration(p.eta_s)}"]
+        head = [f"step {p.step}/{p.total_steps}", *([f"ETA {fmt_duration(p.eta_s)}"] if math.isfinite(p.eta_s) else [])]
     validating = p.message == "validating"
     if validating:
         head.append(f"validating epoch {p.epoch}…")
