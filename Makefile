@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 	  > $(VENV)/install.log 2>&1 || { tail -n 30 $(VENV)/install.log; echo "Installing failed; full log: $(VENV)/install.log"; exit 1; }
 	@touch $(STAMP)
 
+# the same test as medseg-gui's own (app.no_display): QT_QPA_PLATFORM names another platform (offscreen, vnc, eglfs)
 run: $(STAMP)
-	@if [ "$$(uname)" = Linux ] && [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
+	@if [ "$$(uname)" = Linux ] && [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && [ -z "$$QT_QPA_PLATFORM" ]; then \
 	  echo "make run: no display found (DISPLAY and WAYLAND_DISPLAY are unset), so the window cannot open here."; \
 	  echo "Run the headless demo instead (trains on the demo, writes masks, overlays and a report):"; \
 	  echo "    $(BIN)/medseg demo --out demo_out      (or: make demo)"; \

@@ -90,9 +90,25 @@ def xcb_hint(env: dict[str, str] | None = None, platform: str = sys.platform) ->
             f"window does not open, install them (Debian/Ubuntu: sudo apt-get install {' '.join(missing)})")
 
 
+NO_DISPLAY = ("medseg: error: no display: the window needs a desktop session (DISPLAY is not set); the command-line "
+              "tool works without one: medseg --help")
+
+
+def no_display(env: dict[str, str] | None = None, platform: str = sys.platform) -> bool:
+    """True on Linux with neither DISPLAY nor WAYLAND_DISPLAY nor QT_QPA_PLATFORM (another platform, e.g. offscreen
+    in the tests, vnc or eglfs), where Qt aborts (status 134) saying only that the xcb plugin could not connect;
+    `make run` checks the same."""
+    env = dict(os.environ) if env is None else env
+    return platform.startswith("linux") and not any(env.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY",
+                                                                          "QT_QPA_PLATFORM"))
+
+
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()  # a packaged program runs its Retrain process (train_process) through here
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if no_display():  # before the QApplication: Qt would abort
+        print(NO_DISPLAY, file=sys.stderr)
+        return 1
     log_file = setup_logging(GUI_NAME, logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     log.info("%s %s starting; log file %s", GUI_NAME, __version__, log_file)
     hint = xcb_hint()

@@ -44,9 +44,11 @@ def _add_train_args(p: argparse.ArgumentParser, minutes: float) -> None:
                    "lesion start when it fits, else scratch), current, scratch, or pretrained (default %(default)s)")
     p.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
                    help="auto: bfloat16 on CPUs/GPUs that compute it natively, float32 elsewhere")
-    p.add_argument("--minutes", type=positive_number, default=minutes,
-                   help="wall-clock training budget (default %(default)s)")
-    p.add_argument("--epochs", type=positive_int, default=None, help="train for N epochs instead of a time budget")
+    budget = p.add_mutually_exclusive_group()  # one or the other: both ran N epochs, the minutes ignored (trial)
+    budget.add_argument("--minutes", type=positive_number, default=minutes,
+                        help="wall-clock training budget (default %(default)s)")
+    budget.add_argument("--epochs", type=positive_int, default=None,
+                        help="train for N epochs instead of a time budget")
     p.add_argument("--seed", type=int, default=0)
     for name in ("--max-steps", "--steps-per-epoch", "--patch-size", "--batch-size", "--base-filters"):
         p.add_argument(name, type=positive_int, default=None, help=argparse.SUPPRESS)

@@ -51,7 +51,7 @@ class TerminalProgress:
         if p.step == 0:
             self._line(p.message or "Preparing data and building the network…")
             return
-        clock = f"{_mmss(p.elapsed_s)} of {_mmss(p.elapsed_s + p.eta_s)}"
+        clock = _mmss(p.elapsed_s) + (f" of {_mmss(p.elapsed_s + p.eta_s)}" if np.isfinite(p.eta_s) else "")
         self._line(f"[{bar:<30}] {clock} · step {p.step} · epoch {p.epoch_shown} · loss {loss}{val}")
 
     def predict(self, done: int, total: int, stem: str) -> None:

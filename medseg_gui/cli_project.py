@@ -137,6 +137,7 @@ def _change_classes(project: Project, args: argparse.Namespace, roi_changes: lis
     """The changes `medseg classes` asks for: add, rename, recolour, then the regions, then delete (so that
     `--add cervix --set-roi lesion=cervix` and `--delete cervix --clear-roi lesion` work in one call)."""
     from medseg_gui.core.classes import delete_class, free_color, recolour_class, rename_class
+    from medseg_gui.core.regions import restriction_text
 
     if args.add:
         project.add_class(args.add, args.colour or free_color(project))
@@ -149,6 +150,7 @@ def _change_classes(project: Project, args: argparse.Namespace, roi_changes: lis
         print("New colour for '{}': {},{},{}.".format(args.recolour[0], *args.recolour[1]))
     for cls, roi_class in roi_changes:
         project.set_roi_class(cls, roi_class)
+        print(f"{restriction_text(cls, roi_class)}: `medseg train {args.project} --class {cls}` trains it that way.")
     if args.delete:
         backup = delete_class(project, args.delete)
         kept = ", ".join(p.name for p in sorted(backup.iterdir())) if backup is not None else ""
@@ -190,7 +192,7 @@ def write_demo_outputs(project: Project, cls: str, out: Path, threshold: float =
 def cmd_info(args: argparse.Namespace) -> int:
     from medseg_gui import info
 
-    print(info.format_rows(info.cheap_rows() + info.keras_rows(args.precision)))
+    print(info.format_rows(info.cheap_rows() + info.keras_rows(args.precision, chosen_by="with --precision")))
     return 0
 
 
@@ -202,7 +204,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     proj_dir = prepare_demo_output(out, args.which)  # refuses a folder the demo did not make
     project = Project.open(proj_dir)
     cls = DEMOS[args.which].cls
-    print(f"Demo project copied to {proj_dir}; training '{cls}' for {args.minutes:g} min ({args.preset} preset).")
+    budget = f"{args.minutes:g} min" if args.epochs is None else f"{args.epochs} epoch{'s' if args.epochs > 1 else ''}"
+    print(f"Demo project copied to {proj_dir}; training '{cls}' for {budget} ({args.preset} preset).")
     started = time.monotonic()
     do_train(project, cls, train_config(args))
     pipeline.predict_class(project, cls, progress=TerminalProgress().predict)

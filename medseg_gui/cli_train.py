@@ -115,17 +115,26 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return _predict_files(project, args)
 
 
-def _predict_project(project: Project, args: argparse.Namespace) -> int:
-    """`medseg predict PROJECT`: every image of the project, predictions and metrics saved into it."""
+def predict_all(project: Project, cls: str) -> tuple[int, int]:
+    """Predict every image of `cls` with its current model (progress on stderr, a warning for each image left out):
+    (images predicted, how many of them were scored against a label). Counted here: the pipeline's metrics keep the
+    old scores of an image that cannot be read now ("Predicted 7 of 8 images …; metrics for 8 labelled images",
+    outside trial)."""
     from medseg_gui import pipeline
 
     skipped: list[str] = []
+    predicted: list[str] = []
     gaps: dict[str, str] = {}
-    metrics = pipeline.predict_class(project, args.cls, progress=TerminalProgress().predict, skipped=skipped,
-                                     unrestricted=gaps)
+    metrics = pipeline.predict_class(project, cls, progress=TerminalProgress().predict, skipped=skipped,
+                                     on_saved=lambda stem, _map: predicted.append(stem), unrestricted=gaps)
     warn(skipped)
-    not_predicted = _not_predicted(skipped)
-    say_region(project, args.cls, "predicted and scored", len(project.stems) - not_predicted, len(gaps))
+    say_region(project, cls, "predicted and scored", len(predicted), len(gaps))
+    return len(predicted), sum(stem in metrics for stem in predicted)
+
+
+def _predict_project(project: Project, args: argparse.Namespace) -> int:
+    """`medseg predict PROJECT`: every image of the project, predictions and metrics saved into it."""
+    done, scored = predict_all(project, args.cls)
     if args.out is not None:
         from medseg_gui.core.export import export_masks
 
@@ -134,14 +143,10 @@ def _predict_project(project: Project, args: argparse.Namespace) -> int:
                              skipped=not_written)
         warn(not_written)
         print(f"Wrote {len(paths)} mask{'s' if len(paths) != 1 else ''} to {args.out}{left_out(len(not_written))}")
-    print(f"Predicted {len(project.stems) - not_predicted} of {len(project.stems)} images"
-          f"{left_out(not_predicted)}; metrics for {len(metrics)} labelled images.")
+    total = len(project.stems)
+    print(f"Predicted {done} of {total} images{left_out(total - done)}; metrics for {scored} labelled "
+          f"image{'' if scored == 1 else 's'}.")
     return 0
-
-
-def _not_predicted(skipped: list[str]) -> int:
-    """How many of predict_class's `skipped` messages are images left out (the others: notes on images predicted)."""
-    return sum(" not predicted: " in m for m in skipped)
 
 
 def _predict_files(project: Project, args: argparse.Namespace) -> int:
@@ -338,18 +343,14 @@ def cmd_models(args: argparse.Namespace) -> int:
     project = open_project(args.project, args.cls)
     model_dir = project.model_dir(args.cls)
     if args.use is not None:
-        from medseg_gui import pipeline
         from medseg_gui.core.lock import project_lock
 
         with project_lock(project.root):
             store.rollback(model_dir, args.use)
             print(f"Model {args.use} is the current '{args.cls}' model again.")
             if args.predict:
-                skipped: list[str] = []
-                pipeline.predict_class(project, args.cls, progress=TerminalProgress().predict, skipped=skipped)
-                warn(skipped)
-                missed = _not_predicted(skipped)
-                print(f"Predicted {len(project.stems) - missed} images with it{left_out(missed)}.")
+                done, total = predict_all(project, args.cls)[0], len(project.stems)
+                print(f"Predicted {done} of {total} images with it{left_out(total - done)}.")
             elif other := other_predictions(project, args.cls):  # not those it made itself (provenance.json)
                 print(f"{len(other)} of the saved predictions still come from another model; re-make them "
                       f"with `medseg predict {args.project} --class {args.cls}`.")

@@ -98,13 +98,14 @@ def device_text() -> str:
     return f"GPU: {name}" + (f" (×{len(gpus)})" if len(gpus) > 1 else "")
 
 
-def precision_text(requested: str = "auto") -> str:
-    """The precision training uses for `requested` and why, e.g. "bfloat16 (auto: the CPU computes bfloat16)"."""
+def precision_text(requested: str = "auto", chosen_by: str = "in the settings") -> str:
+    """The precision training uses for `requested` and why, e.g. "bfloat16 (auto: the CPU computes bfloat16)";
+    `chosen_by` says where a `requested` other than auto came from ("with --precision" on the command line)."""
     from medseg_gui.ml.precision import choose_precision, cpu_has_bf16, gpu_visible
 
     chosen = choose_precision(requested)
     if requested != "auto":
-        return f"{chosen} (chosen in the settings)"
+        return f"{chosen} (chosen {chosen_by})"
     if gpu_visible():
         why = "a GPU is used"
     elif cpu_has_bf16() and chosen == "bfloat16":
@@ -116,8 +117,9 @@ def precision_text(requested: str = "auto") -> str:
     return f"{chosen} (auto: {why})"
 
 
-def keras_rows(requested_precision: str = "auto") -> Rows:
-    """Keras and backend versions, the device and the precision (imports Keras; slow the first time)."""
+def keras_rows(requested_precision: str = "auto", chosen_by: str = "in the settings") -> Rows:
+    """Keras and backend versions, the device and the precision (imports Keras; slow the first time); `chosen_by`
+    as in `precision_text`."""
     from medseg_gui.ml.keras_quiet import keras
 
     backend = keras.backend.backend()
@@ -129,7 +131,7 @@ def keras_rows(requested_precision: str = "auto") -> Rows:
         ("Keras", keras.__version__),
         ("Backend", f"{backend} {backend_version}".strip()),
         ("Device", device_text()),
-        ("Precision", precision_text(requested_precision)),
+        ("Precision", precision_text(requested_precision, chosen_by)),
     ]
     cache = os.environ.get("JAX_COMPILATION_CACHE_DIR") if backend == "jax" else None
     return rows + ([("Compile cache", cache)] if cache else [])  # set by medseg_gui.ml for JAX

@@ -135,8 +135,21 @@ def assert_demo_output(out, stdout: str) -> None:
 
 def test_missing_project_is_a_clear_error(tmp_path, capsys):
     assert cli.main(["evaluate", str(tmp_path / "nope"), "--class", "vessel"]) == 1
+    assert capsys.readouterr().err == f"medseg: error: No project found: {tmp_path / 'nope'} does not exist.\n"
+    (tmp_path / "nope").mkdir()  # a folder, but not a project (the line said this of a mistyped path too: trial)
+    assert cli.main(["evaluate", str(tmp_path / "nope"), "--class", "vessel"]) == 1
+    assert capsys.readouterr().err == f"medseg: error: No project found in {tmp_path / 'nope'} (project.json is " \
+                                      "missing).\n"
+
+
+@pytest.mark.parametrize("command", [["train", "p", "--class", "vessel"], ["demo", "--out", "d"]])
+def test_minutes_and_epochs_are_one_or_the_other(command, tmp_path, capsys):
+    """`--minutes 1 --epochs 2` ran two epochs and said nothing of the minutes (outside trial)."""
+    with pytest.raises(SystemExit) as stop:
+        cli.main([str(tmp_path / a) if a in ("p", "d") else a for a in command] + ["--minutes", "1", "--epochs", "2"])
     err = capsys.readouterr().err
-    assert err.startswith("medseg: error:") and "nope" in err
+    assert stop.value.code == 2 and err.startswith("medseg: error: argument --epochs: not allowed with argument "
+                                                   "--minutes")
 
 
 def test_unknown_class_is_a_clear_error(tmp_path, capsys):
@@ -239,3 +252,20 @@ def test_import_of_a_folder_of_folders_says_where_the_images_are(tmp_path, capsy
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("medseg: error: No images found")
     assert "It holds 2 images in the subfolder patient1: import one of those folders" in err[0]
+
+
+@pytest.mark.slow
+def test_predict_counts_what_it_predicted_and_scored(trained_project, capsys):
+    """One photo that cannot be read any more: 'Predicted 3 of 4 images; metrics for 3 labelled images' counted its
+    old scores (outside trial)."""
+    root, first = str(trained_project.root), trained_project.stems[0]  # labelled, predicted, scored before
+    trained_project.image_path(first).write_bytes(b"not an image")
+    capsys.readouterr()
+    assert cli.main(["predict", root, "--class", "lesion"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[-1] == ("Predicted 3 of 4 images (1 left out, listed above); metrics for 2 labelled "
+                                    "images.")
+    assert f"medseg: warning: {first} not predicted: " in err
+    model = store.list_models(trained_project.model_dir("lesion"))[-1].id
+    assert cli.main(["models", root, "--class", "lesion", "--use", model, "--predict"]) == 0
+    assert "Predicted 3 of 4 images with it (1 left out, listed above)." in capsys.readouterr().out.splitlines()

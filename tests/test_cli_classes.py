@@ -61,3 +61,14 @@ def test_refusals_are_one_error_line_naming_project_and_class(root, capsys):
         cli.main(["classes", str(root), "--recolour", "vessel", "#12345"])
     assert exit_info.value.code == 2 and "#12345" in _error_line(capsys)
     assert Project.open(root).class_names == ["lesion", "vessel"]
+
+
+def test_a_region_set_or_cleared_is_confirmed_in_one_line(root, capsys):
+    """`--set-roi lesion=vessel` printed only the table (outside trial); the window's status bar says the same."""
+    assert cli.main(["classes", str(root), "--set-roi", "lesion=vessel"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (f"'lesion' is restricted to vessel: `medseg train {root} "
+                                                       "--class lesion` trains it that way.")
+    assert cli.main(["classes", str(root), "--clear-roi", "lesion"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (f"'lesion' covers the whole image again: `medseg train {root} "
+                                                       "--class lesion` trains it that way.")
+    assert Project.open(root).class_spec("lesion").roi_class is None

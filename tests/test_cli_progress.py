@@ -77,3 +77,11 @@ def test_the_epoch_shown_is_the_one_trained_or_the_one_that_just_ended():
     assert line(1, "validating") == "epoch 1"
     assert line(1, "epoch 1: loss 0.5000, validation AUC 0.9000") == "epoch 1"
     assert line(1, "epoch 2, step 4/6, loss 0.5") == "epoch 2"
+
+
+def test_a_report_without_an_estimate_shows_the_time_so_far_only():
+    """Before its second step a run without a time box has no pace to estimate from (ml.control: eta_s nan)."""
+    out = io.StringIO()
+    cli_progress.TerminalProgress(out).train(TrainProgress(step=1, total_steps=100, epoch=0, loss=0.5, elapsed_s=6,
+                                                           eta_s=float("nan"), val_auc=None, message=""))
+    assert out.getvalue().split(" · ")[0].endswith("] 0:06")

@@ -245,9 +245,11 @@ def refuse_foreign_files(project: Project, folder: Path, names: Iterable[str]) -
 def refuse_foreign_folder(project: Project, folder: Path, what: str) -> None:
     """ProjectError when `folder` holds anything but no manifest.json of an earlier export of `project`: a COCO or
     nnU-Net export writes files and folders of fixed names there (review: a user's annotations.json was replaced)."""
-    if folder.is_dir() and any(folder.iterdir()) and not exported_files(folder, project):
-        raise ProjectError(f"{folder} already holds files that no export of this project wrote, and the {what} "
-                           "export would replace some of them. Choose a new or empty folder.")
+    held = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    if held and not exported_files(folder, project):  # said as it is: a lone notes.txt would not be replaced (trial)
+        more = f" and {len(held) - 1} more" if len(held) > 1 else ""
+        raise ProjectError(f"{folder} holds other files ({held[0]}{more}), which no export of this project wrote, "
+                           f"and {what} exports need an empty folder. Choose a new or empty folder.")
 
 
 def _write_masks(

@@ -249,10 +249,12 @@ def acquire(root: str | os.PathLike[str], app: str = "medseg") -> ProjectLock:
             raise ProjectReadOnlyError(
                 f"The project folder {folder} cannot be written ({err.strerror or err}).") from None
         if taken:  # logged once done: a folder that turned out read-only gets its one message, not this too
-            log.warning("Took over the stale lock %s (%s)", path, stale.strip() or "empty")
             gone = _owner_of(stale)  # said in the window too (fault-injection trial: only the log said it)
-            took_over = (f"its lock from {gone.describe() if gone is not None else 'a program'} was released: that "
-                         "program ended without closing it, so the labels are as it last saved them")
+            who = gone.describe() if gone is not None else "a program (its lock file was empty or damaged)"
+            took_over = (f"its lock from {who} was released: that program ended without closing it, so the labels "
+                         "are as it last saved them")
+            log.warning("Took over the lock of the project %s from %s, which ended without closing it; the labels "
+                        "are as it last saved them", folder, who)  # in words: it was the lock file's JSON (trial)
     raise ProjectLockedError(_locked_message(folder, read_owner(folder)), read_owner(folder))
 
 

@@ -117,6 +117,8 @@ def read_project_file(file: Path) -> ProjectData:
     try:
         data = json.loads(read_regular_file(file, MAX_PROJECT_FILE_BYTES).decode("utf-8-sig"))
     except FileNotFoundError:
+        if not file.parent.exists():  # a mistyped path is not a folder without its project.json (outside trial)
+            raise ProjectError(f"No project found: {shown_name(file.parent)} does not exist.") from None
         raise ProjectError(f"No project found in {shown_name(file.parent)} (project.json is missing).") from None
     except RecursionError:
         raise ProjectError(f"The project file {shown_name(file)} is damaged (nested too deeply).") from None

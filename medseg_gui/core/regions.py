@@ -60,3 +60,9 @@ def unknown_regions(project, cls: str) -> tuple[str | None, list[str]]:
         return parent, []
     return parent, [stem for stem in project.stems
                     if not project.has_label(parent, stem) and not project.prediction_path(parent, stem).is_file()]
+
+
+def restriction_text(cls: str, roi_class: str | None) -> str:
+    """What setting `cls`'s roi_class says, in the window and in `medseg classes`: "'lesion' is restricted to
+    cervix", or for None "'lesion' covers the whole image again"."""
+    return f"'{cls}' is restricted to {roi_class}" if roi_class else f"'{cls}' covers the whole image again"

@@ -66,6 +66,7 @@ class RunControl(keras.callbacks.Callback):
         self._fit_start = time.monotonic()
         self._last_val = self._fit_start
         self._steps_since_val = 0
+        self._first_step_end: float | None = None  # the pace of a run is measured from here (`_eta`)
         self.ema: list[np.ndarray] | None = None
 
     # --- helpers -------------------------------------------------------------------------------------------
@@ -92,12 +93,19 @@ class RunControl(keras.callbacks.Callback):
         return lim.base_lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * (f - warm) / (1 - warm))))
 
     def _eta(self, now: float) -> float:
+        """Seconds left: the steps to go at the pace since the first step (which also builds the training graph:
+        seconds that once made a 35 s run's first estimate 7:44), the work after them, within the time box; nan
+        while there is no pace yet (before the second step) and no time box."""
         lim = self.limits
-        per_step = (now - self._fit_start) / max(1, self.step)
-        eta = (lim.total_steps - self.step) * per_step + self.val_seconds * lim.after
+        steps_left = max(0, lim.total_steps - self.step)
+        eta = math.nan
+        if steps_left == 0 or (self.step >= 2 and self._first_step_end is not None):
+            per_step = (now - self._first_step_end) / (self.step - 1) if steps_left else 0.0
+            eta = max(0.0, steps_left * per_step + self.val_seconds * lim.after)
         if lim.deadline is not None:
-            eta = min(eta, max(0.0, lim.deadline - now))
-        return max(0.0, eta)
+            box = max(0.0, lim.deadline - now)
+            eta = box if math.isnan(eta) else min(eta, box)
+        return eta
 
     def report(self, message: str) -> None:
         if self.progress is None:
@@ -146,6 +154,8 @@ class RunControl(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
+        if self.step == 1:
+            self._first_step_end = time.monotonic()
         self._steps_since_val += 1
         self._update_ema()
         if logs and "loss" in logs:

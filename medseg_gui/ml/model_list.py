@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from medseg_gui.core.score_text import fmt_pair
 from medseg_gui.ml.model_folder import check_folder, num, read_history, read_pointer, valid_id
 
 
@@ -46,7 +47,8 @@ class ModelEntry:
         if self.compared is None or self.start:
             return said
         metric, new, old = self.compared
-        return f"{said}: {metric} {new:.3f} against the then current model's {old:.3f}, " + (
+        new_text, old_text = fmt_pair(new, old)  # 0.9874 against 0.9870, not 0.987 against 0.987 (outside trial)
+        return f"{said}: {metric} {new_text} against the then current model's {old_text}, " + (
             COMPARED_THEN if self.compared_then else COMPARED_ON)
 
 

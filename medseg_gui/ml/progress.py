@@ -9,7 +9,8 @@ from dataclasses import dataclass
 class TrainProgress:
     """One progress report; `step` counts optimiser steps done, `total_steps` is the planned maximum.
 
-    `eta_s` is the estimated seconds left (time box or step cap, whichever comes first); `val_auc` is the latest
+    `eta_s` is the estimated seconds left (time box or step cap, whichever comes first; nan while not known: before
+    the second step of a run without a time box); `val_auc` is the latest
     validation AUC (None before the first validation); `val_dice` its best-threshold Dice for a lesion model (what
     keep-unless-better compares; None otherwise); `message` is a short human-readable status line.
     """

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import time
@@ -23,6 +24,7 @@ import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_json, fsync_dir, make_temp, new_file_mode, sweep_temp_files
 from medseg_gui.core.errors import ModelError
+from medseg_gui.core.score_text import fmt_pair
 from medseg_gui.ml.config import BEST_EACH
 from medseg_gui.ml.model_folder import (
     FALLBACK_KEY,
@@ -224,21 +226,33 @@ def _start_text(info: dict) -> str:
     if kept.get("diverged"):
         return ("Saved the start it began from as the model: training on these labels became numerically unstable "
                 "before any weights were validated.")
-    start, trained = (f"{v:.4f}" if isinstance(v, (int, float)) else "unknown"
-                      for v in (kept.get("start"), kept.get("trained")))
+    start, trained = _pair(kept.get("start"), kept.get("trained"))
     each = f", {BEST_EACH}" if kept.get("metric") == "Dice" else ""  # not val_dice (trial, session 39)
     return (f"Saved the start it began from as the model: it validated better than the weights trained on these "
             f"labels (validation {kept.get('metric')} {start} against {trained}{each}).")
 
 
+def _pair(new: Any, old: Any) -> tuple[str, str]:
+    """Two compared validation figures in a reason: four decimals, more where those show them alike."""
+    return tuple("unknown" if text == "–" else text for text in fmt_pair(new, old, 4))  # type: ignore[return-value]
+
+
 def mix_text(info: dict) -> str:
-    """Why a kept model may validate under the figures its run showed: it is an average with the start it began
-    from (ml/train.py, metadata "weight_mix"); '' for any other model."""
+    """Why a kept model may validate under the figures its run showed: it is a blend with the start it began from
+    (ml/train.py, metadata "weight_mix"), its validation Dice beside the trained weights' ("weight_mix_trained", what
+    the run's progress showed) where both are known; '' for any other model."""
     share = info.get("weight_mix")
     if not isinstance(share, (int, float)) or "start_kept" in info:
         return ""
-    return (f"The model averages the trained weights ({share:.0%}) with the weights the run started from "
-            f"({1 - share:.0%}): such averages scored better on held-out photos than the trained weights alone.")
+    blend, alone = info.get("val_dice"), info.get("weight_mix_trained")
+    scores = ""
+    if all(isinstance(v, (int, float)) and math.isfinite(v) for v in (blend, alone)):
+        blend_text, alone_text = _pair(blend, alone)
+        scores = (f": validation Dice {blend_text}, against {alone_text} for the trained weights alone (the figure "
+                  "the training progress showed)")
+    return (f"The kept model is a blend of {share:.0%} the trained weights and {1 - share:.0%} the weights the run "
+            f"started from{scores}. It is kept because such blends did better on held-out photos in our benchmarks "
+            "(docs/BENCHMARKS.md).")
 
 
 def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecision:
@@ -270,8 +284,9 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
     _store_val_labels(model_dir, model_id, result)
     current = None
     if worse:
-        reason = (f"The new model (validation {metric} {'unknown' if new is None else f'{new:.4f}'}) is not better "
-                  f"than the current one ({old:.4f}){on}; the current model was kept.")
+        new_text, old_text = _pair(new, old)
+        reason = (f"The new model (validation {metric} {new_text}) is not better than the current one ({old_text})"
+                  f"{on}; the current model was kept.")
     else:
         try:
             current = _promote(model_dir, model_id, info)
@@ -279,7 +294,7 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
             _discard(model_dir, model_id)
             raise
         reason = (_start_text(info) or "Saved the new model.") if old is None else (
-            f"Saved the new model (validation {metric} {new:.4f} vs {old:.4f}{on})." if new is not None
+            "Saved the new model (validation {} {} vs {}{}).".format(metric, *_pair(new, old), on) if new is not None
             else f"Saved the new model (validation {metric} unavailable).")
         reason = f"{reason} {mix_text(info)}".strip()
     _tidy(model_dir, {**info, "id": model_id, "kept": not worse, "reason": reason})

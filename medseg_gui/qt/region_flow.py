@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from medseg_gui.core.errors import MedsegError
+from medseg_gui.core.regions import restriction_text
 
 WHOLE_IMAGE = "(whole image)"
 
@@ -60,6 +61,5 @@ class RegionFlow(QObject):
         except MedsegError as err:
             self.errored.emit(f"'{cls}' was not restricted: {err}")
             return False
-        what = f"'{cls}' is restricted to {roi_class}" if roi_class else f"'{cls}' covers the whole image again"
-        self.changed.emit(cls, f"{what} — Retrain to train it that way.")
+        self.changed.emit(cls, f"{restriction_text(cls, roi_class)} — Retrain to train it that way.")
         return True

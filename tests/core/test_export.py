@@ -259,6 +259,22 @@ def test_a_coco_export_beside_a_png_export_keeps_the_pngs_known_as_an_exports(pr
     assert "annotations.json" in json.loads((out / "manifest.json").read_text())["earlier_export_files"]
 
 
+def test_a_folder_of_other_files_is_refused_for_what_it_holds(project, tmp_path):
+    """A lone notes.txt was refused as files the export "would replace" (outside trial): it would not be; COCO and
+    nnU-Net exports need an empty folder (README)."""
+    from medseg_gui.core.interchange.formats import export_as
+
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("the user's own")
+    for fmt, name in (("coco", "COCO"), ("nnunet", "nnU-Net")):
+        with pytest.raises(ProjectError) as refused:
+            export_as(fmt, project[0], ["vessel"], tmp_path / "out")
+        assert str(refused.value) == (f"{tmp_path / 'out'} holds other files (notes.txt), which no export of this "
+                                      f"project wrote, and {name} exports need an empty folder. Choose a new or empty "
+                                      "folder.")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["notes.txt"]
+
+
 def test_no_export_format_replaces_a_file_that_no_export_of_this_project_wrote(project, tmp_path):
     """Review: the check covered PNG exports only (a user's annotations.json and vessel.h5 were replaced), and a
     second project's export replaced the first one's masks of the same names; an odd manifest.json crashed it."""

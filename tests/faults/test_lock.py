@@ -47,6 +47,21 @@ def test_lock_of_a_dead_process_is_taken_over(tmp_path):
     assert acquire(tmp_path).took_over == ""  # a free project: nothing to say
 
 
+def test_taking_over_a_stale_lock_says_whose_it_was_in_words(tmp_path, capsys):
+    """`medseg` printed the stale lock file's JSON (outside trial)."""
+    from medseg_gui import cli
+    from medseg_gui.core.project import Project
+
+    Project.create(tmp_path / "p")
+    stale = {"host": socket.gethostname(), "pid": _dead_pid(), "started": "2020-01-01T09:30:00", "app": "medseg-gui"}
+    (tmp_path / "p" / LOCK_FILE).write_text(json.dumps(stale))
+    assert cli.main(["classes", str(tmp_path / "p"), "--add", "tumour"]) == 0
+    assert capsys.readouterr().err == (
+        f"medseg: warning: Took over the lock of the project {tmp_path / 'p'} from medseg-gui (process {stale['pid']} "
+        f"on {socket.gethostname()}, since 2020-01-01 09:30:00), which ended without closing it; the labels are as it "
+        "last saved them\n")
+
+
 def test_lock_of_a_reused_pid_is_taken_over(tmp_path):
     owner = {"host": socket.gethostname(), "pid": os.getpid(), "started": "2020-01-01T00:00:00",
              "proc_start": project_lock._proc_start(os.getpid()) + 1}  # our pid, but another process's start time

@@ -120,3 +120,34 @@ def test_a_time_box_ends_training_early_enough_for_the_work_after_it():
         stopped[after] = (control.stop_reason, model.stop_training)
     assert stopped == {3.0: ("time", True),  # 6 s of work after it: no time to train
                        1.0: ("epochs", False)}  # 3 s left to train
+
+
+def test_the_estimate_of_a_run_without_a_time_box_leaves_out_its_slow_first_step(monkeypatch):
+    """The first step also builds the training graph (5 s here, then 0.1 s a step): an outside trial's `--epochs 2`
+    run showed '0:06 of 2:46', then '0:11 of 0:42'. Before the second step there is no pace to tell."""
+    clock = [0.0]
+    monkeypatch.setattr("medseg_gui.ml.control.time.monotonic", lambda: clock[0])
+    heard = []
+    control = RunControl(RunLimits(100, None, 5, 1e-3, "constant", started=0.0), lambda: (0.5, float("nan")),
+                         "held-out", heard.append, None, val_seconds=1.0)
+    control.set_model(_StubModel())
+    control.on_train_begin()
+    for step in range(1, 4):
+        clock[0] = 5.0 + 0.1 * (step - 1)
+        control.on_train_batch_end(step - 1, {"loss": 0.1})
+    assert np.isnan(heard[0].eta_s)
+    assert [round(p.eta_s, 6) for p in heard[1:]] == [9.8 + 1.0, 9.7 + 1.0]  # 98 / 97 steps of 0.1 s, a validation
+    assert heard[0].fraction == 0.01  # no estimate yet: the bar follows the steps
+
+
+def test_a_time_boxed_run_estimates_its_time_box_before_it_has_a_pace(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr("medseg_gui.ml.control.time.monotonic", lambda: clock[0])
+    heard = []
+    control = RunControl(RunLimits(10_000, 60.0, 5, 1e-3, "constant", started=0.0), lambda: (0.5, float("nan")),
+                         "held-out", heard.append, None, val_seconds=1.0)
+    control.set_model(_StubModel())
+    control.on_train_begin()
+    clock[0] = 5.0
+    control.on_train_batch_end(0, {"loss": 0.1})
+    assert heard[0].eta_s == 55.0

@@ -300,3 +300,15 @@ def test_missing_x11_libraries_are_named_with_the_install_command(monkeypatch):
     assert xcb_hint({}, "linux") is None and xcb_hint({"DISPLAY": ":0"}, "darwin") is None
     monkeypatch.setattr(ctypes.util, "find_library", lambda name: f"lib{name}.so")
     assert xcb_hint({"DISPLAY": ":0"}, "linux") is None
+
+
+def test_without_a_display_the_window_says_so_in_one_line_and_exits_1(tmp_path):
+    """Qt aborted (status 134) with "could not connect to display … xcb-cursor0 … is needed" (outside trial)."""
+    from medseg_gui.app import NO_DISPLAY, no_display
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run([sys.executable, "-m", "medseg_gui", str(tmp_path)], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT), "XDG_CONFIG_HOME": str(tmp_path)})
+    assert (done.returncode, done.stderr) == (1, NO_DISPLAY + "\n")
+    assert not no_display({"QT_QPA_PLATFORM": "offscreen"}, "linux") and not no_display({"DISPLAY": ":0"}, "linux")
+    assert not no_display({"WAYLAND_DISPLAY": "wayland-0"}, "linux") and not no_display({}, "darwin")

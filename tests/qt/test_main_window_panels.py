@@ -133,6 +133,8 @@ def test_progress_text_follows_the_time_budget_with_1_based_epochs():
     lesion = dataclasses.replace(_progress(120, 2, val_auc=0.921), val_dice=0.6149)  # what its guard compares first
     assert progress_text(lesion, budget).endswith("· val Dice 0.615, AUC 0.921 (epoch 2)")
     assert progress_text(_progress(5, 0, total=20), None).startswith("step 5/20 · ETA 1:40 · epoch 1")
+    unknown = dataclasses.replace(_progress(1, 0, total=20), eta_s=math.nan)  # ml.control: before the second step
+    assert progress_text(unknown, None).startswith("step 1/20 · epoch 1")
 
 
 def test_loss_is_smoothed_and_the_text_shows_the_curve_s_value(qtbot, tmp_path):

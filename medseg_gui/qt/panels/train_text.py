@@ -12,9 +12,9 @@ from typing import Any
 
 from medseg_gui.core.label_status import ENOUGH_IMAGES
 from medseg_gui.core.masks import share_text
+from medseg_gui.core.score_text import fmt_pair, fmt_score
 from medseg_gui.ml.config import BEST_EACH
 from medseg_gui.ml.progress import TrainProgress
-from medseg_gui.qt.panels.image_columns import format_score
 from medseg_gui.workers.training import TRAIN_CANCELLED
 
 CANCELLED_TEXT = TRAIN_CANCELLED
@@ -22,25 +22,6 @@ CANCELLED_NO_MODEL_TEXT = "Training cancelled — no model was stored."
 PREPARING_TEXT = "Preparing data and building the network…"
 EVALUATING_TEXT = "Evaluating the current model on the validation images…"
 EVALUATING_START_TEXT = "Evaluating the model this run starts from on the validation images…"
-
-
-def fmt_score(value: float | None) -> str:
-    """A score in a sentence: three decimals as everywhere in the window (image_columns.format_score), more where
-    three would round a score below 1 up to 1.000 (a trial read 'val AUC 1.000' for 0.9997); '–' when none."""
-    if isinstance(value, numbers.Real) and 0.9995 <= value < 1.0:
-        return next((f"{value:.{d}f}" for d in (4, 5, 6) if f"{value:.{d}f}" != f"{1.0:.{d}f}"), "0.999999")
-    return format_score(value) or "–"
-
-
-def fmt_pair(a: float | None, b: float | None) -> tuple[str, str]:
-    """Two scores compared in one sentence, with as many decimals (3 to 5) as tell them apart: 'new 0.9984 <
-    0.9997', not 'new 0.998 < 1.000'."""
-    if isinstance(a, numbers.Real) and isinstance(b, numbers.Real) and a != b:
-        for d in (3, 4, 5):
-            if f"{a:.{d}f}" != f"{b:.{d}f}" and max(a, b) < 1.0 - 0.5 * 10 ** -d:
-                return f"{a:.{d}f}", f"{b:.{d}f}"
-    return fmt_score(a), fmt_score(b)
-
 
 NOW = ", both on this run's validation images"  # keep-unless-better's basis unless ml.compare.BASIS_THEN
 SATURATED = {"AUC": 0.99, "Dice": 0.97}  # both scores this close to perfect: the labels cannot tell models apart
@@ -321,7 +302,7 @@ def progress_text(p: TrainProgress, budget_s: float | None, loss: float | None =
     if budget_s:
         head = [f"{fmt_duration(p.elapsed_s)} of {fmt_duration(budget_s)}", f"step {p.step}"]
     else:
-        head = [f"step {p.step}/{p.total_steps}", f"ETA {fmt_duration(p.eta_s)}"]
+        head = [f"step {p.step}/{p.total_steps}", *([f"ETA {fmt_duration(p.eta_s)}"] if math.isfinite(p.eta_s) else [])]
     validating = p.message == "validating"
     if validating:
         head.append(f"validating epoch {p.epoch}…")
