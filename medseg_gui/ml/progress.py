@@ -11,7 +11,8 @@ class TrainProgress:
 
     `eta_s` is the estimated seconds left (time box or step cap, whichever comes first); `val_auc` is the latest
     validation AUC (None before the first validation); `val_dice` its best-threshold Dice for a lesion model (what
-    keep-unless-better compares; None otherwise); `message` is a short human-readable status line.
+    keep-unless-better compares; None otherwise); `message` is a short human-readable status line; `note`, sent once
+    before the first step, a warning to keep in view until the run ends (ml.run_end.short_box).
     """
 
     step: int
@@ -23,6 +24,7 @@ class TrainProgress:
     val_auc: float | None
     message: str
     val_dice: float | None = None
+    note: str = ""
 
     @property
     def epoch_shown(self) -> int:

@@ -388,6 +388,8 @@ class TrainPanel(QGroupBox):
         bar.setUpdatesEnabled(True)  # schedules the bar's repaint
 
     def _show_train_progress(self, p: TrainProgress) -> None:
+        if p.note:  # a time box too short to train (ml.run_end.short_box): in view until the run's result
+            self.show_result(p.note)
         shown = self.curve.add(p)  # the text shows the curve's last point
         self._set_fraction(progress_fraction(p, self._budget_s) if started(p) else None)
         self.progress_label.setText(progress_text(p, self._budget_s, loss=shown))
