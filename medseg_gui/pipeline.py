@@ -23,7 +23,7 @@ from medseg_gui.core.masks import scored_region
 from medseg_gui.core.metrics import image_metrics, mean_metrics
 from medseg_gui.core.project import Project
 from medseg_gui.core.uncertainty import UncertaintyScores, image_uncertainty
-from medseg_gui.training_data import SavedLabels, class_region, load_samples, require_labels
+from medseg_gui.training_data import SavedLabels, class_region, doubtful_labels, load_samples, require_labels
 
 if TYPE_CHECKING:
     from medseg_gui.ml.config import TrainConfig
@@ -193,33 +193,6 @@ def train_class(
     return TrainOutcome(result=result, decision=decision, stems=tuple(stems), skipped=tuple(skipped))
 
 
-def doubtful_labels(project: Project, cls: str, samples: Sequence[Any], threshold: float
-                    ) -> Callable[[str], bool]:
-    """`name` → whether that sample's label is complete but looks incomplete (core.label_status.doubt: beside the
-    image's saved prediction at `threshold`, or a dot or a few thin strokes), unless the clinician confirmed it or
-    marked the image "no <class> here". Read on demand: split_samples asks only about validation candidates."""
-    from medseg_gui.core.label_status import doubt, judges, known_thin, not_doubted, saved_doubt
-
-    by_name = {s.name: s for s in samples}
-    exempt = not_doubted(project, cls)
-    judged = judges(project.current_model_info(cls))  # a weak model's predictions doubt nothing
-    thin = known_thin(project).get(cls)
-
-    def check(name: str) -> bool:
-        sample = by_name.get(name)
-        if sample is None or sample.annotated is not None or name in exempt:
-            return False
-        try:
-            why = saved_doubt(project, cls, name, sample.mask, sample.roi, threshold, judged, thin)
-        except MedsegError:  # an unreadable prediction: judged without one
-            why = doubt(cls, sample.mask, None, sample.roi, thin)
-        if why is not None:
-            log.info("%s validates last: %s", name, why)
-        return why is not None
-
-    return check
-
-
 def model_provenance(metadata: dict[str, Any]) -> dict[str, Any]:
     """What an export's manifest says about the model that made a prediction (from its stored metadata)."""
     from medseg_gui.ml.store import FALLBACK_KEY
@@ -364,18 +337,19 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
 
 def rethreshold_class(project: Project, cls: str, threshold: float, changed: Collection[str] = (),
                       should_stop: Callable[[], bool] | None = None,
-                      unsure: UncertaintyScores | None = None) -> dict[str, dict[str, float]]:
+                      unsure: UncertaintyScores | None = None,
+                      only: Collection[str] | None = None) -> dict[str, dict[str, float]]:
     """Per-image metrics of the saved predictions of `cls` at another `threshold` (what metrics.json holds; nothing
     pooled). Only what the threshold changes is computed: an image's AUC is kept from metrics.json unless its label
     was `changed` (saved since, as the caller knows), its label or prediction file is newer than metrics.json, or
     the class's region depends on the threshold (a roi_class). `unsure` (given empty) gets the uncertainty score at
     `threshold` of every saved prediction, labelled or not, in the region predict_class scored it in
-    (`predicted_region`, by the current model), from the same maps. CancelledError when `should_stop()` between
-    images."""
+    (`predicted_region`, by the current model), from the same maps. `only`: these images alone (default: all).
+    CancelledError when `should_stop()` between images."""
     old, path = project.load_metrics(cls), project.metrics_path(cls)
     since = path.stat().st_mtime_ns if path.is_file() and project.class_spec(cls).roi_class is None else None
     labelled = set(project.labelled_stems(cls))
-    stems = project.stems if unsure is not None else [stem for stem in project.stems if stem in labelled]
+    stems = [s for s in project.stems if (unsure is not None or s in labelled) and (only is None or s in only)]
     model = (project.current_model_info(cls) or {}) if unsure is not None else {}
     per_image: dict[str, dict[str, float]] = {}
     for stem, prob, roi in _saved_predictions(project, cls, stems, threshold, None):

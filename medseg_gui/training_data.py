@@ -1,11 +1,13 @@
 """What a training run reads from a project folder: the labelled images of a class as training Samples (inside the
-class's region), and the labels saved while a run trains (continuous training). No Qt, no Keras import at load.
+class's region), which of their labels look incomplete (`doubtful_labels`), and the labels saved while a run trains
+(continuous training). No Qt, no Keras import at load.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -123,3 +125,30 @@ class SavedLabels:
             except MedsegError as err:
                 log.warning("%s's new label was not joined: %s", stem, err)
         return found
+
+
+def doubtful_labels(project: Project, cls: str, samples: Sequence[Any], threshold: float
+                    ) -> Callable[[str], bool]:
+    """`name` → whether that sample's label is complete but looks incomplete (core.label_status.doubt: beside the
+    image's saved prediction at `threshold`, or a dot or a few thin strokes), unless the clinician confirmed it or
+    marked the image "no <class> here". Read on demand: split_samples asks only about validation candidates."""
+    from medseg_gui.core.label_status import doubt, judges, known_thin, not_doubted, saved_doubt
+
+    by_name = {s.name: s for s in samples}
+    exempt = not_doubted(project, cls)
+    judged = judges(project.current_model_info(cls))  # a weak model's predictions doubt nothing
+    thin = known_thin(project).get(cls)
+
+    def check(name: str) -> bool:
+        sample = by_name.get(name)
+        if sample is None or sample.annotated is not None or name in exempt:
+            return False
+        try:
+            why = saved_doubt(project, cls, name, sample.mask, sample.roi, threshold, judged, thin)
+        except MedsegError:  # an unreadable prediction: judged without one
+            why = doubt(cls, sample.mask, None, sample.roi, thin)
+        if why is not None:
+            log.info("%s validates last: %s", name, why)
+        return why is not None
+
+    return check
