@@ -5,11 +5,13 @@ The child process (medseg_gui.child_process: spawn, two one-way pipes, log recor
 when either side has gone) costs a new interpreter per Retrain (a few seconds, mostly the Keras import), shown as
 "preparing". The child sends ("progress", KerasRows) first (the device and precision the window's status bar names:
 the child imports Keras anyway, so the window starts no second child for them), ("progress", TrainProgress |
-PredictProgress), ("trained", TrainOutcome) once the model decision is made, then ("done", TrainRun) or ("error",
-exception): a child that ends without its last message becomes a ModelError in the GUI. A kept model predicts from
-memory (TrainOutcome.kept_segmenter; the previous one, when kept, is read from its folder), and the map saved for the
-image shown in the window (the parent sends ("show", stem) when it changes) travels in the TrainRun / RoundReport
-(`shown_prediction`), so the window shows it without reading the file back.
+PredictProgress), ("trained", TrainOutcome) once the model decision is made (passed on as progress, so the window
+says it while the images are predicted), then ("done", TrainRun) or ("error", exception): a child that ends without
+its last message becomes a ModelError in the GUI. A kept model predicts every image from memory
+(TrainOutcome.kept_segmenter); when the previous one is kept, only the images it has no readable prediction of are
+predicted, with it read from its folder (prediction_update). The map saved for the image shown in the window (the
+parent sends ("show", stem) when it changes) travels in the TrainRun / RoundReport (`shown_prediction`), so the
+window shows it without reading the file back.
 
 Continuous training (TrainJob.continuous, `run_rounds`): the child trains round after round until "stop". Each round
 reads the labels again, and labels saved while it trains join it at its next epoch (training_data.SavedLabels; a
@@ -90,12 +92,13 @@ class TrainSummary:
     history: list[dict] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)  # the trained model's (Segmenter.metadata)
     joined: tuple[str, ...] = ()  # labels saved during the run that joined it between epochs
+    note: str = ""  # what the user should know of how the run went (ml.run_end.short_box)
 
     @classmethod
     def of(cls, result: Any) -> TrainSummary:
         return cls(result.val_auc, result.previous_val_auc, result.steps, result.seconds, result.cancelled,
                    result.stop_reason, result.message, list(result.history), dict(result.segmenter.metadata),
-                   tuple(result.joined))
+                   tuple(result.joined), result.note)
 
 
 @dataclass(frozen=True)
@@ -162,10 +165,12 @@ class ShownMap:
 
 def run_job(job: TrainJob, progress: Callable[[object], None], should_stop: Callable[[], bool],
             trained: Callable[[Any], None] | None = None, shown: Callable[[], str | None] | None = None) -> TrainRun:
-    """Run `job` in this process (the child's body): train, hand the outcome to `trained`, predict all images (with
-    the new model in memory when it was kept); the map of the image `shown()` (default: job.shown) is handed over."""
+    """Run `job` in this process (the child's body): train, hand the outcome to `trained`, predict all images with
+    the new model (from memory) when it was kept, else those the previous one has not predicted
+    (prediction_update.predict_unmade); the map of the image `shown()` (default: job.shown) is handed over."""
     from medseg_gui import pipeline
     from medseg_gui.core.project import Project
+    from medseg_gui.prediction_update import predict_unmade
 
     project = Project.open(job.project_root)
     outcome = pipeline.train_class(project, job.cls, job.config, progress=progress, should_stop=should_stop,
@@ -180,9 +185,10 @@ def run_job(job: TrainJob, progress: Callable[[object], None], should_stop: Call
         return TrainRun(job.project_root, job.cls, outcome, {})
     keep = ShownMap(shown or (lambda: job.shown))
     predicted = lambda done, total, stem: progress(PredictProgress(done, total, stem))  # noqa: E731
+    predict = pipeline.predict_class if segmenter is not None else predict_unmade
     try:
-        metrics = pipeline.predict_class(project, job.cls, threshold=job.threshold, should_stop=should_stop,
-                                         progress=predicted, segmenter=segmenter, on_saved=keep)
+        metrics = predict(project, job.cls, threshold=job.threshold, should_stop=should_stop, progress=predicted,
+                          segmenter=segmenter, on_saved=keep)
     except CancelledError:  # the model decision stands; keep the metrics of what was predicted before
         metrics, complete = project.load_metrics(job.cls), False
     else:
@@ -263,6 +269,7 @@ def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection, 
             progress(payload)
         elif kind == "trained":
             outcome[0] = payload
+            progress(payload)
 
     def tick(stopping: bool) -> None:  # tell the child which image the window shows
         if not stopping and (stem := shown()) != last_shown[0]:

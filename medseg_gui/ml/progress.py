@@ -12,7 +12,8 @@ class TrainProgress:
     `eta_s` is the estimated seconds left (time box or step cap, whichever comes first; nan while not known: before
     the second step of a run without a time box); `val_auc` is the latest
     validation AUC (None before the first validation); `val_dice` its best-threshold Dice for a lesion model (what
-    keep-unless-better compares; None otherwise); `message` is a short human-readable status line.
+    keep-unless-better compares; None otherwise); `message` is a short human-readable status line; `note`, sent once
+    before the first step, a warning to keep in view until the run ends (ml.run_end.short_box).
     """
 
     step: int
@@ -24,6 +25,7 @@ class TrainProgress:
     val_auc: float | None
     message: str
     val_dice: float | None = None
+    note: str = ""
 
     @property
     def epoch_shown(self) -> int:

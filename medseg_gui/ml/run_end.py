@@ -1,10 +1,11 @@
 """How a training run ends: which weights it keeps (`settle`: its best validated weights, their average with the
-start, or the start itself) and what the work after its last step costs (`after_the_box`, reserved inside the time
-box by ml/control.py)."""
+start, or the start itself), what the work after its last step costs (`after_the_box`, reserved inside the time
+box by ml/control.py) and whether that leaves the box enough time to train (`short_box`)."""
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from medseg_gui.ml.validation import ValScore, choice_cost, lead, lead_metric, s
 log = logging.getLogger(__name__)
 
 BOX_SHARE = 0.25  # the most of a time box the work after the last step may take before optional choices are dropped
+TRAINING_SHARE = 0.5  # a time box leaving training steps less than this share of it is too short (short_box)
 
 
 @dataclass(frozen=True)
@@ -101,3 +103,17 @@ def plan_after_box(box_s: float | None, val_s: float, tta: bool, flips: int, sca
                  "the other scales" if other else "the other scales and flip count" if scales else
                  "the other flip count", after)
     return AfterBox(other, tried, after)
+
+
+def short_box(box_s: float | None, ready_s: float, after_s: float, images: int, val_images: int) -> str:
+    """What to tell the user when a time box of `box_s` seconds (None: no box) leaves training less than
+    TRAINING_SHARE of it, after the `ready_s` seconds the run took to get ready and the `after_s` seconds kept for
+    the work after its last step: how long is left, and the box (in half minutes) that would leave that share; ''
+    otherwise. (An outside trial's 1-minute box with 64 labels trained one step, and nothing said so.)"""
+    if box_s is None or box_s - ready_s - after_s >= TRAINING_SHARE * box_s:
+        return ""
+    left = max(0.0, box_s - ready_s - after_s)
+    need = math.ceil((ready_s + after_s) / (1.0 - TRAINING_SHARE) / 30.0) / 2.0
+    return (f"A {box_s / 60:g}-minute time box leaves about {left:.0f} s for training with {images} labelled images "
+            f"({ready_s:.0f} s to get ready, {after_s:.0f} s kept for validating the result on {val_images} of them): "
+            f"choose {need:g} minutes or more.")

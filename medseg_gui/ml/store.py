@@ -25,7 +25,7 @@ import numpy as np
 from medseg_gui.core.atomic import atomic_write_json, fsync_dir, make_temp, new_file_mode, sweep_temp_files
 from medseg_gui.core.errors import ModelError
 from medseg_gui.core.score_text import fmt_pair
-from medseg_gui.ml.config import BEST_EACH
+from medseg_gui.ml.config import BEST_EACH, TIE_MARGIN, tie_margin
 from medseg_gui.ml.model_folder import (
     FALLBACK_KEY,
     HISTORY,
@@ -49,8 +49,8 @@ from medseg_gui.ml.model_folder import (
 from medseg_gui.ml.model_list import ModelEntry, list_models
 from medseg_gui.ml.predict import Segmenter
 
-__all__ = ["FALLBACK_KEY", "KEEP_MODELS", "ModelEntry", "StoreDecision", "current_model_path", "current_start",
-           "has_model", "list_models", "load_model", "load_segmenter", "rollback", "save_if_better",
+__all__ = ["FALLBACK_KEY", "KEEP_MODELS", "TIE_MARGIN", "ModelEntry", "StoreDecision", "current_model_path",
+           "current_start", "has_model", "list_models", "load_model", "load_segmenter", "rollback", "save_if_better",
            "validation_labels"]
 
 log = logging.getLogger(__name__)
@@ -256,8 +256,8 @@ def mix_text(info: dict) -> str:
 
 
 def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecision:
-    """Store `result` (a TrainResult) and make it current unless it is worse than the current model on the
-    validation images, by the regime's lead metric (`result.comparison`; validation AUC when it has none).
+    """Store `result` (a TrainResult) and make it current only if it validates better than the current model by more
+    than TIE_MARGIN, by the regime's lead metric (`result.comparison`; validation AUC when it has none).
 
     Raises OSError when the folder cannot be written (nothing changes then) and ModelError when the saved file does
     not reproduce the trained model.
@@ -273,7 +273,7 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
         return StoreDecision(False, new_auc, old_auc, "Training was cancelled; the current model was kept.")
     model_dir.mkdir(parents=True, exist_ok=True)
     sweep_temp_files(model_dir)
-    worse = old is not None and has_model(model_dir) and (new is None or new < old)
+    worse = old is not None and has_model(model_dir) and (new is None or new <= old + tie_margin(metric))
     info = {**result.segmenter.metadata, "val_auc": new_auc, "previous_val_auc": old_auc, "steps": result.steps,
             "seconds": round(float(result.seconds), 1), "stop_reason": getattr(result, "stop_reason", ""),
             "compared": {"metric": metric, "new": new, "current": old, **({"basis": basis} if basis else {})}}
@@ -285,8 +285,9 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
     current = None
     if worse:
         new_text, old_text = _pair(new, old)
+        tied = f" by more than {tie_margin(metric):g}" if new is not None and new >= old else ""
         reason = (f"The new model (validation {metric} {new_text}) is not better than the current one ({old_text})"
-                  f"{on}; the current model was kept.")
+                  f"{tied}{on}; the current model was kept.")
     else:
         try:
             current = _promote(model_dir, model_id, info)

@@ -40,7 +40,7 @@ from medseg_gui.ml.losses import MaskedSegLoss
 from medseg_gui.ml.precision import choose_precision
 from medseg_gui.ml.predict import Segmenter, preset_metadata
 from medseg_gui.ml.progress import TrainProgress
-from medseg_gui.ml.run_end import Start, plan_after_box, settle
+from medseg_gui.ml.run_end import Start, plan_after_box, settle, short_box
 from medseg_gui.ml.regime import labels_recipe
 from medseg_gui.ml.samples import Sample, check_samples, split_samples, val_view
 from medseg_gui.ml.unet import build_unet, inference_model
@@ -79,6 +79,7 @@ class TrainResult:
     comparison: Comparison | None = None  # None: compare val_auc with previous_val_auc
     val_annotation: dict[str, np.ndarray | None] = field(default_factory=dict)
     joined: tuple[str, ...] = ()  # names of labels that joined (or replaced) training images between epochs
+    note: str = ""  # what the user should know of how the run went (run_end.short_box)
 
 
 def patch_batches(images: list[PreparedImage], preset: Preset, seed: int,
@@ -204,16 +205,18 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     total = min(total, config.max_steps) if config.max_steps is not None else total
     deadline = started + 60.0 * config.minutes if config.minutes is not None else None
 
-    def announce(message: str) -> None:  # before the first step
+    def announce(message: str, note: str = "") -> None:  # before the first step
         if progress is not None:
             progress(TrainProgress(0, total, 0, float("nan"), time.monotonic() - started,
-                                   60.0 * config.minutes if config.minutes is not None else 0.0, None, message))
+                                   60.0 * config.minutes if config.minutes is not None else 0.0, None, message,
+                                   note=note))
 
     announce("evaluating the current model" if previous is not None else "starting")
-    t0 = time.monotonic()
-    previous_auc, previous_dice, cancelled_early = score_current(previous, then or views, preset.regime, config.tta,
-                                                                  should_stop)
-    val_seconds = time.monotonic() - t0 if previous_auc is not None else 0.3 * len(views)
+    current = score_current(previous, then or views, preset.regime, config.tta, should_stop)
+    previous_auc, previous_dice, cancelled_early = current.auc, current.dice, current.cancelled
+    # one validation of `views`: `then` may hold fewer of them
+    val_seconds = (0.3 * len(views) if current.pass_s is None else
+                   current.pass_s * len(views) / max(1, len(then or views)))
 
     policy = _dtype_policy(config.precision)
     model = build_unet(preset.unet, dtype_policy=policy)
@@ -261,9 +264,14 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
 
     fine = fine_tunes(preset, loaded, samples)
     flips = 1 if fine else preset.full_rate_flips
-    plan = plan_after_box(None if deadline is None else deadline - started, val_seconds, config.tta, flips,
-                          () if fine else preset.full_rate_scales, preset.regime == "lesions" and bool(views),
-                          mix is not None and bool(views), then is not None)
+    box_s = None if deadline is None else deadline - started
+    plan = plan_after_box(box_s, val_seconds, config.tta, flips, () if fine else preset.full_rate_scales,
+                          preset.regime == "lesions" and bool(views), mix is not None and bool(views),
+                          then is not None)
+    short = short_box(box_s, time.monotonic() - started, plan.after * val_seconds, len(samples), len(val_idx))
+    if short:
+        log.warning(short)
+        announce("starting", short)
     joiner = None if joined is None else _Joiner(joined, samples, train_idx, val_idx, images,
                                                   lambda s: prepare(s.image, s.mask, s.roi, preset, rng, s.annotated))
     control = RunControl(RunLimits(total, deadline, config.patience, learning_rate, preset.schedule, started,
@@ -341,4 +349,4 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                        stop_reason=control.stop_reason, message=message, model=model, preset=preset,
                        comparison=comparison,
                        val_annotation={samples[i].name: samples[i].annotated for i in val_idx if samples[i].name},
-                       joined=tuple(joiner.names) if joiner is not None else ())
+                       joined=tuple(joiner.names) if joiner is not None else (), note=short)

@@ -18,6 +18,7 @@ from PySide6.QtCore import Signal
 
 from medseg_gui.core.errors import CancelledError, ProjectError
 from medseg_gui.core.uncertainty import UncertaintyScores
+from medseg_gui.pipeline import TrainOutcome
 from medseg_gui.train_process import (
     TRAIN_CANCELLED,
     KerasRows,
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ClassMetrics", "PredictProgress", "RoundReport", "TrainRun", "TrainWorker",
+__all__ = ["ClassMetrics", "PredictProgress", "RoundReport", "TrainOutcome", "TrainRun", "TrainWorker",
            "rescore_class"]
 
 
@@ -57,7 +58,8 @@ def _open_project(root: Path) -> Project:
 
 class TrainWorker(Worker):
     """Train `cls` of the project at `project_root` with `config`, then predict all images, in a child process
-    (train_process); emits its progress (TrainProgress, PredictProgress) and a `TrainRun`. Cancel stops the child.
+    (train_process); emits its progress (TrainProgress, the TrainOutcome once the model is decided, PredictProgress)
+    and a `TrainRun`. Cancel stops the child.
 
     `threshold` turns probabilities into masks for the Dice/Se/Sp in metrics.json. `continuous`: rounds until
     cancelled (train_process.run_rounds), each followed by a RoundReport progress; `shown()` (called on this worker's

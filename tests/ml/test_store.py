@@ -58,6 +58,27 @@ def test_lesion_models_are_compared_on_validation_dice(trained, tmp_path):
     assert kept.kept_new and kept.current["compared"] == {"metric": "Dice", "new": 0.7, "current": 0.655}
 
 
+def test_a_new_model_within_the_tie_margin_leaves_the_current_one(trained, tmp_path):
+    """An outside trial's 1-minute run from the current model trained one step and replaced it on Dice 0.9303
+    against 0.9295: within TIE_MARGIN the two are tied and the current one stays; better by more, the new one wins."""
+    from medseg_gui.ml.compare import Comparison
+    from medseg_gui.ml.store import TIE_MARGIN
+
+    result, _ = trained
+    first = save_if_better(tmp_path, result)
+
+    def decide(metric, new, old):
+        return save_if_better(tmp_path, dataclasses.replace(result, comparison=Comparison(metric, new, old)))
+
+    assert TIE_MARGIN == {"Dice": 0.002, "AUC": 0.0005}
+    for metric, new, old in (("Dice", 0.9303, 0.9295), ("Dice", 0.9295, 0.9295), ("AUC", 0.9804, 0.98)):
+        tie = decide(metric, new, old)
+        assert not tie.kept_new and f"is not better than the current one ({old:.4f}) by more than" in tie.reason
+    assert json.loads((tmp_path / "current.json").read_text())["id"] == first.model_id
+    assert "by more than" not in decide("Dice", 0.92, 0.9295).reason  # worse: plainly not better
+    assert decide("Dice", 0.9316, 0.9295).kept_new and decide("AUC", 0.9806, 0.98).kept_new
+
+
 def test_cancelled_result_leaves_the_folder_untouched(trained, tmp_path):
     result, _ = trained
     save_if_better(tmp_path, result)

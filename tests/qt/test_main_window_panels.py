@@ -82,6 +82,9 @@ def test_decision_and_model_texts():
     assert decision_text(not_kept) == f"Previous model kept (new AUC 0.900 < 0.930{NOW})"
     lesion = StoreDecision(False, 0.95, 0.93, "", metric="Dice", new_score=0.61, old_score=0.655)
     assert decision_text(lesion) == f"Previous model kept (new Dice 0.610 < 0.655{NOW})"
+    tie = dataclasses.replace(lesion, new_score=0.9303, old_score=0.9295)  # an outside trial's one-step model
+    assert decision_text(tie) == (f"Previous model kept (new Dice 0.930 vs 0.929{NOW}: not better by more than "
+                                  "0.002, a tie)")
     then = StoreDecision(True, 0.76, 0.54, "", metric="Dice", new_score=0.1285, old_score=0.1203,
                          basis=BASIS_THEN)  # a trial read this beside 'Current model: val Dice 0.529' (today's)
     assert decision_text(then) == ("New model kept: val Dice 0.129 (previous 0.120, both on the validation images "

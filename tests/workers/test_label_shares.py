@@ -28,9 +28,9 @@ def test_doubts_are_read_for_complete_labels_not_exempt_beside_their_prediction(
 
 
 def test_training_asks_about_the_same_doubts_for_its_validation_split(tmp_path):
-    """pipeline.doubtful_labels (the training's view, for samples.split_samples) agrees with the list's marks."""
+    """training_data.doubtful_labels (the training's view, for samples.split_samples) agrees with the list's marks."""
     from medseg_gui.core.label_status import CONFIRMED_KEY, set_mark
-    from medseg_gui.pipeline import doubtful_labels
+    from medseg_gui.training_data import doubtful_labels
     from medseg_gui.training_data import load_samples
 
     project = make_project(tmp_path / "p", n=4)
@@ -54,7 +54,7 @@ def test_a_weak_models_predictions_doubt_no_label(tmp_path):
     "✓ ?" and validated last. A model that validated under JUDGE_DICE does not judge labels by its predictions; the
     rules without a prediction (a dot, a few thin strokes) still hold."""
     from medseg_gui.core.label_status import JUDGE_DICE, judges
-    from medseg_gui.pipeline import doubtful_labels
+    from medseg_gui.training_data import doubtful_labels
     from medseg_gui.training_data import load_samples
 
     assert judges(None) and judges({"val_dice": None}) and judges({"val_dice": JUDGE_DICE})

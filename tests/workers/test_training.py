@@ -127,6 +127,37 @@ def test_the_child_hears_which_image_is_shown(tmp_path):
     assert heard == [(SHOW, "img1")]
 
 
+def test_the_model_decision_is_shown_while_the_images_are_predicted(tmp_path, qtbot):
+    """The child's ("trained", outcome) reaches the Train panel before its predictions do (a trial's panel said only
+    "Predicting 117/344" for 1:44 after its model was rejected); a fake child on real pipes, no process."""
+    from medseg_gui.ml.store import StoreDecision
+    from medseg_gui.pipeline import TrainOutcome
+    from medseg_gui.qt.panels.train_panel import TrainPanel
+    from medseg_gui.train_process import TrainSummary
+
+    panel = TrainPanel(["default"], TINY_TRAIN, loss_curve=False)
+    qtbot.addWidget(panel)
+    panel.attach(TrainWorker(tmp_path, "lesion", TINY_TRAIN))  # a real worker, never started
+    results, child_results = multiprocessing.Pipe(duplex=False)
+    _child_control, control = multiprocessing.Pipe(duplex=False)
+    decision = StoreDecision(False, 0.99, 0.99, "", metric="Dice", new_score=0.9303, old_score=0.9295)
+    outcome = TrainOutcome(TrainSummary(0.99, 0.99, note="A 1-minute time box leaves about 1 s for training."),
+                           decision)
+    run, seen = TrainRun(tmp_path, "lesion", outcome, {}), []
+    for message in (("trained", outcome), ("progress", PredictProgress(1, 2, "img1")), ("done", run)):
+        child_results.send(message)
+
+    def progress(p):
+        panel.show_progress(p)
+        seen.append((type(p).__name__, panel.result_label.text(), panel.progress_label.text()))
+
+    assert _follow(TrainJob(tmp_path, "lesion", TINY_TRAIN), None, results, control, progress, lambda: False, 1.0,
+                   lambda: None) == run
+    said = ("Previous model kept (new Dice 0.930 vs 0.929, both on this run's validation images: not better by "
+            "more than 0.002, a tie) A 1-minute time box leaves about 1 s for training.")
+    assert seen == [("TrainOutcome", said, ""), ("PredictProgress", said, "Predicting 1/2: img1")]
+
+
 def test_no_labels_is_a_readable_error(tmp_path, qtbot):
     project = make_project(tmp_path / "p", n=2, labelled=0)
     err, _ = _run(qtbot, TrainWorker(project.root, "lesion", TINY_TRAIN), "errored")

@@ -25,6 +25,7 @@ from medseg_gui.qt.panels.train_text import (
     decision_text,
     label_notice,
     model_text,
+    outcome_text,
     progress_fraction,
     progress_text,
     rollback_text,
@@ -34,7 +35,7 @@ from medseg_gui.qt.panels.train_text import (
 )
 from medseg_gui.workers.base import WorkerHost, error_message
 from medseg_gui.workers.model_history import RollbackRun
-from medseg_gui.workers.training import PredictProgress, RoundReport, TrainRun, TrainWorker
+from medseg_gui.workers.training import PredictProgress, RoundReport, TrainOutcome, TrainRun, TrainWorker
 
 __all__ = ["CANCELLED_TEXT", "DEFAULT_MINUTES", "MAX_MINUTES", "MIN_MINUTES", "TrainPanel", "decision_text"]
 
@@ -316,6 +317,8 @@ class TrainPanel(QGroupBox):
             self.curve.round_ended()  # its curve stays until the next round's first step (trial: Stop left it empty)
             self.show_result(round_text(progress))
             self.round_finished.emit(progress)
+        elif isinstance(progress, TrainOutcome):  # decided: said while the images are predicted
+            self.show_result(outcome_text(progress))
         elif isinstance(progress, PredictProgress):
             frac = progress.done / progress.total if progress.total else 1.0
             self._set_fraction(frac)
@@ -388,6 +391,8 @@ class TrainPanel(QGroupBox):
         bar.setUpdatesEnabled(True)  # schedules the bar's repaint
 
     def _show_train_progress(self, p: TrainProgress) -> None:
+        if p.note:  # a time box too short to train (ml.run_end.short_box): in view until the run's result
+            self.show_result(p.note)
         shown = self.curve.add(p)  # the text shows the curve's last point
         self._set_fraction(progress_fraction(p, self._budget_s) if started(p) else None)
         self.progress_label.setText(progress_text(p, self._budget_s, loss=shown))

@@ -13,7 +13,7 @@ from typing import Any
 from medseg_gui.core.label_status import ENOUGH_IMAGES
 from medseg_gui.core.masks import share_text
 from medseg_gui.core.score_text import fmt_pair, fmt_score
-from medseg_gui.ml.config import BEST_EACH
+from medseg_gui.ml.config import BEST_EACH, tie_margin
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.workers.training import TRAIN_CANCELLED
 
@@ -51,10 +51,10 @@ def fmt_when(iso: object) -> str:
 
 
 def decision_text(decision: Any, brief: bool = False) -> str:
-    """'New model kept: val Dice 0.712 (previous 0.655)' or 'Previous model kept (new 0.900 < 0.930)': the metric
-    keep-unless-better compared (store.StoreDecision.metric; AUC for decisions that do not say). `brief`: without
-    the reasons a kept blend's rule gives (the Train panel shows those in the tooltip: a trial found seven bold lines
-    pushing the Layers panel off the screen)."""
+    """'New model kept: val Dice 0.712 (previous 0.655)' or 'Previous model kept (new 0.900 < 0.930)' (or '… a tie'
+    within ml.config.TIE_MARGIN): the metric keep-unless-better compared (store.StoreDecision.metric; AUC for
+    decisions that do not say). `brief`: without the reasons a kept blend's rule gives (the Train panel shows those
+    in the tooltip: a trial found seven bold lines pushing the Layers panel off the screen)."""
     metric = getattr(decision, "metric", "AUC")
     new = getattr(decision, "new_score", getattr(decision, "new_auc", None))
     old = getattr(decision, "old_score", getattr(decision, "old_auc", None))
@@ -78,13 +78,23 @@ def decision_text(decision: Any, brief: bool = False) -> str:
         return f"New model kept: val {metric} {shown_new} ({previous}{_then(decision)}{mixed})"
     shown_new, shown_old = fmt_pair(new, old)
     on = _then(decision) or NOW  # the Current model line keeps the score of its own run (a trial read 0.946 beside it)
+    if isinstance(new, numbers.Real) and isinstance(old, numbers.Real) and new >= old:  # within ml.config.TIE_MARGIN
+        return (f"Previous model kept (new {metric} {shown_new} vs {shown_old}{on}: not better by more than "
+                f"{tie_margin(metric):g}, a tie{_too_easy(metric, new, old)})")
     return f"Previous model kept (new {metric} {shown_new} < {shown_old}{on}{_too_easy(metric, new, old)})"
+
+
+def outcome_text(outcome: Any, brief: bool = True) -> str:
+    """What a Retrain's pipeline.TrainOutcome says: its decision (`decision_text`) and what its run noted (a time
+    box too short to train: ml.run_end.short_box). The panel shows it as soon as the decision is made, while the
+    images are predicted (a trial's panel said only "Predicting 117/344" for 1:44 after its model was rejected)."""
+    return " ".join(filter(None, (decision_text(outcome.decision, brief), getattr(outcome.result, "note", ""))))
 
 
 def run_texts(run: Any) -> tuple[str, str, str]:
     """What a finished run (not continuous) says: (its decision in full, the brief one the panel shows, that one's
     tooltip: the reasons, and the full text when the brief one leaves some out)."""
-    text, brief = decision_text(run.outcome.decision), decision_text(run.outcome.decision, brief=True)
+    text, brief = outcome_text(run.outcome, brief=False), outcome_text(run.outcome)
     if not run.predictions_complete:
         cancelled = " — prediction was cancelled; some images keep their old prediction."
         text, brief = text + cancelled, brief + cancelled

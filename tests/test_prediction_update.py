@@ -1,0 +1,75 @@
+"""A Retrain whose new model is rejected predicts only what the kept model has not (prediction_update): its saved
+maps and their provenance stay as they are, a newly added image is predicted, and a label changed since is re-scored
+from its saved map (an outside trial: 344 images predicted again with the unchanged model over 1 min 44 s)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from medseg_gui import pipeline
+from medseg_gui.core.images import write_png
+from medseg_gui.core.interchange.manifest import read_provenance
+from medseg_gui.prediction_update import predict_unmade, unmade_by
+from medseg_gui.train_process import PredictProgress, TrainJob, run_job
+from tests.workers.helpers import TINY_TRAIN, disc, synthetic_image
+
+pytestmark = pytest.mark.slow
+
+
+def _files(project, stems):
+    """stem → (mtime_ns, bytes) of its saved lesion prediction."""
+    paths = {s: project.prediction_path("lesion", s) for s in stems}
+    return {s: (p.stat().st_mtime_ns, p.read_bytes()) for s, p in paths.items()}
+
+
+def test_a_rejected_run_keeps_the_current_models_maps_and_predicts_only_a_new_image(
+        trained_template, trained_project, tmp_path, monkeypatch):
+    project, outcome = trained_project, trained_template[1]
+    rejected = dataclasses.replace(outcome, decision=dataclasses.replace(outcome.decision, kept_new=False,
+                                                                         current=None))
+    monkeypatch.setattr(pipeline, "train_class", lambda *a, **k: rejected)
+    old = list(project.stems)
+    before, made, scores = _files(project, old), read_provenance(project, "lesion"), project.load_metrics("lesion")
+    model_id = project.current_model_info("lesion")["id"]
+    assert {made[s]["id"] for s in old} == {model_id}
+    corrected = project.labelled_stems("lesion")[1]
+    project.save_label("lesion", corrected, disc(r=4))  # smaller than the disc predicted: its Dice falls
+    write_png(tmp_path / "new.png", synthetic_image(9, disc(cx=40)))
+    new = project.add_image(tmp_path / "new.png").stem
+
+    progress, decided = [], []
+    run = run_job(TrainJob(project.root, "lesion", TINY_TRAIN), progress.append, lambda: False,
+                  trained=lambda o: decided.append(len(progress)))
+    assert not run.outcome.decision.kept_new and run.predictions_complete
+    assert [p.stem for p in progress if isinstance(p, PredictProgress)] == [new]
+    assert decided == [0]  # the decision was handed over before any prediction
+    assert _files(project, old) == before  # not rewritten: same bytes, same time
+    after = read_provenance(project, "lesion")
+    assert {s: after[s] for s in old} == {s: made[s] for s in old} and after[new]["id"] == model_id
+    assert project.load_prediction("lesion", new) is not None and unmade_by(project, "lesion", model_id) == []
+    fresh = pipeline.evaluate_class(project, "lesion").per_image  # scored now, from the saved maps
+    assert run.metrics[corrected]["dice"] == pytest.approx(fresh[corrected]["dice"])
+    assert run.metrics[corrected]["dice"] < scores[corrected]["dice"] - 0.1
+    saved = project.load_metrics("lesion")
+    assert set(saved) == set(run.metrics) == set(scores)
+    for stem in scores:
+        assert saved[stem] == pytest.approx(run.metrics[stem], nan_ok=True)
+        if stem != corrected:
+            assert run.metrics[stem] == pytest.approx(scores[stem], nan_ok=True)  # untouched
+
+
+def test_maps_of_another_model_or_unreadable_ones_are_predicted_again(trained_project):
+    project = trained_project
+    model_id = project.current_model_info("lesion")["id"]
+    assert unmade_by(project, "lesion", model_id) == []
+    first, second, third = project.stems[:3]
+    project.prediction_path("lesion", first).write_bytes(b"not a png")
+    project.prediction_path("lesion", second).unlink()
+    assert unmade_by(project, "lesion", "another-model") == project.stems
+    assert unmade_by(project, "lesion", model_id) == [first, second]
+    metrics = predict_unmade(project, "lesion", threshold=0.3)  # another threshold: every label re-scored
+    assert unmade_by(project, "lesion", model_id) == []
+    assert {m["threshold"] for m in metrics.values()} == {0.3} and set(metrics) == set(project.labelled_stems("lesion"))
+    assert third in metrics
