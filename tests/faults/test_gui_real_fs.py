@@ -14,7 +14,7 @@ import pytest
 from medseg_gui.core.images import read_mask
 from medseg_gui.core.lock import LOCK_FILE
 from medseg_gui.qt import save_guard
-from medseg_gui.qt.panels.image_list import UNSAVED
+from medseg_gui.qt.panels.labelled_cell import UNSAVED
 from tests.qt.conftest import messages  # noqa: F401 (fixture)
 from tests.workers.helpers import drag, make_images, make_project, open_window
 

@@ -18,7 +18,7 @@ from PySide6.QtCore import QTimer
 from medseg_gui.core import project as project_module
 from medseg_gui.core.images import read_mask
 from medseg_gui.qt import save_guard
-from medseg_gui.qt.panels.image_list import UNSAVED
+from medseg_gui.qt.panels.labelled_cell import UNSAVED
 from tests.qt.conftest import messages  # noqa: F401 (fixture)
 from tests.workers.helpers import drag, make_project, open_window
 
