@@ -138,7 +138,7 @@ class MainWindow(QMainWindow):
         splitter.setSizes(default_split(fitted_size(self.screen().availableGeometry()).width()))
         self._layout = {"splitter": splitter, "image_columns": self.image_list.table.horizontalHeader()}  # remembered
         self.memory.restore_layout(self._layout)
-        self.image_list.fit_columns()  # the column modes are this version's, whichever version saved the layout
+        self.image_list.table.fit_columns()  # the column modes are this version's, whichever version saved the layout
         self.banner = ReadOnlyBanner(self)
         self.read_only_view = ReadOnlyView(self.banner, lambda: self.project, panels, self.actions, self.opener,
                                            self.classes.show_saved, self)
