@@ -344,20 +344,21 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
 
 
 def rethreshold_class(project: Project, cls: str, threshold: float, changed: Collection[str] = (),
-                      should_stop: Callable[[], bool] | None = None,
-                      unsure: UncertaintyScores | None = None,
-                      only: Collection[str] | None = None) -> dict[str, dict[str, float]]:
+                      should_stop: Callable[[], bool] | None = None, unsure: UncertaintyScores | None = None,
+                      only: Collection[str] | None = None, kept: Collection[str] = ()) -> dict[str, dict[str, float]]:
     """Per-image metrics of the saved predictions of `cls` at another `threshold` (what metrics.json holds; nothing
     pooled). Only what the threshold changes is computed: an image's AUC is kept from metrics.json unless its label
     was `changed` (saved since, as the caller knows), its label or prediction file is newer than metrics.json, or
     the class's region depends on the threshold (a roi_class). `unsure` (given empty) gets the uncertainty score at
     `threshold` of every saved prediction, labelled or not, in the region predict_class scored it in
-    (`predicted_region`, by the current model), from the same maps. `only`: these images alone (default: all).
-    CancelledError when `should_stop()` between images."""
+    (`predicted_region`, by the current model), from the same maps. `only`: these images alone (default: all); images
+    in `kept` are left out (their saved scores still hold: workers.training.standing_scores). CancelledError when
+    `should_stop()` between images."""
     old, path = project.load_metrics(cls), project.metrics_path(cls)
     since = path.stat().st_mtime_ns if path.is_file() and project.class_spec(cls).roi_class is None else None
     labelled = set(project.labelled_stems(cls))
-    stems = [s for s in project.stems if (unsure is not None or s in labelled) and (only is None or s in only)]
+    stems = [s for s in project.stems
+             if (unsure is not None or s in labelled) and (only is None or s in only) and s not in kept]
     model = (project.current_model_info(cls) or {}) if unsure is not None else {}
     per_image: dict[str, dict[str, float]] = {}
     gaps: dict[str, str] = {}

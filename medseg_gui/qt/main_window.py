@@ -26,6 +26,7 @@ from medseg_gui.qt.canvas import Canvas
 from medseg_gui.qt.class_view import ClassView
 from medseg_gui.qt.defaults import threshold_in_range
 from medseg_gui.qt.export_flow import ExportFlow
+from medseg_gui.qt.focus_home import FocusHome
 from medseg_gui.qt.import_flow import ImportFlow
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.label_shares import LabelShareFlow
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self.image_list = ImageListPanel(self)
         self.canvas = Canvas(self)
         self.canvas_area = CanvasArea(self.canvas, self)
+        self.focus_home = FocusHome(self, [self.canvas, self.image_list.table])  # where a disabled control's keys go
         self.session = ImageSession(self.canvas_area, self.saver, self.workers,
                                     threshold_in_range(self.config.threshold), self)
         self.label_shares = LabelShareFlow(self.workers, self.image_list, self.session, self)
@@ -128,8 +130,7 @@ class MainWindow(QMainWindow):
         self.negatives = NegativeFlow(self.session, self.saver, self)  # X: "no <class> here"
         self.label_status = LabelStatusFlow(self.session, self)  # K / Shift+K: sparse or complete; doubts
         self.threshold = ThresholdView(lambda: self.project, panels, self.metrics_refresher, self.saver,
-                                       lambda: self.train_worker is None and not self.models.busy(), self._remember,
-                                       self)
+                                       lambda: not (self.train_worker or self.models.busy()), self._remember, self)
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal, self)
         for widget, stretch in ((self.image_list, 0), (self.canvas_area, 1), (self.side_scroll, 0)):
             splitter.addWidget(widget)
@@ -137,7 +138,7 @@ class MainWindow(QMainWindow):
         splitter.setSizes(default_split(fitted_size(self.screen().availableGeometry()).width()))
         self._layout = {"splitter": splitter, "image_columns": self.image_list.table.horizontalHeader()}  # remembered
         self.memory.restore_layout(self._layout)
-        self.image_list.fit_columns()  # the column modes are this version's, whichever version saved the layout
+        self.image_list.table.fit_columns()  # the column modes are this version's, whichever version saved the layout
         self.banner = ReadOnlyBanner(self)
         self.read_only_view = ReadOnlyView(self.banner, lambda: self.project, panels, self.actions, self.opener,
                                            self.classes.show_saved, self)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medseg_gui.qt.focus_home import FocusHome
 from medseg_gui.qt.panels.train_text import fmt_score, rollback_text
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.model_history import (
@@ -109,6 +110,7 @@ class ModelsDialog(QDialog):
         layout.addWidget(self.compare_table)
         layout.addWidget(close)
         self.resize(760, 420)
+        self._focus_home = FocusHome(self, [self.table])  # Use this model greys out as its job starts
         self._busy = False
         self._update_buttons()
 

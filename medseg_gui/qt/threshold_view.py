@@ -3,11 +3,11 @@ image's uncertainty, on a worker) once the value settles or a label changed (sav
 after the last change, and hand the keyboard back to the canvas after Enter in the threshold box. The image list follows
 the threshold too: it greys scores (Unsure too) made at another one until they are re-scored, and asks for that
 (`rescore_due`) wherever they came from (a change, a project opened at another threshold than its metrics.json's or
-uncertainty.json's, a rollback's)."""
+uncertainty.json's, a rollback's); the scores of an image whose label was saved are greyed until re-scored too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
@@ -31,7 +31,7 @@ class ThresholdView(QObject):
         self._images, self._canvas, self._tools = panels["image_list"], panels["canvas"], panels["tools"]
         self._remember_later = QTimer(self, singleShot=True, interval=1000)  # the threshold, once it has settled
         self._remember_later.timeout.connect(remember)
-        self._due: set[str] = set()  # classes whose re-scoring waits for a training or rollback to end
+        self._due: dict[str, set[str]] = {}  # class → images whose label changed: waits for a training/rollback
         self._wait = QTimer(self, singleShot=True, interval=1000)
         self._wait.timeout.connect(self._rescore_waiting)
         self._images.set_threshold(self._session.threshold)
@@ -59,48 +59,51 @@ class ThresholdView(QObject):
             self._refresher.schedule(project.root, cls, self._session.threshold)
 
     @Slot(str)
-    def _rescore_due(self, cls: str) -> None:
-        """The list shows `cls` scores made at another threshold: re-score them, once nothing else writes
-        metrics.json (a training or rollback; looked at again each second until then)."""
+    def _rescore_due(self, cls: str, changed: Collection[str] = ()) -> None:
+        """Re-score `cls` (the list shows scores made at another threshold, or `changed`: images whose label was
+        saved), once nothing else writes metrics.json (a training or rollback; looked at again each second until
+        then: a label saved meanwhile was never re-scored)."""
         project = self._project()
         if project is None or cls not in project.class_names:
             return
         if not self._idle():
-            self._due.add(cls)
+            self._due.setdefault(cls, set()).update(changed)
             self._wait.start()
             return
-        self._refresher.schedule(project.root, cls, self._session.threshold)
+        self._refresher.schedule(project.root, cls, self._session.threshold, changed)
 
     @Slot()
     def _rescore_waiting(self) -> None:
-        due, self._due = self._due, set()
-        for cls in due:
-            self._rescore_due(cls)
+        due, self._due = self._due, {}
+        for cls, changed in due.items():
+            self._rescore_due(cls, changed)
 
     @Slot(str, str, bool)
     def _label_saved(self, cls: str, stem: str, _present: bool) -> None:
         """A changed label changes its image's scores (its AUC too), and those of the classes it is the region of
-        (roi_class; a trial corrected a cervix and its lesion kept Dice 0.93 where 0.39 was true): re-score them
-        once the edits settle."""
+        (roi_class; a trial corrected a cervix and its lesion kept Dice 0.93 where 0.39 was true): greyed at once,
+        re-scored once the edits settle."""
         project = self._project()
-        if project is None or not self._idle():
-            return
-        inside = [c.name for c in project.classes if c.roi_class == cls]
-        for name in [cls, *inside]:
-            if project.prediction_path(name, stem).is_file():
-                self._refresher.schedule(project.root, name, self._session.threshold, [stem])
+        if project is not None:
+            self._rescore_changed(project, [cls, *(c.name for c in project.classes if c.roi_class == cls)], [stem])
 
     def rescore_imported(self, result: Any) -> None:
         """Imported labels (or regions of interest, which bound every class's scores; a `MasksImported`) change the
         scores of the images with a prediction: re-scored like saved strokes (a trial's imported label showed no
         Dice)."""
         project = self._project()
-        if project is None or not result.imported:
-            return
-        classes = project.class_names if result.cls is None else [result.cls]
+        if project is not None and result.imported:
+            self._rescore_changed(project, project.class_names if result.cls is None else [result.cls],
+                                  result.imported)
+
+    def _rescore_changed(self, project: Any, classes: list[str], stems: Collection[str]) -> None:
+        """The labels of `stems` changed: grey the scores of those with a prediction of each of `classes` until they
+        are re-scored."""
         for cls in classes:
-            if any(project.prediction_path(cls, stem).is_file() for stem in result.imported):
-                self._refresher.schedule(project.root, cls, self._session.threshold, result.imported)
+            predicted = [stem for stem in stems if project.prediction_path(cls, stem).is_file()]
+            if predicted:
+                self._images.set_edited(cls, predicted)
+                self._rescore_due(cls, predicted)
 
     @Slot()
     def _entered(self) -> None:
@@ -114,4 +117,5 @@ class ThresholdView(QObject):
         with self._images.batch():  # one re-sort for both columns
             self._images.set_metrics(run.cls, run.metrics)
             self._images.set_uncertainty(run.cls, run.uncertainty)
+            self._images.set_edited(run.cls, run.changed - self._due.get(run.cls, set()), edited=False)
         self.metrics_updated.emit(run.cls)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 from medseg_gui.core.regions import unknown_regions
 from medseg_gui.ml.config import TrainConfig
@@ -36,7 +36,7 @@ class TrainingView(QObject):
         super().__init__(parent)
         self._project, self._config, self._remember = project, config, remember
         self._panel, self._layers = panels["train_panel"], panels["layers"]
-        self._images, self._session, self._canvas = panels["image_list"], panels["session"], panels["canvas"]
+        self._images, self._session = panels["image_list"], panels["session"]
         self._workers, self._guard, self._saver = parts["workers"], parts["guard"], parts["saver"]
         self._models, self._classes, self._actions = parts["models"], parts["classes"], parts["actions"]
         self.worker: TrainWorker | None = None
@@ -119,9 +119,6 @@ class TrainingView(QObject):
         self._actions.retrain.setEnabled(not running)
         self._actions.cancel.setEnabled(running)
         self._layers.threshold_spin.setEnabled(not running)  # metrics.json is being written at the current one
-        focus = QApplication.focusWidget()
-        if focus is None or not focus.isEnabled() or focus.window() is not self.parent():
-            self._canvas.setFocus()  # keys 1–9, B, E… keep working after the Retrain button is disabled
 
     @Slot()
     def show_models(self) -> Any:

@@ -9,7 +9,7 @@ metrics worker (`rescore_class`) runs here and reads saved predictions only: Ker
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,6 +48,7 @@ class ClassMetrics:
     cls: str
     metrics: dict[str, dict]
     uncertainty: UncertaintyScores = field(default_factory=UncertaintyScores)
+    changed: frozenset[str] = frozenset()  # the images whose label was saved since their last scores: re-scored
 
 
 def _open_project(root: Path) -> Project:
@@ -110,13 +111,18 @@ def rescore_class(project_root: Path, cls: str, threshold: float, changed: froze
                   should_stop: Callable[[], bool] | None = None) -> ClassMetrics:
     """Recompute the metrics of `cls` and the uncertainty of each of its predictions from the saved predictions at
     another `threshold` (no Keras; only what the threshold changes: pipeline.rethreshold_class; `changed`: images
-    whose label was saved since) and save them to metrics.json and uncertainty.json. Run by a FunctionWorker
+    whose label was saved since) and save them to metrics.json and uncertainty.json. Scores that still hold
+    (`standing_scores`) are not recomputed: after a saved stroke only its image is, where every map was read again
+    (5–20 s on an outside trial's 344 photos, the old scores shown meanwhile). Run by a FunctionWorker
     (qt/threshold_metrics.py). Where the project must not or cannot be written (another window holds it, read-only
     media) they are handed over unsaved: both files are derived data, re-made by the next Retrain."""
     from medseg_gui import pipeline
 
-    project, unsure = _open_project(project_root), UncertaintyScores()
-    metrics = pipeline.rethreshold_class(project, cls, threshold, changed, should_stop, unsure)  # a removed label: none
+    project, fresh = _open_project(project_root), UncertaintyScores()
+    metrics, kept = standing_scores(project, cls, threshold, changed)  # a removed label: no metrics, none kept
+    metrics.update(pipeline.rethreshold_class(project, cls, threshold, changed, should_stop, fresh,
+                                              kept=set(kept.scores)))
+    unsure = UncertaintyScores(kept.scores | fresh.scores, kept.thresholds | fresh.thresholds)
     if should_stop is not None and should_stop():
         raise CancelledError("Metrics update cancelled.")
     reason = project.write_refusal()
@@ -128,4 +134,34 @@ def rescore_class(project_root: Path, cls: str, threshold: float, changed: froze
             reason = str(err)
     if reason is not None:
         log.warning("The '%s' scores at threshold %.2f are shown but not saved: %s", cls, threshold, reason)
-    return ClassMetrics(cls, metrics, unsure)
+    return ClassMetrics(cls, metrics, unsure, frozenset(changed))
+
+
+def standing_scores(project: Project, cls: str, threshold: float, changed: Collection[str] = ()
+                    ) -> tuple[dict[str, dict], UncertaintyScores]:
+    """The saved scores of `cls` that still hold at `threshold`: (metrics, uncertainty) of the images whose both were
+    made at `threshold`, whose label is not `changed` and whose label and prediction files are older than
+    metrics.json and uncertainty.json; none for a class whose region depends on the threshold (a roi_class)."""
+    paths = (project.metrics_path(cls), project.uncertainty_path(cls))
+    if project.class_spec(cls).roi_class is not None or not all(path.is_file() for path in paths):
+        return {}, UncertaintyScores()
+    since = min(path.stat().st_mtime_ns for path in paths)
+    old, unsure, labelled = project.load_metrics(cls), project.load_uncertainty(cls), set(project.labelled_stems(cls))
+
+    def holds(stem: str) -> bool:
+        made = [unsure.thresholds.get(stem), *([old[stem].get("threshold")] if stem in old else [])]
+        if stem in changed or (stem in labelled) != (stem in old) or not all(_at(t, threshold) for t in made):
+            return False
+        files = [project.prediction_path(cls, stem), *([project.label_path(cls, stem)] if stem in labelled else [])]
+        try:
+            return all(path.stat().st_mtime_ns < since for path in files)
+        except OSError:  # removed meanwhile
+            return False
+
+    kept = [stem for stem in project.stems if holds(stem)]
+    return {stem: old[stem] for stem in kept if stem in old}, unsure.only(kept)
+
+
+def _at(made: object, threshold: float) -> bool:
+    """A score's recorded threshold (None: unknown, an older version's) is `threshold`."""
+    return isinstance(made, (int, float)) and abs(made - threshold) < 1e-6

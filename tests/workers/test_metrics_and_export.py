@@ -87,3 +87,31 @@ def test_export_checks_every_class_folder_first_and_names_what_it_left_out(tmp_p
     assert (out / "vessel" / "old_prediction.png").exists()  # never deleted
     empty = export_classes(make_project(tmp_path / "q", n=1).root, ["lesion"], tmp_path / "none")
     assert export_summary(empty).startswith(f"No masks exported to {tmp_path / 'none'}: no image has a label")
+
+
+def test_a_saved_label_re_scores_only_its_image(tmp_path, monkeypatch):
+    """An outside trial's 344 photos: each saved stroke read every prediction map again (5-20 s, the old scores shown
+    meanwhile). Scores that still hold are kept: only the image whose label changed is read, and it scores as a full
+    re-score would; another threshold re-scores every image."""
+    from medseg_gui.core.project import Project
+    from tests.workers.helpers import disc
+
+    project = make_project(tmp_path / "p", n=4, labelled=3)
+    for stem in project.stems:
+        project.save_prediction("lesion", stem, _ramp())
+    first = rescore_class(project.root, "lesion", 0.5)  # every image, saved with its threshold
+    stem = project.stems[1]
+    project.save_label("lesion", stem, disc(cx=50))
+    read = []
+    load = Project.load_prediction
+    monkeypatch.setattr(Project, "load_prediction", lambda self, cls, s: read.append(s) or load(self, cls, s))
+    run = rescore_class(project.root, "lesion", 0.5, frozenset({stem}))
+    assert read == [stem] and run.changed == {stem}
+    expected = image_metrics(project.load_prediction("lesion", stem), disc(cx=50), None, 0.5)
+    assert run.metrics[stem]["dice"] == pytest.approx(expected["dice"]) != first.metrics[stem]["dice"]
+    assert {s: m for s, m in run.metrics.items() if s != stem} == {s: m for s, m in first.metrics.items() if s != stem}
+    assert run.uncertainty.scores == pytest.approx(first.uncertainty.scores, abs=1e-4)  # kept: as saved (4 decimals)
+    assert run.uncertainty.thresholds == first.uncertainty.thresholds and project.load_metrics("lesion") == run.metrics
+    read.clear()
+    rescore_class(project.root, "lesion", 0.6)
+    assert sorted(read) == sorted(project.stems)

@@ -127,6 +127,15 @@ class ImageTable(QTableWidget):
             if item is not None:
                 self.scrollToItem(item, QAbstractItemView.ScrollHint.EnsureVisible)
 
+    def fit_columns(self) -> None:
+        """Every column fits its text and the Name column takes the rest of the width (`sizeHintForColumn`). Called
+        again after a remembered header layout is put back, since that also puts back the column modes of the version
+        that saved it (a stretched Name column shrank to "I…")."""
+        header = self.horizontalHeader()
+        for col in range(header.count()):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
+
     def sizeHintForColumn(self, column: int) -> int:  # noqa: N802 (Qt override)
         """For Name: what the other columns leave of the viewport, at least NAME_MIN (the header asks again whenever
         the table is resized or refilled, since every column fits its contents)."""
@@ -151,6 +160,7 @@ STALE_TIP = ("From another model than the current one (continuous training re-pr
              "Predict all images predicts them all with the current one")  # 'earlier' was wrong after --use (trial)
 
 
+EDITED_TIP = "Its label has changed since: being recomputed in the background"
 OFF_THRESHOLD_TIP = ("Computed at threshold {made:.2f}, not at the {now:.2f} set: greyed until it is recomputed at "
                      "that, in the background")
 

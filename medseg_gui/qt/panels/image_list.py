@@ -12,19 +12,18 @@ window shows the reason) but never crash anything.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButton, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QPushButton, QTableWidgetItem, QVBoxLayout, QWidget
 
 from medseg_gui.core.lesions import REGIMES, class_regime
 from medseg_gui.core.uncertainty import UncertaintyScores
 from medseg_gui.qt.keymap import key_text
-from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, LABELLED_COL, METRIC_COLS, METRIC_NAMES, NAME_COL,
-                                                RECALL_COL, REVIEWED_MARK, SORT_ROLE, STALE_TIP, STEM_ROLE,
+from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, EDITED_TIP, LABELLED_COL, METRIC_COLS, METRIC_NAMES,
+                                                NAME_COL, RECALL_COL, REVIEWED_MARK, SORT_ROLE, STALE_TIP, STEM_ROLE,
                                                 UNCERTAINTY_COL, UNSAVED_COLOR, ImageTable, SortItem,
                                                 arrange_metric_columns, cell, format_score, header_items,
                                                 mark_unreadable, number, show_found, show_score, threshold_note)
@@ -52,7 +51,7 @@ class ImageListPanel(QWidget):
         header = self.table.horizontalHeader()
         header.setSortIndicatorClearable(True)
         header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # project order until a header is clicked
-        self.fit_columns()
+        self.table.fit_columns()
         self.table.setSortingEnabled(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -77,6 +76,7 @@ class ImageListPanel(QWidget):
         self._marks = LabelMarks()  # the Labelled column's state (labelled_cell.py)
         self._uncertainty: dict[str, UncertaintyScores] = {}  # class → the uncertainty of its predictions
         self._stale: dict[str, set[str]] = {}  # class → stems whose scores come from an earlier model
+        self._edited: dict[str, set[str]] = {}  # class → stems whose label changed since their scores were made
         self._threshold: float | None = None  # the scores' due threshold: those made at another are greyed
         self._rows = RowOrder(self.table)  # the current image, and its row's place while it is worked on
         self._set_headers()
@@ -88,7 +88,7 @@ class ImageListPanel(QWidget):
         self._classes, self._errors = list(classes), dict(errors or {})
         self._cls = self._cls if self._cls in self._classes else (self._classes[0] if self._classes else "")
         self._metrics, self._marks, self._items = {}, LabelMarks(), {}
-        self._uncertainty, self._stale = {}, {}
+        self._uncertainty, self._stale, self._edited = {}, {}, {}
         self._rows.reset(self._items)
         self.table.blockSignals(True)
         with self.batch():
@@ -258,6 +258,16 @@ class ImageListPanel(QWidget):
                 self._fill_metrics()
                 self._fill_uncertainty()  # Unsure comes from the same prediction (a trial saw it grey a step late)
 
+    def set_edited(self, cls: str, stems: Collection[str], edited: bool = True) -> None:
+        """Grey the scores of `stems` while their `cls` label has changed since they were made (a saved edit, an
+        import), until the new ones come (`edited` False); an outside trial read an old Dice in plain text for 5-20 s
+        after adding a polygon."""
+        marked = self._edited.setdefault(cls, set())
+        (marked.update if edited else marked.difference_update)(stems)
+        if cls == self._cls:
+            with self.batch():
+                self._fill_metrics([stem for stem in stems if stem in self._items])
+
     def set_threshold(self, threshold: float) -> None:
         """The threshold the scores and Unsure are due at (the review state's): those made at another are greyed,
         saying so, until new ones come (an outside trial's Dice column kept its old values, unmarked, after a
@@ -287,16 +297,6 @@ class ImageListPanel(QWidget):
     def labelled_shares(self) -> dict[str, float]:
         """{stem: annotated share} of the images labelled for the current class (1.0: a complete label)."""
         return self._marks.shares(self._cls)
-
-    def fit_columns(self) -> None:
-        """Every column fits its text and the Name column takes the rest of the width (image_columns.ImageTable:
-        long names are elided in the middle; only below its narrowest the table scrolls sideways). Called again after
-        a remembered header layout is put back, since that also puts back the column modes of the version that saved
-        it (a stretched Name column shrank to "I…")."""
-        header = self.table.horizontalHeader()
-        for col in (NAME_COL, LABELLED_COL, *METRIC_COLS, UNCERTAINTY_COL):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(False)
 
     # -- queries and navigation --------------------------------------------------------------------------------
     def stems(self) -> list[str]:
@@ -358,10 +358,10 @@ class ImageListPanel(QWidget):
             values, hidden = metrics.get(stem, {}), stem in pending  # complete or sparse? no scores until known
             share = self._marks.sparse_share(self._cls, stem)
             off = threshold_note(values.get("threshold"), self._threshold)
-            due = due or bool(off)
+            due, edited = due or bool(off), EDITED_TIP if stem in self._edited.get(self._cls, ()) else ""
             for col, key in METRIC_COLS.items():  # AUC does not depend on the threshold
-                self._show_score(stem, col, values.get(key), METRIC_NAMES[key], share, "" if key == "auc" else off,
-                                 hidden)
+                self._show_score(stem, col, values.get(key), METRIC_NAMES[key], share,
+                                 (edited, "" if key == "auc" else off), hidden)
             show_found(self._item(stem, RECALL_COL), {} if hidden else values, share, tip=stem not in self._errors)
         if due:
             self.rescore_due.emit(self._cls)
@@ -370,18 +370,18 @@ class ImageListPanel(QWidget):
         unsure = self._uncertainty.get(self._cls, UncertaintyScores())
         off = {stem: threshold_note(unsure.thresholds.get(stem), self._threshold) for stem in self._items}
         for stem, note in off.items():
-            self._show_score(stem, UNCERTAINTY_COL, unsure.scores.get(stem), "Uncertainty", off=note)
+            self._show_score(stem, UNCERTAINTY_COL, unsure.scores.get(stem), "Uncertainty", notes=(note,))
         if any(off.values()):
             self.rescore_due.emit(self._cls)
 
     def _show_score(self, stem: str, col: int, value: object, name: str, share: float | None = None,
-                    off: str = "", hidden: bool = False) -> None:
+                    notes: Sequence[str] = (), hidden: bool = False) -> None:
         """`value` in its cell (image_columns.show_score), sorted by the number; greyed when it comes from another
-        model or (`off`, threshold_note) was made at another threshold; `hidden` (not known yet whether it is a
-        sparse label's): sorted by it, not shown."""
+        model or for the non-empty `notes` (made at another threshold: threshold_note; before its label changed:
+        EDITED_TIP); `hidden` (not known yet whether it is a sparse label's): sorted by it, not shown."""
         self._rows.set_key(stem, col, number(value))
         stale = STALE_TIP if stem in self._stale.get(self._cls, ()) else ""
-        show_score(self._item(stem, col), None if hidden else value, name, (stale, off), share,
+        show_score(self._item(stem, col), None if hidden else value, name, (stale, *notes), share,
                    tip=stem not in self._errors)
 
     def _mark_error(self, stem: str) -> None:
