@@ -22,8 +22,9 @@ from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 
 ROI_CHOICE = "Regions of interest (where each image is trained and scored, e.g. a camera's field of view)"
 HELP = ("Each mask is matched to an image by its name:\nNAME.png, or NAME_anything.png for the image NAME, in any "
-        "image format\n(e.g. photo12_mask.png or photo12.jpg for photo12.jpg).\nAn image that has a label of the class already keeps it unless you choose "
-        f"to replace it (the old one is then kept in {REPLACED_LABELS}/); its region of interest is never replaced.")
+        "image format\n(e.g. photo12_mask.png or photo12.png for photo12.jpg).\nAn image that has a label of the "
+        f"class already keeps it unless you choose to replace it (the old one is then kept in {REPLACED_LABELS}/); its "
+        "region of interest is never replaced.")
 KEEP, REPLACE = "Keep their labels", "Replace them"
 PAUSED = "masks are imported"  # why drawing is off meanwhile (ReadOnlyView.pause)
 
