@@ -352,7 +352,7 @@ def rethreshold_class(project: Project, cls: str, threshold: float, changed: Col
     the class's region depends on the threshold (a roi_class). `unsure` (given empty) gets the uncertainty score at
     `threshold` of every saved prediction, labelled or not, in the region predict_class scored it in
     (`predicted_region`, by the current model), from the same maps. `only`: these images alone (default: all); images
-    in `kept` are left out (their saved scores still hold: workers.training.standing_scores). CancelledError when
+    in `kept` are left out (their saved scores still hold: prediction_update.standing_scores). CancelledError when
     `should_stop()` between images."""
     old, path = project.load_metrics(cls), project.metrics_path(cls)
     since = path.stat().st_mtime_ns if path.is_file() and project.class_spec(cls).roi_class is None else None

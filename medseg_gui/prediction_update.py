@@ -3,7 +3,8 @@ a Retrain whose new model was rejected predicts (an outside trial: 344 images pr
 model, 437 MB of maps rewritten over 1 min 44 s). No Qt; Keras is loaded only when an image needs predicting.
 
 Which model made each saved map is provenance.json's record (pipeline.predict_class writes it). Maps are stored as
-probabilities, so a threshold or label changed since they were made needs a re-score from the map, not a prediction.
+probabilities, so a threshold or label changed since they were made needs a re-score from the map, not a prediction;
+`standing_scores` says which saved scores still hold (also for a re-score at another threshold, workers.training).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from medseg_gui import pipeline
 from medseg_gui.core.images import header_size
 from medseg_gui.core.interchange.manifest import read_provenance
 from medseg_gui.core.project import Project
+from medseg_gui.core.uncertainty import UncertaintyScores
 
 log = logging.getLogger(__name__)
 
@@ -44,22 +46,10 @@ def unmade_by(project: Project, cls: str, model_id: str | None) -> list[str]:
 
 
 def outdated_scores(project: Project, cls: str, threshold: float, stems: Collection[str]) -> list[str]:
-    """The labelled images among `stems` whose metrics.json entry is missing, made at another `threshold`, or older
-    than their label or prediction file (labelled or corrected since)."""
-    metrics, path = project.load_metrics(cls), project.metrics_path(cls)
-    since = path.stat().st_mtime_ns if path.is_file() else None
-
-    def outdated(stem: str) -> bool:
-        entry = metrics.get(stem)
-        if since is None or entry is None or entry.get("threshold") != threshold:
-            return True
-        try:
-            return any(f.stat().st_mtime_ns >= since for f in (project.label_path(cls, stem),
-                                                                project.prediction_path(cls, stem)))
-        except OSError:  # removed meanwhile: score it again
-            return True
-
-    return [stem for stem in project.labelled_stems(cls) if stem in stems and outdated(stem)]
+    """The labelled images among `stems` whose saved scores no longer hold at `threshold` (`standing_scores`:
+    missing, made at another threshold, or older than their label or prediction file)."""
+    standing = standing_scores(project, cls, threshold)[0]
+    return [stem for stem in project.labelled_stems(cls) if stem in stems and stem not in standing]
 
 
 def predict_unmade(project: Project, cls: str, *, threshold: float = 0.5, **predict: Any
@@ -84,3 +74,33 @@ def predict_unmade(project: Project, cls: str, *, threshold: float = 0.5, **pred
     if rescore or set(saved) - set(metrics):
         project.save_metrics(cls, metrics)
     return pipeline.predict_class(project, cls, todo, threshold=threshold, **predict) if todo else metrics
+
+
+def standing_scores(project: Project, cls: str, threshold: float, changed: Collection[str] = ()
+                    ) -> tuple[dict[str, dict], UncertaintyScores]:
+    """The saved scores of `cls` that still hold at `threshold`: (metrics, uncertainty) of the images whose both were
+    made at `threshold`, whose label is not `changed` and whose label and prediction files are older than
+    metrics.json and uncertainty.json; none for a class whose region depends on the threshold (a roi_class)."""
+    paths = (project.metrics_path(cls), project.uncertainty_path(cls))
+    if project.class_spec(cls).roi_class is not None or not all(path.is_file() for path in paths):
+        return {}, UncertaintyScores()
+    since = min(path.stat().st_mtime_ns for path in paths)
+    old, unsure, labelled = project.load_metrics(cls), project.load_uncertainty(cls), set(project.labelled_stems(cls))
+
+    def holds(stem: str) -> bool:
+        made = [unsure.thresholds.get(stem), *([old[stem].get("threshold")] if stem in old else [])]
+        if stem in changed or (stem in labelled) != (stem in old) or not all(_at(t, threshold) for t in made):
+            return False
+        files = [project.prediction_path(cls, stem), *([project.label_path(cls, stem)] if stem in labelled else [])]
+        try:
+            return all(path.stat().st_mtime_ns < since for path in files)
+        except OSError:  # removed meanwhile
+            return False
+
+    kept = [stem for stem in project.stems if holds(stem)]
+    return {stem: old[stem] for stem in kept if stem in old}, unsure.only(kept)
+
+
+def _at(made: object, threshold: float) -> bool:
+    """A score's recorded threshold (None: unknown, an older version's) is `threshold`."""
+    return isinstance(made, (int, float)) and abs(made - threshold) < 1e-6

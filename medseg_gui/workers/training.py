@@ -9,7 +9,7 @@ metrics worker (`rescore_class`) runs here and reads saved predictions only: Ker
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +19,7 @@ from PySide6.QtCore import Signal
 from medseg_gui.core.errors import CancelledError, ProjectError
 from medseg_gui.core.uncertainty import UncertaintyScores
 from medseg_gui.pipeline import TrainOutcome
+from medseg_gui.prediction_update import standing_scores
 from medseg_gui.train_process import (
     TRAIN_CANCELLED,
     KerasRows,
@@ -136,32 +137,3 @@ def rescore_class(project_root: Path, cls: str, threshold: float, changed: froze
         log.warning("The '%s' scores at threshold %.2f are shown but not saved: %s", cls, threshold, reason)
     return ClassMetrics(cls, metrics, unsure, frozenset(changed))
 
-
-def standing_scores(project: Project, cls: str, threshold: float, changed: Collection[str] = ()
-                    ) -> tuple[dict[str, dict], UncertaintyScores]:
-    """The saved scores of `cls` that still hold at `threshold`: (metrics, uncertainty) of the images whose both were
-    made at `threshold`, whose label is not `changed` and whose label and prediction files are older than
-    metrics.json and uncertainty.json; none for a class whose region depends on the threshold (a roi_class)."""
-    paths = (project.metrics_path(cls), project.uncertainty_path(cls))
-    if project.class_spec(cls).roi_class is not None or not all(path.is_file() for path in paths):
-        return {}, UncertaintyScores()
-    since = min(path.stat().st_mtime_ns for path in paths)
-    old, unsure, labelled = project.load_metrics(cls), project.load_uncertainty(cls), set(project.labelled_stems(cls))
-
-    def holds(stem: str) -> bool:
-        made = [unsure.thresholds.get(stem), *([old[stem].get("threshold")] if stem in old else [])]
-        if stem in changed or (stem in labelled) != (stem in old) or not all(_at(t, threshold) for t in made):
-            return False
-        files = [project.prediction_path(cls, stem), *([project.label_path(cls, stem)] if stem in labelled else [])]
-        try:
-            return all(path.stat().st_mtime_ns < since for path in files)
-        except OSError:  # removed meanwhile
-            return False
-
-    kept = [stem for stem in project.stems if holds(stem)]
-    return {stem: old[stem] for stem in kept if stem in old}, unsure.only(kept)
-
-
-def _at(made: object, threshold: float) -> bool:
-    """A score's recorded threshold (None: unknown, an older version's) is `threshold`."""
-    return isinstance(made, (int, float)) and abs(made - threshold) < 1e-6
