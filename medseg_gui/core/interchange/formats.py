@@ -48,7 +48,8 @@ def left_out_note(project: Project, classes: list[str], source: str, fmt: str) -
     """'; cervix left out: no image has a label or prediction of it' for the classes with nothing to export (COCO:
     'no annotations of cervix', its category is listed), or '' (a trial's nnU-Net export of lesion,cervix said only
     '10 training cases (lesion)')."""
-    missing = [c for c in classes if c not in classes_with_masks(project, classes, source)]
+    found = classes_with_masks(project, classes, source)
+    missing = [c for c in classes if c not in found]
     if not missing:
         return ""
     names = ", ".join(missing)
