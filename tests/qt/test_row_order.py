@@ -51,3 +51,17 @@ def test_new_scores_do_not_move_the_view_of_a_sorted_list(qtbot):
     shown = first_visible(panel)
     panel.set_metrics("lesion", {s: {"dice": (60 - i) / 100, "threshold": 0.4} for i, s in enumerate(stems)})
     assert bar.value() == 20 and first_visible(panel) == shown
+
+
+def test_home_and_end_go_to_the_first_and_last_image(qtbot):
+    """A verification trial pressed End in the list and nothing happened (only Ctrl+End moved): the list selects
+    whole rows, so Home and End go to the first and last image shown, in the order shown."""
+    panel, _stems = sorted_by_dice(qtbot, 30, 200)
+    panel.select("img10")
+    panel.table.setFocus()
+    with qtbot.waitSignal(panel.stem_selected):
+        qtbot.keyClick(panel.table, Qt.Key.Key_End)
+    assert panel.current_stem() == panel.stems()[-1]
+    with qtbot.waitSignal(panel.stem_selected):
+        qtbot.keyClick(panel.table, Qt.Key.Key_Home)
+    assert panel.current_stem() == panel.stems()[0]

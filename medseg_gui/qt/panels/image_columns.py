@@ -95,6 +95,14 @@ class ImageTable(QTableWidget):
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.frozen_depth = 0  # nested `frozen` blocks: only the outermost re-sorts and fits
 
+    def moveCursor(self, action: QAbstractItemView.CursorAction,  # noqa: N802 (Qt override)
+                   modifiers: Qt.KeyboardModifier) -> object:
+        """Home and End go to the first and last image, as Ctrl+Home / Ctrl+End do (Qt's table moves plain Home/End
+        along the row's cells, which a list that selects whole rows never shows: a trial saw them do nothing)."""
+        if action in (QAbstractItemView.CursorAction.MoveHome, QAbstractItemView.CursorAction.MoveEnd):
+            modifiers |= Qt.KeyboardModifier.ControlModifier
+        return super().moveCursor(action, modifiers)
+
     @contextmanager
     def frozen(self, keep_in_view: Callable[[], QTableWidgetItem | None] = lambda: None) -> Iterator[None]:
         """Edit cells without rows jumping around, and without a column that fits its contents measuring all its
