@@ -31,6 +31,17 @@ log = logging.getLogger(__name__)
 
 SOURCES = ("auto", "labels", "predictions")
 SOURCE_FILES = {"auto": "label or prediction", "labels": "label", "predictions": "prediction"}  # what each takes
+
+
+def left_out_text(missing: list[str], source: str, fmt: str = "png") -> str:
+    """'cervix left out: no image has a label or prediction of it' for the classes an export of `source` (a
+    SOURCE_FILES key) had nothing of (COCO: 'no annotations of cervix', its category is listed); the window and the
+    command line say it alike."""
+    names = ", ".join(missing)
+    what = f"no annotations of {names}" if fmt == "coco" else f"{names} left out"
+    return f"{what}: no image has a {SOURCE_FILES[source]} of {'them' if len(missing) > 1 else 'it'}"
+
+
 PREDICTION_SUFFIX = "_prediction"  # `auto` mode: <stem>_prediction.png is the model's mask, <stem>.png the label
 
 

@@ -349,7 +349,8 @@ class ProjectFolder:
         """`set_state` of several images at once ({stem: value}): project.json is saved once."""
         with self._lock:
             before = self._images
-            [self.entry(stem) for stem in values]  # ProjectError for an unknown image before anything changes
+            for stem in values:
+                self.entry(stem)  # ProjectError for an unknown image before anything changes
             self._set_images(tuple(replace(e, state={**e.state, key: values[e.stem]}) if e.stem in values else e
                                    for e in before))
             try:

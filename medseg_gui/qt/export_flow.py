@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from medseg_gui.core.errors import MedsegError
-from medseg_gui.core.export import PREDICTION_SUFFIX, PngExport, check_export_target
+from medseg_gui.core.export import PREDICTION_SUFFIX, PngExport, check_export_target, left_out_text
 from medseg_gui.core.interchange.formats import FORMATS, ExportDone, export_as
 from medseg_gui.core.names import shown_name
 from medseg_gui.qt import dialogs
@@ -47,7 +47,7 @@ def ended(text: str) -> str:
     return text if text.endswith(".") else text + "."
 
 
-def export_summary(result: PngExport) -> str:
+def export_summary(result: PngExport, source: str = "auto") -> str:
     """'Exported 3 masks to /out: 2 in lesion/, 1 in vessel/' (each class has its own subfolder), and which images
     were left out because something of theirs could not be read."""
     def count(files: list[Path]) -> str:
@@ -65,7 +65,7 @@ def export_summary(result: PngExport) -> str:
         counts += (f"; {n} of the labels {'is a sparse one' if n == 1 else 'are sparse'}, filled in by the "
                    f"prediction where not annotated ({names}{', …' if n > 3 else ''})")
     none = [cls for cls, files in result.files.items() if not files]  # no folder made for them (new-user trial)
-    counts += f" (no {' or '.join(none)} masks)" if none else ""
+    counts += f"; {left_out_text(none, source)}" if none else ""
     text = f"Exported {result.count} mask{'' if result.count == 1 else 's'} to {result.out_dir}: {counts}"
     if result.count == 0 and not result.skipped:
         text = f"No masks exported to {result.out_dir}: no image has a label or a prediction of any class yet"
@@ -128,7 +128,7 @@ class ExportFlow(QObject):
         return worker
 
     def _on_finished(self, source: str, result: PngExport) -> None:
-        text = export_summary(result)
+        text = export_summary(result, source)
         self.status.emit(text)
         sparse = ("in a sparse label (e.g. a corrected prediction), the pixels you did not annotate are the "
                   "prediction where there is one, else background (0). A prediction's file ends in _prediction; "

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medseg_gui.core.errors import CancelledError
-from medseg_gui.core.export import SOURCE_FILES, check_export_target, classes_with_masks, export_pngs
+from medseg_gui.core.export import check_export_target, classes_with_masks, export_pngs, left_out_text
 from medseg_gui.core.interchange.hdf5 import export_hdf5
 from medseg_gui.core.interchange.coco import export_coco
 from medseg_gui.core.interchange.nnunet import export_nnunet
@@ -50,11 +50,7 @@ def left_out_note(project: Project, classes: list[str], source: str, fmt: str) -
     '10 training cases (lesion)')."""
     found = classes_with_masks(project, classes, source)
     missing = [c for c in classes if c not in found]
-    if not missing:
-        return ""
-    names = ", ".join(missing)
-    what = f"no annotations of {names}" if fmt == "coco" else f"{names} left out"
-    return f"; {what}: no image has a {SOURCE_FILES[source]} of {'them' if len(missing) > 1 else 'it'}"
+    return f"; {left_out_text(missing, source, fmt)}" if missing else ""
 
 
 def _export(fmt: str, project: Project, classes: list[str], out: Path, source: str, threshold: float,
