@@ -43,6 +43,7 @@ class TrainingView(QObject):
         self._panel.retrain_requested.connect(self.retrain)
         self._panel.continuous_requested.connect(self.train_continuously)
         self._panel.round_finished.connect(self.show_results)  # a kept round predicted the image shown
+        self._panel.decided.connect(self._show_kept)
         self._panel.running_changed.connect(self._on_running)
         self._panel.ended.connect(self._on_ended)
         self._panel.models_requested.connect(self.show_models)
@@ -113,6 +114,14 @@ class TrainingView(QObject):
             f"and there is no '{parent}' model yet to predict one (e.g. {', '.join(missing[:3])}"
             f"{', …' if n > 3 else ''}). On those images '{cls}' would be trained and predicted over the whole "
             f"image.\n\nTrain '{cls}' anyway? (No: outline '{parent}' on them, or retrain '{parent}' first.)")
+
+    @Slot(object)
+    def _show_kept(self, outcome: Any) -> None:
+        """A Retrain's new model became current: the panel names it while the images are predicted with it (a trial
+        read "Current model: none yet — the first one is training" beside its first model's figures)."""
+        kept = getattr(outcome.decision, "current", None)
+        if kept is not None and self.worker is not None and self.worker.cls == self._classes.current():
+            self._panel.show_model(dict(kept))
 
     @Slot(bool)
     def _on_running(self, running: bool) -> None:

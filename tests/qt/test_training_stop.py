@@ -41,3 +41,16 @@ def test_a_run_that_failed_after_storing_its_model_shows_that_model(tmp_path, qt
     assert ended.args == ["errored"]
     assert panel.model_label.text().startswith("Current model: val AUC 0.900")
     assert "No space left on device." in messages[-1] and "model was stored and is the current one" in messages[-1]
+
+
+def test_the_panel_names_the_new_model_while_its_images_are_predicted(tmp_path, qtbot, messages, monkeypatch):
+    """A trial's first Retrain had stored its model and was predicting every image, and the panel said "Current
+    model: none yet — the first one is training" until the predictions ended."""
+    monkeypatch.setattr(train_process, "_child_main", fake_children.decides_then_waits)
+    window = open_window(qtbot, make_project(tmp_path / "p", n=2, labelled=1))
+    panel = window.train_panel
+    qtbot.mouseClick(panel.retrain_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Predicting 1/3" in panel.progress_label.text(), timeout=60_000)
+    assert panel.model_label.text().startswith("Current model: val AUC 0.910")
+    with qtbot.waitSignal(window.training_ended, timeout=30_000):
+        panel.cancel()

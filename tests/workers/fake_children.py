@@ -35,3 +35,19 @@ def stores_then_fails(job: Any, results: Connection, control: Connection) -> Non
     sender.send("progress", "started")
     sender.send("error", WriteError(f"Could not save {folder.parent.parent}/predictions/{job.cls}/a.png: No space "
                                     "left on device."))
+
+
+def decides_then_waits(job: Any, results: Connection, control: Connection) -> None:
+    """A child whose run kept its new model (the decision handed over, as run_job's `trained`) and then predicts for
+    as long as it is not stopped, a first image reported."""
+    from medseg_gui.ml.store import StoreDecision
+    from medseg_gui.pipeline import TrainOutcome
+    from medseg_gui.train_process import PredictProgress
+
+    current = {"id": "m-kept", "val_auc": 0.91, "preset": "default", "trained_at": "2026-12-07T09:00:00"}
+    sender = Sender(results)
+    sender.send("progress", "started")
+    sender.send("trained", TrainOutcome(None, StoreDecision(True, 0.91, None, "first model", "m-kept", current)))
+    sender.send("progress", PredictProgress(1, 3, "a"))
+    while not control.poll(0.05):
+        pass

@@ -50,6 +50,7 @@ class TrainPanel(QGroupBox):
     retrain_requested = Signal()
     continuous_requested = Signal()  # the "Continuous" toggle was switched on
     round_finished = Signal(object)  # continuous training: a train_process.RoundReport
+    decided = Signal(object)  # a Retrain's TrainOutcome, its model stored or not, before its images are predicted
     models_requested = Signal()  # the "Models…" button: model history, rollback, compare
     running_changed = Signal(bool)
     ended = Signal(str, str)  # ("finished" | "errored" | "cancelled", the sentence shown)
@@ -319,6 +320,7 @@ class TrainPanel(QGroupBox):
             self.round_finished.emit(progress)
         elif isinstance(progress, TrainOutcome):  # decided: said while the images are predicted
             self.show_result(outcome_text(progress))
+            self.decided.emit(progress)
         elif isinstance(progress, PredictProgress):
             frac = progress.done / progress.total if progress.total else 1.0
             self._set_fraction(frac)
