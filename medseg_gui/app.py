@@ -79,15 +79,41 @@ def xcb_hint(env: dict[str, str] | None = None, platform: str = sys.platform) ->
     import ctypes.util
 
     env = dict(os.environ) if env is None else env
-    qpa = env.get("QT_QPA_PLATFORM", "")
-    if not platform.startswith("linux") or not env.get("DISPLAY") or (qpa and not qpa.startswith("xcb")) \
-            or (not qpa and env.get("WAYLAND_DISPLAY")):
+    if not _uses_x11(env, platform):
         return None
     missing = [pkg for lib, pkg in XCB_LIBRARIES.items() if ctypes.util.find_library(lib) is None]
     if not missing:
         return None
     return (f"{GUI_NAME}: warning: Qt's X11 plugin needs {', '.join(missing)}, which this system seems to lack; if the "
             f"window does not open, install them (Debian/Ubuntu: sudo apt-get install {' '.join(missing)})")
+
+
+def _uses_x11(env: dict[str, str], platform: str) -> bool:
+    """Whether Qt will open its window through X11 (xcb) with `env`'s DISPLAY."""
+    qpa = env.get("QT_QPA_PLATFORM", "")
+    return platform.startswith("linux") and bool(env.get("DISPLAY")) and (qpa.startswith("xcb") if qpa else
+                                                                          not env.get("WAYLAND_DISPLAY"))
+
+
+def unreachable_display(env: dict[str, str] | None = None, platform: str = sys.platform) -> str | None:
+    """One `medseg: error:` line when Qt would use X11 and no X server answers at DISPLAY (an SSH session with broken
+    X forwarding: Qt aborted with status 134, blaming a missing xcb-cursor0 that was installed; outside trial), else
+    None; also None when libxcb, which the check connects with, cannot be found (Qt reports that itself)."""
+    import ctypes
+    import ctypes.util
+
+    env = dict(os.environ) if env is None else env
+    name = ctypes.util.find_library("xcb") if _uses_x11(env, platform) else None
+    if name is None:
+        return None
+    xcb = ctypes.CDLL(name)
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connection_has_error.argtypes = xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(env["DISPLAY"].encode(), None)
+    failed = xcb.xcb_connection_has_error(connection)
+    xcb.xcb_disconnect(connection)
+    return (f"medseg: error: cannot open display {env['DISPLAY']!r} (DISPLAY): no X server answers there (over SSH: "
+            "connect with ssh -X); the command-line tool works without one: medseg --help") if failed else None
 
 
 NO_DISPLAY = ("medseg: error: no display: the window needs a desktop session (DISPLAY is not set); the command-line "
@@ -106,8 +132,9 @@ def no_display(env: dict[str, str] | None = None, platform: str = sys.platform) 
 def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()  # a packaged program runs its Retrain process (train_process) through here
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if no_display():  # before the QApplication: Qt would abort
-        print(NO_DISPLAY, file=sys.stderr)
+    refusal = NO_DISPLAY if no_display() else unreachable_display()
+    if refusal:  # before the QApplication: Qt would abort
+        print(refusal, file=sys.stderr)
         return 1
     log_file = setup_logging(GUI_NAME, logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s")
     log.info("%s %s starting; log file %s", GUI_NAME, __version__, log_file)

@@ -11,6 +11,8 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from tests.workers.helpers import make_project
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -312,3 +314,23 @@ def test_without_a_display_the_window_says_so_in_one_line_and_exits_1(tmp_path):
     assert (done.returncode, done.stderr) == (1, NO_DISPLAY + "\n")
     assert not no_display({"QT_QPA_PLATFORM": "offscreen"}, "linux") and not no_display({"DISPLAY": ":0"}, "linux")
     assert not no_display({"WAYLAND_DISPLAY": "wayland-0"}, "linux") and not no_display({}, "darwin")
+
+
+def test_a_display_nobody_answers_at_is_one_line_and_status_1(tmp_path):
+    """DISPLAY set but no X server there (broken SSH forwarding): Qt aborted (134) blaming a missing xcb-cursor0."""
+    import ctypes.util
+
+    from medseg_gui.app import unreachable_display
+
+    if ctypes.util.find_library("xcb") is None:
+        pytest.skip("no libxcb here: the check leaves the report to Qt")
+    display = next(f":{n}" for n in range(917, 999) if not Path(f"/tmp/.X11-unix/X{n}").exists())
+    said = unreachable_display({"DISPLAY": display}, "linux")
+    assert said is not None and said.startswith(f"medseg: error: cannot open display '{display}' (DISPLAY)")
+    assert unreachable_display({"DISPLAY": display, "QT_QPA_PLATFORM": "offscreen"}, "linux") is None
+    assert unreachable_display({"DISPLAY": display, "WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
+    env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run([sys.executable, "-m", "medseg_gui", str(tmp_path)], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT, env={**env, "DISPLAY": display, "PYTHONPATH": str(ROOT),
+                                                      "XDG_CONFIG_HOME": str(tmp_path)})
+    assert (done.returncode, done.stderr) == (1, said + "\n")
