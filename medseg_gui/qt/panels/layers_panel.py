@@ -64,7 +64,9 @@ class LayersPanel(QGroupBox):
         self.threshold_spin.setDecimals(2)
         self.threshold_spin.setValue(threshold)
         self.threshold_spin.setToolTip("A pixel counts as predicted when its probability is at least this; used by "
-                                       "the contours, FP/FN, Accept prediction, Dice and the exported masks")
+                                       "the contours, FP/FN, Accept prediction, Dice and the exported masks. One "
+                                       "threshold for every class: where a class lies inside another (two-stage), "
+                                       "it also moves the edge of that region where it is predicted, not labelled")
         self.threshold_spin.valueChanged.connect(self.threshold_changed)
         self.threshold_spin.valueChanged.connect(lambda _value: self._suggestion_text())
         self.suggestion = QLabel(self)  # "suggested 0.35 · use it", from the current model
@@ -74,7 +76,7 @@ class LayersPanel(QGroupBox):
         self.suggestion.hide()
         self._suggested: float | None = None
         threshold_row = QHBoxLayout()  # across both columns: in the slider column it widened the right-hand column
-        threshold_row.addWidget(QLabel("Threshold", self))
+        threshold_row.addWidget(QLabel("Threshold (all classes)", self))
         threshold_row.addWidget(self.threshold_spin, 1)
         threshold_row.addWidget(self.suggestion)
         grid.addLayout(threshold_row, 0, 0, 1, 2)
