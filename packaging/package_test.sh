@@ -39,6 +39,19 @@ no_banner() {  # OUTPUT_FILE
     [ -z "$found" ] || fail "TensorFlow start-up messages reached the terminal: $found"
 }
 
+# What is delivered beside the executables: licences, README, the docs the messages cite, the menu entry's installer.
+for file in LICENSE README.md docs/BENCHMARKS.md THIRD_PARTY_LICENSES.md medseg-gui.desktop; do
+    [ -s "$DIST/$file" ] || fail "no $file at the top of $DIST"
+done
+[ -n "$(ls "$DIST/licenses")" ] || fail "no licence files in $DIST/licenses"
+"$DIST/install-menu-entry.sh" > "$WORK/menu.out" 2>&1 || fail "install-menu-entry.sh: $(cat "$WORK/menu.out")"
+grep -qx "Exec=\"$(cd "$DIST" && pwd -P)/medseg-gui\" %f" "$XDG_DATA_HOME/applications/medseg-gui.desktop" \
+    || fail "install-menu-entry.sh wrote no Exec line naming $DIST/medseg-gui"
+"$DIST/install-menu-entry.sh" --uninstall > "$WORK/menu.out" 2>&1 && [ -z "$(ls -A "$XDG_DATA_HOME/applications")" ] \
+    || fail "install-menu-entry.sh --uninstall: $(cat "$WORK/menu.out")"
+pass "LICENSE, README.md, docs/, licenses/ ($(ls "$DIST/licenses" | wc -l) distributions), THIRD_PARTY_LICENSES.md;" \
+    "install-menu-entry.sh added and removed the menu entry"
+
 version=$("$DIST/medseg" --version 2> "$WORK/version.err") || fail "medseg --version: $(cat "$WORK/version.err")"
 [[ $version == medseg\ * ]] || fail "medseg --version printed '$version'"
 pass "$version"
