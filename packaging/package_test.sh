@@ -7,8 +7,8 @@
 #   packaging/package_test.sh [DIST_FOLDER]      (default dist/medseg)
 #
 # Needs: xvfb-run, xdotool (the Ctrl+R key press) and ImageMagick (import, convert). On Debian/Ubuntu:
-#   apt-get install xvfb xdotool imagemagick libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1
-# (the libxcb/xkbcommon libraries are what Qt's xcb platform plugin needs on a bare machine).
+#   apt-get install xvfb xdotool imagemagick
+# (the libxcb/xkbcommon libraries Qt's xcb platform plugin loads are inside the package).
 set -euo pipefail
 
 DIST=${1:-dist/medseg}
@@ -21,8 +21,7 @@ pass() { echo "package-test: ok: $*"; }
 
 [ -x "$DIST/medseg" ] && [ -x "$DIST/medseg-gui" ] || fail "no build in $DIST (run: make package)"
 for tool in xvfb-run xdotool import convert; do
-    command -v "$tool" > /dev/null || fail "$tool not found; install: apt-get install xvfb xdotool imagemagick" \
-        "libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1"
+    command -v "$tool" > /dev/null || fail "$tool not found; install: apt-get install xvfb xdotool imagemagick"
 done
 
 # The packaged program must not depend on this machine's Python, venv or user settings.
