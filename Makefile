@@ -36,8 +36,8 @@ bench: $(STAMP)
 # so not part of `make test`. PyInstaller's output goes to build/pyinstaller.log.
 PACKAGED   := dist/medseg/medseg
 PKG_STAMP  := $(VENV)/.medseg-package-installed
-PKG_INPUTS := pyproject.toml \
-  $(shell find medseg_gui resources packaging -type f -not -path '*/__pycache__/*' 2>/dev/null)
+PKG_INPUTS := pyproject.toml LICENSE README.md \
+  $(shell find medseg_gui resources packaging docs -type f -not -path '*/__pycache__/*' 2>/dev/null)
 
 $(PKG_STAMP): $(STAMP)
 	@echo "Installing PyInstaller into $(VENV) (log: $(VENV)/install.log)"
@@ -47,7 +47,7 @@ $(PKG_STAMP): $(STAMP)
 
 $(PACKAGED): $(PKG_STAMP) $(PKG_INPUTS)
 	@mkdir -p build
-	@echo "Building dist/medseg/ with PyInstaller (about 10 minutes; log: build/pyinstaller.log)"
+	@echo "Building dist/medseg/ with PyInstaller (a few minutes; log: build/pyinstaller.log)"
 	@start=$$(date +%s); \
 	  nice -n 10 $(BIN)/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller \
 	    packaging/medseg.spec > build/pyinstaller.log 2>&1 \

@@ -73,15 +73,22 @@ XCB_LIBRARIES = {"xcb-cursor": "libxcb-cursor0", "xkbcommon-x11": "libxkbcommon-
                  "xcb-keysyms": "libxcb-keysyms1"}  # Qt 6's xcb plugin loads these; bare Debian/Ubuntu lack some
 
 
+def bundled(lib: str) -> bool:
+    """True in a PyInstaller build that carries `lib` (it copies the xcb plugin's libraries into `_internal/`, where
+    find_library does not look)."""
+    base = getattr(sys, "_MEIPASS", None)
+    return bool(getattr(sys, "frozen", False) and base and any(Path(base).glob(f"lib{lib}.so*")))
+
+
 def xcb_hint(env: dict[str, str] | None = None, platform: str = sys.platform) -> str | None:
     """A hint naming the system libraries Qt's X11 plugin will miss (it then aborts with only "Could not load the Qt
-    platform plugin xcb"), or None when they are there or X11 is not used."""
+    platform plugin xcb"), or None when they are there (installed, or inside the package) or X11 is not used."""
     import ctypes.util
 
     env = dict(os.environ) if env is None else env
     if not _uses_x11(env, platform):
         return None
-    missing = [pkg for lib, pkg in XCB_LIBRARIES.items() if ctypes.util.find_library(lib) is None]
+    missing = [pkg for lib, pkg in XCB_LIBRARIES.items() if ctypes.util.find_library(lib) is None and not bundled(lib)]
     if not missing:
         return None
     return (f"{GUI_NAME}: warning: Qt's X11 plugin needs {', '.join(missing)}, which this system seems to lack; if the "

@@ -7,8 +7,8 @@
 #   packaging/package_test.sh [DIST_FOLDER]      (default dist/medseg)
 #
 # Needs: xvfb-run, xdotool (the Ctrl+R key press) and ImageMagick (import, convert). On Debian/Ubuntu:
-#   apt-get install xvfb xdotool imagemagick libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1
-# (the libxcb/xkbcommon libraries are what Qt's xcb platform plugin needs on a bare machine).
+#   apt-get install xvfb xdotool imagemagick
+# (the libxcb/xkbcommon libraries Qt's xcb platform plugin loads are inside the package).
 set -euo pipefail
 
 DIST=${1:-dist/medseg}
@@ -21,8 +21,7 @@ pass() { echo "package-test: ok: $*"; }
 
 [ -x "$DIST/medseg" ] && [ -x "$DIST/medseg-gui" ] || fail "no build in $DIST (run: make package)"
 for tool in xvfb-run xdotool import convert; do
-    command -v "$tool" > /dev/null || fail "$tool not found; install: apt-get install xvfb xdotool imagemagick" \
-        "libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1"
+    command -v "$tool" > /dev/null || fail "$tool not found; install: apt-get install xvfb xdotool imagemagick"
 done
 
 # The packaged program must not depend on this machine's Python, venv or user settings.
@@ -38,6 +37,19 @@ no_banner() {  # OUTPUT_FILE
     found=$(grep -E "oneDNN|cpu_feature_guard|absl::|tensorflow/core|This TensorFlow binary" "$1" || true)
     [ -z "$found" ] || fail "TensorFlow start-up messages reached the terminal: $found"
 }
+
+# What is delivered beside the executables: licences, README, the docs the messages cite, the menu entry's installer.
+for file in LICENSE README.md docs/BENCHMARKS.md THIRD_PARTY_LICENSES.md medseg-gui.desktop; do
+    [ -s "$DIST/$file" ] || fail "no $file at the top of $DIST"
+done
+[ -n "$(ls "$DIST/licenses")" ] || fail "no licence files in $DIST/licenses"
+"$DIST/install-menu-entry.sh" > "$WORK/menu.out" 2>&1 || fail "install-menu-entry.sh: $(cat "$WORK/menu.out")"
+grep -qx "Exec=\"$(cd "$DIST" && pwd -P)/medseg-gui\" %f" "$XDG_DATA_HOME/applications/medseg-gui.desktop" \
+    || fail "install-menu-entry.sh wrote no Exec line naming $DIST/medseg-gui"
+"$DIST/install-menu-entry.sh" --uninstall > "$WORK/menu.out" 2>&1 && [ -z "$(ls -A "$XDG_DATA_HOME/applications")" ] \
+    || fail "install-menu-entry.sh --uninstall: $(cat "$WORK/menu.out")"
+pass "LICENSE, README.md, docs/, licenses/ ($(ls "$DIST/licenses" | wc -l) distributions), THIRD_PARTY_LICENSES.md;" \
+    "install-menu-entry.sh added and removed the menu entry"
 
 version=$("$DIST/medseg" --version 2> "$WORK/version.err") || fail "medseg --version: $(cat "$WORK/version.err")"
 [[ $version == medseg\ * ]] || fail "medseg --version printed '$version'"

@@ -304,6 +304,21 @@ def test_missing_x11_libraries_are_named_with_the_install_command(monkeypatch):
     assert xcb_hint({"DISPLAY": ":0"}, "linux") is None
 
 
+def test_x11_libraries_inside_the_package_are_not_named_missing(monkeypatch, tmp_path):
+    """The one-folder package carries them in _internal/, where find_library does not look."""
+    import ctypes.util
+
+    from medseg_gui.app import xcb_hint
+
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
+    for lib in ("libxcb-cursor.so.0", "libxkbcommon-x11.so.0", "libxcb-icccm.so.4"):
+        (tmp_path / lib).write_bytes(b"")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    hint = xcb_hint({"DISPLAY": ":0"}, "linux")
+    assert "libxcb-keysyms1" in hint and "cursor" not in hint and "icccm" not in hint
+
+
 def test_without_a_display_the_window_says_so_in_one_line_and_exits_1(tmp_path):
     """Qt aborted (status 134) with "could not connect to display … xcb-cursor0 … is needed" (outside trial)."""
     from medseg_gui.app import NO_DISPLAY, no_display
