@@ -23,8 +23,8 @@ from medseg_gui.core.masks import scored_region
 from medseg_gui.core.metrics import image_metrics, mean_metrics
 from medseg_gui.core.project import Project
 from medseg_gui.core.uncertainty import UncertaintyScores, image_uncertainty
-from medseg_gui.training_data import (SavedLabels, class_region, doubtful_labels, load_samples, note_unrestricted,
-                                      require_labels)
+from medseg_gui.training_data import (SavedLabels, accepted_labels, class_region, doubtful_labels, load_samples,
+                                      note_unrestricted, require_labels)
 
 if TYPE_CHECKING:
     from medseg_gui.ml.config import TrainConfig
@@ -190,7 +190,8 @@ def train_class(
         log.info("No stored start for the current %s model; training starts from scratch.", cls)
     then = store.validation_labels(model_dir, previous.metadata.get("id")) if previous is not None else None
     result = train(samples, config, progress=progress, should_stop=should_stop, previous=previous, init=init,
-                   previous_annotation=then, joined=saved, doubtful=doubtful_labels(project, cls, samples, threshold))
+                   previous_annotation=then, joined=saved, doubtful=doubtful_labels(project, cls, samples, threshold),
+                   accepted=accepted_labels(project, cls))
     decision = None if result.cancelled else store_result(project, cls, result)
     return TrainOutcome(result=result, decision=decision, stems=tuple(stems), skipped=tuple(skipped),
                         unrestricted=note_unrestricted(cls, gaps, stems))

@@ -1,6 +1,6 @@
 """What a training run reads from a project folder: the labelled images of a class as training Samples (inside the
-class's region), which of their labels look incomplete (validated last), and the labels saved while a run trains
-(continuous training). No Qt, no Keras import at load.
+class's region), which of their labels look incomplete (validated last) or are accepted predictions (never
+validated), and the labels saved while a run trains (continuous training). No Qt, no Keras import at load.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from medseg_gui.core.errors import MedsegError, NoLabelsError, RegionUnknownError, skip
+from medseg_gui.core.label_status import ACCEPTED_KEY, marked
 from medseg_gui.core.project import Project, dataset_test_stems
 
 if TYPE_CHECKING:
@@ -137,6 +138,14 @@ def doubtful_labels(project: Project, cls: str, samples: Sequence[Sample], thres
         return why is not None
 
     return check
+
+
+def accepted_labels(project: Project, cls: str) -> set[str]:
+    """Stems whose `cls` label is a model's prediction accepted whole and not edited since (core.label_status
+    ``ACCEPTED_KEY``): never validated on while other labels exist (ml.samples.split_samples). They still train:
+    the clinician looked at the prediction and took it as the label, as Accept prediction is for (more labelled
+    images for little work); what validation needs, truth independent of the models it compares, they are not."""
+    return marked(project, ACCEPTED_KEY, cls)
 
 
 class SavedLabels:

@@ -68,3 +68,25 @@ def test_a_retrain_validates_on_a_label_that_looks_incomplete_last(tmp_path):
     project.save_prediction("lesion", held, np.where(disc(r=12), 0.9, 0.05).astype(np.float32))  # ... of a lesion
     meta = pipeline.train_class(project, "lesion", TINY_TRAIN).result.segmenter.metadata
     assert held in meta["train_stems"] and held not in meta["val_stems"] and meta["val_stems"]
+
+
+@pytest.mark.slow
+def test_medseg_train_trains_on_an_accepted_prediction_but_never_validates_on_it(tmp_path):
+    """Trial: the image whose label was made by Accept prediction validated the next Retrain ("✓ · val", Dice 0.98)
+    and raised the new model's headline Dice; `medseg train` runs the same pipeline as Retrain."""
+    from medseg_gui import cli
+    from medseg_gui.core.label_status import ACCEPTED_KEY, set_mark
+    from medseg_gui.training_data import accepted_labels
+    from tests.workers.helpers import make_project
+
+    project = make_project(tmp_path / "p", n=3, labelled=3)
+    samples, stems = pipeline.load_samples(project, "lesion")
+    _train, val, _note = split_samples(samples, TINY_TRAIN.val_fraction, TINY_TRAIN.seed)
+    held = stems[val[0]]  # the image this split validates on
+    set_mark(project, held, ACCEPTED_KEY, "lesion", True)  # as ImageSession.accept_prediction records it
+    assert accepted_labels(Project.open(project.root), "lesion") == {held}  # project.json round trip
+    tiny = ["--max-steps", "2", "--steps-per-epoch", "2", "--patch-size", "32", "--batch-size", "4",
+            "--base-filters", "8"]
+    assert cli.main(["train", str(project.root), "--class", "lesion", *tiny]) == 0
+    current = json.loads((project.model_dir("lesion") / "current.json").read_text("utf-8"))
+    assert held in current["train_stems"] and held not in current["val_stems"] and current["val_stems"]

@@ -18,14 +18,14 @@ from typing import Any
 
 from medseg_gui.core.atomic import atomic_write_json
 from medseg_gui.core.errors import ProjectError
-from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY
+from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY
 from medseg_gui.core.project_format import ClassSpec, check_class_name, check_color
 
 log = logging.getLogger(__name__)
 
 CLASS_FOLDERS = ("labels", "predictions", "models")
 TRASH_FOLDER = "deleted classes"
-STATE_KEYS = (NONE_KEY, CONFIRMED_KEY)  # project.json image states that list class names
+STATE_KEYS = (NONE_KEY, CONFIRMED_KEY, ACCEPTED_KEY)  # project.json image states that list class names
 # colours for new classes, none near the review overlays' FP red, FN blue or magenta uncertainty (a trial's new
 # "cervix" class came out red, the colour of false positives; tests/core/test_classes.py)
 PALETTE = ((80, 200, 255), (255, 160, 80), (120, 220, 90), (200, 120, 255), (60, 220, 200), (255, 140, 200),

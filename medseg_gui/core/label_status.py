@@ -3,7 +3,9 @@
 Statuses, as the image list shows them: not labelled; in progress = sparse (the label file holds 128 = not annotated,
 "✓ 12 %"); complete (0/255, "✓"); "no <class> here" (an explicit negative, project.json image state ``NONE_KEY``).
 The label file says sparse or complete; project.json's image state also records ``CONFIRMED_KEY``: the classes whose
-complete label the clinician confirmed, which silences the doubt below.
+complete label the clinician confirmed, which silences the doubt below, and ``ACCEPTED_KEY``: the classes whose
+label is a model's prediction taken whole by Accept prediction and not edited since (never validated on where other
+labels exist: ml.samples.split_samples; its scores would compare a model with its own prediction).
 
 - A new label (the canvas' "auto" label mode, the default) starts sparse for a thin-structure class (vessels: nobody
   traces every one, so an unpainted pixel is "not annotated") and complete for a blob class (an outlined lesion with
@@ -24,11 +26,13 @@ from typing import Any
 
 import numpy as np
 
+from medseg_gui.core.errors import MedsegError
 from medseg_gui.core.shapes import is_thin
 
 LABEL_MODES = ("auto", "complete", "sparse", "correct")  # what a new label is: unpainted = background / not annotated
 NONE_KEY = "none"  # project.json image state: classes the clinician marked "no <class> here"
 CONFIRMED_KEY = "complete"  # project.json image state: classes whose complete label the clinician confirmed
+ACCEPTED_KEY = "accepted"  # project.json image state: classes whose label is an accepted prediction, not edited since
 DOUBT_RATIO = 0.3
 MIN_PREDICTED = 0.002
 THIN_MIN_SHARE = 0.02
@@ -39,6 +43,16 @@ DOT_SHARE = 0.0005  # a complete label this small is one click of the brush, not
 def marked(project: Any, key: str, cls: str) -> set[str]:
     """Stems whose project.json image state `key` (``NONE_KEY``, ``CONFIRMED_KEY``) lists `cls`."""
     return {e.stem for e in project.images if cls in (e.state.get(key) or [])}
+
+
+def record_mark(project: Any, stem: str, key: str, cls: str, on: bool) -> bool:
+    """`set_mark`; False instead of MedsegError when project.json could not be saved (nothing is written, nor read
+    from disk, when the mark is as asked already: cheap enough after every stroke)."""
+    try:
+        set_mark(project, stem, key, cls, on)
+    except MedsegError:
+        return False
+    return True
 
 
 def set_mark(project: Any, stem: str, key: str, cls: str, on: bool) -> None:

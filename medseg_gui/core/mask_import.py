@@ -20,7 +20,7 @@ import numpy as np
 from medseg_gui.core.errors import CancelledError, ImageReadError, LabelSizeError
 from medseg_gui.core.images import read_label, read_mask
 from medseg_gui.core.label_encoding import MOSTLY_OBJECT, LabelPixels, inverted_note
-from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY, set_mark, set_marks
+from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY, set_mark, set_marks
 from medseg_gui.core.mask_files import find_masks, image_files, scaled_to, unmatched_hint, upright
 from medseg_gui.core.names import shown_name
 from medseg_gui.core.project_format import REPLACED_LABELS
@@ -159,8 +159,8 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
             project.save_roi(stem, pixels.mask)
         else:
             project.save_label(cls, stem, *pixels)
-            if exists:  # "no <class> here" and "confirmed complete" were said of the label replaced
-                for key in (NONE_KEY, CONFIRMED_KEY):
+            if exists:  # "no <class> here", "confirmed complete", "accepted prediction": said of the label replaced
+                for key in (NONE_KEY, CONFIRMED_KEY, ACCEPTED_KEY):
                     set_mark(project, stem, key, cls, False)
             if inverted_note(pixels) is not None:
                 mostly.append(stem)

@@ -1,6 +1,7 @@
 """The training samples and how a run splits them: `Sample` (an image, its label, region and annotated pixels),
 `check_samples`, `split_samples` (which images train and which validate; stable as labels are added, and never the
-current model's own training images where others exist, so keep-unless-better compares fairly) and `val_view`."""
+current model's own training images, nor predictions accepted as labels, where others exist, so keep-unless-better
+compares fairly) and `val_view`."""
 
 from __future__ import annotations
 
@@ -60,28 +61,35 @@ def _split_order(samples: list[Sample], seed: int, seen: Collection[str]) -> lis
 
 def split_samples(samples: list[Sample], val_fraction: float, seed: int, scale: float = 1.0,
                   seen: Collection[str] = (), max_images: int | None = None,
-                  doubtful: Callable[[str], bool] | None = None) -> tuple[list[int], list[int], str]:
+                  doubtful: Callable[[str], bool] | None = None,
+                  accepted: Collection[str] = ()) -> tuple[list[int], list[int], str]:
     """(train indices, validation indices, note). `val_fraction` of the images validate, at most `max_images`
     (None: no cap); they preferably contain labelled pixels and were not trained on by the current model (`seen`:
     the names it trained on, see _split_order); at least one image with labels stays in training; one sample is
     validated on itself. The per-epoch validation budget counts pixels at the working `scale`. `doubtful(name)`:
     whether a label looks incomplete (core.label_status.doubt); such labels validate last (a new-user trial's one
     validation image was a sliver where the model saw a whole lesion: "val Dice 0.11" judged every model by it). It
-    is asked only of the first few candidates in order, so its cost stays bounded on big projects."""
+    is asked only of the first few candidates in order, so its cost stays bounded on big projects.
+    `accepted`: the names of labels that are a model's prediction accepted unedited; they train but never validate
+    (their scores would compare a model with its own prediction, about 1.00, and favour it in keep-unless-better),
+    unless every label is one; the other images keep their places, and `val_fraction` counts only them."""
     n = len(samples)
     if n == 1:
         return [0], [0], "training image (only one labelled image)"
-    seen = set(seen)
+    seen, accepted = set(seen), set(accepted)
     order = _split_order(samples, seed, seen)
+    fit = [i for i in order if samples[i].name not in accepted] if accepted else order
+    only_accepted = not fit
+    fit = fit or order
     has_pos = {i: bool(samples[i].mask.any()) for i in order}
-    pos = [i for i in order if has_pos[i]]
-    neg = [i for i in order if not has_pos[i]]
-    n_val = min(n - 1, max(1, round(val_fraction * n)), max_images or n)
+    pos = [i for i in fit if has_pos[i]]
+    neg = [i for i in fit if not has_pos[i]]
+    n_val = min(n - 1, max(1, round(val_fraction * len(fit))), max_images or n)
     if doubtful is not None:  # the candidates validation would take, plus a few: the doubtful ones go last
         head = pos[:n_val + _DOUBT_SPARE]
         bad = {i for i in head if doubtful(samples[i].name or "")}
         pos = [i for i in head if i not in bad] + pos[len(head):] + [i for i in head if i in bad]
-    val = pos[: min(n_val, max(0, len(pos) - 1))]
+    val = pos[: min(n_val, max(0, sum(has_pos.values()) - 1))]  # an image with labelled pixels stays in training
     val += neg[: n_val - len(val)]
     budget, kept = _VAL_MAX_PIXELS, []
     for i in val:  # bound per-epoch validation cost; at least one image
@@ -92,6 +100,9 @@ def split_samples(samples: list[Sample], val_fraction: float, seed: int, scale: 
         budget -= px
     held_out = set(kept)
     train = [i for i in range(n) if i not in held_out]
+    if only_accepted:
+        return train, kept, "held-out images (every label is an accepted prediction: the scores compare a model " \
+                            "with a model's own prediction)"
     if seen and all(samples[i].name in seen for i in kept):
         return train, kept, "held-out images (the current model trained on them)"
     return train, kept, "held-out images"

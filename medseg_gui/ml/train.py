@@ -15,7 +15,7 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,14 +179,15 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
           should_stop: Callable[[], bool] | None = None, previous: Segmenter | None = None,
           init: InitWeights | None = None, previous_annotation: Mapping[str, np.ndarray | None] | None = None,
           joined: Callable[[], list[Sample]] | None = None,
-          doubtful: Callable[[str], bool] | None = None) -> TrainResult:
+          doubtful: Callable[[str], bool] | None = None, accepted: Collection[str] = ()) -> TrainResult:
     """Train on labelled samples; stops at the time box, step cap, epochs, early stopping or cancel. `init`:
     training-form weights to start from when they fit the resolved recipe (see ml/init.py and config.init).
     `previous`: the current model, which the new one must not validate worse than; `previous_annotation`: what its
     validation images' annotation was when it was trained (ml/store.py validation_labels), the pixels they are
     compared on (validation.views_as_then). `joined`: polled between epochs (continuous training), the labels saved
     since the run began; each joins the training images or replaces the one of its name (see `_Joiner`).
-    `doubtful(name)`: whether a sample's label looks incomplete (it then validates last: samples.split_samples)."""
+    `doubtful(name)`: whether a sample's label looks incomplete (it then validates last: samples.split_samples);
+    `accepted`: names of labels that are a model's prediction accepted unedited (they train, never validate there)."""
     started = time.monotonic()
     check_samples(samples)
     samples = list(samples)  # joined labels are appended to this run's copy
@@ -196,7 +197,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     seen = previous.metadata.get("train_stems") if previous is not None else None  # pipeline: the images' stems
     seen = [name for name in seen if isinstance(name, str)] if isinstance(seen, list) else ()
     train_idx, val_idx, note = split_samples(samples, config.val_fraction, config.seed, preset.scale, seen,
-                                             config.val_max_images, doubtful)
+                                             config.val_max_images, doubtful, accepted)
     images = [prepare(samples[i].image, samples[i].mask, samples[i].roi, preset, rng, samples[i].annotated)
               for i in train_idx]
     views = [val_view(samples[i], preset.scale) for i in val_idx]

@@ -26,6 +26,7 @@ from PySide6.QtGui import QKeyEvent, QMouseEvent
 
 from medseg_gui.core.errors import ImageReadError, MedsegError, RegionUnknownError
 from medseg_gui.core.image_view import ImageView, load_overlays, load_view, loads_in_background
+from medseg_gui.core.label_status import ACCEPTED_KEY, record_mark
 from medseg_gui.core.masks import OBJECT, ReadyLabel, blank_label, ready_label
 from medseg_gui.core.postprocess import specks
 from medseg_gui.core.project_format import stored_probability
@@ -255,8 +256,9 @@ class ImageSession(QObject):
     def accept_prediction(self, cls: str, held_out: bool = False) -> None:
         """Replace the label of `cls` by its thresholded prediction (one undo step) and say so; predicted specks
         under SPECK_AREA of the image are left out (near-invisible at fit, they would become labelled lesions).
-        `held_out`: the image validates the current model, whose scores there would then measure it against its own
-        prediction (about 1.00) and favour it when the next Retrain compares on it: the message says so."""
+        Recorded in project.json (core.label_status ``ACCEPTED_KEY``, cleared by the next edit): Retrain does not
+        validate on it. `held_out`: the image validates the current model, whose scores there then measure it
+        against its own prediction (about 1.00): the message says so."""
         if self.stem is None:
             return
         if (why := self._why_off()) is not None:
@@ -279,11 +281,14 @@ class ImageSession(QObject):
                 f"Replace your {cls} label on {self.stem} with the prediction? {lost:,} pixel{'s' if lost > 1 else ''} "
                 f"you labelled as {cls} would become background ({ACTIONS['undo'].keys[0]} undoes it)."):
             return
-        self.canvas.accept_prediction(~small if n else None)
-        note = (f". {self.stem} validates the current model: its scores there now compare the model with its own "
-                "prediction (about 1.00) and would favour it in the next Retrain's comparison; correct the label "
-                "first") if held_out else (". Its scores now compare the model with its own prediction (about 1.00) "
-                                          "until you correct the label")
+        self.canvas.accept_prediction(~small if n else None)  # (its stroke_finished clears an earlier mark)
+        if record_mark(self.project, self.stem, ACCEPTED_KEY, cls, True):  # Retrain validates on other labels
+            note = ((f". {self.stem} validated the current model: its scores there" if held_out else
+                     ". Its scores") + " now compare the model with its own prediction (about 1.00) until you "
+                    "correct the label; Retrain learns from it but validates on other labels")
+        else:
+            note = (". project.json could not record that this label is the model's prediction, so Retrain may "
+                    "validate on it (about 1.00, favouring the current model); correct the label first")
         self.status.emit(f"Prediction accepted as the {cls} label{left_out} — {ACTIONS['undo'].keys[0]} to undo{note}")
 
     def _labelled_pixels_lost(self, cls: str) -> int:
@@ -378,6 +383,8 @@ class ImageSession(QObject):
             return
         if cls in self._unreadable and not self._move_unreadable_aside(cls):
             return
+        # the clinician's own edit (undo, redo, a polygon's accept too): no longer the accepted prediction
+        record_mark(self.project, self.stem, ACCEPTED_KEY, cls, False)  # not saved: it stays out of validation
         if self.canvas.is_labelled(cls):  # the saver copies what changed since its copy of the label was written
             self.saver.save_live(cls, self.stem, self.canvas.doc.labels[cls], self.canvas.is_sparse(cls))
         else:

@@ -115,3 +115,22 @@ def test_confirmed_marks_live_in_project_json(tmp_path):
     set_mark(project, stem, CONFIRMED_KEY, "lesion", False)
     reopened = type(project).open(project.root)
     assert marked(reopened, CONFIRMED_KEY, "vessel") == {stem} and not marked(reopened, CONFIRMED_KEY, "lesion")
+
+
+def test_the_accepted_prediction_mark_round_trips_and_older_projects_have_none(tmp_path):
+    from medseg_gui.core.classes import rename_class
+    from medseg_gui.core.label_status import ACCEPTED_KEY, record_mark
+    from medseg_gui.core.project import Project
+    from medseg_gui.training_data import accepted_labels
+    from tests.workers.helpers import make_project
+
+    project = make_project(tmp_path / "p", n=2, labelled=2)  # written without the key, as before it existed
+    assert "accepted" not in (tmp_path / "p" / "project.json").read_text("utf-8")
+    assert accepted_labels(Project.open(project.root), "lesion") == set()
+    stem = project.stems[0]
+    assert record_mark(project, stem, ACCEPTED_KEY, "lesion", True)
+    assert accepted_labels(Project.open(project.root), "lesion") == {stem}
+    rename_class(project, "lesion", "tumour")  # the mark follows its class
+    assert marked(Project.open(project.root), ACCEPTED_KEY, "tumour") == {stem}
+    assert record_mark(project, stem, ACCEPTED_KEY, "tumour", False)
+    assert accepted_labels(Project.open(project.root), "tumour") == set()

@@ -175,7 +175,7 @@ def test_replace_copies_each_replaced_label_first_and_never_replaces_an_unreadab
     copying it byte for byte into the project's replaced-labels/<time>/<class>/; an unreadable label stays."""
     from medseg_gui.core.export import check_export_target
     from medseg_gui.core.images import subfolder_images
-    from medseg_gui.core.label_status import CONFIRMED_KEY, marked
+    from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, marked
     from medseg_gui.core.mask_import import labelled_matches, scan_masks
     from medseg_gui.core.project import Project
     from medseg_gui.core.project_format import REPLACED_LABELS
@@ -183,6 +183,7 @@ def test_replace_copies_each_replaced_label_first_and_never_replaces_an_unreadab
     project = make_project(tmp_path / "p", n=4, labelled=1)
     complete, sketched, damaged, bare = project.stems
     project.set_state(complete, CONFIRMED_KEY, ["lesion"])
+    project.set_state(complete, ACCEPTED_KEY, ["lesion"])  # (its label was a prediction accepted as it was)
     annotated = disc(r=6) | disc(cx=50, r=4)
     project.save_label("lesion", sketched, disc(r=3), annotated)  # a few strokes (0/128/255)
     project.label_path("lesion", damaged).write_bytes(b"not a png")
@@ -205,6 +206,7 @@ def test_replace_copies_each_replaced_label_first_and_never_replaces_an_unreadab
         assert pixels.annotated is None and np.array_equal(pixels.mask, disc(r=12))
     assert project.label_path("lesion", damaged).read_bytes() == old[damaged]  # never replaced
     assert marked(project, CONFIRMED_KEY, "lesion") == {complete, sketched, bare}  # the whole masks, not as before
+    assert marked(project, ACCEPTED_KEY, "lesion") == set()  # an expert's mask, no model's: validates again
     text = result.summary(folder)
     assert f"2 of them replaced images' own 'lesion' labels ({complete}, {sketched}), first copied to {backup}" in text
     assert f"1 'lesion' label was not replaced: the app cannot read it, so it stays as it is ({damaged}: " in text

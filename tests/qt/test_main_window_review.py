@@ -11,8 +11,10 @@ from PySide6.QtCore import Qt
 
 from medseg_gui.core.images import read_mask
 from medseg_gui.core.metrics import image_metrics
+from medseg_gui.core.project import Project
 from medseg_gui.qt import dialogs, export_flow
-from tests.workers.helpers import H, W, disc, make_project, open_window
+from medseg_gui.training_data import accepted_labels
+from tests.workers.helpers import H, W, disc, drag, make_project, open_window
 
 
 @pytest.fixture
@@ -68,9 +70,30 @@ def test_threshold_box_rethresholds_contours_accept_and_dice(tmp_path, qtbot, me
     np.testing.assert_array_equal(window.canvas.label("lesion"), prob >= 0.8)  # accepted at the box's threshold
     assert window.statusBar().currentMessage() == ("Prediction accepted as the lesion label — Ctrl+Z to undo. Its "
                                                    "scores now compare the model with its own prediction (about 1.00) "
-                                                   "until you correct the label")  # new-user trial: Dice 1.00 at once
+                                                   "until you correct the label; Retrain learns from it but validates "
+                                                   "on other labels")  # new-user trial: Dice 1.00 at once
+    assert accepted_labels(Project.open(project.root), "lesion") == {stem}  # Retrain does not validate on it
     window.actions.undo.trigger()
     np.testing.assert_array_equal(window.canvas.label("lesion"), truth)
+    assert accepted_labels(Project.open(project.root), "lesion") == set()  # the hand-made label again
+
+
+def test_an_accepted_prediction_is_marked_until_the_first_stroke_on_its_label(tmp_path, qtbot, messages):
+    """Trial: Retrain held the accepted image out for validation (Dice 0.98); project.json now says which labels are
+    accepted predictions (training_data.accepted_labels), and the clinician's first edit makes it a label again."""
+    project, _, _ = _project_with_predictions(tmp_path / "p")
+    other = project.stems[1]  # unlabelled: nothing asked
+    window = open_window(qtbot, project)
+    window.image_list.select(other)
+    qtbot.waitUntil(lambda: window.session.stem == other and "lesion" in window.session.review.probs, timeout=10_000)
+    qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)
+    assert Project.open(project.root).entry(other).state["accepted"] == ["lesion"]
+    assert accepted_labels(Project.open(project.root), "lesion") == {other}
+    window.canvas.set_tool("brush")
+    assert not window.canvas.label("lesion")[5, 5]  # the prediction is background there
+    drag(qtbot, window.canvas, [(5, 5), (15, 5)])
+    assert window.canvas.label("lesion")[5, 5]
+    assert accepted_labels(Project.open(project.root), "lesion") == set()
 
 
 def test_accepting_the_prediction_on_an_image_that_validates_the_model_says_what_that_does(tmp_path, qtbot, messages,
@@ -90,7 +113,8 @@ def test_accepting_the_prediction_on_an_image_that_validates_the_model_says_what
     qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)
     line = window.statusBar().currentMessage()
     assert line.startswith("Prediction accepted as the lesion label — Ctrl+Z to undo. ")
-    assert f"{stem} validates the current model" in line and "correct the label first" in line
+    assert f"{stem} validated the current model: its scores there now compare" in line
+    assert line.endswith("Retrain learns from it but validates on other labels")
     window.image_list.select(other)
     qtbot.waitUntil(lambda: window.session.stem == other and "lesion" in window.session.review.probs, timeout=10_000)
     qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)  # a training image: the plain message
