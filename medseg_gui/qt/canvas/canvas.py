@@ -112,7 +112,7 @@ class Canvas(QWidget):
         self.update()
 
     def set_current_class(self, name: str) -> None:
-        self._tools.finish()
+        self._tools.end_shape()  # a polygon being drawn is filled into the class it was drawn for, and saved
         self._class = name
         self._sync_new_label()
         self.doc.drop_fpfn_except(name)
@@ -389,12 +389,11 @@ class Canvas(QWidget):
         painter.setOpacity(1.0)
 
     def leave_image(self) -> None:
-        """Before another image is shown, while its owner still knows which image this is: a polygon being drawn with
-        three corners or more is closed and filled (one undoable step, saved as any stroke), one with fewer is
-        dropped, and either way the user is told (a trial's half-drawn polygon vanished on PgDown without a word); a
-        brush stroke under way (PgDown with the button held) ends there and is saved on this image (a trial's
-        interrupted stroke showed its paint and was never saved: it ended only once the next image was shown)."""
-        left = self._tools.polygon.leave(self.doc.key)
+        """Before another image or project is shown or the window closes, while its owner still knows which image this
+        is: a polygon being drawn with three corners or more is closed and filled (one undoable step, saved as any
+        stroke), one with fewer is dropped, and either way the user is told (a trial's half-drawn polygon vanished on
+        PgDown without a word); a brush stroke under way (PgDown with the button held) ends there and is saved on
+        this image (a trial's interrupted stroke showed its paint and was never saved)."""
+        left = self._tools.leave()
         if left is not None:
             self.shape_closed.emit(left)
-        self._tools.finish()
