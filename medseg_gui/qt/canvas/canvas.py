@@ -210,6 +210,7 @@ class Canvas(QWidget):
         self.doc.set_roi(roi)
         self._layers.roi_changed()
         self.update()
+        self._notes.recheck(self._class)  # a note that part of the label lies outside may no longer hold
 
     def accept_prediction(self, region: np.ndarray | None = None) -> None:
         """Copy the thresholded prediction of the current class into its label (whole image or inside ``region``)."""
@@ -337,10 +338,10 @@ class Canvas(QWidget):
         self._after_restore(self.doc.redo() if self.editable else None)
 
     def _after_restore(self, step) -> None:
-        self._notes.forget_edit()
         if step is not None:
             self.stroke_finished.emit(step.cls)
             self.input.emit_cursor_info()
+        self._notes.restored(step.cls if step is not None and step.cls == self._class else None)  # roi: this class's
 
     def can_undo(self) -> bool:
         return self.history.can_undo(self.doc.key)
