@@ -5,7 +5,7 @@ shown comes with every tool, is not replaced by the new-label note, and is taken
 import numpy as np
 from PySide6.QtCore import Qt
 
-from tests.qt.test_canvas import H, W, canvas, drag, px  # noqa: F401
+from tests.qt.test_canvas import COLORS, H, W, canvas, drag, make_image, px  # noqa: F401
 
 OUTSIDE = "lies outside the region (darkened)"
 INSIDE_NOW = "No part of this 'lesion' label lies outside the region now."
@@ -62,3 +62,24 @@ def test_the_outside_note_is_taken_back_when_the_region_grows_around_the_label(q
     grown[:, :20] = True  # the cervix extended around the lesion
     canvas.set_roi(grown)
     assert said[-1] == INSIDE_NOW
+
+
+def test_a_label_imported_while_the_image_had_steps_of_another_class_is_no_new_label(qtbot, canvas):  # noqa: F811
+    """A trial drew the cervix, imported lesion labels (the project is shown again, the cervix steps kept), then
+    painted on an imported lesion: told "New complete 'lesion' label", meant for a label that did not exist."""
+    said: list[str] = []
+    canvas.notice.connect(said.append)
+    canvas.set_brush_size(2)
+    canvas.set_current_class("vessel")
+    drag(qtbot, canvas, [px(canvas, 5, 20), px(canvas, 15, 20)])
+    imported, vessel = np.zeros((H, W), bool), canvas.label("vessel")
+    imported[2:8, 2:8] = True
+    canvas.set_image("img", make_image())  # shown again from disk after the import
+    canvas.set_labels({"lesion": imported, "vessel": vessel}, COLORS)
+    canvas.set_current_class("lesion")
+    canvas.set_prediction("lesion", np.full((H, W), 0.9, np.float32))
+    drag(qtbot, canvas, [px(canvas, 12, 10), px(canvas, 15, 10)])
+    assert canvas.can_undo() and not any("New complete" in s for s in said)
+    canvas.undo()
+    canvas.undo()  # back to the start: the imported label stays, the vessel label drawn here goes
+    assert canvas.is_labelled("lesion") and not canvas.is_labelled("vessel")
