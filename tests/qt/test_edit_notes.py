@@ -30,7 +30,7 @@ def test_a_wand_click_beyond_the_region_on_a_new_label_says_so_beside_the_new_la
     said = _notices(canvas)
     canvas.set_prediction("lesion", np.full((H, W), 0.9, np.float32))
     canvas.set_tool("wand")
-    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=px(canvas, 5, 5))  # the grey band: columns 0–29, the region only 0–9
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=px(canvas, 5, 5))  # grey: columns 0–29; region: 0–9
     assert canvas.label("lesion")[5, 20]
     assert len(said) == 1 and OUTSIDE in said[0] and "New complete 'lesion' label" in said[0]
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from medseg_gui.core.images import read_mask
 from medseg_gui.core.project import ClassSpec, Project
-from tests.qt.test_canvas import canvas, key, pt  # noqa: F401
+from tests.qt.test_canvas import canvas, key  # noqa: F401
 from tests.workers.helpers import make_images, open_window
 
 CORNERS = [(10, 10), (40, 10), (40, 30), (10, 30)]

@@ -248,7 +248,7 @@ class PolygonTool(Tool):
         else:
             self._commit(name, region, 0 if mods & Qt.KeyboardModifier.ShiftModifier else 1)
 
-    def leave(self, key: str, editable: bool = True) -> str | None:
+    def leave(self, key: str, editable: bool) -> str | None:
         """The image ``key``, the class or the tool is left: a polygon being drawn with three corners or more is
         closed and filled into the class it was drawn for (one undoable step, saved as any stroke), one with fewer,
         or any while the canvas takes no edit (it would not be saved), is dropped; what became of it (None: none)."""
