@@ -134,6 +134,10 @@ class UndoHistory:
     def steps(self, key: str) -> int:
         return len(self._undo.get(key, ()))
 
+    def classes(self, key: str) -> set[str]:
+        """The classes with a step of ``key`` to undo or redo."""
+        return {step.cls for step in (*self._undo.get(key, ()), *self._redo.get(key, ()))}
+
     @property
     def memory_bytes(self) -> int:
         return self._bytes

@@ -133,6 +133,7 @@ class ClassView(QObject):
         """Edit → Classes…: add, rename, recolour or delete a class; `locked()` says why not now (None: go)."""
         if self._project() is None:
             return None
+        self._canvas.leave_image()  # a polygon being drawn is saved before a class it was drawn for may change
         box = ClassesDialog(self._project(), locked, self.parent())
         box.changed.connect(self._on_changed)
         box.errored.connect(self.errored)

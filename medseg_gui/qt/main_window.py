@@ -117,7 +117,7 @@ class MainWindow(QMainWindow):
                   "train_panel": self.train_panel, "layers": self.layers}
         self.classes = ClassView(lambda: self.project, panels, self.saver, self.label_shares, self._remember, self)
         self.side_scroll = scroll_column([self.tools, self.train_panel, self.layers], self)  # Retrain high up
-        self.opener = OpenFlow(self.workers, self, before_open=self.guard.confirm_leave)
+        self.opener = OpenFlow(self.workers, self, before_open=self._leave_shown)
         self.files = ProjectFiles(self, self.opener, self.workers, self.memory, lambda: self.project)
         self.exporter = ExportFlow(self.workers, self, folders=self.files.recent)
         self.importer = ImportFlow(self.workers, self, folders=self.files.recent)
@@ -373,6 +373,12 @@ class MainWindow(QMainWindow):
         name = self.project.root.name if self.project is not None else "no project"
         self.setWindowTitle(f"{name}[*]{' (read-only)' if self.read_only else ''} — medseg_gui")
 
+    def _leave_shown(self) -> bool:
+        """Before another project opens: a polygon or stroke under way is saved like any edit (Canvas.leave_image),
+        then every label is on disk or discarded by the user; False: stay."""
+        self.canvas.leave_image()
+        return self.guard.confirm_leave()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         """Ask before cancelling a running training; then stop the workers briefly and leave any that cannot stop
         yet (a Keras import or a first batch) to the exiting process — every write is atomic."""
@@ -382,6 +388,7 @@ class MainWindow(QMainWindow):
                 self, "Quit medseg_gui", QUIT_QUESTION) and self.ask_on_close:
             event.ignore()
             return
+        self.canvas.leave_image()  # a polygon being drawn is saved like a stroke (a trial's Ctrl+Q lost one)
         if self.ask_on_close and not self.guard.confirm_leave() and self.ask_on_close:  # waits for queued saves
             event.ignore()  # without freezing; asks about failed ones
             return

@@ -54,8 +54,10 @@ def test_history_is_kept_per_image_key_and_remembers_the_class():
     stroke(label, hist, "a", "lesion", (3, 3), (9, 9))
     stroke(label, hist, "b", "vessel", (3, 3), (9, 9))
     stroke(label, hist, "a", "vessel", (3, 3), (4, 9))
+    assert hist.classes("a") == {"lesion", "vessel"} and hist.classes("b") == {"vessel"}
     assert [hist.undo("a").cls, hist.undo("a").cls] == ["vessel", "lesion"]
-    assert hist.steps("b") == 1
+    assert hist.steps("b") == 1 and hist.classes("a") == {"lesion", "vessel"}  # redo steps count too
+    assert hist.classes("c") == set()
 
 
 def test_byte_budget_evicts_the_oldest_steps_globally():

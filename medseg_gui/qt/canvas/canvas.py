@@ -112,7 +112,7 @@ class Canvas(QWidget):
         self.update()
 
     def set_current_class(self, name: str) -> None:
-        self._tools.finish()
+        self._tools.end_shape()  # a polygon being drawn is filled into the class it was drawn for, and saved
         self._class = name
         self._sync_new_label()
         self.doc.drop_fpfn_except(name)
@@ -210,6 +210,7 @@ class Canvas(QWidget):
         self.doc.set_roi(roi)
         self._layers.roi_changed()
         self.update()
+        self._notes.recheck(self._class)  # a note that part of the label lies outside may no longer hold
 
     def accept_prediction(self, region: np.ndarray | None = None) -> None:
         """Copy the thresholded prediction of the current class into its label (whole image or inside ``region``)."""
@@ -337,10 +338,10 @@ class Canvas(QWidget):
         self._after_restore(self.doc.redo() if self.editable else None)
 
     def _after_restore(self, step) -> None:
-        self._notes.forget_edit()
         if step is not None:
             self.stroke_finished.emit(step.cls)
             self.input.emit_cursor_info()
+        self._notes.restored(step.cls if step is not None and step.cls == self._class else None)  # roi: this class's
 
     def can_undo(self) -> bool:
         return self.history.can_undo(self.doc.key)
@@ -389,12 +390,11 @@ class Canvas(QWidget):
         painter.setOpacity(1.0)
 
     def leave_image(self) -> None:
-        """Before another image is shown, while its owner still knows which image this is: a polygon being drawn with
-        three corners or more is closed and filled (one undoable step, saved as any stroke), one with fewer is
-        dropped, and either way the user is told (a trial's half-drawn polygon vanished on PgDown without a word); a
-        brush stroke under way (PgDown with the button held) ends there and is saved on this image (a trial's
-        interrupted stroke showed its paint and was never saved: it ended only once the next image was shown)."""
-        left = self._tools.polygon.leave(self.doc.key)
+        """Before another image or project is shown or the window closes, while its owner still knows which image this
+        is: a polygon being drawn with three corners or more is closed and filled (one undoable step, saved as any
+        stroke), one with fewer is dropped, and either way the user is told (a trial's half-drawn polygon vanished on
+        PgDown without a word); a brush stroke under way (PgDown with the button held) ends there and is saved on
+        this image (a trial's interrupted stroke showed its paint and was never saved)."""
+        left = self._tools.leave()
         if left is not None:
             self.shape_closed.emit(left)
-        self._tools.finish()

@@ -107,10 +107,10 @@ class LabelDocument:
         self._areas = {name: c[0] for name, c in counts.items()}
         self._unannotated = {name: c[1] for name, c in counts.items()}
         self._fpfn, self._stroke = {}, None
-        if self.history.can_undo(self.key) or self.history.can_redo(self.key):
-            start = self._unlabelled_at_start.get(self.key, set())
-        else:  # no history to go back through: what is on disk now is the start
-            start = set()
+        # a class with steps to go back through keeps its start; for the others what is on disk now is the start
+        # (a label imported while this image had steps of another class was told to be a "New complete" one)
+        edited = self.history.classes(self.key)
+        start = {name for name in self._unlabelled_at_start.get(self.key, ()) if name in edited}
         self._unlabelled_at_start[self.key] = start | (set(labels) - self.labelled)
 
     def check_prediction(self, name: str, prob: np.ndarray) -> None:

@@ -33,6 +33,7 @@ class ToolContext(Protocol):
 
     doc: LabelDocument
     view: View
+    editable: bool
 
     def current_class(self) -> str: ...
     def brush_size(self) -> int: ...
@@ -61,7 +62,7 @@ class Tool:
         return False
 
     def finish(self) -> None:
-        """End whatever is in progress (class/image switch, undo)."""
+        """End whatever is in progress (new image or labels, undo; ``ToolSet.leave`` for a class or tool switch)."""
 
     def preview(self, painter: QPainter, cursor: QPointF | None) -> None: ...
 
@@ -247,17 +248,19 @@ class PolygonTool(Tool):
         else:
             self._commit(name, region, 0 if mods & Qt.KeyboardModifier.ShiftModifier else 1)
 
-    def leave(self, key: str) -> str | None:
-        """The image ``key`` is left: a polygon being drawn with three corners or more is closed and filled (one
-        undoable step, saved as any stroke), one with fewer is dropped; what became of it (None: none was open)."""
+    def leave(self, key: str, editable: bool) -> str | None:
+        """The image ``key``, the class or the tool is left: a polygon being drawn with three corners or more is
+        closed and filled into the class it was drawn for (one undoable step, saved as any stroke), one with fewer,
+        or any while the canvas takes no edit (it would not be saved), is dropped; what became of it (None: none)."""
         n = len(self.points)
         if not n:
             return None
-        if n >= 3:
+        if n >= 3 and editable:
             self.close(Qt.KeyboardModifier.NoModifier)
             return f"the polygon left open on {key} ({n} corners) was closed, filled and saved (Ctrl+Z there undoes it)"
         self.finish()
-        return f"the polygon started on {key} ({n} corner{'' if n == 1 else 's'}) was dropped: a polygon needs three"
+        why = "a polygon needs three" if editable else "no edit is taken now"
+        return f"the polygon started on {key} ({n} corner{'' if n == 1 else 's'}) was dropped: {why}"
 
     def _near_first(self, wpos: QPointF) -> bool:
         fx, fy = self.ctx.view.to_widget(*self.points[0])
@@ -348,7 +351,7 @@ class ToolSet:
     """The canvas' tools by name (``TOOLS``) and the one in use (``current``; the brush at first)."""
 
     def __init__(self, ctx: ToolContext) -> None:
-        self.polygon = PolygonTool(ctx)
+        self.ctx, self.polygon = ctx, PolygonTool(ctx)
         self._tools: dict[str, Tool] = {
             "brush": BrushTool(ctx, "brush", OBJECT), "eraser": BrushTool(ctx, "eraser", None),
             "background": BrushTool(ctx, "background", 0, background=True),
@@ -365,11 +368,24 @@ class ToolSet:
             raise ValueError(f"unknown tool {name!r}; expected one of {', '.join(TOOLS)}")
         if name == self.current:
             return False
-        self.finish()
+        self.end_shape()
         self.current = name
         return True
 
     def finish(self) -> None:
-        """End whatever any tool is doing (class or image switch, undo)."""
+        """End whatever any tool is doing (a new image or labels, undo); a polygon being drawn is dropped."""
         for tool in self._tools.values():
             tool.finish()
+
+    def leave(self) -> str | None:
+        """End whatever any tool is doing, a polygon being drawn as ``PolygonTool.leave`` says; what became of it."""
+        left = self.polygon.leave(self.ctx.doc.key, self.ctx.editable)
+        self.finish()
+        return left
+
+    def end_shape(self) -> None:
+        """Before the class or the tool changes: ``leave``, and say what became of a polygon being drawn (a trial's
+        class key and tool key threw away a polygon of four corners without a word)."""
+        left = self.leave()
+        if left is not None:
+            self.ctx.notify(f"{left[0].upper()}{left[1:]}.")
