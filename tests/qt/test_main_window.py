@@ -328,7 +328,7 @@ def test_enter_in_the_threshold_box_gives_the_tool_keys_back(tmp_path, qtbot, me
     qtbot.keyClicks(spin, "0.45")
     qtbot.keyClick(spin, Qt.Key.Key_Return)
     assert spin.value() == 0.45
-    qtbot.waitUntil(window.canvas.hasFocus, timeout=2_000)
+    assert window.image_list.table.hasFocus()  # where the keys were before the box (qt.focus_home)
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_B)
     assert window.canvas.tool() == "brush"
 
