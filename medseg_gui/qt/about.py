@@ -79,7 +79,7 @@ class AboutBox(QDialog):
     """The About text in a scrolling browser, the full credits behind "Show Details…" below it; the box stays within
     the screen (as a QMessageBox, it grew with its details past the bottom of a 1366×768 screen)."""
 
-    WIDTH, DETAILS_HEIGHT = 640, 240
+    WIDTH, DETAILS_HEIGHT = 800, 240  # the credits' lines are about 110 characters
 
     def __init__(self, parent: QWidget | None, text: str, details: str) -> None:
         super().__init__(parent)

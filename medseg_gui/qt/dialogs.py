@@ -91,7 +91,7 @@ def fit_to_screen(window: QWidget, width: int, height: int) -> None:
     window.setMaximumSize(area.width() - 2 * FRAME, area.height() - TITLE_BAR - FRAME)
     window.resize(min(width, window.maximumWidth()), min(height, window.maximumHeight()))
     if window.isVisible() and window.geometry().bottom() > area.bottom() - FRAME:
-        window.move(window.x(), max(area.top() + TITLE_BAR, area.bottom() - FRAME - window.height()))
+        window.move(window.x(), max(area.top(), area.bottom() - FRAME - window.height() - TITLE_BAR))  # the frame's
 
 
 def open_in_file_manager(folder: Path) -> bool:
@@ -125,7 +125,10 @@ def show_shortcuts(parent: QWidget | None) -> QDialog:
     layout = QVBoxLayout(dialog)
     layout.addWidget(browser)
     layout.addWidget(buttons)
-    fit_to_screen(dialog, 720, text_height(browser, 720 - 60) + buttons.sizeHint().height() + 60)
+    screen = (parent.screen() if parent is not None else QGuiApplication.primaryScreen()).availableGeometry()
+    width = min(720, int(screen.width() * 0.9))
+    height = text_height(browser, width - 60) + buttons.sizeHint().height() + 60
+    dialog.resize(width, min(height, int(screen.height() * 0.85)))
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     if parent is not None:
         dialog.finished.connect(parent.window().activateWindow)
