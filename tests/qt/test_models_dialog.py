@@ -64,7 +64,7 @@ def test_the_dialog_fits_the_screen_and_the_decision_wraps(qtbot):
     area = dialog.screen().availableGeometry()  # offscreen: 800×800
     table, decision = dialog.table, COLUMNS.index("Decision")
     text = table.item(0, decision).text()
-    assert QFontMetrics(table.font()).horizontalAdvance(text) > area.width() / 2  # too long for one line beside the rest
+    assert QFontMetrics(table.font()).horizontalAdvance(text) > area.width() / 2  # too long beside the rest
     assert dialog.width() <= area.width() - 2 * dialogs.FRAME and dialog.height() <= area.height() - dialogs.TITLE_BAR
     header = table.horizontalHeader()
     right = header.sectionViewportPosition(decision) + header.sectionSize(decision)
