@@ -12,7 +12,8 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QObject, Qt, Signal, SignalInstance, Slot
-from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QTextBrowser, QVBoxLayout,
+                               QWidget)
 from shiboken6 import isValid
 
 from medseg_gui import info
@@ -74,15 +75,64 @@ def rows_html(rows: list[tuple[str, str]]) -> str:
     return f"<h4>This installation</h4><table>{cells}</table>"
 
 
-def show_about(parent: QWidget, system: SystemInfo) -> QMessageBox:
+class AboutBox(QDialog):
+    """The About text in a scrolling browser, the full credits behind "Show Details…" below it; the box stays within
+    the screen (as a QMessageBox, it grew with its details past the bottom of a 1366×768 screen)."""
+
+    WIDTH, DETAILS_HEIGHT = 800, 240  # the credits' lines are about 110 characters
+
+    def __init__(self, parent: QWidget | None, text: str, details: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("About medseg_gui")
+        self.browser = QTextBrowser(self)  # paths can be selected and copied
+        self.browser.setOpenExternalLinks(True)
+        self.details = QPlainTextEdit(details, self)
+        self.details.setReadOnly(True)
+        self.details.setVisible(False)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok, self)
+        buttons.accepted.connect(self.accept)
+        self.details_button = buttons.addButton("Show Details…", QDialogButtonBox.ButtonRole.ActionRole)
+        self.details_button.setCheckable(True)
+        self.details_button.toggled.connect(self._show_details)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser, 1)
+        layout.addWidget(self.details, 1)
+        layout.addWidget(buttons)
+        self.setText(text)
+
+    def text(self) -> str:
+        return self._text
+
+    def detailedText(self) -> str:  # noqa: N802 (QMessageBox's name)
+        return self.details.toPlainText()
+
+    def setText(self, text: str) -> None:  # noqa: N802 (QMessageBox's name)
+        self._text = text
+        self.browser.setHtml(text)
+
+    def fit(self) -> None:
+        """As tall as the text (and the details when shown) needs, within the screen; the rest scrolls."""
+        chrome = self.layout().contentsMargins().top() * 2 + self.details_button.sizeHint().height() + 40
+        height = dialogs.text_height(self.browser, self.WIDTH - 40) + chrome
+        dialogs.fit_to_screen(self, self.WIDTH, height + (self.DETAILS_HEIGHT if self.details.isVisible() else 0))
+
+    def _show_details(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        self.details_button.setText("Hide Details…" if shown else "Show Details…")
+        self.fit()
+
+
+def show_about(parent: QWidget, system: SystemInfo) -> AboutBox:
     """The About box (non-blocking): app, demo and pretrained-start credits, system rows; the Keras rows fill in
     when known."""
     full_credits = dialogs.demo_credits()
     starts = dialogs.start_credits()
     credits = dialogs.about_html(full_credits, starts)
     details = "\n\n".join([dialogs.plain_text(full_credits or ""), "Pretrained starts (shipped):", *starts])
-    box = dialogs.show_message(parent, "About medseg_gui", credits + rows_html(system.rows()), details=details)
-    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)  # paths can be copied
+    box = AboutBox(parent, credits + rows_html(system.rows()), details)
+    box.fit()
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.finished.connect(parent.window().activateWindow)  # the keyboard back to the window (shortcuts)
 
     def refresh() -> None:
         if isValid(box):
@@ -91,6 +141,7 @@ def show_about(parent: QWidget, system: SystemInfo) -> QMessageBox:
     system.changed.connect(refresh)
     box.destroyed.connect(lambda *_: system.changed.disconnect(refresh))
     system.request()
+    box.open()
     return box
 
 

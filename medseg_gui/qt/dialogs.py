@@ -17,6 +17,9 @@ from medseg_gui import __version__
 from medseg_gui.qt.keymap import f1_rows
 
 
+TITLE_BAR, FRAME = 40, 4  # room a window manager's title bar and borders take outside a window's geometry
+
+
 class NewFolderDialog(QFileDialog):
     """Qt's folder chooser that also takes the name of a folder that does not exist yet, typed into its name box,
     and creates it (Qt's own answers "Directory not found": a new-user trial typed a new export folder there)."""
@@ -80,6 +83,17 @@ def show_message(parent: QWidget | None, title: str, text: str, *, error: bool =
     return box
 
 
+def fit_to_screen(window: QWidget, width: int, height: int) -> None:
+    """Resize `window` to `width` × `height`, never larger than its screen's available area less a title bar, and keep
+    its bottom on the screen when it grows while shown (a 1366×768 trial's About → Show Details ran off the bottom)."""
+    screen = (window.parentWidget() or window).screen() or QGuiApplication.primaryScreen()
+    area = screen.availableGeometry()
+    window.setMaximumSize(area.width() - 2 * FRAME, area.height() - TITLE_BAR - FRAME)
+    window.resize(min(width, window.maximumWidth()), min(height, window.maximumHeight()))
+    if window.isVisible() and window.geometry().bottom() > area.bottom() - FRAME:
+        window.move(window.x(), max(area.top(), area.bottom() - FRAME - window.height() - TITLE_BAR))  # the frame's
+
+
 def open_in_file_manager(folder: Path) -> bool:
     """Show `folder` (created if missing) in the system's file manager; False when none could be started."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -113,15 +127,23 @@ def show_shortcuts(parent: QWidget | None) -> QDialog:
     layout.addWidget(buttons)
     screen = (parent.screen() if parent is not None else QGuiApplication.primaryScreen()).availableGeometry()
     width = min(720, int(screen.width() * 0.9))
-    text = browser.document().clone(dialog)  # measured apart: the browser lays its own out once shown
-    text.setTextWidth(width - 60)
-    height = int(text.size().height()) + buttons.sizeHint().height() + 60
+    height = text_height(browser, width - 60) + buttons.sizeHint().height() + 60
     dialog.resize(width, min(height, int(screen.height() * 0.85)))
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     if parent is not None:
         dialog.finished.connect(parent.window().activateWindow)
     dialog.open()
     return dialog
+
+
+def text_height(browser: QTextBrowser, width: int) -> int:
+    """The height of `browser`'s text laid out `width` pixels wide (measured apart: the browser lays its own out once
+    shown)."""
+    text = browser.document().clone(browser)
+    text.setTextWidth(width)
+    height = int(text.size().height())
+    text.deleteLater()
+    return height
 
 
 def demo_credits() -> str | None:

@@ -8,6 +8,7 @@ once: the import takes the matches the question was asked about. Drawing is paus
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +30,40 @@ KEEP, REPLACE = "Keep their labels", "Replace them"
 PAUSED = "masks are imported"  # why drawing is off meanwhile (ReadOnlyView.pause)
 
 
-def ask_import_target(parent: QWidget | None, classes: list[str], current: str | None) -> str | None:
+@dataclass(frozen=True)
+class Preselected:
+    """The class the chooser starts on, and why (shown above the choice)."""
+
+    cls: str | None
+    why: str
+
+
+def class_in_name(folder: Path, classes: list[str]) -> str | None:
+    """The one class whose name the folder's name contains (case-insensitive), else its parent's; None when the first
+    of them that names a class names more than one, or neither names any."""
+    for name in (folder.name.lower(), folder.parent.name.lower()):
+        named = [cls for cls in classes if cls.lower() in name]
+        if named:
+            return named[0] if len(named) == 1 else None
+    return None
+
+
+def preselect(folder: Path, classes: list[str], current: str | None) -> Preselected:
+    """The class the folder is named after (an outside trial imported lesion_masks as the class shown, 'cervix'),
+    else the class shown."""
+    named = class_in_name(folder, classes)
+    if named is not None:
+        return Preselected(named, f"'{named}' is chosen because the folder's name says so.")
+    return Preselected(current, f"'{current}' is chosen because it is the class shown; the folder's name names no "
+                       "class." if current in classes else "")
+
+
+def ask_import_target(parent: QWidget | None, classes: list[str], chosen: Preselected) -> str | None:
     """Blocking chooser (monkeypatched in tests): a class name, ROI_CHOICE, or None when cancelled."""
     items = [f"'{cls}' labels" for cls in classes] + [ROI_CHOICE]
-    first = classes.index(current) if current in classes else 0
-    text, ok = QInputDialog.getItem(parent, "Import masks", f"Import the masks as:\n\n{HELP}", items, first, False)
+    first = classes.index(chosen.cls) if chosen.cls in classes else 0
+    text, ok = QInputDialog.getItem(parent, "Import masks", f"Import the masks as:\n{chosen.why}\n\n{HELP}", items,
+                                    first, False)
     if not ok or text not in items:
         return None
     return ROI_CHOICE if text == ROI_CHOICE else classes[items.index(text)]
@@ -87,7 +117,8 @@ class ImportFlow(QObject):
             self._parent, "Import masks from", start))
         if folder is None:
             return None
-        target = ask_import_target(self._parent, project.class_names, current)
+        target = ask_import_target(self._parent, project.class_names,
+                                   preselect(folder, project.class_names, current))
         if target is None:
             return None
         if not flush():
@@ -97,7 +128,7 @@ class ImportFlow(QObject):
         cls = ROI if target == ROI_CHOICE else target
         if cls is ROI:
             return self._import(project, folder, folder, cls, False, reopen)
-        self.status.emit(f"Importing masks from {folder}…")
+        self.status.emit(f"Importing masks from {folder} as '{cls}' labels…")
 
         def check() -> tuple[MaskScan, tuple[str, ...]]:  # reads the folder: not on the GUI thread
             scan = scan_masks(project, folder)
@@ -137,7 +168,8 @@ class ImportFlow(QObject):
                 self._pause(-1)
 
         self._pause(1)
-        self.status.emit(f"Importing masks from {folder}… Drawing is paused until they are in.")
+        what = "regions of interest" if cls is ROI else f"'{cls}' labels"
+        self.status.emit(f"Importing masks from {folder} as {what}… Drawing is paused until they are in.")
         self._host.start(worker, on_done=done, on_error=self._failed, on_ended=ended)
         return worker
 

@@ -1,26 +1,72 @@
 """The window's status bar: its messages wrap onto a second line instead of being cut off beside the permanent
 fields (the pixel readout, the training device). Two new-user trials read "To mark background explici…" and
 "…benchmarks suc|zoom": the key a message named was never shown. Three lines are always reserved (a trial's hints
-ran to three), so a message never changes the canvas' height (a fitted image would re-fit under the mouse); a longer
-one keeps its full text in the tooltip."""
+ran to three), so a message never changes the canvas' height (a fitted image would re-fit under the mouse). A longer
+one shows its first lines whole and ends the third with "…"; its full text is in the tooltip and the log (centred in
+three lines, a trial's four-line message lost its first and last line to the edges)."""
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent, QTextLayout
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
+
+log = logging.getLogger(__name__)
 
 LINES = 3
 
 
+def fit_lines(text: str, font: QFont, width: int, lines: int = LINES) -> str:
+    """`text` as it shows in `lines` lines `width` pixels wide: whole when it fits, else its first lines whole and the
+    rest elided into the last one ("…")."""
+    layout = QTextLayout(text.replace("\n", "\u2028"), font)  # the layout breaks lines at U+2028, not at \n
+    starts = []
+    layout.beginLayout()
+    while (line := layout.createLine()).isValid():
+        line.setLineWidth(width)
+        starts.append(line.textStart())
+    layout.endLayout()
+    if len(starts) <= lines:
+        return text
+    rest = " ".join(text[starts[lines - 1]:].split())
+    return text[:starts[lines - 1]] + QFontMetrics(font).elidedText(rest, Qt.TextElideMode.ElideRight, width)
+
+
+class _MessageLabel(QLabel):
+    """A word-wrapping label that shows `message` in LINES lines (fit_lines), again whenever its width changes."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.message = ""
+
+    def show_message(self, text: str) -> None:
+        self.message = text
+        self.setToolTip(text)
+        self._fit()
+        if self.text() != text:
+            log.info("Status message (shortened in the status bar): %s", text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.contentsRect().width()
+        self.setText(fit_lines(self.message, self.font(), width) if width > 0 else self.message)
+
+
 class MessageBar(QStatusBar):
-    """QStatusBar with `showMessage(text, timeout_ms)`, `clearMessage()`, `currentMessage()` and `messageChanged`
-    as usual, shown in a word-wrapping label."""
+    """QStatusBar with `showMessage(text, timeout_ms)`, `clearMessage()`, `currentMessage()` (the full text) and
+    `messageChanged` as usual, shown in a word-wrapping label."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.message_label = QLabel(self)
+        self.message_label = _MessageLabel(self)
         self.message_label.setObjectName("statusMessage")
         self.message_label.setWordWrap(True)
+        self.message_label.setTextFormat(Qt.TextFormat.PlainText)  # fit_lines cuts plain text
         self.message_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)  # as the readout
         self.message_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.message_label.setFixedHeight(LINES * self.message_label.fontMetrics().lineSpacing() + 2)
@@ -30,8 +76,7 @@ class MessageBar(QStatusBar):
         self._timer.timeout.connect(self.clearMessage)
 
     def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 (Qt's name)
-        self.message_label.setText(text)
-        self.message_label.setToolTip(text)
+        self.message_label.show_message(text)
         if timeout > 0:
             self._timer.start(timeout)
         else:
@@ -40,10 +85,9 @@ class MessageBar(QStatusBar):
 
     def clearMessage(self) -> None:  # noqa: N802 (Qt's name)
         self._timer.stop()
-        if self.message_label.text():
-            self.message_label.clear()
-            self.message_label.setToolTip("")
+        if self.message_label.message:
+            self.message_label.show_message("")
             self.messageChanged.emit("")
 
     def currentMessage(self) -> str:  # noqa: N802 (Qt's name)
-        return self.message_label.text()
+        return self.message_label.message

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medseg_gui.qt import dialogs
 from medseg_gui.qt.focus_home import FocusHome
 from medseg_gui.qt.panels.train_text import fmt_score, rollback_text
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
@@ -82,6 +84,13 @@ class ModelsDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(True)  # the Decision sentence wraps in the width left to it (a 1366-pixel screen cut it)
+        decision = COLUMNS.index("Decision")
+        self.table.horizontalHeader().setSectionResizeMode(decision, QHeaderView.ResizeMode.Stretch)
+        self._rewrap = QTimer(self, singleShot=True, interval=0)  # once the table has laid out the new width
+        self._rewrap.timeout.connect(self.table.resizeRowsToContents)
+        self.table.horizontalHeader().sectionResized.connect(
+            lambda col, _old, _new: self._rewrap.start() if col == decision else None)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.use_button = QPushButton("Use this model", self)
         self.use_button.setToolTip("Make the selected model current again and predict every image with it")
@@ -109,7 +118,7 @@ class ModelsDialog(QDialog):
         layout.addWidget(self.status_label)
         layout.addWidget(self.compare_table)
         layout.addWidget(close)
-        self.resize(760, 420)
+        dialogs.fit_to_screen(self, 760, 420)
         self._focus_home = FocusHome(self, [self.table])  # Use this model greys out as its job starts
         self._busy = False
         self._update_buttons()
@@ -123,16 +132,22 @@ class ModelsDialog(QDialog):
                 item = QTableWidgetItem(text)
                 if col == 0:
                     item.setToolTip(f"Model {entry.id}" + (f"\n{entry.reason}" if entry.reason else ""))
+                elif COLUMNS[col] == "Decision":
+                    item.setToolTip(text)  # whole, wherever the table scrolls
                 self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
-        self._fit_width()
+        self._fit()
+        self.table.resizeRowsToContents()
         self.set_status(HINT if entries else "No trained models for this class yet.")
 
-    def _fit_width(self) -> None:
-        """Widen the dialog (within the screen) so that the Decision column's sentence shows without scrolling."""
-        needed = self.table.horizontalHeader().length() + self.table.verticalScrollBar().sizeHint().width() + 40
-        screen = self.screen().availableGeometry().width() if self.screen() is not None else needed
-        self.resize(max(self.width(), min(needed, int(screen * 0.9))), self.height())
+    def _fit(self) -> None:
+        """Wide enough for every column on one line, within the screen: there the Decision sentence wraps instead."""
+        decision = COLUMNS.index("Decision")
+        columns = sum(self.table.sizeHintForColumn(c) if c == decision else self.table.columnWidth(c)
+                      for c in range(len(COLUMNS)))
+        margins = self.layout().contentsMargins()
+        needed = columns + self.table.verticalScrollBar().sizeHint().width() + margins.left() + margins.right() + 8
+        dialogs.fit_to_screen(self, max(self.width(), needed), self.height())
 
     def selected_ids(self) -> list[str]:
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})

@@ -1,6 +1,6 @@
 """The probability threshold: re-threshold the shown predictions at once, re-score the class (Dice, Se, Sp… and each
 image's uncertainty, on a worker) once the value settles or a label changed (saved, or imported), remember it a second
-after the last change, and hand the keyboard back to the canvas after Enter in the threshold box. The image list follows
+after the last change (Enter in the threshold box hands the keys back: qt.focus_home). The image list follows
 the threshold too: it greys scores (Unsure too) made at another one until they are re-scored, and asks for that
 (`rescore_due`) wherever they came from (a change, a project opened at another threshold than its metrics.json's or
 uncertainty.json's, a rollback's); the scores of an image whose label was saved are greyed until re-scored too."""
@@ -28,7 +28,7 @@ class ThresholdView(QObject):
         super().__init__(parent)
         self._project, self._refresher, self._idle, self._remember = project, refresher, idle, remember
         self._layers, self._session = panels["layers"], panels["session"]
-        self._images, self._canvas, self._tools = panels["image_list"], panels["canvas"], panels["tools"]
+        self._images, self._tools = panels["image_list"], panels["tools"]
         self._remember_later = QTimer(self, singleShot=True, interval=1000)  # the threshold, once it has settled
         self._remember_later.timeout.connect(remember)
         self._due: dict[str, set[str]] = {}  # class → images whose label changed: waits for a training/rollback
@@ -38,7 +38,6 @@ class ThresholdView(QObject):
         self._session.review.events.threshold.connect(self._images.set_threshold)
         self._images.rescore_due.connect(self._rescore_due)
         self._layers.threshold_changed.connect(self.set_threshold)
-        self._layers.threshold_spin.editingFinished.connect(self._entered)
         refresher.updated.connect(self._on_metrics)
         saver.saved.connect(self._label_saved)
 
@@ -104,13 +103,6 @@ class ThresholdView(QObject):
             if predicted:
                 self._images.set_edited(cls, predicted)
                 self._rescore_due(cls, predicted)
-
-    @Slot()
-    def _entered(self) -> None:
-        """Enter in the threshold box hands the keys back to the canvas, so B, G, E… pick tools again (new-user
-        trial: a typed threshold kept the keyboard and the next stroke used the wrong tool)."""
-        if self._layers.threshold_spin.hasFocus():
-            self._canvas.setFocus()
 
     @Slot(object)
     def _on_metrics(self, run: ClassMetrics) -> None:

@@ -4,18 +4,18 @@ bar names the device while training; Help → Open log folder opens the user log
 from __future__ import annotations
 
 import keras
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt
 
 from medseg_gui import paths
 from medseg_gui.core.identity import APP_NAME, GUI_NAME
 from medseg_gui.qt import dialogs
-from medseg_gui.qt.about import PENDING
+from medseg_gui.qt.about import PENDING, AboutBox
 from medseg_gui.qt.window_state import default_settings_file
 from tests.workers.helpers import make_project, open_window
 
 
-def _visible_boxes(window) -> list[QMessageBox]:
-    return [w for w in window.findChildren(QMessageBox) if w.isVisible()]
+def _visible_boxes(window) -> list[AboutBox]:
+    return [w for w in window.findChildren(AboutBox) if w.isVisible()]
 
 
 def test_about_shows_paths_at_once_and_keras_rows_when_known(tmp_path, qtbot):
@@ -27,6 +27,24 @@ def test_about_shows_paths_at_once_and_keras_rows_when_known(tmp_path, qtbot):
     qtbot.waitUntil(lambda: PENDING not in box.text(), timeout=120_000)
     assert f"Keras</b></td><td>&nbsp;&nbsp;{keras.__version__}" in box.text()
     assert "CPU: " in box.text()
+    box.close()
+
+
+def test_about_with_its_details_stays_on_a_small_screen(tmp_path, qtbot):
+    """Outside trial at 1366×768: Help → About → Show Details ran below the bottom of the screen. The box is capped
+    to the screen's available height (less a title bar); the text and the details scroll instead."""
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
+    window.actions.about.trigger()
+    (box,) = _visible_boxes(window)
+    area = box.screen().availableGeometry()  # offscreen: 800×800
+    assert box.height() <= area.height() - dialogs.TITLE_BAR
+    qtbot.mouseClick(box.details_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(box.details.isVisible, timeout=2_000)
+    assert "Please cite" in box.detailedText() and box.details_button.text() == "Hide Details…"
+    assert box.maximumHeight() <= area.height() - dialogs.TITLE_BAR
+    assert box.height() <= box.maximumHeight() and box.width() <= area.width()
+    assert area.top() <= box.geometry().top() and box.geometry().bottom() <= area.bottom()
+    assert box.details.height() >= 3 * box.details.fontMetrics().lineSpacing()  # room to read it, scrolling
     box.close()
 
 

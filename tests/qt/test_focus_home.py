@@ -90,3 +90,23 @@ def test_use_this_model_gives_the_keys_to_the_model_table(qtbot):
     qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)  # the flow then marks the dialog busy
     dialog.set_busy(True)
     assert dialog.table.hasFocus(), QApplication.focusWidget()
+
+
+def test_enter_in_the_time_box_gives_the_tool_keys_back(tmp_path, qtbot, messages):
+    """Outside trial (keyboard heavy): a typed Time box, Enter, then B went into the box instead of picking the
+    brush. Enter hands the keys back where they were last (here the image list), like the threshold box's."""
+    window = open_window(qtbot, make_project(tmp_path / "p", n=2, labelled=1))
+    window.canvas.set_tool("eraser")
+    focus_on(qtbot, window.image_list.table)
+    spin = window.train_panel.minutes_spin
+    focus_on(qtbot, spin)
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, "5")
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert window.train_panel.minutes() == 5.0
+    assert window.image_list.table.hasFocus(), QApplication.focusWidget()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_B)
+    assert window.canvas.tool() == "brush" and window.train_panel.minutes() == 5.0
+    focus_on(qtbot, spin)  # a click elsewhere also finishes an edit: the keys go where the user clicked
+    focus_on(qtbot, window.layers.threshold_spin)
+    assert window.layers.threshold_spin.hasFocus()

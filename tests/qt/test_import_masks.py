@@ -196,3 +196,40 @@ def test_drawing_is_paused_while_masks_are_imported(tmp_path, qtbot, monkeypatch
     np.testing.assert_array_equal(canvas.label("lesion"), disc(r=12))
     drag(qtbot, canvas, [(30, 40), (60, 40)])  # drawing again
     assert canvas.label("lesion")[40, 45] and window.actions.undo.isEnabled()
+
+
+def test_the_chooser_starts_on_the_class_the_folder_is_named_after(tmp_path, qtbot, monkeypatch):
+    """Outside trial (two-stage cervix → lesion): masks from lesion_masks were offered as "'cervix' labels", the
+    class shown, and a hurried user imported lesions as cervix. The folder's (or its parent's) name picks the class
+    when it names exactly one; the chooser says why."""
+    from PySide6.QtWidgets import QInputDialog
+
+    asked = []
+
+    def get_item(parent, title, text, items, first, editable):
+        asked.append((text, items[first]))
+        return items[first], True
+
+    monkeypatch.setattr(QInputDialog, "getItem", get_item)
+    classes, ask = ["cervix", "lesion"], import_flow.ask_import_target
+    cases = [(tmp_path / "Lesion_masks", "lesion"), (tmp_path / "LESION" / "png", "lesion"),
+             (tmp_path / "masks", "cervix"), (tmp_path / "cervix_and_lesion", "cervix"),
+             (tmp_path / "cervix" / "lesion masks", "lesion")]
+    for folder, expected in cases:
+        assert ask(None, classes, import_flow.preselect(folder, classes, "cervix")) == expected, folder
+    assert "'lesion' is chosen because the folder's name says so" in asked[0][0] and asked[0][1] == "'lesion' labels"
+    assert "'cervix' is chosen because it is the class shown" in asked[2][0]
+    assert import_flow.class_in_name(tmp_path / "cervix_and_lesion", classes) is None  # two: the class shown
+
+
+def test_file_import_masks_offers_the_class_the_folder_is_named_after(tmp_path, qtbot, monkeypatch, messages):
+    project = make_project(tmp_path / "p", n=1)  # classes lesion and vessel; lesion shown
+    folder = tmp_path / "vessel_masks"
+    folder.mkdir()
+    offered = []
+    monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None, new=False: folder)
+    monkeypatch.setattr(import_flow, "ask_import_target", lambda parent, classes, chosen: offered.append(chosen))
+    window = open_window(qtbot, project, settings_file=tmp_path / "settings.ini")
+    assert window.tools.current_class() == "lesion"
+    assert window.import_masks() is None  # cancelled at the chooser
+    assert [chosen.cls for chosen in offered] == ["vessel"]

@@ -288,9 +288,11 @@ def test_help_dialogs_open_non_blocking(tmp_path, qtbot):
     window = open_window(qtbot, make_project(tmp_path / "p", n=1))
     window.actions.shortcuts.trigger()
     window.actions.about.trigger()
-    from PySide6.QtWidgets import QDialog, QMessageBox, QTextBrowser
+    from PySide6.QtWidgets import QDialog, QTextBrowser
 
-    boxes = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
+    from medseg_gui.qt.about import AboutBox
+
+    boxes = [w for w in window.findChildren(AboutBox) if w.isVisible()]
     assert any("CHASE_DB1" in b.text() for b in boxes)
     about = next(b for b in boxes if "Demo data" in b.text())
     assert "`" not in about.text() + about.detailedText() and "Please cite" in about.detailedText()
@@ -328,7 +330,7 @@ def test_enter_in_the_threshold_box_gives_the_tool_keys_back(tmp_path, qtbot, me
     qtbot.keyClicks(spin, "0.45")
     qtbot.keyClick(spin, Qt.Key.Key_Return)
     assert spin.value() == 0.45
-    qtbot.waitUntil(window.canvas.hasFocus, timeout=2_000)
+    assert window.image_list.table.hasFocus()  # where the keys were before the box (qt.focus_home)
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_B)
     assert window.canvas.tool() == "brush"
 

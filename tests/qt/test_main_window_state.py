@@ -35,6 +35,21 @@ def test_window_fits_small_screens_and_cancel_stays_reachable(tmp_path, qtbot, m
         assert 0 <= top and top + button.height() <= viewport.height()  # visible without scrolling
 
 
+def test_draw_tools_threshold_and_layers_fit_together_at_1366_by_768(tmp_path, qtbot, messages):
+    """Outside trial at 1366×768 (a window's title bar taken): the threshold and the layer toggles were reachable only
+    by scrolling the column, which scrolled the Draw tools away. Packed tightly, the column needs no scrolling."""
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
+    window.resize(1366, 768 - 40)
+    qtbot.waitUntil(lambda: window.size() == QSize(1366, 728), timeout=5_000)
+    qtbot.wait(20)
+    viewport = window.side_scroll.viewport()
+    assert window.side_scroll.verticalScrollBar().maximum() == 0
+    tools, layers = window.tools.tool_buttons.values(), window.layers
+    for widget in (*tools, window.train_panel.retrain_button, layers.threshold_spin, *layers.checks.values()):
+        top = widget.mapTo(viewport, QPoint(0, 0)).y()
+        assert 0 <= top and top + widget.height() <= viewport.height(), widget
+
+
 def _wheel_down(widget) -> None:
     centre = QPointF(widget.rect().center())
     QApplication.sendEvent(widget, QWheelEvent(centre, QPointF(widget.mapToGlobal(centre)), QPoint(0, 0),

@@ -26,3 +26,30 @@ def test_a_long_message_wraps_in_full_and_the_canvas_keeps_its_height(tmp_path, 
     assert window.canvas.height() == canvas_height
     qtbot.waitUntil(lambda: bar.currentMessage() == "", timeout=5_000)  # the timeout clears it
     assert window.canvas.height() == canvas_height
+
+
+def test_a_message_longer_than_the_bar_shows_its_lines_whole_and_the_rest_in_tooltip_and_log(tmp_path, qtbot,
+                                                                                              messages, caplog):
+    """Outside trial at 1366×768: a four-line message, centred in the three lines the bar keeps, lost its first and
+    last line to the edges. Now its first lines show whole and the last one ends in "…"; the tooltip and the log
+    have it all."""
+    import logging
+
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
+    window.resize(900, 700)
+    qtbot.wait(50)
+    bar, canvas_height = window.statusBar(), window.canvas.height()
+    label = bar.message_label
+    text = "First words of a long message. " + "Every labelled image is also a validation image here. " * 12 + "END"
+    with caplog.at_level(logging.INFO, logger="medseg_gui.qt.message_bar"):
+        bar.showMessage(text)
+    qtbot.wait(50)
+    assert label.heightForWidth(label.width()) <= label.height()  # nothing beyond the top or bottom edge
+    assert label.text().startswith("First words") and label.text().endswith("…") and "END" not in label.text()
+    assert bar.currentMessage() == text == label.toolTip()
+    assert any(text in record.getMessage() for record in caplog.records)
+    assert window.canvas.height() == canvas_height
+    window.resize(1300, 700)  # wider: more of it fits, fitted again
+    qtbot.waitUntil(lambda: len(label.text()) > 0 and label.heightForWidth(label.width()) <= label.height())
+    bar.showMessage("short")
+    assert label.text() == "short"

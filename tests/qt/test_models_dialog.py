@@ -43,6 +43,38 @@ def test_the_decision_says_what_each_compared_figure_is(qtbot):
     assert "the model current then, both on that run's validation images" in DECISION_TIP
 
 
+def test_the_dialog_fits_the_screen_and_the_decision_wraps(qtbot):
+    """Outside trial at 1366×768: the dialog was about 1230 pixels wide and the Decision sentence was cut off on the
+    right. The dialog stays within the screen and the Decision column wraps its sentence in the width left to it
+    (its cell's tooltip has it whole)."""
+    import dataclasses
+
+    from PySide6.QtGui import QFontMetrics
+
+    from medseg_gui.qt import dialogs
+    from medseg_gui.qt.models_dialog import COLUMNS, ModelsDialog
+
+    dialog = ModelsDialog("lesion", "img0")
+    qtbot.addWidget(dialog)
+    long = [dataclasses.replace(_entry(f"m-{i}", kept=False), compared=("AUC", 0.993, 0.994), compared_then=True)
+            for i in range(3)]
+    dialog.set_models(long)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    area = dialog.screen().availableGeometry()  # offscreen: 800×800
+    table, decision = dialog.table, COLUMNS.index("Decision")
+    text = table.item(0, decision).text()
+    assert QFontMetrics(table.font()).horizontalAdvance(text) > area.width() / 2  # too long beside the rest
+    assert dialog.width() <= area.width() - 2 * dialogs.FRAME and dialog.height() <= area.height() - dialogs.TITLE_BAR
+    header = table.horizontalHeader()
+    right = header.sectionViewportPosition(decision) + header.sectionSize(decision)
+    assert right <= table.viewport().width()  # the column ends inside the table: nothing cut off on the right
+    width = header.sectionSize(decision) - 8  # the cell's padding
+    lines = QFontMetrics(table.font()).boundingRect(0, 0, width, 10_000, Qt.TextFlag.TextWordWrap, text).height()
+    qtbot.waitUntil(lambda: table.rowHeight(0) >= lines, timeout=2_000)  # wrapped onto the lines it needs
+    assert table.item(0, decision).toolTip() == text
+
+
 def test_buttons_follow_the_selection(qtbot):
     from medseg_gui.qt.models_dialog import ModelsDialog
 
