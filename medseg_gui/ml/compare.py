@@ -30,8 +30,8 @@ class Comparison:
     basis: str = ""
 
 
-BASIS_THEN = ("on the validation images this run shares with the current model, labelled as they were when it was "
-              "trained")
+BASIS_THEN = ("on only the validation images this run shares with the current model, labelled as they were when it "
+              "was trained")
 
 
 @dataclass(frozen=True)

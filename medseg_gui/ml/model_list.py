@@ -42,18 +42,23 @@ class ModelEntry:
         """'kept', 'rejected' or '?' (unknown), with ' (its start)' for a model that is the start it began from, and
         what keep-unless-better compared, saying what each figure is: 'rejected: AUC 0.993 against the then current
         model's 0.994, both on this run's validation images' (a returning-user trial read the list's own-run scores
-        as the gain; an outside trial looked for the 0.994 of '(AUC 0.993 vs 0.994)' in the table)."""
+        as the gain; an outside trial looked for the 0.994 of '(AUC 0.993 vs 0.994)' in the table). Compared on
+        only the validation images the two shared, it says so first: that figure is not the row's Val column's (an
+        outside trial read 'Val Dice 0.383' beside 'kept: Dice 0.114 …' as two scores of one model)."""
         said = {True: "kept", False: "rejected", None: "?"}[self.kept] + (" (its start)" if self.start else "")
         if self.compared is None or self.start:
             return said
         metric, new, old = self.compared
         new_text, old_text = fmt_pair(new, old)  # 0.9874 against 0.9870, not 0.987 against 0.987 (outside trial)
-        return f"{said}: {metric} {new_text} against the then current model's {old_text}, " + (
-            COMPARED_THEN if self.compared_then else COMPARED_ON)
+        if self.compared_then:
+            return (f"{said}: {COMPARED_THEN}: {metric} {new_text} against {old_text} (its Val {metric}: on all of "
+                    "its own)")
+        return f"{said}: {metric} {new_text} against the then current model's {old_text}, {COMPARED_ON}"
 
 
 COMPARED_ON = "both on this run's validation images"
-COMPARED_THEN = "both on the validation images it shared with this run, labelled as when it was trained"
+COMPARED_THEN = ("compared on only the validation images it shared with the then current model, labelled as when that "
+                 "one was trained")
 
 
 def _entry(model_dir: Path, info: dict, current_id: str | None) -> ModelEntry:

@@ -50,8 +50,9 @@ VAL_TIP = ("Each model's score on the validation images of its own run. Runs may
            "on the same image.")
 
 DECISION_TIP = ("Kept or rejected when it was trained, with the figures that decided it: this model's and the model "
-                "current then, both on that run's validation images (labels you corrected since on them: as they were "
-                "when the model then current was trained). The Val columns are each model's own run's, not these.")
+                "current then, both on that run's validation images (where the two runs' validation images or labels "
+                "differed: on only the images they shared, labelled as when the model then current was trained). The "
+                "Val columns are each model's own run's, not these.")
 
 
 def model_cells(entry: Any) -> list[str]:

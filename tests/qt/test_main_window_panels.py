@@ -54,7 +54,7 @@ def _progress(step, epoch, loss=0.41, elapsed=72.0, val_auc=None, message="", to
 
 def test_decision_and_model_texts():
     kept = SimpleNamespace(kept_new=True, new_auc=0.9621, old_auc=0.955, reason="")
-    assert decision_text(kept) == "New model kept: val AUC 0.962 (previous 0.955)"
+    assert decision_text(kept) == "New model kept: val AUC 0.962; the previous model scored 0.955 on the same images"
     first = SimpleNamespace(kept_new=True, new_auc=0.8, old_auc=None, reason="")
     assert decision_text(first) == "New model kept: val AUC 0.800 (first model)"
     mixed = StoreDecision(True, 0.95, None, "", current={"weight_mix": 0.25}, metric="Dice", new_score=0.79)
@@ -67,12 +67,12 @@ def test_decision_and_model_texts():
                                                         "val_images": 1},
                          metric="Dice", new_score=0.496)  # a new user saw 0.61 on the curve, then 0.496 kept
     assert decision_text(told) == (
-        "New model kept: val Dice 0.496 (first model; a blend of 25% your training and 75% the model it started "
+        "New model kept: val Dice 0.496 on its 1 validation image (first model; a blend of 25% your training and 75% the model it started "
         "from. Your training alone validated higher, Dice 0.613 on 1 validation image; the blend is kept unless it "
         "scores under half of that or loses image by image on three or more, because in our benchmarks such blends "
         "did better on new photos than the training alone)")
     assert decision_text(told, brief=True) == (  # the panel's line; the whole text is its tooltip
-        "New model kept: val Dice 0.496 (first model; a blend of 25% your training and 75% the model it started "
+        "New model kept: val Dice 0.496 on its 1 validation image (first model; a blend of 25% your training and 75% the model it started "
         "from; your training alone validated higher, Dice 0.613: point here for why)")
     better = dataclasses.replace(told, new_score=0.65)
     assert decision_text(better, brief=True).endswith("75% the model it started from)")
@@ -87,10 +87,10 @@ def test_decision_and_model_texts():
                                   "0.002, a tie)")
     then = StoreDecision(True, 0.76, 0.54, "", metric="Dice", new_score=0.1285, old_score=0.1203,
                          basis=BASIS_THEN)  # a trial read this beside 'Current model: val Dice 0.529' (today's)
-    assert decision_text(then) == ("New model kept: val Dice 0.129 (previous 0.120, both on the validation images "
-                                   "this run shares with the previous model)")
-    assert decision_text(dataclasses.replace(then, current={"val_dice": 0.529})).endswith(
-        "this run shares with the previous model; 0.529 on all of this run's)")
+    assert decision_text(then) == ("New model kept; compared with the previous model on the validation images they "
+                                   "share, labelled as when the previous model was trained: Dice 0.129 against 0.120")
+    assert decision_text(dataclasses.replace(then, current={"val_dice": 0.529})).startswith(
+        "New model kept: val Dice 0.529; compared with the previous model on the validation images they share")
     assert decision_text(dataclasses.replace(lesion, basis=BASIS_THEN)) == (
         "Previous model kept (new Dice 0.610 < 0.655, both on the validation images this run shares with the previous "
         "model)")

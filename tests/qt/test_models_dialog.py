@@ -36,9 +36,9 @@ def test_the_decision_says_what_each_compared_figure_is(qtbot):
     decision = 6  # the Decision column
     assert dialog.table.item(1, decision).text() == ("rejected: AUC 0.993 against the then current model's 0.994, "
                                                      "both on this run's validation images")
-    assert dialog.table.item(0, decision).text() == ("kept: Dice 0.710 against the then current model's 0.700, both "
-                                                     "on the validation images it shared with this run, labelled as "
-                                                     "when it was trained")
+    assert dialog.table.item(0, decision).text() == (  # not the row's Val Dice (0.500): said first (outside trial)
+        "kept: compared on only the validation images it shared with the then current model, labelled as when that "
+        "one was trained: Dice 0.710 against 0.700 (its Val Dice: on all of its own)")
     assert dialog.table.horizontalHeaderItem(decision).toolTip() == DECISION_TIP
     assert "the model current then, both on that run's validation images" in DECISION_TIP
 

@@ -54,3 +54,25 @@ def test_the_panel_names_the_new_model_while_its_images_are_predicted(tmp_path, 
     assert panel.model_label.text().startswith("Current model: val AUC 0.910")
     with qtbot.waitSignal(window.training_ended, timeout=30_000):
         panel.cancel()
+
+
+def test_a_run_decided_under_another_class_names_its_class_and_keeps_its_end_for_it(tmp_path, qtbot, messages,
+                                                                                   monkeypatch):
+    """An outside trial started a lesion Retrain and pressed 2: the lesion run's progress and its "New model kept"
+    appeared under the other class's Current model line, unnamed."""
+    monkeypatch.setattr(train_process, "_child_main", fake_children.decides_then_waits)
+    window = open_window(qtbot, make_project(tmp_path / "p", n=2, labelled=1))
+    panel = window.train_panel
+    qtbot.mouseClick(panel.retrain_button, Qt.MouseButton.LeftButton)
+    window.tools.select_class("vessel")  # before the child reports anything
+    qtbot.waitUntil(lambda: "Predicting 1/3" in panel.progress_label.text(), timeout=60_000)
+    shown = panel.progress_label.text(), panel.result_label.text(), panel.model_label.text()
+    with qtbot.waitSignal(window.training_ended, timeout=30_000):
+        panel.cancel()  # first: the stand-in child predicts until stopped
+    assert shown[0] == "'lesion': Predicting 1/3: a"
+    assert shown[1].startswith("'lesion': New model kept")
+    assert shown[2].startswith("Current model: none yet")  # the vessel's: the lesion's model is not put under it
+    assert panel.result_label.text() == ""
+    assert window.statusBar().currentMessage().startswith("'lesion': New model kept")
+    window.tools.select_class("lesion")
+    assert panel.result_label.text().startswith("New model kept")

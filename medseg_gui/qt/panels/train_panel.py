@@ -1,7 +1,8 @@
 """Right panel: preset, time box, ONE Retrain button, the Continuous toggle, Cancel, progress, validation AUC per
 epoch, the current model.
 
-The texts themselves live in `train_text` (plain functions, tested without widgets), the loss curve in `loss_plot`.
+The texts themselves live in `train_text` (plain functions, tested without widgets), the loss curve in `loss_plot`,
+the progress and result lines (and the class they speak of) in `run_lines`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from medseg_gui.ml.config import TrainConfig
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.qt.keymap import key_text
 from medseg_gui.qt.panels.loss_plot import LossCurve
+from medseg_gui.qt.panels.run_lines import TRAINING, RunLines, Said
 from medseg_gui.qt.panels.train_text import (
     CANCELLED_NO_MODEL_TEXT,
     CANCELLED_TEXT,
@@ -109,6 +111,7 @@ class TrainPanel(QGroupBox):
         self.progress_bar.setVisible(False)  # shown while a run is followed (set_running)
         self.progress_label = self._line("")
         self.result_label = self._line("trainResult")
+        self.lines = RunLines(self.progress_label, self.result_label)  # what they say, of which class
         self.model_label = self._line("currentModel", model_text(None))
         self._model_info: dict | None = None  # decides what a cancel says and the notice (show_model)
         self._labels: tuple[str, dict[str, float]] = ("", {})  # the notice reads them too (show_labels)
@@ -141,9 +144,8 @@ class TrainPanel(QGroupBox):
         self._budget_s: float | None = None
         self._worker: TrainWorker | None = None
         self._cancel_other: Callable[[], None] | None = None  # another job that predicts (follow)
-        self._run_class: str | None = None  # the class of the run shown (result, curve)
-        self._results: dict[str, tuple[str, str, str]] = {}  # class → its last result (text, tip, style)
-        self._fit_labels()
+        self._run_model: dict | None = None  # the model of the run's class as it started (Cancel keeps it)
+        self.lines.clear()
         self.curve.show(False)  # until a run starts: empty axes took 150 px, pushing Layers out of a 1400×860 view
 
     def _line(self, name: str, text: str = "", *, hidden: bool = False) -> QLabel:
@@ -194,7 +196,7 @@ class TrainPanel(QGroupBox):
         self._show_notice()
 
     def _show_notice(self) -> None:
-        training = self._worker is not None
+        training = self._worker is not None and self.lines.shown in (None, self._worker.cls)  # not another class's
         self.model_label.setText(model_text(self._model_info, len(self._labels[1]), training, self._off))
         text = label_notice(*self._labels, self._model_info) if self._labels[0] and not self._off else ""
         self.label_notice.setText(text)
@@ -219,9 +221,9 @@ class TrainPanel(QGroupBox):
 
     def attach(self, worker: TrainWorker) -> None:
         """Show `worker` as the running training (Cancel cancels it) until its end is reported."""
-        self._stash()  # another class's result, shown again when that class is chosen
-        self._results.pop(worker.cls, None)
-        self._worker, self._run_class = worker, worker.cls
+        self.lines.begin(worker.cls)  # the result shown stays its class's last one
+        self._worker = worker
+        self._run_model = self._model_info if self.lines.shown in (None, worker.cls) else None
         minutes = worker.config.minutes
         self._budget_s = 60.0 * minutes if minutes else None
         self.set_running(True)
@@ -233,8 +235,7 @@ class TrainPanel(QGroupBox):
         self.cancel_button.setEnabled(cancel is not None)
         self.progress_bar.setVisible(cancel is not None)
         self._set_fraction(None if cancel is not None else 0.0)
-        self.progress_label.setText("")
-        self._fit_labels()
+        self.lines.say_progress("")
 
     @Slot()
     def cancel(self) -> None:
@@ -242,9 +243,8 @@ class TrainPanel(QGroupBox):
         if self._worker is None and self._cancel_other is None:
             return
         (self._worker.cancel if self._worker is not None else self._cancel_other)()
-        self.progress_label.setText("Stopping…" if self._worker is not None and self._worker.continuous else
-                                    "Cancelling…")
-        self.progress_label.setVisible(True)
+        self.lines.say_progress("Stopping…" if self._worker is not None and self._worker.continuous else
+                                "Cancelling…")
 
     @Slot(bool)
     def _on_continuous_toggled(self, on: bool) -> None:
@@ -265,28 +265,35 @@ class TrainPanel(QGroupBox):
     def _on_finished(self, run: TrainRun) -> None:
         self.set_running(False)
         if run.rounds:  # the last round's decision stays in view (a trial never saw round 2's rejection)
-            text = continuous_text(run, self.result_label.text() if self.result_label.text().startswith("Round ")
-                                   else "")
-            self.show_result(text)
-            self.ended.emit("finished", text)
+            last = self.lines.result.text
+            text = continuous_text(run, last if last.startswith("Round ") else "")
+            self._end("finished", Said(text), text)
             return
         text, brief, tip = run_texts(run)
-        self.show_result(brief)
-        self.result_label.setToolTip(tip)
-        self.ended.emit("finished", text)
+        self._end("finished", Said(brief, tip), text)
 
     def _on_errored(self, err: BaseException) -> None:
         message = error_message(err)
         self.set_running(False)
-        self.show_result(message, error=True)
-        self.ended.emit("errored", message)
+        self._end("errored", Said(message, error=True), message)
 
     @Slot()
     def _on_cancelled(self) -> None:
         self.set_running(False)
-        text = CANCELLED_TEXT if self._model_info is not None else CANCELLED_NO_MODEL_TEXT
-        self.show_result(text)
-        self.ended.emit("cancelled", text)
+        shown = self.lines.shown in (None, self.lines.run_class)  # else its class's model is not the one shown
+        text = CANCELLED_TEXT if (self._model_info if shown else self._run_model) is not None else \
+            CANCELLED_NO_MODEL_TEXT
+        self._end("cancelled", Said(text), text)
+
+    def _end(self, how: str, said: Said, message: str) -> None:
+        """Say how the run ended, and `ended` with `message`; both name the run's class while another class is shown,
+        and the result then waits for its class to be chosen again (a trial read the lesion's "New model kept"
+        under the cervix's model)."""
+        self.lines.say(said)
+        message = self.lines.named(message)
+        if self.lines.settle():
+            self.curve.clear()
+        self.ended.emit(how, message)
 
     def set_running(self, running: bool) -> None:
         continuous = running and self._worker is not None and self._worker.continuous
@@ -302,8 +309,7 @@ class TrainPanel(QGroupBox):
             self._clear_shown()
             self.curve.show(True)  # stays with the last run's curve after it ends
             self._set_fraction(None)  # busy until the first step: data preparation, network building
-            self.progress_label.setText(PREPARING_TEXT)
-            self._fit_labels()
+            self.lines.say_progress(PREPARING_TEXT, TRAINING)
         else:
             self._worker = None
             self._set_fraction(0.0)
@@ -320,18 +326,17 @@ class TrainPanel(QGroupBox):
             self.round_finished.emit(progress)
         elif isinstance(progress, TrainOutcome):  # decided: said while the images are predicted
             self.show_result(outcome_text(progress))
+            if (kept := getattr(progress.decision, "current", None)) is not None:
+                self._run_model = dict(kept)  # what a Cancel now keeps
             self.decided.emit(progress)
         elif isinstance(progress, PredictProgress):
             frac = progress.done / progress.total if progress.total else 1.0
             self._set_fraction(frac)
-            self.progress_label.setText(f"Predicting {progress.done}/{progress.total}: {progress.stem}")
-            self.progress_label.setVisible(True)
+            self.lines.say_progress(f"Predicting {progress.done}/{progress.total}: {progress.stem}")
 
     def show_result(self, text: str, *, error: bool = False) -> None:
-        self.result_label.setStyleSheet("color: #c0392b;" if error else "")
-        self.result_label.setText(text)
-        self.progress_label.setText("")
-        self._fit_labels()
+        """The result line says `text` (of the run's class: named while another class is shown)."""
+        self.lines.say(Said(text, error=error))
 
     def show_rollback(self, run: RollbackRun) -> None:
         """A model put back (Models… → Use this model) or the current one's predictions remade (Predict all images):
@@ -342,41 +347,21 @@ class TrainPanel(QGroupBox):
     def clear_run(self) -> None:
         """Forget the last run shown (its result, progress and curve) and every class's last result, e.g. when
         another project is opened."""
-        self._results, self._run_class = {}, None
-        self._clear_shown()
+        self.lines.forget()
+        self.curve.clear()
 
     def _clear_shown(self) -> None:
-        self.result_label.setText("")
-        self.result_label.setToolTip("")
-        self.progress_label.setText("")
+        self.lines.clear()
         self.curve.clear()
-        self._fit_labels()
 
     def show_class(self, cls: str) -> None:
         """Another class is chosen: a finished run of another class is no longer shown (a trial read the cervix
         run's result and curve under the lesion), and the result of this class's last run (its words, not its
-        curve) is shown again; a run under way stays in view until it ends."""
-        if self._worker is not None or self._run_class == cls:
-            return
-        self._stash()
-        self._clear_shown()
-        self._run_class = cls
-        text, tip, style = self._results.pop(cls, ("", "", ""))
-        self.result_label.setStyleSheet(style)
-        self.result_label.setText(text)
-        self.result_label.setToolTip(tip)
-        self._fit_labels()
-
-    def _stash(self) -> None:
-        """Keep the result shown as its class's last (`show_class` shows it again)."""
-        if self._run_class is not None and self.result_label.text():
-            self._results[self._run_class] = (self.result_label.text(), self.result_label.toolTip(),
-                                              self.result_label.styleSheet())
-
-    def _fit_labels(self) -> None:
-        """Empty lines take no room (the panel must fit a 720-pixel-high screen)."""
-        for label in (self.progress_label, self.result_label):
-            label.setVisible(bool(label.text()))
+        curve) is shown again. A run under way stays in view until it ends, naming its class while another is shown
+        (run_lines); its end then waits for its class to be chosen again."""
+        if self.lines.show_class(cls, running=self._worker is not None):
+            self.curve.clear()
+        self._show_notice()  # "the first one is training" only for the class of the run
 
     def _set_fraction(self, fraction: float | None) -> None:
         """The bar shows `fraction` (None: busy). A QProgressBar repaints at once when its value changes, and that
@@ -397,5 +382,4 @@ class TrainPanel(QGroupBox):
             self.show_result(p.note)
         shown = self.curve.add(p)  # the text shows the curve's last point
         self._set_fraction(progress_fraction(p, self._budget_s) if started(p) else None)
-        self.progress_label.setText(progress_text(p, self._budget_s, loss=shown))
-        self.progress_label.setVisible(True)
+        self.lines.say_progress(progress_text(p, self._budget_s, loss=shown), TRAINING)

@@ -24,6 +24,7 @@ EVALUATING_TEXT = "Evaluating the current model on the validation images…"
 EVALUATING_START_TEXT = "Evaluating the model this run starts from on the validation images…"
 
 NOW = ", both on this run's validation images"  # keep-unless-better's basis unless ml.compare.BASIS_THEN
+THEN = ", both on the validation images this run shares with the previous model"  # ml.compare.BASIS_THEN
 SATURATED = {"AUC": 0.99, "Dice": 0.97}  # both scores this close to perfect: the labels cannot tell models apart
 TOO_EASY = ("; both score near perfect on the validation labels, so these cannot tell models apart: label more of the "
             "validation images (those marked 'val'), above all where the model is wrong, and Retrain")
@@ -51,10 +52,12 @@ def fmt_when(iso: object) -> str:
 
 
 def decision_text(decision: Any, brief: bool = False) -> str:
-    """'New model kept: val Dice 0.712 (previous 0.655)' or 'Previous model kept (new 0.900 < 0.930)' (or '… a tie'
-    within ml.config.TIE_MARGIN): the metric keep-unless-better compared (store.StoreDecision.metric; AUC for
-    decisions that do not say). `brief`: without the reasons a kept blend's rule gives (the Train panel shows those
-    in the tooltip: a trial found seven bold lines pushing the Layers panel off the screen)."""
+    """'New model kept: val Dice 0.712 on its 6 validation images; the previous model scored 0.655 on the same images',
+    or 'Previous model kept (new AUC 0.900 < 0.930, …)' (or '… a tie' within ml.config.TIE_MARGIN): the metric
+    keep-unless-better compared (store.StoreDecision.metric; AUC for decisions that do not say); a kept model's text
+    leads with the figure of its Current model line (`kept_text`). `brief`: shorter, without the reasons a kept
+    blend's rule gives (the Train panel shows the whole text in its tooltip: a trial found seven bold lines pushing
+    the Layers panel off the screen)."""
     metric = getattr(decision, "metric", "AUC")
     new = getattr(decision, "new_score", getattr(decision, "new_auc", None))
     old = getattr(decision, "old_score", getattr(decision, "old_auc", None))
@@ -67,21 +70,49 @@ def decision_text(decision: Any, brief: bool = False) -> str:
                 f"{start.get('metric')} {began} vs {trained}{', ' + BEST_EACH if start.get('metric') == 'Dice' else ''}"
                 f"{_too_easy(start.get('metric'), start.get('start'), start.get('trained'))})")
     if decision.kept_new:
-        first = old is None or (isinstance(old, float) and math.isnan(old))
-        shown_new, shown_old = fmt_pair(new, None if first else old)
-        previous = "first model" if first else f"previous {shown_old}"
-        current = getattr(decision, "current", None) or {}
-        share, alone = current.get("weight_mix"), current.get("weight_mix_trained")
-        alone = _alone_text(alone, new, current.get("val_images"), brief)
-        mixed = (f"; a blend of {share:.0%} your training and {1 - share:.0%} {started_from(current)}{alone}"
-                 if isinstance(share, (int, float)) else "")
-        return f"New model kept: val {metric} {shown_new} ({previous}{_then(decision)}{mixed})"
+        return kept_text(decision, metric, new, old, brief)
     shown_new, shown_old = fmt_pair(new, old)
-    on = _then(decision) or NOW  # the Current model line keeps the score of its own run (a trial read 0.946 beside it)
+    on = THEN if getattr(decision, "basis", "") else NOW  # the Current model line keeps its own run's score (a trial
+    #                                                       read 0.946 beside it)
     if isinstance(new, numbers.Real) and isinstance(old, numbers.Real) and new >= old:  # within ml.config.TIE_MARGIN
         return (f"Previous model kept (new {metric} {shown_new} vs {shown_old}{on}: not better by more than "
                 f"{tie_margin(metric):g}, a tie{_too_easy(metric, new, old)})")
     return f"Previous model kept (new {metric} {shown_new} < {shown_old}{on}{_too_easy(metric, new, old)})"
+
+
+def kept_text(decision: Any, metric: str, new: Any, old: Any, brief: bool = False) -> str:
+    """What a kept model's decision says: first its score on all of its validation images (the figure of its Current
+    model line and of the Models dialog's Val column), then what keep-unless-better compared, saying on which images.
+    The two differ when the models were compared on only the validation images they share (ml.compare.BASIS_THEN): a
+    trial read 'Current model: val Dice 0.383' right above 'New model kept: val Dice 0.114 (previous 0.104 …)', and
+    'kept 0.381 (previous 0.373)' as a gain after the panel had shown the previous model at 0.406 on its own images."""
+    current = getattr(decision, "current", None) or {}
+    shared = bool(getattr(decision, "basis", ""))
+    own = current.get("val_dice" if metric == "Dice" else "val_auc")
+    if not _finite(own):
+        own = None if shared else new  # compared on all of its validation images: the same figure
+    images = current.get("val_images")
+    on = (f" on its {images} validation image{'' if images == 1 else 's'}"
+          if isinstance(images, int) and not isinstance(images, bool) and images > 0 else "")
+    share, alone = current.get("weight_mix"), _alone_text(current.get("weight_mix_trained"), own, images, brief)
+    mixed = (f"; a blend of {share:.0%} your training and {1 - share:.0%} {started_from(current)}{alone}"
+             if isinstance(share, (int, float)) else "")
+    if old is None or (isinstance(old, float) and math.isnan(old)):
+        return f"New model kept: val {metric} {fmt_score(own)}{on} (first model{mixed})"
+    if not shared:
+        shown_own, shown_old = fmt_pair(own, old)
+        return (f"New model kept: val {metric} {shown_own}{on}; the previous model scored {shown_old} on the same "
+                f"images{mixed}")
+    shown_new, shown_old = fmt_pair(new, old)
+    head = f"New model kept: val {metric} {fmt_score(own)}{on}; " if own is not None else "New model kept; "
+    compared = ("on those it shares with the previous model: " if brief else
+                "compared with the previous model on the validation images they share, labelled as when the previous "
+                f"model was trained: {metric} ")
+    return f"{head}{compared}{shown_new} against {shown_old}{mixed}"
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def outcome_text(outcome: Any, brief: bool = True) -> str:
@@ -121,34 +152,19 @@ def _alone_text(alone: Any, blend: Any, images: Any, brief: bool = False) -> str
             "blends did better on new photos than the training alone")
 
 
-def _then(decision: Any) -> str:
-    """', both on the validation images this run shares with the previous model' when the two models were compared
-    on those, with their labels as they were then (ml.compare.BASIS_THEN): a trial read 'val Dice 0.129' beside
-    'Current model: val Dice 0.529', today's; for a kept model also its score on all of this run's validation
-    images, the Current model line's (a trial, session 38, read 0.883 kept beside 'Current model: val Dice 0.664' as
-    a worse model kept; session 39's read "as they were / as they are now" as labels edited, where a newly labelled
-    image had joined)."""
-    if not getattr(decision, "basis", ""):
-        return ""
-    metric = getattr(decision, "metric", "AUC")
-    now = (getattr(decision, "current", None) or {}).get("val_dice" if metric == "Dice" else "val_auc")
-    now = f"; {fmt_score(now)} on all of this run's" if decision.kept_new and isinstance(now, float) else ""
-    return f", both on the validation images this run shares with the previous model{now}"
-
-
 def round_text(report: Any) -> str:
-    """'Round 3 (5 labelled images): new model kept: val AUC 0.962 (previous 0.955), val Dice 0.71' for a
-    train_process.RoundReport of continuous training; '(6 labelled images, 1 of them saved during the round)' when
-    labels joined it between epochs."""
+    """'Round 3 (5 labelled images): New model kept: val AUC 0.962 on its 2 validation images; the previous model
+    scored 0.955 on the same images; its val Dice 0.710' for a train_process.RoundReport of continuous training; '(6
+    labelled images, 1 of them saved during the round)' when labels joined it between epochs."""
     joined = set(getattr(report.outcome.result, "joined", ()))
     n = len(set(report.outcome.stems) | joined)
     images = f"{n} labelled image{'' if n == 1 else 's'}" + (
         f", {len(joined)} of them saved during the round" if joined else "")
-    text = f"Round {report.number} ({images}): {decision_text(report.outcome.decision)}"
+    text = f"Round {report.number} ({images}): {decision_text(report.outcome.decision, brief=True)}"
     dice = report.outcome.result.metadata.get("val_dice")
     compared_dice = getattr(report.outcome.decision, "metric", "AUC") == "Dice"
     if report.kept and not compared_dice and isinstance(dice, float) and math.isfinite(dice):
-        text += f", val Dice {fmt_score(dice)}"
+        text += f"; its val Dice {fmt_score(dice)}"
     return text
 
 
