@@ -35,7 +35,7 @@ from medseg_gui.qt.canvas.document import LabelDocument
 from medseg_gui.qt.canvas.edit_notes import EditNotes
 from medseg_gui.qt.canvas.input import CanvasInput
 from medseg_gui.qt.canvas.layer_stack import LayerStack
-from medseg_gui.qt.canvas.tools import Tool, ToolSet
+from medseg_gui.qt.canvas.toolset import Tool, ToolSet
 from medseg_gui.qt.canvas.view import View, actual_size_zoom, fitted_view, image_span, min_zoom
 
 LAYERS = L.LAYERS
