@@ -1,5 +1,5 @@
-"""The canvas' tools by name and the one in use: what happens to a polygon being drawn when the image, the class or
-the tool is left."""
+"""The canvas' tools by name and the one in use: what happens to a polygon being drawn when the image, the class
+or the tool is left, and how the canvas' Undo / Redo reach it first."""
 
 from __future__ import annotations
 
@@ -36,6 +36,21 @@ class ToolSet:
         """End whatever any tool is doing (a new image or labels, undo); a polygon being drawn is dropped."""
         for tool in self._tools.values():
             tool.finish()
+
+    def undo(self) -> bool:
+        """The canvas' Undo reaches the tools first: a polygon being drawn loses its last corner (True: nothing else
+        is undone); else every tool ends what it is doing (False: the label's last step is undone next)."""
+        if self.polygon.undo_corner():
+            return True
+        self.finish()
+        return False
+
+    def redo(self) -> bool:
+        """As ``undo``: a corner Undo took comes back, or, while a polygon is drawn, nothing happens (True)."""
+        if self.polygon.redo_corner():
+            return True
+        self.finish()
+        return False
 
     def leave(self) -> str | None:
         """End whatever any tool is doing, a polygon being drawn as ``PolygonTool.leave`` says; what became of it."""
