@@ -35,7 +35,7 @@ from medseg_gui.qt.canvas.document import LabelDocument
 from medseg_gui.qt.canvas.edit_notes import EditNotes
 from medseg_gui.qt.canvas.input import CanvasInput
 from medseg_gui.qt.canvas.layer_stack import LayerStack
-from medseg_gui.qt.canvas.tools import Tool, ToolSet
+from medseg_gui.qt.canvas.toolset import Tool, ToolSet
 from medseg_gui.qt.canvas.view import View, actual_size_zoom, fitted_view, image_span, min_zoom
 
 LAYERS = L.LAYERS
@@ -49,7 +49,7 @@ class Canvas(QWidget):
     cursor_info = Signal(str)
     notice = Signal(str)  # a tool refused or undid something and says why (status bar)
     shape_closed = Signal(str)  # what became of a polygon left open on the image left behind (leave_image)
-    history_changed = Signal()  # an undo step added, undone, redone or dropped; another image shown; set_editable
+    history_changed = Signal()  # a step added, undone, redone or dropped; a polygon corner; another image; set_editable
     tool_changed = Signal(str)
     brush_size_changed = Signal(int)
     zoom_changed = Signal(float)
@@ -76,7 +76,7 @@ class Canvas(QWidget):
         self.new_label = NewLabelRule()  # auto mode: sparse for thin-structure classes (core.label_status)
         self._confirm: Callable[[str], bool] | None = None
         self.input = CanvasInput(self)
-        self.editable = True  # False: undo and redo do nothing (ImageSession refuses every other edit meanwhile)
+        self.editable = True  # False: undo and redo leave labels alone (ImageSession refuses every other edit too)
 
     # -- content -------------------------------------------------------------------------------------------------
     def set_image(self, key: str, rgb: np.ndarray, prepared: L.ImagePyramid | None = None) -> None:
@@ -330,12 +330,12 @@ class Canvas(QWidget):
         self.history_changed.emit()
 
     def undo(self) -> None:
-        self._tools.finish()
-        self._after_restore(self.doc.undo() if self.editable else None)
+        if not self._tools.undo():  # True: a polygon being drawn lost its last corner, and that is all
+            self._after_restore(self.doc.undo() if self.editable else None)
 
     def redo(self) -> None:
-        self._tools.finish()
-        self._after_restore(self.doc.redo() if self.editable else None)
+        if not self._tools.redo():  # True: a polygon is being drawn (a corner Undo took came back, if any)
+            self._after_restore(self.doc.redo() if self.editable else None)
 
     def _after_restore(self, step) -> None:
         if step is not None:
@@ -343,11 +343,11 @@ class Canvas(QWidget):
             self.input.emit_cursor_info()
         self._notes.restored(step.cls if step is not None and step.cls == self._class else None)  # roi: this class's
 
-    def can_undo(self) -> bool:
-        return self.history.can_undo(self.doc.key)
+    def can_undo(self) -> bool:  # a corner of the polygon being drawn, else a label step of this image
+        return self._tools.polygon.can_undo() or self.history.can_undo(self.doc.key)
 
     def can_redo(self) -> bool:
-        return self.history.can_redo(self.doc.key)
+        return self._tools.polygon.can_redo(self.history.can_redo(self.doc.key))
 
     def undo_memory_bytes(self) -> int:
         return self.history.memory_bytes

@@ -1,5 +1,5 @@
 """Editing tools of the canvas. A tool turns left-button events (already in image coordinates) into document edits;
-``ToolSet`` holds the canvas' tools and the one in use.
+``toolset.ToolSet`` holds the canvas' tools and the one in use.
 
 Modifiers (documented in the user guide): **Shift** makes polygon/lasso, fill and wand mark *background* instead of
 the class; **Ctrl** on closing a polygon/lasso accepts the prediction inside it. Brushes paint label codes
@@ -13,7 +13,7 @@ import math
 from typing import Protocol
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, SignalInstance
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 
 from medseg_gui.core import masks
@@ -34,6 +34,7 @@ class ToolContext(Protocol):
     doc: LabelDocument
     view: View
     editable: bool
+    history_changed: SignalInstance  # what Undo / Redo would do changed (here: a polygon's corners)
 
     def current_class(self) -> str: ...
     def brush_size(self) -> int: ...
@@ -178,13 +179,14 @@ class BrushTool(Tool):
 class PolygonTool(Tool):
     """Click vertices, close with a double-click, Enter or a click on the first vertex; or press-drag a freehand
     lasso that closes on release. Fills the inside (Shift: erases it; Ctrl: accepts the prediction inside).
-    Backspace removes the last vertex, Escape cancels."""
+    Backspace or Undo removes the last vertex, Redo puts it back (``undo_corner``), Escape cancels."""
 
     name = "polygon"
 
     def __init__(self, ctx: ToolContext) -> None:
         super().__init__(ctx)
         self.points: list[Point] = []
+        self._undone: list[Point] = []  # corners Undo took back, the last one first to come back on Redo
         self._press_w: QPointF | None = None
         self._lasso = False
         self._started_here = False
@@ -195,8 +197,9 @@ class PolygonTool(Tool):
             return
         self._started_here = not self.points
         self.points.append(pos)
+        self._undone.clear()  # a new corner: those taken back stay gone, as a new stroke ends a label's redo
         self._press_w, self._lasso = QPointF(wpos), False
-        self.ctx.update()
+        self._changed()
 
     def move(self, pos, wpos, mods) -> None:
         if self._press_w is not None:
@@ -227,15 +230,47 @@ class PolygonTool(Tool):
         elif key == Qt.Key.Key_Escape:
             self.finish()
         elif key == Qt.Key.Key_Backspace:
-            self.points.pop()
+            self.undo_corner()
         else:
             return False
         self.ctx.update()
         return True
 
-    def finish(self) -> None:
-        self.points, self._press_w, self._lasso = [], None, False
+    def undo_corner(self) -> bool:
+        """Take back the last corner of the polygon being drawn (True); False when none is drawn (a trial's Ctrl+Z
+        threw away a polygon of three corners and undid the label's previous, unrelated edit as well)."""
+        if not self.points:
+            return False
+        self._undone.append(self.points.pop())
+        self._press_w, self._lasso = None, False  # a lasso being dragged stops growing: what is left stays open
+        self._changed()
+        return True
+
+    def redo_corner(self) -> bool:
+        """Put back the last corner Undo took; True while a polygon is drawn, with a corner to put back or not (the
+        label's undone steps come back only once none is: Redo would otherwise drop the polygon)."""
+        if self._undone:
+            self.points.append(self._undone.pop())
+            self._changed()
+        return bool(self.points)
+
+    def can_undo(self) -> bool:
+        return bool(self.points)
+
+    def can_redo(self, label_can: bool) -> bool:
+        """Whether Redo puts back a corner; ``label_can`` (the label has a step to redo) when no polygon is drawn."""
+        return bool(self._undone) if self.points or self._undone else label_can
+
+    def _changed(self) -> None:
         self.ctx.update()
+        self.ctx.history_changed.emit()  # the Edit menu's Undo / Redo follow the corners
+
+    def finish(self) -> None:
+        drawn = bool(self.points or self._undone)
+        self.points, self._undone, self._press_w, self._lasso = [], [], None, False
+        self.ctx.update()
+        if drawn:
+            self.ctx.history_changed.emit()
 
     def close(self, mods: Qt.KeyboardModifier) -> None:
         points, name = self.points, self._target()
@@ -345,47 +380,3 @@ class PanTool(Tool):
     """Left-drag pans (handled by the canvas, which pans for every tool with space or the middle button)."""
 
     name = "pan"
-
-
-class ToolSet:
-    """The canvas' tools by name (``TOOLS``) and the one in use (``current``; the brush at first)."""
-
-    def __init__(self, ctx: ToolContext) -> None:
-        self.ctx, self.polygon = ctx, PolygonTool(ctx)
-        self._tools: dict[str, Tool] = {
-            "brush": BrushTool(ctx, "brush", OBJECT), "eraser": BrushTool(ctx, "eraser", None),
-            "background": BrushTool(ctx, "background", 0, background=True),
-            "unannotate": BrushTool(ctx, "unannotate", UNANNOTATED),
-            "polygon": self.polygon, "fill": FillTool(ctx), "wand": WandTool(ctx), "pan": PanTool(ctx)}
-        self.current = "brush"
-
-    def active(self) -> Tool:
-        return self._tools[self.current]
-
-    def choose(self, name: str) -> bool:
-        """Make ``name`` the tool in use, first ending what every tool is doing; False when it already is."""
-        if name not in self._tools:
-            raise ValueError(f"unknown tool {name!r}; expected one of {', '.join(TOOLS)}")
-        if name == self.current:
-            return False
-        self.end_shape()
-        self.current = name
-        return True
-
-    def finish(self) -> None:
-        """End whatever any tool is doing (a new image or labels, undo); a polygon being drawn is dropped."""
-        for tool in self._tools.values():
-            tool.finish()
-
-    def leave(self) -> str | None:
-        """End whatever any tool is doing, a polygon being drawn as ``PolygonTool.leave`` says; what became of it."""
-        left = self.polygon.leave(self.ctx.doc.key, self.ctx.editable)
-        self.finish()
-        return left
-
-    def end_shape(self) -> None:
-        """Before the class or the tool changes: ``leave``, and say what became of a polygon being drawn (a trial's
-        class key and tool key threw away a polygon of four corners without a word)."""
-        left = self.leave()
-        if left is not None:
-            self.ctx.notify(f"{left[0].upper()}{left[1:]}.")
