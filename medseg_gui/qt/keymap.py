@@ -80,6 +80,7 @@ OTHER_ROWS: tuple[tuple[str, str], ...] = (  # F1 rows that are no single key
     ("Ctrl + closing a polygon / lasso", "Accept (copy) the prediction inside it into the label"),
     ("Enter / Esc / Backspace", "While drawing a polygon: close it / cancel it / remove the last corner"),
     ("Tab / Shift+Tab", "Move the keyboard focus between controls"),
+    ("Home / End (image list)", "The first / last image, in the list's order"),
     ("Mouse wheel", "Zoom at the cursor"),
     ("Middle button drag", "Pan"),
 )
