@@ -46,7 +46,8 @@ def test_the_panel_shows_the_brief_text_and_the_whole_one_in_its_tooltip(qtbot):
 
 
 def test_a_rounds_dice_is_said_to_be_the_kept_models():
-    """After "the previous model scored 0.955 on the same images", a bare ", val Dice 0.71" read as the previous one's."""
+    """After "the previous model scored 0.955 on the same images", a bare ", val Dice 0.71" read as the previous
+    one's."""
     from medseg_gui.qt.panels.train_text import round_text
 
     decision = StoreDecision(True, 0.962, 0.955, "", "m-4", {"val_auc": 0.962, "val_images": 2}, "AUC", 0.962, 0.955)

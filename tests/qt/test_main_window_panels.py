@@ -67,12 +67,14 @@ def test_decision_and_model_texts():
                                                         "val_images": 1},
                          metric="Dice", new_score=0.496)  # a new user saw 0.61 on the curve, then 0.496 kept
     assert decision_text(told) == (
-        "New model kept: val Dice 0.496 on its 1 validation image (first model; a blend of 25% your training and 75% the model it started "
+        "New model kept: val Dice 0.496 on its 1 validation image (first model; a blend of 25% your training and "
+        "75% the model it started "
         "from. Your training alone validated higher, Dice 0.613 on 1 validation image; the blend is kept unless it "
         "scores under half of that or loses image by image on three or more, because in our benchmarks such blends "
         "did better on new photos than the training alone)")
     assert decision_text(told, brief=True) == (  # the panel's line; the whole text is its tooltip
-        "New model kept: val Dice 0.496 on its 1 validation image (first model; a blend of 25% your training and 75% the model it started "
+        "New model kept: val Dice 0.496 on its 1 validation image (first model; a blend of 25% your training and "
+        "75% the model it started "
         "from; your training alone validated higher, Dice 0.613: point here for why)")
     better = dataclasses.replace(told, new_score=0.65)
     assert decision_text(better, brief=True).endswith("75% the model it started from)")
