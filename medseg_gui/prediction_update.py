@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any
 
 from medseg_gui import pipeline
@@ -50,6 +51,36 @@ def outdated_scores(project: Project, cls: str, threshold: float, stems: Collect
     missing, made at another threshold, or older than their label or prediction file)."""
     standing = standing_scores(project, cls, threshold)[0]
     return [stem for stem in project.labelled_stems(cls) if stem in stems and stem not in standing]
+
+
+def unscored_labels(project: Project, cls: str) -> list[str]:
+    """The labelled images (project order) with a readable saved `cls` map (`readable_map`) whose score in
+    metrics.json is missing or not newer than their label, their map or, for a class inside another (roi_class), that
+    class's label and map: a label saved as the window closed, or written by another program meanwhile. Their maps
+    re-score them (workers.training.rescore_class); scores made at another threshold are the image list's to see."""
+    since = _mtime(project.metrics_path(cls))
+    saved = project.load_metrics(cls) if since is not None else {}
+    regions, spec = [], project.class_spec(cls)
+    while spec.roi_class is not None and spec.roi_class not in regions:
+        regions.append(spec.roi_class)
+        spec = project.class_spec(spec.roi_class)
+
+    def outdated(stem: str) -> bool:
+        if stem not in saved or since is None:
+            return True
+        times = [_mtime(path_of(c, stem)) for c in (cls, *regions)
+                 for path_of in (project.label_path, project.prediction_path)]
+        return any(t is not None and t >= since for t in times)
+
+    return [stem for stem in project.labelled_stems(cls) if outdated(stem) and readable_map(project, cls, stem)]
+
+
+def _mtime(path: Path) -> int | None:
+    """`path`'s modification time in ns; None when it does not exist (or cannot be read)."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def predict_unmade(project: Project, cls: str, *, threshold: float = 0.5, **predict: Any

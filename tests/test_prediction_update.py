@@ -5,13 +5,14 @@ from its saved map (an outside trial: 344 images predicted again with the unchan
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import pytest
 
 from medseg_gui import pipeline
 from medseg_gui.core.images import write_png
 from medseg_gui.core.interchange.manifest import read_provenance
-from medseg_gui.prediction_update import predict_unmade, unmade_by
+from medseg_gui.prediction_update import predict_unmade, unmade_by, unscored_labels
 from medseg_gui.train_process import PredictProgress, TrainJob, run_job
 from tests.workers.helpers import TINY_TRAIN, disc, synthetic_image
 
@@ -73,3 +74,23 @@ def test_maps_of_another_model_or_unreadable_ones_are_predicted_again(trained_pr
     assert unmade_by(project, "lesion", model_id) == []
     assert {m["threshold"] for m in metrics.values()} == {0.3} and set(metrics) == set(project.labelled_stems("lesion"))
     assert third in metrics
+
+
+def _after_metrics(project, path):
+    """Make `path`'s time a second after the lesion metrics.json's (written after it, as by another program)."""
+    later = project.metrics_path("lesion").stat().st_mtime_ns + 1_000_000_000
+    os.utime(path, ns=(later, later))
+
+
+def test_labels_saved_after_their_scores_or_never_scored_are_found_and_only_those(trained_project):
+    project = trained_project
+    first, second, third, unlabelled = project.stems
+    assert unscored_labels(project, "lesion") == []  # as trained: every score holds
+    project.save_label("lesion", unlabelled, disc(cx=40))  # saved as the window closed: no score yet
+    project.save_label("lesion", second, disc(r=4))
+    _after_metrics(project, project.label_path("lesion", second))
+    project.prediction_path("lesion", third).unlink()  # no map: nothing to re-score it from
+    _after_metrics(project, project.label_path("lesion", third))
+    assert unscored_labels(project, "lesion") == [second, unlabelled]
+    project.metrics_path("lesion").unlink()
+    assert unscored_labels(project, "lesion") == [first, second, unlabelled]

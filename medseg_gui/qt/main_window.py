@@ -250,6 +250,7 @@ class MainWindow(QMainWindow):
         self.image_list.set_images(project.stems, project.class_names, errors)
         self.image_list.set_reviewed(reviewed_stems(project))
         self.classes.show_saved()
+        self.threshold.check_scores(self.current_class())  # labels saved as the window closed, or by another program
         self.read_only_view.apply()
         readable = [s for s in project.stems if s not in (errors or {})]
         if readable:  # the image last shown in this project, else the first

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from medseg_gui.prediction_update import unscored_labels
 from medseg_gui.workers.base import FunctionWorker, WorkerHost
 from medseg_gui.workers.training import ClassMetrics, rescore_class
 
@@ -22,6 +24,7 @@ class MetricsRefresher(QObject):
     error goes to the host's `errored`, like every job's without its own handler."""
 
     updated = Signal(object)
+    unscored = Signal(object, str, object)  # (project, class, stems whose saved scores are missing or older: `check`)
 
     def __init__(self, host: WorkerHost, delay_ms: int = 400, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -29,6 +32,7 @@ class MetricsRefresher(QObject):
         self._root: Path | None = None
         self._jobs: dict[str, tuple[float, set[str]]] = {}  # class → (threshold, stems whose label was saved)
         self._running: dict[str, tuple[FunctionWorker, frozenset[str]]] = {}  # class → its job, its `changed`
+        self._checking: set[tuple[Path, str]] = set()  # (project root, class) being checked (`check`)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
@@ -47,6 +51,17 @@ class MetricsRefresher(QObject):
             stems |= before
         self._jobs[cls] = (threshold, stems)
         self._timer.start()
+
+    def check(self, project: Any, cls: str) -> None:
+        """Find on a worker the labelled images of `cls` whose saved scores do not hold (`unscored_labels`: read
+        metrics.json and the file times, nothing decoded); `unscored` carries them, when there are any."""
+        key = (Path(project.root), cls)
+        if key in self._checking:
+            return
+        self._checking.add(key)
+        self._host.start(FunctionWorker(unscored_labels, project, cls),
+                         on_done=lambda stems: self.unscored.emit(project, cls, stems) if stems else None,
+                         on_ended=lambda: self._checking.discard(key))
 
     @Slot()
     def _run(self) -> None:

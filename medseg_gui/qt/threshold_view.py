@@ -3,7 +3,8 @@ image's uncertainty, on a worker) once the value settles or a label changed (sav
 after the last change (Enter in the threshold box hands the keys back: qt.focus_home). The image list follows
 the threshold too: it greys scores (Unsure too) made at another one until they are re-scored, and asks for that
 (`rescore_due`) wherever they came from (a change, a project opened at another threshold than its metrics.json's or
-uncertainty.json's, a rollback's); the scores of an image whose label was saved are greyed until re-scored too."""
+uncertainty.json's, a rollback's); the scores of an image whose label was saved are greyed until re-scored too, as
+are those of labels newer than their scores (or never scored) in a project opened or a class switched to."""
 
 from __future__ import annotations
 
@@ -39,6 +40,8 @@ class ThresholdView(QObject):
         self._images.rescore_due.connect(self._rescore_due)
         self._layers.threshold_changed.connect(self.set_threshold)
         refresher.updated.connect(self._on_metrics)
+        refresher.unscored.connect(self._on_unscored)
+        self._tools.class_changed.connect(self.check_scores)
         saver.saved.connect(self._label_saved)
 
     def flush(self) -> None:
@@ -76,6 +79,21 @@ class ThresholdView(QObject):
         due, self._due = self._due, {}
         for cls, changed in due.items():
             self._rescore_due(cls, changed)
+
+    @Slot(str)
+    def check_scores(self, cls: str | None) -> None:
+        """Re-score from their maps, in the background, the `cls` images whose saved scores do not hold (a project
+        opened, a class switched to): a trial's polygon saved as the window closed showed '✓ · new' and no scores
+        after a restart, as does a label another program wrote meanwhile."""
+        project = self._project()
+        if project is not None and cls in project.class_names:
+            self._refresher.check(project, cls)
+
+    @Slot(object, str, object)
+    def _on_unscored(self, project: Any, cls: str, stems: list[str]) -> None:
+        if project is self._project():  # greyed as after a save until the new scores come
+            self._images.set_edited(cls, stems)
+            self._rescore_due(cls, stems)
 
     @Slot(str, str, bool)
     def _label_saved(self, cls: str, stem: str, _present: bool) -> None:
