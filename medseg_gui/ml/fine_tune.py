@@ -203,7 +203,8 @@ def settle_mix(model: keras.Model, start: list[np.ndarray], share: float, traine
     average with its `start`, scored by `score` (the validation images on the model's weights; None: there are
     none, the mix is kept unscored), and keeps it unless `keeps_mix` says the trained weights are better (they are
     restored). Returns the model's validation score and what its metadata records: {"weight_mix": share,
-    "weight_mix_trained": the trained weights' validation Dice (the figure the run showed; when known)} or
+    "weight_mix_trained": the trained weights' validation Dice at `operating_point`, when known: not the
+    best-threshold Dice the run's progress showed} or
     {"weight_mix_rejected": {...}}. A CancelledError from `score` propagates with the mix in place."""
     trained_weights = model.get_weights()
     mix_weights(model, start, share)

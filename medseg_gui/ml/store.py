@@ -26,6 +26,7 @@ from medseg_gui.core.atomic import atomic_write_json, fsync_dir, make_temp, new_
 from medseg_gui.core.errors import ModelError
 from medseg_gui.core.score_text import fmt_pair
 from medseg_gui.ml.config import BEST_EACH, TIE_MARGIN, tie_margin
+from medseg_gui.ml.progress import AS_PREDICTED
 from medseg_gui.ml.model_folder import (
     FALLBACK_KEY,
     HISTORY,
@@ -239,8 +240,9 @@ def _pair(new: Any, old: Any) -> tuple[str, str]:
 
 def mix_text(info: dict) -> str:
     """Why a kept model may validate under the figures its run showed: it is a blend with the start it began from
-    (ml/train.py, metadata "weight_mix"), its validation Dice beside the trained weights' ("weight_mix_trained", what
-    the run's progress showed) where both are known; '' for any other model."""
+    (ml/train.py, metadata "weight_mix"), its validation Dice beside the trained weights' ("weight_mix_trained": at
+    the threshold the model predicts at, not the best one the run's progress showed) where both are known; '' for
+    any other model."""
     share = info.get("weight_mix")
     if not isinstance(share, (int, float)) or "start_kept" in info:
         return ""
@@ -248,8 +250,8 @@ def mix_text(info: dict) -> str:
     scores = ""
     if all(isinstance(v, (int, float)) and math.isfinite(v) for v in (blend, alone)):
         blend_text, alone_text = _pair(blend, alone)
-        scores = (f": validation Dice {blend_text}, against {alone_text} for the trained weights alone (the figure "
-                  "the training progress showed)")
+        scores = (f": validation Dice {blend_text}, against {alone_text} for the trained weights alone, each "
+                  "at the threshold it predicts at")
     return (f"The kept model is a blend of {share:.0%} the trained weights and {1 - share:.0%} the weights the run "
             f"started from{scores}. It is kept because such blends did better on held-out photos in our benchmarks "
             "(docs/BENCHMARKS.md).")
@@ -298,6 +300,8 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
             "Saved the new model (validation {} {} vs {}{}).".format(metric, *_pair(new, old), on) if new is not None
             else f"Saved the new model (validation {metric} unavailable).")
         reason = f"{reason} {mix_text(info)}".strip()
+    if metric == "Dice" and "start_kept" not in info:  # a trial's progress read 0.436, then "new Dice 0.225"
+        reason = f"{reason} {AS_PREDICTED}"
     _tidy(model_dir, {**info, "id": model_id, "kept": not worse, "reason": reason})
     log.info(reason)
     return StoreDecision(not worse, new_auc, old_auc, reason, model_id, current, metric, new, old, basis)

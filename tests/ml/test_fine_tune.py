@@ -180,6 +180,20 @@ def test_a_mix_is_judged_at_the_threshold_each_weights_would_predict_at():
     assert meta == {"weight_mix": 0.25, "weight_mix_trained": 0.6}
 
 
+def test_the_trained_weights_figure_a_kept_blend_records_is_not_the_best_threshold_dice_the_progress_showed():
+    """A trial's lesion run (2 validation photos) showed "val Dice 0.436" in its progress (ValScore.dice: the best
+    threshold, what picks the best weights) and recorded the trained weights alone at 0.289: their Dice at 0.5, where
+    a lesion model validated on fewer than three photos predicts, and the blend is judged; the texts now say which."""
+    from medseg_gui.ml.fine_tune import settle_mix
+    from medseg_gui.ml.validation import ValScore
+
+    trained = ValScore(0.699, 0.3, 0.436, at_best=(0.5, 0.372), at_half=(0.33, 0.248))
+    mixed = ValScore(0.68, 0.3, 0.3, at_best=(0.35, 0.25), at_half=(0.22, 0.23))
+    _, meta = settle_mix(_Weights([np.ones(2, np.float32)]), [np.zeros(2, np.float32)], 0.25, trained,
+                         lambda: mixed, "lesions")
+    assert meta == {"weight_mix": 0.25, "weight_mix_trained": 0.289}  # not trained.dice, 0.436
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("full_rate_images, warm_mix, full_rate_mix, mixed, keep", [
     (10**6, 0.0, 1.0, True, True), (1, 0.0, 1.0, False, True), (1, 1.0, 0.0, True, True),

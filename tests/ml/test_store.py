@@ -44,6 +44,7 @@ def test_save_load_roundtrip_and_keep_unless_better(trained, tmp_path):
 
 def test_lesion_models_are_compared_on_validation_dice(trained, tmp_path):
     from medseg_gui.ml.compare import Comparison
+    from medseg_gui.ml.progress import AS_PREDICTED
 
     result, _ = trained
     assert save_if_better(tmp_path, result).kept_new
@@ -51,11 +52,13 @@ def test_lesion_models_are_compared_on_validation_dice(trained, tmp_path):
                                            comparison=Comparison("Dice", 0.6, 0.655))
     decision = save_if_better(tmp_path, auc_up_dice_down)
     assert not decision.kept_new and decision.metric == "Dice" and "validation Dice 0.6000" in decision.reason
+    assert decision.reason.endswith(AS_PREDICTED)  # not the Dice its progress showed (trial: 0.436, then 0.225)
     assert (decision.new_score, decision.old_score, decision.new_auc) == (0.6, 0.655, 0.95)
     dice_up_auc_down = dataclasses.replace(result, val_auc=0.85, previous_val_auc=0.9,
                                            comparison=Comparison("Dice", 0.7, 0.655))
     kept = save_if_better(tmp_path, dice_up_auc_down)
     assert kept.kept_new and kept.current["compared"] == {"metric": "Dice", "new": 0.7, "current": 0.655}
+    assert AS_PREDICTED in kept.reason
 
 
 def test_a_new_model_within_the_tie_margin_leaves_the_current_one(trained, tmp_path):
@@ -103,15 +106,17 @@ def test_corrupt_model_or_metadata_raises_model_error(trained, tmp_path):
 
 
 def test_a_model_averaged_with_its_start_says_so():
-    """The run's progress showed the trained weights' val Dice (0.592 in an outside trial); the model kept, a blend
-    with the start, validated lower (0.5188): the decision says what the model is, both figures, and why it is kept
-    (it said "such averages scored better on held-out photos than the trained weights alone", untrue of that run)."""
+    """The trained weights validated at 0.592 in an outside trial; the model kept, a blend with the start, validated
+    lower (0.5188): the decision says what the model is, both figures, and why it is kept (it said "such averages
+    scored better on held-out photos than the trained weights alone", untrue of that run). The trained weights' figure
+    is at the threshold the model predicts at, not the progress's (a later trial: progress 0.436, this figure 0.289,
+    and the tooltip called it "the figure the training progress showed")."""
     from medseg_gui.ml.store import mix_text
 
     trial = {"weight_mix": 0.25, "val_dice": 0.5188, "weight_mix_trained": 0.5917}
     assert mix_text(trial) == ("The kept model is a blend of 25% the trained weights and 75% the weights the run "
-                               "started from: validation Dice 0.5188, against 0.5917 for the trained weights alone "
-                               "(the figure the training progress showed). It is kept because such blends did "
+                               "started from: validation Dice 0.5188, against 0.5917 for the trained weights alone, "
+                               "each at the threshold it predicts at. It is kept because such blends did "
                                "better on held-out photos in our benchmarks (docs/BENCHMARKS.md).")
     assert mix_text({"weight_mix": 0.25}) == ("The kept model is a blend of 25% the trained weights and 75% the "
                                               "weights the run started from. It is kept because such blends did "

@@ -135,8 +135,9 @@ def test_progress_text_follows_the_time_budget_with_1_based_epochs():
     assert "validating epoch 2" in progress_text(_progress(120, 2, val_auc=0.9, message="validating"), budget)
     done = progress_text(_progress(200, 2, val_auc=0.96, message="epoch 2: loss 0.4100, validation AUC 0.96"), budget)
     assert "· epoch 2 done ·" in done and done.endswith("val AUC 0.960 (epoch 2)")
-    lesion = dataclasses.replace(_progress(120, 2, val_auc=0.921), val_dice=0.6149)  # what its guard compares first
-    assert progress_text(lesion, budget).endswith("· val Dice 0.615, AUC 0.921 (epoch 2)")
+    # a lesion run's Dice says its threshold: a trial read 0.436 here, then "Previous model kept (new Dice 0.225 …)"
+    lesion = dataclasses.replace(_progress(120, 2, val_auc=0.921), val_dice=0.6149)
+    assert progress_text(lesion, budget).endswith("· val Dice 0.615 at best threshold, AUC 0.921 (epoch 2)")
     assert progress_text(_progress(5, 0, total=20), None).startswith("step 5/20 · ETA 1:40 · epoch 1")
     unknown = dataclasses.replace(_progress(1, 0, total=20), eta_s=math.nan)  # ml.control: before the second step
     assert progress_text(unknown, None).startswith("step 1/20 · epoch 1")
@@ -369,13 +370,17 @@ def test_checked_tool_button_is_highlighted(qtbot):
 def test_a_lesion_runs_dots_are_its_validation_dice_and_the_key_says_so(qtbot, tmp_path):
     """The text above leads with val Dice for a lesion run; the dots and their key follow it (new-user trial: the key
     said "validation AUC" beside a text about Dice)."""
+    from medseg_gui.ml.progress import AS_PREDICTED
+
     panel = TrainPanel(preset_names(), TINY_TRAIN, loss_curve=True)
     qtbot.addWidget(panel)
     panel.attach(TrainWorker(tmp_path, "lesion", TrainConfig(minutes=3.0)))
     assert "AUC" not in panel.curve.key.text()  # before the first validation: no figure named (trial, session 32)
     panel.show_progress(TrainProgress(100, 1000, 1, 0.4, 60.0, 100.0, 0.91, "epoch 1: loss 0.4", val_dice=0.62))
     assert panel.curve.validation_points() == {1: 0.62}
-    assert "validation Dice" in panel.curve.key.text() and "validation Dice" in panel.curve.plot.toolTip()
+    assert "validation Dice at best threshold" in panel.curve.key.text()
+    assert "validation Dice at best threshold" in panel.curve.plot.toolTip()
+    assert panel.curve.plot.toolTip().endswith(AS_PREDICTED)  # why the decision's Dice differs (trial: 0.436, 0.225)
     panel._on_cancelled()
     panel.attach(TrainWorker(tmp_path, "lesion", TrainConfig(minutes=3.0)))  # the next run
     assert "validation score" in panel.curve.key.text()

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QWidget
 
-from medseg_gui.ml.progress import TrainProgress
+from medseg_gui.ml.progress import AS_PREDICTED, DICE_SHOWN, TrainProgress
 from medseg_gui.qt.panels.train_text import started, validation_point
 
 AUC_DOT_COLOUR = "#ffc83c"  # the validation dots on the loss curve, and their key above it
@@ -43,14 +43,19 @@ NEUTRAL = "score"  # the key until a run's first validation says which figure it
 
 
 def plot_key_text(figure: str = NEUTRAL) -> str:
-    """The key above the plot; `figure`: what the dots are ("AUC", or "Dice" for a lesion run; `NEUTRAL` before the
-    first validation: a lesion run's key said "AUC" until then)."""
-    return f'━ training loss &nbsp; <span style="color:{AUC_DOT_COLOUR}">●</span> validation {figure}'
+    """The key above the plot; `figure`: what the dots are ("AUC", or "Dice" for a lesion run, said with its
+    threshold: ml.progress.DICE_SHOWN; `NEUTRAL` before the first validation: a lesion run's key said "AUC" until
+    then)."""
+    return f'━ training loss &nbsp; <span style="color:{AUC_DOT_COLOUR}">●</span> validation {_named(figure)}'
 
 
 def plot_tip(figure: str = NEUTRAL) -> str:
     return (f"Training loss per step, averaged over about the last {round(1 / (1 - SMOOTHING))} steps; the dots are "
-            f"the validation {figure} after each epoch")
+            f"the validation {_named(figure)} after each epoch" + (f". {AS_PREDICTED}" if figure == "Dice" else ""))
+
+
+def _named(figure: str) -> str:
+    return f"{figure} {DICE_SHOWN}" if figure == "Dice" else figure
 
 
 def make_loss_plot(parent: QWidget) -> tuple[QLabel, Any, Any, Any]:

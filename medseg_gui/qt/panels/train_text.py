@@ -14,7 +14,7 @@ from medseg_gui.core.label_status import ENOUGH_IMAGES
 from medseg_gui.core.masks import share_text
 from medseg_gui.core.score_text import fmt_pair, fmt_score
 from medseg_gui.ml.config import BEST_EACH, tie_margin
-from medseg_gui.ml.progress import TrainProgress
+from medseg_gui.ml.progress import DICE_SHOWN, TrainProgress
 from medseg_gui.workers.training import TRAIN_CANCELLED
 
 CANCELLED_TEXT = TRAIN_CANCELLED
@@ -316,8 +316,9 @@ def progress_fraction(p: TrainProgress, budget_s: float | None) -> float:
 
 
 def progress_text(p: TrainProgress, budget_s: float | None, loss: float | None = None) -> str:
-    """'1:12 of 3:00 · step 120 · epoch 3 · loss 0.410 · val AUC 0.950 (epoch 2)'; `loss`: the loss to show (the
-    panel's smoothed one, as its curve draws it) instead of the last step's.
+    """'1:12 of 3:00 · step 120 · epoch 3 · loss 0.410 · val AUC 0.950 (epoch 2)' ('val Dice 0.436 at best
+    threshold, AUC 0.699 (epoch 3)' for a lesion run: ml.progress.DICE_SHOWN); `loss`: the loss to show (the panel's
+    smoothed one, as its curve draws it) instead of the last step's.
 
     `p.epoch` counts finished epochs, so the epoch being trained is `p.epoch + 1` and `p.val_auc` is that of epoch
     `p.epoch`; at the end of an epoch ml.control sends "validating" (AUC not known yet), then "epoch N: …"."""
@@ -340,15 +341,16 @@ def progress_text(p: TrainProgress, budget_s: float | None, loss: float | None =
     if math.isfinite(shown):
         head.append(f"loss {shown:.3f}")
     if p.val_auc is not None and not validating:
-        # a lesion run: what its guard compares
-        dice = "" if p.val_dice is None else f"val Dice {fmt_score(p.val_dice)}, "
+        # a lesion run: what picks its best weights (not the decision's figure: AS_PREDICTED)
+        dice = "" if p.val_dice is None else f"val Dice {fmt_score(p.val_dice)} {DICE_SHOWN}, "
         head.append(f"{dice}{'AUC' if dice else 'val AUC'} {fmt_score(p.val_auc)} (epoch {p.epoch})")
     return " · ".join(head)
 
 
 def validation_point(p: TrainProgress) -> tuple[int, float, str] | None:
     """(epoch, value, "Dice" or "AUC") when `p` reports a finished validation of epoch `p.epoch`: its val Dice for
-    a lesion run (what the panel's text and keep-unless-better lead with), else its val AUC; None otherwise."""
+    a lesion run (what the panel's text leads with: at its best threshold, ml.progress.DICE_SHOWN), else its val AUC;
+    None otherwise."""
     if p.val_auc is None or p.message == "validating" or p.epoch < 1:
         return None
     return (p.epoch, p.val_dice, "Dice") if p.val_dice is not None else (p.epoch, p.val_auc, "AUC")
