@@ -16,7 +16,7 @@ import numpy as np
 
 from medseg_gui.core.errors import CancelledError, MedsegError, ModelError, skip
 from medseg_gui.core.fov import prediction_region
-from medseg_gui.core.interchange.manifest import record_predictions
+from medseg_gui.core.interchange.manifest import REGION_THRESHOLD, record_predictions
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.core.masks import scored_region
@@ -245,7 +245,8 @@ def predict_class(
         note_unrestricted(cls, gaps, predicted, skipped)
         project.save_metrics(cls, metrics)
         try:
-            record_predictions(project, cls, predicted, model_provenance(segmenter.metadata))
+            record_predictions(project, cls, predicted, {**model_provenance(segmenter.metadata), **(
+                {REGION_THRESHOLD: threshold} if project.class_spec(cls).roi_class is not None else {})})
         except OSError as err:  # the predictions are saved; only exports will not name their model
             log.warning("could not note which model made the %s predictions: %s", cls, err)
         project.save_uncertainty(cls, unsure.only(set(project.stems)))

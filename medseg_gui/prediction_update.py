@@ -5,6 +5,8 @@ model, 437 MB of maps rewritten over 1 min 44 s). No Qt; Keras is loaded only wh
 Which model made each saved map is provenance.json's record (pipeline.predict_class writes it). Maps are stored as
 probabilities, so a threshold or label changed since they were made needs a re-score from the map, not a prediction;
 `standing_scores` says which saved scores still hold (also for a re-score at another threshold, workers.training).
+A class restricted to another one's region (roi_class) predicts again the images where that region's label or
+prediction changed since its map was made (a trial's lesion inside the cervix: all 21 images, each time).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from medseg_gui import pipeline
 from medseg_gui.core.images import header_size
-from medseg_gui.core.interchange.manifest import read_provenance
+from medseg_gui.core.interchange.manifest import REGION_THRESHOLD, read_provenance
 from medseg_gui.core.project import Project
 from medseg_gui.core.uncertainty import UncertaintyScores
 
@@ -37,13 +39,48 @@ def readable_map(project: Project, cls: str, stem: str) -> bool:
 
 def unmade_by(project: Project, cls: str, model_id: str | None) -> list[str]:
     """The images (project order) whose saved `cls` prediction is missing, unreadable (`readable_map`) or not
-    recorded as made by model `model_id` (an earlier model, or not recorded at all). Every image for a class inside
-    another one (roi_class): its region may have changed since the maps were made."""
-    if not model_id or project.class_spec(cls).roi_class is not None:
+    recorded as made by model `model_id` (an earlier model, or not recorded at all)."""
+    if not model_id:
         return list(project.stems)
     made = read_provenance(project, cls)
     return [stem for stem in project.stems
             if made.get(stem, {}).get("id") != model_id or not readable_map(project, cls, stem)]
+
+
+def region_classes(project: Project, cls: str) -> list[str]:
+    """The classes `cls` is restricted to: its roi_class, that one's, … (project.json has no circles)."""
+    chain, parent = [], project.class_spec(cls).roi_class
+    while parent is not None:
+        chain.append(parent)
+        parent = project.class_spec(parent).roi_class
+    return chain
+
+
+def region_changed(project: Project, cls: str, stems: Collection[str], threshold: float) -> list[str]:
+    """Those of `stems` (project order) whose saved `cls` map is not newer than a label or prediction file of a
+    class it is restricted to (`region_classes`) on that image, or whose region came from a prediction thresholded
+    at another value than `threshold` (provenance.json's REGION_THRESHOLD; none recorded: another): the region it
+    was predicted in may have changed."""
+    sources = region_classes(project, cls)
+    made_at = read_provenance(project, cls) if sources else {}
+
+    def changed(stem: str) -> bool:
+        try:
+            made = project.prediction_path(cls, stem).stat().st_mtime_ns
+        except OSError:
+            return True
+        if not _at(made_at.get(stem, {}).get(REGION_THRESHOLD), threshold) and not all(
+                project.label_path(c, stem).is_file() for c in sources):  # a predicted region moves with it
+            return True
+        for path in (p for c in sources for p in (project.label_path(c, stem), project.prediction_path(c, stem))):
+            try:
+                if path.stat().st_mtime_ns >= made:  # the same tick counts as newer: never miss a change
+                    return True
+            except OSError:  # none of that kind
+                continue
+        return False
+
+    return [stem for stem in project.stems if stem in stems and changed(stem)] if sources else []
 
 
 def outdated_scores(project: Project, cls: str, threshold: float, stems: Collection[str]) -> list[str]:
@@ -86,12 +123,18 @@ def _mtime(path: Path) -> int | None:
 def predict_unmade(project: Project, cls: str, *, threshold: float = 0.5, **predict: Any
                    ) -> dict[str, dict[str, float]]:
     """`pipeline.predict_class` (its keyword arguments `predict`) on the images the current model has not made a
-    readable prediction of (`unmade_by`), after the other labelled images whose scores are out of date
-    (`outdated_scores`) are re-scored from their saved maps at `threshold` (one whose map cannot be decoded is
-    predicted instead) and metrics.json drops the images no longer labelled. The maps and uncertainty scores of the
-    other images are left as they are. Returns the metrics of the whole class."""
+    readable prediction of (`unmade_by`) or whose region changed since (`region_changed`; where the region class
+    has no label or prediction yet, its model predicts it first: pipeline.predict_missing_regions), after the other
+    labelled images whose scores are out of date (`outdated_scores`) are re-scored from their saved maps at
+    `threshold` (one whose map cannot be decoded is predicted instead) and metrics.json drops the images no longer
+    labelled. The maps and uncertainty scores of the other images are left as they are. Returns the metrics of the
+    whole class."""
     model_id = (project.current_model_info(cls) or {}).get("id")
-    todo = unmade_by(project, cls, model_id)
+    pipeline.predict_missing_regions(project, cls, project.stems, should_stop=predict.get("should_stop"),
+                                     threshold=threshold, skipped=predict.get("skipped"))
+    unmade = unmade_by(project, cls, model_id)
+    moved = region_changed(project, cls, set(project.stems) - set(unmade), threshold)
+    todo = [s for s in project.stems if s in unmade or s in moved]
     rescore = outdated_scores(project, cls, threshold, set(project.stems) - set(todo))
     labelled, saved = set(project.labelled_stems(cls)), project.load_metrics(cls)
     metrics = {s: m for s, m in saved.items() if s in labelled and s not in rescore}
@@ -100,8 +143,11 @@ def predict_unmade(project: Project, cls: str, *, threshold: float = 0.5, **pred
                                             only=rescore)
         metrics.update(scored)
         todo = [s for s in project.stems if s in todo or (s in rescore and s not in scored)]
-    log.info("the current %s model %s made %d of the %d saved predictions: %d image(s) to predict, %d re-scored",
-             cls, model_id, len(project.stems) - len(todo), len(project.stems), len(todo), len(rescore))
+    regions = " or ".join(f"'{c}'" for c in region_classes(project, cls))
+    log.info("the current %s model %s made %d of the %d saved predictions: %d image(s) to predict (%d missing or "
+             "not made by it%s), %d re-scored", cls, model_id, len(project.stems) - len(unmade), len(project.stems),
+             len(todo), len(unmade), f", {len(moved)} whose {regions} region changed since" if regions else "",
+             len(rescore))
     if rescore or set(saved) - set(metrics):
         project.save_metrics(cls, metrics)
     return pipeline.predict_class(project, cls, todo, threshold=threshold, **predict) if todo else metrics

@@ -5,6 +5,7 @@ from its saved map (an outside trial: 344 images predicted again with the unchan
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 
 import pytest
@@ -12,9 +13,10 @@ import pytest
 from medseg_gui import pipeline
 from medseg_gui.core.images import write_png
 from medseg_gui.core.interchange.manifest import read_provenance
+from medseg_gui.core.project import ClassSpec, Project
 from medseg_gui.prediction_update import predict_unmade, unmade_by, unscored_labels
 from medseg_gui.train_process import PredictProgress, TrainJob, run_job
-from tests.workers.helpers import TINY_TRAIN, disc, synthetic_image
+from tests.workers.helpers import TINY_TRAIN, disc, make_images, make_project, synthetic_image
 
 pytestmark = pytest.mark.slow
 
@@ -94,3 +96,73 @@ def test_labels_saved_after_their_scores_or_never_scored_are_found_and_only_thos
     assert unscored_labels(project, "lesion") == [second, unlabelled]
     project.metrics_path("lesion").unlink()
     assert unscored_labels(project, "lesion") == [first, second, unlabelled]
+
+
+def _run(project, progress, threshold=0.5):
+    """One real Retrain of the lesion class (run_job: train, keep-unless-better, predict); the stems it predicted."""
+    run = run_job(TrainJob(project.root, "lesion", TINY_TRAIN, threshold=threshold), progress.append, lambda: False)
+    assert run.predictions_complete
+    return run, [p.stem for p in progress if isinstance(p, PredictProgress)]
+
+
+def _reject_next_models(monkeypatch):
+    """Keep-unless-better keeps the current model whatever the new one scores (a margin no model can beat)."""
+    from medseg_gui.ml import store
+
+    monkeypatch.setattr(store, "tie_margin", lambda metric: 10.0)
+
+
+def test_after_a_kept_run_a_rejected_one_predicts_nothing_again(tmp_path, monkeypatch):
+    """The first Retrain predicts from memory (TrainOutcome.kept_segmenter): its maps are recorded under the id
+    current.json gives the model, so the next Retrain, rejected, finds every map made by the current model."""
+    project = make_project(tmp_path / "p", n=4, labelled=3)
+    first, predicted = _run(project, [])
+    assert first.outcome.decision.kept_new and predicted == project.stems
+    model_id = project.current_model_info("lesion")["id"]
+    assert {made["id"] for made in read_provenance(project, "lesion").values()} == {model_id}
+    _reject_next_models(monkeypatch)
+    before = _files(project, project.stems)
+    second, predicted = _run(project, [])
+    assert not second.outcome.decision.kept_new and predicted == []
+    assert _files(project, project.stems) == before
+
+
+def test_a_class_inside_a_region_predicts_again_only_where_that_region_changed(tmp_path, monkeypatch, caplog):
+    """lesion restricted to cervix (an outside trial: a rejected Retrain predicted all 21 images again, its log saying
+    the current model made none of them): only images whose cervix label or prediction is newer than their lesion
+    map are predicted again, and the log says why."""
+    classes = (ClassSpec("cervix", (0, 200, 255)), ClassSpec("lesion", (255, 215, 0), roi_class="cervix"))
+    project = Project.create(tmp_path / "p", classes)
+    for path in make_images(tmp_path / "src", 4):
+        project.add_image(path)
+    big = disc(r=20, cx=32)
+    for i, stem in enumerate(project.stems):
+        if i < 3:
+            project.save_label("cervix", stem, big)
+            project.save_label("lesion", stem, disc(cx=20 + 10 * i) & big)
+        else:  # its cervix region comes from a prediction
+            project.save_prediction("cervix", stem, big.astype("float32"))
+    first, predicted = _run(project, [])
+    assert first.outcome.decision.kept_new and predicted == project.stems
+    _reject_next_models(monkeypatch)
+    before = _files(project, project.stems)
+    with caplog.at_level(logging.INFO, logger="medseg_gui.prediction_update"):
+        second, predicted = _run(project, [])
+    assert not second.outcome.decision.kept_new and predicted == []
+    assert _files(project, project.stems) == before
+    labelled, predicted_region = project.stems[0], project.stems[3]
+    project.save_label("cervix", labelled, disc(r=18, cx=30))
+    project.save_prediction("cervix", predicted_region, disc(r=18, cx=30).astype("float32"))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="medseg_gui.prediction_update"):
+        _, predicted = _run(project, [])
+    assert predicted == [labelled, predicted_region]
+    said = " ".join(r.getMessage() for r in caplog.records)
+    assert "made 4 of the 4" in said and "2 whose 'cervix' region changed since" in said
+    _, predicted = _run(project, [], threshold=0.4)  # the predicted cervix region moves with the threshold
+    assert predicted == [predicted_region]
+    assert read_provenance(project, "lesion")[predicted_region]["region_threshold"] == 0.4
+    project.prediction_path("cervix", predicted_region).unlink()  # no region source left: its model predicts it first
+    pipeline.train_class(project, "cervix", TINY_TRAIN)
+    _, predicted = _run(project, [])
+    assert predicted == [predicted_region] and project.prediction_path("cervix", predicted_region).is_file()

@@ -43,6 +43,9 @@ def provenance_path(project: Project, cls: str) -> Path:
     return project.metrics_path(cls).with_name(PROVENANCE)
 
 
+REGION_THRESHOLD = "region_threshold"  # a provenance entry of a class inside another: its region's threshold
+
+
 def record_predictions(project: Project, cls: str, stems: list[str], model: dict[str, Any]) -> None:
     """Note that `model` ({"id", "trained_at", ...}) made the saved predictions of `stems` (now, UTC)."""
     if not stems:
