@@ -42,7 +42,8 @@ def test_a_class_key_closes_the_polygon_into_the_class_it_was_drawn_for_and_save
     assert window.current_class() == "lesion"
     assert window.saver.flush(10) and _saved_square(project, "cervix", project.stems[0])
     assert not project.label_path("lesion", project.stems[0]).exists()
-    assert "was closed, filled and saved" in window.statusBar().currentMessage()
+    assert (f"left open on image {project.stems[0]} (4 corners) was closed, filled into 'cervix' and saved"
+            in window.statusBar().currentMessage())  # the image and the class, each named as what it is
 
 
 def test_a_tool_key_closes_the_polygon_and_saves_it(tmp_path, qtbot, messages):
