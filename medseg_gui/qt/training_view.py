@@ -77,17 +77,23 @@ class TrainingView(QObject):
 
     @Slot()
     def retrain(self, continuous: bool = False) -> TrainWorker | None:
-        """Flush labels, check there is something to learn from, then train + predict the current class
-        (`continuous`: train in rounds until stopped, predicting the image shown after each kept round)."""
-        cls = self._classes.current()
-        if self._project() is None or cls is None or self.worker is not None:
+        """Close a polygon left open, wait for the labels' saves, check there is something to learn from, then train +
+        predict the current class (`continuous`: train in rounds until stopped, predicting the image shown after each
+        kept round)."""
+        cls, project = self._classes.current(), self._project()
+        if project is None or cls is None or self.worker is not None:
             return None
+        # a polygon left open is closed and saved first, as on any exit, and `refusal` waits for its save (without
+        # freezing), so this run learns from it (a trial's Ctrl+R trained without the polygon just drawn)
+        closed = self._session.canvas.leave_image()
         refusal = self.refusal(cls)
         if refusal is not None:
             self.errored.emit(refusal)
             return None
         if not self._without_region_asked(cls):
             return None
+        if self.worker is not None or self._project() is not project:  # started or closed while the saves were
+            return None  # waited for (the event loop ran)
         self._remember()
         worker = TrainWorker(self._project().root, cls,
                              self._panel.training_config(self._config, continuous=continuous),
@@ -96,7 +102,8 @@ class TrainingView(QObject):
                              probe=self._project().write_probe)
         self.worker = worker
         worker.keras_rows.connect(self.keras_rows)  # queued: the worker emits on its thread
-        self.status.emit(f"Training '{cls}' continuously…" if continuous else f"Training '{cls}'…")
+        said = f"{closed[0].upper()}{closed[1:]}. " if closed else ""  # replaced at once, else unread
+        self.status.emit(f"{said}Training '{cls}'{' continuously' if continuous else ''}…")
         self._panel.run(worker, self._workers, on_done=self.show_results)  # results, then `ended`
         return worker
 
