@@ -258,7 +258,7 @@ class ImageSession(QObject):
         under SPECK_AREA of the image are left out (near-invisible at fit, they would become labelled lesions).
         Recorded in project.json (core.label_status ``ACCEPTED_KEY``, cleared by the next edit): Retrain does not
         validate on it. `held_out`: the image validates the current model, whose scores there then measure it
-        against its own prediction (about 1.00): the message says so."""
+        against its own prediction (about 1.00): the message says so. A polygon left open is closed and saved first."""
         if self.stem is None:
             return
         if (why := self._why_off()) is not None:
@@ -276,6 +276,7 @@ class ImageSession(QObject):
                               f"accept. If there is none here, press {ACTIONS['no_object'].keys[0]} to mark this image "
                               f"as having no {cls}.", False)
             return
+        self.canvas.leave_image()  # a polygon left open is saved first, as on any exit: the question below counts it
         lost = self._labelled_pixels_lost(cls)
         if lost and not self.confirm(
                 f"Replace your {cls} label on {self.stem} with the prediction? {lost:,} pixel{'s' if lost > 1 else ''} "

@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
+from medseg_gui.core.project import dataset_test_stems
 from medseg_gui.core.regions import unknown_regions
 from medseg_gui.ml.config import TrainConfig
 from medseg_gui.qt import dialogs
@@ -19,6 +20,26 @@ from medseg_gui.workers.training import TrainRun, TrainWorker
 
 def no_labels_text(cls: str) -> str:
     return f"No labelled images for class '{cls}' yet — draw a label on at least one image, then press Retrain."
+
+
+def first_names(stems: list[str]) -> str:
+    return ", ".join(stems[:3]) + (", …" if len(stems) > 3 else "")
+
+
+def without_region_text(cls: str, parent: str, missing: list[str], trained: list[str], total: int) -> str:
+    """What a Retrain of `cls` does on the `missing` images, where its `parent` region is unknown: the `trained` ones
+    (a `cls` label it learns from) are trained and predicted over the whole image, the others only predicted so (a
+    trial's question said "trained and predicted" of 12 images none of which had a label to train on)."""
+    n, k = len(missing), len(trained)
+    head = f"'{cls}' is restricted to the '{parent}' region, but {n} of {total} images have no '{parent}' label"
+    if not k:
+        return (f"{head} and there is no '{parent}' model yet, so '{cls}' will be predicted over the whole image there "
+                f"(e.g. {first_names(missing)}); none of them has a '{cls}' label, so training is not affected.")
+    rest = f"; on the other {n - k} it would only be predicted over the whole image" if n > k else ""
+    them = f"{k} of them has" if k == 1 else "all of them have" if k == n else f"{k} of them have"
+    return (f"{head}, and there is no '{parent}' model yet to predict one. {them[0].upper()}{them[1:]} a '{cls}' "
+            f"label ({first_names(trained)}): there '{cls}' would be trained and predicted over the whole image{rest}."
+            f"\n\nTrain '{cls}' anyway? (No: outline '{parent}' on them, or retrain '{parent}' first.)")
 
 
 class TrainingView(QObject):
@@ -77,17 +98,23 @@ class TrainingView(QObject):
 
     @Slot()
     def retrain(self, continuous: bool = False) -> TrainWorker | None:
-        """Flush labels, check there is something to learn from, then train + predict the current class
-        (`continuous`: train in rounds until stopped, predicting the image shown after each kept round)."""
-        cls = self._classes.current()
-        if self._project() is None or cls is None or self.worker is not None:
+        """Close a polygon left open, wait for the labels' saves, check there is something to learn from, then train +
+        predict the current class (`continuous`: train in rounds until stopped, predicting the image shown after each
+        kept round)."""
+        cls, project = self._classes.current(), self._project()
+        if project is None or cls is None or self.worker is not None:
             return None
+        # a polygon left open is closed and saved first, as on any exit, and `refusal` waits for its save (without
+        # freezing), so this run learns from it (a trial's Ctrl+R trained without the polygon just drawn)
+        closed = self._session.canvas.leave_image()
         refusal = self.refusal(cls)
         if refusal is not None:
             self.errored.emit(refusal)
             return None
-        if not self._without_region_asked(cls):
+        if (unrestricted := self._without_region_asked(cls)) is None:
             return None
+        if self.worker is not None or self._project() is not project:  # started or closed while the saves were
+            return None  # waited for (the event loop ran)
         self._remember()
         worker = TrainWorker(self._project().root, cls,
                              self._panel.training_config(self._config, continuous=continuous),
@@ -96,24 +123,26 @@ class TrainingView(QObject):
                              probe=self._project().write_probe)
         self.worker = worker
         worker.keras_rows.connect(self.keras_rows)  # queued: the worker emits on its thread
-        self.status.emit(f"Training '{cls}' continuously…" if continuous else f"Training '{cls}'…")
+        said = f"{closed[0].upper()}{closed[1:]}. " if closed else ""  # replaced at once, else unread
+        self.status.emit(f"{said}Training '{cls}'{' continuously' if continuous else ''}…{unrestricted}")
         self._panel.run(worker, self._workers, on_done=self.show_results)  # results, then `ended`
         return worker
 
-    def _without_region_asked(self, cls: str) -> bool:
-        """False when `cls` lives inside another class that is unknown on some images (no label, prediction or model
-        of it: core.regions.unknown_regions) and the user chose not to train it over those whole images."""
+    def _without_region_asked(self, cls: str) -> str | None:
+        """Where `cls` lives inside another class that is unknown on some images (no label, prediction or model of it:
+        core.regions.unknown_regions): asks before training it over the whole of those with a `cls` label (None: the
+        user chose not to); where none has one, training is not affected and only the status line says that the
+        run predicts it over them (returned, after a space; "" for nothing to say)."""
         project = self._project()
         parent, missing = unknown_regions(project, cls)
         if not missing:
-            return True
-        n, total = len(missing), len(project.stems)
-        return dialogs.ask_yes_no(
-            self.parent(), "Train without its region?",
-            f"'{cls}' is restricted to the '{parent}' region, but {n} of {total} images have no '{parent}' label, "
-            f"and there is no '{parent}' model yet to predict one (e.g. {', '.join(missing[:3])}"
-            f"{', …' if n > 3 else ''}). On those images '{cls}' would be trained and predicted over the whole "
-            f"image.\n\nTrain '{cls}' anyway? (No: outline '{parent}' on them, or retrain '{parent}' first.)")
+            return ""
+        held = dataset_test_stems(project)  # never trained on
+        trained = [stem for stem in missing if stem not in held and project.has_label(cls, stem)]
+        text = without_region_text(cls, parent, missing, trained, len(project.stems))
+        if not trained:
+            return f" {text}"
+        return "" if dialogs.ask_yes_no(self.parent(), "Train without its region?", text) else None
 
     @Slot(object)
     def _show_kept(self, outcome: Any) -> None:

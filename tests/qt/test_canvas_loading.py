@@ -152,7 +152,7 @@ def test_a_polygon_left_open_is_closed_and_saved_on_its_image_or_dropped_with_a_
     assert window.saver.flush(10)
     saved = read_mask(project.label_path("lesion", first))
     assert saved[12, 35] and not saved[28, 12] and saved.sum() > 200  # the triangle's inside, not beyond its edge
-    assert "was closed, filled and saved" in notices[-1]
+    assert f"left open on image {first} (3 corners) was closed, filled into 'lesion' and saved" in notices[-1]
     assert window.statusBar().currentMessage().startswith(f"{second} — ")  # the new image's line, then what became
     assert window.statusBar().currentMessage().endswith(notices[-1])  # of the polygon (said before, then replaced)
     for x, y in [(10, 10), (40, 10)]:

@@ -1,16 +1,22 @@
 """A polygon left open is never thrown away without a word: a class key, a tool key, quitting or opening another
 project closes one of three corners or more into the class it was drawn for and saves it, as leaving the image does
-(a gynaecologic-oncology trial lost a four-corner polygon to each). Escape still cancels it."""
+(a gynaecologic-oncology trial lost a four-corner polygon to each), and so do Retrain and Accept prediction
+(a verification trial's Ctrl+R trained without the polygon just drawn). Escape still cancels it."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
-from PySide6.QtCore import Qt
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
 
 from medseg_gui.core.images import read_mask
 from medseg_gui.core.project import ClassSpec, Project
+from medseg_gui.qt import dialogs
 from tests.qt.test_canvas import canvas, key  # noqa: F401
-from tests.workers.helpers import make_images, open_window
+from tests.workers.helpers import H, W, make_images, open_window
 
 CORNERS = [(10, 10), (40, 10), (40, 30), (10, 30)]
 
@@ -42,7 +48,8 @@ def test_a_class_key_closes_the_polygon_into_the_class_it_was_drawn_for_and_save
     assert window.current_class() == "lesion"
     assert window.saver.flush(10) and _saved_square(project, "cervix", project.stems[0])
     assert not project.label_path("lesion", project.stems[0]).exists()
-    assert "was closed, filled and saved" in window.statusBar().currentMessage()
+    assert (f"left open on image {project.stems[0]} (4 corners) was closed, filled into 'cervix' and saved"
+            in window.statusBar().currentMessage())  # the image and the class, each named as what it is
 
 
 def test_a_tool_key_closes_the_polygon_and_saves_it(tmp_path, qtbot, messages):
@@ -107,3 +114,53 @@ def test_a_polygon_open_when_editing_stops_is_dropped_not_claimed_saved(qtbot, c
     canvas.set_tool("pan")
     assert not canvas.is_labelled("lesion") and "was dropped: no edit is taken now" in notices[-1]
     assert np.count_nonzero(canvas.doc.labels["lesion"]) == 0
+
+
+@pytest.mark.parametrize("start", ["retrain", "continuous"])
+def test_retrain_closes_the_polygon_and_trains_once_its_save_is_on_disk(tmp_path, qtbot, messages, monkeypatch, start):
+    """The polygon is the only lesion label: Retrain (or Continuous) closes and saves it, waits for the save with the
+    event loop running (a slow disk here), and only then starts the run, which sees the label on disk."""
+    project = _project(tmp_path)
+    stem = project.stems[0]
+    save = Project.save_label
+    monkeypatch.setattr(Project, "save_label", lambda *a, **kw: time.sleep(0.5) or save(*a, **kw))  # slow storage
+    window = open_window(qtbot, project)
+    window.tools.select_class("lesion")
+    _draw_open_polygon(qtbot, window.canvas)
+    events, started = [], []
+    monkeypatch.setattr(window.train_panel, "run", lambda worker, host, on_done: started.append(
+        (worker.continuous, project.has_label("lesion", stem), list(events))))
+    QTimer.singleShot(50, lambda: events.append("tick"))  # runs only if the wait keeps the event loop going
+    window.actions.retrain.trigger() if start == "retrain" else window.training.train_continuously()
+    assert started == [(start == "continuous", True, ["tick"])], window.last_error
+    assert _saved_square(project, "lesion", stem)
+    assert window.statusBar().currentMessage().startswith(
+        f"The polygon left open on image {stem} (4 corners) was closed, filled into 'lesion' and saved")
+    window.training.worker = None  # the run was never started
+
+
+def test_accept_prediction_first_saves_the_polygon_and_leaves_the_keys_on_the_canvas(tmp_path, qtbot, messages,
+                                                                                      monkeypatch):
+    """Accept prediction replaces the label, so the polygon left open is closed into it first (its pixels are asked
+    about, Ctrl+Z brings them back), and the button keeps no keyboard focus: the next Enter is the canvas'."""
+    project = _project(tmp_path)
+    stem = project.stems[0]
+    prob = np.zeros((H, W), np.float32)
+    prob[40:60, 50:80] = 0.9  # beside the polygon's square
+    project.save_prediction("lesion", stem, prob)
+    asked: list[str] = []
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(text) or True)
+    window = open_window(qtbot, project)
+    window.tools.select_class("lesion")
+    qtbot.waitUntil(lambda: "lesion" in window.session.review.probs, timeout=10_000)
+    _draw_open_polygon(qtbot, window.canvas)
+    window.canvas.setFocus()
+    qtbot.waitUntil(window.canvas.hasFocus, timeout=2_000)
+    qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)
+    assert len(asked) == 1 and asked[0].startswith(f"Replace your lesion label on {stem} with the prediction?")
+    np.testing.assert_array_equal(window.canvas.label("lesion"), prob >= 0.5)
+    assert window.canvas.hasFocus(), QApplication.focusWidget()
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Return)  # nothing to close, nothing accepted again
+    assert len(asked) == 1
+    window.actions.undo.trigger()  # the polygon, closed and saved before the prediction replaced it
+    assert window.saver.flush(10) and _saved_square(project, "lesion", stem)

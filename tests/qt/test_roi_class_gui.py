@@ -120,19 +120,23 @@ def test_a_changed_region_label_re_scores_the_class_inside_it(tmp_path, qtbot, m
 
 def test_retrain_asks_before_training_a_class_over_images_without_its_region(tmp_path, qtbot, monkeypatch, messages):
     """A trial retrained the lesion before the cervix had a model: 6 of 12 photos were trained and predicted over
-    the whole photo, with only a status-bar line for the photo on screen. Retrain now asks first."""
+    the whole photo, with only a status-bar line for the photo on screen. Retrain now asks first, and says which of
+    them would be trained so (those with a lesion label) and which only predicted so."""
     from medseg_gui.qt import dialogs
 
     project = _project(tmp_path)  # a cervix label on the first of three images, no cervix model
     project.set_roi_class("lesion", "cervix")
     project.save_label("lesion", project.stems[0], disc(r=5))
+    project.save_label("lesion", project.stems[1], disc(r=5))  # no cervix label there
     questions: list[str] = []
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: questions.append(text) or False)
     window = open_window(qtbot, project)
     window.tools.select_class("lesion")
     window.actions.retrain.trigger()
     assert window.train_worker is None and len(questions) == 1
-    assert "2 of 3 images have no 'cervix' label" in questions[0] and project.stems[1] in questions[0]
+    assert "2 of 3 images have no 'cervix' label" in questions[0]
+    assert (f"1 of them has a 'lesion' label ({project.stems[1]}): there 'lesion' would be trained and predicted "
+            "over the whole image; on the other 1 it would only be predicted over the whole image.") in questions[0]
     for stem in project.stems[1:]:  # a cervix prediction wherever there is no cervix label: nothing to ask
         project.save_prediction("cervix", stem, disc(r=20).astype(np.float32))
     with qtbot.waitSignal(window.training_ended, timeout=180_000):
@@ -158,3 +162,27 @@ def test_a_stroke_beyond_the_region_is_kept_and_said_once(tmp_path, qtbot, messa
     drag(qtbot, window.canvas, [(40, 30), (58, 30)])
     assert sum("outside the region" in n for n in notices) == 1  # once per image and class
     assert window.saver.flush(10) and project.load_label("lesion", project.stems[0])[24, 55]  # kept as drawn
+
+
+def test_retrain_does_not_ask_when_no_image_without_its_region_has_a_label_to_train_on(tmp_path, qtbot, monkeypatch,
+                                                                                       messages):
+    """A verification trial was asked "would be trained and predicted over the whole image" of 12 images none of which
+    had a lesion label: training is the same either way, so Retrain starts and its status line says where the lesion
+    will be predicted unrestricted."""
+    from medseg_gui.qt import dialogs
+
+    project = _project(tmp_path)  # a cervix label on the first of three images, no cervix model
+    project.set_roi_class("lesion", "cervix")
+    project.save_label("lesion", project.stems[0], disc(r=5))  # inside the cervix
+    questions, started = [], []
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: questions.append(text) or False)
+    window = open_window(qtbot, project)
+    monkeypatch.setattr(window.train_panel, "run", lambda worker, host, on_done: started.append(worker.cls))
+    window.tools.select_class("lesion")
+    window.actions.retrain.trigger()
+    assert questions == [] and started == ["lesion"]
+    assert window.statusBar().currentMessage() == (
+        "Training 'lesion'… 'lesion' is restricted to the 'cervix' region, but 2 of 3 images have no 'cervix' label "
+        "and there is no 'cervix' model yet, so 'lesion' will be predicted over the whole image there (e.g. "
+        f"{project.stems[1]}, {project.stems[2]}); none of them has a 'lesion' label, so training is not affected.")
+    window.training.worker = None  # the run was never started

@@ -389,12 +389,12 @@ class Canvas(QWidget):
         painter.resetTransform()
         painter.setOpacity(1.0)
 
-    def leave_image(self) -> None:
-        """Before another image or project is shown or the window closes, while its owner still knows which image this
-        is: a polygon being drawn with three corners or more is closed and filled (one undoable step, saved as any
-        stroke), one with fewer is dropped, and either way the user is told (a trial's half-drawn polygon vanished on
-        PgDown without a word); a brush stroke under way (PgDown with the button held) ends there and is saved on
+    def leave_image(self) -> str | None:
+        """Before another image or project is shown, Retrain or Accept prediction, or the window closes: a polygon
+        being drawn with three corners or more is closed and filled (one undoable step, saved as any stroke), one with
+        fewer is dropped, and the user is told (``shape_closed``, also returned; a trial's half-drawn polygon vanished
+        on PgDown without a word); a brush stroke under way (PgDown with the button held) ends there and is saved on
         this image (a trial's interrupted stroke showed its paint and was never saved)."""
-        left = self._tools.leave()
-        if left is not None:
+        if (left := self._tools.leave()) is not None:
             self.shape_closed.emit(left)
+        return left

@@ -287,15 +287,16 @@ class PolygonTool(Tool):
         """The image ``key``, the class or the tool is left: a polygon being drawn with three corners or more is
         closed and filled into the class it was drawn for (one undoable step, saved as any stroke), one with fewer,
         or any while the canvas takes no edit (it would not be saved), is dropped; what became of it (None: none)."""
-        n = len(self.points)
+        n, name = len(self.points), self._target()
         if not n:
             return None
-        if n >= 3 and editable:
-            self.close(Qt.KeyboardModifier.NoModifier)
-            return f"the polygon left open on {key} ({n} corners) was closed, filled and saved (Ctrl+Z there undoes it)"
+        if n >= 3 and editable and name is not None:  # the message names the image and the class (a trial read
+            self.close(Qt.KeyboardModifier.NoModifier)  # "left open on cervix", an image, as the cervix class)
+            return (f"the polygon left open on image {key} ({n} corners) was closed, filled into '{name}' and saved "
+                    "(Ctrl+Z there undoes it)")
         self.finish()
-        why = "a polygon needs three" if editable else "no edit is taken now"
-        return f"the polygon started on {key} ({n} corner{'' if n == 1 else 's'}) was dropped: {why}"
+        why = "no edit is taken now" if not editable else "a polygon needs three" if n < 3 else "its class is gone"
+        return f"the polygon started on image {key} ({n} corner{'' if n == 1 else 's'}) was dropped: {why}"
 
     def _near_first(self, wpos: QPointF) -> bool:
         fx, fy = self.ctx.view.to_widget(*self.points[0])

@@ -56,6 +56,8 @@ def scroll_column(panels: list[QWidget], parent: QWidget | None = None) -> QScro
     column.addStretch(1)
     scroll = QScrollArea(parent)
     scroll.setObjectName("sideColumn")
+    scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # a click on its background or on a button that takes no focus
+    #                                                (Accept prediction) leaves the keys where they were
     scroll.setWidget(side)
     scroll.setWidgetResizable(True)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

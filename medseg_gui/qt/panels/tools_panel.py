@@ -106,6 +106,9 @@ class ToolsPanel(QGroupBox):
         self.accept_button = QPushButton("Accept prediction", self)
         self.accept_button.setToolTip("Copy the predicted mask into the label of the current class (undoable)")
         self.accept_button.clicked.connect(self.accept_prediction_requested)
+        # a click leaves the keys where they were (the canvas: a trial's next Enter, meant to close a polygon,
+        # accepted again); Tab still reaches it
+        self.accept_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
 
         form = QFormLayout()
         form.addRow("Class", self.class_combo)
