@@ -34,7 +34,7 @@ from medseg_gui.qt.label_status_flow import LabelStatusFlow
 from medseg_gui.qt.models_dialog import ModelsFlow
 from medseg_gui.qt.negative_flow import NegativeFlow
 from medseg_gui.qt.next_image import NextImageLine
-from medseg_gui.qt.open_flow import OpenFlow
+from medseg_gui.qt.open_flow import OpenFlow, opened_text
 from medseg_gui.qt.predict_flow import PredictAllFlow
 from medseg_gui.qt.project_files import ProjectFiles
 from medseg_gui.qt.panels.canvas_area import CanvasArea
@@ -275,16 +275,11 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_opened(self, result: ScanResult) -> None:
         self.set_project(result.project, result.errors, result.suggested_class)
-        n = len(result.project.stems)
-        images = f"{n} image{'' if n == 1 else 's'}"
-        notes = [f"not listed: {result.elsewhere} (only a folder's own images are): open a subfolder on its own to "
-                 "work on them"] if result.elsewhere else []
-        notes += [result.masks_beside] if result.masks_beside else []
-        notes += [result.lock.took_over] if getattr(result.lock, "took_over", "") else []
-        if notes:
-            self.next_line.beside_image(f"{images} listed; " + "; ".join(notes), self.image_list.current_stem())
-        elif not result.errors:
-            self.statusBar().showMessage(f"Opened {result.project.root} — {images}", 8000)
+        text, beside = opened_text(result)
+        if beside:
+            self.next_line.beside_image(text, self.image_list.current_stem())
+        elif text:
+            self.statusBar().showMessage(text, 8000)
 
     def toggle_reviewed(self) -> None:
         """Flip the current image's "reviewed" mark (R) and show it in the list."""
