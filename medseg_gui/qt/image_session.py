@@ -391,6 +391,8 @@ class ImageSession(QObject):
         else:
             self.saver.save(cls, self.stem, None)
         self.review.label_edited(cls, self._share(cls))
+        if cls != self.canvas.current_class():  # another class's step undone or redone: it may be the region shown
+            self.show_region(self.canvas.current_class())
 
     def _share(self, cls: str) -> float | None:
         """Annotated share of a sparse label of `cls` on the canvas; None for a complete one or none."""

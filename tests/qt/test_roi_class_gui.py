@@ -186,3 +186,19 @@ def test_retrain_does_not_ask_when_no_image_without_its_region_has_a_label_to_tr
         "and there is no 'cervix' model yet, so 'lesion' will be predicted over the whole image there (e.g. "
         f"{project.stems[1]}, {project.stems[2]}); none of them has a 'lesion' label, so training is not affected.")
     window.training.worker = None  # the run was never started
+
+
+def test_undoing_the_region_class_s_step_moves_the_region_shown_for_the_class_inside(tmp_path, qtbot, messages):
+    """A trial closed a cervix polygon while on lesion, then pressed Ctrl+Z: the cervix label was gone, but the
+    canvas still darkened around it until the image changed."""
+    project = _project(tmp_path)
+    project.set_roi_class("lesion", "cervix")
+    window = open_window(qtbot, project)
+    window.tools.select_class("cervix")
+    window.canvas.set_brush_size(5)
+    drag(qtbot, window.canvas, [(50, 10), (55, 10)])
+    window.tools.select_class("lesion")
+    assert _roi(window)[10, 52]
+    window.actions.undo.trigger()  # the cervix stroke, undone while the lesion is shown
+    np.testing.assert_array_equal(_roi(window), disc(r=15))
+    assert window.saver.flush(10)
