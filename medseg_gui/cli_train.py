@@ -19,6 +19,7 @@ from medseg_gui.core.label_status import ENOUGH_IMAGES
 from medseg_gui.core.lesions import class_regime, shown_keys
 from medseg_gui.core.project import Project
 from medseg_gui.core.project_format import encode_probability, metrics_to_json
+from medseg_gui.core.regions import region_classes
 
 _MEAN_NOTE = ("MEAN: mean over images with a complete label, undefined values (nan) skipped. POOLED: pixel metrics "
               "over all their ROI pixels together.\n")
@@ -215,9 +216,7 @@ def load_segmenters(project: Project, cls: str, notes: list[str] | None = None) 
     from medseg_gui import pipeline
     from medseg_gui.ml import store
 
-    chain = [cls]
-    while (roi_class := project.class_spec(chain[-1]).roi_class) is not None:
-        chain.append(roi_class)
+    chain = [cls, *region_classes(project, cls)]
     segmenters, missing = [], None
     for name in reversed(chain):
         try:

@@ -20,6 +20,7 @@ from medseg_gui import pipeline
 from medseg_gui.core.images import header_size
 from medseg_gui.core.interchange.manifest import REGION_THRESHOLD, read_provenance
 from medseg_gui.core.project import Project
+from medseg_gui.core.regions import region_classes
 from medseg_gui.core.uncertainty import UncertaintyScores
 
 log = logging.getLogger(__name__)
@@ -47,15 +48,6 @@ def unmade_by(project: Project, cls: str, model_id: str | None) -> list[str]:
             if made.get(stem, {}).get("id") != model_id or not readable_map(project, cls, stem)]
 
 
-def region_classes(project: Project, cls: str) -> list[str]:
-    """The classes `cls` is restricted to: its roi_class, that one's, … (project.json has no circles)."""
-    chain, parent = [], project.class_spec(cls).roi_class
-    while parent is not None:
-        chain.append(parent)
-        parent = project.class_spec(parent).roi_class
-    return chain
-
-
 def region_changed(project: Project, cls: str, stems: Collection[str], threshold: float) -> list[str]:
     """Those of `stems` (project order) whose saved `cls` map is not newer than a label or prediction file of a
     class it is restricted to (`region_classes`) on that image, or whose region came from a prediction thresholded
@@ -65,20 +57,14 @@ def region_changed(project: Project, cls: str, stems: Collection[str], threshold
     made_at = read_provenance(project, cls) if sources else {}
 
     def changed(stem: str) -> bool:
-        try:
-            made = project.prediction_path(cls, stem).stat().st_mtime_ns
-        except OSError:
+        made = _mtime(project.prediction_path(cls, stem))
+        if made is None:
             return True
         if not _at(made_at.get(stem, {}).get(REGION_THRESHOLD), threshold) and not all(
                 project.label_path(c, stem).is_file() for c in sources):  # a predicted region moves with it
             return True
-        for path in (p for c in sources for p in (project.label_path(c, stem), project.prediction_path(c, stem))):
-            try:
-                if path.stat().st_mtime_ns >= made:  # the same tick counts as newer: never miss a change
-                    return True
-            except OSError:  # none of that kind
-                continue
-        return False
+        times = (_mtime(path_of(c, stem)) for c in sources for path_of in (project.label_path, project.prediction_path))
+        return any(t is not None and t >= made for t in times)  # the same tick counts as newer: never miss a change
 
     return [stem for stem in project.stems if stem in stems and changed(stem)] if sources else []
 
@@ -97,10 +83,7 @@ def unscored_labels(project: Project, cls: str) -> list[str]:
     re-score them (workers.training.rescore_class); scores made at another threshold are the image list's to see."""
     since = _mtime(project.metrics_path(cls))
     saved = project.load_metrics(cls) if since is not None else {}
-    regions, spec = [], project.class_spec(cls)
-    while spec.roi_class is not None and spec.roi_class not in regions:
-        regions.append(spec.roi_class)
-        spec = project.class_spec(spec.roi_class)
+    regions = region_classes(project, cls)
 
     def outdated(stem: str) -> bool:
         if stem not in saved or since is None:

@@ -49,6 +49,16 @@ def class_region(
     return outline if outer is None else outline & outer
 
 
+def region_classes(project, cls: str) -> list[str]:
+    """The classes `cls` is restricted to, innermost first: its roi_class, that one's, … (validation guarantees
+    project.json has no circles)."""
+    chain, parent = [], project.class_spec(cls).roi_class
+    while parent is not None:
+        chain.append(parent)
+        parent = project.class_spec(parent).roi_class
+    return chain
+
+
 def unknown_regions(project, cls: str) -> tuple[str | None, list[str]]:
     """(the roi_class of `cls`, the images on which its region stays unknown even once a Retrain of `cls` has had
     the roi_class's model predict it: no label or prediction of the roi_class there, and no model of it). (None, [])
