@@ -2,9 +2,11 @@
 
 Each step keeps the before/after pixels of the edit's bounding box, bit-packed and zlib-compressed, plus the
 image key and class name; an edit that also set every other pixel to one value (a sparse start: all background
-before, all "not annotated" after) keeps those two values (``fill``) instead of two whole-image planes. History is kept **per image key** and survives image switches; one global byte budget
-(default 256 MB) and a per-image step cap evict the globally oldest steps first. Undo works across class switches
-(a step remembers its class). ``events.changed(key)`` after every change of the stacks (for Edit → Undo / Redo).
+before, all "not annotated" after) keeps those two values (``fill``) instead of two whole-image planes; a step that
+accepted a prediction whole says so (``accepted``). History is kept **per image key** and survives image switches;
+one global byte budget (default 256 MB) and a per-image step cap evict the globally oldest steps first. Undo works
+across class switches (a step remembers its class). ``events.changed(key)`` after every change of the stacks (for
+Edit → Undo / Redo).
 """
 
 from __future__ import annotations
@@ -54,11 +56,13 @@ class UndoStep:
     _after: bytes = field(repr=False)
     seq: int = 0
     fill: tuple[int, int] | None = None  # (before, after) value of every pixel outside the bbox; None: unchanged
+    accepted: bool = False  # the step made the label a model's prediction accepted whole (core.label_status)
 
     @classmethod
-    def create(cls, key: str, name: str, bbox: BBox, image_shape: tuple[int, int],
-               before: np.ndarray, after: np.ndarray, seq: int = 0, fill: tuple[int, int] | None = None) -> UndoStep:
-        return cls(key, name, bbox, image_shape, _pack(before), _pack(after), seq, fill)
+    def create(cls, key: str, name: str, bbox: BBox, image_shape: tuple[int, int], before: np.ndarray,
+               after: np.ndarray, seq: int = 0, fill: tuple[int, int] | None = None,
+               accepted: bool = False) -> UndoStep:
+        return cls(key, name, bbox, image_shape, _pack(before), _pack(after), seq, fill, accepted)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -92,9 +96,11 @@ class UndoHistory:
         self._seq = itertools.count()
 
     def push(self, key: str, cls: str, bbox: BBox, image_shape: tuple[int, int],
-             before: np.ndarray, after: np.ndarray, fill: tuple[int, int] | None = None) -> UndoStep:
-        """``fill``: (before, after) value of every pixel outside ``bbox``, when the edit set them all (see UndoStep)."""
-        step = UndoStep.create(key, cls, bbox, image_shape, before, after, next(self._seq), fill)
+             before: np.ndarray, after: np.ndarray, fill: tuple[int, int] | None = None,
+             accepted: bool = False) -> UndoStep:
+        """``fill``: (before, after) value of every pixel outside ``bbox``, when the edit set them all (see UndoStep);
+        ``accepted``: the edit accepted a prediction as the label."""
+        step = UndoStep.create(key, cls, bbox, image_shape, before, after, next(self._seq), fill, accepted)
         self._drop(self._redo.pop(key, []))
         stack = self._undo.setdefault(key, deque())
         stack.append(step)
@@ -133,6 +139,10 @@ class UndoHistory:
 
     def steps(self, key: str) -> int:
         return len(self._undo.get(key, ()))
+
+    def newest(self, key: str, cls: str) -> UndoStep | None:
+        """The newest step of ``cls`` on ``key`` still applied (not undone), if the history holds one."""
+        return next((step for step in reversed(self._undo.get(key, ())) if step.cls == cls), None)
 
     def classes(self, key: str) -> set[str]:
         """The classes with a step of ``key`` to undo or redo."""

@@ -282,7 +282,7 @@ class ImageSession(QObject):
                 f"Replace your {cls} label on {self.stem} with the prediction? {lost:,} pixel{'s' if lost > 1 else ''} "
                 f"you labelled as {cls} would become background ({ACTIONS['undo'].keys[0]} undoes it)."):
             return
-        self.canvas.accept_prediction(~small if n else None)  # (its stroke_finished clears an earlier mark)
+        self.canvas.accept_prediction(~small if n else None)  # (its stroke_finished records the mark too)
         if record_mark(self.project, self.stem, ACCEPTED_KEY, cls, True):  # Retrain validates on other labels
             note = ((f". {self.stem} validated the current model: its scores there" if held_out else
                      ". Its scores") + " now compare the model with its own prediction (about 1.00) until you "
@@ -384,8 +384,8 @@ class ImageSession(QObject):
             return
         if cls in self._unreadable and not self._move_unreadable_aside(cls):
             return
-        # the clinician's own edit (undo, redo, a polygon's accept too): no longer the accepted prediction
-        record_mark(self.project, self.stem, ACCEPTED_KEY, cls, False)  # not saved: it stays out of validation
+        # the clinician's own edit is no longer the accepted prediction; an Undo or Redo back to the accept still is
+        record_mark(self.project, self.stem, ACCEPTED_KEY, cls, self.canvas.doc.stands_accepted(cls))
         if self.canvas.is_labelled(cls):  # the saver copies what changed since its copy of the label was written
             self.saver.save_live(cls, self.stem, self.canvas.doc.labels[cls], self.canvas.is_sparse(cls))
         else:

@@ -96,6 +96,30 @@ def test_an_accepted_prediction_is_marked_until_the_first_stroke_on_its_label(tm
     assert accepted_labels(Project.open(project.root), "lesion") == set()
 
 
+def test_undo_and_redo_back_to_an_accepted_prediction_mark_it_again(tmp_path, qtbot, messages):
+    """The mark follows the label through the history: Undo of a stroke after the accept, or Redo of the accept,
+    brings back the model's own prediction, which must again never validate (was: left unmarked, so a Retrain could
+    validate on it at about 1.00); Undo of the accept itself is no mark."""
+    project, _, _ = _project_with_predictions(tmp_path / "p")
+    other = project.stems[1]
+    window = open_window(qtbot, project)
+    window.image_list.select(other)
+    qtbot.waitUntil(lambda: window.session.stem == other and "lesion" in window.session.review.probs, timeout=10_000)
+    marked = lambda: accepted_labels(Project.open(project.root), "lesion") == {other}  # noqa: E731
+    qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)
+    window.canvas.set_tool("brush")
+    drag(qtbot, window.canvas, [(5, 5), (15, 5)])
+    assert not marked()
+    window.canvas.undo()  # the stroke: the accepted prediction again
+    assert not window.canvas.label("lesion")[5, 5] and marked()
+    window.canvas.undo()  # the accept
+    assert not marked()
+    window.canvas.redo()
+    assert marked()
+    window.canvas.redo()
+    assert not marked()
+
+
 def test_accepting_the_prediction_on_an_image_that_validates_the_model_says_what_that_does(tmp_path, qtbot, messages,
                                                                                             monkeypatch):
     project, stem, _ = _project_with_predictions(tmp_path / "p")

@@ -213,8 +213,8 @@ class Canvas(QWidget):
         self._notes.recheck(self._class)  # a note that part of the label lies outside may no longer hold
 
     def accept_prediction(self, region: np.ndarray | None = None) -> None:
-        """Copy the thresholded prediction of the current class into its label (whole image or inside ``region``)."""
-        self.accept_in(region)
+        """The current class' label becomes its thresholded prediction (in ``region``: specks left out), accepted."""
+        self.accept_in(region, whole=True)
 
     # -- layers --------------------------------------------------------------------------------------------------
     def set_layer_visible(self, layer: str, visible: bool) -> None:
@@ -362,9 +362,9 @@ class Canvas(QWidget):
         self.input.emit_cursor_info()
         self._notes.after_edit(name)  # last: the label-status check's line would replace it at once
 
-    def accept_in(self, region: np.ndarray | Region | None) -> None:
+    def accept_in(self, region: np.ndarray | Region | None, whole: bool = False) -> None:
         name = self._class
-        if self.doc.accept_prediction(name, region) is not None:
+        if self.doc.accept_prediction(name, region, whole) is not None:
             self.edit_finished(name)
 
     # -- painting ------------------------------------------------------------------------------------------------

@@ -295,9 +295,11 @@ class LabelDocument:
         self.history.push(self.key, name, region.bbox, self.shape, before, self.labels[name][bbox_slices(region.bbox)])
         return region.bbox
 
-    def accept_prediction(self, name: str, region: np.ndarray | Region | None = None) -> BBox | None:
+    def accept_prediction(self, name: str, region: np.ndarray | Region | None = None,
+                          whole: bool = False) -> BBox | None:
         """Copy the thresholded prediction into the label: everywhere, or where ``region`` (full-size mask or a
-        cropped :class:`Region`) is true. One undoable step covering only the pixels that change."""
+        cropped :class:`Region`) is true. One undoable step covering only the pixels that change; ``whole``: the label
+        is the accepted prediction from then on (``stands_accepted``)."""
         pred, label = self.preds.get(name), self.labels.get(name)
         if pred is None or label is None:
             return None
@@ -322,8 +324,14 @@ class LabelDocument:
         before = label[t].copy()
         label[t] = np.where(change, pred[t], before)
         self._edited(name, tight, code_counts(before), code_counts(label[t]))
-        self.history.push(self.key, name, tight, self.shape, before, label[t])
+        self.history.push(self.key, name, tight, self.shape, before, label[t], accepted=whole)
         return tight
+
+    def stands_accepted(self, name: str) -> bool:
+        """Whether the label of ``name`` is, as far as this image's history tells, an accepted prediction not edited
+        since: its newest applied step accepted it (after an Undo of a later stroke, or a Redo of the accept, too)."""
+        step = self.history.newest(self.key, name)
+        return step is not None and step.accepted
 
     def undo(self) -> UndoStep | None:
         return self._restore(self.history.undo(self.key), undo=True)
