@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 
 import numpy as np
+
+from medseg_gui.ml.progress import DICE_SHOWN
 
 
 def _mmss(seconds: float) -> str:
@@ -36,23 +39,28 @@ class TerminalProgress:
             return
         self.last, self.unwritten = now, ""
         if self.tty:
-            self.stream.write("\r" + text[:110].ljust(110) + ("\n" if final else ""))
+            width = self._width()
+            self.stream.write("\r" + text[:width].ljust(width) + ("\n" if final else ""))
             self.open_line = not final
         else:
             self.stream.write(text + "\n")
         self.stream.flush()
 
+    def _width(self) -> int:
+        """Characters a redrawn line may take: the terminal's width less one (no wrap), at most 160."""
+        return min(shutil.get_terminal_size((111, 24)).columns - 1, 160)
+
     def train(self, p) -> None:
-        frac = p.fraction
-        bar = "#" * int(30 * frac)
         val = "" if p.val_auc is None else (f" · val AUC {p.val_auc:.4f}" if p.val_dice is None
-                                            else f" · val Dice {p.val_dice:.3f}, AUC {p.val_auc:.4f}")
+                                            else f" · val Dice {p.val_dice:.3f} {DICE_SHOWN}, AUC {p.val_auc:.4f}")
         loss = f"{p.loss:.4f}" if np.isfinite(p.loss) else "–"
         if p.step == 0:
             self._line(p.message or "Preparing data and building the network…")
             return
         clock = _mmss(p.elapsed_s) + (f" of {_mmss(p.elapsed_s + p.eta_s)}" if np.isfinite(p.eta_s) else "")
-        self._line(f"[{bar:<30}] {clock} · step {p.step} · epoch {p.epoch_shown} · loss {loss}{val}")
+        text = f"{clock} · step {p.step} · epoch {p.epoch_shown} · loss {loss}{val}"
+        size = 30 if not self.tty else min(30, self._width() - len(text) - 3)  # the bar takes the room left, if any
+        self._line(f"[{'#' * int(size * p.fraction):<{size}}] {text}" if size >= 10 else text)
 
     def predict(self, done: int, total: int, stem: str) -> None:
         self._line(f"predicting {done}/{total} {stem}", final=done == total)

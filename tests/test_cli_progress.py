@@ -1,6 +1,7 @@
 """The CLI progress bar redraws one line on a terminal and writes plain, spaced-out lines anywhere else."""
 
 import io
+import os
 
 from medseg_gui import cli_progress
 from medseg_gui.ml.progress import TrainProgress
@@ -59,7 +60,21 @@ def test_a_lesion_run_reports_validation_dice_beside_auc():
     bar.train(TrainProgress(step=3, total_steps=10, epoch=1, loss=0.5, elapsed_s=3, eta_s=7, val_auc=0.921,
                             message="", val_dice=0.6149))
     bar.done()
-    assert out.getvalue().rstrip().endswith("· loss 0.5000 · val Dice 0.615, AUC 0.9210")
+    assert out.getvalue().rstrip().endswith("· loss 0.5000 · val Dice 0.615 at best threshold, AUC 0.9210")
+
+
+def test_on_a_terminal_the_bar_gives_way_to_the_figures(monkeypatch):
+    """A lesion line no longer fits a fixed 110 characters once it says what its Dice is: the bar takes only the room
+    the terminal has left, and goes where too little is left; the figures are cut only on a very narrow terminal."""
+    report = TrainProgress(step=3, total_steps=10, epoch=1, loss=0.5, elapsed_s=3, eta_s=7, val_auc=0.921,
+                           message="", val_dice=0.6149)
+    for columns, bar in ((200, True), (100, False)):
+        monkeypatch.setattr(cli_progress.shutil, "get_terminal_size", lambda fallback, c=columns: os.terminal_size((c, 24)))
+        out = FakeTerminal()
+        cli_progress.TerminalProgress(out).train(report)
+        line = out.getvalue().lstrip("\r")
+        assert line.startswith("[") == bar and len(line) == min(columns - 1, 160)
+        assert line.rstrip().endswith("val Dice 0.615 at best threshold, AUC 0.9210")
 
 
 def test_the_epoch_shown_is_the_one_trained_or_the_one_that_just_ended():
