@@ -22,6 +22,7 @@ from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.core.masks import scored_region
 from medseg_gui.core.metrics import image_metrics, mean_metrics
 from medseg_gui.core.project import Project
+from medseg_gui.core.regions import region_classes
 from medseg_gui.core.uncertainty import UncertaintyScores, image_uncertainty
 from medseg_gui.training_data import (SavedLabels, accepted_labels, class_region, doubtful_labels, load_samples,
                                       note_unrestricted, require_labels)
@@ -244,9 +245,12 @@ def predict_class(
     def finish() -> None:  # also when cancelled: the maps saved so far get their scores and maker (a helper's note)
         note_unrestricted(cls, gaps, predicted, skipped)
         project.save_metrics(cls, metrics)
-        try:
-            record_predictions(project, cls, predicted, {**model_provenance(segmenter.metadata), **(
-                {REGION_THRESHOLD: threshold} if project.class_spec(cls).roi_class is not None else {})})
+        try:  # a region that was (in part) predicted notes its threshold; one made of labels only has none
+            model, sources = model_provenance(segmenter.metadata), region_classes(project, cls)
+            drawn = [s for s in predicted if all(project.has_label(c, s) for c in sources)]
+            record_predictions(project, cls, drawn, model)
+            record_predictions(project, cls, [s for s in predicted if s not in drawn],
+                               {**model, REGION_THRESHOLD: threshold})
         except OSError as err:  # the predictions are saved; only exports will not name their model
             log.warning("could not note which model made the %s predictions: %s", cls, err)
         project.save_uncertainty(cls, unsure.only(set(project.stems)))

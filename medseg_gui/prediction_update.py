@@ -51,8 +51,9 @@ def unmade_by(project: Project, cls: str, model_id: str | None) -> list[str]:
 def region_changed(project: Project, cls: str, stems: Collection[str], threshold: float) -> list[str]:
     """Those of `stems` (project order) whose saved `cls` map is not newer than a label or prediction file of a
     class it is restricted to (`region_classes`) on that image, or whose region came from a prediction thresholded
-    at another value than `threshold` (provenance.json's REGION_THRESHOLD; none recorded: another): the region it
-    was predicted in may have changed."""
+    at another value than `threshold` (provenance.json's REGION_THRESHOLD; none recorded: the region was labels only,
+    so one that now comes from a prediction, its label deleted, changed): the region it was predicted in may have
+    changed."""
     sources = region_classes(project, cls)
     made_at = read_provenance(project, cls) if sources else {}
 
