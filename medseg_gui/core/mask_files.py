@@ -234,3 +234,9 @@ def scaled_to(pixels: LabelPixels, shape: tuple[int, int]) -> LabelPixels | None
         return cv2.resize(a.astype(np.float32), (W, H), interpolation=cv2.INTER_AREA) >= 0.5
 
     return LabelPixels(fit(pixels.mask), None if pixels.annotated is None else fit(pixels.annotated))
+
+
+def reasons_text(lines: list[str] | tuple[str, ...]) -> str:
+    """The first three "<file>: why" lines of an import's summary, joined by "; " with each one's own closing full
+    stop dropped (a trial read "…unsupported format).; p3.png"), and "; …" after them when there are more."""
+    return "; ".join(line.rstrip(".") for line in lines[:3]) + ("; …" if len(lines) > 3 else "")

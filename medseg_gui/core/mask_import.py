@@ -21,7 +21,7 @@ from medseg_gui.core.errors import CancelledError, ImageReadError, LabelSizeErro
 from medseg_gui.core.images import read_label, read_mask
 from medseg_gui.core.label_encoding import MOSTLY_OBJECT, LabelPixels, inverted_note
 from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY, set_mark, set_marks
-from medseg_gui.core.mask_files import find_masks, image_files, scaled_to, unmatched_hint, upright
+from medseg_gui.core.mask_files import find_masks, image_files, reasons_text, scaled_to, unmatched_hint, upright
 from medseg_gui.core.names import shown_name
 from medseg_gui.core.project_format import REPLACED_LABELS
 
@@ -78,7 +78,7 @@ class MasksImported:
             u = len(self.not_replaced)
             text += (f"; {u} {what}{' was' if u == 1 else 's were'} not replaced: the app cannot read "
                      f"{'it, so it stays as it is' if u == 1 else 'them, so they stay as they are'} ("
-                     + "; ".join(self.not_replaced[:3]) + ("; …" if u > 3 else "") + ")")
+                     f"{reasons_text(self.not_replaced)})")
         if self.unmatched:
             like = f", like {self.unmatched_first}" if self.unmatched_first else ""
             text += (f"; {self.unmatched} file{' matches' if self.unmatched == 1 else 's match'} no image's name"
@@ -91,8 +91,7 @@ class MasksImported:
                      f"background, move these images' files in labels/{self.cls}/ of the project away and import "
                      "again")
         if self.failed:
-            text += f"; {len(self.failed)} left out: " + "; ".join(self.failed[:3]) + ("; …" if len(self.failed) > 3
-                                                                                        else "")
+            text += f"; {len(self.failed)} left out: {reasons_text(self.failed)}"
         return text.rstrip(".") + "."
 
 

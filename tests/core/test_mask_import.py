@@ -241,3 +241,22 @@ def test_replaced_labels_of_a_folder_project_are_not_listed_as_its_images(tmp_pa
         write_png(masks / f"{stem}.png", disc(r=10).astype(np.uint8) * 255)
     assert import_masks(project, masks, "lesion", replace=True).replaced == tuple(project.stems)
     assert Project.open_or_create_for_folder(folder).stems == ["fundus0", "fundus1"]
+
+
+def _damaged(path):
+    """A mask PNG cut in half (a copy that did not finish): its header reads, its pixels do not."""
+    write_png(path, disc().astype(np.uint8) * 255)
+    path.write_bytes(path.read_bytes()[:60])
+
+
+def test_the_summary_joins_the_reasons_without_doubled_punctuation(tmp_path):
+    """Fault injection: "…(corrupt or unsupported format).; p3.png …": each reason's full stop before the "; "."""
+    project = make_project(tmp_path / "p", n=4)
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    for stem in project.stems:
+        _damaged(folder / f"{stem}.png")
+    text = import_masks(project, folder, "lesion").summary(folder)
+    unreadable = [f"{s}.png: Lesion label file '{s}.png' is not a readable image (corrupt or unsupported format)"
+                  for s in project.stems]
+    assert text.endswith("; 4 left out: " + "; ".join(unreadable[:3]) + "; ….") and ".;" not in text
