@@ -66,15 +66,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from medseg_gui.core.importers import import_dataset
+    from medseg_gui.core.mask_files import resized_note
 
     if args.project is None:
         return _import_into(args)
+    resized: list[str] = []
     project = import_dataset(Path(args.src), Path(args.project), args.layout, cls=args.cls, masks=args.masks,
-                             roi=args.roi)
+                             roi=args.roi, resized=resized)
     shown = [args.cls] if args.layout != "labelme" else [c for c in project.class_names if project.labelled_stems(c)]
     labelled = ", ".join(f"{len(project.labelled_stems(c))} with '{c}' labels" for c in shown) or "no labels"
     with_roi = sum(1 for stem in project.stems if project.roi_path(stem).is_file())
     labelled += f", {with_roi} with a region of interest" if with_roi else ""
+    labelled += f"; {resized_note(resized)}" if resized else ""
     print(f"Imported {len(project.stems)} images ({labelled}) into {project.root}")
     for folder, count, what in ((args.masks, len(project.labelled_stems(args.cls)), f"masks ('{args.cls}' labels)"),
                                 (args.roi, with_roi, "regions of interest")):

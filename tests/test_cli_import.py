@@ -61,3 +61,23 @@ def test_a_new_project_whose_masks_match_no_image_says_plainly_that_none_were_im
     assert out.strip().splitlines()[-1] == (f"No masks ('vessel' labels) were imported: none of the files in "
                                             f"{tmp_path / 'badnames'} is a readable mask named after an image "
                                             "(NAME.png or NAME_anything.png for the image NAME).")
+
+
+def test_a_new_project_resizes_a_mask_of_the_image_at_another_scale_and_says_so(tmp_path, capsys):
+    """Fault injection: `medseg import SRC NEWPROJECT --masks DIR` refused a 100×100 mask of a 256×256 image ("is
+    100×100 pixels but the image is 256×256") that `medseg import PROJECT --masks DIR` and the window resized."""
+    from tests.workers.helpers import H, W, make_images
+
+    images = make_images(tmp_path / "img", n=3)
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for image, (w, h) in zip(images, [(W * 2, H * 2), (W // 2, H // 2), (W, W)]):
+        write_png(masks / f"{image.stem}_mask.png", np.full((h, w), 255, np.uint8))
+    assert cli.main(["import", str(tmp_path / "img"), str(tmp_path / "p"), "--layout", "folder", "--masks",
+                     str(masks), "--class", "lesion"]) == 0
+    out, err = capsys.readouterr()
+    a, b, c = (image.stem for image in images)
+    assert out.startswith(f"Imported 3 images (2 with 'lesion' labels; 2 of them drawn on the image at another "
+                          f"scale, resized to it: {a}, {b}) into ")
+    assert (f"{c}.png imported without its label {c}_mask.png: it is {W}×{W} pixels, the image {W}×{H} "
+            "(width×height), and not the image at another scale") in err

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from medseg_gui.core.atomic import new_dir_mode
 from medseg_gui.core.errors import ImageReadError, LabelMapError, LabelSizeError, ProjectError
-from medseg_gui.core.images import probe_image, read_image, read_label, read_mask, subfolder_images, subfolders_text
+from medseg_gui.core.images import probe_image, read_image, subfolder_images, subfolders_text
 from medseg_gui.core.label_encoding import LabelPixels, inverted_note
 from medseg_gui.core.label_status import CONFIRMED_KEY, set_marks
-from medseg_gui.core.mask_files import first_image, image_files, images_and_masks, match_masks, upright
+from medseg_gui.core.mask_files import first_image, image_files, images_and_masks, match_masks, read_fitted
 from medseg_gui.core.names import listable, shown_name
 from medseg_gui.core.project import DEFAULT_CLASSES, PROJECT_FILE, ClassSpec, Project
 
@@ -85,7 +85,8 @@ def find_folder(src: Path, masks: Path | None = None, roi: Path | None = None) -
 
 
 def import_dataset(
-    src: Path, dest: Path, layout: str, cls: str = "vessel", masks: Path | None = None, roi: Path | None = None
+    src: Path, dest: Path, layout: str, cls: str = "vessel", masks: Path | None = None, roi: Path | None = None,
+    resized: list[str] | None = None,
 ) -> Project:
     """Create a project at `dest` (new, empty, or without images/, labels/, roi/) from the dataset at `src`; labels
     go to class `cls`, FOV masks to roi/ (layout "labelme": labels go to the classes their names say, see
@@ -94,6 +95,8 @@ def import_dataset(
 
     Unreadable images, and images whose names a project cannot list (not valid UTF-8), are skipped; unreadable,
     mis-sized or ambiguous (label map, partial) label/ROI files are left out; each with a warning naming the file.
+    A label/ROI of the image at another scale is resized to it (mask_files.fit_to_image); `resized` gets its image's
+    name ("<name> (region of interest)" for an ROI).
     """
     src, dest = Path(src), Path(dest)
     if layout == "labelme":  # a JSON per image; labels become classes (core.interchange.labelme)
@@ -137,7 +140,7 @@ def import_dataset(
     def fill(project: Project) -> None:
         refused_maps, complete = 0, []
         for item in found:
-            refused_maps += _import_one(project, item, cls, complete)
+            refused_maps += _import_one(project, item, cls, complete, [] if resized is None else resized)
         set_marks(project, complete, CONFIRMED_KEY, cls, True)  # as File → Import masks… (core.mask_import) does
         kept = len(project.labelled_stems(cls))
         if refused_maps and kept:
@@ -231,11 +234,11 @@ def _publish(stage: Path, dest: Path) -> None:
 DECODE_CHECK_PIXELS = 16_000_000  # larger images are checked by their header only (decoding takes seconds)
 
 
-def _import_one(project: Project, item: Found, cls: str, complete: list[str]) -> int:
-    """Copy one image in (skipped if unreadable) with its label and ROI (each left out if unreadable or mis-sized);
-    its stem goes to `complete` when its label is a whole mask (not a partial file). Images up to DECODE_CHECK_PIXELS
-    are decoded whole: a truncated JPEG's header reads fine (a new user's was imported without a word and left out of
-    every training run after)."""
+def _import_one(project: Project, item: Found, cls: str, complete: list[str], resized: list[str]) -> int:
+    """Copy one image in (skipped if unreadable) with its label and ROI (each left out if unreadable or mis-sized,
+    resized when of the image at another scale: said in `resized`); its stem goes to `complete` when its label is a
+    whole mask (not a partial file). Images up to DECODE_CHECK_PIXELS are decoded whole: a truncated JPEG's header
+    reads fine (a new user's was imported without a word and left out of every training run after)."""
     try:
         h, w = probe_image(item.image)
         if h * w <= DECODE_CHECK_PIXELS:
@@ -246,15 +249,17 @@ def _import_one(project: Project, item: Found, cls: str, complete: list[str]) ->
     entry = project.add_image(item.image, copy=True)
     if item.split:
         project.set_state(entry.stem, "split", item.split)
-    error = None
+    label = None
     if item.label is not None:
-        error = _add_mask(item, "label", item.label, lambda pixels: _save_label(
-            project, cls, entry.stem, item.label, upright(pixels, item.image, item.label, (h, w)), complete),
-            sparse=True)
+        label = _add_mask(item, "label", item.label, (h, w), lambda pixels: _save_label(
+            project, cls, entry.stem, item.label, pixels, complete), sparse=True)
+        if label is True:
+            resized.append(entry.stem)
     if item.roi is not None:
-        _add_mask(item, "region of interest", item.roi,
-                  lambda pixels: project.save_roi(entry.stem, upright(pixels, item.image, item.roi, (h, w)).mask))
-    return int(isinstance(error, LabelMapError))  # 1: its label was a label map
+        if _add_mask(item, "region of interest", item.roi, (h, w),
+                     lambda pixels: project.save_roi(entry.stem, pixels.mask)) is True:
+            resized.append(f"{entry.stem} (region of interest)")
+    return int(isinstance(label, LabelMapError))  # 1: its label was a label map
 
 
 def _save_label(project: Project, cls: str, stem: str, path: Path, pixels: LabelPixels, complete: list[str]) -> None:
@@ -277,13 +282,14 @@ def _save_label(project: Project, cls: str, stem: str, path: Path, pixels: Label
                     shown_name(path))
 
 
-def _add_mask(item: Found, what: str, path: Path, save: Callable[[LabelPixels], None],
-              sparse: bool = False) -> Exception | None:
-    """Read and save one mask; a partial 0/128/255 file is imported as a sparse label where `sparse`, else refused.
-    The error that left it out, if any."""
+def _add_mask(item: Found, what: str, path: Path, shape: tuple[int, int], save: Callable[[LabelPixels], None],
+              sparse: bool = False) -> Exception | bool:
+    """Read one mask at its image's `shape` (H, W) (mask_files.read_fitted: a partial 0/128/255 file is a sparse
+    label where `sparse`, else refused) and save it. The error that left it out, else whether it was resized."""
     try:
-        save(read_label(path, what) if sparse else LabelPixels(read_mask(path, what), None))
+        pixels, scaled = read_fitted(path, what, item.image, shape, sparse)
+        save(pixels)
     except (ImageReadError, LabelSizeError) as err:  # LabelReadError and MaskFormatError are ImageReadErrors
         log.warning("%s imported without its %s %s: %s", shown_name(item.image.name), what, shown_name(path.name), err)
         return err
-    return None
+    return scaled

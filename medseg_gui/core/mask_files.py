@@ -16,8 +16,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from medseg_gui.core.errors import ImageReadError
-from medseg_gui.core.images import IMAGE_SUFFIXES, apply_orientation, header_orientation, read_label
+from medseg_gui.core.errors import ImageReadError, LabelSizeError
+from medseg_gui.core.images import IMAGE_SUFFIXES, apply_orientation, header_orientation, read_label, read_mask
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.names import shown_name
 
@@ -234,6 +234,28 @@ def scaled_to(pixels: LabelPixels, shape: tuple[int, int]) -> LabelPixels | None
         return cv2.resize(a.astype(np.float32), (W, H), interpolation=cv2.INTER_AREA) >= 0.5
 
     return LabelPixels(fit(pixels.mask), None if pixels.annotated is None else fit(pixels.annotated))
+
+
+def read_fitted(path: Path, what: str, image: Path, shape: tuple[int, int], partial: bool) -> tuple[LabelPixels, bool]:
+    """The mask at `path` as `what` ("lesion label", "region of interest") of `image`, whose size is `shape` (H, W):
+    upright, and resized when it is the image at another scale (scaled_to); True when it was resized. A partial
+    0/128/255 file is a sparse label where `partial`, else refused. ImageReadError (unreadable, a label map …) or
+    LabelSizeError naming both sizes. Every import (into a new project or an open one) reads its masks here."""
+    pixels = read_label(path, what) if partial else LabelPixels(read_mask(path, what), None)
+    pixels = upright(pixels, image, path, shape)
+    fitted = scaled_to(pixels, shape)
+    if fitted is None:
+        h, w = pixels.mask.shape
+        raise LabelSizeError(f"it is {w}×{h} pixels, the image {shape[1]}×{shape[0]} (width×height), and "
+                             "not the image at another scale")
+    return fitted, fitted is not pixels
+
+
+def resized_note(names: list[str] | tuple[str, ...]) -> str:
+    """What an import's summary says of the masks it resized (read_fitted): "2 of them drawn on the image at another
+    scale, resized to it: a, b"."""
+    return (f"{len(names)} of them drawn on the image at another scale, resized to it: "
+            f"{', '.join(names[:3])}{', …' if len(names) > 3 else ''}")
 
 
 def reasons_text(lines: list[str] | tuple[str, ...]) -> str:

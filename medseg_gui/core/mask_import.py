@@ -18,10 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from medseg_gui.core.errors import CancelledError, ImageReadError, LabelSizeError
-from medseg_gui.core.images import read_label, read_mask
 from medseg_gui.core.label_encoding import MOSTLY_OBJECT, LabelPixels, inverted_note
 from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY, set_mark, set_marks
-from medseg_gui.core.mask_files import find_masks, image_files, reasons_text, scaled_to, unmatched_hint, upright
+from medseg_gui.core.mask_files import find_masks, image_files, read_fitted, reasons_text, resized_note, unmatched_hint
 from medseg_gui.core.names import shown_name
 from medseg_gui.core.project_format import REPLACED_LABELS
 
@@ -56,9 +55,7 @@ class MasksImported:
         many = "regions of interest" if self.cls is None else f"{what}s"
         text = f"Imported {n} {what if n == 1 else many} from {shown_name(str(folder))}"
         if self.resized:
-            r = len(self.resized)
-            text += (f" ({r} of them drawn on the image at another scale, resized to it: "
-                     f"{', '.join(self.resized[:3])}{', …' if r > 3 else ''})")
+            text += f" ({resized_note(self.resized)})"
         if self.kept:
             k = len(self.kept)
             text += (f"; {k} image{' keeps its' if k == 1 else 's keep their'} own {what} (nothing was overwritten: "
@@ -137,7 +134,8 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
             kept.append(stem)
             continue
         try:
-            pixels, scaled = _read_fitted(project, stem, path, cls)
+            pixels, scaled = read_fitted(path, "region of interest" if cls is ROI else f"{cls} label",
+                                         project.image_path(stem), project.image_size(stem), cls is not ROI)
         except (ImageReadError, LabelSizeError) as err:  # LabelReadError and MaskFormatError are ImageReadErrors
             failed.append(f"{shown_name(path.name)}: {err}")
             continue
@@ -183,21 +181,6 @@ def labelled_matches(project, scan: MaskScan, cls: str) -> tuple[str, ...]:
     with `replace` replaces (File → Import masks… asks which). Checks label files: call it off the GUI thread."""
     project.class_spec(cls)
     return tuple(stem for stem in scan.by_stem if project.has_label(cls, stem))
-
-
-def _read_fitted(project, stem: str, path: Path, cls: str | None) -> tuple[LabelPixels, bool]:
-    """The mask at `path` as `stem`'s label (or ROI), upright and at its image's size; True when it was resized.
-    ImageReadError or LabelSizeError when it cannot be."""
-    shape = project.image_size(stem)
-    what = "region of interest" if cls is ROI else f"{cls} label"
-    pixels = read_label(path, what) if cls is not ROI else LabelPixels(read_mask(path, what), None)
-    pixels = upright(pixels, project.image_path(stem), path, shape)
-    fitted = scaled_to(pixels, shape)
-    if fitted is None:
-        h, w = pixels.mask.shape
-        raise LabelSizeError(f"it is {w}×{h} pixels, the image {shape[1]}×{shape[0]} (width×height), and "
-                             "not the image at another scale")
-    return fitted, fitted is not pixels
 
 
 def _own_label(project, cls: str, stem: str) -> LabelPixels | str:

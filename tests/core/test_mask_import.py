@@ -260,3 +260,30 @@ def test_the_summary_joins_the_reasons_without_doubled_punctuation(tmp_path):
     unreadable = [f"{s}.png: Lesion label file '{s}.png' is not a readable image (corrupt or unsupported format)"
                   for s in project.stems]
     assert text.endswith("; 4 left out: " + "; ".join(unreadable[:3]) + "; ….") and ".;" not in text
+
+
+def test_a_new_project_and_an_open_one_fit_masks_of_another_size_by_one_rule(tmp_path, caplog):
+    """Fault injection: a 100×100 mask of a 256×256 image (or one twice its image's size) was resized by File →
+    Import masks… and `medseg import PROJECT --masks`, but refused by `medseg import SRC NEWPROJECT --masks`. Both
+    resize a mask of the image's aspect ratio alike and refuse another one naming both sizes."""
+    import logging
+
+    from medseg_gui.core.importers import import_dataset
+
+    project = make_project(tmp_path / "p", n=3)
+    double, odd, other = project.stems  # masks at twice the size, at 100×75 (64×48 → 4:3), of another shape
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    for stem, (w, h) in zip(project.stems, [(W * 2, H * 2), (100, 75), (W, W)]):
+        write_png(folder / f"{stem}_mask.png", (np.indices((h, w)).sum(0) < (h + w) // 2).astype(np.uint8) * 255)
+    resized: list[str] = []
+    with caplog.at_level(logging.WARNING):
+        new = import_dataset(project.root / "images", tmp_path / "new", "folder", cls="lesion", masks=folder,
+                             resized=resized)
+    result = import_masks(project, folder, "lesion")
+    assert resized == list(result.resized) == [double, odd] and new.labelled_stems("lesion") == [double, odd]
+    for stem in (double, odd):
+        np.testing.assert_array_equal(new.load_label("lesion", stem), project.load_label("lesion", stem))
+    size = f"it is {W}×{W} pixels, the image {W}×{H} (width×height), and not the image at another scale"
+    assert result.failed == (f"{other}_mask.png: {size}",)
+    assert f"{other}.png imported without its label {other}_mask.png: {size}" in caplog.text
