@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from medseg_gui.core.errors import ImageReadError, LabelSizeError
+from medseg_gui.core.errors import ImageReadError, LabelSizeError, MaskFormatError
 from medseg_gui.core.images import IMAGE_SUFFIXES, apply_orientation, header_orientation, read_label, read_mask
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.names import shown_name
@@ -147,30 +147,37 @@ def _named_after_another(files: list[Path]) -> list[Path]:
     return [f for f in files if _owner(f.stem, stems - {f.stem}) is not None]
 
 
-def reads_as_mask(path: Path) -> bool:
-    """Whether core.images.read_label reads `path` as one class's mask (a photo it refuses: "does not look like a
-    mask"; a label map, or a file it cannot read, is no mask either)."""
+def _read_beside(path: Path) -> str | None:
+    """"" when core.images.read_label reads `path` as one class's mask, why when no decoder reads it at all, None
+    when it decodes to no mask (a photo it refuses, "does not look like a mask", or a label map)."""
     try:
         read_label(path, "mask")
-    except ImageReadError:
-        return False
-    return True
+    except MaskFormatError:
+        return None
+    except ImageReadError as err:
+        return str(err).rstrip(".")
+    return ""
 
 
-def masks_beside(files: list[Path], candidates: list[Path]) -> list[Path]:
-    """The `candidates` that are masks lying beside their photos in a folder whose image files are `files`: named
-    after another of `files` plus `_…` (or `.…`, `-…`, as images_and_masks) and read as a mask, so `scan_2.jpg`
-    beside `scan.jpg` is a second photo. Reads only the candidates so named."""
+def masks_beside(files: list[Path], candidates: list[Path]) -> dict[Path, str]:
+    """{candidate: "", or why it cannot be read} of the `candidates` that are masks beside their photos in a folder
+    whose image files are `files`: named after another of `files` plus `_…` (or `.…`, `-…`, as images_and_masks)
+    and read as a mask, or not readable at all (its name is all there is to go by: a damaged `x_mask.png` listed as
+    an image would stay one); `scan_2.jpg` beside `scan.jpg` that reads as a photo is a second photo. Reads only the
+    candidates so named."""
     named = set(_named_after_another(files))
-    return [path for path in candidates if path in named and reads_as_mask(path)]
+    read = {path: _read_beside(path) for path in candidates if path in named}
+    return {path: why for path, why in read.items() if why is not None}
 
 
 def _masks_beside(images: list[Path], own: set[str], files: list[Path]) -> tuple[dict[str, Path], list[Path]]:
     """find_masks in the folder of `files` that holds the `images` named `own` (a folder project's own): as in
     images_and_masks, a file named after another image is its mask and no file is its own mask; one of the images
-    themselves (listed before masks were told apart) is a mask only when it reads as one (masks_beside)."""
+    themselves (listed before masks were told apart) is a mask only where masks_beside takes it for one (an
+    unreadable one too: the import then says why it left it out)."""
     named = _named_after_another(files)
-    masks = sorted([f for f in named if f.name not in own] + masks_beside(files, [f for f in named if f.name in own]))
+    listed = masks_beside(files, [f for f in named if f.name in own])
+    masks = sorted([f for f in named if f.name not in own] + list(listed))
     if masks:
         log.warning("the masks folder is the image folder: %d file(s) named after an image (like %s) are read as "
                     "masks, never an image's own file", len(masks), shown_name(masks[0].name))

@@ -63,7 +63,7 @@ class ProjectFolder:
         self._read_only: str | None = None  # why nothing may be written (another window edits it, read-only media)
         self._project_lock: ProjectLock | LockWatch = LockWatch(self._root)  # writes stop once another program holds it
         self._versions = FileVersions()  # project.json and label files as this object read or last wrote them
-        self.unlisted_masks: tuple[Path, ...] = ()  # what the last refresh_images left out: masks beside photos
+        self.unlisted_masks: dict[Path, str] = {}  # the last refresh_images left out: masks_beside's {mask: why}
 
     @classmethod
     def create(cls, root: str | os.PathLike[str], classes: tuple[ClassSpec, ...] = DEFAULT_CLASSES) -> Self:
@@ -289,10 +289,10 @@ class ProjectFolder:
         files = listable(sorted((p for p in folder.iterdir() if _is_image_file(p)), key=lambda p: p.name))
         if self._layout == "folder":
             known = {e.path for e in self._images}  # entries already listed stay, masks or not
-            masks = self.unlisted_masks = tuple(masks_beside(files, [p for p in files if p.name not in known]))
+            masks = self.unlisted_masks = masks_beside(files, [p for p in files if p.name not in known])
             if masks:
                 log.warning("%d file(s) in %s are named after a photo there and read as masks (like %s): not listed "
-                            "as images; import them as masks", len(masks), folder, shown_name(masks[0].name))
+                            "as images; import them as masks", len(masks), folder, shown_name(next(iter(masks)).name))
                 files = sorted(set(files) - set(masks), key=lambda p: p.name)
         with self._lock:
             before = len(self._images)

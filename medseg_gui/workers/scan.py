@@ -11,6 +11,7 @@ from typing import Any, Callable
 from medseg_gui.core.errors import CancelledError, ImageReadError, MedsegError
 from medseg_gui.core.identity import GUI_NAME
 from medseg_gui.core.images import subfolder_images, subfolders_text
+from medseg_gui.core.mask_files import reasons_text
 from medseg_gui.core.names import shown_name
 from medseg_gui.workers.base import Worker
 
@@ -113,19 +114,26 @@ class ScanWorker(Worker):
                           suggested_class(project, errors))
 
 
-def masks_text(masks: tuple[Path, ...]) -> str:
-    """What a new folder project left out as masks beside their photos, for the window: "2 files beside their photos
-    look like masks (a_mask.jpg, b_lesion_mask.png); they are not listed as images: File → Import masks… imports
-    them"; "" for none."""
-    n = len(masks)
-    if not n:
-        return ""
-    names = ", ".join(shown_name(p.name) for p in masks[:3]) + (", …" if n > 3 else "")
-    if n == 1:
-        return (f"1 file beside its photo looks like a mask ({names}); it is not listed as an image: File → Import "
+def masks_text(masks: dict[Path, str]) -> str:
+    """What a new folder project left out as masks beside their photos (ProjectFolder.unlisted_masks: {mask: "" or
+    why it cannot be read}), for the window: "2 files beside their photos look like masks (a_mask.jpg,
+    b_lesion_mask.png); they are not listed as images: File → Import masks… imports them", then the unreadable ones
+    with why; "" for none."""
+    good = [p for p, why in masks.items() if not why]
+    bad = [why for why in masks.values() if why]
+    names = ", ".join(shown_name(p.name) for p in good[:3]) + (", …" if len(good) > 3 else "")
+    text = ""
+    if len(good) == 1:
+        text = (f"1 file beside its photo looks like a mask ({names}); it is not listed as an image: File → Import "
                 "masks… imports it")
-    return (f"{n} files beside their photos look like masks ({names}); they are not listed as images: File → Import "
-            "masks… imports them")
+    elif good:
+        text = (f"{len(good)} files beside their photos look like masks ({names}); they are not listed as images: "
+                "File → Import masks… imports them")
+    if bad:  # named as masks, but damaged: neither an image nor a label (a trial's truncated s3_mask.png)
+        text += (f"{'; ' if text else ''}{len(bad)} file{' is' if len(bad) == 1 else 's are'} named like a photo's "
+                 f"mask but cannot be read, so not listed as {'an image' if len(bad) == 1 else 'images'} either: "
+                 + reasons_text(bad))
+    return text
 
 
 def suggested_class(project: Any, errors: dict[str, str]) -> str | None:

@@ -249,6 +249,40 @@ def _damaged(path):
     path.write_bytes(path.read_bytes()[:60])
 
 
+@pytest.mark.parametrize("listed", [True, False])
+def test_a_damaged_mask_beside_its_photo_is_named_by_every_import(tmp_path, caplog, listed):
+    """Fault injection: a truncated s3_mask.png beside s3.png was listed as an image "s3_mask" and File → Import
+    masks… from the folder said "Imported 4" without a word of it, while importing the folder into a new project
+    said why s3 came in without its label. An unreadable file named after a photo is a mask by its name: each import
+    names it with the reason (`listed`: a project made before, which lists it as an image, keeps listing it)."""
+    import logging
+
+    from medseg_gui.core.importers import import_dataset
+    from medseg_gui.core.project import Project
+
+    folder = tmp_path / "clinic"
+    folder.mkdir()
+    if listed:  # alone it names no other image: listed (as a project made before this rule did)
+        _damaged(folder / "s3_mask.png")
+        Project.open_or_create_for_folder(folder)
+    for i in range(1, 4):
+        _photo(folder / f"s{i}.png", i)
+    for i in (1, 2):
+        write_png(folder / f"s{i}_mask.png", disc().astype(np.uint8) * 255)
+    if not listed:
+        _damaged(folder / "s3_mask.png")
+    project = Project.open_or_create_for_folder(folder)
+    assert ("s3_mask" in project.stems) is listed
+    why = "s3_mask.png: Lesion label file 's3_mask.png' is not a readable image (corrupt or unsupported format)"
+    result = import_masks(project, folder, "lesion")
+    assert sorted(result.imported) == ["s1", "s2"] and result.failed == (why + ".",)
+    assert result.summary(folder).endswith(f"; 1 left out: {why}.")
+    with caplog.at_level(logging.WARNING):
+        import_dataset(folder, tmp_path / "new", "folder", cls="lesion", masks=folder)
+    assert "s3.png imported without its label s3_mask.png: Label file 's3_mask.png' is not a readable image" in \
+        caplog.text
+
+
 def test_the_summary_joins_the_reasons_without_doubled_punctuation(tmp_path):
     """Fault injection: "…(corrupt or unsupported format).; p3.png …": each reason's full stop before the "; "."""
     project = make_project(tmp_path / "p", n=4)

@@ -298,6 +298,20 @@ def test_a_new_folder_project_leaves_out_the_masks_beside_their_photos(tmp_path,
     assert Project.open_or_create_for_folder(folder).stems == p.stems  # reopened: not added as new images
 
 
+def test_a_damaged_file_named_as_a_photo_s_mask_is_not_listed_as_an_image(tmp_path):
+    """Fault injection: a truncated s3_mask.png beside s3.png was listed as an image "s3_mask" (it did not read as a
+    mask), and once listed it stays listed. Its name is all there is to go by: a mask, left out with the reason."""
+    folder = tmp_path / "clinic"
+    for i, name in enumerate(["s3.png", "scan.jpg", "scan_2.jpg"]):
+        _image(folder / name, seed=i)
+    _mask(folder / "s3_mask.png")
+    (folder / "s3_mask.png").write_bytes((folder / "s3_mask.png").read_bytes()[:60])
+    p = Project.open_or_create_for_folder(folder)
+    assert p.stems == ["s3", "scan", "scan_2"]  # a photo named after another, readable, is a photo
+    assert p.unlisted_masks == {folder.resolve() / "s3_mask.png": "Mask file 's3_mask.png' is not a readable image "
+                                                                  "(corrupt or unsupported format)"}
+
+
 def test_an_existing_folder_project_keeps_a_mask_it_listed(tmp_path):
     """Entries already in project.json stay (a project made before masks were told apart), new masks are left out."""
     folder = tmp_path / "old"

@@ -233,3 +233,29 @@ def test_file_import_masks_offers_the_class_the_folder_is_named_after(tmp_path, 
     assert window.tools.current_class() == "lesion"
     assert window.import_masks() is None  # cancelled at the chooser
     assert [chosen.cls for chosen in offered] == ["vessel"]
+
+
+def test_import_from_a_folder_project_names_a_damaged_mask_beside_its_photo(tmp_path, qtbot, monkeypatch, messages):
+    """Fault injection: File → Import masks… from projF, whose truncated s3_mask.png beside s3.png it listed as an
+    image, said "Imported 5" and nothing of that file; `medseg import` into a new project said why it was left out."""
+    from medseg_gui.core.project import Project
+    from tests.workers.helpers import make_images
+
+    folder = tmp_path / "projF"
+    folder.mkdir()
+    write_png(folder / "img1_mask.png", disc().astype(np.uint8) * 255)
+    (folder / "img1_mask.png").write_bytes((folder / "img1_mask.png").read_bytes()[:60])
+    Project.open_or_create_for_folder(folder)  # alone it names no image: listed, as before masks were told apart
+    make_images(folder, n=2)
+    write_png(folder / "img0_mask.png", disc().astype(np.uint8) * 255)
+    project = Project.open_or_create_for_folder(folder)
+    assert project.stems == ["img1_mask", "img0", "img1"]
+    monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None, new=False: folder)
+    monkeypatch.setattr(import_flow, "ask_import_target", lambda parent, classes, current: "lesion")
+    window = open_window(qtbot, project, settings_file=tmp_path / "settings.ini")
+    with qtbot.waitSignal(window.project_loaded, timeout=30_000):
+        window.import_masks()
+    summary = messages[-1].split("\n\n")[0]
+    assert summary.startswith("Imported 1 'lesion' label from ")
+    assert summary.endswith("; 1 left out: img1_mask.png: Lesion label file 'img1_mask.png' is not a readable image "
+                            "(corrupt or unsupported format).")

@@ -140,3 +140,19 @@ def test_scan_of_a_new_folder_says_which_files_it_left_out_as_masks(tmp_path, qt
     assert result.masks_beside == ("2 files beside their photos look like masks (img0_mask.png, img1_mask.png); they "
                                    "are not listed as images: File → Import masks… imports them")
     assert _scan(qtbot, ScanWorker(folder)).masks_beside == ""  # said when the project was made, not each time
+
+
+def test_scan_of_a_new_folder_says_which_mask_beside_a_photo_it_cannot_read(tmp_path, qtbot):
+    """Fault injection: a truncated img1_mask.png beside img1.png was listed as an image; it is left out as a mask
+    (named as one), and the window says it cannot be read, with the reason."""
+    folder = tmp_path / "clinic"
+    make_images(folder, 2)
+    write_png(folder / "img0_mask.png", np.zeros((H, W), np.uint8))
+    write_png(folder / "img1_mask.png", np.zeros((H, W), np.uint8))
+    (folder / "img1_mask.png").write_bytes((folder / "img1_mask.png").read_bytes()[:40])
+    result = _scan(qtbot, ScanWorker(folder))
+    assert result.project.stems == ["img0", "img1"] and result.errors == {}
+    assert result.masks_beside == ("1 file beside its photo looks like a mask (img0_mask.png); it is not listed as an "
+                                   "image: File → Import masks… imports it; 1 file is named like a photo's mask but "
+                                   "cannot be read, so not listed as an image either: Mask file 'img1_mask.png' is "
+                                   "not a readable image (corrupt or unsupported format)")
