@@ -27,6 +27,7 @@ from medseg_gui.core.errors import ImageReadError, LabelSizeError, MedsegError
 from medseg_gui.core.images import read_label
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY, record_mark
+from medseg_gui.core.names import shown_name
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,18 @@ def find_rescues(base: Path, project_root: Path) -> list[Rescue]:
         if left:
             found.append(Rescue(folder, str(record.get("time") or folder.name), tuple(left)))
     return sorted(found, key=lambda r: (r.time, r.folder.name))
+
+
+def rescued_text(project_name: str, rescues: list[Rescue]) -> str:
+    """"N labels of <project> (…) could not be saved into the project when the app closed on <date>; they were kept
+    in <folder>." (the window's question starts so, `medseg` prints it as a note)."""
+    keys = [key for rescue in rescues for key in rescue.labels]
+    n = len(keys)
+    names = ", ".join(f"{stem} ('{cls}')" for cls, stem in keys[:4]) + (", …" if n > 4 else "")
+    when = " and ".join(sorted({r.time.replace(" ", " at ", 1).rsplit(":", 1)[0] for r in rescues}))
+    where = ", ".join(shown_name(str(r.folder)) for r in rescues)
+    return (f"{n} label{'' if n == 1 else 's'} of {shown_name(project_name)} ({names}) could not be saved into the "
+            f"project when the app closed on {when}; {'it was' if n == 1 else 'they were'} kept in {where}.")
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ def test_a_rescue_is_found_for_its_own_project_only(tmp_path):
     folder = _rescue(base, project, {("lesion", project.stems[1]): disc()})
     record = json.loads((folder / RESCUE_FILE).read_text())
     assert record["project"] == str(project.root.resolve())
-    assert record["labels"] == [{"class": "lesion", "image": project.stems[1], "file": f"lesion/{project.stems[1]}.png"}]
+    stem = project.stems[1]
+    assert record["labels"] == [{"class": "lesion", "image": stem, "file": f"lesion/{stem}.png"}]
     (found,) = find_rescues(base, project.root)
     assert found.folder == folder and found.labels == (("lesion", project.stems[1]),) and found.time
     assert find_rescues(base, same_name.root) == []
@@ -102,3 +103,4 @@ def test_a_restore_that_cannot_write_is_offered_again_and_keeps_the_project_labe
     np.testing.assert_array_equal(read_mask(project.label_path("lesion", s0)), before)  # moved back, not lost
     (again,) = find_rescues(base, project.root)
     assert again.labels == (("lesion", s0),)  # only what is still to restore
+
