@@ -6,7 +6,10 @@ import sys
 from pathlib import Path
 
 from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.identity import GUI_NAME
 from medseg_gui.core.project import Project
+from medseg_gui.core.rescued_labels import find_rescues, rescued_text
+from medseg_gui.paths import UNSAVED_LABELS, rescue_base
 
 CELL_FORMATS = {"lesions": "{:.4g}", "found": "{:.4g}", "false_lesions": "{:.4g}", "hd95": "{:.2f}", "assd": "{:.2f}"}
 
@@ -19,9 +22,16 @@ COMMAND_WHAT = {"demo": "The demo", "import": "Import", "train": "Training", "pr
 
 
 def open_project(path: Path, cls: str | None = None) -> Project:
+    """The project at `path` (ProjectError when `cls` is not one of its classes); a note on stderr when labels of it
+    were rescued at a close and not brought back yet (core.rescued_labels: this command does not see them)."""
     project = Project.open(path)
     if cls is not None and cls not in project.class_names:
         raise ProjectError(f"Class '{cls}' is not in {path}; classes: {', '.join(project.class_names)}.")
+    rescues = find_rescues(rescue_base(UNSAVED_LABELS), project.root)
+    if rescues:
+        them = "it" if sum(len(r.labels) for r in rescues) == 1 else "them"
+        print(f"medseg: note: {rescued_text(project.root.name, rescues)} Open the project in {GUI_NAME} to bring "
+              f"{them} back.", file=sys.stderr)
     return project
 
 

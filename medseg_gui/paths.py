@@ -12,6 +12,8 @@ from pathlib import Path
 from medseg_gui.core.demo import user_data_dir
 from medseg_gui.core.identity import APP_NAME, GUI_NAME
 
+UNSAVED_LABELS = "unsaved-labels"  # the rescue_dir kind of labels left unsaved at a close (core.rescued_labels)
+
 
 def data_dir() -> Path:
     """Per-user writable data folder (the demo copies live here)."""
@@ -26,7 +28,12 @@ def rescue_dir(kind: str, project_root: Path, *parts: str) -> Path:
     import time
 
     name = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(project_root).name)[:40] or "project"
-    return user_data_dir() / kind / "-".join((name, *parts, time.strftime("%Y%m%d-%H%M%S")))
+    return rescue_base(kind) / "-".join((name, *parts, time.strftime("%Y%m%d-%H%M%S")))
+
+
+def rescue_base(kind: str) -> Path:
+    """The folder of every `rescue_dir` of `kind` (core.rescued_labels.find_rescues looks there)."""
+    return user_data_dir() / kind
 
 
 def log_dir() -> Path:

@@ -139,12 +139,13 @@ class Project(ProjectFolder):
         self._write(src, lambda p: moved.append(move_aside(p, folder)))
         return moved[0]
 
-    def move_label_aside(self, cls: str, stem: str) -> Path:
-        """Move a label file that cannot be read to labels/<cls>/.unreadable/ (never deleted); returns its new path."""
+    def move_label_aside(self, cls: str, stem: str, folder: str = ".unreadable") -> Path:
+        """Move a label file to labels/<cls>/`folder`/ (never deleted): one that cannot be read (".unreadable"), or
+        one another label takes the place of (".replaced": core.rescued_labels); returns its new path."""
         src = self.label_path(cls, stem)
-        dest = self._aside(src, ".unreadable")
+        dest = self._aside(src, folder)
         self._versions.written(src)  # no file there now
-        log.warning("moved the unreadable label %s to %s", src, dest)
+        log.warning("moved the label %s to %s", src, dest)
         return dest
 
     def has_label(self, cls: str, stem: str) -> bool:

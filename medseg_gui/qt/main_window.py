@@ -46,6 +46,7 @@ from medseg_gui.qt.panels.train_panel import CANCELLED_TEXT, TrainPanel
 from medseg_gui.qt.read_only import ReadOnlyBanner, ReadOnlyView
 from medseg_gui.qt.reviewed import reviewed_stems, toggle_reviewed
 from medseg_gui.qt.region_flow import RegionFlow
+from medseg_gui.qt.rescued_flow import RescuedFlow
 from medseg_gui.qt.save_guard import SaveGuard
 from medseg_gui.qt.theme import DEFAULT_THEME, THEME_KEY, ThemeMenu, app_icon
 from medseg_gui.qt.message_bar import MessageBar
@@ -144,6 +145,7 @@ class MainWindow(QMainWindow):
                                            self.classes.show_saved, self)
         self.predictions = PredictAllFlow(lambda: self.project, panels, parts | {  # Train → Predict all images
             "training": self.training, "read_only": self.read_only_view}, self)
+        self.rescued = RescuedFlow(self.workers, self.opener, self.guard.all_saved, self._reshow, self)  # at open
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -180,17 +182,19 @@ class MainWindow(QMainWindow):
         self.threshold.metrics_updated.connect(self.metrics_updated)
         self.workers.errored.connect(lambda err: self.show_error(error_message(err)))  # a job without on_error
         for part in (self.exporter, self.importer, self.training, self.classes, self.files,  # stay a while
-                     self.read_only_view, self.predictions):
+                     self.read_only_view, self.predictions, self.rescued):
             part.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
         for part in (self.opener, self.exporter, self.importer, self.training, self.classes, self.files,
-                     self.regions, self.models, self.predictions):
+                     self.regions, self.models, self.predictions, self.rescued):
             part.errored.connect(self.show_error)
+        self.rescued.restored.connect(lambda text: self.next_line.beside_image(text, self.image_list.current_stem()))
         self.opener.status.connect(self.statusBar().showMessage)
         self.read_only_view.changed.connect(self._update_title)
         self.opener.opened.connect(self._on_opened)
         self.exporter.ended.connect(self.export_ended)
         self.importer.finished.connect(self.threshold.rescore_imported)
         self.importer.editing_paused.connect(self.read_only_view.pause)  # a stroke's autosave would undo an import
+        self.rescued.editing_paused.connect(self.read_only_view.pause)  # … or a restore of rescued labels
         self.device_label.follow(self.train_panel.running_changed, self.training.keras_rows)
         self.training.ended.connect(self.training_ended)
         self.saver.pending_changed.connect(lambda _late: self.setWindowModified(self.saver.has_pending()))

@@ -13,7 +13,7 @@ from PySide6.QtCore import QEventLoop, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from medseg_gui.core.lock import TAKEN_OVER
-from medseg_gui.paths import rescue_dir
+from medseg_gui.paths import UNSAVED_LABELS, rescue_dir
 from medseg_gui.workers.label_saver import Key, LabelSaver
 
 log = logging.getLogger(__name__)
@@ -113,16 +113,18 @@ class SaveGuard(QObject):
     def close(self, timeout: float, project_root: Path | None) -> bool:
         """Stop the saver at the window's close (LabelSaver.close); labels still not on disk then (the close was not
         asked about: a signal, a logout) are written to a new folder in the user data folder (LabelSaver.rescue:
-        a fault-injection trial's SIGTERM while the label folder was unwritable lost the stroke) and the log says
-        where. False when something was not saved in the project."""
+        a fault-injection trial's SIGTERM while the label folder was unwritable lost the stroke), the log says
+        where, and the project's next opening offers them back (qt.rescued_flow). False when something was not
+        saved in the project."""
         self._closing = True
         if self.saver.close(timeout):
             return True
         unsaved = self.saver.unsaved()
-        folder = rescue_dir("unsaved-labels", project_root) if project_root is not None else None
+        folder = rescue_dir(UNSAVED_LABELS, project_root) if project_root is not None else None
         written = self.saver.rescue(folder) if folder is not None else []
         log.error("Some labels could not be saved before closing: %s; %s", unsaved or "still being written",
-                  f"their last versions were written to {folder}" if written else "they are lost")
+                  f"their last versions were written to {folder} (offered back the next time the project "
+                  "opens)" if written else "they are lost")
         return False
 
     @Slot(str, str, str)

@@ -31,6 +31,7 @@ from medseg_gui.core.errors import MedsegError
 from medseg_gui.core.images import write_png
 from medseg_gui.core.label_encoding import LabelPixels, encode_label
 from medseg_gui.core.masks import BBox, LabelCodes, bbox_union
+from medseg_gui.core.rescued_labels import RESCUE_FILE, record_rescue
 from medseg_gui.workers.base import unexpected_message
 from medseg_gui.workers.label_copies import FilledSave, Key, LabelCopy, follows_nothing
 
@@ -209,7 +210,9 @@ class LabelSaver(QObject):
         """After `close`: write the current project's labels that are still not on disk (failed, or queued when the
         close timed out) to `folder/<class>/<stem>.png`, encoded as label files are, so a close nobody could answer
         (a logout or SIGTERM while the label folder is unwritable) loses no stroke; returns the files written. A
-        failed deletion writes nothing; a file that cannot be written either is logged (nowhere else to say it)."""
+        failed deletion writes nothing; a file that cannot be written either is logged (nowhere else to say it).
+        `folder`/rescued.json names the project and the labels, so its next opening offers them back
+        (core.rescued_labels)."""
         with self._cond:  # the newest version of each label wins: queued, then being written, then failed
             entries = {key: entry for key, (entry, _msg) in self._failed.items()}
             if self._inflight is not None:
@@ -229,6 +232,11 @@ class LabelSaver(QObject):
                 written.append(path)
             except (OSError, MedsegError) as err:
                 log.error("The unsaved '%s' label of %s could not be written to %s either: %s", cls, stem, path, err)
+        if written:
+            try:
+                record_rescue(folder, self._project.root, [(p.parent.name, p.stem) for p in written])
+            except OSError as err:
+                log.error("Could not write %s/%s (the labels are there all the same): %s", folder, RESCUE_FILE, err)
         return written
 
     def _take(self, key: Key, shape: tuple[int, ...], live: np.ndarray | None) -> LabelCopy:
