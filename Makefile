@@ -24,7 +24,7 @@ run: $(STAMP)
 	fi
 
 test: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n 2
 
 demo: $(STAMP)
 	$(BIN)/medseg demo --out demo_out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -228,6 +228,25 @@ def _choose_class(tools, canvas, index: int) -> None:
     missing = tools.select_class_index(index)
     if missing is not None:
         canvas.notify(missing)
+
+
+def connect_window_actions(a: WindowActions, w: Any) -> None:
+    """The File, Edit and Train menu items of the main window `w` (qt.main_window.MainWindow) to its parts."""
+    a.open_folder.triggered.connect(w.files.ask_open)
+    a.add_images.triggered.connect(w.files.ask_add)
+    a.open_demo.triggered.connect(lambda: w.open_demo("vessel"))
+    a.open_lesion_demo.triggered.connect(lambda: w.open_demo("lesion"))
+    a.export_masks.triggered.connect(lambda: w.export_masks())
+    a.export_labels.triggered.connect(lambda: w.export_masks("labels"))
+    a.import_masks.triggered.connect(w.import_masks)
+    a.export_other.triggered.connect(w.export_other)
+    a.quit.triggered.connect(w.close)
+    a.retrain.triggered.connect(w.training.retrain)
+    a.reviewed.triggered.connect(w.toggle_reviewed)
+    a.edit_classes.triggered.connect(lambda: w.classes.edit(w.classes_locked))
+    a.cancel.triggered.connect(w.train_panel.cancel)
+    a.restrict_class.triggered.connect(lambda: w.regions.ask(w.project, w.current_class()))
+    a.models.triggered.connect(w.training.show_models)
 
 
 def connect_help_actions(a: WindowActions, parent: QWidget, system: SystemInfo) -> None:

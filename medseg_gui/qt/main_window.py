@@ -21,7 +21,8 @@ from medseg_gui.config import AppConfig
 from medseg_gui.ml.config import preset_names
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.about import DeviceLabel, SystemInfo
-from medseg_gui.qt.actions import connect_help_actions, connect_view_actions, create_actions, install_menus
+from medseg_gui.qt.actions import (connect_help_actions, connect_view_actions, connect_window_actions, create_actions,
+                                   install_menus)
 from medseg_gui.qt.canvas import Canvas
 from medseg_gui.qt.class_view import ClassView
 from medseg_gui.qt.defaults import threshold_in_range
@@ -202,22 +203,8 @@ class MainWindow(QMainWindow):
         self.guard.recovered.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.guard.unsaved_changed.connect(self.classes.show_unsaved)
         self.classes.classes_changed.connect(self._reshow)
-        a.open_folder.triggered.connect(self.files.ask_open)
-        a.add_images.triggered.connect(self.files.ask_add)
-        a.open_demo.triggered.connect(lambda: self.open_demo("vessel"))
-        a.open_lesion_demo.triggered.connect(lambda: self.open_demo("lesion"))
-        a.export_masks.triggered.connect(lambda: self.export_masks())
-        a.export_labels.triggered.connect(lambda: self.export_masks("labels"))
-        a.import_masks.triggered.connect(self.import_masks)
-        a.export_other.triggered.connect(self.export_other)
-        a.quit.triggered.connect(self.close)
-        a.retrain.triggered.connect(self.training.retrain)
-        a.reviewed.triggered.connect(self.toggle_reviewed)
-        a.edit_classes.triggered.connect(lambda: self.classes.edit(self._classes_locked))
-        a.cancel.triggered.connect(self.train_panel.cancel)
-        a.restrict_class.triggered.connect(lambda: self.regions.ask(self.project, self.current_class()))
+        connect_window_actions(a, self)  # File, Edit and Train menu items
         self.regions.changed.connect(self.classes.on_region_changed)
-        a.models.triggered.connect(self.training.show_models)
         connect_view_actions(a, c, self.tools, self.layers, self.image_list)
         a.next_to_label.triggered.connect(lambda: self.next_line.open_next(self.image_list, self.current_class()))
         self.image_list.next_to_label_requested.connect(a.next_to_label.trigger)
@@ -308,7 +295,7 @@ class MainWindow(QMainWindow):
         self._remember()
         self.set_project(self.project, {s: e for s in self.project.stems if (e := self.image_list.error(s))})
 
-    def _classes_locked(self) -> str | None:
+    def classes_locked(self) -> str | None:
         """Why the classes may not change now (None: they may)."""
         if self.read_only is not None:
             return f"this project is open read-only ({self.read_only})."

@@ -180,7 +180,7 @@ def test_drawing_is_paused_while_masks_are_imported(tmp_path, qtbot, monkeypatch
         window.actions.undo.trigger()
         canvas.undo()
         np.testing.assert_array_equal(canvas.label("lesion"), shown)  # nothing drawn, nothing undone
-        assert "masks are imported" in window._classes_locked()  # Edit → Classes… would rename what it writes into
+        assert "masks are imported" in window.classes_locked()  # Edit → Classes… would rename what it writes into
         assert window.saver.flush(10) and not window.saver.has_pending()
         if fails:
             go.set()
