@@ -98,7 +98,7 @@ class ScanWorker(Worker):
             if self.is_cancelled():
                 raise CancelledError("Opening the folder was cancelled.")
             try:
-                probe_image(project.image_path(stem))  # decodes: a damaged file is found now, not when shown
+                probe_image(project.image_path(stem))  # header and end: a cut-off file is found now, not when shown
             except ImageReadError as err:
                 errors[stem] = str(err)
             except OSError as err:

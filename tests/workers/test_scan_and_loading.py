@@ -31,6 +31,17 @@ def test_scan_plain_folder_lists_empty_file_with_error(tmp_path, qtbot):
     assert "empty" in result.errors["broken"]
 
 
+def test_scan_lists_a_cut_off_image_as_unreadable_at_once(tmp_path, qtbot):
+    """Fault-injection trial: a truncated PNG (whole header, data cut off) looked fine until it was clicked."""
+    folder = tmp_path / "photos"
+    good = make_images(folder, 2)
+    data = good[0].read_bytes()
+    (folder / "trunc.png").write_bytes(data[: len(data) // 2])
+    result = _scan(qtbot, ScanWorker(folder))
+    assert set(result.errors) == {"trunc"}
+    assert "ends early (truncated, or still being copied?)" in result.errors["trunc"]
+
+
 def test_scan_existing_project(tmp_path, qtbot):
     project = make_project(tmp_path / "p", n=2, labelled=1)
     result = _scan(qtbot, ScanWorker(project.root))
