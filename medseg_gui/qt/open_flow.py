@@ -46,9 +46,13 @@ class OpenFlow(QObject):
     errored = Signal(str)
     read_only_changed = Signal()
 
-    def __init__(self, host: WorkerHost, dialog_parent: QWidget, before_open: Callable[[], bool]) -> None:
+    def __init__(self, host: WorkerHost, dialog_parent: QWidget, before_open: Callable[[], bool],
+                 shown: Callable[[], tuple[Any, dict[str, str]]] = lambda: (None, {})) -> None:
+        """`shown()`: the project the window shows and its images listed as unreadable (stem → why); opening that
+        project again checks those again (ScanWorker's `known`), so they stay marked while they are unreadable."""
         super().__init__(dialog_parent)
         self._host, self._dialog_parent, self._before_open = host, dialog_parent, before_open
+        self._shown = shown
         self.lock: ProjectLock | None = None
         self._project: Any = None  # the project this flow opened last (locked unless it is read-only)
 
@@ -78,7 +82,9 @@ class OpenFlow(QObject):
                     on_opened: Callable[[], object] | None = None) -> ScanWorker | None:
         """`on_failed(err)` runs after a failed open was reported (the start then offers a demo instead),
         `on_opened()` after `opened` was handled (the project is shown)."""
-        return self._start(ScanWorker(Path(folder)), on_failed, on_opened)
+        shown, unreadable = self._shown()
+        known = unreadable if shown is not None and shown.root == Path(folder).resolve() else {}
+        return self._start(ScanWorker(Path(folder), known=known), on_failed, on_opened)
 
     def open_demo(self, which: str = "vessel") -> ScanWorker | None:
         """Open the user's copy of a bundled demo ("vessel" or "lesion"), made on first use."""

@@ -64,14 +64,20 @@ def open_project_or_folder(folder: Path, read_only: str | None = None) -> Any:
 
 
 class ScanWorker(Worker):
-    """Open `folder` (or, with `prepare`, the folder that callable returns, e.g. the demo copy) and probe each image."""
+    """Open `folder` (or, with `prepare`, the folder that callable returns, e.g. the demo copy) and probe each image.
 
-    def __init__(self, folder: Path | None = None, *, prepare: Callable[[], Path] | None = None) -> None:
+    `known`: images of that folder found unreadable when shown (stem → why): their header and end read fine, so they
+    are decoded whole here and stay listed as unreadable while they still are (an outside trial's import reopened the
+    project and forgot two of three)."""
+
+    def __init__(self, folder: Path | None = None, *, prepare: Callable[[], Path] | None = None,
+                 known: dict[str, str] | None = None) -> None:
         super().__init__()
         if folder is None and prepare is None:
             raise ValueError("ScanWorker needs a folder or a prepare callable")
         self.folder = folder
         self.prepare = prepare
+        self.known = dict(known or {})
 
     def work(self) -> ScanResult:
         from medseg_gui.core.lock import lock_or_reason
@@ -90,7 +96,7 @@ class ScanWorker(Worker):
             raise
 
     def _scan(self, project: Any, lock: Any) -> ScanResult:
-        from medseg_gui.core.images import probe_image
+        from medseg_gui.core.images import probe_image, read_image
 
         errors: dict[str, str] = {}
         stems = list(project.stems)
@@ -99,6 +105,10 @@ class ScanWorker(Worker):
                 raise CancelledError("Opening the folder was cancelled.")
             try:
                 probe_image(project.image_path(stem))  # header and end: a cut-off file is found now, not when shown
+                if stem in self.known:
+                    read_image(project.image_path(stem))
+            except MemoryError:
+                errors[stem] = self.known[stem]  # too large to decode here either
             except ImageReadError as err:
                 errors[stem] = str(err)
             except OSError as err:
