@@ -68,22 +68,27 @@ class ScanWorker(Worker):
 
     `known`: images of that folder found unreadable when shown (stem → why): their header and end read fine, so they
     are decoded whole here and stay listed as unreadable while they still are (an outside trial's import reopened the
-    project and forgot two of three)."""
+    project and forgot two of three). `held`: the lock of `folder` already taken (Try editing again), kept instead
+    of locking it here (released with the rest if the opening fails), so a stale lock it took over is said too."""
 
     def __init__(self, folder: Path | None = None, *, prepare: Callable[[], Path] | None = None,
-                 known: dict[str, str] | None = None) -> None:
+                 known: dict[str, str] | None = None, held: Any = None) -> None:
         super().__init__()
         if folder is None and prepare is None:
             raise ValueError("ScanWorker needs a folder or a prepare callable")
         self.folder = folder
         self.prepare = prepare
         self.known = dict(known or {})
+        self.held = held
 
     def work(self) -> ScanResult:
         from medseg_gui.core.lock import lock_or_reason
 
         folder = self.prepare() if self.prepare is not None else Path(self.folder)
-        lock, read_only = lock_or_reason(folder, GUI_NAME) if folder.is_dir() else (None, None)
+        if self.held is not None:
+            lock, read_only = self.held, None
+        else:
+            lock, read_only = lock_or_reason(folder, GUI_NAME) if folder.is_dir() else (None, None)
         try:
             new = not (folder / PROJECT_FILE).is_file()
             project = open_project_or_folder(folder, read_only)
