@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from medseg_gui.core.errors import CancelledError, ImageReadError, MedsegError
+from medseg_gui.core.errors import CancelledError, ImageReadError, MedsegError, ProjectFileDamagedError
 from medseg_gui.core.identity import GUI_NAME
 from medseg_gui.core.images import subfolder_images, subfolders_text
 from medseg_gui.core.names import shown_name
@@ -60,7 +60,28 @@ def open_project_or_folder(folder: Path, read_only: str | None = None) -> Any:
             f"No images found in '{folder}'. Choose a folder with PNG, JPEG, TIFF, GIF, BMP or PPM/PGM images." +
             (f" It holds {subfolders_text(below)}: open one of those folders (a folder's subfolders are not "
              "listed)." if below else ""))
-    return Project.open_or_create_for_folder(folder, read_only)
+    try:
+        return Project.open_or_create_for_folder(folder, read_only)
+    except ProjectFileDamagedError as err:
+        raise ProjectFileDamagedError(f"{err}\n\n{damaged_advice(folder, has_images)}") from None
+
+
+def damaged_advice(folder: Path, has_images: bool) -> str:
+    """What a clinician can do about a damaged project.json in `folder` (a trial's dialog said only that it was
+    damaged). Moving it aside helps only where the images lie in the folder itself: a project made by an import keeps
+    them in images/, which a new project of the folder would not list (nor is it advised beside a folder of that
+    name)."""
+    from medseg_gui.core.project_format import DEFAULT_CLASSES
+
+    text = (f"Nothing was changed: your labels and images in {folder} are untouched, and so is {PROJECT_FILE}. It can "
+            "be fixed by hand in a text editor")
+    if not has_images or (folder / "images").is_dir():
+        return text + "."
+    defaults = " and ".join(f"'{c.name}'" for c in DEFAULT_CLASSES)
+    return (f"{text}, or moved out of the folder: opening the folder then makes a new project of the images found "
+            f"there, with their {defaults} labels; the labels of another class come back once a class of that name is "
+            f"added again. The rest of what {PROJECT_FILE} held (the classes' colours, which class lies inside which, "
+            "the images' reviewed and other marks) is not recovered.")
 
 
 class ScanWorker(Worker):
