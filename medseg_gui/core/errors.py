@@ -34,6 +34,10 @@ class ProjectError(MedsegError):
     """A project folder or project.json is missing, unreadable or inconsistent."""
 
 
+class ProjectFileDamagedError(ProjectError):
+    """project.json is not valid JSON, or its entries are missing or invalid; it was only read, nothing changed."""
+
+
 class LabelSizeError(MedsegError):
     """A label or ROI mask does not have the same width and height as its image."""
 

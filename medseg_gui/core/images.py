@@ -20,6 +20,7 @@ import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_bytes
 from medseg_gui.core.errors import ImageReadError, LabelReadError, MaskFormatError
+from medseg_gui.core.file_end import ENDS_EARLY, ends_early
 from medseg_gui.core.label_encoding import LabelPixels, decode_pixels
 from medseg_gui.core.names import shown_name
 from medseg_gui.core.project_format import PROJECT_DATA_DIRS
@@ -267,9 +268,17 @@ def header_orientation(path: PathLike) -> int:
 def probe_image(path: PathLike) -> tuple[int, int]:
     """(H, W) of the image as read_image sees it (upright); ImageReadError. A JPEG's or PNG's size comes from its
     header (and EXIF orientation), without decoding the pixels (an 8000² JPEG took seconds on a loaded VM); other
-    formats (a TIFF's orientation tag, multi-page files) are decoded."""
+    formats (a TIFF's orientation tag, multi-page files) are decoded. A PNG or JPEG that is cut off is refused by its
+    last bytes (core.file_end): its header reads fine (a trial's truncated PNG was listed as good until clicked)."""
     kind = _Kind(Path(path))
     head = _read_bytes(kind, _HEADER_BYTES)
+    try:
+        with io.BytesIO(head) if len(head) < _HEADER_BYTES else kind.path.open("rb") as f:
+            cut = ends_early(f)
+    except OSError:
+        cut = False  # gone or locked since its header was read: judged by that header alone
+    if cut:
+        raise kind.fail(ENDS_EARLY)
     size = header_size(head) if head.startswith((b"\xff\xd8", b"\x89PNG")) else None
     if size is not None and 0 < size[0] * size[1] <= MAX_PIXELS:
         w, h = size

@@ -58,17 +58,28 @@ class LockOwner:
         return f"{self.app} (process {self.pid} on {self.host}, since {self.started.replace('T', ' ')[:19]})"
 
 
+def _proc_fields(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (Linux; [] when unknown): [0] state, [19] start."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
 def _proc_start(pid: int) -> int:
     """The start time of `pid` in clock ticks since boot (Linux /proc), 0 when unknown; tells a reused pid apart."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return int(stat.rsplit(")", 1)[1].split()[19])
-    except (OSError, ValueError, IndexError):
+        return int(_proc_fields(pid)[19])
+    except (ValueError, IndexError):
         return 0
 
 
 def _pid_alive(pid: int) -> bool:
+    """False for a pid that is gone or a zombie (killed, not reaped yet by its parent: a fault-injection trial's
+    window killed with kill -9 still "held" its lock, and the next window opened the project read-only)."""
     if pid <= 0:
+        return False
+    if _proc_fields(pid)[:1] in (["Z"], ["X"]):
         return False
     if os.name != "posix":  # os.kill(pid, 0) would signal the process on Windows: never guess there
         return True

@@ -18,7 +18,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from medseg_gui.core.errors import ImageReadError, ModelError, ProjectError
+from medseg_gui.core.errors import ImageReadError, ModelError, ProjectError, ProjectFileDamagedError
 from medseg_gui.core.names import name_problem, shown_name
 
 log = logging.getLogger(__name__)
@@ -121,25 +121,28 @@ def read_project_file(file: Path) -> ProjectData:
             raise ProjectError(f"No project found: {shown_name(file.parent)} does not exist.") from None
         raise ProjectError(f"No project found in {shown_name(file.parent)} (project.json is missing).") from None
     except RecursionError:
-        raise ProjectError(f"The project file {shown_name(file)} is damaged (nested too deeply).") from None
+        raise ProjectFileDamagedError(f"The project file {shown_name(file)} is damaged (nested too deeply).") from None
     except OSError as exc:
         raise ProjectError(f"The project file {shown_name(file)} was not read: {exc.strerror or exc}.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProjectError(f"The project file {shown_name(file)} is damaged or unreadable ({exc}).") from None
+        raise ProjectFileDamagedError(
+            f"The project file {shown_name(file)} is damaged or unreadable ({exc}).") from None
     except ValueError as exc:  # a number of more than 4300 digits (sys.get_int_max_str_digits)
         why = str(exc).split(":")[0]
-        raise ProjectError(f"The project file {shown_name(file)} is damaged or unreadable ({why}).") from None
+        raise ProjectFileDamagedError(
+            f"The project file {shown_name(file)} is damaged or unreadable ({why}).") from None
     return project_from_json(data, file)
 
 
 def _check_entry_names(images: tuple[ImageEntry, ...], file: str) -> None:
     for n, entry in enumerate(images, start=1):
         if not entry.stem or entry.stem in (".", "..") or set(entry.stem) & {"/", "\\"}:
-            raise ProjectError(f"{file} is damaged: image {n}'s name is empty or contains a folder separator.")
+            raise ProjectFileDamagedError(
+                f"{file} is damaged: image {n}'s name is empty or contains a folder separator.")
         for text, what in ((entry.stem, "name"), (entry.path, "path")):
             problem = name_problem(text)
             if problem is not None:
-                raise ProjectError(f"{file} is damaged: image {n}'s {what} '{shown_name(text)}' {problem}.")
+                raise ProjectFileDamagedError(f"{file} is damaged: image {n}'s {what} '{shown_name(text)}' {problem}.")
 
 
 def project_from_json(data: Any, file: Path) -> ProjectData:
@@ -153,9 +156,9 @@ def project_from_json(data: Any, file: Path) -> ProjectData:
         entries = [(str(c["name"]), c["color"], _roi_class_field(c)) for c in data["classes"]]
         images = tuple(ImageEntry(str(i["stem"]), str(i["path"]), dict(i.get("state") or {})) for i in data["images"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise ProjectError(f"{where} is damaged: an image or class entry is incomplete ({exc}).") from None
+        raise ProjectFileDamagedError(f"{where} is damaged: an image or class entry is incomplete ({exc}).") from None
     if not entries:
-        raise ProjectError(
+        raise ProjectFileDamagedError(
             f"{where} lists no classes; a project needs at least one, e.g. "
             f'"classes": [{{"name": "lesion", "color": [255, 215, 0]}}].'
         )
@@ -163,14 +166,14 @@ def project_from_json(data: Any, file: Path) -> ProjectData:
     try:
         classes = tuple(_checked_class(name, color, roi) for name, color, roi in entries)
     except ProjectError as err:
-        raise ProjectError(f"{where} is damaged: {err}") from None
+        raise ProjectFileDamagedError(f"{where} is damaged: {err}") from None
     for names, what in (([c.name for c in classes], "classes"), ([i.stem for i in images], "images")):
         if len({n.casefold() for n in names}) != len(names):
-            raise ProjectError(f"{where} is damaged: two {what} have the same name.")
+            raise ProjectFileDamagedError(f"{where} is damaged: two {what} have the same name.")
     try:
         check_roi_classes(classes)
     except ProjectError as err:
-        raise ProjectError(f"{where} is damaged: {err}") from None
+        raise ProjectFileDamagedError(f"{where} is damaged: {err}") from None
     layout = data.get("layout", "managed")
     return ProjectData(classes, images, layout if layout in LAYOUTS else "managed")
 

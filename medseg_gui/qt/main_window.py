@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
                   "train_panel": self.train_panel, "layers": self.layers}
         self.classes = ClassView(lambda: self.project, panels, self.saver, self.label_shares, self._remember, self)
         self.side_scroll = scroll_column([self.tools, self.train_panel, self.layers], self)  # Retrain high up
-        self.opener = OpenFlow(self.workers, self, before_open=self._leave_shown)
+        self.opener = OpenFlow(self.workers, self, self._leave_shown, lambda: (self.project, self.image_list.errors()))
         self.files = ProjectFiles(self, self.opener, self.workers, self.memory, lambda: self.project)
         self.exporter = ExportFlow(self.workers, self, folders=self.files.recent)
         self.importer = ImportFlow(self.workers, self, folders=self.files.recent)
@@ -293,7 +293,7 @@ class MainWindow(QMainWindow):
     def _reshow(self, _class: str = "") -> None:
         """Show the project again after its classes changed (unreadable images stay marked), on the same image."""
         self._remember()
-        self.set_project(self.project, {s: e for s in self.project.stems if (e := self.image_list.error(s))})
+        self.set_project(self.project, self.image_list.errors())
 
     def classes_locked(self) -> str | None:
         """Why the classes may not change now (None: they may)."""

@@ -46,9 +46,13 @@ class OpenFlow(QObject):
     errored = Signal(str)
     read_only_changed = Signal()
 
-    def __init__(self, host: WorkerHost, dialog_parent: QWidget, before_open: Callable[[], bool]) -> None:
+    def __init__(self, host: WorkerHost, dialog_parent: QWidget, before_open: Callable[[], bool],
+                 shown: Callable[[], tuple[Any, dict[str, str]]] = lambda: (None, {})) -> None:
+        """`shown()`: the project the window shows and its images listed as unreadable (stem → why); opening that
+        project again checks those again (ScanWorker's `known`), so they stay marked while they are unreadable."""
         super().__init__(dialog_parent)
         self._host, self._dialog_parent, self._before_open = host, dialog_parent, before_open
+        self._shown = shown
         self.lock: ProjectLock | None = None
         self._project: Any = None  # the project this flow opened last (locked unless it is read-only)
 
@@ -66,8 +70,8 @@ class OpenFlow(QObject):
         lock, reason = lock_or_reason(project.root, GUI_NAME)
         if lock is None:
             return reason
-        lock.release()  # the reopening scan locks the folder itself
-        self.open_folder(project.root)
+        if self.open_folder(project.root, held=lock) is None:  # the scan keeps it: a stale lock taken over is said
+            lock.release()
         return None
 
     def ask(self, start: Path | None = None) -> ScanWorker | None:
@@ -75,10 +79,13 @@ class OpenFlow(QObject):
         return self.open_folder(folder) if folder is not None else None
 
     def open_folder(self, folder: Path, on_failed: Callable[[BaseException], object] | None = None,
-                    on_opened: Callable[[], object] | None = None) -> ScanWorker | None:
+                    on_opened: Callable[[], object] | None = None, held: ProjectLock | None = None
+                    ) -> ScanWorker | None:
         """`on_failed(err)` runs after a failed open was reported (the start then offers a demo instead),
-        `on_opened()` after `opened` was handled (the project is shown)."""
-        return self._start(ScanWorker(Path(folder)), on_failed, on_opened)
+        `on_opened()` after `opened` was handled (the project is shown); `held`: ScanWorker's."""
+        shown, unreadable = self._shown()
+        known = unreadable if shown is not None and shown.root == Path(folder).resolve() else {}
+        return self._start(ScanWorker(Path(folder), known=known, held=held), on_failed, on_opened)
 
     def open_demo(self, which: str = "vessel") -> ScanWorker | None:
         """Open the user's copy of a bundled demo ("vessel" or "lesion"), made on first use."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from medseg_gui.core.errors import CancelledError, ImageReadError, MedsegError
+from medseg_gui.core.errors import CancelledError, ImageReadError, MedsegError, ProjectFileDamagedError
 from medseg_gui.core.identity import GUI_NAME
 from medseg_gui.core.images import subfolder_images, subfolders_text
 from medseg_gui.core.mask_files import reasons_text
@@ -61,24 +61,56 @@ def open_project_or_folder(folder: Path, read_only: str | None = None) -> Any:
             f"No images found in '{folder}'. Choose a folder with PNG, JPEG, TIFF, GIF, BMP or PPM/PGM images." +
             (f" It holds {subfolders_text(below)}: open one of those folders (a folder's subfolders are not "
              "listed)." if below else ""))
-    return Project.open_or_create_for_folder(folder, read_only)
+    try:
+        return Project.open_or_create_for_folder(folder, read_only)
+    except ProjectFileDamagedError as err:
+        raise ProjectFileDamagedError(f"{err}\n\n{damaged_advice(folder, has_images)}") from None
+
+
+def damaged_advice(folder: Path, has_images: bool) -> str:
+    """What a clinician can do about a damaged project.json in `folder` (a trial's dialog said only that it was
+    damaged). Moving it aside helps only where the images lie in the folder itself: a project made by an import keeps
+    them in images/, which a new project of the folder would not list (nor is it advised beside a folder of that
+    name)."""
+    from medseg_gui.core.project_format import DEFAULT_CLASSES
+
+    text = (f"Nothing was changed: your labels and images in {folder} are untouched, and so is {PROJECT_FILE}. It can "
+            "be fixed by hand in a text editor")
+    if not has_images or (folder / "images").is_dir():
+        return text + "."
+    defaults = " and ".join(f"'{c.name}'" for c in DEFAULT_CLASSES)
+    return (f"{text}, or moved out of the folder: opening the folder then makes a new project of the images found "
+            f"there, with their {defaults} labels; the labels of another class come back once a class of that name is "
+            f"added again. The rest of what {PROJECT_FILE} held (the classes' colours, which class lies inside which, "
+            "the images' reviewed and other marks) is not recovered.")
 
 
 class ScanWorker(Worker):
-    """Open `folder` (or, with `prepare`, the folder that callable returns, e.g. the demo copy) and probe each image."""
+    """Open `folder` (or, with `prepare`, the folder that callable returns, e.g. the demo copy) and probe each image.
 
-    def __init__(self, folder: Path | None = None, *, prepare: Callable[[], Path] | None = None) -> None:
+    `known`: images of that folder found unreadable when shown (stem → why): their header and end read fine, so they
+    are decoded whole here and stay listed as unreadable while they still are (an outside trial's import reopened the
+    project and forgot two of three). `held`: the lock of `folder` already taken (Try editing again), kept instead
+    of locking it here (released with the rest if the opening fails), so a stale lock it took over is said too."""
+
+    def __init__(self, folder: Path | None = None, *, prepare: Callable[[], Path] | None = None,
+                 known: dict[str, str] | None = None, held: Any = None) -> None:
         super().__init__()
         if folder is None and prepare is None:
             raise ValueError("ScanWorker needs a folder or a prepare callable")
         self.folder = folder
         self.prepare = prepare
+        self.known = dict(known or {})
+        self.held = held
 
     def work(self) -> ScanResult:
         from medseg_gui.core.lock import lock_or_reason
 
         folder = self.prepare() if self.prepare is not None else Path(self.folder)
-        lock, read_only = lock_or_reason(folder, GUI_NAME) if folder.is_dir() else (None, None)
+        if self.held is not None:
+            lock, read_only = self.held, None
+        else:
+            lock, read_only = lock_or_reason(folder, GUI_NAME) if folder.is_dir() else (None, None)
         try:
             new = not (folder / PROJECT_FILE).is_file()
             project = open_project_or_folder(folder, read_only)
@@ -91,7 +123,7 @@ class ScanWorker(Worker):
             raise
 
     def _scan(self, project: Any, lock: Any) -> ScanResult:
-        from medseg_gui.core.images import probe_image
+        from medseg_gui.core.images import probe_image, read_image
 
         errors: dict[str, str] = {}
         stems = list(project.stems)
@@ -99,7 +131,11 @@ class ScanWorker(Worker):
             if self.is_cancelled():
                 raise CancelledError("Opening the folder was cancelled.")
             try:
-                probe_image(project.image_path(stem))  # decodes: a damaged file is found now, not when shown
+                probe_image(project.image_path(stem))  # header and end: a cut-off file is found now, not when shown
+                if stem in self.known:
+                    read_image(project.image_path(stem))
+            except MemoryError:
+                errors[stem] = self.known[stem]  # too large to decode here either
             except ImageReadError as err:
                 errors[stem] = str(err)
             except OSError as err:

@@ -191,6 +191,25 @@ def test_a_truncated_jpeg_is_skipped_with_a_warning_naming_it(tmp_path, caplog):
     assert "cut.jpg: Image file 'cut.jpg' is not a readable image" in caplog.text
 
 
+def test_a_large_cut_off_png_is_skipped_by_its_end_without_decoding(tmp_path, caplog, monkeypatch):
+    """Images above DECODE_CHECK_PIXELS are checked by header only; a cut-off one is told by its last bytes (the
+    window's open-time check: one rule)."""
+    import cv2
+
+    from medseg_gui.core import importers
+
+    monkeypatch.setattr(importers, "DECODE_CHECK_PIXELS", 0)
+    src = tmp_path / "imgs"
+    src.mkdir()
+    data = cv2.imencode(".png", np.random.default_rng(0).integers(0, 255, (300, 400, 3), np.uint8))[1].tobytes()
+    (src / "whole.png").write_bytes(data)
+    (src / "cut.png").write_bytes(data[: len(data) // 2])
+    with caplog.at_level(logging.WARNING, logger="medseg_gui.core.importers"):
+        p = import_dataset(src, tmp_path / "proj", "folder")
+    assert p.stems == ["whole"]
+    assert "cut.png: Image file 'cut.png' ends early (truncated, or still being copied?)" in caplog.text
+
+
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_empty_source_is_a_clear_error(tmp_path, layout):
     (tmp_path / "empty").mkdir()

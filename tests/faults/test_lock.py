@@ -9,6 +9,8 @@ import os
 import socket
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -45,6 +47,28 @@ def test_lock_of_a_dead_process_is_taken_over(tmp_path):
     lock.release()
     assert not list(tmp_path.iterdir())  # no stale copy left behind
     assert acquire(tmp_path).took_over == ""  # a free project: nothing to say
+
+
+@pytest.mark.skipif(not project_lock._proc_start(os.getpid()), reason="needs Linux /proc")
+def test_the_lock_of_a_killed_process_not_reaped_yet_is_taken_over(tmp_path):
+    """Fault-injection trial: a window killed with kill -9 whose parent had not reaped it yet (a zombie: its pid still
+    answers) kept its project locked, and the next window opened it read-only."""
+    child = subprocess.Popen(["sleep", "60"])
+    try:
+        owner = {"host": socket.gethostname(), "pid": child.pid, "started": "2020-01-01T00:00:00",
+                 "app": "medseg-gui", "proc_start": project_lock._proc_start(child.pid)}
+        (tmp_path / LOCK_FILE).write_text(json.dumps(owner))
+        assert lock_or_reason(tmp_path)[0] is None  # alive: the project is its
+        child.kill()
+        deadline = time.monotonic() + 10
+        while ") Z " not in Path(f"/proc/{child.pid}/stat").read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        lock, reason = lock_or_reason(tmp_path)
+        assert reason is None and lock.took_over.startswith(f"its lock from medseg-gui (process {child.pid} on ")
+        lock.release()
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_taking_over_a_stale_lock_says_whose_it_was_in_words(tmp_path, capsys):

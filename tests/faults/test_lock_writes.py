@@ -185,3 +185,28 @@ def test_the_window_says_when_it_took_over_a_stale_lock(tmp_path, qtbot, message
     qtbot.waitUntil(lambda: "was released" in window.statusBar().currentMessage(), timeout=5_000)
     assert f"its lock from medseg-gui (process {dead['pid']} on " in window.statusBar().currentMessage()
     assert window.read_only is None
+
+
+def test_try_editing_again_says_when_it_took_over_a_stale_lock(tmp_path, qtbot, messages):
+    """Fault-injection trial: the window opened read-only while another one held the project; once that one was
+    killed, "Try editing again" took its lock over, and the status bar said only "Opened … 2 images" (the reopening
+    locked the folder afresh: the takeover was in the log only)."""
+    import subprocess
+
+    project = make_project(tmp_path / "p", n=2)
+    other = subprocess.Popen(["sleep", "60"])
+    try:
+        owner = {"host": socket.gethostname(), "pid": other.pid, "started": "2020-01-01T00:00:00", "app": "medseg-gui"}
+        (project.root / LOCK_FILE).write_text(json.dumps(owner))
+        window = open_window(qtbot)
+        with qtbot.waitSignal(window.project_loaded, timeout=20_000):
+            window.open_folder(project.root)
+        assert window.read_only is not None
+    finally:
+        other.kill()
+        other.wait()
+    with qtbot.waitSignal(window.project_loaded, timeout=20_000):
+        window.read_only_view.try_editing_again()
+    assert window.read_only is None and window.opener.lock is not None and window.opener.lock.held()
+    qtbot.waitUntil(lambda: "was released" in window.statusBar().currentMessage(), timeout=5_000)
+    assert f"its lock from medseg-gui (process {other.pid} on " in window.statusBar().currentMessage()

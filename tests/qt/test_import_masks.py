@@ -235,6 +235,7 @@ def test_file_import_masks_offers_the_class_the_folder_is_named_after(tmp_path, 
     assert [chosen.cls for chosen in offered] == ["vessel"]
 
 
+<<<<<<< HEAD
 def test_import_from_a_folder_project_names_a_damaged_mask_beside_its_photo(tmp_path, qtbot, monkeypatch, messages):
     """Fault injection: File → Import masks… from projF, whose truncated s3_mask.png beside s3.png it listed as an
     image, said "Imported 5" and nothing of that file; `medseg import` into a new project said why it was left out."""
@@ -259,3 +260,41 @@ def test_import_from_a_folder_project_names_a_damaged_mask_beside_its_photo(tmp_
     assert summary.startswith("Imported 1 'lesion' label from ")
     assert summary.endswith("; 1 left out: img1_mask.png: Lesion label file 'img1_mask.png' is not a readable image "
                             "(corrupt or unsupported format).")
+=======
+def test_images_found_unreadable_stay_marked_after_an_import_shows_the_project_again(tmp_path, qtbot, monkeypatch,
+                                                                                      messages):
+    """Fault-injection trial: after File → Import masks… the list's red marks went back to normal and its count of
+    unreadable images fell from 3 to 1: the reopening forgot those found when clicked. A file repaired since is
+    listed as readable again."""
+    project = make_project(tmp_path / "p", n=4)
+    empty, fine, damaged, cut = project.stems  # the first readable one is shown when the folder opens
+    project.image_path(empty).write_bytes(b"")  # found when the folder opens
+    whole = project.image_path(damaged).read_bytes()
+    inside = bytearray(whole)
+    inside[len(whole) // 2:len(whole) // 2 + 40] = bytes(40)  # header and end intact: found only when decoded
+    project.image_path(damaged).write_bytes(bytes(inside))
+    project.image_path(cut).write_bytes(bytes(inside))
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    write_png(folder / f"{fine}.png", disc(r=5).astype(np.uint8) * 255)
+    monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None, new=False: folder)
+    monkeypatch.setattr(import_flow, "ask_import_target", lambda parent, classes, current: "lesion")
+    window = open_window(qtbot, settings_file=tmp_path / "settings.ini")
+    with qtbot.waitSignal(window.project_loaded, timeout=30_000):
+        window.open_folder(project.root)
+    images = window.image_list
+    assert {s for s in images.stems() if images.error(s)} == {empty}
+    for stem in (damaged, cut):
+        window.image_list.select(stem)
+        qtbot.waitUntil(lambda s=stem: window.image_list.error(s) is not None, timeout=10_000)
+    assert "3 of 4 images cannot be read" in window.image_list.unreadable_note.text()
+    project.image_path(cut).write_bytes(whole)  # copied again meanwhile
+    with qtbot.waitSignal(window.project_loaded, timeout=30_000):
+        assert window.import_masks() is not None
+    assert {s for s in images.stems() if images.error(s)} == {empty, damaged}
+    assert "not a readable image" in window.image_list.error(damaged)
+    assert "2 of 4 images cannot be read" in window.image_list.unreadable_note.text()
+    row = window.image_list._items[damaged].row()
+    assert window.image_list.table.item(row, 1).text() == "⚠ unreadable"
+    assert project.has_label("lesion", fine)
+>>>>>>> list-marks

@@ -90,6 +90,7 @@ def test_last_project_reopens_and_a_missing_or_unreadable_one_falls_back(tmp_pat
     third.files.reopen_last(lambda: fallbacks.append("demo"))
     qtbot.waitUntil(lambda: fallbacks == ["demo"], timeout=30_000)
     assert third.project is None and "could not be opened" in third.statusBar().currentMessage()
+    assert "your labels and images in" in third.last_error and "untouched" in third.last_error  # in the dialog
     third.close()
 
     (project.root / "project.json").unlink()

@@ -7,9 +7,11 @@ import numpy as np
 from medseg_gui.core.errors import ImageReadError, MedsegError
 from medseg_gui.core.image_view import load_view
 from medseg_gui.core.images import write_png
+from medseg_gui.core.lock import LOCK_FILE
+from medseg_gui.core.project import Project
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.scan import ScanWorker
-from tests.workers.helpers import H, W, make_images, make_project
+from tests.workers.helpers import H, W, disc, make_images, make_project
 
 
 def _scan(qtbot, worker, signal="finished"):
@@ -29,6 +31,17 @@ def test_scan_plain_folder_lists_empty_file_with_error(tmp_path, qtbot):
     assert (folder / "project.json").is_file()
     assert set(result.errors) == {"broken"}
     assert "empty" in result.errors["broken"]
+
+
+def test_scan_lists_a_cut_off_image_as_unreadable_at_once(tmp_path, qtbot):
+    """Fault-injection trial: a truncated PNG (whole header, data cut off) looked fine until it was clicked."""
+    folder = tmp_path / "photos"
+    good = make_images(folder, 2)
+    data = good[0].read_bytes()
+    (folder / "trunc.png").write_bytes(data[: len(data) // 2])
+    result = _scan(qtbot, ScanWorker(folder))
+    assert set(result.errors) == {"trunc"}
+    assert "ends early (truncated, or still being copied?)" in result.errors["trunc"]
 
 
 def test_scan_existing_project(tmp_path, qtbot):
@@ -156,3 +169,43 @@ def test_scan_of_a_new_folder_says_which_mask_beside_a_photo_it_cannot_read(tmp_
                                    "image: File → Import masks… imports it; 1 file is named like a photo's mask but "
                                    "cannot be read, so not listed as an image either: Mask file 'img1_mask.png' is "
                                    "not a readable image (corrupt or unsupported format)")
+
+
+def test_a_damaged_project_json_says_the_labels_are_untouched_and_what_moving_it_aside_does(tmp_path, qtbot):
+    """Fault-injection trial: the dialog said project.json was damaged, not that the labels on disk were intact nor how
+    to recover. What it says about moving the file aside is what happens when one does."""
+    folder = tmp_path / "photos"
+    make_images(folder, 3)
+    _scan(qtbot, ScanWorker(folder)).lock.release()  # a folder project: the images lie in the folder itself
+    project = Project.open(folder)
+    project.add_class("cervix", (200, 80, 200))
+    first = project.stems[0]
+    for cls in ("lesion", "cervix"):
+        project.save_label(cls, first, disc())
+    labels = {p: p.read_bytes() for p in (folder / "labels").rglob("*.png")}
+    (folder / "project.json").write_text('{"format": "medseg-project", "version": 1, "classes": [', encoding="utf-8")
+    damaged = (folder / "project.json").read_bytes()
+    message = error_message(_scan(qtbot, ScanWorker(folder), "errored"))
+    assert "is damaged or unreadable" in message
+    assert f"Nothing was changed: your labels and images in {folder} are untouched, and so is project.json" in message
+    assert "or moved out of the folder: opening the folder then makes a new project of the images found" in message
+    assert (folder / "project.json").read_bytes() == damaged
+    assert {p: p.read_bytes() for p in (folder / "labels").rglob("*.png")} == labels
+    assert not (folder / LOCK_FILE).exists()
+
+    (folder / "project.json").rename(tmp_path / "project.json.damaged")  # as the dialog says
+    result = _scan(qtbot, ScanWorker(folder))
+    rebuilt = result.project
+    assert rebuilt.stems == project.stems and rebuilt.class_names == ["lesion", "vessel"]
+    assert rebuilt.labelled_stems("lesion") == [first]  # "with their 'lesion' and 'vessel' labels"
+    rebuilt.add_class("cervix", (1, 2, 3))
+    assert rebuilt.labelled_stems("cervix") == [first]  # "come back once a class of that name is added again"
+    result.lock.release()
+
+
+def test_moving_a_damaged_project_json_aside_is_not_advised_when_the_images_are_in_images(tmp_path, qtbot):
+    project = make_project(tmp_path / "p", n=2)
+    (project.root / "project.json").write_text("{ not json", encoding="utf-8")
+    message = error_message(_scan(qtbot, ScanWorker(project.root), "errored"))
+    assert message.endswith(f"in {project.root} are untouched, and so is project.json. It can be fixed by hand in a "
+                            "text editor.")

@@ -306,6 +306,10 @@ class ImageListPanel(QWidget):
     def error(self, stem: str) -> str | None:
         return self._errors.get(stem)
 
+    def errors(self) -> dict[str, str]:
+        """{stem: why} of the images listed as unreadable."""
+        return {stem: why for stem, why in self._errors.items() if stem in self._items}
+
     def current_stem(self) -> str | None:
         item = self.table.item(self.table.currentRow(), NAME_COL)
         return item.data(STEM_ROLE) if item is not None else None
