@@ -235,7 +235,6 @@ def test_file_import_masks_offers_the_class_the_folder_is_named_after(tmp_path, 
     assert [chosen.cls for chosen in offered] == ["vessel"]
 
 
-<<<<<<< HEAD
 def test_import_from_a_folder_project_names_a_damaged_mask_beside_its_photo(tmp_path, qtbot, monkeypatch, messages):
     """Fault injection: File → Import masks… from projF, whose truncated s3_mask.png beside s3.png it listed as an
     image, said "Imported 5" and nothing of that file; `medseg import` into a new project said why it was left out."""
@@ -260,7 +259,8 @@ def test_import_from_a_folder_project_names_a_damaged_mask_beside_its_photo(tmp_
     assert summary.startswith("Imported 1 'lesion' label from ")
     assert summary.endswith("; 1 left out: img1_mask.png: Lesion label file 'img1_mask.png' is not a readable image "
                             "(corrupt or unsupported format).")
-=======
+
+
 def test_images_found_unreadable_stay_marked_after_an_import_shows_the_project_again(tmp_path, qtbot, monkeypatch,
                                                                                       messages):
     """Fault-injection trial: after File → Import masks… the list's red marks went back to normal and its count of
@@ -297,4 +297,3 @@ def test_images_found_unreadable_stay_marked_after_an_import_shows_the_project_a
     row = window.image_list._items[damaged].row()
     assert window.image_list.table.item(row, 1).text() == "⚠ unreadable"
     assert project.has_label("lesion", fine)
->>>>>>> list-marks
