@@ -86,17 +86,10 @@ def test_a_new_project_resizes_a_mask_of_the_image_at_another_scale_and_says_so(
 def test_a_damaged_mask_beside_its_photo_in_a_project_is_named(tmp_path, capsys):
     """Fault injection: `medseg import projF --masks projF` said "Imported 4 …" of a folder project whose truncated
     s3_mask.png beside s3.png it had listed as an image, without a word of that file."""
-    from medseg_gui.core.project import Project
-    from tests.workers.helpers import make_images
+    from tests.workers.helpers import folder_with_damaged_mask
 
     folder = tmp_path / "projF"
-    folder.mkdir()
-    write_png(folder / "img2_mask.png", disc().astype(np.uint8) * 255)
-    (folder / "img2_mask.png").write_bytes((folder / "img2_mask.png").read_bytes()[:60])
-    Project.open_or_create_for_folder(folder)  # alone it names no image: listed, as before masks were told apart
-    make_images(folder, n=3)
-    write_png(folder / "img0_mask.png", disc().astype(np.uint8) * 255)
-    assert Project.open_or_create_for_folder(folder).stems == ["img2_mask", "img0", "img1", "img2"]  # as opened
+    assert folder_with_damaged_mask(folder, n=3).stems == ["img2_mask", "img0", "img1", "img2"]  # as opened
     assert cli.main(["import", str(folder), "--masks", str(folder), "--class", "lesion"]) == 0
     out, _err = capsys.readouterr()
     assert out.startswith("Imported 1 'lesion' label from ")

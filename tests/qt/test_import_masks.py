@@ -238,17 +238,10 @@ def test_file_import_masks_offers_the_class_the_folder_is_named_after(tmp_path, 
 def test_import_from_a_folder_project_names_a_damaged_mask_beside_its_photo(tmp_path, qtbot, monkeypatch, messages):
     """Fault injection: File → Import masks… from projF, whose truncated s3_mask.png beside s3.png it listed as an
     image, said "Imported 5" and nothing of that file; `medseg import` into a new project said why it was left out."""
-    from medseg_gui.core.project import Project
-    from tests.workers.helpers import make_images
+    from tests.workers.helpers import folder_with_damaged_mask
 
     folder = tmp_path / "projF"
-    folder.mkdir()
-    write_png(folder / "img1_mask.png", disc().astype(np.uint8) * 255)
-    (folder / "img1_mask.png").write_bytes((folder / "img1_mask.png").read_bytes()[:60])
-    Project.open_or_create_for_folder(folder)  # alone it names no image: listed, as before masks were told apart
-    make_images(folder, n=2)
-    write_png(folder / "img0_mask.png", disc().astype(np.uint8) * 255)
-    project = Project.open_or_create_for_folder(folder)
+    project = folder_with_damaged_mask(folder, n=2)
     assert project.stems == ["img1_mask", "img0", "img1"]
     monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None, new=False: folder)
     monkeypatch.setattr(import_flow, "ask_import_target", lambda parent, classes, current: "lesion")

@@ -55,6 +55,18 @@ def make_images(folder: Path, n: int = 3) -> list[Path]:
     return paths
 
 
+def folder_with_damaged_mask(folder: Path, n: int) -> Project:
+    """A folder project (fault injection's projF) of `n` images, img0_mask.png beside img0.png, and a truncated
+    img<n-1>_mask.png beside img<n-1>.png that an earlier opening listed as an image (before masks were told apart)."""
+    folder.mkdir()
+    damaged = folder / f"img{n - 1}_mask.png"
+    write_png(damaged, disc().astype(np.uint8) * 255)
+    damaged.write_bytes(damaged.read_bytes()[:60])
+    Project.open_or_create_for_folder(folder)  # alone it names no image: listed
+    make_images(folder, n=n)
+    write_png(folder / "img0_mask.png", disc().astype(np.uint8) * 255)
+    return Project.open_or_create_for_folder(folder)
+
 def make_project(root: Path, n: int = 3, labelled: int = 0, cls: str = "lesion") -> Project:
     """A managed project of `n` images; the first `labelled` get a `cls` label (the disc)."""
     sources = make_images(root.parent / f"{root.name}_src", n)
