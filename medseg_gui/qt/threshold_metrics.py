@@ -32,7 +32,7 @@ class MetricsRefresher(QObject):
         self._root: Path | None = None
         self._jobs: dict[str, tuple[float, set[str]]] = {}  # class → (threshold, stems whose label was saved)
         self._running: dict[str, tuple[FunctionWorker, frozenset[str]]] = {}  # class → its job, its `changed`
-        self._checking: set[tuple[Path, str]] = set()  # (project root, class) being checked (`check`)
+        self._checking: dict[tuple[Path, str], bool] = {}  # (project root, class) being checked → check again after
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
@@ -54,14 +54,22 @@ class MetricsRefresher(QObject):
 
     def check(self, project: Any, cls: str) -> None:
         """Find on a worker the labelled images of `cls` whose saved scores do not hold (`unscored_labels`: read
-        metrics.json and the file times, nothing decoded); `unscored` carries them, when there are any."""
+        metrics.json and the file times, nothing decoded); `unscored` carries them, when there are any. Asked again
+        while a check of the same class runs, it checks once more after that one (a label written meanwhile by
+        another program was missed when the class was switched back to during the open-time check)."""
         key = (Path(project.root), cls)
         if key in self._checking:
+            self._checking[key] = True
             return
-        self._checking.add(key)
+        self._checking[key] = False
+
+        def ended() -> None:
+            if self._checking.pop(key, False):
+                self.check(project, cls)
+
         self._host.start(FunctionWorker(unscored_labels, project, cls),
                          on_done=lambda stems: self.unscored.emit(project, cls, stems) if stems else None,
-                         on_ended=lambda: self._checking.discard(key))
+                         on_ended=ended)
 
     @Slot()
     def _run(self) -> None:

@@ -60,3 +60,35 @@ def test_a_label_another_program_wrote_is_re_scored_when_its_class_is_switched_t
     _label_after_scores(project, new)
     window.tools.select_class("lesion")
     _wait_scored(qtbot, window, new)
+
+
+def test_a_label_written_while_the_open_time_check_runs_is_checked_once_that_one_ends(trained_project, qtbot,
+                                                                                      messages, monkeypatch):
+    """The class switched back to while the open-time check was still running (CI under load): the second check was
+    dropped as a duplicate, and the label another program wrote after the first had read the file times stayed
+    unscored."""
+    import threading
+
+    from medseg_gui.qt import threshold_metrics
+
+    project = trained_project
+    project.add_class("cervix", (0, 200, 0))
+    real, release, calls = threshold_metrics.unscored_labels, threading.Event(), []
+
+    def slow_first(*args):
+        found = real(*args)  # read before the label below is written
+        calls.append(found)
+        if len(calls) == 1:
+            release.wait(20)
+        return found
+
+    monkeypatch.setattr(threshold_metrics, "unscored_labels", slow_first)
+    window = open_window(qtbot, project)
+    qtbot.waitUntil(lambda: len(calls) == 1, timeout=10_000)
+    window.tools.select_class("cervix")
+    new = project.stems[3]
+    _label_after_scores(project, new)
+    window.tools.select_class("lesion")
+    release.set()
+    _wait_scored(qtbot, window, new)
+    assert calls[0] == [] and new in calls[-1]
