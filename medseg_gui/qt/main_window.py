@@ -194,8 +194,8 @@ class MainWindow(QMainWindow):
         self.opener.opened.connect(self._on_opened)
         self.exporter.ended.connect(self.export_ended)
         self.importer.finished.connect(self.threshold.rescore_imported)
-        self.importer.editing_paused.connect(self.read_only_view.pause)  # a stroke's autosave would undo an import
-        self.rescued.editing_paused.connect(self.read_only_view.pause)  # … or a restore of rescued labels
+        for who, flow in (("import", self.importer), ("restore", self.rescued)):  # a stroke's autosave would undo them
+            flow.editing_paused.connect(lambda why, who=who: self.read_only_view.pause(why, who))
         self.device_label.follow(self.train_panel.running_changed, self.training.keras_rows)
         self.training.ended.connect(self.training_ended)
         self.saver.pending_changed.connect(lambda _late: self.setWindowModified(self.saver.has_pending()))

@@ -136,7 +136,7 @@ class ReadOnlyView(QObject):
         self._show_saved = show_saved
         self._session, self._images = panels["session"], panels["image_list"]
         self._tools, self._train = panels["tools"], panels["train_panel"]
-        self._paused = ""  # why editing is off for a while in any case ('': it is not)
+        self._pauses: dict[str, str] = {}  # who paused editing for a while → why (none: it is not paused)
         self.watcher = ProjectWatcher(self)  # read-only: what the editing window saves is shown here too
         opener.read_only_changed.connect(self.apply)
         banner.retry_requested.connect(self.try_editing_again)
@@ -146,18 +146,23 @@ class ReadOnlyView(QObject):
         project = self._project()
         reason = project.read_only if project is not None else None
         self._banner.show_reason(reason)
-        self._session.set_read_only(reason, self._paused or None)
+        paused = next(iter(self._pauses.values()), "")
+        self._session.set_read_only(reason, paused or None)
         # no project (a first start, or one that could not be opened): nothing to edit or train (a trial clicked a
         # green Retrain that did nothing)
-        set_editing_enabled(training_off_text(project is not None, reason) or self._paused, self._actions,
+        set_editing_enabled(training_off_text(project is not None, reason) or paused, self._actions,
                             self._tools, self._train)
         self.watcher.watch(project if reason is not None else None)
         self.changed.emit()
 
-    def pause(self, why: str) -> None:
-        """Editing off while `why` ("masks are imported": a stroke's autosave would overwrite what they write), or
-        back to what the project allows once `why` is '' (a read-only window stays read-only)."""
-        self._paused = why
+    def pause(self, why: str, who: str = "") -> None:
+        """Editing off while `why` ("masks are imported": a stroke's autosave would overwrite what they write), or,
+        once `why` is '', back to what the project allows when no one else (`who`: the import, a restore) has paused
+        it still (a read-only window stays read-only)."""
+        if why:
+            self._pauses[who] = why
+        else:
+            self._pauses.pop(who, None)
         self.apply()
 
     def try_editing_again(self) -> None:

@@ -110,3 +110,16 @@ def test_enter_in_the_time_box_gives_the_tool_keys_back(tmp_path, qtbot, message
     focus_on(qtbot, spin)  # a click elsewhere also finishes an edit: the keys go where the user clicked
     focus_on(qtbot, window.layers.threshold_spin)
     assert window.layers.threshold_spin.hasFocus()
+
+
+def test_editing_comes_back_only_once_every_pause_has_ended(tmp_path, qtbot, messages):
+    """An import and a restore of rescued labels both pause editing: the first to end turned drawing back on while
+    the other still wrote labels (a stroke's autosave would overwrite them)."""
+    window = open_window(qtbot, make_project(tmp_path / "p", n=2))
+    view = window.read_only_view
+    view.pause("masks are imported", "import")
+    view.pause("rescued labels are brought back", "restore")
+    view.pause("", "import")
+    assert not window.canvas.editable and not window.actions.retrain.isEnabled()
+    view.pause("", "restore")
+    assert window.canvas.editable and window.actions.retrain.isEnabled()
