@@ -179,6 +179,7 @@ def test_list_marks_training_and_validation_images_of_the_current_model(tmp_path
     window = open_window(qtbot, project)
     window.tools.select_class("lesion")
     images = window.image_list
+    qtbot.waitUntil(lambda: not images.pending_kinds(), timeout=10_000)  # complete or sparse: read in the background
     assert [images.annotated_text(s) for s in (a, b, c, d, e)] == ["✓ · train", "✓ · val", "✓ · new", "✓ · test", ""]
     assert "Held out for validation" in images._item(b, LABELLED_COL).toolTip()
     assert "never trained or validated on" in images._item(d, LABELLED_COL).toolTip()
