@@ -61,6 +61,10 @@ class Removed:
 
     def summary(self) -> str:
         """What was moved where, how to bring it back, and what was not removed."""
+        return "\n".join(filter(None, (self.moved_text(), self.problem)))
+
+    def moved_text(self) -> str:
+        """What was moved where and how to bring it back ('' when nothing was)."""
         lines = []
         for image in self.images:
             kept = (f"; its photo {image.photo_kept} stays in the folder, no longer listed" if image.photo_kept
@@ -69,8 +73,6 @@ class Removed:
                          f"label(s)) moved to {image.folder}{kept}.")
         if self.images:
             lines.append(f"Nothing was deleted. {RESTORE}")
-        if self.problem:
-            lines.append(self.problem)
         return "\n".join(lines)
 
 
