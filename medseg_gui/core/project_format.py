@@ -64,7 +64,7 @@ class ProjectData:
     classes: tuple[ClassSpec, ...]
     images: tuple[ImageEntry, ...]
     layout: str = "managed"
-    excluded: tuple[str, ...] = ()  # image files (paths as entries hold them) removed from the project but left in place
+    excluded: tuple[str, ...] = ()  # image files (entry paths) removed from the project but left in place
 
 
 def check_class_name(name: str) -> None:

@@ -196,7 +196,8 @@ class MainWindow(QMainWindow):
         self.opener.opened.connect(self._on_opened)
         self.exporter.ended.connect(self.export_ended)
         self.importer.finished.connect(self.threshold.rescore_imported)
-        for who, flow in (("import", self.importer), ("restore", self.rescued), ("remove", self.remover)):  # a stroke's autosave would undo them
+        for who, flow in (("import", self.importer), ("restore", self.rescued),  # a stroke's autosave would undo them
+                          ("remove", self.remover)):
             flow.editing_paused.connect(lambda why, who=who: self.read_only_view.pause(why, who))
         self.device_label.follow(self.train_panel.running_changed, self.training.keras_rows)
         self.training.ended.connect(self.training_ended)
