@@ -15,7 +15,7 @@ from pathlib import Path
 from medseg_gui import __version__
 from medseg_gui.cli_args import ColourOf, Parser, colour, import_usage, positive_int, positive_number, probability
 from medseg_gui.cli_common import os_error_line
-from medseg_gui.cli_project import cmd_classes, cmd_demo, cmd_export, cmd_import, cmd_info
+from medseg_gui.cli_project import cmd_classes, cmd_demo, cmd_export, cmd_import, cmd_info, cmd_remove
 from medseg_gui.cli_train import cmd_evaluate, cmd_models, cmd_predict, cmd_train
 from medseg_gui.core.errors import MedsegError
 from medseg_gui.logs import CommandLineFormatter, setup_logging
@@ -109,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--clear-roi", action="append", default=[], metavar="CLASS",
                    help="CLASS again covers the whole image (its region of interest only)")
     p.set_defaults(func=cmd_classes)
+
+    p = sub.add_parser("remove", help="take images out of the project (a wrong or duplicate photo, withdrawn "
+                       "consent): their labels, regions of interest, predictions and copied photo are moved to "
+                       ".removed/<image>-<time>/ inside the project, never deleted")
+    p.add_argument("project", type=Path)
+    p.add_argument("stems", nargs="+", metavar="IMAGE", help="the image's name as the project lists it (no suffix)")
+    p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("train", help="train the class's model on all labelled images")
     p.add_argument("project", type=Path)

@@ -17,7 +17,7 @@ CELL_FORMATS = {"lesions": "{:.4g}", "found": "{:.4g}", "false_lesions": "{:.4g}
 
 COMMAND_WHAT = {"demo": "The demo", "import": "Import", "train": "Training", "predict": "Prediction",
                 "evaluate": "Evaluation", "export": "Export", "classes": "Changing the classes",
-                "models": "Changing the current model"}
+                "models": "Changing the current model", "remove": "Removing images"}
 
 
 

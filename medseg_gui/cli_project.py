@@ -1,4 +1,5 @@
-"""`medseg import`, `export`, `classes`, `info` and `demo`: the commands that make, describe and export projects."""
+"""`medseg import`, `export`, `classes`, `remove`, `info` and `demo`: the commands that make, change, describe and
+export projects."""
 
 from __future__ import annotations
 
@@ -133,6 +134,28 @@ def cmd_classes(args: argparse.Namespace) -> int:
     rows = [{"class": c.name, "colour": "{},{},{}".format(*c.color), "inside": c.roi_class or "(whole image)"}
             for c in project.classes]
     print(format_table(rows, ["class", "colour", "inside"]))
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    """`medseg remove PROJECT STEM [STEM …]`: take images out of the project as Edit → Remove image from project…
+    does (core.remove_images: every file moved into .removed/, nothing deleted), under the project's lock."""
+    from medseg_gui.core.lock import project_lock
+    from medseg_gui.core.remove_images import remove_images
+
+    project = open_project(args.project)
+    with project_lock(project.root):
+        project = open_project(args.project)  # what the previous writer left, now that nobody else writes
+        unknown = [s for s in args.stems if s not in project.stems]
+        if unknown:
+            some = ", ".join(project.stems[:8]) + (", …" if len(project.stems) > 8 else "")
+            raise ProjectError(f"{project.root} has no image called {', '.join(unknown)}; nothing was removed. Its "
+                               f"images: {some or 'none'}.")
+        removed = remove_images(project, args.stems)
+    if removed.images:
+        print(removed.moved_text())
+    if removed.problem:
+        raise ProjectError(removed.problem)
     return 0
 
 

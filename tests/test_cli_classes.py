@@ -72,3 +72,25 @@ def test_a_region_set_or_cleared_is_confirmed_in_one_line(root, capsys):
     assert capsys.readouterr().out.splitlines()[0] == (f"'lesion' covers the whole image again: `medseg train {root} "
                                                        "--class lesion` trains it that way.")
     assert Project.open(root).class_spec("lesion").roi_class is None
+
+
+def test_remove_moves_the_image_and_its_label_aside_and_says_where(root, capsys):
+    """`medseg remove PROJECT STEM`: the image leaves the list, its label and photo are under .removed/ (nothing
+    deleted), and the output names the folder; an unknown name is one error line and removes nothing."""
+    assert cli.main(["remove", str(root), "a", "b"]) == 1
+    assert "no image called b; nothing was removed. Its images: a." in _error_line(capsys)
+    assert Project.open(root).stems == ["a"]
+
+    assert cli.main(["remove", str(root), "a"]) == 0
+    out = capsys.readouterr().out
+    [folder] = (root / ".removed").iterdir()
+    assert f"moved to {folder}" in out and "Nothing was deleted" in out
+    assert (folder / "labels" / "lesion" / "a.png").is_file() and (folder / "images" / "a.png").is_file()
+    assert Project.open(root).stems == [] and not (root / "labels" / "lesion" / "a.png").exists()
+
+
+def test_remove_is_refused_while_another_program_holds_the_project(root, capsys):
+    with project_lock(root):
+        assert cli.main(["remove", str(root), "a"]) == 1
+    assert "medseg: error:" in _error_line(capsys)
+    assert Project.open(root).stems == ["a"]

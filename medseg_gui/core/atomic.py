@@ -7,6 +7,7 @@ without touching a file another live writer (or a colleague's machine on a share
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -161,6 +162,29 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
     """Serialise `obj` as indented UTF-8 JSON and write it atomically (see atomic_write_bytes)."""
     text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=True) + "\n"
     return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+PROBE_BYTES = 64 * 1024  # what write_problem writes: a full disk refuses it (an empty file it still created)
+
+
+def write_problem(folder: Path) -> str | None:
+    """Why a file cannot be created in `folder` now (made read-only or full), or None: checked by writing PROBE_BYTES
+    to a temp file, synced, and removing it (an empty file was created on a full disk)."""
+    path = None
+    try:
+        fd, path = make_temp(folder, "write-probe")
+        try:
+            os.write(fd, bytes(PROBE_BYTES))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        return f"the project folder cannot be written ({exc.strerror or exc})"
+    finally:
+        if path is not None:
+            with contextlib.suppress(OSError):
+                path.unlink()
+    return None
 
 
 def move_aside(path: str | os.PathLike[str], folder: str) -> Path:

@@ -1,19 +1,22 @@
 """The project (format version 1, see docs/ARCHITECTURE.md): a `ProjectFolder` (image list, classes, paths, atomic
-writes) with its data files — labels (complete or sparse), ROIs, predictions, metrics and uncertainty scores.
+writes) with its data files — images (read, sizes cached), labels (complete or sparse), ROIs, predictions, metrics and
+uncertainty scores.
 
 All writes are atomic; a Project may be used from a worker thread (see core.project_folder).
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_bytes, atomic_write_json, move_aside
 from medseg_gui.core.errors import LabelSizeError
-from medseg_gui.core.images import read_label, read_mask, write_png
+from medseg_gui.core.images import probe_image, read_image, read_label, read_mask, write_png
 from medseg_gui.core.label_encoding import LabelPixels, encode_label
 from medseg_gui.core.project_folder import ProjectFolder
 from medseg_gui.core.project_format import (
@@ -46,6 +49,27 @@ class Project(ProjectFolder):
     file). A save or delete that finds another version there first moves that one to labels/<class>/.replaced/
     (never overwritten or deleted; a fault-injection trial replaced a label file while its image was open, and the
     next stroke wrote over it without a word) and returns where it went."""
+
+    def image_size(self, stem: str) -> tuple[int, int]:
+        """(H, W) of the image, cached per stem (re-probed when the file changes); raises ImageReadError."""
+        path = self.image_path(stem)
+        try:
+            st = path.stat()
+            sig = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            sig = (-1, -1)
+        with self._lock:
+            cached = self._sizes.get(stem)
+            if cached is not None and cached[0] == sig:
+                return cached[1]
+        size = probe_image(path)
+        with self._lock:
+            self._sizes[stem] = (sig, size)
+        return size
+
+    def load_image(self, stem: str) -> np.ndarray:
+        """uint8 HxWx3 RGB; raises ImageReadError."""
+        return read_image(self.image_path(stem))
 
     def class_roi(self, cls: str, stem: str, threshold: float = 0.5) -> np.ndarray | None:
         """bool HxW region where `cls` is trained, predicted and scored on `stem`, or None (= whole image): the image's
@@ -147,6 +171,17 @@ class Project(ProjectFolder):
         self._versions.written(src)  # no file there now
         log.warning("moved the label %s to %s", src, dest)
         return dest
+
+    def move_file(self, src: Path, dest: Path) -> None:
+        """Move a file of the project to `dest` inside it, never over a file there (its folder is created);
+        ProjectError when the project must not be written, OSError when the move fails. What is known of `src`'s
+        version is forgotten: a file saved there later is this program's, not another's (class doc)."""
+        self.check_writable(src.name)
+        if dest.exists():
+            raise FileExistsError(errno.EEXIST, "a file of that name is there already", str(dest))
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dest)
+        self._versions.written(src)
 
     def has_label(self, cls: str, stem: str) -> bool:
         return self.label_path(cls, stem).is_file()

@@ -9,20 +9,18 @@ the image-size cache are locked, and distinct files can be written in parallel."
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import threading
+from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Self
 
-import numpy as np
-
-from medseg_gui.core.atomic import (FileVersions, atomic_write_bytes, atomic_write_json, make_temp, move_aside,
-                                   sweep_temp_files)
+from medseg_gui.core.atomic import (FileVersions, atomic_write_bytes, atomic_write_json, move_aside,
+                                   sweep_temp_files, write_problem)
 from medseg_gui.core.errors import ImageReadError, ProjectError
-from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image
+from medseg_gui.core.images import IMAGE_SUFFIXES
 from medseg_gui.core.lock import LockWatch, ProjectLock
 from medseg_gui.core.mask_files import masks_beside
 from medseg_gui.core.names import file_name_problem, listable, name_problem, shown_name
@@ -41,7 +39,6 @@ from medseg_gui.core.project_format import (
 )
 
 log = logging.getLogger(__name__)
-PROBE_BYTES = 64 * 1024  # what write_probe writes: a full disk refuses it (an empty file it still created)
 
 
 def _is_image_file(path: Path) -> bool:
@@ -52,12 +49,14 @@ class ProjectFolder:
     """A project folder's index and paths; use `Project` (built with `create`, `open` or
     `open_or_create_for_folder`), which adds the data files."""
 
-    def __init__(self, root: Path, classes: tuple[ClassSpec, ...], images: tuple[ImageEntry, ...], layout: str):
+    def __init__(self, root: Path, classes: tuple[ClassSpec, ...], images: tuple[ImageEntry, ...], layout: str,
+                 excluded: tuple[str, ...] = ()):
         self._root = Path(root).resolve()
         self._classes = classes
         self._images = images
         self._index = {e.stem: e for e in images}
         self._layout = layout  # "managed": images live in images/; "folder": images live in the root itself
+        self._excluded = excluded  # image files removed from the project but left where they are: never listed again
         self._lock = threading.RLock()
         self._sizes: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {}
         self._read_only: str | None = None  # why nothing may be written (another window edits it, read-only media)
@@ -92,7 +91,7 @@ class ProjectFolder:
         versions = FileVersions()
         versions.seen(root_path.resolve() / PROJECT_FILE)  # the path save() writes
         data = read_project_file(root_path / PROJECT_FILE)
-        project = cls(root_path, data.classes, data.images, data.layout)
+        project = cls(root_path, data.classes, data.images, data.layout, data.excluded)
         project._versions = versions
         project.sweep_temp_files()
         return project
@@ -127,7 +126,7 @@ class ProjectFolder:
     def to_json(self) -> dict[str, Any]:
         """The project.json content (format version 1, plus `layout`)."""
         with self._lock:
-            return project_to_json(ProjectData(self._classes, self._images, self._layout))
+            return project_to_json(ProjectData(self._classes, self._images, self._layout, self._excluded))
 
     def save(self) -> None:
         """Write project.json atomically (mutating methods call this themselves). A project.json that another
@@ -165,26 +164,9 @@ class ProjectFolder:
 
     def write_probe(self) -> str | None:
         """`write_refusal`, else why a file cannot be created in the project folder now (a folder made read-only
-        or full while open: checked by writing PROBE_BYTES to a temp file, synced, and removing it; an empty file
-        was created on a full disk), or None. For the start of long work whose result must be saved (Retrain), not
-        per write."""
-        if (why := self.write_refusal()) is not None:
-            return why
-        path = None
-        try:
-            fd, path = make_temp(self._root, "write-probe")
-            try:
-                os.write(fd, bytes(PROBE_BYTES))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        except OSError as exc:
-            return f"the project folder cannot be written ({exc.strerror or exc})"
-        finally:
-            if path is not None:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-        return None
+        or full while open: core.atomic.write_problem), or None. For the start of long work whose result must be
+        saved (Retrain), not per write."""
+        return self.write_refusal() or write_problem(self._root)
 
     def check_writable(self, what: str) -> None:
         """ProjectError "<what> was not saved: <why>" when `write_refusal` forbids writing (for writes done outside
@@ -216,6 +198,12 @@ class ProjectFolder:
     @property
     def images(self) -> tuple[ImageEntry, ...]:
         return self._images
+
+    @property
+    def excluded(self) -> tuple[str, ...]:
+        """Files removed from the project but left in place (core.remove_images), as entry paths: not listed again
+        until added again (`add_image`)."""
+        return self._excluded
 
     @property
     def stems(self) -> list[str]:
@@ -258,6 +246,8 @@ class ProjectFolder:
                     n += 1
                 self._write(dest, lambda p: atomic_write_bytes(p, src_path.read_bytes()))
                 src_path = dest
+            rel = src_path.relative_to(self._root).as_posix() if src_path.is_relative_to(self._root) else None
+            self._excluded = tuple(x for x in self._excluded if x != rel)  # added again: listed again
             entry = self._add_entries([src_path])[0]
             self.save()
         return entry
@@ -287,6 +277,7 @@ class ProjectFolder:
         if not folder.is_dir():
             return []
         files = listable(sorted((p for p in folder.iterdir() if _is_image_file(p)), key=lambda p: p.name))
+        files = [p for p in files if p.relative_to(self._root).as_posix() not in self._excluded]  # removed by the user
         if self._layout == "folder":
             known = {e.path for e in self._images}  # entries already listed stay, masks or not
             masks = self.unlisted_masks = masks_beside(files, [p for p in files if p.name not in known])
@@ -341,6 +332,20 @@ class ProjectFolder:
             self.replace_classes(tuple(new if c.name == cls else c for c in self._classes))  # not saved: unchanged
         return new
 
+    def unlist_images(self, stems: Collection[str], excluded: Collection[str] = ()) -> None:
+        """Take `stems` off the image list and never list the files `excluded` (entry paths) again, in one
+        project.json save; nothing changes when it fails. Their files are core.remove_images's business."""
+        with self._lock:
+            before = self._images, self._excluded
+            self._set_images(tuple(e for e in before[0] if e.stem not in stems))
+            self._excluded = (*before[1], *(x for x in excluded if x not in before[1]))
+            try:
+                self.save()
+            except ProjectError:
+                self._set_images(before[0])
+                self._excluded = before[1]
+                raise
+
     def set_state(self, stem: str, key: str, value: Any) -> None:
         """Set a JSON-serialisable per-image state value (e.g. 'reviewed') and save project.json."""
         self.set_states(key, {stem: value})
@@ -379,24 +384,3 @@ class ProjectFolder:
 
     def model_dir(self, cls: str) -> Path:
         return self._root / "models" / self.class_spec(cls).name
-
-    def image_size(self, stem: str) -> tuple[int, int]:
-        """(H, W) of the image, cached per stem (re-probed when the file changes); raises ImageReadError."""
-        path = self.image_path(stem)
-        try:
-            st = path.stat()
-            sig = (st.st_mtime_ns, st.st_size)
-        except OSError:
-            sig = (-1, -1)
-        with self._lock:
-            cached = self._sizes.get(stem)
-            if cached is not None and cached[0] == sig:
-                return cached[1]
-        size = probe_image(path)
-        with self._lock:
-            self._sizes[stem] = (sig, size)
-        return size
-
-    def load_image(self, stem: str) -> np.ndarray:
-        """uint8 HxWx3 RGB; raises ImageReadError."""
-        return read_image(self.image_path(stem))

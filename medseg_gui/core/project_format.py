@@ -64,6 +64,7 @@ class ProjectData:
     classes: tuple[ClassSpec, ...]
     images: tuple[ImageEntry, ...]
     layout: str = "managed"
+    excluded: tuple[str, ...] = ()  # image files (entry paths) removed from the project but left in place
 
 
 def check_class_name(name: str) -> None:
@@ -175,7 +176,10 @@ def project_from_json(data: Any, file: Path) -> ProjectData:
     except ProjectError as err:
         raise ProjectFileDamagedError(f"{where} is damaged: {err}") from None
     layout = data.get("layout", "managed")
-    return ProjectData(classes, images, layout if layout in LAYOUTS else "managed")
+    excluded = data.get("excluded", [])
+    if not isinstance(excluded, list) or not all(isinstance(x, str) for x in excluded):
+        raise ProjectFileDamagedError(f"{where} is damaged: \"excluded\" is not a list of file names.")
+    return ProjectData(classes, images, layout if layout in LAYOUTS else "managed", tuple(excluded))
 
 
 def _checked_class(name: str, color: Any, roi_class: str | None) -> ClassSpec:
@@ -219,6 +223,7 @@ def project_to_json(project: ProjectData) -> dict[str, Any]:
         "layout": project.layout,
         "classes": [_class_to_json(c) for c in project.classes],
         "images": [{"stem": e.stem, "path": e.path, "state": dict(e.state)} for e in project.images],
+        **({"excluded": list(project.excluded)} if project.excluded else {}),  # only when set: older files unchanged
     }
 
 

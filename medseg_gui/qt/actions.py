@@ -62,6 +62,7 @@ class WindowActions:
     label_sparse: QAction
     label_complete: QAction
     edit_classes: QAction
+    remove_image: QAction
     retrain: QAction
     predict_all: QAction
     cancel: QAction
@@ -112,6 +113,9 @@ def create_actions(parent: QWidget) -> WindowActions:
         label_complete=_action(parent, "&Keep label complete", *K["label_complete"],
                                tip=keymap.ACTIONS["label_complete"].text),
         edit_classes=_action(parent, "&Classes…", tip="Add, rename, recolour or delete a class (labels are kept)"),
+        remove_image=_action(parent, "Re&move image from project…",
+                             tip="Take the image shown out of the project (a wrong or duplicate photo): its labels and "
+                             "other files are moved to the project's .removed/ folder, nothing is deleted"),
         retrain=_action(parent, "&Retrain current class", *K["retrain"]),
         predict_all=_action(parent, "&Predict all images", *K["predict_all"],
                             tip=keymap.ACTIONS["predict_all"].text),
@@ -162,7 +166,8 @@ def install_menus(window: QMainWindow, a: WindowActions, *, recent: QMenu | None
     for item in (None, a.import_masks, None, a.export_masks, a.export_labels, a.export_other, None, a.quit):
         file_menu.addSeparator() if item is None else file_menu.addAction(item)
     edit_menu = menu.addMenu("&Edit")
-    for item in (a.undo, a.redo, None, a.no_object, a.label_sparse, a.label_complete, None, a.smaller_brush, a.bigger_brush, None, a.edit_classes):
+    for item in (a.undo, a.redo, None, a.no_object, a.label_sparse, a.label_complete, None, a.smaller_brush,
+                 a.bigger_brush, None, a.edit_classes, a.remove_image):
         edit_menu.addSeparator() if item is None else edit_menu.addAction(item)
     view_menu = menu.addMenu("&View")
     for item in (a.fit, a.actual_size, a.next_image, a.prev_image, a.next_to_label, a.reviewed):
@@ -211,6 +216,8 @@ def connect_view_actions(a: WindowActions, canvas: Canvas, tools: ToolsPanel, la
     undo_state()
     a.fit.triggered.connect(canvas.fit)
     a.actual_size.triggered.connect(canvas.actual_size)
+    images.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)  # right-click on an image
+    images.table.addAction(a.remove_image)
     a.next_image.triggered.connect(lambda: images.step(1))
     a.prev_image.triggered.connect(lambda: images.step(-1))
     a.bigger_brush.triggered.connect(lambda: canvas.set_brush_size(brush_step(canvas.brush_size(), 1)))
@@ -244,6 +251,7 @@ def connect_window_actions(a: WindowActions, w: Any) -> None:
     a.retrain.triggered.connect(w.training.retrain)
     a.reviewed.triggered.connect(w.toggle_reviewed)
     a.edit_classes.triggered.connect(lambda: w.classes.edit(w.classes_locked))
+    a.remove_image.triggered.connect(lambda: w.remover.start(w.classes_locked))  # refused like a class change
     a.cancel.triggered.connect(w.train_panel.cancel)
     a.restrict_class.triggered.connect(lambda: w.regions.ask(w.project, w.current_class()))
     a.models.triggered.connect(w.training.show_models)

@@ -47,6 +47,7 @@ from medseg_gui.qt.panels.train_panel import CANCELLED_TEXT, TrainPanel
 from medseg_gui.qt.read_only import ReadOnlyBanner, ReadOnlyView
 from medseg_gui.qt.reviewed import reviewed_stems, toggle_reviewed
 from medseg_gui.qt.region_flow import RegionFlow
+from medseg_gui.qt.remove_flow import RemoveFlow
 from medseg_gui.qt.rescued_flow import RescuedFlow
 from medseg_gui.qt.save_guard import SaveGuard
 from medseg_gui.qt.theme import DEFAULT_THEME, THEME_KEY, ThemeMenu, app_icon
@@ -123,6 +124,7 @@ class MainWindow(QMainWindow):
         self.files = ProjectFiles(self, self.opener, self.workers, self.memory, lambda: self.project)
         self.exporter = ExportFlow(self.workers, self, folders=self.files.recent)
         self.importer = ImportFlow(self.workers, self, folders=self.files.recent)
+        self.remover = RemoveFlow(self.workers, self, lambda: self.project, self.image_list, self._reshow)
         self.metrics_refresher = MetricsRefresher(self.workers, parent=self)
         self.regions = RegionFlow(self)
         self.models = ModelsFlow(self.workers, self)
@@ -183,10 +185,10 @@ class MainWindow(QMainWindow):
         self.threshold.metrics_updated.connect(self.metrics_updated)
         self.workers.errored.connect(lambda err: self.show_error(error_message(err)))  # a job without on_error
         for part in (self.exporter, self.importer, self.training, self.classes, self.files,  # stay a while
-                     self.read_only_view, self.predictions, self.rescued):
+                     self.read_only_view, self.predictions, self.rescued, self.remover):
             part.status.connect(lambda text: self.statusBar().showMessage(text, 15000))
         for part in (self.opener, self.exporter, self.importer, self.training, self.classes, self.files,
-                     self.regions, self.models, self.predictions, self.rescued):
+                     self.regions, self.models, self.predictions, self.rescued, self.remover):
             part.errored.connect(self.show_error)
         self.rescued.restored.connect(lambda text: self.next_line.beside_image(text, self.image_list.current_stem()))
         self.opener.status.connect(self.statusBar().showMessage)
@@ -194,7 +196,8 @@ class MainWindow(QMainWindow):
         self.opener.opened.connect(self._on_opened)
         self.exporter.ended.connect(self.export_ended)
         self.importer.finished.connect(self.threshold.rescore_imported)
-        for who, flow in (("import", self.importer), ("restore", self.rescued)):  # a stroke's autosave would undo them
+        for who, flow in (("import", self.importer), ("restore", self.rescued),  # a stroke's autosave would undo them
+                          ("remove", self.remover)):
             flow.editing_paused.connect(lambda why, who=who: self.read_only_view.pause(why, who))
         self.device_label.follow(self.train_panel.running_changed, self.training.keras_rows)
         self.training.ended.connect(self.training_ended)

@@ -266,18 +266,18 @@ def test_training_into_a_really_full_project_keeps_the_model(tmp_path, capsys, s
 def test_the_retrain_write_probe_finds_a_full_disk_and_leaves_no_file(tmp_path, monkeypatch):
     """Fault-injection trial, session 33: the probe created an empty file, which a full disk allows, so Retrain
     trained for its whole time box and then could not save the model. It writes (and syncs) bytes now."""
-    from medseg_gui.core import project_folder
+    from medseg_gui.core import atomic
 
     project = make_project(tmp_path / "p")
     assert project.write_probe() is None
     real_write = os.write
 
     def full(fd, data):
-        if len(data) >= project_folder.PROBE_BYTES:
+        if len(data) >= atomic.PROBE_BYTES:
             raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(fd, data)
 
-    monkeypatch.setattr(project_folder.os, "write", full)
+    monkeypatch.setattr(atomic.os, "write", full)
     assert "No space left on device" in project.write_probe()
     assert not [p for p in project.root.iterdir() if "write-probe" in p.name]
 

@@ -1,0 +1,86 @@
+"""Edit → Remove image from project… (also the image list's context menu): the image shown leaves the project
+(core.remove_images: its files are moved into the project's .removed/ folder, nothing is deleted) after a question
+naming it, its labels and where they go. Refused while a training or prediction runs, in a read-only window, while
+masks are imported, and until every label is saved (a queued save would write the label back after it moved). The
+files move on a worker with drawing paused; then the list shows the project without it, on the next image."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
+
+from medseg_gui.core.remove_images import REMOVED_FOLDER, Removed, files_of, label_count, remove_images
+from medseg_gui.qt import dialogs
+from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
+
+PAUSED = "an image is removed from the project"  # why drawing is off meanwhile (ReadOnlyView.pause)
+
+
+def removal_question(project: Any, stem: str) -> str:
+    """What the confirmation says: the image, how many labels go with it, where its files go, what stays."""
+    files, labels = files_of(project, stem), label_count(project, [stem])
+    photo = project.image_path(stem)
+    stays = ("" if photo in files else f"\n\nThe photo {photo.name} stays where it is ({photo.parent}); it is no "
+             "longer listed, until you add it again (File → Add images…).")
+    return (f"Remove the image '{stem}' from the project?\n\nIts {labels} label(s) and {len(files) - labels} other "
+            f"file(s) (region of interest, predictions{', the photo' if photo in files else ''}) are moved to "
+            f"{REMOVED_FOLDER}/{stem}-<date-time>/ inside the project folder. Nothing is deleted: moving them back "
+            f"brings the image back.{stays}")
+
+
+class RemoveFlow(QObject):
+    """`start(refusal)` removes the image shown; reports `status(text)`, `errored(message)` and
+    `editing_paused(why)`: PAUSED while the files move, then ''."""
+
+    status = Signal(str)
+    errored = Signal(str)
+    editing_paused = Signal(str)
+    removed = Signal(object)  # Removed
+
+    def __init__(self, host: WorkerHost, parent: QWidget, project: Callable[[], Any], images: Any,
+                 reshow: Callable[[], None]) -> None:
+        """`images`: the image list (the image shown, the order); `reshow()` shows the project again."""
+        super().__init__(parent)
+        self._host, self._parent, self._project, self._images, self._reshow = host, parent, project, images, reshow
+
+    def start(self, refusal: Callable[[], str | None]) -> FunctionWorker | None:
+        """Ask, then move the image shown's files on a worker; None when there is none, `refusal()` (why the
+        project may not change now, waiting for queued saves) forbids it, or the answer is No."""
+        project, stem = self._project(), self._images.current_stem()
+        if project is None or stem is None:
+            self.errored.emit("Open a project and choose the image to remove in the list first.")
+            return None
+        if (why := refusal()) is not None:
+            self.errored.emit(f"The image '{stem}' was not removed: {why}")
+            return None
+        if not dialogs.ask_yes_no(self._parent, "Remove image from project", removal_question(project, stem)):
+            return None
+        if (why := refusal()) is not None:  # something started or was painted while the question was open
+            self.errored.emit(f"The image '{stem}' was not removed: {why}")
+            return None
+        order = self._images.stems()
+        after = order[order.index(stem) + 1:] + order[:order.index(stem)][::-1]  # the next one, else the one before
+        worker = FunctionWorker(remove_images, project, [stem])
+        self.editing_paused.emit(PAUSED)
+        self.status.emit(f"Removing '{stem}' from the project… Drawing is paused meanwhile.")
+        self._host.start(worker, on_done=lambda result: self._done(result, after), on_error=self._failed,
+                         on_ended=lambda: self.editing_paused.emit(""))
+        return worker
+
+    def _done(self, result: Removed, after: list[str]) -> None:
+        if result.images:
+            self._reshow()
+            shown = self._images.stems()
+            nxt = next((s for s in after if s in shown), None)
+            if nxt is not None:
+                self._images.select(nxt)
+            self.status.emit(result.moved_text().replace("\n", " "))
+        if result.problem:
+            self.errored.emit(result.summary())
+        self.removed.emit(result)
+
+    def _failed(self, err: BaseException) -> None:
+        self.errored.emit(f"The image was not removed: {error_message(err)}")

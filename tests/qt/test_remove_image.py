@@ -1,0 +1,73 @@
+"""Edit → Remove image from project…: asks (naming the image, its labels and where they go), moves its files into
+.removed/ off the GUI thread, and shows the next image; refused while a training runs or in a read-only window."""
+
+from medseg_gui.core.project import Project
+from medseg_gui.qt import dialogs
+from tests.workers.helpers import open_window, make_project
+
+
+def _show(qtbot, window, stem):
+    window.image_list.select(stem)
+    qtbot.waitUntil(lambda: window.session.stem == stem, timeout=10_000)
+
+
+def test_removing_the_image_shown_asks_then_moves_its_files_and_shows_the_next(tmp_path, qtbot, messages,
+                                                                               monkeypatch):
+    project = make_project(tmp_path / "p", n=3, labelled=2)
+    window = open_window(qtbot, project)
+    _show(qtbot, window, "img1")
+    asked = []
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(text) or True)
+
+    assert window.actions.remove_image in window.image_list.table.actions()  # its right-click menu
+    window.actions.remove_image.trigger()
+    qtbot.waitUntil(lambda: window.image_list.stems() == ["img0", "img2"], timeout=10_000)
+    qtbot.waitUntil(lambda: window.session.stem == "img2" and window.session.paused is None, timeout=10_000)
+
+    assert len(asked) == 1 and "'img1'" in asked[0] and "1 label(s)" in asked[0]
+    assert ".removed/img1-" in asked[0] and "Nothing is deleted" in asked[0]
+    assert window.image_list.current_stem() == "img2"
+    [folder] = (project.root / ".removed").iterdir()
+    assert (folder / "labels" / "lesion" / "img1.png").is_file() and (folder / "images" / "img1.png").is_file()
+    assert not (project.root / "labels" / "lesion" / "img1.png").exists()
+    assert Project.open(project.root).stems == ["img0", "img2"]
+    status = window.statusBar().currentMessage()
+    assert str(folder) in status and "Nothing was deleted" in status and "move the files" in status
+    assert messages == []
+
+
+def test_no_keeps_the_image(tmp_path, qtbot, messages, monkeypatch):
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    window = open_window(qtbot, project)
+    _show(qtbot, window, "img0")
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: False)
+    window.actions.remove_image.trigger()
+    qtbot.wait(200)
+    assert window.image_list.stems() == ["img0", "img1"] and not (project.root / ".removed").exists()
+
+
+def test_removal_is_refused_while_training_runs(tmp_path, qtbot, messages, monkeypatch):
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    window = open_window(qtbot, project)
+    _show(qtbot, window, "img0")
+    asked = []
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(text) or True)
+    window.train_worker = object()  # stands in for a running TrainWorker
+    try:
+        window.actions.remove_image.trigger()
+    finally:
+        window.train_worker = None
+    assert asked == [] and "'img0' was not removed: a training" in window.last_error
+    assert window.image_list.stems() == ["img0", "img1"] and project.has_label("lesion", "img0")
+    assert not (project.root / ".removed").exists()
+
+
+def test_removal_is_refused_in_a_read_only_window(tmp_path, qtbot, messages, monkeypatch):
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    project.set_read_only("another window edits it")
+    window = open_window(qtbot, project)
+    _show(qtbot, window, "img0")
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)
+    window.actions.remove_image.trigger()
+    assert "was not removed: this project is open read-only" in window.last_error
+    assert window.image_list.stems() == ["img0", "img1"] and not (project.root / ".removed").exists()
