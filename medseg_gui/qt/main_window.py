@@ -124,7 +124,8 @@ class MainWindow(QMainWindow):
         self.files = ProjectFiles(self, self.opener, self.workers, self.memory, lambda: self.project)
         self.exporter = ExportFlow(self.workers, self, folders=self.files.recent)
         self.importer = ImportFlow(self.workers, self, folders=self.files.recent)
-        self.remover = RemoveFlow(self.workers, self, lambda: self.project, self.image_list, self._reshow)
+        self.remover = RemoveFlow(self.workers, self, lambda: self.project, self.image_list, self._reshow,
+                                  self.canvas.leave_image)
         self.metrics_refresher = MetricsRefresher(self.workers, parent=self)
         self.regions = RegionFlow(self)
         self.models = ModelsFlow(self.workers, self)

@@ -41,15 +41,19 @@ class RemoveFlow(QObject):
     removed = Signal(object)  # Removed
 
     def __init__(self, host: WorkerHost, parent: QWidget, project: Callable[[], Any], images: Any,
-                 reshow: Callable[[], None]) -> None:
-        """`images`: the image list (the image shown, the order); `reshow()` shows the project again."""
+                 reshow: Callable[[], None], leave: Callable[[], object] | None = None) -> None:
+        """`images`: the image list (the image shown, the order); `reshow()` shows the project again; `leave()` ends
+        an edit under way on the image shown (Canvas.leave_image)."""
         super().__init__(parent)
         self._host, self._parent, self._project, self._images, self._reshow = host, parent, project, images, reshow
+        self._leave = leave
 
     def start(self, refusal: Callable[[], str | None]) -> FunctionWorker | None:
         """Ask, then move the image shown's files on a worker; None when there is none, `refusal()` (why the
         project may not change now, waiting for queued saves) forbids it, or the answer is No."""
         project, stem = self._project(), self._images.current_stem()
+        if self._leave is not None:
+            self._leave()  # a polygon being drawn is saved first (its label then moves with the rest, not after)
         if project is None or stem is None:
             self.errored.emit("Open a project and choose the image to remove in the list first.")
             return None

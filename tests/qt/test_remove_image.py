@@ -71,3 +71,23 @@ def test_removal_is_refused_in_a_read_only_window(tmp_path, qtbot, messages, mon
     window.actions.remove_image.trigger()
     assert "was not removed: this project is open read-only" in window.last_error
     assert window.image_list.stems() == ["img0", "img1"] and not (project.root / ".removed").exists()
+
+
+def test_a_polygon_left_open_on_the_image_is_saved_first_and_moves_with_it(tmp_path, qtbot, messages, monkeypatch):
+    """A polygon being drawn on the image removed was closed on the next image's showing, after its files had moved:
+    its label was written back into labels/ for an image no longer listed (a new image of that name would take it)."""
+    from tests.qt.test_polygon_exits import _draw_open_polygon
+
+    project = make_project(tmp_path / "p", n=3)
+    window = open_window(qtbot, project)
+    _show(qtbot, window, "img1")
+    window.tools.select_class("lesion")
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)
+    _draw_open_polygon(qtbot, window.canvas)
+    window.actions.remove_image.trigger()
+    qtbot.waitUntil(lambda: window.image_list.stems() == ["img0", "img2"], timeout=10_000)
+    qtbot.waitUntil(lambda: window.session.stem == "img2" and window.session.paused is None, timeout=10_000)
+    assert window.saver.flush()
+    [folder] = (project.root / ".removed").iterdir()
+    assert (folder / "labels" / "lesion" / "img1.png").is_file()
+    assert not (project.root / "labels" / "lesion" / "img1.png").exists()
