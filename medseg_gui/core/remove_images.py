@@ -18,7 +18,9 @@ dropped last because they are re-made by the next prediction: one left behind (l
 
 from __future__ import annotations
 
+import glob
 import logging
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -28,7 +30,7 @@ from medseg_gui.core.atomic import atomic_write_json
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.interchange.manifest import provenance_path
 from medseg_gui.core.project import Project
-from medseg_gui.core.project_format import read_rewritable_json
+from medseg_gui.core.project_format import REPLACED_LABELS, read_rewritable_json
 from medseg_gui.core.uncertainty import THRESHOLDS_KEY
 
 log = logging.getLogger(__name__)
@@ -77,13 +79,26 @@ class Removed:
 
 
 def files_of(project: Project, stem: str) -> list[Path]:
-    """The files `remove_images` would move for `stem`: its labels, ROI and predictions, and its photo when the
-    project keeps it in images/."""
+    """The files `remove_images` would move for `stem`: its labels, ROI and predictions, the earlier labels kept
+    aside (labels/<class>/.replaced/ and .unreadable/, replaced-labels/<time>/<class>/: a withdrawn patient's
+    outlines must not stay behind), and its photo when the project keeps it in images/."""
     paths = [project.label_path(c, stem) for c in project.class_names] + [project.roi_path(stem)]
     paths += [project.prediction_path(c, stem) for c in project.class_names]
+    paths += _kept_aside(project, stem)
     if project.image_path(stem).parent == project.root / "images":
         paths.append(project.image_path(stem))
     return [p for p in paths if p.is_file() or p.is_symlink()]
+
+
+def _kept_aside(project: Project, stem: str) -> list[Path]:
+    """Earlier versions of `stem`'s labels kept aside (core.atomic.move_aside names them <stem>.png, <stem>_2.png,
+    …; one whose name is another image's own, `img1_2` beside `img1`, is left to that image)."""
+    others = set(project.stems) - {stem}
+    aside = [project.label_path(c, stem).parent / folder for c in project.class_names
+             for folder in (".replaced", ".unreadable")]
+    found = [p for folder in aside if folder.is_dir() for p in folder.glob(f"{glob.escape(stem)}*.png")
+             if p.stem == stem or (re.fullmatch(rf"{re.escape(stem)}_\d+", p.stem) and p.stem not in others)]
+    return found + sorted((project.root / REPLACED_LABELS).glob(f"*/*/{glob.escape(stem)}.png"))
 
 
 def label_count(project: Project, stems: list[str]) -> int:

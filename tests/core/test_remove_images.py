@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.images import write_png
 from medseg_gui.core.interchange.manifest import provenance_path, record_predictions
 from medseg_gui.core.project import Project
 from medseg_gui.core.remove_images import RECORD, REMOVED_FOLDER, remove_images
@@ -135,3 +136,25 @@ def test_a_failed_project_json_save_puts_the_files_back(tmp_path, monkeypatch):
     removed = remove_images(project, ["img0"])
     assert removed.images == () and "No space left on device" in removed.problem
     assert project.stems == ["img0", "img1"] and _files(project.root) == before
+
+
+def test_the_labels_kept_aside_go_with_the_image_and_another_images_stay(tmp_path):
+    """Consent withdrawn: the earlier outlines kept aside (a label replaced by an import or a restore, one that could
+    not be read) leave with the image; `img1_2`'s own, named like img1's second copy, stays with img1_2."""
+    project = make_project(tmp_path / "p", n=3)
+    project.add_image(write_png(tmp_path / "img1_2.png", np.zeros((48, 64, 3), np.uint8)))
+    aside = project.root / "labels" / "lesion" / ".replaced"
+    aside.mkdir(parents=True)
+    for name in ("img1.png", "img1_3.png", "img1_2.png", "img10.png"):
+        (aside / name).write_bytes(b"kept")
+    (project.root / "labels" / "lesion" / ".unreadable").mkdir()
+    (project.root / "labels" / "lesion" / ".unreadable" / "img1.png").write_bytes(b"damaged")
+    imported = project.root / "replaced-labels" / "20261207-101010" / "lesion"
+    imported.mkdir(parents=True)
+    (imported / "img1.png").write_bytes(b"old")
+    [removed] = remove_images(project, ["img1"]).images
+    assert sorted(removed.files) == ["images/img1.png", "labels/lesion/.replaced/img1.png",
+                                     "labels/lesion/.replaced/img1_3.png", "labels/lesion/.unreadable/img1.png",
+                                     "replaced-labels/20261207-101010/lesion/img1.png"]
+    assert sorted(p.name for p in aside.iterdir()) == ["img10.png", "img1_2.png"]
+    assert (removed.folder / "replaced-labels" / "20261207-101010" / "lesion" / "img1.png").read_bytes() == b"old"
