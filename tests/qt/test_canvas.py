@@ -232,6 +232,18 @@ def test_zoom_limits_fit_and_anchor(canvas):
     assert after == pytest.approx(before, abs=0.5 / 4)
 
 
+def test_a_resize_that_refits_the_picture_updates_the_zoom_shown(shown_canvas):
+    """Outside trial: maximising the window re-fitted a fundus photo at 17 % while the status bar still said
+    "zoom 13 %"; a resize that changes the fitted zoom now reports it like any zoom."""
+    canvas = shown_canvas(make_image(), COLORS)
+    zooms, readouts = [], []
+    canvas.zoom_changed.connect(zooms.append)
+    canvas.cursor_info.connect(readouts.append)
+    canvas.resize(800, 600)
+    assert zooms == [pytest.approx(min((800 - 8) / W, (600 - 8) / H))] == [canvas.zoom()]
+    assert f"zoom {canvas.zoom() * 100:.0f} %" in readouts[-1]
+
+
 def test_wheel_zooms_around_the_cursor(canvas):
     pos = px(canvas, 12, 9)
     before = canvas.widget_to_image(QPointF(pos))

@@ -319,8 +319,8 @@ class Canvas(QWidget):
         return self.view.to_image(p.x(), p.y())
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
-        if self.view.fitted and self.doc.image is not None:
-            self.view = self._fitted()
+        if self.view.fitted and self.doc.image is not None:  # re-fitted: the status bar's zoom follows
+            self.set_view(self._fitted())
         super().resizeEvent(event)
 
     # -- undo ----------------------------------------------------------------------------------------------------
