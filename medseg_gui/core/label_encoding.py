@@ -190,16 +190,22 @@ def decode_color(rgb: np.ndarray, name: str) -> LabelPixels:
 
 
 MOSTLY_OBJECT = 0.9  # a complete label covering more of its image than this is worth a word on import
+LIKE_FIELD_OF_VIEW = 0.5  # most labels of an import covering more than this look like fields of view (or inverted)
+
+
+def object_share(pixels: LabelPixels) -> float | None:
+    """The share (0-1) of its image a complete label's object covers; None for a partial label or an empty image."""
+    if pixels.annotated is not None or pixels.mask.size == 0:
+        return None
+    return float(np.count_nonzero(pixels.mask)) / pixels.mask.size
 
 
 def inverted_note(pixels: LabelPixels) -> str | None:
     """For an imported complete label that covers over MOSTLY_OBJECT of its image: why it may be inverted (a black
     object on a white background reads as the white, by the brighter-value rule); else None (fault injection: a mask
     read as 98 % object was imported without a word)."""
-    if pixels.annotated is not None or pixels.mask.size == 0:
-        return None
-    share = float(np.count_nonzero(pixels.mask)) / pixels.mask.size
-    if share <= MOSTLY_OBJECT:
+    share = object_share(pixels)
+    if share is None or share <= MOSTLY_OBJECT:
         return None
     return (f"covers {share:.0%} of its image (the brighter value is read as the object; if the object is the dark "
             "part, save the mask with a black background and import it again)")

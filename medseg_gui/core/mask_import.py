@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from medseg_gui.core.errors import CancelledError, ImageReadError, LabelSizeError
-from medseg_gui.core.label_encoding import MOSTLY_OBJECT, LabelPixels, inverted_note
+from medseg_gui.core.label_encoding import LIKE_FIELD_OF_VIEW, MOSTLY_OBJECT, LabelPixels, inverted_note, object_share
 from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY, set_mark, set_marks
 from medseg_gui.core.mask_files import find_masks, image_files, read_fitted, reasons_text, resized_note, unmatched_hint
 from medseg_gui.core.names import shown_name
@@ -48,6 +48,7 @@ class MasksImported:
     backup: Path | None = None  # <project>/replaced-labels/<time>/<class>: the replaced labels, as they were
     not_replaced: tuple[str, ...] = ()  # "<stem>: why" of labels the app could not read, left as they are
     unchanged: tuple[str, ...] = ()  # asked to replace, the label held these very pixels already (no backup made)
+    wide: tuple[str, ...] = ()  # most whole labels imported cover over LIKE_FIELD_OF_VIEW: these, fields of view?
 
     def summary(self, folder: Path) -> str:
         what = "region of interest" if self.cls is None else f"'{self.cls}' label"
@@ -80,7 +81,9 @@ class MasksImported:
             like = f", like {self.unmatched_first}" if self.unmatched_first else ""
             text += (f"; {self.unmatched} file{' matches' if self.unmatched == 1 else 's match'} no image's name"
                      f"{like} (a mask is NAME.png or NAME_anything.png for the image NAME){self.unmatched_hint}")
-        if self.mostly_object:
+        if self.wide:
+            text += _wide_note(self.wide, self.cls)
+        elif self.mostly_object:
             m = len(self.mostly_object)
             text += (f"; {m} cover{'s' if m == 1 else ''} over {MOSTLY_OBJECT:.0%} of {'its' if m == 1 else 'their'} "
                      f"image, perhaps inverted ({', '.join(self.mostly_object[:3])}{', …' if m > 3 else ''}): the "
@@ -126,6 +129,7 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
     imported, kept, failed, resized, mostly, replaced, not_replaced, unchanged = [], [], [], [], [], [], [], []
     backup: Path | None = None
     complete: list[str] = []  # labels imported whole (not 0/128/255 partial files)
+    wide: list[str] = []  # whole labels covering over LIKE_FIELD_OF_VIEW of their image
     for stem, path in by_stem.items():
         if should_stop():
             raise CancelledError("Import cancelled.")
@@ -163,6 +167,8 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
                 mostly.append(stem)
             if not pixels.sparse:
                 complete.append(stem)
+            if (object_share(pixels) or 0.0) > LIKE_FIELD_OF_VIEW:
+                wide.append(stem)
         imported.append(stem)
     # a complete mask file is complete as given: not doubted where a model predicts more (trial, session 41)
     set_marks(project, complete, CONFIRMED_KEY, cls, True)
@@ -173,7 +179,22 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
     return MasksImported(cls, tuple(imported), tuple(kept), tuple(failed), len(unused), tuple(resized), tuple(mostly),
                          shown_name(unclaimed[0].name) if unclaimed else "",
                          unmatched_hint(list(images), list(unclaimed)) if unclaimed else "",
-                         tuple(replaced), backup, tuple(not_replaced), tuple(unchanged))
+                         tuple(replaced), backup, tuple(not_replaced), tuple(unchanged),
+                         tuple(wide) if 2 * len(wide) > len(complete) else ())
+
+
+def _wide_note(stems: tuple[str, ...], cls: str | None) -> str:
+    """Most labels of an import cover over LIKE_FIELD_OF_VIEW of their image: what they may be (an outside trial
+    imported 8 solid field-of-view discs, ~70 % of each fundus photo, as 'vessel' labels without a word)."""
+    n, names = len(stems), f"{', '.join(stems[:3])}{', …' if len(stems) > 3 else ''}"
+    one = n == 1
+    its, it, marks = ("its", "it", "it marks") if one else ("their", "them", "they mark")
+    looks = (f"it looks like a field of view or an inverted mask, not a '{cls}' outline" if one else
+             f"they look like fields of view or inverted masks, not '{cls}' outlines")
+    return (f"; {n} of them cover{'s' if one else ''} over {LIKE_FIELD_OF_VIEW:.0%} of {its} image ({names}): "
+            f"{looks}. If {marks} where the images are trained and scored, move these images' files in "
+            f"labels/{cls}/ of the project away and import the folder again as Regions of interest; if the object is "
+            f"the dark part, save {it} with a black background, move the files away and import again")
 
 
 def labelled_matches(project, scan: MaskScan, cls: str) -> tuple[str, ...]:

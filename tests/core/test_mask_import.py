@@ -321,3 +321,30 @@ def test_a_new_project_and_an_open_one_fit_masks_of_another_size_by_one_rule(tmp
     size = f"it is {W}×{W} pixels, the image {W}×{H} (width×height), and not the image at another scale"
     assert result.failed == (f"{other}_mask.png: {size}",)
     assert f"{other}.png imported without its label {other}_mask.png: {size}" in caplog.text
+
+
+def test_labels_that_mostly_cover_their_images_are_said_to_look_like_fields_of_view(tmp_path):
+    """Outside trial (HRF fundus photos): 8 solid field-of-view discs, ~70 % of each photo, would have been imported
+    as 'vessel' labels without a word (under the 90 % of 'perhaps inverted'). When most of an import's labels cover
+    over half their image, the summary says they look like fields of view or inverted, and what to do."""
+    project = make_project(tmp_path / "p", n=3, labelled=0)
+    fov = disc(cy=24, cx=32, r=30)  # clipped top and bottom, like a fundus camera's field of view
+    assert 0.5 < fov.mean() < 0.9
+    folder = tmp_path / "fov_masks"
+    folder.mkdir()
+    for stem in project.stems[:2]:
+        write_png(folder / f"{stem}_mask.png", fov.astype(np.uint8) * 255)
+    write_png(folder / f"{project.stems[2]}_mask.png", disc().astype(np.uint8) * 255)
+    result = import_masks(project, folder, "vessel")
+    text = result.summary(folder)
+    assert result.wide == tuple(project.stems[:2]) and result.mostly_object == ()
+    assert f"2 of them cover over 50% of their image ({', '.join(project.stems[:2])}): they look like fields of " \
+           "view or inverted masks, not 'vessel' outlines" in text
+    assert "labels/vessel/ of the project away and import the folder again as Regions of interest" in text
+    lesions = tmp_path / "lesions"  # one wide label among three: a large lesion, no word
+    lesions.mkdir()
+    for i, stem in enumerate(project.stems):
+        write_png(lesions / f"{stem}.png", (fov if i == 0 else disc(r=4)).astype(np.uint8) * 255)
+    result = import_masks(project, lesions, "lesion")
+    assert result.wide == () and "field" not in result.summary(lesions)
+    assert import_masks(project, folder, ROI).wide == ()  # regions of interest are meant to be wide
