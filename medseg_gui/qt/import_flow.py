@@ -7,6 +7,7 @@ once: the import takes the matches the question was asked about. Drawing is paus
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +23,13 @@ from medseg_gui.qt.recent import RecentProjects
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 
 ROI_CHOICE = "Regions of interest (where each image is trained and scored, e.g. a camera's field of view)"
-HELP = ("Each mask is matched to an image by its name:\nNAME.png, or NAME_anything.png for the image NAME, in any "
-        "image format\n(e.g. photo12_mask.png or photo12.png for photo12.jpg).\nAn image that has a label of the "
-        f"class already keeps it unless you choose to replace it (the old one is then kept in {REPLACED_LABELS}/); its "
-        "region of interest is never replaced.")
+MATCHING = ("Each mask is matched to an image by its name:\nNAME.png, or NAME_anything.png for the image NAME, in any "
+            "image format\n(e.g. photo12_mask.png or photo12.png for photo12.jpg).")
+HELP = (f"{MATCHING}\nAn image that has a label of the class already keeps it unless you choose to replace it (the old "
+        f"one is then kept in {REPLACED_LABELS}/); its region of interest is never replaced.")
+REGION_WORDS = re.compile(r"\b(fovs?|rois?|(fov|roi)masks?|fields? of views?|regions? of interest)\b")
+"""A folder name's words that say field of view or region of interest (fov_masks, ROI, Field-of-view): "masks"
+alone says nothing (lesion_masks, vessel_masks), nor do words that only begin alike (fovea)."""
 KEEP, REPLACE = "Keep their labels", "Replace them"
 PAUSED = "masks are imported"  # why drawing is off meanwhile (ReadOnlyView.pause)
 
@@ -36,21 +40,40 @@ class Preselected:
 
     cls: str | None
     why: str
+    roi: bool = False  # Regions of interest: the folder's name says field of view or region of interest
+
+
+def names_regions(name: str) -> bool:
+    """Whether a folder's `name` says field of view or region of interest (REGION_WORDS), its words split at _ - .
+    spaces and lower-to-upper case changes (fovMasks), in any case."""
+    words = re.sub(r"([a-z0-9])(?=[A-Z])", r"\1 ", name)
+    return REGION_WORDS.search(" ".join(re.split(r"[_\-.\s]+", words.lower()))) is not None
 
 
 def class_in_name(folder: Path, classes: list[str]) -> str | None:
     """The one class whose name the folder's name contains (case-insensitive), else its parent's; None when the first
     of them that names a class names more than one, or neither names any."""
-    for name in (folder.name.lower(), folder.parent.name.lower()):
-        named = [cls for cls in classes if cls.lower() in name]
+    for name in (folder.name, folder.parent.name):
+        named = _classes_in(name, classes)
         if named:
             return named[0] if len(named) == 1 else None
     return None
 
 
+def _classes_in(name: str, classes: list[str]) -> list[str]:
+    return [cls for cls in classes if cls.lower() in name.lower()]
+
+
 def preselect(folder: Path, classes: list[str], current: str | None) -> Preselected:
-    """The class the folder is named after (an outside trial imported lesion_masks as the class shown, 'cervix'),
-    else the class shown."""
+    """Regions of interest when the folder's name (else its parent's, unless the folder names a class) says field of
+    view or region of interest (an outside trial's fov_masks were offered as 'vessel' labels); else the class the
+    folder is named after (another imported lesion_masks as the class shown, 'cervix'); else the class shown."""
+    for name in (folder.name, folder.parent.name):
+        if names_regions(name):
+            return Preselected(None, "Regions of interest are chosen because the folder's name says field of view "
+                               "or region of interest.", roi=True)
+        if _classes_in(name, classes):
+            break
     named = class_in_name(folder, classes)
     if named is not None:
         return Preselected(named, f"'{named}' is chosen because the folder's name says so.")
@@ -61,7 +84,7 @@ def preselect(folder: Path, classes: list[str], current: str | None) -> Preselec
 def ask_import_target(parent: QWidget | None, classes: list[str], chosen: Preselected) -> str | None:
     """Blocking chooser (monkeypatched in tests): a class name, ROI_CHOICE, or None when cancelled."""
     items = [f"'{cls}' labels" for cls in classes] + [ROI_CHOICE]
-    first = classes.index(chosen.cls) if chosen.cls in classes else 0
+    first = len(classes) if chosen.roi else classes.index(chosen.cls) if chosen.cls in classes else 0
     text, ok = QInputDialog.getItem(parent, "Import masks", f"Import the masks as:\n{chosen.why}\n\n{HELP}", items,
                                     first, False)
     if not ok or text not in items:
@@ -157,7 +180,8 @@ class ImportFlow(QObject):
         def done(result: MasksImported) -> None:
             text = result.summary(folder)
             self.status.emit(text)
-            dialogs.show_message(self._parent, "Import finished", f"{text}\n\n{HELP}",
+            help_text = MATCHING if cls is ROI else HELP  # what keeping labels means is no news about regions
+            dialogs.show_message(self._parent, "Import finished", f"{text}\n\n{help_text}",
                                  error=not result.imported and bool(result.failed))
             self.finished.emit(result)
             if result.imported:  # lists the new labels / regions like any opened folder, the image shown's too

@@ -51,6 +51,7 @@ def test_import_masks_as_labels_then_as_regions_of_interest(tmp_path, qtbot, mon
     with qtbot.waitSignal(window.project_loaded, timeout=30_000):
         window.import_masks()
     assert messages[-1].startswith("Imported 1 region of interest from ")
+    assert import_flow.MATCHING in messages[-1] and "label of the class" not in messages[-1]  # no news here (trial)
     assert starts == [project.root.parent, folder]  # then where the last masks came from (trial, session 37)
     window.image_list.select(third)
     qtbot.waitUntil(lambda: window.session.stem == third and window.canvas.doc.roi is not None, timeout=10_000)
@@ -220,6 +221,30 @@ def test_the_chooser_starts_on_the_class_the_folder_is_named_after(tmp_path, qtb
     assert "'lesion' is chosen because the folder's name says so" in asked[0][0] and asked[0][1] == "'lesion' labels"
     assert "'cervix' is chosen because it is the class shown" in asked[2][0]
     assert import_flow.class_in_name(tmp_path / "cervix_and_lesion", classes) is None  # two: the class shown
+
+
+def test_a_folder_named_for_fields_of_view_starts_the_chooser_on_regions_of_interest(tmp_path, monkeypatch):
+    """Outside trial (HRF fundus photos): a folder named fov_masks was offered as "'vessel' labels" ("the folder's
+    name names no class"), one OK from importing 8 solid discs as vessels. Words that say field of view or region of
+    interest choose Regions of interest; "masks" alone, or a word that only begins alike (fovea), does not."""
+    from PySide6.QtWidgets import QInputDialog
+
+    asked = []
+
+    def get_item(parent, title, text, items, first, editable):
+        asked.append(text)
+        return items[first], True
+
+    monkeypatch.setattr(QInputDialog, "getItem", get_item)
+    classes, roi = ["lesion", "vessel"], import_flow.ROI_CHOICE
+    cases = {"fov_masks": roi, "FOV": roi, "HRF-fov.v2": roi, "fovMasks": roi, "FOVmask": roi, "roi": roi,
+             "Field_of_view": roi, "fields of view": roi, "regions-of-interest": roi, "FieldOfView": roi,
+             "masks": "vessel", "lesion_masks": "lesion", "vessel_masks": "vessel", "fovea_masks": "vessel",
+             "provisional": "vessel", "mask": "vessel", "HRF/fov/png": roi, "fov/lesion_masks": "lesion"}
+    for name, expected in cases.items():
+        chosen = import_flow.preselect(tmp_path / name, classes, "vessel")
+        assert import_flow.ask_import_target(None, classes, chosen) == expected, name
+    assert "Regions of interest are chosen because the folder's name says field of view" in asked[0]
 
 
 def test_file_import_masks_offers_the_class_the_folder_is_named_after(tmp_path, qtbot, monkeypatch, messages):
