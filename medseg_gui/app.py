@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     from medseg_gui.qt.gui_gc import FREEZE_AFTER_MS, GuiThreadCollector
     from medseg_gui.qt.main_window import MainWindow
     from medseg_gui.qt.theme import DEFAULT_THEME, THEME_KEY, app_icon, apply_theme
-    from medseg_gui.qt.window_state import WindowMemory
+    from medseg_gui.qt.window_state import WindowMemory, show_window
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(APP_NAME)
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow(None, AppConfig(settings_file=settings))
     window.closing.connect(STANDBY.close_soon)  # no new standby for a job ended by the close; the waiting one ends
-    window.show()
+    show_window(window, window.memory)  # maximised on a first start on a small screen
     if not scripted and args.quit_after is None:  # Retrain's child then finds Keras imported already
         QTimer.singleShot(STANDBY_DELAY_MS, STANDBY.enable)
     window.activateWindow()  # keyboard shortcuts need an active window, also without a window manager (Xvfb)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QWidget
 log = logging.getLogger(__name__)
 
 PREFERRED_SIZE = QSize(1400, 860)
+SMALL_SCREEN = QSize(1440, 900)  # a first start on a screen of at most this much available opens maximised
 
 
 def fitted_size(available: QRect, preferred: QSize = PREFERRED_SIZE, fraction: float = 0.9) -> QSize:
@@ -33,6 +34,21 @@ def default_split(width: int) -> list[int]:
     return [min(400, max(340, round(width * 0.31))), 800, 340]
 
 
+def opens_maximized(available: QRect) -> bool:
+    """Whether a first start opens maximised: on a screen of at most SMALL_SCREEN available (an outside trial at
+    1366×768 got a 1229×691 window whose image area was 460 px wide)."""
+    return available.width() <= SMALL_SCREEN.width() and available.height() <= SMALL_SCREEN.height()
+
+
+def show_window(window: QWidget, memory: WindowMemory) -> None:
+    """Show the main window: maximised on a first start (a settings file without a remembered geometry) on a small
+    screen (opens_maximized), else at the size it has (a remembered geometry, maximised or not, wins)."""
+    if memory.first_start and opens_maximized(window.screen().availableGeometry()):
+        window.showMaximized()
+    else:
+        window.show()
+
+
 def default_settings_file(organization: str, application: str) -> Path:
     """The per-user INI file (Linux: ~/.config/<organization>/<application>.ini, honouring XDG_CONFIG_HOME)."""
     settings = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, organization, application)
@@ -44,6 +60,12 @@ class WindowMemory:
 
     def __init__(self, path: Path | None) -> None:
         self._settings = QSettings(str(path), QSettings.Format.IniFormat) if path is not None else None
+        self.restored = False  # restore_geometry put a remembered geometry back
+
+    @property
+    def first_start(self) -> bool:
+        """A settings file that gave the window no geometry (without a file: tests and screenshots, never)."""
+        return self._settings is not None and not self.restored
 
     def restore_geometry(self, window: QWidget) -> bool:
         """Restore the saved geometry if it still fits the screen; False when there is none (caller sizes)."""
@@ -55,6 +77,7 @@ class WindowMemory:
         screen = window.screen().availableGeometry()
         if window.width() > screen.width() or window.height() > screen.height():
             window.resize(fitted_size(screen))
+        self.restored = True
         return True
 
     def save_geometry(self, window: QWidget) -> None:

@@ -145,6 +145,41 @@ def test_geometry_and_project_choices_are_remembered(tmp_path, qtbot, messages):
     assert header.sectionResizeMode(0) == QHeaderView.ResizeMode.ResizeToContents  # this version's column modes
 
 
+def test_a_first_start_on_a_small_screen_opens_maximised(tmp_path, qtbot, messages, monkeypatch):
+    """Outside trial at 1366×768: the window opened at 1229×691 with a 460 px image area. A first start on a screen
+    of at most 1440×900 opens maximised; a remembered geometry wins; a big screen keeps the preferred size; without a
+    settings file (tests, screenshots) the window is never maximised."""
+    from PySide6.QtGui import QScreen
+
+    from medseg_gui.config import AppConfig
+    from medseg_gui.qt.main_window import MainWindow
+    from medseg_gui.qt.window_state import show_window
+
+    screen = [QRect(0, 0, 1366, 728)]  # 1366×768 less a panel
+    monkeypatch.setattr(QScreen, "availableGeometry", lambda self: screen[0])
+
+    def start(settings):
+        window = MainWindow(None, AppConfig(settings_file=settings))
+        qtbot.addWidget(window)
+        show_window(window, window.memory)
+        qtbot.waitExposed(window)
+        return window
+
+    settings = tmp_path / "settings.ini"
+    first = start(settings)
+    assert first.isMaximized()
+    first.showNormal()
+    first.resize(700, 500)
+    qtbot.waitUntil(lambda: first.size() == QSize(700, 500) and not first.isMaximized(), timeout=5_000)
+    first.close()
+    second = start(settings)
+    assert not second.isMaximized() and second.size() == QSize(700, 500)  # as left
+    assert not start(None).isMaximized()
+    screen[0] = QRect(0, 0, 1920, 1040)
+    big = start(tmp_path / "other.ini")
+    assert not big.isMaximized() and big.size() == QSize(1400, 860)
+
+
 def test_a_hand_edited_settings_file_never_stops_the_window(tmp_path, qtbot, messages):
     """Fault-injection trial, session 33: text where Qt's saved states belong, "dark, light" (read back as a list)
     as the theme, or a threshold of nan stopped the app at every start, or exported empty masks; all are ignored."""
