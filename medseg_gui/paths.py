@@ -45,7 +45,8 @@ def log_dir() -> Path:
 
 def settings_file() -> Path:
     """The INI file where the window remembers its state: Qt's rule for QSettings(IniFormat, UserScope, org, app)
-    with org = APP_NAME and app = GUI_NAME (app.py sets them on the QApplication), i.e. %APPDATA%\\<org>\\<app>.ini on Windows, $XDG_CONFIG_HOME (default ~/.config)/<org>/<app>.ini elsewhere."""
+    with org = APP_NAME and app = GUI_NAME (app.py sets them on the QApplication), i.e. %APPDATA%\\<org>\\<app>.ini
+    on Windows, $XDG_CONFIG_HOME (default ~/.config)/<org>/<app>.ini elsewhere."""
     if sys.platform == "win32":
         base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
     else:

@@ -69,7 +69,8 @@ def test_on_a_terminal_the_bar_gives_way_to_the_figures(monkeypatch):
     report = TrainProgress(step=3, total_steps=10, epoch=1, loss=0.5, elapsed_s=3, eta_s=7, val_auc=0.921,
                            message="", val_dice=0.6149)
     for columns, bar in ((200, True), (100, False)):
-        monkeypatch.setattr(cli_progress.shutil, "get_terminal_size", lambda fallback, c=columns: os.terminal_size((c, 24)))
+        size = os.terminal_size((columns, 24))
+        monkeypatch.setattr(cli_progress.shutil, "get_terminal_size", lambda fallback, s=size: s)
         out = FakeTerminal()
         cli_progress.TerminalProgress(out).train(report)
         line = out.getvalue().lstrip("\r")
