@@ -11,6 +11,7 @@
   images and all of CHASE_DB1 stay unseen, so the suite's chase row measures the start on another dataset.
 
 Usage: python bench/pretrain.py --regime lesions --minutes 40 [--out resources/models]
+A start trained on other photos (--sets) needs new fingerprints of them: python bench/start_fingerprints.py.
 """
 
 from __future__ import annotations
@@ -49,16 +50,24 @@ def c1_photos(data: Path):
     return polypgen_samples(data, rows)
 
 
+def photos_for(regime: str, data: Path, sets: list[str]):
+    """The photos a start of `regime` trains on, as read (lesions: PolypGen `sets`; vessels: HRF's training split),
+    as samples; bench/start_fingerprints.py fingerprints the same ones."""
+    if regime == "lesions":
+        return [s for name in sets for s in (load_c6(data) if name == "c6" else c1_photos(data))]
+    return load("hrf", data)[0]
+
+
 def samples_for(regime: str, data: Path, sets: list[str], rim: str = "none"):
     """The start's training samples; `rim` (vessels): which HRF fields of view are widened (see --rim)."""
     if regime == "lesions":
-        return [s for name in sets for s in (load_c6(data) if name == "c6" else c1_photos(data))]
+        return photos_for(regime, data, sets)
     import cv2
 
     from medseg_gui.core.fov import widen
     from medseg_gui.ml.train import Sample
 
-    train, _ = load("hrf", data)
+    train = photos_for(regime, data, sets)
     small = []
     for s in train:
         h, w = s.mask.shape

@@ -90,6 +90,8 @@ def do_train(project: Project, cls: str, config) -> None:
     print(f"Trained {res.steps} step{'' if res.steps == 1 else 's'} in {res.seconds:.0f} s on {len(outcome.stems)} "
           f"labelled images{left_out(len(outcome.skipped))}{test}.")
     print(outcome.summary())
+    if res.seen:  # as the Train panel says it: the validation on them is no held-out check
+        print(f"medseg: note: {res.seen}", file=sys.stderr)
     if len(outcome.stems) < ENOUGH_IMAGES:  # as the Train panel says it
         more = ENOUGH_IMAGES - len(outcome.stems)
         print(f"medseg: note: {len(outcome.stems)} labelled image{'' if len(outcome.stems) == 1 else 's'}: models "

@@ -93,12 +93,13 @@ class TrainSummary:
     metadata: dict[str, Any] = field(default_factory=dict)  # the trained model's (Segmenter.metadata)
     joined: tuple[str, ...] = ()  # labels saved during the run that joined it between epochs
     note: str = ""  # what the user should know of how the run went (ml.run_end.short_box)
+    seen: str = ""  # labelled images its shipped start was trained on (ml.init.start_seen_text)
 
     @classmethod
     def of(cls, result: Any) -> TrainSummary:
         return cls(result.val_auc, result.previous_val_auc, result.steps, result.seconds, result.cancelled,
                    result.stop_reason, result.message, list(result.history), dict(result.segmenter.metadata),
-                   tuple(result.joined), result.note)
+                   tuple(result.joined), result.note, result.seen)
 
 
 @dataclass(frozen=True)

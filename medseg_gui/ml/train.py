@@ -35,7 +35,7 @@ from medseg_gui.ml.fine_tune import (
     teach_priors,
     weight_mix,
 )
-from medseg_gui.ml.init import InitWeights
+from medseg_gui.ml.init import FROM_START, InitWeights, start_lineage, start_seen_text
 from medseg_gui.ml.losses import MaskedSegLoss
 from medseg_gui.ml.precision import choose_precision
 from medseg_gui.ml.predict import Segmenter, preset_metadata
@@ -80,6 +80,7 @@ class TrainResult:
     val_annotation: dict[str, np.ndarray | None] = field(default_factory=dict)
     joined: tuple[str, ...] = ()  # names of labels that joined (or replaced) training images between epochs
     note: str = ""  # what the user should know of how the run went (run_end.short_box)
+    seen: str = ""  # labelled images that its shipped start was trained on (ml.init.start_seen_text)
 
 
 def patch_batches(images: list[PreparedImage], preset: Preset, seed: int,
@@ -223,6 +224,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     model = build_unet(preset.unet, dtype_policy=policy)
     started_from, start = load_start(model, preset, config, init)  # before compile: no optimiser state
     loaded = start is not None
+    before = previous.metadata if previous is not None else None
+    from_start = start_lineage(start, init, before, preset.regime)  # its photos: no held-out check (ml.init)
+    seen = start_seen_text(((s.name, s.image) for s in samples), from_start, before)
     learning_rate = run_learning_rate(preset, config, loaded, samples)
     model.compile(optimizer=_optimizer(preset, learning_rate),
                   loss=MaskedSegLoss(dice_weight=1.0 if preset.loss == "bce_dice" else 0.0))
@@ -272,7 +276,10 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     short = short_box(box_s, time.monotonic() - started, plan.after * val_seconds, len(samples), len(val_idx))
     if short:
         log.warning(short)
-        announce("starting", short)
+    if seen:
+        log.info(seen)
+    if short or seen:  # in view until the run's result, which says it again (outcome_text)
+        announce("starting", " ".join(filter(None, (short, seen))))
     joiner = None if joined is None else _Joiner(joined, samples, train_idx, val_idx, images,
                                                   lambda s: prepare(s.image, s.mask, s.roi, preset, rng, s.annotated))
     control = RunControl(RunLimits(total, deadline, config.patience, learning_rate, preset.schedule, started,
@@ -320,6 +327,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                         val_stems=[samples[i].name for i in val_idx if i not in set(train_idx)])
     if kept_start:
         metadata["train_stems"] = []
+    if from_start:
+        metadata[FROM_START] = from_start
     if preset.regime == "lesions":  # the sizes it saw its images at (Segmenter.scale_for keeps new photos in them)
         shorts = [min(s.mask.shape) * preset.scale for s in samples]  # labels joined during the run included
         metadata["working_sides"] = [math.floor(10 * min(shorts)) / 10, math.ceil(10 * max(shorts)) / 10]
@@ -350,4 +359,4 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
                        stop_reason=control.stop_reason, message=message, model=model, preset=preset,
                        comparison=comparison,
                        val_annotation={samples[i].name: samples[i].annotated for i in val_idx if samples[i].name},
-                       joined=tuple(joiner.names) if joiner is not None else (), note=short)
+                       joined=tuple(joiner.names) if joiner is not None else (), note=short, seen=seen)

@@ -117,9 +117,11 @@ def _finite(value: Any) -> bool:
 
 def outcome_text(outcome: Any, brief: bool = True) -> str:
     """What a Retrain's pipeline.TrainOutcome says: its decision (`decision_text`) and what its run noted (a time
-    box too short to train: ml.run_end.short_box). The panel shows it as soon as the decision is made, while the
-    images are predicted (a trial's panel said only "Predicting 117/344" for 1:44 after its model was rejected)."""
-    return " ".join(filter(None, (decision_text(outcome.decision, brief), getattr(outcome.result, "note", ""))))
+    box too short to train: ml.run_end.short_box; labelled images its shipped start was trained on, which its
+    validation does not hold out: ml.init.start_seen_text). The panel shows it as soon as the decision is made, while
+    the images are predicted (a trial's panel said only "Predicting 117/344" for 1:44 after its model was rejected)."""
+    return " ".join(filter(None, (decision_text(outcome.decision, brief), getattr(outcome.result, "note", ""),
+                                  getattr(outcome.result, "seen", ""))))
 
 
 def run_texts(run: Any) -> tuple[str, str, str]:
