@@ -1,6 +1,7 @@
 """The canvas legend: one coloured square and a few words for every colour drawn on the canvas now (labels,
-predicted outlines, FP, FN, ROI, probability heat map, uncertainty), overlaid in the canvas' bottom-left corner. It lists only what is
-shown (ticked in the Layers panel and present on this image) and follows every repaint of the canvas."""
+predicted outlines, FP, FN, ROI, probability heat map, uncertainty), overlaid in the canvas' bottom-left corner. It
+lists only what is shown (ticked in the Layers panel and present on this image) and follows every repaint of the
+canvas."""
 
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ def legend_entries(canvas: Canvas) -> list[tuple[RGB | tuple[RGB, ...], str]]:
         entries += [(canvas.class_color(n), f"{n} label") for n in doc.labels if n != current and has_label(n)]
     if canvas.layer_shown("label") and has_label(current):
         entries.append((canvas.class_color(current), f"{current} label"))
-        if doc.is_sparse(current):
+        h, w = doc.shape
+        if doc.is_sparse(current) and doc.area(current) + doc.unannotated(current) < h * w:  # some painted
             entries.append((BACKGROUND_RGB, f"{current}: annotated background"))
     if canvas.layer_shown("fpfn") and current in doc.preds and canvas.is_labelled(current):
         entries += [(tuple(FP_COLOR), "false positive: predicted, not labelled"),

@@ -57,6 +57,22 @@ def test_brush_in_complete_mode_stays_dense_and_in_sparse_mode_is_sparse(qtbot, 
     np.testing.assert_array_equal(canvas.annotated("vessel"), canvas.label("vessel"))  # only the stroke is known
 
 
+def test_the_legend_lists_annotated_background_only_once_some_is_painted(qtbot, canvas):
+    """A fundus trial's legend said "vessel: annotated background" after the first vessel stroke of a sparse label,
+    before any background was painted."""
+    from medseg_gui.qt.legend import legend_entries
+
+    canvas.set_brush_size(3)
+    canvas.set_current_class("vessel")
+    canvas.set_label_mode("sparse")
+    drag(qtbot, canvas, [px(canvas, 5, 20), px(canvas, 12, 20)])
+    assert canvas.is_sparse("vessel")
+    assert "vessel: annotated background" not in [text for _c, text in legend_entries(canvas)]
+    canvas.set_tool("background")
+    drag(qtbot, canvas, [px(canvas, 5, 30), px(canvas, 12, 30)])
+    assert "vessel: annotated background" in [text for _c, text in legend_entries(canvas)]
+
+
 def test_unannotate_eraser_makes_a_dense_label_sparse_and_eraser_unpaints(qtbot, canvas):
     full = np.zeros((H, W), bool)
     full[5:15, 5:25] = True
