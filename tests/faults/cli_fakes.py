@@ -29,6 +29,7 @@ class FakeResult:
     seconds: float = 0.1
     cancelled: bool = False
     stop_reason: str = "test"
+    seen: str = ""
 
 
 def tiny_segmenter(bias: float = 0.0):
