@@ -35,6 +35,7 @@ from medseg_gui.core.project_format import (
     check_roi_classes,
     project_to_json,
     read_project_file,
+    removed_in_place,
     unique_stem,
 )
 
@@ -110,7 +111,7 @@ class ProjectFolder:
         if (folder_path / PROJECT_FILE).exists():
             project = cls.open(folder_path)
         else:
-            project = cls(folder_path, DEFAULT_CLASSES, (), "folder")
+            project = cls(folder_path, DEFAULT_CLASSES, (), "folder", removed_in_place(folder_path))
         project.set_read_only(read_only)
         added = project.refresh_images()
         if not added and not (folder_path / PROJECT_FILE).exists() and read_only is None:

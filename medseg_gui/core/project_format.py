@@ -28,6 +28,7 @@ VERSION = 1
 PROJECT_FILE = "project.json"
 LAYOUTS = ("managed", "folder")
 REPLACED_LABELS = "replaced-labels"  # labels an import replaced, kept: <time>/<class>/<stem>.png (mask_import)
+REMOVED_FOLDER, REMOVED_RECORD = ".removed", "removed.json"  # images taken out: <stem>-<time>/ (core.remove_images)
 # a project's own folders, in its root: exports never go there, and no subfolder of images is reported there
 PROJECT_DATA_DIRS = ("labels", "predictions", "roi", "models", "images", REPLACED_LABELS)
 _BAD_NAME_CHARS = set('/\\:*?"<>|')
@@ -305,3 +306,19 @@ def stored_probability(raw: np.ndarray) -> np.ndarray:
     """float32 HxW in [0, 1] from a map as a prediction file holds it (uint16, or uint8 from older versions)."""
     scale = 65535.0 if raw.dtype == np.uint16 else 255.0
     return (raw.astype(np.float32) / np.float32(scale)).astype(np.float32)
+
+
+def removed_in_place(root: Path) -> tuple[str, ...]:
+    """The photos of a folder project that were removed from it but left where they are (their `.removed/*/`
+    records' "photo_left_in_place"): a project.json rebuilt after damage keeps them out of the list too (a trial's
+    rebuilt project listed a photo removed for withdrawn consent again)."""
+    found = []
+    for record in sorted((root / REMOVED_FOLDER).glob(f"*/{REMOVED_RECORD}")):
+        try:
+            kept = json.loads(record.read_text("utf-8")).get("photo_left_in_place")
+        except (OSError, ValueError, AttributeError) as err:
+            log.warning("could not read %s: %s", record, err)
+            continue
+        if isinstance(kept, str) and kept not in found:
+            found.append(kept)
+    return tuple(found)

@@ -30,13 +30,12 @@ from medseg_gui.core.atomic import atomic_write_json
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.interchange.manifest import provenance_path
 from medseg_gui.core.project import Project
-from medseg_gui.core.project_format import REPLACED_LABELS, read_rewritable_json
+from medseg_gui.core.project_format import REMOVED_FOLDER, REMOVED_RECORD, REPLACED_LABELS, read_rewritable_json
 from medseg_gui.core.uncertainty import THRESHOLDS_KEY
 
 log = logging.getLogger(__name__)
 
-REMOVED_FOLDER = ".removed"
-RECORD = "removed.json"
+RECORD = REMOVED_RECORD
 RESTORE = ("To bring an image back, move the files of its folder back to the same places in the project (the folder "
            "is laid out like the project; removed.json lists them) and add the photo again (File → Add images…).")
 

@@ -86,6 +86,17 @@ def test_folder_project_keeps_the_photo_and_does_not_list_it_again_until_added(t
     assert "img0" in Project.open_or_create_for_folder(folder).stems
 
 
+def test_a_project_json_rebuilt_after_damage_keeps_a_removed_photo_out(tmp_path):
+    """A verification trial moved a damaged project.json aside, as the dialog advises: the rebuilt project listed the
+    photo removed (withdrawn consent) again, "excluded" being lost with the file; its .removed record keeps it out."""
+    folder = tmp_path / "clinic"
+    make_images(folder, n=3)
+    remove_images(Project.open_or_create_for_folder(folder), ["img1"])
+    (folder / "project.json").rename(tmp_path / "project.json.damaged")
+    rebuilt = Project.open_or_create_for_folder(folder)
+    assert rebuilt.stems == ["img0", "img2"] and rebuilt.excluded == ("img1.png",)
+
+
 def test_read_only_project_is_refused_and_nothing_moves(tmp_path):
     project = make_project(tmp_path / "p", n=2, labelled=1)
     before = _files(project.root)
