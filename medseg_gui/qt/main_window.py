@@ -307,7 +307,7 @@ class MainWindow(QMainWindow):
             return "a training (or a prediction with a model) is running; try again when it has finished."
         if self.session.paused is not None:  # an import writes labels of the classes it was given
             return f"{self.session.paused}; try again when they are in."
-        return None if self.guard.all_saved() else "some labels are not saved yet; try again in a moment."
+        return self.guard.why_unsaved()
 
     def _remember(self) -> None:
         if self.project is not None:

@@ -179,6 +179,19 @@ class SaveGuard(QObject):
         self.saver.retry()
         return self.wait_for_saver() and not self.saver.unsaved()
 
+    def why_unsaved(self) -> str | None:
+        """None when every label is on disk (`all_saved`); else why not, for a refusal: the saves that failed and
+        what to do (a trial's removal said "try again in a moment" of a label folder nobody could write), or that
+        saving is still under way."""
+        if self.all_saved():
+            return None
+        failed = self.saver.unsaved()
+        if not failed:
+            return "some labels are not saved yet (still being written); try again in a moment."
+        (cls, stem), reason = next(iter(failed.items()))
+        return (f"{len(failed)} label{'s' if len(failed) > 1 else ''} could not be saved (the '{cls}' label of "
+                f"{stem}: {reason.rstrip('.')}). {what_to_do(failed.values())}")
+
     def confirm_leave(self) -> bool:
         """True when every label is on disk or the user discarded the unsaved ones; False to stay. Failed saves
         are tried once more first (the disk may be back)."""

@@ -91,3 +91,23 @@ def test_a_polygon_left_open_on_the_image_is_saved_first_and_moves_with_it(tmp_p
     [folder] = (project.root / ".removed").iterdir()
     assert (folder / "labels" / "lesion" / "img1.png").is_file()
     assert not (project.root / "labels" / "lesion" / "img1.png").exists()
+
+
+def test_removal_refused_while_a_save_fails_says_why_and_what_to_do(tmp_path, qtbot, messages, monkeypatch):
+    """A verification trial's label folder could not be written: the refusal said "try again in a moment"."""
+    import errno
+
+    from medseg_gui.qt import save_guard
+    from tests.faults.test_gui_save_failures import Fault, _draw_and_fail
+
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    Fault(monkeypatch, errno.ENOSPC, "No space left on device")
+    window = open_window(qtbot, project)
+    _draw_and_fail(qtbot, window)
+    asked = []
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(text) or True)
+    window.actions.remove_image.trigger()
+    assert asked == [] and "was not removed: 1 label could not be saved" in window.last_error
+    assert "No space left on device" in window.last_error and "Free some disk space" in window.last_error
+    assert "try again in a moment" not in window.last_error
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda *_a, **_k: save_guard.DISCARD)  # for the teardown close
