@@ -103,6 +103,7 @@ def test_removal_refused_while_a_save_fails_says_why_and_what_to_do(tmp_path, qt
     project = make_project(tmp_path / "p", n=2, labelled=1)
     Fault(monkeypatch, errno.ENOSPC, "No space left on device")
     window = open_window(qtbot, project)
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda *_a, **_k: save_guard.DISCARD)  # for the teardown close
     _draw_and_fail(qtbot, window)
     asked = []
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(text) or True)
@@ -110,4 +111,3 @@ def test_removal_refused_while_a_save_fails_says_why_and_what_to_do(tmp_path, qt
     assert asked == [] and "was not removed: 1 label could not be saved" in window.last_error
     assert "No space left on device" in window.last_error and "Free some disk space" in window.last_error
     assert "try again in a moment" not in window.last_error
-    monkeypatch.setattr(save_guard, "ask_unsaved", lambda *_a, **_k: save_guard.DISCARD)  # for the teardown close
