@@ -100,11 +100,6 @@ def _kept_aside(project: Project, stem: str) -> list[Path]:
     return found + sorted((project.root / REPLACED_LABELS).glob(f"*/*/{glob.escape(stem)}.png"))
 
 
-def label_count(project: Project, stems: list[str]) -> int:
-    """How many label files `stems` have, all classes together."""
-    return sum(project.label_path(c, s).is_file() for s in stems for c in project.class_names)
-
-
 def remove_images(project: Project, stems: list[str]) -> Removed:
     """Move everything `project` holds of `stems` into .removed/ and unlist them (module doc). ProjectError before
     anything is moved when the project must not be written or a stem is not one of its images; a failure after that

@@ -191,7 +191,8 @@ class MainWindow(QMainWindow):
         for part in (self.opener, self.exporter, self.importer, self.training, self.classes, self.files,
                      self.regions, self.models, self.predictions, self.rescued, self.remover):
             part.errored.connect(self.show_error)
-        self.rescued.restored.connect(lambda text: self.next_line.beside_image(text, self.image_list.current_stem()))
+        for said in (self.rescued.restored, self.remover.said):  # beside the line of the image shown next
+            said.connect(lambda text: self.next_line.beside_image(text, self.image_list.current_stem()))
         self.opener.status.connect(self.statusBar().showMessage)
         self.read_only_view.changed.connect(self._update_title)
         self.opener.opened.connect(self._on_opened)

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
-from medseg_gui.core.remove_images import REMOVED_FOLDER, Removed, files_of, label_count, remove_images
+from medseg_gui.core.remove_images import REMOVED_FOLDER, Removed, files_of, remove_images
 from medseg_gui.qt import dialogs
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 
@@ -20,15 +20,35 @@ PAUSED = "an image is removed from the project"  # why drawing is off meanwhile 
 
 
 def removal_question(project: Any, stem: str) -> str:
-    """What the confirmation says: the image, how many labels go with it, where its files go, what stays."""
-    files, labels = files_of(project, stem), label_count(project, [stem])
+    """What the confirmation says: the image, what goes with it (only what it has: a trial read "0 label(s) and 0
+    other file(s) (region of interest, predictions)"), where its files go, what stays."""
+    files = files_of(project, stem)
     photo = project.image_path(stem)
     stays = ("" if photo in files else f"\n\nThe photo {photo.name} stays where it is ({photo.parent}); it is no "
              "longer listed, until you add it again (File → Add images…).")
-    return (f"Remove the image '{stem}' from the project?\n\nIts {labels} label(s) and {len(files) - labels} other "
-            f"file(s) (region of interest, predictions{', the photo' if photo in files else ''}) are moved to "
-            f"{REMOVED_FOLDER}/{stem}-<date-time>/ inside the project folder. Nothing is deleted: moving them back "
-            f"brings the image back.{stays}")
+    what = files_text(project, files) or " "
+    moved = (f"{what[0].upper()}{what[1:]} {'is' if len(files) == 1 else 'are'} moved to {REMOVED_FOLDER}/{stem}-"
+             "<date-time>/ inside the project folder. Nothing is deleted: moving them back brings the image back."
+             if files else "It has no labels or other files in the project: only its place in the list goes.")
+    return f"Remove the image '{stem}' from the project?\n\n{moved}{stays}"
+
+
+def files_text(project: Any, files: list[Any]) -> str:
+    """What `files` (core.remove_images.files_of) are, by kind: "its 2 labels, its region of interest and the photo"
+    ('' for none)."""
+    kinds: dict[str, int] = {}
+    for path in files:
+        parts = path.relative_to(project.root).parts
+        kind = ("photo" if parts[0] == "images" else "region of interest" if parts[0] == "roi" else
+                "prediction" if parts[0] == "predictions" else "label" if len(parts) == 3 and parts[0] == "labels"
+                else "earlier version of a label")
+        kinds[kind] = kinds.get(kind, 0) + 1
+    names = [f"the {kind}" if kind == "photo" else f"its {kind}" if n == 1 else
+             f"its {n} {kind.replace('version', 'versions') if 'version' in kind else kind + 's'}"
+             for kind, n in kinds.items()]
+    if len(names) < 2:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 class RemoveFlow(QObject):
@@ -36,6 +56,7 @@ class RemoveFlow(QObject):
     `editing_paused(why)`: PAUSED while the files move, then ''."""
 
     status = Signal(str)
+    said = Signal(str)  # what was removed, beside the next image's own line (a trial's status line was wiped at once)
     errored = Signal(str)
     editing_paused = Signal(str)
     removed = Signal(object)  # Removed
@@ -81,9 +102,12 @@ class RemoveFlow(QObject):
             nxt = next((s for s in after if s in shown), None)
             if nxt is not None:
                 self._images.select(nxt)
-            self.status.emit(result.moved_text().replace("\n", " "))
+            where = ", ".join(f"'{i.stem}' to {i.folder.relative_to(i.folder.parents[1])}" for i in result.images)
+            self.said.emit(f"removed from the project, its files moved (nothing deleted): {where}")
         if result.problem:
             self.errored.emit(result.summary())
+        elif result.images:  # where the files went and how to bring it back: more than a status line keeps in view
+            dialogs.show_message(self._parent, "Image removed", result.moved_text())
         self.removed.emit(result)
 
     def _failed(self, err: BaseException) -> None:

@@ -24,16 +24,40 @@ def test_removing_the_image_shown_asks_then_moves_its_files_and_shows_the_next(t
     qtbot.waitUntil(lambda: window.image_list.stems() == ["img0", "img2"], timeout=10_000)
     qtbot.waitUntil(lambda: window.session.stem == "img2" and window.session.paused is None, timeout=10_000)
 
-    assert len(asked) == 1 and "'img1'" in asked[0] and "1 label(s)" in asked[0]
+    assert len(asked) == 1 and "'img1'" in asked[0] and "Its label and the photo are moved to" in asked[0]
     assert ".removed/img1-" in asked[0] and "Nothing is deleted" in asked[0]
     assert window.image_list.current_stem() == "img2"
     [folder] = (project.root / ".removed").iterdir()
     assert (folder / "labels" / "lesion" / "img1.png").is_file() and (folder / "images" / "img1.png").is_file()
     assert not (project.root / "labels" / "lesion" / "img1.png").exists()
     assert Project.open(project.root).stems == ["img0", "img2"]
+    # where the files went stays in view: beside the next image's own line (it wiped a trial's status line at
+    # once), and in full, with how to bring it back, in a message
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("img2 — "), timeout=10_000)
     status = window.statusBar().currentMessage()
-    assert str(folder) in status and "Nothing was deleted" in status and "move the files" in status
-    assert messages == []
+    assert f"'img1' to .removed/{folder.name}" in status and "nothing deleted" in status
+    assert len(messages) == 1 and str(folder) in messages[0] and "Nothing was deleted" in messages[0]
+    assert "move the files" in messages[0]
+
+
+def test_the_question_names_only_what_the_image_has(tmp_path, qtbot):
+    """A trial read "Its 0 label(s) and 0 other file(s) (region of interest, predictions)" for an image with none."""
+    import numpy as np
+
+    from medseg_gui.qt.remove_flow import removal_question
+    from tests.workers.helpers import disc, make_images
+
+    project = make_project(tmp_path / "p", n=2)
+    folder = tmp_path / "clinic"
+    make_images(folder, n=1)
+    plain = Project.open_or_create_for_folder(folder)
+    assert "It has no labels or other files in the project" in removal_question(plain, "img0")
+    project.save_label("lesion", "img0", disc())
+    project.save_label("vessel", "img0", disc())
+    project.save_roi("img0", np.ones_like(disc()))
+    project.save_prediction("lesion", "img0", disc().astype(np.float32))
+    assert ("Its 2 labels, its region of interest, its prediction and the photo are moved to"
+            in removal_question(project, "img0"))
 
 
 def test_no_keeps_the_image(tmp_path, qtbot, messages, monkeypatch):
