@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     from medseg_gui.core.importers import LAYOUTS
 
     parser = Parser(prog="medseg", description=__doc__.splitlines()[0])
-    parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what each step does on stderr")
     parser.add_argument("--version", action="version", version=f"medseg {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -143,7 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--overwrite", action="store_true", help="with IMAGE files: replace <stem>_prob.png and "
                            "<stem>_mask.png already in the folder (refused otherwise)")
         elif name == "evaluate":
-            p.add_argument("--json", action="store_true")
+            p.add_argument("--json", action="store_true", help="print one JSON object instead of the table: class, "
+                           "images (per-image metrics), mean, pooled, strokes_mean, used, left_out; undefined values "
+                           "are null")
         else:
             from medseg_gui.core.interchange.formats import FORMATS
 

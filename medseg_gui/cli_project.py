@@ -9,6 +9,7 @@ import io
 import sys
 import time
 from pathlib import Path
+from shlex import quote
 
 from medseg_gui.cli_common import format_table, left_out, open_project, warn
 from medseg_gui.cli_progress import TerminalProgress
@@ -176,7 +177,8 @@ def _change_classes(project: Project, args: argparse.Namespace, roi_changes: lis
         print("New colour for '{}': {},{},{}.".format(args.recolour[0], *args.recolour[1]))
     for cls, roi_class in roi_changes:
         project.set_roi_class(cls, roi_class)
-        print(f"{restriction_text(cls, roi_class)}: `medseg train {args.project} --class {cls}` trains it that way.")
+        print(f"{restriction_text(cls, roi_class)}: `medseg train {quote(str(args.project))} --class {quote(cls)}` "
+              "trains it that way.")
     if args.delete:
         backup = delete_class(project, args.delete)
         kept = ", ".join(p.name for p in sorted(backup.iterdir())) if backup is not None else ""

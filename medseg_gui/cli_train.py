@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from shlex import quote
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ import numpy as np
 from medseg_gui.cli_common import format_table, left_out, open_project, warn
 from medseg_gui.cli_progress import TerminalProgress
 from medseg_gui.core.errors import ImageReadError, MedsegError, ModelError, skip, write_error
+from medseg_gui.core.fingerprint import CLI_SCRATCH_ADVICE, SCRATCH_ADVICE
 from medseg_gui.core.fov import prediction_region
 from medseg_gui.core.images import read_image, write_png
 from medseg_gui.core.label_status import ENOUGH_IMAGES
@@ -91,7 +93,7 @@ def do_train(project: Project, cls: str, config) -> None:
           f"labelled images{left_out(len(outcome.skipped))}{test}.")
     print(outcome.summary())
     if res.seen:  # as the Train panel says it: the validation on them is no held-out check
-        print(f"medseg: note: {res.seen}", file=sys.stderr)
+        print(f"medseg: note: {res.seen.replace(SCRATCH_ADVICE, CLI_SCRATCH_ADVICE)}", file=sys.stderr)
     if len(outcome.stems) < ENOUGH_IMAGES:  # as the Train panel says it
         more = ENOUGH_IMAGES - len(outcome.stems)
         print(f"medseg: note: {len(outcome.stems)} labelled image{'' if len(outcome.stems) == 1 else 's'}: models "
@@ -354,7 +356,7 @@ def cmd_models(args: argparse.Namespace) -> int:
                 print(f"Predicted {done} of {total} images with it{left_out(total - done)}.")
             elif other := other_predictions(project, args.cls):  # not those it made itself (provenance.json)
                 print(f"{len(other)} of the saved predictions still come from another model; re-make them "
-                      f"with `medseg predict {args.project} --class {args.cls}`.")
+                      f"with `medseg predict {quote(str(args.project))} --class {quote(args.cls)}`.")
     entries = store.list_models(model_dir)
     if not entries:
         print(f"No trained models for class '{args.cls}' yet.")

@@ -90,3 +90,4 @@ def test_medseg_train_prints_the_note(tmp_path, monkeypatch, capsys):
     notes = [line for line in capsys.readouterr().err.splitlines() if "not a held-out check" in line]
     assert len(notes) == 1 and notes[0].startswith(f"medseg: note: 2 of your labelled images ({project.stems[0]}, "
                                                    f"{project.stems[1]}) are HRF photos")
+    assert notes[0].endswith("or train with --init scratch.")  # the command line's words, not the window's

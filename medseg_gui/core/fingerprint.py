@@ -29,6 +29,8 @@ on"; bench/start_fingerprints.py --measure): a JPEG q70, 0.5x or both copy of ea
 Three PolypGen frames stored twice at two sizes were 3-10 bits apart: one photo. A plain 64-bit dHash (gray at
 9x8) gave 0 bits between different fundus photos: the bright disc on black is all it sees."""
 SHOWN_NAMES = 3  # images named in the note, then "…"
+SCRATCH_ADVICE = " or tick Start from scratch"  # the window's words; `medseg train` says CLI_SCRATCH_ADVICE instead
+CLI_SCRATCH_ADVICE = " or train with --init scratch"
 
 
 def fingerprint(image: np.ndarray) -> int:
@@ -89,7 +91,7 @@ def seen_note(names: list[str], seen: SeenPhotos, previous_from_start: bool) -> 
     n, kind = len(names), seen.regime.removesuffix("s")
     shown = ", ".join(names[:SHOWN_NAMES]) + (", …" if n > SHOWN_NAMES else "")
     what = f"is one of the {seen.photos} photos" if n == 1 else f"are {seen.photos} photos"
-    scratch = "" if previous_from_start else " or tick Start from scratch"
+    scratch = "" if previous_from_start else SCRATCH_ADVICE
     return (f"{n} of your labelled images ({shown}) {what} the built-in {kind} start was trained on: validation on "
             f"{'it' if n == 1 else 'them'} is not a held-out check, and it favours the start and models trained from "
             f"it. For a fair comparison, label other photos{scratch}.")

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from shlex import quote
 
 
 from medseg_gui.core.atomic import new_dir_mode
@@ -175,7 +176,8 @@ _CREATED = ("images", "labels", "roi", PROJECT_FILE)
 def _check_destination(dest: Path) -> None:
     if (dest / PROJECT_FILE).exists():
         raise ProjectError(f"{dest} already holds a project; choose a new folder (to bring masks into that project: "
-                           f"medseg import {dest} --masks DIR --class CLASS, with --replace to replace its labels).")
+                           f"medseg import {quote(str(dest))} --masks DIR --class CLASS, with --replace to replace "
+                           "its labels).")
     if dest.exists() and not dest.is_dir():
         raise ProjectError(f"Cannot import into {dest}: it is a file, not a folder.")
     clash = [name for name in _CREATED if (dest / name).exists()]

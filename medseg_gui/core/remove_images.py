@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 RECORD = REMOVED_RECORD
 RESTORE = ("To bring an image back, move the files of its folder back to the same places in the project (the folder "
-           "is laid out like the project; removed.json lists them) and add the photo again (File → Add images…).")
+           "is laid out like the project; removed.json lists them) and add the photo again (in the window: File → Add "
+           "images…).")
 
 
 @dataclass(frozen=True)

@@ -241,6 +241,15 @@ def test_existing_project_is_not_overwritten(tmp_path, drive):
     assert not (tmp_path / "proj" / "images").exists()
 
 
+def test_the_command_it_suggests_quotes_a_path_with_spaces(tmp_path, drive):
+    """A data scientist pasted the suggested command for `projects/polyp lésion`: the shell split the path."""
+    src, _ = drive
+    Project.create(tmp_path / "polyp lésion")
+    with pytest.raises(ProjectError) as err:
+        import_dataset(src, tmp_path / "polyp lésion", "drive")
+    assert f"medseg import '{tmp_path / 'polyp lésion'}' --masks DIR" in str(err.value)
+
+
 def test_a_0_128_mask_is_a_partial_label_and_the_import_says_so(tmp_path, caplog):
     """0/128 is this program's partial label (background strokes only); another tool's 0/128 mask marks its object
     with 128, so the import names the file and says how to fix it instead of importing an empty label silently."""
