@@ -253,7 +253,7 @@ class MainWindow(QMainWindow):
             self.image_list.select(remembered["image"] if remembered.get("image") in readable else readable[0])
         if errors:
             self.show_error(f"{len(errors)} of {len(project.stems)} images cannot be read; they are marked "
-                            "“⚠ unreadable” in the list.", dialog=False)
+                            "“⚠ image unreadable” in the list.", dialog=False)
         self.project_loaded.emit()
 
     def open_folder(self, folder: Path) -> ScanWorker | None:

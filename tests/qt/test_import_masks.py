@@ -313,5 +313,5 @@ def test_images_found_unreadable_stay_marked_after_an_import_shows_the_project_a
     assert "not a readable image" in window.image_list.error(damaged)
     assert "2 of 4 images cannot be read" in window.image_list.unreadable_note.text()
     row = window.image_list._items[damaged].row()
-    assert window.image_list.table.item(row, 1).text() == "⚠ unreadable"
+    assert window.image_list.table.item(row, 1).text() == "⚠ image unreadable"
     assert project.has_label("lesion", fine)

@@ -197,7 +197,7 @@ def test_folder_with_empty_image_lists_error_and_loads_the_rest(tmp_path, qtbot,
     stems = window.image_list.stems()
     assert stems == ["a_empty", "img0", "img1"]
     table = window.image_list.table
-    assert table.item(0, 0).text() == "a_empty" and table.item(0, 1).text() == "⚠ unreadable"
+    assert table.item(0, 0).text() == "a_empty" and table.item(0, 1).text() == "⚠ image unreadable"
     assert "empty" in table.item(0, 0).toolTip() and "empty" in table.item(0, 1).toolTip()
     assert table.item(0, 0).foreground().color().red() > 150
     assert window.image_list.current_stem() == "img0"  # first readable image is shown

@@ -257,7 +257,7 @@ def test_image_list_formatting_and_unreadable(qtbot):
     assert panel.dice_text("a", "vessel") == "0.250" and panel.auc_text("a", "lesion") == ""
     table = panel.table
     assert panel.headers() == ["Name", "Labelled (vessel)", "AUC", "Dice", "IoU", "Unsure"]
-    assert table.item(1, 0).text() == "b" and table.item(1, 1).text() == UNREADABLE == "⚠ unreadable"
+    assert table.item(1, 0).text() == "b" and table.item(1, 1).text() == UNREADABLE == "⚠ image unreadable"
     assert "empty (0 bytes)" in table.item(1, 0).toolTip()
     assert not panel.unreadable_note.isHidden()  # a note under the list stays while the folder is open
     assert panel.unreadable_note.text() == "⚠ 1 of 3 images cannot be read: select one to see why."

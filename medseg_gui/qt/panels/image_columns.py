@@ -160,7 +160,7 @@ STROKES_TIP = ("In italics: scored on the sparse label's annotated pixels only (
                "with care, and label more where the model is wrong to see the worst images.")
 STALE_COLOR = QColor(128, 128, 128)  # a score that is not the current one: another model's, another threshold's
 ERROR_COLOR = QColor(220, 60, 60)  # every cell of an unreadable image
-UNREADABLE = "⚠ unreadable"  # its Labelled cell
+UNREADABLE = "⚠ image unreadable"  # its Labelled cell (a label that cannot be read: labelled_cell.LABEL_UNREADABLE)
 UNSAVED_COLOR = QColor(230, 140, 30)  # a Labelled cell's warning (labelled_cell.WARNINGS)
 REVIEWED_MARK = "☑"  # after the name of an image marked as reviewed
 STALE_TIP = ("From another model than the current one (continuous training re-predicts only the image on screen; a "
@@ -200,8 +200,8 @@ def show_score(item: QTableWidgetItem, value: object, name: str, greyed: Sequenc
 
 
 def mark_unreadable(row: Sequence[QTableWidgetItem], stem: str, why: str) -> None:
-    """The cells of an unreadable image's `row` (by logical column): red, `why` in every tooltip, "⚠ unreadable" in
-    its Labelled cell, sorted last."""
+    """The cells of an unreadable image's `row` (by logical column): red, `why` in every tooltip, UNREADABLE in its
+    Labelled cell, sorted last."""
     row[LABELLED_COL].setText(UNREADABLE)
     row[LABELLED_COL].setData(SORT_ROLE, None)
     for item in row:

@@ -6,7 +6,7 @@ Cells show scores with two decimals; their tooltips, `auc_text`, `dice_text` and
 
 Rows are always found by stem, never by position, so sorting never breaks `select`, `auc_text` or `set_error`, and
 the selected image stays selected (row_order.py: its row also keeps its place while it is worked on). Unreadable
-images stay in the list in red, marked "⚠ unreadable" with the full reason as tooltip; they can be selected (the
+images stay in the list in red, marked "⚠ image unreadable" with the full reason as tooltip; they can be selected (the
 window shows the reason) but never crash anything.
 """
 
