@@ -26,7 +26,7 @@ from PySide6.QtGui import QKeyEvent, QMouseEvent
 
 from medseg_gui.core.errors import ImageReadError, MedsegError, RegionUnknownError
 from medseg_gui.core.image_view import ImageView, load_overlays, load_view, loads_in_background
-from medseg_gui.core.label_status import ACCEPTED_KEY, record_mark
+from medseg_gui.core.label_status import ACCEPTED_KEY, follow_accepted, record_mark
 from medseg_gui.core.masks import OBJECT, ReadyLabel, blank_label, ready_label
 from medseg_gui.core.postprocess import specks
 from medseg_gui.core.project_format import stored_probability
@@ -384,8 +384,8 @@ class ImageSession(QObject):
             return
         if cls in self._unreadable and not self._move_unreadable_aside(cls):
             return
-        # the clinician's own edit is no longer the accepted prediction; an Undo or Redo back to the accept still is
-        record_mark(self.project, self.stem, ACCEPTED_KEY, cls, self.canvas.doc.stands_accepted(cls))
+        if said := follow_accepted(self.project, self.stem, cls, self.canvas.doc.stands_accepted(cls)):  # an edit:
+            self.status.emit(said)  # no longer the accepted prediction; an Undo or Redo back to the accept still is
         if self.canvas.is_labelled(cls):  # the saver copies what changed since its copy of the label was written
             self.saver.save_live(cls, self.stem, self.canvas.doc.labels[cls], self.canvas.is_sparse(cls))
         else:

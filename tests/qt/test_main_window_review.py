@@ -114,8 +114,9 @@ def test_undo_and_redo_back_to_an_accepted_prediction_mark_it_again(tmp_path, qt
     assert not window.canvas.label("lesion")[5, 5] and marked()
     window.canvas.undo()  # the accept
     assert not marked()
+    assert "no longer the accepted prediction" in window.statusBar().currentMessage()  # not "Prediction accepted"
     window.canvas.redo()
-    assert marked()
+    assert marked() and "is the model's accepted prediction" in window.statusBar().currentMessage()
     window.canvas.redo()
     assert not marked()
 
