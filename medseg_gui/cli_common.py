@@ -78,6 +78,8 @@ def terminate_on_sigterm() -> Iterator[None]:
         raise Terminated
 
     try:
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:  # ignored by who started us (as Python does for SIGINT)
+            raise ValueError
         previous = signal.signal(signal.SIGTERM, on_sigterm)
     except (ValueError, AttributeError):  # not the main thread (an embedding program), or no SIGTERM
         yield
