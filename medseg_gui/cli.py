@@ -2,7 +2,8 @@
 
 Never imports Qt. Every user-caused error (a MedsegError, or an OSError such as a full disk) is printed as one line
 `medseg: error: ...` on stderr, exit status 1; bad arguments exit 2. Images that cannot be read are skipped and
-listed as `medseg: warning: ...` lines.
+listed as `medseg: warning: ...` lines. Ctrl+C (SIGINT) and SIGTERM (`timeout`, cron, systemd) end a command the same
+clean way (lock released, no half-written file): exit status 130 and 143.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from medseg_gui import __version__
 from medseg_gui.cli_args import ColourOf, Parser, colour, import_usage, positive_int, positive_number, probability
-from medseg_gui.cli_common import os_error_line
+from medseg_gui.cli_common import Terminated, os_error_line, terminate_on_sigterm
 from medseg_gui.cli_project import cmd_classes, cmd_demo, cmd_export, cmd_import, cmd_info, cmd_remove
 from medseg_gui.cli_train import cmd_evaluate, cmd_models, cmd_predict, cmd_train
 from medseg_gui.core.errors import MedsegError
@@ -183,6 +184,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(problem)
     setup_logging("medseg", logging.INFO if args.verbose else logging.WARNING, CommandLineFormatter())
     log.info("medseg %s: %s", __version__, " ".join(sys.argv[1:] if argv is None else argv))
+    with terminate_on_sigterm():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command's exit status; each error, Ctrl+C or SIGTERM as one line on stderr."""
     try:
         return args.func(args)
     except MedsegError as err:
@@ -191,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as err:  # disk full, read-only folder, no permission … where no clearer message was made
         print(f"medseg: error: {os_error_line(args.command, err)}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("\nmedseg: terminated", file=sys.stderr)
+        return 143  # 128 + SIGTERM, as a shell reports a process the signal ended
     except KeyboardInterrupt:
         print("\nmedseg: interrupted", file=sys.stderr)
         return 130

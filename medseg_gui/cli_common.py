@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from medseg_gui.core.errors import ProjectError
@@ -60,3 +63,28 @@ def os_error_line(command: str, err: OSError) -> str:
     where = f" ({err.filename})" if err.filename else ""
     return f"{COMMAND_WHAT.get(command, command)} failed{where}: {err.strerror or err}"
 
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: the command unwinds as for Ctrl+C (locks released, temporary files removed)."""
+
+
+@contextlib.contextmanager
+def terminate_on_sigterm() -> Iterator[None]:
+    """While inside, SIGTERM raises Terminated in the main thread (Python's default ends the process at once: the
+    project's lock was left behind). A second SIGTERM during that clean-up is ignored; SIGKILL still ends it."""
+    def on_sigterm(_signum, _frame) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise Terminated
+
+    try:
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:  # ignored by who started us (as Python does for SIGINT)
+            raise ValueError
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    except (ValueError, AttributeError):  # not the main thread (an embedding program), or no SIGTERM
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -16,7 +16,7 @@ from medseg_gui.cli_progress import TerminalProgress
 from medseg_gui.cli_train import do_train, train_config
 from medseg_gui.core import overlays
 from medseg_gui.core.atomic import atomic_write_bytes
-from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.errors import MedsegError, ProjectError
 from medseg_gui.core.images import write_png
 from medseg_gui.core.lesions import METRIC_KEYS
 from medseg_gui.core.project import Project
@@ -73,24 +73,32 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.project is None:
         return _import_into(args)
     resized: list[str] = []
+    refused: list[str] = []  # mask files left out (each with its own `medseg: warning:` line, logged by the import)
     project = import_dataset(Path(args.src), Path(args.project), args.layout, cls=args.cls, masks=args.masks,
-                             roi=args.roi, resized=resized)
+                             roi=args.roi, resized=resized, left_out=refused)
     shown = [args.cls] if args.layout != "labelme" else [c for c in project.class_names if project.labelled_stems(c)]
     labelled = ", ".join(f"{len(project.labelled_stems(c))} with '{c}' labels" for c in shown) or "no labels"
     with_roi = sum(1 for stem in project.stems if project.roi_path(stem).is_file())
     labelled += f", {with_roi} with a region of interest" if with_roi else ""
     labelled += f"; {resized_note(resized)}" if resized else ""
     print(f"Imported {len(project.stems)} images ({labelled}) into {project.root}")
-    for folder, count, what in ((args.masks, len(project.labelled_stems(args.cls)), f"masks ('{args.cls}' labels)"),
-                                (args.roi, with_roi, "regions of interest")):
+    rois = [name for name in refused if name.endswith(" (region of interest)")]
+    nothing: list[str] = []  # named folders none of whose masks came in, though some were found (rc 1, as for cp)
+    labels = len(project.labelled_stems(args.cls))
+    for folder, count, what, lost in ((args.masks, labels, f"masks ('{args.cls}' labels)", len(refused) - len(rois)),
+                                      (args.roi, with_roi, "regions of interest", len(rois))):
         if folder is not None and args.layout == "folder" and not count:  # an outside tester read past "(0 with …)"
             print(f"No {what} were imported: none of the files in {folder} is a readable mask named after an image "
                   "(NAME.png or NAME_anything.png for the image NAME).")
+            if lost:
+                nothing.append(none_imported(what, folder, lost))
     src = Path(args.src)
     if args.masks is None and (src / PROJECT_FILE).is_file():  # a folder the app opened is a project in place
         print(f"medseg: note: {src} is itself a medseg project: its labels (in {src / 'labels'}/<class>/) were not "
               f"imported; use it as the project directly, or import them with --masks {src / 'labels'}/<class> "
               "--class <class>.", file=sys.stderr)
+    if nothing:
+        raise MedsegError(f"{'; '.join(nothing)}; the project was made with its {len(project.stems)} images.")
     return 0
 
 
@@ -104,16 +112,28 @@ def _import_into(args: argparse.Namespace) -> int:
         if folder is not None and not folder.is_dir():
             raise ProjectError(f"Cannot import: {folder} is not a folder.")
     project = open_project(args.src, args.cls if args.masks is not None else None)
+    nothing: list[str] = []  # as cmd_import
     with project_lock(project.root):
         project = open_project(args.src)  # what the previous writer left, now that nobody else writes
         for folder, cls in ((args.masks, args.cls), (args.roi, ROI)):
             if folder is not None:
                 result = import_masks(project, folder, cls, replace=args.replace and cls is not ROI)
+                warn(result.failed)
                 print(result.summary(folder))
+                if result.failed and not result.imported:
+                    what = "regions of interest" if cls is ROI else f"masks ('{cls}' labels)"
+                    nothing.append(none_imported(what, folder, len(result.failed)))
                 if result.kept and cls is not ROI:
                     print("medseg: note: --replace replaces the labels kept (each first copied to the project's "
                           "replaced-labels/ folder).", file=sys.stderr)
+    if nothing:
+        raise MedsegError("; ".join(nothing) + ".")
     return 0
+
+
+def none_imported(what: str, folder: Path, lost: int) -> str:
+    """The error of an import none of whose `what` from `folder` came in, `lost` of them left out (warned above)."""
+    return f"No {what} were imported from {folder}: {lost} left out (listed above)"
 
 
 def cmd_classes(args: argparse.Namespace) -> int:

@@ -155,7 +155,8 @@ def _predict_project(project: Project, args: argparse.Namespace) -> int:
 
 
 def _predict_files(project: Project, args: argparse.Namespace) -> int:
-    """`medseg predict PROJECT IMAGE...`: images outside the project, masks written to --out (nothing saved in it)."""
+    """`medseg predict PROJECT IMAGE...`: images outside the project, masks written to --out (nothing saved in it);
+    an image that cannot be read is warned of and the others predicted, then exit status 1 (as cp)."""
     out = Path(args.out) if args.out else Path.cwd()
     images = list({p.resolve(): p for p in map(Path, args.images)}.values())  # a file given twice: once
     check_prediction_files(project, out, images, args.overwrite)
@@ -179,10 +180,12 @@ def _predict_files(project: Project, args: argparse.Namespace) -> int:
             except OSError as err:
                 raise write_error(f"Could not write the prediction of {path.name}", err, out / name) from err
         print(f"{path.name}: wrote {path.stem}_prob.png and {path.stem}_mask.png to {out}")
-    if len(failed) == len(images):
-        raise ImageReadError(failed[0] if len(failed) == 1 else f"None of the {len(failed)} images could be read; "
-                             f"first: {failed[0]}")
+    if len(images) == 1 and failed:
+        raise ImageReadError(failed[0])
     warn(failed)
+    if failed:  # as cp: every file named on the command line is processed, or the exit status says it was not
+        raise ImageReadError(f"{len(failed)} of the {len(images)} images named {'was' if len(failed) == 1 else 'were'} "
+                             "not predicted (listed above).")
     return 0
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from medseg_gui import cli
 from medseg_gui.core.images import write_png
+from medseg_gui.core.project import Project
 from medseg_gui.core.project_format import REPLACED_LABELS
 from tests.workers.helpers import disc, make_project
 
@@ -91,7 +92,42 @@ def test_a_damaged_mask_beside_its_photo_in_a_project_is_named(tmp_path, capsys)
     folder = tmp_path / "projF"
     assert folder_with_damaged_mask(folder, n=3).stems == ["img2_mask", "img0", "img1", "img2"]  # as opened
     assert cli.main(["import", str(folder), "--masks", str(folder), "--class", "lesion"]) == 0
-    out, _err = capsys.readouterr()
+    out, err = capsys.readouterr()
+    assert "medseg: warning: img2_mask.png: Lesion label file 'img2_mask.png' is not a readable " in err
     assert out.startswith("Imported 1 'lesion' label from ")
     assert out.rstrip().endswith("; 1 left out: img2_mask.png: Lesion label file 'img2_mask.png' is not a readable "
                                  "image (corrupt or unsupported format).")
+
+
+def _unreadable_masks(folder, stems):
+    folder.mkdir()
+    for stem in stems:
+        (folder / f"{stem}_mask.png").write_bytes(b"not a png")
+    return folder
+
+
+def test_masks_into_a_project_none_of_which_could_be_read_is_an_error_naming_each(tmp_path, capsys):
+    """Trial: `medseg import P --masks DIR` that imported nothing (every mask unreadable) exited 0, the masks named
+    on stdout only (README: unreadable inputs get `medseg: warning:` lines)."""
+    project = make_project(tmp_path / "p", n=2)
+    masks = _unreadable_masks(tmp_path / "m", project.stems)
+    assert cli.main(["import", str(project.root), "--masks", str(masks), "--class", "lesion"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert [line.split(":")[1:3] for line in err[:2]] == [[" warning", f" {s}_mask.png"] for s in project.stems]
+    assert err[2] == f"medseg: error: No masks ('lesion' labels) were imported from {masks}: 2 left out (listed above)."
+
+
+def test_a_new_project_none_of_whose_masks_could_be_read_is_made_but_exits_1(tmp_path, capsys):
+    """The same for `medseg import SRC NEW --masks DIR`: the project is made with its images, the status says the
+    masks named were not imported."""
+    from tests.workers.helpers import make_images
+
+    images = make_images(tmp_path / "img", n=2)
+    masks = _unreadable_masks(tmp_path / "m", [p.stem for p in images])
+    assert cli.main(["import", str(tmp_path / "img"), str(tmp_path / "p"), "--layout", "folder", "--masks",
+                     str(masks), "--class", "lesion"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert all(line.startswith("medseg: warning: ") and "_mask.png" in line for line in err[:2])
+    assert err[2] == (f"medseg: error: No masks ('lesion' labels) were imported from {masks}: 2 left out (listed "
+                      "above); the project was made with its 2 images.")
+    assert len(Project.open(tmp_path / "p").stems) == 2

@@ -87,7 +87,7 @@ def find_folder(src: Path, masks: Path | None = None, roi: Path | None = None) -
 
 def import_dataset(
     src: Path, dest: Path, layout: str, cls: str = "vessel", masks: Path | None = None, roi: Path | None = None,
-    resized: list[str] | None = None,
+    resized: list[str] | None = None, left_out: list[str] | None = None,
 ) -> Project:
     """Create a project at `dest` (new, empty, or without images/, labels/, roi/) from the dataset at `src`; labels
     go to class `cls`, FOV masks to roi/ (layout "labelme": labels go to the classes their names say, see
@@ -97,7 +97,8 @@ def import_dataset(
     Unreadable images, and images whose names a project cannot list (not valid UTF-8), are skipped; unreadable,
     mis-sized or ambiguous (label map, partial) label/ROI files are left out; each with a warning naming the file.
     A label/ROI of the image at another scale is resized to it (mask_files.fit_to_image); `resized` gets its image's
-    name ("<name> (region of interest)" for an ROI).
+    name ("<name> (region of interest)" for an ROI); `left_out` the name of each label file left out (each ROI file's
+    as "<file> (region of interest)").
     """
     src, dest = Path(src), Path(dest)
     if layout == "labelme":  # a JSON per image; labels become classes (core.interchange.labelme)
@@ -141,7 +142,8 @@ def import_dataset(
     def fill(project: Project) -> None:
         refused_maps, complete = 0, []
         for item in found:
-            refused_maps += _import_one(project, item, cls, complete, [] if resized is None else resized)
+            refused_maps += _import_one(project, item, cls, complete, [] if resized is None else resized,
+                                        [] if left_out is None else left_out)
         set_marks(project, complete, CONFIRMED_KEY, cls, True)  # as File → Import masks… (core.mask_import) does
         kept = len(project.labelled_stems(cls))
         if refused_maps and kept:
@@ -236,11 +238,13 @@ def _publish(stage: Path, dest: Path) -> None:
 DECODE_CHECK_PIXELS = 16_000_000  # larger images are checked by their header only (decoding takes seconds)
 
 
-def _import_one(project: Project, item: Found, cls: str, complete: list[str], resized: list[str]) -> int:
-    """Copy one image in (skipped if unreadable) with its label and ROI (each left out if unreadable or mis-sized,
-    resized when of the image at another scale: said in `resized`); its stem goes to `complete` when its label is a
-    whole mask (not a partial file). Images up to DECODE_CHECK_PIXELS are decoded whole: a truncated JPEG's header
-    reads fine (a new user's was imported without a word and left out of every training run after)."""
+def _import_one(project: Project, item: Found, cls: str, complete: list[str], resized: list[str],
+                left_out: list[str]) -> int:
+    """Copy one image in (skipped if unreadable) with its label and ROI (each left out if unreadable or mis-sized: its
+    file named in `left_out`; resized when of the image at another scale: said in `resized`); its stem goes to
+    `complete` when its label is a whole mask (not a partial file). Images up to DECODE_CHECK_PIXELS are decoded
+    whole: a truncated JPEG's header reads fine (a new user's was imported without a word and left out of every
+    training run after)."""
     try:
         h, w = probe_image(item.image)
         if h * w <= DECODE_CHECK_PIXELS:
@@ -257,10 +261,15 @@ def _import_one(project: Project, item: Found, cls: str, complete: list[str], re
             project, cls, entry.stem, item.label, pixels, complete), sparse=True)
         if label is True:
             resized.append(entry.stem)
+        elif isinstance(label, Exception):
+            left_out.append(shown_name(item.label.name))
     if item.roi is not None:
-        if _add_mask(item, "region of interest", item.roi, (h, w),
-                     lambda pixels: project.save_roi(entry.stem, pixels.mask)) is True:
+        roi = _add_mask(item, "region of interest", item.roi, (h, w),
+                        lambda pixels: project.save_roi(entry.stem, pixels.mask))
+        if roi is True:
             resized.append(f"{entry.stem} (region of interest)")
+        elif isinstance(roi, Exception):
+            left_out.append(f"{shown_name(item.roi.name)} (region of interest)")
     return int(isinstance(label, LabelMapError))  # 1: its label was a label map
 
 

@@ -160,10 +160,18 @@ def test_predict_external_images_skips_an_unreadable_one(tmp_path, capsys):
     good = project.image_path(project.stems[0])
     out = tmp_path / "out"
     rc, stdout, err = run_cli(capsys, "predict", project.root, "--class", CLS, bad, good, "--out", out)
-    assert rc == 0 and err[0].startswith("medseg: warning: bad.png not predicted:")
+    # as cp: the good one is predicted, the bad one warned of, and the exit status says a named file was not (trial:
+    # rc 0, so a script went on without the bad one's masks)
+    assert rc == 1 and err[0].startswith("medseg: warning: bad.png not predicted:")
+    assert err[-1] == "medseg: error: 1 of the 2 images named was not predicted (listed above)."
     assert sorted(p.name for p in out.iterdir()) == [f"{good.stem}_mask.png", f"{good.stem}_prob.png"]
     rc, _, err = run_cli(capsys, "predict", project.root, "--class", CLS, bad, "--out", out)
     assert rc == 1 and len(err) == 1 and err[0].startswith("medseg: error: bad.png not predicted:")
+    other = tmp_path / "other.png"
+    other.write_bytes(b"")
+    rc, _, err = run_cli(capsys, "predict", project.root, "--class", CLS, bad, other, "--out", tmp_path / "o2")
+    assert rc == 1 and [line.split(" not predicted")[0] for line in err] == [
+        "medseg: warning: bad.png", "medseg: warning: other.png", "medseg: error: 2 of the 2 images named were"]
 
 
 def test_predicting_external_images_never_replaces_a_file_or_writes_into_the_project(tmp_path, capsys, monkeypatch):
