@@ -64,7 +64,6 @@ def os_error_line(command: str, err: OSError) -> str:
     return f"{COMMAND_WHAT.get(command, command)} failed{where}: {err.strerror or err}"
 
 
-
 class Terminated(KeyboardInterrupt):
     """SIGTERM arrived: the command unwinds as for Ctrl+C (locks released, temporary files removed)."""
 
