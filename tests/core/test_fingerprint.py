@@ -94,12 +94,18 @@ def test_each_shipped_start_carries_the_fingerprints_of_its_photos_not_of_the_de
     assert demo_photos and not [p.name for p in demo_photos if seen.seen(fingerprint(read_image(p)))]
 
 
+def _start_and_split(regime: str, dataset: str):
+    """The shipped start's SeenPhotos of `regime` (skipped when there is none) and the rows of `dataset`'s splits.csv."""
+    seen = shipped_seen(regime)
+    if seen is None:
+        pytest.skip(f"no shipped {regime} start")
+    with open(DATA / dataset / "splits.csv", encoding="utf-8") as f:
+        return seen, list(csv.DictReader(f))
+
+
 @pytest.mark.skipif(not (DATA / "hrf" / "splits.csv").is_file(), reason="no ../shared/data/hrf")
 def test_the_vessel_start_knows_its_hrf_training_photos_and_copies_of_them_not_the_test_photos():
-    seen = shipped_seen("vessels")
-    if seen is None:
-        pytest.skip("no shipped vessel start")
-    rows = list(csv.DictReader(open(DATA / "hrf" / "splits.csv")))
+    seen, rows = _start_and_split("vessels", "hrf")
     train = [r["stem"] for r in rows if r["split_orlando2017"] == "train"]
     test = [r["stem"] for r in rows if r["split_orlando2017"] == "test"]
     for stem in ("01_h", "02_dr", "02_g"):  # photos an outside trial opened
@@ -111,10 +117,7 @@ def test_the_vessel_start_knows_its_hrf_training_photos_and_copies_of_them_not_t
 
 @pytest.mark.skipif(not (DATA / "polypgen" / "splits.csv").is_file(), reason="no ../shared/data/polypgen")
 def test_the_lesion_start_knows_polypgen_c6_not_c1s_test_photos():
-    seen = shipped_seen("lesions")
-    if seen is None:
-        pytest.skip("no shipped lesion start")
-    rows = list(csv.DictReader(open(DATA / "polypgen" / "splits.csv")))
+    seen, rows = _start_and_split("lesions", "polypgen")
     c6 = [r["stem"] for r in rows if r["centre"] == "C6"][:3]
     test = [r["stem"] for r in rows if r["centre"] == "C1" and r["split"] == "test"][:6]
     folder = DATA / "polypgen" / "images"
