@@ -115,7 +115,10 @@ class ThresholdView(QObject):
 
     def _rescore_changed(self, project: Any, classes: list[str], stems: Collection[str]) -> None:
         """The labels of `stems` changed: grey the scores of those with a prediction of each of `classes` until they
-        are re-scored."""
+        are re-scored. An image no longer in the project is left out (the save of a polygon closed before Remove
+        image reports in after the image went: CI caught the error it raised)."""
+        listed = set(project.stems)
+        stems = [stem for stem in stems if stem in listed]
         for cls in classes:
             predicted = [stem for stem in stems if project.prediction_path(cls, stem).is_file()]
             if predicted:

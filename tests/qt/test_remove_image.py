@@ -135,3 +135,12 @@ def test_removal_refused_while_a_save_fails_says_why_and_what_to_do(tmp_path, qt
     assert asked == [] and "was not removed: 1 label could not be saved" in window.last_error
     assert "No space left on device" in window.last_error and "Free some disk space" in window.last_error
     assert "try again in a moment" not in window.last_error
+
+
+def test_a_save_reported_after_its_image_was_removed_is_ignored(tmp_path, qtbot, messages):
+    """The saver's signal for a polygon closed before Remove image (queued across threads) arrived once the image had
+    left the project: re-scoring it raised 'There is no image called …' in the event loop (CI, two processes)."""
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    window = open_window(qtbot, project)
+    window.saver.saved.emit("lesion", "gone", True)  # as the saver thread's queued signal arrives, late
+    assert window.project.stems == ["img0", "img1"]
