@@ -162,17 +162,23 @@ def cmd_remove(args: argparse.Namespace) -> int:
     """`medseg remove PROJECT STEM [STEM …]`: take images out of the project as Edit → Remove image from project…
     does (core.remove_images: every file moved into .removed/, nothing deleted), under the project's lock."""
     from medseg_gui.core.lock import project_lock
-    from medseg_gui.core.remove_images import remove_images
+    from medseg_gui.core.remove_images import remove_images, removed_before
 
     project = open_project(args.project)
     with project_lock(project.root):
         project = open_project(args.project)  # what the previous writer left, now that nobody else writes
-        unknown = [s for s in args.stems if s not in project.stems]
+        gone = {s: folder for s in args.stems if s not in project.stems and (folder := removed_before(project.root, s))}
+        unknown = [s for s in args.stems if s not in project.stems and s not in gone]
         if unknown:
             some = ", ".join(project.stems[:8]) + (", …" if len(project.stems) > 8 else "")
             raise ProjectError(f"{project.root} has no image called {', '.join(unknown)}; nothing was removed. Its "
                                f"images: {some or 'none'}.")
-        removed = remove_images(project, args.stems)
+        for stem, folder in gone.items():  # a script run again: done already, not an error
+            print(f"'{stem}' was removed before: its files are in {folder}.")
+        todo = [s for s in args.stems if s not in gone]
+        removed = remove_images(project, todo) if todo else None
+    if removed is None:
+        return 0
     if removed.images:
         print(removed.moved_text())
     if removed.problem:

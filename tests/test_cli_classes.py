@@ -87,6 +87,10 @@ def test_remove_moves_the_image_and_its_label_aside_and_says_where(root, capsys)
     assert f"moved to {folder}" in out and "Nothing was deleted" in out
     assert (folder / "labels" / "lesion" / "a.png").is_file() and (folder / "images" / "a.png").is_file()
     assert Project.open(root).stems == [] and not (root / "labels" / "lesion" / "a.png").exists()
+    # run again (a script's retry): done already, said so, exit 0 (was: "no image called a", exit 1)
+    assert cli.main(["remove", str(root), "a"]) == 0
+    assert capsys.readouterr().out.strip() == f"'a' was removed before: its files are in {folder}."
+    assert [p.name for p in (root / ".removed").iterdir()] == [folder.name]
 
 
 def test_remove_is_refused_while_another_program_holds_the_project(root, capsys):

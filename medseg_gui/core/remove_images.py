@@ -19,6 +19,7 @@ dropped last because they are re-made by the next prediction: one left behind (l
 from __future__ import annotations
 
 import glob
+import json
 import logging
 import re
 import time
@@ -76,6 +77,20 @@ class Removed:
         if self.images:
             lines.append(f"Nothing was deleted. {RESTORE}")
         return "\n".join(lines)
+
+
+def removed_before(root: Path, stem: str) -> Path | None:
+    """The newest `.removed/` folder of an image `stem` removed from the project at `root` earlier (its removed.json
+    names it), or None: `medseg remove` run again in a script says so instead of failing."""
+    found = None
+    for record in sorted((Path(root) / REMOVED_FOLDER).glob(f"*/{RECORD}")):
+        try:
+            named = json.loads(record.read_text("utf-8")).get("stem")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if named == stem:
+            found = record.parent
+    return found
 
 
 def files_of(project: Project, stem: str) -> list[Path]:
