@@ -17,7 +17,8 @@ from medseg_gui import __version__
 from medseg_gui.cli_args import ColourOf, Parser, colour, import_usage, positive_int, positive_number, probability
 from medseg_gui.cli_common import Terminated, os_error_line, terminate_on_sigterm
 from medseg_gui.cli_project import cmd_classes, cmd_demo, cmd_export, cmd_import, cmd_info, cmd_remove
-from medseg_gui.cli_train import cmd_evaluate, cmd_models, cmd_predict, cmd_train
+from medseg_gui.cli_evaluate import cmd_evaluate
+from medseg_gui.cli_train import cmd_models, cmd_predict, cmd_train
 from medseg_gui.core.errors import MedsegError
 from medseg_gui.logs import CommandLineFormatter, setup_logging
 
@@ -122,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", type=Path)
     p.add_argument("--class", dest="cls", required=True)
     _add_train_args(p, minutes=3.0)
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the result lines: class, "
+                   "kept_new (whether the new model became current), new_model, current_model, reason, compared "
+                   "(metric, new, current), val_auc (new, current), val_dice, steps, seconds, images, skipped, notes; "
+                   "unknown values are null; progress, warnings and notes stay on stderr")
     p.set_defaults(func=cmd_train)
 
     for name, func, text in (
@@ -144,9 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--overwrite", action="store_true", help="with IMAGE files: replace <stem>_prob.png and "
                            "<stem>_mask.png already in the folder (refused otherwise)")
         elif name == "evaluate":
-            p.add_argument("--json", action="store_true", help="print one JSON object instead of the table: class, "
-                           "images (per-image metrics), mean, pooled, strokes_mean, used, left_out; undefined values "
-                           "are null")
+            form = p.add_mutually_exclusive_group()
+            form.add_argument("--json", action="store_true", help="print one JSON object instead of the table: class, "
+                              "images (per-image metrics), mean, pooled, strokes_mean, used, left_out; undefined "
+                              "values are null")
+            form.add_argument("--csv", action="store_true", help="print the table's image rows as CSV with a header "
+                              "(image, used, label and the metric columns; no MEAN or POOLED rows; undefined values "
+                              "are nan)")
         else:
             from medseg_gui.core.interchange.formats import FORMATS
 

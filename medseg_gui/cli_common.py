@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from medseg_gui.core.errors import ProjectError
@@ -52,6 +54,16 @@ def warn(messages) -> None:
     """One `medseg: warning:` line per skipped image (stderr, so --json output stays clean)."""
     for message in messages:
         print(f"medseg: warning: {message}", file=sys.stderr)
+
+
+def csv_text(rows: list[dict], columns: Sequence[str]) -> str:
+    """CSV of `rows` under a header of `columns` (a row's other keys left out; numbers in full, NaN as nan): the
+    demo's report.csv and `medseg evaluate --csv`."""
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue()
 
 
 def left_out(n: int) -> str:

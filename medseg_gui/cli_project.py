@@ -4,14 +4,12 @@ export projects."""
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import sys
 import time
 from pathlib import Path
 from shlex import quote
 
-from medseg_gui.cli_common import format_table, left_out, open_project, warn
+from medseg_gui.cli_common import csv_text, format_table, left_out, open_project, warn
 from medseg_gui.cli_progress import TerminalProgress
 from medseg_gui.cli_train import do_train, train_config
 from medseg_gui.core import overlays
@@ -235,11 +233,8 @@ def write_demo_outputs(project: Project, cls: str, out: Path, threshold: float =
             row.update(per_image_metrics(prob, label.mask, scored, threshold=threshold))
         write_png(out / "overlays" / f"{stem}.png", overlays.composite(project.load_image(stem), *layers))
         rows.append(row)
-    text = io.StringIO(newline="")
-    writer = csv.DictWriter(text, fieldnames=["image", "class", "labelled", *METRIC_KEYS])
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_bytes(out / "report.csv", text.getvalue().encode("utf-8"))
+    report = csv_text(rows, ["image", "class", "labelled", *METRIC_KEYS])
+    atomic_write_bytes(out / "report.csv", report.encode("utf-8"))
     return rows
 
 

@@ -18,27 +18,10 @@ from medseg_gui.core.fingerprint import CLI_SCRATCH_ADVICE, SCRATCH_ADVICE
 from medseg_gui.core.fov import prediction_region
 from medseg_gui.core.images import read_image, write_png
 from medseg_gui.core.label_status import ENOUGH_IMAGES
-from medseg_gui.core.lesions import class_regime, shown_keys
 from medseg_gui.core.project import Project
 from medseg_gui.core.project_format import encode_probability, metrics_to_json
 from medseg_gui.core.regions import region_classes
 
-_MEAN_NOTE = ("MEAN: mean over images with a complete label, undefined values (nan) skipped. POOLED: pixel metrics "
-              "over all their ROI pixels together.\n")
-_HD_NOTE = "hd95, assd: 95th percentile and mean of the boundary distances, in pixels."
-EVALUATE_NOTE = (
-    _MEAN_NOTE +
-    "lesions: 8-connected truth components; found: matched one-to-one by a predicted component with IoU >= 0.5;\n"
-    "recall = found / lesions; false_lesions: predicted components touching no truth pixel;\n" +
-    _HD_NOTE + " Lesion counts and boundary distances have no POOLED value (MEAN averages them per image)."
-)
-VESSEL_NOTE = (_MEAN_NOTE + _HD_NOTE + " No POOLED value (MEAN averages them per image); the lesion counts are left "
-               "out for a vessel class (--json has them).")
-USED_NOTE = ("\nused: train = the current model learnt from the image (its scores flatter it); val = held out for "
-             "validation;\ntest = the dataset's test split (never trained on); new = labelled since it was trained, or "
-             "left out: val, test and new are the honest checks; other = the saved prediction was made by another "
-             "model.")
-STROKES_NOTE = "scored on the strokes only, not comparable with complete labels (strokes are mostly easy pixels)"
 
 
 def train_config(args: argparse.Namespace):
@@ -57,48 +40,82 @@ def train_config(args: argparse.Namespace):
     return TrainConfig(**kwargs)
 
 
-def say_region(project: Project, cls: str, done: str, total: int, unrestricted: int = 0) -> None:
-    """One line 'lesion is restricted to cervix (trained only inside it).' for a two-stage class (nothing otherwise),
-    true of this run: `unrestricted` of its `total` images had no region (a warning names them). An outside tester
-    was told so of images none of which had one."""
+def region_line(project: Project, cls: str, done: str, total: int, unrestricted: int = 0) -> str | None:
+    """'lesion is restricted to cervix (trained only inside it).' for a two-stage class (None otherwise), true of
+    this run: `unrestricted` of its `total` images had no region (a warning names them). An outside tester was told
+    so of images none of which had one."""
     from medseg_gui import pipeline
 
     note = pipeline.region_note(project, cls)
     if note is None:
-        return
+        return None
+    roi_class = project.class_spec(cls).roi_class
     if not unrestricted:
-        print(f"{note} ({done} only inside it).")
-    elif unrestricted < total:
-        print(f"{note} ({done} only inside it on {total - unrestricted} of {total} images; the others have no "
-              f"{project.class_spec(cls).roi_class} region yet).")
-    else:
-        print(f"{note}, but none of the {total} images has a {project.class_spec(cls).roi_class} region yet: "
-              f"{done} unrestricted.")
+        return f"{note} ({done} only inside it)."
+    if unrestricted < total:
+        return (f"{note} ({done} only inside it on {total - unrestricted} of {total} images; the others have no "
+                f"{roi_class} region yet).")
+    return f"{note}, but none of the {total} images has a {roi_class} region yet: {done} unrestricted."
 
 
-def do_train(project: Project, cls: str, config) -> None:
+def say_region(project: Project, cls: str, done: str, total: int, unrestricted: int = 0) -> None:
+    """Print `region_line` where there is one."""
+    if (line := region_line(project, cls, done, total, unrestricted)) is not None:
+        print(line)
+
+
+def train_notes(outcome) -> list[str]:
+    """What `medseg train` notes of a pipeline.TrainOutcome on stderr, as the Train panel says it: labelled images
+    its shipped start saw (their validation is no held-out check), too few labelled images."""
+    notes = [outcome.result.seen.replace(SCRATCH_ADVICE, CLI_SCRATCH_ADVICE)] if outcome.result.seen else []
+    if (n := len(outcome.stems)) < ENOUGH_IMAGES:
+        notes.append(f"{n} labelled image{'' if n == 1 else 's'}: models from fewer than {ENOUGH_IMAGES} are often "
+                     f"weak; labelling {ENOUGH_IMAGES - n} more would likely help.")
+    return notes
+
+
+def train_json(project: Project, cls: str, outcome, notes: list[str]) -> dict:
+    """`medseg train --json`: what the run did and whether its model became current (val_auc: the new model's and the
+    current one's on the validation images; compared: what keep-unless-better compared; None where unknown)."""
+    decision, res = outcome.decision, outcome.result
+    current = (project.current_model_info(cls) or {}).get("id")
+    return metrics_to_json({
+        "class": cls, "kept_new": bool(decision and decision.kept_new), "cancelled": outcome.cancelled,
+        "new_model": decision and decision.model_id, "current_model": current, "reason": outcome.summary(),
+        "compared": {"metric": decision.metric, "new": decision.new_score, "current": decision.old_score,
+                     **({"basis": decision.basis} if decision.basis else {})} if decision else None,
+        "val_auc": {"new": res.val_auc, "current": res.previous_val_auc},
+        "val_dice": getattr(res.segmenter, "metadata", {}).get("val_dice"),
+        "steps": res.steps, "seconds": round(float(res.seconds), 1), "images": list(outcome.stems),
+        "skipped": list(outcome.skipped), "notes": notes})
+
+
+def do_train(project: Project, cls: str, config, as_json: bool = False) -> None:
+    """Train `cls` and say what came of it: prose on stdout, or (`as_json`) one JSON object (train_json); the
+    notes on stderr either way (and in the JSON)."""
     from medseg_gui import pipeline
+    from medseg_gui.core.project import dataset_test_stems
 
     bar = TerminalProgress()
     outcome = pipeline.train_class(project, cls, config, progress=bar.train)
     bar.done()
     warn(outcome.skipped)
-    say_region(project, cls, "trained", len(outcome.stems), len(outcome.unrestricted))
-    res = outcome.result
-    from medseg_gui.core.project import dataset_test_stems
-
-    held = len(dataset_test_stems(project) & set(project.labelled_stems(cls)))
-    test = f" ({held} of the dataset's test split not trained on: `medseg evaluate` scores them)" if held else ""
-    print(f"Trained {res.steps} step{'' if res.steps == 1 else 's'} in {res.seconds:.0f} s on {len(outcome.stems)} "
-          f"labelled images{left_out(len(outcome.skipped))}{test}.")
-    print(outcome.summary())
-    if res.seen:  # as the Train panel says it: the validation on them is no held-out check
-        print(f"medseg: note: {res.seen.replace(SCRATCH_ADVICE, CLI_SCRATCH_ADVICE)}", file=sys.stderr)
-    if len(outcome.stems) < ENOUGH_IMAGES:  # as the Train panel says it
-        more = ENOUGH_IMAGES - len(outcome.stems)
-        print(f"medseg: note: {len(outcome.stems)} labelled image{'' if len(outcome.stems) == 1 else 's'}: models "
-              f"from fewer than {ENOUGH_IMAGES} are often weak; labelling {more} more would likely help.",
-              file=sys.stderr)
+    region = region_line(project, cls, "trained", len(outcome.stems), len(outcome.unrestricted))
+    notes = train_notes(outcome)
+    if as_json:  # stdout holds the JSON alone: the region line joins the notes
+        notes = [*([region] if region else []), *notes]
+        print(json.dumps(train_json(project, cls, outcome, notes), indent=2))
+    else:
+        if region:
+            print(region)
+        res = outcome.result
+        held = len(dataset_test_stems(project) & set(project.labelled_stems(cls)))
+        test = f" ({held} of the dataset's test split not trained on: `medseg evaluate` scores them)" if held else ""
+        print(f"Trained {res.steps} step{'' if res.steps == 1 else 's'} in {res.seconds:.0f} s on "
+              f"{len(outcome.stems)} labelled images{left_out(len(outcome.skipped))}{test}.")
+        print(outcome.summary())
+    for note in notes:
+        print(f"medseg: note: {note}", file=sys.stderr)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -106,7 +123,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     project = open_project(args.project, args.cls)
     with project_lock(project.root):  # a window editing the project (or another command) refuses us clearly
-        do_train(project, args.cls, train_config(args))
+        do_train(project, args.cls, train_config(args), args.json)
     return 0
 
 
@@ -258,70 +275,6 @@ def other_predictions(project: Project, cls: str) -> set[str]:
     from medseg_gui.core.interchange.manifest import stale_predictions
 
     return stale_predictions(project, cls, (project.current_model_info(cls) or {}).get("id"))
-
-
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from medseg_gui import pipeline
-
-    from medseg_gui.core.project import split_marks
-
-    project = open_project(args.project, args.cls)
-    report = pipeline.evaluate_class(project, args.cls, threshold=args.threshold)
-    warn(report.skipped)
-    from medseg_gui.core.project import dataset_test_stems
-
-    current = project.current_model_info(args.cls)
-    marks = split_marks(current, list(report.per_image), dataset_test_stems(project))
-    other = other_predictions(project, args.cls) & set(report.per_image)
-    if marks and other:  # scored maps of another model: the current one's split says nothing of them (trial)
-        marks.update(dict.fromkeys(other, "other"))
-    warn([f"{len(other)} of the scored predictions were made by another model than the current one (medseg "
-          f"predict {args.project} --class {args.cls} re-makes them)"] if other else [])
-    if args.json:
-        print(json.dumps(metrics_to_json(_evaluate_json(report, marks)), indent=2))  # NaN (undefined) → null
-        return 0
-    rows = _evaluate_rows(report, marks)
-    regime = class_regime(args.cls, project.current_model_info(args.cls))
-    print(format_table(rows, ["image", *(["used"] if marks else []), "label", *shown_keys(regime)]))
-    print((EVALUATE_NOTE if regime == "lesions" else VESSEL_NOTE) + (USED_NOTE if marks else ""))
-    if report.strokes:
-        print(_strokes_line(report))
-    if report.skipped:
-        print(f"{len(report.skipped)} labelled image(s) left out of MEAN and POOLED (could not be read, listed above).")
-    say_region(project, args.cls, "scored", len(report.per_image), len(report.unrestricted))
-    return 0
-
-
-def _evaluate_rows(report, marks: dict[str, str]) -> list[dict]:
-    """`medseg evaluate` table rows of a pipeline.EvalReport: each image with its `label` (complete / strokes), then
-    MEAN and POOLED over the complete labels and STROKES MEAN over the stroke (sparse) ones, where there are any."""
-    rows = [{"image": s, **({"used": marks[s]} if marks else {}), "label": report.label_kind(s), **m}
-            for s, m in report.per_image.items()]
-    if len(report.strokes) < len(report.per_image):
-        rows += [{"image": "MEAN", "label": "complete", **report.mean},
-                 {"image": "POOLED", "label": "complete", **report.pooled}]
-    if report.strokes:
-        rows.append({"image": "STROKES MEAN", "label": "strokes", **report.strokes_mean})
-    return rows
-
-
-def _evaluate_json(report, marks: dict[str, str]) -> dict:
-    """`medseg evaluate --json`: as `_evaluate_rows`; `mean` / `pooled` null with stroke labels only,
-    `strokes_mean` null without any."""
-    return {"class": report.cls,
-            "images": {s: {"label": report.label_kind(s), **m} for s, m in report.per_image.items()},
-            "mean": report.mean or None, "pooled": report.pooled or None, "strokes_mean": report.strokes_mean or None,
-            **({"strokes_note": STROKES_NOTE} if report.strokes else {}),
-            **({"used": marks} if marks else {}), "left_out": list(report.skipped)}
-
-
-def _strokes_line(report) -> str:
-    """What the table says of the stroke (sparse) labels of a pipeline.EvalReport that has some."""
-    n = len(report.strokes)
-    if n == len(report.per_image):
-        return (f"All {n} labels are strokes (sparse labels): no MEAN or POOLED over complete labels. "
-                f"STROKES MEAN is {STROKES_NOTE}.")
-    return f"STROKES MEAN: mean over the {n} stroke (sparse) labels, {STROKES_NOTE}; they are not in MEAN or POOLED."
 
 
 def _model_rows(entries) -> list[dict]:

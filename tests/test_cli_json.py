@@ -1,0 +1,76 @@
+"""What a script reads from `medseg`: `train --json` (was the new model kept?) and `evaluate --csv`."""
+
+import csv
+import io
+import json
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from medseg_gui import cli, pipeline
+from medseg_gui.core.images import write_png
+from medseg_gui.core.project import Project
+from medseg_gui.ml.store import StoreDecision
+from medseg_gui.ml.train import TrainResult
+from tests.test_cli import synthetic_pair
+
+SEEN = "2 of your labelled images (img0, img1) were in the data the shipped start learnt from."
+
+
+@pytest.fixture
+def root(tmp_path):
+    """Three labelled vessel images, each with a saved (noisy) prediction; no model."""
+    rng = np.random.default_rng(7)
+    project = Project.create(tmp_path / "p")
+    for i in range(3):
+        image, mask, _ = synthetic_pair(rng)
+        write_png(tmp_path / f"img{i}.png", image)
+        stem = project.add_image(tmp_path / f"img{i}.png").stem
+        project.save_label("vessel", stem, mask)
+        project.save_prediction("vessel", stem, np.clip(mask * 0.7 + rng.random(mask.shape) * 0.5, 0, 1))
+    return str(project.root)
+
+
+def test_train_json_says_whether_the_new_model_was_kept_with_the_notes(root, monkeypatch, capsys):
+    """Prose only ('the current model was kept', exit 0): a script could not tell (data-scientist trial)."""
+    result = TrainResult(segmenter=SimpleNamespace(metadata={"val_dice": 0.61}), val_auc=0.8,
+                         previous_val_auc=float("nan"), steps=3, seconds=1.24, seen=SEEN)
+    decision = StoreDecision(False, 0.8, None, "The new model is not better; the current model was kept.", "m2",
+                             None, "AUC", 0.8, 0.9)
+    outcome = pipeline.TrainOutcome(result=result, decision=decision, stems=("img0", "img1"),
+                                    skipped=("img2 not trained on: unreadable",))
+    monkeypatch.setattr(pipeline, "train_class", lambda *a, **k: outcome)
+    capsys.readouterr()
+    assert cli.main(["train", root, "--class", "vessel", "--json"]) == 0
+    out, err = capsys.readouterr()
+    report = json.loads(out)  # the whole of stdout
+    assert report["kept_new"] is False and report["new_model"] == "m2" and report["current_model"] is None
+    assert report["compared"] == {"metric": "AUC", "new": 0.8, "current": 0.9}
+    assert report["val_auc"] == {"new": 0.8, "current": None} and report["val_dice"] == 0.61  # NaN → null
+    assert (report["steps"], report["seconds"], report["images"]) == (3, 1.2, ["img0", "img1"])
+    assert report["skipped"] == ["img2 not trained on: unreadable"]
+    assert report["notes"][0] == SEEN and "2 labelled images: models from fewer than 8" in report["notes"][1]
+    assert f"medseg: note: {SEEN}" in err and "medseg: warning: img2 not trained on" in err
+
+
+def test_evaluate_csv_rows_are_the_json_per_image_values(root, capsys):
+    capsys.readouterr()
+    assert cli.main(["evaluate", root, "--class", "vessel", "--json"]) == 0
+    images = json.loads(capsys.readouterr().out)["images"]
+    assert cli.main(["evaluate", root, "--class", "vessel", "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["image"] for r in rows] == list(images)  # the images only: no MEAN or POOLED
+    assert {"auc", "dice", "hd95"} <= set(rows[0]) and "lesions" not in rows[0]  # the table's columns (vessels)
+    for row in rows:
+        assert row["label"] == images[row["image"]]["label"]
+        for key in set(row) - {"image", "label"}:
+            want = images[row["image"]][key]
+            assert (math.isnan(float(row[key])) if want is None else float(row[key]) == want), (row["image"], key)
+
+
+def test_evaluate_csv_and_json_together_is_a_usage_error(root, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["evaluate", root, "--class", "vessel", "--csv", "--json"])
+    assert exc.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
