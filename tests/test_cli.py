@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from medseg_gui import cli
-from medseg_gui.core.images import read_image
+from medseg_gui.core.images import read_image, write_png
 from medseg_gui.core.project import Project
 from medseg_gui.ml import store
 from tests.workers.helpers import saved_scores
@@ -33,6 +33,18 @@ def synthetic_pair(rng, h=56, w=60):
     image[(mask > 0) & fov] = (90, 40, 20)
     image = np.clip(image + rng.normal(0, 6, image.shape), 0, 255).astype(np.uint8)
     return image, (mask > 0) & fov, fov
+
+
+def vessel_project(root, rng, n: int = 3):
+    """A project at `root` of `n` synthetic fundus images (synthetic_pair), each with its vessel label; their masks."""
+    project = Project.create(root)
+    masks = []
+    for i in range(n):
+        image, mask, _ = synthetic_pair(rng)
+        write_png(root.parent / f"img{i}.png", image)
+        project.save_label("vessel", project.add_image(root.parent / f"img{i}.png").stem, mask)
+        masks.append(mask)
+    return project, masks
 
 
 @pytest.fixture

@@ -10,11 +10,9 @@ import numpy as np
 import pytest
 
 from medseg_gui import cli, pipeline
-from medseg_gui.core.images import write_png
-from medseg_gui.core.project import Project
 from medseg_gui.ml.store import StoreDecision
 from medseg_gui.ml.train import TrainResult
-from tests.test_cli import synthetic_pair
+from tests.test_cli import vessel_project
 
 SEEN = "2 of your labelled images (img0, img1) were in the data the shipped start learnt from."
 
@@ -23,12 +21,8 @@ SEEN = "2 of your labelled images (img0, img1) were in the data the shipped star
 def root(tmp_path):
     """Three labelled vessel images, each with a saved (noisy) prediction; no model."""
     rng = np.random.default_rng(7)
-    project = Project.create(tmp_path / "p")
-    for i in range(3):
-        image, mask, _ = synthetic_pair(rng)
-        write_png(tmp_path / f"img{i}.png", image)
-        stem = project.add_image(tmp_path / f"img{i}.png").stem
-        project.save_label("vessel", stem, mask)
+    project, masks = vessel_project(tmp_path / "p", rng)
+    for stem, mask in zip(project.stems, masks):
         project.save_prediction("vessel", stem, np.clip(mask * 0.7 + rng.random(mask.shape) * 0.5, 0, 1))
     return str(project.root)
 

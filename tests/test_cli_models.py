@@ -5,10 +5,9 @@ import numpy as np
 import pytest
 
 from medseg_gui import cli
-from medseg_gui.core.images import write_png
 from medseg_gui.core.project import Project
 from medseg_gui.ml import store
-from tests.test_cli import synthetic_pair
+from tests.test_cli import vessel_project
 
 
 def _prediction_bytes(root, cls: str) -> dict[str, bytes]:
@@ -18,14 +17,7 @@ def _prediction_bytes(root, cls: str) -> dict[str, bytes]:
 
 @pytest.fixture
 def project_root(tmp_path):
-    rng = np.random.default_rng(5)
-    project = Project.create(tmp_path / "p")
-    for i in range(3):
-        image, mask, _ = synthetic_pair(rng)
-        write_png(tmp_path / f"img{i}.png", image)
-        entry = project.add_image(tmp_path / f"img{i}.png")
-        project.save_label("vessel", entry.stem, mask)
-    return project.root
+    return vessel_project(tmp_path / "p", np.random.default_rng(5))[0].root
 
 
 @pytest.mark.slow
