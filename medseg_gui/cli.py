@@ -208,13 +208,20 @@ def _run(args: argparse.Namespace) -> int:
         print(f"medseg: error: {os_error_line(args.command, err)}", file=sys.stderr)
         return 1
     except Terminated:
-        print("\nmedseg: terminated", file=sys.stderr)
+        print(f"{_end_progress_line()}medseg: terminated", file=sys.stderr)
         return 143  # 128 + SIGTERM, as a shell reports a process the signal ended
     except KeyboardInterrupt:
-        print("\nmedseg: interrupted", file=sys.stderr)
+        print(f"{_end_progress_line()}medseg: interrupted", file=sys.stderr)
         return 130
 
 
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def _end_progress_line() -> str:
+    """A newline that ends the progress line redrawn on a terminal before the last line is said; none in a log or pipe
+    (a scripting trial's logs had a blank line there)."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    return "\n" if isatty is not None and isatty() else ""
