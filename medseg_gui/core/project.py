@@ -20,6 +20,8 @@ from medseg_gui.core.images import probe_image, read_image, read_label, read_mas
 from medseg_gui.core.label_encoding import LabelPixels, encode_label
 from medseg_gui.core.project_folder import ProjectFolder
 from medseg_gui.core.project_format import (
+    ASIDE_REPLACED,
+    ASIDE_UNREADABLE,
     DEFAULT_CLASSES,
     FORMAT,
     PROJECT_FILE,
@@ -141,7 +143,7 @@ class Project(ProjectFolder):
         """Write (or delete) a label file, first moving aside a version this object did not know (class doc)."""
         kept = None
         if self._versions.changed(path):
-            kept = self._aside(path, ".replaced")
+            kept = self._aside(path, ASIDE_REPLACED)
             log.warning("the label %s was changed by another program since it was opened here; that version was "
                         "moved to %s", path, kept)
         try:
@@ -163,9 +165,9 @@ class Project(ProjectFolder):
         self._write(src, lambda p: moved.append(move_aside(p, folder)))
         return moved[0]
 
-    def move_label_aside(self, cls: str, stem: str, folder: str = ".unreadable") -> Path:
-        """Move a label file to labels/<cls>/`folder`/ (never deleted): one that cannot be read (".unreadable"), or
-        one another label takes the place of (".replaced": core.rescued_labels); returns its new path."""
+    def move_label_aside(self, cls: str, stem: str, folder: str = ASIDE_UNREADABLE) -> Path:
+        """Move a label file to labels/<cls>/`folder`/ (never deleted): one that cannot be read (ASIDE_UNREADABLE),
+        or one another label takes the place of (ASIDE_REPLACED: core.rescued_labels); returns its new path."""
         src = self.label_path(cls, stem)
         dest = self._aside(src, folder)
         self._versions.written(src)  # no file there now

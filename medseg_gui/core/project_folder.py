@@ -25,6 +25,7 @@ from medseg_gui.core.lock import LockWatch, ProjectLock
 from medseg_gui.core.mask_files import masks_beside
 from medseg_gui.core.names import file_name_problem, listable, name_problem, shown_name
 from medseg_gui.core.project_format import (
+    ASIDE_REPLACED,
     DEFAULT_CLASSES,
     PROJECT_FILE,
     ClassSpec,
@@ -138,7 +139,7 @@ class ProjectFolder:
             if self._versions.changed(path):
                 def keep(p: Path) -> None:
                     log.warning("%s was changed by another program since it was read here; that version was moved "
-                                "to %s before this program's was written", p, move_aside(p, ".replaced"))
+                                "to %s before this program's was written", p, move_aside(p, ASIDE_REPLACED))
 
                 self._write(path, keep)
             self._write(path, lambda p: atomic_write_json(p, self.to_json()))

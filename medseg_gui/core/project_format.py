@@ -28,6 +28,9 @@ VERSION = 1
 PROJECT_FILE = "project.json"
 LAYOUTS = ("managed", "folder")
 REPLACED_LABELS = "replaced-labels"  # labels an import replaced, kept: <time>/<class>/<stem>.png (mask_import)
+# beside a label (labels/<class>/): the versions moved aside, never deleted (core.atomic.move_aside names them)
+ASIDE_REPLACED = ".replaced"  # another program's version, or one a restored label took the place of
+ASIDE_UNREADABLE = ".unreadable"  # one the app could not read, before its first save over it
 REMOVED_FOLDER, REMOVED_RECORD = ".removed", "removed.json"  # images taken out: <stem>-<time>/ (core.remove_images)
 # a project's own folders, in its root: exports never go there, and no subfolder of images is reported there
 PROJECT_DATA_DIRS = ("labels", "predictions", "roi", "models", "images", REPLACED_LABELS)

@@ -31,7 +31,8 @@ from medseg_gui.core.atomic import atomic_write_json
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.interchange.manifest import provenance_path
 from medseg_gui.core.project import Project
-from medseg_gui.core.project_format import REMOVED_FOLDER, REMOVED_RECORD, REPLACED_LABELS, read_rewritable_json
+from medseg_gui.core.project_format import (ASIDE_REPLACED, ASIDE_UNREADABLE, REMOVED_FOLDER, REMOVED_RECORD,
+                                            REPLACED_LABELS, read_rewritable_json)
 from medseg_gui.core.uncertainty import THRESHOLDS_KEY
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ def _kept_aside(project: Project, stem: str) -> list[Path]:
     …; one whose name is another image's own, `img1_2` beside `img1`, is left to that image)."""
     others = set(project.stems) - {stem}
     aside = [project.label_path(c, stem).parent / folder for c in project.class_names
-             for folder in (".replaced", ".unreadable")]
+             for folder in (ASIDE_REPLACED, ASIDE_UNREADABLE)]
     found = [p for folder in aside if folder.is_dir() for p in folder.glob(f"{glob.escape(stem)}*.png")
              if p.stem == stem or (re.fullmatch(rf"{re.escape(stem)}_\d+", p.stem) and p.stem not in others)]
     return found + sorted((project.root / REPLACED_LABELS).glob(f"*/*/{glob.escape(stem)}.png"))

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,11 @@ from medseg_gui.core.images import read_label
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY, record_mark
 from medseg_gui.core.names import shown_name
+from medseg_gui.core.project_format import ASIDE_REPLACED
 
 log = logging.getLogger(__name__)
 
 RESCUE_FILE = "rescued.json"
-REPLACED = ".replaced"  # where a label saved since the rescue goes (core.project: labels/<class>/.replaced/)
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 Key = tuple[str, str]  # (class, stem)
@@ -99,12 +100,16 @@ def find_rescues(base: Path, project_root: Path) -> list[Rescue]:
     return sorted(found, key=lambda r: (r.time, r.folder.name))
 
 
+def _keys_text(keys: Sequence[Key]) -> str:
+    """"img1 ('lesion'), img2 ('cervix'), …" of the first four labels."""
+    return ", ".join(f"{stem} ('{cls}')" for cls, stem in keys[:4]) + (", …" if len(keys) > 4 else "")
+
+
 def rescued_text(project_name: str, rescues: list[Rescue]) -> str:
     """"N labels of <project> (…) could not be saved into the project when the app closed on <date>; they were kept
     in <folder>." (the window's question starts so, `medseg` prints it as a note)."""
     keys = [key for rescue in rescues for key in rescue.labels]
-    n = len(keys)
-    names = ", ".join(f"{stem} ('{cls}')" for cls, stem in keys[:4]) + (", …" if n > 4 else "")
+    n, names = len(keys), _keys_text(keys)
     when = " and ".join(sorted({r.time.replace(" ", " at ", 1).rsplit(":", 1)[0] for r in rescues}))
     where = ", ".join(shown_name(str(r.folder)) for r in rescues)
     return (f"{n} label{'' if n == 1 else 's'} of {shown_name(project_name)} ({names}) could not be saved into the "
@@ -124,11 +129,8 @@ class RescuesRestored:
     folders: tuple[Path, ...] = ()
 
     def summary(self) -> str:
-        def names(keys: list[Key]) -> str:
-            return ", ".join(f"{stem} ('{cls}')" for cls, stem in keys[:4]) + (", …" if len(keys) > 4 else "")
-
         n = len(self.restored)
-        parts = [f"Brought back {n} rescued label{'' if n == 1 else 's'}" + (f": {names(list(self.restored))}"
+        parts = [f"Brought back {n} rescued label{'' if n == 1 else 's'}" + (f": {_keys_text(self.restored)}"
                                                                             if n else "")]
         if self.moved_aside:
             parts.append("the label" + ("s" if len(self.moved_aside) > 1 else "") + " saved there since moved to "
@@ -189,7 +191,7 @@ def _restore_one(project: Any, path: Path, key: Key, aside: list[tuple[Key, Path
     if project.has_label(cls, stem):
         if _same_as_project(project, key, pixels):
             return None
-        moved = project.move_label_aside(cls, stem, REPLACED)
+        moved = project.move_label_aside(cls, stem, ASIDE_REPLACED)
     try:
         project.save_label(cls, stem, *pixels)
     except MedsegError:
