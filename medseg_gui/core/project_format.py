@@ -311,17 +311,24 @@ def stored_probability(raw: np.ndarray) -> np.ndarray:
     return (raw.astype(np.float32) / np.float32(scale)).astype(np.float32)
 
 
+def removed_records(root: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """(folder, its removed.json) of each image removed from the project at `root` (core.remove_images), oldest
+    first by folder name (<stem>-<time>); a record that cannot be read is logged and left out."""
+    found = []
+    for path in sorted((Path(root) / REMOVED_FOLDER).glob(f"*/{REMOVED_RECORD}")):
+        try:
+            record = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError) as err:
+            log.warning("could not read %s: %s", path, err)
+            continue
+        if isinstance(record, dict):
+            found.append((path.parent, record))
+    return found
+
+
 def removed_in_place(root: Path) -> tuple[str, ...]:
     """The photos of a folder project that were removed from it but left where they are (their `.removed/*/`
     records' "photo_left_in_place"): a project.json rebuilt after damage keeps them out of the list too (a trial's
     rebuilt project listed a photo removed for withdrawn consent again)."""
-    found = []
-    for record in sorted((root / REMOVED_FOLDER).glob(f"*/{REMOVED_RECORD}")):
-        try:
-            kept = json.loads(record.read_text("utf-8")).get("photo_left_in_place")
-        except (OSError, ValueError, AttributeError) as err:
-            log.warning("could not read %s: %s", record, err)
-            continue
-        if isinstance(kept, str) and kept not in found:
-            found.append(kept)
-    return tuple(found)
+    kept = (record.get("photo_left_in_place") for _folder, record in removed_records(root))
+    return tuple(dict.fromkeys(photo for photo in kept if isinstance(photo, str)))

@@ -19,7 +19,6 @@ dropped last because they are re-made by the next prediction: one left behind (l
 from __future__ import annotations
 
 import glob
-import json
 import logging
 import re
 import time
@@ -32,7 +31,7 @@ from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.interchange.manifest import provenance_path
 from medseg_gui.core.project import Project
 from medseg_gui.core.project_format import (ASIDE_REPLACED, ASIDE_UNREADABLE, REMOVED_FOLDER, REMOVED_RECORD,
-                                            REPLACED_LABELS, read_rewritable_json)
+                                            REPLACED_LABELS, read_rewritable_json, removed_records)
 from medseg_gui.core.uncertainty import THRESHOLDS_KEY
 
 log = logging.getLogger(__name__)
@@ -83,15 +82,7 @@ class Removed:
 def removed_before(root: Path, stem: str) -> Path | None:
     """The newest `.removed/` folder of an image `stem` removed from the project at `root` earlier (its removed.json
     names it), or None: `medseg remove` run again in a script says so instead of failing."""
-    found = None
-    for record in sorted((Path(root) / REMOVED_FOLDER).glob(f"*/{RECORD}")):
-        try:
-            named = json.loads(record.read_text("utf-8")).get("stem")
-        except (OSError, ValueError, AttributeError):
-            continue
-        if named == stem:
-            found = record.parent
-    return found
+    return next((folder for folder, record in reversed(removed_records(root)) if record.get("stem") == stem), None)
 
 
 def files_of(project: Project, stem: str) -> list[Path]:
