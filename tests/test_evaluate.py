@@ -54,6 +54,8 @@ def test_cli_evaluate_prints_lesion_columns_mean_and_valid_json(project, capsys)
     assert cli.main(["evaluate", str(project.root), "--class", "lesion", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["images"][project.stems[1]]["recall"] is None  # NaN → null
+    counts = [data["images"][s][k] for s in project.stems[:2] for k in ("lesions", "found", "false_lesions")]
+    assert counts and all(type(c) is int for c in counts)  # a count reads 1, not 1.0
     assert data["mean"]["recall"] == 1.0 and data["mean"]["false_lesions"] == 1.0
 
 

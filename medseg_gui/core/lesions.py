@@ -68,10 +68,10 @@ def per_image_metrics(
 
 def lesion_metrics(
     pred: np.ndarray, truth: np.ndarray, roi: np.ndarray | None = None, iou_match: float = 0.5
-) -> dict[str, float]:
+) -> dict[str, float | int]:
     """{"dice", "iou", "lesions", "found", "recall", "false_lesions", "hd95", "assd"} inside `roi` (see module doc).
 
-    Counts are returned as floats so that per-image dicts can be averaged alike.
+    The three counts are ints (a count reads 1, not 1.0); the rest are floats.
     """
     check_shapes(pred=pred, truth=truth, roi=roi)
     p, t = as_bool(pred), as_bool(truth)
@@ -84,10 +84,10 @@ def lesion_metrics(
     return {
         "dice": c.dice,
         "iou": c.iou,
-        "lesions": float(lesions),
-        "found": float(found),
+        "lesions": lesions,  # counts stay integers (in metrics.json and `medseg evaluate --json` too)
+        "found": found,
         "recall": found / lesions if lesions else math.nan,
-        "false_lesions": float(false_lesions),
+        "false_lesions": false_lesions,
         "hd95": hd95,
         "assd": assd,
     }
