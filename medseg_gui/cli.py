@@ -13,17 +13,20 @@ import logging
 import sys
 from pathlib import Path
 
-from medseg_gui import __version__
-from medseg_gui.cli_args import ColourOf, Parser, colour, import_usage, positive_int, positive_number, probability
-from medseg_gui.cli_common import Terminated, os_error_line, terminate_on_sigterm
-from medseg_gui.cli_project import cmd_classes, cmd_demo, cmd_export, cmd_import, cmd_info, cmd_remove
-from medseg_gui.cli_evaluate import cmd_evaluate
-from medseg_gui.cli_train import cmd_models, cmd_predict, cmd_train
-from medseg_gui.core.errors import MedsegError
-from medseg_gui.logs import CommandLineFormatter, setup_logging
+try:  # Ctrl+C while these load (about 0.4 s) ends as any interrupt does, not with a traceback (trial)
+    from medseg_gui import __version__
+    from medseg_gui.cli_args import ColourOf, Parser, colour, import_usage, positive_int, positive_number, probability
+    from medseg_gui.cli_common import Terminated, os_error_line, terminate_on_sigterm
+    from medseg_gui.cli_project import cmd_classes, cmd_demo, cmd_export, cmd_import, cmd_info, cmd_remove
+    from medseg_gui.cli_evaluate import cmd_evaluate
+    from medseg_gui.cli_train import cmd_models, cmd_predict, cmd_train
+    from medseg_gui.core.errors import MedsegError
+    from medseg_gui.logs import CommandLineFormatter, setup_logging
+except KeyboardInterrupt:
+    print("medseg: interrupted", file=sys.stderr)
+    raise SystemExit(130) from None
 
 log = logging.getLogger(__name__)
-
 
 
 def _class_pair(text: str) -> tuple[str, str]:
@@ -183,6 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # before _run (its arguments, logging): as an interrupt inside it
+        print("medseg: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra and args.command == "predict" and not any(e.startswith("-") for e in extra):
@@ -215,13 +226,12 @@ def _run(args: argparse.Namespace) -> int:
         return 130
 
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 def _end_progress_line() -> str:
     """A newline that ends the progress line redrawn on a terminal before the last line is said; none in a log or pipe
     (a scripting trial's logs had a blank line there)."""
     isatty = getattr(sys.stderr, "isatty", None)
     return "\n" if isatty is not None and isatty() else ""
+
+
+if __name__ == "__main__":  # last: main needs every function above
+    raise SystemExit(main())

@@ -53,3 +53,32 @@ def test_the_sigterm_handler_is_only_installed_while_a_command_runs(tmp_path):
     before = signal.getsignal(signal.SIGTERM)
     assert cli.main(["classes", str(Project.create(tmp_path / "p").root)]) == 0
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+# Ctrl+C while `medseg` still loads its modules: one of them raises KeyboardInterrupt as it is imported
+INTERRUPTED_IMPORT = """
+import builtins, sys
+real_import = builtins.__import__
+
+def interrupting_import(name, *args, **kwargs):
+    if name == "medseg_gui.cli_evaluate":
+        raise KeyboardInterrupt
+    return real_import(name, *args, **kwargs)
+
+builtins.__import__ = interrupting_import
+from medseg_gui.cli import main
+"""
+
+
+def test_ctrl_c_while_the_command_starts_says_interrupted_without_a_traceback(monkeypatch, capsys):
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED_IMPORT], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr.splitlines()) == (130, ["medseg: interrupted"])  # a trial saw a traceback
+
+    from medseg_gui import cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)  # Ctrl+C before the command itself runs
+    assert cli.main(["classes", "anywhere"]) == 130
+    assert capsys.readouterr().err.splitlines() == ["medseg: interrupted"]
