@@ -262,8 +262,8 @@ def acquire(root: str | os.PathLike[str], app: str = "medseg") -> ProjectLock:
         if taken:  # logged once done: a folder that turned out read-only gets its one message, not this too
             gone = _owner_of(stale)  # said in the window too (fault-injection trial: only the log said it)
             who = gone.describe() if gone is not None else "a program (its lock file was empty or damaged)"
-            took_over = (f"its lock from {who} was released: that program ended without closing it, so the labels "
-                         "are as it last saved them")
+            took_over = (f"took over its lock from {who}, which ended without closing it: the labels are as that "
+                         "program last saved them")  # "was released" read as if that program had let go (trial)
             log.warning("Took over the lock of the project %s from %s, which ended without closing it; the labels "
                         "are as it last saved them", folder, who)  # in words: it was the lock file's JSON (trial)
     raise ProjectLockedError(_locked_message(folder, read_owner(folder)), read_owner(folder))

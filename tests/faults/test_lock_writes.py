@@ -182,8 +182,8 @@ def test_the_window_says_when_it_took_over_a_stale_lock(tmp_path, qtbot, message
     window = open_window(qtbot)
     with qtbot.waitSignal(window.project_loaded, timeout=20_000):
         window.open_folder(project.root)
-    qtbot.waitUntil(lambda: "was released" in window.statusBar().currentMessage(), timeout=5_000)
-    assert f"its lock from medseg-gui (process {dead['pid']} on " in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: "which ended without closing it" in window.statusBar().currentMessage(), timeout=5_000)
+    assert f"took over its lock from medseg-gui (process {dead['pid']} on " in window.statusBar().currentMessage()
     assert window.read_only is None
 
 
@@ -208,5 +208,5 @@ def test_try_editing_again_says_when_it_took_over_a_stale_lock(tmp_path, qtbot, 
     with qtbot.waitSignal(window.project_loaded, timeout=20_000):
         window.read_only_view.try_editing_again()
     assert window.read_only is None and window.opener.lock is not None and window.opener.lock.held()
-    qtbot.waitUntil(lambda: "was released" in window.statusBar().currentMessage(), timeout=5_000)
-    assert f"its lock from medseg-gui (process {other.pid} on " in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: "which ended without closing it" in window.statusBar().currentMessage(), timeout=5_000)
+    assert f"took over its lock from medseg-gui (process {other.pid} on " in window.statusBar().currentMessage()
