@@ -26,6 +26,8 @@ class RollbackRun:
     metrics: dict[str, dict]
     predictions_complete: bool = True
     switched: bool = True
+    predicted: int = 0  # images predicted by this job, of the class's `total`: the others already had its maps
+    total: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,11 +65,12 @@ def compare_models(project_root: Path, cls: str, stem: str, model_ids: list[str]
 def rollback_and_predict(project_root: Path, cls: str, model_id: str, threshold: float = 0.5, *,
                          progress: Callable[[PredictProgress], None] = lambda _p: None,
                          should_stop: Callable[[], bool] = lambda: False) -> RollbackRun:
-    """Make stored model `model_id` current again (ml.store.rollback), then predict every image with it (the
-    prediction path of Retrain, metrics at `threshold`); with the current model's id only the predictions are made.
-    The window holds the project lock."""
-    from medseg_gui import pipeline
+    """Make stored model `model_id` current again (ml.store.rollback), then predict every image whose saved map it
+    did not make (prediction_update.predict_unmade: photos added since, a cancelled run's rest, maps of another model;
+    a trial's 300-photo project was predicted whole at each Ctrl+P), metrics at `threshold`; with the current model's
+    id only the predictions are made. The window holds the project lock."""
     from medseg_gui.ml import store
+    from medseg_gui.prediction_update import predict_unmade
 
     project_root = Path(project_root)
     project = Project.open(project_root)
@@ -75,9 +78,13 @@ def rollback_and_predict(project_root: Path, cls: str, model_id: str, threshold:
     # the store writes outside the project's own checks
     project.check_writable(f"The switch to model {model_id}" if switched else "The predictions")
     store.rollback(project.model_dir(cls), model_id)  # loads it first; already current: nothing changes
+    predicted: list[str] = []
     try:
-        metrics = pipeline.predict_class(project, cls, progress=lambda d, t, s: progress(PredictProgress(d, t, s)),
-                                         should_stop=should_stop, threshold=threshold)
+        metrics = predict_unmade(project, cls, threshold=threshold, should_stop=should_stop,
+                                 progress=lambda d, t, s: progress(PredictProgress(d, t, s)),
+                                 on_saved=lambda stem, _map: predicted.append(stem))
     except CancelledError:  # the rollback stands; the images not predicted yet keep the older prediction
-        return RollbackRun(project_root, cls, model_id, project.load_metrics(cls), False, switched)
-    return RollbackRun(project_root, cls, model_id, metrics, switched=switched)
+        return RollbackRun(project_root, cls, model_id, project.load_metrics(cls), False, switched,
+                           len(predicted), len(project.stems))
+    return RollbackRun(project_root, cls, model_id, metrics, switched=switched, predicted=len(predicted),
+                       total=len(project.stems))

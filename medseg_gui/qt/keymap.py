@@ -32,8 +32,8 @@ ACTIONS: dict[str, Shortcut] = {  # WindowActions field → keys; in the order t
     "redo": Shortcut(("Ctrl+Shift+Z", "Ctrl+Y"), "Redo the last undone stroke; while drawing a polygon, put back the "
                                                   "corner Undo removed (no stroke comes back then)"),
     "retrain": Shortcut(("Ctrl+R",), "Retrain the current class"),
-    "predict_all": Shortcut(("Ctrl+P",), "Predict every image of the current class with its current model (no "
-                                         "training)"),
+    "predict_all": Shortcut(("Ctrl+P",), "Predict every image of the current class that has no prediction "
+                                         "of its current model yet (no training)"),
     "cancel": Shortcut(("Esc",), "Cancel training, or Predict all images"),
     "fit": Shortcut(("Ctrl+0",), "Fit the image to the window"),
     "actual_size": Shortcut(("Ctrl+1",), "Zoom to 100 %: one image pixel per screen pixel"),

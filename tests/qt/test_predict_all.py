@@ -36,6 +36,12 @@ def test_rollback_text_says_which_job_ended():
         "Every image was predicted with the current model.")
     assert rollback_text(RollbackRun(Path("p"), "lesion", "m-1", {}, False, False)).startswith(
         "Predicting every image was cancelled")
+    assert rollback_text(RollbackRun(Path("p"), "lesion", "m-1", {}, switched=False, predicted=1, total=3)) == (
+        "1 image predicted with the current model; the other 2 already had its prediction.")
+    assert rollback_text(RollbackRun(Path("p"), "lesion", "m-1", {}, switched=False, predicted=0, total=3)) == (
+        "Every image already had the current model's prediction: nothing to predict.")
+    assert rollback_text(RollbackRun(Path("p"), "lesion", "m-1", {}, predicted=2, total=3)) == (
+        "Model m-1 is current again; 2 images predicted with it, the other 1 already had its prediction.")
 
 
 @pytest.mark.slow
@@ -90,6 +96,16 @@ def test_predict_all_images_with_the_current_model(two_models_project, qtbot, me
     assert not any(_stale(window, stem) for stem in project.stems)  # every score is the current model's now
     assert window.train_panel.result_label.text() == "Every image was predicted with the current model."
     assert action.isEnabled() and not window.actions.cancel.isEnabled() and window.last_error == ""
+
+    # again: every map is the current model's, so none is made again (a trial's 300 photos were, at each Ctrl+P)
+    made = {stem: project.prediction_path("lesion", stem).stat().st_mtime_ns for stem in project.stems}
+    with qtbot.waitSignal(window.models.rolled_back, timeout=120_000) as again:
+        action.trigger()
+    assert again.args[0].predictions_complete and again.args[0].predicted == 0
+    assert {stem: project.prediction_path("lesion", stem).stat().st_mtime_ns for stem in project.stems} == made
+    qtbot.waitUntil(lambda: window.predictions.worker is None, timeout=10_000)
+    assert window.train_panel.result_label.text() == (
+        "Every image already had the current model's prediction: nothing to predict.")
 
 
 def test_predict_all_images_is_off_and_says_why(tmp_path, qtbot, messages):

@@ -185,13 +185,26 @@ PREDICT_ALL_TEXT = "Train → Predict all images"  # the command that predicts w
 def rollback_text(run: Any) -> str:
     """What a finished model_jobs.RollbackRun did: Models… → Use this model put a model back and predicted with it,
     or (`switched` False) Predict all images predicted with the current model; either may have been cancelled."""
+    kept = run.total - run.predicted  # images whose saved map the model had already made: not predicted again
     if not run.switched:
-        return ("Every image was predicted with the current model." if run.predictions_complete else
-                "Predicting every image was cancelled: the images not reached keep the prediction they had, or "
-                "none.")
+        if not run.predictions_complete:
+            return ("Predicting every image was cancelled: the images not reached keep the prediction they had, or "
+                    "none.")
+        if not kept:
+            return "Every image was predicted with the current model."
+        return ("Every image already had the current model's prediction: nothing to predict." if not run.predicted
+                else f"{_images(run.predicted)} predicted with the current model; the other {kept} already had its "
+                "prediction.")
+    if not run.predictions_complete:
+        return (f"Model {run.model_id} is current again; its prediction was cancelled, so some images show an older "
+                "model's.")
     return f"Model {run.model_id} is current again; " + (
-        "every image was predicted with it." if run.predictions_complete else "its prediction was cancelled, so "
-        "some images show an older model's.")
+        "every image was predicted with it." if not kept else
+        f"{_images(run.predicted)} predicted with it, the other {kept} already had its prediction.")
+
+
+def _images(n: int) -> str:
+    return f"{n} image{'' if n == 1 else 's'}"
 
 
 def model_text(info: dict | None, labelled: int = 0, training: bool = False, off: str = "") -> str:
