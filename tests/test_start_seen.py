@@ -65,6 +65,7 @@ def test_a_run_from_the_start_on_its_photos_says_so_in_the_run_line_and_the_deci
     assert child.seen == outcome.result.seen
     shown = outcome_text(pipeline.TrainOutcome(child, outcome.decision))
     assert shown.endswith(outcome.result.seen) and shown.count("not a held-out check") == 1
+    assert shown[:-len(outcome.result.seen)].endswith(". ")  # two sentences (a trial read '…threshold) 217 of your')
     assert project.current_model_info("vessel")[FROM_START] == outcome.result.segmenter.metadata[FROM_START]
 
     # the trial's second Retrain: the current model came from the start, so even a run from scratch is compared

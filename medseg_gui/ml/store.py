@@ -25,7 +25,7 @@ import numpy as np
 from medseg_gui.core.atomic import atomic_write_json, fsync_dir, make_temp, new_file_mode, sweep_temp_files
 from medseg_gui.core.errors import ModelError
 from medseg_gui.core.score_text import fmt_pair
-from medseg_gui.ml.config import BEST_EACH, TIE_MARGIN, tie_margin
+from medseg_gui.ml.config import BEST_EACH, TIE_MARGIN, as_it_predicts, tie_margin
 from medseg_gui.ml.progress import AS_PREDICTED
 from medseg_gui.ml.model_folder import (
     FALLBACK_KEY,
@@ -229,6 +229,8 @@ def _start_text(info: dict) -> str:
                 "before any weights were validated.")
     start, trained = _pair(kept.get("start"), kept.get("trained"))
     each = f", {BEST_EACH}" if kept.get("metric") == "Dice" else ""  # not val_dice (trial, session 39)
+    if each and isinstance(info.get("val_dice"), (int, float)) and math.isfinite(info["val_dice"]):
+        each += as_it_predicts(f"{info['val_dice']:.4f}")
     return (f"Saved the start it began from as the model: it validated better than the weights trained on these "
             f"labels (validation {kept.get('metric')} {start} against {trained}{each}).")
 

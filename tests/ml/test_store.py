@@ -133,3 +133,6 @@ def test_a_kept_start_says_which_dice_chose_it():
         "(validation Dice 0.3258 against 0.2907, each at its best threshold).")
     assert _start_text({"start_kept": {"metric": "AUC", "start": 0.9, "trained": 0.8}}).endswith(
         "(validation AUC 0.9000 against 0.8000).")
+    assert _start_text({"start_kept": {"metric": "Dice", "start": 0.7867, "trained": 0.7571}, "val_dice": 0.8012}
+                       ).endswith("(validation Dice 0.7867 against 0.7571, each at its best threshold; as it predicts "
+                                  "(its threshold, flips and clean-up) it validates at 0.8012).")  # trial: 0.801 above

@@ -100,6 +100,9 @@ def test_decision_and_model_texts():
                                                                         "trained": 0.58}}, metric="Dice")
     assert decision_text(start) == ("Start kept: the weights this run began from validated better than a model "
                                     "from your labels (val Dice 0.620 vs 0.580, each at its best threshold)")
+    start_own = dataclasses.replace(start, current={**start.current, "val_dice": 0.801})
+    assert decision_text(start_own).endswith("(val Dice 0.620 vs 0.580, each at its best threshold; as it predicts "
+                                             "(its threshold, flips and clean-up) it validates at 0.801)")
     unstable = StoreDecision(True, float("nan"), None, "", current={"start_kept": {
         "metric": "Dice", "start": 0.62, "trained": None, "diverged": True}}, metric="Dice")
     assert decision_text(unstable).startswith("Start kept: training on your labels became numerically unstable")

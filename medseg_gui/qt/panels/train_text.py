@@ -13,7 +13,7 @@ from typing import Any
 from medseg_gui.core.label_status import ENOUGH_IMAGES
 from medseg_gui.core.masks import share_text
 from medseg_gui.core.score_text import fmt_pair, fmt_score
-from medseg_gui.ml.config import BEST_EACH, tie_margin
+from medseg_gui.ml.config import BEST_EACH, as_it_predicts, tie_margin
 from medseg_gui.ml.progress import DICE_SHOWN, TrainProgress
 from medseg_gui.workers.training import TRAIN_CANCELLED
 
@@ -66,8 +66,11 @@ def decision_text(decision: Any, brief: bool = False) -> str:
         return "Start kept: training on your labels became numerically unstable; the model is the weights it began from"
     if decision.kept_new and isinstance(start, dict):  # ml/train.py: the trained weights validated worse
         began, trained = fmt_pair(start.get("start"), start.get("trained"))
+        dice = start.get("metric") == "Dice"
+        own = decision.current.get("val_dice")
+        each = (f", {BEST_EACH}" + (as_it_predicts(fmt_score(own)) if _finite(own) else "")) if dice else ""
         return (f"Start kept: the weights this run began from validated better than a model from your labels (val "
-                f"{start.get('metric')} {began} vs {trained}{', ' + BEST_EACH if start.get('metric') == 'Dice' else ''}"
+                f"{start.get('metric')} {began} vs {trained}{each}"
                 f"{_too_easy(start.get('metric'), start.get('start'), start.get('trained'))})")
     if decision.kept_new:
         return kept_text(decision, metric, new, old, brief)
@@ -120,8 +123,10 @@ def outcome_text(outcome: Any, brief: bool = True) -> str:
     box too short to train: ml.run_end.short_box; labelled images its shipped start was trained on, which its
     validation does not hold out: ml.init.start_seen_text). The panel shows it as soon as the decision is made, while
     the images are predicted (a trial's panel said only "Predicting 117/344" for 1:44 after its model was rejected)."""
-    return " ".join(filter(None, (decision_text(outcome.decision, brief), getattr(outcome.result, "note", ""),
-                                  getattr(outcome.result, "seen", ""))))
+    parts = [p for p in (decision_text(outcome.decision, brief), getattr(outcome.result, "note", ""),
+                         getattr(outcome.result, "seen", "")) if p]
+    return " ".join(p if i == len(parts) - 1 or p.endswith((".", "!", "?")) else p + "."  # sentences (trial)
+                    for i, p in enumerate(parts))
 
 
 def run_texts(run: Any) -> tuple[str, str, str]:
