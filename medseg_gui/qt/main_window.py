@@ -93,7 +93,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.message_bar)
         self._build_widgets()
         install_menus(self, self.actions, recent=self.files.recent_menu, theme=self.theme_menu)
-        self.next_line = NextImageLine(self.statusBar().showMessage)  # the image's line; why N opened it
+        self.next_line = NextImageLine(self.statusBar().showMessage, self.statusBar().currentMessage)  # why N opened it
         self._connect()
         if not self.memory.restore_geometry(self):
             self.resize(fitted_size(self.screen().availableGeometry()))
@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
         self.image_list.stem_selected.connect(self.show_image)
         s.status.connect(self.next_line.session_line)
         c.shape_closed.connect(self.next_line.on_leaving)
+        c.stroke_finished.connect(self.next_line.edited)
         s.problem.connect(lambda text, dialog: self.show_error(text, dialog=dialog))
         s.unreadable.connect(self.image_list.set_error)
         s.label_presence.connect(self.classes.on_label_presence)

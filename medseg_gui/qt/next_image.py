@@ -35,13 +35,26 @@ def beside(image_line: str, stem: str, message: str) -> str:
 class NextImageLine:
     """The status bar's image line (`session_line`, the image session's status) and "Next image to label"
     (`open_next`): the reason an image was opened is said again beside its own line once it has loaded (a big
-    image's line arrives after the reason, which it used to replace at once). `show(text, ms)` writes the status bar."""
+    image's line arrives after the reason, which it used to replace at once). `show(text, ms)` writes the status bar,
+    `shown()` reads what it shows."""
 
-    def __init__(self, show: Callable[[str, int], None]) -> None:
-        self.show = show
+    def __init__(self, show: Callable[[str, int], None], shown: Callable[[], str] = lambda: "") -> None:
+        self.show, self.shown = show, shown
         self.reason: tuple[str, str] | None = None  # (stem, why) of the image "Next image to label" opened
         self.image_line = ""  # the image session's last line
         self.left: str | None = None  # what became of the image left behind (Canvas.shape_closed)
+        self.why_said = ""  # the line that said why the image shown was opened
+
+    def edited(self, *_args: object) -> None:
+        """A stroke on the image shown: why it was opened ("it is not labelled …") is no longer true, so the line
+        saying it goes back to the image's own (a trial read it well after labelling the image)."""
+        if self.why_said and self.shown() == self.why_said:
+            self.show(self.image_line, 15000)
+        self.why_said = ""
+
+    def _say_why(self, text: str) -> None:
+        self.why_said = text
+        self.show(text, 15000)
 
     def on_leaving(self, text: str) -> None:
         """Say `text` (e.g. a polygon left open was closed and saved) now and again after the next image's line,
@@ -62,9 +75,9 @@ class NextImageLine:
         stem, self.reason = images.current_stem(), None
         if message.startswith("Next to label") and stem is not None:
             if self.image_line.startswith(f"{stem} — "):  # it loaded at once (a small image)
-                message = beside(self.image_line, stem, message)
-            else:
-                self.reason = (stem, message)
+                self._say_why(beside(self.image_line, stem, message))
+                return
+            self.reason = (stem, message)
         self.show(message, 15000)
 
     def session_line(self, text: str) -> None:
@@ -74,7 +87,7 @@ class NextImageLine:
         reason = self.reason
         if reason is not None and text.startswith(f"{reason[0]} — "):
             self.reason = None
-            self.show(beside(text, reason[0], reason[1]), 15000)
+            self._say_why(beside(text, reason[0], reason[1]))
             return
         if reason is not None and not text.startswith(f"Loading {reason[0]}"):
             self.reason = None  # another image or message came first

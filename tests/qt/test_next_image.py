@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from medseg_gui.core.uncertainty import UncertaintyScores, image_uncertainty
-from tests.workers.helpers import H, W, disc, make_project, open_window
+from tests.workers.helpers import H, W, disc, drag, make_project, open_window
 
 CLS = "lesion"
 
@@ -67,6 +67,18 @@ def test_column_ranks_all_images_and_n_opens_the_uncertain_one(tmp_path, qtbot, 
     assert images.current_stem() == s[3]
     qtbot.mouseClick(images.next_button, Qt.MouseButton.LeftButton)
     assert images.current_stem() == s[2]  # the current image is never suggested again at once
+
+
+def test_why_an_image_was_opened_goes_once_it_is_labelled(tmp_path, qtbot, messages):
+    """A trial read 'next to label: it is not labelled and has no prediction yet' well after labelling the image."""
+    project = make_project(tmp_path / "p", n=2, labelled=1, cls=CLS)
+    window = open_window(qtbot, project)
+    qtbot.keyClick(window.canvas, Qt.Key.Key_N)
+    stem = project.stems[1]
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(f"{stem} — "), timeout=10_000)
+    assert "· next to label: it is the only image without a label" in window.statusBar().currentMessage()
+    drag(qtbot, window.canvas, [(10, 10), (20, 12)])
+    assert "next to label" not in window.statusBar().currentMessage()
 
 
 def test_next_opens_the_least_annotated_sparse_label_once_all_are_labelled(tmp_path, qtbot, messages):
