@@ -428,3 +428,13 @@ def test_a_first_click_on_unsure_puts_the_most_unsure_image_on_top(qtbot):
     assert panel.stems() == ["b", "c", "a"]
     click_header(qtbot, panel.table, DICE_COL)
     assert panel.stems() == ["b", "a", "c"]
+
+
+def test_selecting_an_image_scrolls_its_row_into_view_on_a_new_list(qtbot):
+    """A reopened 300-photo list sorted by Dice showed its top, the image shown 256 rows below (trial): the rows are
+    listed anew, then the remembered image is selected at once."""
+    panel, stems = sorted_by_dice(qtbot, 300, 400)
+    panel.set_images(stems, ["lesion"])  # as a reopening lists them, sorted as before
+    panel.select(stems[-1])
+    table = panel.table
+    assert table.viewport().rect().contains(table.visualItemRect(table.currentItem()).center())

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QTableWidgetItem
+from PySide6.QtWidgets import QAbstractItemView, QTableWidgetItem
 
 from medseg_gui.qt.panels.image_columns import NAME_COL, SORT_ROLE, ImageTable
 
@@ -49,8 +49,11 @@ class RowOrder:
         return self.current if rect.isValid() and self._table.viewport().rect().intersects(rect) else None
 
     def select(self, stem: str) -> None:
+        """Make `stem` current and scroll its row into view (setCurrentCell alone left a reopened 300-image list at
+        its top, the image shown 256 rows below: trial)."""
         if stem in self._items:
             self._table.setCurrentCell(self._items[stem].row(), NAME_COL)
+            self._table.scrollToItem(self._items[stem], QAbstractItemView.ScrollHint.EnsureVisible)
 
     def step(self, delta: int) -> None:
         """Move the selection by `delta` rows in the order shown, wrapping around; a step straight back goes to the
