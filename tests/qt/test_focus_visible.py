@@ -1,15 +1,18 @@
 """Keyboard use, as an outside trial at 200 % found it: Tab follows the screen (qt.tab_order), each control it stops
-at shows a focus ring (qt.theme), a slider is one stop."""
+at shows a focus ring (qt.theme), a slider is one stop, and the smaller things the trial saw (opacity tooltips, the
+polygon's rubber band, a Pan button that looked usable with nothing open)."""
 
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
+from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.tools_panel import ToolsPanel
 from medseg_gui.qt.theme import TONES, apply_theme
+from tests.qt.test_canvas import GRAY, canvas, pt, send_mouse  # noqa: F401
 from tests.workers.helpers import make_project, open_window
 
 
@@ -109,3 +112,32 @@ def test_enter_in_the_threshold_box_shows_where_the_keys_went(window, qtbot):
     qtbot.keyClick(box, Qt.Key.Key_Return)
     assert window.canvas.hasFocus() and window.canvas_area.property("keys") is True
 
+
+def test_opacity_tooltips_name_the_layer_as_shown_and_say_the_value(qtbot):
+    panel = LayersPanel()
+    qtbot.addWidget(panel)
+    for layer, slider in panel.sliders.items():
+        assert slider.toolTip() == f"Opacity of {panel.checks[layer].text()}: {slider.value()} %"
+    panel.sliders["fpfn"].setValue(25)
+    assert panel.sliders["fpfn"].toolTip() == "Opacity of FP / FN: 25 %"
+    assert panel.sliders["roi"].toolTip().startswith("Opacity of ROI: ")
+
+
+def test_pan_is_off_with_the_other_tools_while_nothing_is_open(tmp_path, qtbot):
+    window = open_window(qtbot)
+    assert not any(button.isEnabled() for button in window.tools.tool_buttons.values())
+    with qtbot.waitSignal(window.project_loaded, timeout=10_000):
+        window.open_folder(make_project(tmp_path / "p", n=1).root)
+    assert all(button.isEnabled() for button in window.tools.tool_buttons.values())
+
+
+def test_the_polygon_rubber_band_is_a_wide_two_tone_line(qtbot, canvas):  # noqa: F811
+    """A 1-pixel line was faint on tissue at 200 %: a 3-pixel light line under dark dashes."""
+    canvas.set_tool("polygon")
+    for x in (2, 10):
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=pt(canvas, x, 10))
+    send_mouse(canvas, QEvent.Type.MouseMove, pt(canvas, 24, 10), Qt.MouseButton.NoButton)
+    image = canvas.grab().toImage()
+    band = pt(canvas, 17, 10)
+    column = [image.pixelColor(band.x(), band.y() + d).getRgb()[:3] for d in range(-6, 7)]
+    assert sum(1 for rgb in column if rgb != (GRAY,) * 3) >= 3

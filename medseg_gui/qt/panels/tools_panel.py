@@ -171,11 +171,12 @@ class ToolsPanel(QGroupBox):
             self._tool = tool
             self._show_tool()
 
-    def set_tools_enabled(self, enabled: bool) -> None:
-        """The drawing tools on or off (the pan tool stays on). A tool that is off does not look chosen: with no
-        project open the greyed Brush looked pressed (review, session 40); its button is checked again once on."""
+    def set_tools_enabled(self, enabled: bool, pan: bool = True) -> None:
+        """The drawing tools on or off, the pan tool as `pan` says (on in a read-only project, off with no image to
+        pan: it looked usable beside the greyed tools). A tool that is off does not look chosen: with no project open
+        the greyed Brush looked pressed (review, session 40); its button is checked again once on."""
         for name, button in self.tool_buttons.items():
-            button.setEnabled(enabled or name == "pan")
+            button.setEnabled(pan if name == "pan" else enabled)
         self._show_tool()
 
     def _show_tool(self) -> None:
