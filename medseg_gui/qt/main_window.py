@@ -50,6 +50,7 @@ from medseg_gui.qt.region_flow import RegionFlow
 from medseg_gui.qt.remove_flow import RemoveFlow
 from medseg_gui.qt.rescued_flow import RescuedFlow
 from medseg_gui.qt.save_guard import SaveGuard
+from medseg_gui.qt.tab_order import set_tab_order
 from medseg_gui.qt.theme import DEFAULT_THEME, THEME_KEY, ThemeMenu, app_icon
 from medseg_gui.qt.message_bar import MessageBar
 from medseg_gui.qt.threshold_metrics import MetricsRefresher
@@ -62,9 +63,7 @@ from medseg_gui.workers.scan import ScanResult, ScanWorker
 from medseg_gui.workers.training import TrainWorker
 
 log = logging.getLogger(__name__)
-
 __all__ = ["CANCELLED_TEXT", "MainWindow", "no_labels_text"]  # tests import the texts from here
-
 QUIT_QUESTION = "Training is running — cancel it and quit?"
 
 
@@ -120,6 +119,7 @@ class MainWindow(QMainWindow):
                   "train_panel": self.train_panel, "layers": self.layers}
         self.classes = ClassView(lambda: self.project, panels, self.saver, self.label_shares, self._remember, self)
         self.side_scroll = scroll_column([self.tools, self.train_panel, self.layers], self)  # Retrain high up
+        set_tab_order(self)  # the screen's order, not the order the widgets were made in
         self.opener = OpenFlow(self.workers, self, self._leave_shown, lambda: (self.project, self.image_list.errors()))
         self.files = ProjectFiles(self, self.opener, self.workers, self.memory, lambda: self.project)
         self.exporter = ExportFlow(self.workers, self, folders=self.files.recent)

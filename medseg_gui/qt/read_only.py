@@ -61,15 +61,16 @@ class ReadOnlyBanner(QLabel):
         self.setVisible(reason is not None)
 
 
-def set_editing_enabled(why_off: str, actions: WindowActions, tools: ToolsPanel, train: TrainPanel) -> None:
-    """Switch every control that writes into the project on ('') or off for `why_off` (the pan tool stays usable;
-    undo and redo follow the canvas, which ImageSession makes editable or not); the Train panel says why it cannot
-    train."""
+def set_editing_enabled(why_off: str, actions: WindowActions, tools: ToolsPanel, train: TrainPanel,
+                        pan: bool = True) -> None:
+    """Switch every control that writes into the project on ('') or off for `why_off` (the pan tool as `pan` says:
+    usable while a project is open; undo and redo follow the canvas, which ImageSession makes editable or not); the
+    Train panel says why it cannot train."""
     enabled = not why_off
     for action in (actions.reviewed, actions.no_object, actions.label_sparse, actions.label_complete, actions.retrain,
                    *actions.tools.values()):
         action.setEnabled(enabled)
-    tools.set_tools_enabled(enabled)
+    tools.set_tools_enabled(enabled, pan)
     tools.accept_button.setEnabled(enabled)
     train.set_training_off(why_off)  # Continuous too: it only refused with a dialog (trial, session 36)
 
@@ -151,7 +152,7 @@ class ReadOnlyView(QObject):
         # no project (a first start, or one that could not be opened): nothing to edit or train (a trial clicked a
         # green Retrain that did nothing)
         set_editing_enabled(training_off_text(project is not None, reason) or paused, self._actions,
-                            self._tools, self._train)
+                            self._tools, self._train, pan=project is not None)
         self.watcher.watch(project if reason is not None else None)
         self.changed.emit()
 

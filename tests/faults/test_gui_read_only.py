@@ -81,7 +81,7 @@ def test_no_tool_looks_chosen_while_the_tools_are_off(tmp_path, qtbot, messages)
     project = make_project(tmp_path / "p", n=1)
     window = open_window(qtbot)
     buttons = window.tools.tool_buttons
-    assert not buttons["brush"].isEnabled() and buttons["pan"].isEnabled()
+    assert not any(b.isEnabled() for b in buttons.values())  # Pan too: nothing to pan (it alone looked usable)
     assert [name for name, button in buttons.items() if button.isChecked()] == []
     with qtbot.waitSignal(window.project_loaded, timeout=10_000):
         window.open_folder(project.root)

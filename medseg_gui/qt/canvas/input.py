@@ -99,7 +99,8 @@ class CanvasInput(QObject):
         """Act on a key the canvas handles (True); ignore the event otherwise (False)."""
         action = self._key_action(event)
         if action is None:
-            event.ignore()
+            if event.key() not in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab):  # Qt moves the focus once; ignored, the
+                event.ignore()  # canvas area moved it on again: Tab skipped the Class box, Shift+Tab Next image
             return False
         if not event.isAutoRepeat() or keymap.canvas_command(event) in _REPEATING:
             action()

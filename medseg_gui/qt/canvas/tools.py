@@ -314,10 +314,10 @@ class PolygonTool(Tool):
         poly = QPolygonF([QPointF(*self.ctx.view.to_widget(x, y)) for x, y in self.points])
         if cursor is not None and self._press_w is None:
             poly.append(cursor)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(QPen(QColor(255, 255, 255), 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)  # dark dashes on a wider light line: seen on any tissue (a 1-pixel
+        painter.setPen(QPen(QColor(255, 255, 255), 3))  # pair was faint on tissue at 200 %, outside trial)
         painter.drawPolyline(poly)
-        painter.setPen(QPen(QColor(0, 0, 0), 1, Qt.PenStyle.DashLine))
+        painter.setPen(QPen(QColor(0, 0, 0), 1.5, Qt.PenStyle.DashLine))
         painter.drawPolyline(poly)
 
 

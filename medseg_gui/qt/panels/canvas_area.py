@@ -1,10 +1,12 @@
 """The middle of the window: the canvas with its colour legend, or, in its place, a centred message (e.g. why an
 image cannot be read). A message can wait (``show_message(text, after_ms)``): meanwhile the canvas is not repainted,
-so what it showed stays on screen (an image that loads in a few tens of milliseconds shows no "Loading…" flash)."""
+so what it showed stays on screen (an image that loads in a few tens of milliseconds shows no "Loading…" flash).
+While the canvas has the keyboard focus its frame shows the theme's focus ring (property "keys", theme.FOCUS_RULES):
+an outside trial's keys went to the canvas unseen."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 from medseg_gui.qt.canvas import Canvas
@@ -16,7 +18,10 @@ class CanvasArea(QStackedWidget):
 
     def __init__(self, canvas: Canvas, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("canvasArea")
+        self.setProperty("keys", False)
         self.canvas = canvas
+        canvas.installEventFilter(self)  # its focus in and out: the ring
         self.legend = CanvasLegend(canvas)  # every colour shown on the canvas, bottom-left
         self.message = QLabel(self)
         self.message.setObjectName("canvasMessage")
@@ -28,6 +33,14 @@ class CanvasArea(QStackedWidget):
         self.addWidget(self.message)
         self._later = QTimer(self, singleShot=True)  # a message that waits
         self._later.timeout.connect(lambda: self._show_message_now())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if watched is self.canvas and event.type() in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
+            self.setProperty("keys", event.type() == QEvent.Type.FocusIn)
+            self.style().unpolish(self)  # the style sheet reads the property again
+            self.style().polish(self)
+            self.update()
+        return False
 
     def show_canvas(self) -> None:
         self._thaw()

@@ -50,9 +50,10 @@ class LayersPanel(QGroupBox):
             slider = QSlider(Qt.Orientation.Horizontal, self)
             slider.setRange(0, 100)
             slider.setValue(round(LAYER_OPACITY[layer] * 100))
-            slider.setToolTip(f"Opacity of {text.lower()}")
             slider.valueChanged.connect(self._emit_opacity)
             slider.setProperty("layer", layer)
+            self._opacity_tip(slider, text)
+            slider.valueChanged.connect(lambda _v, s=slider, t=text: self._opacity_tip(s, t))
             check.setProperty("layer", layer)
             grid.addWidget(check, row, 0)
             grid.addWidget(slider, row, 1)
@@ -131,6 +132,12 @@ class LayersPanel(QGroupBox):
 
     def toggle(self, layer: str) -> None:
         self.checks[layer].toggle()
+
+    @staticmethod
+    def _opacity_tip(slider: QSlider, text: str) -> None:
+        """'Opacity of FP / FN: 40 %': the layer's name as shown beside it (lower-cased it read 'fp / fn'), and the
+        value, which a number beside each slider would show only by widening the column."""
+        slider.setToolTip(f"Opacity of {text}: {slider.value()} %")
 
     def _emit_visibility(self, checked: bool) -> None:
         self.visibility_changed.emit(self.sender().property("layer"), checked)

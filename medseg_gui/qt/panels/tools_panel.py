@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QPushButton,
     QSizePolicy,
+    QSlider,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -33,6 +34,16 @@ LABEL_MODE_LABELS: dict[str, tuple[str, str]] = {  # canvas.LABEL_MODES → (com
                                       f"it was missed ({keymap.TOOLS['brush'][0]}) and background where it is wrong "
                                       f"({keymap.TOOLS['background'][0]}); the rest is ignored"),
 }
+
+
+def labeled_slider(value_range: tuple[int, int], value: int, parent: QWidget) -> QLabeledSlider:
+    """A slider with its number beside it: one Tab stop, its slider (the frame around both took a stop of its own
+    that showed nothing: an outside trial pressed Tab twice per slider)."""
+    slider = QLabeledSlider(Qt.Orientation.Horizontal, parent)
+    slider.setRange(*value_range)
+    slider.setValue(value)
+    slider.setFocusProxy(slider.findChild(QSlider))
+    return slider
 
 
 def color_icon(rgb: tuple[int, int, int], size: int = 14) -> QIcon:
@@ -78,17 +89,13 @@ class ToolsPanel(QGroupBox):
         self._show_tool()
         self.tool_group.idClicked.connect(self._on_tool_id)
 
-        self.brush_slider = QLabeledSlider(Qt.Orientation.Horizontal, self)
-        self.brush_slider.setRange(*defaults.BRUSH_RANGE)
-        self.brush_slider.setValue(defaults.BRUSH_SIZE)
+        self.brush_slider = labeled_slider(defaults.BRUSH_RANGE, defaults.BRUSH_SIZE, self)
         self.brush_slider.setToolTip("Brush and eraser diameter in image pixels "
                                      f"({keymap.ACTIONS['smaller_brush'].keys[0]} and "
                                      f"{keymap.ACTIONS['bigger_brush'].keys[0]})")
         self.brush_slider.valueChanged.connect(self.brush_size_changed)
 
-        self.wand_slider = QLabeledSlider(Qt.Orientation.Horizontal, self)
-        self.wand_slider.setRange(*defaults.WAND_RANGE)
-        self.wand_slider.setValue(defaults.WAND_TOLERANCE)
+        self.wand_slider = labeled_slider(defaults.WAND_RANGE, defaults.WAND_TOLERANCE, self)
         self.wand_slider.setToolTip("How different a colour may be and still be selected by the wand")
         self.wand_slider.valueChanged.connect(self.wand_tolerance_changed)
 
@@ -164,11 +171,12 @@ class ToolsPanel(QGroupBox):
             self._tool = tool
             self._show_tool()
 
-    def set_tools_enabled(self, enabled: bool) -> None:
-        """The drawing tools on or off (the pan tool stays on). A tool that is off does not look chosen: with no
-        project open the greyed Brush looked pressed (review, session 40); its button is checked again once on."""
+    def set_tools_enabled(self, enabled: bool, pan: bool = True) -> None:
+        """The drawing tools on or off, the pan tool as `pan` says (on in a read-only project, off with no image to
+        pan: it looked usable beside the greyed tools). A tool that is off does not look chosen: with no project open
+        the greyed Brush looked pressed (review, session 40); its button is checked again once on."""
         for name, button in self.tool_buttons.items():
-            button.setEnabled(enabled or name == "pan")
+            button.setEnabled(pan if name == "pan" else enabled)
         self._show_tool()
 
     def _show_tool(self) -> None:
