@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QWidget
+from PySide6.QtWidgets import QAbstractButton, QMainWindow, QMenu, QWidget
 
 from medseg_gui.core.demo import DEMOS
 from medseg_gui.paths import log_dir
@@ -61,11 +61,15 @@ class WindowActions:
     no_object: QAction
     label_sparse: QAction
     label_complete: QAction
+    accept_prediction: QAction
     edit_classes: QAction
     remove_image: QAction
     retrain: QAction
     predict_all: QAction
     cancel: QAction
+    continuous: QAction
+    from_scratch: QAction
+    result_in_full: QAction
     restrict_class: QAction
     models: QAction
     next_image: QAction
@@ -112,6 +116,8 @@ def create_actions(parent: QWidget) -> WindowActions:
                              tip=keymap.ACTIONS["label_sparse"].text),
         label_complete=_action(parent, "&Keep label complete", *K["label_complete"],
                                tip=keymap.ACTIONS["label_complete"].text),
+        accept_prediction=_action(parent, "&Accept prediction", *K["accept_prediction"],
+                                  tip=keymap.ACTIONS["accept_prediction"].text),
         edit_classes=_action(parent, "&Classes…", tip="Add, rename, recolour or delete a class (labels are kept)"),
         remove_image=_action(parent, "Re&move image from project…",
                              tip="Take the image shown out of the project (a wrong or duplicate photo): its labels and "
@@ -120,6 +126,12 @@ def create_actions(parent: QWidget) -> WindowActions:
         predict_all=_action(parent, "&Predict all images", *K["predict_all"],
                             tip=keymap.ACTIONS["predict_all"].text),
         cancel=_action(parent, "&Cancel training or prediction", *K["cancel"]),
+        continuous=_action(parent, "C&ontinuous training", tip="The Train panel's Continuous: keep training in "
+                           "rounds in the background (again: stop)"),
+        from_scratch=_action(parent, "Start from &scratch", tip="The Train panel's Start from scratch: the next "
+                             "Retrain starts from random weights"),
+        result_in_full=_action(parent, "Last result in &full…", tip="The Train panel's last result line in full, "
+                               "with its reasons (its tooltip)"),
         models=_action(parent, "&Models of current class…",
                        tip="Every trained model with its scores: use an earlier one again, or compare two"),
         restrict_class=_action(parent, "Restrict current class to a &region…",
@@ -129,26 +141,34 @@ def create_actions(parent: QWidget) -> WindowActions:
         prev_image=_action(parent, "&Previous image", *K["prev_image"]),
         next_to_label=_action(parent, "Next image to &label", *K["next_to_label"],
                               tip=keymap.ACTIONS["next_to_label"].text),
-        bigger_brush=_action(parent, "Larger brush", *K["bigger_brush"]),
-        smaller_brush=_action(parent, "Smaller brush", *K["smaller_brush"]),
+        bigger_brush=_action(parent, "&Larger brush", *K["bigger_brush"]),
+        smaller_brush=_action(parent, "&Smaller brush", *K["smaller_brush"]),
         shortcuts=_action(parent, "&Keyboard shortcuts", *K["shortcuts"]),
         about=_action(parent, "&About medseg_gui", tip="Versions, the compute device, precision and folders"),
         open_log_folder=_action(parent, "Open &log folder",
                                 tip="Show the folder of medseg_gui's log files (attach them to a problem report)"),
     )
     actions.cancel.setEnabled(False)
+    actions.continuous.setCheckable(True)  # they mirror the Train panel's controls (_mirror)
+    actions.from_scratch.setCheckable(True)
     actions.classes = [_action(parent, f"Class {key}", key) for key in keymap.CLASS_KEYS]
     for i, action in enumerate(actions.classes):
         action.setData(i)
     for tool, (key, text, _) in keymap.TOOLS.items():
         if not key:
             continue
-        actions.tools[tool] = _action(parent, text, key)
+        actions.tools[tool] = _action(parent, _mnemonic(text, key), key)
         actions.tools[tool].setData(tool)
     for layer, (key, what) in keymap.LAYERS.items():
-        actions.layers[layer] = _action(parent, f"Toggle {what}", key)
+        actions.layers[layer] = _action(parent, f"Toggle {_mnemonic(what, key)}", key)
         actions.layers[layer].setData(layer)
     return actions
+
+
+def _mnemonic(text: str, key: str) -> str:
+    """`text` with its first letter that is the one-letter `key` underlined, so in a menu the key chooses it too."""
+    at = text.lower().find(key.lower()) if len(key) == 1 else -1
+    return text if at < 0 else f"{text[:at]}&{text[at:]}"
 
 
 def install_menus(window: QMainWindow, a: WindowActions, *, recent: QMenu | None = None,
@@ -166,22 +186,22 @@ def install_menus(window: QMainWindow, a: WindowActions, *, recent: QMenu | None
     for item in (None, a.import_masks, None, a.export_masks, a.export_labels, a.export_other, None, a.quit):
         file_menu.addSeparator() if item is None else file_menu.addAction(item)
     edit_menu = menu.addMenu("&Edit")
-    for item in (a.undo, a.redo, None, a.no_object, a.label_sparse, a.label_complete, None, a.smaller_brush,
-                 a.bigger_brush, None, a.edit_classes, a.remove_image):
+    for item in (a.undo, a.redo, None, a.accept_prediction, a.no_object, a.label_sparse, a.label_complete, None,
+                 a.smaller_brush, a.bigger_brush, None, a.edit_classes, a.remove_image):
         edit_menu.addSeparator() if item is None else edit_menu.addAction(item)
+    edit_menu.addMenu("&Tools").addActions(list(a.tools.values()))  # their keys beside them, as in F1
     view_menu = menu.addMenu("&View")
     for item in (a.fit, a.actual_size, a.next_image, a.prev_image, a.next_to_label, a.reviewed):
         view_menu.addAction(item)
+    view_menu.addMenu("La&yers").addActions(list(a.layers.values()))
     if theme is not None:
         view_menu.addSeparator()
         view_menu.addMenu(theme)
     train_menu = menu.addMenu("&Train")
-    train_menu.addAction(a.retrain)
-    train_menu.addAction(a.predict_all)
-    train_menu.addAction(a.cancel)
-    train_menu.addAction(a.models)
-    train_menu.addSeparator()
-    train_menu.addAction(a.restrict_class)
+    train_menu.setObjectName("trainMenu")
+    for item in (a.retrain, a.continuous, a.from_scratch, a.predict_all, a.cancel, a.models, a.result_in_full, None,
+                 a.restrict_class):
+        train_menu.addSeparator() if item is None else train_menu.addAction(item)
     help_menu = menu.addMenu("&Help")
     help_menu.addAction(a.shortcuts)
     help_menu.addAction(a.open_log_folder)
@@ -220,6 +240,7 @@ def connect_view_actions(a: WindowActions, canvas: Canvas, tools: ToolsPanel, la
     images.table.addAction(a.remove_image)
     a.next_image.triggered.connect(lambda: images.step(1))
     a.prev_image.triggered.connect(lambda: images.step(-1))
+    a.accept_prediction.triggered.connect(tools.accept_prediction_requested)  # on and off with its button
     a.bigger_brush.triggered.connect(lambda: canvas.set_brush_size(brush_step(canvas.brush_size(), 1)))
     a.smaller_brush.triggered.connect(lambda: canvas.set_brush_size(brush_step(canvas.brush_size(), -1)))
     for i, action in enumerate(a.classes):
@@ -253,8 +274,31 @@ def connect_window_actions(a: WindowActions, w: Any) -> None:
     a.edit_classes.triggered.connect(lambda: w.classes.edit(w.classes_locked))
     a.remove_image.triggered.connect(lambda: w.remover.start(w.classes_locked))  # refused like a class change
     a.cancel.triggered.connect(w.train_panel.cancel)
+    train_menu = w.menuBar().findChild(QMenu, "trainMenu")
+    _mirror(train_menu, a.continuous, w.train_panel.continuous_button)
+    _mirror(train_menu, a.from_scratch, w.train_panel.scratch_check)
+    a.result_in_full.triggered.connect(lambda: dialogs.show_message(w, "Last training result",
+                                                                    w.train_panel.result_in_full()))
+    train_menu.aboutToShow.connect(lambda: a.result_in_full.setEnabled(bool(w.train_panel.result_in_full())))
+    a.no_object.triggered.connect(lambda: w.statusBar().showMessage(w.negatives.toggle(w.current_class()), 10000))
+    a.label_sparse.triggered.connect(lambda: w.statusBar().showMessage(
+        w.label_status.toggle(w.current_class()), 10000))
+    a.label_complete.triggered.connect(lambda: w.statusBar().showMessage(
+        w.label_status.confirm(w.current_class()), 10000))
     a.restrict_class.triggered.connect(lambda: w.regions.ask(w.project, w.current_class()))
     a.models.triggered.connect(w.training.show_models)
+
+
+def _mirror(menu: QMenu, action: QAction, button: QAbstractButton) -> None:
+    """A checkable menu entry that clicks `button` (nothing while it is off) and shows its state when `menu` opens."""
+    action.triggered.connect(lambda _=False: button.click())
+
+    def show() -> None:
+        action.setEnabled(button.isEnabled())
+        action.setChecked(button.isChecked())
+
+    menu.aboutToShow.connect(show)
+    show()
 
 
 def connect_help_actions(a: WindowActions, parent: QWidget, system: SystemInfo) -> None:

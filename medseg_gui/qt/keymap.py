@@ -44,6 +44,8 @@ ACTIONS: dict[str, Shortcut] = {  # WindowActions field → keys; in the order t
                                      "sparse (unpainted = not annotated)"),
     "label_complete": Shortcut(("Shift+K",), "Keep the current label complete: it really has all of the class "
                                              "(silences the \"looks incomplete\" warning)"),
+    "accept_prediction": Shortcut(("A",), "Accept prediction: copy the thresholded prediction into the current "
+                                          "label (undoable)"),
     "open_folder": Shortcut(("Ctrl+O",), "Open a folder of images"),
     "export_masks": Shortcut(("Ctrl+E",), "Export masks as PNG"),
     "quit": Shortcut(("Ctrl+Q",), "Quit (asks first while training runs)"),
@@ -62,14 +64,16 @@ TOOLS: dict[str, tuple[str, str, str]] = {  # canvas tool → (key, button text,
 }
 
 LAYERS: dict[str, tuple[str, str]] = {  # layer → (key, what it toggles)
-    "label": ("L", "label"), "contours": ("C", "predicted contours"), "fpfn": ("D", "FP-FN overlay"),
+    "label": ("L", "label"), "others": ("Shift+L", "labels of the other classes"),
+    "contours": ("C", "predicted contours"), "fpfn": ("D", "FP-FN overlay"),
     "roi": ("O", "ROI"), "probability": ("M", "probability heat map"), "uncertainty": ("Y", "uncertainty layer"),
 }
 
 CLASS_KEYS = tuple(str(i) for i in range(1, 10))  # choose the 1st … 9th class
 
 HOLD: dict[str, tuple[str, str]] = {  # canvas hold key → (key, what holding it does); not actions (no key release)
-    "pan": ("Space", "Hold and drag to pan (wherever the focus is, except in a text field)"),
+    "pan": ("Space", "Hold and drag to pan (wherever the focus is, except in a text field; on a button, check box "
+                     "or link reached by Tab, Space presses it)"),
     "hide_overlays": ("H", "Hide all overlays while held (wherever the focus is, except in a text field)"),
 }
 
@@ -80,6 +84,7 @@ OTHER_ROWS: tuple[tuple[str, str], ...] = (  # F1 rows that are no single key
     ("Ctrl + closing a polygon / lasso", "Accept (copy) the prediction inside it into the label"),
     ("Enter / Esc / Backspace", "While drawing a polygon: close it / cancel it / remove the last corner"),
     ("Tab / Shift+Tab", "Move the keyboard focus between controls"),
+    ("Space / Return", "Press the button, check box or link that has the focus (Return: buttons and links)"),
     ("Home / End (image list)", "The first / last image, in the list's order"),
     ("Mouse wheel", "Zoom at the cursor"),
     ("Middle button drag", "Pan"),
@@ -89,6 +94,12 @@ OTHER_ROWS: tuple[tuple[str, str], ...] = (  # F1 rows that are no single key
 def tool_tip(tool: str) -> str:
     """Tooltip of a tool button: what it does and its key."""
     key, _, text = TOOLS[tool]
+    return f"{text} ({key})" if key else text
+
+
+def layer_tip(layer: str, text: str) -> str:
+    """Tooltip of a layer's check box: `text` and the key that toggles it, if any."""
+    key = LAYERS.get(layer, ("", ""))[0]
     return f"{text} ({key})" if key else text
 
 

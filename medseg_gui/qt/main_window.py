@@ -29,6 +29,7 @@ from medseg_gui.qt.defaults import threshold_in_range
 from medseg_gui.qt.export_flow import ExportFlow
 from medseg_gui.qt.focus_home import FocusHome
 from medseg_gui.qt.import_flow import ImportFlow
+from medseg_gui.qt.keyboard import keyboard_buttons
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.label_shares import LabelShareFlow
 from medseg_gui.qt.label_status_flow import LabelStatusFlow
@@ -167,6 +168,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.pixel_label)
         self.theme_menu = ThemeMenu(self.memory.value(THEME_KEY, DEFAULT_THEME), self)  # app.py applied it
         self.theme_menu.chosen.connect(lambda theme: self.memory.set_value(THEME_KEY, theme))
+        keyboard_buttons(self.image_list, self.side_scroll)  # Space / Return press them; a click leaves the keys
 
     def _connect(self) -> None:
         a, c, s = self.actions, self.canvas, self.session
@@ -215,13 +217,7 @@ class MainWindow(QMainWindow):
         a.next_to_label.triggered.connect(lambda: self.next_line.open_next(self.image_list, self.current_class()))
         self.image_list.next_to_label_requested.connect(a.next_to_label.trigger)
         self.image_list.labels_changed.connect(self.train_panel.show_labels)  # "too few labels" notice
-        a.no_object.triggered.connect(lambda: self.statusBar().showMessage(
-            self.negatives.toggle(self.current_class()), 10000))
         self.negatives.changed.connect(lambda _cls: self.classes.show_negatives())
-        a.label_sparse.triggered.connect(lambda: self.statusBar().showMessage(
-            self.label_status.toggle(self.current_class()), 10000))
-        a.label_complete.triggered.connect(lambda: self.statusBar().showMessage(
-            self.label_status.confirm(self.current_class()), 10000))
         self.label_status.doubt_changed.connect(self.image_list.set_doubt)
         self.label_shares.doubts_read.connect(self.label_status.set_doubts)
         connect_help_actions(a, self, self.system)

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal, Slot
+from PySide6.QtWidgets import QWidget
 
+from medseg_gui.qt.keyboard import LinkLabel
 from medseg_gui.qt.keymap import key_text
 
 if TYPE_CHECKING:
@@ -39,8 +40,8 @@ def training_off_text(project_open: bool, reason: str | None) -> str:
     return "" if reason is None else f"this window has the project read-only because {reason}"
 
 
-class ReadOnlyBanner(QLabel):
-    """A coloured strip above the canvas, hidden while the project can be edited."""
+class ReadOnlyBanner(LinkLabel):
+    """A coloured strip above the canvas, hidden while the project can be edited; Tab and Return reach its link."""
 
     retry_requested = Signal()
 
@@ -49,9 +50,6 @@ class ReadOnlyBanner(QLabel):
         self.setObjectName("readOnlyBanner")
         self.setWordWrap(True)
         self.setStyleSheet(BANNER_STYLE)
-        self.setTextFormat(Qt.TextFormat.RichText)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
-                                     | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
         self.linkActivated.connect(lambda _link: self.retry_requested.emit())
         self.hide()
 
@@ -68,7 +66,7 @@ def set_editing_enabled(why_off: str, actions: WindowActions, tools: ToolsPanel,
     Train panel says why it cannot train."""
     enabled = not why_off
     for action in (actions.reviewed, actions.no_object, actions.label_sparse, actions.label_complete, actions.retrain,
-                   *actions.tools.values()):
+                   actions.accept_prediction, *actions.tools.values()):
         action.setEnabled(enabled)
     tools.set_tools_enabled(enabled, pan)
     tools.accept_button.setEnabled(enabled)

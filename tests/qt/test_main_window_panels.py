@@ -75,7 +75,8 @@ def test_decision_and_model_texts():
     assert decision_text(told, brief=True) == (  # the panel's line; the whole text is its tooltip
         "New model kept: val Dice 0.496 on its 1 validation image (first model; a blend of 25% your training and "
         "75% the model it started "
-        "from; your training alone validated higher, Dice 0.613: point here for why)")
+        "from; your training alone validated higher, Dice 0.613: point here (or Train → Last result in full) for "
+        "why)")
     better = dataclasses.replace(told, new_score=0.65)
     assert decision_text(better, brief=True).endswith("75% the model it started from)")
     assert decision_text(better).endswith("Your training alone validated at Dice 0.613 on these images; in our "

@@ -101,6 +101,28 @@ def test_buttons_follow_the_selection(qtbot):
     assert not dialog.use_button.isEnabled()
 
 
+def test_tab_leaves_the_models_table(qtbot):
+    """Outside keyboard trial: Tab cycled the table's columns; Use this model, Compare and Close were out of reach."""
+    from PySide6.QtWidgets import QApplication
+
+    from medseg_gui.qt.models_dialog import ModelsDialog
+
+    dialog = ModelsDialog("lesion", "img0")
+    qtbot.addWidget(dialog)
+    dialog.set_models([_entry("a-1"), _entry("b-2", current=True)])
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=5_000)
+    dialog.select_ids(["a-1"])
+    dialog.table.setFocus()
+    qtbot.waitUntil(dialog.table.hasFocus, timeout=2_000)
+    qtbot.keyClick(dialog.table, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is dialog.use_button
+    with qtbot.waitSignal(dialog.use_requested, timeout=2_000):
+        qtbot.keyClick(dialog.use_button, Qt.Key.Key_Space)
+
+
 @pytest.mark.slow
 def test_models_dialog_lists_uses_and_compares(two_models_project, qtbot, messages):
     project = two_models_project  # two lesion models (seeds 0 and 1)

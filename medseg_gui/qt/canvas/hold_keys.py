@@ -3,8 +3,9 @@ the canvas' window.
 
 A window-wide QAction never sees a key release, so hold keys cannot be shortcuts. Instead an event filter watches
 the canvas and whichever widget of its window has the focus (it moves with the focus), so Space+drag pans even right
-after a click in the image list instead of painting. Text fields keep their keys; focus leaving the window releases
-everything held.
+after a click in the image list instead of painting. Text fields keep their keys, and a focused button, check box
+or link keeps its Space (it presses it; the window's buttons take the focus only from the keyboard, so a click on one
+leaves Space to the canvas: qt.keyboard). Focus leaving the window releases everything held.
 """
 
 from __future__ import annotations
@@ -13,16 +14,21 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QComboBox, QLineEdit, QPlainTextEdit, QTextEdit,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QLabel, QLineEdit,
+                               QPlainTextEdit, QTextEdit, QWidget)
 
 Setter = Callable[[bool], None]
 _TEXT_ENTRY = (QLineEdit, QAbstractSpinBox, QTextEdit, QPlainTextEdit)
 _PLAIN = Qt.KeyboardModifier.NoModifier | Qt.KeyboardModifier.KeypadModifier
 
 
-def _types_text(widget: QObject) -> bool:
-    return isinstance(widget, _TEXT_ENTRY) or (isinstance(widget, QComboBox) and widget.isEditable())
+def _keeps(widget: QObject, key: int) -> bool:
+    """True when the focused `widget` uses `key` itself: a text field any key, a button or a link its Space."""
+    if isinstance(widget, _TEXT_ENTRY) or (isinstance(widget, QComboBox) and widget.isEditable()):
+        return True
+    presses = isinstance(widget, QAbstractButton) or (isinstance(widget, QLabel) and bool(
+        widget.textInteractionFlags() & Qt.TextInteractionFlag.LinksAccessibleByKeyboard))
+    return presses and key == Qt.Key.Key_Space
 
 
 class HoldKeys(QObject):
@@ -59,7 +65,7 @@ class HoldKeys(QObject):
             self.release_all()  # the window lost the keyboard: a release would never arrive
             return False
         if not isinstance(event, QKeyEvent) or kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) \
-                or _types_text(obj):
+                or _keeps(obj, event.key()):
             return False
         setter = self._setters.get(event.key())
         press = kind == QEvent.Type.KeyPress
@@ -67,4 +73,4 @@ class HoldKeys(QObject):
             return False
         if not event.isAutoRepeat():
             setter(press)
-        return True  # consumed: Space must not also toggle a list row or press a button, H not search the list
+        return True  # consumed: Space must not also toggle a list row, H not search the list

@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QGridLayout, QGroupBox
                                QWidget)
 
 from medseg_gui.qt.defaults import LAYER_HIDDEN, LAYER_OPACITY, THRESHOLD_RANGE
+from medseg_gui.qt.keyboard import LinkLabel
+from medseg_gui.qt.keymap import layer_tip
 from medseg_gui.qt.panels.train_text import threshold_suggestion
 
 LAYER_ROWS: dict[str, tuple[str, str]] = {  # layer → (text, tooltip); opacities: qt.defaults.LAYER_OPACITY
@@ -44,7 +46,7 @@ class LayersPanel(QGroupBox):
         for row, (layer, (text, tip)) in enumerate(LAYER_ROWS.items(), start=1):  # row 0: threshold, suggestion
             check = QCheckBox(text, self)
             check.setChecked(layer not in LAYER_HIDDEN)
-            check.setToolTip(tip)
+            check.setToolTip(layer_tip(layer, tip))
             check.setObjectName(f"layer_{layer}")
             check.toggled.connect(self._emit_visibility)
             slider = QSlider(Qt.Orientation.Horizontal, self)
@@ -70,9 +72,8 @@ class LayersPanel(QGroupBox):
                                        "it also moves the edge of that region where it is predicted, not labelled")
         self.threshold_spin.valueChanged.connect(self.threshold_changed)
         self.threshold_spin.valueChanged.connect(lambda _value: self._suggestion_text())
-        self.suggestion = QLabel(self)  # "suggested 0.35 · use it", from the current model
+        self.suggestion = LinkLabel(self)  # "suggested 0.35 · use it", from the current model; Tab + Return use it
         self.suggestion.setObjectName("thresholdSuggestion")
-        self.suggestion.setTextFormat(Qt.TextFormat.RichText)
         self.suggestion.linkActivated.connect(lambda _link: self.use_suggestion())
         self.suggestion.hide()
         self._suggested: float | None = None

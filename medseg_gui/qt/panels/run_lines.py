@@ -16,11 +16,16 @@ TRAINING = "Training '{}': "  # how a training progress line does
 
 @dataclass(frozen=True)
 class Said:
-    """A result line as its own class's panel shows it: the text, its tooltip, whether it tells an error."""
+    """A result line as its own class's panel shows it: the text, its tooltip, whether it tells an error, and the
+    whole of it (a brief text's tooltip may hold the full text)."""
 
     text: str = ""
     tip: str = ""
     error: bool = False
+    full: str = ""  # all of it with its reasons (Train → Last result in full); '': the text and the tip
+
+    def in_full(self) -> str:
+        return self.full or "\n\n".join(filter(None, (self.text, self.tip)))
 
 
 class RunLines:

@@ -270,7 +270,7 @@ class TrainPanel(QGroupBox):
             self._end("finished", Said(text), text)
             return
         text, brief, tip = run_texts(run)
-        self._end("finished", Said(brief, tip), text)
+        self._end("finished", Said(brief, tip, full=tip if text != brief else ""), text)
 
     def _on_errored(self, err: BaseException) -> None:
         message = error_message(err)
@@ -337,6 +337,10 @@ class TrainPanel(QGroupBox):
     def show_result(self, text: str, *, error: bool = False) -> None:
         """The result line says `text` (of the run's class: named while another class is shown)."""
         self.lines.say(Said(text, error=error))
+
+    def result_in_full(self) -> str:
+        """The result line with its reasons (its tooltip), for Train → Last result in full; '' when it says nothing."""
+        return self.lines.named(self.lines.result.in_full())
 
     def show_rollback(self, run: RollbackRun) -> None:
         """A model put back (Models… → Use this model) or the current one's predictions remade (Predict all images):

@@ -149,7 +149,8 @@ def _alone_text(alone: Any, blend: Any, images: Any, brief: bool = False) -> str
         return ""
     higher = isinstance(blend, (int, float)) and alone > blend
     if brief:
-        return f"; your training alone validated higher, Dice {fmt_score(alone)}: point here for why" if higher else ""
+        return (f"; your training alone validated higher, Dice {fmt_score(alone)}: point here (or Train → Last "
+                "result in full) for why") if higher else ""
     if not higher:
         return (f". Your training alone validated at Dice {fmt_score(alone)} on these images; in our benchmarks "
                 "such blends did better on new photos")
