@@ -31,6 +31,16 @@ def pytest_configure(config):
         _terminal_fd.append(os.dup(2))
 
 
+@pytest.fixture(scope="session")
+def qapp(qapp):
+    """pytest-qt's application with the program's default look (style, palette, style sheet), as app.py sets it: a
+    window's layout depends on it, and tests saw it only after a theme test had run in their process."""
+    from medseg_gui.qt.theme import apply_theme
+
+    apply_theme(qapp)
+    return qapp
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     faulthandler.dump_traceback_later(HANG_EXIT_S, exit=True, file=_terminal_fd[0])

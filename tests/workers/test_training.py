@@ -154,7 +154,7 @@ def test_the_model_decision_is_shown_while_the_images_are_predicted(tmp_path, qt
     assert _follow(TrainJob(tmp_path, "lesion", TINY_TRAIN), None, results, control, progress, lambda: False, 1.0,
                    lambda: None) == run
     said = ("Previous model kept (new Dice 0.930 vs 0.929, both on this run's validation images: not better by "
-            "more than 0.002, a tie) A 1-minute time box leaves about 1 s for training.")
+            "more than 0.002, a tie). A 1-minute time box leaves about 1 s for training.")
     assert seen == [("TrainOutcome", said, ""), ("PredictProgress", said, "Predicting 1/2: img1")]
 
 

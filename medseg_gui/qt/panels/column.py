@@ -31,6 +31,26 @@ class _WheelScrollsColumn(QObject):
         return False
 
 
+class _WidthFollowsContents(QObject):
+    """Event filter on the column's contents: the column is never narrower than they are with a scroll bar beside
+    them, also once something wider shows (the threshold's suggestion): set once when the column was made, a taller
+    column with its scroll bar showing cut the suggestion's row."""
+
+    def __init__(self, scroll: QScrollArea) -> None:
+        super().__init__(scroll)
+        self._scroll = scroll
+        self.fit()
+
+    def fit(self) -> None:
+        bar = self._scroll.verticalScrollBar().sizeHint().width()
+        self._scroll.setMinimumWidth(self._scroll.widget().minimumSizeHint().width() + bar + 4)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.fit()
+        return False
+
+
 def compact(layout: QLayout, *, nested: bool = False) -> None:
     """Tight margins and row spacing for a panel's `layout` and the layouts inside it (columns keep their spacing)."""
     layout.setContentsMargins(*((0, 0, 0, 0) if nested else PANEL_MARGINS))
@@ -61,7 +81,7 @@ def scroll_column(panels: list[QWidget], parent: QWidget | None = None) -> QScro
     scroll.setWidget(side)
     scroll.setWidgetResizable(True)
     scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    scroll.setMinimumWidth(side.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 4)
+    side.installEventFilter(_WidthFollowsContents(scroll))
     wheel = _WheelScrollsColumn(scroll)
     for widget in side.findChildren(QWidget):
         if isinstance(widget, WHEEL_TAKERS):
