@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -17,7 +19,7 @@ def _mmss(seconds: float) -> str:
 
 
 class TerminalProgress:
-    """Progress on stderr for training (TrainProgress) and prediction (done, total, stem).
+    """Progress on stderr for training (TrainProgress), prediction (done, total, stem) and other counts (`count`).
 
     On a terminal: one line redrawn in place (carriage return). Elsewhere (a log file, a pipe): a plain line every
     `log_every_s` seconds and the final one, so logs hold readable lines instead of one long line of updates.
@@ -63,7 +65,17 @@ class TerminalProgress:
         self._line(f"[{'#' * int(size * p.fraction):<{size}}] {text}" if size >= 10 else text)
 
     def predict(self, done: int, total: int, stem: str) -> None:
-        self._line(f"predicting {done}/{total} {stem}", final=done == total)
+        self.count("predicting", (done, total, stem))
+
+    def counter(self, verb: str) -> Callable[[tuple[int, int, str]], None]:
+        """`count` with `verb` on a terminal; elsewhere nothing (a log or pipe of an import or export keeps only its
+        own lines, its warnings first)."""
+        return partial(self.count, verb) if self.tty else lambda _count: None
+
+    def count(self, verb: str, count: tuple[int, int, str]) -> None:
+        """A count `(done, total, name)` of images or files, as core reports it: 'importing 120/250 a.png'."""
+        done, total, name = count
+        self._line(f"{verb} {done}/{total} {name}", final=done == total)
 
     def done(self) -> None:
         """End the progress output: close the terminal line, or write the last report a log has not seen."""

@@ -50,8 +50,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     project = open_project(args.project)
     classes = _export_classes(project, args.cls)
     skipped: list[str] = []
-    done = export_as(args.format, project, classes, Path(args.out), source=args.source, threshold=args.threshold,
-                     skipped=skipped)
+    bar = TerminalProgress()
+    try:
+        done = export_as(args.format, project, classes, Path(args.out), source=args.source, threshold=args.threshold,
+                         skipped=skipped, progress=bar.counter("exporting"))
+    finally:
+        bar.done()
     warn(skipped)
     if not done.count:
         warn([_nothing_exported(project, classes, args.source)])
@@ -115,7 +119,12 @@ def _import_into(args: argparse.Namespace) -> int:
         project = open_project(args.src)  # what the previous writer left, now that nobody else writes
         for folder, cls in ((args.masks, args.cls), (args.roi, ROI)):
             if folder is not None:
-                result = import_masks(project, folder, cls, replace=args.replace and cls is not ROI)
+                bar = TerminalProgress()
+                try:
+                    result = import_masks(project, folder, cls, replace=args.replace and cls is not ROI,
+                                          progress=bar.counter("importing"))
+                finally:
+                    bar.done()
                 warn(result.failed)
                 print(result.summary(folder))
                 if result.failed and not result.imported:

@@ -101,3 +101,31 @@ def test_a_report_without_an_estimate_shows_the_time_so_far_only():
     cli_progress.TerminalProgress(out).train(TrainProgress(step=1, total_steps=100, epoch=0, loss=0.5, elapsed_s=6,
                                                            eta_s=float("nan"), val_auc=None, message=""))
     assert out.getvalue().split(" · ")[0].endswith("] 0:06")
+
+
+def test_import_and_export_count_their_masks_on_a_terminal_only(tmp_path, monkeypatch):
+    """`medseg import PROJECT --masks` and `medseg export` count the masks on a terminal as the window does (an
+    outside trial's 250 masks took 8 s in silence); a log or pipe keeps only their own lines."""
+    import numpy as np
+
+    from medseg_gui import cli, cli_project
+    from medseg_gui.core.images import write_png
+    from tests.workers.helpers import disc, make_project
+
+    project = make_project(tmp_path / "p", n=2)
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for stem in project.stems:
+        write_png(masks / f"{stem}_mask.png", disc().astype(np.uint8) * 255)
+    for stream in (FakeTerminal(), io.StringIO()):
+        monkeypatch.setattr(cli_project, "TerminalProgress", lambda s=stream: cli_progress.TerminalProgress(s))
+        assert cli.main(["import", str(project.root), "--masks", str(masks), "--class", "lesion"]) == 0
+        assert cli.main(["export", str(project.root), "--class", "lesion", "--out",
+                         str(tmp_path / f"out{len(stream.getvalue())}")]) == 0
+        lines = stream.getvalue().replace("\r", "\n").split("\n")
+        counted = [line.strip() for line in lines if line.strip()]
+        if isinstance(stream, FakeTerminal):
+            assert f"importing 2/2 {project.stems[1]}_mask.png" in counted and f"exporting 2/2 {project.stems[1]}.png" \
+                in counted
+        else:
+            assert counted == []

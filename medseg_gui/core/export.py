@@ -34,11 +34,11 @@ SOURCE_FILES = {"auto": "label or prediction", "labels": "label", "predictions":
 
 
 def left_out_text(missing: list[str], source: str, fmt: str = "png") -> str:
-    """'cervix left out: no image has a label or prediction of it' for the classes an export of `source` (a
-    SOURCE_FILES key) had nothing of (COCO: 'no annotations of cervix', its category is listed); the window and the
-    command line say it alike."""
+    """'nothing to export of cervix: no image has a label or prediction of it' for the classes the user chose that
+    an export of `source` (a SOURCE_FILES key) had nothing of (COCO: 'no annotations of cervix', its category is
+    listed)."""
     names = ", ".join(missing)
-    what = f"no annotations of {names}" if fmt == "coco" else f"{names} left out"
+    what = f"no annotations of {names}" if fmt == "coco" else f"nothing to export of {names}"
     return f"{what}: no image has a {SOURCE_FILES[source]} of {'them' if len(missing) > 1 else 'it'}"
 
 
@@ -184,9 +184,9 @@ def export_pngs(
 ) -> PngExport:
     """export_masks for several classes: into `out_dir/<class>/` (`subfolders`; by default when there is more than
     one class) or `out_dir` itself. Every class and folder is checked before anything is written (a file named like
-    the second class must not stop the export half-way). Reports `(done, total, class)` after each class; stops
-    with CancelledError between classes when `should_stop()`. Images left out go to `skipped` when given (else the
-    log) and into the result."""
+    the second class must not stop the export half-way). Reports `(done, total, file)` after each mask (`file`
+    relative to `out_dir`, e.g. 'lesion/a.png'; the total counts every class's); stops with CancelledError between
+    classes when `should_stop()`. Images left out go to `skipped` when given (else the log) and into the result."""
     out = Path(out_dir)
     split = len(classes) > 1 if subfolders is None else subfolders
     if not split and len(classes) > 1:
@@ -202,11 +202,17 @@ def export_pngs(
     left_out: list[str] = []
     files: dict[str, list[Path]] = {}
     filled: list[Path] = []
-    for i, cls in enumerate(classes):
+    total, done = sum(len(n) for n in names.values()), 0
+
+    def wrote(path: Path) -> None:
+        nonlocal done
+        done += 1
+        progress((done, total, path.relative_to(out).as_posix()))
+
+    for cls in classes:
         if should_stop():
             raise CancelledError("Export cancelled.")
-        files[cls] = _write_masks(project, cls, folders[cls], names[cls], source, threshold, left_out, filled)
-        progress((i + 1, len(classes), cls))
+        files[cls] = _write_masks(project, cls, folders[cls], names[cls], source, threshold, left_out, filled, wrote)
     for message in left_out:
         skip(skipped, message)
     return PngExport(out, files, tuple(left_out), _older_files(folders, files), tuple(filled))
@@ -265,10 +271,10 @@ def refuse_foreign_folder(project: Project, folder: Path, what: str) -> None:
 
 def _write_masks(
     project: Project, cls: str, out: Path, names: dict[str, str], source: str, threshold: float,
-    skipped: list[str] | None, filled: list[Path] | None = None,
+    skipped: list[str] | None, filled: list[Path] | None = None, done: Callable[[Path], None] = lambda _p: None,
 ) -> list[Path]:
     """export_masks once its target was checked, into the `names` (file_names); the files of sparse labels
-    completed by the prediction are also added to `filled`."""
+    completed by the prediction are also added to `filled`. `done(path)` after each of `names`, written or not."""
     manifest = Manifest(project, "png", source, threshold)
     written: list[Path] = []
     stems = project.stems
@@ -280,21 +286,14 @@ def _write_masks(
     for n, stem in enumerate(stems, start=1):
         if stem not in names:
             continue
-        try:
-            found = mask_to_export(project, cls, stem, source, threshold)
-        except MedsegError as err:
-            skip(skipped, f"{stem} not exported: {err}")
-            continue
-        if found is None:
-            log.debug("export: %s has no %s %s, skipped", stem, cls, source)
-            continue
         path = out / names[stem]
-        try:
-            written.append(write_png(path, found.mask.astype(np.uint8) * 255))
-            if filled is not None and found.source == LABEL_AND_PREDICTION:
-                filled.append(path)
-        except OSError as err:
-            raise write_error(f"Export incomplete: could not write mask {n} of {len(stems)}", err, path) from err
+        found = _write_mask(project, cls, stem, source, threshold, path, skipped, f"{n} of {len(stems)}")
+        done(path)
+        if found is None:
+            continue
+        written.append(path)
+        if filled is not None and found.source == LABEL_AND_PREDICTION:
+            filled.append(path)
         manifest.add(stem, cls, found.source, sparse=found.annotated is not None, file=path.name)
     if written:
         try:
@@ -305,6 +304,25 @@ def _write_masks(
     else:
         log.info("no %s mask to export (no label, no prediction): nothing written to %s", cls, out)
     return written
+
+
+def _write_mask(project: Project, cls: str, stem: str, source: str, threshold: float, path: Path,
+                skipped: list[str] | None, which: str) -> MaskToExport | None:
+    """Write `stem`'s mask to `path`; what was written, or None when it has none or it cannot be read (skipped with
+    a message). WriteError (saying the export is incomplete at mask `which`) when the file cannot be written."""
+    try:
+        found = mask_to_export(project, cls, stem, source, threshold)
+    except MedsegError as err:
+        skip(skipped, f"{stem} not exported: {err}")
+        return None
+    if found is None:
+        log.debug("export: %s has no %s %s, skipped", stem, cls, source)
+        return None
+    try:
+        write_png(path, found.mask.astype(np.uint8) * 255)
+    except OSError as err:
+        raise write_error(f"Export incomplete: could not write mask {which}", err, path) from err
+    return found
 
 
 def _older_files(folders: dict[str, Path], files: dict[str, list[Path]]) -> int:

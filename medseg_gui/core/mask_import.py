@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,11 +117,12 @@ def scan_masks(project, folder: Path) -> MaskScan:
 
 
 def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: Callable[[], bool] = lambda: False,
-                 replace: bool = False) -> MasksImported:
+                 replace: bool = False,
+                 progress: Callable[[tuple[int, int, str]], None] = lambda _p: None) -> MasksImported:
     """The masks in a folder (or its `scan_masks` scan) as labels of `cls` (ROI: regions of interest) of the images
-    of `project` they match; CancelledError between images when `should_stop()`. With `replace` (labels only) an
-    image's own `cls` label is replaced by its mask, first copied to <project>/replaced-labels/<time>/<cls>/ (one
-    that cannot be read stays)."""
+    of `project` they match; CancelledError between images when `should_stop()`; `(done, total, mask file name)`
+    reported after each mask. With `replace` (labels only) an image's own `cls` label is replaced by its mask, first
+    copied to <project>/replaced-labels/<time>/<cls>/ (one that cannot be read stays)."""
     if cls is not ROI:
         project.class_spec(cls)  # ProjectError for an unknown class before anything is read
     scan = masks if isinstance(masks, MaskScan) else scan_masks(project, masks)
@@ -130,7 +131,7 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
     backup: Path | None = None
     complete: list[str] = []  # labels imported whole (not 0/128/255 partial files)
     wide: list[str] = []  # whole labels covering over LIKE_FIELD_OF_VIEW of their image
-    for stem, path in by_stem.items():
+    for stem, path in _counted(by_stem.items(), progress):
         if should_stop():
             raise CancelledError("Import cancelled.")
         exists = project.roi_path(stem).exists() if cls is ROI else project.has_label(cls, stem)
@@ -181,6 +182,15 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
                          unmatched_hint(list(images), list(unclaimed)) if unclaimed else "",
                          tuple(replaced), backup, tuple(not_replaced), tuple(unchanged),
                          tuple(wide) if 2 * len(wide) > len(complete) else ())
+
+
+def _counted(matches: Collection[tuple[str, Path]], progress: Callable[[tuple[int, int, str]], None]
+             ) -> Iterator[tuple[str, Path]]:
+    """Each (stem, mask) of `matches`; `(done, total, mask file name)` reported once the loop is done with it (it
+    asks for the next, `continue` included; not after an exception)."""
+    for done, (stem, path) in enumerate(matches, start=1):
+        yield stem, path
+        progress((done, len(matches), shown_name(path.name)))
 
 
 def _wide_note(stems: tuple[str, ...], cls: str | None) -> str:

@@ -220,15 +220,21 @@ def check_roi_classes(classes: tuple[ClassSpec, ...]) -> None:
 
 
 def project_to_json(project: ProjectData) -> dict[str, Any]:
-    """The project.json content (format version 1, plus `layout`)."""
+    """The project.json content (format version 1, plus `layout`). An image state listing nothing (`"accepted": []`
+    once its last class was unmarked) is left out: a missing key reads as empty, as such a list always did."""
     return {
         "format": FORMAT,
         "version": VERSION,
         "layout": project.layout,
         "classes": [_class_to_json(c) for c in project.classes],
-        "images": [{"stem": e.stem, "path": e.path, "state": dict(e.state)} for e in project.images],
+        "images": [{"stem": e.stem, "path": e.path, "state": _state_to_json(e.state)} for e in project.images],
         **({"excluded": list(project.excluded)} if project.excluded else {}),  # only when set: older files unchanged
     }
+
+
+def _state_to_json(state: dict[str, Any]) -> dict[str, Any]:
+    """An image's state without the lists of nothing."""
+    return {key: value for key, value in state.items() if not (isinstance(value, list) and not value)}
 
 
 def _class_to_json(spec: ClassSpec) -> dict[str, Any]:

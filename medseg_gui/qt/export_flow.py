@@ -1,11 +1,13 @@
 """File → Export masks: ask for a folder (starting where the last export went, else beside the project; its data
 folders are refused), write the PNGs in the background, then confirm with the folder and the count per class in a
-non-blocking message. File → Export for other tools first asks for the
-format (nnU-Net dataset, COCO JSON, HDF5: core.interchange.formats), then does the same."""
+non-blocking message (with where the manifest is). File → Export for other tools first asks for the
+format (nnU-Net dataset, COCO JSON, HDF5: core.interchange.formats), then does the same. Both export every class, so a
+class with nothing to export goes unnamed (the user did not choose it: a trial's colonoscopy export said 'vessel left
+out'). The status bar counts the masks as they are written."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,8 +16,9 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from medseg_gui.core.errors import MedsegError
-from medseg_gui.core.export import PREDICTION_SUFFIX, PngExport, check_export_target, left_out_text
+from medseg_gui.core.export import PREDICTION_SUFFIX, PngExport, check_export_target
 from medseg_gui.core.interchange.formats import FORMATS, ExportDone, export_as
+from medseg_gui.core.interchange.manifest import MANIFEST
 from medseg_gui.core.names import shown_name
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.recent import RecentProjects
@@ -32,7 +35,21 @@ def export_title(threshold: float, source: str = "auto") -> str:
 
 
 OTHER_FORMATS = ("nnunet", "coco", "hdf5")
-MANIFEST_NOTE = "manifest.json says which masks are your labels and which are model predictions (and which model)."
+MANIFEST_SAYS = "which masks are your labels and which are model predictions (and which model)"
+
+
+def manifest_note(fmt: str, folders: Sequence[str] = ()) -> str:
+    """Where an export's manifest is, relative to the chosen folder (a trial read 'manifest.json says…' and looked
+    for it beside the class folders): PNG, one in each class's folder of `folders`."""
+    if fmt == "hdf5":
+        return f"Each class's .h5 file holds a manifest (in its attributes) saying {MANIFEST_SAYS}."
+    if fmt != "png":
+        return f"{MANIFEST} in that folder says {MANIFEST_SAYS}."
+    if not folders:
+        return ""
+    files = [f"{folder}/{MANIFEST}" for folder in folders]
+    where = files[0] if len(files) == 1 else ", ".join(files[:-1]) + f" and {files[-1]}"
+    return f"{where} {'says' if len(files) == 1 else 'say'} {MANIFEST_SAYS}."
 
 
 def ask_export_format(parent: QWidget | None) -> str | None:
@@ -47,9 +64,10 @@ def ended(text: str) -> str:
     return text if text.endswith(".") else text + "."
 
 
-def export_summary(result: PngExport, source: str = "auto") -> str:
-    """'Exported 3 masks to /out: 2 in lesion/, 1 in vessel/' (each class has its own subfolder), and which images
-    were left out because something of theirs could not be read."""
+def export_summary(result: PngExport) -> str:
+    """'Exported 3 masks to /out: 2 in lesion/, 1 in vessel/' (each class has its own subfolder; a class without
+    masks, which the user did not choose, is not named), and which images were left out because something of theirs
+    could not be read."""
     def count(files: list[Path]) -> str:
         predicted = sum(1 for f in files if f.stem.endswith(PREDICTION_SUFFIX))
         labels = len(files) - predicted
@@ -64,8 +82,6 @@ def export_summary(result: PngExport, source: str = "auto") -> str:
             f"{f.parent.name}/{shown_name(f.stem)}" if classes else shown_name(f.stem) for f in result.filled[:3])
         counts += (f"; {n} of the labels {'is a sparse one' if n == 1 else 'are sparse'}, filled in by the "
                    f"prediction where not annotated ({names}{', …' if n > 3 else ''})")
-    none = [cls for cls, files in result.files.items() if not files]  # no folder made for them (new-user trial)
-    counts += f"; {left_out_text(none, source)}" if none else ""
     text = f"Exported {result.count} mask{'' if result.count == 1 else 's'} to {result.out_dir}: {counts}"
     if result.count == 0 and not result.skipped:
         text = f"No masks exported to {result.out_dir}: no image has a label or a prediction of any class yet"
@@ -121,26 +137,33 @@ class ExportFlow(QObject):
             worker = FunctionWorker(export_classes, project.root, project.class_names, out_dir, threshold=threshold,
                                     source=source)
         else:  # big I/O: the whole export runs in the worker
-            worker = FunctionWorker(export_as, fmt, project, project.class_names, out_dir, threshold=threshold)
+            worker = FunctionWorker(export_as, fmt, project, project.class_names, out_dir, threshold=threshold,
+                                    chosen=False)
         self.status.emit(f"Exporting masks to {out_dir}…")
-        on_done = partial(self._on_finished, source) if fmt == "png" else self._on_other_finished
-        self._host.start(worker, on_done=on_done, on_error=self._on_errored)
+        on_done = partial(self._on_finished, source) if fmt == "png" else partial(self._on_other_finished, fmt)
+        self._host.start(worker.throttle(), on_done=on_done, on_error=self._on_errored, on_progress=self._on_progress)
         return worker
 
+    def _on_progress(self, count: tuple[int, int, str]) -> None:
+        """'Exporting masks 120/300: lesion/a.png…' (a trial's 300 masks took 7 s with only 'Exporting masks to …')."""
+        self.status.emit("Exporting masks {}/{}: {}…".format(*count))
+
     def _on_finished(self, source: str, result: PngExport) -> None:
-        text = export_summary(result, source)
+        text = export_summary(result)
         self.status.emit(text)
         sparse = ("in a sparse label (e.g. a corrected prediction), the pixels you did not annotate are the "
                   "prediction where there is one, else background (0). A prediction's file ends in _prediction; "
                   if source == "auto" else "labels only: in a sparse label, the pixels you did not paint as the class "
                   "are background (0); images without a label have no file. ")
-        dialogs.show_message(self._dialog_parent, "Export finished", "{}\n\nOne sub-folder per class, one 0/255 PNG "
-                             "per image at its original size; {}{}".format(ended(text), sparse, MANIFEST_NOTE))
+        written = [cls for cls, files in result.files.items() if files]
+        notes = ended((sparse + manifest_note("png", written)).rstrip("; "))
+        dialogs.show_message(self._dialog_parent, "Export finished", f"{ended(text)}\n\nOne sub-folder per class, one "
+                             f"0/255 PNG per image at its original size; {notes}")
         self.ended.emit("finished")
 
-    def _on_other_finished(self, done: ExportDone) -> None:
+    def _on_other_finished(self, fmt: str, done: ExportDone) -> None:
         self.status.emit(done.summary)
-        dialogs.show_message(self._dialog_parent, "Export finished", f"{done.summary}.\n\n{MANIFEST_NOTE}")
+        dialogs.show_message(self._dialog_parent, "Export finished", f"{done.summary}.\n\n{manifest_note(fmt)}")
         self.ended.emit("finished")
 
     def _on_errored(self, err: BaseException) -> None:

@@ -2,11 +2,12 @@
 
 A worker is a QObject whose `run()` executes on a QThread. It reports through signals only (never touches widgets):
 `started()`, `progress(object)`, then exactly one of `finished(object)`, `errored(Exception)` or `cancelled()`, then
-`done()`. Exceptions cross the thread boundary as the exception object (as superqt's / napari's thread workers do);
-`error_message(err)` is the text for the user: a `MedsegError` message as-is (written for a clinician), anything else
-a short message (the traceback goes to the log when it is raised). `WorkerHost.start(worker, on_done=…, on_error=…)`
-connects a job's callbacks and starts it in one call; an error without its own `on_error` goes to the host's single
-`errored` signal, so no error vanishes.
+`done()`. A worker counting many items reports through `report` after `throttle(every_s)`: at most one value per
+`every_s` seconds reaches the GUI thread, the latest one always before the end. Exceptions cross the thread boundary
+as the exception object (as superqt's / napari's thread workers do); `error_message(err)` is the text for the user:
+a `MedsegError` message as-is (written for a clinician), anything else a short message (the traceback goes to the log
+when it is raised). `WorkerHost.start(worker, on_done=…, on_error=…)` connects a job's callbacks and starts it in
+one call; an error without its own `on_error` goes to the host's single `errored` signal, so no error vanishes.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from __future__ import annotations
 import inspect
 import logging
 import threading
+import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
@@ -24,6 +26,8 @@ from medseg_gui.core.errors import CancelledError, MedsegError
 log = logging.getLogger(__name__)
 
 HOOKS = ("progress", "should_stop")  # keyword parameters a FunctionWorker fills in
+PROGRESS_EVERY_S = 0.1  # a throttled count: at most ten values a second reach the GUI thread
+_NOTHING = object()  # no progress value is waiting
 
 
 class Worker(QObject):
@@ -41,6 +45,28 @@ class Worker(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._cancel = threading.Event()
+        self._every_s, self._sent_at, self._waiting = 0.0, None, _NOTHING
+
+    def throttle(self, every_s: float = PROGRESS_EVERY_S) -> Self:
+        """`report` emits at most one progress value per `every_s` seconds (a job reporting each of thousands of
+        images would flood the GUI thread); the one last reported is emitted before the worker ends."""
+        self._every_s = every_s
+        return self
+
+    def report(self, value: object) -> None:
+        """Emit `progress(value)` now, or (throttled) keep it until the next is due or the worker ends; a newer value
+        replaces one kept. Called on the worker's thread."""
+        now = time.monotonic()
+        if self._sent_at is not None and now - self._sent_at < self._every_s:
+            self._waiting = value
+            return
+        self._sent_at, self._waiting = now, _NOTHING
+        self.progress.emit(value)
+
+    def _report_waiting(self) -> None:
+        if self._waiting is not _NOTHING:
+            value, self._waiting = self._waiting, _NOTHING
+            self.progress.emit(value)
 
     def cancel(self) -> None:
         """Thread-safe: ask the running `work()` to stop at its next check."""
@@ -56,7 +82,10 @@ class Worker(QObject):
     def run(self) -> None:
         self.started.emit()
         try:
-            result = self.work()
+            try:
+                result = self.work()
+            finally:
+                self._report_waiting()  # before the end, as the last value reported
         except CancelledError:
             self.cancelled.emit()
         except MedsegError as err:
@@ -74,7 +103,8 @@ class Worker(QObject):
 class FunctionWorker(Worker):
     """Runs `fn(*args, **kwargs)` on the worker thread and emits its return value (napari's `thread_worker` for a
     plain function). A `progress` or `should_stop` keyword parameter of `fn` that the caller did not pass receives
-    the worker's `progress.emit` (one value per call) or `is_cancelled`; `fn` raises `CancelledError` to stop."""
+    the worker's `report` (one value per call; see `throttle`) or `is_cancelled`; `fn` raises `CancelledError` to
+    stop."""
 
     def __init__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         super().__init__()
@@ -83,7 +113,7 @@ class FunctionWorker(Worker):
 
     def work(self) -> object:
         params = inspect.signature(self.fn).parameters
-        hooks = {"progress": self.progress.emit, "should_stop": self.is_cancelled}
+        hooks = {"progress": self.report, "should_stop": self.is_cancelled}
         kwargs = {name: hook for name, hook in hooks.items() if name in params and name not in self.kwargs}
         return self.fn(*self.args, **kwargs, **self.kwargs)
 

@@ -84,8 +84,8 @@ def test_delete_keeps_the_files_in_the_projects_deleted_classes_folder(tmp_path)
     assert {p.name: p.read_bytes() for p in (backup / "labels").glob("*.png")} == label_files
     assert (backup / "models" / "model.keras").is_file() and (backup / "predictions").is_dir()
     marks = json.loads((backup / "no-object-marks.json").read_text(encoding="utf-8"))
-    assert marks["no_object_here"] == [reopened.stems[2]] and not reopened.entry(reopened.stems[2]).state[NONE_KEY]
-    assert not reopened.entry(reopened.stems[0]).state[CONFIRMED_KEY]
+    assert marks["no_object_here"] == [reopened.stems[2]] and not reopened.entry(reopened.stems[2]).state.get(NONE_KEY)
+    assert not reopened.entry(reopened.stems[0]).state.get(CONFIRMED_KEY)
     empty = reopened.add_class("polyp", free_color(reopened)).name  # no files: no empty backup folder left behind
     (reopened.root / "labels" / empty).mkdir(parents=True, exist_ok=True)
     before = sorted((reopened.root / TRASH_FOLDER).iterdir())

@@ -134,3 +134,29 @@ def test_the_accepted_prediction_mark_round_trips_and_older_projects_have_none(t
     assert marked(Project.open(project.root), ACCEPTED_KEY, "tumour") == {stem}
     assert record_mark(project, stem, ACCEPTED_KEY, "tumour", False)
     assert accepted_labels(Project.open(project.root), "tumour") == set()
+
+
+def test_an_unmarked_list_is_not_written_and_an_old_empty_list_still_reads(tmp_path):
+    """An outside trial's project.json held `"accepted": []` for two images whose accepted prediction was then
+    edited: a mark that lists no class any more is left out of the file; a file with such a list still opens."""
+    import json
+
+    from medseg_gui.core.classes import delete_class
+    from medseg_gui.core.label_status import ACCEPTED_KEY, follow_accepted
+    from medseg_gui.core.project import Project
+    from tests.workers.helpers import make_project
+
+    project = make_project(tmp_path / "p", n=2, labelled=2)
+    first, second = project.stems
+    follow_accepted(project, first, "lesion", True)  # Accept prediction
+    assert follow_accepted(project, first, "lesion", False)  # then a stroke on it
+    set_mark(project, second, CONFIRMED_KEY, "vessel", True)
+    delete_class(project, "vessel")  # its marks go with it
+    images = json.loads((project.root / "project.json").read_text("utf-8"))["images"]
+    assert not [image["state"] for image in images if {ACCEPTED_KEY, CONFIRMED_KEY} & image["state"].keys()]
+    data = json.loads((project.root / "project.json").read_text("utf-8"))
+    data["images"][0]["state"] = {ACCEPTED_KEY: [], CONFIRMED_KEY: []}  # as the trial's file
+    (project.root / "project.json").write_text(json.dumps(data), "utf-8")
+    old = Project.open(project.root)
+    assert not marked(old, ACCEPTED_KEY, "lesion") and follow_accepted(old, first, "lesion", True)
+    assert marked(Project.open(project.root), ACCEPTED_KEY, "lesion") == {first}

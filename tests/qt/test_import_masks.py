@@ -36,9 +36,14 @@ def test_import_masks_as_labels_then_as_regions_of_interest(tmp_path, qtbot, mon
     project.save_prediction("lesion", second, disc(r=5).astype(np.float32))
     window = open_window(qtbot, project, settings_file=tmp_path / "settings.ini")
     before = project.load_label("lesion", first)
+    statuses = []
+    window.importer.status.connect(statuses.append)
     with qtbot.waitSignal(window.metrics_refresher.updated, timeout=30_000):  # scored like saved strokes
         with qtbot.waitSignal(window.project_loaded, timeout=30_000):  # shown again once imported
             assert window.import_masks() is not None
+    counted = [text for text in statuses if text.startswith("Importing masks ") and "/3: " in text]
+    assert counted[0].startswith("Importing masks 1/3: ") and counted[-1].startswith("Importing masks 3/3: ")  # trial
+    assert counted[0].endswith("… " + import_flow.PAUSED_NOTE)
     qtbot.waitUntil(lambda: window.image_list.dice_text(second, "lesion") != "", timeout=10_000)
     assert float(window.image_list.dice_text(second, "lesion")) == 1.0
     assert messages[-1].startswith("Imported 2 'lesion' labels from ") and "1 image keeps its own" in messages[-1]

@@ -230,9 +230,12 @@ def test_export_starts_beside_the_project_and_confirms_counts(tmp_path, qtbot, m
         (title, start)) or out_dir)
     window = open_window(qtbot, project)
     window.layers.threshold_spin.setValue(0.8)
+    statuses = []
+    window.exporter.status.connect(statuses.append)
     with qtbot.waitSignal(window.export_ended, timeout=30_000) as ended:
         window.actions.export_masks.trigger()
     assert ended.args == ["finished"], window.last_error
+    assert f"Exporting masks 1/2: lesion/{stem}.png…" in statuses  # counted as written (trial: none at 300)
     title, start = asked[0]
     assert start == project.root.parent  # not inside the project (issue 13, defect 8)
     assert "your label, else the prediction ≥ 0.80" in title
@@ -240,8 +243,8 @@ def test_export_starts_beside_the_project_and_confirms_counts(tmp_path, qtbot, m
     np.testing.assert_array_equal(read_mask(out_dir / "lesion" / f"{project.stems[1]}_prediction.png"), prob >= 0.8)
     assert messages[-1][0] == "Export finished"
     text = messages[-1][1]
-    assert str(out_dir) in text and "vessel/" not in text
-    assert "; vessel left out: no image has a label or prediction of it" in text
+    assert str(out_dir) in text and "vessel" not in text  # not chosen, nothing of it: not named (trial)
+    assert "lesion/manifest.json says which masks are your labels" in text  # where it is (trial)
     assert "2 (1 label, 1 predicted) in lesion/" in messages[-1][1]  # which masks are the model's, as the manifest
     manifest = json.loads((out_dir / "lesion" / "manifest.json").read_text())
     assert [m["source"] for m in manifest["masks"]] == ["label", "prediction"]
@@ -257,7 +260,7 @@ def test_export_starts_beside_the_project_and_confirms_counts(tmp_path, qtbot, m
     manifest = json.loads((out_dir / "manifest.json").read_text())
     assert {(m["image"], m["source"]) for m in manifest["masks"]} == {(stem, "label"),
                                                                        (project.stems[1], "prediction")}
-    assert "manifest.json" in messages[-1][1]
+    assert "manifest.json in that folder says" in messages[-1][1] and "no annotations of" not in messages[-1][1]
 
 
 def test_export_labels_only_leaves_predictions_out(tmp_path, qtbot, messages, monkeypatch):

@@ -194,3 +194,24 @@ def test_function_worker_cancel_reaches_the_function(qtbot):
     worker.cancel()
     qtbot.waitUntil(lambda: ended == ["cancelled"], timeout=10_000)
     host.shutdown()
+
+
+def test_a_throttled_count_sends_the_first_value_then_the_last_before_the_end(qtbot):
+    """A job counting thousands of images (an import of masks, an export) must not flood the GUI thread with one
+    queued signal each: `throttle` lets one value through per interval, and the last one reported always before the
+    end (the status bar then reads 1000/1000, not a count from the middle)."""
+    host, calls = WorkerHost(), []
+
+    def job(*, progress):
+        for i in range(1, 1001):
+            progress((i, 1000, f"img{i}"))
+        return "ok"
+
+    host.start(FunctionWorker(job).throttle(3600.0), on_progress=lambda p: calls.append(p), on_done=calls.append)
+    qtbot.waitUntil(lambda: "ok" in calls, timeout=10_000)
+    assert calls == [(1, 1000, "img1"), (1000, 1000, "img1000"), "ok"]
+    every, calls = FunctionWorker(job), []  # not throttled: every value, as before
+    host.start(every, on_progress=lambda p: calls.append(p), on_done=calls.append)
+    qtbot.waitUntil(lambda: "ok" in calls, timeout=10_000)
+    assert len(calls) == 1001
+    host.shutdown()

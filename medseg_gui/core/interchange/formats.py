@@ -34,18 +34,20 @@ class ExportDone:
 def export_as(
     fmt: str, project: Project, classes: list[str], out_dir: str | os.PathLike[str], source: str = "auto",
     threshold: float = 0.5, skipped: list[str] | None = None, should_stop: Callable[[], bool] = lambda: False,
+    progress: Callable[[tuple[int, int, str]], None] = lambda _p: None, chosen: bool = True,
 ) -> ExportDone:
     """Export `classes` of `project` into the folder `out_dir` as `fmt` (a key of FORMATS), with manifest.json.
-    PNG: <out>/<class>/ per class, or <out>/ itself for one class; HDF5: <out>/<class>.h5 (manifest inside). The
-    summary names each class left out (no image has a file for `source`: `left_out_note`)."""
-    done = _export(fmt, project, classes, Path(out_dir), source, threshold, skipped, should_stop)
-    if fmt == "hdf5":  # a class's file holds its images even without a mask
+    PNG: <out>/<class>/ per class, or <out>/ itself for one class, `progress` as export_pngs'; HDF5: <out>/<class>.h5
+    (manifest inside). When the user chose the classes (`chosen`: `medseg export --class`; the window exports every
+    class), the summary names each one with nothing to export (no image has a file for `source`: `left_out_note`)."""
+    done = _export(fmt, project, classes, Path(out_dir), source, threshold, skipped, should_stop, progress)
+    if fmt == "hdf5" or not chosen:  # a class's HDF5 file holds its images even without a mask
         return done
     return ExportDone(done.out_dir, done.count, done.summary + left_out_note(project, classes, source, fmt))
 
 
 def left_out_note(project: Project, classes: list[str], source: str, fmt: str) -> str:
-    """'; cervix left out: no image has a label or prediction of it' for the classes with nothing to export (COCO:
+    """'; nothing to export of cervix: no image has a label or prediction of it' for the classes with nothing (COCO:
     'no annotations of cervix', its category is listed), or '' (a trial's nnU-Net export of lesion,cervix said only
     '10 training cases (lesion)')."""
     found = classes_with_masks(project, classes, source)
@@ -54,7 +56,8 @@ def left_out_note(project: Project, classes: list[str], source: str, fmt: str) -
 
 
 def _export(fmt: str, project: Project, classes: list[str], out: Path, source: str, threshold: float,
-            skipped: list[str] | None, should_stop: Callable[[], bool]) -> ExportDone:
+            skipped: list[str] | None, should_stop: Callable[[], bool],
+            progress: Callable[[tuple[int, int, str]], None]) -> ExportDone:
     if fmt == "nnunet":
         done = export_nnunet(project, classes, out, source, threshold, skipped)
         return ExportDone(out, done.training, done.summary())
@@ -64,7 +67,8 @@ def _export(fmt: str, project: Project, classes: list[str], out: Path, source: s
     if fmt not in ("png", "hdf5"):
         raise ValueError(f"format must be one of {tuple(FORMATS)}, got {fmt!r}")
     if fmt == "png":
-        done = export_pngs(project, classes, out, source, threshold, skipped=skipped, should_stop=should_stop)
+        done = export_pngs(project, classes, out, source, threshold, skipped=skipped, should_stop=should_stop,
+                           progress=progress)
         count, what = done.count, f"mask{'s' if done.count != 1 else ''} (0/255 PNG)"
         older = (f"; {done.older} older PNG{' was' if done.older == 1 else 's were'} already there, left as "
                  "they were" if done.older else "")
