@@ -15,7 +15,7 @@ import threading
 from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any
 
 from medseg_gui.core.atomic import (FileVersions, atomic_write_bytes, atomic_write_json, move_aside,
                                    sweep_temp_files, write_problem)
@@ -39,6 +39,9 @@ from medseg_gui.core.project_format import (
     removed_in_place,
     unique_stem,
 )
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11+; the annotations are strings (requires-python >= 3.10)
+    from typing import Self
 
 log = logging.getLogger(__name__)
 

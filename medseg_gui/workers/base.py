@@ -17,11 +17,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from medseg_gui.core.errors import CancelledError, MedsegError
+
+if TYPE_CHECKING:  # typing.Self is Python 3.11+; the annotations are strings (requires-python >= 3.10)
+    from typing import Self
 
 log = logging.getLogger(__name__)
 
