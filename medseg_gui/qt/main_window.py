@@ -42,6 +42,7 @@ from medseg_gui.qt.project_files import ProjectFiles
 from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.qt.panels.column import scroll_column
 from medseg_gui.qt.panels.image_list import ImageListPanel
+from medseg_gui.qt.panels.list_count import ListCount
 from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.tools_panel import ToolsPanel
 from medseg_gui.qt.panels.train_panel import CANCELLED_TEXT, TrainPanel
@@ -165,6 +166,7 @@ class MainWindow(QMainWindow):
         # move (new-user trial: "a click alone paints nothing", a new label's meaning, came and went unread)
         self.pixel_label = QLabel(self)
         self.pixel_label.setContentsMargins(12, 0, 0, 0)  # apart from the device line ("…bfloat16  x 263" ran on)
+        self.statusBar().addPermanentWidget(ListCount(self.image_list, self))  # '254/300 labelled'
         self.statusBar().addPermanentWidget(self.pixel_label)
         self.theme_menu = ThemeMenu(self.memory.value(THEME_KEY, DEFAULT_THEME), self)  # app.py applied it
         self.theme_menu.chosen.connect(lambda theme: self.memory.set_value(THEME_KEY, theme))
