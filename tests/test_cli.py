@@ -164,6 +164,19 @@ def test_minutes_and_epochs_are_one_or_the_other(command, tmp_path, capsys):
                                                    "--minutes")
 
 
+@pytest.mark.parametrize("command", ["train", "demo"])
+def test_init_help_names_the_shipped_start_of_either_kind(command, capsys):
+    """Docs review: --help said auto starts from "the shipped pretrained lesion start"; a vessel run starts from the
+    shipped vessels start."""
+    from medseg_gui.ml.init import shipped_init
+
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    helped = " ".join(capsys.readouterr().out.split())
+    assert "shipped pretrained start of the recipe's kind, vessels or lesions" in helped and "lesion start" not in helped
+    assert shipped_init("vessels") is not None and shipped_init("lesions") is not None
+
+
 def test_unknown_class_is_a_clear_error(tmp_path, capsys):
     Project.create(tmp_path / "p")
     assert cli.main(["train", str(tmp_path / "p"), "--class", "tumour"]) == 1
