@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_args(p, minutes=3.0)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the result lines: class, "
                    "kept_new (whether the new model became current), cancelled, new_model, current_model, reason, "
-                   "compared (metric, new, current; basis when not on all validation labels), val_auc (new, current), val_dice, steps, seconds, images, skipped, notes; "
+                   "compared (metric, new, current; basis when on only the validation images both share), val_auc (new, current), val_dice, steps, seconds, images, skipped, notes; "
                    "unknown values are null; progress, warnings and notes stay on stderr")
     p.set_defaults(func=cmd_train)
 
