@@ -173,7 +173,8 @@ def test_init_help_names_the_shipped_start_of_either_kind(command, capsys):
     with pytest.raises(SystemExit):
         cli.main([command, "--help"])
     helped = " ".join(capsys.readouterr().out.split())
-    assert "shipped pretrained start of the recipe's kind, vessels or lesions" in helped and "lesion start" not in helped
+    assert "shipped pretrained start of the recipe's kind, vessels or lesions" in helped
+    assert "lesion start" not in helped
     assert shipped_init("vessels") is not None and shipped_init("lesions") is not None
 
 
