@@ -46,7 +46,8 @@ def _add_train_args(p: argparse.ArgumentParser, minutes: float) -> None:
                    "cvxtz / fxfviolet")
     p.add_argument("--init", default="auto", choices=["auto", "current", "scratch", "pretrained"],
                    help="where training starts: auto (the current model when it fits, else the shipped pretrained "
-                   "lesion start when it fits, else scratch), current, scratch, or pretrained (default %(default)s)")
+                   "start of the recipe's kind, vessels or lesions (with --preset default: the kind the labels "
+                   "show), when it fits, else scratch), current, scratch, or pretrained (default %(default)s)")
     p.add_argument("--precision", default="auto", choices=["auto", "float32", "bfloat16"],
                    help="auto: bfloat16 on CPUs/GPUs that compute it natively, float32 elsewhere")
     budget = p.add_mutually_exclusive_group()  # one or the other: both ran N epochs, the minutes ignored (trial)
@@ -127,8 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--class", dest="cls", required=True)
     _add_train_args(p, minutes=3.0)
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the result lines: class, "
-                   "kept_new (whether the new model became current), new_model, current_model, reason, compared "
-                   "(metric, new, current), val_auc (new, current), val_dice, steps, seconds, images, skipped, notes; "
+                   "kept_new (whether the new model became current), cancelled, new_model, current_model, reason, "
+                   "compared (metric, new, current; basis when on only the validation images both share), "
+                   "val_auc (new, current), val_dice, steps, seconds, images, skipped, notes; "
                    "unknown values are null; progress, warnings and notes stay on stderr")
     p.set_defaults(func=cmd_train)
 

@@ -269,8 +269,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     pipeline.predict_class(project, cls, progress=TerminalProgress().predict)
     rows = write_demo_outputs(project, cls, out)
     print(format_table(rows, ["image", "labelled", *METRIC_KEYS]))
-    print(f"Done in {time.monotonic() - started:.0f} s. Masks: {out / 'masks' / cls}  overlays: {out / 'overlays'}  "
-          f"report: {out / 'report.csv'}")
+    print(f"Done in {time.monotonic() - started:.0f} s. Predicted masks: {out / 'masks' / cls}  "
+          f"overlays: {out / 'overlays'}  report: {out / 'report.csv'}")
     print("Note: AUC on labelled images includes images the model was trained on; unlabelled ones have none.")
     return 0
 

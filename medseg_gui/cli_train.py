@@ -164,7 +164,8 @@ def _predict_project(project: Project, args: argparse.Namespace) -> int:
         paths = export_masks(project, args.cls, args.out, source="predictions", threshold=args.threshold,
                              skipped=not_written)
         warn(not_written)
-        print(f"Wrote {len(paths)} mask{'s' if len(paths) != 1 else ''} to {args.out}{left_out(len(not_written))}")
+        print(f"Wrote {len(paths)} predicted mask{'s' if len(paths) != 1 else ''} (threshold {args.threshold:g}) to "
+              f"{args.out}{left_out(len(not_written))}; its manifest.json says which model made each.")
     total = len(project.stems)
     print(f"Predicted {done} of {total} images{left_out(total - done)}; metrics for {scored} labelled "
           f"image{'' if scored == 1 else 's'}.")

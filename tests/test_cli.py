@@ -143,6 +143,7 @@ def assert_demo_output(out, stdout: str) -> None:
     per_image, _ = saved_scores(project, "vessel", sorted(labelled))  # what the report says = the saved maps
     assert {r["image"]: float(r["auc"]) for r in rows if r["image"] in labelled} == pytest.approx(per_image, abs=1e-3)
     assert "POOLED" not in stdout
+    assert f"Predicted masks: {out / 'masks' / 'vessel'}" in stdout  # named <stem>.png: not labels (docs review)
 
 
 def test_missing_project_is_a_clear_error(tmp_path, capsys):
@@ -162,6 +163,20 @@ def test_minutes_and_epochs_are_one_or_the_other(command, tmp_path, capsys):
     err = capsys.readouterr().err
     assert stop.value.code == 2 and err.startswith("medseg: error: argument --epochs: not allowed with argument "
                                                    "--minutes")
+
+
+@pytest.mark.parametrize("command", ["train", "demo"])
+def test_init_help_names_the_shipped_start_of_either_kind(command, capsys):
+    """Docs review: --help said auto starts from "the shipped pretrained lesion start"; a vessel run starts from the
+    shipped vessels start."""
+    from medseg_gui.ml.init import shipped_init
+
+    with pytest.raises(SystemExit):
+        cli.main([command, "--help"])
+    helped = " ".join(capsys.readouterr().out.split())
+    assert "shipped pretrained start of the recipe's kind, vessels or lesions" in helped
+    assert "lesion start" not in helped
+    assert shipped_init("vessels") is not None and shipped_init("lesions") is not None
 
 
 def test_unknown_class_is_a_clear_error(tmp_path, capsys):
@@ -267,7 +282,7 @@ def test_import_of_a_folder_of_folders_says_where_the_images_are(tmp_path, capsy
 
 
 @pytest.mark.slow
-def test_predict_counts_what_it_predicted_and_scored(trained_project, capsys):
+def test_predict_counts_what_it_predicted_and_scored(trained_project, tmp_path, capsys):
     """One photo that cannot be read any more: 'Predicted 3 of 4 images; metrics for 3 labelled images' counted its
     old scores (outside trial)."""
     root, first = str(trained_project.root), trained_project.stems[0]  # labelled, predicted, scored before
@@ -278,6 +293,12 @@ def test_predict_counts_what_it_predicted_and_scored(trained_project, capsys):
     assert out.splitlines()[-1] == ("Predicted 3 of 4 images (1 left out, listed above); metrics for 2 labelled "
                                     "images.")
     assert f"medseg: warning: {first} not predicted: " in err
+    assert cli.main(["predict", root, "--class", "lesion", "--out", str(tmp_path / "o")]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (  # docs review: named <stem>.png, they read as labels
+        f"Wrote 3 predicted masks (threshold 0.5) to {tmp_path / 'o'} (1 left out, listed above); its manifest.json "
+        "says which model made each.")
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == sorted(
+        [*(f"{s}.png" for s in trained_project.stems[1:]), "manifest.json"])
     model = store.list_models(trained_project.model_dir("lesion"))[-1].id
     assert cli.main(["models", root, "--class", "lesion", "--use", model, "--predict"]) == 0
     assert "Predicted 3 of 4 images with it (1 left out, listed above)." in capsys.readouterr().out.splitlines()

@@ -47,6 +47,10 @@ def test_train_json_says_whether_the_new_model_was_kept_with_the_notes(root, mon
     assert report["skipped"] == ["img2 not trained on: unreadable"]
     assert report["notes"][0] == SEEN and "2 labelled images: models from fewer than 8" in report["notes"][1]
     assert f"medseg: note: {SEEN}" in err and "medseg: warning: img2 not trained on" in err
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    helped = " ".join(capsys.readouterr().out.split())
+    assert [key for key in report if f"{key} " not in helped and f"{key}," not in helped] == []  # docs: 'cancelled'
 
 
 def test_evaluate_csv_rows_are_the_json_per_image_values(root, capsys):

@@ -15,7 +15,8 @@ QUESTION = ("Welcome to medseg_gui. Open a folder of your own images, or start w
             "to your data folder, so your edits stay; both demos are also in File → Open demo.")
 OPEN_FOLDER = "Open a folder…"
 NOT_NOW = "Not now"
-NOTHING_OPEN_HINT = ("No project is open: open a folder of images with File → Open folder "
+OPEN_FOLDER_MENU = "File → Open folder of images…"  # the menu entry as messages name it (qt.actions makes it)
+NOTHING_OPEN_HINT = (f"No project is open: open a folder of images with {OPEN_FOLDER_MENU} "
                      f"({key_text('open_folder')}), or a demo with File → Open demo.")
 
 

@@ -34,7 +34,7 @@ ACTIONS: dict[str, Shortcut] = {  # WindowActions field → keys; in the order t
     "retrain": Shortcut(("Ctrl+R",), "Retrain the current class"),
     "predict_all": Shortcut(("Ctrl+P",), "Predict every image of the current class that has no prediction "
                                          "of its current model yet (no training)"),
-    "cancel": Shortcut(("Esc",), "Cancel training, or Predict all images"),
+    "cancel": Shortcut(("Esc",), "Cancel a running training or Predict all images"),
     "fit": Shortcut(("Ctrl+0",), "Fit the image to the window"),
     "actual_size": Shortcut(("Ctrl+1",), "Zoom to 100 %: one image pixel per screen pixel"),
     "reviewed": Shortcut(("R",), "Mark the current image reviewed (again: not reviewed)"),

@@ -23,6 +23,7 @@ from medseg_gui.core.images import IMAGE_SUFFIXES
 from medseg_gui.core.same_bytes import SameBytes
 from medseg_gui.paths import data_dir
 from medseg_gui.qt import dialogs
+from medseg_gui.qt.demo_choice import OPEN_FOLDER_MENU
 from medseg_gui.qt.open_flow import OpenFlow
 from medseg_gui.qt.recent import LastProjectOpening, RecentMenu, RecentProjects
 from medseg_gui.qt.window_state import WindowMemory
@@ -158,8 +159,8 @@ class ProjectFiles(QObject):
             return None
         project = self._project()
         if project is None:
-            self.errored.emit("No project is open to add these images to: open one first (File → Open folder), or "
-                              "drop the folder that holds the images.")
+            self.errored.emit(f"No project is open to add these images to: open one first ({OPEN_FOLDER_MENU}), "
+                              "or drop the folder that holds the images.")
             return None
         if project.read_only is not None:
             self.errored.emit(f"This project is open read-only ({project.read_only}); images cannot be added.")

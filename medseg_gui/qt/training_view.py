@@ -13,6 +13,7 @@ from medseg_gui.core.project import dataset_test_stems
 from medseg_gui.core.regions import unknown_regions
 from medseg_gui.ml.config import TrainConfig
 from medseg_gui.qt import dialogs
+from medseg_gui.qt.demo_choice import OPEN_FOLDER_MENU
 from medseg_gui.qt.panels.train_text import PREDICT_ALL_TEXT
 from medseg_gui.qt.save_guard import what_to_do
 from medseg_gui.workers.training import TrainRun, TrainWorker
@@ -167,7 +168,7 @@ class TrainingView(QObject):
             return "Training is running; use another model when it has finished." if self.worker else None
 
         if self._project() is None:  # the button did nothing, without a word (verification trial)
-            self.errored.emit("No project is open: open a folder of images (File → Open folder) to see its models.")
+            self.errored.emit(f"No project is open: open a folder of images ({OPEN_FOLDER_MENU}) to see its models.")
             return None
         return self._models.open(self._project(), self._classes.current(), self._images.current_stem(),
                                  self._session.threshold, refuse_use=busy)

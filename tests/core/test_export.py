@@ -327,6 +327,24 @@ def test_a_mask_changed_after_its_export_is_not_replaced_by_the_next_one(project
     np.testing.assert_array_equal(_read(out / "a.png"), edited)
 
 
+def test_a_coco_export_replaces_its_own_annotations_but_not_once_they_were_edited(project, tmp_path):
+    """Docs review: a COCO export replaced its earlier annotations.json even after it was edited in another program;
+    an nnU-Net export never goes into an earlier dataset (its cases would mix with the new ones)."""
+    from medseg_gui.core.interchange.formats import export_as
+
+    p, _ = project
+    out = tmp_path / "coco"
+    export_as("coco", p, ["vessel"], out)
+    export_as("coco", p, ["vessel"], out)  # untouched: its own, replaced
+    (out / "annotations.json").write_text('{"edited": "in CVAT"}')
+    with pytest.raises(ProjectError, match="annotations.json already exists and was not written by an export"):
+        export_as("coco", p, ["vessel"], out)
+    assert (out / "annotations.json").read_text() == '{"edited": "in CVAT"}'
+    export_as("nnunet", p, ["vessel"], tmp_path / "nn")
+    with pytest.raises(ProjectError, match="already holds an nnU-Net dataset; choose a new or empty folder"):
+        export_as("nnunet", p, ["vessel"], tmp_path / "nn")
+
+
 def test_png_export_counts_every_mask_across_classes(project, tmp_path):
     """A trial's 300 masks exported for 7 s under 'Exporting masks to …' only (a hang at thousands): each mask is
     counted as it is written, its file named as it lies in the chosen folder, the total counting every class's."""

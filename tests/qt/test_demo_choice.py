@@ -70,3 +70,15 @@ def test_app_asks_on_the_very_first_start_only(tmp_path):
     assert "ASKED 1 OPENED []" in first.stdout
     chosen = _run(code, "--demo", "lesion")
     assert "ASKED 0 OPENED ['lesion']" in chosen.stdout, chosen.stderr
+
+
+def test_the_hint_names_the_file_menus_entry_as_it_reads(qtbot):
+    """Docs review: the hint said "File → Open folder"; the entry is "Open folder of images…"."""
+    from PySide6.QtWidgets import QWidget
+
+    from medseg_gui.qt.actions import create_actions
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    entry = create_actions(parent).open_folder.text().replace("&", "")
+    assert f"with File → {entry} (" in NOTHING_OPEN_HINT

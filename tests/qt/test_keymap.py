@@ -58,6 +58,7 @@ def test_tooltips_and_f1_list_name_every_key(qtbot):
     for key in ("G", "U", "Space", "H", "Shift + polygon", "Ctrl + closing a polygon", "Ctrl+Shift+Z", "F1"):
         assert f"<b>{key}" in html, key
     assert "Mark background" in html and "Accept (copy) the prediction" in html
+    assert "Esc</b></td><td>&nbsp;&nbsp;Cancel a running training or Predict all images" in html  # was: as if it ran it
 
 
 def test_texts_outside_the_menus_name_the_tables_keys(qtbot, monkeypatch):

@@ -19,7 +19,8 @@ import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_json
 from medseg_gui.core.errors import MedsegError, skip, write_error
-from medseg_gui.core.export import SOURCES, check_export_target, masks_of_image, refuse_foreign_folder
+from medseg_gui.core.export import (SOURCES, check_export_target, masks_of_image, refuse_foreign_files,
+                                     refuse_foreign_folder)
 from medseg_gui.core.images import write_png
 from medseg_gui.core.interchange.manifest import Manifest
 from medseg_gui.core.project import Project
@@ -88,6 +89,7 @@ def export_coco(
     check_export_target(project, out_dir)
     out = Path(out_dir)
     refuse_foreign_folder(project, out, "COCO")
+    refuse_foreign_files(project, out, [ANNOTATIONS])  # its own earlier one, edited since (review: it was replaced)
     manifest = Manifest(project, "coco", source, threshold)
     manifest.notes.append("One COCO annotation per connected component (8-connected); holes inside a component are "
                           "filled. An image lists only the classes that have a mask on it in this manifest: for the "
