@@ -67,14 +67,21 @@ QPushButton#retrainButton:focus {{ padding: 5px 13px; }}
 
 
 class FocusRingStyle(QProxyStyle):
-    """Fusion, with a focus ring of `colour` around a focused combo or spin box (Fusion's own is a thin outline), and
-    without Fusion's dotted box inside a focused button (the style sheet rings the button itself)."""
+    """Fusion, with a focus ring of `colour` around a focused combo or spin box (Fusion's own is a thin outline),
+    without Fusion's dotted box inside a focused button (the style sheet rings the button itself), and without the
+    desktop's icons on dialog buttons (a black cross on the dark Close button was barely visible: outside trial)."""
 
     RINGED = (QStyle.ComplexControl.CC_ComboBox, QStyle.ComplexControl.CC_SpinBox)
 
     def __init__(self, colour: str) -> None:
         super().__init__("Fusion")
         self.colour = QColor(colour)
+
+    def styleHint(self, hint: QStyle.StyleHint, option: QStyleOption | None = None,  # noqa: N802 (Qt override)
+                  widget: QWidget | None = None, returnData: object = None) -> int:  # noqa: N803
+        if hint == QStyle.StyleHint.SH_DialogButtonBox_ButtonsHaveIcons:
+            return 0
+        return super().styleHint(hint, option, widget, returnData)
 
     def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption, painter: QPainter,  # noqa: N802
                       widget: QWidget | None = None) -> None:

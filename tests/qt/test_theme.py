@@ -7,7 +7,7 @@ import configparser
 from pathlib import Path
 
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStyle
 
 from medseg_gui.core.resources import resource_path
 from medseg_gui.qt.theme import THEME_KEY, apply_theme, look_of
@@ -54,3 +54,17 @@ def test_links_are_readable_on_the_dark_panels():
     palette = dark_palette()
     link, window = palette.color(QPalette.ColorRole.Link), palette.color(QPalette.ColorRole.Window)
     assert link.lightness() - window.lightness() > 100
+
+
+def test_dialog_buttons_carry_no_desktop_icons(qapp, monkeypatch):
+    """A black cross on the dark Close button was barely visible (outside trial, under X11, whose desktop theme puts
+    icons on dialog buttons; offscreen has none): dialog buttons are text only."""
+    from PySide6.QtWidgets import QProxyStyle
+
+    from medseg_gui.qt.theme import FocusRingStyle
+
+    hint = QStyle.StyleHint.SH_DialogButtonBox_ButtonsHaveIcons
+    monkeypatch.setattr(QProxyStyle, "styleHint", lambda *_args: 1)  # as such a desktop says
+    style = FocusRingStyle("#ffb547")
+    assert style.styleHint(hint) == 0
+    assert style.styleHint(QStyle.StyleHint.SH_ToolTip_WakeUpDelay) == 1  # other hints are the desktop's
