@@ -43,7 +43,8 @@ def test_lock_of_a_dead_process_is_taken_over(tmp_path):
     (tmp_path / LOCK_FILE).write_text(json.dumps(stale))
     lock = acquire(tmp_path)
     assert json.loads((tmp_path / LOCK_FILE).read_text())["pid"] == os.getpid()
-    assert lock.took_over.startswith(f"took over its lock from medseg-gui (process {stale['pid']} on ")  # said in the window
+    said = f"took over its lock from medseg-gui (process {stale['pid']} on "
+    assert lock.took_over.startswith(said)  # said in the window
     lock.release()
     assert not list(tmp_path.iterdir())  # no stale copy left behind
     assert acquire(tmp_path).took_over == ""  # a free project: nothing to say
@@ -64,7 +65,8 @@ def test_the_lock_of_a_killed_process_not_reaped_yet_is_taken_over(tmp_path):
         while ") Z " not in Path(f"/proc/{child.pid}/stat").read_text() and time.monotonic() < deadline:
             time.sleep(0.05)
         lock, reason = lock_or_reason(tmp_path)
-        assert reason is None and lock.took_over.startswith(f"took over its lock from medseg-gui (process {child.pid} on ")
+        said = f"took over its lock from medseg-gui (process {child.pid} on "
+        assert reason is None and lock.took_over.startswith(said)
         lock.release()
     finally:
         child.kill()
