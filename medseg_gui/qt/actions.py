@@ -154,10 +154,8 @@ def create_actions(parent: QWidget) -> WindowActions:
     actions.classes = [_action(parent, f"Class {key}", key) for key in keymap.CLASS_KEYS]
     for i, action in enumerate(actions.classes):
         action.setData(i)
-    for tool, (key, text, _) in keymap.TOOLS.items():
-        if not key:
-            continue
-        actions.tools[tool] = _action(parent, _mnemonic(text, key), key)
+    for tool, (key, text, _) in keymap.TOOLS.items():  # Pan too: no key (Space is held), 'P&an' (P: Polygon)
+        actions.tools[tool] = _action(parent, _mnemonic(text, key or text[1]), *filter(None, [key]))
         actions.tools[tool].setData(tool)
     for layer, (key, what) in keymap.LAYERS.items():
         actions.layers[layer] = _action(parent, f"Toggle {_mnemonic(what, key)}", key)

@@ -65,9 +65,12 @@ def set_editing_enabled(why_off: str, actions: WindowActions, tools: ToolsPanel,
     usable while a project is open; undo and redo follow the canvas, which ImageSession makes editable or not); the
     Train panel says why it cannot train."""
     enabled = not why_off
+    drawing = [action for tool, action in actions.tools.items() if tool != "pan"]
     for action in (actions.reviewed, actions.no_object, actions.label_sparse, actions.label_complete, actions.retrain,
-                   actions.accept_prediction, *actions.tools.values()):
+                   actions.accept_prediction, *drawing):
         action.setEnabled(enabled)
+    if "pan" in actions.tools:
+        actions.tools["pan"].setEnabled(pan)
     tools.set_tools_enabled(enabled, pan)
     tools.accept_button.setEnabled(enabled)
     train.set_training_off(why_off)  # Continuous too: it only refused with a dialog (trial, session 36)

@@ -37,6 +37,7 @@ def test_read_only_folder_of_images_can_be_viewed(tmp_path, qtbot, messages, mon
     assert window.canvas_area.message_shown() is None and window.canvas.isEnabled()  # the image is shown
     assert not (folder / PROJECT_FILE).exists()
     assert not window.tools.tool_buttons["brush"].isEnabled() and window.tools.tool_buttons["pan"].isEnabled()
+    assert not window.actions.tools["brush"].isEnabled() and window.actions.tools["pan"].isEnabled()  # Edit → Tools
     assert window.canvas.tool() == "pan"
     window.canvas.set_tool("brush")  # even with a drawing tool forced on, a stroke changes nothing
     drag(qtbot, window.canvas, [(10, 10), (40, 30)])

@@ -126,13 +126,16 @@ def test_the_other_classes_layer_has_a_key_and_the_layer_tooltips_name_theirs(tm
 
 
 def test_tools_and_layers_are_in_menus_with_their_keys(tmp_path, qtbot, messages):
-    window = open_window(qtbot)
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
     a = window.actions
     menus = {m.title(): m for m in window.menuBar().findChildren(QMenu)}
     assert menus["&Tools"].actions() == list(a.tools.values())
     assert menus["La&yers"].actions() == list(a.layers.values())
     assert a.tools["background"].text() == "Back&ground" and a.layers["label"].text() == "Toggle &label"
     assert a.smaller_brush.text() == "&Smaller brush" and a.bigger_brush.text() == "&Larger brush"
+    assert a.tools["pan"].text() == "P&an" and a.tools["pan"].shortcut().isEmpty()  # Pan was missing (trial)
+    a.tools["pan"].trigger()
+    assert window.canvas.tool() == "pan" and window.tools.tool_buttons["pan"].isChecked()
 
 
 def test_the_threshold_suggestion_is_used_with_tab_and_return(qtbot):
