@@ -112,17 +112,21 @@ def rank_next(stems: Sequence[str], scores: Mapping[str, float], labelled: Mappi
     return sorted((s for s in stems if labelled.get(s, 0.0) < 1.0), key=key)
 
 
-def next_reason(stem: str, scores: Mapping[str, float], labelled: Mapping[str, float], unlabelled: int = 2) -> str:
+def next_reason(stem: str, scores: Mapping[str, float], labelled: Mapping[str, float], unlabelled: int = 2,
+                shown_unlabelled: bool = True) -> str:
     """Why :func:`rank_next` put ``stem`` first, in words for the status bar; ``unlabelled``: how many unlabelled
-    images it was chosen from, the one shown left out (one: it is the only other one, whatever its score)."""
+    images it was chosen from, the one shown left out (one: it is the only one left, whatever its score);
+    ``shown_unlabelled``: the image shown has no label either, so the others are "other" (a trial on a labelled
+    image read "the only other image without a label")."""
     if stem in labelled:
         return f"its sparse label is the least annotated ({share_text(labelled[stem])} of the image)"
     score = _score(scores.get(stem))
+    other = "other " if shown_unlabelled else ""
     if unlabelled == 1:
-        return "it is the only other image without a label" + ("" if score is None else f" (uncertainty {score:.2f})")
+        return f"it is the only {other}image without a label" + ("" if score is None else f" (uncertainty {score:.2f})")
     if score is None:
         return "it is not labelled and has no prediction yet"
-    return f"the model is least sure about it among the other unlabelled images (uncertainty {score:.2f})"
+    return f"the model is least sure about it among the {other}unlabelled images (uncertainty {score:.2f})"
 
 
 def read_scores(path: Path) -> UncertaintyScores:

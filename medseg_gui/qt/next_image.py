@@ -24,7 +24,9 @@ def open_next_to_label(images: ImageListPanel, cls: str | None) -> str:
     stem = order[0]
     images.select(stem)
     unlabelled = sum(s not in labelled for s in order)
-    return f"Next to label: {stem} — {next_reason(stem, scores, labelled, unlabelled)}."
+    shown_unlabelled = current is not None and current not in labelled  # the others are "other" images then
+    why = next_reason(stem, scores, labelled, unlabelled, shown_unlabelled)
+    return f"Next to label: {stem} — {why}."
 
 
 def beside(image_line: str, stem: str, message: str) -> str:

@@ -89,6 +89,8 @@ def test_ranking_unlabelled_first_then_least_annotated_and_never_complete_labels
     # one unlabelled image left: chosen because it is the only one, not for its score (new-user trial, session 32)
     only = next_reason("sure", scores, labelled, unlabelled=1)
     assert only == "it is the only other image without a label (uncertainty 0.10)"  # the one shown may be unlabelled
+    assert next_reason("sure", scores, labelled, unlabelled=1, shown_unlabelled=False) == (
+        "it is the only image without a label (uncertainty 0.10)")  # the one shown is labelled: no "other" (trial)
     assert rank_next(["x", "y"], {}, {}) == ["x", "y"]  # nothing known: the list's order
 
 

@@ -76,7 +76,7 @@ def test_why_an_image_was_opened_goes_once_it_is_labelled(tmp_path, qtbot, messa
     qtbot.keyClick(window.canvas, Qt.Key.Key_N)
     stem = project.stems[1]
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith(f"{stem} — "), timeout=10_000)
-    assert "· next to label: it is the only other image without a label" in window.statusBar().currentMessage()
+    assert "· next to label: it is the only image without a label" in window.statusBar().currentMessage()
     drag(qtbot, window.canvas, [(10, 10), (20, 12)])
     assert "next to label" not in window.statusBar().currentMessage()
 
