@@ -94,7 +94,7 @@ class PredictAllFlow(QObject):
         self._panel.follow(worker.cancel)
         self._cancel.setEnabled(True)  # Esc
         self._layers.threshold_spin.setEnabled(False)  # the scores are computed at the threshold it started with
-        self.status.emit(f"Predicting every '{cls}' image with the current model…")
+        self.status.emit(f"Predicting the '{cls}' images the current model has not predicted yet…")  # maybe one
         return worker
 
     @Slot(object)

@@ -35,7 +35,7 @@ def test_rollback_text_says_which_job_ended():
     assert rollback_text(RollbackRun(Path("p"), "lesion", "m-1", {}, switched=False)) == (
         "Every image was predicted with the current model.")
     assert rollback_text(RollbackRun(Path("p"), "lesion", "m-1", {}, False, False)).startswith(
-        "Predicting every image was cancelled")
+        "Predicting the images was cancelled")
     assert rollback_text(RollbackRun(Path("p"), "lesion", "m-1", {}, switched=False, predicted=1, total=3)) == (
         "1 image predicted with the current model; the other 2 already had its prediction.")
     assert rollback_text(RollbackRun(Path("p"), "lesion", "m-1", {}, switched=False, predicted=0, total=3)) == (
@@ -71,7 +71,7 @@ def test_predict_all_images_with_the_current_model(two_models_project, qtbot, me
     window.last_error = ""
     with qtbot.waitSignal(window.models.busy_changed, timeout=120_000):
         qtbot.keyClick(window, Qt.Key.Key_Escape)
-    assert window.train_panel.result_label.text().startswith("Predicting every image was cancelled")
+    assert window.train_panel.result_label.text().startswith("Predicting the images was cancelled")
     assert project.load_prediction("lesion", new) is None and window.last_error == ""
     assert action.isEnabled() and not window.actions.cancel.isEnabled()
     assert not window.train_panel.progress_bar.isVisible() and window.layers.threshold_spin.isEnabled()

@@ -194,7 +194,7 @@ def rollback_text(run: Any) -> str:
     kept = run.total - run.predicted  # images whose saved map the model had already made: not predicted again
     if not run.switched:
         if not run.predictions_complete:
-            return ("Predicting every image was cancelled: the images not reached keep the prediction they had, or "
+            return ("Predicting the images was cancelled: the images not reached keep the prediction they had, or "
                     "none.")
         if not kept:
             return "Every image was predicted with the current model."
