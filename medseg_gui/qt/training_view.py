@@ -14,6 +14,7 @@ from medseg_gui.core.regions import unknown_regions
 from medseg_gui.ml.config import TrainConfig
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.demo_choice import OPEN_FOLDER_MENU
+from medseg_gui.qt.panels.column import bring_into_view
 from medseg_gui.qt.panels.train_text import PREDICT_ALL_TEXT
 from medseg_gui.qt.save_guard import what_to_do
 from medseg_gui.workers.training import TrainRun, TrainWorker
@@ -197,6 +198,8 @@ class TrainingView(QObject):
         worker, self.worker = self.worker, None
         if how != "finished" and worker is not None:
             message += self._stored_anyway(worker)
+        if how == "finished":  # the layers are what reviewing the run needs: its curve and lines had pushed them
+            bring_into_view(self._layers)  # out of view at 1280×720 (trials; the decision is in Train → Last result)
         (self.errored if how == "errored" else self.status).emit(message)
         self.ended.emit(how)
 

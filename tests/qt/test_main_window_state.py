@@ -284,3 +284,27 @@ def test_quit_question_is_read_against_the_state_after_it(tmp_path, qtbot, messa
     finally:
         release.set()
         assert thread.wait(10_000)
+
+
+def test_a_finished_run_brings_the_layers_into_view(tmp_path, qtbot, messages):
+    """At 1280×720 a run's curve and lines pushed the Layers panel out of view just when reviewing needs it (trials)."""
+    from medseg_gui.ml.config import TrainConfig
+    from medseg_gui.workers.training import TrainWorker
+    from tests.qt.test_main_window_panels import _progress
+
+    window = open_window(qtbot, make_project(tmp_path / "p", n=2, labelled=1))
+    window.resize(1280, 560)
+    panel, side, layers = window.train_panel, window.side_scroll, window.layers
+    panel.attach(TrainWorker(tmp_path, "lesion", TrainConfig(minutes=3.0)))  # a real worker, never started
+    for step in range(1, 30):
+        panel.show_progress(_progress(step, 0, loss=0.5))
+    side.verticalScrollBar().setValue(0)
+    qtbot.waitUntil(lambda: side.widget().height() > side.viewport().height(), timeout=5_000)
+
+    def shown() -> bool:
+        top = layers.mapTo(side.widget(), QPoint(0, 0)).y() - side.verticalScrollBar().value()
+        return 0 <= top and top + layers.height() <= side.viewport().height()
+
+    assert not shown()
+    panel.ended.emit("finished", "Every image was predicted.")
+    qtbot.waitUntil(shown, timeout=5_000)

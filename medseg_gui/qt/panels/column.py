@@ -51,6 +51,15 @@ class _WidthFollowsContents(QObject):
         return False
 
 
+def bring_into_view(widget: QWidget) -> None:
+    """Scroll the column holding `widget` so that it shows (nothing when it is not in a column)."""
+    parent = widget.parentWidget()
+    while parent is not None and not isinstance(parent, QScrollArea):
+        parent = parent.parentWidget()
+    if parent is not None:
+        parent.ensureWidgetVisible(widget, 0, 0)
+
+
 def compact(layout: QLayout, *, nested: bool = False) -> None:
     """Tight margins and row spacing for a panel's `layout` and the layouts inside it (columns keep their spacing)."""
     layout.setContentsMargins(*((0, 0, 0, 0) if nested else PANEL_MARGINS))
