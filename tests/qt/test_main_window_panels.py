@@ -243,6 +243,9 @@ def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
     panel.curve.plot.getPlotItem().getViewBox().setYRange(1.0, 2.0)  # the last run's axes
     assert panel.curve.plot.getPlotItem().legend is None  # the key is above the plot, never over the curve
     assert "training loss" in panel.curve.key.text() and "validation AUC" in panel.curve.key.text()
+    from medseg_gui.qt.panels.loss_plot import LOSS_COLOUR  # the key's mark has the curve's colour (light-look trial)
+    assert f'<span style="color:{LOSS_COLOUR}">━</span> training loss' in panel.curve.key.text()
+    assert panel.curve._line.opts["pen"].color().name() == LOSS_COLOUR
     panel.clear_run()  # another project was opened
     assert panel.curve.validation_points() == {} and panel.result_label.text() == "" and not panel.curve.losses
     assert panel.curve.plot.isHidden() and panel.curve.key.isHidden()  # no run to plot: no empty axes

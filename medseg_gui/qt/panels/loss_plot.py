@@ -15,6 +15,8 @@ from medseg_gui.ml.progress import AS_PREDICTED, DICE_SHOWN, TrainProgress
 from medseg_gui.qt.panels.train_text import started, validation_point
 
 AUC_DOT_COLOUR = "#ffc83c"  # the validation dots on the loss curve, and their key above it
+LOSS_COLOUR = "#5fa8ff"  # the loss curve and its key's mark: seen on the black plot and on a light or dark panel (the
+#                          mark took the text's colour, black in the light look beside a white line: trial)
 
 
 CURVE_REDRAW_MS = 500  # the loss curve redraws at most twice a second
@@ -46,7 +48,8 @@ def plot_key_text(figure: str = NEUTRAL) -> str:
     """The key above the plot; `figure`: what the dots are ("AUC", or "Dice" for a lesion run, said with its
     threshold: ml.progress.DICE_SHOWN; `NEUTRAL` before the first validation: a lesion run's key said "AUC" until
     then)."""
-    return f'━ training loss &nbsp; <span style="color:{AUC_DOT_COLOUR}">●</span> validation {_named(figure)}'
+    return (f'<span style="color:{LOSS_COLOUR}">━</span> training loss &nbsp; '
+            f'<span style="color:{AUC_DOT_COLOUR}">●</span> validation {_named(figure)}')
 
 
 def plot_tip(figure: str = NEUTRAL) -> str:
@@ -79,7 +82,7 @@ def make_loss_plot(parent: QWidget) -> tuple[QLabel, Any, Any, Any]:
     plot.setMouseEnabled(x=False, y=False)  # a small read-only plot: the wheel scrolls the column (panels/column)
     plot.setMenuEnabled(False)
     plot.hideButtons()
-    curve = plot.plot([], [], pen=pg.mkPen(width=2), name="training loss")
+    curve = plot.plot([], [], pen=pg.mkPen(LOSS_COLOUR, width=2), name="training loss")
     dots = plot.plot([], [], pen=None, symbol="o", symbolSize=7, symbolBrush=AUC_DOT_COLOUR, name="validation")
     return key, plot, curve, dots
 
