@@ -111,6 +111,9 @@ def test_the_layers_box_lays_out_cleanly_with_a_suggestion(tmp_path, qtbot, mess
     assert not any(a.intersects(b) for i, a in enumerate(rects) for b in rects[i + 1:])
     assert label.width() >= label.sizeHint().width()
     assert side.widget().width() <= side.viewport().width()
+    name = layers.layout().itemAtPosition(0, 0).layout().itemAt(0).widget()
+    assert name.text() == "Threshold (all classes)"
+    assert spin.geometry().left() - name.geometry().right() > 2 < label.geometry().left() - spin.geometry().right()
 
 
 def test_geometry_and_project_choices_are_remembered(tmp_path, qtbot, messages):

@@ -78,6 +78,7 @@ class LayersPanel(QGroupBox):
         self.suggestion.hide()
         self._suggested: float | None = None
         threshold_row = QHBoxLayout()  # across both columns: in the slider column it widened the right-hand column
+        threshold_row.setSpacing(4)  # the label, box and suggestion touched (light-theme trial)
         threshold_row.addWidget(QLabel("Threshold (all classes)", self))
         threshold_row.addWidget(self.threshold_spin, 1)
         threshold_row.addWidget(self.suggestion)
