@@ -36,7 +36,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     project = open_project(args.project, args.cls)
     report = pipeline.evaluate_class(project, args.cls, threshold=args.threshold)
-    warn(report.skipped)
+    warn([*report.skipped, *report.outside])
     from medseg_gui.core.project import dataset_test_stems
 
     current = project.current_model_info(args.cls)

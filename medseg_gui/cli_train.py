@@ -99,7 +99,7 @@ def do_train(project: Project, cls: str, config, as_json: bool = False) -> None:
     bar = TerminalProgress()
     outcome = pipeline.train_class(project, cls, config, progress=bar.train)
     bar.done()
-    warn(outcome.skipped)
+    warn([*outcome.skipped, *outcome.outside])
     region = region_line(project, cls, "trained", len(outcome.stems), len(outcome.unrestricted))
     notes = train_notes(outcome)
     if as_json:  # stdout holds the JSON alone: the region line joins the notes

@@ -25,7 +25,7 @@ from medseg_gui.core.project import Project
 from medseg_gui.core.regions import region_classes
 from medseg_gui.core.uncertainty import UncertaintyScores, image_uncertainty
 from medseg_gui.training_data import (SavedLabels, accepted_labels, class_region, doubtful_labels, load_samples,
-                                      note_unrestricted, require_labels)
+                                      note_outside, note_unrestricted, record_outside, require_labels)
 
 if TYPE_CHECKING:
     from medseg_gui.ml.config import TrainConfig
@@ -47,6 +47,7 @@ class TrainOutcome:
     stems: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()  # one message per labelled image left out because a file could not be read
     unrestricted: tuple[str, ...] = ()  # of `stems`, those trained on unrestricted: their roi_class region unknown
+    outside: tuple[str, ...] = ()  # one warning for the labels lying largely outside their region (note_outside)
 
     @property
     def cancelled(self) -> bool:
@@ -79,6 +80,7 @@ class EvalReport:
     skipped: tuple[str, ...] = ()  # one message per image left out because a file could not be read
     strokes: frozenset[str] = frozenset()
     unrestricted: tuple[str, ...] = ()  # scored unrestricted: their roi_class region unknown (one warning says so)
+    outside: tuple[str, ...] = ()  # one warning for the labels lying largely outside their region (note_outside)
 
     def label_kind(self, stem: str) -> str:
         """'strokes' for a sparse label, 'complete' otherwise."""
@@ -177,7 +179,8 @@ def train_class(
     predict_missing_regions(project, cls, labelled, should_stop=should_stop, threshold=threshold)  # notes: the log
     saved = SavedLabels(project, cls, threshold) if join_labels else None  # before reading: none slips between
     gaps: dict[str, str] = {}
-    samples, stems = load_samples(project, cls, skipped, threshold, gaps)
+    outside: dict[str, float] = {}
+    samples, stems = load_samples(project, cls, skipped, threshold, gaps, outside)
     model_dir = project.model_dir(cls)
     previous = None
     if store.has_model(model_dir):
@@ -195,7 +198,7 @@ def train_class(
                    accepted=accepted_labels(project, cls))
     decision = None if result.cancelled else store_result(project, cls, result)
     return TrainOutcome(result=result, decision=decision, stems=tuple(stems), skipped=tuple(skipped),
-                        unrestricted=note_unrestricted(cls, gaps, stems))
+                        unrestricted=note_unrestricted(cls, gaps, stems), outside=note_outside(project, cls, outside))
 
 
 def model_provenance(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -325,10 +328,12 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
     """Metrics of the saved predictions of every labelled image, per image and (pixel metrics) pooled over all pixels
     of the class's region (`class_region`) of the images with a complete label (EvalReport)."""
     per_image: dict[str, dict[str, float]] = {}
-    probs, truths, skipped, strokes, gaps = [], [], [], set(), {}
+    probs, truths, skipped, strokes, gaps, outside = [], [], [], set(), {}, {}
     for stem, prob, roi in _saved_predictions(project, cls, project.labelled_stems(cls), threshold, skipped, gaps):
         if (label := _scored_label(project, cls, stem, skipped)) is None:
             continue
+        if stem not in gaps:  # unrestricted: roi is the image's own ROI
+            record_outside(project, cls, stem, label.mask, roi, outside)
         roi = scored_region(roi, label.annotated)  # a sparse label: its annotated pixels only
         per_image[stem] = per_image_metrics(prob, label.mask, roi, threshold=threshold)
         if label.sparse:
@@ -346,7 +351,8 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
                          "(medseg train / medseg predict).")
     pooled = image_metrics(np.concatenate(probs), np.concatenate(truths), None, threshold=threshold) if probs else {}
     return EvalReport(cls=cls, per_image=per_image, pooled=pooled, skipped=tuple(skipped), strokes=frozenset(strokes),
-                      unrestricted=note_unrestricted(cls, gaps, list(per_image)))
+                      unrestricted=note_unrestricted(cls, gaps, list(per_image)),
+                      outside=note_outside(project, cls, outside))
 
 
 def rethreshold_class(project: Project, cls: str, threshold: float, changed: Collection[str] = (),

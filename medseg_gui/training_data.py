@@ -14,6 +14,7 @@ import numpy as np
 from medseg_gui.core.errors import MedsegError, NoLabelsError, RegionUnknownError, skip
 from medseg_gui.core.label_status import ACCEPTED_KEY, marked
 from medseg_gui.core.project import Project, dataset_test_stems
+from medseg_gui.core.regions import MOSTLY_OUTSIDE, outside_share
 
 if TYPE_CHECKING:
     from medseg_gui.ml.train import Sample
@@ -66,10 +67,42 @@ def note_unrestricted(cls: str, unrestricted: dict[str, str], among: Sequence[st
     return gaps
 
 
+def record_outside(project: Project, cls: str, stem: str, mask: np.ndarray, roi: np.ndarray | None,
+                   outside: dict[str, float] | None) -> None:
+    """Note in `outside` (stem → share) a label `mask` of a two-stage `cls` lying largely outside its region `roi`
+    (over core.regions.MOSTLY_OUTSIDE of its pixels), for one `note_outside`."""
+    if outside is not None and roi is not None and project.class_spec(cls).roi_class is not None:
+        if (share := outside_share(mask, roi)) > MOSTLY_OUTSIDE:
+            outside[stem] = share
+
+
+def note_outside(project: Project, cls: str, outside: dict[str, float]) -> tuple[str, ...]:
+    """One warning for the images in `outside` (`record_outside`), naming each with its share outside and whether
+    its region was labelled or predicted (a trial's lesion lost 64 % of its label to a weak cervix model's region
+    and nothing said so); () when there are none."""
+    if not outside:
+        return ()
+    parent = project.class_spec(cls).roi_class
+
+    def source(stem: str) -> str:
+        try:
+            pixels = project.load_label_pixels(parent, stem)
+        except MedsegError:
+            pixels = None
+        return "region labelled" if pixels is not None and pixels.annotated is None else "region predicted"
+
+    n, items = len(outside), list(outside.items())
+    named = ", ".join(f"{stem}: {round(100 * share)} % outside, {source(stem)}" for stem, share in items[:3])
+    return (f"{cls} labels lie largely outside their {parent} region on {n} image{'' if n == 1 else 's'} "
+            f"({named}{', …' if n > 3 else ''}): training and scores use only the part inside; label the {parent} "
+            f"there or check the {parent} model",)
+
+
 def load_sample(project: Project, cls: str, stem: str, threshold: float = 0.5,
-                unrestricted: dict[str, str] | None = None) -> Sample:
+                unrestricted: dict[str, str] | None = None, outside: dict[str, float] | None = None) -> Sample:
     """The training Sample of one labelled image of `cls` (its roi: `class_region`, which notes an unknown region in
-    `unrestricted`); MedsegError, with the reason, when it cannot be read or its roi_class region is empty."""
+    `unrestricted`; a label largely outside it goes to `outside`: `record_outside`); MedsegError, with the reason,
+    when it cannot be read or its roi_class region is empty."""
     from medseg_gui.ml.train import Sample
 
     image, label = project.load_image(stem), project.load_label_pixels(cls, stem)
@@ -79,18 +112,21 @@ def load_sample(project: Project, cls: str, stem: str, threshold: float = 0.5,
     if roi is not None and not roi.any():
         raise MedsegError(f"its '{project.class_spec(cls).roi_class}' region, which '{cls}' is restricted to, "
                           f"is empty")
+    if unrestricted is None or stem not in unrestricted:  # unrestricted: roi is the image's own ROI
+        record_outside(project, cls, stem, label.mask, roi, outside)
     return Sample(image=image, mask=label.mask, roi=roi, annotated=label.annotated, name=stem)
 
 
 def load_samples(
     project: Project, cls: str, skipped: list[str] | None = None, threshold: float = 0.5,
-    unrestricted: dict[str, str] | None = None,
+    unrestricted: dict[str, str] | None = None, outside: dict[str, float] | None = None,
 ) -> tuple[list[Sample], list[str]]:
     """The labelled images of `cls` as training samples (`load_sample`), and their stems.
 
     An image whose image, label or ROI cannot be read (or has the wrong size), or whose roi_class region is empty, is
     left out with a message; NoLabelsError when there are no labels, or when none of them can be read. Images whose
-    roi_class region is unknown go to `unrestricted` (`class_region`).
+    roi_class region is unknown go to `unrestricted` (`class_region`), those whose label lies largely outside it to
+    `outside` (`record_outside`).
     """
     stems = require_labels(project, cls)
     held = [s for s in project.labelled_stems(cls) if s in dataset_test_stems(project)]
@@ -100,7 +136,7 @@ def load_samples(
     samples, used, problems = [], [], []
     for stem in stems:
         try:
-            samples.append(load_sample(project, cls, stem, threshold, unrestricted))
+            samples.append(load_sample(project, cls, stem, threshold, unrestricted, outside))
         except MedsegError as err:
             problems.append(f"{stem} left out of training: {err}")
             continue

@@ -121,10 +121,11 @@ def _finite(value: Any) -> bool:
 def outcome_text(outcome: Any, brief: bool = True) -> str:
     """What a Retrain's pipeline.TrainOutcome says: its decision (`decision_text`) and what its run noted (a time
     box too short to train: ml.run_end.short_box; labelled images its shipped start was trained on, which its
-    validation does not hold out: ml.init.start_seen_text). The panel shows it as soon as the decision is made, while
+    validation does not hold out: ml.init.start_seen_text; labels lying largely outside their region:
+    training_data.note_outside). The panel shows it as soon as the decision is made, while
     the images are predicted (a trial's panel said only "Predicting 117/344" for 1:44 after its model was rejected)."""
     parts = [p for p in (decision_text(outcome.decision, brief), getattr(outcome.result, "note", ""),
-                         getattr(outcome.result, "seen", "")) if p]
+                         getattr(outcome.result, "seen", ""), *getattr(outcome, "outside", ())) if p]
     return " ".join(p if i == len(parts) - 1 or p.endswith((".", "!", "?")) else p + "."  # sentences (trial)
                     for i, p in enumerate(parts))
 
