@@ -79,3 +79,10 @@ def test_the_train_panel_run_line_carries_the_warning():
     decision = SimpleNamespace(kept_new=False, metric="AUC", new_score=0.8, old_score=0.9, reason="")
     outcome = pipeline.TrainOutcome(SimpleNamespace(note="", seen=""), decision, outside=(WARNING,))
     assert outcome_text(outcome).endswith(WARNING)
+
+
+def test_the_region_line_counts_the_images_when_all_were_restricted(project, capsys):
+    """README promised the count; the line said only '(scored only inside it).' (trial)."""
+    assert cli.main(["evaluate", str(project.root), "--class", "lesion"]) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line == "lesion is restricted to cervix (scored only inside it on 2 of 2 images)."
