@@ -86,3 +86,19 @@ def test_the_region_line_counts_the_images_when_all_were_restricted(project, cap
     assert cli.main(["evaluate", str(project.root), "--class", "lesion"]) == 0
     line = capsys.readouterr().out.splitlines()[-1]
     assert line == "lesion is restricted to cervix (scored only inside it on 2 of 2 images)."
+
+
+@pytest.mark.slow
+def test_medseg_train_warns_once_of_a_label_half_outside_its_region(project, capsys):
+    from medseg_gui.ml.config import PRESETS, Augment, Preset, UNetConfig
+
+    PRESETS["tiny-outside"] = Preset(name="tiny-outside", description="test only", unet=UNetConfig(filters=(4, 8)),
+                                     patch_size=32, batch_size=2, augment=Augment(), steps_per_epoch=2, tile_size=48,
+                                     tile_overlap=8)
+    try:
+        assert cli.main(["train", str(project.root), "--class", "lesion", "--preset", "tiny-outside",
+                         "--max-steps", "2"]) == 0
+    finally:
+        PRESETS.pop("tiny-outside", None)
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if "outside" in line] == [f"medseg: warning: {WARNING}"]
