@@ -286,6 +286,17 @@ PRESETS = {
 }
 
 
+PRESET_LINES: dict[str, str] = {
+    "default": "Reads the labels: the vessels recipe for thin structures, the lesions recipe for blobs",
+    "vessels": "Thin structures at full resolution: fast U-Net, CLAHE, AdamW + cosine, 48 then 160 px patches",
+    "lesions": "Blobs, resized so a lesion is ~32 px: U-Net, BCE + Dice, AdamW + cosine, zoom/colour jitter",
+    "cvxtz": "Reference U-Net 32-512: Dropout 0.1, no batch-norm, bilinear, BCE, Adam 1e-3, 64 px crops",
+    "fxfviolet": "Reference U-Net 16-256: gray, batch-norm, Dropout 0.05, BCE, Adam 1e-3, 256 px patches "
+    "(not 512x512 whole images)",
+}
+"""Each preset's description in one line (the Train panel's Preset box)."""
+
+
 def preset_names() -> list[str]:
     """Preset names in display order (default first)."""
     return list(PRESETS)

@@ -7,15 +7,36 @@ inference uses (and the AUCs and texts shown) is checked; absent keys keep the d
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import Any
 
 from medseg_gui.core.errors import ModelError
 from medseg_gui.core.postprocess import PostProcess
+from medseg_gui.ml.config import Preset
 
 _CHOICES = {"input_mode": ("rgb", "green", "gray"), "contrast": ("none", "clahe")}
 # key: (smallest, largest) for the integers inference uses; training details (patch sizes, ...) are only shown
 _INT_RANGES = {"multiple": (1, 1024), "tile_size": (1, 16384), "tile_overlap": (0, 16383), "in_channels": (1, 4)}
 _AUCS = ("val_auc", "previous_val_auc")
+
+
+def _as_json(value: Any) -> Any:
+    """`value` with tuples as lists, as JSON stores and reads it back."""
+    if isinstance(value, dict):
+        return {k: _as_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_json(v) for v in value]
+    return value
+
+
+def recipe_json(preset: Preset) -> dict[str, Any]:
+    """The whole recipe a model trained with (metadata "recipe"): every field of the resolved `preset` (network as
+    "unet", loss, optimiser, learning rate and schedule, patches, batch, augmentation, input, working scale...),
+    without its name (metadata "preset") and description. Its learning rate is the recipe's; the metadata's top-level
+    "learning_rate" is the one the run used (lower when it fine-tuned)."""
+    recipe = asdict(preset)
+    del recipe["name"], recipe["description"]
+    return _as_json(recipe)
 
 
 def _is_int(value: Any) -> bool:

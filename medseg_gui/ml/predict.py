@@ -20,14 +20,15 @@ from medseg_gui.core.masks import bbox_slices, clip_bbox, mask_bbox
 from medseg_gui.core.postprocess import PostProcess
 from medseg_gui.ml.config import Preset
 from medseg_gui.ml.data import crop_reflect, enhance, normalise, resize_to_scale, roi_stats
-from medseg_gui.ml.metadata import valid_sides
+from medseg_gui.ml.metadata import recipe_json, valid_sides
 
 _CHUNK_PIXELS = 1 << 20  # pixels per forward pass (about four 512x512 tiles)
 _ROI_MARGIN = 32  # pixels of real image kept around the ROI's bounding box (beyond it, mirrored)
 
 
 def preset_metadata(preset: Preset) -> dict[str, Any]:
-    """The preprocessing/tiling recipe a Segmenter needs; stored next to the model as JSON."""
+    """The preprocessing/tiling recipe a Segmenter needs, and the whole training recipe ("recipe", for the record);
+    stored next to the model as JSON."""
     return {
         "preset": preset.name,
         "input_mode": preset.input_mode,
@@ -42,6 +43,7 @@ def preset_metadata(preset: Preset) -> dict[str, Any]:
         "in_channels": preset.unet.in_channels,
         "scale": preset.scale,
         "regime": preset.regime,
+        "recipe": recipe_json(preset),
     }
 
 

@@ -65,6 +65,7 @@ class ClassView(QObject):
         """The class list of a newly shown project; select `remembered`, else keep the current class when it has
         labels, else the first class that has (e.g. the demo opens on 'vessel', the class it has labels for)."""
         project = self._project()
+        self._train.preset_combo.release()  # the Preset box shows the current model's preset again
         self._canvas.assume_thin(known_thin(project))  # what Automatic starts before a prediction is seen
         self.show_list()
         labelled = [cls for cls in project.class_names if project.labelled_stems(cls)]

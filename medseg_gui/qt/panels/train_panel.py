@@ -11,13 +11,14 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from medseg_gui.ml.config import TrainConfig
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.qt.keymap import key_text
 from medseg_gui.qt.panels.loss_plot import LossCurve
+from medseg_gui.qt.panels.preset_box import PresetBox
 from medseg_gui.qt.panels.run_lines import TRAINING, RunLines, Said
 from medseg_gui.qt.panels.train_text import (
     CANCELLED_NO_MODEL_TEXT,
@@ -60,10 +61,7 @@ class TrainPanel(QGroupBox):
     def __init__(self, presets: list[str], config: TrainConfig, *, loss_curve: bool = True,
                  parent: QWidget | None = None) -> None:
         super().__init__("Train", parent)
-        self.preset_combo = QComboBox(self)
-        self.preset_combo.addItems(presets)
-        self.preset_combo.setCurrentText(config.preset)
-        self.preset_combo.setToolTip("Network and training recipe")
+        self.preset_combo = PresetBox(presets, config.preset, self)  # follows the current model (show_model)
         self.minutes_spin = QDoubleSpinBox(self)
         self.minutes_spin.setObjectName("timeBox")
         self.minutes_spin.setRange(MIN_MINUTES, MAX_MINUTES)
@@ -172,8 +170,10 @@ class TrainPanel(QGroupBox):
         self.minutes_spin.setValue(min(MAX_MINUTES, max(MIN_MINUTES, float(minutes))))
 
     def show_model(self, info: dict | None) -> None:
-        """The current model of the class (metadata of models/<class>/current.json, None when there is none)."""
+        """The current model of the class (metadata of models/<class>/current.json, None when there is none); the
+        Preset box shows its preset unless the user chose one for this class."""
         self._model_info = info
+        self.preset_combo.follow((info or {}).get("preset"))
         self._show_notice()
 
     @property
@@ -362,7 +362,8 @@ class TrainPanel(QGroupBox):
         """Another class is chosen: a finished run of another class is no longer shown (a trial read the cervix
         run's result and curve under the lesion), and the result of this class's last run (its words, not its
         curve) is shown again. A run under way stays in view until it ends, naming its class while another is shown
-        (run_lines); its end then waits for its class to be chosen again."""
+        (run_lines); its end then waits for its class to be chosen again. The Preset box follows its model again."""
+        self.preset_combo.release()
         if self.lines.show_class(cls, running=self._worker is not None):
             self.curve.clear()
         self._show_notice()  # "the first one is training" only for the class of the run
