@@ -102,9 +102,10 @@ def do_train(project: Project, cls: str, config, as_json: bool = False) -> None:
     warn([*outcome.skipped, *outcome.outside])
     region = region_line(project, cls, "trained", len(outcome.stems), len(outcome.unrestricted))
     notes = train_notes(outcome)
-    if as_json:  # stdout holds the JSON alone: the region line joins the notes
-        notes = [*([region] if region else []), *notes]
-        print(json.dumps(train_json(project, cls, outcome, notes), indent=2))
+    if as_json:  # stdout holds the JSON alone: the region line joins the notes, and labels outside it (warned of)
+        head = [region] if region else []
+        print(json.dumps(train_json(project, cls, outcome, [*head, *outcome.outside, *notes]), indent=2))
+        notes = [*head, *notes]
     else:
         if region:
             print(region)

@@ -33,8 +33,9 @@ def test_train_json_says_whether_the_new_model_was_kept_with_the_notes(root, mon
                          previous_val_auc=float("nan"), steps=3, seconds=1.24, seen=SEEN)
     decision = StoreDecision(False, 0.8, None, "The new model is not better; the current model was kept.", "m2",
                              None, "AUC", 0.8, 0.9)
+    outside = "vessel labels lie largely outside their fov region on 1 image (img1: 40 % outside, region predicted)"
     outcome = pipeline.TrainOutcome(result=result, decision=decision, stems=("img0", "img1"),
-                                    skipped=("img2 not trained on: unreadable",))
+                                    skipped=("img2 not trained on: unreadable",), outside=(outside,))
     monkeypatch.setattr(pipeline, "train_class", lambda *a, **k: outcome)
     capsys.readouterr()
     assert cli.main(["train", root, "--class", "vessel", "--json"]) == 0
@@ -45,8 +46,10 @@ def test_train_json_says_whether_the_new_model_was_kept_with_the_notes(root, mon
     assert report["val_auc"] == {"new": 0.8, "current": None} and report["val_dice"] == 0.61  # NaN → null
     assert (report["steps"], report["seconds"], report["images"]) == (3, 1.2, ["img0", "img1"])
     assert report["skipped"] == ["img2 not trained on: unreadable"]
-    assert report["notes"][0] == SEEN and "2 labelled images: models from fewer than 8" in report["notes"][1]
+    assert report["notes"][0] == outside  # a script reads it too (it is a warning on stderr, once)
+    assert report["notes"][1] == SEEN and "2 labelled images: models from fewer than 8" in report["notes"][2]
     assert f"medseg: note: {SEEN}" in err and "medseg: warning: img2 not trained on" in err
+    assert err.count(outside) == 1
     with pytest.raises(SystemExit):
         cli.main(["train", "--help"])
     helped = " ".join(capsys.readouterr().out.split())
