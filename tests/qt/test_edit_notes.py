@@ -83,3 +83,22 @@ def test_a_label_imported_while_the_image_had_steps_of_another_class_is_no_new_l
     canvas.undo()
     canvas.undo()  # back to the start: the imported label stays, the vessel label drawn here goes
     assert canvas.is_labelled("lesion") and not canvas.is_labelled("vessel")
+
+
+def test_a_label_largely_outside_a_region_given_later_is_said_once(qtbot, canvas):  # noqa: F811
+    """A weak cervix model's region took 64 % of a trial's polyp label and opening the image said nothing."""
+    said: list[str] = []
+    canvas.notice.connect(said.append)
+    label = np.zeros((H, W), bool)
+    label[5:10, 5:15] = True  # columns 5–14; the region keeps 0–9: half of it outside
+    canvas.set_labels({"lesion": label}, COLORS)
+    canvas.set_roi(_left_region())
+    assert said == ["50% of this 'lesion' label lies outside the region (darkened): training and scores use only the "
+                    "part inside it."]
+    canvas.set_roi(_left_region())  # again (a threshold moved a predicted region): said once per image and class
+    assert len(said) == 1
+    inside = np.zeros((H, W), bool)
+    inside[:, :14] = True
+    said.clear()
+    canvas.set_roi(inside)  # a tenth outside: nothing
+    assert said == []

@@ -202,3 +202,14 @@ def test_undoing_the_region_class_s_step_moves_the_region_shown_for_the_class_in
     window.actions.undo.trigger()  # the cervix stroke, undone while the lesion is shown
     np.testing.assert_array_equal(_roi(window), disc(r=15))
     assert window.saver.flush(10)
+
+
+def test_showing_a_label_largely_outside_its_region_says_so(tmp_path, qtbot, messages):
+    """A weak cervix model's region took 64 % of a trial's polyp label; opening the image said nothing."""
+    project = _project(tmp_path)
+    project.set_roi_class("lesion", "cervix")
+    project.save_label("lesion", project.stems[0], disc(cx=45, r=12))  # the cervix disc (r 15) is centred elsewhere
+    window = open_window(qtbot, project)
+    window.tools.select_class("lesion")
+    qtbot.waitUntil(lambda: "label lies outside the region (darkened)" in window.statusBar().currentMessage(),
+                    timeout=5_000)

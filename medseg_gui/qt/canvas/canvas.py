@@ -210,7 +210,7 @@ class Canvas(QWidget):
         self.doc.set_roi(roi)
         self._layers.roi_changed()
         self.update()
-        self._notes.recheck(self._class)  # a note that part of the label lies outside may no longer hold
+        self._notes.region_set(self._class)  # a note that part of the label lies outside: said, or no longer true
 
     def accept_prediction(self, region: np.ndarray | None = None) -> None:
         """The current class' label becomes its thresholded prediction (in ``region``: specks left out), accepted."""

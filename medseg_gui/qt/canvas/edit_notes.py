@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from medseg_gui.core.masks import OBJECT, BBox, bbox_slices, bbox_union
+from medseg_gui.core.regions import MOSTLY_OUTSIDE, outside_share
 from medseg_gui.qt.canvas.document import LabelDocument
 from medseg_gui.qt.keymap import key_text
 
@@ -20,6 +21,7 @@ class EditNotes:
         self._doc, self._notify = doc, notify
         self._told_complete: set[tuple[str, str]] = set()  # (image key, class) edited: `_complete_start`
         self._told_outside: set[tuple[str, str]] = set()  # (image key, class): `_outside_region` said it
+        self._told_largely: set[tuple[str, str]] = set()  # (image key, class): `region_set` said it
         self._box: BBox | None = None  # what the edit under way changed
         doc.events.edited.connect(self._edited)
 
@@ -40,6 +42,20 @@ class EditNotes:
         self._box = None
         if name is not None:
             self.recheck(name)
+
+    def region_set(self, name: str) -> None:
+        """A region was given (an image shown, a class chosen, a predicted region moved): `recheck`, and once per
+        image and class say so when over core.regions.MOSTLY_OUTSIDE of the label lies outside it (a weak cervix
+        model's region took 64 % of a trial's polyp label, and opening the image said nothing)."""
+        self.recheck(name)
+        doc, key = self._doc, (self._doc.key, name)
+        if doc.roi is None or name not in doc.labels or key in self._told_largely:
+            return
+        share = outside_share(doc.labels[name] == OBJECT, doc.roi.astype(bool))
+        if share > MOSTLY_OUTSIDE:
+            self._told_largely.add(key)
+            self._notify(f"{share:.0%} of this '{name}' label lies outside the region (darkened): training and scores "
+                         "use only the part inside it.")
 
     def recheck(self, name: str) -> None:
         """After an undo, a redo or a new region: once the outside-region note was said, say when no pixel of the
