@@ -31,14 +31,11 @@ STROKES_NOTE = "scored on the strokes only, not comparable with complete labels 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from medseg_gui import pipeline
-
-    from medseg_gui.core.project import split_marks
+    from medseg_gui.core.project import dataset_test_stems, split_marks
 
     project = open_project(args.project, args.cls)
     report = pipeline.evaluate_class(project, args.cls, threshold=args.threshold)
     warn([*report.skipped, *report.outside])
-    from medseg_gui.core.project import dataset_test_stems
-
     current = project.current_model_info(args.cls)
     marks = split_marks(current, list(report.per_image), dataset_test_stems(project))
     other = other_predictions(project, args.cls) & set(report.per_image)
@@ -50,7 +47,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(json.dumps(metrics_to_json(_evaluate_json(report, marks)), indent=2))  # NaN (undefined) → null
         return 0
     rows = _evaluate_rows(report, marks)
-    regime = class_regime(args.cls, project.current_model_info(args.cls))
+    regime = class_regime(args.cls, current)
     columns = ["image", *(["used"] if marks else []), "label", *shown_keys(regime)]
     if args.csv:  # the images only: MEAN / POOLED rows would be read as images by a script
         sys.stdout.write(csv_text(rows[:len(report.per_image)], columns))

@@ -332,8 +332,7 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
     for stem, prob, roi in _saved_predictions(project, cls, project.labelled_stems(cls), threshold, skipped, gaps):
         if (label := _scored_label(project, cls, stem, skipped)) is None:
             continue
-        if stem not in gaps:  # unrestricted: roi is the image's own ROI
-            record_outside(project, cls, stem, label.mask, roi, outside)
+        record_outside(project, cls, stem, label.mask, roi, outside, gaps)
         roi = scored_region(roi, label.annotated)  # a sparse label: its annotated pixels only
         per_image[stem] = per_image_metrics(prob, label.mask, roi, threshold=threshold)
         if label.sparse:

@@ -68,9 +68,12 @@ def note_unrestricted(cls: str, unrestricted: dict[str, str], among: Sequence[st
 
 
 def record_outside(project: Project, cls: str, stem: str, mask: np.ndarray, roi: np.ndarray | None,
-                   outside: dict[str, float] | None) -> None:
+                   outside: dict[str, float] | None, unrestricted: dict[str, str] | None = None) -> None:
     """Note in `outside` (stem → share) a label `mask` of a two-stage `cls` lying largely outside its region `roi`
-    (over core.regions.MOSTLY_OUTSIDE of its pixels), for one `note_outside`."""
+    (over core.regions.MOSTLY_OUTSIDE of its pixels), for one `note_outside`; not for an image in `unrestricted`,
+    whose `roi` is only its own ROI (its region is unknown)."""
+    if unrestricted is not None and stem in unrestricted:
+        return
     if outside is not None and roi is not None and project.class_spec(cls).roi_class is not None:
         if (share := outside_share(mask, roi)) > MOSTLY_OUTSIDE:
             outside[stem] = share
@@ -112,8 +115,7 @@ def load_sample(project: Project, cls: str, stem: str, threshold: float = 0.5,
     if roi is not None and not roi.any():
         raise MedsegError(f"its '{project.class_spec(cls).roi_class}' region, which '{cls}' is restricted to, "
                           f"is empty")
-    if unrestricted is None or stem not in unrestricted:  # unrestricted: roi is the image's own ROI
-        record_outside(project, cls, stem, label.mask, roi, outside)
+    record_outside(project, cls, stem, label.mask, roi, outside, unrestricted)
     return Sample(image=image, mask=label.mask, roi=roi, annotated=label.annotated, name=stem)
 
 
