@@ -102,6 +102,7 @@ class ScanWorker(Worker):
         self.prepare = prepare
         self.known = dict(known or {})
         self.held = held
+        self.throttle()  # a folder of thousands of photos: ten counts a second, not one queued signal per photo
 
     def work(self) -> ScanResult:
         from medseg_gui.core.lock import lock_or_reason
@@ -140,7 +141,7 @@ class ScanWorker(Worker):
                 errors[stem] = str(err)
             except OSError as err:
                 errors[stem] = f"cannot read: {err.strerror or err}"
-            self.progress.emit(ScanProgress(i + 1, len(stems), stem))
+            self.report(ScanProgress(i + 1, len(stems), stem))
         if errors:
             log.warning("%d of %d images in %s cannot be read", len(errors), len(stems), project.root)
         below = subfolder_images(project.root)

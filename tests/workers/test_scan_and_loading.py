@@ -209,3 +209,17 @@ def test_moving_a_damaged_project_json_aside_is_not_advised_when_the_images_are_
     message = error_message(_scan(qtbot, ScanWorker(project.root), "errored"))
     assert message.endswith(f"in {project.root} are untouched, and so is project.json. It can be fixed by hand in a "
                             "text editor.")
+
+
+def test_opening_a_large_folder_sends_a_few_counts_and_always_the_last(tmp_path, qtbot):
+    """Each probed photo queued one signal to the GUI thread (a folder of thousands flooded it): the count is
+    throttled, and the last one (every photo probed) still arrives before the result."""
+    folder = tmp_path / "photos"
+    make_images(folder, 60)
+    worker = ScanWorker(folder)
+    counts: list = []
+    worker.progress.connect(counts.append)
+    result = _scan(qtbot, worker)
+    assert len(result.project.stems) == 60
+    assert 1 <= len(counts) < 60
+    assert (counts[-1].done, counts[-1].total) == (60, 60)
