@@ -12,6 +12,7 @@ from medseg_gui.core.export import check_export_target, classes_with_masks, expo
 from medseg_gui.core.interchange.hdf5 import export_hdf5
 from medseg_gui.core.interchange.coco import export_coco
 from medseg_gui.core.interchange.nnunet import export_nnunet
+from medseg_gui.core.interchange.outlines import export_outlines
 from medseg_gui.core.project import Project
 
 FORMATS = {
@@ -19,6 +20,8 @@ FORMATS = {
     "nnunet": "nnU-Net v2 dataset (imagesTr, labelsTr, dataset.json)",
     "coco": "COCO instance segmentation (annotations.json, one polygon per lesion)",
     "hdf5": "HDF5 (one file per class: images, labels, ROIs, predictions)",
+    "outlines": ("Photos with each class's outline drawn (PNG, for reports: a label's outline solid, a "
+                 "prediction's dashed)"),
 }
 
 
@@ -38,8 +41,9 @@ def export_as(
 ) -> ExportDone:
     """Export `classes` of `project` into the folder `out_dir` as `fmt` (a key of FORMATS), with manifest.json.
     PNG: <out>/<class>/ per class, or <out>/ itself for one class, `progress` as export_pngs'; HDF5: <out>/<class>.h5
-    (manifest inside). When the user chose the classes (`chosen`: `medseg export --class`; the window exports every
-    class), the summary names each one with nothing to export (no image has a file for `source`: `left_out_note`)."""
+    (manifest inside); outlines: <out>/<stem>.png, the photos with the classes' outlines. When the user chose the
+    classes (`chosen`: `medseg export --class`; the window exports every class), the summary names each one with
+    nothing to export (no image has a file for `source`: `left_out_note`)."""
     done = _export(fmt, project, classes, Path(out_dir), source, threshold, skipped, should_stop, progress)
     if fmt == "hdf5" or not chosen:  # a class's HDF5 file holds its images even without a mask
         return done
@@ -64,6 +68,9 @@ def _export(fmt: str, project: Project, classes: list[str], out: Path, source: s
     if fmt == "coco":
         done = export_coco(project, classes, out, source, threshold, skipped)
         return ExportDone(out, done.annotations, done.summary())
+    if fmt == "outlines":
+        drawn = export_outlines(project, classes, out, source, threshold, skipped, should_stop, progress)
+        return ExportDone(out, drawn.count, drawn.summary())
     if fmt not in ("png", "hdf5"):
         raise ValueError(f"format must be one of {tuple(FORMATS)}, got {fmt!r}")
     if fmt == "png":
