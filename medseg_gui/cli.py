@@ -138,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("predict", cmd_predict, "predict project images (default) or external IMAGE files"),
         ("evaluate", cmd_evaluate, "per-image, mean and pooled AUC, Dice, IoU, Se, Sp, lesion recall, false lesions, "
                                    "HD95 and ASSD inside the ROI"),
-        ("export", cmd_export, "export masks as 0/255 PNG, an nnU-Net dataset, COCO JSON or HDF5, with a manifest"),
+        ("export", cmd_export, "export masks as 0/255 PNG, an nnU-Net dataset, COCO JSON or HDF5, or the photos with "
+                               "outlines drawn, with a manifest"),
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("project", type=Path)

@@ -235,13 +235,19 @@ def file_names(project: Project, cls: str, source: str) -> dict[str, str]:
         if not has_source(project, cls, stem, source):
             continue
         base = stem + (PREDICTION_SUFFIX if source == "auto" and not project.has_label(cls, stem) else "")
-        name, n = f"{base}.png", 1
-        while name.lower() in taken:
-            n += 1
-            name = f"{base}_{n}.png"
-        taken.add(name.lower())
-        names[stem] = name
+        names[stem] = unique_png_name(base, taken)
     return names
+
+
+def unique_png_name(base: str, taken: set[str]) -> str:
+    """'<base>.png', or '<base>_2.png', '_3' … where that name (in any case) is in `taken` (lower-case names, to
+    which it is added): one file each where names differ in case only."""
+    name, n = f"{base}.png", 1
+    while name.lower() in taken:
+        n += 1
+        name = f"{base}_{n}.png"
+    taken.add(name.lower())
+    return name
 
 
 def refuse_foreign_files(project: Project, folder: Path, names: Iterable[str]) -> None:

@@ -52,6 +52,7 @@ class WindowActions:
     export_masks: QAction
     export_labels: QAction
     export_other: QAction
+    export_outlines: QAction
     quit: QAction
     undo: QAction
     redo: QAction
@@ -103,6 +104,9 @@ def create_actions(parent: QWidget) -> WindowActions:
                               "background"),
         export_other=_action(parent, "Export for &other tools…",
                              tip="An nnU-Net dataset, COCO JSON or HDF5, with a manifest of labels and predictions"),
+        export_outlines=_action(parent, "Export &photos with outlines…",
+                                tip="Each photo with every class's outline drawn in its colour, for reports: your "
+                                "label solid, the model's prediction dashed"),
         quit=_action(parent, "&Quit", *K["quit"]),
         undo=_action(parent, "&Undo", *K["undo"], tip=keymap.ACTIONS["undo"].text),
         redo=_action(parent, "&Redo", *K["redo"], tip=keymap.ACTIONS["redo"].text),
@@ -181,7 +185,8 @@ def install_menus(window: QMainWindow, a: WindowActions, *, recent: QMenu | None
     demo_menu = file_menu.addMenu("Open &demo")
     demo_menu.addAction(a.open_demo)
     demo_menu.addAction(a.open_lesion_demo)
-    for item in (None, a.import_masks, None, a.export_masks, a.export_labels, a.export_other, None, a.quit):
+    for item in (None, a.import_masks, None, a.export_masks, a.export_labels, a.export_outlines, a.export_other, None,
+                 a.quit):
         file_menu.addSeparator() if item is None else file_menu.addAction(item)
     edit_menu = menu.addMenu("&Edit")
     for item in (a.undo, a.redo, None, a.accept_prediction, a.no_object, a.label_sparse, a.label_complete, None,
@@ -265,7 +270,8 @@ def connect_window_actions(a: WindowActions, w: Any) -> None:
     a.export_masks.triggered.connect(lambda: w.export_masks())
     a.export_labels.triggered.connect(lambda: w.export_masks("labels"))
     a.import_masks.triggered.connect(w.import_masks)
-    a.export_other.triggered.connect(w.export_other)
+    a.export_other.triggered.connect(lambda: w.export_other())
+    a.export_outlines.triggered.connect(lambda: w.export_other("outlines"))
     a.quit.triggered.connect(w.close)
     a.retrain.triggered.connect(w.training.retrain)
     a.reviewed.triggered.connect(w.toggle_reviewed)

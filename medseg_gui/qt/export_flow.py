@@ -1,9 +1,10 @@
 """File → Export masks: ask for a folder (starting where the last export went, else beside the project; its data
 folders are refused), write the PNGs in the background, then confirm with the folder and the count per class in a
 non-blocking message (with where the manifest is). File → Export for other tools first asks for the
-format (nnU-Net dataset, COCO JSON, HDF5: core.interchange.formats), then does the same. Both export every class, so a
-class with nothing to export goes unnamed (the user did not choose it: a trial's colonoscopy export said 'vessel left
-out'). The status bar counts the masks as they are written."""
+format (nnU-Net dataset, COCO JSON, HDF5: core.interchange.formats), then does the same; File → Export photos with
+outlines too (core.interchange.outlines), its message saying which line is a label and which a prediction. All export
+every class, so a class with nothing to export goes unnamed (the user did not choose it: a trial's colonoscopy export
+said 'vessel left out'). The status bar counts the masks (photos) as they are written."""
 
 from __future__ import annotations
 
@@ -32,6 +33,11 @@ def export_title(threshold: float, source: str = "auto") -> str:
     if source == "labels":
         return "Export your labels only as PNG (no predictions)"
     return f"Export masks as PNG: your label, else the prediction ≥ {threshold:.2f}"
+
+
+def outlines_title(threshold: float) -> str:
+    """The folder dialog's title for File → Export photos with outlines: what the lines will mean."""
+    return f"Export photos with outlines: your label solid, the prediction ≥ {threshold:.2f} dashed"
 
 
 OTHER_FORMATS = ("nnunet", "coco", "hdf5")
@@ -64,6 +70,14 @@ def ended(text: str) -> str:
     return text if text.endswith(".") else text + "."
 
 
+def unreadable_note(skipped: Sequence[str]) -> str:
+    """' — 2 left out, not readable: a: …; b: …' for the images an export left out (three named), or ''."""
+    if not skipped:
+        return ""
+    reasons = "; ".join(r.rstrip(".") for r in skipped[:3])  # no ".;" between reasons (verification trial)
+    return f" — {len(skipped)} left out, not readable: {reasons}{'; …' if len(skipped) > 3 else ''}"
+
+
 def export_summary(result: PngExport) -> str:
     """'Exported 3 masks to /out: 2 in lesion/, 1 in vessel/' (each class has its own subfolder; a class without
     masks, which the user did not choose, is not named), and which images were left out because something of theirs
@@ -85,10 +99,7 @@ def export_summary(result: PngExport) -> str:
     text = f"Exported {result.count} mask{'' if result.count == 1 else 's'} to {result.out_dir}: {counts}"
     if result.count == 0 and not result.skipped:
         text = f"No masks exported to {result.out_dir}: no image has a label or a prediction of any class yet"
-    if result.skipped:  # images whose label, prediction or ROI could not be read
-        n = len(result.skipped)
-        text += f" — {n} left out, not readable: " + "; ".join(r.rstrip(".") for r in result.skipped[:3]) + (
-            "; …" if n > 3 else "")  # no ".;" between reasons (verification trial)
+    text += unreadable_note(result.skipped)  # images whose label, prediction or ROI could not be read
     if result.older:
         text += (f" — {result.older} older PNG{' is' if result.older == 1 else 's are'} in these folders too, not "
                  "from this export (left as they were; manifest.json lists this export's)")
@@ -107,9 +118,10 @@ class ExportFlow(QObject):
         super().__init__(dialog_parent)
         self._host, self._dialog_parent, self._folders = host, dialog_parent, folders
 
-    def start_other(self, project: Any, threshold: float, flush: Callable[[], bool]) -> FunctionWorker | None:
-        """Ask for the format, then as `start`; None when the user cancels."""
-        fmt = ask_export_format(self._dialog_parent)
+    def start_other(self, project: Any, threshold: float, flush: Callable[[], bool],
+                    fmt: str | None = None) -> FunctionWorker | None:
+        """Ask for the format unless `fmt` is given, then as `start`; None when the user cancels."""
+        fmt = fmt or ask_export_format(self._dialog_parent)
         return None if fmt is None else self.start(project, threshold, flush, fmt)
 
     def start(self, project: Any, threshold: float, flush: Callable[[], bool],
@@ -119,7 +131,8 @@ class ExportFlow(QObject):
         some are not saved. `source` (PNG): "auto", or "labels" for the labels alone (File → Export labels only)."""
         title = export_title(threshold, source)
         if fmt != "png":
-            title = title.replace("masks as PNG", f"as {FORMATS[fmt]}")
+            title = outlines_title(threshold) if fmt == "outlines" else title.replace("masks as PNG",
+                                                                                     f"as {FORMATS[fmt]}")
         out_dir = self._folders.ask("export", project.root.parent, lambda start: dialogs.choose_directory(
             self._dialog_parent, title, start, new=True))
         if out_dir is None:
@@ -139,14 +152,16 @@ class ExportFlow(QObject):
         else:  # big I/O: the whole export runs in the worker
             worker = FunctionWorker(export_as, fmt, project, project.class_names, out_dir, threshold=threshold,
                                     chosen=False)
-        self.status.emit(f"Exporting masks to {out_dir}…")
+        what = "photos with outlines" if fmt == "outlines" else "masks"
+        self.status.emit(f"Exporting {what} to {out_dir}…")
         on_done = partial(self._on_finished, source) if fmt == "png" else partial(self._on_other_finished, fmt)
-        self._host.start(worker.throttle(), on_done=on_done, on_error=self._on_errored, on_progress=self._on_progress)
+        self._host.start(worker.throttle(), on_done=on_done, on_error=self._on_errored,
+                         on_progress=partial(self._on_progress, what))
         return worker
 
-    def _on_progress(self, count: tuple[int, int, str]) -> None:
+    def _on_progress(self, what: str, count: tuple[int, int, str]) -> None:
         """'Exporting masks 120/300: lesion/a.png…' (a trial's 300 masks took 7 s with only 'Exporting masks to …')."""
-        self.status.emit("Exporting masks {}/{}: {}…".format(*count))
+        self.status.emit("Exporting {} {}/{}: {}…".format(what, *count))
 
     def _on_finished(self, source: str, result: PngExport) -> None:
         text = export_summary(result)
@@ -162,8 +177,11 @@ class ExportFlow(QObject):
         self.ended.emit("finished")
 
     def _on_other_finished(self, fmt: str, done: ExportDone) -> None:
-        self.status.emit(done.summary)
-        dialogs.show_message(self._dialog_parent, "Export finished", f"{done.summary}.\n\n{manifest_note(fmt)}")
+        text = done.summary + unreadable_note(done.skipped)
+        self.status.emit(text)
+        note = manifest_note(fmt) if done.count or fmt != "outlines" else (
+            "No image has a label or a prediction of any class yet: nothing was written.")
+        dialogs.show_message(self._dialog_parent, "Export finished", f"{ended(text)}\n\n{note}")
         self.ended.emit("finished")
 
     def _on_errored(self, err: BaseException) -> None:

@@ -345,11 +345,12 @@ class MainWindow(QMainWindow):
             return None
         return self.importer.start(self.project, self.current_class(), self.guard.all_saved, self.files.open_folder)
 
-    def export_other(self) -> FunctionWorker | None:
-        """Ask for a format (nnU-Net dataset, COCO JSON, HDF5) and a folder, then export every class."""
+    def export_other(self, fmt: str | None = None) -> FunctionWorker | None:
+        """Ask for a format (nnU-Net dataset, COCO JSON, HDF5) unless `fmt` ("outlines": the photos with outlines)
+        is given, and a folder, then export every class."""
         if self.project is None:
             return None
-        return self.exporter.start_other(self.project, self.session.threshold, self.guard.all_saved)
+        return self.exporter.start_other(self.project, self.session.threshold, self.guard.all_saved, fmt)
 
     @Slot(str)
     def show_error(self, message: str, *, dialog: bool = True) -> None:

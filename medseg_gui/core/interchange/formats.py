@@ -7,11 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from medseg_gui.core.errors import CancelledError
+from medseg_gui.core.errors import CancelledError, skip
 from medseg_gui.core.export import check_export_target, classes_with_masks, export_pngs, left_out_text
 from medseg_gui.core.interchange.hdf5 import export_hdf5
 from medseg_gui.core.interchange.coco import export_coco
 from medseg_gui.core.interchange.nnunet import export_nnunet
+from medseg_gui.core.interchange.outlines import export_outlines
 from medseg_gui.core.project import Project
 
 FORMATS = {
@@ -19,16 +20,20 @@ FORMATS = {
     "nnunet": "nnU-Net v2 dataset (imagesTr, labelsTr, dataset.json)",
     "coco": "COCO instance segmentation (annotations.json, one polygon per lesion)",
     "hdf5": "HDF5 (one file per class: images, labels, ROIs, predictions)",
+    "outlines": ("Photos with each class's outline drawn (PNG, for reports: a label's outline solid, a "
+                 "prediction's dashed)"),
 }
 
 
 @dataclass(frozen=True)
 class ExportDone:
-    """What an export wrote: where, how many files or cases, and one line for the user."""
+    """What an export wrote: where, how many files or cases, one line for the user, and the images left out (why,
+    one line each)."""
 
     out_dir: Path
     count: int
     summary: str
+    skipped: tuple[str, ...] = ()
 
 
 def export_as(
@@ -38,12 +43,19 @@ def export_as(
 ) -> ExportDone:
     """Export `classes` of `project` into the folder `out_dir` as `fmt` (a key of FORMATS), with manifest.json.
     PNG: <out>/<class>/ per class, or <out>/ itself for one class, `progress` as export_pngs'; HDF5: <out>/<class>.h5
-    (manifest inside). When the user chose the classes (`chosen`: `medseg export --class`; the window exports every
-    class), the summary names each one with nothing to export (no image has a file for `source`: `left_out_note`)."""
-    done = _export(fmt, project, classes, Path(out_dir), source, threshold, skipped, should_stop, progress)
-    if fmt == "hdf5" or not chosen:  # a class's HDF5 file holds its images even without a mask
-        return done
-    return ExportDone(done.out_dir, done.count, done.summary + left_out_note(project, classes, source, fmt))
+    (manifest inside); outlines: <out>/<stem>.png, the photos with the classes' outlines. When the user chose the
+    classes (`chosen`: `medseg export --class`; the window exports every class), the summary names each one with
+    nothing to export (no image has a file for `source`: `left_out_note`). Images left out go to `skipped` when
+    given (else the log) and into the result."""
+    left: list[str] = []
+    try:
+        done = _export(fmt, project, classes, Path(out_dir), source, threshold, left, should_stop, progress)
+    finally:
+        for message in left:
+            skip(skipped, message)
+    chose = chosen and fmt != "hdf5"  # a class's HDF5 file holds its images even without a mask
+    note = left_out_note(project, classes, source, fmt) if chose else ""
+    return ExportDone(done.out_dir, done.count, done.summary + note, tuple(left))
 
 
 def left_out_note(project: Project, classes: list[str], source: str, fmt: str) -> str:
@@ -64,6 +76,9 @@ def _export(fmt: str, project: Project, classes: list[str], out: Path, source: s
     if fmt == "coco":
         done = export_coco(project, classes, out, source, threshold, skipped)
         return ExportDone(out, done.annotations, done.summary())
+    if fmt == "outlines":
+        drawn = export_outlines(project, classes, out, source, threshold, skipped, should_stop, progress)
+        return ExportDone(out, drawn.count, drawn.summary())
     if fmt not in ("png", "hdf5"):
         raise ValueError(f"format must be one of {tuple(FORMATS)}, got {fmt!r}")
     if fmt == "png":

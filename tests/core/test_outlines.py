@@ -1,0 +1,174 @@
+"""Photos with outlines: each class's outline in its colour on the mask boundary (a label's solid, a prediction's
+dashed), the rest of the photo unchanged; the manifest says label or prediction; the export's safety checks."""
+
+import errno
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from medseg_gui.core.errors import CancelledError, ProjectError, WriteError
+from medseg_gui.core.images import read_image
+from medseg_gui.core.interchange import outlines
+from medseg_gui.core.interchange.formats import export_as
+from medseg_gui.core.interchange.outlines import export_outlines, line_width
+from medseg_gui.core.overlays import boundary
+from medseg_gui.core.project import Project
+
+H, W = 60, 80
+YY, XX = np.mgrid[:H, :W]
+
+
+def disc(cx, cy, r):
+    return (XX - cx) ** 2 + (YY - cy) ** 2 <= r * r
+
+
+def far_from(mask, margin=5):
+    """Pixels more than `margin` steps from the mask's boundary (inside or outside): no line may touch them."""
+    edge = boundary(mask) | boundary(~mask)
+    return ~cv2.dilate(edge.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=margin).astype(bool)
+
+
+@pytest.fixture
+def project(tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a", "b", "c", "d"):
+        cv2.imwrite(str(folder / f"{name}.png"), rng.integers(40, 200, (H, W, 3), np.uint8))
+    cv2.imwrite(str(folder / "g.png"), rng.integers(40, 200, (H, W), np.uint8))  # a gray photo
+    p = Project.open_or_create_for_folder(folder)  # classes: lesion, vessel
+    p.save_label("lesion", "a", disc(30, 30, 15))
+    p.save_prediction("lesion", "b", np.where(disc(40, 30, 18), 0.9, 0.1).astype(np.float32))
+    p.save_label("lesion", "g", disc(40, 30, 12))
+    return p
+
+
+def colour(project, cls):
+    return np.array(project.class_spec(cls).color, np.uint8)
+
+
+def coloured(photo, rgb):
+    return (photo == rgb).all(axis=2)
+
+
+def test_a_labels_outline_is_solid_in_its_colour_and_the_rest_of_the_photo_unchanged(project, tmp_path):
+    out = tmp_path / "out"
+    done = export_outlines(project, ["lesion"], out, source="labels")
+    assert [p.name for p in done.files] == ["a.png", "g.png"] and sorted(p.name for p in out.iterdir()) == [
+        "a.png", "g.png", "manifest.json"]  # b has only a prediction; c and d nothing
+    photo, original, mask = read_image(out / "a.png"), project.load_image("a"), disc(30, 30, 15)
+    assert photo.shape == original.shape
+    assert coloured(photo, colour(project, "lesion"))[boundary(mask)].all()  # continuous: every boundary pixel
+    far = far_from(mask)
+    np.testing.assert_array_equal(photo[far], original[far])  # inside and outside, away from the line
+    edge = (photo == 0).all(axis=2)
+    assert edge.any() and not edge[mask & far_from(mask, 2)].any()  # a thin dark edge, only along the line
+    gray = read_image(out / "g.png")  # a gray photo becomes RGB, its gray kept
+    far = far_from(disc(40, 30, 12))
+    np.testing.assert_array_equal(gray[far], project.load_image("g")[far])
+    assert (gray[far][:, 0] == gray[far][:, 2]).all()
+
+
+def test_a_predictions_outline_is_dashed_and_the_manifest_says_so(project, tmp_path):
+    out = tmp_path / "out"
+    done = export_as("outlines", project, ["lesion"], out, threshold=0.5)
+    photo, mask = read_image(out / "b.png"), disc(40, 30, 18)
+    on_edge = boundary(mask)
+    drawn = coloured(photo, colour(project, "lesion"))[on_edge].mean()
+    untouched = (photo == project.load_image("b")).all(axis=2)[on_edge].mean()
+    assert 0.3 < drawn < 0.8 and untouched > 0.15  # gaps where the photo shows through
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["export"] == "outlines" and manifest["threshold"] == 0.5
+    entries = {m["image"]: m for m in manifest["masks"]}
+    assert entries["a"]["source"] == "label" and entries["a"]["line"] == "solid" and entries["a"]["file"] == "a.png"
+    assert entries["b"]["source"] == "prediction" and entries["b"]["line"] == "dashed"
+    assert entries["b"]["threshold"] == 0.5 and any("dashed" in n for n in manifest["notes"])
+    assert done.count == 3 and "lesion on 3 (2 labels, 1 prediction)" in done.summary
+    assert "solid line = your label, dashed = the model's prediction ≥ 0.50" in done.summary
+
+
+def test_two_classes_each_in_its_colour_holes_outlined(project, tmp_path):
+    ring = disc(40, 30, 20) & ~disc(40, 30, 8)
+    project.save_label("vessel", "d", ring)
+    project.save_label("lesion", "d", disc(12, 12, 6))
+    assert project.class_spec("lesion").color != project.class_spec("vessel").color
+    export_outlines(project, ["lesion", "vessel"], tmp_path / "out")
+    photo = read_image(tmp_path / "out" / "d.png")
+    assert coloured(photo, colour(project, "lesion"))[boundary(disc(12, 12, 6))].all()
+    hole_edge = boundary(ring) & disc(40, 30, 10)
+    assert hole_edge.sum() > 20 and coloured(photo, colour(project, "vessel"))[hole_edge].all()
+    assert coloured(photo, colour(project, "vessel"))[boundary(ring) & ~disc(40, 30, 18)].all()
+
+
+def test_a_sparse_label_filled_by_the_prediction_is_solid_where_annotated(project, tmp_path):
+    annotated = XX < 40
+    project.save_label("lesion", "c", disc(40, 30, 15) & annotated, annotated)
+    project.save_prediction("lesion", "c", np.where(disc(40, 30, 15), 0.9, 0.1).astype(np.float32))
+    done = export_outlines(project, ["lesion"], tmp_path / "out")
+    photo, on_edge = read_image(tmp_path / "out" / "c.png"), boundary(disc(40, 30, 15))
+    lesion = coloured(photo, colour(project, "lesion"))
+    assert lesion[on_edge & (XX < 36)].all()
+    assert (photo == project.load_image("c")).all(axis=2)[on_edge & (XX > 44)].mean() > 0.15
+    entries = json.loads((tmp_path / "out" / "manifest.json").read_text())["masks"]
+    entry = next(m for m in entries if m["image"] == "c")
+    assert entry["source"] == "label+prediction" and entry["label"] == "sparse" and entry["line"].startswith("solid")
+    assert "filled in by the prediction is solid where you annotated it" in done.summary()
+
+
+def test_refuses_foreign_files_and_folders_of_the_project(project, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.png").write_bytes(b"the user's own picture")
+    with pytest.raises(ProjectError, match="was not written by an export of this project"):
+        export_outlines(project, ["lesion"], out)
+    assert (out / "a.png").read_bytes() == b"the user's own picture" and not (out / "manifest.json").exists()
+    for inside in (project.root, project.image_path("a").parent, project.root / "labels" / "lesion"):
+        with pytest.raises(ProjectError, match="cannot be exported into"):
+            export_outlines(project, ["lesion"], inside)
+    export_outlines(project, ["lesion"], tmp_path / "again")
+    export_outlines(project, ["lesion"], tmp_path / "again")  # its own earlier files are replaced
+
+
+def test_an_unreadable_photo_is_skipped_by_name(project, tmp_path):
+    project.image_path("b").write_bytes(b"not a png")
+    skipped: list[str] = []
+    done = export_outlines(project, ["lesion"], tmp_path / "out", skipped=skipped)
+    assert [p.name for p in done.files] == ["a.png", "g.png"] and not (tmp_path / "out" / "b.png").exists()
+    assert len(skipped) == 1 and skipped[0].startswith("b") and "'b.png'" in skipped[0]  # which photo, and why
+    assert done.skipped == tuple(skipped)
+    assert {m["image"] for m in json.loads((tmp_path / "out" / "manifest.json").read_text())["masks"]} == {"a", "g"}
+    path = project.image_path("a")  # its header readable (the masks' size checks pass), its pixels not
+    data = bytearray(path.read_bytes())
+    data[100:400] = bytes(300)  # inside its pixel data: the size in its header and its end still read
+    path.write_bytes(bytes(data))
+    skipped.clear()
+    done = export_outlines(project, ["lesion"], tmp_path / "out2", skipped=skipped)
+    assert [p.name for p in done.files] == ["g.png"] and any(s.startswith("a not exported: ") for s in skipped)
+
+
+def test_progress_cancel_and_a_failed_write_say_how_far_it_got(project, tmp_path, monkeypatch):
+    seen = []
+    export_outlines(project, ["lesion"], tmp_path / "out", progress=seen.append)
+    assert seen == [(1, 3, "a.png"), (2, 3, "b.png"), (3, 3, "g.png")]
+    with pytest.raises(CancelledError, match="after 1 of 3 photos"):
+        export_outlines(project, ["lesion"], tmp_path / "cut", should_stop=lambda: len(seen) > 3,
+                        progress=seen.append)
+    assert [m["image"] for m in json.loads((tmp_path / "cut" / "manifest.json").read_text())["masks"]] == ["a"]
+    calls = []
+
+    def full_disk(path, array):
+        calls.append(path)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return path.write_bytes(b"")
+
+    monkeypatch.setattr(outlines, "write_png", full_disk)
+    with pytest.raises(WriteError, match=r"could not write photo 2 of 3 \(1 written\).*No space left"):
+        export_outlines(project, ["lesion"], tmp_path / "full")
+
+
+def test_line_width_grows_with_the_photo():
+    assert line_width((24, 32)) == line_width((1000, 1000)) == 2
+    assert line_width((3000, 4000)) > line_width((1500, 2000)) > 2
