@@ -359,3 +359,24 @@ def test_png_export_counts_every_mask_across_classes(project, tmp_path):
     counts.clear()
     export_pngs(p, ["vessel"], tmp_path / "flat", subfolders=False, progress=counts.append)
     assert counts == [(1, 2, "a.png"), (2, 2, "b_prediction.png")]
+
+
+def test_an_accepted_prediction_is_not_counted_as_a_human_label(project, tmp_path):
+    """A nurse's trial: the label of 'a' was the model's prediction taken whole (Accept prediction), and the manifest
+    listed it as a human label among 'human_labels'. It says 'accepted prediction' and counts it apart; once the
+    mark is gone (an edit) it is a human label again."""
+    from medseg_gui.core.label_status import ACCEPTED_KEY, set_mark
+
+    p, _ = project
+    set_mark(p, "a", ACCEPTED_KEY, "vessel", True)
+    export_masks(p, "vessel", tmp_path / "out")
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    entry = next(m for m in manifest["masks"] if m["image"] == "a")
+    assert (entry["source"], entry["label"]) == ("label", "accepted prediction")
+    assert (manifest["human_labels"], manifest["accepted_predictions"]) == (0, 1)
+    assert any("Accept prediction" in note for note in manifest["notes"])
+    set_mark(p, "a", ACCEPTED_KEY, "vessel", False)
+    export_masks(p, "vessel", tmp_path / "again")
+    manifest = json.loads((tmp_path / "again" / "manifest.json").read_text())
+    assert manifest["human_labels"] == 1 and "accepted_predictions" not in manifest
+    assert next(m for m in manifest["masks"] if m["image"] == "a")["label"] == "complete"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from medseg_gui.core.atomic import atomic_write_json
+from medseg_gui.core.label_status import ACCEPTED_KEY
 from medseg_gui.core.project import Project
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ PREDICTIONS_NOTE = "Predictions are the model's probability >= threshold, set to
 FILLED_NOTE = ("'label+prediction': a sparse label (e.g. a corrected prediction) whose annotated pixels are the human "
                "label and whose not-annotated pixels are the model prediction at the threshold, as the window showed "
                "it. Export with source 'labels' for the annotated pixels alone.")
+ACCEPTED = "accepted prediction"  # a label entry's "label": a model's prediction taken whole by Accept prediction
+ACCEPTED_NOTE = ("'label': 'accepted prediction': a model's prediction you took whole as the label (Accept "
+                 "prediction) and did not edit since; counted under accepted_predictions, not human_labels.")
 UNKNOWN_MODEL = "not recorded (predicted by an older version of medseg); see the project's models folder"
 
 
@@ -101,6 +105,10 @@ class Manifest:
         filled = source == LABEL_AND_PREDICTION
         if source != "prediction":
             entry["label"] = "sparse" if sparse or filled else "complete"
+            if cls in (self.project.entry(stem).state.get(ACCEPTED_KEY) or []):  # a nurse's trial: counted as human
+                entry["label"] = ACCEPTED
+                if ACCEPTED_NOTE not in self.notes:
+                    self.notes.append(ACCEPTED_NOTE)
         if filled and FILLED_NOTE not in self.notes:
             self.notes.append(FILLED_NOTE)
         if source != "label":
@@ -114,15 +122,17 @@ class Manifest:
         self.entries.append(entry)
         return entry
 
-    def counts(self) -> tuple[int, int]:
-        """(human labels, sparse labels filled in by the prediction, model predictions) recorded so far (a trial's
-        export counted a label of 1 % strokes and 99 % prediction as a human label)."""
+    def counts(self) -> tuple[int, int, int, int]:
+        """(human labels, sparse labels filled in by the prediction, model predictions, accepted predictions)
+        recorded so far (a trial's export counted a label of 1 % strokes and 99 % prediction as a human label,
+        another an accepted prediction)."""
         filled = sum(e["source"] == LABEL_AND_PREDICTION for e in self.entries)
         predictions = sum(e["source"] == "prediction" for e in self.entries)
-        return len(self.entries) - filled - predictions, filled, predictions
+        accepted = sum(e.get("label") == ACCEPTED for e in self.entries)
+        return len(self.entries) - filled - predictions - accepted, filled, predictions, accepted
 
     def to_json(self) -> dict[str, Any]:
-        labels, filled, predictions = self.counts()
+        labels, filled, predictions, accepted = self.counts()
         return {
             "format": MANIFEST_FORMAT, "version": 1, "export": self.export,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -132,6 +142,7 @@ class Manifest:
             "Predictions are the model's probabilities (0 to 1), not thresholded.",
             "unannotated_pixels": self.unannotated, "notes": self._notes(),
             "human_labels": labels, "labels_filled_by_prediction": filled, "model_predictions": predictions,
+            **({"accepted_predictions": accepted} if accepted else {}),
             "masks": self.entries,
             **({"earlier_export_files": self.earlier_files} if self.earlier_files else {}),
         }
