@@ -294,17 +294,21 @@ class LockWatch:
                 return None
         except OSError as err:
             return _unreadable_message(self.root, err).replace("The project folder", "the folder", 1).rstrip(".")
-        return _taken_over(self.root)
+        return _held_elsewhere(self.root, "holds")  # it may never have been this process's: not "took over"
 
 
-TAKEN_OVER = "took over this project's lock"  # in every reason `check` gives: tells a lock problem from a disk one
+LOCK_ELSEWHERE = "this project's lock, so nothing more"  # in every reason `check` gives: a lock, not a disk problem
 
 
 def _taken_over(root: Path) -> str:
+    return _held_elsewhere(root, "took over")
+
+
+def _held_elsewhere(root: Path, verb: str) -> str:
+    """Why nothing is written into `root`: its lock's owner `verb` ("took over", "holds") this project's lock."""
     owner = read_owner(root)
     who = owner.describe() if owner is not None else "another program"
-    return (f"{who} {TAKEN_OVER}, so nothing more is written into {root}; close that program, "
-            "then open the project again")
+    return f"{who} {verb} {LOCK_ELSEWHERE} is written into {root}; close that program, then open the project again"
 
 
 @contextlib.contextmanager

@@ -188,6 +188,15 @@ def test_rescoring_the_project_of_a_read_only_window_saves_nothing_once_no_lock_
     assert set(result.metrics) == set(project.stems) and _snapshot(project.root) == before
 
 
+def test_a_process_that_never_held_the_lock_is_not_told_it_was_taken_over(tmp_path):
+    """The read-only window's log said the editing window "took over this project's lock", which it had held from the
+    start: a process that only watches the lock says who holds it."""
+    project = make_project(tmp_path / "p", n=1)
+    _take_over(project.root)
+    reason = Project.open(project.root).write_refusal()
+    assert "some-other-host" in reason and "holds this project's lock" in reason and "took over" not in reason
+
+
 def test_the_window_says_when_it_took_over_a_stale_lock(tmp_path, qtbot, messages):
     """Fault-injection trial, session 39: after a kill -9 the reopened window took the lock over and only the log said
     so; the clinician is told the program ended without closing the project."""
