@@ -104,6 +104,13 @@ def is_stale(owner: LockOwner) -> bool:
     return bool(owner.proc_start and now and now != owner.proc_start)
 
 
+def holder(root: str | os.PathLike[str]) -> LockOwner | None:
+    """Who holds the lock of `root` now: the owner its lock file names while that one runs, else None (no lock file,
+    its owner gone, or it cannot be read)."""
+    owner = read_owner(root)
+    return owner if owner is not None and not is_stale(owner) else None
+
+
 def _read_lock(path: Path) -> str:
     """The text of the lock file `path`; FileNotFoundError when absent, OSError when it is not a regular file. Never
     blocks: a FIFO is refused before it is opened, and opened without waiting for a writer if it appears meanwhile."""
@@ -294,17 +301,21 @@ class LockWatch:
                 return None
         except OSError as err:
             return _unreadable_message(self.root, err).replace("The project folder", "the folder", 1).rstrip(".")
-        return _taken_over(self.root)
+        return _held_elsewhere(self.root, "holds")  # it may never have been this process's: not "took over"
 
 
-TAKEN_OVER = "took over this project's lock"  # in every reason `check` gives: tells a lock problem from a disk one
+LOCK_ELSEWHERE = "this project's lock, so nothing more"  # in every reason `check` gives: a lock, not a disk problem
 
 
 def _taken_over(root: Path) -> str:
+    return _held_elsewhere(root, "took over")
+
+
+def _held_elsewhere(root: Path, verb: str) -> str:
+    """Why nothing is written into `root`: its lock's owner `verb` ("took over", "holds") this project's lock."""
     owner = read_owner(root)
     who = owner.describe() if owner is not None else "another program"
-    return (f"{who} {TAKEN_OVER}, so nothing more is written into {root}; close that program, "
-            "then open the project again")
+    return f"{who} {verb} {LOCK_ELSEWHERE} is written into {root}; close that program, then open the project again"
 
 
 @contextlib.contextmanager
@@ -322,7 +333,11 @@ def lock_or_reason(root: str | os.PathLike[str], app: str = "medseg") -> tuple[P
     try:
         return acquire(root, app), None
     except ProjectLockedError as err:
-        owner = err.owner.describe() if err.owner is not None else "another program"
-        return None, f"it is open for editing in {owner}"
+        return None, editing_elsewhere(err.owner)
     except ProjectReadOnlyError as err:
         return None, str(err).rstrip(".").replace("The project folder", "the folder", 1)
+
+
+def editing_elsewhere(owner: LockOwner | None) -> str:
+    """Why a window has the project read-only while `owner` holds its lock."""
+    return f"it is open for editing in {owner.describe() if owner is not None else 'another program'}"

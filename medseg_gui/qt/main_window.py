@@ -46,7 +46,7 @@ from medseg_gui.qt.panels.list_count import ListCount
 from medseg_gui.qt.panels.layers_panel import LayersPanel
 from medseg_gui.qt.panels.tools_panel import ToolsPanel
 from medseg_gui.qt.panels.train_panel import CANCELLED_TEXT, TrainPanel
-from medseg_gui.qt.read_only import ReadOnlyBanner, ReadOnlyView
+from medseg_gui.qt.read_only import ReadOnlyBanner, ReadOnlyView, remembers_choices
 from medseg_gui.qt.reviewed import reviewed_stems, toggle_reviewed
 from medseg_gui.qt.region_flow import RegionFlow
 from medseg_gui.qt.remove_flow import RemoveFlow
@@ -232,7 +232,7 @@ class MainWindow(QMainWindow):
         if self.train_worker is None and (self.project is None or self.project.root != project.root):
             self.train_panel.clear_run()  # the result and curve shown belong to the previous project
         if self.project is not None and project is not self.project:
-            self._remember()  # the project shown until now: reopened later on its image, brush and choices
+            self._remember(project)  # the project shown until now: reopened later on its image, brush and choices
         self.saver.set_project(project)
         self.project = project
         self.session.set_project(project)
@@ -309,8 +309,8 @@ class MainWindow(QMainWindow):
             return f"{self.session.paused}; try again when they are in."
         return self.guard.why_unsaved()
 
-    def _remember(self) -> None:
-        if self.project is not None:
+    def _remember(self, reopened: Any = None) -> None:
+        if remembers_choices(self.project, reopened):  # not a read-only window's (qt.read_only)
             self.memory.remember_project(self.project.root, **{
                 "class": self.current_class(), "minutes": self.train_panel.minutes(),
                 "threshold": self.session.threshold, "image": self.session.stem, "brush": self.canvas.brush_size()})

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
+from medseg_gui.core.lock import LockOwner, editing_elsewhere, holder
 from medseg_gui.qt.keyboard import LinkLabel
 from medseg_gui.qt.keymap import key_text
 
@@ -31,6 +32,9 @@ def read_only_text(reason: str) -> str:
             "“reviewed” are off and nothing is written into the project.")
 
 
+EDITOR_CLOSED = "the window that was editing it has closed; press “Try editing again” to edit it here"
+
+
 def training_off_text(project_open: bool, reason: str | None) -> str:
     """Why Retrain is off ('' when it is on): no project is open, or it is open read-only for `reason` (the Train
     panel said "press Retrain to train one" beside a greyed Retrain)."""
@@ -38,6 +42,16 @@ def training_off_text(project_open: bool, reason: str | None) -> str:
         return ("no project is open; open a folder of images first (File → Open folder of images…, "
                 f"{key_text('open_folder')})")
     return "" if reason is None else f"this window has the project read-only because {reason}"
+
+
+def remembers_choices(shown: Any, reopened: Any = None) -> bool:
+    """Whether the window may remember its choices for the project `shown` (class, threshold, image…: what its next
+    opening starts with). Not while it has it read-only, where the editing window's stand (a trial's read-only window,
+    closed last, set the next start's threshold), unless `reopened` is that project, now editable ("Try editing
+    again")."""
+    if shown is None or shown.read_only is None:
+        return shown is not None
+    return reopened is not None and reopened.read_only is None and Path(reopened.root) == Path(shown.root)
 
 
 class ReadOnlyBanner(LinkLabel):
@@ -139,10 +153,12 @@ class ReadOnlyView(QObject):
         self._session, self._images = panels["session"], panels["image_list"]
         self._tools, self._train = panels["tools"], panels["train_panel"]
         self._pauses: dict[str, str] = {}  # who paused editing for a while → why (none: it is not paused)
+        self._editor: LockOwner | None = None  # read-only: who held the project's lock when last looked at
         self.watcher = ProjectWatcher(self)  # read-only: what the editing window saves is shown here too
         opener.read_only_changed.connect(self.apply)
         banner.retry_requested.connect(self.try_editing_again)
         self.watcher.changed.connect(self._saved_elsewhere)
+        self.watcher.changed.connect(self._editor_changed)
 
     def apply(self) -> None:
         project = self._project()
@@ -155,6 +171,7 @@ class ReadOnlyView(QObject):
         set_editing_enabled(training_off_text(project is not None, reason) or paused, self._actions,
                             self._tools, self._train, pan=project is not None)
         self.watcher.watch(project if reason is not None else None)
+        self._editor = holder(project.root) if reason is not None else None
         self.changed.emit()
 
     def pause(self, why: str, who: str = "") -> None:
@@ -172,6 +189,21 @@ class ReadOnlyView(QObject):
         reason = self._opener.try_editing()
         if reason is not None:
             self.status.emit(f"Still read-only: {reason}.")
+
+    @Slot()
+    def _editor_changed(self) -> None:
+        """Read-only because another window edits the project: that one let its lock go (closed), or another holds it
+        now. The banner says so (a trial's still named a process gone for minutes); nothing is written until Try
+        editing again locks it."""
+        project = self._project()
+        followed = self._editor is not None or (project is not None and project.read_only == EDITOR_CLOSED)
+        if project is None or project.read_only is None or not followed:
+            return
+        now = holder(project.root)
+        if now != self._editor:
+            project.set_read_only(EDITOR_CLOSED if now is None else editing_elsewhere(now))
+            self.apply()
+            self.status.emit(f"Read-only: {project.read_only}.")
 
     @Slot()
     def _saved_elsewhere(self) -> None:

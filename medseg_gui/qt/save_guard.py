@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
-from medseg_gui.core.lock import TAKEN_OVER
+from medseg_gui.core.lock import LOCK_ELSEWHERE
 from medseg_gui.paths import UNSAVED_LABELS, rescue_dir
 from medseg_gui.workers.label_saver import Key, LabelSaver
 
@@ -28,7 +28,7 @@ def what_to_do(reasons: Iterable[str]) -> str:
     help), about what is in the way when a file stands where a folder belongs (or the reverse), else about disk space
     and permissions."""
     reasons = list(reasons)
-    if any(TAKEN_OVER in reason for reason in reasons):
+    if any(LOCK_ELSEWHERE in reason for reason in reasons):
         return "Close the program that took over the project's lock, then open the project again."
     if any(phrase in reason for reason in reasons for phrase in IN_THE_WAY):
         return ("Something in the project folder is in the way (a file where a folder belongs, or a folder where "

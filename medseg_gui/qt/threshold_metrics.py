@@ -15,8 +15,9 @@ from medseg_gui.workers.training import ClassMetrics, rescore_class
 
 
 class MetricsRefresher(QObject):
-    """`schedule(root, cls, threshold, changed)` (re)starts a short timer, then `rescore_class` runs on a worker for
-    each class scheduled meanwhile; `changed` (images whose label was saved) adds up per class until it runs, so
+    """`schedule(project, cls, threshold, changed)` (re)starts a short timer, then `rescore_class` runs on a worker
+    for each class scheduled meanwhile, on the window's own Project (whose read-only state and lock decide whether
+    the scores are saved); `changed` (images whose label was saved) adds up per class until it runs, so
     their AUC is computed again. `updated` carries each ClassMetrics (class, metrics, uncertainty). One job per class
     at a time: a newer request cancels the class's running job (its `changed` carried over) and runs once that has
     stopped, and only the newest request's scores are handed over, so an older threshold's never arrive after a newer
@@ -29,7 +30,7 @@ class MetricsRefresher(QObject):
     def __init__(self, host: WorkerHost, delay_ms: int = 400, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._host = host
-        self._root: Path | None = None
+        self._project: Any = None  # the project scheduled last (the newest object of its folder: Try editing again)
         self._jobs: dict[str, tuple[float, set[str]]] = {}  # class → (threshold, stems whose label was saved)
         self._running: dict[str, tuple[FunctionWorker, frozenset[str]]] = {}  # class → its job, its `changed`
         self._checking: dict[tuple[Path, str], bool] = {}  # (project root, class) being checked → check again after
@@ -38,10 +39,11 @@ class MetricsRefresher(QObject):
         self._timer.setInterval(delay_ms)
         self._timer.timeout.connect(self._run)
 
-    def schedule(self, root: Path, cls: str, threshold: float, changed: Iterable[str] = ()) -> None:
-        same = self._root == Path(root)
+    def schedule(self, project: Any, cls: str, threshold: float, changed: Iterable[str] = ()) -> None:
+        same = self._root() == Path(project.root)
+        self._project = project
         if not same:
-            self._root, self._jobs = Path(root), {}
+            self._jobs = {}
             for worker, _ in self._running.values():
                 worker.cancel()
         stems = self._jobs.get(cls, (threshold, set()))[1] | set(changed)
@@ -75,21 +77,24 @@ class MetricsRefresher(QObject):
     def _run(self) -> None:
         for cls in [c for c in self._jobs if c not in self._running]:  # the others start when their job ends
             threshold, changed = self._jobs.pop(cls)
-            worker = FunctionWorker(rescore_class, self._root, cls, threshold, frozenset(changed))
+            worker = FunctionWorker(rescore_class, self._project, cls, threshold, frozenset(changed))
             self._running[cls] = (worker, frozenset(changed))
-            root = self._root
+            root = self._root()
             self._host.start(worker, on_done=lambda run, w=worker, root=root: self._finished(w, root, run),
                              on_ended=lambda cls=cls, w=worker: self._ended(cls, w))
 
     def _finished(self, worker: FunctionWorker, root: Path | None, run: ClassMetrics) -> None:
         self._release(run.cls, worker)  # done: a request from now on neither cancels it nor re-scores its images
-        if root == self._root and run.cls not in self._jobs:  # else a newer request is waiting: its scores count
+        if root == self._root() and run.cls not in self._jobs:  # else a newer request is waiting: its scores count
             self.updated.emit(run)
 
     def _ended(self, cls: str, worker: FunctionWorker) -> None:
         self._release(cls, worker)
         if cls in self._jobs and cls not in self._running and not self._timer.isActive():
             self._run()
+
+    def _root(self) -> Path | None:
+        return None if self._project is None else Path(self._project.root)
 
     def _release(self, cls: str, worker: FunctionWorker) -> None:
         if cls in self._running and self._running[cls][0] is worker:

@@ -58,7 +58,7 @@ class ThresholdView(QObject):
         self._remember_later.start()  # not a settings write per spin step; closing remembers it too
         cls, project = self._tools.current_class(), self._project()
         if project is not None and cls and self._images.has_metrics(cls) and self._idle():
-            self._refresher.schedule(project.root, cls, self._session.threshold)
+            self._refresher.schedule(project, cls, self._session.threshold)
 
     @Slot(str)
     def _rescore_due(self, cls: str, changed: Collection[str] = ()) -> None:
@@ -72,7 +72,7 @@ class ThresholdView(QObject):
             self._due.setdefault(cls, set()).update(changed)
             self._wait.start()
             return
-        self._refresher.schedule(project.root, cls, self._session.threshold, changed)
+        self._refresher.schedule(project, cls, self._session.threshold, changed)
 
     @Slot()
     def _rescore_waiting(self) -> None:

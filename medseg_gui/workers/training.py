@@ -52,10 +52,10 @@ class ClassMetrics:
     changed: frozenset[str] = frozenset()  # the images whose label was saved since their last scores: re-scored
 
 
-def _open_project(root: Path) -> Project:
+def _open_project(project: Project | Path) -> Project:
     from medseg_gui.core.project import Project
 
-    return Project.open(root)
+    return project if isinstance(project, Project) else Project.open(project)
 
 
 class TrainWorker(Worker):
@@ -108,18 +108,20 @@ class TrainWorker(Worker):
         self.child_pid = pid
 
 
-def rescore_class(project_root: Path, cls: str, threshold: float, changed: frozenset[str] = frozenset(),
+def rescore_class(project: Project | Path, cls: str, threshold: float, changed: frozenset[str] = frozenset(),
                   should_stop: Callable[[], bool] | None = None) -> ClassMetrics:
     """Recompute the metrics of `cls` and the uncertainty of each of its predictions from the saved predictions at
     another `threshold` (no Keras; only what the threshold changes: pipeline.rethreshold_class; `changed`: images
     whose label was saved since) and save them to metrics.json and uncertainty.json. Scores that still hold
     (`standing_scores`) are not recomputed: after a saved stroke only its image is, where every map was read again
     (5–20 s on an outside trial's 344 photos, the old scores shown meanwhile). Run by a FunctionWorker
-    (qt/threshold_metrics.py). Where the project must not or cannot be written (another window holds it, read-only
-    media) they are handed over unsaved: both files are derived data, re-made by the next Retrain."""
+    (qt/threshold_metrics.py). `project`: the window's own Project (its read-only state and lock say whether they
+    may be saved: a read-only window's Project opened afresh here wrote them once the editing window had closed), or a
+    folder. Where the project must not or cannot be written (read-only, another window holds it, read-only media)
+    they are handed over unsaved: both files are derived data, re-made by the next Retrain."""
     from medseg_gui import pipeline
 
-    project, fresh = _open_project(project_root), UncertaintyScores()
+    project, fresh = _open_project(project), UncertaintyScores()
     metrics, kept = standing_scores(project, cls, threshold, changed)  # a removed label: no metrics, none kept
     metrics.update(pipeline.rethreshold_class(project, cls, threshold, changed, should_stop, fresh,
                                               kept=set(kept.scores)))

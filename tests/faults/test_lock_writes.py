@@ -173,6 +173,30 @@ def test_rescoring_in_a_window_that_may_not_write_shows_metrics_without_saving(t
     assert _snapshot(project.root) == before
 
 
+def test_rescoring_the_project_of_a_read_only_window_saves_nothing_once_no_lock_is_held(tmp_path):
+    """Outside trial: the read-only window's re-scoring opened the project afresh, which writes while nobody holds
+    the lock, so it rewrote metrics.json once the editing window had closed. It re-scores the window's own project."""
+    from medseg_gui.workers.training import rescore_class
+    from tests.faults.cli_fakes import CLS as VESSEL
+    from tests.faults.cli_fakes import make_project as make_predicted_project
+
+    project = make_predicted_project(tmp_path / "p")
+    project.set_read_only("it is open for editing in medseg-gui (process 1 on this computer)")
+    assert not (project.root / LOCK_FILE).exists()
+    before = _snapshot(project.root)
+    result = rescore_class(project, VESSEL, 0.6)
+    assert set(result.metrics) == set(project.stems) and _snapshot(project.root) == before
+
+
+def test_a_process_that_never_held_the_lock_is_not_told_it_was_taken_over(tmp_path):
+    """The read-only window's log said the editing window "took over this project's lock", which it had held from the
+    start: a process that only watches the lock says who holds it."""
+    project = make_project(tmp_path / "p", n=1)
+    _take_over(project.root)
+    reason = Project.open(project.root).write_refusal()
+    assert "some-other-host" in reason and "holds this project's lock" in reason and "took over" not in reason
+
+
 def test_the_window_says_when_it_took_over_a_stale_lock(tmp_path, qtbot, messages):
     """Fault-injection trial, session 39: after a kill -9 the reopened window took the lock over and only the log said
     so; the clinician is told the program ended without closing the project."""

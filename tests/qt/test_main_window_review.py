@@ -4,6 +4,7 @@ export dialog (start folder, title, confirmation). Predictions and model metadat
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -292,18 +293,19 @@ def test_rescoring_adds_up_the_images_whose_label_changed(tmp_path, qtbot, monke
                         runs.append((cls, threshold, changed)) or ClassMetrics(cls, {}))
     host = WorkerHost()
     refresher = threshold_metrics.MetricsRefresher(host, delay_ms=20)
+    project = SimpleNamespace(root=tmp_path)  # only its folder is looked at here
     with qtbot.waitSignal(refresher.updated, timeout=5_000):
-        refresher.schedule(tmp_path, "lesion", 0.5, ["a"])
-        refresher.schedule(tmp_path, "lesion", 0.6, ["b"])
-        refresher.schedule(tmp_path, "lesion", 0.7)  # a threshold step: the saved labels still count
+        refresher.schedule(project, "lesion", 0.5, ["a"])
+        refresher.schedule(project, "lesion", 0.6, ["b"])
+        refresher.schedule(project, "lesion", 0.7)  # a threshold step: the saved labels still count
     assert runs == [("lesion", 0.7, frozenset({"a", "b"}))]
     with qtbot.waitSignal(refresher.updated, timeout=5_000):
-        refresher.schedule(tmp_path, "lesion", 0.7)
+        refresher.schedule(project, "lesion", 0.7)
     assert runs[-1] == ("lesion", 0.7, frozenset())  # counted once
     updated = []
     refresher.updated.connect(updated.append)
-    refresher.schedule(tmp_path, "cervix", 0.7, ["a"])  # a region's label: its class and the one inside it
-    refresher.schedule(tmp_path, "lesion", 0.7, ["a"])
+    refresher.schedule(project, "cervix", 0.7, ["a"])  # a region's label: its class and the one inside it
+    refresher.schedule(project, "lesion", 0.7, ["a"])
     qtbot.waitUntil(lambda: len(updated) == 2, timeout=5_000)
     assert sorted(runs[-2:]) == [("cervix", 0.7, frozenset({"a"})), ("lesion", 0.7, frozenset({"a"}))]
     assert host.shutdown(5_000)
