@@ -148,12 +148,12 @@ def store_result(project: Project, cls: str, result: Any) -> Any:
             reason = err.strerror or str(err)  # err.filename would be a temp file's name; model_dir says where
     fallback = _fallback_dir(project, cls)
     try:
-        store.save_if_better(fallback, result)  # a new folder: the model is kept there whatever its AUC
+        how = store.save_aside(fallback, result)  # model files only: current nowhere (store.save_aside)
     except OSError as err2:
         raise ModelError(f"The trained model could not be saved in {model_dir}: {reason}; saving a copy to "
                          f"{fallback} failed too ({err2.strerror or err2}). The training result is lost.") from None
     raise ModelError(f"The trained model could not be saved in {model_dir}: {reason}. It was saved to {fallback} "
-                     f"instead; copy the files from there into {model_dir} once that folder is writable.")
+                     f"instead: {how}.")
 
 
 def train_class(

@@ -259,6 +259,50 @@ def mix_text(info: dict) -> str:
             "(docs/BENCHMARKS.md).")
 
 
+def _run_info(result: Any) -> tuple[dict, str, float | None, float | None, str]:
+    """(the metadata to store with a finished run's model, keep-unless-better's metric, the new model's figure, the
+    current one's, on what they were compared)."""
+    new_auc, old_auc = num(result.val_auc), num(result.previous_val_auc)
+    compared = getattr(result, "comparison", None)
+    metric, new, old = ((compared.metric, num(compared.new), num(compared.current)) if compared is not None
+                        else ("AUC", new_auc, old_auc))
+    basis = getattr(compared, "basis", "")  # e.g. "on the validation labels as they were when ... trained"
+    info = {**result.segmenter.metadata, "val_auc": new_auc, "previous_val_auc": old_auc, "steps": result.steps,
+            "seconds": round(float(result.seconds), 1), "stop_reason": getattr(result, "stop_reason", ""),
+            "compared": {"metric": metric, "new": new, "current": old, **({"basis": basis} if basis else {})}}
+    return {k: v for k, v in info.items() if k != FALLBACK_KEY}, metric, new, old, basis
+
+
+def _beats(metric: str, new: float | None, old: float | None) -> bool:
+    """Whether a new model's validation figure beats the current model's by more than the metric's tie margin."""
+    return old is None or (new is not None and new > old + tie_margin(metric))
+
+
+def save_aside(folder: str | os.PathLike[str], result: Any) -> str:
+    """Store a finished run's model in `folder` (outside the project: its model folder could not be written) as
+    files only — no current.json, no history.json — so that copying them into the model folder adds one model that
+    Models… or `medseg models --use` can make current and changes nothing else (a fault-injection trial copied a
+    whole fallback folder and replaced the history). Returns what the user is told: whether it validated better
+    than the current model, which files to copy. OSError when `folder` cannot be written."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    info, metric, new, old, basis = _run_info(result)
+    better = _beats(metric, new, old)
+    model_id = new_model_id()
+    reason = "Saved outside the project: its model folder could not be written."
+    _store_pair(folder, model_id, result.segmenter, {**info, "kept": False, "reason": reason})
+    _store_start(folder, model_id, result)
+    _store_val_labels(folder, model_id, result)
+    new_text, old_text = _pair(new, old)
+    verdict = (f"it validated better than the current model ({metric} {new_text} against {old_text}) and would have "
+               "replaced it" if better and old is not None else "there was no current model to compare it with"
+               if old is None else f"it did not validate better than the current model ({metric} {new_text} "
+               f"against {old_text}), which would have stayed")
+    files = ", ".join(p.name for p in sorted(folder.glob(f"{model_id}*")))
+    return (f"{verdict}; to use it, copy {files} into the model folder once it can be written, then choose it in "
+            f"Models… (medseg models --use {model_id})")
+
+
 def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecision:
     """Store `result` (a TrainResult) and make it current only if it validates better than the current model by more
     than TIE_MARGIN, by the regime's lead metric (`result.comparison`; validation AUC when it has none).
@@ -268,20 +312,13 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
     """
     model_dir = Path(model_dir)
     new_auc, old_auc = num(result.val_auc), num(result.previous_val_auc)
-    compared = getattr(result, "comparison", None)
-    metric, new, old = ((compared.metric, num(compared.new), num(compared.current)) if compared is not None
-                        else ("AUC", new_auc, old_auc))
-    basis = getattr(compared, "basis", "")  # e.g. "on the validation labels as they were when ... trained"
+    info, metric, new, old, basis = _run_info(result)
     on = f" {basis}" if basis else ""
     if result.cancelled:
         return StoreDecision(False, new_auc, old_auc, "Training was cancelled; the current model was kept.")
     model_dir.mkdir(parents=True, exist_ok=True)
     sweep_temp_files(model_dir)
-    worse = old is not None and has_model(model_dir) and (new is None or new <= old + tie_margin(metric))
-    info = {**result.segmenter.metadata, "val_auc": new_auc, "previous_val_auc": old_auc, "steps": result.steps,
-            "seconds": round(float(result.seconds), 1), "stop_reason": getattr(result, "stop_reason", ""),
-            "compared": {"metric": metric, "new": new, "current": old, **({"basis": basis} if basis else {})}}
-    info = {k: v for k, v in info.items() if k != FALLBACK_KEY}
+    worse = old is not None and has_model(model_dir) and not _beats(metric, new, old)
     model_id = new_model_id()
     _store_pair(model_dir, model_id, result.segmenter, info)
     _store_start(model_dir, model_id, result)

@@ -166,9 +166,43 @@ def test_finished_training_whose_save_fails_is_kept_elsewhere(tmp_path, capsys, 
     (fallback,) = (fake_training / "medseg_gui" / "unsaved-models").iterdir()
     assert str(fallback) in err[0]
     monkeypatch.undo()
-    prob = store.load_segmenter(fallback).predict(project.load_image(project.stems[0]))
+    (model_file,) = fallback.glob("*.keras")
+    prob = store.load_model(fallback, model_file.stem).predict(project.load_image(project.stems[0]))
     assert prob.shape == (24, 32)
     assert temp_files(project.model_dir(CLS)) == []
+
+
+def test_a_model_saved_aside_says_how_it_compared_and_copying_it_in_adds_one_model(tmp_path, capsys, monkeypatch,
+                                                                                   fake_training):
+    """A fault-injection trial copied the fallback folder into models/ as told: its current.json and one-entry
+    history.json made the new model current (the log said 'Saved the new model (Dice 0 vs 0)', a tie) and wiped the
+    history. The folder holds the model's files only, the message says whether it beat the current model and which
+    files to copy; copied in, the model is listed beside the others and the current one stays until chosen."""
+    import shutil
+
+    from medseg_gui.ml import store
+    from medseg_gui.ml.model_list import list_models
+
+    project = make_project(tmp_path / "p")
+    store.save_if_better(project.model_dir(CLS), FakeResult(tiny_segmenter(), val_auc=0.9))
+    before = store.read_pointer(project.model_dir(CLS))["id"]
+    monkeypatch.setattr("medseg_gui.ml.train.train", lambda samples, config, **kw: FakeResult(
+        tiny_segmenter(1.0), val_auc=0.85, previous_val_auc=0.9))
+    fail_replace_under(monkeypatch, project.model_dir(CLS), errno.ENOSPC)
+    rc, _, err = run_cli(capsys, "train", project.root, "--class", CLS, "--max-steps", "1")
+    monkeypatch.undo()
+    assert rc == 1 and len(err) == 1
+    assert "it did not validate better than the current model (AUC 0.8500 against 0.9000)" in err[0]
+    (fallback,) = (fake_training / "medseg_gui" / "unsaved-models").iterdir()
+    assert not (fallback / "current.json").exists() and not (fallback / "history.json").exists()
+    (model_file,) = fallback.glob("*.keras")
+    assert f"copy {model_file.stem}.json, {model_file.name} into" in err[0] and model_file.stem in err[0]
+    for path in fallback.iterdir():
+        shutil.copy(path, project.model_dir(CLS))
+    assert store.read_pointer(project.model_dir(CLS))["id"] == before
+    assert sorted(e.id for e in list_models(project.model_dir(CLS))) == sorted([before, model_file.stem])
+    store.rollback(project.model_dir(CLS), model_file.stem)
+    assert store.read_pointer(project.model_dir(CLS))["id"] == model_file.stem
 
 
 def test_save_failing_everywhere_says_the_result_is_lost(tmp_path, capsys, monkeypatch, fake_training):
@@ -259,7 +293,7 @@ def test_training_into_a_really_full_project_keeps_the_model(tmp_path, capsys, s
     rc, _, err = run_cli(capsys, "train", project.root, "--class", CLS, "--max-steps", "1")
     assert rc == 1 and len(err) == 1 and "No space left on device" in err[0]
     (fallback,) = (fake_training / "medseg_gui" / "unsaved-models").iterdir()
-    assert str(fallback) in err[0] and store.has_model(fallback)
+    assert str(fallback) in err[0] and len(list(fallback.glob("*.keras"))) == 1
     assert temp_files(project.root) == []
 
 
