@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_json, fsync_dir, make_temp, new_file_mode, sweep_temp_files
-from medseg_gui.core.errors import ModelError
+from medseg_gui.core.errors import ModelError, write_error
 from medseg_gui.core.score_text import fmt_pair
 from medseg_gui.ml.config import BEST_EACH, TIE_MARGIN, as_it_predicts, tie_margin
 from medseg_gui.ml.progress import AS_PREDICTED
@@ -349,7 +349,8 @@ def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecis
 def rollback(model_dir: str | os.PathLike[str], model_id: str) -> Segmenter:
     """Make the stored model `model_id` current again (validated by loading it first; the old current becomes
     previous) with the one atomic replace of current.json, and note it in history.json; returns the loaded model.
-    ModelError when it is missing or damaged (nothing changes then)."""
+    ModelError when it is missing or damaged, WriteError (one line: a trial's read-only folder showed 'Unexpected
+    error (OSError …tmp)') when current.json cannot be written; nothing changes then."""
     model_dir = Path(model_dir)
     sweep_temp_files(model_dir)
     segmenter = load_model(model_dir, model_id)
@@ -359,7 +360,10 @@ def rollback(model_dir: str | os.PathLike[str], model_id: str) -> Segmenter:
         return segmenter
     info = {k: v for k, v in json.loads((model_dir / f"{model_id}.json").read_text("utf-8")).items()
             if k not in ("kept", "reason", FALLBACK_KEY)}
-    _promote(model_dir, model_id, info)
+    try:
+        _promote(model_dir, model_id, info)
+    except OSError as err:
+        raise write_error(f"Model {model_id} could not be made current", err, model_dir / POINTER) from None
     try:
         atomic_write_json(model_dir / HISTORY, history_to_extend(model_dir) + [
             {"rollback_to": model_id, "replaced": old, "at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}])

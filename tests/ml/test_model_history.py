@@ -99,3 +99,27 @@ def test_pruning_never_removes_a_rolled_back_current_model_or_the_one_it_replace
                                                        "both on this run's validation images")
     assert entries[old].decision == "kept"  # a first model was compared with nothing
     assert [d.model_id in stored for d in rejected] == [False] + [True] * KEEP_MODELS
+
+
+def test_rollback_in_a_folder_that_cannot_be_written_says_so_in_one_line(two_models, monkeypatch):
+    """A fault-injection trial's read-only model folder: the Models dialog showed 'Unexpected error (OSError: …
+    .current.json.medseg-vm-….tmp)'. A WriteError names current.json and the reason; nothing changes."""
+    import errno
+    import os
+
+    from medseg_gui.core.errors import WriteError
+
+    folder, first, second, _ = two_models
+    pointer = (folder / "current.json").read_bytes()
+    current = json.loads(pointer)["id"]
+    other = second if current == first else first
+
+    def refuse(*_a, **_k):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(folder / ".current.json.medseg-x.tmp"))
+
+    monkeypatch.setattr("medseg_gui.ml.store.atomic_write_json", refuse)
+    with pytest.raises(WriteError) as err:
+        rollback(folder, other)
+    assert str(err.value) == (f"Model {other} could not be made current ({folder / 'current.json'}): "
+                              "Read-only file system")
+    assert (folder / "current.json").read_bytes() == pointer
