@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from shlex import quote
 
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.identity import GUI_NAME
@@ -26,12 +27,14 @@ COMMAND_WHAT = {"demo": "The demo", "import": "Import", "train": "Training", "pr
 
 
 
-def open_project(path: Path, cls: str | None = None) -> Project:
-    """The project at `path` (ProjectError when `cls` is not one of its classes); a note on stderr when labels of it
-    were rescued at a close and not brought back yet (core.rescued_labels: this command does not see them)."""
+def open_project(path: Path, cls: str | None = None, new_class: bool = False) -> Project:
+    """The project at `path` (ProjectError when `cls` is not one of its classes, saying how to add it where it may be
+    `new_class`: masks imported as its labels); a note on stderr when labels of it were rescued at a close and not
+    brought back yet (core.rescued_labels: this command does not see them)."""
     project = Project.open(path)
     if cls is not None and cls not in project.class_names:
-        raise ProjectError(f"Class '{cls}' is not in {path}; classes: {', '.join(project.class_names)}.")
+        add = f" Add it first: medseg classes {quote(str(path))} --add {quote(cls)}" if new_class else ""
+        raise ProjectError(f"Class '{cls}' is not in {path}; classes: {', '.join(project.class_names)}.{add}")
     rescues = find_rescues(rescue_base(UNSAVED_LABELS), project.root)
     if rescues:
         them = "it" if sum(len(r.labels) for r in rescues) == 1 else "them"

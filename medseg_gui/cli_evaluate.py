@@ -35,7 +35,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     project = open_project(args.project, args.cls)
     report = pipeline.evaluate_class(project, args.cls, threshold=args.threshold)
-    warn([*report.skipped, *report.outside])
+    warn(report.notes)
     current = project.current_model_info(args.cls)
     marks = split_marks(current, list(report.per_image), dataset_test_stems(project))
     other = other_predictions(project, args.cls) & set(report.per_image)

@@ -113,7 +113,7 @@ def _import_into(args: argparse.Namespace) -> int:
     for folder in (args.masks, args.roi):
         if folder is not None and not folder.is_dir():
             raise ProjectError(f"Cannot import: {folder} is not a folder.")
-    project = open_project(args.src, args.cls if args.masks is not None else None)
+    project = open_project(args.src, args.cls if args.masks is not None else None, new_class=True)
     nothing: list[str] = []  # as cmd_import
     with project_lock(project.root):
         project = open_project(args.src)  # what the previous writer left, now that nobody else writes

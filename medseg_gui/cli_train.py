@@ -99,12 +99,13 @@ def do_train(project: Project, cls: str, config, as_json: bool = False) -> None:
     bar = TerminalProgress()
     outcome = pipeline.train_class(project, cls, config, progress=bar.train)
     bar.done()
-    warn([*outcome.skipped, *outcome.outside])
+    warn(outcome.notes)
     region = region_line(project, cls, "trained", len(outcome.stems), len(outcome.unrestricted))
     notes = train_notes(outcome)
-    if as_json:  # stdout holds the JSON alone: the region line joins the notes, and labels outside it (warned of)
+    if as_json:  # stdout holds the JSON alone: the region line joins the notes, and the region notes (warned of)
         head = [region] if region else []
-        print(json.dumps(train_json(project, cls, outcome, [*head, *outcome.outside, *notes]), indent=2))
+        warned = [*outcome.outside, *outcome.weak_region]
+        print(json.dumps(train_json(project, cls, outcome, [*head, *warned, *notes]), indent=2))
         notes = [*head, *notes]
     else:
         if region:

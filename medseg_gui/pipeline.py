@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,12 +17,12 @@ from medseg_gui.core.errors import CancelledError, MedsegError, ModelError, skip
 from medseg_gui.core.fov import prediction_region
 from medseg_gui.core.interchange.manifest import REGION_THRESHOLD, record_predictions
 from medseg_gui.core.label_encoding import LabelPixels
-from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.core.masks import scored_region
-from medseg_gui.core.metrics import image_metrics, mean_metrics
+from medseg_gui.core.metrics import NOT_SCORED, image_metrics
 from medseg_gui.core.project import Project
-from medseg_gui.core.regions import region_classes
+from medseg_gui.core.regions import label_scores, region_classes, weak_region_note
 from medseg_gui.core.uncertainty import UncertaintyScores, image_uncertainty
+from medseg_gui.outcomes import TRAIN_CANCELLED, EvalReport, TrainOutcome  # noqa: F401 (re-exported)
 from medseg_gui.training_data import (SavedLabels, accepted_labels, class_region, doubtful_labels, load_samples,
                                       note_outside, note_unrestricted, record_outside, require_labels)
 
@@ -33,72 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TRAIN_CANCELLED = "Training cancelled — previous model kept."  # the one text for a cancelled training
-
 PredictProgress = Callable[[int, int, str], None]
-
-
-@dataclass(frozen=True)
-class TrainOutcome:
-    """What one retrain did: the training result and whether its model replaced the current one."""
-
-    result: Any  # ml.train.TrainResult
-    decision: Any | None  # ml.store.StoreDecision; None when cancelled
-    stems: tuple[str, ...] = ()
-    skipped: tuple[str, ...] = ()  # one message per labelled image left out because a file could not be read
-    unrestricted: tuple[str, ...] = ()  # of `stems`, those trained on unrestricted: their roi_class region unknown
-    outside: tuple[str, ...] = ()  # one warning for the labels lying largely outside their region (note_outside)
-
-    @property
-    def cancelled(self) -> bool:
-        return bool(self.result.cancelled)
-
-    def kept_segmenter(self) -> Any | None:
-        """The new model when it became current, as store.load_segmenter would read it back (metadata: what
-        current.json holds), to predict with from memory; None when the current model did not change."""
-        if self.decision is None or not self.decision.kept_new or self.decision.current is None:
-            return None
-        return type(self.result.segmenter)(self.result.segmenter.model, dict(self.decision.current))
-
-    def summary(self) -> str:
-        """One line for a status bar or terminal."""
-        if self.cancelled or self.decision is None:
-            return TRAIN_CANCELLED
-        return str(self.decision.reason)
-
-
-@dataclass(frozen=True)
-class EvalReport:
-    """Per-image metrics (core.lesions.METRIC_KEYS) of the saved predictions against the labels, and the pixel
-    metrics pooled (inside the ROI) over the images with a complete label. `strokes`: the images whose label is
-    sparse (LabelPixels.sparse), scored on their annotated pixels only (mostly easy ones: an outside trial read
-    Dice 0.95–0.97 on strokes averaged with 0.72–0.76 on complete masks), so they are averaged apart."""
-
-    cls: str
-    per_image: dict[str, dict[str, float]]
-    pooled: dict[str, float] = field(default_factory=dict)
-    skipped: tuple[str, ...] = ()  # one message per image left out because a file could not be read
-    strokes: frozenset[str] = frozenset()
-    unrestricted: tuple[str, ...] = ()  # scored unrestricted: their roi_class region unknown (one warning says so)
-    outside: tuple[str, ...] = ()  # one warning for the labels lying largely outside their region (note_outside)
-
-    def label_kind(self, stem: str) -> str:
-        """'strokes' for a sparse label, 'complete' otherwise."""
-        return "strokes" if stem in self.strokes else "complete"
-
-    def _mean_of(self, strokes: bool) -> dict[str, float]:
-        return mean_metrics({s: m for s, m in self.per_image.items() if (s in self.strokes) == strokes})
-
-    @property
-    def mean(self) -> dict[str, float]:
-        """Mean over the images with a complete label of every metric (NaN skipped; {} without such images); the
-        lesion metrics are reported this way only."""
-        return self._mean_of(strokes=False)
-
-    @property
-    def strokes_mean(self) -> dict[str, float]:
-        """Mean over the images with a sparse label ({} without), not comparable with `mean`."""
-        return self._mean_of(strokes=True)
 
 
 def region_note(project: Project, cls: str) -> str | None:
@@ -198,7 +132,8 @@ def train_class(
                    accepted=accepted_labels(project, cls))
     decision = None if result.cancelled else store_result(project, cls, result)
     return TrainOutcome(result=result, decision=decision, stems=tuple(stems), skipped=tuple(skipped),
-                        unrestricted=note_unrestricted(cls, gaps, stems), outside=note_outside(project, cls, outside))
+                        unrestricted=note_unrestricted(cls, gaps, stems), outside=note_outside(project, cls, outside),
+                        weak_region=weak_region_note(project, cls, [s for s in labelled if s not in gaps]))
 
 
 def model_provenance(metadata: dict[str, Any]) -> dict[str, Any]:
@@ -280,8 +215,7 @@ def predict_class(
                 skip(skipped, f"{stem}: predicted, but no metrics: {err}")
                 truth = None
             if truth is not None:  # a sparse label is scored on its annotated pixels only
-                metrics[stem] = per_image_metrics(prob, truth.mask, scored_region(roi, truth.annotated),
-                                                  threshold=threshold)
+                metrics[stem] = label_scores(project, cls, stem, prob, truth, roi, threshold)
             else:
                 metrics.pop(stem, None)
         if progress is not None:
@@ -333,10 +267,11 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
         if (label := _scored_label(project, cls, stem, skipped)) is None:
             continue
         record_outside(project, cls, stem, label.mask, roi, outside, gaps)
+        per_image[stem] = label_scores(project, cls, stem, prob, label, roi, threshold)
         roi = scored_region(roi, label.annotated)  # a sparse label: its annotated pixels only
-        per_image[stem] = per_image_metrics(prob, label.mask, roi, threshold=threshold)
         if label.sparse:
             strokes.add(stem)
+        if label.sparse or NOT_SCORED in per_image[stem]:  # neither in POOLED
             continue
         inside = roi if roi is not None else np.ones_like(label.mask, dtype=bool)
         probs.append(prob[inside])
@@ -351,7 +286,8 @@ def evaluate_class(project: Project, cls: str, threshold: float = 0.5) -> EvalRe
     pooled = image_metrics(np.concatenate(probs), np.concatenate(truths), None, threshold=threshold) if probs else {}
     return EvalReport(cls=cls, per_image=per_image, pooled=pooled, skipped=tuple(skipped), strokes=frozenset(strokes),
                       unrestricted=note_unrestricted(cls, gaps, list(per_image)),
-                      outside=note_outside(project, cls, outside))
+                      outside=note_outside(project, cls, outside),
+                      weak_region=weak_region_note(project, cls, [s for s in per_image if s not in gaps]))
 
 
 def rethreshold_class(project: Project, cls: str, threshold: float, changed: Collection[str] = (),
@@ -393,6 +329,6 @@ def rethreshold_class(project: Project, cls: str, threshold: float, changed: Col
         except OSError:  # removed meanwhile: compute everything
             unchanged = False
         auc = old.get(stem, {}).get("auc") if unchanged else None
-        per_image[stem] = per_image_metrics(prob, label.mask, scored_region(roi, label.annotated), threshold, auc)
+        per_image[stem] = label_scores(project, cls, stem, prob, label, roi, threshold, auc)
     note_unrestricted(cls, gaps, seen)
     return per_image

@@ -14,7 +14,7 @@ import numpy as np
 from medseg_gui.core.errors import MedsegError, NoLabelsError, RegionUnknownError, skip
 from medseg_gui.core.label_status import ACCEPTED_KEY, marked
 from medseg_gui.core.project import Project, dataset_test_stems
-from medseg_gui.core.regions import MOSTLY_OUTSIDE, outside_share
+from medseg_gui.core.regions import MOSTLY_OUTSIDE, outside_share, region_source
 
 if TYPE_CHECKING:
     from medseg_gui.ml.train import Sample
@@ -86,16 +86,9 @@ def note_outside(project: Project, cls: str, outside: dict[str, float]) -> tuple
     if not outside:
         return ()
     parent = project.class_spec(cls).roi_class
-
-    def source(stem: str) -> str:
-        try:
-            pixels = project.load_label_pixels(parent, stem)
-        except MedsegError:
-            pixels = None
-        return "region labelled" if pixels is not None and pixels.annotated is None else "region predicted"
-
     n, items = len(outside), list(outside.items())
-    named = ", ".join(f"{stem}: {round(100 * share)} % outside, {source(stem)}" for stem, share in items[:3])
+    named = ", ".join(f"{stem}: {round(100 * share)} % outside, region {region_source(project, cls, stem)}"
+                      for stem, share in items[:3])
     return (f"{cls} labels lie largely outside their {parent} region on {n} image{'' if n == 1 else 's'} "
             f"({named}{', …' if n > 3 else ''}): training and scores use only the part inside; label the {parent} "
             f"there or check the {parent} model",)

@@ -131,3 +131,13 @@ def test_a_new_project_none_of_whose_masks_could_be_read_is_made_but_exits_1(tmp
     assert err[2] == (f"medseg: error: No masks ('lesion' labels) were imported from {masks}: 2 left out (listed "
                       "above); the project was made with its 2 images.")
     assert len(Project.open(tmp_path / "p").stems) == 2
+
+
+def test_masks_of_a_class_the_project_lacks_say_how_to_add_it(tmp_path, capsys):
+    """A trial read only "Class 'lesion' is not in cli_proj; classes: cervix." and had to find `medseg classes`."""
+    project = make_project(tmp_path / "p", n=1, labelled=0)
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    assert cli.main(["import", str(project.root), "--masks", str(masks), "--class", "polyp"]) != 0
+    err = capsys.readouterr().err
+    assert "Class 'polyp' is not in" in err and f"Add it first: medseg classes {project.root} --add polyp" in err

@@ -78,7 +78,7 @@ def test_the_train_panel_run_line_carries_the_warning():
 
     decision = SimpleNamespace(kept_new=False, metric="AUC", new_score=0.8, old_score=0.9, reason="")
     outcome = pipeline.TrainOutcome(SimpleNamespace(note="", seen=""), decision, outside=(WARNING,))
-    assert outcome_text(outcome).endswith(WARNING)
+    assert outcome_text(outcome).endswith(WARNING[0].upper() + WARNING[1:])  # a sentence after the decision's
 
 
 def test_the_region_line_counts_the_images_when_all_were_restricted(project, capsys):

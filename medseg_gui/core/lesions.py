@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from medseg_gui.core.masks import clip_bbox, mask_bbox
-from medseg_gui.core.metrics import as_bool, check_shapes, confusion, image_metrics
+from medseg_gui.core.metrics import as_bool, check_shapes, confusion, image_metrics, scorable
 
 CROSS = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 MIN_LESION_PIXELS = 10
@@ -61,7 +61,10 @@ def per_image_metrics(
     auc: float | None = None,
 ) -> dict[str, float]:
     """What is saved per labelled image (METRIC_KEYS): the pixel metrics of `prob` (float HxW) and the lesion
-    metrics of prob ≥ threshold, inside `roi`, and the `threshold` they were computed at (`auc`: see image_metrics)."""
+    metrics of prob ≥ threshold, inside `roi`, and the `threshold` they were computed at (`auc`: see image_metrics);
+    all NaN but the threshold where the truth cannot be scored inside `roi` (core.metrics.scorable)."""
+    if not scorable(truth, roi):
+        return {**dict.fromkeys(METRIC_KEYS, math.nan), "threshold": float(threshold)}
     pixels = image_metrics(prob, truth, roi, threshold, auc)
     return {**pixels, **lesion_metrics(np.asarray(prob) >= threshold, truth, roi), "threshold": float(threshold)}
 

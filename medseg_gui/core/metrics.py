@@ -2,8 +2,12 @@
 FP/FN (lesion-level metrics and boundary distances: core/lesions.py).
 
 Inputs: `prob` float HxW in [0, 1]; `pred`, `truth`, `roi` bool (or {0,1}) HxW; `roi=None` means the whole image.
-Empty denominators: Dice and IoU of two empty masks are 1.0; sensitivity without positives and specificity without
-negatives are NaN; AUC is NaN unless both classes occur inside the ROI.
+Empty denominators: Dice and IoU of two empty masks are 1.0 (an empty truth and an empty prediction inside a
+non-empty ROI: nothing to find, nothing found); sensitivity without positives and specificity without negatives are
+NaN; AUC is NaN unless both classes occur inside the ROI.
+Not scored at all (every metric NaN, left out of means: `scorable`): an image whose ROI has no pixel, or whose truth
+lies wholly outside its ROI. Inside an empty region (a two-stage class whose region class was predicted empty there)
+an empty prediction would otherwise score a missed lesion Dice 1 (an outside trial's best-scored image).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from medseg_gui.core.masks import OBJECT, UNANNOTATED
 
 FP_CODE = 1
 FN_CODE = 2
+NOT_SCORED = "not_scored"  # a per-image metrics entry's key: why the image has no scores (words; not a metric)
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,18 @@ def check_shapes(**arrays: np.ndarray | None) -> None:
     if any(s != first for s in shapes.values()):
         detail = ", ".join(f"{name} {s[1]}×{s[0]}" if len(s) == 2 else f"{name} {s}" for name, s in shapes.items())
         raise LabelSizeError(f"Cannot compare masks of different sizes ({detail}, width×height).")
+
+
+def scorable(truth: np.ndarray, roi: np.ndarray | None) -> bool:
+    """Whether bool HxW `truth` can be scored inside `roi` (None = whole image): not when `roi` has no pixel, or when
+    the truth has foreground but none of it inside `roi` (what was to be found lies where nothing is looked for)."""
+    if roi is None:
+        return True
+    inside = as_bool(roi)
+    if not inside.any():
+        return False
+    t = as_bool(truth)
+    return not t.any() or bool((t & inside).any())
 
 
 def as_bool(a: np.ndarray) -> np.ndarray:
@@ -179,9 +196,9 @@ def image_metrics(
 
 
 def mean_metrics(per_image: dict[str, dict[str, float]]) -> dict[str, float]:
-    """Mean over images of each metric, skipping NaN (e.g. lesion recall of an image without a lesion); NaN when
-    no image has a value."""
-    keys = dict.fromkeys(k for m in per_image.values() for k in m)
+    """Mean over images of each metric, skipping NaN (e.g. lesion recall of an image without a lesion, every metric of
+    an image not scored: `scorable`); NaN when no image has a value."""
+    keys = dict.fromkeys(k for m in per_image.values() for k in m if k != NOT_SCORED)
     means = {}
     for key in keys:
         values = np.array([m[key] for m in per_image.values() if key in m], dtype=np.float64)

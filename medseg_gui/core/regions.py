@@ -6,15 +6,23 @@ The rule, in this one place (the pipeline uses it through `Project.class_roi`, t
     region(c) = region(r) ∩ outline(r), r = roi_class of c            otherwise
     outline(r) = r's label on this image (a clinician's outline wins), else r's prediction >= threshold
 With neither a label nor a prediction of r on the image, RegionUnknownError: the caller decides what to do.
+A label is scored only inside its class's region (`label_scores`): not at all where that region is empty or the label
+lies wholly outside it (core.metrics.scorable), with the reason in its metrics entry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from medseg_gui.core.errors import RegionUnknownError
+from medseg_gui.core.errors import MedsegError, RegionUnknownError
+from medseg_gui.core.label_encoding import LabelPixels
+from medseg_gui.core.label_status import JUDGE_DICE, judges
+from medseg_gui.core.lesions import per_image_metrics
+from medseg_gui.core.masks import scored_region
+from medseg_gui.core.metrics import NOT_SCORED, scorable
+from medseg_gui.core.score_text import fmt_score
 
 MaskLookup = Callable[[str], "np.ndarray | None"]
 
@@ -88,3 +96,56 @@ def restriction_text(cls: str, roi_class: str | None) -> str:
     """What setting `cls`'s roi_class says, in the window and in `medseg classes`: "'lesion' is restricted to
     cervix", or for None "'lesion' covers the whole image again"."""
     return f"'{cls}' is restricted to {roi_class}" if roi_class else f"'{cls}' covers the whole image again"
+
+
+def region_source(project, cls: str, stem: str) -> str:
+    """'labelled' when the region of two-stage `cls` on `stem` is its roi_class's complete label, else 'predicted'
+    (Project.class_roi: a sparse or unreadable label is no outline)."""
+    try:
+        pixels = project.load_label_pixels(project.class_spec(cls).roi_class, stem)
+    except MedsegError:
+        pixels = None
+    return "labelled" if pixels is not None and pixels.annotated is None else "predicted"
+
+
+def label_scores(project, cls: str, stem: str, prob: np.ndarray, label: LabelPixels, roi: np.ndarray | None,
+                 threshold: float, auc: float | None = None) -> dict:
+    """core.lesions.per_image_metrics of `prob` against `label` of `cls` on `stem` inside its region `roi` (a sparse
+    label: its annotated pixels only); where it cannot be scored (core.metrics.scorable), NaN with the reason in
+    words under core.metrics.NOT_SCORED, which the image list's tooltip and `medseg evaluate` show."""
+    scored = scored_region(roi, label.annotated)
+    scores = per_image_metrics(prob, label.mask, scored, threshold, auc)
+    if not scorable(label.mask, scored):
+        scores[NOT_SCORED] = unscored_reason(project, cls, stem, label, roi)
+    return scores
+
+
+def unscored_reason(project, cls: str, stem: str, label: LabelPixels, roi: np.ndarray | None) -> str:
+    """Why `label` of `cls` on `stem` is not scored in its region `roi` (`label_scores`): "its 'cervix' region is empty
+    here (predicted), and its lesion label lies outside it"."""
+    parent = project.class_spec(cls).roi_class
+    where = f"its '{parent}' region" if parent else "the image's region of interest"
+    how = f" ({region_source(project, cls, stem)})" if parent else ""
+    if roi is not None and not roi.any():
+        return f"{where} is empty here{how}" + (f", and its {cls} label lies outside it" if label.mask.any() else "")
+    if label.mask.any():
+        return f"its {cls} label lies wholly outside {where}{how}"
+    return f"its annotated pixels lie outside {where}{how}"
+
+
+def weak_region_note(project, cls: str, stems: Sequence[str]) -> tuple[str, ...]:
+    """One note when the region of two-stage `cls` on some of `stems` is its roi_class's prediction and that class's
+    current model validated under Dice label_status.JUDGE_DICE (a trial's lesion was trained, scored and exported
+    only inside the specks of a cervix model at Dice 0.11, and nothing said so); () otherwise."""
+    parent = project.class_spec(cls).roi_class
+    info = project.current_model_info(parent) if parent is not None else None
+    if info is None or judges(info):
+        return ()
+    predicted = [s for s in stems if project.prediction_path(parent, s).is_file()
+                 and region_source(project, cls, s) == "predicted"]
+    if not predicted:
+        return ()
+    n, names = len(predicted), ", ".join(predicted[:3]) + (", …" if len(predicted) > 3 else "")
+    return (f"the '{parent}' region on {n} image{'' if n == 1 else 's'} ({names}) comes from the {parent} model, "
+            f"which validated at Dice {fmt_score(info['val_dice'], 2)} (under {JUDGE_DICE:g}): outline the {parent} "
+            f"on {'it' if n == 1 else 'them'} or retrain {parent} first",)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 from medseg_gui.core.project import dataset_test_stems
@@ -134,7 +134,8 @@ class TrainingView(QObject):
         """Where `cls` lives inside another class that is unknown on some images (no label, prediction or model of it:
         core.regions.unknown_regions): asks before training it over the whole of those with a `cls` label (None: the
         user chose not to); where none has one, training is not affected and only the status line says that the
-        run predicts it over them (returned, after a space; "" for nothing to say)."""
+        run predicts it over them (returned, after a space; "" for nothing to say). After a No the keys go back to the
+        canvas (a trial's went to "Start from scratch", which Space would have ticked)."""
         project = self._project()
         parent, missing = unknown_regions(project, cls)
         if not missing:
@@ -144,7 +145,10 @@ class TrainingView(QObject):
         text = without_region_text(cls, parent, missing, trained, len(project.stems))
         if not trained:
             return f" {text}"
-        return "" if dialogs.ask_yes_no(self.parent(), "Train without its region?", text) else None
+        if dialogs.ask_yes_no(self.parent(), "Train without its region?", text):
+            return ""
+        self._session.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
+        return None
 
     @Slot(object)
     def _show_kept(self, outcome: Any) -> None:

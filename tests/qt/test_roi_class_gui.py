@@ -213,3 +213,26 @@ def test_showing_a_label_largely_outside_its_region_says_so(tmp_path, qtbot, mes
     window.tools.select_class("lesion")
     qtbot.waitUntil(lambda: "label lies outside the region (darkened)" in window.statusBar().currentMessage(),
                     timeout=5_000)
+
+
+def test_no_to_training_without_the_region_gives_the_keys_back_to_the_canvas(tmp_path, qtbot, monkeypatch, messages):
+    """The question's No left the keys on "Start from scratch" (Space would have ticked it), as Qt handed them on."""
+    from PySide6.QtWidgets import QApplication
+
+    from medseg_gui.qt import dialogs
+
+    project = _project(tmp_path)  # a cervix label on the first of three images, no cervix model
+    project.set_roi_class("lesion", "cervix")
+    project.save_label("lesion", project.stems[1], disc(r=5))  # no cervix label there
+    window = open_window(qtbot, project)
+    window.tools.select_class("lesion")
+
+    def no(parent, title, text):
+        window.train_panel.scratch_check.setFocus()  # where the keys were left when the box closed
+        return False
+
+    monkeypatch.setattr(dialogs, "ask_yes_no", no)
+    window.actions.retrain.trigger()
+    assert window.train_worker is None
+    qtbot.waitUntil(window.canvas.hasFocus, timeout=2_000)
+    assert QApplication.focusWidget() is window.canvas

@@ -21,6 +21,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableWidget, QTableWidgetItem, QWidget
 
 from medseg_gui.core.masks import share_text
+from medseg_gui.core.metrics import NOT_SCORED
 
 NAME_COL, LABELLED_COL, AUC_COL, DICE_COL, IOU_COL, RECALL_COL, UNCERTAINTY_COL = range(7)
 COLUMN_COUNT = 7
@@ -184,10 +185,11 @@ def threshold_note(made_at: object, threshold: float | None) -> str:
 
 
 def show_score(item: QTableWidgetItem, value: object, name: str, greyed: Sequence[str] = (),
-               share: float | None = None, tip: bool = True) -> None:
+               share: float | None = None, tip: bool = True, unscored: str = "") -> None:
     """A score cell: '0.96', '<name> 0.962' in its tooltip (not with `tip` False: an unreadable image's cell keeps
     its reason there); grey with the non-empty reasons of `greyed` in the tooltip; a score of a sparse label (`share`
-    annotated) in italics, its tooltip saying so (STROKES_TIP)."""
+    annotated) in italics, its tooltip saying so (STROKES_TIP); '–' with `unscored` (why the image is not scored:
+    `unscored_tip`) in the tooltip."""
     known = number(value) is not None
     item.setText(format_cell(value))
     reasons = [reason for reason in greyed if reason] if known else []
@@ -196,7 +198,13 @@ def show_score(item: QTableWidgetItem, value: object, name: str, greyed: Sequenc
     set_italic(item, strokes)
     if tip:
         notes = [*reasons, *([STROKES_TIP.format(share=share_text(share))] if strokes else [])]
-        item.setToolTip("\n".join([f"{name} {format_score(value)}", *notes]) if known else "")
+        item.setToolTip("\n".join([f"{name} {format_score(value)}", *notes]) if known else unscored_tip(unscored))
+
+
+def unscored_tip(why: object) -> str:
+    """The tooltip of an image's scores when it is not scored (`why`: its metrics entry's core.metrics.NOT_SCORED,
+    e.g. its region is empty there), left out of every mean; '' without a reason."""
+    return f"Not scored, and left out of means: {why}" if isinstance(why, str) and why else ""
 
 
 def mark_unreadable(row: Sequence[QTableWidgetItem], stem: str, why: str) -> None:
@@ -307,7 +315,7 @@ def show_found(item: QTableWidgetItem, values: dict, share: float | None = None,
     item.setText(found_text(values))
     strokes = share is not None and bool(item.text())
     set_italic(item, strokes)
-    text = recall_tip(values)
+    text = recall_tip(values) or unscored_tip(values.get(NOT_SCORED))
     if tip and text:
         item.setToolTip(text + (f"\n{STROKES_TIP.format(share=share_text(share))}" if strokes else ""))
 

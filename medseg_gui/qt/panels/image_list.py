@@ -20,6 +20,7 @@ from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QPushButton, QTableWidgetItem, QVBoxLayout, QWidget
 
 from medseg_gui.core.lesions import REGIMES, class_regime
+from medseg_gui.core.metrics import NOT_SCORED
 from medseg_gui.core.uncertainty import UncertaintyScores
 from medseg_gui.qt.keymap import key_text
 from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, EDITED_TIP, LABELLED_COL, METRIC_COLS, METRIC_NAMES,
@@ -365,7 +366,7 @@ class ImageListPanel(QWidget):
             due, edited = due or bool(off), EDITED_TIP if stem in self._edited.get(self._cls, ()) else ""
             for col, key in METRIC_COLS.items():  # AUC does not depend on the threshold
                 self._show_score(stem, col, values.get(key), METRIC_NAMES[key], share,
-                                 (edited, "" if key == "auc" else off), hidden)
+                                 (edited, "" if key == "auc" else off), hidden, values.get(NOT_SCORED, ""))
             show_found(self._item(stem, RECALL_COL), {} if hidden else values, share, tip=stem not in self._errors)
         if due:
             self.rescore_due.emit(self._cls)
@@ -379,14 +380,14 @@ class ImageListPanel(QWidget):
             self.rescore_due.emit(self._cls)
 
     def _show_score(self, stem: str, col: int, value: object, name: str, share: float | None = None,
-                    notes: Sequence[str] = (), hidden: bool = False) -> None:
+                    notes: Sequence[str] = (), hidden: bool = False, unscored: str = "") -> None:
         """`value` in its cell (image_columns.show_score), sorted by the number; greyed when it comes from another
         model or for the non-empty `notes` (made at another threshold: threshold_note; before its label changed:
-        EDITED_TIP); `hidden` (not known yet whether it is a sparse label's): sorted by it, not shown."""
+        EDITED_TIP); `hidden` (not known yet if a sparse label's): sorted by it, not shown; `unscored`: unscored_tip."""
         self._rows.set_key(stem, col, number(value))
         stale = STALE_TIP if stem in self._stale.get(self._cls, ()) else ""
         show_score(self._item(stem, col), None if hidden else value, name, (stale, *notes), share,
-                   tip=stem not in self._errors)
+                   tip=stem not in self._errors, unscored="" if hidden else unscored)
 
     def _mark_error(self, stem: str) -> None:
         mark_unreadable([self._item(stem, col) for col in range(self.table.columnCount())], stem, self._errors[stem])

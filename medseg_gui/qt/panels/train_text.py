@@ -121,13 +121,29 @@ def _finite(value: Any) -> bool:
 def outcome_text(outcome: Any, brief: bool = True) -> str:
     """What a Retrain's pipeline.TrainOutcome says: its decision (`decision_text`) and what its run noted (a time
     box too short to train: ml.run_end.short_box; labelled images its shipped start was trained on, which its
-    validation does not hold out: ml.init.start_seen_text; labels lying largely outside their region:
-    training_data.note_outside). The panel shows it as soon as the decision is made, while
-    the images are predicted (a trial's panel said only "Predicting 117/344" for 1:44 after its model was rejected)."""
-    parts = [p for p in (decision_text(outcome.decision, brief), getattr(outcome.result, "note", ""),
-                         getattr(outcome.result, "seen", ""), *getattr(outcome, "outside", ())) if p]
+    validation does not hold out: ml.init.start_seen_text; TrainOutcome.notes, as `medseg train` warns them: images
+    left out, labels outside their region, a region a weak model predicted), as sentences. The panel shows it as soon
+    as the decision is made, while the images are predicted (a trial's panel said only "Predicting 117/344" for 1:44
+    after its model was rejected). `brief`: at most LEFT_OUT_SHOWN images left out named."""
+    notes = list(getattr(outcome, "notes", ()))
+    left = len(getattr(outcome, "skipped", ()))
+    if brief and left > LEFT_OUT_SHOWN:
+        notes[LEFT_OUT_SHOWN:left] = [f"{left - LEFT_OUT_SHOWN} more labelled images left out of training (Train → "
+                                      "Last result in full names them)"]
+    parts = [_sentence(p) for p in (decision_text(outcome.decision, brief), getattr(outcome.result, "note", ""),
+                                    getattr(outcome.result, "seen", ""), *notes) if p]
     return " ".join(p if i == len(parts) - 1 or p.endswith((".", "!", "?")) else p + "."  # sentences (trial)
                     for i, p in enumerate(parts))
+
+
+LEFT_OUT_SHOWN = 3  # images left out of training a brief result names (the full one names them all)
+
+
+def _sentence(text: str) -> str:
+    """`text` as a sentence joined after a full stop: its first letter capitalised ('lesion labels lie …', a trial),
+    unless its first word has other characters than letters: an image's name ('img_01 left out …') keeps its case."""
+    first = text.split(" ", 1)[0]
+    return text[0].upper() + text[1:] if first.isalpha() else text
 
 
 def run_texts(run: Any) -> tuple[str, str, str]:
