@@ -226,7 +226,7 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     loaded = start is not None
     before = previous.metadata if previous is not None else None
     from_start = start_lineage(start, init, before, preset.regime)  # its photos: no held-out check (ml.init)
-    seen = start_seen_text(((s.name, s.image) for s in samples), from_start, before)
+    seen = start_seen_text(((samples[i].name, samples[i].image) for i in val_idx), from_start, before)
     learning_rate = run_learning_rate(preset, config, loaded, samples)
     model.compile(optimizer=_optimizer(preset, learning_rate),
                   loss=MaskedSegLoss(dice_weight=1.0 if preset.loss == "bce_dice" else 0.0))
@@ -285,8 +285,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     control = RunControl(RunLimits(total, deadline, config.patience, learning_rate, preset.schedule, started,
                                    preset.weight_ema, lead_metric(preset.regime), plan.after),
                          validate, note, progress, should_stop, val_seconds)
-    log.info("training %s on %d images (%d validation: %s), up to %d steps, %s, peak learning rate %.3g%s",
-             preset.name, len(train_idx), len(val_idx), note, total,
+    log.info("training %s on %d images (%d training, %d validation: %s), up to %d steps, %s, peak learning rate "
+             "%.3g%s",
+             preset.name, len(set(train_idx) | set(val_idx)), len(train_idx), len(val_idx), note, total,
              f"{config.minutes} min" if config.minutes is not None else "no time box", learning_rate,
              " (gentle fine-tuning of the start: too few complete labels)" if fine else "")
     if cancelled_early or (should_stop is not None and should_stop()):
