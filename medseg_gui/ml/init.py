@@ -41,6 +41,7 @@ class InitWeights:
     # trained inside regions of interest (fields of view): they know nothing outside one, nor does a model trained
     # from them on images without one (core.fov; a vessel model from the shipped start painted the border's edge)
     trained_in_roi: bool = False
+    model: tuple[str, str] | None = None  # (id, trained_at) of the stored model these are (ml.store.current_start)
 
 
 def input_recipe(preset: Preset) -> dict[str, Any]:
