@@ -44,11 +44,9 @@ def start_name(info: dict[str, Any]) -> str:
     return "an earlier model" if init else ""
 
 
-def began_text(info: dict[str, Any]) -> str:
+def began_text(info: dict[str, Any], done: bool = False) -> str:
     """'This run continues from the model trained 2026-12-07 15:57.' ('… starts from the shipped lesion start.',
-    '… starts from scratch.') for a run whose model's metadata is `info`."""
+    '… starts from scratch.') for a run whose model's metadata is `info`; `done`: of a finished run ('continued')."""
     name = start_name(info)
-    if not name:
-        return "This run starts from scratch."
-    verb = "starts" if name.startswith("the shipped") else "continues"
-    return f"This run {verb} from {name}."
+    verb = "continue" if name and not name.startswith("the shipped") else "start"
+    return f"This run {verb}{'d' if done else 's'} from {name or 'scratch'}."

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from medseg_gui.core.model_names import START_MODEL, began_text, start_name
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.model_jobs import RollbackRun
-from medseg_gui.qt.panels.train_text import PREPARING_TEXT, model_text, progress_text, rollback_text, started_from
+from medseg_gui.qt.panels.train_text import (PREPARING_TEXT, decision_text, model_text, progress_text, rollback_text,
+                                             run_texts, started_from)
 
 MODEL_ID = "20261207-160221-e797f1"
 TRAINED_AT = "2026-12-07T16:02:21+00:00"
@@ -66,3 +68,15 @@ def test_a_run_says_what_it_starts_from_as_it_starts_and_in_its_result(berlin):
     # the result's blend names it too (a trial read "75 % the model it started from")
     assert started_from({**continued, "weight_mix": 0.25}) == f"the model trained {LOCAL}"
     assert started_from({}) == "the model it started from"
+
+
+def test_a_finished_runs_result_in_full_says_which_model_it_continued_from(berlin):
+    from medseg_gui.ml.store import StoreDecision
+    from medseg_gui.pipeline import TrainOutcome
+
+    decision = StoreDecision(True, 0.91, 0.9, "", "m-3", {"val_auc": 0.91}, "AUC", 0.91, 0.9)
+    metadata = {"init": "the model of 2026-12-07 16:02", START_MODEL: {"id": MODEL_ID, "trained_at": TRAINED_AT}}
+    run = SimpleNamespace(outcome=TrainOutcome(SimpleNamespace(metadata=metadata), decision), predictions_complete=True)
+    full, brief, tip = run_texts(run)
+    assert brief == decision_text(decision, brief=True)
+    assert full.endswith(f". This run continued from the model trained {LOCAL}.") and full in tip

@@ -11,7 +11,7 @@ from typing import Any
 
 from medseg_gui.core.label_status import ENOUGH_IMAGES
 from medseg_gui.core.masks import share_text
-from medseg_gui.core.model_names import local_time, model_name, start_name
+from medseg_gui.core.model_names import began_text, local_time, model_name, start_name
 from medseg_gui.core.score_text import fmt_pair, fmt_score
 from medseg_gui.ml.config import BEST_EACH, as_it_predicts, tie_margin
 from medseg_gui.ml.progress import DICE_SHOWN, TrainProgress
@@ -125,6 +125,9 @@ def run_texts(run: Any) -> tuple[str, str, str]:
     """What a finished run (not continuous) says: (its decision in full, the brief one the panel shows, that one's
     tooltip: the reasons, and the full text when the brief one leaves some out)."""
     text, brief = outcome_text(run.outcome, brief=False), outcome_text(run.outcome)
+    metadata = getattr(run.outcome.result, "metadata", None)
+    if metadata and metadata.get("init"):  # in full: which model Retrain continued from (outside trial)
+        text = f"{text}{'' if text.endswith(('.', '!', '?')) else '.'} {began_text(metadata, done=True)}"
     if not run.predictions_complete:
         cancelled = " — prediction was cancelled; some images keep their old prediction."
         text, brief = text + cancelled, brief + cancelled
