@@ -28,6 +28,7 @@ class RollbackRun:
     switched: bool = True
     predicted: int = 0  # images predicted by this job, of the class's `total`: the others already had its maps
     total: int = 0
+    trained_at: str = ""  # the model's, for its name (core.model_names.model_name); '': not known
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def rollback_and_predict(project_root: Path, cls: str, model_id: str, threshold:
     # the store writes outside the project's own checks
     project.check_writable(f"The switch to model {model_id}" if switched else "The predictions")
     store.rollback(project.model_dir(cls), model_id)  # loads it first; already current: nothing changes
+    trained_at = str((project.current_model_info(cls) or {}).get("trained_at") or "")
     predicted: list[str] = []
     try:
         metrics = predict_unmade(project, cls, threshold=threshold, should_stop=should_stop,
@@ -85,6 +87,6 @@ def rollback_and_predict(project_root: Path, cls: str, model_id: str, threshold:
                                  on_saved=lambda stem, _map: predicted.append(stem))
     except CancelledError:  # the rollback stands; the images not predicted yet keep the older prediction
         return RollbackRun(project_root, cls, model_id, project.load_metrics(cls), False, switched,
-                           len(predicted), len(project.stems))
+                           len(predicted), len(project.stems), trained_at)
     return RollbackRun(project_root, cls, model_id, metrics, switched=switched, predicted=len(predicted),
-                       total=len(project.stems))
+                       total=len(project.stems), trained_at=trained_at)

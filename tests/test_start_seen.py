@@ -54,11 +54,12 @@ def test_a_run_from_the_start_on_its_photos_says_so_in_the_run_line_and_the_deci
     from medseg_gui.qt.panels.train_text import outcome_text
 
     project, images = make_project(tmp_path)
-    fake_start(monkeypatch, [images[1]])
+    fake_start(monkeypatch, images)
     told = []
     outcome = pipeline.train_class(project, "vessel", TrainConfig(**CONFIG), progress=told.append)
-    stem = project.stems[1]
-    assert outcome.result.seen.startswith(f"1 of your labelled images ({stem}) is one of the HRF photos the built-in ")
+    [stem] = outcome.result.segmenter.metadata["val_stems"]  # the note names only the validation image
+    assert outcome.result.seen.startswith(f"1 of this run's validation images ({stem}) is one of the HRF photos the "
+                                          "built-in ")
     assert "not a held-out check" in outcome.result.seen and "or tick Start from scratch" in outcome.result.seen
     assert [p.note for p in told if isinstance(p, TrainProgress) and p.note] == [outcome.result.seen]  # once
     child = TrainSummary.of(outcome.result)  # what the training process hands the window
@@ -71,7 +72,7 @@ def test_a_run_from_the_start_on_its_photos_says_so_in_the_run_line_and_the_deci
     # the trial's second Retrain: the current model came from the start, so even a run from scratch is compared
     # with a model that learnt these photos (ticking Start from scratch is no way out then)
     again = pipeline.train_class(project, "vessel", TrainConfig(**CONFIG, init="scratch"))
-    assert f"({stem})" in again.result.seen and "Start from scratch" not in again.result.seen
+    assert "validation images (" in again.result.seen and "Start from scratch" not in again.result.seen
 
 
 def test_no_note_without_the_starts_photos_or_without_the_start(tmp_path, monkeypatch):
@@ -86,9 +87,27 @@ def test_no_note_without_the_starts_photos_or_without_the_start(tmp_path, monkey
 
 def test_medseg_train_prints_the_note(tmp_path, monkeypatch, capsys):
     project, images = make_project(tmp_path)
-    fake_start(monkeypatch, images[:2])
+    fake_start(monkeypatch, images)
     assert cli.main(["train", str(project.root), "--class", "vessel", *TINY]) == 0
+    [stem] = project.current_model_info("vessel")["val_stems"]
     notes = [line for line in capsys.readouterr().err.splitlines() if "not a held-out check" in line]
-    assert len(notes) == 1 and notes[0].startswith(f"medseg: note: 2 of your labelled images ({project.stems[0]}, "
-                                                   f"{project.stems[1]}) are HRF photos")
+    assert len(notes) == 1 and notes[0].startswith(f"medseg: note: 1 of this run's validation images ({stem}) is "
+                                                   "one of the HRF photos")
     assert notes[0].endswith("or train with --init scratch.")  # the command line's words, not the window's
+
+
+def test_the_starts_photos_among_the_training_images_only_are_not_called_validation(tmp_path, monkeypatch, caplog):
+    """An outside trial's two added photos trained only, yet the note called validation on them no held-out check;
+    the run's log line read '10 images (2 validation)' for 12 labelled images."""
+    project, images = make_project(tmp_path / "all")
+    fake_start(monkeypatch, images)
+    first = pipeline.train_class(project, "vessel", TrainConfig(**CONFIG)).result.segmenter.metadata
+    validated = first["val_stems"]  # (train_stems is empty when the start itself is kept)
+    trained = [stem for stem in project.stems if stem not in validated]
+    assert len(trained) == 2 and len(validated) == 1
+    twin, images = make_project(tmp_path / "twin")  # the same photos and labels, so the same split
+    fake_start(monkeypatch, [images[twin.stems.index(stem)] for stem in trained])
+    with caplog.at_level("INFO", logger="medseg_gui.ml.train"):
+        outcome = pipeline.train_class(twin, "vessel", TrainConfig(**CONFIG))
+    assert outcome.result.segmenter.metadata["val_stems"] == validated and outcome.result.seen == ""
+    assert "on 3 images (2 training, 1 validation: " in caplog.text

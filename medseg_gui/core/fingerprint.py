@@ -84,15 +84,17 @@ def seen_among(images: Iterable[tuple[str, np.ndarray]], seen: SeenPhotos) -> li
 
 
 def seen_note(names: list[str], seen: SeenPhotos, previous_from_start: bool) -> str:
-    """What a run whose labelled images `names` are photos its start (or the current model, which came from that
-    start: `previous_from_start`) was trained on tells the user; '' when none are."""
+    """What a run whose validation images `names` are photos its start (or the current model, which came from that
+    start: `previous_from_start`) was trained on tells the user; '' when none are. Only validation images are named:
+    a start's photo among the training images does not bias the comparison (an outside trial was told two training
+    photos were 'not a held-out check')."""
     if not names:
         return ""
     n, kind = len(names), seen.regime.removesuffix("s")
     shown = ", ".join(names[:SHOWN_NAMES]) + (", …" if n > SHOWN_NAMES else "")
     what = f"is one of the {seen.photos} photos" if n == 1 else f"are {seen.photos} photos"
     scratch = "" if previous_from_start else SCRATCH_ADVICE
-    return (f"{n} of your labelled images ({shown}) {what} the built-in {kind} start was trained on: validation on "
-            f"{'it' if n == 1 else 'them'} is not a held-out check, and it favours the start and models trained from "
-            f"it. For a fair comparison, label other photos{scratch}.")
+    return (f"{n} of this run's validation images ({shown}) {what} the built-in {kind} start was trained on: "
+            f"validation on {'it' if n == 1 else 'them'} is not a held-out check, and it favours the start and models "
+            f"trained from it. For a fair comparison, label other photos{scratch}.")
 

@@ -41,6 +41,7 @@ class InitWeights:
     # trained inside regions of interest (fields of view): they know nothing outside one, nor does a model trained
     # from them on images without one (core.fov; a vessel model from the shipped start painted the border's edge)
     trained_in_roi: bool = False
+    model: tuple[str, str] | None = None  # (id, trained_at) of the stored model these are (ml.store.current_start)
 
 
 def input_recipe(preset: Preset) -> dict[str, Any]:
@@ -120,7 +121,7 @@ def start_lineage(loaded: InitWeights | None, given: InitWeights | None, previou
 
 
 def start_seen_text(images: Iterable[tuple[str, Any]], from_start: str | None, previous_meta: dict | None) -> str:
-    """core.fingerprint.seen_note for a run's labelled `images` (name, uint8 image) when its weights
+    """core.fingerprint.seen_note for a run's validation `images` (name, uint8 image) when its weights
     (`from_start`) or those of the current model it must beat (`previous_meta`) descend from a shipped start; ''
     otherwise, or when that start ships no fingerprints. Each image is fingerprinted (~50 ms at 8 Mpx) only then."""
     before = (previous_meta or {}).get(FROM_START)

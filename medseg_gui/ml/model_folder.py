@@ -22,7 +22,7 @@ import os
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -171,10 +171,12 @@ def current_model_path(model_dir: str | os.PathLike[str]) -> Path | None:
 
 
 def current_start(model_dir: str | os.PathLike[str]) -> InitWeights | None:
-    """The warm-start weights of the current model, if stored (models saved before warm start have none)."""
+    """The warm-start weights of the current model, if stored (models saved before warm start have none), naming
+    that model (`InitWeights.model`: what the run says it continues from)."""
     pointer = read_pointer(Path(model_dir))
     model_id = valid_id(pointer.get("id")) if isinstance(pointer, dict) else None
-    return read_init(Path(model_dir) / f"{model_id}{START}") if model_id else None
+    init = read_init(Path(model_dir) / f"{model_id}{START}") if model_id else None
+    return None if init is None else replace(init, model=(model_id, str(pointer.get("trained_at") or "")))
 
 
 def validation_labels(model_dir: str | os.PathLike[str], model_id: Any) -> dict[str, np.ndarray | None] | None:

@@ -27,7 +27,8 @@ class TrainProgress:
     validation AUC (None before the first validation); `val_dice` for a lesion model the weights' Dice at its best
     threshold (`DICE_SHOWN`: what picks a run's best weights, not what keep-unless-better compares: `AS_PREDICTED`;
     None otherwise); `message` is a short human-readable status line; `note`, sent once
-    before the first step, a warning to keep in view until the run ends (ml.run_end.short_box).
+    before the first step, a warning to keep in view until the run ends (ml.run_end.short_box); `began`, before the
+    first step once known, what the run starts from (core.model_names.began_text).
     """
 
     step: int
@@ -40,6 +41,7 @@ class TrainProgress:
     message: str
     val_dice: float | None = None
     note: str = ""
+    began: str = ""
 
     @property
     def epoch_shown(self) -> int:

@@ -23,6 +23,7 @@ from medseg_gui.ml.keras_quiet import keras
 import numpy as np
 
 from medseg_gui.core.errors import CancelledError, MedsegError
+from medseg_gui.core.model_names import START_MODEL, began_text
 from medseg_gui.ml.config import Preset, TrainConfig
 from medseg_gui.ml.control import RunControl, RunLimits
 from medseg_gui.ml.compare import Comparison, compare_with_current, score_current
@@ -207,11 +208,13 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     total = min(total, config.max_steps) if config.max_steps is not None else total
     deadline = started + 60.0 * config.minutes if config.minutes is not None else None
 
+    began = ""  # what the run starts from, said before its first step once its weights are loaded
+
     def announce(message: str, note: str = "") -> None:  # before the first step
         if progress is not None:
             progress(TrainProgress(0, total, 0, float("nan"), time.monotonic() - started,
                                    60.0 * config.minutes if config.minutes is not None else 0.0, None, message,
-                                   note=note))
+                                   note=note, began=began))
 
     announce("evaluating the current model" if previous is not None else "starting")
     current = score_current(previous, then or views, preset.regime, config.tta, should_stop)
@@ -224,9 +227,12 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     model = build_unet(preset.unet, dtype_policy=policy)
     started_from, start = load_start(model, preset, config, init)  # before compile: no optimiser state
     loaded = start is not None
+    start_model = {"id": start.model[0], "trained_at": start.model[1]} if start is not None and start.model else None
+    began = began_text({"init": started_from, "regime": preset.regime, START_MODEL: start_model})
+    announce("starting")
     before = previous.metadata if previous is not None else None
     from_start = start_lineage(start, init, before, preset.regime)  # its photos: no held-out check (ml.init)
-    seen = start_seen_text(((s.name, s.image) for s in samples), from_start, before)
+    seen = start_seen_text(((samples[i].name, samples[i].image) for i in val_idx), from_start, before)
     learning_rate = run_learning_rate(preset, config, loaded, samples)
     model.compile(optimizer=_optimizer(preset, learning_rate),
                   loss=MaskedSegLoss(dice_weight=1.0 if preset.loss == "bce_dice" else 0.0))
@@ -285,8 +291,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     control = RunControl(RunLimits(total, deadline, config.patience, learning_rate, preset.schedule, started,
                                    preset.weight_ema, lead_metric(preset.regime), plan.after),
                          validate, note, progress, should_stop, val_seconds)
-    log.info("training %s on %d images (%d validation: %s), up to %d steps, %s, peak learning rate %.3g%s",
-             preset.name, len(train_idx), len(val_idx), note, total,
+    log.info("training %s on %d images (%d training, %d validation: %s), up to %d steps, %s, peak learning rate "
+             "%.3g%s",
+             preset.name, len(set(train_idx) | set(val_idx)), len(train_idx), len(val_idx), note, total,
              f"{config.minutes} min" if config.minutes is not None else "no time box", learning_rate,
              " (gentle fine-tuning of the start: too few complete labels)" if fine else "")
     if cancelled_early or (should_stop is not None and should_stop()):
@@ -329,6 +336,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
         metadata["train_stems"] = []
     if from_start:
         metadata[FROM_START] = from_start
+    if start_model is not None:  # what the window names as the model this one continued from
+        metadata[START_MODEL] = start_model
     if preset.regime == "lesions":  # the sizes it saw its images at (Segmenter.scale_for keeps new photos in them)
         shorts = [min(s.mask.shape) * preset.scale for s in samples]  # labels joined during the run included
         metadata["working_sides"] = [math.floor(10 * min(shorts)) / 10, math.ceil(10 * max(shorts)) / 10]

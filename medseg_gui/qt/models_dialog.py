@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from medseg_gui.core.model_names import local_time, model_name
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.focus_home import FocusHome
 from medseg_gui.qt.panels.train_text import fmt_score, rollback_text
@@ -41,7 +42,7 @@ from medseg_gui.workers.model_history import (
 )
 from medseg_gui.workers.training import PredictProgress
 
-COLUMNS = ("", "Trained (UTC)", "Preset", "Images", "Val AUC", "Val Dice", "Decision")
+COLUMNS = ("", "Trained", "Preset", "Images", "Val AUC", "Val Dice", "Decision")
 COMPARED = (("auc", "AUC"), ("dice", "Dice"), ("iou", "IoU"), ("sensitivity", "Sensitivity"),
             ("specificity", "Specificity"))
 HINT = "Select one model to use it again, or two to compare them on the image shown."
@@ -60,7 +61,7 @@ def model_cells(entry: Any) -> list[str]:
     preset = f"{entry.preset} ({entry.regime})" if entry.regime and entry.regime != entry.preset else entry.preset
     images = "–" if entry.train_images is None else f"{entry.train_images} + {entry.val_images or 0} val"
     decision = entry.decision + ("" if entry.present else " · removed")
-    return ["● current" if entry.current else "", entry.trained_at[:16].replace("T", " "), preset, images,
+    return ["● current" if entry.current else "", local_time(entry.trained_at), preset, images,
             fmt_score(entry.val_auc), fmt_score(entry.val_dice), decision]
 
 
@@ -133,7 +134,7 @@ class ModelsDialog(QDialog):
         for row, entry in enumerate(self.entries):
             for col, text in enumerate(model_cells(entry)):
                 item = QTableWidgetItem(text)
-                if col == 0:
+                if col <= COLUMNS.index("Trained"):  # the id where one is needed (`medseg models`, the log)
                     item.setToolTip(f"Model {entry.id}" + (f"\n{entry.reason}" if entry.reason else ""))
                 elif COLUMNS[col] == "Decision":
                     item.setToolTip(text)  # whole, wherever the table scrolls
@@ -263,7 +264,7 @@ class ModelsFlow(QObject):
             self._say(reason or "Images are being predicted with a model; wait for it to finish.")
             return None
         project, cls, _, threshold = self._where
-        self._say(f"Putting model {model_id} back…")
+        self._say(f"Putting back {self._name(model_id)}…")
         return self._start(project.root, cls, model_id, threshold, switch=True)
 
     def predict_all(self, root: Path, cls: str, model_id: str, threshold: float) -> FunctionWorker | None:
@@ -287,7 +288,9 @@ class ModelsFlow(QObject):
         if isinstance(progress, PredictProgress):
             self.progress.emit(progress)
             counted = f"{progress.done}/{progress.total}: {progress.stem}"
-            self._say(f"Model is current again; predicting {counted}" if self._job[3] else f"Predicting {counted}")
+            name = self._name(self._job[2])
+            self._say(f"{name[0].upper()}{name[1:]} is current again; predicting {counted}" if self._job[3]
+                      else f"Predicting {counted}")
 
     @Slot(object)
     def _on_rolled_back(self, run: RollbackRun) -> None:
@@ -300,7 +303,19 @@ class ModelsFlow(QObject):
         """The child did not stop in time and was ended (only Predict all images is cancelled: the current model
         stays); the window shows what is on disk."""
         root, cls, model_id, switch = self._job
-        self._on_rolled_back(RollbackRun(root, cls, model_id, {}, predictions_complete=False, switched=switch))
+        entry = self._entry(model_id)
+        self._on_rolled_back(RollbackRun(root, cls, model_id, {}, predictions_complete=False, switched=switch,
+                                         trained_at=entry.trained_at if entry is not None else ""))
+
+    def _entry(self, model_id: str) -> Any:
+        """The dialog's ml.model_list.ModelEntry of `model_id`, or None."""
+        entries = self.dialog.entries if self.dialog is not None else []
+        return next((e for e in entries if e.id == model_id), None)
+
+    def _name(self, model_id: str) -> str:
+        """'the model trained 2026-12-07 17:02' (core.model_names.model_name), as the Train panel names it."""
+        entry = self._entry(model_id)
+        return model_name(entry.trained_at if entry is not None else "", model_id)
 
     def _on_rollback_failed(self, err: BaseException) -> None:
         message = error_message(err)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from medseg_gui.core.model_names import START_MODEL, local_time
 from medseg_gui.ml import store
 from medseg_gui.ml.init import fits
 
@@ -14,15 +15,25 @@ pytestmark = pytest.mark.slow
 def test_retrain_starts_from_the_current_model(samples, tiny_preset, tmp_path):
     from medseg_gui.ml.train import train
 
-    first = train(samples, tiny_config(tiny_preset, max_steps=6))
+    told = []
+    first = train(samples, tiny_config(tiny_preset, max_steps=6), progress=told.append)
+    assert {p.began for p in told if p.step == 0} >= {"This run starts from scratch."}
     assert store.current_start(tmp_path) is None
     decision = store.save_if_better(tmp_path, first)
     assert decision.kept_new
     init = store.current_start(tmp_path)
     assert init is not None and fits(init, first.preset) == "" and init.source.startswith("the model of")
+    trained_at = first.segmenter.metadata["trained_at"]
+    assert init.model == (decision.model_id, trained_at)  # which model the next run continues from
     kernels = [i for i, w in enumerate(first.model.get_weights()) if np.ndim(w) == 4]
-    again = train(samples, tiny_config(tiny_preset, max_steps=1, learning_rate=1e-12), init=init)
+    told.clear()
+    again = train(samples, tiny_config(tiny_preset, max_steps=1, learning_rate=1e-12), init=init,
+                  progress=told.append)
     assert again.segmenter.metadata["init"] == init.source
+    # an outside trial could not tell that Retrain continued from yesterday's model: said before the first step
+    assert again.segmenter.metadata[START_MODEL] == {"id": decision.model_id, "trained_at": trained_at}
+    began = f"This run continues from the model trained {local_time(trained_at)}."
+    assert [p.began for p in told if p.step == 0][-1] == began and not first.segmenter.metadata.get(START_MODEL)
     for i in kernels:
         np.testing.assert_allclose(np.array(again.model.get_weights()[i]), np.array(first.model.get_weights()[i]),
                                    atol=1e-6)

@@ -61,8 +61,9 @@ def test_decision_and_model_texts():
     assert decision_text(mixed) == ("New model kept: val Dice 0.790 (first model; a blend of 25% your training and "
                                     "75% the model it started from)")
     shipped = StoreDecision(True, 0.95, None, "", current={"weight_mix": 0.25, "init": "the pretrained lesions start "
-                                                           "(PolypGen …)"}, metric="Dice", new_score=0.79)
-    assert decision_text(shipped).endswith("a blend of 25% your training and 75% the pretrained start)")
+                                                           "(PolypGen …)", "regime": "lesions"}, metric="Dice",
+                            new_score=0.79)
+    assert decision_text(shipped).endswith("a blend of 25% your training and 75% the shipped lesion start)")
     told = StoreDecision(True, 0.95, None, "", current={"weight_mix": 0.25, "weight_mix_trained": 0.613,
                                                         "val_images": 1},
                          metric="Dice", new_score=0.496)  # a new user saw 0.61 on the curve, then 0.496 kept

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 
 from medseg_gui import pipeline
 from medseg_gui.core.lesions import per_image_metrics
+from medseg_gui.core.model_names import local_time
 from medseg_gui.ml import store
 from tests.workers.helpers import open_window
 
@@ -158,8 +159,10 @@ def test_models_dialog_lists_uses_and_compares(two_models_project, qtbot, messag
     with qtbot.waitSignal(window.models.rolled_back, timeout=120_000):
         qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
     assert json.loads((model_dir / "current.json").read_text())["id"] == other
-    assert window.train_panel.result_label.text() == (f"Model {other} is current again; every image was predicted "
-                                                      "with it.")
+    put_back = next(e for e in entries if e.id == other)  # named as the Train panel and the table name it
+    assert window.train_panel.result_label.text() == (f"The model trained {local_time(put_back.trained_at)} is "
+                                                      "current again; every image was predicted with it.")
+    assert f"trained {local_time(put_back.trained_at)}," in window.train_panel.model_label.text()
     assert window.train_panel.curve.losses == []  # the replaced run's curve is gone too (verification trial)
     expected = store.load_model(model_dir, other).predict(image)
     np.testing.assert_allclose(project.load_prediction("lesion", stem), expected, atol=1 / 65535)

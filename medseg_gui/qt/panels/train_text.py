@@ -5,13 +5,13 @@ Epochs are 1-based everywhere in these texts: "epoch 3" is the third epoch, the 
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import numbers
 from typing import Any
 
 from medseg_gui.core.label_status import ENOUGH_IMAGES
 from medseg_gui.core.masks import share_text
+from medseg_gui.core.model_names import began_text, local_time, model_name, start_name
 from medseg_gui.core.score_text import fmt_pair, fmt_score
 from medseg_gui.ml.config import BEST_EACH, as_it_predicts, tie_margin
 from medseg_gui.ml.progress import DICE_SHOWN, TrainProgress
@@ -40,15 +40,6 @@ def _too_easy(metric: str, *scores: Any) -> str:
 def fmt_duration(seconds: float) -> str:
     seconds = max(0, int(round(seconds)))
     return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-def fmt_when(iso: object) -> str:
-    """'2026-11-25 19:40' in local time from an ISO timestamp; the raw text when it does not parse."""
-    try:
-        stamp = dt.datetime.fromisoformat(str(iso))
-    except ValueError:
-        return str(iso)
-    return (stamp.astimezone() if stamp.tzinfo else stamp).strftime("%Y-%m-%d %H:%M")
 
 
 def decision_text(decision: Any, brief: bool = False) -> str:
@@ -150,6 +141,9 @@ def run_texts(run: Any) -> tuple[str, str, str]:
     """What a finished run (not continuous) says: (its decision in full, the brief one the panel shows, that one's
     tooltip: the reasons, and the full text when the brief one leaves some out)."""
     text, brief = outcome_text(run.outcome, brief=False), outcome_text(run.outcome)
+    metadata = getattr(run.outcome.result, "metadata", None)
+    if metadata and metadata.get("init"):  # in full: which model Retrain continued from (outside trial)
+        text = f"{text}{'' if text.endswith(('.', '!', '?')) else '.'} {began_text(metadata, done=True)}"
     if not run.predictions_complete:
         cancelled = " — prediction was cancelled; some images keep their old prediction."
         text, brief = text + cancelled, brief + cancelled
@@ -218,10 +212,11 @@ def rollback_text(run: Any) -> str:
         return ("Every image already had the current model's prediction: nothing to predict." if not run.predicted
                 else f"{_images(run.predicted)} predicted with the current model; the other {kept} already had its "
                 "prediction.")
+    name = model_name(getattr(run, "trained_at", ""), run.model_id)
+    name = name[0].upper() + name[1:]
     if not run.predictions_complete:
-        return (f"Model {run.model_id} is current again; its prediction was cancelled, so some images show an older "
-                "model's.")
-    return f"Model {run.model_id} is current again; " + (
+        return f"{name} is current again; its prediction was cancelled, so some images show an older model's."
+    return f"{name} is current again; " + (
         "every image was predicted with it." if not kept else
         f"{_images(run.predicted)} predicted with it, the other {kept} already had its prediction.")
 
@@ -250,7 +245,7 @@ def model_text(info: dict | None, labelled: int = 0, training: bool = False, off
         # what keep-unless-better compared
         parts = [f"val Dice {fmt_score(dice)} (AUC {fmt_score(info.get('val_auc'))})"]
     if info.get("trained_at"):
-        parts.append(f"trained {fmt_when(info['trained_at'])}")
+        parts.append(f"trained {local_time(info['trained_at'])}")
     if info.get("preset"):
         parts.append(f"preset {info['preset']}")
     return "Current model: " + ", ".join(parts) + _made_of(info) + (f". Retrain is off: {off}." if off else "")
@@ -271,11 +266,10 @@ def _made_of(info: dict) -> str:
 
 
 def started_from(info: dict) -> str:
-    """'the pretrained start' when a model's run began from the start shipped with the program (metadata "init":
-    ml.init's "the pretrained … start (…)"), else 'the model it started from' (a trial's first model was said to
-    blend in "the model it started from" where the panel had said there was none)."""
-    return ("the pretrained start" if str(info.get("init", "")).startswith("the pretrained")
-            else "the model it started from")
+    """What a model's run began from, named as everywhere (core.model_names.start_name: 'the model trained
+    2026-12-07 15:57', 'the shipped lesion start'; a trial read "75 % the model it started from" and could not tell
+    which), else 'the model it started from'."""
+    return start_name(info) or "the model it started from"
 
 
 def threshold_suggestion(info: dict | None) -> tuple[float, str] | None:
@@ -362,8 +356,10 @@ def progress_text(p: TrainProgress, budget_s: float | None, loss: float | None =
     `p.epoch`; at the end of an epoch ml.control sends "validating" (AUC not known yet), then "epoch N: …"."""
     if not started(p):
         if p.message.startswith("evaluating the start"):  # the first run has no current model: its start
-            return EVALUATING_START_TEXT
-        return EVALUATING_TEXT if p.message.startswith("evaluating") else PREPARING_TEXT
+            text = EVALUATING_START_TEXT
+        else:
+            text = EVALUATING_TEXT if p.message.startswith("evaluating") else PREPARING_TEXT
+        return f"{text} {p.began}" if p.began else text  # which model Retrain continues from (outside trial)
     if budget_s:
         head = [f"{fmt_duration(p.elapsed_s)} of {fmt_duration(budget_s)}", f"step {p.step}"]
     else:

@@ -1,0 +1,52 @@
+"""How the program names a trained model to the user: by when it was trained, in local time ("the model trained
+2026-12-07 17:02"), the same in the Train panel, the Models dialog and the rollback messages (an outside trial read
+17:02 in the panel, 16:02 under "Trained (UTC)" and "Model 20261207-160221-e797f1" for one model). Its id only where
+one is needed: tooltips, the log, `medseg models`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+START_MODEL = "start_model"
+"""Model metadata: {"id", "trained_at"} of the stored model its run continued from (ml.train); absent otherwise."""
+
+
+def local_time(iso: object) -> str:
+    """'2026-11-25 19:40' in local time from an ISO timestamp (stored in UTC); the raw text when it does not parse."""
+    try:
+        stamp = dt.datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    return (stamp.astimezone() if stamp.tzinfo else stamp).strftime("%Y-%m-%d %H:%M")
+
+
+def model_name(trained_at: object, model_id: object = "") -> str:
+    """'the model trained 2026-12-07 17:02'; 'model <id>' when when it was trained is not known."""
+    if trained_at:
+        return f"the model trained {local_time(trained_at)}"
+    return f"model {model_id}" if model_id else "the model"
+
+
+def start_name(info: dict[str, Any]) -> str:
+    """What a run began from, by a model's metadata ("init": ml.fine_tune.load_start's words, START_MODEL, "regime"):
+    'the model trained 2026-12-07 15:57', 'the shipped lesion start', '' for scratch, 'an earlier model' when an
+    older model did not record which."""
+    init = str(info.get("init") or "")
+    if init.startswith("scratch"):
+        return ""
+    if init.startswith("the pretrained"):
+        kind = str(info.get("regime") or "").removesuffix("s")
+        return f"the shipped {kind} start" if kind else "the shipped start"
+    model = info.get(START_MODEL)
+    if isinstance(model, dict) and (model.get("trained_at") or model.get("id")):
+        return model_name(model.get("trained_at"), model.get("id"))
+    return "an earlier model" if init else ""
+
+
+def began_text(info: dict[str, Any], done: bool = False) -> str:
+    """'This run continues from the model trained 2026-12-07 15:57.' ('… starts from the shipped lesion start.',
+    '… starts from scratch.') for a run whose model's metadata is `info`; `done`: of a finished run ('continued')."""
+    name = start_name(info)
+    verb = "continue" if name and not name.startswith("the shipped") else "start"
+    return f"This run {verb}{'d' if done else 's'} from {name or 'scratch'}."
