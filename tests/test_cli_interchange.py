@@ -98,3 +98,32 @@ def test_the_summary_names_each_class_left_out_for_want_of_masks(tmp_path, capsy
                      str(tmp_path / "coco")]) == 0  # the category is listed, without annotations
     assert capsys.readouterr().out.strip().endswith("; no annotations of cervix: no image has a label or prediction "
                                                     "of it")
+
+
+def test_a_coco_or_nnunet_export_stopped_by_a_full_disk_runs_again(tmp_path, capsys, monkeypatch):
+    """Fault injection: `medseg export --format coco|nnunet` stopped by a full disk was refused when run again
+    (COCO: 'holds other files (images)…', nnU-Net: 'already holds an nnU-Net dataset'); it now completes it."""
+    import errno
+    import os
+
+    from medseg_gui.core.interchange import coco, nnunet
+    from tests.workers.helpers import make_project
+
+    project = make_project(tmp_path / "p", n=3, labelled=3)
+    for fmt, module, folder in (("coco", coco, "images"), ("nnunet", nnunet, "imagesTr")):
+        out = tmp_path / fmt
+        args = ["export", str(project.root), "--class", "lesion", "--format", fmt, "--out", str(out)]
+        real = module.write_png
+
+        def full_after_one(path, array, real=real):  # the disk fills up after the first image
+            if path.parent.is_dir() and any(path.parent.iterdir()):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+            return real(path, array)
+
+        monkeypatch.setattr(module, "write_png", full_after_one)
+        capsys.readouterr()
+        assert cli.main(args) != 0
+        assert "Export incomplete: could not write image 2 of 3 (1 written)" in capsys.readouterr().err
+        monkeypatch.setattr(module, "write_png", real)
+        assert cli.main(args) == 0
+        assert len(list((out / folder).iterdir())) == 3 and (out / "manifest.json").is_file()

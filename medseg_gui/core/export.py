@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from medseg_gui.core.atomic import is_temp_name
 from medseg_gui.core.errors import CancelledError, MedsegError, ProjectError, skip, write_error
 from medseg_gui.core.images import write_png
 from medseg_gui.core.interchange.manifest import LABEL_AND_PREDICTION, MANIFEST, Manifest, exported_files
@@ -267,8 +268,9 @@ def refuse_foreign_files(project: Project, folder: Path, names: Iterable[str]) -
 
 def refuse_foreign_folder(project: Project, folder: Path, what: str) -> None:
     """ProjectError when `folder` holds anything but no manifest.json of an earlier export of `project`: a COCO or
-    nnU-Net export writes files and folders of fixed names there (review: a user's annotations.json was replaced)."""
-    held = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+    nnU-Net export writes files and folders of fixed names there (review: a user's annotations.json was replaced).
+    A temporary file of a killed write (core.atomic) is not counted: a trial's stopped export could not be re-run."""
+    held = sorted(p.name for p in folder.iterdir() if not is_temp_name(p.name)) if folder.is_dir() else []
     if held and not exported_files(folder, project):  # said as it is: a lone notes.txt would not be replaced (trial)
         more = f" and {len(held) - 1} more" if len(held) > 1 else ""
         raise ProjectError(f"{folder} holds other files ({held[0]}{more}), which no export of this project wrote, "
@@ -285,10 +287,7 @@ def _write_masks(
     written: list[Path] = []
     stems = project.stems
     if names:
-        try:
-            manifest.claim(out, names.values())
-        except OSError as err:
-            raise write_error("Nothing exported: could not write the manifest", err, out / MANIFEST) from err
+        manifest.claim(out, names.values())
     for n, stem in enumerate(stems, start=1):
         if stem not in names:
             continue

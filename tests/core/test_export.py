@@ -329,7 +329,7 @@ def test_a_mask_changed_after_its_export_is_not_replaced_by_the_next_one(project
 
 def test_a_coco_export_replaces_its_own_annotations_but_not_once_they_were_edited(project, tmp_path):
     """Docs review: a COCO export replaced its earlier annotations.json even after it was edited in another program;
-    an nnU-Net export never goes into an earlier dataset (its cases would mix with the new ones)."""
+    an nnU-Net export never goes into an earlier dataset of other cases (its cases would mix with the new ones)."""
     from medseg_gui.core.interchange.formats import export_as
 
     p, _ = project
@@ -341,8 +341,10 @@ def test_a_coco_export_replaces_its_own_annotations_but_not_once_they_were_edite
         export_as("coco", p, ["vessel"], out)
     assert (out / "annotations.json").read_text() == '{"edited": "in CVAT"}'
     export_as("nnunet", p, ["vessel"], tmp_path / "nn")
-    with pytest.raises(ProjectError, match="already holds an nnU-Net dataset; choose a new or empty folder"):
-        export_as("nnunet", p, ["vessel"], tmp_path / "nn")
+    export_as("nnunet", p, ["vessel"], tmp_path / "nn")  # the same cases: its own files, replaced
+    with pytest.raises(ProjectError, match="already holds an nnU-Net dataset with files this export would not "
+                                           "replace"):
+        export_as("nnunet", p, ["vessel"], tmp_path / "nn", source="labels")  # b's old case would stay beside
 
 
 def test_png_export_counts_every_mask_across_classes(project, tmp_path):

@@ -1,13 +1,18 @@
 """nnU-Net and COCO exports read back with each format's own conventions; every export's manifest says label or
 prediction."""
 
+import errno
 import json
+import os
+import subprocess
+import sys
 
 import cv2
 import numpy as np
 import pytest
 
-from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.atomic import _host_tag
+from medseg_gui.core.errors import ProjectError, WriteError
 from medseg_gui.core.images import read_image
 from medseg_gui.core.interchange.coco import components, export_coco
 from medseg_gui.core.interchange.manifest import record_predictions
@@ -70,8 +75,11 @@ def test_nnunet_dataset_reads_back(project, tmp_path):
     assert sources["a", "lesion"]["source"] == "label" and sources["b", "lesion"]["label"] == "sparse"
     assert sources["b", "vessel"]["source"] == "prediction" and sources["b", "vessel"]["model"]["id"] == "m7"
     assert sources["b", "vessel"]["threshold"] == 0.5 and manifest["unannotated_pixels"] == 3
-    with pytest.raises(ProjectError, match="already holds an nnU-Net dataset"):
-        export_nnunet(project, ["lesion"], out)
+    assert export_nnunet(project, ["lesion"], out).training == 2  # the same images: its own files replaced
+    assert json.loads((out / "dataset.json").read_text())["labels"] == {"background": 0, "lesion": 1, "ignore": 2}
+    with pytest.raises(ProjectError, match=r"already holds an nnU-Net dataset with files this export would "
+                                           r"not replace \(imagesTr/b_0000.png and 1 more: an earlier export's"):
+        export_nnunet(project, ["vessel"], out)  # b would be in imagesTs and its old case left beside it
 
 
 def test_nnunet_labels_only_and_case_ids(project, tmp_path):
@@ -156,3 +164,99 @@ def test_stale_predictions_are_those_another_model_made(tmp_path):
     assert stale_predictions(project, "vessel", "m2") == set()  # no record
     record_predictions(project, "lesion", [c], {"id": None})  # an older version's record names no model
     assert stale_predictions(project, "lesion", "m2") == {b}
+
+
+def _full_disk_at(module, monkeypatch, nth):
+    """Make `module`'s write_png fail with ENOSPC from its `nth` call on."""
+    real, calls = module.write_png, []
+
+    def write_png(path, array):
+        calls.append(path)
+        if len(calls) >= nth:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real(path, array)
+
+    monkeypatch.setattr(module, "write_png", write_png)
+
+
+def _killed_write_temp(folder, name):
+    """The temporary file an atomic write of `name` in `folder` leaves when its process is killed (kill -9)."""
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True).stdout)  # reaped: no such process any more
+    temp = folder / f".{name}.medseg-{_host_tag()}-{dead}-abcd1234.tmp"
+    temp.parent.mkdir(parents=True, exist_ok=True)
+    temp.write_bytes(b"half a png")
+    return temp
+
+
+def _files(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_a_coco_export_stopped_half_way_says_how_far_and_runs_again_into_its_folder(project, tmp_path, monkeypatch):
+    """Fault injection: a COCO export stopped by a full disk (or kill -9) could not be run again: its own images
+    were 'other files, which no export of this project wrote', and the first error did not say how far it got."""
+    from medseg_gui.core.interchange import coco
+
+    out = tmp_path / "coco"
+    _full_disk_at(coco, monkeypatch, 2)
+    with pytest.raises(WriteError, match=r"Export incomplete: could not write image 2 of 3 \(1 written\) "
+                                         r"\(.*images/b\.png\): No space left"):
+        export_coco(project, ["lesion", "vessel"], out)
+    monkeypatch.undo()  # space freed
+    temp = _killed_write_temp(out / "images", "b.png")
+    result = export_coco(project, ["lesion", "vessel"], out)
+    assert not temp.exists() and result.images == 3
+    fresh = export_coco(project, ["lesion", "vessel"], tmp_path / "fresh")
+    assert _files(out) == _files(tmp_path / "fresh") == ["annotations.json", "images/a.png", "images/b.png",
+                                                         "images/c.png", "manifest.json"]
+    done, whole = (json.loads(r.path.read_text()) for r in (result, fresh))
+    assert done["annotations"] == whole["annotations"] and done["images"] == whole["images"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["other_files"] == ["images/a.png", "images/b.png", "images/c.png"]
+    assert "earlier_export_files" not in manifest and len(manifest["masks"]) == 5
+    export_coco(project, ["lesion", "vessel"], out)  # complete: its own files, replaced again
+
+
+def test_an_nnunet_export_stopped_half_way_says_how_far_and_runs_again_into_its_folder(project, tmp_path,
+                                                                                       monkeypatch):
+    """Fault injection: a stopped nnU-Net export was refused as 'already holds an nnU-Net dataset' (there was no
+    dataset.json, only part of imagesTr/labelsTr) and a killed write's temporary file stayed in labelsTr."""
+    from medseg_gui.core.interchange import nnunet
+
+    out = tmp_path / "Dataset001_Test"
+    _full_disk_at(nnunet, monkeypatch, 3)  # a's image and label, then b's image
+    with pytest.raises(WriteError, match=r"Export incomplete: could not write image 2 of 3 \(1 written\) "
+                                         r"\(.*imagesTr/b_0000\.png\): No space left"):
+        export_nnunet(project, ["lesion", "vessel"], out, source="auto")
+    monkeypatch.undo()
+    assert not (out / "dataset.json").exists() and (out / "labelsTr" / "a.png").is_file()
+    temp = _killed_write_temp(out / "labelsTr", "b.png")
+    (out / "imagesTr" / "x_0000.png").write_bytes(b"the user's own")  # a real foreign file is still refused
+    with pytest.raises(ProjectError, match=r"with files this export would not replace \(imagesTr/x_0000.png: "
+                                           "not written by an export of this project"):
+        export_nnunet(project, ["lesion", "vessel"], out, source="auto")
+    (out / "imagesTr" / "x_0000.png").unlink()
+    result = export_nnunet(project, ["lesion", "vessel"], out, source="auto")
+    assert not temp.exists() and (result.training, result.test) == (2, 1)
+    export_nnunet(project, ["lesion", "vessel"], tmp_path / "fresh", source="auto")
+    assert _files(out) == _files(tmp_path / "fresh") == [
+        "dataset.json", "imagesTr/a_0000.png", "imagesTr/b_0000.png", "imagesTs/c_0000.png", "labelsTr/a.png",
+        "labelsTr/b.png", "manifest.json"]
+    for name in ("dataset.json", "labelsTr/a.png", "labelsTr/b.png"):
+        assert (out / name).read_bytes() == (tmp_path / "fresh" / name).read_bytes()
+    assert json.loads((out / "manifest.json").read_text())["other_files"] == [
+        "dataset.json", "imagesTr/a_0000.png", "imagesTr/b_0000.png", "imagesTs/c_0000.png"]
+
+
+def test_a_killed_writes_temporary_file_is_not_foreign_but_a_users_file_is(project, tmp_path):
+    """A temporary file left by a killed write of the first manifest is no 'other file'; a user's file still is."""
+    for fmt, export in (("COCO", export_coco), ("nnU-Net", export_nnunet)):
+        out = tmp_path / fmt
+        temp = _killed_write_temp(out, "manifest.json")
+        (out / "notes.txt").write_text("the user's own")
+        with pytest.raises(ProjectError, match=r"holds other files \(notes.txt\), which no export of this project"):
+            export(project, ["lesion"], out)
+        (out / "notes.txt").unlink()
+        export(project, ["lesion"], out)
+        assert not temp.exists() and (out / "manifest.json").is_file()

@@ -19,15 +19,16 @@ import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_json
 from medseg_gui.core.errors import MedsegError, skip, write_error
-from medseg_gui.core.export import (SOURCES, check_export_target, masks_of_image, refuse_foreign_files,
-                                     refuse_foreign_folder)
+from medseg_gui.core.export import (SOURCES, check_export_target, has_source, masks_of_image,
+                                     refuse_foreign_files, refuse_foreign_folder)
 from medseg_gui.core.images import write_png
-from medseg_gui.core.interchange.manifest import Manifest
+from medseg_gui.core.interchange.manifest import MANIFEST, Manifest
 from medseg_gui.core.project import Project
 
 log = logging.getLogger(__name__)
 
 ANNOTATIONS = "annotations.json"
+IMAGES = "images"  # the folder of the images, beside annotations.json
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,8 @@ def components(mask: np.ndarray) -> list[Component]:
     return found
 
 
-def _image_entry(image_id: int, stem: str, image: np.ndarray) -> dict[str, Any]:
-    return {"id": image_id, "file_name": f"images/{stem}.png", "width": int(image.shape[1]),
-            "height": int(image.shape[0])}
+def _image_file(stem: str) -> str:
+    return f"{IMAGES}/{stem}.png"
 
 
 def export_coco(
@@ -81,7 +81,9 @@ def export_coco(
     threshold: float = 0.5, skipped: list[str] | None = None,
 ) -> CocoExport:
     """Write `out_dir`/annotations.json, images/ and manifest.json for every image with a mask of any of `classes`
-    (category ids 1..N in that order); unreadable files are skipped with a message; WriteError when writing fails."""
+    (category ids 1..N in that order); unreadable files are skipped with a message. The manifest names the files
+    first (Manifest.claim), so that an export stopped half-way can be run again into its folder; WriteError, saying
+    how far it got, when a file cannot be written."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     for cls in classes:
@@ -89,46 +91,58 @@ def export_coco(
     check_export_target(project, out_dir)
     out = Path(out_dir)
     refuse_foreign_folder(project, out, "COCO")
-    refuse_foreign_files(project, out, [ANNOTATIONS])  # its own earlier one, edited since (review: it was replaced)
+    stems = [s for s in project.stems if any(has_source(project, cls, s, source) for cls in classes)]
+    names = [ANNOTATIONS, *map(_image_file, stems)]
+    refuse_foreign_files(project, out, names)  # its own earlier ones, edited since, too (review: one was replaced)
     manifest = Manifest(project, "coco", source, threshold)
     manifest.notes.append("One COCO annotation per connected component (8-connected); holes inside a component are "
                           "filled. An image lists only the classes that have a mask on it in this manifest: for the "
                           "others it was not annotated, which COCO itself cannot say.")
+    manifest.claim(out, names)
     categories = [{"id": i, "name": cls, "supercategory": "medseg"} for i, cls in enumerate(classes, start=1)]
     images: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
-    try:
-        for stem in project.stems:
-            found = masks_of_image(project, classes, stem, source, threshold, skipped)
-            if not found:
-                continue
-            try:
-                image = project.load_image(stem)
-            except MedsegError as err:
-                skip(skipped, f"{stem} not exported: {err}")
-                continue
-            entry = _image_entry(len(images) + 1, stem, image)
+    for n, stem in enumerate(stems, start=1):
+        found = masks_of_image(project, classes, stem, source, threshold, skipped)
+        if not found:
+            continue
+        try:
+            image = project.load_image(stem)
+        except MedsegError as err:
+            skip(skipped, f"{stem} not exported: {err}")
+            continue
+        entry = {"id": len(images) + 1, "file_name": _image_file(stem), "width": int(image.shape[1]),
+                 "height": int(image.shape[0])}
+        try:
             write_png(out / entry["file_name"], image)
-            images.append(entry)
-            for category, cls in enumerate(classes, start=1):
-                if cls not in found:
-                    continue
-                first = len(annotations) + 1
-                for part in components(found[cls].mask):
-                    annotations.append({"id": len(annotations) + 1, "image_id": entry["id"],
-                                        "category_id": category, "segmentation": part.polygons, "area": part.area,
-                                        "bbox": part.bbox, "iscrowd": 0})
-                manifest.add(stem, cls, found[cls].source, sparse=found[cls].annotated is not None,
-                             file=ANNOTATIONS, image_id=entry["id"], category_id=category,
-                             annotation_ids=list(range(first, len(annotations) + 1)))
+        except OSError as err:
+            raise write_error(f"Export incomplete: could not write image {n} of {len(stems)} ({len(images)} "
+                              "written)", err, out / entry["file_name"]) from err
+        images.append(entry)
+        for category, cls in enumerate(classes, start=1):
+            if cls not in found:
+                continue
+            first = len(annotations) + 1
+            for part in components(found[cls].mask):
+                annotations.append({"id": len(annotations) + 1, "image_id": entry["id"], "category_id": category,
+                                    "segmentation": part.polygons, "area": part.area, "bbox": part.bbox,
+                                    "iscrowd": 0})
+            manifest.add(stem, cls, found[cls].source, sparse=found[cls].annotated is not None, file=ANNOTATIONS,
+                         image_id=entry["id"], category_id=category,
+                         annotation_ids=list(range(first, len(annotations) + 1)))
+    try:
         path = atomic_write_json(out / ANNOTATIONS, {
             "info": {"description": f"Exported by medseg from {project.root.name}; manifest.json says which masks "
                                     "are human labels and which model predictions.",
                      "date_created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")},
             "licenses": [], "images": images, "annotations": annotations, "categories": categories})
-        manifest.write(out)
     except OSError as err:
-        raise write_error("Could not write the COCO export", err, getattr(err, "filename", None) or out) from err
+        raise write_error(f"Export incomplete: could not write {ANNOTATIONS} (the {len(images)} images were "
+                          "written)", err, out / ANNOTATIONS) from err
+    try:
+        manifest.write(out, [im["file_name"] for im in images])
+    except OSError as err:
+        raise write_error("Export incomplete: could not write the manifest", err, out / MANIFEST) from err
     result = CocoExport(path, len(images), len(annotations))
     log.info("%s", result.summary())
     return result

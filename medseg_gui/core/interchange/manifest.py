@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from medseg_gui.core.atomic import atomic_write_json
+from medseg_gui.core.atomic import atomic_write_json, sweep_temp_files
+from medseg_gui.core.errors import write_error
 from medseg_gui.core.label_status import ACCEPTED_KEY
 from medseg_gui.core.project import Project
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "medseg-export-manifest"  # its "format": how an export knows its own earlier files
 STAMPS = "file_stamps"  # name → [size, mtime_ns] when written: a file changed since is no longer the export's
+OTHER_FILES = "other_files"  # the files an export wrote besides its masks' (COCO images, an nnU-Net dataset's)
 PROVENANCE = "provenance.json"
 LABEL_AND_PREDICTION = "label+prediction"  # source of a sparse label whose not-annotated pixels are the prediction
 UNANNOTATED_NOTE = ("Sparse labels with source 'label': pixels that were not annotated are exported as background "
@@ -97,6 +99,7 @@ class Manifest:
         self.unannotated: int | str = 0  # what a sparse label's not-annotated pixel becomes in the export
         self._provenance: dict[str, dict[str, dict[str, Any]]] = {}
         self.earlier_files: list[str] = []  # files an earlier export wrote in the folder and this one did not
+        self.other_files: list[str] = []  # files this export wrote besides those its masks name
 
     def add(self, stem: str, cls: str, source: str, *, sparse: bool = False, **where: Any) -> dict[str, Any]:
         """Record one mask: `source` "label", "prediction" or "label+prediction" (a sparse label filled from the
@@ -144,6 +147,7 @@ class Manifest:
             "human_labels": labels, "labels_filled_by_prediction": filled, "model_predictions": predictions,
             **({"accepted_predictions": accepted} if accepted else {}),
             "masks": self.entries,
+            **({OTHER_FILES: self.other_files} if self.other_files else {}),
             **({"earlier_export_files": self.earlier_files} if self.earlier_files else {}),
         }
 
@@ -152,27 +156,37 @@ class Manifest:
         sparse = any(e["source"] == "label" and e.get("label") == "sparse" for e in self.entries)
         return [n for n in self.notes if sparse or n != UNANNOTATED_NOTE]
 
-    def write(self, out_dir: str | os.PathLike[str]) -> Path:
-        """out_dir/manifest.json; the files an earlier export's manifest there listed and this one does not (still
-        in the folder) are carried as `earlier_export_files`, so that a later export knows them as its own (a COCO
-        export's manifest had made the PNG export's masks beside it foreign)."""
+    def write(self, out_dir: str | os.PathLike[str], other_files: Iterable[str] = ()) -> Path:
+        """out_dir/manifest.json; `other_files` (relative to out_dir) are the files this export wrote besides its
+        masks' (a COCO export's images). The files an earlier export's manifest there listed and this one does not
+        (still in the folder) are carried as `earlier_export_files`, so that a later export knows them as its own (a
+        COCO export's manifest had made the PNG export's masks beside it foreign)."""
         out = Path(out_dir)
-        mine = {str(e["file"]) for e in self.entries if "file" in e}
+        self.other_files = sorted(set(other_files))
+        mine = {str(e["file"]) for e in self.entries if "file" in e} | set(self.other_files)
         earlier = (exported_files(out, self.project) or set()) - mine - {MANIFEST}
         self.earlier_files = sorted(n for n in earlier if (out / n).is_file())
         stamps = _stamps(out, mine | set(self.earlier_files))
         return atomic_write_json(out / MANIFEST, {**self.to_json(), STAMPS: stamps})
 
     def claim(self, out_dir: Path, names: Iterable[str]) -> None:
-        """Before the first file of an export: a manifest.json in `out_dir` naming the files about to be written as
-        this project's (with those an earlier export's manifest there named), so that an export stopped half-way
-        (a full disk) can be run again: its files are known as an export's (review: they were refused as foreign)."""
+        """Before the first file of an export: a manifest.json in `out_dir` naming the files about to be written
+        (relative to it) as this project's (with those an earlier export's manifest there named), so that an export
+        stopped half-way (a full disk, a kill) can be run again: its files are known as an export's (review: they
+        were refused as foreign). Temporary files a killed export left in their folders are removed (core.atomic's
+        sweep_temp_files). WriteError ("Nothing exported") when the manifest cannot be written."""
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        ours, names = (exported_files(out, self.project) or set()) - {MANIFEST}, set(names)
-        self.earlier_files = sorted(ours | names)  # the names to be written: no stamp yet, known by name
-        atomic_write_json(out / MANIFEST, {**self.to_json(), "masks": [], STAMPS: _stamps(out, ours - names),
-                                           "note": "an export under way, or stopped"})
+        names = set(names)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for folder in {out, *(out / Path(n).parent for n in names)}:
+                sweep_temp_files(folder)
+            ours = (exported_files(out, self.project) or set()) - {MANIFEST}
+            self.earlier_files = sorted(ours | names)  # the names to be written: no stamp yet, known by name
+            atomic_write_json(out / MANIFEST, {**self.to_json(), "masks": [], STAMPS: _stamps(out, ours - names),
+                                               "note": "an export under way, or stopped"})
+        except OSError as err:
+            raise write_error("Nothing exported: could not write the manifest", err, out / MANIFEST) from err
 
 
 def exported_files(folder: Path, project: Project) -> set[str] | None:
@@ -189,7 +203,8 @@ def exported_files(folder: Path, project: Project) -> set[str] | None:
     if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT or data.get("project") != str(project.root):
         return set()
     masks = data.get("masks") if isinstance(data.get("masks"), list) else []
-    earlier = data.get("earlier_export_files") if isinstance(data.get("earlier_export_files"), list) else []
+    earlier = [n for key in ("earlier_export_files", OTHER_FILES) if isinstance(data.get(key), list)
+               for n in data[key]]
     named = {str(e["file"]) for e in masks if isinstance(e, dict) and "file" in e} | set(map(str, earlier))
     stamps = data.get(STAMPS) if isinstance(data.get(STAMPS), dict) else {}
     now = _stamps(folder, {n for n in named if n in stamps})

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from medseg_gui.core.atomic import atomic_write_json
+from medseg_gui.core.atomic import atomic_write_json, is_temp_name
 from medseg_gui.core.errors import MedsegError, ProjectError, skip, write_error
-from medseg_gui.core.export import (SOURCES, MaskToExport, check_export_target, classes_with_masks, masks_of_image,
-                                     refuse_foreign_folder)
+from medseg_gui.core.export import (SOURCES, MaskToExport, check_export_target, classes_with_masks, has_source,
+                                     masks_of_image, refuse_foreign_files, refuse_foreign_folder)
 from medseg_gui.core.images import write_png
-from medseg_gui.core.interchange.manifest import Manifest
+from medseg_gui.core.interchange.manifest import MANIFEST, Manifest, exported_files
 from medseg_gui.core.project import Project
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 CHANNEL_NAMES = {"0": "R", "1": "G", "2": "B"}  # nnU-Net's natural-image reader gives an RGB PNG three channels
 FILE_ENDING = ".png"
 IGNORE = "ignore"
+DATASET = "dataset.json"
+TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES = "imagesTr", "labelsTr", "imagesTs"
 
 
 @dataclass(frozen=True)
@@ -76,66 +78,124 @@ def _label_name(cls: str) -> str:
     return f"{cls}_class" if cls.casefold() in ("background", IGNORE) else cls
 
 
+def _planned(project: Project, kept: list[str], source: str) -> dict[str, list[str]]:
+    """{stem: the files it is to get}: imagesTr/<case>_0000.png and labelsTr/<case>.png when it has a file of every
+    kept class, else imagesTs/<case>_0000.png (cheap: no file is read)."""
+    cases = case_ids(project.stems)
+    return {stem: _files(cases[stem], bool(kept) and all(has_source(project, c, stem, source) for c in kept))
+            for stem in project.stems}
+
+
+def _files(case: str, training: bool) -> list[str]:
+    if training:
+        return [f"{TRAIN_IMAGES}/{case}_0000{FILE_ENDING}", f"{TRAIN_LABELS}/{case}{FILE_ENDING}"]
+    return [f"{TEST_IMAGES}/{case}_0000{FILE_ENDING}"]
+
+
+def _refuse_other_dataset(out: Path, ours: set[str], names: set[str]) -> None:
+    """ProjectError when `out` holds a dataset file this export would not replace: anyone else's, or its own
+    earlier export's of other cases (left beside the new ones, nnU-Net would see a dataset that is neither). A
+    stopped export of the same cases is completed (a trial: it was refused as 'already holds a dataset')."""
+    held = [DATASET] if (out / DATASET).exists() else []
+    for folder in (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES):
+        if (out / folder).is_dir():
+            held += sorted(p.relative_to(out).as_posix() for p in (out / folder).rglob("*")
+                           if not is_temp_name(p.name))
+    other = [name for name in held if name not in ours or name not in names]
+    if other:
+        more = f" and {len(other) - 1} more" if len(other) > 1 else ""
+        why = "an earlier export's, of other images or classes" if other[0] in ours else (
+            "not written by an export of this project")
+        raise ProjectError(f"{out} already holds an nnU-Net dataset with files this export would not replace "
+                           f"({other[0]}{more}: {why}); choose a new or empty folder.")
+
+
+def _write_case(out: Path, files: list[str], arrays: list[np.ndarray], which: str) -> None:
+    """Write one image's files (its image, and its label map in training); WriteError saying the export is
+    incomplete at `which` ('image 2 of 40 (1 written)') when one cannot be written."""
+    for name, array in zip(files, arrays):
+        try:
+            write_png(out / name, array)
+        except OSError as err:
+            raise write_error(f"Export incomplete: could not write {which}", err, out / name) from err
+
+
 def export_nnunet(
     project: Project, classes: list[str], out_dir: str | os.PathLike[str], source: str = "labels",
     threshold: float = 0.5, skipped: list[str] | None = None,
 ) -> NnunetExport:
     """Write the dataset into `out_dir` (name it DatasetNNN_Name for nnU-Net) with manifest.json; images that cannot
-    be read are skipped with a message; WriteError when a file cannot be written."""
+    be read are skipped with a message. The manifest names the files first (Manifest.claim), so that an export
+    stopped half-way can be run again into its folder; WriteError, saying how far it got, when a file cannot be
+    written."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     for cls in classes:
         project.class_spec(cls)  # ProjectError for an unknown class before anything is written
     check_export_target(project, out_dir)
     out = Path(out_dir)
-    if (out / "dataset.json").exists() or (out / "imagesTr").exists():
-        raise ProjectError(f"{out} already holds an nnU-Net dataset; choose a new or empty folder.")
     refuse_foreign_folder(project, out, "nnU-Net")
-    manifest = Manifest(project, "nnunet", source, threshold)
     kept = classes_with_masks(project, classes, source)
+    planned = _planned(project, kept, source)
+    names = {DATASET, *(name for files in planned.values() for name in files)}
+    refuse_foreign_files(project, out, sorted(names))
+    _refuse_other_dataset(out, exported_files(out, project) or set(), names)
+    manifest = Manifest(project, "nnunet", source, threshold)
     if len(kept) < len(classes):
         manifest.notes.append(f"Left out (no masks): {', '.join(c for c in classes if c not in kept)}.")
     manifest.notes.append("labelsTr values: 0 background, then the classes in dataset.json order; where classes "
                           "overlap the later class wins. Images lacking a mask of any exported class are in imagesTs "
                           "without a label.")
+    manifest.claim(out, names)
     cases, ignore_value = case_ids(project.stems), len(kept) + 1  # nnU-Net: the ignore label is the highest
+    images: list[str] = []
     training = test = 0
     sparse = False
-    try:
-        for stem in project.stems:
-            found = masks_of_image(project, kept, stem, source, threshold, skipped) if kept else {}
-            try:
-                image = project.load_image(stem)
-            except MedsegError as err:
-                skip(skipped, f"{stem} not exported: {err}")
-                continue
-            if not kept or len(found) < len(kept):
-                write_png(out / "imagesTs" / f"{cases[stem]}_0000{FILE_ENDING}", image)
-                test += 1
-                continue
+    for n, stem in enumerate(project.stems, start=1):
+        found = masks_of_image(project, kept, stem, source, threshold, skipped) if kept else {}
+        try:
+            image = project.load_image(stem)
+        except MedsegError as err:
+            skip(skipped, f"{stem} not exported: {err}")
+            continue
+        files = _files(cases[stem], bool(kept) and len(found) == len(kept))
+        if not names.issuperset(files):  # a mask that could not be read: the image goes to imagesTs
+            refuse_foreign_files(project, out, files)
+            manifest.claim(out, files)
+            names.update(files)
+        arrays = [image]
+        if len(files) == 2:
             values, ignore = label_map([found[c] for c in kept])
             if ignore is not None:
                 values[ignore], sparse = ignore_value, True
-            write_png(out / "imagesTr" / f"{cases[stem]}_0000{FILE_ENDING}", image)
-            write_png(out / "labelsTr" / f"{cases[stem]}{FILE_ENDING}", values)
-            training += 1
-            for value, cls in enumerate(kept, start=1):
-                manifest.add(stem, cls, found[cls].source, sparse=found[cls].annotated is not None,
-                             file=f"labelsTr/{cases[stem]}{FILE_ENDING}", value=value,
-                             image_file=f"imagesTr/{cases[stem]}_0000{FILE_ENDING}")
-        names = {"background": 0, **{_label_name(cls): i for i, cls in enumerate(kept, start=1)}}
-        if sparse:
-            names[IGNORE] = manifest.unannotated = ignore_value
-            manifest.notes[0] = (f"Sparse labels: pixels that were not annotated and that no class claims have the "
-                                 f"'{IGNORE}' label ({ignore_value}), nnU-Net's convention for partial labels.")
-        atomic_write_json(out / "dataset.json", {
-            "channel_names": CHANNEL_NAMES, "labels": names, "numTraining": training,
+            arrays.append(values)
+        _write_case(out, files, arrays, f"image {n} of {len(planned)} ({training + test} written)")
+        images.append(files[0])  # its label map is in the manifest's masks
+        if len(files) == 1:
+            test += 1
+            continue
+        training += 1
+        for value, cls in enumerate(kept, start=1):
+            manifest.add(stem, cls, found[cls].source, sparse=found[cls].annotated is not None, file=files[1],
+                         value=value, image_file=files[0])
+    labels = {"background": 0, **{_label_name(cls): i for i, cls in enumerate(kept, start=1)}}
+    if sparse:
+        labels[IGNORE] = manifest.unannotated = ignore_value
+        manifest.notes[0] = (f"Sparse labels: pixels that were not annotated and that no class claims have the "
+                             f"'{IGNORE}' label ({ignore_value}), nnU-Net's convention for partial labels.")
+    try:
+        atomic_write_json(out / DATASET, {
+            "channel_names": CHANNEL_NAMES, "labels": labels, "numTraining": training,
             "file_ending": FILE_ENDING, "name": project.root.name,
             "description": f"Exported by medseg from {project.root.name}; see manifest.json for which masks are "
                            "human labels and which model predictions."})
-        manifest.write(out)
     except OSError as err:
-        raise write_error("Could not write the nnU-Net dataset", err, getattr(err, "filename", None) or out) from err
+        raise write_error(f"Export incomplete: could not write {DATASET} (the {training + test} images were "
+                          "written)", err, out / DATASET) from err
+    try:
+        manifest.write(out, [DATASET, *images])
+    except OSError as err:
+        raise write_error("Export incomplete: could not write the manifest", err, out / MANIFEST) from err
     result = NnunetExport(out, training, test, tuple(kept))
     log.info("%s", result.summary())
     return result

@@ -152,10 +152,7 @@ def export_outlines(
     manifest = Manifest(project, "outlines", source, threshold)
     manifest.notes.append(DRAWING_NOTE)
     if names:
-        try:
-            manifest.claim(out, names.values())
-        except OSError as err:
-            raise write_error("Nothing exported: could not write the manifest", err, out / MANIFEST) from err
+        manifest.claim(out, names.values())
     left_out: list[str] = []
     files: list[Path] = []
     drawn: dict[str, dict[str, int]] = {cls: {} for cls in classes}
