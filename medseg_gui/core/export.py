@@ -163,13 +163,13 @@ def export_masks(
 
 @dataclass(frozen=True)
 class PngExport:
-    """What export_pngs wrote: the folder, each class's files, the images left out (why, one line each) and how many
-    PNGs already in the class folders this export did not write (an earlier export's: never deleted)."""
+    """What export_pngs wrote: the folder, each class's files, the images left out (why, one line each) and the PNGs
+    already in the class folders this export did not write (an earlier export's: never deleted), relative to it."""
 
     out_dir: Path
     files: dict[str, list[Path]]
     skipped: tuple[str, ...] = ()
-    older: int = 0
+    older: tuple[str, ...] = ()
     filled: tuple[Path, ...] = ()  # of the files, sparse labels whose not-annotated pixels are the prediction
 
     @property
@@ -216,7 +216,7 @@ def export_pngs(
         files[cls] = _write_masks(project, cls, folders[cls], names[cls], source, threshold, left_out, filled, wrote)
     for message in left_out:
         skip(skipped, message)
-    return PngExport(out, files, tuple(left_out), _older_files(folders, files), tuple(filled))
+    return PngExport(out, files, tuple(left_out), _older_files(folders, files, out), tuple(filled))
 
 
 def _check_class_and_source(project: Project, cls: str, source: str) -> None:
@@ -330,11 +330,24 @@ def _write_mask(project: Project, cls: str, stem: str, source: str, threshold: f
     return found
 
 
-def _older_files(folders: dict[str, Path], files: dict[str, list[Path]]) -> int:
-    """How many PNGs in the classes' folders this export did not write."""
-    n = 0
+def _older_files(folders: dict[str, Path], files: dict[str, list[Path]], out: Path) -> tuple[str, ...]:
+    """The PNGs in the classes' folders this export did not write, relative to `out` ('lesion/a_prediction.png')."""
+    older: list[str] = []
     for cls, written in files.items():
         names, folder = {p.name for p in written}, folders[cls]
         if folder.is_dir():
-            n += sum(1 for p in folder.iterdir() if p.suffix.lower() == ".png" and p.name not in names)
-    return n
+            older += sorted((folder / p.name).relative_to(out).as_posix() for p in folder.iterdir()
+                            if p.suffix.lower() == ".png" and p.name not in names)
+    return tuple(older)
+
+
+def older_note(older: tuple[str, ...]) -> str:
+    """'1 older PNG in these folders was not written by this export and is left as it was (lesion/b_prediction.png)'
+    for the files `PngExport.older` names (three at most), '' for none: a nurse's second export left the earlier
+    b_prediction.png beside the new label's b.png and the message did not say which file was the older one."""
+    if not older:
+        return ""
+    n = len(older)
+    names = ", ".join(older[:3]) + (", …" if n > 3 else "")
+    return (f"{n} older PNG{' was' if n == 1 else 's were'} in these folders, not written by this export, and "
+            f"{'is' if n == 1 else 'are'} left as {'it was' if n == 1 else 'they were'} ({names})")

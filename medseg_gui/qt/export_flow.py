@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QInputDialog, QWidget
 
 from medseg_gui.core.errors import MedsegError
-from medseg_gui.core.export import PREDICTION_SUFFIX, PngExport, check_export_target
+from medseg_gui.core.export import PREDICTION_SUFFIX, PngExport, check_export_target, older_note
 from medseg_gui.core.interchange.formats import FORMATS, ExportDone, export_as
 from medseg_gui.core.interchange.manifest import MANIFEST
 from medseg_gui.core.names import shown_name
@@ -101,8 +101,7 @@ def export_summary(result: PngExport) -> str:
         text = f"No masks exported to {result.out_dir}: no image has a label or a prediction of any class yet"
     text += unreadable_note(result.skipped)  # images whose label, prediction or ROI could not be read
     if result.older:
-        text += (f" — {result.older} older PNG{' is' if result.older == 1 else 's are'} in these folders too, not "
-                 "from this export (left as they were; manifest.json lists this export's)")
+        text += f" — {older_note(result.older)}; manifest.json lists this export's"
     return text
 
 

@@ -197,7 +197,8 @@ def test_png_export_of_one_class_counts_older_files_and_of_several_needs_subfold
     out.mkdir()
     (out / "old.png").write_bytes(b"an earlier export's")
     done = export_as("png", p, ["vessel"], out)
-    assert done.count == 2 and done.summary.endswith("; 1 older PNG was already there, left as they were")
+    assert done.count == 2 and done.summary.endswith(
+        "; 1 older PNG was in these folders, not written by this export, and is left as it was (old.png)")
     assert (out / "old.png").read_bytes() == b"an earlier export's" and (out / "a.png").is_file()
     assert "older" not in export_as("png", p, ["vessel"], tmp_path / "fresh").summary
     with pytest.raises(ValueError, match="subfolder"):

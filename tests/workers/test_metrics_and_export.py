@@ -72,7 +72,7 @@ def test_export_checks_every_class_folder_first_and_names_what_it_left_out(tmp_p
     text = export_summary(result)
     assert text.startswith(f"Exported 1 mask to {out}: 1 in lesion/ — 1 left out, not readable: "
                            f"{project.stems[1]} not exported")  # vessel, with nothing, not named (trial)
-    assert result.older == 0 and "older" not in text
+    assert result.older == () and "older" not in text
     from medseg_gui.qt.export_flow import ended  # one full stop, as the dialog shows it (a trial saw '..')
     assert ended(text) in (text, text + ".") and ended("Exported 1 mask") == "Exported 1 mask."
     from medseg_gui.core.export import PngExport
@@ -83,7 +83,9 @@ def test_export_checks_every_class_folder_first_and_names_what_it_left_out(tmp_p
     (out / "vessel").mkdir(exist_ok=True)
     (out / "vessel" / "old_prediction.png").write_bytes(b"an earlier export's")
     again = export_classes(project.root, ["lesion", "vessel"], out)
-    assert again.older == 1 and "1 older PNG is in these folders too" in export_summary(again)
+    assert again.older == ("vessel/old_prediction.png",)  # named: a nurse could not tell which file was the older
+    assert ("1 older PNG was in these folders, not written by this export, and is left as it was "
+            "(vessel/old_prediction.png); manifest.json lists this export's") in export_summary(again)
     assert (out / "vessel" / "old_prediction.png").exists()  # never deleted
     empty = export_classes(make_project(tmp_path / "q", n=1).root, ["lesion"], tmp_path / "none")
     assert export_summary(empty).startswith(f"No masks exported to {tmp_path / 'none'}: no image has a label")

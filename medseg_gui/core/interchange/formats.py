@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from medseg_gui.core.errors import CancelledError, skip
-from medseg_gui.core.export import check_export_target, classes_with_masks, export_pngs, left_out_text
+from medseg_gui.core.export import check_export_target, classes_with_masks, export_pngs, left_out_text, older_note
 from medseg_gui.core.interchange.hdf5 import export_hdf5
 from medseg_gui.core.interchange.coco import export_coco
 from medseg_gui.core.interchange.nnunet import export_nnunet
@@ -85,8 +85,7 @@ def _export(fmt: str, project: Project, classes: list[str], out: Path, source: s
         done = export_pngs(project, classes, out, source, threshold, skipped=skipped, should_stop=should_stop,
                            progress=progress)
         count, what = done.count, f"mask{'s' if done.count != 1 else ''} (0/255 PNG)"
-        older = (f"; {done.older} older PNG{' was' if done.older == 1 else 's were'} already there, left as "
-                 "they were" if done.older else "")
+        older = f"; {older_note(done.older)}" if done.older else ""
         return ExportDone(out, count, f"Wrote {count} {what} to {out}{older}")
     check_export_target(project, out)
     for cls in classes:
