@@ -55,19 +55,6 @@ def record_mark(project: Any, stem: str, key: str, cls: str, on: bool) -> bool:
     return True
 
 
-def follow_accepted(project: Any, stem: str, cls: str, accepted: bool) -> str:
-    """Record after an edit, undo or redo whether the `cls` label of `stem` is an accepted prediction
-    (``ACCEPTED_KEY``); what to tell the user when that changed, '' otherwise (a trial's status bar still said
-    "Prediction accepted …" after Ctrl+Z had undone it)."""
-    if (cls in (project.entry(stem).state.get(ACCEPTED_KEY) or [])) == accepted:
-        return ""
-    if not record_mark(project, stem, ACCEPTED_KEY, cls, accepted):
-        return ""  # project.json is not written: its own message says so
-    return (f"The {cls} label of {stem} is the model's accepted prediction: Retrain learns from it but does not "
-            "validate on it." if accepted else f"The {cls} label of {stem} is no longer the accepted prediction: "
-            "Retrain may validate on it again.")
-
-
 def set_mark(project: Any, stem: str, key: str, cls: str, on: bool) -> None:
     """Add (or remove) `cls` to the image state `key` of `stem` and save project.json."""
     set_marks(project, [stem], key, cls, on)

@@ -14,10 +14,12 @@ from PySide6.QtWidgets import QWidget
 
 from medseg_gui.core.interchange.manifest import stale_predictions
 from medseg_gui.core.label_status import known_thin
+from medseg_gui.core.pending_marks import mark_text
 from medseg_gui.core.project import dataset_test_stems, model_split
 from medseg_gui.qt.class_dialog import ClassesDialog
 from medseg_gui.qt.negative_flow import negatives
 from medseg_gui.qt.region_flow import region_text
+from medseg_gui.qt.reviewed import reviewed_stems
 
 
 class ClassView(QObject):
@@ -113,9 +115,17 @@ class ClassView(QObject):
 
     @Slot()
     def show_unsaved(self) -> None:
-        """Mark the images whose current-class label is not on disk because saving it failed."""
-        cls = self.current()
-        self._images.set_unsaved({stem: why for (c, stem), why in self._saver.unsaved().items() if c == cls})
+        """Mark the images whose current-class label is not on disk because saving it failed, or whose mark of the
+        class (or reviewed mark) project.json does not have yet (qt.mark_keeper); the marks as saved (one kept until
+        now may be written)."""
+        cls, project = self.current(), self._project()
+        unsaved = {stem: why for (c, stem), why in self._saver.unsaved().items() if c == cls}
+        for (stem, _key, c), (on, why) in self._session.marks.pending(project).items():
+            if c in (cls, None):
+                unsaved.setdefault(stem, f"{stem} was not {mark_text((stem, _key, c), on)} in project.json: {why}")
+        self._images.set_unsaved(unsaved)
+        self.show_negatives()
+        self._images.set_reviewed(reviewed_stems(project))
 
     @Slot(str, str, bool)
     def on_label_presence(self, cls: str, stem: str, present: bool) -> None:

@@ -26,12 +26,13 @@ from PySide6.QtGui import QKeyEvent, QMouseEvent
 
 from medseg_gui.core.errors import ImageReadError, MedsegError, RegionUnknownError
 from medseg_gui.core.image_view import ImageView, load_overlays, load_view, loads_in_background
-from medseg_gui.core.label_status import ACCEPTED_KEY, follow_accepted, record_mark
+from medseg_gui.core.label_status import ACCEPTED_KEY
 from medseg_gui.core.masks import OBJECT, ReadyLabel, blank_label, ready_label
 from medseg_gui.core.postprocess import specks
 from medseg_gui.core.project_format import stored_probability
 from medseg_gui.core.regions import class_region
 from medseg_gui.qt.keymap import ACTIONS
+from medseg_gui.qt.mark_keeper import MarkKeeper
 from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.label_saver import LabelSaver
@@ -71,10 +72,10 @@ class ImageSession(QObject):
     label_presence = Signal(str, str, bool)  # (class, stem, has a label now) after an edit: review.events.label
     annotated_share = Signal(str, str, object)  # (class, stem, sparse label's share or None): review.events.annotated
 
-    def __init__(self, area: CanvasArea, saver: LabelSaver, host: WorkerHost, threshold: float = 0.5,
-                 parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.area, self.canvas, self.saver, self.host = area, area.canvas, saver, host
+    def __init__(self, area: CanvasArea, saver: LabelSaver, marks: MarkKeeper, host: WorkerHost,
+                 threshold: float = 0.5, parent: QObject | None = None) -> None:
+        super().__init__(parent)  # `marks`: how every image mark is set (kept and retried when not written)
+        self.area, self.canvas, self.saver, self.marks, self.host = area, area.canvas, saver, marks, host
         self.review = self.canvas.review
         self.review.set_threshold(threshold)
         self.review.events.threshold.connect(lambda _t: self.show_region(self.canvas.current_class()))
@@ -283,13 +284,12 @@ class ImageSession(QObject):
                 f"you labelled as {cls} would become background ({ACTIONS['undo'].keys[0]} undoes it)."):
             return
         self.canvas.accept_prediction(~small if n else None)  # (its stroke_finished records the mark too)
-        if record_mark(self.project, self.stem, ACCEPTED_KEY, cls, True):  # Retrain validates on other labels
+        if self.marks.set(self.project, self.stem, ACCEPTED_KEY, cls, True) is None:  # Retrain validates on others
             note = ((f". {self.stem} validated the current model: its scores there" if held_out else
                      ". Its scores") + " now compare the model with its own prediction (about 1.00) until you "
                     "correct the label; Retrain learns from it but validates on other labels")
-        else:
-            note = (". project.json could not record that this label is the model's prediction, so Retrain may "
-                    "validate on it (about 1.00, favouring the current model); correct the label first")
+        else:  # kept and retried; the guard said so (a dialog that may hide this line), the list marks the image
+            note = ". project.json does not record yet that this label is the model's prediction; Retrain waits for it"
         self.status.emit(f"Prediction accepted as the {cls} label{left_out} — {ACTIONS['undo'].keys[0]} to undo{note}")
 
     def _labelled_pixels_lost(self, cls: str) -> int:
@@ -384,7 +384,7 @@ class ImageSession(QObject):
             return
         if cls in self._unreadable and not self._move_unreadable_aside(cls):
             return
-        if said := follow_accepted(self.project, self.stem, cls, self.canvas.doc.stands_accepted(cls)):  # an edit:
+        if said := self.marks.follow_accepted(self.project, self.stem, cls, self.canvas.doc.stands_accepted(cls)):
             self.status.emit(said)  # no longer the accepted prediction; an Undo or Redo back to the accept still is
         if self.canvas.is_labelled(cls):  # the saver copies what changed since its copy of the label was written
             self.saver.save_live(cls, self.stem, self.canvas.doc.labels[cls], self.canvas.is_sparse(cls))

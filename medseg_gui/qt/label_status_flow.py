@@ -12,8 +12,7 @@ import weakref
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from medseg_gui.core.errors import MedsegError
-from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY, counted_doubt, cut_by_hand, doubt, marked, set_mark
+from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY, counted_doubt, cut_by_hand, doubt
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.keymap import ACTIONS
 
@@ -47,14 +46,14 @@ class LabelStatusFlow(QObject):
             return None
         self._forget_marks_of_another_project()
         why = None
-        confirmed = marked(s.project, CONFIRMED_KEY, cls)
+        confirmed = s.marks.marked(s.project, CONFIRMED_KEY, cls)  # as last set: a mark kept unwritten counts
         if s.stem in confirmed and (not canvas.is_labelled(cls) or canvas.is_sparse(cls)):
             self._mark(cls, False)  # what was confirmed (a complete label) is gone: undone, or made sparse
             confirmed = confirmed - {s.stem}
         corrected, key = False, (str(s.project.root), cls, s.stem)
         agreed = self._agreed.pop(key, 0)  # kept below only while the prediction still agrees with the label
         if (canvas.is_labelled(cls) and not canvas.is_sparse(cls)
-                and s.stem not in confirmed | marked(s.project, NONE_KEY, cls)):
+                and s.stem not in confirmed | s.marks.marked(s.project, NONE_KEY, cls)):
             prob = s.review.probs.get(cls) if self._judged.get(cls, True) else None  # (the review state's own)
             why = self._doubt(cls, prob)
             area = canvas.doc.area(cls)
@@ -144,7 +143,7 @@ class LabelStatusFlow(QObject):
         saved = self._mark(cls, True)
         self.check(cls)
         return (f"{stem}: the {cls} label is complete: every unpainted pixel is background." +
-                ("" if saved else " (project.json could not record that you confirmed it.)"))
+                ("" if saved else " (project.json does not record yet that you confirmed it: it is retried.)"))
 
     def _refused(self, cls: str | None) -> str | None:
         s = self.session
@@ -157,8 +156,5 @@ class LabelStatusFlow(QObject):
         return None
 
     def _mark(self, cls: str, on: bool) -> bool:
-        try:
-            set_mark(self.session.project, self.session.stem, CONFIRMED_KEY, cls, on)
-        except MedsegError:
-            return False
-        return True
+        """Set the confirmed-complete mark; False when project.json does not have it yet (kept and retried)."""
+        return self.session.marks.set(self.session.project, self.session.stem, CONFIRMED_KEY, cls, on) is None

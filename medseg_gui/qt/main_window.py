@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         self.canvas = Canvas(self)
         self.canvas_area = CanvasArea(self.canvas, self)
         self.focus_home = FocusHome(self, [self.canvas, self.image_list.table])  # where a disabled control's keys go
-        self.session = ImageSession(self.canvas_area, self.saver, self.workers,
+        self.session = ImageSession(self.canvas_area, self.saver, self.guard.marks, self.workers,
                                     threshold_in_range(self.config.threshold), self)
         self.label_shares = LabelShareFlow(self.workers, self.image_list, self.session, self)
         self.tools = ToolsPanel(self)
@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
             flow.editing_paused.connect(lambda why, who=who: self.read_only_view.pause(why, who))
         self.device_label.follow(self.train_panel.running_changed, self.training.keras_rows)
         self.training.ended.connect(self.training_ended)
-        self.saver.pending_changed.connect(lambda _late: self.setWindowModified(self.saver.has_pending()))
+        self.guard.modified.connect(self.setWindowModified)  # a label or an image mark not on disk
         self.guard.problem.connect(lambda text, dialog: self.show_error(text, dialog=dialog))
         self.guard.recovered.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.guard.unsaved_changed.connect(self.classes.show_unsaved)
@@ -278,7 +278,7 @@ class MainWindow(QMainWindow):
 
     def toggle_reviewed(self) -> None:
         """Flip the current image's "reviewed" mark (R) and show it in the list."""
-        text, error = toggle_reviewed(self.project, self.image_list.current_stem())
+        text, error = toggle_reviewed(self.guard.marks, self.project, self.image_list.current_stem())
         if error:
             self.show_error(text)
         elif text:

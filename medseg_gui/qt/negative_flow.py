@@ -10,14 +10,13 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from medseg_gui.core.errors import MedsegError
-from medseg_gui.core.label_status import NONE_KEY, marked, set_mark
+from medseg_gui.core.label_status import NONE_KEY, marked
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.workers.label_saver import LabelSaver
 
 
 def negatives(project: Any, cls: str) -> set[str]:
-    """Stems marked "no `cls` here" in project.json."""
+    """Stems marked "no `cls` here" in project.json (the list shows these; a mark kept unwritten is not there)."""
     return marked(project, NONE_KEY, cls)
 
 
@@ -39,13 +38,11 @@ class NegativeFlow(QObject):
             return "Open an image first."
         if project.read_only is not None:
             return f"This project is open read-only ({project.read_only}); nothing was marked."
-        marked = stem in negatives(project, cls)
+        marked = self.session.marks.wanted(project, stem, NONE_KEY, cls)
         if not marked and canvas.is_labelled(cls) and canvas.doc.area(cls) > 0:
             return (f"{stem} has {cls} pixels labelled; erase them (or undo) first, then mark “no {cls} here”.")
-        try:
-            self._set_mark(project, stem, cls, not marked)
-        except MedsegError as err:
-            return f"{stem} was not marked: {err}"
+        unwritten = self.session.marks.set(project, stem, NONE_KEY, cls, not marked) is not None  # kept: it says so
+        note = " (project.json does not record it yet: it is retried)" if unwritten else ""
         empty = canvas.is_labelled(cls) and canvas.doc.area(cls) == 0 and not canvas.is_sparse(cls)
         if not marked:
             self.saver.save(cls, stem, np.zeros(canvas.doc.shape, bool))  # complete, all background
@@ -60,23 +57,17 @@ class NegativeFlow(QObject):
         self.session.show(stem, None, canvas.current_class())  # the canvas shows the saver's newest label
         self.changed.emit(cls)
         if marked:
-            return f"{stem}: “no {cls} here” taken back."
-        return f"{stem}: no {cls} here — an all-background label; Retrain learns from it as a negative."
-
-    @staticmethod
-    def _set_mark(project: Any, stem: str, cls: str, on: bool) -> None:
-        set_mark(project, stem, NONE_KEY, cls, on)
+            return f"{stem}: “no {cls} here” taken back{note}."
+        return f"{stem}: no {cls} here — an all-background label; Retrain learns from it as a negative{note}."
 
     @Slot(str, str, bool)
     def _on_edit(self, cls: str, stem: str, present: bool) -> None:
         """A stroke on a marked image: the mark holds while the label stays empty and complete."""
         project, canvas = self.session.project, self.session.canvas
-        if self._toggling or project is None or stem not in negatives(project, cls) or stem != self.session.stem:
+        if (self._toggling or project is None or stem != self.session.stem
+                or not self.session.marks.wanted(project, stem, NONE_KEY, cls)):
             return
         if present and canvas.doc.area(cls) == 0 and not canvas.is_sparse(cls):
             return
-        try:
-            self._set_mark(project, stem, cls, False)
-        except MedsegError:
-            return  # project.json not writable: the mark stays; the next toggle says why
+        self.session.marks.set(project, stem, NONE_KEY, cls, False)  # not written: kept and retried, said so
         self.changed.emit(cls)

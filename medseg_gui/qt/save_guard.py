@@ -1,6 +1,7 @@
-"""Labels that are not on disk yet: tell the user once when a save fails, and never leave (quit, open another
-project) before every label is written, discarded by the user, or the user cancels. Waiting shows a modal progress
-dialog while the event loop keeps running, so slow storage never freezes the window.
+"""Labels that are not on disk yet, and image marks project.json could not take (qt.mark_keeper): tell the user once
+when a save fails, and never leave (quit, open another project) before every label and mark is written, discarded by
+the user, or the user cancels. Waiting shows a modal progress dialog while the event loop keeps running, so slow
+storage never freezes the window.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from PySide6.QtCore import QEventLoop, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 from medseg_gui.core.lock import LOCK_ELSEWHERE
+from medseg_gui.core.pending_marks import Mark, mark_text
 from medseg_gui.paths import UNSAVED_LABELS, rescue_dir
+from medseg_gui.qt.mark_keeper import MarkKeeper
 from medseg_gui.workers.label_saver import Key, LabelSaver
 
 log = logging.getLogger(__name__)
@@ -36,14 +39,26 @@ def what_to_do(reasons: Iterable[str]) -> str:
     return "Free some disk space or fix the folder's permissions."
 
 
-def unsaved_text(unsaved: dict[Key, str], retry_s: float) -> str:
-    """The question asked before leaving with unsaved labels (one line per label, at most 8)."""
-    lines = [f"• the '{cls}' label of {stem}: {reason}" for (cls, stem), reason in list(unsaved.items())[:8]]
-    if len(unsaved) > 8:
-        lines.append(f"• … and {len(unsaved) - 8} more")
-    return (f"{len(unsaved)} label(s) could not be saved:\n" + "\n".join(lines) +
-            f"\n\nThey are kept in memory and retried every {retry_s:g} s. {what_to_do(unsaved.values())[:-1]}, "
-            "then choose Save again. Discard throws these strokes away.")
+def unsaved_text(unsaved: dict[Key, str], retry_s: float, marks: dict[Mark, tuple[bool, str]] | None = None) -> str:
+    """The question asked before leaving with unsaved labels or marks (one line each, at most 8)."""
+    marks = marks or {}
+    lines = [f"• the '{cls}' label of {stem}: {reason}" for (cls, stem), reason in unsaved.items()]
+    lines += [f"• {mark[0]} {mark_text(mark, on)}: {reason}" for mark, (on, reason) in marks.items()]
+    if len(lines) > 8:
+        lines[8:] = [f"• … and {len(lines) - 8} more"]
+    heads = ([f"{len(unsaved)} label(s) could not be saved"] if unsaved else []) + (
+        [f"{len(marks)} image mark(s) could not be written to project.json"] if marks else [])
+    reasons = [*unsaved.values(), *(reason for _on, reason in marks.values())]
+    return (" and ".join(heads) + ":\n" + "\n".join(lines) +
+            f"\n\nThey are kept in memory and retried every {retry_s:g} s. {what_to_do(reasons)[:-1]}, "
+            "then choose Save again. Discard throws these " + ("strokes" if not marks else "changes") + " away.")
+
+
+def marks_text(marks: dict[Mark, tuple[bool, str]]) -> str:
+    """Why Retrain, a class edit or a removal waits for marks project.json could not take (`marks`: not empty)."""
+    mark, (on, reason) = next(iter(marks.items()))
+    return (f"{len(marks)} image mark(s) could not be written to project.json ({mark[0]} was not {mark_text(mark, on)}:"
+            f" {reason.rstrip('.')}). {what_to_do(r for _on, r in marks.values())}")
 
 
 def failed_text(cls: str, stem: str, reason: str, retry_s: float) -> str:
@@ -52,10 +67,11 @@ def failed_text(cls: str, stem: str, reason: str, retry_s: float) -> str:
             f"until it is saved. {what_to_do([reason])}")
 
 
-def ask_unsaved(parent: QWidget | None, text: str, saver: LabelSaver | None = None) -> str:
+def ask_unsaved(parent: QWidget | None, text: str, saver: LabelSaver | None = None,
+                marks: MarkKeeper | None = None) -> str:
     """Blocking three-way question: RETRY, DISCARD or CANCEL (the default); SAVED when `saver`'s periodic retry
-    saved every label while it was open (fault injection: the question stayed after the labels were saved, and
-    Discard then discarded nothing it said). Tests monkeypatch it."""
+    saved every label (and `marks` every mark) while it was open (fault injection: the question stayed
+    after the labels were saved, and Discard then discarded nothing it said). Tests monkeypatch it."""
     box = QMessageBox(QMessageBox.Icon.Warning, "Labels not saved", text, QMessageBox.StandardButton.NoButton, parent)
     retry = box.addButton("Save again", QMessageBox.ButtonRole.AcceptRole)
     discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
@@ -64,12 +80,14 @@ def ask_unsaved(parent: QWidget | None, text: str, saver: LabelSaver | None = No
     saved_meanwhile = []
 
     def check(*_args: object) -> None:
-        if saver is not None and not saver.unsaved():
+        if saver is not None and not saver.unsaved() and not (marks is not None and marks.pending(None)):
             saved_meanwhile.append(True)
             box.done(0)
 
     if saver is not None:
         saver.saved.connect(check)
+        if marks is not None:
+            marks.changed.connect(check)
         check()  # a save that ended before the connection: no question
     try:
         if not saved_meanwhile:
@@ -77,6 +95,8 @@ def ask_unsaved(parent: QWidget | None, text: str, saver: LabelSaver | None = No
     finally:
         if saver is not None:
             saver.saved.disconnect(check)
+            if marks is not None:
+                marks.changed.disconnect(check)
     if saved_meanwhile:
         return SAVED
     clicked = box.clickedButton()
@@ -84,24 +104,35 @@ def ask_unsaved(parent: QWidget | None, text: str, saver: LabelSaver | None = No
 
 
 class SaveGuard(QObject):
-    """Watches a LabelSaver: `problem(message, dialog)` when a save fails (a dialog only for the first failure
-    after everything was saved) or moved another program's version of a label aside (always a dialog),
-    `recovered(message)` when everything is saved again after that, `unsaved_changed()`
-    whenever the set of failed labels may have changed."""
+    """Watches a LabelSaver and its MarkKeeper (`marks`, the window's way to set image marks): `problem(message,
+    dialog)` when a save fails (a dialog only for the first failure after everything was saved; marks alike) or moved
+    another program's version of a label aside (always a dialog), `recovered(message)` when everything is saved
+    again after that, `unsaved_changed()` whenever the set of failed labels or kept marks may have changed,
+    `modified(bool)` whether anything is not on disk (the title's *)."""
 
     problem = Signal(str, bool)
     unsaved_changed = Signal()
     recovered = Signal(str)  # every label is on disk again after a failed save (replaces the "NOT saved" line)
+    modified = Signal(bool)
 
     def __init__(self, saver: LabelSaver, dialog_parent: QWidget) -> None:
         super().__init__(dialog_parent)
         self.saver, self._parent = saver, dialog_parent
+        self.marks = MarkKeeper(saver, self)
         self._told = False  # the user was shown a dialog for the current run of failures
+        self._told_marks = False  # … and for the current run of marks not written
         self._closing = False  # the window closes: a failure is no longer reported as retried (begin_close)
         saver.failed.connect(self._on_failed)
         saver.saved.connect(self._on_saved)
         saver.kept_aside.connect(self._on_kept_aside)
         saver.pending_changed.connect(self._on_pending)
+        self.marks.kept.connect(self._on_mark_kept)
+        self.marks.changed.connect(self._on_marks_changed)
+        self.marks.written.connect(self._on_marks_written)
+
+    def has_pending(self) -> bool:
+        """Whether a label or an image mark is not on disk (queued, being written, failed or kept)."""
+        return self.saver.has_pending() or bool(self.marks.pending(None))
 
     def begin_close(self) -> None:
         """The window closes for good: failed saves are tried once more (before `close` waits for them), and a
@@ -109,6 +140,7 @@ class SaveGuard(QObject):
         the close; `close` logs where the labels went)."""
         self._closing = True
         self.saver.retry()
+        self.marks.retry()
 
     def close(self, timeout: float, project_root: Path | None) -> bool:
         """Stop the saver at the window's close (LabelSaver.close); labels still not on disk then (the close was not
@@ -117,6 +149,9 @@ class SaveGuard(QObject):
         where, and the project's next opening offers them back (qt.rescued_flow). False when something was not
         saved in the project."""
         self._closing = True
+        if not self.marks.retry():  # nothing retries them after the close: the log says what was lost
+            lost = [f"{mark[0]} {mark_text(mark, on)}" for mark, (on, _why) in self.marks.pending(None).items()]
+            log.error("Some image marks could not be written to project.json before closing; lost: %s", "; ".join(lost))
         if self.saver.close(timeout):
             return True
         unsaved = self.saver.unsaved()
@@ -136,6 +171,26 @@ class SaveGuard(QObject):
         self.unsaved_changed.emit()
 
     @Slot(str, str, str)
+    def _on_mark_kept(self, stem: str, what: str, reason: str) -> None:
+        if self._closing:
+            return
+        self.problem.emit(f"{stem} was not {what} in project.json: {reason}\nThe mark is kept in memory and written "
+                          f"again every {self.saver.retry_s:g} s; the title shows * and the list marks the image until "
+                          f"it is, and Retrain waits for it. {what_to_do([reason])}", not self._told_marks)
+        self._told_marks = True
+
+    @Slot()
+    def _on_marks_changed(self) -> None:
+        self.unsaved_changed.emit()
+        self.modified.emit(self.has_pending())
+
+    @Slot()
+    def _on_marks_written(self) -> None:
+        if self._told_marks:
+            self.recovered.emit("Every image mark is written to project.json now (it was retried).")
+        self._told_marks = False
+
+    @Slot(str, str, str)
     def _on_kept_aside(self, cls: str, stem: str, path: str) -> None:
         self.problem.emit(f"The '{cls}' label file of {stem} was changed by another program since it was opened "
                           f"here. Your edit is saved; the other version was moved to {path} (nothing was deleted).",
@@ -147,6 +202,7 @@ class SaveGuard(QObject):
 
     @Slot(bool)
     def _on_pending(self, _late: bool) -> None:
+        self.modified.emit(self.has_pending())
         if not self.saver.has_pending():
             if self._told:
                 self.recovered.emit("All labels are saved now (the failed save was retried).")
@@ -175,9 +231,11 @@ class SaveGuard(QObject):
         return not self.saver.is_writing()
 
     def all_saved(self) -> bool:
-        """Try every failed save again and wait (without freezing) for the queue; True when all is on disk."""
+        """Try every failed save and kept mark again and wait (without freezing) for the queue; True when all is on
+        disk."""
         self.saver.retry()
-        return self.wait_for_saver() and not self.saver.unsaved()
+        labels = self.wait_for_saver() and not self.saver.unsaved()
+        return self.marks.retry() and labels
 
     def why_unsaved(self) -> str | None:
         """None when every label is on disk (`all_saved`); else why not, for a refusal: the saves that failed and
@@ -186,6 +244,8 @@ class SaveGuard(QObject):
         if self.all_saved():
             return None
         failed = self.saver.unsaved()
+        if not failed and (marks := self.marks.pending(None)):
+            return marks_text(marks)
         if not failed:
             return "some labels are not saved yet (still being written); try again in a moment."
         (cls, stem), reason = next(iter(failed.items()))
@@ -199,14 +259,18 @@ class SaveGuard(QObject):
         while True:
             if not self.wait_for_saver():
                 return False
-            unsaved = self.saver.unsaved()
-            if not unsaved:
+            self.marks.retry()
+            unsaved, marks = self.saver.unsaved(), self.marks.pending(None)
+            if not unsaved and not marks:
                 return True
-            answer = ask_unsaved(self._parent, unsaved_text(unsaved, self.saver.retry_s), self.saver)
+            answer = ask_unsaved(self._parent, unsaved_text(unsaved, self.saver.retry_s, marks), self.saver,
+                                 self.marks)
             if answer == SAVED:
                 continue
             if answer == DISCARD:
                 self.saver.discard()
+                self.marks.discard()
+                self._told_marks = False
                 self.unsaved_changed.emit()
                 return True
             if answer != RETRY:

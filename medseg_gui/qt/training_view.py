@@ -16,7 +16,7 @@ from medseg_gui.qt import dialogs
 from medseg_gui.qt.demo_choice import OPEN_FOLDER_MENU
 from medseg_gui.qt.panels.column import bring_into_view
 from medseg_gui.qt.panels.train_text import PREDICT_ALL_TEXT
-from medseg_gui.qt.save_guard import what_to_do
+from medseg_gui.qt.save_guard import marks_text, what_to_do
 from medseg_gui.workers.training import TrainRun, TrainWorker
 
 
@@ -80,16 +80,19 @@ class TrainingView(QObject):
     def refusal(self, cls: str) -> str | None:
         """Why Retrain of `cls` cannot start now (None: it can): its model could not be saved (read-only, lock
         taken over; a folder that became read-only while open is found by the worker's `probe`, off this thread),
-        a rollback is running, labels are unsaved, or there are none."""
+        a rollback is running, labels or image marks are unsaved, or there are no labels."""
         if (why := self._write_refusal()) is not None:
             return f"Retrain was not started: {why}."
         if self._models.busy():
             return ("Every image is being predicted with a model (Use this model, or Predict all images); Retrain "
                     "when that is done.")
         if not self._guard.all_saved():
-            unsaved = self._saver.unsaved()
+            unsaved, marks = self._saver.unsaved(), self._guard.marks.pending(self._project())
             return (f"{len(unsaved)} label(s) could not be saved, so Retrain would not see them. "
                     f"{what_to_do(unsaved.values())}" if unsaved else
+                    "Retrain was not started: it reads from project.json which labels are accepted predictions (not "
+                    f"validated on), confirmed complete or “none”, and not every mark is there yet. {marks_text(marks)}"
+                    if marks else
                     "Labels are still being saved; try Retrain again in a moment.")
         return None if self._project().labelled_stems(cls) else no_labels_text(cls)
 

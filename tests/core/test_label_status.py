@@ -142,12 +142,14 @@ def test_an_unmarked_list_is_not_written_and_an_old_empty_list_still_reads(tmp_p
     import json
 
     from medseg_gui.core.classes import delete_class
-    from medseg_gui.core.label_status import ACCEPTED_KEY, follow_accepted
+    from medseg_gui.core.label_status import ACCEPTED_KEY
+    from medseg_gui.core.pending_marks import PendingMarks
     from medseg_gui.core.project import Project
     from tests.workers.helpers import make_project
 
     project = make_project(tmp_path / "p", n=2, labelled=2)
     first, second = project.stems
+    follow_accepted = PendingMarks().follow_accepted
     follow_accepted(project, first, "lesion", True)  # Accept prediction
     assert follow_accepted(project, first, "lesion", False)  # then a stroke on it
     set_mark(project, second, CONFIRMED_KEY, "vessel", True)

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 
 from medseg_gui.core import atomic, lock
 from medseg_gui.core.project import PROJECT_FILE
+from medseg_gui.qt import save_guard
 from tests.qt.conftest import messages  # noqa: F401 (fixture)
 from tests.workers.helpers import drag, make_images, make_project, open_window
 
@@ -104,6 +105,7 @@ def test_reviewed_on_a_folder_that_became_read_only_says_so(tmp_path, qtbot, mes
         raise OSError(errno.EROFS, "Read-only file system", str(path))
 
     monkeypatch.setattr("medseg_gui.core.project_folder.atomic_write_json", refuse)
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda *_a, **_k: save_guard.DISCARD)  # the mark is kept: asked
     window.toggle_reviewed()
     assert "not marked reviewed" in window.last_error and "Read-only file system" in window.last_error
     assert window.image_list.table.item(0, 0).text() == project.stems[0]  # no ☑ for a state that is not saved

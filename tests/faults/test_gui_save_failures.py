@@ -144,7 +144,7 @@ def test_close_asks_and_cancel_keeps_the_window(tmp_path, qtbot, messages, monke
     asked: list[str] = []
     answers = [save_guard.CANCEL, save_guard.RETRY, save_guard.RETRY]
 
-    def ask(parent, text, saver=None):
+    def ask(parent, text, *_args):
         asked.append(text)
         answer = answers.pop(0)
         if not answers:
@@ -164,7 +164,7 @@ def test_close_discard_is_an_explicit_choice(tmp_path, qtbot, messages, monkeypa
     Fault(monkeypatch, errno.EACCES, "Permission denied")
     window = open_window(qtbot, project)
     _draw_and_fail(qtbot, window)
-    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text, saver=None: save_guard.DISCARD)
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda parent, text, *_a: save_guard.DISCARD)
     assert window.close()
     assert not project.has_label("lesion", project.stems[0])
 
