@@ -30,7 +30,7 @@ def legend_entries(canvas: Canvas) -> list[tuple[RGB | tuple[RGB, ...], str]]:
         return name in doc.labels and bool(doc.area(name) or doc.is_sparse(name))
 
     if canvas.layer_shown("roi") and doc.roi is not None:
-        entries.append((ROI_RGB, "outside the ROI (darkened)"))
+        entries.append((ROI_RGB, "outside the region (darkened)"))
     if canvas.layer_shown("others"):
         entries += [(canvas.class_color(n), f"{n} label") for n in doc.labels if n != current and has_label(n)]
     if canvas.layer_shown("label") and has_label(current):

@@ -120,7 +120,7 @@ def test_opacity_tooltips_name_the_layer_as_shown_and_say_the_value(qtbot):
         assert slider.toolTip() == f"Opacity of {panel.checks[layer].text()}: {slider.value()} %"
     panel.sliders["fpfn"].setValue(25)
     assert panel.sliders["fpfn"].toolTip() == "Opacity of FP / FN: 25 %"
-    assert panel.sliders["roi"].toolTip().startswith("Opacity of ROI: ")
+    assert panel.sliders["roi"].toolTip().startswith("Opacity of Region: ")
 
 
 def test_pan_is_off_with_the_other_tools_while_nothing_is_open(tmp_path, qtbot):

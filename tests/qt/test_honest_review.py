@@ -145,7 +145,7 @@ def test_canvas_legend_lists_exactly_the_colours_shown(qtbot):
     roi = np.ones((40, 60), bool)
     roi[:, :5] = False
     canvas.set_roi(roi)
-    assert meanings() == ["outside the ROI (darkened)", "lesion label", "false positive: predicted, not labelled",
+    assert meanings() == ["outside the region (darkened)", "lesion label", "false positive: predicted, not labelled",
                           "false negative: labelled, not predicted", "lesion predicted outline"]
     colours = dict((text, rgb) for rgb, text in area.legend.entries())
     assert colours["false positive: predicted, not labelled"] == (255, 0, 0)

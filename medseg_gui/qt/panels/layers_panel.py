@@ -25,7 +25,9 @@ LAYER_ROWS: dict[str, tuple[str, str]] = {  # layer → (text, tooltip); opaciti
     "others": ("Other classes", "Labels of the other classes, faint"),
     "contours": ("Predicted contours", "Outline of the model's prediction (at the threshold below)"),
     "fpfn": ("FP / FN", "Red: predicted but not labelled (false positive); blue: labelled but missed (false negative)"),
-    "roi": ("ROI", "Field of view: metrics are computed inside it only"),
+    "roi": ("Region", "Where the current class is trained and scored, darkened outside: the image's field of view "
+                      "(a fundus photo), or for a class inside another (lesion inside cervix) that class's label, or "
+                      "its prediction where it has no label"),
     "probability": ("Probability", "Heat map of the model's probability for the current class: clear at 0, then "
                                    "dark purple, green and yellow as it rises to 1"),
     "uncertainty": ("Uncertainty", "Magenta where the model is unsure (probability near the threshold): "
