@@ -50,3 +50,14 @@ def began_text(info: dict[str, Any], done: bool = False) -> str:
     name = start_name(info)
     verb = "continue" if name and not name.startswith("the shipped") else "start"
     return f"This run {verb}{'d' if done else 's'} from {name or 'scratch'}."
+
+
+def model_story(info: dict[str, Any]) -> str:
+    """What the current model's metadata tells of the run that made it, for Train → Last result in full before this
+    session ran anything (a returning nurse found it greyed, yesterday's explanation gone): 'It was trained on 10
+    images and validated on 2. This run continued from the model trained 2026-12-07 15:57.'"""
+    counts = [info.get(k) for k in ("train_images", "val_images")]
+    known = all(isinstance(n, int) and not isinstance(n, bool) for n in counts)
+    trained = (f"It was trained on {counts[0]} image{'' if counts[0] == 1 else 's'} and validated on {counts[1]}. "
+               if known else "")
+    return f"{trained}{began_text(info, done=True).replace('This run', 'Its run', 1)}"

@@ -80,3 +80,23 @@ def test_a_finished_runs_result_in_full_says_which_model_it_continued_from(berli
     full, brief, tip = run_texts(run)
     assert brief == decision_text(decision, brief=True)
     assert full.endswith(f". This run continued from the model trained {LOCAL}.") and full in tip
+
+
+def test_before_any_run_the_result_in_full_tells_the_current_models_run(qtbot, berlin):
+    """A nurse reopening yesterday's project found Train → Last result in full greyed: what the run that made the
+    current model did was gone. Before any run in the session it says the model line and what its metadata keeps."""
+    from medseg_gui.qt.panels.train_panel import TrainPanel
+    from tests.workers.helpers import TINY_TRAIN
+
+    panel = TrainPanel(["default"], TINY_TRAIN, loss_curve=False)
+    qtbot.addWidget(panel)
+    assert panel.result_in_full() == ""  # no model, no run: nothing to say (the menu item stays greyed)
+    info = {"id": "m-2", "trained_at": "2026-12-08T09:00:00+00:00", "val_auc": 0.9, "preset": "default",
+            "train_images": 10, "val_images": 2, "init": "the model of …",
+            START_MODEL: {"id": MODEL_ID, "trained_at": TRAINED_AT}}
+    panel.show_model(info)
+    assert panel.result_in_full() == (f"{model_text(info)}. It was trained on 10 images and validated on 2. Its run "
+                                      f"continued from the model trained {LOCAL}.")
+    assert "trained 2026-12-08 10:00" in panel.result_in_full()
+    panel.show_result("Round 2: kept")  # a run of this session says its own
+    assert panel.result_in_full() == "Round 2: kept"

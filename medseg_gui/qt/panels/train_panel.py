@@ -14,6 +14,7 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
+from medseg_gui.core.model_names import model_story
 from medseg_gui.ml.config import TrainConfig
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.qt.keymap import key_text
@@ -339,8 +340,13 @@ class TrainPanel(QGroupBox):
         self.lines.say(Said(text, error=error))
 
     def result_in_full(self) -> str:
-        """The result line with its reasons (its tooltip), for Train → Last result in full; '' when it says nothing."""
-        return self.lines.named(self.lines.result.in_full())
+        """The result line with its reasons (its tooltip), for Train → Last result in full; before any run here, the
+        current model's line and what its metadata tells of its run (core.model_names.model_story); '' when there is
+        neither."""
+        said = self.lines.named(self.lines.result.in_full())
+        if said or not self._model_info:
+            return said
+        return f"{model_text(self._model_info)}. {model_story(self._model_info)}"
 
     def show_rollback(self, run: RollbackRun) -> None:
         """A model put back (Models… → Use this model) or the current one's predictions remade (Predict all images):
