@@ -19,8 +19,8 @@ from typing import Any
 from medseg_gui.core.atomic import atomic_write_json
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.project import Project
-from medseg_gui.core.project_format import REMOVED_FOLDER, REMOVED_RECORD, ImageEntry, read_rewritable_json, \
-    removed_records
+from medseg_gui.core.project_format import (REMOVED_FOLDER, REMOVED_RECORD, ImageEntry, read_rewritable_json,
+                                            removed_records)
 from medseg_gui.core.uncertainty import THRESHOLDS_KEY
 
 log = logging.getLogger(__name__)
@@ -98,17 +98,16 @@ def _record(folder: Path, data: dict[str, Any]) -> RemovedRecord:
 def _inside(rel: str) -> bool:
     """Whether `rel` names a file inside the project (not absolute, no '..', not into .removed/ itself)."""
     parts = PurePosixPath(rel).parts
-    return bool(parts) and not PurePosixPath(rel).is_absolute() and ".." not in parts and "\\" not in rel \
-        and ":" not in parts[0] and parts[0] != REMOVED_FOLDER
+    return (bool(parts) and not PurePosixPath(rel).is_absolute() and ".." not in parts and "\\" not in rel
+            and ":" not in parts[0] and parts[0] != REMOVED_FOLDER)
 
 
 def find_removed(root: Path, which: str | Path) -> RemovedRecord:
     """The removed image `which` names: its folder (name or path), else its stem (the newest removal of it);
     ProjectError naming the removed images when there is none."""
     records = removed_images(root)
-    name = Path(which).name
-    by_folder = [r for r in records if r.folder.name == name and (Path(which) == Path(name) or
-                                                                  Path(which).resolve() == r.folder.resolve())]
+    path = Path(which)
+    by_folder = [r for r in records if path in (Path(r.folder.name), r.folder) or path.resolve() == r.folder]
     found = by_folder or [r for r in records if r.stem == str(which)]
     if found:
         return found[-1]
@@ -134,8 +133,8 @@ def restore_removed(project: Project, which: RemovedRecord | str | Path) -> Rest
             moved.append(rel)
         project.list_again(record.entry)
     except (OSError, ProjectError) as err:
-        raise ProjectError(f"'{stem}' was not brought back: {_reason(err)} {_put_back(project, record, moved)}") \
-            from None
+        why = f"{_reason(err)} {_put_back(project, record, moved)}"
+        raise ProjectError(f"'{stem}' was not brought back: {why}") from None
     due = _restore_scores(project, record)
     _tidy(record.folder)
     missing = tuple(rel for rel in record.files if rel not in present)
