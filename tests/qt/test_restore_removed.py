@@ -3,18 +3,21 @@ chosen back off the GUI thread, then the list shows it with its label and the st
 
 import threading
 
+import numpy as np
 from PySide6.QtWidgets import QMenu
 
 from medseg_gui.core import restore_images
 from medseg_gui.core.remove_images import remove_images
 from medseg_gui.qt import restore_flow
 from medseg_gui.qt.restore_flow import RemovedDialog
-from tests.workers.helpers import make_project, open_window
+from tests.qt.test_image_list_metrics import cell_texts
+from tests.workers.helpers import disc, make_project, open_window
 
 
 def test_the_dialog_lists_the_removed_images_and_restore_brings_one_back(tmp_path, qtbot, messages, monkeypatch):
     project = make_project(tmp_path / "p", n=3, labelled=2)
     label = (project.root / "labels" / "lesion" / "img1.png").read_bytes()
+    project.save_prediction("lesion", "img1", disc(cx=30).astype(np.float32))
     remove_images(project, ["img1"])
     window = open_window(qtbot, project)
     edit_menu = window.menuBar().findChild(QMenu, "editMenu")
@@ -44,6 +47,7 @@ def test_the_dialog_lists_the_removed_images_and_restore_brings_one_back(tmp_pat
     assert window.image_list.current_stem() == "img1" and window.project.has_label("lesion", "img1")
     assert (project.root / "labels" / "lesion" / "img1.png").read_bytes() == label
     qtbot.waitUntil(lambda: "Brought 'img1' back" in window.statusBar().currentMessage(), timeout=10_000)
+    qtbot.waitUntil(lambda: cell_texts(window.image_list, "img1").get("Dice") not in (None, ""), timeout=10_000)
     edit_menu.aboutToShow.emit()
     assert not window.actions.restore_image.isEnabled()  # none left
 
