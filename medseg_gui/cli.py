@@ -15,7 +15,8 @@ from pathlib import Path
 
 try:  # Ctrl+C while these load (about 0.4 s) ends as any interrupt does, not with a traceback (trial)
     from medseg_gui import __version__
-    from medseg_gui.cli_args import ColourOf, Parser, colour, import_usage, positive_int, positive_number, probability
+    from medseg_gui.cli_args import (ColourOf, Parser, colour, import_usage, positive_int, positive_number, probability,
+                                     remove_usage)
     from medseg_gui.cli_common import Terminated, os_error_line, terminate_on_sigterm
     from medseg_gui.cli_project import cmd_classes, cmd_demo, cmd_export, cmd_import, cmd_info, cmd_remove
     from medseg_gui.cli_evaluate import cmd_evaluate
@@ -120,7 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "consent): their labels, regions of interest, predictions and copied photo are moved to "
                        ".removed/<image>-<time>/ inside the project, never deleted")
     p.add_argument("project", type=Path)
-    p.add_argument("stems", nargs="+", metavar="IMAGE", help="the image's name as the project lists it (no suffix)")
+    p.add_argument("stems", nargs="*", metavar="IMAGE", help="the image's name as the project lists it (no suffix)")
+    p.add_argument("--restore", metavar="IMAGE_OR_FOLDER", default=None, help="bring a removed image back instead: "
+                   "its files move back from .removed/ (refused, nothing moved, when one would overwrite a file), it "
+                   "is listed again with its marks and scores; IMAGE: its newest removal, or its .removed/ folder")
+    p.add_argument("--list-removed", action="store_true", help="list the removed images (name, when, labels, folder)")
     p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("train", help="train the class's model on all labelled images")
@@ -204,6 +209,8 @@ def _main(argv: list[str] | None) -> int:
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command == "import" and (problem := import_usage(args)) is not None:
+        parser.error(problem)
+    if args.command == "remove" and (problem := remove_usage(args)) is not None:
         parser.error(problem)
     setup_logging("medseg", logging.INFO if args.verbose else logging.WARNING, CommandLineFormatter())
     log.info("medseg %s: %s", __version__, " ".join(sys.argv[1:] if argv is None else argv))

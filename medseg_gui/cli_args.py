@@ -97,3 +97,14 @@ def import_usage(args: argparse.Namespace) -> str | None:
     if args.replace and args.masks is None:
         return "--replace replaces labels (--masks DIR); a region of interest an image has is never replaced"
     return None
+
+
+def remove_usage(args: argparse.Namespace) -> str | None:
+    """Why `medseg remove`'s arguments do not fit together, or None: IMAGEs to remove, or --restore, or
+    --list-removed."""
+    given = sum((bool(args.stems), args.restore is not None, args.list_removed))
+    if given == 0:
+        return "name the IMAGEs to remove, or --restore IMAGE to bring one back, or --list-removed"
+    if given > 1:
+        return "IMAGEs to remove, --restore and --list-removed go one at a time"
+    return None

@@ -167,11 +167,23 @@ def cmd_classes(args: argparse.Namespace) -> int:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     """`medseg remove PROJECT STEM [STEM …]`: take images out of the project as Edit → Remove image from project…
-    does (core.remove_images: every file moved into .removed/, nothing deleted), under the project's lock."""
+    does (core.remove_images: every file moved into .removed/, nothing deleted), under the project's lock;
+    `--restore IMAGE_OR_FOLDER` brings one back (core.restore_images), `--list-removed` lists them."""
     from medseg_gui.core.lock import project_lock
     from medseg_gui.core.remove_images import remove_images, removed_before
+    from medseg_gui.core.restore_images import removed_images, restore_removed
 
     project = open_project(args.project)
+    if args.list_removed:
+        rows = [{"image": r.stem, "removed": r.removed_at, "labels": r.labels, "folder": r.folder.name}
+                for r in removed_images(project.root)]
+        print(format_table(rows, ["image", "removed", "labels", "folder"]) if rows else
+              f"No image was removed from {project.root}.")
+        return 0
+    if args.restore is not None:
+        with project_lock(project.root):
+            print(restore_removed(open_project(args.project), args.restore).summary())
+        return 0
     with project_lock(project.root):
         project = open_project(args.project)  # what the previous writer left, now that nobody else writes
         gone = {s: folder for s in args.stems if s not in project.stems and (folder := removed_before(project.root, s))}

@@ -98,3 +98,32 @@ def test_remove_is_refused_while_another_program_holds_the_project(root, capsys)
         assert cli.main(["remove", str(root), "a"]) == 1
     assert "medseg: error:" in _error_line(capsys)
     assert Project.open(root).stems == ["a"]
+
+
+def test_remove_restore_brings_the_image_back_and_list_removed_lists_it(root, capsys):
+    """`medseg remove PROJECT --restore IMAGE` (a research nurse moved the files out of the hidden .removed/ by hand):
+    the image is listed again with its label; a file in its place is one error line and nothing moves."""
+    label = (root / "labels" / "lesion" / "a.png").read_bytes()
+    assert cli.main(["remove", str(root), "a"]) == 0
+    [folder] = (root / ".removed").iterdir()
+    capsys.readouterr()
+    assert cli.main(["remove", str(root), "--list-removed"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["image", "removed", "labels", "folder"]
+    assert out[1].split()[0] == "a" and out[1].split()[-2:] == ["1", folder.name]
+
+    (root / "labels" / "lesion" / "a.png").write_bytes(b"drawn since")
+    assert cli.main(["remove", str(root), "--restore", "a"]) == 1
+    assert "'a' was not brought back (nothing was moved)" in _error_line(capsys)
+    assert (folder / "labels" / "lesion" / "a.png").is_file() and Project.open(root).stems == []
+
+    (root / "labels" / "lesion" / "a.png").unlink()
+    assert cli.main(["remove", str(root), "--restore", folder.name]) == 0
+    assert "Brought 'a' back into the project: 2 file(s) (1 label(s))" in capsys.readouterr().out
+    assert Project.open(root).stems == ["a"] and (root / "labels" / "lesion" / "a.png").read_bytes() == label
+    assert not folder.exists()
+    assert cli.main(["remove", str(root), "--list-removed"]) == 0
+    assert capsys.readouterr().out.strip() == f"No image was removed from {root}."
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["remove", str(root), "a", "--restore", "a"])
+    assert exit_.value.code == 2

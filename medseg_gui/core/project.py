@@ -177,13 +177,15 @@ class Project(ProjectFolder):
     def move_file(self, src: Path, dest: Path) -> None:
         """Move a file of the project to `dest` inside it, never over a file there (its folder is created);
         ProjectError when the project must not be written, OSError when the move fails. What is known of `src`'s
-        version is forgotten: a file saved there later is this program's, not another's (class doc)."""
+        version is forgotten (a file saved there later is this program's, not another's: class doc), `dest`'s is
+        the moved file's."""
         self.check_writable(src.name)
         if dest.exists():
             raise FileExistsError(errno.EEXIST, "a file of that name is there already", str(dest))
         dest.parent.mkdir(parents=True, exist_ok=True)
         os.replace(src, dest)
         self._versions.written(src)
+        self._versions.written(dest)  # as moved here, not another program's (an image brought back: its labels)
 
     def has_label(self, cls: str, stem: str) -> bool:
         return self.label_path(cls, stem).is_file()

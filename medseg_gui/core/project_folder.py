@@ -341,15 +341,25 @@ class ProjectFolder:
         """Take `stems` off the image list and never list the files `excluded` (entry paths) again, in one
         project.json save; nothing changes when it fails. Their files are core.remove_images's business."""
         with self._lock:
-            before = self._images, self._excluded
-            self._set_images(tuple(e for e in before[0] if e.stem not in stems))
-            self._excluded = (*before[1], *(x for x in excluded if x not in before[1]))
-            try:
-                self.save()
-            except ProjectError:
-                self._set_images(before[0])
-                self._excluded = before[1]
-                raise
+            self._save_list(tuple(e for e in self._images if e.stem not in stems),
+                            (*self._excluded, *(x for x in excluded if x not in self._excluded)))
+
+    def list_again(self, entry: ImageEntry) -> None:
+        """List a removed image's `entry` (its marks) again, last, and its file no longer excluded, in one
+        project.json save; nothing changes when it fails (core.restore_images checks the stem is free)."""
+        with self._lock:
+            self._save_list((*self._images, entry), tuple(x for x in self._excluded if x != entry.path))
+
+    def _save_list(self, images: tuple[ImageEntry, ...], excluded: tuple[str, ...]) -> None:
+        before = self._images, self._excluded
+        self._set_images(images)
+        self._excluded = excluded
+        try:
+            self.save()
+        except ProjectError:
+            self._set_images(before[0])
+            self._excluded = before[1]
+            raise
 
     def set_state(self, stem: str, key: str, value: Any) -> None:
         """Set a JSON-serialisable per-image state value (e.g. 'reviewed') and save project.json."""

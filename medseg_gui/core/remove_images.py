@@ -7,7 +7,7 @@ roi/<stem>.png, predictions/<class>/<stem>.png, and images/<file> for a photo th
 removed.json: the image's entry (its marks), the files and its metrics, uncertainty and provenance entries, which are
 then dropped from those files (a file that cannot be read is left as it is). A photo anywhere else (a folder
 project's: the user's own folder) stays where it is; project.json lists it as excluded, so opening the folder does
-not list it again until it is added again (File → Add images…, `Project.add_image`).
+not list it again until it is brought back (core.restore_images) or added again (File → Add images…).
 
 Order, one image after another: its record and files first, then project.json, then the score files. A failed move
 puts back the files moved so far and a failed project.json save puts back all of them, so project.json never lists an
@@ -37,9 +37,10 @@ from medseg_gui.core.uncertainty import THRESHOLDS_KEY
 log = logging.getLogger(__name__)
 
 RECORD = REMOVED_RECORD
-RESTORE = ("To bring an image back, move the files of its folder back to the same places in the project (the folder "
-           "is laid out like the project; removed.json lists them) and add the photo again (in the window: File → Add "
-           "images…).")
+RESTORE = ("To bring an image back: Edit → Bring back a removed image… in the window, or `medseg remove PROJECT "
+           "--restore IMAGE`. By hand, if need be: move the files of its folder back to the "
+           "same places in the project (the folder is laid out like the project; removed.json lists them), then add "
+           "the photo again (File → Add images…).")
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from medseg_gui.paths import log_dir
 from medseg_gui.qt import dialogs, keymap
 from medseg_gui.qt.about import SystemInfo, show_about
 from medseg_gui.qt.canvas.input import brush_step
+from medseg_gui.qt.restore_flow import RestoreFlow, has_removed
 
 if TYPE_CHECKING:
     from medseg_gui.qt.canvas import Canvas
@@ -65,6 +66,7 @@ class WindowActions:
     accept_prediction: QAction
     edit_classes: QAction
     remove_image: QAction
+    restore_image: QAction
     retrain: QAction
     predict_all: QAction
     cancel: QAction
@@ -126,6 +128,9 @@ def create_actions(parent: QWidget) -> WindowActions:
         remove_image=_action(parent, "Re&move image from project…",
                              tip="Take the image shown out of the project (a wrong or duplicate photo): its labels and "
                              "other files are moved to the project's .removed/ folder, nothing is deleted"),
+        restore_image=_action(parent, "&Bring back a removed image…",
+                              tip="List the images removed from the project and bring one back, with its labels, "
+                              "marks and scores"),
         retrain=_action(parent, "&Retrain current class", *K["retrain"]),
         predict_all=_action(parent, "&Predict all images", *K["predict_all"],
                             tip=keymap.ACTIONS["predict_all"].text),
@@ -189,8 +194,9 @@ def install_menus(window: QMainWindow, a: WindowActions, *, recent: QMenu | None
                  a.quit):
         file_menu.addSeparator() if item is None else file_menu.addAction(item)
     edit_menu = menu.addMenu("&Edit")
+    edit_menu.setObjectName("editMenu")
     for item in (a.undo, a.redo, None, a.accept_prediction, a.no_object, a.label_sparse, a.label_complete, None,
-                 a.smaller_brush, a.bigger_brush, None, a.edit_classes, a.remove_image):
+                 a.smaller_brush, a.bigger_brush, None, a.edit_classes, a.remove_image, a.restore_image):
         edit_menu.addSeparator() if item is None else edit_menu.addAction(item)
     edit_menu.addMenu("&Tools").addActions(list(a.tools.values()))  # their keys beside them, as in F1
     view_menu = menu.addMenu("&View")
@@ -277,6 +283,7 @@ def connect_window_actions(a: WindowActions, w: Any) -> None:
     a.reviewed.triggered.connect(w.toggle_reviewed)
     a.edit_classes.triggered.connect(lambda: w.classes.edit(w.classes_locked))
     a.remove_image.triggered.connect(lambda: w.remover.start(w.classes_locked))  # refused like a class change
+    _connect_restore(a.restore_image, w)
     a.cancel.triggered.connect(w.train_panel.cancel)
     train_menu = w.menuBar().findChild(QMenu, "trainMenu")
     _mirror(train_menu, a.continuous, w.train_panel.continuous_button)
@@ -291,6 +298,18 @@ def connect_window_actions(a: WindowActions, w: Any) -> None:
         w.label_status.confirm(w.current_class()), 10000))
     a.restrict_class.triggered.connect(lambda: w.regions.ask(w.project, w.current_class()))
     a.models.triggered.connect(w.training.show_models)
+
+
+def _connect_restore(action: QAction, w: Any) -> RestoreFlow:
+    """Edit → Bring back a removed image… (qt.restore_flow), on while the Edit menu shows a project with one."""
+    flow = RestoreFlow(w.workers, w, lambda: w.project, w.image_list, w._reshow)
+    action.triggered.connect(lambda: flow.start(w.classes_locked))  # refused like Remove image
+    w.menuBar().findChild(QMenu, "editMenu").aboutToShow.connect(lambda: action.setEnabled(has_removed(w.project)))
+    flow.status.connect(lambda text: w.statusBar().showMessage(text, 15000))
+    flow.said.connect(lambda text: w.next_line.beside_image(text, w.image_list.current_stem()))
+    flow.errored.connect(w.show_error)
+    flow.editing_paused.connect(lambda why: w.read_only_view.pause(why, "bring back"))
+    return flow
 
 
 def _mirror(menu: QMenu, action: QAction, button: QAbstractButton) -> None:

@@ -1,0 +1,238 @@
+"""Bring back an image taken out of a project (Edit → Bring back a removed image…, `medseg remove --restore`): the
+reverse of core.remove_images, from its `.removed/<stem>-<time>/` folder and removed.json.
+
+Nothing is moved until every check passes: the project may be written, no image of that name (or that photo) is
+listed again, no file would be overwritten, the photo will be there. Then the files move back (os.replace within
+the project, the reverse order of removal; a failed move puts back what it moved), project.json lists the image again
+with its marks (a folder project's photo left in place is no longer excluded), its score entries go back into
+metrics.json, uncertainty.json and provenance.json (a score file that cannot be read or written now, or that the
+class rename or deletion took away, is left to the next prediction or re-scoring, which re-makes them), and the
+emptied folder is removed, its removed.json last."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from medseg_gui.core.atomic import atomic_write_json
+from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.project import Project
+from medseg_gui.core.project_format import (REMOVED_FOLDER, REMOVED_RECORD, ImageEntry, read_rewritable_json,
+                                            removed_records)
+from medseg_gui.core.uncertainty import THRESHOLDS_KEY
+
+log = logging.getLogger(__name__)
+
+RESTORED_RECORD = "restored.json"  # a record folder that kept other files after its image came back
+
+
+@dataclass(frozen=True)
+class RemovedRecord:
+    """One image taken out, as its removed.json says: its stem, when, the files (paths in the project, lying under
+    the same paths in `folder`), its project.json entry and score entries."""
+
+    folder: Path
+    stem: str
+    removed_at: str
+    files: tuple[str, ...]
+    entry: ImageEntry
+    photo_left_in_place: str | None = None
+    scores: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> int:
+        """How many of its files are labels (as core.remove_images counted them when it was removed)."""
+        return sum(1 for f in self.files if f.startswith("labels/"))
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What `restore_removed` brought back; `scores_due`: score files its entries could not go back into (the next
+    prediction or re-scoring re-makes them); `missing`: files removed.json lists that were no longer in its folder."""
+
+    stem: str
+    folder: Path
+    files: tuple[str, ...]
+    labels: int
+    scores_due: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """One or two lines on what came back (and what did not)."""
+        text = (f"Brought '{self.stem}' back into the project: {len(self.files)} file(s) ({self.labels} label(s)) "
+                f"moved back from {self.folder}.")
+        if self.missing:
+            text += f" Not in that folder any more, so not brought back: {', '.join(self.missing)}."
+        if self.scores_due:
+            text += " Its scores come back with the next prediction."
+        return text
+
+
+def removed_images(root: Path) -> list[RemovedRecord]:
+    """The images removed from the project at `root` that can be brought back, oldest first by folder name; a record
+    that is not one (damaged, edited by hand) is logged and left out."""
+    found = []
+    for folder, data in removed_records(root):
+        try:
+            found.append(_record(folder, data))
+        except (KeyError, TypeError, ValueError) as err:
+            log.warning("%s/%s cannot be read as a removed image (%s); left out", folder, REMOVED_RECORD, err)
+    return found
+
+
+def _record(folder: Path, data: dict[str, Any]) -> RemovedRecord:
+    stem, path, files = data["stem"], data["path"], data.get("files", [])
+    kept, scores, state = data.get("photo_left_in_place"), data.get("scores") or {}, data.get("state") or {}
+    if not (isinstance(stem, str) and stem and isinstance(path, str) and isinstance(files, list)
+            and isinstance(state, dict) and isinstance(scores, dict) and (kept is None or isinstance(kept, str))):
+        raise ValueError("a value has the wrong type")
+    for rel in [path, *files, *scores]:
+        if not isinstance(rel, str) or not _inside(rel):
+            raise ValueError(f"{rel!r} is not a path inside the project")
+    return RemovedRecord(folder, stem, str(data.get("removed_at", "")), tuple(files), ImageEntry(stem, path, state),
+                         kept, scores)
+
+
+def _inside(rel: str) -> bool:
+    """Whether `rel` names a file inside the project (not absolute, no '..', not into .removed/ itself)."""
+    parts = PurePosixPath(rel).parts
+    return (bool(parts) and not PurePosixPath(rel).is_absolute() and ".." not in parts and "\\" not in rel
+            and ":" not in parts[0] and parts[0] != REMOVED_FOLDER)
+
+
+def find_removed(root: Path, which: str | Path) -> RemovedRecord:
+    """The removed image `which` names: its folder (name or path), else its stem (the newest removal of it);
+    ProjectError naming the removed images when there is none."""
+    records = removed_images(root)
+    path = Path(which)
+    by_folder = [r for r in records if path in (Path(r.folder.name), r.folder) or path.resolve() == r.folder]
+    found = by_folder or [r for r in records if r.stem == str(which)]
+    if found:
+        return found[-1]
+    listed = ", ".join(f"{r.stem} ({r.folder.name})" for r in records) or "none"
+    raise ProjectError(f"No image '{which}' was removed from {root} (or its removed.json cannot be read); removed "
+                       f"images: {listed}.")
+
+
+def restore_removed(project: Project, which: RemovedRecord | str | Path) -> Restored:
+    """Bring the removed image `which` (a record, its folder or stem: `find_removed`) back into `project` (module
+    doc). ProjectError, with nothing moved, when a check fails or a move does (what was moved is put back)."""
+    reason = project.write_refusal()
+    if reason is not None:
+        raise ProjectError(f"Nothing was brought back: {reason}.")
+    record = which if isinstance(which, RemovedRecord) else find_removed(project.root, which)
+    root, stem = project.root, record.stem
+    present = [rel for rel in record.files if (record.folder / rel).is_file() or (record.folder / rel).is_symlink()]
+    _check(project, record, present)
+    moved: list[str] = []
+    try:
+        for rel in reversed(present):
+            project.move_file(record.folder / rel, root / PurePosixPath(rel))
+            moved.append(rel)
+        project.list_again(record.entry)
+    except (OSError, ProjectError) as err:
+        why = f"{_reason(err)} {_put_back(project, record, moved)}"
+        raise ProjectError(f"'{stem}' was not brought back: {why}") from None
+    due = _restore_scores(project, record)
+    _tidy(record.folder)
+    missing = tuple(rel for rel in record.files if rel not in present)
+    log.info("brought %s back into %s from %s: %d file(s)", stem, root, record.folder, len(present))
+    return Restored(stem, record.folder, tuple(present), record.labels, due, missing)
+
+
+def _check(project: Project, record: RemovedRecord, present: list[str]) -> None:
+    """ProjectError when bringing `record` back would overwrite anything or list an image whose photo is not there."""
+    refused = f"'{record.stem}' was not brought back (nothing was moved):"
+    taken = next((e for e in project.images if e.stem.casefold() == record.stem.casefold()
+                  or e.path == record.entry.path), None)
+    if taken is not None:
+        raise ProjectError(f"{refused} the project lists an image '{taken.stem}' ({taken.path}) again. Remove that "
+                           "one first, or move the files back by hand under other names.")
+    there = next((rel for rel in present if (project.root / PurePosixPath(rel)).exists()
+                  or (project.root / PurePosixPath(rel)).is_symlink()), None)
+    if there is not None:
+        raise ProjectError(f"{refused} {project.root / PurePosixPath(there)} is there already. Move that file away "
+                           "first if it is not needed.")
+    gone = next((rel for rel in present if _class_of(rel) not in (None, *project.class_names)), None)
+    if gone is not None:
+        raise ProjectError(f"{refused} the project has no class '{_class_of(gone)}' any more (renamed or deleted "
+                           f"since), so {gone} has no place to go back to.")
+    if record.entry.path not in present and not (project.root / PurePosixPath(record.entry.path)).is_file():
+        raise ProjectError(f"{refused} its photo {project.root / PurePosixPath(record.entry.path)} is neither there "
+                           f"nor in {record.folder}. Put the photo back there first.")
+
+
+def _class_of(rel: str) -> str | None:
+    """The class whose folder `rel` lies in (labels/<class>/…, predictions/<class>/…, replaced-labels/<time>/<class>/
+    …), or None."""
+    parts = PurePosixPath(rel).parts
+    if parts[0] in ("labels", "predictions") and len(parts) > 2:
+        return parts[1]
+    return parts[2] if parts[0] == "replaced-labels" and len(parts) > 3 else None
+
+
+def _put_back(project: Project, record: RemovedRecord, moved: list[str]) -> str:
+    """Move `moved` back into the record folder (last first); what the user reads about it."""
+    stuck = []
+    for rel in reversed(moved):
+        try:
+            project.move_file(project.root / PurePosixPath(rel), record.folder / rel)
+        except (OSError, ProjectError) as err:
+            log.error("could not move %s back into %s: %s", rel, record.folder, err)
+            stuck.append(rel)
+    if stuck:
+        return (f"These files are back in the project but it does not list the image: {', '.join(stuck)}; move them "
+                f"into {record.folder} (same paths) by hand.")
+    return f"Every file is still in {record.folder}; nothing was moved."
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, OSError):
+        return f"{err.filename or 'a file'} could not be moved ({err.strerror or err})."
+    return str(err)
+
+
+def _restore_scores(project: Project, record: RemovedRecord) -> tuple[str, ...]:
+    """Put `record`'s score entries back; the score files they could not go back into."""
+    due = []
+    for rel, entries in record.scores.items():
+        path = project.root / PurePosixPath(rel)
+        data = read_rewritable_json(path) if path.parent.is_dir() else None
+        if not isinstance(data, dict) or not isinstance(entries, dict):
+            due.append(rel)
+            continue
+        for key, value in entries.items():
+            if key == THRESHOLDS_KEY and isinstance(value, dict) and isinstance(data.get(THRESHOLDS_KEY), dict):
+                data[THRESHOLDS_KEY].update(value)
+            elif key != THRESHOLDS_KEY:
+                data[key] = value
+        try:
+            project.check_writable(path.name)
+            atomic_write_json(path, data)
+        except (OSError, ProjectError) as err:
+            log.warning("%s: the scores of %s were not put back (%s); the next prediction re-makes them", path,
+                        record.stem, err)
+            due.append(rel)
+    return tuple(due)
+
+
+def _tidy(folder: Path) -> None:
+    """Remove the emptied record folder, its removed.json last; a folder still holding other files keeps them and
+    the record, renamed restored.json (no longer listed as removed), logged."""
+    for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+        try:
+            sub.rmdir()
+        except OSError:
+            pass
+    record = folder / REMOVED_RECORD
+    try:
+        if any(p != record for p in folder.iterdir()):
+            record.replace(folder / RESTORED_RECORD)
+            log.warning("%s holds files that were not the image's; they stay there", folder)
+            return
+        record.unlink(missing_ok=True)
+        folder.rmdir()
+    except OSError as err:
+        log.warning("%s was not removed (%s); the image is back in the project", folder, err)

@@ -1,0 +1,133 @@
+"""core.restore_images: a removed image comes back byte for byte with its marks and scores; refused, with nothing
+moved, when anything would be overwritten; a folder project's excluded photo is listed again."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.interchange.manifest import provenance_path
+from medseg_gui.core.project import Project
+from medseg_gui.core.remove_images import REMOVED_FOLDER, remove_images
+from medseg_gui.core.restore_images import find_removed, removed_images, restore_removed
+from tests.core.test_remove_images import _files, _fill
+from tests.workers.helpers import disc, make_images, make_project
+
+
+def _contents(root: Path) -> dict[str, object]:
+    """Each file's bytes (a score file's JSON: its entries may come back in another order), but project.json's."""
+    return {p.relative_to(root).as_posix(): json.loads(p.read_text()) if p.suffix == ".json" else p.read_bytes()
+            for p in root.rglob("*") if p.is_file() and p.name != "project.json"}
+
+
+def test_remove_then_restore_brings_every_file_mark_and_score_back(tmp_path):
+    project = make_project(tmp_path / "p", n=3)
+    _fill(project, "img1")
+    project.set_state("img1", "none", ["vessel"])
+    before = _contents(project.root)
+    metrics = project.load_metrics("lesion")["img1"]
+    removed = remove_images(project, ["img1"]).images[0]
+
+    [record] = removed_images(project.root)
+    assert (record.stem, record.folder, record.labels) == ("img1", removed.folder, 2)
+    assert record.removed_at[:2] == "20" and set(record.files) == set(removed.files)
+    restored = restore_removed(project, "img1")
+
+    assert restored.scores_due == () and restored.missing == () and set(restored.files) == set(removed.files)
+    assert "Brought 'img1' back" in restored.summary() and "2 label(s)" in restored.summary()
+    assert _contents(project.root) == before  # label, prediction, ROI and photo byte for byte; score entries
+    assert not (project.root / REMOVED_FOLDER).exists() or not any((project.root / REMOVED_FOLDER).iterdir())
+    for reopened in (project, Project.open(project.root)):
+        assert set(reopened.stems) == {"img0", "img1", "img2"}
+        assert reopened.entry("img1").state["none"] == ["vessel"]
+    for cls in ("lesion", "vessel"):
+        assert "img1" in project.load_uncertainty(cls).thresholds
+        assert "img1" in json.loads(provenance_path(project, cls).read_text())
+    assert project.load_metrics("lesion")["img1"] == metrics
+    assert removed_images(project.root) == []
+
+
+def test_a_label_saved_after_restoring_is_not_taken_for_another_programs(tmp_path):
+    """The label moved back was known as 'no file here' since its removal: the next save moved it to .replaced/."""
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    remove_images(project, ["img0"])
+    restore_removed(project, "img0")
+    project.save_label("lesion", "img0", disc(cx=30))
+    assert not (project.root / "labels" / "lesion" / ".replaced").exists()
+
+
+def test_restore_is_refused_when_a_file_of_that_name_is_there_and_nothing_moves(tmp_path):
+    project = make_project(tmp_path / "p", n=2, labelled=2)
+    folder = remove_images(project, ["img0"]).images[0].folder
+    (project.root / "labels" / "lesion" / "img0.png").write_bytes(b"another label")  # drawn or copied since
+    before = _files(project.root)
+    with pytest.raises(ProjectError, match=r"not brought back \(nothing was moved\).*labels/lesion/img0.png is there"):
+        restore_removed(project, folder.name)
+    assert _files(project.root) == before and project.stems == ["img1"]
+    assert (project.root / "labels" / "lesion" / "img0.png").read_bytes() == b"another label"
+
+
+def test_restore_is_refused_when_the_image_is_listed_again(tmp_path):
+    folder = tmp_path / "clinic"
+    make_images(folder, n=2)
+    project = Project.open_or_create_for_folder(folder)
+    project.save_label("lesion", "img0", disc())
+    remove_images(project, ["img0"])
+    project.add_image(folder / "img0.png")  # File → Add images… on it
+    before = _files(folder)
+    with pytest.raises(ProjectError, match="lists an image 'img0'"):
+        restore_removed(project, "img0")
+    assert _files(folder) == before
+
+
+def test_a_folder_projects_excluded_photo_comes_back_into_the_list(tmp_path):
+    folder = tmp_path / "clinic"
+    make_images(folder, n=3)
+    project = Project.open_or_create_for_folder(folder)
+    project.save_label("lesion", "img1", disc())
+    label = (folder / "labels" / "lesion" / "img1.png").read_bytes()
+    remove_images(project, ["img1"])
+    assert project.excluded == ("img1.png",)
+
+    restored = restore_removed(project, "img1")
+    assert restored.files == ("labels/lesion/img1.png",) and project.excluded == ()
+    assert (folder / "labels" / "lesion" / "img1.png").read_bytes() == label
+    assert set(Project.open_or_create_for_folder(folder).stems) == {"img0", "img1", "img2"}
+    (folder / "project.json").unlink()  # rebuilt: no record keeps it out any more
+    assert set(Project.open_or_create_for_folder(folder).stems) == {"img0", "img1", "img2"}
+
+
+def test_a_failed_move_puts_back_what_it_moved(tmp_path, monkeypatch):
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    project.save_roi("img0", np.ones_like(disc()))
+    folder = remove_images(project, ["img0"]).images[0].folder
+    inside = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    real = os.replace
+
+    def flaky(src, dest):  # the photo and ROI move back (reverse order), the label cannot
+        if Path(dest).parent.name == "lesion" and Path(dest).parents[1].name == "labels":
+            raise PermissionError(13, "Permission denied", str(src))
+        return real(src, dest)
+
+    monkeypatch.setattr(os, "replace", flaky)
+    with pytest.raises(ProjectError, match="Permission denied.*nothing was moved"):
+        restore_removed(project, "img0")
+    monkeypatch.setattr(os, "replace", real)
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == inside
+    assert project.stems == Project.open(project.root).stems == ["img1"]
+    assert restore_removed(project, "img0").labels == 1 and project.has_label("lesion", "img0")
+
+
+def test_unknown_name_and_read_only_are_refused(tmp_path):
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    folder = remove_images(project, ["img0"]).images[0].folder
+    with pytest.raises(ProjectError, match=rf"No image 'nope' was removed.*img0 \({folder.name}\)"):
+        find_removed(project.root, "nope")
+    assert find_removed(project.root, folder).folder == folder  # its folder's path also names it
+    project.set_read_only("another window edits it")
+    with pytest.raises(ProjectError, match="Nothing was brought back: this project is open read-only"):
+        restore_removed(project, "img0")
+    assert (folder / "labels" / "lesion" / "img0.png").is_file()
