@@ -172,3 +172,22 @@ def test_progress_cancel_and_a_failed_write_say_how_far_it_got(project, tmp_path
 def test_line_width_grows_with_the_photo():
     assert line_width((24, 32)) == line_width((1000, 1000)) == 2
     assert line_width((3000, 4000)) > line_width((1500, 2000)) > 2
+
+
+def test_an_accepted_prediction_is_drawn_dashed_and_counted_as_one(project, tmp_path):
+    """A verification trial: a label that is the model's prediction taken whole (Accept prediction) was drawn solid,
+    the line the legend gives the clinician's own outline, and counted among 'labels' while the manifest counted it
+    apart. It is dashed, counted as an accepted prediction, and the message says why."""
+    from medseg_gui.core.label_status import ACCEPTED_KEY, set_mark
+
+    set_mark(project, "a", ACCEPTED_KEY, "lesion", True)
+    out = tmp_path / "out"
+    done = export_as("outlines", project, ["lesion"], out, threshold=0.5)
+    on_edge = boundary(disc(30, 30, 15))
+    drawn = coloured(read_image(out / "a.png"), colour(project, "lesion"))[on_edge].mean()
+    assert 0.3 < drawn < 0.8  # dashed
+    assert coloured(read_image(out / "g.png"), colour(project, "lesion"))[boundary(disc(40, 30, 12))].all()
+    assert "lesion on 3 (1 accepted prediction, 1 prediction, 1 label)" in done.summary
+    assert "a prediction you accepted as the label is dashed too" in done.summary
+    entry = next(m for m in json.loads((out / "manifest.json").read_text())["masks"] if m["image"] == "a")
+    assert entry["label"] == "accepted prediction" and entry["line"].startswith("dashed")

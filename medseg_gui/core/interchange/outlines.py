@@ -25,19 +25,20 @@ from medseg_gui.core.errors import CancelledError, MedsegError, skip, write_erro
 from medseg_gui.core.export import (SOURCES, MaskToExport, check_export_target, has_source, masks_of_image,
                                      refuse_foreign_files, unique_png_name)
 from medseg_gui.core.images import write_png
-from medseg_gui.core.interchange.manifest import LABEL_AND_PREDICTION, MANIFEST, Manifest
+from medseg_gui.core.interchange.manifest import ACCEPTED, LABEL_AND_PREDICTION, MANIFEST, Manifest
+from medseg_gui.core.label_status import ACCEPTED_KEY
 from medseg_gui.core.project import Project
 
 log = logging.getLogger(__name__)
 
 DASH = 4  # a dash and a gap are each this many line widths long
 EDGE = (0, 0, 0)  # the thin dark edge around every line
-LINES = {"label": "solid", "prediction": "dashed",
+LINES = {"label": "solid", "prediction": "dashed", ACCEPTED: "dashed (a model's prediction accepted as the label)",
          LABEL_AND_PREDICTION: "solid where annotated, dashed where the prediction filled in"}
 DRAWING_NOTE = ("Outlines: a human label's is a solid line, a model prediction's (at the threshold) a dashed one; a "
                 "sparse label filled in by the prediction ('label+prediction') is solid where it was annotated and "
-                "dashed elsewhere. Each class in its own colour with a thin dark edge; the photo is otherwise "
-                "unchanged.")
+                "dashed elsewhere; a prediction accepted whole as the label (Accept prediction) is dashed too. Each "
+                "class in its own colour with a thin dark edge; the photo is otherwise unchanged.")
 
 
 def line_width(shape: Sequence[int]) -> int:
@@ -113,6 +114,8 @@ class OutlineExport:
         parts = ["solid line = your label"] if sources & {"label", LABEL_AND_PREDICTION} else []
         if sources & {"prediction", LABEL_AND_PREDICTION}:
             parts.append(f"dashed = the model's prediction ≥ {self.threshold:.2f}")
+        if ACCEPTED in sources:
+            parts.append("a prediction you accepted as the label is dashed too (the model drew it)")
         if LABEL_AND_PREDICTION in sources:
             parts.append("a sparse label filled in by the prediction is solid where you annotated it")
         return ", ".join(parts)
@@ -125,7 +128,8 @@ class OutlineExport:
 
 
 def _counted(counts: dict[str, int]) -> str:
-    words = {"label": "label", "prediction": "prediction", LABEL_AND_PREDICTION: "label filled by the prediction"}
+    words = {"label": "label", "prediction": "prediction", LABEL_AND_PREDICTION: "label filled by the prediction",
+             ACCEPTED: "accepted prediction"}
     return ", ".join(f"{n} {words[s]}{'' if n == 1 else 's'}" for s, n in counts.items())
 
 
@@ -171,9 +175,10 @@ def export_outlines(
                                       f"({len(files)} written)", err, path) from err
                 files.append(path)
                 for cls, mask in found.items():
-                    drawn[cls][mask.source] = drawn[cls].get(mask.source, 0) + 1
+                    kind = _kind(project, cls, stem, mask)
+                    drawn[cls][kind] = drawn[cls].get(kind, 0) + 1
                     manifest.add(stem, cls, mask.source, sparse=mask.annotated is not None, file=name,
-                                 line=LINES[mask.source])
+                                 line=LINES[kind])
             progress((n, len(names), name))
     finally:
         _finish(manifest, out, files, left_out, skipped)
@@ -213,11 +218,20 @@ def _outlined(project: Project, stem: str, found: dict[str, MaskToExport], left_
     return photo
 
 
+def _kind(project: Project, cls: str, stem: str, mask: MaskToExport) -> str:
+    """The mask's source, or ACCEPTED for a label that is a model's prediction taken whole with Accept prediction
+    (core.label_status; drawn dashed: a verification trial read its solid line as the clinician's outline)."""
+    if mask.source == "label" and cls in (project.entry(stem).state.get(ACCEPTED_KEY) or []):
+        return ACCEPTED
+    return mask.source
+
+
 def _solid(project: Project, cls: str, stem: str, mask: MaskToExport) -> np.ndarray | bool:
-    """Where the outline is solid: everywhere for a label, nowhere for a prediction, where the user annotated for a
-    sparse label filled in by the prediction (nowhere when that label cannot be read again)."""
+    """Where the outline is solid: everywhere for a label, nowhere for a prediction (or a prediction accepted as the
+    label), where the user annotated for a sparse label filled in by the prediction (nowhere when that label cannot
+    be read again)."""
     if mask.source != LABEL_AND_PREDICTION:
-        return mask.source == "label"
+        return _kind(project, cls, stem, mask) == "label"
     try:
         pixels = project.load_label_pixels(cls, stem)
     except MedsegError:
