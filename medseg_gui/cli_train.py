@@ -18,6 +18,7 @@ from medseg_gui.core.fingerprint import CLI_SCRATCH_ADVICE, SCRATCH_ADVICE
 from medseg_gui.core.fov import prediction_region
 from medseg_gui.core.images import read_image, write_png
 from medseg_gui.core.label_status import ENOUGH_IMAGES
+from medseg_gui.core.model_names import local_time
 from medseg_gui.core.project import Project
 from medseg_gui.core.project_format import encode_probability, metrics_to_json
 from medseg_gui.core.regions import region_classes
@@ -285,7 +286,7 @@ def _model_rows(entries) -> list[dict]:
     def score(x: float | None) -> str:
         return "–" if x is None else f"{x:.4f}"
 
-    return [{"": "*" if e.current else "", "model": e.id, "trained (UTC)": e.trained_at[:16].replace("T", " "),
+    return [{"": "*" if e.current else "", "model": e.id, "trained": local_time(e.trained_at),
              "preset": f"{e.preset} ({e.regime})" if e.regime and e.regime != e.preset else e.preset,
              "images": "–" if e.train_images is None else f"{e.train_images}+{e.val_images or 0}",
              "val AUC": score(e.val_auc), "val Dice": score(e.val_dice),
@@ -320,7 +321,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     if not entries:
         print(f"No trained models for class '{args.cls}' yet.")
         return 0
-    print(format_table(_model_rows(entries), ["", "model", "trained (UTC)", "preset", "images", "val AUC",
+    print(format_table(_model_rows(entries), ["", "model", "trained", "preset", "images", "val AUC",
                                                "val Dice", "kept", "stored"]))
     print("images: training + validation. * = current. Only stored models can be used again (--use MODEL).")
     return 0

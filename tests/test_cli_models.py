@@ -32,6 +32,10 @@ def test_models_lists_both_and_use_restores_the_first_models_predictions(two_mod
     out = capsys.readouterr().out.splitlines()
     rows = [line for line in out if first in line or second in line]
     assert len(rows) == 2 and second in rows[0]  # newest first
+    from medseg_gui.core.model_names import local_time  # the window's time, not UTC (verification trial)
+
+    newest = store.list_models(project_root / "models" / "lesion")[-1]
+    assert local_time(newest.trained_at) in rows[0] and "(UTC)" not in "\n".join(out)
     current = store.list_models(project_root / "models" / "lesion")[-1].current
     assert rows[0].startswith("*") == current and rows[1].startswith("*") != current
 
