@@ -39,7 +39,13 @@ class ProjectFileDamagedError(ProjectError):
 
 
 class LabelSizeError(MedsegError):
-    """A label or ROI mask does not have the same width and height as its image."""
+    """A label or ROI mask does not have the same width and height as its image; `size` and `image_size` are their
+    (width, height) where the raiser knows them."""
+
+    def __init__(self, message: str, size: tuple[int, int] | None = None,
+                 image_size: tuple[int, int] | None = None) -> None:
+        super().__init__(message)
+        self.size, self.image_size = size, image_size
 
 
 class NoLabelsError(MedsegError):

@@ -284,6 +284,13 @@ def ready_label(label: np.ndarray | LabelPixels) -> ReadyLabel:
     return ReadyLabel(codes, code_counts(codes))
 
 
+def label_fits(label: np.ndarray | tuple | None, shape: tuple[int, int]) -> bool:
+    """Whether a label (a mask, or a ``LabelPixels`` / ``LabelCodes`` / ``ReadyLabel``: by its first array) is
+    ``shape`` (H, W); None (no label) fits any image."""
+    arr = label[0] if isinstance(label, tuple) else label
+    return arr is None or tuple(np.shape(arr)[:2]) == tuple(shape)
+
+
 def blank_label(shape: tuple[int, int]) -> ReadyLabel:
     """No label yet: all background, in memory already written (a fresh zero array's pages are only mapped when first
     written, which made a sparse start, setting every pixel, cost the GUI thread 80 ms of CPU at 8000²)."""

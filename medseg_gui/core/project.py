@@ -91,7 +91,8 @@ class Project(ProjectFolder):
         h, w = self.image_size(stem)
         if tuple(shape[:2]) != (h, w) or len(shape) != 2:
             size = f"{shape[1]}×{shape[0]}" if len(shape) >= 2 else f"shape {shape}"
-            raise LabelSizeError(f"The {what} for {stem} is {size} pixels but the image is {w}×{h} (width×height).")
+            raise LabelSizeError(f"The {what} for {stem} is {size} pixels but the image is {w}×{h} (width×height).",
+                                 (shape[1], shape[0]) if len(shape) >= 2 else None, (w, h))
 
     def _load_mask(self, what: str, path: Path, stem: str) -> np.ndarray | None:
         if not path.exists():

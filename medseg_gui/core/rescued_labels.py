@@ -25,8 +25,8 @@ import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_json
 from medseg_gui.core.errors import ImageReadError, LabelSizeError, MedsegError
-from medseg_gui.core.images import read_label
-from medseg_gui.core.label_encoding import LabelPixels
+from medseg_gui.core.images import read_label, write_png
+from medseg_gui.core.label_encoding import LabelPixels, encode_label
 from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY, record_mark
 from medseg_gui.core.names import shown_name
 from medseg_gui.core.project_format import ASIDE_REPLACED
@@ -50,6 +50,26 @@ def record_rescue(folder: Path, project_root: Path, labels: list[Key]) -> Path:
         "project": _root_key(project_root), "time": time.strftime(TIME_FORMAT),
         "labels": [{"class": cls, "image": stem, "file": f"{cls}/{stem}.png"} for cls, stem in labels],
         "restored": [], "done": None})
+
+
+def write_rescue(folder: Path, project_root: Path, labels: dict[Key, LabelPixels]) -> list[Path]:
+    """Write each label to `folder`/<class>/<stem>.png (encoded as label files are), then `record_rescue` them; returns
+    the files written (one that cannot be written is logged and left out: the caller has nowhere else to put it)."""
+    written = []
+    for (cls, stem), pixels in labels.items():
+        path = folder / cls / f"{stem}.png"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_png(path, encode_label(pixels.mask, pixels.annotated))
+            written.append(path)
+        except (OSError, MedsegError) as err:
+            log.error("The unsaved '%s' label of %s could not be written to %s either: %s", cls, stem, path, err)
+    if written:
+        try:
+            record_rescue(folder, project_root, [(p.parent.name, p.stem) for p in written])
+        except OSError as err:
+            log.error("Could not write %s/%s (the labels are there all the same): %s", folder, RESCUE_FILE, err)
+    return written
 
 
 @dataclass(frozen=True)
@@ -106,14 +126,14 @@ def _keys_text(keys: Sequence[Key]) -> str:
 
 
 def rescued_text(project_name: str, rescues: list[Rescue]) -> str:
-    """"N labels of <project> (…) could not be saved into the project when the app closed on <date>; they were kept
-    in <folder>." (the window's question starts so, `medseg` prints it as a note)."""
+    """"N labels of <project> (…) could not be saved into the project on <date>; they were kept in <folder>." (the
+    window's question starts so, `medseg` prints it as a note)."""
     keys = [key for rescue in rescues for key in rescue.labels]
     n, names = len(keys), _keys_text(keys)
     when = " and ".join(sorted({r.time.replace(" ", " at ", 1).rsplit(":", 1)[0] for r in rescues}))
     where = ", ".join(shown_name(str(r.folder)) for r in rescues)
     return (f"{n} label{'' if n == 1 else 's'} of {shown_name(project_name)} ({names}) could not be saved into the "
-            f"project when the app closed on {when}; {'it was' if n == 1 else 'they were'} kept in {where}.")
+            f"project on {when}; {'it was' if n == 1 else 'they were'} kept in {where}.")
 
 
 @dataclass(frozen=True)

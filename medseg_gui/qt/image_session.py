@@ -17,21 +17,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 
-from medseg_gui.core.errors import ImageReadError, MedsegError, RegionUnknownError
+from medseg_gui.core.errors import ImageReadError, RegionUnknownError
 from medseg_gui.core.image_view import ImageView, load_overlays, load_view, loads_in_background
 from medseg_gui.core.label_status import ACCEPTED_KEY
-from medseg_gui.core.masks import OBJECT, ReadyLabel, blank_label, ready_label
+from medseg_gui.core.masks import OBJECT, ReadyLabel, blank_label, label_fits, ready_label
 from medseg_gui.core.postprocess import specks
 from medseg_gui.core.project_format import stored_probability
 from medseg_gui.core.regions import class_region
 from medseg_gui.qt.keymap import ACTIONS
+from medseg_gui.qt.left_out_labels import LeftOutLabels
 from medseg_gui.qt.mark_keeper import MarkKeeper
 from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
@@ -84,7 +84,7 @@ class ImageSession(QObject):
         self.project: Any = None
         self.stem: str | None = None
         self._image_roi: np.ndarray | None = None  # the image's own ROI (roi/<stem>.png); see show_region
-        self._unreadable: dict[str, Path] = {}  # class → its label file that exists but could not be read
+        self._left_out = LeftOutLabels()  # label files of the image shown that could not be shown
         self.read_only: str | None = None  # why edits are refused (another window edits the project, …)
         self.paused: str | None = None  # why edits are refused for a while in an editable project (masks imported)
         self._tool_before = "brush"  # the tool in use when edits began to be refused
@@ -161,11 +161,13 @@ class ImageSession(QObject):
     def _show_view(self, view: ImageView, cls: str | None, unsaved: dict[str, np.ndarray | None],
                    prepared: Prepared | None = None) -> None:
         stem = view.stem
+        unsaved = {c: mask for c, mask in unsaved.items() if label_fits(mask, view.shape)}  # else the saver rescues it
         self.area.show_canvas()
         self.canvas.setEnabled(True)
         self.canvas.set_image(stem, view.rgb, None if prepared is None else prepared.pyramid)
         fresh = frozenset(view.labels) - set(unsaved)  # read for this view only: the canvas keeps them uncopied
-        labels = self._labels_to_show(stem, view.labels, unsaved)
+        labels = {**view.labels, **unsaved}  # the disk's labels with unsaved masks on top
+        self._left_out.remember(self.project, stem, [c for c in fresh if view.labels[c] is None], view.misfit)
         if prepared is not None:
             labels.update({name: prepared.labels[name] for name in fresh})
         self.canvas.set_labels(labels, self._colors(), fresh)
@@ -180,9 +182,7 @@ class ImageSession(QObject):
         self.show_region(self.canvas.current_class())
         for name in self.project.class_names:
             self.review.set_share(name, self._share(name))
-        warnings = view.warnings + [f"If you draw a new '{c}' label on {stem}, the unreadable file {p.name} is first "
-                                    f"moved to {p.parent / '.unreadable'} (it is never deleted or overwritten)."
-                                    for c, p in self._unreadable.items()]
+        warnings = view.warnings + self._left_out.warnings(stem)
         if warnings:
             self.problem.emit("\n".join(warnings), True)
         else:
@@ -318,28 +318,25 @@ class ImageSession(QObject):
         found = {cls: self.saver.latest(cls, stem) for cls in self.project.class_names}
         return {cls: mask for cls, (pending, mask) in found.items() if pending}
 
-    def _labels_to_show(self, stem: str, on_disk: dict[str, np.ndarray | None],
-                        unsaved: dict[str, np.ndarray | None]) -> dict[str, np.ndarray | None]:
-        """The disk's labels with unsaved masks on top; remembers label files that exist but could not be read."""
-        labels = {**on_disk, **unsaved}
-        self._unreadable = {cls: self.project.label_path(cls, stem) for cls, mask in on_disk.items()
-                            if mask is None and cls not in unsaved and self.project.has_label(cls, stem)}
-        return labels
-
-    def _move_unreadable_aside(self, cls: str) -> bool:
-        """Before the first save over a label file that could not be read, move that file aside (never deleted)
-        and say where; False (and the edit is reverted) when it cannot be moved."""
-        path = self._unreadable[cls]
-        try:
-            moved = self.project.move_label_aside(cls, self.stem)
-        except MedsegError as err:
-            self.problem.emit(f"The '{cls}' label file {path} could not be read, and it could not be moved aside "
-                              f"either ({err}); your new stroke was not saved and is undone.", True)
+    def _move_left_out_aside(self, cls: str) -> bool:
+        """Before the first save over a label file that was left out (unreadable, or not the image's size), move that
+        file aside (never deleted) and say where; False (and the edit is reverted) when it cannot be moved."""
+        moved, message = self._left_out.move_aside(self.project, cls, self.stem)
+        self.problem.emit(message, True)
+        if not moved:
             self.reload_shown()
-            return False
-        del self._unreadable[cls]
-        self.problem.emit(f"The '{cls}' label file {path.name} of {self.stem} could not be read, so it was moved to "
-                          f"{moved} (not deleted). Your new label takes its place.", True)
+        return moved
+
+    def _image_replaced(self) -> bool:
+        """True (and the image is shown again from disk) when its file is no longer the size shown: replaced since,
+        or unreadable now. Nothing left out of the view is judged by the picture on screen then."""
+        try:
+            if self.project.image_size(self.stem) == self.canvas.doc.shape:
+                return False
+        except ImageReadError:
+            pass
+        self.status.emit(f"The image file of {self.stem} changed on disk since it was shown; it is read again.")
+        self.reload_shown()
         return True
 
     def reload_shown(self) -> None:
@@ -382,7 +379,10 @@ class ImageSession(QObject):
             self.problem.emit(f"Not saved: {why}.", False)
             self.reload_shown()
             return
-        if cls in self._unreadable and not self._move_unreadable_aside(cls):
+        if replaced := self._image_replaced():  # saved if it fits the file by then, else rescued; never a delete
+            if self.canvas.is_labelled(cls):
+                self.saver.save_live(cls, self.stem, self.canvas.doc.labels[cls], self.canvas.is_sparse(cls))
+        if replaced or (cls in self._left_out and not self._move_left_out_aside(cls)):
             return
         if said := self.marks.follow_accepted(self.project, self.stem, cls, self.canvas.doc.stands_accepted(cls)):
             self.status.emit(said)  # no longer the accepted prediction; an Undo or Redo back to the accept still is

@@ -24,15 +24,18 @@ log = logging.getLogger(__name__)
 RETRY, DISCARD, CANCEL = "retry", "discard", "cancel"
 SAVED = "saved"  # ask_unsaved: every label was saved while the question was open
 IN_THE_WAY = ("File exists", "Not a directory", "Is a directory")  # strerror of EEXIST, ENOTDIR, EISDIR
+MISFIT = "pixels but the image is"  # core.project's LabelSizeError: a label not the size of its image file on disk
 
 
 def what_to_do(reasons: Iterable[str]) -> str:
     """The advice after failed saves: about the lock when another program took it over (free disk space would not
-    help), about what is in the way when a file stands where a folder belongs (or the reverse), else about disk space
-    and permissions."""
+    help), about the image when its file changed size on disk, about what is in the way when a file stands where a
+    folder belongs (or the reverse), else about disk space and permissions."""
     reasons = list(reasons)
     if any(LOCK_ELSEWHERE in reason for reason in reasons):
         return "Close the program that took over the project's lock, then open the project again."
+    if any(MISFIT in reason for reason in reasons):
+        return "The image file on disk changed size since the image was shown: reopen the image."
     if any(phrase in reason for reason in reasons for phrase in IN_THE_WAY):
         return ("Something in the project folder is in the way (a file where a folder belongs, or a folder where "
                 "the label file belongs): move it out of the project.")
@@ -59,6 +62,14 @@ def marks_text(marks: dict[Mark, tuple[bool, str]]) -> str:
     mark, (on, reason) = next(iter(marks.items()))
     return (f"{len(marks)} image mark(s) could not be written to project.json ({mark[0]} was not {mark_text(mark, on)}:"
             f" {reason.rstrip('.')}). {what_to_do(r for _on, r in marks.values())}")
+
+
+def set_aside_text(cls: str, stem: str, reason: str, folder: str) -> str:
+    """A label the project refused for its size (LabelSaver.set_aside): not saved there, kept in `folder`."""
+    return (f"The '{cls}' label of {stem} was NOT saved into the project: {reason}\nThe image file on disk changed "
+            f"size since the image was shown, so your strokes were drawn on another picture. They are kept in "
+            f"{folder} (offered back when the project opens, if they fit the image then) and the project's label "
+            "was left as it was. Reopen the image to draw on it as it is now.")
 
 
 def failed_text(cls: str, stem: str, reason: str, retry_s: float) -> str:
@@ -125,6 +136,7 @@ class SaveGuard(QObject):
         saver.failed.connect(self._on_failed)
         saver.saved.connect(self._on_saved)
         saver.kept_aside.connect(self._on_kept_aside)
+        saver.set_aside.connect(self._on_set_aside)
         saver.pending_changed.connect(self._on_pending)
         self.marks.kept.connect(self._on_mark_kept)
         self.marks.changed.connect(self._on_marks_changed)
@@ -195,6 +207,12 @@ class SaveGuard(QObject):
         self.problem.emit(f"The '{cls}' label file of {stem} was changed by another program since it was opened "
                           f"here. Your edit is saved; the other version was moved to {path} (nothing was deleted).",
                           True)
+
+    @Slot(str, str, str, str)
+    def _on_set_aside(self, cls: str, stem: str, reason: str, folder: str) -> None:
+        if not self._closing:
+            self.problem.emit(set_aside_text(cls, stem, reason, folder), True)
+            self.unsaved_changed.emit()
 
     @Slot(str, str, bool)
     def _on_saved(self, _cls: str, _stem: str, _present: bool) -> None:

@@ -13,6 +13,10 @@ loading thread, or zeros for a new label), and a label set to one value everywhe
 filled in the copy by the saver thread (`filled`). Copies nobody needs are kept for reuse (SPARE_BUFFERS). The
 project lock is checked by the project itself before each write (`ProjectFolder.write_refusal`): a lock another
 program took over turns the save into a failed one (kept, reported, retried).
+
+A label that is not the size of its image file on disk (the file was replaced by another photo after the label was
+drawn on it) can never be saved there: retrying it would not help, so it is written to a rescue folder at once
+(core.rescued_labels, as at a close nobody answered) and reported by `set_aside`; the project's label stays.
 """
 
 from __future__ import annotations
@@ -27,11 +31,11 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from medseg_gui.core.errors import MedsegError
-from medseg_gui.core.images import write_png
-from medseg_gui.core.label_encoding import LabelPixels, encode_label
+from medseg_gui.core.errors import LabelSizeError, MedsegError
+from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.masks import BBox, LabelCodes, bbox_union
-from medseg_gui.core.rescued_labels import RESCUE_FILE, record_rescue
+from medseg_gui.core.rescued_labels import write_rescue
+from medseg_gui.paths import UNSAVED_LABELS, rescue_dir
 from medseg_gui.workers.base import unexpected_message
 from medseg_gui.workers.label_copies import FilledSave, Key, LabelCopy, follows_nothing
 
@@ -51,10 +55,12 @@ class LabelSaver(QObject):
     (`present`: a label file is there now, False after a delete), so nobody has to look at the disk;
     `failed(cls, stem, message)` after each failed attempt; `drained()` whenever the queue ran empty;
     `kept_aside(cls, stem, path)` when a save found a version of the file written by another program and moved it
-    to `path` first (core.project.Project)."""
+    to `path` first (core.project.Project); `set_aside(cls, stem, reason, folder)` when a label that is not its
+    image's size on disk was written to a rescue `folder` instead (module doc)."""
 
     saved = Signal(str, str, bool)
     kept_aside = Signal(str, str, str)
+    set_aside = Signal(str, str, str, str)
     failed = Signal(str, str, str)
     pending_changed = Signal(bool)
     drained = Signal()
@@ -218,26 +224,16 @@ class LabelSaver(QObject):
             if self._inflight is not None:
                 entries[self._inflight[0]] = self._inflight[1]
             entries.update(self._pending)
-        written = []
-        for (cls, stem), (project, mask) in entries.items():
-            if project is not self._project:
+        labels = {}
+        for key, (project, mask) in entries.items():
+            try:
+                pixels = self._pixels(mask) if project is self._project else None
+            except MedsegError as err:
+                log.error("The unsaved '%s' label of %s could not be rescued either: %s", *key, err)
                 continue
-            path = folder / cls / f"{stem}.png"
-            try:
-                pixels = self._pixels(mask)
-                if pixels is None:
-                    continue
-                path.parent.mkdir(parents=True, exist_ok=True)
-                write_png(path, encode_label(pixels.mask, pixels.annotated))
-                written.append(path)
-            except (OSError, MedsegError) as err:
-                log.error("The unsaved '%s' label of %s could not be written to %s either: %s", cls, stem, path, err)
-        if written:
-            try:
-                record_rescue(folder, self._project.root, [(p.parent.name, p.stem) for p in written])
-            except OSError as err:
-                log.error("Could not write %s/%s (the labels are there all the same): %s", folder, RESCUE_FILE, err)
-        return written
+            if pixels is not None:
+                labels[key] = pixels
+        return write_rescue(folder, self._project.root, labels) if labels else []
 
     def _take(self, key: Key, shape: tuple[int, ...], live: np.ndarray | None) -> LabelCopy:
         """A copy for a save of `key` nobody reads now (lock held): the one following `live` (its `dirty` part is
@@ -309,10 +305,10 @@ class LabelSaver(QObject):
     def _loop(self) -> None:
         while (job := self._next()) is not None:
             key, entry = job
-            error, kept = self._write(entry[0], key, entry[1])
+            error, kept, rescued = self._write(entry[0], key, entry[1])
             with self._cond:
                 self._inflight = None
-                if error is None:
+                if error is None or rescued is not None:
                     if key in self._failed and self._failed[key][0] is entry:
                         del self._failed[key]
                 elif key not in self._pending:  # else a newer mask is queued and supersedes this one
@@ -324,7 +320,9 @@ class LabelSaver(QObject):
                 continue
             if kept is not None:
                 self.kept_aside.emit(key[0], key[1], str(kept))
-            if error is None:
+            if rescued is not None:
+                self.set_aside.emit(key[0], key[1], error, str(rescued))
+            elif error is None:
                 self.saved.emit(key[0], key[1], entry[1] is not None)
             else:
                 self.failed.emit(key[0], key[1], error)
@@ -340,10 +338,12 @@ class LabelSaver(QObject):
             return mask
         return mask.pixels() if isinstance(mask, LabelCodes) else LabelPixels(mask, None)
 
-    def _write(self, project: Any, key: Key, mask: Any) -> tuple[str | None, Any]:
+    def _write(self, project: Any, key: Key, mask: Any) -> tuple[str | None, Any, Path | None]:
         """Write one label (`mask`: what `save` takes, or a `FilledSave`); (the reason when it failed, None when it
-        is on disk; where another program's version of the file was moved first, or None)."""
+        is on disk; where another program's version of the file was moved first, or None; the rescue folder a label
+        not the size of its image went to instead, or None)."""
         cls, stem = key
+        pixels = None
         try:
             pixels = self._pixels(mask)  # a FilledSave filled here, where a failure is a failed save like any other
             if pixels is None:
@@ -352,10 +352,28 @@ class LabelSaver(QObject):
                 kept = project.save_label(cls, stem, pixels.mask)
             else:  # a sparse label
                 kept = project.save_label(cls, stem, pixels.mask, pixels.annotated)
+        except LabelSizeError as err:  # the image file was replaced by one of another size: no retry saves it
+            rescued = self._rescue_misfit(project, key, pixels)
+            log.warning("Saving label %s/%s refused (%s); %s", cls, stem, err,
+                        f"kept in {rescued}" if rescued else "kept for a retry")
+            return str(err), None, rescued
         except MedsegError as err:
             log.warning("Saving label %s/%s failed (kept for a retry): %s", cls, stem, err)
-            return str(err), None
+            return str(err), None, None
         except Exception as err:  # noqa: BLE001 - the GUI must hear about a failed save
             log.exception("Saving label %s/%s failed (kept for a retry)", cls, stem)
-            return f"Could not save the '{cls}' label of {stem}: {unexpected_message(err)}", None
-        return None, kept
+            return f"Could not save the '{cls}' label of {stem}: {unexpected_message(err)}", None, None
+        return None, kept, None
+
+    @staticmethod
+    def _rescue_misfit(project: Any, key: Key, pixels: LabelPixels | None) -> Path | None:
+        """Write a label its project refused for its size to a new rescue folder; that folder, or None when it could
+        not be written there either (the save is then kept and retried like any failed one)."""
+        if pixels is None:
+            return None
+        folder = first = rescue_dir(UNSAVED_LABELS, project.root)
+        n = 1
+        while folder.exists():  # a second refusal within the same second: its own folder (and rescued.json)
+            n += 1
+            folder = first.with_name(f"{first.name}-{n}")
+        return folder if write_rescue(folder, project.root, {key: pixels}) else None

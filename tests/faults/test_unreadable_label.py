@@ -45,6 +45,8 @@ def test_unreadable_label_is_moved_aside_not_overwritten(tmp_path, qtbot, messag
     aside = path.parent / ".unreadable" / path.name
     assert aside.read_bytes() == original  # kept byte for byte
     assert len(messages) == 1 and path.name in messages[0] and str(aside) in messages[0]
+    why = "does not fit the image" if spoil is _wrong_size else "could not be read"  # the true reason
+    assert why in messages[0]
     np.testing.assert_array_equal(read_mask(path), window.canvas.label("lesion"))
     window.actions.undo.trigger()  # stroke + undo: the new label goes, the old file stays
     assert window.saver.flush(10)

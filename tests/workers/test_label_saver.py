@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -158,17 +159,35 @@ def test_none_deletes_label(tmp_path, qtbot):
     saver.close()
 
 
-def test_wrong_size_is_a_failed_signal_not_a_crash(tmp_path, qtbot):
+def test_wrong_size_is_set_aside_not_a_crash(tmp_path, qtbot):
+    """A label not its image's size is never saved there (the image file was replaced: module doc): it is written to
+    a rescue folder at once, not retried; the thread keeps saving."""
+    project = make_project(tmp_path / "p")
+    saver = LabelSaver(project)
+    with qtbot.waitSignal(saver.set_aside, timeout=10_000) as blocker:
+        saver.save("lesion", project.stems[0], np.zeros((10, 10), bool))
+    assert blocker.args[:2] == ["lesion", project.stems[0]]
+    assert "10×10" in blocker.args[2] and "64×48" in blocker.args[2]
+    assert (Path(blocker.args[3]) / "lesion" / f"{project.stems[0]}.png").is_file()
+    assert saver.flush(5.0) and not saver.unsaved() and not project.has_label("lesion", project.stems[0])
+    saver.save("lesion", project.stems[0], np.ones((H, W), bool))
+    assert saver.flush(5.0)
+    assert project.has_label("lesion", project.stems[0]) and not saver.unsaved()
+    saver.close()
+
+
+def test_wrong_size_that_cannot_be_rescued_either_is_a_failed_save_kept(tmp_path, qtbot, monkeypatch):
+    from medseg_gui.workers import label_saver
+
+    monkeypatch.setattr(label_saver, "write_rescue", lambda *_a: [])  # the user data folder cannot be written
     project = make_project(tmp_path / "p")
     saver = LabelSaver(project)
     with qtbot.waitSignal(saver.failed, timeout=10_000) as blocker:
         saver.save("lesion", project.stems[0], np.zeros((10, 10), bool))
-    assert blocker.args[:2] == ["lesion", project.stems[0]]
-    assert "10×10" in blocker.args[2] and "64×48" in blocker.args[2]
+    assert "10×10" in blocker.args[2]
     assert not saver.flush(5.0)  # still not on disk: kept, not dropped
     assert saver.has_pending() and list(saver.unsaved()) == [("lesion", project.stems[0])]
-    # the thread survives an error and keeps saving; the newer mask supersedes the failed one
-    saver.save("lesion", project.stems[0], np.ones((H, W), bool))
+    saver.save("lesion", project.stems[0], np.ones((H, W), bool))  # the newer mask supersedes the failed one
     assert saver.flush(5.0)
     assert project.has_label("lesion", project.stems[0]) and not saver.unsaved()
     saver.close()

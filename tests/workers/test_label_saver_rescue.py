@@ -30,3 +30,31 @@ def test_rescue_records_the_project_so_its_next_opening_finds_the_labels(tmp_pat
     assert found.labels == (("lesion", stem),) and found.path("lesion", stem) == written
     np.testing.assert_array_equal(read_mask(written), disc())
     assert find_rescues(base, same_name.root) == []
+
+
+def test_a_label_not_the_size_of_its_image_on_disk_is_rescued_not_retried(tmp_path, qtbot):
+    """A fault-injection trial: the image file was replaced by a photo of another size after the label was drawn;
+    the save was retried for ever ("free some disk space"). It is kept in a rescue folder at once, the project's
+    label left as it was."""
+    from medseg_gui.paths import UNSAVED_LABELS, rescue_base
+
+    project = make_project(tmp_path / "p", n=1, labelled=1)
+    stem = project.stems[0]
+    label = project.label_path("lesion", stem)
+    before = label.read_bytes()
+    saver = LabelSaver(project, retry_s=0.05)
+    other = np.zeros((60, 80), bool)
+    other[5:9, 5:30] = True
+    with qtbot.waitSignal(saver.set_aside, timeout=10_000) as signal:
+        saver.save("lesion", stem, other)
+    cls, got_stem, reason, folder = signal.args
+    assert (cls, got_stem) == ("lesion", stem) and "80×60 pixels but the image is 64×48" in reason
+    assert saver.flush(5) and saver.unsaved() == {} and not saver.has_pending()
+    assert label.read_bytes() == before
+    (found,) = find_rescues(rescue_base(UNSAVED_LABELS), project.root)
+    assert str(found.folder) == folder and found.labels == (("lesion", stem),)
+    np.testing.assert_array_equal(read_mask(found.path("lesion", stem)), other)
+    with qtbot.waitSignal(saver.set_aside, timeout=10_000) as again:  # a second one: its own folder
+        saver.save("lesion", stem, other)
+    assert again.args[3] != folder and len(find_rescues(rescue_base(UNSAVED_LABELS), project.root)) == 2
+    saver.close()
