@@ -263,6 +263,13 @@ class ModelsFlow(QObject):
         if reason or self._rollback is not None or self._where is None:
             self._say(reason or "Images are being predicted with a model; wait for it to finish.")
             return None
+        entry = self._entry(model_id)
+        if entry is not None and entry.kept is False and not entry.current and not dialogs.ask_yes_no(
+                self.dialog, "Use a rejected model?", f"{self._name(model_id)[0].upper()}{self._name(model_id)[1:]} "
+                f"was not kept when it was trained ({entry.decision}). Make it current anyway and predict every "
+                "image with it?"):  # a verification trial put a worse, rejected model back with one click
+            self._say("The current model stays.")
+            return None
         project, cls, _, threshold = self._where
         self._say(f"Putting back {self._name(model_id)}…")
         return self._start(project.root, cls, model_id, threshold, switch=True)

@@ -12,6 +12,7 @@ from medseg_gui import pipeline
 from medseg_gui.core.lesions import per_image_metrics
 from medseg_gui.core.model_names import local_time
 from medseg_gui.ml import store
+from medseg_gui.qt import dialogs
 from tests.workers.helpers import open_window
 
 
@@ -125,8 +126,10 @@ def test_tab_leaves_the_models_table(qtbot):
 
 
 @pytest.mark.slow
-def test_models_dialog_lists_uses_and_compares(two_models_project, qtbot, messages):
+def test_models_dialog_lists_uses_and_compares(two_models_project, qtbot, messages, monkeypatch):
     project = two_models_project  # two lesion models (seeds 0 and 1)
+    questions = []  # Use this model on a rejected one asks first (verification trial)
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: questions.append(text) or True)
     pipeline.predict_class(project, "lesion")
     model_dir = project.model_dir("lesion")
     entries = store.list_models(model_dir)
@@ -159,6 +162,8 @@ def test_models_dialog_lists_uses_and_compares(two_models_project, qtbot, messag
     with qtbot.waitSignal(window.models.rolled_back, timeout=120_000):
         qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
     assert json.loads((model_dir / "current.json").read_text())["id"] == other
+    rejected = next(e for e in entries if e.id == other).kept is False
+    assert len(questions) == int(rejected) and all("was not kept when it was trained" in q for q in questions)
     put_back = next(e for e in entries if e.id == other)  # named as the Train panel and the table name it
     assert window.train_panel.result_label.text() == (f"The model trained {local_time(put_back.trained_at)} is "
                                                       "current again; every image was predicted with it.")
@@ -171,3 +176,25 @@ def test_models_dialog_lists_uses_and_compares(two_models_project, qtbot, messag
     qtbot.waitUntil(lambda: any(e.current and e.id == other for e in dialog.entries), timeout=60_000)
     assert dialog.table.item([e.id for e in dialog.entries].index(other), 0).text() == "● current"
     assert window.last_error == ""
+
+
+def test_using_a_rejected_model_asks_first_and_no_keeps_the_current_one(qtbot, monkeypatch, tmp_path):
+    """A verification trial made a worse, rejected model current with one click. Use this model asks first for a
+    rejected one; No starts nothing; a kept one is put back without a question."""
+    from types import SimpleNamespace
+
+    from medseg_gui.qt.models_dialog import ModelsDialog, ModelsFlow
+    from medseg_gui.workers.base import WorkerHost
+
+    questions, started = [], []
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: questions.append(text) or False)
+    flow = ModelsFlow(WorkerHost(), None)
+    monkeypatch.setattr(flow, "_start", lambda *a, **k: started.append(a[2]))
+    flow.dialog = ModelsDialog("lesion", None)
+    qtbot.addWidget(flow.dialog)
+    flow.dialog.set_models([_entry("m-2", current=True), _entry("m-1", kept=False), _entry("m-0")])
+    flow._where, flow._refuse_use = (SimpleNamespace(root=tmp_path), "lesion", None, 0.5), lambda: None
+    assert flow.use("m-1") is None and started == [] and len(questions) == 1
+    assert "was not kept when it was trained" in questions[0] and "Make it current anyway" in questions[0]
+    flow.use("m-0")
+    assert started == ["m-0"] and len(questions) == 1
