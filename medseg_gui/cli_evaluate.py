@@ -9,6 +9,7 @@ import sys
 from medseg_gui.cli_common import csv_text, format_table, open_project, warn
 from medseg_gui.cli_train import other_predictions, say_region
 from medseg_gui.core.lesions import class_regime, shown_keys
+from medseg_gui.core.metrics import NOT_SCORED
 from medseg_gui.core.project_format import metrics_to_json
 
 _MEAN_NOTE = ("MEAN: mean over images with a complete label, undefined values (nan) skipped. POOLED: pixel metrics "
@@ -58,7 +59,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(_strokes_line(report))
     if report.skipped:
         print(f"{len(report.skipped)} labelled image(s) left out of MEAN and POOLED (could not be read, listed above).")
-    say_region(project, args.cls, "scored", len(report.per_image), len(report.unrestricted))
+    scored = sum(NOT_SCORED not in m for m in report.per_image.values())  # a verification trial: "6 of 6" beside one
+    say_region(project, args.cls, "scored", scored, len(report.unrestricted))  # not scored (its warning says why)
     return 0
 
 

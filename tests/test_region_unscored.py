@@ -99,6 +99,7 @@ def test_medseg_evaluate_says_why_and_leaves_it_out_of_the_mean(project, capsys)
     assert f"medseg: warning: empty not scored (left out of MEAN and POOLED): {EMPTY}" in err.splitlines()
     mean = next(line for line in out.splitlines() if line.startswith("MEAN"))
     assert mean.split()[2:4] == ["0.7500", "0.6667"]  # AUC, Dice of 'inside' alone (with 'empty' Dice 0.8333)
+    assert "(scored only inside it on 1 of 1 image)" in out  # not "2 of 2" beside the image not scored (trial)
     assert cli.main(["evaluate", str(project.root), "--class", "lesion", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["images"]["empty"][NOT_SCORED] == EMPTY
 
