@@ -105,7 +105,8 @@ def train_arm(arm: Arm, samples: list, seconds: float, seed: int, rnd: int, guar
     arm.new = result.segmenter
     arm.segmenter = result.segmenter if kept else previous
     md = result.segmenter.metadata
-    val = [None if v is None or math.isnan(v) else round(float(v), 4) for v in (result.val_auc, result.previous_val_auc)]
+    val = [None if v is None or math.isnan(v) else round(float(v), 4)
+           for v in (result.val_auc, result.previous_val_auc)]
     cmp = result.comparison
     cmp = [None if cmp is None or v is None or math.isnan(v) else round(float(v), 4)
            for v in ((cmp.new, cmp.current) if cmp is not None else (None, None))]

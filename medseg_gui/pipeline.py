@@ -22,7 +22,7 @@ from medseg_gui.core.metrics import NOT_SCORED, image_metrics
 from medseg_gui.core.project import Project
 from medseg_gui.core.regions import label_scores, region_classes, weak_region_note
 from medseg_gui.core.uncertainty import UncertaintyScores, image_uncertainty
-from medseg_gui.outcomes import TRAIN_CANCELLED, EvalReport, TrainOutcome  # noqa: F401 (re-exported)
+from medseg_gui.outcomes import EvalReport, TrainOutcome
 from medseg_gui.training_data import (SavedLabels, accepted_labels, class_region, doubtful_labels, load_samples,
                                       note_outside, note_unrestricted, record_outside, require_labels)
 

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 from medseg_gui.child_process import CANCEL_GRACE_S, GONE, ended_how, follow, send, spawned, terminate
 from medseg_gui.child_side import child_finish, child_start
 from medseg_gui.core.errors import CancelledError, ModelError
-from medseg_gui.pipeline import TRAIN_CANCELLED
+from medseg_gui.outcomes import TRAIN_CANCELLED
 
 if TYPE_CHECKING:
     import numpy as np

@@ -153,8 +153,8 @@ PRESETS: dict[str, Preset] = {
         "away for inference) and additive skips; RGB with CLAHE, normalised inside the ROI; BCE, AdamW 1e-2 (3.3e-4 "
         "when continuing from trained weights on sparse labels) with warm-up + cosine decay over the run; 48 patches "
         "of 48 px per step, then 5 patches of 160 px per step from 30 % of the run on (more context); half of the "
-        "patches centred on labelled pixels; flips, 90-degree rotations, intensity jitter. Continuing on sparse labels, "
-        "the unannotated pixels keep the start model's own probability as their target.",
+        "patches centred on labelled pixels; flips, 90-degree rotations, intensity jitter. Continuing on sparse "
+        "labels, the unannotated pixels keep the start model's own probability as their target.",
         unet=UNetConfig(filters=(16, 24, 32, 48, 64), batchnorm=True, bn_momentum=0.9, dropout=0.0,
                         upsampling="transpose", skip="add", in_channels=3),
         patch_size=48,

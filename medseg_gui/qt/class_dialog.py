@@ -125,7 +125,8 @@ class ClassesDialog(QDialog):
 
     def delete(self) -> None:
         name = self.selected()
-        if name is None or self._refused() or not dialogs.ask_yes_no(self, "Delete class", delete_question(self.project, name)):
+        if name is None or self._refused() or not dialogs.ask_yes_no(self, "Delete class",
+                                                                     delete_question(self.project, name)):
             return
         self._apply(lambda: delete_class(self.project, name), lambda backup: f"Deleted the class '{name}'" + (
             f"; its files are in “{TRASH_FOLDER}” inside the project." if backup else " (it had no files)."), "")

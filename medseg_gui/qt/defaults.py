@@ -39,6 +39,7 @@ def contour_rgb(class_rgb: tuple[int, int, int]) -> tuple[int, int, int]:
 BACKGROUND_RGB = (200, 200, 200)  # annotated background of a sparse label (not-annotated pixels stay clear)
 PREDICTION_FILL_OPACITY = 0.4  # the corrective mode's prediction beneath the label, relative to the label opacity
 
-__all__ = ["BACKGROUND_RGB", "HEATMAP_HIGH_RGB", "CONTOUR_CHOICES", "contour_rgb", "BRUSH_RANGE", "BRUSH_SIZE", "FN_COLOR", "FP_COLOR", "LAYER_HIDDEN", "LAYER_OPACITY",
+__all__ = ["BACKGROUND_RGB", "HEATMAP_HIGH_RGB", "CONTOUR_CHOICES", "contour_rgb", "BRUSH_RANGE", "BRUSH_SIZE",
+           "FN_COLOR", "FP_COLOR", "LAYER_HIDDEN", "LAYER_OPACITY",
            "PREDICTION_FILL_OPACITY", "THRESHOLD_RANGE", "UNCERTAINTY_RGB", "WAND_RANGE", "WAND_TOLERANCE",
            "threshold_in_range"]

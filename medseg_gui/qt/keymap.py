@@ -66,7 +66,8 @@ TOOLS: dict[str, tuple[str, str, str]] = {  # canvas tool → (key, button text,
 LAYERS: dict[str, tuple[str, str]] = {  # layer → (key, what it toggles)
     "label": ("L", "label"), "others": ("Shift+L", "labels of the other classes"),
     "contours": ("C", "predicted contours"), "fpfn": ("D", "FP-FN overlay"),
-    "roi": ("O", "region layer"), "probability": ("M", "probability heat map"), "uncertainty": ("Y", "uncertainty layer"),
+    "roi": ("O", "region layer"), "probability": ("M", "probability heat map"),
+    "uncertainty": ("Y", "uncertainty layer"),
 }
 
 CLASS_KEYS = tuple(str(i) for i in range(1, 10))  # choose the 1st … 9th class

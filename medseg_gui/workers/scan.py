@@ -81,8 +81,9 @@ def damaged_advice(folder: Path, has_images: bool) -> str:
     defaults = " and ".join(f"'{c.name}'" for c in DEFAULT_CLASSES)
     return (f"{text}, or moved out of the folder: opening the folder then makes a new project of the images found "
             f"there (but those removed from the project: their .removed/ records keep them out), with their {defaults} "
-            f"labels; the labels of another class come back once a class of that name is added again. The rest of what {PROJECT_FILE} held (the classes' colours, which class lies inside which, "
-            "the images' reviewed and other marks) is not recovered.")
+            f"labels; the labels of another class come back once a class of that name is added again. The rest of "
+            f"what {PROJECT_FILE} held (the classes' colours, which class lies inside which, the images' reviewed "
+            "and other marks) is not recovered.")
 
 
 class ScanWorker(Worker):

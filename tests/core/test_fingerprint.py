@@ -74,7 +74,8 @@ def test_seen_photos_round_trip_and_a_damaged_file_is_no_match(tmp_path):
 def test_the_note_names_the_images_and_offers_a_way_out_only_where_there_is_one():
     seen = SeenPhotos("vessels", "HRF", ())
     note = seen_note(["01_h", "01_dr", "02_h", "02_dr"], seen, previous_from_start=False)
-    assert note.startswith("4 of this run's validation images (01_h, 01_dr, 02_h, …) are HRF photos the built-in vessel "
+    assert note.startswith("4 of this run's validation images (01_h, 01_dr, 02_h, …) are HRF photos the built-in "
+                           "vessel "
                            "start was trained on: validation on them is not a held-out check")
     assert note.endswith("label other photos or tick Start from scratch.")
     assert seen_note(["01_h"], seen, previous_from_start=True).endswith("For a fair comparison, label other photos.")
@@ -95,7 +96,8 @@ def test_each_shipped_start_carries_the_fingerprints_of_its_photos_not_of_the_de
 
 
 def _start_and_split(regime: str, dataset: str):
-    """The shipped start's SeenPhotos of `regime` (skipped when there is none) and the rows of `dataset`'s splits.csv."""
+    """The shipped start's SeenPhotos of `regime` (skipped when there is none) and the rows of `dataset`'s
+    splits.csv."""
     seen = shipped_seen(regime)
     if seen is None:
         pytest.skip(f"no shipped {regime} start")

@@ -102,7 +102,8 @@ def test_default_preset_trains_reports_and_caps_steps(trained):
     steps = [r.step for r in reports if isinstance(r, TrainProgress)]
     assert steps[-1] == 24 and set(range(1, 25)) <= set(steps)
     assert all(math.isfinite(r.loss) for r in reports if r.step > 0)
-    dices = {r.val_dice for r in reports if r.val_auc is not None}  # a lesion run also reports what its guard leads with
+    dices = {r.val_dice for r in reports if r.val_auc is not None}  # a lesion run also reports what its guard leads
+    # with
     assert (None not in dices) if result.preset.regime == "lesions" else dices == {None}
     md = result.segmenter.metadata
     assert md["preset"] == "default" and md["filters"][0] == 8 and md["val_auc"] == pytest.approx(result.val_auc)
