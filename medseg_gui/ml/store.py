@@ -289,8 +289,8 @@ def save_aside(folder: str | os.PathLike[str], result: Any) -> str:
     info, metric, new, old, basis = _run_info(result)
     better = _beats(metric, new, old)
     model_id = new_model_id()
-    reason = "Saved outside the project: its model folder could not be written."
-    _store_pair(folder, model_id, result.segmenter, {**info, "kept": False, "reason": reason})
+    reason = "Saved outside the project: its model folder could not be written."  # "kept": what keep-unless-better
+    _store_pair(folder, model_id, result.segmenter, {**info, "kept": better, "reason": reason})  # would have done
     _store_start(folder, model_id, result)
     _store_val_labels(folder, model_id, result)
     new_text, old_text = _pair(new, old)

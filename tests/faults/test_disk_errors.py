@@ -201,8 +201,30 @@ def test_a_model_saved_aside_says_how_it_compared_and_copying_it_in_adds_one_mod
         shutil.copy(path, project.model_dir(CLS))
     assert store.read_pointer(project.model_dir(CLS))["id"] == before
     assert sorted(e.id for e in list_models(project.model_dir(CLS))) == sorted([before, model_file.stem])
+    aside = next(e for e in list_models(project.model_dir(CLS)) if e.id == model_file.stem)
+    assert aside.kept is False  # what keep-unless-better would have done: Models… asks before using it
     store.rollback(project.model_dir(CLS), model_file.stem)
     assert store.read_pointer(project.model_dir(CLS))["id"] == model_file.stem
+
+
+def test_a_better_model_saved_aside_is_listed_as_one_that_would_have_been_kept(tmp_path, capsys, monkeypatch,
+                                                                               fake_training):
+    """Review: a model saved aside was stored as not kept whatever it validated at, so Models… listed the better
+    model the message told the user to copy in as 'rejected' and warned before using it."""
+    from medseg_gui.ml import store
+    from medseg_gui.ml.model_list import list_models
+
+    project = make_project(tmp_path / "p")
+    store.save_if_better(project.model_dir(CLS), FakeResult(tiny_segmenter(), val_auc=0.8))
+    monkeypatch.setattr("medseg_gui.ml.train.train", lambda samples, config, **kw: FakeResult(
+        tiny_segmenter(1.0), val_auc=0.95, previous_val_auc=0.8))
+    fail_replace_under(monkeypatch, project.model_dir(CLS), errno.ENOSPC)
+    rc, _, err = run_cli(capsys, "train", project.root, "--class", CLS, "--max-steps", "1")
+    monkeypatch.undo()
+    assert rc == 1 and "it validated better than the current model (AUC 0.9500 against 0.8000)" in err[0]
+    (fallback,) = (fake_training / "medseg_gui" / "unsaved-models").iterdir()
+    (entry,) = list_models(fallback)
+    assert entry.kept is True and not entry.current
 
 
 def test_save_failing_everywhere_says_the_result_is_lost(tmp_path, capsys, monkeypatch, fake_training):
