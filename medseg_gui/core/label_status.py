@@ -45,6 +45,11 @@ def marked(project: Any, key: str, cls: str) -> set[str]:
     return {e.stem for e in project.images if cls in (e.state.get(key) or [])}
 
 
+def has_mark(project: Any, stem: str, key: str, cls: str) -> bool:
+    """Whether `stem`'s project.json image state `key` lists `cls` (e.g. its label is an accepted prediction)."""
+    return cls in (project.entry(stem).state.get(key) or [])
+
+
 def record_mark(project: Any, stem: str, key: str, cls: str, on: bool) -> bool:
     """`set_mark`; False instead of MedsegError when project.json could not be saved (nothing is written, nor read
     from disk, when the mark is as asked already: cheap enough after every stroke)."""

@@ -383,3 +383,20 @@ def test_an_accepted_prediction_is_not_counted_as_a_human_label(project, tmp_pat
     manifest = json.loads((tmp_path / "again" / "manifest.json").read_text())
     assert manifest["human_labels"] == 1 and "accepted_predictions" not in manifest
     assert next(m for m in manifest["masks"] if m["image"] == "a")["label"] == "complete"
+
+
+def test_a_filled_label_marked_accepted_is_counted_once(project, tmp_path):
+    """Review: a sparse label filled by the prediction ('label+prediction') whose image also carried the accepted
+    mark was counted both as filled and as accepted, so human_labels came out one too low (negative at worst)."""
+    from medseg_gui.core.label_status import ACCEPTED_KEY, set_mark
+
+    p, _ = project
+    strokes, annotated = np.zeros((H, W), bool), np.zeros((H, W), bool)
+    annotated[4:6, :] = True
+    strokes[4:6, 8:] = True
+    p.save_label("vessel", "b", strokes, annotated)
+    set_mark(p, "b", ACCEPTED_KEY, "vessel", True)
+    export_masks(p, "vessel", tmp_path / "out")
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert (manifest["human_labels"], manifest["labels_filled_by_prediction"]) == (1, 1)
+    assert "accepted_predictions" not in manifest

@@ -18,7 +18,7 @@ from typing import Any
 
 from medseg_gui.core.atomic import atomic_write_json, sweep_temp_files
 from medseg_gui.core.errors import write_error
-from medseg_gui.core.label_status import ACCEPTED_KEY
+from medseg_gui.core.label_status import ACCEPTED_KEY, has_mark
 from medseg_gui.core.project import Project
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,8 @@ class Manifest:
         filled = source == LABEL_AND_PREDICTION
         if source != "prediction":
             entry["label"] = "sparse" if sparse or filled else "complete"
-            if cls in (self.project.entry(stem).state.get(ACCEPTED_KEY) or []):  # a nurse's trial: counted as human
+            if source == "label" and has_mark(self.project, stem, ACCEPTED_KEY, cls):  # a nurse's trial: counted
+                # as hers (a label filled by the prediction is counted as that, once: review)
                 entry["label"] = ACCEPTED
                 if ACCEPTED_NOTE not in self.notes:
                     self.notes.append(ACCEPTED_NOTE)

@@ -26,7 +26,7 @@ from medseg_gui.core.export import (SOURCES, MaskToExport, check_export_target, 
                                      refuse_foreign_files, unique_png_name)
 from medseg_gui.core.images import write_png
 from medseg_gui.core.interchange.manifest import ACCEPTED, LABEL_AND_PREDICTION, MANIFEST, Manifest
-from medseg_gui.core.label_status import ACCEPTED_KEY
+from medseg_gui.core.label_status import ACCEPTED_KEY, has_mark
 from medseg_gui.core.project import Project
 
 log = logging.getLogger(__name__)
@@ -221,7 +221,7 @@ def _outlined(project: Project, stem: str, found: dict[str, MaskToExport], left_
 def _kind(project: Project, cls: str, stem: str, mask: MaskToExport) -> str:
     """The mask's source, or ACCEPTED for a label that is a model's prediction taken whole with Accept prediction
     (core.label_status; drawn dashed: a verification trial read its solid line as the clinician's outline)."""
-    if mask.source == "label" and cls in (project.entry(stem).state.get(ACCEPTED_KEY) or []):
+    if mask.source == "label" and has_mark(project, stem, ACCEPTED_KEY, cls):
         return ACCEPTED
     return mask.source
 
