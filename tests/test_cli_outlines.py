@@ -23,8 +23,9 @@ def test_export_format_outlines(tmp_path, capsys):
     assert printed.startswith(f"Wrote 2 photos with outlines to {out}: lesion on 2 (1 label, 1 prediction)")
     assert "dashed = the model's prediction ≥ 0.50" in printed
     assert printed.endswith("; nothing to export of cervix: no image has a label or prediction of it")
-    assert sorted(p.name for p in out.iterdir()) == sorted([f"{stems[0]}.png", f"{stems[1]}.png", "manifest.json"])
-    photo = read_image(out / f"{stems[0]}.png")
+    assert sorted(p.name for p in out.iterdir()) == sorted([f"{stems[0]}_outlined.png", f"{stems[1]}_outlined.png",
+                                                            "manifest.json"])
+    photo = read_image(out / f"{stems[0]}_outlined.png")
     assert photo.shape == (H, W, 3) and (photo == project.class_spec("lesion").color).all(axis=2).any()
     manifest = json.loads((out / "manifest.json").read_text())
     assert [(m["image"], m["source"], m["line"]) for m in manifest["masks"]] == [
@@ -33,7 +34,7 @@ def test_export_format_outlines(tmp_path, capsys):
     labels = tmp_path / "labels_only"
     assert cli.main(["export", str(project.root), "--class", "lesion", "--format", "outlines", "--source", "labels",
                      "--out", str(labels)]) == 0
-    assert sorted(p.name for p in labels.iterdir()) == [f"{stems[0]}.png", "manifest.json"]
+    assert sorted(p.name for p in labels.iterdir()) == [f"{stems[0]}_outlined.png", "manifest.json"]
     assert "dashed" not in capsys.readouterr().out
 
     assert cli.main(["export", str(project.root), "--class", "lesion", "--format", "outlines", "--out",

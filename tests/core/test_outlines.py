@@ -56,16 +56,17 @@ def coloured(photo, rgb):
 def test_a_labels_outline_is_solid_in_its_colour_and_the_rest_of_the_photo_unchanged(project, tmp_path):
     out = tmp_path / "out"
     done = export_outlines(project, ["lesion"], out, source="labels")
-    assert [p.name for p in done.files] == ["a.png", "g.png"] and sorted(p.name for p in out.iterdir()) == [
-        "a.png", "g.png", "manifest.json"]  # b has only a prediction; c and d nothing
-    photo, original, mask = read_image(out / "a.png"), project.load_image("a"), disc(30, 30, 15)
+    assert [p.name for p in done.files] == ["a_outlined.png", "g_outlined.png"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "a_outlined.png", "g_outlined.png", "manifest.json"]  # b has only a prediction; c and d nothing
+    photo, original, mask = read_image(out / "a_outlined.png"), project.load_image("a"), disc(30, 30, 15)
     assert photo.shape == original.shape
     assert coloured(photo, colour(project, "lesion"))[boundary(mask)].all()  # continuous: every boundary pixel
     far = far_from(mask)
     np.testing.assert_array_equal(photo[far], original[far])  # inside and outside, away from the line
     edge = (photo == 0).all(axis=2)
     assert edge.any() and not edge[mask & far_from(mask, 2)].any()  # a thin dark edge, only along the line
-    gray = read_image(out / "g.png")  # a gray photo becomes RGB, its gray kept
+    gray = read_image(out / "g_outlined.png")  # a gray photo becomes RGB, its gray kept
     far = far_from(disc(40, 30, 12))
     np.testing.assert_array_equal(gray[far], project.load_image("g")[far])
     assert (gray[far][:, 0] == gray[far][:, 2]).all()
@@ -74,7 +75,7 @@ def test_a_labels_outline_is_solid_in_its_colour_and_the_rest_of_the_photo_uncha
 def test_a_predictions_outline_is_dashed_and_the_manifest_says_so(project, tmp_path):
     out = tmp_path / "out"
     done = export_as("outlines", project, ["lesion"], out, threshold=0.5)
-    photo, mask = read_image(out / "b.png"), disc(40, 30, 18)
+    photo, mask = read_image(out / "b_outlined.png"), disc(40, 30, 18)
     on_edge = boundary(mask)
     drawn = coloured(photo, colour(project, "lesion"))[on_edge].mean()
     untouched = (photo == project.load_image("b")).all(axis=2)[on_edge].mean()
@@ -82,7 +83,8 @@ def test_a_predictions_outline_is_dashed_and_the_manifest_says_so(project, tmp_p
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["export"] == "outlines" and manifest["threshold"] == 0.5
     entries = {m["image"]: m for m in manifest["masks"]}
-    assert entries["a"]["source"] == "label" and entries["a"]["line"] == "solid" and entries["a"]["file"] == "a.png"
+    assert entries["a"]["source"] == "label" and entries["a"]["line"] == "solid"
+    assert entries["a"]["file"] == "a_outlined.png"
     assert entries["b"]["source"] == "prediction" and entries["b"]["line"] == "dashed"
     assert entries["b"]["threshold"] == 0.5 and any("dashed" in n for n in manifest["notes"])
     assert done.count == 3 and "lesion on 3 (2 labels, 1 prediction)" in done.summary
@@ -95,7 +97,7 @@ def test_two_classes_each_in_its_colour_holes_outlined(project, tmp_path):
     project.save_label("lesion", "d", disc(12, 12, 6))
     assert project.class_spec("lesion").color != project.class_spec("vessel").color
     export_outlines(project, ["lesion", "vessel"], tmp_path / "out")
-    photo = read_image(tmp_path / "out" / "d.png")
+    photo = read_image(tmp_path / "out" / "d_outlined.png")
     assert coloured(photo, colour(project, "lesion"))[boundary(disc(12, 12, 6))].all()
     hole_edge = boundary(ring) & disc(40, 30, 10)
     assert hole_edge.sum() > 20 and coloured(photo, colour(project, "vessel"))[hole_edge].all()
@@ -107,7 +109,7 @@ def test_a_sparse_label_filled_by_the_prediction_is_solid_where_annotated(projec
     project.save_label("lesion", "c", disc(40, 30, 15) & annotated, annotated)
     project.save_prediction("lesion", "c", np.where(disc(40, 30, 15), 0.9, 0.1).astype(np.float32))
     done = export_outlines(project, ["lesion"], tmp_path / "out")
-    photo, on_edge = read_image(tmp_path / "out" / "c.png"), boundary(disc(40, 30, 15))
+    photo, on_edge = read_image(tmp_path / "out" / "c_outlined.png"), boundary(disc(40, 30, 15))
     lesion = coloured(photo, colour(project, "lesion"))
     assert lesion[on_edge & (XX < 36)].all()
     assert (photo == project.load_image("c")).all(axis=2)[on_edge & (XX > 44)].mean() > 0.15
@@ -120,10 +122,11 @@ def test_a_sparse_label_filled_by_the_prediction_is_solid_where_annotated(projec
 def test_refuses_foreign_files_and_folders_of_the_project(project, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "a.png").write_bytes(b"the user's own picture")
+    (out / "a_outlined.png").write_bytes(b"the user's own picture")
     with pytest.raises(ProjectError, match="was not written by an export of this project"):
         export_outlines(project, ["lesion"], out)
-    assert (out / "a.png").read_bytes() == b"the user's own picture" and not (out / "manifest.json").exists()
+    assert (out / "a_outlined.png").read_bytes() == b"the user's own picture"
+    assert not (out / "manifest.json").exists()
     for inside in (project.root, project.image_path("a").parent, project.root / "labels" / "lesion"):
         with pytest.raises(ProjectError, match="cannot be exported into"):
             export_outlines(project, ["lesion"], inside)
@@ -135,7 +138,8 @@ def test_an_unreadable_photo_is_skipped_by_name(project, tmp_path):
     project.image_path("b").write_bytes(b"not a png")
     skipped: list[str] = []
     done = export_outlines(project, ["lesion"], tmp_path / "out", skipped=skipped)
-    assert [p.name for p in done.files] == ["a.png", "g.png"] and not (tmp_path / "out" / "b.png").exists()
+    assert [p.name for p in done.files] == ["a_outlined.png", "g_outlined.png"]
+    assert not (tmp_path / "out" / "b_outlined.png").exists()
     assert len(skipped) == 1 and skipped[0].startswith("b") and "'b.png'" in skipped[0]  # which photo, and why
     assert done.skipped == tuple(skipped)
     assert {m["image"] for m in json.loads((tmp_path / "out" / "manifest.json").read_text())["masks"]} == {"a", "g"}
@@ -145,13 +149,14 @@ def test_an_unreadable_photo_is_skipped_by_name(project, tmp_path):
     path.write_bytes(bytes(data))
     skipped.clear()
     done = export_outlines(project, ["lesion"], tmp_path / "out2", skipped=skipped)
-    assert [p.name for p in done.files] == ["g.png"] and any(s.startswith("a not exported: ") for s in skipped)
+    assert [p.name for p in done.files] == ["g_outlined.png"]
+    assert any(s.startswith("a not exported: ") for s in skipped)
 
 
 def test_progress_cancel_and_a_failed_write_say_how_far_it_got(project, tmp_path, monkeypatch):
     seen = []
     export_outlines(project, ["lesion"], tmp_path / "out", progress=seen.append)
-    assert seen == [(1, 3, "a.png"), (2, 3, "b.png"), (3, 3, "g.png")]
+    assert seen == [(1, 3, "a_outlined.png"), (2, 3, "b_outlined.png"), (3, 3, "g_outlined.png")]
     with pytest.raises(CancelledError, match="after 1 of 3 photos"):
         export_outlines(project, ["lesion"], tmp_path / "cut", should_stop=lambda: len(seen) > 3,
                         progress=seen.append)
@@ -184,10 +189,42 @@ def test_an_accepted_prediction_is_drawn_dashed_and_counted_as_one(project, tmp_
     out = tmp_path / "out"
     done = export_as("outlines", project, ["lesion"], out, threshold=0.5)
     on_edge = boundary(disc(30, 30, 15))
-    drawn = coloured(read_image(out / "a.png"), colour(project, "lesion"))[on_edge].mean()
+    drawn = coloured(read_image(out / "a_outlined.png"), colour(project, "lesion"))[on_edge].mean()
     assert 0.3 < drawn < 0.8  # dashed
-    assert coloured(read_image(out / "g.png"), colour(project, "lesion"))[boundary(disc(40, 30, 12))].all()
+    on_g = boundary(disc(40, 30, 12))
+    assert coloured(read_image(out / "g_outlined.png"), colour(project, "lesion"))[on_g].all()
     assert "lesion on 3 (1 accepted prediction, 1 prediction, 1 label)" in done.summary
     assert "a prediction you accepted as the label is dashed too" in done.summary
     entry = next(m for m in json.loads((out / "manifest.json").read_text())["masks"] if m["image"] == "a")
     assert entry["label"] == "accepted prediction" and entry["line"].startswith("dashed")
+
+
+def test_outlines_beside_a_png_export_leave_its_masks_alone(project, tmp_path):
+    """Review: a one-class PNG export writes <stem>.png, and an outlines export into the same folder replaced those
+    masks with photos (both were this project's exports). The photos are <stem>_outlined.png."""
+    from medseg_gui.core.export import export_masks
+
+    out = tmp_path / "out"
+    export_masks(project, "lesion", out, source="labels")
+    mask = (out / "a.png").read_bytes()
+    export_outlines(project, ["lesion"], out)
+    assert (out / "a.png").read_bytes() == mask and (out / "a_outlined.png").is_file()
+    export_masks(project, "lesion", out, source="labels")  # and the other way round
+    assert (out / "a_outlined.png").is_file() and (out / "a.png").read_bytes() == mask
+
+
+def test_a_full_disk_says_how_far_it_got_even_when_the_manifest_cannot_be_written(project, tmp_path, monkeypatch):
+    """Review: the manifest, written in a `finally`, failed on the full disk too and its error replaced the one
+    saying how far the export got."""
+    real = outlines.write_png
+
+    def full(path, data):
+        if path.name.startswith("b"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real(path, data)
+
+    monkeypatch.setattr(outlines, "write_png", full)
+    monkeypatch.setattr(outlines.Manifest, "write", lambda self, out: (_ for _ in ()).throw(
+        OSError(errno.ENOSPC, "No space left on device")))
+    with pytest.raises(WriteError, match=r"could not write photo 2 of 3 \(1 written\)"):
+        export_outlines(project, ["lesion"], tmp_path / "out")

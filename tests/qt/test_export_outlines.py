@@ -47,9 +47,9 @@ def test_the_file_menu_exports_photos_with_outlines(tmp_path, qtbot, messages, m
     assert asked == [("Export photos with outlines: your label solid, the prediction ≥ 0.70 dashed",
                       project.root.parent)]
     assert f"Exporting photos with outlines to {out_dir}…" in statuses
-    assert sorted(p.name for p in out_dir.iterdir()) == sorted([f"{stems[0]}.png", f"{stems[1]}.png",
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted([f"{stems[0]}_outlined.png", f"{stems[1]}_outlined.png",
                                                                 "manifest.json"])
-    photo = read_image(out_dir / f"{stems[1]}.png")
+    photo = read_image(out_dir / f"{stems[1]}_outlined.png")
     assert (photo == project.class_spec("lesion").color).all(axis=2).any()
     manifest = json.loads((out_dir / "manifest.json").read_text())
     assert manifest["threshold"] == pytest.approx(0.7)

@@ -1,6 +1,6 @@
-"""Export photos with each class's outline drawn on them (for reports, teaching and the patient record, like the
-cervix reference implementation's figures): <out>/<stem>.png, the photo at its own size, untouched but for the lines
-(lossless PNG), and manifest.json saying which outline is a human label and which a model prediction.
+"""Export photos with each class's outline drawn on them (for reports, teaching and the patient record, like the cervix
+reference implementation's figures): <out>/<stem>_outlined.png, the photo at its own size, untouched but for the
+lines (lossless PNG), and manifest.json saying which outline is a human label and which a model prediction.
 
 Drawing convention: a human label's outline is a solid line, a model prediction's (thresholded) a dashed one; a
 sparse label completed by the prediction ('label+prediction') is solid where the user annotated and dashed elsewhere.
@@ -31,6 +31,7 @@ from medseg_gui.core.project import Project
 
 log = logging.getLogger(__name__)
 
+OUTLINED_SUFFIX = "_outlined"  # <stem>_outlined.png: never the name of a mask a PNG export wrote there (review)
 DASH = 4  # a dash and a gap are each this many line widths long
 EDGE = (0, 0, 0)  # the thin dark edge around every line
 LINES = {"label": "solid", "prediction": "dashed", ACCEPTED: "dashed (a model's prediction accepted as the label)",
@@ -138,9 +139,9 @@ def export_outlines(
     threshold: float = 0.5, skipped: list[str] | None = None, should_stop: Callable[[], bool] = lambda: False,
     progress: Callable[[tuple[int, int, str]], None] = lambda _p: None,
 ) -> OutlineExport:
-    """Write out_dir/<stem>.png (the photo with the outlines of `classes`, core.export.mask_to_export's masks for
-    `source` and `threshold`) for every image with a mask of one of them, and manifest.json. Reports `(done, total,
-    file)` after each image; CancelledError between images when `should_stop()` (the manifest lists those written);
+    """Write out_dir/<stem>_outlined.png (the photo with the outlines of `classes`, core.export.mask_to_export's
+    masks for `source` and `threshold`) for every image with a mask of one of them, and manifest.json. Reports
+    `(done, total, file)` after each image; CancelledError between images when `should_stop()` (the manifest lists those written);
     unreadable images are skipped with a message (to `skipped` when given, else the log); WriteError when a file
     cannot be written (those before it stay; the message says how far it got)."""
     if source not in SOURCES:
@@ -150,7 +151,7 @@ def export_outlines(
     out = Path(out_dir)
     check_export_target(project, out)
     taken: set[str] = set()
-    names = {stem: unique_png_name(stem, taken) for stem in project.stems
+    names = {stem: unique_png_name(stem + OUTLINED_SUFFIX, taken) for stem in project.stems
              if any(has_source(project, cls, stem, source) for cls in classes)}
     refuse_foreign_files(project, out, names.values())
     manifest = Manifest(project, "outlines", source, threshold)
@@ -180,14 +181,18 @@ def export_outlines(
                     manifest.add(stem, cls, mask.source, sparse=mask.annotated is not None, file=name,
                                  line=LINES[kind])
             progress((n, len(names), name))
-    finally:
-        _finish(manifest, out, files, left_out, skipped)
+    except BaseException:
+        _finish(manifest, out, files, left_out, skipped, quiet=True)  # the error that stopped it is the one said
+        raise
+    _finish(manifest, out, files, left_out, skipped)
     return OutlineExport(out, tuple(files), drawn, threshold, tuple(left_out))
 
 
 def _finish(manifest: Manifest, out: Path, files: list[Path], left_out: list[str],
-            skipped: list[str] | None) -> None:
-    """manifest.json once some photo was written (also when the export stops half-way), and the images left out."""
+            skipped: list[str] | None, quiet: bool = False) -> None:
+    """manifest.json once some photo was written (also when the export stops half-way), and the images left out.
+    `quiet` (stopped by another error): a manifest that cannot be written is logged, not raised over that error (a
+    full disk said 'could not write the manifest', not how far the export got: review)."""
     for message in left_out:
         skip(skipped, message)
     if not files:
@@ -195,6 +200,9 @@ def _finish(manifest: Manifest, out: Path, files: list[Path], left_out: list[str
     try:
         manifest.write(out)
     except OSError as err:
+        if quiet:
+            log.warning("could not write %s after the export stopped: %s", out / MANIFEST, err)
+            return
         raise write_error("Export incomplete: could not write the manifest", err, out / MANIFEST) from err
     log.info("exported %d photo(s) with outlines to %s", len(files), out)
 
