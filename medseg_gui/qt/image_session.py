@@ -318,9 +318,11 @@ class ImageSession(QObject):
         found = {cls: self.saver.latest(cls, stem) for cls in self.project.class_names}
         return {cls: mask for cls, (pending, mask) in found.items() if pending}
 
-    def _move_left_out_aside(self, cls: str) -> bool:
-        """Before the first save over a label file that was left out (unreadable, or not the image's size), move that
-        file aside (never deleted) and say where; False (and the edit is reverted) when it cannot be moved."""
+    def may_write(self, cls: str) -> bool:
+        """Whether `cls`'s label shown may be written (stroke, No-object): a label file left out (unreadable, wrong size)
+        is moved aside first (never deleted), said where; False (the edit reverted) when it cannot be moved."""
+        if cls not in self._left_out:
+            return True
         moved, message = self._left_out.move_aside(self.project, cls, self.stem)
         self.problem.emit(message, True)
         if not moved:
@@ -382,7 +384,7 @@ class ImageSession(QObject):
         if replaced := self._image_replaced():  # saved if it fits the file by then, else rescued; never a delete
             if self.canvas.is_labelled(cls):
                 self.saver.save_live(cls, self.stem, self.canvas.doc.labels[cls], self.canvas.is_sparse(cls))
-        if replaced or (cls in self._left_out and not self._move_left_out_aside(cls)):
+        if replaced or not self.may_write(cls):
             return
         if said := self.marks.follow_accepted(self.project, self.stem, cls, self.canvas.doc.stands_accepted(cls)):
             self.status.emit(said)  # no longer the accepted prediction; an Undo or Redo back to the accept still is

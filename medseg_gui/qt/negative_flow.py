@@ -41,9 +41,11 @@ class NegativeFlow(QObject):
         marked = self.session.marks.wanted(project, stem, NONE_KEY, cls)
         if not marked and canvas.is_labelled(cls) and canvas.doc.area(cls) > 0:
             return (f"{stem} has {cls} pixels labelled; erase them (or undo) first, then mark “no {cls} here”.")
+        empty = canvas.is_labelled(cls) and canvas.doc.area(cls) == 0 and not canvas.is_sparse(cls)
+        if (not marked or empty) and not self.session.may_write(cls):  # a label file left out is moved aside first
+            return f"{stem}: nothing was marked; its {cls} label file could not be moved aside (see the message)."
         unwritten = self.session.marks.set(project, stem, NONE_KEY, cls, not marked) is not None  # kept: it says so
         note = " (project.json does not record it yet: it is retried)" if unwritten else ""
-        empty = canvas.is_labelled(cls) and canvas.doc.area(cls) == 0 and not canvas.is_sparse(cls)
         if not marked:
             self.saver.save(cls, stem, np.zeros(canvas.doc.shape, bool))  # complete, all background
         elif empty:

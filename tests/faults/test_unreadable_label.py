@@ -102,3 +102,22 @@ def test_the_list_marks_an_unreadable_label_file_instead_of_ticking_it(tmp_path,
     drag(qtbot, window.canvas, [(10, 10), (40, 20)])
     assert window.saver.flush(10)
     qtbot.waitUntil(lambda: images.annotated_text(bad) == "✓", timeout=5_000)
+
+
+@pytest.mark.parametrize("spoil", [_wrong_size, _damaged])
+def test_no_object_on_a_left_out_label_moves_it_aside_first(tmp_path, qtbot, messages, spoil):
+    """Review: "no <class> here" (X) wrote its all-background label over a label file the view had left out (not
+    the image's size, or damaged), which only a stroke moved aside first. Now it is moved aside the same way."""
+    project = make_project(tmp_path / "p", n=1)
+    stem = project.stems[0]
+    path = project.label_path("lesion", stem)
+    spoil(path)
+    original = path.read_bytes()
+    window = open_window(qtbot, project)
+    messages.clear()
+    window.actions.no_object.trigger()
+    assert window.saver.flush(10)
+    aside = path.parent / ".unreadable" / path.name
+    assert aside.read_bytes() == original  # kept byte for byte
+    assert any(str(aside) in m for m in messages)
+    assert not read_mask(path).any()  # the negative: an all-background label of the image's size
