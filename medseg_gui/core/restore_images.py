@@ -139,7 +139,8 @@ def restore_removed(project: Project, which: RemovedRecord | str | Path) -> Rest
     _tidy(record.folder)
     missing = tuple(rel for rel in record.files if rel not in present)
     log.info("brought %s back into %s from %s: %d file(s)", stem, root, record.folder, len(present))
-    return Restored(stem, record.folder, tuple(present), record.labels, due, missing)
+    labels = sum(1 for rel in present if rel.startswith("labels/"))  # not those missing from the folder (review)
+    return Restored(stem, record.folder, tuple(present), labels, due, missing)
 
 
 def _check(project: Project, record: RemovedRecord, present: list[str]) -> None:

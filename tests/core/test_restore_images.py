@@ -131,3 +131,14 @@ def test_unknown_name_and_read_only_are_refused(tmp_path):
     with pytest.raises(ProjectError, match="Nothing was brought back: this project is open read-only"):
         restore_removed(project, "img0")
     assert (folder / "labels" / "lesion" / "img0.png").is_file()
+
+
+def test_the_summary_counts_only_the_labels_that_came_back(tmp_path):
+    """Review: a label file gone from the removed folder was still counted among the labels brought back."""
+    project = make_project(tmp_path / "p", n=3)
+    _fill(project, "img1")
+    removed = remove_images(project, ["img1"]).images[0]
+    gone = next(rel for rel in removed.files if rel.startswith("labels/"))
+    (removed.folder / gone).unlink()
+    restored = restore_removed(project, "img1")
+    assert restored.missing == (gone,) and restored.labels == 1 and "(1 label(s))" in restored.summary()
