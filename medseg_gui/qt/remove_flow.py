@@ -28,7 +28,8 @@ def removal_question(project: Any, stem: str) -> str:
              "longer listed, until you add it again (File → Add images…).")
     what = files_text(project, files) or " "
     moved = (f"{what[0].upper()}{what[1:]} {'is' if len(files) == 1 else 'are'} moved to {REMOVED_FOLDER}/{stem}-"
-             "<date-time>/ inside the project folder. Nothing is deleted: moving them back brings the image back."
+             "<date-time>/ inside the project folder. Nothing is deleted: Edit → Bring back a removed image… brings "
+             "it back."
              if files else "It has no labels or other files in the project: only its place in the list goes.")
     return f"Remove the image '{stem}' from the project?\n\n{moved}{stays}"
 
