@@ -58,11 +58,14 @@ class Restored:
     labels: int
     scores_due: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
+    already: tuple[str, ...] = ()  # not in its folder but at their place in the project (a restore cut short)
 
     def summary(self) -> str:
         """One or two lines on what came back (and what did not)."""
         text = (f"Brought '{self.stem}' back into the project: {len(self.files)} file(s) ({self.labels} label(s)) "
                 f"moved back from {self.folder}.")
+        if self.already:
+            text += f" Already back in the project before (a restore cut short): {', '.join(self.already)}."
         if self.missing:
             text += f" Not in that folder any more, so not brought back: {', '.join(self.missing)}."
         if self.scores_due:
@@ -137,10 +140,11 @@ def restore_removed(project: Project, which: RemovedRecord | str | Path) -> Rest
         raise ProjectError(f"'{stem}' was not brought back: {why}") from None
     due = _restore_scores(project, record)
     _tidy(record.folder)
-    missing = tuple(rel for rel in record.files if rel not in present)
+    missing = tuple(rel for rel in record.files if rel not in present and not (root / PurePosixPath(rel)).exists())
+    already = tuple(rel for rel in record.files if rel not in present and rel not in missing)  # a killed restore's
     log.info("brought %s back into %s from %s: %d file(s)", stem, root, record.folder, len(present))
     labels = sum(1 for rel in present if rel.startswith("labels/"))  # not those missing from the folder (review)
-    return Restored(stem, record.folder, tuple(present), labels, due, missing)
+    return Restored(stem, record.folder, tuple(present), labels, due, missing, already)
 
 
 def _check(project: Project, record: RemovedRecord, present: list[str]) -> None:

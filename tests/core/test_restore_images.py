@@ -142,3 +142,18 @@ def test_the_summary_counts_only_the_labels_that_came_back(tmp_path):
     (removed.folder / gone).unlink()
     restored = restore_removed(project, "img1")
     assert restored.missing == (gone,) and restored.labels == 1 and "(1 label(s))" in restored.summary()
+
+
+def test_a_restore_cut_short_runs_again_and_says_what_was_back_already(tmp_path):
+    """A fault-injection trial killed a restore after two of its three moves; the re-run brought the rest back and
+    said the two files already in the project were 'not in that folder any more, so not brought back'."""
+    project = make_project(tmp_path / "p", n=3)
+    _fill(project, "img1")
+    removed = remove_images(project, ["img1"]).images[0]
+    early = [rel for rel in removed.files if not rel.startswith("labels/")][:1]
+    for rel in early:  # moved back before the kill, the project.json entry not yet
+        os.replace(removed.folder / rel, project.root / rel)
+    restored = restore_removed(project, "img1")
+    assert restored.missing == () and restored.already == tuple(early)
+    assert f"Already back in the project before (a restore cut short): {early[0]}" in restored.summary()
+    assert "not brought back" not in restored.summary() and "img1" in project.stems
