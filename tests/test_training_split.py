@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import numpy as np
 import pytest
 
 from medseg_gui import pipeline
-from medseg_gui.core.project import Project
+from medseg_gui.core.project import Project, labels_read_at
 from medseg_gui.ml.train import split_samples
 from tests.workers.helpers import TINY_TRAIN
 
@@ -27,6 +28,9 @@ def test_train_class_records_training_and_validation_stems(trained_template):
     assert meta["val_stems"] == [stems[i] for i in val]  # the run's own split, not another draw
     current = json.loads((project.model_dir("lesion") / "current.json").read_text("utf-8"))
     assert current["val_stems"] == meta["val_stems"] and current["train_stems"] == meta["train_stems"]
+    read_at = labels_read_at(current)  # labels saved after it show "· new" in the list
+    assert max(project.label_path("lesion", s).stat().st_mtime for s in labelled) <= read_at + 0.01
+    assert read_at <= datetime.fromisoformat(current["trained_at"]).timestamp() + 1
 
 
 @pytest.mark.slow

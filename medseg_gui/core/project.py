@@ -7,6 +7,7 @@ All writes are atomic; a Project may be used from a worker thread (see core.proj
 
 from __future__ import annotations
 
+import datetime as _dt
 import errno
 import logging
 import os
@@ -255,6 +256,25 @@ def model_split(info: dict | None) -> tuple[list[str] | None, list[str] | None]:
     if not isinstance(train, list) or not isinstance(val, list):
         return None, None
     return [str(s) for s in train], [str(s) for s in val]
+
+
+LABELS_READ_AT = "labels_read_at"  # model metadata: when its run began reading the labels (UTC, ISO; pipeline)
+
+
+def labels_read_at(info: dict | None) -> float | None:
+    """When the run of the model with metadata `info` began reading its labels (POSIX seconds): a label file saved
+    after it is not the one the model learnt from or validated on. Older models record no such time: their run's start,
+    `trained_at` (when its training stopped, to the second) less `seconds` (the whole run), stands in for it, a little
+    early (the run's last checks come after `trained_at`); None when neither is recorded."""
+    info = info or {}
+    try:
+        if info.get(LABELS_READ_AT):
+            return _dt.datetime.fromisoformat(str(info[LABELS_READ_AT])).timestamp()
+        if info.get("trained_at") and info.get("seconds") is not None:
+            return _dt.datetime.fromisoformat(str(info["trained_at"])).timestamp() - float(info["seconds"])
+    except (TypeError, ValueError):
+        pass
+    return None
 
 
 TEST_SPLIT = "test"  # image state "split" of the images a dataset's layout imported as its test set

@@ -1,11 +1,13 @@
 """The current class and what every panel says about it: the class list, the labelled ticks, scores, current model,
-region, "none" marks and unsaved labels of the class in the image list, and Edit → Classes… (class_dialog).
+region, "none" and "accepted" marks, split and unsaved labels of the class in the image list, and Edit → Classes…
+(class_dialog).
 
 The window hands over its panels; the project is read through `project()`, so this object never keeps a copy.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,9 +15,9 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 from medseg_gui.core.interchange.manifest import stale_predictions
-from medseg_gui.core.label_status import known_thin
+from medseg_gui.core.label_status import ACCEPTED_KEY, known_thin
 from medseg_gui.core.pending_marks import mark_text
-from medseg_gui.core.project import dataset_test_stems, model_split
+from medseg_gui.core.project import dataset_test_stems, labels_read_at, model_split
 from medseg_gui.qt.class_dialog import ClassesDialog
 from medseg_gui.qt.negative_flow import negatives
 from medseg_gui.qt.region_flow import region_text
@@ -37,6 +39,7 @@ class ClassView(QObject):
         self._tools, self._canvas, self._session = panels["tools"], panels["canvas"], panels["session"]
         self._images, self._train, self._layers = panels["image_list"], panels["train_panel"], panels["layers"]
         self._tools.class_changed.connect(self.set_current)
+        saver.saved.connect(self._on_label_saved)  # (queued: the saver thread emits it)
 
     def current(self) -> str | None:
         return self._tools.current_class()
@@ -104,14 +107,23 @@ class ClassView(QObject):
             self.show_unsaved()
             self._train.show_model(model)
             self._layers.show_suggestion(model)  # best-validation-Dice threshold beside the box
-            # "· train" / "· val" / "· test" beside the ticks
-            self._images.set_split(*model_split(model), dataset_test_stems(project))
-            self.show_negatives()
+            # "· train" / "· val" / "· test" beside the ticks; "· new" for a label saved after the model's run
+            self._images.set_split(*model_split(model), dataset_test_stems(project), labels_read_at(model))
+            self.show_image_marks()
         self._train.show_region(region_text(project.class_spec(cls).roi_class))
 
-    def show_negatives(self) -> None:
-        if self._project() is not None and self.current():
-            self._images.set_negatives(negatives(self._project(), self.current()))
+    def show_image_marks(self) -> None:
+        """The "none" marks (as in project.json) and "accepted" marks (as last set: qt.mark_keeper) of the current
+        class."""
+        project, cls = self._project(), self.current()
+        if project is not None and cls:
+            accepted = self._session.marks.marked(project, ACCEPTED_KEY, cls)
+            self._images.set_image_marks(negatives(project, cls), accepted)
+
+    @Slot(str, str, bool)
+    def _on_label_saved(self, cls: str, stem: str, _present: bool) -> None:
+        """A label saved now was changed after the current model's run read it: "· new" (not "· train")."""
+        self._images.set_saved_at(cls, {stem: time.time()})
 
     @Slot()
     def show_unsaved(self) -> None:
@@ -124,7 +136,7 @@ class ClassView(QObject):
             if c in (cls, None):
                 unsaved.setdefault(stem, f"{stem} was not {mark_text((stem, _key, c), on)} in project.json: {why}")
         self._images.set_unsaved(unsaved)
-        self.show_negatives()
+        self.show_image_marks()
         self._images.set_reviewed(reviewed_stems(project))
 
     @Slot(str, str, bool)

@@ -53,4 +53,5 @@ class LabelShareFlow(QObject):
             shares[shown] = live[result.cls] if result.cls in live else shares.get(shown)
         self.images.set_annotated_shares(result.cls, shares)
         self.images.set_unreadable_labels(result.cls, result.unreadable)
+        self.images.set_saved_at(result.cls, result.saved_at)  # "· new": saved after the current model's run
         self.doubts_read.emit(result.cls, result.doubts, result.judged)

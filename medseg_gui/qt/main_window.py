@@ -219,7 +219,7 @@ class MainWindow(QMainWindow):
         a.next_to_label.triggered.connect(lambda: self.next_line.open_next(self.image_list, self.current_class()))
         self.image_list.next_to_label_requested.connect(a.next_to_label.trigger)
         self.image_list.labels_changed.connect(self.train_panel.show_labels)  # "too few labels" notice
-        self.negatives.changed.connect(lambda _cls: self.classes.show_negatives())
+        self.negatives.changed.connect(lambda _cls: self.classes.show_image_marks())
         self.label_status.doubt_changed.connect(self.image_list.set_doubt)
         self.label_shares.doubts_read.connect(self.label_status.set_doubts)
         connect_help_actions(a, self, self.system)

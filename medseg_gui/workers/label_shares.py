@@ -16,7 +16,8 @@ from medseg_gui.core.label_status import judges, known_thin, saved_doubt
 class LabelShares:
     """What `read_label_shares` read: the annotated share (0–1) of each sparse label of `cls`, None = complete;
     `unreadable`: why each label file that could not be read cannot (damaged, mis-sized, a label map); `doubts`:
-    why each complete label looks incomplete (read only when a threshold was given)."""
+    why each complete label looks incomplete (read only when a threshold was given); `saved_at`: when each label file
+    was last saved (its mtime, POSIX s: the list's "· new" after the current model's run)."""
 
     project: Any
     cls: str
@@ -24,6 +25,7 @@ class LabelShares:
     unreadable: dict[str, str]
     doubts: dict[str, str] = field(default_factory=dict)
     judged: bool = True  # the current model's predictions may doubt labels (core.label_status.judges)
+    saved_at: dict[str, float] = field(default_factory=dict)
 
 
 def read_label_shares(project: Any, cls: str, stems: list[str], threshold: float | None = None,
@@ -36,6 +38,7 @@ def read_label_shares(project: Any, cls: str, stems: list[str], threshold: float
     shares: dict[str, float | None] = {}
     unreadable: dict[str, str] = {}
     doubts: dict[str, str] = {}
+    saved_at: dict[str, float] = {}
     judged, thin = judges(project.current_model_info(cls)), known_thin(project).get(cls)
     for stem in stems:
         if should_stop():
@@ -47,11 +50,15 @@ def read_label_shares(project: Any, cls: str, stems: list[str], threshold: float
             continue
         if pixels is None:
             continue
+        try:
+            saved_at[stem] = project.label_path(cls, stem).stat().st_mtime
+        except OSError:
+            pass  # gone since it was read: the next read tells
         shares[stem] = None if pixels.annotated is None else float(pixels.annotated.mean())
         if threshold is not None and pixels.annotated is None and stem not in exempt:
             if (why := _doubt(project, cls, stem, pixels.mask, threshold, judged, thin)) is not None:
                 doubts[stem] = why
-    return LabelShares(project, cls, shares, unreadable, doubts, judged)
+    return LabelShares(project, cls, shares, unreadable, doubts, judged, saved_at)
 
 
 def _doubt(project: Any, cls: str, stem: str, mask: Any, threshold: float, judged: bool,

@@ -1,8 +1,9 @@
 """What the image list's "Labelled (<class>)" cell says about one image: the tick, a sparse label's annotated share,
 "none" for an explicit negative, "⚠ label unreadable" for a label file that cannot be read, "✓ ?" for a complete
-label that looks incomplete, "✓ …" while it is not known yet whether a label is complete or sparse, and which split of
-the current model the image was in, with a tooltip that explains each mark; `LabelMarks` holds what the list knows
-about each image's labels to say it. Plain text, no widgets.
+label that looks incomplete, "✓ …" while it is not known yet whether a label is complete or sparse, "✓ accepted"
+for an accepted prediction, and which split of the current model the image was in ("new" once its label was saved
+after that model's run read the labels), with a tooltip that explains each mark; `LabelMarks` holds what the list
+knows about each image's labels to say it. Plain text, no widgets.
 
 Whether a label is complete or sparse is known only once its file was read (in the background when a project or class
 is opened: qt.label_shares; live for the image on screen): until then the list must not show a sparse label as
@@ -10,6 +11,7 @@ complete (an ophthalmologist's trial saw stroke labels as plain "✓" with uprig
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from medseg_gui.core.masks import share_text
@@ -20,6 +22,10 @@ PENDING = "✓ …"
 PENDING_TIP = ("Labelled. Reading the label file to tell a complete label from a sparse one (strokes); its scores show "
                "once it is read")
 LABEL_UNREADABLE = "⚠ label unreadable"
+ACCEPTED = "✓ accepted"
+ACCEPTED_TIP = ("The model's own prediction, accepted: its scores compare the model with its own output (about 1.00), "
+                "not with your judgement, until you correct the label. Retrain learns from it but does not validate "
+                "on it")
 WARNINGS = (UNSAVED, LABEL_UNREADABLE)  # the texts the list shows as warnings (image_columns.UNSAVED_COLOR)
 SPLIT_MARKS = {"train": ("train", "Used to train the current model"),
                "val": ("val", "Held out for validation: the current model did not learn from this image, so its "
@@ -32,11 +38,12 @@ SPLIT_MARKS = {"train": ("train", "Used to train the current model"),
 
 
 def labelled_cell(cls: str, labelled: bool, share: float | None, *, negative: bool = False, doubt: str | None = None,
-                  split: str | None = None, pending: bool = False) -> tuple[str, str, float]:
+                  split: str | None = None, pending: bool = False,
+                  accepted: bool = False) -> tuple[str, str, float]:
     """(text, tooltip, sort key) of the cell. `share`: a sparse label's annotated share (None: complete); `negative`:
     marked "no <cls> here"; `doubt`: why a complete label looks incomplete (core.label_status); `split`: "train",
     "val", "test" or "new" for the current model, None when it recorded none; `pending`: not known yet whether the
-    label is complete or sparse."""
+    label is complete or sparse; `accepted`: the label is an accepted prediction, not edited since."""
     if not labelled:
         return "", "", 0
     if pending:
@@ -49,6 +56,8 @@ def labelled_cell(cls: str, labelled: bool, share: float | None, *, negative: bo
         text = "none"
         tips.append(f"You marked: no {cls} on this image (an all-background label; Retrain learns "
                     f"from it as a negative; {key_text('no_object')} again takes it back)")
+    if accepted and text == "✓":
+        text, tips = ACCEPTED, [ACCEPTED_TIP, *tips]
     if doubt and text == "✓":
         text, tips = "✓ ?", [doubt, *tips]
     if split is not None:
@@ -62,19 +71,48 @@ class LabelMarks:
     """What the image list knows about the labels: which images have one of the current class (`labelled`), which
     labels are complete or sparse with their annotated shares (class → stem → share, None: complete; a stem not there
     is not known yet), labels not saved yet (stem → why), the current model's split (stem → "train" | "val"; None: not
-    recorded), images marked "no <class> here" and complete labels that look incomplete (class → stem → why)."""
+    recorded), when the current model's run read the labels (`read_at`, POSIX s; None: not known) and when each label
+    file was last saved (class → stem → POSIX s), images marked "no <class> here", accepted predictions and complete
+    labels that look incomplete (class → stem → why)."""
 
     labelled: set[str] = field(default_factory=set)
     kinds: dict[str, dict[str, float | None]] = field(default_factory=dict)
     unsaved: dict[str, str] = field(default_factory=dict)
     split: dict[str, str] | None = None
     negatives: set[str] = field(default_factory=set)
+    accepted: set[str] = field(default_factory=set)  # labels that are an accepted prediction, not edited since
+    read_at: float | None = None
+    saved_at: dict[str, dict[str, float]] = field(default_factory=dict)
     doubts: dict[str, dict[str, str]] = field(default_factory=dict)
     unreadable: dict[str, dict[str, str]] = field(default_factory=dict)  # class → stem → why its file cannot be read
 
     def split_of(self, stem: str | None) -> str | None:
         """"train" / "val" / "new" for `stem` by the current model's split, None when not known."""
         return None if self.split is None or stem is None else self.split.get(stem, "new")
+
+    def set_split(self, train: list[str] | None, val: list[str] | None, test: Collection[str] = (),
+                  read_at: float | None = None) -> None:
+        """The current model's split (None: not recorded), the dataset's test split and when its run read the
+        labels."""
+        self.split = None if train is None or val is None else {
+            **dict.fromkeys(test, "test"), **dict.fromkeys(train, "train"), **dict.fromkeys(val, "val")}
+        self.read_at = read_at
+
+    def set_saved_at(self, cls: str, saved_at: dict[str, float]) -> None:
+        """When the `cls` labels of these images were saved (POSIX s); the later time is kept (a file's mtime read in
+        the background may predate a save made meanwhile)."""
+        times = self.saved_at.setdefault(cls, {})
+        for stem, at in saved_at.items():
+            times[stem] = max(at, times.get(stem, at))
+
+    def shown_split(self, cls: str, stem: str) -> str | None:
+        """`split_of`, but "new" for a training or validation image whose `cls` label was saved after the current
+        model's run read the labels: the model never saw that label (a trial's accepted prediction showed
+        "· train")."""
+        split = self.split_of(stem)
+        saved = self.saved_at.get(cls, {}).get(stem)
+        changed = self.read_at is not None and saved is not None and saved > self.read_at
+        return "new" if changed and split in ("train", "val") else split
 
     def set_share(self, cls: str, stem: str, share: float | None) -> None:
         """A sparse `cls` label's annotated share (0–1); None: complete (or no label)."""
@@ -113,4 +151,5 @@ class LabelMarks:
         labelled = stem in self.labelled
         return labelled_cell(cls, labelled, self.sparse_share(cls, stem),
                              negative=stem in self.negatives, doubt=self.doubts.get(cls, {}).get(stem),
-                             split=self.split_of(stem), pending=labelled and stem not in self.kinds.get(cls, {}))
+                             split=self.shown_split(cls, stem), accepted=stem in self.accepted,
+                             pending=labelled and stem not in self.kinds.get(cls, {}))

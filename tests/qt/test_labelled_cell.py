@@ -1,0 +1,76 @@
+"""The Labelled cell says "· new" for a label saved after the current model's run read the labels, and "✓ accepted"
+for an accepted prediction (an outside trial: "✓ · train" and Dice 0.99 on an accepted training image)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import numpy as np
+import pytest
+
+from medseg_gui.core.project import labels_read_at
+from medseg_gui.qt.panels.image_list import LABELLED_COL
+from medseg_gui.qt.panels.labelled_cell import ACCEPTED, LabelMarks, labelled_cell
+from tests.workers.helpers import make_project, open_window
+
+
+def test_labels_read_at_from_the_metadata_else_the_runs_start():
+    assert labels_read_at({"labels_read_at": "2024-05-01T10:00:00.500+00:00"}) == pytest.approx(1714557600.5)
+    older = {"trained_at": "2024-05-01T10:00:00+00:00", "seconds": 90.0}  # no labels_read_at: the run's start
+    assert labels_read_at(older) == pytest.approx(1714557600.0 - 90.0)
+    assert labels_read_at({"trained_at": "2024-05-01T10:00:00+00:00"}) is None
+    assert labels_read_at({"labels_read_at": "yesterday"}) is None and labels_read_at(None) is None
+
+
+def test_a_label_saved_after_the_models_run_shows_new():
+    marks = LabelMarks(labelled={"a", "b", "c", "d"}, kinds={"lesion": dict.fromkeys("abcd")})
+    marks.set_split(["a", "c"], ["b"], {"d"}, read_at=1000.0)
+    marks.set_saved_at("lesion", {"a": 999.0, "b": 1001.0, "c": 1002.0, "d": 1003.0})
+    assert [marks.cell("lesion", s)[0] for s in "abcd"] == ["✓ · train", "✓ · new", "✓ · new", "✓ · test"]
+    assert "labelled or changed since it was trained" in marks.cell("lesion", "c")[1]
+    assert marks.split_of("c") == "train"  # what the model recorded (Accept's held-out warning reads it)
+    marks.set_saved_at("lesion", {"b": 900.0})  # an older mtime read in the background: the later save stands
+    assert marks.cell("lesion", "b")[0] == "✓ · new"
+    assert marks.shown_split("vessel", "b") == "val"  # another class's label is another file
+    marks.set_split(["a", "c"], ["b"], read_at=None)  # not known when the run read them: as recorded
+    assert [marks.cell("lesion", s)[0] for s in "abc"] == ["✓ · train", "✓ · val", "✓ · train"]
+
+
+def test_an_accepted_prediction_says_its_scores_compare_the_model_with_itself():
+    text, tip, _ = labelled_cell("lesion", True, None, accepted=True, split="new")
+    assert text == f"{ACCEPTED} · new" and "its own" in tip and "until you correct" in tip
+    assert labelled_cell("lesion", True, None, accepted=True, pending=True)[0] == "✓ …"  # not read yet
+    marks = LabelMarks(labelled={"a"}, kinds={"lesion": {"a": None}}, accepted={"a"})
+    assert marks.cell("lesion", "a")[0] == ACCEPTED
+
+
+def test_window_marks_labels_saved_after_the_run_new_and_accepted_predictions(tmp_path, qtbot):
+    project = make_project(tmp_path / "p", n=3, labelled=3)
+    a, b, c = project.stems
+    model_dir = project.model_dir("lesion")
+    model_dir.mkdir(parents=True)
+    read_at = time.time() - 100
+    (model_dir / "current.json").write_text(json.dumps({
+        "val_auc": 0.9, "train_stems": [a, b], "val_stems": [c],
+        "labels_read_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(read_at))}))
+    for stem in (a, c):  # labelled before the run
+        os.utime(project.label_path("lesion", stem), (read_at - 60, read_at - 60))
+    window = open_window(qtbot, project)  # b's label was saved after: another program, a closed session
+    window.tools.select_class("lesion")
+    images = window.image_list
+    qtbot.waitUntil(lambda: images.annotated_text(b) == "✓ · new", timeout=10_000)
+    assert [images.annotated_text(s) for s in (a, c)] == ["✓ · train", "✓ · val"]
+
+    images.select(a)  # Accept prediction on a training image: the model's own output, saved now
+    qtbot.waitUntil(lambda: window.session.stem == a, timeout=5_000)
+    window.canvas.set_prediction("lesion", np.full(window.canvas.doc.shape, 0.9, np.float32))
+    window.canvas.accept_prediction()
+    assert window.saver.flush(10)
+    qtbot.waitUntil(lambda: images.annotated_text(a) == f"{ACCEPTED} · new", timeout=5_000)
+    assert "compare the model with its own" in images._item(a, LABELLED_COL).toolTip()
+    window.actions.undo.trigger()  # the hand-made label again (saved now: still changed since the run)
+    assert window.saver.flush(10)
+    qtbot.waitUntil(lambda: ACCEPTED not in images.annotated_text(a), timeout=5_000)
+    assert images.annotated_text(a).endswith(" · new")  # ("✓ ?": the prediction covers the whole image)
