@@ -263,18 +263,13 @@ LABELS_READ_AT = "labels_read_at"  # model metadata: when its run began reading 
 
 def labels_read_at(info: dict | None) -> float | None:
     """When the run of the model with metadata `info` began reading its labels (POSIX seconds): a label file saved
-    after it is not the one the model learnt from or validated on. Older models record no such time: their run's start,
-    `trained_at` (when its training stopped, to the second) less `seconds` (the whole run), stands in for it, a little
-    early (the run's last checks come after `trained_at`); None when neither is recorded."""
-    info = info or {}
+    after it is not the one the model learnt from or validated on. None when not recorded (models trained before it
+    was): `trained_at` less `seconds` would be early by the run's last checks, and a label saved just before Retrain
+    would be called changed since (review), so such models' marks stay as their split says."""
     try:
-        if info.get(LABELS_READ_AT):
-            return _dt.datetime.fromisoformat(str(info[LABELS_READ_AT])).timestamp()
-        if info.get("trained_at") and info.get("seconds") is not None:
-            return _dt.datetime.fromisoformat(str(info["trained_at"])).timestamp() - float(info["seconds"])
-    except (TypeError, ValueError):
-        pass
-    return None
+        return _dt.datetime.fromisoformat(str((info or {})[LABELS_READ_AT])).timestamp()
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 TEST_SPLIT = "test"  # image state "split" of the images a dataset's layout imported as its test set

@@ -16,11 +16,10 @@ from medseg_gui.qt.panels.labelled_cell import ACCEPTED, LabelMarks, labelled_ce
 from tests.workers.helpers import make_project, open_window
 
 
-def test_labels_read_at_from_the_metadata_else_the_runs_start():
+def test_labels_read_at_from_the_metadata_only():
     assert labels_read_at({"labels_read_at": "2024-05-01T10:00:00.500+00:00"}) == pytest.approx(1714557600.5)
-    older = {"trained_at": "2024-05-01T10:00:00+00:00", "seconds": 90.0}  # no labels_read_at: the run's start
-    assert labels_read_at(older) == pytest.approx(1714557600.0 - 90.0)
-    assert labels_read_at({"trained_at": "2024-05-01T10:00:00+00:00"}) is None
+    older = {"trained_at": "2024-05-01T10:00:00+00:00", "seconds": 90.0}  # not recorded: no guess (a label saved
+    assert labels_read_at(older) is None  # just before Retrain would be called changed since)
     assert labels_read_at({"labels_read_at": "yesterday"}) is None and labels_read_at(None) is None
 
 
