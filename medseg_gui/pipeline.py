@@ -83,12 +83,22 @@ def store_result(project: Project, cls: str, result: Any) -> Any:
             reason = err.strerror or str(err)  # err.filename would be a temp file's name; model_dir says where
     fallback = _fallback_dir(project, cls)
     try:
-        how = store.save_aside(fallback, result)  # model files only: current nowhere (store.save_aside)
+        how = store.save_aside(fallback, result, _has_model(model_dir))  # files only: current nowhere (save_aside)
     except OSError as err2:
         raise ModelError(f"The trained model could not be saved in {model_dir}: {reason}; saving a copy to "
                          f"{fallback} failed too ({err2.strerror or err2}). The training result is lost.") from None
     raise ModelError(f"The trained model could not be saved in {model_dir}: {reason}. It was saved to {fallback} "
                      f"instead: {how}.")
+
+
+def _has_model(model_dir: Path) -> bool:
+    """Whether the class has a current model (a run without a comparison figure could not load or score it)."""
+    from medseg_gui.ml import store
+
+    try:
+        return store.has_model(model_dir)
+    except (OSError, ModelError):
+        return False
 
 
 def train_class(

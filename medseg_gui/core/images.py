@@ -36,12 +36,15 @@ PathLike = str | os.PathLike[str]
 _BIT_DEPTHS = (8, 10, 12, 14, 16)
 
 
+IMAGE_FILE = "Image file"  # how an ImageReadError of a photo (not a mask) names it: "Image file '<name>' …"
+
+
 @dataclass(frozen=True)
 class _Kind:
     """A file and what it is for, in messages and in the error type: "Image file" (ImageReadError) or a mask's."""
 
     path: Path
-    title: str = "Image file"
+    title: str = IMAGE_FILE
     error: type[ImageReadError] = ImageReadError
 
     @property

@@ -7,7 +7,8 @@ the project, the reverse order of removal; a failed move puts back what it moved
 with its marks (a folder project's photo left in place is no longer excluded), its score entries go back into
 metrics.json, uncertainty.json and provenance.json (a score file that cannot be read or written now, or that the
 class rename or deletion took away, is left to the next prediction or re-scoring, which re-makes them), and the
-emptied folder is removed, its removed.json last."""
+emptied folder is removed, its removed.json last. Where score entries did not go back, the record is kept instead,
+renamed restored.json and holding only those (their only copy)."""
 
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ class Restored:
     scores_due: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
     already: tuple[str, ...] = ()  # not in its folder but at their place in the project (a restore cut short)
+    scores_kept: Path | None = None  # the record file still holding the `scores_due` entries
 
     def summary(self) -> str:
         """One or two lines on what came back (and what did not)."""
@@ -69,7 +71,8 @@ class Restored:
         if self.missing:
             text += f" Not in that folder any more, so not brought back: {', '.join(self.missing)}."
         if self.scores_due:
-            text += " Its scores come back with the next prediction."
+            text += " Its scores come back with the next prediction"
+            text += f" (those not put back are kept in {self.scores_kept})." if self.scores_kept else "."
         return text
 
 
@@ -139,12 +142,12 @@ def restore_removed(project: Project, which: RemovedRecord | str | Path) -> Rest
         why = f"{_reason(err)} {_put_back(project, record, moved)}"
         raise ProjectError(f"'{stem}' was not brought back: {why}") from None
     due = _restore_scores(project, record)
-    _tidy(record.folder)
+    kept = _tidy(record.folder, due)
     missing = tuple(rel for rel in record.files if rel not in present and not (root / PurePosixPath(rel)).exists())
     already = tuple(rel for rel in record.files if rel not in present and rel not in missing)  # a killed restore's
     log.info("brought %s back into %s from %s: %d file(s)", stem, root, record.folder, len(present))
     labels = sum(1 for rel in present if rel.startswith("labels/"))  # not those missing from the folder (review)
-    return Restored(stem, record.folder, tuple(present), labels, due, missing, already)
+    return Restored(stem, record.folder, tuple(present), labels, due, missing, already, kept)
 
 
 def _check(project: Project, record: RemovedRecord, present: list[str]) -> None:
@@ -223,21 +226,45 @@ def _restore_scores(project: Project, record: RemovedRecord) -> tuple[str, ...]:
     return tuple(due)
 
 
-def _tidy(folder: Path) -> None:
+def _tidy(folder: Path, due: tuple[str, ...]) -> Path | None:
     """Remove the emptied record folder, its removed.json last; a folder still holding other files keeps them and
-    the record, renamed restored.json (no longer listed as removed), logged."""
+    the record, renamed restored.json (no longer listed as removed), logged. With score entries `due` (not put
+    back) the record is kept too: the file that holds them (`_keep_scores`)."""
     for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
         try:
             sub.rmdir()
         except OSError:
             pass
+    if due:
+        return _keep_scores(folder, due)
     record = folder / REMOVED_RECORD
     try:
         if any(p != record for p in folder.iterdir()):
             record.replace(folder / RESTORED_RECORD)
             log.warning("%s holds files that were not the image's; they stay there", folder)
-            return
+            return None
         record.unlink(missing_ok=True)
         folder.rmdir()
     except OSError as err:
         log.warning("%s was not removed (%s); the image is back in the project", folder, err)
+    return None
+
+
+def _keep_scores(folder: Path, due: tuple[str, ...]) -> Path:
+    """Keep the record, the only copy of the score entries `due`: renamed restored.json (a rename needs no disk
+    space), then rewritten to hold only those where it can be; the file that holds them."""
+    record, kept = folder / REMOVED_RECORD, folder / RESTORED_RECORD
+    try:
+        record.replace(kept)
+    except OSError as err:
+        log.warning("%s was not renamed %s (%s)", record, RESTORED_RECORD, err)
+        return record
+    data = read_rewritable_json(kept)
+    if isinstance(data, dict) and isinstance(data.get("scores"), dict):
+        try:
+            atomic_write_json(kept, data | {"scores": {rel: data["scores"][rel] for rel in due
+                                                       if rel in data["scores"]}})
+        except OSError as err:
+            log.warning("%s keeps every score entry, those put back too (%s)", kept, err)
+    log.warning("%s keeps the score entries that were not put back: %s", kept, ", ".join(due))
+    return kept

@@ -278,12 +278,13 @@ def _beats(metric: str, new: float | None, old: float | None) -> bool:
     return old is None or (new is not None and new > old + tie_margin(metric))
 
 
-def save_aside(folder: str | os.PathLike[str], result: Any) -> str:
+def save_aside(folder: str | os.PathLike[str], result: Any, current: bool = False) -> str:
     """Store a finished run's model in `folder` (outside the project: its model folder could not be written) as
     files only — no current.json, no history.json — so that copying them into the model folder adds one model that
     Models… or `medseg models --use` can make current and changes nothing else (a fault-injection trial copied a
     whole fallback folder and replaced the history). Returns what the user is told: whether it validated better
-    than the current model, which files to copy. OSError when `folder` cannot be written."""
+    than the current model (`current`: whether the class has one), which files to copy. OSError when `folder` cannot
+    be written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     info, metric, new, old, basis = _run_info(result)
@@ -293,14 +294,23 @@ def save_aside(folder: str | os.PathLike[str], result: Any) -> str:
     _store_pair(folder, model_id, result.segmenter, {**info, "kept": better, "reason": reason})  # would have done
     _store_start(folder, model_id, result)
     _store_val_labels(folder, model_id, result)
-    new_text, old_text = _pair(new, old)
-    verdict = (f"it validated better than the current model ({metric} {new_text} against {old_text}) and would have "
-               "replaced it" if better and old is not None else "there was no current model to compare it with"
-               if old is None else f"it did not validate better than the current model ({metric} {new_text} "
-               f"against {old_text}), which would have stayed")
     files = ", ".join(p.name for p in sorted(folder.glob(f"{model_id}*")))
-    return (f"{verdict}; to use it, copy {files} into the model folder once it can be written, then choose it in "
-            f"Models… (medseg models --use {model_id})")
+    return (f"{_aside_verdict(metric, new, old, current)}; to use it, copy {files} into the model folder once it can "
+            f"be written, then choose it in Models… (medseg models --use {model_id})")
+
+
+def _aside_verdict(metric: str, new: float | None, old: float | None, current: bool) -> str:
+    """How a model saved aside compared with the current one; `old` None: the run had no figure for that (no current
+    model, or one that could not be loaded or scored: pipeline.train_class then trains from scratch)."""
+    if old is None:
+        return ("the current model could not be compared with it" if current
+                else "there was no current model to compare it with")
+    new_text, old_text = _pair(new, old)
+    if _beats(metric, new, old):
+        return (f"it validated better than the current model ({metric} {new_text} against {old_text}) and would have "
+                "replaced it")
+    return (f"it did not validate better than the current model ({metric} {new_text} against {old_text}), which "
+            "would have stayed")
 
 
 def save_if_better(model_dir: str | os.PathLike[str], result: Any) -> StoreDecision:

@@ -302,7 +302,7 @@ def connect_window_actions(a: WindowActions, w: Any) -> None:
 
 def _connect_restore(action: QAction, w: Any) -> RestoreFlow:
     """Edit → Bring back a removed image… (qt.restore_flow), on while the Edit menu shows a project with one."""
-    flow = RestoreFlow(w.workers, w, lambda: w.project, w.image_list, w._reshow)
+    flow = RestoreFlow(w.workers, w, lambda: w.project, w.image_list, w._reshow, w.metrics_refresher)
     action.triggered.connect(lambda: flow.start(w.classes_locked))  # refused like Remove image
     w.menuBar().findChild(QMenu, "editMenu").aboutToShow.connect(lambda: action.setEnabled(has_removed(w.project)))
     flow.status.connect(lambda text: w.statusBar().showMessage(text, 15000))

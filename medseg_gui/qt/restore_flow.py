@@ -1,7 +1,9 @@
 """Edit → Bring back a removed image…: a small dialog lists the images taken out of the project (core.restore_images:
 name, when, labels); Restore moves the one chosen back on a worker, with drawing paused, then the list shows it again
 with its label and scores, and the status bar says what came back. Refused like Remove image (`classes_locked`); the
-menu item is off while the project has no removed image or must not be written."""
+menu item is off while the project has no removed image or must not be written. It waits for a running re-scoring
+at another threshold (qt.threshold_metrics), and none starts until it is done: that job's save, computed without the
+image, would overwrite the scores it brought back."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QLa
 
 from medseg_gui.core.project_format import REMOVED_FOLDER, REMOVED_RECORD
 from medseg_gui.core.restore_images import RemovedRecord, Restored, removed_images, restore_removed
+from medseg_gui.qt.threshold_metrics import MetricsRefresher
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 
 PAUSED = "a removed image is brought back"  # why drawing is off meanwhile (ReadOnlyView.pause)
@@ -81,14 +84,17 @@ class RestoreFlow(QObject):
     restored = Signal(object)  # Restored
 
     def __init__(self, host: WorkerHost, parent: QWidget, project: Callable[[], Any], images: Any,
-                 reshow: Callable[[], None]) -> None:
-        """`images`: the image list (to show the image brought back); `reshow()` shows the project again."""
+                 reshow: Callable[[], None], scores: MetricsRefresher) -> None:
+        """`images`: the image list (to show the image brought back); `reshow()` shows the project again; `scores`:
+        the window's re-scoring, held meanwhile."""
         super().__init__(parent)
         self._host, self._parent, self._project, self._images, self._reshow = host, parent, project, images, reshow
+        self._scores = scores
 
     def start(self, refusal: Callable[[], str | None]) -> FunctionWorker | None:
-        """Ask which removed image, then move it back on a worker; None when there is no project or removed image,
-        `refusal()` (why the project may not change now) forbids it, or the dialog is cancelled."""
+        """Ask which removed image, then move it back on a worker (once no re-scoring job runs); None when there is no
+        project or removed image, `refusal()` (why the project may not change now) forbids it, or the dialog is
+        cancelled."""
         project = self._project()
         if project is None:
             self.errored.emit("Open a project first.")
@@ -108,10 +114,15 @@ class RestoreFlow(QObject):
             return None
         worker = FunctionWorker(restore_removed, project, record)
         self.editing_paused.emit(PAUSED)
-        self.status.emit(f"Bringing '{record.stem}' back into the project… Drawing is paused meanwhile.")
-        self._host.start(worker, on_done=self._done, on_error=self._failed,
-                         on_ended=lambda: self.editing_paused.emit(""))
+        once = " once the scores being updated are saved" if self._scores.busy() else ""
+        self.status.emit(f"Bringing '{record.stem}' back into the project{once}… Drawing is paused meanwhile.")
+        self._scores.hold(lambda: self._host.start(worker, on_done=self._done, on_error=self._failed,
+                                                   on_ended=self._ended))
         return worker
+
+    def _ended(self) -> None:
+        self._scores.release()
+        self.editing_paused.emit("")
 
     def _done(self, result: Restored) -> None:
         self._reshow()

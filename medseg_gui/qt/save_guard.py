@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
+from medseg_gui.core.images import IMAGE_FILE
 from medseg_gui.core.lock import LOCK_ELSEWHERE
 from medseg_gui.core.pending_marks import Mark, mark_text
 from medseg_gui.paths import UNSAVED_LABELS, rescue_dir
@@ -25,17 +26,21 @@ RETRY, DISCARD, CANCEL = "retry", "discard", "cancel"
 SAVED = "saved"  # ask_unsaved: every label was saved while the question was open
 IN_THE_WAY = ("File exists", "Not a directory", "Is a directory")  # strerror of EEXIST, ENOTDIR, EISDIR
 MISFIT = "pixels but the image is"  # core.project's LabelSizeError: a label not the size of its image file on disk
+UNREADABLE_IMAGE = f"{IMAGE_FILE} '"  # core.images' ImageReadError: the photo a label is checked against
 
 
 def what_to_do(reasons: Iterable[str]) -> str:
     """The advice after failed saves: about the lock when another program took it over (free disk space would not
-    help), about the image when its file changed size on disk, about what is in the way when a file stands where a
-    folder belongs (or the reverse), else about disk space and permissions."""
+    help), about the image when its file changed size on disk or cannot be read (a label is saved only once its
+    size is checked against the photo's), about what is in the way when a file stands where a folder belongs (or the
+    reverse), else about disk space and permissions."""
     reasons = list(reasons)
     if any(LOCK_ELSEWHERE in reason for reason in reasons):
         return "Close the program that took over the project's lock, then open the project again."
     if any(MISFIT in reason for reason in reasons):
         return "The image file on disk changed size since the image was shown: reopen the image."
+    if any(UNREADABLE_IMAGE in reason for reason in reasons):
+        return "The image file cannot be read (moved, deleted or still being synced): put it back where it was."
     if any(phrase in reason for reason in reasons for phrase in IN_THE_WAY):
         return ("Something in the project folder is in the way (a file where a folder belongs, or a folder where "
                 "the label file belongs): move it out of the project.")

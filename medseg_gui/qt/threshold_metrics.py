@@ -3,7 +3,7 @@ image's uncertainty from the saved predictions on a worker thread (AUC does not 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,8 @@ class MetricsRefresher(QObject):
     at a time: a newer request cancels the class's running job (its `changed` carried over) and runs once that has
     stopped, and only the newest request's scores are handed over, so an older threshold's never arrive after a newer
     one's (they ran side by side, and on large photos each took a while). Another project drops what was pending. An
-    error goes to the host's `errored`, like every job's without its own handler."""
+    error goes to the host's `errored`, like every job's without its own handler. `hold` / `release`: no job starts
+    in between (a removed image brought back)."""
 
     updated = Signal(object)
     unscored = Signal(object, str, object)  # (project, class, stems whose saved scores are missing or older: `check`)
@@ -34,6 +35,8 @@ class MetricsRefresher(QObject):
         self._jobs: dict[str, tuple[float, set[str]]] = {}  # class → (threshold, stems whose label was saved)
         self._running: dict[str, tuple[FunctionWorker, frozenset[str]]] = {}  # class → its job, its `changed`
         self._checking: dict[tuple[Path, str], bool] = {}  # (project root, class) being checked → check again after
+        self._held = False
+        self._then: Callable[[], None] | None = None  # called once no job runs while held
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
@@ -73,8 +76,31 @@ class MetricsRefresher(QObject):
                          on_done=lambda stems: self.unscored.emit(project, cls, stems) if stems else None,
                          on_ended=ended)
 
+    def hold(self, then: Callable[[], None]) -> None:
+        """Start no job until `release()` (what is asked meanwhile waits for it), and call `then()` once none runs (at
+        once when none does): a job computed before a removed image was listed again saved over its restored scores."""
+        self._held, self._then = True, then
+        self._then_when_idle()
+
+    def busy(self) -> bool:
+        """Whether a re-scoring job runs (it saves the scores when it ends)."""
+        return bool(self._running)
+
+    def release(self) -> None:
+        """Start what was asked while held."""
+        self._held, self._then = False, None
+        if self._jobs and not self._timer.isActive():
+            self._run()
+
+    def _then_when_idle(self) -> None:
+        if self._then is not None and not self._running:
+            then, self._then = self._then, None
+            then()
+
     @Slot()
     def _run(self) -> None:
+        if self._held:
+            return
         for cls in [c for c in self._jobs if c not in self._running]:  # the others start when their job ends
             threshold, changed = self._jobs.pop(cls)
             worker = FunctionWorker(rescore_class, self._project, cls, threshold, frozenset(changed))
@@ -90,6 +116,7 @@ class MetricsRefresher(QObject):
 
     def _ended(self, cls: str, worker: FunctionWorker) -> None:
         self._release(cls, worker)
+        self._then_when_idle()
         if cls in self._jobs and cls not in self._running and not self._timer.isActive():
             self._run()
 

@@ -12,7 +12,8 @@ from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.interchange.manifest import provenance_path
 from medseg_gui.core.project import Project
 from medseg_gui.core.remove_images import REMOVED_FOLDER, remove_images
-from medseg_gui.core.restore_images import find_removed, removed_images, restore_removed
+from medseg_gui.core import restore_images
+from medseg_gui.core.restore_images import RESTORED_RECORD, find_removed, removed_images, restore_removed
 from tests.core.test_remove_images import _files, _fill
 from tests.workers.helpers import disc, make_images, make_project
 
@@ -157,3 +158,27 @@ def test_a_restore_cut_short_runs_again_and_says_what_was_back_already(tmp_path)
     assert restored.missing == () and restored.already == tuple(early)
     assert f"Already back in the project before (a restore cut short): {early[0]}" in restored.summary()
     assert "not brought back" not in restored.summary() and "img1" in project.stems
+
+
+def test_score_entries_that_cannot_be_written_back_stay_in_the_kept_record(tmp_path, monkeypatch):
+    """Fault-injection trial: metrics.json could not be written, the summary said the scores come back with the next
+    prediction, and the record folder (the only copy of its entries) was deleted."""
+    project = make_project(tmp_path / "p", n=3)
+    _fill(project, "img1")
+    entry = json.loads((project.root / "predictions" / "lesion" / "metrics.json").read_text())["img1"]
+    folder = remove_images(project, ["img1"]).images[0].folder
+    real = restore_images.atomic_write_json
+
+    def full(path, data):
+        if Path(path).name == "metrics.json" and Path(path).parent.name == "lesion":
+            raise OSError(28, "No space left on device", str(path))
+        return real(path, data)
+
+    monkeypatch.setattr(restore_images, "atomic_write_json", full)
+    restored = restore_removed(project, "img1")
+    kept = folder / RESTORED_RECORD
+    assert restored.scores_due == ("predictions/lesion/metrics.json",) and restored.scores_kept == kept
+    assert f"those not put back are kept in {kept}" in restored.summary()
+    assert json.loads(kept.read_text())["scores"] == {"predictions/lesion/metrics.json": {"img1": entry}}
+    assert removed_images(project.root) == [] and "img1" in project.stems
+    assert "img1" in project.load_uncertainty("lesion").thresholds  # the files that could be written got theirs

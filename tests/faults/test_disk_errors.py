@@ -227,6 +227,25 @@ def test_a_better_model_saved_aside_is_listed_as_one_that_would_have_been_kept(t
     assert entry.kept is True and not entry.current
 
 
+def test_a_model_saved_aside_without_a_comparison_says_whether_a_current_model_exists(tmp_path, capsys, monkeypatch,
+                                                                                      fake_training):
+    """Review: 'there was no current model to compare it with' also when there was one that could not be loaded or
+    scored (the run then trained from scratch and had no figure for it)."""
+    from medseg_gui.ml import store
+
+    project = make_project(tmp_path / "p")
+    fail_replace_under(monkeypatch, project.model_dir(CLS), errno.ENOSPC)
+    rc, _, err = run_cli(capsys, "train", project.root, "--class", CLS, "--max-steps", "1")
+    assert rc == 1 and "there was no current model to compare it with" in err[0]
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_DATA_HOME", str(fake_training))
+    store.save_if_better(project.model_dir(CLS), FakeResult(tiny_segmenter(), val_auc=0.8))
+    monkeypatch.setattr("medseg_gui.ml.train.train", lambda samples, config, **kw: FakeResult(tiny_segmenter(1.0)))
+    fail_replace_under(monkeypatch, project.model_dir(CLS), errno.ENOSPC)
+    rc, _, err = run_cli(capsys, "train", project.root, "--class", CLS, "--max-steps", "1")
+    assert rc == 1 and "the current model could not be compared with it" in err[0]
+
+
 def test_save_failing_everywhere_says_the_result_is_lost(tmp_path, capsys, monkeypatch, fake_training):
     project = make_project(tmp_path / "p")
     fail_replace_under(monkeypatch, tmp_path, errno.ENOSPC)

@@ -103,6 +103,25 @@ def test_a_file_in_the_way_of_the_label_folder_gets_its_own_advice(tmp_path, qtb
     assert window.close()
 
 
+def test_an_image_file_that_cannot_be_read_gets_its_own_advice(tmp_path, qtbot, messages, monkeypatch):
+    """Review: a label whose image file was gone (deleted, being synced) failed with ImageReadError and was retried
+    with the advice to free disk space or fix the folder's permissions."""
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda *_a, **_k: save_guard.DISCARD)  # for the teardown close
+    project = make_project(tmp_path / "p", n=2)
+    window = open_window(qtbot, project)
+    window.saver.retry_s = 0.3
+    photo = project.image_path(window.session.stem)
+    original = photo.read_bytes()
+    photo.unlink()
+    _draw_and_fail(qtbot, window)
+    assert "was not found" in messages[0] and "put it back where it was" in messages[0]
+    assert "disk space" not in messages[0]
+    assert "put it back where it was, then choose Save again" in save_guard.unsaved_text(window.saver.unsaved(), 0.3)
+    photo.write_bytes(original)
+    qtbot.waitUntil(lambda: not window.isWindowModified(), timeout=10_000)
+    assert window.close()
+
+
 def test_a_late_all_saved_signal_does_not_clear_the_unsaved_mark(tmp_path, qtbot, messages, monkeypatch):
     """The saver thread's "all saved" is queued; a stroke that fails meanwhile must keep '*' when it arrives late
     (fault-injection trial: the title lost its '*' while "⚠ not saved" stayed)."""

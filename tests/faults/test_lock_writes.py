@@ -116,7 +116,7 @@ def test_a_model_finished_after_a_take_over_is_kept_outside_the_project(tmp_path
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "userdata"))
     saved_to = []
     monkeypatch.setattr(store, "save_if_better", lambda folder, result: saved_to.append(folder))
-    monkeypatch.setattr(store, "save_aside", lambda folder, result: saved_to.append(folder) or "as told")
+    monkeypatch.setattr(store, "save_aside", lambda folder, result, current: saved_to.append(folder) or "as told")
     make_project(tmp_path / "p", n=1)
     held = acquire(tmp_path / "p", app="medseg-gui")
     child = Project.open(tmp_path / "p")

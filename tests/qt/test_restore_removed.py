@@ -1,15 +1,19 @@
 """Edit → Bring back a removed image…: a dialog lists the removed images (name, when, labels); Restore moves the one
 chosen back off the GUI thread, then the list shows it with its label and the status bar says what came back."""
 
+import json
 import threading
+from types import SimpleNamespace
 
 import numpy as np
 from PySide6.QtWidgets import QMenu
 
 from medseg_gui.core import restore_images
+from medseg_gui.core.project import Project
 from medseg_gui.core.remove_images import remove_images
 from medseg_gui.qt import restore_flow
 from medseg_gui.qt.restore_flow import RemovedDialog
+from tests.core.test_remove_images import _fill
 from tests.qt.test_image_list_metrics import cell_texts
 from tests.workers.helpers import disc, make_project, open_window
 
@@ -77,3 +81,56 @@ def test_restore_is_off_in_a_read_only_window(tmp_path, qtbot, messages, monkeyp
     window.actions.restore_image.setEnabled(True)
     window.actions.restore_image.trigger()
     assert asked == [] and "Nothing was brought back: this project is open read-only" in window.last_error
+
+
+def test_restore_waits_for_a_rescoring_that_would_save_over_its_scores(tmp_path, qtbot, messages, monkeypatch):
+    """Review: a threshold re-scoring computed before the image was listed again saved metrics.json without it, over
+    the score entries the restore had just put back."""
+    project = make_project(tmp_path / "p", n=3)
+    for stem in ("img0", "img1"):
+        _fill(project, stem)
+    remove_images(project, ["img1"])
+    window = open_window(qtbot, project)
+    qtbot.waitUntil(lambda: not window.workers.is_busy(), timeout=10_000)
+    entered, gate = threading.Event(), threading.Event()
+    real = Project.save_metrics
+
+    def slow(self, cls, metrics):  # the re-scoring has computed its scores and is about to save them
+        if threading.current_thread() is not threading.main_thread():
+            entered.set()
+            gate.wait(10)
+        return real(self, cls, metrics)
+
+    monkeypatch.setattr(Project, "save_metrics", slow)
+    window.metrics_refresher.schedule(window.project, "lesion", 0.3)
+    qtbot.waitUntil(entered.is_set, timeout=10_000)
+    monkeypatch.setattr(restore_flow, "choose_removed", lambda parent, records: records[0])
+    window.actions.restore_image.trigger()
+    qtbot.waitUntil(lambda: "img1" in window.image_list.stems() or "once the scores being updated are saved"
+                    in window.statusBar().currentMessage(), timeout=10_000)
+    gate.set()
+    qtbot.waitUntil(lambda: "img1" in window.image_list.stems() and window.session.paused is None, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.workers.is_busy(), timeout=10_000)
+    assert "img1" in json.loads((project.root / "predictions" / "lesion" / "metrics.json").read_text())
+
+
+def test_a_rescoring_asked_for_during_a_restore_starts_after_it(tmp_path, qtbot, monkeypatch):
+    """A threshold change while the files moved back started a job that computed the scores without the image."""
+    from medseg_gui.qt import threshold_metrics
+    from medseg_gui.workers.base import WorkerHost
+    from medseg_gui.workers.training import ClassMetrics
+
+    runs, called = [], []
+    monkeypatch.setattr(threshold_metrics, "rescore_class", lambda root, cls, threshold, changed, should_stop=None:
+                        runs.append((cls, threshold)) or ClassMetrics(cls, {}))
+    host = WorkerHost()
+    refresher = threshold_metrics.MetricsRefresher(host, delay_ms=1)
+    refresher.hold(lambda: called.append(True))
+    assert called == [True]  # no job ran: at once
+    refresher.schedule(SimpleNamespace(root=tmp_path), "lesion", 0.4)
+    qtbot.wait(200)
+    assert runs == []
+    with qtbot.waitSignal(refresher.updated, timeout=5_000):
+        refresher.release()
+    assert runs == [("lesion", 0.4)]
+    assert host.shutdown(5_000)
