@@ -88,17 +88,21 @@ def test_the_region_line_counts_the_images_when_all_were_restricted(project, cap
     assert line == "lesion is restricted to cervix (scored only inside it on 2 of 2 images)."
 
 
-@pytest.mark.slow
-def test_medseg_train_warns_once_of_a_label_half_outside_its_region(project, capsys):
+def train_tiny(root, cls: str) -> int:
+    """`medseg train ROOT --class CLS` with a tiny preset registered for the run (two steps); its exit status."""
     from medseg_gui.ml.config import PRESETS, Augment, Preset, UNetConfig
 
-    PRESETS["tiny-outside"] = Preset(name="tiny-outside", description="test only", unet=UNetConfig(filters=(4, 8)),
-                                     patch_size=32, batch_size=2, augment=Augment(), steps_per_epoch=2, tile_size=48,
-                                     tile_overlap=8)
+    PRESETS["tiny-region"] = Preset(name="tiny-region", description="test only", unet=UNetConfig(filters=(4, 8)),
+                                    patch_size=32, batch_size=2, augment=Augment(), steps_per_epoch=2, tile_size=48,
+                                    tile_overlap=8)
     try:
-        assert cli.main(["train", str(project.root), "--class", "lesion", "--preset", "tiny-outside",
-                         "--max-steps", "2"]) == 0
+        return cli.main(["train", str(root), "--class", cls, "--preset", "tiny-region", "--max-steps", "2"])
     finally:
-        PRESETS.pop("tiny-outside", None)
+        PRESETS.pop("tiny-region", None)
+
+
+@pytest.mark.slow
+def test_medseg_train_warns_once_of_a_label_half_outside_its_region(project, capsys):
+    assert train_tiny(project.root, "lesion") == 0
     err = capsys.readouterr().err
     assert [line for line in err.splitlines() if "outside" in line] == [f"medseg: warning: {WARNING}"]

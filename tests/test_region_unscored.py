@@ -123,17 +123,10 @@ def test_a_region_from_a_weak_model_is_said_once(project, capsys):
 
 @pytest.mark.slow
 def test_medseg_train_notes_the_image_left_out_and_the_weak_region_model(project, capsys):
-    from medseg_gui.ml.config import PRESETS, Augment, Preset, UNetConfig
+    from tests.test_region_outside import train_tiny
 
     _weak_cervix_model(project, 0.109)
-    PRESETS["tiny-unscored"] = Preset(name="tiny-unscored", description="test only", unet=UNetConfig(filters=(4, 8)),
-                                      patch_size=32, batch_size=2, augment=Augment(), steps_per_epoch=2, tile_size=48,
-                                      tile_overlap=8)
-    try:
-        assert cli.main(["train", str(project.root), "--class", "lesion", "--preset", "tiny-unscored",
-                         "--max-steps", "2"]) == 0
-    finally:
-        PRESETS.pop("tiny-unscored", None)
+    assert train_tiny(project.root, "lesion") == 0
     err = capsys.readouterr().err.splitlines()
     assert ("medseg: warning: empty left out of training: its 'cervix' region, which 'lesion' is restricted to, is "
             "empty") in err

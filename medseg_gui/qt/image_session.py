@@ -319,8 +319,8 @@ class ImageSession(QObject):
         return {cls: mask for cls, (pending, mask) in found.items() if pending}
 
     def may_write(self, cls: str) -> bool:
-        """Whether `cls`'s label shown may be written (stroke, No-object): a label file left out (unreadable, wrong size)
-        is moved aside first (never deleted), said where; False (the edit reverted) when it cannot be moved."""
+        """Whether `cls`'s label shown may be written (stroke, No-object): a left-out label file (unreadable, wrong
+        size) is moved aside first (never deleted), said where; False (the edit reverted) when it cannot be."""
         if cls not in self._left_out:
             return True
         moved, message = self._left_out.move_aside(self.project, cls, self.stem)

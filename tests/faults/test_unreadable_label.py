@@ -29,6 +29,15 @@ def _label_map(path):
     write_png(path, (np.arange(48 * 64).reshape(48, 64) % 4).astype(np.uint8))
 
 
+def _spoiled_window(tmp_path, qtbot, spoil):
+    """A one-image project, its lesion label spoiled by `spoil`, open in a window: (project, path, bytes, window)."""
+    project = make_project(tmp_path / "p", n=1)
+    path = project.label_path("lesion", project.stems[0])
+    spoil(path)
+    original = path.read_bytes()
+    return project, path, original, open_window(qtbot, project)
+
+
 @pytest.mark.parametrize("spoil", [_wrong_size, _damaged, _label_map])
 def test_unreadable_label_is_moved_aside_not_overwritten(tmp_path, qtbot, messages, spoil):
     project = make_project(tmp_path / "p", n=1)
@@ -108,12 +117,7 @@ def test_the_list_marks_an_unreadable_label_file_instead_of_ticking_it(tmp_path,
 def test_no_object_on_a_left_out_label_moves_it_aside_first(tmp_path, qtbot, messages, spoil):
     """Review: "no <class> here" (X) wrote its all-background label over a label file the view had left out (not
     the image's size, or damaged), which only a stroke moved aside first. Now it is moved aside the same way."""
-    project = make_project(tmp_path / "p", n=1)
-    stem = project.stems[0]
-    path = project.label_path("lesion", stem)
-    spoil(path)
-    original = path.read_bytes()
-    window = open_window(qtbot, project)
+    _project, path, original, window = _spoiled_window(tmp_path, qtbot, spoil)
     messages.clear()
     window.actions.no_object.trigger()
     assert window.saver.flush(10)

@@ -141,9 +141,9 @@ def export_outlines(
 ) -> OutlineExport:
     """Write out_dir/<stem>_outlined.png (the photo with the outlines of `classes`, core.export.mask_to_export's
     masks for `source` and `threshold`) for every image with a mask of one of them, and manifest.json. Reports
-    `(done, total, file)` after each image; CancelledError between images when `should_stop()` (the manifest lists those written);
-    unreadable images are skipped with a message (to `skipped` when given, else the log); WriteError when a file
-    cannot be written (those before it stay; the message says how far it got)."""
+    `(done, total, file)` after each image; CancelledError between images when `should_stop()` (the manifest lists
+    those written); unreadable images are skipped with a message (to `skipped` when given, else the log); WriteError
+    when a file cannot be written (those before it stay; the message says how far it got)."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     for cls in classes:
