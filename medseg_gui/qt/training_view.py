@@ -88,8 +88,10 @@ class TrainingView(QObject):
                     "when that is done.")
         if not self._guard.all_saved():
             unsaved, marks = self._saver.unsaved(), self._guard.marks.pending(self._project())
-            return (f"{len(unsaved)} label(s) could not be saved, so Retrain would not see them. "
-                    f"{what_to_do(unsaved.values())}" if unsaved else
+            also = f", and {len(marks)} image mark(s) could not be written to project.json" if marks else ""
+            reasons = [*unsaved.values(), *(reason for _on, reason in marks.values())]  # a trial was told of one
+            return (f"{len(unsaved)} label(s) could not be saved, so Retrain would not see them{also}. "
+                    f"{what_to_do(reasons)}" if unsaved else
                     "Retrain was not started: it reads from project.json which labels are accepted predictions (not "
                     f"validated on), confirmed complete or “none”, and not every mark is there yet. {marks_text(marks)}"
                     if marks else

@@ -66,6 +66,8 @@ def test_an_accept_whose_mark_cannot_be_written_is_kept_shown_blocks_retrain_and
     said = [m for m in messages if "was not marked as the accepted lesion prediction in project.json" in m]
     assert len(said) == 1 and "Read-only file system" in said[0]  # once, though the accept set it twice
     assert window.isWindowModified() and window.image_list._item(stem, 1).text() == UNSAVED
+    assert ("1 label(s) could not be saved, so Retrain would not see them, and 1 image mark(s) could not be written "
+            "to project.json") in (window.training.refusal("lesion") or "")  # both, not the label alone (trial)
     mount.labels = False  # the label folder is back first: the label is saved, the mark still is not
     qtbot.waitUntil(lambda: not window.saver.has_pending(), timeout=10_000)
     assert _on_disk(project) == set() and window.isWindowModified()
