@@ -125,7 +125,7 @@ def remove_images(project: Project, stems: list[str]) -> Removed:
         except (OSError, ProjectError) as err:
             rest = [s for s in stems if s != stem and s not in {d.stem for d in done}]
             left = f" {', '.join(rest)} {'was' if len(rest) == 1 else 'were'} not removed either." if rest else ""
-            return Removed(tuple(done), f"'{stem}' was not removed: {_reason(err)}{left}")
+            return Removed(tuple(done), f"'{stem}' was not removed: {move_failure(err)}{left}")
     return Removed(tuple(done))
 
 
@@ -147,7 +147,7 @@ def _remove_one(project: Project, stem: str) -> RemovedImage:
             moved.append(src)
         project.unlist_images({stem}, [kept] if kept is not None else [])
     except (OSError, ProjectError) as err:
-        raise ProjectError(f"{_reason(err)} {_put_back(project, folder, moved)}") from None
+        raise ProjectError(f"{move_failure(err)} {_put_back(project, folder, moved)}") from None
     _drop_scores(project, stem, scores)
     labels = sum(1 for p in rel if p.startswith("labels/"))
     log.info("removed %s from %s: %d file(s) moved to %s", stem, root, len(files), folder)
@@ -177,15 +177,25 @@ def _put_back(project: Project, folder: Path, moved: list[Path]) -> str:
         return (f"These files could not be moved back and lie in {folder} (same names): {', '.join(stuck)}; move "
                 "them back by hand.")
     (folder / RECORD).unlink(missing_ok=True)  # the record of a removal that did not happen; the folder is empty
-    for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)) + [folder]:
+    remove_empty_folders(folder)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+    return "Every file is back in its place; nothing was moved."
+
+
+def remove_empty_folders(folder: Path) -> None:
+    """Remove the empty folders below `folder`, deepest first (not `folder` itself); the others stay."""
+    for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
         try:
             sub.rmdir()
         except OSError:
             pass
-    return "Every file is back in its place; nothing was moved."
 
 
-def _reason(err: BaseException) -> str:
+def move_failure(err: BaseException) -> str:
+    """What the user reads of a failed move (an OSError names its file) or another refusal."""
     if isinstance(err, OSError):
         return f"{err.filename or 'a file'} could not be moved ({err.strerror or err})."
     return str(err)

@@ -20,6 +20,7 @@ from typing import Any
 from medseg_gui.core.atomic import atomic_write_json
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.project import Project
+from medseg_gui.core.remove_images import move_failure, remove_empty_folders
 from medseg_gui.core.project_format import (REMOVED_FOLDER, REMOVED_RECORD, ImageEntry, read_rewritable_json,
                                             removed_records)
 from medseg_gui.core.uncertainty import THRESHOLDS_KEY
@@ -139,7 +140,7 @@ def restore_removed(project: Project, which: RemovedRecord | str | Path) -> Rest
             moved.append(rel)
         project.list_again(record.entry)
     except (OSError, ProjectError) as err:
-        why = f"{_reason(err)} {_put_back(project, record, moved)}"
+        why = f"{move_failure(err)} {_put_back(project, record, moved)}"
         raise ProjectError(f"'{stem}' was not brought back: {why}") from None
     due = _restore_scores(project, record)
     kept = _tidy(record.folder, due)
@@ -196,12 +197,6 @@ def _put_back(project: Project, record: RemovedRecord, moved: list[str]) -> str:
     return f"Every file is still in {record.folder}; nothing was moved."
 
 
-def _reason(err: BaseException) -> str:
-    if isinstance(err, OSError):
-        return f"{err.filename or 'a file'} could not be moved ({err.strerror or err})."
-    return str(err)
-
-
 def _restore_scores(project: Project, record: RemovedRecord) -> tuple[str, ...]:
     """Put `record`'s score entries back; the score files they could not go back into."""
     due = []
@@ -230,11 +225,7 @@ def _tidy(folder: Path, due: tuple[str, ...]) -> Path | None:
     """Remove the emptied record folder, its removed.json last; a folder still holding other files keeps them and
     the record, renamed restored.json (no longer listed as removed), logged. With score entries `due` (not put
     back) the record is kept too: the file that holds them (`_keep_scores`)."""
-    for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-        try:
-            sub.rmdir()
-        except OSError:
-            pass
+    remove_empty_folders(folder)
     if due:
         return _keep_scores(folder, due)
     record = folder / REMOVED_RECORD
