@@ -139,7 +139,7 @@ class ImageListPanel(QWidget):
         """Tick the images that have a label for the current class; their scores follow (italics: a sparse label)."""
         changed, self._marks.labelled = self._marks.labelled ^ set(labelled), set(labelled)
         with self.batch():
-            self._show_all_labelled()
+            self._refresh_labelled()
             self._fill_metrics([stem for stem in changed if stem in self._items])  # also after a class switch
         self.labels_changed.emit(self._cls, self.labelled_shares())
 
@@ -162,7 +162,7 @@ class ImageListPanel(QWidget):
         shown = [stem for stem in shares if stem in self._items] if cls == self._cls else []
         if shown:
             with self.batch():
-                self._show_all_labelled(shown)
+                self._refresh_labelled(shown)
                 self._fill_metrics(shown)  # a sparse label's scores in italics
             self.labels_changed.emit(self._cls, self.labelled_shares())
 
@@ -178,7 +178,7 @@ class ImageListPanel(QWidget):
         """Mark images whose current-class label could not be saved (stem → reason, shown as tooltip)."""
         changed = set(unsaved) ^ set(self._marks.unsaved)
         self._marks.unsaved = dict(unsaved)
-        self._show_all_labelled([stem for stem in changed | set(unsaved) if stem in self._items])
+        self._refresh_labelled([stem for stem in changed | set(unsaved) if stem in self._items])
 
     def unsaved(self) -> set[str]:
         return set(self._marks.unsaved)
@@ -187,14 +187,14 @@ class ImageListPanel(QWidget):
         """Mark a complete `cls` label that looks incomplete ("✓ ?", `why` in the tooltip; core.label_status)."""
         self._marks.set_doubt(cls, stem, why)
         if cls == self._cls and stem in self._items:
-            self._show_all_labelled([stem])
+            self._refresh_labelled([stem])
 
     def set_unreadable_labels(self, cls: str, unreadable: dict[str, str]) -> None:
         """Mark the `cls` label files that cannot be read (stem → why) instead of ticking them."""
         self._marks.unreadable[cls] = dict(unreadable)
         if cls == self._cls:
             with self.batch():
-                self._show_all_labelled()
+                self._refresh_labelled()
                 self._fill_metrics()
             self.labels_changed.emit(self._cls, self.labelled_shares())  # the Train panel counts readable ones
 
@@ -202,7 +202,7 @@ class ImageListPanel(QWidget):
         """Show "none" for images marked "no <current class> here" (an explicit negative), "✓ accepted" for labels
         that are an accepted prediction."""
         self._marks.negatives, self._marks.accepted = set(negatives), set(accepted)
-        self._show_all_labelled()
+        self._refresh_labelled()
 
     def set_split(self, train: list[str] | None, val: list[str] | None, test: Collection[str] = (),
                   read_at: float | None = None) -> None:
@@ -210,19 +210,19 @@ class ImageListPanel(QWidget):
         validation (model metadata `train_stems` / `val_stems`; None: not recorded, no marks), and the dataset's
         `test` split; a label saved after `read_at` (core.project.labels_read_at) is "new"."""
         self._marks.set_split(train, val, test, read_at)
-        self._show_all_labelled()
+        self._refresh_labelled()
 
     def set_saved_at(self, cls: str, saved_at: dict[str, float]) -> None:
         """When the `cls` labels of these images were last saved (POSIX s: a file's mtime, or a save just made)."""
         self._marks.set_saved_at(cls, saved_at)
         if cls == self._cls:
-            self._show_all_labelled([stem for stem in saved_at if stem in self._items])
+            self._refresh_labelled([stem for stem in saved_at if stem in self._items])
 
     def split_of(self, stem: str | None) -> str | None:
         """"train" / "val" / "new" for `stem` by the current model's split (set_split), None when not known."""
         return self._marks.split_of(stem)
 
-    def _show_all_labelled(self, stems: Collection[str] | None = None) -> None:
+    def _refresh_labelled(self, stems: Collection[str] | None = None) -> None:
         with self.batch():
             for stem in self._items if stems is None else stems:
                 self._show_labelled(stem)
