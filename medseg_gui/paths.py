@@ -23,12 +23,18 @@ def data_dir() -> Path:
 def rescue_dir(kind: str, project_root: Path, *parts: str) -> Path:
     """A new folder name in the user data folder for what could not be saved in a project: `kind` "unsaved-models"
     (a finished model) or "unsaved-labels" (labels left unsaved at a close nobody could answer), named after the
-    project (and `parts`, e.g. the class) and the time."""
+    project (and `parts`, e.g. the class) and the time; '-2', '-3' … after it when that folder exists already (a
+    second rescue within the same second gets its own folder and record)."""
     import re
     import time
 
     name = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(project_root).name)[:40] or "project"
-    return rescue_base(kind) / "-".join((name, *parts, time.strftime("%Y%m%d-%H%M%S")))
+    folder = first = rescue_base(kind) / "-".join((name, *parts, time.strftime("%Y%m%d-%H%M%S")))
+    n = 1
+    while folder.exists():
+        n += 1
+        folder = first.with_name(f"{first.name}-{n}")
+    return folder
 
 
 def rescue_base(kind: str) -> Path:

@@ -371,9 +371,5 @@ class LabelSaver(QObject):
         not be written there either (the save is then kept and retried like any failed one)."""
         if pixels is None:
             return None
-        folder = first = rescue_dir(UNSAVED_LABELS, project.root)
-        n = 1
-        while folder.exists():  # a second refusal within the same second: its own folder (and rescued.json)
-            n += 1
-            folder = first.with_name(f"{first.name}-{n}")
+        folder = rescue_dir(UNSAVED_LABELS, project.root)  # a new one: a second refusal within the second too
         return folder if write_rescue(folder, project.root, {key: pixels}) else None

@@ -58,3 +58,18 @@ def test_a_label_not_the_size_of_its_image_on_disk_is_rescued_not_retried(tmp_pa
         saver.save("lesion", stem, other)
     assert again.args[3] != folder and len(find_rescues(rescue_base(UNSAVED_LABELS), project.root)) == 2
     saver.close()
+
+
+def test_a_second_rescue_within_the_same_second_gets_its_own_folder(tmp_path, monkeypatch):
+    """paths.rescue_dir names a new folder: '-2' after the time when one of that name exists (a second label refused
+    for its size within the same second must not share, and rewrite, the first one's record)."""
+    import time
+
+    from medseg_gui.paths import UNSAVED_LABELS, rescue_dir
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setattr(time, "strftime", lambda *_a: "20240501-101500")
+    first = rescue_dir(UNSAVED_LABELS, tmp_path / "my project")
+    first.mkdir(parents=True)
+    second = rescue_dir(UNSAVED_LABELS, tmp_path / "my project")
+    assert first.name == "my_project-20240501-101500" and second == first.with_name(f"{first.name}-2")
