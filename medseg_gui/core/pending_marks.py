@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from medseg_gui.core.errors import MedsegError
-from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY, marked, set_mark
+from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY, has_mark, marked, set_mark
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +100,7 @@ class PendingMarks:
         kept = self._kept.get((project, stem, key, cls))
         if kept is not None:
             return kept[0]
-        value = project.entry(stem).state.get(key)
-        return bool(value) if cls is None else cls in (value or [])
+        return bool(project.entry(stem).state.get(key)) if cls is None else has_mark(project, stem, key, cls)
 
     def marked(self, project: Any, key: str, cls: str) -> set[str]:
         """Stems whose `key` mark lists `cls` as last set (label_status.marked with the kept marks on top)."""
