@@ -84,6 +84,7 @@ class Preset:
     name: str
     description: str
     unet: UNetConfig
+    line: str = ""  # the description in one line (the Train panel's Preset box), beside it so the two stay in step
     patch_size: int = 64
     batch_size: int = 32
     crops_per_image: int = 1  # patches taken from one image in a batch (cvxtz: 4 crops x 4 images)
@@ -155,6 +156,7 @@ PRESETS: dict[str, Preset] = {
         "of 48 px per step, then 5 patches of 160 px per step from 30 % of the run on (more context); half of the "
         "patches centred on labelled pixels; flips, 90-degree rotations, intensity jitter. Continuing on sparse "
         "labels, the unannotated pixels keep the start model's own probability as their target.",
+        line="Thin structures at full resolution: fast U-Net, CLAHE, AdamW + cosine, 48 then 160 px patches",
         unet=UNetConfig(filters=(16, 24, 32, 48, 64), batchnorm=True, bn_momentum=0.9, dropout=0.0,
                         upsampling="transpose", skip="add", in_channels=3),
         patch_size=48,
@@ -193,6 +195,7 @@ PRESETS: dict[str, Preset] = {
         "a quarter the trained weights, three quarters the weights the run started from; with many, three quarters "
         "the trained weights, and the model averages its prediction over the four flips of the image (and over 0.8, "
         "1 and 1.25 times its working scale when that validates clearly better).",
+        line="Blobs, resized so a lesion is ~32 px: U-Net, BCE + Dice, AdamW + cosine, zoom/colour jitter",
         unet=UNetConfig(filters=(16, 32, 64, 128, 256), batchnorm=True, bn_momentum=0.9, dropout=0.0,
                         upsampling="transpose", skip="add", in_channels=3),
         patch_size=160,  # 4 x 160 px beat 8 x 192 px in equal 10-min C1 runs (Dice 0.351 vs 0.341, 2.7x the steps)
@@ -245,6 +248,7 @@ PRESETS: dict[str, Preset] = {
         name="cvxtz",
         description="Reference U-Net 32-64-128-256-512, ReLU, Dropout 0.1, no batch-norm, BCE, Adam 1e-3, "
         "random 64x64 crops (4 crops x 4 images), flips/shear/shift/zoom.",
+        line="Reference U-Net 32-512: Dropout 0.1, no batch-norm, bilinear, BCE, Adam 1e-3, 64 px crops",
         unet=UNetConfig(filters=(32, 64, 128, 256, 512), batchnorm=False, dropout=0.1, dropout_at="block",
                         kernel_initializer="glorot_uniform", upsampling="bilinear", in_channels=3),
         patch_size=64,
@@ -262,6 +266,8 @@ PRESETS: dict[str, Preset] = {
         name="fxfviolet",
         description="Reference U-Net 16-32-64-128-256, he_normal, batch-norm, MaxPool+Dropout, Conv2DTranspose, "
         "gray input; large 256 px patches instead of the original 512x512 resized whole images.",
+        line="Reference U-Net 16-256: gray, batch-norm, Dropout 0.05, BCE, Adam 1e-3, 256 px patches (not 512x512 "
+        "whole images)",
         unet=UNetConfig(filters=(16, 32, 64, 128, 256), batchnorm=True, dropout=0.05, dropout_at="pool",
                         kernel_initializer="he_normal", upsampling="transpose", in_channels=1),
         patch_size=256,
@@ -281,19 +287,13 @@ PRESETS = {
     "default": replace(PRESETS["vessels"], name="default", adapt=True,
                        description="Reads the labels (ml/regime.py): thin structures (vessels) get the `vessels` "
                        "recipe, blobs (lesions) the `lesions` recipe at a working scale where a lesion is ~32 px "
-                       "across."),
+                       "across.",
+                       line="Reads the labels: the vessels recipe for thin structures, the lesions recipe for blobs"),
     **PRESETS,
 }
 
 
-PRESET_LINES: dict[str, str] = {
-    "default": "Reads the labels: the vessels recipe for thin structures, the lesions recipe for blobs",
-    "vessels": "Thin structures at full resolution: fast U-Net, CLAHE, AdamW + cosine, 48 then 160 px patches",
-    "lesions": "Blobs, resized so a lesion is ~32 px: U-Net, BCE + Dice, AdamW + cosine, zoom/colour jitter",
-    "cvxtz": "Reference U-Net 32-512: Dropout 0.1, no batch-norm, bilinear, BCE, Adam 1e-3, 64 px crops",
-    "fxfviolet": "Reference U-Net 16-256: gray, batch-norm, Dropout 0.05, BCE, Adam 1e-3, 256 px patches "
-    "(not 512x512 whole images)",
-}
+PRESET_LINES: dict[str, str] = {name: p.line for name, p in PRESETS.items()}
 """Each preset's description in one line (the Train panel's Preset box)."""
 
 

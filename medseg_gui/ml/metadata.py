@@ -32,10 +32,10 @@ def _as_json(value: Any) -> Any:
 def recipe_json(preset: Preset) -> dict[str, Any]:
     """The whole recipe a model trained with (metadata "recipe"): every field of the resolved `preset` (network as
     "unet", loss, optimiser, learning rate and schedule, patches, batch, augmentation, input, working scale...),
-    without its name (metadata "preset") and description. Its learning rate is the recipe's; the metadata's top-level
+    without its name (metadata "preset") and descriptions. Its learning rate is the recipe's; the metadata's top-level
     "learning_rate" is the one the run used (lower when it fine-tuned)."""
     recipe = asdict(preset)
-    del recipe["name"], recipe["description"]
+    del recipe["name"], recipe["description"], recipe["line"]
     return _as_json(recipe)
 
 
