@@ -33,14 +33,17 @@ def _export_classes(project: Project, text: str) -> list[str]:
     return classes
 
 
-def _nothing_exported(project, classes: list[str], source: str) -> str:
-    """Why an export wrote nothing: no image has what `source` takes, or a data folder is not a folder."""
+def _nothing_exported(project, classes: list[str], source: str, left_out: int) -> str:
+    """Why an export wrote nothing: its `left_out` images (each warned of) were all it had, no image has what `source`
+    takes, or a data folder is not a folder."""
     from medseg_gui.core.export import SOURCE_FILES
 
     odd = [f"{project.root / name} is not a folder" for name in ("labels", "predictions")
            if (project.root / name).exists() and not (project.root / name).is_dir()]
     names = ", ".join(map(repr, classes))
-    return f"nothing exported: no image has a {SOURCE_FILES[source]} of {names}" + "".join(f"; {o}" for o in odd)
+    why = (f"the {left_out} image(s) with a {SOURCE_FILES[source]} of {names} were left out (above)" if left_out
+           else f"no image has a {SOURCE_FILES[source]} of {names}")  # a misfit label is not "no label" (review)
+    return f"nothing exported: {why}" + "".join(f"; {o}" for o in odd)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -58,7 +61,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         bar.done()
     warn(skipped)
     if not done.count:
-        warn([_nothing_exported(project, classes, args.source)])
+        warn([_nothing_exported(project, classes, args.source, len(skipped))])
     print(f"{done.summary}{left_out(len(skipped))}")
     if args.hdf5:
         skipped = []

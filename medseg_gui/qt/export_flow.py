@@ -70,12 +70,13 @@ def ended(text: str) -> str:
     return text if text.endswith(".") else text + "."
 
 
-def unreadable_note(skipped: Sequence[str]) -> str:
-    """' — 2 left out, not readable: a: …; b: …' for the images an export left out (three named), or ''."""
+def left_out_note(skipped: Sequence[str]) -> str:
+    """' — 2 left out: a: …; b: …' for the images an export left out (three named, each with its reason: not
+    readable, or not the image's size), or ''."""
     if not skipped:
         return ""
     reasons = "; ".join(r.rstrip(".") for r in skipped[:3])  # no ".;" between reasons (verification trial)
-    return f" — {len(skipped)} left out, not readable: {reasons}{'; …' if len(skipped) > 3 else ''}"
+    return f" — {len(skipped)} left out: {reasons}{'; …' if len(skipped) > 3 else ''}"
 
 
 def export_summary(result: PngExport) -> str:
@@ -99,7 +100,7 @@ def export_summary(result: PngExport) -> str:
     text = f"Exported {result.count} mask{'' if result.count == 1 else 's'} to {result.out_dir}: {counts}"
     if result.count == 0 and not result.skipped:
         text = f"No masks exported to {result.out_dir}: no image has a label or a prediction of any class yet"
-    text += unreadable_note(result.skipped)  # images whose label, prediction or ROI could not be read
+    text += left_out_note(result.skipped)  # images whose label, prediction or ROI could not be read
     if result.older:
         text += f" — {older_note(result.older)}; manifest.json lists this export's"
     return text
@@ -176,7 +177,7 @@ class ExportFlow(QObject):
         self.ended.emit("finished")
 
     def _on_other_finished(self, fmt: str, done: ExportDone) -> None:
-        text = done.summary + unreadable_note(done.skipped)
+        text = done.summary + left_out_note(done.skipped)
         self.status.emit(text)
         note = manifest_note(fmt) if done.count or fmt != "outlines" else (
             "No image has a label or a prediction of any class yet: nothing was written.")

@@ -86,6 +86,23 @@ def test_export_skips_a_bad_label_lists_it_and_writes_the_rest(tmp_path, capsys)
     assert "Wrote 2 masks" in out and "1 left out" in out
 
 
+def test_export_whose_every_label_is_left_out_does_not_say_there_is_none(tmp_path, capsys):
+    """Review of session 45: with every label left out (here the wrong size), export's last warning said "no image
+    has a label" beside the lines naming each one."""
+    import cv2
+
+    project = make_project(tmp_path / "p")
+    for stem in project.stems:
+        cv2.imwrite(str(project.label_path(CLS, stem)), np.zeros((7, 9), np.uint8))
+    rc, out, err = run_cli(capsys, "export", project.root, "--class", CLS, "--out", tmp_path / "m",
+                           "--source", "labels")
+    n = len(project.stems)
+    assert rc == 0 and "Wrote 0 masks" in out and f"{n} left out" in out
+    assert len(err) == n + 1 and all("9×7 pixels" in line for line in err[:n])
+    assert err[-1] == (f"medseg: warning: nothing exported: the {n} image(s) with a label of '{CLS}' were left out "
+                       "(above)")
+
+
 def test_export_that_writes_nothing_says_why(tmp_path, capsys):
     """Trial of session 32: with labels/ replaced by a file, export said "Wrote 0 masks" and nothing else."""
     project = make_project(tmp_path / "p")

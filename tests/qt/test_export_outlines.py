@@ -58,4 +58,4 @@ def test_the_file_menu_exports_photos_with_outlines(tmp_path, qtbot, messages, m
     assert title == "Export finished" and f"Wrote 2 photos with outlines to {out_dir}" in text
     assert "solid line = your label, dashed = the model's prediction ≥ 0.70" in text
     assert "manifest.json in that folder says" in text and "nothing to export" not in text
-    assert f"1 left out, not readable: {stems[2]} not exported" in text  # named, not only in the log
+    assert f"1 left out: {stems[2]} not exported" in text  # named, not only in the log

@@ -70,7 +70,7 @@ def test_export_checks_every_class_folder_first_and_names_what_it_left_out(tmp_p
     assert [p.stem for p in result.files["lesion"]] == [project.stems[0]]
     assert len(result.skipped) == 1 and result.skipped[0].startswith(f"{project.stems[1]} not exported")
     text = export_summary(result)
-    assert text.startswith(f"Exported 1 mask to {out}: 1 in lesion/ — 1 left out, not readable: "
+    assert text.startswith(f"Exported 1 mask to {out}: 1 in lesion/ — 1 left out: "
                            f"{project.stems[1]} not exported")  # vessel, with nothing, not named (trial)
     assert result.older == () and "older" not in text
     from medseg_gui.qt.export_flow import ended  # one full stop, as the dialog shows it (a trial saw '..')
@@ -78,7 +78,7 @@ def test_export_checks_every_class_folder_first_and_names_what_it_left_out(tmp_p
     from medseg_gui.core.export import PngExport
     reasons = ("a not exported: 9×9 (width×height).", "b not exported: x.")
     two = export_summary(PngExport(out, {"lesion": []}, reasons))
-    assert two.endswith("not readable: a not exported: 9×9 (width×height); b not exported: x")  # not '.;' (trial)
+    assert two.endswith("left out: a not exported: 9×9 (width×height); b not exported: x")  # not '.;' (trial)
     assert ended(two) == two + "." and ".." not in ended(text)
     (out / "vessel").mkdir(exist_ok=True)
     (out / "vessel" / "old_prediction.png").write_bytes(b"an earlier export's")
