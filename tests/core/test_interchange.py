@@ -260,3 +260,12 @@ def test_a_killed_writes_temporary_file_is_not_foreign_but_a_users_file_is(proje
         (out / "notes.txt").unlink()
         export(project, ["lesion"], out)
         assert not temp.exists() and (out / "manifest.json").is_file()
+
+
+def test_the_coco_summary_counts_in_the_singular_for_one(tmp_path):
+    """A trial read "Wrote 1 COCO annotations on 1 images"."""
+    from medseg_gui.core.interchange.coco import CocoExport
+
+    path = tmp_path / "a.json"
+    assert CocoExport(path, 1, 1).summary() == f"Wrote 1 COCO annotation on 1 image to {path}"
+    assert CocoExport(path, 2, 3).summary().startswith("Wrote 3 COCO annotations on 2 images")

@@ -40,7 +40,9 @@ class CocoExport:
     annotations: int
 
     def summary(self) -> str:
-        return f"Wrote {self.annotations} COCO annotations on {self.images} images to {self.path}"
+        a, i = self.annotations, self.images
+        return (f"Wrote {a} COCO annotation{'s' if a != 1 else ''} on {i} image{'s' if i != 1 else ''} to "
+                f"{self.path}")
 
 
 @dataclass(frozen=True)
