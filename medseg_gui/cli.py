@@ -124,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("stems", nargs="*", metavar="IMAGE", help="the image's name as the project lists it (no suffix)")
     p.add_argument("--restore", metavar="IMAGE_OR_FOLDER", default=None, help="bring a removed image back instead: "
                    "its files move back from .removed/ (refused, nothing moved, when one would overwrite a file), it "
-                   "is listed again with its marks and scores; IMAGE: its newest removal, or its .removed/ folder")
+                   "is listed again where it stood, with its marks and scores; IMAGE: its newest removal, or its "
+                   ".removed/ folder")
     p.add_argument("--list-removed", action="store_true", help="list the removed images (name, when, labels, folder)")
     p.set_defaults(func=cmd_remove)
 

@@ -127,3 +127,13 @@ def test_remove_restore_brings_the_image_back_and_list_removed_lists_it(root, ca
     with pytest.raises(SystemExit) as exit_:
         cli.main(["remove", str(root), "a", "--restore", "a"])
     assert exit_.value.code == 2
+
+
+def test_remove_restore_lists_the_image_where_it_stood(tmp_path, capsys):
+    """`medseg remove --restore` listed the image last; it goes back after the image it followed."""
+    from tests.workers.helpers import make_project
+
+    root = make_project(tmp_path / "p", n=3).root
+    assert cli.main(["remove", str(root), "img1"]) == 0
+    assert cli.main(["remove", str(root), "--restore", "img1"]) == 0
+    assert Project.open(root).stems == ["img0", "img1", "img2"]

@@ -344,11 +344,12 @@ class ProjectFolder:
             self._save_list(tuple(e for e in self._images if e.stem not in stems),
                             (*self._excluded, *(x for x in excluded if x not in self._excluded)))
 
-    def list_again(self, entry: ImageEntry) -> None:
-        """List a removed image's `entry` (its marks) again, last, and its file no longer excluded, in one
-        project.json save; nothing changes when it fails (core.restore_images checks the stem is free)."""
+    def list_again(self, entry: ImageEntry, at: int) -> None:
+        """List a removed image's `entry` (its marks) again at index `at` of the list, its file no longer excluded, in
+        one project.json save; nothing changes when it fails (core.restore_images checks the stem is free)."""
         with self._lock:
-            self._save_list((*self._images, entry), tuple(x for x in self._excluded if x != entry.path))
+            images = (*self._images[:at], entry, *self._images[at:])
+            self._save_list(images, tuple(x for x in self._excluded if x != entry.path))
 
     def _save_list(self, images: tuple[ImageEntry, ...], excluded: tuple[str, ...]) -> None:
         before = self._images, self._excluded

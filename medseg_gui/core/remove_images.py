@@ -4,10 +4,11 @@ added by mistake (a duplicate, the wrong patient, a mask listed as a photo) or a
 Everything the project holds of an image is moved (os.replace within the project; nothing is copied or deleted) into
 `.removed/<stem>-<YYYYmmdd-HHMMSS>/`, laid out like the project (labels/<class>/<stem>.png of every class,
 roi/<stem>.png, predictions/<class>/<stem>.png, and images/<file> for a photo the project keeps in images/), beside
-removed.json: the image's entry (its marks), the files and its metrics, uncertainty and provenance entries, which are
-then dropped from those files (a file that cannot be read is left as it is). A photo anywhere else (a folder
-project's: the user's own folder) stays where it is; project.json lists it as excluded, so opening the folder does
-not list it again until it is brought back (core.restore_images) or added again (File → Add images…).
+removed.json: the image's entry (its marks), its place in the list (the images listed just before and after it), the
+files and its metrics, uncertainty and provenance entries, which are then dropped from those files (a file that
+cannot be read is left as it is). A photo anywhere else (a folder project's: the user's own folder) stays where it
+is; project.json lists it as excluded, so opening the folder does not list it again until it is brought back
+(core.restore_images) or added again (File → Add images…).
 
 Order, one image after another: its record and files first, then project.json, then the score files. A failed move
 puts back the files moved so far and a failed project.json save puts back all of them, so project.json never lists an
@@ -137,10 +138,13 @@ def _remove_one(project: Project, stem: str) -> RemovedImage:
     folder = _new_folder(root / REMOVED_FOLDER, stem)
     scores = _score_entries(project, stem)
     rel = [p.relative_to(root).as_posix() for p in files]
+    stems = project.stems
+    at = stems.index(stem)  # its place in the list, kept as its neighbours' names (core.restore_images)
     moved: list[Path] = []
     try:
         atomic_write_json(folder / RECORD, {
             "stem": stem, "path": entry.path, "state": entry.state, "removed_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+            "listed_after": stems[at - 1] if at else None, "listed_before": next(iter(stems[at + 1:]), None),
             "files": rel, "photo_left_in_place": kept, "scores": scores, "restore": RESTORE})
         for src in files:
             project.move_file(src, folder / src.relative_to(root))

@@ -2,13 +2,14 @@
 reverse of core.remove_images, from its `.removed/<stem>-<time>/` folder and removed.json.
 
 Nothing is moved until every check passes: the project may be written, no image of that name (or that photo) is
-listed again, no file would be overwritten, the photo will be there. Then the files move back (os.replace within
-the project, the reverse order of removal; a failed move puts back what it moved), project.json lists the image again
-with its marks (a folder project's photo left in place is no longer excluded), its score entries go back into
-metrics.json, uncertainty.json and provenance.json (a score file that cannot be read or written now, or that the
-class rename or deletion took away, is left to the next prediction or re-scoring, which re-makes them), and the
-emptied folder is removed, its removed.json last. Where score entries did not go back, the record is kept instead,
-renamed restored.json and holding only those (their only copy)."""
+listed again, no file would be overwritten, the photo will be there. Then the files move back (os.replace within the
+project, the reverse order of removal; a failed move puts back what it moved), project.json lists the image again
+with its marks where it stood (after the image it followed, else before the one that followed it; last when both are
+gone or the record is older than that), a folder project's photo left in place no longer excluded, its score entries
+go back into metrics.json, uncertainty.json and provenance.json (a score file that cannot be read or written now, or
+that the class rename or deletion took away, is left to the next prediction or re-scoring, which re-makes them), and
+the emptied folder is removed, its removed.json last. Where score entries did not go back, the record is kept
+instead, renamed restored.json and holding only those (their only copy)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ RESTORED_RECORD = "restored.json"  # a record folder that kept other files after
 @dataclass(frozen=True)
 class RemovedRecord:
     """One image taken out, as its removed.json says: its stem, when, the files (paths in the project, lying under
-    the same paths in `folder`), its project.json entry and score entries."""
+    the same paths in `folder`), its project.json entry and score entries, and the images listed just before and
+    after it (None: none, or a record older than that)."""
 
     folder: Path
     stem: str
@@ -42,6 +44,8 @@ class RemovedRecord:
     entry: ImageEntry
     photo_left_in_place: str | None = None
     scores: dict[str, Any] = field(default_factory=dict)
+    listed_after: str | None = None
+    listed_before: str | None = None
 
     @property
     def labels(self) -> int:
@@ -98,8 +102,10 @@ def _record(folder: Path, data: dict[str, Any]) -> RemovedRecord:
     for rel in [path, *files, *scores]:
         if not isinstance(rel, str) or not _inside(rel):
             raise ValueError(f"{rel!r} is not a path inside the project")
+    after, before = (name if isinstance(name := data.get(key), str) else None
+                     for key in ("listed_after", "listed_before"))
     return RemovedRecord(folder, stem, str(data.get("removed_at", "")), tuple(files), ImageEntry(stem, path, state),
-                         kept, scores)
+                         kept, scores, after, before)
 
 
 def _inside(rel: str) -> bool:
@@ -138,7 +144,7 @@ def restore_removed(project: Project, which: RemovedRecord | str | Path) -> Rest
         for rel in reversed(present):
             project.move_file(record.folder / rel, root / PurePosixPath(rel))
             moved.append(rel)
-        project.list_again(record.entry)
+        project.list_again(record.entry, _place(project.stems, record))
     except (OSError, ProjectError) as err:
         why = f"{move_failure(err)} {_put_back(project, record, moved)}"
         raise ProjectError(f"'{stem}' was not brought back: {why}") from None
@@ -171,6 +177,14 @@ def _check(project: Project, record: RemovedRecord, present: list[str]) -> None:
     if record.entry.path not in present and not (project.root / PurePosixPath(record.entry.path)).is_file():
         raise ProjectError(f"{refused} its photo {project.root / PurePosixPath(record.entry.path)} is neither there "
                            f"nor in {record.folder}. Put the photo back there first.")
+
+
+def _place(stems: list[str], record: RemovedRecord) -> int:
+    """Where `record`'s image goes back in the list `stems`: after the image it followed, else before the one that
+    followed it, while listed; else last."""
+    if record.listed_after in stems:
+        return stems.index(record.listed_after) + 1
+    return stems.index(record.listed_before) if record.listed_before in stems else len(stems)
 
 
 def _class_of(rel: str) -> str | None:

@@ -126,9 +126,9 @@ class MainWindow(QMainWindow):
         self.files = ProjectFiles(self, self.opener, self.workers, self.memory, lambda: self.project)
         self.exporter = ExportFlow(self.workers, self, folders=self.files.recent)
         self.importer = ImportFlow(self.workers, self, folders=self.files.recent)
-        self.remover = RemoveFlow(self.workers, self, lambda: self.project, self.image_list, self._reshow,
-                                  self.canvas.leave_image)
         self.metrics_refresher = MetricsRefresher(self.workers, parent=self)
+        self.remover = RemoveFlow(self.workers, self, lambda: self.project, self.image_list, self._reshow,
+                                  self.metrics_refresher, self.canvas.leave_image)
         self.regions = RegionFlow(self)
         self.models = ModelsFlow(self.workers, self)
         parts = {"workers": self.workers, "guard": self.guard, "saver": self.saver, "models": self.models,

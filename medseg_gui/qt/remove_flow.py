@@ -2,7 +2,9 @@
 (core.remove_images: its files are moved into the project's .removed/ folder, nothing is deleted) after a question
 naming it, its labels and where they go. Refused while a training or prediction runs, in a read-only window, while
 masks are imported, and until every label is saved (a queued save would write the label back after it moved). The
-files move on a worker with drawing paused; then the list shows the project without it, on the next image."""
+files move on a worker with drawing paused, once no threshold re-scoring runs (qt.threshold_metrics), and none starts
+until they have: that job, computed with the image, saved its scores back after the removal had dropped them. Then the
+list shows the project without it, on the next image."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import QWidget
 
 from medseg_gui.core.remove_images import REMOVED_FOLDER, Removed, files_of, remove_images
 from medseg_gui.qt import dialogs
+from medseg_gui.qt.threshold_metrics import MetricsRefresher
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 
 PAUSED = "an image is removed from the project"  # why drawing is off meanwhile (ReadOnlyView.pause)
@@ -63,16 +66,18 @@ class RemoveFlow(QObject):
     removed = Signal(object)  # Removed
 
     def __init__(self, host: WorkerHost, parent: QWidget, project: Callable[[], Any], images: Any,
-                 reshow: Callable[[], None], leave: Callable[[], object] | None = None) -> None:
-        """`images`: the image list (the image shown, the order); `reshow()` shows the project again; `leave()` ends
-        an edit under way on the image shown (Canvas.leave_image)."""
+                 reshow: Callable[[], None], scores: MetricsRefresher,
+                 leave: Callable[[], object] | None = None) -> None:
+        """`images`: the image list (the image shown, the order); `reshow()` shows the project again; `scores`: the
+        window's re-scoring, held meanwhile; `leave()` ends an edit under way on the image shown
+        (Canvas.leave_image)."""
         super().__init__(parent)
         self._host, self._parent, self._project, self._images, self._reshow = host, parent, project, images, reshow
-        self._leave = leave
+        self._scores, self._leave = scores, leave
 
     def start(self, refusal: Callable[[], str | None]) -> FunctionWorker | None:
-        """Ask, then move the image shown's files on a worker; None when there is none, `refusal()` (why the
-        project may not change now, waiting for queued saves) forbids it, or the answer is No."""
+        """Ask, then move the image shown's files on a worker (once no re-scoring job runs); None when there is none,
+        `refusal()` (why the project may not change now, waiting for queued saves) forbids it, or the answer is No."""
         project, stem = self._project(), self._images.current_stem()
         if self._leave is not None:
             self._leave()  # a polygon being drawn is saved first (its label then moves with the rest, not after)
@@ -91,10 +96,15 @@ class RemoveFlow(QObject):
         after = order[order.index(stem) + 1:] + order[:order.index(stem)][::-1]  # the next one, else the one before
         worker = FunctionWorker(remove_images, project, [stem])
         self.editing_paused.emit(PAUSED)
-        self.status.emit(f"Removing '{stem}' from the project… Drawing is paused meanwhile.")
-        self._host.start(worker, on_done=lambda result: self._done(result, after), on_error=self._failed,
-                         on_ended=lambda: self.editing_paused.emit(""))
+        once = " once the scores being updated are saved" if self._scores.busy() else ""
+        self.status.emit(f"Removing '{stem}' from the project{once}… Drawing is paused meanwhile.")
+        self._scores.hold(lambda: self._host.start(worker, on_done=lambda result: self._done(result, after),
+                                                   on_error=self._failed, on_ended=self._ended))
         return worker
+
+    def _ended(self) -> None:
+        self._scores.release()
+        self.editing_paused.emit("")
 
     def _done(self, result: Removed, after: list[str]) -> None:
         if result.images:

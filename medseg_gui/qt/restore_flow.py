@@ -51,8 +51,8 @@ class RemovedDialog(QDialog):
         self.table.doubleClicked.connect(self.accept)
         self.table.itemSelectionChanged.connect(lambda: self.restore_button.setEnabled(self.chosen() is not None))
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Its files move back from the project's .removed/ folder and it is listed again with "
-                                "its labels, marks and scores.", self))
+        layout.addWidget(QLabel("Its files move back from the project's .removed/ folder and it is listed again where "
+                                "it stood, with its labels, marks and scores.", self))
         layout.addWidget(self.table)
         layout.addWidget(buttons)
 

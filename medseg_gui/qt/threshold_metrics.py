@@ -23,7 +23,7 @@ class MetricsRefresher(QObject):
     stopped, and only the newest request's scores are handed over, so an older threshold's never arrive after a newer
     one's (they ran side by side, and on large photos each took a while). Another project drops what was pending. An
     error goes to the host's `errored`, like every job's without its own handler. `hold` / `release`: no job starts
-    in between (a removed image brought back)."""
+    in between (an image removed or brought back)."""
 
     updated = Signal(object)
     unscored = Signal(object, str, object)  # (project, class, stems whose saved scores are missing or older: `check`)
@@ -78,7 +78,8 @@ class MetricsRefresher(QObject):
 
     def hold(self, then: Callable[[], None]) -> None:
         """Start no job until `release()` (what is asked meanwhile waits for it), and call `then()` once none runs (at
-        once when none does): a job computed before a removed image was listed again saved over its restored scores."""
+        once when none does): a job computed before an image was unlisted or listed again saved over the score
+        entries its removal dropped or its restore put back."""
         self._held, self._then = True, then
         self._then_when_idle()
 

@@ -182,3 +182,34 @@ def test_score_entries_that_cannot_be_written_back_stay_in_the_kept_record(tmp_p
     assert json.loads(kept.read_text())["scores"] == {"predictions/lesion/metrics.json": {"img1": entry}}
     assert removed_images(project.root) == [] and "img1" in project.stems
     assert "img1" in project.load_uncertainty("lesion").thresholds  # the files that could be written got theirs
+
+
+def test_an_image_comes_back_where_it_stood_in_the_list(tmp_path):
+    """A restored image was listed last: the clinician expects it back where it stood. Its place is the image it
+    followed (else the one that followed it), so images removed together come back in order, whichever first."""
+    project = make_project(tmp_path / "p", n=5)
+    remove_images(project, ["img2"])
+    restore_removed(project, "img2")
+    assert project.stems == Project.open(project.root).stems == ["img0", "img1", "img2", "img3", "img4"]
+    remove_images(project, ["img0", "img1", "img4"])  # the first, the one after it, and the last
+    assert [(r.stem, r.listed_after, r.listed_before) for r in removed_images(project.root)] == [
+        ("img0", None, "img1"), ("img1", None, "img2"), ("img4", "img3", None)]
+    for stem, listed in (("img1", ["img1", "img2", "img3"]), ("img4", ["img1", "img2", "img3", "img4"]),
+                         ("img0", ["img0", "img1", "img2", "img3", "img4"])):
+        restore_removed(project, stem)
+        assert project.stems == Project.open(project.root).stems == listed
+
+
+def test_an_older_record_or_one_whose_neighbours_are_gone_comes_back_last(tmp_path):
+    project = make_project(tmp_path / "p", n=4)
+    remove_images(project, ["img1"])
+    remove_images(project, ["img0", "img2"])  # img1's neighbours are gone
+    restore_removed(project, "img1")
+    assert project.stems == ["img3", "img1"]
+    remove_images(project, ["img3"])
+    [record] = (project.root / REMOVED_FOLDER).glob("img3-*/removed.json")
+    data = json.loads(record.read_text())
+    del data["listed_after"], data["listed_before"]  # as removed before the record had them
+    record.write_text(json.dumps(data))
+    restore_removed(project, "img3")
+    assert project.stems == ["img1", "img3"]

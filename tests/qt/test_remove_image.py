@@ -145,3 +145,45 @@ def test_a_save_reported_after_its_image_was_removed_is_ignored(tmp_path, qtbot,
     window = open_window(qtbot, project)
     window.saver.saved.emit("lesion", "gone", True)  # as the saver thread's queued signal arrives, late
     assert window.project.stems == ["img0", "img1"]
+
+
+def test_removal_waits_for_a_rescoring_that_would_save_its_scores_back(tmp_path, qtbot, messages, monkeypatch):
+    """The mirror of Bring back's race: a threshold re-scoring computed with the image, saved after the removal had
+    dropped its entries, wrote the removed image's scores back into metrics.json and uncertainty.json."""
+    import json
+    import threading
+
+    from tests.core.test_remove_images import _fill
+
+    project = make_project(tmp_path / "p", n=3)
+    for stem in ("img0", "img1"):
+        _fill(project, stem)
+    window = open_window(qtbot, project)
+    _show(qtbot, window, "img1")
+    qtbot.waitUntil(lambda: not window.workers.is_busy(), timeout=10_000)
+    entered, gate = threading.Event(), threading.Event()
+    real = Project.save_metrics
+
+    def slow(self, cls, metrics):  # the re-scoring has computed its scores (with img1) and is about to save them
+        if threading.current_thread() is not threading.main_thread():
+            entered.set()
+            gate.wait(10)
+        return real(self, cls, metrics)
+
+    monkeypatch.setattr(Project, "save_metrics", slow)
+    window.metrics_refresher.schedule(window.project, "lesion", 0.3)
+    qtbot.waitUntil(entered.is_set, timeout=10_000)
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)
+    window.actions.remove_image.trigger()
+    qtbot.waitUntil(lambda: "img1" not in window.image_list.stems() or "once the scores being updated are saved"
+                    in window.statusBar().currentMessage(), timeout=10_000)
+    gate.set()
+    qtbot.waitUntil(lambda: window.image_list.stems() == ["img0", "img2"] and window.session.paused is None,
+                    timeout=10_000)
+    qtbot.waitUntil(lambda: not window.workers.is_busy(), timeout=10_000)
+    scores = project.root / "predictions" / "lesion"
+    assert "img0" in json.loads((scores / "metrics.json").read_text())
+    assert "img1" not in json.loads((scores / "metrics.json").read_text())
+    assert "img1" not in (scores / "uncertainty.json").read_text()
+    [folder] = (project.root / ".removed").iterdir()
+    assert "img1" in json.loads((folder / "removed.json").read_text())["scores"]["predictions/lesion/metrics.json"]

@@ -134,3 +134,14 @@ def test_a_rescoring_asked_for_during_a_restore_starts_after_it(tmp_path, qtbot,
         refresher.release()
     assert runs == [("lesion", 0.4)]
     assert host.shutdown(5_000)
+
+
+def test_the_image_brought_back_is_listed_where_it_stood(tmp_path, qtbot, messages, monkeypatch):
+    """It came back at the end of the list, away from the images it was labelled beside."""
+    project = make_project(tmp_path / "p", n=4, labelled=2)
+    remove_images(project, ["img1"])
+    window = open_window(qtbot, project)
+    monkeypatch.setattr(restore_flow, "choose_removed", lambda parent, records: records[0])
+    window.actions.restore_image.trigger()
+    qtbot.waitUntil(lambda: "img1" in window.image_list.stems() and window.session.paused is None, timeout=10_000)
+    assert window.image_list.stems() == ["img0", "img1", "img2", "img3"] and window.session.stem == "img1"
