@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 log = logging.getLogger(__name__)
 
@@ -187,16 +187,22 @@ def write_problem(folder: Path) -> str | None:
     return None
 
 
+def untaken(path: Path, numbered: Callable[[int], str]) -> Path:
+    """`path` when nothing lies there, else the first `path.with_name(numbered(n))`, n = 2, 3, …, that is free: one
+    rule for every new file or folder that must not land on an older one (a second rescue, removal or backup within
+    the same second; a photo of the same name)."""
+    found, n = path, 2
+    while found.exists():
+        found, n = path.with_name(numbered(n)), n + 1
+    return found
+
+
 def move_aside(path: str | os.PathLike[str], folder: str) -> Path:
     """Move `path` into the subfolder `folder` beside it (".unreadable", ".replaced"), under a name not taken there
     (`<stem>_2<suffix>`, …): a file the app could not read, or that another program changed, is kept, never
     overwritten or deleted. Returns the new path; OSError when it cannot be moved (it then stays where it was)."""
     src = Path(path)
-    dest = src.parent / folder / src.name
-    n = 2
-    while dest.exists():
-        dest = dest.with_name(f"{src.stem}_{n}{src.suffix}")
-        n += 1
+    dest = untaken(src.parent / folder / src.name, lambda n: f"{src.stem}_{n}{src.suffix}")
     dest.parent.mkdir(exist_ok=True)
     os.replace(src, dest)
     return dest

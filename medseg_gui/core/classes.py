@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from medseg_gui.core.atomic import atomic_write_json
+from medseg_gui.core.atomic import atomic_write_json, untaken
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY
 from medseg_gui.core.project_format import ClassSpec, check_class_name, check_color
@@ -84,11 +84,8 @@ def delete_class(project: Any, name: str) -> Path | None:
     if users:
         raise ProjectError(f"'{name}' was not deleted: {', '.join(users)} is restricted to its region "
                            "(Train → Restrict current class to a region…); remove that restriction first.")
-    backup = project.root / TRASH_FOLDER / f"{name} {time.strftime('%Y-%m-%d %H-%M-%S')}"
-    n = 2
-    while backup.exists():
-        backup = backup.with_name(f"{name} {time.strftime('%Y-%m-%d %H-%M-%S')} ({n})")
-        n += 1
+    first = f"{name} {time.strftime('%Y-%m-%d %H-%M-%S')}"
+    backup = untaken(project.root / TRASH_FOLDER / first, lambda n: f"{first} ({n})")
     moves = [(project.root / sub / name, backup / sub) for sub in CLASS_FOLDERS if (project.root / sub / name).is_dir()]
     marked = [e.stem for e in project.images if name in (e.state.get(NONE_KEY) or [])]
     images = tuple(_with_state_classes(e, lambda c: None if c == name else c) for e in project.images)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from medseg_gui.core.atomic import untaken
 from medseg_gui.core.errors import CancelledError, ImageReadError, LabelSizeError
 from medseg_gui.core.label_encoding import LIKE_FIELD_OF_VIEW, MOSTLY_OBJECT, LabelPixels, inverted_note, object_share
 from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY, set_mark, set_marks
@@ -234,10 +235,7 @@ def _backup_folder(root: Path, cls: str) -> Path:
     """<root>/replaced-labels/<YYYYmmdd-HHMMSS>/<cls>, the time with -2, -3 … when an import in the same second
     took it (created by the first copy into it)."""
     base = root / REPLACED_LABELS / time.strftime("%Y%m%d-%H%M%S")
-    stamp, n = base, 2
-    while stamp.exists():
-        stamp, n = base.with_name(f"{base.name}-{n}"), n + 1
-    return stamp / cls
+    return untaken(base, lambda n: f"{base.name}-{n}") / cls
 
 
 def _by_project_stem(images: dict[Path, str], matched: dict[str, Path]) -> dict[str, Path]:

@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from medseg_gui.core.atomic import (FileVersions, atomic_write_bytes, atomic_write_json, move_aside,
-                                   sweep_temp_files, write_problem)
+                                   sweep_temp_files, untaken, write_problem)
 from medseg_gui.core.errors import ImageReadError, ProjectError
 from medseg_gui.core.images import IMAGE_SUFFIXES
 from medseg_gui.core.lock import LockWatch, ProjectLock
@@ -244,11 +244,7 @@ class ProjectFolder:
             raise ImageReadError(f"Image file '{shown_name(src_path)}' was not added: its name {problem}.")
         with self._lock:
             if not src_path.is_relative_to(self._root) and copy:
-                dest = self._root / "images" / src_path.name
-                n = 2
-                while dest.exists():
-                    dest = dest.with_name(f"{src_path.stem}_{n}{src_path.suffix}")
-                    n += 1
+                dest = untaken(self._root / "images" / src_path.name, lambda n: f"{src_path.stem}_{n}{src_path.suffix}")
                 self._write(dest, lambda p: atomic_write_bytes(p, src_path.read_bytes()))
                 src_path = dest
             rel = src_path.relative_to(self._root).as_posix() if src_path.is_relative_to(self._root) else None

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from medseg_gui.core.atomic import atomic_write_json
+from medseg_gui.core.atomic import atomic_write_json, untaken
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.interchange.manifest import provenance_path
 from medseg_gui.core.project import Project
@@ -161,9 +161,7 @@ def _remove_one(project: Project, stem: str) -> RemovedImage:
 def _new_folder(base: Path, stem: str) -> Path:
     """A new folder `base`/<stem>-<time> (-2, -3, … when taken)."""
     name = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}"
-    folder, n = base / name, 2
-    while folder.exists():
-        folder, n = base / f"{name}-{n}", n + 1
+    folder = untaken(base / name, lambda n: f"{name}-{n}")
     folder.mkdir(parents=True)
     return folder
 

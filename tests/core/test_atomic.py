@@ -132,3 +132,14 @@ def test_project_open_sweeps_stray_temp_files(tmp_path):
         p.write_bytes(b"half")
     Project.open(tmp_path / "p")
     assert not any(p.exists() for p in stray)
+
+
+def test_untaken_numbers_a_name_until_it_is_free(tmp_path):
+    from medseg_gui.core.atomic import untaken
+
+    path = tmp_path / "a.png"
+    named = lambda n: f"a_{n}.png"  # noqa: E731
+    assert untaken(path, named) == path
+    path.write_bytes(b"")
+    (tmp_path / "a_2.png").mkdir()  # a folder takes a name too
+    assert untaken(path, named) == tmp_path / "a_3.png"
