@@ -28,7 +28,8 @@ ACTIONS: dict[str, Shortcut] = {  # WindowActions field → keys; in the order t
                                       "annotated sparse label"),
     "smaller_brush": Shortcut(("[",), "Smaller brush"),
     "bigger_brush": Shortcut(("]",), "Larger brush"),
-    "undo": Shortcut(("Ctrl+Z",), "Undo the last stroke; while drawing a polygon, remove its last corner"),
+    "undo": Shortcut(("Ctrl+Z",), "Undo this image's last stroke (its strokes since the window opened: the history "
+                                  "is not kept after closing); while drawing a polygon, remove its last corner"),
     "redo": Shortcut(("Ctrl+Shift+Z", "Ctrl+Y"), "Redo the last undone stroke; while drawing a polygon, put back the "
                                                   "corner Undo removed (no stroke comes back then)"),
     "retrain": Shortcut(("Ctrl+R",), "Retrain the current class"),

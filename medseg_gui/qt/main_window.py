@@ -389,7 +389,7 @@ class MainWindow(QMainWindow):
         self.train_panel.cancel()
         self.train_worker = None  # cancelled: not asked about again
         self._remember()
-        self.memory.save_geometry(self)
+        self.read_only_view.placement.save_geometry(self.memory)  # not a second window's (qt.second_window)
         self.memory.save_layout(self._layout)
         if not self.workers.shutdown(int(self.config.close_timeout_s * 1000)):
             self.left_running = self.workers.abandon()

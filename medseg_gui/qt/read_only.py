@@ -2,7 +2,8 @@
 and the controls that would change the project switched off. Viewing, zoom, pan, class choice and export stay on.
 The banner's "Try editing again" link asks the window to lock the project once more (`retry_requested`).
 `ReadOnlyView` keeps all of it on screen for the window, and shows what the editing window saves (`ProjectWatcher`);
-it also pauses editing for a while in an editable window (no banner): while masks are imported."""
+it also pauses editing for a while in an editable window (no banner): while masks are imported. A window that has its
+project read-only because another one edits it steps aside from that one (`WindowPlacement`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QWidget
 from medseg_gui.core.lock import LockOwner, editing_elsewhere, holder
 from medseg_gui.qt.keyboard import LinkLabel
 from medseg_gui.qt.keymap import key_text
+from medseg_gui.qt.second_window import WindowPlacement
 
 if TYPE_CHECKING:
     from medseg_gui.qt.actions import WindowActions
@@ -155,6 +157,7 @@ class ReadOnlyView(QObject):
         self._pauses: dict[str, str] = {}  # who paused editing for a while → why (none: it is not paused)
         self._editor: LockOwner | None = None  # read-only: who held the project's lock when last looked at
         self.watcher = ProjectWatcher(self)  # read-only: what the editing window saves is shown here too
+        self.placement = WindowPlacement(parent)  # a second window on a project steps aside (qt.second_window)
         opener.read_only_changed.connect(self.apply)
         banner.retry_requested.connect(self.try_editing_again)
         self.watcher.changed.connect(self._saved_elsewhere)
@@ -172,6 +175,7 @@ class ReadOnlyView(QObject):
                             self._tools, self._train, pan=project is not None)
         self.watcher.watch(project if reason is not None else None)
         self._editor = holder(project.root) if reason is not None else None
+        self.placement.follow(project is not None, reason is not None, self._editor is not None)
         self.changed.emit()
 
     def pause(self, why: str, who: str = "") -> None:

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QMessageBox, QWidget
 
 from medseg_gui.core.images import read_mask, write_png
+from medseg_gui.core.project import Project
 from medseg_gui.qt.main_window import no_labels_text
 from tests.workers.helpers import H, W, drag, make_images, make_project, open_window
 
@@ -351,3 +352,18 @@ def test_a_new_folder_of_fundus_photos_opens_on_the_vessel_class(tmp_path, qtbot
         with qtbot.waitSignal(window.project_loaded, timeout=20_000):  # (a trial: photos after fundus on 'vessel')
             window.open_folder(folder)
         assert window.current_class() == shown
+
+
+def test_undo_says_its_history_ends_with_the_window_and_it_does(tmp_path, qtbot, messages):
+    """Outside trial: undo history does not survive a restart, and nothing said so; the Undo action (menu status tip,
+    tooltip, F1 list) says what it can undo, and that is what a reopened window can undo: nothing."""
+    project = make_project(tmp_path / "p", n=1)
+    window = open_window(qtbot, project)
+    for tip in (window.actions.undo.toolTip(), window.actions.undo.statusTip()):
+        assert "this image's" in tip and "since the window opened" in tip and "not kept after closing" in tip
+    drag(qtbot, window.canvas, [(10, 10), (30, 10)])
+    assert window.actions.undo.isEnabled()
+    window.close()
+    reopened = open_window(qtbot, Project.open(project.root))
+    assert reopened.session.stem == project.stems[0] and reopened.canvas.label("lesion")[10, 20]  # saved, shown
+    assert not reopened.canvas.can_undo() and not reopened.actions.undo.isEnabled()
