@@ -5,7 +5,6 @@ Keras is imported lazily inside the functions, so importing this module stays ch
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 from collections.abc import Callable, Collection, Iterator, Sequence
 from functools import partial
@@ -20,7 +19,7 @@ from medseg_gui.core.interchange.manifest import REGION_THRESHOLD, record_predic
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.masks import scored_region
 from medseg_gui.core.metrics import NOT_SCORED, image_metrics
-from medseg_gui.core.project import LABELS_READ_AT, Project
+from medseg_gui.core.project import LABELS_JOINED_AT, LABELS_READ_AT, Project, read_time
 from medseg_gui.core.regions import label_scores, region_classes, weak_region_note
 from medseg_gui.core.uncertainty import UncertaintyScores, image_uncertainty
 from medseg_gui.outcomes import EvalReport, TrainOutcome
@@ -123,7 +122,7 @@ def train_class(
     skipped: list[str] = []
     predict_missing_regions(project, cls, labelled, should_stop=should_stop, threshold=threshold)  # notes: the log
     saved = SavedLabels(project, cls, threshold) if join_labels else None  # before reading: none slips between
-    read_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")  # a label saved later is "new"
+    read_at = read_time()  # a label saved later is "new"
     gaps: dict[str, str] = {}
     outside: dict[str, float] = {}
     samples, stems = load_samples(project, cls, skipped, threshold, gaps, outside)
@@ -142,7 +141,9 @@ def train_class(
     result = train(samples, config, progress=progress, should_stop=should_stop, previous=previous, init=init,
                    previous_annotation=then, joined=saved, doubtful=doubtful_labels(project, cls, samples, threshold),
                    accepted=accepted_labels(project, cls))
-    result.segmenter.metadata[LABELS_READ_AT] = read_at  # the image list's "· new" (core.project.labels_read_at)
+    result.segmenter.metadata[LABELS_READ_AT] = read_at  # the image list's "· new" (core.project.labels_read)
+    if saved is not None and result.joined:  # read again when they joined: not "new"
+        result.segmenter.metadata[LABELS_JOINED_AT] = {s: saved.read_at[s] for s in result.joined if s in saved.read_at}
     decision = None if result.cancelled else store_result(project, cls, result)
     return TrainOutcome(result=result, decision=decision, stems=tuple(stems), skipped=tuple(skipped),
                         unrestricted=note_unrestricted(cls, gaps, stems), outside=note_outside(project, cls, outside),

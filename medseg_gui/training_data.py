@@ -13,7 +13,7 @@ import numpy as np
 
 from medseg_gui.core.errors import MedsegError, NoLabelsError, RegionUnknownError, skip
 from medseg_gui.core.label_status import ACCEPTED_KEY, marked
-from medseg_gui.core.project import Project, dataset_test_stems
+from medseg_gui.core.project import Project, dataset_test_stems, read_time
 from medseg_gui.core.regions import MOSTLY_OUTSIDE, outside_share, region_source
 
 if TYPE_CHECKING:
@@ -182,11 +182,13 @@ def accepted_labels(project: Project, cls: str) -> set[str]:
 class SavedLabels:
     """The labels of `cls` saved since the last call (first: since construction), as training Samples: what
     continuous training polls between epochs (ml.train's `joined`). A label counts as saved when its file's
-    modification time or size changed; the project is re-read each call, so new images and labels are seen."""
+    modification time or size changed; the project is re-read each call, so new images and labels are seen.
+    `read_at`: stem → when the call that read its label began (UTC, ISO): a file saved later was not read."""
 
     def __init__(self, project: Project, cls: str, threshold: float = 0.5):
         self.root, self.cls, self.threshold = project.root, cls, threshold
         self.seen = {stem: self._stamp(project, stem) for stem in project.labelled_stems(cls)}
+        self.read_at: dict[str, str] = {}
 
     def _stamp(self, project: Project, stem: str) -> tuple[int, int] | None:
         try:
@@ -196,6 +198,7 @@ class SavedLabels:
         return st.st_mtime_ns, st.st_size
 
     def __call__(self) -> list[Sample]:
+        began = read_time()
         try:
             project = Project.open(self.root)
             stems = project.labelled_stems(self.cls)
@@ -210,6 +213,7 @@ class SavedLabels:
             self.seen[stem] = stamp
             try:
                 found.append(load_sample(project, self.cls, stem, self.threshold))
+                self.read_at[stem] = began
             except MedsegError as err:
                 log.warning("%s's new label was not joined: %s", stem, err)
         return found

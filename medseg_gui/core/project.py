@@ -11,6 +11,8 @@ import datetime as _dt
 import errno
 import logging
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -266,9 +268,44 @@ def labels_read_at(info: dict | None) -> float | None:
     after it is not the one the model learnt from or validated on. None when not recorded (models trained before it
     was): `trained_at` less `seconds` would be early by the run's last checks, and a label saved just before Retrain
     would be called changed since (review), so such models' marks stay as their split says."""
+    return _posix((info or {}).get(LABELS_READ_AT))
+
+
+LABELS_JOINED_AT = "labels_joined_at"  # model metadata: stem → when continuous training read its label again (pipeline)
+
+
+@dataclass(frozen=True)
+class LabelsRead:
+    """When a model's run read the labels (POSIX s): `began` (None: not recorded), and `later`, stem → when it read
+    that image's label again (continuous training joins labels saved meanwhile between epochs). A label file saved
+    after `at(stem)` is not the one the model learnt from or validated on."""
+
+    began: float | None = None
+    later: Mapping[str, float] = field(default_factory=dict)
+
+    def at(self, stem: str) -> float | None:
+        return self.later.get(stem, self.began)
+
+
+def labels_read(info: dict | None) -> LabelsRead:
+    """`LabelsRead` from a model's metadata (`labels_read_at`; `later` empty for models without joined labels, or
+    from before they were recorded)."""
+    joined = (info or {}).get(LABELS_JOINED_AT)
+    later = {str(stem): at for stem, value in joined.items()
+             if (at := _posix(value)) is not None} if isinstance(joined, dict) else {}
+    return LabelsRead(labels_read_at(info), later)
+
+
+def read_time() -> str:
+    """Now, as `LABELS_READ_AT` and `LABELS_JOINED_AT` record a read of labels (UTC, ISO, ms)."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _posix(iso: object) -> float | None:
+    """POSIX seconds of an ISO time with its zone; None when it is none."""
     try:
-        return _dt.datetime.fromisoformat(str((info or {})[LABELS_READ_AT])).timestamp()
-    except (KeyError, TypeError, ValueError):
+        return _dt.datetime.fromisoformat(str(iso)).timestamp() if iso is not None else None
+    except ValueError:
         return None
 
 

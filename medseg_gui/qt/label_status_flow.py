@@ -32,7 +32,8 @@ class LabelStatusFlow(QObject):
         self._doubts: dict[tuple[str, str], str] = {}  # (class, stem) → the doubt last reported
         self._marked_project: object = None  # the project `_doubts` were said of (a reopened one is another)
         self._judged: dict[str, bool] = {}  # class → its current model's predictions may doubt labels
-        self._predicted: tuple[weakref.ref, float, int] | None = None  # (map, threshold, its pixels at or above it)
+        self._predicted: tuple[weakref.ref, float, np.ndarray, int] | None = None  # (map, threshold, where it is
+        # at or above it, how many pixels)
         self._agreed: dict[tuple[str, str, str], int] = {}  # (project, class, stem) → label pixels when the last
         # check found the complete label agreeing with the prediction; any other outcome forgets it
         session.canvas.stroke_finished.connect(lambda cls: self.check(cls, edited=True))
@@ -82,9 +83,10 @@ class LabelStatusFlow(QObject):
         s, canvas = self.session, self.session.canvas
         if canvas.doc.roi is None:  # from counts: no pass over a whole 8000² label after every stroke
             h, w = canvas.doc.shape
+            shown = None if prob is None else self._predicted_mask(prob, s.review.threshold)
             return counted_doubt(cls, canvas.label_view(cls), canvas.doc.area(cls),
-                                 None if prob is None else self._predicted_pixels(prob, s.review.threshold), h * w,
-                                 canvas.new_label.is_thin(cls))
+                                 None if shown is None else shown[1], h * w, canvas.new_label.is_thin(cls),
+                                 None if shown is None else lambda: shown[0])
         return doubt(cls, canvas.label_view(cls), None if prob is None else prob >= s.review.threshold,
                      canvas.doc.roi, canvas.new_label.is_thin(cls))
 
@@ -112,11 +114,12 @@ class LabelStatusFlow(QObject):
             self._doubts.clear()
             self._marked_project = self.session.project
 
-    def _predicted_pixels(self, prob: np.ndarray, threshold: float) -> int:
-        """Pixels of `prob` at or above `threshold`, counted once per map and threshold (not after every stroke)."""
+    def _predicted_mask(self, prob: np.ndarray, threshold: float) -> tuple[np.ndarray, int]:
+        """`prob` at or above `threshold` and its pixels, made once per map and threshold (not after every stroke)."""
         if self._predicted is None or self._predicted[0]() is not prob or self._predicted[1] != threshold:
-            self._predicted = (weakref.ref(prob), threshold, int(np.count_nonzero(prob >= threshold)))
-        return self._predicted[2]
+            shown = prob >= threshold
+            self._predicted = (weakref.ref(prob), threshold, shown, int(np.count_nonzero(shown)))
+        return self._predicted[2], self._predicted[3]
 
     def toggle(self, cls: str | None) -> str:
         """Complete → sparse, sparse → complete (and confirmed)."""

@@ -105,6 +105,62 @@ def test_a_few_strokes_under_a_complete_label_are_doubtful():
     assert doubt("vessel", strokes, vessels, roi) is None
 
 
+
+def test_a_prediction_drawing_the_labelled_lesion_fatter_does_not_doubt_it():
+    """Trial: a weak model (val Dice 0.55) predicted about 4x a correct complete lesion label, around it, and the
+    label was marked "✓ ?". A prediction that only surrounds the labelled objects does not doubt the label; one with
+    an object the label does not touch, or that the label is a sliver of, does; specks of a weak model do not."""
+    shape = (240, 320)
+    lesion = _disc(shape, (120, 100), 20)
+    fatter = _disc(shape, (120, 100), 40)  # 4x the labelled lesion, around it
+    assert lesion.sum() < 0.3 * fatter.sum() and doubt("lesion", lesion, fatter) is None
+    off_centre = _disc(shape, (125, 110), 38) | lesion  # not concentric, still one object around the label
+    assert doubt("lesion", lesion, off_centre) is None
+    specks = fatter.copy()
+    for y in range(10, 230, 40):
+        specks[y:y + 3, 250:253] = True  # a weak model's scattered specks (9 px each)
+    assert doubt("lesion", lesion, specks) is None
+    second = fatter | _disc(shape, (120, 260), 25)  # another lesion left unpainted
+    assert "predicts" in doubt("lesion", lesion, second)
+    assert "predicts" in doubt("lesion", _disc(shape, (120, 100), 5), fatter)  # a sliver of the lesion: 1/64
+    roi = np.zeros(shape, bool)
+    roi[:, :200] = True  # the unpainted lesion lies outside the class's region
+    assert doubt("lesion", lesion, second, roi) is None
+
+
+def test_a_vessel_drawn_wider_is_no_doubt_a_vessel_left_unpainted_is():
+    """Thin structures: a missed branch touches the traced tree, so what counts is how far predicted pixels lie from
+    any painted one (NEAR_PX), not whether their component touches the label."""
+    from medseg_gui.core.label_status import NEAR_PX
+
+    shape = (240, 320)
+    traced = np.zeros(shape, bool)
+    traced[118:120, 10:310] = True  # a 2-px vessel, traced whole
+    traced[20:220, 160:162] = True  # and its crossing branch
+    wide = np.zeros(shape, bool)
+    wide[115:123, 10:310] = wide[20:220, 157:165] = True  # the same vessels predicted 4x wider
+    assert traced.sum() < 0.3 * wide.sum() and doubt("vessel", traced, wide, thin_class=True) is None
+    branch = wide.copy()
+    branch[20:220, 60:68] = True  # a second branch left unpainted (it would cross the traced vessel)
+    branch[20:220, 250:258] = True
+    assert "predicts" in doubt("vessel", traced, branch, thin_class=True)
+    beside = wide.copy()
+    beside[118 + 3 * NEAR_PX:120 + 3 * NEAR_PX, 10:310] = True  # a parallel vessel, unpainted
+    assert doubt("vessel", traced, beside, thin_class=True)
+
+
+def test_large_labels_are_judged_on_a_coarser_grid_alike():
+    """An 8000-px-wide photo is judged on a grid of at most GRID_SIDE cells: the same answers as at full size."""
+    from medseg_gui.core.label_status import GRID_SIDE
+
+    scale = -(-3 * GRID_SIDE // 320)
+    big = lambda m: np.kron(m, np.ones((scale, scale), bool))  # noqa: E731
+    shape = (240, 320)
+    lesion, fatter = _disc(shape, (120, 100), 20), _disc(shape, (120, 100), 40)
+    assert big(lesion).shape[1] > 2 * GRID_SIDE
+    assert doubt("lesion", big(lesion), big(fatter)) is None
+    assert doubt("lesion", big(lesion), big(fatter | _disc(shape, (120, 260), 25)))
+
 def test_confirmed_marks_live_in_project_json(tmp_path):
     from tests.workers.helpers import make_project
 

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from medseg_gui.core.project import labels_read_at
+from medseg_gui.core.project import LabelsRead, labels_read, labels_read_at
 from medseg_gui.qt.panels.image_list import LABELLED_COL
 from medseg_gui.qt.panels.labelled_cell import ACCEPTED, LabelMarks, labelled_cell
 from tests.workers.helpers import make_project, open_window
@@ -25,7 +25,7 @@ def test_labels_read_at_from_the_metadata_only():
 
 def test_a_label_saved_after_the_models_run_shows_new():
     marks = LabelMarks(labelled={"a", "b", "c", "d"}, kinds={"lesion": dict.fromkeys("abcd")})
-    marks.set_split(["a", "c"], ["b"], {"d"}, read_at=1000.0)
+    marks.set_split(["a", "c"], ["b"], {"d"}, read_at=LabelsRead(1000.0))
     marks.set_saved_at("lesion", {"a": 999.0, "b": 1001.0, "c": 1002.0, "d": 1003.0})
     assert [marks.cell("lesion", s)[0] for s in "abcd"] == ["✓ · train", "✓ · new", "✓ · new", "✓ · test"]
     assert "labelled or changed since it was trained" in marks.cell("lesion", "c")[1]
@@ -33,9 +33,27 @@ def test_a_label_saved_after_the_models_run_shows_new():
     marks.set_saved_at("lesion", {"b": 900.0})  # an older mtime read in the background: the later save stands
     assert marks.cell("lesion", "b")[0] == "✓ · new"
     assert marks.shown_split("vessel", "b") == "val"  # another class's label is another file
-    marks.set_split(["a", "c"], ["b"], read_at=None)  # not known when the run read them: as recorded
+    marks.set_split(["a", "c"], ["b"], read_at=LabelsRead())  # not known when the run read them: as recorded
     assert [marks.cell("lesion", s)[0] for s in "abc"] == ["✓ · train", "✓ · val", "✓ · train"]
 
+
+
+def test_a_label_continuous_training_read_again_is_not_new():
+    """Continuous training joins labels saved meanwhile between epochs: a label its run read after saving it is not
+    "· new" (metadata `labels_joined_at`); one saved again after that is. Older models record none: as before."""
+    info = {"labels_read_at": "2024-05-01T10:00:00+00:00",
+            "labels_joined_at": {"b": "2024-05-01T10:05:00+00:00", "c": "not a time"}}
+    read = labels_read(info)
+    assert read.began == pytest.approx(1714557600.0) and read.later == {"b": pytest.approx(1714557900.0)}
+    assert read.at("b") == pytest.approx(1714557900.0) and read.at("a") == read.at("c") == read.began
+    assert labels_read({"labels_read_at": info["labels_read_at"]}) == LabelsRead(read.began)
+    assert labels_read(None) == LabelsRead() and labels_read({"labels_joined_at": ["b"]}).later == {}
+    marks = LabelMarks(labelled={"a", "b"}, kinds={"lesion": dict.fromkeys("ab")})
+    marks.set_split(["a", "b"], [], read_at=read)
+    marks.set_saved_at("lesion", {"a": read.began - 1, "b": read.began + 60})  # b saved mid-run, then joined
+    assert [marks.cell("lesion", s)[0] for s in "ab"] == ["✓ · train", "✓ · train"]
+    marks.set_saved_at("lesion", {"b": read.at("b") + 1})  # and saved again after it joined
+    assert marks.cell("lesion", "b")[0] == "✓ · new"
 
 def test_an_accepted_prediction_says_its_scores_compare_the_model_with_itself():
     text, tip, _ = labelled_cell("lesion", True, None, accepted=True, split="new")
@@ -61,6 +79,10 @@ def test_window_marks_labels_saved_after_the_run_new_and_accepted_predictions(tm
     images = window.image_list
     qtbot.waitUntil(lambda: images.annotated_text(b) == "✓ · new", timeout=10_000)
     assert [images.annotated_text(s) for s in (a, c)] == ["✓ · train", "✓ · val"]
+    joined = json.loads((model_dir / "current.json").read_text())  # continuous training read b's label again
+    joined["labels_joined_at"] = {b: time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 2))}
+    window.classes.show_state(joined)  # as a finished round hands its kept model over
+    assert images.annotated_text(b) == "✓ · train"
 
     images.select(a)  # Accept prediction on a training image: the model's own output, saved now
     qtbot.waitUntil(lambda: window.session.stem == a, timeout=5_000)

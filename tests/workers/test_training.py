@@ -13,6 +13,7 @@ from dataclasses import replace
 import pytest
 
 from medseg_gui.core.errors import CancelledError
+from medseg_gui.core.project import labels_read
 from medseg_gui.ml import store
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.train_process import SHOW, RoundReport, TrainJob, _follow, run_rounds
@@ -105,6 +106,10 @@ def test_a_label_saved_during_a_round_joins_it_at_the_next_epoch(tmp_path, tiny_
     assert reports[0].outcome.stems == tuple(project.stems[:2])  # what the round read when it began
     assert result.joined == (new,) and new in result.metadata["train_stems"]
     assert "1 label saved meanwhile joined it" in result.message
+    read, saved = labels_read(result.metadata), project.label_path("lesion", new).stat().st_mtime
+    assert read.at(new) >= saved > read.began  # read after it was saved: the list's "· train", not "· new"
+    assert labels_read(project.current_model_info("lesion")) == read  # in current.json, as the list reads it
+    assert set(read.later) == {new}
 
 
 def test_the_child_hears_which_image_is_shown(tmp_path):

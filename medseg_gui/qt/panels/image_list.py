@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QPushButton, QTableWidg
 
 from medseg_gui.core.lesions import REGIMES, class_regime
 from medseg_gui.core.metrics import NOT_SCORED
+from medseg_gui.core.project import LabelsRead
 from medseg_gui.core.uncertainty import UncertaintyScores
 from medseg_gui.qt.keymap import key_text
 from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, EDITED_TIP, LABELLED_COL, METRIC_COLS, METRIC_NAMES,
@@ -205,10 +206,9 @@ class ImageListPanel(QWidget):
         self._refresh_labelled()
 
     def set_split(self, train: list[str] | None, val: list[str] | None, test: Collection[str] = (),
-                  read_at: float | None = None) -> None:
-        """Mark which labelled images the current class's model was trained on and which were held out for
-        validation (model metadata `train_stems` / `val_stems`; None: not recorded, no marks), and the dataset's
-        `test` split; a label saved after `read_at` (core.project.labels_read_at) is "new"."""
+                  read_at: LabelsRead = LabelsRead()) -> None:
+        """Mark the images the current class's model trained and validated on (None: not recorded, no marks), the
+        dataset's `test` split; a label saved after the model's run read it (core.project.labels_read) is "new"."""
         self._marks.set_split(train, val, test, read_at)
         self._refresh_labelled()
 

@@ -15,6 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from medseg_gui.core.masks import share_text
+from medseg_gui.core.project import LabelsRead
 from medseg_gui.qt.keymap import key_text
 
 UNSAVED = "⚠ not saved"
@@ -71,7 +72,7 @@ class LabelMarks:
     """What the image list knows about the labels: which images have one of the current class (`labelled`), which
     labels are complete or sparse with their annotated shares (class → stem → share, None: complete; a stem not there
     is not known yet), labels not saved yet (stem → why), the current model's split (stem → "train" | "val"; None: not
-    recorded), when the current model's run read the labels (`read_at`, POSIX s; None: not known) and when each label
+    recorded), when the current model's run read the labels (`read_at`, core.project.LabelsRead) and when each label
     file was last saved (class → stem → POSIX s), images marked "no <class> here", accepted predictions and complete
     labels that look incomplete (class → stem → why)."""
 
@@ -81,7 +82,7 @@ class LabelMarks:
     split: dict[str, str] | None = None
     negatives: set[str] = field(default_factory=set)
     accepted: set[str] = field(default_factory=set)  # labels that are an accepted prediction, not edited since
-    read_at: float | None = None
+    read_at: LabelsRead = field(default_factory=LabelsRead)
     saved_at: dict[str, dict[str, float]] = field(default_factory=dict)
     doubts: dict[str, dict[str, str]] = field(default_factory=dict)
     unreadable: dict[str, dict[str, str]] = field(default_factory=dict)  # class → stem → why its file cannot be read
@@ -91,7 +92,7 @@ class LabelMarks:
         return None if self.split is None or stem is None else self.split.get(stem, "new")
 
     def set_split(self, train: list[str] | None, val: list[str] | None, test: Collection[str] = (),
-                  read_at: float | None = None) -> None:
+                  read_at: LabelsRead = LabelsRead()) -> None:
         """The current model's split (None: not recorded), the dataset's test split and when its run read the
         labels."""
         self.split = None if train is None or val is None else {
@@ -111,7 +112,8 @@ class LabelMarks:
         "· train")."""
         split = self.split_of(stem)
         saved = self.saved_at.get(cls, {}).get(stem)
-        changed = self.read_at is not None and saved is not None and saved > self.read_at
+        read_at = self.read_at.at(stem)
+        changed = read_at is not None and saved is not None and saved > read_at
         return "new" if changed and split in ("train", "val") else split
 
     def set_share(self, cls: str, stem: str, share: float | None) -> None:
