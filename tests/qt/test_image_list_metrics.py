@@ -289,6 +289,8 @@ def test_window_shows_saved_lesion_metrics(tmp_path, qtbot, messages):
     project.save_metrics("lesion", saved)
     window = open_window(qtbot, project)
     panel = window.image_list
+    shown = lambda: all(cell_texts(panel, stem)["Dice"] for stem in saved)  # noqa: E731
+    qtbot.waitUntil(shown, timeout=20_000)  # scores saved in the clock tick of their map are re-scored first (flaky)
     for stem, m in saved.items():
         texts = cell_texts(panel, stem)
         for title, key in (("Dice", "dice"), ("IoU", "iou"), ("AUC", "auc")):
@@ -310,6 +312,7 @@ def test_a_saved_label_re_scores_its_image_and_a_removed_one_drops_its_scores(tm
                                                         project.load_label("lesion", s)) for s in project.stems})
     window = open_window(qtbot, project)
     panel = window.image_list
+    qtbot.waitUntil(lambda: cell_texts(panel, first)["Dice"] != "", timeout=20_000)  # as above
     before = float(cell_texts(panel, first)["Dice"])
     project.save_label("lesion", first, disc(cx=22))  # now the label equals the thresholded prediction
     with qtbot.waitSignal(window.metrics_refresher.updated, timeout=20_000):
