@@ -15,7 +15,6 @@ waits for any more is dropped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -26,7 +25,7 @@ from PySide6.QtGui import QKeyEvent, QMouseEvent
 from medseg_gui.core.errors import ImageReadError, RegionUnknownError
 from medseg_gui.core.image_view import ImageView, load_overlays, load_view, loads_in_background
 from medseg_gui.core.label_status import ACCEPTED_KEY
-from medseg_gui.core.masks import OBJECT, ReadyLabel, blank_label, label_fits, ready_label
+from medseg_gui.core.masks import OBJECT, label_fits
 from medseg_gui.core.postprocess import specks
 from medseg_gui.core.project_format import stored_probability
 from medseg_gui.core.regions import class_region
@@ -36,31 +35,12 @@ from medseg_gui.qt.mark_keeper import MarkKeeper
 from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.label_saver import LabelSaver
-from medseg_gui.workers.view_loader import LoadedView, load_prepared
+from medseg_gui.workers.view_loader import LoadedView, Prepared, load_prepared, prepare_view
 
 PLACEHOLDER = np.full((64, 64, 3), 40, np.uint8)
 SPECK_AREA = 0.0005  # Accept prediction leaves out predicted regions under this share of the image (new-user trial,
 #                      a C6 photo: seven specks of 8-596 px of 2 Mpx beside one 810,000 px region)
 LOADING_MESSAGE_MS = 250  # "Loading…" shows only for an image that takes longer (the last one stays until then)
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """What a loading thread makes of a view besides decoding it: the display pyramid, each label ready for the canvas
-    (codes and counts; a blank one for a class without a label) and the saver's copy of each label read, so showing
-    it copies, counts and first writes no label on the GUI thread."""
-
-    pyramid: Any
-    labels: dict[str, ReadyLabel]
-    copies: dict[str, np.ndarray]
-
-
-def prepare_view(view: ImageView, pyramid: Callable[[np.ndarray], Any]) -> Prepared:
-    """The `Prepared` of a freshly read `view` (its label arrays are spent: use the `Prepared`'s); thread-safe."""
-    ready = {cls: ready_label(label) for cls, label in view.labels.items() if label is not None}
-    copies = {cls: label.codes.copy() for cls, label in ready.items()}
-    blank = {cls: blank_label(view.shape) for cls, label in view.labels.items() if label is None}
-    return Prepared(pyramid(view.rgb), {**ready, **blank}, copies)
 
 
 class ImageSession(QObject):
