@@ -29,6 +29,7 @@ from medseg_gui.core.masks import OBJECT, label_fits
 from medseg_gui.core.postprocess import specks
 from medseg_gui.core.project_format import stored_probability
 from medseg_gui.core.regions import class_region
+from medseg_gui.qt.image_file_watch import ImageFileWatch
 from medseg_gui.qt.keymap import ACTIONS
 from medseg_gui.qt.left_out_labels import LeftOutLabels
 from medseg_gui.qt.mark_keeper import MarkKeeper
@@ -65,6 +66,8 @@ class ImageSession(QObject):
         self.stem: str | None = None
         self._image_roi: np.ndarray | None = None  # the image's own ROI (roi/<stem>.png); see show_region
         self._left_out = LeftOutLabels()  # label files of the image shown that could not be shown
+        self._file = ImageFileWatch(self)  # the image's file: each replacement on disk is read again
+        self._file.changed.connect(self._read_again)
         self.read_only: str | None = None  # why edits are refused (another window edits the project, …)
         self.paused: str | None = None  # why edits are refused for a while in an editable project (masks imported)
         self._tool_before = "brush"  # the tool in use when edits began to be refused
@@ -85,6 +88,7 @@ class ImageSession(QObject):
 
     def set_project(self, project: Any) -> None:
         self.project, self.stem, self._loader = project, None, None
+        self._file.watch(None)
 
     def set_read_only(self, reason: str | None, paused: str | None = None) -> None:
         """Refuse every edit on the canvas (viewing, zoom and pan keep working) while `reason` (read-only) or `paused`
@@ -112,6 +116,7 @@ class ImageSession(QObject):
             self.canvas.leave_image()  # a polygon or stroke under way: saved to the image it was drawn on
         unsaved = self._unsaved_masks(stem)  # before reading the disk: a save finishing meanwhile is not missed
         self.stem, self._loader, view = None, None, None
+        self._file.watch(stem, self.project.image_path(stem))  # before reading it: a change meanwhile is seen
         if error is None and loads_in_background(self.project.image_path(stem)):
             self._load_in_background(stem, cls, unsaved)
             return
@@ -162,6 +167,7 @@ class ImageSession(QObject):
         self.show_region(self.canvas.current_class())
         for name in self.project.class_names:
             self.review.set_share(name, self._share(name))
+        self._file.check()  # replaced again since it was read: read again
         warnings = view.warnings + self._left_out.warnings(stem)
         if warnings:
             self.problem.emit("\n".join(warnings), True)
@@ -317,9 +323,16 @@ class ImageSession(QObject):
                 return False
         except ImageReadError:
             pass
-        self.status.emit(f"The image file of {self.stem} changed on disk since it was shown; it is read again.")
-        self.reload_shown()
+        self._read_again(self.stem)
         return True
+
+    @Slot(str)
+    def _read_again(self, stem: str) -> None:
+        """The file of image `stem` changed on disk since it was read: show it again from disk if it is the image
+        shown (labels that fit are shown again; unsaved strokes that do not are set aside by the saver)."""
+        if stem == self.stem:
+            self.status.emit(f"The image file of {stem} changed on disk since it was shown; it is read again.")
+            self.reload_shown()
 
     def reload_shown(self) -> None:
         """Show the current image again from disk (drops an edit that must not be kept; a read-only window shows
