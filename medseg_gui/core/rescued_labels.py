@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_json
 from medseg_gui.core.errors import ImageReadError, LabelSizeError, MedsegError
-from medseg_gui.core.images import read_label, write_png
+from medseg_gui.core.images import probe_image, read_label, write_png
 from medseg_gui.core.label_encoding import LabelPixels, encode_label
 from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY, record_mark
 from medseg_gui.core.names import shown_name
@@ -74,11 +75,13 @@ def write_rescue(folder: Path, project_root: Path, labels: dict[Key, LabelPixels
 
 @dataclass(frozen=True)
 class Rescue:
-    """One rescue folder of a project: when it was written and the labels in it not restored yet."""
+    """One rescue folder of a project: when it was written, the labels in it not restored yet and the size of each
+    one's file (W, H; None where it cannot be read)."""
 
     folder: Path
     time: str  # TIME_FORMAT, local time
     labels: tuple[Key, ...]
+    sizes: tuple[tuple[int, int] | None, ...] = ()
 
     def path(self, cls: str, stem: str) -> Path:
         return self.folder / cls / f"{stem}.png"
@@ -116,20 +119,50 @@ def find_rescues(base: Path, project_root: Path) -> list[Rescue]:
                                         if isinstance(k, str) and "/" in k)}
         left = [key for key in _labels(record) if key not in restored]
         if left:
-            found.append(Rescue(folder, str(record.get("time") or folder.name), tuple(left)))
+            sizes = tuple(_file_size(folder / cls / f"{stem}.png") for cls, stem in left)
+            found.append(Rescue(folder, str(record.get("time") or folder.name), tuple(left), sizes))
     return sorted(found, key=lambda r: (r.time, r.folder.name))
+
+
+def _file_size(path: Path) -> tuple[int, int] | None:
+    """(W, H) of a rescued label's file, from its header; None when it cannot be read."""
+    try:
+        h, w = probe_image(path)
+    except ImageReadError:
+        return None
+    return w, h
+
+
+def _listed(names: Sequence[str]) -> str:
+    """"a, b, c, d, …": the first four."""
+    return ", ".join(names[:4]) + (", …" if len(names) > 4 else "")
 
 
 def _keys_text(keys: Sequence[Key]) -> str:
     """"img1 ('lesion'), img2 ('cervix'), …" of the first four labels."""
-    return ", ".join(f"{stem} ('{cls}')" for cls, stem in keys[:4]) + (", …" if len(keys) > 4 else "")
+    return _listed([f"{stem} ('{cls}')" for cls, stem in keys])
+
+
+def _rescued_names(rescues: list[Rescue]) -> list[str]:
+    """"img1 ('lesion')" for each rescued label; one rescued more than once (an image replaced on disk twice) is
+    told apart by when it was kept and its size: "img1 ('lesion', kept 2026-12-07 18:24:43, 80×60 pixels)"."""
+    entries = [(key, r, size) for r in rescues for key, size in zip(r.labels, r.sizes or (None,) * len(r.labels))]
+    twice = {key for key, n in Counter(key for key, _r, _s in entries).items() if n > 1}
+    names = []
+    for (cls, stem), rescue, size in entries:
+        notes = [f"'{cls}'"]
+        if (cls, stem) in twice:
+            notes += [f"kept {rescue.time}"] + ([f"{size[0]}×{size[1]} pixels"] if size else [])
+        names.append((f"{stem} ({', '.join(notes)}", rescue.folder.name))
+    same = Counter(name for name, _folder in names)  # kept within one second, the same size: by the folder
+    return [f"{name}, in {folder})" if same[name] > 1 else f"{name})" for name, folder in names]
 
 
 def rescued_text(project_name: str, rescues: list[Rescue]) -> str:
     """"N labels of <project> (…) could not be saved into the project on <date>; they were kept in <folder>." (the
     window's question starts so, `medseg` prints it as a note)."""
-    keys = [key for rescue in rescues for key in rescue.labels]
-    n, names = len(keys), _keys_text(keys)
+    listed = _rescued_names(rescues)
+    n, names = len(listed), _listed(listed)
     when = " and ".join(sorted({r.time.replace(" ", " at ", 1).rsplit(":", 1)[0] for r in rescues}))
     where = ", ".join(shown_name(str(r.folder)) for r in rescues)
     return (f"{n} label{'' if n == 1 else 's'} of {shown_name(project_name)} ({names}) could not be saved into the "

@@ -15,7 +15,6 @@ waits for any more is dropped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -26,41 +25,23 @@ from PySide6.QtGui import QKeyEvent, QMouseEvent
 from medseg_gui.core.errors import ImageReadError, RegionUnknownError
 from medseg_gui.core.image_view import ImageView, load_overlays, load_view, loads_in_background
 from medseg_gui.core.label_status import ACCEPTED_KEY
-from medseg_gui.core.masks import OBJECT, ReadyLabel, blank_label, label_fits, ready_label
+from medseg_gui.core.masks import OBJECT, label_fits
 from medseg_gui.core.postprocess import specks
 from medseg_gui.core.project_format import stored_probability
 from medseg_gui.core.regions import class_region
+from medseg_gui.qt.image_file_watch import ImageFileWatch
 from medseg_gui.qt.keymap import ACTIONS
 from medseg_gui.qt.left_out_labels import LeftOutLabels
 from medseg_gui.qt.mark_keeper import MarkKeeper
 from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.label_saver import LabelSaver
-from medseg_gui.workers.view_loader import LoadedView, load_prepared
+from medseg_gui.workers.view_loader import LoadedView, Prepared, load_prepared, prepare_view
 
 PLACEHOLDER = np.full((64, 64, 3), 40, np.uint8)
 SPECK_AREA = 0.0005  # Accept prediction leaves out predicted regions under this share of the image (new-user trial,
 #                      a C6 photo: seven specks of 8-596 px of 2 Mpx beside one 810,000 px region)
 LOADING_MESSAGE_MS = 250  # "Loading…" shows only for an image that takes longer (the last one stays until then)
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """What a loading thread makes of a view besides decoding it: the display pyramid, each label ready for the canvas
-    (codes and counts; a blank one for a class without a label) and the saver's copy of each label read, so showing
-    it copies, counts and first writes no label on the GUI thread."""
-
-    pyramid: Any
-    labels: dict[str, ReadyLabel]
-    copies: dict[str, np.ndarray]
-
-
-def prepare_view(view: ImageView, pyramid: Callable[[np.ndarray], Any]) -> Prepared:
-    """The `Prepared` of a freshly read `view` (its label arrays are spent: use the `Prepared`'s); thread-safe."""
-    ready = {cls: ready_label(label) for cls, label in view.labels.items() if label is not None}
-    copies = {cls: label.codes.copy() for cls, label in ready.items()}
-    blank = {cls: blank_label(view.shape) for cls, label in view.labels.items() if label is None}
-    return Prepared(pyramid(view.rgb), {**ready, **blank}, copies)
 
 
 class ImageSession(QObject):
@@ -85,6 +66,8 @@ class ImageSession(QObject):
         self.stem: str | None = None
         self._image_roi: np.ndarray | None = None  # the image's own ROI (roi/<stem>.png); see show_region
         self._left_out = LeftOutLabels()  # label files of the image shown that could not be shown
+        self._file = ImageFileWatch(self)  # the image's file: each replacement on disk is read again
+        self._file.changed.connect(self._read_again)
         self.read_only: str | None = None  # why edits are refused (another window edits the project, …)
         self.paused: str | None = None  # why edits are refused for a while in an editable project (masks imported)
         self._tool_before = "brush"  # the tool in use when edits began to be refused
@@ -105,6 +88,7 @@ class ImageSession(QObject):
 
     def set_project(self, project: Any) -> None:
         self.project, self.stem, self._loader = project, None, None
+        self._file.watch(None)
 
     def set_read_only(self, reason: str | None, paused: str | None = None) -> None:
         """Refuse every edit on the canvas (viewing, zoom and pan keep working) while `reason` (read-only) or `paused`
@@ -132,6 +116,7 @@ class ImageSession(QObject):
             self.canvas.leave_image()  # a polygon or stroke under way: saved to the image it was drawn on
         unsaved = self._unsaved_masks(stem)  # before reading the disk: a save finishing meanwhile is not missed
         self.stem, self._loader, view = None, None, None
+        self._file.watch(stem, self.project.image_path(stem))  # before reading it: a change meanwhile is seen
         if error is None and loads_in_background(self.project.image_path(stem)):
             self._load_in_background(stem, cls, unsaved)
             return
@@ -182,6 +167,7 @@ class ImageSession(QObject):
         self.show_region(self.canvas.current_class())
         for name in self.project.class_names:
             self.review.set_share(name, self._share(name))
+        self._file.check()  # replaced again since it was read: read again
         warnings = view.warnings + self._left_out.warnings(stem)
         if warnings:
             self.problem.emit("\n".join(warnings), True)
@@ -337,9 +323,16 @@ class ImageSession(QObject):
                 return False
         except ImageReadError:
             pass
-        self.status.emit(f"The image file of {self.stem} changed on disk since it was shown; it is read again.")
-        self.reload_shown()
+        self._read_again(self.stem)
         return True
+
+    @Slot(str)
+    def _read_again(self, stem: str) -> None:
+        """The file of image `stem` changed on disk since it was read: show it again from disk if it is the image
+        shown (labels that fit are shown again; unsaved strokes that do not are set aside by the saver)."""
+        if stem == self.stem:
+            self.status.emit(f"The image file of {stem} changed on disk since it was shown; it is read again.")
+            self.reload_shown()
 
     def reload_shown(self) -> None:
         """Show the current image again from disk (drops an edit that must not be kept; a read-only window shows

@@ -10,7 +10,7 @@ import numpy as np
 from medseg_gui.core.images import read_label, read_mask, write_png
 from medseg_gui.core.label_encoding import encode_label
 from medseg_gui.core.label_status import CONFIRMED_KEY, marked, set_mark
-from medseg_gui.core.rescued_labels import RESCUE_FILE, find_rescues, record_rescue, restore_rescues
+from medseg_gui.core.rescued_labels import RESCUE_FILE, find_rescues, record_rescue, rescued_text, restore_rescues
 from tests.workers.helpers import H, W, disc, make_project
 
 
@@ -104,3 +104,23 @@ def test_a_restore_that_cannot_write_is_offered_again_and_keeps_the_project_labe
     (again,) = find_rescues(base, project.root)
     assert again.labels == (("lesion", s0),)  # only what is still to restore
 
+
+
+def test_a_label_rescued_twice_is_offered_as_two_told_apart(tmp_path):
+    """Outside trial: an image replaced on disk and put back, a stroke set aside each time; the question named
+    "img0 ('lesion'), img0 ('lesion')". Each is told by when it was kept and its size (by its folder if even those
+    agree); a label rescued once keeps its short name."""
+    base = tmp_path / "unsaved-labels"
+    project = make_project(tmp_path / "p", n=2)
+    s0, s1 = project.stems
+    folders = [_rescue(base, project, {("lesion", s0): disc(), ("lesion", s1): disc()}),
+               _rescue(base, project, {("lesion", s0): disc(h=60, w=80)}, name="p-20240501-101500-2"),
+               _rescue(base, project, {("lesion", s0): disc(h=60, w=80)}, name="p-20240501-101500-3")]
+    for folder, when in zip(folders, ("2024-05-01 10:15:00", "2024-05-01 10:16:30", "2024-05-01 10:16:30")):
+        record = json.loads((folder / RESCUE_FILE).read_text())
+        (folder / RESCUE_FILE).write_text(json.dumps({**record, "time": when}))
+    text = rescued_text("p", find_rescues(base, project.root))
+    assert text.startswith(f"4 labels of p ({s0} ('lesion', kept 2024-05-01 10:15:00, {W}×{H} pixels), {s1} "
+                           f"('lesion'), {s0} ('lesion', kept 2024-05-01 10:16:30, 80×60 pixels, in "
+                           f"p-20240501-101500-2), {s0} ('lesion', kept 2024-05-01 10:16:30, 80×60 pixels, in "
+                           "p-20240501-101500-3))"), text

@@ -82,3 +82,22 @@ def test_a_read_only_window_does_not_offer_them(tmp_path, qtbot, messages, monke
         assert asked == [] and len(find_rescues(rescue_base(UNSAVED_LABELS), project.root)) == 1
     finally:
         held.release()
+
+
+def test_two_rescues_of_one_label_are_asked_about_by_when_and_size(tmp_path, qtbot, messages, monkeypatch):
+    """Outside trial: a label set aside twice (its image replaced on disk, then put back) was asked about as
+    "img0 ('lesion'), img0 ('lesion')"."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "userdata"))
+    project = make_project(tmp_path / "p", n=1, labelled=1)
+    stem = project.stems[0]
+    first = _rescued(project, stem, disc(cx=45, r=6))
+    second = _rescued(project, stem, disc(h=60, w=80))
+    asked = []
+    monkeypatch.setattr(rescued_flow, "ask_restore", lambda _parent, text: asked.append(text) and False)
+    window = open_window(qtbot)
+    window.open_folder(project.root)
+    qtbot.waitUntil(lambda: bool(asked), timeout=20_000)
+    times = [r.time for r in find_rescues(rescue_base(UNSAVED_LABELS), project.root)]
+    assert f"2 labels of p ({stem} ('lesion', kept {times[0]}, 64×48 pixels" in asked[0]
+    assert f"{stem} ('lesion', kept {times[1]}, 80×60 pixels" in asked[0]
+    assert str(first) in asked[0] and str(second) in asked[0]
