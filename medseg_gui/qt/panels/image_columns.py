@@ -157,8 +157,8 @@ class ImageTable(QTableWidget):
 
 
 STROKES_TIP = ("In italics: scored on the sparse label's annotated pixels only ({share} of the image), which are "
-               "mostly easy ones, so it reads higher than the same prediction scored on a complete label: compare it "
-               "with care, and label more where the model is wrong to see the worst images.")
+               "mostly easy ones, so it usually reads higher than the same prediction scored on a complete label: "
+               "compare it with care, and label more where the model is wrong to see the worst images.")
 STALE_COLOR = QColor(128, 128, 128)  # a score that is not the current one: another model's, another threshold's
 ERROR_COLOR = QColor(220, 60, 60)  # every cell of an unreadable image
 UNREADABLE = "⚠ image unreadable"  # its Labelled cell (a label that cannot be read: labelled_cell.LABEL_UNREADABLE)
@@ -238,14 +238,18 @@ def header_items(cls: str) -> list[QTableWidgetItem]:
     tips = ["Image name", f"✓: you drew a {cls or 'class'} label on this image; train / val: the "
             "current model learnt from it / held it out for validation; new: not used by it (labelled since it was "
             "trained, or left out)",
-            f"ROC AUC of the {cls} prediction against your label, 0–1 (click to sort; worst first)",
+            f"ROC AUC of the {cls} prediction against your label, 0–1 (click to sort; worst first): how well its "
+            "probabilities rank your label's pixels above the others, at any threshold. A high AUC beside a low Dice "
+            "means the model ranks the right place highest but the threshold misses it (trial: AUC 1.00, Dice 0.15)",
             f"Dice overlap of the thresholded {cls} prediction with your label, 0–1",
             f"IoU (Jaccard) of the thresholded {cls} prediction with your label, 0–1",
             "Lesions found: how many of the lesions in your label the prediction found (\"1/2\"). A lesion counts "
-            "as found only when a predicted region overlaps it with IoU ≥ 0.5, so a prediction that covers it only "
-            "in part does not count, even where Dice is fair; – when the label has no lesion. Sorts by the share found",
+            "as found only when one predicted region overlaps it with IoU ≥ 0.5, so a prediction that covers it only "
+            "in part, or in pieces, does not count, even where Dice is fair; – when the label has no lesion. Sorts by "
+            "the share found",
             f"How unsure the {cls} prediction is (uncertainty 0–1: mean of its 5 % least certain pixels): "
-            "labelling the most uncertain images teaches the model most (click to sort; most unsure first)"]
+            "labelling the most uncertain images teaches the model most (click to sort; most unsure first). A model "
+            "sure of a wrong answer (a lesion missed altogether) reads sure: among labelled images, sort by Dice"]
     items = []
     for text, tip in zip(texts, tips):
         item = QTableWidgetItem(text)
