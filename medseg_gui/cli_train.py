@@ -17,7 +17,7 @@ from medseg_gui.core.errors import ImageReadError, MedsegError, ModelError, skip
 from medseg_gui.core.fingerprint import CLI_SCRATCH_ADVICE, SCRATCH_ADVICE
 from medseg_gui.core.fov import prediction_region
 from medseg_gui.core.images import read_image, write_png
-from medseg_gui.core.label_status import ENOUGH_IMAGES
+from medseg_gui.core.label_status import ENOUGH_IMAGES, few_images_note
 from medseg_gui.core.model_names import local_time
 from medseg_gui.core.project import Project
 from medseg_gui.core.project_format import encode_probability, metrics_to_json
@@ -70,8 +70,7 @@ def train_notes(outcome) -> list[str]:
     its shipped start saw (their validation is no held-out check), too few labelled images."""
     notes = [outcome.result.seen.replace(SCRATCH_ADVICE, CLI_SCRATCH_ADVICE)] if outcome.result.seen else []
     if (n := len(outcome.stems)) < ENOUGH_IMAGES:
-        notes.append(f"{n} labelled image{'' if n == 1 else 's'}: models from fewer than {ENOUGH_IMAGES} are often "
-                     f"weak; labelling {ENOUGH_IMAGES - n} more would likely help.")
+        notes.append(few_images_note(n))
     return notes
 
 

@@ -47,6 +47,13 @@ NEAR_PX = 5  # thin structures: predicted pixels this close to a painted one are
 GRID_SIDE = 1024  # `left_out` judges masks on a grid of at most this many cells across
 
 
+def few_images_note(n: int) -> str:
+    """What the Train panel and `medseg train` say of a model from `n` (< ENOUGH_IMAGES) labelled images; no count of
+    how many more (a trial's project of 5 photos was told to label 4 more)."""
+    return (f"{n} labelled image{'' if n == 1 else 's'}: models from fewer than {ENOUGH_IMAGES} are often weak; "
+            "labelling more would likely help (add photos when every one is labelled).")
+
+
 def marked(project: Any, key: str, cls: str) -> set[str]:
     """Stems whose project.json image state `key` (``NONE_KEY``, ``CONFIRMED_KEY``) lists `cls`."""
     return {e.stem for e in project.images if cls in (e.state.get(key) or [])}

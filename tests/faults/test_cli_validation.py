@@ -149,8 +149,8 @@ def test_train_leaves_out_a_missing_image_and_says_so(tmp_path, capsys, monkeypa
     rc, out, err = run_cli(capsys, "train", project.root, "--class", CLS, "--max-steps", "1")
     assert rc == 0 and seen == [2]
     assert err[0].startswith(f"medseg: warning: {bad} left out of training:")
-    assert err[1:] == ["medseg: note: 2 labelled images: models from fewer than 8 are often weak; labelling 6 more "
-                       "would likely help."]
+    assert err[1:] == ["medseg: note: 2 labelled images: models from fewer than 8 are often weak; labelling more "
+                       "would likely help (add photos when every one is labelled)."]
     assert "on 2 labelled images (1 left out" in out
 
 

@@ -66,7 +66,7 @@ def test_the_train_panel_says_why_retrain_is_off(tmp_path, qtbot, messages):
         first.open_folder(project.root)
     assert panel.retrain_button.isEnabled() and panel.continuous_button.isEnabled()
     assert "press Retrain to train one on your 2 labelled images" in panel.model_label.text()
-    assert not panel.label_notice.isHidden()  # "2 labelled images: … labelling 6 more would likely help"
+    assert not panel.label_notice.isHidden()  # "2 labelled images: … labelling more would likely help"
     second = open_window(qtbot)
     with qtbot.waitSignal(second.project_loaded, timeout=10_000):
         second.open_folder(project.root)

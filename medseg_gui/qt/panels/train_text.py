@@ -9,7 +9,7 @@ import math
 import numbers
 from typing import Any
 
-from medseg_gui.core.label_status import ENOUGH_IMAGES
+from medseg_gui.core.label_status import ENOUGH_IMAGES, few_images_note
 from medseg_gui.core.masks import share_text
 from medseg_gui.core.model_names import began_text, local_time, model_name, start_name
 from medseg_gui.core.score_text import fmt_pair, fmt_score
@@ -322,9 +322,7 @@ def label_notice(cls: str, shares: dict[str, float], model_info: dict | None = N
     lines = []
     if n < ENOUGH_IMAGES and not validated_well(model_info):  # sparse coverage below is said regardless: scores on
         #                                                     strokes (clear pixels) flatter a model
-        image_s = "image" if n == 1 else "images"
-        lines.append(f"{n} labelled {image_s}: models from fewer than {ENOUGH_IMAGES} are often weak — labelling "
-                     f"{ENOUGH_IMAGES - n} more would likely help.")
+        lines.append(few_images_note(n))
     if n == 1:
         lines.append("With one labelled image the model is validated on the image it learnt from, so its validation "
                      "scores flatter it.")
