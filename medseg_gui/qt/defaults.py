@@ -36,10 +36,15 @@ def contour_rgb(class_rgb: tuple[int, int, int]) -> tuple[int, int, int]:
     return max(CONTOUR_CHOICES, key=lambda c: sum((a - b) ** 2 for a, b in zip(c, class_rgb)))
 
 
+THIN_OUTLINE_MIN_ZOOM = 1.0
+"""A thin-structure class's (vessels') predicted outlines are drawn only from this zoom (100 %: one image pixel per
+screen pixel): zoomed out, both outlines of every vessel merged into one thick tree that hid the label, FP/FN, heat
+map and uncertainty beneath (outside trial, 3504x2336 HRF photos at 17 %); FP/FN and the heat map show it there."""
+
 BACKGROUND_RGB = (200, 200, 200)  # annotated background of a sparse label (not-annotated pixels stay clear)
 PREDICTION_FILL_OPACITY = 0.4  # the corrective mode's prediction beneath the label, relative to the label opacity
 
 __all__ = ["BACKGROUND_RGB", "HEATMAP_HIGH_RGB", "CONTOUR_CHOICES", "contour_rgb", "BRUSH_RANGE", "BRUSH_SIZE",
-           "FN_COLOR", "FP_COLOR", "LAYER_HIDDEN", "LAYER_OPACITY",
-           "PREDICTION_FILL_OPACITY", "THRESHOLD_RANGE", "UNCERTAINTY_RGB", "WAND_RANGE", "WAND_TOLERANCE",
+           "FN_COLOR", "FP_COLOR", "LAYER_HIDDEN", "LAYER_OPACITY", "PREDICTION_FILL_OPACITY", "THIN_OUTLINE_MIN_ZOOM",
+           "THRESHOLD_RANGE", "UNCERTAINTY_RGB", "WAND_RANGE", "WAND_TOLERANCE",
            "threshold_in_range"]

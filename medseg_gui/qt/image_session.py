@@ -39,8 +39,9 @@ from medseg_gui.workers.label_saver import LabelSaver
 from medseg_gui.workers.view_loader import LoadedView, Prepared, load_prepared, prepare_view
 
 PLACEHOLDER = np.full((64, 64, 3), 40, np.uint8)
-SPECK_AREA = 0.0005  # Accept prediction leaves out predicted regions under this share of the image (new-user trial,
-#                      a C6 photo: seven specks of 8-596 px of 2 Mpx beside one 810,000 px region)
+SPECK_AREA = 0.0005  # Accept prediction leaves out a blob class's predicted regions under this share of the image
+# (new-user trial, a C6 photo: seven specks of 8-596 px of 2 Mpx beside one 810,000 px region); a thin-structure
+# class's none (outside trial, 8 Mpx HRF photos: 335 such "specks" were vessel segments of up to 2,827 px)
 LOADING_MESSAGE_MS = 250  # "Loading…" shows only for an image that takes longer (the last one stays until then)
 
 
@@ -241,8 +242,8 @@ class ImageSession(QObject):
         self.canvas.set_roi(region)
 
     def accept_prediction(self, cls: str, held_out: bool = False) -> None:
-        """Replace the label of `cls` by its thresholded prediction (one undo step) and say so; predicted specks
-        under SPECK_AREA of the image are left out (near-invisible at fit, they would become labelled lesions).
+        """Replace the label of `cls` by its thresholded prediction (one undo step) and say so; a blob class's
+        specks under SPECK_AREA of the image are left out (near-invisible at fit, they would be labelled lesions).
         Recorded in project.json (core.label_status ``ACCEPTED_KEY``, cleared by the next edit): Retrain does not
         validate on it. `held_out`: the image validates the current model, whose scores there then measure it
         against its own prediction (about 1.00): the message says so. A polygon left open is closed and saved first."""
@@ -255,7 +256,8 @@ class ImageSession(QObject):
             self.problem.emit(f"There is no {cls} prediction for {self.stem} yet — press Retrain first.", False)
             return
         pred = self.canvas.doc.preds.get(cls)
-        small, n = specks(pred, SPECK_AREA) if pred is not None else (None, 0)
+        area = 0.0 if self.canvas.new_label.is_thin(cls) else SPECK_AREA  # pieces of a vessel tree are no specks
+        small, n = specks(pred, area) if pred is not None else (None, 0)
         left_out = (f" ({n} speck{'s' if n > 1 else ''} under {SPECK_AREA:.2%} of the image left out)" if n else "")
         if pred is None or np.count_nonzero(pred) <= (np.count_nonzero(small) if n else 0):  # specks lie in pred
             # nothing would be labelled: no label written, nothing to undo (it said "accepted" and saved nothing)

@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QLabel
 
 from medseg_gui.qt.canvas import Canvas
+from medseg_gui.qt.canvas.layer_stack import outline_drawn
 from medseg_gui.qt.canvas.layers import viridis_rgb
 from medseg_gui.qt.defaults import (BACKGROUND_RGB, FN_COLOR, FP_COLOR, HEATMAP_HIGH_RGB, UNCERTAINTY_RGB,
                                     contour_rgb)
@@ -46,7 +47,9 @@ def legend_entries(canvas: Canvas) -> list[tuple[RGB | tuple[RGB, ...], str]]:
     if canvas.layer_shown("uncertainty") and current in doc.probs:
         entries.append((UNCERTAINTY_RGB, f"{current}: model unsure (near the threshold)"))
     if canvas.layer_shown("contours"):
-        entries += [(contour_rgb(canvas.class_color(n)), f"{n} predicted outline") for n in doc.preds]
+        zoom = canvas.zoom() * canvas.devicePixelRatioF()  # device pixels per image pixel, as the canvas draws
+        entries += [(contour_rgb(canvas.class_color(n)), f"{n} predicted outline") for n in doc.preds
+                    if outline_drawn(canvas.new_label.is_thin(n), zoom)]
     return entries
 
 

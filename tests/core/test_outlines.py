@@ -92,16 +92,51 @@ def test_a_predictions_outline_is_dashed_and_the_manifest_says_so(project, tmp_p
 
 
 def test_two_classes_each_in_its_colour_holes_outlined(project, tmp_path):
-    ring = disc(40, 30, 20) & ~disc(40, 30, 8)
-    project.save_label("vessel", "d", ring)
+    ring = disc(40, 30, 24) & ~disc(40, 30, 5)  # a blob by its shape (a narrower ring reads as thin structures)
+    project.add_class("cervix", (0, 120, 255))  # ('vessel' is a thin class: drawn beside its pixels, below)
+    project.save_label("cervix", "d", ring)
     project.save_label("lesion", "d", disc(12, 12, 6))
-    assert project.class_spec("lesion").color != project.class_spec("vessel").color
-    export_outlines(project, ["lesion", "vessel"], tmp_path / "out")
+    assert project.class_spec("lesion").color != project.class_spec("cervix").color
+    export_outlines(project, ["lesion", "cervix"], tmp_path / "out")
     photo = read_image(tmp_path / "out" / "d_outlined.png")
     assert coloured(photo, colour(project, "lesion"))[boundary(disc(12, 12, 6))].all()
-    hole_edge = boundary(ring) & disc(40, 30, 10)
-    assert hole_edge.sum() > 20 and coloured(photo, colour(project, "vessel"))[hole_edge].all()
-    assert coloured(photo, colour(project, "vessel"))[boundary(ring) & ~disc(40, 30, 18)].all()
+    hole_edge = boundary(ring) & disc(40, 30, 9)
+    assert hole_edge.sum() > 20 and coloured(photo, colour(project, "cervix"))[hole_edge].all()
+    assert coloured(photo, colour(project, "cervix"))[boundary(ring) & ~disc(40, 30, 22)].all()
+
+
+def vessel_tree():
+    """3 px wide vessels right of the fixture's lesions: a trunk and two branches."""
+    tree = np.zeros((H, W), bool)
+    tree[5:55, 62:65] = True
+    tree[10:13, 52:78] = tree[45:48, 52:78] = True
+    return tree
+
+
+@pytest.mark.parametrize("cls", ["vessel", "drusen"])  # thin by its name (known_thin), thin by its mask's shape
+def test_a_thin_class_is_outlined_1_px_just_outside_leaving_the_vessels_untouched(project, tmp_path, cls):
+    """Outside trial (3504x2336 HRF photos): 12-16 px of line and edge covered the vessels they outlined."""
+    if cls != "vessel":
+        project.add_class(cls, (0, 120, 255))
+    tree, blob = vessel_tree(), disc(30, 30, 15)  # a's lesion label
+    project.save_label(cls, "a", tree)
+    project.save_prediction(cls, "c", np.where(tree, 0.9, 0.1).astype(np.float32))
+    export_outlines(project, ["lesion", cls], tmp_path / "out")
+    for stem in ("a", "c"):
+        photo, original = read_image(tmp_path / "out" / f"{stem}_outlined.png"), project.load_image(stem)
+        line = coloured(photo, colour(project, cls))
+        beside = cv2.dilate(tree.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~tree
+        assert line.any() and not line[~beside].any()  # 1 px wide, just outside the vessels
+        np.testing.assert_array_equal(photo[tree], original[tree])  # not one vessel pixel covered
+        if stem == "a":  # a label: solid, all round
+            assert line[boundary(beside | tree)].all()
+            lesion_line = coloured(photo, colour(project, "lesion"))  # a blob class keeps its width, on the boundary
+            assert lesion_line[boundary(blob)].all() and lesion_line[blob & ~boundary(blob)].any()
+    assert line[boundary(beside | tree)].mean() < 0.8  # c: a prediction, dashed
+
+
+def test_line_width_of_a_thin_class_is_1_px_on_any_photo():
+    assert line_width((2336, 3504), thin=True) == line_width((24, 32), thin=True) == 1 < line_width((2336, 3504))
 
 
 def test_a_sparse_label_filled_by_the_prediction_is_solid_where_annotated(project, tmp_path):

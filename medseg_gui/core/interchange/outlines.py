@@ -5,8 +5,10 @@ lines (lossless PNG), and manifest.json saying which outline is a human label an
 Drawing convention: a human label's outline is a solid line, a model prediction's (thresholded) a dashed one; a
 sparse label completed by the prediction ('label+prediction') is solid where the user annotated and dashed elsewhere.
 Every outline (outer boundaries and holes) is in its class's colour with a thin dark edge, so that it shows on bright
-and dark tissue; its width grows with the photo (2 px up to about 1 megapixel, 7 px at 12). An image with no mask of
-any chosen class gets no file.
+and dark tissue; its width grows with the photo (2 px up to about 1 megapixel, 7 px at 12). A thin-structure class
+(vessels: core.label_status.known_thin, else its mask's shape) gets a 1 px line just outside each vessel and its edge
+beyond it, so the vessels themselves stay as photographed (an outside trial's 8 Mpx fundus photos: 12-16 px of line
+and edge on both sides of a vessel covered it). An image with no mask of any chosen class gets no file.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from medseg_gui.core.export import (SOURCES, MaskToExport, check_export_target, 
                                      refuse_foreign_files, unique_png_name)
 from medseg_gui.core.images import write_png
 from medseg_gui.core.interchange.manifest import ACCEPTED, LABEL_AND_PREDICTION, MANIFEST, Manifest
-from medseg_gui.core.label_status import ACCEPTED_KEY, has_mark
+from medseg_gui.core.label_status import ACCEPTED_KEY, has_mark, known_thin
 from medseg_gui.core.project import Project
+from medseg_gui.core.shapes import is_thin
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +42,15 @@ LINES = {"label": "solid", "prediction": "dashed", ACCEPTED: "dashed (a model's 
 DRAWING_NOTE = ("Outlines: a human label's is a solid line, a model prediction's (at the threshold) a dashed one; a "
                 "sparse label filled in by the prediction ('label+prediction') is solid where it was annotated and "
                 "dashed elsewhere; a prediction accepted whole as the label (Accept prediction) is dashed too. Each "
-                "class in its own colour with a thin dark edge; the photo is otherwise unchanged.")
+                "class in its own colour with a thin dark edge; a thin-structure class's (vessels) is a 1 px line "
+                "just outside each vessel, which it leaves untouched; the photo is otherwise unchanged.")
+THIN_WIDTH = 1  # a thin-structure class's line, whatever the photo's size
 
 
-def line_width(shape: Sequence[int]) -> int:
+def line_width(shape: Sequence[int], thin: bool = False) -> int:
     """The outline's width in pixels for a photo of `shape` (H, W, ...): 2 up to about 1 megapixel, then growing with
-    the photo's side (7 at 12 megapixels)."""
-    return max(2, round(2 * math.sqrt(shape[0] * shape[1] / 1e6)))
+    the photo's side (7 at 12 megapixels); THIN_WIDTH for a thin-structure class (`thin`)."""
+    return THIN_WIDTH if thin else max(2, round(2 * math.sqrt(shape[0] * shape[1] / 1e6)))
 
 
 def _drawn_points(points: np.ndarray, period: float, solid: np.ndarray | bool) -> np.ndarray:
@@ -85,13 +90,18 @@ def outline_pixels(mask: np.ndarray, width: int, solid: np.ndarray | bool = True
 
 
 def draw_outline(photo: np.ndarray, mask: np.ndarray, color: Sequence[int], width: int,
-                 solid: np.ndarray | bool = True) -> None:
+                 solid: np.ndarray | bool = True, outside: bool = False) -> None:
     """Draw `mask`'s outline (outline_pixels) in `color` on the uint8 HxWx3 RGB `photo`, in place, with a dark edge
-    about a quarter of `width` wide (at least 1 px) around the line; other pixels are left as they are."""
-    line = outline_pixels(mask, width, solid)
+    about a quarter of `width` wide (at least 1 px) around the line; other pixels are left as they are. `outside`
+    (a thin-structure class): the line runs along the pixels just outside `mask` and neither it nor its edge covers a
+    pixel of `mask`."""
+    inside = np.asarray(mask, bool)
+    grown = cv2.dilate(inside.view(np.uint8), np.ones((3, 3), np.uint8)) if outside else inside
+    line = outline_pixels(grown, width, solid)
     edge = 2 * max(1, round(width / 4)) + 1
     around = cv2.dilate(line.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (edge, edge))).view(bool)
-    photo[around & ~line] = EDGE
+    edged = around & ~line
+    photo[edged & ~inside if outside else edged] = EDGE
     photo[line] = tuple(int(v) for v in color)
 
 
@@ -161,12 +171,13 @@ def export_outlines(
     left_out: list[str] = []
     files: list[Path] = []
     drawn: dict[str, dict[str, int]] = {cls: {} for cls in classes}
+    known = known_thin(project)
     try:
         for n, (stem, name) in enumerate(names.items(), start=1):
             if should_stop():
                 raise CancelledError(f"Export cancelled after {len(files)} of {len(names)} photos (in {out}).")
             found = masks_of_image(project, classes, stem, source, threshold, left_out)
-            photo = _outlined(project, stem, found, left_out) if found else None
+            photo = _outlined(project, stem, found, left_out, known) if found else None
             if photo is not None:
                 path = out / name
                 try:
@@ -207,9 +218,11 @@ def _finish(manifest: Manifest, out: Path, files: list[Path], left_out: list[str
     log.info("exported %d photo(s) with outlines to %s", len(files), out)
 
 
-def _outlined(project: Project, stem: str, found: dict[str, MaskToExport], left_out: list[str]) -> np.ndarray | None:
-    """`stem`'s photo (uint8 HxWx3 RGB, as the app reads it) with the outlines of `found` drawn on it in class order;
-    None (with a message in `left_out`) when the photo cannot be read or is not the size of the masks."""
+def _outlined(project: Project, stem: str, found: dict[str, MaskToExport], left_out: list[str],
+              known: dict[str, bool]) -> np.ndarray | None:
+    """`stem`'s photo (uint8 HxWx3 RGB, as the app reads it) with the outlines of `found` drawn on it in class order,
+    thin-structure classes (`known`: known_thin; a class it leaves out: its mask's shape) thin; None (with a message
+    in `left_out`) when the photo cannot be read or is not the size of the masks."""
     try:
         photo = project.load_image(stem)
     except MedsegError as err:
@@ -220,9 +233,10 @@ def _outlined(project: Project, stem: str, found: dict[str, MaskToExport], left_
         skip(left_out, f"{stem} not exported: its {odd} mask is not the size of the photo "
                        f"({photo.shape[1]}x{photo.shape[0]})")
         return None
-    width = line_width(photo.shape)
     for cls, mask in found.items():
-        draw_outline(photo, mask.mask, project.class_spec(cls).color, width, _solid(project, cls, stem, mask))
+        thin = known[cls] if cls in known else bool(is_thin(mask.mask))
+        draw_outline(photo, mask.mask, project.class_spec(cls).color, line_width(photo.shape, thin),
+                     _solid(project, cls, stem, mask), outside=thin)
     return photo
 
 

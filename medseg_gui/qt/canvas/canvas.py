@@ -4,8 +4,8 @@ Layers (each with visibility and opacity): image, roi (darkens outside), others 
 (current class; a sparse label also shows its annotated background in grey, its not-annotated pixels clear; in the
 corrective mode the thresholded prediction shows faintly beneath it), fpfn (FP red / FN blue of the current class'
 thresholded prediction vs. its label, inside the ROI and on annotated pixels only, once the class has a label),
-contours (predicted outlines of every class with a prediction, class colour), uncertainty (off at first: magenta
-where the current class' prediction is close to its threshold, ``core.uncertainty``).
+contours (predicted outlines of every class with a prediction, a thin-structure class's only from 100 % zoom),
+uncertainty (off at first: magenta where the current class' prediction is close to its threshold, ``core.uncertainty``).
 Label modes (``LABEL_MODES``) decide what the first edit of an unlabelled class starts (``LabelDocument``).
 Holding H hides every overlay. Undo history is kept per image key under one byte budget (see ``core.undo``).
 
@@ -66,7 +66,7 @@ class Canvas(QWidget):
         self.review.events.threshold.connect(self._on_threshold)
         self.view = View()
         self._views: dict[str, View] = {}
-        self._layers = LayerStack(self.doc)
+        self._layers = LayerStack(self.doc, lambda name: self.new_label.is_thin(name))  # thin: outlines from 100 %
         self._class = ""
         self._brush = defaults.BRUSH_SIZE
         self._tolerance = defaults.WAND_TOLERANCE

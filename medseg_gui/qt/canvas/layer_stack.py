@@ -7,21 +7,31 @@ place is visible at the next paint without a rebuild) or when a label turned spa
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QPainter
 
 from medseg_gui.qt.canvas import layers as L
 from medseg_gui.qt.canvas.document import LabelDocument
-from medseg_gui.qt.defaults import LAYER_HIDDEN, LAYER_OPACITY, PREDICTION_FILL_OPACITY, contour_rgb
+from medseg_gui.qt.defaults import (LAYER_HIDDEN, LAYER_OPACITY, PREDICTION_FILL_OPACITY, THIN_OUTLINE_MIN_ZOOM,
+                                    contour_rgb)
 
 DEFAULT_COLOR = (255, 255, 0)
 
 
-class LayerStack:
-    """Cached layers of ``doc``; ``draw`` paints the ``shown`` ones in canvas order with their opacities."""
+def outline_drawn(thin: bool | None, zoom: float) -> bool:
+    """Whether a class's predicted outline is drawn at device `zoom` (device pixels per image pixel): a thin-structure
+    class's (`thin`: core.label_status.NewLabelRule.is_thin) only from THIN_OUTLINE_MIN_ZOOM, any other's always."""
+    return not thin or zoom >= THIN_OUTLINE_MIN_ZOOM - 1e-6
 
-    def __init__(self, doc: LabelDocument) -> None:
-        self.doc = doc
+
+class LayerStack:
+    """Cached layers of ``doc``; ``draw`` paints the ``shown`` ones in canvas order with their opacities. ``thin``:
+    whether a class is thin structures (its outlines are drawn only from THIN_OUTLINE_MIN_ZOOM: ``outline_drawn``)."""
+
+    def __init__(self, doc: LabelDocument, thin: Callable[[str], bool | None] = lambda _name: None) -> None:
+        self.doc, self._thin = doc, thin
         self.colors: dict[str, tuple[int, int, int]] = {}
         self.image: L.ImagePyramid | None = None
         self.contours: dict[str, L.ContourLayer] = {}
@@ -124,7 +134,7 @@ class LayerStack:
         """Paint the ``shown`` layers over ``src`` (image coordinates; the painter carries the view transform):
         image, ROI, other classes, (corrective mode: the prediction), the current class, FP/FN, the current class'
         probability heat map and uncertainty (off until asked for, then above the masks: under the label and FP/FN a
-        new user saw M change nothing), contours."""
+        new user saw M change nothing), contours (a thin-structure class's only from THIN_OUTLINE_MIN_ZOOM)."""
         shown, opacity = {layer for layer in L.LAYERS if self.shown(layer, hide_overlays)}, self.opacity
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, zoom < 1)
         if self.image is not None and "image" in shown:
@@ -149,5 +159,6 @@ class LayerStack:
             stack.append((self.uncertainty(current), opacity["uncertainty"]))
         L.draw_masks(painter, src, [(item, o) for item, o in stack if item is not None], zoom)
         if "contours" in shown:
-            for contours in self.contours.values():
-                contours.draw(painter, src, zoom, opacity["contours"])
+            for name, contours in self.contours.items():
+                if outline_drawn(self._thin(name), zoom):
+                    contours.draw(painter, src, zoom, opacity["contours"])

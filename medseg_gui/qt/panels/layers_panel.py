@@ -15,15 +15,19 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QSlider,
                                QWidget)
 
-from medseg_gui.qt.defaults import LAYER_HIDDEN, LAYER_OPACITY, THRESHOLD_RANGE
+from medseg_gui.qt.defaults import LAYER_HIDDEN, LAYER_OPACITY, THIN_OUTLINE_MIN_ZOOM, THRESHOLD_RANGE
 from medseg_gui.qt.keyboard import LinkLabel
-from medseg_gui.qt.keymap import layer_tip
+from medseg_gui.qt.keymap import ACTIONS, layer_tip
 from medseg_gui.qt.panels.train_text import threshold_suggestion
 
 LAYER_ROWS: dict[str, tuple[str, str]] = {  # layer → (text, tooltip); opacities: qt.defaults.LAYER_OPACITY
     "label": ("Label", "Your label of the current class"),
     "others": ("Other classes", "Labels of the other classes, faint"),
-    "contours": ("Predicted contours", "Outline of the model's prediction (at the threshold below)"),
+    "contours": ("Predicted contours", "Outline of the model's prediction (at the threshold below). A thin-structure "
+                                       f"class's (vessels) shows only from {THIN_OUTLINE_MIN_ZOOM:.0%} zoom "
+                                       f"({ACTIONS['actual_size'].keys[0]}): zoomed out, its outlines would cover the "
+                                       "vessels, their label and FP/FN; there FP/FN and the Probability heat map show "
+                                       "the prediction"),
     "fpfn": ("FP / FN", "Red: predicted but not labelled (false positive); blue: labelled but missed (false negative)"),
     "roi": ("Region", "Where the current class is trained and scored, darkened outside: the image's field of view "
                       "(a fundus photo), or for a class inside another (lesion inside cervix) that class's label, or "
