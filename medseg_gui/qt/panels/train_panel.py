@@ -18,6 +18,7 @@ from medseg_gui.core.model_names import model_story
 from medseg_gui.ml.config import TrainConfig
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.qt.keymap import key_text
+from medseg_gui.qt.panels.column import text_line
 from medseg_gui.qt.panels.loss_plot import LossCurve
 from medseg_gui.qt.panels.preset_box import PresetBox
 from medseg_gui.qt.panels.run_lines import TRAINING, RunLines, Said
@@ -148,9 +149,9 @@ class TrainPanel(QGroupBox):
         self.curve.show(False)  # until a run starts: empty axes took 150 px, pushing Layers out of a 1400×860 view
 
     def _line(self, name: str, text: str = "", *, hidden: bool = False) -> QLabel:
-        """A word-wrapped line of text named `name` (tests find it by name), `hidden` until it has something to say."""
-        label = QLabel(text, self)
-        label.setWordWrap(True)
+        """A line of text (`column.text_line`: wraps, never widens the column) named `name` (tests find it by name),
+        `hidden` until it has something to say."""
+        label = text_line(text, self)
         label.setObjectName(name)
         if hidden:
             label.setVisible(False)
