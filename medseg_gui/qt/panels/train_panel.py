@@ -77,7 +77,8 @@ class TrainPanel(QGroupBox):
         self.scratch_check = QCheckBox("Start from scratch", self)
         self.scratch_check.setObjectName("fromScratch")
         self.scratch_check.setToolTip("Retrain normally continues from the current model (or, for lesions, from the "
-                                      "shipped pretrained start) when it fits; tick to start from random weights")
+                                      "shipped pretrained start) when it fits; tick to start the next Retrain from "
+                                      "random weights (once: it unticks itself when that run ends)")
 
         self.retrain_button = QPushButton("Retrain", self)
         self.retrain_button.setObjectName("retrainButton")
@@ -149,8 +150,7 @@ class TrainPanel(QGroupBox):
         self.curve.show(False)  # until a run starts: empty axes took 150 px, pushing Layers out of a 1400×860 view
 
     def _line(self, name: str, text: str = "", *, hidden: bool = False) -> QLabel:
-        """A line of text (`column.text_line`: wraps, never widens the column) named `name` (tests find it by name),
-        `hidden` until it has something to say."""
+        """A `column.text_line` named `name` (tests find it by name), `hidden` until it has something to say."""
         label = text_line(text, self)
         label.setObjectName(name)
         if hidden:
@@ -313,6 +313,8 @@ class TrainPanel(QGroupBox):
             self._set_fraction(None)  # busy until the first step: data preparation, network building
             self.lines.say_progress(PREPARING_TEXT, TRAINING)
         else:
+            if self._worker is not None and self._worker.config.init == "scratch":  # one run (a trial's stayed on)
+                self.scratch_check.setChecked(False)
             self._worker = None
             self._set_fraction(0.0)
         self._show_notice()  # "the first one is training" while there is no model yet
