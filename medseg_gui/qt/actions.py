@@ -138,7 +138,7 @@ def create_actions(parent: QWidget) -> WindowActions:
         continuous=_action(parent, "C&ontinuous training", tip="The Train panel's Continuous: keep training in "
                            "rounds in the background (again: stop)"),
         from_scratch=_action(parent, "Start from &scratch", tip="The Train panel's Start from scratch: the next "
-                             "Retrain starts from random weights"),
+                             "Retrain starts from random weights (once: it unticks itself when that run ends)"),
         result_in_full=_action(parent, "Last result in &full…", tip="The Train panel's last result line in full, "
                                "with its reasons (its tooltip)"),
         models=_action(parent, "&Models of current class…",

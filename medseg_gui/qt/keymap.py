@@ -42,7 +42,8 @@ ACTIONS: dict[str, Shortcut] = {  # WindowActions field → keys; in the order t
     "no_object": Shortcut(("X",), "No object of the current class on this image: an explicit negative, saved as an "
                                   "all-background label (again: take it back)"),
     "label_sparse": Shortcut(("K",), "Switch the current label between complete (unpainted = background) and "
-                                     "sparse (unpainted = not annotated)"),
+                                     "sparse (unpainted = not annotated); asks first where the complete label "
+                                     "would look incomplete"),
     "label_complete": Shortcut(("Shift+K",), "Keep the current label complete: it really has all of the class "
                                              "(silences the \"looks incomplete\" warning)"),
     "accept_prediction": Shortcut(("A",), "Accept prediction: copy the thresholded prediction into the current "

@@ -1,9 +1,12 @@
-"""Complete or sparse, said by the clinician: K switches the label on screen between complete (unpainted =
-background) and sparse (unpainted = not annotated); Shift+K keeps it complete and records that in project.json
-(core.label_status ``CONFIRMED_KEY``). After every edit, and when a prediction arrives, a complete label that plainly
-is not (``core.label_status.doubt``) is reported: the status bar says why and what to press, the image list marks it. A
-label the prediction agreed with and the clinician then cut down by hand (erasing a false positive) is a correction,
-not an unfinished label: it is confirmed complete instead (``core.label_status.cut_by_hand``)."""
+"""Complete or sparse, said by the clinician: K switches the label on screen between complete (unpainted = background)
+and sparse (unpainted = not annotated), recording nothing; Shift+K keeps it complete and records that in project.json
+(core.label_status ``CONFIRMED_KEY``). K on a sparse label that would look incomplete once complete asks first, and a
+Yes records it as Shift+K does (an outside trial's K turned 0.1 % of traced vessels, 10 % predicted, into a complete
+label at once, every untraced vessel taught as background, with no "✓ ?"). After every edit, and when a prediction
+arrives, a complete label that plainly is not (``core.label_status.doubt``) is reported: the status bar says why and
+what to press, the image list marks it. A label the prediction agreed with and the clinician then cut down by hand
+(erasing a false positive) is a correction, not an unfinished label: it is confirmed complete instead
+(``core.label_status.cut_by_hand``)."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY, counted_doubt, cut_by_hand, doubt
+from medseg_gui.qt import dialogs
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.keymap import ACTIONS
 
@@ -55,7 +59,7 @@ class LabelStatusFlow(QObject):
         agreed = self._agreed.pop(key, 0)  # kept below only while the prediction still agrees with the label
         if (canvas.is_labelled(cls) and not canvas.is_sparse(cls)
                 and s.stem not in confirmed | s.marks.marked(s.project, NONE_KEY, cls)):
-            prob = s.review.probs.get(cls) if self._judged.get(cls, True) else None  # (the review state's own)
+            prob = self._judging_prob(cls)
             why = self._doubt(cls, prob)
             area = canvas.doc.area(cls)
             if prob is not None and why is None:
@@ -79,7 +83,12 @@ class LabelStatusFlow(QObject):
             self.doubt_changed.emit(cls, s.stem, None if why is None else f"{why} {FIX_HINT}")
         return why
 
+    def _judging_prob(self, cls: str) -> np.ndarray | None:
+        """The `cls` probability map shown (the review state's own), None where its model does not judge labels."""
+        return self.session.review.probs.get(cls) if self._judged.get(cls, True) else None
+
     def _doubt(self, cls: str, prob: np.ndarray | None) -> str | None:
+        """`core.label_status` doubt of the `cls` label on screen taken as complete (a sparse one: its class pixels)."""
         s, canvas = self.session, self.session.canvas
         if canvas.doc.roi is None:  # from counts: no pass over a whole 8000² label after every stroke
             h, w = canvas.doc.shape
@@ -122,19 +131,34 @@ class LabelStatusFlow(QObject):
         return self._predicted[2], self._predicted[3]
 
     def toggle(self, cls: str | None) -> str:
-        """Complete → sparse, sparse → complete (and confirmed)."""
+        """Complete → sparse, sparse → complete (`_make_complete`)."""
         refused = self._refused(cls)
         if refused:
             return refused
         canvas, stem = self.session.canvas, self.session.stem
         if canvas.is_sparse(cls):
-            return self.confirm(cls)
+            return self._make_complete(cls)
         if not canvas.mark_complete(cls, False):
             return f"{stem}: the {cls} label has no {cls} pixels painted; paint some first, then make it sparse."
         self._mark(cls, False)
         self.check(cls)
         return (f"{stem}: the {cls} label is sparse now: only what you painted counts (class or, with the "
                 f"Background brush, background); training and scores ignore the rest.")
+
+    def _make_complete(self, cls: str) -> str:
+        """Sparse → complete, not recorded as confirmed (a later prediction may still doubt it); a label the doubt
+        rule would doubt once complete only after one Yes, which confirms it too."""
+        s = self.session
+        why = self._doubt(cls, self._judging_prob(cls))
+        if why is None:
+            s.canvas.mark_complete(cls, True)
+            self.check(cls)
+            undo, confirm = ACTIONS['undo'].keys[0], ACTIONS['label_complete'].keys[0]
+            return (f"{s.stem}: the {cls} label is complete now: every unpainted pixel is background ({undo} brings "
+                    f"back the background you annotated). Press {confirm} to record that it really is complete.")
+        if not dialogs.ask_yes_no(s.canvas.window(), "Make the label complete?", complete_question(s.stem, cls, why)):
+            return f"{s.stem}: the {cls} label stays sparse; nothing was changed."
+        return self.confirm(cls)
 
     def confirm(self, cls: str | None) -> str:
         """Keep (or make) the label complete and record that the clinician says so."""
@@ -161,3 +185,11 @@ class LabelStatusFlow(QObject):
     def _mark(self, cls: str, on: bool) -> bool:
         """Set the confirmed-complete mark; False when project.json does not have it yet (kept and retried)."""
         return self.session.marks.set(self.session.project, self.session.stem, CONFIRMED_KEY, cls, on) is None
+
+
+def complete_question(stem: str, cls: str, why: str) -> str:
+    """What K asks before it makes a sparse label complete that would then look incomplete (`why`, the doubt)."""
+    return (f"Made complete, the {cls} label of {stem} would be marked \"✓ ?\" (looks incomplete):\n\n{why}\n\n"
+            f"Make it complete anyway? Yes: every pixel you did not paint becomes background, Retrain learns it so, "
+            f"and the label is recorded as confirmed complete ({ACTIONS['label_complete'].keys[0]}). No: it stays "
+            f"sparse, with the background you annotated.")

@@ -204,6 +204,19 @@ def test_train_panel_time_box_is_a_real_budget(qtbot):
     assert default_panel.minutes_spin.value() == 3.0
 
 
+def test_start_from_scratch_applies_to_one_run(qtbot, tmp_path):
+    """Outside trial: the box stayed ticked after the run it applied to, so every later Retrain started from random
+    weights again. It stays ticked (greyed) while its run trains, then unticks: the next Retrain continues."""
+    panel = TrainPanel(preset_names(), TINY_TRAIN, loss_curve=False)
+    qtbot.addWidget(panel)
+    panel.scratch_check.setChecked(True)
+    panel.attach(TrainWorker(tmp_path, "lesion", panel.training_config(TINY_TRAIN)))  # a real worker, never started
+    assert panel.scratch_check.isChecked() and not panel.scratch_check.isEnabled()
+    panel._on_cancelled()
+    assert not panel.scratch_check.isChecked() and panel.training_config(TINY_TRAIN).init == "auto"
+    assert "once" in panel.scratch_check.toolTip()
+
+
 def test_train_panel_progress_bar_and_validation_points(qtbot, tmp_path):
     panel = TrainPanel(preset_names(), TINY_TRAIN, loss_curve=True)
     qtbot.addWidget(panel)

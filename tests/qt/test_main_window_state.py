@@ -116,6 +116,26 @@ def test_the_layers_box_lays_out_cleanly_with_a_suggestion(tmp_path, qtbot, mess
     assert spin.geometry().left() - name.geometry().right() > 2 < label.geometry().left() - spin.geometry().right()
 
 
+def test_a_long_training_result_wraps_and_never_widens_the_column(tmp_path, qtbot, messages):
+    """Outside trial, 1600 px wide window: after a run the right-hand column widened until the image kept 510 px (a
+    result line's word without a space, e.g. a long image name, set the column's minimum width)."""
+    from medseg_gui.qt.panels.run_lines import Said
+
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
+    window.resize(1600, 900)
+    qtbot.waitUntil(lambda: window.width() == 1600, timeout=5_000)
+    panel, side = window.train_panel, window.side_scroll
+    qtbot.wait(20)
+    width, canvas = side.width(), window.canvas.width()
+    stem = "20230517_fundus_OD_3504x2336_IMG_0042_vessel_traced_by_the_fellow_" * 3
+    panel.lines.say(Said(f"New model kept: val AUC 0.951 on its validation image {stem}; " + "more words " * 60))
+    panel.model_label.setText(f"Current model: val AUC 0.951, trained on {stem}")
+    qtbot.wait(50)
+    assert panel.result_label.isVisible() and panel.result_label.height() > 3 * panel.fontMetrics().height()
+    assert side.minimumWidth() <= width and side.width() <= width and window.canvas.width() >= canvas
+    assert panel.minimumSizeHint().width() < panel.fontMetrics().horizontalAdvance(stem) // 2  # not the word's
+
+
 def test_geometry_and_project_choices_are_remembered(tmp_path, qtbot, messages):
     settings = tmp_path / "settings.ini"
     project = make_project(tmp_path / "p", n=2)

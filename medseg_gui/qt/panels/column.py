@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtWidgets import (QAbstractSlider, QAbstractSpinBox, QComboBox, QFormLayout, QGraphicsView, QGridLayout,
-                               QLayout, QScrollArea, QVBoxLayout, QWidget)
+                               QLabel, QLayout, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 WHEEL_TAKERS = (QAbstractSlider, QAbstractSpinBox, QComboBox)
 PANEL_MARGINS = (8, 4, 8, 6)  # left, top, right, bottom inside a panel's frame (the style's are about 11 each)
@@ -49,6 +49,19 @@ class _WidthFollowsContents(QObject):
         if event.type() == QEvent.Type.LayoutRequest:
             self.fit()
         return False
+
+
+def text_line(text: str, parent: QWidget) -> QLabel:
+    """A word-wrapped line of text for a panel in the column that never widens it: its width is the column's, its
+    height follows. A word-wrapped label asks to be as wide as its longest word; a training result naming a long
+    file or image name without a space widened an outside trial's column to leave the image 510 of 1600 pixels (a
+    word longer than the column is cut at its edge; the tooltip or Train → Last result in full holds it all)."""
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    policy = label.sizePolicy()  # (keeps the height-for-width that word wrap set)
+    policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+    label.setSizePolicy(policy)
+    return label
 
 
 def bring_into_view(widget: QWidget) -> None:

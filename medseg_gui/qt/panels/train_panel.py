@@ -18,6 +18,7 @@ from medseg_gui.core.model_names import model_story
 from medseg_gui.ml.config import TrainConfig
 from medseg_gui.ml.progress import TrainProgress
 from medseg_gui.qt.keymap import key_text
+from medseg_gui.qt.panels.column import text_line
 from medseg_gui.qt.panels.loss_plot import LossCurve
 from medseg_gui.qt.panels.preset_box import PresetBox
 from medseg_gui.qt.panels.run_lines import TRAINING, RunLines, Said
@@ -76,7 +77,8 @@ class TrainPanel(QGroupBox):
         self.scratch_check = QCheckBox("Start from scratch", self)
         self.scratch_check.setObjectName("fromScratch")
         self.scratch_check.setToolTip("Retrain normally continues from the current model (or, for lesions, from the "
-                                      "shipped pretrained start) when it fits; tick to start from random weights")
+                                      "shipped pretrained start) when it fits; tick to start the next Retrain from "
+                                      "random weights (once: it unticks itself when that run ends)")
 
         self.retrain_button = QPushButton("Retrain", self)
         self.retrain_button.setObjectName("retrainButton")
@@ -148,9 +150,8 @@ class TrainPanel(QGroupBox):
         self.curve.show(False)  # until a run starts: empty axes took 150 px, pushing Layers out of a 1400×860 view
 
     def _line(self, name: str, text: str = "", *, hidden: bool = False) -> QLabel:
-        """A word-wrapped line of text named `name` (tests find it by name), `hidden` until it has something to say."""
-        label = QLabel(text, self)
-        label.setWordWrap(True)
+        """A `column.text_line` named `name` (tests find it by name), `hidden` until it has something to say."""
+        label = text_line(text, self)
         label.setObjectName(name)
         if hidden:
             label.setVisible(False)
@@ -312,6 +313,8 @@ class TrainPanel(QGroupBox):
             self._set_fraction(None)  # busy until the first step: data preparation, network building
             self.lines.say_progress(PREPARING_TEXT, TRAINING)
         else:
+            if self._worker is not None and self._worker.config.init == "scratch":  # one run (a trial's stayed on)
+                self.scratch_check.setChecked(False)
             self._worker = None
             self._set_fraction(0.0)
         self._show_notice()  # "the first one is training" while there is no model yet
