@@ -9,6 +9,7 @@ import math
 import numbers
 from typing import Any
 
+from medseg_gui.core.fingerprint import recorded_seen
 from medseg_gui.core.label_status import ENOUGH_IMAGES
 from medseg_gui.core.masks import share_text
 from medseg_gui.core.model_names import began_text, local_time, model_name, start_name
@@ -296,8 +297,8 @@ def validated_well(info: dict | None) -> str:
     its regime on validation images it did not learn from; '' when not, or when that is not known (no held-out image:
     one labelled image, or an older model)."""
     held_out = (info or {}).get("val_stems")
-    if not isinstance(held_out, list) or not held_out:
-        return ""
+    if not isinstance(held_out, list) or not held_out or recorded_seen(info)[0] & set(held_out):
+        return ""  # none, or some its shipped start was trained on: not held out from the model's weights
     rule = VALIDATES_WELL.get(str(info.get("regime")))  # type: ignore[union-attr]
     if rule is None:  # an older model that does not say its kind: a high AUC may hide a poor lesion Dice
         return ""
