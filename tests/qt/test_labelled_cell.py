@@ -129,5 +129,6 @@ def test_window_marks_labelled_photos_the_models_start_saw(tmp_path, qtbot, monk
     window.tools.select_class("lesion")
     images = window.image_list
     qtbot.waitUntil(lambda: images.annotated_text(c).endswith("seen by the built-in start"), timeout=10_000)
-    assert [images.annotated_text(s) for s in (a, b, d)] == ["✓ · seen by the built-in start", "✓ · new", "✓ · new"]
+    assert [images.annotated_text(s) for s in (a, b, d)] == [
+        "✓ · seen by the built-in start", "✓ · new", "✓ · new"]
     assert "no honest check" in images._item(c, LABELLED_COL).toolTip()

@@ -46,8 +46,9 @@ def labelled_cell(cls: str, labelled: bool, share: float | None, *, negative: bo
                   accepted: bool = False) -> tuple[str, str, float]:
     """(text, tooltip, sort key) of the cell. `share`: a sparse label's annotated share (None: complete); `negative`:
     marked "no <cls> here"; `doubt`: why a complete label looks incomplete (core.label_status); `split`: "train",
-    "val", "test", "new" or "seen" (core.project.split_marks) for the current model, None when it recorded none; `pending`: not known yet whether the
-    label is complete or sparse; `accepted`: the label is an accepted prediction, not edited since."""
+    "val", "test", "new" or "seen" (core.project.split_marks) for the current model, None when it recorded none;
+    `pending`: not known yet whether the label is complete or sparse; `accepted`: the label is an accepted
+    prediction, not edited since."""
     if not labelled:
         return "", "", 0
     if pending:
@@ -73,11 +74,12 @@ def labelled_cell(cls: str, labelled: bool, share: float | None, *, negative: bo
 @dataclass
 class LabelMarks:
     """What the image list knows about the labels: which images have one of the current class (`labelled`), which
-    labels are complete or sparse with their annotated shares (class → stem → share, None: complete; a stem not there
-    is not known yet), labels not saved yet (stem → why), the current model's split (stem → "train" | "val"; None: not
-    recorded), the photos its shipped start saw (`start_saw`, start_photos), when the current model's run read the
-    labels (`read_at`, core.project.LabelsRead) and when each label file was last saved (class → stem → POSIX s), images marked "no <class> here", accepted predictions and complete
-    labels that look incomplete (class → stem → why)."""
+    labels are complete or sparse with their annotated shares (class → stem → share, None: complete; a stem not
+    there is not known yet), labels not saved yet (stem → why), the current model's split (stem → "train" | "val";
+    None: not recorded), the photos its shipped start saw (`start_saw`, start_photos), when the current model's run
+    read the labels (`read_at`, core.project.LabelsRead) and when each label file was last saved (class → stem →
+    POSIX s), images marked "no <class> here", accepted predictions and complete labels that look incomplete
+    (class → stem → why)."""
 
     labelled: set[str] = field(default_factory=set)
     kinds: dict[str, dict[str, float | None]] = field(default_factory=dict)
