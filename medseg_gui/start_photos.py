@@ -12,7 +12,7 @@ from typing import Any
 
 from medseg_gui.core.errors import CancelledError, MedsegError
 from medseg_gui.core.fingerprint import fingerprint, recorded_seen
-from medseg_gui.ml.init import FROM_START, shipped_seen
+from medseg_gui.ml import init
 
 log = logging.getLogger(__name__)
 
@@ -22,13 +22,13 @@ def photos_start_saw(project: Any, info: dict | None, stems: Iterable[str], *,
     """Those of `stems` that are photos the shipped start of the model `info` (its metadata) descends from was
     trained on: as its run recorded them, the others fingerprinted (an image that cannot be read is left out).
     Empty for a model not from a shipped start, or a start that ships no fingerprints."""
-    regime = (info or {}).get(FROM_START)
+    regime = (info or {}).get(init.FROM_START)
     if not isinstance(regime, str):
         return set()
     stems = list(stems)
     saw, checked = recorded_seen(info)
     rest = [stem for stem in stems if stem not in checked]
-    seen = shipped_seen(regime) if rest else None
+    seen = init.shipped_seen(regime) if rest else None
     found = set()
     for stem in rest if seen is not None else ():
         if should_stop():

@@ -113,13 +113,12 @@ def test_a_photo_the_models_start_saw_is_not_called_new_val_or_test():
 
 
 def test_window_marks_labelled_photos_the_models_start_saw(tmp_path, qtbot, monkeypatch):
-    from medseg_gui import start_photos
     from medseg_gui.core.fingerprint import SeenPhotos, fingerprint
 
     project = make_project(tmp_path / "p", n=4, labelled=4)
     a, b, c, d = project.stems
     seen = SeenPhotos("lesions", "PolypGen", (fingerprint(project.load_image(c)),))
-    monkeypatch.setattr(start_photos, "shipped_seen", lambda regime: seen if regime == "lesions" else None)
+    monkeypatch.setattr("medseg_gui.ml.init.shipped_seen", lambda regime: seen if regime == "lesions" else None)
     model_dir = project.model_dir("lesion")
     model_dir.mkdir(parents=True)
     (model_dir / "current.json").write_text(json.dumps({  # a kept start: it learnt from none of them
