@@ -25,20 +25,23 @@ VESSEL_NOTE = (_MEAN_NOTE + _HD_NOTE + " No POOLED value (MEAN averages them per
                "out for a vessel class (--json has them).")
 USED_NOTE = ("\nused: train = the current model learnt from the image (its scores flatter it); val = held out for "
              "validation;\ntest = the dataset's test split (never trained on); new = labelled since it was trained, or "
-             "left out: val, test and new are the honest checks; other = the saved prediction was made by another "
-             "model.")
+             "left out;\nseen = a photo the built-in start was trained on, which the current model is or began from "
+             "(its scores flatter it);\nother = the saved prediction was made by another model; val, test and new "
+             "are the honest checks.")
 STROKES_NOTE = "scored on the strokes only, not comparable with complete labels (strokes are mostly easy pixels)"
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from medseg_gui import pipeline
     from medseg_gui.core.project import dataset_test_stems, split_marks
+    from medseg_gui.start_photos import photos_start_saw
 
     project = open_project(args.project, args.cls)
     report = pipeline.evaluate_class(project, args.cls, threshold=args.threshold)
     warn(report.notes)
     current = project.current_model_info(args.cls)
-    marks = split_marks(current, list(report.per_image), dataset_test_stems(project))
+    saw = photos_start_saw(project, current, report.per_image)  # a trial's kept start called its own photos new
+    marks = split_marks(current, list(report.per_image), dataset_test_stems(project), saw)
     other = other_predictions(project, args.cls) & set(report.per_image)
     if marks and other:  # scored maps of another model: the current one's split says nothing of them (trial)
         marks.update(dict.fromkeys(other, "other"))

@@ -19,6 +19,7 @@ from medseg_gui.core.interchange.manifest import REGION_THRESHOLD, record_predic
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.masks import scored_region
 from medseg_gui.core.metrics import NOT_SCORED, image_metrics
+from medseg_gui.core.model_names import kept_start
 from medseg_gui.core.project import LABELS_JOINED_AT, LABELS_READ_AT, Project, read_time
 from medseg_gui.core.regions import label_scores, region_classes, weak_region_note
 from medseg_gui.core.uncertainty import UncertaintyScores, image_uncertainty
@@ -157,6 +158,8 @@ def model_provenance(metadata: dict[str, Any]) -> dict[str, Any]:
     info = {key: metadata.get(key) for key in ("id", "trained_at", "preset", "val_auc")}
     if metadata.get(FALLBACK_KEY):
         info["note"] = metadata[FALLBACK_KEY]
+    if kept := kept_start(metadata):  # trained_at is when its run ended; the weights learnt nothing from it
+        info["weights"] = f"{kept}, unchanged: not trained on this project's labels"
     return info
 
 

@@ -111,3 +111,32 @@ def test_the_starts_photos_among_the_training_images_only_are_not_called_validat
         outcome = pipeline.train_class(twin, "vessel", TrainConfig(**CONFIG))
     assert outcome.result.segmenter.metadata["val_stems"] == validated and outcome.result.seen == ""
     assert "on 3 images (2 training, 1 validation: " in caplog.text
+
+
+def test_the_starts_photos_are_recorded_and_medseg_evaluate_calls_them_seen_not_honest(tmp_path, monkeypatch, capsys):
+    """An outside trial's kept start had trained on every labelled HRF photo, yet `medseg evaluate` called the
+    ones outside its split "new … the honest checks" (and the window "✓ · new")."""
+    import json
+
+    from medseg_gui.core.fingerprint import START_SEEN
+    from medseg_gui.qt.panels.train_text import validated_well
+
+    project, images = make_project(tmp_path, n=4)
+    rng = np.random.default_rng(11)
+    later, mask, _ = synthetic_pair(rng, 64, 64)  # labelled after the run, also one of the start's photos
+    fresh, fresh_mask, _ = synthetic_pair(rng, 64, 64)  # labelled after the run, a photo the start never saw
+    fake_start(monkeypatch, [*images, later])
+    meta = pipeline.train_class(project, "vessel", TrainConfig(**CONFIG)).result.segmenter.metadata
+    assert meta[START_SEEN] == {"photos": "HRF", "stems": sorted(project.stems), "checked": sorted(project.stems)}
+    assert validated_well({**meta, "regime": "vessels", "val_auc": 0.99}) == ""  # no "on 1 held-out image"
+    for name, image, label in (("later", later, mask), ("fresh", fresh, fresh_mask)):
+        write_png(tmp_path / f"{name}.png", image)
+        project.save_label("vessel", project.add_image(tmp_path / f"{name}.png").stem, label)
+    assert cli.main(["predict", str(project.root), "--class", "vessel"]) == 0
+    capsys.readouterr()
+    assert cli.main(["evaluate", str(project.root), "--class", "vessel", "--json"]) == 0
+    used = json.loads(capsys.readouterr().out)["used"]
+    trained = set(meta["train_stems"])
+    assert used == {**{s: "seen" for s in project.stems}, **dict.fromkeys(trained, "train"), "fresh": "new"}
+    assert cli.main(["evaluate", str(project.root), "--class", "vessel"]) == 0
+    assert "seen = a photo the built-in start was trained on" in capsys.readouterr().out

@@ -28,6 +28,10 @@ on"; bench/start_fingerprints.py --measure): a JPEG q70, 0.5x or both copy of ea
 (417) differed from it by at most 4 bits; two different photos by at least 26 (two frames of one colonoscopy video).
 Three PolypGen frames stored twice at two sizes were 3-10 bits apart: one photo. A plain 64-bit dHash (gray at
 9x8) gave 0 bits between different fundus photos: the bright disc on black is all it sees."""
+START_SEEN = "start_seen"
+"""Model metadata of a model whose weights are or began from a shipped start (ml.init.FROM_START): {"photos": "HRF",
+"stems": the images of its run that start was trained on, "checked": the images its run fingerprinted}. Their scores
+are no honest check of it (the image list's "· seen by the built-in start", `medseg evaluate`'s "seen")."""
 SHOWN_NAMES = 3  # images named in the note, then "…"
 SCRATCH_ADVICE = " or tick Start from scratch"  # the window's words; `medseg train` says CLI_SCRATCH_ADVICE instead
 CLI_SCRATCH_ADVICE = " or train with --init scratch"
@@ -81,6 +85,20 @@ def read_seen(path: Path | None) -> SeenPhotos | None:
 def seen_among(images: Iterable[tuple[str, np.ndarray]], seen: SeenPhotos) -> list[str]:
     """The names of `images` (name, uint8 image) that are photos `seen` lists."""
     return [name for name, image in images if seen.seen(fingerprint(image))]
+
+
+def recorded_seen(info: dict | None) -> tuple[set[str], set[str]]:
+    """(the images a model's start saw, the images its run fingerprinted) by its metadata's START_SEEN; both empty
+    when it recorded none."""
+    record = (info or {}).get(START_SEEN)
+    if not isinstance(record, dict):
+        return set(), set()
+    stems = _names(record.get("stems"))
+    return stems, _names(record.get("checked")) | stems
+
+
+def _names(value: object) -> set[str]:
+    return {s for s in value if isinstance(s, str)} if isinstance(value, list) else set()
 
 
 def seen_note(names: list[str], seen: SeenPhotos, previous_from_start: bool) -> str:

@@ -55,9 +55,37 @@ def began_text(info: dict[str, Any], done: bool = False) -> str:
 def model_story(info: dict[str, Any]) -> str:
     """What the current model's metadata tells of the run that made it, for Train → Last result in full before this
     session ran anything (a returning nurse found it greyed, yesterday's explanation gone): 'It was trained on 10
-    images and validated on 2. This run continued from the model trained 2026-12-07 15:57.'"""
+    images and validated on 2. This run continued from the model trained 2026-12-07 15:57.' A kept start says it
+    is that start, unchanged."""
+    if kept := kept_start(info):
+        return f"It is {kept}, unchanged: its weights learnt nothing from your labels."
     counts = [info.get(k) for k in ("train_images", "val_images")]
     known = all(isinstance(n, int) and not isinstance(n, bool) for n in counts)
     trained = (f"It was trained on {counts[0]} image{'' if counts[0] == 1 else 's'} and validated on {counts[1]}. "
                if known else "")
     return f"{trained}{began_text(info, done=True).replace('This run', 'Its run', 1)}"
+
+
+def run_images(info: dict[str, Any]) -> str:
+    """'3 images + 1 val': what a model's run trained and validated on (metadata train_images, val_images); '' when
+    not recorded."""
+    counts = [info.get(k) for k in ("train_images", "val_images")]
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in counts):
+        return ""
+    return f"{counts[0]} image{'' if counts[0] == 1 else 's'} + {counts[1]} val"
+
+
+def kept_start(info: dict[str, Any]) -> str:
+    """For a model that is the start its run began from, unchanged (metadata "start_kept"): 'the shipped vessel
+    start, kept 2026-12-07 18:31 (it validated better than the weights its run trained on your 3 images + 1 val)';
+    '' for any other model. Its weights learnt nothing from those images (an outside trial read 'trained 18:31' as a
+    model of them)."""
+    kept = info.get("start_kept")
+    if not isinstance(kept, dict):
+        return ""
+    when = f", kept {local_time(info['trained_at'])}" if info.get("trained_at") else ""
+    images = run_images(info)
+    on = f" on your {images}" if images else ""
+    why = (f"training{on} became numerically unstable" if kept.get("diverged") else
+           f"it validated better than the weights its run trained{on}")
+    return f"{start_name(info) or 'the start its run began from'}{when} ({why})"

@@ -11,7 +11,7 @@ import datetime as _dt
 import errno
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -318,14 +318,25 @@ def dataset_test_stems(project: ProjectFolder) -> set[str]:
     return {e.stem for e in project.images if e.state.get("split") == TEST_SPLIT}
 
 
-def split_marks(info: dict | None, stems: list[str], test: set[str] = frozenset()) -> dict[str, str] | None:
-    """{stem: "train" / "val" / "test" / "new"} for `stems` by the model `info` (what it learnt from, held out for
-    validation, the dataset's `test` split it never trains on, or none of these: labelled since or left out); None
-    when the model records no split."""
+def split_marks(info: dict | None, stems: list[str], test: set[str] = frozenset(),
+                start_saw: Collection[str] = ()) -> dict[str, str] | None:
+    """{stem: "train" / "val" / "test" / "new" / "seen"} for `stems` by the model `info` (what it learnt from, held
+    out for validation, the dataset's `test` split it never trains on, or none of these: labelled since or left out);
+    "seen" for one of the others that is a photo its shipped start was trained on (`start_saw`:
+    start_photos.photos_start_saw); None when the model records no split."""
     train, val = model_split(info)
     if train is None or val is None:
         return None
     trained, held_out = set(train), set(val)
-    return {s: "train" if s in trained else "val" if s in held_out else "test" if s in test else "new"
-            for s in stems}
+    return {s: seen_mark("train" if s in trained else "val" if s in held_out else "test" if s in test else "new",
+                         s in start_saw) for s in stems}
+
+
+SEEN = "seen"  # a split mark: a photo the model's shipped start was trained on (core.fingerprint.START_SEEN)
+
+
+def seen_mark(split: str, start_saw: bool) -> str:
+    """`split`, or SEEN for a photo the model's start saw (`start_saw`) that the model did not train on itself: its
+    score there is no honest check either."""
+    return SEEN if start_saw and split != "train" else split
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -120,17 +120,24 @@ def start_lineage(loaded: InitWeights | None, given: InitWeights | None, previou
     return before if isinstance(before, str) else None
 
 
-def start_seen_text(images: Iterable[tuple[str, Any]], from_start: str | None, previous_meta: dict | None) -> str:
-    """core.fingerprint.seen_note for a run's validation `images` (name, uint8 image) when its weights
-    (`from_start`) or those of the current model it must beat (`previous_meta`) descend from a shipped start; ''
-    otherwise, or when that start ships no fingerprints. Each image is fingerprinted (~50 ms at 8 Mpx) only then."""
+def start_seen_text(images: Iterable[tuple[str, Any]], validation: Sequence[str], from_start: str | None,
+                    previous_meta: dict | None) -> tuple[str, dict | None]:
+    """(core.fingerprint.seen_note for the run's `validation` images, the model's START_SEEN record) for a run's
+    `images` (name, uint8 image) when its weights (`from_start`) or those of the current model it must beat
+    (`previous_meta`) descend from a shipped start: ('', None) otherwise, or when that start ships no fingerprints;
+    the record only when its own weights do. Each image is fingerprinted (~50 ms at 8 Mpx) only then."""
     before = (previous_meta or {}).get(FROM_START)
     before = before if isinstance(before, str) else None
     regime = from_start or before
     seen = shipped_seen(regime) if regime else None
     if seen is None:
-        return ""
-    return seen_note(seen_among(images, seen), seen, previous_from_start=before is not None)
+        return "", None
+    images = list(images)
+    names = set(seen_among(images, seen))
+    note = seen_note([name for name in validation if name in names], seen,
+                     previous_from_start=before is not None)
+    record = {"photos": seen.photos, "stems": sorted(names), "checked": sorted(name for name, _ in images)}
+    return note, record if from_start else None
 
 
 def fits(init: InitWeights, preset: Preset) -> str:

@@ -23,6 +23,7 @@ from medseg_gui.ml.keras_quiet import keras
 import numpy as np
 
 from medseg_gui.core.errors import CancelledError, MedsegError
+from medseg_gui.core.fingerprint import START_SEEN
 from medseg_gui.core.model_names import START_MODEL, began_text
 from medseg_gui.ml.config import Preset, TrainConfig
 from medseg_gui.ml.control import RunControl, RunLimits
@@ -232,7 +233,9 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
     announce("starting")
     before = previous.metadata if previous is not None else None
     from_start = start_lineage(start, init, before, preset.regime)  # its photos: no held-out check (ml.init)
-    seen = start_seen_text(((samples[i].name, samples[i].image) for i in val_idx), from_start, before)
+    # the run's photos its start saw: the note names the validation ones, the metadata keeps all (the image list)
+    seen, seen_record = start_seen_text(((s.name, s.image) for s in samples if s.name),
+                                        [samples[i].name for i in val_idx], from_start, before)
     learning_rate = run_learning_rate(preset, config, loaded, samples)
     model.compile(optimizer=_optimizer(preset, learning_rate),
                   loss=MaskedSegLoss(dice_weight=1.0 if preset.loss == "bce_dice" else 0.0))
@@ -336,6 +339,8 @@ def train(samples: list[Sample], config: TrainConfig, *, progress: Callable[[Tra
         metadata["train_stems"] = []
     if from_start:
         metadata[FROM_START] = from_start
+    if seen_record is not None:
+        metadata[START_SEEN] = seen_record
     if start_model is not None:  # what the window names as the model this one continued from
         metadata[START_MODEL] = start_model
     if preset.regime == "lesions":  # the sizes it saw its images at (Segmenter.scale_for keeps new photos in them)

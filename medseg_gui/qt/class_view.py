@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QWidget
 from medseg_gui.core.interchange.manifest import stale_predictions
 from medseg_gui.core.label_status import ACCEPTED_KEY, known_thin
 from medseg_gui.core.pending_marks import mark_text
+from medseg_gui.core.fingerprint import recorded_seen
 from medseg_gui.core.project import dataset_test_stems, labels_read, model_split
 from medseg_gui.qt.class_dialog import ClassesDialog
 from medseg_gui.qt.negative_flow import negatives
@@ -108,7 +109,9 @@ class ClassView(QObject):
             self._train.show_model(model)
             self._layers.show_suggestion(model)  # best-validation-Dice threshold beside the box
             # "· train" / "· val" / "· test" beside the ticks; "· new" for a label saved after the model's run
-            self._images.set_split(*model_split(model), dataset_test_stems(project), labels_read(model))
+            # "· seen by the built-in start" for a photo its start saw (those labelled since: self._shares)
+            self._images.set_split(*model_split(model), dataset_test_stems(project), labels_read(model),
+                                   str((model or {}).get("id") or ""), recorded_seen(model)[0])
             self.show_image_marks()
         self._train.show_region(region_text(project.class_spec(cls).roi_class))
 

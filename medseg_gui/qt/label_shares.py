@@ -54,4 +54,5 @@ class LabelShareFlow(QObject):
         self.images.set_annotated_shares(result.cls, shares)
         self.images.set_unreadable_labels(result.cls, result.unreadable)
         self.images.set_saved_at(result.cls, result.saved_at)  # "· new": saved after the current model's run
+        self.images.add_start_saw(result.model, result.start_saw)  # "· seen by the built-in start"
         self.doubts_read.emit(result.cls, result.doubts, result.judged)

@@ -60,6 +60,8 @@ def model_cells(entry: Any) -> list[str]:
     """One table row of an ml.store.ModelEntry, in COLUMNS order."""
     preset = f"{entry.preset} ({entry.regime})" if entry.regime and entry.regime != entry.preset else entry.preset
     images = "–" if entry.train_images is None else f"{entry.train_images} + {entry.val_images or 0} val"
+    if entry.start:  # its weights learnt from none of them (a trial read "3 + 1 val" as what it was trained on)
+        images = f"none: start kept (its run: {images})"
     decision = entry.decision + ("" if entry.present else " · removed")
     return ["● current" if entry.current else "", local_time(entry.trained_at), preset, images,
             fmt_score(entry.val_auc), fmt_score(entry.val_dice), decision]

@@ -10,6 +10,7 @@ from typing import Any
 
 from medseg_gui.core.errors import CancelledError, MedsegError, RegionUnknownError
 from medseg_gui.core.label_status import judges, known_thin, saved_doubt
+from medseg_gui.start_photos import photos_start_saw
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,9 @@ class LabelShares:
     """What `read_label_shares` read: the annotated share (0–1) of each sparse label of `cls`, None = complete;
     `unreadable`: why each label file that could not be read cannot (damaged, mis-sized, a label map); `doubts`:
     why each complete label looks incomplete (read only when a threshold was given); `saved_at`: when each label file
-    was last saved (its mtime, POSIX s: the list's "· new" after the current model's run)."""
+    was last saved (its mtime, POSIX s: the list's "· new" after the current model's run); `start_saw`: the photos
+    the shipped start of the current model (id `model`) was trained on (start_photos: "· seen by the built-in
+    start")."""
 
     project: Any
     cls: str
@@ -26,6 +29,8 @@ class LabelShares:
     doubts: dict[str, str] = field(default_factory=dict)
     judged: bool = True  # the current model's predictions may doubt labels (core.label_status.judges)
     saved_at: dict[str, float] = field(default_factory=dict)
+    model: str = ""
+    start_saw: frozenset[str] = frozenset()
 
 
 def read_label_shares(project: Any, cls: str, stems: list[str], threshold: float | None = None,
@@ -39,7 +44,8 @@ def read_label_shares(project: Any, cls: str, stems: list[str], threshold: float
     unreadable: dict[str, str] = {}
     doubts: dict[str, str] = {}
     saved_at: dict[str, float] = {}
-    judged, thin = judges(project.current_model_info(cls)), known_thin(project).get(cls)
+    info = project.current_model_info(cls)
+    judged, thin = judges(info), known_thin(project).get(cls)
     for stem in stems:
         if should_stop():
             raise CancelledError("Reading the labels was cancelled.")
@@ -58,7 +64,9 @@ def read_label_shares(project: Any, cls: str, stems: list[str], threshold: float
         if threshold is not None and pixels.annotated is None and stem not in exempt:
             if (why := _doubt(project, cls, stem, pixels.mask, threshold, judged, thin)) is not None:
                 doubts[stem] = why
-    return LabelShares(project, cls, shares, unreadable, doubts, judged, saved_at)
+    saw = photos_start_saw(project, info, shares, should_stop=should_stop)  # the labels that could be read
+    return LabelShares(project, cls, shares, unreadable, doubts, judged, saved_at, str((info or {}).get("id") or ""),
+                       frozenset(saw))
 
 
 def _doubt(project: Any, cls: str, stem: str, mask: Any, threshold: float, judged: bool,

@@ -95,3 +95,39 @@ def test_window_marks_labels_saved_after_the_run_new_and_accepted_predictions(tm
     assert window.saver.flush(10)
     qtbot.waitUntil(lambda: ACCEPTED not in images.annotated_text(a), timeout=5_000)
     assert images.annotated_text(a).endswith(" · new")  # ("✓ ?": the prediction covers the whole image)
+
+
+def test_a_photo_the_models_start_saw_is_not_called_new_val_or_test():
+    """An outside trial's kept start (trained on every HRF photo) showed its training photos "✓ · new" with AUC."""
+    marks = LabelMarks(labelled=set("abcde"), kinds={"vessel": dict.fromkeys("abcde")})
+    marks.set_split(["a"], ["b"], {"d"}, model="m1", start_saw={"a", "b", "c", "d"})
+    assert [marks.cell("vessel", s)[0] for s in "abcde"] == [
+        "✓ · train", *["✓ · seen by the built-in start"] * 3, "✓ · new"]
+    assert "no honest check" in marks.cell("vessel", "c")[1]
+    marks.add_start_saw("m1", {"e"})  # labelled since the run: fingerprinted in the background
+    assert marks.cell("vessel", "e")[0] == "✓ · seen by the built-in start"
+    marks.set_split(["a"], ["b"], model="m2")  # another current model (from scratch): its own marks only
+    assert [marks.cell("vessel", s)[0] for s in "bce"] == ["✓ · val", "✓ · new", "✓ · new"]
+    marks.add_start_saw("m1", {"c"})  # a late reading for the model current before
+    assert marks.cell("vessel", "c")[0] == "✓ · new"
+
+
+def test_window_marks_labelled_photos_the_models_start_saw(tmp_path, qtbot, monkeypatch):
+    from medseg_gui.core.fingerprint import SeenPhotos, fingerprint
+
+    project = make_project(tmp_path / "p", n=4, labelled=4)
+    a, b, c, d = project.stems
+    seen = SeenPhotos("lesions", "PolypGen", (fingerprint(project.load_image(c)),))
+    monkeypatch.setattr("medseg_gui.ml.init.shipped_seen", lambda regime: seen if regime == "lesions" else None)
+    model_dir = project.model_dir("lesion")
+    model_dir.mkdir(parents=True)
+    (model_dir / "current.json").write_text(json.dumps({  # a kept start: it learnt from none of them
+        "id": "m1", "val_auc": 0.9, "train_stems": [], "val_stems": [a], "from_start": "lesions",
+        "start_seen": {"photos": "PolypGen", "stems": [a], "checked": [a, b]}}))  # c, d labelled since its run
+    window = open_window(qtbot, project)
+    window.tools.select_class("lesion")
+    images = window.image_list
+    qtbot.waitUntil(lambda: images.annotated_text(c).endswith("seen by the built-in start"), timeout=10_000)
+    assert [images.annotated_text(s) for s in (a, b, d)] == [
+        "✓ · seen by the built-in start", "✓ · new", "✓ · new"]
+    assert "no honest check" in images._item(c, LABELLED_COL).toolTip()

@@ -117,7 +117,9 @@ def test_decision_and_model_texts():
         "preset default; a blend of 25 % its training and 75 % the model it started from (such blends did better on "
         "new photos in our benchmarks)")  # new-user trial: after a restart nothing said why it was kept
     assert model_text({**lesion, "start_kept": {"start": 0.74, "trained": 0.73}}).endswith(
-        "; the start its run began from (the run's training validated lower)")
+        "(AUC 0.977), the start its run began from, kept 2026-11-25 19:40 (it validated better than the weights its "
+        "run trained), "
+        "preset default")  # not "trained 19:40": it learnt nothing from the labels
     assert model_text(None) == "Current model: none yet — draw labels, then press Retrain."
     assert model_text(None, 8) == "Current model: none yet — press Retrain to train one on your 8 labelled images."
     assert model_text(None, 8, training=True) == "Current model: none yet — the first one is training."

@@ -100,3 +100,30 @@ def test_before_any_run_the_result_in_full_tells_the_current_models_run(qtbot, b
     assert "trained 2026-12-08 10:00" in panel.result_in_full()
     panel.show_result("Round 2: kept")  # a run of this session says its own
     assert panel.result_in_full() == "Round 2: kept"
+
+
+def test_a_kept_start_is_not_described_as_trained_on_the_labels(berlin):
+    """An outside trial's Retrain kept the built-in vessel start, yet the panel said 'trained 18:31', the Models dialog
+    'Images: 3 + 1 val' and the export's manifest only trained_at: as if the weights had learnt from those images."""
+    from medseg_gui.core.model_names import model_story
+    from medseg_gui.pipeline import model_provenance
+    from medseg_gui.qt.models_dialog import model_cells
+    from medseg_gui.ml.store import ModelEntry
+
+    info = {"id": MODEL_ID, "val_auc": 0.9812, "trained_at": TRAINED_AT, "preset": "vessels", "regime": "vessels",
+            "init": "the pretrained vessel start", "train_images": 3, "val_images": 1,
+            "start_kept": {"metric": "AUC", "start": 0.98, "trained": 0.97, "steps": 40}}
+    kept = (f"the shipped vessel start, kept {LOCAL} (it validated better than the weights its run trained on your "
+            "3 images + 1 val)")
+    assert model_text(info) == f"Current model: val AUC 0.981, {kept}, preset vessels"
+    assert model_story(info) == f"It is {kept}, unchanged: its weights learnt nothing from your labels."
+    unstable = {**info, "start_kept": {"diverged": True}}
+    assert "(training on your 3 images + 1 val became numerically unstable)" in model_text(unstable)
+    assert model_provenance(info)["trained_at"] == TRAINED_AT  # when the run ended: a fact of it
+    assert model_provenance(info)["weights"] == f"{kept}, unchanged: not trained on this project's labels"
+    assert "weights" not in model_provenance({**info, "start_kept": None})
+    entry = ModelEntry(MODEL_ID, TRAINED_AT, "vessels", "vessels", 3, 1, 0.98, None, True, True, True, start=True)
+    assert model_cells(entry)[3] == "none: start kept (its run: 3 + 1 val)"
+    trained = {**info, "start_kept": None}
+    assert model_text(trained) == f"Current model: val AUC 0.981, trained {LOCAL}, preset vessels"
+    assert model_story(trained).startswith("It was trained on 3 images and validated on 1. ")

@@ -206,11 +206,17 @@ class ImageListPanel(QWidget):
         self._refresh_labelled()
 
     def set_split(self, train: list[str] | None, val: list[str] | None, test: Collection[str] = (),
-                  read_at: LabelsRead = LabelsRead()) -> None:
+                  read_at: LabelsRead = LabelsRead(), model: str = "", start_saw: Collection[str] = ()) -> None:
         """Mark the images the current class's model trained and validated on (None: not recorded, no marks), the
-        dataset's `test` split; a label saved after the model's run read it (core.project.labels_read) is "new"."""
-        self._marks.set_split(train, val, test, read_at)
+        dataset's `test` split; a label saved after the model's run read it (core.project.labels_read) is "new";
+        `model`: its id, `start_saw`: photos its shipped start saw, as its run recorded them ("seen")."""
+        self._marks.set_split(train, val, test, read_at, model, start_saw)
         self._refresh_labelled()
+
+    def add_start_saw(self, model: str, stems: Collection[str]) -> None:
+        """More photos the start of the model `model` (id) saw: labelled since its run (workers.label_shares)."""
+        self._marks.add_start_saw(model, stems)
+        self._refresh_labelled([stem for stem in stems if stem in self._items])
 
     def set_saved_at(self, cls: str, saved_at: dict[str, float]) -> None:
         """When the `cls` labels of these images were last saved (POSIX s: a file's mtime, or a save just made)."""

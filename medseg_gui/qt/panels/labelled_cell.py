@@ -15,7 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from medseg_gui.core.masks import share_text
-from medseg_gui.core.project import LabelsRead
+from medseg_gui.core.project import SEEN, LabelsRead, seen_mark
 from medseg_gui.qt.keymap import key_text
 
 UNSAVED = "⚠ not saved"
@@ -35,7 +35,10 @@ SPLIT_MARKS = {"train": ("train", "Used to train the current model"),
                               "or used by a later run that was not kept (the Train panel and Models… say why). "
                               "Retrain to use it"),
                "test": ("test", "The dataset's test split (as imported): never trained or validated on, so the "
-                                "scores here are an honest check")}
+                                "scores here are an honest check"),
+               SEEN: ("seen by the built-in start", "One of the photos the built-in start was trained on, and the "
+                      "current model is that start or began from it: its scores here flatter it, they are no honest "
+                      "check (label photos the start never saw for one)")}
 
 
 def labelled_cell(cls: str, labelled: bool, share: float | None, *, negative: bool = False, doubt: str | None = None,
@@ -43,8 +46,9 @@ def labelled_cell(cls: str, labelled: bool, share: float | None, *, negative: bo
                   accepted: bool = False) -> tuple[str, str, float]:
     """(text, tooltip, sort key) of the cell. `share`: a sparse label's annotated share (None: complete); `negative`:
     marked "no <cls> here"; `doubt`: why a complete label looks incomplete (core.label_status); `split`: "train",
-    "val", "test" or "new" for the current model, None when it recorded none; `pending`: not known yet whether the
-    label is complete or sparse; `accepted`: the label is an accepted prediction, not edited since."""
+    "val", "test", "new" or "seen" (core.project.split_marks) for the current model, None when it recorded none;
+    `pending`: not known yet whether the label is complete or sparse; `accepted`: the label is an accepted
+    prediction, not edited since."""
     if not labelled:
         return "", "", 0
     if pending:
@@ -70,16 +74,19 @@ def labelled_cell(cls: str, labelled: bool, share: float | None, *, negative: bo
 @dataclass
 class LabelMarks:
     """What the image list knows about the labels: which images have one of the current class (`labelled`), which
-    labels are complete or sparse with their annotated shares (class → stem → share, None: complete; a stem not there
-    is not known yet), labels not saved yet (stem → why), the current model's split (stem → "train" | "val"; None: not
-    recorded), when the current model's run read the labels (`read_at`, core.project.LabelsRead) and when each label
-    file was last saved (class → stem → POSIX s), images marked "no <class> here", accepted predictions and complete
-    labels that look incomplete (class → stem → why)."""
+    labels are complete or sparse with their annotated shares (class → stem → share, None: complete; a stem not
+    there is not known yet), labels not saved yet (stem → why), the current model's split (stem → "train" | "val";
+    None: not recorded), the photos its shipped start saw (`start_saw`, start_photos), when the current model's run
+    read the labels (`read_at`, core.project.LabelsRead) and when each label file was last saved (class → stem →
+    POSIX s), images marked "no <class> here", accepted predictions and complete labels that look incomplete
+    (class → stem → why)."""
 
     labelled: set[str] = field(default_factory=set)
     kinds: dict[str, dict[str, float | None]] = field(default_factory=dict)
     unsaved: dict[str, str] = field(default_factory=dict)
     split: dict[str, str] | None = None
+    start_saw: dict[str, set[str]] = field(default_factory=dict)  # model id → photos its shipped start saw
+    model: str = ""  # the current model's id
     negatives: set[str] = field(default_factory=set)
     accepted: set[str] = field(default_factory=set)  # labels that are an accepted prediction, not edited since
     read_at: LabelsRead = field(default_factory=LabelsRead)
@@ -92,12 +99,18 @@ class LabelMarks:
         return None if self.split is None or stem is None else self.split.get(stem, "new")
 
     def set_split(self, train: list[str] | None, val: list[str] | None, test: Collection[str] = (),
-                  read_at: LabelsRead = LabelsRead()) -> None:
-        """The current model's split (None: not recorded), the dataset's test split and when its run read the
-        labels."""
+                  read_at: LabelsRead = LabelsRead(), model: str = "", start_saw: Collection[str] = ()) -> None:
+        """The current model's split (None: not recorded), the dataset's test split, when its run read the labels,
+        its id and photos its start saw (more may come: `add_start_saw`)."""
+        self.model = model
+        self.add_start_saw(model, start_saw)
         self.split = None if train is None or val is None else {
             **dict.fromkeys(test, "test"), **dict.fromkeys(train, "train"), **dict.fromkeys(val, "val")}
         self.read_at = read_at
+
+    def add_start_saw(self, model: str, stems: Collection[str]) -> None:
+        """Photos the shipped start of the model `model` (its id) was trained on."""
+        self.start_saw.setdefault(model, set()).update(stems)
 
     def set_saved_at(self, cls: str, saved_at: dict[str, float]) -> None:
         """When the `cls` labels of these images were saved (POSIX s); the later time is kept (a file's mtime read in
@@ -109,12 +122,13 @@ class LabelMarks:
     def shown_split(self, cls: str, stem: str) -> str | None:
         """`split_of`, but "new" for a training or validation image whose `cls` label was saved after the current
         model's run read the labels: the model never saw that label (a trial's accepted prediction showed
-        "· train")."""
+        "· train"); "seen" for any but a training image when its start saw the photo (a trial's kept start)."""
         split = self.split_of(stem)
         saved = self.saved_at.get(cls, {}).get(stem)
         read_at = self.read_at.at(stem)
         changed = read_at is not None and saved is not None and saved > read_at
-        return "new" if changed and split in ("train", "val") else split
+        split = "new" if changed and split in ("train", "val") else split
+        return None if split is None else seen_mark(split, stem in self.start_saw.get(self.model, ()))
 
     def set_share(self, cls: str, stem: str, share: float | None) -> None:
         """A sparse `cls` label's annotated share (0–1); None: complete (or no label)."""

@@ -9,9 +9,10 @@ import math
 import numbers
 from typing import Any
 
+from medseg_gui.core.fingerprint import recorded_seen
 from medseg_gui.core.label_status import ENOUGH_IMAGES, few_images_note
 from medseg_gui.core.masks import share_text
-from medseg_gui.core.model_names import began_text, local_time, model_name, start_name
+from medseg_gui.core.model_names import began_text, kept_start, local_time, model_name, start_name
 from medseg_gui.core.score_text import fmt_pair, fmt_score
 from medseg_gui.ml.config import BEST_EACH, as_it_predicts, tie_margin
 from medseg_gui.ml.progress import DICE_SHOWN, TrainProgress
@@ -244,7 +245,9 @@ def model_text(info: dict | None, labelled: int = 0, training: bool = False, off
     if info.get("regime") == "lesions" and isinstance(dice, (int, float)) and math.isfinite(dice):
         # what keep-unless-better compared
         parts = [f"val Dice {fmt_score(dice)} (AUC {fmt_score(info.get('val_auc'))})"]
-    if info.get("trained_at"):
+    if kept := kept_start(info):  # not "trained 18:31": its weights learnt nothing from the labels (trial)
+        parts.append(kept)
+    elif info.get("trained_at"):
         parts.append(f"trained {local_time(info['trained_at'])}")
     if info.get("preset"):
         parts.append(f"preset {info['preset']}")
@@ -254,10 +257,7 @@ def model_text(info: dict | None, labelled: int = 0, training: bool = False, off
 def _made_of(info: dict) -> str:
     """What a kept model is made of when it is not simply its run's training (new-user trial: after a restart the
     panel no longer said why a model that validated lower than its training was kept): '; a blend of 25 % its
-    training and 75 % the model it started from' or '; the start its run began from (…)'."""
-    if isinstance(info.get("start_kept"), dict):
-        why = "became numerically unstable" if info["start_kept"].get("diverged") else "validated lower"
-        return f"; the start its run began from (the run's training {why})"
+    training and 75 % the model it started from' (a kept start says so in place of when it was trained: kept_start)."""
     mix = info.get("weight_mix")
     if isinstance(mix, (int, float)) and not isinstance(mix, bool) and 0.0 < mix < 1.0:
         return (f"; a blend of {100 * mix:.0f} % its training and {100 * (1 - mix):.0f} % {started_from(info)} "
@@ -296,8 +296,8 @@ def validated_well(info: dict | None) -> str:
     its regime on validation images it did not learn from; '' when not, or when that is not known (no held-out image:
     one labelled image, or an older model)."""
     held_out = (info or {}).get("val_stems")
-    if not isinstance(held_out, list) or not held_out:
-        return ""
+    if not isinstance(held_out, list) or not held_out or recorded_seen(info)[0] & set(held_out):
+        return ""  # none, or some its shipped start was trained on: not held out from the model's weights
     rule = VALIDATES_WELL.get(str(info.get("regime")))  # type: ignore[union-attr]
     if rule is None:  # an older model that does not say its kind: a high AUC may hide a poor lesion Dice
         return ""
