@@ -15,6 +15,7 @@ from medseg_gui.core.label_status import not_doubted
 
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.panels.image_list import ImageListPanel
+from medseg_gui.start_photos import photos_start_saw
 from medseg_gui.workers.base import FunctionWorker, WorkerHost
 from medseg_gui.workers.label_shares import LabelShares, read_label_shares
 
@@ -54,5 +55,9 @@ class LabelShareFlow(QObject):
         self.images.set_annotated_shares(result.cls, shares)
         self.images.set_unreadable_labels(result.cls, result.unreadable)
         self.images.set_saved_at(result.cls, result.saved_at)  # "· new": saved after the current model's run
-        self.images.add_start_saw(result.model, result.start_saw)  # "· seen by the built-in start"
         self.doubts_read.emit(result.cls, result.doubts, result.judged)
+        model = str((result.model or {}).get("id") or "")  # "· seen by the built-in start": after the shares, as it
+        #                                                     may read every labelled photo (older models: none recorded)
+        worker = FunctionWorker(photos_start_saw, result.project, result.model, list(result.shares))
+        self.host.start(worker, on_done=lambda saw: self.images.add_start_saw(model, saw)
+                        if result.project is self.session.project else None)

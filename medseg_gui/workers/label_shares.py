@@ -10,7 +10,6 @@ from typing import Any
 
 from medseg_gui.core.errors import CancelledError, MedsegError, RegionUnknownError
 from medseg_gui.core.label_status import judges, known_thin, saved_doubt
-from medseg_gui.start_photos import photos_start_saw
 
 
 @dataclass(frozen=True)
@@ -18,9 +17,8 @@ class LabelShares:
     """What `read_label_shares` read: the annotated share (0–1) of each sparse label of `cls`, None = complete;
     `unreadable`: why each label file that could not be read cannot (damaged, mis-sized, a label map); `doubts`:
     why each complete label looks incomplete (read only when a threshold was given); `saved_at`: when each label file
-    was last saved (its mtime, POSIX s: the list's "· new" after the current model's run); `start_saw`: the photos
-    the shipped start of the current model (id `model`) was trained on (start_photos: "· seen by the built-in
-    start")."""
+    was last saved (its mtime, POSIX s: the list's "· new" after the current model's run); `model`: the current
+    model's metadata as read (which photos its shipped start saw is a job of its own: start_photos)."""
 
     project: Any
     cls: str
@@ -29,8 +27,7 @@ class LabelShares:
     doubts: dict[str, str] = field(default_factory=dict)
     judged: bool = True  # the current model's predictions may doubt labels (core.label_status.judges)
     saved_at: dict[str, float] = field(default_factory=dict)
-    model: str = ""
-    start_saw: frozenset[str] = frozenset()
+    model: dict | None = None
 
 
 def read_label_shares(project: Any, cls: str, stems: list[str], threshold: float | None = None,
@@ -64,9 +61,7 @@ def read_label_shares(project: Any, cls: str, stems: list[str], threshold: float
         if threshold is not None and pixels.annotated is None and stem not in exempt:
             if (why := _doubt(project, cls, stem, pixels.mask, threshold, judged, thin)) is not None:
                 doubts[stem] = why
-    saw = photos_start_saw(project, info, shares, should_stop=should_stop)  # the labels that could be read
-    return LabelShares(project, cls, shares, unreadable, doubts, judged, saved_at, str((info or {}).get("id") or ""),
-                       frozenset(saw))
+    return LabelShares(project, cls, shares, unreadable, doubts, judged, saved_at, info)
 
 
 def _doubt(project: Any, cls: str, stem: str, mask: Any, threshold: float, judged: bool,
