@@ -31,15 +31,47 @@ def open_project(path: Path, cls: str | None = None, new_class: bool = False) ->
     """The project at `path` (ProjectError when `cls` is not one of its classes, saying how to add it where it may be
     `new_class`: masks imported as its labels); a note on stderr when labels of it were rescued at a close and not
     brought back yet (core.rescued_labels: this command does not see them)."""
-    project = Project.open(path)
-    if cls is not None and cls not in project.class_names:
-        add = f" Add it first: medseg classes {quote(str(path))} --add {quote(cls)}" if new_class else ""
-        raise ProjectError(f"Class '{cls}' is not in {path}; classes: {', '.join(project.class_names)}.{add}")
+    project = with_class(Project.open(path), path, cls, new_class)
     rescues = find_rescues(rescue_base(UNSAVED_LABELS), project.root)
     if rescues:
         them = "it" if sum(len(r.labels) for r in rescues) == 1 else "them"
         print(f"medseg: note: {rescued_text(project.root.name, rescues)} Open the project in {GUI_NAME} to bring "
               f"{them} back.", file=sys.stderr)
+    return project
+
+
+@contextlib.contextmanager
+def reading(path: Path, command: str, cls: str | None = None) -> Iterator[Project]:
+    """The project at `path` (`open_project`) for `medseg export` / `evaluate`, opened again once it holds the lock,
+    which it keeps while reading, so that no `medseg` command changes the project meanwhile (trial: an export during
+    `models --use X --predict` mixed both models' masks under a manifest naming one; one during `classes --rename`
+    left 6 of 25 images out, status 0). Held by another command: ProjectLockedError naming it, as the writing
+    commands say. Held by a window (GUI_NAME): read as last saved there, with a note. A folder where no lock can be
+    made (read-only media) is read without one."""
+    from medseg_gui.core.lock import ProjectLockedError, ProjectReadOnlyError, acquire
+
+    root, lock = open_project(path, cls).root, None
+    try:
+        lock = acquire(root)
+    except ProjectLockedError as err:
+        if err.owner is None or err.owner.app != GUI_NAME:
+            raise
+        print(f"medseg: note: {root} is open in {err.owner.describe()}; {COMMAND_WHAT.get(command, command)} reads "
+              "it as last saved there.", file=sys.stderr)
+    except ProjectReadOnlyError:
+        pass
+    try:
+        yield with_class(Project.open(root), path, cls)  # what a command that held the lock before left
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def with_class(project: Project, path: Path, cls: str | None, new_class: bool = False) -> Project:
+    """`project` (opened from `path`); ProjectError when `cls` is not one of its classes (see `open_project`)."""
+    if cls is not None and cls not in project.class_names:
+        add = f" Add it first: medseg classes {quote(str(path))} --add {quote(cls)}" if new_class else ""
+        raise ProjectError(f"Class '{cls}' is not in {path}; classes: {', '.join(project.class_names)}.{add}")
     return project
 
 

@@ -6,10 +6,11 @@ import argparse
 import json
 import sys
 
-from medseg_gui.cli_common import csv_text, format_table, open_project, warn
+from medseg_gui.cli_common import csv_text, format_table, reading, warn
 from medseg_gui.cli_train import other_predictions, say_region
 from medseg_gui.core.lesions import class_regime, shown_keys
 from medseg_gui.core.metrics import NOT_SCORED
+from medseg_gui.core.project import Project
 from medseg_gui.core.project_format import metrics_to_json
 
 _MEAN_NOTE = ("MEAN: mean over images with a complete label, undefined values (nan) skipped. POOLED: pixel metrics "
@@ -32,11 +33,16 @@ STROKES_NOTE = "scored on the strokes only, not comparable with complete labels 
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    with reading(args.project, "evaluate", args.cls) as project:  # no `medseg` command changes it meanwhile
+        return _evaluate(project, args)
+
+
+def _evaluate(project: Project, args: argparse.Namespace) -> int:
+    """The table (or --json / --csv) of `medseg evaluate`; its exit status."""
     from medseg_gui import pipeline
     from medseg_gui.core.project import dataset_test_stems, split_marks
     from medseg_gui.start_photos import photos_start_saw
 
-    project = open_project(args.project, args.cls)
     report = pipeline.evaluate_class(project, args.cls, threshold=args.threshold)
     warn(report.notes)
     current = project.current_model_info(args.cls)

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from shlex import quote
 
-from medseg_gui.cli_common import csv_text, format_table, left_out, open_project, warn
+from medseg_gui.cli_common import csv_text, format_table, left_out, open_project, reading, warn
 from medseg_gui.cli_progress import TerminalProgress
 from medseg_gui.cli_train import do_train, train_config
 from medseg_gui.core import overlays
@@ -50,24 +50,24 @@ def cmd_export(args: argparse.Namespace) -> int:
     from medseg_gui.core.interchange.hdf5 import export_hdf5
     from medseg_gui.core.interchange.formats import export_as
 
-    project = open_project(args.project)
-    classes = _export_classes(project, args.cls)
-    skipped: list[str] = []
-    bar = TerminalProgress()
-    try:
-        done = export_as(args.format, project, classes, Path(args.out), source=args.source, threshold=args.threshold,
-                         skipped=skipped, progress=bar.counter("exporting"))
-    finally:
-        bar.done()
-    warn(skipped)
-    if not done.count:
-        warn([_nothing_exported(project, classes, args.source, len(skipped))])
-    print(f"{done.summary}{left_out(len(skipped))}")
-    if args.hdf5:
-        skipped = []
-        export_hdf5(project, classes[0], Path(args.hdf5), skipped=skipped)
+    with reading(args.project, "export") as project:  # no `medseg` command changes it meanwhile
+        classes = _export_classes(project, args.cls)
+        skipped: list[str] = []
+        bar = TerminalProgress()
+        try:
+            done = export_as(args.format, project, classes, Path(args.out), source=args.source,
+                             threshold=args.threshold, skipped=skipped, progress=bar.counter("exporting"))
+        finally:
+            bar.done()
         warn(skipped)
-        print(f"Wrote {args.hdf5}{left_out(len(skipped))}")
+        if not done.count:
+            warn([_nothing_exported(project, classes, args.source, len(skipped))])
+        print(f"{done.summary}{left_out(len(skipped))}")
+        if args.hdf5:
+            skipped = []
+            export_hdf5(project, classes[0], Path(args.hdf5), skipped=skipped)
+            warn(skipped)
+            print(f"Wrote {args.hdf5}{left_out(len(skipped))}")
     return 0
 
 

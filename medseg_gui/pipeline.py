@@ -5,6 +5,7 @@ Keras is imported lazily inside the functions, so importing this module stays ch
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Collection, Iterator, Sequence
 from functools import partial
@@ -15,7 +16,7 @@ import numpy as np
 
 from medseg_gui.core.errors import CancelledError, MedsegError, ModelError, skip
 from medseg_gui.core.fov import prediction_region
-from medseg_gui.core.interchange.manifest import REGION_THRESHOLD, record_predictions
+from medseg_gui.core.interchange.manifest import REGION_THRESHOLD, ProvenanceLog
 from medseg_gui.core.label_encoding import LabelPixels
 from medseg_gui.core.masks import scored_region
 from medseg_gui.core.metrics import NOT_SCORED, image_metrics
@@ -196,48 +197,57 @@ def predict_class(
     metrics, unsure = project.load_metrics(cls), project.load_uncertainty(cls)
     predicted: list[str] = []
     gaps = {} if unrestricted is None else unrestricted
+    model, sources = model_provenance(segmenter.metadata), region_classes(project, cls)
+    made = ProvenanceLog(project, cls)  # true map by map: a run stopped anywhere names no model for a map it replaced
 
-    def finish() -> None:  # also when cancelled: the maps saved so far get their scores and maker (a helper's note)
+    def finish() -> None:  # also when stopped: the maps saved so far get their scores and maker (a helper's note)
         note_unrestricted(cls, gaps, predicted, skipped)
         project.save_metrics(cls, metrics)
-        try:  # a region that was (in part) predicted notes its threshold; one made of labels only has none
-            model, sources = model_provenance(segmenter.metadata), region_classes(project, cls)
-            drawn = [s for s in predicted if all(project.has_label(c, s) for c in sources)]
-            record_predictions(project, cls, drawn, model)
-            record_predictions(project, cls, [s for s in predicted if s not in drawn],
-                               {**model, REGION_THRESHOLD: threshold})
-        except OSError as err:  # the predictions are saved; only exports will not name their model
-            log.warning("could not note which model made the %s predictions: %s", cls, err)
+        try:
+            made.close()
+        except MedsegError as err:  # the predictions are saved; exports will say their model is not recorded
+            log.warning("%s", err)
         project.save_uncertainty(cls, unsure.only(set(project.stems)))
 
-    for done, stem in enumerate(todo, start=1):
-        if should_stop is not None and should_stop():
-            finish()
-            raise CancelledError("Prediction cancelled.")
-        try:
-            image, roi = project.load_image(stem), class_region(project, cls, stem, threshold, gaps)
-        except MedsegError as err:
-            skip(skipped, f"{stem} not predicted: {err}")
-        else:
-            region = predicted_region(roi, segmenter.metadata, lambda: image)  # scores stay in `roi`
-            prob = segmenter.predict(image, region)  # already 0 outside it
-            stored = project.save_prediction(cls, stem, prob)
-            if on_saved is not None:
-                on_saved(stem, stored)
-            predicted.append(stem)
-            unsure.put(stem, image_uncertainty(prob, region, threshold), threshold)  # labelled or not: what next
+    stopped = False
+    try:
+        for done, stem in enumerate(todo, start=1):
+            if should_stop is not None and should_stop():
+                stopped = True
+                break
             try:
-                truth = project.load_label_pixels(cls, stem)
+                image, roi = project.load_image(stem), class_region(project, cls, stem, threshold, gaps)
             except MedsegError as err:
-                skip(skipped, f"{stem}: predicted, but no metrics: {err}")
-                truth = None
-            if truth is not None:  # a sparse label is scored on its annotated pixels only
-                metrics[stem] = label_scores(project, cls, stem, prob, truth, roi, threshold)
+                skip(skipped, f"{stem} not predicted: {err}")
             else:
-                metrics.pop(stem, None)
-        if progress is not None:
-            progress(done, len(todo), stem)
+                region = predicted_region(roi, segmenter.metadata, lambda: image)  # scores stay in `roi`
+                prob = segmenter.predict(image, region)  # already 0 outside it
+                made.replacing(stem)
+                stored = project.save_prediction(cls, stem, prob)  # a region (in part) predicted notes its threshold
+                made.made(stem, model if all(project.has_label(c, stem) for c in sources) else
+                          {**model, REGION_THRESHOLD: threshold})
+                predicted.append(stem)
+                if on_saved is not None:
+                    on_saved(stem, stored)
+                unsure.put(stem, image_uncertainty(prob, region, threshold), threshold)  # labelled or not: what next
+                try:
+                    truth = project.load_label_pixels(cls, stem)
+                except MedsegError as err:
+                    skip(skipped, f"{stem}: predicted, but no metrics: {err}")
+                    truth = None
+                if truth is not None:  # a sparse label is scored on its annotated pixels only
+                    metrics[stem] = label_scores(project, cls, stem, prob, truth, roi, threshold)
+                else:
+                    metrics.pop(stem, None)
+            if progress is not None:
+                progress(done, len(todo), stem)
+    except BaseException:  # Ctrl+C, SIGTERM (cli_common.Terminated), an error: the first one is what is said
+        with contextlib.suppress(MedsegError, OSError):
+            finish()
+        raise
     finish()
+    if stopped:
+        raise CancelledError("Prediction cancelled.")
     return metrics
 
 

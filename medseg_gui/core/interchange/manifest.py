@@ -41,7 +41,8 @@ FILLED_NOTE = ("'label+prediction': a sparse label (e.g. a corrected prediction)
 ACCEPTED = "accepted prediction"  # a label entry's "label": a model's prediction taken whole by Accept prediction
 ACCEPTED_NOTE = ("'label': 'accepted prediction': a model's prediction you took whole as the label (Accept "
                  "prediction) and did not edit since; counted under accepted_predictions, not human_labels.")
-UNKNOWN_MODEL = "not recorded (predicted by an older version of medseg); see the project's models folder"
+UNKNOWN_MODEL = ("not recorded (a prediction stopped while it replaced this map, or one by an older version of "
+                 "medseg); see the project's models folder")
 
 
 def provenance_path(project: Project, cls: str) -> Path:
@@ -63,6 +64,66 @@ def record_predictions(project: Project, cls: str, stems: list[str], model: dict
         record[stem] = {**model, "predicted_at": when}
     known = set(project.stems)
     atomic_write_json(path, {s: v for s, v in record.items() if s in known})
+
+
+class ProvenanceLog:
+    """provenance.json kept true map by map while `cls` is predicted (pipeline.predict_class): a map's record leaves
+    the file before the map is replaced, and its maker is noted with the next write, so a prediction stopped at any
+    point (Ctrl+C, SIGTERM, a kill, a crash) never leaves a record naming a model for a map it did not make (a trial's
+    12 of 25 maps rewritten named the old model); the map being replaced then reads as not recorded. `close()` notes
+    the maps made and gives a record back to a map left unchanged. A write is refused like the project's others."""
+
+    def __init__(self, project: Project, cls: str) -> None:
+        self.project, self.cls, self.path = project, cls, provenance_path(project, cls)
+        self._recorded = set(read_provenance(project, cls))  # stems with a record on disk
+        self._made: dict[str, dict[str, Any]] = {}  # maps written, not recorded yet
+        self._dropped: dict[str, tuple[dict[str, Any], tuple[int, int, int] | None]] = {}  # record, map's stamp
+
+    def replacing(self, stem: str) -> None:
+        """Before `stem`'s map is replaced: its record leaves provenance.json (written now with the maps made so
+        far; nothing is written for a map without a record). A MedsegError when it cannot be written (refused, or
+        a disk error): then the map must not be replaced."""
+        if stem not in self._recorded:
+            return
+        old = read_provenance(self.project, self.cls).get(stem)
+        if old is not None:
+            self._dropped[stem] = (old, _file_stamp(self.project.prediction_path(self.cls, stem)))
+        self._write()
+
+    def made(self, stem: str, model: dict[str, Any]) -> None:
+        """`model` ({"id", "trained_at", ...}) made the map of `stem` just saved (noted with the next write)."""
+        self._dropped.pop(stem, None)
+        self._made[stem] = {**model, "predicted_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+
+    def close(self) -> None:
+        """Write the makers of the maps made; a dropped record goes back where its map is unchanged (the run stopped
+        before it was written). A MedsegError when provenance.json cannot be written."""
+        for stem, (old, stamp) in self._dropped.items():
+            if stamp is not None and _file_stamp(self.project.prediction_path(self.cls, stem)) == stamp:
+                self._made.setdefault(stem, old)
+        self._dropped = {}
+        if self._made:
+            self._write()
+
+    def _write(self) -> None:
+        self.project.check_writable(PROVENANCE)
+        record = {**read_provenance(self.project, self.cls), **self._made}
+        known = set(self.project.stems) - set(self._dropped)
+        try:
+            atomic_write_json(self.path, {s: v for s, v in record.items() if s in known})
+        except OSError as err:
+            raise write_error(f"Could not note which model made the {self.cls} predictions", err, self.path) from None
+        self._recorded = (self._recorded | set(self._made)) - set(self._dropped)
+        self._made = {}
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """(inode, size, mtime in ns) of `path`, None when it cannot be read: a map replaced (atomically) differs."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def read_provenance(project: Project, cls: str) -> dict[str, dict[str, Any]]:
