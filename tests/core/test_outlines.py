@@ -139,6 +139,17 @@ def test_line_width_of_a_thin_class_is_1_px_on_any_photo():
     assert line_width((2336, 3504), thin=True) == line_width((24, 32), thin=True) == 1 < line_width((2336, 3504))
 
 
+def test_a_traced_vessel_of_a_sparse_label_is_outlined_solid_just_outside():
+    """Review: the thin line runs just outside the vessel, but where it is solid was read on the vessel's own pixels,
+    so a sparse label's traced vessels came out half dashed (read as the model's)."""
+    vessel = np.zeros((60, 200), bool)
+    vessel[29:32, 20:180] = True
+    photo = np.zeros((60, 200, 3), np.uint8)
+    outlines.draw_outline(photo, vessel, (0, 255, 0), 1, solid=vessel.copy(), outside=True)
+    line = (photo == (0, 255, 0)).all(axis=2)
+    assert not (line & vessel).any() and line[28, 20:180].all() and line[32, 20:180].all()
+
+
 def test_a_sparse_label_filled_by_the_prediction_is_solid_where_annotated(project, tmp_path):
     annotated = XX < 40
     project.save_label("lesion", "c", disc(40, 30, 15) & annotated, annotated)

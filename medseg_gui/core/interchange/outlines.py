@@ -96,8 +96,11 @@ def draw_outline(photo: np.ndarray, mask: np.ndarray, color: Sequence[int], widt
     (a thin-structure class): the line runs along the pixels just outside `mask` and neither it nor its edge covers a
     pixel of `mask`."""
     inside = np.asarray(mask, bool)
-    grown = cv2.dilate(inside.view(np.uint8), np.ones((3, 3), np.uint8)) if outside else inside
-    line = outline_pixels(grown, width, solid)
+    if outside:  # the line's pixels lie just outside: so does where it is solid (a sparse label's traced vessels)
+        grown = cv2.dilate(inside.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+        if isinstance(solid, np.ndarray):
+            solid = cv2.dilate(solid.astype(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+    line = outline_pixels(grown if outside else inside, width, solid)
     edge = 2 * max(1, round(width / 4)) + 1
     around = cv2.dilate(line.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (edge, edge))).view(bool)
     edged = around & ~line
