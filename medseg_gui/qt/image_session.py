@@ -19,8 +19,7 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QKeyEvent, QMouseEvent
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from medseg_gui.core.errors import ImageReadError, RegionUnknownError
 from medseg_gui.core.image_view import ImageView, load_overlays, load_view, loads_in_background
@@ -29,6 +28,7 @@ from medseg_gui.core.masks import OBJECT, label_fits
 from medseg_gui.core.postprocess import specks
 from medseg_gui.core.project_format import stored_probability
 from medseg_gui.core.regions import class_region
+from medseg_gui.qt.edit_gate import EditGate
 from medseg_gui.qt.image_file_watch import ImageFileWatch
 from medseg_gui.qt.keymap import ACTIONS
 from medseg_gui.qt.left_out_labels import LeftOutLabels
@@ -50,7 +50,7 @@ class ImageSession(QObject):
 
     status = Signal(str)  # a short note for the status bar
     problem = Signal(str, bool)  # (message, also show a dialog)
-    unreadable = Signal(str, str)  # (stem, reason) for an image found unreadable while loading it
+    unreadable = Signal(str, str)  # (stem, reason) for an image found unreadable while loading it; '' readable again
     label_presence = Signal(str, str, bool)  # (class, stem, has a label now) after an edit: review.events.label
     annotated_share = Signal(str, str, object)  # (class, stem, sparse label's share or None): review.events.annotated
 
@@ -65,13 +65,12 @@ class ImageSession(QObject):
         self.review.events.annotated.connect(self.annotated_share.emit)
         self.project: Any = None
         self.stem: str | None = None
+        self._asked: str | None = None  # the image last asked for (`show`), also while loading or unreadable
+        self._asked_unreadable: str | None = None  # … when it was shown as unreadable
         self._image_roi: np.ndarray | None = None  # the image's own ROI (roi/<stem>.png); see show_region
         self._left_out = LeftOutLabels()  # label files of the image shown that could not be shown
         self._file = ImageFileWatch(self)  # the image's file: each replacement on disk is read again
         self._file.changed.connect(self._read_again)
-        self.read_only: str | None = None  # why edits are refused (another window edits the project, …)
-        self.paused: str | None = None  # why edits are refused for a while in an editable project (masks imported)
-        self._tool_before = "brush"  # the tool in use when edits began to be refused
         self._loader: FunctionWorker | None = None  # the background load whose result is still wanted
         self._on_loaded: Callable[[LoadedView], None] = lambda loaded: None
         # asked before Accept prediction turns labelled pixels to background (the window sets a Yes/No dialog)
@@ -81,34 +80,27 @@ class ImageSession(QObject):
             lambda cls, bbox: self.stem is not None and self.saver.touch(cls, self.stem, bbox))
         self.canvas.doc.events.filled.connect(
             lambda cls, value, bbox: self.stem is not None and self.saver.filled(cls, self.stem, value, bbox))
-        self.canvas.installEventFilter(self)
+        self.gate = EditGate(self.canvas, self.status.emit, self)  # read-only or paused: no edit reaches the canvas
 
     @property
     def threshold(self) -> float:
         return self.review.threshold
 
     def set_project(self, project: Any) -> None:
-        self.project, self.stem, self._loader = project, None, None
+        self.project, self.stem, self._loader, self._asked = project, None, None, None
         self._file.watch(None)
 
     def set_read_only(self, reason: str | None, paused: str | None = None) -> None:
-        """Refuse every edit on the canvas (viewing, zoom and pan keep working) while `reason` (read-only) or `paused`
-        is not None; once editing is allowed again, the tool in use before (if the user kept the pan tool meanwhile)."""
-        was = self._why_off()
-        self.read_only, self.paused = reason, paused
-        off = self._why_off()
-        self.canvas.set_editable(off is None)
-        if off is not None and was is None:
-            self._tool_before = self.canvas.tool()
-            self.canvas.set_tool("pan")
-        elif off is None and was is not None and self.canvas.tool() == "pan":
-            self.canvas.set_tool(self._tool_before)
+        """Refuse every edit on the canvas while `reason` (read-only) or `paused` is not None (qt.edit_gate)."""
+        self.gate.set(reason, paused)
 
-    def _why_off(self) -> str | None:
-        """Why the canvas takes no edit now, for a message (None: it takes them)."""
-        if self.read_only is not None:
-            return f"this project is open read-only ({self.read_only})"
-        return None if self.paused is None else f"drawing is paused while {self.paused}"
+    @property
+    def read_only(self) -> str | None:
+        return self.gate.read_only
+
+    @property
+    def paused(self) -> str | None:
+        return self.gate.paused
 
     def show(self, stem: str, error: str | None, cls: str | None) -> None:
         """Load `stem` (labels not saved yet come from the saver, not the disk); `error` is a reason already known
@@ -117,6 +109,7 @@ class ImageSession(QObject):
             self.canvas.leave_image()  # a polygon or stroke under way: saved to the image it was drawn on
         unsaved = self._unsaved_masks(stem)  # before reading the disk: a save finishing meanwhile is not missed
         self.stem, self._loader, view = None, None, None
+        self._asked = stem  # shown, loading or shown as unreadable: its file's changes read it again (_read_again)
         self._file.watch(stem, self.project.image_path(stem))  # before reading it: a change meanwhile is seen
         if error is None and loads_in_background(self.project.image_path(stem)):
             self._load_in_background(stem, cls, unsaved)
@@ -163,6 +156,9 @@ class ImageSession(QObject):
                                   prepared.copies.get(name) if prepared is not None else None)
         self.canvas.set_current_class(cls or self.project.class_names[0])
         self._image_roi, self.stem = view.roi, stem  # before the predictions: their observers judge this image
+        if self._asked_unreadable == stem:  # its file is whole again (qt.image_file_watch)
+            self._asked_unreadable = None
+            self.unreadable.emit(stem, "")
         for name, prob in view.predictions.items():
             self.review.set_prediction(name, prob)
         self.show_region(self.canvas.current_class())
@@ -249,7 +245,7 @@ class ImageSession(QObject):
         against its own prediction (about 1.00): the message says so. A polygon left open is closed and saved first."""
         if self.stem is None:
             return
-        if (why := self._why_off()) is not None:
+        if (why := self.gate.why_off()) is not None:
             self.problem.emit(f"{why[0].upper()}{why[1:]}; labels cannot be changed.", False)
             return
         if cls not in self.review.probs:
@@ -288,6 +284,7 @@ class ImageSession(QObject):
         return int(np.count_nonzero((label == OBJECT) & (pred == 0)))
 
     def _show_unreadable(self, stem: str, reason: str) -> None:
+        self._asked_unreadable = stem
         self._show_instead(stem, f"{stem} cannot be shown.\n\n{reason}")
         self.problem.emit(reason, False)
 
@@ -335,6 +332,10 @@ class ImageSession(QObject):
         if stem == self.stem:
             self.status.emit(f"The image file of {stem} changed on disk since it was shown; it is read again.")
             self.reload_shown()
+        elif stem == self._asked and self.stem is None and self._loader is None:  # shown as unreadable (review: a
+            cls = self.canvas.current_class()  #            file caught half-copied stayed so until reopened)
+            QTimer.singleShot(0, lambda: self.show(stem, None, cls) if self._asked == stem and self.stem is None
+                              and self._loader is None else None)
 
     def reload_shown(self) -> None:
         """Show the current image again from disk (drops an edit that must not be kept; a read-only window shows
@@ -342,26 +343,6 @@ class ImageSession(QObject):
         stem, cls = self.stem, self.canvas.current_class()
         if stem is not None:
             QTimer.singleShot(0, lambda: self.show(stem, None, cls) if self.stem == stem else None)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        """While edits are refused (read-only, paused) swallow left-button edits (except with the pan tool) and
-        undo/redo keys."""
-        if self._why_off() is None or watched is not self.canvas:
-            return False
-        kind = event.type()
-        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick, QEvent.Type.MouseMove,
-                    QEvent.Type.MouseButtonRelease) and isinstance(event, QMouseEvent):
-            left = event.button() == Qt.MouseButton.LeftButton or event.buttons() & Qt.MouseButton.LeftButton
-            if left and self.canvas.tool() != "pan":
-                if kind == QEvent.Type.MouseButtonPress:
-                    off = (f"Read-only: {self.read_only}. Drawing is off" if self.read_only is not None
-                           else f"Drawing is paused while {self.paused}")
-                    self.status.emit(f"{off} (drag with the pan tool to move).")
-                return True
-        if kind in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) and isinstance(event, QKeyEvent):
-            ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
-            return bool(ctrl) and event.key() in (Qt.Key.Key_Z, Qt.Key.Key_Y)
-        return False
 
     def _colors(self) -> dict[str, tuple[int, int, int]]:
         return {spec.name: tuple(spec.color) for spec in self.project.classes}
@@ -372,7 +353,7 @@ class ImageSession(QObject):
         empty again (even after switching images and back) is not a 'background' label: its file is removed."""
         if self.stem is None:
             return
-        if (why := self._why_off()) is not None:
+        if (why := self.gate.why_off()) is not None:
             self.problem.emit(f"Not saved: {why}.", False)
             self.reload_shown()
             return

@@ -83,3 +83,21 @@ def test_a_file_gone_for_a_while_is_no_change_its_return_is(tmp_path, qtbot):
     seen.clear()
     write_png(path, np.ones((8, 8, 3), np.uint8))  # watched again after the replacement
     qtbot.waitUntil(lambda: seen == ["a"], timeout=5_000)
+
+
+def test_a_file_caught_half_copied_is_shown_once_whole_and_the_list_forgets_its_error(tmp_path, qtbot, messages):
+    """Review: an image shown as unreadable (its file caught half-written by a copy) stayed so until reopened, and the
+    list kept it red."""
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    stem = project.stems[0]
+    path = project.image_path(stem)
+    original, rgb = path.read_bytes(), read_image(path)
+    window = open_window(qtbot, project)
+    window.show_image(stem)
+    qtbot.waitUntil(lambda: window.session.stem == stem, timeout=5_000)
+    path.write_bytes(original[: len(original) // 2])  # cp over the file, under way
+    qtbot.waitUntil(lambda: window.session.stem is None and bool(window.image_list.error(stem)), timeout=5_000)
+    path.write_bytes(original)  # the copy finished
+    _shown(qtbot, window, rgb)
+    qtbot.waitUntil(lambda: window.session.stem == stem and window.image_list.error(stem) is None, timeout=5_000)
+    assert window.image_list.unreadable_note.isHidden() and window.canvas.is_labelled("lesion")

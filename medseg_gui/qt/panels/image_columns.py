@@ -217,6 +217,15 @@ def mark_unreadable(row: Sequence[QTableWidgetItem], stem: str, why: str) -> Non
         item.setToolTip(f"{stem} cannot be used: {why}")
 
 
+def clear_marks(row: Sequence[QTableWidgetItem], stem: str) -> None:
+    """Undo `mark_unreadable` on `row` (its image reads again): the default colour, no tooltips but the name's; the
+    list's fills write the cells again."""
+    for item in row:
+        item.setForeground(QBrush())
+        item.setToolTip("")
+    row[NAME_COL].setToolTip(stem)
+
+
 def set_italic(item: QTableWidgetItem, on: bool) -> None:
     """Show `item` in italics (a score of a sparse label) or not."""
     if item.font().italic() != on:

@@ -27,7 +27,7 @@ from medseg_gui.qt.keymap import key_text
 from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, EDITED_TIP, LABELLED_COL, METRIC_COLS, METRIC_NAMES,
                                                 NAME_COL, RECALL_COL, REVIEWED_MARK, SORT_ROLE, STALE_TIP, STEM_ROLE,
                                                 UNCERTAINTY_COL, UNSAVED_COLOR, ImageTable, SortItem,
-                                                arrange_metric_columns, cell, format_score, header_items,
+                                                arrange_metric_columns, cell, clear_marks, format_score, header_items,
                                                 mark_unreadable, number, show_found, show_score, threshold_note)
 from medseg_gui.qt.panels.labelled_cell import WARNINGS, LabelMarks
 from medseg_gui.qt.panels.row_order import RowOrder
@@ -123,10 +123,18 @@ class ImageListPanel(QWidget):
             self._fill_uncertainty()
 
     def set_error(self, stem: str, message: str) -> None:
-        self._errors[stem] = message
-        if stem in self._items:
+        """`stem` cannot be read, for `message`; '' : it reads again (its file was replaced by a whole one)."""
+        if message:
+            self._errors[stem] = message
+        if stem in self._items and (message or self._errors.pop(stem, None) is not None):
             with self.batch():
-                self._mark_error(stem)
+                if message:
+                    self._mark_error(stem)
+                else:
+                    clear_marks([self._item(stem, col) for col in range(self.table.columnCount())], stem)
+                    self._refresh_labelled([stem])
+                    self._fill_metrics([stem])
+                    self._fill_uncertainty()
         self._show_unreadable()
 
     def _show_unreadable(self) -> None:
