@@ -214,7 +214,13 @@ def test_start_from_scratch_applies_to_one_run(qtbot, tmp_path):
     panel.scratch_check.setChecked(True)
     panel.attach(TrainWorker(tmp_path, "lesion", panel.training_config(TINY_TRAIN)))  # a real worker, never started
     assert panel.scratch_check.isChecked() and not panel.scratch_check.isEnabled()
-    panel._on_cancelled()
+    panel._on_cancelled()  # no model trained: the next Retrain still starts from scratch (review)
+    assert panel.scratch_check.isChecked() and panel.training_config(TINY_TRAIN).init == "scratch"
+    panel.attach(TrainWorker(tmp_path, "lesion", panel.training_config(TINY_TRAIN)))
+    from medseg_gui.outcomes import TrainOutcome
+    kept = StoreDecision(True, 0.9, 0.8, "Saved the new model.", "m-2", {"val_auc": 0.9, "val_images": 2}, "AUC", 0.9,
+                         0.8)
+    panel._on_finished(SimpleNamespace(rounds=0, outcome=TrainOutcome(None, kept), predictions_complete=True))
     assert not panel.scratch_check.isChecked() and panel.training_config(TINY_TRAIN).init == "auto"
     assert "once" in panel.scratch_check.toolTip()
 

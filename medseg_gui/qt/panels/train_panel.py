@@ -78,7 +78,8 @@ class TrainPanel(QGroupBox):
         self.scratch_check.setObjectName("fromScratch")
         self.scratch_check.setToolTip("Retrain normally continues from the current model (or, for lesions, from the "
                                       "shipped pretrained start) when it fits; tick to start the next Retrain from "
-                                      "random weights (once: it unticks itself when that run ends)")
+                                      "random weights (once: it unticks itself when that run has trained; a "
+                                      "cancelled or failed run leaves it ticked)")
 
         self.retrain_button = QPushButton("Retrain", self)
         self.retrain_button.setObjectName("retrainButton")
@@ -265,6 +266,8 @@ class TrainPanel(QGroupBox):
 
     @Slot(object)
     def _on_finished(self, run: TrainRun) -> None:
+        if self._worker is not None and self._worker.config.init == "scratch":  # one run that trained (a trial's
+            self.scratch_check.setChecked(False)  #  stayed on; one cancelled or failed leaves it: review)
         self.set_running(False)
         if run.rounds:  # the last round's decision stays in view (a trial never saw round 2's rejection)
             last = self.lines.result.text
@@ -313,8 +316,6 @@ class TrainPanel(QGroupBox):
             self._set_fraction(None)  # busy until the first step: data preparation, network building
             self.lines.say_progress(PREPARING_TEXT, TRAINING)
         else:
-            if self._worker is not None and self._worker.config.init == "scratch":  # one run (a trial's stayed on)
-                self.scratch_check.setChecked(False)
             self._worker = None
             self._set_fraction(0.0)
         self._show_notice()  # "the first one is training" while there is no model yet
