@@ -74,7 +74,7 @@ def set_aside_text(cls: str, stem: str, reason: str, folder: str) -> str:
     return (f"The '{cls}' label of {stem} was NOT saved into the project: {reason}\nThe image file on disk changed "
             f"size since the image was shown, so your strokes were drawn on another picture. They are kept in "
             f"{folder} (offered back when the project opens, if they fit the image then) and the project's label "
-            "was left as it was. The image is shown again as it is now: draw on that.")
+            "was left as it was. The window shows the image as it is now on disk: draw on that.")
 
 
 def failed_text(cls: str, stem: str, reason: str, retry_s: float) -> str:

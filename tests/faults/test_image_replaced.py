@@ -43,7 +43,7 @@ def test_label_of_an_image_put_back_is_kept_and_the_next_stroke_saves(tmp_path, 
     np.testing.assert_array_equal(window.canvas.label("lesion") != 0, before)  # and shown
     assert window.saver.unsaved() == {}  # not retried for ever
     assert not any("could not be read" in m or "takes its place" in m or "disk space" in m for m in messages)
-    assert any("changed size" in m and "shown again as it is now" in m for m in messages), messages
+    assert any("changed size" in m and "as it is now on disk" in m for m in messages), messages
     rescues = find_rescues(rescue_base(UNSAVED_LABELS), project.root)
     assert [r.labels for r in rescues] == [(("lesion", stem),)]  # the stroke drawn on the other photo is kept
     assert read_mask(rescues[0].path("lesion", stem)).shape == (60, 80)
