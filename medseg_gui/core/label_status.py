@@ -26,10 +26,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import cv2
 import numpy as np
 
 from medseg_gui.core.errors import MedsegError
+from medseg_gui.core.left_out import PredictedGrid, left_out, predicted_grid
 from medseg_gui.core.shapes import is_thin
 
 LABEL_MODES = ("auto", "complete", "sparse", "correct")  # what a new label is: unpainted = background / not annotated
@@ -43,8 +43,6 @@ ENOUGH_IMAGES = 8  # rule of thumb: models from fewer labelled images are often 
 DOT_SHARE = 0.0005  # a complete label this small is one click of the brush, not an outline (new-user trial)
 SLIVER_RATIO = 0.125  # a blob label under this share of the predicted objects it touches is a sliver of them; above
 # it, the outline a weak model drew fatter (a trial's model, val Dice 0.55, predicted 4x a correct complete label)
-NEAR_PX = 5  # thin structures: predicted pixels this close to a painted one are that vessel drawn wider
-GRID_SIDE = 1024  # `left_out` judges masks on a grid of at most this many cells across
 
 
 def few_images_note(n: int) -> str:
@@ -175,50 +173,18 @@ def doubt(cls: str, label: np.ndarray, predicted: np.ndarray | None, roi: np.nda
     pixels = max(int(roi.sum()), 1) if roi is not None else label.size
     shown = None if predicted is None else inside(predicted.astype(bool, copy=False))
     return counted_doubt(cls, label, int(inside(label.astype(bool, copy=False)).sum()),
-                         None if shown is None else int(shown.sum()), pixels, thin_class, lambda: shown)
-
-
-def left_out(label: np.ndarray, predicted: np.ndarray, thin_class: bool, speck: float) -> tuple[float, float]:
-    """(left out, around): predicted pixels of the objects the label (bool HxW) leaves out, and of those it lies in.
-    Blobs: a predicted component touching no label pixel is left out, the others lie around it (drawn fatter, or
-    the label is a sliver of them); thin structures (a missed branch touches the tree): predicted pixels farther than
-    NEAR_PX from any label pixel are left out. Components under `speck` pixels (a weak model's specks) are neither.
-    Judged on a grid of at most GRID_SIDE cells across (an 8000² label: tens of ms)."""
-    pred, step = _grid(predicted)
-    painted = _grid(label)[0] > 0
-    found = (pred > 0).view(np.uint8)
-    if thin_class:
-        r = -(-NEAR_PX // step)
-        near = cv2.dilate(painted.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1,) * 2))
-        found = found & (near == 0)
-    n, comps = cv2.connectedComponents(found, connectivity=8)
-    areas = np.bincount(comps.ravel(), weights=pred.ravel(), minlength=n) * (step * step / 255.0)
-    areas[0] = 0.0
-    touched = np.zeros(n, bool)
-    if not thin_class:
-        touched[np.unique(comps[painted])] = True
-    left = float(areas[~touched & (areas >= speck)].sum())
-    around = float(pred.sum(dtype=np.int64)) * step * step / 255.0 - left if thin_class else float(areas[touched].sum())
-    return left, around
-
-
-def _grid(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """uint8 coverage (0–255 per cell) of bool HxW `mask` on a grid at most GRID_SIDE cells across; the cell side."""
-    step = max(1, -(-max(mask.shape) // GRID_SIDE))
-    u8 = np.asarray(mask, bool).view(np.uint8) * np.uint8(255)
-    if step == 1:
-        return u8, 1
-    h, w = mask.shape
-    return cv2.resize(u8, (-(-w // step), -(-h // step)), interpolation=cv2.INTER_AREA), step
+                         None if shown is None else int(shown.sum()), pixels, thin_class,
+                         lambda: predicted_grid(shown))
 
 
 def counted_doubt(cls: str, label: np.ndarray, painted: int, expected: int | None, pixels: int,
                   thin_class: bool | None = None,
-                  predicted: Callable[[], np.ndarray] | None = None) -> str | None:
+                  predicted: Callable[[], PredictedGrid] | None = None) -> str | None:
     """`doubt` from counts the caller keeps (the canvas counts a label's pixels as it is edited): `painted` object
     pixels of the label and `expected` of the prediction (None: no prediction) among `pixels`; `predicted` gives the
-    thresholded prediction (bool HxW, inside the region), asked for only when the counts doubt the label (None: the
-    counts decide); `label` is looked at only then and for thin strokes."""
+    thresholded prediction (inside the region) on the grid `left_out` judges on (`predicted_grid`: a caller keeps one
+    per map and threshold), asked for only when the counts doubt the label (None: the counts decide); `label` is
+    looked at only then and for thin strokes."""
     pixels = float(pixels)
     if 0 < painted < DOT_SHARE * pixels:
         return (f"This label is complete but holds only {painted} px of {cls} ({100 * painted / pixels:.3f} % of the "

@@ -16,6 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from medseg_gui.core.label_status import CONFIRMED_KEY, NONE_KEY, counted_doubt, cut_by_hand, doubt
+from medseg_gui.core.left_out import PredictedGrid, predicted_grid
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.keymap import ACTIONS
@@ -36,8 +37,8 @@ class LabelStatusFlow(QObject):
         self._doubts: dict[tuple[str, str], str] = {}  # (class, stem) → the doubt last reported
         self._marked_project: object = None  # the project `_doubts` were said of (a reopened one is another)
         self._judged: dict[str, bool] = {}  # class → its current model's predictions may doubt labels
-        self._predicted: tuple[weakref.ref, float, np.ndarray, int] | None = None  # (map, threshold, where it is
-        # at or above it, how many pixels)
+        self._predicted: tuple[weakref.ref, float, PredictedGrid] | None = None  # (map, threshold, where it is
+        # at or above it, on the grid `left_out` judges on)
         self._agreed: dict[tuple[str, str, str], int] = {}  # (project, class, stem) → label pixels when the last
         # check found the complete label agreeing with the prediction; any other outcome forgets it
         session.canvas.stroke_finished.connect(lambda cls: self.check(cls, edited=True))
@@ -90,12 +91,12 @@ class LabelStatusFlow(QObject):
     def _doubt(self, cls: str, prob: np.ndarray | None) -> str | None:
         """`core.label_status` doubt of the `cls` label on screen taken as complete (a sparse one: its class pixels)."""
         s, canvas = self.session, self.session.canvas
-        if canvas.doc.roi is None:  # from counts: no pass over a whole 8000² label after every stroke
-            h, w = canvas.doc.shape
-            shown = None if prob is None else self._predicted_mask(prob, s.review.threshold)
+        if canvas.doc.roi is None:  # from counts; the label pooled onto the prediction's cached grid only while
+            h, w = canvas.doc.shape  # they doubt it (core.left_out: one read of an 8000² label, no full-size temp)
+            shown = None if prob is None else self._predicted_grid(prob, s.review.threshold)
             return counted_doubt(cls, canvas.label_view(cls), canvas.doc.area(cls),
-                                 None if shown is None else shown[1], h * w, canvas.new_label.is_thin(cls),
-                                 None if shown is None else lambda: shown[0])
+                                 None if shown is None else shown.pixels, h * w, canvas.new_label.is_thin(cls),
+                                 None if shown is None else lambda: shown)
         return doubt(cls, canvas.label_view(cls), None if prob is None else prob >= s.review.threshold,
                      canvas.doc.roi, canvas.new_label.is_thin(cls))
 
@@ -123,12 +124,12 @@ class LabelStatusFlow(QObject):
             self._doubts.clear()
             self._marked_project = self.session.project
 
-    def _predicted_mask(self, prob: np.ndarray, threshold: float) -> tuple[np.ndarray, int]:
-        """`prob` at or above `threshold` and its pixels, made once per map and threshold (not after every stroke)."""
+    def _predicted_grid(self, prob: np.ndarray, threshold: float) -> PredictedGrid:
+        """`prob` at or above `threshold` on the grid `left_out` judges on, with its pixel count, made once per map and
+        threshold (not after every stroke); no full-size mask is kept."""
         if self._predicted is None or self._predicted[0]() is not prob or self._predicted[1] != threshold:
-            shown = prob >= threshold
-            self._predicted = (weakref.ref(prob), threshold, shown, int(np.count_nonzero(shown)))
-        return self._predicted[2], self._predicted[3]
+            self._predicted = (weakref.ref(prob), threshold, predicted_grid(prob >= threshold))
+        return self._predicted[2]
 
     def toggle(self, cls: str | None) -> str:
         """Complete → sparse, sparse → complete (`_make_complete`)."""
