@@ -47,11 +47,13 @@ def _nothing_exported(project, classes: list[str], source: str, left_out: int) -
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from medseg_gui.core.interchange.hdf5 import export_hdf5
     from medseg_gui.core.interchange.formats import export_as
+    from medseg_gui.core.interchange.hdf5 import check_hdf5_target, export_hdf5
 
     project = open_project(args.project)
     classes = _export_classes(project, args.cls)
+    if args.hdf5:
+        check_hdf5_target(project, Path(args.hdf5))  # before anything is written (the rule --out follows)
     skipped: list[str] = []
     bar = TerminalProgress()
     try:
