@@ -247,7 +247,7 @@ def check_prediction_files(project: Project, out: Path, images: list[Path], over
     <stem>_mask.png may exist there already (a ground-truth <stem>_mask.png beside the photo was replaced)."""
     from medseg_gui.core.export import check_export_target
 
-    check_export_target(project, out)
+    check_export_target(project, out, "Predicted masks cannot be written into")
     first: dict[str, Path] = {}
     for path in images:
         other = first.setdefault(path.stem.lower(), path)
@@ -325,14 +325,11 @@ def _model_rows(entries) -> list[dict]:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    """List the stored models of a class; --use ID makes one current again (predictions are re-made only with
+    """List the stored models of a class; --use ID makes one current (predictions are re-made only with
     --predict: predicting every image can take minutes, so it is a choice; a reminder counts the saved
     predictions another model made)."""
     from medseg_gui.ml import store
 
-    if args.predict and args.use is None:
-        raise MedsegError("--predict re-predicts with the model chosen by --use MODEL; give both (or run "
-                          "`medseg predict`).")
     project = open_project(args.project, args.cls)
     model_dir = project.model_dir(args.cls)
     if args.use is not None:
@@ -340,7 +337,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
         with project_lock(project.root):
             store.rollback(model_dir, args.use)
-            print(f"Model {args.use} is the current '{args.cls}' model again.")
+            print(f"Model {args.use} is now the current '{args.cls}' model.")
             if args.predict:
                 done, total = predict_all(project, args.cls)[0], len(project.stems)
                 print(f"Predicted {done} of {total} images with it{left_out(total - done)}.")
