@@ -15,8 +15,7 @@ from pathlib import Path
 
 try:  # Ctrl+C while these load (about 0.4 s) ends as any interrupt does, not with a traceback (trial)
     from medseg_gui import __version__
-    from medseg_gui.cli_args import (ColourOf, Parser, colour, import_usage, positive_int, positive_number, probability,
-                                     remove_usage)
+    from medseg_gui.cli_args import ColourOf, Parser, colour, positive_int, positive_number, probability, usage_problem
     from medseg_gui.cli_common import Terminated, os_error_line, terminate_on_sigterm
     from medseg_gui.cli_project import cmd_classes, cmd_demo, cmd_export, cmd_import, cmd_info, cmd_remove
     from medseg_gui.cli_evaluate import cmd_evaluate
@@ -72,9 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="train on the bundled demo, predict, write masks, overlays and report.csv")
     p.add_argument("--out", required=True, type=Path, help="folder for the project copy, masks, overlays, report.csv")
-    p.add_argument("--which", choices=tuple(DEMOS), default="vessel",
-                   help="vessel: retinal photographs (CHASE_DB1); lesion: colonoscopy polyps (PolypGen)")
-    p.add_argument("--lesion", dest="which", action="store_const", const="lesion", help="same as --which lesion")
+    # one or the other (--which vessel --lesion ran the lesion demo: trial); default None, as argparse takes a value
+    # that is the default itself for none given
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--which", choices=tuple(DEMOS), default=None,
+                       help="vessel (default): retinal photographs (CHASE_DB1); lesion: colonoscopy polyps (PolypGen)")
+    which.add_argument("--lesion", dest="which", action="store_const", const="lesion", help="same as --which lesion")
     _add_train_args(p, minutes=1.0)
     p.set_defaults(func=cmd_demo)
 
@@ -183,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list the class's trained models (kept and rejected); --use MODEL rolls back")
     p.add_argument("project", type=Path)
     p.add_argument("--class", dest="cls", required=True)
-    p.add_argument("--use", metavar="MODEL", default=None, help="make this stored model current again")
+    p.add_argument("--use", metavar="MODEL", default=None, help="make this stored model current")
     p.add_argument("--predict", action="store_true", help="with --use: re-predict every image with it now")
     p.set_defaults(func=cmd_models)
 
@@ -209,9 +211,7 @@ def _main(argv: list[str] | None) -> int:
         args.images += [Path(e) for e in extra]  # IMAGEs given after --class (argparse stops at the option)
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    if args.command == "import" and (problem := import_usage(args)) is not None:
-        parser.error(problem)
-    if args.command == "remove" and (problem := remove_usage(args)) is not None:
+    if (problem := usage_problem(args)) is not None:
         parser.error(problem)
     setup_logging("medseg", logging.INFO if args.verbose else logging.WARNING, CommandLineFormatter())
     log.info("medseg %s: %s", __version__, " ".join(sys.argv[1:] if argv is None else argv))

@@ -108,3 +108,25 @@ def remove_usage(args: argparse.Namespace) -> str | None:
     if given > 1:
         return "IMAGEs to remove, --restore and --list-removed go one at a time"
     return None
+
+
+def classes_usage(args: argparse.Namespace) -> str | None:
+    """Why `medseg classes`' arguments do not fit together, or None: --colour is the colour of a class --add adds."""
+    if args.colour is not None and args.add is None:
+        return "--colour goes with --add (to change an existing class's colour: --recolour NAME COLOUR)"
+    return None
+
+
+def models_usage(args: argparse.Namespace) -> str | None:
+    """Why `medseg models`' arguments do not fit together, or None: --predict predicts with the model --use makes
+    current."""
+    if args.predict and args.use is None:
+        return "--predict re-predicts with the model chosen by --use MODEL; give both (or run `medseg predict`)"
+    return None
+
+
+def usage_problem(args: argparse.Namespace) -> str | None:
+    """Why a command's arguments do not fit together (a usage error: exit status 2, as argparse's own), or None."""
+    checks = {"import": import_usage, "remove": remove_usage, "classes": classes_usage, "models": models_usage}
+    check = checks.get(args.command)
+    return None if check is None else check(args)

@@ -47,11 +47,13 @@ def _nothing_exported(project, classes: list[str], source: str, left_out: int) -
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from medseg_gui.core.interchange.hdf5 import export_hdf5
     from medseg_gui.core.interchange.formats import export_as
+    from medseg_gui.core.interchange.hdf5 import check_hdf5_target, export_hdf5
 
     with reading(args.project, "export") as project:  # no `medseg` command changes it meanwhile
         classes = _export_classes(project, args.cls)
+        if args.hdf5:
+            check_hdf5_target(project, Path(args.hdf5))  # before anything is written (the rule --out follows)
         skipped: list[str] = []
         bar = TerminalProgress()
         try:
@@ -149,8 +151,6 @@ def none_imported(what: str, folder: Path, lost: int) -> str:
 def cmd_classes(args: argparse.Namespace) -> int:
     from medseg_gui.core.lock import project_lock
 
-    if args.colour is not None and args.add is None:
-        raise ProjectError("--colour goes with --add (to change an existing class's colour: --recolour NAME COLOUR).")
     project = open_project(args.project)
     roi_changes = [(cls, roi) for cls, roi in args.set_roi] + [(cls, None) for cls in args.clear_roi]
     if roi_changes or args.add or args.rename or args.recolour or args.delete:
@@ -273,10 +273,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from medseg_gui import pipeline
     from medseg_gui.core.demo import DEMOS, prepare_demo_output
 
-    out = Path(args.out)
-    proj_dir = prepare_demo_output(out, args.which)  # refuses a folder the demo did not make
+    out, which = Path(args.out), args.which or "vessel"
+    proj_dir = prepare_demo_output(out, which)  # refuses a folder the demo did not make
     project = Project.open(proj_dir)
-    cls = DEMOS[args.which].cls
+    cls = DEMOS[which].cls
     budget = f"{args.minutes:g} min" if args.epochs is None else f"{args.epochs} epoch{'s' if args.epochs > 1 else ''}"
     print(f"Demo project copied to {proj_dir}; training '{cls}' for {budget} ({args.preset} preset).")
     started = time.monotonic()

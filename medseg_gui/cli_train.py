@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from shlex import quote
 from typing import Any
@@ -76,28 +77,57 @@ def train_notes(outcome) -> list[str]:
 
 def train_json(project: Project, cls: str, outcome, notes: list[str]) -> dict:
     """`medseg train --json`: what the run did and whether its model became current (val_auc: the new model's and the
-    current one's on the validation images; compared: what keep-unless-better compared; None where unknown)."""
+    current one's on the validation images; compared: what keep-unless-better compared, both to 4 decimals as the
+    validation's figures are; None where unknown)."""
     decision, res = outcome.decision, outcome.result
     current = (project.current_model_info(cls) or {}).get("id")
     return metrics_to_json({
         "class": cls, "kept_new": bool(decision and decision.kept_new), "cancelled": outcome.cancelled,
         "new_model": decision and decision.model_id, "current_model": current, "reason": outcome.summary(),
-        "compared": {"metric": decision.metric, "new": decision.new_score, "current": decision.old_score,
-                     **({"basis": decision.basis} if decision.basis else {})} if decision else None,
+        "compared": {"metric": decision.metric, "new": _score(decision.new_score),
+                     "current": _score(decision.old_score), **({"basis": decision.basis} if decision.basis else {})}
+        if decision else None,
         "val_auc": {"new": res.val_auc, "current": res.previous_val_auc},
         "val_dice": getattr(res.segmenter, "metadata", {}).get("val_dice"),
         "steps": res.steps, "seconds": round(float(res.seconds), 1), "images": list(outcome.stems),
         "skipped": list(outcome.skipped), "notes": notes})
 
 
+def _score(value: float | None) -> float | None:
+    """A compared validation figure as the validation rounds its own (4 decimals); None (and NaN) as it is."""
+    return value if value is None or value != value else round(float(value), 4)
+
+
+def stopped_json(project: Project, cls: str, before: str | None, seconds: float) -> dict:
+    """`medseg train --json` of a run that Ctrl+C or SIGTERM stopped: train_json's keys, `cancelled` true, what the
+    run never learnt null. No new model, unless the stop came as it was being made current (`before`: the current
+    model's id when the run began): then `kept_new` says so."""
+    from medseg_gui.outcomes import TRAIN_CANCELLED
+
+    current = (project.current_model_info(cls) or {}).get("id")
+    kept = current != before
+    reason = "Training was stopped as its new model became current." if kept else TRAIN_CANCELLED
+    return {"class": cls, "kept_new": kept, "cancelled": True, "new_model": current if kept else None,
+            "current_model": current, "reason": reason,
+            "compared": None, "val_auc": {"new": None, "current": None}, "val_dice": None, "steps": None,
+            "seconds": round(seconds, 1), "images": None, "skipped": None, "notes": []}
+
+
 def do_train(project: Project, cls: str, config, as_json: bool = False) -> None:
     """Train `cls` and say what came of it: prose on stdout, or (`as_json`) one JSON object (train_json); the
-    notes on stderr either way (and in the JSON)."""
+    notes on stderr either way (and in the JSON). Stopped by Ctrl+C or SIGTERM, the JSON (stopped_json) is printed
+    before the interrupt goes on to end the command (130 or 143)."""
     from medseg_gui import pipeline
     from medseg_gui.core.project import dataset_test_stems
 
     bar = TerminalProgress()
-    outcome = pipeline.train_class(project, cls, config, progress=bar.train)
+    before, started = (project.current_model_info(cls) or {}).get("id"), time.monotonic()
+    try:
+        outcome = pipeline.train_class(project, cls, config, progress=bar.train)
+    except KeyboardInterrupt:  # Terminated (SIGTERM) too; cli._run ends the progress line and says so
+        if as_json:
+            print(json.dumps(stopped_json(project, cls, before, time.monotonic() - started), indent=2), flush=True)
+        raise
     bar.done()
     warn(outcome.notes)
     region = region_line(project, cls, "trained", len(outcome.stems), len(outcome.unrestricted))
@@ -216,7 +246,7 @@ def check_prediction_files(project: Project, out: Path, images: list[Path], over
     <stem>_mask.png may exist there already (a ground-truth <stem>_mask.png beside the photo was replaced)."""
     from medseg_gui.core.export import check_export_target
 
-    check_export_target(project, out)
+    check_export_target(project, out, "Predicted masks cannot be written into")
     first: dict[str, Path] = {}
     for path in images:
         other = first.setdefault(path.stem.lower(), path)
@@ -294,14 +324,11 @@ def _model_rows(entries) -> list[dict]:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    """List the stored models of a class; --use ID makes one current again (predictions are re-made only with
+    """List the stored models of a class; --use ID makes one current (predictions are re-made only with
     --predict: predicting every image can take minutes, so it is a choice; a reminder counts the saved
     predictions another model made)."""
     from medseg_gui.ml import store
 
-    if args.predict and args.use is None:
-        raise MedsegError("--predict re-predicts with the model chosen by --use MODEL; give both (or run "
-                          "`medseg predict`).")
     project = open_project(args.project, args.cls)
     model_dir = project.model_dir(args.cls)
     if args.use is not None:
@@ -309,7 +336,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
         with project_lock(project.root):
             store.rollback(model_dir, args.use)
-            print(f"Model {args.use} is the current '{args.cls}' model again.")
+            print(f"Model {args.use} is now the current '{args.cls}' model.")
             if args.predict:
                 done, total = predict_all(project, args.cls)[0], len(project.stems)
                 print(f"Predicted {done} of {total} images with it{left_out(total - done)}.")

@@ -165,6 +165,16 @@ def test_minutes_and_epochs_are_one_or_the_other(command, tmp_path, capsys):
                                                    "--minutes")
 
 
+@pytest.mark.parametrize("which", [["--which", "vessel", "--lesion"], ["--lesion", "--which", "vessel"]])
+def test_demo_which_and_lesion_are_one_or_the_other(which, tmp_path, capsys):
+    """`medseg demo --which vessel --lesion` ran the lesion demo without a word (outside CLI trial)."""
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["demo", "--out", str(tmp_path / "d"), *which])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "not allowed with argument" in err and err.count("\n") == 1
+    assert not (tmp_path / "d").exists()
+
+
 @pytest.mark.parametrize("command", ["train", "demo"])
 def test_init_help_names_the_shipped_start_of_either_kind(command, capsys):
     """Docs review: --help said auto starts from "the shipped pretrained lesion start"; a vessel run starts from the

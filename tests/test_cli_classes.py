@@ -55,8 +55,9 @@ def test_refusals_are_one_error_line_naming_project_and_class(root, capsys):
         assert cli.main(["classes", str(root), "--rename", "vessel", "vessels"]) == 1
     line = _error_line(capsys)
     assert "medseg-gui" in line and str(root) in line
-    assert cli.main(["classes", str(root), "--colour", "#ffffff"]) == 1
-    assert "--add" in _error_line(capsys)
+    with pytest.raises(SystemExit) as exit_info:  # argument misuse: 2, as argparse's own (outside CLI trial)
+        cli.main(["classes", str(root), "--colour", "#ffffff"])
+    assert exit_info.value.code == 2 and "--add" in _error_line(capsys)
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["classes", str(root), "--recolour", "vessel", "#12345"])
     assert exit_info.value.code == 2 and "#12345" in _error_line(capsys)

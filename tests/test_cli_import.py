@@ -141,3 +141,42 @@ def test_masks_of_a_class_the_project_lacks_say_how_to_add_it(tmp_path, capsys):
     assert cli.main(["import", str(project.root), "--masks", str(masks), "--class", "polyp"]) != 0
     err = capsys.readouterr().err
     assert "Class 'polyp' is not in" in err and f"Add it first: medseg classes {project.root} --add polyp" in err
+
+
+def _masks_beside_photos(folder, stems):
+    """`x_mask.png` beside each photo `x.png` already in `folder` (a trial's photo folder of masks beside photos)."""
+    for stem in stems:
+        write_png(folder / f"{stem}_mask.png", disc(r=12).astype(np.uint8) * 255)
+    return folder
+
+
+def test_masks_beside_the_photos_a_project_was_made_from_import_into_it(tmp_path, capsys):
+    """Outside CLI trial: `medseg import PROJECT --masks PHOTOS --replace` from the folder the project's photos came
+    from took each photo as its own mask ('using mask x.jpg, not x_mask.jpg'), refused it as a photo and said no mask
+    was imported; a new project from that folder imported them. No image is ever its own mask, by either path."""
+    project = make_project(tmp_path / "p", n=3)
+    photos = _masks_beside_photos(tmp_path / "p_src", project.stems)  # make_project's photos: p_src/img*.png
+    assert cli.main(["import", str(project.root), "--masks", str(photos), "--class", "lesion", "--replace"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("Imported 3 'lesion' labels from ") and "match no image" not in out + err
+    assert "3 files are the images' own photos (img0.png, img1.png, img2.png), not their masks." in out
+    assert "using mask" not in err and "does not look like a mask" not in err
+    assert all(np.array_equal(project.load_label("lesion", s), disc(r=12)) for s in project.stems)
+
+
+def test_a_new_project_takes_no_copy_of_a_photo_in_the_masks_folder_as_its_mask(tmp_path, capsys):
+    """The same rule for `medseg import SRC NEW --masks DIR` where DIR holds copies of the photos beside masks."""
+    import shutil
+
+    from tests.workers.helpers import make_images
+
+    images = make_images(tmp_path / "img", n=2)
+    copies = tmp_path / "copies"
+    shutil.copytree(tmp_path / "img", copies)
+    _masks_beside_photos(copies, [p.stem for p in images])
+    assert cli.main(["import", str(tmp_path / "img"), str(tmp_path / "new"), "--layout", "folder", "--masks",
+                     str(copies), "--class", "lesion"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("Imported 2 images (2 with 'lesion' labels) into ") and "using mask" not in err
+    project = Project.open(tmp_path / "new")
+    assert all(np.array_equal(project.load_label("lesion", s), disc(r=12)) for s in project.stems)

@@ -127,3 +127,27 @@ def test_a_coco_or_nnunet_export_stopped_by_a_full_disk_runs_again(tmp_path, cap
         monkeypatch.setattr(module, "write_png", real)
         assert cli.main(args) == 0
         assert len(list((out / folder).iterdir())) == 3 and (out / "manifest.json").is_file()
+
+
+def test_export_hdf5_into_the_projects_own_folders_or_over_a_photo_is_refused_before_anything_is_written(tmp_path,
+                                                                                                         capsys):
+    """Outside CLI trial: `--hdf5 FILE` wrote projh/labels/lesion/zz.h5 and projh/images/zz.h5 (the rule `--out`
+    follows refuses those folders), and `--hdf5 <a photo>` was refused only after the PNGs were written."""
+    from tests.workers.helpers import make_project
+
+    project = make_project(tmp_path / "p", n=2, labelled=2)
+    photo = project.image_path(project.stems[0])
+    for target, says in ((project.root / "labels" / "lesion" / "zz.h5", "inside the project's own 'labels' folder"),
+                         (photo.parent / "zz.h5", "inside the project's own 'images' folder"),
+                         (project.root / "zz.h5", "it is the project folder itself"),
+                         (photo, "inside the project's own 'images' folder"),
+                         (tmp_path / "p_src" / photo.name, "is not an HDF5 export of this project"),
+                         (tmp_path, "is a folder: name the HDF5 file")):
+        out = tmp_path / "out"
+        rc = cli.main(["export", str(project.root), "--class", "lesion", "--out", str(out), "--hdf5", str(target)])
+        stdout, err = capsys.readouterr()
+        assert rc == 1 and stdout == "" and says in err and len(err.splitlines()) == 1, (target, err)
+        assert not out.exists() and not target.with_name("zz.h5").exists()
+    assert cli.main(["export", str(project.root), "--class", "lesion", "--out", str(tmp_path / "out"), "--hdf5",
+                     str(tmp_path / "fine.h5")]) == 0
+    assert (tmp_path / "fine.h5").is_file()

@@ -32,7 +32,7 @@ def test_train_json_says_whether_the_new_model_was_kept_with_the_notes(root, mon
     result = TrainResult(segmenter=SimpleNamespace(metadata={"val_dice": 0.61}), val_auc=0.8,
                          previous_val_auc=float("nan"), steps=3, seconds=1.24, seen=SEEN)
     decision = StoreDecision(False, 0.8, None, "The new model is not better; the current model was kept.", "m2",
-                             None, "AUC", 0.8, 0.9)
+                             None, "AUC", 0.8, 0.7440824329971732)
     outside = "vessel labels lie largely outside their fov region on 1 image (img1: 40 % outside, region predicted)"
     outcome = pipeline.TrainOutcome(result=result, decision=decision, stems=("img0", "img1"),
                                     skipped=("img2 not trained on: unreadable",), outside=(outside,))
@@ -42,7 +42,7 @@ def test_train_json_says_whether_the_new_model_was_kept_with_the_notes(root, mon
     out, err = capsys.readouterr()
     report = json.loads(out)  # the whole of stdout
     assert report["kept_new"] is False and report["new_model"] == "m2" and report["current_model"] is None
-    assert report["compared"] == {"metric": "AUC", "new": 0.8, "current": 0.9}
+    assert report["compared"] == {"metric": "AUC", "new": 0.8, "current": 0.7441}  # rounded alike (trial: in full)
     assert report["val_auc"] == {"new": 0.8, "current": None} and report["val_dice"] == 0.61  # NaN → null
     assert (report["steps"], report["seconds"], report["images"]) == (3, 1.2, ["img0", "img1"])
     assert report["skipped"] == ["img2 not trained on: unreadable"]
@@ -54,6 +54,32 @@ def test_train_json_says_whether_the_new_model_was_kept_with_the_notes(root, mon
         cli.main(["train", "--help"])
     helped = " ".join(capsys.readouterr().out.split())
     assert [key for key in report if f"{key} " not in helped and f"{key}," not in helped] == []  # docs: 'cancelled'
+
+
+@pytest.mark.parametrize("stop, rc, line", [(KeyboardInterrupt, 130, "medseg: interrupted"),
+                                            ("terminated", 143, "medseg: terminated")])
+def test_train_json_stopped_by_ctrl_c_or_sigterm_still_prints_its_json_with_cancelled_true(root, monkeypatch, capsys,
+                                                                                          stop, rc, line):
+    """Outside CLI trial: `medseg train --json` printed nothing on Ctrl+C or SIGTERM (status 130 or 143), so a
+    script's JSON parse failed, though README lists `cancelled` ('the run was stopped: no new model')."""
+    from medseg_gui.cli_common import Terminated
+
+    def stopped(*_a, **_k):
+        raise Terminated if stop == "terminated" else stop
+
+    monkeypatch.setattr(pipeline, "train_class", stopped)
+    capsys.readouterr()
+    assert cli.main(["train", root, "--class", "vessel", "--json"]) == rc
+    out, err = capsys.readouterr()
+    report = json.loads(out)  # the whole of stdout
+    assert report["cancelled"] is True and report["kept_new"] is False and report["new_model"] is None
+    assert report["current_model"] is None and report["reason"] == "Training cancelled — previous model kept."
+    assert report["steps"] is None and report["compared"] is None and isinstance(report["seconds"], float)
+    finished = pipeline.TrainOutcome(result=TrainResult(segmenter=SimpleNamespace(metadata={}), val_auc=0.8,
+                                                        previous_val_auc=0.7, steps=3, seconds=1.0), decision=None)
+    from medseg_gui.cli_train import train_json
+    assert list(report) == list(train_json(SimpleNamespace(current_model_info=lambda c: None), "vessel", finished, []))
+    assert err.splitlines() == [line]
 
 
 def test_evaluate_csv_rows_are_the_json_per_image_values(root, capsys):

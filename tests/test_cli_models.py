@@ -86,3 +86,25 @@ def test_use_of_an_unknown_model_is_one_error_line(project_root, capsys):
     err = capsys.readouterr().err
     assert err.startswith("medseg: error:") and "20990101-000000-abcdef" in err and err.count("\n") == 1
     assert not (project_root / "models" / "vessel" / "current.json").exists()
+
+
+def test_use_of_a_model_never_current_says_it_is_now_current(project_root, capsys):
+    """Outside CLI trial: `--use` of a model that was rejected when trained said it 'is the current model again'."""
+    from tests.faults.cli_fakes import FakeResult, tiny_segmenter
+
+    model_dir = Project.open(project_root).model_dir("vessel")
+    store.save_if_better(model_dir, FakeResult(tiny_segmenter(), val_auc=0.8))
+    rejected = store.save_if_better(model_dir, FakeResult(tiny_segmenter(0.5), val_auc=0.5, previous_val_auc=0.8))
+    assert not rejected.kept_new
+    capsys.readouterr()
+    assert cli.main(["models", str(project_root), "--class", "vessel", "--use", rejected.model_id]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"Model {rejected.model_id} is now the current 'vessel' model."
+
+
+def test_predict_without_use_is_a_usage_error(project_root, capsys):
+    """Argument misuse exits 2 as argparse's own errors do (`models --predict` alone exited 1, `remove P` alone 2)."""
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["models", str(project_root), "--class", "vessel", "--predict"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.startswith("medseg: error: --predict re-predicts with the model chosen by "
+                                                   "--use MODEL") and err.count("\n") == 1

@@ -46,30 +46,31 @@ def left_out_text(missing: list[str], source: str, fmt: str = "png") -> str:
 PREDICTION_SUFFIX = "_prediction"  # `auto` mode: <stem>_prediction.png is the model's mask, <stem>.png the label
 
 
-def check_export_target(project: Project, out_dir: str | os.PathLike[str]) -> None:
-    """ProjectError when `out_dir` is a file (or lies under one), one of the project's own data folders or inside
-    one (exported masks there would become labels, or replace predictions, ROIs or images), the project folder, or a
-    folder holding its images (a plain folder opened as a project: a mask would overwrite the photo of its name)."""
+def check_export_target(project: Project, out_dir: str | os.PathLike[str],
+                        what: str = "Masks cannot be exported into") -> None:
+    """ProjectError (its message starting `what`) when `out_dir` is a file (or lies under one), one of the project's
+    own data folders or inside one (exported masks there would become labels, or replace predictions, ROIs or
+    images), the project folder, or a folder holding its images (a plain folder opened as a project: a mask would
+    overwrite the photo of its name)."""
     out = Path(out_dir).absolute().resolve()
     for folder in (out, *out.parents):
         if folder.exists():
             if not folder.is_dir():
-                raise ProjectError(f"Masks cannot be exported into {out}: {folder} is a file, not a folder.")
+                raise ProjectError(f"{what} {out}: {folder} is a file, not a folder.")
             break
     for name in PROJECT_DATA_DIRS:
         folder = project.root / name
         if out == folder or out.is_relative_to(folder):
-            raise ProjectError(f"Masks cannot be exported into {out}: it is inside the project's own '{name}' "
-                               "folder, where they would replace what is stored there (exported predictions would "
-                               "become labels). Choose a folder outside the project.")
+            raise ProjectError(f"{what} {out}: it is inside the project's own '{name}' folder, where they would "
+                               "replace what is stored there (exported predictions would become labels). Choose a "
+                               "folder outside the project.")
     image_folders = {f.absolute().resolve() for f in {project.image_path(stem).parent for stem in project.stems}}
     if out in image_folders:
-        raise ProjectError(f"Masks cannot be exported into {out}: the project's images are there, and a mask "
-                           "named like an image would replace the photo (new files there would also be listed as "
-                           "images). Choose a folder outside the project.")
-    if out == project.root.absolute().resolve():
-        raise ProjectError(f"Masks cannot be exported into {out}: it is the project folder itself. Choose a folder "
+        raise ProjectError(f"{what} {out}: the project's images are there, and a mask named like an image would "
+                           "replace the photo (new files there would also be listed as images). Choose a folder "
                            "outside the project.")
+    if out == project.root.absolute().resolve():
+        raise ProjectError(f"{what} {out}: it is the project folder itself. Choose a folder outside the project.")
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ names a file, so a user sees why an image came in without its label.
 
 from __future__ import annotations
 
+import filecmp
 import glob
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -57,20 +59,24 @@ def match_masks(images: list[Path], folder: Path | None) -> dict[str, Path]:
     return find_masks(images, folder)[0]
 
 
-def find_masks(images: list[Path], folder: Path | None) -> tuple[dict[str, Path], list[Path]]:
-    """(match_masks' {image stem: its mask in `folder`}, the files of `folder` that no image claims). When `folder`
-    holds some of `images` themselves (a folder project's own folder), no image is its own mask: `_masks_beside`."""
+def find_masks(images: list[Path], folder: Path | None) -> tuple[dict[str, Path], list[Path], list[Path]]:
+    """(match_masks' {image stem: its mask in `folder`}, the files of `folder` that no image claims, the files that
+    are images themselves). No image is its own mask: not its own file when `folder` holds some of `images` (a folder
+    project's own folder: `_masks_beside`), nor a copy of its photo (`_match`: a photo folder with masks beside)."""
     if folder is None:
-        return {}, []
+        return {}, [], []
     files = image_files(folder)
     own: set[str] = set()
     if folder.is_dir():
         here = {parent for parent in {image.parent for image in images} if parent.resolve() == folder.resolve()}
         own = {image.name for image in images if image.parent in here}
     if own:
-        matched, unmatched = _masks_beside(images, own, files)
+        matched, unmatched, photos = _masks_beside(images, own, files)
     else:
-        matched, unmatched = _match(images, files)  # a second mask of one image is warned of in _match
+        matched, unmatched, photos = _match(images, files)  # a second mask of one image is warned of in _match
+    if photos:
+        log.warning("%d file(s) in %s are the images' own photos (like %s), never their masks", len(photos),
+                    shown_name(folder), shown_name(photos[0].name))
     if unmatched:
         log.warning("%d file(s) in %s match no image (like %s), not imported%s", len(unmatched), shown_name(folder),
                     shown_name(unmatched[0].name), unmatched_hint(images, unmatched))
@@ -78,7 +84,7 @@ def find_masks(images: list[Path], folder: Path | None) -> tuple[dict[str, Path]
     if broken:
         log.warning("%d link(s) in %s lead to no file (like %s), not imported", len(broken), shown_name(folder),
                     shown_name(broken[0]))
-    return matched, unmatched
+    return matched, unmatched, photos
 
 
 def unmatched_hint(images: list[Path], unmatched: list[Path]) -> str:
@@ -120,17 +126,24 @@ def _prefix_hint(images: list[Path], unmatched: list[Path]) -> str:
             "--layout drive`")
 
 
-def _match(images: list[Path], candidates: list[Path]) -> tuple[dict[str, Path], list[Path]]:
-    """({image stem: its mask among `candidates`}, the candidates no image claims)."""
-    stems = {image.stem for image in images}
+def _match(images: list[Path], candidates: list[Path]) -> tuple[dict[str, Path], list[Path], list[Path]]:
+    """({image stem: its mask among `candidates`}, the candidates no image claims, the candidates that are one of
+    `images` itself or a byte-for-byte copy of it: the photo, never its own mask)."""
+    by_stem: dict[str, list[Path]] = {}
+    for image in images:
+        by_stem.setdefault(image.stem, []).append(image)
+    stems = set(by_stem)
     claims: dict[str, list[Path]] = {}
     unclaimed: list[Path] = []
+    photos: list[Path] = []
     for mask in candidates:
         owner = _owner(mask.stem, stems)
-        if owner is not None:
-            claims.setdefault(owner, []).append(mask)
-        else:
+        if owner is None:
             unclaimed.append(mask)
+        elif any(_same_photo(image, mask) for image in by_stem[owner]):
+            photos.append(mask)
+        else:
+            claims.setdefault(owner, []).append(mask)
     matched = {}
     for stem, masks in claims.items():
         masks.sort(key=lambda m: (m.stem != stem, m.name))
@@ -138,7 +151,16 @@ def _match(images: list[Path], candidates: list[Path]) -> tuple[dict[str, Path],
         if len(masks) > 1:
             ignored = ", ".join(shown_name(m.name) for m in masks[1:])
             log.warning("%s: using mask %s, not %s", shown_name(stem), shown_name(masks[0].name), ignored)
-    return matched, unclaimed
+    return matched, unclaimed, photos
+
+
+def _same_photo(image: Path, candidate: Path) -> bool:
+    """Whether `candidate` is the file `image` or holds its bytes (a project's images are byte copies of the photos
+    it was made from): stat-ed first, read only where the sizes are equal."""
+    try:
+        return os.path.samefile(image, candidate) or filecmp.cmp(image, candidate, shallow=False)
+    except OSError:
+        return False
 
 
 def _named_after_another(files: list[Path]) -> list[Path]:
@@ -170,7 +192,8 @@ def masks_beside(files: list[Path], candidates: list[Path]) -> dict[Path, str]:
     return {path: why for path, why in read.items() if why is not None}
 
 
-def _masks_beside(images: list[Path], own: set[str], files: list[Path]) -> tuple[dict[str, Path], list[Path]]:
+def _masks_beside(images: list[Path], own: set[str], files: list[Path]
+                  ) -> tuple[dict[str, Path], list[Path], list[Path]]:
     """find_masks in the folder of `files` that holds the `images` named `own` (a folder project's own): as in
     images_and_masks, a file named after another image is its mask and no file is its own mask; one of the images
     themselves (listed before masks were told apart) is a mask only where masks_beside takes it for one (an
@@ -182,9 +205,9 @@ def _masks_beside(images: list[Path], own: set[str], files: list[Path]) -> tuple
         log.warning("the masks folder is the image folder: %d file(s) named after an image (like %s) are read as "
                     "masks, never an image's own file", len(masks), shown_name(masks[0].name))
     mask_names = {m.name for m in masks}
-    matched, unclaimed = _match([i for i in images if i.name not in mask_names & own], masks)
+    matched, unclaimed, photos = _match([i for i in images if i.name not in mask_names & own], masks)
     others = [f for f in files if f.name not in own and f.name not in mask_names]  # neither image nor mask
-    return matched, sorted(unclaimed + others)
+    return matched, sorted(unclaimed + others), photos
 
 
 def images_and_masks(src: Path, masks: Path | None) -> tuple[list[Path], dict[str, Path]]:
@@ -198,7 +221,7 @@ def images_and_masks(src: Path, masks: Path | None) -> tuple[list[Path], dict[st
         if mask_files:
             log.warning("the masks folder is the image folder: %d file(s) named after an image (like %s) are read as "
                         "masks, not images", len(mask_files), shown_name(mask_files[0].name))
-        labels, _ = _match(images, mask_files)  # every mask file here is claimed: that made it a mask
+        labels = _match(images, mask_files)[0]  # every mask file here is claimed: that made it a mask
     else:
         labels = match_masks(images, masks)
     by_stem: dict[str, list[Path]] = {}

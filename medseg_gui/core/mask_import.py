@@ -1,5 +1,5 @@
 """Masks from a folder into an open project: each matched to an image by its name (core.mask_files.find_masks:
-`<stem>.*`, else `<stem>_<anything>.*`; in the images' own folder never an image's own file), saved as a class's
+`<stem>.*`, else `<stem>_<anything>.*`; never an image itself: its own file or a copy of its photo), saved as a class's
 label (a 0/128/255 partial file as a sparse label) or as the image's region of interest (e.g. a fundus photo's field
 of view). Nothing is overwritten unless asked: an image that already has a label of that class (or a region of
 interest) keeps it, and the result says which. (A new-user trial with fundus photos and their field-of-view masks found
@@ -50,6 +50,7 @@ class MasksImported:
     not_replaced: tuple[str, ...] = ()  # "<stem>: why" of labels the app could not read, left as they are
     unchanged: tuple[str, ...] = ()  # asked to replace, the label held these very pixels already (no backup made)
     wide: tuple[str, ...] = ()  # most whole labels imported cover over LIKE_FIELD_OF_VIEW: these, fields of view?
+    photos: tuple[str, ...] = ()  # files in the folder that are images of the project (or copies): never masks
 
     def summary(self, folder: Path) -> str:
         what = "region of interest" if self.cls is None else f"'{self.cls}' label"
@@ -82,6 +83,10 @@ class MasksImported:
             like = f", like {self.unmatched_first}" if self.unmatched_first else ""
             text += (f"; {self.unmatched} file{' matches' if self.unmatched == 1 else 's match'} no image's name"
                      f"{like} (a mask is NAME.png or NAME_anything.png for the image NAME){self.unmatched_hint}")
+        if self.photos:
+            p, names = len(self.photos), f"{', '.join(self.photos[:3])}{', …' if len(self.photos) > 3 else ''}"
+            text += (f"; 1 file is an image's own photo ({names}), not its mask" if p == 1 else
+                     f"; {p} files are the images' own photos ({names}), not their masks")
         if self.wide:
             text += _wide_note(self.wide, self.cls)
         elif self.mostly_object:
@@ -106,6 +111,7 @@ class MaskScan:
     by_stem: dict[str, Path]  # project stem → its mask
     unclaimed: tuple[Path, ...]  # the files no image claims
     files: tuple[Path, ...]  # every image file in the folder
+    photos: tuple[Path, ...] = ()  # files that are images of the project (or byte copies): never their own masks
 
 
 def scan_masks(project, folder: Path) -> MaskScan:
@@ -113,8 +119,9 @@ def scan_masks(project, folder: Path) -> MaskScan:
     image). Reads the folder: call it off the GUI thread."""
     folder = Path(folder).resolve()
     images = {project.image_path(stem): stem for stem in project.stems}
-    matched, unclaimed = find_masks(list(images), folder)
-    return MaskScan(folder, images, _by_project_stem(images, matched), tuple(unclaimed), tuple(image_files(folder)))
+    matched, unclaimed, photos = find_masks(list(images), folder)
+    return MaskScan(folder, images, _by_project_stem(images, matched), tuple(unclaimed), tuple(image_files(folder)),
+                    tuple(photos))
 
 
 def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: Callable[[], bool] = lambda: False,
@@ -177,12 +184,13 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
     log.info("imported %d mask(s) of %s from %s (%d kept, %d replaced, %d left out)", len(imported),
              "regions of interest" if cls is ROI else cls, folder, len(kept), len(replaced), len(failed))
     used = set(by_stem.values())
-    unused = [f for f in scan.files if f not in used and f not in images]  # nor an image of the project itself
+    unused = [f for f in scan.files if f not in used and f not in images and f not in scan.photos]  # nor a photo
     return MasksImported(cls, tuple(imported), tuple(kept), tuple(failed), len(unused), tuple(resized), tuple(mostly),
                          shown_name(unclaimed[0].name) if unclaimed else "",
                          unmatched_hint(list(images), list(unclaimed)) if unclaimed else "",
                          tuple(replaced), backup, tuple(not_replaced), tuple(unchanged),
-                         tuple(wide) if 2 * len(wide) > len(complete) else ())
+                         tuple(wide) if 2 * len(wide) > len(complete) else (),
+                         tuple(shown_name(p.name) for p in scan.photos))
 
 
 def _counted(matches: Collection[tuple[str, Path]], progress: Callable[[tuple[int, int, str]], None]

@@ -212,10 +212,13 @@ def test_predicting_external_images_never_replaces_a_file_or_writes_into_the_pro
     assert rc == 0 and "wrote case_prob.png and case_mask.png" in stdout and truth.read_bytes() != before
     for inside in (project.root / "labels" / CLS, project.image_path(project.stems[0]).parent):
         rc, _, err = run_cli(capsys, "predict", project.root, "--class", CLS, photo, "--out", inside)
-        assert rc == 1 and len(err) == 1 and "cannot be exported into" in err[0]
+        assert rc == 1 and len(err) == 1 and "Predicted masks cannot be written into" in err[0]
         assert not list(Path(inside).glob("case_*"))
     rc, _, err = run_cli(capsys, "predict", project.root, "--class", CLS, photo, "--out", project.root)
     assert rc == 1 and len(err) == 1 and "it is the project folder itself" in err[0]
+    rc, _, err = run_cli(capsys, "predict", project.root, "--class", CLS, photo, "--out", truth)  # a file
+    assert rc == 1 and err == [f"medseg: error: Predicted masks cannot be written into {truth}: {truth} is a file, "
+                               "not a folder."]
     mask_photo = write_png(photos / "scan_mask.png", np.full((16, 24, 3), 90, np.uint8))  # a photo named so
     scan = write_png(photos / "scan.png", np.full((16, 24, 3), 90, np.uint8))
     before = mask_photo.read_bytes()

@@ -320,3 +320,21 @@ def test_images_found_unreadable_stay_marked_after_an_import_shows_the_project_a
     row = window.image_list._items[damaged].row()
     assert window.image_list.table.item(row, 1).text() == "⚠ image unreadable"
     assert project.has_label("lesion", fine)
+
+
+def test_import_from_the_photo_folder_reads_the_masks_beside_the_photos(tmp_path, qtbot, monkeypatch, messages):
+    """Outside CLI trial (File → Import masks… shares its matching): from the folder the project's photos came from,
+    holding `x_mask.png` beside `x.png`, each photo was taken as its own mask and refused; the masks are imported."""
+    project = make_project(tmp_path / "p", n=2)
+    folder = tmp_path / "p_src"  # make_project's photos
+    for stem in project.stems:
+        write_png(folder / f"{stem}_mask.png", disc(r=12).astype(np.uint8) * 255)
+    monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None, new=False: folder)
+    monkeypatch.setattr(import_flow, "ask_import_target", lambda parent, classes, current: "lesion")
+    window = open_window(qtbot, project, settings_file=tmp_path / "settings.ini")
+    with qtbot.waitSignal(window.project_loaded, timeout=30_000):
+        window.import_masks()
+    summary = messages[-1].split("\n\n")[0]
+    assert summary.startswith("Imported 2 'lesion' labels from ") and "left out" not in summary
+    assert "2 files are the images' own photos (img0.png, img1.png), not their masks" in summary
+    assert all(np.array_equal(project.load_label("lesion", s), disc(r=12)) for s in project.stems)

@@ -15,6 +15,7 @@ import numpy as np
 
 from medseg_gui.core.atomic import make_temp
 from medseg_gui.core.errors import MedsegError, ProjectError, skip, write_error
+from medseg_gui.core.export import check_export_target
 from medseg_gui.core.interchange.manifest import Manifest
 from medseg_gui.core.project import Project
 
@@ -105,19 +106,30 @@ def _own_hdf5(path: Path, project: Project) -> bool:
         return False
 
 
+def check_hdf5_target(project: Project, path: Path) -> None:
+    """ProjectError when an HDF5 export may not be written at `path`: its folder breaks export.check_export_target's
+    rule (the project's own folders), or `path` is a folder or a file that is not an earlier HDF5 export of
+    `project`. Reads nothing else: `medseg export --hdf5` checks before the PNGs are written."""
+    check_export_target(project, path.parent, "An HDF5 export cannot be written into")
+    if path.is_dir():
+        raise ProjectError(f"{path} is a folder: name the HDF5 file to write (e.g. {path / 'export.h5'}).")
+    if path.exists() and not _own_hdf5(path, project):
+        raise ProjectError(f"{path} already exists and is not an HDF5 export of this project, and an export never "
+                           "replaces such files. Choose another name or folder.")
+
+
 def export_hdf5(
     project: Project, cls: str, path: str | os.PathLike[str], skipped: list[str] | None = None
 ) -> Path:
     """One HDF5 with images/<stem>, labels/<stem>, roi/<stem>, predictions/<stem> (gzip) and the manifest as JSON
     text in the file attribute `manifest`; written atomically.
 
-    Unreadable files are skipped with a message; WriteError (and no file) when the HDF5 cannot be written.
+    Unreadable files are skipped with a message; ProjectError where check_hdf5_target refuses `path`; WriteError
+    (and no file) when the HDF5 cannot be written.
     """
     target = Path(path)
     project.class_spec(cls)
-    if target.exists() and not _own_hdf5(target, project):
-        raise ProjectError(f"{target} already exists and is not an HDF5 export of this project, and an export never "
-                           "replaces such files. Choose another name or folder.")
+    check_hdf5_target(project, target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = make_temp(target.parent, target.name)
