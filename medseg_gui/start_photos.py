@@ -17,14 +17,20 @@ from medseg_gui.ml import init
 log = logging.getLogger(__name__)
 
 
+def from_shipped_start(info: dict | None) -> bool:
+    """Whether the model `info` (its metadata) is or began from a shipped start: only then can a photo be one its
+    start saw."""
+    return isinstance((info or {}).get(init.FROM_START), str)
+
+
 def photos_start_saw(project: Any, info: dict | None, stems: Iterable[str], *,
                      should_stop: Callable[[], bool] = lambda: False) -> set[str]:
     """Those of `stems` that are photos the shipped start of the model `info` (its metadata) descends from was
     trained on: as its run recorded them, the others fingerprinted (an image that cannot be read is left out).
     Empty for a model not from a shipped start, or a start that ships no fingerprints."""
-    regime = (info or {}).get(init.FROM_START)
-    if not isinstance(regime, str):
+    if not from_shipped_start(info):
         return set()
+    regime = info[init.FROM_START]
     stems = list(stems)
     saw, checked = recorded_seen(info)
     rest = [stem for stem in stems if stem not in checked]

@@ -15,7 +15,7 @@ from medseg_gui.core.label_status import not_doubted
 
 from medseg_gui.qt.image_session import ImageSession
 from medseg_gui.qt.panels.image_list import ImageListPanel
-from medseg_gui.start_photos import photos_start_saw
+from medseg_gui.start_photos import from_shipped_start, photos_start_saw
 from medseg_gui.workers.base import FunctionWorker, WorkerHost
 from medseg_gui.workers.label_shares import LabelShares, read_label_shares
 
@@ -58,6 +58,7 @@ class LabelShareFlow(QObject):
         self.doubts_read.emit(result.cls, result.doubts, result.judged)
         model = str((result.model or {}).get("id") or "")  # "· seen by the built-in start": after the shares, as it
         #                                                     may read every labelled photo (older models: none recorded)
-        worker = FunctionWorker(photos_start_saw, result.project, result.model, list(result.shares))
-        self.host.start(worker, on_done=lambda saw: self.images.add_start_saw(model, saw)
-                        if result.project is self.session.project else None)
+        if from_shipped_start(result.model) and result.shares:
+            worker = FunctionWorker(photos_start_saw, result.project, result.model, list(result.shares))
+            self.host.start(worker, on_done=lambda saw: self.images.add_start_saw(model, saw)
+                            if result.project is self.session.project else None)
