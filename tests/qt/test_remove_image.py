@@ -3,7 +3,7 @@
 
 from medseg_gui.core.project import Project
 from medseg_gui.qt import dialogs
-from tests.workers.helpers import open_window, make_project
+from tests.workers.helpers import hold_rescoring_save, make_project, open_window
 
 
 def _show(qtbot, window, stem):
@@ -151,7 +151,6 @@ def test_removal_waits_for_a_rescoring_that_would_save_its_scores_back(tmp_path,
     """The mirror of Bring back's race: a threshold re-scoring computed with the image, saved after the removal had
     dropped its entries, wrote the removed image's scores back into metrics.json and uncertainty.json."""
     import json
-    import threading
 
     from tests.core.test_remove_images import _fill
 
@@ -161,18 +160,7 @@ def test_removal_waits_for_a_rescoring_that_would_save_its_scores_back(tmp_path,
     window = open_window(qtbot, project)
     _show(qtbot, window, "img1")
     qtbot.waitUntil(lambda: not window.workers.is_busy(), timeout=10_000)
-    entered, gate = threading.Event(), threading.Event()
-    real = Project.save_metrics
-
-    def slow(self, cls, metrics):  # the re-scoring has computed its scores (with img1) and is about to save them
-        if threading.current_thread() is not threading.main_thread():
-            entered.set()
-            gate.wait(10)
-        return real(self, cls, metrics)
-
-    monkeypatch.setattr(Project, "save_metrics", slow)
-    window.metrics_refresher.schedule(window.project, "lesion", 0.3)
-    qtbot.waitUntil(entered.is_set, timeout=10_000)
+    gate = hold_rescoring_save(qtbot, window, monkeypatch)  # its scores computed with img1, about to be saved
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)
     window.actions.remove_image.trigger()
     qtbot.waitUntil(lambda: "img1" not in window.image_list.stems() or "once the scores being updated are saved"

@@ -9,13 +9,12 @@ import numpy as np
 from PySide6.QtWidgets import QMenu
 
 from medseg_gui.core import restore_images
-from medseg_gui.core.project import Project
 from medseg_gui.core.remove_images import remove_images
 from medseg_gui.qt import restore_flow
 from medseg_gui.qt.restore_flow import RemovedDialog
 from tests.core.test_remove_images import _fill
 from tests.qt.test_image_list_metrics import cell_texts
-from tests.workers.helpers import disc, make_project, open_window
+from tests.workers.helpers import disc, hold_rescoring_save, make_project, open_window
 
 
 def test_the_dialog_lists_the_removed_images_and_restore_brings_one_back(tmp_path, qtbot, messages, monkeypatch):
@@ -92,18 +91,7 @@ def test_restore_waits_for_a_rescoring_that_would_save_over_its_scores(tmp_path,
     remove_images(project, ["img1"])
     window = open_window(qtbot, project)
     qtbot.waitUntil(lambda: not window.workers.is_busy(), timeout=10_000)
-    entered, gate = threading.Event(), threading.Event()
-    real = Project.save_metrics
-
-    def slow(self, cls, metrics):  # the re-scoring has computed its scores and is about to save them
-        if threading.current_thread() is not threading.main_thread():
-            entered.set()
-            gate.wait(10)
-        return real(self, cls, metrics)
-
-    monkeypatch.setattr(Project, "save_metrics", slow)
-    window.metrics_refresher.schedule(window.project, "lesion", 0.3)
-    qtbot.waitUntil(entered.is_set, timeout=10_000)
+    gate = hold_rescoring_save(qtbot, window, monkeypatch)  # its scores computed, about to be saved
     monkeypatch.setattr(restore_flow, "choose_removed", lambda parent, records: records[0])
     window.actions.restore_image.trigger()
     qtbot.waitUntil(lambda: "img1" in window.image_list.stems() or "once the scores being updated are saved"

@@ -107,3 +107,23 @@ def open_window(qtbot, project=None, train: TrainConfig = TINY_TRAIN, **config):
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5_000)  # window shortcuts (1–9, PgDn, …) need an active window
     return window
+
+
+def hold_rescoring_save(qtbot, window, monkeypatch):
+    """Start a threshold re-scoring of the lesion class in `window` and hold it just before it saves the scores it
+    computed with the project as it was; the returned threading.Event lets it save when set."""
+    import threading
+
+    entered, gate = threading.Event(), threading.Event()
+    real = Project.save_metrics
+
+    def slow(self, cls, metrics):
+        if threading.current_thread() is not threading.main_thread():
+            entered.set()
+            gate.wait(10)
+        return real(self, cls, metrics)
+
+    monkeypatch.setattr(Project, "save_metrics", slow)
+    window.metrics_refresher.schedule(window.project, "lesion", 0.3)
+    qtbot.waitUntil(entered.is_set, timeout=10_000)
+    return gate
