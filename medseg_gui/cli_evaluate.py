@@ -27,8 +27,9 @@ VESSEL_NOTE = (_MEAN_NOTE + _HD_NOTE + " No POOLED value (MEAN averages them per
 USED_NOTE = ("\nused: train = the current model learnt from the image (its scores flatter it); val = held out for "
              "validation;\ntest = the dataset's test split (never trained on); new = labelled since it was trained, or "
              "left out;\nseen = a photo the built-in start was trained on, which the current model is or began from "
-             "(its scores flatter it);\nother = the saved prediction was made by another model; val, test and new "
-             "are the honest checks.")
+             "(its scores flatter it);\naccepted = the label is the model's own prediction, accepted and not edited "
+             "since (it scores the model against itself);\nother = the saved prediction was made by another model; "
+             "val, test and new are the honest checks.")
 STROKES_NOTE = "scored on the strokes only, not comparable with complete labels (strokes are mostly easy pixels)"
 
 
@@ -40,6 +41,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def _evaluate(project: Project, args: argparse.Namespace) -> int:
     """The table (or --json / --csv) of `medseg evaluate`; its exit status."""
     from medseg_gui import pipeline
+    from medseg_gui.core.label_status import ACCEPTED_KEY, marked
     from medseg_gui.core.project import dataset_test_stems, split_marks
     from medseg_gui.start_photos import photos_start_saw
 
@@ -49,6 +51,9 @@ def _evaluate(project: Project, args: argparse.Namespace) -> int:
     saw = photos_start_saw(project, current, report.per_image)  # a trial's kept start called its own photos new
     marks = split_marks(current, list(report.per_image), dataset_test_stems(project), saw)
     other = other_predictions(project, args.cls) & set(report.per_image)
+    accepted = marked(project, ACCEPTED_KEY, args.cls) & set(report.per_image)  # scored against themselves: no
+    if marks and accepted:  #                                                     honest check (verification trial)
+        marks.update(dict.fromkeys(accepted, "accepted"))
     if marks and other:  # scored maps of another model: the current one's split says nothing of them (trial)
         marks.update(dict.fromkeys(other, "other"))
     warn([f"{len(other)} of the scored predictions were made by another model than the current one (medseg "

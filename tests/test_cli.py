@@ -98,6 +98,11 @@ def test_cli_round_trip_on_drive_layout(drive_folder, tmp_path, capsys, monkeypa
     assert "hd95" in header.split() and not {"lesions", "found", "false_lesions"} & set(header.split())  # vessels
     assert set(report["images"]["01_test"]) >= {"lesions", "found"}  # --json keeps every key
     assert {r.split()[0]: r.split()[1] for r in rows[:4]} == report["used"] and "honest checks" in rows[-1]
+    from medseg_gui.core.label_status import ACCEPTED_KEY, set_mark
+
+    set_mark(Project.open(proj), "01_test", ACCEPTED_KEY, "vessel", True)  # its label: the model's own output
+    assert cli.main(["evaluate", str(proj), "--class", "vessel", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["used"]["01_test"] == "accepted"  # not an honest check (trial)
 
     ext = drive_folder / "test" / "images" / "01_test.tif"
     out = tmp_path / "ext"

@@ -49,7 +49,7 @@ def began_text(info: dict[str, Any], done: bool = False) -> str:
     '… starts from scratch.') for a run whose model's metadata is `info`; `done`: of a finished run ('continued')."""
     name = start_name(info)
     verb = "continue" if name and not name.startswith("the shipped") else "start"
-    return f"This run {verb}{'d' if done else 's'} from {name or 'scratch'}."
+    return f"This run {verb}{('d' if verb.endswith('e') else 'ed') if done else 's'} from {name or 'scratch'}."
 
 
 def model_story(info: dict[str, Any]) -> str:

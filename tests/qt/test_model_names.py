@@ -61,6 +61,8 @@ def test_a_run_says_what_it_starts_from_as_it_starts_and_in_its_result(berlin):
     assert began_text(shipped) == "This run starts from the shipped lesion start."
     scratch = {"init": "scratch (not the pretrained start: another network)"}
     assert began_text(scratch) == "This run starts from scratch."
+    assert began_text(shipped, done=True) == "This run started from the shipped lesion start."  # not "startd"
+    assert began_text(continued, done=True).startswith("This run continued from")
     assert start_name({"init": "the model of 2026-12-01 10:00"}) == "an earlier model"  # an older model's record
     p = TrainProgress(0, 100, 0, float("nan"), 1.0, 60.0, None, "starting", began=began_text(continued))
     assert progress_text(p, 60.0) == f"{PREPARING_TEXT} This run continues from the model trained {LOCAL}."

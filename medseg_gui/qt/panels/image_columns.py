@@ -249,16 +249,16 @@ def header_items(cls: str) -> list[QTableWidgetItem]:
             "trained, or left out)",
             f"ROC AUC of the {cls} prediction against your label, 0–1 (click to sort; worst first): how well its "
             "probabilities rank your label's pixels above the others, at any threshold. A high AUC beside a low Dice "
-            "means the model ranks the right place highest but the threshold misses it (trial: AUC 1.00, Dice 0.15)",
+            "means the model ranks the right place highest but the threshold misses it",
             f"Dice overlap of the thresholded {cls} prediction with your label, 0–1",
             f"IoU (Jaccard) of the thresholded {cls} prediction with your label, 0–1",
             "Lesions found: how many of the lesions in your label the prediction found (\"1/2\"). A lesion counts "
             "as found only when one predicted region overlaps it with IoU ≥ 0.5, so a prediction that covers it only "
-            "in part, or in pieces, does not count, even where Dice is fair; – when the label has no lesion. Sorts by "
-            "the share found",
+            "in part, or in pieces, does not count, even where Dice is fair. The cell shows a dash when the label has "
+            "no lesion. Sorts by the share found",
             f"How unsure the {cls} prediction is (uncertainty 0–1: mean of its 5 % least certain pixels): "
             "labelling the most uncertain images teaches the model most (click to sort; most unsure first). A model "
-            "sure of a wrong answer (a lesion missed altogether) reads sure: among labelled images, sort by Dice"]
+            "sure of a wrong answer (an object missed altogether) reads sure: among labelled images, sort by Dice"]
     items = []
     for text, tip in zip(texts, tips):
         item = QTableWidgetItem(text)
