@@ -113,8 +113,9 @@ class RemoveFlow(QObject):
             nxt = next((s for s in after if s in shown), None)
             if nxt is not None:
                 self._images.select(nxt)
-            where = ", ".join(f"'{i.stem}' to {i.folder.relative_to(i.folder.parents[1])}" for i in result.images)
-            self.said.emit(f"removed from the project, its files moved (nothing deleted): {where}")
+            self.said.emit("; ".join(f"'{i.stem}' removed from the project, its files moved to "  # said beside the
+                                     f"{i.folder.relative_to(i.folder.parents[1])} (nothing deleted)"  # next image's
+                                     for i in result.images))  # line: named first (a trial read it as that one's)
         if result.problem:
             self.errored.emit(result.summary())
         elif result.images:  # where the files went and how to bring it back: more than a status line keeps in view
