@@ -331,3 +331,13 @@ def test_a_finished_run_brings_the_layers_into_view(tmp_path, qtbot, messages):
     assert not shown()
     panel.ended.emit("finished", "Every image was predicted.")
     qtbot.waitUntil(shown, timeout=5_000)
+
+
+def test_the_first_suggestion_does_not_widen_the_column(tmp_path, qtbot, messages):
+    """Verification trial: on a project's first Retrain the right-hand column grew by 10 px (the image shrank from
+    64 % to 63 %) as "suggested 0.50 · use it" appeared on the threshold row."""
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
+    before = window.layers.minimumSizeHint().width()
+    window.layers.show_suggestion({"threshold": 0.35, "val_dice": 0.62})
+    qtbot.waitUntil(lambda: window.layers.suggestion.isVisible(), timeout=5_000)
+    assert window.layers.minimumSizeHint().width() == before
