@@ -24,6 +24,7 @@ from medseg_gui.core.same_bytes import SameBytes
 from medseg_gui.paths import data_dir
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.demo_choice import OPEN_FOLDER_MENU
+from medseg_gui.qt.keymap import key_text
 from medseg_gui.qt.open_flow import OpenFlow
 from medseg_gui.qt.recent import LastProjectOpening, RecentMenu, RecentProjects
 from medseg_gui.qt.window_state import WindowMemory
@@ -69,7 +70,10 @@ class AddedImages:
         n = self.added
         renamed = [f"{old} added as {new}: the project already has a file named {old}" for old, new in self.renamed]
         same = [f"{name} not added: the project already has this photo as {stem}" for name, stem in self.duplicates]
-        return "; ".join([f"{n} image{'' if n == 1 else 's'} added to {self.project.root.name}", *renamed, *same]) + "."
+        said = "; ".join([f"{n} image{'' if n == 1 else 's'} added to {self.project.root.name}", *renamed, *same]) + "."
+        they = ("It has", "it") if n == 1 else ("They have", "them")
+        return said + (f" {they[0]} no prediction yet: Train → Predict all images ({key_text('predict_all')}) makes "
+                       f"{they[1]} with the current model." if n else "")  # a trial found nothing said so
 
 
 def add_images(project: Any, files: list[Path]) -> AddedImages:

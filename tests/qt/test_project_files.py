@@ -160,7 +160,8 @@ def test_file_add_images_copies_the_chosen_files_in(tmp_path, qtbot, messages, m
     with caplog.at_level(logging.INFO), qtbot.waitSignal(window.project_loaded, timeout=30_000):
         window.actions.add_images.trigger()
     assert len(window.image_list.stems()) == 4 and asked == [(project.root.parent, True)]
-    said = ("2 images added to p; img1.png added as img1_2.png: the project already has a file named img1.png.")
+    said = ("2 images added to p; img1.png added as img1_2.png: the project already has a file named img1.png. They "
+            "have no prediction yet: Train → Predict all images (Ctrl+P) makes them with the current model.")
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() == said, timeout=5_000)
     assert said in caplog.messages and (project.root / "images" / "img1_2.png").is_file()
     assert messages == [said]  # in a message box too, as Import masks… says: the status bar soon shows the image size
@@ -184,4 +185,5 @@ def test_a_copy_of_a_photo_the_project_has_is_not_added_again(tmp_path):
     assert sorted(p.name for p in (project.root / "images").iterdir()) == ["img0.png", "img1.png", "img3.png"]
     assert added.summary() == ("1 image added to p; img0.png not added: the project already has this photo as img0; "
                                "01_h.png not added: the project already has this photo as img1; again.png not added: "
-                               "the project already has this photo as img3.")
+                               "the project already has this photo as img3. It has no prediction yet: Train → "
+                               "Predict all images (Ctrl+P) makes it with the current model.")
