@@ -56,8 +56,9 @@ class LabelShareFlow(QObject):
         self.images.set_unreadable_labels(result.cls, result.unreadable)
         self.images.set_saved_at(result.cls, result.saved_at)  # "· new": saved after the current model's run
         self.doubts_read.emit(result.cls, result.doubts, result.judged)
-        model = str((result.model or {}).get("id") or "")  # "· seen by the built-in start": after the shares, as it
-        #                                                     may read every labelled photo (older models: none recorded)
+        # "· seen by the built-in start": after the shares, as it may read every labelled photo (an older model
+        # recorded none)
+        model = str((result.model or {}).get("id") or "")
         if from_shipped_start(result.model) and result.shares:
             worker = FunctionWorker(photos_start_saw, result.project, result.model, list(result.shares))
             self.host.start(worker, on_done=lambda saw: self.images.add_start_saw(model, saw)
