@@ -87,7 +87,7 @@ class ImageSession(QObject):
         return self.review.threshold
 
     def set_project(self, project: Any) -> None:
-        self.project, self.stem, self._loader, self._asked = project, None, None, None
+        self.project, self.stem, self._loader, self._asked, self._asked_unreadable = project, None, None, None, None
         self._file.watch(None)
 
     def set_read_only(self, reason: str | None, paused: str | None = None) -> None:
@@ -104,7 +104,10 @@ class ImageSession(QObject):
 
     def show(self, stem: str, error: str | None, cls: str | None) -> None:
         """Load `stem` (labels not saved yet come from the saver, not the disk); `error` is a reason already known
-        to make it unreadable."""
+        to make it unreadable, said without reading when its file is not there (one there is read again: it may be
+        whole by now, a copy finished while another image was shown; review)."""
+        if error is not None and self.project.image_path(stem).is_file():
+            error = None
         if self.stem is not None:
             self.canvas.leave_image()  # a polygon or stroke under way: saved to the image it was drawn on
         unsaved = self._unsaved_masks(stem)  # before reading the disk: a save finishing meanwhile is not missed
@@ -213,6 +216,7 @@ class ImageSession(QObject):
             if self.stem is None:  # the image itself could not be read
                 self.unreadable.emit(stem, message)
                 self._show_unreadable(stem, message)
+                self._file.check()  # whole again while it was read (a copy finishing): read again
             else:
                 self.problem.emit(message, False)
 

@@ -101,3 +101,57 @@ def test_a_file_caught_half_copied_is_shown_once_whole_and_the_list_forgets_its_
     _shown(qtbot, window, rgb)
     qtbot.waitUntil(lambda: window.session.stem == stem and window.image_list.error(stem) is None, timeout=5_000)
     assert window.image_list.unreadable_note.isHidden() and window.canvas.is_labelled("lesion")
+
+
+def test_a_file_whole_again_while_another_image_was_shown_is_read_when_shown_again(tmp_path, qtbot, messages):
+    """Review: the list's remembered error was shown without reading the file again."""
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    stem, other = project.stems
+    path = project.image_path(stem)
+    original, rgb = path.read_bytes(), read_image(path)
+    window = open_window(qtbot, project)
+    window.show_image(stem)
+    qtbot.waitUntil(lambda: window.session.stem == stem, timeout=5_000)
+    path.write_bytes(original[: len(original) // 2])
+    qtbot.waitUntil(lambda: window.session.stem is None and bool(window.image_list.error(stem)), timeout=5_000)
+    window.show_image(other)
+    qtbot.waitUntil(lambda: window.session.stem == other, timeout=5_000)
+    path.write_bytes(original)  # the copy finished while another image was shown
+    window.show_image(stem)
+    _shown(qtbot, window, rgb)
+    qtbot.waitUntil(lambda: window.image_list.error(stem) is None, timeout=5_000)
+
+
+def test_a_large_file_whole_again_while_it_was_read_in_the_background_is_read_again(tmp_path, qtbot, messages,
+                                                                                   monkeypatch):
+    """Review: a background load that failed on the half-copied file waited for a change that had come already."""
+    import time
+
+    from medseg_gui.qt import image_session
+
+    project = make_project(tmp_path / "p", n=2, labelled=1)
+    stem = project.stems[0]
+    path = project.image_path(stem)
+    original, rgb = path.read_bytes(), read_image(path)
+    monkeypatch.setattr(image_session, "loads_in_background", lambda _path: True)
+    real, half = image_session.load_prepared, {"now": False, "done": False}
+
+    def finishing(*args, **kwargs):  # the copy finishes while the half file is being read
+        try:
+            return real(*args, **kwargs)
+        finally:
+            if half["now"] and path.read_bytes() != original:
+                half["now"] = False
+                path.write_bytes(original)
+                time.sleep(1.0)  # its change noticed (and passed over: still loading) before the error
+                half["done"] = True
+
+    monkeypatch.setattr(image_session, "load_prepared", finishing)
+    window = open_window(qtbot, project)
+    window.show_image(stem)
+    qtbot.waitUntil(lambda: window.session.stem == stem, timeout=5_000)
+    half["now"] = True
+    path.write_bytes(original[: len(original) // 2])
+    qtbot.waitUntil(lambda: half["done"], timeout=8_000)
+    qtbot.waitUntil(lambda: window.session.stem == stem and window.image_list.error(stem) is None, timeout=8_000)
+    _shown(qtbot, window, rgb)  # not stuck on "cannot be shown"
