@@ -202,11 +202,11 @@ def predict_class(
 
     def finish() -> None:  # also when stopped: the maps saved so far get their scores and maker (a helper's note)
         note_unrestricted(cls, gaps, predicted, skipped)
-        project.save_metrics(cls, metrics)
-        try:
+        try:  # first: a failed score save below must not leave a record dropped for a map never replaced (review)
             made.close()
         except MedsegError as err:  # the predictions are saved; exports will say their model is not recorded
             log.warning("%s", err)
+        project.save_metrics(cls, metrics)
         project.save_uncertainty(cls, unsure.only(set(project.stems)))
 
     stopped = False

@@ -125,14 +125,16 @@ def start_seen_text(images: Iterable[tuple[str, Any]], validation: Sequence[str]
     """(core.fingerprint.seen_note for the run's `validation` images, the model's START_SEEN record) for a run's
     `images` (name, uint8 image) when its weights (`from_start`) or those of the current model it must beat
     (`previous_meta`) descend from a shipped start: ('', None) otherwise, or when that start ships no fingerprints;
-    the record only when its own weights do. Each image is fingerprinted (~50 ms at 8 Mpx) only then."""
+    the record only when its own weights do. An image is fingerprinted (~50 ms at 8 Mpx) only then, and only a
+    validation image when the record is not kept (review: every image was, for nothing)."""
     before = (previous_meta or {}).get(FROM_START)
     before = before if isinstance(before, str) else None
     regime = from_start or before
     seen = shipped_seen(regime) if regime else None
     if seen is None:
         return "", None
-    images = list(images)
+    wanted = None if from_start else set(validation)
+    images = [(name, image) for name, image in images if wanted is None or name in wanted]
     names = set(seen_among(images, seen))
     note = seen_note([name for name in validation if name in names], seen,
                      previous_from_start=before is not None)

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -81,3 +82,18 @@ def test_a_model_from_weights_trained_in_fields_of_view_is_restricted_to_one_too
         assert again.segmenter.metadata["trained_in_roi"] is flag
     vessels = shipped_init("vessels")
     assert vessels is None or vessels.trained_in_roi  # HRF's fields of view
+
+
+def test_a_run_not_from_a_start_fingerprints_only_its_validation_images(monkeypatch):
+    """Review: a run that did not begin from the shipped start (only the model it must beat did) fingerprinted every
+    image for a record it then dropped; ~50 ms an 8-Mpx photo, every Retrain and continuous round."""
+    from medseg_gui.ml import init
+
+    looked: list[list[str]] = []
+    monkeypatch.setattr(init, "shipped_seen", lambda regime: SimpleNamespace(photos="PolypGen"))
+    monkeypatch.setattr(init, "seen_among", lambda images, seen: looked.append([n for n, _ in images]) or [])
+    monkeypatch.setattr(init, "seen_note", lambda names, seen, previous_from_start: "")
+    images = [(f"img{i}", None) for i in range(5)]
+    assert init.start_seen_text(images, ["img3"], None, {init.FROM_START: "vessels"}) == ("", None)
+    note, record = init.start_seen_text(images, ["img3"], "vessels", None)
+    assert looked == [["img3"], [f"img{i}" for i in range(5)]] and record["checked"] == [n for n, _ in images]
