@@ -42,29 +42,28 @@ def open_project(path: Path, cls: str | None = None, new_class: bool = False) ->
 
 @contextlib.contextmanager
 def reading(path: Path, command: str, cls: str | None = None) -> Iterator[Project]:
-    """The project at `path` (`open_project`) for `medseg export` / `evaluate`, opened again once it holds the lock,
-    which it keeps while reading, so that no `medseg` command changes the project meanwhile (trial: an export during
-    `models --use X --predict` mixed both models' masks under a manifest naming one; one during `classes --rename`
-    left 6 of 25 images out, status 0). Held by another command: ProjectLockedError naming it, as the writing
-    commands say. Held by a window (GUI_NAME): read as last saved there, with a note. A folder where no lock can be
-    made (read-only media) is read without one."""
-    from medseg_gui.core.lock import ProjectLockedError, ProjectReadOnlyError, acquire
+    """The project at `path` (`open_project`) for `medseg export` / `evaluate`, which read it without taking its
+    lock (taking it put out a window opened meanwhile, as read-only "open for editing in medseg", and a second
+    export: review). Refused, as the writing commands refuse each other, while another `medseg` command holds the
+    lock (trial: an export during `models --use X --predict` mixed both models' masks under a manifest naming one;
+    one during `classes --rename` left 6 of 25 images out, status 0); a warning after reading when one took it
+    meanwhile (what was read may mix its changes in). Held by a window (GUI_NAME): read as last saved there, with a
+    note."""
+    from medseg_gui.core.lock import ProjectLockedError, holder, locked_message
 
-    root, lock = open_project(path, cls).root, None
-    try:
-        lock = acquire(root)
-    except ProjectLockedError as err:
-        if err.owner is None or err.owner.app != GUI_NAME:
-            raise
-        print(f"medseg: note: {root} is open in {err.owner.describe()}; {COMMAND_WHAT.get(command, command)} reads "
-              "it as last saved there.", file=sys.stderr)
-    except ProjectReadOnlyError:
-        pass
-    try:
-        yield with_class(Project.open(root), path, cls)  # what a command that held the lock before left
-    finally:
-        if lock is not None:
-            lock.release()
+    project = open_project(path, cls)
+    root, what = project.root, COMMAND_WHAT.get(command, command)
+    owner = holder(root)
+    if owner is not None and owner.app != GUI_NAME:
+        raise ProjectLockedError(locked_message(root, owner), owner)
+    if owner is not None:
+        print(f"medseg: note: {root} is open in {owner.describe()}; {what} reads it as last saved there.",
+              file=sys.stderr)
+    yield project
+    now = holder(root)
+    if now is not None and now.app != GUI_NAME and now != owner:
+        print(f"medseg: warning: {now.describe()} took the project while {what.lower()} read it: what was read may "
+              f"mix its changes in; run {command} again once it has finished.", file=sys.stderr)
 
 
 def with_class(project: Project, path: Path, cls: str | None, new_class: bool = False) -> Project:

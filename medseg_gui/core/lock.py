@@ -143,7 +143,8 @@ def _owner_of(text: str) -> LockOwner | None:
         return None
 
 
-def _locked_message(root: Path, owner: LockOwner | None) -> str:
+def locked_message(root: Path, owner: LockOwner | None) -> str:
+    """Why `root` cannot be locked: `owner` (None: unknown) holds it (a writing command, `medseg export`: cli_common)."""
     who = owner.describe() if owner is not None else "another program"
     return (f"The project {root} is already open for editing by {who}. Close it there first. If that program is "
             f"no longer running on that computer, delete the file {root / LOCK_FILE}.")
@@ -260,7 +261,7 @@ def acquire(root: str | os.PathLike[str], app: str = "medseg") -> ProjectLock:
         except OSError as err:  # not a regular file, or no permission to read it: nobody can tell who holds it
             raise ProjectReadOnlyError(_unreadable_message(folder, err)) from None
         if stale is None:
-            raise ProjectLockedError(_locked_message(folder, read_owner(folder)), read_owner(folder))
+            raise ProjectLockedError(locked_message(folder, read_owner(folder)), read_owner(folder))
         try:
             taken = _take_over(path, stale)
         except OSError as err:  # a read-only folder keeps the stale lock: open it read-only, like any such folder
@@ -273,7 +274,7 @@ def acquire(root: str | os.PathLike[str], app: str = "medseg") -> ProjectLock:
                          "program last saved them")  # "was released" read as if that program had let go (trial)
             log.warning("Took over the lock of the project %s from %s, which ended without closing it; the labels "
                         "are as it last saved them", folder, who)  # in words: it was the lock file's JSON (trial)
-    raise ProjectLockedError(_locked_message(folder, read_owner(folder)), read_owner(folder))
+    raise ProjectLockedError(locked_message(folder, read_owner(folder)), read_owner(folder))
 
 
 def _unreadable_message(root: Path, err: OSError) -> str:
