@@ -14,6 +14,7 @@ waits for any more is dropped.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -37,6 +38,8 @@ from medseg_gui.qt.panels.canvas_area import CanvasArea
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.label_saver import LabelSaver
 from medseg_gui.workers.view_loader import LoadedView, Prepared, load_prepared, prepare_view
+
+log = logging.getLogger(__name__)
 
 PLACEHOLDER = np.full((64, 64, 3), 40, np.uint8)
 SPECK_AREA = 0.0005  # Accept prediction leaves out a blob class's predicted regions under this share of the image
@@ -334,7 +337,9 @@ class ImageSession(QObject):
         """The file of image `stem` changed on disk since it was read: show it again from disk if it is the image
         shown (labels that fit are shown again; unsaved strokes that do not are set aside by the saver)."""
         if stem == self.stem:
-            self.status.emit(f"The image file of {stem} changed on disk since it was shown; it is read again.")
+            said = f"The image file of {stem} changed on disk since it was shown; it is read again."
+            log.info("%s", said)  # the status line is soon replaced (fault-injection trial: nowhere to be found)
+            self.status.emit(said)
             self.reload_shown()
         elif stem == self._asked and self.stem is None and self._loader is None:  # shown as unreadable (review: a
             cls = self.canvas.current_class()  #            file caught half-copied stayed so until reopened)
