@@ -139,7 +139,6 @@ def test_export_hdf5_into_the_projects_own_folders_or_over_a_photo_is_refused_be
     photo = project.image_path(project.stems[0])
     for target, says in ((project.root / "labels" / "lesion" / "zz.h5", "inside the project's own 'labels' folder"),
                          (photo.parent / "zz.h5", "inside the project's own 'images' folder"),
-                         (project.root / "zz.h5", "it is the project folder itself"),
                          (photo, "inside the project's own 'images' folder"),
                          (tmp_path / "p_src" / photo.name, "is not an HDF5 export of this project"),
                          (tmp_path, "is a folder: name the HDF5 file")):
@@ -151,3 +150,6 @@ def test_export_hdf5_into_the_projects_own_folders_or_over_a_photo_is_refused_be
     assert cli.main(["export", str(project.root), "--class", "lesion", "--out", str(tmp_path / "out"), "--hdf5",
                      str(tmp_path / "fine.h5")]) == 0
     assert (tmp_path / "fine.h5").is_file()
+    beside = project.root / "beside.h5"  # one .h5 file in the project folder replaces nothing (review)
+    assert cli.main(["export", str(project.root), "--class", "lesion", "--out", str(tmp_path / "out2"), "--hdf5",
+                     str(beside)]) == 0 and beside.is_file()

@@ -47,11 +47,11 @@ PREDICTION_SUFFIX = "_prediction"  # `auto` mode: <stem>_prediction.png is the m
 
 
 def check_export_target(project: Project, out_dir: str | os.PathLike[str],
-                        what: str = "Masks cannot be exported into") -> None:
+                        what: str = "Masks cannot be exported into", masks: bool = True) -> None:
     """ProjectError (its message starting `what`) when `out_dir` is a file (or lies under one), one of the project's
     own data folders or inside one (exported masks there would become labels, or replace predictions, ROIs or
-    images), the project folder, or a folder holding its images (a plain folder opened as a project: a mask would
-    overwrite the photo of its name)."""
+    images), and, for `masks` (image files), the project folder or a folder holding its images (a plain folder opened
+    as a project: a mask would overwrite the photo of its name; one HDF5 file there harms nothing: review)."""
     out = Path(out_dir).absolute().resolve()
     for folder in (out, *out.parents):
         if folder.exists():
@@ -61,9 +61,12 @@ def check_export_target(project: Project, out_dir: str | os.PathLike[str],
     for name in PROJECT_DATA_DIRS:
         folder = project.root / name
         if out == folder or out.is_relative_to(folder):
-            raise ProjectError(f"{what} {out}: it is inside the project's own '{name}' folder, where they would "
-                               "replace what is stored there (exported predictions would become labels). Choose a "
+            why = ("where they would replace what is stored there (exported predictions would become labels)" if masks
+                   else "which holds only what the project itself writes there")
+            raise ProjectError(f"{what} {out}: it is inside the project's own '{name}' folder, {why}. Choose a "
                                "folder outside the project.")
+    if not masks:
+        return
     image_folders = {f.absolute().resolve() for f in {project.image_path(stem).parent for stem in project.stems}}
     if out in image_folders:
         raise ProjectError(f"{what} {out}: the project's images are there, and a mask named like an image would "
