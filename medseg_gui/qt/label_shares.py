@@ -7,6 +7,7 @@ live share (its strokes may not be on disk yet)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -18,6 +19,9 @@ from medseg_gui.qt.panels.image_list import ImageListPanel
 from medseg_gui.start_photos import from_shipped_start, photos_start_saw
 from medseg_gui.workers.base import FunctionWorker, WorkerHost
 from medseg_gui.workers.label_shares import LabelShares, read_label_shares
+
+
+log = logging.getLogger(__name__)
 
 
 class LabelShareFlow(QObject):
@@ -62,4 +66,6 @@ class LabelShareFlow(QObject):
         if from_shipped_start(result.model) and result.shares:
             worker = FunctionWorker(photos_start_saw, result.project, result.model, list(result.shares))
             self.host.start(worker, on_done=lambda saw: self.images.add_start_saw(model, saw)
-                            if result.project is self.session.project else None)
+                            if result.project is self.session.project else None,
+                            on_error=lambda err: log.warning("photos not checked against the built-in start: %s",
+                                                             err))  # a mark only: no dialog for it (review)
