@@ -144,7 +144,7 @@ def _owner_of(text: str) -> LockOwner | None:
 
 
 def locked_message(root: Path, owner: LockOwner | None) -> str:
-    """Why `root` cannot be locked: `owner` (None: unknown) holds it (a writing command, `medseg export`: cli_common)."""
+    """Why `root` cannot be locked: `owner` (None: unknown) holds it (writing commands; `medseg export`)."""
     who = owner.describe() if owner is not None else "another program"
     return (f"The project {root} is already open for editing by {who}. Close it there first. If that program is "
             f"no longer running on that computer, delete the file {root / LOCK_FILE}.")

@@ -108,8 +108,9 @@ def _own_hdf5(path: Path, project: Project) -> bool:
 
 def check_hdf5_target(project: Project, path: Path) -> None:
     """ProjectError when an HDF5 export may not be written at `path`: its folder is one of the project's data folders
-    (export.check_export_target; the project folder or its image folder are fine: no mask replaces a photo), or `path` is a folder or a file that is not an earlier HDF5 export of
-    `project`. Reads nothing else: `medseg export --hdf5` checks before the PNGs are written."""
+    (export.check_export_target; the project folder or its image folder are fine: no mask replaces a photo), or
+    `path` is a folder or a file that is not an earlier HDF5 export of `project`. Reads nothing else: `medseg export
+    --hdf5` checks before the PNGs are written."""
     check_export_target(project, path.parent, "An HDF5 export cannot be written into", masks=False)
     if path.is_dir():
         raise ProjectError(f"{path} is a folder: name the HDF5 file to write (e.g. {path / 'export.h5'}).")
