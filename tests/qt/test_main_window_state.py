@@ -8,15 +8,17 @@ import threading
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRect, QSize, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication, QHeaderView
+from PySide6.QtWidgets import QApplication, QHeaderView, QStyle
 
+from medseg_gui.core.images import write_png
 from medseg_gui.core.project import Project
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.main_window import QUIT_QUESTION
-from medseg_gui.qt.window_state import _project_key, fitted_size
+from medseg_gui.qt.panels.image_columns import NAME_COL, NAME_MIN, RECALL_COL
+from medseg_gui.qt.window_state import _project_key, default_split, fitted_size
 from medseg_gui.workers.base import Worker
-from tests.workers.helpers import make_project, open_window
-
+from tests.qt.test_image_list_metrics import click_header
+from tests.workers.helpers import disc, make_project, open_window, synthetic_image
 
 
 def test_window_fits_small_screens_and_cancel_stays_reachable(tmp_path, qtbot, messages):
@@ -341,3 +343,43 @@ def test_the_first_suggestion_does_not_widen_the_column(tmp_path, qtbot, message
     window.layers.show_suggestion({"threshold": 0.35, "val_dice": 0.62})
     qtbot.waitUntil(lambda: window.layers.suggestion.isVisible(), timeout=5_000)
     assert window.layers.minimumSizeHint().width() == before
+
+
+def _name_texts(window, texts: list[str] | None = None) -> list[str]:
+    """`texts` (the names) as the Name column draws them: elided in the middle to its width less the cell's text
+    margins."""
+    table = window.image_list.table
+    margin = table.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, table) + 1
+    room = table.horizontalHeader().sectionSize(NAME_COL) - 2 * margin
+    return [table.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, room)
+            for text in texts or window.project.stems]
+
+
+def test_names_stay_readable_after_a_sort_and_a_remembered_layout(tmp_path, qtbot, messages):
+    """Verification trial: clicking "Lesions found" widened it by the header's height for its arrow, which elided
+    every name; once a Labelled cell grew ("⚠ image unreadable") names read "10…50" (less than NAME_MIN), in every
+    project since the sort is remembered. The arrow takes only its own room; names keep NAME_MIN's text; a restored
+    layout leaves the widths to the contents."""
+    stems = ["150OLCV1_100H0016", "500OLCV1_100H0008", "711OLCV1_100H0002"]  # the lesion demo's names
+    project = Project.create(tmp_path / "p")
+    for i, stem in enumerate(stems):
+        project.add_image(write_png(tmp_path / f"{stem}.png", synthetic_image(i, disc())))
+    settings = tmp_path / "settings.ini"
+    first = open_window(qtbot, project, settings_file=settings)
+    for window in (first, None):
+        if window is None:
+            first.close()
+            window = open_window(qtbot, Project.open(project.root), settings_file=settings)
+        window.resize(1400, 860)
+        window.splitter.setSizes(default_split(1400))
+        qtbot.waitUntil(lambda: window.image_list.width() == default_split(1400)[0], timeout=5_000)
+        header = window.image_list.table.horizontalHeader()
+        if window is first:
+            click_header(qtbot, window.image_list.table, RECALL_COL)
+        assert header.sortIndicatorSection() == RECALL_COL  # remembered in the second window
+        qtbot.waitUntil(lambda: _name_texts(window) == stems, timeout=5_000)  # whole names
+        window.image_list.set_error(stems[0], "broken")  # the widest Labelled cell
+        qtbot.wait(20)
+        assert _name_texts(window, [NAME_MIN]) == [NAME_MIN]  # at least NAME_MIN's characters
+        window.image_list.set_error(stems[0], "")  # the widths follow the contents, also after a restore
+        qtbot.waitUntil(lambda: _name_texts(window) == stems, timeout=5_000)

@@ -1,6 +1,8 @@
 """Edit → Remove image from project…: asks (naming the image, its labels and where they go), moves its files into
 .removed/ off the GUI thread, and shows the next image; refused while a training runs or in a read-only window."""
 
+from types import SimpleNamespace
+
 from medseg_gui.core.project import Project
 from medseg_gui.qt import dialogs
 from tests.workers.helpers import hold_rescoring_save, make_project, open_window
@@ -86,6 +88,30 @@ def test_removal_is_refused_while_training_runs(tmp_path, qtbot, messages, monke
     assert asked == [] and "'img0' was not removed: a training" in window.last_error
     assert window.image_list.stems() == ["img0", "img1"] and project.has_label("lesion", "img0")
     assert not (project.root / ".removed").exists()
+
+
+def test_remove_is_off_while_training_or_predicting_and_says_why(tmp_path, qtbot, messages, monkeypatch):
+    """Verification trial: Remove image stayed on during a training and answered a click with a refusal; it is off
+    (its entry and tips saying why) while a training or a prediction with a model runs, on again after."""
+    window = open_window(qtbot, make_project(tmp_path / "p", n=2, labelled=1))
+    action = window.actions.remove_image
+    assert action.isEnabled() and action.text() == "Re&move image from project…"
+    tip = action.statusTip()
+    window.train_worker = SimpleNamespace(cls="lesion")  # a training runs, then ends as the panel reports it
+    try:
+        window.train_panel.running_changed.emit(True)
+        assert not action.isEnabled() and action.text().endswith("(training)")
+        assert "off while a training runs" in action.statusTip() and action.toolTip() == action.statusTip()
+    finally:  # else closing the window would wait for it
+        window.train_panel.running_changed.emit(False)
+        window.train_panel.ended.emit("finished", "New model kept")
+    assert window.train_worker is None and action.isEnabled() and action.statusTip() == tip
+    monkeypatch.setattr(window.models, "busy", lambda: True)  # Predict all images / Use this model
+    window.models.busy_changed.emit(True)
+    assert not action.isEnabled() and action.text().endswith("(predicting)") and "predicted" in action.statusTip()
+    monkeypatch.setattr(window.models, "busy", lambda: False)
+    window.models.busy_changed.emit(False)
+    assert action.isEnabled() and action.text() == "Re&move image from project…"
 
 
 def test_removal_is_refused_in_a_read_only_window(tmp_path, qtbot, messages, monkeypatch):

@@ -16,9 +16,10 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QStyle, QStyleOptionHeader, QTableWidget,
+                               QTableWidgetItem, QWidget)
 
 from medseg_gui.core.masks import share_text
 from medseg_gui.core.metrics import NOT_SCORED
@@ -32,9 +33,10 @@ METRIC_NAMES = {"auc": "AUC", "dice": "Dice", "iou": "IoU", "recall": "Lesion re
 REGIME_COLUMNS = {"lesions": (DICE_COL, IOU_COL, RECALL_COL, AUC_COL), "vessels": (AUC_COL, DICE_COL, IOU_COL)}
 """The metric columns shown for a regime, in the order shown; the others are hidden."""
 NAME_MIN = "0" * 8
-"""The narrowest Name column, as a text: a longer file name is elided in the middle ("IMG_2…0042"; the tooltip has it
-whole), so the status and metric columns stay in view however the files are named; on a panel narrower than this and
-the other columns the table scrolls sideways rather than shrink the names to "I…"."""
+"""The least of a name the Name column shows (`ImageTable.name_floor` adds the cell's margins): a longer file name
+is elided in the middle ("IMG_2…0042"; the tooltip has it whole), so the status and metric columns stay in view
+however the files are named; on a panel narrower than this and the other columns the table scrolls sideways rather
+than shrink the names to "I…"."""
 HEADERS = ("Name", "Labelled", "AUC", "Dice", "IoU", "Lesions\nfound", "Unsure")
 """The column titles by logical column (Labelled gets the class on a second line)."""
 
@@ -53,10 +55,11 @@ class SortItem(QTableWidgetItem):
 
 
 class CompactHeader(QHeaderView):
-    """A horizontal header that keeps room for the sort arrow only in the column sorted by. Qt keeps it in every
-    column (the header's height again: 20-34 px a column), which pushed the metric columns out of a 320 px list;
-    the sorted column widens by that much when clicked. Titles are plain, not bold, and sized so: whole rows are
-    selected, so every title was bold all the time (Qt sizes titles as bold in any case)."""
+    """A horizontal header that keeps room for the sort arrow only in the column sorted by, and only as much as the
+    arrow takes. Qt keeps the header's height again (20-34 px) in every column, which pushed the metric columns out
+    of a 320 px list; in the sorted column alone, the 34 px of the two-line "Lesions found" elided every name once a
+    header was clicked (and the sort is remembered: in every project). Titles are plain, not bold, and sized so:
+    whole rows are selected, so every title was bold all the time (Qt sizes titles as bold in any case)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
@@ -66,13 +69,31 @@ class CompactHeader(QHeaderView):
 
     def sectionSizeFromContents(self, logical_index: int) -> QSize:  # noqa: N802 (Qt override)
         size = super().sectionSizeFromContents(logical_index)
-        if self.isSortIndicatorShown() and logical_index != self.sortIndicatorSection():
-            arrow = size.height() + self.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, self)
-            size.setWidth(size.width() - arrow)
         lines = str(self.model().headerData(logical_index, self.orientation()) or "").split("\n")
         size.setWidth(size.width() - max(map(self._bold_metrics().horizontalAdvance, lines))
                       + max(map(self.fontMetrics().horizontalAdvance, lines)))
+        if self.isSortIndicatorShown():
+            margin = self.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, self)
+            size.setWidth(size.width() - size.height() - margin)  # Qt's room for the arrow
+            if logical_index == self.sortIndicatorSection():
+                size.setWidth(size.width() + self._arrow_room(size, margin))
         return size
+
+    def _arrow_room(self, size: QSize, margin: int) -> int:
+        """The width to add to a section `size` wide (without the arrow) so that its title, centred in the style's
+        label rect, fits that rect and ends `margin` before the style's sort arrow. Both rects' right edges move with
+        the section's, the label's left edge stays (Fusion: 18 px for "Lesions found", where Qt adds 34)."""
+        option = QStyleOptionHeader()
+        self.initStyleOption(option)
+        option.rect = QRect(0, 0, size.width(), size.height())
+        option.sortIndicator = QStyleOptionHeader.SortIndicator.SortDown
+        label = self.style().subElementRect(QStyle.SubElement.SE_HeaderLabel, option, self)
+        arrow = self.style().subElementRect(QStyle.SubElement.SE_HeaderArrow, option, self)
+        title = size.width() - 2 * margin
+        if not arrow.isValid():
+            return max(0, title - label.width())
+        clear_of_arrow = label.left() + label.right() + 1 + title - 2 * (arrow.left() - margin)
+        return max(0, clear_of_arrow, title - label.width())
 
     def _bold_metrics(self) -> QFontMetrics:
         """The metrics of this header's font in bold, made once per font (the header asks for every section's size
@@ -146,14 +167,20 @@ class ImageTable(QTableWidget):
         header.setStretchLastSection(False)
 
     def sizeHintForColumn(self, column: int) -> int:  # noqa: N802 (Qt override)
-        """For Name: what the other columns leave of the viewport, at least NAME_MIN (the header asks again whenever
+        """For Name: what the other columns leave of the viewport, at least `name_floor` (the header asks again whenever
         the table is resized or refilled, since every column fits its contents)."""
         if column != NAME_COL:
             return super().sizeHintForColumn(column)
         header = self.horizontalHeader()
         others = sum(max(super(ImageTable, self).sizeHintForColumn(col), header.sectionSizeHint(col))
                      for col in range(self.columnCount()) if col != NAME_COL and not header.isSectionHidden(col))
-        return max(self.viewport().width() - others, self.fontMetrics().horizontalAdvance(NAME_MIN))
+        return max(self.viewport().width() - others, self.name_floor())
+
+    def name_floor(self) -> int:
+        """The narrowest Name column: NAME_MIN's text and the cell's margins either side, as Qt's item views draw
+        text (without them a column of NAME_MIN showed six characters: "10…50")."""
+        margin = self.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, self) + 1
+        return self.fontMetrics().horizontalAdvance(NAME_MIN) + 2 * margin
 
 
 STROKES_TIP = ("In italics: scored on the sparse label's annotated pixels only ({share} of the image), which are "
