@@ -282,7 +282,9 @@ def connect_window_actions(a: WindowActions, w: Any) -> None:
     a.retrain.triggered.connect(w.training.retrain)
     a.reviewed.triggered.connect(w.toggle_reviewed)
     a.edit_classes.triggered.connect(lambda: w.classes.edit(w.classes_locked))
-    _connect_remove(a.remove_image, w)
+    a.remove_image.triggered.connect(lambda: w.remover.start(w.classes_locked))  # refused like a class change
+    for action, what in ((a.edit_classes, "Classes…"), (a.remove_image, "Remove image")):
+        _off_while_running(action, what, w)
     _connect_restore(a.restore_image, w)
     a.cancel.triggered.connect(w.train_panel.cancel)
     train_menu = w.menuBar().findChild(QMenu, "trainMenu")
@@ -300,21 +302,20 @@ def connect_window_actions(a: WindowActions, w: Any) -> None:
     a.models.triggered.connect(w.training.show_models)
 
 
-def _connect_remove(action: QAction, w: Any) -> None:
-    """Edit → Remove image from project… (qt.remove_flow), refused like a class change (`classes_locked`); off while
-    a training or a prediction with a model runs, its entry and tips saying why (a trial's click only met a refusal),
-    on again when that ends."""
+def _off_while_running(action: QAction, what: str, w: Any) -> None:
+    """`action` (Remove image, Classes…: refused by `classes_locked` while a run goes on) off while a training or a
+    prediction with a model runs, its entry and tips saying why (a trial's click only met a refusal), on again when
+    that ends."""
     text, tip = action.text(), action.statusTip()
 
     def update(*_: object) -> None:
         busy = "training" if w.train_worker is not None else "predicting" if w.models.busy() else ""
         action.setEnabled(not busy)
         action.setText(f"{text} ({busy})" if busy else text)
-        off = f"Remove image is off while {'a training' if busy == 'training' else 'every image is predicted'} runs: "
+        off = f"{what} is off while {'a training' if busy == 'training' else 'every image is predicted'} runs: "
         action.setStatusTip(f"{off}try again when it has finished." if busy else tip)
         action.setToolTip(action.statusTip())
 
-    action.triggered.connect(lambda: w.remover.start(w.classes_locked))
     for changed in (w.train_panel.running_changed, w.training.ended, w.models.busy_changed):  # ended: the worker is
         changed.connect(update)  # let go by then
     update()

@@ -102,10 +102,13 @@ def test_remove_is_off_while_training_or_predicting_and_says_why(tmp_path, qtbot
         window.train_panel.running_changed.emit(True)
         assert not action.isEnabled() and action.text().endswith("(training)")
         assert "off while a training runs" in action.statusTip() and action.toolTip() == action.statusTip()
+        classes = window.actions.edit_classes  # refused alike while a run goes on: off alike
+        assert not classes.isEnabled() and classes.statusTip().startswith("Classes… is off while a training runs")
     finally:  # else closing the window would wait for it
         window.train_panel.running_changed.emit(False)
         window.train_panel.ended.emit("finished", "New model kept")
     assert window.train_worker is None and action.isEnabled() and action.statusTip() == tip
+    assert window.actions.edit_classes.isEnabled()
     monkeypatch.setattr(window.models, "busy", lambda: True)  # Predict all images / Use this model
     window.models.busy_changed.emit(True)
     assert not action.isEnabled() and action.text().endswith("(predicting)") and "predicted" in action.statusTip()
