@@ -54,16 +54,12 @@ REGION_THRESHOLD = "region_threshold"  # a provenance entry of a class inside an
 
 
 def record_predictions(project: Project, cls: str, stems: list[str], model: dict[str, Any]) -> None:
-    """Note that `model` ({"id", "trained_at", ...}) made the saved predictions of `stems` (now, UTC)."""
-    if not stems:
-        return
-    path = provenance_path(project, cls)
-    record = read_provenance(project, cls)
-    when = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    """Note that `model` ({"id", "trained_at", ...}) made the saved predictions of `stems` (now, UTC), at once
+    (`ProvenanceLog` notes them map by map while a prediction runs)."""
+    log = ProvenanceLog(project, cls)
     for stem in stems:
-        record[stem] = {**model, "predicted_at": when}
-    known = set(project.stems)
-    atomic_write_json(path, {s: v for s, v in record.items() if s in known})
+        log.made(stem, model)
+    log.close()
 
 
 class ProvenanceLog:
