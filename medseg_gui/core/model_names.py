@@ -59,20 +59,23 @@ def model_story(info: dict[str, Any]) -> str:
     is that start, unchanged."""
     if kept := kept_start(info):
         return f"It is {kept}, unchanged: its weights learnt nothing from your labels."
-    counts = [info.get(k) for k in ("train_images", "val_images")]
-    known = all(isinstance(n, int) and not isinstance(n, bool) for n in counts)
+    counts = _run_counts(info)
     trained = (f"It was trained on {counts[0]} image{'' if counts[0] == 1 else 's'} and validated on {counts[1]}. "
-               if known else "")
+               if counts else "")
     return f"{trained}{began_text(info, done=True).replace('This run', 'Its run', 1)}"
 
 
 def run_images(info: dict[str, Any]) -> str:
     """'3 images + 1 val': what a model's run trained and validated on (metadata train_images, val_images); '' when
     not recorded."""
+    counts = _run_counts(info)
+    return f"{counts[0]} image{'' if counts[0] == 1 else 's'} + {counts[1]} val" if counts else ""
+
+
+def _run_counts(info: dict[str, Any]) -> tuple[int, int] | None:
+    """(train_images, val_images) of a model's metadata; None when either is not recorded as a count."""
     counts = [info.get(k) for k in ("train_images", "val_images")]
-    if not all(isinstance(n, int) and not isinstance(n, bool) for n in counts):
-        return ""
-    return f"{counts[0]} image{'' if counts[0] == 1 else 's'} + {counts[1]} val"
+    return tuple(counts) if all(isinstance(n, int) and not isinstance(n, bool) for n in counts) else None
 
 
 def kept_start(info: dict[str, Any]) -> str:
