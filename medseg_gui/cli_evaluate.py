@@ -42,13 +42,14 @@ def _evaluate(project: Project, args: argparse.Namespace) -> int:
     """The table (or --json / --csv) of `medseg evaluate`; its exit status."""
     from medseg_gui import pipeline
     from medseg_gui.core.label_status import ACCEPTED_KEY, marked
-    from medseg_gui.core.project import dataset_test_stems, split_marks
+    from medseg_gui.core.project import dataset_test_stems, model_split, split_marks
     from medseg_gui.start_photos import photos_start_saw
 
     report = pipeline.evaluate_class(project, args.cls, threshold=args.threshold)
     warn(report.notes)
     current = project.current_model_info(args.cls)
-    saw = photos_start_saw(project, current, report.per_image)  # a trial's kept start called its own photos new
+    saw = (photos_start_saw(project, current, report.per_image)  # a trial's kept start called its own photos new;
+           if model_split(current)[0] is not None else set())  # read only where a split gets marks (review)
     marks = split_marks(current, list(report.per_image), dataset_test_stems(project), saw)
     other = other_predictions(project, args.cls) & set(report.per_image)
     accepted = marked(project, ACCEPTED_KEY, args.cls) & set(report.per_image)  # scored against themselves: no
