@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from medseg_gui.core.atomic import file_version
+from medseg_gui.qt.quiet_watch import QuietWatch
 
 
 class ImageFileWatch(QObject):
@@ -29,32 +30,21 @@ class ImageFileWatch(QObject):
         self._stem: str | None = None
         self._path: Path | None = None
         self._version: tuple[int, int, int] | None = None
-        self._watcher = QFileSystemWatcher(self)
-        self._quiet = QTimer(self)
-        self._quiet.setSingleShot(True)
-        self._quiet.setInterval(self.QUIET_MS)
-        self._quiet.timeout.connect(self.check)
-        self._watcher.fileChanged.connect(lambda _path: self._quiet.start())
-        self._watcher.directoryChanged.connect(lambda _path: self._quiet.start())
+        self._watch = QuietWatch(self.QUIET_MS, self)
+        self._watch.settled.connect(self.check)
 
     def watch(self, stem: str | None, path: Path | None = None) -> None:
         """Watch `path`, the file of image `stem`, as it is now (call it before reading the file); None: nothing."""
-        self._quiet.stop()
-        paths = self._watcher.files() + self._watcher.directories()
-        if paths:
-            self._watcher.removePaths(paths)
         self._stem, self._path = stem, None if stem is None or path is None else Path(path)
-        if self._path is None:
-            return
-        self._version = file_version(self._path)
-        self._watcher.addPaths([str(p) for p in (self._path.parent, self._path) if p.exists()])
+        if self._path is not None:
+            self._version = file_version(self._path)
+        self._watch.watch([] if self._path is None else [self._path.parent, self._path])
 
     def check(self) -> None:
         """Emit `changed` when the file is there and not the version `watch` saw (watched again if it was replaced)."""
         if self._path is None or self._stem is None:
             return
-        if str(self._path) not in self._watcher.files() and self._path.exists():
-            self._watcher.addPath(str(self._path))  # replaced by a rename, or written again: watched again
+        self._watch.keep(self._path)  # replaced by a rename, or written again: watched again
         version = file_version(self._path)
         if version is not None and version != self._version:  # said until the image is read again (`watch`)
             self.changed.emit(self._stem)

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
 from medseg_gui.core.lock import LockOwner, editing_elsewhere, holder
 from medseg_gui.qt.keyboard import LinkLabel
 from medseg_gui.qt.keymap import key_text
+from medseg_gui.qt.quiet_watch import QuietWatch
 from medseg_gui.qt.second_window import WindowPlacement
 
 if TYPE_CHECKING:
@@ -105,17 +106,12 @@ class ProjectWatcher(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._project: Any = None
-        self._watcher = QFileSystemWatcher(self)
-        self._quiet = QTimer(self)
-        self._quiet.setSingleShot(True)
-        self._quiet.setInterval(self.QUIET_MS)
-        self._quiet.timeout.connect(self._settled)
-        self._watcher.directoryChanged.connect(lambda _path: self._quiet.start())
+        self._watch = QuietWatch(self.QUIET_MS, self)
+        self._watch.settled.connect(self._settled)
 
     def watch(self, project: Any) -> None:
         """Watch `project` (None: nothing)."""
         self._project = project
-        self._quiet.stop()
         self._rewatch()
 
     def _settled(self) -> None:
@@ -123,17 +119,13 @@ class ProjectWatcher(QObject):
         self.changed.emit()
 
     def _rewatch(self) -> None:
-        paths = self._watcher.directories() + self._watcher.files()
-        if paths:
-            self._watcher.removePaths(paths)
         if self._project is None:
+            self._watch.watch([])
             return
         root = Path(self._project.root)
         folders = [root] + [root / top for top in self.FOLDERS]  # the root: a first label makes labels/
         folders += [root / top / cls for top in self.FOLDERS for cls in self._project.class_names]
-        existing = [str(f) for f in folders if f.is_dir()]
-        if existing:
-            self._watcher.addPaths(existing)
+        self._watch.watch([f for f in folders if f.is_dir()])
 
 
 class ReadOnlyView(QObject):
