@@ -335,16 +335,6 @@ def test_a_finished_run_brings_the_layers_into_view(tmp_path, qtbot, messages):
     qtbot.waitUntil(shown, timeout=5_000)
 
 
-def test_the_first_suggestion_does_not_widen_the_column(tmp_path, qtbot, messages):
-    """Verification trial: on a project's first Retrain the right-hand column grew by 10 px (the image shrank from
-    64 % to 63 %) as "suggested 0.50 · use it" appeared on the threshold row."""
-    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
-    before = window.layers.minimumSizeHint().width()
-    window.layers.show_suggestion({"threshold": 0.35, "val_dice": 0.62})
-    qtbot.waitUntil(lambda: window.layers.suggestion.isVisible(), timeout=5_000)
-    assert window.layers.minimumSizeHint().width() == before
-
-
 def _name_texts(window, texts: list[str] | None = None) -> list[str]:
     """`texts` (the names) as the Name column draws them: elided in the middle to its width less the cell's text
     margins."""

@@ -81,10 +81,6 @@ class LayersPanel(QGroupBox):
         self.suggestion = LinkLabel(self)  # "suggested 0.35 · use it", from the current model; Tab + Return use it
         self.suggestion.setObjectName("thresholdSuggestion")
         self.suggestion.linkActivated.connect(lambda _link: self.use_suggestion())
-        self.suggestion.setText('suggested 0.00 · <a href="use">use it</a>')  # its room kept from the start: it
-        keep = self.suggestion.sizePolicy()  # widened the column by 10 px (and shrank the image) on a first model
-        keep.setRetainSizeWhenHidden(True)
-        self.suggestion.setSizePolicy(keep)
         self.suggestion.hide()
         self._suggested: float | None = None
         threshold_row = QHBoxLayout()  # across both columns: in the slider column it widened the right-hand column
