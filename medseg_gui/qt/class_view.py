@@ -110,8 +110,9 @@ class ClassView(QObject):
             self._layers.show_suggestion(model)  # best-validation-Dice threshold beside the box
             # "· train" / "· val" / "· test" beside the ticks; "· new" for a label saved after the model's run
             # "· seen by the built-in start" for a photo its start saw (those labelled since: self._shares)
-            self._images.set_split(*model_split(model), dataset_test_stems(project), labels_read(model),
-                                   str((model or {}).get("id") or ""), recorded_seen(model)[0])
+            self._images.labelled_column.set_split(*model_split(model), dataset_test_stems(project),
+                                                   labels_read(model), str((model or {}).get("id") or ""),
+                                                   recorded_seen(model)[0])
             self.show_image_marks()
         self._train.show_region(region_text(project.class_spec(cls).roi_class))
 
@@ -121,12 +122,12 @@ class ClassView(QObject):
         project, cls = self._project(), self.current()
         if project is not None and cls:
             accepted = self._session.marks.marked(project, ACCEPTED_KEY, cls)
-            self._images.set_image_marks(negatives(project, cls), accepted)
+            self._images.labelled_column.set_image_marks(negatives(project, cls), accepted)
 
     @Slot(str, str, bool)
     def _on_label_saved(self, cls: str, stem: str, _present: bool) -> None:
         """A label saved now was changed after the current model's run read it: "· new" (not "· train")."""
-        self._images.set_saved_at(cls, {stem: time.time()})
+        self._images.labelled_column.set_saved_at(cls, {stem: time.time()})
 
     @Slot()
     def show_unsaved(self) -> None:
@@ -138,7 +139,7 @@ class ClassView(QObject):
         for (stem, _key, c), (on, why) in self._session.marks.pending(project).items():
             if c in (cls, None):
                 unsaved.setdefault(stem, f"{stem} was not {mark_text((stem, _key, c), on)} in project.json: {why}")
-        self._images.set_unsaved(unsaved)
+        self._images.labelled_column.set_unsaved(unsaved)
         self.show_image_marks()
         self._images.set_reviewed(reviewed_stems(project))
 

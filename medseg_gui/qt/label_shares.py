@@ -58,14 +58,15 @@ class LabelShareFlow(QObject):
             shares[shown] = live[result.cls] if result.cls in live else shares.get(shown)
         self.images.set_annotated_shares(result.cls, shares)
         self.images.set_unreadable_labels(result.cls, result.unreadable)
-        self.images.set_saved_at(result.cls, result.saved_at)  # "· new": saved after the current model's run
+        # "· new": saved after the current model's run
+        self.images.labelled_column.set_saved_at(result.cls, result.saved_at)
         self.doubts_read.emit(result.cls, result.doubts, result.judged)
         # "· seen by the built-in start": after the shares, as it may read every labelled photo (an older model
         # recorded none)
         model = str((result.model or {}).get("id") or "")
         if from_shipped_start(result.model) and result.shares:
             worker = FunctionWorker(photos_start_saw, result.project, result.model, list(result.shares))
-            self.host.start(worker, on_done=lambda saw: self.images.add_start_saw(model, saw)
+            self.host.start(worker, on_done=lambda saw: self.images.labelled_column.add_start_saw(model, saw)
                             if result.project is self.session.project else None,
                             on_error=lambda err: log.warning("photos not checked against the built-in start: %s",
                                                              err))  # a mark only: no dialog for it (review)

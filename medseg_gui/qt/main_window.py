@@ -186,7 +186,7 @@ class MainWindow(QMainWindow):
         c.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         c.set_confirm(lambda question: dialogs.ask_yes_no(self, "Fill", question))
         self.tools.accept_prediction_requested.connect(lambda: self.session.accept_prediction(
-            self.current_class(), self.image_list.split_of(self.session.stem) == "val"))
+            self.current_class(), self.image_list.labelled_column.split_of(self.session.stem) == "val"))
         self.session.confirm = lambda question: dialogs.ask_yes_no(self, "Accept prediction", question)
         self.threshold.metrics_updated.connect(self.metrics_updated)
         self.workers.errored.connect(lambda err: self.show_error(error_message(err)))  # a job without on_error
@@ -220,7 +220,7 @@ class MainWindow(QMainWindow):
         self.image_list.next_to_label_requested.connect(a.next_to_label.trigger)
         self.image_list.labels_changed.connect(self.train_panel.show_labels)  # "too few labels" notice
         self.negatives.changed.connect(lambda _cls: self.classes.show_image_marks())
-        self.label_status.doubt_changed.connect(self.image_list.set_doubt)
+        self.label_status.doubt_changed.connect(self.image_list.labelled_column.set_doubt)
         self.label_shares.doubts_read.connect(self.label_status.set_doubts)
         connect_help_actions(a, self, self.system)
 

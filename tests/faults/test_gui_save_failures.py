@@ -66,7 +66,7 @@ def test_failed_save_keeps_the_stroke_marks_it_and_retries(tmp_path, qtbot, mess
     assert not label.exists()
     # the window says so: title '*', the list marks the image, one dialog naming the reason
     assert window.isWindowModified()
-    assert _labelled_cell(window, stem) == UNSAVED and window.image_list.unsaved() == {stem}
+    assert _labelled_cell(window, stem) == UNSAVED and window.image_list.labelled_column.unsaved() == {stem}
     assert len(messages) == 1 and "NOT saved" in messages[0] and message in messages[0]
     qtbot.waitUntil(lambda: fault.attempts >= 3, timeout=10_000)  # retried periodically ...
     assert len(messages) == 1  # ... without a dialog each time

@@ -102,15 +102,15 @@ def test_the_list_marks_an_unreadable_label_file_instead_of_ticking_it(tmp_path,
     spoil(project.label_path("lesion", bad))
     window = open_window(qtbot, project)
     images = window.image_list
-    qtbot.waitUntil(lambda: images.annotated_text(bad) == "⚠ label unreadable", timeout=10_000)
-    assert images.annotated_text(good) == "✓"
+    qtbot.waitUntil(lambda: images.labelled_column.text(bad) == "⚠ label unreadable", timeout=10_000)
+    assert images.labelled_column.text(good) == "✓"
     assert f"{bad}.png" in images._item(bad, 1).toolTip() and "Retrain leaves this image out" in images._item(
         bad, 1).toolTip()
     images.select(bad)
     qtbot.waitUntil(lambda: window.session.stem == bad, timeout=5_000)
     drag(qtbot, window.canvas, [(10, 10), (40, 20)])
     assert window.saver.flush(10)
-    qtbot.waitUntil(lambda: images.annotated_text(bad) == "✓", timeout=5_000)
+    qtbot.waitUntil(lambda: images.labelled_column.text(bad) == "✓", timeout=5_000)
 
 
 @pytest.mark.parametrize("spoil", [_wrong_size, _damaged])

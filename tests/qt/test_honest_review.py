@@ -183,11 +183,12 @@ def test_list_marks_training_and_validation_images_of_the_current_model(tmp_path
     window.tools.select_class("lesion")
     images = window.image_list
     qtbot.waitUntil(lambda: not images.pending_kinds(), timeout=10_000)  # complete or sparse: read in the background
-    assert [images.annotated_text(s) for s in (a, b, c, d, e)] == ["✓ · train", "✓ · val", "✓ · new", "✓ · test", ""]
+    labelled_text = images.labelled_column.text
+    assert [labelled_text(s) for s in (a, b, c, d, e)] == ["✓ · train", "✓ · val", "✓ · new", "✓ · test", ""]
     assert "Held out for validation" in images._item(b, LABELLED_COL).toolTip()
     assert "never trained or validated on" in images._item(d, LABELLED_COL).toolTip()
-    images.set_split(None, None)  # an older model that did not record its split: plain ticks
-    assert [images.annotated_text(s) for s in (a, b, c, d, e)] == ["✓", "✓", "✓", "✓", ""]
+    images.labelled_column.set_split(None, None)  # an older model that did not record its split: plain ticks
+    assert [images.labelled_column.text(s) for s in (a, b, c, d, e)] == ["✓", "✓", "✓", "✓", ""]
 
 
 def test_no_object_here_saves_an_explicit_negative_used_by_training(tmp_path, qtbot):
@@ -208,7 +209,7 @@ def test_no_object_here_saves_an_explicit_negative_used_by_training(tmp_path, qt
     assert project.entry(b).state["none"] == ["lesion"]
     assert Project.open(project.root).entry(b).state["none"] == ["lesion"]  # in project.json on disk
     assert not project.load_label("lesion", b).any() and project.load_label_pixels("lesion", b).annotated is None
-    assert images.annotated_text(b) == "none" and images.annotated_text(a) == "✓"
+    assert images.labelled_column.text(b) == "none" and images.labelled_column.text(a) == "✓"
     samples, stems = pipeline.load_samples(project, "lesion")
     assert b in stems and not samples[stems.index(b)].mask.any()  # a negative for training
     qtbot.waitUntil(lambda: canvas.is_labelled("lesion"))  # the canvas shows the empty, complete label
@@ -216,7 +217,7 @@ def test_no_object_here_saves_an_explicit_negative_used_by_training(tmp_path, qt
     drag(qtbot, canvas, [(20.0, 20.0), (26.0, 22.0)])  # painting a lesion there drops the mark, keeps the label
     assert window.saver.flush()
     assert negatives(project, "lesion") == set() and project.load_label("lesion", b).any()
-    assert images.annotated_text(b) == "✓"
+    assert images.labelled_column.text(b) == "✓"
 
 
 def test_no_object_here_again_takes_it_back(tmp_path, qtbot):
@@ -232,7 +233,7 @@ def test_no_object_here_again_takes_it_back(tmp_path, qtbot):
     assert "taken back" in window.negatives.toggle("lesion")
     assert window.saver.flush()
     assert not project.has_label("lesion", b) and negatives(project, "lesion") == set()
-    assert window.image_list.annotated_text(b) == ""
+    assert window.image_list.labelled_column.text(b) == ""
 
 
 def test_a_complete_label_of_a_few_strokes_is_flagged_and_k_or_shift_k_settles_it(tmp_path, qtbot):
@@ -248,10 +249,10 @@ def test_a_complete_label_of_a_few_strokes_is_flagged_and_k_or_shift_k_settles_i
     assert not window.canvas.is_sparse("lesion") and item.text().startswith("✓ ?")
     assert "background" in item.toolTip() and "Press K" in item.toolTip()
     window.actions.label_sparse.trigger()
-    assert window.canvas.is_sparse("lesion") and window.image_list.annotated_text(stem).endswith("%")
+    assert window.canvas.is_sparse("lesion") and window.image_list.labelled_column.text(stem).endswith("%")
     window.actions.label_complete.trigger()  # "it really is complete"
     assert not window.canvas.is_sparse("lesion") and marked(project, CONFIRMED_KEY, "lesion") == {stem}
-    assert window.image_list.annotated_text(stem) == "✓" and not item.text().startswith("✓ ?")
+    assert window.image_list.labelled_column.text(stem) == "✓" and not item.text().startswith("✓ ?")
     assert window.saver.flush(10) and project.load_label_pixels("lesion", stem).annotated is None
     window.canvas.undo()  # new-user trial, session 34: undoing Shift+K kept the mark, silencing the doubt for good
     assert window.canvas.is_sparse("lesion") and marked(project, CONFIRMED_KEY, "lesion") == set()

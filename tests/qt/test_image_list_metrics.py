@@ -95,7 +95,7 @@ def _fill(panel: ImageListPanel, stems: list[str], cls: str = "lesion") -> None:
     panel.set_current_class(cls)
     panel.set_labelled(set(stems))
     panel.set_annotated_shares(cls, dict.fromkeys(stems))  # complete labels (read in the background in the window)
-    panel.set_split(stems[1:], stems[:1])  # "✓ · train", the widest Labelled cell
+    panel.labelled_column.set_split(stems[1:], stems[:1])  # "✓ · train", the widest Labelled cell
     panel.set_metrics(cls, {s: {"auc": 0.987654, "dice": 0.54321, "iou": 0.4, "recall": 0.0, "lesions": 1,
                                 "found": 0} for s in stems})
     panel.set_uncertainty(cls, UncertaintyScores({s: 0.728 for s in stems}))
@@ -158,7 +158,7 @@ def test_default_window_shows_every_column_and_compact_scores(tmp_path, qtbot, m
     window.splitter.setSizes(default_split(usual.width()))
     qtbot.waitUntil(lambda: window.image_list.width() == default_split(usual.width())[0], timeout=5_000)
     _fill(panel, stems, "lesion")
-    panel.set_doubt("lesion", stems[1], "looks incomplete")  # "✓ ? · train": the widest Labelled cell
+    panel.labelled_column.set_doubt("lesion", stems[1], "looks incomplete")  # "✓ ? · train": the widest Labelled cell
     qtbot.wait(10)
     name_px = header.sectionSize(panel.shown_columns()[0])  # a new user saw "15…16" at 320 px
     # 12 of 17 characters, middle elided
@@ -220,15 +220,15 @@ def test_recall_tooltip_counts_lesions_and_a_few_strokes_are_not_zero_percent(qt
     panel.set_labelled({"a", "b"})
     panel.set_annotated("lesion", "a", 0.0004)  # a few strokes: rounds to 0 %, but is not nothing
     panel.set_annotated("lesion", "b", 0.25)
-    assert panel.annotated_text("a") == "✓ <0.1 %" and panel.annotated_text("b") == "✓ 25 %"
+    assert panel.labelled_column.text("a") == "✓ <0.1 %" and panel.labelled_column.text("b") == "✓ 25 %"
     panel.set_annotated("lesion", "a", 0.0052)  # a trial: "✓ 1 %" in the list, "Only 0.5 %" in the Train panel
-    assert panel.annotated_text("a") == "✓ 0.5 %"
+    assert panel.labelled_column.text("a") == "✓ 0.5 %"
     panel.set_annotated("lesion", "a", 0.0004)
     assert "<0.1 % of the image" in panel.table.item(row("a"), LABELLED_COL).toolTip()
     told = []
     panel.labels_changed.connect(lambda cls, shares: told.append(shares))
     panel.set_annotated_shares("lesion", {"a": None, "b": 0.5, "gone": 0.3})  # a project's fill: one update
-    assert panel.annotated_text("a") == "✓" and panel.annotated_text("b") == "✓ 50 %"
+    assert panel.labelled_column.text("a") == "✓" and panel.labelled_column.text("b") == "✓ 50 %"
     assert len(told) == 1
     panel.set_unreadable_labels("lesion", {"b": "b.png is damaged"})  # Retrain leaves it out: so does the count
     assert told[-1] == {"a": 1.0} == panel.labelled_shares()  # a trial's panel counted 5 labels with 2 unreadable
@@ -271,9 +271,9 @@ def test_scores_follow_the_ticks_of_the_class_switched_to_and_wait_for_the_kind_
     panel.set_current_class("vessel")
     panel.set_labelled({"a", "b", "c"})
     cell = lambda s: panel.table.item(panel.stems().index(s), DICE_COL)  # noqa: E731
-    assert panel.annotated_text("a") == "✓ 12 %" and cell("a").text() == "0.80" and cell("a").font().italic()
-    assert panel.annotated_text("b") == "✓" and cell("b").text() == "0.80" and not cell("b").font().italic()
-    assert panel.annotated_text("c") == "✓ …" and cell("c").text() == "" and panel.pending_kinds() == {"c"}
+    assert panel.labelled_column.text("a") == "✓ 12 %" and cell("a").text() == "0.80" and cell("a").font().italic()
+    assert panel.labelled_column.text("b") == "✓" and cell("b").text() == "0.80" and not cell("b").font().italic()
+    assert panel.labelled_column.text("c") == "✓ …" and cell("c").text() == "" and panel.pending_kinds() == {"c"}
     assert "Reading the label file" in panel.table.item(panel.stems().index("c"), LABELLED_COL).toolTip()
     panel.set_annotated_shares("vessel", {"c": 0.3})
     assert cell("c").text() == "0.80" and cell("c").font().italic() and panel.pending_kinds() == set()

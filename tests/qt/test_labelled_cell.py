@@ -77,24 +77,24 @@ def test_window_marks_labels_saved_after_the_run_new_and_accepted_predictions(tm
     window = open_window(qtbot, project)  # b's label was saved after: another program, a closed session
     window.tools.select_class("lesion")
     images = window.image_list
-    qtbot.waitUntil(lambda: images.annotated_text(b) == "✓ · new", timeout=10_000)
-    assert [images.annotated_text(s) for s in (a, c)] == ["✓ · train", "✓ · val"]
+    qtbot.waitUntil(lambda: images.labelled_column.text(b) == "✓ · new", timeout=10_000)
+    assert [images.labelled_column.text(s) for s in (a, c)] == ["✓ · train", "✓ · val"]
     joined = json.loads((model_dir / "current.json").read_text())  # continuous training read b's label again
     joined["labels_joined_at"] = {b: time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(time.time() + 2))}
     window.classes.show_state(joined)  # as a finished round hands its kept model over
-    assert images.annotated_text(b) == "✓ · train"
+    assert images.labelled_column.text(b) == "✓ · train"
 
     images.select(a)  # Accept prediction on a training image: the model's own output, saved now
     qtbot.waitUntil(lambda: window.session.stem == a, timeout=5_000)
     window.canvas.set_prediction("lesion", np.full(window.canvas.doc.shape, 0.9, np.float32))
     window.canvas.accept_prediction()
     assert window.saver.flush(10)
-    qtbot.waitUntil(lambda: images.annotated_text(a) == f"{ACCEPTED} · new", timeout=5_000)
+    qtbot.waitUntil(lambda: images.labelled_column.text(a) == f"{ACCEPTED} · new", timeout=5_000)
     assert "compare the model with its own" in images._item(a, LABELLED_COL).toolTip()
     window.actions.undo.trigger()  # the hand-made label again (saved now: still changed since the run)
     assert window.saver.flush(10)
-    qtbot.waitUntil(lambda: ACCEPTED not in images.annotated_text(a), timeout=5_000)
-    assert images.annotated_text(a).endswith(" · new")  # ("✓ ?": the prediction covers the whole image)
+    qtbot.waitUntil(lambda: ACCEPTED not in images.labelled_column.text(a), timeout=5_000)
+    assert images.labelled_column.text(a).endswith(" · new")  # ("✓ ?": the prediction covers the whole image)
 
 
 def test_a_photo_the_models_start_saw_is_not_called_new_val_or_test():
@@ -127,7 +127,7 @@ def test_window_marks_labelled_photos_the_models_start_saw(tmp_path, qtbot, monk
     window = open_window(qtbot, project)
     window.tools.select_class("lesion")
     images = window.image_list
-    qtbot.waitUntil(lambda: images.annotated_text(c).endswith("seen by the built-in start"), timeout=10_000)
-    assert [images.annotated_text(s) for s in (a, b, d)] == [
+    qtbot.waitUntil(lambda: images.labelled_column.text(c).endswith("seen by the built-in start"), timeout=10_000)
+    assert [images.labelled_column.text(s) for s in (a, b, d)] == [
         "✓ · seen by the built-in start", "✓ · new", "✓ · new"]
     assert "no honest check" in images._item(c, LABELLED_COL).toolTip()

@@ -133,7 +133,8 @@ def test_accepting_the_prediction_on_an_image_that_validates_the_model_says_what
                                                          "val_stems": [stem]}))
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: True)
     window = open_window(qtbot, project)
-    assert window.image_list.split_of(stem) == "val" and window.image_list.split_of(other) == "train"
+    labelled = window.image_list.labelled_column
+    assert labelled.split_of(stem) == "val" and labelled.split_of(other) == "train"
     # the prediction is read in the background: clicking before it is shown failed once (session 38)
     qtbot.waitUntil(lambda: window.session.stem == stem and "lesion" in window.session.review.probs, timeout=10_000)
     qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)

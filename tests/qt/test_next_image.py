@@ -86,7 +86,8 @@ def test_next_opens_the_least_annotated_sparse_label_once_all_are_labelled(tmp_p
     s = project.stems
     project.save_label(CLS, s[4], disc())
     window = open_window(qtbot, project)
-    qtbot.waitUntil(lambda: "%" in window.image_list.annotated_text(s[3]), timeout=10_000)  # read in the background
+    # read in the background
+    qtbot.waitUntil(lambda: "%" in window.image_list.labelled_column.text(s[3]), timeout=10_000)
     window.actions.next_to_label.trigger()
     assert window.image_list.current_stem() == s[3]
     assert "least annotated" in window.statusBar().currentMessage()

@@ -152,7 +152,7 @@ def test_autosave_writes_0_128_255_and_reloads_sparse(tmp_path, qtbot, messages)
     np.testing.assert_array_equal(pixels.annotated, window.canvas.annotated("lesion"))
     np.testing.assert_array_equal(pixels.mask, window.canvas.label("lesion"))
     share = window.canvas.annotated_fraction("lesion")
-    assert 0 < share < 0.5 and window.image_list.annotated_text(stem) == f"✓ {share_text(share)}"
+    assert 0 < share < 0.5 and window.image_list.labelled_column.text(stem) == f"✓ {share_text(share)}"
     window.actions.next_image.trigger()
     window.actions.prev_image.trigger()
     assert window.canvas.is_sparse("lesion")  # read back from disk as a sparse label
@@ -257,9 +257,9 @@ def test_the_list_shows_the_annotated_share_of_sparse_labels_not_opened_yet(tmp_
     project.save_label("lesion", project.stems[2], np.zeros_like(annotated), annotated)
     project.save_label("lesion", project.stems[1], helpers.disc())
     window = helpers.open_window(qtbot, project)
-    qtbot.waitUntil(lambda: window.image_list.annotated_text(project.stems[2]) == "✓ 25 %", timeout=10_000)
-    assert window.image_list.annotated_text(project.stems[1]) == "✓"  # complete
-    assert window.image_list.annotated_text(project.stems[0]) == ""  # not labelled
+    qtbot.waitUntil(lambda: window.image_list.labelled_column.text(project.stems[2]) == "✓ 25 %", timeout=10_000)
+    assert window.image_list.labelled_column.text(project.stems[1]) == "✓"  # complete
+    assert window.image_list.labelled_column.text(project.stems[0]) == ""  # not labelled
 
 
 def _list_state(window, stem):

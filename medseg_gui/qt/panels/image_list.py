@@ -7,7 +7,9 @@ Cells show scores with two decimals; their tooltips, `auc_text`, `dice_text` and
 Rows are always found by stem, never by position, so sorting never breaks `select`, `auc_text` or `set_error`, and
 the selected image stays selected (row_order.py: its row also keeps its place while it is worked on). Unreadable
 images stay in the list in red, marked "⚠ image unreadable" with the full reason as tooltip; they can be selected (the
-window shows the reason) but never crash anything.
+window shows the reason) but never crash anything. The Labelled cells and the marks that change only them (not
+saved, doubts, "none", the model's split…) are `labelled_column` (labelled_column.py); which images are labelled, and
+how much of each, is set here, since the scores shown follow it.
 """
 
 from __future__ import annotations
@@ -16,20 +18,18 @@ from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QPushButton, QTableWidgetItem, QVBoxLayout, QWidget
 
 from medseg_gui.core.lesions import REGIMES, class_regime
 from medseg_gui.core.metrics import NOT_SCORED
-from medseg_gui.core.project import LabelsRead
 from medseg_gui.core.uncertainty import UncertaintyScores
 from medseg_gui.qt.keymap import key_text
 from medseg_gui.qt.panels.image_columns import (COLUMN_COUNT, EDITED_TIP, LABELLED_COL, METRIC_COLS, METRIC_NAMES,
                                                 NAME_COL, RECALL_COL, REVIEWED_MARK, SORT_ROLE, STALE_TIP, STEM_ROLE,
-                                                UNCERTAINTY_COL, UNSAVED_COLOR, ImageTable, SortItem,
-                                                arrange_metric_columns, cell, clear_marks, format_score, header_items,
-                                                mark_unreadable, number, show_found, show_score, threshold_note)
-from medseg_gui.qt.panels.labelled_cell import WARNINGS, LabelMarks
+                                                UNCERTAINTY_COL, ImageTable, SortItem, arrange_metric_columns, cell,
+                                                clear_marks, format_score, header_items, mark_unreadable, number,
+                                                show_found, show_score, threshold_note)
+from medseg_gui.qt.panels.labelled_column import LabelledColumn
 from medseg_gui.qt.panels.row_order import RowOrder
 
 
@@ -75,12 +75,13 @@ class ImageListPanel(QWidget):
         self._regime = REGIMES[0]
         self._errors: dict[str, str] = {}
         self._metrics: dict[str, dict[str, dict]] = {}  # class → stem → {"auc":…, "dice":…}
-        self._marks = LabelMarks()  # the Labelled column's state (labelled_cell.py)
         self._uncertainty: dict[str, UncertaintyScores] = {}  # class → the uncertainty of its predictions
         self._stale: dict[str, set[str]] = {}  # class → stems whose scores come from an earlier model
         self._edited: dict[str, set[str]] = {}  # class → stems whose label changed since their scores were made
         self._threshold: float | None = None  # the scores' due threshold: those made at another are greyed
         self._rows = RowOrder(self.table)  # the current image, and its row's place while it is worked on
+        self.labelled_column = LabelledColumn(self.table, self._rows, lambda: self._cls,  # its marks: LabelMarks
+                                              lambda stem: stem not in self._errors)
         self._set_headers()
         self.table.currentCellChanged.connect(self._on_current_changed)
         header.sortIndicatorChanged.connect(self._rows.sort_all)
@@ -89,9 +90,10 @@ class ImageListPanel(QWidget):
     def set_images(self, stems: list[str], classes: list[str], errors: dict[str, str] | None = None) -> None:
         self._classes, self._errors = list(classes), dict(errors or {})
         self._cls = self._cls if self._cls in self._classes else (self._classes[0] if self._classes else "")
-        self._metrics, self._marks, self._items = {}, LabelMarks(), {}
+        self._metrics, self._items = {}, {}
         self._uncertainty, self._stale, self._edited = {}, {}, {}
         self._rows.reset(self._items)
+        self.labelled_column.reset(self._items)
         self.table.blockSignals(True)
         with self.batch():
             self.table.setRowCount(0)  # also forgets the current cell, so `select` below always emits
@@ -132,7 +134,7 @@ class ImageListPanel(QWidget):
                     self._mark_error(stem)
                 else:
                     clear_marks([self._item(stem, col) for col in range(self.table.columnCount())], stem)
-                    self._refresh_labelled([stem])
+                    self.labelled_column.refresh([stem])
                     self._fill_metrics([stem])
                     self._fill_uncertainty()
         self._show_unreadable()
@@ -146,18 +148,19 @@ class ImageListPanel(QWidget):
 
     def set_labelled(self, labelled: set[str]) -> None:
         """Tick the images that have a label for the current class; their scores follow (italics: a sparse label)."""
-        changed, self._marks.labelled = self._marks.labelled ^ set(labelled), set(labelled)
+        marks = self.labelled_column.marks
+        changed, marks.labelled = marks.labelled ^ set(labelled), set(labelled)
         with self.batch():
-            self._refresh_labelled()
+            self.labelled_column.refresh()
             self._fill_metrics([stem for stem in changed if stem in self._items])  # also after a class switch
         self.labels_changed.emit(self._cls, self.labelled_shares())
 
     def set_present(self, stem: str, present: bool) -> None:
         """Tick (or untick) one image after an edit of its current-class label, without looking at the disk (an
         unreadable file was moved aside before the edit)."""
-        self._marks.unreadable.get(self._cls, {}).pop(stem, None)
-        labelled = self._marks.labelled
-        self.set_labelled(labelled | {stem} if present else labelled - {stem})
+        marks = self.labelled_column.marks
+        marks.unreadable.get(self._cls, {}).pop(stem, None)
+        self.set_labelled(marks.labelled | {stem} if present else marks.labelled - {stem})
 
     def set_annotated(self, cls: str, stem: str, share: float | None) -> None:
         """The annotated share (0–1) of a sparse `cls` label of `stem`, shown beside its tick; None: complete."""
@@ -167,89 +170,26 @@ class ImageListPanel(QWidget):
         """`set_annotated` for several images at once: one re-sort, column fit and `labels_changed` (the list's
         fill when a project opens had cost one of each per sparse label)."""
         for stem, share in shares.items():
-            self._marks.set_share(cls, stem, share)
+            self.labelled_column.marks.set_share(cls, stem, share)
         shown = [stem for stem in shares if stem in self._items] if cls == self._cls else []
         if shown:
             with self.batch():
-                self._refresh_labelled(shown)
+                self.labelled_column.refresh(shown)
                 self._fill_metrics(shown)  # a sparse label's scores in italics
             self.labels_changed.emit(self._cls, self.labelled_shares())
 
     def pending_kinds(self) -> set[str]:
         """Labelled images of the current class not known yet to be complete or sparse ("✓ …", no scores shown)."""
-        return self._marks.pending(self._cls)
-
-    def annotated_text(self, stem: str) -> str:
-        """The Labelled cell of `stem` for the current class ("✓", "✓ 12 %" for a sparse label, "")."""
-        return self._item(stem, LABELLED_COL).text()
-
-    def set_unsaved(self, unsaved: dict[str, str]) -> None:
-        """Mark images whose current-class label could not be saved (stem → reason, shown as tooltip)."""
-        changed = set(unsaved) ^ set(self._marks.unsaved)
-        self._marks.unsaved = dict(unsaved)
-        self._refresh_labelled([stem for stem in changed | set(unsaved) if stem in self._items])
-
-    def unsaved(self) -> set[str]:
-        return set(self._marks.unsaved)
-
-    def set_doubt(self, cls: str, stem: str, why: str | None) -> None:
-        """Mark a complete `cls` label that looks incomplete ("✓ ?", `why` in the tooltip; core.label_status)."""
-        self._marks.set_doubt(cls, stem, why)
-        if cls == self._cls and stem in self._items:
-            self._refresh_labelled([stem])
+        return self.labelled_column.marks.pending(self._cls)
 
     def set_unreadable_labels(self, cls: str, unreadable: dict[str, str]) -> None:
         """Mark the `cls` label files that cannot be read (stem → why) instead of ticking them."""
-        self._marks.unreadable[cls] = dict(unreadable)
+        self.labelled_column.marks.unreadable[cls] = dict(unreadable)
         if cls == self._cls:
             with self.batch():
-                self._refresh_labelled()
+                self.labelled_column.refresh()
                 self._fill_metrics()
             self.labels_changed.emit(self._cls, self.labelled_shares())  # the Train panel counts readable ones
-
-    def set_image_marks(self, negatives: set[str], accepted: set[str]) -> None:
-        """Show "none" for images marked "no <current class> here" (an explicit negative), "✓ accepted" for labels
-        that are an accepted prediction."""
-        self._marks.negatives, self._marks.accepted = set(negatives), set(accepted)
-        self._refresh_labelled()
-
-    def set_split(self, train: list[str] | None, val: list[str] | None, test: Collection[str] = (),
-                  read_at: LabelsRead = LabelsRead(), model: str = "", start_saw: Collection[str] = ()) -> None:
-        """Mark the images the current class's model trained and validated on (None: not recorded, no marks), the
-        dataset's `test` split; a label saved after the model's run read it (core.project.labels_read) is "new";
-        `model`: its id, `start_saw`: photos its shipped start saw, as its run recorded them ("seen")."""
-        self._marks.set_split(train, val, test, read_at, model, start_saw)
-        self._refresh_labelled()
-
-    def add_start_saw(self, model: str, stems: Collection[str]) -> None:
-        """More photos the start of the model `model` (id) saw: labelled since its run (workers.label_shares)."""
-        self._marks.add_start_saw(model, stems)
-        self._refresh_labelled([stem for stem in stems if stem in self._items])
-
-    def set_saved_at(self, cls: str, saved_at: dict[str, float]) -> None:
-        """When the `cls` labels of these images were last saved (POSIX s: a file's mtime, or a save just made)."""
-        self._marks.set_saved_at(cls, saved_at)
-        if cls == self._cls:
-            self._refresh_labelled([stem for stem in saved_at if stem in self._items])
-
-    def split_of(self, stem: str | None) -> str | None:
-        """"train" / "val" / "new" for `stem` by the current model's split (set_split), None when not known."""
-        return self._marks.split_of(stem)
-
-    def _refresh_labelled(self, stems: Collection[str] | None = None) -> None:
-        with self.batch():
-            for stem in self._items if stems is None else stems:
-                self._show_labelled(stem)
-
-    def _show_labelled(self, stem: str) -> None:
-        if stem in self._errors:
-            return
-        item = self._item(stem, LABELLED_COL)
-        text, tip, order = self._marks.cell(self._cls, stem)
-        item.setText(text)
-        item.setData(Qt.ItemDataRole.ForegroundRole, QBrush(UNSAVED_COLOR) if text in WARNINGS else None)
-        item.setToolTip(tip)
-        self._rows.set_key(stem, LABELLED_COL, order)
 
     def set_reviewed(self, reviewed: set[str]) -> None:
         """Mark the images the clinician has marked as reviewed (a tick after the name, "Reviewed" in the tooltip)."""
@@ -312,7 +252,7 @@ class ImageListPanel(QWidget):
 
     def labelled_shares(self) -> dict[str, float]:
         """{stem: annotated share} of the images labelled for the current class (1.0: a complete label)."""
-        return self._marks.shares(self._cls)
+        return self.labelled_column.marks.shares(self._cls)
 
     # -- queries and navigation --------------------------------------------------------------------------------
     def stems(self) -> list[str]:
@@ -373,10 +313,11 @@ class ImageListPanel(QWidget):
         arrange_metric_columns(self.table.horizontalHeader(), self._regime)
 
     def _fill_metrics(self, stems: Collection[str] | None = None) -> None:
-        metrics, pending, due = self._metrics.get(self._cls, {}), self._marks.pending(self._cls), False
+        marks = self.labelled_column.marks
+        metrics, pending, due = self._metrics.get(self._cls, {}), marks.pending(self._cls), False
         for stem in self._items if stems is None else stems:
             values, hidden = metrics.get(stem, {}), stem in pending  # complete or sparse? no scores until known
-            share = self._marks.sparse_share(self._cls, stem)
+            share = marks.sparse_share(self._cls, stem)
             off = threshold_note(values.get("threshold"), self._threshold)
             due, edited = due or bool(off), EDITED_TIP if stem in self._edited.get(self._cls, ()) else ""
             for col, key in METRIC_COLS.items():  # AUC does not depend on the threshold
