@@ -7,6 +7,7 @@ widget has the focus (a spin box being typed in keeps its digits). Plain Tab is 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING, Any
@@ -302,15 +303,16 @@ def connect_window_actions(a: WindowActions, w: Any) -> None:
     a.models.triggered.connect(w.training.show_models)
 
 
-def _off_while_running(action: QAction, what: str, w: Any) -> None:
-    """`action` (Remove image, Classes…: refused by `classes_locked` while a run goes on) off while a training or a
-    prediction with a model runs, its entry and tips saying why (a trial's click only met a refusal), on again when
-    that ends."""
+def _off_while_running(action: QAction, what: str, w: Any,
+                       allowed: Callable[[], bool] = lambda: True) -> Callable[..., None]:
+    """`action` (Remove image, Classes…, Bring back: refused by `classes_locked` while a run goes on) off while a
+    training or a prediction with a model runs, its entry and tips saying why (a trial's click only met a refusal), on
+    again when that ends if `allowed()` too (else off, plainly). Returns the update, for other moments to call."""
     text, tip = action.text(), action.statusTip()
 
     def update(*_: object) -> None:
         busy = "training" if w.train_worker is not None else "predicting" if w.models.busy() else ""
-        action.setEnabled(not busy)
+        action.setEnabled(not busy and allowed())
         action.setText(f"{text} ({busy})" if busy else text)
         off = f"{what} is off while {'a training' if busy == 'training' else 'every image is predicted'} runs: "
         action.setStatusTip(f"{off}try again when it has finished." if busy else tip)
@@ -319,13 +321,17 @@ def _off_while_running(action: QAction, what: str, w: Any) -> None:
     for changed in (w.train_panel.running_changed, w.training.ended, w.models.busy_changed):  # ended: the worker is
         changed.connect(update)  # let go by then
     update()
+    return update
 
 
 def _connect_restore(action: QAction, w: Any) -> RestoreFlow:
-    """Edit → Bring back a removed image… (qt.restore_flow), on while the Edit menu shows a project with one."""
+    """Edit → Bring back a removed image… (qt.restore_flow): on while the project shown has one and no run goes on
+    (refused like Remove image, off like it), checked again when a project is shown and when the Edit menu opens."""
     flow = RestoreFlow(w.workers, w, lambda: w.project, w.image_list, w._reshow, w.metrics_refresher)
-    action.triggered.connect(lambda: flow.start(w.classes_locked))  # refused like Remove image
-    w.menuBar().findChild(QMenu, "editMenu").aboutToShow.connect(lambda: action.setEnabled(has_removed(w.project)))
+    action.triggered.connect(lambda: flow.start(w.classes_locked))
+    update = _off_while_running(action, "Bring back a removed image", w, lambda: has_removed(w.project))
+    for shown in (w.project_loaded, w.menuBar().findChild(QMenu, "editMenu").aboutToShow):
+        shown.connect(update)
     flow.status.connect(lambda text: w.statusBar().showMessage(text, 15000))
     flow.said.connect(lambda text: w.next_line.beside_image(text, w.image_list.current_stem()))
     flow.errored.connect(w.show_error)

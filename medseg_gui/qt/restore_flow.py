@@ -1,9 +1,10 @@
 """Edit → Bring back a removed image…: a small dialog lists the images taken out of the project (core.restore_images:
 name, when, labels); Restore moves the one chosen back on a worker, with drawing paused, then the list shows it again
 with its label and scores, and the status bar says what came back. Refused like Remove image (`classes_locked`); the
-menu item is off while the project has no removed image or must not be written. It waits for a running re-scoring
-at another threshold (qt.threshold_metrics), and none starts until it is done: that job's save, computed without the
-image, would overwrite the scores it brought back."""
+menu item is off while the project has no removed image or must not be written, and like Remove image's while a
+training or prediction runs (qt.actions). It waits for a running re-scoring at another threshold
+(qt.threshold_metrics), and none starts until it is done: that job's save, computed without the image, would overwrite
+the scores it brought back."""
 
 from __future__ import annotations
 

@@ -82,6 +82,41 @@ def test_restore_is_off_in_a_read_only_window(tmp_path, qtbot, messages, monkeyp
     assert asked == [] and "Nothing was brought back: this project is open read-only" in window.last_error
 
 
+def test_restore_is_off_while_training_or_predicting_and_on_after_only_with_an_image_to_bring_back(
+        tmp_path, qtbot, messages, monkeypatch):
+    """Bring back stayed on during a training (opening the Edit menu turned it on) and a click met a refusal, while
+    Remove image and Classes… beside it were off: it is off alike, saying why, and on again after the run only while
+    the project still has a removed image."""
+    from medseg_gui.qt import actions
+
+    project = make_project(tmp_path / "p", n=3, labelled=1)
+    remove_images(project, ["img1"])
+    window = open_window(qtbot, project)
+    edit_menu = window.menuBar().findChild(QMenu, "editMenu")
+    action = window.actions.restore_image
+    text, tip = action.text(), action.statusTip()
+    assert action.isEnabled()
+    window.train_worker = SimpleNamespace(cls="lesion")  # a training runs, then ends as the panel reports it
+    try:
+        window.train_panel.running_changed.emit(True)
+        edit_menu.aboutToShow.emit()  # the menu opened during the run
+        assert not action.isEnabled() and action.text() == f"{text} (training)"
+        assert action.statusTip().startswith("Bring back a removed image is off while a training runs")
+        assert action.toolTip() == action.statusTip()
+    finally:  # else closing the window would wait for it
+        window.train_panel.running_changed.emit(False)
+        window.train_panel.ended.emit("finished", "New model kept")
+    assert window.train_worker is None and action.isEnabled() and (action.text(), action.statusTip()) == (text, tip)
+    monkeypatch.setattr(window.models, "busy", lambda: True)  # Predict all images / Use this model
+    window.models.busy_changed.emit(True)
+    edit_menu.aboutToShow.emit()
+    assert not action.isEnabled() and action.text() == f"{text} (predicting)" and "predicted" in action.statusTip()
+    monkeypatch.setattr(actions, "has_removed", lambda project: False)  # e.g. brought back from the command line
+    monkeypatch.setattr(window.models, "busy", lambda: False)
+    window.models.busy_changed.emit(False)
+    assert not action.isEnabled() and (action.text(), action.statusTip()) == (text, tip)  # both must hold
+
+
 def test_restore_waits_for_a_rescoring_that_would_save_over_its_scores(tmp_path, qtbot, messages, monkeypatch):
     """Review: a threshold re-scoring computed before the image was listed again saved metrics.json without it, over
     the score entries the restore had just put back."""
