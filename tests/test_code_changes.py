@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 @pytest.fixture
-def installed(tmp_path, monkeypatch) -> Path:
+def installed(tmp_path, monkeypatch) -> Iterator[Path]:
     """A copy of the package that spawned children import; the window's fingerprint (STANDBY.code) is of this copy,
     taken before the test updates it."""
     root = tmp_path / "site" / "medseg_gui"
