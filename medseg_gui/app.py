@@ -3,7 +3,8 @@
 Keras/TensorFlow are not imported here (the window shows in ~1–2 s); Retrain imports them in its own process, which a
 standby child (child_process.STANDBY, started two seconds after the window) has usually done already. The standby is
 switched off as the window closes, before its work is stopped: a training cancelled by quitting started a new standby
-child as it ended, which lingered 4–12 s after the window had gone.
+child as it ended, which lingered 4–12 s after the window had gone. The fingerprint of the package's files is taken as
+the window starts (child_process.Standby.code), so a child that fails after an update on disk says to restart.
 """
 
 from __future__ import annotations
@@ -159,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     from medseg_gui.qt.theme import DEFAULT_THEME, THEME_KEY, app_icon, apply_theme
     from medseg_gui.qt.window_state import WindowMemory, show_window
 
+    STANDBY.code.take_soon()  # the code this window runs: a child that fails after an update says "restart"
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(GUI_NAME)

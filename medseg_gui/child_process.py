@@ -27,12 +27,18 @@ Keras and the training code, then waits for its job on the control pipe; the nex
 import (about 5 s on a 2-core CPU, 20-40 s when the CPU is busy), and a new standby is started once that job has
 ended. The price is one idle interpreter with Keras loaded (a few hundred MB) while the window is open. It dies with
 the window (end of file on its control pipe).
+
+Code updated on disk while the window runs (a `git pull`, `pip install -U`): a child imports the new files, which
+may not fit the window's. A job that fails the way this makes it fail (its child died, ChildGoneError; ImportError,
+AttributeError, an unpickling error) becomes ModelError(code_changes.restart_message) in `spawned` when the package's
+files changed since the app took `Standby.code`; otherwise (and when none was taken) its error stays as it was.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import pickle
 import signal
 import threading
 import time
@@ -43,6 +49,7 @@ from typing import Any
 
 from medseg_gui.child_priority import child_nice, spawn
 from medseg_gui.child_side import STOP, call_main, child_entry, standby_main
+from medseg_gui.code_changes import CodeFingerprint, restart_message
 from medseg_gui.core.errors import CancelledError, ModelError
 
 log = logging.getLogger(__name__)
@@ -50,6 +57,14 @@ log = logging.getLogger(__name__)
 POLL_S = 0.1  # how often the parent looks at the cancel flag while waiting for messages
 CANCEL_GRACE_S = 1.5  # after "stop", how long the child may take to end by itself before it is terminated
 GONE = object()  # what `follow` returns when the child ended (or was left) without its result
+
+
+class ChildGoneError(ModelError):
+    """A child ended without its result (killed, crashed, out of memory, or it could not even start)."""
+
+
+UPDATE_SIGNS = (ChildGoneError, ImportError, AttributeError, pickle.UnpicklingError)  # how a job fails after the
+# package was updated on disk (ModuleNotFoundError is an ImportError): only then is `Standby.code` compared
 
 
 def _start(target: Callable[..., None], args: tuple, name: str) -> tuple[Any, Connection, Connection]:
@@ -74,10 +89,13 @@ def _start(target: Callable[..., None], args: tuple, name: str) -> tuple[Any, Co
 class Standby:
     """The children of this process: at most one started ahead of time, which imports `imports`, then waits for ("job",
     target, args) on its control pipe (off until `enable()`; `take()` hands it to the next job, None when there is
-    none ready); the jobs running; the ended jobs' children still being reaped (`reap`, `wait_reaped`)."""
+    none ready); the jobs running; the ended jobs' children still being reaped (`reap`, `wait_reaped`). `code`: the
+    fingerprint of the package's files that a failed job's children are compared with (the app takes it at start)."""
 
-    def __init__(self, imports: tuple[str, ...] = ("medseg_gui.ml.train", "medseg_gui.ml.predict")) -> None:
+    def __init__(self, imports: tuple[str, ...] = ("medseg_gui.ml.train", "medseg_gui.ml.predict"),
+                 code: CodeFingerprint | None = None) -> None:
         self.imports = imports
+        self.code = CodeFingerprint() if code is None else code
         self.enabled = False
         self._lock = threading.Lock()
         self._ready: tuple[Any, Connection, Connection] | None = None
@@ -165,7 +183,8 @@ def spawned(target: Callable[..., None], args: tuple, name: str,
     """Run `target(*args, results, control)` in a child: the standby one when it is ready (`STANDBY` by default),
     else a newly spawned one, once every earlier job's child has exited. Yields (process, results, control); afterwards
     the child is terminated if still running and reaped in the background (`Standby.reap`), and a new standby is
-    started once no job runs any more."""
+    started once no job runs any more. An error of the job that UPDATE_SIGNS name becomes ModelError(restart_message)
+    when the package's files changed since `standby.code` was taken."""
     standby = STANDBY if standby is None else standby
     standby.wait_reaped()
     with standby._lock:
@@ -184,6 +203,12 @@ def spawned(target: Callable[..., None], args: tuple, name: str,
             log.info("%s started in process %s", name, child[0].pid)
         try:
             yield child
+        except UPDATE_SIGNS as err:
+            if changed := standby.code.changed():
+                message = restart_message(standby.code.root, changed)
+                log.warning("%s (%s failed: %s: %s)", message, name, type(err).__name__, err)
+                raise ModelError(message) from err
+            raise
         finally:
             standby.reap(child[0])
             child[1].close()
@@ -228,7 +253,7 @@ def call_in_child(fn: Callable[..., Any], *args: Any, progress: Callable[[object
         if stopped:
             raise CancelledError(f"{what} was cancelled.")
         proc.join(5.0)
-        raise ModelError(f"{what} stopped unexpectedly: {ended_how(proc.exitcode)}. Details may be in the log "
+        raise ChildGoneError(f"{what} stopped unexpectedly: {ended_how(proc.exitcode)}. Details may be in the log "
                          "(Help → Open log folder).")
 
 

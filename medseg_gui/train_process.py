@@ -43,9 +43,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from medseg_gui.child_process import CANCEL_GRACE_S, GONE, ended_how, follow, send, spawned, terminate
+from medseg_gui.child_process import (CANCEL_GRACE_S, GONE, ChildGoneError, ended_how, follow, send, spawned,
+                                      terminate)
 from medseg_gui.child_side import child_finish, child_start
-from medseg_gui.core.errors import CancelledError, ModelError
+from medseg_gui.core.errors import CancelledError
 from medseg_gui.outcomes import TRAIN_CANCELLED
 
 if TYPE_CHECKING:
@@ -292,7 +293,7 @@ def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection, 
         metrics = Project.open(job.project_root).load_metrics(job.cls)
         return TrainRun(job.project_root, job.cls, outcome[0], metrics, predictions_complete=False)
     proc.join(5.0)  # it ended by itself (end of file): its exit code says how
-    raise ModelError(died_message(proc.exitcode, outcome[0]))
+    raise ChildGoneError(died_message(proc.exitcode, outcome[0]))
 
 
 def died_message(exitcode: int | None, outcome: Any) -> str:

@@ -58,8 +58,10 @@ def test_main_screenshot_and_quit(tmp_path):
         """
         import sys
         from medseg_gui.app import main
+        from medseg_gui.child_process import STANDBY
         code = main(sys.argv[1:])
         print("HEAVY", sorted(m for m in ("keras", "tensorflow") if m in sys.modules))
+        print("CODE", STANDBY.code.changed(), "py" in str(sorted(STANDBY.code._stats or {})))
         sys.exit(code)
         """,
         str(tmp_path / "p"), "--screenshot", str(shot), "--quit-after", "1.5",
@@ -67,6 +69,7 @@ def test_main_screenshot_and_quit(tmp_path):
     assert result.returncode == 0, result.stderr
     assert shot.is_file() and shot.stat().st_size > 1000
     assert "HEAVY []" in result.stdout
+    assert "CODE [] True" in result.stdout  # the fingerprint a failed child's code is compared with was taken
 
 
 def test_bad_path_argument_shows_message_not_crash(tmp_path):
@@ -239,12 +242,14 @@ def test_quitting_switches_the_standby_child_off_before_the_training_is_cancelle
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
         from medseg_gui import app, child_process
+        from medseg_gui.code_changes import CodeFingerprint
         from medseg_gui.qt import dialogs
         from medseg_gui.qt.main_window import MainWindow
         from medseg_gui.workers.base import Worker
 
         class Standby:  # records what the app does with it; starts no process
             enabled = False
+            code = CodeFingerprint()
             def enable(self):
                 self.enabled = True
                 print("STANDBY on", flush=True)
