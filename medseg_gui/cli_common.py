@@ -133,3 +133,34 @@ def terminate_on_sigterm() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """While inside, a Ctrl+C or SIGTERM waits for the block to end and then ends the command as it would have
+    (KeyboardInterrupt, Terminated), so what the block says is said whole: `medseg train` of a model already stored
+    (a stop there printed no JSON). A second one acts at once (a write that blocks cannot hold the command)."""
+    held: list[int] = []
+    previous: dict[int, object] = {}
+
+    def restore() -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        previous.clear()
+
+    def hold(signum: int, _frame) -> None:
+        held.append(signum)
+        restore()
+
+    try:
+        for signum in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+            if signum is not None and signal.getsignal(signum) not in (signal.SIG_IGN, None):  # ignored: it stays so
+                previous[signum] = signal.signal(signum, hold)
+    except ValueError:  # not the main thread (an embedding program): nothing to hold
+        restore()
+    try:
+        yield
+    finally:
+        restore()
+    if held:
+        signal.raise_signal(held[0])  # its own handler again: Ctrl+C's KeyboardInterrupt, terminate_on_sigterm's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import time
@@ -10,6 +11,7 @@ from functools import partial
 
 import numpy as np
 
+from medseg_gui.logs import before_console_lines
 from medseg_gui.ml.progress import DICE_SHOWN
 
 
@@ -33,13 +35,14 @@ class TerminalProgress:
         self.last: float | None = None
         self.open_line = False  # terminal: a redrawn line is showing without its newline
         self.unwritten = ""  # log: the latest report, when it fell between two written lines
+        self.written = ""  # the last report written (one held back that says the same is not written again)
 
     def _line(self, text: str, final: bool = False) -> None:
         now = time.monotonic()
         if not (final or self.last is None or now - self.last >= self.every_s):
-            self.unwritten = text
+            self.unwritten = "" if text == self.written else text
             return
-        self.last, self.unwritten = now, ""
+        self.last, self.unwritten, self.written = now, "", text
         if self.tty:
             width = self._width()
             self.stream.write("\r" + text[:width].ljust(width) + ("\n" if final else ""))
@@ -76,6 +79,11 @@ class TerminalProgress:
         """A count `(done, total, name)` of images or files, as core reports it: 'importing 120/250 a.png'."""
         done, total, name = count
         self._line(f"{verb} {done}/{total} {name}", final=done == total)
+
+    def before_logs(self) -> contextlib.AbstractContextManager[None]:
+        """While inside, a console log line (`-v`) first ends the progress output (`done`), so it stands on a line of
+        its own after the reports that came before it."""
+        return before_console_lines(self.done)
 
     def done(self) -> None:
         """End the progress output: close the terminal line, or write the last report a log has not seen."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from medseg_gui.cli_common import format_table, left_out, open_project, warn
+from medseg_gui.cli_common import format_table, interrupts_held, left_out, open_project, warn
 from medseg_gui.cli_progress import TerminalProgress
 from medseg_gui.core.errors import ImageReadError, MedsegError, ModelError, skip, write_error
 from medseg_gui.core.fingerprint import CLI_SCRATCH_ADVICE, SCRATCH_ADVICE
@@ -114,30 +114,46 @@ def stopped_json(project: Project, cls: str, before: str | None, seconds: float)
 
 
 def do_train(project: Project, cls: str, config, as_json: bool = False) -> None:
-    """Train `cls` and say what came of it: prose on stdout, or (`as_json`) one JSON object (train_json); the
-    notes on stderr either way (and in the JSON). Stopped by Ctrl+C or SIGTERM, the JSON (stopped_json) is printed
-    before the interrupt goes on to end the command (130 or 143)."""
+    """Train `cls` and say what came of it (say_trained): prose on stdout, or (`as_json`) one JSON object. Stopped by
+    Ctrl+C or SIGTERM, the JSON is printed before the interrupt goes on to end the command (130 or 143): stopped_json
+    while it trains; once its model is stored, the run's own (cancelled false), the stop waiting until it is said."""
     from medseg_gui import pipeline
-    from medseg_gui.core.project import dataset_test_stems
 
     bar = TerminalProgress()
     before, started = (project.current_model_info(cls) or {}).get("id"), time.monotonic()
+    outcome, said = None, False
     try:
-        outcome = pipeline.train_class(project, cls, config, progress=bar.train)
+        with bar.before_logs():  # -v: the log lines after the last report ("Saved the new model.") come after it
+            outcome = pipeline.train_class(project, cls, config, progress=bar.train)
+        with interrupts_held():
+            bar.done()
+            say_trained(project, cls, outcome, as_json)
+            said = True
     except KeyboardInterrupt:  # Terminated (SIGTERM) too; cli._run ends the progress line and says so
-        if as_json:
-            print(json.dumps(stopped_json(project, cls, before, time.monotonic() - started), indent=2), flush=True)
+        if as_json and not said:
+            report = stopped_json(project, cls, before, time.monotonic() - started) if outcome is None else \
+                outcome_json(project, cls, outcome)
+            print(json.dumps(report, indent=2), flush=True)
         raise
-    bar.done()
+
+
+def outcome_json(project: Project, cls: str, outcome) -> dict:
+    """train_json of a run that returned, with the notes `medseg train` gives: a two-stage class's region line, the
+    region warnings (warned of on stderr too), then train_notes."""
+    region = region_line(project, cls, "trained", len(outcome.stems), len(outcome.unrestricted))
+    head = [region] if region else []
+    return train_json(project, cls, outcome, [*head, *outcome.outside, *outcome.weak_region, *train_notes(outcome)])
+
+
+def say_trained(project: Project, cls: str, outcome, as_json: bool) -> None:
+    """What a run that returned did: its warnings and notes on stderr, then the result lines or (`as_json`) the JSON
+    alone on stdout (outcome_json)."""
+    from medseg_gui.core.project import dataset_test_stems
+
     warn(outcome.notes)
     region = region_line(project, cls, "trained", len(outcome.stems), len(outcome.unrestricted))
-    notes = train_notes(outcome)
-    if as_json:  # stdout holds the JSON alone: the region line joins the notes, and the region notes (warned of)
-        head = [region] if region else []
-        warned = [*outcome.outside, *outcome.weak_region]
-        print(json.dumps(train_json(project, cls, outcome, [*head, *warned, *notes]), indent=2))
-        notes = [*head, *notes]
-    else:
+    notes = [*([region] if region and as_json else []), *train_notes(outcome)]
+    if not as_json:
         if region:
             print(region)
         res = outcome.result
@@ -148,6 +164,8 @@ def do_train(project: Project, cls: str, config, as_json: bool = False) -> None:
         print(outcome.summary())
     for note in notes:
         print(f"medseg: note: {note}", file=sys.stderr)
+    if as_json:  # last: once it is printed the command has said everything
+        print(json.dumps(outcome_json(project, cls, outcome), indent=2), flush=True)
 
 
 def cmd_train(args: argparse.Namespace) -> int:

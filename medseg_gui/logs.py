@@ -4,9 +4,11 @@ log folder (`paths.log_dir()`), so a crash report can point to a file. Never cal
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from medseg_gui.paths import log_dir
@@ -45,6 +47,25 @@ def _ours_or_an_error(record: logging.LogRecord) -> bool:
     """The console's filter: a library's warning (TensorFlow's "5 out of the last 23 calls ... triggered
     tf.function retracing" reached the command line as "medseg: warning: ...") is kept for the log file only."""
     return record.levelno >= logging.ERROR or record.name.split(".")[0] not in LIBRARIES
+
+
+@contextlib.contextmanager
+def before_console_lines(callback: Callable[[], None]) -> Iterator[None]:
+    """While inside, `callback()` runs before each line the console handler writes: `medseg`'s progress output ends
+    there first (cli_progress), so a log line neither lands inside a redrawn line nor ahead of a report written
+    late (`-v train` printed the run's last progress line after "Saved the new model.")."""
+    def first(_record: logging.LogRecord) -> bool:
+        callback()
+        return True
+
+    consoles = [h for h in logging.getLogger().handlers if isinstance(h, _Stderr)]
+    for console in consoles:
+        console.addFilter(first)  # after the console's own filter: called only for lines it writes
+    try:
+        yield
+    finally:
+        for console in consoles:
+            console.removeFilter(first)
 
 
 def setup_logging(name: str, console_level: int, console_format: str | logging.Formatter,

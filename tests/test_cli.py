@@ -73,11 +73,14 @@ def test_cli_round_trip_on_drive_layout(drive_folder, tmp_path, capsys, monkeypa
     assert project.load_roi("21_training") is not None
 
     capsys.readouterr()
-    assert cli.main(["train", str(proj), "--class", "vessel", "--epochs", "1", *TINY]) == 0
+    assert cli.main(["-v", "train", str(proj), "--class", "vessel", "--epochs", "1", *TINY]) == 0
     assert store.current_model_path(proj / "models" / "vessel") is not None
     out, err = capsys.readouterr()
     assert "on 3 labelled images (1 of the dataset's test split not trained on" in out  # trial: DRIVE's test/
     assert "medseg: note: 3 labelled images: models from fewer than 8 are often weak" in err
+    lines = err.splitlines()
+    decided = [i for i, line in enumerate(lines) if line == f"medseg: info: {out.splitlines()[-1]}"]  # as logged
+    assert decided and not [line for line in lines[decided[-1]:] if " · step " in line]  # no report after it
 
     assert cli.main(["predict", str(proj), "--class", "vessel"]) == 0
     prob = Project.open(proj).load_prediction("vessel", "01_test")

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import math
+import signal
 from types import SimpleNamespace
 
 import numpy as np
@@ -80,6 +81,58 @@ def test_train_json_stopped_by_ctrl_c_or_sigterm_still_prints_its_json_with_canc
     from medseg_gui.cli_train import train_json
     assert list(report) == list(train_json(SimpleNamespace(current_model_info=lambda c: None), "vessel", finished, []))
     assert err.splitlines() == [line]
+
+
+def _finished(monkeypatch):
+    """`pipeline.train_class` returns at once: a run whose model m2 was stored and became current (as store_result)."""
+    result = TrainResult(segmenter=SimpleNamespace(metadata={}), val_auc=0.8, previous_val_auc=None, steps=3,
+                         seconds=1.0, seen=SEEN)
+    decision = StoreDecision(True, 0.8, None, "Saved the new model.", "m2", None, "AUC", 0.8, None)
+    monkeypatch.setattr(pipeline, "train_class", lambda *a, **k: pipeline.TrainOutcome(
+        result=result, decision=decision, stems=("img0", "img1")))
+
+
+def _stop(stop: str) -> None:
+    from medseg_gui.cli_common import Terminated
+
+    raise Terminated if stop == "terminated" else KeyboardInterrupt
+
+
+@pytest.mark.parametrize("stop, rc, line", [("interrupted", 130, "medseg: interrupted"),
+                                            ("terminated", 143, "medseg: terminated")])
+def test_train_json_stopped_once_its_model_is_stored_still_describes_that_model(root, monkeypatch, capsys,
+                                                                              stop, rc, line):
+    """A Ctrl+C or SIGTERM just after the run returned (its model saved), before the JSON was printed, printed none:
+    a script read nothing of the model it had made. The run finished, so `cancelled` is false."""
+    from medseg_gui import cli_progress
+
+    _finished(monkeypatch)
+    monkeypatch.setattr(cli_progress.TerminalProgress, "done", lambda self: _stop(stop))  # first after the run
+    capsys.readouterr()
+    assert cli.main(["train", root, "--class", "vessel", "--json"]) == rc
+    out, err = capsys.readouterr()
+    report = json.loads(out)  # the whole of stdout: one object
+    assert report["cancelled"] is False and report["kept_new"] is True and report["new_model"] == "m2"
+    assert report["reason"] == "Saved the new model." and report["steps"] == 3 and report["images"] == ["img0", "img1"]
+    assert report["notes"][0] == SEEN
+    assert err.splitlines()[-1] == line
+
+
+@pytest.mark.parametrize("signum, rc, line", [(signal.SIGINT, 130, "medseg: interrupted"),
+                                              (signal.SIGTERM, 143, "medseg: terminated")])
+def test_a_signal_while_a_stored_model_is_said_waits_until_it_is_said(root, monkeypatch, capsys, signum, rc, line):
+    """Once the model is stored, a Ctrl+C or SIGTERM ends the command only after its JSON and notes are out."""
+    from medseg_gui import cli_train
+
+    _finished(monkeypatch)
+    warned = cli_train.warn
+    monkeypatch.setattr(cli_train, "warn", lambda messages: (signal.raise_signal(signum), warned(messages)))
+    capsys.readouterr()
+    assert cli.main(["train", root, "--class", "vessel", "--json"]) == rc
+    out, err = capsys.readouterr()
+    report = json.loads(out)  # printed once, whole
+    assert report["cancelled"] is False and report["new_model"] == "m2" and report["notes"][0] == SEEN
+    assert f"medseg: note: {SEEN}" in err and err.splitlines()[-1] == line  # what came after it was still said
 
 
 def test_evaluate_csv_rows_are_the_json_per_image_values(root, capsys):

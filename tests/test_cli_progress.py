@@ -5,6 +5,7 @@ import os
 
 from medseg_gui import cli_progress
 from medseg_gui.ml.progress import TrainProgress
+from tests.test_info import clean_root_logger  # noqa: F401 - a fixture
 
 
 class FakeTerminal(io.StringIO):
@@ -129,3 +130,45 @@ def test_import_and_export_count_their_masks_on_a_terminal_only(tmp_path, monkey
                 in counted
         else:
             assert counted == []
+
+
+def test_a_log_line_ends_the_progress_output_before_it(tmp_path, monkeypatch, clean_root_logger):
+    """`medseg -v train` wrote the run's last progress report (held back by the 5 s spacing of a log) after the store's
+    "Saved the new model." line, and on a terminal the log lines landed at the end of the redrawn line."""
+    import logging
+    import sys
+
+    from medseg_gui import logs
+
+    clock = [0.0]
+    monkeypatch.setattr(cli_progress.time, "monotonic", lambda: clock[0])
+    for stream in (io.StringIO(), FakeTerminal()):
+        monkeypatch.setattr(sys, "stderr", stream)  # where the console handler and the progress both write
+        logs.setup_logging("c", logging.INFO, logs.CommandLineFormatter(), folder=tmp_path)
+        bar = cli_progress.TerminalProgress()
+        with bar.before_logs():
+            for step in (1, 2):
+                clock[0] = step * 1.0  # the second report falls inside the spacing of a log
+                bar.train(_report(step))
+            logging.getLogger("medseg_gui.ml.store").info("Saved the new model.")
+        bar.done()
+        logging.getLogger("medseg_gui.cli").info("after the bar is done")
+        lines = [line.strip() for line in stream.getvalue().replace("\r", "\n").split("\n") if line.strip()]
+        assert [line.split(" · ")[1] for line in lines[-4:-2]] == ["step 1", "step 2"]  # the report, then the log
+        assert lines[-2:] == ["medseg: info: Saved the new model.", "medseg: info: after the bar is done"]
+        assert "\nmedseg: info: Saved the new model.\n" in stream.getvalue()  # on a line of its own
+
+
+def test_a_held_back_report_that_says_the_same_is_not_written_again(monkeypatch):
+    """Training says "starting" before and after its first log lines: a log got it twice once they ended the bar."""
+    clock = [0.0]
+    monkeypatch.setattr(cli_progress.time, "monotonic", lambda: clock[0])
+    out = io.StringIO()
+    bar = cli_progress.TerminalProgress(out)
+    starting = TrainProgress(step=0, total_steps=10, epoch=0, loss=float("nan"), elapsed_s=0, eta_s=float("nan"),
+                             val_auc=None, message="starting")
+    bar.train(starting)
+    clock[0] = 1.0
+    bar.train(starting)
+    bar.done()
+    assert out.getvalue().splitlines() == ["starting"]
