@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from medseg_gui.core.atomic import atomic_write_bytes, atomic_write_json, move_aside
+from medseg_gui.core.atomic import atomic_write_bytes, move_aside
 from medseg_gui.core.errors import LabelSizeError
 from medseg_gui.core.images import probe_image, read_image, read_label, read_mask, write_png
 from medseg_gui.core.label_encoding import LabelPixels, encode_label
@@ -38,6 +38,7 @@ from medseg_gui.core.project_format import (
     read_model_pointer,
 )
 from medseg_gui.core.regions import class_region
+from medseg_gui.core.rewrite import rewrite_json
 from medseg_gui.core.uncertainty import UncertaintyScores, read_scores, scores_to_json
 
 __all__ = ["DEFAULT_CLASSES", "FORMAT", "PROJECT_FILE", "VERSION", "ClassSpec", "ImageEntry", "Project"]
@@ -229,8 +230,9 @@ class Project(ProjectFolder):
         return read_metrics_file(self.metrics_path(cls))
 
     def save_metrics(self, cls: str, metrics: dict[str, dict]) -> None:
-        """Write metrics.json atomically (NaN stored as null so the file is standard JSON)."""
-        self._write(self.metrics_path(cls), lambda p: atomic_write_json(p, metrics_to_json(dict(metrics))))
+        """Write metrics.json atomically (NaN stored as null so the file is standard JSON); one that cannot be read is
+        kept in .unreadable/ first (core.rewrite)."""
+        self._write(self.metrics_path(cls), lambda p: rewrite_json(p, metrics_to_json(dict(metrics))))
 
     def load_uncertainty(self, cls: str) -> UncertaintyScores:
         """The uncertainty score of each saved prediction and its threshold (core.uncertainty); none when absent or
@@ -238,8 +240,8 @@ class Project(ProjectFolder):
         return read_scores(self.uncertainty_path(cls))
 
     def save_uncertainty(self, cls: str, scores: UncertaintyScores) -> None:
-        """Write uncertainty.json atomically (NaN stored as null)."""
-        self._write(self.uncertainty_path(cls), lambda p: atomic_write_json(p, scores_to_json(scores)))
+        """Write uncertainty.json atomically (NaN stored as null); one that cannot be read is kept (core.rewrite)."""
+        self._write(self.uncertainty_path(cls), lambda p: rewrite_json(p, scores_to_json(scores)))
 
     def current_model_info(self, cls: str) -> dict | None:
         """The metadata of the current model of `cls` (models/<cls>/current.json: val_auc, trained_at, preset, …), or

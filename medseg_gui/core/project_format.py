@@ -256,13 +256,24 @@ def metrics_to_json(obj: Any) -> Any:
     return obj
 
 
+def read_json_file(path: Path) -> Any:
+    """The JSON in `path` (a UTF-8 BOM is fine): the one reading of the JSON files the app reads back and rewrites
+    (core.rewrite). OSError when it cannot be read (`read_regular_file`), ValueError when it is not JSON (not UTF-8,
+    nested too deeply, a number of more than 4300 digits)."""
+    try:
+        return json.loads(read_regular_file(path, MAX_PROJECT_FILE_BYTES).decode("utf-8-sig"))
+    except RecursionError:
+        raise ValueError("it is nested too deeply") from None
+
+
 def read_rewritable_json(path: Path) -> object | None:
-    """The JSON of a file the next prediction rewrites anyway (metrics, uncertainty); None when absent or damaged."""
+    """The JSON of a file the app reads back and rewrites (metrics, uncertainty, removal records); None when absent
+    or damaged (a damaged one is kept in .unreadable/ when it is next written: core.rewrite)."""
     if not path.exists():
         return None
     try:
-        return json.loads(read_regular_file(path, MAX_PROJECT_FILE_BYTES).decode("utf-8-sig"))
-    except (OSError, RecursionError, ValueError) as exc:  # ValueError: also a number of more than 4300 digits
+        return read_json_file(path)
+    except (OSError, ValueError) as exc:
         log.warning("ignoring damaged %s: %s", path, exc)
         return None
 
@@ -271,7 +282,7 @@ def read_model_pointer(model_dir: Path) -> dict | ModelError | None:
     """The model folder's current.json as a dict; None when absent; the ModelError to report when it is damaged."""
     path = model_dir / MODEL_POINTER
     try:
-        data = json.loads(path.read_text("utf-8"))
+        data = read_json_file(path)
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:

@@ -33,6 +33,7 @@ from medseg_gui.core.interchange.manifest import provenance_path
 from medseg_gui.core.project import Project
 from medseg_gui.core.project_format import (ASIDE_REPLACED, ASIDE_UNREADABLE, REMOVED_FOLDER, REMOVED_RECORD,
                                             REPLACED_LABELS, read_rewritable_json, removed_records)
+from medseg_gui.core.rewrite import rewrite_json
 from medseg_gui.core.uncertainty import THRESHOLDS_KEY
 
 log = logging.getLogger(__name__)
@@ -235,6 +236,6 @@ def _drop_scores(project: Project, stem: str, scores: dict[str, Any]) -> None:
             data[THRESHOLDS_KEY].pop(stem, None)
         try:
             project.check_writable(path.name)
-            atomic_write_json(path, data)
+            rewrite_json(path, data)
         except (OSError, ProjectError) as err:
             log.warning("%s still holds the removed image %s (%s); the next prediction rewrites it", path, stem, err)

@@ -31,6 +31,7 @@ from medseg_gui.core.label_encoding import LabelPixels, encode_label
 from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY, record_mark
 from medseg_gui.core.names import shown_name
 from medseg_gui.core.project_format import ASIDE_REPLACED
+from medseg_gui.core.rewrite import rewrite_json
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +291,6 @@ def _mark(rescue: Rescue, restored: list[Key], complete: bool) -> None:
     if complete:
         record["done"] = time.strftime(TIME_FORMAT)
     try:
-        atomic_write_json(rescue.folder / RESCUE_FILE, record)
+        rewrite_json(rescue.folder / RESCUE_FILE, record)
     except OSError as err:
         log.error("could not record the restore in %s: %s", rescue.folder / RESCUE_FILE, err)

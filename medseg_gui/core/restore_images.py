@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from medseg_gui.core.atomic import atomic_write_json
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.project import Project
 from medseg_gui.core.remove_images import move_failure, remove_empty_folders
 from medseg_gui.core.project_format import (REMOVED_FOLDER, REMOVED_RECORD, ImageEntry, read_rewritable_json,
                                             removed_records)
+from medseg_gui.core.rewrite import rewrite_json
 from medseg_gui.core.uncertainty import THRESHOLDS_KEY
 
 log = logging.getLogger(__name__)
@@ -227,7 +227,7 @@ def _restore_scores(project: Project, record: RemovedRecord) -> tuple[str, ...]:
                 data[key] = value
         try:
             project.check_writable(path.name)
-            atomic_write_json(path, data)
+            rewrite_json(path, data)
         except (OSError, ProjectError) as err:
             log.warning("%s: the scores of %s were not put back (%s); the next prediction re-makes them", path,
                         record.stem, err)
@@ -267,8 +267,8 @@ def _keep_scores(folder: Path, due: tuple[str, ...]) -> Path:
     data = read_rewritable_json(kept)
     if isinstance(data, dict) and isinstance(data.get("scores"), dict):
         try:
-            atomic_write_json(kept, data | {"scores": {rel: data["scores"][rel] for rel in due
-                                                       if rel in data["scores"]}})
+            rewrite_json(kept, data | {"scores": {rel: data["scores"][rel] for rel in due
+                                                  if rel in data["scores"]}})
         except OSError as err:
             log.warning("%s keeps every score entry, those put back too (%s)", kept, err)
     log.warning("%s keeps the score entries that were not put back: %s", kept, ", ".join(due))

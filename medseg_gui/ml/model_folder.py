@@ -6,8 +6,9 @@
                              run's keep-unless-better compares on those: ml/validation.py views_as_then)
     current.json             {"id", "model", "previous"} plus a copy of the current model's metadata
     history.json             one entry per stored attempt (id, kept, reason, AUCs, ...), oldest first, and one
-                             {"rollback_to", "replaced", "at"} per rollback (list_models / rollback); one that
-                             cannot be read is moved to .unreadable/ before a save starts a new one
+                             {"rollback_to", "replaced", "at"} per rollback (list_models / rollback)
+    .unreadable/             a current.json or history.json that could not be read, moved there (never replaced)
+                             before a new one was written (core.rewrite)
 
 Loading falls back to the previous model when the current one is missing or damaged (and says so in the metadata).
 Folders of older versions (current.keras + current.json without "id", previous.*) still load.
@@ -28,9 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from medseg_gui.core.atomic import move_aside, sweep_temp_files
+from medseg_gui.core.atomic import sweep_temp_files
 from medseg_gui.core.errors import ModelError
 from medseg_gui.core.project_format import MODEL_POINTER as POINTER
+from medseg_gui.core.project_format import read_json_file
 from medseg_gui.core.project_format import read_model_pointer as read_pointer
 from medseg_gui.ml.init import InitWeights, read_init
 from medseg_gui.ml.metadata import validate_metadata
@@ -45,7 +47,6 @@ FALLBACK_KEY = "loaded_instead_of_current"  # metadata note when the previous mo
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 LEGACY_CURRENT, LEGACY_PREVIOUS = "current", "previous"
 _MODE_CHANNELS = {"rgb": 3, "green": 1, "gray": 1}  # input_mode -> the channels ml.data.enhance gives
-UNREADABLE = ".unreadable"  # files the app could not read are moved into this subfolder, never deleted
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def check_folder(model_dir: Path) -> None:
 def _history_or_error(model_dir: Path) -> list | Exception:
     """history.json's entries; [] when there is none; the error when it cannot be read or is not a list."""
     try:
-        data = json.loads((model_dir / HISTORY).read_text("utf-8"))
+        data = read_json_file(model_dir / HISTORY)
     except FileNotFoundError:
         return []
     except (OSError, ValueError) as exc:
@@ -112,15 +113,10 @@ def read_history(model_dir: Path) -> list:
 
 
 def history_to_extend(model_dir: Path) -> list:
-    """history.json's entries for a save that rewrites it: an unreadable one is first moved aside (`move_aside`) and a
-    new one begun, so no record it holds is lost; OSError when it cannot be moved (nothing is written then)."""
+    """history.json's entries for a save that rewrites it with core.rewrite.rewrite_json, which first moves an
+    unreadable one to .unreadable/ (so no record it holds is lost); [] for that one."""
     data = _history_or_error(model_dir)
-    if not isinstance(data, Exception):
-        return data
-    dest = move_aside(model_dir / HISTORY, UNREADABLE)
-    log.warning("%s in %s could not be read (%s); it was moved to %s and a new one is started.", HISTORY, model_dir,
-                data, dest)
-    return []
+    return [] if isinstance(data, Exception) else data
 
 
 def _candidates(model_dir: Path) -> list[Candidate]:

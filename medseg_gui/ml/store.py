@@ -24,6 +24,7 @@ import numpy as np
 
 from medseg_gui.core.atomic import atomic_write_json, fsync_dir, make_temp, new_file_mode, sweep_temp_files
 from medseg_gui.core.errors import ModelError, write_error
+from medseg_gui.core.rewrite import rewrite_json
 from medseg_gui.core.score_text import fmt_pair
 from medseg_gui.ml.config import BEST_EACH, TIE_MARGIN, as_it_predicts, tie_margin
 from medseg_gui.ml.progress import AS_PREDICTED
@@ -198,7 +199,7 @@ def _promote(model_dir: Path, model_id: str, info: dict) -> dict:
         previous = valid_id(pointer.get("id")) if "id" in pointer else _migrate_legacy(model_dir, pointer)
         migrated = "id" not in pointer and previous is not None
     current = jsonable({**info, "id": model_id, "model": f"{model_id}.keras", "previous": previous})
-    atomic_write_json(model_dir / POINTER, current)
+    rewrite_json(model_dir / POINTER, current)  # a current.json that cannot be read is kept in .unreadable/
     if migrated:
         (model_dir / f"{LEGACY_CURRENT}.keras").unlink(missing_ok=True)
     return current
@@ -208,7 +209,7 @@ def _tidy(model_dir: Path, entry: dict) -> None:
     """Append to history.json and delete stored models beyond KEEP_MODELS (never current/previous); best effort."""
     try:
         history = history_to_extend(model_dir) + [jsonable(entry)]
-        atomic_write_json(model_dir / HISTORY, history)
+        rewrite_json(model_dir / HISTORY, history)
         pointer = read_pointer(model_dir)
         keep = {valid_id(pointer.get(k)) for k in ("id", "previous")} if isinstance(pointer, dict) else set()
         ids = [i for i in (valid_id(e.get("id")) for e in history if isinstance(e, dict)) if i]
@@ -375,7 +376,7 @@ def rollback(model_dir: str | os.PathLike[str], model_id: str) -> Segmenter:
     except OSError as err:
         raise write_error(f"Model {model_id} could not be made current", err, model_dir / POINTER) from None
     try:
-        atomic_write_json(model_dir / HISTORY, history_to_extend(model_dir) + [
+        rewrite_json(model_dir / HISTORY, history_to_extend(model_dir) + [
             {"rollback_to": model_id, "replaced": old, "at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}])
     except OSError as exc:
         log.warning("Could not note the rollback in %s in %s (%s); the model is current.", HISTORY, model_dir, exc)

@@ -167,14 +167,14 @@ def test_score_entries_that_cannot_be_written_back_stay_in_the_kept_record(tmp_p
     _fill(project, "img1")
     entry = json.loads((project.root / "predictions" / "lesion" / "metrics.json").read_text())["img1"]
     folder = remove_images(project, ["img1"]).images[0].folder
-    real = restore_images.atomic_write_json
+    real = restore_images.rewrite_json
 
     def full(path, data):
         if Path(path).name == "metrics.json" and Path(path).parent.name == "lesion":
             raise OSError(28, "No space left on device", str(path))
         return real(path, data)
 
-    monkeypatch.setattr(restore_images, "atomic_write_json", full)
+    monkeypatch.setattr(restore_images, "rewrite_json", full)
     restored = restore_removed(project, "img1")
     kept = folder / RESTORED_RECORD
     assert restored.scores_due == ("predictions/lesion/metrics.json",) and restored.scores_kept == kept

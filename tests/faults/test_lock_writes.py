@@ -167,7 +167,7 @@ def test_rescoring_in_a_window_that_may_not_write_shows_metrics_without_saving(t
         def refuse(path, obj):
             raise OSError(errno.EROFS, "Read-only file system", str(path))
 
-        monkeypatch.setattr("medseg_gui.core.project.atomic_write_json", refuse)
+        monkeypatch.setattr("medseg_gui.core.project.rewrite_json", refuse)
     before = _snapshot(project.root)
     result = rescore_class(project.root, VESSEL, 0.5)
     assert set(result.metrics) == set(project.stems) and all("dice" in m for m in result.metrics.values())

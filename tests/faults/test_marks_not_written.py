@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from medseg_gui.core import project as project_module
+from medseg_gui.core import project_folder
 from medseg_gui.core.project import Project
 from medseg_gui.qt import dialogs, save_guard
 from medseg_gui.qt.panels.labelled_cell import UNSAVED
@@ -27,7 +28,7 @@ class ReadOnlyMount:
 
     def __init__(self, monkeypatch) -> None:
         self.json = self.labels = True
-        real_json, real_png = project_module.atomic_write_json, project_module.write_png
+        real_json, real_png = project_folder.atomic_write_json, project_module.write_png
 
         def refuse(flag: str, real):
             def write(path, data):

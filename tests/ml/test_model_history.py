@@ -117,7 +117,7 @@ def test_rollback_in_a_folder_that_cannot_be_written_says_so_in_one_line(two_mod
     def refuse(*_a, **_k):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(folder / ".current.json.medseg-x.tmp"))
 
-    monkeypatch.setattr("medseg_gui.ml.store.atomic_write_json", refuse)
+    monkeypatch.setattr("medseg_gui.ml.store.rewrite_json", refuse)
     with pytest.raises(WriteError) as err:
         rollback(folder, other)
     assert str(err.value) == (f"Model {other} could not be made current ({folder / 'current.json'}): "

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from medseg_gui.core.atomic import atomic_write_json, sweep_temp_files
-from medseg_gui.core.errors import write_error
+from medseg_gui.core.errors import MedsegError, write_error
 from medseg_gui.core.label_status import ACCEPTED_KEY, has_mark
 from medseg_gui.core.project import Project
+from medseg_gui.core.project_format import read_json_file
+from medseg_gui.core.rewrite import rewrite_json
 
 log = logging.getLogger(__name__)
 
@@ -67,24 +69,36 @@ class ProvenanceLog:
     the file before the map is replaced, and its maker is noted with the next write, so a prediction stopped at any
     point (Ctrl+C, SIGTERM, a kill, a crash) never leaves a record naming a model for a map it did not make (a trial's
     12 of 25 maps rewritten named the old model); the map being replaced then reads as not recorded. `close()` notes
-    the maps made and gives a record back to a map left unchanged. A write is refused like the project's others."""
+    the maps made and gives a record back to a map left unchanged. A write is refused like the project's others; a
+    provenance.json that cannot be read is kept in .unreadable/ by the first write (core.rewrite)."""
 
     def __init__(self, project: Project, cls: str) -> None:
         self.project, self.cls, self.path = project, cls, provenance_path(project, cls)
-        self._recorded = set(read_provenance(project, cls))  # stems with a record on disk
+        self._recorded = set(self._read())  # stems with a record on disk
         self._made: dict[str, dict[str, Any]] = {}  # maps written, not recorded yet
         self._dropped: dict[str, tuple[dict[str, Any], tuple[int, int, int] | None]] = {}  # record, map's stamp
+        self._raised = ""  # the write failure `replacing` raised: said once, not again by `close`
+
+    def _read(self) -> dict[str, dict[str, Any]]:
+        """The records on disk; {} when absent or unreadable (no warning: the write that keeps it aside gives one)."""
+        records = _records(self.path)
+        return {} if isinstance(records, Exception) else records
 
     def replacing(self, stem: str) -> None:
         """Before `stem`'s map is replaced: its record leaves provenance.json (written now with the maps made so
         far; nothing is written for a map without a record). A MedsegError when it cannot be written (refused, or
-        a disk error): then the map must not be replaced."""
+        a disk error): then the map must not be replaced, and its record stays."""
         if stem not in self._recorded:
             return
-        old = read_provenance(self.project, self.cls).get(stem)
+        old = self._read().get(stem)
         if old is not None:
             self._dropped[stem] = (old, _file_stamp(self.project.prediction_path(self.cls, stem)))
-        self._write()
+        try:
+            self._write()
+        except MedsegError as err:
+            self._dropped.pop(stem, None)  # still in the file: no record to give back
+            self._raised = str(err)
+            raise
 
     def made(self, stem: str, model: dict[str, Any]) -> None:
         """`model` ({"id", "trained_at", ...}) made the map of `stem` just saved (noted with the next write)."""
@@ -93,20 +107,28 @@ class ProvenanceLog:
 
     def close(self) -> None:
         """Write the makers of the maps made; a dropped record goes back where its map is unchanged (the run stopped
-        before it was written). A MedsegError when provenance.json cannot be written."""
+        before it was written). A MedsegError when provenance.json cannot be written, unless it is the failure
+        `replacing` raised already (the caller reports that one: a read-only folder gave a warning and an error line
+        with the same sentence)."""
         for stem, (old, stamp) in self._dropped.items():
             if stamp is not None and _file_stamp(self.project.prediction_path(self.cls, stem)) == stamp:
                 self._made.setdefault(stem, old)
         self._dropped = {}
-        if self._made:
+        if not self._made:
+            return
+        try:
             self._write()
+        except MedsegError as err:
+            if str(err) != self._raised:
+                raise
+            log.debug("provenance.json still not written: %s", err)
 
     def _write(self) -> None:
         self.project.check_writable(PROVENANCE)
-        record = {**read_provenance(self.project, self.cls), **self._made}
+        record = {**self._read(), **self._made}
         known = set(self.project.stems) - set(self._dropped)
         try:
-            atomic_write_json(self.path, {s: v for s, v in record.items() if s in known})
+            rewrite_json(self.path, {s: v for s, v in record.items() if s in known})
         except OSError as err:
             raise write_error(f"Could not note which model made the {self.cls} predictions", err, self.path) from None
         self._recorded = (self._recorded | set(self._made)) - set(self._dropped)
@@ -123,16 +145,27 @@ def _file_stamp(path: Path) -> tuple[int, int, int] | None:
 
 
 def read_provenance(project: Project, cls: str) -> dict[str, dict[str, Any]]:
-    """{stem: {"id", "trained_at", "predicted_at", ...}} of the class's predictions; {} when absent or damaged."""
+    """{stem: {"id", "trained_at", "predicted_at", ...}} of the class's predictions; {} when absent or damaged (a
+    warning; the file is left as it is until the next prediction keeps it in .unreadable/)."""
     path = provenance_path(project, cls)
+    records = _records(path)
+    if isinstance(records, Exception):
+        log.warning("cannot read %s (%s); exported predictions will not name their model", path, records)
+        return {}
+    return records
+
+
+def _records(path: Path) -> dict[str, dict[str, Any]] | Exception:
+    """provenance.json's records ({} when there is none), or why it cannot be read."""
     try:
-        data = json.loads(path.read_text("utf-8"))
+        data = read_json_file(path)
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as err:
-        log.warning("cannot read %s (%s); exported predictions will not name their model", path, err)
-        return {}
-    return {str(k): v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
+        return err
+    if not isinstance(data, dict):
+        return ValueError("it is not a JSON object")
+    return {str(k): v for k, v in data.items() if isinstance(v, dict)}
 
 
 def stale_predictions(project: Project, cls: str, model_id: str | None) -> set[str]:
