@@ -91,6 +91,7 @@ class TerminalProgress:
             self.stream.write("\n")
         elif self.unwritten:
             self.stream.write(self.unwritten + "\n")
+            self.written = self.unwritten
         self.open_line, self.unwritten = False, ""
         self.stream.flush()
 

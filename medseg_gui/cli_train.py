@@ -128,7 +128,9 @@ def do_train(project: Project, cls: str, config, as_json: bool = False) -> None:
         with interrupts_held():
             bar.done()
             say_trained(project, cls, outcome, as_json)
-            said = True
+            said = True  # from here a second stop prints nothing more: a JSON cut short is not followed by another
+            if as_json:  # last: once it is printed the command has said everything
+                print(json.dumps(outcome_json(project, cls, outcome), indent=2), flush=True)
     except KeyboardInterrupt:  # Terminated (SIGTERM) too; cli._run ends the progress line and says so
         if as_json and not said:
             report = stopped_json(project, cls, before, time.monotonic() - started) if outcome is None else \
@@ -146,8 +148,8 @@ def outcome_json(project: Project, cls: str, outcome) -> dict:
 
 
 def say_trained(project: Project, cls: str, outcome, as_json: bool) -> None:
-    """What a run that returned did: its warnings and notes on stderr, then the result lines or (`as_json`) the JSON
-    alone on stdout (outcome_json)."""
+    """What a run that returned did: its warnings and notes on stderr, and the result lines on stdout unless
+    `as_json` (do_train then prints outcome_json alone there)."""
     from medseg_gui.core.project import dataset_test_stems
 
     warn(outcome.notes)
@@ -164,8 +166,6 @@ def say_trained(project: Project, cls: str, outcome, as_json: bool) -> None:
         print(outcome.summary())
     for note in notes:
         print(f"medseg: note: {note}", file=sys.stderr)
-    if as_json:  # last: once it is printed the command has said everything
-        print(json.dumps(outcome_json(project, cls, outcome), indent=2), flush=True)
 
 
 def cmd_train(args: argparse.Namespace) -> int:

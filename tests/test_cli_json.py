@@ -135,6 +135,27 @@ def test_a_signal_while_a_stored_model_is_said_waits_until_it_is_said(root, monk
     assert f"medseg: note: {SEEN}" in err and err.splitlines()[-1] == line  # what came after it was still said
 
 
+def test_a_second_stop_while_the_json_is_written_does_not_print_it_again(root, monkeypatch, capsys):
+    """A second Ctrl+C acts at once (a write blocked on a full pipe cannot hold the command): the JSON cut short is
+    not followed by a second whole one (review: stdout held one and a half objects)."""
+    import builtins
+
+    _finished(monkeypatch)
+    printed = builtins.print
+
+    def print_cut(*args, **kwargs):
+        if args and str(args[0]).startswith("{"):
+            printed(str(args[0])[:40], end="")
+            raise KeyboardInterrupt  # the second stop, inside the write
+        printed(*args, **kwargs)
+
+    monkeypatch.setattr(builtins, "print", print_cut)
+    capsys.readouterr()
+    assert cli.main(["train", root, "--class", "vessel", "--json"]) == 130
+    out, _err = capsys.readouterr()
+    assert out.count("{") == 1 and len(out) == 40
+
+
 def test_evaluate_csv_rows_are_the_json_per_image_values(root, capsys):
     capsys.readouterr()
     assert cli.main(["evaluate", root, "--class", "vessel", "--json"]) == 0

@@ -172,3 +172,25 @@ def test_a_held_back_report_that_says_the_same_is_not_written_again(monkeypatch)
     bar.train(starting)
     bar.done()
     assert out.getvalue().splitlines() == ["starting"]
+
+
+def test_a_report_written_late_by_done_is_not_written_again(monkeypatch):
+    """done() writes a held-back report (a -v log line ends the bar): the same report arriving again is not new
+    (review: "starting" was written twice when done() wrote it late)."""
+    clock = [0.0]
+    monkeypatch.setattr(cli_progress.time, "monotonic", lambda: clock[0])
+    out = io.StringIO()
+    bar = cli_progress.TerminalProgress(out)
+
+    def report(message: str) -> TrainProgress:
+        return TrainProgress(step=0, total_steps=10, epoch=0, loss=float("nan"), elapsed_s=0, eta_s=float("nan"),
+                             val_auc=None, message=message)
+
+    bar.train(report("Preparing"))
+    clock[0] = 1.0
+    bar.train(report("starting"))  # held back: within the spacing of log lines
+    bar.done()  # writes it
+    clock[0] = 2.0
+    bar.train(report("starting"))
+    bar.done()
+    assert out.getvalue().splitlines() == ["Preparing", "starting"]
