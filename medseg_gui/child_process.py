@@ -205,7 +205,7 @@ def spawned(target: Callable[..., None], args: tuple, name: str,
             yield child
         except UPDATE_SIGNS as err:
             if changed := standby.code.changed():
-                message = restart_message(standby.code.root, changed)
+                message = restart_message(standby.code.root, changed, str(err) or type(err).__name__)
                 log.warning("%s (%s failed: %s: %s)", message, name, type(err).__name__, err)
                 raise ModelError(message) from err
             raise

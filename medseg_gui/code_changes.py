@@ -60,9 +60,11 @@ class CodeFingerprint:
         return sorted(name for name in before.keys() | now.keys() if before.get(name) != now.get(name))
 
 
-def restart_message(root: Path, changed: list[str]) -> str:
-    """What the user reads when a child failed after the package's files `changed` (relative to `root`)."""
+def restart_message(root: Path, changed: list[str], failure: str = "") -> str:
+    """What the user reads when a child failed (`failure`: its own message, kept: it may say that a model was saved,
+    or that the computer ran out of memory) after the package's files `changed` (relative to `root`)."""
     others = len(changed) - 1
     which = f"{root / changed[0]}" + (f" and {others} other file{'s' if others > 1 else ''}" if others else "")
+    said = f"\n\nWhat failed: {failure}" if failure else ""
     return (f"medseg_gui was updated on disk after this window opened ({which} changed), so training and prediction "
-            "cannot run in it any more: close this window and open it again. Labelling is not affected.")
+            f"cannot run in it any more: close this window and open it again. Labelling is not affected.{said}")

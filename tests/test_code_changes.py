@@ -78,6 +78,8 @@ def test_retrain_after_an_update_says_to_restart_the_window(installed, tmp_path,
     assert host.shutdown(10_000)
     assert len(errors) == 1
     assert RESTART in error_message(errors[0]) and "train_process.py" in error_message(errors[0])
+    assert "What failed: Training stopped unexpectedly" in error_message(errors[0])  # its own words kept (review:
+    # "Saved the new model" or "ran out of memory" were lost to the advice)
 
 
 def test_without_a_change_since_the_window_opened_the_error_is_as_before(installed, tmp_path, monkeypatch):
