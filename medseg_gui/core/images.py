@@ -1,8 +1,9 @@
 """Read any common 2-D image into canonical arrays (uint8 HxWx3 RGB, bool HxW masks) and write PNGs atomically.
 
 OpenCV decodes from bytes (so non-ASCII paths work); imageio is the fallback for what OpenCV cannot read.
-EXIF orientation is applied (JPEG here, TIFF by OpenCV itself), so a camera photo, its size probe and a label drawn
-on it are upright the way photo viewers show them; labels are stored in that upright orientation.
+EXIF orientation is applied (JPEG here, TIFF by OpenCV itself; `exif_orientation` says which formats), so a camera
+photo, its size probe and a label drawn on it are upright the way photo viewers show them; labels are stored in that
+upright orientation. IMAGE_FORMATS is the one list of the image types read (file choosers, folders, messages).
 How mask pixel values are read (two-valued, soft, partial 0/128/255, label maps) is `core/label_encoding.py`.
 """
 
@@ -14,6 +15,8 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import BinaryIO
 
 import cv2
 import numpy as np
@@ -27,9 +30,13 @@ from medseg_gui.core.project_format import PROJECT_DATA_DIRS
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES: frozenset[str] = frozenset(
-    {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".gif", ".ppm", ".pgm", ".pbm", ".bmp"}
-)
+IMAGE_FORMATS: dict[str, tuple[str, ...]] = {
+    "PNG": (".png",), "JPEG": (".jpg", ".jpeg"), "TIFF": (".tif", ".tiff"), "BMP": (".bmp",), "GIF": (".gif",),
+    "WebP": (".webp",), "PPM/PGM": (".ppm", ".pgm", ".pbm"),
+}
+"""The image types read (a name for messages: its file name endings, lower case)."""
+IMAGE_SUFFIXES: frozenset[str] = frozenset(suffix for suffixes in IMAGE_FORMATS.values() for suffix in suffixes)
+IMAGE_TYPES_TEXT = ", ".join(list(IMAGE_FORMATS)[:-1]) + f" or {list(IMAGE_FORMATS)[-1]}"  # "PNG, JPEG, … or PPM/PGM"
 
 PathLike = str | os.PathLike[str]
 
@@ -124,17 +131,28 @@ def _decode_imageio(kind: _Kind, data: bytes) -> np.ndarray | None:
     return arr
 
 
+_JPEG, _TIFF = (b"\xff\xd8",), (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # TIFF, BigTIFF
+
+
 def exif_orientation(data: bytes) -> int:
-    """The EXIF orientation (1-8) of JPEG bytes; 1 (upright) when absent, unreadable or not a JPEG.
+    """The EXIF orientation (1-8) that reading applies to the JPEG's or TIFF's bytes `data`; 1 (upright) when absent,
+    unreadable or another format (OpenCV ignores a PNG's or WebP's EXIF, and so does this program)."""
+    return _orientation(io.BytesIO(data)) if data.startswith(_JPEG + _TIFF) else 1
 
-    Only JPEG needs it: OpenCV's IMREAD_UNCHANGED ignores it there but applies a TIFF's orientation tag itself.
-    """
-    if not data.startswith(b"\xff\xd8"):
-        return 1
-    from PIL import Image  # lazy; Pillow comes with imageio
 
+def _pillow() -> ModuleType:
+    """PIL.Image (lazy; Pillow comes with imageio) without its pixel limit: MAX_PIXELS is applied, with a clearer
+    message (Pillow refuses a 12000 x 9000 photo's header)."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = None
+    return Image
+
+
+def _orientation(f: BinaryIO) -> int:
+    """The EXIF orientation (1-8) of the image file readable from `f`; 1 when absent or unreadable."""
     try:
-        with Image.open(io.BytesIO(data)) as img:
+        with _pillow().open(f) as img:
             value = img.getexif().get(0x0112, 1)
     except Exception as exc:  # noqa: BLE001 - a damaged EXIF block must not make the photo unreadable
         log.debug("ignoring unreadable EXIF data: %s", exc)
@@ -158,11 +176,8 @@ MAX_PIXELS = 1 << 28  # 268 Mpx (16384 x 16384): a larger image would need gigab
 
 def header_size(data: bytes) -> tuple[int, int] | None:
     """(width, height) from the file's header without decoding the pixels; None when the header is not understood."""
-    from PIL import Image
-
-    Image.MAX_IMAGE_PIXELS = None  # we apply our own limit, with a clearer message
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with _pillow().open(io.BytesIO(data)) as im:
             return int(im.size[0]), int(im.size[1])
     except Exception:  # noqa: BLE001 - any unreadable header: the decoders below give the error
         return None
@@ -177,10 +192,12 @@ def _decode(kind: _Kind, data: bytes | None = None) -> np.ndarray:
         raise kind.fail(f"is too large to open ({size[0]} x {size[1]} pixels; the limit is "
                         f"{MAX_PIXELS // 1_000_000} megapixels).")
     arr = _decode_cv2(kind, data)
+    turned = arr is not None and data.startswith(_TIFF)  # OpenCV applies a TIFF's orientation itself
     if arr is None:
         arr = _decode_imageio(kind, data)
     if arr is None:
-        raise kind.fail("is not a readable image (corrupt or unsupported format).")
+        raise kind.fail(ENDS_EARLY if ends_early(io.BytesIO(data)) else
+                        "is not a readable image (corrupt or unsupported format).")
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
     if arr.ndim == 3 and arr.shape[2] == 2:  # gray + alpha
@@ -189,7 +206,7 @@ def _decode(kind: _Kind, data: bytes | None = None) -> np.ndarray:
         raise _not_2d(kind, f"has shape {tuple(arr.shape)}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise kind.fail("contains no pixels.")
-    return apply_orientation(arr, exif_orientation(data))
+    return arr if turned else apply_orientation(arr, exif_orientation(data))
 
 
 def bit_depth(arr: np.ndarray) -> int:
@@ -264,8 +281,16 @@ _HEADER_BYTES = 1 << 20  # a JPEG's EXIF block (at most 64 kB) and frame header,
 
 
 def header_orientation(path: PathLike) -> int:
-    """The EXIF orientation (1-8) of the image file at `path`, from its header alone (1 for other formats)."""
-    return exif_orientation(_read_bytes(_Kind(Path(path)), _HEADER_BYTES))
+    """The EXIF orientation (1-8) that reading applies to the image file at `path` (exif_orientation), without
+    decoding its pixels: Pillow reads only its header (a TIFF's tags, wherever they lie in the file)."""
+    kind = _Kind(Path(path))
+    if not _read_bytes(kind, 4).startswith(_JPEG + _TIFF):
+        return 1
+    try:
+        with kind.path.open("rb") as f:
+            return _orientation(f)
+    except OSError:
+        return 1  # gone or locked since its first bytes were read: taken as upright
 
 
 def probe_image(path: PathLike) -> tuple[int, int]:

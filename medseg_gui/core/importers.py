@@ -73,7 +73,7 @@ def find_stare(src: Path) -> Iterator[Found]:
     rois = match_masks(images, src / "mask")
     for image in images:
         label = first_image(src / "1st_manual", image.stem, ".ah.*")
-        yield Found(image=image, label=label, roi=rois.get(image.stem))
+        yield Found(image=image, label=label, roi=rois.get(image))
 
 
 def find_folder(src: Path, masks: Path | None = None, roi: Path | None = None) -> Iterator[Found]:
@@ -82,7 +82,7 @@ def find_folder(src: Path, masks: Path | None = None, roi: Path | None = None) -
     images, labels = images_and_masks(src, masks)
     rois = match_masks(images, roi)
     for image in images:
-        yield Found(image=image, label=labels.get(image.stem), roi=rois.get(image.stem))
+        yield Found(image=image, label=labels.get(image), roi=rois.get(image))
 
 
 def import_dataset(
@@ -298,7 +298,7 @@ def _add_mask(item: Found, what: str, path: Path, shape: tuple[int, int], save: 
     """Read one mask at its image's `shape` (H, W) (mask_files.read_fitted: a partial 0/128/255 file is a sparse
     label where `sparse`, else refused) and save it. The error that left it out, else whether it was resized."""
     try:
-        pixels, scaled = read_fitted(path, what, item.image, shape, sparse)
+        pixels, scaled, _turned = read_fitted(path, what, item.image, shape, sparse)  # _turned: logged there
         save(pixels)
     except (ImageReadError, LabelSizeError) as err:  # LabelReadError and MaskFormatError are ImageReadErrors
         log.warning("%s imported without its %s %s: %s", shown_name(item.image.name), what, shown_name(path.name), err)

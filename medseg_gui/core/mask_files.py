@@ -14,6 +14,7 @@ import logging
 import os
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -53,27 +54,37 @@ def _owner(mask_stem: str, stems: set[str]) -> str | None:
     return None
 
 
-def match_masks(images: list[Path], folder: Path | None) -> dict[str, Path]:
-    """{image stem: its mask in `folder`}: `<stem>.*` first, else the first (by name) `<stem>_<anything>.*` (or `.`,
-    `-`) that no longer image stem claims, so `scan_2.png` is the mask of `scan_2`, never of `scan`."""
-    return find_masks(images, folder)[0]
+def match_masks(images: list[Path], folder: Path | None) -> dict[Path, Path]:
+    """{image: its mask in `folder`}: `<stem>.*` first, else the first (by name) `<stem>_<anything>.*` (or `.`,
+    `-`) that no longer image stem claims, so `scan_2.png` is the mask of `scan_2`, never of `scan`; `<name>.*`
+    for the image file `<name>` (`gray8.png.png` is `gray8.png`'s, beside `gray8.jpg`: the app's own export)."""
+    return find_masks(images, folder).masks
 
 
-def find_masks(images: list[Path], folder: Path | None) -> tuple[dict[str, Path], list[Path], list[Path]]:
-    """(match_masks' {image stem: its mask in `folder`}, the files of `folder` that no image claims, the files that
-    are images themselves). No image is its own mask: not its own file when `folder` holds some of `images` (a folder
-    project's own folder: `_masks_beside`), nor a copy of its photo (`_match`: a photo folder with masks beside)."""
+class Matches(NamedTuple):
+    """find_masks' answer: which mask is which image's, and the files that are no image's mask."""
+
+    masks: dict[Path, Path]  # image → its mask
+    unclaimed: list[Path]  # files no image claims
+    photos: list[Path]  # files that are images themselves (or byte copies of their photos)
+    shared: dict[Path, str]  # mask → why no image got it: it could be either of two images of one name
+
+
+def find_masks(images: list[Path], folder: Path | None) -> Matches:
+    """match_masks' masks of `images` in `folder`, and its files that are no image's mask. No image is its own mask:
+    not its own file when `folder` holds some of `images` (a folder project's own folder: `_masks_beside`), nor a
+    copy of its photo (`_match`: a photo folder with masks beside)."""
     if folder is None:
-        return {}, [], []
+        return Matches({}, [], [], {})
     files = image_files(folder)
     own: set[str] = set()
     if folder.is_dir():
         here = {parent for parent in {image.parent for image in images} if parent.resolve() == folder.resolve()}
         own = {image.name for image in images if image.parent in here}
     if own:
-        matched, unmatched, photos = _masks_beside(images, own, files)
+        matched, unmatched, photos, shared = _masks_beside(images, own, files)
     else:
-        matched, unmatched, photos = _match(images, files)  # a second mask of one image is warned of in _match
+        matched, unmatched, photos, shared = _match(images, files)  # a second mask of one image: warned in _match
     if photos:
         log.warning("%d file(s) in %s are the images' own photos (like %s), never their masks", len(photos),
                     shown_name(folder), shown_name(photos[0].name))
@@ -84,7 +95,7 @@ def find_masks(images: list[Path], folder: Path | None) -> tuple[dict[str, Path]
     if broken:
         log.warning("%d link(s) in %s lead to no file (like %s), not imported", len(broken), shown_name(folder),
                     shown_name(broken[0]))
-    return matched, unmatched, photos
+    return Matches(matched, unmatched, photos, shared)
 
 
 def unmatched_hint(images: list[Path], unmatched: list[Path]) -> str:
@@ -126,32 +137,48 @@ def _prefix_hint(images: list[Path], unmatched: list[Path]) -> str:
             "--layout drive`")
 
 
-def _match(images: list[Path], candidates: list[Path]) -> tuple[dict[str, Path], list[Path], list[Path]]:
-    """({image stem: its mask among `candidates`}, the candidates no image claims, the candidates that are one of
-    `images` itself or a byte-for-byte copy of it: the photo, never its own mask)."""
+def _match(images: list[Path], candidates: list[Path]) -> Matches:
+    """find_masks among `candidates`: a mask goes to the image it is named after (_owner), or whose whole file name
+    is its stem (`gray8.png.png`). One named after a stem that several images share goes to the one of them without
+    such a mask of its own, else to none: it could be either's (`shared`). Never to an image that is the
+    candidate or whose bytes it holds: that is the photo, not its mask (`photos`)."""
     by_stem: dict[str, list[Path]] = {}
     for image in images:
         by_stem.setdefault(image.stem, []).append(image)
+    by_name = {image.name: image for image in images}
     stems = set(by_stem)
-    claims: dict[str, list[Path]] = {}
+    claims: dict[Path, list[Path]] = {}
+    together: dict[str, list[Path]] = {}  # stem → masks named after it where images share it
     unclaimed: list[Path] = []
     photos: list[Path] = []
     for mask in candidates:
         owner = _owner(mask.stem, stems)
-        if owner is None:
+        owners = [by_name[mask.stem]] if mask.stem in by_name and mask.stem not in stems else by_stem.get(owner, [])
+        if not owners:
             unclaimed.append(mask)
-        elif any(_same_photo(image, mask) for image in by_stem[owner]):
+        elif any(_same_photo(image, mask) for image in owners):
             photos.append(mask)
+        elif len(owners) == 1:
+            claims.setdefault(owners[0], []).append(mask)
         else:
-            claims.setdefault(owner, []).append(mask)
+            together.setdefault(owners[0].stem, []).append(mask)
+    shared: dict[Path, str] = {}
+    for stem, masks in together.items():
+        free = [image for image in by_stem[stem] if image not in claims]
+        if len(free) == 1:
+            claims[free[0]] = masks
+            continue
+        names = " and ".join(shown_name(p.name) for p in by_stem[stem])
+        for mask in masks:
+            shared[mask] = f"{names} share the name '{shown_name(stem)}', so it could be either's (rename one)"
     matched = {}
-    for stem, masks in claims.items():
-        masks.sort(key=lambda m: (m.stem != stem, m.name))
-        matched[stem] = masks[0]
+    for image, masks in claims.items():
+        masks.sort(key=lambda m: (m.stem not in (image.stem, image.name), m.name))
+        matched[image] = masks[0]
         if len(masks) > 1:
             ignored = ", ".join(shown_name(m.name) for m in masks[1:])
-            log.warning("%s: using mask %s, not %s", shown_name(stem), shown_name(masks[0].name), ignored)
-    return matched, unclaimed, photos
+            log.warning("%s: using mask %s, not %s", shown_name(image.name), shown_name(masks[0].name), ignored)
+    return Matches(matched, unclaimed, photos, shared)
 
 
 def _same_photo(image: Path, candidate: Path) -> bool:
@@ -192,8 +219,7 @@ def masks_beside(files: list[Path], candidates: list[Path]) -> dict[Path, str]:
     return {path: why for path, why in read.items() if why is not None}
 
 
-def _masks_beside(images: list[Path], own: set[str], files: list[Path]
-                  ) -> tuple[dict[str, Path], list[Path], list[Path]]:
+def _masks_beside(images: list[Path], own: set[str], files: list[Path]) -> Matches:
     """find_masks in the folder of `files` that holds the `images` named `own` (a folder project's own): as in
     images_and_masks, a file named after another image is its mask and no file is its own mask; one of the images
     themselves (listed before masks were told apart) is a mask only where masks_beside takes it for one (an
@@ -205,15 +231,16 @@ def _masks_beside(images: list[Path], own: set[str], files: list[Path]
         log.warning("the masks folder is the image folder: %d file(s) named after an image (like %s) are read as "
                     "masks, never an image's own file", len(masks), shown_name(masks[0].name))
     mask_names = {m.name for m in masks}
-    matched, unclaimed, photos = _match([i for i in images if i.name not in mask_names & own], masks)
+    matched, unclaimed, photos, shared = _match([i for i in images if i.name not in mask_names & own], masks)
     others = [f for f in files if f.name not in own and f.name not in mask_names]  # neither image nor mask
-    return matched, sorted(unclaimed + others), photos
+    return Matches(matched, sorted(unclaimed + others), photos, shared)
 
 
-def images_and_masks(src: Path, masks: Path | None) -> tuple[list[Path], dict[str, Path]]:
-    """The images of `src` and {stem: its mask in `masks`}. When `masks` is `src` itself (`x.png` beside
+def images_and_masks(src: Path, masks: Path | None) -> tuple[list[Path], dict[Path, Path]]:
+    """The images of `src` and {image: its mask in `masks`}. When `masks` is `src` itself (`x.png` beside
     `x_mask.png`), a file named after another image plus `_…` (or `.…`, `-…`) is that image's mask, not an image, and
-    no file is its own mask. Two images of one name get no mask (it could be either's)."""
+    no file is its own mask. A mask of a name two images share goes to neither (it could be either's), unless one
+    of them has its own by its whole file name (`gray8.png.png`, the app's export beside `gray8.png`)."""
     images = image_files(src)
     if masks is not None and masks.resolve() == src.resolve():
         mask_files = _named_after_another(images)
@@ -221,32 +248,44 @@ def images_and_masks(src: Path, masks: Path | None) -> tuple[list[Path], dict[st
         if mask_files:
             log.warning("the masks folder is the image folder: %d file(s) named after an image (like %s) are read as "
                         "masks, not images", len(mask_files), shown_name(mask_files[0].name))
-        labels = _match(images, mask_files)[0]  # every mask file here is claimed: that made it a mask
+        found = _match(images, mask_files)  # every mask file here is claimed: that made it a mask
     else:
-        labels = match_masks(images, masks)
-    by_stem: dict[str, list[Path]] = {}
-    for image in images:
-        by_stem.setdefault(image.stem, []).append(image)
-    for stem, same in by_stem.items():
-        if len(same) > 1 and stem in labels:
-            log.warning("%s share the name '%s', so the mask %s could be either's: imported without it (rename one)",
-                        " and ".join(shown_name(p.name) for p in same), shown_name(stem), shown_name(labels[stem].name))
-            del labels[stem]
-    return images, labels
+        found = find_masks(images, masks)
+    for mask, why in found.shared.items():
+        log.warning("the mask %s was not imported: %s", shown_name(mask.name), why)
+    return images, found.masks
 
 
-def upright(pixels: LabelPixels, image: Path, path: Path, shape: tuple[int, int]) -> LabelPixels:
-    """A mask drawn on a camera photo's stored (sideways) pixels, turned upright like the photo: only where the photo
-    has an EXIF quarter turn (orientation 5-8) and the mask's size is the photo's with width and height swapped, so
-    it fits no other way (a square photo's mask is taken as drawn)."""
-    if pixels.mask.shape != shape[::-1] or shape[0] == shape[1]:
-        return pixels
+_STORED_TURN = {2: ("mirrored", "mirrored"), 3: ("180°", "upside down"), 4: ("flipped", "upside down"),
+                5: ("90°, mirrored", "sideways"), 6: ("90°", "sideways"), 7: ("90°, mirrored", "sideways"),
+                8: ("90°", "sideways")}
+"""EXIF orientation → (how the photo is stored, how a mask drawn on those stored pixels lies on the photo shown)."""
+
+
+def upright(pixels: LabelPixels, image: Path, path: Path, shape: tuple[int, int]) -> tuple[LabelPixels, str]:
+    """The mask `pixels` (file `path`) on the photo `image` shown at `shape` (H, W), and what to tell of it ("" when
+    nothing). Where the photo has an EXIF turn (core.images.header_orientation) a mask whose size fits only the stored
+    pixels (a quarter turn, not square) is turned upright like the photo; one whose size fits both ways (180°, a
+    mirror, a square photo) is taken as drawn on the photo as shown, and said to be so: it may lie turned."""
+    if pixels.mask.shape not in (shape, shape[::-1]):
+        return pixels, ""
     orientation = header_orientation(image)
-    if orientation not in (5, 6, 7, 8):
-        return pixels
-    log.warning("%s fits %s only as stored before the photo's EXIF rotation: turned upright like the photo",
-                shown_name(path.name), shown_name(image.name))
-    return LabelPixels(*(None if a is None else apply_orientation(a, orientation) for a in pixels))
+    if orientation == 1:
+        return pixels, ""
+    photo, mask = shown_name(image.name), shown_name(path.name)
+    if pixels.mask.shape != shape:
+        if orientation not in (5, 6, 7, 8):
+            return pixels, ""
+        note = f"{mask} fits {photo} only as stored before the photo's EXIF rotation: turned upright like the photo"
+        log.warning("%s", note)
+        return LabelPixels(*(None if a is None else apply_orientation(a, orientation) for a in pixels)), note
+    if orientation in (5, 6, 7, 8) and shape[0] != shape[1]:
+        return pixels, ""  # it fits only the photo as shown
+    how, lies = _STORED_TURN[orientation]
+    note = (f"{photo} is stored turned (EXIF orientation {orientation}, {how}): its mask {mask} was taken as drawn "
+            f"on the photo as shown; if it was drawn on the stored pixels, it is {lies} - check it in the window")
+    log.warning("%s", note)
+    return pixels, note
 
 
 def scaled_to(pixels: LabelPixels, shape: tuple[int, int]) -> LabelPixels | None:
@@ -266,19 +305,28 @@ def scaled_to(pixels: LabelPixels, shape: tuple[int, int]) -> LabelPixels | None
     return LabelPixels(fit(pixels.mask), None if pixels.annotated is None else fit(pixels.annotated))
 
 
-def read_fitted(path: Path, what: str, image: Path, shape: tuple[int, int], partial: bool) -> tuple[LabelPixels, bool]:
+class Fitted(NamedTuple):
+    """read_fitted's mask: its pixels at the image's size, whether it was resized, upright's note ("" or why)."""
+
+    pixels: LabelPixels
+    resized: bool
+    turned: str
+
+
+def read_fitted(path: Path, what: str, image: Path, shape: tuple[int, int], partial: bool) -> Fitted:
     """The mask at `path` as `what` ("lesion label", "region of interest") of `image`, whose size is `shape` (H, W):
-    upright, and resized when it is the image at another scale (scaled_to); True when it was resized. A partial
-    0/128/255 file is a sparse label where `partial`, else refused. ImageReadError (unreadable, a label map …) or
-    LabelSizeError naming both sizes. Every import (into a new project or an open one) reads its masks here."""
+    upright (with upright's note of an EXIF turn, "" when none), and resized when it is the image at another scale
+    (scaled_to). A partial 0/128/255 file is a sparse label where `partial`, else refused. ImageReadError (unreadable,
+    a label map …) or LabelSizeError naming both sizes. Every import (into a new project or an open one) reads its
+    masks here."""
     pixels = read_label(path, what) if partial else LabelPixels(read_mask(path, what), None)
-    pixels = upright(pixels, image, path, shape)
+    pixels, turned = upright(pixels, image, path, shape)
     fitted = scaled_to(pixels, shape)
     if fitted is None:
         h, w = pixels.mask.shape
         raise LabelSizeError(f"it is {w}×{h} pixels, the image {shape[1]}×{shape[0]} (width×height), and "
                              "not the image at another scale")
-    return fitted, fitted is not pixels
+    return Fitted(fitted, fitted is not pixels, turned)
 
 
 def resized_note(names: list[str] | tuple[str, ...]) -> str:

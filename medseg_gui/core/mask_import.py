@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +51,7 @@ class MasksImported:
     unchanged: tuple[str, ...] = ()  # asked to replace, the label held these very pixels already (no backup made)
     wide: tuple[str, ...] = ()  # most whole labels imported cover over LIKE_FIELD_OF_VIEW: these, fields of view?
     photos: tuple[str, ...] = ()  # files in the folder that are images of the project (or copies): never masks
+    turned: tuple[str, ...] = ()  # mask_files.upright's notes: masks of photos stored turned (EXIF), to check
 
     def summary(self, folder: Path) -> str:
         what = "region of interest" if self.cls is None else f"'{self.cls}' label"
@@ -96,6 +97,8 @@ class MasksImported:
                      "brighter value is read as the object; if it is the dark part, save the masks with a black "
                      f"background, move these images' files in labels/{self.cls}/ of the project away and import "
                      "again")
+        if self.turned:
+            text += f"; {reasons_text(self.turned)}"
         if self.failed:
             text += f"; {len(self.failed)} left out: {reasons_text(self.failed)}"
         return text.rstrip(".") + "."
@@ -112,6 +115,7 @@ class MaskScan:
     unclaimed: tuple[Path, ...]  # the files no image claims
     files: tuple[Path, ...]  # every image file in the folder
     photos: tuple[Path, ...] = ()  # files that are images of the project (or byte copies): never their own masks
+    shared: dict[Path, str] = field(default_factory=dict)  # mask → why neither of two images of one name gets it
 
 
 def scan_masks(project, folder: Path) -> MaskScan:
@@ -119,9 +123,9 @@ def scan_masks(project, folder: Path) -> MaskScan:
     image). Reads the folder: call it off the GUI thread."""
     folder = Path(folder).resolve()
     images = {project.image_path(stem): stem for stem in project.stems}
-    matched, unclaimed, photos = find_masks(list(images), folder)
-    return MaskScan(folder, images, _by_project_stem(images, matched), tuple(unclaimed), tuple(image_files(folder)),
-                    tuple(photos))
+    found = find_masks(list(images), folder)
+    return MaskScan(folder, images, {images[image]: mask for image, mask in found.masks.items()},
+                    tuple(found.unclaimed), tuple(image_files(folder)), tuple(found.photos), found.shared)
 
 
 def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: Callable[[], bool] = lambda: False,
@@ -135,7 +139,8 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
         project.class_spec(cls)  # ProjectError for an unknown class before anything is read
     scan = masks if isinstance(masks, MaskScan) else scan_masks(project, masks)
     folder, images, by_stem, unclaimed = scan.folder, scan.images, scan.by_stem, scan.unclaimed
-    imported, kept, failed, resized, mostly, replaced, not_replaced, unchanged = [], [], [], [], [], [], [], []
+    imported, kept, resized, mostly, replaced, not_replaced, unchanged, turned = [], [], [], [], [], [], [], []
+    failed = [f"{shown_name(mask.name)}: {why}" for mask, why in scan.shared.items()]  # could be either image's
     backup: Path | None = None
     complete: list[str] = []  # labels imported whole (not 0/128/255 partial files)
     wide: list[str] = []  # whole labels covering over LIKE_FIELD_OF_VIEW of their image
@@ -147,8 +152,8 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
             kept.append(stem)
             continue
         try:
-            pixels, scaled = read_fitted(path, "region of interest" if cls is ROI else f"{cls} label",
-                                         project.image_path(stem), project.image_size(stem), cls is not ROI)
+            pixels, scaled, note = read_fitted(path, "region of interest" if cls is ROI else f"{cls} label",
+                                               project.image_path(stem), project.image_size(stem), cls is not ROI)
         except (ImageReadError, LabelSizeError) as err:  # LabelReadError and MaskFormatError are ImageReadErrors
             failed.append(f"{shown_name(path.name)}: {err}")
             continue
@@ -165,6 +170,8 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
             replaced.append(stem)
         if scaled:
             resized.append(stem)
+        if note:
+            turned.append(note)
         if cls is ROI:
             project.save_roi(stem, pixels.mask)
         else:
@@ -184,13 +191,14 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
     log.info("imported %d mask(s) of %s from %s (%d kept, %d replaced, %d left out)", len(imported),
              "regions of interest" if cls is ROI else cls, folder, len(kept), len(replaced), len(failed))
     used = set(by_stem.values())
-    unused = [f for f in scan.files if f not in used and f not in images and f not in scan.photos]  # nor a photo
+    unused = [f for f in scan.files if f not in used and f not in images and f not in scan.photos  # nor a photo
+              and f not in scan.shared]
     return MasksImported(cls, tuple(imported), tuple(kept), tuple(failed), len(unused), tuple(resized), tuple(mostly),
                          shown_name(unclaimed[0].name) if unclaimed else "",
                          unmatched_hint(list(images), list(unclaimed)) if unclaimed else "",
                          tuple(replaced), backup, tuple(not_replaced), tuple(unchanged),
                          tuple(wide) if 2 * len(wide) > len(complete) else (),
-                         tuple(shown_name(p.name) for p in scan.photos))
+                         tuple(shown_name(p.name) for p in scan.photos), tuple(turned))
 
 
 def _counted(matches: Collection[tuple[str, Path]], progress: Callable[[tuple[int, int, str]], None]
@@ -245,8 +253,3 @@ def _backup_folder(root: Path, cls: str) -> Path:
     base = root / REPLACED_LABELS / time.strftime("%Y%m%d-%H%M%S")
     return untaken(base, lambda n: f"{base.name}-{n}") / cls
 
-
-def _by_project_stem(images: dict[Path, str], matched: dict[str, Path]) -> dict[str, Path]:
-    """find_masks' {image file stem: mask} as {project stem: mask} (a project stem is its image file's stem)."""
-    stems = {path.stem: stem for path, stem in images.items()}
-    return {stems[file_stem]: mask for file_stem, mask in matched.items() if file_stem in stems}

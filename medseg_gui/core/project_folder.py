@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from medseg_gui.core.atomic import (FileVersions, atomic_write_bytes, atomic_write_json, move_aside,
                                    sweep_temp_files, untaken, write_problem)
 from medseg_gui.core.errors import ImageReadError, ProjectError
-from medseg_gui.core.images import IMAGE_SUFFIXES
+from medseg_gui.core.images import IMAGE_SUFFIXES, IMAGE_TYPES_TEXT
 from medseg_gui.core.lock import LockWatch, ProjectLock
 from medseg_gui.core.mask_files import masks_beside
 from medseg_gui.core.names import file_name_problem, listable, name_problem, shown_name
@@ -238,7 +238,7 @@ class ProjectFolder:
         if not src_path.is_file():
             raise ImageReadError(f"Image file '{src_path.name}' was not found (looked in {src_path.parent}).")
         if src_path.suffix.lower() not in IMAGE_SUFFIXES:
-            raise ImageReadError(f"'{src_path.name}' is not a supported image type.")
+            raise ImageReadError(f"'{src_path.name}' is not a supported image type ({IMAGE_TYPES_TEXT}).")
         problem = file_name_problem(src_path.name) or (None if copy else name_problem(str(src_path)))
         if problem is not None:
             raise ImageReadError(f"Image file '{shown_name(src_path)}' was not added: its name {problem}.")

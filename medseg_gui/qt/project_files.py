@@ -19,7 +19,7 @@ from PySide6.QtGui import QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QMainWindow
 
 from medseg_gui.core.errors import MedsegError
-from medseg_gui.core.images import IMAGE_SUFFIXES
+from medseg_gui.core.images import IMAGE_SUFFIXES, IMAGE_TYPES_TEXT
 from medseg_gui.core.same_bytes import SameBytes
 from medseg_gui.paths import data_dir
 from medseg_gui.qt import dialogs
@@ -32,8 +32,8 @@ from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 
 log = logging.getLogger(__name__)
 
-DROP_HELP = ("Drop one folder to open it (a project or a folder of images), or image files (PNG, JPEG, TIFF, BMP, GIF, "
-             "PPM/PGM) to add them to the open project.")
+DROP_HELP = (f"Drop one folder to open it (a project or a folder of images), or image files ({IMAGE_TYPES_TEXT}) to "
+             "add them to the open project.")
 
 
 def sort_drop(paths: list[Path]) -> tuple[str, list[Path]]:

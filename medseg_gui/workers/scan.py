@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from medseg_gui.core.errors import CancelledError, ImageReadError, MedsegError, ProjectFileDamagedError
 from medseg_gui.core.identity import GUI_NAME
-from medseg_gui.core.images import subfolder_images, subfolders_text
+from medseg_gui.core.images import IMAGE_SUFFIXES, IMAGE_TYPES_TEXT, subfolder_images, subfolders_text
 from medseg_gui.core.mask_files import reasons_text
 from medseg_gui.core.names import shown_name
 from medseg_gui.workers.base import Worker
@@ -45,7 +45,6 @@ def open_project_or_folder(folder: Path, read_only: str | None = None) -> Any:
     A folder with neither project.json nor image files is refused before anything is written into it; with
     `read_only` (the reason) nothing is written at all.
     """
-    from medseg_gui.core.images import IMAGE_SUFFIXES
     from medseg_gui.core.project import Project
 
     folder = Path(folder)
@@ -58,7 +57,7 @@ def open_project_or_folder(folder: Path, read_only: str | None = None) -> Any:
     if not (folder / PROJECT_FILE).is_file() and not has_images:
         below = subfolder_images(folder)
         raise MedsegError(
-            f"No images found in '{folder}'. Choose a folder with PNG, JPEG, TIFF, GIF, BMP or PPM/PGM images." +
+            f"No images found in '{folder}'. Choose a folder with {IMAGE_TYPES_TEXT} images." +
             (f" It holds {subfolders_text(below)}: open one of those folders (a folder's subfolders are not "
              "listed)." if below else ""))
     try:

@@ -9,7 +9,9 @@ import pytest
 from PIL import Image
 
 from medseg_gui.core.errors import ImageReadError, MaskFormatError
-from medseg_gui.core.images import IMAGE_SUFFIXES, probe_image, read_image, read_mask, write_png
+from medseg_gui.core.file_end import ENDS_EARLY
+from medseg_gui.core.images import (IMAGE_SUFFIXES, IMAGE_TYPES_TEXT, probe_image, read_image, read_mask,
+                                   write_png)
 
 H, W = 12, 10
 
@@ -185,8 +187,33 @@ def test_write_png_rejects_bad_input(tmp_path):
 
 
 def test_suffixes():
-    assert {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".gif", ".ppm", ".pgm", ".pbm", ".bmp"} == IMAGE_SUFFIXES
+    assert {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".gif", ".ppm", ".pgm", ".pbm", ".bmp", ".webp"} == IMAGE_SUFFIXES
     assert all(s == s.lower() and s.startswith(".") for s in IMAGE_SUFFIXES)
+    assert IMAGE_TYPES_TEXT == "PNG, JPEG, TIFF, BMP, GIF, WebP or PPM/PGM"
+
+
+def test_webp_is_read_like_the_other_formats(tmp_path, rgb):
+    """A trial's web.webp was read by `medseg predict` but left out of folders without a word: it is an image type."""
+    from medseg_gui.core.mask_files import image_files
+    from medseg_gui.core.project import Project
+
+    Image.fromarray(rgb).save(tmp_path / "web.webp", lossless=True)
+    assert image_files(tmp_path) == [tmp_path / "web.webp"]  # listed by `medseg import --layout folder`
+    assert Project.open_or_create_for_folder(tmp_path).stems == ["web"]  # and by File → Open folder
+    np.testing.assert_array_equal(read_image(tmp_path / "web.webp"), rgb)
+    assert probe_image(tmp_path / "web.webp") == rgb.shape[:2]
+
+
+def test_a_truncated_jpeg_says_it_ends_early_when_read_too(tmp_path, rgb):
+    """The window said "not a readable image" of a cut-off JPEG that the folder scan said "ends early" of."""
+    Image.fromarray(np.tile(rgb, (20, 20, 1))).save(tmp_path / "t.jpg", quality=90)
+    data = (tmp_path / "t.jpg").read_bytes()
+    (tmp_path / "t.jpg").write_bytes(data[: len(data) // 3])
+    with pytest.raises(ImageReadError) as read:
+        read_image(tmp_path / "t.jpg")
+    with pytest.raises(ImageReadError) as probed:
+        probe_image(tmp_path / "t.jpg")
+    assert str(read.value) == str(probed.value) == f"Image file 't.jpg' {ENDS_EARLY}"
 
 
 def test_imageio_fallback_when_opencv_cannot_decode(tmp_path, monkeypatch, rgb):

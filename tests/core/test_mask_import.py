@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.file_end import ENDS_EARLY
 from medseg_gui.core.images import read_mask, write_png
 from medseg_gui.core.label_status import CONFIRMED_KEY, marked
 from medseg_gui.core.mask_import import ROI, import_masks
@@ -273,14 +274,13 @@ def test_a_damaged_mask_beside_its_photo_is_named_by_every_import(tmp_path, capl
         _damaged(folder / "s3_mask.png")
     project = Project.open_or_create_for_folder(folder)
     assert ("s3_mask" in project.stems) is listed
-    why = "s3_mask.png: Lesion label file 's3_mask.png' is not a readable image (corrupt or unsupported format)"
+    why = f"s3_mask.png: Lesion label file 's3_mask.png' {ENDS_EARLY}"  # the more helpful "not readable"
     result = import_masks(project, folder, "lesion")
-    assert sorted(result.imported) == ["s1", "s2"] and result.failed == (why + ".",)
-    assert result.summary(folder).endswith(f"; 1 left out: {why}.")
+    assert sorted(result.imported) == ["s1", "s2"] and result.failed == (why,)
+    assert result.summary(folder).endswith(f"; 1 left out: {why}")
     with caplog.at_level(logging.WARNING):
         import_dataset(folder, tmp_path / "new", "folder", cls="lesion", masks=folder)
-    assert "s3.png imported without its label s3_mask.png: Label file 's3_mask.png' is not a readable image" in \
-        caplog.text
+    assert f"s3.png imported without its label s3_mask.png: Label file 's3_mask.png' {ENDS_EARLY}" in caplog.text
 
 
 def test_the_summary_joins_the_reasons_without_doubled_punctuation(tmp_path):
@@ -291,8 +291,7 @@ def test_the_summary_joins_the_reasons_without_doubled_punctuation(tmp_path):
     for stem in project.stems:
         _damaged(folder / f"{stem}.png")
     text = import_masks(project, folder, "lesion").summary(folder)
-    unreadable = [f"{s}.png: Lesion label file '{s}.png' is not a readable image (corrupt or unsupported format)"
-                  for s in project.stems]
+    unreadable = [f"{s}.png: Lesion label file '{s}.png' {ENDS_EARLY.rstrip('.')}" for s in project.stems]
     assert text.endswith("; 4 left out: " + "; ".join(unreadable[:3]) + "; ….") and ".;" not in text
 
 
@@ -365,3 +364,32 @@ def test_each_mask_is_counted_as_it_is_done_kept_and_unreadable_ones_too(tmp_pat
     assert result.imported == (second,) and result.kept == (first,) and len(result.failed) == 1
     assert [c[:2] for c in counts] == [(1, 3), (2, 3), (3, 3)]
     assert {c[2] for c in counts} == {f"{first}.png", f"{second}_mask.png", f"{third}.png"}
+
+
+def test_the_summary_says_which_masks_of_turned_photos_to_check(tmp_path, caplog):
+    """Trial: File → Import masks… turned a sideways photo's mask upright, or took a 180° photo's as drawn upright,
+    and said so only in the log; the summary says it like the masks it left out."""
+    import logging
+
+    from PIL import Image
+
+    from medseg_gui.core.importers import import_dataset
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name, orientation in (("side.jpg", 6), ("flip.jpg", 3)):
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        Image.fromarray(np.full((H, W, 3), 90, np.uint8)).save(src / name, exif=exif)
+    project = import_dataset(src, tmp_path / "p", "folder", cls="lesion")
+    folder = tmp_path / "masks"
+    for stem in ("side", "flip"):
+        write_png(folder / f"{stem}.png", disc())  # H x W: the stored pixels' size
+    with caplog.at_level(logging.WARNING):
+        result = import_masks(project, folder, "lesion")
+    side = "side.png fits side.jpg only as stored before the photo's EXIF rotation: turned upright like the photo"
+    flip = ("flip.jpg is stored turned (EXIF orientation 3, 180°): its mask flip.png was taken as drawn on the photo "
+            "as shown; if it was drawn on the stored pixels, it is upside down - check it in the window")
+    assert sorted(result.imported) == ["flip", "side"] and sorted(result.turned) == [flip, side]
+    assert f"; {flip}; {side}." in result.summary(folder) or f"; {side}; {flip}." in result.summary(folder)
+    assert side in caplog.text and flip in caplog.text  # the CLI's `medseg: warning:` lines

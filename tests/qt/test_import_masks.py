@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from medseg_gui.core.errors import ImageReadError
+from medseg_gui.core.file_end import ENDS_EARLY
 from medseg_gui.core.images import write_png
 from medseg_gui.core.mask_import import import_masks
 from medseg_gui.qt import dialogs, import_flow
@@ -280,8 +281,31 @@ def test_import_from_a_folder_project_names_a_damaged_mask_beside_its_photo(tmp_
         window.import_masks()
     summary = messages[-1].split("\n\n")[0]
     assert summary.startswith("Imported 1 'lesion' label from ")
-    assert summary.endswith("; 1 left out: img1_mask.png: Lesion label file 'img1_mask.png' is not a readable image "
-                            "(corrupt or unsupported format).")
+    assert summary.endswith(f"; 1 left out: img1_mask.png: Lesion label file 'img1_mask.png' {ENDS_EARLY}")
+
+
+def test_the_summary_says_a_mask_of_a_photo_stored_turned_is_to_be_checked(tmp_path, qtbot, monkeypatch, messages):
+    """Trial: the warning that a mask was taken as drawn on the upright photo of a 180° JPEG (or turned upright
+    with a sideways one) was only in the log; the window's summary says it like the masks it leaves out."""
+    from PIL import Image
+
+    from tests.workers.helpers import H, W
+
+    project = make_project(tmp_path / "p", n=1)
+    exif = Image.Exif()
+    exif[0x0112] = 3
+    Image.fromarray(np.full((H, W, 3), 90, np.uint8)).save(tmp_path / "P09.jpg", exif=exif)
+    project.add_image(tmp_path / "P09.jpg")
+    folder = tmp_path / "masks"
+    write_png(folder / "P09.png", disc(r=5))
+    monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None, new=False: folder)
+    monkeypatch.setattr(import_flow, "ask_import_target", lambda parent, classes, current: "lesion")
+    window = open_window(qtbot, project, settings_file=tmp_path / "settings.ini")
+    with qtbot.waitSignal(window.project_loaded, timeout=30_000):
+        window.import_masks()
+    assert messages[-1].split("\n\n")[0].endswith(
+        "; P09.jpg is stored turned (EXIF orientation 3, 180°): its mask P09.png was taken as drawn on the photo as "
+        "shown; if it was drawn on the stored pixels, it is upside down - check it in the window.")
 
 
 def test_images_found_unreadable_stay_marked_after_an_import_shows_the_project_again(tmp_path, qtbot, monkeypatch,

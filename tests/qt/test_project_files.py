@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
@@ -126,6 +128,9 @@ def test_drops_open_a_folder_add_images_and_refuse_anything_else(tmp_path, qtbot
     assert sort_drop([project.root]) == ("open", [project.root])
     assert sort_drop(extra) == ("add", extra)
     assert sort_drop([note, extra[0]]) == ("refuse", [note])
+    web = tmp_path / "web.webp"  # a trial's was refused by the window, though read by `medseg predict`
+    Image.fromarray(np.full((8, 8, 3), 90, np.uint8)).save(web)
+    assert sort_drop([web]) == ("add", [web])
     assert sort_drop([project.root, tmp_path / "more"])[0] == "refuse"
 
     window = open_window(qtbot)
@@ -142,6 +147,7 @@ def test_drops_open_a_folder_add_images_and_refuse_anything_else(tmp_path, qtbot
     assert len(list((project.root / "images").glob("*.png"))) == 4 and all(p.is_file() for p in extra)
     window.files.drop([note])
     assert "notes.txt" in window.last_error and "Drop one folder" in window.last_error
+    assert "image files (PNG, JPEG, TIFF, BMP, GIF, WebP or PPM/PGM)" in window.last_error  # the types read
 
 
 def test_file_add_images_copies_the_chosen_files_in(tmp_path, qtbot, messages, monkeypatch, caplog):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from medseg_gui.core.errors import ImageReadError, MedsegError
+from medseg_gui.core.file_end import ENDS_EARLY
 from medseg_gui.core.image_view import load_view
 from medseg_gui.core.images import write_png
 from medseg_gui.core.lock import LOCK_FILE
@@ -167,8 +168,8 @@ def test_scan_of_a_new_folder_says_which_mask_beside_a_photo_it_cannot_read(tmp_
     assert result.project.stems == ["img0", "img1"] and result.errors == {}
     assert result.masks_beside == ("1 file beside its photo looks like a mask (img0_mask.png); it is not listed as an "
                                    "image: File → Import masks… imports it; 1 file is named like a photo's mask but "
-                                   "cannot be read, so not listed as an image either: Mask file 'img1_mask.png' is "
-                                   "not a readable image (corrupt or unsupported format)")
+                                   f"cannot be read, so not listed as an image either: Mask file 'img1_mask.png' "
+                                   f"{ENDS_EARLY.rstrip('.')}")
 
 
 def test_a_damaged_project_json_says_the_labels_are_untouched_and_what_moving_it_aside_does(tmp_path, qtbot):
