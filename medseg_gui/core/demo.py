@@ -7,14 +7,13 @@ Folders the demo makes carry a marker file, so the demo replaces only its own co
 from __future__ import annotations
 
 import logging
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from medseg_gui.core.atomic import atomic_write_bytes, new_file_mode
+from medseg_gui.core.atomic import atomic_write_bytes
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.identity import APP_NAME
-from medseg_gui.core.resources import resource_path
+from medseg_gui.core.resources import copy_resource, make_user_writable, remove_copy, resource_path
 
 log = logging.getLogger(__name__)
 
@@ -75,22 +74,23 @@ def demo_title(path: Path, data_dir: Path | None = None) -> str | None:
 def ensure_demo_copy(dest: Path | None = None, which: str = "vessel") -> Path:
     """Copy a demo project to `dest` (default: <user data>/demo, or demo_lesion) once and return its path.
 
-    An existing copy is reused as it is, so the user's edits survive restarts; the installed package is never written.
+    An existing copy is reused, so the user's edits survive restarts (an older version's copy of a read-only install
+    is made writable first); the installed package is never written.
     """
     dest = Path(dest) if dest is not None else user_data_dir() / _demo(which).folder
     if (dest / "project.json").is_file():
+        try:
+            if make_user_writable(dest):
+                log.info("made the demo copy %s writable (an older version kept the install's read-only modes)", dest)
+        except OSError as exc:  # not the user's own: it opens read-only, saying why
+            log.warning("could not make the demo copy %s writable: %s", dest, exc)
         return dest
     src = demo_source(which)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".copying")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    shutil.copytree(src, tmp)
-    for path in tmp.rglob("*"):
-        if path.is_file():
-            path.chmod(0o644)
-    if dest.exists():
-        shutil.rmtree(dest)
+    remove_copy(tmp)  # one left by an interrupted copy
+    copy_resource(src, tmp)
+    remove_copy(dest)
     tmp.replace(dest)
     log.info("Copied the demo project to %s", dest)
     return dest
@@ -121,14 +121,9 @@ def prepare_demo_output(out: Path, which: str = "vessel") -> Path:
     out.mkdir(parents=True, exist_ok=True)
     _mark(out)
     tmp = out / ".project.copying"
-    if tmp.exists():
-        shutil.rmtree(tmp)  # left by an interrupted demo run in a folder the demo made
-    shutil.copytree(demo_source(which), tmp)
-    for path in tmp.rglob("*"):
-        if path.is_file():
-            path.chmod(new_file_mode())  # the installed copy may be read-only
+    remove_copy(tmp)  # one left by an interrupted demo run in a folder the demo made
+    copy_resource(demo_source(which), tmp)
     _mark(tmp)
-    if project.exists():
-        shutil.rmtree(project)
+    remove_copy(project)
     tmp.replace(project)
     return project
