@@ -48,8 +48,8 @@ def open_project_or_folder(folder: Path, read_only: str | None = None) -> Any:
     from medseg_gui.core.project import Project
 
     folder = Path(folder)
-    if not folder.is_dir():
-        raise MedsegError(f"Cannot open '{folder}': it is not a folder.")
+    if not folder.is_dir():  # a mistyped path "does not exist", as the CLI says (core.project_format)
+        raise MedsegError(f"Cannot open '{folder}': it {'is not a folder' if folder.exists() else 'does not exist'}.")
     if (folder / PROJECT_FILE).exists() and not (folder / PROJECT_FILE).is_file():
         raise MedsegError(f"Cannot open '{folder}': its {PROJECT_FILE} is a folder, not a file. Move it out of the "
                           "way (the project's labels stay in labels/) and open the folder again.")

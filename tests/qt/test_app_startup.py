@@ -82,7 +82,7 @@ def test_bad_path_argument_shows_message_not_crash(tmp_path):
         str(tmp_path / "missing"),
     )
     assert result.returncode == 0, result.stderr
-    assert "WARNING medseg_gui.qt.main_window: Cannot open" in result.stderr and "not a folder" in result.stderr
+    assert "WARNING medseg_gui.qt.main_window: Cannot open" in result.stderr and "it does not exist." in result.stderr
     assert "different thread" not in result.stderr
 
 

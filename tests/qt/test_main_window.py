@@ -280,8 +280,8 @@ def test_an_image_gone_while_open_keeps_its_reason_in_the_status_bar(tmp_path, q
 def test_unreadable_folder_path_is_a_message(tmp_path, qtbot, messages):
     window = open_window(qtbot)
     window.open_folder(tmp_path / "nope")
-    qtbot.waitUntil(lambda: "not a folder" in window.last_error, timeout=10_000)
-    assert messages and "not a folder" in messages[-1]
+    qtbot.waitUntil(lambda: "does not exist" in window.last_error, timeout=10_000)
+    assert messages and "does not exist" in messages[-1]
     qtbot.waitUntil(lambda: not window.workers.running(), timeout=5_000)
 
 

@@ -61,6 +61,18 @@ def test_scan_folder_without_images_is_refused_untouched(tmp_path, qtbot):
     assert not (folder / "project.json").exists()
 
 
+def test_scan_of_a_missing_path_says_it_does_not_exist_and_of_a_file_that_it_is_not_a_folder(tmp_path, qtbot):
+    """Outside trial: `medseg-gui /path/that/does/not/exist` said "it is not a folder"."""
+    missing = tmp_path / "no such folder"
+    err = _scan(qtbot, ScanWorker(missing), "errored")
+    assert error_message(err) == f"Cannot open '{missing}': it does not exist."
+    afile = tmp_path / "photo.png"
+    afile.write_bytes(b"x")
+    err = _scan(qtbot, ScanWorker(afile), "errored")
+    assert error_message(err) == f"Cannot open '{afile}': it is not a folder."
+    assert not missing.exists()
+
+
 def test_scan_of_a_project_whose_project_json_is_a_folder_says_so(tmp_path, qtbot):
     """Trial of session 32: the window said "No images found" though images/ held the project's images."""
     project = make_project(tmp_path / "p", n=2)
