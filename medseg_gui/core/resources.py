@@ -33,7 +33,13 @@ def frozen_resources() -> Path | None:
     if not getattr(sys, "frozen", False):
         return None
     base = getattr(sys, "_MEIPASS", None)
-    return Path(base if base else Path(sys.executable).resolve().parent) / "resources"
+    return (Path(base) if base else package_folder()) / "resources"
+
+
+def package_folder() -> Path | None:
+    """The folder of the executables (and of LICENSE, THIRD_PARTY_LICENSES.md, licenses/) in a PyInstaller build,
+    else None."""
+    return Path(sys.executable).resolve().parent if getattr(sys, "frozen", False) else None
 
 
 def resource_path(*parts: str) -> Path | None:

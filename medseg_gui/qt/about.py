@@ -18,6 +18,7 @@ from shiboken6 import isValid
 
 from medseg_gui import info
 from medseg_gui.child_process import call_in_child
+from medseg_gui.core.resources import package_folder
 from medseg_gui.qt import dialogs
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 
@@ -123,11 +124,11 @@ class AboutBox(QDialog):
 
 
 def show_about(parent: QWidget, system: SystemInfo) -> AboutBox:
-    """The About box (non-blocking): app, demo and pretrained-start credits, system rows; the Keras rows fill in
-    when known."""
+    """The About box (non-blocking): app, demo and pretrained-start credits, licences, system rows; the Keras rows
+    fill in when known."""
     full_credits = dialogs.demo_credits()
     starts = dialogs.start_credits()
-    credits = dialogs.about_html(full_credits, starts)
+    credits = dialogs.about_html(full_credits, starts, package_folder())
     details = "\n\n".join([dialogs.plain_text(full_credits or ""), "Pretrained starts (shipped):", *starts])
     box = AboutBox(parent, credits + rows_html(system.rows()), details)
     box.fit()

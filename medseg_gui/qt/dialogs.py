@@ -181,9 +181,22 @@ def plain_text(markdown: str) -> str:
     return "\n".join(re.sub(r"[`*]", "", line).lstrip("# ") for line in markdown.splitlines())
 
 
-def about_html(credits_markdown: str | None, starts: list[str] | None = None) -> str:
+def licence_html(package: Path | None) -> str:
+    """Under which licences the program and the software it uses are given, and where their texts are: beside the
+    executables of the desktop package (`package`, core.resources.package_folder; packaging/README.md), else in each
+    installed distribution's metadata."""
+    if package is not None:
+        where = (f"their licence texts are in {html.escape(str(package))}: THIRD_PARTY_LICENSES.md (an index) and "
+                 "licenses/, beside LICENSE")
+    else:
+        where = "their licence texts come with each installed distribution (its metadata: pip show -f NAME)"
+    return ("<h4>Licence</h4><p>medseg_gui is free software under the MIT licence. Qt and PySide6 are used under the "
+            f"LGPL-3.0; the other libraries under their own licences, and {where}.</p>")
+
+
+def about_html(credits_markdown: str | None, starts: list[str] | None = None, package: Path | None = None) -> str:
     """The About text: what the program is, one line per demo (the full credits go in its Show Details…) and one
-    per shipped pretrained start (`start_credits`)."""
+    per shipped pretrained start (`start_credits`), and the licences (`licence_html`)."""
     credits = ""
     if credits_markdown:
         titles = [html.escape(plain_text(line)) for line in credits_markdown.splitlines() if line.startswith("# ")]
@@ -196,5 +209,5 @@ def about_html(credits_markdown: str | None, starts: list[str] | None = None) ->
         "<p>Draw lesion and vessel masks, retrain a U-Net on your own labels with one click, review predicted "
         "contours, false positives (red) / false negatives (blue) and per-image ROC AUC, and export masks as PNG.</p>"
         "<p>Not a medical device: for research and annotation only.</p>"
-        f"{credits}"
+        f"{credits}{licence_html(package)}"
     )

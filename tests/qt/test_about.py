@@ -3,6 +3,8 @@ bar names the device while training; Help → Open log folder opens the user log
 
 from __future__ import annotations
 
+import sys
+
 import keras
 from PySide6.QtCore import Qt
 
@@ -27,6 +29,24 @@ def test_about_shows_paths_at_once_and_keras_rows_when_known(tmp_path, qtbot):
     qtbot.waitUntil(lambda: PENDING not in box.text(), timeout=120_000)
     assert f"Keras</b></td><td>&nbsp;&nbsp;{keras.__version__}" in box.text()
     assert "CPU: " in box.text()
+    box.close()
+
+
+def test_about_names_the_licences_and_where_their_texts_are(tmp_path, qtbot, monkeypatch):
+    """Outside trial (hospital IT): Help → About named no licence."""
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
+    window.actions.about.trigger()
+    (box,) = _visible_boxes(window)
+    assert "MIT licence" in box.text() and "Qt and PySide6 are used under the LGPL-3.0" in box.text()
+    assert "pip show -f" in box.text() and "THIRD_PARTY_LICENSES.md" not in box.text()  # not the desktop package
+    box.close()
+    package = tmp_path / "opt" / "medseg"
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(package / "medseg-gui"))
+    window.actions.about.trigger()
+    (box,) = _visible_boxes(window)
+    assert f"in {package.resolve()}: THIRD_PARTY_LICENSES.md (an index) and licenses/, beside LICENSE" in box.text()
+    assert "MIT licence" in box.text() and "LGPL-3.0" in box.text()
     box.close()
 
 
