@@ -57,7 +57,9 @@ exec_path=$(printf '%s\n' "$EXE" | sed 's/%/%%/g')  # in Exec, % starts a field 
 
 mkdir -p "$(dirname "$ENTRY")" "$(dirname "$ICON")"
 {
-    echo "# Written by $HERE/install-menu-entry.sh; remove with: \"$HERE/install-menu-entry.sh\" --uninstall"
+    # true in the user's entry and in a copy an administrator puts in /usr/share/applications/ (packaging/README.md)
+    echo "# Written for one user by \"$HERE/install-menu-entry.sh\", whose --uninstall removes that user's entry"
+    echo "# ($ENTRY) and icon. A copy of this file elsewhere (/usr/share/applications/) is removed by deleting it."
     in_entry=no
     while IFS= read -r line || [ -n "$line" ]; do
         case $line in

@@ -147,6 +147,10 @@ def test_install_menu_entry_writes_the_entry_and_icon_and_uninstalls(tmp_path):
     template = dict(line.split("=", 1) for line in (ROOT / "packaging" / "medseg-gui.desktop").read_text().splitlines()
                     if "=" in line and line[0] != "#")
     assert template["Exec"] == "medseg-gui %f"
+    # the comment stays true in a copy an administrator puts in /usr/share/applications/ (outside trial)
+    comment = " ".join(line for line in entry.read_text().splitlines() if line.startswith("#"))
+    assert f'"{bundle}/install-menu-entry.sh", whose --uninstall removes that user\'s entry' in comment
+    assert "elsewhere (/usr/share/applications/) is removed by deleting it" in comment
     assert keys["Exec"] == f'"{bundle}/medseg-gui" %f' and keys["TryExec"] == f"{bundle}/medseg-gui"
     assert {k: v for k, v in keys.items() if k not in ("Exec", "TryExec")} == \
         {k: v for k, v in template.items() if k != "Exec"}  # Icon=medseg-gui, the copied icon's name
