@@ -14,6 +14,7 @@ import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -34,12 +35,13 @@ from medseg_gui.core.project_format import (
     decode_probability,
     encode_probability,
     metrics_to_json,
-    read_metrics_file,
+    metrics_from_json,
     read_model_pointer,
+    read_rewritable_json,
 )
 from medseg_gui.core.regions import class_region
-from medseg_gui.core.rewrite import rewrite_json
-from medseg_gui.core.uncertainty import UncertaintyScores, read_scores, scores_to_json
+from medseg_gui.core.rewrite import read_problem, rewrite_json
+from medseg_gui.core.uncertainty import UncertaintyScores, scores_from_json, scores_to_json
 
 __all__ = ["DEFAULT_CLASSES", "FORMAT", "PROJECT_FILE", "VERSION", "ClassSpec", "ImageEntry", "Project"]
 
@@ -55,6 +57,10 @@ class Project(ProjectFolder):
     file). A save or delete that finds another version there first moves that one to labels/<class>/.replaced/
     (never overwritten or deleted; a fault-injection trial replaced a label file while its image was open, and the
     next stroke wrote over it without a word) and returns where it went."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._unread_scores: dict[Path, object] = {}  # metrics/uncertainty.json: a failed reading, until a save
 
     def image_size(self, stem: str) -> tuple[int, int]:
         """(H, W) of the image, cached per stem (re-probed when the file changes); raises ImageReadError."""
@@ -227,21 +233,43 @@ class Project(ProjectFolder):
 
     def load_metrics(self, cls: str) -> dict[str, dict]:
         """{stem: {"auc", "dice", ...}}; {} when absent or damaged (it is recomputed by the next prediction)."""
-        return read_metrics_file(self.metrics_path(cls))
+        return metrics_from_json(self._read_scores(self.metrics_path(cls)))
 
     def save_metrics(self, cls: str, metrics: dict[str, dict]) -> None:
-        """Write metrics.json atomically (NaN stored as null so the file is standard JSON); one that cannot be read is
-        kept in .unreadable/ first (core.rewrite)."""
-        self._write(self.metrics_path(cls), lambda p: rewrite_json(p, metrics_to_json(dict(metrics))))
+        """Write metrics.json atomically (NaN stored as null so the file is standard JSON); one that cannot be read, or
+        that this object could not read since its last save, is kept in .unreadable/ first (`_rewrite_scores`)."""
+        self._rewrite_scores(self.metrics_path(cls), metrics_to_json(dict(metrics)))
 
     def load_uncertainty(self, cls: str) -> UncertaintyScores:
         """The uncertainty score of each saved prediction and its threshold (core.uncertainty); none when absent or
         damaged."""
-        return read_scores(self.uncertainty_path(cls))
+        return scores_from_json(self._read_scores(self.uncertainty_path(cls)))
 
     def save_uncertainty(self, cls: str, scores: UncertaintyScores) -> None:
-        """Write uncertainty.json atomically (NaN stored as null); one that cannot be read is kept (core.rewrite)."""
-        self._write(self.uncertainty_path(cls), lambda p: rewrite_json(p, scores_to_json(scores)))
+        """Write uncertainty.json atomically (NaN stored as null); one that cannot be read is kept as metrics.json
+        is (`_rewrite_scores`)."""
+        self._rewrite_scores(self.uncertainty_path(cls), scores_to_json(scores))
+
+    def _read_scores(self, path: Path) -> object:
+        """metrics.json or uncertainty.json as read_rewritable_json reads it; a reading that could not use the file is
+        remembered until the next save of it (the scores are loaded long before they are saved, maybe more than once:
+        those saved may come from that reading even when a later one succeeded)."""
+        data = read_rewritable_json(path)
+        if read_problem(data) is not None:
+            with self._lock:
+                self._unread_scores.setdefault(path, data)
+        return data
+
+    def _rewrite_scores(self, path: Path, obj: dict) -> None:
+        """core.rewrite.rewrite_json(path, obj) from the failed reading `_read_scores` remembered (the file is kept in
+        .unreadable/ then, whatever it holds now), else from a reading now."""
+        with self._lock:
+            failed = self._unread_scores.get(path)
+        read = failed if failed is not None else read_rewritable_json(path)
+        self._write(path, lambda p: rewrite_json(p, obj, read))
+        with self._lock:
+            if self._unread_scores.get(path) is failed:
+                self._unread_scores.pop(path, None)
 
     def current_model_info(self, cls: str) -> dict | None:
         """The metadata of the current model of `cls` (models/<cls>/current.json: val_auc, trained_at, preset, …), or

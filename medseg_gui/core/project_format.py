@@ -117,25 +117,20 @@ def read_regular_file(file: Path, limit: int) -> bytes:
 
 
 def read_project_file(file: Path) -> ProjectData:
-    """Read and validate project.json; ProjectError (for a clinician, naming the file) if missing, damaged, not ours,
-    not a regular file or larger than MAX_PROJECT_FILE_BYTES. A UTF-8 BOM (Windows Notepad) is fine."""
+    """Read and validate project.json (`read_json_file`); ProjectError (for a clinician, naming the file) if missing,
+    damaged, not ours, not a regular file or larger than MAX_PROJECT_FILE_BYTES. A UTF-8 BOM (Windows Notepad) is
+    fine."""
     try:
-        data = json.loads(read_regular_file(file, MAX_PROJECT_FILE_BYTES).decode("utf-8-sig"))
+        data = read_json_file(file)
     except FileNotFoundError:
         if not file.parent.exists():  # a mistyped path is not a folder without its project.json (outside trial)
             raise ProjectError(f"No project found: {shown_name(file.parent)} does not exist.") from None
         raise ProjectError(f"No project found in {shown_name(file.parent)} (project.json is missing).") from None
-    except RecursionError:
-        raise ProjectFileDamagedError(f"The project file {shown_name(file)} is damaged (nested too deeply).") from None
     except OSError as exc:
         raise ProjectError(f"The project file {shown_name(file)} was not read: {exc.strerror or exc}.") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:
         raise ProjectFileDamagedError(
             f"The project file {shown_name(file)} is damaged or unreadable ({exc}).") from None
-    except ValueError as exc:  # a number of more than 4300 digits (sys.get_int_max_str_digits)
-        why = str(exc).split(":")[0]
-        raise ProjectFileDamagedError(
-            f"The project file {shown_name(file)} is damaged or unreadable ({why}).") from None
     return project_from_json(data, file)
 
 
@@ -257,25 +252,30 @@ def metrics_to_json(obj: Any) -> Any:
 
 
 def read_json_file(path: Path) -> Any:
-    """The JSON in `path` (a UTF-8 BOM is fine): the one reading of the JSON files the app reads back and rewrites
-    (core.rewrite). OSError when it cannot be read (`read_regular_file`), ValueError when it is not JSON (not UTF-8,
-    nested too deeply, a number of more than 4300 digits)."""
+    """The JSON in `path` (a UTF-8 BOM is fine): the one reading of the JSON files the app reads (project.json, and
+    those it rewrites: core.rewrite). OSError when it cannot be read (`read_regular_file`), ValueError when it is not
+    JSON (not UTF-8, nested too deeply, a number of more than 4300 digits)."""
     try:
         return json.loads(read_regular_file(path, MAX_PROJECT_FILE_BYTES).decode("utf-8-sig"))
     except RecursionError:
         raise ValueError("it is nested too deeply") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise
+    except ValueError as exc:  # a number of more than 4300 digits: the part before the advice to raise the limit
+        raise ValueError(str(exc).split(":")[0]) from None
 
 
-def read_rewritable_json(path: Path) -> object | None:
-    """The JSON of a file the app reads back and rewrites (metrics, uncertainty, removal records); None when absent
-    or damaged (a damaged one is kept in .unreadable/ when it is next written: core.rewrite)."""
-    if not path.exists():
-        return None
+def read_rewritable_json(path: Path) -> Any:
+    """The JSON of a file the app reads back and rewrites (metrics, uncertainty, removal and rescue records); None
+    when absent; the OSError / ValueError when it cannot be read (logged). Hand it to core.rewrite.rewrite_json with
+    what is written from it: a damaged file is then kept in .unreadable/, without being read again."""
     try:
         return read_json_file(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
     except (OSError, ValueError) as exc:
         log.warning("ignoring damaged %s: %s", path, exc)
-        return None
+        return exc
 
 
 def read_model_pointer(model_dir: Path) -> dict | ModelError | None:
@@ -293,9 +293,9 @@ def read_model_pointer(model_dir: Path) -> dict | ModelError | None:
     return data
 
 
-def read_metrics_file(path: Path) -> dict[str, dict]:
-    """{stem: {"auc", "dice", ...}} with null → NaN; {} when absent or damaged (the next prediction rewrites it)."""
-    data = read_rewritable_json(path)
+def metrics_from_json(data: Any) -> dict[str, dict]:
+    """{stem: {"auc", "dice", ...}} of a reading of metrics.json (`read_rewritable_json`) with null → NaN; {} when
+    there was none or it could not be read (the next prediction rewrites it)."""
     if not isinstance(data, dict):
         return {}
     return {
@@ -333,11 +333,7 @@ def removed_records(root: Path) -> list[tuple[Path, dict[str, Any]]]:
     first by folder name (<stem>-<time>); a record that cannot be read is logged and left out."""
     found = []
     for path in sorted((Path(root) / REMOVED_FOLDER).glob(f"*/{REMOVED_RECORD}")):
-        try:
-            record = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError) as err:
-            log.warning("could not read %s: %s", path, err)
-            continue
+        record = read_rewritable_json(path)
         if isinstance(record, dict):
             found.append((path.parent, record))
     return found

@@ -236,6 +236,6 @@ def _drop_scores(project: Project, stem: str, scores: dict[str, Any]) -> None:
             data[THRESHOLDS_KEY].pop(stem, None)
         try:
             project.check_writable(path.name)
-            rewrite_json(path, data)
+            rewrite_json(path, data, data)  # read above as an object
         except (OSError, ProjectError) as err:
             log.warning("%s still holds the removed image %s (%s); the next prediction rewrites it", path, stem, err)

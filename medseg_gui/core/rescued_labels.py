@@ -12,7 +12,6 @@ rescued.json what was restored, so a rescue is offered until it is, and its fold
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -30,7 +29,7 @@ from medseg_gui.core.images import probe_image, read_label, write_png
 from medseg_gui.core.label_encoding import LabelPixels, encode_label
 from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY, record_mark
 from medseg_gui.core.names import shown_name
-from medseg_gui.core.project_format import ASIDE_REPLACED
+from medseg_gui.core.project_format import ASIDE_REPLACED, read_rewritable_json
 from medseg_gui.core.rewrite import rewrite_json
 
 log = logging.getLogger(__name__)
@@ -89,12 +88,8 @@ class Rescue:
 
 
 def _read_record(folder: Path) -> dict[str, Any] | None:
-    try:
-        record = json.loads((folder / RESCUE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        if not isinstance(err, FileNotFoundError):
-            log.warning("could not read %s: %s", folder / RESCUE_FILE, err)
-        return None
+    """The folder's rescued.json; None when there is none or it cannot be read (logged) or is not a JSON object."""
+    record = read_rewritable_json(folder / RESCUE_FILE)
     return record if isinstance(record, dict) else None
 
 
@@ -291,6 +286,6 @@ def _mark(rescue: Rescue, restored: list[Key], complete: bool) -> None:
     if complete:
         record["done"] = time.strftime(TIME_FORMAT)
     try:
-        rewrite_json(rescue.folder / RESCUE_FILE, record)
+        rewrite_json(rescue.folder / RESCUE_FILE, record, record)  # only a record read as an object is rewritten
     except OSError as err:
         log.error("could not record the restore in %s: %s", rescue.folder / RESCUE_FILE, err)

@@ -227,7 +227,7 @@ def _restore_scores(project: Project, record: RemovedRecord) -> tuple[str, ...]:
                 data[key] = value
         try:
             project.check_writable(path.name)
-            rewrite_json(path, data)
+            rewrite_json(path, data, data)  # read above as an object
         except (OSError, ProjectError) as err:
             log.warning("%s: the scores of %s were not put back (%s); the next prediction re-makes them", path,
                         record.stem, err)
@@ -268,7 +268,7 @@ def _keep_scores(folder: Path, due: tuple[str, ...]) -> Path:
     if isinstance(data, dict) and isinstance(data.get("scores"), dict):
         try:
             rewrite_json(kept, data | {"scores": {rel: data["scores"][rel] for rel in due
-                                                  if rel in data["scores"]}})
+                                                  if rel in data["scores"]}}, data)
         except OSError as err:
             log.warning("%s keeps every score entry, those put back too (%s)", kept, err)
     log.warning("%s keeps the score entries that were not put back: %s", kept, ", ".join(due))

@@ -17,13 +17,11 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
-from medseg_gui.core.project_format import read_rewritable_json
 from medseg_gui.core.masks import share_text
 
 TOP_SHARE = 0.05
@@ -129,15 +127,10 @@ def next_reason(stem: str, scores: Mapping[str, float], labelled: Mapping[str, f
     return f"the model is least sure about it among the {other}unlabelled images (uncertainty {score:.2f})"
 
 
-def read_scores(path: Path) -> UncertaintyScores:
-    """The scores of an uncertainty.json; none when absent or damaged (the next prediction rewrites it)."""
-    data = read_rewritable_json(path)
-    return UncertaintyScores() if data is None else scores_from_json(data)
-
-
 def scores_from_json(data: Any) -> UncertaintyScores:
-    """The scores of a parsed uncertainty.json (null → NaN); entries that are not numbers are dropped, and so are
-    thresholds that are not, or have no score."""
+    """The scores of a reading of uncertainty.json (project_format.read_rewritable_json; null → NaN); none when there
+    was none or it could not be read (the next prediction rewrites it); entries that are not numbers are dropped, and
+    so are thresholds that are not, or have no score."""
     if not isinstance(data, dict):
         return UncertaintyScores()
     scores = {str(stem): math.nan if value is None else float(value) for stem, value in data.items()

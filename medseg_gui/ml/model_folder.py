@@ -90,8 +90,9 @@ def check_folder(model_dir: Path) -> None:
                          f"so that the models of class '{model_dir.name}' can be stored there.")
 
 
-def _history_or_error(model_dir: Path) -> list | Exception:
-    """history.json's entries; [] when there is none; the error when it cannot be read or is not a list."""
+def history_or_error(model_dir: Path) -> list | Exception:
+    """history.json's entries; [] when there is none; the error when it cannot be read or is not a list (one reading:
+    ml.store hands it to core.rewrite.rewrite_json, which then keeps that file in .unreadable/)."""
     try:
         data = read_json_file(model_dir / HISTORY)
     except FileNotFoundError:
@@ -102,21 +103,14 @@ def _history_or_error(model_dir: Path) -> list | Exception:
 
 
 def read_history(model_dir: Path) -> list:
-    """history.json's entries for reading ([] when it is absent or unreadable: the file is left as it is, the next
-    save moves it aside, see `history_to_extend`)."""
-    data = _history_or_error(model_dir)
+    """history.json's entries for reading ([] when it is absent or unreadable: the file is left as it is until the
+    next save moves it aside)."""
+    data = history_or_error(model_dir)
     if isinstance(data, Exception):
         log.warning("%s in %s cannot be read (%s); it is ignored and left as it is until the next training moves "
                     "it aside.", HISTORY, model_dir, data)
         return []
     return data
-
-
-def history_to_extend(model_dir: Path) -> list:
-    """history.json's entries for a save that rewrites it with core.rewrite.rewrite_json, which first moves an
-    unreadable one to .unreadable/ (so no record it holds is lost); [] for that one."""
-    data = _history_or_error(model_dir)
-    return [] if isinstance(data, Exception) else data
 
 
 def _candidates(model_dir: Path) -> list[Candidate]:

@@ -38,7 +38,7 @@ from medseg_gui.ml.model_folder import (
     current_model_path,
     current_start,
     has_model,
-    history_to_extend,
+    history_or_error,
     jsonable,
     load_model,
     load_segmenter,
@@ -199,17 +199,25 @@ def _promote(model_dir: Path, model_id: str, info: dict) -> dict:
         previous = valid_id(pointer.get("id")) if "id" in pointer else _migrate_legacy(model_dir, pointer)
         migrated = "id" not in pointer and previous is not None
     current = jsonable({**info, "id": model_id, "model": f"{model_id}.keras", "previous": previous})
-    rewrite_json(model_dir / POINTER, current)  # a current.json that cannot be read is kept in .unreadable/
+    rewrite_json(model_dir / POINTER, current, pointer)  # one `pointer` could not use is kept in .unreadable/
     if migrated:
         (model_dir / f"{LEGACY_CURRENT}.keras").unlink(missing_ok=True)
     return current
 
 
+def _append_history(model_dir: Path, entry: dict) -> list:
+    """history.json with `entry` appended, written from one reading of it (`history_or_error`): one that reading could
+    not use is kept in .unreadable/ and a new one begun (core.rewrite). Returns the entries written; OSError."""
+    read = history_or_error(model_dir)
+    history = (read if isinstance(read, list) else []) + [jsonable(entry)]
+    rewrite_json(model_dir / HISTORY, history, read)
+    return history
+
+
 def _tidy(model_dir: Path, entry: dict) -> None:
     """Append to history.json and delete stored models beyond KEEP_MODELS (never current/previous); best effort."""
     try:
-        history = history_to_extend(model_dir) + [jsonable(entry)]
-        rewrite_json(model_dir / HISTORY, history)
+        history = _append_history(model_dir, entry)
         pointer = read_pointer(model_dir)
         keep = {valid_id(pointer.get(k)) for k in ("id", "previous")} if isinstance(pointer, dict) else set()
         ids = [i for i in (valid_id(e.get("id")) for e in history if isinstance(e, dict)) if i]
@@ -376,8 +384,8 @@ def rollback(model_dir: str | os.PathLike[str], model_id: str) -> Segmenter:
     except OSError as err:
         raise write_error(f"Model {model_id} could not be made current", err, model_dir / POINTER) from None
     try:
-        rewrite_json(model_dir / HISTORY, history_to_extend(model_dir) + [
-            {"rollback_to": model_id, "replaced": old, "at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())}])
+        _append_history(model_dir, {"rollback_to": model_id, "replaced": old,
+                                    "at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())})
     except OSError as exc:
         log.warning("Could not note the rollback in %s in %s (%s); the model is current.", HISTORY, model_dir, exc)
     log.info("Model %s of %s is current again (was %s).", model_id, model_dir, old)

@@ -39,6 +39,19 @@ def test_a_rescue_is_found_for_its_own_project_only(tmp_path):
     assert find_rescues(tmp_path / "none-yet", project.root) == []
 
 
+def test_a_rescue_record_saved_with_a_bom_is_found_and_marked_done(tmp_path):
+    """rescued.json edited in Windows Notepad (a UTF-8 BOM): read by project_format.read_json_file, as the files
+    rewritten are (it was not offered)."""
+    base = tmp_path / "unsaved-labels"
+    project = make_project(tmp_path / "p", n=2)
+    folder = _rescue(base, project, {("lesion", project.stems[1]): disc()})
+    (folder / RESCUE_FILE).write_bytes(b"\xef\xbb\xbf" + (folder / RESCUE_FILE).read_bytes())
+    (found,) = find_rescues(base, project.root)
+    assert restore_rescues(project, [found]).restored == (("lesion", project.stems[1]),)
+    assert json.loads((folder / RESCUE_FILE).read_text("utf-8"))["done"]
+    assert not (folder / ".unreadable").exists()
+
+
 def test_restore_brings_labels_back_keeps_the_one_saved_since_and_leaves_what_is_gone(tmp_path):
     base = tmp_path / "unsaved-labels"
     project = make_project(tmp_path / "p", n=3, labelled=1)

@@ -51,6 +51,19 @@ def test_remove_then_restore_brings_every_file_mark_and_score_back(tmp_path):
     assert removed_images(project.root) == []
 
 
+def test_a_removal_record_saved_with_a_bom_is_read_as_every_record_is(tmp_path):
+    """removed.json edited in Windows Notepad (a UTF-8 BOM): read by project_format.read_json_file, as the files
+    rewritten are (it was left out as damaged)."""
+    project = make_project(tmp_path / "p", n=3)
+    _fill(project, "img1")
+    removed = remove_images(project, ["img1"]).images[0]
+    record = removed.folder / "removed.json"
+    record.write_bytes(b"\xef\xbb\xbf" + record.read_bytes())
+    [found] = removed_images(project.root)
+    assert found.stem == "img1"
+    assert restore_removed(project, "img1").scores_due == () and "img1" in project.stems
+
+
 def test_a_label_saved_after_restoring_is_not_taken_for_another_programs(tmp_path):
     """The label moved back was known as 'no file here' since its removal: the next save moved it to .replaced/."""
     project = make_project(tmp_path / "p", n=2, labelled=1)
@@ -169,10 +182,10 @@ def test_score_entries_that_cannot_be_written_back_stay_in_the_kept_record(tmp_p
     folder = remove_images(project, ["img1"]).images[0].folder
     real = restore_images.rewrite_json
 
-    def full(path, data):
+    def full(path, data, read):
         if Path(path).name == "metrics.json" and Path(path).parent.name == "lesion":
             raise OSError(28, "No space left on device", str(path))
-        return real(path, data)
+        return real(path, data, read)
 
     monkeypatch.setattr(restore_images, "rewrite_json", full)
     restored = restore_removed(project, "img1")

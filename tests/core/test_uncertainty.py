@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from medseg_gui.core.project import Project
+from medseg_gui.core.project_format import read_rewritable_json
 from medseg_gui.core.uncertainty import (THRESHOLDS_KEY, UncertaintyScores, image_uncertainty, next_reason, rank_next,
-                                         read_scores, scores_from_json, scores_to_json, uncertainty_map, uncertainty_u8)
+                                         scores_from_json, scores_to_json, uncertainty_map, uncertainty_u8)
 
 
 def test_pixel_uncertainty_known_answers_at_half():
@@ -103,7 +104,7 @@ def test_scores_round_trip_through_the_project(tmp_path):
     assert loaded.scores["a"] == pytest.approx(0.1235) and math.isnan(loaded.scores["b"])
     assert loaded.thresholds == {"a": 0.5, "b": 0.35}
     project.uncertainty_path(cls).write_text("{not json", encoding="utf-8")
-    assert read_scores(project.uncertainty_path(cls)) == UncertaintyScores()
+    assert project.load_uncertainty(cls) == UncertaintyScores()
 
 
 def test_the_threshold_each_score_was_made_at_is_recorded_the_way_older_files_and_versions_understand(tmp_path):
@@ -112,7 +113,7 @@ def test_the_threshold_each_score_was_made_at_is_recorded_the_way_older_files_an
     reader dropped)."""
     path = tmp_path / "uncertainty.json"
     path.write_text(json.dumps({"a": 0.25, "b": None, "c": "odd"}), encoding="utf-8")
-    old = read_scores(path)
+    old = scores_from_json(read_rewritable_json(path))
     assert old.scores["a"] == 0.25 and math.isnan(old.scores["b"]) and set(old.scores) == {"a", "b"}
     assert old.thresholds == {}
     data = scores_to_json(UncertaintyScores({"a": 0.25, "b": math.nan}, {"a": 0.4, "b": 0.4}))

@@ -164,7 +164,7 @@ def test_rescoring_in_a_window_that_may_not_write_shows_metrics_without_saving(t
     if cause == "lock held elsewhere":
         _take_over(project.root)
     else:
-        def refuse(path, obj):
+        def refuse(path, obj, read):
             raise OSError(errno.EROFS, "Read-only file system", str(path))
 
         monkeypatch.setattr("medseg_gui.core.project.rewrite_json", refuse)

@@ -2,21 +2,27 @@
 over, losing which model made each map): provenance.json, metrics.json, uncertainty.json and a model folder's
 current.json that cannot be read are moved to .unreadable/ beside them, bytes unchanged, before a new one is written;
 where they cannot be moved nothing is written over them and the write fails as any other does. A read-only
-predictions folder is one error line of `medseg predict` (it was a warning and an error with the same sentence)."""
+predictions folder is one error line of `medseg predict` (it was a warning and an error with the same sentence).
+Review: a reading that failed once (an I/O error on a network drive) and then worked had the file written over by the
+shorter content made from nothing (history.json 5 entries -> 1): the reading the content was made from decides."""
 
 from __future__ import annotations
 
 import errno
 import json
 import logging
+import os
+from pathlib import Path
 
 import pytest
 
 from medseg_gui import pipeline
+from medseg_gui.core import project_format
 from medseg_gui.core.errors import MedsegError, ProjectError, WriteError
-from medseg_gui.core.interchange.manifest import provenance_path, read_provenance, record_predictions
+from medseg_gui.core.interchange import manifest
+from medseg_gui.core.interchange.manifest import ProvenanceLog, provenance_path, read_provenance, record_predictions
 from medseg_gui.core.uncertainty import UncertaintyScores
-from medseg_gui.ml import store
+from medseg_gui.ml import model_folder, store
 from tests.core.test_rewrite import refuse_moves_in
 from tests.faults.cli_fakes import CLS, FakeResult, make_project, run_cli, tiny_segmenter
 from tests.faults.test_disk_errors import fail_replace_under
@@ -128,3 +134,81 @@ def test_a_provenance_failure_replacing_raised_is_not_raised_again_by_close(proj
         made.replacing(second)  # its record cannot leave the file: the map is not replaced
     made.close()  # the same failure again: the caller reports the one raised above
     assert provenance_path(project, CLS).read_bytes() == before
+
+
+def fail_first_reading(monkeypatch, module, name: str) -> list[Path]:
+    """`module`.read_json_file raises EIO at its first reading of a file named `name`, then reads as before (the
+    review's fault: a network drive's hiccup, too many open files); returns the files it failed."""
+    real, failed = module.read_json_file, []
+
+    def flaky(path):
+        if Path(path).name == name and not failed:
+            failed.append(Path(path))
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real(path)
+
+    monkeypatch.setattr(module, "read_json_file", flaky)
+    return failed
+
+
+def test_history_read_once_in_vain_is_kept_not_written_over(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    for bias in (0.0, 1.0):
+        store.save_if_better(folder, FakeResult(tiny_segmenter(bias)))
+    before = (folder / "history.json").read_bytes()
+    failed = fail_first_reading(monkeypatch, model_folder, "history.json")
+    store.save_if_better(folder, FakeResult(tiny_segmenter(2.0)))
+    assert failed == [folder / "history.json"]
+    assert (folder / ".unreadable" / "history.json").read_bytes() == before  # both earlier entries kept
+
+
+def test_current_json_read_once_in_vain_is_kept_when_a_model_is_promoted(tmp_path, monkeypatch):
+    folder = tmp_path / "models"
+    store.save_if_better(folder, FakeResult(tiny_segmenter()))
+    before = (folder / "current.json").read_bytes()
+    failed = fail_first_reading(monkeypatch, project_format, "current.json")  # _promote's reading
+    new = store.save_if_better(folder, FakeResult(tiny_segmenter(1.0)))
+    assert failed == [folder / "current.json"]
+    assert (folder / ".unreadable" / "current.json").read_bytes() == before
+    assert json.loads((folder / "current.json").read_text())["id"] == new.model_id
+
+
+def test_provenance_read_once_in_vain_keeps_the_other_maps_records(project, monkeypatch):
+    """The review's toctou_prov.py: which model made each map cannot be made again."""
+    record_predictions(project, CLS, project.stems, {"id": "old", "trained_at": "t"})
+    path = provenance_path(project, CLS)
+    before = path.read_bytes()
+    made = ProvenanceLog(project, CLS)
+    made.made(project.stems[0], MODEL)
+    failed = fail_first_reading(monkeypatch, manifest, "provenance.json")
+    made.close()
+    assert failed == [path]
+    assert (path.parent / ".unreadable" / "provenance.json").read_bytes() == before
+    assert read_provenance(project, CLS)[project.stems[0]]["id"] == MODEL["id"]
+
+
+@pytest.mark.parametrize("name", ["metrics.json", "uncertainty.json"])
+def test_scores_loaded_while_their_file_could_not_be_read_do_not_replace_it(project, monkeypatch, name):
+    """The scores are loaded long before they are saved, and maybe loaded again meanwhile: the failed loading is
+    remembered by the project until the save, which keeps the file."""
+    first = project.stems[0]
+    if name == "metrics.json":
+        load, empty = project.load_metrics, {}
+
+        def save(stems):
+            project.save_metrics(CLS, {s: {"auc": 0.5} for s in stems})
+    else:
+        load, empty = project.load_uncertainty, UncertaintyScores()
+
+        def save(stems):
+            project.save_uncertainty(CLS, UncertaintyScores({s: 0.5 for s in stems}))
+    save(project.stems)
+    path = project.metrics_path(CLS).with_name(name)
+    before = path.read_bytes()
+    failed = fail_first_reading(monkeypatch, project_format, name)
+    assert load(CLS) == empty and failed == [path]  # taken as empty
+    assert load(CLS) != empty  # it reads well now: what is saved may still come from the empty loading
+    save([first])
+    assert (path.parent / ".unreadable" / name).read_bytes() == before
+    save([first])  # the file written over was read by no one since: no second copy
+    assert [p.name for p in (path.parent / ".unreadable").iterdir()] == [name]

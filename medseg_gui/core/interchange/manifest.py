@@ -125,10 +125,11 @@ class ProvenanceLog:
 
     def _write(self) -> None:
         self.project.check_writable(PROVENANCE)
-        record = {**self._read(), **self._made}
+        read = _records(self.path)  # the one reading this write is made from: one it could not use is kept aside
+        record = {**({} if isinstance(read, Exception) else read), **self._made}
         known = set(self.project.stems) - set(self._dropped)
         try:
-            rewrite_json(self.path, {s: v for s, v in record.items() if s in known})
+            rewrite_json(self.path, {s: v for s, v in record.items() if s in known}, read)
         except OSError as err:
             raise write_error(f"Could not note which model made the {self.cls} predictions", err, self.path) from None
         self._recorded = (self._recorded | set(self._made)) - set(self._dropped)
