@@ -1,9 +1,10 @@
 """Read any common 2-D image into canonical arrays (uint8 HxWx3 RGB, bool HxW masks) and write PNGs atomically.
 
 OpenCV decodes from bytes (so non-ASCII paths work); imageio is the fallback for what OpenCV cannot read.
-EXIF orientation is applied (JPEG here, TIFF by OpenCV itself; `exif_orientation` says which formats), so a camera
-photo, its size probe and a label drawn on it are upright the way photo viewers show them; labels are stored in that
-upright orientation. IMAGE_FORMATS is the one list of the image types read (file choosers, folders, messages).
+EXIF orientation is applied once (JPEG here; a TIFF's by OpenCV or recent Pillow itself, else here, decided per
+decoder; `exif_orientation` says which formats), so a camera photo, its size probe and a label drawn on it are upright
+the way photo viewers show them; labels are stored in that upright orientation.
+IMAGE_FORMATS is the one list of the image types read (file choosers, folders, messages).
 How mask pixel values are read (two-valued, soft, partial 0/128/255, label maps) is `core/label_encoding.py`.
 """
 
@@ -114,21 +115,39 @@ def _decode_cv2(kind: _Kind, data: bytes) -> np.ndarray | None:
     return arr
 
 
-def _decode_imageio(kind: _Kind, data: bytes) -> np.ndarray | None:
-    """Decode with imageio (GIF and anything OpenCV lacks); RGB(A) order; None when it cannot decode it either."""
+def _decode_imageio(kind: _Kind, data: bytes) -> tuple[np.ndarray, bool] | None:
+    """Decode with imageio (GIF and anything OpenCV lacks): RGB(A) order, and whether that decoder already turned it
+    upright (recent Pillow turns a TIFF by its orientation tag); None when it cannot decode it either."""
     import imageio.v3 as iio  # lazy: only needed for the rare formats OpenCV cannot read
 
-    try:
-        props = iio.improps(data, index=None)
-        arr = np.asarray(iio.imread(data, index=None))
-    except Exception as exc:  # noqa: BLE001 - third-party decoders raise anything; we report "not readable"
-        log.debug("imageio could not decode %s: %s", shown_name(kind.path), exc)
+    # a TIFF: Pillow first (palettes, modes), tifffile (never turns) where Pillow fails
+    for plugin in ("pillow", "tifffile") if data.startswith(_TIFF) else (None,):
+        try:
+            props = iio.improps(data, index=None, plugin=plugin)
+            arr = np.asarray(iio.imread(data, index=None, plugin=plugin))
+            break
+        except Exception as exc:  # noqa: BLE001 - third-party decoders raise anything; we report "not readable"
+            log.debug("imageio (%s) could not decode %s: %s", plugin or "any plugin", shown_name(kind.path), exc)
+    else:
         return None
     if props.is_batch:
         if arr.shape[0] != 1:
             raise _not_2d(kind, f"has {arr.shape[0]} pages/frames")
         arr = arr[0]
-    return arr
+    return arr, plugin == "pillow" and _pillow_turns_tiff(data)
+
+
+def _pillow_turns_tiff(data: bytes) -> bool:
+    """Whether Pillow turned the TIFF `data` upright while decoding it: versions that do drop its orientation tag."""
+    try:
+        with _pillow().open(io.BytesIO(data)) as im:
+            if im.tag_v2.get(0x0112, 1) == 1:
+                return False  # nothing to turn
+            im.load()
+            return 0x0112 not in im.tag_v2
+    except Exception as exc:  # noqa: BLE001 - it was decoded a moment ago; taken as not turned
+        log.debug("ignoring a TIFF Pillow cannot reopen: %s", exc)
+        return False
 
 
 _JPEG, _TIFF = (b"\xff\xd8",), (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # TIFF, BigTIFF
@@ -175,7 +194,8 @@ MAX_PIXELS = 1 << 28  # 268 Mpx (16384 x 16384): a larger image would need gigab
 
 
 def header_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from the file's header without decoding the pixels; None when the header is not understood."""
+    """(width, height) from the file's header without decoding the pixels (a TIFF's may be its upright one, by the
+    Pillow version; its pixel count is what is used); None when the header is not understood."""
     try:
         with _pillow().open(io.BytesIO(data)) as im:
             return int(im.size[0]), int(im.size[1])
@@ -193,8 +213,8 @@ def _decode(kind: _Kind, data: bytes | None = None) -> np.ndarray:
                         f"{MAX_PIXELS // 1_000_000} megapixels).")
     arr = _decode_cv2(kind, data)
     turned = arr is not None and data.startswith(_TIFF)  # OpenCV applies a TIFF's orientation itself
-    if arr is None:
-        arr = _decode_imageio(kind, data)
+    if arr is None and (decoded := _decode_imageio(kind, data)) is not None:
+        arr, turned = decoded  # decided per decoder: Pillow may have turned a TIFF, tifffile never does
     if arr is None:
         raise kind.fail(ENDS_EARLY if ends_early(io.BytesIO(data)) else
                         "is not a readable image (corrupt or unsupported format).")

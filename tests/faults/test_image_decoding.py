@@ -51,6 +51,32 @@ def test_tiff_orientation_is_applied_once(tmp_path):
     assert probe_image(tmp_path / "cam.tif") == (W, H)
 
 
+
+@pytest.mark.parametrize("pillow_fails", [False, True])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_tiff_opencv_cannot_decode_is_turned_once(tmp_path, orientation, pillow_fails, monkeypatch):
+    """A tiled grey TIFF with partial edge tiles goes to imageio, whose Pillow turns it itself (review 2 #1: it was
+    turned again); tifffile, where Pillow fails, never turns it. Either way upright once, and the probe agrees."""
+    grey = np.arange(H * W, dtype=np.uint8).reshape(H, W)
+    path = tmp_path / "tiled.tif"
+    tifffile.imwrite(path, grey, tile=(16, 16), photometric="minisblack", extratags=[(274, "H", 1, orientation, True)])
+    assert images._decode_cv2(images._Kind(path), path.read_bytes()) is None  # really the fallback
+    if pillow_fails:
+        import imageio.v3 as iio
+
+        real = iio.imread
+
+        def no_pillow(data, *args, plugin=None, **kwargs):
+            if plugin == "pillow":
+                raise OSError("Pillow cannot decode it")
+            return real(data, *args, plugin=plugin, **kwargs)
+
+        monkeypatch.setattr(iio, "imread", no_pillow)
+    want = images.apply_orientation(grey, orientation)
+    np.testing.assert_array_equal(read_image(path)[..., 0], want)
+    assert probe_image(path) == want.shape
+
+
 def test_label_of_a_rotated_photo_is_stored_upright(tmp_path):
     """A mask is taken in the photo's upright orientation (as EXIF-aware tools draw it) and stored that way."""
     src, masks = tmp_path / "src", tmp_path / "masks"
