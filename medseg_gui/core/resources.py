@@ -67,7 +67,7 @@ def copy_resource(src: Path, dest: Path) -> Path:
         shutil.copyfile(src, dest)
         dest.chmod(new_file_mode() | USER_FILE_BITS)
         return dest
-    for folder, _, files in os.walk(src, followlinks=True):
+    for folder, _, files in os.walk(src, onerror=_raise, followlinks=True):  # an unlisted folder: not a copy
         out = dest / Path(folder).relative_to(src)
         out.mkdir()
         out.chmod(new_dir_mode() | USER_DIR_BITS)
@@ -76,13 +76,19 @@ def copy_resource(src: Path, dest: Path) -> Path:
     return dest
 
 
+
+def _raise(error: OSError) -> None:
+    """os.walk's onerror: a folder that cannot be listed is an error, not silently skipped (shutil.copytree raised)."""
+    raise error
+
+
 def make_user_writable(path: Path) -> int:
     """Give `path` and everything under it u+rwx (folders) / u+rw (files) where they lack it: a copy an older
     version made, or a half-made one, with a shared install's read-only modes. Returns how many were changed;
     OSError when one cannot be changed (not the user's own)."""
     changed = _add_bits(path)
     if path.is_dir() and not path.is_symlink():
-        for folder, dirs, files in os.walk(path):  # top-down: a folder is fixed before it is listed
+        for folder, dirs, files in os.walk(path, onerror=_raise):  # top-down: fixed before it is listed
             changed += sum(_add_bits(Path(folder) / name) for name in dirs + files)
     return changed
 

@@ -78,6 +78,27 @@ def test_copy_resource_gives_a_read_only_tree_user_modes_and_the_same_bytes(tmp_
     make_user_writable(src)
 
 
+
+def test_a_folder_that_cannot_be_listed_fails_the_copy_not_skipped(tmp_path, monkeypatch):
+    """os.walk skips what it cannot list; copy_resource (like shutil.copytree before it) raises instead of making an
+    incomplete copy look complete (review 2 #2), and so does make_user_writable."""
+    src = tmp_path / "src"
+    (src / "labels" / "vessel").mkdir(parents=True)
+    (src / "labels" / "vessel" / "a.png").write_bytes(b"x")
+    real = os.scandir
+
+    def scandir(path="."):
+        if Path(path).name == "labels":  # as a subfolder a non-root user may not list (mode 0o311)
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(PermissionError):
+        copy_resource(src, tmp_path / "copy")
+    with pytest.raises(PermissionError):
+        make_user_writable(src)
+
+
 def test_make_user_writable_and_remove_copy_undo_an_older_versions_read_only_copy(tmp_path):
     src = tmp_path / "src"
     (src / "images").mkdir(parents=True)
