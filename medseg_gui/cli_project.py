@@ -95,10 +95,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     for folder, count, what, lost in ((args.masks, labels, f"masks ('{args.cls}' labels)", len(refused) - len(rois)),
                                       (args.roi, with_roi, "regions of interest", len(rois))):
         if folder is not None and args.layout == "folder" and not count:  # an outside tester read past "(0 with …)"
-            print(f"No {what} were imported: none of the files in {folder} is a readable mask named after an image "
-                  "(NAME.png or NAME_anything.png for the image NAME).")
-            if lost:
+            if lost:  # found but left out, each warned of with why
                 nothing.append(none_imported(what, folder, lost))
+            else:
+                print(f"No {what} were imported: none of the files in {folder} is a readable mask named after an "
+                      "image (NAME.png or NAME_anything.png for the image NAME).")
     src = Path(args.src)
     if args.masks is None and (src / PROJECT_FILE).is_file():  # a folder the app opened is a project in place
         print(f"medseg: note: {src} is itself a medseg project: its labels (in {src / 'labels'}/<class>/) were not "

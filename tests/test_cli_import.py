@@ -65,6 +65,30 @@ def test_a_new_project_whose_masks_match_no_image_says_plainly_that_none_were_im
                                             "(NAME.png or NAME_anything.png for the image NAME).")
 
 
+
+def test_a_new_project_counts_a_mask_two_photos_share_as_left_out(tmp_path, capsys):
+    """Review 2 #3: scan.png, scan.jpg and scan_mask.png: the folder import dropped the mask with a log line and
+    said none of the files was a mask named after an image (exit 0); `medseg import PROJECT --masks` counts it as
+    left out (exit 1). Both do now, with the same reason."""
+    from PIL import Image
+
+    src, masks = tmp_path / "src", tmp_path / "masks"
+    src.mkdir()
+    masks.mkdir()
+    write_png(src / "scan.png", np.full((16, 16, 3), 90, np.uint8))
+    Image.fromarray(np.full((16, 16, 3), 60, np.uint8)).save(src / "scan.jpg")
+    write_png(masks / "scan_mask.png", disc()[:16, :16])
+    assert cli.main(["import", str(src), str(tmp_path / "p"), "--layout", "folder", "--masks", str(masks),
+                     "--class", "lesion"]) == 1
+    out, err = capsys.readouterr()
+    why = "scan.jpg and scan.png share the name 'scan', so it could be either's (rename one)"
+    assert f"scan_mask.png was not imported: {why}" in err
+    assert f"No masks ('lesion' labels) were imported from {masks}: 1 left out (listed above)" in err
+    assert "none of the files" not in out
+    assert cli.main(["import", str(tmp_path / "p"), "--masks", str(masks), "--class", "lesion"]) == 1
+    assert f"1 left out: scan_mask.png: {why}" in capsys.readouterr().out
+
+
 def test_a_new_project_resizes_a_mask_of_the_image_at_another_scale_and_says_so(tmp_path, capsys):
     """Fault injection: `medseg import SRC NEWPROJECT --masks DIR` refused a 100×100 mask of a 256×256 image ("is
     100×100 pixels but the image is 256×256") that `medseg import PROJECT --masks DIR` and the window resized."""

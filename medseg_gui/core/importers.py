@@ -76,10 +76,14 @@ def find_stare(src: Path) -> Iterator[Found]:
         yield Found(image=image, label=label, roi=rois.get(image))
 
 
-def find_folder(src: Path, masks: Path | None = None, roi: Path | None = None) -> Iterator[Found]:
+def find_folder(src: Path, masks: Path | None = None, roi: Path | None = None,
+                left_out: list[str] | None = None) -> Iterator[Found]:
     """A plain folder of images; labels from `masks/` by name when given (core.mask_files: `masks` may be `src`),
-    regions of interest (a fundus photo's field of view) from `roi/` alike."""
-    images, labels = images_and_masks(src, masks)
+    regions of interest (a fundus photo's field of view) from `roi/` alike. A mask that two images of one name share
+    goes to neither: its file name goes to `left_out` (its warning, logged, says why)."""
+    images, labels, shared = images_and_masks(src, masks)
+    if left_out is not None:
+        left_out.extend(shown_name(mask.name) for mask in shared)
     rois = match_masks(images, roi)
     for image in images:
         yield Found(image=image, label=labels.get(image), roi=rois.get(image))
@@ -95,7 +99,8 @@ def import_dataset(
     All-or-nothing: on any error nothing is left at `dest`.
 
     Unreadable images, and images whose names a project cannot list (not valid UTF-8), are skipped; unreadable,
-    mis-sized or ambiguous (label map, partial) label/ROI files are left out; each with a warning naming the file.
+    mis-sized or ambiguous (label map, partial, a mask two images of one name share) label/ROI files are left out;
+    each with a warning naming the file.
     A label/ROI of the image at another scale is resized to it (mask_files.fit_to_image); `resized` gets its image's
     name ("<name> (region of interest)" for an ROI); `left_out` the name of each label file left out (each ROI file's
     as "<file> (region of interest)").
@@ -123,7 +128,7 @@ def import_dataset(
                            "in the app, which makes it a project where it is).")
     finders = {"drive": find_drive, "chase": find_chase, "stare": find_stare}
     if layout == "folder":
-        found = list(find_folder(src, masks, roi))
+        found = list(find_folder(src, masks, roi, left_out))
     elif layout in finders:
         found = list(finders[layout](src))
     else:

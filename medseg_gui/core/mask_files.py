@@ -236,11 +236,12 @@ def _masks_beside(images: list[Path], own: set[str], files: list[Path]) -> Match
     return Matches(matched, sorted(unclaimed + others), photos, shared)
 
 
-def images_and_masks(src: Path, masks: Path | None) -> tuple[list[Path], dict[Path, Path]]:
+def images_and_masks(src: Path, masks: Path | None) -> tuple[list[Path], dict[Path, Path], dict[Path, str]]:
     """The images of `src` and {image: its mask in `masks`}. When `masks` is `src` itself (`x.png` beside
     `x_mask.png`), a file named after another image plus `_…` (or `.…`, `-…`) is that image's mask, not an image, and
     no file is its own mask. A mask of a name two images share goes to neither (it could be either's), unless one
-    of them has its own by its whole file name (`gray8.png.png`, the app's export beside `gray8.png`)."""
+    of them has its own by its whole file name (`gray8.png.png`, the app's export beside `gray8.png`); the third
+    item is {such a mask: why it goes to neither}, each logged."""
     images = image_files(src)
     if masks is not None and masks.resolve() == src.resolve():
         mask_files = _named_after_another(images)
@@ -253,7 +254,7 @@ def images_and_masks(src: Path, masks: Path | None) -> tuple[list[Path], dict[Pa
         found = find_masks(images, masks)
     for mask, why in found.shared.items():
         log.warning("the mask %s was not imported: %s", shown_name(mask.name), why)
-    return images, found.masks
+    return images, found.masks, found.shared
 
 
 _STORED_TURN = {2: ("mirrored", "mirrored"), 3: ("180°", "upside down"), 4: ("flipped", "upside down"),
