@@ -2,7 +2,8 @@
 resources into the user's folders is the user's to change and delete (folders u+rwx, files u+rw), and a copy with
 read-only modes left by an older version or a failed run is made writable or replaced, never a dead end.
 
-Modes are checked, not only what a write does, so the tests mean the same when run as root (who may write anyway)."""
+Modes are checked, not only what a write or a removal does, so the tests mean the same when run as root (who may
+write and remove anyway): the removal's shutil.rmtree is watched, and must find every folder u+rwx."""
 
 from __future__ import annotations
 
@@ -99,7 +100,7 @@ def test_a_folder_that_cannot_be_listed_fails_the_copy_not_skipped(tmp_path, mon
         make_user_writable(src)
 
 
-def test_make_user_writable_and_remove_copy_undo_an_older_versions_read_only_copy(tmp_path):
+def test_make_user_writable_and_remove_copy_undo_an_older_versions_read_only_copy(tmp_path, monkeypatch):
     src = tmp_path / "src"
     (src / "images").mkdir(parents=True)
     (src / "images" / "a.png").write_bytes(b"png")
@@ -108,8 +109,17 @@ def test_make_user_writable_and_remove_copy_undo_an_older_versions_read_only_cop
     _assert_users(old)
     assert make_user_writable(old) == 0  # nothing left to change
     half = _old_copy(src, tmp_path / "half")
+    real_rmtree = shutil.rmtree
+
+    def rmtree(path, *args, **kwargs):  # root's rmtree removes read-only folders anyway: check what a user's needs
+        _assert_users(Path(path))
+        removed.append(Path(path))
+        real_rmtree(path, *args, **kwargs)
+
+    removed: list[Path] = []
+    monkeypatch.setattr(shutil, "rmtree", rmtree)
     remove_copy(half)
-    assert not half.exists()
+    assert removed == [half] and not half.exists()
     remove_copy(half)  # none: nothing to do
 
 
