@@ -7,10 +7,12 @@ Folders the demo makes carry a marker file, so the demo replaces only its own co
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
-from medseg_gui.core.atomic import atomic_write_bytes
+from medseg_gui.core.atomic import atomic_write_bytes, untaken
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.identity import APP_NAME
 from medseg_gui.core.resources import copy_resource, make_user_writable, remove_copy, resource_path
@@ -75,7 +77,8 @@ def ensure_demo_copy(dest: Path | None = None, which: str = "vessel") -> Path:
     """Copy a demo project to `dest` (default: <user data>/demo, or demo_lesion) once and return its path.
 
     An existing copy is reused, so the user's edits survive restarts (an older version's copy of a read-only install
-    is made writable first); the installed package is never written.
+    is made writable first); the installed package is never written. A folder there without a project.json (its
+    damaged one moved aside, or a copy cut off) is never deleted: it is moved aside to "demo (kept <date>)" (logged).
     """
     dest = Path(dest) if dest is not None else user_data_dir() / _demo(which).folder
     if (dest / "project.json").is_file():
@@ -90,7 +93,12 @@ def ensure_demo_copy(dest: Path | None = None, which: str = "vessel") -> Path:
     tmp = dest.with_name(dest.name + ".copying")
     remove_copy(tmp)  # one left by an interrupted copy
     copy_resource(src, tmp)
-    remove_copy(dest)
+    if dest.exists() or dest.is_symlink():  # it may hold the user's labels
+        kept = untaken(dest.with_name(f"{dest.name} (kept {date.today():%Y-%m-%d})"),
+                       lambda n: f"{dest.name} (kept {date.today():%Y-%m-%d}, {n})")
+        os.replace(dest, kept)
+        log.warning("the demo folder %s had no project.json: it was moved to %s (your files in it are there) and "
+                    "a fresh copy of the demo made", dest, kept)
     tmp.replace(dest)
     log.info("Copied the demo project to %s", dest)
     return dest

@@ -11,6 +11,7 @@ import os
 import shutil
 import stat
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -149,6 +150,25 @@ def test_a_half_made_read_only_demo_copy_is_replaced(shared_install, tmp_path):
     assert not half.exists() and dest == stale
     _assert_users(dest)
     assert (dest / "project.json").is_file()
+    kept = data / f"demo (kept {date.today():%Y-%m-%d})"  # not deleted: it may hold the user's files
+    assert sorted(p.name for p in kept.iterdir()) == sorted(p.name for p in (demo_source() / "images").iterdir())
+
+
+def test_a_demo_folder_without_its_project_json_is_moved_aside_never_deleted(tmp_path, caplog):
+    """Review 2 #5: the user moved a damaged project.json aside, as the app advises; the next open deleted the whole
+    folder, labels included, to copy the demo afresh."""
+    data = tmp_path / "data"
+    label = data / "demo" / "labels" / "vessel" / "mine.png"
+    label.parent.mkdir(parents=True)
+    label.write_bytes(b"my label")
+    (data / "demo (kept 2026-01-01)").mkdir()  # an older one of another day: left as it is
+    today = date.today()
+    (data / f"demo (kept {today:%Y-%m-%d})").mkdir()  # one of today: the next free name is taken
+    dest = ensure_demo_copy(data / "demo")
+    assert Project.open(dest).stems == Project.open(demo_source()).stems
+    kept = data / f"demo (kept {today:%Y-%m-%d}, 2)"
+    assert (kept / "labels" / "vessel" / "mine.png").read_bytes() == b"my label"
+    assert str(kept) in caplog.text
 
 
 def test_medseg_demo_out_from_a_read_only_install_and_after_an_older_versions_failed_run(shared_install, tmp_path):
