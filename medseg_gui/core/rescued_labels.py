@@ -6,7 +6,8 @@ label is written to a rescue folder in the user data folder instead (workers.lab
 path (folder names alone are ambiguous: two projects may share a name), the time and the labels written. A
 fault-injection trial reopened such a project and saw the old label with a plain ✓: nothing said a stroke had been
 kept elsewhere. `find_rescues` lists a project's rescues not yet restored; `restore_rescues` writes their labels into
-the project (a label saved there since is moved to labels/<class>/.replaced/, never deleted) and records in
+the project (the label the project holds, from before the failure or saved since, is moved to
+labels/<class>/.replaced/, never deleted) and records in
 rescued.json what was restored, so a rescue is offered until it is, and its folder is never deleted.
 """
 
@@ -167,7 +168,7 @@ def rescued_text(project_name: str, rescues: list[Rescue]) -> str:
 
 @dataclass(frozen=True)
 class RescuesRestored:
-    """What `restore_rescues` did: labels written into the project, labels saved since that were moved aside first
+    """What `restore_rescues` did: labels written into the project, the project's own labels moved aside first
     (key, where to), labels left in their rescue folder (key, why: image or class gone, unreadable, wrong size) and
     labels that could not be written (key, why: they stay offered)."""
 
@@ -182,7 +183,8 @@ class RescuesRestored:
         parts = [f"Brought back {n} rescued label{'' if n == 1 else 's'}" + (f": {_keys_text(self.restored)}"
                                                                             if n else "")]
         if self.moved_aside:
-            parts.append("the label" + ("s" if len(self.moved_aside) > 1 else "") + " saved there since moved to "
+            held = "the labels the project held" if len(self.moved_aside) > 1 else "the label the project held"
+            parts.append(f"{held} (from before the failure, or saved since) moved to "
                          + ", ".join(str(p) for _k, p in self.moved_aside[:3]) + " (not deleted)")
         if self.left:
             parts.append(f"{len(self.left)} left in the rescue folder: " + "; ".join(

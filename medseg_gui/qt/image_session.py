@@ -7,9 +7,9 @@ The threshold, the probability maps and which classes are labelled live in the c
 ``label_presence`` / ``annotated_share`` for the image list and the flows.
 
 An image over 500×500 (see `core.image_view`) is decoded and prepared on a worker (`workers.view_loader`: the display
-pyramid, its labels ready for the canvas and the saver's copies of them); the last image stays on screen and, after
-LOADING_MESSAGE_MS, the canvas' place says "Loading…". Nothing can be edited until it is shown, and a result nobody
-waits for any more is dropped.
+pyramid, its labels ready for the canvas and the saver's copies of them); a still picture of the last image stays on
+screen and, after LOADING_MESSAGE_MS, the canvas' place says "Loading…". Nothing can be edited until it is shown (a
+press meanwhile is answered: not drawn), and a result nobody waits for any more is dropped.
 """
 
 from __future__ import annotations
@@ -84,6 +84,7 @@ class ImageSession(QObject):
         self.canvas.doc.events.filled.connect(
             lambda cls, value, bbox: self.stem is not None and self.saver.filled(cls, self.stem, value, bbox))
         self.gate = EditGate(self.canvas, self.status.emit, self)  # read-only or paused: no edit reaches the canvas
+        area.pressed_instead.connect(self._pressed_instead)  # a stroke on the last image's picture or a message
 
     @property
     def threshold(self) -> float:
@@ -289,6 +290,12 @@ class ImageSession(QObject):
         if label is None or pred is None:
             return 0
         return int(np.count_nonzero((label == OBJECT) & (pred == 0)))
+
+    def _pressed_instead(self, late: str) -> None:
+        """A press where the canvas' image is not shown (yet): say it drew nothing (a message that says why the
+        image cannot be shown says enough)."""
+        if late or (self.stem is None and self._loader is not None):
+            self.canvas.notify(late or f"Not drawn: {self._asked} is still loading; draw once it is shown.")
 
     def _show_unreadable(self, stem: str, reason: str) -> None:
         self._asked_unreadable = stem

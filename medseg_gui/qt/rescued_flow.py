@@ -33,8 +33,9 @@ PAUSED = "rescued labels are brought back"  # why drawing is off meanwhile (Read
 def restore_question(project_name: str, rescues: list[Rescue]) -> str:
     """What the window asks when a project with rescued labels opens."""
     them = "it" if sum(len(r.labels) for r in rescues) == 1 else "them"
-    return (f"{rescued_text(project_name, rescues)}\n\nBring {them} back into the project now? (A label saved there "
-            "since is moved to labels/<class>/.replaced/ in the project, not deleted.)")
+    return (f"{rescued_text(project_name, rescues)}\n\nBring {them} back into the project now? (The label the "
+            "project holds there, from before the failure or saved since, is moved to labels/<class>/.replaced/ in "
+            "the project, not deleted.)")
 
 
 def ask_restore(parent: QWidget | None, text: str) -> bool:

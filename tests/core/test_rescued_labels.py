@@ -76,6 +76,8 @@ def test_restore_brings_labels_back_keeps_the_one_saved_since_and_leaves_what_is
     assert (folder / "lesion" / "gone.png").is_file() and (folder / "polyp" / f"{s1}.png").is_file()  # left there
     assert (folder / "lesion" / f"{s0}.png").is_file()  # the rescue folder is never emptied
     assert not result.failed and "Brought back 2 rescued labels" in result.summary()
+    assert "the label the project held (from before the failure, or saved since) moved to" in result.summary()
+    assert "saved there since" not in result.summary()  # it was usually the older one (outside trial)
     assert find_rescues(base, project.root) == []  # done: not offered again
     assert json.loads((folder / RESCUE_FILE).read_text())["done"]
 

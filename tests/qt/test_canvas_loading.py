@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from medseg_gui.core.images import read_mask
 from medseg_gui.core import image_view
@@ -39,6 +40,9 @@ def test_a_large_image_loads_in_the_background_then_takes_strokes(tmp_path, qtbo
 
 def test_loading_says_so_only_when_it_takes_a_while_and_the_last_image_stays_meanwhile(tmp_path, qtbot, messages,
                                                                                        monkeypatch):
+    """Until then a still picture of the last image stands in for the canvas (which holds the placeholder: with its
+    updates off, Qt still repainted it blank, outside trial), without the brush circle, and a press on it is refused
+    with a word: the image it would go to is not shown yet."""
     import threading
 
     from medseg_gui.qt import image_session
@@ -50,14 +54,24 @@ def test_loading_says_so_only_when_it_takes_a_while_and_the_last_image_stays_mea
     gate, opened = threading.Event(), window.session.project
     load = opened.load_image
     monkeypatch.setattr(opened, "load_image", lambda stem: (gate.wait(10), load(stem))[1])  # a slow disk
+    before = window.canvas.grab().toImage()
     window.actions.next_image.trigger()
-    assert window.canvas_area.message_shown() is None and not window.canvas.updatesEnabled()  # the last picture
+    area = window.canvas_area
+    assert area.message_shown() is None and area.waiting() and area.still.isVisible()  # the last picture stays
+    assert area.still.pixmap().toImage() == before  # (the canvas itself was repainted blank, outside trial)
     assert window.session.stem is None and not window.canvas.isEnabled()  # but nothing to edit
+    notes: list[str] = []
+    window.canvas.notice.connect(notes.append)
+    qtbot.mouseClick(area.still, Qt.MouseButton.LeftButton, pos=area.still.rect().center())  # a stroke meanwhile
+    assert notes == [f"Not drawn: {second} is still loading; draw once it is shown."]  # is refused with a word
     qtbot.waitUntil(lambda: window.canvas_area.message_shown() == f"Loading {second}…",
                     timeout=image_session.LOADING_MESSAGE_MS + 5_000)
+    assert area.still.pixmap().isNull()  # a full-window picture is not kept
+    qtbot.mouseClick(area.message, Qt.MouseButton.LeftButton, pos=area.message.rect().center())
+    assert notes[-1] == notes[0] and len(notes) == 2  # said again on the message (trial: a stroke vanished there)
     gate.set()
     qtbot.waitUntil(lambda: _shown(window, second), timeout=10_000)
-    assert window.canvas.updatesEnabled() and window.canvas.isEnabled()
+    assert window.canvas.isEnabled() and window.canvas.isVisible() and not area.waiting()
 
 
 def test_a_result_nobody_waits_for_is_dropped(tmp_path, qtbot, messages):
@@ -81,6 +95,11 @@ def test_an_unreadable_large_image_says_why(tmp_path, qtbot, messages):
                     timeout=10_000)
     assert window.session.stem is None and not window.canvas.isEnabled()
     assert window.image_list.error(project.stems[1])
+    notes: list[str] = []
+    window.canvas.notice.connect(notes.append)
+    area = window.canvas_area
+    qtbot.mouseClick(area.message, Qt.MouseButton.LeftButton, pos=area.message.rect().center())
+    assert notes == []  # the message says why already: nothing is loading
 
 
 def test_a_stroke_not_yet_saved_shows_again_after_a_background_load(tmp_path, qtbot, messages):

@@ -34,12 +34,13 @@ def test_opening_a_project_with_a_rescued_label_asks_and_shows_it_restored(tmp_p
     window.open_folder(project.root)
     qtbot.waitUntil(lambda: bool(asked), timeout=20_000)
     assert f"1 label of p ({stem} ('lesion'))" in asked[0] and str(folder) in asked[0]
-    assert "moved to labels/<class>/.replaced/" in asked[0]
+    assert "The label the project holds there, from before the failure or saved since, is moved to labels/<class>/" \
+           ".replaced/" in asked[0]  # here the one from before the failure ("saved there since" misled, outside trial)
     qtbot.waitUntil(lambda: window.session.stem == stem and window.canvas.label("lesion")[24, 45]
                     and window.session.paused is None, timeout=20_000)
     np.testing.assert_array_equal(window.canvas.label("lesion"), rescued)
     np.testing.assert_array_equal(read_mask(project.label_path("lesion", stem)), rescued)
-    (aside,) = (project.root / "labels" / "lesion" / ".replaced").glob("*.png")  # the label saved since: kept
+    (aside,) = (project.root / "labels" / "lesion" / ".replaced").glob("*.png")  # the label from before: kept
     np.testing.assert_array_equal(read_mask(aside), old)
     assert "Brought back 1 rescued label" in window.statusBar().currentMessage()
     assert find_rescues(rescue_base(UNSAVED_LABELS), project.root) == []  # not offered again

@@ -86,6 +86,7 @@ class Canvas(QWidget):
         if self.doc.image is not None:
             self._views[self.doc.key] = self.view
         self.doc.set_image(key, rgb)
+        self.input.late.changed("the image changed")  # a press made before, delivered after, is refused
         self._layers.image_changed(prepared if prepared is not None else L.ImagePyramid(self.doc.image))
         saved = self._views.get(key)
         self.view = saved if saved is not None and not saved.fitted else self._fitted()
@@ -113,6 +114,8 @@ class Canvas(QWidget):
 
     def set_current_class(self, name: str) -> None:
         self._tools.end_shape()  # a polygon being drawn is filled into the class it was drawn for, and saved
+        if name != self._class:
+            self.input.late.changed("the class changed")
         self._class = name
         self._sync_new_label()
         self.doc.drop_fpfn_except(name)
@@ -339,6 +342,7 @@ class Canvas(QWidget):
 
     def _after_restore(self, step) -> None:
         if step is not None:
+            self.input.late.changed("an undo or redo")
             self.stroke_finished.emit(step.cls)
             self.input.emit_cursor_info()
         self._notes.restored(step.cls if step is not None and step.cls == self._class else None)  # roi: this class's
@@ -365,6 +369,7 @@ class Canvas(QWidget):
     def accept_in(self, region: np.ndarray | Region | None, whole: bool = False) -> None:
         name = self._class
         if self.doc.accept_prediction(name, region, whole) is not None:
+            self.input.late.changed("the prediction was accepted")
             self.edit_finished(name)
 
     # -- painting ------------------------------------------------------------------------------------------------
@@ -392,9 +397,8 @@ class Canvas(QWidget):
     def leave_image(self) -> str | None:
         """Before another image or project is shown, Retrain or Accept prediction, or the window closes: a polygon
         being drawn with three corners or more is closed and filled (one undoable step, saved as any stroke), one with
-        fewer is dropped, and the user is told (``shape_closed``, also returned; a trial's half-drawn polygon vanished
-        on PgDown without a word); a brush stroke under way (PgDown with the button held) ends there and is saved on
-        this image (a trial's interrupted stroke showed its paint and was never saved)."""
+        fewer is dropped, and the user is told (``shape_closed``, also returned); a brush stroke under way (PgDown with
+        the button held) ends there and is saved on this image. A press still on its way is refused (``input``)."""
         if (left := self._tools.leave()) is not None:
             self.shape_closed.emit(left)
         return left

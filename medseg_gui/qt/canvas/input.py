@@ -7,7 +7,9 @@ The hold keys (``keymap.HOLD``: Space held + drag pans, H held hides all overlay
 window (``hold_keys``). The middle button always pans; the wheel zooms at the cursor.
 
 The controller uses only the canvas' public API (tools, brush, undo, view, document); it owns the interaction
-state: the cursor position, an ongoing pan, the held keys.
+state: the cursor position, an ongoing pan, the held keys, and when input came (``late_input``): a press made before
+the image, the class or the tool changed but delivered after it is refused with a word. A disabled canvas (no image
+to edit yet: a still picture or a message covers it) takes no edit and shows no brush circle.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent, QWheelEvent
 from medseg_gui.core.masks import share_text
 from medseg_gui.qt import keymap
 from medseg_gui.qt.canvas.hold_keys import HoldKeys
+from medseg_gui.qt.canvas.late_input import LateInput
 from medseg_gui.qt.canvas.view import WHEEL_STEP
 
 if TYPE_CHECKING:
@@ -50,6 +53,8 @@ class CanvasInput(QObject):
         self.hide_overlays = False  # H held
         self._pan_from: QPointF | None = None
         self._space = False
+        self.late = LateInput(canvas)  # the window system's time of the input, and of each change an edit depends on
+        canvas.tool_changed.connect(lambda _tool: self.late.changed("the tool changed"))
         canvas.setMouseTracking(True)
         canvas.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         canvas.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
@@ -72,6 +77,11 @@ class CanvasInput(QObject):
             return True
         if kind == QEvent.Type.Leave:
             self.leave()
+        elif kind == QEvent.Type.Show:
+            self.late.watch()
+        elif kind == QEvent.Type.EnabledChange:  # disabled: no image to edit (one loads), so no brush circle
+            self.update_cursor_shape()
+            self.canvas.update()
         return False
 
     # -- keyboard ------------------------------------------------------------------------------------------------
@@ -129,13 +139,17 @@ class CanvasInput(QObject):
         c.setFocus(Qt.FocusReason.MouseFocusReason)
         wpos = event.position()
         self._move_cursor(wpos)
-        if c.doc.image is None:
+        if c.doc.image is None or not c.isEnabled():  # no image to edit: a still picture or a message covers it
             return
         if self._pans(event):
             self._pan_from = QPointF(wpos)
             self.update_cursor_shape()
         elif event.button() == Qt.MouseButton.LeftButton and self._pan_from is None:
-            c.active_tool().press(c.widget_to_image(wpos), wpos, event.modifiers())
+            self.late.watch()  # (the window's native handle, in case it came after the canvas was shown)
+            if (late := self.late.refusal(event)) is not None:  # made before the image, class or tool changed
+                c.notify(late)
+            else:
+                c.active_tool().press(c.widget_to_image(wpos), wpos, event.modifiers())
 
     def mouse_move(self, event: QMouseEvent) -> None:
         c = self.canvas
@@ -182,8 +196,8 @@ class CanvasInput(QObject):
 
     # -- cursor feedback -----------------------------------------------------------------------------------------
     def preview_cursor(self) -> QPointF | None:
-        """Where the tool preview (brush circle, polygon edge) is drawn; None while panning."""
-        return self.cursor if not self._space and self._pan_from is None else None
+        """Where the tool preview (brush circle, polygon edge) is drawn; None while panning or disabled."""
+        return self.cursor if not self._space and self._pan_from is None and self.canvas.isEnabled() else None
 
     def update_preview(self) -> None:
         rect = self.canvas.active_tool().preview_rect(self.cursor)
@@ -196,7 +210,9 @@ class CanvasInput(QObject):
         self.update_preview()
 
     def update_cursor_shape(self) -> None:
-        if self._pan_from is not None:
+        if not self.canvas.isEnabled():
+            shape = Qt.CursorShape.ArrowCursor
+        elif self._pan_from is not None:
             shape = Qt.CursorShape.ClosedHandCursor
         elif self._space or self.canvas.tool() == "pan":
             shape = Qt.CursorShape.OpenHandCursor
