@@ -15,7 +15,7 @@ from pathlib import Path
 from medseg_gui.core.atomic import atomic_write_bytes, untaken
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.identity import APP_NAME
-from medseg_gui.core.resources import copy_resource, make_user_writable, remove_copy, resource_path
+from medseg_gui.core.resources import USER_DIR_BITS, copy_resource, make_user_writable, remove_copy, resource_path
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,8 @@ def ensure_demo_copy(dest: Path | None = None, which: str = "vessel") -> Path:
     """
     dest = Path(dest) if dest is not None else user_data_dir() / _demo(which).folder
     if (dest / "project.json").is_file():
-        try:
-            if make_user_writable(dest):
+        try:  # walked only when its own folder has an older version's read-only modes (not at every open)
+            if dest.stat().st_mode & USER_DIR_BITS != USER_DIR_BITS and make_user_writable(dest):
                 log.info("made the demo copy %s writable (an older version kept the install's read-only modes)", dest)
         except OSError as exc:  # not the user's own: it opens read-only, saying why
             log.warning("could not make the demo copy %s writable: %s", dest, exc)
