@@ -94,8 +94,8 @@ def ensure_demo_copy(dest: Path | None = None, which: str = "vessel") -> Path:
     remove_copy(tmp)  # one left by an interrupted copy
     copy_resource(src, tmp)
     if dest.exists() or dest.is_symlink():  # it may hold the user's labels
-        kept = untaken(dest.with_name(f"{dest.name} (kept {date.today():%Y-%m-%d})"),
-                       lambda n: f"{dest.name} (kept {date.today():%Y-%m-%d}, {n})")
+        kept_name = f"{dest.name} (kept {date.today():%Y-%m-%d}"
+        kept = untaken(dest.with_name(f"{kept_name})"), lambda n: f"{kept_name}, {n})")
         os.replace(dest, kept)
         log.warning("the demo folder %s had no project.json: it was moved to %s (your files in it are there) and "
                     "a fresh copy of the demo made", dest, kept)
