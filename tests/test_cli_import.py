@@ -204,3 +204,19 @@ def test_a_new_project_takes_no_copy_of_a_photo_in_the_masks_folder_as_its_mask(
     assert out.startswith("Imported 2 images (2 with 'lesion' labels) into ") and "using mask" not in err
     project = Project.open(tmp_path / "new")
     assert all(np.array_equal(project.load_label("lesion", s), disc(r=12)) for s in project.stems)
+
+
+def test_a_copy_of_a_photo_beside_it_is_named_as_the_photo_by_a_new_project(tmp_path, capsys):
+    """Fault injection: `medseg import SRC NEW --layout folder --masks SRC` where SRC holds `img0_mask.png`, a byte
+    copy of the photo `img0.png`: neither an image nor a mask, and the warning says it is the photo."""
+    import shutil
+
+    from tests.workers.helpers import make_images
+
+    make_images(tmp_path / "img", n=2)
+    shutil.copyfile(tmp_path / "img" / "img0.png", tmp_path / "img" / "img0_mask.png")
+    assert cli.main(["import", str(tmp_path / "img"), str(tmp_path / "new"), "--layout", "folder", "--masks",
+                     str(tmp_path / "img"), "--class", "lesion"]) == 0
+    _out, err = capsys.readouterr()
+    assert Project.open(tmp_path / "new").stems == ["img0", "img1"]
+    assert "1 file(s) in " in err and "img are the images' own photos (like img0_mask.png), never their masks" in err

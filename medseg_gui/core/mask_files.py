@@ -46,11 +46,14 @@ _SEPARATORS = frozenset("_.-")
 
 def _owner(mask_stem: str, stems: set[str]) -> str | None:
     """The image stem a mask named `mask_stem` belongs to: itself, else the longest stem followed by _ . or -."""
-    if mask_stem in stems:
-        return mask_stem
-    for i in range(len(mask_stem) - 1, 0, -1):
-        if mask_stem[i] in _SEPARATORS and mask_stem[:i] in stems:
-            return mask_stem[:i]
+    return mask_stem if mask_stem in stems else _named_after(mask_stem, stems)
+
+
+def _named_after(stem: str, stems: set[str]) -> str | None:
+    """The longest of `stems` that `stem` starts with, followed by _ . or - (never `stem` itself), or None."""
+    for i in range(len(stem) - 1, 0, -1):
+        if stem[i] in _SEPARATORS and stem[:i] in stems:
+            return stem[:i]
     return None
 
 
@@ -85,9 +88,7 @@ def find_masks(images: list[Path], folder: Path | None) -> Matches:
         matched, unmatched, photos, shared = _masks_beside(images, own, files)
     else:
         matched, unmatched, photos, shared = _match(images, files)  # a second mask of one image: warned in _match
-    if photos:
-        log.warning("%d file(s) in %s are the images' own photos (like %s), never their masks", len(photos),
-                    shown_name(folder), shown_name(photos[0].name))
+    _warn_photos(folder, photos)
     if unmatched:
         log.warning("%d file(s) in %s match no image (like %s), not imported%s", len(unmatched), shown_name(folder),
                     shown_name(unmatched[0].name), unmatched_hint(images, unmatched))
@@ -96,6 +97,12 @@ def find_masks(images: list[Path], folder: Path | None) -> Matches:
         log.warning("%d link(s) in %s lead to no file (like %s), not imported", len(broken), shown_name(folder),
                     shown_name(broken[0]))
     return Matches(matched, unmatched, photos, shared)
+
+
+def _warn_photos(folder: Path, photos: list[Path]) -> None:
+    if photos:
+        log.warning("%d file(s) in %s are the images' own photos (like %s), never their masks", len(photos),
+                    shown_name(folder), shown_name(photos[0].name))
 
 
 def unmatched_hint(images: list[Path], unmatched: list[Path]) -> str:
@@ -190,10 +197,26 @@ def _same_photo(image: Path, candidate: Path) -> bool:
         return False
 
 
-def _named_after_another(files: list[Path]) -> list[Path]:
+def named_after_another(files: list[Path]) -> list[Path]:
     """The `files` named after another of them plus `_…` (or `.…`, `-…`): beside their images, these are masks."""
     stems = {f.stem for f in files}
-    return [f for f in files if _owner(f.stem, stems - {f.stem}) is not None]
+    return [f for f in files if _named_after(f.stem, stems) is not None]
+
+
+def photo_copies(files: list[Path], candidates: list[Path]) -> dict[Path, Path]:
+    """{candidate: the photo among `files` whose bytes it holds} of the `candidates` named after that photo plus `_…`
+    (or `.…`, `-…`): a user starts a mask by copying `x.jpg` to `x_mask.jpg`. The import sets such a copy aside as
+    the photo (`_match`); a folder project lists none as an image. Reads only files of the photo's size."""
+    by_stem: dict[str, list[Path]] = {}
+    for f in files:
+        by_stem.setdefault(f.stem, []).append(f)
+    stems, copies = set(by_stem), {}
+    for candidate in candidates:
+        owner = _named_after(candidate.stem, stems)
+        photo = next((f for f in by_stem.get(owner or "", []) if _same_photo(f, candidate)), None)
+        if photo is not None:
+            copies[candidate] = photo
+    return copies
 
 
 def _read_beside(path: Path) -> str | None:
@@ -214,7 +237,7 @@ def masks_beside(files: list[Path], candidates: list[Path]) -> dict[Path, str]:
     and read as a mask, or not readable at all (its name is all there is to go by: a damaged `x_mask.png` listed as
     an image would stay one); `scan_2.jpg` beside `scan.jpg` that reads as a photo is a second photo. Reads only the
     candidates so named."""
-    named = set(_named_after_another(files))
+    named = set(named_after_another(files))
     read = {path: _read_beside(path) for path in candidates if path in named}
     return {path: why for path, why in read.items() if why is not None}
 
@@ -224,7 +247,7 @@ def _masks_beside(images: list[Path], own: set[str], files: list[Path]) -> Match
     images_and_masks, a file named after another image is its mask and no file is its own mask; one of the images
     themselves (listed before masks were told apart) is a mask only where masks_beside takes it for one (an
     unreadable one too: the import then says why it left it out)."""
-    named = _named_after_another(files)
+    named = named_after_another(files)
     listed = masks_beside(files, [f for f in named if f.name in own])
     masks = sorted([f for f in named if f.name not in own] + list(listed))
     if masks:
@@ -244,12 +267,13 @@ def images_and_masks(src: Path, masks: Path | None) -> tuple[list[Path], dict[Pa
     item is {such a mask: why it goes to neither}, each logged."""
     images = image_files(src)
     if masks is not None and masks.resolve() == src.resolve():
-        mask_files = _named_after_another(images)
+        mask_files = named_after_another(images)
         images = [image for image in images if image not in mask_files]
         if mask_files:
             log.warning("the masks folder is the image folder: %d file(s) named after an image (like %s) are read as "
                         "masks, not images", len(mask_files), shown_name(mask_files[0].name))
         found = _match(images, mask_files)  # every mask file here is claimed: that made it a mask
+        _warn_photos(src, found.photos)  # a copy of a photo named as its mask: neither an image nor a mask
     else:
         found = find_masks(images, masks)
     for mask, why in found.shared.items():

@@ -22,8 +22,8 @@ from medseg_gui.core.atomic import (FileVersions, atomic_write_bytes, atomic_wri
 from medseg_gui.core.errors import ImageReadError, ProjectError
 from medseg_gui.core.images import IMAGE_SUFFIXES, IMAGE_TYPES_TEXT
 from medseg_gui.core.lock import LockWatch, ProjectLock
-from medseg_gui.core.mask_files import masks_beside
-from medseg_gui.core.names import file_name_problem, listable, name_problem, shown_name
+from medseg_gui.core.image_listing import list_image_folder
+from medseg_gui.core.names import file_name_problem, name_problem, shown_name
 from medseg_gui.core.project_format import (
     ASIDE_REPLACED,
     DEFAULT_CLASSES,
@@ -46,10 +46,6 @@ if TYPE_CHECKING:  # typing.Self is Python 3.11+; the annotations are strings (r
 log = logging.getLogger(__name__)
 
 
-def _is_image_file(path: Path) -> bool:
-    return not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()
-
-
 class ProjectFolder:
     """A project folder's index and paths; use `Project` (built with `create`, `open` or
     `open_or_create_for_folder`), which adds the data files."""
@@ -68,6 +64,7 @@ class ProjectFolder:
         self._project_lock: ProjectLock | LockWatch = LockWatch(self._root)  # writes stop once another program holds it
         self._versions = FileVersions()  # project.json and label files as this object read or last wrote them
         self.unlisted_masks: dict[Path, str] = {}  # the last refresh_images left out: masks_beside's {mask: why}
+        self.unlisted_copies: dict[Path, Path] = {}  # and as copies of their photos: {copy: photo}
 
     @classmethod
     def create(cls, root: str | os.PathLike[str], classes: tuple[ClassSpec, ...] = DEFAULT_CLASSES) -> Self:
@@ -106,7 +103,7 @@ class ProjectFolder:
         """Open `folder`/project.json (picking up images added since), or create one listing the folder's images.
 
         Images stay in place; every non-hidden file with an image suffix is listed, sorted, non-recursively, but
-        masks lying beside their photos (`refresh_images`).
+        masks lying beside their photos and copies of those photos (`refresh_images`).
         With `read_only` (the reason) nothing is written: a plain folder is listed in memory only.
         """
         folder_path = Path(folder)
@@ -272,23 +269,17 @@ class ProjectFolder:
 
     def refresh_images(self) -> list[str]:
         """List image files added to the image folder since (root for folder projects, images/ otherwise); new stems.
-        A folder project lists no new file that is a mask beside its photo (mask_files.masks_beside, which reads it:
-        call off the GUI thread): a trial's clinic folder listed `x_mask.jpg` beside `x.jpg` as an image."""
+        A folder project lists no new file that is a mask beside its photo or a copy of it (image_listing, which
+        reads them: call off the GUI thread); `unlisted_masks` and `unlisted_copies` say which it left out."""
         folder = self._root if self._layout == "folder" else self._root / "images"
         if not folder.is_dir():
             return []
-        files = listable(sorted((p for p in folder.iterdir() if _is_image_file(p)), key=lambda p: p.name))
-        files = [p for p in files if p.relative_to(self._root).as_posix() not in self._excluded]  # removed by the user
-        if self._layout == "folder":
-            known = {e.path for e in self._images}  # entries already listed stay, masks or not
-            masks = self.unlisted_masks = masks_beside(files, [p for p in files if p.name not in known])
-            if masks:
-                log.warning("%d file(s) in %s are named after a photo there and read as masks (like %s): not listed "
-                            "as images; import them as masks", len(masks), folder, shown_name(next(iter(masks)).name))
-                files = sorted(set(files) - set(masks), key=lambda p: p.name)
+        known = {e.path for e in self._images}
+        listing = list_image_folder(folder, self._root, self._excluded, known, self._layout == "folder")
+        self.unlisted_masks, self.unlisted_copies = listing.masks, listing.copies
         with self._lock:
             before = len(self._images)
-            self._add_entries(files)  # `folder` derives from the resolved root, so these need no resolving
+            self._add_entries(listing.files)  # `folder` derives from the resolved root, so these need no resolving
             new = [e.stem for e in self._images[before:]]
             if new:
                 log.info("found %d new image(s) in %s", len(new), folder)

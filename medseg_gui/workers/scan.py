@@ -117,7 +117,9 @@ class ScanWorker(Worker):
             project = open_project_or_folder(folder, read_only)
             project.set_lock(lock)  # every write checks it (deleted lock file: created again)
             result = self._scan(project, lock)
-            return replace(result, masks_beside=masks_text(project.unlisted_masks)) if new else result
+            if not new:
+                return result
+            return replace(result, masks_beside=masks_text(project.unlisted_masks, project.unlisted_copies))
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -151,11 +153,11 @@ class ScanWorker(Worker):
                           suggested_class(project, errors))
 
 
-def masks_text(masks: dict[Path, str]) -> str:
+def masks_text(masks: dict[Path, str], copies: dict[Path, Path] | None = None) -> str:
     """What a new folder project left out as masks beside their photos (ProjectFolder.unlisted_masks: {mask: "" or
     why it cannot be read}), for the window: "2 files beside their photos look like masks (a_mask.jpg,
     b_lesion_mask.png); they are not listed as images: File → Import masks… imports them", then the unreadable ones
-    with why; "" for none."""
+    with why, then the byte copies of their photos (unlisted_copies: {copy: photo}); "" for none."""
     good = [p for p, why in masks.items() if not why]
     bad = [why for why in masks.values() if why]
     names = ", ".join(shown_name(p.name) for p in good[:3]) + (", …" if len(good) > 3 else "")
@@ -170,6 +172,14 @@ def masks_text(masks: dict[Path, str]) -> str:
         text += (f"{'; ' if text else ''}{len(bad)} file{' is' if len(bad) == 1 else 's are'} named like a photo's "
                  f"mask but cannot be read, so not listed as {'an image' if len(bad) == 1 else 'images'} either: "
                  + reasons_text(bad))
+    if copies:  # a photo copied to start a mask (a fault-injection trial): the photo again, not one to label
+        named = ", ".join(f"{shown_name(c.name)}, of {shown_name(p.name)}" for c, p in list(copies.items())[:3])
+        named += ", …" if len(copies) > 3 else ""
+        text += ("; " if text else "") + (
+            f"1 file holds the bytes of the photo it is named after, so it is a copy of the photo, not a mask "
+            f"({named}); it is not listed as an image" if len(copies) == 1 else
+            f"{len(copies)} files hold the bytes of the photos they are named after, so they are copies of the "
+            f"photos, not masks ({named}); they are not listed as images")
     return text
 
 

@@ -321,3 +321,30 @@ def test_an_existing_folder_project_keeps_a_mask_it_listed(tmp_path):
     _mask(folder / "a_roi.png")
     p = Project.open_or_create_for_folder(folder)
     assert p.stems == ["a_mask", "a"] and [m.name for m in p.unlisted_masks] == ["a_roi.png"]
+
+
+def test_a_byte_copy_of_a_photo_named_as_its_mask_is_not_listed_as_an_image(tmp_path, caplog):
+    """Fault injection (session 46): a user "started a mask" by copying a.jpg to a_mask.jpg in a folder project's own
+    folder; File → Import masks… set the copy aside as the photo, but reopening the folder listed it as a new image
+    "a_mask" to label. A byte copy of the photo it is named after is no image to label: left out, and named."""
+    import shutil
+
+    from medseg_gui.core.mask_import import import_masks
+
+    folder = tmp_path / "clinic"
+    for i, name in enumerate(["a.jpg", "b.jpg", "c.png"]):
+        _image(folder / name, seed=i)
+    p = Project.open_or_create_for_folder(folder)
+    shutil.copyfile(folder / "a.jpg", folder / "a_mask.jpg")
+    shutil.copyfile(folder / "c.png", folder / "c-label.png")
+    result = import_masks(p, folder, "lesion")
+    assert result.imported == () and "a_mask.jpg" in result.summary(folder)
+    with caplog.at_level("WARNING"):
+        again = Project.open_or_create_for_folder(folder)
+    assert again.stems == ["a", "b", "c"]
+    root = folder.resolve()
+    assert again.unlisted_copies == {root / "a_mask.jpg": root / "a.jpg", root / "c-label.png": root / "c.png"}
+    assert "2 file(s) in " in caplog.text and "hold the bytes of the photo they are named after (like a_mask.jpg, " \
+        "a copy of a.jpg): not listed as images" in caplog.text
+    (folder / "project.json").unlink()
+    assert Project.open_or_create_for_folder(folder).stems == ["a", "b", "c"]  # the folder made a project anew

@@ -236,3 +236,18 @@ def test_opening_a_large_folder_sends_a_few_counts_and_always_the_last(tmp_path,
     assert len(result.project.stems) == 60
     assert 1 <= len(counts) < 60
     assert (counts[-1].done, counts[-1].total) == (60, 60)
+
+
+def test_scan_of_a_new_folder_says_which_copies_of_a_photo_it_left_out(tmp_path, qtbot):
+    """Fault injection: a byte copy of a photo named as its mask (copied to start a mask) was listed as an image;
+    it is left out, and the window names it and its photo once, when the folder becomes a project."""
+    import shutil
+
+    folder = tmp_path / "clinic"
+    make_images(folder, 2)
+    shutil.copyfile(folder / "img0.png", folder / "img0_mask.png")
+    result = _scan(qtbot, ScanWorker(folder))
+    assert result.project.stems == ["img0", "img1"]
+    assert result.masks_beside == ("1 file holds the bytes of the photo it is named after, so it is a copy of the "
+                                   "photo, not a mask (img0_mask.png, of img0.png); it is not listed as an image")
+    assert _scan(qtbot, ScanWorker(folder)).masks_beside == ""
