@@ -238,8 +238,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _end_progress_line() -> str:
-    """A newline that ends the progress line redrawn on a terminal before the last line is said; none in a log or pipe
-    (a scripting trial's logs had a blank line there)."""
+    """A newline that ends, on a terminal, the ^C it echoed and the progress line redrawn there (TerminalProgress
+    leaves it open on a stop) before the last line is said; none in a log or pipe (a scripting trial's logs had a
+    blank line there)."""
     isatty = getattr(sys.stderr, "isatty", None)
     return "\n" if isatty is not None and isatty() else ""
 

@@ -25,6 +25,8 @@ class TerminalProgress:
 
     On a terminal: one line redrawn in place (carriage return). Elsewhere (a log file, a pipe): a plain line every
     `log_every_s` seconds and the final one, so logs hold readable lines instead of one long line of updates.
+    Used as `with TerminalProgress() as bar:` by every command that shows progress, so that every other line on
+    stderr starts a line of its own (a trial's "medseg: error: …" stood at the end of the redrawn line).
     """
 
     def __init__(self, stream=None, log_every_s: float = 5.0) -> None:
@@ -79,6 +81,24 @@ class TerminalProgress:
         """A count `(done, total, name)` of images or files, as core reports it: 'importing 120/250 a.png'."""
         done, total, name = count
         self._line(f"{verb} {done}/{total} {name}", final=done == total)
+
+    def __enter__(self) -> TerminalProgress:
+        """Console log lines (`-v`, warnings) end the progress output first while inside (`before_logs`)."""
+        self._logs = contextlib.ExitStack()
+        self._logs.enter_context(self.before_logs())
+        return self
+
+    def __exit__(self, _kind, error, _traceback) -> None:
+        """End the progress output, so the lines after it (`cli`'s error line) stand on their own; a stop (Ctrl+C,
+        SIGTERM) leaves a redrawn line to `medseg: interrupted`, whose newline on a terminal ends it (and the ^C the
+        terminal echoed): ended here too, it left a blank line."""
+        try:
+            if isinstance(error, KeyboardInterrupt) and self.tty:
+                self.open_line, self.unwritten = False, ""
+            else:
+                self.done()
+        finally:
+            self._logs.close()
 
     def before_logs(self) -> contextlib.AbstractContextManager[None]:
         """While inside, a console log line (`-v`) first ends the progress output (`done`), so it stands on a line of

@@ -55,12 +55,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.hdf5:
             check_hdf5_target(project, Path(args.hdf5))  # before anything is written (the rule --out follows)
         skipped: list[str] = []
-        bar = TerminalProgress()
-        try:
+        with TerminalProgress() as bar:
             done = export_as(args.format, project, classes, Path(args.out), source=args.source,
                              threshold=args.threshold, skipped=skipped, progress=bar.counter("exporting"))
-        finally:
-            bar.done()
         warn(skipped)
         if not done.count:
             warn([_nothing_exported(project, classes, args.source, len(skipped))])
@@ -125,12 +122,9 @@ def _import_into(args: argparse.Namespace) -> int:
         project = open_project(args.src)  # what the previous writer left, now that nobody else writes
         for folder, cls in ((args.masks, args.cls), (args.roi, ROI)):
             if folder is not None:
-                bar = TerminalProgress()
-                try:
+                with TerminalProgress() as bar:
                     result = import_masks(project, folder, cls, replace=args.replace and cls is not ROI,
                                           progress=bar.counter("importing"))
-                finally:
-                    bar.done()
                 warn(result.failed)
                 print(result.summary(folder))
                 if result.failed and not result.imported:
@@ -282,7 +276,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Demo project copied to {proj_dir}; training '{cls}' for {budget} ({args.preset} preset).")
     started = time.monotonic()
     do_train(project, cls, train_config(args))
-    pipeline.predict_class(project, cls, progress=TerminalProgress().predict)
+    with TerminalProgress() as bar:
+        pipeline.predict_class(project, cls, progress=bar.predict)
     rows = write_demo_outputs(project, cls, out)
     print(format_table(rows, ["image", "labelled", *METRIC_KEYS]))
     print(f"Done in {time.monotonic() - started:.0f} s. Predicted masks: {out / 'masks' / cls}  "

@@ -115,28 +115,41 @@ def stopped_json(project: Project, cls: str, before: str | None, seconds: float)
 
 def do_train(project: Project, cls: str, config, as_json: bool = False) -> None:
     """Train `cls` and say what came of it (say_trained): prose on stdout, or (`as_json`) one JSON object. Stopped by
-    Ctrl+C or SIGTERM, the JSON is printed before the interrupt goes on to end the command (130 or 143): stopped_json
-    while it trains; once its model is stored, the run's own (cancelled false), the stop waiting until it is said."""
+    Ctrl+C or SIGTERM, it is said before the interrupt goes on to end the command (130 or 143): `say_stopped`; once
+    the run returned (its model stored), the stop waits until it is said."""
     from medseg_gui import pipeline
 
-    bar = TerminalProgress()
     before, started = (project.current_model_info(cls) or {}).get("id"), time.monotonic()
     outcome, said = None, False
     try:
-        with bar.before_logs():  # -v: the log lines after the last report ("Saved the new model.") come after it
+        with TerminalProgress() as bar:  # -v: the log lines after the last report ("Saved the new model.") follow it
             outcome = pipeline.train_class(project, cls, config, progress=bar.train)
         with interrupts_held():
-            bar.done()
+            said = not as_json  # prose: from its first line a second stop prints nothing more
             say_trained(project, cls, outcome, as_json)
-            said = True  # from here a second stop prints nothing more: a JSON cut short is not followed by another
+            said = True  # a JSON cut short by a second stop is not followed by another
             if as_json:  # last: once it is printed the command has said everything
                 print(json.dumps(outcome_json(project, cls, outcome), indent=2), flush=True)
-    except KeyboardInterrupt:  # Terminated (SIGTERM) too; cli._run ends the progress line and says so
-        if as_json and not said:
-            report = stopped_json(project, cls, before, time.monotonic() - started) if outcome is None else \
-                outcome_json(project, cls, outcome)
-            print(json.dumps(report, indent=2), flush=True)
+    except KeyboardInterrupt:  # Terminated (SIGTERM) too; cli._run says so
+        if not said:
+            say_stopped(project, cls, outcome, before, time.monotonic() - started, as_json)
         raise
+
+
+def say_stopped(project: Project, cls: str, outcome, before: str | None, seconds: float, as_json: bool) -> None:
+    """What `do_train` says of a run stopped before its result was said. One that returned (the stop came before
+    the result was held: its model is stored) says it as unstopped (`as_json`: the object alone); one stopped inside
+    says stopped_json, or in prose only that its new model became current where the stop came as it did (a trial's
+    prose said nothing of a model it had stored)."""
+    if outcome is not None and not as_json:
+        say_trained(project, cls, outcome, as_json)
+        return
+    report = outcome_json(project, cls, outcome) if outcome is not None else \
+        stopped_json(project, cls, before, seconds)
+    if as_json:
+        print(json.dumps(report, indent=2), flush=True)
+    elif report["kept_new"]:
+        print(report["reason"], flush=True)
 
 
 def outcome_json(project: Project, cls: str, outcome) -> dict:
@@ -197,8 +210,9 @@ def predict_all(project: Project, cls: str) -> tuple[int, int]:
     skipped: list[str] = []
     predicted: list[str] = []
     gaps: dict[str, str] = {}
-    metrics = pipeline.predict_class(project, cls, progress=TerminalProgress().predict, skipped=skipped,
-                                     on_saved=lambda stem, _map: predicted.append(stem), unrestricted=gaps)
+    with TerminalProgress() as bar:
+        metrics = pipeline.predict_class(project, cls, progress=bar.predict, skipped=skipped,
+                                         on_saved=lambda stem, _map: predicted.append(stem), unrestricted=gaps)
     warn(skipped)
     say_region(project, cls, "predicted and scored", len(predicted), len(gaps))
     return len(predicted), sum(stem in metrics for stem in predicted)
