@@ -42,8 +42,8 @@ def _add_train_args(p: argparse.ArgumentParser, minutes: float) -> None:
 
     p.add_argument("--preset", default="default", choices=preset_names(),
                    help="network recipe: default (recommended: reads from the labels whether they are thin vessels or "
-                   "lesions and picks the vessels or lesions recipe and working scale), or the reference U-Nets "
-                   "cvxtz / fxfviolet")
+                   "lesions and picks the vessels or lesions recipe and working scale), or cvxtz / fxfviolet, "
+                   "reproductions of two published U-Nets, for comparison")
     p.add_argument("--init", default="auto", choices=["auto", "current", "scratch", "pretrained"],
                    help="where training starts: auto (the current model when it fits, else the shipped pretrained "
                    "start of the recipe's kind, vessels or lesions (with --preset default: the kind the labels "

@@ -16,7 +16,7 @@ from medseg_gui.core import overlays
 from medseg_gui.core.atomic import atomic_write_bytes
 from medseg_gui.core.errors import MedsegError, ProjectError
 from medseg_gui.core.images import write_png
-from medseg_gui.core.lesions import METRIC_KEYS
+from medseg_gui.core.lesions import METRIC_KEYS, class_regime, shown_keys
 from medseg_gui.core.project import Project
 from medseg_gui.core.project_format import PROJECT_FILE
 
@@ -278,8 +278,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     do_train(project, cls, train_config(args))
     with TerminalProgress() as bar:
         pipeline.predict_class(project, cls, progress=bar.predict)
-    rows = write_demo_outputs(project, cls, out)
-    print(format_table(rows, ["image", "labelled", *METRIC_KEYS]))
+    rows = write_demo_outputs(project, cls, out)  # report.csv has every metric; the table, as `medseg evaluate`'s,
+    regime = class_regime(cls, project.current_model_info(cls))  # no lesion counts for vessels (trial: "lesions 4")
+    print(format_table(rows, ["image", "labelled", *shown_keys(regime)]))
     print(f"Done in {time.monotonic() - started:.0f} s. Predicted masks: {out / 'masks' / cls}  "
           f"overlays: {out / 'overlays'}  report: {out / 'report.csv'}")
     print("Note: AUC on labelled images includes images the model was trained on; unlabelled ones have none.")

@@ -151,6 +151,8 @@ def assert_demo_output(out, stdout: str) -> None:
     per_image, _ = saved_scores(project, "vessel", sorted(labelled))  # what the report says = the saved maps
     assert {r["image"]: float(r["auc"]) for r in rows if r["image"] in labelled} == pytest.approx(per_image, abs=1e-3)
     assert "POOLED" not in stdout
+    table = stdout[stdout.index("\nimage "):stdout.index("Done in")]  # a vessel table leaves out the lesion counts,
+    assert "auc" in table and not {"lesions", "found", "recall", "false_lesions"} & set(table.split())  # as evaluate
     assert f"Predicted masks: {out / 'masks' / 'vessel'}" in stdout  # named <stem>.png: not labels (docs review)
 
 

@@ -246,9 +246,11 @@ PRESETS: dict[str, Preset] = {
     ),
     "cvxtz": Preset(
         name="cvxtz",
-        description="Reference U-Net 32-64-128-256-512, ReLU, Dropout 0.1, no batch-norm, BCE, Adam 1e-3, "
-        "random 64x64 crops (4 crops x 4 images), flips/shear/shift/zoom.",
-        line="Reference U-Net 32-512: Dropout 0.1, no batch-norm, bilinear, BCE, Adam 1e-3, 64 px crops",
+        description="For comparison: a reproduction of a published implementation. U-Net 32-64-128-256-512, ReLU, "
+        "Dropout 0.1, no batch-norm, BCE, Adam 1e-3, random 64x64 crops (4 crops x 4 images), flips/shear/shift/zoom.",
+        # plain words first in the Preset box's tooltip (a colposcopist could not tell what a "reference U-Net" was for)
+        line="For comparison only: a published U-Net, reproduced (32-512, Dropout 0.1, no batch-norm, BCE, Adam 1e-3, "
+        "64 px crops)",
         unet=UNetConfig(filters=(32, 64, 128, 256, 512), batchnorm=False, dropout=0.1, dropout_at="block",
                         kernel_initializer="glorot_uniform", upsampling="bilinear", in_channels=3),
         patch_size=64,
@@ -264,10 +266,11 @@ PRESETS: dict[str, Preset] = {
     ),
     "fxfviolet": Preset(
         name="fxfviolet",
-        description="Reference U-Net 16-32-64-128-256, he_normal, batch-norm, MaxPool+Dropout, Conv2DTranspose, "
-        "gray input; large 256 px patches instead of the original 512x512 resized whole images.",
-        line="Reference U-Net 16-256: gray, batch-norm, Dropout 0.05, BCE, Adam 1e-3, 256 px patches (not 512x512 "
-        "whole images)",
+        description="For comparison: a reproduction of a published implementation. U-Net 16-32-64-128-256, "
+        "he_normal, batch-norm, MaxPool+Dropout, Conv2DTranspose, gray input; large 256 px patches instead of the "
+        "original 512x512 resized whole images.",
+        line="For comparison only: a published U-Net, reproduced (16-256, gray, batch-norm, BCE; 256 px patches, not "
+        "512x512 images)",
         unet=UNetConfig(filters=(16, 32, 64, 128, 256), batchnorm=True, dropout=0.05, dropout_at="pool",
                         kernel_initializer="he_normal", upsampling="transpose", in_channels=1),
         patch_size=256,

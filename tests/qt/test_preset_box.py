@@ -70,3 +70,5 @@ def test_each_preset_is_described_in_one_line(qtbot):
         assert line == PRESET_LINES[name] and "\n" not in line and len(line) <= 120
         assert f"{name}: {line}" in box.toolTip()
     assert "512x512" in PRESET_LINES["fxfviolet"]  # how it differs from its reference
+    for name in ("cvxtz", "fxfviolet"):  # what they are for, in plain words before the network (a colposcopist's trial)
+        assert PRESET_LINES[name].startswith("For comparison only: a published U-Net, reproduced (")
