@@ -12,14 +12,14 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import QObject, Qt, Signal, SignalInstance, Slot
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QTextBrowser, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QTextBrowser, QVBoxLayout, QWidget
 from shiboken6 import isValid
 
 from medseg_gui import info
 from medseg_gui.child_process import call_in_child
 from medseg_gui.core.resources import package_folder
 from medseg_gui.qt import dialogs
+from medseg_gui.qt.message_bar import StatusField
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 
 PENDING = "looking up…"
@@ -146,7 +146,7 @@ def show_about(parent: QWidget, system: SystemInfo) -> AboutBox:
     return box
 
 
-class DeviceLabel(QLabel):
+class DeviceLabel(StatusField):
     """Permanent status-bar label "Training on CPU: … · float32 (…)", visible only while training runs; the device is
     the one the training's child reports (until then "reading the device")."""
 

@@ -13,9 +13,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from medseg_gui.config import AppConfig
 from medseg_gui.ml.config import preset_names
@@ -54,11 +54,11 @@ from medseg_gui.qt.rescued_flow import RescuedFlow
 from medseg_gui.qt.save_guard import SaveGuard
 from medseg_gui.qt.tab_order import set_tab_order
 from medseg_gui.qt.theme import DEFAULT_THEME, THEME_KEY, ThemeMenu, app_icon
-from medseg_gui.qt.message_bar import MessageBar
+from medseg_gui.qt.message_bar import MessageBar, StatusField
 from medseg_gui.qt.threshold_metrics import MetricsRefresher
 from medseg_gui.qt.threshold_view import ThresholdView
 from medseg_gui.qt.training_view import TrainingView, no_labels_text
-from medseg_gui.qt.window_state import WindowMemory, default_split, fitted_size
+from medseg_gui.qt.window_state import WindowMemory, fitted_size, split_window
 from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
 from medseg_gui.workers.label_saver import LabelSaver
 from medseg_gui.workers.scan import ScanResult, ScanWorker
@@ -138,11 +138,7 @@ class MainWindow(QMainWindow):
         self.label_status = LabelStatusFlow(self.session, self)  # K / Shift+K: sparse or complete; doubts
         self.threshold = ThresholdView(lambda: self.project, panels, self.metrics_refresher, self.saver,
                                        lambda: not (self.train_worker or self.models.busy()), self._remember, self)
-        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        for widget, stretch in ((self.image_list, 0), (self.canvas_area, 1), (self.side_scroll, 0)):
-            splitter.addWidget(widget)
-            splitter.setStretchFactor(splitter.count() - 1, stretch)
-        splitter.setSizes(default_split(fitted_size(self.screen().availableGeometry()).width()))
+        self.splitter = splitter = split_window(self, self.image_list, self.canvas_area, self.side_scroll)
         self._layout = {"splitter": splitter, "image_columns": self.image_list.table.horizontalHeader()}  # remembered
         self.memory.restore_layout(self._layout)
         self.image_list.table.fit_columns()  # the column modes are this version's, whichever version saved the layout
@@ -164,7 +160,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.device_label)
         # the pixel readout in a field of its own: as the status message it replaced every notice at the next mouse
         # move (new-user trial: "a click alone paints nothing", a new label's meaning, came and went unread)
-        self.pixel_label = QLabel(self)
+        self.pixel_label = StatusField(self)
         self.pixel_label.setContentsMargins(12, 0, 0, 0)  # apart from the device line ("…bfloat16  x 263" ran on)
         self.statusBar().addPermanentWidget(ListCount(self.image_list, self))  # '254/300 labelled'
         self.statusBar().addPermanentWidget(self.pixel_label)

@@ -3,13 +3,16 @@ fields (the pixel readout, the training device). Two new-user trials read "To ma
 "…benchmarks suc|zoom": the key a message named was never shown. Three lines are always reserved (a trial's hints
 ran to three), so a message never changes the canvas' height (a fitted image would re-fit under the mouse). A longer
 one shows its first lines whole and ends the third with "…"; its full text is in the tooltip and the log (centred in
-three lines, a trial's four-line message lost its first and last line to the edges)."""
+three lines, a trial's four-line message lost its first and last line to the edges).
+The fields beside the messages (`StatusField`: the training device, the count, the pixel readout) end in "…" when
+the window is too narrow for them: as plain labels they set the window's minimum width, and a maximised window grew
+past a 1366-pixel screen while training at 150 % scaling (outside trial: Cancel and the readout cut off)."""
 
 from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QFont, QFontMetrics, QResizeEvent, QTextLayout
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
@@ -55,6 +58,50 @@ class _MessageLabel(QLabel):
     def _fit(self) -> None:
         width = self.contentsRect().width()
         self.setText(fit_lines(self.message, self.font(), width) if width > 0 else self.message)
+
+
+class StatusField(QLabel):
+    """A permanent status-bar field as wide as its text when there is room, else narrower down to a few characters,
+    its text then ending in "…" and whole in the tooltip (unless a tooltip of its own says it). `text()` is the
+    whole text."""
+
+    MIN_CHARS = 6  # the narrowest it gets: "254/3…"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._text, self._tip = "", ""
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        self._text = text
+        self._fit()
+        self.updateGeometry()
+
+    def text(self) -> str:
+        return self._text
+
+    def setToolTip(self, tip: str) -> None:  # noqa: N802 (Qt's name)
+        self._tip = tip
+        self._fit()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return self._size(self._text)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return self._size(self._text[:self.MIN_CHARS] + "…" if len(self._text) > self.MIN_CHARS else self._text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit()
+
+    def _size(self, text: str) -> QSize:
+        margins = self.contentsMargins()
+        width = self.fontMetrics().horizontalAdvance(text) + 1 + margins.left() + margins.right() if text else 0
+        return QSize(width, self.fontMetrics().height() + margins.top() + margins.bottom())
+
+    def _fit(self) -> None:
+        shown = self.fontMetrics().elidedText(self._text, Qt.TextElideMode.ElideRight, self.contentsRect().width())
+        super().setText(shown)
+        super().setToolTip(self._tip or (self._text if shown != self._text else ""))
 
 
 class MessageBar(QStatusBar):

@@ -207,8 +207,9 @@ class TrainingView(QObject):
         worker, self.worker = self.worker, None
         if how != "finished" and worker is not None:
             message += self._stored_anyway(worker)
-        if how == "finished":  # the layers are what reviewing the run needs: its curve and lines had pushed them
-            bring_into_view(self._layers)  # out of view at 1280×720 (trials; the decision is in Train → Last result)
+        if how == "finished":  # the layers are what reviewing the run needs (its curve and lines had pushed them
+            # out of view at 1280×720: trials), as far as the result's first lines stay in view
+            bring_into_view(self._layers, start=self._panel.result_label)
         (self.errored if how == "errored" else self.status).emit(message)
         self.ended.emit(how)
 

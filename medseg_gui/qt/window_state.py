@@ -12,8 +12,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QRect, QSettings, QSize
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt
+from PySide6.QtWidgets import QScrollArea, QSplitter, QWidget
+
+from medseg_gui.qt.panels.column import column_width
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +29,25 @@ def fitted_size(available: QRect, preferred: QSize = PREFERRED_SIZE, fraction: f
                  min(preferred.height(), int(available.height() * fraction)))
 
 
-def default_split(width: int) -> list[int]:
+def default_split(width: int, column: int = 340) -> list[int]:
     """The splitter's sizes (image list, canvas, right column) for a window `width` wide, before the user moved
     them: a 340-400 px list (all its columns and names like "150OLCV1_100H0016" readable in a 1260 px window:
-    at 320 px a new user saw "15…16"; image_columns.py), the canvas takes the rest."""
-    return [min(400, max(340, round(width * 0.31))), 800, 340]
+    at 320 px a new user saw "15…16"; image_columns.py), the column as wide as its rows need (`column`) but less in a
+    narrow window, where its rows wrap (at 1366×768 with 150 % scaling the image kept 330 of 1366 pixels), and the
+    canvas takes the rest."""
+    return [min(400, max(340, round(width * 0.31))), 800, min(column, round(width * 0.32))]
+
+
+def split_window(window: QWidget, image_list: QWidget, canvas: QWidget, column: QScrollArea) -> QSplitter:
+    """The window's splitter: the image list, the canvas (which takes what the window gains) and the right-hand
+    column, at their default widths (default_split)."""
+    splitter = QSplitter(Qt.Orientation.Horizontal, window)
+    for widget, stretch in ((image_list, 0), (canvas, 1), (column, 0)):
+        splitter.addWidget(widget)
+        splitter.setStretchFactor(splitter.count() - 1, stretch)
+    column.ensurePolished()  # its style's sizes
+    splitter.setSizes(default_split(fitted_size(window.screen().availableGeometry()).width(), column_width(column)))
+    return splitter
 
 
 def opens_maximized(available: QRect) -> bool:

@@ -14,11 +14,20 @@ from medseg_gui.core.images import write_png
 from medseg_gui.core.project import Project
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.main_window import QUIT_QUESTION
+from medseg_gui.qt.panels.column import column_width
 from medseg_gui.qt.panels.image_columns import NAME_COL, NAME_MIN, RECALL_COL
 from medseg_gui.qt.window_state import _project_key, default_split, fitted_size
 from medseg_gui.workers.base import Worker
 from tests.qt.test_image_list_metrics import click_header
 from tests.workers.helpers import disc, make_project, open_window, synthetic_image
+
+
+def first_start_size(qtbot, window, size: QSize) -> None:
+    """`window` at `size`, its splitter as a first start in a window of that size splits it (made on the offscreen
+    800×600 screen, its right-hand column starts narrow, its rows wrapped)."""
+    window.resize(size)
+    qtbot.waitUntil(lambda: window.size() == size, timeout=5_000)
+    window.splitter.setSizes(default_split(size.width(), column_width(window.side_scroll)))
 
 
 def test_window_fits_small_screens_and_cancel_stays_reachable(tmp_path, qtbot, messages):
@@ -41,8 +50,7 @@ def test_draw_tools_threshold_and_layers_fit_together_at_1366_by_768(tmp_path, q
     """Outside trial at 1366×768 (a window's title bar taken): the threshold and the layer toggles were reachable only
     by scrolling the column, which scrolled the Draw tools away. Packed tightly, the column needs no scrolling."""
     window = open_window(qtbot, make_project(tmp_path / "p", n=1))
-    window.resize(1366, 768 - 40)
-    qtbot.waitUntil(lambda: window.size() == QSize(1366, 728), timeout=5_000)
+    first_start_size(qtbot, window, QSize(1366, 768 - 40))
     qtbot.wait(20)
     viewport = window.side_scroll.viewport()
     assert window.side_scroll.verticalScrollBar().maximum() == 0
@@ -99,7 +107,7 @@ def test_the_layers_box_lays_out_cleanly_with_a_suggestion(tmp_path, qtbot, mess
     box squeezed below its height). The suggestion sits on the threshold row; the box gets its full height, no row
     overlaps another or leaves the box, nothing is cut, and the column is no wider than its viewport."""
     window = open_window(qtbot, make_project(tmp_path / "p", n=1))
-    window.resize(fitted_size(QRect(0, 0, 1920, 1040)))
+    first_start_size(qtbot, window, fitted_size(QRect(0, 0, 1920, 1040)))
     layers, side = window.layers, window.side_scroll
     layers.show_suggestion({"threshold": 0.35, "val_dice": 0.62})
     qtbot.waitUntil(lambda: layers.suggestion.isVisible(), timeout=5_000)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QStackedWidget, QWidget
 
 from medseg_gui.qt.canvas import Canvas
 from medseg_gui.qt.legend import CanvasLegend
+from medseg_gui.qt.panels.column import wrap_in_place
 
 
 class CanvasArea(QStackedWidget):
@@ -33,10 +34,9 @@ class CanvasArea(QStackedWidget):
         self.still.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.still.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)  # its picture sizes nothing
         self.still.installEventFilter(self)
-        self.message = QLabel(self)
+        self.message = wrap_in_place(QLabel(self))  # an image's name in it sets no width (the list's changed)
         self.message.setObjectName("canvasMessage")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setMargin(40)
         self.message.installEventFilter(self)

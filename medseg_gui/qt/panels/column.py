@@ -8,7 +8,7 @@ the threshold and the layer toggles only by scrolling the Draw tools away; tight
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QPoint, Qt
 from PySide6.QtWidgets import (QAbstractSlider, QAbstractSpinBox, QComboBox, QFormLayout, QGraphicsView, QGridLayout,
                                QLabel, QLayout, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
@@ -42,8 +42,7 @@ class _WidthFollowsContents(QObject):
         self.fit()
 
     def fit(self) -> None:
-        bar = self._scroll.verticalScrollBar().sizeHint().width()
-        self._scroll.setMinimumWidth(self._scroll.widget().minimumSizeHint().width() + bar + 4)
+        self._scroll.setMinimumWidth(column_width(self._scroll, least=True))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.LayoutRequest:
@@ -51,12 +50,25 @@ class _WidthFollowsContents(QObject):
         return False
 
 
+def column_width(scroll: QScrollArea, *, least: bool = False) -> int:
+    """The width the column's panels ask for with a scroll bar beside them: their rows at their natural widths, or
+    (`least`) wrapped (wrap_grid) and their fields at their narrowest."""
+    side = scroll.widget()
+    width = (side.minimumSizeHint() if least else side.sizeHint()).width()
+    return width + scroll.verticalScrollBar().sizeHint().width() + 4
+
+
 def text_line(text: str, parent: QWidget) -> QLabel:
-    """A word-wrapped line of text for a panel in the column that never widens it: its width is the column's, its
-    height follows. A word-wrapped label asks to be as wide as its longest word; a training result naming a long
-    file or image name without a space widened an outside trial's column to leave the image 510 of 1600 pixels (a
-    word longer than the column is cut at its edge; the tooltip or Train → Last result in full holds it all)."""
-    label = QLabel(text, parent)
+    """A word-wrapped line of text for a panel in the column that never widens it (`wrap_in_place`)."""
+    return wrap_in_place(QLabel(text, parent))
+
+
+def wrap_in_place(label: QLabel) -> QLabel:
+    """`label` word-wrapped, its width the place's it is given, its height following. A word-wrapped label asks to
+    be as wide as its longest word: a training result naming a long file or image name without a space widened an
+    outside trial's column to leave the image 510 of 1600 pixels, and "Loading EndoCV2021_C6_0100010…" in the
+    canvas' place narrowed the image list at each such photo (a word longer than the place is cut at its edge; the
+    tooltip or Train → Last result in full holds it all)."""
     label.setWordWrap(True)
     policy = label.sizePolicy()  # (keeps the height-for-width that word wrap set)
     policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
@@ -64,13 +76,20 @@ def text_line(text: str, parent: QWidget) -> QLabel:
     return label
 
 
-def bring_into_view(widget: QWidget) -> None:
-    """Scroll the column holding `widget` so that it shows (nothing when it is not in a column)."""
+def bring_into_view(widget: QWidget, start: QWidget | None = None) -> None:
+    """Scroll the column holding `widget` so that it shows, as far as the top of `start` (above it) stays in view:
+    after a run the Layers panel, below a long result, scrolled away the result's first lines at 150 % scaling (an
+    outside trial read it from its middle). Nothing when `widget` is not in a column."""
     parent = widget.parentWidget()
     while parent is not None and not isinstance(parent, QScrollArea):
         parent = parent.parentWidget()
-    if parent is not None:
-        parent.ensureWidgetVisible(widget, 0, 0)
+    if parent is None:
+        return
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # where the lines just changed put them
+    parent.ensureWidgetVisible(widget, 0, 0)
+    if start is not None and start.isVisible():
+        bar, top = parent.verticalScrollBar(), start.mapTo(parent.widget(), QPoint(0, 0)).y()
+        bar.setValue(min(bar.value(), top))
 
 
 def compact(layout: QLayout, *, nested: bool = False) -> None:

@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QSlider,
-                               QWidget)
+from PySide6.QtWidgets import QCheckBox, QDoubleSpinBox, QGridLayout, QGroupBox, QLabel, QSlider, QWidget
 
 from medseg_gui.qt.defaults import LAYER_HIDDEN, LAYER_OPACITY, THIN_OUTLINE_MIN_ZOOM, THRESHOLD_RANGE
 from medseg_gui.qt.keyboard import LinkLabel
 from medseg_gui.qt.keymap import ACTIONS, layer_tip
 from medseg_gui.qt.panels.train_text import threshold_suggestion
+from medseg_gui.qt.panels.wrap_grid import WrapGrid
 
 LAYER_ROWS: dict[str, tuple[str, str]] = {  # layer → (text, tooltip); opacities: qt.defaults.LAYER_OPACITY
     "label": ("Label", "Your label of the current class"),
@@ -37,6 +37,11 @@ LAYER_ROWS: dict[str, tuple[str, str]] = {  # layer → (text, tooltip); opaciti
     "uncertainty": ("Uncertainty", "Magenta where the model is unsure (probability near the threshold): "
                                    "labelling there teaches it most"),
 }
+
+
+def suggestion_html(value: float, held: bool = False) -> str:
+    """'suggested 0.35 · use it', without the link while the box already `held` it (a calibrated model's 0.50)."""
+    return f"suggested {value:.2f}" + ("" if held else ' · <a href="use">use it</a>')
 
 
 class LayersPanel(QGroupBox):
@@ -81,13 +86,15 @@ class LayersPanel(QGroupBox):
         self.suggestion = LinkLabel(self)  # "suggested 0.35 · use it", from the current model; Tab + Return use it
         self.suggestion.setObjectName("thresholdSuggestion")
         self.suggestion.linkActivated.connect(lambda _link: self.use_suggestion())
-        self.suggestion.hide()
+        self.suggestion.setText(suggestion_html(0.5))  # hidden until a model suggests one, its text gives the
+        self.suggestion.hide()  # column's default width room for it (WrapGrid.sizeHint)
         self._suggested: float | None = None
-        threshold_row = QHBoxLayout()  # across both columns: in the slider column it widened the right-hand column
-        threshold_row.setSpacing(4)  # the label, box and suggestion touched (light-theme trial)
-        threshold_row.addWidget(QLabel("Threshold (all classes)", self))
+        # across both columns: in the slider column it widened the right-hand column; the suggestion goes below the
+        # name when the column is narrow (beside it, it set the column's minimum once a model was trained)
+        threshold_row = WrapGrid((3, 2), spacing=4)  # the label, box and suggestion touched (light-theme trial)
+        threshold_row.addWidget(QLabel("Threshold (all classes)", self), 0)
         threshold_row.addWidget(self.threshold_spin, 1)
-        threshold_row.addWidget(self.suggestion)
+        threshold_row.addWidget(self.suggestion, 0)
         grid.addLayout(threshold_row, 0, 0, 1, 2)
 
     def states(self) -> dict[str, tuple[bool, float]]:
@@ -127,11 +134,9 @@ class LayersPanel(QGroupBox):
         return self._suggested
 
     def _suggestion_text(self) -> None:
-        """'suggested 0.35 · use it', without the link while the box already holds it (a calibrated model's 0.50)."""
-        if self._suggested is None:
-            return
-        held = abs(self.threshold_spin.value() - self._suggested) < 0.005
-        self.suggestion.setText(f"suggested {self._suggested:.2f}" + ("" if held else ' · <a href="use">use it</a>'))
+        if self._suggested is not None:
+            self.suggestion.setText(suggestion_html(self._suggested,
+                                                    abs(self.threshold_spin.value() - self._suggested) < 0.005))
 
     def use_suggestion(self) -> None:
         """Put the suggested threshold in the box; its change reaches the window like a typed value."""

@@ -4,8 +4,9 @@ width), its tooltip in words, kept up to date as labels are saved, imported or r
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
+from medseg_gui.qt.message_bar import StatusField
 from medseg_gui.qt.panels.image_list import ImageListPanel
 
 
@@ -16,8 +17,10 @@ def count_text(labelled: int, images: int, cls: str) -> tuple[str, str]:
     return f"{labelled}/{images} labelled", f"Images with a '{cls}' label (complete or strokes): {labelled} of {images}"
 
 
-class ListCount(QLabel):
+class ListCount(StatusField):
     """Follows `images` (ImageListPanel.labels_changed): how many of its images have a label of the current class."""
+
+    MIN_CHARS = 20  # short: kept whole ("8/10 label…" beside a long training line)
 
     def __init__(self, images: ImageListPanel, parent: QWidget | None = None) -> None:
         super().__init__(parent)

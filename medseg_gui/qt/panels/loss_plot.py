@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QWidget
 
 from medseg_gui.ml.progress import AS_PREDICTED, DICE_SHOWN, TrainProgress
+from medseg_gui.qt.panels.column import text_line
 from medseg_gui.qt.panels.train_text import started, validation_point
 
 AUC_DOT_COLOUR = "#ffc83c"  # the validation dots on the loss curve, and their key above it
@@ -65,7 +66,7 @@ def make_loss_plot(parent: QWidget) -> tuple[QLabel, Any, Any, Any]:
     """(key label, plot widget, loss curve item, validation dots item), children of `parent`."""
     import pyqtgraph as pg
 
-    key = QLabel(plot_key_text(), parent)
+    key = text_line(plot_key_text(), parent)  # wraps: on one line it widened the column as a run began (trial)
     key.setTextFormat(Qt.TextFormat.RichText)
     plot = pg.PlotWidget(parent)
     plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # nothing to type into; keep the keys for the window

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QFormLayout,
-    QGridLayout,
     QGroupBox,
     QPushButton,
     QSizePolicy,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 from superqt import QLabeledSlider
 
 from medseg_gui.qt import defaults, keymap
+from medseg_gui.qt.panels.wrap_grid import WrapGrid
 
 LABEL_MODE_LABELS: dict[str, tuple[str, str]] = {  # canvas.LABEL_MODES → (combo text, tooltip)
     "auto": ("Automatic", "Lesion-like classes: complete (an outlined lesion, everything else background). Thin "
@@ -46,6 +46,15 @@ def labeled_slider(value_range: tuple[int, int], value: int, parent: QWidget) ->
     return slider
 
 
+def narrow_combo(parent: QWidget) -> QComboBox:
+    """A combo box that asks for room for a few characters, not for its longest item (a long class name, "Correct
+    prediction"): the form gives it the column's width anyway, and its longest item set the column's minimum."""
+    combo = QComboBox(parent)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(6)
+    return combo
+
+
 def color_icon(rgb: tuple[int, int, int], size: int = 14) -> QIcon:
     pixmap = QPixmap(size, size)
     pixmap.fill(QColor(*rgb))
@@ -65,7 +74,7 @@ class ToolsPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Draw", parent)
         self._told_missing = False  # the last class key named no class, and the status bar said so
-        self.class_combo = QComboBox(self)
+        self.class_combo = narrow_combo(self)
         self.class_combo.setObjectName("classCombo")
         self.class_combo.setToolTip(f"Class to draw (keys {keymap.CLASS_KEYS[0]}–{keymap.CLASS_KEYS[-1]})")
         self.class_combo.currentIndexChanged.connect(self._on_class_index)
@@ -73,7 +82,7 @@ class ToolsPanel(QGroupBox):
         self.tool_group = QButtonGroup(self)
         self.tool_group.setExclusive(True)
         self.tool_buttons: dict[str, QToolButton] = {}
-        grid = QGridLayout()
+        grid = WrapGrid((3, 2))  # 2 a row in a narrow column
         for i, (tool, (_, text, _)) in enumerate(keymap.TOOLS.items()):
             button = QToolButton(self)
             button.setText(text)
@@ -84,7 +93,7 @@ class ToolsPanel(QGroupBox):
             button.setObjectName(f"tool_{tool}")
             self.tool_group.addButton(button, i)
             self.tool_buttons[tool] = button
-            grid.addWidget(button, i // 3, i % 3)
+            grid.addWidget(button)
         self._tool = "brush"  # the tool in use; its button is checked while it is enabled (_show_tool)
         self._show_tool()
         self.tool_group.idClicked.connect(self._on_tool_id)
@@ -99,7 +108,7 @@ class ToolsPanel(QGroupBox):
         self.wand_slider.setToolTip("How different a colour may be and still be selected by the wand")
         self.wand_slider.valueChanged.connect(self.wand_tolerance_changed)
 
-        self.mode_combo = QComboBox(self)
+        self.mode_combo = narrow_combo(self)
         self.mode_combo.setObjectName("labelModeCombo")
         for mode, (text, tip) in LABEL_MODE_LABELS.items():
             self.mode_combo.addItem(text, mode)

@@ -2,7 +2,8 @@
 epoch, the current model.
 
 The texts themselves live in `train_text` (plain functions, tested without widgets), the loss curve in `loss_plot`,
-the progress and result lines (and the class they speak of) in `run_lines`.
+the progress and result lines (and the class they speak of) in `run_lines`, the time box in `time_box`; the buttons
+wrap into two rows in a narrow column (`wrap_grid`).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGroupBox, QLabel, QProgressBar, QPushButton, QVBoxLayout,
+                               QWidget)
 
 from medseg_gui.core.model_names import model_story
 from medseg_gui.ml.config import TrainConfig
@@ -22,6 +23,7 @@ from medseg_gui.qt.panels.column import text_line
 from medseg_gui.qt.panels.loss_plot import LossCurve
 from medseg_gui.qt.panels.preset_box import PresetBox
 from medseg_gui.qt.panels.run_lines import TRAINING, RunLines, Said
+from medseg_gui.qt.panels.time_box import DEFAULT_MINUTES, MAX_MINUTES, MIN_MINUTES, time_box
 from medseg_gui.qt.panels.train_text import (
     CANCELLED_NO_MODEL_TEXT,
     CANCELLED_TEXT,
@@ -38,13 +40,13 @@ from medseg_gui.qt.panels.train_text import (
     run_texts,
     started,
 )
+from medseg_gui.qt.panels.wrap_grid import WrapGrid
 from medseg_gui.workers.base import WorkerHost, error_message
 from medseg_gui.workers.model_history import RollbackRun
 from medseg_gui.workers.training import PredictProgress, RoundReport, TrainOutcome, TrainRun, TrainWorker
 
 __all__ = ["CANCELLED_TEXT", "DEFAULT_MINUTES", "MAX_MINUTES", "MIN_MINUTES", "TrainPanel", "decision_text"]
 
-MIN_MINUTES, MAX_MINUTES, DEFAULT_MINUTES = 0.5, 120.0, 3.0
 ROUND_MINUTES = 1.0  # continuous training: the longest round (the time box when it is shorter)
 
 
@@ -64,16 +66,8 @@ class TrainPanel(QGroupBox):
                  parent: QWidget | None = None) -> None:
         super().__init__("Train", parent)
         self.preset_combo = PresetBox(presets, config.preset, self)  # follows the current model (show_model)
-        self.minutes_spin = QDoubleSpinBox(self)
-        self.minutes_spin.setObjectName("timeBox")
-        self.minutes_spin.setRange(MIN_MINUTES, MAX_MINUTES)
-        self.minutes_spin.setDecimals(1)
-        self.minutes_spin.setSingleStep(0.5)
-        self.minutes_spin.setSuffix(" min")
-        self.minutes_spin.setCorrectionMode(QDoubleSpinBox.CorrectionMode.CorrectToNearestValue)  # 0.2 → 0.5, kept
+        self.minutes_spin = time_box(self)
         self.set_minutes(config.minutes or DEFAULT_MINUTES)
-        self.minutes_spin.setToolTip(f"Training budget, {MIN_MINUTES:g} to {MAX_MINUTES:g} minutes: the whole time is "
-                                     "used; the best validated weights are kept")
         self.scratch_check = QCheckBox("Start from scratch", self)
         self.scratch_check.setObjectName("fromScratch")
         self.scratch_check.setToolTip("Retrain normally continues from the current model (or, for lesions, from the "
@@ -125,7 +119,7 @@ class TrainPanel(QGroupBox):
         form.addRow("Preset", self.preset_combo)
         form.addRow("Time box", self.minutes_spin)
         form.addRow("", self.scratch_check)
-        buttons = QHBoxLayout()
+        buttons = WrapGrid((4, 2))  # two rows in a narrow column
         buttons.addWidget(self.retrain_button, 2)
         buttons.addWidget(self.continuous_button, 2)
         buttons.addWidget(self.cancel_button, 1)
