@@ -104,8 +104,9 @@ def test_the_threshold_suggestion_is_in_view_at_the_default_size(tmp_path, qtbot
 
 def test_the_layers_box_lays_out_cleanly_with_a_suggestion(tmp_path, qtbot, messages):
     """New-user trial: with the suggestion on a line of its own the Layers box overflowed the column at 1400×860 (the
-    box squeezed below its height). The suggestion sits on the threshold row; the box gets its full height, no row
-    overlaps another or leaves the box, nothing is cut, and the column is no wider than its viewport."""
+    box squeezed below its height). The suggestion sits on the threshold row, or below it in the default 340 px
+    column (session 48: counting it in the column's width took 55 px from the image); the box gets its full height,
+    no row overlaps another or leaves the box, nothing is cut, and the column is no wider than its viewport."""
     window = open_window(qtbot, make_project(tmp_path / "p", n=1))
     first_start_size(qtbot, window, fitted_size(QRect(0, 0, 1920, 1040)))
     layers, side = window.layers, window.side_scroll
@@ -114,7 +115,8 @@ def test_the_layers_box_lays_out_cleanly_with_a_suggestion(tmp_path, qtbot, mess
     qtbot.wait(20)
     spin, label = layers.threshold_spin, layers.suggestion
     assert label.text().startswith("suggested 0.35") and "validation Dice 0.62" in label.toolTip()
-    assert spin.geometry().top() <= label.geometry().center().y() <= spin.geometry().bottom()  # one row
+    one_row = spin.geometry().top() <= label.geometry().center().y() <= spin.geometry().bottom()
+    assert one_row or label.geometry().top() > spin.geometry().bottom()
     assert layers.height() >= layers.sizeHint().height()
     rects = [w.geometry() for w in (spin, label, *layers.checks.values(), *layers.sliders.values())]
     assert all(layers.contentsRect().contains(r) for r in rects)
@@ -123,7 +125,8 @@ def test_the_layers_box_lays_out_cleanly_with_a_suggestion(tmp_path, qtbot, mess
     assert side.widget().width() <= side.viewport().width()
     name = layers.layout().itemAtPosition(0, 0).layout().itemAt(0).widget()
     assert name.text() == "Threshold (all classes)"
-    assert spin.geometry().left() - name.geometry().right() > 2 < label.geometry().left() - spin.geometry().right()
+    assert spin.geometry().left() - name.geometry().right() > 2
+    assert not one_row or label.geometry().left() - spin.geometry().right() > 2
 
 
 def test_a_long_training_result_wraps_and_never_widens_the_column(tmp_path, qtbot, messages):
