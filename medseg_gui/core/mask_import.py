@@ -18,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from medseg_gui.core.atomic import untaken
-from medseg_gui.core.errors import CancelledError, ImageReadError, LabelSizeError
+from medseg_gui.core.errors import CancelledError, ImageReadError, LabelSizeError, MedsegError
 from medseg_gui.core.label_encoding import LIKE_FIELD_OF_VIEW, MOSTLY_OBJECT, LabelPixels, inverted_note, object_share
-from medseg_gui.core.label_status import ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY, set_mark, set_marks
+from medseg_gui.core.label_status import (ACCEPTED_KEY, CONFIRMED_KEY, NONE_KEY, has_mark, record_mark, set_mark,
+                                          set_marks)
 from medseg_gui.core.mask_files import find_masks, image_files, read_fitted, reasons_text, resized_note, unmatched_hint
 from medseg_gui.core.names import shown_name
 from medseg_gui.core.project_format import REPLACED_LABELS
@@ -28,6 +29,7 @@ from medseg_gui.core.project_format import REPLACED_LABELS
 log = logging.getLogger(__name__)
 
 ROI = None  # `cls` of an import of regions of interest
+IMPORT_KEYS = (ACCEPTED_KEY, NONE_KEY, CONFIRMED_KEY)  # the marks an imported label sets (`_mark_imported`)
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class MasksImported:
     wide: tuple[str, ...] = ()  # most whole labels imported cover over LIKE_FIELD_OF_VIEW: these, fields of view?
     photos: tuple[str, ...] = ()  # files in the folder that are images of the project (or copies): never masks
     turned: tuple[str, ...] = ()  # mask_files.upright's notes: masks of photos stored turned (EXIF), to check
+    remarked: tuple[str, ...] = ()  # of `unchanged`: marked an accepted prediction or "no <class> here", cleared
 
     def summary(self, folder: Path) -> str:
         what = "region of interest" if self.cls is None else f"'{self.cls}' label"
@@ -75,6 +78,11 @@ class MasksImported:
             text += (f"; {u} label{' was' if u == 1 else 's were'} left as {'it was' if u == 1 else 'they were'}: "
                      f"already the same as {'its mask' if u == 1 else 'their masks'} ("
                      f"{', '.join(self.unchanged[:3])}{', …' if u > 3 else ''})")
+        if self.remarked:
+            r = len(self.remarked)
+            text += (f"; {r} of them {'was' if r == 1 else 'were'} still marked as an accepted prediction or “no "
+                     f"{self.cls} here”: no longer, as {'an imported mask' if r == 1 else 'imported masks'} ("
+                     f"{', '.join(self.remarked[:3])}{', …' if r > 3 else ''})")
         if self.not_replaced:
             u = len(self.not_replaced)
             text += (f"; {u} {what}{' was' if u == 1 else 's were'} not replaced: the app cannot read "
@@ -134,12 +142,14 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
     """The masks in a folder (or its `scan_masks` scan) as labels of `cls` (ROI: regions of interest) of the images
     of `project` they match; CancelledError between images when `should_stop()`; `(done, total, mask file name)`
     reported after each mask. With `replace` (labels only) an image's own `cls` label is replaced by its mask, first
-    copied to <project>/replaced-labels/<time>/<cls>/ (one that cannot be read stays)."""
+    copied to <project>/replaced-labels/<time>/<cls>/ (one that cannot be read stays); one holding its mask's pixels
+    already is left as it is, with an imported label's marks (`_mark_imported`)."""
     if cls is not ROI:
         project.class_spec(cls)  # ProjectError for an unknown class before anything is read
     scan = masks if isinstance(masks, MaskScan) else scan_masks(project, masks)
     folder, images, by_stem, unclaimed = scan.folder, scan.images, scan.by_stem, scan.unclaimed
     imported, kept, resized, mostly, replaced, not_replaced, unchanged, turned = [], [], [], [], [], [], [], []
+    remarked: list[str] = []  # unchanged labels still marked an accepted prediction or "no <class> here"
     failed = [f"{shown_name(mask.name)}: {why}" for mask, why in scan.shared.items()]  # could be either image's
     backup: Path | None = None
     complete: list[str] = []  # labels imported whole (not 0/128/255 partial files)
@@ -162,8 +172,10 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
             if isinstance(own, str):
                 not_replaced.append(f"{stem}: {own}")
                 continue
-            if _same(own, pixels):  # the label is this mask already: nothing to replace, nothing to back up
-                unchanged.append(stem)
+            if _same(own, pixels):  # the label is this mask already: nothing to replace, nothing to back up, but
+                unchanged.append(stem)  # marked as imported (repairs an import killed after writing the label)
+                if _mark_imported(project, stem, cls, not pixels.sparse):
+                    remarked.append(stem)
                 continue
             backup = backup or _backup_folder(project.root, cls)
             project.copy_label(cls, stem, backup / project.label_path(cls, stem).name)
@@ -175,10 +187,7 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
         if cls is ROI:
             project.save_roi(stem, pixels.mask)
         else:
-            project.save_label(cls, stem, *pixels)
-            if exists:  # "no <class> here", "confirmed complete", "accepted prediction": said of the label replaced
-                for key in (NONE_KEY, CONFIRMED_KEY, ACCEPTED_KEY):
-                    set_mark(project, stem, key, cls, False)
+            _save_marked(project, cls, stem, pixels, exists)
             if inverted_note(pixels) is not None:
                 mostly.append(stem)
             if not pixels.sparse:
@@ -198,7 +207,7 @@ def import_masks(project, masks: Path | MaskScan, cls: str | None, should_stop: 
                          unmatched_hint(list(images), list(unclaimed)) if unclaimed else "",
                          tuple(replaced), backup, tuple(not_replaced), tuple(unchanged),
                          tuple(wide) if 2 * len(wide) > len(complete) else (),
-                         tuple(shown_name(p.name) for p in scan.photos), tuple(turned))
+                         tuple(shown_name(p.name) for p in scan.photos), tuple(turned), tuple(remarked))
 
 
 def _counted(matches: Collection[tuple[str, Path]], progress: Callable[[tuple[int, int, str]], None]
@@ -229,6 +238,36 @@ def labelled_matches(project, scan: MaskScan, cls: str) -> tuple[str, ...]:
     with `replace` replaces (File → Import masks… asks which). Checks label files: call it off the GUI thread."""
     project.class_spec(cls)
     return tuple(stem for stem in scan.by_stem if project.has_label(cls, stem))
+
+
+def _save_marked(project, cls: str, stem: str, pixels: LabelPixels, replacing: bool) -> None:
+    """Save `pixels` as `stem`'s `cls` label; one `replacing` another is first given an imported label's marks
+    (`_mark_imported`), as a journal is written first: a kill between the two writes leaves these marks beside the old
+    label, which importing again replaces, never an expert's mask marked as the model's accepted prediction (a crash
+    trial: Retrain never validated on it, and importing again kept the mark). Not saved, the marks are put back."""
+    if not replacing:
+        project.save_label(cls, stem, *pixels)
+        return
+    before = {key: has_mark(project, stem, key, cls) for key in IMPORT_KEYS}
+    _mark_imported(project, stem, cls, not pixels.sparse)
+    try:
+        project.save_label(cls, stem, *pixels)
+    except MedsegError:
+        for key, on in before.items():
+            if not record_mark(project, stem, key, cls, on):
+                log.warning("could not put back the '%s' mark of %s (%s) after its label failed to save", key, stem,
+                            cls)
+        raise
+
+
+def _mark_imported(project, stem: str, cls: str, complete: bool) -> bool:
+    """Give `stem`'s `cls` label an imported mask's marks in project.json: no accepted prediction, not "no <class>
+    here" (said of the label it replaced, if any), confirmed complete when `complete` (a whole mask is complete as
+    given). Whether it was marked an accepted prediction or "no <class> here"; MedsegError when not saved."""
+    was = has_mark(project, stem, ACCEPTED_KEY, cls) or has_mark(project, stem, NONE_KEY, cls)
+    for key in IMPORT_KEYS:
+        set_mark(project, stem, key, cls, complete and key == CONFIRMED_KEY)
+    return was
 
 
 def _own_label(project, cls: str, stem: str) -> LabelPixels | str:

@@ -393,3 +393,96 @@ def test_the_summary_says_which_masks_of_turned_photos_to_check(tmp_path, caplog
     assert sorted(result.imported) == ["flip", "side"] and sorted(result.turned) == [flip, side]
     assert f"; {flip}; {side}." in result.summary(folder) or f"; {side}; {flip}." in result.summary(folder)
     assert side in caplog.text and flip in caplog.text  # the CLI's `medseg: warning:` lines
+
+
+class _Killed(BaseException):
+    """The window killed (SIGKILL): nothing after it runs, no `except MedsegError` either."""
+
+
+def test_a_kill_after_a_replaced_label_is_written_leaves_no_accepted_mark_on_the_imported_mask(tmp_path, monkeypatch):
+    """A crash trial: killing the window during File → Import masks… with Replace them, as the 2nd label was written,
+    left the expert's mask marked in project.json as the model's accepted prediction (listed "✓ accepted", never
+    validated on). The marks are written first: killed after the label file, project.json already says what it is."""
+    from medseg_gui.core.label_status import ACCEPTED_KEY, has_mark
+
+    project = make_project(tmp_path / "p", n=3, labelled=3)
+    for stem in project.stems:
+        project.set_state(stem, ACCEPTED_KEY, ["lesion"])  # each label a prediction accepted as it was
+    folder = tmp_path / "expert"
+    folder.mkdir()
+    for stem in project.stems:
+        write_png(folder / f"{stem}.png", disc(r=12).astype(np.uint8) * 255)
+    save_label, save, written = project.save_label, project.save, []
+
+    def killed_after_second(cls, stem, *pixels):
+        save_label(cls, stem, *pixels)
+        written.append(stem)
+        if len(written) == 2:
+            raise _Killed
+
+    def saved_json():
+        if len(written) >= 2:
+            raise _Killed  # (no project.json write after the kill either)
+        save()
+
+    monkeypatch.setattr(project, "save_label", killed_after_second)
+    monkeypatch.setattr(project, "save", saved_json)
+    with pytest.raises(_Killed):
+        import_masks(project, folder, "lesion", replace=True)
+    reopened = Project.open(project.root)
+    for stem in written:
+        assert np.array_equal(reopened.load_label("lesion", stem), disc(r=12))  # the expert's mask …
+        assert not has_mark(reopened, stem, ACCEPTED_KEY, "lesion")  # … never marked as the model's prediction
+        assert has_mark(reopened, stem, CONFIRMED_KEY, "lesion")
+    again = import_masks(reopened, folder, "lesion", replace=True)  # imported again: the rest, as uninterrupted
+    assert again.unchanged == tuple(written) and again.replaced == tuple(s for s in reopened.stems if s not in written)
+    assert marked(reopened, ACCEPTED_KEY, "lesion") == set()
+    assert marked(reopened, CONFIRMED_KEY, "lesion") == set(reopened.stems)
+
+
+def test_importing_a_mask_equal_to_the_label_clears_an_accepted_mark_left_by_a_killed_import(tmp_path):
+    """Importing again after such a kill said "2 labels were left as they were: already the same as their masks" and
+    kept the wrong mark; a label holding its mask's pixels gets an import's marks still (no copy, nothing rewritten)."""
+    from medseg_gui.core.label_status import ACCEPTED_KEY, NONE_KEY
+
+    project = make_project(tmp_path / "p", n=3, labelled=3)
+    stale, negative, fine = project.stems
+    project.set_state(stale, ACCEPTED_KEY, ["lesion"])  # what the killed import left
+    project.set_state(negative, NONE_KEY, ["lesion"])
+    folder = tmp_path / "expert"
+    folder.mkdir()
+    for stem in project.stems:
+        write_png(folder / f"{stem}.png", project.load_label("lesion", stem).astype(np.uint8) * 255)
+    before = {stem: project.label_path("lesion", stem).read_bytes() for stem in project.stems}
+    result = import_masks(project, folder, "lesion", replace=True)
+    assert result.unchanged == (stale, negative, fine) and result.imported == () and result.backup is None
+    assert result.remarked == (stale, negative)
+    assert all(project.label_path("lesion", stem).read_bytes() == before[stem] for stem in project.stems)
+    reopened = Project.open(project.root)
+    assert marked(reopened, ACCEPTED_KEY, "lesion") == marked(reopened, NONE_KEY, "lesion") == set()
+    assert marked(reopened, CONFIRMED_KEY, "lesion") == set(project.stems)
+    assert (f"2 of them were still marked as an accepted prediction or “no lesion here”: no longer, as imported masks "
+            f"({stale}, {negative})") in result.summary(folder)
+
+
+def test_a_replaced_label_that_cannot_be_saved_keeps_its_marks(tmp_path, monkeypatch):
+    """The marks are written before the label; the label not saved (a full disk), they are put back as they were."""
+    from medseg_gui.core.label_status import ACCEPTED_KEY
+
+    project = make_project(tmp_path / "p", n=1, labelled=1)
+    stem = project.stems[0]
+    project.set_state(stem, ACCEPTED_KEY, ["lesion"])
+    old = project.label_path("lesion", stem).read_bytes()
+    folder = tmp_path / "expert"
+    folder.mkdir()
+    write_png(folder / f"{stem}.png", disc(r=12).astype(np.uint8) * 255)
+
+    def full_disk(cls, stem, *pixels):
+        raise ProjectError(f"Could not save {project.label_path(cls, stem)}: no space left on device.")
+
+    monkeypatch.setattr(project, "save_label", full_disk)
+    with pytest.raises(ProjectError, match="no space left"):
+        import_masks(project, folder, "lesion", replace=True)
+    reopened = Project.open(project.root)
+    assert reopened.label_path("lesion", stem).read_bytes() == old
+    assert marked(reopened, ACCEPTED_KEY, "lesion") == {stem} and marked(reopened, CONFIRMED_KEY, "lesion") == set()
