@@ -32,11 +32,11 @@ def fitted_size(available: QRect, preferred: QSize = PREFERRED_SIZE, fraction: f
 def default_split(width: int, column: int = 340) -> list[int]:
     """The splitter's sizes (image list, canvas, right column) for a window `width` wide, before the user moved
     them: a 340-400 px list (all its columns and names like "150OLCV1_100H0016" readable in a 1260 px window:
-    at 320 px a new user saw "15…16"; image_columns.py), the column as wide as its rows need (`column`) up to 340 px
-    (its rows at their widths counted the threshold's suggestion before it shows: 55 px more, taken from the image;
-    at 340 the suggestion goes below the threshold) and less in a narrow window, where its rows wrap (at 1366×768
-    with 150 % scaling the image kept 330 of 1366 pixels), and the canvas takes the rest."""
-    return [min(400, max(340, round(width * 0.31))), 800, min(column, 340, round(width * 0.32))]
+    at 320 px a new user saw "15…16"; image_columns.py), the column as wide as its rows need (`column`, with a scroll
+    bar's room: a bar shown for a moment wrapped the Train buttons, and the column then needed it) up to 350 px, and
+    less in a narrow window, where its rows wrap (at 1366×768 with 150 % scaling the image kept 330 of 1366 pixels);
+    the canvas takes the rest."""
+    return [min(400, max(340, round(width * 0.31))), 800, min(column, 350, round(width * 0.32))]
 
 
 def split_window(window: QWidget, image_list: QWidget, canvas: QWidget, column: QScrollArea) -> QSplitter:

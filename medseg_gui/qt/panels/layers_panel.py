@@ -92,7 +92,9 @@ class LayersPanel(QGroupBox):
         # across both columns: in the slider column it widened the right-hand column; the suggestion goes below the
         # name when the column is narrow (beside it, it set the column's minimum once a model was trained)
         threshold_row = WrapGrid((3, 2), spacing=4)  # the label, box and suggestion touched (light-theme trial)
-        threshold_row.addWidget(QLabel("Threshold (all classes)", self), 0)
+        name = QLabel("Threshold", self)  # "Threshold (all classes)" pushed the suggestion below it in the default
+        name.setToolTip(self.threshold_spin.toolTip())  # 340 px column: the column scrolled at 1366×768 (review)
+        threshold_row.addWidget(name, 0)
         threshold_row.addWidget(self.threshold_spin, 1)
         threshold_row.addWidget(self.suggestion, 0)
         grid.addLayout(threshold_row, 0, 0, 1, 2)
