@@ -44,8 +44,8 @@ def list_image_folder(folder: Path, root: Path, excluded: Collection[str], known
     if not beside:
         return ImageListing(files, {}, {})
     new = [p for p in files if p.name not in known]
-    copies = photo_copies(files, new)
-    masks = masks_beside(files, [p for p in new if p not in copies])
+    masks = masks_beside(files, new)  # first: a copy of a mask (`a_mask_old.png`) is a mask, not a copy of a photo
+    copies = photo_copies([p for p in files if p not in masks], [p for p in new if p not in masks])
     if copies:
         first = next(iter(copies))
         log.warning("%d file(s) in %s hold the bytes of the photo they are named after (like %s, a copy of %s): not "

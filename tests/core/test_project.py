@@ -348,3 +348,24 @@ def test_a_byte_copy_of_a_photo_named_as_its_mask_is_not_listed_as_an_image(tmp_
         "a copy of a.jpg): not listed as images" in caplog.text
     (folder / "project.json").unlink()
     assert Project.open_or_create_for_folder(folder).stems == ["a", "b", "c"]  # the folder made a project anew
+
+
+def test_a_byte_copy_of_a_mask_beside_its_photo_is_a_mask_not_a_copy_of_the_photo(tmp_path, caplog):
+    """Review: `a_mask_old.png`, a byte copy of the mask `a_mask.png`, was called a copy of the photo a_mask.png."""
+    import logging
+    import shutil
+
+    from medseg_gui.core.image_listing import list_image_folder
+
+    folder = tmp_path / "clinic"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    write_png(folder / "a.png", rng.integers(0, 255, (40, 50, 3), dtype=np.uint8))
+    mask = np.zeros((40, 50), np.uint8)
+    mask[10:20, 10:30] = 255
+    write_png(folder / "a_mask.png", mask)
+    shutil.copyfile(folder / "a_mask.png", folder / "a_mask_old.png")
+    with caplog.at_level(logging.WARNING):
+        listing = list_image_folder(folder, folder, (), (), beside=True)
+    assert [p.name for p in listing.files] == ["a.png"]
+    assert {p.name for p in listing.masks} == {"a_mask.png", "a_mask_old.png"} and not listing.copies
