@@ -39,6 +39,11 @@ class CanvasArea(QStackedWidget):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setMargin(40)
+        # its text sizes nothing, its margins as before: a hidden "Loading EndoCV2021_C6_0100020…" widened the canvas'
+        # least width to 300 px, so the window took 50 px from the image list at 150 % while that image was shown
+        # (outside trial)
+        self.message.setMinimumWidth(self.message.minimumSizeHint().width())  # no text yet: its margins
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.message.installEventFilter(self)
         canvas.installEventFilter(self)  # its focus in and out: the ring
         self.legend = CanvasLegend(canvas)  # every colour shown on the canvas, bottom-left
