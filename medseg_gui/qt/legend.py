@@ -88,7 +88,6 @@ class CanvasLegend(QLabel):
         if entries != self._entries:
             self._entries = entries
             self.setText(legend_html(entries))
-            self.adjustSize()
             self._place()
         self.setVisible(self.wanted and bool(entries))
 
@@ -98,6 +97,14 @@ class CanvasLegend(QLabel):
         self.refresh()
 
     def _place(self) -> None:
+        """In the bottom-left corner, its lines wrapped where the canvas is narrower than they are (at 150 % on a
+        1366×768 screen its right end was cut off)."""
+        room = max(self.canvas.width() - 2 * MARGIN, 1)
+        self.setWordWrap(False)
+        self.adjustSize()
+        if self.width() > room:
+            self.setWordWrap(True)
+            self.resize(room, self.heightForWidth(room))
         self.move(MARGIN, max(0, self.canvas.height() - self.height() - MARGIN))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
