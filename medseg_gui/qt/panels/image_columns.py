@@ -66,6 +66,7 @@ class ImageTable(QTableWidget):
         super().__init__(0, columns, parent)
         self.setHorizontalHeader(CompactHeader(self))
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setWordWrap(False)  # a cell narrowed by the user elides on its line ("✓ ac… ed" wrapped in two)
         self.frozen_depth = 0  # nested `frozen` blocks: only the outermost re-sorts and fits
         self.horizontalHeader().sectionResized.connect(self._keep_names_readable)
         self.frozen_names = FrozenNames(self, NAME_COL)
