@@ -31,7 +31,7 @@ Three PolypGen frames stored twice at two sizes were 3-10 bits apart: one photo.
 START_SEEN = "start_seen"
 """Model metadata of a model whose weights are or began from a shipped start (ml.init.FROM_START): {"photos": "HRF",
 "stems": the images of its run that start was trained on, "checked": the images its run fingerprinted}. Their scores
-are no honest check of it (the image list's "· seen by the built-in start", `medseg evaluate`'s "seen")."""
+are no honest check of it (the image list's "· seen", `medseg evaluate`'s "seen")."""
 SHOWN_NAMES = 3  # images named in the note, then "…"
 SCRATCH_ADVICE = " or tick Start from scratch"  # the window's words; `medseg train` says CLI_SCRATCH_ADVICE instead
 CLI_SCRATCH_ADVICE = " or train with --init scratch"

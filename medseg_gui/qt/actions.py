@@ -21,10 +21,12 @@ from medseg_gui.paths import log_dir
 from medseg_gui.qt import dialogs, keymap
 from medseg_gui.qt.about import SystemInfo, show_about
 from medseg_gui.qt.canvas.input import brush_step
+from medseg_gui.qt.canvas.view import stepped_zoom
 from medseg_gui.qt.restore_flow import RestoreFlow, has_removed
 
 if TYPE_CHECKING:
     from medseg_gui.qt.canvas import Canvas
+    from medseg_gui.qt.legend import CanvasLegend
     from medseg_gui.qt.panels.image_list import ImageListPanel
     from medseg_gui.qt.panels.layers_panel import LayersPanel
     from medseg_gui.qt.panels.tools_panel import ToolsPanel
@@ -60,6 +62,8 @@ class WindowActions:
     redo: QAction
     fit: QAction
     actual_size: QAction
+    zoom_in: QAction
+    zoom_out: QAction
     reviewed: QAction
     no_object: QAction
     label_sparse: QAction
@@ -84,6 +88,7 @@ class WindowActions:
     shortcuts: QAction
     about: QAction
     open_log_folder: QAction
+    legend: QAction
     classes: list[QAction] = field(default_factory=list)
     tools: dict[str, QAction] = field(default_factory=dict)
     layers: dict[str, QAction] = field(default_factory=dict)
@@ -115,6 +120,8 @@ def create_actions(parent: QWidget) -> WindowActions:
         redo=_action(parent, "&Redo", *K["redo"], tip=keymap.ACTIONS["redo"].text),
         fit=_action(parent, "&Fit image", *K["fit"]),
         actual_size=_action(parent, "&Actual size (100 %)", *K["actual_size"], tip=keymap.ACTIONS["actual_size"].text),
+        zoom_in=_action(parent, "Zoom &in", *K["zoom_in"], tip=keymap.ACTIONS["zoom_in"].text),
+        zoom_out=_action(parent, "Zoom o&ut", *K["zoom_out"], tip=keymap.ACTIONS["zoom_out"].text),
         reviewed=_action(parent, "Mark image &reviewed", *K["reviewed"],
                          tip="Toggle the reviewed mark of the current image"),
         no_object=_action(parent, "&No object of this class here", *K["no_object"],
@@ -157,10 +164,14 @@ def create_actions(parent: QWidget) -> WindowActions:
         about=_action(parent, "&About medseg_gui", tip="Versions, the compute device, precision and folders"),
         open_log_folder=_action(parent, "Open &log folder",
                                 tip="Show the folder of medseg_gui's log files (attach them to a problem report)"),
+        legend=_action(parent, "Show le&gend", tip="The colour legend in the image's bottom-left corner (untick it "
+                       "to see more of a small image)"),
     )
     actions.cancel.setEnabled(False)
     actions.continuous.setCheckable(True)  # they mirror the Train panel's controls (_mirror)
     actions.from_scratch.setCheckable(True)
+    actions.legend.setCheckable(True)
+    actions.legend.setChecked(True)
     actions.classes = [_action(parent, f"Class {key}", key) for key in keymap.CLASS_KEYS]
     for i, action in enumerate(actions.classes):
         action.setData(i)
@@ -201,9 +212,12 @@ def install_menus(window: QMainWindow, a: WindowActions, *, recent: QMenu | None
         edit_menu.addSeparator() if item is None else edit_menu.addAction(item)
     edit_menu.addMenu("&Tools").addActions(list(a.tools.values()))  # their keys beside them, as in F1
     view_menu = menu.addMenu("&View")
-    for item in (a.fit, a.actual_size, a.next_image, a.prev_image, a.next_to_label, a.reviewed):
+    for item in (a.fit, a.actual_size, a.zoom_in, a.zoom_out, a.next_image, a.prev_image, a.next_to_label, a.reviewed):
         view_menu.addAction(item)
-    view_menu.addMenu("La&yers").addActions(list(a.layers.values()))
+    layers_menu = view_menu.addMenu("La&yers")
+    layers_menu.addActions(list(a.layers.values()))
+    layers_menu.addSeparator()
+    layers_menu.addAction(a.legend)
     if theme is not None:
         view_menu.addSeparator()
         view_menu.addMenu(theme)
@@ -219,9 +233,10 @@ def install_menus(window: QMainWindow, a: WindowActions, *, recent: QMenu | None
 
 
 def connect_view_actions(a: WindowActions, canvas: Canvas, tools: ToolsPanel, layers: LayersPanel,
-                         images: ImageListPanel) -> None:
-    """Wire the actions that only drive panels and the canvas (navigation, class keys, tools, layers, undo), and
-    the panels to the canvas in both directions (tool, brush size, wand tolerance, layer visibility/opacity)."""
+                         images: ImageListPanel, legend: CanvasLegend) -> None:
+    """Wire the actions that only drive panels and the canvas (navigation, zoom, class keys, tools, layers, the
+    legend, undo), and the panels to the canvas in both directions (tool, brush size, wand tolerance, layer
+    visibility/opacity)."""
     for layer, (visible, opacity) in layers.states().items():
         canvas.set_layer_visible(layer, visible)
         canvas.set_layer_opacity(layer, opacity)
@@ -246,6 +261,8 @@ def connect_view_actions(a: WindowActions, canvas: Canvas, tools: ToolsPanel, la
     undo_state()
     a.fit.triggered.connect(canvas.fit)
     a.actual_size.triggered.connect(canvas.actual_size)
+    a.zoom_in.triggered.connect(lambda: _zoom_step(canvas, 1))
+    a.zoom_out.triggered.connect(lambda: _zoom_step(canvas, -1))
     images.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)  # right-click on an image
     images.table.addAction(a.remove_image)
     a.next_image.triggered.connect(lambda: images.step(1))
@@ -259,6 +276,13 @@ def connect_view_actions(a: WindowActions, canvas: Canvas, tools: ToolsPanel, la
         action.triggered.connect(lambda _=False, t=tool: canvas.set_tool(t))
     for layer, action in a.layers.items():
         action.triggered.connect(lambda _=False, name=layer: layers.toggle(name))
+    a.legend.toggled.connect(legend.set_wanted)
+
+
+def _zoom_step(canvas: Canvas, notches: int) -> None:
+    """Zoom in (1) or out (-1) as a wheel notch does, centred on the view; nothing while no image is shown."""
+    if canvas.doc.image is not None:
+        canvas.set_zoom(stepped_zoom(canvas.zoom(), notches))
 
 
 def _choose_class(tools, canvas, index: int) -> None:

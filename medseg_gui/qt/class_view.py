@@ -109,7 +109,7 @@ class ClassView(QObject):
             self._train.show_model(model)
             self._layers.show_suggestion(model)  # best-validation-Dice threshold beside the box
             # "· train" / "· val" / "· test" beside the ticks; "· new" for a label saved after the model's run
-            # "· seen by the built-in start" for a photo its start saw (those labelled since: self._shares)
+            # "· seen" (by the built-in start) for a photo its start saw (those labelled since: self._shares)
             self._images.labelled_column.set_split(*model_split(model), dataset_test_stems(project),
                                                    labels_read(model), str((model or {}).get("id") or ""),
                                                    recorded_seen(model)[0])

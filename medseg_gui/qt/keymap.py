@@ -38,6 +38,8 @@ ACTIONS: dict[str, Shortcut] = {  # WindowActions field → keys; in the order t
     "cancel": Shortcut(("Esc",), "Cancel a running training or Predict all images"),
     "fit": Shortcut(("Ctrl+0",), "Fit the image to the window"),
     "actual_size": Shortcut(("Ctrl+1",), "Zoom to 100 %: one image pixel per screen pixel"),
+    "zoom_in": Shortcut(("Ctrl++", "Ctrl+=", "+"), "Zoom in a step (as a wheel notch), centred on the view"),
+    "zoom_out": Shortcut(("Ctrl+-", "-"), "Zoom out a step, centred on the view"),
     "reviewed": Shortcut(("R",), "Mark the current image reviewed (again: not reviewed)"),
     "no_object": Shortcut(("X",), "No object of the current class on this image: an explicit negative, saved as an "
                                   "all-background label (again: take it back)"),

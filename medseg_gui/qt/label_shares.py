@@ -61,7 +61,7 @@ class LabelShareFlow(QObject):
         # "· new": saved after the current model's run
         self.images.labelled_column.set_saved_at(result.cls, result.saved_at)
         self.doubts_read.emit(result.cls, result.doubts, result.judged)
-        # "· seen by the built-in start": after the shares, as it may read every labelled photo (an older model
+        # "· seen" (by the built-in start): after the shares, as it may read every labelled photo (an older model
         # recorded none)
         model = str((result.model or {}).get("id") or "")
         if from_shipped_start(result.model) and result.shares:

@@ -1,7 +1,8 @@
 """The canvas legend: one coloured square and a few words for every colour drawn on the canvas now (labels,
 predicted outlines, FP, FN, ROI, probability heat map, uncertainty), overlaid in the canvas' bottom-left corner. It
 lists only what is shown (ticked in the Layers panel and present on this image) and follows every repaint of the
-canvas."""
+canvas. View → Layers → Show legend hides it (`wanted`): an outside trial's legend covered part of a small image
+area, with no way to hide it."""
 
 from __future__ import annotations
 
@@ -74,6 +75,7 @@ class CanvasLegend(QLabel):
         self.setStyleSheet("QLabel#canvasLegend { background-color: rgba(20, 22, 26, 190); color: #e0e2e6; "
                            "padding: 4px 6px; border-radius: 4px; font-size: 11px; }")
         self._entries: list[tuple[RGB | tuple[RGB, ...], str]] = []
+        self.wanted = True  # View → Layers → Show legend
         self.hide()
         canvas.installEventFilter(self)
 
@@ -86,11 +88,23 @@ class CanvasLegend(QLabel):
         if entries != self._entries:
             self._entries = entries
             self.setText(legend_html(entries))
-            self.adjustSize()
             self._place()
-        self.setVisible(bool(entries))
+        self.setVisible(self.wanted and bool(entries))
+
+    def set_wanted(self, wanted: bool) -> None:
+        """Show the legend (while there is a colour to name) or keep it hidden."""
+        self.wanted = wanted
+        self.refresh()
 
     def _place(self) -> None:
+        """In the bottom-left corner, its lines wrapped where the canvas is narrower than they are (at 150 % on a
+        1366×768 screen its right end was cut off)."""
+        room = max(self.canvas.width() - 2 * MARGIN, 1)
+        self.setWordWrap(False)
+        self.adjustSize()
+        if self.width() > room:
+            self.setWordWrap(True)
+            self.resize(room, self.heightForWidth(room))
         self.move(MARGIN, max(0, self.canvas.height() - self.height() - MARGIN))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)

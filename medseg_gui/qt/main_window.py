@@ -211,7 +211,7 @@ class MainWindow(QMainWindow):
         self.classes.classes_changed.connect(self._reshow)
         connect_window_actions(a, self)  # File, Edit and Train menu items
         self.regions.changed.connect(self.classes.on_region_changed)
-        connect_view_actions(a, c, self.tools, self.layers, self.image_list)
+        connect_view_actions(a, c, self.tools, self.layers, self.image_list, self.canvas_area.legend)
         a.next_to_label.triggered.connect(lambda: self.next_line.open_next(self.image_list, self.current_class()))
         self.image_list.next_to_label_requested.connect(a.next_to_label.trigger)
         self.image_list.labels_changed.connect(self.train_panel.show_labels)  # "too few labels" notice

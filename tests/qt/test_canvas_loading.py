@@ -215,3 +215,21 @@ def test_a_brush_stroke_under_way_when_the_image_changes_is_saved_on_its_image(t
     saved = read_mask(project.label_path("lesion", first))
     assert saved[20, 12] and saved[20, 38] and not saved[40, 48]
     assert not project.label_path("lesion", second).exists()
+
+
+def test_a_message_with_a_long_name_does_not_widen_the_canvas_area(qtbot):
+    """Outside trial at 150 % on 1366×768: while an image with a long name was shown, its hidden "Loading <name>…"
+    message made the canvas area at least 300 px wide, so the image list lost 50 px (and its sideways scroll)."""
+    from medseg_gui.qt.canvas import Canvas
+    from medseg_gui.qt.panels.canvas_area import CanvasArea
+
+    area = CanvasArea(Canvas())
+    qtbot.addWidget(area)
+    area.resize(600, 400)
+    area.show()
+    least = area.minimumSizeHint().width()
+    area.show_message("Loading EndoCV2021_C6_0100020_a_long_file_name_from_the_endoscope…", after_ms=250)
+    area.show_canvas()  # it loaded in time: the message stays hidden
+    assert area.minimumSizeHint().width() == least
+    area.show_message("Loading EndoCV2021_C6_0100020_a_long_file_name_from_the_endoscope…")
+    assert area.minimumSizeHint().width() == least and area.message.isVisible()

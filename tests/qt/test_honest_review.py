@@ -162,6 +162,33 @@ def test_canvas_legend_lists_exactly_the_colours_shown(qtbot):
     assert meanings() == [] and not area.legend.isVisibleTo(area)
 
 
+def test_the_legend_wraps_its_lines_on_a_narrow_canvas(qtbot):
+    """Outside trial at 150 % on 1366×768: the legend's lines ran past the canvas' right edge, cut off."""
+    from medseg_gui.qt.legend import MARGIN
+
+    canvas = Canvas()
+    area = CanvasArea(canvas)
+    qtbot.addWidget(area)
+    area.resize(600, 300)
+    area.show()
+    qtbot.waitExposed(area)
+    canvas.set_image("img", np.full((40, 60, 3), 90, np.uint8))
+    label = np.zeros((40, 60), bool)
+    label[10:20, 10:30] = True
+    canvas.set_labels({"lesion": label}, {"lesion": (255, 215, 0)})
+    canvas.set_current_class("lesion")
+    canvas.set_prediction("lesion", np.where(label, 0.9, 0.0).astype(np.float32), 0.5)
+    area.legend.refresh()
+    wide = area.legend.size()
+    assert wide.width() < 600 - 2 * MARGIN and not area.legend.wordWrap()
+    area.resize(wide.width() // 2 + 2 * MARGIN, 300)
+    qtbot.waitUntil(lambda: area.legend.width() <= canvas.width() - 2 * MARGIN)
+    assert area.legend.wordWrap() and area.legend.height() > wide.height()  # its lines wrapped, not cut off
+    assert area.legend.geometry().bottom() < canvas.height()
+    area.resize(600, 300)
+    qtbot.waitUntil(lambda: area.legend.size() == wide)
+
+
 def test_legend_follows_the_layers_panel_in_the_window(tmp_path, qtbot):
     project = make_project(tmp_path / "p", n=2, labelled=1)
     window = open_window(qtbot, project)

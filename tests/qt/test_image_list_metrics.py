@@ -125,6 +125,23 @@ def test_name_column_gives_way_so_the_scores_stay_in_view(qtbot):
     assert header.sectionSize(NAME_COL) >= metrics.horizontalAdvance(NAME_MIN)
 
 
+def test_the_labelled_marks_leave_every_score_in_view(qtbot):
+    """Outside trial (1366×768 at 125-150 %): "✓ accepted · seen by the built-in start" made the Labelled column
+    220-350 px wide, so every score lay behind a sideways scroll bar. Its marks are a word each (the whole in the
+    tooltip): in the 350 px list every column stays in view."""
+    panel = ImageListPanel()
+    qtbot.addWidget(panel)
+    panel.resize(350, 300)
+    panel.show()
+    stems = ["150OLCV1_100H0016", "500OLCV1_100H0008", "711OLCV1_100H0002"]
+    _fill(panel, stems)
+    panel.labelled_column.set_split([], stems[:1], model="m1", start_saw=stems)  # the shipped start saw them all
+    panel.labelled_column.set_image_marks(set(), {stems[2]})
+    assert [panel.labelled_column.text(s) for s in stems] == ["✓ · seen", "✓ · seen", "✓ accepted"]
+    assert "Seen by the built-in start" in panel.table.item(panel.stems().index(stems[2]), LABELLED_COL).toolTip()
+    assert _in_view(qtbot, panel) == panel.headers() and panel.table.horizontalScrollBar().maximum() == 0
+
+
 def test_default_window_shows_every_column_and_compact_scores(tmp_path, qtbot, messages):
     """New-user trial at 1400×860 after a Retrain: the Uncertainty column lay behind a sideways scroll bar and AUC
     read "0.". In the default list every column of either regime is whole in view, with two-decimal scores, also once

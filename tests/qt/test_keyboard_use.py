@@ -5,6 +5,7 @@ canvas.hold_keys, qt.actions; Tab leaving the Models table: test_models_dialog).
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu
@@ -130,12 +131,58 @@ def test_tools_and_layers_are_in_menus_with_their_keys(tmp_path, qtbot, messages
     a = window.actions
     menus = {m.title(): m for m in window.menuBar().findChildren(QMenu)}
     assert menus["&Tools"].actions() == list(a.tools.values())
-    assert menus["La&yers"].actions() == list(a.layers.values())
+    assert [act for act in menus["La&yers"].actions() if not act.isSeparator()] == [*a.layers.values(), a.legend]
     assert a.tools["background"].text() == "Back&ground" and a.layers["label"].text() == "Toggle &label"
     assert a.smaller_brush.text() == "&Smaller brush" and a.bigger_brush.text() == "&Larger brush"
     assert a.tools["pan"].text() == "P&an" and a.tools["pan"].shortcut().isEmpty()  # Pan was missing (trial)
     a.tools["pan"].trigger()
     assert window.canvas.tool() == "pan" and window.tools.tool_buttons["pan"].isChecked()
+
+
+def test_zoom_keys_zoom_a_wheel_step_centred_on_the_view(tmp_path, qtbot, messages):
+    """Outside trial: Ctrl++, Ctrl+=, Ctrl+-, + and - did nothing (only the wheel and Fit / Actual size zoomed)."""
+    from PySide6.QtCore import QPointF
+
+    from medseg_gui.qt.dialogs import shortcuts_html
+
+    window = open_window(qtbot, make_project(tmp_path / "p", n=1))
+    canvas = window.canvas
+    qtbot.waitUntil(lambda: canvas.doc.image is not None, timeout=5_000)
+    tab_to(qtbot, window.image_list.table)  # window-wide keys, wherever the focus is
+    centre = QPointF(canvas.width() / 2, canvas.height() / 2)
+    middle, zoom = canvas.widget_to_image(centre), canvas.zoom()
+    ctrl, plain = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.NoModifier
+    for key, mods, notches in ((Qt.Key.Key_Plus, ctrl, 1), (Qt.Key.Key_Equal, ctrl, 1), (Qt.Key.Key_Minus, ctrl, -1),
+                               (Qt.Key.Key_Plus, plain, 1), (Qt.Key.Key_Minus, plain, -1)):
+        QTest.keyClick(window.image_list.table, key, mods)
+        assert canvas.zoom() == pytest.approx(zoom * 1.25 ** notches), (key, mods)  # the wheel's step
+        zoom = canvas.zoom()
+        x, y = canvas.widget_to_image(centre)
+        near = 1 / zoom  # a widget pixel (the view's offsets are whole widget pixels)
+        assert abs(x - middle[0]) <= near and abs(y - middle[1]) <= near  # the image point in the middle stays
+        middle = (x, y)
+    window.actions.zoom_in.trigger()  # View → Zoom in
+    assert canvas.zoom() == pytest.approx(zoom * 1.25)
+    tab_to(qtbot, window.layers.threshold_spin)
+    QTest.keyClick(window.layers.threshold_spin, Qt.Key.Key_Minus)  # typed into a box, not a zoom
+    assert canvas.zoom() == pytest.approx(zoom * 1.25)
+    html = shortcuts_html()
+    assert "Ctrl++ / Ctrl+= / +</b>" in html and "Ctrl+- / -</b>" in html and "Zoom in a step" in html
+
+
+def test_the_legend_can_be_hidden_from_the_view_menu(tmp_path, qtbot, messages):
+    """Outside trial: the legend ("lesion label") covered part of a small image area and could not be hidden."""
+    window = open_window(qtbot, make_project(tmp_path / "p", n=2, labelled=1))
+    window.tools.select_class("lesion")
+    legend, show = window.canvas_area.legend, window.actions.legend
+    qtbot.waitUntil(lambda: legend.isVisibleTo(window) and bool(legend.entries()), timeout=5_000)
+    assert show.isCheckable() and show.isChecked()
+    show.trigger()
+    window.canvas.update()  # a repaint (any change of the canvas) does not bring it back
+    qtbot.wait(20)
+    assert not legend.isVisibleTo(window) and legend.entries()
+    show.trigger()
+    assert legend.isVisibleTo(window)
 
 
 def test_the_threshold_suggestion_is_used_with_tab_and_return(qtbot):

@@ -57,7 +57,8 @@ def test_a_label_continuous_training_read_again_is_not_new():
 
 def test_an_accepted_prediction_says_its_scores_compare_the_model_with_itself():
     text, tip, _ = labelled_cell("lesion", True, None, accepted=True, split="new")
-    assert text == f"{ACCEPTED} · new" and "its own" in tip and "until you correct" in tip
+    assert text == ACCEPTED and "its own" in tip and "until you correct" in tip  # its split: in the tooltip
+    assert tip.index("its own") < tip.index("Not used by the current model")
     assert labelled_cell("lesion", True, None, accepted=True, pending=True)[0] == "✓ …"  # not read yet
     marks = LabelMarks(labelled={"a"}, kinds={"lesion": {"a": None}}, accepted={"a"})
     assert marks.cell("lesion", "a")[0] == ACCEPTED
@@ -89,8 +90,9 @@ def test_window_marks_labels_saved_after_the_run_new_and_accepted_predictions(tm
     window.canvas.set_prediction("lesion", np.full(window.canvas.doc.shape, 0.9, np.float32))
     window.canvas.accept_prediction()
     assert window.saver.flush(10)
-    qtbot.waitUntil(lambda: images.labelled_column.text(a) == f"{ACCEPTED} · new", timeout=5_000)
-    assert "compare the model with its own" in images._item(a, LABELLED_COL).toolTip()
+    tip = lambda: images._item(a, LABELLED_COL).toolTip()  # noqa: E731
+    qtbot.waitUntil(lambda: images.labelled_column.text(a) == ACCEPTED and "Not used by" in tip(), timeout=5_000)
+    assert "compare the model with its own" in tip()  # and its split, "new" since its save, in the tooltip only
     window.actions.undo.trigger()  # the hand-made label again (saved now: still changed since the run)
     assert window.saver.flush(10)
     qtbot.waitUntil(lambda: ACCEPTED not in images.labelled_column.text(a), timeout=5_000)
@@ -102,10 +104,11 @@ def test_a_photo_the_models_start_saw_is_not_called_new_val_or_test():
     marks = LabelMarks(labelled=set("abcde"), kinds={"vessel": dict.fromkeys("abcde")})
     marks.set_split(["a"], ["b"], {"d"}, model="m1", start_saw={"a", "b", "c", "d"})
     assert [marks.cell("vessel", s)[0] for s in "abcde"] == [
-        "✓ · train", *["✓ · seen by the built-in start"] * 3, "✓ · new"]
-    assert "no honest check" in marks.cell("vessel", "c")[1]
+        "✓ · train", *["✓ · seen"] * 3, "✓ · new"]
+    assert marks.cell("vessel", "c")[1].startswith("Seen by the built-in start") and "no honest check" in marks.cell(
+        "vessel", "c")[1]
     marks.add_start_saw("m1", {"e"})  # labelled since the run: fingerprinted in the background
-    assert marks.cell("vessel", "e")[0] == "✓ · seen by the built-in start"
+    assert marks.cell("vessel", "e")[0] == "✓ · seen"
     marks.set_split(["a"], ["b"], model="m2")  # another current model (from scratch): its own marks only
     assert [marks.cell("vessel", s)[0] for s in "bce"] == ["✓ · val", "✓ · new", "✓ · new"]
     marks.add_start_saw("m1", {"c"})  # a late reading for the model current before
@@ -127,7 +130,6 @@ def test_window_marks_labelled_photos_the_models_start_saw(tmp_path, qtbot, monk
     window = open_window(qtbot, project)
     window.tools.select_class("lesion")
     images = window.image_list
-    qtbot.waitUntil(lambda: images.labelled_column.text(c).endswith("seen by the built-in start"), timeout=10_000)
-    assert [images.labelled_column.text(s) for s in (a, b, d)] == [
-        "✓ · seen by the built-in start", "✓ · new", "✓ · new"]
+    qtbot.waitUntil(lambda: images.labelled_column.text(c) == "✓ · seen", timeout=10_000)
+    assert [images.labelled_column.text(s) for s in (a, b, d)] == ["✓ · seen", "✓ · new", "✓ · new"]
     assert "no honest check" in images._item(c, LABELLED_COL).toolTip()

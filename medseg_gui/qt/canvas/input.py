@@ -25,7 +25,7 @@ from medseg_gui.core.masks import share_text
 from medseg_gui.qt import keymap
 from medseg_gui.qt.canvas.hold_keys import HoldKeys
 from medseg_gui.qt.canvas.late_input import LateInput
-from medseg_gui.qt.canvas.view import WHEEL_STEP
+from medseg_gui.qt.canvas.view import stepped_zoom
 
 if TYPE_CHECKING:
     from medseg_gui.qt.canvas.canvas import Canvas
@@ -187,7 +187,7 @@ class CanvasInput(QObject):
         if c.doc.image is None or dy == 0:
             event.ignore()
             return
-        c.set_zoom(c.view.zoom * WHEEL_STEP ** (dy / 120), event.position())
+        c.set_zoom(stepped_zoom(c.view.zoom, dy / 120), event.position())
         self._move_cursor(event.position())
         event.accept()
 

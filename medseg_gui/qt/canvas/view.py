@@ -45,6 +45,11 @@ class View:
         return replace(self, ox=self.ox + dx, oy=self.oy + dy, fitted=False)
 
 
+def stepped_zoom(zoom: float, notches: float) -> float:
+    """The zoom `notches` wheel notches (or Zoom in / out steps) away from `zoom`; negative: zoomed out."""
+    return zoom * WHEEL_STEP ** notches
+
+
 def fit_zoom(image_size: tuple[int, int], widget_size: tuple[int, int], margin: int = 4) -> float:
     """Largest zoom showing the whole ``image_size`` (w, h) inside ``widget_size`` (w, h), capped at MAX_ZOOM."""
     iw, ih = image_size

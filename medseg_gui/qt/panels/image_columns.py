@@ -7,7 +7,8 @@ labels by an adaptive recipe), else read from the class name ("lesion" in it).
 
 Every column is readable in the default 350 px list (window 1400×860) without scrolling sideways: scores are written
 with two decimals (three in the cell's tooltip), headers are short (their tooltips say what they mean), and the Name
-column takes what the others leave (down to NAME_MIN, elided in the middle).
+column takes what the others leave (down to NAME_MIN, elided in the middle). The user may drag a column's border
+(compact_header.py); a list scrolled sideways keeps its names in view (frozen_names.py).
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QStyle, QStyleOptionHeader, QTableWidget,
-                               QTableWidgetItem, QWidget)
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QResizeEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyle, QTableWidget, QTableWidgetItem, QWidget
 
 from medseg_gui.core.masks import share_text
 from medseg_gui.core.metrics import NOT_SCORED
+from medseg_gui.qt.panels.compact_header import CompactHeader
+from medseg_gui.qt.panels.frozen_names import FrozenNames
 
 NAME_COL, LABELLED_COL, AUC_COL, DICE_COL, IOU_COL, RECALL_COL, UNCERTAINTY_COL = range(7)
 COLUMN_COUNT = 7
@@ -54,76 +56,52 @@ class SortItem(QTableWidgetItem):
         return a < b
 
 
-class CompactHeader(QHeaderView):
-    """A horizontal header that keeps room for the sort arrow only in the column sorted by, and only as much as the
-    arrow takes. Qt keeps the header's height again (20-34 px) in every column, which pushed the metric columns out
-    of a 320 px list; in the sorted column alone, the 34 px of the two-line "Lesions found" elided every name once a
-    header was clicked (and the sort is remembered: in every project). Titles are plain, not bold, and sized so:
-    whole rows are selected, so every title was bold all the time (Qt sizes titles as bold in any case)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(Qt.Orientation.Horizontal, parent)
-        self.setSectionsClickable(True)  # as QTableView's own header: a click sorts
-        self.setHighlightSections(False)
-        self._bold: tuple[str, QFontMetrics] | None = None  # (font key, metrics of that font in bold)
-
-    def sectionSizeFromContents(self, logical_index: int) -> QSize:  # noqa: N802 (Qt override)
-        size = super().sectionSizeFromContents(logical_index)
-        lines = str(self.model().headerData(logical_index, self.orientation()) or "").split("\n")
-        size.setWidth(size.width() - max(map(self._bold_metrics().horizontalAdvance, lines))
-                      + max(map(self.fontMetrics().horizontalAdvance, lines)))
-        if self.isSortIndicatorShown():
-            margin = self.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, self)
-            size.setWidth(size.width() - size.height() - margin)  # Qt's room for the arrow
-            if logical_index == self.sortIndicatorSection():
-                size.setWidth(size.width() + self._arrow_room(size, margin))
-        return size
-
-    def _arrow_room(self, size: QSize, margin: int) -> int:
-        """The width to add to a section `size` wide (without the arrow) so that its title, centred in the style's
-        label rect, fits that rect and ends `margin` before the style's sort arrow. Both rects' right edges move with
-        the section's, the label's left edge stays (Fusion: 18 px for "Lesions found", where Qt adds 34)."""
-        option = QStyleOptionHeader()
-        self.initStyleOption(option)
-        option.rect = QRect(0, 0, size.width(), size.height())
-        option.sortIndicator = QStyleOptionHeader.SortIndicator.SortDown
-        label = self.style().subElementRect(QStyle.SubElement.SE_HeaderLabel, option, self)
-        arrow = self.style().subElementRect(QStyle.SubElement.SE_HeaderArrow, option, self)
-        title = size.width() - 2 * margin
-        if not arrow.isValid():
-            return max(0, title - label.width())
-        clear_of_arrow = label.left() + label.right() + 1 + title - 2 * (arrow.left() - margin)
-        return max(0, clear_of_arrow, title - label.width())
-
-    def _bold_metrics(self) -> QFontMetrics:
-        """The metrics of this header's font in bold, made once per font (the header asks for every section's size
-        many times a fill: 180 calls, 14 ms of the window's start-up, when each made its own)."""
-        key = self.font().key()
-        if self._bold is None or self._bold[0] != key:
-            bold = QFont(self.font())
-            bold.setBold(True)
-            self._bold = (key, QFontMetrics(bold))
-        return self._bold[1]
-
-
 class ImageTable(QTableWidget):
-    """The image table: compact headers; every column but Name fits its contents and the Name column takes the rest
-    of the width, down to NAME_MIN (longer names elided in the middle: the start and the end of a file name tell
-    images apart; the tooltip has it whole). Only a panel too narrow even for that scrolls sideways."""
+    """The image table: compact headers; every column but Name fits its contents (until the user drags its border)
+    and the Name column takes the rest of the width, down to NAME_MIN (longer names elided in the middle: the start
+    and the end of a file name tell images apart; the tooltip has it whole). Only a panel too narrow even for that
+    scrolls sideways, its names staying in view (`frozen_names`)."""
 
     def __init__(self, columns: int, parent: QWidget | None = None) -> None:
         super().__init__(0, columns, parent)
         self.setHorizontalHeader(CompactHeader(self))
         self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.setWordWrap(False)  # a cell narrowed by the user elides on its line ("✓ ac… ed" wrapped in two)
         self.frozen_depth = 0  # nested `frozen` blocks: only the outermost re-sorts and fits
+        self.horizontalHeader().sectionResized.connect(self._keep_names_readable)
+        self.frozen_names = FrozenNames(self, NAME_COL)
 
     def moveCursor(self, action: QAbstractItemView.CursorAction,  # noqa: N802 (Qt override)
-                   modifiers: Qt.KeyboardModifier) -> object:
+                   modifiers: Qt.KeyboardModifier) -> QModelIndex:
         """Home and End go to the first and last image, as Ctrl+Home / Ctrl+End do (Qt's table moves plain Home/End
-        along the row's cells, which a list that selects whole rows never shows: a trial saw them do nothing)."""
+        along the row's cells, which a list that selects whole rows never shows: a trial saw them do nothing), in the
+        same column (Ctrl+End also went to the last column, and the list scrolled there: an outside trial's End hid
+        the names)."""
         if action in (QAbstractItemView.CursorAction.MoveHome, QAbstractItemView.CursorAction.MoveEnd):
-            modifiers |= Qt.KeyboardModifier.ControlModifier
+            rows = self.verticalHeader()
+            row = rows.logicalIndex(0 if action == QAbstractItemView.CursorAction.MoveHome else rows.count() - 1)
+            return self.model().index(row, max(self.currentColumn(), NAME_COL))
         return super().moveCursor(action, modifiers)
+
+    def scrollTo(self, index: QModelIndex,  # noqa: N802 (Qt override)
+                 hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible) -> None:
+        """A name is scrolled to by its row only: the sideways scroll stays where the user left it, the names in view
+        either way (`frozen_names`; a step, Home, End or a click on a name pulled the list back to its left edge).
+        Another column's cell (the arrow keys) is scrolled into view as Qt does."""
+        bar = self.horizontalScrollBar()
+        x = bar.value()
+        super().scrollTo(index, hint)
+        if index.column() == NAME_COL:
+            bar.setValue(x)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.frozen_names.place()
+
+    def _keep_names_readable(self, col: int, _old: int, width: int) -> None:
+        """A Name column dragged narrower stops at `name_floor` (the other columns' own fit never takes it below)."""
+        if col == NAME_COL and width < self.name_floor():
+            self.horizontalHeader().resizeSection(NAME_COL, self.name_floor())
 
     @contextmanager
     def frozen(self, keep_in_view: Callable[[], QTableWidgetItem | None] = lambda: None) -> Iterator[None]:
@@ -160,19 +138,20 @@ class ImageTable(QTableWidget):
     def fit_columns(self) -> None:
         """Every column fits its text and the Name column takes the rest of the width (`sizeHintForColumn`). Called
         again after a remembered header layout is put back, since that also puts back the column modes of the version
-        that saved it (a stretched Name column shrank to "I…")."""
+        that saved it (a stretched Name column shrank to "I…"), and the widths the user gave its columns."""
         header = self.horizontalHeader()
-        for col in range(header.count()):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.fit_all()
         header.setStretchLastSection(False)
 
     def sizeHintForColumn(self, column: int) -> int:  # noqa: N802 (Qt override)
-        """For Name: what the other columns leave of the viewport, at least `name_floor` (the header asks again whenever
-        the table is resized or refilled, since every column fits its contents)."""
+        """For Name: what the other columns leave of the viewport (as wide as they fit, or as the user made them), at
+        least `name_floor` (the header asks again whenever the table is resized or refilled, since every column fits
+        its contents)."""
         if column != NAME_COL:
             return super().sizeHintForColumn(column)
         header = self.horizontalHeader()
-        others = sum(max(super(ImageTable, self).sizeHintForColumn(col), header.sectionSizeHint(col))
+        others = sum(header.sectionSize(col) if col in header.user_sized else
+                     max(super(ImageTable, self).sizeHintForColumn(col), header.sectionSizeHint(col))
                      for col in range(self.columnCount()) if col != NAME_COL and not header.isSectionHidden(col))
         return max(self.viewport().width() - others, self.name_floor())
 

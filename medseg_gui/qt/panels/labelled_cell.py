@@ -2,7 +2,8 @@
 "none" for an explicit negative, "⚠ label unreadable" for a label file that cannot be read, "✓ ?" for a complete
 label that looks incomplete, "✓ …" while it is not known yet whether a label is complete or sparse, "✓ accepted"
 for an accepted prediction, and which split of the current model the image was in ("new" once its label was saved
-after that model's run read the labels), with a tooltip that explains each mark; `LabelMarks` holds what the list
+after that model's run read the labels; "seen" for a photo its built-in start saw), in a word or two each, with a
+tooltip that explains each mark; `LabelMarks` holds what the list
 knows about each image's labels to say it. Plain text, no widgets.
 
 Whether a label is complete or sparse is known only once its file was read (in the background when a project or class
@@ -36,9 +37,11 @@ SPLIT_MARKS = {"train": ("train", "Used to train the current model"),
                               "Retrain to use it"),
                "test": ("test", "The dataset's test split (as imported): never trained or validated on, so the "
                                 "scores here are an honest check"),
-               SEEN: ("seen by the built-in start", "One of the photos the built-in start was trained on, and the "
-                      "current model is that start or began from it: its scores here flatter it, they are no honest "
-                      "check (label photos the start never saw for one)")}
+               SEEN: ("seen", "Seen by the built-in start: one of the photos it was trained on, and the current "
+                              "model is that start or began from it: its scores here flatter it, they are no honest "
+                              "check (label photos the start never saw for one)")}
+"""split → (the cell's mark, its tooltip): marks of a word, so the score columns fit beside the Labelled column (an
+outside trial's "✓ accepted · seen by the built-in start" made it 350 px wide at 150 %, every score out of view)."""
 
 
 def labelled_cell(cls: str, labelled: bool, share: float | None, *, negative: bool = False, doubt: str | None = None,
@@ -65,7 +68,9 @@ def labelled_cell(cls: str, labelled: bool, share: float | None, *, negative: bo
         text, tips = ACCEPTED, [ACCEPTED_TIP, *tips]
     if doubt and text == "✓":
         text, tips = "✓ ?", [doubt, *tips]
-    if split is not None:
+    if split is not None and text == ACCEPTED:  # its split says nothing of its scores: in the tooltip only
+        tips.append(SPLIT_MARKS[split][1])
+    elif split is not None:
         mark, tip = SPLIT_MARKS[split]
         text, tips = f"{text} · {mark}", [tip, *tips]
     return text, "\n".join(tips), 1 if share is None else share
