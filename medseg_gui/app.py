@@ -208,9 +208,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def end_on_signals(window: Any) -> Callable[[], None]:
-    """SIGTERM and SIGHUP (a logout, `kill`) close the window without questions: training is cancelled and the label
-    saves still queued are written first (MainWindow.closeEvent, `ask_on_close`), where the default action ended the
-    process at once. Python runs a handler only between its own bytecodes, so a timer gives it a turn every 200 ms.
+    """SIGTERM and SIGHUP (a logout, `kill`) and SIGINT (Ctrl+C in the terminal that started it) close the window
+    without questions: training is cancelled and the label saves still queued are written first
+    (MainWindow.closeEvent, `ask_on_close`), where the default action ended the process at once; SIGINT's raised
+    KeyboardInterrupt inside whichever Qt slot ran (a half-run update, the window left up) or crashed the process
+    mid-stroke (a trial: the stroke lost, the lock left). A SIGINT ignored from the start (`medseg-gui &` in a script)
+    stays ignored. Python runs a handler only between its own bytecodes, so a timer gives it a turn every 200 ms.
     Returns what puts the previous handlers back."""
     import signal
 
@@ -225,7 +228,8 @@ def end_on_signals(window: Any) -> Callable[[], None]:
             modal.close()
         QTimer.singleShot(0, window.close)
 
-    names = [n for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    names = [n for n in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, n)
+             and signal.getsignal(getattr(signal, n)) is not signal.SIG_IGN]
     before = {n: signal.signal(getattr(signal, n), close) for n in names}
     tick = QTimer()  # no parent: restore() stops it after the window is gone
     tick.timeout.connect(lambda: None)

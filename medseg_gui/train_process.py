@@ -254,14 +254,28 @@ def train_in_child(job: TrainJob, progress: Callable[[object], None], should_sto
     child (terminated when it has not ended within `grace_s`). Continuous: `shown()` (read every POLL_S) names the
     image shown in the window. Raises what the child raised (CancelledError when cancelled), or ModelError when it
     died without a result."""
+    before = current_model_id(job)  # read again if the child dies: did it make its model current first?
     with spawned(_child_main, (job,), f"medseg-train-{job.cls}") as (proc, results, control):
         if started is not None:
             started(proc.pid)
-        return _follow(job, proc, results, control, progress, should_stop, grace_s, shown or (lambda: job.shown))
+        return _follow(job, proc, results, control, progress, should_stop, grace_s, shown or (lambda: job.shown),
+                       before)
+
+
+def current_model_id(job: TrainJob) -> str | None:
+    """The id in the class's current.json (None: no model, or the project cannot be read: its own error follows)."""
+    from medseg_gui.core.errors import ProjectError
+    from medseg_gui.core.project import Project
+
+    try:
+        return (Project.open(job.project_root).current_model_info(job.cls) or {}).get("id")
+    except (ProjectError, OSError):
+        return None
 
 
 def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection, progress: Callable[[object], None],
-            should_stop: Callable[[], bool], grace_s: float, shown: Callable[[], str | None]) -> TrainRun:
+            should_stop: Callable[[], bool], grace_s: float, shown: Callable[[], str | None],
+            before: str | None = None) -> TrainRun:
     outcome, reports, last_shown = [None], [], [job.shown]
 
     def on_message(kind: str, payload: Any) -> None:
@@ -293,15 +307,18 @@ def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection, 
         metrics = Project.open(job.project_root).load_metrics(job.cls)
         return TrainRun(job.project_root, job.cls, outcome[0], metrics, predictions_complete=False)
     proc.join(5.0)  # it ended by itself (end of file): its exit code says how
-    raise ChildGoneError(died_message(proc.exitcode, outcome[0]))
+    stored = outcome[0] is None and current_model_id(job) != before  # current.json, not the messages, says so
+    raise ChildGoneError(died_message(proc.exitcode, outcome[0], stored))
 
 
-def died_message(exitcode: int | None, outcome: Any) -> str:
-    """What the user reads when the training process ended without a result (killed, crashed, out of memory)."""
+def died_message(exitcode: int | None, outcome: Any, stored: bool = False) -> str:
+    """What the user reads when the training process ended without a result (killed, crashed, out of memory).
+    `stored`: it made a new model current before it said so (a round of continuous training, or killed just after
+    the promotion): the previous model is not kept, and the window says which model is (TrainingView)."""
     how = ended_how(exitcode)
     if outcome is None:
-        return (f"Training stopped unexpectedly: {how}. The previous model is kept. Details may be in the log "
-                "(Help → Open log folder).")
+        kept = "" if stored else " The previous model is kept."
+        return f"Training stopped unexpectedly: {how}.{kept} Details may be in the log (Help → Open log folder)."
     return (f"Prediction stopped unexpectedly: {how}. {outcome.summary()} Some images keep their old prediction.")
 
 

@@ -205,8 +205,9 @@ class TrainingView(QObject):
     @Slot(str, str)
     def _on_ended(self, how: str, message: str) -> None:
         worker, self.worker = self.worker, None
-        if how != "finished" and worker is not None:
-            message += self._stored_anyway(worker)
+        if how != "finished" and worker is not None and (stored := self._stored_anyway(worker)):
+            message += stored
+            self._panel.show_result(message, error=how == "errored")  # the red line said only the error (a trial)
         if how == "finished":  # the layers are what reviewing the run needs (its curve and lines had pushed them
             # out of view at 1280×720: trials), as far as the result's first lines stay in view
             bring_into_view(self._layers, start=self._panel.result_label)

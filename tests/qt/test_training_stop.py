@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 
+import pytest
 from PySide6.QtCore import Qt
 
 from medseg_gui import train_process
@@ -41,6 +43,24 @@ def test_a_run_that_failed_after_storing_its_model_shows_that_model(tmp_path, qt
     assert ended.args == ["errored"]
     assert panel.model_label.text().startswith("Current model: val AUC 0.900")
     assert "No space left on device." in messages[-1] and "model was stored and is the current one" in messages[-1]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in child kills itself with SIGKILL")
+def test_a_child_killed_after_storing_its_model_does_not_say_the_previous_one_is_kept(tmp_path, qtbot, messages,
+                                                                                      monkeypatch):
+    """Crash-recovery trial: the training child was killed just after it made its new model current; the dialog said
+    "The previous model is kept" and then "The new 'lesion' model was stored and is the current one", and the
+    panel's red line said only the first. Both now say what current.json says."""
+    monkeypatch.setattr(train_process, "_child_main", fake_children.stores_then_dies)
+    window = open_window(qtbot, make_project(tmp_path / "p", n=2, labelled=1))
+    panel = window.train_panel
+    with qtbot.waitSignal(window.training_ended, timeout=60_000) as ended:
+        qtbot.mouseClick(panel.retrain_button, Qt.MouseButton.LeftButton)
+    assert ended.args == ["errored"]
+    assert panel.model_label.text().startswith("Current model: val AUC 0.900")
+    for text in (messages[-1], panel.result_label.text()):
+        assert "SIGKILL" in text and "model was stored and is the current one" in text
+        assert "previous model is kept" not in text
 
 
 def test_the_panel_names_the_new_model_while_its_images_are_predicted(tmp_path, qtbot, messages, monkeypatch):

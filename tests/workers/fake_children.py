@@ -37,6 +37,21 @@ def stores_then_fails(job: Any, results: Connection, control: Connection) -> Non
                                     "left on device."))
 
 
+def stores_then_dies(job: Any, results: Connection, control: Connection) -> None:
+    """A child killed (SIGKILL, as by the out-of-memory killer) just after it made its new model current, before it
+    said so (a crash-recovery trial)."""
+    import json
+    import os
+    from pathlib import Path
+
+    folder = Path(job.project_root) / "models" / job.cls
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "current.json").write_text(json.dumps({"id": "m-stored", "val_auc": 0.9, "preset": "default",
+                                                     "trained_at": "2026-12-08T00:30:00"}))
+    Sender(results).send("progress", "started")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
 def decides_then_waits(job: Any, results: Connection, control: Connection) -> None:
     """A child whose run kept its new model (the decision handed over, as run_job's `trained`) and then predicts for
     as long as it is not stopped, a first image reported."""
