@@ -180,10 +180,11 @@ def cmd_remove(args: argparse.Namespace) -> int:
         return 0
     if args.restore is not None:
         with project_lock(project.root):
-            print(restore_removed(open_project(args.project), args.restore).summary())
+            project = _finished_open(args.project)
+            print(restore_removed(project, args.restore).summary())
         return 0
     with project_lock(project.root):
-        project = open_project(args.project)  # what the previous writer left, now that nobody else writes
+        project = _finished_open(args.project)  # what the previous writer left, now that nobody else writes
         gone = {s: folder for s in args.stems if s not in project.stems and (folder := removed_before(project.root, s))}
         unknown = [s for s in args.stems if s not in project.stems and s not in gone]
         if unknown:
@@ -201,6 +202,18 @@ def cmd_remove(args: argparse.Namespace) -> int:
     if removed.problem:
         raise ProjectError(removed.problem)
     return 0
+
+
+def _finished_open(path: Path) -> Project:
+    """The project at `path` (under its lock) with a removal or restore that was cut short finished, as the window
+    does at opening (core.removal_recovery), said on stderr."""
+    from medseg_gui.core.removal_recovery import finish_interrupted
+
+    project = open_project(path)
+    recovered = finish_interrupted(project)
+    if recovered:
+        print(f"medseg: note: {recovered}", file=sys.stderr)
+    return project
 
 
 def _change_classes(project: Project, args: argparse.Namespace, roi_changes: list[tuple[str, str | None]]) -> None:

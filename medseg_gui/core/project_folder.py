@@ -28,6 +28,7 @@ from medseg_gui.core.project_format import (
     ASIDE_REPLACED,
     DEFAULT_CLASSES,
     PROJECT_FILE,
+    REMOVED_FOLDER,
     ClassSpec,
     ImageEntry,
     ProjectData,
@@ -65,6 +66,7 @@ class ProjectFolder:
         self._versions = FileVersions()  # project.json and label files as this object read or last wrote them
         self.unlisted_masks: dict[Path, str] = {}  # the last refresh_images left out: masks_beside's {mask: why}
         self.unlisted_copies: dict[Path, Path] = {}  # and as copies of their photos: {copy: photo}
+        self.recovered = ""  # what opening finished of a removal or restore cut short (core.removal_recovery)
 
     @classmethod
     def create(cls, root: str | os.PathLike[str], classes: tuple[ClassSpec, ...] = DEFAULT_CLASSES) -> Self:
@@ -111,6 +113,10 @@ class ProjectFolder:
             raise ProjectError(f"The folder {folder_path} does not exist.")
         if (folder_path / PROJECT_FILE).exists():
             project = cls.open(folder_path)
+            if read_only is None:  # before refresh_images: a photo half brought back is not a new image
+                from medseg_gui.core.removal_recovery import finish_interrupted  # it needs core.project
+
+                project.recovered = finish_interrupted(project)  # type: ignore[arg-type]
         else:
             project = cls(folder_path, DEFAULT_CLASSES, (), "folder", removed_in_place(folder_path))
         project.set_read_only(read_only)
@@ -120,8 +126,9 @@ class ProjectFolder:
         return project
 
     def sweep_temp_files(self) -> int:
-        """Remove temp files a killed writer left in the project's folders (core.atomic rules); how many."""
-        folders = [self._root, self._root / "images", self._root / "roi",
+        """Remove temp files a killed writer left in the project's folders and its removed images' record folders
+        (core.atomic rules); how many."""
+        folders = [self._root, self._root / "images", self._root / "roi", *(self._root / REMOVED_FOLDER).glob("*/"),
                    *(self._root / sub / c.name for sub in ("labels", "predictions", "models") for c in self._classes)]
         return sum(len(sweep_temp_files(folder)) for folder in folders)
 

@@ -32,6 +32,8 @@ REPLACED_LABELS = "replaced-labels"  # labels an import replaced, kept: <time>/<
 ASIDE_REPLACED = ".replaced"  # another program's version, or one a restored label took the place of
 ASIDE_UNREADABLE = ".unreadable"  # one the app could not read, before its first save over it
 REMOVED_FOLDER, REMOVED_RECORD = ".removed", "removed.json"  # images taken out: <stem>-<time>/ (core.remove_images)
+REMOVING_RECORD, RESTORING_RECORD = "removing.json", "restoring.json"  # the record while a removal or
+# a restore is under way: one found at open was cut short (core.removal_recovery finishes it)
 # a project's own folders, in its root: exports never go there, and no subfolder of images is reported there
 PROJECT_DATA_DIRS = ("labels", "predictions", "roi", "models", "images", REPLACED_LABELS)
 _BAD_NAME_CHARS = set('/\\:*?"<>|')

@@ -10,7 +10,9 @@ cannot be read is left as it is). A photo anywhere else (a folder project's: the
 is; project.json lists it as excluded, so opening the folder does not list it again until it is brought back
 (core.restore_images) or added again (File → Add images…).
 
-Order, one image after another: its record and files first, then project.json, then the score files. A failed move
+Order, one image after another: its record (as removing.json) and files first, then project.json, then the score
+files, then the record is renamed removed.json: a removal cut short (the program killed) leaves removing.json, which
+the next opening finishes (core.removal_recovery), and Bring back never offers a half-removed image. A failed move
 puts back the files moved so far and a failed project.json save puts back all of them, so project.json never lists an
 image whose files were moved away, and never unlists one whose labels are still in labels/ (a new image of that name
 would take them over); the removal stops there and says which images were removed and which not. Score entries are
@@ -32,7 +34,7 @@ from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.interchange.manifest import provenance_path
 from medseg_gui.core.project import Project
 from medseg_gui.core.project_format import (ASIDE_REPLACED, ASIDE_UNREADABLE, REMOVED_FOLDER, REMOVED_RECORD,
-                                            REPLACED_LABELS, read_rewritable_json, removed_records)
+                                            REMOVING_RECORD, REPLACED_LABELS, read_rewritable_json, removed_records)
 from medseg_gui.core.rewrite import rewrite_json
 from medseg_gui.core.uncertainty import THRESHOLDS_KEY
 
@@ -143,7 +145,7 @@ def _remove_one(project: Project, stem: str) -> RemovedImage:
     at = stems.index(stem)  # its place in the list, kept as its neighbours' names (core.restore_images)
     moved: list[Path] = []
     try:
-        atomic_write_json(folder / RECORD, {
+        atomic_write_json(folder / REMOVING_RECORD, {
             "stem": stem, "path": entry.path, "state": entry.state, "removed_at": time.strftime("%Y-%m-%d %H:%M:%S"),
             "listed_after": stems[at - 1] if at else None, "listed_before": next(iter(stems[at + 1:]), None),
             "files": rel, "photo_left_in_place": kept, "scores": scores, "restore": RESTORE})
@@ -153,10 +155,21 @@ def _remove_one(project: Project, stem: str) -> RemovedImage:
         project.unlist_images({stem}, [kept] if kept is not None else [])
     except (OSError, ProjectError) as err:
         raise ProjectError(f"{move_failure(err)} {_put_back(project, folder, moved)}") from None
-    _drop_scores(project, stem, scores)
+    finish_removal(project, stem, folder, scores)
     labels = sum(1 for p in rel if p.startswith("labels/"))
     log.info("removed %s from %s: %d file(s) moved to %s", stem, root, len(files), folder)
     return RemovedImage(stem, folder, tuple(rel), labels, kept)
+
+
+def finish_removal(project: Project, stem: str, folder: Path, scores: dict[str, Any]) -> None:
+    """The end of a removal once project.json no longer lists `stem`: its `scores` entries dropped, then its record
+    renamed removed.json (a rename needs no disk space; one that fails is done at the next opening)."""
+    _drop_scores(project, stem, scores)
+    if (folder / REMOVING_RECORD).exists():
+        try:
+            (folder / REMOVING_RECORD).replace(folder / RECORD)
+        except OSError as err:
+            log.warning("%s was not renamed %s (%s); the next opening does it", folder / REMOVING_RECORD, RECORD, err)
 
 
 def _new_folder(base: Path, stem: str) -> Path:
@@ -179,7 +192,7 @@ def _put_back(project: Project, folder: Path, moved: list[Path]) -> str:
     if stuck:
         return (f"These files could not be moved back and lie in {folder} (same names): {', '.join(stuck)}; move "
                 "them back by hand.")
-    (folder / RECORD).unlink(missing_ok=True)  # the record of a removal that did not happen; the folder is empty
+    (folder / REMOVING_RECORD).unlink(missing_ok=True)  # the record of a removal that did not happen; folder empty
     remove_empty_folders(folder)
     try:
         folder.rmdir()

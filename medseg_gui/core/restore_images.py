@@ -8,21 +8,23 @@ with its marks where it stood (after the image it followed, else before the one 
 gone or the record is older than that), a folder project's photo left in place no longer excluded, its score entries
 go back into metrics.json, uncertainty.json and provenance.json (a score file that cannot be read or written now, or
 that the class rename or deletion took away, is left to the next prediction or re-scoring, which re-makes them), and
-the emptied folder is removed, its removed.json last. Where score entries did not go back, the record is kept
-instead, renamed restored.json and holding only those (their only copy)."""
+the emptied folder is removed, its record last. Where score entries did not go back, the record is kept instead,
+renamed restored.json and holding only those (their only copy). While the files move the record is restoring.json
+(renamed back when they were all put back after a failure): a restore cut short (the program killed) is finished at
+the next opening (`finish_restore`, core.removal_recovery), not offered again with refusals."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.project import Project
 from medseg_gui.core.remove_images import move_failure, remove_empty_folders
-from medseg_gui.core.project_format import (REMOVED_FOLDER, REMOVED_RECORD, ImageEntry, read_rewritable_json,
-                                            removed_records)
+from medseg_gui.core.project_format import (REMOVED_FOLDER, REMOVED_RECORD, RESTORING_RECORD, ImageEntry,
+                                            read_rewritable_json, removed_records)
 from medseg_gui.core.rewrite import rewrite_json
 from medseg_gui.core.uncertainty import THRESHOLDS_KEY
 
@@ -87,13 +89,15 @@ def removed_images(root: Path) -> list[RemovedRecord]:
     found = []
     for folder, data in removed_records(root):
         try:
-            found.append(_record(folder, data))
+            found.append(read_record(folder, data))
         except (KeyError, TypeError, ValueError) as err:
             log.warning("%s/%s cannot be read as a removed image (%s); left out", folder, REMOVED_RECORD, err)
     return found
 
 
-def _record(folder: Path, data: dict[str, Any]) -> RemovedRecord:
+def read_record(folder: Path, data: dict[str, Any]) -> RemovedRecord:
+    """The record `data` of `folder` (its removed.json, or the removing.json or restoring.json of a removal or
+    restore cut short); ValueError, KeyError or TypeError for one that is not a record."""
     stem, path, files = data["stem"], data["path"], data.get("files", [])
     kept, scores, state = data.get("photo_left_in_place"), data.get("scores") or {}, data.get("state") or {}
     if not (isinstance(stem, str) and stem and isinstance(path, str) and isinstance(files, list)
@@ -139,6 +143,10 @@ def restore_removed(project: Project, which: RemovedRecord | str | Path) -> Rest
     root, stem = project.root, record.stem
     present = [rel for rel in record.files if (record.folder / rel).is_file() or (record.folder / rel).is_symlink()]
     _check(project, record, present)
+    try:
+        (record.folder / REMOVED_RECORD).replace(record.folder / RESTORING_RECORD)
+    except OSError as err:
+        raise ProjectError(f"'{stem}' was not brought back (nothing was moved): {move_failure(err)}") from None
     moved: list[str] = []
     try:
         for rel in reversed(present):
@@ -205,9 +213,13 @@ def _put_back(project: Project, record: RemovedRecord, moved: list[str]) -> str:
         except (OSError, ProjectError) as err:
             log.error("could not move %s back into %s: %s", rel, record.folder, err)
             stuck.append(rel)
-    if stuck:
-        return (f"These files are back in the project but it does not list the image: {', '.join(stuck)}; move them "
-                f"into {record.folder} (same paths) by hand.")
+    if stuck:  # restoring.json stays: the next opening finishes the restore (core.removal_recovery)
+        return (f"These files are back in the project but it does not list the image yet: {', '.join(stuck)}; "
+                "opening the project again brings the image back.")
+    try:
+        (record.folder / RESTORING_RECORD).replace(record.folder / REMOVED_RECORD)
+    except OSError as err:
+        log.warning("%s was not renamed back (%s); the next opening brings the image back", record.folder, err)
     return f"Every file is still in {record.folder}; nothing was moved."
 
 
@@ -242,7 +254,7 @@ def _tidy(folder: Path, due: tuple[str, ...]) -> Path | None:
     remove_empty_folders(folder)
     if due:
         return _keep_scores(folder, due)
-    record = folder / REMOVED_RECORD
+    record = folder / RESTORING_RECORD
     try:
         if any(p != record for p in folder.iterdir()):
             record.replace(folder / RESTORED_RECORD)
@@ -258,7 +270,7 @@ def _tidy(folder: Path, due: tuple[str, ...]) -> Path | None:
 def _keep_scores(folder: Path, due: tuple[str, ...]) -> Path:
     """Keep the record, the only copy of the score entries `due`: renamed restored.json (a rename needs no disk
     space), then rewritten to hold only those where it can be; the file that holds them."""
-    record, kept = folder / REMOVED_RECORD, folder / RESTORED_RECORD
+    record, kept = folder / RESTORING_RECORD, folder / RESTORED_RECORD
     try:
         record.replace(kept)
     except OSError as err:
@@ -273,3 +285,29 @@ def _keep_scores(folder: Path, due: tuple[str, ...]) -> Path:
             log.warning("%s keeps every score entry, those put back too (%s)", kept, err)
     log.warning("%s keeps the score entries that were not put back: %s", kept, ", ".join(due))
     return kept
+
+
+def finish_restore(project: Project, record: RemovedRecord) -> str:
+    """Finish bringing `record`'s image back after the program was killed doing it (its record is restoring.json,
+    core.removal_recovery): the files still in its folder move back where their place is free, the image is listed
+    again with its recorded marks (listed meanwhile as a new image at its path: it gets the recorded marks it lacks),
+    its scores go back and the folder is tidied as a restore does; the status text. ProjectError when another image
+    took its name or its photo's place (nothing more is done)."""
+    root, stem = project.root, record.stem
+    for rel in reversed(record.files):
+        src, dest = record.folder / rel, root / PurePosixPath(rel)
+        if (src.is_file() or src.is_symlink()) and not (dest.exists() or dest.is_symlink()):
+            project.move_file(src, dest)
+    listed = next((e for e in project.images if e.stem.casefold() == stem.casefold()
+                   or e.path == record.entry.path), None)
+    if listed is not None and (listed.stem, listed.path) != (stem, record.entry.path):
+        raise ProjectError(f"the project lists another image '{listed.stem}' ({listed.path}) in its place")
+    if listed is None:
+        project.list_again(record.entry, _place(project.stems, record))
+    elif any(key not in listed.state for key in record.entry.state):
+        marks = {**record.entry.state, **listed.state}  # a mark set since it was listed again is the newer one
+        project.replace_classes(project.classes, tuple(replace(e, state=marks) if e.stem == stem else e
+                                                       for e in project.images))
+    due = _restore_scores(project, record)
+    _tidy(record.folder, due)
+    return f"bringing '{stem}' back, which was cut short, was finished: it is listed again with its marks"

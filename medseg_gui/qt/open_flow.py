@@ -21,13 +21,15 @@ from medseg_gui.workers.scan import ScanProgress, ScanResult, ScanWorker
 
 def opened_text(result: ScanResult) -> tuple[str, bool]:
     """What the status bar says once `result`'s folder is shown: "12 images listed; <notes>" and True when there are
-    notes (images in subfolders not listed, masks beside the photos, a stale lock taken over: said beside the first
-    image's line), else "Opened <folder> — 12 images" and False ('' when unreadable images were said instead)."""
+    notes (images in subfolders not listed, masks beside the photos, a removal or restore cut short that opening
+    finished, a stale lock taken over: said beside the first image's line), else "Opened <folder> — 12 images" and
+    False ('' when unreadable images were said instead)."""
     n = len(result.project.stems)
     images = f"{n} image{'' if n == 1 else 's'}"
     notes = [f"not listed: {result.elsewhere} (only a folder's own images are): open a subfolder on its own to "
              "work on them"] if result.elsewhere else []
     notes += [result.masks_beside] if result.masks_beside else []
+    notes += [recovered] if (recovered := getattr(result.project, "recovered", "")) else []
     notes += [result.lock.took_over] if getattr(result.lock, "took_over", "") else []
     if notes:
         return f"{images} listed; " + "; ".join(notes), True

@@ -1,0 +1,104 @@
+"""Finish, at the next opening, a removal or a restore of an image (core.remove_images, core.restore_images) that was
+cut short: the program killed while the files moved left them in `.removed/<stem>-<time>/` while project.json still
+listed the image ("image unreadable"), or back in the project while it did not (listed again as a new image, without
+its marks), and Bring back offered it ever after with refusals (a crash-recovery trial).
+
+From what is on disk, nothing deleted: a folder whose record is removing.json was being removed: its files still in
+the project follow the others into the folder and the image is unlisted; one whose record is restoring.json was being
+brought back: its files still in the folder move back and it is listed again with its recorded marks. Records
+written before those names existed (a removed.json) are finished only where the disk leaves no doubt: a listed image
+whose photo lies in the folder, or every file of a record back in its place. A record folder left empty (a removal
+killed while its record was written: opening swept its temp file, ProjectFolder.sweep_temp_files) is removed."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path, PurePosixPath
+
+from medseg_gui.core.errors import ProjectError
+from medseg_gui.core.project import Project
+from medseg_gui.core.project_format import (REMOVED_FOLDER, REMOVED_RECORD, REMOVING_RECORD, RESTORING_RECORD,
+                                            read_rewritable_json)
+from medseg_gui.core.remove_images import finish_removal, move_failure
+from medseg_gui.core.restore_images import RemovedRecord, finish_restore, read_record
+
+log = logging.getLogger(__name__)
+
+
+def finish_interrupted(project: Project) -> str:
+    """Finish every removal and restore of `project` cut short (module doc); one status line saying what was
+    finished (and what could not be), '' when there was none. Nothing is done where the project must not be
+    written."""
+    base = project.root / REMOVED_FOLDER
+    if project.write_refusal() is not None or not base.is_dir():
+        return ""
+    done, failed = [], []
+    for folder in sorted(p for p in base.iterdir() if p.is_dir() and not p.is_symlink()):
+        try:
+            text = _finish(project, folder)
+        except (OSError, ProjectError) as err:
+            log.error("the removal or restore in %s was not finished: %s", folder, err)
+            failed.append(f"{folder} could not be finished ({move_failure(err).rstrip('.')})")
+            continue
+        if text:
+            log.info("%s: %s", folder, text)
+            done.append(text)
+    if not (done or failed):
+        return ""
+    return "; ".join([*done, *failed]) + ". Nothing was deleted."
+
+
+def _finish(project: Project, folder: Path) -> str:
+    if (folder / REMOVING_RECORD).is_file():
+        return _finish_removal(project, _read(folder, REMOVING_RECORD))
+    if (folder / RESTORING_RECORD).is_file():
+        return finish_restore(project, _read(folder, RESTORING_RECORD))
+    if (folder / REMOVED_RECORD).is_file():
+        return _finish_older(project, _read(folder, REMOVED_RECORD))
+    if not any(folder.iterdir()):
+        folder.rmdir()  # nothing in it to lose
+    return ""
+
+
+def _read(folder: Path, name: str) -> RemovedRecord:
+    data = read_rewritable_json(folder / name)
+    try:
+        if not isinstance(data, dict):
+            raise ValueError("it cannot be read as a record")
+        return read_record(folder, data)
+    except (KeyError, TypeError, ValueError) as err:
+        raise ProjectError(f"{folder / name} is not a record of a removed image ({err})") from None
+
+
+def _finish_removal(project: Project, record: RemovedRecord) -> str:
+    """Move `record`'s files still in the project into its folder, unlist the image, drop its scores (as
+    core.remove_images does after its moves)."""
+    root, stem = project.root, record.stem
+    for rel in record.files:
+        src, dest = root / PurePosixPath(rel), record.folder / rel
+        if (src.is_file() or src.is_symlink()) and not (dest.exists() or dest.is_symlink()):
+            project.move_file(src, dest)
+    if _listed_as_removed(project, record):
+        kept = record.photo_left_in_place
+        project.unlist_images({stem}, [kept] if kept is not None else [])
+    finish_removal(project, stem, record.folder, record.scores)
+    return f"the removal of '{stem}' that was cut short was finished (its files are in {record.folder})"
+
+
+def _finish_older(project: Project, record: RemovedRecord) -> str:
+    """A removed.json record: finished where the disk leaves no doubt (module doc), else '' (a completed removal)."""
+    root = project.root
+    in_folder = [rel for rel in record.files if (record.folder / rel).exists()]
+    in_place = [rel for rel in record.files if (root / PurePosixPath(rel)).exists()]
+    photo = record.entry.path
+    if _listed_as_removed(project, record) and photo in in_folder and photo not in in_place:
+        return _finish_removal(project, record)
+    if record.files and not in_folder and len(in_place) == len(record.files):
+        (record.folder / REMOVED_RECORD).replace(record.folder / RESTORING_RECORD)
+        return finish_restore(project, record)
+    return ""
+
+
+def _listed_as_removed(project: Project, record: RemovedRecord) -> bool:
+    """Whether `project` lists `record`'s image under its name and path (as it was when it was removed)."""
+    return any(e.stem == record.stem and e.path == record.entry.path for e in project.images)
