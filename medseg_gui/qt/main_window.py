@@ -242,9 +242,10 @@ class MainWindow(QMainWindow):
         self.classes.show_project(remembered.get("class") or suggested)
         if "brush" in remembered:
             self.canvas.set_brush_size(remembered["brush"])
-        self.image_list.set_images(project.stems, project.class_names, errors)
-        self.image_list.set_reviewed(reviewed_stems(project))
-        self.classes.show_saved()
+        with self.image_list.batch():  # one re-sort and column fit of the new list, not one per step of its fill
+            self.image_list.set_images(project.stems, project.class_names, errors)
+            self.image_list.set_reviewed(reviewed_stems(project))
+            self.classes.show_saved()
         self.threshold.check_scores(self.current_class())  # labels saved as the window closed, or by another program
         self.read_only_view.apply()
         readable = [s for s in project.stems if s not in (errors or {})]
