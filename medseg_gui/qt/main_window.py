@@ -206,7 +206,7 @@ class MainWindow(QMainWindow):
         for who, flow in (("import", self.importer), ("restore", self.rescued),  # a stroke's autosave would undo them
                           ("remove", self.remover)):
             flow.editing_paused.connect(lambda why, who=who: self.read_only_view.pause(why, who))
-        self.device_label.follow(self.train_panel.running_changed, self.training.keras_rows)
+        self.device_label.follow(self.train_panel.running_changed, self.training.keras_rows, self.train_panel.decided)
         self.training.ended.connect(self.training_ended)
         self.guard.modified.connect(self.setWindowModified)  # a label or an image mark not on disk
         self.guard.problem.connect(lambda text, dialog: self.show_error(text, dialog=dialog))
