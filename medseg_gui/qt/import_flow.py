@@ -182,11 +182,20 @@ class ImportFlow(QObject):
             text = result.summary(folder)
             self.status.emit(text)
             help_text = MATCHING if cls is ROI else HELP  # what keeping labels means is no news about regions
-            dialogs.show_message(self._parent, "Import finished", f"{text}\n\n{help_text}",
-                                 error=not result.imported and bool(result.failed))
+
+            def summary() -> None:
+                dialogs.show_message(self._parent, "Import finished", f"{text}\n\n{help_text}",
+                                     error=not result.imported and bool(result.failed))
+
+            def shown(*_err: object) -> None:  # the project shown again (or its opening failed): drawing resumes, and
+                self._pause(-1)  # the summary comes over a list that shows what came in (a trial read it 3 s before
+                summary()  # the ticks, over a list still "0/600 labelled")
+
             self.finished.emit(result)
             if result.imported:  # lists the new labels / regions like any opened folder, the image shown's too
-                reopening.append(reopen(project.root, lambda _err: self._pause(-1), lambda: self._pause(-1)))
+                reopening.append(reopen(project.root, shown, shown))
+            if not reopening or reopening[-1] is None:
+                summary()
 
         def ended() -> None:  # after a reopen, drawing resumes once it has shown the project (or failed)
             if not any(w is not None for w in reopening):

@@ -56,10 +56,11 @@ class LabelShareFlow(QObject):
         shares, live, shown = dict(result.shares), self.session.review.shares, self.session.stem
         if shown is not None:  # the image on screen as drawn now (strokes maybe not saved yet), not left out
             shares[shown] = live[result.cls] if result.cls in live else shares.get(shown)
-        self.images.set_annotated_shares(result.cls, shares)
-        self.images.set_unreadable_labels(result.cls, result.unreadable)
-        # "· new": saved after the current model's run
-        self.images.labelled_column.set_saved_at(result.cls, result.saved_at)
+        with self.images.batch():  # one re-sort and column fit of the list for the three
+            self.images.set_annotated_shares(result.cls, shares)
+            self.images.set_unreadable_labels(result.cls, result.unreadable)
+            # "· new": saved after the current model's run
+            self.images.labelled_column.set_saved_at(result.cls, result.saved_at)
         self.doubts_read.emit(result.cls, result.doubts, result.judged)
         # "· seen" (by the built-in start): after the shares, as it may read every labelled photo (an older model
         # recorded none)

@@ -202,7 +202,7 @@ class MainWindow(QMainWindow):
         for who, flow in (("import", self.importer), ("restore", self.rescued),  # a stroke's autosave would undo them
                           ("remove", self.remover)):
             flow.editing_paused.connect(lambda why, who=who: self.read_only_view.pause(why, who))
-        self.device_label.follow(self.train_panel.running_changed, self.training.keras_rows)
+        self.device_label.follow(self.train_panel.running_changed, self.training.keras_rows, self.train_panel.decided)
         self.training.ended.connect(self.training_ended)
         self.guard.modified.connect(self.setWindowModified)  # a label or an image mark not on disk
         self.guard.problem.connect(lambda text, dialog: self.show_error(text, dialog=dialog))
@@ -238,9 +238,10 @@ class MainWindow(QMainWindow):
         self.classes.show_project(remembered.get("class") or suggested)
         if "brush" in remembered:
             self.canvas.set_brush_size(remembered["brush"])
-        self.image_list.set_images(project.stems, project.class_names, errors)
-        self.image_list.set_reviewed(reviewed_stems(project))
-        self.classes.show_saved()
+        with self.image_list.batch():  # one re-sort and column fit of the new list, not one per step of its fill
+            self.image_list.set_images(project.stems, project.class_names, errors)
+            self.image_list.set_reviewed(reviewed_stems(project))
+            self.classes.show_saved()
         self.threshold.check_scores(self.current_class())  # labels saved as the window closed, or by another program
         self.read_only_view.apply()
         readable = [s for s in project.stems if s not in (errors or {})]

@@ -250,6 +250,23 @@ def test_unique_stem():
     assert taken == {"a", "a.png", "a.png~2", "a.png~3"}
 
 
+def test_unique_stem_makes_only_the_names_it_tries():
+    """Opening a new folder asks once per photo: making all 10,000 numbered names each time (a list of them) cost a
+    millisecond a photo, 1.4 s of a 1,200-photo folder's opening. What it allocates shows it, without timing it."""
+    import tracemalloc
+
+    from medseg_gui.core.project_format import unique_stem
+
+    taken = {"b0001_photo"}
+    tracemalloc.start()
+    try:
+        assert unique_stem("b0001_photo.png", taken) == "b0001_photo.png"
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000  # a few names, not 10,000 of them (about 700 kB)
+
+
 def test_create_and_add_class_validate(tmp_path):
     with pytest.raises(ProjectError, match="same name"):
         Project.create(tmp_path / "p", (ClassSpec("vessel", (1, 2, 3)), ClassSpec("Vessel", (1, 2, 3))))

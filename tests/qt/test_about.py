@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 
 from medseg_gui import paths
 from medseg_gui.core.identity import APP_NAME, GUI_NAME
+from medseg_gui.outcomes import TrainOutcome
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.about import PENDING, AboutBox
 from medseg_gui.qt.window_state import default_settings_file
@@ -81,8 +82,14 @@ def test_status_bar_names_the_device_the_training_child_reports_and_starts_no_ch
             ("Precision", "float32 (auto: the CPU has no bfloat16 instructions)")]
     window.training.keras_rows.emit(rows)
     assert label.text() == "Training on CPU: Test CPU · float32"
+    window.train_panel.decided.emit(TrainOutcome(None, None))  # trained, its images predicted (a trial read
+    # "Training on CPU … bfloat16" through 4 minutes of predictions)
+    assert label.isVisible() and label.text() == "Predicting on CPU: Test CPU"
     window.train_panel.running_changed.emit(False)
     assert not label.isVisible()
+    window.train_panel.running_changed.emit(True)  # the next run trains first
+    assert label.text() == "Training on CPU: Test CPU · float32"
+    window.train_panel.running_changed.emit(False)
     window.actions.about.trigger()
     (box,) = _visible_boxes(window)
     assert "CPU: Test CPU" in box.text() and PENDING not in box.text()

@@ -362,3 +362,21 @@ def test_import_from_the_photo_folder_reads_the_masks_beside_the_photos(tmp_path
     assert summary.startswith("Imported 2 'lesion' labels from ") and "left out" not in summary
     assert "2 files are the images' own photos (img0.png, img1.png), not their masks" in summary
     assert all(np.array_equal(project.load_label("lesion", s), disc(r=12)) for s in project.stems)
+
+
+def test_the_summary_comes_once_the_list_ticks_the_imported_labels(tmp_path, qtbot, monkeypatch):
+    """A trial read "Import finished: Imported 40…" 3 s before the ticks, over a list still "0/600 labelled"."""
+    project = make_project(tmp_path / "p", n=3)
+    folder = tmp_path / "masks"
+    folder.mkdir()
+    for stem in project.stems:
+        write_png(folder / f"{stem}.png", disc(r=5).astype(np.uint8) * 255)
+    monkeypatch.setattr(dialogs, "choose_directory", lambda parent, title, start=None, new=False: folder)
+    monkeypatch.setattr(import_flow, "ask_import_target", lambda parent, classes, current: "lesion")
+    window = open_window(qtbot, project, settings_file=tmp_path / "settings.ini")
+    seen = []
+    monkeypatch.setattr(dialogs, "show_message", lambda parent, title, text, **kw: seen.append(
+        (title, set(window.image_list.labelled_shares()))))
+    window.import_masks()
+    qtbot.waitUntil(lambda: bool(seen), timeout=30_000)
+    assert seen == [("Import finished", set(project.stems))]

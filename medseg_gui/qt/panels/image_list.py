@@ -14,8 +14,8 @@ how much of each, is set here, since the scores shown follow it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QPushButton, QTableWidgetItem, QVBoxLayout, QWidget
@@ -79,6 +79,8 @@ class ImageListPanel(QWidget):
         self._stale: dict[str, set[str]] = {}  # class → stems whose scores come from an earlier model
         self._edited: dict[str, set[str]] = {}  # class → stems whose label changed since their scores were made
         self._threshold: float | None = None  # the scores' due threshold: those made at another are greyed
+        self._depth = 0  # nested `batch` blocks
+        self._due: set[str] = set()  # the whole-list fills ("metrics", "uncertainty") due at the end of the batch
         self._rows = RowOrder(self.table)  # the current image, and its row's place while it is worked on
         self.labelled_column = LabelledColumn(self.table, self._rows, lambda: self._cls,  # its marks: LabelMarks
                                               lambda stem: stem not in self._errors)
@@ -183,7 +185,10 @@ class ImageListPanel(QWidget):
         return self.labelled_column.marks.pending(self._cls)
 
     def set_unreadable_labels(self, cls: str, unreadable: dict[str, str]) -> None:
-        """Mark the `cls` label files that cannot be read (stem → why) instead of ticking them."""
+        """Mark the `cls` label files that cannot be read (stem → why) instead of ticking them; the same ones as
+        marked already change nothing (every opening refilled every row for none)."""
+        if self.labelled_column.marks.unreadable.get(cls, {}) == unreadable:
+            return
         self.labelled_column.marks.unreadable[cls] = dict(unreadable)
         if cls == self._cls:
             with self.batch():
@@ -299,10 +304,23 @@ class ImageListPanel(QWidget):
         self._rows.step(delta)
 
     # -- internals -----------------------------------------------------------------------------------------------
-    def batch(self) -> AbstractContextManager[None]:
+    @contextmanager
+    def batch(self) -> Iterator[None]:
         """Edit cells without rows jumping around: one re-sort and column fit at the end of the outermost batch, the
-        image being worked on kept in view (RowOrder.batch)."""
-        return self._rows.batch()
+        image being worked on kept in view (RowOrder.batch). The whole-list fills asked for meanwhile are made once,
+        just before (a project's opening asked for four of the scores and three of Unsure, each of every row)."""
+        self._depth += 1
+        try:
+            with self._rows.batch():
+                yield
+                if self._depth == 1:
+                    due, self._due = self._due, set()
+                    if "metrics" in due:
+                        self._write_metrics(self._items)
+                    if "uncertainty" in due:
+                        self._write_uncertainty()
+        finally:
+            self._depth -= 1
 
     def _item(self, stem: str, col: int) -> QTableWidgetItem:
         return self.table.item(self._items[stem].row(), col)
@@ -313,9 +331,16 @@ class ImageListPanel(QWidget):
         arrange_metric_columns(self.table.horizontalHeader(), self._regime)
 
     def _fill_metrics(self, stems: Collection[str] | None = None) -> None:
+        """The scores of `stems` (None: every image; in a batch, once at its end)."""
+        if self._depth and (stems is None or "metrics" in self._due):  # every row's at the batch's end
+            self._due.add("metrics")
+            return
+        self._write_metrics(self._items if stems is None else stems)
+
+    def _write_metrics(self, stems: Collection[str]) -> None:
         marks = self.labelled_column.marks
         metrics, pending, due = self._metrics.get(self._cls, {}), marks.pending(self._cls), False
-        for stem in self._items if stems is None else stems:
+        for stem in stems:
             values, hidden = metrics.get(stem, {}), stem in pending  # complete or sparse? no scores until known
             share = marks.sparse_share(self._cls, stem)
             off = threshold_note(values.get("threshold"), self._threshold)
@@ -328,6 +353,13 @@ class ImageListPanel(QWidget):
             self.rescore_due.emit(self._cls)
 
     def _fill_uncertainty(self) -> None:
+        """Every image's Unsure cell (in a batch, once at its end)."""
+        if self._depth:
+            self._due.add("uncertainty")
+        else:
+            self._write_uncertainty()
+
+    def _write_uncertainty(self) -> None:
         unsure = self._uncertainty.get(self._cls, UncertaintyScores())
         off = {stem: threshold_note(unsure.thresholds.get(stem), self._threshold) for stem in self._items}
         for stem, note in off.items():
