@@ -9,7 +9,8 @@ The threshold, the probability maps and which classes are labelled live in the c
 An image over 500×500 (see `core.image_view`) is decoded and prepared on a worker (`workers.view_loader`: the display
 pyramid, its labels ready for the canvas and the saver's copies of them); a still picture of the last image stays on
 screen and, after LOADING_MESSAGE_MS, the canvas' place says "Loading…". Nothing can be edited until it is shown (a
-press meanwhile is answered: not drawn), and a result nobody waits for any more is dropped.
+press meanwhile is answered: not drawn). One image loads at a time (workers.base.LatestJob): a load nobody waits for
+any more is asked to stop and its result dropped, and of the images asked for meanwhile only the latest is loaded.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from medseg_gui.qt.keymap import ACTIONS
 from medseg_gui.qt.left_out_labels import LeftOutLabels
 from medseg_gui.qt.mark_keeper import MarkKeeper
 from medseg_gui.qt.panels.canvas_area import CanvasArea
-from medseg_gui.workers.base import FunctionWorker, WorkerHost, error_message
+from medseg_gui.workers.base import FunctionWorker, LatestJob, WorkerHost, error_message
 from medseg_gui.workers.label_saver import LabelSaver
 from medseg_gui.workers.view_loader import LoadedView, Prepared, load_prepared, prepare_view
 
@@ -74,8 +75,7 @@ class ImageSession(QObject):
         self._left_out = LeftOutLabels()  # label files of the image shown that could not be shown
         self._file = ImageFileWatch(self)  # the image's file: each replacement on disk is read again
         self._file.changed.connect(self._read_again)
-        self._loader: FunctionWorker | None = None  # the background load whose result is still wanted
-        self._on_loaded: Callable[[LoadedView], None] = lambda loaded: None
+        self._loads = LatestJob(host)  # background loads, one at a time: only the latest one asked for is shown
         # asked before Accept prediction turns labelled pixels to background (the window sets a Yes/No dialog)
         self.confirm: Callable[[str], bool] = lambda question: True
         self.canvas.stroke_finished.connect(self._on_stroke_finished)
@@ -91,7 +91,8 @@ class ImageSession(QObject):
         return self.review.threshold
 
     def set_project(self, project: Any) -> None:
-        self.project, self.stem, self._loader, self._asked, self._asked_unreadable = project, None, None, None, None
+        self.project, self.stem, self._asked, self._asked_unreadable = project, None, None, None
+        self._loads.drop()
         self._file.watch(None)
 
     def set_read_only(self, reason: str | None, paused: str | None = None) -> None:
@@ -115,7 +116,8 @@ class ImageSession(QObject):
         if self.stem is not None:
             self.canvas.leave_image()  # a polygon or stroke under way: saved to the image it was drawn on
         unsaved = self._unsaved_masks(stem)  # before reading the disk: a save finishing meanwhile is not missed
-        self.stem, self._loader, view = None, None, None
+        self.stem, view = None, None
+        self._loads.drop()  # a load of the image left is stopped (held PgDown: one a step, all kept, 5 GB)
         self._asked = stem  # shown, loading or shown as unreadable: its file's changes read it again (_read_again)
         self._file.watch(stem, self.project.image_path(stem))  # before reading it: a change meanwhile is seen
         if error is None and loads_in_background(self.project.image_path(stem)):
@@ -182,7 +184,7 @@ class ImageSession(QObject):
         """Show the freshly saved prediction of `cls` (after a Retrain): `handed` (stem, map as saved) when the
         training handed over this image's map, else read (in the background for a large image)."""
         stem, shape = self.stem, self.canvas.doc.shape
-        if stem is None or self._loader is not None:
+        if stem is None or self._loads.waiting():
             return
         if handed is not None and handed[0] == stem and handed[1].shape == shape:  # the file's map, from memory
             self.review.set_prediction(cls, stored_probability(handed[1]))
@@ -205,24 +207,18 @@ class ImageSession(QObject):
             show(LoadedView(load(self.project, stem)))
 
     def _start(self, stem: str, loader: FunctionWorker, on_loaded: Callable[[LoadedView], None]) -> None:
-        self._loader, self._on_loaded = loader, on_loaded
-        self.host.start(loader, on_done=partial(self._loader_finished, loader),
-                        on_error=partial(self._loader_errored, loader, stem))
+        """Run `loader` after the load under way (asked to stop: nobody waits for it); `on_loaded` its result, unless
+        another load was asked for meanwhile."""
+        self._loads.start(loader, on_loaded, partial(self._loader_errored, stem))
 
-    def _loader_finished(self, loader: FunctionWorker, loaded: LoadedView) -> None:
-        if loader is self._loader:
-            self._loader = None
-            self._on_loaded(loaded)
-
-    def _loader_errored(self, loader: FunctionWorker, stem: str, err: BaseException) -> None:
-        if loader is self._loader:
-            self._loader, message = None, error_message(err)
-            if self.stem is None:  # the image itself could not be read
-                self.unreadable.emit(stem, message)
-                self._show_unreadable(stem, message)
-                self._file.check()  # whole again while it was read (a copy finishing): read again
-            else:
-                self.problem.emit(message, False)
+    def _loader_errored(self, stem: str, err: BaseException) -> None:
+        message = error_message(err)
+        if self.stem is None:  # the image itself could not be read
+            self.unreadable.emit(stem, message)
+            self._show_unreadable(stem, message)
+            self._file.check()  # whole again while it was read (a copy finishing): read again
+        else:
+            self.problem.emit(message, False)
 
     def set_threshold(self, threshold: float) -> None:
         """Re-threshold the shown predictions (the canvas observes the review state); a region from a roi_class's
@@ -294,7 +290,7 @@ class ImageSession(QObject):
     def _pressed_instead(self, late: str) -> None:
         """A press where the canvas' image is not shown (yet): say it drew nothing (a message that says why the
         image cannot be shown says enough)."""
-        if late or (self.stem is None and self._loader is not None):
+        if late or (self.stem is None and self._loads.waiting()):
             self.canvas.notify(late or f"Not drawn: {self._asked} is still loading; draw once it is shown.")
 
     def _show_unreadable(self, stem: str, reason: str) -> None:
@@ -348,10 +344,10 @@ class ImageSession(QObject):
             log.info("%s", said)  # the status line is soon replaced (fault-injection trial: nowhere to be found)
             self.status.emit(said)
             self.reload_shown()
-        elif stem == self._asked and self.stem is None and self._loader is None:  # shown as unreadable (review: a
-            cls = self.canvas.current_class()  #            file caught half-copied stayed so until reopened)
+        elif stem == self._asked and self.stem is None and not self._loads.waiting():  # shown as unreadable (review:
+            cls = self.canvas.current_class()  #            a file caught half-copied stayed so until reopened)
             QTimer.singleShot(0, lambda: self.show(stem, None, cls) if self._asked == stem and self.stem is None
-                              and self._loader is None else None)
+                              and not self._loads.waiting() else None)
 
     def reload_shown(self) -> None:
         """Show the current image again from disk (drops an edit that must not be kept; a read-only window shows

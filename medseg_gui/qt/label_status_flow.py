@@ -52,14 +52,16 @@ class LabelStatusFlow(QObject):
             return None
         self._forget_marks_of_another_project()
         why = None
-        confirmed = s.marks.marked(s.project, CONFIRMED_KEY, cls)  # as last set: a mark kept unwritten counts
-        if s.stem in confirmed and (not canvas.is_labelled(cls) or canvas.is_sparse(cls)):
+        # as last set: a mark kept unwritten counts (this image's own: all images' marks, read at every step,
+        # made the step's cost grow with the list)
+        confirmed = s.marks.wanted(s.project, s.stem, CONFIRMED_KEY, cls)
+        if confirmed and (not canvas.is_labelled(cls) or canvas.is_sparse(cls)):
             self._mark(cls, False)  # what was confirmed (a complete label) is gone: undone, or made sparse
-            confirmed = confirmed - {s.stem}
+            confirmed = False
         corrected, key = False, (str(s.project.root), cls, s.stem)
         agreed = self._agreed.pop(key, 0)  # kept below only while the prediction still agrees with the label
         if (canvas.is_labelled(cls) and not canvas.is_sparse(cls)
-                and s.stem not in confirmed | s.marks.marked(s.project, NONE_KEY, cls)):
+                and not confirmed and not s.marks.wanted(s.project, s.stem, NONE_KEY, cls)):
             prob = self._judging_prob(cls)
             why = self._doubt(cls, prob)
             area = canvas.doc.area(cls)

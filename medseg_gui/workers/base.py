@@ -8,6 +8,7 @@ as the exception object (as superqt's / napari's thread workers do); `error_mess
 a `MedsegError` message as-is (written for a clinician), anything else a short message (the traceback goes to the log
 when it is raised). `WorkerHost.start(worker, on_done=…, on_error=…)` connects a job's callbacks and starts it in
 one call; an error without its own `on_error` goes to the host's single `errored` signal, so no error vanishes.
+`LatestJob` runs jobs of which only the latest request counts (image loads) one at a time, skipping the stale ones.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
@@ -275,3 +277,57 @@ class WorkerHost(QObject):
                 ok = False
         self._reap()
         return ok
+
+
+class LatestJob:
+    """Runs the jobs asked of it on `host` one at a time, for the latest request only (an image load while the user
+    steps through a folder): a newer `start` asks the running job to stop and replaces the one waiting, which then
+    never starts; only the latest job's `on_done` / `on_error` is called. A held PgDown had started a load per image
+    passed, all at once: the window froze for seconds and memory grew to 5 GB (outside trial, 600 photos)."""
+
+    def __init__(self, host: WorkerHost) -> None:
+        self._host = host
+        self._wanted: tuple[Worker, Callable[[Any], None], Callable[[BaseException], None]] | None = None
+        self._running: Worker | None = None  # on its thread, wanted or not
+
+    def start(self, worker: Worker, on_done: Callable[[Any], None], on_error: Callable[[BaseException], None]) -> None:
+        """Run `worker` once the running job (if any) has ended; only its result is handed on."""
+        self.drop()
+        self._wanted = (worker, on_done, on_error)
+        if self._running is None:
+            self._run_wanted()
+
+    def drop(self) -> None:
+        """Nobody waits for a result any more: the running job is asked to stop, the waiting one never starts."""
+        self._wanted = None
+        if self._running is not None:
+            self._running.cancel()
+
+    def waiting(self) -> bool:
+        """Whether a job's result is still wanted (running or about to start)."""
+        return self._wanted is not None
+
+    def _run_wanted(self) -> None:
+        worker = self._wanted[0]
+        self._running = worker
+        if self._host.start(worker, on_done=partial(self._done, worker), on_error=partial(self._errored, worker),
+                            on_ended=partial(self._ended, worker)) is None:
+            self._running = self._wanted = None  # the window is closing
+
+    def _done(self, worker: Worker, result: Any) -> None:
+        if self._wanted is not None and self._wanted[0] is worker:
+            on_done, self._wanted = self._wanted[1], None
+            on_done(result)
+
+    def _errored(self, worker: Worker, err: BaseException) -> None:
+        if self._wanted is not None and self._wanted[0] is worker:
+            on_error, self._wanted = self._wanted[2], None
+            on_error(err)
+
+    def _ended(self, worker: Worker) -> None:
+        if self._wanted is not None and self._wanted[0] is worker:
+            self._wanted = None  # it ended without a result (cancelled)
+        if self._running is worker:
+            self._running = None
+            if self._wanted is not None:
+                self._run_wanted()

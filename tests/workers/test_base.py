@@ -215,3 +215,29 @@ def test_a_throttled_count_sends_the_first_value_then_the_last_before_the_end(qt
     qtbot.waitUntil(lambda: "ok" in calls, timeout=10_000)
     assert len(calls) == 1001
     host.shutdown()
+
+
+def test_latest_job_runs_one_at_a_time_and_hands_on_only_the_latest_result(qtbot):
+    """The running job is asked to stop, the ones asked for meanwhile wait and are replaced: only the first and the
+    last ever run, and only the last one's result (or error) is handed on."""
+    from medseg_gui.workers.base import LatestJob
+
+    host, gate, ran, done, errors = WorkerHost(), threading.Event(), [], [], []
+    jobs = LatestJob(host)
+
+    def job(name, should_stop=None):
+        ran.append(name)
+        gate.wait(10)
+        return f"{name} stopped" if should_stop() else name
+
+    for name in ("first", "second", "third"):
+        jobs.start(FunctionWorker(job, name), done.append, errors.append)
+    qtbot.waitUntil(lambda: ran == ["first"], timeout=5_000)
+    assert len(host.running()) == 1 and jobs.waiting()
+    gate.set()
+    qtbot.waitUntil(lambda: done == ["third"], timeout=10_000)
+    qtbot.waitUntil(lambda: not host.running(), timeout=5_000)
+    assert ran == ["first", "third"] and errors == [] and not jobs.waiting()
+    jobs.start(FunctionWorker(lambda: 1 / 0), done.append, errors.append)
+    qtbot.waitUntil(lambda: len(errors) == 1, timeout=10_000)
+    assert isinstance(errors[0], ZeroDivisionError) and done == ["third"]

@@ -170,10 +170,15 @@ class ImageListPanel(QWidget):
 
     def set_annotated_shares(self, cls: str, shares: dict[str, float | None]) -> None:
         """`set_annotated` for several images at once: one re-sort, column fit and `labels_changed` (the list's
-        fill when a project opens had cost one of each per sparse label)."""
+        fill when a project opens had cost one of each per sparse label), and none when no labelled image's share
+        changes (each image shown says its share: a step through 600 photos re-sorted and fitted all rows)."""
+        marks = self.labelled_column.marks
+        known = marks.kinds.get(cls, {})
+        changed = [stem for stem, share in shares.items() if stem in marks.labelled and stem in self._items
+                   and (stem not in known or known[stem] != (None if share is None else float(share)))]
         for stem, share in shares.items():
-            self.labelled_column.marks.set_share(cls, stem, share)
-        shown = [stem for stem in shares if stem in self._items] if cls == self._cls else []
+            marks.set_share(cls, stem, share)
+        shown = changed if cls == self._cls else []
         if shown:
             with self.batch():
                 self.labelled_column.refresh(shown)

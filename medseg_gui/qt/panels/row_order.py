@@ -95,8 +95,10 @@ class RowOrder:
         """The held sort keys of the rows left behind (`set_key`): one re-sort, the view kept (`batch`); the current
         row's stay held."""
         current = {k: v for k, v in self._held.items() if k[0] == self.current}
-        with self.batch():
-            self._write_keys({k: v for k, v in self._held.items() if k[0] != self.current})
+        left = {k: v for k, v in self._held.items() if k[0] != self.current}
+        if left:  # else nothing moves: a re-sort and column fit measure every row (a step through 600 photos)
+            with self.batch():
+                self._write_keys(left)
         self._held = current
 
     def sort_all(self, *_args: object) -> None:
