@@ -244,12 +244,14 @@ def _save_marked(project, cls: str, stem: str, pixels: LabelPixels, replacing: b
     """Save `pixels` as `stem`'s `cls` label; one `replacing` another is first given an imported label's marks
     (`_mark_imported`), as a journal is written first: a kill between the two writes leaves these marks beside the old
     label, which importing again replaces, never an expert's mask marked as the model's accepted prediction (a crash
-    trial: Retrain never validated on it, and importing again kept the mark). Not saved, the marks are put back."""
+    trial: Retrain never validated on it, and importing again kept the mark). "Confirmed complete" waits for the
+    save (the import's end sets it): set first, a kill would leave the OLD label confirmed (review). Not saved, the
+    marks are put back where project.json can still be written (else logged)."""
     if not replacing:
         project.save_label(cls, stem, *pixels)
         return
     before = {key: has_mark(project, stem, key, cls) for key in IMPORT_KEYS}
-    _mark_imported(project, stem, cls, not pixels.sparse)
+    _mark_imported(project, stem, cls, complete=False)
     try:
         project.save_label(cls, stem, *pixels)
     except MedsegError:

@@ -433,7 +433,8 @@ def test_a_kill_after_a_replaced_label_is_written_leaves_no_accepted_mark_on_the
     for stem in written:
         assert np.array_equal(reopened.load_label("lesion", stem), disc(r=12))  # the expert's mask …
         assert not has_mark(reopened, stem, ACCEPTED_KEY, "lesion")  # … never marked as the model's prediction
-        assert has_mark(reopened, stem, CONFIRMED_KEY, "lesion")
+        assert not has_mark(reopened, stem, CONFIRMED_KEY, "lesion")  # set once saved: first, a kill earlier would
+        # have left the OLD label confirmed complete (review)
     again = import_masks(reopened, folder, "lesion", replace=True)  # imported again: the rest, as uninterrupted
     assert again.unchanged == tuple(written) and again.replaced == tuple(s for s in reopened.stems if s not in written)
     assert marked(reopened, ACCEPTED_KEY, "lesion") == set()
@@ -486,3 +487,26 @@ def test_a_replaced_label_that_cannot_be_saved_keeps_its_marks(tmp_path, monkeyp
     reopened = Project.open(project.root)
     assert reopened.label_path("lesion", stem).read_bytes() == old
     assert marked(reopened, ACCEPTED_KEY, "lesion") == {stem} and marked(reopened, CONFIRMED_KEY, "lesion") == set()
+
+
+def test_a_kill_before_a_replaced_label_is_written_leaves_the_old_label_unconfirmed(tmp_path, monkeypatch):
+    """Review: the import's marks went to project.json before the label file, "confirmed complete" too, so a kill in
+    between left the OLD label (a sparse sketch, a prediction) confirmed complete: never doubted again."""
+    from medseg_gui.core.label_status import ACCEPTED_KEY, has_mark
+
+    project = make_project(tmp_path / "p", n=2, labelled=2)
+    stem = project.stems[0]
+    project.set_state(stem, ACCEPTED_KEY, ["lesion"])
+    folder = tmp_path / "expert"
+    folder.mkdir()
+    write_png(folder / f"{stem}.png", disc(r=12).astype(np.uint8) * 255)
+
+    def killed(cls, stem, *pixels):
+        raise _Killed
+
+    monkeypatch.setattr(project, "save_label", killed)
+    with pytest.raises(_Killed):
+        import_masks(project, folder, "lesion", replace=True)
+    reopened = Project.open(project.root)
+    assert not has_mark(reopened, stem, CONFIRMED_KEY, "lesion")
+    assert not has_mark(reopened, stem, ACCEPTED_KEY, "lesion")  # the old label is no longer said to be the model's
