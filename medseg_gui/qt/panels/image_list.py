@@ -317,13 +317,15 @@ class ImageListPanel(QWidget):
         self._depth += 1
         try:
             with self._rows.batch():
-                yield
-                if self._depth == 1:
-                    due, self._due = self._due, set()
-                    if "metrics" in due:
-                        self._write_metrics(self._items)
-                    if "uncertainty" in due:
-                        self._write_uncertainty()
+                try:
+                    yield
+                finally:  # also after an error in the batch: the list is not left with the scores of before (review)
+                    if self._depth == 1:
+                        due, self._due = self._due, set()
+                        if "metrics" in due:
+                            self._write_metrics(self._items)
+                        if "uncertainty" in due:
+                            self._write_uncertainty()
         finally:
             self._depth -= 1
 
