@@ -35,6 +35,7 @@ ASIDE_UNREADABLE = ".unreadable"  # one the app could not read, before its first
 REMOVED_FOLDER, REMOVED_RECORD = ".removed", "removed.json"  # images taken out: <stem>-<time>/ (core.remove_images)
 REMOVING_RECORD, RESTORING_RECORD = "removing.json", "restoring.json"  # the record while a removal or
 # a restore is under way: one found at open was cut short (core.removal_recovery finishes it)
+NOT_REMOVED_RECORD = "not-removed.json"  # a removal refused whose files were not all moved back: left to the user
 # a project's own folders, in its root: exports never go there, and no subfolder of images is reported there
 PROJECT_DATA_DIRS = ("labels", "predictions", "roi", "models", "images", REPLACED_LABELS)
 _BAD_NAME_CHARS = set('/\\:*?"<>|')

@@ -15,8 +15,10 @@ files, then the record is renamed removed.json: a removal cut short (the program
 the next opening finishes (core.removal_recovery), and Bring back never offers a half-removed image. A failed move
 puts back the files moved so far and a failed project.json save puts back all of them, so project.json never lists an
 image whose files were moved away, and never unlists one whose labels are still in labels/ (a new image of that name
-would take them over); the removal stops there and says which images were removed and which not. Score entries are
-dropped last because they are re-made by the next prediction: one left behind (logged) belongs to no listed image.
+would take them over); the removal stops there and says which images were removed and which not (files that could
+not be moved back are left to the user, the record renamed not-removed.json: no opening finishes that removal).
+Score entries are dropped last because they are re-made by the next prediction: one left behind (logged) belongs to
+no listed image.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from medseg_gui.core.atomic import atomic_write_json, untaken
 from medseg_gui.core.errors import ProjectError
 from medseg_gui.core.interchange.manifest import provenance_path
 from medseg_gui.core.project import Project
-from medseg_gui.core.project_format import (ASIDE_REPLACED, ASIDE_UNREADABLE, REMOVED_FOLDER, REMOVED_RECORD,
-                                            REMOVING_RECORD, REPLACED_LABELS, read_rewritable_json, removed_records)
+from medseg_gui.core.project_format import (ASIDE_REPLACED, ASIDE_UNREADABLE, NOT_REMOVED_RECORD, REMOVED_FOLDER,
+                                            REMOVED_RECORD, REMOVING_RECORD, REPLACED_LABELS, read_rewritable_json,
+                                            removed_records)
 from medseg_gui.core.rewrite import rewrite_json
 from medseg_gui.core.uncertainty import THRESHOLDS_KEY
 
@@ -189,7 +192,12 @@ def _put_back(project: Project, folder: Path, moved: list[Path]) -> str:
         except (OSError, ProjectError) as err:
             log.error("could not move %s back to %s: %s", folder / src.relative_to(project.root), src, err)
             stuck.append(src.relative_to(project.root).as_posix())
-    if stuck:
+    if stuck:  # the user moves them back: no opening may finish this removal (core.removal_recovery) or offer it
+        try:
+            (folder / REMOVING_RECORD).replace(folder / NOT_REMOVED_RECORD)
+        except OSError as err:
+            log.error("%s was not renamed %s (%s): the next opening finishes the removal", folder, NOT_REMOVED_RECORD,
+                      err)
         return (f"These files could not be moved back and lie in {folder} (same names): {', '.join(stuck)}; move "
                 "them back by hand.")
     (folder / REMOVING_RECORD).unlink(missing_ok=True)  # the record of a removal that did not happen; folder empty

@@ -290,18 +290,23 @@ def _keep_scores(folder: Path, due: tuple[str, ...]) -> Path:
 def finish_restore(project: Project, record: RemovedRecord) -> str:
     """Finish bringing `record`'s image back after the program was killed doing it (its record is restoring.json,
     core.removal_recovery): the files still in its folder move back where their place is free, the image is listed
-    again with its recorded marks (listed meanwhile as a new image at its path: it gets the recorded marks it lacks),
-    its scores go back and the folder is tidied as a restore does; the status text. ProjectError when another image
-    took its name or its photo's place (nothing more is done)."""
-    root, stem = project.root, record.stem
+    again with its recorded marks (listed meanwhile at its path, with its photo back in its place: it gets the
+    recorded marks it lacks), its scores go back and the folder is tidied as a restore does; the status text. Where
+    the project lists another image in its name or place, or one at its path while its photo still lies in the
+    folder (a new photo added since), nothing is moved or merged: the record goes back to removed.json and Bring
+    back says what is in the way."""
+    root, stem, photo = project.root, record.stem, record.entry.path
+    listed = next((e for e in project.images if e.stem.casefold() == stem.casefold() or e.path == photo), None)
+    if listed is not None and ((listed.stem, listed.path) != (stem, photo) or file_there(record.folder / photo)
+                               or not file_there(root / PurePosixPath(photo))):
+        (record.folder / RESTORING_RECORD).replace(record.folder / REMOVED_RECORD)
+        return (f"bringing '{stem}' back, which was cut short, was not finished: the project lists an image "
+                f"'{listed.stem}' ({listed.path}) that may not be that one; its files stay in {record.folder} (Edit → "
+                "Bring back a removed image… says what is in the way)")
     for rel in reversed(record.files):
         src, dest = record.folder / rel, root / PurePosixPath(rel)
-        if (src.is_file() or src.is_symlink()) and not (dest.exists() or dest.is_symlink()):
+        if file_there(src) and not (dest.exists() or dest.is_symlink()):
             project.move_file(src, dest)
-    listed = next((e for e in project.images if e.stem.casefold() == stem.casefold()
-                   or e.path == record.entry.path), None)
-    if listed is not None and (listed.stem, listed.path) != (stem, record.entry.path):
-        raise ProjectError(f"the project lists another image '{listed.stem}' ({listed.path}) in its place")
     if listed is None:
         project.list_again(record.entry, _place(project.stems, record))
     elif any(key not in listed.state for key in record.entry.state):
@@ -311,3 +316,8 @@ def finish_restore(project: Project, record: RemovedRecord) -> str:
     due = _restore_scores(project, record)
     _tidy(record.folder, due)
     return f"bringing '{stem}' back, which was cut short, was finished: it is listed again with its marks"
+
+
+def file_there(path: Path) -> bool:
+    """Whether a file (or a link) lies at `path`."""
+    return path.is_file() or path.is_symlink()
