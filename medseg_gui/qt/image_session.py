@@ -1,6 +1,7 @@
 """The image being edited: loads one image with its labels, predictions and ROI into the canvas (or shows, in the
 canvas' place, why it cannot be read), queues a label save after every edit, re-thresholds the predictions and
-accepts a prediction as the label. It reports through signals; the window decides where messages go.
+accepts a prediction as the label (``accepting``: qt.accept_flow). It reports through signals; the window decides
+where messages go.
 
 The threshold, the probability maps and which classes are labelled live in the canvas' review state
 (``self.review``, core.review); the session fills it and re-emits its label events as the Qt signals
@@ -25,14 +26,12 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from medseg_gui.core.errors import ImageReadError, RegionUnknownError
 from medseg_gui.core.image_view import ImageView, load_overlays, load_view, loads_in_background
-from medseg_gui.core.label_status import ACCEPTED_KEY
-from medseg_gui.core.masks import OBJECT, label_fits
-from medseg_gui.core.postprocess import specks
+from medseg_gui.core.masks import label_fits
 from medseg_gui.core.project_format import stored_probability
 from medseg_gui.core.regions import class_region
+from medseg_gui.qt.accept_flow import AcceptFlow
 from medseg_gui.qt.edit_gate import EditGate
 from medseg_gui.qt.image_file_watch import ImageFileWatch
-from medseg_gui.qt.keymap import ACTIONS
 from medseg_gui.qt.left_out_labels import LeftOutLabels
 from medseg_gui.qt.mark_keeper import MarkKeeper
 from medseg_gui.qt.panels.canvas_area import CanvasArea
@@ -43,9 +42,6 @@ from medseg_gui.workers.view_loader import LoadedView, Prepared, load_prepared, 
 log = logging.getLogger(__name__)
 
 PLACEHOLDER = np.full((64, 64, 3), 40, np.uint8)
-SPECK_AREA = 0.0005  # Accept prediction leaves out a blob class's predicted regions under this share of the image
-# (new-user trial, a C6 photo: seven specks of 8-596 px of 2 Mpx beside one 810,000 px region); a thin-structure
-# class's none (outside trial, 8 Mpx HRF photos: 335 such "specks" were vessel segments of up to 2,827 px)
 LOADING_MESSAGE_MS = 250  # "Loading…" shows only for an image that takes longer (the last one stays until then)
 
 
@@ -76,8 +72,7 @@ class ImageSession(QObject):
         self._file = ImageFileWatch(self)  # the image's file: each replacement on disk is read again
         self._file.changed.connect(self._read_again)
         self._loads = LatestJob(host)  # background loads, one at a time: only the latest one asked for is shown
-        # asked before Accept prediction turns labelled pixels to background (the window sets a Yes/No dialog)
-        self.confirm: Callable[[str], bool] = lambda question: True
+        self.accepting = AcceptFlow(self)  # Accept prediction (the window sets its question's Yes/No dialog)
         self.canvas.stroke_finished.connect(self._on_stroke_finished)
         self.canvas.doc.events.edited.connect(  # the saver's copies of the labels on screen follow every edit
             lambda cls, bbox: self.stem is not None and self.saver.touch(cls, self.stem, bbox))
@@ -240,52 +235,6 @@ class ImageSession(QObject):
             region = self._image_roi
             self.status.emit(f"{err}: '{cls}' is not restricted on {self.stem}.")
         self.canvas.set_roi(region)
-
-    def accept_prediction(self, cls: str, held_out: bool = False) -> None:
-        """Replace the label of `cls` by its thresholded prediction (one undo step) and say so; a blob class's
-        specks under SPECK_AREA of the image are left out (near-invisible at fit, they would be labelled lesions).
-        Recorded in project.json (core.label_status ``ACCEPTED_KEY``, cleared by the next edit): Retrain does not
-        validate on it. `held_out`: the image validates the current model, whose scores there then measure it
-        against its own prediction (about 1.00): the message says so. A polygon left open is closed and saved first."""
-        if self.stem is None:
-            return
-        if (why := self.gate.why_off()) is not None:
-            self.problem.emit(f"{why[0].upper()}{why[1:]}; labels cannot be changed.", False)
-            return
-        if cls not in self.review.probs:
-            self.problem.emit(f"There is no {cls} prediction for {self.stem} yet — press Retrain first.", False)
-            return
-        pred = self.canvas.doc.preds.get(cls)
-        area = 0.0 if self.canvas.new_label.is_thin(cls) else SPECK_AREA  # pieces of a vessel tree are no specks
-        small, n = specks(pred, area) if pred is not None else (None, 0)
-        left_out = (f" ({n} speck{'s' if n > 1 else ''} under {SPECK_AREA:.2%} of the image left out)" if n else "")
-        if pred is None or np.count_nonzero(pred) <= (np.count_nonzero(small) if n else 0):  # specks lie in pred
-            # nothing would be labelled: no label written, nothing to undo (it said "accepted" and saved nothing)
-            self.problem.emit(f"The {cls} prediction on {self.stem} finds no {cls}{left_out}, so there is nothing to "
-                              f"accept. If there is none here, press {ACTIONS['no_object'].keys[0]} to mark this image "
-                              f"as having no {cls}.", False)
-            return
-        self.canvas.leave_image()  # a polygon left open is saved first, as on any exit: the question below counts it
-        lost = self._labelled_pixels_lost(cls)
-        if lost and not self.confirm(
-                f"Replace your {cls} label on {self.stem} with the prediction? {lost:,} pixel{'s' if lost > 1 else ''} "
-                f"you labelled as {cls} would become background ({ACTIONS['undo'].keys[0]} undoes it)."):
-            return
-        self.canvas.accept_prediction(~small if n else None)  # (its stroke_finished records the mark too)
-        if self.marks.set(self.project, self.stem, ACCEPTED_KEY, cls, True) is None:  # Retrain validates on others
-            note = ((f". {self.stem} validated the current model: its scores there" if held_out else
-                     ". Its scores") + " now compare the model with its own prediction (about 1.00) until you "
-                    "correct the label; Retrain learns from it but validates on other labels")
-        else:  # kept and retried; the guard said so (a dialog that may hide this line), the list marks the image
-            note = ". project.json does not record yet that this label is the model's prediction; Retrain waits for it"
-        self.status.emit(f"Prediction accepted as the {cls} label{left_out} — {ACTIONS['undo'].keys[0]} to undo{note}")
-
-    def _labelled_pixels_lost(self, cls: str) -> int:
-        """How many labelled `cls` pixels accepting the prediction would turn to background."""
-        label, pred = self.canvas.doc.labels.get(cls), self.canvas.doc.preds.get(cls)
-        if label is None or pred is None:
-            return 0
-        return int(np.count_nonzero((label == OBJECT) & (pred == 0)))
 
     def _pressed_instead(self, late: str) -> None:
         """A press where the canvas' image is not shown (yet): say it drew nothing (a message that says why the

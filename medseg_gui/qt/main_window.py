@@ -181,9 +181,9 @@ class MainWindow(QMainWindow):
         c.cursor_info.connect(self.pixel_label.setText)
         c.notice.connect(lambda text: self.statusBar().showMessage(text, 10000))
         c.set_confirm(lambda question: dialogs.ask_yes_no(self, "Fill", question))
-        self.tools.accept_prediction_requested.connect(lambda: self.session.accept_prediction(
+        self.tools.accept_prediction_requested.connect(lambda: self.session.accepting.accept(
             self.current_class(), self.image_list.labelled_column.split_of(self.session.stem) == "val"))
-        self.session.confirm = lambda question: dialogs.ask_yes_no(self, "Accept prediction", question)
+        self.session.accepting.confirm = lambda question: dialogs.ask_yes_no(self, "Accept prediction", question)
         self.threshold.metrics_updated.connect(self.metrics_updated)
         self.workers.errored.connect(lambda err: self.show_error(error_message(err)))  # a job without on_error
         for part in (self.exporter, self.importer, self.training, self.classes, self.files,  # stay a while
@@ -206,6 +206,7 @@ class MainWindow(QMainWindow):
         self.training.ended.connect(self.training_ended)
         self.guard.modified.connect(self.setWindowModified)  # a label or an image mark not on disk
         self.guard.problem.connect(lambda text, dialog: self.show_error(text, dialog=dialog))
+        self.guard.later = self.canvas.input.pause.after  # its dialogs wait for a pause in the drawing
         self.guard.recovered.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.guard.unsaved_changed.connect(self.classes.show_unsaved)
         self.classes.classes_changed.connect(self._reshow)

@@ -7,7 +7,7 @@ storage never freezes the window.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QObject, Qt, Signal, Slot
@@ -27,6 +27,7 @@ SAVED = "saved"  # ask_unsaved: every label was saved while the question was ope
 IN_THE_WAY = ("File exists", "Not a directory", "Is a directory")  # strerror of EEXIST, ENOTDIR, EISDIR
 MISFIT = "pixels but the image is"  # core.project's LabelSizeError: a label not the size of its image file on disk
 UNREADABLE_IMAGE = f"{IMAGE_FILE} '"  # core.images' ImageReadError: the photo a label is checked against
+DIALOG_QUIET_MS = 1000  # a save's dialog opens once the drawing paused this long (the line and the list say it at once)
 
 
 def what_to_do(reasons: Iterable[str]) -> str:
@@ -124,7 +125,9 @@ class SaveGuard(QObject):
     dialog)` when a save fails (a dialog only for the first failure after everything was saved; marks alike) or moved
     another program's version of a label aside (always a dialog), `recovered(message)` when everything is saved
     again after that, `unsaved_changed()` whenever the set of failed labels or kept marks may have changed,
-    `modified(bool)` whether anything is not on disk (the title's *)."""
+    `modified(bool)` whether anything is not on disk (the title's *). A message comes at once without its dialog;
+    the dialog comes through `later` (the window's: once the drawing pauses, canvas.drawing_pause), if still true:
+    a modal dialog opening between two strokes dropped the second one without a word."""
 
     problem = Signal(str, bool)
     unsaved_changed = Signal()
@@ -138,6 +141,7 @@ class SaveGuard(QObject):
         self._told = False  # the user was shown a dialog for the current run of failures
         self._told_marks = False  # … and for the current run of marks not written
         self._closing = False  # the window closes: a failure is no longer reported as retried (begin_close)
+        self.later: Callable[[int, Callable[[], object]], None] = lambda _quiet_ms, show: show()
         saver.failed.connect(self._on_failed)
         saver.saved.connect(self._on_saved)
         saver.kept_aside.connect(self._on_kept_aside)
@@ -179,11 +183,19 @@ class SaveGuard(QObject):
                   "opens)" if written else "they are lost")
         return False
 
+    def _tell(self, text: str, dialog: bool = True, still: Callable[[], bool] = lambda: True) -> None:
+        """`problem(text, False)` now; with `dialog`, `problem(text, True)` once the drawing pauses, unless `still()`
+        is no longer true then (saved meanwhile: "NOT saved" would be wrong) or the window closes."""
+        self.problem.emit(text, False)
+        if dialog:
+            self.later(DIALOG_QUIET_MS, lambda: not self._closing and still() and self.problem.emit(text, True))
+
     @Slot(str, str, str)
     def _on_failed(self, cls: str, stem: str, reason: str) -> None:
         if self._closing:  # queued before the saver stopped (a SIGTERM's close): the window is gone
             return
-        self.problem.emit(failed_text(cls, stem, reason, self.saver.retry_s), not self._told)
+        self._tell(failed_text(cls, stem, reason, self.saver.retry_s), not self._told,
+                   lambda: (cls, stem) in self.saver.unsaved())
         self._told = True
         self.unsaved_changed.emit()
 
@@ -191,9 +203,10 @@ class SaveGuard(QObject):
     def _on_mark_kept(self, stem: str, what: str, reason: str) -> None:
         if self._closing:
             return
-        self.problem.emit(f"{stem} was not {what} in project.json: {reason}\nThe mark is kept in memory and written "
-                          f"again every {self.saver.retry_s:g} s; the title shows * and the list marks the image until "
-                          f"it is, and Retrain waits for it. {what_to_do([reason])}", not self._told_marks)
+        self._tell(f"{stem} was not {what} in project.json: {reason}\nThe mark is kept in memory and written "
+                   f"again every {self.saver.retry_s:g} s; the title shows * and the list marks the image until "
+                   f"it is, and Retrain waits for it. {what_to_do([reason])}", not self._told_marks,
+                   lambda: bool(self.marks.pending(None)))
         self._told_marks = True
 
     @Slot()
@@ -209,14 +222,13 @@ class SaveGuard(QObject):
 
     @Slot(str, str, str)
     def _on_kept_aside(self, cls: str, stem: str, path: str) -> None:
-        self.problem.emit(f"The '{cls}' label file of {stem} was changed by another program since it was opened "
-                          f"here. Your edit is saved; the other version was moved to {path} (nothing was deleted).",
-                          True)
+        self._tell(f"The '{cls}' label file of {stem} was changed by another program since it was opened "
+                   f"here. Your edit is saved; the other version was moved to {path} (nothing was deleted).")
 
     @Slot(str, str, str, str)
     def _on_set_aside(self, cls: str, stem: str, reason: str, folder: str) -> None:
         if not self._closing:
-            self.problem.emit(set_aside_text(cls, stem, reason, folder), True)
+            self._tell(set_aside_text(cls, stem, reason, folder))
             self.unsaved_changed.emit()
 
     @Slot(str, str, bool)

@@ -110,7 +110,8 @@ def test_reviewed_on_a_folder_that_became_read_only_says_so(tmp_path, qtbot, mes
     assert "not marked reviewed" in window.last_error and "Read-only file system" in window.last_error
     assert window.image_list.table.item(0, 0).text() == project.stems[0]  # no ☑ for a state that is not saved
     assert not project.entry(project.stems[0]).state["reviewed"]  # nor in memory, to be shown or saved later
-    assert messages and "Your labels are saved" not in messages[-1]
+    qtbot.waitUntil(lambda: bool(messages), timeout=10_000)  # the dialog, after a pause (canvas.drawing_pause)
+    assert "Your labels are saved" not in messages[-1]
 
 
 def test_retrain_on_a_folder_that_became_read_only_is_not_started(tmp_path, qtbot, messages, monkeypatch):

@@ -13,7 +13,9 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 
 from medseg_gui.core import project as project_module
 from medseg_gui.core.images import read_mask
@@ -67,7 +69,8 @@ def test_failed_save_keeps_the_stroke_marks_it_and_retries(tmp_path, qtbot, mess
     # the window says so: title '*', the list marks the image, one dialog naming the reason
     assert window.isWindowModified()
     assert _labelled_cell(window, stem) == UNSAVED and window.image_list.labelled_column.unsaved() == {stem}
-    assert len(messages) == 1 and "NOT saved" in messages[0] and message in messages[0]
+    qtbot.waitUntil(lambda: len(messages) == 1, timeout=10_000)  # once the drawing pauses
+    assert "NOT saved" in messages[0] and message in messages[0]
     qtbot.waitUntil(lambda: fault.attempts >= 3, timeout=10_000)  # retried periodically ...
     assert len(messages) == 1  # ... without a dialog each time
     assert window.isWindowModified() and _labelled_cell(window, stem) == UNSAVED
@@ -88,6 +91,60 @@ def test_failed_save_keeps_the_stroke_marks_it_and_retries(tmp_path, qtbot, mess
     assert window.close()
 
 
+def _press(qtbot, canvas, x: float, y: float) -> None:
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=canvas.image_to_widget(x, y).toPoint())
+
+
+def _finish_stroke(qtbot, canvas, x: float, y: float) -> None:
+    """Drag the stroke `_press` began to image (x, y) and let go."""
+    drag_to = canvas.image_to_widget(x, y)
+    QApplication.sendEvent(canvas, QMouseEvent(QEvent.Type.MouseMove, drag_to, canvas.mapToGlobal(drag_to),
+                                               Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton,
+                                               Qt.KeyboardModifier.NoModifier))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=drag_to.toPoint())
+
+
+def test_the_failed_save_dialog_waits_for_a_pause_in_the_drawing(tmp_path, qtbot, messages, monkeypatch):
+    """Trial: the dialog opened between two strokes and the second one, begun within ~50 ms, was dropped under it
+    (Qt drops mouse input under a modal dialog). The status line, the title and the list say it at once; the
+    dialog waits until no button is held and the canvas has been left alone for a moment."""
+    monkeypatch.setattr(save_guard, "ask_unsaved", lambda *_a, **_k: save_guard.DISCARD)  # for the teardown close
+    project = make_project(tmp_path / "p", n=2)
+    stem = project.stems[0]
+    Fault(monkeypatch, errno.ENOSPC, "No space left on device", delay_s=0.2)
+    window = open_window(qtbot, project)
+    with qtbot.waitSignal(window.saver.failed, timeout=10_000):
+        drag(qtbot, window.canvas, [(10, 10), (50, 10)])
+        _press(qtbot, window.canvas, 10, 30)  # the next stroke is under way when the save fails
+    assert not messages  # no dialog over the stroke …
+    assert "NOT saved" in window.statusBar().currentMessage() and window.isWindowModified()  # … it is said at once
+    assert _labelled_cell(window, stem) == UNSAVED
+    _finish_stroke(qtbot, window.canvas, 50, 30)
+    assert window.canvas.label("lesion")[30, 10:51].all()  # drawn
+    qtbot.waitUntil(lambda: len(messages) == 1, timeout=10_000)  # then the dialog
+    assert "NOT saved" in messages[0] and "No space left on device" in messages[0]
+    assert window.canvas.label("lesion")[10, 10:51].all() and window.isWindowModified()  # both kept, retried
+
+
+def test_a_failed_save_that_is_saved_before_the_pause_gets_no_dialog(tmp_path, qtbot, messages, monkeypatch):
+    """A "NOT saved" dialog after the retry saved the label would say what is no longer true."""
+    project = make_project(tmp_path / "p", n=2)
+    fault = Fault(monkeypatch, errno.ENOSPC, "No space left on device", delay_s=0.2)
+    window = open_window(qtbot, project)
+    with qtbot.waitSignal(window.saver.failed, timeout=10_000):
+        drag(qtbot, window.canvas, [(10, 10), (50, 10)])
+        _press(qtbot, window.canvas, 10, 30)
+    fault.on = False
+    _finish_stroke(qtbot, window.canvas, 50, 30)  # the next stroke retries the failed save (the disk is back)
+    qtbot.waitUntil(lambda: not window.isWindowModified(), timeout=10_000)
+    paused = []
+    window.canvas.input.pause.after(save_guard.DIALOG_QUIET_MS, lambda: paused.append(True))  # due after the guard's
+    qtbot.waitUntil(lambda: bool(paused), timeout=10_000)
+    assert not messages and "saved now" in window.statusBar().currentMessage()
+    label = read_mask(project.label_path("lesion", project.stems[0]))
+    assert label[10, 10:51].all() and label[30, 10:51].all()
+
+
 def test_a_file_in_the_way_of_the_label_folder_gets_its_own_advice(tmp_path, qtbot, messages, monkeypatch):
     """Trial of session 32: labels/lesion replaced by a file gave "File exists" and the advice to free disk space."""
     monkeypatch.setattr(save_guard, "ask_unsaved", lambda *_a, **_k: save_guard.DISCARD)  # for the teardown close
@@ -97,6 +154,7 @@ def test_a_file_in_the_way_of_the_label_folder_gets_its_own_advice(tmp_path, qtb
     (project.root / "labels").mkdir(exist_ok=True)
     (project.root / "labels" / "lesion").write_text("in the way")
     _draw_and_fail(qtbot, window)
+    qtbot.waitUntil(lambda: len(messages) == 1, timeout=10_000)  # the dialog, once the drawing pauses
     assert "in the way" in messages[0] and "disk space" not in messages[0]
     (project.root / "labels" / "lesion").unlink()
     qtbot.waitUntil(lambda: not window.isWindowModified(), timeout=10_000)
@@ -114,6 +172,7 @@ def test_an_image_file_that_cannot_be_read_gets_its_own_advice(tmp_path, qtbot, 
     original = photo.read_bytes()
     photo.unlink()
     _draw_and_fail(qtbot, window)
+    qtbot.waitUntil(lambda: len(messages) == 1, timeout=10_000)  # the dialog, once the drawing pauses
     assert "was not found" in messages[0] and "put it back where it was" in messages[0]
     assert "disk space" not in messages[0]
     assert "put it back where it was, then choose Save again" in save_guard.unsaved_text(window.saver.unsaved(), 0.3)

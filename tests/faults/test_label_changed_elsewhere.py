@@ -60,7 +60,8 @@ def test_the_window_says_where_the_other_version_went(tmp_path, qtbot, messages)
     kept = path.parent / ".replaced" / path.name
     assert kept.read_bytes() == theirs
     np.testing.assert_array_equal(read_mask(path), window.canvas.label("lesion"))
-    assert len(messages) == 1 and "changed by another program" in messages[0] and str(kept) in messages[0]
+    qtbot.waitUntil(lambda: len(messages) == 1, timeout=10_000)  # the dialog, once the drawing pauses
+    assert "changed by another program" in messages[0] and str(kept) in messages[0]
 
 
 def test_project_json_changed_by_another_program_is_kept_aside_by_the_next_save(tmp_path):

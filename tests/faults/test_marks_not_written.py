@@ -64,7 +64,9 @@ def test_an_accept_whose_mark_cannot_be_written_is_kept_shown_blocks_retrain_and
     with qtbot.waitSignal(window.saver.failed, timeout=10_000):
         qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)
     assert _on_disk(project) == set()
-    said = [m for m in messages if "was not marked as the accepted lesion prediction in project.json" in m]
+    not_marked = "was not marked as the accepted lesion prediction in project.json"
+    qtbot.waitUntil(lambda: any(not_marked in m for m in messages), timeout=10_000)  # the dialog, after a pause
+    said = [m for m in messages if not_marked in m]
     assert len(said) == 1 and "Read-only file system" in said[0]  # once, though the accept set it twice
     assert window.isWindowModified() and window.image_list._item(stem, 1).text() == UNSAVED
     assert ("1 label(s) could not be saved, so Retrain would not see them, and 1 image mark(s) could not be written "
@@ -90,13 +92,14 @@ def test_a_stroke_on_an_accepted_label_while_unwritable_drops_the_mark_once_writ
         tmp_path, qtbot, messages, monkeypatch):
     project, stem, window = _window_on_a_prediction(tmp_path, qtbot, monkeypatch)
     qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)
-    assert _on_disk(project) == {stem}
+    qtbot.waitUntil(lambda: _on_disk(project) == {stem}, timeout=10_000)  # asked after a pause (qt.accept_flow)
     mount = ReadOnlyMount(monkeypatch)
     with qtbot.waitSignal(window.saver.failed, timeout=10_000):
         drag(qtbot, window.canvas, [(5, 5), (15, 8)])
     drawn = window.canvas.label("lesion")
     assert _on_disk(project) == {stem} and window.isWindowModified()
-    assert any("was not unmarked as the accepted lesion prediction" in m for m in messages)
+    qtbot.waitUntil(lambda: any("was not unmarked as the accepted lesion prediction" in m for m in messages),
+                    timeout=10_000)  # the dialog, once the drawing pauses
     mount.json = mount.labels = False
     qtbot.waitUntil(lambda: _on_disk(project) == set(), timeout=10_000)
     qtbot.waitUntil(lambda: not window.isWindowModified(), timeout=5_000)

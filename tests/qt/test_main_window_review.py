@@ -64,10 +64,12 @@ def test_threshold_box_rethresholds_contours_accept_and_dice(tmp_path, qtbot, me
     lost = int((truth & (prob < 0.8)).sum())
     assert lost > 0
     qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)  # "No": nothing changes
+    qtbot.waitUntil(lambda: bool(asked), timeout=5_000)  # asked after a pause (qt.accept_flow)
     np.testing.assert_array_equal(window.canvas.label("lesion"), truth)
     assert asked == [f"Replace your lesion label on {stem} with the prediction? {lost:,} pixels you labelled as "
                      "lesion would become background (Ctrl+Z undoes it)."]
     qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)  # "Yes"
+    qtbot.waitUntil(lambda: not answers, timeout=5_000)
     np.testing.assert_array_equal(window.canvas.label("lesion"), prob >= 0.8)  # accepted at the box's threshold
     assert window.statusBar().currentMessage() == ("Prediction accepted as the lesion label — Ctrl+Z to undo. Its "
                                                    "scores now compare the model with its own prediction (about 1.00) "
@@ -138,6 +140,7 @@ def test_accepting_the_prediction_on_an_image_that_validates_the_model_says_what
     # the prediction is read in the background: clicking before it is shown failed once (session 38)
     qtbot.waitUntil(lambda: window.session.stem == stem and "lesion" in window.session.review.probs, timeout=10_000)
     qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "accepted" in window.statusBar().currentMessage(), timeout=5_000)  # asked after a pause
     line = window.statusBar().currentMessage()
     assert line.startswith("Prediction accepted as the lesion label — Ctrl+Z to undo. ")
     assert f"{stem} validated the current model: its scores there now compare" in line

@@ -157,7 +157,8 @@ def test_accept_prediction_first_saves_the_polygon_and_leaves_the_keys_on_the_ca
     window.canvas.setFocus()
     qtbot.waitUntil(window.canvas.hasFocus, timeout=2_000)
     qtbot.mouseClick(window.tools.accept_button, Qt.MouseButton.LeftButton)
-    assert len(asked) == 1 and asked[0].startswith(f"Replace your lesion label on {stem} with the prediction?")
+    qtbot.waitUntil(lambda: len(asked) == 1, timeout=5_000)  # asked after a pause (qt.accept_flow)
+    assert asked[0].startswith(f"Replace your lesion label on {stem} with the prediction?")
     np.testing.assert_array_equal(window.canvas.label("lesion"), prob >= 0.5)
     assert window.canvas.hasFocus(), QApplication.focusWidget()
     qtbot.keyClick(window.canvas, Qt.Key.Key_Return)  # nothing to close, nothing accepted again

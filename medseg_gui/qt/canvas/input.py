@@ -8,8 +8,9 @@ window (``hold_keys``). The middle button always pans; the wheel zooms at the cu
 
 The controller uses only the canvas' public API (tools, brush, undo, view, document); it owns the interaction
 state: the cursor position, an ongoing pan, the held keys, and when input came (``late_input``): a press made before
-the image, the class or the tool changed but delivered after it is refused with a word. A disabled canvas (no image
-to edit yet: a still picture or a message covers it) takes no edit and shows no brush circle.
+the image, the class or the tool changed but delivered after it is refused with a word, and a dialog waits for a
+pause in the drawing (``drawing_pause``). A disabled canvas (no image to edit yet: a still picture or a message
+covers it) takes no edit and shows no brush circle.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PySide6.QtGui import QCursor, QKeyEvent, QMouseEvent, QWheelEvent
 
 from medseg_gui.core.masks import share_text
 from medseg_gui.qt import keymap
+from medseg_gui.qt.canvas.drawing_pause import DrawingPause
 from medseg_gui.qt.canvas.hold_keys import HoldKeys
 from medseg_gui.qt.canvas.late_input import LateInput
 from medseg_gui.qt.canvas.view import stepped_zoom
@@ -62,6 +64,7 @@ class CanvasInput(QObject):
         canvas.installEventFilter(self)  # before HoldKeys: its filter, installed later, still sees the keys first
         self._hold_keys = HoldKeys(canvas, {keymap.qt_key(keymap.HOLD["pan"][0]): self._set_space,
                                             keymap.qt_key(keymap.HOLD["hide_overlays"][0]): self._set_hide_overlays})
+        self.pause = DrawingPause(canvas)  # a dialog that would drop the next stroke waits until the drawing pauses
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         """The canvas' key, mouse, wheel and leave events; True when handled here (the canvas' own handlers are
