@@ -49,7 +49,7 @@ def finish_interrupted(project: Project) -> str:
             done.append(text)
     if not (done or failed):
         return ""
-    return "; ".join([*done, *failed]) + ". Nothing was deleted."
+    return "; ".join([*done, *failed]) + " (nothing was deleted)"  # a note among others, joined by "; "
 
 
 def _finish(project: Project, folder: Path) -> str:
