@@ -90,7 +90,8 @@ class WrapGrid(QLayout):
         """The fewest columns' width, the most columns' height: the height the width gives is heightForWidth's. A
         minimum of the wrapped rows' height made the column 17 px taller than the rows it showed in one row once a
         model's suggestion showed (it scrolled at 1366×768; review)."""
-        return QSize(self._size(self._choices[-1], hint=False).width(), self._size(self._choices[0], hint=False).height())
+        fewest, most = self._size(self._choices[-1], hint=False), self._size(self._choices[0], hint=False)
+        return QSize(fewest.width(), most.height())
 
     # -- arrangement ---------------------------------------------------------------------------------------------
     def _shown(self) -> list[tuple[QLayoutItem, int]]:
