@@ -19,6 +19,7 @@ try:  # Ctrl+C while these load (about 0.4 s) ends as any interrupt does, not wi
     from medseg_gui.cli_common import Terminated, os_error_line, terminate_on_sigterm
     from medseg_gui.cli_project import cmd_classes, cmd_demo, cmd_export, cmd_import, cmd_info, cmd_remove
     from medseg_gui.cli_evaluate import cmd_evaluate
+    from medseg_gui.cli_progress import end_stop_line
     from medseg_gui.cli_train import cmd_models, cmd_predict, cmd_train
     from medseg_gui.core.errors import MedsegError
     from medseg_gui.logs import CommandLineFormatter, setup_logging
@@ -229,20 +230,14 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as err:  # disk full, read-only folder, no permission … where no clearer message was made
         print(f"medseg: error: {os_error_line(args.command, err)}", file=sys.stderr)
         return 1
-    except Terminated:
-        print(f"{_end_progress_line()}medseg: terminated", file=sys.stderr)
+    except Terminated as stop:
+        end_stop_line(stop, last=True)
+        print("medseg: terminated", file=sys.stderr)
         return 143  # 128 + SIGTERM, as a shell reports a process the signal ended
-    except KeyboardInterrupt:
-        print(f"{_end_progress_line()}medseg: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as stop:
+        end_stop_line(stop, last=True)
+        print("medseg: interrupted", file=sys.stderr)
         return 130
-
-
-def _end_progress_line() -> str:
-    """A newline that ends, on a terminal, the ^C it echoed and the progress line redrawn there (TerminalProgress
-    leaves it open on a stop) before the last line is said; none in a log or pipe (a scripting trial's logs had a
-    blank line there)."""
-    isatty = getattr(sys.stderr, "isatty", None)
-    return "\n" if isatty is not None and isatty() else ""
 
 
 if __name__ == "__main__":  # last: main needs every function above

@@ -20,6 +20,25 @@ def _mmss(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+_ENDED = "medseg_line_ended"  # set on a stop whose line end_stop_line ended
+
+
+def end_stop_line(stop: BaseException, last: bool = False) -> None:
+    """On a terminal, end the line a stop (Ctrl+C, SIGTERM) leaves open on stderr (the ^C the terminal echoed, and the
+    progress line TerminalProgress leaves open then), once: whoever says something after the stop ends it first
+    (`medseg train`'s result lines stood at the end of the progress line), and `cli`'s `last` line otherwise. None in
+    a log or pipe (a scripting trial's logs had a blank line there). The stop itself holds that it was ended, so each
+    stop (a second Ctrl+C echoes ^C again) gets its own newline; `last` clears that, should it be raised again."""
+    ended = vars(stop).pop(_ENDED, False) if last else vars(stop).get(_ENDED, False)
+    isatty = getattr(sys.stderr, "isatty", None)
+    if ended or not (isatty is not None and isatty()):
+        return
+    if not last:
+        vars(stop)[_ENDED] = True
+    sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
 class TerminalProgress:
     """Progress on stderr for training (TrainProgress), prediction (done, total, stem) and other counts (`count`).
 
@@ -90,8 +109,8 @@ class TerminalProgress:
 
     def __exit__(self, _kind, error, _traceback) -> None:
         """End the progress output, so the lines after it (`cli`'s error line) stand on their own; a stop (Ctrl+C,
-        SIGTERM) leaves a redrawn line to `medseg: interrupted`, whose newline on a terminal ends it (and the ^C the
-        terminal echoed): ended here too, it left a blank line."""
+        SIGTERM) leaves a redrawn line to `end_stop_line`, whose newline ends it and the ^C the terminal echoed: ended
+        here too, it left a blank line."""
         try:
             if isinstance(error, KeyboardInterrupt) and self.tty:
                 self.open_line, self.unwritten = False, ""

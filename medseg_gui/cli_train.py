@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from medseg_gui.cli_common import format_table, interrupts_held, left_out, open_project, warn
-from medseg_gui.cli_progress import TerminalProgress
+from medseg_gui.cli_progress import TerminalProgress, end_stop_line
 from medseg_gui.core.errors import ImageReadError, MedsegError, ModelError, skip, write_error
 from medseg_gui.core.fingerprint import CLI_SCRATCH_ADVICE, SCRATCH_ADVICE
 from medseg_gui.core.fov import prediction_region
@@ -130,26 +130,27 @@ def do_train(project: Project, cls: str, config, as_json: bool = False) -> None:
             said = True  # a JSON cut short by a second stop is not followed by another
             if as_json:  # last: once it is printed the command has said everything
                 print(json.dumps(outcome_json(project, cls, outcome), indent=2), flush=True)
-    except KeyboardInterrupt:  # Terminated (SIGTERM) too; cli._run says so
+    except KeyboardInterrupt as stop:  # Terminated (SIGTERM) too; cli._run says so
         if not said:
-            say_stopped(project, cls, outcome, before, time.monotonic() - started, as_json)
+            say_stopped(project, cls, outcome, before, time.monotonic() - started, as_json, stop)
         raise
 
 
-def say_stopped(project: Project, cls: str, outcome, before: str | None, seconds: float, as_json: bool) -> None:
+def say_stopped(project: Project, cls: str, outcome, before: str | None, seconds: float, as_json: bool,
+                stop: BaseException) -> None:
     """What `do_train` says of a run stopped before its result was said. One that returned (the stop came before
     the result was held: its model is stored) says it as unstopped (`as_json`: the object alone); one stopped inside
     says stopped_json, or in prose only that its new model became current where the stop came as it did (a trial's
-    prose said nothing of a model it had stored)."""
+    prose said nothing of a model it had stored). Whatever it says starts a line of its own (`end_stop_line`)."""
     if outcome is not None and not as_json:
+        end_stop_line(stop)
         say_trained(project, cls, outcome, as_json)
         return
     report = outcome_json(project, cls, outcome) if outcome is not None else \
         stopped_json(project, cls, before, seconds)
-    if as_json:
-        print(json.dumps(report, indent=2), flush=True)
-    elif report["kept_new"]:
-        print(report["reason"], flush=True)
+    if as_json or report["kept_new"]:  # prose of a plain stop: `medseg: interrupted` alone says it
+        end_stop_line(stop)
+        print(json.dumps(report, indent=2) if as_json else report["reason"], flush=True)
 
 
 def outcome_json(project: Project, cls: str, outcome) -> dict:

@@ -185,3 +185,34 @@ def test_a_second_stop_while_the_result_lines_are_said_does_not_say_them_again(r
     out, err = capsys.readouterr()
     assert out.count("Trained ") == 1 and "Saved the new model." not in out
     assert err.splitlines()[-1] == "medseg: interrupted"
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_train_stopped_as_its_model_became_current_says_so_on_a_line_of_its_own(root, monkeypatch, as_json):
+    """stdout and stderr the same terminal: the stopped run's line (or --json object) stood at the end of the progress
+    line left open, and a blank line followed it before `medseg: interrupted`."""
+    from medseg_gui.core.project import Project
+
+    def stored_then_stopped(project, cls, *_args, progress, **_kwargs):
+        progress(_report(3))
+        monkeypatch.setattr(Project, "current_model_info", lambda self, c: {"id": "m2"})
+        raise KeyboardInterrupt
+
+    terminal = _terminal(monkeypatch)
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.setattr(pipeline, "train_class", stored_then_stopped)
+    assert cli.main(["train", root, "--class", "vessel", *(["--json"] if as_json else [])]) == 130
+    text = terminal.getvalue()
+    _check_own_lines(text)
+    lines = _lines(text)
+    said = lines.index("{") if as_json else lines.index("Training was stopped as its new model became current.")
+    assert "step 3" in lines[said - 1] and lines[-2:] == ["medseg: interrupted", ""]
+
+
+def test_a_plain_stop_of_train_on_a_terminal_ends_its_progress_line_once(root, monkeypatch):
+    """Nothing said before it: the stop's line alone ends the open progress line (and the ^C echoed after it)."""
+    terminal = _terminal(monkeypatch)
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.setattr(pipeline, "train_class", _open_line_then("train", KeyboardInterrupt()))
+    assert cli.main(["train", root, "--class", "vessel"]) == 130
+    assert terminal.getvalue().endswith(" \nmedseg: interrupted\n")
