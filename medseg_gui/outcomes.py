@@ -7,8 +7,46 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medseg_gui.core.metrics import NOT_SCORED, mean_metrics
+from medseg_gui.core.model_names import start_name
+from medseg_gui.core.score_text import model_figure
 
 TRAIN_CANCELLED = "Training cancelled — previous model kept."  # the one text for a cancelled training
+PREDICT_ALL_TEXT = "Train → Predict all images"  # the command that predicts with the current model, no training
+PREDICT_ALL_KEY = "Ctrl+P"  # its shortcut (qt.keymap reads it from here)
+
+
+def stored_current(cls: str) -> str:
+    """What a run that stored its model and then failed or died says first (TrainingView, `prediction_died_text`)."""
+    return f"The new '{cls}' model was stored and is the current one"
+
+
+def prediction_died_text(cls: str, how: str, kept: bool, info: dict | None, left: int, old: int, total: int) -> str:
+    """What the user reads when a Retrain's process died while it predicted the images (`how`: child_process.
+    ended_how), its model decided: first what stands (the class's current model, `info` from current.json, `kept`:
+    the run's new one, with its headline figure), then what stopped, and which images lack a prediction of that
+    model (`left` of `total`; `old` of them keep an older model's). A trial read the decision's reasons, three Dice
+    figures, between "Prediction stopped unexpectedly" and "Some images keep their old prediction", in a project that
+    had no prediction before."""
+    figure = f", {model_figure(info)}" if info else ""
+    if info and isinstance(info.get("start_kept"), dict):  # ml/train.py: its start validated better, kept unchanged
+        figure = f": {start_name(info) or 'the start its run began from'} kept unchanged{figure}"
+    if kept:
+        text = f"{stored_current(cls)}{figure}. Predicting the images with it then stopped unexpectedly: {how}."
+    else:
+        text = (f"The new '{cls}' model was not kept: the previous one stays current{figure}. Predicting the images "
+                f"it had not predicted yet then stopped unexpectedly: {how}.")
+    if not left:
+        return text
+    images = f"{left} of {total} image{'' if total == 1 else 's'}"
+    has = "has" if left == 1 else "have"
+    if old and old == left:
+        older = " (it keeps an older model's prediction)" if left == 1 else " (each keeps an older model's prediction)"
+    elif old:
+        older = f" ({old} of them {'keeps' if old == 1 else 'keep'} an older model's prediction, the others have none)"
+    else:
+        older = ""
+    return (f"{text} {images} {has} no prediction from the current model yet{older}: {PREDICT_ALL_TEXT} "
+            f"({PREDICT_ALL_KEY}) predicts them.")
 
 
 @dataclass(frozen=True)

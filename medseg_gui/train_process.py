@@ -47,7 +47,7 @@ from medseg_gui.child_process import (CANCEL_GRACE_S, GONE, ChildGoneError, ende
                                       terminate)
 from medseg_gui.child_side import child_finish, child_start
 from medseg_gui.core.errors import CancelledError
-from medseg_gui.outcomes import TRAIN_CANCELLED
+from medseg_gui.outcomes import TRAIN_CANCELLED, prediction_died_text
 
 if TYPE_CHECKING:
     import numpy as np
@@ -307,19 +307,37 @@ def _follow(job: TrainJob, proc: Any, results: Connection, control: Connection, 
         metrics = Project.open(job.project_root).load_metrics(job.cls)
         return TrainRun(job.project_root, job.cls, outcome[0], metrics, predictions_complete=False)
     proc.join(5.0)  # it ended by itself (end of file): its exit code says how
-    stored = outcome[0] is None and current_model_id(job) != before  # current.json, not the messages, says so
-    raise ChildGoneError(died_message(proc.exitcode, outcome[0], stored))
+    if outcome[0] is not None:  # its model was decided: it died predicting the images
+        raise ChildGoneError(prediction_died(job, proc.exitcode, outcome[0]))
+    stored = current_model_id(job) != before  # current.json, not the messages, says so
+    raise ChildGoneError(died_message(proc.exitcode, stored))
 
 
-def died_message(exitcode: int | None, outcome: Any, stored: bool = False) -> str:
-    """What the user reads when the training process ended without a result (killed, crashed, out of memory).
-    `stored`: it made a new model current before it said so (a round of continuous training, or killed just after
-    the promotion): the previous model is not kept, and the window says which model is (TrainingView)."""
-    how = ended_how(exitcode)
-    if outcome is None:
-        kept = "" if stored else " The previous model is kept."
-        return f"Training stopped unexpectedly: {how}.{kept} Details may be in the log (Help → Open log folder)."
-    return (f"Prediction stopped unexpectedly: {how}. {outcome.summary()} Some images keep their old prediction.")
+def died_message(exitcode: int | None, stored: bool = False) -> str:
+    """What the user reads when the training process ended before its model was decided (killed, crashed, out of
+    memory). `stored`: it made a new model current before it said so (a round of continuous training, or killed just
+    after the promotion): the previous model is not kept, and the window says which model is (TrainingView)."""
+    kept = "" if stored else " The previous model is kept."
+    return (f"Training stopped unexpectedly: {ended_how(exitcode)}.{kept} Details may be in the log (Help → Open log "
+            "folder).")
+
+
+def prediction_died(job: TrainJob, exitcode: int | None, outcome: Any) -> str:
+    """What the user reads when the training process died while it predicted the images, its model decided
+    (outcomes.prediction_died_text), as current.json and the saved predictions' provenance say now."""
+    from medseg_gui.core.errors import ProjectError
+    from medseg_gui.core.project import Project
+    from medseg_gui.prediction_update import unmade_by
+
+    kept = bool(outcome.decision.kept_new)
+    try:
+        project = Project.open(job.project_root)
+        info = project.current_model_info(job.cls)
+        left = unmade_by(project, job.cls, (info or {}).get("id"))
+        old, total = sum(project.prediction_path(job.cls, s).is_file() for s in left), len(project.stems)
+    except (ProjectError, OSError):  # the project's own error follows when it is opened again
+        info, left, old, total = (outcome.decision.current if kept else None), [], 0, 0
+    return prediction_died_text(job.cls, ended_how(exitcode), kept, info, len(left), old, total)
 
 
 # -- child side ----------------------------------------------------------------------------------------------------

@@ -29,3 +29,12 @@ def fmt_pair(a: object, b: object, digits: int = 3) -> tuple[str, str]:
             if f"{a:.{d}f}" != f"{b:.{d}f}" and max(a, b) < 1.0 - 0.5 * 10 ** -d:
                 return f"{a:.{d}f}", f"{b:.{d}f}"
     return fmt_score(a, digits), fmt_score(b, digits)
+
+
+def model_figure(info: dict) -> str:
+    """A model's headline figure from its metadata (current.json): 'val AUC 0.977'; 'val Dice 0.710 (AUC 0.919)' for
+    a lesion model, whose Dice is what keep-unless-better compared."""
+    dice = info.get("val_dice")
+    if info.get("regime") == "lesions" and isinstance(dice, numbers.Real) and math.isfinite(dice):
+        return f"val Dice {fmt_score(dice)} (AUC {fmt_score(info.get('val_auc'))})"
+    return f"val AUC {fmt_score(info.get('val_auc'))}"

@@ -13,6 +13,8 @@ from functools import cache
 from PySide6.QtCore import QKeyCombination, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence
 
+from medseg_gui.outcomes import PREDICT_ALL_KEY
+
 
 @dataclass(frozen=True)
 class Shortcut:
@@ -33,7 +35,7 @@ ACTIONS: dict[str, Shortcut] = {  # WindowActions field → keys; in the order t
     "redo": Shortcut(("Ctrl+Shift+Z", "Ctrl+Y"), "Redo the last undone stroke; while drawing a polygon, put back the "
                                                   "corner Undo removed (no stroke comes back then)"),
     "retrain": Shortcut(("Ctrl+R",), "Retrain the current class"),
-    "predict_all": Shortcut(("Ctrl+P",), "Predict every image of the current class that has no prediction "
+    "predict_all": Shortcut((PREDICT_ALL_KEY,), "Predict every image of the current class that has no prediction "
                                          "of its current model yet (no training)"),
     "cancel": Shortcut(("Esc",), "Cancel a running training or Predict all images"),
     "fit": Shortcut(("Ctrl+0",), "Fit the image to the window"),

@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QWidget
 from medseg_gui.core.project import dataset_test_stems
 from medseg_gui.core.regions import unknown_regions
 from medseg_gui.ml.config import TrainConfig
+from medseg_gui.outcomes import PREDICT_ALL_TEXT, stored_current
 from medseg_gui.qt import dialogs
 from medseg_gui.qt.demo_choice import OPEN_FOLDER_MENU
 from medseg_gui.qt.panels.column import bring_into_view
-from medseg_gui.qt.panels.train_text import PREDICT_ALL_TEXT
 from medseg_gui.qt.save_guard import marks_text, what_to_do
 from medseg_gui.workers.training import TrainRun, TrainWorker
 
@@ -205,7 +205,7 @@ class TrainingView(QObject):
     @Slot(str, str)
     def _on_ended(self, how: str, message: str) -> None:
         worker, self.worker = self.worker, None
-        if how != "finished" and worker is not None and (stored := self._stored_anyway(worker)):
+        if how != "finished" and worker is not None and (stored := self._stored_anyway(worker, message)):
             message += stored
             self._panel.show_result(message, error=how == "errored")  # the red line said only the error (a trial)
         if how == "finished":  # the layers are what reviewing the run needs (its curve and lines had pushed them
@@ -214,10 +214,10 @@ class TrainingView(QObject):
         (self.errored if how == "errored" else self.status).emit(message)
         self.ended.emit(how)
 
-    def _stored_anyway(self, worker: TrainWorker) -> str:
+    def _stored_anyway(self, worker: TrainWorker, message: str) -> str:
         """A run that failed or was stopped after it stored its model (the disk filled up while it predicted: a
         fault-injection trial, session 39, read "Current model: none yet" beside a kept model): the class is shown
-        with that model, and what to add to the message."""
+        with that model, and what to add to the `message` unless it says so itself (train_process.prediction_died)."""
         project = self._project()
         if project is None or project.root != worker.project_root or worker.cls != self._classes.current():
             return ""
@@ -225,5 +225,7 @@ class TrainingView(QObject):
         if info is None or info.get("id") == self._panel.model_id:
             return ""
         self._classes.show_state(info)
-        return (f" The new '{worker.cls}' model was stored and is the current one, but not every image was "
-                f"predicted with it: once that is fixed, {PREDICT_ALL_TEXT} predicts them all.")
+        if stored_current(worker.cls) in message:
+            return ""
+        return (f" {stored_current(worker.cls)}, but not every image was predicted with it: once that is fixed, "
+                f"{PREDICT_ALL_TEXT} predicts them all.")

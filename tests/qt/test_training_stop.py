@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import time
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -61,6 +62,31 @@ def test_a_child_killed_after_storing_its_model_does_not_say_the_previous_one_is
     for text in (messages[-1], panel.result_label.text()):
         assert "SIGKILL" in text and "model was stored and is the current one" in text
         assert "previous model is kept" not in text
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in child kills itself with SIGKILL")
+def test_a_child_killed_while_predicting_says_first_which_model_is_current_then_what_stopped(tmp_path, qtbot,
+                                                                                            messages, monkeypatch):
+    """Verification trial: the child was killed while it predicted the images with its kept model; the message read
+    "Prediction stopped unexpectedly: … Saved the start it began from … (validation Dice 0.1252 against 0.1078, …
+    it validates at 0.0022). Some images keep their old prediction." in a project that had no prediction of one."""
+    monkeypatch.setattr(train_process, "_child_main", fake_children.decides_then_dies)
+    project = make_project(tmp_path / "p", n=3, labelled=1)
+    project.save_prediction("lesion", project.stems[0], np.full((48, 64), 0.8, np.float32))  # an older model's
+    window = open_window(qtbot, project)
+    panel = window.train_panel
+    with qtbot.waitSignal(window.training_ended, timeout=60_000) as ended:
+        qtbot.mouseClick(panel.retrain_button, Qt.MouseButton.LeftButton)
+    assert ended.args == ["errored"]
+    assert panel.model_label.text().startswith("Current model: val Dice 0.002 (AUC 0.551)")
+    for text in (messages[-1], panel.result_label.text()):
+        assert text.startswith("The new 'lesion' model was stored and is the current one, val Dice 0.002 (AUC "
+                               "0.551). Predicting the images with it then stopped unexpectedly: it was stopped by the "
+                               "system (SIGKILL)")
+        assert text.count("stored and is the current one") == 1 and "0.1252" not in text
+        assert text.endswith("3 of 3 images have no prediction from the current model yet (1 of them keeps an older "
+                             "model's prediction, the others have none): Train → Predict all images (Ctrl+P) predicts "
+                             "them.")
 
 
 def test_the_panel_names_the_new_model_while_its_images_are_predicted(tmp_path, qtbot, messages, monkeypatch):

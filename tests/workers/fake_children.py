@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import time
+from types import SimpleNamespace
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -49,6 +50,32 @@ def stores_then_dies(job: Any, results: Connection, control: Connection) -> None
     (folder / "current.json").write_text(json.dumps({"id": "m-stored", "val_auc": 0.9, "preset": "default",
                                                      "trained_at": "2026-12-08T00:30:00"}))
     Sender(results).send("progress", "started")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def decides_then_dies(job: Any, results: Connection, control: Connection) -> None:
+    """A child whose run kept its new model (current.json written, the decision handed over) and was killed
+    (SIGKILL) as it began predicting the images (a verification trial)."""
+    import json
+    import os
+    from pathlib import Path
+
+    from medseg_gui.ml.store import StoreDecision
+    from medseg_gui.pipeline import TrainOutcome
+
+    current = {"id": "m-kept", "val_auc": 0.551, "val_dice": 0.0022, "regime": "lesions", "preset": "default",
+               "trained_at": "2026-12-08T01:32:00"}
+    folder = Path(job.project_root) / "models" / job.cls
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "current.json").write_text(json.dumps(current))
+    reason = ("Saved the start it began from as the model: it validated better than the weights trained on these "
+              "labels (validation Dice 0.1252 against 0.1078, each at its best threshold; as it predicts (its "
+              "threshold, flips and clean-up) it validates at 0.0022).")
+    sender = Sender(results)
+    sender.send("progress", "started")
+    decision = StoreDecision(True, 0.551, None, reason, "m-kept", current, "Dice", 0.0022)
+    sender.send("trained", TrainOutcome(SimpleNamespace(cancelled=False), decision))
+    time.sleep(0.3)  # the window hears of the decision first, as when it predicted for a while
     os.kill(os.getpid(), signal.SIGKILL)
 
 

@@ -13,9 +13,10 @@ from medseg_gui.core.fingerprint import recorded_seen
 from medseg_gui.core.label_status import ENOUGH_IMAGES, few_images_note
 from medseg_gui.core.masks import share_text
 from medseg_gui.core.model_names import began_text, kept_start, local_time, model_name, start_name
-from medseg_gui.core.score_text import fmt_pair, fmt_score
+from medseg_gui.core.score_text import fmt_pair, fmt_score, model_figure
 from medseg_gui.ml.config import BEST_EACH, as_it_predicts, tie_margin
 from medseg_gui.ml.progress import DICE_SHOWN, TrainProgress
+from medseg_gui.outcomes import PREDICT_ALL_TEXT
 from medseg_gui.workers.training import TRAIN_CANCELLED
 
 CANCELLED_TEXT = TRAIN_CANCELLED
@@ -197,7 +198,6 @@ def continuous_text(run: Any, last: str = "") -> str:
             f"{PREDICT_ALL_TEXT} predicts all images.") + (f" Last: {last}" if last else "")
 
 
-PREDICT_ALL_TEXT = "Train → Predict all images"  # the command that predicts with the current model, no training
 
 
 def rollback_text(run: Any) -> str:
@@ -240,11 +240,7 @@ def model_text(info: dict | None, labelled: int = 0, training: bool = False, off
             return (f"Current model: none yet — press Retrain to train one on your {labelled} labelled "
                     f"image{'' if labelled == 1 else 's'}.")
         return "Current model: none yet — draw labels, then press Retrain."
-    parts = [f"val AUC {fmt_score(info.get('val_auc'))}"]
-    dice = info.get("val_dice")
-    if info.get("regime") == "lesions" and isinstance(dice, (int, float)) and math.isfinite(dice):
-        # what keep-unless-better compared
-        parts = [f"val Dice {fmt_score(dice)} (AUC {fmt_score(info.get('val_auc'))})"]
+    parts = [model_figure(info)]
     if kept := kept_start(info):  # not "trained 18:31": its weights learnt nothing from the labels (trial)
         parts.append(kept)
     elif info.get("trained_at"):
