@@ -66,14 +66,8 @@ def test_a_stroke_delivered_after_the_prediction_was_accepted_is_not_drawn_over_
                                                                                   monkeypatch):
     """Stroke, then A: the accepted prediction replaces the label, so the stroke made before it must not come back on
     top of it (nothing labelled is lost here, so Accept asks nothing)."""
-    project = make_project(tmp_path / "p", n=1)
+    project, window, prob = _window_with_prediction(tmp_path, qtbot, make_project(tmp_path / "p", n=1))
     stem = project.stems[0]
-    prob = np.zeros((H, W), np.float32)
-    prob[5:25, 40:60] = 0.9
-    project.save_prediction("lesion", stem, prob)
-    window = open_window(qtbot, project)
-    qtbot.waitUntil(lambda: "lesion" in window.session.review.probs, timeout=10_000)
-    window.canvas.setFocus()
     key_at(window, Qt.Key.Key_A, 7_000, "a")
     np.testing.assert_array_equal(window.canvas.label("lesion"), prob >= 0.5)  # accepted
     stroke_at(window.canvas, [(5, 35), (30, 35)], 6_995)
@@ -107,17 +101,21 @@ def test_a_clock_that_wrapped_or_an_event_without_a_time_is_not_taken_for_a_late
     assert window.canvas.label("lesion")[30, 20] and not any(n.startswith("Not drawn") for n in notes)
 
 
-def _labelled_window_with_prediction(tmp_path, qtbot, monkeypatch, answers: list[bool]):
-    """An image with a lesion label (the disc) and a prediction beside it, so Accept asks before the label's pixels
-    turn to background; its question records the label it was asked about and answers from `answers`."""
-    project = make_project(tmp_path / "p", n=2, labelled=1)
-    stem = project.stems[0]
+def _window_with_prediction(tmp_path, qtbot, project):
+    """The window on `project`'s first image, with a lesion prediction (a 20×20 square) shown and the canvas focused."""
     prob = np.zeros((H, W), np.float32)
     prob[5:25, 40:60] = 0.9
-    project.save_prediction("lesion", stem, prob)
+    project.save_prediction("lesion", project.stems[0], prob)
     window = open_window(qtbot, project)
     qtbot.waitUntil(lambda: "lesion" in window.session.review.probs, timeout=10_000)
     window.canvas.setFocus()
+    return project, window, prob
+
+
+def _labelled_window_with_prediction(tmp_path, qtbot, monkeypatch, answers: list[bool]):
+    """An image with a lesion label (the disc) and a prediction beside it, so Accept asks before the label's pixels
+    turn to background; its question records the label it was asked about and answers from `answers`."""
+    project, window, prob = _window_with_prediction(tmp_path, qtbot, make_project(tmp_path / "p", n=2, labelled=1))
     asked: list[tuple[str, np.ndarray]] = []
     monkeypatch.setattr(dialogs, "ask_yes_no", lambda parent, title, text: asked.append(
         (text, window.canvas.label("lesion").copy())) or answers.pop(0))
